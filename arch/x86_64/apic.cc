@@ -1,0 +1,103 @@
+#include "arch/x86_64/apic.h"
+
+#include "arch/x86_64/cpu.h"
+
+namespace arch {
+namespace {
+
+constexpr uint32_t kRegId = 0x20;
+constexpr uint32_t kRegEoi = 0xb0;
+constexpr uint32_t kRegSvr = 0xf0;
+constexpr uint32_t kRegIcrLow = 0x300;
+constexpr uint32_t kRegIcrHigh = 0x310;
+constexpr uint32_t kRegLvtTimer = 0x320;
+constexpr uint32_t kRegTimerInit = 0x380;
+constexpr uint32_t kRegTimerCurrent = 0x390;
+constexpr uint32_t kRegTimerDivide = 0x3e0;
+constexpr uint32_t kLvtMasked = 1u << 16;
+constexpr uint32_t kLvtPeriodic = 1u << 17;
+
+constexpr uint32_t kPitHz = 1193182;
+
+}  // namespace
+
+void DisableLegacyPic() {
+  // ICW1..ICW4: init, vector bases, cascade wiring, 8086 mode; then mask all.
+  Outb(0x20, 0x11);
+  Outb(0xa0, 0x11);
+  Outb(0x21, kPicVectorBase);
+  Outb(0xa1, kPicVectorBase + 8);
+  Outb(0x21, 4);
+  Outb(0xa1, 2);
+  Outb(0x21, 1);
+  Outb(0xa1, 1);
+  Outb(0x21, 0xff);
+  Outb(0xa1, 0xff);
+}
+
+uint64_t LapicPaddr() { return ReadMsr(kMsrApicBase) & 0xfffff000ull; }
+
+uint32_t Lapic::Read(uint32_t reg) const {
+  // SAFETY: base_ maps the 4 KiB APIC register page uncached; reg < 4096 and
+  // 16-byte aligned, as the APIC requires 32-bit accesses.
+  return *reinterpret_cast<const volatile uint32_t*>(base_ + reg);
+}
+
+void Lapic::Write(uint32_t reg, uint32_t value) {
+  // SAFETY: as in Read().
+  *reinterpret_cast<volatile uint32_t*>(base_ + reg) = value;
+}
+
+void Lapic::Enable() {
+  // Make sure the APIC is globally enabled (bit 11 of IA32_APIC_BASE).
+  WriteMsr(kMsrApicBase, ReadMsr(kMsrApicBase) | (1u << 11));
+  Write(kRegSvr, 0x100 | kSpuriousVector);
+}
+
+uint32_t Lapic::Id() const { return Read(kRegId) >> 24; }
+
+void Lapic::Eoi() { Write(kRegEoi, 0); }
+
+uint64_t Lapic::CalibrateTimer(uint64_t* tsc_hz) {
+  constexpr uint32_t kPitCount = kPitHz / 100;  // 10 ms
+  Write(kRegTimerDivide, 0x3);                  // divide by 16
+  Write(kRegLvtTimer, kLvtMasked | kTimerVector);
+
+  // PIT channel 2, gated through port 0x61, mode 0 (interrupt on terminal count).
+  uint8_t gate = Inb(0x61);
+  Outb(0x61, static_cast<uint8_t>((gate & ~0x02) & ~0x01));  // speaker off, gate low
+  Outb(0x43, 0xb0);
+  Outb(0x42, kPitCount & 0xff);
+  Outb(0x42, kPitCount >> 8);
+
+  Write(kRegTimerInit, 0xffffffff);
+  uint64_t tsc0 = Rdtsc();
+  Outb(0x61, static_cast<uint8_t>((Inb(0x61) & ~0x02) | 0x01));  // gate high: count starts
+  while ((Inb(0x61) & 0x20) == 0) Pause();
+  uint32_t remaining = Read(kRegTimerCurrent);
+  uint64_t tsc1 = Rdtsc();
+  Write(kRegTimerInit, 0);
+  Outb(0x61, gate);
+
+  *tsc_hz = (tsc1 - tsc0) * 100;
+  return uint64_t{0xffffffffu - remaining} * 100;
+}
+
+void Lapic::StartPeriodic(uint32_t count) {
+  Write(kRegTimerDivide, 0x3);
+  Write(kRegLvtTimer, kLvtPeriodic | kTimerVector);
+  Write(kRegTimerInit, count);
+}
+
+void Lapic::StopTimer() {
+  Write(kRegLvtTimer, kLvtMasked | kTimerVector);
+  Write(kRegTimerInit, 0);
+}
+
+void Lapic::SendIpi(uint32_t dest, uint8_t vector) {
+  Write(kRegIcrHigh, dest << 24);
+  Write(kRegIcrLow, vector);  // fixed delivery, physical destination, assert
+  while (Read(kRegIcrLow) & (1u << 12)) Pause();  // delivery status: pending
+}
+
+}  // namespace arch

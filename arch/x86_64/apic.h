@@ -1,0 +1,47 @@
+// Local APIC (xAPIC, memory mapped), legacy PIC masking and PIT-based calibration.
+// Internal to the TCB.
+#ifndef ARCH_X86_64_APIC_H_
+#define ARCH_X86_64_APIC_H_
+
+#include <cstdint>
+
+namespace arch {
+
+inline constexpr uint64_t kLapicDefaultPaddr = 0xfee00000;
+inline constexpr uint8_t kTimerVector = 0x20;
+inline constexpr uint8_t kSpuriousVector = 0xff;
+// Legacy PIC vectors after remapping (all masked; only spurious ones can arrive).
+inline constexpr uint8_t kPicVectorBase = 0xe0;
+
+// Remaps the 8259 PICs away from the exception vectors and masks every line.
+void DisableLegacyPic();
+
+// Physical base of the local APIC from IA32_APIC_BASE.
+uint64_t LapicPaddr();
+
+// Local APIC register access through the mapping at `base` (uncached).
+class Lapic {
+ public:
+  explicit Lapic(uint64_t base) : base_(base) {}
+  // Software-enables the APIC with the spurious vector.
+  void Enable();
+  uint32_t Id() const;
+  void Eoi();
+  // Measures the APIC timer's rate (divide by 16) and the TSC's against the PIT
+  // over ~10 ms. Returns APIC timer ticks per second; *tsc_hz gets TSC ticks per second.
+  uint64_t CalibrateTimer(uint64_t* tsc_hz);
+  // Starts the timer in periodic mode: one kTimerVector interrupt every `count` ticks.
+  void StartPeriodic(uint32_t count);
+  void StopTimer();
+  // Sends an IPI with `vector` to the APIC id `dest` (fixed delivery).
+  void SendIpi(uint32_t dest, uint8_t vector);
+
+ private:
+  uint32_t Read(uint32_t reg) const;
+  void Write(uint32_t reg, uint32_t value);
+  uint64_t base_;
+};
+
+}  // namespace arch
+
+#endif  // ARCH_X86_64_APIC_H_

@@ -1,0 +1,103 @@
+// Trap entry: 256 stubs that push a uniform TrapFrame and call arch_trap_dispatch.
+//
+// SAFETY: the stubs save and restore every general-purpose register, switch GS
+// only when the trap came from user mode (CS RPL 3), and keep the stack 16-byte
+// aligned at the call, as the C++ ABI requires.
+
+// Vectors for which the CPU pushes an error code.
+#define HAS_ERROR_CODE(n) ((n) == 8 || ((n) >= 10 && (n) <= 14) || (n) == 17 || (n) == 21 || (n) == 29 || (n) == 30)
+
+    .altmacro
+    .macro TRAP_STUB n
+    .balign 16
+    .if HAS_ERROR_CODE(\n)
+    .else
+    pushq $0
+    .endif
+    pushq $\n
+    jmp trap_common
+    .endm
+
+    .text
+    .balign 16
+    .globl arch_trap_stubs
+arch_trap_stubs:
+    .set vec, 0
+    .rept 256
+    TRAP_STUB %vec
+    .set vec, vec + 1
+    .endr
+
+trap_common:
+    testb $3, 24(%rsp)          // saved CS
+    jz 1f
+    swapgs
+1:  pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, %rdi
+    cld
+    call arch_trap_dispatch
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  addq $16, %rsp              // vector and error code
+    iretq
+
+// uint64_t arch_try_call(void (*fn)(void*), void* arg, RecoveryContext* ctx)
+    .globl arch_try_call
+arch_try_call:
+    movq %rbx, 0(%rdx)
+    movq %rbp, 8(%rdx)
+    movq %r12, 16(%rdx)
+    movq %r13, 24(%rdx)
+    movq %r14, 32(%rdx)
+    movq %r15, 40(%rdx)
+    movq %rsp, 48(%rdx)         // points at our return address
+    movq %rdi, %rax
+    movq %rsi, %rdi
+    subq $8, %rsp               // keep the call 16-byte aligned
+    call *%rax
+    addq $8, %rsp
+    xorl %eax, %eax
+    ret
+
+// Entered by iretq from a trap handler with rdi = the RecoveryContext.
+    .globl arch_try_recover
+arch_try_recover:
+    movq 0(%rdi), %rbx
+    movq 8(%rdi), %rbp
+    movq 16(%rdi), %r12
+    movq 24(%rdi), %r13
+    movq 32(%rdi), %r14
+    movq 40(%rdi), %r15
+    movq 48(%rdi), %rsp
+    movl $1, %eax
+    ret

@@ -1,0 +1,138 @@
+"""Keel build rules: one cc_library for host and kernel, kernel images, QEMU tests.
+
+A `cc_library` is built for the host by default (GoogleTest links it). Targets that
+reach it through `keel_kernel_image` are built again in the kernel configuration:
+the transition below adds the freestanding kernel flags and sets //build:kernel,
+which `select()` can test through //build:kernel_build.
+"""
+
+KERNEL_COPTS = [
+    "-ffreestanding",
+    "-fno-builtin-printf",
+    "-mno-red-zone",
+    "-mcmodel=kernel",
+    "-fno-pic",
+    "-fno-pie",
+    "-fno-stack-protector",
+    "-fno-omit-frame-pointer",
+    "-mno-sse",
+    "-mno-sse2",
+    "-mno-mmx",
+    "-mno-avx",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fno-asynchronous-unwind-tables",
+    "-O2",
+    "-g",
+    "-DKEEL_KERNEL=1",
+    "-Wno-unused-command-line-argument",
+]
+
+KERNEL_CXXOPTS = [
+    "-fno-exceptions",
+    "-fno-rtti",
+    "-fno-threadsafe-statics",
+    "-fno-use-cxa-atexit",
+    "-fsized-deallocation",
+    "-faligned-allocation",
+]
+
+def _bool_flag_impl(ctx):
+    return []
+
+bool_flag = rule(
+    implementation = _bool_flag_impl,
+    build_setting = config.bool(flag = True),
+)
+
+def _kernel_transition_impl(settings, attr):
+    copts = [c for c in settings["//command_line_option:copt"] if c not in KERNEL_COPTS]
+    cxxopts = [c for c in settings["//command_line_option:cxxopt"] if c not in KERNEL_CXXOPTS]
+    return {
+        "//command_line_option:copt": copts + KERNEL_COPTS,
+        "//command_line_option:cxxopt": cxxopts + KERNEL_CXXOPTS,
+        "//command_line_option:features": ["-pic", "-supports_pic"],
+        "//build:kernel": True,
+    }
+
+kernel_transition = transition(
+    implementation = _kernel_transition_impl,
+    inputs = ["//command_line_option:copt", "//command_line_option:cxxopt"],
+    outputs = [
+        "//command_line_option:copt",
+        "//command_line_option:cxxopt",
+        "//command_line_option:features",
+        "//build:kernel",
+    ],
+)
+
+def _archives(deps):
+    """Static archives of every library reached from `deps`, in link order."""
+    archives = []
+    for dep in deps:
+        for linker_input in dep[CcInfo].linking_context.linker_inputs.to_list():
+            for lib in linker_input.libraries:
+                a = lib.static_library or lib.pic_static_library
+                if a and a not in archives:
+                    archives.append(a)
+    return archives
+
+def _kernel_image_impl(ctx):
+    archives = _archives(ctx.attr.deps)
+    script = ctx.file.linker_script
+    stage1 = ctx.actions.declare_file(ctx.label.name + ".stage1.elf")
+    syms = ctx.actions.declare_file(ctx.label.name + ".ksyms.bin")
+    out = ctx.actions.declare_file(ctx.label.name + ".elf")
+    link_args = ["-nostdlib", "-static", "--no-pie", "--gc-sections", "-z", "max-page-size=4096",
+                 "-z", "noexecstack", "--no-undefined", "-T", script.path, "--whole-archive"]
+    link_args += [a.path for a in archives]
+    link_args += ["--no-whole-archive"]
+
+    # Stage 1 links without a symbol table. The table section sits after every
+    # other section, so adding it in stage 2 moves no code or data.
+    ctx.actions.run_shell(
+        inputs = archives + [script],
+        outputs = [stage1],
+        command = "ld.lld-19 \"$@\"",
+        arguments = link_args + ["-o", stage1.path],
+        mnemonic = "KernelLinkStage1",
+        progress_message = "Linking kernel %s (stage 1)" % ctx.label,
+    )
+    syms_obj = ctx.actions.declare_file(ctx.label.name + ".ksyms.o")
+    ctx.actions.run_shell(
+        inputs = [stage1, ctx.file._ksyms_tool],
+        outputs = [syms, syms_obj],
+        command = ("set -o pipefail; llvm-nm-19 --defined-only -n -C \"$1\" | python3 \"$2\" \"$3\" && " +
+                   "llvm-objcopy-19 -I binary -O elf64-x86-64 " +
+                   "--rename-section .data=.ksyms,alloc,load,readonly,data,contents \"$3\" \"$4\""),
+        arguments = [stage1.path, ctx.file._ksyms_tool.path, syms.path, syms_obj.path],
+        mnemonic = "KernelSymbols",
+        progress_message = "Building kernel symbol table for %s" % ctx.label,
+    )
+    ctx.actions.run_shell(
+        inputs = archives + [script, syms_obj, stage1],
+        outputs = [out],
+        # The final image must place code exactly where stage 1 did, or the
+        # symbol table would lie: compare the text symbols of both links.
+        command = ("set -o pipefail; ld.lld-19 \"$@\" && " +
+                   "cmp -s <(llvm-nm-19 -n \"$STAGE1\" | grep -i ' t ') <(llvm-nm-19 -n \"$OUT\" | grep -i ' t ') || " +
+                   "{ echo 'kernel: code moved between link stages' >&2; exit 1; }"),
+        arguments = link_args + [syms_obj.path, "-o", out.path],
+        env = {"STAGE1": stage1.path, "OUT": out.path},
+        mnemonic = "KernelLink",
+        progress_message = "Linking kernel %s" % ctx.label,
+    )
+    return [DefaultInfo(files = depset([out]), runfiles = ctx.runfiles(files = [out]))]
+
+keel_kernel_image = rule(
+    implementation = _kernel_image_impl,
+    doc = "Links `deps` (built in the kernel configuration) into a bootable kernel ELF.",
+    attrs = {
+        "deps": attr.label_list(providers = [CcInfo], cfg = kernel_transition),
+        "linker_script": attr.label(allow_single_file = True, default = "//arch/x86_64:kernel.ld"),
+        "_ksyms_tool": attr.label(allow_single_file = True, default = "//build:ksyms.py"),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)

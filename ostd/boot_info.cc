@@ -1,0 +1,26 @@
+#include "ostd/boot.h"
+#include "ostd/boot/parse.h"
+
+namespace ostd {
+
+std::string_view MemoryRegionKindName(MemoryRegionKind kind) {
+  switch (kind) {
+    case MemoryRegionKind::kUsable: return "usable";
+    case MemoryRegionKind::kReserved: return "reserved";
+    case MemoryRegionKind::kAcpiReclaimable: return "acpi-reclaimable";
+    case MemoryRegionKind::kAcpiNvs: return "acpi-nvs";
+    case MemoryRegionKind::kBadMemory: return "bad";
+    case MemoryRegionKind::kKernel: return "kernel";
+    case MemoryRegionKind::kModule: return "module";
+    case MemoryRegionKind::kBootloader: return "bootloader";
+  }
+  return "?";
+}
+
+std::optional<std::string_view> BootInfo::CmdlineValue(std::string_view key) const {
+  return boot::CmdlineValue(cmdline, key);
+}
+
+bool BootInfo::CmdlineHas(std::string_view flag) const { return boot::CmdlineHas(cmdline, flag); }
+
+}  // namespace ostd

@@ -1,0 +1,69 @@
+// Memory-management set-up and kernel page tables. Internal to the TCB.
+#ifndef OSTD_INTERNAL_MM_H_
+#define OSTD_INTERNAL_MM_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "ostd/boot.h"
+#include "ostd/mm/page_table_index.h"
+#include "ostd/result.h"
+#include "ostd/sync.h"
+
+namespace ostd::internal {
+
+// Boot order: InitFrameAllocator, InitKernelPageTable, InitHeap.
+void InitFrameAllocator(std::span<const MemoryRegion> map);
+void InitKernelPageTable(std::span<const MemoryRegion> map);
+void InitHeap();
+
+struct Mapping {
+  Paddr paddr;       // physical address of the queried byte
+  uint64_t page_size;
+  mm::PageFlags flags;
+};
+
+// A 4-level page table reached through the linear map. Not locked: callers hold
+// the lock of whatever owns the table.
+class PageTable {
+ public:
+  explicit PageTable(Paddr root) : root_(root) {}
+  Paddr root() const { return root_; }
+
+  // Maps [va, va+size) to [pa, pa+size) with one entry of `size` (4 KiB, 2 MiB
+  // or 1 GiB). EINVAL: misaligned or non-canonical; EEXIST: something is mapped
+  // there; ENOMEM: no frame for an intermediate table.
+  Status Map(Vaddr va, Paddr pa, uint64_t size, mm::PageFlags flags);
+  // Removes the leaf mapping va and returns its physical base and size.
+  // ENOENT if nothing is mapped. Does not flush the TLB.
+  Result<Mapping> Unmap(Vaddr va);
+  // Changes the flags of the leaf mapping va. ENOENT if unmapped. No TLB flush.
+  Status Protect(Vaddr va, mm::PageFlags flags);
+  std::optional<Mapping> Query(Vaddr va) const;
+  // The raw leaf entry for `va`, or 0 (for tests that check hardware bits).
+  uint64_t LeafEntry(Vaddr va) const;
+
+ private:
+  // The entry slot for va at `level`, creating tables above it if `create`.
+  uint64_t* Walk(Vaddr va, int level, bool create, Status* status);
+  Paddr root_;
+};
+
+// The kernel's page table (shared kernel half). Modify only under the lock.
+PageTable& KernelPageTable();
+SpinLock& KernelPageTableLock();
+
+// Flushes one page from this CPU's TLB.
+void FlushTlbPage(Vaddr va);
+
+// Kernel virtual areas: page-granular ranges in [kKvaBase, kKvaEnd).
+Result<Vaddr> AllocKernelVirtual(uint64_t size);
+void FreeKernelVirtual(Vaddr va, uint64_t size);
+
+// Maps device memory uncached into a kernel virtual area.
+Result<Vaddr> MapMmio(Paddr pa, uint64_t size);
+
+}  // namespace ostd::internal
+
+#endif  // OSTD_INTERNAL_MM_H_

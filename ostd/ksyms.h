@@ -1,0 +1,56 @@
+// Kernel symbol lookup: code address -> function name + offset.
+//
+// The table is built at link time (build/ksyms.py) into the .ksyms section. The
+// panic handler uses it for symbolized backtraces. Lookups never fail hard: a
+// malformed or empty table yields no symbol.
+#ifndef OSTD_KSYMS_H_
+#define OSTD_KSYMS_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace ostd {
+
+struct Symbol {
+  std::string_view name;
+  uint64_t address;  // start of the symbol
+  uint64_t offset;   // queried address - start
+};
+
+class SymbolTable {
+ public:
+  // Wraps a table blob in the format documented in build/ksyms.py. An invalid
+  // blob gives an empty table.
+  explicit SymbolTable(std::span<const uint8_t> blob);
+
+  // The symbol containing `addr`: the last one at or below it. Addresses past the
+  // last symbol by more than `max_offset` (64 KiB) or below the first one: nullopt.
+  std::optional<Symbol> Lookup(uint64_t addr) const;
+
+  // The address of the symbol named exactly `name`.
+  std::optional<uint64_t> Find(std::string_view name) const;
+
+  uint64_t size() const { return count_; }
+
+ private:
+  struct Entry {
+    uint64_t address;
+    uint32_t name_offset;
+    uint32_t name_length;
+  };
+  Entry EntryAt(uint64_t i) const;
+  std::string_view NameOf(const Entry& e) const;
+
+  std::span<const uint8_t> blob_;
+  uint64_t count_ = 0;
+  std::span<const uint8_t> names_;
+};
+
+// The running kernel's own table (empty on the host).
+const SymbolTable& KernelSymbols();
+
+}  // namespace ostd
+
+#endif  // OSTD_KSYMS_H_

@@ -1,0 +1,108 @@
+#include "ostd/log.h"
+
+#include <atomic>
+
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/console.h"
+#include "ostd/sync.h"
+#include "ostd/timer.h"
+
+namespace ostd {
+namespace {
+
+// COM1, a 16550 UART. The console is ostd's own, so it drives the port directly
+// (the port is in IoPort's sensitive set: nobody else can acquire it).
+constexpr uint16_t kCom1 = 0x3f8;
+
+class SerialSink final : public FormatSink {
+ public:
+  void Write(std::string_view text) override {
+    for (char c : text) {
+      if (c == '\n') Put('\r');
+      Put(c);
+    }
+  }
+
+ private:
+  static void Put(char c) {
+    // Wait for the transmit holding register to empty (bounded: a missing UART
+    // must not hang the kernel).
+    for (int i = 0; i < 100000 && (arch::Inb(kCom1 + 5) & 0x20) == 0; ++i) arch::Pause();
+    arch::Outb(kCom1, static_cast<uint8_t>(c));
+  }
+};
+
+SerialSink serial;
+SpinLock console_lock;
+std::atomic<int> level{static_cast<int>(LogLevel::kInfo)};
+std::atomic<bool> panicking{false};
+bool console_held_by_panic = false;
+
+}  // namespace
+
+void SetLogLevel(LogLevel l) { level.store(static_cast<int>(l), std::memory_order_relaxed); }
+LogLevel GetLogLevel() { return static_cast<LogLevel>(level.load(std::memory_order_relaxed)); }
+
+bool ParseLogLevel(std::string_view name, LogLevel* out) {
+  constexpr std::string_view kNames[] = {"error", "warn", "info", "debug", "trace"};
+  for (int i = 0; i < 5; ++i) {
+    if (name == kNames[i]) {
+      *out = static_cast<LogLevel>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ConsoleWrite(std::string_view text) {
+  FormatSink& sink = log_internal::LockConsole();
+  sink.Write(text);
+  log_internal::UnlockConsole();
+}
+
+namespace log_internal {
+
+FormatSink& LockConsole() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (panicking.load(std::memory_order_relaxed)) {
+    // The panicking CPU may have died holding the lock: never wait for it.
+    console_held_by_panic = console_lock.TryLock();
+    return serial;
+  }
+  console_lock.Lock();
+  return serial;
+}
+
+void UnlockConsole() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (panicking.load(std::memory_order_relaxed)) {
+    if (console_held_by_panic) console_lock.Unlock();
+    console_held_by_panic = false;
+    return;
+  }
+  console_lock.Unlock();
+}
+
+void WritePrefix(FormatSink& sink, LogLevel l) {
+  constexpr char kLetters[] = {'E', 'W', 'I', 'D', 'T'};
+  uint64_t ns = timer::NowNanos();
+  FormatTo(sink, "[{:5}.{:06}] {} ", ns / 1000000000, (ns / 1000) % 1000000,
+           kLetters[static_cast<int>(l)]);
+}
+
+}  // namespace log_internal
+
+namespace internal {
+
+void InitConsole() {
+  arch::Outb(kCom1 + 1, 0x00);  // no UART interrupts
+  arch::Outb(kCom1 + 3, 0x80);  // DLAB on
+  arch::Outb(kCom1 + 0, 0x01);  // divisor 1: 115200 baud
+  arch::Outb(kCom1 + 1, 0x00);
+  arch::Outb(kCom1 + 3, 0x03);  // 8 data bits, no parity, 1 stop bit
+  arch::Outb(kCom1 + 2, 0xc7);  // FIFOs on and cleared
+  arch::Outb(kCom1 + 4, 0x03);  // DTR, RTS
+}
+
+void EnterPanicConsole() { panicking.store(true, std::memory_order_relaxed); }
+
+}  // namespace internal
+}  // namespace ostd

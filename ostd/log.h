@@ -1,0 +1,68 @@
+// Kernel console output and leveled logging.
+//
+// Output goes to the serial console (COM1). Every call is atomic with respect to
+// other CPUs and to interrupt handlers: lines never interleave.
+#ifndef OSTD_LOG_H_
+#define OSTD_LOG_H_
+
+#include <string_view>
+
+#include "ostd/fmt.h"
+
+namespace ostd {
+
+enum class LogLevel : int { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3, kTrace = 4 };
+
+// Messages above this level are dropped. Set from the command line (`log=debug`).
+void SetLogLevel(LogLevel level);
+LogLevel GetLogLevel();
+// Parses "error", "warn", "info", "debug", "trace".
+bool ParseLogLevel(std::string_view name, LogLevel* out);
+
+// Writes `text` to the console exactly as given.
+void ConsoleWrite(std::string_view text);
+
+namespace log_internal {
+// A sink that writes straight to the console; the caller holds the console lock.
+FormatSink& LockConsole();
+void UnlockConsole();
+void WritePrefix(FormatSink& sink, LogLevel level);
+}  // namespace log_internal
+
+// Formats (see fmt.h) and writes one piece of text to the console, unconditionally.
+template <typename... Args>
+void Print(std::string_view fmt, const Args&... args) {
+  FormatSink& sink = log_internal::LockConsole();
+  FormatTo(sink, fmt, args...);
+  log_internal::UnlockConsole();
+}
+
+// Print() plus a newline.
+template <typename... Args>
+void Println(std::string_view fmt, const Args&... args) {
+  FormatSink& sink = log_internal::LockConsole();
+  FormatTo(sink, fmt, args...);
+  sink.Write("\n");
+  log_internal::UnlockConsole();
+}
+
+// One log line: "[    1.234567] W message" (uptime in seconds, level letter).
+template <typename... Args>
+void Log(LogLevel level, std::string_view fmt, const Args&... args) {
+  if (static_cast<int>(level) > static_cast<int>(GetLogLevel())) return;
+  FormatSink& sink = log_internal::LockConsole();
+  log_internal::WritePrefix(sink, level);
+  FormatTo(sink, fmt, args...);
+  sink.Write("\n");
+  log_internal::UnlockConsole();
+}
+
+}  // namespace ostd
+
+#define OSTD_LOG_ERROR(...) ::ostd::Log(::ostd::LogLevel::kError, __VA_ARGS__)
+#define OSTD_LOG_WARN(...) ::ostd::Log(::ostd::LogLevel::kWarn, __VA_ARGS__)
+#define OSTD_LOG_INFO(...) ::ostd::Log(::ostd::LogLevel::kInfo, __VA_ARGS__)
+#define OSTD_LOG_DEBUG(...) ::ostd::Log(::ostd::LogLevel::kDebug, __VA_ARGS__)
+#define OSTD_LOG_TRACE(...) ::ostd::Log(::ostd::LogLevel::kTrace, __VA_ARGS__)
+
+#endif  // OSTD_LOG_H_

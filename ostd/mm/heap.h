@@ -1,0 +1,27 @@
+// The kernel heap.
+//
+// `new (std::nothrow) T(...)` is the fallible allocation: nullptr when memory
+// runs out. Plain `new` is for boot-time objects only and panics on exhaustion.
+// Small objects (up to 2 KiB) come from per-size slabs and are naturally aligned
+// to their size class; larger ones take whole contiguous frames.
+#ifndef OSTD_MM_HEAP_H_
+#define OSTD_MM_HEAP_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ostd::mm {
+
+struct HeapStats {
+  uint64_t allocated_bytes;  // bytes handed out (rounded to size classes/pages)
+  uint64_t allocations;      // live allocations
+  uint64_t failed;           // allocations that returned nullptr
+};
+HeapStats GetHeapStats();
+
+// Largest size served from slabs.
+inline constexpr size_t kMaxSlabSize = 2048;
+
+}  // namespace ostd::mm
+
+#endif  // OSTD_MM_HEAP_H_

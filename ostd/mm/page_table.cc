@@ -1,0 +1,247 @@
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/layout.h"
+#include "ostd/internal/mm.h"
+#include "ostd/log.h"
+#include "ostd/mm/bitmap_allocator.h"
+#include "ostd/mm/frame.h"
+#include "ostd/panic.h"
+
+extern "C" const char __kernel_start[], __text_start[], __text_end[], __rodata_start[],
+    __rodata_end[], __kernel_end[], __image_end[];
+
+namespace ostd::internal {
+namespace {
+
+using mm::kPageSize;
+namespace pte = mm::pte;
+
+uint64_t linear_map_size = 0;
+PageTable kernel_pt(0);
+SpinLock kernel_pt_lock;
+
+// Kernel virtual areas: one bit per page over 1 GiB from kKvaBase.
+constexpr uint64_t kKvaPages = (1ull << 30) / kPageSize;
+SpinLock kva_lock;
+uint64_t kva_storage[mm::BitmapAllocator::WordsFor(kKvaPages)];
+mm::BitmapAllocator kva ABSL_GUARDED_BY(kva_lock);
+
+// SAFETY (helper): a page-table frame is a 512-entry array reached through the linear map.
+uint64_t* TableAt(Paddr p) { return reinterpret_cast<uint64_t*>(PhysToVirt(p)); }
+
+uint64_t SymAddr(const char* s) { return reinterpret_cast<uint64_t>(s); }
+
+}  // namespace
+
+std::span<uint8_t> PhysBytes(Paddr p, uint64_t len) {
+  // SAFETY: the linear map covers physical memory; callers pass ranges they own.
+  return std::span<uint8_t>(reinterpret_cast<uint8_t*>(PhysToVirt(p)), len);
+}
+
+uint64_t LinearMapSize() { return linear_map_size; }
+
+Vaddr KernelImageStart() { return SymAddr(__kernel_start); }
+Vaddr KernelImageEnd() { return SymAddr(__image_end); }
+
+bool IsAlwaysMappedKernelRange(Vaddr addr, uint64_t len) {
+  if (addr + len < addr) return false;
+  if (addr >= KernelImageStart() && addr + len <= KernelImageEnd()) return true;
+  uint64_t lin = linear_map_size != 0 ? linear_map_size : (4ull << 30);  // boot map: 4 GiB
+  return addr >= kLinearMapBase && addr + len <= kLinearMapBase + lin;
+}
+
+uint64_t* PageTable::Walk(Vaddr va, int level, bool create, Status* status) {
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l > level; --l) {
+    uint64_t& e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent)) {
+      if (!create) return nullptr;
+      Result<Paddr> frame = mm::FrameAllocOptions().AllocOne();
+      if (!frame) {
+        *status = Err(frame.error());
+        return nullptr;
+      }
+      e = *frame | pte::kPresent | pte::kWritable | (va < kUserEnd ? pte::kUser : 0);
+    } else if (e & pte::kHuge) {
+      *status = Err(Errno::kEEXIST);  // a large page already covers va
+      return nullptr;
+    }
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return &table[mm::TableIndex(va, level)];
+}
+
+Status PageTable::Map(Vaddr va, Paddr pa, uint64_t size, mm::PageFlags flags) {
+  int level = size == kPageSize ? 1 : size == mm::kLargePageSize ? 2 : size == mm::kHugePageSize ? 3 : 0;
+  if (level == 0 || !mm::IsAligned(va, size) || !mm::IsAligned(pa, size) || !mm::IsCanonical(va)) {
+    return Err(Errno::kEINVAL);
+  }
+  Status status;
+  uint64_t* slot = Walk(va, level, true, &status);
+  if (slot == nullptr) return status.has_value() ? Status(Err(Errno::kENOMEM)) : status;
+  if (*slot & pte::kPresent) return Err(Errno::kEEXIST);
+  *slot = mm::EncodeLeaf(pa, flags, level > 1);
+  return {};
+}
+
+std::optional<Mapping> PageTable::Query(Vaddr va) const {
+  if (!mm::IsCanonical(va)) return std::nullopt;
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l >= 1; --l) {
+    uint64_t e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent)) return std::nullopt;
+    if (l == 1 || (e & pte::kHuge)) {
+      uint64_t span = mm::EntrySpan(l);
+      Paddr base = e & pte::kAddrMask & ~(span - 1);
+      return Mapping{base + (va & (span - 1)), span, mm::DecodeFlags(e)};
+    }
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return std::nullopt;
+}
+
+uint64_t PageTable::LeafEntry(Vaddr va) const {
+  if (!mm::IsCanonical(va)) return 0;
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l >= 1; --l) {
+    uint64_t e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent)) return 0;
+    if (l == 1 || (e & pte::kHuge)) return e;
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return 0;
+}
+
+Result<Mapping> PageTable::Unmap(Vaddr va) {
+  if (!mm::IsCanonical(va)) return Err(Errno::kEINVAL);
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l >= 1; --l) {
+    uint64_t& e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent)) return Err(Errno::kENOENT);
+    if (l == 1 || (e & pte::kHuge)) {
+      uint64_t span = mm::EntrySpan(l);
+      if (!mm::IsAligned(va, span)) return Err(Errno::kEINVAL);
+      Mapping m{e & pte::kAddrMask & ~(span - 1), span, mm::DecodeFlags(e)};
+      e = 0;
+      return m;
+    }
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return Err(Errno::kENOENT);
+}
+
+Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
+  if (!mm::IsCanonical(va)) return Err(Errno::kEINVAL);
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l >= 1; --l) {
+    uint64_t& e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent)) return Err(Errno::kENOENT);
+    if (l == 1 || (e & pte::kHuge)) {
+      e = mm::EncodeLeaf(e & pte::kAddrMask, flags, l > 1);
+      return {};
+    }
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return Err(Errno::kENOENT);
+}
+
+PageTable& KernelPageTable() { return kernel_pt; }
+SpinLock& KernelPageTableLock() { return kernel_pt_lock; }
+
+void FlushTlbPage(Vaddr va) { arch::Invlpg(va); }
+
+void InitKernelPageTable(std::span<const MemoryRegion> map) {
+  Result<Paddr> root = mm::FrameAllocOptions().AllocOne();
+  OSTD_ASSERT(root.has_value());
+  PageTable pt(*root);
+
+  // The kernel half is shared by every address space: give each of its 256 PML4
+  // slots a PDPT now so later address spaces can copy the slots once.
+  uint64_t* pml4 = TableAt(*root);
+  for (unsigned i = 256; i < 512; ++i) {
+    Result<Paddr> pdpt = mm::FrameAllocOptions().AllocOne();
+    OSTD_ASSERT(pdpt.has_value());
+    pml4[i] = *pdpt | pte::kPresent | pte::kWritable;
+  }
+
+  // Linear map of physical memory up to the end of the last RAM-like region.
+  Paddr top = 0;
+  for (const MemoryRegion& r : map) {
+    if (r.kind != MemoryRegionKind::kReserved && r.kind != MemoryRegionKind::kBadMemory &&
+        r.end() > top) {
+      top = r.end();
+    }
+  }
+  top = mm::AlignUp(top < (4ull << 30) ? (4ull << 30) : top, mm::kHugePageSize);
+  bool gb_pages = (arch::Cpuid(0x80000001).edx & (1u << 26)) != 0;
+  uint64_t step = gb_pages ? mm::kHugePageSize : mm::kLargePageSize;
+  mm::PageFlags linear{.writable = true, .executable = false, .global = true};
+  for (Paddr p = 0; p < top; p += step) {
+    Status s = pt.Map(PhysToVirt(p), p, step, linear);
+    if (!s) OSTD_PANIC("linear map at {:#x}: {}", p, s.error());
+  }
+
+  // The kernel image, section by section: W^X from the start.
+  for (Vaddr va = SymAddr(__kernel_start); va < SymAddr(__image_end); va += kPageSize) {
+    mm::PageFlags f{.global = true};
+    if (va >= SymAddr(__text_start) && va < SymAddr(__text_end)) {
+      f.executable = true;
+    } else if (va >= SymAddr(__rodata_start) && va < SymAddr(__rodata_end)) {
+      // read-only data
+    } else if (va < SymAddr(__kernel_end)) {
+      f.writable = true;  // data and bss
+    }
+    Status s = pt.Map(va, KernelVirtToPhys(va), kPageSize, f);
+    if (!s) OSTD_PANIC("kernel image map at {:#x}: {}", va, s.error());
+  }
+
+  arch::WriteCr3(pt.root());
+  kernel_pt = pt;
+  linear_map_size = top;
+
+  uint32_t ebx7 = arch::Cpuid(7, 0).ebx;
+  uint64_t cr4 = arch::ReadCr4() | arch::kCr4Pge;
+  if (ebx7 & (1u << 7)) cr4 |= arch::kCr4Smep;
+  if (ebx7 & (1u << 20)) cr4 |= arch::kCr4Smap;
+  arch::WriteCr4(cr4);
+
+  SpinLockGuard guard(kva_lock);
+  kva.Init(std::span<uint64_t>(kva_storage), kKvaPages);
+  kva.MarkFree(0, kKvaPages);
+}
+
+Result<Vaddr> AllocKernelVirtual(uint64_t size) {
+  if (size == 0) return Err(Errno::kEINVAL);
+  uint64_t pages = mm::AlignUp(size, kPageSize) / kPageSize;
+  SpinLockGuard guard(kva_lock);
+  std::optional<size_t> first = kva.AllocateContiguous(pages, 1);
+  if (!first) return Err(Errno::kENOMEM);
+  return kKvaBase + *first * kPageSize;
+}
+
+void FreeKernelVirtual(Vaddr va, uint64_t size) {
+  uint64_t pages = mm::AlignUp(size, kPageSize) / kPageSize;
+  SpinLockGuard guard(kva_lock);
+  kva.MarkFree((va - kKvaBase) / kPageSize, pages);
+}
+
+Result<Vaddr> MapMmio(Paddr pa, uint64_t size) {
+  Paddr base = mm::AlignDown(pa, kPageSize);
+  uint64_t len = mm::AlignUp(pa + size, kPageSize) - base;
+  OSTD_TRY_ASSIGN(Vaddr va, AllocKernelVirtual(len));
+  SpinLockGuard guard(kernel_pt_lock);
+  mm::PageFlags f{.writable = true, .executable = false, .uncached = true, .global = true};
+  for (uint64_t off = 0; off < len; off += kPageSize) {
+    Status s = kernel_pt.Map(va + off, base + off, kPageSize, f);
+    if (!s) {
+      for (uint64_t undo = 0; undo < off; undo += kPageSize) {
+        static_cast<void>(kernel_pt.Unmap(va + undo));
+        FlushTlbPage(va + undo);
+      }
+      FreeKernelVirtual(va, len);
+      return Err(s.error());
+    }
+  }
+  return va + (pa - base);
+}
+
+}  // namespace ostd::internal

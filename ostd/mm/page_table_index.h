@@ -1,0 +1,80 @@
+// x86_64 4-level paging arithmetic: table indices, entry bits, canonical checks.
+// Pure constexpr logic shared by the page-table code and host tests.
+#ifndef OSTD_MM_PAGE_TABLE_INDEX_H_
+#define OSTD_MM_PAGE_TABLE_INDEX_H_
+
+#include <cstdint>
+
+namespace ostd::mm {
+
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t kPageShift = 12;
+inline constexpr uint64_t kLargePageSize = 2ull << 20;   // 2 MiB, level-2 leaf
+inline constexpr uint64_t kHugePageSize = 1ull << 30;    // 1 GiB, level-3 leaf
+inline constexpr int kLevels = 4;
+inline constexpr uint64_t kEntriesPerTable = 512;
+
+// Level 4 = PML4 ... level 1 = PT. Index of `vaddr` in the table of `level`.
+constexpr unsigned TableIndex(uint64_t vaddr, int level) {
+  return static_cast<unsigned>((vaddr >> (kPageShift + 9 * (level - 1))) & 0x1ff);
+}
+
+// Bytes mapped by one entry at `level` (4 KiB at 1, 2 MiB at 2, 1 GiB at 3, 512 GiB at 4).
+constexpr uint64_t EntrySpan(int level) { return kPageSize << (9 * (level - 1)); }
+
+// A canonical address has bits 63..47 all equal.
+constexpr bool IsCanonical(uint64_t vaddr) {
+  uint64_t top = vaddr >> 47;
+  return top == 0 || top == 0x1ffff;
+}
+
+constexpr uint64_t AlignDown(uint64_t v, uint64_t a) { return v & ~(a - 1); }
+constexpr uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+constexpr bool IsAligned(uint64_t v, uint64_t a) { return (v & (a - 1)) == 0; }
+
+// Hardware page-table entry bits.
+namespace pte {
+inline constexpr uint64_t kPresent = 1ull << 0;
+inline constexpr uint64_t kWritable = 1ull << 1;
+inline constexpr uint64_t kUser = 1ull << 2;
+inline constexpr uint64_t kWriteThrough = 1ull << 3;
+inline constexpr uint64_t kCacheDisable = 1ull << 4;
+inline constexpr uint64_t kAccessed = 1ull << 5;
+inline constexpr uint64_t kDirty = 1ull << 6;
+inline constexpr uint64_t kHuge = 1ull << 7;  // PS: leaf at level 2 or 3
+inline constexpr uint64_t kGlobal = 1ull << 8;
+inline constexpr uint64_t kNoExecute = 1ull << 63;
+inline constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
+}  // namespace pte
+
+// Page permissions and caching as the rest of ostd sees them.
+struct PageFlags {
+  bool writable = false;
+  bool executable = false;
+  bool user = false;
+  bool uncached = false;
+  bool global = false;
+
+  friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
+};
+
+// Encodes a leaf entry. `large` sets PS (for level 2/3 leaves).
+constexpr uint64_t EncodeLeaf(uint64_t paddr, PageFlags f, bool large) {
+  uint64_t e = (paddr & pte::kAddrMask) | pte::kPresent;
+  if (f.writable) e |= pte::kWritable;
+  if (!f.executable) e |= pte::kNoExecute;
+  if (f.user) e |= pte::kUser;
+  if (f.uncached) e |= pte::kCacheDisable | pte::kWriteThrough;
+  if (f.global) e |= pte::kGlobal;
+  if (large) e |= pte::kHuge;
+  return e;
+}
+
+constexpr PageFlags DecodeFlags(uint64_t e) {
+  return PageFlags{(e & pte::kWritable) != 0, (e & pte::kNoExecute) == 0, (e & pte::kUser) != 0,
+                   (e & pte::kCacheDisable) != 0, (e & pte::kGlobal) != 0};
+}
+
+}  // namespace ostd::mm
+
+#endif  // OSTD_MM_PAGE_TABLE_INDEX_H_

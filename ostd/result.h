@@ -1,0 +1,87 @@
+// Value-or-errno results, the error convention of every fallible ostd API.
+#ifndef OSTD_RESULT_H_
+#define OSTD_RESULT_H_
+
+#include <expected>
+#include <string_view>
+
+namespace ostd {
+
+// Linux errno values (x86_64 numbering). Only values Keel reports are listed;
+// the numbers are the ABI, never renumber them.
+enum class Errno : int {
+  kEPERM = 1,
+  kENOENT = 2,
+  kESRCH = 3,
+  kEINTR = 4,
+  kEIO = 5,
+  kENXIO = 6,
+  kE2BIG = 7,
+  kENOEXEC = 8,
+  kEBADF = 9,
+  kECHILD = 10,
+  kEAGAIN = 11,
+  kENOMEM = 12,
+  kEACCES = 13,
+  kEFAULT = 14,
+  kEBUSY = 16,
+  kEEXIST = 17,
+  kEXDEV = 18,
+  kENODEV = 19,
+  kENOTDIR = 20,
+  kEISDIR = 21,
+  kEINVAL = 22,
+  kENFILE = 23,
+  kEMFILE = 24,
+  kENOTTY = 25,
+  kEFBIG = 27,
+  kENOSPC = 28,
+  kESPIPE = 29,
+  kEROFS = 30,
+  kEMLINK = 31,
+  kEPIPE = 32,
+  kERANGE = 34,
+  kEDEADLK = 35,
+  kENAMETOOLONG = 36,
+  kENOSYS = 38,
+  kENOTEMPTY = 39,
+  kELOOP = 40,
+  kEOVERFLOW = 75,
+  kEOPNOTSUPP = 95,
+  kETIMEDOUT = 110,
+};
+
+// The symbolic name of `e` ("EFAULT"), or "E?" for a value not listed above.
+std::string_view ErrnoName(Errno e);
+
+template <typename T>
+using Result = std::expected<T, Errno>;
+
+// Result<void> has no value; success is `{}`.
+using Status = Result<void>;
+
+inline constexpr std::unexpected<Errno> Err(Errno e) { return std::unexpected<Errno>(e); }
+
+}  // namespace ostd
+
+// Evaluates `expr` (a Result); on error returns the error from the calling function.
+#define OSTD_TRY(expr)                                           \
+  do {                                                           \
+    auto ostd_try_result_ = (expr);                              \
+    if (!ostd_try_result_.has_value()) [[unlikely]]              \
+      return ::std::unexpected(ostd_try_result_.error());        \
+  } while (0)
+
+#define OSTD_TRY_CONCAT_INNER_(a, b) a##b
+#define OSTD_TRY_CONCAT_(a, b) OSTD_TRY_CONCAT_INNER_(a, b)
+
+// `OSTD_TRY_ASSIGN(auto x, Fn());` declares/assigns the value or returns the error.
+#define OSTD_TRY_ASSIGN(lhs, expr) \
+  OSTD_TRY_ASSIGN_IMPL_(OSTD_TRY_CONCAT_(ostd_try_tmp_, __LINE__), lhs, expr)
+#define OSTD_TRY_ASSIGN_IMPL_(tmp, lhs, expr)                  \
+  auto tmp = (expr);                                           \
+  if (!tmp.has_value()) [[unlikely]]                           \
+    return ::std::unexpected(tmp.error());                     \
+  lhs = std::move(*tmp)
+
+#endif  // OSTD_RESULT_H_

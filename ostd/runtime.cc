@@ -1,0 +1,79 @@
+// The freestanding runtime the compiler expects: mem* functions (it emits calls
+// to them for copies and zeroing) and the C++ ABI hooks Keel does not use.
+#include <cstddef>
+#include <cstdint>
+
+#include "ostd/panic.h"
+
+extern "C" {
+
+// SAFETY (mem*): the compiler calls these with valid ranges, as the C standard requires.
+void* memcpy(void* dst, const void* src, size_t n) {
+  void* ret = dst;
+  asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+  return ret;
+}
+
+void* memmove(void* dst, const void* src, size_t n) {
+  auto* d = static_cast<uint8_t*>(dst);
+  const auto* s = static_cast<const uint8_t*>(src);
+  if (d == s || n == 0) return dst;
+  if (d < s || d >= s + n) return memcpy(dst, src, n);
+  // Overlap with dst above src: copy backwards.
+  for (size_t i = n; i > 0; --i) d[i - 1] = s[i - 1];
+  return dst;
+}
+
+void* memset(void* dst, int c, size_t n) {
+  void* ret = dst;
+  asm volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+  return ret;
+}
+
+int memcmp(const void* a, const void* b, size_t n) {
+  const auto* x = static_cast<const uint8_t*>(a);
+  const auto* y = static_cast<const uint8_t*>(b);
+  for (size_t i = 0; i < n; ++i) {
+    if (x[i] != y[i]) return x[i] < y[i] ? -1 : 1;
+  }
+  return 0;
+}
+
+void* memchr(const void* s, int c, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(s);
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] == static_cast<uint8_t>(c)) return const_cast<uint8_t*>(p + i);
+  }
+  return nullptr;
+}
+
+size_t strlen(const char* s) {
+  size_t n = 0;
+  while (s[n] != '\0') ++n;
+  return n;
+}
+
+void __cxa_pure_virtual() { OSTD_PANIC("pure virtual function called"); }
+
+[[noreturn]] void abort() { OSTD_PANIC("abort() called"); }
+
+void* __dso_handle = nullptr;
+
+}  // extern "C"
+
+namespace std {
+// libstdc++ reports out-of-range accesses (e.g. string_view::substr) through
+// these; with no exceptions in the kernel they are broken invariants.
+void __throw_out_of_range_fmt(const char* fmt, ...) {
+  OSTD_PANIC("libstdc++: {}", fmt);
+}
+void __throw_out_of_range(const char* what) { OSTD_PANIC("libstdc++: {}", what); }
+void __throw_length_error(const char* what) { OSTD_PANIC("libstdc++: {}", what); }
+void __throw_bad_alloc() { OSTD_PANIC("libstdc++: bad_alloc"); }
+void __throw_bad_optional_access() { OSTD_PANIC("libstdc++: bad optional access"); }
+
+[[noreturn]] void __glibcxx_assert_fail(const char* file, int line, const char* function,
+                                        const char* condition) noexcept {
+  ostd::PanicAt(file, line, "libstdc++ assertion failed in {}: {}", function, condition);
+}
+}  // namespace std

@@ -1,0 +1,63 @@
+// Spin locks and interrupt guards, annotated for clang's -Wthread-safety.
+//
+// SpinLock disables local interrupts while held, so it can protect state shared
+// with interrupt handlers. Never sleep while holding one.
+#ifndef OSTD_SYNC_H_
+#define OSTD_SYNC_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/base/thread_annotations.h"
+
+namespace ostd {
+
+// Disables interrupts on this CPU for its lifetime and restores the previous
+// state (nesting works).
+class IrqGuard {
+ public:
+  IrqGuard();
+  ~IrqGuard();
+  IrqGuard(const IrqGuard&) = delete;
+  IrqGuard& operator=(const IrqGuard&) = delete;
+
+ private:
+  bool was_enabled_;
+};
+
+class ABSL_LOCKABLE SpinLock {
+ public:
+  constexpr SpinLock() = default;
+  SpinLock(const SpinLock&) = delete;
+  SpinLock& operator=(const SpinLock&) = delete;
+
+  // Disables interrupts, then spins until the lock is free.
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
+  // Like Lock() but gives up at once; true if acquired.
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true);
+  // Releases the lock and restores the interrupt state Lock() found.
+  void Unlock() ABSL_UNLOCK_FUNCTION();
+
+  bool is_locked() const { return locked_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> locked_{false};
+  bool irq_was_enabled_ = false;
+};
+
+class ABSL_SCOPED_LOCKABLE SpinLockGuard {
+ public:
+  explicit SpinLockGuard(SpinLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {
+    lock_.Lock();
+  }
+  ~SpinLockGuard() ABSL_UNLOCK_FUNCTION() { lock_.Unlock(); }
+  SpinLockGuard(const SpinLockGuard&) = delete;
+  SpinLockGuard& operator=(const SpinLockGuard&) = delete;
+
+ private:
+  SpinLock& lock_;
+};
+
+}  // namespace ostd
+
+#endif  // OSTD_SYNC_H_

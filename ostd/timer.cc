@@ -1,0 +1,71 @@
+#include "ostd/timer.h"
+
+#include <atomic>
+
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/cpu_local.h"
+#include "ostd/internal/interrupts.h"
+#include "ostd/internal/mm.h"
+#include "ostd/log.h"
+#include "ostd/panic.h"
+
+namespace ostd {
+namespace {
+
+uint64_t lapic_base = 0;
+uint64_t tsc_hz = 0;
+uint64_t tsc_at_boot = 0;
+std::atomic<uint64_t> boot_cpu_ticks{0};
+
+}  // namespace
+
+namespace timer {
+
+uint64_t Ticks() { return boot_cpu_ticks.load(std::memory_order_relaxed); }
+
+uint64_t NowNanos() {
+  if (tsc_hz == 0) return 0;
+  uint64_t delta = arch::Rdtsc() - tsc_at_boot;
+  // Split to stay in 64 bits: (delta % hz) * 1e9 fits while hz < 18 GHz.
+  return delta / tsc_hz * 1000000000u + delta % tsc_hz * 1000000000u / tsc_hz;
+}
+
+void SpinDelayNanos(uint64_t ns) {
+  uint64_t end = NowNanos() + ns;
+  while (NowNanos() < end) arch::Pause();
+}
+
+}  // namespace timer
+
+namespace internal {
+
+void InitInterruptsAndTimer() {
+  arch::DisableLegacyPic();
+  Result<Vaddr> va = MapMmio(arch::LapicPaddr(), 4096);
+  if (!va) OSTD_PANIC("cannot map the local APIC: {}", va.error());
+  lapic_base = *va;
+  arch::Lapic lapic(lapic_base);
+  lapic.Enable();
+  ThisCpu().apic_id = lapic.Id();
+  uint64_t hz_tsc = 0;
+  uint64_t apic_hz = lapic.CalibrateTimer(&hz_tsc);
+  tsc_at_boot = arch::Rdtsc();
+  tsc_hz = hz_tsc;
+  uint64_t count = apic_hz / timer::kTickHz;
+  if (count == 0 || count > 0xffffffffu) OSTD_PANIC("APIC timer calibration failed ({} Hz)", apic_hz);
+  lapic.StartPeriodic(static_cast<uint32_t>(count));
+  OSTD_LOG_INFO("timer: local APIC {} Hz, TSC {} MHz, tick {} Hz", apic_hz, tsc_hz / 1000000,
+                timer::kTickHz);
+}
+
+void OnTimerInterrupt() {
+  CpuLocal& cpu = ThisCpu();
+  ++cpu.ticks;
+  if (cpu.cpu_id == 0) boot_cpu_ticks.fetch_add(1, std::memory_order_relaxed);
+}
+
+void EndOfInterrupt() { arch::Lapic(lapic_base).Eoi(); }
+
+}  // namespace internal
+}  // namespace ostd

@@ -1,0 +1,23 @@
+// Time since boot and the periodic timer tick.
+#ifndef OSTD_TIMER_H_
+#define OSTD_TIMER_H_
+
+#include <cstdint>
+
+namespace ostd::timer {
+
+// Timer interrupt frequency (ticks per second).
+inline constexpr uint64_t kTickHz = 250;
+
+// Timer interrupts taken on the boot CPU since the timer started.
+uint64_t Ticks();
+
+// Monotonic nanoseconds since boot, from the TSC (calibrated at boot).
+uint64_t NowNanos();
+
+// Busy-waits for at least `ns` nanoseconds.
+void SpinDelayNanos(uint64_t ns);
+
+}  // namespace ostd::timer
+
+#endif  // OSTD_TIMER_H_

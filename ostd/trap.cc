@@ -1,0 +1,138 @@
+#include "ostd/trap.h"
+
+#include <atomic>
+
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap_frame.h"
+#include "ostd/internal/cpu_local.h"
+#include "ostd/internal/interrupts.h"
+#include "ostd/internal/panic.h"
+#include "ostd/log.h"
+
+namespace ostd {
+namespace {
+
+std::atomic<IrqHandler> handlers[256];
+
+bool IsOstdVector(uint8_t v) {
+  return v < 32 || v == arch::kTimerVector || v == arch::kSpuriousVector ||
+         (v >= arch::kPicVectorBase && v < arch::kPicVectorBase + 16);
+}
+
+void HandleException(arch::TrapFrame* frame) {
+  FaultInfo info{static_cast<uint8_t>(frame->vector), frame->error_code,
+                 frame->vector == kVectorPageFault ? arch::ReadCr2() : 0, frame->rip};
+  internal::CpuLocal& cpu = internal::ThisCpu();
+  if (!frame->from_user() && cpu.recovery != nullptr && frame->vector != kVectorDoubleFault) {
+    // A CatchFault() region: resume at its recovery point.
+    *cpu.recovery_info = info;
+    frame->rdi = reinterpret_cast<uint64_t>(cpu.recovery);  // SAFETY: handed to arch_try_recover
+    frame->rip = reinterpret_cast<uint64_t>(&arch_try_recover);
+    cpu.recovery = nullptr;
+    cpu.recovery_info = nullptr;
+    return;
+  }
+  StackString<200> what;
+  FormatTo(what, "unhandled CPU exception on CPU {} in {} mode: ", cpu.cpu_id,
+           frame->from_user() ? "user" : "kernel");
+  DescribeFault(what, info);
+  internal::PanicWithFrame(*frame, what.view());
+}
+
+}  // namespace
+
+std::string_view ExceptionName(uint8_t vector) {
+  switch (vector) {
+    case 0: return "#DE divide error";
+    case 1: return "#DB debug";
+    case 2: return "NMI";
+    case 3: return "#BP breakpoint";
+    case 4: return "#OF overflow";
+    case 5: return "#BR bound range";
+    case 6: return "#UD invalid opcode";
+    case 7: return "#NM device not available";
+    case 8: return "#DF double fault";
+    case 10: return "#TS invalid TSS";
+    case 11: return "#NP segment not present";
+    case 12: return "#SS stack fault";
+    case 13: return "#GP general protection";
+    case 14: return "#PF page fault";
+    case 16: return "#MF x87 floating point";
+    case 17: return "#AC alignment check";
+    case 18: return "#MC machine check";
+    case 19: return "#XM SIMD floating point";
+    case 20: return "#VE virtualization";
+    case 21: return "#CP control protection";
+    default: return "reserved exception";
+  }
+}
+
+void DescribeFault(FormatSink& sink, const FaultInfo& f) {
+  sink.Write(ExceptionName(f.vector));
+  if (f.vector == kVectorPageFault) {
+    uint64_t e = f.error_code;
+    FormatTo(sink, " ({} {} in {} mode{}) at address {:#x}",
+             (e & 1) ? "protection violation" : "not-present page",
+             (e & 16) ? "on instruction fetch" : ((e & 2) ? "on write" : "on read"),
+             (e & 4) ? "user" : "kernel", (e & 8) ? ", reserved bit set" : "", f.address);
+  } else if (f.vector == kVectorGeneralProtection && f.error_code != 0) {
+    FormatTo(sink, " (segment selector {:#x})", f.error_code);
+  }
+  FormatTo(sink, ", error code {:#x}, rip {:#x}", f.error_code, f.rip);
+}
+
+namespace trap_internal {
+
+std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
+  internal::CpuLocal& cpu = internal::ThisCpu();
+  arch::RecoveryContext ctx;
+  FaultInfo info;
+  arch::RecoveryContext* saved = cpu.recovery;
+  FaultInfo* saved_info = cpu.recovery_info;
+  cpu.recovery = &ctx;
+  cpu.recovery_info = &info;
+  uint64_t faulted = arch_try_call(fn, arg, &ctx);
+  internal::ThisCpu().recovery = saved;
+  internal::ThisCpu().recovery_info = saved_info;
+  if (faulted) return info;
+  return std::nullopt;
+}
+
+}  // namespace trap_internal
+
+Status RegisterIrqHandler(uint8_t vector, IrqHandler handler) {
+  if (vector < 32 || vector == 255 || handler == nullptr) return Err(Errno::kEINVAL);
+  if (IsOstdVector(vector)) return Err(Errno::kEBUSY);
+  IrqHandler expected = nullptr;
+  if (!handlers[vector].compare_exchange_strong(expected, handler)) return Err(Errno::kEBUSY);
+  return {};
+}
+
+void UnregisterIrqHandler(uint8_t vector) { handlers[vector].store(nullptr); }
+
+}  // namespace ostd
+
+extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
+  uint8_t vector = static_cast<uint8_t>(frame->vector);
+  if (vector < 32) {
+    ostd::HandleException(frame);
+    return;
+  }
+  if (vector == arch::kTimerVector) {
+    ostd::internal::OnTimerInterrupt();
+    ostd::internal::EndOfInterrupt();
+    return;
+  }
+  if (vector == arch::kSpuriousVector ||
+      (vector >= arch::kPicVectorBase && vector < arch::kPicVectorBase + 16)) {
+    return;  // spurious: no EOI
+  }
+  ostd::IrqHandler h = ostd::handlers[vector].load(std::memory_order_acquire);
+  if (h != nullptr) {
+    h(vector);
+  } else {
+    OSTD_LOG_WARN("unexpected interrupt vector {}", vector);
+  }
+  ostd::internal::EndOfInterrupt();
+}
