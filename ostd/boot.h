@@ -18,9 +18,9 @@ enum class MemoryRegionKind : uint8_t {
   kAcpiReclaimable,  // ACPI tables, reusable after they are read
   kAcpiNvs,
   kBadMemory,
-  kKernel,           // the kernel image (text, data, bss)
-  kModule,           // the initramfs
-  kBootloader,       // boot-info structures still in use
+  kKernel,      // the kernel image (text, data, bss)
+  kModule,      // the initramfs
+  kBootloader,  // boot-info structures still in use
 };
 
 std::string_view MemoryRegionKindName(MemoryRegionKind kind);
@@ -37,12 +37,12 @@ enum class BootProtocol : uint8_t { kPvh, kMultiboot2 };
 // Copied out of the loader's structures early in boot; valid for the whole run.
 struct BootInfo {
   BootProtocol protocol;
-  std::string_view loader_name;           // "QEMU PVH", or the Multiboot2 loader name
-  std::string_view cmdline;               // kernel command line, without the image name
-  std::span<const MemoryRegion> memory_map;  // sorted by base, non-overlapping
+  std::string_view loader_name;                       // "QEMU PVH", or the Multiboot2 loader name
+  std::string_view cmdline;                           // kernel command line, without the image name
+  std::span<const MemoryRegion> memory_map;           // sorted by base, non-overlapping
   std::optional<std::span<const uint8_t>> initramfs;  // the first boot module
   std::optional<Paddr> acpi_rsdp;
-  bool uefi = false;                      // booted through UEFI firmware
+  bool uefi = false;  // booted through UEFI firmware
 
   // The value of `key=value` on the command line, if present. The last one wins.
   std::optional<std::string_view> CmdlineValue(std::string_view key) const;

@@ -5,14 +5,22 @@ namespace ostd {
 
 std::string_view MemoryRegionKindName(MemoryRegionKind kind) {
   switch (kind) {
-    case MemoryRegionKind::kUsable: return "usable";
-    case MemoryRegionKind::kReserved: return "reserved";
-    case MemoryRegionKind::kAcpiReclaimable: return "acpi-reclaimable";
-    case MemoryRegionKind::kAcpiNvs: return "acpi-nvs";
-    case MemoryRegionKind::kBadMemory: return "bad";
-    case MemoryRegionKind::kKernel: return "kernel";
-    case MemoryRegionKind::kModule: return "module";
-    case MemoryRegionKind::kBootloader: return "bootloader";
+    case MemoryRegionKind::kUsable:
+      return "usable";
+    case MemoryRegionKind::kReserved:
+      return "reserved";
+    case MemoryRegionKind::kAcpiReclaimable:
+      return "acpi-reclaimable";
+    case MemoryRegionKind::kAcpiNvs:
+      return "acpi-nvs";
+    case MemoryRegionKind::kBadMemory:
+      return "bad";
+    case MemoryRegionKind::kKernel:
+      return "kernel";
+    case MemoryRegionKind::kModule:
+      return "module";
+    case MemoryRegionKind::kBootloader:
+      return "bootloader";
   }
   return "?";
 }

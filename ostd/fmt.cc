@@ -24,8 +24,14 @@ struct Spec {
 Spec ParseSpec(std::string_view s) {
   Spec spec;
   size_t i = 0;
-  if (i < s.size() && s[i] == '#') { spec.alt = true; ++i; }
-  if (i < s.size() && s[i] == '0') { spec.zero = true; ++i; }
+  if (i < s.size() && s[i] == '#') {
+    spec.alt = true;
+    ++i;
+  }
+  if (i < s.size() && s[i] == '0') {
+    spec.zero = true;
+    ++i;
+  }
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
     spec.width = spec.width * 10 + static_cast<unsigned>(s[i] - '0');
     ++i;
@@ -50,8 +56,14 @@ void WriteUnsigned(FormatSink& sink, uint64_t v, bool negative, Spec spec, unsig
   char out[80];
   size_t len = 0;
   if (negative) out[len++] = '-';
-  if (spec.alt && base == 16) { out[len++] = '0'; out[len++] = 'x'; }
-  if (spec.alt && base == 2) { out[len++] = '0'; out[len++] = 'b'; }
+  if (spec.alt && base == 16) {
+    out[len++] = '0';
+    out[len++] = 'x';
+  }
+  if (spec.alt && base == 2) {
+    out[len++] = '0';
+    out[len++] = 'b';
+  }
   size_t total = len + n;
   if (spec.zero) {
     // Zero padding goes between the prefix and the digits.
@@ -69,10 +81,14 @@ void WriteUnsigned(FormatSink& sink, uint64_t v, bool negative, Spec spec, unsig
 
 unsigned BaseOf(const Spec& spec, unsigned dflt) {
   switch (spec.type) {
-    case 'x': return 16;
-    case 'b': return 2;
-    case 'd': return 10;
-    default: return dflt;
+    case 'x':
+      return 16;
+    case 'b':
+      return 2;
+    case 'd':
+      return 10;
+    default:
+      return dflt;
   }
 }
 
@@ -135,7 +151,10 @@ void FormatImpl(FormatSink& sink, std::string_view fmt, std::span<const Arg> arg
       literal_start = i;
       continue;
     }
-    if (c != '{') { ++i; continue; }
+    if (c != '{') {
+      ++i;
+      continue;
+    }
     size_t close = fmt.find('}', i);
     if (close == std::string_view::npos) break;
     sink.Write(fmt.substr(literal_start, i - literal_start));

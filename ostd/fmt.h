@@ -37,7 +37,10 @@ class BufferSink final : public FormatSink {
   void Write(std::string_view text) override;
   std::string_view view() const { return {buffer_.data(), size_}; }
   bool truncated() const { return truncated_; }
-  void Clear() { size_ = 0; truncated_ = false; }
+  void Clear() {
+    size_ = 0;
+    truncated_ = false;
+  }
 
  private:
   std::span<char> buffer_;

@@ -58,17 +58,26 @@ void Release(uint16_t port, uint16_t width) {
 
 uint32_t In(uint16_t port, uint16_t width) {
   switch (width) {
-    case 1: return arch::Inb(port);
-    case 2: return arch::Inw(port);
-    default: return arch::Inl(port);
+    case 1:
+      return arch::Inb(port);
+    case 2:
+      return arch::Inw(port);
+    default:
+      return arch::Inl(port);
   }
 }
 
 void Out(uint16_t port, uint16_t width, uint32_t value) {
   switch (width) {
-    case 1: arch::Outb(port, static_cast<uint8_t>(value)); break;
-    case 2: arch::Outw(port, static_cast<uint16_t>(value)); break;
-    default: arch::Outl(port, value); break;
+    case 1:
+      arch::Outb(port, static_cast<uint8_t>(value));
+      break;
+    case 2:
+      arch::Outw(port, static_cast<uint16_t>(value));
+      break;
+    default:
+      arch::Outl(port, value);
+      break;
   }
 }
 

@@ -19,8 +19,8 @@ namespace ostd {
 const SymbolTable& KernelSymbols() {
   // SAFETY: the linker script brackets the .ksyms section with these symbols;
   // the section is mapped read-only for the life of the kernel.
-  static const SymbolTable table(std::span<const uint8_t>(
-      __ksyms_start, static_cast<size_t>(__ksyms_end - __ksyms_start)));
+  static const SymbolTable table(
+      std::span<const uint8_t>(__ksyms_start, static_cast<size_t>(__ksyms_end - __ksyms_start)));
   return table;
 }
 
@@ -87,15 +87,15 @@ void PrintBacktrace(FormatSink& sink, uint64_t rip, uint64_t rbp) {
   FormatTo(sink, "\nKERNEL PANIC: {}\n", what);
   FormatTo(sink, "registers:\n  rip={:#018x} rsp={:#018x} rflags={:#018x}\n", f.rip, f.rsp,
            f.rflags);
-  FormatTo(sink, "  rax={:#018x} rbx={:#018x} rcx={:#018x} rdx={:#018x}\n", f.rax, f.rbx,
-           f.rcx, f.rdx);
-  FormatTo(sink, "  rsi={:#018x} rdi={:#018x} rbp={:#018x} r8 ={:#018x}\n", f.rsi, f.rdi,
-           f.rbp, f.r8);
-  FormatTo(sink, "  r9 ={:#018x} r10={:#018x} r11={:#018x} r12={:#018x}\n", f.r9, f.r10,
-           f.r11, f.r12);
+  FormatTo(sink, "  rax={:#018x} rbx={:#018x} rcx={:#018x} rdx={:#018x}\n", f.rax, f.rbx, f.rcx,
+           f.rdx);
+  FormatTo(sink, "  rsi={:#018x} rdi={:#018x} rbp={:#018x} r8 ={:#018x}\n", f.rsi, f.rdi, f.rbp,
+           f.r8);
+  FormatTo(sink, "  r9 ={:#018x} r10={:#018x} r11={:#018x} r12={:#018x}\n", f.r9, f.r10, f.r11,
+           f.r12);
   FormatTo(sink, "  r13={:#018x} r14={:#018x} r15={:#018x}\n", f.r13, f.r14, f.r15);
-  FormatTo(sink, "  cs={:#x} ss={:#x} cr2={:#018x} cr3={:#018x} cr0={:#x} cr4={:#x}\n", f.cs,
-           f.ss, arch::ReadCr2(), arch::ReadCr3(), arch::ReadCr0(), arch::ReadCr4());
+  FormatTo(sink, "  cs={:#x} ss={:#x} cr2={:#018x} cr3={:#018x} cr0={:#x} cr4={:#x}\n", f.cs, f.ss,
+           arch::ReadCr2(), arch::ReadCr3(), arch::ReadCr0(), arch::ReadCr4());
   PrintBacktrace(sink, f.rip, f.rbp);
   Finish();
 }

@@ -28,9 +28,9 @@ template <typename... Args>
 #define OSTD_PANIC(...) ::ostd::PanicAt(__FILE__, __LINE__, __VA_ARGS__)
 
 // Panics with the condition's text if `cond` is false. Always checked.
-#define OSTD_ASSERT(cond)                                      \
-  do {                                                         \
-    if (!(cond)) [[unlikely]]                                  \
+#define OSTD_ASSERT(cond)                                                 \
+  do {                                                                    \
+    if (!(cond)) [[unlikely]]                                             \
       ::ostd::PanicAt(__FILE__, __LINE__, "assertion failed: {}", #cond); \
   } while (0)
 

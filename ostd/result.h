@@ -65,11 +65,11 @@ inline constexpr std::unexpected<Errno> Err(Errno e) { return std::unexpected<Er
 }  // namespace ostd
 
 // Evaluates `expr` (a Result); on error returns the error from the calling function.
-#define OSTD_TRY(expr)                                           \
-  do {                                                           \
-    auto ostd_try_result_ = (expr);                              \
-    if (!ostd_try_result_.has_value()) [[unlikely]]              \
-      return ::std::unexpected(ostd_try_result_.error());        \
+#define OSTD_TRY(expr)                                    \
+  do {                                                    \
+    auto ostd_try_result_ = (expr);                       \
+    if (!ostd_try_result_.has_value()) [[unlikely]]       \
+      return ::std::unexpected(ostd_try_result_.error()); \
   } while (0)
 
 #define OSTD_TRY_CONCAT_INNER_(a, b) a##b
@@ -78,10 +78,10 @@ inline constexpr std::unexpected<Errno> Err(Errno e) { return std::unexpected<Er
 // `OSTD_TRY_ASSIGN(auto x, Fn());` declares/assigns the value or returns the error.
 #define OSTD_TRY_ASSIGN(lhs, expr) \
   OSTD_TRY_ASSIGN_IMPL_(OSTD_TRY_CONCAT_(ostd_try_tmp_, __LINE__), lhs, expr)
-#define OSTD_TRY_ASSIGN_IMPL_(tmp, lhs, expr)                  \
-  auto tmp = (expr);                                           \
-  if (!tmp.has_value()) [[unlikely]]                           \
-    return ::std::unexpected(tmp.error());                     \
+#define OSTD_TRY_ASSIGN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                          \
+  if (!tmp.has_value()) [[unlikely]]          \
+    return ::std::unexpected(tmp.error());    \
   lhs = std::move(*tmp)
 
 #endif  // OSTD_RESULT_H_

@@ -2,6 +2,7 @@
 // to them for copies and zeroing) and the C++ ABI hooks Keel does not use.
 #include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "ostd/panic.h"
 
@@ -62,11 +63,11 @@ void* __dso_handle = nullptr;
 }  // extern "C"
 
 namespace std {
+// The tag object behind `new (std::nothrow)` (libstdc++ defines it in its library).
+const nothrow_t nothrow{};
 // libstdc++ reports out-of-range accesses (e.g. string_view::substr) through
 // these; with no exceptions in the kernel they are broken invariants.
-void __throw_out_of_range_fmt(const char* fmt, ...) {
-  OSTD_PANIC("libstdc++: {}", fmt);
-}
+void __throw_out_of_range_fmt(const char* fmt, ...) { OSTD_PANIC("libstdc++: {}", fmt); }
 void __throw_out_of_range(const char* what) { OSTD_PANIC("libstdc++: {}", what); }
 void __throw_length_error(const char* what) { OSTD_PANIC("libstdc++: {}", what); }
 void __throw_bad_alloc() { OSTD_PANIC("libstdc++: bad_alloc"); }

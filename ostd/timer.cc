@@ -53,7 +53,8 @@ void InitInterruptsAndTimer() {
   tsc_at_boot = arch::Rdtsc();
   tsc_hz = hz_tsc;
   uint64_t count = apic_hz / timer::kTickHz;
-  if (count == 0 || count > 0xffffffffu) OSTD_PANIC("APIC timer calibration failed ({} Hz)", apic_hz);
+  if (count == 0 || count > 0xffffffffu)
+    OSTD_PANIC("APIC timer calibration failed ({} Hz)", apic_hz);
   lapic.StartPeriodic(static_cast<uint32_t>(count));
   OSTD_LOG_INFO("timer: local APIC {} Hz, TSC {} MHz, tick {} Hz", apic_hz, tsc_hz / 1000000,
                 timer::kTickHz);

@@ -96,7 +96,7 @@ void Lapic::StopTimer() {
 
 void Lapic::SendIpi(uint32_t dest, uint8_t vector) {
   Write(kRegIcrHigh, dest << 24);
-  Write(kRegIcrLow, vector);  // fixed delivery, physical destination, assert
+  Write(kRegIcrLow, vector);                      // fixed delivery, physical destination, assert
   while (Read(kRegIcrLow) & (1u << 12)) Pause();  // delivery status: pending
 }
 

@@ -23,9 +23,9 @@ static_assert(sizeof(IdtGate) == 16);
 
 alignas(16) IdtGate idt[256];
 
-constexpr uint64_t kCode64 = 0x00af9a000000ffff;   // present, ring 0, exec/read, L
-constexpr uint64_t kData = 0x00cf92000000ffff;     // present, ring 0, read/write
-constexpr uint64_t kUserData = 0x00cff2000000ffff; // ring 3 data
+constexpr uint64_t kCode64 = 0x00af9a000000ffff;    // present, ring 0, exec/read, L
+constexpr uint64_t kData = 0x00cf92000000ffff;      // present, ring 0, read/write
+constexpr uint64_t kUserData = 0x00cff2000000ffff;  // ring 3 data
 constexpr uint64_t kUserCode64 = 0x00affa000000ffff;
 
 }  // namespace
@@ -63,7 +63,9 @@ void LoadGdt(CpuDescriptors* d, uint64_t double_fault_stack_top, uint64_t nmi_st
       "pushq %%rax\n"
       "lretq\n"
       "1:\n"
-      : : "m"(ptr), "i"(kKernelDs), "i"(static_cast<uint64_t>(kKernelCs)) : "rax", "memory");
+      :
+      : "m"(ptr), "i"(kKernelDs), "i"(static_cast<uint64_t>(kKernelCs))
+      : "rax", "memory");
   // SAFETY: selector 0x28 is the TSS descriptor just written.
   asm volatile("ltr %w0" : : "r"(kTssSelector));
 }

@@ -11,14 +11,22 @@ constexpr uint64_t kPageSize = 4096;
 // Higher wins where regions overlap.
 int Priority(MemoryRegionKind kind) {
   switch (kind) {
-    case MemoryRegionKind::kUsable: return 0;
-    case MemoryRegionKind::kAcpiReclaimable: return 1;
-    case MemoryRegionKind::kBootloader: return 2;
-    case MemoryRegionKind::kModule: return 3;
-    case MemoryRegionKind::kKernel: return 4;
-    case MemoryRegionKind::kAcpiNvs: return 5;
-    case MemoryRegionKind::kReserved: return 6;
-    case MemoryRegionKind::kBadMemory: return 7;
+    case MemoryRegionKind::kUsable:
+      return 0;
+    case MemoryRegionKind::kAcpiReclaimable:
+      return 1;
+    case MemoryRegionKind::kBootloader:
+      return 2;
+    case MemoryRegionKind::kModule:
+      return 3;
+    case MemoryRegionKind::kKernel:
+      return 4;
+    case MemoryRegionKind::kAcpiNvs:
+      return 5;
+    case MemoryRegionKind::kReserved:
+      return 6;
+    case MemoryRegionKind::kBadMemory:
+      return 7;
   }
   return 6;
 }

@@ -97,11 +97,16 @@ enum Mb2TagType : uint32_t {
 
 MemoryRegionKind KindFromE820(uint32_t type) {
   switch (type) {
-    case 1: return MemoryRegionKind::kUsable;
-    case 3: return MemoryRegionKind::kAcpiReclaimable;
-    case 4: return MemoryRegionKind::kAcpiNvs;
-    case 5: return MemoryRegionKind::kBadMemory;
-    default: return MemoryRegionKind::kReserved;
+    case 1:
+      return MemoryRegionKind::kUsable;
+    case 3:
+      return MemoryRegionKind::kAcpiReclaimable;
+    case 4:
+      return MemoryRegionKind::kAcpiNvs;
+    case 5:
+      return MemoryRegionKind::kBadMemory;
+    default:
+      return MemoryRegionKind::kReserved;
   }
 }
 
@@ -141,8 +146,7 @@ Status ParsePvh(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBu
   return {};
 }
 
-Status ParseMultiboot2(const PhysMemory& mem, Paddr info, RawBootInfo* out,
-                       MemoryMapBuilder* map) {
+Status ParseMultiboot2(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map) {
   uint32_t header[2];
   if (!Load(mem, info, &header)) return Err(Errno::kEINVAL);
   uint32_t total = header[0];

@@ -54,8 +54,7 @@ struct RawBootInfo {
 Status ParsePvh(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map);
 
 // Parses a Multiboot2 information block at `info`. EINVAL on malformed tags.
-Status ParseMultiboot2(const PhysMemory& mem, Paddr info, RawBootInfo* out,
-                       MemoryMapBuilder* map);
+Status ParseMultiboot2(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map);
 
 // Maps an E820/PVH/Multiboot2 memory type number to a region kind.
 MemoryRegionKind KindFromE820(uint32_t type);

@@ -19,7 +19,7 @@ void InitKernelPageTable(std::span<const MemoryRegion> map);
 void InitHeap();
 
 struct Mapping {
-  Paddr paddr;       // physical address of the queried byte
+  Paddr paddr;  // physical address of the queried byte
   uint64_t page_size;
   mm::PageFlags flags;
 };

@@ -100,7 +100,8 @@ void InitFrameAllocator(std::span<const MemoryRegion> map) {
   SpinLockGuard guard(mm::frame_lock);
   mm::frames.Init(storage, count);
   for (const MemoryRegion& r : map) {
-    if (r.kind == MemoryRegionKind::kUsable) mm::frames.MarkFree(r.base / kPageSize, r.length / kPageSize);
+    if (r.kind == MemoryRegionKind::kUsable)
+      mm::frames.MarkFree(r.base / kPageSize, r.length / kPageSize);
   }
   // Never hand out the first MiB (real-mode structures, firmware) or the bitmap.
   mm::frames.MarkUsed(0, (1 << 20) / kPageSize);

@@ -71,7 +71,10 @@ uint64_t* PageTable::Walk(Vaddr va, int level, bool create, Status* status) {
 }
 
 Status PageTable::Map(Vaddr va, Paddr pa, uint64_t size, mm::PageFlags flags) {
-  int level = size == kPageSize ? 1 : size == mm::kLargePageSize ? 2 : size == mm::kHugePageSize ? 3 : 0;
+  int level = size == kPageSize            ? 1
+              : size == mm::kLargePageSize ? 2
+              : size == mm::kHugePageSize  ? 3
+                                           : 0;
   if (level == 0 || !mm::IsAligned(va, size) || !mm::IsAligned(pa, size) || !mm::IsCanonical(va)) {
     return Err(Errno::kEINVAL);
   }

@@ -9,8 +9,8 @@ namespace ostd::mm {
 
 inline constexpr uint64_t kPageSize = 4096;
 inline constexpr uint64_t kPageShift = 12;
-inline constexpr uint64_t kLargePageSize = 2ull << 20;   // 2 MiB, level-2 leaf
-inline constexpr uint64_t kHugePageSize = 1ull << 30;    // 1 GiB, level-3 leaf
+inline constexpr uint64_t kLargePageSize = 2ull << 20;  // 2 MiB, level-2 leaf
+inline constexpr uint64_t kHugePageSize = 1ull << 30;   // 1 GiB, level-3 leaf
 inline constexpr int kLevels = 4;
 inline constexpr uint64_t kEntriesPerTable = 512;
 

@@ -1,0 +1,34 @@
+"""Boot tests and run targets for kernel images (see scripts/qemu.sh)."""
+
+def keel_boot_test(name, image, expect, uefi = False, kcmd = "", timeout_s = 120, **kwargs):
+    """A test that boots `image` and passes if it exits with success and prints
+    a line matching the extended regex `expect`."""
+    args = ["$(rootpath %s)" % image, "'%s'" % expect, "--timeout", str(timeout_s)]
+    if uefi:
+        args.append("--uefi")
+    if kcmd:
+        args += ["--kcmd", "'%s'" % kcmd]
+    native.sh_test(
+        name = name,
+        srcs = ["//scripts:boot_test.sh"],
+        args = args,
+        data = [
+            image,
+            "//scripts:qemu_scripts",
+        ],
+        tags = kwargs.pop("tags", []) + ["qemu"],
+        **kwargs
+    )
+
+def keel_run(name, image, **kwargs):
+    """`bazel run` target booting `image` in QEMU with the console on the terminal."""
+    native.sh_binary(
+        name = name,
+        srcs = ["//scripts:run_image.sh"],
+        args = ["$(rootpath %s)" % image],
+        data = [
+            image,
+            "//scripts:qemu_scripts",
+        ],
+        **kwargs
+    )

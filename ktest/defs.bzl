@@ -1,0 +1,70 @@
+"""keel_ktest: boot a kernel image of in-kernel tests under QEMU as a Bazel test."""
+
+load("//build:keel.bzl", "keel_kernel_image")
+
+def keel_ktest(
+        name,
+        deps,
+        smp = 4,
+        mem = "256M",
+        timeout = "moderate",
+        filter = "",
+        size = "medium",
+        inactivity_timeout = 60,
+        extra_qemu_args = [],
+        tags = [],
+        **kwargs):
+    """Links `deps` (alwayslink ktest libraries) with //ktest:main and runs them.
+
+    Creates `<name>_image` (the kernel ELF, built in the kernel configuration)
+    and the sh_test `<name>`, which boots it with harness.py: per-test results
+    in the log, a panicking or hanging test reported by name and the remaining
+    tests run in a fresh boot, JUnit XML for Bazel.
+
+    Args:
+      name: the test target's name.
+      deps: cc_library targets with TEST()s, each with alwayslink = True.
+      smp: number of virtual CPUs.
+      mem: guest memory (QEMU -m syntax).
+      timeout: Bazel test timeout; the harness stops 15 s before it.
+      filter: gtest-style ktest.filter (e.g. "Mm.*-Mm.Slow*"); empty runs all.
+          `bazel test --test_filter=PATTERN` overrides it for one run.
+      size: Bazel test size.
+      inactivity_timeout: seconds without serial output before the running
+          test is declared hung.
+      extra_qemu_args: appended to the QEMU command line.
+      tags: extra tags; "ktest" and "qemu" are always added.
+      **kwargs: passed to the sh_test (e.g. visibility, flaky).
+    """
+    image = name + "_image"
+    keel_kernel_image(
+        name = image,
+        deps = deps + ["//ktest:main"],
+        tags = ["manual"],
+        testonly = kwargs.get("testonly", False),
+    )
+    args = [
+        "$(rootpath //ktest:harness.py)",
+        "--kernel",
+        "$(rootpath :%s)" % image,
+        "--smp",
+        str(smp),
+        "--mem",
+        mem,
+        "--inactivity-timeout",
+        str(inactivity_timeout),
+    ]
+    if filter:
+        args += ["--filter", filter]
+    for a in extra_qemu_args:
+        args.append("--extra-qemu-arg=" + a)
+    native.sh_test(
+        name = name,
+        srcs = ["//ktest:run_ktest.sh"],
+        args = args,
+        data = [":" + image, "//ktest:harness.py"],
+        size = size,
+        timeout = timeout,
+        tags = tags + ["ktest", "qemu"],
+        **kwargs
+    )

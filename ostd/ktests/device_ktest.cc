@@ -1,0 +1,97 @@
+// ktests: timer, I/O ports and the console.
+#include "ktest/ktest.h"
+#include "ostd/io_port.h"
+#include "ostd/log.h"
+#include "ostd/timer.h"
+
+namespace ostd {
+namespace {
+
+TEST(TimerTest, TicksAdvance) {
+  uint64_t start = timer::Ticks();
+  uint64_t deadline = timer::NowNanos() + 2'000'000'000;  // 2 s of TSC time at most
+  while (timer::Ticks() < start + 5 && timer::NowNanos() < deadline) {
+    asm volatile("pause");  // SAFETY: a hint instruction
+  }
+  EXPECT_GE(timer::Ticks(), start + 5);
+}
+
+TEST(TimerTest, NowIsMonotonicAndDelayWaits) {
+  uint64_t a = timer::NowNanos();
+  timer::SpinDelayNanos(10'000'000);
+  uint64_t b = timer::NowNanos();
+  EXPECT_GE(b - a, 10'000'000u);
+  EXPECT_LT(b - a, 2'000'000'000u);
+}
+
+TEST(TimerTest, TickRateMatchesTheClock) {
+  uint64_t t0 = timer::NowNanos();
+  uint64_t k0 = timer::Ticks();
+  timer::SpinDelayNanos(200'000'000);
+  uint64_t ticks = timer::Ticks() - k0;
+  uint64_t ms = (timer::NowNanos() - t0) / 1'000'000;
+  uint64_t expected = ms * timer::kTickHz / 1000;
+  // Emulation skews clocks; a factor of two either way still catches a timer
+  // programmed wrongly (e.g. an unscaled divider).
+  EXPECT_GE(ticks * 2, expected);
+  EXPECT_LE(ticks, expected * 2);
+}
+
+TEST(IoPortTest, SensitivePortsAreRefused) {
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x3f8).error(), Errno::kEACCES);  // console
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x3fd).error(), Errno::kEACCES);
+  EXPECT_EQ(IoPort<uint32_t>::Acquire(0xf4).error(), Errno::kEACCES);   // debug exit
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x21).error(), Errno::kEACCES);    // PIC
+  EXPECT_EQ(IoPort<uint16_t>::Acquire(0x3f7).error(), Errno::kEACCES);  // straddles COM1
+  EXPECT_EQ(IoPort<uint32_t>::Acquire(0xcfc).error(), Errno::kEACCES);  // PCI config
+  EXPECT_TRUE(IsSensitivePort(0x40, 1));
+  EXPECT_FALSE(IsSensitivePort(0x70, 2));
+}
+
+TEST(IoPortTest, OwnershipIsExclusiveUntilReleased) {
+  {
+    Result<IoPort<uint8_t>> a = IoPort<uint8_t>::Acquire(0x80);
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(IoPort<uint8_t>::Acquire(0x80).error(), Errno::kEBUSY);
+    EXPECT_EQ(IoPort<uint16_t>::Acquire(0x7f).error(), Errno::kEBUSY);  // overlaps
+    IoPort<uint8_t> moved = std::move(*a);
+    EXPECT_EQ(IoPort<uint8_t>::Acquire(0x80).error(), Errno::kEBUSY);
+  }
+  EXPECT_TRUE(IoPort<uint8_t>::Acquire(0x80).has_value());
+  EXPECT_EQ(IoPort<uint16_t>::Acquire(0xffff).error(), Errno::kEINVAL);
+}
+
+TEST(IoPortTest, CmosRamRoundTrip) {
+  // CMOS bytes 0x40.. are general-purpose RAM in QEMU's RTC: a real device round trip.
+  Result<IoPort<uint8_t>> index = IoPort<uint8_t>::Acquire(0x70);
+  Result<IoPort<uint8_t>> data = IoPort<uint8_t>::Acquire(0x71);
+  ASSERT_TRUE(index.has_value() && data.has_value());
+  for (uint8_t v : {uint8_t{0x5a}, uint8_t{0xa5}}) {
+    index->Write(0x40);
+    data->Write(v);
+    index->Write(0x40);
+    EXPECT_EQ(data->Read(), v);
+  }
+}
+
+TEST(ConsoleTest, LogLevelsParse) {
+  LogLevel l;
+  EXPECT_TRUE(ParseLogLevel("debug", &l));
+  EXPECT_EQ(l, LogLevel::kDebug);
+  EXPECT_FALSE(ParseLogLevel("loud", &l));
+  LogLevel saved = GetLogLevel();
+  SetLogLevel(LogLevel::kError);
+  EXPECT_EQ(GetLogLevel(), LogLevel::kError);
+  OSTD_LOG_INFO("this line is filtered out");
+  SetLogLevel(saved);
+  ConsoleWrite("console: serial output works\n");
+}
+
+TEST(ConsoleTest, FormattingInTheKernel) {
+  StackString<64> s;
+  FormatTo(s, "{} {:#x} {} {}", -7, 255u, true, Errno::kENOENT);
+  EXPECT_STREQ(s.view(), "-7 0xff true ENOENT");
+}
+
+}  // namespace
+}  // namespace ostd

@@ -1,0 +1,35 @@
+# Shared helpers for Keel's scripts (sourced, not run).
+
+KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages Keel needs to build, boot and test.
+KEEL_PACKAGES=(
+  bazel-bootstrap clang-19 lld-19 llvm-19 clang-tidy-19 clang-format-19
+  libabsl-dev googletest python3
+  qemu-system-x86 ovmf grub-efi-amd64-bin grub-common mtools
+)
+
+# Installs whatever of KEEL_PACKAGES is missing (needs root or sudo).
+keel_install_packages() {
+  local missing=()
+  for p in "${KEEL_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  echo "keel: installing missing packages: ${missing[*]}" >&2
+  local sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# Maps QEMU's isa-debug-exit status to a normal one: 33 -> 0, 35 -> 1.
+keel_qemu_status() {
+  case "$1" in
+    33) echo 0 ;;
+    35) echo 1 ;;
+    0) echo 2 ;;   # QEMU exited without the kernel choosing (e.g. triple fault reset)
+    *) echo "$1" ;;
+  esac
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Boots a Keel kernel ELF in QEMU with the serial console on stdio and exits with
+# the kernel's status (0 success, 1 failure, 2 no status, 124 timeout).
+#
+#   scripts/qemu.sh [--uefi] [--gdb] [--kvm] [--smp N] [--mem SIZE] [--timeout S]
+#                   [--kcmd 'ARGS'] [--initramfs FILE] [--interactive] KERNEL.elf
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+uefi=0 gdb=0 kvm=0 smp=1 mem=256M timeout_s=0 kcmd="" initramfs="" interactive=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --uefi) uefi=1 ;;
+    --gdb) gdb=1 ;;
+    --kvm) kvm=1 ;;
+    --smp) smp=$2; shift ;;
+    --mem) mem=$2; shift ;;
+    --timeout) timeout_s=$2; shift ;;
+    --kcmd) kcmd=$2; shift ;;
+    --initramfs) initramfs=$2; shift ;;
+    --interactive) interactive=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+  shift
+done
+kernel=${1:?qemu.sh: kernel ELF expected}
+
+args=(-cpu max -m "$mem" -smp "$smp" -no-reboot -display none -monitor none
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+if [[ $kvm -eq 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
+# Interactive runs get QEMU's monitor multiplexed on the terminal (Ctrl-A X quits).
+if [[ $interactive -eq 1 ]]; then args=("${args[@]/-monitor/}"); args+=(-serial mon:stdio); \
+  args=("${args[@]/none/}"); args+=(-display none); else args+=(-serial stdio); fi
+if [[ $gdb -eq 1 ]]; then
+  args+=(-s -S)
+  echo "keel: QEMU waits for a debugger: gdb $kernel -ex 'target remote :1234'" >&2
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+if [[ $uefi -eq 1 ]]; then
+  "$KEEL_ROOT/scripts/make_esp.sh" "$kernel" "$tmp/esp.img" "$kcmd" "$initramfs"
+  cp /usr/share/OVMF/OVMF_VARS_4M.fd "$tmp/vars.fd"
+  args+=(-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+         -drive if=pflash,format=raw,file="$tmp/vars.fd"
+         -drive format=raw,file="$tmp/esp.img")
+else
+  args+=(-kernel "$kernel")
+  [[ -n "$kcmd" ]] && args+=(-append "$kcmd")
+  [[ -n "$initramfs" ]] && args+=(-initrd "$initramfs")
+fi
+
+if [[ $timeout_s -gt 0 ]]; then
+  timeout --foreground "$timeout_s" qemu-system-x86_64 "${args[@]}"
+else
+  qemu-system-x86_64 "${args[@]}"
+fi
+status=$?
+[[ $status -eq 124 ]] && { echo "keel: QEMU timed out after ${timeout_s}s" >&2; exit 124; }
+exit "$(keel_qemu_status $status)"

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Self-test of the safety gate: the lint must reject every seeded violation.
+
+Each fixture in testdata/violations/ starts with `// expect: RULE` and holds
+one unsafe construct. The lint is run on it alone and must exit 1, report
+RULE, and report nothing but RULE (a fixture that trips other rules is a bad
+fixture). Include fixtures name headers that do not exist, so clang-tidy's
+parse error on them is tolerated. Every file in testdata/clean/ must pass both
+layers.
+
+Usage: lint_selftest.py [--no-tidy]
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINT = os.path.join(HERE, 'lint.py')
+# The fixtures are linted as if they were kernel code under this root.
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EXPECT_RE = re.compile(r'^//\s*expect:\s*(\S+)')
+RULE_RE = re.compile(r': error: \[([^\]]+)\]')
+
+
+def run_lint(path, no_tidy):
+    """Runs lint.py on one file; returns (exit code, combined output)."""
+    cmd = [sys.executable, LINT, '--root', ROOT]
+    if no_tidy:
+        cmd.append('--no-tidy')
+    proc = subprocess.run(cmd + [path], capture_output=True, text=True, check=False)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def check_violation(path, no_tidy):
+    """Returns (ok, detail) for one violation fixture."""
+    with open(path, encoding='utf-8') as f:
+        m = EXPECT_RE.match(f.readline())
+    if not m:
+        return False, 'first line must be `// expect: RULE`'
+    expected = m.group(1)
+    code, output = run_lint(path, no_tidy)
+    rules = set(RULE_RE.findall(output))
+    tolerated = {expected, 'parse_error'} if expected == 'include' else {expected}
+    if code != 1:
+        return False, f'expected exit 1, got {code}\n{output}'
+    if expected not in rules:
+        return False, f'expected [{expected}], got {sorted(rules)}\n{output}'
+    if not rules <= tolerated:
+        return False, f'unexpected extra rules {sorted(rules - tolerated)}\n{output}'
+    return True, f'rejected with [{expected}]'
+
+
+def check_clean(path, no_tidy):
+    """Returns (ok, detail) for one clean fixture."""
+    code, output = run_lint(path, no_tidy)
+    if code != 0:
+        return False, f'expected exit 0, got {code}\n{output}'
+    return True, 'accepted'
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description='Self-test of tools/safety/lint.py.')
+    parser.add_argument('--no-tidy', action='store_true', help='token layer only')
+    args = parser.parse_args(argv)
+
+    violations = sorted(glob.glob(os.path.join(HERE, 'testdata/violations/*.cc')))
+    clean = sorted(glob.glob(os.path.join(HERE, 'testdata/clean/*.cc')))
+    cases = [(p, check_violation) for p in violations] + [(p, check_clean) for p in clean]
+    if not cases:
+        print('lint selftest: FAIL: no fixtures found')
+        return 1
+
+    failures = 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        results = pool.map(lambda case: case[1](case[0], args.no_tidy), cases)
+        for (path, _), (ok, detail) in zip(cases, results):
+            name = os.path.relpath(path, HERE)
+            print(f'{"PASS" if ok else "FAIL"} {name}: {detail}')
+            failures += 0 if ok else 1
+    print(f'lint selftest: {len(cases) - failures}/{len(cases)} fixtures behaved as expected'
+          + ('' if failures == 0 else f', {failures} FAILED'))
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,2 @@
+// expect: cstyle_cast
+int* AsInts(long* longs) { return (int*)longs; }

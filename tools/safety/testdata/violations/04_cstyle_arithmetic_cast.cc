@@ -1,0 +1,2 @@
+// expect: cstyle_cast
+int Truncate(double value) { return (int)value; }

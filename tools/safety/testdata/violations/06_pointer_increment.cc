@@ -1,0 +1,5 @@
+// expect: pointer_arithmetic
+int Second(int* values) {
+  values++;
+  return *values;
+}

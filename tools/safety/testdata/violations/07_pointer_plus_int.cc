@@ -1,0 +1,2 @@
+// expect: pointer_arithmetic
+int* Next(int* values) { return values + 1; }

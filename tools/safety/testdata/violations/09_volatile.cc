@@ -1,0 +1,2 @@
+// expect: volatile
+int ReadTwice(const volatile int& reg) { return reg + reg; }

@@ -1,0 +1,2 @@
+// expect: memfunc
+void Copy(int& dst, const int& src) { __builtin_memcpy(&dst, &src, sizeof(int)); }

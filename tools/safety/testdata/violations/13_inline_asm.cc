@@ -1,0 +1,2 @@
+// expect: asm
+void Pause() { asm("pause"); }

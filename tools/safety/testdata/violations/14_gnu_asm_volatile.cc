@@ -1,0 +1,2 @@
+// expect: asm
+void Halt() { __asm__ volatile("hlt"); }

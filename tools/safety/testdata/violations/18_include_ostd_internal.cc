@@ -1,0 +1,4 @@
+// expect: include
+#include "ostd/internal/anything.h"
+
+int Answer() { return 42; }

@@ -1,0 +1,4 @@
+// expect: include
+#include "ostd/arch/x86_64/paging.h"
+
+int Answer() { return 42; }

@@ -1,0 +1,4 @@
+// expect: include
+#include <vector>
+
+int Answer() { return 42; }

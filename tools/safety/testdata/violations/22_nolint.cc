@@ -1,0 +1,2 @@
+// expect: nolint
+int Answer() { return 42; }  // NOLINT
