@@ -1,6 +1,7 @@
 // Keel's Linux-compatible kernel: entry point.
 #include <string_view>
 
+#include "drivers/rtc/cmos_rtc.h"
 #include "ostd/cpu.h"
 #include "ostd/entry.h"
 #include "ostd/log.h"
@@ -28,5 +29,11 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   ostd::mm::FrameStats frames = ostd::mm::GetFrameStats();
   ostd::Println("Memory: {} MiB usable, {} MiB free. Boot took {} ms.", frames.total_frames / 256,
                 frames.free_frames / 256, ostd::timer::NowNanos() / 1000000);
+  if (ostd::Result<drivers::rtc::CmosRtc> rtc = drivers::rtc::CmosRtc::Open()) {
+    if (ostd::Result<drivers::rtc::DateTime> t = rtc->Read()) {
+      ostd::Println("Wall clock: {}-{:02}-{:02} {:02}:{:02}:{:02} UTC.", t->year, t->month, t->day,
+                    t->hour, t->minute, t->second);
+    }
+  }
   ostd::Println("No init program yet (user mode arrives with the syscall layer); powering off.");
 }
