@@ -6,11 +6,10 @@
 
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/trap_frame.h"
+#include "ostd/cpu_set.h"
 #include "ostd/trap.h"
 
 namespace ostd::internal {
-
-inline constexpr int kMaxCpus = 64;
 
 struct CpuLocal {
   CpuLocal* self;  // must stay first: ThisCpu() reads %gs:0

@@ -1,0 +1,39 @@
+// Cross-CPU services inside the TCB: calls on other CPUs and stopping them.
+// Implemented in ostd/smp/ (application processor bring-up and IPIs).
+#ifndef OSTD_INTERNAL_SMP_H_
+#define OSTD_INTERNAL_SMP_H_
+
+#include <cstdint>
+
+#include "ostd/cpu_set.h"
+
+namespace ostd::internal {
+
+// Starts the application processors listed in the ACPI MADT (or probes APIC
+// ids) and waits until each runs with its CpuLocal, GDT/IDT, LAPIC and timer.
+// Called once by the boot CPU from ostd_boot_entry, before KernelMain.
+void StartApplicationProcessors();
+
+// The CPUs that are online now.
+CpuSet OnlineCpus();
+
+// Runs fn(arg) on every CPU in `targets` (the calling CPU excluded, even if
+// listed) from the IPI handler, with interrupts off, and returns after all of
+// them finished. Must be called with interrupts ENABLED: while it waits, this
+// CPU keeps serving other CPUs' calls, so two CPUs calling each other cannot
+// deadlock.
+void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg);
+
+// Parks every other online CPU in a spin loop with interrupts off until the
+// guard is destroyed (text patching uses this). Nests are not allowed.
+class StopOtherCpusGuard {
+ public:
+  StopOtherCpusGuard();
+  ~StopOtherCpusGuard();
+  StopOtherCpusGuard(const StopOtherCpusGuard&) = delete;
+  StopOtherCpusGuard& operator=(const StopOtherCpusGuard&) = delete;
+};
+
+}  // namespace ostd::internal
+
+#endif  // OSTD_INTERNAL_SMP_H_
