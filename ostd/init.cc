@@ -112,6 +112,7 @@ const BootInfo& GetBootInfo() { return boot_info; }
 extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, uint32_t magic) {
   using namespace ostd;
   internal::InitConsole();
+  OSTD_LOG_INFO("ostd: kernel entry ({})", protocol == kProtocolPvh ? "PVH" : "Multiboot2");
   internal::InitCpuLocal(0);
   arch::InitIdt();
   RunGlobalConstructors();

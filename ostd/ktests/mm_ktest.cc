@@ -91,6 +91,52 @@ TEST(FrameTest, ExhaustionIsEnomemAndNothingIsHandedOutTwice) {
   EXPECT_EQ(mm::GetFrameStats().free_frames, before);
 }
 
+TEST(FrameMetaTest, UsagesAreRecorded) {
+  Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(mm::GetFrameUsage(*f), mm::FrameUsage::kUntyped);
+  EXPECT_EQ(mm::GetFrameRefcount(*f), 1u);
+  mm::FreeFrames(*f);
+  EXPECT_EQ(mm::GetFrameUsage(*f), mm::FrameUsage::kFree);
+  // The kernel's root page table and the kernel image.
+  EXPECT_EQ(mm::GetFrameUsage(KernelPageTable().root()), mm::FrameUsage::kPageTable);
+  EXPECT_EQ(mm::GetFrameUsage(internal::KernelVirtToPhys(internal::KernelImageStart())),
+            mm::FrameUsage::kReserved);
+  EXPECT_EQ(mm::GetFrameUsage(0), mm::FrameUsage::kReserved);  // the first MiB
+  // A heap block lives in a heap frame.
+  uint64_t* block = new (std::nothrow) uint64_t[4];
+  ASSERT_TRUE(block != nullptr);
+  // SAFETY: the block's address, only translated.
+  EXPECT_EQ(mm::GetFrameUsage(internal::VirtToPhys(reinterpret_cast<Vaddr>(block))),
+            mm::FrameUsage::kHeap);
+  delete[] block;
+}
+
+TEST(FrameMetaTest, UFrameHandlesShareAndFree) {
+  uint64_t before = mm::GetFrameStats().free_frames;
+  {
+    Result<mm::UFrame> a = mm::UFrame::Alloc();
+    ASSERT_TRUE(a.has_value());
+    EXPECT_EQ(a->refcount(), 1u);
+    mm::UFrame b = *a;
+    EXPECT_EQ(b.paddr(), a->paddr());
+    EXPECT_EQ(a->refcount(), 2u);
+    mm::UFrame c = std::move(b);
+    EXPECT_EQ(a->refcount(), 2u);
+    EXPECT_EQ(mm::GetFrameStats().free_frames, before - 1);
+  }
+  EXPECT_EQ(mm::GetFrameStats().free_frames, before);
+  {
+    Result<mm::USegment> seg = mm::USegment::Alloc(8, true, 8);
+    ASSERT_TRUE(seg.has_value());
+    EXPECT_EQ(seg->paddr() % (8 * kPageSize), 0u);
+    EXPECT_EQ(seg->size(), 8 * kPageSize);
+    EXPECT_EQ(mm::GetFrameStats().free_frames, before - 8);
+  }
+  EXPECT_EQ(mm::GetFrameStats().free_frames, before);
+  EXPECT_EQ(mm::USegment::Alloc(0).error(), Errno::kEINVAL);
+}
+
 class PageTableTest : public ktest::Test {
  protected:
   void SetUp() override {

@@ -3,6 +3,7 @@
 #include "ostd/boot/memory_map.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/log.h"
 #include "ostd/mm/bitmap_allocator.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/panic.h"
@@ -14,6 +15,28 @@ namespace {
 SpinLock frame_lock;
 BitmapAllocator frames ABSL_GUARDED_BY(frame_lock);
 uint64_t total_frames = 0;
+// Written once at boot, then only through its atomic words.
+FrameMetaTable meta;
+
+// Claims `count` frames from `index` for `usage`. A frame that cannot be claimed
+// means the bitmap and the metadata disagree (an allocator bug): it stays out of
+// circulation and the allocation fails rather than creating a second owner.
+bool ClaimRun(size_t index, size_t count, FrameUsage usage) {
+  for (size_t i = 0; i < count; ++i) {
+    if (!meta.TryClaim(index + i, usage)) {
+      OSTD_LOG_ERROR("frame {:#x} was offered twice (it is {}); quarantined",
+                     (index + i) * kPageSize, FrameUsageName(meta.usage(index + i)));
+      bool misuse;
+      for (size_t j = 0; j < i; ++j) static_cast<void>(meta.Put(index + j, &misuse));
+      // Give back every frame of the run except the disputed one.
+      SpinLockGuard guard(frame_lock);
+      frames.MarkFree(index, i);
+      frames.MarkFree(index + i + 1, count - i - 1);
+      return false;
+    }
+  }
+  return true;
+}
 
 void Zero(Paddr p, size_t count) {
   std::span<uint8_t> bytes = internal::PhysBytes(p, count * kPageSize);
@@ -30,6 +53,7 @@ Result<Paddr> FrameAllocOptions::AllocOne() const {
     index = frames.Allocate();
   }
   if (!index) return Err(Errno::kENOMEM);
+  if (!ClaimRun(*index, 1, usage_)) return Err(Errno::kENOMEM);
   Paddr p = *index * kPageSize;
   if (zeroed_) Zero(p, 1);
   return p;
@@ -45,6 +69,7 @@ Result<Paddr> FrameAllocOptions::AllocContiguous(size_t count, size_t align_fram
     index = frames.AllocateContiguous(count, align_frames);
   }
   if (!index) return Err(Errno::kENOMEM);
+  if (!ClaimRun(*index, count, usage_)) return Err(Errno::kENOMEM);
   Paddr p = *index * kPageSize;
   if (zeroed_) Zero(p, count);
   return p;
@@ -52,14 +77,71 @@ Result<Paddr> FrameAllocOptions::AllocContiguous(size_t count, size_t align_fram
 
 void FreeFrames(Paddr first, size_t count) {
   OSTD_ASSERT(first % kPageSize == 0);
-  SpinLockGuard guard(frame_lock);
   size_t index = first / kPageSize;
   for (size_t i = 0; i < count; ++i) {
-    if (index + i >= frames.capacity() || frames.IsFree(index + i)) {
-      OSTD_PANIC("FreeFrames: frame {:#x} is not allocated", (index + i) * kPageSize);
+    bool misuse = false;
+    bool last = meta.Put(index + i, &misuse);
+    if (misuse) OSTD_PANIC("FreeFrames: frame {:#x} is not allocated", (index + i) * kPageSize);
+    if (last) {
+      SpinLockGuard guard(frame_lock);
+      frames.MarkFree(index + i, 1);
     }
   }
-  frames.MarkFree(index, count);
+}
+
+FrameUsage GetFrameUsage(Paddr p) { return meta.usage(p / kPageSize); }
+uint64_t GetFrameRefcount(Paddr p) { return meta.refcount(p / kPageSize); }
+
+Result<UFrame> UFrame::Alloc(bool zeroed) {
+  OSTD_TRY_ASSIGN(Paddr p, FrameAllocOptions().zeroed(zeroed).AllocOne());
+  return UFrame(p);
+}
+
+UFrame::UFrame(const UFrame& other) : paddr_(other.paddr_) {
+  if (paddr_ != kNone) OSTD_ASSERT(meta.Get(paddr_ / kPageSize));
+}
+
+UFrame& UFrame::operator=(const UFrame& other) {
+  if (this != &other) {
+    if (other.paddr_ != kNone) OSTD_ASSERT(meta.Get(other.paddr_ / kPageSize));
+    Reset();
+    paddr_ = other.paddr_;
+  }
+  return *this;
+}
+
+UFrame& UFrame::operator=(UFrame&& other) {
+  if (this != &other) {
+    Reset();
+    paddr_ = other.paddr_;
+    other.paddr_ = kNone;
+  }
+  return *this;
+}
+
+void UFrame::Reset() {
+  if (paddr_ != kNone) FreeFrames(paddr_);
+  paddr_ = kNone;
+}
+
+Result<USegment> USegment::Alloc(size_t count, bool zeroed, size_t align_frames) {
+  OSTD_TRY_ASSIGN(Paddr p, FrameAllocOptions().zeroed(zeroed).AllocContiguous(count, align_frames));
+  return USegment(p, count);
+}
+
+USegment& USegment::operator=(USegment&& other) {
+  if (this != &other) {
+    Reset();
+    paddr_ = other.paddr_;
+    count_ = other.count_;
+    other.count_ = 0;
+  }
+  return *this;
+}
+
+void USegment::Reset() {
+  if (count_ != 0) FreeFrames(paddr_, count_);
+  count_ = 0;
 }
 
 FrameStats GetFrameStats() {
@@ -79,7 +161,9 @@ void InitFrameAllocator(std::span<const MemoryRegion> map) {
   }
   size_t count = top / kPageSize;
   size_t words = mm::BitmapAllocator::WordsFor(count);
-  uint64_t bitmap_bytes = mm::AlignUp(words * 8, kPageSize);
+  // One region holds the bitmap and, after it, one metadata word per frame.
+  uint64_t bitmap_only = mm::AlignUp(words * 8, kPageSize);
+  uint64_t bitmap_bytes = bitmap_only + mm::AlignUp(count * 8, kPageSize);
 
   // Put the bitmap in the first usable region that holds it, below 4 GiB (the
   // boot page tables map only that much).
@@ -97,6 +181,10 @@ void InitFrameAllocator(std::span<const MemoryRegion> map) {
   // SAFETY: `raw` is usable RAM that nothing else owns yet, page aligned, and
   // reserved below before the allocator hands out anything.
   std::span<uint64_t> storage(reinterpret_cast<uint64_t*>(raw.data()), words);
+  __builtin_memset(raw.data() + bitmap_only, 0, bitmap_bytes - bitmap_only);
+  // SAFETY: zeroed above; an all-zero atomic word is a valid free entry.
+  mm::meta = mm::FrameMetaTable(std::span<mm::FrameMetaTable::Word>(
+      reinterpret_cast<mm::FrameMetaTable::Word*>(raw.data() + bitmap_only), count));
   SpinLockGuard guard(mm::frame_lock);
   mm::frames.Init(storage, count);
   for (const MemoryRegion& r : map) {
@@ -107,6 +195,11 @@ void InitFrameAllocator(std::span<const MemoryRegion> map) {
   mm::frames.MarkUsed(0, (1 << 20) / kPageSize);
   mm::frames.MarkUsed(bitmap / kPageSize, bitmap_bytes / kPageSize);
   mm::total_frames = mm::frames.free_count();
+  // Everything the allocator will never hand out is reserved in the metadata, so
+  // a stray FreeFrames() on it is caught as misuse.
+  for (size_t i = 0; i < count; ++i) {
+    if (!mm::frames.IsFree(i)) mm::meta.MarkReserved(i);
+  }
 }
 
 }  // namespace ostd::internal

@@ -53,7 +53,7 @@ void* FrameVirt(Paddr p) {
 
 void* AllocSmall(int cls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(heap_lock) {
   if (free_lists[cls] == nullptr) {
-    Result<Paddr> frame = FrameAllocOptions().zeroed(false).AllocOne();
+    Result<Paddr> frame = FrameAllocOptions().zeroed(false).usage(FrameUsage::kHeap).AllocOne();
     if (!frame) return nullptr;
     size_t sz = ClassSize(cls);
     // SAFETY: a fresh frame split into blocks of the class size; each block is
@@ -76,7 +76,10 @@ void* AllocSmall(int cls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(heap_lock) {
 void* AllocLarge(size_t size, size_t align) ABSL_EXCLUSIVE_LOCKS_REQUIRED(heap_lock) {
   size_t pages = AlignUp(size, kPageSize) / kPageSize;
   size_t align_frames = align > kPageSize ? align / kPageSize : 1;
-  Result<Paddr> p = FrameAllocOptions().zeroed(false).AllocContiguous(pages, align_frames);
+  Result<Paddr> p = FrameAllocOptions()
+                        .zeroed(false)
+                        .usage(FrameUsage::kHeap)
+                        .AllocContiguous(pages, align_frames);
   if (!p) return nullptr;
   uint64_t first = *p / kPageSize;
   frame_meta[first] = kLargeHead;
@@ -145,7 +148,10 @@ void InitHeap() {
   using mm::kPageSize;
   uint64_t frames = LinearMapSize() / kPageSize;
   uint64_t bytes = mm::AlignUp(frames, kPageSize);
-  Result<Paddr> meta = mm::FrameAllocOptions().zeroed(true).AllocContiguous(bytes / kPageSize);
+  Result<Paddr> meta = mm::FrameAllocOptions()
+                           .zeroed(true)
+                           .usage(mm::FrameUsage::kMeta)
+                           .AllocContiguous(bytes / kPageSize);
   if (!meta) OSTD_PANIC("heap: no memory for frame metadata ({} bytes)", bytes);
   SpinLockGuard guard(mm::heap_lock);
   mm::frame_meta = PhysBytes(*meta, bytes).data();

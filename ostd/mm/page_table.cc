@@ -55,7 +55,7 @@ uint64_t* PageTable::Walk(Vaddr va, int level, bool create, Status* status) {
     uint64_t& e = table[mm::TableIndex(va, l)];
     if (!(e & pte::kPresent)) {
       if (!create) return nullptr;
-      Result<Paddr> frame = mm::FrameAllocOptions().AllocOne();
+      Result<Paddr> frame = mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne();
       if (!frame) {
         *status = Err(frame.error());
         return nullptr;
@@ -153,7 +153,7 @@ SpinLock& KernelPageTableLock() { return kernel_pt_lock; }
 void FlushTlbPage(Vaddr va) { arch::Invlpg(va); }
 
 void InitKernelPageTable(std::span<const MemoryRegion> map) {
-  Result<Paddr> root = mm::FrameAllocOptions().AllocOne();
+  Result<Paddr> root = mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne();
   OSTD_ASSERT(root.has_value());
   PageTable pt(*root);
 
@@ -161,7 +161,7 @@ void InitKernelPageTable(std::span<const MemoryRegion> map) {
   // slots a PDPT now so later address spaces can copy the slots once.
   uint64_t* pml4 = TableAt(*root);
   for (unsigned i = 256; i < 512; ++i) {
-    Result<Paddr> pdpt = mm::FrameAllocOptions().AllocOne();
+    Result<Paddr> pdpt = mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne();
     OSTD_ASSERT(pdpt.has_value());
     pml4[i] = *pdpt | pte::kPresent | pte::kWritable;
   }
