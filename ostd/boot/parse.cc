@@ -111,12 +111,20 @@ MemoryRegionKind KindFromE820(uint32_t type) {
 }
 
 Status ParsePvh(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map) {
-  PvhStartInfo si;
-  if (!Load(mem, info, &si) || si.magic != kPvhStartInfoMagic) return Err(Errno::kEINVAL);
+  // Version 0 ends after rsdp_paddr (40 bytes); read the version 1 tail only if present.
+  constexpr size_t kVersion0Size = 40;
+  PvhStartInfo si{};
+  std::span<const uint8_t> head = mem.Bytes(info, kVersion0Size);
+  if (head.size() != kVersion0Size) return Err(Errno::kEINVAL);
+  // SAFETY: `head` holds kVersion0Size readable bytes, a prefix of the trivially
+  // copyable PvhStartInfo.
+  __builtin_memcpy(&si, head.data(), kVersion0Size);
+  if (si.magic != kPvhStartInfoMagic) return Err(Errno::kEINVAL);
+  if (si.version >= 1 && !Load(mem, info, &si)) return Err(Errno::kEINVAL);
   out->protocol = BootProtocol::kPvh;
   out->loader_name = "QEMU PVH";
   out->info_base = info;
-  out->info_size = sizeof(PvhStartInfo);
+  out->info_size = si.version >= 1 ? sizeof(PvhStartInfo) : kVersion0Size;
   if (si.cmdline_paddr != 0) out->cmdline = LoadString(mem, si.cmdline_paddr, kMaxCmdline);
   if (si.rsdp_paddr != 0) {
     out->has_rsdp = true;

@@ -18,6 +18,9 @@ void InitFrameAllocator(std::span<const MemoryRegion> map);
 void InitKernelPageTable(std::span<const MemoryRegion> map);
 void InitHeap();
 
+// Frames the frame allocator manages: every frame it can hand out is below this.
+uint64_t ManagedFrameCount();
+
 struct Mapping {
   Paddr paddr;  // physical address of the queried byte
   uint64_t page_size;

@@ -17,7 +17,8 @@ bool BitmapAllocator::IsFree(size_t index) const {
 }
 
 void BitmapAllocator::MarkFree(size_t first, size_t count) {
-  for (size_t i = first; i < first + count && i < count_; ++i) {
+  // `i - first < count` rather than `i < first + count`: the sum may wrap.
+  for (size_t i = first; i - first < count && i < count_; ++i) {
     uint64_t mask = uint64_t{1} << (i % 64);
     if (!(bits_[i / 64] & mask)) {
       bits_[i / 64] |= mask;
@@ -27,7 +28,7 @@ void BitmapAllocator::MarkFree(size_t first, size_t count) {
 }
 
 void BitmapAllocator::MarkUsed(size_t first, size_t count) {
-  for (size_t i = first; i < first + count && i < count_; ++i) {
+  for (size_t i = first; i - first < count && i < count_; ++i) {
     uint64_t mask = uint64_t{1} << (i % 64);
     if (bits_[i / 64] & mask) {
       bits_[i / 64] &= ~mask;

@@ -153,6 +153,8 @@ FrameStats GetFrameStats() {
 
 namespace ostd::internal {
 
+uint64_t ManagedFrameCount() { return mm::meta.size(); }
+
 void InitFrameAllocator(std::span<const MemoryRegion> map) {
   using mm::kPageSize;
   Paddr top = 0;

@@ -146,7 +146,7 @@ namespace ostd::internal {
 
 void InitHeap() {
   using mm::kPageSize;
-  uint64_t frames = LinearMapSize() / kPageSize;
+  uint64_t frames = ManagedFrameCount();
   uint64_t bytes = mm::AlignUp(frames, kPageSize);
   Result<Paddr> meta = mm::FrameAllocOptions()
                            .zeroed(true)

@@ -43,10 +43,14 @@ Vaddr KernelImageStart() { return SymAddr(__kernel_start); }
 Vaddr KernelImageEnd() { return SymAddr(__image_end); }
 
 bool IsAlwaysMappedKernelRange(Vaddr addr, uint64_t len) {
-  if (addr + len < addr) return false;
+  if (len == 0 || addr + len < addr) return false;
   if (addr >= KernelImageStart() && addr + len <= KernelImageEnd()) return true;
-  uint64_t lin = linear_map_size != 0 ? linear_map_size : (4ull << 30);  // boot map: 4 GiB
-  return addr >= kLinearMapBase && addr + len <= kLinearMapBase + lin;
+  if (linear_map_size == 0) {  // still on the boot tables: the first 4 GiB
+    return addr >= kLinearMapBase && addr + len <= kLinearMapBase + (4ull << 30);
+  }
+  // The linear map has holes; both ends must be mapped (ranges here are tiny).
+  if (addr < kLinearMapBase || addr + len > kLinearMapBase + linear_map_size) return false;
+  return kernel_pt.Query(addr).has_value() && kernel_pt.Query(addr + len - 1).has_value();
 }
 
 uint64_t* PageTable::Walk(Vaddr va, int level, bool create, Status* status) {
@@ -166,21 +170,29 @@ void InitKernelPageTable(std::span<const MemoryRegion> map) {
     pml4[i] = *pdpt | pte::kPresent | pte::kWritable;
   }
 
-  // Linear map of physical memory up to the end of the last RAM-like region.
+  // Linear map of the physical memory the firmware describes (RAM, ACPI tables,
+  // firmware-reserved ranges), in large pages. Gaps such as the PCI hole stay
+  // unmapped so device memory never has a cached alias next to IoMem's uncached one.
+  bool gb_pages = (arch::Cpuid(0x80000001).edx & (1u << 26)) != 0;
+  mm::PageFlags linear{.writable = true, .executable = false, .global = true};
   Paddr top = 0;
   for (const MemoryRegion& r : map) {
-    if (r.kind != MemoryRegionKind::kReserved && r.kind != MemoryRegionKind::kBadMemory &&
-        r.end() > top) {
-      top = r.end();
+    if (r.kind == MemoryRegionKind::kBadMemory) continue;
+    Paddr end = mm::AlignUp(r.end(), mm::kLargePageSize);
+    for (Paddr p = mm::AlignDown(r.base, mm::kLargePageSize); p < end;) {
+      if (std::optional<Mapping> m = pt.Query(PhysToVirt(p))) {
+        p = mm::AlignDown(p, m->page_size) + m->page_size;  // covered by an earlier region
+        continue;
+      }
+      uint64_t step =
+          gb_pages && mm::IsAligned(p, mm::kHugePageSize) && p + mm::kHugePageSize <= end
+              ? mm::kHugePageSize
+              : mm::kLargePageSize;
+      Status s = pt.Map(PhysToVirt(p), p, step, linear);
+      if (!s) OSTD_PANIC("linear map at {:#x}: {}", p, s.error());
+      p += step;
     }
-  }
-  top = mm::AlignUp(top < (4ull << 30) ? (4ull << 30) : top, mm::kHugePageSize);
-  bool gb_pages = (arch::Cpuid(0x80000001).edx & (1u << 26)) != 0;
-  uint64_t step = gb_pages ? mm::kHugePageSize : mm::kLargePageSize;
-  mm::PageFlags linear{.writable = true, .executable = false, .global = true};
-  for (Paddr p = 0; p < top; p += step) {
-    Status s = pt.Map(PhysToVirt(p), p, step, linear);
-    if (!s) OSTD_PANIC("linear map at {:#x}: {}", p, s.error());
+    if (end > top) top = end;
   }
 
   // The kernel image, section by section: W^X from the start.
