@@ -129,6 +129,7 @@ class Harness:
             "-serial", "stdio",
             "-monitor", "none",
             "-no-reboot",
+            "-nic", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-kernel", self.args.kernel,
             "-append", self.cmdline(resume_after),

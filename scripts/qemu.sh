@@ -27,7 +27,7 @@ while [[ $# -gt 0 ]]; do
 done
 kernel=${1:?qemu.sh: kernel ELF expected}
 
-args=(-cpu max -m "$mem" -smp "$smp" -no-reboot -display none -monitor none
+args=(-cpu max -m "$mem" -smp "$smp" -no-reboot -display none -monitor none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [[ $kvm -eq 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 # Interactive runs get QEMU's monitor multiplexed on the terminal (Ctrl-A X quits).
