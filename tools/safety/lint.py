@@ -3,7 +3,7 @@
 
 Code in kernel/, drivers/ and examples/ is untrusted (see the architecture
 design doc, "Layers and folders"): it may only use ostd's typed public API.
-This lint enforces that mechanically, in two layers:
+This lint enforces that mechanically, in three layers:
 
   1. A token scanner (this file, stdlib only). It strips comments and string
      and character literals (including raw strings), then rejects keyword-level
@@ -16,9 +16,22 @@ This lint enforces that mechanically, in two layers:
      functional casts, pointer arithmetic, int-to-pointer, union access, asm),
      run on every .cc/.cpp file; headers are checked when a .cc includes them
      (the header filter is limited to the untrusted trees) and always by layer 1.
+  3. A type-aware AST layer: clang-query-19 (clang-19's AST matchers, one parse
+     per .cc/.cpp with the same compile arguments as layer 2) finds builtin
+     pointer differences `p - q` (both operands of pointer type, result
+     ptrdiff_t), which clang-tidy's pointer-arithmetic check and
+     -Wunsafe-buffer-usage miss because the result is not a pointer. It reports
+     only expressions whose expansion location is in the linted file or in a
+     header under the untrusted trees (never code in system or ostd headers,
+     e.g. their template instantiations). Differences of class-type iterators
+     (std::span's __normal_iterator) are operator calls and are allowed;
+     std::array / std::string_view iterators are raw pointers in libstdc++, so
+     `arr.end() - arr.begin()` is reported (use arr.size() or std::ssize).
+     `p += n`, `p -= n`, `++p`, `--p` and `p - n` yield pointers and are
+     reported by layer 2 (pointer_arithmetic).
 
 Usage:
-  lint.py [--root DIR] [--no-tidy] FILE...
+  lint.py [--root DIR] [--no-tidy] FILE...      (--no-tidy: layer 1 only)
   lint.py [--root DIR] [--no-tidy] --tree kernel drivers examples
 
 Output: one `path:line: error: [rule] message` line per violation, exit 1 if
@@ -35,7 +48,9 @@ import sys
 SOURCE_EXTENSIONS = ('.h', '.hpp', '.inc', '.cc', '.cpp')
 TIDY_EXTENSIONS = ('.cc', '.cpp')
 CLANG_TIDY = '/usr/bin/clang-tidy-19'
-TIDY_JOBS = 2
+CLANG_QUERY = '/usr/bin/clang-query-19'
+# Parallel clang processes (layers 2 and 3 share one pool).
+TIDY_JOBS = max(2, min(8, os.cpu_count() or 2))
 
 # The clang-tidy profile. Each check maps to the rule name that is printed.
 # google-readability-casting is the only check that reports *every* C-style
@@ -52,7 +67,7 @@ TIDY_CHECKS = {
     'performance-no-int-to-ptr': 'int_to_ptr',
 }
 
-# Directories (relative to the root) whose headers clang-tidy reports on.
+# Directories (relative to the root) whose headers layers 2 and 3 report on.
 TIDY_HEADER_DIRS = ('kernel', 'drivers', 'examples', 'tools/safety/testdata')
 
 # Keyword-level rules of the token layer: identifier -> (rule, message).
@@ -422,18 +437,28 @@ def token_lint(path, display, allowed):
 _TIDY_LINE_RE = re.compile(r'^(.*?):(\d+):\d+: (error|warning): (.*?) \[([^\]]+)\]$')
 
 
-def tidy_command(path, root):
-    """Builds the clang-tidy command line for one translation unit."""
-    header_filter = '^' + re.escape(root) + '/(' + '|'.join(
+def header_filter_regex(root):
+    """The regex (llvm::Regex syntax) of headers that layers 2 and 3 report on."""
+    return '^' + re.escape(root) + '/(' + '|'.join(
         re.escape(d) for d in TIDY_HEADER_DIRS) + ')/'
-    config = ('{Checks: \'-*,' + ','.join(TIDY_CHECKS) + '\', '
-              'WarningsAsErrors: \'*\', HeaderFilterRegex: \'' + header_filter + '\'}')
+
+
+def compile_args(path, root):
+    """The compiler arguments for one translation unit (layers 2 and 3)."""
     args = ['-xc++', '-std=c++23', '-I' + root, '-Wno-unknown-warning-option']
     if not path.endswith('_test.cc'):
         # Kernel configuration; *_test.cc files are host GoogleTest sources.
         args += ['-DKEEL_KERNEL=1', '-ffreestanding', '-fno-exceptions', '-fno-rtti']
+    return args
+
+
+def tidy_command(path, root):
+    """Builds the clang-tidy command line for one translation unit."""
+    header_filter = header_filter_regex(root)
+    config = ('{Checks: \'-*,' + ','.join(TIDY_CHECKS) + '\', '
+              'WarningsAsErrors: \'*\', HeaderFilterRegex: \'' + header_filter + '\'}')
     return [CLANG_TIDY, '--quiet', '--config=' + config, '--warnings-as-errors=*',
-            '--header-filter=' + header_filter, path, '--'] + args
+            '--header-filter=' + header_filter, path, '--'] + compile_args(path, root)
 
 
 def tidy_lint(path, root):
@@ -467,6 +492,89 @@ def tidy_lint(path, root):
 
 
 # ----------------------------------------------------------------------------
+# AST layer (clang-query-19): pointer differences.
+# ----------------------------------------------------------------------------
+
+_POINTER_DIFFERENCE_BIND = 'pointer_difference'
+_QUERY_MATCH_RE = re.compile(r'^(.*?):(\d+):\d+: note: "' + _POINTER_DIFFERENCE_BIND
+                             + r'" binds here$')
+_QUERY_DONE_RE = re.compile(r'^\d+ match(es)?\.$')
+
+
+def pointer_difference_matcher(root):
+    """The clang-query matcher of builtin `pointer - pointer` in untrusted code.
+
+    Operand types are compared canonically, so typedefs (`using P = int*`),
+    array-to-pointer decay and raw-pointer iterators are seen through; template
+    patterns and their instantiations are both visited (duplicates collapse).
+    The location filter uses the expansion location: a macro expanded in
+    untrusted code is reported at its use.
+    """
+    pointer = 'hasType(hasCanonicalType(pointerType()))'
+    where = ('anyOf(isExpansionInMainFile(), isExpansionInFileMatching("'
+             + header_filter_regex(root).replace('"', '\\"') + '"))')
+    return (f'binaryOperator(hasOperatorName("-"), hasLHS({pointer}), hasRHS({pointer}), '
+            f'{where}).bind("{_POINTER_DIFFERENCE_BIND}")')
+
+
+def query_command(paths, root):
+    """Builds the clang-query command line for translation units that share
+    their compile arguments (one process parses them in turn)."""
+    return [CLANG_QUERY, '-c', 'set output diag', '-c', 'set bind-root false',
+            '-c', 'match ' + pointer_difference_matcher(root)] + list(paths) + [
+                '--'] + compile_args(paths[0], root)
+
+
+def query_batches(paths, root, jobs):
+    """Splits the files into at most `jobs` batches per set of compile arguments.
+
+    One clang-query process per batch saves process start-up and header file
+    I/O (about 15% of the layer's CPU time) while keeping the pool busy.
+    """
+    groups = {}
+    for path in paths:
+        groups.setdefault(tuple(compile_args(path, root)), []).append(path)
+    batches = []
+    for group in groups.values():
+        n = min(jobs, len(group))
+        batches += [group[i::n] for i in range(n)]
+    return batches
+
+
+def ast_lint(paths, root):
+    """Runs the AST layer on a batch of files; returns a list of Violations.
+
+    Compile errors are left to layer 2 (which reports them as parse_error); the
+    matchers still run on the partial AST.
+    """
+    def failed(message):
+        return [Violation(display_path(p, root), 1, 'ast', message) for p in paths]
+
+    try:
+        proc = subprocess.run(query_command(paths, root), capture_output=True, text=True,
+                              check=False)
+    except OSError as e:
+        return failed(f'cannot run {CLANG_QUERY}: {e}')
+    out = []
+    done = False
+    for raw in proc.stdout.splitlines():
+        if _QUERY_DONE_RE.match(raw):
+            done = True
+        m = _QUERY_MATCH_RE.match(raw)
+        if not m:
+            continue
+        where, line = m.groups()
+        out.append(Violation(
+            display_path(os.path.abspath(where), root), int(line), 'pointer_difference',
+            'subtracting two pointers is pointer arithmetic; keep indices or use '
+            'std::span (subspan/size) instead'))
+    if not done:
+        tail = (proc.stderr.strip().splitlines() or ['no output'])[-1]
+        out += failed(f'clang-query failed (exit {proc.returncode}): {tail}')
+    return out
+
+
+# ----------------------------------------------------------------------------
 # Driver.
 # ----------------------------------------------------------------------------
 
@@ -493,7 +601,8 @@ def walk_tree(root, dirs):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--root', default=os.getcwd(), help='workspace root (for includes)')
-    parser.add_argument('--no-tidy', action='store_true', help='token layer only')
+    parser.add_argument('--no-tidy', action='store_true',
+                        help='token layer only (skip clang-tidy and clang-query)')
     parser.add_argument('--tree', action='store_true',
                         help='arguments are directories under the root to walk')
     parser.add_argument('paths', nargs='*')
@@ -517,9 +626,16 @@ def main(argv):
         violations += token_lint(f, display_path(f, root), allowed)
 
     if not args.no_tidy:
-        tidy_files = [f for f in files if f.endswith(TIDY_EXTENSIONS)]
+        # Layers 2 and 3 share one pool. Host *_test.cc files (GoogleTest
+        # headers) are the slowest to parse, so their jobs are started first.
+        tidy_files = sorted((f for f in files if f.endswith(TIDY_EXTENSIONS)),
+                            key=lambda f: not f.endswith('_test.cc'))
+        jobs = [(tidy_lint, f) for f in tidy_files]
+        jobs += [(ast_lint, b) for b in query_batches(tidy_files, root, TIDY_JOBS)]
+        jobs.sort(key=lambda job: not any(
+            f.endswith('_test.cc') for f in ([job[1]] if isinstance(job[1], str) else job[1])))
         with concurrent.futures.ThreadPoolExecutor(max_workers=TIDY_JOBS) as pool:
-            for result in pool.map(lambda f: tidy_lint(f, root), tidy_files):
+            for result in pool.map(lambda job: job[0](job[1], root), jobs):
                 violations += result
 
     seen = set()

@@ -5,8 +5,8 @@ Each fixture in testdata/violations/ starts with `// expect: RULE` and holds
 one unsafe construct. The lint is run on it alone and must exit 1, report
 RULE, and report nothing but RULE (a fixture that trips other rules is a bad
 fixture). Include fixtures name headers that do not exist, so clang-tidy's
-parse error on them is tolerated. Every file in testdata/clean/ must pass both
-layers.
+parse error on them is tolerated. Every file in testdata/clean/ must pass all
+three layers.
 
 Usage: lint_selftest.py [--no-tidy]
 """

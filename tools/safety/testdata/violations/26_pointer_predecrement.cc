@@ -1,0 +1,5 @@
+// expect: pointer_arithmetic
+int Previous(const int* values) {
+  --values;
+  return *values;
+}
