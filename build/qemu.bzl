@@ -20,12 +20,16 @@ def keel_boot_test(name, image, expect, uefi = False, kcmd = "", timeout_s = 120
         **kwargs
     )
 
-def keel_run(name, image, **kwargs):
-    """`bazel run` target booting `image` in QEMU with the console on the terminal."""
+def keel_run(name, image, qemu_args = [], **kwargs):
+    """`bazel run` target booting `image` in QEMU with the console on the terminal.
+
+    `qemu_args` are scripts/qemu.sh options put before the image, e.g.
+    `["--smp", "4"]`.
+    """
     native.sh_binary(
         name = name,
         srcs = ["//scripts:run_image.sh"],
-        args = ["$(rootpath %s)" % image],
+        args = qemu_args + ["$(rootpath %s)" % image],
         data = [
             image,
             "//scripts:qemu_scripts",

@@ -10,6 +10,7 @@
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
@@ -126,6 +127,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   internal::InitHeap();
   internal::InitInterruptsAndTimer();
   arch::EnableInterrupts();
+  internal::StartApplicationProcessors();
   LogBootInfo();
   KernelMain(boot_info);
   power::Exit(power::ExitCode::kSuccess);

@@ -16,6 +16,7 @@ namespace {
 uint64_t lapic_base = 0;
 uint64_t tsc_hz = 0;
 uint64_t tsc_at_boot = 0;
+uint32_t timer_count = 0;  // APIC timer ticks per kTickHz period
 std::atomic<uint64_t> boot_cpu_ticks{0};
 
 }  // namespace
@@ -47,7 +48,6 @@ void InitInterruptsAndTimer() {
   lapic_base = *va;
   arch::Lapic lapic(lapic_base);
   lapic.Enable();
-  ThisCpu().apic_id = lapic.Id();
   uint64_t hz_tsc = 0;
   uint64_t apic_hz = lapic.CalibrateTimer(&hz_tsc);
   tsc_at_boot = arch::Rdtsc();
@@ -55,14 +55,24 @@ void InitInterruptsAndTimer() {
   uint64_t count = apic_hz / timer::kTickHz;
   if (count == 0 || count > 0xffffffffu)
     OSTD_PANIC("APIC timer calibration failed ({} Hz)", apic_hz);
-  lapic.StartPeriodic(static_cast<uint32_t>(count));
+  timer_count = static_cast<uint32_t>(count);
+  StartLocalTimer();
   OSTD_LOG_INFO("timer: local APIC {} Hz, TSC {} MHz, tick {} Hz", apic_hz, tsc_hz / 1000000,
                 timer::kTickHz);
 }
 
+void StartLocalTimer() {
+  arch::Lapic lapic(lapic_base);
+  lapic.Enable();
+  ThisCpu().apic_id = lapic.Id();
+  lapic.StartPeriodic(timer_count);
+}
+
+arch::Lapic LocalApic() { return arch::Lapic(lapic_base); }
+
 void OnTimerInterrupt() {
   CpuLocal& cpu = ThisCpu();
-  ++cpu.ticks;
+  cpu.ticks.fetch_add(1, std::memory_order_relaxed);
   if (cpu.cpu_id == 0) boot_cpu_ticks.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap_frame.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/extable.h"
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/panic.h"
 #include "ostd/log.h"
@@ -17,12 +18,17 @@ std::atomic<IrqHandler> handlers[256];
 
 bool IsOstdVector(uint8_t v) {
   return v < 32 || v == arch::kTimerVector || v == arch::kSpuriousVector ||
+         v == arch::kCallFunctionVector || v == arch::kStopCpuVector ||
          (v >= arch::kPicVectorBase && v < arch::kPicVectorBase + 16);
 }
 
 void HandleException(arch::TrapFrame* frame) {
   FaultInfo info{static_cast<uint8_t>(frame->vector), frame->error_code,
                  frame->vector == kVectorPageFault ? arch::ReadCr2() : 0, frame->rip};
+  if (!frame->from_user() && frame->vector == kVectorPageFault &&
+      internal::HandleUserAccessFault(*frame, info.address)) {
+    return;  // a fault in a user-memory access routine: retried or sent to its fixup
+  }
   internal::CpuLocal& cpu = internal::ThisCpu();
   if (!frame->from_user() && cpu.recovery != nullptr && frame->vector != kVectorDoubleFault) {
     // A CatchFault() region: resume at its recovery point.
@@ -135,6 +141,9 @@ void UnregisterIrqHandler(uint8_t vector) { handlers[vector].store(nullptr); }
 }  // namespace ostd
 
 extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
+  // An interrupt may arrive inside a user-copy routine (RFLAGS.AC set): handlers
+  // run with SMAP enforced; iretq restores the interrupted code's flags.
+  arch::ClacIfSmap();
   uint8_t vector = static_cast<uint8_t>(frame->vector);
   if (vector < 32) {
     ostd::HandleException(frame);
@@ -143,6 +152,16 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
   if (vector == arch::kTimerVector) {
     ostd::internal::OnTimerInterrupt();
     ostd::internal::EndOfInterrupt();
+    return;
+  }
+  if (vector == arch::kCallFunctionVector || vector == arch::kStopCpuVector) {
+    // EOI first: a parked CPU spins in OnStopCpuIpi until released.
+    ostd::internal::EndOfInterrupt();
+    if (vector == arch::kCallFunctionVector) {
+      ostd::internal::OnCallFunctionIpi();
+    } else {
+      ostd::internal::OnStopCpuIpi();
+    }
     return;
   }
   if (vector == arch::kSpuriousVector ||

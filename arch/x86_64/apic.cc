@@ -16,6 +16,10 @@ constexpr uint32_t kRegTimerCurrent = 0x390;
 constexpr uint32_t kRegTimerDivide = 0x3e0;
 constexpr uint32_t kLvtMasked = 1u << 16;
 constexpr uint32_t kLvtPeriodic = 1u << 17;
+constexpr uint32_t kIcrInit = 5u << 8;
+constexpr uint32_t kIcrStartup = 6u << 8;
+constexpr uint32_t kIcrPending = 1u << 12;
+constexpr uint32_t kIcrLevelAssert = 1u << 14;
 
 constexpr uint32_t kPitHz = 1193182;
 
@@ -94,10 +98,16 @@ void Lapic::StopTimer() {
   Write(kRegTimerInit, 0);
 }
 
-void Lapic::SendIpi(uint32_t dest, uint8_t vector) {
+void Lapic::SendIpi(uint32_t dest, uint8_t vector) { SendIcr(dest, vector); }
+
+void Lapic::SendInit(uint32_t dest) { SendIcr(dest, kIcrInit | kIcrLevelAssert); }
+
+void Lapic::SendStartup(uint32_t dest, uint8_t page) { SendIcr(dest, kIcrStartup | page); }
+
+void Lapic::SendIcr(uint32_t dest, uint32_t low) {
   Write(kRegIcrHigh, dest << 24);
-  Write(kRegIcrLow, vector);                      // fixed delivery, physical destination, assert
-  while (Read(kRegIcrLow) & (1u << 12)) Pause();  // delivery status: pending
+  Write(kRegIcrLow, low);  // physical destination
+  while (Read(kRegIcrLow) & kIcrPending) Pause();
 }
 
 }  // namespace arch

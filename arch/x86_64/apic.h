@@ -10,6 +10,9 @@ namespace arch {
 inline constexpr uint64_t kLapicDefaultPaddr = 0xfee00000;
 inline constexpr uint8_t kTimerVector = 0x20;
 inline constexpr uint8_t kSpuriousVector = 0xff;
+// Inter-processor interrupts (ostd/smp): run queued cross-CPU calls; park the CPU.
+inline constexpr uint8_t kCallFunctionVector = 0xf0;
+inline constexpr uint8_t kStopCpuVector = 0xf1;
 // Legacy PIC vectors after remapping (all masked; only spurious ones can arrive).
 inline constexpr uint8_t kPicVectorBase = 0xe0;
 
@@ -33,11 +36,21 @@ class Lapic {
   // Starts the timer in periodic mode: one kTimerVector interrupt every `count` ticks.
   void StartPeriodic(uint32_t count);
   void StopTimer();
-  // Sends an IPI with `vector` to the APIC id `dest` (fixed delivery).
+  // Sends an IPI with `vector` to the APIC id `dest` (fixed delivery). Call
+  // with interrupts off: the two ICR writes must not be interleaved with an
+  // interrupt handler's IPI on the same CPU.
   void SendIpi(uint32_t dest, uint8_t vector);
+  // Sends an INIT IPI (assert) to `dest`, resetting that CPU into wait-for-SIPI.
+  // Interrupts off, as SendIpi.
+  void SendInit(uint32_t dest);
+  // Sends a STARTUP IPI: `dest` starts in real mode at physical
+  // `page << 12` (page < 0x100). Interrupts off, as SendIpi.
+  void SendStartup(uint32_t dest, uint8_t page);
 
  private:
   uint32_t Read(uint32_t reg) const;
+  // Writes the ICR (destination, then the command) and waits until delivered.
+  void SendIcr(uint32_t dest, uint32_t low);
   void Write(uint32_t reg, uint32_t value);
   uint64_t base_;
 };

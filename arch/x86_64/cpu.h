@@ -5,6 +5,10 @@
 
 #include <cstdint>
 
+// 1 once SMAP is enabled in CR4. stac/clac raise #UD on CPUs without SMAP, so
+// every use is conditional on this (assembly tests it directly).
+extern "C" uint8_t arch_smap_enabled;
+
 namespace arch {
 
 // SAFETY (whole file): each function is one instruction whose effect is fully
@@ -97,6 +101,10 @@ inline void EnableInterruptsAndHalt() { asm volatile("sti; hlt" ::: "memory"); }
 inline void Pause() { asm volatile("pause" ::: "memory"); }
 inline void Stac() { asm volatile("stac" ::: "memory", "cc"); }
 inline void Clac() { asm volatile("clac" ::: "memory", "cc"); }
+// Re-enables SMAP checks if SMAP is on (used on trap entry).
+inline void ClacIfSmap() {
+  if (arch_smap_enabled) Clac();
+}
 
 struct CpuidResult {
   uint32_t eax, ebx, ecx, edx;

@@ -2,6 +2,10 @@
 
 #include "arch/x86_64/trap_frame.h"
 
+extern "C" {
+uint8_t arch_smap_enabled = 0;
+}
+
 namespace arch {
 namespace {
 

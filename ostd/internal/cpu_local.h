@@ -2,6 +2,7 @@
 #ifndef OSTD_INTERNAL_CPU_LOCAL_H_
 #define OSTD_INTERNAL_CPU_LOCAL_H_
 
+#include <atomic>
 #include <cstdint>
 
 #include "arch/x86_64/descriptors.h"
@@ -18,7 +19,8 @@ struct CpuLocal {
   // Armed by CatchFault(): a kernel-mode exception resumes there instead of panicking.
   arch::RecoveryContext* recovery;
   FaultInfo* recovery_info;
-  uint64_t ticks;
+  // Timer interrupts taken on this CPU; written only by this CPU, read by any.
+  std::atomic<uint64_t> ticks;
   arch::CpuDescriptors descriptors;
 };
 
@@ -30,8 +32,12 @@ inline CpuLocal& ThisCpu() {
   return *self;
 }
 
-// Sets up the block for `cpu_id` and points GS base at it.
+// Sets up the block for `cpu_id` (< kMaxCpus) and points GS base at it.
 void InitCpuLocal(uint32_t cpu_id);
+
+// The block of CPU `cpu_id` (< kMaxCpus), for reading another CPU's shared
+// fields (e.g. ticks). Fields other than atomics belong to their CPU.
+CpuLocal& CpuLocalOf(uint32_t cpu_id);
 
 }  // namespace ostd::internal
 

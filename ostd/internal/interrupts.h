@@ -2,12 +2,29 @@
 #ifndef OSTD_INTERNAL_INTERRUPTS_H_
 #define OSTD_INTERNAL_INTERRUPTS_H_
 
+#include <cstdint>
+
+#include "arch/x86_64/apic.h"
+
 namespace ostd::internal {
 
-// Sets up the local APIC and its timer on the boot CPU (calibrates the TSC).
+// Sets up the local APIC and its timer on the boot CPU: masks the legacy PIC,
+// maps the LAPIC, calibrates the APIC timer and the TSC, then StartLocalTimer().
 void InitInterruptsAndTimer();
+// Enables this CPU's local APIC, records its APIC id in CpuLocal and starts its
+// periodic timer at the rate calibrated on the boot CPU. For application
+// processors (after InitCpuLocal); requires InitInterruptsAndTimer() done.
+void StartLocalTimer();
 void OnTimerInterrupt();
 void EndOfInterrupt();
+// This CPU's local APIC (all CPUs share one mapping of the register page).
+// Valid after InitInterruptsAndTimer().
+arch::Lapic LocalApic();
+
+// IPI handlers (ostd/smp), called by trap dispatch with interrupts off; the
+// dispatcher sends the EOI.
+void OnCallFunctionIpi();
+void OnStopCpuIpi();
 
 }  // namespace ostd::internal
 

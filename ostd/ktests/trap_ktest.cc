@@ -100,6 +100,8 @@ TEST(IrqTest, RegisteredHandlerRunsOnItsVector) {
 TEST(IrqTest, OstdVectorsAndBadArgumentsAreRefused) {
   EXPECT_EQ(RegisterIrqHandler(14, CountingHandler).error(), Errno::kEINVAL);
   EXPECT_EQ(RegisterIrqHandler(0x20, CountingHandler).error(), Errno::kEBUSY);  // the timer
+  EXPECT_EQ(RegisterIrqHandler(0xf0, CountingHandler).error(), Errno::kEBUSY);  // cross-CPU calls
+  EXPECT_EQ(RegisterIrqHandler(0xf1, CountingHandler).error(), Errno::kEBUSY);  // CPU stop
   EXPECT_EQ(RegisterIrqHandler(0xff, CountingHandler).error(), Errno::kEINVAL);
   EXPECT_EQ(RegisterIrqHandler(0x41, nullptr).error(), Errno::kEINVAL);
 }

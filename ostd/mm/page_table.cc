@@ -218,6 +218,7 @@ void InitKernelPageTable(std::span<const MemoryRegion> map) {
   if (ebx7 & (1u << 7)) cr4 |= arch::kCr4Smep;
   if (ebx7 & (1u << 20)) cr4 |= arch::kCr4Smap;
   arch::WriteCr4(cr4);
+  arch_smap_enabled = (cr4 & arch::kCr4Smap) != 0 ? 1 : 0;
 
   SpinLockGuard guard(kva_lock);
   kva.Init(std::span<uint64_t>(kva_storage), kKvaPages);

@@ -1,0 +1,194 @@
+#include "ostd/io/pci.h"
+
+#include <atomic>
+
+#include "arch/x86_64/cpu.h"
+#include "ostd/log.h"
+#include "ostd/sync.h"
+
+namespace ostd::pci {
+namespace {
+
+constexpr uint16_t kConfigAddressPort = 0xcf8;
+constexpr uint16_t kConfigDataPort = 0xcfc;
+
+constexpr uint16_t kRegId = 0x00;
+constexpr uint16_t kRegCommand = 0x04;
+constexpr uint16_t kRegClass = 0x08;
+constexpr uint16_t kRegHeader = 0x0c;
+constexpr uint16_t kRegBar0 = 0x10;
+
+constexpr uint16_t kCommandIo = 1u << 0;
+constexpr uint16_t kCommandMemory = 1u << 1;
+
+// Serialises every address/data pair on ports 0xcf8/0xcfc, and BAR sizing.
+SpinLock config_lock;
+
+uint32_t AddressWord(Address a, uint16_t offset) {
+  return 0x80000000u | uint32_t{a.bus} << 16 | uint32_t{a.device & 31u} << 11 |
+         uint32_t{a.function & 7u} << 8 | (offset & 0xfcu);
+}
+
+uint32_t Read32Locked(Address a, uint16_t offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
+  // SAFETY: 0xcf8/0xcfc are PCI configuration mechanism #1. They are sensitive
+  // ports (io_port.cc) that no IoPort can claim, and config_lock serialises the
+  // address/data pair, so nothing else moves the address between the two.
+  arch::Outl(kConfigAddressPort, AddressWord(a, offset));
+  // SAFETY: as above; reading configuration data has no side effects.
+  return arch::Inl(kConfigDataPort);
+}
+
+void Write32Locked(Address a, uint16_t offset, uint32_t value)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
+  // SAFETY: as Read32Locked; callers write only BARs (sizing, then restoring the
+  // firmware's value) with decoding off.
+  arch::Outl(kConfigAddressPort, AddressWord(a, offset));
+  // SAFETY: as above.
+  arch::Outl(kConfigDataPort, value);
+}
+
+// The command register alone: a 32-bit write would also hit the status
+// register, whose error bits are write-one-to-clear.
+void WriteCommandLocked(Address a, uint16_t value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
+  // SAFETY: as Read32Locked; the 16-bit data access at 0xcfc + (offset & 2)
+  // selects the command word of the dword at offset 4.
+  arch::Outl(kConfigAddressPort, AddressWord(a, kRegCommand));
+  // SAFETY: as above; only the memory/I/O decode bits change.
+  arch::Outw(kConfigDataPort + (kRegCommand & 2), value);
+}
+
+// Sizes the BARs of `d` (its address, header type set) with decoding off.
+void SizeBarsLocked(Device& d, size_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
+  Address a = d.address;
+  uint16_t command = static_cast<uint16_t>(Read32Locked(a, kRegCommand));
+  WriteCommandLocked(a, command & ~(kCommandIo | kCommandMemory));
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t off = static_cast<uint16_t>(kRegBar0 + 4 * i);
+    uint32_t orig = Read32Locked(a, off);
+    Write32Locked(a, off, ~0u);
+    uint32_t probe = Read32Locked(a, off);
+    Write32Locked(a, off, orig);
+    Bar& bar = d.bars[i];
+    if (orig & 1) {
+      uint32_t mask = probe & ~3u;
+      if (mask == 0) continue;
+      if ((mask >> 16) == 0) mask |= 0xffff0000u;  // 16-bit I/O decoder
+      bar = Bar{BarKind::kIo, false, orig & ~3u, uint64_t{~mask + 1}};
+      continue;
+    }
+    bool prefetchable = (orig & 8) != 0;
+    if (((orig >> 1) & 3) == 2 && i + 1 < count) {
+      uint16_t hi_off = static_cast<uint16_t>(off + 4);
+      uint32_t orig_hi = Read32Locked(a, hi_off);
+      Write32Locked(a, hi_off, ~0u);
+      uint32_t probe_hi = Read32Locked(a, hi_off);
+      Write32Locked(a, hi_off, orig_hi);
+      uint64_t mask = uint64_t{probe_hi} << 32 | (probe & ~0xfu);
+      if (mask != 0) {
+        bar = Bar{BarKind::kMemory64, prefetchable, uint64_t{orig_hi} << 32 | (orig & ~0xfu),
+                  ~mask + 1};
+      }
+      ++i;  // the upper half stays kNone
+      continue;
+    }
+    uint32_t mask = probe & ~0xfu;
+    if (mask == 0) continue;
+    bar = Bar{BarKind::kMemory32, prefetchable, orig & ~0xfu, uint64_t{~mask + 1}};
+  }
+  WriteCommandLocked(a, command);
+}
+
+// The scan result: written once by the scanning CPU, then read-only. `state`
+// publishes it (release/acquire), so readers take no lock.
+Device table[kMaxDevices];
+size_t table_size = 0;
+std::atomic<int> state{0};  // 0 not scanned, 1 scanning, 2 done
+
+void Record(Address a) {
+  if (table_size == kMaxDevices) {
+    OSTD_LOG_WARN("pci: more than {} functions; {:02x}:{:02x}.{} skipped", kMaxDevices, a.bus,
+                  a.device, a.function);
+    return;
+  }
+  Device& d = table[table_size++];
+  d = Device{};
+  d.address = a;
+  SpinLockGuard guard(config_lock);
+  uint32_t id = Read32Locked(a, kRegId);
+  uint32_t cls = Read32Locked(a, kRegClass);
+  d.vendor_id = static_cast<uint16_t>(id);
+  d.device_id = static_cast<uint16_t>(id >> 16);
+  d.revision = static_cast<uint8_t>(cls);
+  d.prog_if = static_cast<uint8_t>(cls >> 8);
+  d.subclass = static_cast<uint8_t>(cls >> 16);
+  d.class_code = static_cast<uint8_t>(cls >> 24);
+  d.header_type = static_cast<uint8_t>(Read32Locked(a, kRegHeader) >> 16) & 0x7f;
+  size_t bars = d.header_type == 0 ? 6 : d.header_type == 1 ? 2 : 0;
+  SizeBarsLocked(d, bars);
+}
+
+uint32_t ReadConfig(Address a, uint16_t offset) {
+  SpinLockGuard guard(config_lock);
+  return Read32Locked(a, offset);
+}
+
+void Scan() {
+  for (unsigned bus = 0; bus < 256; ++bus) {
+    for (uint8_t dev = 0; dev < 32; ++dev) {
+      Address a{static_cast<uint8_t>(bus), dev, 0};
+      if ((ReadConfig(a, kRegId) & 0xffff) == 0xffff) continue;
+      bool multi = (ReadConfig(a, kRegHeader) >> 16) & 0x80;
+      for (uint8_t fn = 0; fn < (multi ? 8 : 1); ++fn) {
+        a.function = fn;
+        if ((ReadConfig(a, kRegId) & 0xffff) == 0xffff) continue;
+        Record(a);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::span<const Device> Devices() {
+  int expected = 0;
+  if (state.compare_exchange_strong(expected, 1, std::memory_order_acquire)) {
+    Scan();
+    state.store(2, std::memory_order_release);
+  } else {
+    while (state.load(std::memory_order_acquire) != 2) arch::Pause();
+  }
+  return std::span<const Device>(table, table_size);
+}
+
+Result<Device> FindDevice(uint16_t vendor_id, uint16_t device_id, size_t index) {
+  for (const Device& d : Devices()) {
+    if (d.vendor_id == vendor_id && d.device_id == device_id && index-- == 0) return d;
+  }
+  return Err(Errno::kENODEV);
+}
+
+Result<uint32_t> ReadConfig32(Address address, uint16_t offset) {
+  if (address.device >= 32 || address.function >= 8 || offset >= 256 || (offset & 3) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  return ReadConfig(address, offset);
+}
+
+Result<IoMem<Insensitive>> AcquireBar(const Device& device, size_t bar, CachePolicy policy) {
+  if (bar >= kMaxBars) return Err(Errno::kEINVAL);
+  const Device* rec = nullptr;
+  for (const Device& d : Devices()) {
+    if (d.address == device.address) rec = &d;
+  }
+  if (rec == nullptr) return Err(Errno::kENODEV);
+  const Bar& b = rec->bars[bar];
+  if (!b.is_memory()) return Err(Errno::kEINVAL);
+  if (b.base == 0 || b.size == 0) return Err(Errno::kENODEV);
+  OSTD_TRY_ASSIGN(IoMem<Insensitive> mem, IoMem<Insensitive>::Acquire(b.base, b.size, policy));
+  SpinLockGuard guard(config_lock);
+  uint16_t command = static_cast<uint16_t>(Read32Locked(rec->address, kRegCommand));
+  if ((command & kCommandMemory) == 0) WriteCommandLocked(rec->address, command | kCommandMemory);
+  return mem;
+}
+
+}  // namespace ostd::pci

@@ -1,0 +1,122 @@
+#include "ostd/smp/madt.h"
+
+#include <span>
+#include <string_view>
+
+namespace ostd::smp {
+namespace {
+
+constexpr size_t kRsdpV1Size = 20;
+constexpr size_t kRsdpV2Size = 36;
+constexpr size_t kSdtHeaderSize = 36;
+constexpr size_t kMadtEntriesOffset = 44;
+// Larger tables than this are treated as corrupt.
+constexpr uint32_t kMaxTableSize = 1u << 20;
+
+uint32_t Le32(std::span<const uint8_t> b, size_t at) {
+  return uint32_t{b[at]} | uint32_t{b[at + 1]} << 8 | uint32_t{b[at + 2]} << 16 |
+         uint32_t{b[at + 3]} << 24;
+}
+uint64_t Le64(std::span<const uint8_t> b, size_t at) {
+  return uint64_t{Le32(b, at)} | uint64_t{Le32(b, at + 4)} << 32;
+}
+
+bool ChecksumOk(std::span<const uint8_t> b) {
+  uint8_t sum = 0;
+  for (uint8_t x : b) sum = static_cast<uint8_t>(sum + x);
+  return sum == 0;
+}
+
+bool SignatureIs(std::span<const uint8_t> b, std::string_view sig) {
+  if (b.size() < sig.size()) return false;
+  for (size_t i = 0; i < sig.size(); ++i) {
+    if (b[i] != static_cast<uint8_t>(sig[i])) return false;
+  }
+  return true;
+}
+
+// The whole table at `p` if its header, length and checksum are sound.
+std::optional<std::span<const uint8_t>> ReadTable(const boot::PhysMemory& mem, Paddr p) {
+  std::span<const uint8_t> header = mem.Bytes(p, kSdtHeaderSize);
+  if (header.size() != kSdtHeaderSize) return std::nullopt;
+  uint32_t len = Le32(header, 4);
+  if (len < kSdtHeaderSize || len > kMaxTableSize) return std::nullopt;
+  std::span<const uint8_t> table = mem.Bytes(p, len);
+  if (table.size() != len || !ChecksumOk(table)) return std::nullopt;
+  return table;
+}
+
+bool ValidRsdp(const boot::PhysMemory& mem, Paddr p) {
+  std::span<const uint8_t> v1 = mem.Bytes(p, kRsdpV1Size);
+  return v1.size() == kRsdpV1Size && SignatureIs(v1, "RSD PTR ") && ChecksumOk(v1);
+}
+
+void AddCpu(MadtCpus& out, uint32_t apic_id) {
+  if (out.count == kMaxMadtCpus) {
+    out.truncated = true;
+    return;
+  }
+  out.apic_ids[out.count++] = apic_id;
+}
+
+}  // namespace
+
+std::optional<Paddr> ScanForRsdp(const boot::PhysMemory& mem, Paddr base, uint64_t len) {
+  for (uint64_t off = 0; off + kRsdpV1Size <= len; off += 16) {
+    if (ValidRsdp(mem, base + off)) return base + off;
+  }
+  return std::nullopt;
+}
+
+Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
+  if (!ValidRsdp(mem, rsdp)) return Err(Errno::kEINVAL);
+  std::span<const uint8_t> v1 = mem.Bytes(rsdp, kRsdpV1Size);
+  // The XSDT when the ACPI 2.0 part is present and sound, else the RSDT.
+  Paddr root = Le32(v1, 16);
+  size_t entry_size = 4;
+  if (v1[15] >= 2) {
+    std::span<const uint8_t> v2 = mem.Bytes(rsdp, kRsdpV2Size);
+    if (v2.size() == kRsdpV2Size && Le32(v2, 20) >= kRsdpV2Size) {
+      std::span<const uint8_t> full = mem.Bytes(rsdp, Le32(v2, 20));
+      if (full.size() == Le32(v2, 20) && ChecksumOk(full) && Le64(v2, 24) != 0) {
+        root = Le64(v2, 24);
+        entry_size = 8;
+      }
+    }
+  }
+  std::optional<std::span<const uint8_t>> root_table = ReadTable(mem, root);
+  if (!root_table || !SignatureIs(*root_table, entry_size == 8 ? "XSDT" : "RSDT")) {
+    return Err(Errno::kEINVAL);
+  }
+
+  std::optional<std::span<const uint8_t>> madt;
+  for (size_t at = kSdtHeaderSize; at + entry_size <= root_table->size(); at += entry_size) {
+    Paddr p = entry_size == 8 ? Le64(*root_table, at) : Le32(*root_table, at);
+    std::span<const uint8_t> sig = mem.Bytes(p, 4);
+    if (sig.size() != 4 || !SignatureIs(sig, "APIC")) continue;
+    madt = ReadTable(mem, p);
+    if (!madt) return Err(Errno::kEINVAL);
+    break;
+  }
+  if (!madt) return Err(Errno::kENOENT);
+  if (madt->size() < kMadtEntriesOffset) return Err(Errno::kEINVAL);
+
+  MadtCpus out;
+  for (size_t at = kMadtEntriesOffset; at + 2 <= madt->size();) {
+    uint8_t type = (*madt)[at];
+    uint8_t len = (*madt)[at + 1];
+    if (len < 2 || at + len > madt->size()) return Err(Errno::kEINVAL);
+    std::span<const uint8_t> e = madt->subspan(at, len);
+    if (type == 0 && len >= 8) {  // processor local APIC
+      if (Le32(e, 4) & 1) AddCpu(out, e[3]);
+    } else if (type == 9 && len >= 16) {  // processor local x2APIC
+      // Only ids an xAPIC can address (ostd drives the APIC in xAPIC mode).
+      if ((Le32(e, 8) & 1) && Le32(e, 4) < 0xff) AddCpu(out, Le32(e, 4));
+    }
+    at += len;
+  }
+  if (out.count == 0) return Err(Errno::kENOENT);
+  return out;
+}
+
+}  // namespace ostd::smp

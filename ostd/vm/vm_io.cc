@@ -1,0 +1,145 @@
+#include "ostd/vm/vm_io.h"
+
+#include <cstring>
+
+#include "ostd/mm/page_table_index.h"
+#include "ostd/vm/vm_space.h"
+
+// The fault-tolerant routines in user_copy.S (see there).
+extern "C" {
+struct LoadUserResult {
+  uint64_t value;
+  uint64_t faulted;
+};
+uint64_t ostd_vm_copy_user(uint64_t dst, uint64_t src, uint64_t len);
+uint64_t ostd_vm_zero_user(uint64_t dst, uint64_t len);
+LoadUserResult ostd_vm_load_user1(uint64_t addr);
+LoadUserResult ostd_vm_load_user2(uint64_t addr);
+LoadUserResult ostd_vm_load_user4(uint64_t addr);
+LoadUserResult ostd_vm_load_user8(uint64_t addr);
+uint64_t ostd_vm_store_user1(uint64_t addr, uint64_t value);
+uint64_t ostd_vm_store_user2(uint64_t addr, uint64_t value);
+uint64_t ostd_vm_store_user4(uint64_t addr, uint64_t value);
+uint64_t ostd_vm_store_user8(uint64_t addr, uint64_t value);
+}
+
+namespace ostd::vm {
+namespace vm_io_internal {
+
+// SAFETY (kernel primitives): the templates in vm_io.h call these only for
+// ranges inside spans handed to FromSpan, which the caller keeps alive.
+void CopyKernel(uint64_t dst, uint64_t src, uint64_t len) {
+  if (len == 0) return;
+  std::memcpy(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), len);
+}
+
+void ZeroKernel(uint64_t dst, uint64_t len) {
+  if (len == 0) return;
+  std::memset(reinterpret_cast<void*>(dst), 0, len);
+}
+
+uint64_t LoadKernel(uint64_t addr, unsigned size) {
+  // SAFETY: as above, and addr is aligned to size (checked by ReadOnce), so
+  // each volatile access is one untorn load.
+  switch (size) {
+    case 1:
+      return *reinterpret_cast<const volatile uint8_t*>(addr);
+    case 2:
+      return *reinterpret_cast<const volatile uint16_t*>(addr);
+    case 4:
+      return *reinterpret_cast<const volatile uint32_t*>(addr);
+    default:
+      return *reinterpret_cast<const volatile uint64_t*>(addr);
+  }
+}
+
+void StoreKernel(uint64_t addr, unsigned size, uint64_t value) {
+  // SAFETY: as LoadKernel.
+  switch (size) {
+    case 1:
+      *reinterpret_cast<volatile uint8_t*>(addr) = static_cast<uint8_t>(value);
+      break;
+    case 2:
+      *reinterpret_cast<volatile uint16_t*>(addr) = static_cast<uint16_t>(value);
+      break;
+    case 4:
+      *reinterpret_cast<volatile uint32_t*>(addr) = static_cast<uint32_t>(value);
+      break;
+    default:
+      *reinterpret_cast<volatile uint64_t*>(addr) = value;
+      break;
+  }
+}
+
+// SAFETY (user primitives): callers checked that the user side lies below the
+// user-space top; the asm routines catch faults there through __ex_table.
+uint64_t CopyUser(uint64_t dst, uint64_t src, uint64_t len) {
+  if (len == 0) return 0;
+  return ostd_vm_copy_user(dst, src, len);
+}
+
+uint64_t ZeroUser(uint64_t dst, uint64_t len) {
+  if (len == 0) return 0;
+  return ostd_vm_zero_user(dst, len);
+}
+
+bool LoadUser(uint64_t addr, unsigned size, uint64_t* value) {
+  LoadUserResult r;
+  switch (size) {
+    case 1:
+      r = ostd_vm_load_user1(addr);
+      break;
+    case 2:
+      r = ostd_vm_load_user2(addr);
+      break;
+    case 4:
+      r = ostd_vm_load_user4(addr);
+      break;
+    default:
+      r = ostd_vm_load_user8(addr);
+      break;
+  }
+  *value = r.value;
+  return r.faulted == 0;
+}
+
+bool StoreUser(uint64_t addr, unsigned size, uint64_t value) {
+  switch (size) {
+    case 1:
+      return ostd_vm_store_user1(addr, value) == 0;
+    case 2:
+      return ostd_vm_store_user2(addr, value) == 0;
+    case 4:
+      return ostd_vm_store_user4(addr, value) == 0;
+    default:
+      return ostd_vm_store_user8(addr, value) == 0;
+  }
+}
+
+}  // namespace vm_io_internal
+
+Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst) {
+  VmSpace* space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  Vaddr addr = src.addr();
+  size_t done = 0;
+  while (done < dst.size()) {
+    // Never read past the end of the page holding the next byte: the string
+    // may end there and the next page may be unmapped.
+    uint64_t chunk = std::min<uint64_t>(dst.size() - done, mm::kPageSize - addr % mm::kPageSize);
+    OSTD_TRY_ASSIGN(VmReader<Fallible> reader, space->Reader(addr, chunk));
+    // SAFETY: viewing the caller's chars as bytes; same size and alignment.
+    std::span<uint8_t> bytes(reinterpret_cast<uint8_t*>(dst.data() + done), chunk);
+    VmWriter<Infallible> writer = VmWriter<Infallible>::FromSpan(bytes);
+    CopyResult r = reader.ReadTo(writer);
+    for (uint64_t i = 0; i < r.copied; ++i) {
+      if (bytes[i] == 0) return done + i;
+    }
+    if (!r.ok()) return Err(*r.error);
+    done += chunk;
+    addr += chunk;
+  }
+  return Err(Errno::kENAMETOOLONG);
+}
+
+}  // namespace ostd::vm

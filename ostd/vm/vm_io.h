@@ -1,0 +1,335 @@
+// Typed memory access: VmReader / VmWriter cursors over kernel or user memory.
+//
+// A reader (writer) is a cursor over a byte range that it reads (writes) front
+// to back. The mode tag says what memory it covers:
+//
+//   * Infallible: kernel memory the caller owns for the reader's lifetime.
+//     Made only from spans (FromSpan); accesses cannot fault.
+//   * Fallible: user memory of one VmSpace. Made only by that VmSpace while it
+//     is active on this CPU, and only for ranges below the user-space top
+//     (ostd/vm/vm_space.h). A fault becomes EFAULT plus the number of bytes
+//     done before it; the kernel's page-fault hook may resolve the fault first
+//     (demand paging, copy-on-write), in which case the access just succeeds.
+//
+// Readers and writers are cheap values that borrow the memory: keep them inside
+// the scope that owns the buffer (kernel) or keeps the VmSpace active (user).
+// A fallible access re-checks that its VmSpace is still active on the running
+// CPU and fails with EFAULT (nothing copied) if not.
+//
+//   VmReader<Fallible> from_user = OSTD_TRY(space.Reader(UserPtr<void>(arg), len));
+//   VmWriter<Infallible> to_kernel = VmWriter<Infallible>::FromSpan(buf);
+//   CopyResult r = from_user.ReadTo(to_kernel);  // r.copied, r.error
+#ifndef OSTD_VM_VM_IO_H_
+#define OSTD_VM_VM_IO_H_
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+#include "ostd/result.h"
+#include "ostd/vm/user_ptr.h"
+
+namespace ostd::vm {
+
+// Mode tags.
+struct Fallible {};
+struct Infallible {};
+
+class VmSpace;
+
+// The outcome of a copy that may fault: how many bytes were transferred and,
+// if it stopped early, why. On success `copied` is the full requested length
+// (there are no short copies without an error).
+struct [[nodiscard]] CopyResult {
+  uint64_t copied = 0;
+  std::optional<Errno> error;
+
+  bool ok() const { return !error.has_value(); }
+  Status status() const { return error ? Status(Err(*error)) : Status(); }
+};
+
+namespace vm_io_internal {
+
+// Raw primitives behind the templates below; addresses are numeric. Kernel
+// ranges must be valid kernel memory; user ranges must have passed
+// CheckUserRange. The user variants return the number of bytes NOT done.
+void CopyKernel(uint64_t dst, uint64_t src, uint64_t len);
+uint64_t CopyUser(uint64_t dst, uint64_t src, uint64_t len);
+void ZeroKernel(uint64_t dst, uint64_t len);
+uint64_t ZeroUser(uint64_t dst, uint64_t len);
+// Single accesses of `size` (1, 2, 4 or 8) bytes at a naturally aligned address.
+uint64_t LoadKernel(uint64_t addr, unsigned size);
+void StoreKernel(uint64_t addr, unsigned size, uint64_t value);
+// False if the access faulted.
+bool LoadUser(uint64_t addr, unsigned size, uint64_t* value);
+bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
+// True if `space` is the VmSpace active on the running CPU.
+bool IsActiveHere(const VmSpace* space);
+
+template <typename T>
+inline constexpr bool kIsOnceSize =
+    sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
+
+inline uint64_t AddrOf(const void* p) {
+  // SAFETY: only the numeric value of a pointer to kernel memory is taken.
+  return reinterpret_cast<uint64_t>(p);
+}
+
+}  // namespace vm_io_internal
+
+template <typename Mode>
+class VmWriter;
+
+template <typename Mode>
+class VmReader {
+  static_assert(std::is_same_v<Mode, Fallible> || std::is_same_v<Mode, Infallible>);
+
+ public:
+  static constexpr bool kFallible = std::is_same_v<Mode, Fallible>;
+  // The error for a value that does not fit in what remains.
+  static constexpr Errno kShortError = kFallible ? Errno::kEFAULT : Errno::kEINVAL;
+
+  // A reader over kernel memory the caller keeps alive while the reader is used.
+  static VmReader FromSpan(std::span<const uint8_t> bytes)
+    requires(!kFallible)
+  {
+    uint64_t base = vm_io_internal::AddrOf(bytes.data());
+    return VmReader(base, base + bytes.size(), nullptr);
+  }
+
+  // Bytes left to read.
+  uint64_t remain() const { return end_ - cursor_; }
+  bool has_remain() const { return cursor_ != end_; }
+
+  // Advances past `n` bytes (at most remain()).
+  VmReader& Skip(uint64_t n) {
+    cursor_ += std::min(n, remain());
+    return *this;
+  }
+  // Shrinks the range so that at most `n` bytes remain.
+  VmReader& Limit(uint64_t n) {
+    end_ = cursor_ + std::min(n, remain());
+    return *this;
+  }
+
+  // Copies min(remain(), writer.avail()) bytes and advances both cursors by
+  // the bytes copied. Between two infallible cursors it returns that count;
+  // if either side is fallible it returns a CopyResult: on a fault, EFAULT and
+  // the bytes copied before it (the cursors advance by exactly that much).
+  template <typename WMode>
+  auto ReadTo(VmWriter<WMode>& writer);
+
+  // Reads one trivially copyable value and advances past it. Fails (cursor
+  // unchanged) with kShortError if fewer than sizeof(T) bytes remain, or, for
+  // user memory, with EFAULT if the read faults.
+  template <typename T>
+  Result<T> ReadVal() {
+    static_assert(std::is_trivially_copyable_v<T>, "ReadVal needs a trivially copyable type");
+    std::array<uint8_t, sizeof(T)> raw;
+    if (remain() < sizeof(T)) return Err(kShortError);
+    uint64_t dst = vm_io_internal::AddrOf(raw.data());
+    if constexpr (kFallible) {
+      if (!vm_io_internal::IsActiveHere(space_)) return Err(Errno::kEFAULT);
+      if (vm_io_internal::CopyUser(dst, cursor_, sizeof(T)) != 0) return Err(Errno::kEFAULT);
+    } else {
+      vm_io_internal::CopyKernel(dst, cursor_, sizeof(T));
+    }
+    cursor_ += sizeof(T);
+    return std::bit_cast<T>(raw);
+  }
+
+  // Reads a 1-, 2-, 4- or 8-byte value with a single load (not torn by a
+  // concurrent writer). The cursor must be aligned to sizeof(T) (else EINVAL).
+  // Other failures and cursor behaviour as in ReadVal.
+  template <typename T>
+  Result<T> ReadOnce() {
+    static_assert(std::is_trivially_copyable_v<T> && vm_io_internal::kIsOnceSize<T>,
+                  "ReadOnce needs a trivially copyable 1/2/4/8-byte type");
+    if (remain() < sizeof(T)) return Err(kShortError);
+    if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
+    uint64_t v = 0;
+    if constexpr (kFallible) {
+      if (!vm_io_internal::IsActiveHere(space_) ||
+          !vm_io_internal::LoadUser(cursor_, sizeof(T), &v)) {
+        return Err(Errno::kEFAULT);
+      }
+    } else {
+      v = vm_io_internal::LoadKernel(cursor_, sizeof(T));
+    }
+    cursor_ += sizeof(T);
+    return FromBits<T>(v);
+  }
+
+ private:
+  template <typename>
+  friend class VmWriter;
+  friend class VmSpace;
+
+  template <typename T>
+  static T FromBits(uint64_t v) {
+    if constexpr (sizeof(T) == 1) return std::bit_cast<T>(static_cast<uint8_t>(v));
+    if constexpr (sizeof(T) == 2) return std::bit_cast<T>(static_cast<uint16_t>(v));
+    if constexpr (sizeof(T) == 4) return std::bit_cast<T>(static_cast<uint32_t>(v));
+    if constexpr (sizeof(T) == 8) return std::bit_cast<T>(v);
+  }
+
+  VmReader(uint64_t cursor, uint64_t end, const VmSpace* space)
+      : cursor_(cursor), end_(end), space_(space) {}
+
+  uint64_t cursor_;
+  uint64_t end_;
+  const VmSpace* space_;  // the owning space (fallible only)
+};
+
+template <typename Mode>
+class VmWriter {
+  static_assert(std::is_same_v<Mode, Fallible> || std::is_same_v<Mode, Infallible>);
+
+ public:
+  static constexpr bool kFallible = std::is_same_v<Mode, Fallible>;
+  static constexpr Errno kShortError = kFallible ? Errno::kEFAULT : Errno::kEINVAL;
+
+  // A writer over kernel memory the caller keeps alive while the writer is used.
+  static VmWriter FromSpan(std::span<uint8_t> bytes)
+    requires(!kFallible)
+  {
+    uint64_t base = vm_io_internal::AddrOf(bytes.data());
+    return VmWriter(base, base + bytes.size(), nullptr);
+  }
+
+  // Bytes of room left.
+  uint64_t avail() const { return end_ - cursor_; }
+  bool has_avail() const { return cursor_ != end_; }
+
+  // Advances past `n` bytes (at most avail()) without writing them.
+  VmWriter& Skip(uint64_t n) {
+    cursor_ += std::min(n, avail());
+    return *this;
+  }
+  // Shrinks the range so that at most `n` bytes of room remain.
+  VmWriter& Limit(uint64_t n) {
+    end_ = cursor_ + std::min(n, avail());
+    return *this;
+  }
+
+  // Same as reader.ReadTo(*this).
+  template <typename RMode>
+  auto WriteFrom(VmReader<RMode>& reader) {
+    return reader.ReadTo(*this);
+  }
+
+  // Writes one trivially copyable value and advances past it. Fails (cursor
+  // unchanged, though a faulting user write may have stored a prefix) with
+  // kShortError if fewer than sizeof(T) bytes of room remain, or EFAULT on a fault.
+  template <typename T>
+  Status WriteVal(const T& value) {
+    static_assert(std::is_trivially_copyable_v<T>, "WriteVal needs a trivially copyable type");
+    if (avail() < sizeof(T)) return Err(kShortError);
+    std::array<uint8_t, sizeof(T)> raw = std::bit_cast<std::array<uint8_t, sizeof(T)>>(value);
+    uint64_t src = vm_io_internal::AddrOf(raw.data());
+    if constexpr (kFallible) {
+      if (!vm_io_internal::IsActiveHere(space_)) return Err(Errno::kEFAULT);
+      if (vm_io_internal::CopyUser(cursor_, src, sizeof(T)) != 0) return Err(Errno::kEFAULT);
+    } else {
+      vm_io_internal::CopyKernel(cursor_, src, sizeof(T));
+    }
+    cursor_ += sizeof(T);
+    return {};
+  }
+
+  // Writes a 1-, 2-, 4- or 8-byte value with a single store. The cursor must be
+  // aligned to sizeof(T) (else EINVAL). Other failures as in WriteVal.
+  template <typename T>
+  Status WriteOnce(const T& value) {
+    static_assert(std::is_trivially_copyable_v<T> && vm_io_internal::kIsOnceSize<T>,
+                  "WriteOnce needs a trivially copyable 1/2/4/8-byte type");
+    if (avail() < sizeof(T)) return Err(kShortError);
+    if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
+    uint64_t v = ToBits(value);
+    if constexpr (kFallible) {
+      if (!vm_io_internal::IsActiveHere(space_) ||
+          !vm_io_internal::StoreUser(cursor_, sizeof(T), v)) {
+        return Err(Errno::kEFAULT);
+      }
+    } else {
+      vm_io_internal::StoreKernel(cursor_, sizeof(T), v);
+    }
+    cursor_ += sizeof(T);
+    return {};
+  }
+
+  // Writes min(len, avail()) zero bytes and advances past them. Infallible:
+  // returns the count. Fallible: a CopyResult (EFAULT and the bytes zeroed
+  // before a fault, by which the cursor advanced).
+  auto FillZeros(uint64_t len) {
+    uint64_t n = std::min(len, avail());
+    if constexpr (kFallible) {
+      if (!vm_io_internal::IsActiveHere(space_)) return CopyResult{0, Errno::kEFAULT};
+      uint64_t done = n - vm_io_internal::ZeroUser(cursor_, n);
+      cursor_ += done;
+      return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};
+    } else {
+      vm_io_internal::ZeroKernel(cursor_, n);
+      cursor_ += n;
+      return n;
+    }
+  }
+
+ private:
+  template <typename>
+  friend class VmReader;
+  friend class VmSpace;
+
+  template <typename T>
+  static uint64_t ToBits(const T& v) {
+    if constexpr (sizeof(T) == 1) return std::bit_cast<uint8_t>(v);
+    if constexpr (sizeof(T) == 2) return std::bit_cast<uint16_t>(v);
+    if constexpr (sizeof(T) == 4) return std::bit_cast<uint32_t>(v);
+    if constexpr (sizeof(T) == 8) return std::bit_cast<uint64_t>(v);
+  }
+
+  VmWriter(uint64_t cursor, uint64_t end, const VmSpace* space)
+      : cursor_(cursor), end_(end), space_(space) {}
+
+  uint64_t cursor_;
+  uint64_t end_;
+  const VmSpace* space_;  // the owning space (fallible only)
+};
+
+template <typename Mode>
+template <typename WMode>
+auto VmReader<Mode>::ReadTo(VmWriter<WMode>& writer) {
+  uint64_t n = std::min(remain(), writer.avail());
+  if constexpr (!kFallible && !VmWriter<WMode>::kFallible) {
+    vm_io_internal::CopyKernel(writer.cursor_, cursor_, n);
+    cursor_ += n;
+    writer.cursor_ += n;
+    return n;
+  } else {
+    if ((kFallible && !vm_io_internal::IsActiveHere(space_)) ||
+        (VmWriter<WMode>::kFallible && !vm_io_internal::IsActiveHere(writer.space_))) {
+      return CopyResult{0, Errno::kEFAULT};
+    }
+    uint64_t done = n - vm_io_internal::CopyUser(writer.cursor_, cursor_, n);
+    cursor_ += done;
+    writer.cursor_ += done;
+    return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};
+  }
+}
+
+// Copies a NUL-terminated string from the user space active on this CPU into
+// `dst`, page by page (it never touches a page past the terminator). On success
+// `dst` holds the string and its NUL and the result is the length without the
+// NUL. ENAMETOOLONG if no NUL is found in the first dst.size() bytes; EFAULT if
+// the string reaches unmapped memory or the user-space top, or no VmSpace is
+// active. `dst` contents are unspecified on error.
+Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst);
+
+}  // namespace ostd::vm
+
+#endif  // OSTD_VM_VM_IO_H_

@@ -1,0 +1,363 @@
+// ktests: VmReader/VmWriter over kernel memory and over user memory, the
+// user-copy fault paths, string copies and the page-fault hook.
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "arch/x86_64/cpu.h"
+#include "ktest/ktest.h"
+#include "ostd/mm/frame.h"
+#include "ostd/vm/vm_io.h"
+#include "ostd/vm/vm_space.h"
+#include "ostd/vm/vm_test_util.h"
+
+namespace ostd::vm {
+namespace {
+
+struct Pod {
+  uint32_t a;
+  uint16_t b;
+  uint8_t c[10];
+};
+
+// --- Kernel memory (infallible) -------------------------------------------
+
+TEST(KernelIoTest, CopyIsMinOfBothAndAdvancesCursors) {
+  std::array<uint8_t, 16> src;
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i + 1);
+  std::array<uint8_t, 10> dst{};
+  VmReader<Infallible> r = VmReader<Infallible>::FromSpan(src);
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  r.Skip(2);
+  EXPECT_EQ(r.ReadTo(w), 10u);
+  EXPECT_EQ(dst[0], 3u);
+  EXPECT_EQ(dst[9], 12u);
+  EXPECT_EQ(r.remain(), 4u);
+  EXPECT_EQ(w.avail(), 0u);
+  EXPECT_EQ(r.ReadTo(w), 0u);
+  r.Limit(1);
+  EXPECT_EQ(r.remain(), 1u);
+  r.Skip(100);  // clamped
+  EXPECT_FALSE(r.has_remain());
+}
+
+TEST(KernelIoTest, ReadValWriteValRoundTrip) {
+  std::array<uint8_t, 20> buf{};
+  Pod in{0xdeadbeef, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(buf);
+  ASSERT_TRUE(w.WriteVal(in).has_value());
+  EXPECT_EQ(w.avail(), 20u - sizeof(Pod));
+  EXPECT_EQ(w.WriteVal(in).error(), Errno::kEINVAL);  // does not fit
+  VmReader<Infallible> r = VmReader<Infallible>::FromSpan(buf);
+  Result<Pod> out = r.ReadVal<Pod>();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->a, 0xdeadbeefu);
+  EXPECT_EQ(out->b, 0x1234u);
+  EXPECT_EQ(out->c[9], 10u);
+  EXPECT_EQ(r.ReadVal<Pod>().error(), Errno::kEINVAL);
+  EXPECT_EQ(r.remain(), 20u - sizeof(Pod));  // failed read left the cursor
+}
+
+TEST(KernelIoTest, ReadOnceWriteOnceNeedAlignment) {
+  alignas(8) std::array<uint8_t, 16> buf{};
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(buf);
+  ASSERT_TRUE(w.WriteOnce<uint64_t>(0x1122334455667788).has_value());
+  ASSERT_TRUE(w.WriteOnce<uint16_t>(0xabcd).has_value());
+  EXPECT_EQ(w.WriteOnce<uint32_t>(1).error(), Errno::kEINVAL);  // offset 10
+  VmReader<Infallible> r = VmReader<Infallible>::FromSpan(buf);
+  EXPECT_EQ(r.ReadOnce<uint64_t>().value(), 0x1122334455667788u);
+  EXPECT_EQ(r.ReadOnce<uint8_t>().value(), 0xcdu);
+  EXPECT_EQ(r.ReadOnce<uint16_t>().error(), Errno::kEINVAL);  // offset 9
+}
+
+TEST(KernelIoTest, FillZerosIsBounded) {
+  std::array<uint8_t, 8> buf;
+  buf.fill(0xff);
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(std::span<uint8_t>(buf).first(6));
+  EXPECT_EQ(w.FillZeros(100), 6u);
+  EXPECT_EQ(buf[5], 0u);
+  EXPECT_EQ(buf[6], 0xffu);
+}
+
+// --- User memory (fallible) ------------------------------------------------
+
+using UserIoTest = UserSpaceTest;
+
+TEST_F(UserIoTest, CopyFromUnmappedPageIsEfaultWithZeroBytes) {
+  std::array<uint8_t, 64> dst{};
+  Result<VmReader<Fallible>> r = space_->Reader(kUserBase, 64);  // nothing mapped
+  ASSERT_TRUE(r.has_value());
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r->ReadTo(w);
+  EXPECT_EQ(c.copied, 0u);
+  ASSERT_TRUE(c.error.has_value());
+  EXPECT_EQ(*c.error, Errno::kEFAULT);
+  EXPECT_EQ(r->remain(), 64u);
+  EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);  // SMAP back on after the fixup
+}
+
+TEST_F(UserIoTest, CopyAcrossMappedUnmappedBoundaryCountsExactly) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  for (uint64_t i = 0; i < kPage; ++i) Bytes(f)[i] = static_cast<uint8_t>(i * 7);
+  std::array<uint8_t, 200> dst;
+  dst.fill(0xee);
+  VmReader<Fallible> r = *space_->Reader(kUserBase + kPage - 96, 200);
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r.ReadTo(w);
+  EXPECT_EQ(c.copied, 96u);
+  EXPECT_FALSE(c.ok());
+  EXPECT_EQ(c.status().error(), Errno::kEFAULT);
+  EXPECT_EQ(dst[95], static_cast<uint8_t>((kPage - 1) * 7));
+  EXPECT_EQ(dst[96], 0xeeu);
+  EXPECT_EQ(r.remain(), 104u);
+  EXPECT_EQ(w.avail(), 104u);
+
+  // The other direction: a user writer stops at the same byte.
+  std::array<uint8_t, 200> src;
+  src.fill(0x5a);
+  VmWriter<Fallible> uw = *space_->Writer(kUserBase + kPage - 50, 200);
+  VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(src);
+  CopyResult c2 = uw.WriteFrom(kr);
+  EXPECT_EQ(c2.copied, 50u);
+  EXPECT_EQ(*c2.error, Errno::kEFAULT);
+  EXPECT_EQ(Bytes(f)[kPage - 1], 0x5au);
+  EXPECT_EQ(Bytes(f)[kPage - 51], static_cast<uint8_t>((kPage - 51) * 7));
+}
+
+TEST_F(UserIoTest, KernelAddressesAreRefusedWithoutAccess) {
+  std::array<uint8_t, 16> kernel_buf;
+  kernel_buf.fill(0x33);
+  Vaddr kaddr = vm_io_internal::AddrOf(kernel_buf.data());
+  EXPECT_EQ(space_->Reader(kaddr, 16).error(), Errno::kEFAULT);
+  EXPECT_EQ(space_->Writer(kaddr, 16).error(), Errno::kEFAULT);
+  EXPECT_EQ(space_->Reader(kUserSpaceEnd - 4, 8).error(), Errno::kEFAULT);
+  EXPECT_EQ(space_->Writer(~uint64_t{0} - 2, 8).error(), Errno::kEFAULT);
+  EXPECT_EQ(CopyToUser(UserPtr<uint64_t>(kaddr), uint64_t{0}).error(), Errno::kEFAULT);
+  EXPECT_EQ(kernel_buf[0], 0x33u);
+}
+
+TEST_F(UserIoTest, InactiveSpaceIsEfault) {
+  Result<VmSpace*> other = VmSpace::Create();
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ((*other)->Reader(kUserBase, 8).error(), Errno::kEFAULT);
+  EXPECT_EQ((*other)->Writer(kUserBase, 8).error(), Errno::kEFAULT);
+  ASSERT_NE(MapPage(0), 0u);
+  // A reader made while its space was active fails once another space runs.
+  VmReader<Fallible> r = *space_->Reader(kUserBase, 8);
+  (*other)->Activate();
+  EXPECT_EQ(r.ReadVal<uint64_t>().error(), Errno::kEFAULT);
+  std::array<uint8_t, 8> dst{};
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r.ReadTo(w);
+  EXPECT_EQ(c.copied, 0u);
+  EXPECT_FALSE(c.ok());
+  space_->Activate();
+  EXPECT_TRUE(r.ReadVal<uint64_t>().has_value());
+  delete *other;
+}
+
+TEST_F(UserIoTest, SuccessfulCopiesAreNeverShort) {
+  constexpr uint64_t kPages = 4;
+  Paddr frames[kPages];
+  for (uint64_t i = 0; i < kPages; ++i) {
+    frames[i] = MapPage(i);
+    ASSERT_NE(frames[i], 0u);
+    for (uint64_t b = 0; b < kPage; ++b) Bytes(frames[i])[b] = static_cast<uint8_t>(i + b);
+  }
+  static std::array<uint8_t, 3 * 4096 + 100> dst;
+  VmReader<Fallible> r = *space_->Reader(kUserBase + 17, dst.size());
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r.ReadTo(w);
+  EXPECT_TRUE(c.ok());
+  EXPECT_EQ(c.copied, dst.size());
+  for (uint64_t off = 0; off < dst.size(); off += 997) {
+    uint64_t ua = 17 + off;
+    ASSERT_EQ(dst[off], static_cast<uint8_t>(ua / kPage + ua % kPage)) << "offset " << off;
+  }
+  // User to user.
+  VmReader<Fallible> ur = *space_->Reader(kUserBase, 100);
+  VmWriter<Fallible> uw = *space_->Writer(kUserBase + 3 * kPage, 100);
+  CopyResult c2 = ur.ReadTo(uw);
+  EXPECT_TRUE(c2.ok());
+  EXPECT_EQ(c2.copied, 100u);
+  EXPECT_EQ(Bytes(frames[3])[99], 99u);
+}
+
+TEST_F(UserIoTest, ReadValWriteValRoundTrip) {
+  ASSERT_NE(MapPage(0), 0u);
+  Pod in{7, 8, {9}};
+  UserPtr<Pod> p(kUserBase + 40);
+  ASSERT_TRUE(CopyToUser(p, in).has_value());
+  Result<Pod> out = CopyFromUser(p);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->a, 7u);
+  EXPECT_EQ(out->c[0], 9u);
+  // A value straddling the end of the mapping faults; the cursor stays.
+  VmReader<Fallible> r = *space_->Reader(kUserBase + kPage - 8, 16);
+  EXPECT_EQ(r.ReadVal<Pod>().error(), Errno::kEFAULT);
+  EXPECT_EQ(r.remain(), 16u);
+  EXPECT_EQ(r.ReadVal<uint64_t>().value(), 0u);
+  EXPECT_EQ(r.ReadVal<uint64_t>().error(), Errno::kEFAULT);
+  VmReader<Fallible> tiny = *space_->Reader(kUserBase, 2);
+  EXPECT_EQ(tiny.ReadVal<uint32_t>().error(), Errno::kEFAULT);  // too short
+}
+
+TEST_F(UserIoTest, ReadOnceWriteOnceAllSizes) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  VmWriter<Fallible> w = *space_->Writer(kUserBase, 16);
+  ASSERT_TRUE(w.WriteOnce<uint8_t>(0x11).has_value());
+  ASSERT_TRUE(w.WriteOnce<uint8_t>(0x22).has_value());
+  ASSERT_TRUE(w.WriteOnce<uint16_t>(0x4433).has_value());
+  ASSERT_TRUE(w.WriteOnce<uint32_t>(0x88776655).has_value());
+  ASSERT_TRUE(w.WriteOnce<uint64_t>(0x0123456789abcdef).has_value());
+  EXPECT_EQ(w.WriteOnce<uint8_t>(0).error(), Errno::kEFAULT);  // no room left
+  VmReader<Fallible> r = *space_->Reader(kUserBase, 16);
+  EXPECT_EQ(r.ReadOnce<uint64_t>().value(), 0x8877665544332211u);
+  EXPECT_EQ(r.ReadOnce<uint64_t>().value(), 0x0123456789abcdefu);
+  VmReader<Fallible> odd = *space_->Reader(kUserBase + 2, 8);
+  EXPECT_EQ(odd.ReadOnce<uint32_t>().error(), Errno::kEINVAL);
+  EXPECT_EQ(odd.ReadOnce<uint16_t>().value(), 0x4433u);
+  VmReader<Fallible> gone = *space_->Reader(kUserBase + kPage, 8);
+  EXPECT_EQ(gone.ReadOnce<uint64_t>().error(), Errno::kEFAULT);
+  VmWriter<Fallible> gone_w = *space_->Writer(kUserBase + kPage, 8);
+  EXPECT_EQ(gone_w.WriteOnce<uint32_t>(1).error(), Errno::kEFAULT);
+  EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
+}
+
+TEST_F(UserIoTest, FillZerosStopsAtTheFault) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  for (uint64_t i = 0; i < kPage; ++i) Bytes(f)[i] = 0xaa;
+  VmWriter<Fallible> w = *space_->Writer(kUserBase + 100, 50);
+  CopyResult ok = w.FillZeros(1000);
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(ok.copied, 50u);
+  EXPECT_EQ(Bytes(f)[99], 0xaau);
+  EXPECT_EQ(Bytes(f)[100], 0u);
+  EXPECT_EQ(Bytes(f)[150], 0xaau);
+  VmWriter<Fallible> across = *space_->Writer(kUserBase + kPage - 30, 100);
+  CopyResult c = across.FillZeros(100);
+  EXPECT_EQ(c.copied, 30u);
+  EXPECT_EQ(*c.error, Errno::kEFAULT);
+  EXPECT_EQ(Bytes(f)[kPage - 1], 0u);
+}
+
+TEST_F(UserIoTest, CopyString) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  const char kHello[] = "hello, keel";
+  for (size_t i = 0; i < sizeof(kHello); ++i) Bytes(f)[i] = static_cast<uint8_t>(kHello[i]);
+  std::array<char, 64> buf;
+  Result<size_t> n = CopyStringFromUser(UserPtr<const char>(kUserBase), buf);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, sizeof(kHello) - 1);
+  EXPECT_STREQ(std::string_view(buf.data(), *n), "hello, keel");
+  EXPECT_EQ(buf[*n], '\0');
+  // Exactly fits (11 chars + NUL in 12 bytes) / one byte too small.
+  EXPECT_EQ(CopyStringFromUser(UserPtr<const char>(kUserBase), std::span(buf).first(12)).value(),
+            11u);
+  EXPECT_EQ(CopyStringFromUser(UserPtr<const char>(kUserBase), std::span(buf).first(11)).error(),
+            Errno::kENAMETOOLONG);
+  // A string ending on the last byte of the page does not touch the next page.
+  Bytes(f)[kPage - 3] = 'o';
+  Bytes(f)[kPage - 2] = 'k';
+  Bytes(f)[kPage - 1] = 0;
+  EXPECT_EQ(CopyStringFromUser(UserPtr<const char>(kUserBase + kPage - 3), buf).value(), 2u);
+  // Running into the unmapped page is EFAULT.
+  Bytes(f)[kPage - 1] = 'x';
+  EXPECT_EQ(CopyStringFromUser(UserPtr<const char>(kUserBase + kPage - 3), buf).error(),
+            Errno::kEFAULT);
+  EXPECT_EQ(CopyStringFromUser(UserPtr<const char>(kUserSpaceEnd - 2), buf).error(),
+            Errno::kEFAULT);
+}
+
+TEST_F(UserIoTest, UserPtrOverflowIsRefused) {
+  UserPtr<uint64_t> p(kUserBase);
+  EXPECT_EQ(space_->Reader(p, uint64_t{1} << 62).error(), Errno::kEOVERFLOW);
+  EXPECT_EQ(space_->Writer(p, uint64_t{1} << 60).error(), Errno::kEFAULT);  // past the top
+  EXPECT_EQ(p.At(uint64_t{1} << 61).error(), Errno::kEOVERFLOW);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserSpaceEnd - 4)).error(), Errno::kEFAULT);
+  EXPECT_EQ(UserReader(p, ~uint64_t{0}).error(), Errno::kEOVERFLOW);
+}
+
+TEST_F(UserIoTest, StreamingUserReaderAndWriter) {
+  ASSERT_NE(MapPage(0), 0u);
+  VmWriter<Fallible> w = *UserWriter(UserPtr<uint32_t>(kUserBase), 4);
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(w.WriteVal(i * 3).has_value());
+  EXPECT_FALSE(w.has_avail());
+  VmReader<Fallible> r = *UserReader(UserPtr<uint32_t>(kUserBase), 4);
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(r.ReadVal<uint32_t>().value(), i * 3);
+}
+
+// --- The page-fault hook ---------------------------------------------------
+
+std::atomic<int> hook_calls{0};
+
+bool MapOnDemand(VmSpace& space, const PageFaultInfo& info) {
+  hook_calls.fetch_add(1);
+  if (info.present) return false;
+  Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+  if (!f) return false;
+  for (uint64_t i = 0; i < kPage; ++i) internal::PhysBytes(*f, kPage)[i] = 0x42;
+  if (!space.Map(mm::AlignDown(info.address, kPage), *f, mm::PageFlags{.writable = true})) {
+    mm::FreeFrames(*f);
+    return false;
+  }
+  return true;
+}
+
+bool ClaimsSuccessButDoesNothing(VmSpace&, const PageFaultInfo&) {
+  hook_calls.fetch_add(1);
+  return true;
+}
+
+bool Refuses(VmSpace&, const PageFaultInfo&) {
+  hook_calls.fetch_add(1);
+  return false;
+}
+
+TEST_F(UserIoTest, PageFaultHookMapsOnDemand) {
+  hook_calls = 0;
+  SetPageFaultHandler(MapOnDemand);
+  static std::array<uint8_t, 3 * 4096> dst;
+  VmReader<Fallible> r = *space_->Reader(kUserBase + 10, dst.size() - 20);
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r.ReadTo(w);
+  SetPageFaultHandler(nullptr);
+  EXPECT_TRUE(c.ok());
+  EXPECT_EQ(c.copied, dst.size() - 20);
+  EXPECT_EQ(dst[0], 0x42u);
+  EXPECT_EQ(dst[dst.size() - 21], 0x42u);
+  EXPECT_EQ(hook_calls.load(), 3);  // one fault per page
+  EXPECT_TRUE(space_->Query(kUserBase + 2 * kPage).has_value());
+  // A write fault resolves too (writer into a fresh page).
+  SetPageFaultHandler(MapOnDemand);
+  Status s = CopyToUser(UserPtr<uint64_t>(kUserBase + 5 * kPage), uint64_t{9});
+  SetPageFaultHandler(nullptr);
+  EXPECT_TRUE(s.has_value());
+  EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 5 * kPage)).value(), 9u);
+}
+
+TEST_F(UserIoTest, PageFaultHookThatFailsOrLiesGivesEfault) {
+  std::array<uint8_t, 32> dst{};
+  hook_calls = 0;
+  SetPageFaultHandler(Refuses);
+  VmReader<Fallible> r = *space_->Reader(kUserBase, dst.size());
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r.ReadTo(w);
+  EXPECT_EQ(c.copied, 0u);
+  EXPECT_FALSE(c.ok());
+  EXPECT_GE(hook_calls.load(), 1);
+  hook_calls = 0;
+  SetPageFaultHandler(ClaimsSuccessButDoesNothing);
+  CopyResult c2 = r.ReadTo(w);
+  EXPECT_EQ(c2.copied, 0u);
+  EXPECT_FALSE(c2.ok());
+  EXPECT_LE(hook_calls.load(), 4);  // no endless retry
+  SetPageFaultHandler(nullptr);
+}
+
+}  // namespace
+}  // namespace ostd::vm

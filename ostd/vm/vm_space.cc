@@ -1,0 +1,260 @@
+#include "ostd/vm/vm_space.h"
+
+#include <atomic>
+#include <new>
+
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/cpu_local.h"
+#include "ostd/internal/layout.h"
+#include "ostd/internal/mm.h"
+#include "ostd/internal/smp.h"
+#include "ostd/mm/frame.h"
+#include "ostd/panic.h"
+#include "ostd/vm/user_fault.h"
+
+namespace ostd::vm {
+namespace {
+
+static_assert(kUserSpaceEnd == internal::kUserEnd);
+
+using mm::kPageSize;
+namespace pte = mm::pte;
+
+// The space active on each CPU (nullptr: the kernel page table). Written only
+// by its own CPU with interrupts off; read by that CPU and by destructors.
+std::atomic<VmSpace*> current_space[kMaxCpus];
+
+std::atomic<PageFaultHandler> fault_handler{nullptr};
+
+// Unmapped pages are flushed and released in batches of this many.
+constexpr uint64_t kBatch = 32;
+// Above this many pages a flush reloads CR3 instead of invlpg per page.
+constexpr uint64_t kFullFlushPages = 32;
+
+uint32_t ThisCpuId() { return internal::ThisCpu().cpu_id; }
+
+uint64_t* TableAt(Paddr p) {
+  // SAFETY: page-table frames are 512-entry arrays reached through the linear map.
+  return reinterpret_cast<uint64_t*>(internal::PhysToVirt(p));
+}
+
+mm::PageFlags UserFlags(mm::PageFlags f) {
+  f.user = true;
+  f.global = false;
+  return f;
+}
+
+Status CheckPageRange(Vaddr va, uint64_t len) {
+  if (!mm::IsAligned(va, kPageSize) || !mm::IsAligned(len, kPageSize)) return Err(Errno::kEINVAL);
+  if (!CheckUserRange(va, len)) return Err(Errno::kEINVAL);
+  return {};
+}
+
+struct FlushRequest {
+  const Vaddr* pages;
+  uint64_t count;
+};
+
+void FlushOnThisCpu(void* arg) {
+  // SAFETY: `arg` is the FlushRequest on the stack of FlushAndRelease, which
+  // waits for every CPU it asked to run this.
+  const FlushRequest& req = *static_cast<const FlushRequest*>(arg);
+  if (req.count > kFullFlushPages) {
+    arch::WriteCr3(arch::ReadCr3());  // drops every non-global entry
+    return;
+  }
+  for (uint64_t i = 0; i < req.count; ++i) internal::FlushTlbPage(req.pages[i]);
+}
+
+// Frees the frames and tables below `table` (a table at `level`), then the table.
+void FreeTable(Paddr table, int level) {
+  uint64_t* entries = TableAt(table);
+  unsigned end = level == mm::kLevels ? 256 : mm::kEntriesPerTable;  // user half only
+  for (unsigned i = 0; i < end; ++i) {
+    uint64_t e = entries[i];
+    if (!(e & pte::kPresent)) continue;
+    Paddr p = e & pte::kAddrMask;
+    if (level == 1) {
+      mm::FreeFrames(p);
+    } else {
+      OSTD_ASSERT(!(e & pte::kHuge));  // VmSpace maps 4 KiB pages only
+      FreeTable(p, level - 1);
+    }
+  }
+  mm::FreeFrames(table);
+}
+
+}  // namespace
+
+Result<VmSpace*> VmSpace::Create() {
+  OSTD_TRY_ASSIGN(Paddr root, mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne());
+  // The kernel half's PML4 slots were all populated at boot and never change,
+  // so copying them shares the whole kernel half.
+  const uint64_t* kernel = TableAt(internal::KernelPageTable().root());
+  uint64_t* mine = TableAt(root);
+  for (unsigned i = 256; i < mm::kEntriesPerTable; ++i) mine[i] = kernel[i];
+  VmSpace* space = new (std::nothrow) VmSpace(root);
+  if (space == nullptr) {
+    mm::FreeFrames(root);
+    return Err(Errno::kENOMEM);
+  }
+  return space;
+}
+
+VmSpace::~VmSpace() {
+  {
+    IrqGuard irq;
+    if (current_space[ThisCpuId()].load(std::memory_order_relaxed) == this) ActivateKernel();
+  }
+  CpuSet still = active_cpus_.Load();
+  if (!still.empty()) OSTD_PANIC("VmSpace destroyed while active on CPUs {:#x}", still.bits());
+  FreeTable(root_, mm::kLevels);
+}
+
+VmSpace* VmSpace::Current() {
+  IrqGuard irq;
+  return current_space[ThisCpuId()].load(std::memory_order_relaxed);
+}
+
+void VmSpace::Activate() {
+  IrqGuard irq;
+  uint32_t cpu = ThisCpuId();
+  VmSpace* prev = current_space[cpu].load(std::memory_order_relaxed);
+  if (prev == this) return;
+  // Joining the set before loading CR3 means a shootdown that misses this CPU
+  // happened before the load, which already dropped any stale entry.
+  active_cpus_.Add(cpu);
+  arch::WriteCr3(root_);
+  current_space[cpu].store(this, std::memory_order_relaxed);
+  if (prev != nullptr) prev->active_cpus_.Remove(cpu);
+}
+
+void VmSpace::ActivateKernel() {
+  IrqGuard irq;
+  uint32_t cpu = ThisCpuId();
+  VmSpace* prev = current_space[cpu].load(std::memory_order_relaxed);
+  if (prev == nullptr) return;
+  arch::WriteCr3(internal::KernelPageTable().root());
+  current_space[cpu].store(nullptr, std::memory_order_relaxed);
+  prev->active_cpus_.Remove(cpu);
+}
+
+Status VmSpace::Map(Vaddr va, Paddr frame, mm::PageFlags flags) {
+  if (!mm::IsAligned(frame, kPageSize) || !CheckPageRange(va, kPageSize)) {
+    return Err(Errno::kEINVAL);
+  }
+  SpinLockGuard guard(lock_);
+  internal::PageTable pt(root_);
+  return pt.Map(va, frame, kPageSize, UserFlags(flags));
+}
+
+Status VmSpace::Unmap(Vaddr va, uint64_t len) {
+  OSTD_TRY(CheckPageRange(va, len));
+  Vaddr pages[kBatch];
+  Paddr frames[kBatch];
+  Vaddr end = va + len;
+  while (va < end) {
+    uint64_t n = 0;
+    {
+      SpinLockGuard guard(lock_);
+      internal::PageTable pt(root_);
+      for (; va < end && n < kBatch; va += kPageSize) {
+        Result<internal::Mapping> m = pt.Unmap(va);
+        if (!m) continue;  // nothing mapped here
+        pages[n] = va;
+        frames[n] = m->paddr;
+        ++n;
+      }
+    }
+    FlushAndRelease(pages, frames, n);
+  }
+  return {};
+}
+
+Status VmSpace::Protect(Vaddr va, uint64_t len, mm::PageFlags flags) {
+  OSTD_TRY(CheckPageRange(va, len));
+  Vaddr pages[kBatch];
+  Vaddr end = va + len;
+  while (va < end) {
+    uint64_t n = 0;
+    {
+      SpinLockGuard guard(lock_);
+      internal::PageTable pt(root_);
+      for (; va < end && n < kBatch; va += kPageSize) {
+        if (pt.Protect(va, UserFlags(flags))) pages[n++] = va;
+      }
+    }
+    FlushAndRelease(pages, nullptr, n);
+  }
+  return {};
+}
+
+void VmSpace::FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count) {
+  if (count == 0) return;
+  FlushRequest req{pages, count};
+  CpuSet targets = active_cpus_.Load();
+  {
+    IrqGuard irq;
+    uint32_t self = ThisCpuId();
+    if (targets.Contains(self)) FlushOnThisCpu(&req);
+    targets.Remove(self);
+  }
+  if (!targets.empty()) {
+    OSTD_ASSERT(arch::InterruptsEnabled());
+    internal::CallOnCpus(targets, FlushOnThisCpu, &req);
+  }
+  // Every CPU that could hold a stale entry has dropped it: the frames may go.
+  if (frames != nullptr) {
+    for (uint64_t i = 0; i < count; ++i) mm::FreeFrames(frames[i]);
+  }
+}
+
+std::optional<VmMapping> VmSpace::Query(Vaddr va) const {
+  if (va >= kUserSpaceEnd) return std::nullopt;
+  SpinLockGuard guard(lock_);
+  std::optional<internal::Mapping> m = internal::PageTable(root_).Query(va);
+  if (!m) return std::nullopt;
+  return VmMapping{mm::AlignDown(m->paddr, kPageSize), m->flags};
+}
+
+Result<VmReader<Fallible>> VmSpace::Reader(Vaddr addr, uint64_t len) const {
+  if (!vm_io_internal::IsActiveHere(this)) return Err(Errno::kEFAULT);
+  OSTD_TRY(CheckUserRange(addr, len));
+  return VmReader<Fallible>(addr, addr + len, this);
+}
+
+Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
+  if (!vm_io_internal::IsActiveHere(this)) return Err(Errno::kEFAULT);
+  OSTD_TRY(CheckUserRange(addr, len));
+  return VmWriter<Fallible>(addr, addr + len, this);
+}
+
+void SetPageFaultHandler(PageFaultHandler handler) {
+  fault_handler.store(handler, std::memory_order_release);
+}
+
+namespace vm_io_internal {
+
+bool IsActiveHere(const VmSpace* space) {
+  if (space == nullptr) return false;
+  IrqGuard irq;
+  return current_space[ThisCpuId()].load(std::memory_order_relaxed) == space;
+}
+
+bool ResolveUserFault(Vaddr address, uint64_t error_code) {
+  PageFaultHandler handler = fault_handler.load(std::memory_order_acquire);
+  VmSpace* space = current_space[ThisCpuId()].load(std::memory_order_relaxed);
+  if (handler == nullptr || space == nullptr) return false;
+  PageFaultInfo info{address, (error_code & 2) != 0, (error_code & 1) != 0};
+  if (!handler(*space, info)) return false;
+  // Trust the page table, not the hook: retry only if the access is now
+  // allowed, so a hook that claims success without fixing anything cannot
+  // make the access loop forever.
+  std::optional<VmMapping> m = space->Query(address);
+  if (!m || !m->flags.user || (info.write && !m->flags.writable)) return false;
+  internal::FlushTlbPage(address);  // drop a stale entry the hook may have left
+  return true;
+}
+
+}  // namespace vm_io_internal
+}  // namespace ostd::vm

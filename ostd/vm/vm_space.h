@@ -1,0 +1,175 @@
+// User address spaces.
+//
+// A VmSpace is one user address space: a page table whose upper (kernel) half
+// is shared with every other space and whose lower half maps user pages. The
+// kernel builds it with Map/Unmap/Protect, runs it on a CPU with Activate(),
+// and reaches its memory only through fallible readers and writers, which it
+// can get only for the space active on the running CPU.
+//
+// Frames mapped into a space are untyped frames (ostd/mm/frame.h) given as
+// physical addresses; the space owns one reference to each mapped frame and
+// drops it when the page is unmapped (after every CPU's TLB has forgotten it)
+// or when the space is destroyed.
+#ifndef OSTD_VM_VM_SPACE_H_
+#define OSTD_VM_VM_SPACE_H_
+
+#include <cstdint>
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+
+#include "ostd/boot.h"
+#include "ostd/cpu_set.h"
+#include "ostd/mm/page_table_index.h"
+#include "ostd/result.h"
+#include "ostd/sync.h"
+#include "ostd/vm/user_ptr.h"
+#include "ostd/vm/vm_io.h"
+
+namespace ostd::vm {
+
+// What a user page maps (see VmSpace::Query).
+struct VmMapping {
+  Paddr frame;  // physical base of the 4 KiB frame
+  mm::PageFlags flags;
+};
+
+class VmSpace {
+ public:
+  // A new, empty user address space (kernel half shared). The caller owns it
+  // and destroys it with `delete` once it is active on no CPU. ENOMEM if no
+  // memory is left.
+  static Result<VmSpace*> Create();
+
+  // Frees every mapped frame and every page-table frame of the user half. If
+  // the space is still active on this CPU, switches this CPU to the kernel
+  // page table first; being active on another CPU is a broken invariant (panic).
+  ~VmSpace();
+  VmSpace(const VmSpace&) = delete;
+  VmSpace& operator=(const VmSpace&) = delete;
+
+  // The space active on the running CPU, or nullptr if it runs on the kernel
+  // page table alone.
+  static VmSpace* Current();
+
+  // Loads this space's page table on the running CPU (and records the CPU as
+  // a user of it, for TLB shootdowns). The previous space stops being active here.
+  void Activate();
+  // Switches the running CPU back to the kernel-only page table.
+  static void ActivateKernel();
+  // The CPUs on which this space is active now.
+  CpuSet active_cpus() const { return active_cpus_.Load(); }
+
+  // Maps the 4 KiB user page at `va` to the frame at `frame`, taking over one
+  // reference to the frame on success. `flags.user` is forced on and
+  // `flags.global` off. EINVAL: va or frame not page aligned, or va not below
+  // the user-space top; EEXIST: a page is mapped at va; ENOMEM: no frame for a
+  // page table. No TLB flush is needed (the page was not present).
+  Status Map(Vaddr va, Paddr frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
+
+  // Unmaps every page in [va, va + len) (pages not mapped are skipped), flushes
+  // them from the TLB of every CPU where the space is active, and only then
+  // drops the space's references to their frames. EINVAL if va or len is not
+  // page aligned or the range leaves user space. Must be called with interrupts
+  // enabled (it may wait for other CPUs).
+  Status Unmap(Vaddr va, uint64_t len) ABSL_LOCKS_EXCLUDED(lock_);
+
+  // Changes the flags of every mapped page in [va, va + len) (user forced on,
+  // global off) and flushes the TLBs as Unmap does. Pages not mapped are
+  // skipped. Errors and requirements as for Unmap.
+  Status Protect(Vaddr va, uint64_t len, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
+
+  // What the page containing `va` maps, or nullopt if nothing (or va is not a
+  // user address).
+  std::optional<VmMapping> Query(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
+
+  // A reader over user memory [addr, addr + len). EFAULT unless this space is
+  // active on the running CPU and the range lies below the user-space top.
+  // Pages need not be mapped: unmapped ones fault on access (EFAULT or the
+  // page-fault hook).
+  Result<VmReader<Fallible>> Reader(Vaddr addr, uint64_t len) const;
+  // A writer over user memory [addr, addr + len); as Reader.
+  Result<VmWriter<Fallible>> Writer(Vaddr addr, uint64_t len) const;
+  // Reader/writer over `count` elements at `ptr`; EOVERFLOW if their size
+  // overflows, else as above.
+  template <typename T>
+  Result<VmReader<Fallible>> Reader(UserPtr<T> ptr, uint64_t count) const {
+    OSTD_TRY_ASSIGN(uint64_t bytes, UserPtr<T>::ByteSize(count));
+    return Reader(ptr.addr(), bytes);
+  }
+  template <typename T>
+  Result<VmWriter<Fallible>> Writer(UserPtr<T> ptr, uint64_t count) const {
+    OSTD_TRY_ASSIGN(uint64_t bytes, UserPtr<T>::ByteSize(count));
+    return Writer(ptr.addr(), bytes);
+  }
+
+ private:
+  explicit VmSpace(Paddr root) : root_(root) {}
+  void FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count);
+
+  const Paddr root_;  // PML4; the user half is modified only under lock_
+  mutable SpinLock lock_;
+  AtomicCpuSet active_cpus_;
+};
+
+// Reads one value of type T from user memory of the space active on this CPU.
+// EFAULT if no space is active, the value is not entirely in user space, or the
+// read faults.
+template <typename T>
+Result<T> CopyFromUser(UserPtr<T> src) {
+  VmSpace* space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  OSTD_TRY_ASSIGN(VmReader<Fallible> r, space->Reader(src, 1));
+  return r.template ReadVal<T>();
+}
+
+// Writes one value of type T to user memory of the space active on this CPU.
+// Errors as CopyFromUser.
+template <typename T>
+Status CopyToUser(UserPtr<T> dst, const T& value) {
+  VmSpace* space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst, 1));
+  return w.WriteVal(value);
+}
+
+// A streaming reader (writer) over `count` elements of a user buffer in the
+// space active on this CPU: every read (write) continues where the last one
+// stopped. EFAULT if no space is active or the buffer leaves user space,
+// EOVERFLOW if its size overflows.
+template <typename T>
+Result<VmReader<Fallible>> UserReader(UserPtr<T> buf, uint64_t count) {
+  VmSpace* space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  return space->Reader(buf, count);
+}
+template <typename T>
+Result<VmWriter<Fallible>> UserWriter(UserPtr<T> buf, uint64_t count) {
+  VmSpace* space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  return space->Writer(buf, count);
+}
+
+// A kernel-mode page fault at a user address, as the page-fault hook sees it.
+struct PageFaultInfo {
+  Vaddr address;  // the faulting byte
+  bool write;     // the access was a write (else a read)
+  bool present;   // the page was present (a protection fault, e.g. copy-on-write)
+};
+
+// Called with interrupts disabled when a user-memory access by ostd (a
+// fallible reader or writer) faults in `space`, the space active on this CPU.
+// Returns true if it made the access possible (e.g. mapped a page on demand or
+// broke copy-on-write, with a local TLB flush for a changed present page): the
+// access is then retried. Returns false to let the access fail with EFAULT.
+// It must not block; it may call space.Map/Protect. If it keeps returning true
+// without fixing the fault, the access fails after a few retries.
+using PageFaultHandler = bool (*)(VmSpace& space, const PageFaultInfo& info);
+
+// Installs the kernel's page-fault hook (nullptr removes it). One hook for the
+// whole system; the last call wins.
+void SetPageFaultHandler(PageFaultHandler handler);
+
+}  // namespace ostd::vm
+
+#endif  // OSTD_VM_VM_SPACE_H_

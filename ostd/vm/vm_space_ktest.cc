@@ -1,0 +1,181 @@
+// ktests: VmSpace creation, mapping, protection, TLB shootdown and SMAP.
+#include <atomic>
+#include <cstdint>
+
+#include "arch/x86_64/cpu.h"
+#include "ktest/ktest.h"
+#include "ostd/cpu.h"
+#include "ostd/internal/cpu_local.h"
+#include "ostd/internal/layout.h"
+#include "ostd/internal/mm.h"
+#include "ostd/internal/smp.h"
+#include "ostd/log.h"
+#include "ostd/mm/frame.h"
+#include "ostd/trap.h"
+#include "ostd/vm/vm_space.h"
+#include "ostd/vm/vm_test_util.h"
+
+namespace ostd::vm {
+namespace {
+
+TEST(VmSpaceTest, CreateAndDestroyReturnEveryFrame) {
+  uint64_t before = mm::GetFrameStats().free_frames;
+  {
+    Result<VmSpace*> s = VmSpace::Create();
+    ASSERT_TRUE(s.has_value());
+    for (uint64_t i = 0; i < 3; ++i) {
+      Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+      ASSERT_TRUE(f.has_value());
+      // Far apart, so each needs its own page-table pages.
+      ASSERT_TRUE((*s)->Map(kUserBase + i * (1ull << 39), *f, {}).has_value());
+    }
+    EXPECT_LT(mm::GetFrameStats().free_frames, before);
+    delete *s;
+  }
+  EXPECT_EQ(mm::GetFrameStats().free_frames, before);
+}
+
+TEST(VmSpaceTest, KernelHalfIsShared) {
+  Result<VmSpace*> s = VmSpace::Create();
+  ASSERT_TRUE(s.has_value());
+  static uint64_t kernel_word = 0x600d;
+  (*s)->Activate();
+  EXPECT_EQ(VmSpace::Current(), *s);
+  EXPECT_TRUE((*s)->active_cpus().Contains(internal::ThisCpu().cpu_id));
+  kernel_word += 1;  // kernel data and stack stay mapped on the new page table
+  EXPECT_EQ(kernel_word, 0x600eu);
+  VmSpace::ActivateKernel();
+  EXPECT_EQ(VmSpace::Current(), nullptr);
+  EXPECT_TRUE((*s)->active_cpus().empty());
+  delete *s;
+}
+
+TEST(VmSpaceTest, DestroyingTheActiveSpaceSwitchesToKernel) {
+  Result<VmSpace*> s = VmSpace::Create();
+  ASSERT_TRUE(s.has_value());
+  (*s)->Activate();
+  delete *s;
+  EXPECT_EQ(VmSpace::Current(), nullptr);
+  EXPECT_EQ(arch::ReadCr3() & mm::pte::kAddrMask, internal::KernelPageTable().root());
+}
+
+using VmSpaceMapTest = UserSpaceTest;
+
+TEST_F(VmSpaceMapTest, MapQueryAndErrors) {
+  Paddr f = MapPage(0, /*writable=*/false);
+  ASSERT_NE(f, 0u);
+  std::optional<VmMapping> m = space_->Query(kUserBase + 123);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->frame, f);
+  EXPECT_TRUE(m->flags.user);
+  EXPECT_FALSE(m->flags.writable);
+  EXPECT_FALSE(m->flags.global);
+  EXPECT_FALSE(space_->Query(kUserBase + kPage).has_value());
+  EXPECT_FALSE(space_->Query(internal::kKernelVma).has_value());
+  Result<Paddr> g = mm::FrameAllocOptions().AllocOne();
+  ASSERT_TRUE(g.has_value());
+  EXPECT_EQ(space_->Map(kUserBase, *g, {}).error(), Errno::kEEXIST);
+  EXPECT_EQ(space_->Map(kUserBase + 1, *g, {}).error(), Errno::kEINVAL);
+  EXPECT_EQ(space_->Map(kUserBase + kPage, *g + 8, {}).error(), Errno::kEINVAL);
+  EXPECT_EQ(space_->Map(internal::kKvaBase, *g, {}).error(), Errno::kEINVAL);
+  EXPECT_EQ(space_->Map(kUserSpaceEnd, *g, {}).error(), Errno::kEINVAL);
+  mm::FreeFrames(*g);
+}
+
+TEST_F(VmSpaceMapTest, ProtectMakesWritesFault) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 5u).has_value());
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{}).has_value());
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.writable);
+  EXPECT_EQ(CopyToUser(UserPtr<uint32_t>(kUserBase), 6u).error(), Errno::kEFAULT);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase)).value(), 5u);
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.writable = true}).has_value());
+  EXPECT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 6u).has_value());
+  EXPECT_EQ(space_->Protect(kUserBase + 1, kPage, {}).error(), Errno::kEINVAL);
+}
+
+TEST_F(VmSpaceMapTest, UnmapFlushesAndReleasesFrames) {
+  uint64_t before = mm::GetFrameStats().free_frames;
+  for (uint64_t i = 0; i < 40; ++i) ASSERT_NE(MapPage(i), 0u);  // more than one batch
+  ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(kUserBase + 39 * kPage), uint64_t{1}).has_value());
+  EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase)).value(), 0u);  // now in the TLB
+  uint64_t mapped = mm::GetFrameStats().free_frames;
+  ASSERT_TRUE(space_->Unmap(kUserBase, 64 * kPage).has_value());  // includes holes
+  EXPECT_EQ(mm::GetFrameStats().free_frames, mapped + 40);
+  EXPECT_LE(before - mm::GetFrameStats().free_frames, 3u);  // page tables stay
+  EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase)).error(), Errno::kEFAULT);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 39 * kPage)).error(), Errno::kEFAULT);
+  EXPECT_EQ(space_->Unmap(kUserBase, 3).error(), Errno::kEINVAL);
+  EXPECT_EQ(space_->Unmap(kUserSpaceEnd - kPage, 2 * kPage).error(), Errno::kEINVAL);
+}
+
+// A user page stays protected by SMAP outside ostd's copy routines.
+TEST_F(VmSpaceMapTest, SmapStillEnforcedForPlainKernelAccess) {
+  if ((arch::Cpuid(7, 0).ebx & (1u << 20)) == 0) {
+    Println("  (skipped: the CPU has no SMAP)");
+    return;
+  }
+  ASSERT_NE(MapPage(0), 0u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{77}).has_value());
+  std::optional<FaultInfo> f = CatchFault([] {
+    // SAFETY: a deliberate access to a mapped user page, caught by CatchFault.
+    asm volatile("movq (%0), %%rax" : : "r"(kUserBase) : "rax");
+  });
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->vector, kVectorPageFault);
+  EXPECT_EQ(f->address, kUserBase);
+  EXPECT_EQ(f->error_code & 1, 1u);  // a protection violation: the page is present
+  EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase)).value(), 77u);
+}
+
+// Remote shootdown: another CPU caches a translation, this CPU unmaps the
+// page, and the other CPU must then fault on it.
+struct RemoteCtx {
+  VmSpace* space;
+  Result<uint64_t> value = Err(Errno::kEINVAL);
+};
+
+void RemoteActivateAndRead(void* arg) {
+  // SAFETY: arg is the RemoteCtx of the calling test, which waits for us.
+  RemoteCtx& ctx = *static_cast<RemoteCtx*>(arg);
+  ctx.space->Activate();
+  ctx.value = CopyFromUser(UserPtr<uint64_t>(kUserBase));
+}
+
+void RemoteRead(void* arg) {
+  // SAFETY: as above.
+  RemoteCtx& ctx = *static_cast<RemoteCtx*>(arg);
+  ctx.value = CopyFromUser(UserPtr<uint64_t>(kUserBase));
+}
+
+void RemoteDeactivate(void*) { VmSpace::ActivateKernel(); }
+
+TEST_F(VmSpaceMapTest, UnmapShootsDownRemoteTlbs) {
+  CpuSet others = internal::OnlineCpus();
+  others.Remove(internal::ThisCpu().cpu_id);
+  if (others.empty()) {
+    Println("  (skipped: only one CPU online)");
+    return;
+  }
+  uint32_t remote = 0;
+  others.ForEach([&](uint32_t c) { remote = remote == 0 ? c : remote; });
+  CpuSet one;
+  one.Add(remote);
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{1234}).has_value());
+  RemoteCtx ctx{space_};
+  internal::CallOnCpus(one, RemoteActivateAndRead, &ctx);
+  ASSERT_TRUE(ctx.value.has_value());
+  EXPECT_EQ(*ctx.value, 1234u);
+  EXPECT_TRUE(space_->active_cpus().Contains(remote));
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  internal::CallOnCpus(one, RemoteRead, &ctx);
+  EXPECT_EQ(ctx.value.error(), Errno::kEFAULT);
+  internal::CallOnCpus(one, RemoteDeactivate, nullptr);
+  EXPECT_FALSE(space_->active_cpus().Contains(remote));
+}
+
+}  // namespace
+}  // namespace ostd::vm

@@ -1,0 +1,52 @@
+// Private to ostd/vm's ktests: a user address space with some pages mapped,
+// active on the running CPU for the fixture's lifetime.
+#ifndef OSTD_VM_VM_TEST_UTIL_H_
+#define OSTD_VM_VM_TEST_UTIL_H_
+
+#include <cstdint>
+#include <span>
+
+#include "ktest/ktest.h"
+#include "ostd/internal/layout.h"
+#include "ostd/mm/frame.h"
+#include "ostd/vm/vm_space.h"
+
+namespace ostd::vm {
+
+inline constexpr Vaddr kUserBase = 0x400000;
+inline constexpr uint64_t kPage = 4096;
+
+class UserSpaceTest : public ktest::Test {
+ public:
+  void SetUp() override {
+    Result<VmSpace*> s = VmSpace::Create();
+    ASSERT_TRUE(s.has_value());
+    space_ = *s;
+    space_->Activate();
+  }
+  void TearDown() override {
+    delete space_;  // also switches this CPU back to the kernel page table
+    VmSpace::ActivateKernel();
+  }
+
+ protected:
+  // Maps a fresh zeroed page at kUserBase + index * kPage; returns its frame.
+  Paddr MapPage(uint64_t index, bool writable = true) {
+    Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+    if (!f) return 0;
+    Status s = space_->Map(kUserBase + index * kPage, *f, mm::PageFlags{.writable = writable});
+    if (!s) {
+      mm::FreeFrames(*f);
+      return 0;
+    }
+    return *f;
+  }
+  // The frame's bytes through the linear map (to check what a copy stored).
+  static std::span<uint8_t> Bytes(Paddr frame) { return internal::PhysBytes(frame, kPage); }
+
+  VmSpace* space_ = nullptr;
+};
+
+}  // namespace ostd::vm
+
+#endif  // OSTD_VM_VM_TEST_UTIL_H_
