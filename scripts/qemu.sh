@@ -27,12 +27,15 @@ while [[ $# -gt 0 ]]; do
 done
 kernel=${1:?qemu.sh: kernel ELF expected}
 
-args=(-cpu max -m "$mem" -smp "$smp" -no-reboot -display none -monitor none -nic none
+args=(-cpu max -m "$mem" -smp "$smp" -no-reboot -display none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [[ $kvm -eq 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
-# Interactive runs get QEMU's monitor multiplexed on the terminal (Ctrl-A X quits).
-if [[ $interactive -eq 1 ]]; then args=("${args[@]/-monitor/}"); args+=(-serial mon:stdio); \
-  args=("${args[@]/none/}"); args+=(-display none); else args+=(-serial stdio); fi
+if [[ $interactive -eq 1 ]]; then
+  # The monitor shares the terminal with the console: Ctrl-A X quits, Ctrl-A C toggles.
+  args+=(-serial mon:stdio)
+else
+  args+=(-serial stdio -monitor none)
+fi
 if [[ $gdb -eq 1 ]]; then
   args+=(-s -S)
   echo "keel: QEMU waits for a debugger: gdb $kernel -ex 'target remote :1234'" >&2
