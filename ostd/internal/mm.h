@@ -44,6 +44,14 @@ class PageTable {
   // Changes the flags of the leaf mapping va. ENOENT if unmapped. No TLB flush.
   Status Protect(Vaddr va, mm::PageFlags flags);
   std::optional<Mapping> Query(Vaddr va) const;
+  // The first mapped page at or above `from` and below `end`: its virtual base
+  // and mapping. Skips empty subtrees a whole table entry at a time, so sparse
+  // ranges cost time proportional to what is mapped, not to their size.
+  struct Found {
+    Vaddr vaddr;  // base of the page (aligned to mapping.page_size)
+    Mapping mapping;
+  };
+  std::optional<Found> FindNextMapped(Vaddr from, Vaddr end) const;
   // The raw leaf entry for `va`, or 0 (for tests that check hardware bits).
   uint64_t LeafEntry(Vaddr va) const;
 

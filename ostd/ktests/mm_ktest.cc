@@ -189,6 +189,23 @@ TEST_F(PageTableTest, MapWriteReadUnmap) {
   EXPECT_EQ(fault->error_code & 1, 0u) << "not-present";
 }
 
+TEST_F(PageTableTest, FindNextMappedSkipsHoles) {
+  ASSERT_TRUE(Map(va_ + 2 * kPageSize, frame_, kRw).has_value());
+  std::optional<internal::PageTable::Found> f =
+      KernelPageTable().FindNextMapped(va_, va_ + 4 * kPageSize);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->vaddr, va_ + 2 * kPageSize);
+  EXPECT_EQ(f->mapping.paddr, frame_);
+  EXPECT_FALSE(KernelPageTable().FindNextMapped(va_, va_ + 2 * kPageSize).has_value());
+  EXPECT_FALSE(KernelPageTable().FindNextMapped(va_ + 3 * kPageSize, va_ + 4 * kPageSize));
+  // The first mapping of the linear map, found from far below it in one call.
+  std::optional<internal::PageTable::Found> lin = KernelPageTable().FindNextMapped(
+      0x0000700000000000ull, internal::kLinearMapBase + (1ull << 30));
+  ASSERT_TRUE(lin.has_value());
+  EXPECT_EQ(lin->vaddr, internal::kLinearMapBase);
+  EXPECT_GE(lin->mapping.page_size, mm::kLargePageSize);
+}
+
 TEST_F(PageTableTest, DoubleMapIsEexist) {
   ASSERT_TRUE(Map(va_, frame_, kRw).has_value());
   EXPECT_EQ(Map(va_, frame_, kRw).error(), Errno::kEEXIST);

@@ -16,6 +16,10 @@
 #include "ostd/mm/frame_meta.h"
 #include "ostd/result.h"
 
+namespace ostd::vm {
+class VmSpace;
+}
+
 namespace ostd::mm {
 
 class FrameAllocOptions {
@@ -70,6 +74,14 @@ class UFrame {
   uint64_t refcount() const { return GetFrameRefcount(paddr_); }
 
  private:
+  // A mapping takes over this handle's reference (the page table then owns it).
+  friend class ::ostd::vm::VmSpace;
+  Paddr Leak() {
+    Paddr p = paddr_;
+    paddr_ = kNone;
+    return p;
+  }
+
   static constexpr Paddr kNone = ~Paddr{0};
   explicit UFrame(Paddr p) : paddr_(p) {}
   void Reset();

@@ -106,6 +106,39 @@ std::optional<Mapping> PageTable::Query(Vaddr va) const {
   return std::nullopt;
 }
 
+std::optional<PageTable::Found> PageTable::FindNextMapped(Vaddr from, Vaddr end) const {
+  Vaddr va = from;
+  while (va < end) {
+    if (!mm::IsCanonical(va)) {
+      // Jump over the non-canonical hole to the start of the kernel half.
+      if (va < 0xffff800000000000ull) {
+        va = 0xffff800000000000ull;
+        continue;
+      }
+      return std::nullopt;
+    }
+    uint64_t* table = TableAt(root_);
+    Vaddr next = 0;
+    for (int l = mm::kLevels; l >= 1; --l) {
+      uint64_t e = table[mm::TableIndex(va, l)];
+      uint64_t span = mm::EntrySpan(l);
+      if (!(e & pte::kPresent)) {
+        next = mm::AlignDown(va, span) + span;  // skip the whole empty entry
+        break;
+      }
+      if (l == 1 || (e & pte::kHuge)) {
+        Vaddr base = mm::AlignDown(va, span);
+        Paddr pa = e & pte::kAddrMask & ~(span - 1);
+        return Found{base, Mapping{pa, span, mm::DecodeFlags(e)}};
+      }
+      table = TableAt(e & pte::kAddrMask);
+    }
+    if (next <= va) return std::nullopt;  // wrapped past the top of the address space
+    va = next;
+  }
+  return std::nullopt;
+}
+
 uint64_t PageTable::LeafEntry(Vaddr va) const {
   if (!mm::IsCanonical(va)) return 0;
   uint64_t* table = TableAt(root_);

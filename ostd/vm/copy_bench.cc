@@ -86,8 +86,9 @@ void KernelMain(const ostd::BootInfo&) {
     return;
   }
   for (uint64_t off = 0; off < kMax; off += kPage) {
-    ostd::Result<ostd::Paddr> f = ostd::mm::FrameAllocOptions().AllocOne();
-    if (!f || !(*space)->Map(kUserBase + off, *f, ostd::mm::PageFlags{.writable = true})) {
+    ostd::Result<ostd::mm::UFrame> f = ostd::mm::UFrame::Alloc();
+    if (!f ||
+        !(*space)->Map(kUserBase + off, std::move(*f), ostd::mm::PageFlags{.writable = true})) {
       ostd::Println("copy_bench: cannot map the user buffer");
       return;
     }

@@ -298,14 +298,12 @@ std::atomic<int> hook_calls{0};
 bool MapOnDemand(VmSpace& space, const PageFaultInfo& info) {
   hook_calls.fetch_add(1);
   if (info.present) return false;
-  Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
   if (!f) return false;
-  for (uint64_t i = 0; i < kPage; ++i) internal::PhysBytes(*f, kPage)[i] = 0x42;
-  if (!space.Map(mm::AlignDown(info.address, kPage), *f, mm::PageFlags{.writable = true})) {
-    mm::FreeFrames(*f);
-    return false;
-  }
-  return true;
+  for (uint64_t i = 0; i < kPage; ++i) internal::PhysBytes(f->paddr(), kPage)[i] = 0x42;
+  return space
+      .Map(mm::AlignDown(info.address, kPage), std::move(*f), mm::PageFlags{.writable = true})
+      .has_value();
 }
 
 bool ClaimsSuccessButDoesNothing(VmSpace&, const PageFaultInfo&) {

@@ -139,7 +139,13 @@ void VmSpace::ActivateKernel() {
   prev->active_cpus_.Remove(cpu);
 }
 
-Status VmSpace::Map(Vaddr va, Paddr frame, mm::PageFlags flags) {
+Status VmSpace::Map(Vaddr va, mm::UFrame frame, mm::PageFlags flags) {
+  OSTD_TRY(MapRaw(va, frame.paddr(), flags));
+  frame.Leak();  // the page table now holds the reference
+  return {};
+}
+
+Status VmSpace::MapRaw(Vaddr va, Paddr frame, mm::PageFlags flags) {
   if (!mm::IsAligned(frame, kPageSize) || !CheckPageRange(va, kPageSize)) {
     return Err(Errno::kEINVAL);
   }
@@ -159,8 +165,14 @@ Status VmSpace::Unmap(Vaddr va, uint64_t len) {
       SpinLockGuard guard(lock_);
       internal::PageTable pt(root_);
       for (; va < end && n < kBatch; va += kPageSize) {
+        std::optional<internal::PageTable::Found> next = pt.FindNextMapped(va, end);
+        if (!next) {
+          va = end;  // nothing else mapped in the range
+          break;
+        }
+        va = next->vaddr;
         Result<internal::Mapping> m = pt.Unmap(va);
-        if (!m) continue;  // nothing mapped here
+        if (!m) continue;
         pages[n] = va;
         frames[n] = m->paddr;
         ++n;
@@ -215,6 +227,14 @@ std::optional<VmMapping> VmSpace::Query(Vaddr va) const {
   std::optional<internal::Mapping> m = internal::PageTable(root_).Query(va);
   if (!m) return std::nullopt;
   return VmMapping{mm::AlignDown(m->paddr, kPageSize), m->flags};
+}
+
+std::optional<std::pair<Vaddr, VmMapping>> VmSpace::FindNextMapped(Vaddr va, Vaddr end) const {
+  if (end > kUserSpaceEnd) end = kUserSpaceEnd;
+  SpinLockGuard guard(lock_);
+  std::optional<internal::PageTable::Found> f = internal::PageTable(root_).FindNextMapped(va, end);
+  if (!f) return std::nullopt;
+  return std::pair<Vaddr, VmMapping>{f->vaddr, VmMapping{f->mapping.paddr, f->mapping.flags}};
 }
 
 Result<VmReader<Fallible>> VmSpace::Reader(Vaddr addr, uint64_t len) const {

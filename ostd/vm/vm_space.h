@@ -20,6 +20,7 @@
 
 #include "ostd/boot.h"
 #include "ostd/cpu_set.h"
+#include "ostd/mm/frame.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -60,12 +61,15 @@ class VmSpace {
   // The CPUs on which this space is active now.
   CpuSet active_cpus() const { return active_cpus_.Load(); }
 
-  // Maps the 4 KiB user page at `va` to the frame at `frame`, taking over one
-  // reference to the frame on success. `flags.user` is forced on and
-  // `flags.global` off. EINVAL: va or frame not page aligned, or va not below
-  // the user-space top; EEXIST: a page is mapped at va; ENOMEM: no frame for a
-  // page table. No TLB flush is needed (the page was not present).
-  Status Map(Vaddr va, Paddr frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
+  // Maps the 4 KiB user page at `va` to `frame`, an untyped frame the caller
+  // owns: on success the mapping keeps the handle's reference (copy the handle
+  // first to keep one of your own); on failure the handle is dropped.
+  // `flags.user` is forced on and `flags.global` off. Only untyped frames can
+  // be mapped: kernel memory, page tables and heap pages never reach user space.
+  // EINVAL: va not page aligned or not below the user-space top; EEXIST: a page
+  // is mapped at va; ENOMEM: no frame for a page table. No TLB flush is needed
+  // (the page was not present).
+  Status Map(Vaddr va, mm::UFrame frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
 
   // Unmaps every page in [va, va + len) (pages not mapped are skipped), flushes
   // them from the TLB of every CPU where the space is active, and only then
@@ -82,6 +86,10 @@ class VmSpace {
   // What the page containing `va` maps, or nullopt if nothing (or va is not a
   // user address).
   std::optional<VmMapping> Query(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
+  // The lowest mapped page in [va, end), as its address and mapping; nullopt if
+  // none. Cost follows what is mapped, not the size of the range.
+  std::optional<std::pair<Vaddr, VmMapping>> FindNextMapped(Vaddr va, Vaddr end) const
+      ABSL_LOCKS_EXCLUDED(lock_);
 
   // A reader over user memory [addr, addr + len). EFAULT unless this space is
   // active on the running CPU and the range lies below the user-space top.
@@ -105,6 +113,8 @@ class VmSpace {
 
  private:
   explicit VmSpace(Paddr root) : root_(root) {}
+  // Map() on a frame reference the caller hands over (see Map()).
+  Status MapRaw(Vaddr va, Paddr frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
   void FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count);
 
   const Paddr root_;  // PML4; the user half is modified only under lock_

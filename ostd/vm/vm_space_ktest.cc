@@ -11,6 +11,7 @@
 #include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
+#include "ostd/timer.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_space.h"
 #include "ostd/vm/vm_test_util.h"
@@ -24,10 +25,10 @@ TEST(VmSpaceTest, CreateAndDestroyReturnEveryFrame) {
     Result<VmSpace*> s = VmSpace::Create();
     ASSERT_TRUE(s.has_value());
     for (uint64_t i = 0; i < 3; ++i) {
-      Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+      Result<mm::UFrame> f = mm::UFrame::Alloc();
       ASSERT_TRUE(f.has_value());
       // Far apart, so each needs its own page-table pages.
-      ASSERT_TRUE((*s)->Map(kUserBase + i * (1ull << 39), *f, {}).has_value());
+      ASSERT_TRUE((*s)->Map(kUserBase + i * (1ull << 39), std::move(*f), {}).has_value());
     }
     EXPECT_LT(mm::GetFrameStats().free_frames, before);
     delete *s;
@@ -72,14 +73,18 @@ TEST_F(VmSpaceMapTest, MapQueryAndErrors) {
   EXPECT_FALSE(m->flags.global);
   EXPECT_FALSE(space_->Query(kUserBase + kPage).has_value());
   EXPECT_FALSE(space_->Query(internal::kKernelVma).has_value());
-  Result<Paddr> g = mm::FrameAllocOptions().AllocOne();
-  ASSERT_TRUE(g.has_value());
-  EXPECT_EQ(space_->Map(kUserBase, *g, {}).error(), Errno::kEEXIST);
-  EXPECT_EQ(space_->Map(kUserBase + 1, *g, {}).error(), Errno::kEINVAL);
-  EXPECT_EQ(space_->Map(kUserBase + kPage, *g + 8, {}).error(), Errno::kEINVAL);
-  EXPECT_EQ(space_->Map(internal::kKvaBase, *g, {}).error(), Errno::kEINVAL);
-  EXPECT_EQ(space_->Map(kUserSpaceEnd, *g, {}).error(), Errno::kEINVAL);
-  mm::FreeFrames(*g);
+  uint64_t free_before = mm::GetFrameStats().free_frames;
+  {
+    Result<mm::UFrame> g = mm::UFrame::Alloc();
+    ASSERT_TRUE(g.has_value());
+    // Each failed Map drops the copy it was given; `g` keeps the frame alive.
+    EXPECT_EQ(space_->Map(kUserBase, *g, {}).error(), Errno::kEEXIST);
+    EXPECT_EQ(space_->Map(kUserBase + 1, *g, {}).error(), Errno::kEINVAL);
+    EXPECT_EQ(space_->Map(internal::kKvaBase, *g, {}).error(), Errno::kEINVAL);
+    EXPECT_EQ(space_->Map(kUserSpaceEnd, *g, {}).error(), Errno::kEINVAL);
+    EXPECT_EQ(g->refcount(), 1u);
+  }
+  EXPECT_EQ(mm::GetFrameStats().free_frames, free_before) << "failed maps leak nothing";
 }
 
 TEST_F(VmSpaceMapTest, ProtectMakesWritesFault) {
@@ -108,6 +113,26 @@ TEST_F(VmSpaceMapTest, UnmapFlushesAndReleasesFrames) {
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 39 * kPage)).error(), Errno::kEFAULT);
   EXPECT_EQ(space_->Unmap(kUserBase, 3).error(), Errno::kEINVAL);
   EXPECT_EQ(space_->Unmap(kUserSpaceEnd - kPage, 2 * kPage).error(), Errno::kEINVAL);
+}
+
+TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
+  Paddr a = MapPage(5);
+  Paddr b = MapPage(1ull << 27);  // 512 GiB further: another PML4 slot
+  ASSERT_TRUE(a != 0 && b != 0);
+  auto first = space_->FindNextMapped(kUserBase, kUserSpaceEnd);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->first, kUserBase + 5 * kPage);
+  EXPECT_EQ(first->second.frame, a);
+  auto second = space_->FindNextMapped(first->first + kPage, kUserSpaceEnd);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->first, kUserBase + (1ull << 27) * kPage);
+  EXPECT_EQ(second->second.frame, b);
+  EXPECT_FALSE(space_->FindNextMapped(second->first + kPage, kUserSpaceEnd).has_value());
+  // Unmapping the whole user half walks only what is mapped.
+  uint64_t t0 = timer::NowNanos();
+  ASSERT_TRUE(space_->Unmap(0, kUserSpaceEnd).has_value());
+  EXPECT_LT(timer::NowNanos() - t0, 1'000'000'000u);
+  EXPECT_FALSE(space_->FindNextMapped(0, kUserSpaceEnd).has_value());
 }
 
 // A user page stays protected by SMAP outside ostd's copy routines.

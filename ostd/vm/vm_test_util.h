@@ -32,14 +32,12 @@ class UserSpaceTest : public ktest::Test {
  protected:
   // Maps a fresh zeroed page at kUserBase + index * kPage; returns its frame.
   Paddr MapPage(uint64_t index, bool writable = true) {
-    Result<Paddr> f = mm::FrameAllocOptions().AllocOne();
+    Result<mm::UFrame> f = mm::UFrame::Alloc();
     if (!f) return 0;
-    Status s = space_->Map(kUserBase + index * kPage, *f, mm::PageFlags{.writable = writable});
-    if (!s) {
-      mm::FreeFrames(*f);
-      return 0;
-    }
-    return *f;
+    Paddr frame = f->paddr();  // stays valid while the page is mapped
+    Status s =
+        space_->Map(kUserBase + index * kPage, std::move(*f), mm::PageFlags{.writable = writable});
+    return s ? frame : 0;
   }
   // The frame's bytes through the linear map (to check what a copy stored).
   static std::span<uint8_t> Bytes(Paddr frame) { return internal::PhysBytes(frame, kPage); }
