@@ -176,6 +176,11 @@ Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
     uint64_t& e = table[mm::TableIndex(va, l)];
     if (!(e & pte::kPresent)) return Err(Errno::kENOENT);
     if (l == 1 || (e & pte::kHuge)) {
+      // Device memory stays device memory with its caching, whatever is asked.
+      if (e & pte::kSoftDevice) {
+        flags.device = true;
+        flags.uncached = (e & pte::kCacheDisable) != 0;
+      }
       e = mm::EncodeLeaf(e & pte::kAddrMask, flags, l > 1);
       return {};
     }

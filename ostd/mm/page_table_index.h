@@ -43,6 +43,9 @@ inline constexpr uint64_t kAccessed = 1ull << 5;
 inline constexpr uint64_t kDirty = 1ull << 6;
 inline constexpr uint64_t kHuge = 1ull << 7;  // PS: leaf at level 2 or 3
 inline constexpr uint64_t kGlobal = 1ull << 8;
+// Software bit (ignored by the MMU): the page is device memory, not a frame
+// reference, so unmapping it never frees a frame.
+inline constexpr uint64_t kSoftDevice = 1ull << 9;
 inline constexpr uint64_t kNoExecute = 1ull << 63;
 inline constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 }  // namespace pte
@@ -54,6 +57,7 @@ struct PageFlags {
   bool user = false;
   bool uncached = false;
   bool global = false;
+  bool device = false;  // device memory (see pte::kSoftDevice)
 
   friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
 };
@@ -66,13 +70,15 @@ constexpr uint64_t EncodeLeaf(uint64_t paddr, PageFlags f, bool large) {
   if (f.user) e |= pte::kUser;
   if (f.uncached) e |= pte::kCacheDisable | pte::kWriteThrough;
   if (f.global) e |= pte::kGlobal;
+  if (f.device) e |= pte::kSoftDevice;
   if (large) e |= pte::kHuge;
   return e;
 }
 
 constexpr PageFlags DecodeFlags(uint64_t e) {
-  return PageFlags{(e & pte::kWritable) != 0, (e & pte::kNoExecute) == 0, (e & pte::kUser) != 0,
-                   (e & pte::kCacheDisable) != 0, (e & pte::kGlobal) != 0};
+  return PageFlags{(e & pte::kWritable) != 0, (e & pte::kNoExecute) == 0,
+                   (e & pte::kUser) != 0,     (e & pte::kCacheDisable) != 0,
+                   (e & pte::kGlobal) != 0,   (e & pte::kSoftDevice) != 0};
 }
 
 }  // namespace ostd::mm

@@ -207,3 +207,18 @@ TEST(PageTableIndexTest, DecodeIgnoresUnrelatedBits) {
 
 }  // namespace
 }  // namespace ostd::mm
+
+namespace ostd::mm {
+namespace {
+
+TEST(PageTableIndexTest, DeviceBitIsASoftwareBitThatRoundTrips) {
+  PageFlags f{.writable = true, .user = true, .uncached = true, .device = true};
+  uint64_t e = EncodeLeaf(0x1234000, f, false);
+  EXPECT_NE(e & pte::kSoftDevice, 0u);
+  EXPECT_EQ(e & pte::kAddrMask, 0x1234000u);  // bit 9 is outside the address
+  EXPECT_EQ(DecodeFlags(e), f);
+  EXPECT_EQ(EncodeLeaf(0x1234000, PageFlags{}, false) & pte::kSoftDevice, 0u);
+}
+
+}  // namespace
+}  // namespace ostd::mm

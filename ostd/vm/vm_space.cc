@@ -15,6 +15,9 @@
 namespace ostd::vm {
 namespace {
 
+// A FlushAndRelease slot with nothing to free (a device page).
+constexpr Paddr kNoFrame = ~Paddr{0};
+
 static_assert(kUserSpaceEnd == internal::kUserEnd);
 
 using mm::kPageSize;
@@ -75,7 +78,7 @@ void FreeTable(Paddr table, int level) {
     if (!(e & pte::kPresent)) continue;
     Paddr p = e & pte::kAddrMask;
     if (level == 1) {
-      mm::FreeFrames(p);
+      if (!(e & pte::kSoftDevice)) mm::FreeFrames(p);  // device pages are not frames
     } else {
       OSTD_ASSERT(!(e & pte::kHuge));  // VmSpace maps 4 KiB pages only
       FreeTable(p, level - 1);
@@ -109,6 +112,79 @@ VmSpace::~VmSpace() {
   CpuSet still = active_cpus_.Load();
   if (!still.empty()) OSTD_PANIC("VmSpace destroyed while active on CPUs {:#x}", still.bits());
   FreeTable(root_, mm::kLevels);
+  // No CPU uses the space: device owners can go without a flush.
+  DeviceMapping* d;
+  {
+    SpinLockGuard guard(lock_);
+    d = devices_;
+    devices_ = nullptr;
+  }
+  while (d != nullptr) {
+    DeviceMapping* next = d->next;
+    delete d->owner;
+    delete d;
+    d = next;
+  }
+}
+
+Status VmSpace::MapDevice(Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags,
+                          DeviceMemoryOwner* owner) {
+  OSTD_TRY(CheckPageRange(va, len));
+  if (len == 0 || !mm::IsAligned(pa, kPageSize)) return Err(Errno::kEINVAL);
+  DeviceMapping* node = new (std::nothrow) DeviceMapping{va, len, owner, nullptr};
+  if (node == nullptr) return Err(Errno::kENOMEM);
+  flags = UserFlags(flags);
+  flags.device = true;
+  uint64_t done = 0;
+  Status status;
+  {
+    SpinLockGuard guard(lock_);
+    internal::PageTable pt(root_);
+    if (pt.FindNextMapped(va, va + len)) {
+      status = Err(Errno::kEEXIST);
+    } else {
+      for (; done < len; done += kPageSize) {
+        status = pt.Map(va + done, pa + done, kPageSize, flags);
+        if (!status) break;
+      }
+    }
+    if (status) {
+      node->next = devices_;
+      devices_ = node;
+      return {};
+    }
+  }
+  delete node;
+  // Only ENOMEM gets here with pages mapped; remove them (Unmap flushes them
+  // and frees nothing, as they are device pages).
+  if (done > 0) static_cast<void>(Unmap(va, done));
+  return status;
+}
+
+void VmSpace::ReleaseUnmappedDevices() {
+  DeviceMapping* dead = nullptr;
+  {
+    SpinLockGuard guard(lock_);
+    internal::PageTable pt(root_);
+    DeviceMapping** link = &devices_;
+    while (*link != nullptr) {
+      DeviceMapping* d = *link;
+      if (pt.FindNextMapped(d->va, d->va + d->len)) {
+        link = &d->next;
+        continue;
+      }
+      *link = d->next;
+      d->next = dead;
+      dead = d;
+    }
+  }
+  // Outside the lock: releasing an IoMem unmaps it and may wait for other CPUs.
+  while (dead != nullptr) {
+    DeviceMapping* next = dead->next;
+    delete dead->owner;
+    delete dead;
+    dead = next;
+  }
 }
 
 VmSpace* VmSpace::Current() {
@@ -158,6 +234,7 @@ Status VmSpace::Unmap(Vaddr va, uint64_t len) {
   OSTD_TRY(CheckPageRange(va, len));
   Vaddr pages[kBatch];
   Paddr frames[kBatch];
+  bool saw_device = false;
   Vaddr end = va + len;
   while (va < end) {
     uint64_t n = 0;
@@ -173,13 +250,15 @@ Status VmSpace::Unmap(Vaddr va, uint64_t len) {
         va = next->vaddr;
         Result<internal::Mapping> m = pt.Unmap(va);
         if (!m) continue;
+        if (m->flags.device) saw_device = true;
         pages[n] = va;
-        frames[n] = m->paddr;
+        frames[n] = m->flags.device ? kNoFrame : m->paddr;  // device pages are not frames
         ++n;
       }
     }
     FlushAndRelease(pages, frames, n);
   }
+  if (saw_device) ReleaseUnmappedDevices();  // after the flush: no CPU can reach them
   return {};
 }
 
@@ -217,7 +296,9 @@ void VmSpace::FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t 
   }
   // Every CPU that could hold a stale entry has dropped it: the frames may go.
   if (frames != nullptr) {
-    for (uint64_t i = 0; i < count; ++i) mm::FreeFrames(frames[i]);
+    for (uint64_t i = 0; i < count; ++i) {
+      if (frames[i] != kNoFrame) mm::FreeFrames(frames[i]);
+    }
   }
 }
 

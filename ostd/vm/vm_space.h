@@ -27,7 +27,18 @@
 #include "ostd/vm/user_ptr.h"
 #include "ostd/vm/vm_io.h"
 
+namespace ostd::io {
+class UserMapper;
+}
+
 namespace ostd::vm {
+
+// Keeps device memory alive while it is mapped into a VmSpace (see
+// ostd::io::MapToUser). Deleted by the space once none of its pages is mapped.
+class DeviceMemoryOwner {
+ public:
+  virtual ~DeviceMemoryOwner() = default;
+};
 
 // What a user page maps (see VmSpace::Query).
 struct VmMapping {
@@ -112,7 +123,24 @@ class VmSpace {
   }
 
  private:
+  friend class ::ostd::io::UserMapper;
+  struct DeviceMapping {
+    Vaddr va;
+    uint64_t len;
+    DeviceMemoryOwner* owner;
+    DeviceMapping* next;
+  };
+
   explicit VmSpace(Paddr root) : root_(root) {}
+  // Maps [va, va+len) to device memory [pa, pa+len) (flags.device set, user on,
+  // global off) and keeps `owner` (heap-allocated; ownership passes on success)
+  // until no page of the range is mapped. EINVAL misaligned/outside user space,
+  // EEXIST something mapped there, ENOMEM.
+  Status MapDevice(Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags, DeviceMemoryOwner* owner)
+      ABSL_LOCKS_EXCLUDED(lock_);
+  // Deletes the owners of device mappings that have no page mapped anymore.
+  // Call after the TLB flush that removed their last pages.
+  void ReleaseUnmappedDevices() ABSL_LOCKS_EXCLUDED(lock_);
   // Map() on a frame reference the caller hands over (see Map()).
   Status MapRaw(Vaddr va, Paddr frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
   void FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count);
@@ -120,6 +148,7 @@ class VmSpace {
   const Paddr root_;  // PML4; the user half is modified only under lock_
   mutable SpinLock lock_;
   AtomicCpuSet active_cpus_;
+  DeviceMapping* devices_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
 
 // Reads one value of type T from user memory of the space active on this CPU.
