@@ -1,4 +1,4 @@
-// Private to ostd/vm's ktests: a user address space with some pages mapped,
+// For the framework's ktests: a user address space with some pages mapped,
 // active on the running CPU for the fixture's lifetime.
 #ifndef OSTD_VM_VM_TEST_UTIL_H_
 #define OSTD_VM_VM_TEST_UTIL_H_

@@ -4,11 +4,13 @@
 #include "ostd/io/pci.h"
 #include "ostd/io/user_map.h"
 #include "ostd/vm/vm_space.h"
+#include "ostd/vm/vm_test_util.h"
 
 namespace ostd {
 namespace {
 
 using vm::VmSpace;
+// Clear of the fixture's own pages at vm::kUserBase.
 constexpr Vaddr kUserVa = 0x40000000;
 
 // ivshmem-plain's BAR2: 1 MiB of RAM-backed device memory.
@@ -17,20 +19,7 @@ Result<IoMem<>> Shm() {
   return pci::AcquireBar(d, 2);
 }
 
-class UserMapTest : public ktest::Test {
- protected:
-  void SetUp() override {
-    Result<VmSpace*> s = VmSpace::Create();
-    ASSERT_TRUE(s.has_value());
-    space_ = *s;
-    space_->Activate();
-  }
-  void TearDown() override {
-    VmSpace::ActivateKernel();
-    delete space_;
-  }
-  VmSpace* space_ = nullptr;
-};
+using UserMapTest = vm::UserSpaceTest;
 
 TEST_F(UserMapTest, UserAccessReachesTheDevice) {
   Result<IoMem<>> shm = Shm();
