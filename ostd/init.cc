@@ -10,6 +10,7 @@
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
@@ -116,6 +117,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   OSTD_LOG_INFO("ostd: kernel entry ({})", protocol == kProtocolPvh ? "PVH" : "Multiboot2");
   internal::InitCpuLocal(0);
   arch::InitIdt();
+  internal::InitUserModeCpu();
   RunGlobalConstructors();
   ParseBootInfo(protocol, info, magic);
   if (std::optional<std::string_view> lvl = boot_info.CmdlineValue("log")) {
@@ -129,6 +131,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   arch::EnableInterrupts();
   internal::StartApplicationProcessors();
   LogBootInfo();
+  internal::InitScheduler();  // this context becomes the boot CPU's first task
   KernelMain(boot_info);
   power::Exit(power::ExitCode::kSuccess);
 }

@@ -1,6 +1,7 @@
 #include "ostd/sync.h"
 
 #include "arch/x86_64/cpu.h"
+#include "ostd/internal/sched_hooks.h"
 
 namespace ostd {
 
@@ -10,13 +11,27 @@ IrqGuard::~IrqGuard() {
   if (was_enabled_) arch::EnableInterrupts();
 }
 
+namespace {
+
+// Raises the preempt count once the scheduler runs (before that, early boot
+// may take locks before this CPU's CpuLocal exists); true if it did.
+bool MaybeDisablePreemption() {
+  if (!internal::SchedulerActive()) return false;
+  internal::PreemptDisable();
+  return true;
+}
+
+}  // namespace
+
 void SpinLock::Lock() {
   bool enabled = arch::InterruptsEnabled();
   arch::DisableInterrupts();
+  bool preempt = MaybeDisablePreemption();
   while (locked_.exchange(true, std::memory_order_acquire)) {
     while (locked_.load(std::memory_order_relaxed)) arch::Pause();
   }
   irq_was_enabled_ = enabled;
+  preempt_disabled_ = preempt;
 }
 
 bool SpinLock::TryLock() {
@@ -27,13 +42,16 @@ bool SpinLock::TryLock() {
     return false;
   }
   irq_was_enabled_ = enabled;
+  preempt_disabled_ = MaybeDisablePreemption();
   return true;
 }
 
 void SpinLock::Unlock() {
   bool enable = irq_was_enabled_;
+  bool preempt = preempt_disabled_;
   locked_.store(false, std::memory_order_release);
   if (enable) arch::EnableInterrupts();
+  if (preempt) internal::PreemptEnable();
 }
 
 }  // namespace ostd

@@ -1,7 +1,8 @@
 // Spin locks and interrupt guards, annotated for clang's -Wthread-safety.
 //
-// SpinLock disables local interrupts while held, so it can protect state shared
-// with interrupt handlers. Never sleep while holding one.
+// SpinLock disables local interrupts and preemption while held, so it can
+// protect state shared with interrupt handlers and its holder is never switched
+// out. Never sleep (block, Yield) while holding one.
 #ifndef OSTD_SYNC_H_
 #define OSTD_SYNC_H_
 
@@ -31,11 +32,12 @@ class ABSL_LOCKABLE SpinLock {
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
-  // Disables interrupts, then spins until the lock is free.
+  // Disables interrupts and preemption, then spins until the lock is free.
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
   // Like Lock() but gives up at once; true if acquired.
   bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true);
-  // Releases the lock and restores the interrupt state Lock() found.
+  // Releases the lock, restores the interrupt state Lock() found and
+  // re-enables preemption (a preemption point if a reschedule is pending).
   void Unlock() ABSL_UNLOCK_FUNCTION();
 
   bool is_locked() const { return locked_.load(std::memory_order_relaxed); }
@@ -43,6 +45,7 @@ class ABSL_LOCKABLE SpinLock {
  private:
   std::atomic<bool> locked_{false};
   bool irq_was_enabled_ = false;
+  bool preempt_disabled_ = false;  // Lock() raised the preempt count
 };
 
 class ABSL_SCOPED_LOCKABLE SpinLockGuard {

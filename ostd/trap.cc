@@ -9,6 +9,7 @@
 #include "ostd/internal/extable.h"
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/panic.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/log.h"
 
 namespace ostd {
@@ -112,6 +113,9 @@ void DescribeFault(FormatSink& sink, const FaultInfo& f) {
 namespace trap_internal {
 
 std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
+  // The recovery point is per CPU: the task must stay here, and no other task
+  // may run on this CPU (and fault into our recovery point) until we are done.
+  internal::PreemptDisable();
   internal::CpuLocal& cpu = internal::ThisCpu();
   arch::RecoveryContext ctx;
   FaultInfo info;
@@ -122,6 +126,7 @@ std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
   uint64_t faulted = arch_try_call(fn, arg, &ctx);
   internal::ThisCpu().recovery = saved;
   internal::ThisCpu().recovery_info = saved_info;
+  internal::PreemptEnable();
   if (faulted) return info;
   return std::nullopt;
 }
@@ -145,6 +150,12 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
   // run with SMAP enforced; iretq restores the interrupted code's flags.
   arch::ClacIfSmap();
   uint8_t vector = static_cast<uint8_t>(frame->vector);
+  if (frame->from_user()) {
+    // Save the user state and make the trap return to UserMode::Execute's
+    // caller: exceptions go to it as they are, interrupts after handling below.
+    ostd::internal::LeaveUserModeOnTrap(frame);
+    if (vector < 32) return;
+  }
   if (vector < 32) {
     ostd::HandleException(frame);
     return;
@@ -152,6 +163,7 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
   if (vector == arch::kTimerVector) {
     ostd::internal::OnTimerInterrupt();
     ostd::internal::EndOfInterrupt();
+    ostd::internal::SchedOnTimerTick(*frame);  // may switch tasks (preemption)
     return;
   }
   if (vector == arch::kCallFunctionVector || vector == arch::kStopCpuVector) {

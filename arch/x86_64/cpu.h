@@ -123,6 +123,44 @@ inline uint64_t Rdtsc() {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
+// Extended processor state (user-mode FPU/SSE/AVX). `area` must be 64-byte
+// aligned (16 for FXSAVE) and large enough for the enabled components.
+inline constexpr uint32_t kMsrStar = 0xc0000081;
+inline constexpr uint32_t kMsrLstar = 0xc0000082;
+inline constexpr uint32_t kMsrSfmask = 0xc0000084;
+inline constexpr uint64_t kEferSce = 1ull << 0;
+inline constexpr uint64_t kCr0Mp = 1ull << 1;
+inline constexpr uint64_t kCr0Em = 1ull << 2;
+inline constexpr uint64_t kCr0Ts = 1ull << 3;
+inline constexpr uint64_t kCr4Osxmmexcpt = 1ull << 10;
+inline constexpr uint64_t kCr4Osxsave = 1ull << 18;
+
+inline uint64_t Xgetbv(uint32_t index) {
+  uint32_t lo, hi;
+  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+inline void Xsetbv(uint32_t index, uint64_t v) {
+  asm volatile("xsetbv"
+               :
+               : "c"(index), "a"(static_cast<uint32_t>(v)), "d"(static_cast<uint32_t>(v >> 32))
+               : "memory");
+}
+inline void Xsave(void* area, uint64_t mask) {
+  asm volatile("xsave64 (%0)"
+               :
+               : "r"(area), "a"(static_cast<uint32_t>(mask)), "d"(static_cast<uint32_t>(mask >> 32))
+               : "memory");
+}
+inline void Xrstor(const void* area, uint64_t mask) {
+  asm volatile("xrstor64 (%0)"
+               :
+               : "r"(area), "a"(static_cast<uint32_t>(mask)), "d"(static_cast<uint32_t>(mask >> 32))
+               : "memory");
+}
+inline void Fxsave(void* area) { asm volatile("fxsave64 (%0)" : : "r"(area) : "memory"); }
+inline void Fxrstor(const void* area) { asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory"); }
+
 inline uint64_t ReadRbp() {
   uint64_t v;
   asm volatile("mov %%rbp, %0" : "=r"(v));

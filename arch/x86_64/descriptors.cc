@@ -1,5 +1,7 @@
 #include "arch/x86_64/descriptors.h"
 
+#include <cstddef>
+
 #include "arch/x86_64/trap_frame.h"
 
 extern "C" {
@@ -72,6 +74,14 @@ void LoadGdt(CpuDescriptors* d, uint64_t double_fault_stack_top, uint64_t nmi_st
       : "rax", "memory");
   // SAFETY: selector 0x28 is the TSS descriptor just written.
   asm volatile("ltr %w0" : : "r"(kTssSelector));
+}
+
+void SetKernelStackTop(CpuDescriptors* d, uint64_t top) { *KernelStackSlot(d) = top; }
+
+uint64_t* KernelStackSlot(CpuDescriptors* d) {
+  // SAFETY: rsp[0] is a field of the packed Tss at offset 4; x86 allows the
+  // unaligned 8-byte accesses made through this pointer.
+  return reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(&d->tss) + offsetof(Tss, rsp));
 }
 
 void InitIdt() {

@@ -38,6 +38,12 @@ struct CpuDescriptors {
 // reloads segment registers.
 void LoadGdt(CpuDescriptors* d, uint64_t double_fault_stack_top, uint64_t nmi_stack_top);
 
+// Sets the stack the CPU switches to on an interrupt or exception from ring 3
+// (TSS.rsp0) for the CPU that owns `d`.
+void SetKernelStackTop(CpuDescriptors* d, uint64_t top);
+// The address of TSS.rsp0 in `d` (for assembly that stores it directly).
+uint64_t* KernelStackSlot(CpuDescriptors* d);
+
 // Builds the shared IDT once (all 256 vectors to arch_trap_stubs) and loads it.
 void InitIdt();
 // Loads the shared IDT on this CPU (for application processors).

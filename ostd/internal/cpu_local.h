@@ -10,10 +10,20 @@
 #include "ostd/cpu_set.h"
 #include "ostd/trap.h"
 
+namespace ostd {
+class Task;
+}  // namespace ostd
+
 namespace ostd::internal {
 
 struct CpuLocal {
   CpuLocal* self;  // must stay first: ThisCpu() reads %gs:0
+  // User mode (ostd/user; offsets fixed in arch/x86_64/syscall_entry.S): the
+  // kernel rsp to return to, a scratch slot for the user rsp at `syscall`, and
+  // the GeneralRegs of the context running in user mode on this CPU.
+  uint64_t user_kernel_rsp;
+  uint64_t user_scratch_rsp;
+  void* user_regs;
   uint32_t cpu_id;
   uint32_t apic_id;
   // Armed by CatchFault(): a kernel-mode exception resumes there instead of panicking.
@@ -22,7 +32,24 @@ struct CpuLocal {
   // Timer interrupts taken on this CPU; written only by this CPU, read by any.
   std::atomic<uint64_t> ticks;
   arch::CpuDescriptors descriptors;
+  // Scheduler state (ostd/task). Written only by this CPU with interrupts off,
+  // except need_resched, which other code may set.
+  Task* current_task;      // the task running here (nullptr before the scheduler)
+  Task* idle_task;         // this CPU's idle task
+  Task* switch_prev;       // the task switched away from, until the switch finishes
+  bool switch_requeue;     // re-enqueue switch_prev once it is saved (yield, preemption)
+  uint32_t preempt_count;  // > 0: no preemption (PreemptGuard, SpinLock)
+  std::atomic<bool> need_resched;
 };
+
+// Per-CPU user-mode setup (syscall MSRs, FPU/XSAVE); defined in ostd/user.
+// Called once on every CPU after InitCpuLocal().
+void InitUserModeCpu();
+
+// Called by the trap dispatcher for a trap taken in user mode, before it is
+// handled: saves the user state into the running context and redirects
+// `frame` so that the trap returns to the kernel caller of UserMode::Execute.
+void LeaveUserModeOnTrap(arch::TrapFrame* frame);
 
 // This CPU's block. Valid after InitCpuLocal() on this CPU.
 inline CpuLocal& ThisCpu() {

@@ -14,6 +14,7 @@
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
@@ -200,7 +201,9 @@ bool IdleCpuDone(uint32_t cpu) {
     arch::DisableInterrupts();
     void (*fn)(void*) = idle_work[cpu].fn.load(std::memory_order_acquire);
     if (fn == nullptr) {
-      arch::EnableInterruptsAndHalt();  // an IPI between the check and hlt still wakes us
+      // Run queued tasks (returns with interrupts off), or sleep until the
+      // next interrupt: an IPI or tick between the check and hlt still wakes us.
+      if (!internal::SchedIdleRunOnce()) arch::EnableInterruptsAndHalt();
       continue;
     }
     arch::EnableInterrupts();
@@ -294,6 +297,7 @@ extern "C" [[noreturn]] void ostd_ap_entry(uint32_t cpu_id) {
   arch::WriteCr4(smp::bsp_cr4);
   internal::InitCpuLocal(cpu_id);
   arch::LoadIdt();
+  internal::InitUserModeCpu();
   internal::StartLocalTimer();
   smp::apic_ids[cpu_id] = internal::ThisCpu().apic_id;
   smp::online.Add(cpu_id);  // release: the boot CPU may now send us calls

@@ -14,6 +14,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/interrupts.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
 #include "ostd/smp/smp_state.h"
@@ -83,7 +84,17 @@ void OnCallFunctionIpi() { RunPendingCalls(cpu::CurrentId()); }
 
 void OnStopCpuIpi() { ParkWhileStopped(); }
 
+static void CallOnCpusPinned(CpuSet targets, void (*fn)(void*), void* arg);
+
 void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg) {
+  // The mailbox slot and the in-flight flag belong to this CPU: the calling
+  // task must not migrate (or be replaced by another caller) until it is done.
+  PreemptDisable();
+  CallOnCpusPinned(targets, fn, arg);
+  PreemptEnable();
+}
+
+static void CallOnCpusPinned(CpuSet targets, void (*fn)(void*), void* arg) {
   uint32_t self = cpu::CurrentId();
   targets = CpuSet::FromBits(targets.bits() & OnlineCpus().bits());
   targets.Remove(self);
@@ -105,6 +116,7 @@ void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg) {
 }
 
 StopOtherCpusGuard::StopOtherCpusGuard() {
+  PreemptDisable();  // the stopper stays on this CPU until the guard ends
   uint32_t self = cpu::CurrentId();
   for (;;) {
     int32_t expected = -1;
@@ -131,6 +143,7 @@ StopOtherCpusGuard::~StopOtherCpusGuard() {
   stop_active.store(false, std::memory_order_release);
   while (parked.load(std::memory_order_acquire) != 0) arch::Pause();
   stopper.store(-1, std::memory_order_release);
+  PreemptEnable();
 }
 
 }  // namespace ostd::internal

@@ -1,0 +1,61 @@
+// Hooks between the framework core (trap entry, SpinLock, boot, AP idle loop)
+// and the scheduler in ostd/task. Internal to the TCB; the core reaches
+// ostd/task only through these link-time symbols.
+#ifndef OSTD_INTERNAL_SCHED_HOOKS_H_
+#define OSTD_INTERNAL_SCHED_HOOKS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "arch/x86_64/trap_frame.h"
+#include "ostd/internal/cpu_local.h"
+
+namespace ostd::internal {
+
+// Per-CPU preemption counter. Raising it needs no lock: only this CPU writes
+// it, and a task switch happens only with the count at 0, so the count seen by
+// a task never changes under it.
+//
+// The counter is changed with one GS-relative instruction, so a preemption
+// between finding this CPU's block and updating it cannot make a task update
+// the counter of the CPU it just left.
+inline void PreemptDisable() {
+  // SAFETY: GS base points at this CPU's CpuLocal (see ThisCpu()).
+  asm volatile("incl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
+}
+
+// This CPU's preemption counter.
+inline uint32_t PreemptCount() {
+  uint32_t v;
+  // SAFETY: as in PreemptDisable.
+  asm volatile("movl %%gs:%c1, %0" : "=r"(v) : "i"(offsetof(CpuLocal, preempt_count)));
+  return v;
+}
+
+// Lowers the counter; at 0, with a reschedule pending and interrupts enabled,
+// switches tasks (a preemption point).
+void PreemptEnable();
+
+// Sets up the scheduler on the boot CPU: the running context becomes the
+// boot CPU's first task. Called once by ostd_boot_entry before KernelMain,
+// after the application processors are online.
+void InitScheduler();
+
+// True once InitScheduler() has run.
+bool SchedulerActive();
+
+// Timer tick on this CPU (called from the timer interrupt after EOI, with
+// interrupts off): accounts the tick, wakes expired sleepers, and preempts the
+// interrupted kernel task if it must yield and `frame` shows it was
+// preemptible (kernel mode, interrupts enabled, preempt count 0).
+void SchedOnTimerTick(arch::TrapFrame& frame);
+
+// From an application processor's idle loop, with interrupts off: runs the
+// tasks queued for this CPU (returning when none is left) and returns true,
+// or returns false at once if there is nothing to run (then the caller halts).
+// Interrupts are off again on return.
+bool SchedIdleRunOnce();
+
+}  // namespace ostd::internal
+
+#endif  // OSTD_INTERNAL_SCHED_HOOKS_H_

@@ -1,0 +1,58 @@
+// A sleeping mutual-exclusion lock for task context.
+//
+// Unlike SpinLock, a contended Lock() blocks the task and lets others run.
+// Ownership is handed over in FIFO order: Unlock() gives the mutex directly to
+// the longest waiter, so no waiter starves and no wake-up is lost.
+#ifndef OSTD_TASK_MUTEX_H_
+#define OSTD_TASK_MUTEX_H_
+
+#include <atomic>
+
+#include "absl/base/thread_annotations.h"
+
+#include "ostd/sync.h"
+#include "ostd/task/wait_queue.h"
+
+namespace ostd {
+
+class ABSL_LOCKABLE Mutex {
+ public:
+  constexpr Mutex() = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  // Acquires the mutex, blocking while another task holds it. May block:
+  // requires task context with preemption enabled and no SpinLock held. Not
+  // recursive (a task locking a mutex it holds panics).
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
+  // Acquires the mutex if it is free; never blocks. True if acquired.
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true);
+  // Releases the mutex (requires the calling task to hold it), handing it to
+  // the first waiter if any. Never blocks.
+  void Unlock() ABSL_UNLOCK_FUNCTION();
+
+  // True if the calling task holds the mutex.
+  bool HeldByCurrentTask() const;
+
+ private:
+  SpinLock lock_;
+  std::atomic<Task*> owner_{nullptr};
+  task_internal::Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
+  task_internal::Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
+};
+
+// Holds a Mutex for its lifetime. May block (in the constructor).
+class ABSL_SCOPED_LOCKABLE MutexGuard {
+ public:
+  explicit MutexGuard(Mutex& m) ABSL_EXCLUSIVE_LOCK_FUNCTION(m) : m_(m) { m_.Lock(); }
+  ~MutexGuard() ABSL_UNLOCK_FUNCTION() { m_.Unlock(); }
+  MutexGuard(const MutexGuard&) = delete;
+  MutexGuard& operator=(const MutexGuard&) = delete;
+
+ private:
+  Mutex& m_;
+};
+
+}  // namespace ostd
+
+#endif  // OSTD_TASK_MUTEX_H_

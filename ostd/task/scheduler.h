@@ -1,0 +1,56 @@
+// The injectable scheduler: the policy that decides which ready task runs
+// where. ostd's task core (context switches, blocking, sleeping, preemption)
+// calls it; RoundRobinScheduler is the default.
+//
+// Locking: every method may be called on any CPU, with interrupts off and from
+// interrupt handlers, concurrently with the other CPUs: an implementation
+// protects its queues with SpinLocks and must never block or call back into the
+// task API (Yield, Wake, Spawn...).
+#ifndef OSTD_TASK_SCHEDULER_H_
+#define OSTD_TASK_SCHEDULER_H_
+
+#include <cstdint>
+
+#include "ostd/result.h"
+
+namespace ostd {
+
+class Task;
+
+enum class EnqueueReason : uint8_t {
+  kSpawn,    // a new task
+  kWake,     // woken from a wait queue, mutex or sleep
+  kYield,    // the task yielded
+  kPreempt,  // its time slice ran out
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+
+  // Puts a ready task (state kReady, not running on any CPU) in the queue of
+  // one of the CPUs in task.affinity() that are online. The task is the
+  // scheduler's until PickNext returns it; it may use task.sched_links().
+  virtual void Enqueue(Task& task, EnqueueReason reason) = 0;
+
+  // Removes and returns the next task `cpu` (the calling CPU) should run, or
+  // nullptr if there is none for it. The result's affinity must contain `cpu`.
+  virtual Task* PickNext(uint32_t cpu) = 0;
+
+  // A timer tick on `cpu` (the calling CPU, in its timer interrupt) while
+  // `current` runs (nullptr: the CPU is idle). Returns true to ask for the
+  // current task to be preempted as soon as it is preemptible.
+  virtual bool OnTick(uint32_t cpu, Task* current) = 0;
+};
+
+// Replaces the default scheduler with `s` (which must live forever). Allowed
+// once, before the first task is spawned (e.g. at the top of KernelMain).
+// EBUSY: a scheduler was already injected or a task was already spawned.
+[[nodiscard]] Status InjectScheduler(Scheduler& s);
+
+// The scheduler in use.
+Scheduler& CurrentScheduler();
+
+}  // namespace ostd
+
+#endif  // OSTD_TASK_SCHEDULER_H_

@@ -1,0 +1,224 @@
+// Kernel tasks: threads of kernel execution, each with its own kernel stack.
+//
+//   Result<TaskRef> t = Spawn([&] { DoWork(); }, TaskOptions().name("worker"));
+//   if (!t) return Err(t.error());
+//   (*t)->Join();  // may block until DoWork() returned
+//
+// Ownership: a Task is heap-allocated and reference counted (TaskRef is the
+// owning handle). The scheduler holds a reference from Spawn until the task has
+// exited and its stack is no longer in use; Spawn's caller gets another. The
+// stack and the Task are freed when the last reference goes (if that happens
+// with interrupts off, the free is deferred to the next Spawn/Join/ReapTasks).
+//
+// Stacks come from the kernel virtual area with an unmapped guard page below
+// them: an overflow faults instead of corrupting memory.
+#ifndef OSTD_TASK_TASK_H_
+#define OSTD_TASK_TASK_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include "ostd/boot.h"
+#include "ostd/cpu_set.h"
+#include "ostd/result.h"
+#include "ostd/task/wait_queue.h"
+
+namespace ostd {
+
+class Task;
+
+// An owning, reference-counted handle to a Task (nullptr-able).
+class TaskRef {
+ public:
+  TaskRef() = default;
+  // Adopts a reference the caller already owns (no increment).
+  static TaskRef Adopt(Task* t) {
+    TaskRef r;
+    r.task_ = t;
+    return r;
+  }
+  // Takes a new reference to `t` (not null).
+  explicit TaskRef(Task* t);
+  TaskRef(const TaskRef& o) : TaskRef(o.task_ == nullptr ? TaskRef() : TaskRef(o.task_)) {}
+  TaskRef(TaskRef&& o) : task_(std::exchange(o.task_, nullptr)) {}
+  TaskRef& operator=(TaskRef o) {
+    std::swap(task_, o.task_);
+    return *this;
+  }
+  ~TaskRef() { Reset(); }
+
+  // Drops the reference (may free the task; see the file comment).
+  void Reset();
+  Task* get() const { return task_; }
+  Task* operator->() const { return task_; }
+  Task& operator*() const { return *task_; }
+  explicit operator bool() const { return task_ != nullptr; }
+
+ private:
+  Task* task_ = nullptr;
+};
+
+// How to create a task. Chainable setters.
+class TaskOptions {
+ public:
+  static constexpr size_t kDefaultStackSize = 16 * 1024;
+
+  // CPUs the task may run on (default: all). Must intersect the online CPUs.
+  TaskOptions& affinity(CpuSet cpus) {
+    affinity_ = cpus;
+    return *this;
+  }
+  // A static name for logs (default "task"); the string must outlive the task.
+  TaskOptions& name(const char* n) {
+    name_ = n;
+    return *this;
+  }
+  // Usable stack bytes, rounded up to pages (default 16 KiB, at most 64 KiB).
+  TaskOptions& stack_size(size_t bytes) {
+    stack_size_ = bytes;
+    return *this;
+  }
+
+  CpuSet affinity() const { return affinity_; }
+  const char* name() const { return name_; }
+  size_t stack_size() const { return stack_size_; }
+
+ private:
+  CpuSet affinity_ = CpuSet::FromBits(~uint64_t{0});
+  const char* name_ = "task";
+  size_t stack_size_ = kDefaultStackSize;
+};
+
+namespace task_internal {
+
+// A type-erased callable owned by its task (heap-allocated, run once).
+class Closure {
+ public:
+  virtual ~Closure() = default;
+  virtual void Run() = 0;
+};
+
+template <typename F>
+class ClosureImpl final : public Closure {
+ public:
+  explicit ClosureImpl(F&& f) : f_(std::forward<F>(f)) {}
+  void Run() override { f_(); }
+
+ private:
+  std::decay_t<F> f_;
+};
+
+// Creates and enqueues a task running `closure` (ownership passes to the task,
+// or the closure is deleted on failure).
+Result<TaskRef> SpawnClosure(Closure* closure, const TaskOptions& options);
+
+}  // namespace task_internal
+
+// The scheduler's view of a task's state.
+enum class TaskState : uint8_t {
+  kRunning,  // on a CPU (or about to be switched to)
+  kReady,    // in a run queue
+  kBlocked,  // waiting for a Wake (wait queue, mutex, sleep)
+  kExited,   // finished; its stack is freed with the last reference
+};
+
+class Task {
+ public:
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+
+  uint64_t id() const { return id_; }
+  const char* name() const { return name_; }
+  CpuSet affinity() const { return CpuSet::FromBits(affinity_.load(std::memory_order_acquire)); }
+  TaskState state() const { return state_.load(std::memory_order_acquire); }
+  // True once the task has exited and no CPU uses its stack any more.
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
+  // The CPU the task last ran on (or was queued for).
+  uint32_t cpu() const { return cpu_.load(std::memory_order_relaxed); }
+  // [stack_bottom, stack_top): the usable stack; the page below is the guard.
+  // Both 0 for a task adopted from a boot stack (the boot CPU's first task, idle).
+  Vaddr stack_bottom() const { return stack_base_ == 0 ? 0 : stack_base_ + kGuardSize; }
+  Vaddr stack_top() const { return stack_top_; }
+
+  // Waits until the task has finished (returns at once if it has). May block;
+  // must not be called by the task itself, or with preemption disabled.
+  void Join();
+
+  // Scheduler-private links, for Scheduler implementations only: the
+  // scheduler that holds the task in a queue owns these fields.
+  struct SchedLinks {
+    Task* next = nullptr;
+    uint64_t slice_ticks = 0;
+  };
+  SchedLinks& sched_links() { return sched_links_; }
+
+  static constexpr size_t kGuardSize = 4096;
+
+ private:
+  friend class TaskRef;
+  friend class TaskCore;
+  Task() = default;
+  ~Task();
+
+  uint64_t id_ = 0;
+  const char* name_ = "task";
+  std::atomic<uint64_t> affinity_{0};  // CpuSet bits; changed only by the task itself
+  std::atomic<TaskState> state_{TaskState::kRunning};
+  // Held by the CPU that runs the task, from the switch to it until the
+  // switch away from it is complete (its registers saved).
+  std::atomic<bool> on_cpu_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<uint32_t> cpu_{0};
+  std::atomic<uint32_t> refs_{1};
+  uint64_t saved_rsp_ = 0;
+  Vaddr stack_base_ = 0;  // guard page base (0: not owned)
+  size_t stack_pages_ = 0;
+  Vaddr stack_top_ = 0;
+  task_internal::Closure* closure_ = nullptr;
+  bool is_idle_ = false;
+  SchedLinks sched_links_;
+  // Sleep list link (SleepFor) and wake-up time.
+  Task* sleep_next_ = nullptr;
+  uint64_t wake_at_ns_ = 0;
+  Task* zombie_next_ = nullptr;
+  WaitQueue exit_waiters_;
+};
+
+// Starts a task running fn() (a callable taking no arguments; moved or copied
+// into the task). ENOMEM: no memory for the task or its stack; EINVAL: the
+// affinity has no online CPU or the stack size is out of range.
+template <typename F>
+[[nodiscard]] Result<TaskRef> Spawn(F&& fn, const TaskOptions& options = TaskOptions()) {
+  auto* c = new (std::nothrow) task_internal::ClosureImpl<F>(std::forward<F>(fn));
+  if (c == nullptr) return Err(Errno::kENOMEM);
+  return task_internal::SpawnClosure(c, options);
+}
+
+// The task running on this CPU (never null once the scheduler is initialised,
+// which happens before KernelMain). The pointer stays valid while the caller runs.
+Task* CurrentTask();
+
+// Lets other ready tasks on this CPU run; returns at once if there is none.
+// May block (switches); must not be called with preemption disabled.
+void Yield();
+
+// Blocks the calling task for at least `ns` nanoseconds (timer-tick
+// granularity: 1/timer::kTickHz). May block; not with preemption disabled.
+void SleepFor(uint64_t ns);
+
+// Restricts the calling task to `cpus` (which must contain an online CPU; else
+// EINVAL and nothing changes). If the current CPU is not in `cpus`, the task
+// moves before this returns. May block (switches); not with preemption disabled.
+[[nodiscard]] Status SetCurrentTaskAffinity(CpuSet cpus);
+
+// Frees tasks whose last reference was dropped with interrupts off. Called
+// automatically by Spawn and Join; call with interrupts enabled.
+void ReapTasks();
+
+}  // namespace ostd
+
+#endif  // OSTD_TASK_TASK_H_

@@ -1,0 +1,54 @@
+// Internals shared by the files of ostd/task (not a public header).
+#ifndef OSTD_TASK_TASK_CORE_H_
+#define OSTD_TASK_TASK_CORE_H_
+
+#include <cstdint>
+
+#include "ostd/result.h"
+#include "ostd/task/scheduler.h"
+#include "ostd/task/task.h"
+
+namespace ostd {
+
+// Friend of Task: the only code touching its private state.
+class TaskCore {
+ public:
+  // task.cc: creation and destruction.
+  static Result<Task*> Create(task_internal::Closure* closure, const TaskOptions& options,
+                              bool idle);
+  // A Task for the context already running on this CPU (boot or AP stack).
+  static Task* Adopt(bool idle);
+  // Frees the stack and the Task (interrupts enabled, preemptible context).
+  static void Destroy(Task* t);
+  // Drops one reference; the last one frees the task or defers that.
+  static void Release(Task* t);
+
+  // sched.cc: scheduling.
+  // Switches to the next task if there is one (or to idle if the current
+  // task cannot continue). Requires interrupts off and preempt count 0.
+  // Returns false if it did not switch.
+  static bool Schedule();
+  // Finishes a switch on the side of the task that now runs (interrupts off).
+  static void FinishSwitch();
+  [[noreturn]] static void ExitCurrent();
+
+  static Task*& SleepNext(Task* t) { return t->sleep_next_; }
+  static uint64_t& WakeAt(Task* t) { return t->wake_at_ns_; }
+  static Task*& ZombieNext(Task* t) { return t->zombie_next_; }
+  static task_internal::Closure*& ClosureOf(Task* t) { return t->closure_; }
+  static uint64_t* SavedRsp(Task* t) { return &t->saved_rsp_; }
+  static std::atomic<bool>& OnCpu(Task* t) { return t->on_cpu_; }
+  static std::atomic<TaskState>& State(Task* t) { return t->state_; }
+  static std::atomic<bool>& Finished(Task* t) { return t->finished_; }
+  static std::atomic<uint32_t>& Cpu(Task* t) { return t->cpu_; }
+  static std::atomic<uint64_t>& Affinity(Task* t) { return t->affinity_; }
+  static bool IsIdle(const Task* t) { return t->is_idle_; }
+  static WaitQueue& ExitWaiters(Task* t) { return t->exit_waiters_; }
+};
+
+// Set once the first task was enqueued (InjectScheduler is refused after).
+void NoteTaskSpawned();
+
+}  // namespace ostd
+
+#endif  // OSTD_TASK_TASK_CORE_H_

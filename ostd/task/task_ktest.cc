@@ -1,0 +1,338 @@
+// ktests for ostd/task: tasks, scheduling, preemption, Mutex and WaitQueue.
+// The image boots with 4 CPUs (keel_ktest smp = 4); tests run in KernelMain,
+// the boot CPU's first task.
+#include <atomic>
+#include <optional>
+
+#include "ktest/ktest.h"
+#include "ostd/cpu.h"
+#include "ostd/internal/mm.h"
+#include "ostd/mm/frame.h"
+#include "ostd/task/mutex.h"
+#include "ostd/task/preempt.h"
+#include "ostd/task/round_robin.h"
+#include "ostd/task/scheduler.h"
+#include "ostd/task/task.h"
+#include "ostd/task/wait_queue.h"
+#include "ostd/timer.h"
+#include "ostd/trap.h"
+
+namespace ostd {
+namespace {
+
+constexpr uint32_t kCpus = 4;
+constexpr uint64_t kMs = 1'000'000;
+
+CpuSet OnlyCpu(uint32_t cpu) {
+  CpuSet s;
+  s.Add(cpu);
+  return s;
+}
+
+TEST(TaskTest, KernelMainIsATaskOnTheBootCpu) {
+  Task* self = CurrentTask();
+  ASSERT_TRUE(self != nullptr);
+  EXPECT_EQ(self->cpu(), 0u);
+  EXPECT_TRUE(self->state() == TaskState::kRunning);
+  EXPECT_TRUE(Preemptible());
+  {
+    PreemptGuard g1;
+    EXPECT_FALSE(Preemptible());
+    {
+      PreemptGuard g2;
+      EXPECT_FALSE(Preemptible());
+    }
+    EXPECT_FALSE(Preemptible());
+  }
+  EXPECT_TRUE(Preemptible());
+  SpinLock lock;
+  lock.Lock();
+  EXPECT_FALSE(Preemptible());
+  lock.Unlock();
+  EXPECT_TRUE(Preemptible());
+}
+
+TEST(TaskTest, JoinReturnsAfterExit) {
+  std::atomic<bool> ran{false};
+  Task* seen = nullptr;
+  Result<TaskRef> t = Spawn([&] {
+    seen = CurrentTask();
+    SleepFor(5 * kMs);
+    ran.store(true);
+  });
+  ASSERT_TRUE(t.has_value());
+  (*t)->Join();
+  EXPECT_TRUE(ran.load());
+  EXPECT_TRUE((*t)->finished());
+  EXPECT_TRUE((*t)->state() == TaskState::kExited);
+  EXPECT_EQ(seen, t->get());
+  (*t)->Join();  // joining again returns at once
+}
+
+TEST(TaskTest, InjectSchedulerIsRefusedAfterSpawn) {
+  static RoundRobinScheduler other;
+  Result<TaskRef> t = Spawn([] {});
+  ASSERT_TRUE(t.has_value());
+  (*t)->Join();
+  EXPECT_FALSE(InjectScheduler(other).has_value());
+}
+
+TEST(TaskTest, StackHasUnmappedGuardPage) {
+  std::atomic<bool> stop{false};
+  Result<TaskRef> t = Spawn([&] {
+    while (!stop.load()) SleepFor(1 * kMs);
+  });
+  ASSERT_TRUE(t.has_value());
+  Vaddr bottom = (*t)->stack_bottom();
+  ASSERT_NE(bottom, 0u);
+  EXPECT_GE((*t)->stack_top() - bottom, TaskOptions::kDefaultStackSize);
+  EXPECT_FALSE(internal::KernelPageTable().Query(bottom - Task::kGuardSize).has_value());
+  EXPECT_TRUE(internal::KernelPageTable().Query(bottom).has_value());
+  EXPECT_TRUE(internal::KernelPageTable().Query((*t)->stack_top() - 8).has_value());
+  // A write just below the stack (what an overflow does) faults.
+  Vaddr guard_word = bottom - 8;
+  std::optional<FaultInfo> fault;
+  {
+    PreemptGuard no_preempt;  // the recovery point CatchFault arms is per CPU
+    fault = trap_internal::CatchFault(
+        [](void* arg) {
+          // SAFETY: deliberately writes to the unmapped guard page; CatchFault
+          // turns the page fault into a return value.
+          *reinterpret_cast<volatile uint64_t*>(*static_cast<Vaddr*>(arg)) = 1;
+        },
+        &guard_word);
+  }
+  ASSERT_TRUE(fault.has_value());
+  EXPECT_EQ(fault->vector, kVectorPageFault);
+  EXPECT_EQ(fault->address, guard_word);
+  stop.store(true);
+  (*t)->Join();
+}
+
+TEST(TaskTest, StacksAreFreedAfterJoin) {
+  auto spawn_and_join = [] {
+    TaskRef tasks[16];
+    for (auto& t : tasks) {
+      Result<TaskRef> r = Spawn([] { Yield(); });
+      if (r) t = *r;
+    }
+    for (auto& t : tasks) {
+      if (t) t->Join();
+    }
+  };
+  spawn_and_join();  // warm up the heap's slabs
+  uint64_t deadline = timer::NowNanos() + 1000 * kMs;
+  ReapTasks();
+  uint64_t baseline = mm::GetFrameStats().free_frames;
+  spawn_and_join();
+  uint64_t now = 0;
+  do {
+    SleepFor(1 * kMs);
+    ReapTasks();
+    now = mm::GetFrameStats().free_frames;
+  } while (now != baseline && timer::NowNanos() < deadline);
+  EXPECT_EQ(now, baseline);
+}
+
+TEST(TaskTest, SleepForAndYieldTiming) {
+  uint64_t start = timer::NowNanos();
+  SleepFor(20 * kMs);
+  uint64_t slept = timer::NowNanos() - start;
+  EXPECT_GE(slept, 20 * kMs);
+  EXPECT_LT(slept, 500 * kMs);
+  start = timer::NowNanos();
+  for (int i = 0; i < 100; ++i) Yield();
+  EXPECT_LT(timer::NowNanos() - start, 100 * kMs);
+  // Sleepers on several CPUs all wake.
+  std::atomic<uint32_t> woke{0};
+  TaskRef tasks[8];
+  for (uint32_t i = 0; i < 8; ++i) {
+    Result<TaskRef> r = Spawn([&] {
+      SleepFor(10 * kMs);
+      woke.fetch_add(1);
+    });
+    ASSERT_TRUE(r.has_value());
+    tasks[i] = *r;
+  }
+  for (auto& t : tasks) t->Join();
+  EXPECT_EQ(woke.load(), 8u);
+}
+
+TEST(TaskTest, MutexCounterIsExact) {
+  constexpr int kTasks = 8;
+  constexpr int kIters = 500;
+  Mutex mu;
+  uint64_t counter = 0;  // guarded by mu
+  TaskRef tasks[kTasks];
+  for (auto& t : tasks) {
+    Result<TaskRef> r = Spawn([&] {
+      for (int i = 0; i < kIters; ++i) {
+        MutexGuard g(mu);
+        uint64_t v = counter;
+        if (i % 16 == 0) Yield();  // sleep-capable critical section
+        counter = v + 1;
+      }
+    });
+    ASSERT_TRUE(r.has_value());
+    t = *r;
+  }
+  for (auto& t : tasks) t->Join();
+  MutexGuard g(mu);
+  EXPECT_EQ(counter, uint64_t{kTasks} * kIters);
+}
+
+TEST(TaskTest, WaitQueueProducerConsumerLosesNoWakeups) {
+  constexpr uint64_t kItems = 3000;
+  constexpr uint32_t kSlots = 4;
+  struct Ring {
+    SpinLock lock;
+    uint64_t buf[kSlots] = {};
+    std::atomic<uint32_t> count{0};
+    uint32_t head = 0;
+  } ring;
+  WaitQueue not_empty, not_full;
+  uint64_t sum = 0;
+  Result<TaskRef> consumer = Spawn([&] {
+    for (uint64_t i = 0; i < kItems; ++i) {
+      not_empty.Wait([&] { return ring.count.load() > 0; });
+      {
+        SpinLockGuard g(ring.lock);
+        sum += ring.buf[ring.head];
+        ring.head = (ring.head + 1) % kSlots;
+        ring.count.fetch_sub(1);
+      }
+      not_full.WakeOne();
+    }
+  });
+  ASSERT_TRUE(consumer.has_value());
+  Result<TaskRef> producer = Spawn([&] {
+    for (uint64_t i = 1; i <= kItems; ++i) {
+      not_full.Wait([&] { return ring.count.load() < kSlots; });
+      {
+        SpinLockGuard g(ring.lock);
+        ring.buf[(ring.head + ring.count.load()) % kSlots] = i;
+        ring.count.fetch_add(1);
+      }
+      not_empty.WakeOne();
+    }
+  });
+  ASSERT_TRUE(producer.has_value());
+  (*producer)->Join();
+  (*consumer)->Join();
+  EXPECT_EQ(sum, kItems * (kItems + 1) / 2);
+  EXPECT_TRUE(not_empty.empty());
+  EXPECT_TRUE(not_full.empty());
+}
+
+TEST(TaskTest, SpinningTaskIsPreempted) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> other_ran{false};
+  TaskOptions pinned = TaskOptions().affinity(OnlyCpu(1));
+  Result<TaskRef> spinner = Spawn(
+      [&] {
+        while (!stop.load()) {
+        }  // interrupts on, never yields
+      },
+      pinned);
+  ASSERT_TRUE(spinner.has_value());
+  SleepFor(10 * kMs);  // let it start spinning on CPU 1
+  Result<TaskRef> other = Spawn([&] { other_ran.store(true); }, pinned);
+  ASSERT_TRUE(other.has_value());
+  uint64_t deadline = timer::NowNanos() + 2000 * kMs;
+  while (!other_ran.load() && timer::NowNanos() < deadline) SleepFor(1 * kMs);
+  EXPECT_TRUE(other_ran.load()) << "the spinning task starved the other one";
+  stop.store(true);
+  (*other)->Join();
+  (*spinner)->Join();
+  EXPECT_EQ((*spinner)->cpu(), 1u);
+  EXPECT_EQ((*other)->cpu(), 1u);
+}
+
+TEST(TaskTest, TasksSpreadOverAllCpus) {
+  ASSERT_EQ(cpu::Count(), kCpus);
+  std::atomic<uint64_t> seen{0};
+  TaskRef tasks[8];
+  for (auto& t : tasks) {
+    Result<TaskRef> r = Spawn([&] {
+      uint64_t end = timer::NowNanos() + 50 * kMs;
+      while (timer::NowNanos() < end) seen.fetch_or(uint64_t{1} << cpu::CurrentId());
+    });
+    ASSERT_TRUE(r.has_value());
+    t = *r;
+  }
+  for (auto& t : tasks) t->Join();
+  EXPECT_EQ(seen.load(), CpuSet::FirstN(kCpus).bits());
+}
+
+TEST(TaskTest, NeverOnTwoCpusUnderMigration) {
+  constexpr int kTasks = 8;
+  constexpr int kIters = 300;
+  struct PerTask {
+    std::atomic<bool> running{false};
+    std::atomic<uint32_t> overlaps{0};
+    std::atomic<uint32_t> misplaced{0};
+    std::atomic<uint32_t> migrations{0};
+  } per[kTasks];
+  TaskRef tasks[kTasks];
+  for (int k = 0; k < kTasks; ++k) {
+    PerTask* p = &per[k];
+    Result<TaskRef> r = Spawn([p, k] {
+      Task* self = CurrentTask();
+      uint32_t last = cpu::CurrentId();
+      for (int i = 0; i < kIters; ++i) {
+        if (p->running.exchange(true)) p->overlaps.fetch_add(1);
+        if (CurrentTask() != self) p->overlaps.fetch_add(1);
+        if (i % 3 == 0) {
+          // Forced migration to another CPU.
+          uint32_t target = static_cast<uint32_t>(k + i) % kCpus;
+          if (!SetCurrentTaskAffinity(OnlyCpu(target))) p->misplaced.fetch_add(1);
+          if (cpu::CurrentId() != target) p->misplaced.fetch_add(1);
+        } else if (i % 3 == 1) {
+          if (!SetCurrentTaskAffinity(CpuSet::FirstN(kCpus))) p->misplaced.fetch_add(1);
+          SleepFor(1);  // woken onto the least loaded CPU
+        } else {
+          Yield();  // may be stolen by an idle CPU
+        }
+        uint32_t now = cpu::CurrentId();
+        if (now != last) p->migrations.fetch_add(1);
+        last = now;
+        p->running.store(false);
+      }
+    });
+    ASSERT_TRUE(r.has_value());
+    tasks[k] = *r;
+  }
+  uint32_t migrations = 0;
+  for (int k = 0; k < kTasks; ++k) {
+    tasks[k]->Join();
+    EXPECT_EQ(per[k].overlaps.load(), 0u) << "task " << k;
+    EXPECT_EQ(per[k].misplaced.load(), 0u) << "task " << k;
+    migrations += per[k].migrations.load();
+  }
+  EXPECT_GT(migrations, uint32_t{kTasks} * kIters / 4);
+}
+
+TEST(TaskTest, AffinityIsHonoured) {
+  std::atomic<uint32_t> wrong{0};
+  TaskRef tasks[4];
+  for (uint32_t c = 0; c < 4; ++c) {
+    Result<TaskRef> r = Spawn(
+        [&wrong, c] {
+          for (int i = 0; i < 50; ++i) {
+            if (cpu::CurrentId() != c) wrong.fetch_add(1);
+            if (i % 10 == 0) SleepFor(1);
+            Yield();
+          }
+        },
+        TaskOptions().affinity(OnlyCpu(c)));
+    ASSERT_TRUE(r.has_value());
+    tasks[c] = *r;
+  }
+  for (auto& t : tasks) t->Join();
+  EXPECT_EQ(wrong.load(), 0u);
+  Result<TaskRef> bad = Spawn([] {}, TaskOptions().affinity(OnlyCpu(40)));
+  EXPECT_FALSE(bad.has_value());
+}
+
+}  // namespace
+}  // namespace ostd

@@ -1,0 +1,111 @@
+// The CPU state of a user thread: what UserMode::Execute loads into the CPU
+// when it enters user mode and saves when it comes back.
+#ifndef OSTD_USER_USER_CONTEXT_H_
+#define OSTD_USER_USER_CONTEXT_H_
+
+#include <cstdint>
+
+#include "ostd/result.h"
+#include "ostd/trap.h"
+
+namespace arch {
+struct TrapFrame;
+}
+namespace ostd::internal {
+void LeaveUserModeOnTrap(arch::TrapFrame* frame);
+}
+
+namespace ostd::user {
+
+// The general-purpose registers, rip and rflags of a user thread. The layout
+// is fixed: arch/x86_64/syscall_entry.S reads and writes it by offset.
+struct GeneralRegs {
+  uint64_t rax = 0, rbx = 0, rcx = 0, rdx = 0, rsi = 0, rdi = 0, rbp = 0, rsp = 0;
+  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
+  uint64_t rip = 0;
+  uint64_t rflags = 0;
+};
+
+// RFLAGS bits user code may hold: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID.
+// IF is always set on entry; IOPL, NT, RF, VM, VIF and VIP are always clear.
+inline constexpr uint64_t kUserFlagsMask = 0x0000000000240dd5ull;
+inline constexpr uint64_t kFlagsInterrupt = 1ull << 9;
+inline constexpr uint64_t kFlagsReserved1 = 1ull << 1;
+// What rflags becomes in user mode when the kernel asks for `flags`.
+constexpr uint64_t SanitizeUserFlags(uint64_t flags) {
+  return (flags & kUserFlagsMask) | kFlagsInterrupt | kFlagsReserved1;
+}
+
+// Why the user thread last returned to the kernel.
+enum class TrapKind : uint8_t { kNone, kSyscall, kException, kInterrupt };
+
+// A user thread's registers, FS/GS bases and FPU/SSE/AVX state (an XSAVE area,
+// or an FXSAVE area on CPUs without XSAVE). Not copyable (it owns the area);
+// movable. A new context has all registers zero, rflags = IF, and the FPU in
+// its initial state (x87 control word 0x37f, MXCSR 0x1f80, vector registers 0).
+class UserContext {
+ public:
+  // ENOMEM if the FPU state area cannot be allocated.
+  static Result<UserContext> Create();
+  ~UserContext();
+  UserContext(UserContext&& other);
+  UserContext& operator=(UserContext&& other);
+  UserContext(const UserContext&) = delete;
+  UserContext& operator=(const UserContext&) = delete;
+
+  // The general registers. Writes take effect at the next Execute; rflags is
+  // sanitized then (see SanitizeUserFlags) and rip/rsp may be any value (a
+  // non-canonical rip comes back from Execute as a #GP exception at that rip).
+  GeneralRegs& regs() { return regs_; }
+  const GeneralRegs& regs() const { return regs_; }
+
+  // Syscall view (Linux x86_64 convention): number in rax, arguments in rdi,
+  // rsi, rdx, r10, r8, r9; the result goes to rax.
+  uint64_t syscall_num() const { return regs_.rax; }
+  uint64_t syscall_arg(int i) const;  // i in 0..5; 0 for other i
+  void set_syscall_ret(uint64_t v) { regs_.rax = v; }
+
+  uint64_t rip() const { return regs_.rip; }
+  void set_rip(uint64_t v) { regs_.rip = v; }
+  uint64_t rsp() const { return regs_.rsp; }
+  void set_rsp(uint64_t v) { regs_.rsp = v; }
+  // The flags as user mode sees them (IOPL 0, IF set).
+  uint64_t rflags() const { return SanitizeUserFlags(regs_.rflags); }
+  void set_rflags(uint64_t v) { regs_.rflags = v; }
+
+  // FS and GS base (arch_prctl ARCH_SET_FS/GS, ARCH_GET_FS/GS). EINVAL for a
+  // non-canonical address (loading it would fault in the kernel).
+  uint64_t fs_base() const { return fs_base_; }
+  Status set_fs_base(uint64_t base);
+  uint64_t gs_base() const { return gs_base_; }
+  Status set_gs_base(uint64_t base);
+
+  // The last exception taken in user mode (valid after Execute returned
+  // kException).
+  const FaultInfo& fault() const { return fault_; }
+  // How the context last left user mode.
+  TrapKind last_trap() const { return last_trap_; }
+
+  // Copies the FPU/SSE/AVX state of `other` into this context.
+  void CopyFpuStateFrom(const UserContext& other);
+
+  // Size in bytes of every context's FPU state area (from CPUID 0xD with
+  // XSAVE, 512 with FXSAVE).
+  static uint64_t FpuStateSize();
+
+ private:
+  friend class UserMode;
+  friend void ::ostd::internal::LeaveUserModeOnTrap(arch::TrapFrame* frame);
+  explicit UserContext(uint8_t* fpu) : fpu_(fpu) {}
+
+  GeneralRegs regs_;  // must stay first: the per-CPU pointer to it names the context
+  uint64_t fs_base_ = 0;
+  uint64_t gs_base_ = 0;
+  FaultInfo fault_;
+  TrapKind last_trap_ = TrapKind::kNone;
+  uint8_t* fpu_;  // 64-byte aligned, FpuStateSize() bytes; nullptr once moved from
+};
+
+}  // namespace ostd::user
+
+#endif  // OSTD_USER_USER_CONTEXT_H_
