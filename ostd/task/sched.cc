@@ -178,6 +178,8 @@ Task* CurrentTask() {
   return internal::ThisCpu().current_task;
 }
 
+bool ShouldYield() { return internal::ThisCpu().need_resched.load(std::memory_order_relaxed); }
+
 void Yield() {
   if (!active.load(std::memory_order_acquire)) return;
   IrqGuard irq_off;

@@ -206,6 +206,12 @@ Task* CurrentTask();
 // May block (switches); must not be called with preemption disabled.
 void Yield();
 
+// True when the scheduler wants this CPU for another task (the time slice of
+// the current one is used up, or a task was woken here). A kernel running
+// user code checks it from UserMode::Execute's kernel-event callback (user
+// mode is never preempted in place) and calls Yield() once back in the kernel.
+bool ShouldYield();
+
 // Blocks the calling task for at least `ns` nanoseconds (timer-tick
 // granularity: 1/timer::kTickHz). May block; not with preemption disabled.
 void SleepFor(uint64_t ns);

@@ -248,6 +248,31 @@ TEST(TaskTest, SpinningTaskIsPreempted) {
   EXPECT_EQ((*other)->cpu(), 1u);
 }
 
+TEST(TaskTest, ShouldYieldOnceAnotherTaskWaits) {
+  std::atomic<bool> saw_request{false};
+  std::atomic<bool> other_ran{false};
+  TaskOptions pinned = TaskOptions().affinity(OnlyCpu(2));
+  Result<TaskRef> spinner = Spawn(
+      [&] {
+        // Alone on the CPU nothing asks for it; spin until the other task is
+        // queued and the tick asks this one to yield.
+        uint64_t deadline = timer::NowNanos() + 2000 * kMs;
+        PreemptGuard no_preempt;
+        while (timer::NowNanos() < deadline && !ShouldYield()) {
+        }
+        saw_request.store(ShouldYield());
+      },
+      pinned);
+  ASSERT_TRUE(spinner.has_value());
+  SleepFor(10 * kMs);
+  Result<TaskRef> other = Spawn([&] { other_ran.store(true); }, pinned);
+  ASSERT_TRUE(other.has_value());
+  (*spinner)->Join();
+  (*other)->Join();
+  EXPECT_TRUE(saw_request.load());
+  EXPECT_TRUE(other_ran.load());
+}
+
 TEST(TaskTest, TasksSpreadOverAllCpus) {
   ASSERT_EQ(cpu::Count(), kCpus);
   std::atomic<uint64_t> seen{0};

@@ -2,7 +2,9 @@
 
 #include <cstring>
 
+#include "ostd/internal/layout.h"
 #include "ostd/mm/page_table_index.h"
+#include "ostd/panic.h"
 #include "ostd/vm/vm_space.h"
 
 // The fault-tolerant routines in user_copy.S (see there).
@@ -25,6 +27,11 @@ uint64_t ostd_vm_store_user8(uint64_t addr, uint64_t value);
 
 namespace ostd::vm {
 namespace vm_io_internal {
+
+uint64_t FrameAddr(Paddr paddr) {
+  OSTD_ASSERT(mm::GetFrameUsage(paddr) == mm::FrameUsage::kUntyped);
+  return internal::PhysToVirt(paddr);
+}
 
 // SAFETY (kernel primitives): the templates in vm_io.h call these only for
 // ranges inside spans handed to FromSpan, which the caller keeps alive.

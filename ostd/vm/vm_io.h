@@ -31,6 +31,8 @@
 #include <span>
 #include <type_traits>
 
+#include "ostd/mm/frame.h"
+#include "ostd/mm/page_table_index.h"
 #include "ostd/result.h"
 #include "ostd/vm/user_ptr.h"
 
@@ -70,6 +72,8 @@ bool LoadUser(uint64_t addr, unsigned size, uint64_t* value);
 bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
 // True if `space` is the VmSpace active on the running CPU.
 bool IsActiveHere(const VmSpace* space);
+// The kernel (linear-map) address of the untyped frame at `paddr`.
+uint64_t FrameAddr(Paddr paddr);
 
 template <typename T>
 inline constexpr bool kIsOnceSize =
@@ -100,6 +104,15 @@ class VmReader {
   {
     uint64_t base = vm_io_internal::AddrOf(bytes.data());
     return VmReader(base, base + bytes.size(), nullptr);
+  }
+  // A reader over the 4 KiB contents of an untyped frame (page cache, a user
+  // page being copied). The caller keeps a handle to the frame while the
+  // reader is used.
+  static VmReader FromFrame(const mm::UFrame& frame)
+    requires(!kFallible)
+  {
+    uint64_t base = vm_io_internal::FrameAddr(frame.paddr());
+    return VmReader(base, base + mm::kPageSize, nullptr);
   }
 
   // Bytes left to read.
@@ -200,6 +213,13 @@ class VmWriter {
   {
     uint64_t base = vm_io_internal::AddrOf(bytes.data());
     return VmWriter(base, base + bytes.size(), nullptr);
+  }
+  // A writer over the 4 KiB contents of an untyped frame; as VmReader::FromFrame.
+  static VmWriter FromFrame(const mm::UFrame& frame)
+    requires(!kFallible)
+  {
+    uint64_t base = vm_io_internal::FrameAddr(frame.paddr());
+    return VmWriter(base, base + mm::kPageSize, nullptr);
   }
 
   // Bytes of room left.

@@ -310,6 +310,19 @@ std::optional<VmMapping> VmSpace::Query(Vaddr va) const {
   return VmMapping{mm::AlignDown(m->paddr, kPageSize), m->flags};
 }
 
+std::optional<std::pair<mm::UFrame, mm::PageFlags>> VmSpace::QueryFrame(Vaddr va) const {
+  if (va >= kUserSpaceEnd) return std::nullopt;
+  SpinLockGuard guard(lock_);
+  std::optional<internal::Mapping> m = internal::PageTable(root_).Query(va);
+  if (!m || m->flags.device) return std::nullopt;
+  // The mapping owns one reference (taken over by Map); lend it to a
+  // temporary handle, copy that (a new reference) and take the loan back.
+  mm::UFrame mapped(mm::AlignDown(m->paddr, kPageSize));
+  mm::UFrame copy = mapped;
+  mapped.Leak();
+  return std::pair<mm::UFrame, mm::PageFlags>{std::move(copy), m->flags};
+}
+
 std::optional<std::pair<Vaddr, VmMapping>> VmSpace::FindNextMapped(Vaddr va, Vaddr end) const {
   if (end > kUserSpaceEnd) end = kUserSpaceEnd;
   SpinLockGuard guard(lock_);

@@ -97,6 +97,11 @@ class VmSpace {
   // What the page containing `va` maps, or nullopt if nothing (or va is not a
   // user address).
   std::optional<VmMapping> Query(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
+  // A new handle to the untyped frame the page containing `va` maps, with the
+  // page's flags; nullopt if nothing or device memory is mapped there. For
+  // copy-on-write: share the frame with another space, or copy it.
+  std::optional<std::pair<mm::UFrame, mm::PageFlags>> QueryFrame(Vaddr va) const
+      ABSL_LOCKS_EXCLUDED(lock_);
   // The lowest mapped page in [va, end), as its address and mapping; nullopt if
   // none. Cost follows what is mapped, not the size of the range.
   std::optional<std::pair<Vaddr, VmMapping>> FindNextMapped(Vaddr va, Vaddr end) const

@@ -115,6 +115,34 @@ TEST_F(VmSpaceMapTest, UnmapFlushesAndReleasesFrames) {
   EXPECT_EQ(space_->Unmap(kUserSpaceEnd - kPage, 2 * kPage).error(), Errno::kEINVAL);
 }
 
+TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase + 8), 0xfeedu).has_value());
+  {
+    auto shared = space_->QueryFrame(kUserBase + 100);
+    ASSERT_TRUE(shared.has_value());
+    EXPECT_EQ(shared->first.paddr(), f);
+    EXPECT_TRUE(shared->second.writable);
+    EXPECT_EQ(shared->first.refcount(), 2u) << "the mapping's reference and ours";
+    // The handle reads what user space wrote, and a write through it shows up there.
+    VmReader<Infallible> r = VmReader<Infallible>::FromFrame(shared->first);
+    EXPECT_EQ(r.remain(), kPage);
+    r.Skip(8);
+    EXPECT_EQ(r.ReadVal<uint32_t>().value(), 0xfeedu);
+    VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(shared->first);
+    w.Skip(16);
+    ASSERT_TRUE(w.WriteVal(uint64_t{42}).has_value());
+    EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 16)).value(), 42u);
+    // Unmapping drops the mapping's reference; ours keeps the frame alive.
+    ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+    EXPECT_EQ(shared->first.refcount(), 1u);
+    EXPECT_EQ(mm::GetFrameUsage(f), mm::FrameUsage::kUntyped);
+  }
+  EXPECT_FALSE(space_->QueryFrame(kUserBase).has_value());
+  EXPECT_FALSE(space_->QueryFrame(kUserSpaceEnd).has_value());
+}
+
 TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
   Paddr a = MapPage(5);
   Paddr b = MapPage(1ull << 27);  // 512 GiB further: another PML4 slot
