@@ -60,6 +60,16 @@ void ConsoleWrite(std::string_view text) {
   log_internal::UnlockConsole();
 }
 
+size_t ConsoleRead(std::span<uint8_t> buf) {
+  size_t n = 0;
+  FormatSink& sink = log_internal::LockConsole();
+  (void)sink;
+  // Line status bit 0: a received byte is waiting in the receive buffer.
+  while (n < buf.size() && (arch::Inb(kCom1 + 5) & 0x01) != 0) buf[n++] = arch::Inb(kCom1);
+  log_internal::UnlockConsole();
+  return n;
+}
+
 namespace log_internal {
 
 FormatSink& LockConsole() ABSL_NO_THREAD_SAFETY_ANALYSIS {

@@ -5,6 +5,9 @@
 #ifndef OSTD_LOG_H_
 #define OSTD_LOG_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "ostd/fmt.h"
@@ -21,6 +24,10 @@ bool ParseLogLevel(std::string_view name, LogLevel* out);
 
 // Writes `text` to the console exactly as given.
 void ConsoleWrite(std::string_view text);
+// Takes the bytes typed on the console that are waiting now (at most
+// buf.size(); the UART holds 16) and returns how many; 0 if none. Never blocks:
+// a reader that wants to wait polls, sleeping between attempts.
+size_t ConsoleRead(std::span<uint8_t> buf);
 
 namespace log_internal {
 // A sink that writes straight to the console; the caller holds the console lock.
