@@ -10,6 +10,7 @@
 #include "ostd/log.h"
 #include "ostd/power.h"
 #include "ostd/trap.h"
+#include "ostd/util/vec.h"
 
 extern "C" const uint8_t __ksyms_start[];
 extern "C" const uint8_t __ksyms_end[];
@@ -101,6 +102,14 @@ void PrintBacktrace(FormatSink& sink, uint64_t rip, uint64_t rbp) {
 }
 
 }  // namespace internal
+
+namespace vec_internal {
+
+void IndexOutOfRange(size_t index, size_t size) {
+  OSTD_PANIC("Vec index {} out of range (size {})", index, size);
+}
+
+}  // namespace vec_internal
 
 namespace panic_internal {
 
