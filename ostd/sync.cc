@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/sched_hooks.h"
+#include "ostd/internal/smp.h"
 
 namespace ostd {
 
@@ -28,7 +29,12 @@ void SpinLock::Lock() {
   arch::DisableInterrupts();
   bool preempt = MaybeDisablePreemption();
   while (locked_.exchange(true, std::memory_order_acquire)) {
-    while (locked_.load(std::memory_order_relaxed)) arch::Pause();
+    // The holder may be waiting for this CPU to run a cross-CPU call (a TLB
+    // shootdown): serve those while spinning, or the two CPUs deadlock.
+    while (locked_.load(std::memory_order_relaxed)) {
+      internal::ServeCrossCallsWhileSpinning();
+      arch::Pause();
+    }
   }
   irq_was_enabled_ = enabled;
   preempt_disabled_ = preempt;

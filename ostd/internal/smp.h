@@ -24,6 +24,11 @@ CpuSet OnlineCpus();
 // deadlock.
 void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg);
 
+// Runs the cross-CPU calls queued for this CPU and honours a stop, as the IPIs
+// would. For loops that spin with interrupts off (SpinLock::Lock), so that a
+// CPU waiting for a lock never blocks a shootdown by the lock's holder.
+void ServeCrossCallsWhileSpinning();
+
 // Parks every other online CPU in a spin loop with interrupts off until the
 // guard is destroyed (text patching uses this). Nests are not allowed.
 class StopOtherCpusGuard {

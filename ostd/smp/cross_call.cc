@@ -72,6 +72,14 @@ void ServeWhileWaiting(uint32_t self) {
   if (s >= 0 && static_cast<uint32_t>(s) != self) ParkWhileStopped();
 }
 
+}  // namespace
+
+void ServeCrossCallsWhileSpinning() {
+  if (!arch::InterruptsEnabled()) ServeWhileWaiting(cpu::CurrentId());
+}
+
+namespace {
+
 void SendIpis(CpuSet targets, uint8_t vector) {
   IrqGuard irq_off;  // the ICR writes of one IPI must not interleave with another's
   arch::Lapic lapic = LocalApic();

@@ -12,6 +12,7 @@
 #include "ostd/mm/frame.h"
 #include "ostd/smp/idle_work.h"
 #include "ostd/smp/tlb.h"
+#include "ostd/sync.h"
 #include "ostd/timer.h"
 
 namespace ostd {
@@ -121,6 +122,42 @@ TEST(CallOnCpusTest, CpusCallingEachOtherConcurrentlyComplete) {
   EXPECT_EQ(hits[1].load(), 2 * kRounds);
   EXPECT_EQ(hits[2].load(), kRounds);
   EXPECT_EQ(hits[0].load(), 0u);
+}
+
+struct LockWaiter {
+  SpinLock* lock;
+  std::atomic<bool> spinning{false};
+  std::atomic<bool> acquired{false};
+};
+
+void TakeLock(void* arg) {
+  // SAFETY: the test keeps the LockWaiter alive until `acquired` is set.
+  auto* w = static_cast<LockWaiter*>(arg);
+  w->spinning.store(true);
+  w->lock->Lock();  // spins with interrupts off until the boot CPU releases it
+  w->lock->Unlock();
+  w->acquired.store(true);
+}
+
+TEST(CallOnCpusTest, CpuSpinningOnALockStillServesCalls) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  SpinLock lock;
+  LockWaiter w{&lock};
+  std::atomic<uint32_t> hits[kCpus] = {};
+  lock.Lock();
+  ASSERT_TRUE(smp::RunOnIdleCpu(1, &TakeLock, &w));
+  while (!w.spinning.load()) arch::Pause();
+  timer::SpinDelayNanos(1'000'000);  // let it reach the spin loop
+  // The lock holder calls the spinning CPU (as a TLB shootdown under a lock
+  // does): without serving calls while spinning, this never returns.
+  CpuSet target;
+  target.Add(1);
+  CallOnCpus(
+      target, [](void* h) { static_cast<std::atomic<uint32_t>*>(h)[cpu::CurrentId()]++; }, hits);
+  EXPECT_EQ(hits[1].load(), 1u);
+  EXPECT_FALSE(w.acquired.load());
+  lock.Unlock();
+  ASSERT_TRUE(WaitIdleDone(1));
+  EXPECT_TRUE(w.acquired.load());
 }
 
 struct Spinner {
