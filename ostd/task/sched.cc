@@ -22,6 +22,7 @@
 #include "ostd/task/task.h"
 #include "ostd/task/task_core.h"
 #include "ostd/timer.h"
+#include "ostd/vm/vm_space.h"
 
 extern "C" {
 // Saves the callee-saved registers and rsp to *save_rsp, resumes next_rsp.
@@ -127,6 +128,11 @@ bool TaskCore::Schedule() {
   if (was_on_cpu) OSTD_PANIC("task {} would run on two CPUs", next->id_);
   next->state_.store(TaskState::kRunning, std::memory_order_relaxed);
   next->cpu_.store(c.cpu_id, std::memory_order_relaxed);
+  if (next->vm_space_ != nullptr) {
+    next->vm_space_->Activate();
+  } else {
+    vm::VmSpace::ActivateKernel();
+  }
   c.current_task = next;
   c.switch_prev = prev;
   c.switch_requeue = requeue;
@@ -179,6 +185,18 @@ Task* CurrentTask() {
 }
 
 bool ShouldYield() { return internal::ThisCpu().need_resched.load(std::memory_order_relaxed); }
+
+void SetCurrentVmSpace(vm::VmSpace* space) {
+  IrqGuard irq_off;  // no switch between binding and activating
+  Task* self = internal::ThisCpu().current_task;
+  OSTD_ASSERT(self != nullptr);
+  self->vm_space_ = space;
+  if (space != nullptr) {
+    space->Activate();
+  } else {
+    vm::VmSpace::ActivateKernel();
+  }
+}
 
 void Yield() {
   if (!active.load(std::memory_order_acquire)) return;

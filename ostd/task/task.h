@@ -28,6 +28,9 @@
 #include "ostd/task/wait_queue.h"
 
 namespace ostd {
+namespace vm {
+class VmSpace;
+}  // namespace vm
 
 class Task;
 
@@ -161,6 +164,7 @@ class Task {
  private:
   friend class TaskRef;
   friend class TaskCore;
+  friend void SetCurrentVmSpace(vm::VmSpace* space);
   Task() = default;
   ~Task();
 
@@ -185,6 +189,7 @@ class Task {
   Task* sleep_next_ = nullptr;
   uint64_t wake_at_ns_ = 0;
   Task* zombie_next_ = nullptr;
+  vm::VmSpace* vm_space_ = nullptr;  // activated when the task is switched to
   WaitQueue exit_waiters_;
 };
 
@@ -211,6 +216,13 @@ void Yield();
 // user code checks it from UserMode::Execute's kernel-event callback (user
 // mode is never preempted in place) and calls Yield() once back in the kernel.
 bool ShouldYield();
+
+// Binds the calling task to the user address space `space` (nullptr: none)
+// and activates it on this CPU. From then on the scheduler activates the
+// task's space whenever it switches to the task (and the kernel page table
+// for a task with none), so a kernel thread running a user program always
+// sees that program's memory. The caller keeps `space` alive while bound.
+void SetCurrentVmSpace(vm::VmSpace* space);
 
 // Blocks the calling task for at least `ns` nanoseconds (timer-tick
 // granularity: 1/timer::kTickHz). May block; not with preemption disabled.

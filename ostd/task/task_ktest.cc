@@ -16,6 +16,7 @@
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
+#include "ostd/vm/vm_space.h"
 
 namespace ostd {
 namespace {
@@ -271,6 +272,36 @@ TEST(TaskTest, ShouldYieldOnceAnotherTaskWaits) {
   (*other)->Join();
   EXPECT_TRUE(saw_request.load());
   EXPECT_TRUE(other_ran.load());
+}
+
+TEST(TaskTest, EachTaskSeesItsOwnVmSpace) {
+  constexpr Vaddr kVa = 0x500000;
+  std::atomic<int> failures{0};
+  auto body = [&](uint64_t value) {
+    Result<vm::VmSpace*> space = vm::VmSpace::Create();
+    Result<mm::UFrame> frame = mm::UFrame::Alloc();
+    if (!space || !frame || !(*space)->Map(kVa, std::move(*frame), {.writable = true})) {
+      failures.fetch_add(1000);
+      return;
+    }
+    SetCurrentVmSpace(*space);
+    if (!vm::CopyToUser(vm::UserPtr<uint64_t>(kVa), value)) failures.fetch_add(1000);
+    for (int i = 0; i < 200; ++i) {
+      Yield();  // the other task runs in between, with its own space
+      Result<uint64_t> seen = vm::CopyFromUser(vm::UserPtr<uint64_t>(kVa));
+      if (!seen || *seen != value) failures.fetch_add(1);
+    }
+    SetCurrentVmSpace(nullptr);
+    delete *space;
+  };
+  TaskOptions pinned = TaskOptions().affinity(OnlyCpu(3));
+  Result<TaskRef> a = Spawn([&] { body(111); }, pinned);
+  Result<TaskRef> b = Spawn([&] { body(222); }, pinned);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  (*a)->Join();
+  (*b)->Join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(vm::VmSpace::Current(), nullptr) << "the test task itself has no user space";
 }
 
 TEST(TaskTest, TasksSpreadOverAllCpus) {
