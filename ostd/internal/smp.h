@@ -19,9 +19,10 @@ CpuSet OnlineCpus();
 
 // Runs fn(arg) on every CPU in `targets` (the calling CPU excluded, even if
 // listed) from the IPI handler, with interrupts off, and returns after all of
-// them finished. Must be called with interrupts ENABLED: while it waits, this
-// CPU keeps serving other CPUs' calls, so two CPUs calling each other cannot
-// deadlock.
+// them finished. May be called with interrupts off: while it waits, this CPU
+// keeps serving other CPUs' calls (as does a CPU spinning on a SpinLock), so
+// two CPUs calling each other, or a caller holding a lock another target
+// wants, cannot deadlock. `fn` must not take locks.
 void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg);
 
 // Runs the cross-CPU calls queued for this CPU and honours a stop, as the IPIs

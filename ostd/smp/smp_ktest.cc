@@ -124,6 +124,24 @@ TEST(CallOnCpusTest, CpusCallingEachOtherConcurrentlyComplete) {
   EXPECT_EQ(hits[0].load(), 0u);
 }
 
+void PingPeerIrqsOff(void* arg) {
+  IrqGuard irq_off;
+  PingPeer(arg);
+}
+
+TEST(CallOnCpusTest, CallersWithInterruptsOffCallingEachOtherComplete) {
+  constexpr uint32_t kRounds = 200;
+  std::atomic<uint32_t> hits[kCpus] = {};
+  PingPong a{2, kRounds, hits};
+  PingPong b{1, kRounds, hits};
+  ASSERT_TRUE(smp::RunOnIdleCpu(1, &PingPeerIrqsOff, &a));
+  ASSERT_TRUE(smp::RunOnIdleCpu(2, &PingPeerIrqsOff, &b));
+  ASSERT_TRUE(WaitIdleDone(1));
+  ASSERT_TRUE(WaitIdleDone(2));
+  EXPECT_EQ(hits[1].load(), kRounds);
+  EXPECT_EQ(hits[2].load(), kRounds);
+}
+
 struct LockWaiter {
   SpinLock* lock;
   std::atomic<bool> spinning{false};

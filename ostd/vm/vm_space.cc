@@ -291,7 +291,9 @@ void VmSpace::FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t 
     targets.Remove(self);
   }
   if (!targets.empty()) {
-    OSTD_ASSERT(arch::InterruptsEnabled());
+    // Interrupts may be off (the page-fault hook breaking copy-on-write, or a
+    // caller under a SpinLock): CallOnCpus serves other CPUs' calls while it
+    // waits, and so does every CPU spinning on a SpinLock.
     internal::CallOnCpus(targets, FlushOnThisCpu, &req);
   }
   // Every CPU that could hold a stale entry has dropped it: the frames may go.
