@@ -338,6 +338,27 @@ TEST_F(UserIoTest, PageFaultHookMapsOnDemand) {
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 5 * kPage)).value(), 9u);
 }
 
+class OnDemandOwner final : public VmSpaceOwner {
+ public:
+  bool HandlePageFault(VmSpace& space, const PageFaultInfo& info) override {
+    return MapOnDemand(space, info);
+  }
+};
+
+TEST_F(UserIoTest, FaultsForwardToTheSpaceOwner) {
+  hook_calls = 0;
+  OnDemandOwner owner;
+  SetPageFaultHandler(ForwardFaultToOwner);
+  // Without an owner the fault is not resolved.
+  EXPECT_EQ(CopyFromUser(UserPtr<uint8_t>(kUserBase)).error(), Errno::kEFAULT);
+  EXPECT_EQ(hook_calls.load(), 0);
+  space_->set_owner(&owner);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint8_t>(kUserBase + 7)).value(), 0x42u);
+  EXPECT_EQ(hook_calls.load(), 1);
+  space_->set_owner(nullptr);
+  SetPageFaultHandler(nullptr);
+}
+
 TEST_F(UserIoTest, PageFaultHookThatFailsOrLiesGivesEfault) {
   std::array<uint8_t, 32> dst{};
   hook_calls = 0;

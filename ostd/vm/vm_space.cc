@@ -345,6 +345,11 @@ Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
   return VmWriter<Fallible>(addr, addr + len, this);
 }
 
+bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info) {
+  VmSpaceOwner* owner = space.owner();
+  return owner != nullptr && owner->HandlePageFault(space, info);
+}
+
 void SetPageFaultHandler(PageFaultHandler handler) {
   fault_handler.store(handler, std::memory_order_release);
 }

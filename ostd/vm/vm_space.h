@@ -13,6 +13,7 @@
 #ifndef OSTD_VM_VM_SPACE_H_
 #define OSTD_VM_VM_SPACE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 
@@ -46,6 +47,18 @@ struct VmMapping {
   mm::PageFlags flags;
 };
 
+struct PageFaultInfo;
+
+// What a kernel attaches to a VmSpace to resolve its page faults (its view of
+// the address space: areas, demand paging, copy-on-write). See
+// VmSpace::set_owner and SetPageFaultHandler.
+class VmSpaceOwner {
+ public:
+  virtual ~VmSpaceOwner() = default;
+  // Same contract as PageFaultHandler.
+  virtual bool HandlePageFault(VmSpace& space, const PageFaultInfo& info) = 0;
+};
+
 class VmSpace {
  public:
   // A new, empty user address space (kernel half shared). The caller owns it
@@ -71,6 +84,10 @@ class VmSpace {
   static void ActivateKernel();
   // The CPUs on which this space is active now.
   CpuSet active_cpus() const { return active_cpus_.Load(); }
+
+  // The kernel object this space belongs to (nullptr: none). Not owned.
+  VmSpaceOwner* owner() const { return owner_.load(std::memory_order_acquire); }
+  void set_owner(VmSpaceOwner* owner) { owner_.store(owner, std::memory_order_release); }
 
   // Maps the 4 KiB user page at `va` to `frame`, an untyped frame the caller
   // owns: on success the mapping keeps the handle's reference (copy the handle
@@ -153,6 +170,7 @@ class VmSpace {
   const Paddr root_;  // PML4; the user half is modified only under lock_
   mutable SpinLock lock_;
   AtomicCpuSet active_cpus_;
+  std::atomic<VmSpaceOwner*> owner_{nullptr};
   DeviceMapping* devices_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
 
@@ -209,6 +227,10 @@ struct PageFaultInfo {
 // It must not block; it may call space.Map/Protect. If it keeps returning true
 // without fixing the fault, the access fails after a few retries.
 using PageFaultHandler = bool (*)(VmSpace& space, const PageFaultInfo& info);
+
+// A PageFaultHandler that hands the fault to the space's owner (false if it
+// has none). Kernels that attach owners install this one.
+bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info);
 
 // Installs the kernel's page-fault hook (nullptr removes it). One hook for the
 // whole system; the last call wins.
