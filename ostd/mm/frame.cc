@@ -110,7 +110,7 @@ UFrame& UFrame::operator=(const UFrame& other) {
   return *this;
 }
 
-UFrame& UFrame::operator=(UFrame&& other) {
+UFrame& UFrame::operator=(UFrame&& other) noexcept {
   if (this != &other) {
     Reset();
     paddr_ = other.paddr_;

@@ -66,8 +66,8 @@ class UFrame {
 
   UFrame(const UFrame& other);
   UFrame& operator=(const UFrame& other);
-  UFrame(UFrame&& other) : paddr_(other.paddr_) { other.paddr_ = kNone; }
-  UFrame& operator=(UFrame&& other);
+  UFrame(UFrame&& other) noexcept : paddr_(other.paddr_) { other.paddr_ = kNone; }
+  UFrame& operator=(UFrame&& other) noexcept;
   ~UFrame() { Reset(); }
 
   Paddr paddr() const { return paddr_; }

@@ -67,6 +67,26 @@ void InitArea(uint8_t* area) {
   area[25] = 0x1f;
 }
 
+bool IsValidArea(std::span<const uint8_t> area) {
+  if (area.size() != area_size) return false;
+  auto u32 = [&](size_t off) {
+    return uint32_t{area[off]} | uint32_t{area[off + 1]} << 8 | uint32_t{area[off + 2]} << 16 |
+           uint32_t{area[off + 3]} << 24;
+  };
+  auto u64 = [&](size_t off) { return uint64_t{u32(off)} | uint64_t{u32(off + 4)} << 32; };
+  // MXCSR_MASK 0 means the architectural default 0xffbf (SDM 10.5.1.2).
+  uint32_t mask = u32(28) == 0 ? 0xffbf : u32(28);
+  if ((u32(24) & ~mask) != 0) return false;
+  if (!use_xsave) return true;
+  // XSAVE header at 512: XSTATE_BV within XCR0, XCOMP_BV 0 (standard
+  // format), the remaining 48 header bytes zero.
+  if ((u64(512) & ~xcr0) != 0 || u64(520) != 0) return false;
+  for (size_t i = 528; i < 576; ++i) {
+    if (area[i] != 0) return false;
+  }
+  return true;
+}
+
 void Save(uint8_t* area) {
   // SAFETY: `area` is a 64-byte-aligned state area of AreaSize() bytes.
   if (use_xsave) {

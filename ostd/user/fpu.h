@@ -3,6 +3,7 @@
 #define OSTD_USER_FPU_H_
 
 #include <cstdint>
+#include <span>
 
 namespace ostd::user::fpu {
 
@@ -20,6 +21,10 @@ void InitArea(uint8_t* area);
 // Saves this CPU's FPU registers into `area` / loads them from it.
 void Save(uint8_t* area);
 void Restore(const uint8_t* area);
+// True if loading `area` (AreaSize() bytes) cannot fault: MXCSR has no bits
+// outside MXCSR_MASK and, with XSAVE, the header is in the standard format
+// with only enabled features and zero reserved bytes.
+bool IsValidArea(std::span<const uint8_t> area);
 
 }  // namespace ostd::user::fpu
 

@@ -1,6 +1,8 @@
 #include "ostd/user/user_context.h"
 
+#include <algorithm>
 #include <new>
+#include <span>
 
 #include "ostd/user/fpu.h"
 
@@ -97,5 +99,32 @@ void UserContext::CopyFpuStateFrom(const UserContext& other) {
 }
 
 uint64_t UserContext::FpuStateSize() { return fpu::AreaSize(); }
+
+Status UserContext::SaveFpuState(vm::VmWriter<vm::Fallible>& out) const {
+  if (fpu_ == nullptr) return Err(Errno::kEINVAL);
+  uint64_t size = fpu::AreaSize();
+  if (out.avail() < size) return Err(Errno::kEFAULT);
+  // SAFETY: fpu_ owns AreaSize() bytes for the context's lifetime.
+  auto in = vm::VmReader<vm::Infallible>::FromSpan(std::span<const uint8_t>(fpu_, size));
+  vm::CopyResult r = in.ReadTo(out);
+  return r.status();
+}
+
+Status UserContext::LoadFpuState(vm::VmReader<vm::Fallible>& in) {
+  if (fpu_ == nullptr) return Err(Errno::kEINVAL);
+  uint64_t size = fpu::AreaSize();
+  if (in.remain() < size) return Err(Errno::kEFAULT);
+  // SAFETY: raw storage for `size` bytes, freed below.
+  auto* staged = static_cast<uint8_t*>(::operator new(size, std::align_val_t{64}, std::nothrow));
+  if (staged == nullptr) return Err(Errno::kENOMEM);
+  // SAFETY: staged owns `size` bytes until the delete below.
+  std::span<uint8_t> image(staged, size);
+  auto w = vm::VmWriter<vm::Infallible>::FromSpan(image);
+  Status status = in.ReadTo(w).status();
+  if (status && !fpu::IsValidArea(image)) status = Err(Errno::kEINVAL);
+  if (status) std::copy(image.begin(), image.end(), fpu_);
+  ::operator delete(staged, std::align_val_t{64});
+  return status;
+}
 
 }  // namespace ostd::user

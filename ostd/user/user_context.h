@@ -7,6 +7,7 @@
 
 #include "ostd/result.h"
 #include "ostd/trap.h"
+#include "ostd/vm/vm_io.h"
 
 namespace arch {
 struct TrapFrame;
@@ -88,6 +89,16 @@ class UserContext {
 
   // Copies the FPU/SSE/AVX state of `other` into this context.
   void CopyFpuStateFrom(const UserContext& other);
+
+  // Writes the FPU state image (FpuStateSize() bytes, the XSAVE or FXSAVE
+  // layout) to `out`, for a signal frame. EFAULT (with nothing promised about
+  // the bytes written) if `out` faults or is too small.
+  Status SaveFpuState(vm::VmWriter<vm::Fallible>& out) const;
+  // Replaces the FPU state with an image read from `in` (rt_sigreturn).
+  // EFAULT if reading faults; EINVAL if the image would make the CPU fault
+  // when loaded (reserved MXCSR bits, features outside those enabled, a
+  // compacted or malformed XSAVE header). The state is unchanged on error.
+  Status LoadFpuState(vm::VmReader<vm::Fallible>& in);
 
   // Size in bytes of every context's FPU state area (from CPUID 0xD with
   // XSAVE, 512 with FXSAVE).
