@@ -127,6 +127,21 @@ class Vec {
     data_[size_].~T();
   }
 
+  // Grows with value-initialized elements, or shrinks, to `n` elements.
+  // ENOMEM leaves the Vec unchanged.
+  Status Resize(size_t n)
+    requires std::is_default_constructible_v<T>
+  {
+    OSTD_TRY(Reserve(n));
+    while (size_ < n) {
+      // SAFETY: size_ < n <= capacity_: the slot is allocated and unconstructed.
+      new (&data_[size_]) T();
+      ++size_;
+    }
+    Truncate(n);
+    return {};
+  }
+
   // Shrinks to `n` elements (n <= size()).
   void Truncate(size_t n) {
     while (size_ > n) PopBack();

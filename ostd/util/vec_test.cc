@@ -62,6 +62,18 @@ TEST(VecTest, ElementsAreDestroyedExactlyOnce) {
   EXPECT_EQ(Tracked::live, 0);
 }
 
+TEST(VecTest, ResizeValueInitializesAndShrinks) {
+  Vec<uint8_t> v;
+  ASSERT_TRUE(v.Resize(5000).has_value());
+  EXPECT_EQ(v.size(), 5000u);
+  for (uint8_t b : v) EXPECT_EQ(b, 0);
+  v[4999] = 7;
+  ASSERT_TRUE(v.Resize(10).has_value());
+  EXPECT_EQ(v.size(), 10u);
+  EXPECT_EQ(v.Resize(SIZE_MAX).error(), Errno::kENOMEM);
+  EXPECT_EQ(v.size(), 10u);
+}
+
 TEST(VecTest, HugeReserveFailsWithoutChange) {
   Vec<uint64_t> v;
   ASSERT_TRUE(v.Push(7).has_value());
