@@ -1,5 +1,7 @@
 #include "ostd/cpu.h"
 
+#include <span>
+
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "ostd/internal/cpu_local.h"
@@ -42,6 +44,38 @@ namespace cpu {
 uint32_t CurrentId() { return internal::ThisCpu().cpu_id; }
 uint32_t Count() { return internal::OnlineCpus().count(); }
 void WaitForInterrupt() { arch::EnableInterruptsAndHalt(); }
+
+}  // namespace cpu
+namespace cpu {
+
+Identity Identify() {
+  Identity id;
+  auto put = [](std::span<char> out, size_t at, uint32_t word) {
+    for (size_t i = 0; i < 4; ++i) out[at + i] = static_cast<char>((word >> (8 * i)) & 0xff);
+  };
+  arch::CpuidResult leaf0 = arch::Cpuid(0);
+  put(id.vendor, 0, leaf0.ebx);
+  put(id.vendor, 4, leaf0.edx);
+  put(id.vendor, 8, leaf0.ecx);
+  arch::CpuidResult leaf1 = arch::Cpuid(1);
+  uint32_t base_family = (leaf1.eax >> 8) & 0xf;
+  uint32_t base_model = (leaf1.eax >> 4) & 0xf;
+  id.family = base_family == 0xf ? base_family + ((leaf1.eax >> 20) & 0xff) : base_family;
+  id.model = base_family >= 0x6 ? base_model | (((leaf1.eax >> 16) & 0xf) << 4) : base_model;
+  id.stepping = leaf1.eax & 0xf;
+  id.features_edx = leaf1.edx;
+  id.features_ecx = leaf1.ecx;
+  if (arch::Cpuid(0x80000000).eax >= 0x80000004) {
+    for (uint32_t leaf = 0; leaf < 3; ++leaf) {
+      arch::CpuidResult r = arch::Cpuid(0x80000002 + leaf);
+      put(id.brand, leaf * 16, r.eax);
+      put(id.brand, leaf * 16 + 4, r.ebx);
+      put(id.brand, leaf * 16 + 8, r.ecx);
+      put(id.brand, leaf * 16 + 12, r.edx);
+    }
+  }
+  return id;
+}
 
 }  // namespace cpu
 }  // namespace ostd

@@ -1,6 +1,9 @@
 // ktests: boot information as ostd hands it to the kernel.
+#include <string_view>
+
 #include "ktest/ktest.h"
 #include "ostd/boot.h"
+#include "ostd/cpu.h"
 #include "ostd/internal/layout.h"
 
 namespace ostd {
@@ -50,3 +53,13 @@ TEST(BootInfoTest, LoaderAndCommandLine) {
 
 }  // namespace
 }  // namespace ostd
+
+TEST(CpuTest, IdentifyReportsVendorAndFeatures) {
+  ostd::cpu::Identity id = ostd::cpu::Identify();
+  std::string_view vendor(id.vendor.data(), id.vendor.size());
+  EXPECT_TRUE(vendor == "GenuineIntel" || vendor == "AuthenticAMD") << vendor;
+  // Every x86_64 CPU has FPU (bit 0), TSC (4), PAE (6), APIC (9) and SSE2 (26).
+  constexpr uint32_t kRequired = (1u << 0) | (1u << 4) | (1u << 6) | (1u << 9) | (1u << 26);
+  EXPECT_EQ(id.features_edx & kRequired, kRequired);
+  EXPECT_GE(id.family, 6u);
+}
