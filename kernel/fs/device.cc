@@ -1,0 +1,118 @@
+#include "kernel/fs/device.h"
+
+#include <array>
+
+#include "kernel/fs/random.h"
+#include "kernel/fs/tty.h"
+
+namespace kernel::fs {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+
+enum class Kind { kNull, kZero, kFull, kRandom };
+
+// A memory-like device: the offset is ignored, reads and writes never block.
+class MemDevice final : public File {
+ public:
+  MemDevice(RefPtr<Inode> inode, uint32_t flags, Kind kind)
+      : File(std::move(inode), flags), kind_(kind) {}
+
+  ostd::Result<size_t> Read(IoWriter& dst, Caller& c) override { return ReadAt(0, dst, c); }
+  ostd::Result<size_t> Write(IoReader& src, Caller& c) override { return WriteAt(0, src, c); }
+  ostd::Result<size_t> ReadAt(uint64_t, IoWriter& dst, Caller&) override {
+    switch (kind_) {
+      case Kind::kNull:
+        return size_t{0};
+      case Kind::kZero:
+      case Kind::kFull: {
+        uint64_t n = dst.avail();
+        return Progress(0, dst.FillZeros(n));
+      }
+      case Kind::kRandom: {
+        size_t done = 0;
+        std::array<uint8_t, 256> buf;
+        while (dst.avail() > 0) {
+          size_t n = std::min<size_t>(buf.size(), dst.avail());
+          GetRandomBytes(std::span<uint8_t>(buf).first(n));
+          CopyResult r = dst.Write(std::span<const uint8_t>(buf).first(n));
+          if (!r.ok()) return Progress(done, r);
+          done += r.copied;
+        }
+        return done;
+      }
+    }
+    return size_t{0};
+  }
+  ostd::Result<size_t> WriteAt(uint64_t, IoReader& src, Caller&) override {
+    if (kind_ == Kind::kFull) return Err(Errno::kENOSPC);
+    // Writes to random devices are accepted (and would add entropy).
+    size_t n = src.remain();
+    src.Skip(n);
+    return n;
+  }
+  ostd::Result<uint64_t> Seek(int64_t, int) override { return uint64_t{0}; }
+
+ private:
+  Kind kind_;
+};
+
+struct Node {
+  const char* name;
+  uint32_t major, minor, perm;
+};
+constexpr std::array<Node, 7> kNodes = {{
+    {"null", 1, 3, 0666},
+    {"zero", 1, 5, 0666},
+    {"full", 1, 7, 0666},
+    {"random", 1, 8, 0666},
+    {"urandom", 1, 9, 0666},
+    {"tty", 5, 0, 0666},
+    {"console", 5, 1, 0600},
+}};
+
+}  // namespace
+
+ostd::Result<RefPtr<File>> OpenDevice(const RefPtr<Inode>& inode, uint32_t flags) {
+  uint32_t major = DevMajor(inode->rdev()), minor = DevMinor(inode->rdev());
+  RefPtr<File> f;
+  if (major == 1) {
+    switch (minor) {
+      case 3:
+        f = MakeRef<MemDevice>(inode, flags, Kind::kNull);
+        break;
+      case 5:
+        f = MakeRef<MemDevice>(inode, flags, Kind::kZero);
+        break;
+      case 7:
+        f = MakeRef<MemDevice>(inode, flags, Kind::kFull);
+        break;
+      case 8:
+      case 9:
+        f = MakeRef<MemDevice>(inode, flags, Kind::kRandom);
+        break;
+      default:
+        return Err(Errno::kENXIO);
+    }
+  } else if (major == 5 && minor <= 1) {
+    return OpenConsoleTty(inode, flags);
+  } else {
+    return Err(Errno::kENXIO);
+  }
+  if (!f) return Err(Errno::kENOMEM);
+  return f;
+}
+
+ostd::Status CreateDeviceNodes(Inode& dev) {
+  for (const Node& n : kNodes) {
+    OSTD_TRY(dev.Create(n.name, InodeType::kCharDevice, n.perm, 0, 0, MakeDev(n.major, n.minor)));
+  }
+  OSTD_TRY(dev.Symlink("stdin", "/proc/self/fd/0", 0, 0));
+  OSTD_TRY(dev.Symlink("stdout", "/proc/self/fd/1", 0, 0));
+  OSTD_TRY(dev.Symlink("stderr", "/proc/self/fd/2", 0, 0));
+  OSTD_TRY(dev.Create("shm", InodeType::kDirectory, 01777, 0, 0, 0));
+  return {};
+}
+
+}  // namespace kernel::fs

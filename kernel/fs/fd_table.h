@@ -1,0 +1,63 @@
+// The file-descriptor table: fd -> shared open file description + FD_CLOEXEC.
+#ifndef KERNEL_FS_FD_TABLE_H_
+#define KERNEL_FS_FD_TABLE_H_
+
+#include <array>
+#include <cstdint>
+
+#include "absl/base/thread_annotations.h"
+
+#include "kernel/fs/file.h"
+#include "kernel/fs/ref.h"
+#include "ostd/result.h"
+#include "ostd/sync.h"
+
+namespace kernel::fs {
+
+inline constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE; EMFILE beyond
+inline constexpr uint32_t kFdCloexec = 1;
+
+class FdTable : public RefCounted {
+ public:
+  FdTable() = default;
+  // A new empty table; ENOMEM.
+  static ostd::Result<RefPtr<FdTable>> Create();
+  // A copy for fork (without CLONE_FILES): same open files, same flags.
+  ostd::Result<RefPtr<FdTable>> Clone() const;
+
+  // Installs `file` at the lowest free fd >= min_fd. EMFILE if none
+  // (EINVAL if min_fd is out of range).
+  ostd::Result<int> Install(RefPtr<File> file, bool cloexec, int min_fd = 0);
+  // The file at `fd`; EBADF.
+  ostd::Result<RefPtr<File>> Get(int fd) const;
+  // FD_CLOEXEC of `fd`; EBADF.
+  ostd::Result<bool> GetCloexec(int fd) const;
+  ostd::Status SetCloexec(int fd, bool cloexec);
+  // Closes `fd` (the file is released outside the table lock). EBADF.
+  ostd::Status Close(int fd);
+  // dup: the lowest free fd, cloexec off.
+  ostd::Result<int> Dup(int fd);
+  // dup2/dup3 (dup3 rejects old == new with EINVAL; the caller checks that).
+  // Replaces `newfd` atomically. EBADF for a bad oldfd or newfd out of range.
+  ostd::Result<int> Dup3(int oldfd, int newfd, bool cloexec);
+  // close_range(first, last, flags): kCloseRangeCloexec marks instead of closing.
+  ostd::Status CloseRange(uint32_t first, uint32_t last, uint32_t flags);
+  // execve: closes every FD_CLOEXEC descriptor.
+  void CloseOnExec();
+  // Number of open descriptors.
+  int Count() const;
+
+  static constexpr uint32_t kCloseRangeUnshare = 2, kCloseRangeCloexec = 4;
+
+ private:
+  struct Slot {
+    RefPtr<File> file;
+    bool cloexec = false;
+  };
+  mutable ostd::SpinLock lock_;
+  std::array<Slot, kMaxFds> slots_ ABSL_GUARDED_BY(lock_);
+};
+
+}  // namespace kernel::fs
+
+#endif  // KERNEL_FS_FD_TABLE_H_

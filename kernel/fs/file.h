@@ -1,0 +1,75 @@
+// Open file descriptions (struct file): an inode, the open flags and the file
+// offset, shared by every descriptor dup'ed or inherited from one open().
+#ifndef KERNEL_FS_FILE_H_
+#define KERNEL_FS_FILE_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/base/thread_annotations.h"
+
+#include "kernel/fs/inode.h"
+#include "kernel/fs/io.h"
+#include "kernel/fs/ref.h"
+#include "kernel/fs/wait.h"
+#include "ostd/result.h"
+#include "ostd/task/mutex.h"
+
+namespace kernel::fs {
+
+inline constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2, kSeekData = 3, kSeekHole = 4;
+
+class File : public RefCounted {
+ public:
+  // `inode` may be null for anonymous objects (pipes made by pipe2).
+  File(RefPtr<Inode> inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
+  ~File() override = default;
+
+  Inode* inode() const { return inode_.get(); }
+  const RefPtr<Inode>& inode_ref() const { return inode_; }
+  uint32_t flags() const { return flags_.load(std::memory_order_relaxed); }
+  // F_SETFL: replaces the kSetflMask bits.
+  void SetStatusFlags(uint32_t flags);
+  bool is_path() const { return (flags() & kO_PATH) != 0; }
+  bool readable() const;
+  bool writable() const;
+  bool nonblocking() const { return (flags() & kO_NONBLOCK) != 0; }
+
+  // read(2)/write(2) at the file offset (O_APPEND writes at the end). The
+  // defaults go to the inode's ReadAt/WriteAt under the offset lock.
+  virtual ostd::Result<size_t> Read(IoWriter& dst, Caller& caller);
+  virtual ostd::Result<size_t> Write(IoReader& src, Caller& caller);
+  // pread/pwrite; ESPIPE for unseekable files.
+  virtual ostd::Result<size_t> ReadAt(uint64_t offset, IoWriter& dst, Caller& caller);
+  virtual ostd::Result<size_t> WriteAt(uint64_t offset, IoReader& src, Caller& caller);
+  virtual bool seekable() const { return true; }
+  // lseek; EINVAL for a negative result, ESPIPE if unseekable.
+  virtual ostd::Result<uint64_t> Seek(int64_t offset, int whence);
+  // Ready poll events (kPollIn | kPollOut | ...) now; regular files are
+  // always ready.
+  virtual uint16_t Poll();
+  // What Poll() readiness changes are announced on (nullptr: never changes).
+  virtual Waitable* waitable() { return nullptr; }
+  virtual ostd::Result<uint64_t> Ioctl(uint32_t cmd, uint64_t arg, Caller& caller);
+  // getdents64 support: lists entries from the file offset into `sink` and
+  // advances the offset. ENOTDIR for non-directories.
+  ostd::Result<uint64_t> ReadDir(DirSink& sink);
+
+  uint64_t offset();
+
+ private:
+  RefPtr<Inode> inode_;
+  std::atomic<uint32_t> flags_;
+  ostd::Mutex pos_lock_;
+  uint64_t pos_ ABSL_GUARDED_BY(pos_lock_) = 0;
+};
+
+// A plain file over an inode (regular files, directories, symlinks with O_PATH).
+class InodeFile : public File {
+ public:
+  using File::File;
+};
+
+}  // namespace kernel::fs
+
+#endif  // KERNEL_FS_FILE_H_

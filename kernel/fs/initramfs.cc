@@ -1,0 +1,88 @@
+#include "kernel/fs/initramfs.h"
+
+#include <array>
+
+#include "kernel/fs/cpio.h"
+#include "kernel/fs/vfs.h"
+
+namespace kernel::fs {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+
+struct Buffers {
+  std::array<char, kPathMax> path;
+  std::array<char, kPathMax> target;
+};
+
+ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
+  OSTD_TRY_ASSIGN(size_t len, CopyName(e.name, std::span<char>(b.path).first(kPathMax - 1)));
+  std::string_view path(b.path.data(), len);
+  // Names are relative to the root ("./bin", "bin", "/bin").
+  while (path.starts_with("./")) path.remove_prefix(2);
+  while (path.starts_with("/")) path.remove_prefix(1);
+  if (path.empty() || path == ".") return {};
+  RefPtr<Inode> root = ctx.root();
+  std::optional<InodeType> type = TypeFromMode(e.mode);
+  if (!type) return {};  // block devices and the like are skipped
+  uint32_t perm = e.mode & kPermMask;
+  Actor root_actor;
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, root, path));
+  std::string_view name = pn.name.view();
+  if (name == "." || name == "..") return {};
+  ostd::Result<RefPtr<Inode>> existing = pn.dir->Lookup(name);
+  if (existing && *type == InodeType::kDirectory && (*existing)->is_dir()) {
+    (*existing)->SetPerm(perm);
+    (*existing)->SetOwner(e.uid, e.gid);
+    return {};
+  }
+  if (existing) {
+    if ((*existing)->is_dir()) {
+      OSTD_TRY(pn.dir->Rmdir(name));
+    } else {
+      OSTD_TRY(pn.dir->Unlink(name));
+    }
+  }
+  RefPtr<Inode> inode;
+  if (*type == InodeType::kSymlink) {
+    OSTD_TRY_ASSIGN(size_t tlen, CopyName(e.data, std::span<char>(b.target).first(kPathMax - 1)));
+    OSTD_TRY_ASSIGN(inode,
+                    pn.dir->Symlink(name, std::string_view(b.target.data(), tlen), e.uid, e.gid));
+    return {};
+  }
+  uint64_t rdev = *type == InodeType::kCharDevice ? MakeDev(e.rdev_major, e.rdev_minor) : 0;
+  OSTD_TRY_ASSIGN(inode, pn.dir->Create(name, *type, perm, e.uid, e.gid, rdev));
+  if (*type == InodeType::kRegular && !e.data.empty()) {
+    VmReader<Infallible> r = VmReader<Infallible>::FromSpan(e.data);
+    IoReader src(r);
+    OSTD_TRY_ASSIGN(size_t n, inode->WriteAt(0, src));
+    if (n != e.data.size()) return Err(Errno::kENOSPC);
+  }
+  (void)root_actor;
+  return {};
+}
+
+}  // namespace
+
+ostd::Status UnpackInitramfs(std::span<const uint8_t> archive) {
+  OSTD_TRY_ASSIGN(RefPtr<FsContext> ctx, FsContext::Create());
+  Buffers* b = new (std::nothrow) Buffers();
+  if (b == nullptr) return Err(Errno::kENOMEM);
+  CpioReader reader(archive);
+  ostd::Status status;
+  for (;;) {
+    ostd::Result<std::optional<CpioEntry>> e = reader.Next();
+    if (!e) {
+      status = Err(e.error());
+      break;
+    }
+    if (!e->has_value()) break;
+    status = UnpackOne(*ctx, **e, *b);
+    if (!status) break;
+  }
+  delete b;
+  return status;
+}
+
+}  // namespace kernel::fs

@@ -1,0 +1,212 @@
+// The VFS core: file systems, inodes and their operations.
+//
+// An Inode is a reference-counted file-system object (regular file, directory,
+// symlink, character device, FIFO). Its attributes live in the base class;
+// the operations are virtual with Linux's "not this kind of object" errors as
+// defaults, so a file system overrides only what its objects support.
+//
+// Plugging in a synthetic file system (procfs and the like):
+//   * Derive a FileSystem (for dev numbers and inode numbers) and Inodes.
+//   * A directory overrides Lookup(name) to build the child on demand (a new
+//     Inode each time is fine: identity is the ino), ReadDir(cookie, sink) to
+//     list its entries from a cookie it defines (0 and 1 are "." and ".."
+//     by convention), and Parent() for "..". Creation operations keep their
+//     EPERM/EROFS-style defaults.
+//   * A file whose content is generated on open overrides Open(flags, caller)
+//     to return a File subclass that snapshots the text when it is created
+//     and serves Read/ReadAt from it (see file.h), or overrides ReadAt and
+//     GetAttr() on the inode to generate it on each read.
+//   * Attach it with fs::Mount(path, root_inode) (vfs.h): path walks that
+//     reach the mount-point directory continue in the mounted root.
+#ifndef KERNEL_FS_INODE_H_
+#define KERNEL_FS_INODE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "absl/base/thread_annotations.h"
+
+#include "kernel/fs/io.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/ref.h"
+#include "kernel/fs/wait.h"
+#include "ostd/mm/frame.h"
+#include "ostd/result.h"
+#include "ostd/sync.h"
+#include "ostd/task/mutex.h"
+
+namespace kernel::fs {
+
+class File;
+class Inode;
+
+enum class InodeType : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo, kSocket };
+
+// The S_IFMT bits of a type.
+uint32_t TypeBits(InodeType t);
+// The type for S_IFMT bits (kRegular for 0); nullopt for unsupported (block devices).
+std::optional<InodeType> TypeFromMode(uint32_t mode);
+
+struct Timespec {
+  int64_t sec = 0;
+  int64_t nsec = 0;
+};
+
+// Wall-clock time: NowNanos() plus the boot offset (seconds since the epoch at
+// boot, set by the time code from the RTC; 0 until then).
+Timespec Now();
+void SetBootWallClockNs(int64_t epoch_ns_at_boot);
+
+struct InodeAttr {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  uint32_t mode = 0;  // type bits | permissions
+  uint32_t nlink = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t rdev = 0;
+  uint64_t size = 0;
+  uint64_t blocks = 0;  // 512-byte units
+  uint32_t blksize = 4096;
+  Timespec atime, mtime, ctime, btime;
+};
+
+// A file system instance: owns the device number and inode numbering, and the
+// namespace lock that serialises its directory changes (so rename needs no
+// lock ordering between directories).
+class FileSystem {
+ public:
+  explicit FileSystem(uint64_t dev) : dev_(dev) {}
+  virtual ~FileSystem() = default;
+  uint64_t dev() const { return dev_; }
+  uint64_t NextIno() { return next_ino_.fetch_add(1, std::memory_order_relaxed); }
+  ostd::Mutex& ns_lock() ABSL_LOCK_RETURNED(ns_lock_) { return ns_lock_; }
+  // A fresh anonymous device number (major 0), as Linux gives tmpfs/procfs.
+  static uint64_t AllocAnonDev();
+
+ private:
+  uint64_t dev_;
+  std::atomic<uint64_t> next_ino_{1};
+  ostd::Mutex ns_lock_;
+};
+
+// Receives directory entries from Inode::ReadDir. Return false to stop (the
+// entry was not taken: it will be listed again from the same cookie).
+class DirSink {
+ public:
+  virtual bool Emit(std::string_view name, uint64_t ino, uint8_t dtype, uint64_t next_cookie) = 0;
+
+ protected:
+  ~DirSink() = default;
+};
+
+class Inode : public RefCounted {
+ public:
+  // `fs` must outlive the inode (file systems are never unmounted).
+  Inode(FileSystem* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid,
+        uint64_t rdev = 0);
+  ~Inode() override = default;
+
+  FileSystem* fs() const { return fs_; }
+  InodeType type() const { return type_; }
+  uint64_t ino() const { return ino_; }
+  uint64_t rdev() const { return rdev_; }
+  bool is_dir() const { return type_ == InodeType::kDirectory; }
+  bool is_symlink() const { return type_ == InodeType::kSymlink; }
+  bool is_regular() const { return type_ == InodeType::kRegular; }
+
+  // --- Attributes (a snapshot; cheap, never blocks) ---
+  virtual InodeAttr GetAttr() const;
+  uint32_t mode() const;  // type bits | permissions
+  uint32_t uid() const;
+  uint32_t gid() const;
+  uint32_t nlink() const;
+  uint64_t size() const;
+  void SetPerm(uint32_t perm);  // also updates ctime
+  void SetOwner(uint32_t uid, uint32_t gid);
+  void AdjustLinks(int delta);
+  void TouchAccess();
+  void TouchModify();  // mtime and ctime
+  void TouchChange();  // ctime only
+  // utimensat: sets atime and/or mtime (nullopt leaves one unchanged); ctime
+  // becomes now.
+  void SetTimes(std::optional<Timespec> atime, std::optional<Timespec> mtime);
+
+  // --- Regular files (defaults: EISDIR for directories, EINVAL otherwise) ---
+  // Reads from `offset` into dst (at most dst.avail() bytes, 0 at or past
+  // EOF). Partial progress per io.h.
+  virtual ostd::Result<size_t> ReadAt(uint64_t offset, IoWriter& dst);
+  // Writes src at `offset`, extending the file. EFBIG past the maximum size.
+  virtual ostd::Result<size_t> WriteAt(uint64_t offset, IoReader& src);
+  virtual ostd::Status Truncate(uint64_t size);
+  // Linux fallocate: mode 0, kFallocKeepSize, kFallocPunchHole|kFallocKeepSize.
+  virtual ostd::Status Fallocate(uint32_t mode, uint64_t offset, uint64_t len);
+  // The page-cache frame holding bytes [index*4096, index*4096+4096), for
+  // file mappings: the same frame every caller gets (MAP_SHARED). A hole is
+  // filled with a zeroed page. ENXIO if the page lies wholly past EOF (the
+  // caller raises SIGBUS); ENODEV if the file has no page cache.
+  virtual ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write);
+
+  // --- Directories (defaults: ENOTDIR) ---
+  virtual ostd::Result<RefPtr<Inode>> Lookup(std::string_view name);
+  // Creates a child of `type` (not a symlink). EEXIST if the name exists.
+  virtual ostd::Result<RefPtr<Inode>> Create(std::string_view name, InodeType type, uint32_t perm,
+                                             uint32_t uid, uint32_t gid, uint64_t rdev);
+  virtual ostd::Result<RefPtr<Inode>> Symlink(std::string_view name, std::string_view target,
+                                              uint32_t uid, uint32_t gid);
+  // Adds a hard link to `target` (same file system, not a directory).
+  virtual ostd::Status Link(std::string_view name, const RefPtr<Inode>& target);
+  // Removes a non-directory entry (EISDIR for a directory).
+  virtual ostd::Status Unlink(std::string_view name);
+  // Removes an empty directory entry (ENOTDIR, ENOTEMPTY).
+  virtual ostd::Status Rmdir(std::string_view name);
+  // Moves `old_name` here to `new_dir`/`new_name` (renameat2 flags). EXDEV
+  // across file systems.
+  virtual ostd::Status Rename(std::string_view old_name, Inode& new_dir, std::string_view new_name,
+                              uint32_t flags);
+  // Lists entries from `cookie` on, "." and ".." included; returns the cookie
+  // after the last entry the sink took.
+  virtual ostd::Result<uint64_t> ReadDir(uint64_t cookie, DirSink& sink);
+  // The parent directory (itself for a root).
+  virtual RefPtr<Inode> Parent();
+  // True if a directory has entries besides "." and "..".
+  virtual bool HasChildren();
+  // A file system mounted on this directory, if any.
+  RefPtr<Inode> mounted() const;
+  void set_mounted(RefPtr<Inode> root);
+
+  // --- Symlinks (default EINVAL) ---
+  // Copies the target into `buf` (truncated); returns the bytes copied.
+  virtual ostd::Result<size_t> ReadLink(std::span<char> buf);
+
+  // --- Opening ---
+  // The open file description for `flags` (already permission-checked).
+  // Default: devices through the device registry (device.h), FIFOs through
+  // FifoOpen (pipe.h), everything else a plain InodeFile.
+  virtual ostd::Result<RefPtr<File>> Open(uint32_t flags, Caller& caller);
+
+  // For FIFOs: the pipe shared by all opens (pipe.cc creates it on first open).
+  RefPtr<RefCounted> fifo_object() const;
+  void set_fifo_object(RefPtr<RefCounted> obj);
+
+ protected:
+  mutable ostd::SpinLock attr_lock_;
+  InodeAttr attr_ ABSL_GUARDED_BY(attr_lock_);
+
+ private:
+  FileSystem* const fs_;
+  const InodeType type_;
+  const uint64_t ino_;
+  const uint64_t rdev_;
+  mutable ostd::SpinLock mount_lock_;
+  RefPtr<Inode> mounted_ ABSL_GUARDED_BY(mount_lock_);
+  RefPtr<RefCounted> fifo_ ABSL_GUARDED_BY(mount_lock_);
+};
+
+}  // namespace kernel::fs
+
+#endif  // KERNEL_FS_INODE_H_

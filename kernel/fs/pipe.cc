@@ -1,0 +1,245 @@
+#include "kernel/fs/pipe.h"
+
+#include <array>
+
+#include "kernel/fs/ring_buffer.h"
+#include "ostd/task/mutex.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel::fs {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+
+class Pipe final : public RefCounted {
+ public:
+  Pipe() = default;
+  ~Pipe() override { delete storage_; }
+
+  bool Init() {
+    storage_ = new (std::nothrow) std::array<uint8_t, kPipeCapacity>();
+    if (storage_ == nullptr) return false;
+    ostd::MutexGuard g(lock_);
+    ring_ = RingBuffer(*storage_);
+    return true;
+  }
+
+  void AddEnd(bool reader, bool writer) {
+    {
+      ostd::MutexGuard g(lock_);
+      if (reader) {
+        ++readers_;
+        ++reader_opens_;
+      }
+      if (writer) {
+        ++writers_;
+        ++writer_opens_;
+      }
+    }
+    waitable_.Notify();
+  }
+  void DropEnd(bool reader, bool writer) {
+    {
+      ostd::MutexGuard g(lock_);
+      if (reader) --readers_;
+      if (writer) --writers_;
+    }
+    waitable_.Notify();
+  }
+
+  ostd::Result<size_t> Read(IoWriter& dst, bool nonblock, Caller& caller) {
+    if (dst.avail() == 0) return size_t{0};
+    for (;;) {
+      uint64_t seen = waitable_.version();
+      {
+        ostd::MutexGuard g(lock_);
+        if (!ring_.empty()) {
+          size_t done = 0;
+          CopyResult last;
+          while (!ring_.empty() && dst.avail() > 0) {
+            VmReader<Infallible> r = VmReader<Infallible>::FromSpan(ring_.ReadSpan());
+            last = dst.Write(r);
+            ring_.Consume(last.copied);
+            done += last.copied;
+            if (!last.ok()) break;
+          }
+          if (done > 0) waitable_.Notify();
+          if (!last.ok()) return Progress(0, CopyResult{done, last.error});
+          return done;
+        }
+        if (writers_ == 0) return size_t{0};
+      }
+      if (nonblock) return Err(Errno::kEAGAIN);
+      OSTD_TRY(WaitForChange(waitable_, seen, caller));
+    }
+  }
+
+  ostd::Result<size_t> Write(IoReader& src, bool nonblock, Caller& caller) {
+    size_t total = src.remain();
+    if (total == 0) return size_t{0};
+    bool atomic = total <= kPipeBuf;
+    size_t done = 0;
+    for (;;) {
+      uint64_t seen = waitable_.version();
+      {
+        ostd::MutexGuard g(lock_);
+        if (readers_ == 0) {
+          caller.SendSignal(kSigPipe);
+          if (done > 0) return done;
+          return Err(Errno::kEPIPE);
+        }
+        size_t need = atomic ? total - done : 1;
+        if (ring_.free() >= need) {
+          CopyResult last;
+          size_t before = done;
+          while (src.remain() > 0 && ring_.free() > 0) {
+            VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(ring_.WriteSpan());
+            last = src.Read(w);
+            ring_.Commit(last.copied);
+            done += last.copied;
+            if (!last.ok()) break;
+          }
+          if (done > before) waitable_.Notify();
+          if (!last.ok()) return Progress(0, CopyResult{done, last.error});
+          if (done == total) return done;
+        }
+      }
+      if (nonblock) {
+        if (done > 0) return done;
+        return Err(Errno::kEAGAIN);
+      }
+      ostd::Status s = WaitForChange(waitable_, seen, caller);
+      if (!s) {
+        if (done > 0) return done;
+        return Err(s.error());
+      }
+    }
+  }
+
+  uint16_t Poll(bool reader, bool writer) {
+    ostd::MutexGuard g(lock_);
+    uint16_t ev = 0;
+    if (reader) {
+      if (!ring_.empty()) ev |= kPollIn | kPollRdNorm;
+      if (writers_ == 0 && writer_opens_ > 0) ev |= kPollHup;
+    }
+    if (writer) {
+      if (ring_.free() >= kPipeBuf) ev |= kPollOut | kPollWrNorm;
+      if (readers_ == 0) ev |= kPollErr;
+    }
+    return ev;
+  }
+
+  size_t Available() {
+    ostd::MutexGuard g(lock_);
+    return ring_.size();
+  }
+
+  // FIFO open rendezvous: waits until the other side has been opened.
+  ostd::Status WaitForPeer(bool want_writer, Caller& caller) {
+    for (;;) {
+      uint64_t seen = waitable_.version();
+      {
+        ostd::MutexGuard g(lock_);
+        if (want_writer ? writer_opens_ > 0 || writers_ > 0 : readers_ > 0) return {};
+      }
+      OSTD_TRY(WaitForChange(waitable_, seen, caller));
+    }
+  }
+  bool HasReaders() {
+    ostd::MutexGuard g(lock_);
+    return readers_ > 0;
+  }
+
+  Waitable& waitable() { return waitable_; }
+
+ private:
+  std::array<uint8_t, kPipeCapacity>* storage_ = nullptr;
+  ostd::Mutex lock_;
+  RingBuffer ring_ ABSL_GUARDED_BY(lock_);
+  int readers_ ABSL_GUARDED_BY(lock_) = 0;
+  int writers_ ABSL_GUARDED_BY(lock_) = 0;
+  // Opens ever made (FIFO rendezvous and POLLHUP only after a writer existed).
+  uint64_t reader_opens_ ABSL_GUARDED_BY(lock_) = 0;
+  uint64_t writer_opens_ ABSL_GUARDED_BY(lock_) = 0;
+  Waitable waitable_;
+};
+
+class PipeFile final : public File {
+ public:
+  PipeFile(RefPtr<Inode> inode, uint32_t flags, RefPtr<Pipe> pipe)
+      : File(std::move(inode), flags), pipe_(std::move(pipe)) {
+    pipe_->AddEnd(reader(), writer());
+  }
+  ~PipeFile() override { pipe_->DropEnd(reader(), writer()); }
+
+  bool seekable() const override { return false; }
+  ostd::Result<size_t> Read(IoWriter& dst, Caller& c) override {
+    if (!reader()) return Err(Errno::kEBADF);
+    return pipe_->Read(dst, nonblocking(), c);
+  }
+  ostd::Result<size_t> Write(IoReader& src, Caller& c) override {
+    if (!writer()) return Err(Errno::kEBADF);
+    return pipe_->Write(src, nonblocking(), c);
+  }
+  ostd::Result<size_t> ReadAt(uint64_t, IoWriter&, Caller&) override { return Err(Errno::kESPIPE); }
+  ostd::Result<size_t> WriteAt(uint64_t, IoReader&, Caller&) override {
+    return Err(Errno::kESPIPE);
+  }
+  uint16_t Poll() override { return pipe_->Poll(reader(), writer()); }
+  Waitable* waitable() override { return &pipe_->waitable(); }
+  ostd::Result<uint64_t> Ioctl(uint32_t cmd, uint64_t arg, Caller&) override {
+    if (cmd != 0x541B) return Err(Errno::kENOTTY);  // FIONREAD
+    int32_t n = static_cast<int32_t>(pipe_->Available());
+    OSTD_TRY(ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(arg), n));
+    return 0;
+  }
+
+ private:
+  // Fixed at open: the access mode of a pipe end never changes.
+  bool reader() const { return (initial_flags_ & kO_ACCMODE) != kO_WRONLY; }
+  bool writer() const { return (initial_flags_ & kO_ACCMODE) != kO_RDONLY; }
+  RefPtr<Pipe> pipe_;
+  uint32_t initial_flags_ = flags();
+};
+
+ostd::Mutex g_fifo_lock;
+
+}  // namespace
+
+ostd::Result<PipeEnds> CreatePipe(uint32_t flags) {
+  RefPtr<Pipe> pipe = MakeRef<Pipe>();
+  if (!pipe || !pipe->Init()) return Err(Errno::kENOMEM);
+  uint32_t nb = flags & kO_NONBLOCK;
+  PipeEnds ends;
+  ends.read = MakeRef<PipeFile>(nullptr, kO_RDONLY | nb, pipe);
+  ends.write = MakeRef<PipeFile>(nullptr, kO_WRONLY | nb, pipe);
+  if (!ends.read || !ends.write) return Err(Errno::kENOMEM);
+  return ends;
+}
+
+ostd::Result<RefPtr<File>> OpenFifo(const RefPtr<Inode>& inode, uint32_t flags, Caller& caller) {
+  RefPtr<Pipe> pipe;
+  {
+    ostd::MutexGuard g(g_fifo_lock);
+    RefPtr<RefCounted> obj = inode->fifo_object();
+    if (obj) {
+      pipe = RefPtr<Pipe>(static_cast<Pipe*>(obj.get()));
+    } else {
+      pipe = MakeRef<Pipe>();
+      if (!pipe || !pipe->Init()) return Err(Errno::kENOMEM);
+      inode->set_fifo_object(RefPtr<RefCounted>(pipe.get()));
+    }
+  }
+  uint32_t acc = flags & kO_ACCMODE;
+  bool nonblock = (flags & kO_NONBLOCK) != 0;
+  if (acc == kO_WRONLY && nonblock && !pipe->HasReaders()) return Err(Errno::kENXIO);
+  RefPtr<File> f = MakeRef<PipeFile>(inode, flags, pipe);
+  if (!f) return Err(Errno::kENOMEM);
+  if (!nonblock && acc == kO_RDONLY) OSTD_TRY(pipe->WaitForPeer(true, caller));
+  if (!nonblock && acc == kO_WRONLY) OSTD_TRY(pipe->WaitForPeer(false, caller));
+  return f;
+}
+
+}  // namespace kernel::fs

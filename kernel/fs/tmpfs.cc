@@ -1,0 +1,555 @@
+#include "kernel/fs/tmpfs.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "kernel/fs/path.h"
+#include "ostd/mm/frame.h"
+#include "ostd/task/mutex.h"
+
+namespace kernel::fs {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::mm::UFrame;
+constexpr uint64_t kPage = 4096;
+
+// A sparse three-level radix tree of page frames (512-way per level).
+class PageMap {
+ public:
+  static constexpr size_t kFan = 512;
+  PageMap() = default;
+  PageMap(const PageMap&) = delete;
+  PageMap& operator=(const PageMap&) = delete;
+  ~PageMap() { Clear(); }
+
+  // The slot of page `index`, or nullptr if its leaf does not exist.
+  std::optional<UFrame>* Find(uint64_t index) {
+    if (index >= kFan * kFan * kFan) return nullptr;
+    Mid* mid = top_[index / (kFan * kFan)];
+    if (mid == nullptr) return nullptr;
+    Leaf* leaf = mid->leaves[(index / kFan) % kFan];
+    if (leaf == nullptr) return nullptr;
+    return &leaf->pages[index % kFan];
+  }
+  // The slot of page `index`, creating the path to it. ENOMEM, EFBIG.
+  ostd::Result<std::optional<UFrame>*> Ensure(uint64_t index) {
+    if (index >= kFan * kFan * kFan) return Err(Errno::kEFBIG);
+    Mid*& mid = top_[index / (kFan * kFan)];
+    if (mid == nullptr) {
+      mid = new (std::nothrow) Mid();
+      if (mid == nullptr) return Err(Errno::kENOMEM);
+    }
+    Leaf*& leaf = mid->leaves[(index / kFan) % kFan];
+    if (leaf == nullptr) {
+      leaf = new (std::nothrow) Leaf();
+      if (leaf == nullptr) return Err(Errno::kENOMEM);
+    }
+    return &leaf->pages[index % kFan];
+  }
+  // Drops pages with index in [first, last).
+  void Drop(uint64_t first, uint64_t last) {
+    for (size_t t = 0; t < kFan; ++t) {
+      Mid* mid = top_[t];
+      if (mid == nullptr) continue;
+      uint64_t mid_base = t * kFan * kFan;
+      if (mid_base >= last || mid_base + kFan * kFan <= first) continue;
+      for (size_t m = 0; m < kFan; ++m) {
+        Leaf* leaf = mid->leaves[m];
+        if (leaf == nullptr) continue;
+        uint64_t base = mid_base + m * kFan;
+        if (base >= last || base + kFan <= first) continue;
+        for (size_t i = 0; i < kFan; ++i) {
+          if (base + i >= first && base + i < last) leaf->pages[i].reset();
+        }
+      }
+    }
+  }
+  void Clear() {
+    for (Mid*& mid : top_) {
+      if (mid == nullptr) continue;
+      for (Leaf*& leaf : mid->leaves) {
+        delete leaf;
+        leaf = nullptr;
+      }
+      delete mid;
+      mid = nullptr;
+    }
+  }
+
+ private:
+  struct Leaf {
+    std::array<std::optional<UFrame>, kFan> pages;
+  };
+  struct Mid {
+    std::array<Leaf*, kFan> leaves{};
+  };
+  std::array<Mid*, kFan> top_{};
+};
+
+class TmpFs final : public FileSystem {
+ public:
+  TmpFs() : FileSystem(AllocAnonDev()) {}
+};
+
+class TmpInode;
+
+struct DirEntry {
+  Name name;
+  RefPtr<Inode> inode;
+  uint64_t cookie = 0;
+  DirEntry* next = nullptr;
+};
+
+class TmpInode final : public Inode {
+ public:
+  TmpInode(TmpFs* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid, uint64_t rdev,
+           TmpInode* parent)
+      : Inode(fs, type, perm, uid, gid, rdev), parent_(parent) {}
+  ~TmpInode() override {
+    DirEntry* e = entries_;
+    while (e != nullptr) {
+      DirEntry* next = e->next;
+      delete e;
+      e = next;
+    }
+    delete[] link_target_;
+  }
+
+  ostd::Status SetLinkTarget(std::string_view target) {
+    link_target_ = new (std::nothrow) char[target.size() + 1];
+    if (link_target_ == nullptr) return Err(Errno::kENOMEM);
+    std::span<char> buf(link_target_, target.size() + 1);
+    std::copy(target.begin(), target.end(), buf.begin());
+    buf[target.size()] = '\0';
+    link_len_ = target.size();
+    ostd::SpinLockGuard g(attr_lock_);
+    attr_.size = target.size();
+    return {};
+  }
+
+  // --- Regular files ---
+  ostd::Result<size_t> ReadAt(uint64_t offset, IoWriter& dst) override {
+    if (!is_regular()) return Inode::ReadAt(offset, dst);
+    ostd::MutexGuard g(data_lock_);
+    uint64_t size = this->size();
+    if (offset >= size) return size_t{0};
+    uint64_t want = std::min<uint64_t>(dst.avail(), size - offset);
+    size_t done = 0;
+    while (done < want) {
+      uint64_t pos = offset + done;
+      uint64_t in_page = pos % kPage;
+      uint64_t chunk = std::min(kPage - in_page, want - done);
+      std::optional<UFrame>* slot = pages_.Find(pos / kPage);
+      CopyResult r;
+      if (slot != nullptr && slot->has_value()) {
+        VmReader<Infallible> rd = VmReader<Infallible>::FromFrame(**slot);
+        rd.Skip(in_page).Limit(chunk);
+        r = dst.Write(rd);
+      } else {
+        r = dst.FillZeros(chunk);
+      }
+      if (!r.ok()) return Progress(done, r);
+      done += r.copied;
+    }
+    return done;
+  }
+
+  ostd::Result<size_t> WriteAt(uint64_t offset, IoReader& src) override {
+    if (!is_regular()) return Inode::WriteAt(offset, src);
+    ostd::MutexGuard g(data_lock_);
+    uint64_t want = src.remain();
+    if (want == 0) return size_t{0};
+    if (offset >= kTmpfsMaxFileSize) return Err(Errno::kEFBIG);
+    want = std::min(want, kTmpfsMaxFileSize - offset);
+    size_t done = 0;
+    std::optional<Errno> error;
+    while (done < want) {
+      uint64_t pos = offset + done;
+      uint64_t in_page = pos % kPage;
+      uint64_t chunk = std::min(kPage - in_page, want - done);
+      ostd::Result<UFrame> page = PageLocked(pos / kPage);
+      if (!page) {
+        error = page.error();
+        break;
+      }
+      VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(*page);
+      w.Skip(in_page).Limit(chunk);
+      CopyResult r = src.Read(w);
+      done += r.copied;
+      if (!r.ok()) {
+        error = r.error;
+        break;
+      }
+    }
+    if (done > 0) {
+      {
+        ostd::SpinLockGuard ag(attr_lock_);
+        attr_.size = std::max(attr_.size, offset + done);
+      }
+      TouchModify();
+      return done;
+    }
+    if (error) return Err(*error);
+    return done;
+  }
+
+  ostd::Status Truncate(uint64_t new_size) override {
+    if (!is_regular()) return Inode::Truncate(new_size);
+    if (new_size > kTmpfsMaxFileSize) return Err(Errno::kEFBIG);
+    ostd::MutexGuard g(data_lock_);
+    uint64_t old = size();
+    // Zero from the smaller size to the end of its page, so bytes beyond
+    // EOF (e.g. written through a mapping) never reappear.
+    uint64_t edge = std::min(old, new_size);
+    ZeroTailLocked(edge);
+    pages_.Drop((new_size + kPage - 1) / kPage, ~uint64_t{0});
+    {
+      ostd::SpinLockGuard ag(attr_lock_);
+      attr_.size = new_size;
+    }
+    TouchModify();
+    return {};
+  }
+
+  ostd::Status Fallocate(uint32_t mode, uint64_t offset, uint64_t len) override {
+    if (!is_regular()) return Inode::Fallocate(mode, offset, len);
+    uint64_t end = 0;
+    if (__builtin_add_overflow(offset, len, &end) || end > kTmpfsMaxFileSize) {
+      return Err(Errno::kEFBIG);
+    }
+    ostd::MutexGuard g(data_lock_);
+    if (mode == (kFallocPunchHole | kFallocKeepSize)) {
+      uint64_t size = this->size();
+      end = std::min(end, size);
+      if (offset >= end) return {};
+      uint64_t first_full = (offset + kPage - 1) / kPage;
+      uint64_t last_full = end / kPage;  // exclusive
+      ZeroRangeLocked(offset, std::min(end, first_full * kPage));
+      if (last_full * kPage >= offset) ZeroRangeLocked(std::max(offset, last_full * kPage), end);
+      if (first_full < last_full) pages_.Drop(first_full, last_full);
+      TouchModify();
+      return {};
+    }
+    if (mode != 0 && mode != kFallocKeepSize) return Err(Errno::kEOPNOTSUPP);
+    for (uint64_t p = offset / kPage; p * kPage < end; ++p) {
+      OSTD_TRY(PageLocked(p));
+    }
+    if (mode == 0) {
+      ostd::SpinLockGuard ag(attr_lock_);
+      attr_.size = std::max(attr_.size, end);
+    }
+    TouchChange();
+    return {};
+  }
+
+  ostd::Result<UFrame> GetPage(uint64_t index, bool for_write) override {
+    (void)for_write;
+    if (!is_regular()) return Err(Errno::kENODEV);
+    ostd::MutexGuard g(data_lock_);
+    if (index >= (size() + kPage - 1) / kPage) return Err(Errno::kENXIO);
+    return PageLocked(index);
+  }
+
+  // --- Directories (all under the file system's namespace lock) ---
+  ostd::Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    ostd::MutexGuard g(fs()->ns_lock());
+    DirEntry* e = FindLocked(name);
+    if (e == nullptr) return Err(Errno::kENOENT);
+    return e->inode;
+  }
+
+  ostd::Result<RefPtr<Inode>> Create(std::string_view name, InodeType type, uint32_t perm,
+                                     uint32_t uid, uint32_t gid, uint64_t rdev) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    if (type == InodeType::kSymlink) return Err(Errno::kEINVAL);
+    OSTD_TRY(ValidateName(name));
+    ostd::MutexGuard g(fs()->ns_lock());
+    if (nlink() == 0) return Err(Errno::kENOENT);  // removed directory
+    if (FindLocked(name) != nullptr) return Err(Errno::kEEXIST);
+    RefPtr<TmpInode> child = MakeRef<TmpInode>(tmpfs(), type, perm, uid, gid, rdev, this);
+    if (!child) return Err(Errno::kENOMEM);
+    OSTD_TRY(AddLocked(name, child));
+    if (type == InodeType::kDirectory) AdjustLinks(1);
+    return RefPtr<Inode>(child);
+  }
+
+  ostd::Result<RefPtr<Inode>> Symlink(std::string_view name, std::string_view target, uint32_t uid,
+                                      uint32_t gid) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    OSTD_TRY(ValidateName(name));
+    ostd::MutexGuard g(fs()->ns_lock());
+    if (nlink() == 0) return Err(Errno::kENOENT);
+    if (FindLocked(name) != nullptr) return Err(Errno::kEEXIST);
+    RefPtr<TmpInode> child =
+        MakeRef<TmpInode>(tmpfs(), InodeType::kSymlink, 0777, uid, gid, 0, nullptr);
+    if (!child) return Err(Errno::kENOMEM);
+    OSTD_TRY(child->SetLinkTarget(target));
+    OSTD_TRY(AddLocked(name, child));
+    return RefPtr<Inode>(child);
+  }
+
+  ostd::Status Link(std::string_view name, const RefPtr<Inode>& target) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    if (target->fs() != fs()) return Err(Errno::kEXDEV);
+    if (target->is_dir()) return Err(Errno::kEPERM);
+    OSTD_TRY(ValidateName(name));
+    ostd::MutexGuard g(fs()->ns_lock());
+    if (nlink() == 0) return Err(Errno::kENOENT);
+    if (target->nlink() == 0) return Err(Errno::kENOENT);
+    if (FindLocked(name) != nullptr) return Err(Errno::kEEXIST);
+    OSTD_TRY(AddLocked(name, target));
+    target->AdjustLinks(1);
+    return {};
+  }
+
+  ostd::Status Unlink(std::string_view name) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    ostd::MutexGuard g(fs()->ns_lock());
+    DirEntry* e = FindLocked(name);
+    if (e == nullptr) return Err(Errno::kENOENT);
+    if (e->inode->is_dir()) return Err(Errno::kEISDIR);
+    e->inode->AdjustLinks(-1);
+    RemoveLocked(e);
+    return {};
+  }
+
+  ostd::Status Rmdir(std::string_view name) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    if (name == ".") return Err(Errno::kEINVAL);
+    if (name == "..") return Err(Errno::kENOTEMPTY);
+    ostd::MutexGuard g(fs()->ns_lock());
+    DirEntry* e = FindLocked(name);
+    if (e == nullptr) return Err(Errno::kENOENT);
+    if (!e->inode->is_dir()) return Err(Errno::kENOTDIR);
+    TmpInode* child = AsTmp(e->inode.get());
+    if (child->entries_ != nullptr) return Err(Errno::kENOTEMPTY);
+    if (child->mounted()) return Err(Errno::kEBUSY);
+    child->AdjustLinks(-2);
+    AdjustLinks(-1);
+    RemoveLocked(e);
+    return {};
+  }
+
+  ostd::Status Rename(std::string_view old_name, Inode& new_dir_base, std::string_view new_name,
+                      uint32_t flags) override {
+    if (!is_dir() || !new_dir_base.is_dir()) return Err(Errno::kENOTDIR);
+    if (new_dir_base.fs() != fs()) return Err(Errno::kEXDEV);
+    if ((flags & ~(kRenameNoreplace | kRenameExchange)) != 0) return Err(Errno::kEINVAL);
+    if ((flags & kRenameNoreplace) != 0 && (flags & kRenameExchange) != 0) {
+      return Err(Errno::kEINVAL);
+    }
+    if (old_name == "." || old_name == ".." || new_name == "." || new_name == "..") {
+      return Err(Errno::kEBUSY);
+    }
+    OSTD_TRY(ValidateName(new_name));
+    TmpInode* new_dir = AsTmp(&new_dir_base);
+    ostd::MutexGuard g(fs()->ns_lock());
+    DirEntry* src = FindLocked(old_name);
+    if (src == nullptr) return Err(Errno::kENOENT);
+    if (new_dir->nlink() == 0) return Err(Errno::kENOENT);
+    DirEntry* dst = new_dir->FindLocked(new_name);
+    RefPtr<Inode> moving = src->inode;
+    // A directory may not move below itself.
+    if (moving->is_dir()) {
+      for (TmpInode* p = new_dir; p != nullptr; p = p->parent_) {
+        if (p == moving.get()) return Err(Errno::kEINVAL);
+        if (p->parent_ == p) break;
+      }
+    }
+    if ((flags & kRenameExchange) != 0) {
+      if (dst == nullptr) return Err(Errno::kENOENT);
+      if (dst->inode->is_dir()) {
+        for (TmpInode* p = this; p != nullptr; p = p->parent_) {
+          if (p == dst->inode.get()) return Err(Errno::kEINVAL);
+          if (p->parent_ == p) break;
+        }
+      }
+      RefPtr<Inode> other = dst->inode;
+      src->inode = other;
+      dst->inode = moving;
+      Reparent(other, this, new_dir);
+      Reparent(moving, new_dir, this);
+      TouchModify();
+      new_dir->TouchModify();
+      return {};
+    }
+    if (dst != nullptr) {
+      if ((flags & kRenameNoreplace) != 0) return Err(Errno::kEEXIST);
+      if (dst->inode == moving) return {};  // same inode: nothing to do
+      if (moving->is_dir()) {
+        if (!dst->inode->is_dir()) return Err(Errno::kENOTDIR);
+        if (AsTmp(dst->inode.get())->entries_ != nullptr) return Err(Errno::kENOTEMPTY);
+      } else if (dst->inode->is_dir()) {
+        return Err(Errno::kEISDIR);
+      }
+      // Replace the target.
+      if (dst->inode->is_dir()) {
+        dst->inode->AdjustLinks(-2);
+        new_dir->AdjustLinks(-1);
+      } else {
+        dst->inode->AdjustLinks(-1);
+      }
+      dst->inode = moving;
+    } else {
+      OSTD_TRY(new_dir->AddLocked(new_name, moving));
+    }
+    RemoveLocked(FindLocked(old_name));
+    if (moving->is_dir()) {
+      AdjustLinks(-1);
+      new_dir->AdjustLinks(1);
+      AsTmp(moving.get())->parent_ = new_dir;
+    }
+    moving->TouchChange();
+    return {};
+  }
+
+  ostd::Result<uint64_t> ReadDir(uint64_t cookie, DirSink& sink) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    ostd::MutexGuard g(fs()->ns_lock());
+    if (cookie == 0) {
+      if (!sink.Emit(".", ino(), kDtDir, 1)) return cookie;
+      cookie = 1;
+    }
+    if (cookie == 1) {
+      if (!sink.Emit("..", ParentLocked()->ino(), kDtDir, 2)) return cookie;
+      cookie = 2;
+    }
+    for (DirEntry* e = entries_; e != nullptr; e = e->next) {
+      if (e->cookie < cookie) continue;
+      if (!sink.Emit(e->name.view(), e->inode->ino(), DtypeFromMode(e->inode->mode()),
+                     e->cookie + 1)) {
+        return cookie;
+      }
+      cookie = e->cookie + 1;
+    }
+    return cookie;
+  }
+
+  RefPtr<Inode> Parent() override {
+    ostd::MutexGuard g(fs()->ns_lock());
+    return RefPtr<Inode>(ParentLocked());
+  }
+
+  bool HasChildren() override {
+    ostd::MutexGuard g(fs()->ns_lock());
+    return entries_ != nullptr;
+  }
+
+  ostd::Result<size_t> ReadLink(std::span<char> buf) override {
+    if (!is_symlink()) return Err(Errno::kEINVAL);
+    size_t n = std::min(buf.size(), link_len_);
+    std::span<const char> target(link_target_, link_len_);
+    std::copy(target.begin(), target.begin() + static_cast<std::ptrdiff_t>(n), buf.begin());
+    TouchAccess();
+    return n;
+  }
+
+ private:
+  static TmpInode* AsTmp(Inode* i) { return static_cast<TmpInode*>(i); }
+  // A removed directory's parent may be gone: it then is its own parent.
+  TmpInode* ParentLocked() { return parent_ != nullptr && nlink() != 0 ? parent_ : this; }
+  TmpFs* tmpfs() { return static_cast<TmpFs*>(fs()); }
+
+  // Moves the directory `child` from `from` to `to` (link counts and parent).
+  static void Reparent(const RefPtr<Inode>& child, TmpInode* from, TmpInode* to) {
+    if (!child->is_dir() || from == to) return;
+    from->AdjustLinks(-1);
+    to->AdjustLinks(1);
+    AsTmp(child.get())->parent_ = to;
+  }
+
+  DirEntry* FindLocked(std::string_view name) {
+    for (DirEntry* e = entries_; e != nullptr; e = e->next) {
+      if (e->name.view() == name) return e;
+    }
+    return nullptr;
+  }
+  ostd::Status AddLocked(std::string_view name, RefPtr<Inode> inode) {
+    DirEntry* e = new (std::nothrow) DirEntry();
+    if (e == nullptr) return Err(Errno::kENOMEM);
+    e->name.Set(name);
+    e->inode = std::move(inode);
+    e->cookie = next_cookie_++;
+    // Append, so cookies grow along the list and readdir is stable.
+    if (tail_ == nullptr) {
+      entries_ = tail_ = e;
+    } else {
+      tail_->next = e;
+      tail_ = e;
+    }
+    TouchModify();
+    return {};
+  }
+  void RemoveLocked(DirEntry* victim) {
+    DirEntry* prev = nullptr;
+    for (DirEntry* e = entries_; e != nullptr; prev = e, e = e->next) {
+      if (e != victim) continue;
+      if (prev == nullptr) {
+        entries_ = e->next;
+      } else {
+        prev->next = e->next;
+      }
+      if (tail_ == e) tail_ = prev;
+      delete e;
+      break;
+    }
+    TouchModify();
+  }
+
+  ostd::Result<UFrame> PageLocked(uint64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
+    OSTD_TRY_ASSIGN(std::optional<UFrame> * slot, pages_.Ensure(index));
+    if (!slot->has_value()) {
+      OSTD_TRY_ASSIGN(UFrame f, UFrame::Alloc(true));
+      *slot = std::move(f);
+    }
+    return **slot;
+  }
+  void ZeroRangeLocked(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
+    while (from < to) {
+      uint64_t in_page = from % kPage;
+      uint64_t chunk = std::min(kPage - in_page, to - from);
+      std::optional<UFrame>* slot = pages_.Find(from / kPage);
+      if (slot != nullptr && slot->has_value()) {
+        VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(**slot);
+        w.Skip(in_page);
+        (void)w.FillZeros(chunk);
+      }
+      from += chunk;
+    }
+  }
+  void ZeroTailLocked(uint64_t at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
+    if (at % kPage != 0) ZeroRangeLocked(at, (at / kPage + 1) * kPage);
+  }
+
+  // Directory state, under fs()->ns_lock(). parent_ is a plain pointer: a
+  // directory is kept alive by its parent's entry, and a removed directory
+  // keeps pointing at its old parent only for "..", which then yields itself
+  // once nlink is 0 (see Parent()).
+  TmpInode* parent_;
+  DirEntry* entries_ = nullptr;
+  DirEntry* tail_ = nullptr;
+  uint64_t next_cookie_ = 2;
+  // Symlink target (immutable once set).
+  char* link_target_ = nullptr;
+  size_t link_len_ = 0;
+  // Regular file data.
+  ostd::Mutex data_lock_;
+  PageMap pages_ ABSL_GUARDED_BY(data_lock_);
+};
+
+}  // namespace
+
+ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm) {
+  // File systems live for the whole run (there is no unmount).
+  TmpFs* fs = new (std::nothrow) TmpFs();
+  if (fs == nullptr) return Err(Errno::kENOMEM);
+  RefPtr<TmpInode> root = MakeRef<TmpInode>(fs, InodeType::kDirectory, root_perm, 0, 0, 0, nullptr);
+  if (!root) return Err(Errno::kENOMEM);
+  return RefPtr<Inode>(root);
+}
+
+}  // namespace kernel::fs

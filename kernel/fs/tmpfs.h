@@ -1,0 +1,21 @@
+// tmpfs: the in-memory file system that is Keel's root. File data lives in a
+// sparse page cache of untyped frames (UFrame), so GetPage() hands mmap the
+// very frames read() and write() use.
+#ifndef KERNEL_FS_TMPFS_H_
+#define KERNEL_FS_TMPFS_H_
+
+#include "kernel/fs/inode.h"
+#include "kernel/fs/ref.h"
+#include "ostd/result.h"
+
+namespace kernel::fs {
+
+// Largest tmpfs file: the page map covers 2^27 pages (512 GiB).
+inline constexpr uint64_t kTmpfsMaxFileSize = uint64_t{1} << 39;
+
+// A new tmpfs instance; returns its root directory (mode 0755 | perm given).
+ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm = 0755);
+
+}  // namespace kernel::fs
+
+#endif  // KERNEL_FS_TMPFS_H_

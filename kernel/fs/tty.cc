@@ -1,0 +1,222 @@
+#include "kernel/fs/tty.h"
+
+#include <array>
+#include <atomic>
+
+#include "kernel/fs/line_discipline.h"
+#include "ostd/log.h"
+#include "ostd/task/mutex.h"
+#include "ostd/task/task.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel::fs {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::vm::UserPtr;
+
+constexpr uint64_t kPollIntervalNs = 4'000'000;
+
+class ConsoleSink final : public ByteSink {
+ public:
+  void Put(std::string_view bytes) override { ostd::ConsoleWrite(bytes); }
+};
+
+struct ConsoleTty {
+  ostd::Mutex lock;
+  LineDiscipline ldisc ABSL_GUARDED_BY(lock);
+  WinSize winsize ABSL_GUARDED_BY(lock) = {24, 80, 0, 0};
+  std::atomic<int> pgid{0};
+  Waitable waitable;
+};
+
+ConsoleTty& Tty() {
+  static ConsoleTty tty;
+  return tty;
+}
+
+std::atomic<TtySignalHook> g_hook{nullptr};
+
+// Feeds pending UART bytes to the line discipline; returns the last signal
+// generated (0 if none). Requires the tty lock.
+int PumpLocked(ConsoleTty& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t.lock) {
+  std::array<uint8_t, 64> buf;
+  ConsoleSink echo;
+  int sig = 0;
+  bool any = false;
+  for (;;) {
+    size_t n = ostd::ConsoleRead(buf);
+    if (n == 0) break;
+    any = true;
+    for (size_t i = 0; i < n; ++i) {
+      int s = t.ldisc.Input(buf[i], echo);
+      if (s != 0) sig = s;
+    }
+  }
+  if (any) t.waitable.Notify();
+  return sig;
+}
+
+void Deliver(int sig) {
+  if (sig == 0) return;
+  TtySignalHook hook = g_hook.load(std::memory_order_acquire);
+  if (hook != nullptr) hook(Tty().pgid.load(std::memory_order_relaxed), sig);
+}
+
+class TtyFile final : public File {
+ public:
+  using File::File;
+  bool seekable() const override { return false; }
+
+  ostd::Result<size_t> Read(IoWriter& dst, Caller& caller) override {
+    ConsoleTty& t = Tty();
+    std::array<uint8_t, 256> buf;
+    for (;;) {
+      size_t n = 0;
+      bool ready = false;
+      int sig = 0;
+      {
+        ostd::MutexGuard g(t.lock);
+        sig = PumpLocked(t);
+        if (t.ldisc.Readable()) {
+          ready = true;
+          n = t.ldisc.Read(
+              std::span<uint8_t>(buf).first(std::min<size_t>(buf.size(), dst.avail())));
+        }
+      }
+      Deliver(sig);
+      if (ready) return Progress(0, dst.Write(std::span<const uint8_t>(buf).first(n)));
+      if (dst.avail() == 0) return size_t{0};
+      if (nonblocking()) return Err(Errno::kEAGAIN);
+      if (caller.SignalPending()) return Err(Errno::kEINTR);
+      ostd::SleepFor(kPollIntervalNs);
+    }
+  }
+
+  ostd::Result<size_t> Write(IoReader& src, Caller&) override {
+    ConsoleTty& t = Tty();
+    std::array<uint8_t, 256> buf;
+    size_t done = 0;
+    while (src.remain() > 0) {
+      size_t want = std::min<size_t>(buf.size(), src.remain());
+      CopyResult r = src.Read(std::span<uint8_t>(buf).first(want));
+      if (r.copied > 0) {
+        std::array<char, 256> chars;
+        for (size_t i = 0; i < r.copied; ++i) chars[i] = static_cast<char>(buf[i]);
+        ConsoleSink out;
+        ostd::MutexGuard g(t.lock);
+        t.ldisc.Output(std::string_view(chars.data(), r.copied), out);
+      }
+      if (!r.ok()) return Progress(done, r);
+      done += r.copied;
+    }
+    return done;
+  }
+  ostd::Result<size_t> ReadAt(uint64_t, IoWriter&, Caller&) override { return Err(Errno::kESPIPE); }
+  ostd::Result<size_t> WriteAt(uint64_t, IoReader&, Caller&) override {
+    return Err(Errno::kESPIPE);
+  }
+
+  uint16_t Poll() override {
+    ConsoleTty& t = Tty();
+    int sig = 0;
+    uint16_t ev = kPollOut | kPollWrNorm;
+    {
+      ostd::MutexGuard g(t.lock);
+      sig = PumpLocked(t);
+      if (t.ldisc.Readable()) ev |= kPollIn | kPollRdNorm;
+    }
+    Deliver(sig);
+    return ev;
+  }
+  Waitable* waitable() override { return &Tty().waitable; }
+
+  ostd::Result<uint64_t> Ioctl(uint32_t cmd, uint64_t arg, Caller&) override {
+    ConsoleTty& t = Tty();
+    switch (cmd) {
+      case kTcGets: {
+        Termios tio;
+        {
+          ostd::MutexGuard g(t.lock);
+          tio = t.ldisc.termios();
+        }
+        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<Termios>(arg), tio));
+        return 0;
+      }
+      case kTcSets:
+      case kTcSetsW:
+      case kTcSetsF: {
+        OSTD_TRY_ASSIGN(Termios tio, ostd::vm::CopyFromUser(UserPtr<Termios>(arg)));
+        ostd::MutexGuard g(t.lock);
+        if (cmd == kTcSetsF) t.ldisc.Flush();
+        t.ldisc.SetTermios(tio);
+        t.waitable.Notify();
+        return 0;
+      }
+      case kTiocGwinsz: {
+        WinSize ws;
+        {
+          ostd::MutexGuard g(t.lock);
+          ws = t.winsize;
+        }
+        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<WinSize>(arg), ws));
+        return 0;
+      }
+      case kTiocSwinsz: {
+        OSTD_TRY_ASSIGN(WinSize ws, ostd::vm::CopyFromUser(UserPtr<WinSize>(arg)));
+        ostd::MutexGuard g(t.lock);
+        t.winsize = ws;
+        return 0;
+      }
+      case kTiocGpgrp:
+        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int32_t>(arg), t.pgid.load()));
+        return 0;
+      case kTiocSpgrp: {
+        OSTD_TRY_ASSIGN(int32_t pgid, ostd::vm::CopyFromUser(UserPtr<int32_t>(arg)));
+        if (pgid < 0) return Err(Errno::kEINVAL);
+        t.pgid.store(pgid);
+        return 0;
+      }
+      case kFionread: {
+        int32_t n = 0;
+        {
+          ostd::MutexGuard g(t.lock);
+          (void)PumpLocked(t);
+          n = static_cast<int32_t>(t.ldisc.Available());
+        }
+        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int32_t>(arg), n));
+        return 0;
+      }
+      case kTiocSctty:
+      case kTiocNotty:
+        return 0;
+      default:
+        return Err(Errno::kENOTTY);
+    }
+  }
+};
+
+}  // namespace
+
+void SetTtySignalHook(TtySignalHook hook) { g_hook.store(hook, std::memory_order_release); }
+
+ostd::Result<RefPtr<File>> OpenConsoleTty(const RefPtr<Inode>& inode, uint32_t flags) {
+  RefPtr<File> f = MakeRef<TtyFile>(inode, flags);
+  if (!f) return Err(Errno::kENOMEM);
+  return f;
+}
+
+void PumpConsoleInput() {
+  int sig = 0;
+  {
+    ostd::MutexGuard g(Tty().lock);
+    sig = PumpLocked(Tty());
+  }
+  Deliver(sig);
+}
+
+int TtyForegroundPgid() { return Tty().pgid.load(); }
+void SetTtyForegroundPgid(int pgid) { Tty().pgid.store(pgid); }
+
+}  // namespace kernel::fs

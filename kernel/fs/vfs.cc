@@ -1,0 +1,364 @@
+#include "kernel/fs/vfs.h"
+
+#include <algorithm>
+#include <array>
+
+#include "kernel/fs/device.h"
+#include "kernel/fs/tmpfs.h"
+#include "ostd/sync.h"
+
+namespace kernel::fs {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+
+ostd::SpinLock g_root_lock;
+// A plain pointer holding one reference (never dropped): a global RefPtr would
+// need a static destructor, which the kernel does not run.
+Inode* g_root ABSL_GUARDED_BY(g_root_lock) = nullptr;
+
+// Scratch space for a walk: the remaining path and room to splice a symlink
+// target in front of it. On the heap: kernel stacks are small.
+struct WalkBuffers {
+  std::array<char, kPathMax> path;
+  std::array<char, kPathMax> scratch;
+};
+
+struct WalkResult {
+  RefPtr<Inode> inode;  // the final object (full walks)
+  RefPtr<Inode> dir;    // the parent (parent walks)
+  Name name;
+  bool trailing_slash = false;
+};
+
+RefPtr<Inode> CrossMounts(RefPtr<Inode> inode) {
+  for (int i = 0; i < 8; ++i) {
+    RefPtr<Inode> m = inode->mounted();
+    if (!m) break;
+    inode = std::move(m);
+  }
+  return inode;
+}
+
+ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                              bool follow, bool want_parent) {
+  if (path.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
+  if (path.empty()) return Err(Errno::kENOENT);
+  WalkBuffers* bufs = new (std::nothrow) WalkBuffers();
+  if (bufs == nullptr) return Err(Errno::kENOMEM);
+  // Frees the buffers on every return path.
+  struct Free {
+    WalkBuffers* b;
+    ~Free() { delete b; }
+  } free_bufs{bufs};
+
+  std::copy(path.begin(), path.end(), bufs->path.begin());
+  std::string_view rest(bufs->path.data(), path.size());
+  RefPtr<Inode> root = ctx.root();
+  RefPtr<Inode> dir = IsAbsolute(path) || !start ? root : std::move(start);
+  int links = 0;
+  for (;;) {
+    std::optional<PathStep> step = NextComponent(rest);
+    if (!step) {
+      // Only slashes were left ("/", or a symlink to "/"): the directory itself.
+      WalkResult r;
+      if (want_parent) {
+        r.dir = dir;
+        r.name.Set(".");
+        r.trailing_slash = true;
+      } else {
+        r.inode = dir;
+      }
+      return r;
+    }
+    if (step->name.size() > kNameMax) return Err(Errno::kENAMETOOLONG);
+    if (!dir->is_dir()) return Err(Errno::kENOTDIR);
+    if (step->last && want_parent) {
+      WalkResult r;
+      r.dir = dir;
+      r.name.Set(step->name);
+      r.trailing_slash = step->trailing_slash;
+      return r;
+    }
+    RefPtr<Inode> next;
+    if (step->name == ".") {
+      next = dir;
+    } else if (step->name == "..") {
+      next = dir == root ? root : dir->Parent();
+    } else {
+      OSTD_TRY_ASSIGN(next, dir->Lookup(step->name));
+      next = CrossMounts(std::move(next));
+    }
+    if (next->is_symlink() && (!step->last || follow || step->trailing_slash)) {
+      if (++links > kMaxSymlinks) return Err(Errno::kELOOP);
+      OSTD_TRY_ASSIGN(size_t tlen, next->ReadLink(bufs->scratch));
+      if (tlen == 0) return Err(Errno::kENOENT);
+      if (tlen + step->rest.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
+      bool absolute = bufs->scratch[0] == '/';
+      // scratch = target + rest, then becomes the remaining path.
+      std::span<char> scratch(bufs->scratch);
+      std::copy(step->rest.begin(), step->rest.end(), scratch.subspan(tlen).begin());
+      size_t len = tlen + step->rest.size();
+      std::copy(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(len),
+                bufs->path.begin());
+      rest = std::string_view(bufs->path.data(), len);
+      if (absolute) dir = root;
+      continue;
+    }
+    if (step->last) {
+      if (step->trailing_slash && !next->is_dir()) return Err(Errno::kENOTDIR);
+      WalkResult r;
+      r.inode = std::move(next);
+      return r;
+    }
+    dir = std::move(next);
+    rest = step->rest;
+  }
+}
+
+bool IsDotOrDotDot(std::string_view n) { return n == "." || n == ".."; }
+
+}  // namespace
+
+RefPtr<Inode> RootInode() {
+  ostd::SpinLockGuard g(g_root_lock);
+  return RefPtr<Inode>(g_root);
+}
+
+ostd::Status Init() {
+  OSTD_TRY_ASSIGN(RefPtr<Inode> root, CreateTmpfs(0755));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dev, root->Create("dev", InodeType::kDirectory, 0755, 0, 0, 0));
+  OSTD_TRY(root->Create("proc", InodeType::kDirectory, 0555, 0, 0, 0));
+  OSTD_TRY(root->Create("tmp", InodeType::kDirectory, 01777, 0, 0, 0));
+  OSTD_TRY(CreateDeviceNodes(*dev));
+  ostd::SpinLockGuard g(g_root_lock);
+  if (g_root != nullptr) return ostd::Err(Errno::kEBUSY);
+  root->AddRef();
+  g_root = root.get();
+  return {};
+}
+
+ostd::Result<RefPtr<Inode>> ResolvePath(const FsContext& ctx, RefPtr<Inode> start,
+                                        std::string_view path, bool follow) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, follow, false));
+  return r.inode;
+}
+
+ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> start,
+                                          std::string_view path) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, true, true));
+  ParentAndName p;
+  p.dir = std::move(r.dir);
+  p.name = r.name;
+  p.trailing_slash = r.trailing_slash;
+  return p;
+}
+
+ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, int dirfd,
+                                     std::string_view path) {
+  if (IsAbsolute(path)) return ctx.root();
+  if (dirfd == kAtFdCwd) return ctx.cwd();
+  OSTD_TRY_ASSIGN(RefPtr<File> f, fds.Get(dirfd));
+  if (f->inode() == nullptr) return Err(Errno::kENOTDIR);
+  // An empty path (AT_EMPTY_PATH) refers to the fd itself, whatever it is.
+  if (!path.empty() && !f->inode()->is_dir()) return Err(Errno::kENOTDIR);
+  return f->inode_ref();
+}
+
+ostd::Status CheckAccess(const Inode& inode, uint32_t mask, const Actor& actor) {
+  uint32_t mode = inode.mode();
+  if (actor.uid == 0) {
+    if ((mask & 1) != 0 && (mode & kS_IFMT) != kS_IFDIR && (mode & 0111) == 0) {
+      return Err(Errno::kEACCES);
+    }
+    return {};
+  }
+  uint32_t bits = mode & 7;
+  if (inode.uid() == actor.uid) {
+    bits = (mode >> 6) & 7;
+  } else if (inode.gid() == actor.gid) {
+    bits = (mode >> 3) & 7;
+  }
+  if ((bits & mask) != mask) return Err(Errno::kEACCES);
+  return {};
+}
+
+ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
+                                    std::string_view path, uint32_t flags, uint32_t mode,
+                                    const Actor& actor, Caller& caller) {
+  if ((flags & kO_PATH) != 0) flags &= kO_PATH | kO_DIRECTORY | kO_NOFOLLOW | kO_CLOEXEC;
+  uint32_t acc = flags & kO_ACCMODE;
+  if (acc == kO_ACCMODE && (flags & kO_PATH) == 0) return Err(Errno::kEINVAL);
+  if ((flags & kO_TMPFILE) == kO_TMPFILE) return Err(Errno::kEOPNOTSUPP);
+  bool follow = (flags & kO_NOFOLLOW) == 0;
+  RefPtr<Inode> inode;
+  bool created = false;
+  if ((flags & kO_CREAT) != 0) {
+    OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, start, path));
+    std::string_view name = pn.name.view();
+    if (IsDotOrDotDot(name) || pn.trailing_slash) return Err(Errno::kEISDIR);
+    ostd::Result<RefPtr<Inode>> existing = pn.dir->Lookup(name);
+    if (existing) {
+      if ((flags & kO_EXCL) != 0) return Err(Errno::kEEXIST);
+      inode = CrossMounts(*existing);
+      if (inode->is_symlink()) {
+        if (!follow) return Err(Errno::kELOOP);
+        OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, true));
+      }
+    } else if (existing.error() == Errno::kENOENT) {
+      OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
+      OSTD_TRY_ASSIGN(inode, pn.dir->Create(name, InodeType::kRegular, mode & ~ctx.umask() & 07777,
+                                            actor.uid, actor.gid, 0));
+      created = true;
+    } else {
+      return Err(existing.error());
+    }
+  } else {
+    OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, follow));
+    if (inode->is_symlink() && (flags & kO_PATH) == 0) return Err(Errno::kELOOP);
+  }
+  if ((flags & kO_DIRECTORY) != 0 && !inode->is_dir()) return Err(Errno::kENOTDIR);
+  if ((flags & kO_PATH) == 0) {
+    if (inode->is_dir() && (acc != kO_RDONLY || (flags & kO_TRUNC) != 0)) {
+      return Err(Errno::kEISDIR);
+    }
+    if (!created) {
+      uint32_t need = (acc == kO_RDONLY ? 4 : acc == kO_WRONLY ? 2 : 6);
+      if ((flags & kO_TRUNC) != 0) need |= 2;
+      OSTD_TRY(CheckAccess(*inode, need, actor));
+    }
+    if ((flags & kO_TRUNC) != 0 && inode->is_regular() && !created) OSTD_TRY(inode->Truncate(0));
+  }
+  return inode->Open(flags & ~(kO_CREAT | kO_EXCL | kO_TRUNC | kO_NOCTTY | kO_CLOEXEC), caller);
+}
+
+ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                     uint32_t mode, const Actor& actor) {
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  if (IsDotOrDotDot(pn.name.view())) return Err(Errno::kEEXIST);
+  OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
+  OSTD_TRY(pn.dir->Create(pn.name.view(), InodeType::kDirectory, mode & ~ctx.umask() & 01777,
+                          actor.uid, actor.gid, 0));
+  return {};
+}
+
+ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                     uint32_t mode, uint64_t rdev, const Actor& actor) {
+  std::optional<InodeType> type = TypeFromMode(mode);
+  if (!type || *type == InodeType::kDirectory || *type == InodeType::kSymlink) {
+    return Err(Errno::kEINVAL);
+  }
+  if (*type == InodeType::kCharDevice && actor.uid != 0) return Err(Errno::kEPERM);
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  if (IsDotOrDotDot(pn.name.view()) || pn.trailing_slash) return Err(Errno::kEEXIST);
+  OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
+  OSTD_TRY(pn.dir->Create(pn.name.view(), *type, mode & ~ctx.umask() & 07777, actor.uid, actor.gid,
+                          *type == InodeType::kCharDevice ? rdev : 0));
+  return {};
+}
+
+ostd::Status SymlinkAt(std::string_view target, const FsContext& ctx, RefPtr<Inode> start,
+                       std::string_view path, const Actor& actor) {
+  if (target.empty()) return Err(Errno::kENOENT);
+  if (target.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  if (IsDotOrDotDot(pn.name.view())) return Err(Errno::kEEXIST);
+  if (pn.trailing_slash) {
+    return pn.dir->Lookup(pn.name.view()) ? Err(Errno::kEEXIST) : Err(Errno::kENOENT);
+  }
+  OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
+  OSTD_TRY(pn.dir->Symlink(pn.name.view(), target, actor.uid, actor.gid));
+  return {};
+}
+
+ostd::Status UnlinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                      bool remove_dir) {
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  std::string_view name = pn.name.view();
+  if (remove_dir) {
+    if (name == ".") return Err(Errno::kEINVAL);
+    if (name == "..") return Err(Errno::kENOTEMPTY);
+    return pn.dir->Rmdir(name);
+  }
+  if (IsDotOrDotDot(name)) return Err(Errno::kEISDIR);
+  if (pn.trailing_slash) {
+    OSTD_TRY_ASSIGN(RefPtr<Inode> victim, pn.dir->Lookup(name));
+    return Err(victim->is_dir() ? Errno::kEISDIR : Errno::kENOTDIR);
+  }
+  return pn.dir->Unlink(name);
+}
+
+ostd::Status LinkAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string_view old_path,
+                    RefPtr<Inode> new_start, std::string_view new_path, bool follow) {
+  OSTD_TRY_ASSIGN(RefPtr<Inode> target, ResolvePath(ctx, std::move(old_start), old_path, follow));
+  if (target->is_dir()) return Err(Errno::kEPERM);
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(new_start), new_path));
+  if (IsDotOrDotDot(pn.name.view())) return Err(Errno::kEEXIST);
+  if (pn.trailing_slash) {
+    return pn.dir->Lookup(pn.name.view()) ? Err(Errno::kEEXIST) : Err(Errno::kENOENT);
+  }
+  return pn.dir->Link(pn.name.view(), target);
+}
+
+ostd::Status RenameAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string_view old_path,
+                      RefPtr<Inode> new_start, std::string_view new_path, uint32_t flags) {
+  OSTD_TRY_ASSIGN(ParentAndName from, ResolveParent(ctx, std::move(old_start), old_path));
+  OSTD_TRY_ASSIGN(ParentAndName to, ResolveParent(ctx, std::move(new_start), new_path));
+  if (IsDotOrDotDot(from.name.view()) || IsDotOrDotDot(to.name.view())) {
+    return Err(Errno::kEBUSY);
+  }
+  if (from.trailing_slash || to.trailing_slash) {
+    OSTD_TRY_ASSIGN(RefPtr<Inode> src, from.dir->Lookup(from.name.view()));
+    if (!src->is_dir()) return Err(Errno::kENOTDIR);
+  }
+  return from.dir->Rename(from.name.view(), *to.dir, to.name.view(), flags);
+}
+
+ostd::Result<size_t> ReadLinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                                std::span<char> buf) {
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, std::move(start), path, false));
+  if (!inode->is_symlink()) return Err(Errno::kEINVAL);
+  return inode->ReadLink(buf);
+}
+
+ostd::Status Mount(const FsContext& ctx, std::string_view path, RefPtr<Inode> root) {
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, ResolvePath(ctx, ctx.cwd(), path, true));
+  if (!dir->is_dir() || !root || !root->is_dir()) return Err(Errno::kENOTDIR);
+  dir->set_mounted(std::move(root));
+  return {};
+}
+
+ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view path,
+                                       const Actor& actor) {
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, ctx.cwd(), path, true));
+  if (!inode->is_regular()) return Err(Errno::kEACCES);
+  OSTD_TRY(CheckAccess(*inode, 1, actor));
+  return inode->Open(kO_RDONLY, Caller::Kernel());
+}
+
+ostd::Result<size_t> ReadFileAt(File& file, uint64_t offset, std::span<uint8_t> out) {
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(out);
+  IoWriter dst(w);
+  size_t done = 0;
+  while (done < out.size()) {
+    OSTD_TRY_ASSIGN(size_t n, file.ReadAt(offset + done, dst, Caller::Kernel()));
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+
+ostd::Result<size_t> WriteFileAt(File& file, uint64_t offset, std::span<const uint8_t> data) {
+  VmReader<Infallible> r = VmReader<Infallible>::FromSpan(data);
+  IoReader src(r);
+  size_t done = 0;
+  while (done < data.size()) {
+    OSTD_TRY_ASSIGN(size_t n, file.WriteAt(offset + done, src, Caller::Kernel()));
+    if (n == 0) break;
+    done += n;
+  }
+  return done;
+}
+
+}  // namespace kernel::fs

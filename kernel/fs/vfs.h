@@ -1,0 +1,113 @@
+// The VFS entry points: the global root, path resolution with Linux
+// semantics, and the path-based operations the syscalls and the process
+// layer use.
+//
+// Overview of kernel/fs:
+//   inode.h   Inode / FileSystem (the interface file systems implement)
+//   file.h    File (open file description)      io.h    IoReader / IoWriter
+//   tmpfs.h   the root file system              device.h /dev nodes
+//   pipe.h    pipes and FIFOs                   tty.h   console tty
+//   fd_table.h, fs_context.h   per-process state
+//   initramfs.h  cpio unpacking                 random.h  GetRandomBytes
+//
+// Path resolution (ResolvePath): absolute paths start at the context's root,
+// relative ones at `start` (cwd or a dirfd's directory); "." and ".." are
+// handled ("..” at the root stays there); symlinks in the middle are always
+// followed and the last one if `follow`; more than kMaxSymlinks symlinks is
+// ELOOP; a trailing slash requires a directory (and follows a final symlink);
+// ENOENT / ENOTDIR / ENAMETOOLONG as Linux.
+#ifndef KERNEL_FS_VFS_H_
+#define KERNEL_FS_VFS_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/fs_context.h"
+#include "kernel/fs/inode.h"
+#include "kernel/fs/path.h"
+#include "ostd/result.h"
+
+namespace kernel::fs {
+
+inline constexpr int kMaxSymlinks = 40;
+
+// Creates the tmpfs root with /dev (and its device nodes), /proc and /tmp.
+// Call once at boot before anything else here.
+ostd::Status Init();
+// The global root directory (null before Init()).
+RefPtr<Inode> RootInode();
+
+// The identity new files get and permission checks use.
+struct Actor {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// Resolves `path` from `start` (ignored for absolute paths) within `ctx`'s root.
+ostd::Result<RefPtr<Inode>> ResolvePath(const FsContext& ctx, RefPtr<Inode> start,
+                                        std::string_view path, bool follow);
+
+// The parent directory of a path's last component and the component.
+struct ParentAndName {
+  RefPtr<Inode> dir;
+  Name name;  // may be "." or ".." (callers decide the error)
+  bool trailing_slash = false;
+};
+// EINVAL-free: a path with no components ("/") yields name "." in the root.
+ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> start,
+                                          std::string_view path);
+
+// The directory a *at() call starts from: ctx.cwd() for kAtFdCwd, else the
+// directory open at `dirfd` (EBADF, ENOTDIR). For an absolute path the fd is
+// not looked at.
+ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, int dirfd,
+                                     std::string_view path);
+
+// open/openat/creat: resolves, creates (O_CREAT, mode & ~umask), checks
+// O_EXCL/O_DIRECTORY/O_NOFOLLOW/O_TRUNC and access bits, and opens.
+ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
+                                    std::string_view path, uint32_t flags, uint32_t mode,
+                                    const Actor& actor, Caller& caller);
+
+ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                     uint32_t mode, const Actor& actor);
+// mknod for FIFOs, regular files and character devices.
+ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                     uint32_t mode, uint64_t rdev, const Actor& actor);
+ostd::Status SymlinkAt(std::string_view target, const FsContext& ctx, RefPtr<Inode> start,
+                       std::string_view path, const Actor& actor);
+// unlinkat: `remove_dir` selects rmdir semantics.
+ostd::Status UnlinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                      bool remove_dir);
+ostd::Status LinkAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string_view old_path,
+                    RefPtr<Inode> new_start, std::string_view new_path, bool follow);
+ostd::Status RenameAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string_view old_path,
+                      RefPtr<Inode> new_start, std::string_view new_path, uint32_t flags);
+// readlink: copies the target (not NUL-terminated) into `buf`.
+ostd::Result<size_t> ReadLinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
+                                std::span<char> buf);
+
+// Attaches `root` (a directory of another file system) at `path`.
+ostd::Status Mount(const FsContext& ctx, std::string_view path, RefPtr<Inode> root);
+
+// access(2)-style check of `mask` (4 read, 2 write, 1 exec) for `actor`
+// (root passes except exec needs some x bit on non-directories).
+ostd::Status CheckAccess(const Inode& inode, uint32_t mask, const Actor& actor);
+
+// --- For the process layer ---
+// Opens `path` (relative to ctx's cwd) for execve: a regular file, with
+// exec permission for `actor`. EACCES for directories and non-executables.
+ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view path,
+                                       const Actor& actor);
+// Reads up to out.size() bytes at `offset` into kernel memory (ELF headers,
+// scripts). Returns the bytes read (short only at EOF).
+ostd::Result<size_t> ReadFileAt(File& file, uint64_t offset, std::span<uint8_t> out);
+// Writes a whole kernel buffer at `offset` (tests, initramfs).
+ostd::Result<size_t> WriteFileAt(File& file, uint64_t offset, std::span<const uint8_t> data);
+
+}  // namespace kernel::fs
+
+#endif  // KERNEL_FS_VFS_H_
