@@ -60,6 +60,10 @@ void __cxa_pure_virtual() { OSTD_PANIC("pure virtual function called"); }
 
 void* __dso_handle = nullptr;
 
+// Destructors of static objects are registered here (-fno-use-cxa-atexit).
+// The kernel never returns from its entry point, so they never run.
+int atexit(void (*)()) { return 0; }
+
 }  // extern "C"
 
 namespace std {
