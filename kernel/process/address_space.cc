@@ -1,0 +1,399 @@
+#include "kernel/process/address_space.h"
+
+#include <algorithm>
+#include <new>
+#include <optional>
+#include <utility>
+
+#include "ostd/log.h"
+#include "ostd/mm/page_table_index.h"
+#include "ostd/vm/vm_io.h"
+
+namespace kernel {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+using ostd::mm::AlignDown;
+using ostd::mm::AlignUp;
+using ostd::mm::PageFlags;
+using ostd::mm::UFrame;
+
+// Page-table flags for a page of `vma`. Private pages start read-only when
+// they may be shared (copy-on-write decides on the first write).
+PageFlags FlagsFor(const Vma& vma, bool writable_now) {
+  return PageFlags{.writable = writable_now && (vma.prot & kProtWrite) != 0,
+                   .executable = (vma.prot & kProtExec) != 0};
+}
+
+// A fresh frame holding a copy of `src`.
+Result<UFrame> CopyFrame(const UFrame& src) {
+  OSTD_TRY_ASSIGN(UFrame dst, UFrame::Alloc(/*zeroed=*/false));
+  ostd::vm::VmReader<ostd::vm::Infallible> r =
+      ostd::vm::VmReader<ostd::vm::Infallible>::FromFrame(src);
+  ostd::vm::VmWriter<ostd::vm::Infallible> w =
+      ostd::vm::VmWriter<ostd::vm::Infallible>::FromFrame(dst);
+  r.ReadTo(w);
+  return dst;
+}
+
+class SharedAnonymous final : public PageSource {
+ public:
+  explicit SharedAnonymous(uint64_t size) : size_(size) {}
+
+  Result<UFrame> GetPage(uint64_t index, bool) override {
+    if (index >= AlignUp(size_, kPageSize) / kPageSize) return Err(Errno::kEFAULT);
+    ostd::SpinLockGuard guard(lock_);
+    for (auto& [i, frame] : pages_) {
+      if (i == index) return frame;
+    }
+    OSTD_TRY_ASSIGN(UFrame f, UFrame::Alloc(/*zeroed=*/true));
+    OSTD_TRY(pages_.Push({index, f}));
+    return f;
+  }
+  uint64_t Size() const override { return size_; }
+  void Name(ostd::FormatSink& out) const override { out.Write("/dev/zero (deleted)"); }
+
+ private:
+  const uint64_t size_;
+  ostd::SpinLock lock_;
+  // Few pages are touched in typical shared anonymous mappings; a sorted
+  // structure can replace this list when that changes.
+  ostd::Vec<std::pair<uint64_t, UFrame>> pages_ ABSL_GUARDED_BY(lock_);
+};
+
+bool Continues(const Vma& a, const Vma& b) {
+  if (a.end != b.start || a.prot != b.prot || a.shared != b.shared || a.kind != b.kind ||
+      a.source.get() != b.source.get()) {
+    return false;
+  }
+  return !a.source || b.pgoff == a.pgoff + a.len() / kPageSize;
+}
+
+}  // namespace
+
+Result<PageSourceRef> NewSharedAnonymous(uint64_t size) {
+  auto* s = new (std::nothrow) SharedAnonymous(size);
+  if (s == nullptr) return Err(Errno::kENOMEM);
+  return PageSourceRef::Adopt(s);
+}
+
+Result<AddressSpace*> AddressSpace::Create() {
+  OSTD_TRY_ASSIGN(ostd::vm::VmSpace * vm, ostd::vm::VmSpace::Create());
+  auto* as = new (std::nothrow) AddressSpace(vm);
+  if (as == nullptr) {
+    delete vm;
+    return Err(Errno::kENOMEM);
+  }
+  vm->set_owner(as);
+  return as;
+}
+
+AddressSpace::~AddressSpace() {
+  vm_->set_owner(nullptr);
+  delete vm_;  // frees every page still mapped
+}
+
+size_t AddressSpace::FindIndex(uint64_t addr) const {
+  // Binary search: the areas are sorted and disjoint.
+  size_t lo = 0;
+  size_t hi = vmas_.size();
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (vmas_[mid].end > addr) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
+bool AddressSpace::IsFree(uint64_t start, uint64_t end) const {
+  size_t i = FindIndex(start);
+  return i == vmas_.size() || vmas_[i].start >= end;
+}
+
+uint64_t AddressSpace::FindFree(uint64_t hint, uint64_t len) const {
+  if (hint >= kMmapMin && hint <= kUserTop && len <= kUserTop - hint && IsFree(hint, hint + len)) {
+    return hint;
+  }
+  uint64_t top = kMmapBase;
+  for (size_t i = vmas_.size(); i-- > 0;) {
+    const Vma& v = vmas_[i];
+    if (v.start >= top) continue;
+    if (v.end <= top && top - v.end >= len) return top - len;
+    top = std::min(top, v.start);
+  }
+  return top >= kMmapMin && top - kMmapMin >= len ? top - len : 0;
+}
+
+Status AddressSpace::SplitAt(uint64_t addr) {
+  size_t i = FindIndex(addr);
+  if (i == vmas_.size() || vmas_[i].start >= addr) return {};
+  Vma tail = vmas_[i];
+  tail.start = addr;
+  if (tail.source) tail.pgoff += (addr - vmas_[i].start) / kPageSize;
+  OSTD_TRY(vmas_.Insert(i + 1, std::move(tail)));
+  vmas_[i].end = addr;
+  return {};
+}
+
+Status AddressSpace::UnmapLocked(uint64_t start, uint64_t end) {
+  OSTD_TRY(SplitAt(start));
+  OSTD_TRY(SplitAt(end));
+  size_t i = FindIndex(start);
+  while (i < vmas_.size() && vmas_[i].start < end) vmas_.Erase(i);
+  return vm_->Unmap(start, end - start);
+}
+
+Status AddressSpace::InsertLocked(Vma vma) {
+  size_t i = FindIndex(vma.start);
+  OSTD_TRY(vmas_.Insert(i, std::move(vma)));
+  MergeAround(i);
+  return {};
+}
+
+void AddressSpace::MergeAround(size_t i) {
+  if (i + 1 < vmas_.size() && Continues(vmas_[i], vmas_[i + 1])) {
+    vmas_[i].end = vmas_[i + 1].end;
+    vmas_.Erase(i + 1);
+  }
+  if (i > 0 && i < vmas_.size() && Continues(vmas_[i - 1], vmas_[i])) {
+    vmas_[i - 1].end = vmas_[i].end;
+    vmas_.Erase(i);
+  }
+}
+
+Result<uint64_t> AddressSpace::Map(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                                   PageSourceRef source, uint64_t pgoff, VmaKind kind) {
+  ostd::SpinLockGuard guard(lock_);
+  if ((flags & (kMapFixed | kMapFixedNoReplace)) != 0) {
+    if (addr < kMmapMin || addr > kUserTop || len > kUserTop - addr) {
+      return Err(addr < kMmapMin ? Errno::kEPERM : Errno::kENOMEM);
+    }
+    if (!IsFree(addr, addr + len)) {
+      if ((flags & kMapFixedNoReplace) != 0) return Err(Errno::kEEXIST);
+      OSTD_TRY(UnmapLocked(addr, addr + len));
+    }
+  } else {
+    addr = FindFree(AlignDown(addr, kPageSize), len);
+    if (addr == 0) return Err(Errno::kENOMEM);
+  }
+  Vma vma{.start = addr,
+          .end = addr + len,
+          .prot = prot & (kProtRead | kProtWrite | kProtExec),
+          .shared = (flags & kMapShared) != 0,
+          .kind = kind,
+          .source = std::move(source),
+          .pgoff = pgoff};
+  OSTD_TRY(InsertLocked(std::move(vma)));
+  return addr;
+}
+
+Status AddressSpace::Unmap(uint64_t addr, uint64_t len) {
+  ostd::SpinLockGuard guard(lock_);
+  return UnmapLocked(addr, addr + len);
+}
+
+Status AddressSpace::Protect(uint64_t addr, uint64_t len, uint32_t prot) {
+  ostd::SpinLockGuard guard(lock_);
+  uint64_t end = addr + len;
+  // The whole range must be mapped (ENOMEM otherwise, changing nothing).
+  uint64_t at = addr;
+  for (size_t i = FindIndex(addr); i < vmas_.size() && at < end; ++i) {
+    if (vmas_[i].start > at) break;
+    at = vmas_[i].end;
+  }
+  if (at < end) return Err(Errno::kENOMEM);
+  OSTD_TRY(SplitAt(addr));
+  OSTD_TRY(SplitAt(end));
+  for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+    Vma& v = vmas_[i];
+    v.prot = prot & (kProtRead | kProtWrite | kProtExec);
+    // Private pages become writable again on their next write fault (after
+    // the copy-on-write check); shared ones at once.
+    OSTD_TRY(vm_->Protect(v.start, v.len(), FlagsFor(v, v.shared)));
+  }
+  size_t i = FindIndex(addr);
+  while (i < vmas_.size() && vmas_[i].start <= end) {
+    size_t before = vmas_.size();
+    MergeAround(i);
+    if (vmas_.size() == before) ++i;
+  }
+  return {};
+}
+
+Status AddressSpace::ProtectUnion(uint64_t addr, uint64_t len, uint32_t prot) {
+  uint32_t current = 0;
+  {
+    ostd::SpinLockGuard guard(lock_);
+    size_t i = FindIndex(addr);
+    if (i == vmas_.size() || vmas_[i].start > addr) return Err(Errno::kENOMEM);
+    current = vmas_[i].prot;
+  }
+  return Protect(addr, len, current | prot);
+}
+
+Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                                     bool may_move) {
+  ostd::SpinLockGuard guard(lock_);
+  uint64_t old_end = old_addr + old_len;
+  size_t i = FindIndex(old_addr);
+  if (i == vmas_.size() || vmas_[i].start > old_addr || vmas_[i].end < old_end) {
+    return Err(Errno::kEFAULT);
+  }
+  if (new_len <= old_len) {
+    if (new_len < old_len) OSTD_TRY(UnmapLocked(old_addr + new_len, old_end));
+    return old_addr;
+  }
+  uint64_t new_end = old_addr + new_len;
+  if (vmas_[i].end == old_end && new_end <= kUserTop && new_end > old_addr &&
+      IsFree(old_end, new_end)) {
+    vmas_[i].end = new_end;  // grow in place
+    MergeAround(i);
+    return old_addr;
+  }
+  if (!may_move) return Err(Errno::kENOMEM);
+  uint64_t dst = FindFree(0, new_len);
+  if (dst == 0) return Err(Errno::kENOMEM);
+  Vma moved = vmas_[i];
+  moved.start = dst;
+  moved.end = dst + new_len;
+  if (moved.source) moved.pgoff += (old_addr - vmas_[i].start) / kPageSize;
+  // Pages move with their frames (no copy).
+  for (uint64_t va = old_addr; va < old_end;) {
+    auto next = vm_->FindNextMapped(va, old_end);
+    if (!next) break;
+    uint64_t page = next->first;
+    if (auto f = vm_->QueryFrame(page)) {
+      OSTD_TRY(vm_->Map(dst + (page - old_addr), std::move(f->first), f->second));
+    }
+    va = page + kPageSize;
+  }
+  OSTD_TRY(UnmapLocked(old_addr, old_end));
+  OSTD_TRY(InsertLocked(std::move(moved)));
+  return dst;
+}
+
+void AddressSpace::InitBrk(uint64_t start) {
+  ostd::SpinLockGuard guard(lock_);
+  brk_start_ = brk_end_ = AlignUp(start, kPageSize);
+}
+
+uint64_t AddressSpace::Brk(uint64_t new_end) {
+  ostd::SpinLockGuard guard(lock_);
+  if (new_end < brk_start_ || new_end > kMmapBase) return brk_end_;
+  uint64_t old_top = AlignUp(brk_end_, kPageSize);
+  uint64_t new_top = AlignUp(new_end, kPageSize);
+  if (new_top > old_top) {
+    if (!IsFree(old_top, new_top)) return brk_end_;
+    Vma heap{.start = old_top,
+             .end = new_top,
+             .prot = kProtRead | kProtWrite,
+             .shared = false,
+             .kind = VmaKind::kHeap,
+             .source = {},
+             .pgoff = 0};
+    if (!InsertLocked(std::move(heap))) return brk_end_;
+  } else if (new_top < old_top) {
+    if (!UnmapLocked(new_top, old_top)) return brk_end_;
+  }
+  brk_end_ = new_end;
+  return brk_end_;
+}
+
+bool AddressSpace::HandleFault(uint64_t addr, bool write, bool exec) {
+  ostd::SpinLockGuard guard(lock_);
+  return FaultLocked(addr, write, exec);
+}
+
+bool AddressSpace::HandlePageFault(ostd::vm::VmSpace&, const ostd::vm::PageFaultInfo& info) {
+  return HandleFault(info.address, info.write, /*exec=*/false);
+}
+
+bool AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec) {
+  size_t i = FindIndex(addr);
+  if (i == vmas_.size() || vmas_[i].start > addr) return false;
+  const Vma& v = vmas_[i];
+  if ((write && (v.prot & kProtWrite) == 0) || (exec && (v.prot & kProtExec) == 0) || v.prot == 0) {
+    return false;
+  }
+  uint64_t page = AlignDown(addr, kPageSize);
+  if (auto present = vm_->QueryFrame(page)) {
+    auto& [frame, flags] = *present;
+    // Another thread mapped it meanwhile, or a stale TLB entry: retry.
+    if (!write || flags.writable) return true;
+    if (v.shared) return vm_->Protect(page, kPageSize, FlagsFor(v, true)).has_value();
+    // Copy-on-write. Two references (the mapping's and ours): nobody else
+    // has the frame, so it can simply become writable.
+    if (frame.refcount() == 2) return vm_->Protect(page, kPageSize, FlagsFor(v, true)).has_value();
+    Result<UFrame> copy = CopyFrame(frame);
+    if (!copy) return false;
+    if (!vm_->Unmap(page, kPageSize)) return false;
+    return vm_->Map(page, std::move(*copy), FlagsFor(v, true)).has_value();
+  }
+  if (!v.source) {
+    Result<UFrame> fresh = UFrame::Alloc(/*zeroed=*/true);
+    return fresh && vm_->Map(page, std::move(*fresh), FlagsFor(v, true)).has_value();
+  }
+  uint64_t index = v.pgoff + (page - v.start) / kPageSize;
+  if (index >= AlignUp(v.source->Size(), kPageSize) / kPageSize) return false;  // SIGBUS
+  Result<UFrame> cached = v.source->GetPage(index, write && v.shared);
+  if (!cached) return false;
+  if (v.shared) return vm_->Map(page, std::move(*cached), FlagsFor(v, true)).has_value();
+  if (!write) return vm_->Map(page, std::move(*cached), FlagsFor(v, false)).has_value();
+  Result<UFrame> copy = CopyFrame(*cached);
+  return copy && vm_->Map(page, std::move(*copy), FlagsFor(v, true)).has_value();
+}
+
+Result<AddressSpace*> AddressSpace::Fork() {
+  OSTD_TRY_ASSIGN(AddressSpace * child, Create());
+  ostd::Status copied = CopyInto(*child);
+  if (!copied) {
+    child->Unref();
+    return Err(copied.error());
+  }
+  return child;
+}
+
+ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
+  AddressSpace* child = &child_space;
+  ostd::SpinLockGuard guard(lock_);
+  ostd::SpinLockGuard child_guard(child->lock_);  // new: nobody else has it
+  child->brk_start_ = brk_start_;
+  child->brk_end_ = brk_end_;
+  for (const Vma& v : vmas_) {
+    Vma copy = v;
+    OSTD_TRY(child->vmas_.Push(std::move(copy)));
+    for (uint64_t va = v.start; va < v.end;) {
+      auto next = vm_->FindNextMapped(va, v.end);
+      if (!next) break;
+      uint64_t page = next->first;
+      va = page + kPageSize;
+      auto f = vm_->QueryFrame(page);
+      if (!f) continue;
+      PageFlags flags = f->second;
+      if (!v.shared) flags.writable = false;
+      OSTD_TRY(child->vm_->Map(page, std::move(f->first), flags));
+    }
+    // The parent's private pages become copy-on-write too.
+    if (!v.shared && (v.prot & kProtWrite) != 0) {
+      OSTD_TRY(vm_->Protect(v.start, v.len(), FlagsFor(v, false)));
+    }
+  }
+  return {};
+}
+
+uint64_t AddressSpace::MappedBytes() const {
+  ostd::SpinLockGuard guard(lock_);
+  uint64_t total = 0;
+  for (const Vma& v : vmas_) total += v.len();
+  return total;
+}
+
+void InstallPageFaultHook() { ostd::vm::SetPageFaultHandler(ostd::vm::ForwardFaultToOwner); }
+
+}  // namespace kernel

@@ -1,0 +1,223 @@
+// A process's user memory: the list of mapped areas (VMAs) over an ostd
+// VmSpace, with demand paging, copy-on-write after fork, brk and mmap.
+//
+// Pages are mapped only when first touched (HandleFault). A private page
+// shared with another space after Fork() is mapped read-only in both; the
+// first write copies it unless this space holds the only reference.
+#ifndef KERNEL_PROCESS_ADDRESS_SPACE_H_
+#define KERNEL_PROCESS_ADDRESS_SPACE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "ostd/fmt.h"
+#include "ostd/mm/frame.h"
+#include "ostd/result.h"
+#include "ostd/sync.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+
+inline constexpr uint64_t kPageSize = 4096;
+
+// Linux PROT_* and MAP_* bits.
+inline constexpr uint32_t kProtRead = 1;
+inline constexpr uint32_t kProtWrite = 2;
+inline constexpr uint32_t kProtExec = 4;
+inline constexpr uint32_t kMapShared = 0x01;
+inline constexpr uint32_t kMapPrivate = 0x02;
+inline constexpr uint32_t kMapSharedValidate = 0x03;
+inline constexpr uint32_t kMapFixed = 0x10;
+inline constexpr uint32_t kMapAnonymous = 0x20;
+inline constexpr uint32_t kMapGrowsDown = 0x100;
+inline constexpr uint32_t kMapDenyWrite = 0x800;
+inline constexpr uint32_t kMapExecutable = 0x1000;
+inline constexpr uint32_t kMapLocked = 0x2000;
+inline constexpr uint32_t kMapNoReserve = 0x4000;
+inline constexpr uint32_t kMapPopulate = 0x8000;
+inline constexpr uint32_t kMapNonBlock = 0x10000;
+inline constexpr uint32_t kMapStack = 0x20000;
+inline constexpr uint32_t kMapHugeTlb = 0x40000;
+inline constexpr uint32_t kMapSync = 0x80000;
+inline constexpr uint32_t kMapFixedNoReplace = 0x100000;
+
+// The layout Keel gives every process (no randomization).
+inline constexpr uint64_t kUserTop = 0x00007ffffffff000;        // above the main stack
+inline constexpr uint64_t kStackMax = 8ull << 20;               // RLIMIT_STACK default
+inline constexpr uint64_t kMmapBase = kUserTop - (1ull << 30);  // top-down mmap below a gap
+inline constexpr uint64_t kMmapMin = 0x10000;                   // vm.mmap_min_addr
+
+// Pages that a VMA maps from something other than anonymous memory (a tmpfs
+// inode's page cache, a shared anonymous object). Reference counted.
+class PageSource {
+ public:
+  virtual ~PageSource() = default;
+  // Page `index` of the object. `for_write`: a shared writable mapping is
+  // about to write it. ENOMEM, or EIO/ESPIPE-like errors for objects that
+  // cannot be mapped (the fault then raises SIGBUS).
+  virtual ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) = 0;
+  // Bytes the object holds (pages wholly beyond it raise SIGBUS).
+  virtual uint64_t Size() const = 0;
+  // What /proc/<pid>/maps shows for the mapping ("/path", "/memfd:x (deleted)").
+  virtual void Name(ostd::FormatSink& out) const = 0;
+
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ private:
+  std::atomic<uint32_t> refs_{1};
+};
+
+// An owning handle to a PageSource.
+class PageSourceRef {
+ public:
+  PageSourceRef() = default;
+  // Adopts the creator's reference.
+  static PageSourceRef Adopt(PageSource* s) { return PageSourceRef(s); }
+  PageSourceRef(const PageSourceRef& o) : s_(o.s_) {
+    if (s_ != nullptr) s_->Ref();
+  }
+  PageSourceRef& operator=(const PageSourceRef& o) {
+    if (o.s_ != nullptr) o.s_->Ref();
+    Reset();
+    s_ = o.s_;
+    return *this;
+  }
+  PageSourceRef(PageSourceRef&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+  PageSourceRef& operator=(PageSourceRef&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      s_ = o.s_;
+      o.s_ = nullptr;
+    }
+    return *this;
+  }
+  ~PageSourceRef() { Reset(); }
+  void Reset() {
+    if (s_ != nullptr) s_->Unref();
+    s_ = nullptr;
+  }
+  PageSource* get() const { return s_; }
+  PageSource* operator->() const { return s_; }
+  explicit operator bool() const { return s_ != nullptr; }
+
+ private:
+  explicit PageSourceRef(PageSource* s) : s_(s) {}
+  PageSource* s_ = nullptr;
+};
+
+// Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): pages made on first use
+// and shared by every mapping of the object, across fork.
+ostd::Result<PageSourceRef> NewSharedAnonymous(uint64_t size);
+
+enum class VmaKind : uint8_t { kNormal, kHeap, kStack };
+
+struct Vma {
+  uint64_t start = 0;  // page aligned
+  uint64_t end = 0;    // page aligned, > start
+  uint32_t prot = 0;   // kProt*
+  bool shared = false;
+  VmaKind kind = VmaKind::kNormal;
+  PageSourceRef source;  // null: anonymous private memory
+  uint64_t pgoff = 0;    // source page mapped at `start`
+
+  uint64_t len() const { return end - start; }
+};
+
+class AddressSpace final : public ostd::vm::VmSpaceOwner {
+ public:
+  // A new, empty address space. ENOMEM.
+  static ostd::Result<AddressSpace*> Create();
+  ~AddressSpace() override;
+  AddressSpace(const AddressSpace&) = delete;
+  AddressSpace& operator=(const AddressSpace&) = delete;
+
+  // Copies this space for fork: shared areas share pages, private pages
+  // become copy-on-write in both spaces. ENOMEM.
+  ostd::Result<AddressSpace*> Fork();
+
+  ostd::vm::VmSpace& vm_space() { return *vm_; }
+
+  // Reference counting for threads sharing the space (CLONE_VM).
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  // Linux mmap after argument checks: maps [addr, addr+len) (len page
+  // aligned, > 0). Without kMapFixed `addr` is a hint. Returns the address.
+  // EINVAL, ENOMEM, EEXIST (kMapFixedNoReplace).
+  ostd::Result<uint64_t> Map(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+                             PageSourceRef source, uint64_t pgoff, VmaKind kind = VmaKind::kNormal);
+  // munmap: removes every mapping in the page-aligned range (holes are fine).
+  ostd::Status Unmap(uint64_t addr, uint64_t len);
+  // mprotect: ENOMEM if part of the range is unmapped.
+  ostd::Status Protect(uint64_t addr, uint64_t len, uint32_t prot);
+  // Adds `prot` to the rights of the pages in the (mapped) range.
+  ostd::Status ProtectUnion(uint64_t addr, uint64_t len, uint32_t prot);
+  // mremap without MREMAP_FIXED: grow/shrink in place or move (if allowed).
+  ostd::Result<uint64_t> Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                               bool may_move);
+
+  // brk: sets up the heap after exec, then moves its end. Returns the new end
+  // (the old one if the request cannot be met, as Linux does).
+  void InitBrk(uint64_t start);
+  uint64_t Brk(uint64_t new_end);
+
+  // Resolves a page fault at `addr`. True if the access may be retried.
+  bool HandleFault(uint64_t addr, bool write, bool exec);
+  // The kernel-mode fault hook's entry (a user copy touched a page that is
+  // not present yet, or a copy-on-write page).
+  bool HandlePageFault(ostd::vm::VmSpace& space, const ostd::vm::PageFaultInfo& info) override;
+
+  // Calls fn(const Vma&) for each area in address order (under the lock:
+  // fn must not block or touch this space).
+  template <typename F>
+  void ForEachVma(F&& fn) const {
+    ostd::SpinLockGuard guard(lock_);
+    for (const Vma& v : vmas_) fn(v);
+  }
+
+  // Bytes mapped in areas (VmSize) and pages present (VmRSS).
+  uint64_t MappedBytes() const;
+
+ private:
+  explicit AddressSpace(ostd::vm::VmSpace* vm) : vm_(vm) {}
+
+  // Index of the first VMA with end > addr (vmas_.size() if none).
+  size_t FindIndex(uint64_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // True if no VMA intersects [start, end).
+  bool IsFree(uint64_t start, uint64_t end) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // A free range of `len` bytes, searched top-down below kMmapBase (or from
+  // the hint upwards first). 0 if none.
+  uint64_t FindFree(uint64_t hint, uint64_t len) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Splits so that a VMA boundary falls at `addr` (if a VMA spans it).
+  ostd::Status SplitAt(uint64_t addr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Removes areas and pages in [start, end) (both page aligned).
+  ostd::Status UnmapLocked(uint64_t start, uint64_t end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  ostd::Status InsertLocked(Vma vma) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Merges neighbours that continue each other (same everything).
+  void MergeAround(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  bool FaultLocked(uint64_t addr, bool write, bool exec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Fork's work: copies the areas and shares the pages into `child` (new).
+  ostd::Status CopyInto(AddressSpace& child) ABSL_LOCKS_EXCLUDED(lock_);
+
+  ostd::vm::VmSpace* vm_;
+  std::atomic<uint32_t> refs_{1};
+  mutable ostd::SpinLock lock_;
+  ostd::Vec<Vma> vmas_ ABSL_GUARDED_BY(lock_);
+  uint64_t brk_start_ ABSL_GUARDED_BY(lock_) = 0;
+  uint64_t brk_end_ ABSL_GUARDED_BY(lock_) = 0;
+};
+
+// Installs the kernel-mode page-fault hook (user copies touching pages not
+// yet present, or copy-on-write pages).
+void InstallPageFaultHook();
+
+}  // namespace kernel
+
+#endif  // KERNEL_PROCESS_ADDRESS_SPACE_H_

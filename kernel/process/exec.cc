@@ -1,0 +1,233 @@
+#include "kernel/process/exec.h"
+
+#include <algorithm>
+#include <array>
+
+#include "kernel/exec/elf.h"
+#include "kernel/exec/stack.h"
+#include "kernel/process/fs_glue.h"
+#include "kernel/process/process.h"
+#include "ostd/cpu.h"
+#include "ostd/log.h"
+#include "ostd/mm/page_table_index.h"
+#include "ostd/task/task.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_io.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+using ostd::mm::AlignDown;
+using ostd::mm::AlignUp;
+
+constexpr int kMaxScriptDepth = 4;  // Linux allows 4 levels of interpreters
+constexpr uint64_t kStackGuard = 0;
+
+// Reads [0, len) of the file into `out` through its pages.
+Status ReadHead(PageSource& file, uint64_t len, ostd::Vec<uint8_t>& out) {
+  len = std::min(len, file.Size());
+  OSTD_TRY(out.Resize(len));
+  auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromSpan(out.span());
+  for (uint64_t index = 0; w.has_avail(); ++index) {
+    OSTD_TRY_ASSIGN(ostd::mm::UFrame page, file.GetPage(index, false));
+    auto r = ostd::vm::VmReader<ostd::vm::Infallible>::FromFrame(page);
+    r.ReadTo(w);
+  }
+  return {};
+}
+
+// "#!interpreter [arg]" in the first line of `head`: the interpreter and its
+// optional single argument (Linux passes the rest of the line as one word).
+struct Shebang {
+  std::string_view interp;
+  std::string_view arg;
+};
+Result<Shebang> ParseShebang(std::span<const uint8_t> head, std::span<char> storage) {
+  size_t n = std::min(head.size(), storage.size());
+  size_t end = 2;
+  while (end < n && head[end] != '\n') ++end;
+  if (end == n && n == storage.size()) return Err(Errno::kENOEXEC);  // line too long
+  for (size_t i = 0; i < end; ++i) storage[i] = static_cast<char>(head[i]);
+  std::string_view line(storage.data(), end);
+  line.remove_prefix(2);
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+  while (!line.empty() && (is_space(line.back()) || line.back() == '\r')) line.remove_suffix(1);
+  if (line.empty()) return Err(Errno::kENOEXEC);
+  size_t sp = 0;
+  while (sp < line.size() && !is_space(line[sp])) ++sp;
+  Shebang s{line.substr(0, sp), {}};
+  std::string_view rest = line.substr(sp);
+  while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+  s.arg = rest;
+  return s;
+}
+
+// Maps the program's segments into `mm`.
+Status MapSegments(AddressSpace& mm, const PageSourceRef& file, const exec::LoadPlan& plan) {
+  uint64_t mapped_end = 0;  // the end of the previous segment's pages
+  for (const exec::LoadSegment& seg : plan.segments()) {
+    uint32_t prot = seg.prot;
+    uint64_t start = AlignDown(seg.vaddr, kPageSize);
+    uint64_t file_end = AlignUp(seg.vaddr + seg.filesz, kPageSize);
+    uint64_t mem_end = AlignUp(seg.vaddr + seg.memsz, kPageSize);
+    if (start < mapped_end) {
+      // The first page is the previous segment's last: keep that mapping and
+      // give the page both segments' rights.
+      OSTD_TRY(mm.ProtectUnion(start, kPageSize, prot));
+      start = mapped_end;
+    }
+    if (seg.filesz > 0 && start < file_end) {
+      uint64_t pgoff = (seg.offset - (seg.vaddr - start)) / kPageSize;
+      OSTD_TRY(mm.Map(start, file_end - start, prot, kMapPrivate | kMapFixed, file, pgoff));
+    }
+    uint64_t anon_start = std::max(start, file_end);
+    if (mem_end > anon_start) {
+      OSTD_TRY(mm.Map(anon_start, mem_end - anon_start, prot,
+                      kMapPrivate | kMapFixed | kMapAnonymous, PageSourceRef(), 0));
+    }
+    mapped_end = std::max(mapped_end, mem_end);
+  }
+  return {};
+}
+
+// Zeroes the bytes between the end of each segment's file data and its page
+// end (they hold whatever follows in the file). Runs in the new space.
+Status ZeroSegmentTails(ostd::vm::VmSpace& vm, const exec::LoadPlan& plan) {
+  for (const exec::LoadSegment& seg : plan.segments()) {
+    uint64_t data_end = seg.vaddr + seg.filesz;
+    uint64_t page_end = AlignUp(data_end, kPageSize);
+    if (seg.memsz <= seg.filesz || data_end == page_end || (seg.prot & kProtWrite) == 0) continue;
+    uint64_t len = std::min(page_end, seg.vaddr + seg.memsz) - data_end;
+    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, vm.Writer(data_end, len));
+    OSTD_TRY(w.FillZeros(len).status());
+  }
+  return {};
+}
+
+// Stops every other thread of the process (execve in a threaded program).
+void KillOtherThreads(Thread& self) {
+  Process& p = self.process();
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    p.ForEachThreadLocked([&](Thread& t) {
+      if (&t == &self) return;
+      t.exiting.store(true, std::memory_order_release);
+      t.Kick();
+    });
+  }
+  p.WaitForOtherThreads();
+}
+
+Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string_view> argv,
+                std::span<const std::string_view> envp, int depth) {
+  Process& p = self.process();
+  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, path));
+  ostd::Vec<uint8_t> head;
+  OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
+  if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
+    if (depth >= kMaxScriptDepth) return Err(Errno::kELOOP);
+    std::array<char, 256> line{};
+    OSTD_TRY_ASSIGN(Shebang sb, ParseShebang(head.span(), line));
+    // argv becomes: interp [arg] path argv[1...]
+    ostd::Vec<std::string_view> args;
+    OSTD_TRY(args.Push(sb.interp));
+    if (!sb.arg.empty()) OSTD_TRY(args.Push(sb.arg));
+    OSTD_TRY(args.Push(path));
+    for (size_t i = 1; i < argv.size(); ++i) OSTD_TRY(args.Push(argv[i]));
+    return ExecOnce(self, sb.interp, args.span(), envp, depth + 1);
+  }
+  std::string_view reason;
+  Result<uint64_t> extent = exec::ElfHeadersExtent(head.span());
+  if (!extent) return Err(extent.error());
+  if (*extent > head.size()) OSTD_TRY(ReadHead(*file.get(), *extent, head));
+  Result<exec::LoadPlan> plan = exec::ParseElf(head.span(), file->Size(), &reason);
+  if (!plan) {
+    OSTD_LOG_INFO("execve {}: {}", path, reason);
+    return Err(plan.error());
+  }
+
+  // Build the new address space while the old one still runs.
+  OSTD_TRY_ASSIGN(AddressSpace * mm, AddressSpace::Create());
+  auto fail = [&](Errno e) {
+    mm->Unref();
+    return Err(e);
+  };
+  if (Status s = MapSegments(*mm, file, *plan); !s) return fail(s.error());
+  uint32_t stack_prot = kProtRead | kProtWrite | (plan->exec_stack ? kProtExec : 0);
+  if (!mm->Map(kUserTop - kStackMax, kStackMax, stack_prot, kMapPrivate | kMapFixed | kMapAnonymous,
+               PageSourceRef(), 0, VmaKind::kStack)) {
+    return fail(Errno::kENOMEM);
+  }
+  mm->InitBrk(plan->brk_start);
+
+  exec::StackInputs in;
+  in.stack_top = kUserTop - kStackGuard;
+  in.argv = argv;
+  in.envp = envp;
+  in.execfn = path;
+  glue::RandomBytes(in.random);
+  in.phdr = plan->phdr_addr;
+  in.phent = plan->phent;
+  in.phnum = plan->phnum;
+  in.entry = plan->entry;
+  const Credentials& c = p.creds();
+  in.uid = c.uid, in.euid = c.euid, in.gid = c.gid, in.egid = c.egid;
+  in.hwcap = ostd::cpu::Identify().features_edx;
+  in.minsigstksz = 440 + ostd::user::UserContext::FpuStateSize() + 128;
+  Result<exec::StackLayout> layout = exec::PlanInitialStack(in);
+  if (!layout) return fail(layout.error());
+  ostd::Vec<uint8_t> image;
+  if (!image.Resize(layout->size)) return fail(Errno::kENOMEM);
+  if (!exec::BuildInitialStack(in, image.span())) return fail(Errno::kENOMEM);
+  Result<ostd::user::UserContext> ctx = ostd::user::UserContext::Create();
+  if (!ctx) return fail(Errno::kENOMEM);
+
+  // The point of no return: the old program is gone after this.
+  KillOtherThreads(self);
+  AddressSpace* old = p.ReplaceMm(mm);
+  ostd::SetCurrentVmSpace(&mm->vm_space());
+  old->Unref();
+  Status loaded = [&]() -> Status {
+    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
+                    mm->vm_space().Writer(layout->rsp, layout->size));
+    auto r = ostd::vm::VmReader<ostd::vm::Infallible>::FromSpan(image.span());
+    OSTD_TRY(r.ReadTo(w).status());
+    return ZeroSegmentTails(mm->vm_space(), *plan);
+  }();
+  if (!loaded) {
+    OSTD_LOG_WARN("execve {}: out of memory after the point of no return", path);
+    ExitGroup(p, SignaledStatus(kSigSegv));
+    self.exiting.store(true, std::memory_order_release);
+    return {};
+  }
+  ctx->set_rip(plan->entry);
+  ctx->set_rsp(layout->rsp);
+  self.context() = std::move(*ctx);
+  p.handlers().ResetForExec();
+  glue::CloseOnExec(p.files());
+  p.set_name(path);
+  p.set_cmdline(argv);
+  p.set_exe_path(path);
+  self.altstack_sp = 0;
+  self.altstack_size = 0;
+  self.altstack_flags = 2;  // SS_DISABLE
+  self.clear_child_tid = 0;
+  p.vfork_done.store(true, std::memory_order_release);
+  p.vfork_wait.WakeAll();
+  return {};
+}
+
+}  // namespace
+
+Status Exec(Thread& self, std::string_view path, std::span<const std::string_view> argv,
+            std::span<const std::string_view> envp) {
+  return ExecOnce(self, path, argv, envp, 0);
+}
+
+}  // namespace kernel

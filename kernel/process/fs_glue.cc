@@ -1,0 +1,156 @@
+#include "kernel/process/fs_glue.h"
+
+#include <new>
+
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/fs_context.h"
+#include "kernel/fs/inode.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/random.h"
+#include "kernel/fs/tty.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/fs/wait.h"
+#include "kernel/process/process.h"
+#include "ostd/task/task.h"
+
+namespace kernel::glue {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+
+// A raw pointer that owns one reference (the Process's), from a RefPtr.
+template <typename T>
+T* Hold(const fs::RefPtr<T>& ref) {
+  ref->AddRef();
+  return ref.get();
+}
+
+template <typename T>
+void Drop(T* p) {
+  if (p != nullptr && p->Release()) delete p;
+}
+
+// A file's pages, as a VMA maps them.
+class InodePages final : public PageSource {
+ public:
+  explicit InodePages(fs::RefPtr<fs::Inode> inode) : inode_(std::move(inode)) {}
+  Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) override {
+    return inode_->GetPage(index, for_write);
+  }
+  uint64_t Size() const override { return inode_->size(); }
+  void Name(ostd::FormatSink& out) const override {
+    ostd::FormatTo(out, "inode:{}", inode_->GetAttr().ino);
+  }
+
+ private:
+  fs::RefPtr<fs::Inode> inode_;
+};
+
+Result<PageSourceRef> PagesOf(const fs::RefPtr<fs::Inode>& inode) {
+  auto* pages = new (std::nothrow) InodePages(inode);
+  if (pages == nullptr) return Err(Errno::kENOMEM);
+  return PageSourceRef::Adopt(pages);
+}
+
+}  // namespace
+
+Result<fs::FdTable*> NewConsoleFiles() {
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FdTable> table, fs::FdTable::Create());
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> console,
+                  fs::OpenPath(*ctx, ctx->root(), "/dev/console", fs::kO_RDWR, 0, fs::Actor{},
+                               fs::Caller::Kernel()));
+  for (int fd = 0; fd < 3; ++fd) OSTD_TRY(table->Install(console, false, fd));
+  return Hold(table);
+}
+
+Result<fs::FdTable*> CloneFiles(fs::FdTable& files, bool share) {
+  if (share) {
+    files.AddRef();
+    return &files;
+  }
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FdTable> copy, files.Clone());
+  return Hold(copy);
+}
+
+void ReleaseFiles(fs::FdTable* files) { Drop(files); }
+
+void CloseOnExec(fs::FdTable& files) { files.CloseOnExec(); }
+
+Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool shared) {
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file, self.process().files().Get(fd));
+  if (file->is_path()) return Err(Errno::kEBADF);
+  fs::Inode* inode = file->inode();
+  if (inode == nullptr || inode->type() != fs::InodeType::kRegular) return Err(Errno::kENODEV);
+  // Linux: the file must be open for reading; a shared writable mapping
+  // needs it open for writing too.
+  if (!file->readable()) return Err(Errno::kEACCES);
+  if (shared && (prot & kProtWrite) != 0 && !file->writable()) return Err(Errno::kEACCES);
+  return PagesOf(file->inode_ref());
+}
+
+Result<PageSourceRef> OpenExec(Thread& self, std::string_view path) {
+  const Credentials& c = self.process().creds();
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
+                  fs::OpenForExec(self.process().fs(), path, fs::Actor{c.fsuid, c.fsgid}));
+  return PagesOf(file->inode_ref());
+}
+
+bool PathExists(std::string_view path) {
+  Result<fs::RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
+  if (!ctx) return false;
+  return fs::ResolvePath(**ctx, (*ctx)->root(), path, true).has_value();
+}
+
+void RandomBytes(std::span<uint8_t> out) { fs::GetRandomBytes(out); }
+
+namespace {
+
+// ^C, ^\ and ^Z on the console: the signal goes to the foreground group.
+void SignalProcessGroup(int pgid, int sig) {
+  if (pgid <= 0) return;
+  ostd::SpinLockGuard guard(TreeLock());
+  for (Process* p : process_internal::AllProcesses()) {
+    if (p->pgid() == pgid && p->thread_count() > 0) p->SendSignal(sig, SigInfo{.code = kSiKernel});
+  }
+}
+
+}  // namespace
+
+ostd::Status StartConsole(int foreground_pgid) {
+  fs::SetTtySignalHook(SignalProcessGroup);
+  fs::SetTtyForegroundPgid(foreground_pgid);
+  // Typed keys are pulled from the UART when the tty is read; this task also
+  // pulls them while nobody reads, so that ^C reaches a busy program.
+  ostd::Result<ostd::TaskRef> pump = ostd::Spawn(
+      [] {
+        for (;;) {
+          ostd::SleepFor(20'000'000);
+          fs::PumpConsoleInput();
+        }
+      },
+      ostd::TaskOptions().name("tty-pump"));
+  if (!pump) return Err(pump.error());
+  return {};
+}
+
+Result<fs::FsContext*> NewRootFsContext() {
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
+  return Hold(ctx);
+}
+
+Result<fs::FsContext*> CloneFsContext(fs::FsContext& fs, bool share) {
+  if (share) {
+    fs.AddRef();
+    return &fs;
+  }
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> copy, fs.Clone());
+  return Hold(copy);
+}
+
+void ReleaseFsContext(fs::FsContext* fs) { Drop(fs); }
+
+}  // namespace kernel::glue

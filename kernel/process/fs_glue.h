@@ -1,0 +1,57 @@
+// What the process layer needs from the file system, in one place: the
+// descriptor table and file-system context of a process, created, shared or
+// copied by clone, released at exit.
+#ifndef KERNEL_PROCESS_FS_GLUE_H_
+#define KERNEL_PROCESS_FS_GLUE_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "kernel/process/address_space.h"
+#include "ostd/result.h"
+
+namespace kernel {
+class Thread;
+namespace fs {
+class FdTable;
+class FsContext;
+}  // namespace fs
+
+namespace glue {
+
+// Descriptors 0, 1 and 2 open on /dev/console.
+ostd::Result<fs::FdTable*> NewConsoleFiles();
+// CLONE_FILES shares the table (a new reference), else copies it.
+ostd::Result<fs::FdTable*> CloneFiles(fs::FdTable& files, bool share);
+void ReleaseFiles(fs::FdTable* files);
+void CloseOnExec(fs::FdTable& files);
+
+// What mmap maps for descriptor `fd`: the file's pages. EBADF, EACCES (the
+// open mode does not allow `prot` with `shared`), ENODEV (not mappable).
+ostd::Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool shared);
+
+// Opens `path` for execve (relative to the caller's cwd): a regular file the
+// caller may execute, as its pages. ENOENT, EACCES, ENOTDIR, ELOOP, ...
+ostd::Result<PageSourceRef> OpenExec(Thread& self, std::string_view path);
+
+// True if `path` (absolute) names something in the file system.
+bool PathExists(std::string_view path);
+
+// Fills `out` from the kernel's random generator (getrandom, AT_RANDOM).
+void RandomBytes(std::span<uint8_t> out);
+
+// Connects the console tty to processes (job-control signals) with
+// `foreground_pgid` in the foreground, and starts pulling typed input.
+ostd::Status StartConsole(int foreground_pgid);
+
+// Root and cwd at "/".
+ostd::Result<fs::FsContext*> NewRootFsContext();
+// CLONE_FS shares the context, else copies it.
+ostd::Result<fs::FsContext*> CloneFsContext(fs::FsContext& fs, bool share);
+void ReleaseFsContext(fs::FsContext* fs);
+
+}  // namespace glue
+}  // namespace kernel
+
+#endif  // KERNEL_PROCESS_FS_GLUE_H_

@@ -1,0 +1,524 @@
+#include "kernel/process/process.h"
+
+#include <algorithm>
+#include <new>
+#include <utility>
+
+#include "kernel/process/fs_glue.h"
+#include "kernel/process/futex.h"
+#include "kernel/process/thread_loop.h"
+#include "ostd/log.h"
+#include "ostd/power.h"
+#include "ostd/task/task.h"
+#include "ostd/timer.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+
+// Process and Thread internals for this file.
+struct ProcessAccess {
+  static Process* New() { return new (std::nothrow) Process(); }
+  static void Delete(Process* p) { delete p; }
+  static Thread* NewThread(Process* p, ostd::user::UserContext ctx, int tid) {
+    return new (std::nothrow) Thread(p, std::move(ctx), tid);
+  }
+  static Process* parent(Process& p) { return p.parent_; }
+  static const ostd::Task* task(const Thread& t) { return t.task_.load(); }
+  static ostd::Vec<Process*>& children(Process& p) { return p.children_; }
+  static ostd::Vec<Thread*>& threads(Process& p) { return p.threads_; }
+  // Frees what a zombie no longer needs: done when its last thread exits.
+  static void ReleaseResources(Process& p) {
+    if (p.files_ != nullptr) glue::ReleaseFiles(std::exchange(p.files_, nullptr));
+    if (p.fs_ != nullptr) glue::ReleaseFsContext(std::exchange(p.fs_, nullptr));
+    if (p.handlers_ != nullptr) std::exchange(p.handlers_, nullptr)->Unref();
+  }
+};
+
+namespace {
+
+constexpr uint64_t kCloneVm = 0x00000100;
+constexpr uint64_t kCloneFs = 0x00000200;
+constexpr uint64_t kCloneFiles = 0x00000400;
+constexpr uint64_t kCloneSighand = 0x00000800;
+constexpr uint64_t kClonePidfd = 0x00001000;
+constexpr uint64_t kCloneVfork = 0x00004000;
+constexpr uint64_t kCloneParent = 0x00008000;
+constexpr uint64_t kCloneThread = 0x00010000;
+constexpr uint64_t kCloneSettls = 0x00080000;
+constexpr uint64_t kCloneParentSettid = 0x00100000;
+constexpr uint64_t kCloneChildCleartid = 0x00200000;
+constexpr uint64_t kCloneChildSettid = 0x01000000;
+
+ostd::SpinLock tree_lock;
+ostd::Vec<Process*> processes ABSL_GUARDED_BY(tree_lock);  // sorted by pid
+ostd::Vec<Thread*> threads ABSL_GUARDED_BY(tree_lock);     // every live thread
+int next_pid ABSL_GUARDED_BY(tree_lock) = 1;
+
+constexpr int kPidMax = 4194304;
+
+bool PidInUseLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  for (Process* p : processes) {
+    if (p->pid() == pid || p->pgid() == pid || p->sid() == pid) return true;
+  }
+  for (Thread* t : threads) {
+    if (t->tid() == pid) return true;
+  }
+  return false;
+}
+
+int AllocPidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  for (int tries = 0; tries < kPidMax; ++tries) {
+    int pid = next_pid;
+    next_pid = next_pid >= kPidMax - 1 ? 2 : next_pid + 1;
+    if (!PidInUseLocked(pid)) return pid;
+  }
+  return -1;
+}
+
+Status AddProcessLocked(Process* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  size_t i = 0;
+  while (i < processes.size() && processes[i]->pid() < p->pid()) ++i;
+  return processes.Insert(i, p);
+}
+
+void RemoveFromLocked(ostd::Vec<Process*>& v, Process* p) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == p) {
+      v.Erase(i);
+      return;
+    }
+  }
+}
+
+void RemoveFromLocked(ostd::Vec<Thread*>& v, Thread* t) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == t) {
+      v.Erase(i);
+      return;
+    }
+  }
+}
+
+void DefaultRlimits(Process& p) {
+  constexpr uint64_t kInf = ~uint64_t{0};
+  for (auto& r : p.rlimits) r = {kInf, kInf};
+  p.rlimits[3] = {kStackMax, kInf};         // RLIMIT_STACK
+  p.rlimits[4] = {0, kInf};                 // RLIMIT_CORE
+  p.rlimits[6] = {4096, 4096};              // RLIMIT_NPROC
+  p.rlimits[7] = {1024, 4096};              // RLIMIT_NOFILE
+  p.rlimits[8] = {8ull << 20, 8ull << 20};  // RLIMIT_MEMLOCK
+  p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
+}
+
+[[noreturn]] void InitExited(int status) {
+  if ((status & 0x7f) == 0) {
+    int code = (status >> 8) & 0xff;
+    ostd::Println("keel: init exited with status {}", code);
+    ostd::power::Exit(code == 0 ? ostd::power::ExitCode::kSuccess
+                                : ostd::power::ExitCode::kFailure);
+  }
+  ostd::Println("keel: init killed by signal {}", status & 0x7f);
+  ostd::power::Exit(ostd::power::ExitCode::kFailure);
+}
+
+}  // namespace
+
+Process::~Process() = default;
+
+ostd::SpinLock& TreeLock() ABSL_LOCK_RETURNED(tree_lock) { return tree_lock; }
+
+namespace process_internal {
+ostd::Vec<Process*>& AllProcesses() ABSL_NO_THREAD_SAFETY_ANALYSIS { return processes; }
+}  // namespace process_internal
+
+int Process::ppid() const {
+  ostd::SpinLockGuard guard(tree_lock);
+  return parent_ == nullptr ? 0 : parent_->pid();
+}
+
+void Process::set_name(std::string_view name) {
+  size_t slash = name.rfind('/');
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  name_len_ = std::min(name.size(), name_.size() - 1);
+  std::copy_n(name.begin(), name_len_, name_.begin());
+}
+
+void Process::set_exe_path(std::string_view path) {
+  exe_len_ = std::min(path.size(), exe_.size() - 1);
+  std::copy_n(path.begin(), exe_len_, exe_.begin());
+}
+
+void Process::set_cmdline(std::span<const std::string_view> argv) {
+  ostd::SpinLockGuard guard(cmdline_lock_);
+  size_t n = 0;
+  for (std::string_view a : argv) {
+    for (char c : a) {
+      if (n == cmdline_.size()) break;
+      cmdline_[n++] = c;
+    }
+    if (n == cmdline_.size()) break;
+    cmdline_[n++] = '\0';
+  }
+  cmdline_len_ = n;
+}
+
+size_t Process::CopyCmdline(std::span<char> out) const {
+  ostd::SpinLockGuard guard(cmdline_lock_);
+  size_t n = std::min(out.size(), cmdline_len_);
+  std::copy_n(cmdline_.begin(), n, out.begin());
+  return n;
+}
+
+Thread* CurrentThread() {
+  const ostd::Task* self = ostd::CurrentTask();
+  ostd::SpinLockGuard guard(tree_lock);
+  for (Thread* t : threads) {
+    if (ProcessAccess::task(*t) == self) return t;
+  }
+  return nullptr;
+}
+
+Process* FindProcessLocked(int pid) {
+  for (Process* p : processes) {
+    if (p->pid() == pid) return p;
+  }
+  return nullptr;
+}
+
+Thread* FindThreadLocked(int tid) {
+  for (Thread* t : threads) {
+    if (t->tid() == tid) return t;
+  }
+  return nullptr;
+}
+
+uint64_t ProcessCount() {
+  ostd::SpinLockGuard guard(tree_lock);
+  return processes.size();
+}
+
+Result<Process*> CreateInitProcess() {
+  Process* p = ProcessAccess::New();
+  if (p == nullptr) return Err(Errno::kENOMEM);
+  Result<AddressSpace*> mm = AddressSpace::Create();
+  Result<fs::FdTable*> files = glue::NewConsoleFiles();
+  Result<fs::FsContext*> fsc = glue::NewRootFsContext();
+  Result<SignalHandlers*> handlers = SignalHandlers::Create();
+  if (!mm || !files || !fsc || !handlers) {
+    if (mm) (*mm)->Unref();
+    if (files) glue::ReleaseFiles(*files);
+    if (fsc) glue::ReleaseFsContext(*fsc);
+    if (handlers) (*handlers)->Unref();
+    ProcessAccess::Delete(p);
+    return Err(Errno::kENOMEM);
+  }
+  p->mm_ = *mm;
+  p->files_ = *files;
+  p->fs_ = *fsc;
+  p->handlers_ = *handlers;
+  p->start_ns = ostd::timer::NowNanos();
+  DefaultRlimits(*p);
+  p->set_name("init");
+  ostd::SpinLockGuard guard(tree_lock);
+  p->pid_ = AllocPidLocked();
+  p->set_pgid(p->pid_);
+  p->set_sid(p->pid_);
+  if (!AddProcessLocked(p)) {
+    ProcessAccess::Delete(p);
+    return Err(Errno::kENOMEM);
+  }
+  return p;
+}
+
+Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
+                            const ThreadInit& init) {
+  Thread* t = nullptr;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    if (tid == 0) tid = p.threads_.empty() ? p.pid() : AllocPidLocked();
+    if (tid < 0) return Err(Errno::kEAGAIN);
+    t = ProcessAccess::NewThread(&p, std::move(ctx), tid);
+    if (t == nullptr) return Err(Errno::kENOMEM);
+    t->set_mask(init.mask);
+    t->clear_child_tid = init.clear_child_tid;
+    t->set_child_tid = init.set_child_tid;
+    t->initial_exec = init.exec;
+    if (!threads.Push(t)) {
+      delete t;
+      return Err(Errno::kENOMEM);
+    }
+    if (!p.threads_.Push(t)) {
+      RemoveFromLocked(threads, t);
+      delete t;
+      return Err(Errno::kENOMEM);
+    }
+    p.live_threads_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  // The task holds the only pointer it needs; the thread frees itself at exit.
+  Result<ostd::TaskRef> task = ostd::Spawn([t] { RunThread(t); }, ostd::TaskOptions().name("user"));
+  if (!task) {
+    ostd::SpinLockGuard guard(tree_lock);
+    RemoveFromLocked(threads, t);
+    RemoveFromLocked(p.threads_, t);
+    p.live_threads_.fetch_sub(1, std::memory_order_acq_rel);
+    delete t;
+    return Err(task.error());
+  }
+  return t;
+}
+
+Result<int> Clone(Thread& self, const CloneArgs& args) {
+  uint64_t f = args.flags;
+  // Linux's consistency rules.
+  if ((f & kCloneSighand) != 0 && (f & kCloneVm) == 0) return Err(Errno::kEINVAL);
+  if ((f & kCloneThread) != 0 && (f & kCloneSighand) == 0) return Err(Errno::kEINVAL);
+  if ((f & kClonePidfd) != 0) return Err(Errno::kEINVAL);  // pidfds are not supported
+  Process& parent = self.process();
+
+  Result<ostd::user::UserContext> made = ostd::user::UserContext::Create();
+  if (!made) return Err(Errno::kENOMEM);
+  ostd::user::UserContext ctx = std::move(*made);
+  ctx.regs() = self.context().regs();
+  ctx.CopyFpuStateFrom(self.context());
+  (void)ctx.set_fs_base(self.context().fs_base());
+  (void)ctx.set_gs_base(self.context().gs_base());
+  ctx.set_syscall_ret(0);  // the child sees 0
+  if (args.stack != 0) ctx.set_rsp(args.stack);
+  if ((f & kCloneSettls) != 0) OSTD_TRY(ctx.set_fs_base(args.tls));
+
+  Process* target = &parent;
+  if ((f & kCloneThread) == 0) {
+    Process* p = ProcessAccess::New();
+    if (p == nullptr) return Err(Errno::kENOMEM);
+    Result<AddressSpace*> mm = Err(Errno::kENOMEM);
+    if ((f & kCloneVm) != 0) {
+      parent.mm().Ref();
+      mm = &parent.mm();
+    } else {
+      mm = parent.mm().Fork();
+    }
+    Result<fs::FdTable*> files = glue::CloneFiles(parent.files(), (f & kCloneFiles) != 0);
+    Result<fs::FsContext*> fsc = glue::CloneFsContext(parent.fs(), (f & kCloneFs) != 0);
+    Result<SignalHandlers*> handlers = Err(Errno::kENOMEM);
+    if ((f & kCloneSighand) != 0) {
+      parent.handlers().Ref();
+      handlers = &parent.handlers();
+    } else {
+      handlers = parent.handlers().Clone();
+    }
+    if (!mm || !files || !fsc || !handlers) {
+      if (mm) (*mm)->Unref();
+      if (files) glue::ReleaseFiles(*files);
+      if (fsc) glue::ReleaseFsContext(*fsc);
+      if (handlers) (*handlers)->Unref();
+      ProcessAccess::Delete(p);
+      return Err(!mm ? mm.error() : Errno::kENOMEM);
+    }
+    p->mm_ = *mm;
+    p->files_ = *files;
+    p->fs_ = *fsc;
+    p->handlers_ = *handlers;
+    p->creds_ = parent.creds_;
+    p->umask = parent.umask;
+    p->rlimits = parent.rlimits;
+    p->start_ns = ostd::timer::NowNanos();
+    p->exit_signal_ = args.exit_signal;
+    p->set_name(parent.name());
+    p->set_exe_path(parent.exe_path());
+    p->set_pgid(parent.pgid());
+    p->set_sid(parent.sid());
+    {
+      ostd::SpinLockGuard guard(tree_lock);
+      p->pid_ = AllocPidLocked();
+      Process* new_parent =
+          (f & kCloneParent) != 0 && parent.parent_ != nullptr ? parent.parent_ : &parent;
+      p->parent_ = new_parent;
+      bool ok = p->pid_ > 0 && AddProcessLocked(p);
+      if (ok && !new_parent->children_.Push(p)) {
+        RemoveFromLocked(processes, p);
+        ok = false;
+      }
+      if (!ok) {
+        p->parent_ = nullptr;
+        p->mm_->Unref();
+        ProcessAccess::ReleaseResources(*p);
+        ProcessAccess::Delete(p);
+        return Err(Errno::kEAGAIN);
+      }
+    }
+    target = p;
+  }
+  ThreadInit init{.mask = self.mask()};
+  if ((f & kCloneChildCleartid) != 0) init.clear_child_tid = args.child_tid;
+  if ((f & kCloneChildSettid) != 0) init.set_child_tid = args.child_tid;
+  int tid = target->pid();
+  if (target == &parent) {
+    ostd::SpinLockGuard guard(tree_lock);
+    tid = AllocPidLocked();
+  }
+  // The parent's word is written before the child can run.
+  Result<Thread*> child = Err(Errno::kEAGAIN);
+  if (tid > 0) {
+    Status settid = {};
+    if ((f & kCloneParentSettid) != 0) {
+      settid = ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(args.parent_tid), int32_t{tid});
+    }
+    child = settid ? StartThread(*target, std::move(ctx), tid, init) : Err(settid.error());
+  }
+  if (!child) {
+    if (target != &parent) {
+      {
+        ostd::SpinLockGuard guard(tree_lock);
+        RemoveFromLocked(processes, target);
+        RemoveFromLocked(parent.children_, target);
+      }
+      std::exchange(target->mm_, nullptr)->Unref();
+      ProcessAccess::ReleaseResources(*target);
+      ProcessAccess::Delete(target);
+    }
+    return Err(child.error());
+  }
+  tid = (*child)->tid();
+  if ((f & kCloneVfork) != 0) {
+    Process& cp = (*child)->process();
+    // Not interruptible: the child borrows our memory until it execs or exits.
+    cp.vfork_wait.Wait([&] { return cp.vfork_done.load(std::memory_order_acquire); });
+  }
+  return tid;
+}
+
+void ExitGroupLocked(Process& p, int wait_status) {
+  if (p.group_exiting_.exchange(true, std::memory_order_acq_rel)) return;
+  p.group_status_ = wait_status;
+  p.ForEachThreadLocked([](Thread& t) {
+    t.exiting.store(true, std::memory_order_release);
+    t.Kick();
+  });
+}
+
+void ExitGroup(Process& p, int wait_status) {
+  ostd::SpinLockGuard guard(tree_lock);
+  ExitGroupLocked(p, wait_status);
+}
+
+void ExitThread(Thread& self, int wait_status) {
+  self.exit_status = wait_status;
+  self.exiting.store(true, std::memory_order_release);
+}
+
+// Called by RunThread on the exiting thread's own task, after user mode.
+void FinishThread(Thread* t) {
+  Process& p = t->process();
+  int status = t->exit_status;
+  if (p.group_exiting_.load(std::memory_order_acquire)) status = p.group_status_;
+  if (t->clear_child_tid != 0) {
+    (void)ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(t->clear_child_tid), int32_t{0});
+    FutexWake(p.mm(), t->clear_child_tid, 1);
+  }
+  bool last = false;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    RemoveFromLocked(threads, t);
+    RemoveFromLocked(p.threads_, t);
+    t->set_task(nullptr);
+    last = p.live_threads_.fetch_sub(1, std::memory_order_acq_rel) == 1;
+  }
+  p.thread_exit_wait_.WakeAll();
+  ostd::SetCurrentVmSpace(nullptr);
+  delete t;
+  if (!last) return;
+
+  // The process is done: release what it holds and become a zombie.
+  p.vfork_done.store(true, std::memory_order_release);
+  p.vfork_wait.WakeAll();
+  std::exchange(p.mm_, nullptr)->Unref();
+  ProcessAccess::ReleaseResources(p);
+  if (p.pid() == 1) InitExited(status);
+  Process* parent = nullptr;
+  bool autoreap = false;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    Process* init = FindProcessLocked(1);
+    // Orphans go to init, which reaps them.
+    for (Process* c : p.children_) {
+      c->parent_ = init;
+      if (init != nullptr && init != &p) (void)init->children_.Push(c);
+    }
+    p.children_.Clear();
+    p.wait_status_ = status;
+    p.zombie_ = true;
+    parent = p.parent_;
+    if (parent != nullptr && parent->handlers_ != nullptr) {
+      KernelSigaction chld = parent->handlers_->Get(kSigChld);
+      autoreap = chld.handler == kSigIgn || (chld.flags & kSaNoCldWait) != 0;
+    }
+    if (parent == nullptr || autoreap) {
+      if (parent != nullptr) RemoveFromLocked(parent->children_, &p);
+      RemoveFromLocked(processes, &p);
+      p.reaped_ = true;
+    }
+    if (parent != nullptr) {
+      parent->child_events.fetch_add(1, std::memory_order_release);
+      if (p.exit_signal_ != 0 && !autoreap) {
+        bool killed = (status & 0x7f) != 0;
+        parent->SendSignal(
+            p.exit_signal_,
+            SigInfo{.code = killed ? ((status & 0x80) != 0 ? kCldDumped : kCldKilled) : kCldExited,
+                    .pid = p.pid(),
+                    .uid = p.creds_.uid,
+                    .status = killed ? (status & 0x7f) : ((status >> 8) & 0xff)});
+      }
+    }
+  }
+  if (parent != nullptr) parent->child_wait.WakeAll();
+  if (p.reaped_) ProcessAccess::Delete(&p);
+}
+
+Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait) {
+  Process& me = self.process();
+  for (;;) {
+    uint64_t seen = me.child_events.load(std::memory_order_acquire);
+    bool have_child = false;
+    Process* found = nullptr;
+    WaitResult r;
+    {
+      ostd::SpinLockGuard guard(tree_lock);
+      for (Process* c : me.children_) {
+        bool match = which > 0     ? c->pid() == which
+                     : which == -1 ? true
+                     : which == 0  ? c->pgid() == me.pgid()
+                                   : c->pgid() == -which;
+        if (!match) continue;
+        have_child = true;
+        if (c->zombie_) {
+          found = c;
+          break;
+        }
+      }
+      if (found != nullptr) {
+        r = WaitResult{found->pid(), found->wait_status_, found->creds_.uid};
+        if (!nowait) {
+          RemoveFromLocked(me.children_, found);
+          RemoveFromLocked(processes, found);
+          found->reaped_ = true;
+        }
+      }
+    }
+    if (found != nullptr) {
+      if (!nowait) ProcessAccess::Delete(found);
+      return r;
+    }
+    if (!have_child) return Err(Errno::kECHILD);
+    if (nohang) return WaitResult{};
+    // Sleep until a child changes state (checked again under the lock above).
+    OSTD_TRY(self.WaitInterruptible(
+        me.child_wait, [&] { return me.child_events.load(std::memory_order_acquire) != seen; }));
+  }
+}
+
+}  // namespace kernel

@@ -1,0 +1,346 @@
+// Processes and threads.
+//
+// A Thread is a user thread: an ostd task running UserMode::Execute in a
+// loop (RunThread) with its registers, signal mask and pending signals. A
+// Process groups threads sharing an address space, file descriptors, the
+// file-system context, credentials and signal handlers; it is what fork
+// creates, what execve replaces, and what wait4 reaps.
+//
+// Locking: the process tree (parent/children links, the pid table, zombie
+// state, the thread lists) is guarded by one global lock, TreeLock(), like
+// Linux's tasklist_lock; per-object state has its own locks.
+#ifndef KERNEL_PROCESS_PROCESS_H_
+#define KERNEL_PROCESS_PROCESS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "kernel/process/address_space.h"
+#include "kernel/process/signal.h"
+#include "ostd/fmt.h"
+#include "ostd/result.h"
+#include "ostd/sync.h"
+#include "ostd/task/task.h"
+#include "ostd/task/wait_queue.h"
+#include "ostd/user/user_mode.h"
+#include "ostd/util/vec.h"
+
+namespace kernel {
+
+namespace fs {
+class FdTable;
+class FsContext;
+}  // namespace fs
+
+class Process;
+
+// The global process-tree lock (see the file comment). Lock order: the tree
+// lock before any wait-queue lock; wait conditions never take it.
+ostd::SpinLock& TreeLock();
+
+struct Credentials {
+  uint32_t uid = 0, euid = 0, suid = 0, fsuid = 0;
+  uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
+  // Effective capabilities (bit n: CAP_n). Root has all of them.
+  uint64_t cap_effective = ~uint64_t{0};
+
+  bool IsRoot() const { return euid == 0; }
+};
+
+// How a new thread starts.
+// A program the new thread executes before it first enters user mode (for
+// init, which has no user code to call execve). The strings live as long as
+// the thread may need them.
+struct InitialExec {
+  std::string_view path;
+  std::span<const std::string_view> argv;
+  std::span<const std::string_view> envp;
+};
+
+struct ThreadInit {
+  const InitialExec* exec = nullptr;
+  SigSet mask = 0;
+  uint64_t clear_child_tid = 0;  // CLONE_CHILD_CLEARTID
+  uint64_t set_child_tid = 0;    // CLONE_CHILD_SETTID: written by the child
+};
+
+struct CloneArgs {
+  uint64_t flags = 0;
+  uint64_t stack = 0;
+  uint64_t parent_tid = 0;
+  uint64_t child_tid = 0;
+  uint64_t tls = 0;
+  int exit_signal = kSigChld;
+};
+
+// What wait4/waitid report about a child.
+struct WaitResult {
+  int pid = 0;
+  int status = 0;  // wait4 status word
+  uint32_t uid = 0;
+};
+
+class Thread {
+ public:
+  int tid() const { return tid_; }
+  Process& process() { return *process_; }
+  const Process& process() const { return *process_; }
+  ostd::user::UserContext& context() { return user_.context(); }
+  ostd::user::UserMode& user_mode() { return user_; }
+  // RunThread records the task that runs the thread.
+  void set_task(const ostd::Task* task) { task_.store(task, std::memory_order_release); }
+
+  // Signals (see signal.h). A signal is pending for the thread if it is in
+  // the thread's or the process's pending set and not blocked.
+  bool HasPendingSignal() const;
+  // Sends `sig` to this thread (tgkill) and wakes it if it sleeps
+  // interruptibly. Signal 0 and out-of-range numbers are ignored.
+  void SendSignal(int sig, const SigInfo& info = {});
+  SigSet mask() const { return mask_.load(std::memory_order_acquire); }
+  SigSet pending_signals() const { return pending_.load(std::memory_order_acquire); }
+  void set_mask(SigSet m);
+
+  // Sleeps on `wq` until cond() holds (OK) or a signal is pending (EINTR).
+  // cond() follows WaitQueue::Wait's rules.
+  template <typename Cond>
+  ostd::Status WaitInterruptible(ostd::WaitQueue& wq, Cond cond) {
+    sleeping_on_.store(&wq, std::memory_order_seq_cst);
+    bool interrupted = false;
+    wq.Wait([&] {
+      if (cond()) return true;
+      interrupted = HasPendingSignal();
+      return interrupted;
+    });
+    sleeping_on_.store(nullptr, std::memory_order_seq_cst);
+    if (interrupted) return ostd::Err(ostd::Errno::kEINTR);
+    return {};
+  }
+
+  // clear_child_tid (set_tid_address, CLONE_CHILD_CLEARTID): zeroed and
+  // futex-woken when the thread exits.
+  uint64_t clear_child_tid = 0;
+  // sigaltstack.
+  uint64_t altstack_sp = 0;
+  uint64_t altstack_size = 0;
+  int32_t altstack_flags = 2;  // SS_DISABLE
+  // CLONE_CHILD_SETTID: the child writes its tid here when it starts.
+  uint64_t set_child_tid = 0;
+  const InitialExec* initial_exec = nullptr;
+  // Set when the thread must leave (exit, exit_group, a fatal signal).
+  std::atomic<bool> exiting{false};
+  int exit_status = 0;  // wait status word for exit(2)
+  // Makes the thread notice `exiting` or a new signal soon: wakes it if it
+  // sleeps interruptibly (a thread in user mode notices at its next tick).
+  void Kick();
+  // rt_sigsuspend / ppoll / pselect6: the mask to restore after the handler.
+  bool restore_mask_after_signal = false;
+  SigSet saved_mask = 0;
+
+ private:
+  friend class Process;
+  friend struct ProcessAccess;
+  friend void DeliverSignals(Thread& t);
+  Thread(Process* p, ostd::user::UserContext ctx, int tid)
+      : tid_(tid), process_(p), user_(std::move(ctx)) {}
+
+  int tid_;
+  Process* process_;
+  ostd::user::UserMode user_;
+  std::atomic<SigSet> mask_{0};
+  std::atomic<SigSet> pending_{0};
+  ostd::SpinLock info_lock_;
+  std::array<SigInfo, kNumSignals> info_ ABSL_GUARDED_BY(info_lock_){};
+  std::atomic<ostd::WaitQueue*> sleeping_on_{nullptr};
+  // The task running the thread (set by RunThread; for waking it).
+  std::atomic<const ostd::Task*> task_{nullptr};
+};
+
+class Process {
+ public:
+  int pid() const { return pid_; }
+  int pgid() const { return pgid_.load(std::memory_order_relaxed); }
+  int sid() const { return sid_.load(std::memory_order_relaxed); }
+  void set_pgid(int pgid) { pgid_.store(pgid, std::memory_order_relaxed); }
+  void set_sid(int sid) { sid_.store(sid, std::memory_order_relaxed); }
+  // The parent's pid (1 once reparented to init; 0 for init).
+  int ppid() const;
+  // The parent, for callers that hold TreeLock().
+  Process* parent_locked() const { return parent_; }
+
+  AddressSpace& mm() { return *mm_; }
+  fs::FdTable& files() { return *files_; }
+  fs::FsContext& fs() { return *fs_; }
+  Credentials& creds() { return creds_; }
+  const Credentials& creds() const { return creds_; }
+  SignalHandlers& handlers() { return *handlers_; }
+
+  // The command name (comm): the last component of the executable, 15 bytes.
+  std::string_view name() const { return std::string_view(name_.data(), name_len_); }
+  void set_name(std::string_view name);
+  // The executable's path (for /proc/<pid>/exe).
+  std::string_view exe_path() const { return std::string_view(exe_.data(), exe_len_); }
+  void set_exe_path(std::string_view path);
+
+  // Sends `sig` to the process: it stays pending for the process until a
+  // thread that does not block it takes it; such a thread is kicked.
+  void SendSignal(int sig, const SigInfo& info = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+  // Process-directed pending signals.
+  std::atomic<SigSet> pending{0};
+  ostd::SpinLock info_lock;
+  std::array<SigInfo, kNumSignals> pending_info ABSL_GUARDED_BY(info_lock){};
+
+  // Children wait here for state changes (wait4, waitid); child_events
+  // counts them so that the wait condition needs no lock.
+  ostd::WaitQueue child_wait;
+  std::atomic<uint64_t> child_events{0};
+
+  // Swaps in the address space execve built; returns the old one (the
+  // caller drops its reference once nothing runs in it).
+  AddressSpace* ReplaceMm(AddressSpace* mm) { return std::exchange(mm_, mm); }
+  // Blocks until the calling thread is the process's only live one.
+  void WaitForOtherThreads() {
+    thread_exit_wait_.Wait([&] { return live_threads_.load(std::memory_order_acquire) == 1; });
+  }
+
+  // The argument strings of the running program, NUL-separated
+  // (/proc/<pid>/cmdline); at most kCmdlineMax bytes are kept.
+  static constexpr size_t kCmdlineMax = 4096;
+  void set_cmdline(std::span<const std::string_view> argv);
+  // Copies the command line into `out`; returns the bytes copied.
+  size_t CopyCmdline(std::span<char> out) const;
+
+  // The address space, descriptor table and fs context, or null once the
+  // process is a zombie. For callers that hold TreeLock() (take a reference
+  // before dropping it).
+  AddressSpace* mm_locked() const { return mm_; }
+  fs::FdTable* files_locked() const { return files_; }
+  fs::FsContext* fs_locked() const { return fs_; }
+  bool zombie_locked() const { return zombie_; }
+
+  // Number of live threads.
+  int thread_count() const { return live_threads_.load(std::memory_order_acquire); }
+  // Calls fn(Thread&) for each live thread.
+  template <typename F>
+  void ForEachThreadLocked(F&& fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    for (Thread* t : threads_) fn(*t);
+  }
+
+  // Resource limits (prlimit64): {cur, max} per RLIMIT_* index.
+  struct Rlimit {
+    uint64_t cur;
+    uint64_t max;
+  };
+  static constexpr int kRlimitCount = 16;
+  std::array<Rlimit, kRlimitCount> rlimits{};
+
+  uint32_t umask = 022;
+  uint64_t start_ns = 0;
+  // vfork: the parent sleeps until the child execs or exits.
+  std::atomic<bool> vfork_done{false};
+  ostd::WaitQueue vfork_wait;
+
+ private:
+  friend class Thread;
+  friend struct ProcessAccess;
+  friend ostd::Result<Process*> CreateInitProcess();
+  friend ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
+                                           const ThreadInit& init);
+  friend ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
+  friend void FinishThread(Thread* t);
+  friend void ExitGroupLocked(Process& p, int wait_status);
+  friend ostd::Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait);
+  Process() = default;
+  ~Process();
+
+  int pid_ = 0;
+  std::atomic<int> pgid_{0};
+  std::atomic<int> sid_{0};
+  Process* parent_ = nullptr;
+  ostd::Vec<Process*> children_;
+  ostd::Vec<Thread*> threads_;
+  std::atomic<int> live_threads_{0};
+  AddressSpace* mm_ = nullptr;
+  fs::FdTable* files_ = nullptr;
+  fs::FsContext* fs_ = nullptr;
+  SignalHandlers* handlers_ = nullptr;
+  Credentials creds_;
+  std::array<char, 16> name_{};
+  size_t name_len_ = 0;
+  std::array<char, 256> exe_{};
+  size_t exe_len_ = 0;
+  mutable ostd::SpinLock cmdline_lock_;
+  std::array<char, kCmdlineMax> cmdline_ ABSL_GUARDED_BY(cmdline_lock_){};
+  size_t cmdline_len_ ABSL_GUARDED_BY(cmdline_lock_) = 0;
+  // Zombie state: set when the last thread exited, read by wait.
+  bool zombie_ = false;
+  bool reaped_ = false;
+  int wait_status_ = 0;         // the wait4 status word
+  int exit_signal_ = kSigChld;  // sent to the parent at exit (clone's choice)
+  // exit_group: the status every exiting thread reports.
+  std::atomic<bool> group_exiting_{false};
+  int group_status_ = 0;
+  // Threads announce their exit here (execve waits for the others to go).
+  ostd::WaitQueue thread_exit_wait_;
+};
+
+// --- Operations (process.cc) ---
+
+// Creates the first process (pid 1) with no thread yet: standard file
+// descriptors on the console, the root as its cwd. ENOMEM.
+ostd::Result<Process*> CreateInitProcess();
+
+// Creates a thread of `p` with the given user context and starts its task.
+// tid 0 allocates one (the first thread of a process takes its pid).
+ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
+                                  const ThreadInit& init);
+// The end of a thread, on its own task after it left user mode for good.
+void FinishThread(Thread* t);
+
+// clone(2) after argument checks. Returns the child's tid.
+ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
+
+// exit(2): ends the calling thread (status is the wait status word).
+void ExitThread(Thread& self, int wait_status);
+// exit_group(2) and fatal signals: ends every thread of the process.
+void ExitGroup(Process& p, int wait_status);
+void ExitGroupLocked(Process& p, int wait_status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+
+// Lookups (nullptr if none). The caller holds TreeLock().
+Process* FindProcessLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+Thread* FindThreadLocked(int tid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+// Calls fn(Process&) for every process, by pid (under the tree lock).
+template <typename F>
+void ForEachProcess(F&& fn);
+
+// wait4/waitid core. `which`: the pid rules of wait4 (>0 pid, -1 any, 0 own
+// group, <-1 group). Returns the reaped child's pid and fills *status, or 0
+// with WNOHANG when nothing changed. ECHILD, EINTR.
+ostd::Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait);
+
+// Processes in the table (for /proc and sysinfo).
+uint64_t ProcessCount();
+
+// The thread the calling task runs (nullptr for kernel tasks).
+Thread* CurrentThread();
+
+// The wait status words.
+constexpr int ExitedStatus(int code) { return (code & 0xff) << 8; }
+constexpr int SignaledStatus(int sig) { return sig & 0x7f; }
+
+namespace process_internal {
+ostd::Vec<Process*>& AllProcesses() ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+}  // namespace process_internal
+
+template <typename F>
+void ForEachProcess(F&& fn) {
+  ostd::SpinLockGuard guard(TreeLock());
+  for (Process* p : process_internal::AllProcesses()) fn(*p);
+}
+
+}  // namespace kernel
+
+#endif  // KERNEL_PROCESS_PROCESS_H_

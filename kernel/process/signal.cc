@@ -1,0 +1,371 @@
+#include "kernel/process/signal.h"
+
+#include <array>
+#include <cstddef>
+#include <new>
+
+#include "kernel/fs/wait.h"
+#include "kernel/process/process.h"
+#include "ostd/trap.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+
+namespace {
+
+// The x86_64 signal frame, as Linux lays it out (arch/x86/include/asm/sigframe.h).
+struct SigContext {
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+  uint16_t cs, gs, fs, ss;
+  uint64_t err, trapno, oldmask, cr2;
+  uint64_t fpstate;  // user address of the FPU state image, or 0
+  std::array<uint64_t, 8> reserved1;
+};
+static_assert(sizeof(SigContext) == 256);
+
+struct StackT {
+  uint64_t sp;
+  int32_t flags;
+  int32_t pad;
+  uint64_t size;
+};
+
+struct UContext {
+  uint64_t flags;
+  uint64_t link;
+  StackT stack;
+  SigContext mcontext;
+  uint64_t sigmask;
+};
+static_assert(sizeof(UContext) == 304);
+static_assert(offsetof(UContext, sigmask) == 296);
+
+struct SigInfoAbi {
+  int32_t signo;
+  int32_t errno_;
+  int32_t code;
+  int32_t pad0;
+  // The union at 16: kill {pid, uid}, sigchld {pid, uid, status, utime, stime},
+  // sigfault {addr}.
+  std::array<uint64_t, 14> word;
+};
+static_assert(sizeof(SigInfoAbi) == 128);
+
+struct SigFrame {
+  uint64_t pretcode;  // sa_restorer: the handler returns into it
+  UContext uc;
+  SigInfoAbi info;
+};
+static_assert(sizeof(SigFrame) == 440);
+
+constexpr uint64_t kUcFpXstate = 0x1;
+constexpr uint64_t kUserCs = 0x33;  // what Linux reports for 64-bit user code
+constexpr uint64_t kUserSs = 0x2b;
+constexpr int32_t kSsOnStack = 1;
+constexpr int32_t kSsDisable = 2;
+
+SigInfoAbi ToAbi(int sig, const SigInfo& i) {
+  SigInfoAbi a{};
+  a.signo = sig;
+  a.code = i.code;
+  if (sig == kSigSegv || sig == kSigBus || sig == kSigFpe || sig == kSigIll || sig == kSigTrap) {
+    a.word[0] = i.addr;
+  } else {
+    a.word[0] = uint64_t{static_cast<uint32_t>(i.pid)} | uint64_t{i.uid} << 32;
+    a.word[1] = static_cast<uint32_t>(i.status);
+  }
+  return a;
+}
+
+// The lowest-numbered deliverable signal in `set`, or 0.
+int LowestSignal(SigSet set) {
+  for (int sig = 1; sig <= kNumSignals; ++sig) {
+    if ((set & SigBit(sig)) != 0) return sig;
+  }
+  return 0;
+}
+
+}  // namespace
+
+DefaultAction DefaultActionOf(int sig) {
+  switch (sig) {
+    case kSigChld:
+    case kSigUrg:
+    case kSigWinch:
+      return DefaultAction::kIgnore;
+    case kSigCont:
+      return DefaultAction::kContinue;
+    case kSigStop:
+    case kSigTstp:
+    case kSigTtin:
+    case kSigTtou:
+      return DefaultAction::kStop;
+    case kSigQuit:
+    case kSigIll:
+    case kSigTrap:
+    case kSigAbrt:
+    case kSigBus:
+    case kSigFpe:
+    case kSigSegv:
+    case kSigXcpu:
+    case kSigXfsz:
+    case kSigSys:
+      return DefaultAction::kCoreDump;
+    default:
+      return DefaultAction::kTerminate;  // including the real-time signals
+  }
+}
+
+int SignalForException(uint8_t vector) {
+  switch (vector) {
+    case ostd::kVectorDivideError:
+      return kSigFpe;
+    case 16:  // #MF x87 floating point
+    case 19:  // #XM SIMD floating point
+      return kSigFpe;
+    case ostd::kVectorInvalidOpcode:
+      return kSigIll;
+    case ostd::kVectorBreakpoint:
+    case 1:  // #DB
+      return kSigTrap;
+    case 17:  // #AC alignment check
+      return kSigBus;
+    default:
+      return kSigSegv;  // #PF, #GP, #SS, #NP, ...
+  }
+}
+
+Result<SignalHandlers*> SignalHandlers::Create() {
+  auto* h = new (std::nothrow) SignalHandlers();
+  if (h == nullptr) return Err(Errno::kENOMEM);
+  return h;
+}
+
+Result<SignalHandlers*> SignalHandlers::Clone() const {
+  OSTD_TRY_ASSIGN(SignalHandlers * h, Create());
+  ostd::SpinLockGuard guard(lock_);
+  ostd::SpinLockGuard guard2(h->lock_);
+  h->actions_ = actions_;
+  return h;
+}
+
+KernelSigaction SignalHandlers::Get(int sig) const {
+  ostd::SpinLockGuard guard(lock_);
+  return actions_[sig - 1];
+}
+
+void SignalHandlers::Set(int sig, const KernelSigaction& action) {
+  ostd::SpinLockGuard guard(lock_);
+  actions_[sig - 1] = action;
+}
+
+void SignalHandlers::ResetForExec() {
+  ostd::SpinLockGuard guard(lock_);
+  for (KernelSigaction& a : actions_) {
+    if (a.handler != kSigIgn) a = KernelSigaction{};
+    a.flags = 0;
+    a.mask = 0;
+    a.restorer = 0;
+  }
+}
+
+bool Thread::HasPendingSignal() const {
+  SigSet pending =
+      pending_.load(std::memory_order_acquire) | process_->pending.load(std::memory_order_acquire);
+  return (pending & ~mask_.load(std::memory_order_acquire)) != 0;
+}
+
+void Thread::set_mask(SigSet m) { mask_.store(m & ~kUnblockable, std::memory_order_release); }
+
+void Thread::Kick() {
+  ostd::WaitQueue* wq = sleeping_on_.load(std::memory_order_seq_cst);
+  if (wq != nullptr) wq->WakeAll();
+  // Blocking file operations wait through fs::WaitForChange.
+  if (const ostd::Task* task = task_.load(std::memory_order_acquire)) fs::InterruptWait(task);
+}
+
+void Thread::SendSignal(int sig, const SigInfo& info) {
+  if (sig < 1 || sig > kNumSignals) return;
+  {
+    ostd::SpinLockGuard guard(info_lock_);
+    info_[sig - 1] = info;
+  }
+  pending_.fetch_or(SigBit(sig), std::memory_order_seq_cst);
+  Kick();
+}
+
+void Process::SendSignal(int sig, const SigInfo& info) {
+  if (sig < 1 || sig > kNumSignals) return;
+  {
+    ostd::SpinLockGuard guard(info_lock);
+    pending_info[sig - 1] = info;
+  }
+  pending.fetch_or(SigBit(sig), std::memory_order_seq_cst);
+  // SIGKILL ends the process whatever it does.
+  if (sig == kSigKill) {
+    ExitGroupLocked(*this, SignaledStatus(kSigKill));
+    return;
+  }
+  ForEachThreadLocked([&](Thread& t) {
+    if ((t.mask() & SigBit(sig)) == 0) t.Kick();
+  });
+}
+
+void ForceSignal(Thread& t, int sig, uint64_t addr) {
+  // Blocked or ignored: the default action (Linux's force_sig_fault).
+  KernelSigaction a = t.process().handlers().Get(sig);
+  if ((t.mask() & SigBit(sig)) != 0 || a.handler == kSigIgn) {
+    t.set_mask(t.mask() & ~SigBit(sig));
+    t.process().handlers().Set(sig, KernelSigaction{});
+  }
+  t.SendSignal(sig, SigInfo{.code = kSegvMaperr, .addr = addr});
+}
+
+void DeliverSignals(Thread& t) {
+  Process& p = t.process();
+  SigSet mask = t.mask();
+  SigSet own = t.pending_.load(std::memory_order_acquire) & ~mask;
+  SigSet shared = p.pending.load(std::memory_order_acquire) & ~mask;
+  int sig = LowestSignal(own);
+  bool from_process = false;
+  if (sig == 0) {
+    sig = LowestSignal(shared);
+    from_process = true;
+  }
+  if (sig == 0) return;
+  SigInfo info;
+  if (from_process) {
+    // Another thread may have taken it meanwhile.
+    if ((p.pending.fetch_and(~SigBit(sig), std::memory_order_acq_rel) & SigBit(sig)) == 0) return;
+    ostd::SpinLockGuard guard(p.info_lock);
+    info = p.pending_info[sig - 1];
+  } else {
+    t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
+    ostd::SpinLockGuard guard(t.info_lock_);
+    info = t.info_[sig - 1];
+  }
+  KernelSigaction action = p.handlers().Get(sig);
+  if (sig == kSigKill || action.handler == kSigDfl) {
+    switch (DefaultActionOf(sig)) {
+      case DefaultAction::kIgnore:
+      case DefaultAction::kContinue:
+      case DefaultAction::kStop:  // job-control stops are not supported: ignored
+        return;
+      case DefaultAction::kCoreDump:
+        ExitGroup(p, SignaledStatus(sig) | 0x80);
+        t.exiting.store(true, std::memory_order_release);
+        return;
+      case DefaultAction::kTerminate:
+        ExitGroup(p, SignaledStatus(sig));
+        t.exiting.store(true, std::memory_order_release);
+        return;
+    }
+  }
+  if (action.handler == kSigIgn) return;
+  // After rt_sigsuspend the handler's frame carries the mask from before it.
+  if (t.restore_mask_after_signal) {
+    mask = t.saved_mask;
+    t.restore_mask_after_signal = false;
+  }
+
+  // Build the frame on the user stack (or the alternate one).
+  ostd::user::UserContext& ctx = t.context();
+  const ostd::user::GeneralRegs& r = ctx.regs();
+  uint64_t sp = r.rsp;
+  bool on_alt = t.altstack_flags != kSsDisable && sp - t.altstack_sp < t.altstack_size;
+  if ((action.flags & kSaOnStack) != 0 && t.altstack_flags != kSsDisable && !on_alt) {
+    sp = t.altstack_sp + t.altstack_size;
+  }
+  sp -= 128;  // the red zone
+  uint64_t fpu_size = ostd::user::UserContext::FpuStateSize();
+  uint64_t fpstate = (sp - fpu_size) & ~uint64_t{63};
+  uint64_t frame_addr = ((fpstate - sizeof(SigFrame)) & ~uint64_t{15}) - 8;
+
+  SigFrame frame{};
+  frame.pretcode = action.restorer;
+  frame.uc.flags = kUcFpXstate;
+  frame.uc.stack =
+      StackT{t.altstack_sp, on_alt ? kSsOnStack : t.altstack_flags, 0, t.altstack_size};
+  SigContext& m = frame.uc.mcontext;
+  m.r8 = r.r8, m.r9 = r.r9, m.r10 = r.r10, m.r11 = r.r11, m.r12 = r.r12, m.r13 = r.r13;
+  m.r14 = r.r14, m.r15 = r.r15, m.rdi = r.rdi, m.rsi = r.rsi, m.rbp = r.rbp, m.rbx = r.rbx;
+  m.rdx = r.rdx, m.rax = r.rax, m.rcx = r.rcx, m.rsp = r.rsp, m.rip = r.rip;
+  m.eflags = ctx.rflags();
+  m.cs = kUserCs;
+  m.ss = kUserSs;
+  m.err = ctx.fault().error_code;
+  m.trapno = ctx.fault().vector;
+  m.oldmask = mask;
+  m.cr2 = info.addr;
+  m.fpstate = fpstate;
+  frame.uc.sigmask = mask;
+  frame.info = ToAbi(sig, info);
+
+  ostd::vm::VmSpace& vm = p.mm().vm_space();
+  Status written = [&]() -> Status {
+    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> fw, vm.Writer(fpstate, fpu_size));
+    OSTD_TRY(ctx.SaveFpuState(fw));
+    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, vm.Writer(frame_addr, sizeof frame));
+    return w.WriteVal(frame);
+  }();
+  if (!written) {
+    // No room for the frame: the process dies of SIGSEGV, as on Linux.
+    ExitGroup(p, SignaledStatus(kSigSegv) | 0x80);
+    t.exiting.store(true, std::memory_order_release);
+    return;
+  }
+  ostd::user::GeneralRegs& w = ctx.regs();
+  w.rdi = static_cast<uint64_t>(sig);
+  w.rsi = frame_addr + offsetof(SigFrame, info);
+  w.rdx = frame_addr + offsetof(SigFrame, uc);
+  w.rax = 0;
+  w.rsp = frame_addr;
+  w.rip = action.handler;
+  // DF and TF clear in the handler.
+  ctx.set_rflags(ctx.rflags() & ~((1ull << 10) | (1ull << 8)));
+  SigSet new_mask = mask | action.mask;
+  if ((action.flags & kSaNoDefer) == 0) new_mask |= SigBit(sig);
+  t.set_mask(new_mask);
+  if ((action.flags & kSaResetHand) != 0) p.handlers().Set(sig, KernelSigaction{});
+}
+
+Result<uint64_t> SigReturn(Thread& t) {
+  ostd::user::UserContext& ctx = t.context();
+  // `ret` into the restorer popped pretcode: the ucontext is at rsp.
+  uint64_t uc_addr = ctx.rsp();
+  ostd::vm::VmSpace& vm = t.process().mm().vm_space();
+  Result<UContext> uc = [&]() -> Result<UContext> {
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> rd,
+                    vm.Reader(uc_addr, sizeof(UContext)));
+    return rd.ReadVal<UContext>();
+  }();
+  if (!uc) {
+    ForceSignal(t, kSigSegv, uc_addr);
+    return Err(Errno::kEFAULT);
+  }
+  const SigContext& m = uc->mcontext;
+  if (m.fpstate != 0) {
+    uint64_t size = ostd::user::UserContext::FpuStateSize();
+    Result<ostd::vm::VmReader<ostd::vm::Fallible>> fr = vm.Reader(m.fpstate, size);
+    Status loaded = fr ? ctx.LoadFpuState(*fr) : Status(Err(fr.error()));
+    if (!loaded) {
+      ForceSignal(t, kSigSegv, m.fpstate);
+      return Err(Errno::kEFAULT);
+    }
+  }
+  ostd::user::GeneralRegs& r = ctx.regs();
+  r.r8 = m.r8, r.r9 = m.r9, r.r10 = m.r10, r.r11 = m.r11, r.r12 = m.r12, r.r13 = m.r13;
+  r.r14 = m.r14, r.r15 = m.r15, r.rdi = m.rdi, r.rsi = m.rsi, r.rbp = m.rbp, r.rbx = m.rbx;
+  r.rdx = m.rdx, r.rcx = m.rcx, r.rsp = m.rsp, r.rip = m.rip;
+  ctx.set_rflags(m.eflags);  // sanitized on the way to user mode
+  t.set_mask(uc->sigmask);
+  return m.rax;
+}
+
+}  // namespace kernel

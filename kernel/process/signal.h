@@ -1,0 +1,113 @@
+// Signal numbers, sets, dispositions and delivery (Linux x86_64 ABI).
+#ifndef KERNEL_PROCESS_SIGNAL_H_
+#define KERNEL_PROCESS_SIGNAL_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "ostd/result.h"
+#include "ostd/sync.h"
+
+namespace kernel {
+
+class Thread;
+
+using SigSet = uint64_t;  // bit (n - 1) stands for signal n
+inline constexpr int kNumSignals = 64;
+
+inline constexpr int kSigHup = 1, kSigInt = 2, kSigQuit = 3, kSigIll = 4, kSigTrap = 5,
+                     kSigAbrt = 6, kSigBus = 7, kSigFpe = 8, kSigKill = 9, kSigUsr1 = 10,
+                     kSigSegv = 11, kSigUsr2 = 12, kSigPipe = 13, kSigAlrm = 14, kSigTerm = 15,
+                     kSigStkflt = 16, kSigChld = 17, kSigCont = 18, kSigStop = 19, kSigTstp = 20,
+                     kSigTtin = 21, kSigTtou = 22, kSigUrg = 23, kSigXcpu = 24, kSigXfsz = 25,
+                     kSigVtalrm = 26, kSigProf = 27, kSigWinch = 28, kSigIo = 29, kSigPwr = 30,
+                     kSigSys = 31;
+
+constexpr SigSet SigBit(int sig) { return SigSet{1} << (sig - 1); }
+inline constexpr SigSet kUnblockable = SigBit(kSigKill) | SigBit(kSigStop);
+
+// sa_handler special values and sa_flags bits.
+inline constexpr uint64_t kSigDfl = 0;
+inline constexpr uint64_t kSigIgn = 1;
+inline constexpr uint64_t kSaNoCldStop = 0x1;
+inline constexpr uint64_t kSaNoCldWait = 0x2;
+inline constexpr uint64_t kSaSiginfo = 0x4;
+inline constexpr uint64_t kSaOnStack = 0x08000000;
+inline constexpr uint64_t kSaRestart = 0x10000000;
+inline constexpr uint64_t kSaNoDefer = 0x40000000;
+inline constexpr uint64_t kSaResetHand = 0x80000000;
+inline constexpr uint64_t kSaRestorer = 0x04000000;
+
+// struct sigaction as the x86_64 rt_sigaction syscall sees it.
+struct KernelSigaction {
+  uint64_t handler = kSigDfl;
+  uint64_t flags = 0;
+  uint64_t restorer = 0;
+  SigSet mask = 0;
+};
+static_assert(sizeof(KernelSigaction) == 32);
+
+// What siginfo_t reports about a pending signal (standard signals do not
+// queue: a second send overwrites the first's details).
+struct SigInfo {
+  int32_t code = 0;  // si_code: SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, CLD_*, SEGV_*
+  int32_t pid = 0;   // sender, or the child for SIGCHLD
+  uint32_t uid = 0;
+  int32_t status = 0;  // SIGCHLD: exit code or signal
+  uint64_t addr = 0;   // faults: the address
+};
+inline constexpr int32_t kSiUser = 0;
+inline constexpr int32_t kSiKernel = 0x80;
+inline constexpr int32_t kSiTkill = -6;
+inline constexpr int32_t kCldExited = 1;
+inline constexpr int32_t kCldKilled = 2;
+inline constexpr int32_t kCldDumped = 3;
+inline constexpr int32_t kSegvMaperr = 1;
+inline constexpr int32_t kSegvAccerr = 2;
+
+enum class DefaultAction : uint8_t { kTerminate, kCoreDump, kIgnore, kStop, kContinue };
+DefaultAction DefaultActionOf(int sig);
+
+// The handler table, shared by threads (and by CLONE_SIGHAND processes).
+class SignalHandlers {
+ public:
+  static ostd::Result<SignalHandlers*> Create();
+  ostd::Result<SignalHandlers*> Clone() const;
+  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+  KernelSigaction Get(int sig) const;
+  void Set(int sig, const KernelSigaction& action);
+  // execve: handled signals go back to the default; ignored ones stay ignored.
+  void ResetForExec();
+
+ private:
+  SignalHandlers() = default;
+  std::atomic<uint32_t> refs_{1};
+  mutable ostd::SpinLock lock_;
+  std::array<KernelSigaction, kNumSignals> actions_ ABSL_GUARDED_BY(lock_){};
+};
+
+// Delivers the pending signals of the running thread `t` before it returns
+// to user mode: runs default actions (terminating the process) or builds a
+// signal frame on the user stack for a handler.
+void DeliverSignals(Thread& t);
+
+// Raises a synchronous signal for a CPU exception at `addr`: delivered even
+// if blocked or ignored (then with the default action, as Linux does).
+void ForceSignal(Thread& t, int sig, uint64_t addr);
+
+// rt_sigreturn: restores the context saved by the frame at the user stack.
+// Returns the restored rax (the value the interrupted code sees).
+ostd::Result<uint64_t> SigReturn(Thread& t);
+
+// The fatal signal a user-mode CPU exception raises (page faults already
+// tried demand paging): SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP.
+int SignalForException(uint8_t vector);
+
+}  // namespace kernel
+
+#endif  // KERNEL_PROCESS_SIGNAL_H_

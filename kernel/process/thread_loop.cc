@@ -1,0 +1,98 @@
+#include "kernel/process/thread_loop.h"
+
+#include <atomic>
+
+#include "kernel/process/exec.h"
+#include "kernel/process/process.h"
+#include "kernel/process/signal.h"
+#include "kernel/syscalls/names.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/log.h"
+#include "ostd/task/task.h"
+#include "ostd/trap.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+// Page-fault error-code bits.
+constexpr uint64_t kPfWrite = 1u << 1;
+constexpr uint64_t kPfInstruction = 1u << 4;
+
+// Unimplemented calls are logged once each.
+std::atomic<uint64_t> logged_enosys[kSyscallCount / 64];
+
+void LogUnimplemented(uint64_t nr) {
+  if (nr < kSyscallCount) {
+    uint64_t bit = uint64_t{1} << (nr % 64);
+    if ((logged_enosys[nr / 64].fetch_or(bit, std::memory_order_relaxed) & bit) != 0) return;
+  }
+  OSTD_LOG_WARN("syscall {} ({}) is not implemented: ENOSYS", SyscallName(nr), nr);
+}
+
+void HandleSyscall(Thread& t) {
+  ostd::user::UserContext& ctx = t.context();
+  uint64_t nr = ctx.syscall_num();
+  SyscallArgs args;
+  for (int i = 0; i < 6; ++i) args.regs[i] = ctx.syscall_arg(i);
+  const SyscallTable::Entry& e = Syscalls().Lookup(nr);
+  SyscallResult r = ostd::Err(ostd::Errno::kENOSYS);
+  if (e.fn != nullptr) {
+    r = e.fn(t, args);
+  } else {
+    LogUnimplemented(nr);
+  }
+  // Handlers that replace the whole context (execve, rt_sigreturn) return
+  // the rax the new context must see.
+  ctx.set_syscall_ret(r ? *r : static_cast<uint64_t>(-static_cast<int64_t>(r.error())));
+}
+
+void HandleException(Thread& t) {
+  const ostd::FaultInfo& f = t.context().fault();
+  if (f.vector == ostd::kVectorPageFault) {
+    bool write = (f.error_code & kPfWrite) != 0;
+    bool exec = (f.error_code & kPfInstruction) != 0;
+    if (t.process().mm().HandleFault(f.address, write, exec)) return;
+  }
+  ForceSignal(t, SignalForException(f.vector), f.address);
+}
+
+}  // namespace
+
+void RunThread(Thread* t) {
+  t->set_task(ostd::CurrentTask());
+  ostd::SetCurrentVmSpace(&t->process().mm().vm_space());
+  if (t->initial_exec != nullptr) {
+    const InitialExec& e = *t->initial_exec;
+    t->initial_exec = nullptr;
+    ostd::Status s = Exec(*t, e.path, e.argv, e.envp);
+    if (!s) {
+      ostd::Println("keel: cannot run {}: {}", e.path, s.error());
+      ExitThread(*t, ExitedStatus(127));
+    }
+  }
+  if (t->set_child_tid != 0) {
+    (void)ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(t->set_child_tid), int32_t{t->tid()});
+  }
+  while (!t->exiting.load(std::memory_order_acquire)) {
+    ostd::user::ReturnReason why = t->user_mode().Execute([t] {
+      return ostd::ShouldYield() || t->exiting.load(std::memory_order_relaxed) ||
+             t->HasPendingSignal();
+    });
+    switch (why) {
+      case ostd::user::ReturnReason::kSyscall:
+        HandleSyscall(*t);
+        break;
+      case ostd::user::ReturnReason::kException:
+        HandleException(*t);
+        break;
+      case ostd::user::ReturnReason::kKernelEvent:
+        break;
+    }
+    if (ostd::ShouldYield()) ostd::Yield();
+    DeliverSignals(*t);
+  }
+  FinishThread(t);
+}
+
+}  // namespace kernel

@@ -1,0 +1,739 @@
+#include "kernel/procfs/procfs.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <new>
+#include <string_view>
+
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/fs_context.h"
+#include "kernel/fs/inode.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/process/address_space.h"
+#include "kernel/process/clock.h"
+#include "kernel/process/process.h"
+#include "ostd/cpu.h"
+#include "ostd/fmt.h"
+#include "ostd/mm/frame.h"
+#include "ostd/util/vec.h"
+
+namespace kernel::procfs {
+namespace {
+
+using fs::Inode;
+using fs::InodeType;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+
+class ProcFs final : public fs::FileSystem {
+ public:
+  using FileSystem::FileSystem;
+};
+
+ProcFs* proc_fs = nullptr;
+
+// Generated text.
+class TextSink final : public ostd::FormatSink {
+ public:
+  void Write(std::string_view text) override {
+    for (char c : text) {
+      if (!ok_) return;
+      ok_ = buf_.Push(static_cast<uint8_t>(c)).has_value();
+    }
+  }
+  void Bytes(std::span<const char> bytes) {
+    for (char c : bytes) {
+      if (!ok_) return;
+      ok_ = buf_.Push(static_cast<uint8_t>(c)).has_value();
+    }
+  }
+  bool ok() const { return ok_; }
+  std::span<const uint8_t> bytes() const { return buf_.span(); }
+
+ private:
+  ostd::Vec<uint8_t> buf_;
+  bool ok_ = true;
+};
+
+// ----- What procfs knows about a process (copied under the tree lock) -----
+
+struct ProcInfo {
+  int pid = 0, ppid = 0, pgid = 0, sid = 0, threads = 0;
+  bool zombie = false;
+  Credentials creds;
+  uint32_t umask = 0;
+  uint64_t start_ns = 0;
+  std::array<char, 16> name{};
+  size_t name_len = 0;
+  std::array<char, 256> exe{};
+  size_t exe_len = 0;
+  // References taken under the lock (released by the destructor).
+  AddressSpace* mm = nullptr;
+  fs::FdTable* files = nullptr;
+  fs::FsContext* fs = nullptr;
+
+  ProcInfo() = default;
+  ProcInfo(const ProcInfo&) = delete;
+  ProcInfo& operator=(const ProcInfo&) = delete;
+  ~ProcInfo() {
+    if (mm != nullptr) mm->Unref();
+    if (files != nullptr && files->Release()) delete files;
+    if (fs != nullptr && fs->Release()) delete fs;
+  }
+  std::string_view comm() const { return std::string_view(name.data(), name_len); }
+  std::string_view exe_path() const { return std::string_view(exe.data(), exe_len); }
+};
+
+// Fills `info` for `pid`; ESRCH if there is no such process.
+Status Snapshot(int pid, ProcInfo& info) {
+  ostd::SpinLockGuard guard(TreeLock());
+  Process* p = FindProcessLocked(pid);
+  if (p == nullptr) return Err(Errno::kENOENT);
+  info.pid = p->pid();
+  Process* parent = p->parent_locked();
+  info.ppid = parent == nullptr ? 0 : parent->pid();
+  info.pgid = p->pgid();
+  info.sid = p->sid();
+  info.threads = p->thread_count();
+  info.zombie = p->zombie_locked();
+  info.creds = p->creds();
+  info.umask = p->umask;
+  info.start_ns = p->start_ns;
+  std::string_view n = p->name();
+  info.name_len = std::min(n.size(), info.name.size());
+  std::copy_n(n.begin(), info.name_len, info.name.begin());
+  std::string_view e = p->exe_path();
+  info.exe_len = std::min(e.size(), info.exe.size());
+  std::copy_n(e.begin(), info.exe_len, info.exe.begin());
+  if (AddressSpace* mm = p->mm_locked()) {
+    mm->Ref();
+    info.mm = mm;
+  }
+  if (fs::FdTable* files = p->files_locked()) {
+    files->AddRef();
+    info.files = files;
+  }
+  if (fs::FsContext* fsc = p->fs_locked()) {
+    fsc->AddRef();
+    info.fs = fsc;
+  }
+  return {};
+}
+
+// Every live pid, ascending, from `first` on.
+Result<ostd::Vec<int>> Pids(int first) {
+  ostd::Vec<int> pids;
+  ostd::SpinLockGuard guard(TreeLock());
+  for (Process* p : process_internal::AllProcesses()) {
+    if (p->pid() >= first) OSTD_TRY(pids.Push(p->pid()));
+  }
+  return pids;
+}
+
+// ----- Paths of open files (for fd/N, cwd, maps) -----
+
+// The name under which `dir`'s parent lists `dir`.
+Status NameInParent(Inode& parent, uint64_t ino, TextSink& out) {
+  class Finder final : public fs::DirSink {
+   public:
+    explicit Finder(uint64_t ino) : ino_(ino) {}
+    bool Emit(std::string_view name, uint64_t ino, uint8_t, uint64_t) override {
+      if (found_ || ino != ino_ || name == "." || name == "..") return true;
+      std::array<char, 256> copy{};
+      size_t n = std::min(name.size(), copy.size());
+      std::copy_n(name.begin(), n, copy.begin());
+      name_len_ = n;
+      name_ = copy;
+      found_ = true;
+      return true;
+    }
+    bool found_ = false;
+    std::array<char, 256> name_{};
+    size_t name_len_ = 0;
+
+   private:
+    uint64_t ino_;
+  } finder(ino);
+  uint64_t cookie = 0;
+  for (int rounds = 0; rounds < 1024 && !finder.found_; ++rounds) {
+    Result<uint64_t> next = parent.ReadDir(cookie, finder);
+    if (!next || *next == cookie) break;
+    cookie = *next;
+  }
+  if (!finder.found_) return Err(Errno::kENOENT);
+  out.Bytes(std::span<const char>(finder.name_).first(finder.name_len_));
+  return {};
+}
+
+// The absolute path of directory `dir` ("/" for the root).
+void DirPath(const RefPtr<Inode>& dir, TextSink& out) {
+  std::array<RefPtr<Inode>, 64> chain;
+  size_t depth = 0;
+  RefPtr<Inode> cur = dir;
+  while (depth < chain.size()) {
+    RefPtr<Inode> parent = cur->Parent();
+    if (!parent || parent.get() == cur.get()) break;
+    chain[depth++] = cur;
+    cur = parent;
+  }
+  if (depth == 0) {
+    out.Write("/");
+    return;
+  }
+  for (size_t i = depth; i-- > 0;) {
+    out.Write("/");
+    RefPtr<Inode> parent = chain[i]->Parent();
+    if (!NameInParent(*parent, chain[i]->ino(), out)) out.Write("?");
+  }
+}
+
+// What readlink shows for an open file.
+void FilePath(const fs::File& file, TextSink& out) {
+  Inode* inode = file.inode();
+  if (inode == nullptr) {
+    out.Write("anon_inode:[pipe]");
+    return;
+  }
+  switch (inode->type()) {
+    case InodeType::kDirectory:
+      DirPath(file.inode_ref(), out);
+      return;
+    case InodeType::kFifo:
+      ostd::FormatTo(out, "pipe:[{}]", inode->ino());
+      return;
+    case InodeType::kCharDevice: {
+      // Device nodes live in /dev: find the name there.
+      Result<RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
+      if (ctx) {
+        Result<RefPtr<Inode>> dev = fs::ResolvePath(**ctx, (*ctx)->root(), "/dev", true);
+        if (dev) {
+          TextSink name;
+          if (NameInParent(**dev, inode->ino(), name)) {
+            out.Write("/dev/");
+            for (uint8_t b : name.bytes()) ostd::FormatTo(out, "{}", static_cast<char>(b));
+            return;
+          }
+        }
+      }
+      ostd::FormatTo(out, "/dev/char/{}:{}", inode->rdev() >> 8, inode->rdev() & 0xff);
+      return;
+    }
+    default:
+      // Regular files and symlinks: Keel does not record the name a file
+      // was opened by; the inode number identifies it.
+      ostd::FormatTo(out, "/inode:{}", inode->ino());
+      return;
+  }
+}
+
+// ----- Inode kinds -----
+
+using Generator = Status (*)(int pid, TextSink& out);
+
+// A read-only file whose text is generated on each read.
+class GenFile final : public Inode {
+ public:
+  GenFile(int pid, Generator gen, uint32_t perm = 0444)
+      : Inode(proc_fs, InodeType::kRegular, perm, 0, 0), pid_(pid), gen_(gen) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    TextSink text;
+    OSTD_TRY(gen_(pid_, text));
+    if (!text.ok()) return Err(Errno::kENOMEM);
+    std::span<const uint8_t> bytes = text.bytes();
+    if (offset >= bytes.size()) return 0;
+    bytes = bytes.subspan(offset);
+    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
+    return fs::Progress(0, dst.Write(bytes));
+  }
+  Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEACCES); }
+  Status Truncate(uint64_t) override { return Err(Errno::kEACCES); }
+
+ private:
+  int pid_;
+  Generator gen_;
+};
+
+// A symlink whose target is generated when read.
+class GenLink final : public Inode {
+ public:
+  GenLink(int pid, int fd, Status (*gen)(int pid, int fd, TextSink& out))
+      : Inode(proc_fs, InodeType::kSymlink, 0777, 0, 0), pid_(pid), fd_(fd), gen_(gen) {}
+
+  Result<size_t> ReadLink(std::span<char> buf) override {
+    TextSink text;
+    OSTD_TRY(gen_(pid_, fd_, text));
+    size_t n = std::min(buf.size(), text.bytes().size());
+    for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(text.bytes()[i]);
+    return n;
+  }
+
+ private:
+  int pid_;
+  int fd_;
+  Status (*gen_)(int pid, int fd, TextSink& out);
+};
+
+// ----- Generators: system files -----
+
+Status GenMeminfo(int, TextSink& out) {
+  ostd::mm::FrameStats s = ostd::mm::GetFrameStats();
+  uint64_t total = s.total_frames * 4;
+  uint64_t free = s.free_frames * 4;
+  ostd::FormatTo(out,
+                 "MemTotal:       {} kB\nMemFree:        {} kB\nMemAvailable:   {} kB\n"
+                 "Buffers:        0 kB\nCached:         0 kB\nSwapCached:     0 kB\n"
+                 "Active:         0 kB\nInactive:       0 kB\nShmem:          0 kB\n"
+                 "SwapTotal:      0 kB\nSwapFree:       0 kB\n",
+                 total, free, free);
+  return {};
+}
+
+Status GenCpuinfo(int, TextSink& out) {
+  ostd::cpu::Identity id = ostd::cpu::Identify();
+  std::string_view vendor(id.vendor.data(), id.vendor.size());
+  std::string_view brand(id.brand.data(), id.brand.size());
+  while (!brand.empty() && (brand.back() == '\0' || brand.back() == ' ')) brand.remove_suffix(1);
+  while (!brand.empty() && brand.front() == ' ') brand.remove_prefix(1);
+  constexpr std::array<std::string_view, 32> kEdxFlags = {
+      "fpu",  "vme",  "de",   "pse", "tsc",  "msr", "pae",   "mce", "cx8",     "apic", "",
+      "sep",  "mtrr", "pge",  "mca", "cmov", "pat", "pse36", "pn",  "clflush", "",     "dts",
+      "acpi", "mmx",  "fxsr", "sse", "sse2", "ss",  "ht",    "tm",  "ia64",    "pbe"};
+  uint32_t n = ostd::cpu::Count();
+  for (uint32_t cpu = 0; cpu < n; ++cpu) {
+    ostd::FormatTo(out,
+                   "processor\t: {}\nvendor_id\t: {}\ncpu family\t: {}\nmodel\t\t: {}\n"
+                   "model name\t: {}\nstepping\t: {}\nphysical id\t: 0\nsiblings\t: {}\n"
+                   "core id\t\t: {}\ncpu cores\t: {}\napicid\t\t: {}\nfpu\t\t: yes\nflags\t\t:",
+                   cpu, vendor, id.family, id.model, brand, id.stepping, n, cpu, n, cpu);
+    for (size_t bit = 0; bit < kEdxFlags.size(); ++bit) {
+      if ((id.features_edx >> bit) & 1 && !kEdxFlags[bit].empty()) {
+        ostd::FormatTo(out, " {}", kEdxFlags[bit]);
+      }
+    }
+    if (id.features_ecx & 1) out.Write(" pni");
+    if (id.features_ecx & (1u << 9)) out.Write(" ssse3");
+    if (id.features_ecx & (1u << 19)) out.Write(" sse4_1");
+    if (id.features_ecx & (1u << 20)) out.Write(" sse4_2");
+    if (id.features_ecx & (1u << 23)) out.Write(" popcnt");
+    if (id.features_ecx & (1u << 26)) out.Write(" xsave");
+    if (id.features_ecx & (1u << 28)) out.Write(" avx");
+    out.Write("\n\n");
+  }
+  return {};
+}
+
+Status GenMounts(int, TextSink& out) {
+  out.Write(
+      "rootfs / tmpfs rw,relatime 0 0\n"
+      "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+      "devtmpfs /dev devtmpfs rw,relatime 0 0\n");
+  return {};
+}
+
+Status GenUptime(int, TextSink& out) {
+  uint64_t ns = MonotonicNs();
+  ostd::FormatTo(out, "{}.{:02} 0.00\n", ns / 1'000'000'000, ns / 10'000'000 % 100);
+  return {};
+}
+
+Status GenLoadavg(int, TextSink& out) {
+  ostd::FormatTo(out, "0.00 0.00 0.00 1/{} 1\n", ProcessCount());
+  return {};
+}
+
+Status GenVersion(int, TextSink& out) {
+  out.Write("Linux version 6.1.0-keel (keel@keel) (clang 19) #1 SMP Keel 0.1\n");
+  return {};
+}
+
+Status GenFilesystems(int, TextSink& out) {
+  out.Write("nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n");
+  return {};
+}
+
+Status GenStat(int, TextSink& out) {
+  uint64_t ticks = MonotonicNs() / 10'000'000;
+  uint32_t n = ostd::cpu::Count();
+  ostd::FormatTo(out, "cpu  0 0 0 {} 0 0 0 0 0 0\n", ticks * n);
+  for (uint32_t cpu = 0; cpu < n; ++cpu)
+    ostd::FormatTo(out, "cpu{} 0 0 0 {} 0 0 0 0 0 0\n", cpu, ticks);
+  ostd::FormatTo(out, "intr 0\nctxt 0\nbtime {}\nprocesses {}\nprocs_running 1\nprocs_blocked 0\n",
+                 (RealtimeNs() - MonotonicNs()) / 1'000'000'000, ProcessCount());
+  return {};
+}
+
+// ----- Generators: per-process files -----
+
+Status GenPidStat(int pid, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  uint64_t vsize = p.mm != nullptr ? p.mm->MappedBytes() : 0;
+  char state =
+      p.zombie
+          ? 'Z'
+          : (CurrentThread() != nullptr && CurrentThread()->process().pid() == pid ? 'R' : 'S');
+  // Fields 1-52 of proc(5); times are not accounted yet (0).
+  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 0 0 0 0 20 0 {} 0 {} {} {} ", pid,
+                 p.comm(), state, p.ppid, p.pgid, p.sid, 1281 /* tty 5:1 */, p.pgid,
+                 0x400000 /* PF_FORKNOEXEC-free flags */, p.threads, p.start_ns / 10'000'000, vsize,
+                 vsize / 4096);
+  out.Write("18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+  return {};
+}
+
+Status GenPidStatus(int pid, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  uint64_t vsize_kb = p.mm != nullptr ? p.mm->MappedBytes() / 1024 : 0;
+  const Credentials& c = p.creds;
+  ostd::FormatTo(out, "Name:\t{}\nUmask:\t{:04}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\n",
+                 p.comm(), 0, p.zombie ? "Z (zombie)" : "S (sleeping)", pid, pid);
+  ostd::FormatTo(out, "PPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
+                 p.ppid, c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
+  ostd::FormatTo(out, "FDSize:\t{}\nGroups:\t\nVmSize:\t{} kB\nVmRSS:\t{} kB\nThreads:\t{}\n",
+                 fs::kMaxFds, vsize_kb, vsize_kb, p.threads);
+  ostd::FormatTo(out, "CapEff:\t{:016x}\n", c.cap_effective);
+  return {};
+}
+
+Status GenPidCmdline(int pid, TextSink& out) {
+  std::array<char, Process::kCmdlineMax> buf{};
+  size_t n = 0;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    Process* p = FindProcessLocked(pid);
+    if (p == nullptr) return Err(Errno::kENOENT);
+    n = p->CopyCmdline(buf);
+  }
+  out.Bytes(std::span<const char>(buf).first(n));
+  return {};
+}
+
+Status GenPidComm(int pid, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  ostd::FormatTo(out, "{}\n", p.comm());
+  return {};
+}
+
+Status GenPidEnviron(int pid, TextSink&) {
+  ProcInfo p;
+  return Snapshot(pid, p);  // the environment is not kept (empty)
+}
+
+Status GenPidMaps(int pid, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.mm == nullptr) return {};
+  // Copy the areas first: naming a file may block, which the area lock forbids.
+  struct Area {
+    uint64_t start, end, pgoff;
+    uint32_t prot;
+    bool shared;
+    VmaKind kind;
+    PageSourceRef source;
+  };
+  ostd::Vec<Area> areas;
+  bool ok = true;
+  p.mm->ForEachVma([&](const Vma& v) {
+    if (ok)
+      ok =
+          areas.Push(Area{v.start, v.end, v.pgoff, v.prot, v.shared, v.kind, v.source}).has_value();
+  });
+  if (!ok) return Err(Errno::kENOMEM);
+  for (const Area& a : areas) {
+    ostd::FormatTo(out, "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0", a.start, a.end,
+                   (a.prot & kProtRead) ? 'r' : '-', (a.prot & kProtWrite) ? 'w' : '-',
+                   (a.prot & kProtExec) ? 'x' : '-', a.shared ? 's' : 'p', a.pgoff * 4096);
+    if (a.source) {
+      out.Write("                          ");
+      a.source->Name(out);
+    } else if (a.kind == VmaKind::kHeap) {
+      out.Write("                          [heap]");
+    } else if (a.kind == VmaKind::kStack) {
+      out.Write("                          [stack]");
+    }
+    out.Write("\n");
+  }
+  return {};
+}
+
+// ----- Symlink targets -----
+
+Status LinkSelf(int, int, TextSink& out) {
+  Thread* t = CurrentThread();
+  if (t == nullptr) return Err(Errno::kENOENT);
+  ostd::FormatTo(out, "{}", t->process().pid());
+  return {};
+}
+
+Status LinkThreadSelf(int, int, TextSink& out) {
+  Thread* t = CurrentThread();
+  if (t == nullptr) return Err(Errno::kENOENT);
+  ostd::FormatTo(out, "{}/task/{}", t->process().pid(), t->tid());
+  return {};
+}
+
+Status LinkExe(int pid, int, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.zombie) return Err(Errno::kENOENT);
+  out.Write(p.exe_path());
+  return {};
+}
+
+Status LinkCwd(int pid, int, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.fs == nullptr) return Err(Errno::kENOENT);
+  DirPath(p.fs->cwd(), out);
+  return {};
+}
+
+Status LinkFd(int pid, int fd, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.files == nullptr) return Err(Errno::kENOENT);
+  OSTD_TRY_ASSIGN(RefPtr<fs::File> file, p.files->Get(fd));
+  FilePath(*file, out);
+  return {};
+}
+
+// ----- Directories -----
+
+// A fixed directory entry: a file, a symlink or a subdirectory.
+struct Entry {
+  std::string_view name;
+  uint8_t dtype;
+  Generator file = nullptr;
+  Status (*link)(int pid, int fd, TextSink& out) = nullptr;
+};
+
+constexpr std::array<Entry, 11> kRootEntries = {{
+    {"self", fs::kDtLnk, nullptr, LinkSelf},
+    {"thread-self", fs::kDtLnk, nullptr, LinkThreadSelf},
+    {"meminfo", fs::kDtReg, GenMeminfo, nullptr},
+    {"cpuinfo", fs::kDtReg, GenCpuinfo, nullptr},
+    {"mounts", fs::kDtReg, GenMounts, nullptr},
+    {"uptime", fs::kDtReg, GenUptime, nullptr},
+    {"loadavg", fs::kDtReg, GenLoadavg, nullptr},
+    {"version", fs::kDtReg, GenVersion, nullptr},
+    {"filesystems", fs::kDtReg, GenFilesystems, nullptr},
+    {"stat", fs::kDtReg, GenStat, nullptr},
+    {"sys", fs::kDtDir, nullptr, nullptr},
+}};
+
+constexpr std::array<Entry, 10> kPidEntries = {{
+    {"stat", fs::kDtReg, GenPidStat, nullptr},
+    {"status", fs::kDtReg, GenPidStatus, nullptr},
+    {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
+    {"comm", fs::kDtReg, GenPidComm, nullptr},
+    {"environ", fs::kDtReg, GenPidEnviron, nullptr},
+    {"maps", fs::kDtReg, GenPidMaps, nullptr},
+    {"exe", fs::kDtLnk, nullptr, LinkExe},
+    {"cwd", fs::kDtLnk, nullptr, LinkCwd},
+    {"fd", fs::kDtDir, nullptr, nullptr},
+    {"mounts", fs::kDtReg, GenMounts, nullptr},
+}};
+
+constexpr uint64_t kFirstEntryCookie = 2;  // 0 and 1 are "." and ".."
+constexpr uint64_t kPidCookieBase = 1000;
+
+Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid);
+Result<RefPtr<Inode>> MakePidDir(int pid);
+Result<RefPtr<Inode>> MakeFdDir(int pid);
+
+// Parses a decimal number (no sign, no leading zeros beyond "0").
+std::optional<int> ParseNumber(std::string_view s) {
+  if (s.empty() || s.size() > 9 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  int v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+template <size_t N>
+bool EmitEntries(const std::array<Entry, N>& entries, uint64_t& cookie, uint64_t ino_base,
+                 fs::DirSink& sink) {
+  while (cookie >= kFirstEntryCookie && cookie < kFirstEntryCookie + N) {
+    const Entry& e = entries[cookie - kFirstEntryCookie];
+    if (!sink.Emit(e.name, ino_base + cookie, e.dtype, cookie + 1)) return false;
+    ++cookie;
+  }
+  return true;
+}
+
+bool EmitDots(uint64_t& cookie, uint64_t self_ino, uint64_t parent_ino, fs::DirSink& sink) {
+  if (cookie == 0) {
+    if (!sink.Emit(".", self_ino, fs::kDtDir, 1)) return false;
+    cookie = 1;
+  }
+  if (cookie == 1) {
+    if (!sink.Emit("..", parent_ino, fs::kDtDir, 2)) return false;
+    cookie = 2;
+  }
+  return true;
+}
+
+class SysDir;
+
+class RootDir final : public Inode {
+ public:
+  RootDir() : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    for (const Entry& e : kRootEntries) {
+      if (e.name == name) return MakeEntry(e, 0);
+    }
+    std::optional<int> pid = ParseNumber(name);
+    if (!pid) return Err(Errno::kENOENT);
+    return MakePidDir(*pid);
+  }
+
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
+    if (!EmitEntries(kRootEntries, cookie, 100, sink)) return cookie;
+    if (cookie < kPidCookieBase) cookie = kPidCookieBase;
+    OSTD_TRY_ASSIGN(ostd::Vec<int> pids, Pids(static_cast<int>(cookie - kPidCookieBase)));
+    for (int pid : pids) {
+      std::array<char, 12> name{};
+      ostd::BufferSink nb(name);
+      ostd::FormatTo(nb, "{}", pid);
+      uint64_t next = kPidCookieBase + static_cast<uint64_t>(pid) + 1;
+      if (!sink.Emit(nb.view(), 0x10000 + static_cast<uint64_t>(pid), fs::kDtDir, next)) {
+        return kPidCookieBase + static_cast<uint64_t>(pid);
+      }
+      cookie = next;
+    }
+    return cookie;
+  }
+
+  RefPtr<Inode> Parent() override { return RefPtr<Inode>(this); }
+  bool HasChildren() override { return true; }
+};
+
+RefPtr<Inode> root_dir;
+
+// /proc/sys/vm/... is reserved for sysctls (memfd_noexec arrives with memfd).
+class SysDir final : public Inode {
+ public:
+  SysDir() : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0) {}
+  Result<RefPtr<Inode>> Lookup(std::string_view) override { return Err(Errno::kENOENT); }
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    EmitDots(cookie, ino(), root_dir->ino(), sink);
+    return cookie;
+  }
+  RefPtr<Inode> Parent() override { return root_dir; }
+};
+
+class PidDir final : public Inode {
+ public:
+  explicit PidDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    for (const Entry& e : kPidEntries) {
+      if (e.name != name) continue;
+      if (e.name == "fd") return MakeFdDir(pid_);
+      return MakeEntry(e, pid_);
+    }
+    return Err(Errno::kENOENT);
+  }
+
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    if (!EmitDots(cookie, ino(), root_dir->ino(), sink)) return cookie;
+    EmitEntries(kPidEntries, cookie, 200, sink);
+    return cookie;
+  }
+
+  RefPtr<Inode> Parent() override { return root_dir; }
+  bool HasChildren() override { return true; }
+
+ private:
+  int pid_;
+};
+
+class FdDir final : public Inode {
+ public:
+  explicit FdDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0500, 0, 0), pid_(pid) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    std::optional<int> fd = ParseNumber(name);
+    if (!fd) return Err(Errno::kENOENT);
+    ProcInfo p;
+    OSTD_TRY(Snapshot(pid_, p));
+    if (p.files == nullptr || !p.files->Get(*fd)) return Err(Errno::kENOENT);
+    auto* link = new (std::nothrow) GenLink(pid_, *fd, LinkFd);
+    if (link == nullptr) return Err(Errno::kENOMEM);
+    return RefPtr<Inode>(link);
+  }
+
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
+    ProcInfo p;
+    OSTD_TRY(Snapshot(pid_, p));
+    if (p.files == nullptr) return cookie;
+    for (int fd = static_cast<int>(cookie - kFirstEntryCookie); fd < fs::kMaxFds; ++fd) {
+      cookie = kFirstEntryCookie + static_cast<uint64_t>(fd);
+      if (!p.files->Get(fd)) continue;
+      std::array<char, 12> name{};
+      ostd::BufferSink nb(name);
+      ostd::FormatTo(nb, "{}", fd);
+      if (!sink.Emit(nb.view(), 0x20000 + static_cast<uint64_t>(fd), fs::kDtLnk, cookie + 1)) {
+        return cookie;
+      }
+    }
+    return kFirstEntryCookie + fs::kMaxFds;
+  }
+
+  RefPtr<Inode> Parent() override {
+    Result<RefPtr<Inode>> dir = MakePidDir(pid_);
+    return dir ? *dir : root_dir;
+  }
+
+ private:
+  int pid_;
+};
+
+template <typename T, typename... Args>
+Result<RefPtr<Inode>> New(Args... args) {
+  auto* inode = new (std::nothrow) T(args...);
+  if (inode == nullptr) return Err(Errno::kENOMEM);
+  return RefPtr<Inode>(inode);
+}
+
+Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
+  if (e.file != nullptr) return New<GenFile>(pid, e.file);
+  if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
+  return New<SysDir>();
+}
+
+Result<RefPtr<Inode>> MakePidDir(int pid) {
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    if (FindProcessLocked(pid) == nullptr) return Err(Errno::kENOENT);
+  }
+  return New<PidDir>(pid);
+}
+
+Result<RefPtr<Inode>> MakeFdDir(int pid) { return New<FdDir>(pid); }
+
+}  // namespace
+
+Status MountProc() {
+  proc_fs = new (std::nothrow) ProcFs(fs::FileSystem::AllocAnonDev());
+  if (proc_fs == nullptr) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(root_dir, New<RootDir>());
+  OSTD_TRY_ASSIGN(RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
+  return fs::Mount(*ctx, "/proc", root_dir);
+}
+
+}  // namespace kernel::procfs

@@ -1,0 +1,83 @@
+// futex(2): enough for glibc's mutexes, condition variables and thread join.
+#include "kernel/process/futex.h"
+
+#include <cstdint>
+#include <optional>
+
+#include "kernel/process/clock.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+
+constexpr uint64_t kWait = 0, kWake = 1, kRequeue = 3, kCmpRequeue = 4, kWakeOp = 5,
+                   kWaitBitset = 9, kWakeBitset = 10;
+constexpr uint64_t kPrivate = 128, kClockRealtime = 256;
+
+struct Timespec {
+  int64_t sec;
+  int64_t nsec;
+};
+
+SyscallResult SysFutex(Thread& self, const SyscallArgs& a) {
+  uint64_t uaddr = a[0];
+  uint64_t op = a[1] & ~(kPrivate | kClockRealtime);
+  uint32_t val = static_cast<uint32_t>(a[2]);
+  AddressSpace& mm = self.process().mm();
+  switch (op) {
+    case kWait:
+    case kWaitBitset: {
+      uint32_t bitset = op == kWait ? ~0u : static_cast<uint32_t>(a[5]);
+      std::optional<uint64_t> deadline;
+      if (a[3] != 0) {
+        OSTD_TRY_ASSIGN(Timespec ts, ostd::vm::CopyFromUser(ostd::vm::UserPtr<Timespec>(a[3])));
+        if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
+        uint64_t ns =
+            static_cast<uint64_t>(ts.sec) * 1'000'000'000 + static_cast<uint64_t>(ts.nsec);
+        if (op == kWait) {
+          deadline = MonotonicNs() + ns;  // relative
+        } else if ((a[1] & kClockRealtime) != 0) {
+          uint64_t now = RealtimeNs();
+          deadline = MonotonicNs() + (ns > now ? ns - now : 0);
+        } else {
+          deadline = ns;  // absolute CLOCK_MONOTONIC
+        }
+      }
+      OSTD_TRY(FutexWait(self, uaddr, val, bitset, deadline));
+      return 0;
+    }
+    case kWake:
+    case kWakeBitset: {
+      if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
+      uint32_t bitset = op == kWake ? ~0u : static_cast<uint32_t>(a[5]);
+      if (bitset == 0) return Err(Errno::kEINVAL);
+      return FutexWake(mm, uaddr, static_cast<int>(val > 0x7fffffff ? 0x7fffffff : val), bitset);
+    }
+    case kRequeue:
+    case kCmpRequeue: {
+      if ((uaddr & 3) != 0 || (a[4] & 3) != 0) return Err(Errno::kEINVAL);
+      if (op == kCmpRequeue) {
+        OSTD_TRY_ASSIGN(uint32_t cur, ostd::vm::CopyFromUser(ostd::vm::UserPtr<uint32_t>(uaddr)));
+        if (cur != static_cast<uint32_t>(a[5])) return Err(Errno::kEAGAIN);
+      }
+      int wake = static_cast<int>(val > 0x7fffffff ? 0x7fffffff : val);
+      int requeue = static_cast<int>(a[3] > 0x7fffffff ? 0x7fffffff : a[3]);
+      return FutexRequeue(mm, uaddr, a[4], wake, requeue);
+    }
+    case kWakeOp:
+      return Err(Errno::kENOSYS);
+    default:
+      return Err(Errno::kENOSYS);
+  }
+}
+
+}  // namespace
+
+void RegisterFutexSyscalls(SyscallTable& t) { t.Register(202, "futex", SysFutex); }
+
+}  // namespace kernel

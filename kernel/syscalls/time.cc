@@ -1,0 +1,174 @@
+// Clocks and sleeping.
+#include <cstdint>
+
+#include "kernel/process/clock.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/task/task.h"
+#include "ostd/timer.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::vm::CopyFromUser;
+using ostd::vm::CopyToUser;
+using ostd::vm::UserPtr;
+
+constexpr uint64_t kNsPerSec = 1'000'000'000;
+
+struct Timespec {
+  int64_t sec;
+  int64_t nsec;
+};
+struct Timeval {
+  int64_t sec;
+  int64_t usec;
+};
+
+constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
+              kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
+              kClockMonotonicCoarse = 6, kClockBoottime = 7;
+
+ostd::Result<uint64_t> ClockNow(uint64_t clock) {
+  switch (static_cast<int>(clock)) {
+    case kClockRealtime:
+    case kClockRealtimeCoarse:
+      return RealtimeNs();
+    case kClockMonotonic:
+    case kClockMonotonicRaw:
+    case kClockMonotonicCoarse:
+    case kClockBoottime:
+      return MonotonicNs();
+    case kClockProcessCputime:
+    case kClockThreadCputime:
+      // CPU time is not accounted per thread yet: the time since boot is an
+      // upper bound that still increases.
+      return MonotonicNs();
+    default:
+      return Err(Errno::kEINVAL);
+  }
+}
+
+Timespec ToTimespec(uint64_t ns) {
+  return Timespec{static_cast<int64_t>(ns / kNsPerSec), static_cast<int64_t>(ns % kNsPerSec)};
+}
+
+ostd::Result<uint64_t> FromTimespec(const Timespec& ts) {
+  if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= static_cast<int64_t>(kNsPerSec)) {
+    return Err(Errno::kEINVAL);
+  }
+  uint64_t sec = static_cast<uint64_t>(ts.sec);
+  if (sec > (~uint64_t{0} - kNsPerSec) / kNsPerSec) return ~uint64_t{0};
+  return sec * kNsPerSec + static_cast<uint64_t>(ts.nsec);
+}
+
+SyscallResult SysClockGettime(Thread&, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(uint64_t now, ClockNow(a[0]));
+  OSTD_TRY(CopyToUser(UserPtr<Timespec>(a[1]), ToTimespec(now)));
+  return 0;
+}
+
+SyscallResult SysClockGetres(Thread&, const SyscallArgs& a) {
+  OSTD_TRY(ClockNow(a[0]));
+  if (a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<Timespec>(a[1]), Timespec{0, 1}));
+  return 0;
+}
+
+SyscallResult SysClockSettime(Thread& self, const SyscallArgs& a) {
+  if (a[0] != kClockRealtime) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[1])));
+  OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
+  if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
+  SetRealtime(ns);
+  return 0;
+}
+
+SyscallResult SysGettimeofday(Thread&, const SyscallArgs& a) {
+  uint64_t now = RealtimeNs();
+  if (a[0] != 0) {
+    OSTD_TRY(
+        CopyToUser(UserPtr<Timeval>(a[0]), Timeval{static_cast<int64_t>(now / kNsPerSec),
+                                                   static_cast<int64_t>(now % kNsPerSec / 1000)}));
+  }
+  if (a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<Timeval>(a[1]), Timeval{0, 0}));  // struct timezone
+  return 0;
+}
+
+SyscallResult SysTime(Thread&, const SyscallArgs& a) {
+  uint64_t sec = RealtimeNs() / kNsPerSec;
+  if (a[0] != 0) OSTD_TRY(CopyToUser(UserPtr<int64_t>(a[0]), static_cast<int64_t>(sec)));
+  return sec;
+}
+
+// Sleeps until the monotonic `deadline`; EINTR (with the time left written
+// to `rem` when given) if a signal arrives first.
+SyscallResult SleepUntil(Thread& self, uint64_t deadline, uint64_t rem) {
+  for (;;) {
+    uint64_t now = MonotonicNs();
+    if (now >= deadline) return 0;
+    if (self.HasPendingSignal()) {
+      if (rem != 0) OSTD_TRY(CopyToUser(UserPtr<Timespec>(rem), ToTimespec(deadline - now)));
+      return Err(Errno::kEINTR);
+    }
+    // Sleep in slices so that a signal is noticed within a tick.
+    uint64_t slice = deadline - now;
+    if (slice > 10'000'000) slice = 10'000'000;
+    ostd::SleepFor(slice);
+  }
+}
+
+SyscallResult SysNanosleep(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[0])));
+  OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
+  uint64_t now = MonotonicNs();
+  uint64_t deadline = ns > ~uint64_t{0} - now ? ~uint64_t{0} : now + ns;
+  return SleepUntil(self, deadline, a[1]);
+}
+
+SyscallResult SysClockNanosleep(Thread& self, const SyscallArgs& a) {
+  constexpr uint64_t kTimerAbstime = 1;
+  uint64_t clock = a[0];
+  if (clock == kClockThreadCputime) return Err(Errno::kEINVAL);
+  OSTD_TRY(ClockNow(clock));
+  if ((a[1] & ~kTimerAbstime) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[2])));
+  OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
+  uint64_t mono_now = MonotonicNs();
+  uint64_t deadline;
+  if ((a[1] & kTimerAbstime) != 0) {
+    // Convert an absolute time on `clock` to the monotonic clock.
+    OSTD_TRY_ASSIGN(uint64_t clock_now, ClockNow(clock));
+    deadline = ns <= clock_now ? mono_now : mono_now + (ns - clock_now);
+    return SleepUntil(self, deadline, 0);
+  }
+  deadline = ns > ~uint64_t{0} - mono_now ? ~uint64_t{0} : mono_now + ns;
+  return SleepUntil(self, deadline, a[3]);
+}
+
+SyscallResult SysTimes(Thread&, const SyscallArgs& a) {
+  // struct tms: CPU times are not accounted yet (zeros); the return value is
+  // clock ticks (100 Hz) since boot.
+  struct Tms {
+    int64_t utime, stime, cutime, cstime;
+  };
+  if (a[0] != 0) OSTD_TRY(CopyToUser(UserPtr<Tms>(a[0]), Tms{}));
+  return MonotonicNs() / (kNsPerSec / 100);
+}
+
+}  // namespace
+
+void RegisterTimeSyscalls(SyscallTable& t) {
+  t.Register(228, "clock_gettime", SysClockGettime);
+  t.Register(229, "clock_getres", SysClockGetres);
+  t.Register(227, "clock_settime", SysClockSettime);
+  t.Register(96, "gettimeofday", SysGettimeofday);
+  t.Register(201, "time", SysTime);
+  t.Register(35, "nanosleep", SysNanosleep);
+  t.Register(230, "clock_nanosleep", SysClockNanosleep);
+  t.Register(100, "times", SysTimes);
+}
+
+}  // namespace kernel
