@@ -1,0 +1,85 @@
+// Assertions for Keel's user-level test programs (ordinary static Linux
+// programs; see user/BUILD). A failed check prints the file, line, the
+// expression and errno to stderr and exits with status 1.
+//
+//   int fd = CHECK_OK(open("f", O_RDONLY));        // fails on -1, yields the value
+//   CHECK_ERR(read(-1, buf, 1), EBADF);             // must fail with exactly EBADF
+//   CHECK(st.st_size == 5);
+//   CHECK_EQ(n, 5);                                 // prints both values
+#ifndef USER_LIB_CHECK_H_
+#define USER_LIB_CHECK_H_
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#define CHECK(cond)                                                                          \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      fprintf(stderr, "%s:%d: CHECK failed: %s (errno %d: %s)\n", __FILE__, __LINE__, #cond, \
+              errno, strerror(errno));                                                       \
+      exit(1);                                                                               \
+    }                                                                                        \
+  } while (0)
+
+#define CHECK_EQ(a, b)                                                                             \
+  do {                                                                                             \
+    long long check_a_ = (long long)(a), check_b_ = (long long)(b);                                \
+    if (check_a_ != check_b_) {                                                                    \
+      fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld vs %lld, errno %d: %s)\n", __FILE__, \
+              __LINE__, #a, #b, check_a_, check_b_, errno, strerror(errno));                       \
+      exit(1);                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+static inline long check_ok_(long r, const char* expr, const char* file, int line) {
+  if (r == -1) {
+    fprintf(stderr, "%s:%d: CHECK_OK failed: %s = -1 (errno %d: %s)\n", file, line, expr, errno,
+            strerror(errno));
+    exit(1);
+  }
+  return r;
+}
+
+static inline void check_err_(long r, int err, int want, const char* expr, const char* file,
+                              int line) {
+  if (r != -1 || err != want) {
+    fprintf(stderr, "%s:%d: CHECK_ERR failed: %s = %ld, errno %d (%s); want -1, errno %d (%s)\n",
+            file, line, expr, r, err, strerror(err), want, strerror(want));
+    exit(1);
+  }
+}
+
+// Evaluates a call returning -1 on error; fails on -1, otherwise yields the value.
+#define CHECK_OK(expr) check_ok_((long)(expr), #expr, __FILE__, __LINE__)
+
+// The call must fail (-1) with errno `e`.
+#define CHECK_ERR(expr, e)                                       \
+  do {                                                           \
+    errno = 0;                                                   \
+    long check_r_ = (long)(expr);                                \
+    check_err_(check_r_, errno, (e), #expr, __FILE__, __LINE__); \
+  } while (0)
+
+// Creates a fresh directory under /tmp and makes it the working directory.
+static inline void enter_tmpdir(void) {
+  char tmpl[] = "/tmp/keeltest.XXXXXX";
+  if (mkdtemp(tmpl) == NULL || chdir(tmpl) != 0) {
+    fprintf(stderr, "enter_tmpdir: %s\n", strerror(errno));
+    exit(1);
+  }
+}
+
+// Writes a whole string to a new file (mode 0644).
+static inline void write_file(const char* path, const char* text) {
+  FILE* f = fopen(path, "w");
+  CHECK(f != NULL);
+  CHECK(fputs(text, f) >= 0);
+  CHECK(fclose(f) == 0);
+}
+
+#endif  // USER_LIB_CHECK_H_

@@ -1,0 +1,61 @@
+// execve: argv and envp arrive intact; errors ENOENT, EACCES, ENOEXEC, EFAULT.
+#include <fcntl.h>
+
+#include <sys/wait.h>
+
+#include "user/lib/check.h"
+
+extern char** environ;
+
+static int run(char* const argv[], char* const envp[]) {
+  pid_t pid = CHECK_OK(fork());
+  if (pid == 0) {
+    execve(argv[0], argv, envp);
+    _exit(100 + errno);
+  }
+  int status;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "child") == 0) {
+    // Checks what the parent passed: 4 args, 2 env vars.
+    CHECK_EQ(argc, 4);
+    CHECK(strcmp(argv[2], "") == 0);
+    CHECK(strcmp(argv[3], "with space") == 0);
+    CHECK(argv[4] == NULL);
+    CHECK(strcmp(getenv("KEEL_A"), "1") == 0);
+    CHECK(strcmp(getenv("KEEL_B"), "two=2") == 0);
+    int n = 0;
+    for (char** e = environ; *e != NULL; ++e) ++n;
+    CHECK_EQ(n, 2);
+    return 42;
+  }
+  char* args[] = {argv[0], "child", "", "with space", NULL};
+  char* env[] = {"KEEL_A=1", "KEEL_B=two=2", NULL};
+  CHECK_EQ(run(args, env), 42);
+
+  enter_tmpdir();
+  char* missing[] = {"/nonexistent/prog", NULL};
+  CHECK_EQ(run(missing, env), 100 + ENOENT);
+  write_file("text", "just text, no #! line\n");
+  CHECK_OK(chmod("text", 0755));
+  char* text[] = {"./text", NULL};
+  CHECK_EQ(run(text, env), 100 + ENOEXEC);
+  write_file("noexec", "x");
+  char* noexec[] = {"./noexec", NULL};
+  CHECK_EQ(run(noexec, env), 100 + EACCES);
+  CHECK_OK(mkdir("dir", 0755));
+  char* dir[] = {"./dir", NULL};
+  CHECK_EQ(run(dir, env), 100 + EACCES);
+  // A truncated ELF header.
+  int fd = CHECK_OK(open("short", O_WRONLY | O_CREAT, 0755));
+  CHECK_EQ(write(fd, "\177ELF\2\1\1", 7), 7);
+  CHECK_OK(close(fd));
+  char* short_elf[] = {"./short", NULL};
+  CHECK_EQ(run(short_elf, env), 100 + ENOEXEC);
+  CHECK_ERR(execve((char*)0x1000, args, env), EFAULT);
+  return 0;
+}

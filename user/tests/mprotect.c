@@ -1,0 +1,52 @@
+// mprotect: writes to a read-only page fault (SIGSEGV with si_addr and
+// SEGV_ACCERR); PROT_NONE faults on read; restoring RW makes it work.
+#include <setjmp.h>
+#include <signal.h>
+
+#include <sys/mman.h>
+
+#include "user/lib/check.h"
+
+static sigjmp_buf env;
+static void* fault_addr;
+static int fault_code;
+
+static void on_segv(int sig, siginfo_t* si, void* ctx) {
+  (void)ctx;
+  fault_addr = si->si_addr;
+  fault_code = si->si_code;
+  siglongjmp(env, sig);
+}
+
+int main(void) {
+  struct sigaction sa = {0};
+  sa.sa_sigaction = on_segv;
+  sa.sa_flags = SA_SIGINFO;
+  CHECK_OK(sigaction(SIGSEGV, &sa, NULL));
+  volatile char* p =
+      mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(p != MAP_FAILED);
+  p[0] = 1;
+  CHECK_OK(mprotect((void*)p, 4096, PROT_READ));
+  if (sigsetjmp(env, 1) == 0) {
+    p[10] = 2;
+    CHECK(!"write to a read-only page did not fault");
+  }
+  CHECK(fault_addr == (void*)(p + 10));
+  CHECK_EQ(fault_code, SEGV_ACCERR);
+  CHECK_EQ(p[0], 1);
+  p[4096] = 3;  // the second page is still writable
+  CHECK_OK(mprotect((void*)p, 4096, PROT_NONE));
+  fault_addr = NULL;
+  if (sigsetjmp(env, 1) == 0) {
+    (void)p[0];
+    CHECK(!"read of a PROT_NONE page did not fault");
+  }
+  CHECK(fault_addr == (void*)p);
+  CHECK_OK(mprotect((void*)p, 4096, PROT_READ | PROT_WRITE));
+  p[0] = 5;
+  CHECK_EQ(p[0], 5);
+  CHECK_ERR(mprotect((void*)(p + 1), 4096, PROT_READ), EINVAL);
+  CHECK_ERR(mprotect((void*)p, 4096, 0x100), EINVAL);  // unknown bit
+  return 0;
+}

@@ -1,0 +1,55 @@
+// /proc/self: fd directory and links, maps, status; /proc/meminfo and
+// /proc/cpuinfo have their usual keys.
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+
+#include "user/lib/check.h"
+
+static int file_contains(const char* path, const char* needle) {
+  static char buf[1 << 16];
+  int fd = CHECK_OK(open(path, O_RDONLY));
+  long total = 0, n;
+  while ((n = read(fd, buf + total, sizeof buf - 1 - total)) > 0) total += n;
+  CHECK(n == 0 || total == (long)sizeof buf - 1);
+  close(fd);
+  buf[total] = 0;
+  return strstr(buf, needle) != NULL;
+}
+
+int main(void) {
+  enter_tmpdir();
+  write_file("marker", "x");
+  int fd = CHECK_OK(open("marker", O_RDONLY));
+  char link[64], target[PATH_MAX], cwd[PATH_MAX];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  long n = CHECK_OK(readlink(link, target, sizeof target - 1));
+  target[n] = 0;
+  CHECK(getcwd(cwd, sizeof cwd) != NULL);
+  CHECK(strncmp(target, cwd, strlen(cwd)) == 0);
+  CHECK(strstr(target, "/marker") != NULL);
+  DIR* d = opendir("/proc/self/fd");
+  CHECK(d != NULL);
+  int found = 0;
+  struct dirent* e;
+  char want[16];
+  snprintf(want, sizeof want, "%d", fd);
+  while ((e = readdir(d)) != NULL) found |= strcmp(e->d_name, want) == 0;
+  closedir(d);
+  CHECK(found);
+  CHECK(file_contains("/proc/self/maps", "[stack]"));
+  CHECK(file_contains("/proc/self/maps", "r-xp"));
+  char self[PATH_MAX];
+  n = CHECK_OK(readlink("/proc/self/exe", self, sizeof self - 1));
+  self[n] = 0;
+  CHECK(file_contains("/proc/self/maps", self));
+  char pidline[32];
+  snprintf(pidline, sizeof pidline, "Pid:\t%d\n", getpid());
+  CHECK(file_contains("/proc/self/status", pidline));
+  CHECK(file_contains("/proc/meminfo", "MemTotal:"));
+  CHECK(file_contains("/proc/meminfo", "MemFree:"));
+  CHECK(file_contains("/proc/cpuinfo", "processor"));
+  CHECK(file_contains("/proc/cpuinfo", "flags"));
+  CHECK_ERR(open("/proc/self/fd/999", O_RDONLY), ENOENT);
+  return 0;
+}
