@@ -136,6 +136,10 @@ class Thread {
   // Makes the thread notice `exiting` or a new signal soon: wakes it if it
   // sleeps interruptibly (a thread in user mode notices at its next tick).
   void Kick();
+  // The number of a system call that just failed with EINTR and may be
+  // restarted (SA_RESTART, or no handler ran); -1 if none. DeliverSignals
+  // decides and clears it.
+  int64_t restart_nr = -1;
   // rt_sigsuspend / ppoll / pselect6: the mask to restore after the handler.
   bool restore_mask_after_signal = false;
   SigSet saved_mask = 0;
@@ -177,6 +181,8 @@ class Process {
   Credentials& creds() { return creds_; }
   const Credentials& creds() const { return creds_; }
   SignalHandlers& handlers() { return *handlers_; }
+  // Null once the process is a zombie.
+  SignalHandlers* handlers_ptr() { return handlers_; }
 
   // The command name (comm): the last component of the executable, 15 bytes.
   std::string_view name() const { return std::string_view(name_.data(), name_len_); }

@@ -190,8 +190,24 @@ void Thread::Kick() {
   if (const ostd::Task* task = task_.load(std::memory_order_acquire)) fs::InterruptWait(task);
 }
 
+namespace {
+
+// Linux's sig_ignored(): a signal that would be ignored on delivery is
+// dropped when sent (so it never interrupts a sleep), unless blocked.
+bool DroppedOnSend(SignalHandlers* handlers, int sig, SigSet blocked) {
+  if (sig == kSigKill || (blocked & SigBit(sig)) != 0 || handlers == nullptr) return false;
+  KernelSigaction a = handlers->Get(sig);
+  if (a.handler == kSigIgn) return true;
+  if (a.handler != kSigDfl) return false;
+  DefaultAction d = DefaultActionOf(sig);
+  return d == DefaultAction::kIgnore || d == DefaultAction::kContinue;
+}
+
+}  // namespace
+
 void Thread::SendSignal(int sig, const SigInfo& info) {
   if (sig < 1 || sig > kNumSignals) return;
+  if (DroppedOnSend(process_->handlers_ptr(), sig, mask())) return;
   {
     ostd::SpinLockGuard guard(info_lock_);
     info_[sig - 1] = info;
@@ -202,6 +218,10 @@ void Thread::SendSignal(int sig, const SigInfo& info) {
 
 void Process::SendSignal(int sig, const SigInfo& info) {
   if (sig < 1 || sig > kNumSignals) return;
+  // Dropped only if every thread would ignore it (blocked in none of them).
+  SigSet blocked_somewhere = 0;
+  ForEachThreadLocked([&](Thread& t) { blocked_somewhere |= t.mask(); });
+  if (DroppedOnSend(handlers_, sig, blocked_somewhere)) return;
   {
     ostd::SpinLockGuard guard(info_lock);
     pending_info[sig - 1] = info;
@@ -227,7 +247,27 @@ void ForceSignal(Thread& t, int sig, uint64_t addr) {
   t.SendSignal(sig, SigInfo{.code = kSegvMaperr, .addr = addr});
 }
 
+namespace {
+
+// Makes the interrupted system call run again on return to user mode: the
+// `syscall` instruction (2 bytes) with its number back in rax.
+void RewindSyscall(Thread& t) {
+  ostd::user::GeneralRegs& r = t.context().regs();
+  r.rax = static_cast<uint64_t>(t.restart_nr);
+  r.rip -= 2;
+  t.restart_nr = -1;
+}
+
+}  // namespace
+
 void DeliverSignals(Thread& t) {
+  // Restart a call that was interrupted for a signal that needs no handler.
+  struct RestartIfUnused {
+    Thread& t;
+    ~RestartIfUnused() {
+      if (t.restart_nr >= 0 && !t.exiting.load(std::memory_order_acquire)) RewindSyscall(t);
+    }
+  } restart_guard{t};
   Process& p = t.process();
   SigSet mask = t.mask();
   SigSet own = t.pending_.load(std::memory_order_acquire) & ~mask;
@@ -272,6 +312,14 @@ void DeliverSignals(Thread& t) {
   if (t.restore_mask_after_signal) {
     mask = t.saved_mask;
     t.restore_mask_after_signal = false;
+  }
+
+  if (t.restart_nr >= 0) {
+    if ((action.flags & kSaRestart) != 0) {
+      RewindSyscall(t);  // the handler returns into the call again
+    } else {
+      t.restart_nr = -1;  // EINTR stands
+    }
   }
 
   // Build the frame on the user stack (or the alternate one).

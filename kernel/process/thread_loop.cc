@@ -30,6 +30,30 @@ void LogUnimplemented(uint64_t nr) {
   OSTD_LOG_WARN("syscall {} ({}) is not implemented: ENOSYS", SyscallName(nr), nr);
 }
 
+// Calls Linux ends with ERESTARTSYS when a signal interrupts them: restarted
+// after a handler with SA_RESTART, or when no handler runs.
+bool IsRestartable(uint64_t nr) {
+  switch (nr) {
+    case 0:    // read
+    case 1:    // write
+    case 16:   // ioctl
+    case 17:   // pread64
+    case 18:   // pwrite64
+    case 19:   // readv
+    case 20:   // writev
+    case 40:   // sendfile
+    case 61:   // wait4
+    case 72:   // fcntl (F_SETLKW)
+    case 202:  // futex
+    case 247:  // waitid
+    case 2:    // open (FIFOs)
+    case 257:  // openat
+      return true;
+    default:
+      return false;
+  }
+}
+
 void HandleSyscall(Thread& t) {
   ostd::user::UserContext& ctx = t.context();
   uint64_t nr = ctx.syscall_num();
@@ -45,6 +69,9 @@ void HandleSyscall(Thread& t) {
   // Handlers that replace the whole context (execve, rt_sigreturn) return
   // the rax the new context must see.
   ctx.set_syscall_ret(r ? *r : static_cast<uint64_t>(-static_cast<int64_t>(r.error())));
+  if (!r && r.error() == ostd::Errno::kEINTR && IsRestartable(nr)) {
+    t.restart_nr = static_cast<int64_t>(nr);
+  }
 }
 
 void HandleException(Thread& t) {
