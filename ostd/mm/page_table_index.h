@@ -58,6 +58,11 @@ struct PageFlags {
   bool uncached = false;
   bool global = false;
   bool device = false;  // device memory (see pte::kSoftDevice)
+  // VmSpace only: a user page that user mode may not touch at all
+  // (PROT_NONE): mapped without the user bit, so any user access faults
+  // while the frame stays mapped. Not stored in the entry (reads back as
+  // user == false).
+  bool inaccessible = false;
 
   friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
 };

@@ -42,7 +42,8 @@ uint64_t* TableAt(Paddr p) {
 }
 
 mm::PageFlags UserFlags(mm::PageFlags f) {
-  f.user = true;
+  f.user = !f.inaccessible;
+  f.inaccessible = false;
   f.global = false;
   return f;
 }

@@ -115,6 +115,19 @@ TEST_F(VmSpaceMapTest, UnmapFlushesAndReleasesFrames) {
   EXPECT_EQ(space_->Unmap(kUserSpaceEnd - kPage, 2 * kPage).error(), Errno::kEINVAL);
 }
 
+TEST_F(VmSpaceMapTest, InaccessiblePagesKeepTheirFrame) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.inaccessible = true}).has_value());
+  std::optional<VmMapping> m = space_->Query(kUserBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->frame, f);
+  EXPECT_FALSE(m->flags.user) << "user mode cannot reach the page";
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.writable = true}).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.user);
+  EXPECT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 1u).has_value());
+}
+
 TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
   Paddr f = MapPage(0);
   ASSERT_NE(f, 0u);
