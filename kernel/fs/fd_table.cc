@@ -21,14 +21,16 @@ ostd::Result<RefPtr<FdTable>> FdTable::Clone() const {
   ostd::SpinLockGuard g(lock_);
   ostd::SpinLockGuard g2(t->lock_);
   t->slots_ = slots_;
+  t->limit_.store(limit_.load());
   return t;
 }
 
 ostd::Result<int> FdTable::Install(RefPtr<File> file, bool cloexec, int min_fd) {
   if (min_fd < 0) return Err(Errno::kEINVAL);
-  if (min_fd >= kMaxFds) return Err(Errno::kEMFILE);
+  int limit = limit_.load();
+  if (min_fd >= limit) return Err(Errno::kEMFILE);
   ostd::SpinLockGuard g(lock_);
-  for (int fd = min_fd; fd < kMaxFds; ++fd) {
+  for (int fd = min_fd; fd < limit; ++fd) {
     Slot& s = slots_[static_cast<size_t>(fd)];
     if (!s.file) {
       s.file = std::move(file);
@@ -84,7 +86,7 @@ ostd::Result<int> FdTable::Dup(int fd) {
 }
 
 ostd::Result<int> FdTable::Dup3(int oldfd, int newfd, bool cloexec) {
-  if (newfd < 0 || newfd >= kMaxFds) return Err(Errno::kEBADF);
+  if (newfd < 0 || newfd >= limit_.load()) return Err(Errno::kEBADF);
   OSTD_TRY_ASSIGN(RefPtr<File> f, Get(oldfd));
   RefPtr<File> victim;
   {

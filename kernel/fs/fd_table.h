@@ -46,6 +46,9 @@ class FdTable : public RefCounted {
   void CloseOnExec();
   // Number of open descriptors.
   int Count() const;
+  // RLIMIT_NOFILE: new descriptors stay below `limit` (at most kMaxFds).
+  void SetLimit(int limit) { limit_.store(limit < kMaxFds ? limit : kMaxFds); }
+  int limit() const { return limit_.load(); }
 
   static constexpr uint32_t kCloseRangeUnshare = 2, kCloseRangeCloexec = 4;
 
@@ -54,6 +57,7 @@ class FdTable : public RefCounted {
     RefPtr<File> file;
     bool cloexec = false;
   };
+  std::atomic<int> limit_{kMaxFds};
   mutable ostd::SpinLock lock_;
   std::array<Slot, kMaxFds> slots_ ABSL_GUARDED_BY(lock_);
 };

@@ -1,5 +1,7 @@
 #include "kernel/fs/file.h"
 
+#include <algorithm>
+
 namespace kernel::fs {
 
 using ostd::Err;
@@ -95,6 +97,13 @@ ostd::Result<uint64_t> File::ReadDir(DirSink& sink) {
   pos_ = next;
   inode_->TouchAccess();
   return next;
+}
+
+ostd::Status File::SetPath(RefPtr<Inode> base, std::string_view path) {
+  OSTD_TRY(path_.Resize(path.size()));
+  std::copy(path.begin(), path.end(), path_.span().begin());
+  path_base_ = !path.empty() && path.front() == '/' ? nullptr : std::move(base);
+  return {};
 }
 
 uint64_t File::offset() {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "absl/base/thread_annotations.h"
 
@@ -14,6 +15,7 @@
 #include "kernel/fs/wait.h"
 #include "ostd/result.h"
 #include "ostd/task/mutex.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::fs {
 
@@ -57,7 +59,16 @@ class File : public RefCounted {
 
   uint64_t offset();
 
+  // The path the file was opened by, for /proc/<pid>/fd: relative to
+  // path_base() (null for an absolute path); empty for anonymous files. Set
+  // once, before the file is shared.
+  std::string_view path() const { return std::string_view(path_.span().data(), path_.size()); }
+  const RefPtr<Inode>& path_base() const { return path_base_; }
+  ostd::Status SetPath(RefPtr<Inode> base, std::string_view path);
+
  private:
+  ostd::Vec<char> path_;
+  RefPtr<Inode> path_base_;
   RefPtr<Inode> inode_;
   std::atomic<uint32_t> flags_;
   ostd::Mutex pos_lock_;

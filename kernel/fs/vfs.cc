@@ -6,6 +6,7 @@
 #include "kernel/fs/device.h"
 #include "kernel/fs/tmpfs.h"
 #include "ostd/sync.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::fs {
 namespace {
@@ -184,6 +185,96 @@ ostd::Status CheckAccess(const Inode& inode, uint32_t mask, const Actor& actor) 
   return {};
 }
 
+namespace {
+
+bool SameInode(const Inode& a, const Inode& b) { return a.fs() == b.fs() && a.ino() == b.ino(); }
+
+// Finds the name under which `dir` lists inode `ino` (not "." or "..").
+class NameFinder final : public DirSink {
+ public:
+  explicit NameFinder(uint64_t ino) : ino_(ino) {}
+  bool Emit(std::string_view name, uint64_t ino, uint8_t, uint64_t) override {
+    if (found_ || name == "." || name == ".." || ino != ino_) return true;
+    name_.Set(name);
+    found_ = true;
+    return false;
+  }
+  bool found() const { return found_; }
+  std::string_view name() const { return name_.view(); }
+
+ private:
+  uint64_t ino_;
+  bool found_ = false;
+  Name name_;
+};
+
+// Collects the entry names of a directory (to look them up afterwards, outside ReadDir).
+class NameCollector final : public DirSink {
+ public:
+  bool Emit(std::string_view name, uint64_t, uint8_t, uint64_t) override {
+    if (name == "." || name == "..") return true;
+    return names_.Push(Name(name)).has_value();
+  }
+  ostd::Vec<Name>& names() { return names_; }
+
+ private:
+  ostd::Vec<Name> names_;
+};
+
+// The directory of the root file system a mounted root is attached to
+// (top-level mount points only, such as /proc).
+RefPtr<Inode> FindMountPoint(const RefPtr<Inode>& root, const Inode& mounted) {
+  NameCollector names;
+  uint64_t cookie = 0;
+  for (int i = 0; i < 64; ++i) {
+    size_t before = names.names().size();
+    ostd::Result<uint64_t> next = root->ReadDir(cookie, names);
+    if (!next || *next == cookie || names.names().size() == before) break;
+    cookie = *next;
+  }
+  for (const Name& n : names.names()) {
+    ostd::Result<RefPtr<Inode>> child = root->Lookup(n.view());
+    if (!child) continue;
+    RefPtr<Inode> m = (*child)->mounted();
+    if (m && SameInode(*m, mounted)) return *child;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// Builds the absolute path of `dir` (from the context's root) at the end of
+// `buf`; returns where it starts. ENOENT if it is no longer reachable.
+ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::span<char> buf) {
+  size_t start = buf.size();
+  for (int depth = 0; !SameInode(*dir, *root); ++depth) {
+    if (depth > 2048) return Err(Errno::kENOENT);
+    RefPtr<Inode> parent = dir->Parent();
+    if (!parent || SameInode(*parent, *dir)) {
+      RefPtr<Inode> mp = FindMountPoint(root, *dir);
+      if (!mp) return Err(Errno::kENOENT);
+      dir = std::move(mp);
+      continue;
+    }
+    NameFinder finder(dir->ino());
+    uint64_t cookie = 0;
+    while (!finder.found()) {
+      ostd::Result<uint64_t> next = parent->ReadDir(cookie, finder);
+      if (!next || *next == cookie) break;
+      cookie = *next;
+    }
+    if (!finder.found()) return Err(Errno::kENOENT);
+    std::string_view name = finder.name();
+    if (name.size() + 1 > start) return Err(Errno::kENAMETOOLONG);
+    start -= name.size();
+    std::copy(name.begin(), name.end(), buf.subspan(start).begin());
+    buf[--start] = '/';
+    dir = std::move(parent);
+  }
+  if (start == buf.size()) buf[--start] = '/';
+  return start;
+}
+
 ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
                                     std::string_view path, uint32_t flags, uint32_t mode,
                                     const Actor& actor, Caller& caller) {
@@ -230,7 +321,11 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
     }
     if ((flags & kO_TRUNC) != 0 && inode->is_regular() && !created) OSTD_TRY(inode->Truncate(0));
   }
-  return inode->Open(flags & ~(kO_CREAT | kO_EXCL | kO_TRUNC | kO_NOCTTY | kO_CLOEXEC), caller);
+  OSTD_TRY_ASSIGN(
+      RefPtr<File> file,
+      inode->Open(flags & ~(kO_CREAT | kO_EXCL | kO_TRUNC | kO_NOCTTY | kO_CLOEXEC), caller));
+  OSTD_TRY(file->SetPath(std::move(start), path));
+  return file;
 }
 
 ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
@@ -334,7 +429,9 @@ ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view pa
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, ctx.cwd(), path, true));
   if (!inode->is_regular()) return Err(Errno::kEACCES);
   OSTD_TRY(CheckAccess(*inode, 1, actor));
-  return inode->Open(kO_RDONLY, Caller::Kernel());
+  OSTD_TRY_ASSIGN(RefPtr<File> file, inode->Open(kO_RDONLY, Caller::Kernel()));
+  OSTD_TRY(file->SetPath(ctx.cwd(), path));
+  return file;
 }
 
 ostd::Result<size_t> ReadFileAt(File& file, uint64_t offset, std::span<uint8_t> out) {

@@ -66,6 +66,12 @@ ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> st
 ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, int dirfd,
                                      std::string_view path);
 
+// The absolute path of directory `dir` as seen from `root`, built at the end
+// of `buf`; returns the index where it starts. ENOENT if `dir` is no longer
+// reachable (removed), ENAMETOOLONG if `buf` is too small. Crosses
+// top-level mount points such as /proc.
+ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::span<char> buf);
+
 // open/openat/creat: resolves, creates (O_CREAT, mode & ~umask), checks
 // O_EXCL/O_DIRECTORY/O_NOFOLLOW/O_TRUNC and access bits, and opens.
 ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
