@@ -1,0 +1,73 @@
+#include "kernel/syscalls/file_caller.h"
+
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/path.h"
+#include "ostd/vm/vm_io.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel::file_sys {
+
+using fs::File;
+using fs::Inode;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+
+ostd::Status UserPath::Copy(uint64_t addr, bool allow_empty) {
+  if (buf_.size() < fs::kPathMax) OSTD_TRY(buf_.Resize(fs::kPathMax));
+  OSTD_TRY_ASSIGN(size_t n,
+                  ostd::vm::CopyStringFromUser(ostd::vm::UserPtr<const char>(addr), buf_.span()));
+  if (n == 0 && !allow_empty) return Err(Errno::kENOENT);
+  view_ = std::string_view(buf_.span().data(), n);
+  return {};
+}
+
+ostd::Result<RefPtr<File>> GetFileRaw(Thread& self, int fd) {
+  return self.process().files().Get(fd);
+}
+
+ostd::Result<RefPtr<File>> GetFile(Thread& self, int fd) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, fd));
+  if (f->is_path()) return Err(Errno::kEBADF);
+  return f;
+}
+
+ostd::Result<RefPtr<Inode>> AtStart(Thread& self, int dirfd, std::string_view path) {
+  return fs::StartDir(self.process().fs(), self.process().files(), dirfd, path);
+}
+
+ostd::Result<RefPtr<Inode>> ResolveAt(Thread& self, int dirfd, std::string_view path, bool follow) {
+  if (path.empty()) {
+    if (dirfd == fs::kAtFdCwd) return self.process().fs().cwd();
+    OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, dirfd));
+    // Anonymous objects (pipes) have no inode to name.
+    if (f->inode() == nullptr) return Err(Errno::kENOENT);
+    return f->inode_ref();
+  }
+  OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path));
+  return fs::ResolvePath(self.process().fs(), std::move(start), path, follow);
+}
+
+ostd::Status CheckFreeFd(Thread& self) {
+  if (self.process().files().Count() >= fs::kMaxFds) return Err(Errno::kEMFILE);
+  return {};
+}
+
+ostd::Status CheckParentWritable(Thread& self, RefPtr<Inode> start, std::string_view path,
+                                 bool entry_too) {
+  fs::Actor actor = ActorOf(self);
+  if (actor.uid == 0) return {};
+  OSTD_TRY_ASSIGN(fs::ParentAndName pn,
+                  fs::ResolveParent(self.process().fs(), std::move(start), path));
+  OSTD_TRY(fs::CheckAccess(*pn.dir, 3, actor));
+  if (entry_too && (pn.dir->mode() & fs::kS_ISVTX) != 0 && pn.dir->uid() != actor.uid) {
+    std::string_view name = pn.name.view();
+    if (name != "." && name != "..") {
+      ostd::Result<RefPtr<Inode>> victim = pn.dir->Lookup(name);
+      if (victim && (*victim)->uid() != actor.uid) return Err(Errno::kEPERM);
+    }
+  }
+  return {};
+}
+
+}  // namespace kernel::file_sys

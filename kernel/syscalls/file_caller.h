@@ -1,0 +1,103 @@
+// Shared pieces of the file-system system calls (file_*.cc, poll.cc): the
+// fs::Caller for the calling thread, the permission-check identity, user path
+// copying and descriptor lookup with Linux's O_PATH rules.
+#ifndef KERNEL_SYSCALLS_FILE_CALLER_H_
+#define KERNEL_SYSCALLS_FILE_CALLER_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/fs_context.h"
+#include "kernel/fs/inode.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/result.h"
+#include "ostd/util/vec.h"
+
+namespace kernel::file_sys {
+
+// The calling thread as the file layer sees it: blocking operations end with
+// EINTR when it has a signal pending, and SIGPIPE goes to it. One per
+// syscall, on the stack.
+class ThreadCaller final : public fs::Caller {
+ public:
+  explicit ThreadCaller(Thread& thread) : thread_(thread) {}
+  bool SignalPending() const override { return thread_.HasPendingSignal(); }
+  void SendSignal(int sig) override { thread_.SendSignal(sig); }
+
+ private:
+  Thread& thread_;
+};
+
+// The identity permission checks use: the file-system uid and gid.
+inline fs::Actor ActorOf(const Thread& self) {
+  const Credentials& c = self.process().creds();
+  return fs::Actor{c.fsuid, c.fsgid};
+}
+// access(2) without AT_EACCESS checks with the real ids.
+inline fs::Actor RealActorOf(const Thread& self) {
+  const Credentials& c = self.process().creds();
+  return fs::Actor{c.uid, c.gid};
+}
+// CAP_FOWNER / CAP_CHOWN-style privilege: Keel's root.
+inline bool Privileged(const Thread& self) { return self.process().creds().fsuid == 0; }
+
+// Descriptor and int arguments arrive in 64-bit registers; Linux reads the low 32 bits.
+inline int FdArg(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
+inline int32_t IntArg(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
+inline uint32_t UintArg(uint64_t v) { return static_cast<uint32_t>(v); }
+
+// A path copied from user memory (at most PATH_MAX bytes including the NUL),
+// kept on the heap: kernel stacks are small.
+class UserPath {
+ public:
+  // EFAULT for a bad pointer, ENAMETOOLONG without a NUL in PATH_MAX bytes,
+  // ENOENT for an empty path unless `allow_empty`, ENOMEM.
+  ostd::Status Copy(uint64_t addr, bool allow_empty = false);
+  std::string_view view() const { return view_; }
+  bool empty() const { return view_.empty(); }
+
+ private:
+  ostd::Vec<char> buf_;
+  std::string_view view_;
+};
+
+// The open file at `fd`. EBADF if none, or if it is an O_PATH descriptor
+// (Linux's fdget()).
+ostd::Result<fs::RefPtr<fs::File>> GetFile(Thread& self, int fd);
+// The same but O_PATH descriptors are fine (fdget_raw(): fstat, fchdir, dup, ...).
+ostd::Result<fs::RefPtr<fs::File>> GetFileRaw(Thread& self, int fd);
+
+// The starting directory of an *at() call (StartDir in vfs.h).
+ostd::Result<fs::RefPtr<fs::Inode>> AtStart(Thread& self, int dirfd, std::string_view path);
+
+// The object an *at() call names: with an empty path (the caller allowed it
+// with AT_EMPTY_PATH) the object open at `dirfd` (or the cwd for AT_FDCWD),
+// else the resolved path.
+ostd::Result<fs::RefPtr<fs::Inode>> ResolveAt(Thread& self, int dirfd, std::string_view path,
+                                              bool follow);
+
+// EMFILE if the caller's descriptor table is full (Linux reserves the
+// descriptor before it opens anything).
+ostd::Status CheckFreeFd(Thread& self);
+
+// Write + search permission on the directory that holds `path`'s last
+// component, and the sticky-directory rule for the entry if `entry_too`.
+// Root passes. (The VFS entry points do not check these themselves.)
+ostd::Status CheckParentWritable(Thread& self, fs::RefPtr<fs::Inode> start, std::string_view path,
+                                 bool entry_too);
+
+}  // namespace kernel::file_sys
+
+namespace kernel {
+// The parts of RegisterFileSyscalls (file_fd.cc), one per file.
+void RegisterFileIoSyscalls(SyscallTable& t);    // file_io.cc
+void RegisterFileFdSyscalls(SyscallTable& t);    // file_fd.cc
+void RegisterFilePathSyscalls(SyscallTable& t);  // file_path.cc
+void RegisterFileStatSyscalls(SyscallTable& t);  // file_stat.cc
+}  // namespace kernel
+
+#endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

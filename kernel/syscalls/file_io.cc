@@ -1,0 +1,415 @@
+// Data transfer on descriptors: read, write and their positioned and vectored
+// forms, lseek, ioctl, sendfile.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+
+#include "kernel/fs/file.h"
+#include "kernel/fs/io.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/tty.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/file_abi.h"
+#include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_io.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using file_abi::IoVec;
+using file_abi::kMaxRwCount;
+using file_sys::FdArg;
+using file_sys::GetFile;
+using file_sys::ThreadCaller;
+using fs::File;
+using fs::IoReader;
+using fs::IoWriter;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+using ostd::vm::CopyResult;
+using ostd::vm::Fallible;
+using ostd::vm::Infallible;
+using ostd::vm::UserPtr;
+using ostd::vm::VmReader;
+using ostd::vm::VmWriter;
+
+// Bounce buffer size for vectored transfers on streams (pipes, ttys), so that
+// one iovec array is one read or write of the stream as on Linux.
+constexpr uint64_t kBounceMax = 65536;
+
+// pwritev/pwrite on an O_APPEND regular file write at the end, as Linux does.
+uint64_t WritePosition(File& f, uint64_t pos) {
+  if ((f.flags() & fs::kO_APPEND) != 0 && f.inode() != nullptr && f.inode()->is_regular()) {
+    return f.inode()->size();
+  }
+  return pos;
+}
+
+SyscallResult ReadOne(Thread& self, File& f, uint64_t buf, uint64_t count,
+                      std::optional<int64_t> pos) {
+  if (!f.readable()) return Err(Errno::kEBADF);
+  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserPtr<uint8_t>(buf), count));
+  if (count > uint64_t{std::numeric_limits<int64_t>::max()}) return Err(Errno::kEINVAL);
+  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
+  w.Limit(kMaxRwCount);
+  IoWriter dst(w);
+  ThreadCaller caller(self);
+  if (pos) {
+    OSTD_TRY_ASSIGN(size_t n, f.ReadAt(static_cast<uint64_t>(*pos), dst, caller));
+    return n;
+  }
+  OSTD_TRY_ASSIGN(size_t n, f.Read(dst, caller));
+  return n;
+}
+
+SyscallResult WriteOne(Thread& self, File& f, uint64_t buf, uint64_t count,
+                       std::optional<int64_t> pos) {
+  if (!f.writable()) return Err(Errno::kEBADF);
+  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserPtr<uint8_t>(buf), count));
+  if (count > uint64_t{std::numeric_limits<int64_t>::max()}) return Err(Errno::kEINVAL);
+  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
+  r.Limit(kMaxRwCount);
+  IoReader src(r);
+  ThreadCaller caller(self);
+  if (pos) {
+    uint64_t at = WritePosition(f, static_cast<uint64_t>(*pos));
+    OSTD_TRY_ASSIGN(size_t n, f.WriteAt(at, src, caller));
+    return n;
+  }
+  OSTD_TRY_ASSIGN(size_t n, f.Write(src, caller));
+  return n;
+}
+
+SyscallResult SysRead(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  return ReadOne(self, *f, a[1], a[2], std::nullopt);
+}
+
+SyscallResult SysWrite(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  return WriteOne(self, *f, a[1], a[2], std::nullopt);
+}
+
+SyscallResult SysPread64(Thread& self, const SyscallArgs& a) {
+  int64_t pos = static_cast<int64_t>(a[3]);
+  if (pos < 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (!f->seekable()) return Err(Errno::kESPIPE);
+  return ReadOne(self, *f, a[1], a[2], pos);
+}
+
+SyscallResult SysPwrite64(Thread& self, const SyscallArgs& a) {
+  int64_t pos = static_cast<int64_t>(a[3]);
+  if (pos < 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (!f->seekable()) return Err(Errno::kESPIPE);
+  return WriteOne(self, *f, a[1], a[2], pos);
+}
+
+// --- Vectored I/O ---
+
+// Copies and checks a user iovec array (import_iovec): EINVAL for more than
+// UIO_MAXIOV entries or a negative length, EFAULT. Returns the clamped total.
+ostd::Result<uint64_t> ImportIovecs(uint64_t addr, uint64_t count, ostd::Vec<IoVec>& out) {
+  if (count > file_abi::kIovMax) return Err(Errno::kEINVAL);
+  if (count == 0) return uint64_t{0};
+  OSTD_TRY(out.Resize(count));
+  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserPtr<IoVec>(addr), count));
+  for (IoVec& v : out) {
+    OSTD_TRY_ASSIGN(v, r.ReadVal<IoVec>());
+  }
+  return file_abi::CheckIovecs(out.span());
+}
+
+ostd::Result<size_t> ReadVector(File& f, std::span<const IoVec> iov, uint64_t total,
+                                std::optional<uint64_t> pos, fs::Caller& caller) {
+  if (f.seekable()) {
+    // Files that never block: one segment after the other.
+    size_t done = 0;
+    for (const IoVec& v : iov) {
+      if (v.len == 0) continue;
+      OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserPtr<uint8_t>(v.base), v.len));
+      IoWriter dst(w);
+      ostd::Result<size_t> n = pos ? f.ReadAt(*pos + done, dst, caller) : f.Read(dst, caller);
+      if (!n) return done > 0 ? ostd::Result<size_t>(done) : n;
+      done += *n;
+      if (*n < v.len) break;
+    }
+    return done;
+  }
+  // Streams: one read into a bounce buffer, then scattered.
+  ostd::Vec<uint8_t> buf;
+  OSTD_TRY(buf.Resize(std::min(total, kBounceMax)));
+  VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span());
+  IoWriter dst(kw);
+  OSTD_TRY_ASSIGN(size_t n, pos ? f.ReadAt(*pos, dst, caller) : f.Read(dst, caller));
+  size_t off = 0;
+  for (const IoVec& v : iov) {
+    if (off == n) break;
+    uint64_t len = std::min<uint64_t>(v.len, n - off);
+    if (len == 0) continue;
+    OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserPtr<uint8_t>(v.base), len));
+    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().subspan(off, len));
+    CopyResult c = kr.ReadTo(w);
+    off += c.copied;
+    if (!c.ok()) return fs::Progress(0, CopyResult{off, c.error});
+  }
+  return n;
+}
+
+ostd::Result<size_t> WriteVector(File& f, std::span<const IoVec> iov, uint64_t total,
+                                 std::optional<uint64_t> pos, fs::Caller& caller) {
+  if (f.seekable()) {
+    size_t done = 0;
+    for (const IoVec& v : iov) {
+      if (v.len == 0) continue;
+      OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserPtr<uint8_t>(v.base), v.len));
+      IoReader src(r);
+      ostd::Result<size_t> n =
+          pos ? f.WriteAt(WritePosition(f, *pos + done), src, caller) : f.Write(src, caller);
+      if (!n) return done > 0 ? ostd::Result<size_t>(done) : n;
+      done += *n;
+      if (*n < v.len) break;
+    }
+    return done;
+  }
+  // Streams: gather into chunks so that a small iovec array is one write
+  // (PIPE_BUF atomicity), then write chunk after chunk.
+  ostd::Vec<uint8_t> buf;
+  OSTD_TRY(buf.Resize(std::min(total, kBounceMax)));
+  size_t done = 0;
+  size_t seg = 0;
+  uint64_t seg_off = 0;
+  while (seg < iov.size()) {
+    size_t fill = 0;
+    std::optional<Errno> fault;
+    while (seg < iov.size() && fill < buf.size()) {
+      const IoVec& v = iov[seg];
+      uint64_t len = std::min<uint64_t>(v.len - seg_off, buf.size() - fill);
+      if (len > 0) {
+        OSTD_TRY_ASSIGN(VmReader<Fallible> r,
+                        ostd::vm::UserReader(UserPtr<uint8_t>(v.base + seg_off), len));
+        VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().subspan(fill, len));
+        CopyResult c = r.ReadTo(kw);
+        fill += c.copied;
+        seg_off += c.copied;
+        if (!c.ok()) {
+          fault = c.error;
+          break;
+        }
+      }
+      if (seg_off == v.len) {
+        ++seg;
+        seg_off = 0;
+      }
+    }
+    if (fill > 0) {
+      VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().first(fill));
+      IoReader src(kr);
+      ostd::Result<size_t> n = pos ? f.WriteAt(*pos + done, src, caller) : f.Write(src, caller);
+      if (!n) return done > 0 ? ostd::Result<size_t>(done) : n;
+      done += *n;
+      if (*n < fill) return done;
+    }
+    if (fault) return done > 0 ? ostd::Result<size_t>(done) : Err(*fault);
+  }
+  return done;
+}
+
+constexpr uint64_t kRwfHipri = 1, kRwfDsync = 2, kRwfSync = 4;
+
+SyscallResult DoReadv(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
+                      uint64_t flags) {
+  if (pos && *pos < 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (pos && !f->seekable()) return Err(Errno::kESPIPE);
+  if (!f->readable()) return Err(Errno::kEBADF);
+  if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
+  ostd::Vec<IoVec> iov;
+  OSTD_TRY_ASSIGN(uint64_t total, ImportIovecs(a[1], a[2], iov));
+  if (total == 0) return 0;
+  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, total));
+  ThreadCaller caller(self);
+  std::optional<uint64_t> at;
+  if (pos) at = static_cast<uint64_t>(*pos);
+  OSTD_TRY_ASSIGN(size_t n, ReadVector(*f, iov.span(), total, at, caller));
+  return n;
+}
+
+SyscallResult DoWritev(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
+                       uint64_t flags) {
+  if (pos && *pos < 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (pos && !f->seekable()) return Err(Errno::kESPIPE);
+  if (!f->writable()) return Err(Errno::kEBADF);
+  if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
+  ostd::Vec<IoVec> iov;
+  OSTD_TRY_ASSIGN(uint64_t total, ImportIovecs(a[1], a[2], iov));
+  if (total == 0) return 0;
+  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, total));
+  ThreadCaller caller(self);
+  std::optional<uint64_t> at;
+  if (pos) at = static_cast<uint64_t>(*pos);
+  OSTD_TRY_ASSIGN(size_t n, WriteVector(*f, iov.span(), total, at, caller));
+  return n;
+}
+
+SyscallResult SysReadv(Thread& self, const SyscallArgs& a) {
+  return DoReadv(self, a, std::nullopt, 0);
+}
+SyscallResult SysWritev(Thread& self, const SyscallArgs& a) {
+  return DoWritev(self, a, std::nullopt, 0);
+}
+// preadv(fd, iov, cnt, pos_l, pos_h): on x86_64 the position is pos_l.
+SyscallResult SysPreadv(Thread& self, const SyscallArgs& a) {
+  return DoReadv(self, a, static_cast<int64_t>(a[3]), 0);
+}
+SyscallResult SysPwritev(Thread& self, const SyscallArgs& a) {
+  return DoWritev(self, a, static_cast<int64_t>(a[3]), 0);
+}
+// preadv2/pwritev2: a position of -1 means the file offset.
+SyscallResult SysPreadv2(Thread& self, const SyscallArgs& a) {
+  int64_t pos = static_cast<int64_t>(a[3]);
+  return DoReadv(self, a, pos == -1 ? std::nullopt : std::optional<int64_t>(pos), a[5]);
+}
+SyscallResult SysPwritev2(Thread& self, const SyscallArgs& a) {
+  int64_t pos = static_cast<int64_t>(a[3]);
+  return DoWritev(self, a, pos == -1 ? std::nullopt : std::optional<int64_t>(pos), a[5]);
+}
+
+SyscallResult SysLseek(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  uint32_t whence = file_sys::UintArg(a[2]);
+  if (whence > static_cast<uint32_t>(fs::kSeekHole)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(uint64_t off, f->Seek(static_cast<int64_t>(a[1]), static_cast<int>(whence)));
+  return off;
+}
+
+// --- ioctl ---
+
+constexpr uint32_t kFionclex = 0x5450, kFioclex = 0x5451, kFionbio = 0x5421, kFioasync = 0x5452,
+                   kFioqsize = 0x5460;
+
+SyscallResult SysIoctl(Thread& self, const SyscallArgs& a) {
+  int fd = FdArg(a[0]);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  uint32_t cmd = file_sys::UintArg(a[1]);
+  uint64_t arg = a[2];
+  fs::Inode* inode = f->inode();
+  switch (cmd) {
+    case kFioclex:
+      OSTD_TRY(self.process().files().SetCloexec(fd, true));
+      return 0;
+    case kFionclex:
+      OSTD_TRY(self.process().files().SetCloexec(fd, false));
+      return 0;
+    case kFionbio:
+    case kFioasync: {
+      OSTD_TRY_ASSIGN(int32_t on, ostd::vm::CopyFromUser(UserPtr<int32_t>(arg)));
+      uint32_t bit = cmd == kFionbio ? fs::kO_NONBLOCK : fs::kO_ASYNC;
+      uint32_t flags = f->flags();
+      f->SetStatusFlags(on != 0 ? (flags | bit) : (flags & ~bit));
+      return 0;
+    }
+    case kFioqsize:
+      if (inode == nullptr || !(inode->is_regular() || inode->is_dir() || inode->is_symlink())) {
+        return Err(Errno::kENOTTY);
+      }
+      OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int64_t>(arg), static_cast<int64_t>(inode->size())));
+      return 0;
+    case fs::kFionread:
+      if (inode != nullptr && inode->is_regular()) {
+        uint64_t size = inode->size();
+        uint64_t pos = f->offset();
+        int32_t n = static_cast<int32_t>(size > pos ? size - pos : 0);
+        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int32_t>(arg), n));
+        return 0;
+      }
+      break;
+    default:
+      break;
+  }
+  ThreadCaller caller(self);
+  return f->Ioctl(cmd, arg, caller);
+}
+
+// --- sendfile ---
+
+SyscallResult SysSendfile(Thread& self, const SyscallArgs& a) {
+  uint64_t offp = a[2];
+  std::optional<int64_t> pos;
+  if (offp != 0) {
+    OSTD_TRY_ASSIGN(pos, ostd::vm::CopyFromUser(UserPtr<int64_t>(offp)));
+  }
+  OSTD_TRY_ASSIGN(RefPtr<File> in, GetFile(self, FdArg(a[1])));
+  if (!in->readable()) return Err(Errno::kEBADF);
+  if (pos && !in->seekable()) return Err(Errno::kESPIPE);
+  OSTD_TRY_ASSIGN(RefPtr<File> out, GetFile(self, FdArg(a[0])));
+  if (!out->writable()) return Err(Errno::kEBADF);
+  if ((out->flags() & fs::kO_APPEND) != 0) return Err(Errno::kEINVAL);
+  uint64_t count = std::min(a[3], kMaxRwCount);
+  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
+  ThreadCaller caller(self);
+  ostd::Vec<uint8_t> buf;
+  OSTD_TRY(buf.Resize(std::min(count, kBounceMax)));
+  uint64_t done = 0;
+  std::optional<Errno> error;
+  while (done < count) {
+    uint64_t want = std::min<uint64_t>(count - done, buf.size());
+    VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().first(want));
+    IoWriter dst(kw);
+    ostd::Result<size_t> got =
+        pos ? in->ReadAt(static_cast<uint64_t>(*pos) + done, dst, caller) : in->Read(dst, caller);
+    if (!got) {
+      error = got.error();
+      break;
+    }
+    if (*got == 0) break;
+    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().first(*got));
+    IoReader src(kr);
+    ostd::Result<size_t> put = out->Write(src, caller);
+    size_t wrote = put ? *put : 0;
+    done += wrote;
+    if (wrote < *got) {
+      // Give back what was read but not written (file offset case).
+      if (!pos && in->seekable()) {
+        (void)in->Seek(-static_cast<int64_t>(*got - wrote), fs::kSeekCur);
+      }
+      if (!put) error = put.error();
+      break;
+    }
+    if (*got < want) break;
+  }
+  if (pos) {
+    int64_t next = *pos + static_cast<int64_t>(done);
+    if (!ostd::vm::CopyToUser(UserPtr<int64_t>(offp), next)) return Err(Errno::kEFAULT);
+  }
+  if (done == 0 && error) return Err(*error);
+  return done;
+}
+
+}  // namespace
+
+void RegisterFileIoSyscalls(SyscallTable& t) {
+  t.Register(0, "read", SysRead);
+  t.Register(1, "write", SysWrite);
+  t.Register(8, "lseek", SysLseek);
+  t.Register(16, "ioctl", SysIoctl);
+  t.Register(17, "pread64", SysPread64);
+  t.Register(18, "pwrite64", SysPwrite64);
+  t.Register(19, "readv", SysReadv);
+  t.Register(20, "writev", SysWritev);
+  t.Register(40, "sendfile", SysSendfile);
+  t.Register(295, "preadv", SysPreadv);
+  t.Register(296, "pwritev", SysPwritev);
+  t.Register(327, "preadv2", SysPreadv2);
+  t.Register(328, "pwritev2", SysPwritev2);
+}
+
+}  // namespace kernel

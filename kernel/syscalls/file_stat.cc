@@ -1,0 +1,454 @@
+// Attributes: the stat family, statx, statfs, access checks, chmod, chown,
+// truncate, utimensat, and directory listing (getdents64).
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "kernel/fs/file.h"
+#include "kernel/fs/inode.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/file_abi.h"
+#include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/mm/frame.h"
+#include "ostd/vm/vm_io.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using file_sys::ActorOf;
+using file_sys::FdArg;
+using file_sys::GetFile;
+using file_sys::GetFileRaw;
+using file_sys::Privileged;
+using file_sys::UintArg;
+using file_sys::UserPath;
+using fs::File;
+using fs::Inode;
+using fs::InodeAttr;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+using ostd::vm::UserPtr;
+
+constexpr int kAtFdCwd = fs::kAtFdCwd;
+
+// What fstat reports for an anonymous pipe (pipefs on Linux).
+InodeAttr AnonPipeAttr(const Thread& self) {
+  InodeAttr at;
+  at.mode = fs::kS_IFIFO | 0600;
+  at.nlink = 1;
+  at.uid = self.process().creds().fsuid;
+  at.gid = self.process().creds().fsgid;
+  at.blksize = 4096;
+  return at;
+}
+
+ostd::Result<InodeAttr> AttrOfFile(const Thread& self, const File& f) {
+  if (f.inode() == nullptr) return AnonPipeAttr(self);
+  return f.inode()->GetAttr();
+}
+
+fs::LinuxStat ToStat(const InodeAttr& at) {
+  fs::LinuxStat st{};
+  st.st_dev = at.dev;
+  st.st_ino = at.ino;
+  st.st_nlink = at.nlink;
+  st.st_mode = at.mode;
+  st.st_uid = at.uid;
+  st.st_gid = at.gid;
+  st.st_rdev = at.rdev;
+  st.st_size = static_cast<int64_t>(at.size);
+  st.st_blksize = at.blksize;
+  st.st_blocks = static_cast<int64_t>(at.blocks);
+  st.st_atime_sec = at.atime.sec;
+  st.st_atime_nsec = at.atime.nsec;
+  st.st_mtime_sec = at.mtime.sec;
+  st.st_mtime_nsec = at.mtime.nsec;
+  st.st_ctime_sec = at.ctime.sec;
+  st.st_ctime_nsec = at.ctime.nsec;
+  return st;
+}
+
+fs::StatxTimestamp ToStatxTime(const fs::Timespec& t) {
+  return fs::StatxTimestamp{t.sec, static_cast<uint32_t>(t.nsec), 0};
+}
+
+fs::LinuxStatx ToStatx(const InodeAttr& at) {
+  fs::LinuxStatx sx{};
+  sx.stx_mask = fs::kStatxBasicStats | fs::kStatxBtime;
+  sx.stx_blksize = at.blksize;
+  sx.stx_nlink = at.nlink;
+  sx.stx_uid = at.uid;
+  sx.stx_gid = at.gid;
+  sx.stx_mode = static_cast<uint16_t>(at.mode);
+  sx.stx_ino = at.ino;
+  sx.stx_size = at.size;
+  sx.stx_blocks = at.blocks;
+  sx.stx_atime = ToStatxTime(at.atime);
+  sx.stx_btime = ToStatxTime(at.btime);
+  sx.stx_ctime = ToStatxTime(at.ctime);
+  sx.stx_mtime = ToStatxTime(at.mtime);
+  sx.stx_rdev_major = fs::DevMajor(at.rdev);
+  sx.stx_rdev_minor = fs::DevMinor(at.rdev);
+  sx.stx_dev_major = fs::DevMajor(at.dev);
+  sx.stx_dev_minor = fs::DevMinor(at.dev);
+  return sx;
+}
+
+// --- stat ---
+
+SyscallResult SysFstat(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, FdArg(a[0])));
+  OSTD_TRY_ASSIGN(InodeAttr at, AttrOfFile(self, *f));
+  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<fs::LinuxStat>(a[1]), ToStat(at)));
+  return 0;
+}
+
+// The attributes of what (dirfd, path, flags) names, for the stat family.
+ostd::Result<InodeAttr> AttrAt(Thread& self, int dirfd, const UserPath& path, uint32_t flags) {
+  if (path.empty() && dirfd != kAtFdCwd) {
+    OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, dirfd));
+    return AttrOfFile(self, *f);
+  }
+  bool follow = (flags & fs::kAtSymlinkNofollow) == 0;
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(), follow));
+  return inode->GetAttr();
+}
+
+constexpr uint32_t kStatFlags =
+    fs::kAtSymlinkNofollow | fs::kAtNoAutomount | fs::kAtEmptyPath | fs::kAtStatxSyncTypeMask;
+
+SyscallResult DoStat(Thread& self, int dirfd, uint64_t path_addr, uint64_t buf, uint32_t flags) {
+  if ((flags & ~kStatFlags) != 0) return Err(Errno::kEINVAL);
+  UserPath path;
+  OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY_ASSIGN(InodeAttr at, AttrAt(self, dirfd, path, flags));
+  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<fs::LinuxStat>(buf), ToStat(at)));
+  return 0;
+}
+SyscallResult SysStat(Thread& self, const SyscallArgs& a) {
+  return DoStat(self, kAtFdCwd, a[0], a[1], 0);
+}
+SyscallResult SysLstat(Thread& self, const SyscallArgs& a) {
+  return DoStat(self, kAtFdCwd, a[0], a[1], fs::kAtSymlinkNofollow);
+}
+SyscallResult SysNewfstatat(Thread& self, const SyscallArgs& a) {
+  return DoStat(self, FdArg(a[0]), a[1], a[2], UintArg(a[3]));
+}
+
+SyscallResult SysStatx(Thread& self, const SyscallArgs& a) {
+  int dirfd = FdArg(a[0]);
+  uint32_t flags = UintArg(a[2]);
+  uint32_t mask = UintArg(a[3]);
+  if ((mask & fs::kStatxReserved) != 0) return Err(Errno::kEINVAL);
+  if ((flags & fs::kAtStatxSyncTypeMask) == fs::kAtStatxSyncTypeMask) return Err(Errno::kEINVAL);
+  if ((flags & ~kStatFlags) != 0) return Err(Errno::kEINVAL);
+  UserPath path;
+  OSTD_TRY(path.Copy(a[1], (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY_ASSIGN(InodeAttr at, AttrAt(self, dirfd, path, flags));
+  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<fs::LinuxStatx>(a[4]), ToStatx(at)));
+  return 0;
+}
+
+// --- statfs ---
+
+struct LinuxStatfs {
+  int64_t f_type;
+  int64_t f_bsize;
+  int64_t f_blocks;
+  int64_t f_bfree;
+  int64_t f_bavail;
+  int64_t f_files;
+  int64_t f_ffree;
+  std::array<int32_t, 2> f_fsid;
+  int64_t f_namelen;
+  int64_t f_frsize;
+  int64_t f_flags;
+  std::array<int64_t, 4> f_spare;
+};
+static_assert(sizeof(LinuxStatfs) == 120);
+
+LinuxStatfs StatfsFor(bool pipe) {
+  constexpr int64_t kTmpfsMagic = 0x01021994, kPipefsMagic = 0x50495045;
+  constexpr int64_t kStValid = 0x20, kStRelatime = 0x1000;
+  ostd::mm::FrameStats mem = ostd::mm::GetFrameStats();
+  // tmpfs's default size: half of memory, in pages.
+  int64_t blocks = static_cast<int64_t>(mem.total_frames / 2);
+  int64_t free = std::min(blocks, static_cast<int64_t>(mem.free_frames));
+  LinuxStatfs s{};
+  s.f_type = pipe ? kPipefsMagic : kTmpfsMagic;
+  s.f_bsize = 4096;
+  s.f_blocks = pipe ? 0 : blocks;
+  s.f_bfree = pipe ? 0 : free;
+  s.f_bavail = pipe ? 0 : free;
+  s.f_files = pipe ? 0 : blocks;
+  s.f_ffree = pipe ? 0 : free;
+  s.f_namelen = 255;
+  s.f_frsize = 4096;
+  s.f_flags = kStValid | kStRelatime;
+  return s;
+}
+
+SyscallResult SysStatfs(Thread& self, const SyscallArgs& a) {
+  UserPath path;
+  OSTD_TRY(path.Copy(a[0]));
+  OSTD_TRY(file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
+  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<LinuxStatfs>(a[1]), StatfsFor(false)));
+  return 0;
+}
+
+SyscallResult SysFstatfs(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, FdArg(a[0])));
+  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<LinuxStatfs>(a[1]), StatfsFor(f->inode() == nullptr)));
+  return 0;
+}
+
+// --- access ---
+
+SyscallResult DoAccess(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode, uint32_t flags) {
+  if ((mode & ~7u) != 0) return Err(Errno::kEINVAL);
+  if ((flags & ~(fs::kAtEaccess | fs::kAtSymlinkNofollow | fs::kAtEmptyPath)) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  UserPath path;
+  OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(),
+                                                           (flags & fs::kAtSymlinkNofollow) == 0));
+  if (mode == 0) return 0;
+  fs::Actor actor = (flags & fs::kAtEaccess) != 0 ? ActorOf(self) : file_sys::RealActorOf(self);
+  OSTD_TRY(fs::CheckAccess(*inode, mode, actor));
+  return 0;
+}
+SyscallResult SysAccess(Thread& self, const SyscallArgs& a) {
+  return DoAccess(self, kAtFdCwd, a[0], UintArg(a[1]), 0);
+}
+SyscallResult SysFaccessat(Thread& self, const SyscallArgs& a) {
+  return DoAccess(self, FdArg(a[0]), a[1], UintArg(a[2]), 0);
+}
+SyscallResult SysFaccessat2(Thread& self, const SyscallArgs& a) {
+  return DoAccess(self, FdArg(a[0]), a[1], UintArg(a[2]), UintArg(a[3]));
+}
+
+// --- chmod / chown ---
+
+ostd::Status Chmod(Thread& self, Inode& inode, uint32_t mode) {
+  fs::Actor actor = ActorOf(self);
+  bool privileged = Privileged(self);
+  if (!privileged && inode.uid() != actor.uid) return Err(Errno::kEPERM);
+  inode.SetPerm(file_abi::ChmodPerm(mode, privileged, inode.gid() == actor.gid));
+  return {};
+}
+
+SyscallResult DoChmodAt(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode) {
+  UserPath path;
+  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(), true));
+  OSTD_TRY(Chmod(self, *inode, mode));
+  return 0;
+}
+SyscallResult SysChmod(Thread& self, const SyscallArgs& a) {
+  return DoChmodAt(self, kAtFdCwd, a[0], UintArg(a[1]));
+}
+SyscallResult SysFchmodat(Thread& self, const SyscallArgs& a) {
+  return DoChmodAt(self, FdArg(a[0]), a[1], UintArg(a[2]));
+}
+SyscallResult SysFchmod(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (f->inode() == nullptr) return Err(Errno::kEBADF);
+  OSTD_TRY(Chmod(self, *f->inode(), UintArg(a[1])));
+  return 0;
+}
+
+ostd::Status Chown(Thread& self, Inode& inode, uint32_t uid, uint32_t gid) {
+  fs::Actor actor = ActorOf(self);
+  OSTD_TRY_ASSIGN(file_abi::Owner next,
+                  file_abi::ChownResult(file_abi::Owner{inode.uid(), inode.gid()}, uid, gid,
+                                        file_abi::Owner{actor.uid, actor.gid}, Privileged(self)));
+  inode.SetOwner(next.uid, next.gid);
+  uint32_t mode = inode.mode();
+  uint32_t after = file_abi::ModeAfterChown(mode);
+  if (after != mode) inode.SetPerm(after & fs::kPermMask);
+  return {};
+}
+
+SyscallResult DoChownAt(Thread& self, int dirfd, uint64_t path_addr, uint32_t uid, uint32_t gid,
+                        uint32_t flags) {
+  if ((flags & ~(fs::kAtSymlinkNofollow | fs::kAtEmptyPath)) != 0) return Err(Errno::kEINVAL);
+  UserPath path;
+  OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(),
+                                                           (flags & fs::kAtSymlinkNofollow) == 0));
+  OSTD_TRY(Chown(self, *inode, uid, gid));
+  return 0;
+}
+SyscallResult SysChown(Thread& self, const SyscallArgs& a) {
+  return DoChownAt(self, kAtFdCwd, a[0], UintArg(a[1]), UintArg(a[2]), 0);
+}
+SyscallResult SysLchown(Thread& self, const SyscallArgs& a) {
+  return DoChownAt(self, kAtFdCwd, a[0], UintArg(a[1]), UintArg(a[2]), fs::kAtSymlinkNofollow);
+}
+SyscallResult SysFchownat(Thread& self, const SyscallArgs& a) {
+  return DoChownAt(self, FdArg(a[0]), a[1], UintArg(a[2]), UintArg(a[3]), UintArg(a[4]));
+}
+SyscallResult SysFchown(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (f->inode() == nullptr) return Err(Errno::kEBADF);
+  OSTD_TRY(Chown(self, *f->inode(), UintArg(a[1]), UintArg(a[2])));
+  return 0;
+}
+
+// --- truncate, utimensat ---
+
+SyscallResult SysTruncate(Thread& self, const SyscallArgs& a) {
+  UserPath path;
+  OSTD_TRY(path.Copy(a[0]));
+  int64_t length = static_cast<int64_t>(a[1]);
+  if (length < 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
+  if (inode->is_dir()) return Err(Errno::kEISDIR);
+  if (!inode->is_regular()) return Err(Errno::kEINVAL);
+  OSTD_TRY(fs::CheckAccess(*inode, 2, ActorOf(self)));
+  OSTD_TRY(inode->Truncate(static_cast<uint64_t>(length)));
+  return 0;
+}
+
+struct UserTimespec {
+  int64_t sec;
+  int64_t nsec;
+};
+
+std::optional<fs::Timespec> TimeFor(const UserTimespec& t) {
+  if (t.nsec == file_abi::kUtimeOmit) return std::nullopt;
+  if (t.nsec == file_abi::kUtimeNow) return fs::Now();
+  return fs::Timespec{t.sec, t.nsec};
+}
+
+SyscallResult SysUtimensat(Thread& self, const SyscallArgs& a) {
+  int dirfd = FdArg(a[0]);
+  uint64_t path_addr = a[1];
+  uint32_t flags = UintArg(a[3]);
+  std::optional<std::array<UserTimespec, 2>> times;
+  if (a[2] != 0) {
+    OSTD_TRY_ASSIGN(times, ostd::vm::CopyFromUser(UserPtr<std::array<UserTimespec, 2>>(a[2])));
+    if ((*times)[0].nsec == file_abi::kUtimeOmit && (*times)[1].nsec == file_abi::kUtimeOmit) {
+      return 0;
+    }
+  }
+  RefPtr<Inode> inode;
+  if (path_addr == 0 && dirfd != kAtFdCwd) {
+    // utimensat(fd, NULL, ...): the open file itself (futimens).
+    if (flags != 0) return Err(Errno::kEINVAL);
+    OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, dirfd));
+    if (f->inode() == nullptr) return Err(Errno::kEBADF);
+    inode = f->inode_ref();
+  } else {
+    if ((flags & ~(fs::kAtSymlinkNofollow | fs::kAtEmptyPath)) != 0) return Err(Errno::kEINVAL);
+    UserPath path;
+    OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+    OSTD_TRY_ASSIGN(inode, file_sys::ResolveAt(self, dirfd, path.view(),
+                                               (flags & fs::kAtSymlinkNofollow) == 0));
+  }
+  bool explicit_set = false;
+  if (times) {
+    for (const UserTimespec& t : *times) {
+      if (!file_abi::ValidUtimeNsec(t.nsec)) return Err(Errno::kEINVAL);
+      if (t.nsec != file_abi::kUtimeNow && t.nsec != file_abi::kUtimeOmit) explicit_set = true;
+    }
+  }
+  fs::Actor actor = ActorOf(self);
+  bool owner = Privileged(self) || inode->uid() == actor.uid;
+  if (explicit_set && !owner) return Err(Errno::kEPERM);
+  if (!owner) OSTD_TRY(fs::CheckAccess(*inode, 2, actor));
+  if (times) {
+    inode->SetTimes(TimeFor((*times)[0]), TimeFor((*times)[1]));
+  } else {
+    fs::Timespec now = fs::Now();
+    inode->SetTimes(now, now);
+  }
+  return 0;
+}
+
+// --- getdents64 ---
+
+// Writes linux_dirent64 records straight into the user buffer; an entry that
+// does not fit (or faults) is not taken, so the next call lists it again.
+class DirentWriter final : public fs::DirSink {
+ public:
+  explicit DirentWriter(ostd::vm::VmWriter<ostd::vm::Fallible>& out) : out_(out) {}
+
+  bool Emit(std::string_view name, uint64_t ino, uint8_t type, uint64_t next_cookie) override {
+    std::array<uint8_t, fs::Dirent64RecLen(fs::kNameMax)> rec;
+    size_t len = fs::PackDirent64(rec, ino, static_cast<int64_t>(next_cookie), type, name);
+    if (len == 0 || len > out_.avail()) {
+      if (written_ == 0) too_small_ = true;
+      return false;
+    }
+    ostd::vm::VmReader<ostd::vm::Infallible> r = ostd::vm::VmReader<ostd::vm::Infallible>::FromSpan(
+        std::span<const uint8_t>(rec).first(len));
+    ostd::vm::CopyResult c = r.ReadTo(out_);
+    if (!c.ok()) {
+      fault_ = true;
+      return false;
+    }
+    written_ += len;
+    return true;
+  }
+
+  ostd::Result<size_t> Result() const {
+    if (written_ > 0) return written_;
+    if (fault_) return Err(Errno::kEFAULT);
+    if (too_small_) return Err(Errno::kEINVAL);
+    return size_t{0};
+  }
+
+ private:
+  ostd::vm::VmWriter<ostd::vm::Fallible>& out_;
+  size_t written_ = 0;
+  bool too_small_ = false;
+  bool fault_ = false;
+};
+
+SyscallResult SysGetdents64(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  if (f->inode() == nullptr || !f->inode()->is_dir()) return Err(Errno::kENOTDIR);
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
+                  ostd::vm::UserWriter(UserPtr<uint8_t>(a[1]), UintArg(a[2])));
+  DirentWriter sink(w);
+  OSTD_TRY(f->ReadDir(sink));
+  OSTD_TRY_ASSIGN(size_t n, sink.Result());
+  return n;
+}
+
+}  // namespace
+
+void RegisterFileStatSyscalls(SyscallTable& t) {
+  t.Register(4, "stat", SysStat);
+  t.Register(5, "fstat", SysFstat);
+  t.Register(6, "lstat", SysLstat);
+  t.Register(21, "access", SysAccess);
+  t.Register(76, "truncate", SysTruncate);
+  t.Register(90, "chmod", SysChmod);
+  t.Register(91, "fchmod", SysFchmod);
+  t.Register(92, "chown", SysChown);
+  t.Register(93, "fchown", SysFchown);
+  t.Register(94, "lchown", SysLchown);
+  t.Register(137, "statfs", SysStatfs);
+  t.Register(138, "fstatfs", SysFstatfs);
+  t.Register(217, "getdents64", SysGetdents64);
+  t.Register(260, "fchownat", SysFchownat);
+  t.Register(262, "newfstatat", SysNewfstatat);
+  t.Register(268, "fchmodat", SysFchmodat);
+  t.Register(269, "faccessat", SysFaccessat);
+  t.Register(280, "utimensat", SysUtimensat);
+  t.Register(332, "statx", SysStatx);
+  t.Register(439, "faccessat2", SysFaccessat2);
+}
+
+}  // namespace kernel

@@ -1,0 +1,316 @@
+// I/O multiplexing: poll, ppoll, select, pselect6.
+//
+// Readiness comes from File::Poll(); waiting is on fs::PollHub(), which every
+// Waitable notifies, so one sleep covers all the descriptors. The hub's
+// version is read before each scan so a change during the scan is not lost.
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/wait.h"
+#include "kernel/process/process.h"
+#include "kernel/process/signal.h"
+#include "kernel/syscalls/file_abi.h"
+#include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/timer.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_io.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using file_sys::ThreadCaller;
+using fs::File;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+using ostd::vm::UserPtr;
+
+struct PollFd {
+  int32_t fd;
+  int16_t events;
+  int16_t revents;
+};
+static_assert(sizeof(PollFd) == 8);
+
+struct UserTimespec {
+  int64_t sec;
+  int64_t nsec;
+};
+struct UserTimeval {
+  int64_t sec;
+  int64_t usec;
+};
+
+// When a wait ends: nullopt waits forever; 0 means "do not wait".
+struct Deadline {
+  std::optional<uint64_t> at;
+  bool zero = false;
+};
+
+Deadline DeadlineIn(std::optional<uint64_t> timeout_ns) {
+  if (!timeout_ns) return Deadline{};
+  if (*timeout_ns == 0) return Deadline{0, true};
+  return Deadline{file_abi::DeadlineAfter(ostd::timer::NowNanos(), *timeout_ns), false};
+}
+
+// Sleeps until something may have changed since `seen`. Returns true if the
+// deadline passed, EINTR on a signal.
+ostd::Result<bool> WaitOnce(uint64_t seen, const Deadline& d, fs::Caller& caller) {
+  ostd::Status s = fs::WaitForChange(fs::PollHub(), seen, caller, d.at);
+  if (s) return false;
+  if (s.error() == Errno::kETIMEDOUT) return true;
+  return Err(s.error());
+}
+
+// The remaining time for the Linux-specific timeout write-back.
+uint64_t Remaining(const Deadline& d) {
+  uint64_t now = ostd::timer::NowNanos();
+  return d.at && *d.at > now ? *d.at - now : 0;
+}
+
+// The temporary signal mask of ppoll/pselect6: installed for the wait, then
+// restored, except after EINTR, when the signal handler runs with it and
+// the old mask comes back after (as rt_sigsuspend).
+class TempMask {
+ public:
+  TempMask(Thread& self, std::optional<SigSet> mask) : self_(self), active_(mask.has_value()) {
+    if (active_) {
+      old_ = self.mask();
+      self.set_mask(*mask);
+    }
+  }
+  void Finish(bool interrupted) {
+    if (!active_) return;
+    if (interrupted) {
+      self_.saved_mask = old_;
+      self_.restore_mask_after_signal = true;
+    } else {
+      self_.set_mask(old_);
+    }
+  }
+
+ private:
+  Thread& self_;
+  bool active_;
+  SigSet old_ = 0;
+};
+
+// --- poll ---
+
+uint16_t PollOne(Thread& self, const PollFd& p) {
+  if (p.fd < 0) return 0;
+  ostd::Result<RefPtr<File>> f = self.process().files().Get(p.fd);
+  if (!f || (*f)->is_path()) return fs::kPollNval;
+  return file_abi::PollRevents((*f)->Poll(), static_cast<uint16_t>(p.events));
+}
+
+ostd::Result<uint64_t> DoPoll(Thread& self, uint64_t addr, uint64_t nfds, const Deadline& d) {
+  if (nfds > static_cast<uint64_t>(fs::kMaxFds)) return Err(Errno::kEINVAL);
+  ostd::Vec<PollFd> fds;
+  OSTD_TRY(fds.Resize(nfds));
+  if (nfds > 0) {
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                    ostd::vm::UserReader(UserPtr<PollFd>(addr), nfds));
+    for (PollFd& p : fds) {
+      OSTD_TRY_ASSIGN(p, r.ReadVal<PollFd>());
+    }
+  }
+  ThreadCaller caller(self);
+  bool timed_out = d.zero;
+  uint64_t count = 0;
+  for (;;) {
+    uint64_t seen = fs::PollHub().version();
+    count = 0;
+    for (PollFd& p : fds) {
+      p.revents = static_cast<int16_t>(PollOne(self, p));
+      if (p.revents != 0) ++count;
+    }
+    if (count > 0 || timed_out) break;
+    if (self.HasPendingSignal()) return Err(Errno::kEINTR);
+    OSTD_TRY_ASSIGN(timed_out, WaitOnce(seen, d, caller));
+  }
+  for (size_t i = 0; i < fds.size(); ++i) {
+    OSTD_TRY_ASSIGN(UserPtr<PollFd> slot, UserPtr<PollFd>(addr).At(i));
+    OSTD_TRY_ASSIGN(UserPtr<PollFd> field, slot.Offset(6));
+    OSTD_TRY(ostd::vm::CopyToUser(field.Cast<int16_t>(), fds[i].revents));
+  }
+  return count;
+}
+
+SyscallResult SysPoll(Thread& self, const SyscallArgs& a) {
+  Deadline d = DeadlineIn(file_abi::PollTimeoutNs(file_sys::IntArg(a[2])));
+  return DoPoll(self, a[0], file_sys::UintArg(a[1]), d);
+}
+
+// The optional temporary mask of ppoll (pointer, size) and pselect6.
+ostd::Result<std::optional<SigSet>> CopySigmask(uint64_t addr, uint64_t size) {
+  if (addr == 0) return std::optional<SigSet>();
+  if (size != sizeof(SigSet)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(SigSet mask, ostd::vm::CopyFromUser(UserPtr<SigSet>(addr)));
+  return std::optional<SigSet>(mask & ~kUnblockable);
+}
+
+// Writes the remaining time back to a ppoll/pselect6 timespec (errors ignored, as Linux).
+void WriteBackTimespec(uint64_t addr, const Deadline& d) {
+  if (addr == 0 || d.zero || !d.at) return;
+  uint64_t left = Remaining(d);
+  UserTimespec ts{static_cast<int64_t>(left / 1'000'000'000),
+                  static_cast<int64_t>(left % 1'000'000'000)};
+  (void)ostd::vm::CopyToUser(UserPtr<UserTimespec>(addr), ts);
+}
+
+ostd::Result<Deadline> TimespecDeadline(uint64_t addr) {
+  if (addr == 0) return Deadline{};
+  OSTD_TRY_ASSIGN(UserTimespec ts, ostd::vm::CopyFromUser(UserPtr<UserTimespec>(addr)));
+  OSTD_TRY_ASSIGN(uint64_t ns, file_abi::TimespecNs(ts.sec, ts.nsec));
+  return DeadlineIn(ns);
+}
+
+SyscallResult SysPpoll(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(Deadline d, TimespecDeadline(a[2]));
+  OSTD_TRY_ASSIGN(std::optional<SigSet> mask, CopySigmask(a[3], a[4]));
+  TempMask temp(self, mask);
+  SyscallResult r = DoPoll(self, a[0], file_sys::UintArg(a[1]), d);
+  temp.Finish(!r && r.error() == Errno::kEINTR);
+  WriteBackTimespec(a[2], d);
+  return r;
+}
+
+// --- select ---
+
+constexpr size_t kSetWords = fs::kMaxFds / 64;
+using FdSet = std::array<uint64_t, kSetWords>;
+
+struct FdSets {
+  std::array<FdSet, 3> sets{};  // read, write, except
+};
+
+bool TestBit(const FdSet& s, size_t fd) { return ((s[fd / 64] >> (fd % 64)) & 1) != 0; }
+void SetBit(FdSet& s, size_t fd) { s[fd / 64] |= uint64_t{1} << (fd % 64); }
+
+ostd::Status CopySet(uint64_t addr, size_t nfds, FdSet& out) {
+  size_t words = (nfds + 63) / 64;
+  if (addr == 0 || words == 0) return {};
+  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                  ostd::vm::UserReader(UserPtr<uint64_t>(addr), words));
+  for (size_t i = 0; i < words; ++i) {
+    OSTD_TRY_ASSIGN(out[i], r.ReadVal<uint64_t>());
+  }
+  return {};
+}
+
+ostd::Status WriteSet(uint64_t addr, size_t nfds, const FdSet& set) {
+  size_t words = (nfds + 63) / 64;
+  if (addr == 0 || words == 0) return {};
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
+                  ostd::vm::UserWriter(UserPtr<uint64_t>(addr), words));
+  for (size_t i = 0; i < words; ++i) OSTD_TRY(w.WriteVal(set[i]));
+  return {};
+}
+
+// One scan over the asked descriptors: fills `found`, returns the bit count.
+// EBADF for a descriptor that is not open (or is O_PATH).
+ostd::Result<uint64_t> ScanSelect(Thread& self, const FdSets& asked, size_t nfds, FdSets& found) {
+  found.sets = {};
+  uint64_t count = 0;
+  for (size_t fd = 0; fd < nfds; ++fd) {
+    bool in = TestBit(asked.sets[0], fd), out = TestBit(asked.sets[1], fd),
+         ex = TestBit(asked.sets[2], fd);
+    if (!in && !out && !ex) continue;
+    OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFile(self, static_cast<int>(fd)));
+    file_abi::SelectHits hits = file_abi::SelectEvents(f->Poll());
+    if (in && hits.in) {
+      SetBit(found.sets[0], fd);
+      ++count;
+    }
+    if (out && hits.out) {
+      SetBit(found.sets[1], fd);
+      ++count;
+    }
+    if (ex && hits.ex) {
+      SetBit(found.sets[2], fd);
+      ++count;
+    }
+  }
+  return count;
+}
+
+ostd::Result<uint64_t> DoSelect(Thread& self, int32_t nfds_arg, uint64_t rd, uint64_t wr,
+                                uint64_t exc, const Deadline& d) {
+  if (nfds_arg < 0) return Err(Errno::kEINVAL);
+  size_t nfds = static_cast<size_t>(nfds_arg) > static_cast<size_t>(fs::kMaxFds)
+                    ? static_cast<size_t>(fs::kMaxFds)
+                    : static_cast<size_t>(nfds_arg);
+  FdSets asked;
+  OSTD_TRY(CopySet(rd, nfds, asked.sets[0]));
+  OSTD_TRY(CopySet(wr, nfds, asked.sets[1]));
+  OSTD_TRY(CopySet(exc, nfds, asked.sets[2]));
+  // Bits at or above nfds in the last word are not looked at.
+  FdSets found;
+  ThreadCaller caller(self);
+  bool timed_out = d.zero;
+  uint64_t count = 0;
+  for (;;) {
+    uint64_t seen = fs::PollHub().version();
+    OSTD_TRY_ASSIGN(count, ScanSelect(self, asked, nfds, found));
+    if (count > 0 || timed_out) break;
+    if (self.HasPendingSignal()) return Err(Errno::kEINTR);
+    OSTD_TRY_ASSIGN(timed_out, WaitOnce(seen, d, caller));
+  }
+  OSTD_TRY(WriteSet(rd, nfds, found.sets[0]));
+  OSTD_TRY(WriteSet(wr, nfds, found.sets[1]));
+  OSTD_TRY(WriteSet(exc, nfds, found.sets[2]));
+  return count;
+}
+
+SyscallResult SysSelect(Thread& self, const SyscallArgs& a) {
+  Deadline d;
+  if (a[4] != 0) {
+    OSTD_TRY_ASSIGN(UserTimeval tv, ostd::vm::CopyFromUser(UserPtr<UserTimeval>(a[4])));
+    OSTD_TRY_ASSIGN(uint64_t ns, file_abi::TimevalNs(tv.sec, tv.usec));
+    d = DeadlineIn(ns);
+  }
+  SyscallResult r = DoSelect(self, file_sys::IntArg(a[0]), a[1], a[2], a[3], d);
+  if (a[4] != 0 && !d.zero && d.at) {
+    uint64_t left = Remaining(d);
+    UserTimeval tv{static_cast<int64_t>(left / 1'000'000'000),
+                   static_cast<int64_t>((left % 1'000'000'000) / 1000)};
+    (void)ostd::vm::CopyToUser(UserPtr<UserTimeval>(a[4]), tv);
+  }
+  return r;
+}
+
+SyscallResult SysPselect6(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(Deadline d, TimespecDeadline(a[4]));
+  std::optional<SigSet> mask;
+  if (a[5] != 0) {
+    struct SigData {
+      uint64_t ss;
+      uint64_t ss_len;
+    };
+    OSTD_TRY_ASSIGN(SigData sd, ostd::vm::CopyFromUser(UserPtr<SigData>(a[5])));
+    OSTD_TRY_ASSIGN(mask, CopySigmask(sd.ss, sd.ss_len));
+  }
+  TempMask temp(self, mask);
+  SyscallResult r = DoSelect(self, file_sys::IntArg(a[0]), a[1], a[2], a[3], d);
+  temp.Finish(!r && r.error() == Errno::kEINTR);
+  WriteBackTimespec(a[4], d);
+  return r;
+}
+
+}  // namespace
+
+void RegisterPollSyscalls(SyscallTable& t) {
+  t.Register(7, "poll", SysPoll);
+  t.Register(23, "select", SysSelect);
+  t.Register(270, "pselect6", SysPselect6);
+  t.Register(271, "ppoll", SysPpoll);
+}
+
+}  // namespace kernel
