@@ -25,7 +25,8 @@ using ostd::mm::UFrame;
 // they may be shared (copy-on-write decides on the first write).
 PageFlags FlagsFor(const Vma& vma, bool writable_now) {
   return PageFlags{.writable = writable_now && (vma.prot & kProtWrite) != 0,
-                   .executable = (vma.prot & kProtExec) != 0};
+                   .executable = (vma.prot & kProtExec) != 0,
+                   .inaccessible = vma.prot == 0};
 }
 
 // A fresh frame holding a copy of `src`.
@@ -269,7 +270,8 @@ Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64
     if (!next) break;
     uint64_t page = next->first;
     if (auto f = vm_->QueryFrame(page)) {
-      OSTD_TRY(vm_->Map(dst + (page - old_addr), std::move(f->first), f->second));
+      OSTD_TRY(vm_->Map(dst + (page - old_addr), std::move(f->first),
+                        FlagsFor(vmas_[i], f->second.writable)));
     }
     va = page + kPageSize;
   }
@@ -375,9 +377,8 @@ ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
       va = page + kPageSize;
       auto f = vm_->QueryFrame(page);
       if (!f) continue;
-      PageFlags flags = f->second;
-      if (!v.shared) flags.writable = false;
-      OSTD_TRY(child->vm_->Map(page, std::move(f->first), flags));
+      // Shared pages keep their rights; private ones become copy-on-write.
+      OSTD_TRY(child->vm_->Map(page, std::move(f->first), FlagsFor(v, v.shared)));
     }
     // The parent's private pages become copy-on-write too.
     if (!v.shared && (v.prot & kProtWrite) != 0) {
@@ -385,6 +386,12 @@ ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
     }
   }
   return {};
+}
+
+bool AddressSpace::IsMapped(uint64_t addr) const {
+  ostd::SpinLockGuard guard(lock_);
+  size_t i = FindIndex(addr);
+  return i < vmas_.size() && vmas_[i].start <= addr;
 }
 
 uint64_t AddressSpace::MappedBytes() const {

@@ -182,6 +182,9 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
     for (const Vma& v : vmas_) fn(v);
   }
 
+  // True if an area covers `addr`.
+  bool IsMapped(uint64_t addr) const;
+
   // Bytes mapped in areas (VmSize) and pages present (VmRSS).
   uint64_t MappedBytes() const;
 

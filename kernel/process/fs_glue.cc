@@ -7,12 +7,14 @@
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
+#include "kernel/fs/path.h"
 #include "kernel/fs/random.h"
 #include "kernel/fs/tty.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
 #include "ostd/task/task.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::glue {
 namespace {
@@ -33,24 +35,49 @@ void Drop(T* p) {
   if (p != nullptr && p->Release()) delete p;
 }
 
+// The absolute path a file was opened by (for /proc/<pid>/maps).
+ostd::Status AbsolutePath(const fs::File& file, ostd::Vec<char>& out) {
+  out.Clear();
+  if (file.path_base()) {
+    OSTD_TRY(out.Resize(fs::kPathMax));
+    Result<fs::RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
+    if (!ctx) return Err(ctx.error());
+    OSTD_TRY_ASSIGN(size_t start, fs::PathOf(file.path_base(), (*ctx)->root(), out.span()));
+    size_t len = out.size() - start;
+    for (size_t i = 0; i < len; ++i) out[i] = out[start + i];
+    out.Truncate(len);
+    if (len != 1) OSTD_TRY(out.Push('/'));
+  }
+  for (char c : file.path()) OSTD_TRY(out.Push(c));
+  return {};
+}
+
 // A file's pages, as a VMA maps them.
 class InodePages final : public PageSource {
  public:
-  explicit InodePages(fs::RefPtr<fs::Inode> inode) : inode_(std::move(inode)) {}
+  InodePages(fs::RefPtr<fs::Inode> inode, ostd::Vec<char> name)
+      : inode_(std::move(inode)), name_(std::move(name)) {}
   Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) override {
     return inode_->GetPage(index, for_write);
   }
   uint64_t Size() const override { return inode_->size(); }
   void Name(ostd::FormatSink& out) const override {
-    ostd::FormatTo(out, "inode:{}", inode_->GetAttr().ino);
+    if (name_.empty()) {
+      ostd::FormatTo(out, "/inode:{}", inode_->GetAttr().ino);
+    } else {
+      out.Write(std::string_view(name_.span().data(), name_.size()));
+    }
   }
 
  private:
   fs::RefPtr<fs::Inode> inode_;
+  ostd::Vec<char> name_;
 };
 
-Result<PageSourceRef> PagesOf(const fs::RefPtr<fs::Inode>& inode) {
-  auto* pages = new (std::nothrow) InodePages(inode);
+Result<PageSourceRef> PagesOf(const fs::File& file) {
+  ostd::Vec<char> name;
+  (void)AbsolutePath(file, name);  // unnamed if the path is gone
+  auto* pages = new (std::nothrow) InodePages(file.inode_ref(), std::move(name));
   if (pages == nullptr) return Err(Errno::kENOMEM);
   return PageSourceRef::Adopt(pages);
 }
@@ -89,14 +116,14 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
   // needs it open for writing too.
   if (!file->readable()) return Err(Errno::kEACCES);
   if (shared && (prot & kProtWrite) != 0 && !file->writable()) return Err(Errno::kEACCES);
-  return PagesOf(file->inode_ref());
+  return PagesOf(*file);
 }
 
 Result<PageSourceRef> OpenExec(Thread& self, std::string_view path) {
   const Credentials& c = self.process().creds();
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
                   fs::OpenForExec(self.process().fs(), path, fs::Actor{c.fsuid, c.fsgid}));
-  return PagesOf(file->inode_ref());
+  return PagesOf(*file);
 }
 
 bool PathExists(std::string_view path) {

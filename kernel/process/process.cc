@@ -479,7 +479,56 @@ void FinishThread(Thread* t) {
   if (p.reaped_) ProcessAccess::Delete(&p);
 }
 
-Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait) {
+namespace {
+
+// Tells `p`'s parent about a state change (SIGCHLD unless it asked not to
+// hear about stops, and a wake-up for wait).
+void NotifyParentLocked(Process& p, int32_t code, int status)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  Process* parent = p.parent_locked();
+  if (parent == nullptr) return;
+  parent->child_events.fetch_add(1, std::memory_order_release);
+  bool quiet = parent->handlers_ptr() != nullptr &&
+               (parent->handlers_ptr()->Get(kSigChld).flags & kSaNoCldStop) != 0;
+  if (!quiet) {
+    parent->SendSignal(
+        kSigChld, SigInfo{.code = code, .pid = p.pid(), .uid = p.creds().uid, .status = status});
+  }
+  parent->child_wait.WakeAll();
+}
+
+}  // namespace
+
+void StopProcess(Process& p, int sig) {
+  ostd::SpinLockGuard guard(tree_lock);
+  if (p.stopped.exchange(true, std::memory_order_acq_rel)) return;
+  p.stop_sig_ = sig;
+  p.stop_unreported_ = true;
+  p.cont_unreported_ = false;
+  p.ForEachThreadLocked([](Thread& t) { t.Kick(); });
+  NotifyParentLocked(p, 5 /* CLD_STOPPED */, sig);
+}
+
+void ContinueProcessLocked(Process& p) {
+  if (!p.stopped.exchange(false, std::memory_order_acq_rel)) return;
+  p.stop_unreported_ = false;
+  p.cont_unreported_ = true;
+  p.stop_wait.WakeAll();
+  NotifyParentLocked(p, 6 /* CLD_CONTINUED */, kSigCont);
+}
+
+void WaitWhileStopped(Thread& self) {
+  Process& p = self.process();
+  p.stop_wait.Wait([&] {
+    return !p.stopped.load(std::memory_order_acquire) ||
+           self.exiting.load(std::memory_order_acquire) ||
+           (p.pending.load(std::memory_order_acquire) & SigBit(kSigKill)) != 0;
+  });
+}
+
+Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options) {
+  bool nohang = options.nohang;
+  bool nowait = options.nowait;
   Process& me = self.process();
   for (;;) {
     uint64_t seen = me.child_events.load(std::memory_order_acquire);
@@ -495,9 +544,19 @@ Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait) 
                                    : c->pgid() == -which;
         if (!match) continue;
         have_child = true;
-        if (c->zombie_) {
+        if (options.exited && c->zombie_) {
           found = c;
           break;
+        }
+        if (!c->zombie_ && options.stopped && c->stop_unreported_) {
+          r = WaitResult{c->pid(), (c->stop_sig_ << 8) | 0x7f, c->creds_.uid};
+          if (!nowait) c->stop_unreported_ = false;
+          return r;
+        }
+        if (!c->zombie_ && options.continued && c->cont_unreported_) {
+          r = WaitResult{c->pid(), 0xffff, c->creds_.uid};
+          if (!nowait) c->cont_unreported_ = false;
+          return r;
         }
       }
       if (found != nullptr) {

@@ -84,6 +84,15 @@ struct WaitResult {
   uint32_t uid = 0;
 };
 
+// What wait4/waitid wait for.
+struct WaitOptions {
+  bool exited = true;      // WEXITED (implied by wait4)
+  bool stopped = false;    // WUNTRACED / WSTOPPED
+  bool continued = false;  // WCONTINUED
+  bool nohang = false;     // WNOHANG
+  bool nowait = false;     // WNOWAIT: leave the state to be waited for again
+};
+
 class Thread {
  public:
   int tid() const { return tid_; }
@@ -158,6 +167,8 @@ class Thread {
   std::atomic<SigSet> pending_{0};
   ostd::SpinLock info_lock_;
   std::array<SigInfo, kNumSignals> info_ ABSL_GUARDED_BY(info_lock_){};
+  // Real-time signals queue: instances pending beyond the first.
+  std::array<uint16_t, kNumSignals> queued_ ABSL_GUARDED_BY(info_lock_){};
   std::atomic<ostd::WaitQueue*> sleeping_on_{nullptr};
   // The task running the thread (set by RunThread; for waking it).
   std::atomic<const ostd::Task*> task_{nullptr};
@@ -198,6 +209,7 @@ class Process {
   std::atomic<SigSet> pending{0};
   ostd::SpinLock info_lock;
   std::array<SigInfo, kNumSignals> pending_info ABSL_GUARDED_BY(info_lock){};
+  std::array<uint16_t, kNumSignals> pending_queued ABSL_GUARDED_BY(info_lock){};
 
   // Children wait here for state changes (wait4, waitid); child_events
   // counts them so that the wait condition needs no lock.
@@ -245,6 +257,15 @@ class Process {
 
   uint32_t umask = 022;
   uint64_t start_ns = 0;
+  // ITIMER_REAL (alarm, setitimer): the monotonic time of the next SIGALRM
+  // (0: disarmed) and the reload interval. Guarded by TreeLock().
+  uint64_t alarm_at_ns = 0;
+  uint64_t alarm_interval_ns = 0;
+
+  // Job control: set while stopped; threads sleep on stop_wait.
+  std::atomic<bool> stopped{false};
+  ostd::WaitQueue stop_wait;
+
   // vfork: the parent sleeps until the child execs or exits.
   std::atomic<bool> vfork_done{false};
   ostd::WaitQueue vfork_wait;
@@ -258,7 +279,9 @@ class Process {
   friend ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
   friend void FinishThread(Thread* t);
   friend void ExitGroupLocked(Process& p, int wait_status);
-  friend ostd::Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait);
+  friend ostd::Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options);
+  friend void StopProcess(Process& p, int sig);
+  friend void ContinueProcessLocked(Process& p);
   Process() = default;
   ~Process();
 
@@ -286,6 +309,10 @@ class Process {
   bool reaped_ = false;
   int wait_status_ = 0;         // the wait4 status word
   int exit_signal_ = kSigChld;  // sent to the parent at exit (clone's choice)
+  // Job-control events not yet collected by wait (WUNTRACED, WCONTINUED).
+  int stop_sig_ = 0;
+  bool stop_unreported_ = false;
+  bool cont_unreported_ = false;
   // exit_group: the status every exiting thread reports.
   std::atomic<bool> group_exiting_{false};
   int group_status_ = 0;
@@ -325,7 +352,14 @@ void ForEachProcess(F&& fn);
 // wait4/waitid core. `which`: the pid rules of wait4 (>0 pid, -1 any, 0 own
 // group, <-1 group). Returns the reaped child's pid and fills *status, or 0
 // with WNOHANG when nothing changed. ECHILD, EINTR.
-ostd::Result<WaitResult> WaitChild(Thread& self, int which, bool nohang, bool nowait);
+ostd::Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options);
+
+// Job control. A stop signal's default action stops every thread of the
+// process until SIGCONT (or SIGKILL); the parent is told either way.
+void StopProcess(Process& p, int sig);
+void ContinueProcessLocked(Process& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+// Blocks the calling thread while its process is stopped.
+void WaitWhileStopped(Thread& self);
 
 // Processes in the table (for /proc and sysinfo).
 uint64_t ProcessCount();

@@ -176,6 +176,8 @@ void SignalHandlers::ResetForExec() {
 }
 
 bool Thread::HasPendingSignal() const {
+  // A thread that must exit stops waiting too (exit_group, fatal signals).
+  if (exiting.load(std::memory_order_acquire)) return true;
   SigSet pending =
       pending_.load(std::memory_order_acquire) | process_->pending.load(std::memory_order_acquire);
   return (pending & ~mask_.load(std::memory_order_acquire)) != 0;
@@ -211,13 +213,24 @@ void Thread::SendSignal(int sig, const SigInfo& info) {
   {
     ostd::SpinLockGuard guard(info_lock_);
     info_[sig - 1] = info;
+    if (sig >= kSigRtMin && (pending_.load() & SigBit(sig)) != 0 && queued_[sig - 1] < kMaxQueued) {
+      ++queued_[sig - 1];
+    }
+    pending_.fetch_or(SigBit(sig), std::memory_order_seq_cst);
   }
-  pending_.fetch_or(SigBit(sig), std::memory_order_seq_cst);
   Kick();
 }
 
 void Process::SendSignal(int sig, const SigInfo& info) {
   if (sig < 1 || sig > kNumSignals) return;
+  // SIGCONT resumes a stopped process whatever its disposition, and cancels
+  // pending stops; a stop signal cancels a pending SIGCONT.
+  if (sig == kSigCont) {
+    pending.fetch_and(~(SigBit(kSigStop) | SigBit(kSigTstp) | SigBit(kSigTtin) | SigBit(kSigTtou)));
+    ContinueProcessLocked(*this);
+  } else if (sig == kSigStop || sig == kSigTstp || sig == kSigTtin || sig == kSigTtou) {
+    pending.fetch_and(~SigBit(kSigCont));
+  }
   // Dropped only if every thread would ignore it (blocked in none of them).
   SigSet blocked_somewhere = 0;
   ForEachThreadLocked([&](Thread& t) { blocked_somewhere |= t.mask(); });
@@ -225,9 +238,14 @@ void Process::SendSignal(int sig, const SigInfo& info) {
   {
     ostd::SpinLockGuard guard(info_lock);
     pending_info[sig - 1] = info;
+    if (sig >= kSigRtMin && (pending.load() & SigBit(sig)) != 0 &&
+        pending_queued[sig - 1] < kMaxQueued) {
+      ++pending_queued[sig - 1];
+    }
+    pending.fetch_or(SigBit(sig), std::memory_order_seq_cst);
   }
-  pending.fetch_or(SigBit(sig), std::memory_order_seq_cst);
-  // SIGKILL ends the process whatever it does.
+  // SIGKILL ends the process whatever it does (a stopped one too).
+  if (sig == kSigKill) stop_wait.WakeAll();
   if (sig == kSigKill) {
     ExitGroupLocked(*this, SignaledStatus(kSigKill));
     return;
@@ -237,14 +255,14 @@ void Process::SendSignal(int sig, const SigInfo& info) {
   });
 }
 
-void ForceSignal(Thread& t, int sig, uint64_t addr) {
+void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code) {
   // Blocked or ignored: the default action (Linux's force_sig_fault).
   KernelSigaction a = t.process().handlers().Get(sig);
   if ((t.mask() & SigBit(sig)) != 0 || a.handler == kSigIgn) {
     t.set_mask(t.mask() & ~SigBit(sig));
     t.process().handlers().Set(sig, KernelSigaction{});
   }
-  t.SendSignal(sig, SigInfo{.code = kSegvMaperr, .addr = addr});
+  t.SendSignal(sig, SigInfo{.code = code, .addr = addr});
 }
 
 namespace {
@@ -281,21 +299,32 @@ void DeliverSignals(Thread& t) {
   if (sig == 0) return;
   SigInfo info;
   if (from_process) {
-    // Another thread may have taken it meanwhile.
-    if ((p.pending.fetch_and(~SigBit(sig), std::memory_order_acq_rel) & SigBit(sig)) == 0) return;
     ostd::SpinLockGuard guard(p.info_lock);
+    // Another thread may have taken it meanwhile.
+    if ((p.pending.load() & SigBit(sig)) == 0) return;
     info = p.pending_info[sig - 1];
+    if (p.pending_queued[sig - 1] > 0) {
+      --p.pending_queued[sig - 1];  // more instances stay pending
+    } else {
+      p.pending.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
+    }
   } else {
-    t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
     ostd::SpinLockGuard guard(t.info_lock_);
     info = t.info_[sig - 1];
+    if (t.queued_[sig - 1] > 0) {
+      --t.queued_[sig - 1];
+    } else {
+      t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
+    }
   }
   KernelSigaction action = p.handlers().Get(sig);
   if (sig == kSigKill || action.handler == kSigDfl) {
     switch (DefaultActionOf(sig)) {
       case DefaultAction::kIgnore:
       case DefaultAction::kContinue:
-      case DefaultAction::kStop:  // job-control stops are not supported: ignored
+        return;
+      case DefaultAction::kStop:
+        StopProcess(p, sig);
         return;
       case DefaultAction::kCoreDump:
         ExitGroup(p, SignaledStatus(sig) | 0x80);
@@ -394,7 +423,7 @@ Result<uint64_t> SigReturn(Thread& t) {
     return rd.ReadVal<UContext>();
   }();
   if (!uc) {
-    ForceSignal(t, kSigSegv, uc_addr);
+    ForceSignal(t, kSigSegv, uc_addr, kSiKernel);
     return Err(Errno::kEFAULT);
   }
   const SigContext& m = uc->mcontext;
@@ -403,7 +432,7 @@ Result<uint64_t> SigReturn(Thread& t) {
     Result<ostd::vm::VmReader<ostd::vm::Fallible>> fr = vm.Reader(m.fpstate, size);
     Status loaded = fr ? ctx.LoadFpuState(*fr) : Status(Err(fr.error()));
     if (!loaded) {
-      ForceSignal(t, kSigSegv, m.fpstate);
+      ForceSignal(t, kSigSegv, m.fpstate, kSiKernel);
       return Err(Errno::kEFAULT);
     }
   }

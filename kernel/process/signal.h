@@ -24,6 +24,10 @@ inline constexpr int kSigHup = 1, kSigInt = 2, kSigQuit = 3, kSigIll = 4, kSigTr
                      kSigVtalrm = 26, kSigProf = 27, kSigWinch = 28, kSigIo = 29, kSigPwr = 30,
                      kSigSys = 31;
 
+inline constexpr int kSigRtMin = 32;  // the first real-time signal (glibc reserves 32, 33)
+// Queued instances of one real-time signal beyond the first (RLIMIT_SIGPENDING-like cap).
+inline constexpr uint16_t kMaxQueued = 1024;
+
 constexpr SigSet SigBit(int sig) { return SigSet{1} << (sig - 1); }
 inline constexpr SigSet kUnblockable = SigBit(kSigKill) | SigBit(kSigStop);
 
@@ -98,7 +102,7 @@ void DeliverSignals(Thread& t);
 
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).
-void ForceSignal(Thread& t, int sig, uint64_t addr);
+void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code);
 
 // rt_sigreturn: restores the context saved by the frame at the user stack.
 // Returns the restored rax (the value the interrupted code sees).

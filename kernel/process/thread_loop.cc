@@ -80,8 +80,12 @@ void HandleException(Thread& t) {
     bool write = (f.error_code & kPfWrite) != 0;
     bool exec = (f.error_code & kPfInstruction) != 0;
     if (t.process().mm().HandleFault(f.address, write, exec)) return;
+    // SEGV_ACCERR inside a mapping (a protection fault), SEGV_MAPERR outside.
+    int32_t code = t.process().mm().IsMapped(f.address) ? kSegvAccerr : kSegvMaperr;
+    ForceSignal(t, kSigSegv, f.address, code);
+    return;
   }
-  ForceSignal(t, SignalForException(f.vector), f.address);
+  ForceSignal(t, SignalForException(f.vector), f.address, kSiKernel);
 }
 
 }  // namespace
@@ -104,7 +108,7 @@ void RunThread(Thread* t) {
   while (!t->exiting.load(std::memory_order_acquire)) {
     ostd::user::ReturnReason why = t->user_mode().Execute([t] {
       return ostd::ShouldYield() || t->exiting.load(std::memory_order_relaxed) ||
-             t->HasPendingSignal();
+             t->HasPendingSignal() || t->process().stopped.load(std::memory_order_relaxed);
     });
     switch (why) {
       case ostd::user::ReturnReason::kSyscall:
@@ -118,6 +122,10 @@ void RunThread(Thread* t) {
     }
     if (ostd::ShouldYield()) ostd::Yield();
     DeliverSignals(*t);
+    if (t->process().stopped.load(std::memory_order_acquire)) {
+      WaitWhileStopped(*t);
+      DeliverSignals(*t);  // SIGKILL or a SIGCONT handler
+    }
   }
   FinishThread(t);
 }

@@ -136,100 +136,54 @@ Result<ostd::Vec<int>> Pids(int first) {
   return pids;
 }
 
-// ----- Paths of open files (for fd/N, cwd, maps) -----
+// ----- Paths of open files (for fd/N, cwd) -----
 
-// The name under which `dir`'s parent lists `dir`.
-Status NameInParent(Inode& parent, uint64_t ino, TextSink& out) {
-  class Finder final : public fs::DirSink {
-   public:
-    explicit Finder(uint64_t ino) : ino_(ino) {}
-    bool Emit(std::string_view name, uint64_t ino, uint8_t, uint64_t) override {
-      if (found_ || ino != ino_ || name == "." || name == "..") return true;
-      std::array<char, 256> copy{};
-      size_t n = std::min(name.size(), copy.size());
-      std::copy_n(name.begin(), n, copy.begin());
-      name_len_ = n;
-      name_ = copy;
-      found_ = true;
-      return true;
-    }
-    bool found_ = false;
-    std::array<char, 256> name_{};
-    size_t name_len_ = 0;
-
-   private:
-    uint64_t ino_;
-  } finder(ino);
-  uint64_t cookie = 0;
-  for (int rounds = 0; rounds < 1024 && !finder.found_; ++rounds) {
-    Result<uint64_t> next = parent.ReadDir(cookie, finder);
-    if (!next || *next == cookie) break;
-    cookie = *next;
-  }
-  if (!finder.found_) return Err(Errno::kENOENT);
-  out.Bytes(std::span<const char>(finder.name_).first(finder.name_len_));
-  return {};
-}
-
-// The absolute path of directory `dir` ("/" for the root).
+// The absolute path of directory `dir` ("/" if it cannot be found).
 void DirPath(const RefPtr<Inode>& dir, TextSink& out) {
-  std::array<RefPtr<Inode>, 64> chain;
-  size_t depth = 0;
-  RefPtr<Inode> cur = dir;
-  while (depth < chain.size()) {
-    RefPtr<Inode> parent = cur->Parent();
-    if (!parent || parent.get() == cur.get()) break;
-    chain[depth++] = cur;
-    cur = parent;
-  }
-  if (depth == 0) {
+  ostd::Vec<char> buf;
+  Result<RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
+  if (!ctx || !buf.Resize(fs::kPathMax)) {
     out.Write("/");
     return;
   }
-  for (size_t i = depth; i-- > 0;) {
+  Result<size_t> start = fs::PathOf(dir, (*ctx)->root(), buf.span());
+  if (!start) {
     out.Write("/");
-    RefPtr<Inode> parent = chain[i]->Parent();
-    if (!NameInParent(*parent, chain[i]->ino(), out)) out.Write("?");
+    return;
   }
+  out.Bytes(buf.span().subspan(*start));
 }
 
 // What readlink shows for an open file.
 void FilePath(const fs::File& file, TextSink& out) {
   Inode* inode = file.inode();
   if (inode == nullptr) {
-    out.Write("anon_inode:[pipe]");
+    ostd::FormatTo(out, "pipe:[{}]", 0);
     return;
   }
-  switch (inode->type()) {
-    case InodeType::kDirectory:
-      DirPath(file.inode_ref(), out);
-      return;
-    case InodeType::kFifo:
-      ostd::FormatTo(out, "pipe:[{}]", inode->ino());
-      return;
-    case InodeType::kCharDevice: {
-      // Device nodes live in /dev: find the name there.
-      Result<RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
-      if (ctx) {
-        Result<RefPtr<Inode>> dev = fs::ResolvePath(**ctx, (*ctx)->root(), "/dev", true);
-        if (dev) {
-          TextSink name;
-          if (NameInParent(**dev, inode->ino(), name)) {
-            out.Write("/dev/");
-            for (uint8_t b : name.bytes()) ostd::FormatTo(out, "{}", static_cast<char>(b));
-            return;
-          }
-        }
+  if (!file.path().empty()) {
+    if (file.path_base()) {
+      TextSink dir;
+      DirPath(file.path_base(), dir);
+      std::span<const uint8_t> d = dir.bytes();
+      for (uint8_t c : d) {
+        std::array<char, 1> one = {static_cast<char>(c)};
+        out.Bytes(one);
       }
-      ostd::FormatTo(out, "/dev/char/{}:{}", inode->rdev() >> 8, inode->rdev() & 0xff);
-      return;
+      if (d.empty() || d.back() != '/') out.Write("/");
     }
-    default:
-      // Regular files and symlinks: Keel does not record the name a file
-      // was opened by; the inode number identifies it.
-      ostd::FormatTo(out, "/inode:{}", inode->ino());
-      return;
+    out.Write(file.path());
+    return;
   }
+  if (inode->is_dir()) {
+    DirPath(file.inode_ref(), out);
+    return;
+  }
+  if (inode->type() == InodeType::kFifo) {
+    ostd::FormatTo(out, "pipe:[{}]", inode->ino());
+    return;
+  }
+  ostd::FormatTo(out, "anon_inode:[{}]", inode->ino());
 }
 
 // ----- Inode kinds -----

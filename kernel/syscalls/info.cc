@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "kernel/fs/fd_table.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/process.h"
@@ -94,7 +95,18 @@ SyscallResult SysSchedYield(Thread&, const SyscallArgs&) {
   return 0;
 }
 
+// sched_*affinity name a thread by tid (0: the caller). ESRCH if none.
+ostd::Status CheckTid(uint64_t tid) {
+  if (static_cast<int32_t>(tid) == 0) return {};
+  ostd::SpinLockGuard guard(TreeLock());
+  if (static_cast<int32_t>(tid) < 0 || FindThreadLocked(static_cast<int32_t>(tid)) == nullptr) {
+    return Err(Errno::kESRCH);
+  }
+  return {};
+}
+
 SyscallResult SysSchedGetaffinity(Thread&, const SyscallArgs& a) {
+  OSTD_TRY(CheckTid(a[0]));
   uint64_t size = a[1];
   // The kernel's mask is one word: user space must offer at least that and
   // a multiple of the word size.
@@ -106,6 +118,7 @@ SyscallResult SysSchedGetaffinity(Thread&, const SyscallArgs& a) {
 }
 
 SyscallResult SysSchedSetaffinity(Thread&, const SyscallArgs& a) {
+  OSTD_TRY(CheckTid(a[0]));
   if (a[1] < sizeof(uint64_t)) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(uint64_t mask, CopyFromUser(UserPtr<uint64_t>(a[2])));
   uint32_t n = ostd::cpu::Count();
@@ -143,6 +156,10 @@ SyscallResult SysPrlimit64(Thread& self, const SyscallArgs& a) {
     if (next.max > lim.max && !self.process().creds().IsRoot()) return Err(Errno::kEPERM);
     if (resource == 7 && next.max > 1048576) return Err(Errno::kEPERM);  // nr_open
     lim = Process::Rlimit{next.cur, next.max};
+    if (resource == 7) {  // RLIMIT_NOFILE
+      self.process().files().SetLimit(
+          static_cast<int>(next.cur > fs::kMaxFds ? fs::kMaxFds : next.cur));
+    }
   }
   if (a[3] != 0) OSTD_TRY(CopyToUser(UserPtr<Rlimit64>(a[3]), old));
   return 0;

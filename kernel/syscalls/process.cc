@@ -107,7 +107,10 @@ SyscallResult SysWait4(Thread& self, const SyscallArgs& a) {
     return Err(Errno::kEINVAL);
   }
   if (pid == INT32_MIN) return Err(Errno::kESRCH);
-  OSTD_TRY_ASSIGN(WaitResult r, WaitChild(self, pid, (options & kWnohang) != 0, false));
+  OSTD_TRY_ASSIGN(WaitResult r, WaitChild(self, pid,
+                                          WaitOptions{.stopped = (options & kWuntraced) != 0,
+                                                      .continued = (options & kWcontinued) != 0,
+                                                      .nohang = (options & kWnohang) != 0}));
   if (r.pid != 0 && a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<int32_t>(a[1]), int32_t{r.status}));
   if (r.pid != 0 && a[3] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[3]), Rusage{}));
   return r.pid;
@@ -135,12 +138,12 @@ SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
   } else {
     return Err(Errno::kEINVAL);
   }
-  if ((options & kWexited) == 0) {
-    // Only stop/continue events asked for: Keel has none to report.
-    if ((options & kWnohang) != 0) return 0;
-  }
-  OSTD_TRY_ASSIGN(WaitResult r,
-                  WaitChild(self, which, (options & kWnohang) != 0, (options & kWnowait) != 0));
+  OSTD_TRY_ASSIGN(WaitResult r, WaitChild(self, which,
+                                          WaitOptions{.exited = (options & kWexited) != 0,
+                                                      .stopped = (options & kWuntraced) != 0,
+                                                      .continued = (options & kWcontinued) != 0,
+                                                      .nohang = (options & kWnohang) != 0,
+                                                      .nowait = (options & kWnowait) != 0}));
   if (a[2] != 0) {
     struct SigInfoChld {
       int32_t signo, errno_, code, pad;
@@ -152,11 +155,21 @@ SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
     } info{};
     if (r.pid != 0) {
       info.signo = kSigChld;
-      bool killed = (r.status & 0x7f) != 0;
-      info.code = killed ? ((r.status & 0x80) != 0 ? kCldDumped : kCldKilled) : kCldExited;
       info.pid = r.pid;
       info.uid = r.uid;
-      info.status = killed ? (r.status & 0x7f) : ((r.status >> 8) & 0xff);
+      if (r.status == 0xffff) {
+        info.code = 6;  // CLD_CONTINUED
+        info.status = kSigCont;
+      } else if ((r.status & 0xff) == 0x7f) {
+        info.code = 5;  // CLD_STOPPED
+        info.status = (r.status >> 8) & 0xff;
+      } else if ((r.status & 0x7f) != 0) {
+        info.code = (r.status & 0x80) != 0 ? kCldDumped : kCldKilled;
+        info.status = r.status & 0x7f;
+      } else {
+        info.code = kCldExited;
+        info.status = (r.status >> 8) & 0xff;
+      }
     }
     static_assert(sizeof(SigInfoChld) == 128);
     OSTD_TRY(CopyToUser(UserPtr<SigInfoChld>(a[2]), info));

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "kernel/process/clock.h"
+#include "kernel/process/itimer.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/task/task.h"
@@ -148,6 +149,67 @@ SyscallResult SysClockNanosleep(Thread& self, const SyscallArgs& a) {
   return SleepUntil(self, deadline, a[3]);
 }
 
+struct Itimerval {
+  Timeval interval;
+  Timeval value;
+};
+
+uint64_t TimevalNs(const Timeval& tv) {
+  return static_cast<uint64_t>(tv.sec) * kNsPerSec + static_cast<uint64_t>(tv.usec) * 1000;
+}
+
+Timeval ToTimeval(uint64_t ns) {
+  // A running timer never reads as 0 (that would mean disarmed).
+  uint64_t us = (ns + 999) / 1000;
+  return Timeval{static_cast<int64_t>(us / 1'000'000), static_cast<int64_t>(us % 1'000'000)};
+}
+
+constexpr uint64_t kItimerReal = 0, kItimerVirtual = 1, kItimerProf = 2;
+
+SyscallResult SysAlarm(Thread& self, const SyscallArgs& a) {
+  uint64_t secs = static_cast<uint32_t>(a[0]);
+  RealTimer old = SetRealTimer(self.process(), secs * kNsPerSec, 0);
+  // The old remaining time, rounded to the nearest second (at least 1 if armed).
+  uint64_t left = (old.remaining_ns + kNsPerSec / 2) / kNsPerSec;
+  return old.remaining_ns != 0 && left == 0 ? 1 : left;
+}
+
+SyscallResult SysSetitimer(Thread& self, const SyscallArgs& a) {
+  if (a[0] > kItimerProf) return Err(Errno::kEINVAL);
+  Itimerval next{};
+  if (a[1] != 0) {
+    ostd::Result<Itimerval> v = CopyFromUser(UserPtr<Itimerval>(a[1]));
+    if (!v) return Err(v.error());
+    next = *v;
+  }
+  for (const Timeval& tv : {next.interval, next.value}) {
+    if (tv.sec < 0 || tv.usec < 0 || tv.usec >= 1'000'000) return Err(Errno::kEINVAL);
+  }
+  Itimerval old{};
+  if (a[0] == kItimerReal) {
+    RealTimer t = SetRealTimer(self.process(), TimevalNs(next.value), TimevalNs(next.interval));
+    old.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
+    old.interval = ToTimeval(t.interval_ns);
+  }
+  // ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which Keel does not
+  // account yet: accepted, never fire.
+  (void)kItimerVirtual;
+  if (a[2] != 0) OSTD_TRY(CopyToUser(UserPtr<Itimerval>(a[2]), old));
+  return 0;
+}
+
+SyscallResult SysGetitimer(Thread& self, const SyscallArgs& a) {
+  if (a[0] > kItimerProf) return Err(Errno::kEINVAL);
+  Itimerval cur{};
+  if (a[0] == kItimerReal) {
+    RealTimer t = GetRealTimer(self.process());
+    cur.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
+    cur.interval = ToTimeval(t.interval_ns);
+  }
+  OSTD_TRY(CopyToUser(UserPtr<Itimerval>(a[1]), cur));
+  return 0;
+}
+
 SyscallResult SysTimes(Thread&, const SyscallArgs& a) {
   // struct tms: CPU times are not accounted yet (zeros); the return value is
   // clock ticks (100 Hz) since boot.
@@ -169,6 +231,9 @@ void RegisterTimeSyscalls(SyscallTable& t) {
   t.Register(35, "nanosleep", SysNanosleep);
   t.Register(230, "clock_nanosleep", SysClockNanosleep);
   t.Register(100, "times", SysTimes);
+  t.Register(37, "alarm", SysAlarm);
+  t.Register(38, "setitimer", SysSetitimer);
+  t.Register(36, "getitimer", SysGetitimer);
 }
 
 }  // namespace kernel
