@@ -1,0 +1,398 @@
+#!/usr/bin/env python3
+"""Helpers for scripts/bench (python3 standard library only).
+
+  bench_lib.py extract-vmlinux BZIMAGE OUT    uncompressed vmlinux ELF from a bzImage
+  bench_lib.py boot --out LOG [--timeout S] -- COMMAND...
+        runs COMMAND (QEMU), copies its output to LOG with a host timestamp per
+        line (`<seconds since start> <line>`), prints a one-line summary
+  bench_lib.py table --keel LOG... --linux LOG...    the results table
+
+The benchmark program (user/bench/bench.c) prints, per repetition,
+`bench <name> <ns_per_op>`; `bench-boot monotonic_ns=N boottime_ns=N` as its
+first action, `bench-skip <name> <reason>` for a case it could not run and
+`bench-done` at the end.
+"""
+
+import argparse
+import lzma
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zlib
+
+# ---------------------------------------------------------------- vmlinux
+
+ELF_MAGIC = b'\x7fELF'
+
+# (name, magic, decompress(bytes) -> bytes), tried in this order, like Linux's
+# scripts/extract-vmlinux.
+def _gunzip(data):
+    # The payload is followed by other data: decompress one member only.
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    return d.decompress(data)
+
+
+def _unxz(data):
+    d = lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+    return d.decompress(data)
+
+
+def _unlzma(data):
+    d = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE)
+    return d.decompress(data)
+
+
+def _unzstd(data):
+    zstd = shutil.which('zstd')
+    if zstd is None:
+        raise RuntimeError('the zstd tool is needed (Debian package zstd)')
+    # zstd stops at the end of the frame and complains about trailing data;
+    # the decompressed frame is still complete on stdout.
+    p = subprocess.run([zstd, '-dc', '-q'], input=data, capture_output=True)
+    return p.stdout
+
+
+FORMATS = [
+    ('gzip', b'\x1f\x8b\x08', _gunzip),
+    ('xz', b'\xfd7zXZ\x00', _unxz),
+    ('lzma', b'\x5d\x00\x00', _unlzma),
+    ('zstd', b'\x28\xb5\x2f\xfd', _unzstd),
+]
+
+
+def _is_elf(data):
+    return len(data) > 64 and data[:4] == ELF_MAGIC
+
+
+def extract_vmlinux(bzimage):
+    """Returns (format, vmlinux bytes). First uses the boot protocol header's
+    payload_offset/payload_length (protocol 2.08+), then scans for magics."""
+    with open(bzimage, 'rb') as f:
+        img = f.read()
+    if _is_elf(img):
+        return 'none', img
+    candidates = []
+    if len(img) > 0x250 and img[0x202:0x206] == b'HdrS':
+        version = int.from_bytes(img[0x206:0x208], 'little')
+        setup_sects = img[0x1f1] or 4
+        if version >= 0x208:
+            off = int.from_bytes(img[0x248:0x24c], 'little')
+            length = int.from_bytes(img[0x24c:0x250], 'little')
+            start = (setup_sects + 1) * 512 + off
+            candidates.append((start, start + length))
+    for _, magic, _ in FORMATS:
+        pos = img.find(magic)
+        while pos != -1:
+            candidates.append((pos, len(img)))
+            pos = img.find(magic, pos + 1)
+    errors = []
+    for start, end in candidates:
+        payload = img[start:end]
+        for name, magic, fn in FORMATS:
+            if not payload.startswith(magic):
+                continue
+            try:
+                out = fn(payload)
+            except Exception as e:  # noqa: BLE001 - try the next candidate
+                errors.append(f'{name}@{start:#x}: {e}')
+                continue
+            if _is_elf(out):
+                return name, out
+    raise SystemExit(f'extract-vmlinux: no compressed ELF found in {bzimage} '
+                     f'({"; ".join(errors[:4]) or "no known magic"})')
+
+
+def cmd_extract(args):
+    fmt, data = extract_vmlinux(args.bzimage)
+    tmp = args.out + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.replace(tmp, args.out)
+    print(f'extract-vmlinux: {args.bzimage}: {fmt} payload, {len(data)} bytes of ELF')
+
+
+# ------------------------------------------------------------------- boot
+
+USER_LINE = re.compile(rb'bench-boot ')
+
+
+def cmd_boot(args):
+    """Runs the command, timestamps its output lines. The QEMU command starts
+    the clock; the summary gives the times to the first output line and to
+    the benchmark's first line."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(args.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
+    first_line = first_user = None
+    deadline = t0 + args.timeout if args.timeout > 0 else None
+    with open(args.out, 'wb') as log:
+        buf = b''
+        os.set_blocking(p.stdout.fileno(), True)
+        while True:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            now = time.monotonic() - t0
+            if not chunk:
+                break
+            buf += chunk
+            while b'\n' in buf:
+                line, buf = buf.split(b'\n', 1)
+                line = line.rstrip(b'\r')
+                if first_line is None and line.strip() and not line.startswith(b'qemu-system'):
+                    first_line = now
+                if first_user is None and USER_LINE.search(line):
+                    first_user = now
+                log.write(b'%.6f ' % now + line + b'\n')
+            log.flush()
+            if deadline is not None and time.monotonic() > deadline:
+                p.kill()
+                log.write(b'%.6f bench-host-timeout\n' % (time.monotonic() - t0))
+                break
+        if buf:
+            log.write(b'%.6f ' % (time.monotonic() - t0) + buf + b'\n')
+        rc = p.wait()
+        total = time.monotonic() - t0
+        log.write(b'%.6f bench-host-exit status=%d first_line=%s first_user=%s\n' % (
+            total, rc, b'%.6f' % first_line if first_line is not None else b'-',
+            b'%.6f' % first_user if first_user is not None else b'-'))
+    fmt = lambda v: f'{v:.3f}s' if v is not None else '-'  # noqa: E731
+    print(f'  QEMU exit {rc} after {total:.1f}s; first line {fmt(first_line)}, '
+          f'first user line {fmt(first_user)}')
+
+
+# ------------------------------------------------------------------ table
+
+# (case, table label, issue 4 target for Keel/Linux, operations per timed call)
+CASES = [
+    ('null_syscall', 'null syscall (getppid)', 1.0, 1),
+    ('read_zero', 'read 1 B /dev/zero', 1.5, 1),
+    ('write_null', 'write 1 B /dev/null', 1.5, 1),
+    ('open_close', 'open+close (tmpfs)', 1.5, 1),
+    ('stat', 'stat (tmpfs)', 1.5, 1),
+    ('mmap_munmap', 'mmap+munmap 1 MiB', 1.5, 1),
+    ('page_fault', 'page fault (per page)', 1.0, 1),
+    ('pipe_rtt', 'pipe round trip', 1.0, 1),
+    ('ctx_switch', 'context switch (per switch)', 1.5, 2),
+    ('fork_exit', 'fork+exit+wait', 1.5, 1),
+    ('fork_exec', 'fork+execve /bench_true+wait', 1.5, 1),
+]
+
+
+class Runs:
+    """Everything parsed from one kernel's boot logs."""
+
+    def __init__(self):
+        self.samples = {}       # case -> [ns]
+        self.skips = {}         # case -> reason (last seen)
+        self.boot_guest = []    # guest clock at the first user instruction (ns)
+        self.first_line = []    # host: QEMU start to the first console line (s)
+        self.first_user = []    # host: QEMU start to the benchmark's first line (s)
+        self.done = 0
+        self.boots = 0
+        self.problems = []      # per-boot errors worth printing
+        self.clock_ratio = []   # guest-measured / host-measured time of a repetition
+
+    def parse(self, path):
+        self.boots += 1
+        done = False
+        boot_seen = False
+        tail = []
+        reps = []  # (host seconds, case, guest ns per op) of this boot
+        iterations = {}
+        with open(path, 'rb') as f:
+            for raw in f:
+                line = raw.decode('utf-8', 'replace').rstrip('\n')
+                ts, _, text = line.partition(' ')
+                tail = (tail + [text])[-6:]
+                words = text.split()
+                idx = next((i for i, w in enumerate(words) if w.startswith('bench')), None)
+                if idx is None:
+                    continue
+                words = words[idx:]
+                if words[0] == 'bench' and len(words) >= 3:
+                    try:
+                        self.samples.setdefault(words[1], []).append(float(words[2]))
+                        reps.append((float(ts), words[1], float(words[2])))
+                    except ValueError:
+                        pass
+                elif words[0] == 'bench-info' and len(words) >= 3 and words[1].startswith('case='):
+                    kv = dict(w.split('=', 1) for w in words[1:] if '=' in w)
+                    try:
+                        iterations[kv['case']] = int(kv['iterations'])
+                    except (KeyError, ValueError):
+                        pass
+                elif words[0] == 'bench-skip' and len(words) >= 2:
+                    self.skips[words[1]] = ' '.join(words[2:])
+                elif words[0] == 'bench-boot':
+                    boot_seen = True
+                    kv = dict(w.split('=', 1) for w in words[1:] if '=' in w)
+                    ns = kv.get('boottime_ns') or kv.get('monotonic_ns')
+                    if ns and int(ns) > 0:
+                        self.boot_guest.append(int(ns))
+                elif words[0] == 'bench-done':
+                    done = True
+                elif words[0] == 'bench-host-exit':
+                    kv = dict(w.split('=', 1) for w in words[1:] if '=' in w)
+                    if kv.get('first_line', '-') != '-':
+                        self.first_line.append(float(kv['first_line']))
+                    if kv.get('first_user', '-') != '-':
+                        self.first_user.append(float(kv['first_user']))
+                elif words[0] == 'bench-host-timeout':
+                    self.problems.append(f'{os.path.basename(path)}: timed out')
+        # Cross-check the guest clock: consecutive repetitions of a case are
+        # one repetition apart on the host's clock too.
+        per_call = {c: k for c, _, _, k in CASES}
+        for (t1, c1, _), (t2, c2, v2) in zip(reps, reps[1:]):
+            n = iterations.get(c2)
+            if c1 == c2 and n and t2 > t1:
+                host_ns = (t2 - t1) * 1e9 / n / per_call.get(c2, 1)
+                self.clock_ratio.append(v2 / host_ns)
+        if done:
+            self.done += 1
+        else:
+            why = 'the benchmark never started' if not boot_seen else 'the benchmark did not finish'
+            self.problems.append(f'{os.path.basename(path)}: {why}; last console lines: '
+                                 + ' | '.join(t for t in tail if t.strip())[-400:])
+
+
+def _median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def _fmt_ns(ns):
+    if ns is None:
+        return '—'
+    if ns >= 1e6:
+        return f'{ns / 1e6:.2f} ms'
+    if ns >= 1e4:
+        return f'{ns / 1e3:.1f} µs'
+    if ns >= 1e3:
+        return f'{ns / 1e3:.2f} µs'
+    return f'{ns:.0f} ns'
+
+
+def _fmt_s(s):
+    return f'{s:.3f} s' if s is not None else '—'
+
+
+def cmd_table(args):
+    kernels = []
+    if args.keel:
+        k = Runs()
+        for p in args.keel:
+            k.parse(p)
+        kernels.append(('Keel', k))
+    if args.linux:
+        lx = Runs()
+        for p in args.linux:
+            lx.parse(p)
+        kernels.append(('Linux', lx))
+    by = dict(kernels)
+    keel, linux = by.get('Keel'), by.get('Linux')
+    names = [n for n, _ in kernels]
+
+    out = []
+    hdr = ['case'] + [f'{n} median' for n in names]
+    if keel and linux:
+        hdr += ['Keel/Linux', 'target', 'met', 'Keel/Linux, fastest repetitions']
+    out.append('| ' + ' | '.join(hdr) + ' |')
+    out.append('|' + '---|' * len(hdr))
+    missing = {n: [] for n in names}
+    met = failed = 0
+    wanted = set(args.cases.split(',')) if args.cases else None
+    for case, label, target, _ in CASES:
+        if wanted is not None and case not in wanted:
+            continue
+        row = [label]
+        meds = {}
+        for n, r in kernels:
+            m = _median(r.samples.get(case, []))
+            meds[n] = m
+            if m is None:
+                reason = r.skips.get(case, 'no output (kernel stopped before this case)')
+                missing[n].append(f'{case}: {reason}')
+            cnt = len(r.samples.get(case, []))
+            row.append(_fmt_ns(m) + (f' (n={cnt})' if m is not None and args.counts else ''))
+        if keel and linux:
+            k, lx = meds.get('Keel'), meds.get('Linux')
+            if k is not None and lx:
+                ratio = k / lx
+                ok = ratio <= target
+                met += ok
+                failed += not ok
+                best = min(keel.samples[case]) / min(linux.samples[case])
+                row += [f'{ratio:.2f}x', f'≤ {target:.1f}x', 'yes' if ok else 'no', f'{best:.2f}x']
+            else:
+                row += ['—', f'≤ {target:.1f}x', '—', '—']
+        out.append('| ' + ' | '.join(row) + ' |')
+    # Cases the program printed that the table does not know (kept visible).
+    known = {c for c, _, _, _ in CASES}
+    for n, r in kernels:
+        for c in sorted(set(r.samples) - known):
+            out.append(f'| {c} ({n} only) | ' + _fmt_ns(_median(r.samples[c])) + ' |')
+
+    out.append('')
+    out.append('| boot (median over boots) | ' + ' | '.join(names) + ' |')
+    out.append('|---|' + '---|' * len(names))
+    out.append('| guest clock at first user instruction (CLOCK_BOOTTIME) | '
+               + ' | '.join(_fmt_s(_median(r.boot_guest) / 1e9 if r.boot_guest else None)
+                            for _, r in kernels) + ' |')
+    out.append('| host: QEMU start to first console line | '
+               + ' | '.join(_fmt_s(_median(r.first_line)) for _, r in kernels) + ' |')
+    out.append('| host: QEMU start to first user line | '
+               + ' | '.join(_fmt_s(_median(r.first_user)) for _, r in kernels) + ' |')
+    out.append('| guest clock / host clock over a repetition (sanity check, ~1.00) | '
+               + ' | '.join(f'{_median(r.clock_ratio):.2f}' if r.clock_ratio else '—'
+                            for _, r in kernels) + ' |')
+    out.append('| boots that finished / booted | '
+               + ' | '.join(f'{r.done}/{r.boots}' for _, r in kernels) + ' |')
+    print('\n'.join(out))
+    if keel and linux:
+        print(f'\ntargets met: {met} of {met + failed} comparable cases')
+    status = 0
+    for n, r in kernels:
+        if missing[n]:
+            status = 1
+            print(f'\n{n}: missing cases:')
+            for m in missing[n]:
+                print(f'  {m}')
+        for p in r.problems:
+            print(f'{n}: {p}')
+        if not r.samples:
+            print(f'{n}: no benchmark numbers at all')
+            status = 1
+    return status
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    e = sub.add_parser('extract-vmlinux')
+    e.add_argument('bzimage')
+    e.add_argument('out')
+    b = sub.add_parser('boot')
+    b.add_argument('--out', required=True)
+    b.add_argument('--timeout', type=float, default=0)
+    b.add_argument('command', nargs=argparse.REMAINDER)
+    t = sub.add_parser('table')
+    t.add_argument('--keel', nargs='*', default=[])
+    t.add_argument('--linux', nargs='*', default=[])
+    t.add_argument('--counts', action='store_true', help='show the sample count per cell')
+    t.add_argument('--cases', default='', help='comma-separated cases that were run (default all)')
+    args = ap.parse_args()
+    if args.cmd == 'extract-vmlinux':
+        cmd_extract(args)
+    elif args.cmd == 'boot':
+        if args.command and args.command[0] == '--':
+            args.command = args.command[1:]
+        cmd_boot(args)
+    elif args.cmd == 'table':
+        sys.exit(cmd_table(args))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,384 @@
+// Keel vs Linux micro-benchmarks (scripts/bench). A static Linux program that
+// runs as init (pid 1) on either kernel, or as an ordinary program on a host.
+//
+//   /bench [-t SECONDS] [-r REPS] [-c CASE[,CASE...]]
+//
+// Prints, one line each (write(2) only; no stdio buffering, lines < 200 bytes):
+//   bench-boot monotonic_ns=N boottime_ns=N   first action: clocks at the first user line
+//   bench-info key=value...                   environment
+//   bench NAME NS_PER_OP                      one line per repetition
+//   bench-skip NAME REASON                    a case that could not run
+//   bench-done
+// Each case is calibrated to run about SECONDS (default 0.3) and then repeated
+// REPS (default 5) times. As pid 1 it powers the machine off at the end
+// (reboot(2); on a kernel without it, it just exits and the kernel powers off).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#ifndef CLOCK_BOOTTIME
+#define CLOCK_BOOTTIME 7
+#endif
+
+static const char kTrue[] = "/bench_true";
+static const char kFile[] = "/tmp/bench_file";
+
+static double g_target_s = 0.3;
+static int g_reps = 5;
+static const char* g_only = NULL;
+
+// ------------------------------------------------------------------ output
+
+static void out(const char* fmt, ...) {
+  char buf[240];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (n > (int)sizeof(buf) - 2) n = sizeof(buf) - 2;
+  buf[n++] = '\n';
+  const char* p = buf;
+  while (n > 0) {
+    ssize_t w = write(1, p, (size_t)n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    n -= (int)w;
+  }
+}
+
+static int64_t now_ns(clockid_t clk) {
+  struct timespec ts;
+  if (clock_gettime(clk, &ts) != 0) return -1;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t mono(void) { return now_ns(CLOCK_MONOTONIC); }
+
+// --------------------------------------------------------------- the cases
+
+// A case runs `n` operations and returns the elapsed nanoseconds of the timed
+// part, or -errno when it cannot run (the first failing call's errno).
+typedef int64_t (*case_fn)(long n);
+
+#define FAIL() return errno ? -(int64_t)errno : -EIO
+
+static int64_t c_null_syscall(long n) {
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (syscall(SYS_getppid) < 0) FAIL();
+  }
+  return mono() - t0;
+}
+
+static int64_t io_loop(const char* path, int flags, int do_write, long n) {
+  int fd = open(path, flags);
+  if (fd < 0) FAIL();
+  char c = 0;
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    ssize_t r = do_write ? write(fd, &c, 1) : read(fd, &c, 1);
+    if (r != 1) {
+      int e = r < 0 ? errno : EIO;
+      close(fd);
+      return -(int64_t)e;
+    }
+  }
+  int64_t t = mono() - t0;
+  close(fd);
+  return t;
+}
+
+static int64_t c_read_zero(long n) { return io_loop("/dev/zero", O_RDONLY, 0, n); }
+static int64_t c_write_null(long n) { return io_loop("/dev/null", O_WRONLY, 1, n); }
+
+static int ensure_file(void) {
+  int fd = open(kFile, O_CREAT | O_WRONLY, 0644);
+  if (fd < 0) return -1;
+  if (write(fd, "keel", 4) != 4) {
+    close(fd);
+    return -1;
+  }
+  return close(fd);
+}
+
+static int64_t c_open_close(long n) {
+  if (ensure_file() != 0) FAIL();
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    int fd = open(kFile, O_RDONLY);
+    if (fd < 0) FAIL();
+    if (close(fd) != 0) FAIL();
+  }
+  return mono() - t0;
+}
+
+static int64_t c_stat(long n) {
+  if (ensure_file() != 0) FAIL();
+  struct stat st;
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (stat(kFile, &st) != 0) FAIL();
+  }
+  return mono() - t0;
+}
+
+#define MIB (1024L * 1024L)
+
+static int64_t c_mmap_munmap(long n) {
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    void* p = mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) FAIL();
+    if (munmap(p, MIB) != 0) FAIL();
+  }
+  return mono() - t0;
+}
+
+// n pages: fresh 1 MiB mappings, each page written once; only the touching is
+// timed (mmap and munmap are not). A 1 MiB mapping cannot hold a 2 MiB
+// transparent huge page, and MADV_NOHUGEPAGE makes sure (errors ignored).
+static int64_t c_page_fault(long n) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0) page = 4096;
+  long per_map = MIB / page;
+  int64_t total = 0;
+  while (n > 0) {
+    long pages = n < per_map ? n : per_map;
+    char* p = mmap(NULL, MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) FAIL();
+    (void)madvise(p, MIB, MADV_NOHUGEPAGE);
+    int64_t t0 = mono();
+    for (long i = 0; i < pages; ++i) ((volatile char*)p)[i * page] = 1;
+    total += mono() - t0;
+    if (munmap(p, MIB) != 0) FAIL();
+    n -= pages;
+  }
+  return total;
+}
+
+// Two processes, two pipes: the parent writes a byte, the child echoes it.
+// One operation is one round trip. `pin` puts both on the parent's current CPU
+// (for the context-switch case; errors ignored).
+static int64_t ping_pong(long n, int pin) {
+  int a[2], b[2];
+  if (pipe(a) != 0) FAIL();
+  if (pipe(b) != 0) {
+    int e = errno;
+    close(a[0]);
+    close(a[1]);
+    return -(int64_t)e;
+  }
+  cpu_set_t old;
+  int pinned = 0;
+  if (pin && sched_getaffinity(0, sizeof(old), &old) == 0) {
+    int cpu = sched_getcpu();
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu < 0 ? 0 : cpu, &one);
+    pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+    if (pinned) sched_setaffinity(0, sizeof(old), &old);
+    return -(int64_t)e;
+  }
+  if (pid == 0) {
+    close(a[1]);
+    close(b[0]);
+    char c;
+    for (;;) {
+      ssize_t r = read(a[0], &c, 1);
+      if (r < 0 && errno == EINTR) continue;
+      if (r != 1) _exit(0);
+      if (write(b[1], &c, 1) != 1) _exit(1);
+    }
+  }
+  close(a[0]);
+  close(b[1]);
+  char c = 'x';
+  int64_t err = 0;
+  // One untimed round trip so the child is running and waiting.
+  if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1) err = errno ? -errno : -EIO;
+  int64_t t0 = mono();
+  for (long i = 0; i < n && err == 0; ++i) {
+    if (write(a[1], &c, 1) != 1 || read(b[0], &c, 1) != 1) err = errno ? -errno : -EIO;
+  }
+  int64_t t = mono() - t0;
+  close(a[1]);
+  close(b[0]);
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (pinned) sched_setaffinity(0, sizeof(old), &old);
+  return err ? err : t;
+}
+
+static int64_t c_pipe_rtt(long n) { return ping_pong(n, 0); }
+
+// Two switches per round trip; the caller divides by 2 (see kCases).
+static int64_t c_ctx_switch(long n) { return ping_pong(n, 1); }
+
+static int64_t c_fork_exit(long n) {
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid < 0) FAIL();
+    if (pid == 0) _exit(0);
+    int st;
+    if (waitpid(pid, &st, 0) != pid) FAIL();
+  }
+  return mono() - t0;
+}
+
+static int64_t c_fork_exec(long n) {
+  char* const argv[] = {(char*)kTrue, NULL};
+  char* const envp[] = {NULL};
+  if (access(kTrue, X_OK) != 0 && errno != ENOSYS) FAIL();  // execve reports the rest
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid < 0) FAIL();
+    if (pid == 0) {
+      execve(kTrue, argv, envp);
+      _exit(128 + (errno & 127));  // the parent reports execve's errno
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid) FAIL();
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      return WIFEXITED(st) && WEXITSTATUS(st) > 128 ? -(int64_t)(WEXITSTATUS(st) - 128) : -ECHILD;
+    }
+  }
+  return mono() - t0;
+}
+
+struct bench_case {
+  const char* name;
+  case_fn fn;
+  int ops_per_call;  // divides the per-call time (2 for the context switch)
+};
+
+static const struct bench_case kCases[] = {
+    {"null_syscall", c_null_syscall, 1},
+    {"read_zero", c_read_zero, 1},
+    {"write_null", c_write_null, 1},
+    {"open_close", c_open_close, 1},
+    {"stat", c_stat, 1},
+    {"mmap_munmap", c_mmap_munmap, 1},
+    {"page_fault", c_page_fault, 1},
+    {"pipe_rtt", c_pipe_rtt, 1},
+    {"ctx_switch", c_ctx_switch, 2},
+    {"fork_exit", c_fork_exit, 1},
+    {"fork_exec", c_fork_exec, 1},
+};
+
+// ----------------------------------------------------------------- driver
+
+static int selected(const char* name) {
+  if (!g_only) return 1;
+  size_t len = strlen(name);
+  for (const char* p = g_only; *p;) {
+    const char* e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (l == len && strncmp(p, name, len) == 0) return 1;
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+static void run_case(const struct bench_case* bc) {
+  // Calibrate: double n until a run takes at least 1/8 of the target (this is
+  // also the warm-up), then scale to the target.
+  int64_t target = (int64_t)(g_target_s * 1e9);
+  long n = 1;
+  int64_t t;
+  for (;;) {
+    t = bc->fn(n);
+    if (t < 0) {
+      out("bench-skip %s %s (errno %d)", bc->name, strerror((int)-t), (int)-t);
+      return;
+    }
+    if (t >= target / 8 || n >= (1L << 40)) break;
+    n *= t < target / 64 ? 8 : 2;
+  }
+  double per_call = (double)t / (double)n;
+  long reps_n = (long)((double)target / (per_call > 0 ? per_call : 1));
+  if (reps_n < 1) reps_n = 1;
+  for (int r = 0; r < g_reps; ++r) {
+    t = bc->fn(reps_n);
+    if (t < 0) {
+      out("bench-skip %s %s (errno %d, repetition %d)", bc->name, strerror((int)-t), (int)-t, r);
+      return;
+    }
+    out("bench %s %.1f", bc->name, (double)t / (double)reps_n / bc->ops_per_call);
+  }
+  out("bench-info case=%s iterations=%ld", bc->name, reps_n);
+}
+
+// As init on Linux: /dev, /proc and /tmp are not there yet. Errors are
+// ignored: on Keel /dev and /proc exist already (and mount may be missing).
+static void setup_init(void) {
+  mkdir("/dev", 0755);
+  mkdir("/proc", 0555);
+  mkdir("/tmp", 01777);
+  if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) != 0) {
+    mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3));
+    mknod("/dev/zero", S_IFCHR | 0666, makedev(1, 5));
+  }
+  mount("proc", "/proc", "proc", 0, NULL);
+  mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+}
+
+int main(int argc, char** argv) {
+  // First action: where the clocks are at the first user-visible instruction.
+  int64_t boot_mono = now_ns(CLOCK_MONOTONIC);
+  int64_t boot_boot = now_ns(CLOCK_BOOTTIME);
+  out("bench-boot monotonic_ns=%lld boottime_ns=%lld", (long long)boot_mono, (long long)boot_boot);
+
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "-t") == 0 && i + 1 < argc) {
+      g_target_s = atof(argv[++i]);
+    } else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+      g_reps = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+      g_only = argv[++i];
+    } else if (strcmp(argv[i], "--") == 0) {
+    } else {
+      out("bench-info ignored-argument=%s", argv[i]);
+    }
+  }
+  int init = getpid() == 1;
+  if (init) setup_init();
+  out("bench-info pid=%d cpus=%ld page=%ld target_s=%.3f reps=%d", (int)getpid(),
+      sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_PAGESIZE), g_target_s, g_reps);
+
+  for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); ++i) {
+    if (selected(kCases[i].name)) run_case(&kCases[i]);
+  }
+  out("bench-done");
+  if (init) {
+    sync();
+    reboot(RB_POWER_OFF);  // Linux; ENOSYS (or EPERM) elsewhere: exit instead
+  }
+  return 0;
+}
