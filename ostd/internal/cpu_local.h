@@ -40,7 +40,19 @@ struct CpuLocal {
   bool switch_requeue;     // re-enqueue switch_prev once it is saved (yield, preemption)
   uint32_t preempt_count;  // > 0: no preemption (PreemptGuard, SpinLock)
   std::atomic<bool> need_resched;
+  // User mode (ostd/user), touched only by this CPU with interrupts off: the
+  // UserContext whose FPU state is live in this CPU's registers (its saved
+  // area is stale until SaveLiveUserFpu), and the FS and KERNEL_GS base
+  // values the MSRs hold now (user mode cannot change them: no FSGSBASE).
+  const void* fpu_owner;
+  uint64_t loaded_fs_base;
+  uint64_t loaded_kernel_gs_base;
 };
+
+// Saves the live user FPU state of this CPU into its context and forgets
+// the owner (the scheduler calls it before switching tasks); defined in
+// ostd/user. Interrupts off.
+void SaveLiveUserFpu();
 
 // Per-CPU user-mode setup (syscall MSRs, FPU/XSAVE); defined in ostd/user.
 // Called once on every CPU after InitCpuLocal().

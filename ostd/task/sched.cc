@@ -128,6 +128,9 @@ bool TaskCore::Schedule() {
   if (was_on_cpu) OSTD_PANIC("task {} would run on two CPUs", next->id_);
   next->state_.store(TaskState::kRunning, std::memory_order_relaxed);
   next->cpu_.store(c.cpu_id, std::memory_order_relaxed);
+  // A user thread's FPU state may still be live in this CPU's registers:
+  // save it before another task (perhaps another user thread) runs here.
+  internal::SaveLiveUserFpu();
   if (next->vm_space_ != nullptr) {
     next->vm_space_->Activate();
   } else {

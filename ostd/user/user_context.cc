@@ -4,6 +4,8 @@
 #include <new>
 #include <span>
 
+#include "ostd/internal/cpu_local.h"
+#include "ostd/sync.h"
 #include "ostd/user/fpu.h"
 
 namespace ostd::user {
@@ -33,7 +35,21 @@ Result<UserContext> UserContext::Create() {
   return ctx;
 }
 
+void UserContext::SyncFpu() const {
+  IrqGuard irq_off;  // the owner cannot change under us
+  if (internal::ThisCpu().fpu_owner == this) fpu::Save(fpu_);
+}
+
+void UserContext::DropLiveFpu() const {
+  IrqGuard irq_off;
+  internal::CpuLocal& cpu = internal::ThisCpu();
+  if (cpu.fpu_owner == this) cpu.fpu_owner = nullptr;
+}
+
+void UserContext::SaveOwnedFpu(const UserContext& c) { fpu::Save(c.fpu_); }
+
 UserContext::~UserContext() {
+  DropLiveFpu();
   // SAFETY: fpu_ came from AllocFpuArea (or is nullptr after a move).
   if (fpu_ != nullptr) operator delete(fpu_, kFpuAlign);
 }
@@ -45,11 +61,17 @@ UserContext::UserContext(UserContext&& other)
       fault_(other.fault_),
       last_trap_(other.last_trap_),
       fpu_(other.fpu_) {
+  // The area moves here: bring it up to date and let the next entry load it.
+  other.SyncFpu();
+  other.DropLiveFpu();
   other.fpu_ = nullptr;
 }
 
 UserContext& UserContext::operator=(UserContext&& other) {
   if (this == &other) return *this;
+  DropLiveFpu();
+  other.SyncFpu();
+  other.DropLiveFpu();
   // SAFETY: as in the destructor.
   if (fpu_ != nullptr) operator delete(fpu_, kFpuAlign);
   regs_ = other.regs_;
@@ -95,6 +117,8 @@ Status UserContext::set_gs_base(uint64_t base) {
 
 void UserContext::CopyFpuStateFrom(const UserContext& other) {
   if (fpu_ == nullptr || other.fpu_ == nullptr || this == &other) return;
+  other.SyncFpu();
+  DropLiveFpu();
   for (uint64_t i = 0; i < fpu::AreaSize(); ++i) fpu_[i] = other.fpu_[i];
 }
 
@@ -104,6 +128,7 @@ Status UserContext::SaveFpuState(vm::VmWriter<vm::Fallible>& out) const {
   if (fpu_ == nullptr) return Err(Errno::kEINVAL);
   uint64_t size = fpu::AreaSize();
   if (out.avail() < size) return Err(Errno::kEFAULT);
+  SyncFpu();
   // SAFETY: fpu_ owns AreaSize() bytes for the context's lifetime.
   auto in = vm::VmReader<vm::Infallible>::FromSpan(std::span<const uint8_t>(fpu_, size));
   vm::CopyResult r = in.ReadTo(out);
@@ -122,7 +147,10 @@ Status UserContext::LoadFpuState(vm::VmReader<vm::Fallible>& in) {
   auto w = vm::VmWriter<vm::Infallible>::FromSpan(image);
   Status status = in.ReadTo(w).status();
   if (status && !fpu::IsValidArea(image)) status = Err(Errno::kEINVAL);
-  if (status) std::copy(image.begin(), image.end(), fpu_);
+  if (status) {
+    DropLiveFpu();
+    std::copy(image.begin(), image.end(), fpu_);
+  }
   ::operator delete(staged, std::align_val_t{64});
   return status;
 }

@@ -14,7 +14,8 @@ struct TrapFrame;
 }
 namespace ostd::internal {
 void LeaveUserModeOnTrap(arch::TrapFrame* frame);
-}
+void SaveLiveUserFpu();
+}  // namespace ostd::internal
 
 namespace ostd::user {
 
@@ -107,6 +108,14 @@ class UserContext {
  private:
   friend class UserMode;
   friend void ::ostd::internal::LeaveUserModeOnTrap(arch::TrapFrame* frame);
+  friend void ::ostd::internal::SaveLiveUserFpu();
+  // The FPU state of the context that last ran user code on a CPU stays in
+  // that CPU's registers (CpuLocal::fpu_owner) until a task switch or one of
+  // these: SyncFpu writes it back to the area (the area is read next),
+  // DropLiveFpu forgets it (the area was replaced and must be loaded next).
+  void SyncFpu() const;
+  void DropLiveFpu() const;
+  static void SaveOwnedFpu(const UserContext& c);
   explicit UserContext(uint8_t* fpu) : fpu_(fpu) {}
 
   GeneralRegs regs_;  // must stay first: the per-CPU pointer to it names the context

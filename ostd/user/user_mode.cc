@@ -76,23 +76,33 @@ bool UserMode::RunOnce() {
   bool sysret = c.last_trap_ == TrapKind::kSyscall && r.rcx == r.rip && r.r11 == r.rflags &&
                 r.rip < kSysretRipLimit && (r.rflags & (kFlagsTrap | kFlagsResume)) == 0;
   internal::CpuLocal& cpu = internal::ThisCpu();
-  fpu::Restore(c.fpu_);
-  // SAFETY: both bases are canonical (checked by the setters, or read back
-  // from the CPU); the kernel does not use FS, and the user GS base waits in
-  // KERNEL_GS_BASE for the swapgs on the way out.
-  arch::WriteMsr(arch::kMsrFsBase, c.fs_base_);
-  arch::WriteMsr(arch::kMsrKernelGsBase, c.gs_base_);
+  // The FPU registers still hold this context's state if it was the last to
+  // run user code here (the scheduler saves it before any task switch).
+  if (cpu.fpu_owner != &c) {
+    internal::SaveLiveUserFpu();
+    fpu::Restore(c.fpu_);
+    cpu.fpu_owner = &c;
+  }
+  // SAFETY: both bases are canonical (checked by the setters); the kernel
+  // does not use FS, and the user GS base waits in KERNEL_GS_BASE for the
+  // swapgs on the way out. User mode cannot change either (CR4.FSGSBASE is
+  // off), so the cached values stay true while it runs.
+  if (cpu.loaded_fs_base != c.fs_base_) {
+    arch::WriteMsr(arch::kMsrFsBase, c.fs_base_);
+    cpu.loaded_fs_base = c.fs_base_;
+  }
+  if (cpu.loaded_kernel_gs_base != c.gs_base_) {
+    arch::WriteMsr(arch::kMsrKernelGsBase, c.gs_base_);
+    cpu.loaded_kernel_gs_base = c.gs_base_;
+  }
   // SAFETY: interrupts are disabled; arch_user_enter saves the kernel's
   // callee-saved registers, points TSS.rsp0 and the per-CPU return slot at
   // this stack, and returns here on the next syscall or trap from user mode.
   uint64_t reason = arch_user_enter(&r, arch::KernelStackSlot(&cpu.descriptors), sysret ? 1 : 0);
   if (reason == kReasonSyscall) {
-    // Interrupts are still disabled (SFMASK), so this is the CPU that ran the
-    // user code and its FPU registers are the user's.
+    // Interrupts are still disabled (SFMASK): this CPU ran the user code,
+    // and its FPU registers stay the context's until the next task switch.
     internal::ThisCpu().user_regs = nullptr;
-    fpu::Save(c.fpu_);
-    c.fs_base_ = arch::ReadMsr(arch::kMsrFsBase);
-    c.gs_base_ = arch::ReadMsr(arch::kMsrKernelGsBase);
     c.last_trap_ = TrapKind::kSyscall;
     return true;
   }
@@ -114,6 +124,16 @@ void InitUserModeCpu() {
   arch::WriteMsr(arch::kMsrLstar, reinterpret_cast<uint64_t>(&arch_syscall_entry));
   arch::WriteMsr(arch::kMsrSfmask, user::kSyscallMask);
   arch::WriteMsr(arch::kMsrEfer, arch::ReadMsr(arch::kMsrEfer) | arch::kEferSce);
+}
+
+void SaveLiveUserFpu() {
+  CpuLocal& cpu = ThisCpu();
+  if (cpu.fpu_owner == nullptr) return;
+  // SAFETY: fpu_owner is a live UserContext (contexts clear it when they are
+  // destroyed or their area is replaced; see user_context.cc), and this CPU's
+  // FPU registers hold its state.
+  user::UserContext::SaveOwnedFpu(*static_cast<const user::UserContext*>(cpu.fpu_owner));
+  cpu.fpu_owner = nullptr;
 }
 
 void LeaveUserModeOnTrap(arch::TrapFrame* frame) {
@@ -144,9 +164,8 @@ void LeaveUserModeOnTrap(arch::TrapFrame* frame) {
   r.r15 = frame->r15;
   r.rip = frame->rip;
   r.rflags = frame->rflags;
-  user::fpu::Save(c.fpu_);
-  c.fs_base_ = arch::ReadMsr(arch::kMsrFsBase);
-  c.gs_base_ = arch::ReadMsr(arch::kMsrKernelGsBase);
+  // The FPU state stays live in the registers (cpu.fpu_owner == &c), and the
+  // FS/GS bases are what RunOnce loaded.
   if (frame->vector < 32) {
     c.last_trap_ = user::TrapKind::kException;
     c.fault_ = FaultInfo{static_cast<uint8_t>(frame->vector), frame->error_code,

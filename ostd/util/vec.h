@@ -133,6 +133,14 @@ class Vec {
     requires std::is_default_constructible_v<T>
   {
     OSTD_TRY(Reserve(n));
+    if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_copyable_v<T>) {
+      if (n > size_) {
+        // SAFETY: [size_, n) is allocated and unconstructed; zero bytes are
+        // the value-initialized state of a trivial T.
+        __builtin_memset(static_cast<void*>(&data_[size_]), 0, (n - size_) * sizeof(T));
+        size_ = n;
+      }
+    }
     while (size_ < n) {
       // SAFETY: size_ < n <= capacity_: the slot is allocated and unconstructed.
       new (&data_[size_]) T();

@@ -130,10 +130,15 @@ Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst) 
   if (space == nullptr) return Err(Errno::kEFAULT);
   Vaddr addr = src.addr();
   size_t done = 0;
+  // Small steps first: most strings (paths, argv) are short, and copying
+  // more than the string costs as much as the string itself.
+  uint64_t step = 64;
   while (done < dst.size()) {
     // Never read past the end of the page holding the next byte: the string
     // may end there and the next page may be unmapped.
-    uint64_t chunk = std::min<uint64_t>(dst.size() - done, mm::kPageSize - addr % mm::kPageSize);
+    uint64_t chunk =
+        std::min<uint64_t>({dst.size() - done, mm::kPageSize - addr % mm::kPageSize, step});
+    step = std::min<uint64_t>(step * 4, mm::kPageSize);
     OSTD_TRY_ASSIGN(VmReader<Fallible> reader, space->Reader(addr, chunk));
     // SAFETY: viewing the caller's chars as bytes; same size and alignment.
     std::span<uint8_t> bytes(reinterpret_cast<uint8_t*>(dst.data() + done), chunk);
