@@ -136,11 +136,6 @@ namespace process_internal {
 ostd::Vec<Process*>& AllProcesses() ABSL_NO_THREAD_SAFETY_ANALYSIS { return processes; }
 }  // namespace process_internal
 
-int Process::ppid() const {
-  ostd::SpinLockGuard guard(tree_lock);
-  return parent_ == nullptr ? 0 : parent_->pid();
-}
-
 void Process::set_name(std::string_view name) {
   size_t slash = name.rfind('/');
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
@@ -338,6 +333,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
       Process* new_parent =
           (f & kCloneParent) != 0 && parent.parent_ != nullptr ? parent.parent_ : &parent;
       p->parent_ = new_parent;
+      p->ppid_.store(new_parent->pid(), std::memory_order_release);
       bool ok = p->pid_ > 0 && AddProcessLocked(p);
       if (ok && !new_parent->children_.Push(p)) {
         RemoveFromLocked(processes, p);
@@ -447,6 +443,7 @@ void FinishThread(Thread* t) {
     // Orphans go to init, which reaps them.
     for (Process* c : p.children_) {
       c->parent_ = init;
+      c->ppid_.store(init == nullptr ? 0 : init->pid(), std::memory_order_release);
       if (init != nullptr && init != &p) (void)init->children_.Push(c);
     }
     p.children_.Clear();

@@ -181,8 +181,9 @@ class Process {
   int sid() const { return sid_.load(std::memory_order_relaxed); }
   void set_pgid(int pgid) { pgid_.store(pgid, std::memory_order_relaxed); }
   void set_sid(int sid) { sid_.store(sid, std::memory_order_relaxed); }
-  // The parent's pid (1 once reparented to init; 0 for init).
-  int ppid() const;
+  // The parent's pid (1 once reparented to init; 0 for init). Lock-free:
+  // kept next to the parent pointer, which changes under TreeLock().
+  int ppid() const { return ppid_.load(std::memory_order_acquire); }
   // The parent, for callers that hold TreeLock().
   Process* parent_locked() const { return parent_; }
 
@@ -289,6 +290,7 @@ class Process {
   std::atomic<int> pgid_{0};
   std::atomic<int> sid_{0};
   Process* parent_ = nullptr;
+  std::atomic<int> ppid_{0};
   ostd::Vec<Process*> children_;
   ostd::Vec<Thread*> threads_;
   std::atomic<int> live_threads_{0};

@@ -14,11 +14,20 @@ using ostd::Err;
 using ostd::Errno;
 
 ostd::Status UserPath::Copy(uint64_t addr, bool allow_empty) {
-  if (buf_.size() < fs::kPathMax) OSTD_TRY(buf_.Resize(fs::kPathMax));
-  OSTD_TRY_ASSIGN(size_t n,
-                  ostd::vm::CopyStringFromUser(ostd::vm::UserPtr<const char>(addr), buf_.span()));
-  if (n == 0 && !allow_empty) return Err(Errno::kENOENT);
-  view_ = std::string_view(buf_.span().data(), n);
+  // Most paths fit the inline buffer; longer ones are copied again into a
+  // PATH_MAX heap buffer.
+  ostd::vm::UserPtr<const char> src(addr);
+  ostd::Result<size_t> n = ostd::vm::CopyStringFromUser(src, small_);
+  if (n) {
+    view_ = std::string_view(small_.data(), *n);
+  } else if (n.error() == Errno::kENAMETOOLONG) {
+    if (buf_.size() < fs::kPathMax) OSTD_TRY(buf_.Resize(fs::kPathMax));
+    OSTD_TRY_ASSIGN(n, ostd::vm::CopyStringFromUser(src, buf_.span()));
+    view_ = std::string_view(buf_.span().data(), *n);
+  } else {
+    return Err(n.error());
+  }
+  if (view_.empty() && !allow_empty) return Err(Errno::kENOENT);
   return {};
 }
 

@@ -4,6 +4,7 @@
 #ifndef KERNEL_SYSCALLS_FILE_CALLER_H_
 #define KERNEL_SYSCALLS_FILE_CALLER_H_
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -61,6 +62,7 @@ class UserPath {
   bool empty() const { return view_.empty(); }
 
  private:
+  std::array<char, 256> small_;
   ostd::Vec<char> buf_;
   std::string_view view_;
 };
