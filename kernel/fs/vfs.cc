@@ -46,16 +46,15 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
                               bool follow, bool want_parent) {
   if (path.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
   if (path.empty()) return Err(Errno::kENOENT);
-  WalkBuffers* bufs = new (std::nothrow) WalkBuffers();
-  if (bufs == nullptr) return Err(Errno::kENOMEM);
-  // Frees the buffers on every return path.
-  struct Free {
-    WalkBuffers* b;
-    ~Free() { delete b; }
-  } free_bufs{bufs};
-
-  std::copy(path.begin(), path.end(), bufs->path.begin());
-  std::string_view rest(bufs->path.data(), path.size());
+  // The buffers are needed only to splice a symlink's target into the path:
+  // allocated (uninitialized) at the first symlink, freed on every return.
+  struct Buffers {
+    WalkBuffers* b = nullptr;
+    ~Buffers() { delete b; }
+  } bufs_owner;
+  // `path` stays valid for the whole walk; after a symlink, `rest` points into
+  // the buffers instead.
+  std::string_view rest = path;
   RefPtr<Inode> root = ctx.root();
   RefPtr<Inode> dir = IsAbsolute(path) || !start ? root : std::move(start);
   int links = 0;
@@ -93,6 +92,11 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
     }
     if (next->is_symlink() && (!step->last || follow || step->trailing_slash)) {
       if (++links > kMaxSymlinks) return Err(Errno::kELOOP);
+      if (bufs_owner.b == nullptr) {
+        bufs_owner.b = new (std::nothrow) WalkBuffers;
+        if (bufs_owner.b == nullptr) return Err(Errno::kENOMEM);
+      }
+      WalkBuffers* bufs = bufs_owner.b;
       OSTD_TRY_ASSIGN(size_t tlen, next->ReadLink(bufs->scratch));
       if (tlen == 0) return Err(Errno::kENOENT);
       if (tlen + step->rest.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
