@@ -224,39 +224,46 @@ ostd::Result<size_t> WriteVector(File& f, std::span<const IoVec> iov, uint64_t t
 
 constexpr uint64_t kRwfHipri = 1, kRwfDsync = 2, kRwfSync = 4;
 
+// What readv/writev and their positional forms check before any transfer, in
+// Linux's order.
+struct VectorOp {
+  RefPtr<File> file;
+  ostd::Vec<IoVec> iov;
+  uint64_t total = 0;
+  std::optional<uint64_t> at;
+};
+
+ostd::Result<VectorOp> PrepareVector(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
+                                     uint64_t flags, bool write) {
+  if (pos && *pos < 0) return Err(Errno::kEINVAL);
+  VectorOp op;
+  OSTD_TRY_ASSIGN(op.file, GetFile(self, FdArg(a[0])));
+  if (pos && !op.file->seekable()) return Err(Errno::kESPIPE);
+  if (!(write ? op.file->writable() : op.file->readable())) return Err(Errno::kEBADF);
+  if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
+  OSTD_TRY_ASSIGN(op.total, ImportIovecs(a[1], a[2], op.iov));
+  if (op.total != 0 && pos) {
+    OSTD_TRY(file_abi::CheckPosition(*pos, op.total));
+    op.at = static_cast<uint64_t>(*pos);
+  }
+  return op;
+}
+
 SyscallResult DoReadv(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
                       uint64_t flags) {
-  if (pos && *pos < 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
-  if (pos && !f->seekable()) return Err(Errno::kESPIPE);
-  if (!f->readable()) return Err(Errno::kEBADF);
-  if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
-  ostd::Vec<IoVec> iov;
-  OSTD_TRY_ASSIGN(uint64_t total, ImportIovecs(a[1], a[2], iov));
-  if (total == 0) return 0;
-  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, total));
+  OSTD_TRY_ASSIGN(VectorOp op, PrepareVector(self, a, pos, flags, /*write=*/false));
+  if (op.total == 0) return 0;
   ThreadCaller caller(self);
-  std::optional<uint64_t> at;
-  if (pos) at = static_cast<uint64_t>(*pos);
-  OSTD_TRY_ASSIGN(size_t n, ReadVector(*f, iov.span(), total, at, caller));
+  OSTD_TRY_ASSIGN(size_t n, ReadVector(*op.file, op.iov.span(), op.total, op.at, caller));
   return n;
 }
 
 SyscallResult DoWritev(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
                        uint64_t flags) {
-  if (pos && *pos < 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
-  if (pos && !f->seekable()) return Err(Errno::kESPIPE);
-  if (!f->writable()) return Err(Errno::kEBADF);
-  if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
-  ostd::Vec<IoVec> iov;
-  OSTD_TRY_ASSIGN(uint64_t total, ImportIovecs(a[1], a[2], iov));
-  if (total == 0) return 0;
-  if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, total));
+  OSTD_TRY_ASSIGN(VectorOp op, PrepareVector(self, a, pos, flags, /*write=*/true));
+  if (op.total == 0) return 0;
   ThreadCaller caller(self);
-  std::optional<uint64_t> at;
-  if (pos) at = static_cast<uint64_t>(*pos);
-  OSTD_TRY_ASSIGN(size_t n, WriteVector(*f, iov.span(), total, at, caller));
+  OSTD_TRY_ASSIGN(size_t n, WriteVector(*op.file, op.iov.span(), op.total, op.at, caller));
   return n;
 }
 
