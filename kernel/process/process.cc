@@ -32,10 +32,24 @@ struct ProcessAccess {
   static ostd::Vec<Process*>& children(Process& p) { return p.children_; }
   static ostd::Vec<Thread*>& threads(Process& p) { return p.threads_; }
   // Frees what a zombie no longer needs: done when its last thread exits.
+  // The pointers are taken under the tree lock, which procfs holds while it
+  // takes its own references to them.
   static void ReleaseResources(Process& p) {
-    if (p.files_ != nullptr) glue::ReleaseFiles(std::exchange(p.files_, nullptr));
-    if (p.fs_ != nullptr) glue::ReleaseFsContext(std::exchange(p.fs_, nullptr));
-    if (p.handlers_ != nullptr) std::exchange(p.handlers_, nullptr)->Unref();
+    AddressSpace* mm;
+    fs::FdTable* files;
+    fs::FsContext* fsc;
+    SignalHandlers* handlers;
+    {
+      ostd::SpinLockGuard guard(TreeLock());
+      mm = std::exchange(p.mm_, nullptr);
+      files = std::exchange(p.files_, nullptr);
+      fsc = std::exchange(p.fs_, nullptr);
+      handlers = std::exchange(p.handlers_, nullptr);
+    }
+    if (mm != nullptr) mm->Unref();
+    if (files != nullptr) glue::ReleaseFiles(files);
+    if (fsc != nullptr) glue::ReleaseFsContext(fsc);
+    if (handlers != nullptr) handlers->Unref();
   }
 };
 
@@ -327,6 +341,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->set_exe_path(parent.exe_path());
     p->set_pgid(parent.pgid());
     p->set_sid(parent.sid());
+    bool ok = false;
     {
       ostd::SpinLockGuard guard(tree_lock);
       p->pid_ = AllocPidLocked();
@@ -334,18 +349,17 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
           (f & kCloneParent) != 0 && parent.parent_ != nullptr ? parent.parent_ : &parent;
       p->parent_ = new_parent;
       p->ppid_.store(new_parent->pid(), std::memory_order_release);
-      bool ok = p->pid_ > 0 && AddProcessLocked(p);
+      ok = p->pid_ > 0 && AddProcessLocked(p);
       if (ok && !new_parent->children_.Push(p)) {
         RemoveFromLocked(processes, p);
         ok = false;
       }
-      if (!ok) {
-        p->parent_ = nullptr;
-        p->mm_->Unref();
-        ProcessAccess::ReleaseResources(*p);
-        ProcessAccess::Delete(p);
-        return Err(Errno::kEAGAIN);
-      }
+      if (!ok) p->parent_ = nullptr;
+    }
+    if (!ok) {
+      ProcessAccess::ReleaseResources(*p);
+      ProcessAccess::Delete(p);
+      return Err(Errno::kEAGAIN);
     }
     target = p;
   }
@@ -371,9 +385,8 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
       {
         ostd::SpinLockGuard guard(tree_lock);
         RemoveFromLocked(processes, target);
-        RemoveFromLocked(parent.children_, target);
+        if (target->parent_ != nullptr) RemoveFromLocked(target->parent_->children_, target);
       }
-      std::exchange(target->mm_, nullptr)->Unref();
       ProcessAccess::ReleaseResources(*target);
       ProcessAccess::Delete(target);
     }
@@ -432,7 +445,6 @@ void FinishThread(Thread* t) {
   // The process is done: release what it holds and become a zombie.
   p.vfork_done.store(true, std::memory_order_release);
   p.vfork_wait.WakeAll();
-  std::exchange(p.mm_, nullptr)->Unref();
   ProcessAccess::ReleaseResources(p);
   if (p.pid() == 1) InitExited(status);
   Process* parent = nullptr;
@@ -461,6 +473,9 @@ void FinishThread(Thread* t) {
     }
     if (parent != nullptr) {
       parent->child_events.fetch_add(1, std::memory_order_release);
+      // Under the lock: once it is dropped, the parent may reap `p` (and
+      // exit itself), so neither may be touched after it.
+      parent->child_wait.WakeAll();
       if (p.exit_signal_ != 0 && !autoreap) {
         bool killed = (status & 0x7f) != 0;
         parent->SendSignal(
@@ -472,8 +487,7 @@ void FinishThread(Thread* t) {
       }
     }
   }
-  if (parent != nullptr) parent->child_wait.WakeAll();
-  if (p.reaped_) ProcessAccess::Delete(&p);
+  if (parent == nullptr || autoreap) ProcessAccess::Delete(&p);
 }
 
 namespace {
