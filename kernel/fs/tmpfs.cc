@@ -142,10 +142,10 @@ class TmpInode final : public Inode {
       uint64_t pos = offset + done;
       uint64_t in_page = pos % kPage;
       uint64_t chunk = std::min(kPage - in_page, want - done);
-      std::optional<UFrame>* slot = pages_.Find(pos / kPage);
+      std::optional<UFrame> page = FindPage(pos / kPage);
       CopyResult r;
-      if (slot != nullptr && slot->has_value()) {
-        VmReader<Infallible> rd = VmReader<Infallible>::FromFrame(**slot);
+      if (page) {
+        VmReader<Infallible> rd = VmReader<Infallible>::FromFrame(*page);
         rd.Skip(in_page).Limit(chunk);
         r = dst.Write(rd);
       } else {
@@ -170,7 +170,7 @@ class TmpInode final : public Inode {
       uint64_t pos = offset + done;
       uint64_t in_page = pos % kPage;
       uint64_t chunk = std::min(kPage - in_page, want - done);
-      ostd::Result<UFrame> page = PageLocked(pos / kPage);
+      ostd::Result<UFrame> page = EnsurePage(pos / kPage);
       if (!page) {
         error = page.error();
         break;
@@ -205,7 +205,7 @@ class TmpInode final : public Inode {
     // EOF (e.g. written through a mapping) never reappear.
     uint64_t edge = std::min(old, new_size);
     ZeroTailLocked(edge);
-    pages_.Drop((new_size + kPage - 1) / kPage, ~uint64_t{0});
+    DropPages((new_size + kPage - 1) / kPage, ~uint64_t{0});
     {
       ostd::SpinLockGuard ag(attr_lock_);
       attr_.size = new_size;
@@ -229,13 +229,13 @@ class TmpInode final : public Inode {
       uint64_t last_full = end / kPage;  // exclusive
       ZeroRangeLocked(offset, std::min(end, first_full * kPage));
       if (last_full * kPage >= offset) ZeroRangeLocked(std::max(offset, last_full * kPage), end);
-      if (first_full < last_full) pages_.Drop(first_full, last_full);
+      if (first_full < last_full) DropPages(first_full, last_full);
       TouchModify();
       return {};
     }
     if (mode != 0 && mode != kFallocKeepSize) return Err(Errno::kEOPNOTSUPP);
     for (uint64_t p = offset / kPage; p * kPage < end; ++p) {
-      OSTD_TRY(PageLocked(p));
+      OSTD_TRY(EnsurePage(p));
     }
     if (mode == 0) {
       ostd::SpinLockGuard ag(attr_lock_);
@@ -248,9 +248,8 @@ class TmpInode final : public Inode {
   ostd::Result<UFrame> GetPage(uint64_t index, bool for_write) override {
     (void)for_write;
     if (!is_regular()) return Err(Errno::kENODEV);
-    ostd::MutexGuard g(data_lock_);
     if (index >= (size() + kPage - 1) / kPage) return Err(Errno::kENXIO);
-    return PageLocked(index);
+    return EnsurePage(index);
   }
 
   // --- Directories (all under the file system's namespace lock) ---
@@ -500,7 +499,9 @@ class TmpInode final : public Inode {
     TouchModify();
   }
 
-  ostd::Result<UFrame> PageLocked(uint64_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
+  // The page at `index`, allocated (zeroed) if it is a hole. Never blocks.
+  ostd::Result<UFrame> EnsurePage(uint64_t index) ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
     OSTD_TRY_ASSIGN(std::optional<UFrame> * slot, pages_.Ensure(index));
     if (!slot->has_value()) {
       OSTD_TRY_ASSIGN(UFrame f, UFrame::Alloc(true));
@@ -508,13 +509,24 @@ class TmpInode final : public Inode {
     }
     return **slot;
   }
+  // The page at `index` if it holds data (nullopt for a hole).
+  std::optional<UFrame> FindPage(uint64_t index) ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
+    std::optional<UFrame>* slot = pages_.Find(index);
+    if (slot == nullptr || !slot->has_value()) return std::nullopt;
+    return **slot;
+  }
+  void DropPages(uint64_t first, uint64_t last) ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
+    pages_.Drop(first, last);
+  }
   void ZeroRangeLocked(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
     while (from < to) {
       uint64_t in_page = from % kPage;
       uint64_t chunk = std::min(kPage - in_page, to - from);
-      std::optional<UFrame>* slot = pages_.Find(from / kPage);
-      if (slot != nullptr && slot->has_value()) {
-        VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(**slot);
+      std::optional<UFrame> page = FindPage(from / kPage);
+      if (page) {
+        VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(*page);
         w.Skip(in_page);
         (void)w.FillZeros(chunk);
       }
@@ -537,8 +549,13 @@ class TmpInode final : public Inode {
   char* link_target_ = nullptr;
   size_t link_len_ = 0;
   // Regular file data.
+  // data_lock_ serialises reads, writes and size changes (it may be held
+  // across user copies, which can block). The page map has its own spin
+  // lock, never held across a copy: GetPage runs in the page-fault path,
+  // where blocking is not allowed.
   ostd::Mutex data_lock_;
-  PageMap pages_ ABSL_GUARDED_BY(data_lock_);
+  ostd::SpinLock pages_lock_;
+  PageMap pages_ ABSL_GUARDED_BY(pages_lock_);
 };
 
 }  // namespace
