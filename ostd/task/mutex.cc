@@ -1,5 +1,7 @@
 #include "ostd/task/mutex.h"
 
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/panic.h"
 #include "ostd/task/task.h"
 
@@ -8,6 +10,12 @@ namespace ostd {
 void Mutex::Lock() {
   Task* self = CurrentTask();
   OSTD_ASSERT(self != nullptr);
+  // A Mutex may sleep: taking one under a SpinLock (or with preemption off)
+  // is a bug even when the mutex happens to be free, so report it always.
+  if (internal::PreemptCount() != 0 || !arch::InterruptsEnabled()) {
+    OSTD_PANIC("Mutex::Lock in task {} with preemption or interrupts disabled (count {})",
+               self->id(), internal::PreemptCount());
+  }
   IrqGuard irq_off;
   task_internal::Waiter w;
   {
