@@ -11,6 +11,7 @@
 #include "ostd/power.h"
 #include "ostd/task/task.h"
 #include "ostd/timer.h"
+#include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
 namespace kernel {
@@ -176,6 +177,12 @@ void Process::set_cmdline(std::span<const std::string_view> argv) {
   cmdline_len_ = n;
 }
 
+void Process::set_cmdline_bytes(std::span<const char> bytes) {
+  ostd::SpinLockGuard guard(cmdline_lock_);
+  cmdline_len_ = std::min(bytes.size(), cmdline_.size());
+  std::copy_n(bytes.begin(), cmdline_len_, cmdline_.begin());
+}
+
 size_t Process::CopyCmdline(std::span<char> out) const {
   ostd::SpinLockGuard guard(cmdline_lock_);
   size_t n = std::min(out.size(), cmdline_len_);
@@ -339,6 +346,13 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->exit_signal_ = args.exit_signal;
     p->set_name(parent.name());
     p->set_exe_path(parent.exe_path());
+    // The child's memory holds the same argument strings (Linux reads
+    // /proc/<pid>/cmdline from there), so it shows the parent's command line.
+    ostd::Vec<char> args;
+    if (args.Resize(Process::kCmdlineMax)) {
+      size_t n = parent.CopyCmdline(args.span());
+      p->set_cmdline_bytes(args.span().first(n));
+    }
     p->set_pgid(parent.pgid());
     p->set_sid(parent.sid());
     bool ok = false;

@@ -229,6 +229,8 @@ class Process {
   // (/proc/<pid>/cmdline); at most kCmdlineMax bytes are kept.
   static constexpr size_t kCmdlineMax = 4096;
   void set_cmdline(std::span<const std::string_view> argv);
+  // The command line as NUL-separated bytes (fork copies the parent's).
+  void set_cmdline_bytes(std::span<const char> bytes);
   // Copies the command line into `out`; returns the bytes copied.
   size_t CopyCmdline(std::span<char> out) const;
 

@@ -358,15 +358,16 @@ Status GenPidStatus(int pid, TextSink& out) {
 }
 
 Status GenPidCmdline(int pid, TextSink& out) {
-  std::array<char, Process::kCmdlineMax> buf{};
+  ostd::Vec<char> buf;  // on the heap: kernel stacks are small
+  OSTD_TRY(buf.Resize(Process::kCmdlineMax));
   size_t n = 0;
   {
     ostd::SpinLockGuard guard(TreeLock());
     Process* p = FindProcessLocked(pid);
     if (p == nullptr) return Err(Errno::kENOENT);
-    n = p->CopyCmdline(buf);
+    n = p->CopyCmdline(buf.span());
   }
-  out.Bytes(std::span<const char>(buf).first(n));
+  out.Bytes(buf.span().first(n));
   return {};
 }
 

@@ -3,6 +3,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+
+#include <sys/wait.h>
 
 #include "user/lib/check.h"
 
@@ -51,5 +54,24 @@ int main(void) {
   CHECK(file_contains("/proc/cpuinfo", "processor"));
   CHECK(file_contains("/proc/cpuinfo", "flags"));
   CHECK_ERR(open("/proc/self/fd/999", O_RDONLY), ENOENT);
+  // A forked child runs on the parent's argument strings: same cmdline.
+  char mine[256], childs[256], path[64];
+  int fdm = CHECK_OK(open("/proc/self/cmdline", O_RDONLY));
+  ssize_t nm = CHECK_OK(read(fdm, mine, sizeof mine));
+  close(fdm);
+  CHECK(nm > 0);
+  pid_t child = CHECK_OK(fork());
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)child);
+  int fdc = CHECK_OK(open(path, O_RDONLY));
+  ssize_t nc = CHECK_OK(read(fdc, childs, sizeof childs));
+  close(fdc);
+  CHECK_EQ(nc, nm);
+  CHECK(memcmp(mine, childs, (size_t)nm) == 0);
+  CHECK_OK(kill(child, SIGKILL));
+  CHECK_EQ(waitpid(child, NULL, 0), child);
   return 0;
 }
