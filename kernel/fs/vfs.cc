@@ -279,6 +279,21 @@ ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::s
   return start;
 }
 
+ostd::Status OpenedPath(const File& file, ostd::Vec<char>& out) {
+  out.Clear();
+  if (file.path_base()) {
+    OSTD_TRY(out.Resize(kPathMax));
+    OSTD_TRY_ASSIGN(RefPtr<FsContext> ctx, FsContext::Create());
+    OSTD_TRY_ASSIGN(size_t start, PathOf(file.path_base(), ctx->root(), out.span()));
+    size_t len = out.size() - start;
+    for (size_t i = 0; i < len; ++i) out[i] = out[start + i];
+    out.Truncate(len);
+    if (len != 1) OSTD_TRY(out.Push('/'));  // "/" needs no separator
+  }
+  for (char c : file.path()) OSTD_TRY(out.Push(c));
+  return {};
+}
+
 ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
                                     std::string_view path, uint32_t flags, uint32_t mode,
                                     const Actor& actor, Caller& caller) {

@@ -29,6 +29,7 @@
 #include "kernel/fs/inode.h"
 #include "kernel/fs/path.h"
 #include "ostd/result.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::fs {
 
@@ -71,6 +72,11 @@ ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, i
 // reachable (removed), ENAMETOOLONG if `buf` is too small. Crosses
 // top-level mount points such as /proc.
 ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::span<char> buf);
+
+// The absolute path `file` was opened by (File::path() joined to the path of
+// its base directory), for /proc/<pid>/fd and /proc/<pid>/maps. Empty for
+// anonymous files. ENOENT if the base directory is gone.
+ostd::Status OpenedPath(const File& file, ostd::Vec<char>& out);
 
 // open/openat/creat: resolves, creates (O_CREAT, mode & ~umask), checks
 // O_EXCL/O_DIRECTORY/O_NOFOLLOW/O_TRUNC and access bits, and opens.

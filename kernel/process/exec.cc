@@ -26,7 +26,6 @@ using ostd::mm::AlignDown;
 using ostd::mm::AlignUp;
 
 constexpr int kMaxScriptDepth = 4;  // Linux allows 4 levels of interpreters
-constexpr uint64_t kStackGuard = 0;
 
 // Reads [0, len) of the file into `out` through its pages.
 Status ReadHead(PageSource& file, uint64_t len, ostd::Vec<uint8_t>& out) {
@@ -167,7 +166,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   mm->InitBrk(plan->brk_start);
 
   exec::StackInputs in;
-  in.stack_top = kUserTop - kStackGuard;
+  in.stack_top = kUserTop;
   in.argv = argv;
   in.envp = envp;
   in.execfn = path;

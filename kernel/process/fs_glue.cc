@@ -35,23 +35,6 @@ void Drop(T* p) {
   if (p != nullptr && p->Release()) delete p;
 }
 
-// The absolute path a file was opened by (for /proc/<pid>/maps).
-ostd::Status AbsolutePath(const fs::File& file, ostd::Vec<char>& out) {
-  out.Clear();
-  if (file.path_base()) {
-    OSTD_TRY(out.Resize(fs::kPathMax));
-    Result<fs::RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
-    if (!ctx) return Err(ctx.error());
-    OSTD_TRY_ASSIGN(size_t start, fs::PathOf(file.path_base(), (*ctx)->root(), out.span()));
-    size_t len = out.size() - start;
-    for (size_t i = 0; i < len; ++i) out[i] = out[start + i];
-    out.Truncate(len);
-    if (len != 1) OSTD_TRY(out.Push('/'));
-  }
-  for (char c : file.path()) OSTD_TRY(out.Push(c));
-  return {};
-}
-
 // A file's pages, as a VMA maps them.
 class InodePages final : public PageSource {
  public:
@@ -76,7 +59,7 @@ class InodePages final : public PageSource {
 
 Result<PageSourceRef> PagesOf(const fs::File& file) {
   ostd::Vec<char> name;
-  (void)AbsolutePath(file, name);  // unnamed if the path is gone
+  (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
   auto* pages = new (std::nothrow) InodePages(file.inode_ref(), std::move(name));
   if (pages == nullptr) return Err(Errno::kENOMEM);
   return PageSourceRef::Adopt(pages);

@@ -33,11 +33,11 @@ struct Bucket {
 constexpr size_t kBuckets = 64;
 std::array<Bucket, kBuckets> buckets;
 
-Bucket& BucketFor(const AddressSpace* mm, uint64_t uaddr) {
-  // Both words mixed (mm's identity is its address, taken as a number).
+// The bucket for a futex word, by address only (waiters also compare the
+// address space, so equal addresses in different processes share a bucket).
+Bucket& BucketFor(uint64_t uaddr) {
   uint64_t h = (uaddr >> 2) * 0x9e3779b97f4a7c15ull;
   h ^= (h >> 29);
-  (void)mm;
   return buckets[h % kBuckets];
 }
 
@@ -56,7 +56,7 @@ ostd::Status FutexWait(Thread& self, uint64_t uaddr, uint32_t expected, uint32_t
                        std::optional<uint64_t> deadline_ns) {
   if ((uaddr & 3) != 0 || bitset == 0) return Err(Errno::kEINVAL);
   AddressSpace* mm = &self.process().mm();
-  Bucket& b = BucketFor(mm, uaddr);
+  Bucket& b = BucketFor(uaddr);
   FutexWaiter w{mm, uaddr, bitset};
   {
     // The value check and the enqueue are atomic with respect to wakers,
@@ -98,7 +98,7 @@ ostd::Status FutexWait(Thread& self, uint64_t uaddr, uint32_t expected, uint32_t
 }
 
 int FutexWake(AddressSpace& mm, uint64_t uaddr, int count, uint32_t bitset) {
-  Bucket& b = BucketFor(&mm, uaddr);
+  Bucket& b = BucketFor(uaddr);
   int woken = 0;
   {
     ostd::SpinLockGuard guard(b.lock);
@@ -119,8 +119,8 @@ int FutexWake(AddressSpace& mm, uint64_t uaddr, int count, uint32_t bitset) {
 
 int FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, int wake, int requeue) {
   int woken = FutexWake(mm, uaddr, wake);
-  Bucket& from = BucketFor(&mm, uaddr);
-  Bucket& to = BucketFor(&mm, uaddr2);
+  Bucket& from = BucketFor(uaddr);
+  Bucket& to = BucketFor(uaddr2);
   int moved = 0;
   if (&from == &to) {
     ostd::SpinLockGuard guard(from.lock);

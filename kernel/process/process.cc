@@ -28,10 +28,7 @@ struct ProcessAccess {
   static Thread* NewThread(Process* p, ostd::user::UserContext ctx, int tid) {
     return new (std::nothrow) Thread(p, std::move(ctx), tid);
   }
-  static Process* parent(Process& p) { return p.parent_; }
   static const ostd::Task* task(const Thread& t) { return t.task_.load(); }
-  static ostd::Vec<Process*>& children(Process& p) { return p.children_; }
-  static ostd::Vec<Thread*>& threads(Process& p) { return p.threads_; }
   // Frees what a zombie no longer needs: done when its last thread exits.
   // The pointers are taken under the tree lock, which procfs holds while it
   // takes its own references to them.
@@ -340,7 +337,6 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->fs_ = *fsc;
     p->handlers_ = *handlers;
     p->creds_ = parent.creds_;
-    p->umask = parent.umask;
     p->rlimits = parent.rlimits;
     p->start_ns = ostd::timer::NowNanos();
     p->exit_signal_ = args.exit_signal;

@@ -258,7 +258,6 @@ class Process {
   static constexpr int kRlimitCount = 16;
   std::array<Rlimit, kRlimitCount> rlimits{};
 
-  uint32_t umask = 022;
   uint64_t start_ns = 0;
   // ITIMER_REAL (alarm, setitimer): the monotonic time of the next SIGALRM
   // (0: disarmed) and the reload interval. Guarded by TreeLock().

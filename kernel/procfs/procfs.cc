@@ -103,7 +103,6 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.threads = p->thread_count();
   info.zombie = p->zombie_locked();
   info.creds = p->creds();
-  info.umask = p->umask;
   info.start_ns = p->start_ns;
   std::string_view n = p->name();
   info.name_len = std::min(n.size(), info.name.size());
@@ -122,6 +121,7 @@ Status Snapshot(int pid, ProcInfo& info) {
   if (fs::FsContext* fsc = p->fs_locked()) {
     fsc->AddRef();
     info.fs = fsc;
+    info.umask = fsc->umask();
   }
   return {};
 }
@@ -162,17 +162,12 @@ void FilePath(const fs::File& file, TextSink& out) {
     return;
   }
   if (!file.path().empty()) {
-    if (file.path_base()) {
-      TextSink dir;
-      DirPath(file.path_base(), dir);
-      std::span<const uint8_t> d = dir.bytes();
-      for (uint8_t c : d) {
-        std::array<char, 1> one = {static_cast<char>(c)};
-        out.Bytes(one);
-      }
-      if (d.empty() || d.back() != '/') out.Write("/");
+    ostd::Vec<char> path;
+    if (fs::OpenedPath(file, path)) {
+      out.Bytes(path.span());
+    } else {
+      out.Write(file.path());  // the base directory is gone
     }
-    out.Write(file.path());
     return;
   }
   if (inode->is_dir()) {
@@ -347,8 +342,10 @@ Status GenPidStatus(int pid, TextSink& out) {
   OSTD_TRY(Snapshot(pid, p));
   uint64_t vsize_kb = p.mm != nullptr ? p.mm->MappedBytes() / 1024 : 0;
   const Credentials& c = p.creds;
-  ostd::FormatTo(out, "Name:\t{}\nUmask:\t{:04}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\n",
-                 p.comm(), 0, p.zombie ? "Z (zombie)" : "S (sleeping)", pid, pid);
+  // fmt has no octal: the umask's four octal digits one by one.
+  ostd::FormatTo(out, "Name:\t{}\nUmask:\t{}{}{}{}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\n",
+                 p.comm(), (p.umask >> 9) & 7, (p.umask >> 6) & 7, (p.umask >> 3) & 7, p.umask & 7,
+                 p.zombie ? "Z (zombie)" : "S (sleeping)", pid, pid);
   ostd::FormatTo(out, "PPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
                  p.ppid, c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
   ostd::FormatTo(out, "FDSize:\t{}\nGroups:\t\nVmSize:\t{} kB\nVmRSS:\t{} kB\nThreads:\t{}\n",

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <signal.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
@@ -49,6 +50,8 @@ int main(void) {
   char pidline[32];
   snprintf(pidline, sizeof pidline, "Pid:\t%d\n", getpid());
   CHECK(file_contains("/proc/self/status", pidline));
+  umask(027);
+  CHECK(file_contains("/proc/self/status", "Umask:\t0027\n"));
   CHECK(file_contains("/proc/meminfo", "MemTotal:"));
   CHECK(file_contains("/proc/meminfo", "MemFree:"));
   CHECK(file_contains("/proc/cpuinfo", "processor"));
