@@ -215,6 +215,17 @@ void Inode::set_fifo_object(RefPtr<RefCounted> obj) {
 
 ostd::Result<size_t> Inode::ReadLink(std::span<char>) { return Err(Errno::kEINVAL); }
 
+ostd::Status Inode::ChangePerm(uint32_t perm) {
+  SetPerm(perm);
+  return {};
+}
+
+ostd::Result<uint32_t> Inode::GetSeals() { return Err(Errno::kEINVAL); }
+
+ostd::Status Inode::AddSeals(uint32_t) { return Err(Errno::kEINVAL); }
+
+ostd::Result<bool> Inode::BeginSharedMapping(bool, bool file_writable) { return file_writable; }
+
 ostd::Result<RefPtr<File>> Inode::Open(uint32_t flags, Caller& caller) {
   RefPtr<Inode> self(this);
   if ((flags & kO_PATH) == 0) {

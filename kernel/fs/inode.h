@@ -127,6 +127,9 @@ class Inode : public RefCounted {
   uint32_t nlink() const;
   uint64_t size() const;
   void SetPerm(uint32_t perm);  // also updates ctime
+  // chmod's change of the permission bits: SetPerm unless the file system
+  // refuses (tmpfs: EPERM for x-bit changes under F_SEAL_EXEC).
+  virtual ostd::Status ChangePerm(uint32_t perm);
   void SetOwner(uint32_t uid, uint32_t gid);
   void AdjustLinks(int delta);
   void TouchAccess();
@@ -150,6 +153,26 @@ class Inode : public RefCounted {
   // filled with a zeroed page. ENXIO if the page lies wholly past EOF (the
   // caller raises SIGBUS); ENODEV if the file has no page cache.
   virtual ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write);
+
+  // --- Seals (memfd and tmpfs files; defaults: EINVAL, "not sealable") ---
+  // The inode's seals (kSeal* bits).
+  virtual ostd::Result<uint32_t> GetSeals();
+  // F_ADD_SEALS after the caller's checks (fd open for writing, bits within
+  // kAllSeals): EPERM once kSealSeal is set, EBUSY when adding kSealWrite
+  // while a shared mapping that may become writable exists. kSealExec on a
+  // file with an x bit also adds the four write/resize seals.
+  virtual ostd::Status AddSeals(uint32_t seals);
+  // A new MAP_SHARED mapping. `want_write`: PROT_WRITE now; `file_writable`:
+  // the fd is open for writing. Returns whether the mapping may ever be
+  // writable (mprotect may add PROT_WRITE); EPERM for PROT_WRITE under a
+  // write seal. When it returns true the caller holds one writable-mapping
+  // count (what F_SEAL_WRITE waits out) and calls EndWritableMapping() once
+  // the mapping is gone. The default: file_writable, nothing counted.
+  virtual ostd::Result<bool> BeginSharedMapping(bool want_write, bool file_writable);
+  virtual void EndWritableMapping() {}
+  // The name of an inode that has no directory entry by design (memfd:
+  // "memfd:<name>"); empty for ordinary files. Immutable.
+  virtual std::string_view anon_name() const { return {}; }
 
   // --- Directories (defaults: ENOTDIR) ---
   virtual ostd::Result<RefPtr<Inode>> Lookup(std::string_view name);
@@ -182,6 +205,9 @@ class Inode : public RefCounted {
   // --- Symlinks (default EINVAL) ---
   // Copies the target into `buf` (truncated); returns the bytes copied.
   virtual ostd::Result<size_t> ReadLink(std::span<char> buf);
+  // A "magic" link (/proc/<pid>/fd/N) leads straight to an inode instead of
+  // a path: path walks continue there. Null for ordinary symlinks.
+  virtual RefPtr<Inode> LinkTarget() { return {}; }
 
   // --- Opening ---
   // The open file description for `flags` (already permission-checked).

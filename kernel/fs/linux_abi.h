@@ -55,6 +55,11 @@ inline constexpr uint32_t kRenameExchange = 2;
 inline constexpr uint32_t kRenameWhiteout = 4;
 
 // fallocate modes.
+// File seals (fcntl F_ADD_SEALS / F_GET_SEALS).
+inline constexpr uint32_t kSealSeal = 0x01, kSealShrink = 0x02, kSealGrow = 0x04,
+                          kSealWrite = 0x08, kSealFutureWrite = 0x10, kSealExec = 0x20;
+inline constexpr uint32_t kAllSeals = 0x3f;
+
 inline constexpr uint32_t kFallocKeepSize = 1;
 inline constexpr uint32_t kFallocPunchHole = 2;
 

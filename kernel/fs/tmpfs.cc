@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 
+#include "kernel/fs/memfd.h"
 #include "kernel/fs/path.h"
 #include "ostd/mm/frame.h"
 #include "ostd/task/mutex.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::fs {
 namespace {
@@ -162,6 +165,8 @@ class TmpInode final : public Inode {
     ostd::MutexGuard g(data_lock_);
     uint64_t want = src.remain();
     if (want == 0) return size_t{0};
+    uint32_t seals = seals_.load(std::memory_order_relaxed);
+    OSTD_TRY(CheckWriteSeals(seals));
     if (offset >= kTmpfsMaxFileSize) return Err(Errno::kEFBIG);
     want = std::min(want, kTmpfsMaxFileSize - offset);
     size_t done = 0;
@@ -170,6 +175,12 @@ class TmpInode final : public Inode {
       uint64_t pos = offset + done;
       uint64_t in_page = pos % kPage;
       uint64_t chunk = std::min(kPage - in_page, want - done);
+      // F_SEAL_GROW: page by page, as Linux's shmem; the first chunk that
+      // would end past EOF fails (bytes already written are kept).
+      if (ostd::Status ok = CheckWriteChunk(seals, pos + chunk, size()); !ok) {
+        error = ok.error();
+        break;
+      }
       ostd::Result<UFrame> page = EnsurePage(pos / kPage);
       if (!page) {
         error = page.error();
@@ -201,6 +212,7 @@ class TmpInode final : public Inode {
     if (new_size > kTmpfsMaxFileSize) return Err(Errno::kEFBIG);
     ostd::MutexGuard g(data_lock_);
     uint64_t old = size();
+    OSTD_TRY(CheckResize(seals_.load(std::memory_order_relaxed), old, new_size));
     // Zero from the smaller size to the end of its page, so bytes beyond
     // EOF (e.g. written through a mapping) never reappear.
     uint64_t edge = std::min(old, new_size);
@@ -221,7 +233,9 @@ class TmpInode final : public Inode {
       return Err(Errno::kEFBIG);
     }
     ostd::MutexGuard g(data_lock_);
+    uint32_t seals = seals_.load(std::memory_order_relaxed);
     if (mode == (kFallocPunchHole | kFallocKeepSize)) {
+      OSTD_TRY(CheckFallocate(seals, /*punch_hole=*/true, end, size()));
       uint64_t size = this->size();
       end = std::min(end, size);
       if (offset >= end) return {};
@@ -234,6 +248,7 @@ class TmpInode final : public Inode {
       return {};
     }
     if (mode != 0 && mode != kFallocKeepSize) return Err(Errno::kEOPNOTSUPP);
+    OSTD_TRY(CheckFallocate(seals, /*punch_hole=*/false, end, size()));
     for (uint64_t p = offset / kPage; p * kPage < end; ++p) {
       OSTD_TRY(EnsurePage(p));
     }
@@ -250,6 +265,59 @@ class TmpInode final : public Inode {
     if (!is_regular()) return Err(Errno::kENODEV);
     if (index >= (size() + kPage - 1) / kPage) return Err(Errno::kENXIO);
     return EnsurePage(index);
+  }
+
+  // --- Seals ---
+  // Every tmpfs regular file is sealable (Linux's shmem): a plain one is
+  // born with F_SEAL_SEAL, so only memfd_create can leave it open to more.
+  ostd::Result<uint32_t> GetSeals() override {
+    if (!is_regular()) return Err(Errno::kEINVAL);
+    return seals_.load(std::memory_order_relaxed);
+  }
+
+  ostd::Status AddSeals(uint32_t add) override {
+    if (!is_regular()) return Err(Errno::kEINVAL);
+    // Under the data lock: a write, truncate, fallocate, chmod or new shared
+    // mapping runs wholly before or wholly after the seal.
+    ostd::MutexGuard g(data_lock_);
+    OSTD_TRY_ASSIGN(uint32_t seals,
+                    SealsAfterAdd(seals_.load(std::memory_order_relaxed), add, mode(),
+                                  writable_maps_.load(std::memory_order_acquire) != 0));
+    seals_.store(seals, std::memory_order_relaxed);
+    return {};
+  }
+
+  ostd::Result<bool> BeginSharedMapping(bool want_write, bool file_writable) override {
+    if (!is_regular()) return Inode::BeginSharedMapping(want_write, file_writable);
+    ostd::MutexGuard g(data_lock_);
+    OSTD_TRY_ASSIGN(bool may_write, SharedMappingMayWrite(seals_.load(std::memory_order_relaxed),
+                                                          want_write, file_writable));
+    if (may_write) writable_maps_.fetch_add(1, std::memory_order_acq_rel);
+    return may_write;
+  }
+
+  void EndWritableMapping() override { writable_maps_.fetch_sub(1, std::memory_order_acq_rel); }
+
+  ostd::Status ChangePerm(uint32_t perm) override {
+    ostd::MutexGuard g(data_lock_);
+    OSTD_TRY(CheckChmod(seals_.load(std::memory_order_relaxed), mode(), perm));
+    SetPerm(perm);
+    return {};
+  }
+
+  std::string_view anon_name() const override {
+    return std::string_view(anon_name_.span().data(), anon_name_.size());
+  }
+
+  // memfd_create: names the (unlinked) inode and sets its first seals.
+  ostd::Status MakeMemfd(std::string_view name, uint32_t seals) {
+    constexpr std::string_view kPrefix = "memfd:";
+    OSTD_TRY(anon_name_.Reserve(kPrefix.size() + name.size()));
+    for (char c : kPrefix) OSTD_TRY(anon_name_.Push(c));
+    for (char c : name) OSTD_TRY(anon_name_.Push(c));
+    seals_.store(seals, std::memory_order_relaxed);
+    AdjustLinks(-1);  // no directory entry: st_nlink 0, as Linux shows
+    return {};
   }
 
   // --- Directories (all under the file system's namespace lock) ---
@@ -556,9 +624,38 @@ class TmpInode final : public Inode {
   ostd::Mutex data_lock_;
   ostd::SpinLock pages_lock_;
   PageMap pages_ ABSL_GUARDED_BY(pages_lock_);
+  // kSeal* bits: changed only under data_lock_ (read anywhere).
+  std::atomic<uint32_t> seals_{kSealSeal};
+  // Shared mappings that may become writable (BeginSharedMapping). Raised
+  // under data_lock_; lowered lock-free when a mapping goes away.
+  std::atomic<int64_t> writable_maps_{0};
+  // "memfd:<name>" for memfds (anon_name()).
+  ostd::Vec<char> anon_name_;
 };
 
 }  // namespace
+
+ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t perm, uint32_t seals,
+                                             uint32_t uid, uint32_t gid) {
+  // Linux keeps memfds on an internal tmpfs mount: one instance, made on
+  // first use, gives them their own device number.
+  static std::atomic<TmpFs*> shm_fs{nullptr};
+  TmpFs* fs = shm_fs.load(std::memory_order_acquire);
+  if (fs == nullptr) {
+    TmpFs* fresh = new (std::nothrow) TmpFs();
+    if (fresh == nullptr) return Err(Errno::kENOMEM);
+    if (shm_fs.compare_exchange_strong(fs, fresh, std::memory_order_acq_rel)) {
+      fs = fresh;
+    } else {
+      delete fresh;  // another CPU won
+    }
+  }
+  RefPtr<TmpInode> inode =
+      MakeRef<TmpInode>(fs, InodeType::kRegular, perm, uid, gid, 0, nullptr);
+  if (!inode) return Err(Errno::kENOMEM);
+  OSTD_TRY(inode->MakeMemfd(name, seals));
+  return RefPtr<Inode>(inode);
+}
 
 ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm) {
   // File systems live for the whole run (there is no unmount).

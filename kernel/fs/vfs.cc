@@ -92,6 +92,19 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
     }
     if (next->is_symlink() && (!step->last || follow || step->trailing_slash)) {
       if (++links > kMaxSymlinks) return Err(Errno::kELOOP);
+      if (RefPtr<Inode> target = next->LinkTarget()) {
+        // A magic link (/proc/<pid>/fd/N): the walk goes on from its inode.
+        next = std::move(target);
+        if (step->last) {
+          if (step->trailing_slash && !next->is_dir()) return Err(Errno::kENOTDIR);
+          WalkResult r;
+          r.inode = std::move(next);
+          return r;
+        }
+        dir = std::move(next);
+        rest = step->rest;
+        continue;
+      }
       if (bufs_owner.b == nullptr) {
         bufs_owner.b = new (std::nothrow) WalkBuffers;
         if (bufs_owner.b == nullptr) return Err(Errno::kENOMEM);
@@ -281,6 +294,14 @@ ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::s
 
 ostd::Status OpenedPath(const File& file, ostd::Vec<char>& out) {
   out.Clear();
+  if (file.inode() != nullptr && !file.inode()->anon_name().empty()) {
+    // An inode without a directory entry (memfd): "/memfd:x (deleted)".
+    constexpr std::string_view kDeleted = " (deleted)";
+    OSTD_TRY(out.Push('/'));
+    for (char c : file.inode()->anon_name()) OSTD_TRY(out.Push(c));
+    for (char c : kDeleted) OSTD_TRY(out.Push(c));
+    return {};
+  }
   if (file.path_base()) {
     OSTD_TRY(out.Resize(kPathMax));
     OSTD_TRY_ASSIGN(RefPtr<FsContext> ctx, FsContext::Create());

@@ -202,13 +202,18 @@ Status AddressSpace::Unmap(uint64_t addr, uint64_t len) {
 Status AddressSpace::Protect(uint64_t addr, uint64_t len, uint32_t prot) {
   ostd::SpinLockGuard guard(lock_);
   uint64_t end = addr + len;
-  // The whole range must be mapped (ENOMEM otherwise, changing nothing).
+  // The whole range must be mapped (ENOMEM otherwise, changing nothing), and
+  // a shared mapping that may never be written cannot gain PROT_WRITE.
   uint64_t at = addr;
+  bool denied = false;
   for (size_t i = FindIndex(addr); i < vmas_.size() && at < end; ++i) {
     if (vmas_[i].start > at) break;
-    at = vmas_[i].end;
+    const Vma& v = vmas_[i];
+    if ((prot & kProtWrite) != 0 && v.shared && v.source && !v.source->MayWrite()) denied = true;
+    at = v.end;
   }
   if (at < end) return Err(Errno::kENOMEM);
+  if (denied) return Err(Errno::kEACCES);
   OSTD_TRY(SplitAt(addr));
   OSTD_TRY(SplitAt(end));
   for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {

@@ -62,6 +62,10 @@ class PageSource {
   virtual uint64_t Size() const = 0;
   // What /proc/<pid>/maps shows for the mapping ("/path", "/memfd:x (deleted)").
   virtual void Name(ostd::FormatSink& out) const = 0;
+  // For MAP_SHARED: whether the mapping may ever be writable (Linux's
+  // VM_MAYWRITE): false through a read-only descriptor or under a write
+  // seal, and mprotect(PROT_WRITE) then fails with EACCES.
+  virtual bool MayWrite() const { return true; }
 
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref() {

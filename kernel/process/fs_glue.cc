@@ -38,8 +38,18 @@ void Drop(T* p) {
 // A file's pages, as a VMA maps them.
 class InodePages final : public PageSource {
  public:
-  InodePages(fs::RefPtr<fs::Inode> inode, ostd::Vec<char> name)
-      : inode_(std::move(inode)), name_(std::move(name)) {}
+  // `writable_mapping`: this mapping holds one of the inode's writable-
+  // mapping counts (Inode::BeginSharedMapping), released with the last VMA.
+  InodePages(fs::RefPtr<fs::Inode> inode, ostd::Vec<char> name, bool may_write,
+             bool writable_mapping)
+      : inode_(std::move(inode)),
+        name_(std::move(name)),
+        may_write_(may_write),
+        writable_mapping_(writable_mapping) {}
+  ~InodePages() override {
+    if (writable_mapping_) inode_->EndWritableMapping();
+  }
+  bool MayWrite() const override { return may_write_; }
   Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) override {
     return inode_->GetPage(index, for_write);
   }
@@ -55,13 +65,20 @@ class InodePages final : public PageSource {
  private:
   fs::RefPtr<fs::Inode> inode_;
   ostd::Vec<char> name_;
+  const bool may_write_;
+  const bool writable_mapping_;
 };
 
-Result<PageSourceRef> PagesOf(const fs::File& file) {
+Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
+                              bool writable_mapping = false) {
   ostd::Vec<char> name;
   (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
-  auto* pages = new (std::nothrow) InodePages(file.inode_ref(), std::move(name));
-  if (pages == nullptr) return Err(Errno::kENOMEM);
+  auto* pages = new (std::nothrow)
+      InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping);
+  if (pages == nullptr) {
+    if (writable_mapping) file.inode()->EndWritableMapping();
+    return Err(Errno::kENOMEM);
+  }
   return PageSourceRef::Adopt(pages);
 }
 
@@ -99,7 +116,12 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
   // needs it open for writing too.
   if (!file->readable()) return Err(Errno::kEACCES);
   if (shared && (prot & kProtWrite) != 0 && !file->writable()) return Err(Errno::kEACCES);
-  return PagesOf(*file);
+  if (!shared) return PagesOf(*file);
+  // Write seals: EPERM for PROT_WRITE; otherwise the mapping may never
+  // become writable. A mapping that may is counted against F_SEAL_WRITE.
+  OSTD_TRY_ASSIGN(bool may_write,
+                  inode->BeginSharedMapping((prot & kProtWrite) != 0, file->writable()));
+  return PagesOf(*file, may_write, /*writable_mapping=*/may_write);
 }
 
 Result<PageSourceRef> OpenExec(Thread& self, std::string_view path) {

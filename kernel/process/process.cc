@@ -62,6 +62,8 @@ constexpr uint64_t kCloneVfork = 0x00004000;
 constexpr uint64_t kCloneParent = 0x00008000;
 constexpr uint64_t kCloneThread = 0x00010000;
 constexpr uint64_t kCloneSettls = 0x00080000;
+constexpr uint64_t kCloneNewpid = 0x20000000;
+constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
 constexpr uint64_t kCloneChildCleartid = 0x00200000;
 constexpr uint64_t kCloneChildSettid = 0x01000000;
@@ -140,7 +142,28 @@ void DefaultRlimits(Process& p) {
 
 }  // namespace
 
-Process::~Process() = default;
+Process::~Process() {
+  pid_ns_->Unref();
+  pid_ns_for_children_->Unref();
+}
+
+ostd::Status Process::UnsharePidNamespace() {
+  // Linux: only once; the new namespace hangs below the one the caller runs in.
+  // pid_ns_ never changes after creation; the other pointer changes here,
+  // under the tree lock (Clone reads it there).
+  OSTD_TRY_ASSIGN(PidNamespace * ns, PidNamespace::CreateChild(*pid_ns_));
+  PidNamespace* old = nullptr;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    if (pid_ns_for_children_ == pid_ns_) old = std::exchange(pid_ns_for_children_, ns);
+  }
+  if (old == nullptr) {
+    ns->Unref();
+    return Err(Errno::kEINVAL);
+  }
+  old->Unref();
+  return {};
+}
 
 ostd::SpinLock& TreeLock() ABSL_LOCK_RETURNED(tree_lock) { return tree_lock; }
 
@@ -292,6 +315,28 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kCloneThread) != 0 && (f & kCloneSighand) == 0) return Err(Errno::kEINVAL);
   if ((f & kClonePidfd) != 0) return Err(Errno::kEINVAL);  // pidfds are not supported
   Process& parent = self.process();
+  // The child's pid namespace: the parent's children's, or a new one below it.
+  struct NsHold {
+    PidNamespace* ns = nullptr;
+    ~NsHold() {
+      if (ns != nullptr) ns->Unref();
+    }
+  } ns_hold;
+  bool unshared_pid_ns = false;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    ns_hold.ns = parent.pid_ns_for_children_;
+    ns_hold.ns->Ref();
+    unshared_pid_ns = parent.pid_ns_for_children_ != parent.pid_ns_;
+  }
+  if ((f & kCloneThread) != 0 && ((f & kCloneNewpid) != 0 || unshared_pid_ns)) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((f & kCloneNewpid) != 0) {
+    if ((parent.creds().cap_effective & kCapSysAdmin) == 0) return Err(Errno::kEPERM);
+    OSTD_TRY_ASSIGN(PidNamespace * fresh, PidNamespace::CreateChild(*ns_hold.ns));
+    std::exchange(ns_hold.ns, fresh)->Unref();
+  }
 
   Result<ostd::user::UserContext> made = ostd::user::UserContext::Create();
   if (!made) return Err(Errno::kENOMEM);
@@ -336,6 +381,10 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->files_ = *files;
     p->fs_ = *fsc;
     p->handlers_ = *handlers;
+    // Both of the child's namespace pointers hold a reference.
+    p->pid_ns_ = std::exchange(ns_hold.ns, nullptr);
+    p->pid_ns_for_children_ = p->pid_ns_;
+    p->pid_ns_->Ref();
     p->creds_ = parent.creds_;
     p->rlimits = parent.rlimits;
     p->start_ns = ostd::timer::NowNanos();

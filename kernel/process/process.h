@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "kernel/process/address_space.h"
+#include "kernel/process/pid_namespace.h"
 #include "kernel/process/signal.h"
 #include "ostd/fmt.h"
 #include "ostd/result.h"
@@ -187,6 +188,13 @@ class Process {
   // The parent, for callers that hold TreeLock().
   Process* parent_locked() const { return parent_; }
 
+  // The pid namespace the process runs in, and the one its children get
+  // (they differ after unshare(CLONE_NEWPID)); see pid_namespace.h.
+  PidNamespace& pid_ns() { return *pid_ns_; }
+  // unshare(CLONE_NEWPID): children go to a new namespace below pid_ns().
+  // EINVAL if that was done already, ENOSPC, ENOMEM.
+  ostd::Status UnsharePidNamespace();
+
   AddressSpace& mm() { return *mm_; }
   fs::FdTable& files() { return *files_; }
   fs::FsContext& fs() { return *fs_; }
@@ -295,6 +303,8 @@ class Process {
   ostd::Vec<Process*> children_;
   ostd::Vec<Thread*> threads_;
   std::atomic<int> live_threads_{0};
+  PidNamespace* pid_ns_ = &PidNamespace::Root();  // each holds a reference
+  PidNamespace* pid_ns_for_children_ = &PidNamespace::Root();
   AddressSpace* mm_ = nullptr;
   fs::FdTable* files_ = nullptr;
   fs::FsContext* fs_ = nullptr;

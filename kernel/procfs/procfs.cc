@@ -11,9 +11,11 @@
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
+#include "kernel/fs/memfd.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/address_space.h"
 #include "kernel/process/clock.h"
+#include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
@@ -221,6 +223,18 @@ class GenLink final : public Inode {
     size_t n = std::min(buf.size(), text.bytes().size());
     for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>(text.bytes()[i]);
     return n;
+  }
+
+  // /proc/<pid>/fd/N of a file that has no path to follow (a memfd) leads
+  // straight to its inode, so it can be reopened; files opened by a path
+  // are followed by that path.
+  RefPtr<Inode> LinkTarget() override {
+    if (fd_ < 0) return {};
+    ProcInfo p;
+    if (!Snapshot(pid_, p) || p.files == nullptr) return {};
+    Result<RefPtr<fs::File>> file = p.files->Get(fd_);
+    if (!file || (*file)->inode() == nullptr || !(*file)->path().empty()) return {};
+    return (*file)->inode_ref();
   }
 
  private:
@@ -575,16 +589,98 @@ class RootDir final : public Inode {
 
 RefPtr<Inode> root_dir;
 
-// /proc/sys/vm/... is reserved for sysctls (memfd_noexec arrives with memfd).
+// /proc/sys/vm/memfd_noexec: the vm.memfd_noexec value of the caller's pid
+// namespace (pid_namespace.h). Reads give "N\n" at offset 0; writes take
+// one integer at offset 0 (proc_dointvec_minmax rules, fs/memfd.h), need
+// CAP_SYS_ADMIN, and are ignored at other offsets, as Linux's strict sysctl
+// writes are.
+class MemfdNoexecFile final : public Inode {
+ public:
+  MemfdNoexecFile() : Inode(proc_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    if (offset != 0) return 0;
+    TextSink text;
+    ostd::FormatTo(text, "{}\n", Namespace().MemfdNoexecScope());
+    std::span<const uint8_t> bytes = text.bytes();
+    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
+    return fs::Progress(0, dst.Write(bytes));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    Thread* t = CurrentThread();
+    if (t == nullptr || (t->process().creds().cap_effective & kCapSysAdmin) == 0) {
+      return Err(Errno::kEPERM);
+    }
+    if (offset != 0) return count;
+    std::array<uint8_t, 64> buf{};
+    if (count > buf.size()) return Err(Errno::kEINVAL);  // no integer is this long
+    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
+    fs::CopyResult r = src.Read(text);
+    if (!r.ok()) return Err(*r.error);
+    std::array<char, 64> chars{};
+    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
+    PidNamespace& ns = t->process().pid_ns();
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
+                    fs::ParseSysctlInt(std::span<const char>(chars).first(count),
+                                       ns.MemfdNoexecFloor(), fs::kMemfdNoexecScopeEnforced));
+    OSTD_TRY(ns.SetMemfdNoexec(w.value));
+    return w.consumed;
+  }
+
+  // open(O_TRUNC), as `echo 1 > /proc/sys/...` does, changes nothing.
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  static PidNamespace& Namespace() {
+    Thread* t = CurrentThread();
+    return t != nullptr ? t->process().pid_ns() : PidNamespace::Root();
+  }
+};
+
+// /proc/sys and /proc/sys/vm: the sysctls Keel implements.
 class SysDir final : public Inode {
  public:
-  SysDir() : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0) {}
-  Result<RefPtr<Inode>> Lookup(std::string_view) override { return Err(Errno::kENOENT); }
+  enum class Level : uint8_t { kSys, kVm };
+  explicit SysDir(Level level) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), level_(level) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    if (name != ChildName()) return Err(Errno::kENOENT);
+    Inode* child = nullptr;
+    if (level_ == Level::kSys) {
+      child = new (std::nothrow) SysDir(Level::kVm);
+    } else {
+      child = new (std::nothrow) MemfdNoexecFile();
+    }
+    if (child == nullptr) return Err(Errno::kENOMEM);
+    return RefPtr<Inode>(child);
+  }
+
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
-    EmitDots(cookie, ino(), root_dir->ino(), sink);
+    if (!EmitDots(cookie, ino(), root_dir->ino(), sink)) return cookie;
+    if (cookie == kFirstEntryCookie) {
+      uint8_t type = level_ == Level::kSys ? fs::kDtDir : fs::kDtReg;
+      if (!sink.Emit(ChildName(), 0x30000 + static_cast<uint64_t>(level_), type, cookie + 1)) {
+        return cookie;
+      }
+      ++cookie;
+    }
     return cookie;
   }
-  RefPtr<Inode> Parent() override { return root_dir; }
+
+  RefPtr<Inode> Parent() override {
+    if (level_ == Level::kSys) return root_dir;
+    auto* sys = new (std::nothrow) SysDir(Level::kSys);
+    return sys != nullptr ? RefPtr<Inode>(sys) : root_dir;
+  }
+  bool HasChildren() override { return true; }
+
+ private:
+  std::string_view ChildName() const { return level_ == Level::kSys ? "vm" : "memfd_noexec"; }
+  Level level_;
 };
 
 class PidDir final : public Inode {
@@ -665,7 +761,7 @@ Result<RefPtr<Inode>> New(Args... args) {
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
-  return New<SysDir>();
+  return New<SysDir>(SysDir::Level::kSys);
 }
 
 Result<RefPtr<Inode>> MakePidDir(int pid) {

@@ -98,6 +98,7 @@ namespace kernel {
 // The parts of RegisterFileSyscalls (file_fd.cc), one per file.
 void RegisterFileIoSyscalls(SyscallTable& t);    // file_io.cc
 void RegisterFileFdSyscalls(SyscallTable& t);    // file_fd.cc
+void RegisterMemfdSyscalls(SyscallTable& t);     // memfd.cc
 void RegisterFilePathSyscalls(SyscallTable& t);  // file_path.cc
 void RegisterFileStatSyscalls(SyscallTable& t);  // file_stat.cc
 }  // namespace kernel

@@ -138,8 +138,21 @@ SyscallResult SysFcntl(Thread& self, const SyscallArgs& a) {
                       file_abi::PipeSizeFor(arg, fs::kPipeCapacity, file_sys::Privileged(self)));
       return size;
     }
-    case file_abi::kFAddSeals:
-    case file_abi::kFGetSeals:
+    case file_abi::kFAddSeals: {
+      // Linux's order: a descriptor open for writing (EPERM), known bits
+      // (EINVAL; the argument is an int), then a sealable file (EINVAL).
+      uint32_t seals = static_cast<uint32_t>(arg);
+      if (!f->writable()) return Err(Errno::kEPERM);
+      if ((seals & ~fs::kAllSeals) != 0) return Err(Errno::kEINVAL);
+      if (f->inode() == nullptr) return Err(Errno::kEINVAL);
+      OSTD_TRY(f->inode()->AddSeals(seals));
+      return 0;
+    }
+    case file_abi::kFGetSeals: {
+      if (f->inode() == nullptr) return Err(Errno::kEINVAL);
+      OSTD_TRY_ASSIGN(uint32_t seals, f->inode()->GetSeals());
+      return seals;
+    }
     default:
       return Err(Errno::kEINVAL);
   }
@@ -273,6 +286,7 @@ void RegisterFileFdSyscalls(SyscallTable& t) {
 }
 
 void RegisterFileSyscalls(SyscallTable& t) {
+  RegisterMemfdSyscalls(t);
   RegisterFileIoSyscalls(t);
   RegisterFileFdSyscalls(t);
   RegisterFilePathSyscalls(t);

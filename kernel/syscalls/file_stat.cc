@@ -242,8 +242,7 @@ ostd::Status Chmod(Thread& self, Inode& inode, uint32_t mode) {
   fs::Actor actor = ActorOf(self);
   bool privileged = Privileged(self);
   if (!privileged && inode.uid() != actor.uid) return Err(Errno::kEPERM);
-  inode.SetPerm(file_abi::ChmodPerm(mode, privileged, inode.gid() == actor.gid));
-  return {};
+  return inode.ChangePerm(file_abi::ChmodPerm(mode, privileged, inode.gid() == actor.gid));
 }
 
 SyscallResult DoChmodAt(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode) {

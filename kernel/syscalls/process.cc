@@ -21,11 +21,14 @@ using ostd::vm::UserPtr;
 constexpr uint64_t kCloneCsignal = 0xff;
 constexpr uint64_t kCloneVm = 0x100;
 constexpr uint64_t kCloneVfork = 0x4000;
-// Flags Keel accepts (namespaces, ptrace and io contexts are not supported).
+constexpr uint64_t kCloneNewpid = 0x20000000;
+// Flags Keel accepts (of the namespaces only CLONE_NEWPID, see
+// pid_namespace.h; ptrace and io contexts are not supported).
 constexpr uint64_t kCloneSupported = 0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 |
                                      0x00004000 | 0x00008000 | 0x00010000 | 0x00040000 |
                                      0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 |
-                                     0x00400000 /*UNTRACED*/ | 0x00002000 /*PTRACE: ignored*/;
+                                     0x00400000 /*UNTRACED*/ | 0x00002000 /*PTRACE: ignored*/ |
+                                     kCloneNewpid;
 
 int32_t AsInt(uint64_t v) { return static_cast<int32_t>(v); }
 
@@ -65,6 +68,29 @@ SyscallResult SysClone3(Thread& self, const SyscallArgs& a) {
                                  .child_tid = c.child_tid,
                                  .tls = c.tls,
                                  .exit_signal = static_cast<int>(c.exit_signal)});
+}
+
+// unshare(2): CLONE_NEWPID (children go to a new pid namespace). CLONE_VM,
+// CLONE_SIGHAND, CLONE_THREAD and CLONE_SYSVSEM ask for nothing in a
+// single-threaded process, as on Linux; the other namespaces and the
+// unsharing of descriptor tables or fs contexts are not supported (EINVAL).
+SyscallResult SysUnshare(Thread& self, const SyscallArgs& a) {
+  constexpr uint64_t kCloneVm = 0x100, kCloneSighand = 0x800, kCloneThread = 0x10000,
+                     kCloneSysvsem = 0x40000;
+  constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
+  uint64_t flags = a[0];
+  if ((flags & ~(kCloneNewpid | kCloneVm | kCloneSighand | kCloneThread | kCloneSysvsem)) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((flags & (kCloneVm | kCloneSighand | kCloneThread)) != 0 &&
+      self.process().thread_count() > 1) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((flags & kCloneNewpid) != 0) {
+    if ((self.process().creds().cap_effective & kCapSysAdmin) == 0) return Err(Errno::kEPERM);
+    OSTD_TRY(self.process().UnsharePidNamespace());
+  }
+  return 0;
 }
 
 SyscallResult SysFork(Thread& self, const SyscallArgs&) {
@@ -433,6 +459,7 @@ void RegisterProcessSyscalls(SyscallTable& t) {
   t.Register(56, "clone", SysClone);
   t.Register(435, "clone3", SysClone3);
   t.Register(57, "fork", SysFork);
+  t.Register(272, "unshare", SysUnshare);
   t.Register(58, "vfork", SysVfork);
   t.Register(59, "execve", SysExecve);
   t.Register(60, "exit", SysExit);
