@@ -46,6 +46,7 @@ enum class Errno : int {
   kENOSYS = 38,
   kENOTEMPTY = 39,
   kELOOP = 40,
+  kEIDRM = 43,
   kEOVERFLOW = 75,
   kEOPNOTSUPP = 95,
   kETIMEDOUT = 110,

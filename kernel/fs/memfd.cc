@@ -43,13 +43,13 @@ ostd::Result<MemfdPlan> PlanMemfd(uint32_t flags, int scope) {
 ostd::Result<uint32_t> SealsAfterAdd(uint32_t current, uint32_t add, uint32_t mode,
                                      bool writable_mappings) {
   if ((current & kSealSeal) != 0) return Err(Errno::kEPERM);
-  // Linux tests the mappings for the requested bits only, before F_SEAL_EXEC
-  // widens them.
-  if ((add & kSealWrite) != 0 && (current & kSealWrite) == 0 && writable_mappings) {
-    return Err(Errno::kEBUSY);
-  }
+  // F_SEAL_EXEC on an executable file makes it W^X: the write seals come
+  // with it, and so does the writable-mapping check.
   if ((add & kSealExec) != 0 && (mode & 0111) != 0) {
     add |= kSealShrink | kSealGrow | kSealWrite | kSealFutureWrite;
+  }
+  if ((add & kSealWrite) != 0 && (current & kSealWrite) == 0 && writable_mappings) {
+    return Err(Errno::kEBUSY);
   }
   return current | add;
 }

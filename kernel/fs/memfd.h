@@ -43,9 +43,9 @@ ostd::Result<MemfdPlan> PlanMemfd(uint32_t flags, int scope);
 // --- Seals: what each blocks ---
 
 // F_ADD_SEALS on an inode with `current` seals and permission bits `mode`
-// (after the descriptor and bit checks): EPERM once F_SEAL_SEAL is set,
-// EBUSY when F_SEAL_WRITE is new and `writable_mappings`. Returns the new
-// set; F_SEAL_EXEC on a file with an x bit adds the write and resize seals.
+// (after the descriptor and bit checks): EPERM once F_SEAL_SEAL is set;
+// F_SEAL_EXEC on a file with an x bit adds the write and resize seals; then
+// EBUSY when F_SEAL_WRITE is new and `writable_mappings`. Returns the new set.
 ostd::Result<uint32_t> SealsAfterAdd(uint32_t current, uint32_t add, uint32_t mode,
                                      bool writable_mappings);
 

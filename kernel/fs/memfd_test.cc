@@ -59,6 +59,9 @@ TEST(Seals, AddFollowsLinuxOrder) {
   // F_SEAL_EXEC on an executable file implies the write and resize seals.
   EXPECT_EQ(SealsAfterAdd(0, kSealExec, 0700, false).value(), 0x3eu);
   EXPECT_EQ(SealsAfterAdd(0, kSealExec, 0666, false).value(), kSealExec);
+  // ... and with it the writable-mapping check (Linux 6.18).
+  EXPECT_EQ(SealsAfterAdd(0, kSealExec, 0700, true).error(), Errno::kEBUSY);
+  EXPECT_EQ(SealsAfterAdd(0, kSealExec, 0600, true).value(), kSealExec);
 }
 
 TEST(Seals, WritesAndResizes) {

@@ -10,14 +10,23 @@ namespace kernel {
 using ostd::Err;
 using ostd::Errno;
 
+namespace {
+
+constexpr uint32_t kRootInum = 0xeffffffc;  // Linux's PROC_PID_INIT_INO
+std::atomic<uint32_t> next_inum{0xf0000000};
+
+}  // namespace
+
 PidNamespace& PidNamespace::Root() {
-  static PidNamespace root(nullptr, 0, fs::kMemfdNoexecScopeExec);
+  static PidNamespace root(nullptr, 0, fs::kMemfdNoexecScopeExec, kRootInum);
   return root;
 }
 
 ostd::Result<PidNamespace*> PidNamespace::CreateChild(PidNamespace& parent) {
   if (parent.level_ >= kMaxLevel) return Err(Errno::kENOSPC);
-  auto* ns = new (std::nothrow) PidNamespace(&parent, parent.level_ + 1, parent.MemfdNoexecScope());
+  auto* ns = new (std::nothrow)
+      PidNamespace(&parent, parent.level_ + 1, parent.MemfdNoexecScope(),
+                   next_inum.fetch_add(1, std::memory_order_relaxed));
   if (ns == nullptr) return Err(Errno::kENOMEM);
   parent.Ref();
   return ns;

@@ -37,6 +37,9 @@ class PidNamespace {
 
   PidNamespace* parent() const { return parent_; }
   int level() const { return level_; }
+  // The namespace's inode number, as /proc/<pid>/ns/pid shows it
+  // ("pid:[4026531836]" for the root, as on Linux).
+  uint32_t inum() const { return inum_; }
 
   // The vm.memfd_noexec value in force here (memfd_create and reads).
   int MemfdNoexecScope() const;
@@ -47,12 +50,13 @@ class PidNamespace {
   ostd::Status SetMemfdNoexec(int value);
 
  private:
-  PidNamespace(PidNamespace* parent, int level, int scope)
-      : parent_(parent), level_(level), memfd_noexec_(scope) {}
+  PidNamespace(PidNamespace* parent, int level, int scope, uint32_t inum)
+      : parent_(parent), level_(level), inum_(inum), memfd_noexec_(scope) {}
   ~PidNamespace();
 
   PidNamespace* const parent_;  // holds a reference (null for the root)
   const int level_;
+  const uint32_t inum_;
   std::atomic<int> memfd_noexec_;
   std::atomic<uint32_t> refs_{1};
 };

@@ -191,6 +191,9 @@ class Process {
   // The pid namespace the process runs in, and the one its children get
   // (they differ after unshare(CLONE_NEWPID)); see pid_namespace.h.
   PidNamespace& pid_ns() { return *pid_ns_; }
+  const PidNamespace& pid_ns_for_children_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return *pid_ns_for_children_;
+  }
   // unshare(CLONE_NEWPID): children go to a new namespace below pid_ns().
   // EINVAL if that was done already, ENOSPC, ENOMEM.
   ostd::Status UnsharePidNamespace();

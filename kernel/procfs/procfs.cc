@@ -71,6 +71,7 @@ struct ProcInfo {
   Credentials creds;
   uint32_t umask = 0;
   uint64_t start_ns = 0;
+  uint32_t pid_ns = 0, pid_ns_for_children = 0;  // namespace inode numbers
   std::array<char, 16> name{};
   size_t name_len = 0;
   std::array<char, 256> exe{};
@@ -106,6 +107,8 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.zombie = p->zombie_locked();
   info.creds = p->creds();
   info.start_ns = p->start_ns;
+  info.pid_ns = p->pid_ns().inum();
+  info.pid_ns_for_children = p->pid_ns_for_children_locked().inum();
   std::string_view n = p->name();
   info.name_len = std::min(n.size(), info.name.size());
   std::copy_n(n.begin(), info.name_len, info.name.begin());
@@ -225,23 +228,46 @@ class GenLink final : public Inode {
     return n;
   }
 
-  // /proc/<pid>/fd/N of a file that has no path to follow (a memfd) leads
-  // straight to its inode, so it can be reopened; files opened by a path
-  // are followed by that path.
-  RefPtr<Inode> LinkTarget() override {
-    if (fd_ < 0) return {};
-    ProcInfo p;
-    if (!Snapshot(pid_, p) || p.files == nullptr) return {};
-    Result<RefPtr<fs::File>> file = p.files->Get(fd_);
-    if (!file || (*file)->inode() == nullptr || !(*file)->path().empty()) return {};
-    return (*file)->inode_ref();
-  }
+  // /proc/<pid>/fd/N of a file that has no path to follow (a memfd, a
+  // deleted file) leads straight to its inode, so it can be reopened; files
+  // opened by a path that still exists are followed by that path.
+  RefPtr<Inode> LinkTarget() override;
 
  private:
   int pid_;
   int fd_;
   Status (*gen_)(int pid, int fd, TextSink& out);
 };
+
+// What /proc/<pid>/ns/pid leads to: an empty read-only file standing for
+// the namespace (Linux's nsfs inode), so that stat and access succeed.
+class NsFile final : public Inode {
+ public:
+  NsFile() : Inode(proc_fs, InodeType::kRegular, 0444, 0, 0) {}
+  Result<size_t> ReadAt(uint64_t, fs::IoWriter&) override { return Err(Errno::kEINVAL); }
+  Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEINVAL); }
+};
+
+Status LinkFd(int pid, int fd, TextSink& out);
+Status LinkNsPid(int pid, int, TextSink& out);
+Status LinkNsPidForChildren(int pid, int, TextSink& out);
+
+RefPtr<Inode> GenLink::LinkTarget() {
+    if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren) {
+      auto* ns = new (std::nothrow) NsFile();
+      return ns != nullptr ? RefPtr<Inode>(ns) : RefPtr<Inode>();
+    }
+    if (gen_ != LinkFd) return {};
+    ProcInfo p;
+    if (!Snapshot(pid_, p) || p.files == nullptr) return {};
+    Result<RefPtr<fs::File>> file = p.files->Get(fd_);
+    if (!file || (*file)->inode() == nullptr) return {};
+    Inode* inode = (*file)->inode();
+    bool pathless = (*file)->path().empty() || !inode->anon_name().empty() ||
+                    (inode->nlink() == 0 && !inode->is_dir());
+    if (!pathless) return {};
+    return (*file)->inode_ref();
+}
 
 // ----- Generators: system files -----
 
@@ -455,6 +481,20 @@ Status LinkExe(int pid, int, TextSink& out) {
   return {};
 }
 
+Status LinkNsPid(int pid, int, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  ostd::FormatTo(out, "pid:[{}]", p.pid_ns);
+  return {};
+}
+
+Status LinkNsPidForChildren(int pid, int, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  ostd::FormatTo(out, "pid:[{}]", p.pid_ns_for_children);
+  return {};
+}
+
 Status LinkCwd(int pid, int, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
@@ -496,7 +536,13 @@ constexpr std::array<Entry, 11> kRootEntries = {{
     {"sys", fs::kDtDir, nullptr, nullptr},
 }};
 
-constexpr std::array<Entry, 10> kPidEntries = {{
+// /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h).
+constexpr std::array<Entry, 2> kNsEntries = {{
+    {"pid", fs::kDtLnk, nullptr, LinkNsPid},
+    {"pid_for_children", fs::kDtLnk, nullptr, LinkNsPidForChildren},
+}};
+
+constexpr std::array<Entry, 11> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr},
     {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
@@ -507,6 +553,7 @@ constexpr std::array<Entry, 10> kPidEntries = {{
     {"cwd", fs::kDtLnk, nullptr, LinkCwd},
     {"fd", fs::kDtDir, nullptr, nullptr},
     {"mounts", fs::kDtReg, GenMounts, nullptr},
+    {"ns", fs::kDtDir, nullptr, nullptr},
 }};
 
 constexpr uint64_t kFirstEntryCookie = 2;  // 0 and 1 are "." and ".."
@@ -515,6 +562,7 @@ constexpr uint64_t kPidCookieBase = 1000;
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid);
 Result<RefPtr<Inode>> MakePidDir(int pid);
 Result<RefPtr<Inode>> MakeFdDir(int pid);
+Result<RefPtr<Inode>> MakeNsDir(int pid);
 
 // Parses a decimal number (no sign, no leading zeros beyond "0").
 std::optional<int> ParseNumber(std::string_view s) {
@@ -691,6 +739,7 @@ class PidDir final : public Inode {
     for (const Entry& e : kPidEntries) {
       if (e.name != name) continue;
       if (e.name == "fd") return MakeFdDir(pid_);
+      if (e.name == "ns") return MakeNsDir(pid_);
       return MakeEntry(e, pid_);
     }
     return Err(Errno::kENOENT);
@@ -703,6 +752,33 @@ class PidDir final : public Inode {
   }
 
   RefPtr<Inode> Parent() override { return root_dir; }
+  bool HasChildren() override { return true; }
+
+ private:
+  int pid_;
+};
+
+class NsDir final : public Inode {
+ public:
+  explicit NsDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0511, 0, 0), pid_(pid) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    for (const Entry& e : kNsEntries) {
+      if (e.name == name) return MakeEntry(e, pid_);
+    }
+    return Err(Errno::kENOENT);
+  }
+
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
+    EmitEntries(kNsEntries, cookie, 300, sink);
+    return cookie;
+  }
+
+  RefPtr<Inode> Parent() override {
+    Result<RefPtr<Inode>> dir = MakePidDir(pid_);
+    return dir ? *dir : root_dir;
+  }
   bool HasChildren() override { return true; }
 
  private:
@@ -773,6 +849,8 @@ Result<RefPtr<Inode>> MakePidDir(int pid) {
 }
 
 Result<RefPtr<Inode>> MakeFdDir(int pid) { return New<FdDir>(pid); }
+
+Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
 
 }  // namespace
 

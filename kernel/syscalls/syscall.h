@@ -58,6 +58,7 @@ void RegisterTimeSyscalls(SyscallTable& t);     // time.cc
 void RegisterInfoSyscalls(SyscallTable& t);     // info.cc: uname, sysinfo, getrandom, prlimit64
 void RegisterFileSyscalls(SyscallTable& t);     // file_*.cc: fds, read/write, paths, stat, dirs
 void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect6
+void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl
 
 // Registers every family. Called once at boot, before the first user thread.
 void InitSyscalls();

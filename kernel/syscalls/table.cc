@@ -31,6 +31,7 @@ void InitSyscalls() {
   RegisterInfoSyscalls(table);
   RegisterFileSyscalls(table);
   RegisterPollSyscalls(table);
+  RegisterSysvSemSyscalls(table);
 }
 
 const SyscallTable& Syscalls() { return table; }

@@ -1,0 +1,380 @@
+// System V semaphores: semget, semop, semtimedop, semctl.
+//
+// One machine-wide set of semaphore sets (Keel has no IPC namespaces), each
+// with its values, a wait queue and a version counter that changes whenever
+// the values do; a blocked semop sleeps until the version moves, then tries
+// again. SEM_UNDO (adjustments undone at exit) is not supported: semop
+// refuses it with EINVAL rather than silently dropping the undo.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <new>
+#include <optional>
+
+#include "kernel/process/clock.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/sem_abi.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/sync.h"
+#include "ostd/task/task.h"
+#include "ostd/task/wait_queue.h"
+#include "ostd/timer.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::vm::UserPtr;
+using sem_abi::SemBuf;
+
+constexpr int32_t kIpcPrivate = 0;
+constexpr uint32_t kIpcCreat = 01000, kIpcExcl = 02000;
+constexpr int kIpcRmid = 0, kIpcSet = 1, kIpcStat = 2, kGetPid = 11, kGetVal = 12, kGetAll = 13,
+              kGetNcnt = 14, kGetZcnt = 15, kSetVal = 16, kSetAll = 17;
+constexpr int kIpc64 = 0x100;
+// Ids: slot index plus a per-slot sequence times this, as Linux builds them.
+constexpr int kSeqMultiplier = 32768;
+
+struct Ipc64Perm {
+  int32_t key;
+  uint32_t uid, gid, cuid, cgid, mode;
+  uint16_t seq, pad2;
+  uint64_t unused1, unused2;
+};
+struct SemidDs {
+  Ipc64Perm perm;
+  int64_t otime;
+  uint64_t unused1;
+  int64_t ctime;
+  uint64_t unused2;
+  uint64_t nsems;
+  uint64_t unused3, unused4;
+};
+static_assert(sizeof(SemidDs) == 104);
+
+struct SemSet {
+  int32_t key = 0;
+  int id = 0;
+  uint32_t uid = 0, gid = 0, cuid = 0, cgid = 0, mode = 0;
+  int64_t otime = 0, ctime = 0;
+  bool removed = false;
+  ostd::Vec<uint16_t> vals;
+  ostd::Vec<int32_t> last_pid;  // GETPID: the last process to change each one
+  ostd::Vec<uint32_t> ncnt, zcnt;
+  std::atomic<uint64_t> version{0};
+  ostd::WaitQueue wq;
+  std::atomic<uint32_t> refs{1};
+
+  void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  void Changed() {
+    version.fetch_add(1, std::memory_order_release);
+    wq.WakeAll();
+  }
+};
+
+// The table: slots of sets, under one lock (which also guards every set's
+// fields; semaphore traffic in Keel's workloads is light).
+ostd::SpinLock table_lock;
+ostd::Vec<SemSet*> slots ABSL_GUARDED_BY(table_lock);
+ostd::Vec<uint16_t> slot_seq ABSL_GUARDED_BY(table_lock);
+
+int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000); }
+
+// The set with `id`, referenced; EINVAL if there is none (or it was removed).
+ostd::Result<SemSet*> FindSet(int id) {
+  if (id < 0) return Err(Errno::kEINVAL);
+  ostd::SpinLockGuard guard(table_lock);
+  size_t slot = static_cast<size_t>(id % kSeqMultiplier);
+  if (slot >= slots.size() || slots[slot] == nullptr || slots[slot]->id != id) {
+    return Err(Errno::kEINVAL);
+  }
+  slots[slot]->Ref();
+  return slots[slot];
+}
+
+struct SetRef {
+  SemSet* set;
+  ~SetRef() { set->Unref(); }
+};
+
+// The ipc permission check (root passes): `want` is 4 (read) or 2 (alter).
+bool Allowed(const SemSet& s, const Credentials& c, uint32_t want) {
+  if (c.IsRoot()) return true;
+  uint32_t bits = s.mode;
+  if (c.euid == s.uid || c.euid == s.cuid) {
+    bits >>= 6;
+  } else if (c.egid == s.gid || c.egid == s.cgid) {
+    bits >>= 3;
+  }
+  return (bits & want) == want;
+}
+
+SyscallResult SysSemget(Thread& self, const SyscallArgs& a) {
+  int32_t key = static_cast<int32_t>(a[0]);
+  int64_t nsems = static_cast<int32_t>(a[1]);
+  uint32_t flags = static_cast<uint32_t>(a[2]);
+  const Credentials& c = self.process().creds();
+  if (nsems < 0 || nsems > sem_abi::kSemMsl) return Err(Errno::kEINVAL);
+  ostd::SpinLockGuard guard(table_lock);
+  if (key != kIpcPrivate) {
+    for (SemSet* s : slots) {
+      if (s == nullptr || s->key != key) continue;
+      if ((flags & kIpcCreat) != 0 && (flags & kIpcExcl) != 0) return Err(Errno::kEEXIST);
+      if (!Allowed(*s, c, (flags >> 6) & 6)) return Err(Errno::kEACCES);
+      if (nsems > static_cast<int64_t>(s->vals.size())) return Err(Errno::kEINVAL);
+      return s->id;
+    }
+    if ((flags & kIpcCreat) == 0) return Err(Errno::kENOENT);
+  }
+  if (nsems == 0) return Err(Errno::kEINVAL);
+  size_t slot = 0;
+  while (slot < slots.size() && slots[slot] != nullptr) ++slot;
+  if (slot >= static_cast<size_t>(sem_abi::kSemMni)) return Err(Errno::kENOSPC);
+  auto* s = new (std::nothrow) SemSet();
+  if (s == nullptr) return Err(Errno::kENOMEM);
+  size_t n = static_cast<size_t>(nsems);
+  if (!s->vals.Resize(n) || !s->last_pid.Resize(n) || !s->ncnt.Resize(n) || !s->zcnt.Resize(n) ||
+      (slot == slots.size() && (!slots.Push(nullptr) || !slot_seq.Push(0)))) {
+    delete s;
+    return Err(Errno::kENOMEM);
+  }
+  s->key = key;
+  s->uid = s->cuid = c.euid;
+  s->gid = s->cgid = c.egid;
+  s->mode = flags & 0777;
+  s->ctime = NowSeconds();
+  s->id = static_cast<int>(slot_seq[slot]) * kSeqMultiplier + static_cast<int>(slot);
+  slots[slot] = s;
+  return s->id;
+}
+
+// Takes the set out of the table (IPC_RMID): waiters wake with EIDRM.
+void RemoveLocked(SemSet& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  size_t slot = static_cast<size_t>(s.id % kSeqMultiplier);
+  slots[slot] = nullptr;
+  slot_seq[slot] = static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / kSeqMultiplier));
+  s.removed = true;
+}
+
+SyscallResult DoSemop(Thread& self, int id, uint64_t sops, uint64_t nsops,
+                      std::optional<uint64_t> deadline_ns) {
+  if (nsops < 1) return Err(Errno::kEINVAL);
+  if (nsops > sem_abi::kSemOpm) return Err(Errno::kE2BIG);
+  std::array<SemBuf, sem_abi::kSemOpm> ops_buf;
+  std::span<SemBuf> ops = std::span(ops_buf).first(nsops);
+  for (size_t i = 0; i < nsops; ++i) {
+    OSTD_TRY_ASSIGN(ops[i], ostd::vm::CopyFromUser(UserPtr<SemBuf>(sops + i * sizeof(SemBuf))));
+  }
+  bool nowait = false;
+  bool alters = false;
+  for (const SemBuf& op : ops) {
+    if ((op.sem_flg & sem_abi::kSemUndo) != 0) return Err(Errno::kEINVAL);  // see file comment
+    if ((op.sem_flg & sem_abi::kIpcNowait) != 0) nowait = true;  // Linux: any op's flag
+    if (op.sem_op != 0) alters = true;
+  }
+  OSTD_TRY_ASSIGN(SemSet * set, FindSet(id));
+  SetRef hold{set};
+  const Credentials& c = self.process().creds();
+  for (;;) {
+    uint64_t seen = 0;
+    sem_abi::SemAttempt attempt;
+    {
+      ostd::SpinLockGuard guard(table_lock);
+      if (set->removed) return Err(Errno::kEIDRM);
+      if (!Allowed(*set, c, alters ? 2 : 4)) return Err(Errno::kEACCES);
+      OSTD_TRY_ASSIGN(attempt, sem_abi::SemApply(set->vals.span(), ops));
+      if (attempt.applied) {
+        for (const SemBuf& op : ops) set->last_pid[op.sem_num] = self.process().pid();
+        set->otime = NowSeconds();
+      } else if (!nowait) {
+        uint16_t num = ops[attempt.blocked_at].sem_num;
+        ++(attempt.waits_for_zero ? set->zcnt : set->ncnt)[num];
+      }
+      seen = set->version.load(std::memory_order_acquire);
+    }
+    if (attempt.applied) {
+      if (alters) set->Changed();
+      return 0;
+    }
+    if (nowait) return Err(Errno::kEAGAIN);
+    ostd::Status waited = {};
+    if (deadline_ns) {
+      // Timed waits poll at tick granularity, as futex waits do.
+      uint64_t now = ostd::timer::NowNanos();
+      if (now >= *deadline_ns) {
+        waited = Err(Errno::kEAGAIN);
+      } else {
+        ostd::SleepFor(std::min<uint64_t>(*deadline_ns - now, 4'000'000));
+        if (self.HasPendingSignal()) waited = Err(Errno::kEINTR);
+      }
+    } else {
+      waited = self.WaitInterruptible(set->wq, [&] {
+        return set->version.load(std::memory_order_acquire) != seen;
+      });
+    }
+    {
+      ostd::SpinLockGuard guard(table_lock);
+      uint16_t num = ops[attempt.blocked_at].sem_num;
+      --(attempt.waits_for_zero ? set->zcnt : set->ncnt)[num];
+    }
+    if (!waited) return Err(waited.error());
+  }
+}
+
+SyscallResult SysSemop(Thread& self, const SyscallArgs& a) {
+  return DoSemop(self, static_cast<int32_t>(a[0]), a[1], a[2], std::nullopt);
+}
+
+SyscallResult SysSemtimedop(Thread& self, const SyscallArgs& a) {
+  struct Timespec {
+    int64_t sec;
+    int64_t nsec;
+  };
+  std::optional<uint64_t> deadline;
+  if (a[3] != 0) {
+    OSTD_TRY_ASSIGN(Timespec ts, ostd::vm::CopyFromUser(UserPtr<Timespec>(a[3])));
+    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
+    uint64_t ns = static_cast<uint64_t>(ts.sec) * 1'000'000'000 + static_cast<uint64_t>(ts.nsec);
+    deadline = ostd::timer::NowNanos() + ns;
+  }
+  return DoSemop(self, static_cast<int32_t>(a[0]), a[1], a[2], deadline);
+}
+
+SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
+  int id = static_cast<int32_t>(a[0]);
+  int64_t num = static_cast<int32_t>(a[1]);
+  int cmd = static_cast<int32_t>(a[2]) & ~kIpc64;
+  uint64_t arg = a[3];
+  const Credentials& c = self.process().creds();
+  OSTD_TRY_ASSIGN(SemSet * set, FindSet(id));
+  SetRef hold{set};
+  auto checked_num = [&]() -> ostd::Result<size_t> {
+    if (num < 0 || num >= static_cast<int64_t>(set->vals.size())) return Err(Errno::kEINVAL);
+    return static_cast<size_t>(num);
+  };
+  switch (cmd) {
+    case kIpcRmid: {
+      ostd::SpinLockGuard guard(table_lock);
+      if (set->removed) return Err(Errno::kEINVAL);
+      if (!c.IsRoot() && c.euid != set->uid && c.euid != set->cuid) return Err(Errno::kEPERM);
+      RemoveLocked(*set);
+      set->Unref();  // the table's reference
+    }
+      set->Changed();
+      return 0;
+    case kGetVal:
+    case kGetPid:
+    case kGetNcnt:
+    case kGetZcnt: {
+      OSTD_TRY_ASSIGN(size_t i, checked_num());
+      ostd::SpinLockGuard guard(table_lock);
+      if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
+      if (cmd == kGetVal) return set->vals[i];
+      if (cmd == kGetPid) return static_cast<uint64_t>(set->last_pid[i]);
+      return cmd == kGetNcnt ? set->ncnt[i] : set->zcnt[i];
+    }
+    case kSetVal: {
+      OSTD_TRY_ASSIGN(size_t i, checked_num());
+      int32_t value = static_cast<int32_t>(arg);
+      if (value < 0 || value > sem_abi::kSemVmx) return Err(Errno::kERANGE);
+      {
+        ostd::SpinLockGuard guard(table_lock);
+        if (!Allowed(*set, c, 2)) return Err(Errno::kEACCES);
+        set->vals[i] = static_cast<uint16_t>(value);
+        set->last_pid[i] = self.process().pid();
+        set->ctime = NowSeconds();
+      }
+      set->Changed();
+      return 0;
+    }
+    case kGetAll:
+    case kSetAll: {
+      ostd::Vec<uint16_t> copy;
+      OSTD_TRY(copy.Resize(set->vals.size()));
+      if (cmd == kGetAll) {
+        {
+          ostd::SpinLockGuard guard(table_lock);
+          if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
+          for (size_t i = 0; i < copy.size(); ++i) copy[i] = set->vals[i];
+        }
+        OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
+                        ostd::vm::UserWriter(UserPtr<uint16_t>(arg), copy.size()));
+        for (uint16_t v : copy) OSTD_TRY(w.WriteVal(v));
+        return 0;
+      }
+      {
+        OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                        ostd::vm::UserReader(UserPtr<uint16_t>(arg), copy.size()));
+        for (uint16_t& v : copy) {
+          OSTD_TRY_ASSIGN(v, r.ReadVal<uint16_t>());
+        }
+      }
+      for (uint16_t v : copy) {
+        if (v > sem_abi::kSemVmx) return Err(Errno::kERANGE);
+      }
+      {
+        ostd::SpinLockGuard guard(table_lock);
+        if (!Allowed(*set, c, 2)) return Err(Errno::kEACCES);
+        for (size_t i = 0; i < copy.size(); ++i) {
+          set->vals[i] = copy[i];
+          set->last_pid[i] = self.process().pid();
+        }
+        set->ctime = NowSeconds();
+      }
+      set->Changed();
+      return 0;
+    }
+    case kIpcStat: {
+      SemidDs ds{};
+      {
+        ostd::SpinLockGuard guard(table_lock);
+        if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
+        ds.perm = Ipc64Perm{.key = set->key,
+                            .uid = set->uid,
+                            .gid = set->gid,
+                            .cuid = set->cuid,
+                            .cgid = set->cgid,
+                            .mode = set->mode,
+                            .seq = static_cast<uint16_t>(set->id / kSeqMultiplier),
+                            .pad2 = 0,
+                            .unused1 = 0,
+                            .unused2 = 0};
+        ds.otime = set->otime;
+        ds.ctime = set->ctime;
+        ds.nsems = set->vals.size();
+      }
+      OSTD_TRY(ostd::vm::CopyToUser(UserPtr<SemidDs>(arg), ds));
+      return 0;
+    }
+    case kIpcSet: {
+      OSTD_TRY_ASSIGN(SemidDs ds, ostd::vm::CopyFromUser(UserPtr<SemidDs>(arg)));
+      ostd::SpinLockGuard guard(table_lock);
+      if (!c.IsRoot() && c.euid != set->uid && c.euid != set->cuid) return Err(Errno::kEPERM);
+      set->uid = ds.perm.uid;
+      set->gid = ds.perm.gid;
+      set->mode = ds.perm.mode & 0777;
+      set->ctime = NowSeconds();
+      return 0;
+    }
+    default:
+      return Err(Errno::kEINVAL);  // IPC_INFO, SEM_INFO, SEM_STAT: not supported
+  }
+}
+
+}  // namespace
+
+void RegisterSysvSemSyscalls(SyscallTable& t) {
+  t.Register(64, "semget", SysSemget);
+  t.Register(65, "semop", SysSemop);
+  t.Register(66, "semctl", SysSemctl);
+  t.Register(220, "semtimedop", SysSemtimedop);
+}
+
+}  // namespace kernel
