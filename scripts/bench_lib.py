@@ -180,6 +180,22 @@ CASES = [
     ('fork_exec', 'fork+execve /bench_true+wait', 1.5, 1),
 ]
 
+# The memfd cases (group "memfd" in bench.c: `--cases memfd` runs them all),
+# printed as a table of their own; the target is Keel/Linux <= 1.0x for each.
+MEMFD_CASES = [
+    ('memfd_write_4k', 'memfd pwrite 4 KiB at offset 0', 1.0, 1),
+    ('memfd_read_4k', 'memfd pread 4 KiB at offset 0', 1.0, 1),
+    ('memfd_write_1m', 'memfd pwrite 1 MiB at offset 0', 1.0, 1),
+    ('memfd_read_1m', 'memfd pread 1 MiB at offset 0', 1.0, 1),
+    ('memfd_page_fault', 'memfd MAP_SHARED page fault (per page)', 1.0, 1),
+    ('memfd_ftruncate', 'memfd ftruncate 1 MiB / 0 (per call)', 1.0, 2),
+]
+
+# (title printed above the table or None, cases), in output order.
+SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES)]
+ALL_CASES = [c for _, cases in SECTIONS for c in cases]
+GROUPS = {'memfd': [c for c, _, _, _ in MEMFD_CASES]}
+
 
 class Runs:
     """Everything parsed from one kernel's boot logs."""
@@ -244,7 +260,7 @@ class Runs:
                     self.problems.append(f'{os.path.basename(path)}: timed out')
         # Cross-check the guest clock: consecutive repetitions of a case are
         # one repetition apart on the host's clock too.
-        per_call = {c: k for c, _, _, k in CASES}
+        per_call = {c: k for c, _, _, k in ALL_CASES}
         for (t1, c1, _), (t2, c2, v2) in zip(reps, reps[1:]):
             n = iterations.get(c2)
             if c1 == c2 and n and t2 > t1:
@@ -298,14 +314,28 @@ def cmd_table(args):
     hdr = ['case'] + [f'{n} median' for n in names]
     if keel and linux:
         hdr += ['Keel/Linux', 'target', 'met', 'Keel/Linux, fastest repetitions']
-    out.append('| ' + ' | '.join(hdr) + ' |')
-    out.append('|' + '---|' * len(hdr))
     missing = {n: [] for n in names}
     met = failed = 0
-    wanted = set(args.cases.split(',')) if args.cases else None
-    for case, label, target, _ in CASES:
-        if wanted is not None and case not in wanted:
-            continue
+    wanted = None
+    if args.cases:
+        wanted = set()
+        for w in args.cases.split(','):
+            wanted.update(GROUPS.get(w, [w]))
+    rows = []  # (section title, case, label, target)
+    for title, cases in SECTIONS:
+        rows += [(title, c, label, target) for c, label, target, _ in cases
+                 if wanted is None or c in wanted]
+    section = ()
+    for title, case, label, target in rows:
+        if title != section:
+            if out:
+                out.append('')
+            if title:
+                out.append(f'{title}:')
+                out.append('')
+            out.append('| ' + ' | '.join(hdr) + ' |')
+            out.append('|' + '---|' * len(hdr))
+            section = title
         row = [label]
         meds = {}
         for n, r in kernels:
@@ -329,7 +359,7 @@ def cmd_table(args):
                 row += ['—', f'≤ {target:.1f}x', '—', '—']
         out.append('| ' + ' | '.join(row) + ' |')
     # Cases the program printed that the table does not know (kept visible).
-    known = {c for c, _, _, _ in CASES}
+    known = {c for c, _, _, _ in ALL_CASES}
     for n, r in kernels:
         for c in sorted(set(r.samples) - known):
             out.append(f'| {c} ({n} only) | ' + _fmt_ns(_median(r.samples[c])) + ' |')

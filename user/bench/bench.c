@@ -3,6 +3,8 @@
 //
 //   /bench [-t SECONDS] [-r REPS] [-c CASE[,CASE...]]
 //
+// -c takes case names (kCases) or group names ("memfd": every memfd_* case).
+//
 // Prints, one line each (write(2) only; no stdio buffering, lines < 200 bytes):
 //   bench-boot monotonic_ns=N boottime_ns=N   first action: clocks at the first user line
 //   bench-info key=value...                   environment
@@ -271,30 +273,140 @@ static int64_t c_fork_exec(long n) {
   return mono() - t0;
 }
 
+// ------------------------------------------------------------------ memfd
+//
+// memfd_create through syscall(2) so the program does not depend on the C
+// library's wrapper. Each case creates its memfd (untimed) per call of the
+// case function, so every calibration run and repetition starts from a new one.
+
+#ifndef SYS_memfd_create
+#define SYS_memfd_create 319  // x86-64
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+
+static int memfd(void) { return (int)syscall(SYS_memfd_create, "bench", MFD_CLOEXEC); }
+
+// The user buffer of the memfd read/write cases: written once before any
+// timing so its own page faults are never timed.
+static char g_buf[MIB] __attribute__((aligned(4096)));
+
+static int64_t fail_close(int fd) {
+  int e = errno ? errno : EIO;
+  close(fd);
+  return -(int64_t)e;
+}
+
+// n times pwrite (or pread) of `size` bytes at offset 0 of a memfd that is
+// already `size` bytes long with every page present (written once, untimed):
+// one system call per operation, like read_zero/write_null, and never a page
+// allocation or a size change inside the timed loop.
+static int64_t memfd_rw(size_t size, int do_write, long n) {
+  int fd = memfd();
+  if (fd < 0) FAIL();
+  memset(g_buf, 'k', size);
+  if (ftruncate(fd, (off_t)size) != 0) return fail_close(fd);
+  ssize_t w = pwrite(fd, g_buf, size, 0);
+  if (w != (ssize_t)size) {
+    if (w >= 0) errno = EIO;
+    return fail_close(fd);
+  }
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    ssize_t r = do_write ? pwrite(fd, g_buf, size, 0) : pread(fd, g_buf, size, 0);
+    if (r != (ssize_t)size) {
+      if (r >= 0) errno = EIO;  // short transfer
+      return fail_close(fd);
+    }
+  }
+  int64_t t = mono() - t0;
+  close(fd);
+  return t;
+}
+
+static int64_t c_memfd_write_4k(long n) { return memfd_rw(4096, 1, n); }
+static int64_t c_memfd_read_4k(long n) { return memfd_rw(4096, 0, n); }
+static int64_t c_memfd_write_1m(long n) { return memfd_rw(MIB, 1, n); }
+static int64_t c_memfd_read_1m(long n) { return memfd_rw(MIB, 0, n); }
+
+// n pages: first writes to the pages of 64 MiB MAP_SHARED mappings of fresh
+// memfds (memfd_create, ftruncate to 64 MiB, mmap, MADV_NOHUGEPAGE; then one
+// byte written per page, in address order; then munmap and close), as many
+// memfds as n needs. Only the touching is timed. Every fault allocates the
+// memfd's page and maps it (no page exists before: the memfd is new).
+#define MEMFD_MAP (64 * MIB)
+
+static int64_t c_memfd_page_fault(long n) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0) page = 4096;
+  long per_map = MEMFD_MAP / page;
+  int64_t total = 0;
+  while (n > 0) {
+    long pages = n < per_map ? n : per_map;
+    int fd = memfd();
+    if (fd < 0) FAIL();
+    if (ftruncate(fd, MEMFD_MAP) != 0) return fail_close(fd);
+    char* p = mmap(NULL, MEMFD_MAP, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return fail_close(fd);
+    (void)madvise(p, MEMFD_MAP, MADV_NOHUGEPAGE);
+    int64_t t0 = mono();
+    for (long i = 0; i < pages; ++i) ((volatile char*)p)[i * page] = 1;
+    total += mono() - t0;
+    if (munmap(p, MEMFD_MAP) != 0) return fail_close(fd);
+    close(fd);
+    n -= pages;
+  }
+  return total;
+}
+
+// n times ftruncate(fd, 1 MiB) then ftruncate(fd, 0) on one memfd; the caller
+// divides by 2 (see kCases), so the figure is per ftruncate call. Nothing
+// touches the file in between: no page is ever allocated, so this is the cost
+// of the size change itself (grow: set the size; shrink: the truncation path
+// over an empty range), not of allocating or freeing pages.
+static int64_t c_memfd_ftruncate(long n) {
+  int fd = memfd();
+  if (fd < 0) FAIL();
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (ftruncate(fd, MIB) != 0 || ftruncate(fd, 0) != 0) return fail_close(fd);
+  }
+  int64_t t = mono() - t0;
+  close(fd);
+  return t;
+}
+
 struct bench_case {
   const char* name;
   case_fn fn;
-  int ops_per_call;  // divides the per-call time (2 for the context switch)
+  int ops_per_call;   // divides the per-call time (2 for the context switch)
+  const char* group;  // -c GROUP selects every case of the group (NULL: none)
 };
 
 static const struct bench_case kCases[] = {
-    {"null_syscall", c_null_syscall, 1},
-    {"read_zero", c_read_zero, 1},
-    {"write_null", c_write_null, 1},
-    {"open_close", c_open_close, 1},
-    {"stat", c_stat, 1},
-    {"mmap_munmap", c_mmap_munmap, 1},
-    {"page_fault", c_page_fault, 1},
-    {"pipe_rtt", c_pipe_rtt, 1},
-    {"ctx_switch", c_ctx_switch, 2},
-    {"fork_exit", c_fork_exit, 1},
-    {"fork_exec", c_fork_exec, 1},
+    {"null_syscall", c_null_syscall, 1, NULL},
+    {"read_zero", c_read_zero, 1, NULL},
+    {"write_null", c_write_null, 1, NULL},
+    {"open_close", c_open_close, 1, NULL},
+    {"stat", c_stat, 1, NULL},
+    {"mmap_munmap", c_mmap_munmap, 1, NULL},
+    {"page_fault", c_page_fault, 1, NULL},
+    {"pipe_rtt", c_pipe_rtt, 1, NULL},
+    {"ctx_switch", c_ctx_switch, 2, NULL},
+    {"fork_exit", c_fork_exit, 1, NULL},
+    {"fork_exec", c_fork_exec, 1, NULL},
+    {"memfd_write_4k", c_memfd_write_4k, 1, "memfd"},
+    {"memfd_read_4k", c_memfd_read_4k, 1, "memfd"},
+    {"memfd_write_1m", c_memfd_write_1m, 1, "memfd"},
+    {"memfd_read_1m", c_memfd_read_1m, 1, "memfd"},
+    {"memfd_page_fault", c_memfd_page_fault, 1, "memfd"},
+    {"memfd_ftruncate", c_memfd_ftruncate, 2, "memfd"},
 };
 
 // ----------------------------------------------------------------- driver
 
-static int selected(const char* name) {
-  if (!g_only) return 1;
+static int list_has(const char* name) {
   size_t len = strlen(name);
   for (const char* p = g_only; *p;) {
     const char* e = strchr(p, ',');
@@ -304,6 +416,11 @@ static int selected(const char* name) {
     p = e + 1;
   }
   return 0;
+}
+
+static int selected(const struct bench_case* bc) {
+  if (!g_only) return 1;
+  return list_has(bc->name) || (bc->group && list_has(bc->group));
 }
 
 static void run_case(const struct bench_case* bc) {
@@ -373,7 +490,7 @@ int main(int argc, char** argv) {
       sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_PAGESIZE), g_target_s, g_reps);
 
   for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); ++i) {
-    if (selected(kCases[i].name)) run_case(&kCases[i]);
+    if (selected(&kCases[i])) run_case(&kCases[i]);
   }
   out("bench-done");
   if (init) {
