@@ -9,9 +9,15 @@
 extern "C" {
 
 // SAFETY (mem*): the compiler calls these with valid ranges, as the C standard requires.
+// Bulk work in 8-byte words, then the tail in bytes: `rep movsq`/`rep stosq`
+// run eight times fewer iterations than the byte forms, which is what counts
+// under emulation (QEMU TCG), and are as fast on hardware.
 void* memcpy(void* dst, const void* src, size_t n) {
   void* ret = dst;
-  asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+  size_t words = n / 8;
+  size_t bytes = n % 8;
+  asm volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+  asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(bytes) : : "memory");
   return ret;
 }
 
@@ -27,7 +33,11 @@ void* memmove(void* dst, const void* src, size_t n) {
 
 void* memset(void* dst, int c, size_t n) {
   void* ret = dst;
-  asm volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+  uint64_t pattern = uint64_t{0x0101010101010101} * static_cast<uint8_t>(c);
+  size_t words = n / 8;
+  size_t bytes = n % 8;
+  asm volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+  asm volatile("rep stosb" : "+D"(dst), "+c"(bytes) : "a"(pattern) : "memory");
   return ret;
 }
 

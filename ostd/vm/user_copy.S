@@ -31,21 +31,32 @@
     .endm
 
 // uint64_t ostd_vm_copy_user(uint64_t dst, uint64_t src, uint64_t len)
-// Returns the number of bytes NOT copied (0 on success). After a fault in the
-// bulk `rep movsb`, the tail is retried byte by byte so that the count stops
-// exactly at the first inaccessible byte.
+// Returns the number of bytes NOT copied (0 on success). The bulk moves
+// 8-byte words (`rep movsq`; `rep movsb` costs eight times as many
+// iterations under emulators such as QEMU's TCG), the last len % 8 bytes
+// singly. After a fault in either, the rest is retried byte by byte so that
+// the count stops exactly at the first inaccessible byte.
 
     .globl ostd_vm_copy_user
     .type ostd_vm_copy_user, @function
     .balign 16
 ostd_vm_copy_user:
     movq %rdx, %rcx
+    shrq $3, %rcx
+    andl $7, %edx
     SMAP_STAC
+.Lcopy_bulk8:
+    rep movsq
+    movq %rdx, %rcx
 .Lcopy_bulk:
     rep movsb
     SMAP_CLAC
     xorl %eax, %eax
     ret
+.Lcopy_fault8:
+    // rcx words and rdx bytes were left.
+    shlq $3, %rcx
+    addq %rdx, %rcx
 .Lcopy_tail:
     testq %rcx, %rcx
     jz .Lcopy_out
@@ -64,19 +75,28 @@ ostd_vm_copy_user:
     .size ostd_vm_copy_user, . - ostd_vm_copy_user
 
 // uint64_t ostd_vm_zero_user(uint64_t dst, uint64_t len)
-// Returns the number of bytes NOT zeroed (0 on success).
+// Returns the number of bytes NOT zeroed (0 on success). Words first, as
+// ostd_vm_copy_user does.
     .globl ostd_vm_zero_user
     .type ostd_vm_zero_user, @function
     .balign 16
 ostd_vm_zero_user:
     movq %rsi, %rcx
+    shrq $3, %rcx
+    andl $7, %esi
     xorl %eax, %eax
     SMAP_STAC
+.Lzero_bulk8:
+    rep stosq
+    movq %rsi, %rcx
 .Lzero_bulk:
     rep stosb
     SMAP_CLAC
     xorl %eax, %eax
     ret
+.Lzero_fault8:
+    shlq $3, %rcx
+    addq %rsi, %rcx
 .Lzero_tail:
     testq %rcx, %rcx
     jz .Lzero_out
@@ -148,9 +168,11 @@ ostd_vm_zero_user:
 
     .section __ex_table, "a"
     .balign 8
+    .quad .Lcopy_bulk8, .Lcopy_fault8
     .quad .Lcopy_bulk, .Lcopy_tail
     .quad .Lcopy_load, .Lcopy_out
     .quad .Lcopy_store, .Lcopy_out
+    .quad .Lzero_bulk8, .Lzero_fault8
     .quad .Lzero_bulk, .Lzero_tail
     .quad .Lzero_store, .Lzero_out
 

@@ -226,6 +226,48 @@ TEST_F(UserIoTest, ReadOnceWriteOnceAllSizes) {
   EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
 }
 
+// The bulk moves 8-byte words: a fault inside a word that straddles the
+// boundary, with a length that is no multiple of 8, still counts each byte.
+TEST_F(UserIoTest, UnalignedCopiesAcrossTheBoundaryCountExactly) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  for (uint64_t i = 0; i < kPage; ++i) Bytes(f)[i] = static_cast<uint8_t>(i * 3);
+  std::array<uint8_t, 203> dst;
+  dst.fill(0xee);
+  VmReader<Fallible> r = *space_->Reader(kUserBase + kPage - 93, dst.size());
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst);
+  CopyResult c = r.ReadTo(w);
+  EXPECT_EQ(c.copied, 93u);
+  EXPECT_EQ(dst[92], static_cast<uint8_t>((kPage - 1) * 3));
+  EXPECT_EQ(dst[93], 0xeeu);
+  EXPECT_EQ(r.remain(), 110u);
+  std::array<uint8_t, 203> src;
+  src.fill(0x11);
+  VmWriter<Fallible> uw = *space_->Writer(kUserBase + kPage - 13, src.size());
+  VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(src);
+  CopyResult c2 = uw.WriteFrom(kr);
+  EXPECT_EQ(c2.copied, 13u);
+  EXPECT_EQ(Bytes(f)[kPage - 13], 0x11u);
+  EXPECT_EQ(Bytes(f)[kPage - 14], static_cast<uint8_t>((kPage - 14) * 3));
+  VmWriter<Fallible> zw = *space_->Writer(kUserBase + kPage - 21, 203);
+  CopyResult c3 = zw.FillZeros(203);
+  EXPECT_EQ(c3.copied, 21u);
+  EXPECT_EQ(Bytes(f)[kPage - 21], 0u);
+  EXPECT_EQ(Bytes(f)[kPage - 22], static_cast<uint8_t>((kPage - 22) * 3));
+  // Short and exact lengths take the word path and the byte tail.
+  for (uint64_t len : {1u, 7u, 8u, 9u, 15u, 4096u - 200u}) {
+    std::array<uint8_t, 4096> buf;
+    buf.fill(0);
+    VmReader<Fallible> rr = *space_->Reader(kUserBase + 100, len);
+    VmWriter<Infallible> ww = VmWriter<Infallible>::FromSpan(buf);
+    CopyResult cc = rr.ReadTo(ww);
+    EXPECT_TRUE(cc.ok());
+    EXPECT_EQ(cc.copied, len);
+    EXPECT_EQ(buf[len - 1], static_cast<uint8_t>((100 + len - 1) * 3));
+    EXPECT_EQ(buf[len], 0u);
+  }
+}
+
 TEST_F(UserIoTest, FillZerosStopsAtTheFault) {
   Paddr f = MapPage(0);
   ASSERT_NE(f, 0u);
