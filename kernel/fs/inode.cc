@@ -106,9 +106,11 @@ uint32_t Inode::nlink() const {
   ostd::SpinLockGuard g(attr_lock_);
   return attr_.nlink;
 }
-uint64_t Inode::size() const {
-  ostd::SpinLockGuard g(attr_lock_);
-  return attr_.size;
+uint64_t Inode::size() const { return size_.load(std::memory_order_acquire); }
+
+void Inode::SetSizeLocked(uint64_t size) {
+  attr_.size = size;
+  size_.store(size, std::memory_order_release);
 }
 
 void Inode::SetPerm(uint32_t perm) {
@@ -116,6 +118,7 @@ void Inode::SetPerm(uint32_t perm) {
   ostd::SpinLockGuard g(attr_lock_);
   attr_.mode = (attr_.mode & kS_IFMT) | (perm & kPermMask);
   attr_.ctime = now;
+  atime_due_.store(true, std::memory_order_relaxed);
 }
 
 void Inode::SetOwner(uint32_t uid, uint32_t gid) {
@@ -124,6 +127,7 @@ void Inode::SetOwner(uint32_t uid, uint32_t gid) {
   attr_.uid = uid;
   attr_.gid = gid;
   attr_.ctime = now;
+  atime_due_.store(true, std::memory_order_relaxed);
 }
 
 void Inode::AdjustLinks(int delta) {
@@ -135,29 +139,45 @@ void Inode::AdjustLinks(int delta) {
     attr_.nlink = static_cast<uint32_t>(static_cast<int64_t>(attr_.nlink) + delta);
   }
   attr_.ctime = now;
+  atime_due_.store(true, std::memory_order_relaxed);
 }
 
 void Inode::TouchAccess() {
+  // Linux's default relatime: atime moves only when it is not newer than
+  // mtime and ctime, or is a day old. Most reads skip the lock.
+  constexpr int64_t kDay = 24 * 60 * 60;
   Timespec now = Now();
+  if (!atime_due_.load(std::memory_order_relaxed) &&
+      now.sec - atime_sec_.load(std::memory_order_relaxed) < kDay) {
+    return;
+  }
   ostd::SpinLockGuard g(attr_lock_);
   attr_.atime = now;
+  atime_sec_.store(now.sec, std::memory_order_relaxed);
+  atime_due_.store(false, std::memory_order_relaxed);
 }
 void Inode::TouchModify() {
   Timespec now = Now();
   ostd::SpinLockGuard g(attr_lock_);
   attr_.mtime = attr_.ctime = now;
+  atime_due_.store(true, std::memory_order_relaxed);
 }
 void Inode::TouchChange() {
   Timespec now = Now();
   ostd::SpinLockGuard g(attr_lock_);
   attr_.ctime = now;
+  atime_due_.store(true, std::memory_order_relaxed);
 }
 void Inode::SetTimes(std::optional<Timespec> atime, std::optional<Timespec> mtime) {
   Timespec now = Now();
   ostd::SpinLockGuard g(attr_lock_);
-  if (atime) attr_.atime = *atime;
+  if (atime) {
+    attr_.atime = *atime;
+    atime_sec_.store(atime->sec, std::memory_order_relaxed);
+  }
   if (mtime) attr_.mtime = *mtime;
   attr_.ctime = now;
+  atime_due_.store(true, std::memory_order_relaxed);  // ctime moved past atime
 }
 
 ostd::Result<size_t> Inode::ReadAt(uint64_t, IoWriter&) {

@@ -220,6 +220,9 @@ class Inode : public RefCounted {
   void set_fifo_object(RefPtr<RefCounted> obj);
 
  protected:
+  // Sets attr_.size and the lock-free copy size() reads.
+  void SetSizeLocked(uint64_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(attr_lock_);
+
   mutable ostd::SpinLock attr_lock_;
   InodeAttr attr_ ABSL_GUARDED_BY(attr_lock_);
 
@@ -231,6 +234,11 @@ class Inode : public RefCounted {
   mutable ostd::SpinLock mount_lock_;
   RefPtr<Inode> mounted_ ABSL_GUARDED_BY(mount_lock_);
   RefPtr<RefCounted> fifo_ ABSL_GUARDED_BY(mount_lock_);
+  // Lock-free views of attr_ for the hot paths (written under attr_lock_):
+  // the size, and whether a read must update atime (relatime).
+  std::atomic<uint64_t> size_{0};
+  std::atomic<bool> atime_due_{true};
+  std::atomic<int64_t> atime_sec_{0};
 };
 
 }  // namespace kernel::fs

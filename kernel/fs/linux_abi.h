@@ -56,8 +56,8 @@ inline constexpr uint32_t kRenameWhiteout = 4;
 
 // fallocate modes.
 // File seals (fcntl F_ADD_SEALS / F_GET_SEALS).
-inline constexpr uint32_t kSealSeal = 0x01, kSealShrink = 0x02, kSealGrow = 0x04,
-                          kSealWrite = 0x08, kSealFutureWrite = 0x10, kSealExec = 0x20;
+inline constexpr uint32_t kSealSeal = 0x01, kSealShrink = 0x02, kSealGrow = 0x04, kSealWrite = 0x08,
+                          kSealFutureWrite = 0x10, kSealExec = 0x20;
 inline constexpr uint32_t kAllSeals = 0x3f;
 
 inline constexpr uint32_t kFallocKeepSize = 1;

@@ -50,23 +50,28 @@ class PageMap {
       leaf = new (std::nothrow) Leaf();
       if (leaf == nullptr) return Err(Errno::kENOMEM);
     }
+    end_ = std::max(end_, index + 1);
     return &leaf->pages[index % kFan];
   }
   // Drops pages with index in [first, last).
   void Drop(uint64_t first, uint64_t last) {
-    for (size_t t = 0; t < kFan; ++t) {
+    // Nothing was ever stored at or past end_: the walk stops there.
+    last = std::min(last, end_);
+    if (first >= last) return;
+    size_t top_end = static_cast<size_t>((last - 1) / (kFan * kFan)) + 1;
+    for (size_t t = static_cast<size_t>(first / (kFan * kFan)); t < top_end; ++t) {
       Mid* mid = top_[t];
       if (mid == nullptr) continue;
       uint64_t mid_base = t * kFan * kFan;
-      if (mid_base >= last || mid_base + kFan * kFan <= first) continue;
-      for (size_t m = 0; m < kFan; ++m) {
+      uint64_t lo = std::max(first, mid_base) - mid_base;               // within this mid
+      uint64_t hi = std::min(last, mid_base + kFan * kFan) - mid_base;  // exclusive
+      for (uint64_t m = lo / kFan; m < (hi + kFan - 1) / kFan; ++m) {
         Leaf* leaf = mid->leaves[m];
         if (leaf == nullptr) continue;
-        uint64_t base = mid_base + m * kFan;
-        if (base >= last || base + kFan <= first) continue;
-        for (size_t i = 0; i < kFan; ++i) {
-          if (base + i >= first && base + i < last) leaf->pages[i].reset();
-        }
+        uint64_t base = m * kFan;
+        uint64_t from = std::max(lo, base) - base;
+        uint64_t to = std::min(hi, base + kFan) - base;
+        for (uint64_t i = from; i < to; ++i) leaf->pages[i].reset();
       }
     }
   }
@@ -90,6 +95,7 @@ class PageMap {
     std::array<Leaf*, kFan> leaves{};
   };
   std::array<Mid*, kFan> top_{};
+  uint64_t end_ = 0;  // one past the highest index Ensure() ever reached
 };
 
 class TmpFs final : public FileSystem {
@@ -129,7 +135,7 @@ class TmpInode final : public Inode {
     buf[target.size()] = '\0';
     link_len_ = target.size();
     ostd::SpinLockGuard g(attr_lock_);
-    attr_.size = target.size();
+    SetSizeLocked(target.size());
     return {};
   }
 
@@ -198,7 +204,7 @@ class TmpInode final : public Inode {
     if (done > 0) {
       {
         ostd::SpinLockGuard ag(attr_lock_);
-        attr_.size = std::max(attr_.size, offset + done);
+        SetSizeLocked(std::max(attr_.size, offset + done));
       }
       TouchModify();
       return done;
@@ -220,7 +226,7 @@ class TmpInode final : public Inode {
     DropPages((new_size + kPage - 1) / kPage, ~uint64_t{0});
     {
       ostd::SpinLockGuard ag(attr_lock_);
-      attr_.size = new_size;
+      SetSizeLocked(new_size);
     }
     TouchModify();
     return {};
@@ -254,7 +260,7 @@ class TmpInode final : public Inode {
     }
     if (mode == 0) {
       ostd::SpinLockGuard ag(attr_lock_);
-      attr_.size = std::max(attr_.size, end);
+      SetSizeLocked(std::max(attr_.size, end));
     }
     TouchChange();
     return {};
@@ -650,8 +656,7 @@ ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t per
       delete fresh;  // another CPU won
     }
   }
-  RefPtr<TmpInode> inode =
-      MakeRef<TmpInode>(fs, InodeType::kRegular, perm, uid, gid, 0, nullptr);
+  RefPtr<TmpInode> inode = MakeRef<TmpInode>(fs, InodeType::kRegular, perm, uid, gid, 0, nullptr);
   if (!inode) return Err(Errno::kENOMEM);
   OSTD_TRY(inode->MakeMemfd(name, seals));
   return RefPtr<Inode>(inode);

@@ -73,8 +73,8 @@ Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
                               bool writable_mapping = false) {
   ostd::Vec<char> name;
   (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
-  auto* pages = new (std::nothrow)
-      InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping);
+  auto* pages =
+      new (std::nothrow) InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping);
   if (pages == nullptr) {
     if (writable_mapping) file.inode()->EndWritableMapping();
     return Err(Errno::kENOMEM);

@@ -24,9 +24,8 @@ PidNamespace& PidNamespace::Root() {
 
 ostd::Result<PidNamespace*> PidNamespace::CreateChild(PidNamespace& parent) {
   if (parent.level_ >= kMaxLevel) return Err(Errno::kENOSPC);
-  auto* ns = new (std::nothrow)
-      PidNamespace(&parent, parent.level_ + 1, parent.MemfdNoexecScope(),
-                   next_inum.fetch_add(1, std::memory_order_relaxed));
+  auto* ns = new (std::nothrow) PidNamespace(&parent, parent.level_ + 1, parent.MemfdNoexecScope(),
+                                             next_inum.fetch_add(1, std::memory_order_relaxed));
   if (ns == nullptr) return Err(Errno::kENOMEM);
   parent.Ref();
   return ns;

@@ -1,6 +1,7 @@
 #include "kernel/process/signal.h"
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <new>
 
@@ -84,12 +85,7 @@ SigInfoAbi ToAbi(int sig, const SigInfo& i) {
 }
 
 // The lowest-numbered deliverable signal in `set`, or 0.
-int LowestSignal(SigSet set) {
-  for (int sig = 1; sig <= kNumSignals; ++sig) {
-    if ((set & SigBit(sig)) != 0) return sig;
-  }
-  return 0;
-}
+int LowestSignal(SigSet set) { return set == 0 ? 0 : std::countr_zero(set) + 1; }
 
 }  // namespace
 

@@ -166,7 +166,7 @@ void FilePath(const fs::File& file, TextSink& out) {
     ostd::FormatTo(out, "pipe:[{}]", 0);
     return;
   }
-  if (!file.path().empty()) {
+  if (!file.path().empty() || !inode->anon_name().empty()) {
     ostd::Vec<char> path;
     if (fs::OpenedPath(file, path)) {
       out.Bytes(path.span());
@@ -253,20 +253,20 @@ Status LinkNsPid(int pid, int, TextSink& out);
 Status LinkNsPidForChildren(int pid, int, TextSink& out);
 
 RefPtr<Inode> GenLink::LinkTarget() {
-    if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren) {
-      auto* ns = new (std::nothrow) NsFile();
-      return ns != nullptr ? RefPtr<Inode>(ns) : RefPtr<Inode>();
-    }
-    if (gen_ != LinkFd) return {};
-    ProcInfo p;
-    if (!Snapshot(pid_, p) || p.files == nullptr) return {};
-    Result<RefPtr<fs::File>> file = p.files->Get(fd_);
-    if (!file || (*file)->inode() == nullptr) return {};
-    Inode* inode = (*file)->inode();
-    bool pathless = (*file)->path().empty() || !inode->anon_name().empty() ||
-                    (inode->nlink() == 0 && !inode->is_dir());
-    if (!pathless) return {};
-    return (*file)->inode_ref();
+  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren) {
+    auto* ns = new (std::nothrow) NsFile();
+    return ns != nullptr ? RefPtr<Inode>(ns) : RefPtr<Inode>();
+  }
+  if (gen_ != LinkFd) return {};
+  ProcInfo p;
+  if (!Snapshot(pid_, p) || p.files == nullptr) return {};
+  Result<RefPtr<fs::File>> file = p.files->Get(fd_);
+  if (!file || (*file)->inode() == nullptr) return {};
+  Inode* inode = (*file)->inode();
+  bool pathless = (*file)->path().empty() || !inode->anon_name().empty() ||
+                  (inode->nlink() == 0 && !inode->is_dir());
+  if (!pathless) return {};
+  return (*file)->inode_ref();
 }
 
 // ----- Generators: system files -----

@@ -1,12 +1,13 @@
 // memfd_create(2): an anonymous tmpfs file, sealable on request. The seal
 // rules themselves live with tmpfs (kernel/fs/memfd.h), F_ADD_SEALS and
 // F_GET_SEALS in file_fd.cc, the vm.memfd_noexec sysctl in procfs.
+#include "kernel/fs/memfd.h"
+
 #include <array>
 #include <cstdint>
 
 #include "kernel/fs/file.h"
 #include "kernel/fs/linux_abi.h"
-#include "kernel/fs/memfd.h"
 #include "kernel/fs/tmpfs.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/file_caller.h"

@@ -24,11 +24,10 @@ constexpr uint64_t kCloneVfork = 0x4000;
 constexpr uint64_t kCloneNewpid = 0x20000000;
 // Flags Keel accepts (of the namespaces only CLONE_NEWPID, see
 // pid_namespace.h; ptrace and io contexts are not supported).
-constexpr uint64_t kCloneSupported = 0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 |
-                                     0x00004000 | 0x00008000 | 0x00010000 | 0x00040000 |
-                                     0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 |
-                                     0x00400000 /*UNTRACED*/ | 0x00002000 /*PTRACE: ignored*/ |
-                                     kCloneNewpid;
+constexpr uint64_t kCloneSupported =
+    0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 | 0x00004000 | 0x00008000 | 0x00010000 |
+    0x00040000 | 0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 | 0x00400000 /*UNTRACED*/ |
+    0x00002000 /*PTRACE: ignored*/ | kCloneNewpid;
 
 int32_t AsInt(uint64_t v) { return static_cast<int32_t>(v); }
 

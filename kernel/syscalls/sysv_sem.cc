@@ -176,7 +176,7 @@ SyscallResult DoSemop(Thread& self, int id, uint64_t sops, uint64_t nsops,
   bool alters = false;
   for (const SemBuf& op : ops) {
     if ((op.sem_flg & sem_abi::kSemUndo) != 0) return Err(Errno::kEINVAL);  // see file comment
-    if ((op.sem_flg & sem_abi::kIpcNowait) != 0) nowait = true;  // Linux: any op's flag
+    if ((op.sem_flg & sem_abi::kIpcNowait) != 0) nowait = true;             // Linux: any op's flag
     if (op.sem_op != 0) alters = true;
   }
   OSTD_TRY_ASSIGN(SemSet * set, FindSet(id));
@@ -215,9 +215,8 @@ SyscallResult DoSemop(Thread& self, int id, uint64_t sops, uint64_t nsops,
         if (self.HasPendingSignal()) waited = Err(Errno::kEINTR);
       }
     } else {
-      waited = self.WaitInterruptible(set->wq, [&] {
-        return set->version.load(std::memory_order_acquire) != seen;
-      });
+      waited = self.WaitInterruptible(
+          set->wq, [&] { return set->version.load(std::memory_order_acquire) != seen; });
     }
     {
       ostd::SpinLockGuard guard(table_lock);

@@ -3,10 +3,16 @@
 // Unlike SpinLock, a contended Lock() blocks the task and lets others run.
 // Ownership is handed over in FIFO order: Unlock() gives the mutex directly to
 // the longest waiter, so no waiter starves and no wake-up is lost.
+//
+// The owner word holds the owning task and a "waiters" bit. Uncontended
+// Lock() and Unlock() are one compare-and-swap each; only a task that must
+// wait, and the Unlock() that finds the bit set, take the internal spin lock
+// that guards the queue.
 #ifndef OSTD_TASK_MUTEX_H_
 #define OSTD_TASK_MUTEX_H_
 
 #include <atomic>
+#include <cstdint>
 
 #include "absl/base/thread_annotations.h"
 
@@ -35,8 +41,13 @@ class ABSL_LOCKABLE Mutex {
   bool HeldByCurrentTask() const;
 
  private:
+  static constexpr uintptr_t kWaitersBit = 1;  // Task objects are aligned
+  void LockSlow(Task* self);
+  void UnlockSlow();
+
   SpinLock lock_;
-  std::atomic<Task*> owner_{nullptr};
+  // The owning Task's address | kWaitersBit while the queue is not empty.
+  std::atomic<uintptr_t> owner_{0};
   task_internal::Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
   task_internal::Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
 };

@@ -268,10 +268,17 @@ namespace internal {
 void PreemptEnable() {
   // SAFETY: as in PreemptDisable; the count is > 0 here, so no migration.
   asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
-  if (PreemptCount() != 0 || !active.load(std::memory_order_relaxed) ||
-      !arch::InterruptsEnabled()) {
-    return;
-  }
+  if (PreemptCount() != 0 || !active.load(std::memory_order_relaxed)) return;
+  // Most releases find nothing to do: test this CPU's flag with one load
+  // before paying for an interrupt guard. (A flag set just after the test
+  // is honoured at the next preemption point or tick.)
+  bool need_resched = false;
+  // SAFETY: a single %gs-relative byte load of this CPU's CpuLocal field.
+  asm volatile("movb %%gs:%c1, %0"
+               : "=q"(need_resched)
+               : "i"(offsetof(CpuLocal, need_resched))
+               : "memory");
+  if (!need_resched || !arch::InterruptsEnabled()) return;
   IrqGuard irq_off;
   CpuLocal& c = ThisCpu();
   if (c.preempt_count != 0 || !c.need_resched.load(std::memory_order_relaxed)) return;
