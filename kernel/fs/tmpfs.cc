@@ -53,8 +53,9 @@ class PageMap {
     end_ = std::max(end_, index + 1);
     return &leaf->pages[index % kFan];
   }
-  // Drops pages with index in [first, last).
-  void Drop(uint64_t first, uint64_t last) {
+  // Drops pages with index in [first, last) for which keep(frame) is false.
+  template <typename Keep>
+  void Drop(uint64_t first, uint64_t last, Keep keep) {
     // Nothing was ever stored at or past end_: the walk stops there.
     last = std::min(last, end_);
     if (first >= last) return;
@@ -71,7 +72,10 @@ class PageMap {
         uint64_t base = m * kFan;
         uint64_t from = std::max(lo, base) - base;
         uint64_t to = std::min(hi, base + kFan) - base;
-        for (uint64_t i = from; i < to; ++i) leaf->pages[i].reset();
+        for (uint64_t i = from; i < to; ++i) {
+          std::optional<UFrame>& slot = leaf->pages[i];
+          if (slot.has_value() && !keep(*slot)) slot.reset();
+        }
       }
     }
   }
@@ -590,9 +594,20 @@ class TmpInode final : public Inode {
     if (slot == nullptr || !slot->has_value()) return std::nullopt;
     return **slot;
   }
+  // Releases the pages in [first, last) (truncate, hole punch). A page that
+  // is still mapped somewhere (someone else holds a reference) is zeroed and
+  // kept instead: the mappings then see what the file now holds, and a later
+  // fault or write at that index finds the same frame, so mapping and file
+  // never part ways. (Linux unmaps such pages; Keel has no reverse map, so
+  // an access beyond EOF through an old mapping reads zeros, not SIGBUS.)
   void DropPages(uint64_t first, uint64_t last) ABSL_LOCKS_EXCLUDED(pages_lock_) {
     ostd::SpinLockGuard g(pages_lock_);
-    pages_.Drop(first, last);
+    pages_.Drop(first, last, [](const UFrame& frame) {
+      if (frame.refcount() == 1) return false;
+      VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(frame);
+      (void)w.FillZeros(kPage);
+      return true;
+    });
   }
   void ZeroRangeLocked(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
     while (from < to) {

@@ -158,6 +158,7 @@ class Thread {
   friend class Process;
   friend struct ProcessAccess;
   friend void DeliverSignals(Thread& t);
+  friend std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
   Thread(Process* p, ostd::user::UserContext ctx, int tid)
       : tid_(tid), process_(p), user_(std::move(ctx)) {}
 

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstddef>
 #include <new>
+#include <optional>
 
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
@@ -274,30 +275,22 @@ void RewindSyscall(Thread& t) {
 
 }  // namespace
 
-void DeliverSignals(Thread& t) {
-  // Restart a call that was interrupted for a signal that needs no handler.
-  struct RestartIfUnused {
-    Thread& t;
-    ~RestartIfUnused() {
-      if (t.restart_nr >= 0 && !t.exiting.load(std::memory_order_acquire)) RewindSyscall(t);
-    }
-  } restart_guard{t};
+std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed) {
   Process& p = t.process();
-  SigSet mask = t.mask();
-  SigSet own = t.pending_.load(std::memory_order_acquire) & ~mask;
-  SigSet shared = p.pending.load(std::memory_order_acquire) & ~mask;
+  SigSet own = t.pending_.load(std::memory_order_acquire) & allowed;
+  SigSet shared = p.pending.load(std::memory_order_acquire) & allowed;
   int sig = LowestSignal(own);
   bool from_process = false;
   if (sig == 0) {
     sig = LowestSignal(shared);
     from_process = true;
   }
-  if (sig == 0) return;
+  if (sig == 0) return std::nullopt;
   SigInfo info;
   if (from_process) {
     ostd::SpinLockGuard guard(p.info_lock);
     // Another thread may have taken it meanwhile.
-    if ((p.pending.load() & SigBit(sig)) == 0) return;
+    if ((p.pending.load() & SigBit(sig)) == 0) return std::nullopt;
     info = p.pending_info[sig - 1];
     if (p.pending_queued[sig - 1] > 0) {
       --p.pending_queued[sig - 1];  // more instances stay pending
@@ -313,6 +306,27 @@ void DeliverSignals(Thread& t) {
       t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
     }
   }
+  return TakenSignal{sig, info};
+}
+
+ostd::Status CopySigInfoToUser(uint64_t addr, int sig, const SigInfo& info) {
+  return ostd::vm::CopyToUser(ostd::vm::UserPtr<SigInfoAbi>(addr), ToAbi(sig, info));
+}
+
+void DeliverSignals(Thread& t) {
+  // Restart a call that was interrupted for a signal that needs no handler.
+  struct RestartIfUnused {
+    Thread& t;
+    ~RestartIfUnused() {
+      if (t.restart_nr >= 0 && !t.exiting.load(std::memory_order_acquire)) RewindSyscall(t);
+    }
+  } restart_guard{t};
+  Process& p = t.process();
+  SigSet mask = t.mask();
+  std::optional<TakenSignal> taken = TakeSignal(t, ~mask);
+  if (!taken) return;
+  int sig = taken->sig;
+  SigInfo info = taken->info;
   KernelSigaction action = p.handlers().Get(sig);
   if (sig == kSigKill || action.handler == kSigDfl) {
     switch (DefaultActionOf(sig)) {

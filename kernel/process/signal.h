@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <optional>
 
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -99,6 +100,17 @@ class SignalHandlers {
 // to user mode: runs default actions (terminating the process) or builds a
 // signal frame on the user stack for a handler.
 void DeliverSignals(Thread& t);
+
+// A signal taken off the pending sets.
+struct TakenSignal {
+  int sig;
+  SigInfo info;
+};
+// Dequeues the lowest pending signal in `allowed` (the thread's own before
+// the process's), as delivery does, without acting on it (rt_sigtimedwait).
+std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
+// Writes the siginfo_t user space sees for `sig`. EFAULT.
+ostd::Status CopySigInfoToUser(uint64_t addr, int sig, const SigInfo& info);
 
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).

@@ -1,10 +1,15 @@
 // Signals: dispositions, masks, sending, waiting and returning from handlers.
 #include "kernel/process/signal.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
+#include "ostd/task/task.h"
+#include "ostd/task/wait_queue.h"
+#include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
 
 namespace kernel {
@@ -81,6 +86,49 @@ SyscallResult SysPause(Thread& self, const SyscallArgs&) {
   ostd::WaitQueue never;
   (void)self.WaitInterruptible(never, [] { return false; });
   return Err(Errno::kEINTR);
+}
+
+// rt_sigtimedwait(set, info, timeout, sigsetsize): waits for a signal in
+// `set` and takes it without running a handler. The signals in `set` are
+// unblocked while it waits (so that they wake it), as on Linux; another
+// unblocked signal ends the wait with EINTR; EAGAIN when the timeout ends.
+SyscallResult SysRtSigtimedwait(Thread& self, const SyscallArgs& a) {
+  struct Timespec {
+    int64_t sec;
+    int64_t nsec;
+  };
+  if (a[3] != sizeof(SigSet)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(UserPtr<SigSet>(a[0])));
+  set &= ~kUnblockable;
+  std::optional<uint64_t> deadline;
+  if (a[2] != 0) {
+    OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[2])));
+    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
+    deadline = ostd::timer::NowNanos() + static_cast<uint64_t>(ts.sec) * 1'000'000'000 +
+               static_cast<uint64_t>(ts.nsec);
+  }
+  SigSet saved = self.mask();
+  std::optional<TakenSignal> taken;
+  for (;;) {
+    taken = TakeSignal(self, set);
+    if (taken) break;
+    if (self.HasPendingSignal()) return Err(Errno::kEINTR);  // another signal
+    if (deadline && ostd::timer::NowNanos() >= *deadline) return Err(Errno::kEAGAIN);
+    self.set_mask(saved & ~set);
+    if (deadline) {
+      // Timed waits poll at tick granularity, as futex waits do.
+      uint64_t now = ostd::timer::NowNanos();
+      if (now < *deadline && !self.HasPendingSignal()) {
+        ostd::SleepFor(std::min<uint64_t>(*deadline - now, 4'000'000));
+      }
+    } else {
+      ostd::WaitQueue never;
+      (void)self.WaitInterruptible(never, [] { return false; });
+    }
+    self.set_mask(saved);
+  }
+  if (a[1] != 0) OSTD_TRY(CopySigInfoToUser(a[1], taken->sig, taken->info));
+  return static_cast<uint64_t>(taken->sig);
 }
 
 SigInfo UserInfo(Thread& self, int32_t code) {
@@ -202,6 +250,7 @@ void RegisterSignalSyscalls(SyscallTable& t) {
   t.Register(127, "rt_sigpending", SysRtSigpending);
   t.Register(130, "rt_sigsuspend", SysRtSigsuspend);
   t.Register(34, "pause", SysPause);
+  t.Register(128, "rt_sigtimedwait", SysRtSigtimedwait);
   t.Register(62, "kill", SysKill);
   t.Register(234, "tgkill", SysTgkill);
   t.Register(200, "tkill", SysTkill);
