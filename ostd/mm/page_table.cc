@@ -85,7 +85,7 @@ Status PageTable::Map(Vaddr va, Paddr pa, uint64_t size, mm::PageFlags flags) {
   Status status;
   uint64_t* slot = Walk(va, level, true, &status);
   if (slot == nullptr) return status.has_value() ? Status(Err(Errno::kENOMEM)) : status;
-  if (*slot & pte::kPresent) return Err(Errno::kEEXIST);
+  if (mm::LeafHoldsPage(*slot)) return Err(Errno::kEEXIST);
   *slot = mm::EncodeLeaf(pa, flags, level > 1);
   return {};
 }
@@ -95,7 +95,7 @@ std::optional<Mapping> PageTable::Query(Vaddr va) const {
   uint64_t* table = TableAt(root_);
   for (int l = mm::kLevels; l >= 1; --l) {
     uint64_t e = table[mm::TableIndex(va, l)];
-    if (!(e & pte::kPresent)) return std::nullopt;
+    if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) return std::nullopt;
     if (l == 1 || (e & pte::kHuge)) {
       uint64_t span = mm::EntrySpan(l);
       Paddr base = e & pte::kAddrMask & ~(span - 1);
@@ -122,7 +122,7 @@ std::optional<PageTable::Found> PageTable::FindNextMapped(Vaddr from, Vaddr end)
     for (int l = mm::kLevels; l >= 1; --l) {
       uint64_t e = table[mm::TableIndex(va, l)];
       uint64_t span = mm::EntrySpan(l);
-      if (!(e & pte::kPresent)) {
+      if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) {
         next = mm::AlignDown(va, span) + span;  // skip the whole empty entry
         break;
       }
@@ -144,7 +144,7 @@ uint64_t PageTable::LeafEntry(Vaddr va) const {
   uint64_t* table = TableAt(root_);
   for (int l = mm::kLevels; l >= 1; --l) {
     uint64_t e = table[mm::TableIndex(va, l)];
-    if (!(e & pte::kPresent)) return 0;
+    if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) return 0;
     if (l == 1 || (e & pte::kHuge)) return e;
     table = TableAt(e & pte::kAddrMask);
   }
@@ -156,7 +156,7 @@ Result<Mapping> PageTable::Unmap(Vaddr va) {
   uint64_t* table = TableAt(root_);
   for (int l = mm::kLevels; l >= 1; --l) {
     uint64_t& e = table[mm::TableIndex(va, l)];
-    if (!(e & pte::kPresent)) return Err(Errno::kENOENT);
+    if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) return Err(Errno::kENOENT);
     if (l == 1 || (e & pte::kHuge)) {
       uint64_t span = mm::EntrySpan(l);
       if (!mm::IsAligned(va, span)) return Err(Errno::kEINVAL);
@@ -174,7 +174,7 @@ Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
   uint64_t* table = TableAt(root_);
   for (int l = mm::kLevels; l >= 1; --l) {
     uint64_t& e = table[mm::TableIndex(va, l)];
-    if (!(e & pte::kPresent)) return Err(Errno::kENOENT);
+    if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) return Err(Errno::kENOENT);
     if (l == 1 || (e & pte::kHuge)) {
       // Device memory stays device memory with its caching, whatever is asked.
       if (e & pte::kSoftDevice) {

@@ -46,6 +46,9 @@ inline constexpr uint64_t kGlobal = 1ull << 8;
 // Software bit (ignored by the MMU): the page is device memory, not a frame
 // reference, so unmapping it never frees a frame.
 inline constexpr uint64_t kSoftDevice = 1ull << 9;
+// Software bit: a leaf that keeps its frame but is not present to the MMU
+// (PROT_NONE), so every access, the kernel's user copies included, faults.
+inline constexpr uint64_t kSoftNone = 1ull << 10;
 inline constexpr uint64_t kNoExecute = 1ull << 63;
 inline constexpr uint64_t kAddrMask = 0x000ffffffffff000ull;
 }  // namespace pte
@@ -58,10 +61,9 @@ struct PageFlags {
   bool uncached = false;
   bool global = false;
   bool device = false;  // device memory (see pte::kSoftDevice)
-  // VmSpace only: a user page that user mode may not touch at all
-  // (PROT_NONE): mapped without the user bit, so any user access faults
-  // while the frame stays mapped. Not stored in the entry (reads back as
-  // user == false).
+  // VmSpace only: a page nothing may touch (PROT_NONE). The leaf keeps its
+  // frame but is not present (pte::kSoftNone), so user accesses and the
+  // kernel's user copies fault alike. Reads back with user == false.
   bool inaccessible = false;
 
   friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
@@ -69,7 +71,7 @@ struct PageFlags {
 
 // Encodes a leaf entry. `large` sets PS (for level 2/3 leaves).
 constexpr uint64_t EncodeLeaf(uint64_t paddr, PageFlags f, bool large) {
-  uint64_t e = (paddr & pte::kAddrMask) | pte::kPresent;
+  uint64_t e = (paddr & pte::kAddrMask) | (f.inaccessible ? pte::kSoftNone : pte::kPresent);
   if (f.writable) e |= pte::kWritable;
   if (!f.executable) e |= pte::kNoExecute;
   if (f.user) e |= pte::kUser;
@@ -81,10 +83,18 @@ constexpr uint64_t EncodeLeaf(uint64_t paddr, PageFlags f, bool large) {
 }
 
 constexpr PageFlags DecodeFlags(uint64_t e) {
-  return PageFlags{(e & pte::kWritable) != 0, (e & pte::kNoExecute) == 0,
-                   (e & pte::kUser) != 0,     (e & pte::kCacheDisable) != 0,
-                   (e & pte::kGlobal) != 0,   (e & pte::kSoftDevice) != 0};
+  bool none = (e & pte::kSoftNone) != 0;
+  return PageFlags{(e & pte::kWritable) != 0,
+                   (e & pte::kNoExecute) == 0,
+                   (e & pte::kUser) != 0 && !none,
+                   (e & pte::kCacheDisable) != 0,
+                   (e & pte::kGlobal) != 0,
+                   (e & pte::kSoftDevice) != 0,
+                   none};
 }
+
+// True if a level-1 entry maps a page (present, or kept with kSoftNone).
+constexpr bool LeafHoldsPage(uint64_t e) { return (e & (pte::kPresent | pte::kSoftNone)) != 0; }
 
 }  // namespace ostd::mm
 

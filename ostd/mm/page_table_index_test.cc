@@ -220,5 +220,20 @@ TEST(PageTableIndexTest, DeviceBitIsASoftwareBitThatRoundTrips) {
   EXPECT_EQ(EncodeLeaf(0x1234000, PageFlags{}, false) & pte::kSoftDevice, 0u);
 }
 
+TEST(PageTableIndexTest, InaccessibleLeavesAreNotPresentButKeepTheirFrame) {
+  PageFlags f{.writable = true, .user = true, .inaccessible = true};
+  uint64_t e = EncodeLeaf(0x5000, f, false);
+  EXPECT_EQ(e & pte::kPresent, 0u);
+  EXPECT_NE(e & pte::kSoftNone, 0u);
+  EXPECT_EQ(e & pte::kAddrMask, 0x5000u);
+  EXPECT_TRUE(LeafHoldsPage(e));
+  PageFlags back = DecodeFlags(e);
+  EXPECT_TRUE(back.inaccessible);
+  EXPECT_FALSE(back.user);
+  EXPECT_TRUE(back.writable);
+  EXPECT_FALSE(LeafHoldsPage(0));
+  EXPECT_TRUE(LeafHoldsPage(EncodeLeaf(0x5000, PageFlags{}, false)));
+}
+
 }  // namespace
 }  // namespace ostd::mm

@@ -42,8 +42,7 @@ uint64_t* TableAt(Paddr p) {
 }
 
 mm::PageFlags UserFlags(mm::PageFlags f) {
-  f.user = !f.inaccessible;
-  f.inaccessible = false;
+  f.user = true;  // an inaccessible page is not present at all (pte::kSoftNone)
   f.global = false;
   return f;
 }
@@ -76,7 +75,7 @@ void FreeTable(Paddr table, int level) {
   unsigned end = level == mm::kLevels ? 256 : mm::kEntriesPerTable;  // user half only
   for (unsigned i = 0; i < end; ++i) {
     uint64_t e = entries[i];
-    if (!(e & pte::kPresent)) continue;
+    if (!(e & pte::kPresent) && !(level == 1 && mm::LeafHoldsPage(e))) continue;
     Paddr p = e & pte::kAddrMask;
     if (level == 1) {
       if (!(e & pte::kSoftDevice)) mm::FreeFrames(p);  // device pages are not frames

@@ -123,6 +123,11 @@ TEST_F(VmSpaceMapTest, InaccessiblePagesKeepTheirFrame) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->frame, f);
   EXPECT_FALSE(m->flags.user) << "user mode cannot reach the page";
+  EXPECT_TRUE(m->flags.inaccessible);
+  // Not present to the MMU: the kernel's user copies fault too.
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase)).error(), Errno::kEFAULT);
+  EXPECT_EQ(CopyToUser(UserPtr<uint32_t>(kUserBase), 7u).error(), Errno::kEFAULT);
+  ASSERT_TRUE(space_->FindNextMapped(kUserBase, kUserBase + kPage).has_value());
   ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.writable = true}).has_value());
   EXPECT_TRUE(space_->Query(kUserBase)->flags.user);
   EXPECT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 1u).has_value());

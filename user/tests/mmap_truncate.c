@@ -2,6 +2,7 @@
 // a truncate that shrinks the file and grows it again (memfd and tmpfs).
 #define _GNU_SOURCE
 #include <fcntl.h>
+
 #include <sys/mman.h>
 #include <sys/syscall.h>
 

@@ -43,7 +43,16 @@ int main(void) {
     CHECK(!"read of a PROT_NONE page did not fault");
   }
   CHECK(fault_addr == (void*)p);
+  // The kernel may not touch it either: I/O through it is EFAULT.
+  int fds[2];
+  CHECK_OK(pipe(fds));
+  CHECK_EQ(write(fds[1], "abc", 3), 3);
+  CHECK_ERR(read(fds[0], (void*)p, 3), EFAULT);
+  CHECK_ERR(write(fds[1], (void*)p, 3), EFAULT);
+  close(fds[0]);
+  close(fds[1]);
   CHECK_OK(mprotect((void*)p, 4096, PROT_READ | PROT_WRITE));
+  CHECK_EQ(p[0], 1);  // the data survived PROT_NONE
   p[0] = 5;
   CHECK_EQ(p[0], 5);
   CHECK_ERR(mprotect((void*)(p + 1), 4096, PROT_READ), EINVAL);

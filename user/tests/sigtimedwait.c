@@ -4,8 +4,9 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <time.h>
+
+#include <sys/syscall.h>
 
 #include "user/lib/check.h"
 
