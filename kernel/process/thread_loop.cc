@@ -57,19 +57,22 @@ bool IsRestartable(uint64_t nr) {
 void HandleSyscall(Thread& t) {
   ostd::user::UserContext& ctx = t.context();
   uint64_t nr = ctx.syscall_num();
-  SyscallArgs args;
-  for (int i = 0; i < 6; ++i) args.regs[i] = ctx.syscall_arg(i);
+  const SyscallArgs args{ctx.syscall_args()};
   const SyscallTable::Entry& e = Syscalls().Lookup(nr);
-  SyscallResult r = ostd::Err(ostd::Errno::kENOSYS);
-  if (e.fn != nullptr) {
-    r = e.fn(t, args);
-  } else {
+  if (e.fn == nullptr) {
     LogUnimplemented(nr);
+    ctx.set_syscall_ret(static_cast<uint64_t>(-static_cast<int64_t>(ostd::Errno::kENOSYS)));
+    return;
   }
+  SyscallResult r = e.fn(t, args);
   // Handlers that replace the whole context (execve, rt_sigreturn) return
   // the rax the new context must see.
-  ctx.set_syscall_ret(r ? *r : static_cast<uint64_t>(-static_cast<int64_t>(r.error())));
-  if (!r && r.error() == ostd::Errno::kEINTR && IsRestartable(nr)) {
+  if (r) {
+    ctx.set_syscall_ret(*r);
+    return;
+  }
+  ctx.set_syscall_ret(static_cast<uint64_t>(-static_cast<int64_t>(r.error())));
+  if (r.error() == ostd::Errno::kEINTR && IsRestartable(nr)) {
     t.restart_nr = static_cast<int64_t>(nr);
   }
 }

@@ -3,6 +3,7 @@
 #ifndef OSTD_USER_USER_CONTEXT_H_
 #define OSTD_USER_USER_CONTEXT_H_
 
+#include <array>
 #include <cstdint>
 
 #include "ostd/result.h"
@@ -65,6 +66,10 @@ class UserContext {
   // rsi, rdx, r10, r8, r9; the result goes to rax.
   uint64_t syscall_num() const { return regs_.rax; }
   uint64_t syscall_arg(int i) const;  // i in 0..5; 0 for other i
+  // All six arguments in order (rdi, rsi, rdx, r10, r8, r9).
+  std::array<uint64_t, 6> syscall_args() const {
+    return {regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10, regs_.r8, regs_.r9};
+  }
   void set_syscall_ret(uint64_t v) { regs_.rax = v; }
 
   uint64_t rip() const { return regs_.rip; }
