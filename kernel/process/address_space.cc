@@ -244,27 +244,48 @@ Status AddressSpace::ProtectUnion(uint64_t addr, uint64_t len, uint32_t prot) {
 }
 
 Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-                                     bool may_move) {
+                                     bool may_move, std::optional<uint64_t> fixed,
+                                     bool dont_unmap) {
   ostd::SpinLockGuard guard(lock_);
+  if (fixed) {
+    uint64_t to = *fixed;
+    if (to < kMmapMin || to > kUserTop || new_len > kUserTop - to) return Err(Errno::kEINVAL);
+    if (to < old_addr + old_len && old_addr < to + new_len) return Err(Errno::kEINVAL);
+  }
   uint64_t old_end = old_addr + old_len;
   size_t i = FindIndex(old_addr);
   if (i == vmas_.size() || vmas_[i].start > old_addr || vmas_[i].end < old_end) {
     return Err(Errno::kEFAULT);
   }
-  if (new_len <= old_len) {
-    if (new_len < old_len) OSTD_TRY(UnmapLocked(old_addr + new_len, old_end));
-    return old_addr;
+  if (!fixed && !dont_unmap) {
+    if (new_len <= old_len) {
+      if (new_len < old_len) OSTD_TRY(UnmapLocked(old_addr + new_len, old_end));
+      return old_addr;
+    }
+    uint64_t new_end = old_addr + new_len;
+    if (vmas_[i].end == old_end && new_end <= kUserTop && new_end > old_addr &&
+        IsFree(old_end, new_end)) {
+      vmas_[i].end = new_end;  // grow in place
+      MergeAround(i);
+      return old_addr;
+    }
+    if (!may_move) return Err(Errno::kENOMEM);
+  } else if (fixed && new_len < old_len) {
+    // A shrinking move: the tail goes first, then the rest moves.
+    OSTD_TRY(UnmapLocked(old_addr + new_len, old_end));
+    old_len = new_len;
+    old_end = old_addr + old_len;
+    i = FindIndex(old_addr);
   }
-  uint64_t new_end = old_addr + new_len;
-  if (vmas_[i].end == old_end && new_end <= kUserTop && new_end > old_addr &&
-      IsFree(old_end, new_end)) {
-    vmas_[i].end = new_end;  // grow in place
-    MergeAround(i);
-    return old_addr;
+  uint64_t dst = 0;
+  if (fixed) {
+    dst = *fixed;
+    OSTD_TRY(UnmapLocked(dst, dst + new_len));
+    i = FindIndex(old_addr);  // the unmap may have split areas
+  } else {
+    dst = FindFree(0, new_len);
+    if (dst == 0) return Err(Errno::kENOMEM);
   }
-  if (!may_move) return Err(Errno::kENOMEM);
-  uint64_t dst = FindFree(0, new_len);
-  if (dst == 0) return Err(Errno::kENOMEM);
   Vma moved = vmas_[i];
   moved.start = dst;
   moved.end = dst + new_len;
@@ -280,7 +301,13 @@ Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64
     }
     va = page + kPageSize;
   }
-  OSTD_TRY(UnmapLocked(old_addr, old_end));
+  if (dont_unmap) {
+    // The old area stays, without its pages: it faults in afresh (zeros for
+    // private anonymous memory, the object's pages otherwise).
+    OSTD_TRY(vm_->Unmap(old_addr, old_len));
+  } else {
+    OSTD_TRY(UnmapLocked(old_addr, old_end));
+  }
   OSTD_TRY(InsertLocked(std::move(moved)));
   return dst;
 }

@@ -163,9 +163,13 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Status Protect(uint64_t addr, uint64_t len, uint32_t prot);
   // Adds `prot` to the rights of the pages in the (mapped) range.
   ostd::Status ProtectUnion(uint64_t addr, uint64_t len, uint32_t prot);
-  // mremap without MREMAP_FIXED: grow/shrink in place or move (if allowed).
-  ostd::Result<uint64_t> Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-                               bool may_move);
+  // mremap: grow/shrink in place or move (if allowed). `fixed` (with
+  // may_move): move to exactly that address, replacing what is mapped there
+  // (EINVAL if the ranges overlap). `dont_unmap` (with may_move and equal
+  // lengths): move the pages but leave the old area mapped and empty.
+  ostd::Result<uint64_t> Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, bool may_move,
+                               std::optional<uint64_t> fixed = std::nullopt,
+                               bool dont_unmap = false);
 
   // brk: sets up the heap after exec, then moves its end. Returns the new end
   // (the old one if the request cannot be met, as Linux does).

@@ -1,5 +1,6 @@
 // Memory mapping: brk, mmap, munmap, mprotect, mremap and the advice calls.
 #include <cstdint>
+#include <optional>
 
 #include "kernel/process/address_space.h"
 #include "kernel/process/fs_glue.h"
@@ -110,9 +111,19 @@ SyscallResult SysMremap(Thread& self, const SyscallArgs& a) {
   if ((flags & ~(kMayMove | kFixed | kDontUnmap)) != 0 || !IsAligned(old_addr, kPageSize)) {
     return Err(Errno::kEINVAL);
   }
-  if ((flags & (kFixed | kDontUnmap)) != 0) return Err(Errno::kEINVAL);  // not supported yet
+  bool may_move = (flags & kMayMove) != 0;
+  // MREMAP_FIXED and MREMAP_DONTUNMAP both need MREMAP_MAYMOVE; DONTUNMAP
+  // keeps the length.
+  if ((flags & (kFixed | kDontUnmap)) != 0 && !may_move) return Err(Errno::kEINVAL);
+  if ((flags & kDontUnmap) != 0 && old_len != new_len) return Err(Errno::kEINVAL);
+  std::optional<uint64_t> fixed;
+  if ((flags & kFixed) != 0) {
+    if (!IsAligned(a[4], kPageSize)) return Err(Errno::kEINVAL);
+    fixed = a[4];
+  }
   if (new_len == 0 || old_len == 0) return Err(Errno::kEINVAL);
-  return self.process().mm().Remap(old_addr, old_len, new_len, (flags & kMayMove) != 0);
+  return self.process().mm().Remap(old_addr, old_len, new_len, may_move, fixed,
+                                   (flags & kDontUnmap) != 0);
 }
 
 SyscallResult SysMadvise(Thread&, const SyscallArgs& a) {
