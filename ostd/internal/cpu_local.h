@@ -3,6 +3,7 @@
 #define OSTD_INTERNAL_CPU_LOCAL_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "arch/x86_64/descriptors.h"
@@ -12,6 +13,9 @@
 
 namespace ostd {
 class Task;
+namespace vm {
+class VmSpace;
+}  // namespace vm
 }  // namespace ostd
 
 namespace ostd::internal {
@@ -47,7 +51,19 @@ struct CpuLocal {
   const void* fpu_owner;
   uint64_t loaded_fs_base;
   uint64_t loaded_kernel_gs_base;
+  // The user address space active here (ostd/vm; nullptr: the kernel's).
+  // Written by this CPU with interrupts off; read with one %gs-relative load
+  // (ActiveVmSpace), which needs no guard against migration.
+  vm::VmSpace* active_vm_space;
 };
+
+// This CPU's active user address space, in one load.
+inline vm::VmSpace* ActiveVmSpace() {
+  vm::VmSpace* space;
+  // SAFETY: a single %gs-relative load of this CPU's CpuLocal field.
+  asm volatile("movq %%gs:%c1, %0" : "=r"(space) : "i"(offsetof(CpuLocal, active_vm_space)));
+  return space;
+}
 
 // Saves the live user FPU state of this CPU into its context and forgets
 // the owner (the scheduler calls it before switching tasks); defined in

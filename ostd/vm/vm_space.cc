@@ -187,10 +187,7 @@ void VmSpace::ReleaseUnmappedDevices() {
   }
 }
 
-VmSpace* VmSpace::Current() {
-  IrqGuard irq;
-  return current_space[ThisCpuId()].load(std::memory_order_relaxed);
-}
+VmSpace* VmSpace::Current() { return internal::ActiveVmSpace(); }
 
 void VmSpace::Activate() {
   IrqGuard irq;
@@ -202,6 +199,7 @@ void VmSpace::Activate() {
   active_cpus_.Add(cpu);
   arch::WriteCr3(root_);
   current_space[cpu].store(this, std::memory_order_relaxed);
+  internal::ThisCpu().active_vm_space = this;
   if (prev != nullptr) prev->active_cpus_.Remove(cpu);
 }
 
@@ -212,6 +210,7 @@ void VmSpace::ActivateKernel() {
   if (prev == nullptr) return;
   arch::WriteCr3(internal::KernelPageTable().root());
   current_space[cpu].store(nullptr, std::memory_order_relaxed);
+  internal::ThisCpu().active_vm_space = nullptr;
   prev->active_cpus_.Remove(cpu);
 }
 
@@ -357,9 +356,7 @@ void SetPageFaultHandler(PageFaultHandler handler) {
 namespace vm_io_internal {
 
 bool IsActiveHere(const VmSpace* space) {
-  if (space == nullptr) return false;
-  IrqGuard irq;
-  return current_space[ThisCpuId()].load(std::memory_order_relaxed) == space;
+  return space != nullptr && internal::ActiveVmSpace() == space;
 }
 
 bool ResolveUserFault(Vaddr address, uint64_t error_code) {

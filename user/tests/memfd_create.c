@@ -11,34 +11,9 @@
 #include <sys/uio.h>
 
 #include "user/lib/check.h"
+#include "user/lib/memfd.h"
 
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x1U
-#endif
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x2U
-#endif
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x8U
-#endif
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x10U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x1
-#endif
-#ifndef F_SEAL_EXEC
-#define F_SEAL_EXEC 0x20
-#endif
 #define HUGE_SHIFT 26
-
-static int memfd(const char* name, unsigned flags) {
-  return (int)syscall(SYS_memfd_create, name, flags);
-}
 
 // readlink(/proc/self/fd/N) must equal `want`.
 static void check_link(int fd, const char* want) {

@@ -10,40 +10,12 @@
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
+#include "user/lib/memfd.h"
 
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x2U
-#endif
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x8U
-#endif
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x10U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x1
-#define F_SEAL_SHRINK 0x2
-#define F_SEAL_GROW 0x4
-#define F_SEAL_WRITE 0x8
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x10
-#endif
-#ifndef F_SEAL_EXEC
-#define F_SEAL_EXEC 0x20
-#endif
 #define SEALS_EXEC_X \
   (F_SEAL_EXEC | F_SEAL_FUTURE_WRITE | F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK)
 
 static const char kSysctl[] = "/proc/sys/vm/memfd_noexec";
-
-static int memfd(const char* name, unsigned flags) {
-  return (int)syscall(SYS_memfd_create, name, flags);
-}
 
 static long seals(int fd) { return CHECK_OK(fcntl(fd, F_GET_SEALS)); }
 

@@ -11,23 +11,7 @@
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
-
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x2U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x1
-#define F_SEAL_SHRINK 0x2
-#define F_SEAL_GROW 0x4
-#define F_SEAL_WRITE 0x8
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x10
-#endif
+#include "user/lib/memfd.h"
 
 enum { kPage = 4096, kSize = 2 * kPage };
 

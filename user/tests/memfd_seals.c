@@ -10,37 +10,9 @@
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
+#include "user/lib/memfd.h"
 
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x1U
-#endif
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x2U
-#endif
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x8U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x1
-#define F_SEAL_SHRINK 0x2
-#define F_SEAL_GROW 0x4
-#define F_SEAL_WRITE 0x8
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x10
-#endif
-#ifndef F_SEAL_EXEC
-#define F_SEAL_EXEC 0x20
-#endif
 #define TMPFS_MAGIC_ 0x01021994
-
-static int memfd(const char* name, unsigned flags) {
-  return (int)syscall(SYS_memfd_create, name, flags);
-}
 
 static int reopen(int fd, int flags) {
   char path[64];

@@ -15,20 +15,7 @@
 #include <sys/syscall.h>
 
 #include "user/lib/check.h"
-
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x2U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x1
-#define F_SEAL_SHRINK 0x2
-#define F_SEAL_GROW 0x4
-#define F_SEAL_WRITE 0x8
-#endif
+#include "user/lib/memfd.h"
 
 enum {
   kRounds = 25,

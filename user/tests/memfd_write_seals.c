@@ -10,33 +10,13 @@
 #include <sys/uio.h>
 
 #include "user/lib/check.h"
-
-#ifndef MFD_ALLOW_SEALING
-#define MFD_ALLOW_SEALING 0x2U
-#endif
-#ifndef F_ADD_SEALS
-#define F_ADD_SEALS 1033
-#define F_GET_SEALS 1034
-#endif
-#ifndef F_SEAL_SEAL
-#define F_SEAL_SEAL 0x1
-#define F_SEAL_SHRINK 0x2
-#define F_SEAL_GROW 0x4
-#define F_SEAL_WRITE 0x8
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x10
-#endif
+#include "user/lib/memfd.h"
 
 enum { kMax = 4 * 4096 };
 
 // What the file under test must contain: model[0, model_size).
 static unsigned char model[kMax];
 static long model_size;
-
-static int memfd(const char* name, unsigned flags) {
-  return (int)syscall(SYS_memfd_create, name, flags);
-}
 
 static void fill(unsigned char* buf, long len, int seed) {
   for (long i = 0; i < len; ++i) buf[i] = (unsigned char)(i * 13 + seed);
