@@ -95,34 +95,26 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
       if (RefPtr<Inode> target = next->LinkTarget()) {
         // A magic link (/proc/<pid>/fd/N): the walk goes on from its inode.
         next = std::move(target);
-        if (step->last) {
-          if (step->trailing_slash && !next->is_dir()) return Err(Errno::kENOTDIR);
-          WalkResult r;
-          r.inode = std::move(next);
-          return r;
+      } else {
+        if (bufs_owner.b == nullptr) {
+          bufs_owner.b = new (std::nothrow) WalkBuffers;
+          if (bufs_owner.b == nullptr) return Err(Errno::kENOMEM);
         }
-        dir = std::move(next);
-        rest = step->rest;
+        WalkBuffers* bufs = bufs_owner.b;
+        OSTD_TRY_ASSIGN(size_t tlen, next->ReadLink(bufs->scratch));
+        if (tlen == 0) return Err(Errno::kENOENT);
+        if (tlen + step->rest.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
+        bool absolute = bufs->scratch[0] == '/';
+        // scratch = target + rest, then becomes the remaining path.
+        std::span<char> scratch(bufs->scratch);
+        std::copy(step->rest.begin(), step->rest.end(), scratch.subspan(tlen).begin());
+        size_t len = tlen + step->rest.size();
+        std::copy(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(len),
+                  bufs->path.begin());
+        rest = std::string_view(bufs->path.data(), len);
+        if (absolute) dir = root;
         continue;
       }
-      if (bufs_owner.b == nullptr) {
-        bufs_owner.b = new (std::nothrow) WalkBuffers;
-        if (bufs_owner.b == nullptr) return Err(Errno::kENOMEM);
-      }
-      WalkBuffers* bufs = bufs_owner.b;
-      OSTD_TRY_ASSIGN(size_t tlen, next->ReadLink(bufs->scratch));
-      if (tlen == 0) return Err(Errno::kENOENT);
-      if (tlen + step->rest.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
-      bool absolute = bufs->scratch[0] == '/';
-      // scratch = target + rest, then becomes the remaining path.
-      std::span<char> scratch(bufs->scratch);
-      std::copy(step->rest.begin(), step->rest.end(), scratch.subspan(tlen).begin());
-      size_t len = tlen + step->rest.size();
-      std::copy(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(len),
-                bufs->path.begin());
-      rest = std::string_view(bufs->path.data(), len);
-      if (absolute) dir = root;
-      continue;
     }
     if (step->last) {
       if (step->trailing_slash && !next->is_dir()) return Err(Errno::kENOTDIR);

@@ -5,9 +5,10 @@
 #define USER_LIB_MEMFD_H_
 
 #include <fcntl.h>
+#include <unistd.h>
+
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x1U
