@@ -158,9 +158,10 @@ class Inode : public RefCounted {
   // The inode's seals (kSeal* bits).
   virtual ostd::Result<uint32_t> GetSeals();
   // F_ADD_SEALS after the caller's checks (fd open for writing, bits within
-  // kAllSeals): EPERM once kSealSeal is set, EBUSY when adding kSealWrite
-  // while a shared mapping that may become writable exists. kSealExec on a
-  // file with an x bit also adds the four write/resize seals.
+  // kAllSeals), by Linux's rules (fs/memfd.h SealsAfterAdd): EPERM once
+  // kSealSeal is set; kSealExec on a file with an x bit adds the four
+  // write/resize seals; EBUSY when kSealWrite is new while a shared mapping
+  // that may become writable exists.
   virtual ostd::Status AddSeals(uint32_t seals);
   // A new MAP_SHARED mapping. `want_write`: PROT_WRITE now; `file_writable`:
   // the fd is open for writing. Returns whether the mapping may ever be
