@@ -37,6 +37,21 @@ int main(void) {
   errno = 0;
   CHECK(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED);
   CHECK_EQ(errno, EACCES);
+  // Shared and read-only through a read-only fd: it can never become
+  // writable (EACCES); a private one can (copy-on-write).
+  char* ro_shared = mmap(NULL, 4096, PROT_READ, MAP_SHARED, ro, 0);
+  CHECK(ro_shared != MAP_FAILED);
+  CHECK_ERR(mprotect(ro_shared, 4096, PROT_READ | PROT_WRITE), EACCES);
+  char* ro_private = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, ro, 0);
+  CHECK(ro_private != MAP_FAILED);
+  CHECK_OK(mprotect(ro_private, 4096, PROT_READ | PROT_WRITE));
+  char first = 0;
+  CHECK_EQ(pread(fd, &first, 1, 0), 1);
+  ro_private[0] = 'p';
+  CHECK_EQ(ro_shared[0], first);
+  CHECK(first != 'p');
+  CHECK_OK(munmap(ro_shared, 4096));
+  CHECK_OK(munmap(ro_private, 4096));
   CHECK_OK(munmap(priv, 8192));
   CHECK_OK(munmap(shared, 4096));
   return 0;
