@@ -19,8 +19,11 @@ static void* waker(void* arg) {
   (void)arg;
   struct timespec ts = {0, 20 * 1000 * 1000};
   nanosleep(&ts, NULL);
+  // One wake is enough: the waiter re-checks the word before every wait, and
+  // FUTEX_WAIT refuses to sleep once it changed. (Waking until someone is
+  // woken would spin forever if the waiter saw the 1 without sleeping.)
   atomic_store(&word, 1);
-  while (futex(&word, FUTEX_WAKE_PRIVATE, 1, NULL) == 0) nanosleep(&ts, NULL);
+  CHECK_OK(futex(&word, FUTEX_WAKE_PRIVATE, 1, NULL));
   return NULL;
 }
 
