@@ -32,6 +32,13 @@ uint64_t NowNanos() {
   return delta / tsc_hz * 1000000000u + delta % tsc_hz * 1000000000u / tsc_hz;
 }
 
+uint64_t NowCycles() { return arch::Rdtsc(); }
+
+uint64_t CyclesToNanos(uint64_t cycles) {
+  if (tsc_hz == 0) return 0;
+  return cycles / tsc_hz * 1000000000u + cycles % tsc_hz * 1000000000u / tsc_hz;
+}
+
 void SpinDelayNanos(uint64_t ns) {
   uint64_t end = NowNanos() + ns;
   while (NowNanos() < end) arch::Pause();

@@ -15,6 +15,11 @@ uint64_t Ticks();
 // Monotonic nanoseconds since boot, from the TSC (calibrated at boot).
 uint64_t NowNanos();
 
+// A raw cycle stamp (cheap: no conversion), and the nanoseconds a difference
+// of two stamps spans. For accounting on hot paths.
+uint64_t NowCycles();
+uint64_t CyclesToNanos(uint64_t cycles);
+
 // Busy-waits for at least `ns` nanoseconds.
 void SpinDelayNanos(uint64_t ns);
 

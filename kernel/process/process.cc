@@ -142,6 +142,20 @@ void DefaultRlimits(Process& p) {
 
 }  // namespace
 
+CpuTimes Thread::cpu_times() const {
+  const ostd::Task* task = task_.load(std::memory_order_acquire);
+  uint64_t total = task != nullptr ? task->cpu_nanos() : 0;
+  // The two clocks are read apart: user time may run a little ahead.
+  uint64_t user = std::min(user_.context().user_nanos(), total);
+  return CpuTimes{user, total - user};
+}
+
+CpuTimes Process::SelfTimesLocked() const {
+  CpuTimes times = exited_threads_times_;
+  for (const Thread* t : threads_) times += t->cpu_times();
+  return times;
+}
+
 Process::~Process() {
   pid_ns_->Unref();
   pid_ns_for_children_->Unref();
@@ -491,6 +505,7 @@ void FinishThread(Thread* t) {
   bool last = false;
   {
     ostd::SpinLockGuard guard(tree_lock);
+    p.exited_threads_times_ += t->cpu_times();
     RemoveFromLocked(threads, t);
     RemoveFromLocked(p.threads_, t);
     t->set_task(nullptr);
@@ -619,19 +634,22 @@ Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options
           break;
         }
         if (!c->zombie_ && options.stopped && c->stop_unreported_) {
-          r = WaitResult{c->pid(), (c->stop_sig_ << 8) | 0x7f, c->creds_.uid};
+          r = WaitResult{c->pid(), (c->stop_sig_ << 8) | 0x7f, c->creds_.uid, {}};
           if (!nowait) c->stop_unreported_ = false;
           return r;
         }
         if (!c->zombie_ && options.continued && c->cont_unreported_) {
-          r = WaitResult{c->pid(), 0xffff, c->creds_.uid};
+          r = WaitResult{c->pid(), 0xffff, c->creds_.uid, {}};
           if (!nowait) c->cont_unreported_ = false;
           return r;
         }
       }
       if (found != nullptr) {
-        r = WaitResult{found->pid(), found->wait_status_, found->creds_.uid};
+        CpuTimes times = found->exited_threads_times_;
+        times += found->children_times_;
+        r = WaitResult{found->pid(), found->wait_status_, found->creds_.uid, times};
         if (!nowait) {
+          me.children_times_ += times;
           RemoveFromLocked(me.children_, found);
           RemoveFromLocked(processes, found);
           found->reaped_ = true;

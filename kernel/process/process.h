@@ -79,10 +79,22 @@ struct CloneArgs {
 };
 
 // What wait4/waitid report about a child.
+// CPU time, in ns.
+struct CpuTimes {
+  uint64_t user_ns = 0;
+  uint64_t sys_ns = 0;
+  CpuTimes& operator+=(const CpuTimes& o) {
+    user_ns += o.user_ns;
+    sys_ns += o.sys_ns;
+    return *this;
+  }
+};
+
 struct WaitResult {
   int pid = 0;
   int status = 0;  // wait4 status word
   uint32_t uid = 0;
+  CpuTimes times;  // a reaped child's, with its own reaped children's
 };
 
 // What wait4/waitid wait for.
@@ -103,6 +115,9 @@ class Thread {
   ostd::user::UserMode& user_mode() { return user_; }
   // RunThread records the task that runs the thread.
   void set_task(const ostd::Task* task) { task_.store(task, std::memory_order_release); }
+  // CPU time the thread has used: in user mode, and the rest of its task's.
+  // For the thread itself, or under TreeLock() (so the task is still there).
+  CpuTimes cpu_times() const;
 
   // Signals (see signal.h). A signal is pending for the thread if it is in
   // the thread's or the process's pending set and not blocked.
@@ -254,6 +269,13 @@ class Process {
   fs::FsContext* fs_locked() const { return fs_; }
   bool zombie_locked() const { return zombie_; }
 
+  // CPU time of the process (its threads, live and exited) and of its
+  // reaped children (with theirs), as times(2) and getrusage(2) report.
+  CpuTimes SelfTimesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+  CpuTimes children_times_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return children_times_;
+  }
+
   // Number of live threads.
   int thread_count() const { return live_threads_.load(std::memory_order_acquire); }
   // Calls fn(Thread&) for each live thread.
@@ -335,6 +357,9 @@ class Process {
   int group_status_ = 0;
   // Threads announce their exit here (execve waits for the others to go).
   ostd::WaitQueue thread_exit_wait_;
+  // CPU time of exited threads, and of reaped children (under TreeLock()).
+  CpuTimes exited_threads_times_;
+  CpuTimes children_times_;
 };
 
 // --- Operations (process.cc) ---

@@ -72,6 +72,7 @@ struct ProcInfo {
   uint32_t umask = 0;
   uint64_t start_ns = 0;
   uint32_t pid_ns = 0, pid_ns_for_children = 0;  // namespace inode numbers
+  CpuTimes times, children_times;
   std::array<char, 16> name{};
   size_t name_len = 0;
   std::array<char, 256> exe{};
@@ -108,6 +109,8 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.creds = p->creds();
   info.start_ns = p->start_ns;
   info.pid_ns = p->pid_ns().inum();
+  info.times = p->SelfTimesLocked();
+  info.children_times = p->children_times_locked();
   info.pid_ns_for_children = p->pid_ns_for_children_locked().inum();
   std::string_view n = p->name();
   info.name_len = std::min(n.size(), info.name.size());
@@ -368,10 +371,13 @@ Status GenPidStat(int pid, TextSink& out) {
       p.zombie
           ? 'Z'
           : (CurrentThread() != nullptr && CurrentThread()->process().pid() == pid ? 'R' : 'S');
-  // Fields 1-52 of proc(5); times are not accounted yet (0).
-  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 0 0 0 0 20 0 {} 0 {} {} {} ", pid,
+  // Fields 1-52 of proc(5); times in clock ticks (100 Hz).
+  constexpr uint64_t kNsPerTick = 10'000'000;
+  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} {} {} {} 20 0 {} 0 {} {} {} ", pid,
                  p.comm(), state, p.ppid, p.pgid, p.sid, 1281 /* tty 5:1 */, p.pgid,
-                 0x400000 /* PF_FORKNOEXEC-free flags */, p.threads, p.start_ns / 10'000'000, vsize,
+                 0x400000 /* PF_FORKNOEXEC-free flags */, p.times.user_ns / kNsPerTick,
+                 p.times.sys_ns / kNsPerTick, p.children_times.user_ns / kNsPerTick,
+                 p.children_times.sys_ns / kNsPerTick, p.threads, p.start_ns / kNsPerTick, vsize,
                  vsize / 4096);
   out.Write("18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
   return {};

@@ -8,6 +8,7 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/process.h"
+#include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/cpu.h"
 #include "ostd/mm/frame.h"
@@ -173,13 +174,22 @@ SyscallResult SysSetrlimit(Thread& self, const SyscallArgs& a) {
   return SysPrlimit64(self, SyscallArgs{{0, a[0], a[1], 0, 0, 0}});
 }
 
-SyscallResult SysGetrusage(Thread&, const SyscallArgs& a) {
+// getrusage: RUSAGE_SELF (0), RUSAGE_CHILDREN (-1, reaped children) and
+// RUSAGE_THREAD (1); CPU times only.
+SyscallResult SysGetrusage(Thread& self, const SyscallArgs& a) {
+  constexpr int kSelf = 0, kChildren = -1, kThread = 1;
   int who = static_cast<int32_t>(a[0]);
-  if (who != 0 && who != -1 && who != 1) return Err(Errno::kEINVAL);
-  struct Rusage {
-    std::array<uint64_t, 18> words;
-  };
-  OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[1]), Rusage{}));
+  CpuTimes times;
+  if (who == kThread) {
+    times = self.cpu_times();
+  } else if (who == kSelf || who == kChildren) {
+    ostd::SpinLockGuard guard(TreeLock());
+    times =
+        who == kSelf ? self.process().SelfTimesLocked() : self.process().children_times_locked();
+  } else {
+    return Err(Errno::kEINVAL);
+  }
+  OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[1]), RusageOf(times)));
   return 0;
 }
 

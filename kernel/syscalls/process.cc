@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernel/process/exec.h"
+#include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
@@ -120,11 +121,6 @@ constexpr uint64_t kWnothread = 0x20000000;
 constexpr uint64_t kWall = 0x40000000;
 constexpr uint64_t kWclone = 0x80000000;
 
-// struct rusage: all zero (Keel does not account CPU time per process yet).
-struct Rusage {
-  std::array<uint64_t, 18> words;
-};
-
 SyscallResult SysWait4(Thread& self, const SyscallArgs& a) {
   int pid = AsInt(a[0]);
   uint64_t options = a[2];
@@ -137,7 +133,7 @@ SyscallResult SysWait4(Thread& self, const SyscallArgs& a) {
                                                       .continued = (options & kWcontinued) != 0,
                                                       .nohang = (options & kWnohang) != 0}));
   if (r.pid != 0 && a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<int32_t>(a[1]), int32_t{r.status}));
-  if (r.pid != 0 && a[3] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[3]), Rusage{}));
+  if (r.pid != 0 && a[3] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[3]), RusageOf(r.times)));
   return r.pid;
 }
 
@@ -199,7 +195,7 @@ SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
     static_assert(sizeof(SigInfoChld) == 128);
     OSTD_TRY(CopyToUser(UserPtr<SigInfoChld>(a[2]), info));
   }
-  if (a[4] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[4]), Rusage{}));
+  if (a[4] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[4]), RusageOf(r.times)));
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/itimer.h"
 #include "kernel/process/process.h"
+#include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/task/task.h"
 #include "ostd/timer.h"
@@ -210,13 +211,23 @@ SyscallResult SysGetitimer(Thread& self, const SyscallArgs& a) {
   return 0;
 }
 
-SyscallResult SysTimes(Thread&, const SyscallArgs& a) {
-  // struct tms: CPU times are not accounted yet (zeros); the return value is
-  // clock ticks (100 Hz) since boot.
+// times(2): the process's and its reaped children's CPU times in clock
+// ticks (100 Hz); returns the ticks since boot.
+SyscallResult SysTimes(Thread& self, const SyscallArgs& a) {
   struct Tms {
     int64_t utime, stime, cutime, cstime;
   };
-  if (a[0] != 0) OSTD_TRY(CopyToUser(UserPtr<Tms>(a[0]), Tms{}));
+  if (a[0] != 0) {
+    CpuTimes own, children;
+    {
+      ostd::SpinLockGuard guard(TreeLock());
+      own = self.process().SelfTimesLocked();
+      children = self.process().children_times_locked();
+    }
+    OSTD_TRY(CopyToUser(UserPtr<Tms>(a[0]),
+                        Tms{ClockTicks(own.user_ns), ClockTicks(own.sys_ns),
+                            ClockTicks(children.user_ns), ClockTicks(children.sys_ns)}));
+  }
   return MonotonicNs() / (kNsPerSec / 100);
 }
 

@@ -136,6 +136,12 @@ bool TaskCore::Schedule() {
   } else {
     vm::VmSpace::ActivateKernel();
   }
+  // CPU time: close prev's slice and open next's.
+  uint64_t now = timer::NowNanos();
+  if (prev->slice_start_ns_ != 0) {
+    prev->cpu_ns_.fetch_add(now - prev->slice_start_ns_, std::memory_order_relaxed);
+  }
+  next->slice_start_ns_ = now;
   c.current_task = next;
   c.switch_prev = prev;
   c.switch_requeue = requeue;
@@ -185,6 +191,15 @@ Task* CurrentTask() {
   if (!active.load(std::memory_order_acquire)) return nullptr;
   IrqGuard irq_off;  // no migration between finding the CPU and reading it
   return internal::ThisCpu().current_task;
+}
+
+uint64_t Task::cpu_nanos() const {
+  uint64_t total = cpu_ns_.load(std::memory_order_relaxed);
+  IrqGuard irq_off;  // no switch while the running slice is read
+  if (internal::ThisCpu().current_task == this && slice_start_ns_ != 0) {
+    total += timer::NowNanos() - slice_start_ns_;
+  }
+  return total;
 }
 
 bool ShouldYield() { return internal::ThisCpu().need_resched.load(std::memory_order_relaxed); }

@@ -142,6 +142,9 @@ class Task {
   bool finished() const { return finished_.load(std::memory_order_acquire); }
   // The CPU the task last ran on (or was queued for).
   uint32_t cpu() const { return cpu_.load(std::memory_order_relaxed); }
+  // CPU time the task has used, in ns: its finished time slices, plus the
+  // current one when called by the task itself.
+  uint64_t cpu_nanos() const;
   // [stack_bottom, stack_top): the usable stack; the page below is the guard.
   // Both 0 for a task adopted from a boot stack (the boot CPU's first task, idle).
   Vaddr stack_bottom() const { return stack_base_ == 0 ? 0 : stack_base_ + kGuardSize; }
@@ -190,6 +193,9 @@ class Task {
   uint64_t wake_at_ns_ = 0;
   Task* zombie_next_ = nullptr;
   vm::VmSpace* vm_space_ = nullptr;  // activated when the task is switched to
+  // CPU time of finished slices, and when the running slice began (switch).
+  std::atomic<uint64_t> cpu_ns_{0};
+  uint64_t slice_start_ns_ = 0;
   WaitQueue exit_waiters_;
 };
 

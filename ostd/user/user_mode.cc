@@ -8,6 +8,7 @@
 #include "arch/x86_64/trap_frame.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/panic.h"
+#include "ostd/timer.h"
 #include "ostd/user/fpu.h"
 
 extern "C" {
@@ -98,7 +99,11 @@ bool UserMode::RunOnce() {
   // SAFETY: interrupts are disabled; arch_user_enter saves the kernel's
   // callee-saved registers, points TSS.rsp0 and the per-CPU return slot at
   // this stack, and returns here on the next syscall or trap from user mode.
+  uint64_t entered = timer::NowCycles();
   uint64_t reason = arch_user_enter(&r, arch::KernelStackSlot(&cpu.descriptors), sysret ? 1 : 0);
+  c.user_cycles_.store(
+      c.user_cycles_.load(std::memory_order_relaxed) + timer::NowCycles() - entered,
+      std::memory_order_relaxed);
   if (reason == kReasonSyscall) {
     // Interrupts are still disabled (SFMASK): this CPU ran the user code,
     // and its FPU registers stay the context's until the next task switch.
