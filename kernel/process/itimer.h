@@ -1,5 +1,9 @@
-// ITIMER_REAL: SIGALRM after a delay (alarm, setitimer), served by one kernel
-// task that sleeps until the earliest armed deadline.
+// Interval timers, served by one kernel task. ITIMER_REAL: SIGALRM after a
+// delay of wall time (alarm, setitimer); the task sleeps until the earliest
+// armed deadline. ITIMER_VIRTUAL (user CPU time, SIGVTALRM) and ITIMER_PROF
+// (user and system CPU time, SIGPROF): while one is armed anywhere the task
+// checks the processes' CPU times every 4 ms, so these fire within a few ms
+// of their CPU-time deadline.
 #ifndef KERNEL_PROCESS_ITIMER_H_
 #define KERNEL_PROCESS_ITIMER_H_
 
@@ -21,6 +25,11 @@ struct RealTimer {
 // Arms (delay > 0) or disarms (0) `p`'s real timer; returns the old setting.
 RealTimer SetRealTimer(Process& p, uint64_t delay_ns, uint64_t interval_ns);
 RealTimer GetRealTimer(Process& p);
+
+enum class CpuClock : uint8_t { kVirtual, kProf };
+// The same for the CPU-time timers (`delay_ns` of CPU time from now).
+RealTimer SetCpuTimer(Process& p, CpuClock clock, uint64_t delay_ns, uint64_t interval_ns);
+RealTimer GetCpuTimer(Process& p, CpuClock clock);
 
 }  // namespace kernel
 

@@ -297,6 +297,11 @@ class Process {
   // (0: disarmed) and the reload interval. Guarded by TreeLock().
   uint64_t alarm_at_ns = 0;
   uint64_t alarm_interval_ns = 0;
+  // ITIMER_VIRTUAL and ITIMER_PROF: the process CPU time (user, or user +
+  // system) at which the signal is due (0: disarmed), and the reload.
+  // Guarded by TreeLock().
+  uint64_t virt_at_ns = 0, virt_interval_ns = 0;
+  uint64_t prof_at_ns = 0, prof_interval_ns = 0;
 
   // Job control: set while stopped; threads sleep on stop_wait.
   std::atomic<bool> stopped{false};

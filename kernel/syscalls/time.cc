@@ -167,6 +167,10 @@ Timeval ToTimeval(uint64_t ns) {
 
 constexpr uint64_t kItimerReal = 0, kItimerVirtual = 1, kItimerProf = 2;
 
+CpuClock CpuClockOf(uint64_t which) {
+  return which == kItimerVirtual ? CpuClock::kVirtual : CpuClock::kProf;
+}
+
 SyscallResult SysAlarm(Thread& self, const SyscallArgs& a) {
   uint64_t secs = static_cast<uint32_t>(a[0]);
   RealTimer old = SetRealTimer(self.process(), secs * kNsPerSec, 0);
@@ -186,27 +190,24 @@ SyscallResult SysSetitimer(Thread& self, const SyscallArgs& a) {
   for (const Timeval& tv : {next.interval, next.value}) {
     if (tv.sec < 0 || tv.usec < 0 || tv.usec >= 1'000'000) return Err(Errno::kEINVAL);
   }
+  uint64_t value = TimevalNs(next.value), interval = TimevalNs(next.interval);
+  RealTimer t = a[0] == kItimerReal
+                    ? SetRealTimer(self.process(), value, interval)
+                    : SetCpuTimer(self.process(), CpuClockOf(a[0]), value, interval);
   Itimerval old{};
-  if (a[0] == kItimerReal) {
-    RealTimer t = SetRealTimer(self.process(), TimevalNs(next.value), TimevalNs(next.interval));
-    old.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
-    old.interval = ToTimeval(t.interval_ns);
-  }
-  // ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which Keel does not
-  // account yet: accepted, never fire.
-  (void)kItimerVirtual;
+  old.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
+  old.interval = ToTimeval(t.interval_ns);
   if (a[2] != 0) OSTD_TRY(CopyToUser(UserPtr<Itimerval>(a[2]), old));
   return 0;
 }
 
 SyscallResult SysGetitimer(Thread& self, const SyscallArgs& a) {
   if (a[0] > kItimerProf) return Err(Errno::kEINVAL);
+  RealTimer t = a[0] == kItimerReal ? GetRealTimer(self.process())
+                                    : GetCpuTimer(self.process(), CpuClockOf(a[0]));
   Itimerval cur{};
-  if (a[0] == kItimerReal) {
-    RealTimer t = GetRealTimer(self.process());
-    cur.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
-    cur.interval = ToTimeval(t.interval_ns);
-  }
+  cur.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
+  cur.interval = ToTimeval(t.interval_ns);
   OSTD_TRY(CopyToUser(UserPtr<Itimerval>(a[1]), cur));
   return 0;
 }

@@ -138,10 +138,10 @@ bool TaskCore::Schedule() {
   }
   // CPU time: close prev's slice and open next's.
   uint64_t now = timer::NowNanos();
-  if (prev->slice_start_ns_ != 0) {
-    prev->cpu_ns_.fetch_add(now - prev->slice_start_ns_, std::memory_order_relaxed);
-  }
-  next->slice_start_ns_ = now;
+  uint64_t started = prev->slice_start_ns_.load(std::memory_order_relaxed);
+  if (started != 0) prev->cpu_ns_.fetch_add(now - started, std::memory_order_release);
+  prev->slice_start_ns_.store(0, std::memory_order_release);
+  next->slice_start_ns_.store(now, std::memory_order_release);
   c.current_task = next;
   c.switch_prev = prev;
   c.switch_requeue = requeue;
@@ -194,11 +194,12 @@ Task* CurrentTask() {
 }
 
 uint64_t Task::cpu_nanos() const {
-  uint64_t total = cpu_ns_.load(std::memory_order_relaxed);
-  IrqGuard irq_off;  // no switch while the running slice is read
-  if (internal::ThisCpu().current_task == this && slice_start_ns_ != 0) {
-    total += timer::NowNanos() - slice_start_ns_;
-  }
+  // The finished slices first, then the running one: a switch in between
+  // can only hide a slice (until the next read), never count one twice.
+  uint64_t total = cpu_ns_.load(std::memory_order_acquire);
+  uint64_t started = slice_start_ns_.load(std::memory_order_acquire);
+  uint64_t now = timer::NowNanos();
+  if (started != 0 && now > started) total += now - started;
   return total;
 }
 

@@ -142,8 +142,8 @@ class Task {
   bool finished() const { return finished_.load(std::memory_order_acquire); }
   // The CPU the task last ran on (or was queued for).
   uint32_t cpu() const { return cpu_.load(std::memory_order_relaxed); }
-  // CPU time the task has used, in ns: its finished time slices, plus the
-  // current one when called by the task itself.
+  // CPU time the task has used, in ns, the running slice included (read
+  // from any CPU; a slice that ends during the read may be missed once).
   uint64_t cpu_nanos() const;
   // [stack_bottom, stack_top): the usable stack; the page below is the guard.
   // Both 0 for a task adopted from a boot stack (the boot CPU's first task, idle).
@@ -193,9 +193,10 @@ class Task {
   uint64_t wake_at_ns_ = 0;
   Task* zombie_next_ = nullptr;
   vm::VmSpace* vm_space_ = nullptr;  // activated when the task is switched to
-  // CPU time of finished slices, and when the running slice began (switch).
+  // CPU time of finished slices, and when the running slice began (0 while
+  // the task is not running). Written by the CPU switching to or from it.
   std::atomic<uint64_t> cpu_ns_{0};
-  uint64_t slice_start_ns_ = 0;
+  std::atomic<uint64_t> slice_start_ns_{0};
   WaitQueue exit_waiters_;
 };
 

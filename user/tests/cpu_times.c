@@ -1,11 +1,14 @@
 // CPU time accounting: getrusage (self, thread, children), times and wait4's
 // rusage grow with work done in user mode and in the kernel, and a reaped
-// child's time moves to its parent's children totals.
+// child's time moves to its parent's children totals; ITIMER_VIRTUAL and
+// ITIMER_PROF fire after that much CPU time.
 #define _GNU_SOURCE
+#include <signal.h>
 #include <time.h>
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/times.h>
 #include <sys/wait.h>
 
@@ -36,7 +39,39 @@ static void burn_kernel(double s) {
   }
 }
 
+static volatile sig_atomic_t fired;
+static void on_timer(int sig) { fired = sig; }
+
+// Arms the CPU-time timer `which` for 50 ms and burns CPU until it fires.
+static void check_cpu_timer(int which, int sig, void (*burn)(double)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_timer;
+  CHECK_OK(sigaction(sig, &sa, NULL));
+  fired = 0;
+  struct itimerval v = {{0, 0}, {0, 50 * 1000}};
+  CHECK_OK(setitimer(which, &v, NULL));
+  struct itimerval cur;
+  CHECK_OK(getitimer(which, &cur));
+  // (Linux rounds the value up to its tick: 54 ms at HZ=250.)
+  CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec > 0 && cur.it_value.tv_usec <= 60000);
+  double give_up = now() + 20.0;
+  while (!fired && now() < give_up) burn(0.01);
+  CHECK_EQ(fired, sig);
+  CHECK_OK(getitimer(which, &cur));  // one-shot: disarmed after firing
+  CHECK(cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0);
+}
+
 int main(void) {
+  check_cpu_timer(ITIMER_VIRTUAL, SIGVTALRM, burn_user);
+  check_cpu_timer(ITIMER_PROF, SIGPROF, burn_kernel);
+  // Disarming returns what was left.
+  struct itimerval v = {{0, 0}, {100, 0}}, old;
+  CHECK_OK(setitimer(ITIMER_PROF, &v, NULL));
+  struct itimerval zero = {{0, 0}, {0, 0}};
+  CHECK_OK(setitimer(ITIMER_PROF, &zero, &old));
+  CHECK(old.it_value.tv_sec > 90 && old.it_value.tv_sec <= 100);
+
   struct rusage before, after;
   CHECK_OK(getrusage(RUSAGE_SELF, &before));
   burn_user(0.3);
