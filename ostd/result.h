@@ -34,6 +34,7 @@ enum class Errno : int {
   kENFILE = 23,
   kEMFILE = 24,
   kENOTTY = 25,
+  kETXTBSY = 26,
   kEFBIG = 27,
   kENOSPC = 28,
   kESPIPE = 29,

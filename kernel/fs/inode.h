@@ -171,6 +171,11 @@ class Inode : public RefCounted {
   // the mapping is gone. The default: file_writable, nothing counted.
   virtual ostd::Result<bool> BeginSharedMapping(bool want_write, bool file_writable);
   virtual void EndWritableMapping() {}
+  // A running program maps this file (execve): while any does, opening it
+  // for writing or truncating it fails with ETXTBSY, as on Linux.
+  void DenyWrite() { deny_write_.fetch_add(1, std::memory_order_acq_rel); }
+  void AllowWrite() { deny_write_.fetch_sub(1, std::memory_order_acq_rel); }
+  bool write_denied() const { return deny_write_.load(std::memory_order_acquire) > 0; }
   // The name of an inode that has no directory entry by design (memfd:
   // "memfd:<name>"); empty for ordinary files. Immutable.
   virtual std::string_view anon_name() const { return {}; }
@@ -238,6 +243,7 @@ class Inode : public RefCounted {
   // Lock-free views of attr_ for the hot paths (written under attr_lock_):
   // the size, and whether a read must update atime (relatime).
   std::atomic<uint64_t> size_{0};
+  std::atomic<int32_t> deny_write_{0};
   std::atomic<bool> atime_due_{true};
   std::atomic<int64_t> atime_sec_{0};
 };

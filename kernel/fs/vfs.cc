@@ -350,6 +350,9 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
       uint32_t need = (acc == kO_RDONLY ? 4 : acc == kO_WRONLY ? 2 : 6);
       if ((flags & kO_TRUNC) != 0) need |= 2;
       OSTD_TRY(CheckAccess(*inode, need, actor));
+      if ((need & 2) != 0 && inode->is_regular() && inode->write_denied()) {
+        return Err(Errno::kETXTBSY);
+      }
     }
     if ((flags & kO_TRUNC) != 0 && inode->is_regular() && !created) OSTD_TRY(inode->Truncate(0));
   }

@@ -40,14 +40,20 @@ class InodePages final : public PageSource {
  public:
   // `writable_mapping`: this mapping holds one of the inode's writable-
   // mapping counts (Inode::BeginSharedMapping), released with the last VMA.
+  // `program`: the pages of a running program (execve), which deny writes
+  // to the file for as long as they are mapped.
   InodePages(fs::RefPtr<fs::Inode> inode, ostd::Vec<char> name, bool may_write,
-             bool writable_mapping)
+             bool writable_mapping, bool program)
       : inode_(std::move(inode)),
         name_(std::move(name)),
         may_write_(may_write),
-        writable_mapping_(writable_mapping) {}
+        writable_mapping_(writable_mapping),
+        program_(program) {
+    if (program_) inode_->DenyWrite();
+  }
   ~InodePages() override {
     if (writable_mapping_) inode_->EndWritableMapping();
+    if (program_) inode_->AllowWrite();
   }
   bool MayWrite() const override { return may_write_; }
   Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) override {
@@ -67,14 +73,15 @@ class InodePages final : public PageSource {
   ostd::Vec<char> name_;
   const bool may_write_;
   const bool writable_mapping_;
+  const bool program_;
 };
 
 Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
-                              bool writable_mapping = false) {
+                              bool writable_mapping = false, bool program = false) {
   ostd::Vec<char> name;
   (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
-  auto* pages =
-      new (std::nothrow) InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping);
+  auto* pages = new (std::nothrow)
+      InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping, program);
   if (pages == nullptr) {
     if (writable_mapping) file.inode()->EndWritableMapping();
     return Err(Errno::kENOMEM);
@@ -128,7 +135,7 @@ Result<PageSourceRef> OpenExec(Thread& self, std::string_view path) {
   const Credentials& c = self.process().creds();
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
                   fs::OpenForExec(self.process().fs(), path, fs::Actor{c.fsuid, c.fsgid}));
-  return PagesOf(*file);
+  return PagesOf(*file, /*may_write=*/true, /*writable_mapping=*/false, /*program=*/true);
 }
 
 bool PathExists(std::string_view path) {

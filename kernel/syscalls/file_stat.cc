@@ -314,6 +314,7 @@ SyscallResult SysTruncate(Thread& self, const SyscallArgs& a) {
   if (inode->is_dir()) return Err(Errno::kEISDIR);
   if (!inode->is_regular()) return Err(Errno::kEINVAL);
   OSTD_TRY(fs::CheckAccess(*inode, 2, ActorOf(self)));
+  if (inode->write_denied()) return Err(Errno::kETXTBSY);
   OSTD_TRY(inode->Truncate(static_cast<uint64_t>(length)));
   return 0;
 }
