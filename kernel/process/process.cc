@@ -63,7 +63,6 @@ constexpr uint64_t kCloneParent = 0x00008000;
 constexpr uint64_t kCloneThread = 0x00010000;
 constexpr uint64_t kCloneSettls = 0x00080000;
 constexpr uint64_t kCloneNewpid = 0x20000000;
-constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
 constexpr uint64_t kCloneChildCleartid = 0x00200000;
 constexpr uint64_t kCloneChildSettid = 0x01000000;
@@ -347,7 +346,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     return Err(Errno::kEINVAL);
   }
   if ((f & kCloneNewpid) != 0) {
-    if ((parent.creds().cap_effective & kCapSysAdmin) == 0) return Err(Errno::kEPERM);
+    if (!parent.creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
     OSTD_TRY_ASSIGN(PidNamespace * fresh, PidNamespace::CreateChild(*ns_hold.ns));
     std::exchange(ns_hold.ns, fresh)->Unref();
   }

@@ -48,6 +48,8 @@ struct Credentials {
   uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
   // Effective capabilities (bit n: CAP_n). Root has all of them.
   uint64_t cap_effective = ~uint64_t{0};
+  static constexpr int kCapSysAdmin = 21;
+  bool HasCap(int cap) const { return ((cap_effective >> cap) & 1) != 0; }
 
   bool IsRoot() const { return euid == 0; }
 };

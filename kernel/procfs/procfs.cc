@@ -662,11 +662,10 @@ class MemfdNoexecFile final : public Inode {
   }
 
   Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
     size_t count = src.remain();
     if (count == 0) return 0;
     Thread* t = CurrentThread();
-    if (t == nullptr || (t->process().creds().cap_effective & kCapSysAdmin) == 0) {
+    if (t == nullptr || !t->process().creds().HasCap(Credentials::kCapSysAdmin)) {
       return Err(Errno::kEPERM);
     }
     if (offset != 0) return count;

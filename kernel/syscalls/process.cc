@@ -77,7 +77,6 @@ SyscallResult SysClone3(Thread& self, const SyscallArgs& a) {
 SyscallResult SysUnshare(Thread& self, const SyscallArgs& a) {
   constexpr uint64_t kCloneVm = 0x100, kCloneSighand = 0x800, kCloneThread = 0x10000,
                      kCloneSysvsem = 0x40000;
-  constexpr uint64_t kCapSysAdmin = uint64_t{1} << 21;
   uint64_t flags = a[0];
   if ((flags & ~(kCloneNewpid | kCloneVm | kCloneSighand | kCloneThread | kCloneSysvsem)) != 0) {
     return Err(Errno::kEINVAL);
@@ -87,7 +86,7 @@ SyscallResult SysUnshare(Thread& self, const SyscallArgs& a) {
     return Err(Errno::kEINVAL);
   }
   if ((flags & kCloneNewpid) != 0) {
-    if ((self.process().creds().cap_effective & kCapSysAdmin) == 0) return Err(Errno::kEPERM);
+    if (!self.process().creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
     OSTD_TRY(self.process().UnsharePidNamespace());
   }
   return 0;
