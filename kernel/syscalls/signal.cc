@@ -7,6 +7,7 @@
 
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/syscalls/timeout.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
@@ -93,20 +94,10 @@ SyscallResult SysPause(Thread& self, const SyscallArgs&) {
 // unblocked while it waits (so that they wake it), as on Linux; another
 // unblocked signal ends the wait with EINTR; EAGAIN when the timeout ends.
 SyscallResult SysRtSigtimedwait(Thread& self, const SyscallArgs& a) {
-  struct Timespec {
-    int64_t sec;
-    int64_t nsec;
-  };
   if (a[3] != sizeof(SigSet)) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(UserPtr<SigSet>(a[0])));
   set &= ~kUnblockable;
-  std::optional<uint64_t> deadline;
-  if (a[2] != 0) {
-    OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[2])));
-    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
-    deadline = ostd::timer::NowNanos() + static_cast<uint64_t>(ts.sec) * 1'000'000'000 +
-               static_cast<uint64_t>(ts.nsec);
-  }
+  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(a[2]));
   SigSet saved = self.mask();
   std::optional<TakenSignal> taken;
   for (;;) {

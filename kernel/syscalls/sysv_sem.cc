@@ -16,6 +16,7 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/sem_abi.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/syscalls/timeout.h"
 #include "ostd/sync.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
@@ -232,17 +233,7 @@ SyscallResult SysSemop(Thread& self, const SyscallArgs& a) {
 }
 
 SyscallResult SysSemtimedop(Thread& self, const SyscallArgs& a) {
-  struct Timespec {
-    int64_t sec;
-    int64_t nsec;
-  };
-  std::optional<uint64_t> deadline;
-  if (a[3] != 0) {
-    OSTD_TRY_ASSIGN(Timespec ts, ostd::vm::CopyFromUser(UserPtr<Timespec>(a[3])));
-    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
-    uint64_t ns = static_cast<uint64_t>(ts.sec) * 1'000'000'000 + static_cast<uint64_t>(ts.nsec);
-    deadline = ostd::timer::NowNanos() + ns;
-  }
+  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(a[3]));
   return DoSemop(self, static_cast<int32_t>(a[0]), a[1], a[2], deadline);
 }
 
