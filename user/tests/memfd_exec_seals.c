@@ -91,6 +91,7 @@ static void in_new_pidns(void (*fn)(void)) {
   pid_t helper = CHECK_OK(fork());
   if (helper == 0) {
     CHECK_OK(unshare(CLONE_NEWPID));
+    CHECK_ERR(unshare(CLONE_NEWPID), EINVAL);  // once only: children are not there yet
     pid_t pid = CHECK_OK(fork());
     if (pid == 0) {
       // (Linux renumbers the child as pid 1 here; Keel keeps global pids in
