@@ -46,8 +46,9 @@ ostd::Result<uint64_t> ClockNow(uint64_t clock) {
       return MonotonicNs();
     case kClockProcessCputime:
     case kClockThreadCputime:
-      // CPU time is not accounted per thread yet: the time since boot is an
-      // upper bound that still increases.
+      // These still read the time since boot (an upper bound that
+      // increases): the accounted CPU times (getrusage, times) are not wired
+      // into the clocks yet.
       return MonotonicNs();
     default:
       return Err(Errno::kEINVAL);
