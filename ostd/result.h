@@ -4,6 +4,7 @@
 
 #include <expected>
 #include <string_view>
+#include <utility>
 
 namespace ostd {
 
@@ -56,8 +57,27 @@ enum class Errno : int {
 // The symbolic name of `e` ("EFAULT"), or "E?" for a value not listed above.
 std::string_view ErrnoName(Errno e);
 
+// A value of type T or an errno. `[[nodiscard]]`: dropping one is a compile
+// error (-Werror), so no failure goes unnoticed; a caller that really has
+// nothing to do with an error says so with IgnoreError().
 template <typename T>
-using Result = std::expected<T, Errno>;
+class [[nodiscard]] Result : public std::expected<T, Errno> {
+ public:
+  using std::expected<T, Errno>::expected;
+  Result() = default;
+  // Implicit: adopts the results of and_then/transform.
+  Result(std::expected<T, Errno> e) : std::expected<T, Errno>(std::move(e)) {}
+
+  // Compares with a value or an unexpected<Errno> as std::expected does (one
+  // overload, so the reversed candidates of the base are not ambiguous).
+  template <typename U>
+  friend constexpr bool operator==(const Result& r, const U& v) {
+    return static_cast<const std::expected<T, Errno>&>(r) == v;
+  }
+
+  // Discards the result on purpose (e.g. a best-effort cleanup step).
+  void IgnoreError() const {}
+};
 
 // Result<void> has no value; success is `{}`.
 using Status = Result<void>;

@@ -87,8 +87,11 @@ void __throw_length_error(const char* what) { OSTD_PANIC("libstdc++: {}", what);
 void __throw_bad_alloc() { OSTD_PANIC("libstdc++: bad_alloc"); }
 void __throw_bad_optional_access() { OSTD_PANIC("libstdc++: bad optional access"); }
 
-[[noreturn]] void __glibcxx_assert_fail(const char* file, int line, const char* function,
-                                        const char* condition) noexcept {
+// With -D_GLIBCXX_ASSERTIONS (.bazelrc) every checked std::array/span/optional
+// access that fails lands here: a panic naming the file and line.
+__attribute__((__noreturn__)) void __glibcxx_assert_fail(const char* file, int line,
+                                                         const char* function,
+                                                         const char* condition) noexcept {
   ostd::PanicAt(file, line, "libstdc++ assertion failed in {}: {}", function, condition);
 }
 }  // namespace std

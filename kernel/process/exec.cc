@@ -126,7 +126,8 @@ void KillOtherThreads(Thread& self) {
 Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string_view> argv,
                 std::span<const std::string_view> envp, int depth) {
   Process& p = self.process();
-  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, path));
+  ostd::Vec<char> exe_path;
+  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, path, exe_path));
   ostd::Vec<uint8_t> head;
   OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
   if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
@@ -212,7 +213,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   glue::CloseOnExec(p.files());
   p.set_name(path);
   p.set_cmdline(argv);
-  p.set_exe_path(path);
+  p.set_exe_path(std::string_view(exe_path.begin(), exe_path.end()));
   self.altstack_sp = 0;
   self.altstack_size = 0;
   self.altstack_flags = 2;  // SS_DISABLE

@@ -131,10 +131,16 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
   return PagesOf(*file, may_write, /*writable_mapping=*/may_write);
 }
 
-Result<PageSourceRef> OpenExec(Thread& self, std::string_view path) {
+Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<char>& abs_path) {
   const Credentials& c = self.process().creds();
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
                   fs::OpenForExec(self.process().fs(), path, fs::Actor{c.fsuid, c.fsgid}));
+  // A relative path is made absolute through the file's base directory (as
+  // Linux's d_path); static glibc asserts that /proc/self/exe starts with '/'.
+  if (!fs::OpenedPath(*file, abs_path)) {
+    abs_path.Clear();  // the base directory is gone: show the path as given
+    for (char c : path) OSTD_TRY(abs_path.Push(c));
+  }
   return PagesOf(*file, /*may_write=*/true, /*writable_mapping=*/false, /*program=*/true);
 }
 

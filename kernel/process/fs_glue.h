@@ -10,6 +10,7 @@
 
 #include "kernel/process/address_space.h"
 #include "ostd/result.h"
+#include "ostd/util/vec.h"
 
 namespace kernel {
 class Thread;
@@ -32,8 +33,10 @@ void CloseOnExec(fs::FdTable& files);
 ostd::Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool shared);
 
 // Opens `path` for execve (relative to the caller's cwd): a regular file the
-// caller may execute, as its pages. ENOENT, EACCES, ENOTDIR, ELOOP, ...
-ostd::Result<PageSourceRef> OpenExec(Thread& self, std::string_view path);
+// caller may execute, as its pages; `abs_path` receives the file's absolute
+// path (what /proc/<pid>/exe shows). ENOENT, EACCES, ENOTDIR, ELOOP, ENOMEM, ...
+ostd::Result<PageSourceRef> OpenExec(Thread& self, std::string_view path,
+                                     ostd::Vec<char>& abs_path);
 
 // True if `path` (absolute) names something in the file system.
 bool PathExists(std::string_view path);

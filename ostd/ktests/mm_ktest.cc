@@ -148,7 +148,7 @@ class PageTableTest : public ktest::Test {
     frame_ = *f;
   }
   void TearDown() override {
-    for (uint64_t off = 0; off < 4 * kPageSize; off += kPageSize) Unmap(va_ + off);
+    for (uint64_t off = 0; off < 4 * kPageSize; off += kPageSize) Unmap(va_ + off).IgnoreError();
     internal::FreeKernelVirtual(va_, 4 * kPageSize);
     mm::FreeFrames(frame_);
   }
