@@ -1,5 +1,8 @@
-// Deliberately failing ktests for harness_e2e_test: one test of each outcome
-// the harness must report (pass, EXPECT failure, panic, hang), in run order.
+// Deliberately failing ktests for harness_e2e_test: one test of each outcome (a libstdc++ assertion
+// is a panic) the harness must report (pass, EXPECT failure, panic, hang), in run order.
+#include <array>
+#include <cstdint>
+
 #include "ktest/ktest.h"
 #include "ostd/panic.h"
 #include "ostd/timer.h"
@@ -14,6 +17,14 @@ TEST(E2e, BFailsExpectation) {
 }
 
 TEST(E2e, CPanics) { OSTD_PANIC("deliberate panic in {}", "E2e.CPanics"); }
+
+// -D_GLIBCXX_ASSERTIONS: an out-of-range std::array index panics (naming the
+// file and line) instead of writing past the array.
+TEST(E2e, CcIndexOutOfRangePanics) {
+  std::array<uint64_t, 4> a{};
+  a[ostd::timer::Ticks() | 4] = 1;  // at least 4: out of range
+  EXPECT_EQ(a[0], 0u);
+}
 
 TEST(E2e, DHangs) {
   // Busy forever without output; the harness's inactivity timeout ends it.
