@@ -2,16 +2,21 @@
 # Boots a Keel kernel ELF in QEMU with the serial console on stdio and exits with
 # the kernel's status (0 success, 1 failure, 2 no status, 124 timeout).
 #
-#   scripts/qemu.sh [--uefi] [--gdb] [--kvm] [--smp N] [--mem SIZE] [--timeout S]
-#                   [--kcmd 'ARGS'] [--initramfs FILE] [--interactive] KERNEL.elf
+#   scripts/qemu.sh [--uefi] [--gdb] [--gdb-port P] [--kvm] [--smp N] [--mem SIZE]
+#                   [--timeout S] [--kcmd 'ARGS'] [--initramfs FILE] [--interactive]
+#                   KERNEL.elf
+#
+# --gdb stops at the first instruction and waits for gdb on :1234; --gdb-port P
+# opens the gdb stub on 127.0.0.1:P without stopping (scripts/profile uses it).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-uefi=0 gdb=0 kvm=0 smp=1 mem=256M timeout_s=0 kcmd="" initramfs="" interactive=0
+uefi=0 gdb=0 gdb_port="" kvm=0 smp=1 mem=256M timeout_s=0 kcmd="" initramfs="" interactive=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --uefi) uefi=1 ;;
     --gdb) gdb=1 ;;
+    --gdb-port) gdb_port=$2; shift ;;
     --kvm) kvm=1 ;;
     --smp) smp=$2; shift ;;
     --mem) mem=$2; shift ;;
@@ -19,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --kcmd) kcmd=$2; shift ;;
     --initramfs) initramfs=$2; shift ;;
     --interactive) interactive=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     -*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -40,6 +45,7 @@ if [[ $gdb -eq 1 ]]; then
   args+=(-s -S)
   echo "keel: QEMU waits for a debugger: gdb $kernel -ex 'target remote :1234'" >&2
 fi
+[[ -n $gdb_port ]] && args+=(-gdb "tcp:127.0.0.1:$gdb_port")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
