@@ -20,7 +20,7 @@
 #include "ostd/task/preempt.h"
 #include "ostd/task/round_robin.h"
 #include "ostd/task/task.h"
-#include "ostd/task/task_core.h"
+#include "ostd/task/internal/task_core.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
 

@@ -13,7 +13,7 @@
 #include "ostd/panic.h"
 #include "ostd/smp/tlb.h"
 #include "ostd/task/preempt.h"
-#include "ostd/task/task_core.h"
+#include "ostd/task/internal/task_core.h"
 
 extern "C" void arch_task_trampoline();
 

@@ -15,7 +15,7 @@
 #include "ostd/mm/page_table_index.h"
 #include "ostd/patch/exec_region.h"
 #include "ostd/patch/internal/testing.h"
-#include "ostd/patch/ktests/wx_walk.h"
+#include "ostd/patch/internal/wx_walk.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_io.h"
 

@@ -1,6 +1,6 @@
 // Internals shared by the files of ostd/task (not a public header).
-#ifndef OSTD_TASK_TASK_CORE_H_
-#define OSTD_TASK_TASK_CORE_H_
+#ifndef OSTD_TASK_INTERNAL_TASK_CORE_H_
+#define OSTD_TASK_INTERNAL_TASK_CORE_H_
 
 #include <cstdint>
 
@@ -51,4 +51,4 @@ void NoteTaskSpawned();
 
 }  // namespace ostd
 
-#endif  // OSTD_TASK_TASK_CORE_H_
+#endif  // OSTD_TASK_INTERNAL_TASK_CORE_H_
