@@ -110,9 +110,7 @@ void DescribeFault(FormatSink& sink, const FaultInfo& f) {
   FormatTo(sink, ", error code {:#x}, rip {:#x}", f.error_code, f.rip);
 }
 
-namespace trap_internal {
-
-std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
+std::optional<FaultInfo> CatchFaultRaw(void (*fn)(void*), void* arg) {
   // The recovery point is per CPU: the task must stay here, and no other task
   // may run on this CPU (and fault into our recovery point) until we are done.
   internal::PreemptDisable();
@@ -130,8 +128,6 @@ std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
   if (faulted) return info;
   return std::nullopt;
 }
-
-}  // namespace trap_internal
 
 Status RegisterIrqHandler(uint8_t vector, IrqHandler handler) {
   if (vector < 32 || vector == 255 || handler == nullptr) return Err(Errno::kEINVAL);

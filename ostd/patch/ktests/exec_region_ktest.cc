@@ -16,6 +16,7 @@
 #include "ostd/patch/exec_region.h"
 #include "ostd/patch/internal/testing.h"
 #include "ostd/patch/internal/wx_walk.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_io.h"
 

@@ -3,9 +3,10 @@
 #define OSTD_TASK_INTERNAL_TASK_CORE_H_
 
 #include <cstdint>
+#include <utility>
 
 #include "ostd/result.h"
-#include "ostd/task/scheduler.h"
+#include "ostd/task/internal/scheduler.h"
 #include "ostd/task/task.h"
 
 namespace ostd {
@@ -14,8 +15,7 @@ namespace ostd {
 class TaskCore {
  public:
   // task.cc: creation and destruction.
-  static Result<Task*> Create(task_internal::Closure* closure, const TaskOptions& options,
-                              bool idle);
+  static Result<Task*> Create(TaskBody body, const TaskOptions& options, bool idle);
   // A Task for the context already running on this CPU (boot or AP stack).
   static Task* Adopt(bool idle);
   // Frees the stack and the Task (interrupts enabled, preemptible context).
@@ -35,7 +35,16 @@ class TaskCore {
   static Task*& SleepNext(Task* t) { return t->sleep_next_; }
   static uint64_t& WakeAt(Task* t) { return t->wake_at_ns_; }
   static Task*& ZombieNext(Task* t) { return t->zombie_next_; }
-  static task_internal::Closure*& ClosureOf(Task* t) { return t->closure_; }
+  // Runs the task's body once and destroys it (the task's own entry point).
+  static void RunBody(Task* t) {
+    TaskBody body = std::move(t->body_);
+    if (body.closure_ != nullptr) body.closure_->Run();
+  }
+  // A body running fn() (boot-time tasks; ENOMEM as TaskBody::Make).
+  static Result<TaskBody> BodyOf(void (*fn)()) { return TaskBody::Make(fn); }
+  static Task::SchedLinks& Links(Task& t) { return t.sched_links_; }
+  // A new counted handle to `t` (not null).
+  static TaskRef RefOf(Task* t) { return TaskRef(t); }
   static uint64_t* SavedRsp(Task* t) { return &t->saved_rsp_; }
   static std::atomic<bool>& OnCpu(Task* t) { return t->on_cpu_; }
   static std::atomic<TaskState>& State(Task* t) { return t->state_; }
@@ -45,9 +54,6 @@ class TaskCore {
   static bool IsIdle(const Task* t) { return t->is_idle_; }
   static WaitQueue& ExitWaiters(Task* t) { return t->exit_waiters_; }
 };
-
-// Set once the first task was enqueued (InjectScheduler is refused after).
-void NoteTaskSpawned();
 
 }  // namespace ostd
 
