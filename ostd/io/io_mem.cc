@@ -17,6 +17,7 @@
 #include "ostd/log.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/panic.h"
+#include "ostd/smp/madt.h"
 #include "ostd/sync.h"
 
 namespace ostd {
@@ -69,8 +70,21 @@ Paddr PhysicalLimit() {
   return Paddr{1} << bits;
 }
 
+// ACPI tables through the linear map (they are firmware-described memory).
+class LinearPhysMemory final : public boot::PhysMemory {
+ public:
+  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
+    uint64_t limit = internal::LinearMapSize();
+    if (p >= limit || len > limit - p) return {};
+    return internal::PhysBytes(p, len);
+  }
+};
+
+Paddr allocator_limit = 0;
+
 Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
-  allocator.Reset(PhysicalLimit());
+  allocator_limit = PhysicalLimit();
+  allocator.Reset(allocator_limit);
   for (const MemoryRegion& r : GetBootInfo().memory_map) {
     if (r.kind == MemoryRegionKind::kReserved || r.length == 0) continue;
     // Round outward: a page holding any RAM byte is never acquirable.
@@ -83,7 +97,27 @@ Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
   OSTD_TRY(allocator.Exclude(mm::AlignDown(image, kPageSize), mm::AlignUp(image_end, kPageSize)));
   for (const io::PhysRange& d : kFrameworkDevices) OSTD_TRY(allocator.AddSensitive(d.base, d.end));
   Paddr lapic = mm::AlignDown(arch::LapicPaddr(), kPageSize);
-  return allocator.AddSensitive(lapic, lapic + kPageSize);
+  OSTD_TRY(allocator.AddSensitive(lapic, lapic + kPageSize));
+  // What the ACPI tables say controls the machine: every IOAPIC, HPET, the
+  // ECAM window, DMAR units. Fail closed on a table too big for the result.
+  LinearPhysMemory mem;
+  std::optional<Paddr> rsdp = GetBootInfo().acpi_rsdp;
+  if (!rsdp && !GetBootInfo().uefi) rsdp = smp::ScanForRsdp(mem, 0xe0000, 0x20000);
+  if (!rsdp) return {};
+  Result<smp::AcpiDeviceRanges> acpi = smp::FindAcpiDeviceRanges(mem, *rsdp);
+  if (!acpi) {
+    OSTD_LOG_WARN("io_mem: cannot read the ACPI device tables ({})", acpi.error());
+    return {};
+  }
+  if (acpi->truncated) return Err(Errno::kENOSPC);
+  for (uint32_t i = 0; i < acpi->count; ++i) {
+    const smp::AcpiDeviceRange& r = acpi->ranges[i];
+    Paddr limit = allocator_limit;
+    if (r.base >= limit) continue;
+    Paddr end = r.size > limit - r.base ? limit : r.base + r.size;
+    OSTD_TRY(allocator.AddSensitive(mm::AlignDown(r.base, kPageSize), mm::AlignUp(end, kPageSize)));
+  }
+  return {};
 }
 
 // EACCES unless [paddr, paddr + size) lies in no 2 MiB page of the kernel's
