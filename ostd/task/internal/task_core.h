@@ -11,6 +11,19 @@
 
 namespace ostd {
 
+namespace task_internal {
+
+// Marks the current task blocked and returns it. Requires interrupts off; the
+// caller then publishes it where a waker finds it and calls BlockCurrent().
+Task* PrepareToBlock();
+// Switches away unless the current task was already woken and runs again.
+// Requires interrupts off and preemption enabled (count 0).
+void BlockCurrent();
+// Makes a blocked task ready; false if it was not blocked. Any context.
+bool Wake(Task* task);
+
+}  // namespace task_internal
+
 // Friend of Task: the only code touching its private state.
 class TaskCore {
  public:
