@@ -137,7 +137,13 @@ Status RegisterIrqHandler(uint8_t vector, IrqHandler handler) {
   return {};
 }
 
-void UnregisterIrqHandler(uint8_t vector) { handlers[vector].store(nullptr); }
+Status UnregisterIrqHandler(uint8_t vector, IrqHandler handler) {
+  IrqHandler expected = handler;
+  if (handler == nullptr || !handlers[vector].compare_exchange_strong(expected, nullptr)) {
+    return Err(Errno::kENOENT);
+  }
+  return {};
+}
 
 }  // namespace ostd
 

@@ -39,7 +39,9 @@ void DescribeFault(FormatSink& sink, const FaultInfo& fault);
 using IrqHandler = void (*)(uint8_t vector);
 // EBUSY if the vector has a handler or is ostd's own, EINVAL if out of range.
 Status RegisterIrqHandler(uint8_t vector, IrqHandler handler);
-void UnregisterIrqHandler(uint8_t vector);
+// Removes `handler` from `vector`. ENOENT (and nothing changes) unless that
+// exact handler is registered there: code can unregister only its own.
+Status UnregisterIrqHandler(uint8_t vector, IrqHandler handler);
 
 }  // namespace ostd
 
