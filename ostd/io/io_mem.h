@@ -22,8 +22,8 @@
 // unmaps the pages, flushes the TLB on every online CPU (this CPU with invlpg,
 // the others by IPI) and only then gives the range back, so no CPU can reach
 // the device through a stale translation after a new owner acquired it. That
-// last drop must run with interrupts enabled when other CPUs are online (it
-// waits for them); with interrupts disabled it panics.
+// last drop waits for the other online CPUs, so it must run with interrupts
+// enabled when there are any (it panics otherwise): drop views in task context.
 //
 // IoMem and IoMemView are not trivially copyable and have no constructor from
 // numbers: they are made only by Acquire (or pci::AcquireBar) and Slice.

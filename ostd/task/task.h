@@ -33,7 +33,9 @@ class VmSpace;
 }  // namespace vm
 
 class Task;
-class TaskCore;
+namespace internal {
+class TaskCore;  // TCB-only (ostd/task/internal/task_core.h)
+}  // namespace internal
 
 // An owning, reference-counted handle to a Task (nullptr-able). Only ostd makes
 // one from a Task (Spawn); copies take another reference.
@@ -56,7 +58,7 @@ class TaskRef {
   explicit operator bool() const { return task_ != nullptr; }
 
  private:
-  friend class TaskCore;
+  friend class internal::TaskCore;
   // Takes a new reference to `t` (not null).
   explicit TaskRef(Task* t);
 
@@ -122,7 +124,7 @@ class TaskBody {
   ~TaskBody() { delete closure_; }
 
  private:
-  friend class TaskCore;
+  friend class internal::TaskCore;
 
   class Closure {
    public:
@@ -188,7 +190,7 @@ class Task {
   };
 
   friend class TaskRef;
-  friend class TaskCore;
+  friend class internal::TaskCore;
   friend void SetCurrentVmSpace(vm::VmSpace* space);
   Task() = default;
   ~Task();

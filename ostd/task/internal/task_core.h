@@ -24,6 +24,8 @@ bool Wake(Task* task);
 
 }  // namespace task_internal
 
+namespace internal {
+
 // Friend of Task: the only code touching its private state.
 class TaskCore {
  public:
@@ -67,6 +69,10 @@ class TaskCore {
   static bool IsIdle(const Task* t) { return t->is_idle_; }
   static WaitQueue& ExitWaiters(Task* t) { return t->exit_waiters_; }
 };
+
+}  // namespace internal
+
+using internal::TaskCore;
 
 }  // namespace ostd
 
