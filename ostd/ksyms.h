@@ -29,7 +29,9 @@ class SymbolTable {
   // last symbol by more than `max_offset` (64 KiB) or below the first one: nullopt.
   std::optional<Symbol> Lookup(uint64_t addr) const;
 
-  // The address of the symbol named exactly `name`.
+  // The address of the symbol named exactly `name`. A plain number: nothing
+  // public calls, patches or maps code at an address (TextPatcher is TCB-only,
+  // ExecRegion runs nothing), so knowing it grants nothing.
   std::optional<uint64_t> Find(std::string_view name) const;
 
   uint64_t size() const { return count_; }

@@ -110,9 +110,7 @@ void DescribeFault(FormatSink& sink, const FaultInfo& f) {
   FormatTo(sink, ", error code {:#x}, rip {:#x}", f.error_code, f.rip);
 }
 
-namespace trap_internal {
-
-std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
+std::optional<FaultInfo> CatchFaultRaw(void (*fn)(void*), void* arg) {
   // The recovery point is per CPU: the task must stay here, and no other task
   // may run on this CPU (and fault into our recovery point) until we are done.
   internal::PreemptDisable();
@@ -131,8 +129,6 @@ std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg) {
   return std::nullopt;
 }
 
-}  // namespace trap_internal
-
 Status RegisterIrqHandler(uint8_t vector, IrqHandler handler) {
   if (vector < 32 || vector == 255 || handler == nullptr) return Err(Errno::kEINVAL);
   if (IsOstdVector(vector)) return Err(Errno::kEBUSY);
@@ -141,7 +137,13 @@ Status RegisterIrqHandler(uint8_t vector, IrqHandler handler) {
   return {};
 }
 
-void UnregisterIrqHandler(uint8_t vector) { handlers[vector].store(nullptr); }
+Status UnregisterIrqHandler(uint8_t vector, IrqHandler handler) {
+  IrqHandler expected = handler;
+  if (handler == nullptr || !handlers[vector].compare_exchange_strong(expected, nullptr)) {
+    return Err(Errno::kENOENT);
+  }
+  return {};
+}
 
 }  // namespace ostd
 

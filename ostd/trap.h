@@ -34,26 +34,14 @@ std::string_view ExceptionName(uint8_t vector);
 // read/write/fetch, user/kernel, and the address), error code and rip.
 void DescribeFault(FormatSink& sink, const FaultInfo& fault);
 
-namespace trap_internal {
-std::optional<FaultInfo> CatchFault(void (*fn)(void*), void* arg);
-}
-
-// Runs `fn()` on this CPU. If it raises a CPU exception in kernel mode, the
-// exception does not panic: `fn` is abandoned at that point (no destructors of
-// its frames run, so keep it to a few plain instructions) and the fault is
-// returned. Returns nullopt if `fn` completed. Used by tests and probes.
-template <typename Fn>
-std::optional<FaultInfo> CatchFault(Fn&& fn) {
-  using F = std::remove_reference_t<Fn>;
-  return trap_internal::CatchFault([](void* p) { (*static_cast<F*>(p))(); }, &fn);
-}
-
 // Handler for a device or inter-processor interrupt vector (32..254, except
 // the ones ostd uses itself). Runs with interrupts disabled; ostd sends the EOI.
 using IrqHandler = void (*)(uint8_t vector);
 // EBUSY if the vector has a handler or is ostd's own, EINVAL if out of range.
 Status RegisterIrqHandler(uint8_t vector, IrqHandler handler);
-void UnregisterIrqHandler(uint8_t vector);
+// Removes `handler` from `vector`. ENOENT (and nothing changes) unless that
+// exact handler is registered there: code can unregister only its own.
+Status UnregisterIrqHandler(uint8_t vector, IrqHandler handler);
 
 }  // namespace ostd
 

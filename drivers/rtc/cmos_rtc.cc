@@ -23,7 +23,7 @@ ostd::Result<CmosRtc> CmosRtc::Open() {
 }
 
 uint8_t CmosRtc::ReadRegister(uint8_t reg) {
-  index_.Write(reg);  // bit 7 stays clear: NMIs remain enabled
+  index_.Write(reg);  // ostd keeps bit 7 (the NMI mask) whatever `reg` says
   return data_.Read();
 }
 

@@ -9,6 +9,7 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/trap_frame.h"
 #include "ostd/cpu_set.h"
+#include "ostd/internal/catch_fault.h"  // CatchFault arms `recovery` below
 #include "ostd/trap.h"
 
 namespace ostd {

@@ -1,5 +1,8 @@
 #include "ostd/io/io_mem.h"
 
+#include <atomic>
+#include <new>
+
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "ostd/boot.h"
@@ -8,16 +11,43 @@
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
+#include "ostd/internal/device_ranges.h"
+#include "ostd/io/internal/io_mem_access.h"
 #include "ostd/io/range_allocator.h"
 #include "ostd/log.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/panic.h"
+#include "ostd/smp/madt.h"
 #include "ostd/sync.h"
 
-namespace ostd::io_mem_internal {
+namespace ostd {
 namespace {
 
 using mm::kPageSize;
+
+// The kernel-virtual window of an acquired range.
+struct Region {
+  Paddr paddr = 0;
+  Vaddr vaddr = 0;  // maps paddr; same offset within the page
+  uint64_t size = 0;
+};
+
+// Exactly one load or store of sizeof(T) bytes at `va` (which is aligned).
+template <IoScalar T>
+T LoadOnce(Vaddr va) {
+  // SAFETY: `va` is inside a live IoMem mapping (callers checked the bounds
+  // against the mapping) and aligned to sizeof(T); a volatile scalar access
+  // compiles to exactly one mov of that width, which MMIO requires.
+  return *reinterpret_cast<const volatile T*>(va);
+}
+
+template <IoScalar T>
+void StoreOnce(Vaddr va, T value) {
+  // SAFETY: as LoadOnce.
+  *reinterpret_cast<volatile T*>(va) = value;
+}
+
+enum class Op : uint8_t { kFromIo, kToIo, kZero };
 
 // Devices ostd drives itself, as whole pages. The local APIC is added at its
 // actual base as well, in case firmware moved it.
@@ -40,8 +70,21 @@ Paddr PhysicalLimit() {
   return Paddr{1} << bits;
 }
 
+// ACPI tables through the linear map (they are firmware-described memory).
+class LinearPhysMemory final : public boot::PhysMemory {
+ public:
+  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
+    uint64_t limit = internal::LinearMapSize();
+    if (p >= limit || len > limit - p) return {};
+    return internal::PhysBytes(p, len);
+  }
+};
+
+Paddr allocator_limit = 0;
+
 Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
-  allocator.Reset(PhysicalLimit());
+  allocator_limit = PhysicalLimit();
+  allocator.Reset(allocator_limit);
   for (const MemoryRegion& r : GetBootInfo().memory_map) {
     if (r.kind == MemoryRegionKind::kReserved || r.length == 0) continue;
     // Round outward: a page holding any RAM byte is never acquirable.
@@ -54,10 +97,50 @@ Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
   OSTD_TRY(allocator.Exclude(mm::AlignDown(image, kPageSize), mm::AlignUp(image_end, kPageSize)));
   for (const io::PhysRange& d : kFrameworkDevices) OSTD_TRY(allocator.AddSensitive(d.base, d.end));
   Paddr lapic = mm::AlignDown(arch::LapicPaddr(), kPageSize);
-  return allocator.AddSensitive(lapic, lapic + kPageSize);
+  OSTD_TRY(allocator.AddSensitive(lapic, lapic + kPageSize));
+  // What the ACPI tables say controls the machine: every IOAPIC, HPET, the
+  // ECAM window, DMAR units. Fail closed on a table too big for the result.
+  LinearPhysMemory mem;
+  std::optional<Paddr> rsdp = GetBootInfo().acpi_rsdp;
+  if (!rsdp && !GetBootInfo().uefi) rsdp = smp::ScanForRsdp(mem, 0xe0000, 0x20000);
+  if (!rsdp) return {};
+  Result<smp::AcpiDeviceRanges> acpi = smp::FindAcpiDeviceRanges(mem, *rsdp);
+  if (!acpi) {
+    OSTD_LOG_WARN("io_mem: cannot read the ACPI device tables ({})", acpi.error());
+    return {};
+  }
+  if (acpi->truncated) return Err(Errno::kENOSPC);
+  for (uint32_t i = 0; i < acpi->count; ++i) {
+    const smp::AcpiDeviceRange& r = acpi->ranges[i];
+    Paddr limit = allocator_limit;
+    if (r.base >= limit) continue;
+    Paddr end = r.size > limit - r.base ? limit : r.base + r.size;
+    OSTD_TRY(allocator.AddSensitive(mm::AlignDown(r.base, kPageSize), mm::AlignUp(end, kPageSize)));
+  }
+  return {};
+}
+
+// EACCES unless [paddr, paddr + size) lies in no 2 MiB page of the kernel's
+// linear map (which maps firmware-described ranges write-back in pages of at
+// least 2 MiB; ostd/mm/page_table.cc): device memory must not have a cached
+// alias next to IoMem's mapping.
+Status CheckNotLinearMapped(Paddr paddr, uint64_t size) {
+  Paddr end = paddr + size;
+  for (Paddr p = mm::AlignDown(paddr, mm::kLargePageSize); p < end; p += mm::kLargePageSize) {
+    if (p > internal::LinearMapSize()) break;
+    if (internal::KernelPageTable().Query(internal::PhysToVirt(p)).has_value()) {
+      return Err(Errno::kEACCES);
+    }
+  }
+  return {};
 }
 
 Status ClaimRange(Paddr paddr, uint64_t size, bool sensitive) {
+  if (!sensitive) {
+    // Only what a device decodes (ostd's PCI scan), never MSI-X structures.
+    OSTD_TRY(internal::CheckDeviceMemory(paddr, size));
+    OSTD_TRY(CheckNotLinearMapped(paddr, size));
+  }
   SpinLockGuard guard(alloc_lock);
   if (alloc_state == 0) {
     Status built = BuildLocked();
@@ -107,9 +190,7 @@ void UnmapAndFlush(PageSpan span, uint64_t mapped) {
   }
 }
 
-}  // namespace
-
-Result<Region> Acquire(Paddr paddr, uint64_t size, bool sensitive, CachePolicy policy) {
+Result<Region> AcquireRegion(Paddr paddr, uint64_t size, bool sensitive, CachePolicy policy) {
   if (size == 0) return Err(Errno::kEINVAL);
   if (size > ~uint64_t{0} - paddr) return Err(Errno::kEOVERFLOW);
   OSTD_TRY(ClaimRange(paddr, size, sensitive));
@@ -144,7 +225,7 @@ Result<Region> Acquire(Paddr paddr, uint64_t size, bool sensitive, CachePolicy p
   return Region{paddr, span.va + (paddr - base), size};
 }
 
-void Release(const Region& region) {
+void ReleaseRegion(const Region& region) {
   Vaddr va = mm::AlignDown(region.vaddr, kPageSize);
   uint64_t len = mm::AlignUp(region.vaddr + region.size, kPageSize) - va;
   UnmapAndFlush(PageSpan{va, len}, len);
@@ -154,6 +235,11 @@ void Release(const Region& region) {
   ReleaseRange(region.paddr, region.size);
 }
 
+// The single bulk data path over `len` bytes of device memory at `io`:
+// kFromIo copies them to `to_mem`, kToIo copies `from_mem` to them, kZero
+// writes zeros (the unused pointer may be null). Naturally aligned 1- and
+// 8-byte volatile accesses, in increasing address order. Bounds are checked
+// by the caller.
 void Transfer(Vaddr io, uint64_t len, Op op, uint8_t* to_mem, const uint8_t* from_mem) {
   uint64_t done = 0;
   // One access of `width` bytes at io + done (aligned to width).
@@ -213,4 +299,128 @@ void TransferFromReader(Vaddr io, uint64_t len, vm::VmReader<vm::Infallible>& re
   }
 }
 
-}  // namespace ostd::io_mem_internal
+}  // namespace
+
+struct IoMapping::Rep {
+  Region region;
+  std::atomic<uint64_t> refs{1};
+};
+
+IoMapping::IoMapping(const IoMapping& other) : rep_(other.rep_) {
+  if (rep_ != nullptr) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+IoMapping::~IoMapping() {
+  if (rep_ != nullptr && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    ReleaseRegion(rep_->region);
+    delete rep_;
+  }
+}
+
+Result<IoMapping> IoMapping::Acquire(Paddr paddr, uint64_t size, bool sensitive,
+                                     CachePolicy policy) {
+  Rep* rep = new (std::nothrow) Rep();
+  if (rep == nullptr) return Err(Errno::kENOMEM);
+  Result<Region> r = AcquireRegion(paddr, size, sensitive, policy);
+  if (!r) {
+    delete rep;
+    return Err(r.error());
+  }
+  rep->region = *r;
+  return IoMapping(rep);
+}
+
+Paddr IoMapping::paddr() const { return rep_ == nullptr ? 0 : rep_->region.paddr; }
+uint64_t IoMapping::size() const { return rep_ == nullptr ? 0 : rep_->region.size; }
+Vaddr IoMapping::vaddr() const { return rep_ == nullptr ? 0 : rep_->region.vaddr; }
+
+namespace {
+
+// OK if [offset, offset + len) lies inside `m` (an empty mapping has size 0).
+Status CheckInside(uint64_t size, uint64_t offset, uint64_t len) {
+  if (len > ~uint64_t{0} - offset || offset + len > size) return Err(Errno::kEINVAL);
+  return {};
+}
+
+}  // namespace
+
+Result<uint64_t> IoMapping::Load(uint64_t offset, uint64_t width) const {
+  OSTD_TRY(CheckInside(size(), offset, width));
+  Vaddr va = vaddr() + offset;
+  if ((va & (width - 1)) != 0) return Err(Errno::kEINVAL);
+  switch (width) {
+    case 1:
+      return LoadOnce<uint8_t>(va);
+    case 2:
+      return LoadOnce<uint16_t>(va);
+    case 4:
+      return LoadOnce<uint32_t>(va);
+    case 8:
+      return LoadOnce<uint64_t>(va);
+    default:
+      return Err(Errno::kEINVAL);
+  }
+}
+
+Status IoMapping::Store(uint64_t offset, uint64_t width, uint64_t value) const {
+  OSTD_TRY(CheckInside(size(), offset, width));
+  Vaddr va = vaddr() + offset;
+  if ((va & (width - 1)) != 0) return Err(Errno::kEINVAL);
+  switch (width) {
+    case 1:
+      StoreOnce<uint8_t>(va, static_cast<uint8_t>(value));
+      return {};
+    case 2:
+      StoreOnce<uint16_t>(va, static_cast<uint16_t>(value));
+      return {};
+    case 4:
+      StoreOnce<uint32_t>(va, static_cast<uint32_t>(value));
+      return {};
+    case 8:
+      StoreOnce<uint64_t>(va, value);
+      return {};
+    default:
+      return Err(Errno::kEINVAL);
+  }
+}
+
+Status IoMapping::CopyFrom(uint64_t offset, std::span<uint8_t> dst) const {
+  OSTD_TRY(CheckInside(size(), offset, dst.size()));
+  Transfer(vaddr() + offset, dst.size(), Op::kFromIo, dst.data(), nullptr);
+  return {};
+}
+
+Status IoMapping::CopyTo(uint64_t offset, std::span<const uint8_t> src) const {
+  OSTD_TRY(CheckInside(size(), offset, src.size()));
+  Transfer(vaddr() + offset, src.size(), Op::kToIo, nullptr, src.data());
+  return {};
+}
+
+Status IoMapping::Zero(uint64_t offset, uint64_t len) const {
+  OSTD_TRY(CheckInside(size(), offset, len));
+  Transfer(vaddr() + offset, len, Op::kZero, nullptr, nullptr);
+  return {};
+}
+
+Status IoMapping::ToWriter(uint64_t offset, uint64_t len,
+                           vm::VmWriter<vm::Infallible>& writer) const {
+  OSTD_TRY(CheckInside(size(), offset, len));
+  if (len > writer.avail()) return Err(Errno::kEINVAL);
+  TransferToWriter(vaddr() + offset, len, writer);
+  return {};
+}
+
+Status IoMapping::FromReader(uint64_t offset, uint64_t len,
+                             vm::VmReader<vm::Infallible>& reader) const {
+  OSTD_TRY(CheckInside(size(), offset, len));
+  if (len > reader.remain()) return Err(Errno::kEINVAL);
+  TransferFromReader(vaddr() + offset, len, reader);
+  return {};
+}
+
+template class IoMemView<Insensitive>;
+template class IoMemView<Sensitive>;
+template class IoMem<Insensitive>;
+template class IoMem<Sensitive>;
+
+}  // namespace ostd

@@ -1,32 +1,40 @@
-// Exclusively owned, bounds-checked memory-mapped I/O.
+// Bounds-checked memory-mapped I/O on device ranges that ostd found.
 //
-//   ostd::Result<ostd::IoMem<>> regs = ostd::IoMem<>::Acquire(bar_paddr, 0x1000);
-//   if (!regs) return ostd::Err(regs.error());
-//   OSTD_TRY_ASSIGN(uint32_t id, regs->ReadOnce<uint32_t>(0x00));
-//   OSTD_TRY(regs->WriteOnce<uint32_t>(0x04, 1));
+//   OSTD_TRY_ASSIGN(ostd::pci::Device dev, ostd::pci::FindDevice(0x1234, 0x11e8));
+//   OSTD_TRY_ASSIGN(ostd::IoMem<> regs, ostd::pci::AcquireBar(dev, 0));
+//   OSTD_TRY_ASSIGN(uint32_t id, regs.ReadOnce<uint32_t>(0x00));
+//   OSTD_TRY(regs.WriteOnce<uint32_t>(0x04, 1));
 //
-// Physical ranges come from an allocator built from the firmware memory map:
-// everything below the CPU's physical-address limit that is neither RAM nor the
-// kernel image (reserved regions and the holes between and above RAM, e.g. the
-// PCI window 0xc0000000..0xffffffff) may be acquired, each byte by one owner at
-// a time. RAM (usable, ACPI, boot-loader, kernel, initramfs pages) never can.
-// The devices ostd drives itself (local APIC 0xfee00000, IOAPIC 0xfec00000,
-// HPET 0xfed00000, one page each) are sensitive: only the TCB can hold an
-// IoMem<Sensitive> (see ostd/io/internal/io_mem_access.h); IoMem<Insensitive>
-// users get EACCES for them.
+// What an Insensitive owner may acquire: only bytes that a device decodes, as
+// ostd's own PCI scan found them (ostd/io/pci.h: every function's memory BARs,
+// 32- and 64-bit, sized by ostd), minus every MSI-X table and pending-bit array
+// inside them (ostd programs interrupts, drivers do not), minus any page the
+// kernel's linear map also maps (write-back: an uncached alias of it would mix
+// memory types). Everything else is EACCES: RAM, the kernel image, holes, ROMs,
+// firmware ranges, and the devices that control the machine (local APIC, every
+// IOAPIC, HPET, the PCI ECAM window, DMAR units), which only the TCB may hold
+// as IoMem<Sensitive> (ostd/io/internal/io_mem_access.h). Each byte has one
+// owner at a time (EBUSY).
+//
+// Lifetime: an IoMem and every IoMemView sliced from it share one counted
+// mapping. The range stays claimed and mapped until the last of them is gone,
+// so a view keeps working after its IoMem was moved or dropped. The last drop
+// unmaps the pages, flushes the TLB on every online CPU (this CPU with invlpg,
+// the others by IPI) and only then gives the range back, so no CPU can reach
+// the device through a stale translation after a new owner acquired it. That
+// last drop waits for the other online CPUs, so it must run with interrupts
+// enabled when there are any (it panics otherwise): drop views in task context.
+//
+// IoMem and IoMemView are not trivially copyable and have no constructor from
+// numbers: they are made only by Acquire (or pci::AcquireBar) and Slice.
 //
 // Error conventions of every accessor (offset and length are in bytes from the
 // start of the view):
 //   EOVERFLOW  offset + length wraps past 2^64 (e.g. offset = UINT64_MAX - 1);
 //   EINVAL     the access ends past the end of the view (out of range), or a
 //              ReadOnce/WriteOnce address is not a multiple of sizeof(T).
-// A failed call accesses no device byte.
-//
-// Mapping: an IoMem maps its pages into a kernel virtual area (uncached by
-// default). Releasing it (destructor or move-assignment) unmaps them, flushes
-// the TLB on every online CPU (this CPU with invlpg, the others by IPI), and
-// only then gives the range back, so no CPU can reach the device through a
-// stale translation after a new owner acquired it.
+// A failed call accesses no device byte. ReadOnce/WriteOnce are one access of
+// exactly sizeof(T) bytes (a single mov); bulk copies use 1- and 8-byte ones.
 #ifndef OSTD_IO_IO_MEM_H_
 #define OSTD_IO_IO_MEM_H_
 
@@ -61,115 +69,127 @@ template <typename T>
 concept IoScalar = std::same_as<T, uint8_t> || std::same_as<T, uint16_t> ||
                    std::same_as<T, uint32_t> || std::same_as<T, uint64_t>;
 
-namespace io_mem_internal {
+template <typename Tag>
+class IoMemView;
+template <typename Tag>
+class IoMem;
 
-class Access;  // TCB-only back door (ostd/io/internal/io_mem_access.h)
+namespace internal {
+class IoMemAccess;  // TCB-only (ostd/io/internal/io_mem_access.h)
+}  // namespace internal
 
-// The kernel-virtual window of an acquired range.
-struct Region {
-  Paddr paddr = 0;
-  Vaddr vaddr = 0;  // maps paddr; same offset within the page
-  uint64_t size = 0;
+// A counted reference to one claimed, mapped device range. Opaque: only
+// IoMem/IoMemView use it, and every data operation checks its bounds against
+// the whole range again, whoever calls it.
+class IoMapping final {
+ public:
+  IoMapping() = default;
+  IoMapping(const IoMapping& other);
+  IoMapping(IoMapping&& other) noexcept : rep_(std::exchange(other.rep_, nullptr)) {}
+  IoMapping& operator=(IoMapping other) noexcept {
+    std::swap(rep_, other.rep_);
+    return *this;
+  }
+  // The last reference unmaps and releases the range (see the file comment).
+  ~IoMapping();
+
+ private:
+  struct Rep;  // io_mem.cc
+  friend class IoMemView<Insensitive>;
+  friend class IoMemView<Sensitive>;
+  friend class IoMem<Insensitive>;
+  friend class IoMem<Sensitive>;
+  friend class internal::IoMemAccess;
+
+  explicit IoMapping(Rep* rep) : rep_(rep) {}
+  // Claims and maps [paddr, paddr + size); errors as IoMem::Acquire.
+  static Result<IoMapping> Acquire(Paddr paddr, uint64_t size, bool sensitive,
+                                   CachePolicy policy);
+
+  Paddr paddr() const;
+  uint64_t size() const;
+  Vaddr vaddr() const;
+  // Offsets are from the start of the range. Each checks that the access lies
+  // inside the range (EINVAL otherwise; scalar ones also check alignment).
+  Result<uint64_t> Load(uint64_t offset, uint64_t width) const;
+  Status Store(uint64_t offset, uint64_t width, uint64_t value) const;
+  Status CopyFrom(uint64_t offset, std::span<uint8_t> dst) const;
+  Status CopyTo(uint64_t offset, std::span<const uint8_t> src) const;
+  Status Zero(uint64_t offset, uint64_t len) const;
+  Status ToWriter(uint64_t offset, uint64_t len, vm::VmWriter<vm::Infallible>& writer) const;
+  Status FromReader(uint64_t offset, uint64_t len, vm::VmReader<vm::Infallible>& reader) const;
+
+  Rep* rep_ = nullptr;
 };
 
-// Claims [paddr, paddr+size) and maps it. Errors as IoMem::Acquire.
-Result<Region> Acquire(Paddr paddr, uint64_t size, bool sensitive, CachePolicy policy);
-// Unmaps `region`, flushes every CPU's TLB, and releases the claim. Must run
-// with interrupts enabled when other CPUs are online.
-void Release(const Region& region);
-
-// The single bulk data path over `len` bytes of device memory at `io`:
-// kFromIo copies them to `to_mem`, kToIo copies `from_mem` to them, kZero
-// writes zeros (the unused pointer may be null). Naturally aligned 1- and
-// 8-byte volatile accesses, in increasing address order. Bounds are checked
-// by the caller.
-enum class Op : uint8_t { kFromIo, kToIo, kZero };
-void Transfer(Vaddr io, uint64_t len, Op op, uint8_t* to_mem, const uint8_t* from_mem);
-
-// Transfer to/from kernel-memory cursors: `len` bytes, which the caller checked
-// fit both the device range and the cursor; the cursor advances by `len`.
-void TransferToWriter(Vaddr io, uint64_t len, vm::VmWriter<vm::Infallible>& writer);
-void TransferFromReader(Vaddr io, uint64_t len, vm::VmReader<vm::Infallible>& reader);
-
-// Exactly one load or store of sizeof(T) bytes at `va` (which is aligned).
-template <IoScalar T>
-inline T LoadOnce(Vaddr va) {
-  // SAFETY: `va` is inside a live IoMem mapping (callers checked the bounds)
-  // and aligned to sizeof(T); a volatile scalar access compiles to exactly one
-  // mov of that width, which MMIO (and TDX #VE emulation) requires.
-  return *reinterpret_cast<const volatile T*>(va);
-}
-
-template <IoScalar T>
-inline void StoreOnce(Vaddr va, T value) {
-  // SAFETY: as LoadOnce.
-  *reinterpret_cast<volatile T*>(va) = value;
-}
-
-// OK if [offset, offset+len) lies within `size`; errors as documented above.
-inline Status CheckRange(uint64_t size, uint64_t offset, uint64_t len) {
-  if (len > ~uint64_t{0} - offset) return Err(Errno::kEOVERFLOW);
-  if (offset + len > size) return Err(Errno::kEINVAL);
-  return {};
-}
-
-}  // namespace io_mem_internal
-
-// A borrowed window onto (part of) an IoMem: the accessors, without ownership.
-// A view must not outlive the IoMem it came from (as a span must not outlive
-// its array). Cheap to copy. Reads and writes go to the device as described on
-// each method; no method caches or merges accesses.
+// A window onto (part of) an acquired range: the accessors. Holds a reference
+// to the mapping, so it stays valid after the IoMem it came from is gone.
+// Copyable (copies share the mapping). Reads and writes go to the device as
+// described on each method; no method caches or merges accesses.
 template <typename Tag = Insensitive>
-class IoMemView {
+class IoMemView final {
   static_assert(std::is_same_v<Tag, Insensitive> || std::is_same_v<Tag, Sensitive>,
                 "IoMem tag must be ostd::Insensitive or ostd::Sensitive");
 
  public:
   // An empty view (size 0): every access fails with EINVAL.
   IoMemView() = default;
+  // Copies share the mapping; a moved-from view is empty.
+  IoMemView(const IoMemView&) = default;
+  IoMemView& operator=(const IoMemView&) = default;
+  IoMemView(IoMemView&& other) noexcept
+      : mapping_(std::move(other.mapping_)),
+        offset_(std::exchange(other.offset_, 0)),
+        size_(std::exchange(other.size_, 0)) {}
+  IoMemView& operator=(IoMemView&& other) noexcept {
+    if (this != &other) {
+      mapping_ = std::move(other.mapping_);
+      offset_ = std::exchange(other.offset_, 0);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
 
-  Paddr paddr() const { return paddr_; }
+  // The bus address of the first byte. Harmless to reveal: a view only ever
+  // covers a device BAR (never RAM), whose address is in config space anyway.
+  Paddr paddr() const { return size_ == 0 ? 0 : mapping_.paddr() + offset_; }
   uint64_t size() const { return size_; }
 
   // The sub-view [offset, offset+len). EOVERFLOW / EINVAL as above. A
   // zero-length slice at offset <= size() is allowed.
   [[nodiscard]] Result<IoMemView> Slice(uint64_t offset, uint64_t len) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, len));
-    return IoMemView(paddr_ + offset, vaddr_ + offset, len);
+    OSTD_TRY(CheckRange(offset, len));
+    return IoMemView(mapping_, offset_ + offset, len);
   }
 
   // One load of exactly sizeof(T) bytes at `offset`. EINVAL if the physical
   // address is not a multiple of sizeof(T) or the access leaves the view.
   template <IoScalar T>
   [[nodiscard]] Result<T> ReadOnce(uint64_t offset) const {
-    OSTD_TRY(CheckScalar(offset, sizeof(T)));
-    return io_mem_internal::LoadOnce<T>(vaddr_ + offset);
+    OSTD_TRY(CheckRange(offset, sizeof(T)));
+    OSTD_TRY_ASSIGN(uint64_t v, mapping_.Load(offset_ + offset, sizeof(T)));
+    return static_cast<T>(v);
   }
 
   // One store of exactly sizeof(T) bytes at `offset`. Errors as ReadOnce.
   template <IoScalar T>
   [[nodiscard]] Status WriteOnce(uint64_t offset, T value) const {
-    OSTD_TRY(CheckScalar(offset, sizeof(T)));
-    io_mem_internal::StoreOnce<T>(vaddr_ + offset, value);
-    return {};
+    OSTD_TRY(CheckRange(offset, sizeof(T)));
+    return mapping_.Store(offset_ + offset, sizeof(T), value);
   }
 
   // Fills all of `dst` from [offset, offset+dst.size()); fails (copying nothing)
   // if that range leaves the view: no short reads on success. Bulk copies use
   // 1- and 8-byte accesses; registers with access-size rules need ReadOnce.
   [[nodiscard]] Status Read(uint64_t offset, std::span<uint8_t> dst) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, dst.size()));
-    io_mem_internal::Transfer(vaddr_ + offset, dst.size(), io_mem_internal::Op::kFromIo, dst.data(),
-                              nullptr);
-    return {};
+    OSTD_TRY(CheckRange(offset, dst.size()));
+    return mapping_.CopyFrom(offset_ + offset, dst);
   }
 
   // Writes all of `src` to [offset, offset+src.size()); errors as Read.
   [[nodiscard]] Status Write(uint64_t offset, std::span<const uint8_t> src) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, src.size()));
-    io_mem_internal::Transfer(vaddr_ + offset, src.size(), io_mem_internal::Op::kToIo, nullptr,
-                              src.data());
-    return {};
+    OSTD_TRY(CheckRange(offset, src.size()));
+    return mapping_.CopyTo(offset_ + offset, src);
   }
 
   // Partial-progress read: copies min(dst.size(), size() - offset) bytes and
@@ -177,8 +197,7 @@ class IoMemView {
   [[nodiscard]] Result<uint64_t> ReadSome(uint64_t offset, std::span<uint8_t> dst) const {
     if (offset > size_) return Err(Errno::kEINVAL);
     uint64_t n = Min(dst.size(), size_ - offset);
-    io_mem_internal::Transfer(vaddr_ + offset, n, io_mem_internal::Op::kFromIo, dst.data(),
-                              nullptr);
+    OSTD_TRY(mapping_.CopyFrom(offset_ + offset, dst.first(n)));
     return n;
   }
 
@@ -186,24 +205,22 @@ class IoMemView {
   [[nodiscard]] Result<uint64_t> WriteSome(uint64_t offset, std::span<const uint8_t> src) const {
     if (offset > size_) return Err(Errno::kEINVAL);
     uint64_t n = Min(src.size(), size_ - offset);
-    io_mem_internal::Transfer(vaddr_ + offset, n, io_mem_internal::Op::kToIo, nullptr, src.data());
+    OSTD_TRY(mapping_.CopyTo(offset_ + offset, src.first(n)));
     return n;
   }
 
   // Fills all of writer.avail() bytes from the device at `offset` and advances
   // the writer; errors as Read(offset, span) (nothing copied, writer unmoved).
   [[nodiscard]] Status Read(uint64_t offset, vm::VmWriter<vm::Infallible>& writer) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, writer.avail()));
-    io_mem_internal::TransferToWriter(vaddr_ + offset, writer.avail(), writer);
-    return {};
+    OSTD_TRY(CheckRange(offset, writer.avail()));
+    return mapping_.ToWriter(offset_ + offset, writer.avail(), writer);
   }
 
   // Writes all of reader.remain() bytes to the device at `offset` and advances
   // the reader; errors as Write(offset, span).
   [[nodiscard]] Status Write(uint64_t offset, vm::VmReader<vm::Infallible>& reader) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, reader.remain()));
-    io_mem_internal::TransferFromReader(vaddr_ + offset, reader.remain(), reader);
-    return {};
+    OSTD_TRY(CheckRange(offset, reader.remain()));
+    return mapping_.FromReader(offset_ + offset, reader.remain(), reader);
   }
 
   // Partial progress: min(writer.avail(), size() - offset) bytes; returns the
@@ -212,7 +229,7 @@ class IoMemView {
                                           vm::VmWriter<vm::Infallible>& writer) const {
     if (offset > size_) return Err(Errno::kEINVAL);
     uint64_t n = Min(writer.avail(), size_ - offset);
-    io_mem_internal::TransferToWriter(vaddr_ + offset, n, writer);
+    OSTD_TRY(mapping_.ToWriter(offset_ + offset, n, writer));
     return n;
   }
 
@@ -221,98 +238,137 @@ class IoMemView {
                                            vm::VmReader<vm::Infallible>& reader) const {
     if (offset > size_) return Err(Errno::kEINVAL);
     uint64_t n = Min(reader.remain(), size_ - offset);
-    io_mem_internal::TransferFromReader(vaddr_ + offset, n, reader);
+    OSTD_TRY(mapping_.FromReader(offset_ + offset, n, reader));
     return n;
   }
 
   // Writes `len` zero bytes at `offset`; errors as Read (nothing written).
   [[nodiscard]] Status FillZeros(uint64_t offset, uint64_t len) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, len));
-    io_mem_internal::Transfer(vaddr_ + offset, len, io_mem_internal::Op::kZero, nullptr, nullptr);
-    return {};
+    OSTD_TRY(CheckRange(offset, len));
+    return mapping_.Zero(offset_ + offset, len);
   }
-
- protected:
-  IoMemView(Paddr paddr, Vaddr vaddr, uint64_t size) : paddr_(paddr), vaddr_(vaddr), size_(size) {}
-
-  Paddr paddr_ = 0;
-  Vaddr vaddr_ = 0;
-  uint64_t size_ = 0;
 
  private:
-  friend class io_mem_internal::Access;
+  friend class IoMem<Tag>;
+  friend class internal::IoMemAccess;
+
+  IoMemView(IoMapping mapping, uint64_t offset, uint64_t size)
+      : mapping_(std::move(mapping)), offset_(offset), size_(size) {}
 
   static uint64_t Min(uint64_t a, uint64_t b) { return a < b ? a : b; }
-  Status CheckScalar(uint64_t offset, uint64_t width) const {
-    OSTD_TRY(io_mem_internal::CheckRange(size_, offset, width));
-    if (((paddr_ + offset) & (width - 1)) != 0) return Err(Errno::kEINVAL);
+  // OK if [offset, offset+len) lies within the view; errors as documented above.
+  Status CheckRange(uint64_t offset, uint64_t len) const {
+    if (len > ~uint64_t{0} - offset) return Err(Errno::kEOVERFLOW);
+    if (offset + len > size_) return Err(Errno::kEINVAL);
     return {};
   }
+
+  IoMapping mapping_;
+  uint64_t offset_ = 0;  // of the view's first byte within the mapping
+  uint64_t size_ = 0;
 };
 
-// An exclusively owned, mapped range of device memory. Move-only; the
-// destructor unmaps and releases it (see the file comment). Every accessor of
-// IoMemView is available; Slice() hands out borrowed sub-views.
+// The owning handle of an acquired range: a move-only view of all of it, and
+// the only way to acquire one. Every accessor of IoMemView is available;
+// Slice() and view() hand out views that share the mapping (see the file
+// comment: the range is released when the last of them is dropped).
 template <typename Tag = Insensitive>
-class IoMem : public IoMemView<Tag> {
+class IoMem final {
  public:
   // Claims and maps [paddr, paddr+size) for an Insensitive owner.
   //   EINVAL    size == 0
   //   EOVERFLOW paddr + size wraps
-  //   EACCES    some byte is RAM, the kernel, sensitive, or beyond the CPU's
-  //             physical-address width
-  //   EBUSY     some byte is held by another IoMem
+  //   EACCES    some byte is not inside one memory BAR of ostd's PCI scan, is
+  //             in an MSI-X table or PBA, or is mapped by the linear map (see
+  //             the file comment)
+  //   EBUSY     some byte is held by another IoMem (or a view of one)
   //   ENOMEM    no kernel virtual space or page-table memory; ENOSPC: too many
-  //             IoMems live (256)
-  // May block for nothing, but takes spin locks: call from task context.
+  //             ranges held (256)
+  // Takes spin locks and scans PCI on first use: call from task context.
   [[nodiscard]] static Result<IoMem> Acquire(Paddr paddr, uint64_t size,
                                              CachePolicy policy = CachePolicy::kUncached)
     requires std::is_same_v<Tag, Insensitive>
   {
-    OSTD_TRY_ASSIGN(io_mem_internal::Region r,
-                    io_mem_internal::Acquire(paddr, size, /*sensitive=*/false, policy));
-    return IoMem(r);
+    OSTD_TRY_ASSIGN(IoMapping m, IoMapping::Acquire(paddr, size, /*sensitive=*/false, policy));
+    return IoMem(std::move(m));
   }
 
-  IoMem(IoMem&& other) noexcept : IoMemView<Tag>(other.paddr_, other.vaddr_, other.size_) {
-    other.Forget();
-  }
-  IoMem& operator=(IoMem&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      this->paddr_ = other.paddr_;
-      this->vaddr_ = other.vaddr_;
-      this->size_ = other.size_;
-      other.Forget();
-    }
-    return *this;
-  }
+  IoMem(IoMem&& other) noexcept = default;
+  IoMem& operator=(IoMem&& other) noexcept = default;
   IoMem(const IoMem&) = delete;
   IoMem& operator=(const IoMem&) = delete;
+  // Drops this handle's reference (the last one releases; see above).
+  ~IoMem() = default;
 
-  // Unmaps (with a TLB flush on every CPU) and releases the range. Must run
-  // with interrupts enabled when other CPUs are online (it waits for them).
-  ~IoMem() { Reset(); }
+  // A view of the whole range (same as slicing [0, size())); empty once moved from.
+  IoMemView<Tag> view() const { return view_; }
 
-  // A borrowed view of the whole range (same as slicing [0, size())).
-  IoMemView<Tag> view() const { return *this; }
+  Paddr paddr() const { return view_.paddr(); }
+  uint64_t size() const { return view_.size(); }
+  [[nodiscard]] Result<IoMemView<Tag>> Slice(uint64_t offset, uint64_t len) const {
+    return view_.Slice(offset, len);
+  }
+  template <IoScalar T>
+  [[nodiscard]] Result<T> ReadOnce(uint64_t offset) const {
+    return view_.template ReadOnce<T>(offset);
+  }
+  template <IoScalar T>
+  [[nodiscard]] Status WriteOnce(uint64_t offset, T value) const {
+    return view_.template WriteOnce<T>(offset, value);
+  }
+  [[nodiscard]] Status Read(uint64_t offset, std::span<uint8_t> dst) const {
+    return view_.Read(offset, dst);
+  }
+  [[nodiscard]] Status Write(uint64_t offset, std::span<const uint8_t> src) const {
+    return view_.Write(offset, src);
+  }
+  [[nodiscard]] Result<uint64_t> ReadSome(uint64_t offset, std::span<uint8_t> dst) const {
+    return view_.ReadSome(offset, dst);
+  }
+  [[nodiscard]] Result<uint64_t> WriteSome(uint64_t offset, std::span<const uint8_t> src) const {
+    return view_.WriteSome(offset, src);
+  }
+  [[nodiscard]] Status Read(uint64_t offset, vm::VmWriter<vm::Infallible>& writer) const {
+    return view_.Read(offset, writer);
+  }
+  [[nodiscard]] Status Write(uint64_t offset, vm::VmReader<vm::Infallible>& reader) const {
+    return view_.Write(offset, reader);
+  }
+  [[nodiscard]] Result<uint64_t> ReadSome(uint64_t offset,
+                                          vm::VmWriter<vm::Infallible>& writer) const {
+    return view_.ReadSome(offset, writer);
+  }
+  [[nodiscard]] Result<uint64_t> WriteSome(uint64_t offset,
+                                           vm::VmReader<vm::Infallible>& reader) const {
+    return view_.WriteSome(offset, reader);
+  }
+  [[nodiscard]] Status FillZeros(uint64_t offset, uint64_t len) const {
+    return view_.FillZeros(offset, len);
+  }
 
  private:
-  friend class io_mem_internal::Access;
+  friend class internal::IoMemAccess;
 
-  explicit IoMem(const io_mem_internal::Region& r) : IoMemView<Tag>(r.paddr, r.vaddr, r.size) {}
-  void Forget() {
-    this->paddr_ = 0;
-    this->vaddr_ = 0;
-    this->size_ = 0;
+  explicit IoMem(IoMapping mapping) {
+    uint64_t size = mapping.size();
+    view_ = IoMemView<Tag>(std::move(mapping), 0, size);
   }
-  void Reset() {
-    if (this->vaddr_ != 0) {
-      io_mem_internal::Release(io_mem_internal::Region{this->paddr_, this->vaddr_, this->size_});
-    }
-    Forget();
-  }
+
+  IoMemView<Tag> view_;
 };
+
+// The four classes are instantiated once, in io_mem.cc: no other translation
+// unit can replace one by an explicit specialization (which would make it the
+// friend of IoMapping).
+extern template class IoMemView<Insensitive>;
+extern template class IoMemView<Sensitive>;
+extern template class IoMem<Insensitive>;
+extern template class IoMem<Sensitive>;
+
+// Capabilities cannot be minted by copying bytes.
+static_assert(!std::is_trivially_copyable_v<IoMapping>);
+static_assert(!std::is_trivially_copyable_v<IoMemView<Insensitive>>);
+static_assert(!std::is_trivially_copyable_v<IoMem<Insensitive>>);
 
 }  // namespace ostd
 

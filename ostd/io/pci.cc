@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "arch/x86_64/cpu.h"
+#include "ostd/internal/device_ranges.h"
 #include "ostd/log.h"
 #include "ostd/sync.h"
 
@@ -17,6 +18,9 @@ constexpr uint16_t kRegCommand = 0x04;
 constexpr uint16_t kRegClass = 0x08;
 constexpr uint16_t kRegHeader = 0x0c;
 constexpr uint16_t kRegBar0 = 0x10;
+constexpr uint16_t kRegCapPointer = 0x34;
+constexpr uint32_t kStatusCapList = 1u << (16 + 4);  // in the dword at kRegCommand
+constexpr uint8_t kCapMsix = 0x11;
 
 constexpr uint16_t kCommandIo = 1u << 0;
 constexpr uint16_t kCommandMemory = 1u << 1;
@@ -102,6 +106,53 @@ void SizeBarsLocked(Device& d, size_t count) ABSL_EXCLUSIVE_LOCKS_REQUIRED(confi
 // publishes it (release/acquire), so readers take no lock.
 Device table[kMaxDevices];
 size_t table_size = 0;
+
+// A function's MSI-X table and pending-bit array as bus-address ranges
+// [base, end) (empty if it has no MSI-X capability or the BAR is unassigned).
+struct MsixRanges {
+  uint64_t table_base = 0, table_end = 0;
+  uint64_t pba_base = 0, pba_end = 0;
+};
+MsixRanges msix[kMaxDevices];
+
+// The bus-address range [offset, offset + len) of BAR `bir` of `d`, or an
+// empty one if that BAR is not an assigned memory BAR large enough.
+void BarSubrange(const Device& d, uint32_t bir, uint64_t offset, uint64_t len, uint64_t* base,
+                 uint64_t* end) {
+  *base = *end = 0;
+  if (bir >= kMaxBars) return;
+  const Bar& b = d.bars[bir];
+  if (!b.is_memory() || b.base == 0) return;
+  // A structure reaching past its BAR is clipped to the BAR: the rest is not
+  // decoded by this function anyway.
+  if (offset >= b.size) return;
+  *base = b.base + offset;
+  *end = b.base + (len > b.size - offset ? b.size : offset + len);
+}
+
+// Walks the capability list of `d` (at most 48 entries, against loops) for
+// MSI-X and records where its table and PBA are.
+void FindMsixLocked(const Device& d, MsixRanges& out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
+  out = MsixRanges{};
+  if (d.header_type != 0 || (Read32Locked(d.address, kRegCommand) & kStatusCapList) == 0) return;
+  uint16_t ptr = static_cast<uint16_t>(Read32Locked(d.address, kRegCapPointer) & 0xfc);
+  for (int i = 0; i < 48 && ptr >= 0x40; ++i) {
+    uint32_t head = Read32Locked(d.address, ptr);
+    if ((head & 0xff) == kCapMsix) {
+      uint64_t entries = ((head >> 16) & 0x7ff) + 1;
+      uint32_t table = Read32Locked(d.address, static_cast<uint16_t>(ptr + 4));
+      uint32_t pba = Read32Locked(d.address, static_cast<uint16_t>(ptr + 8));
+      BarSubrange(d, table & 7, table & ~7u, entries * 16, &out.table_base, &out.table_end);
+      BarSubrange(d, pba & 7, pba & ~7u, (entries + 63) / 64 * 8, &out.pba_base, &out.pba_end);
+      return;
+    }
+    ptr = static_cast<uint16_t>((head >> 8) & 0xfc);
+  }
+}
+
+bool Overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end) {
+  return a < b_end && b < a_end;
+}
 std::atomic<int> state{0};  // 0 not scanned, 1 scanning, 2 done
 
 void Record(Address a) {
@@ -125,6 +176,7 @@ void Record(Address a) {
   d.header_type = static_cast<uint8_t>(Read32Locked(a, kRegHeader) >> 16) & 0x7f;
   size_t bars = d.header_type == 0 ? 6 : d.header_type == 1 ? 2 : 0;
   SizeBarsLocked(d, bars);
+  FindMsixLocked(d, msix[table_size - 1]);
 }
 
 uint32_t ReadConfig(Address a, uint16_t offset) {
@@ -174,6 +226,23 @@ Result<uint32_t> ReadConfig32(Address address, uint16_t offset) {
   return ReadConfig(address, offset);
 }
 
+namespace {
+
+// True if `range` [base, end) lies inside one assigned BAR of `kind_io` kind.
+bool InsideOneBar(uint64_t base, uint64_t end, bool io) {
+  for (const Device& d : Devices()) {
+    for (const Bar& b : d.bars) {
+      if (b.base == 0 || b.size == 0 || (b.kind == BarKind::kIo) != io || b.kind == BarKind::kNone) {
+        continue;
+      }
+      if (base >= b.base && end <= b.base + b.size && b.base + b.size > b.base) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<IoMem<Insensitive>> AcquireBar(const Device& device, size_t bar, CachePolicy policy) {
   if (bar >= kMaxBars) return Err(Errno::kEINVAL);
   const Device* rec = nullptr;
@@ -192,3 +261,27 @@ Result<IoMem<Insensitive>> AcquireBar(const Device& device, size_t bar, CachePol
 }
 
 }  // namespace ostd::pci
+
+namespace ostd::internal {
+
+Status CheckDeviceMemory(Paddr paddr, uint64_t size) {
+  if (size == 0) return Err(Errno::kEINVAL);
+  if (size > ~uint64_t{0} - paddr) return Err(Errno::kEOVERFLOW);
+  uint64_t end = paddr + size;
+  if (!pci::InsideOneBar(paddr, end, /*io=*/false)) return Err(Errno::kEACCES);
+  size_t n = pci::Devices().size();
+  for (size_t i = 0; i < n; ++i) {
+    const pci::MsixRanges& m = pci::msix[i];
+    if (pci::Overlaps(paddr, end, m.table_base, m.table_end) ||
+        pci::Overlaps(paddr, end, m.pba_base, m.pba_end)) {
+      return Err(Errno::kEACCES);
+    }
+  }
+  return {};
+}
+
+bool IsPciIoBarRange(uint16_t port, uint16_t width) {
+  return width != 0 && pci::InsideOneBar(port, uint64_t{port} + width, /*io=*/true);
+}
+
+}  // namespace ostd::internal

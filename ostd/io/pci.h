@@ -6,9 +6,12 @@
 //
 // The first call scans buses 0..255 (every device, functions 1..7 of
 // multi-function devices), sizes each BAR (with the device's decoding briefly
-// off, and the BAR restored), and caches the result; later calls return it.
-// Configuration-space writes stay inside ostd: drivers read it, and get their
-// BARs only through AcquireBar, which goes through the IoMem allocator.
+// off, and the BAR restored), finds each function's MSI-X table and PBA, and
+// caches the result; later calls return it. The scan is what IoMem and IoPort
+// allow untrusted owners to acquire: memory BARs minus MSI-X structures, and
+// I/O BARs (see io_mem.h, ostd/io_port.h). Configuration-space writes stay
+// inside ostd: drivers read it, and get their BARs through AcquireBar or
+// IoMem::Acquire.
 #ifndef OSTD_IO_PCI_H_
 #define OSTD_IO_PCI_H_
 
@@ -78,7 +81,8 @@ Result<uint32_t> ReadConfig32(Address address, uint16_t offset);
 // (the scan's record is used, not the caller's copy) and turns on the device's
 // memory decoding. ENODEV: no such device or the BAR is unassigned (base 0);
 // EINVAL: bar >= 6, or an I/O or unimplemented BAR; otherwise IoMem::Acquire's
-// errors (EBUSY if a driver holds it already).
+// errors (EBUSY if a driver holds it already; EACCES if the BAR holds an MSI-X
+// table or PBA: acquire the parts around them with IoMem::Acquire instead).
 [[nodiscard]] Result<IoMem<Insensitive>> AcquireBar(const Device& device, size_t bar,
                                                     CachePolicy policy = CachePolicy::kUncached);
 

@@ -2,6 +2,7 @@
 #include <array>
 
 #include "ktest/ktest.h"
+#include "ostd/internal/io_port.h"
 #include "ostd/io_port.h"
 #include "ostd/log.h"
 #include "ostd/timer.h"
@@ -39,28 +40,49 @@ TEST(TimerTest, TickRateMatchesTheClock) {
   EXPECT_LE(ticks, expected * 2);
 }
 
-TEST(IoPortTest, SensitivePortsAreRefused) {
+TEST(IoPortTest, PortsOffTheAllowListAreRefused) {
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x3f8).error(), Errno::kEACCES);  // console
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x3fd).error(), Errno::kEACCES);
   EXPECT_EQ(IoPort<uint32_t>::Acquire(0xf4).error(), Errno::kEACCES);   // debug exit
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x501).error(), Errno::kEACCES);
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x21).error(), Errno::kEACCES);    // PIC
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x22).error(), Errno::kEACCES);    // IMCR
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x40).error(), Errno::kEACCES);    // PIT
   EXPECT_EQ(IoPort<uint16_t>::Acquire(0x3f7).error(), Errno::kEACCES);  // straddles COM1
   EXPECT_EQ(IoPort<uint32_t>::Acquire(0xcfc).error(), Errno::kEACCES);  // PCI config
-  EXPECT_TRUE(IsSensitivePort(0x40, 1));
-  EXPECT_FALSE(IsSensitivePort(0x70, 2));
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0xcf9).error(), Errno::kEACCES);   // reset
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x92).error(), Errno::kEACCES);    // fast reset
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x64).error(), Errno::kEACCES);    // keyboard reset
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x510).error(), Errno::kEACCES);   // fw_cfg
+  EXPECT_EQ(IoPort<uint16_t>::Acquire(0x604).error(), Errno::kEACCES);  // ACPI PM
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x80).error(), Errno::kEACCES);    // nobody's device
+  EXPECT_EQ(IoPort<uint8_t>::Acquire(0x1234).error(), Errno::kEACCES);
+  EXPECT_EQ(IoPort<uint16_t>::Acquire(0x70).error(), Errno::kEACCES);  // CMOS: 8 bits only
+  EXPECT_EQ(IoPort<uint16_t>::Acquire(0x6f).error(), Errno::kEACCES);
 }
 
 TEST(IoPortTest, OwnershipIsExclusiveUntilReleased) {
   {
-    Result<IoPort<uint8_t>> a = IoPort<uint8_t>::Acquire(0x80);
+    Result<IoPort<uint8_t>> a = IoPort<uint8_t>::Acquire(0x2f8);  // COM2
     ASSERT_TRUE(a.has_value());
-    EXPECT_EQ(IoPort<uint8_t>::Acquire(0x80).error(), Errno::kEBUSY);
-    EXPECT_EQ(IoPort<uint16_t>::Acquire(0x7f).error(), Errno::kEBUSY);  // overlaps
+    EXPECT_EQ(IoPort<uint8_t>::Acquire(0x2f8).error(), Errno::kEBUSY);
     IoPort<uint8_t> moved = std::move(*a);
-    EXPECT_EQ(IoPort<uint8_t>::Acquire(0x80).error(), Errno::kEBUSY);
+    EXPECT_EQ(IoPort<uint8_t>::Acquire(0x2f8).error(), Errno::kEBUSY);
+    EXPECT_EQ(a->Read(), 0xffu);  // moved from: owns nothing, touches nothing
   }
-  EXPECT_TRUE(IoPort<uint8_t>::Acquire(0x80).has_value());
+  EXPECT_TRUE(IoPort<uint8_t>::Acquire(0x2f8).has_value());
   EXPECT_EQ(IoPort<uint16_t>::Acquire(0xffff).error(), Errno::kEINVAL);
+}
+
+TEST(IoPortTest, CmosIndexWritesKeepOstdsNmiBit) {
+  Result<IoPort<uint8_t>> index = IoPort<uint8_t>::Acquire(0x70);
+  ASSERT_TRUE(index.has_value());
+  uint8_t nmi = internal::CmosIndexByte(0) & 0x80;  // ostd's NMI mask (NMIs on: 0)
+  EXPECT_EQ(nmi, 0u);
+  for (uint8_t v : {uint8_t{0x8a}, uint8_t{0x0a}, uint8_t{0xff}, uint8_t{0x80}}) {
+    index->Write(v);
+    EXPECT_EQ(internal::LastCmosIndexWrite(), static_cast<uint8_t>((v & 0x7f) | nmi)) << v;
+  }
 }
 
 TEST(IoPortTest, CmosRamRoundTrip) {

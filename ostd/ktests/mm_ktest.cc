@@ -7,6 +7,7 @@
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"
 #include "ostd/mm/heap.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 
 extern "C" const char __text_start[], __text_end[], __rodata_start[];

@@ -4,6 +4,7 @@
 #include "ktest/ktest.h"
 #include "ostd/fmt.h"
 #include "ostd/ksyms.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 
 namespace ostd {
@@ -92,9 +93,12 @@ TEST(IrqTest, RegisteredHandlerRunsOnItsVector) {
   irq_hits = 0;
   asm volatile("int $0x40");
   EXPECT_EQ(irq_hits.load(), 0x40);
-  UnregisterIrqHandler(0x40);
+  EXPECT_EQ(UnregisterIrqHandler(0x40, nullptr).error(), Errno::kENOENT);
+  EXPECT_EQ(UnregisterIrqHandler(0x41, CountingHandler).error(), Errno::kENOENT);  // not ours
+  ASSERT_TRUE(UnregisterIrqHandler(0x40, CountingHandler).has_value());
   EXPECT_TRUE(RegisterIrqHandler(0x40, CountingHandler).has_value());
-  UnregisterIrqHandler(0x40);
+  ASSERT_TRUE(UnregisterIrqHandler(0x40, CountingHandler).has_value());
+  EXPECT_EQ(UnregisterIrqHandler(0x40, CountingHandler).error(), Errno::kENOENT);
 }
 
 TEST(IrqTest, OstdVectorsAndBadArgumentsAreRefused) {

@@ -189,9 +189,13 @@ Status ExecRegion::FillZeros(uint64_t offset, uint64_t len) {
   return {};
 }
 
-Result<vm::VmWriter<vm::Infallible>> ExecRegion::Writer() {
-  OSTD_TRY_ASSIGN(std::span<uint8_t> bytes, WritableBytes(0, size_));
-  return vm::VmWriter<vm::Infallible>::FromSpan(bytes);
+Status ExecRegion::WriteFrom(uint64_t offset, vm::VmReader<vm::Infallible>& reader) {
+  OSTD_TRY_ASSIGN(std::span<uint8_t> bytes, WritableBytes(offset, reader.remain()));
+  // The writer lives only for this copy: it never leaves the region's hands.
+  vm::VmWriter<vm::Infallible> writer = vm::VmWriter<vm::Infallible>::FromSpan(bytes);
+  uint64_t copied = reader.ReadTo(writer);
+  OSTD_ASSERT(copied == bytes.size());
+  return {};
 }
 
 Status ExecRegion::Seal(std::span<const Section> sections) {

@@ -4,7 +4,7 @@
 // Life cycle:
 //
 //   Result<ExecRegion> r = ExecRegion::Create(size);  // RW NX pages
-//   r->Write(offset, bytes) / r->FillZeros(offset, n)  // fill it
+//   r->Write(offset, bytes) / r->WriteFrom(offset, reader) / r->FillZeros(offset, n)
 //   r->Seal(sections)                                  // per-page RX / R / RW NX
 //   Result<Vaddr> entry = r->Address(offset)           // where the code is
 //   ~ExecRegion()                                      // RW NX, unmap, free
@@ -47,8 +47,10 @@ class ExecRegion {
   ExecRegion(const ExecRegion&) = delete;
   ExecRegion& operator=(const ExecRegion&) = delete;
   // Makes every page RW NX again, unmaps it, flushes the TLB on all CPUs and
-  // only then returns the frames and the virtual range. The caller must make
-  // sure no CPU still runs code or holds pointers into the region.
+  // only then returns the frames and the virtual range. Nothing in this public
+  // API runs the region's code or hands out a pointer into it (addresses are
+  // plain numbers); TCB code that does (module loading, ostd/patch/internal)
+  // must make sure no CPU still runs the code when the region goes.
   ~ExecRegion();
 
   // The region's first byte (page aligned) and its size as requested.
@@ -62,11 +64,12 @@ class ExecRegion {
   // Zeroes [offset, offset + len). Errors as for Write().
   Status FillZeros(uint64_t offset, uint64_t len);
 
-  // A writer over the whole region (for filling it from a VmReader, e.g. a
-  // module image). EPERM once sealed. The writer borrows the region: use it
-  // only before Seal() and while the region lives (a write through it after
-  // Seal() faults on RX / R pages).
-  Result<vm::VmWriter<vm::Infallible>> Writer();
+  // Copies all of reader.remain() bytes (e.g. a module image) to
+  // [offset, offset + reader.remain()) and advances the reader. Errors as for
+  // Write() (nothing copied, reader unmoved). No writer into the region is
+  // ever handed out, so nothing can write to it after Seal() or after it is
+  // gone.
+  Status WriteFrom(uint64_t offset, vm::VmReader<vm::Infallible>& reader);
 
   // Applies `sections` (see ValidateSections: EINVAL for out-of-range or
   // overlapping sections, or a page that would be writable and executable or

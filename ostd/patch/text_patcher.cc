@@ -1,4 +1,4 @@
-#include "ostd/patch/text_patcher.h"
+#include "ostd/patch/internal/text_patcher.h"
 
 #include <atomic>
 

@@ -17,7 +17,7 @@
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
-#include "ostd/smp/smp_state.h"
+#include "ostd/smp/internal/smp_state.h"
 #include "ostd/sync.h"
 
 namespace ostd::internal {

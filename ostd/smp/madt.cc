@@ -68,7 +68,12 @@ std::optional<Paddr> ScanForRsdp(const boot::PhysMemory& mem, Paddr base, uint64
   return std::nullopt;
 }
 
-Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
+namespace {
+
+// The table with signature `sig` listed in the XSDT/RSDT of `rsdp`, nullopt if
+// none is listed. EINVAL: a malformed RSDP, root table or listed `sig` table.
+Result<std::optional<std::span<const uint8_t>>> FindTable(const boot::PhysMemory& mem, Paddr rsdp,
+                                                          std::string_view sig) {
   if (!ValidRsdp(mem, rsdp)) return Err(Errno::kEINVAL);
   std::span<const uint8_t> v1 = mem.Bytes(rsdp, kRsdpV1Size);
   // The XSDT when the ACPI 2.0 part is present and sound, else the RSDT.
@@ -89,15 +94,30 @@ Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
     return Err(Errno::kEINVAL);
   }
 
-  std::optional<std::span<const uint8_t>> madt;
   for (size_t at = kSdtHeaderSize; at + entry_size <= root_table->size(); at += entry_size) {
     Paddr p = entry_size == 8 ? Le64(*root_table, at) : Le32(*root_table, at);
-    std::span<const uint8_t> sig = mem.Bytes(p, 4);
-    if (sig.size() != 4 || !SignatureIs(sig, "APIC")) continue;
-    madt = ReadTable(mem, p);
-    if (!madt) return Err(Errno::kEINVAL);
-    break;
+    std::span<const uint8_t> head = mem.Bytes(p, 4);
+    if (head.size() != 4 || !SignatureIs(head, sig)) continue;
+    std::optional<std::span<const uint8_t>> table = ReadTable(mem, p);
+    if (!table) return Err(Errno::kEINVAL);
+    return table;
   }
+  return std::optional<std::span<const uint8_t>>();
+}
+
+void AddRange(AcpiDeviceRanges& out, Paddr base, uint64_t size) {
+  if (size == 0) return;
+  if (out.count == kMaxAcpiDeviceRanges) {
+    out.truncated = true;
+    return;
+  }
+  out.ranges[out.count++] = AcpiDeviceRange{base, size};
+}
+
+}  // namespace
+
+Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
+  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
   if (!madt) return Err(Errno::kENOENT);
   if (madt->size() < kMadtEntriesOffset) return Err(Errno::kEINVAL);
 
@@ -116,6 +136,51 @@ Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
     at += len;
   }
   if (out.count == 0) return Err(Errno::kENOENT);
+  return out;
+}
+
+Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr rsdp) {
+  constexpr uint64_t kPage = 4096;
+  AcpiDeviceRanges out;
+  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
+  if (madt && madt->size() >= kMadtEntriesOffset) {
+    for (size_t at = kMadtEntriesOffset; at + 2 <= madt->size();) {
+      uint8_t len = (*madt)[at + 1];
+      if (len < 2 || at + len > madt->size()) return Err(Errno::kEINVAL);
+      std::span<const uint8_t> e = madt->subspan(at, len);
+      if (e[0] == 1 && len >= 12) AddRange(out, Le32(e, 4) & ~(kPage - 1), kPage);  // I/O APIC
+      if (e[0] == 5 && len >= 12) {  // local APIC address override
+        AddRange(out, Le64(e, 4) & ~(kPage - 1), kPage);
+      }
+      at += len;
+    }
+    AddRange(out, Le32(*madt, 36) & ~(kPage - 1), kPage);  // the local APIC
+  }
+  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> hpet, FindTable(mem, rsdp, "HPET"));
+  if (hpet && hpet->size() >= 56) AddRange(out, Le64(*hpet, 44) & ~(kPage - 1), kPage);
+  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> mcfg, FindTable(mem, rsdp, "MCFG"));
+  if (mcfg) {
+    for (size_t at = 44; at + 16 <= mcfg->size(); at += 16) {
+      uint64_t base = Le64(*mcfg, at);
+      uint8_t first = (*mcfg)[at + 10], last = (*mcfg)[at + 11];
+      if (last < first) continue;
+      // The window of buses [first, last]: 1 MiB each.
+      AddRange(out, base + (uint64_t{first} << 20), uint64_t{last - first + 1u} << 20);
+    }
+  }
+  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> dmar, FindTable(mem, rsdp, "DMAR"));
+  if (dmar) {
+    for (size_t at = 48; at + 4 <= dmar->size();) {
+      uint16_t type = static_cast<uint16_t>((*dmar)[at] | (*dmar)[at + 1] << 8);
+      uint16_t len = static_cast<uint16_t>((*dmar)[at + 2] | (*dmar)[at + 3] << 8);
+      if (len < 4 || at + len > dmar->size()) return Err(Errno::kEINVAL);
+      if (type == 0 && len >= 16) {  // DRHD: register base; size 2^n pages (VT-d 2.x)
+        uint8_t size_field = (*dmar)[at + 5] & 0xf;
+        AddRange(out, Le64(*dmar, at + 8) & ~(kPage - 1), kPage << size_field);
+      }
+      at += len;
+    }
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
-// Finding the CPUs in the ACPI MADT. Pure logic over a boot::PhysMemory reader,
+// Finding the CPUs in the ACPI MADT, and the machine-control devices in the
+// ACPI tables (MADT, HPET, MCFG, DMAR). Pure logic over a boot::PhysMemory reader,
 // so it runs on the host (madt_test.cc) as well as in the kernel.
 #ifndef OSTD_SMP_MADT_H_
 #define OSTD_SMP_MADT_H_
@@ -28,6 +29,28 @@ struct MadtCpus {
 // checksum is validated, and nothing is read outside what `mem` returns.
 // EINVAL: a malformed RSDP or table; ENOENT: no MADT, or no enabled processor.
 Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp);
+
+// A physical range [base, base + size) of a machine-control device.
+struct AcpiDeviceRange {
+  Paddr base = 0;
+  uint64_t size = 0;
+};
+
+inline constexpr uint32_t kMaxAcpiDeviceRanges = 64;
+
+struct AcpiDeviceRanges {
+  uint32_t count = 0;
+  AcpiDeviceRange ranges[kMaxAcpiDeviceRanges] = {};
+  bool truncated = false;  // more ranges were listed than fit
+};
+
+// The ranges the ACPI tables of `rsdp` give to devices that control the
+// machine, which only ostd may drive: the local APIC (MADT address and
+// override) and every I/O APIC (one page each, from the MADT), the HPET
+// block (one page, HPET table), every PCI ECAM window (1 MiB per bus, MCFG),
+// and every DMA-remapping unit's registers (DMAR DRHD entries). A missing table
+// contributes nothing. EINVAL: a malformed RSDP, root table or listed table.
+Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr rsdp);
 
 // Searches [base, base+len) on 16-byte boundaries for an RSDP with a valid
 // checksum (the legacy BIOS area is 0xe0000-0xfffff).

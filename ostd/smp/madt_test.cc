@@ -156,5 +156,64 @@ TEST_F(MadtTest, TruncatedEntryIsEinval) {
   EXPECT_EQ(FindCpusInMadt(mem_, 0xe0010).error(), Errno::kEINVAL);
 }
 
+TEST(AcpiDevicesTest, FindsIoApicsHpetEcamAndDmar) {
+  FakeMemory mem(0x100000);
+  std::vector<uint8_t> madt_body(8, 0);
+  Le(madt_body, 0, 0xfee00000, 4);  // local APIC address
+  auto ioapic = [&](uint32_t addr) {
+    std::vector<uint8_t> e(12, 0);
+    e[0] = 1;
+    e[1] = 12;
+    Le(e, 4, addr, 4);
+    madt_body.insert(madt_body.end(), e.begin(), e.end());
+  };
+  ioapic(0xfec00000);
+  ioapic(0xfec01000);
+  mem.Put(0x2000, Table("APIC", madt_body));
+  std::vector<uint8_t> hpet_body(20, 0);
+  Le(hpet_body, 8, 0xfed00000, 8);  // base address GAS: address at table offset 44
+  mem.Put(0x3000, Table("HPET", hpet_body));
+  std::vector<uint8_t> mcfg_body(8 + 16, 0);
+  Le(mcfg_body, 8, 0xb0000000, 8);
+  mcfg_body[8 + 10] = 0;   // first bus
+  mcfg_body[8 + 11] = 15;  // last bus
+  mem.Put(0x4000, Table("MCFG", mcfg_body));
+  std::vector<uint8_t> dmar_body(12, 0);  // host address width, flags, reserved
+  std::vector<uint8_t> drhd(16, 0);
+  Le(drhd, 2, 16, 2);
+  drhd[5] = 1;  // 2 pages
+  Le(drhd, 8, 0xfed90000, 8);
+  dmar_body.insert(dmar_body.end(), drhd.begin(), drhd.end());
+  mem.Put(0x5000, Table("DMAR", dmar_body));
+  std::vector<uint8_t> rsdt_body(16, 0);
+  Le(rsdt_body, 0, 0x2000, 4);
+  Le(rsdt_body, 4, 0x3000, 4);
+  Le(rsdt_body, 8, 0x4000, 4);
+  Le(rsdt_body, 12, 0x5000, 4);
+  mem.Put(0x1000, Table("RSDT", rsdt_body));
+  mem.Put(0xe0010, Rsdp(0, 0x1000, 0));
+
+  Result<AcpiDeviceRanges> r = FindAcpiDeviceRanges(mem, 0xe0010);
+  ASSERT_TRUE(r.has_value());
+  auto has = [&](Paddr base, uint64_t size) {
+    for (uint32_t i = 0; i < r->count; ++i) {
+      if (r->ranges[i].base == base && r->ranges[i].size == size) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has(0xfec00000, 0x1000));
+  EXPECT_TRUE(has(0xfec01000, 0x1000));
+  EXPECT_TRUE(has(0xfee00000, 0x1000));
+  EXPECT_TRUE(has(0xfed00000, 0x1000));
+  EXPECT_TRUE(has(0xb0000000, 16u << 20));
+  EXPECT_TRUE(has(0xfed90000, 0x2000));
+  EXPECT_EQ(r->count, 6u);
+  EXPECT_FALSE(r->truncated);
+  // A broken DMAR entry length is EINVAL, not a wild read.
+  mem.at(0x5000 + 48 + 2) = 200;
+  mem.at(0x5000 + 40) = static_cast<uint8_t>(mem.at(0x5000 + 40) - (200 - 16));  // checksum holds
+  EXPECT_EQ(FindAcpiDeviceRanges(mem, 0xe0010).error(), Errno::kEINVAL);
+}
+
 }  // namespace
 }  // namespace ostd::smp

@@ -10,7 +10,7 @@
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
-#include "ostd/smp/idle_work.h"
+#include "ostd/smp/internal/idle_work.h"
 #include "ostd/smp/tlb.h"
 #include "ostd/sync.h"
 #include "ostd/timer.h"

@@ -3,9 +3,15 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/panic.h"
+#include "ostd/task/internal/task_core.h"
 #include "ostd/task/task.h"
 
 namespace ostd {
+
+struct Mutex::Waiter {
+  Task* task = nullptr;
+  Waiter* next = nullptr;
+};
 
 namespace {
 
@@ -36,7 +42,7 @@ void Mutex::Lock() {
 
 void Mutex::LockSlow(Task* self) {
   IrqGuard irq_off;
-  task_internal::Waiter w;
+  Waiter w;
   {
     SpinLockGuard guard(lock_);
     for (;;) {
@@ -96,7 +102,7 @@ void Mutex::UnlockSlow() {
   Task* next = nullptr;
   {
     SpinLockGuard guard(lock_);
-    task_internal::Waiter* w = head_;
+    Waiter* w = head_;
     if (w != nullptr) {
       head_ = w->next;
       if (head_ == nullptr) tail_ = nullptr;

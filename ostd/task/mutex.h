@@ -21,6 +21,8 @@
 
 namespace ostd {
 
+class Task;
+
 class ABSL_LOCKABLE Mutex {
  public:
   constexpr Mutex() = default;
@@ -41,6 +43,8 @@ class ABSL_LOCKABLE Mutex {
   bool HeldByCurrentTask() const;
 
  private:
+  struct Waiter;  // a waiting task's entry (on its stack); mutex.cc
+
   static constexpr uintptr_t kWaitersBit = 1;  // Task objects are aligned
   void LockSlow(Task* self);
   void UnlockSlow();
@@ -48,8 +52,8 @@ class ABSL_LOCKABLE Mutex {
   SpinLock lock_;
   // The owning Task's address | kWaitersBit while the queue is not empty.
   std::atomic<uintptr_t> owner_{0};
-  task_internal::Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
-  task_internal::Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
+  Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
+  Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
 
 // Holds a Mutex for its lifetime. May block (in the constructor).

@@ -1,7 +1,8 @@
-#include "ostd/task/round_robin.h"
+#include "ostd/task/internal/round_robin.h"
 
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
+#include "ostd/task/internal/task_core.h"
 #include "ostd/task/task.h"
 
 namespace ostd {
@@ -34,11 +35,11 @@ uint32_t RoundRobinScheduler::ChooseCpu(const Task& task, EnqueueReason reason) 
 }
 
 void RoundRobinScheduler::Push(Queue& q, Task& t) {
-  t.sched_links().next = nullptr;
+  TaskCore::Links(t).next = nullptr;
   if (q.tail == nullptr) {
     q.head = &t;
   } else {
-    q.tail->sched_links().next = &t;
+    TaskCore::Links(*q.tail).next = &t;
   }
   q.tail = &t;
   q.length.fetch_add(1, std::memory_order_relaxed);
@@ -46,16 +47,16 @@ void RoundRobinScheduler::Push(Queue& q, Task& t) {
 
 Task* RoundRobinScheduler::PopFor(Queue& q, uint32_t cpu) {
   Task* prev = nullptr;
-  for (Task* t = q.head; t != nullptr; prev = t, t = t->sched_links().next) {
+  for (Task* t = q.head; t != nullptr; prev = t, t = TaskCore::Links(*t).next) {
     if (!t->affinity().Contains(cpu)) continue;
-    Task* next = t->sched_links().next;
+    Task* next = TaskCore::Links(*t).next;
     if (prev == nullptr) {
       q.head = next;
     } else {
-      prev->sched_links().next = next;
+      TaskCore::Links(*prev).next = next;
     }
     if (q.tail == t) q.tail = prev;
-    t->sched_links().next = nullptr;
+    TaskCore::Links(*t).next = nullptr;
     q.length.fetch_sub(1, std::memory_order_relaxed);
     return t;
   }
@@ -64,7 +65,7 @@ Task* RoundRobinScheduler::PopFor(Queue& q, uint32_t cpu) {
 
 void RoundRobinScheduler::Enqueue(Task& task, EnqueueReason reason) {
   uint32_t cpu = ChooseCpu(task, reason);
-  task.sched_links().slice_ticks = 0;
+  TaskCore::Links(task).slice_ticks = 0;
   Queue& q = queues_[cpu];
   SpinLockGuard guard(q.lock);
   Push(q, task);
@@ -102,7 +103,7 @@ bool RoundRobinScheduler::OnTick(uint32_t cpu, Task* current) {
   Queue& q = queues_[cpu];
   q.busy.store(current != nullptr, std::memory_order_relaxed);
   if (current == nullptr) return false;
-  uint64_t used = ++current->sched_links().slice_ticks;
+  uint64_t used = ++TaskCore::Links(*current).slice_ticks;
   return used >= kSliceTicks && q.length.load(std::memory_order_relaxed) != 0;
 }
 

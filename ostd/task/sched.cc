@@ -18,9 +18,9 @@
 #include "ostd/panic.h"
 #include "ostd/sync.h"
 #include "ostd/task/preempt.h"
-#include "ostd/task/round_robin.h"
+#include "ostd/task/internal/round_robin.h"
 #include "ostd/task/task.h"
-#include "ostd/task/task_core.h"
+#include "ostd/task/internal/task_core.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
 
@@ -34,10 +34,7 @@ namespace ostd {
 namespace {
 
 RoundRobinScheduler default_scheduler;
-std::atomic<Scheduler*> scheduler{&default_scheduler};
 std::atomic<bool> active{false};
-std::atomic<bool> injected{false};
-std::atomic<bool> spawned{false};
 
 // Tasks in SleepFor, per CPU they went to sleep on (that CPU's tick wakes them).
 struct SleepList {
@@ -46,7 +43,7 @@ struct SleepList {
 };
 SleepList sleepers[kMaxCpus];
 
-Scheduler& Sched() { return *scheduler.load(std::memory_order_acquire); }
+Scheduler& Sched() { return default_scheduler; }
 
 void WakeExpiredSleepers(uint32_t cpu) {
   uint64_t now = timer::NowNanos();
@@ -86,16 +83,6 @@ void IdleMain() {
 }
 
 }  // namespace
-
-void NoteTaskSpawned() { spawned.store(true, std::memory_order_release); }
-
-Status InjectScheduler(Scheduler& s) {
-  if (spawned.load(std::memory_order_acquire) || injected.exchange(true)) {
-    return Err(Errno::kEBUSY);
-  }
-  scheduler.store(&s, std::memory_order_release);
-  return {};
-}
 
 Scheduler& CurrentScheduler() { return Sched(); }
 
@@ -308,10 +295,12 @@ void InitScheduler() {
   CpuLocal& c = ThisCpu();
   OSTD_ASSERT(c.cpu_id == 0 && c.current_task == nullptr);
   c.current_task = TaskCore::Adopt(/*idle=*/false);
-  auto* body = new task_internal::ClosureImpl<void (*)()>(&IdleMain);
+  Result<TaskBody> body = TaskCore::BodyOf(&IdleMain);
+  if (!body) OSTD_PANIC("no memory for the boot CPU's idle task: {}", body.error());
   CpuSet cpu0;
   cpu0.Add(0);
-  Result<Task*> idle = TaskCore::Create(body, TaskOptions().name("idle").affinity(cpu0), true);
+  Result<Task*> idle =
+      TaskCore::Create(std::move(*body), TaskOptions().name("idle").affinity(cpu0), true);
   if (!idle) OSTD_PANIC("no memory for the boot CPU's idle task: {}", idle.error());
   c.idle_task = *idle;
   active.store(true, std::memory_order_release);
@@ -354,9 +343,6 @@ extern "C" [[noreturn]] void ostd_task_entry() {
   // them off and the preempt count at 0.
   arch::EnableInterrupts();
   Task* self = CurrentTask();
-  task_internal::Closure* body = TaskCore::ClosureOf(self);
-  body->Run();
-  TaskCore::ClosureOf(self) = nullptr;
-  delete body;
+  TaskCore::RunBody(self);
   TaskCore::ExitCurrent();
 }

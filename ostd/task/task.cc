@@ -13,7 +13,7 @@
 #include "ostd/panic.h"
 #include "ostd/smp/tlb.h"
 #include "ostd/task/preempt.h"
-#include "ostd/task/task_core.h"
+#include "ostd/task/internal/task_core.h"
 
 extern "C" void arch_task_trampoline();
 
@@ -87,7 +87,7 @@ void TaskRef::Reset() {
   if (task_ != nullptr) TaskCore::Release(std::exchange(task_, nullptr));
 }
 
-Task::~Task() { delete closure_; }
+Task::~Task() = default;
 
 void Task::Join() {
   OSTD_ASSERT(this != CurrentTask());
@@ -95,20 +95,15 @@ void Task::Join() {
   ReapTasks();
 }
 
-Result<Task*> TaskCore::Create(task_internal::Closure* closure, const TaskOptions& options,
-                               bool idle) {
+Result<Task*> TaskCore::Create(TaskBody body, const TaskOptions& options, bool idle) {
   size_t pages = (options.stack_size() + kPageSize - 1) / kPageSize;
-  if (pages == 0 || pages > kMaxStackPages ||
+  if (body.closure_ == nullptr || pages == 0 || pages > kMaxStackPages ||
       (options.affinity().bits() & internal::OnlineCpus().bits()) == 0) {
-    delete closure;
     return Err(Errno::kEINVAL);
   }
   Task* t = new (std::nothrow) Task();
-  if (t == nullptr) {
-    delete closure;
-    return Err(Errno::kENOMEM);
-  }
-  t->closure_ = closure;
+  if (t == nullptr) return Err(Errno::kENOMEM);
+  t->body_ = std::move(body);
   t->id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   t->name_ = options.name();
   t->affinity_.store(options.affinity().bits(), std::memory_order_relaxed);
@@ -181,18 +176,14 @@ void ReapTasks() {
   }
 }
 
-namespace task_internal {
-
-Result<TaskRef> SpawnClosure(Closure* closure, const TaskOptions& options) {
+Result<TaskRef> SpawnBody(TaskBody body, const TaskOptions& options) {
   ReapTasks();
   OSTD_ASSERT(internal::SchedulerActive());
-  OSTD_TRY_ASSIGN(Task * t, TaskCore::Create(closure, options, /*idle=*/false));
+  OSTD_TRY_ASSIGN(Task * t, TaskCore::Create(std::move(body), options, /*idle=*/false));
   // One reference for the scheduler (dropped after exit), one for the caller.
-  TaskRef handle(t);
-  NoteTaskSpawned();
+  TaskRef handle = TaskCore::RefOf(t);
   CurrentScheduler().Enqueue(*t, EnqueueReason::kSpawn);
   return handle;
 }
 
-}  // namespace task_internal
 }  // namespace ostd

@@ -33,19 +33,15 @@ class VmSpace;
 }  // namespace vm
 
 class Task;
+namespace internal {
+class TaskCore;  // TCB-only (ostd/task/internal/task_core.h)
+}  // namespace internal
 
-// An owning, reference-counted handle to a Task (nullptr-able).
+// An owning, reference-counted handle to a Task (nullptr-able). Only ostd makes
+// one from a Task (Spawn); copies take another reference.
 class TaskRef {
  public:
   TaskRef() = default;
-  // Adopts a reference the caller already owns (no increment).
-  static TaskRef Adopt(Task* t) {
-    TaskRef r;
-    r.task_ = t;
-    return r;
-  }
-  // Takes a new reference to `t` (not null).
-  explicit TaskRef(Task* t);
   TaskRef(const TaskRef& o) : TaskRef(o.task_ == nullptr ? TaskRef() : TaskRef(o.task_)) {}
   TaskRef(TaskRef&& o) : task_(std::exchange(o.task_, nullptr)) {}
   TaskRef& operator=(TaskRef o) {
@@ -62,6 +58,10 @@ class TaskRef {
   explicit operator bool() const { return task_ != nullptr; }
 
  private:
+  friend class internal::TaskCore;
+  // Takes a new reference to `t` (not null).
+  explicit TaskRef(Task* t);
+
   Task* task_ = nullptr;
 };
 
@@ -96,30 +96,55 @@ class TaskOptions {
   size_t stack_size_ = kDefaultStackSize;
 };
 
-namespace task_internal {
-
-// A type-erased callable owned by its task (heap-allocated, run once).
-class Closure {
+// What a new task runs: an owned, type-erased callable on the heap, run once.
+// Move-only; destroying a TaskBody that was never spawned destroys the callable.
+class TaskBody {
  public:
-  virtual ~Closure() = default;
-  virtual void Run() = 0;
-};
+  // Moves or copies `fn` (a callable taking no arguments) to the heap.
+  // ENOMEM if there is no memory for it.
+  template <typename F>
+  [[nodiscard]] static Result<TaskBody> Make(F&& fn) {
+    auto* c = new (std::nothrow) Impl<F>(std::forward<F>(fn));
+    if (c == nullptr) return Err(Errno::kENOMEM);
+    return TaskBody(c);
+  }
 
-template <typename F>
-class ClosureImpl final : public Closure {
- public:
-  explicit ClosureImpl(F&& f) : f_(std::forward<F>(f)) {}
-  void Run() override { f_(); }
+  // An empty body: SpawnBody refuses it (EINVAL).
+  TaskBody() = default;
+  TaskBody(TaskBody&& o) noexcept : closure_(std::exchange(o.closure_, nullptr)) {}
+  TaskBody& operator=(TaskBody&& o) noexcept {
+    if (this != &o) {
+      delete closure_;
+      closure_ = std::exchange(o.closure_, nullptr);
+    }
+    return *this;
+  }
+  TaskBody(const TaskBody&) = delete;
+  TaskBody& operator=(const TaskBody&) = delete;
+  ~TaskBody() { delete closure_; }
 
  private:
-  std::decay_t<F> f_;
+  friend class internal::TaskCore;
+
+  class Closure {
+   public:
+    virtual ~Closure() = default;
+    virtual void Run() = 0;
+  };
+  template <typename F>
+  class Impl final : public Closure {
+   public:
+    explicit Impl(F&& f) : f_(std::forward<F>(f)) {}
+    void Run() override { f_(); }
+
+   private:
+    std::decay_t<F> f_;
+  };
+
+  explicit TaskBody(Closure* c) : closure_(c) {}
+
+  Closure* closure_ = nullptr;
 };
-
-// Creates and enqueues a task running `closure` (ownership passes to the task,
-// or the closure is deleted on failure).
-Result<TaskRef> SpawnClosure(Closure* closure, const TaskOptions& options);
-
-}  // namespace task_internal
 
 // The scheduler's view of a task's state.
 enum class TaskState : uint8_t {
@@ -154,19 +179,18 @@ class Task {
   // must not be called by the task itself, or with preemption disabled.
   void Join();
 
-  // Scheduler-private links, for Scheduler implementations only: the
-  // scheduler that holds the task in a queue owns these fields.
+  static constexpr size_t kGuardSize = 4096;
+
+ private:
+  // Scheduler-private links (reached through TaskCore::Links by the TCB's
+  // scheduler policy, which owns them while the task is queued).
   struct SchedLinks {
     Task* next = nullptr;
     uint64_t slice_ticks = 0;
   };
-  SchedLinks& sched_links() { return sched_links_; }
 
-  static constexpr size_t kGuardSize = 4096;
-
- private:
   friend class TaskRef;
-  friend class TaskCore;
+  friend class internal::TaskCore;
   friend void SetCurrentVmSpace(vm::VmSpace* space);
   Task() = default;
   ~Task();
@@ -185,7 +209,7 @@ class Task {
   Vaddr stack_base_ = 0;  // guard page base (0: not owned)
   size_t stack_pages_ = 0;
   Vaddr stack_top_ = 0;
-  task_internal::Closure* closure_ = nullptr;
+  TaskBody body_;  // empty once the task started running it
   bool is_idle_ = false;
   SchedLinks sched_links_;
   // Sleep list link (SleepFor) and wake-up time.
@@ -203,11 +227,14 @@ class Task {
 // Starts a task running fn() (a callable taking no arguments; moved or copied
 // into the task). ENOMEM: no memory for the task or its stack; EINVAL: the
 // affinity has no online CPU or the stack size is out of range.
+// Starts a task running `body`; errors as Spawn, and EINVAL for an empty body.
+// `body` is destroyed if the task cannot be created.
+[[nodiscard]] Result<TaskRef> SpawnBody(TaskBody body, const TaskOptions& options = TaskOptions());
+
 template <typename F>
 [[nodiscard]] Result<TaskRef> Spawn(F&& fn, const TaskOptions& options = TaskOptions()) {
-  auto* c = new (std::nothrow) task_internal::ClosureImpl<F>(std::forward<F>(fn));
-  if (c == nullptr) return Err(Errno::kENOMEM);
-  return task_internal::SpawnClosure(c, options);
+  OSTD_TRY_ASSIGN(TaskBody body, TaskBody::Make(std::forward<F>(fn)));
+  return SpawnBody(std::move(body), options);
 }
 
 // The task running on this CPU (never null once the scheduler is initialised,

@@ -3,6 +3,7 @@
 // the boot CPU's first task.
 #include <atomic>
 #include <optional>
+#include <utility>
 
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
@@ -10,11 +11,10 @@
 #include "ostd/mm/frame.h"
 #include "ostd/task/mutex.h"
 #include "ostd/task/preempt.h"
-#include "ostd/task/round_robin.h"
-#include "ostd/task/scheduler.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_space.h"
 
@@ -70,12 +70,31 @@ TEST(TaskTest, JoinReturnsAfterExit) {
   (*t)->Join();  // joining again returns at once
 }
 
-TEST(TaskTest, InjectSchedulerIsRefusedAfterSpawn) {
-  static RoundRobinScheduler other;
-  Result<TaskRef> t = Spawn([] {});
+TEST(TaskTest, SpawnBodyOwnsTheCallable) {
+  // An empty body is refused; a body that cannot be spawned is destroyed, not
+  // leaked or run; a spawned one runs once and is destroyed by the task.
+  EXPECT_EQ(SpawnBody(TaskBody()).error(), Errno::kEINVAL);
+  static std::atomic<int> runs{0};
+  static std::atomic<int> destroyed{0};
+  struct Counted {
+    bool armed = true;
+    Counted() = default;
+    Counted(Counted&& o) noexcept : armed(std::exchange(o.armed, false)) {}
+    ~Counted() {
+      if (armed) destroyed.fetch_add(1);
+    }
+    void operator()() const { runs.fetch_add(1); }
+  };
+  Result<TaskBody> bad = TaskBody::Make(Counted());
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(SpawnBody(std::move(*bad), TaskOptions().stack_size(0)).error(), Errno::kEINVAL);
+  EXPECT_EQ(destroyed.load(), 1);
+  EXPECT_EQ(runs.load(), 0);
+  Result<TaskRef> t = Spawn(Counted());
   ASSERT_TRUE(t.has_value());
   (*t)->Join();
-  EXPECT_FALSE(InjectScheduler(other).has_value());
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(destroyed.load(), 2);
 }
 
 TEST(TaskTest, StackHasUnmappedGuardPage) {
@@ -95,7 +114,7 @@ TEST(TaskTest, StackHasUnmappedGuardPage) {
   std::optional<FaultInfo> fault;
   {
     PreemptGuard no_preempt;  // the recovery point CatchFault arms is per CPU
-    fault = trap_internal::CatchFault(
+    fault = CatchFaultRaw(
         [](void* arg) {
           // SAFETY: deliberately writes to the unmapped guard page; CatchFault
           // turns the page fault into a return value.

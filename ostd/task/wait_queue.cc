@@ -1,8 +1,29 @@
 #include "ostd/task/wait_queue.h"
 
+#include "ostd/task/internal/task_core.h"
+
 namespace ostd {
 
-void WaitQueue::AppendLocked(task_internal::Waiter* w) {
+struct WaitQueue::Waiter {
+  Task* task = nullptr;
+  Waiter* next = nullptr;
+};
+
+void WaitQueue::WaitImpl(bool (*cond)(void*), void* arg) {
+  for (;;) {
+    IrqGuard irq_off;
+    Waiter w;
+    {
+      SpinLockGuard guard(lock_);
+      if (cond(arg)) return;
+      w.task = task_internal::PrepareToBlock();
+      AppendLocked(&w);
+    }
+    task_internal::BlockCurrent();
+  }
+}
+
+void WaitQueue::AppendLocked(Waiter* w) {
   w->next = nullptr;
   if (tail_ == nullptr) {
     head_ = w;
@@ -16,7 +37,7 @@ bool WaitQueue::WakeOne() {
   Task* t = nullptr;
   {
     SpinLockGuard guard(lock_);
-    task_internal::Waiter* w = head_;
+    Waiter* w = head_;
     if (w == nullptr) return false;
     head_ = w->next;
     if (head_ == nullptr) tail_ = nullptr;
@@ -28,7 +49,7 @@ bool WaitQueue::WakeOne() {
 }
 
 int WaitQueue::WakeAll() {
-  task_internal::Waiter* list;
+  Waiter* list;
   {
     SpinLockGuard guard(lock_);
     list = head_;
@@ -38,7 +59,7 @@ int WaitQueue::WakeAll() {
   int n = 0;
   while (list != nullptr) {
     // Read next before waking: the woken task's entry may then vanish.
-    task_internal::Waiter* next = list->next;
+    Waiter* next = list->next;
     task_internal::Wake(list->task);
     list = next;
     ++n;

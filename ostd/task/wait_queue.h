@@ -18,25 +18,6 @@ namespace ostd {
 
 class Task;
 
-namespace task_internal {
-
-// A waiting task's entry in a wait queue or mutex (lives on its stack).
-struct Waiter {
-  Task* task = nullptr;
-  Waiter* next = nullptr;
-};
-
-// Marks the current task blocked and returns it. Requires interrupts off; the
-// caller then publishes it where a waker finds it and calls BlockCurrent().
-Task* PrepareToBlock();
-// Switches away unless the current task was already woken and runs again.
-// Requires interrupts off and preemption enabled (count 0).
-void BlockCurrent();
-// Makes a blocked task ready; false if it was not blocked. Any context.
-bool Wake(Task* task);
-
-}  // namespace task_internal
-
 class WaitQueue {
  public:
   constexpr WaitQueue() = default;
@@ -50,17 +31,7 @@ class WaitQueue {
   // with preemption enabled and no SpinLock held.
   template <typename Cond>
   void Wait(Cond cond) ABSL_LOCKS_EXCLUDED(lock_) {
-    for (;;) {
-      IrqGuard irq_off;
-      task_internal::Waiter w;
-      {
-        SpinLockGuard guard(lock_);
-        if (cond()) return;
-        w.task = task_internal::PrepareToBlock();
-        AppendLocked(&w);
-      }
-      task_internal::BlockCurrent();
-    }
+    WaitImpl([](void* c) -> bool { return (*static_cast<Cond*>(c))(); }, &cond);
   }
 
   // Wakes the longest-waiting task (it re-checks its condition). Any context,
@@ -73,11 +44,15 @@ class WaitQueue {
   bool empty() const ABSL_LOCKS_EXCLUDED(lock_);
 
  private:
-  void AppendLocked(task_internal::Waiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  struct Waiter;  // a waiting task's entry (on its stack); wait_queue.cc
+
+  // The wait loop behind Wait(): cond(arg) is the condition.
+  void WaitImpl(bool (*cond)(void*), void* arg) ABSL_LOCKS_EXCLUDED(lock_);
+  void AppendLocked(Waiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
 
   mutable SpinLock lock_;
-  task_internal::Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
-  task_internal::Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
+  Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
+  Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
 
 }  // namespace ostd

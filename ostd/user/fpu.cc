@@ -1,4 +1,4 @@
-#include "ostd/user/fpu.h"
+#include "ostd/user/internal/fpu.h"
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/log.h"

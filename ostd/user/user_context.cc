@@ -7,7 +7,7 @@
 #include "ostd/internal/cpu_local.h"
 #include "ostd/sync.h"
 #include "ostd/timer.h"
-#include "ostd/user/fpu.h"
+#include "ostd/user/internal/fpu.h"
 
 namespace ostd::user {
 namespace {

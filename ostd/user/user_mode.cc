@@ -9,7 +9,7 @@
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/panic.h"
 #include "ostd/timer.h"
-#include "ostd/user/fpu.h"
+#include "ostd/user/internal/fpu.h"
 
 extern "C" {
 // arch/x86_64/syscall_entry.S.

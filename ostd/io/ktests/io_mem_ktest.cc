@@ -22,7 +22,8 @@
 namespace ostd {
 namespace {
 
-using io_mem_internal::Access;
+using internal::IoMemAccess;
+using Access = internal::IoMemAccess;
 constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
 
 template <typename T>
@@ -271,6 +272,7 @@ TEST(IoMemTest, SensitiveRangesAreRefusedToInsensitiveOwners) {
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfec00000, 0x20)), Errno::kEACCES);    // IOAPIC
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfed00000, 0x400)), Errno::kEACCES);   // HPET
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfed00800, 8)), Errno::kEACCES);       // rest of its page
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xb0000000, 0x1000)), Errno::kEACCES);  // q35's ECAM (a hole on i440fx)
 }
 
 TEST(IoMemTest, TheTcbMayHoldSensitiveRangesExclusively) {
@@ -300,11 +302,96 @@ TEST(IoMemTest, RamKernelAndUnaddressableRangesAreRefused) {
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(kMax - 1, 4)), Errno::kEOVERFLOW);
 }
 
-TEST(IoMemTest, HolesAreAcquirable) {
-  // Nothing is read: these only have to be grantable and mappable.
-  EXPECT_TRUE(IoMem<>::Acquire(0xc0000000, 0x2000).has_value());   // PCI hole
-  EXPECT_TRUE(IoMem<>::Acquire(0xa0000, 0x20000).has_value());     // legacy VGA
-  EXPECT_TRUE(IoMem<>::Acquire(0x100000000, 0x1000).has_value());  // above RAM (256 MiB)
+TEST(IoMemTest, OnlyWhatADeviceDecodesIsAcquirable) {
+  // Holes, legacy ranges and ranges above RAM decode nothing ostd found.
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xc0000000, 0x2000)), Errno::kEACCES);   // PCI hole
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xa0000, 0x20000)), Errno::kEACCES);     // legacy VGA
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0x100000000, 0x1000)), Errno::kEACCES);  // above RAM
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfffc0000, 0x1000)), Errno::kEACCES);   // BIOS ROM
+  // A BAR (and any part of it) is acquirable; a range leaving it is not.
+  Result<pci::Device> dev = pci::FindDevice(0x1b36, 0x0005);  // pci-testdev
+  ASSERT_TRUE(dev.has_value());
+  const pci::Bar& bar = dev->bars[0];
+  ASSERT_TRUE(bar.is_memory() && bar.base != 0);
+  {
+    Result<IoMem<>> part = IoMem<>::Acquire(bar.base + 0x10, 0x20);
+    EXPECT_TRUE(part.has_value()) << ErrorOf(part);
+  }
+  {
+    Result<IoMem<>> whole = IoMem<>::Acquire(bar.base, bar.size);
+    EXPECT_TRUE(whole.has_value()) << ErrorOf(whole);
+  }
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(bar.base, bar.size + 1)), Errno::kEACCES);
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(bar.base - 1, 2)), Errno::kEACCES);
+}
+
+// The MSI-X table and PBA of the function with these ids, as found through
+// the capability list (independently of ostd's scan).
+struct MsixLayout {
+  Paddr table = 0, pba = 0, bar_base = 0;
+  uint64_t bar_size = 0;
+};
+Result<MsixLayout> FindMsix(uint16_t vendor, uint16_t device) {
+  OSTD_TRY_ASSIGN(pci::Device d, pci::FindDevice(vendor, device));
+  OSTD_TRY_ASSIGN(uint32_t cap, pci::ReadConfig32(d.address, 0x34));
+  uint16_t ptr = cap & 0xfc;
+  for (int i = 0; i < 48 && ptr != 0; ++i) {
+    OSTD_TRY_ASSIGN(uint32_t head, pci::ReadConfig32(d.address, ptr));
+    if ((head & 0xff) == 0x11) {
+      OSTD_TRY_ASSIGN(uint32_t table, pci::ReadConfig32(d.address, ptr + 4));
+      OSTD_TRY_ASSIGN(uint32_t pba, pci::ReadConfig32(d.address, ptr + 8));
+      const pci::Bar& tb = d.bars[table & 7];
+      const pci::Bar& pb = d.bars[pba & 7];
+      return MsixLayout{tb.base + (table & ~7u), pb.base + (pba & ~7u), tb.base, tb.size};
+    }
+    ptr = (head >> 8) & 0xfc;
+  }
+  return Err(Errno::kENOENT);
+}
+
+TEST(IoMemTest, MsixTableAndPbaAreRefused) {
+  // virtio-rng-pci (1af4:1005) has MSI-X: table and PBA inside one of its BARs.
+  Result<MsixLayout> m = FindMsix(0x1af4, 0x1005);
+  ASSERT_TRUE(m.has_value()) << ErrorOf(m);
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(m->table, 16)), Errno::kEACCES);
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(m->table + 8, 4)), Errno::kEACCES);
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(m->pba, 8)), Errno::kEACCES);
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(m->bar_base, m->bar_size)), Errno::kEACCES);  // whole BAR
+  // The TCB may still reach it.
+  EXPECT_TRUE(Access::AcquireSensitive(m->table, 16).has_value());
+}
+
+TEST(IoMemTest, AViewKeepsTheMappingAfterItsIoMemIsGone) {
+  Result<pci::Device> dev = pci::FindDevice(0x1af4, 0x1110);
+  ASSERT_TRUE(dev.has_value());
+  IoMemView<> view;
+  {
+    Result<IoMem<>> shm = pci::AcquireBar(*dev, 2);
+    ASSERT_TRUE(shm.has_value()) << ErrorOf(shm);
+    ASSERT_TRUE(shm->WriteOnce<uint64_t>(0x8000, 0x1234567890abcdefu).has_value());
+    Result<IoMemView<>> s = shm->Slice(0x8000, 0x100);
+    ASSERT_TRUE(s.has_value());
+    view = *s;
+    IoMem<> moved = std::move(*shm);  // moved, then dropped: the view holds on
+    EXPECT_EQ(shm->size(), 0u);
+    EXPECT_EQ(ErrorOf(shm->ReadOnce<uint64_t>(0)), Errno::kEINVAL);  // moved-from: empty
+  }
+  EXPECT_EQ(*view.ReadOnce<uint64_t>(0), 0x1234567890abcdefu);
+  ASSERT_TRUE(view.WriteOnce<uint32_t>(8, 0xfeedface).has_value());
+  EXPECT_EQ(*view.ReadOnce<uint32_t>(8), 0xfeedfaceu);
+  Vaddr va = Access::VaddrOf(view);
+  EXPECT_TRUE(internal::KernelPageTable().Query(va).has_value());
+  // Still claimed while the view lives; released with the last reference.
+  EXPECT_EQ(ErrorOf(pci::AcquireBar(*dev, 2)), Errno::kEBUSY);
+  IoMemView<> copy = view;
+  view = IoMemView<>();
+  EXPECT_EQ(ErrorOf(pci::AcquireBar(*dev, 2)), Errno::kEBUSY);
+  EXPECT_EQ(*copy.ReadOnce<uint32_t>(8), 0xfeedfaceu);
+  copy = IoMemView<>();
+  EXPECT_FALSE(internal::KernelPageTable().Query(va).has_value());
+  Result<IoMem<>> again = pci::AcquireBar(*dev, 2);
+  ASSERT_TRUE(again.has_value()) << ErrorOf(again);
+  EXPECT_EQ(*again->ReadOnce<uint32_t>(0x8008), 0xfeedfaceu);
 }
 
 TEST(IoMemTest, OwnershipIsExclusiveUntilReleased) {
@@ -316,19 +403,20 @@ TEST(IoMemTest, OwnershipIsExclusiveUntilReleased) {
     ASSERT_TRUE(a.has_value()) << ErrorOf(a);
     EXPECT_EQ(ErrorOf(pci::AcquireBar(*dev, 0)), Errno::kEBUSY);
     EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base + 0x800, 4)), Errno::kEBUSY);  // overlaps
-    EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base - 4, 8)), Errno::kEBUSY);
+    EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base - 4, 8)), Errno::kEACCES);  // leaves the BAR
     IoMem<> moved = std::move(*a);  // the claim moves with it
     EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base, 4)), Errno::kEBUSY);
-    Result<IoMem<>> other = IoMem<>::Acquire(0xc0000000, 0x1000);
+    Result<IoMem<>> other = Edu();
     ASSERT_TRUE(other.has_value());
-    moved = std::move(*other);  // releases the BAR, takes the hole
+    Paddr edu = other->paddr();
+    moved = std::move(*other);  // releases the testdev BAR, takes edu's
     Result<IoMem<>> again = IoMem<>::Acquire(base, 4);
     EXPECT_TRUE(again.has_value()) << ErrorOf(again);
-    EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xc0000000, 4)), Errno::kEBUSY);
+    EXPECT_EQ(ErrorOf(IoMem<>::Acquire(edu, 4)), Errno::kEBUSY);
   }
   Result<IoMem<>> reacquired = pci::AcquireBar(*dev, 0);
   EXPECT_TRUE(reacquired.has_value()) << ErrorOf(reacquired);
-  EXPECT_TRUE(IoMem<>::Acquire(0xc0000000, 4).has_value());
+  EXPECT_TRUE(Edu().has_value());
 }
 
 TEST(IoMemTest, ReleaseUnmapsTheWindow) {

@@ -4,6 +4,7 @@
 
 #include "ktest/ktest.h"
 #include "ostd/io/pci.h"
+#include "ostd/io_port.h"
 
 namespace ostd::pci {
 namespace {
@@ -113,6 +114,25 @@ TEST(PciTest, AcquireBarChecksTheBar) {
   Result<uint32_t> command = ReadConfig32(testdev->address, 4);
   ASSERT_TRUE(command.has_value());
   EXPECT_NE(*command & 2, 0u);  // memory decoding on
+}
+
+TEST(PciTest, IoBarPortsAreAcquirableAndOthersAreNot) {
+  Result<Device> testdev = FindDevice(0x1b36, 0x0005);
+  ASSERT_TRUE(testdev.has_value());
+  const Bar& io = testdev->bars[1];
+  ASSERT_TRUE(io.kind == BarKind::kIo && io.base != 0 && io.size >= 4);
+  uint16_t base = static_cast<uint16_t>(io.base);
+  {
+    Result<IoPort<uint32_t>> p = IoPort<uint32_t>::Acquire(base);
+    ASSERT_TRUE(p.has_value()) << ErrorOf(p);
+    static_cast<void>(p->Read());
+    EXPECT_EQ(ErrorOf(IoPort<uint8_t>::Acquire(base + 1)), Errno::kEBUSY);
+  }
+  Result<IoPort<uint8_t>> last = IoPort<uint8_t>::Acquire(static_cast<uint16_t>(base + io.size - 1));
+  EXPECT_TRUE(last.has_value()) << ErrorOf(last);
+  // One past the BAR, or straddling its end: nobody's (unless another BAR follows).
+  EXPECT_EQ(ErrorOf(IoPort<uint16_t>::Acquire(static_cast<uint16_t>(base + io.size - 1))),
+            Errno::kEACCES);
 }
 
 }  // namespace

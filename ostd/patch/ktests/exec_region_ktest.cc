@@ -15,7 +15,8 @@
 #include "ostd/mm/page_table_index.h"
 #include "ostd/patch/exec_region.h"
 #include "ostd/patch/internal/testing.h"
-#include "ostd/patch/ktests/wx_walk.h"
+#include "ostd/patch/internal/wx_walk.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_io.h"
 
@@ -150,23 +151,27 @@ TEST(ExecRegionTest, WriteSealAndRunCode) {
   ExpectNoWxInModuleArea("after faults");
 }
 
-TEST(ExecRegionTest, FillThroughAVmWriter) {
+TEST(ExecRegionTest, FillFromAVmReader) {
   Result<ExecRegion> r = ExecRegion::Create(kPageSize + 10);
   ASSERT_TRUE(r.has_value());
-  Result<vm::VmWriter<vm::Infallible>> w = r->Writer();
-  ASSERT_TRUE(w.has_value());
-  EXPECT_EQ(w->avail(), kPageSize + 10);
-  ASSERT_TRUE(w->Skip(16).WriteVal(uint32_t{0x11223344}).has_value());
+  const uint8_t word[] = {0x44, 0x33, 0x22, 0x11};
+  auto data = vm::VmReader<vm::Infallible>::FromSpan(word);
+  ASSERT_TRUE(r->WriteFrom(16, data).has_value());
+  EXPECT_FALSE(data.has_remain());
   vm::VmReader<vm::Infallible> code = vm::VmReader<vm::Infallible>::FromSpan(kRet42);
-  w = r->Writer();
-  ASSERT_TRUE(w.has_value());
-  EXPECT_EQ(code.ReadTo(*w), kRet42.size());
+  // Out of range: nothing copied, the reader did not move.
+  EXPECT_EQ(r->WriteFrom(kPageSize + 10 - 1, code).error(), Errno::kEINVAL);
+  EXPECT_EQ(code.remain(), kRet42.size());
+  ASSERT_TRUE(r->WriteFrom(0, code).has_value());
+  EXPECT_FALSE(code.has_remain());
   EXPECT_EQ(Load(r->base() + 16), 0x44u);
   const Section text[] = {{0, kPageSize + 10, SectionKind::kText}};
   ASSERT_TRUE(r->Seal(text).has_value());
   EXPECT_EQ(CallInRegion<int>(*r, 0).value_or(0), 42);
-  EXPECT_EQ(r->Writer().error(), Errno::kEPERM);
-  ExpectNoWxInModuleArea("after writer");
+  auto more = vm::VmReader<vm::Infallible>::FromSpan(kRet42);
+  EXPECT_EQ(r->WriteFrom(0, more).error(), Errno::kEPERM);
+  EXPECT_EQ(more.remain(), kRet42.size());
+  ExpectNoWxInModuleArea("after WriteFrom");
 }
 
 std::atomic<uint32_t> remote_calls{0};

@@ -1,13 +1,21 @@
-// The injectable scheduler: the policy that decides which ready task runs
-// where. ostd's task core (context switches, blocking, sleeping, preemption)
-// calls it; RoundRobinScheduler is the default.
+// The scheduler policy interface (TCB-only): which ready task runs where.
+// ostd's task core (context switches, blocking, sleeping, preemption) calls it;
+// RoundRobinScheduler is the one policy in use.
+//
+// Scheduler policy stays inside the TCB: a policy holds raw Task pointers and
+// the tasks' intrusive queue links, runs with interrupts off in the timer
+// interrupt, and decides which stack the CPU switches to. A policy that
+// returned a task twice, a task that is not ready, one outside its affinity or
+// a freed one would corrupt the task core, and validating every answer would
+// mean tracking every queued task a second time. So there is no public
+// injection: kernels choose among policies ostd provides.
 //
 // Locking: every method may be called on any CPU, with interrupts off and from
 // interrupt handlers, concurrently with the other CPUs: an implementation
 // protects its queues with SpinLocks and must never block or call back into the
 // task API (Yield, Wake, Spawn...).
-#ifndef OSTD_TASK_SCHEDULER_H_
-#define OSTD_TASK_SCHEDULER_H_
+#ifndef OSTD_TASK_INTERNAL_SCHEDULER_H_
+#define OSTD_TASK_INTERNAL_SCHEDULER_H_
 
 #include <cstdint>
 
@@ -30,7 +38,7 @@ class Scheduler {
 
   // Puts a ready task (state kReady, not running on any CPU) in the queue of
   // one of the CPUs in task.affinity() that are online. The task is the
-  // scheduler's until PickNext returns it; it may use task.sched_links().
+  // scheduler's until PickNext returns it; it may use TaskCore::Links(task).
   virtual void Enqueue(Task& task, EnqueueReason reason) = 0;
 
   // Removes and returns the next task `cpu` (the calling CPU) should run, or
@@ -43,14 +51,9 @@ class Scheduler {
   virtual bool OnTick(uint32_t cpu, Task* current) = 0;
 };
 
-// Replaces the default scheduler with `s` (which must live forever). Allowed
-// once, before the first task is spawned (e.g. at the top of KernelMain).
-// EBUSY: a scheduler was already injected or a task was already spawned.
-[[nodiscard]] Status InjectScheduler(Scheduler& s);
-
 // The scheduler in use.
 Scheduler& CurrentScheduler();
 
 }  // namespace ostd
 
-#endif  // OSTD_TASK_SCHEDULER_H_
+#endif  // OSTD_TASK_INTERNAL_SCHEDULER_H_

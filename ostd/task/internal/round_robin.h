@@ -2,8 +2,8 @@
 // slice of kSliceTicks timer ticks. New and woken tasks go to the least loaded
 // CPU they may run on; a yielding or preempted task stays on its CPU; a CPU
 // with nothing to run steals the oldest task it may run from the busiest queue.
-#ifndef OSTD_TASK_ROUND_ROBIN_H_
-#define OSTD_TASK_ROUND_ROBIN_H_
+#ifndef OSTD_TASK_INTERNAL_ROUND_ROBIN_H_
+#define OSTD_TASK_INTERNAL_ROUND_ROBIN_H_
 
 #include <atomic>
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 #include "ostd/cpu_set.h"
 #include "ostd/sync.h"
-#include "ostd/task/scheduler.h"
+#include "ostd/task/internal/scheduler.h"
 
 namespace ostd {
 
@@ -50,4 +50,4 @@ class RoundRobinScheduler final : public Scheduler {
 
 }  // namespace ostd
 
-#endif  // OSTD_TASK_ROUND_ROBIN_H_
+#endif  // OSTD_TASK_INTERNAL_ROUND_ROBIN_H_

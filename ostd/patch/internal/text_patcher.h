@@ -1,5 +1,6 @@
-// TextPatcher: writes bytes into the running kernel's text (kprobes, static
-// keys, alternatives).
+// TextPatcher (TCB-only: internal to ostd): writes bytes into the running
+// kernel's text (kprobes, static keys, alternatives). Untrusted code gets no
+// raw text patching; narrow capabilities (e.g. a probe API) are built on it.
 //
 // Kernel text stays mapped read + execute for the whole time. A patch is
 // written through a temporary writable, non-executable alias mapping of the
@@ -34,8 +35,8 @@
 // (e.g. that `addr` is an instruction boundary and no CPU is inside the
 // replaced instructions, which parking guarantees only between instructions):
 // this class checks where the bytes go, not what they encode.
-#ifndef OSTD_PATCH_TEXT_PATCHER_H_
-#define OSTD_PATCH_TEXT_PATCHER_H_
+#ifndef OSTD_PATCH_INTERNAL_TEXT_PATCHER_H_
+#define OSTD_PATCH_INTERNAL_TEXT_PATCHER_H_
 
 #include <cstdint>
 #include <span>
@@ -72,4 +73,4 @@ class TextPatcher {
 
 }  // namespace ostd::patch
 
-#endif  // OSTD_PATCH_TEXT_PATCHER_H_
+#endif  // OSTD_PATCH_INTERNAL_TEXT_PATCHER_H_

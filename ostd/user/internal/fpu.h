@@ -1,6 +1,6 @@
 // Private to ostd/user: the FPU/SSE/AVX state area (XSAVE or FXSAVE).
-#ifndef OSTD_USER_FPU_H_
-#define OSTD_USER_FPU_H_
+#ifndef OSTD_USER_INTERNAL_FPU_H_
+#define OSTD_USER_INTERNAL_FPU_H_
 
 #include <cstdint>
 #include <span>
@@ -28,4 +28,4 @@ bool IsValidArea(std::span<const uint8_t> area);
 
 }  // namespace ostd::user::fpu
 
-#endif  // OSTD_USER_FPU_H_
+#endif  // OSTD_USER_INTERNAL_FPU_H_

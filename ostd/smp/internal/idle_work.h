@@ -1,8 +1,8 @@
 // Running code on an idle application processor in its idle loop (not in an
 // interrupt), for tests and benchmarks that need several CPUs busy at once.
-// Internal to ostd/smp.
-#ifndef OSTD_SMP_IDLE_WORK_H_
-#define OSTD_SMP_IDLE_WORK_H_
+// Internal to ostd/smp (TCB-only).
+#ifndef OSTD_SMP_INTERNAL_IDLE_WORK_H_
+#define OSTD_SMP_INTERNAL_IDLE_WORK_H_
 
 #include <cstdint>
 
@@ -20,4 +20,4 @@ bool IdleCpuDone(uint32_t cpu);
 
 }  // namespace ostd::smp
 
-#endif  // OSTD_SMP_IDLE_WORK_H_
+#endif  // OSTD_SMP_INTERNAL_IDLE_WORK_H_

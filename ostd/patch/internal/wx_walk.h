@@ -1,8 +1,8 @@
 // ktest helper: walks the kernel page table over a virtual range, skipping
 // absent subtrees, and counts the leaf pages that are mapped and those that
 // are writable and executable at once.
-#ifndef OSTD_PATCH_KTESTS_WX_WALK_H_
-#define OSTD_PATCH_KTESTS_WX_WALK_H_
+#ifndef OSTD_PATCH_INTERNAL_WX_WALK_H_
+#define OSTD_PATCH_INTERNAL_WX_WALK_H_
 
 #include <cstdint>
 
@@ -67,4 +67,4 @@ inline WalkCounts WalkModuleArea() {
 
 }  // namespace ostd::patch::ktest_util
 
-#endif  // OSTD_PATCH_KTESTS_WX_WALK_H_
+#endif  // OSTD_PATCH_INTERNAL_WX_WALK_H_

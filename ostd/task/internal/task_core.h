@@ -1,21 +1,36 @@
 // Internals shared by the files of ostd/task (not a public header).
-#ifndef OSTD_TASK_TASK_CORE_H_
-#define OSTD_TASK_TASK_CORE_H_
+#ifndef OSTD_TASK_INTERNAL_TASK_CORE_H_
+#define OSTD_TASK_INTERNAL_TASK_CORE_H_
 
 #include <cstdint>
+#include <utility>
 
 #include "ostd/result.h"
-#include "ostd/task/scheduler.h"
+#include "ostd/task/internal/scheduler.h"
 #include "ostd/task/task.h"
 
 namespace ostd {
+
+namespace task_internal {
+
+// Marks the current task blocked and returns it. Requires interrupts off; the
+// caller then publishes it where a waker finds it and calls BlockCurrent().
+Task* PrepareToBlock();
+// Switches away unless the current task was already woken and runs again.
+// Requires interrupts off and preemption enabled (count 0).
+void BlockCurrent();
+// Makes a blocked task ready; false if it was not blocked. Any context.
+bool Wake(Task* task);
+
+}  // namespace task_internal
+
+namespace internal {
 
 // Friend of Task: the only code touching its private state.
 class TaskCore {
  public:
   // task.cc: creation and destruction.
-  static Result<Task*> Create(task_internal::Closure* closure, const TaskOptions& options,
-                              bool idle);
+  static Result<Task*> Create(TaskBody body, const TaskOptions& options, bool idle);
   // A Task for the context already running on this CPU (boot or AP stack).
   static Task* Adopt(bool idle);
   // Frees the stack and the Task (interrupts enabled, preemptible context).
@@ -35,7 +50,16 @@ class TaskCore {
   static Task*& SleepNext(Task* t) { return t->sleep_next_; }
   static uint64_t& WakeAt(Task* t) { return t->wake_at_ns_; }
   static Task*& ZombieNext(Task* t) { return t->zombie_next_; }
-  static task_internal::Closure*& ClosureOf(Task* t) { return t->closure_; }
+  // Runs the task's body once and destroys it (the task's own entry point).
+  static void RunBody(Task* t) {
+    TaskBody body = std::move(t->body_);
+    if (body.closure_ != nullptr) body.closure_->Run();
+  }
+  // A body running fn() (boot-time tasks; ENOMEM as TaskBody::Make).
+  static Result<TaskBody> BodyOf(void (*fn)()) { return TaskBody::Make(fn); }
+  static Task::SchedLinks& Links(Task& t) { return t.sched_links_; }
+  // A new counted handle to `t` (not null).
+  static TaskRef RefOf(Task* t) { return TaskRef(t); }
   static uint64_t* SavedRsp(Task* t) { return &t->saved_rsp_; }
   static std::atomic<bool>& OnCpu(Task* t) { return t->on_cpu_; }
   static std::atomic<TaskState>& State(Task* t) { return t->state_; }
@@ -46,9 +70,10 @@ class TaskCore {
   static WaitQueue& ExitWaiters(Task* t) { return t->exit_waiters_; }
 };
 
-// Set once the first task was enqueued (InjectScheduler is refused after).
-void NoteTaskSpawned();
+}  // namespace internal
+
+using internal::TaskCore;
 
 }  // namespace ostd
 
-#endif  // OSTD_TASK_TASK_CORE_H_
+#endif  // OSTD_TASK_INTERNAL_TASK_CORE_H_
