@@ -11,6 +11,7 @@
 #include "ostd/boot/parse.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
@@ -20,9 +21,9 @@
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
 #include "ostd/smp/idle_work.h"
+#include "ostd/smp/internal/tlb.h"
 #include "ostd/smp/madt.h"
 #include "ostd/smp/smp_state.h"
-#include "ostd/smp/tlb.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
 

@@ -8,6 +8,7 @@
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
 #include "ostd/cpu_set.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
@@ -169,7 +170,7 @@ class UserModeTest : public ktest::Test {
     OSTD_ASSERT(f.has_value());
     // SAFETY: both symbols bracket one program in .rodata (see the asm above).
     std::span<const uint8_t> code(start, end);
-    std::span<uint8_t> page = internal::PhysBytes(f->paddr(), kPage);
+    std::span<uint8_t> page = internal::PhysBytes(mm::FrameAccess::PaddrOf(*f), kPage);
     for (size_t i = 0; i < code.size(); ++i) page[i] = code[i];
     OSTD_ASSERT(space_->Map(kCode, std::move(*f), mm::PageFlags{.executable = true}).has_value());
     Result<UserContext> ctx = UserContext::Create();

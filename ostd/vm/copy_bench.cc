@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/entry.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"

@@ -42,8 +42,9 @@ class DeviceMemoryOwner {
 };
 
 // What a user page maps (see VmSpace::Query).
+// (The frame itself is reached with QueryFrame, as a handle; physical
+// addresses stay inside the TCB.)
 struct VmMapping {
-  Paddr frame;  // physical base of the 4 KiB frame
   mm::PageFlags flags;
 };
 
@@ -146,6 +147,7 @@ class VmSpace {
 
  private:
   friend class ::ostd::io::UserMapper;
+  friend struct VmSpaceAccess;  // the TCB (ostd/vm/internal/vm_space_access.h)
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
@@ -163,6 +165,8 @@ class VmSpace {
   // Deletes the owners of device mappings that have no page mapped anymore.
   // Call after the TLB flush that removed their last pages.
   void ReleaseUnmappedDevices() ABSL_LOCKS_EXCLUDED(lock_);
+  // The physical base of the page mapped at `va` (frame or device memory).
+  std::optional<Paddr> QueryPaddr(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
   // Map() on a frame reference the caller hands over (see Map()).
   Status MapRaw(Vaddr va, Paddr frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
   void FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count);

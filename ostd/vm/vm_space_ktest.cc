@@ -1,20 +1,25 @@
 // ktests: VmSpace creation, mapping, protection, TLB shootdown and SMAP.
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
+#include "ostd/pod.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
+#include "ostd/vm/internal/vm_space_access.h"
+#include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_space.h"
-#include "ostd/vm/vm_test_util.h"
 
 namespace ostd::vm {
 namespace {
@@ -67,7 +72,7 @@ TEST_F(VmSpaceMapTest, MapQueryAndErrors) {
   ASSERT_NE(f, 0u);
   std::optional<VmMapping> m = space_->Query(kUserBase + 123);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->frame, f);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, kUserBase + 123), f);
   EXPECT_TRUE(m->flags.user);
   EXPECT_FALSE(m->flags.writable);
   EXPECT_FALSE(m->flags.global);
@@ -121,7 +126,7 @@ TEST_F(VmSpaceMapTest, InaccessiblePagesKeepTheirFrame) {
   ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.inaccessible = true}).has_value());
   std::optional<VmMapping> m = space_->Query(kUserBase);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->frame, f);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, kUserBase), f);
   EXPECT_FALSE(m->flags.user) << "user mode cannot reach the page";
   EXPECT_TRUE(m->flags.inaccessible);
   // Not present to the MMU: the kernel's user copies fault too.
@@ -140,7 +145,7 @@ TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
   {
     auto shared = space_->QueryFrame(kUserBase + 100);
     ASSERT_TRUE(shared.has_value());
-    EXPECT_EQ(shared->first.paddr(), f);
+    EXPECT_EQ(mm::FrameAccess::PaddrOf(shared->first), f);
     EXPECT_TRUE(shared->second.writable);
     EXPECT_EQ(shared->first.refcount(), 2u) << "the mapping's reference and ours";
     // The handle reads what user space wrote, and a write through it shows up there.
@@ -152,14 +157,61 @@ TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
     w.Skip(16);
     ASSERT_TRUE(w.WriteVal(uint64_t{42}).has_value());
     EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 16)).value(), 42u);
-    // Unmapping drops the mapping's reference; ours keeps the frame alive.
+    // Unmapping drops the mapping's reference; ours and the two cursors' keep
+    // the frame alive.
     ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
-    EXPECT_EQ(shared->first.refcount(), 1u);
+    EXPECT_EQ(shared->first.refcount(), 3u);
     EXPECT_EQ(mm::GetFrameUsage(f), mm::FrameUsage::kUntyped);
   }
   EXPECT_FALSE(space_->QueryFrame(kUserBase).has_value());
   EXPECT_FALSE(space_->QueryFrame(kUserSpaceEnd).has_value());
 }
+
+TEST_F(VmSpaceMapTest, MappedFrameOutlivesItsLastHandle) {
+  Paddr f = MapPage(0);  // MapPage's handle is gone: only the mapping holds the frame
+  ASSERT_NE(f, 0u);
+  EXPECT_EQ(mm::GetFrameUsage(f), mm::FrameUsage::kUntyped);
+  EXPECT_EQ(mm::GetFrameRefcount(f), 1u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 0xabcdu).has_value());
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase)).value(), 0xabcdu);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  EXPECT_EQ(mm::GetFrameRefcount(f), 0u) << "freed once unmapped and flushed";
+}
+
+TEST(VmIoOwnershipTest, FrameCursorKeepsItsFrame) {
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  Paddr p = mm::FrameAccess::PaddrOf(*f);
+  std::optional<VmWriter<Infallible>> w;
+  std::optional<VmReader<Infallible>> r;
+  {
+    mm::UFrame frame = std::move(*f);
+    w.emplace(VmWriter<Infallible>::FromFrame(frame));
+    r.emplace(VmReader<Infallible>::FromFrame(frame));
+    EXPECT_EQ(frame.refcount(), 3u);
+  }  // the last handle goes; the cursors keep the frame
+  EXPECT_EQ(mm::GetFrameRefcount(p), 2u);
+  EXPECT_EQ(mm::GetFrameUsage(p), mm::FrameUsage::kUntyped);
+  ASSERT_TRUE(w->WriteVal(uint64_t{0x1234}).has_value());
+  EXPECT_EQ(r->ReadVal<uint64_t>().value(), 0x1234u);
+  VmReader<Infallible> copy = *r;  // copies share the reference count too
+  EXPECT_EQ(mm::GetFrameRefcount(p), 3u);
+  w.reset();
+  r.reset();
+  EXPECT_EQ(mm::GetFrameRefcount(p), 1u);
+}
+
+// Capabilities cannot be minted from bytes (std::bit_cast, ReadVal, CopyFromUser).
+static_assert(!std::is_trivially_copyable_v<VmReader<Fallible>>);
+static_assert(!std::is_trivially_copyable_v<VmReader<Infallible>>);
+static_assert(!std::is_trivially_copyable_v<VmWriter<Fallible>>);
+static_assert(!std::is_trivially_copyable_v<VmWriter<Infallible>>);
+static_assert(!std::is_trivially_copyable_v<mm::UFrame>);
+static_assert(!std::is_trivially_copyable_v<mm::USegment>);
+static_assert(!std::is_trivially_copyable_v<VmSpace>);
+static_assert(!Pod<VmReader<Infallible>> && !Pod<mm::UFrame> && !Pod<UserPtr<uint8_t>>);
+static_assert(!std::is_constructible_v<mm::UFrame, Paddr>);
+static_assert(!std::is_constructible_v<VmReader<Infallible>, uint64_t, uint64_t, const VmSpace*>);
 
 TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
   Paddr a = MapPage(5);
@@ -168,11 +220,11 @@ TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
   auto first = space_->FindNextMapped(kUserBase, kUserSpaceEnd);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->first, kUserBase + 5 * kPage);
-  EXPECT_EQ(first->second.frame, a);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, first->first), a);
   auto second = space_->FindNextMapped(first->first + kPage, kUserSpaceEnd);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->first, kUserBase + (1ull << 27) * kPage);
-  EXPECT_EQ(second->second.frame, b);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, second->first), b);
   EXPECT_FALSE(space_->FindNextMapped(second->first + kPage, kUserSpaceEnd).has_value());
   // Unmapping the whole user half walks only what is mapped.
   uint64_t t0 = timer::NowNanos();

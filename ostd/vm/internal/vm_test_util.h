@@ -1,12 +1,13 @@
 // For the framework's ktests: a user address space with some pages mapped,
 // active on the running CPU for the fixture's lifetime.
-#ifndef OSTD_VM_VM_TEST_UTIL_H_
-#define OSTD_VM_VM_TEST_UTIL_H_
+#ifndef OSTD_VM_INTERNAL_VM_TEST_UTIL_H_
+#define OSTD_VM_INTERNAL_VM_TEST_UTIL_H_
 
 #include <cstdint>
 #include <span>
 
 #include "ktest/ktest.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/mm/frame.h"
 #include "ostd/vm/vm_space.h"
@@ -34,7 +35,7 @@ class UserSpaceTest : public ktest::Test {
   Paddr MapPage(uint64_t index, bool writable = true) {
     Result<mm::UFrame> f = mm::UFrame::Alloc();
     if (!f) return 0;
-    Paddr frame = f->paddr();  // stays valid while the page is mapped
+    Paddr frame = mm::FrameAccess::PaddrOf(*f);  // stays valid while the page is mapped
     Status s =
         space_->Map(kUserBase + index * kPage, std::move(*f), mm::PageFlags{.writable = writable});
     return s ? frame : 0;
@@ -47,4 +48,4 @@ class UserSpaceTest : public ktest::Test {
 
 }  // namespace ostd::vm
 
-#endif  // OSTD_VM_VM_TEST_UTIL_H_
+#endif  // OSTD_VM_INTERNAL_VM_TEST_UTIL_H_
