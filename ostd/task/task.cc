@@ -15,6 +15,7 @@
 #include "ostd/smp/internal/tlb.h"
 #include "ostd/task/preempt.h"
 #include "ostd/task/task_core.h"
+#include "ostd/vm/vm_space.h"  // ~Task drops its VmSpace reference
 
 extern "C" void arch_task_trampoline();
 

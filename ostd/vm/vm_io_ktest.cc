@@ -140,7 +140,7 @@ TEST_F(UserIoTest, KernelAddressesAreRefusedWithoutAccess) {
 }
 
 TEST_F(UserIoTest, InactiveSpaceIsEfault) {
-  Result<VmSpace*> other = VmSpace::Create();
+  Result<RefPtr<VmSpace>> other = VmSpace::Create();
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ((*other)->Reader(kUserBase, 8).error(), Errno::kEFAULT);
   EXPECT_EQ((*other)->Writer(kUserBase, 8).error(), Errno::kEFAULT);
@@ -156,7 +156,7 @@ TEST_F(UserIoTest, InactiveSpaceIsEfault) {
   EXPECT_FALSE(c.ok());
   space_->Activate();
   EXPECT_TRUE(r.ReadVal<uint64_t>().has_value());
-  delete *other;
+  other->Reset();
 }
 
 TEST_F(UserIoTest, SuccessfulCopiesAreNeverShort) {

@@ -90,18 +90,15 @@ void FreeTable(Paddr table, int level) {
 
 }  // namespace
 
-Result<VmSpace*> VmSpace::Create() {
+Result<RefPtr<VmSpace>> VmSpace::Create() {
   OSTD_TRY_ASSIGN(Paddr root, mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne());
   // The kernel half's PML4 slots were all populated at boot and never change,
   // so copying them shares the whole kernel half.
   const uint64_t* kernel = TableAt(internal::KernelPageTable().root());
   uint64_t* mine = TableAt(root);
   for (unsigned i = 256; i < mm::kEntriesPerTable; ++i) mine[i] = kernel[i];
-  VmSpace* space = new (std::nothrow) VmSpace(root);
-  if (space == nullptr) {
-    mm::FreeFrames(root);
-    return Err(Errno::kENOMEM);
-  }
+  Result<RefPtr<VmSpace>> space = MakeRef<VmSpace>(Key(), root);
+  if (!space) mm::FreeFrames(root);
   return space;
 }
 
@@ -122,17 +119,17 @@ VmSpace::~VmSpace() {
   }
   while (d != nullptr) {
     DeviceMapping* next = d->next;
-    delete d->owner;
-    delete d;
+    // SAFETY: nodes are made with new in MapDevice and owned by the list.
+    delete d;  // drops its owner
     d = next;
   }
 }
 
 Status VmSpace::MapDevice(Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags,
-                          DeviceMemoryOwner* owner) {
+                          Box<DeviceMemoryOwner> owner) {
   OSTD_TRY(CheckPageRange(va, len));
   if (len == 0 || !mm::IsAligned(pa, kPageSize)) return Err(Errno::kEINVAL);
-  DeviceMapping* node = new (std::nothrow) DeviceMapping{va, len, owner, nullptr};
+  DeviceMapping* node = new (std::nothrow) DeviceMapping{va, len, std::move(owner), nullptr};
   if (node == nullptr) return Err(Errno::kENOMEM);
   flags = UserFlags(flags);
   flags.device = true;
@@ -182,8 +179,8 @@ void VmSpace::ReleaseUnmappedDevices() {
   // Outside the lock: releasing an IoMem unmaps it and may wait for other CPUs.
   while (dead != nullptr) {
     DeviceMapping* next = dead->next;
-    delete dead->owner;
-    delete dead;
+    // SAFETY: as in ~VmSpace.
+    delete dead;  // drops its owner
     dead = next;
   }
 }

@@ -15,6 +15,7 @@
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/pod.h"
+#include "ostd/task/task.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
 #include "ostd/vm/internal/vm_space_access.h"
@@ -27,7 +28,7 @@ namespace {
 TEST(VmSpaceTest, CreateAndDestroyReturnEveryFrame) {
   uint64_t before = mm::GetFrameStats().free_frames;
   {
-    Result<VmSpace*> s = VmSpace::Create();
+    Result<RefPtr<VmSpace>> s = VmSpace::Create();
     ASSERT_TRUE(s.has_value());
     for (uint64_t i = 0; i < 3; ++i) {
       Result<mm::UFrame> f = mm::UFrame::Alloc();
@@ -36,31 +37,31 @@ TEST(VmSpaceTest, CreateAndDestroyReturnEveryFrame) {
       ASSERT_TRUE((*s)->Map(kUserBase + i * (1ull << 39), std::move(*f), {}).has_value());
     }
     EXPECT_LT(mm::GetFrameStats().free_frames, before);
-    delete *s;
+    s->Reset();
   }
   EXPECT_EQ(mm::GetFrameStats().free_frames, before);
 }
 
 TEST(VmSpaceTest, KernelHalfIsShared) {
-  Result<VmSpace*> s = VmSpace::Create();
+  Result<RefPtr<VmSpace>> s = VmSpace::Create();
   ASSERT_TRUE(s.has_value());
   static uint64_t kernel_word = 0x600d;
   (*s)->Activate();
-  EXPECT_EQ(VmSpace::Current(), *s);
+  EXPECT_EQ(VmSpace::Current(), s->get());
   EXPECT_TRUE((*s)->active_cpus().Contains(internal::ThisCpu().cpu_id));
   kernel_word += 1;  // kernel data and stack stay mapped on the new page table
   EXPECT_EQ(kernel_word, 0x600eu);
   VmSpace::ActivateKernel();
   EXPECT_EQ(VmSpace::Current(), nullptr);
   EXPECT_TRUE((*s)->active_cpus().empty());
-  delete *s;
+  s->Reset();
 }
 
 TEST(VmSpaceTest, DestroyingTheActiveSpaceSwitchesToKernel) {
-  Result<VmSpace*> s = VmSpace::Create();
+  Result<RefPtr<VmSpace>> s = VmSpace::Create();
   ASSERT_TRUE(s.has_value());
   (*s)->Activate();
-  delete *s;
+  s->Reset();
   EXPECT_EQ(VmSpace::Current(), nullptr);
   EXPECT_EQ(arch::ReadCr3() & mm::pte::kAddrMask, internal::KernelPageTable().root());
 }
@@ -201,6 +202,40 @@ TEST(VmIoOwnershipTest, FrameCursorKeepsItsFrame) {
   EXPECT_EQ(mm::GetFrameRefcount(p), 1u);
 }
 
+TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
+  std::atomic<int> failures{0};
+  Result<TaskRef> t = Spawn([&] {
+    Result<RefPtr<VmSpace>> s = VmSpace::Create();
+    Result<mm::UFrame> f = mm::UFrame::Alloc();
+    if (!s || !f) {
+      failures.fetch_add(1000);
+      return;
+    }
+    Paddr frame = mm::FrameAccess::PaddrOf(*f);
+    if (!(*s)->Map(kUserBase, std::move(*f), mm::PageFlags{.writable = true})) {
+      failures.fetch_add(1000);
+      return;
+    }
+    SetCurrentVmSpace(*s);
+    if ((*s)->ref_count() != 2) failures.fetch_add(100);  // ours and the task's
+    s->Reset();  // the last handle outside the binding goes
+    VmSpace* bound = VmSpace::Current();
+    if (bound == nullptr || bound->ref_count() != 1) failures.fetch_add(100);
+    if (!CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{77})) failures.fetch_add(10);
+    for (int i = 0; i < 5; ++i) {
+      Yield();  // switched away and back: still there, still mapped
+      Result<uint64_t> v = CopyFromUser(UserPtr<uint64_t>(kUserBase));
+      if (!v || *v != 77) failures.fetch_add(1);
+    }
+    if (mm::GetFrameRefcount(frame) != 1) failures.fetch_add(10);
+    SetCurrentVmSpace(nullptr);  // the binding was the last reference
+    if (mm::GetFrameRefcount(frame) != 0) failures.fetch_add(10);
+  });
+  ASSERT_TRUE(t.has_value());
+  (*t)->Join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
 // Capabilities cannot be minted from bytes (std::bit_cast, ReadVal, CopyFromUser).
 static_assert(!std::is_trivially_copyable_v<VmReader<Fallible>>);
 static_assert(!std::is_trivially_copyable_v<VmReader<Infallible>>);
@@ -288,7 +323,7 @@ TEST_F(VmSpaceMapTest, UnmapShootsDownRemoteTlbs) {
   Paddr f = MapPage(0);
   ASSERT_NE(f, 0u);
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{1234}).has_value());
-  RemoteCtx ctx{space_};
+  RemoteCtx ctx{space_.get()};
   internal::CallOnCpus(one, RemoteActivateAndRead, &ctx);
   ASSERT_TRUE(ctx.value.has_value());
   EXPECT_EQ(*ctx.value, 1234u);

@@ -56,14 +56,14 @@ TEST_F(UserMapTest, UserAccessReachesTheDevice) {
 
 TEST_F(UserMapTest, DestroyingTheSpaceReleasesTheDevice) {
   {
-    Result<VmSpace*> other = VmSpace::Create();
+    Result<RefPtr<VmSpace>> other = VmSpace::Create();
     ASSERT_TRUE(other.has_value());
     Result<IoMem<>> shm = Shm();
     ASSERT_TRUE(shm.has_value());
     ASSERT_TRUE(io::MapToUser(**other, kUserVa, std::move(*shm), false).has_value());
     EXPECT_FALSE((*other)->Query(kUserVa)->flags.writable);
     EXPECT_EQ(Shm().error(), Errno::kEBUSY);
-    delete *other;
+    other->Reset();
   }
   EXPECT_TRUE(Shm().has_value());
 }

@@ -20,14 +20,14 @@ inline constexpr uint64_t kPage = 4096;
 class UserSpaceTest : public ktest::Test {
  public:
   void SetUp() override {
-    Result<VmSpace*> s = VmSpace::Create();
+    Result<RefPtr<VmSpace>> s = VmSpace::Create();
     ASSERT_TRUE(s.has_value());
-    space_ = *s;
+    space_ = std::move(*s);
     space_->Activate();
   }
   void TearDown() override {
-    delete space_;  // also switches this CPU back to the kernel page table
     VmSpace::ActivateKernel();
+    space_.Reset();
   }
 
  protected:
@@ -43,7 +43,7 @@ class UserSpaceTest : public ktest::Test {
   // The frame's bytes through the linear map (to check what a copy stored).
   static std::span<uint8_t> Bytes(Paddr frame) { return internal::PhysBytes(frame, kPage); }
 
-  VmSpace* space_ = nullptr;
+  RefPtr<VmSpace> space_;
 };
 
 }  // namespace ostd::vm
