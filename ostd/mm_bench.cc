@@ -3,6 +3,7 @@
 #include <new>
 
 #include "ostd/entry.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/timer.h"

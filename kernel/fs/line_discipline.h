@@ -11,6 +11,8 @@
 #include <span>
 #include <string_view>
 
+#include "ostd/pod.h"
+
 namespace kernel::fs {
 
 // The kernel's struct termios (TCGETS/TCSETS), 36 bytes.
@@ -21,6 +23,7 @@ struct Termios {
   uint32_t c_lflag;
   uint8_t c_line;
   std::array<uint8_t, 19> c_cc;
+  OSTD_POD(Termios, c_iflag, c_oflag, c_cflag, c_lflag, c_line, c_cc);
 };
 static_assert(sizeof(Termios) == 36);
 
@@ -29,6 +32,7 @@ struct WinSize {
   uint16_t ws_col;
   uint16_t ws_xpixel;
   uint16_t ws_ypixel;
+  OSTD_POD(WinSize, ws_row, ws_col, ws_xpixel, ws_ypixel);
 };
 
 // termios bits used here (asm-generic/termbits.h).

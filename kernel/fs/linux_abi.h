@@ -12,6 +12,8 @@
 #include <span>
 #include <string_view>
 
+#include "ostd/pod.h"
+
 namespace kernel::fs {
 
 // open(2) flags (octal, as in asm-generic/fcntl.h).
@@ -122,6 +124,9 @@ struct LinuxStat {
   int64_t st_ctime_sec;
   int64_t st_ctime_nsec;
   std::array<int64_t, 3> unused;
+  OSTD_POD(LinuxStat, st_dev, st_ino, st_nlink, st_mode, st_uid, st_gid, pad0, st_rdev, st_size,
+           st_blksize, st_blocks, st_atime_sec, st_atime_nsec, st_mtime_sec, st_mtime_nsec,
+           st_ctime_sec, st_ctime_nsec, unused);
 };
 static_assert(sizeof(LinuxStat) == 144);
 static_assert(offsetof(LinuxStat, st_mode) == 24);
@@ -134,6 +139,7 @@ struct StatxTimestamp {
   int64_t tv_sec;
   uint32_t tv_nsec;
   int32_t reserved;
+  OSTD_POD(StatxTimestamp, tv_sec, tv_nsec, reserved);
 };
 
 // struct statx (linux/stat.h), 256 bytes.
@@ -162,6 +168,10 @@ struct LinuxStatx {
   uint32_t stx_dio_mem_align;
   uint32_t stx_dio_offset_align;
   std::array<uint64_t, 12> spare;
+  OSTD_POD(LinuxStatx, stx_mask, stx_blksize, stx_attributes, stx_nlink, stx_uid, stx_gid, stx_mode,
+           spare0, stx_ino, stx_size, stx_blocks, stx_attributes_mask, stx_atime, stx_btime,
+           stx_ctime, stx_mtime, stx_rdev_major, stx_rdev_minor, stx_dev_major, stx_dev_minor,
+           stx_mnt_id, stx_dio_mem_align, stx_dio_offset_align, spare);
 };
 static_assert(sizeof(LinuxStatx) == 256);
 static_assert(offsetof(LinuxStatx, stx_mode) == 28);

@@ -82,19 +82,18 @@ Result<PageSourceRef> NewSharedAnonymous(uint64_t size) {
 }
 
 Result<AddressSpace*> AddressSpace::Create() {
-  OSTD_TRY_ASSIGN(ostd::vm::VmSpace * vm, ostd::vm::VmSpace::Create());
-  auto* as = new (std::nothrow) AddressSpace(vm);
-  if (as == nullptr) {
-    delete vm;
-    return Err(Errno::kENOMEM);
-  }
-  vm->set_owner(as);
+  OSTD_TRY_ASSIGN(ostd::RefPtr<ostd::vm::VmSpace> vm, ostd::vm::VmSpace::Create());
+  ostd::vm::VmSpace* space = vm.get();
+  auto* as = new (std::nothrow) AddressSpace(std::move(vm));
+  if (as == nullptr) return Err(Errno::kENOMEM);
+  space->set_owner(as);
   return as;
 }
 
 AddressSpace::~AddressSpace() {
+  // Tasks bound to the VmSpace keep it (and its pages) until they let go;
+  // from now on their faults find no owner and fail.
   vm_->set_owner(nullptr);
-  delete vm_;  // frees every page still mapped
 }
 
 size_t AddressSpace::FindIndex(uint64_t addr) const {

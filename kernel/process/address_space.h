@@ -10,11 +10,13 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
+#include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -145,6 +147,8 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Result<AddressSpace*> Fork();
 
   ostd::vm::VmSpace& vm_space() { return *vm_; }
+  // A reference to the VmSpace, for binding it to a task (SetCurrentVmSpace).
+  ostd::RefPtr<ostd::vm::VmSpace> vm_space_ref() const { return vm_; }
 
   // Reference counting for threads sharing the space (CLONE_VM).
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -197,7 +201,7 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   uint64_t MappedBytes() const;
 
  private:
-  explicit AddressSpace(ostd::vm::VmSpace* vm) : vm_(vm) {}
+  explicit AddressSpace(ostd::RefPtr<ostd::vm::VmSpace> vm) : vm_(std::move(vm)) {}
 
   // Index of the first VMA with end > addr (vmas_.size() if none).
   size_t FindIndex(uint64_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
@@ -217,7 +221,7 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // Fork's work: copies the areas and shares the pages into `child` (new).
   ostd::Status CopyInto(AddressSpace& child) ABSL_LOCKS_EXCLUDED(lock_);
 
-  ostd::vm::VmSpace* vm_;
+  ostd::RefPtr<ostd::vm::VmSpace> vm_;
   std::atomic<uint32_t> refs_{1};
   mutable ostd::SpinLock lock_;
   ostd::Vec<Vma> vmas_ ABSL_GUARDED_BY(lock_);

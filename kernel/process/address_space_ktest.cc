@@ -26,7 +26,7 @@ class AddressSpaceTest : public ktest::Test {
     ostd::Result<AddressSpace*> as = AddressSpace::Create();
     ASSERT_TRUE(as.has_value());
     mm_ = *as;
-    ostd::SetCurrentVmSpace(&mm_->vm_space());
+    ostd::SetCurrentVmSpace(mm_->vm_space_ref());
   }
   void TearDown() override {
     ostd::SetCurrentVmSpace(nullptr);
@@ -111,12 +111,12 @@ TEST_F(AddressSpaceTest, ForkIsCopyOnWrite) {
   // shared page's new value.
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(priv), uint64_t{2}).has_value());
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(shared), uint64_t{20}).has_value());
-  ostd::SetCurrentVmSpace(&(*child)->vm_space());
+  ostd::SetCurrentVmSpace((*child)->vm_space_ref());
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(priv)).value(), 1u);
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(shared)).value(), 20u);
   // The child's write breaks its copy too (now the only user: no copy needed).
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(priv), uint64_t{3}).has_value());
-  ostd::SetCurrentVmSpace(&mm_->vm_space());
+  ostd::SetCurrentVmSpace(mm_->vm_space_ref());
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(priv)).value(), 2u);
   (*child)->Unref();
 }

@@ -191,7 +191,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   // The point of no return: the old program is gone after this.
   KillOtherThreads(self);
   AddressSpace* old = p.ReplaceMm(mm);
-  ostd::SetCurrentVmSpace(&mm->vm_space());
+  ostd::SetCurrentVmSpace(mm->vm_space_ref());
   old->Unref();
   Status loaded = [&]() -> Status {
     OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,

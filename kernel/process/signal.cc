@@ -8,6 +8,7 @@
 
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
+#include "ostd/pod.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_space.h"
 
@@ -28,6 +29,8 @@ struct SigContext {
   uint64_t err, trapno, oldmask, cr2;
   uint64_t fpstate;  // user address of the FPU state image, or 0
   std::array<uint64_t, 8> reserved1;
+  OSTD_POD(SigContext, r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp,
+           rip, eflags, cs, gs, fs, ss, err, trapno, oldmask, cr2, fpstate, reserved1);
 };
 static_assert(sizeof(SigContext) == 256);
 
@@ -36,6 +39,7 @@ struct StackT {
   int32_t flags;
   int32_t pad;
   uint64_t size;
+  OSTD_POD(StackT, sp, flags, pad, size);
 };
 
 struct UContext {
@@ -44,6 +48,7 @@ struct UContext {
   StackT stack;
   SigContext mcontext;
   uint64_t sigmask;
+  OSTD_POD(UContext, flags, link, stack, mcontext, sigmask);
 };
 static_assert(sizeof(UContext) == 304);
 static_assert(offsetof(UContext, sigmask) == 296);
@@ -56,6 +61,7 @@ struct SigInfoAbi {
   // The union at 16: kill {pid, uid}, sigchld {pid, uid, status, utime, stime},
   // sigfault {addr}.
   std::array<uint64_t, 14> word;
+  OSTD_POD(SigInfoAbi, signo, errno_, code, pad0, word);
 };
 static_assert(sizeof(SigInfoAbi) == 128);
 
@@ -63,6 +69,7 @@ struct SigFrame {
   uint64_t pretcode;  // sa_restorer: the handler returns into it
   UContext uc;
   SigInfoAbi info;
+  OSTD_POD(SigFrame, pretcode, uc, info);
 };
 static_assert(sizeof(SigFrame) == 440);
 

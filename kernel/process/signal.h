@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ostd/pod.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
 
@@ -50,6 +51,7 @@ struct KernelSigaction {
   uint64_t flags = 0;
   uint64_t restorer = 0;
   SigSet mask = 0;
+  OSTD_POD(KernelSigaction, handler, flags, restorer, mask);
 };
 static_assert(sizeof(KernelSigaction) == 32);
 

@@ -95,7 +95,7 @@ void HandleException(Thread& t) {
 
 void RunThread(Thread* t) {
   t->set_task(ostd::CurrentTask());
-  ostd::SetCurrentVmSpace(&t->process().mm().vm_space());
+  ostd::SetCurrentVmSpace(t->process().mm().vm_space_ref());
   if (t->initial_exec != nullptr) {
     const InitialExec& e = *t->initial_exec;
     t->initial_exec = nullptr;

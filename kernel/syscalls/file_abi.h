@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 
+#include "ostd/pod.h"
 #include "ostd/result.h"
 
 namespace kernel::file_abi {
@@ -21,6 +22,7 @@ inline constexpr uint64_t kIovMax = 1024;
 struct IoVec {
   uint64_t base;
   uint64_t len;
+  OSTD_POD(IoVec, base, len);
 };
 static_assert(sizeof(IoVec) == 16);
 
@@ -56,6 +58,7 @@ struct Flock {
   int64_t l_len;
   int32_t l_pid;
   int32_t pad1;
+  OSTD_POD(Flock, l_type, l_whence, pad0, l_start, l_len, l_pid, pad1);
 };
 static_assert(sizeof(Flock) == 32);
 // EINVAL for a bad l_type or l_whence (and, for OFD locks, l_pid != 0).

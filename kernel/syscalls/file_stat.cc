@@ -16,6 +16,7 @@
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/mm/frame.h"
+#include "ostd/pod.h"
 #include "ostd/vm/vm_io.h"
 #include "ostd/vm/vm_space.h"
 
@@ -172,6 +173,8 @@ struct LinuxStatfs {
   int64_t f_frsize;
   int64_t f_flags;
   std::array<int64_t, 4> f_spare;
+  OSTD_POD(LinuxStatfs, f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_fsid,
+           f_namelen, f_frsize, f_flags, f_spare);
 };
 static_assert(sizeof(LinuxStatfs) == 120);
 
@@ -322,6 +325,7 @@ SyscallResult SysTruncate(Thread& self, const SyscallArgs& a) {
 struct UserTimespec {
   int64_t sec;
   int64_t nsec;
+  OSTD_POD(UserTimespec, sec, nsec);
 };
 
 std::optional<fs::Timespec> TimeFor(const UserTimespec& t) {

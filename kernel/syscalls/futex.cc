@@ -7,6 +7,7 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
+#include "ostd/pod.h"
 #include "ostd/vm/vm_space.h"
 
 namespace kernel {
@@ -22,6 +23,7 @@ constexpr uint64_t kPrivate = 128, kClockRealtime = 256;
 struct Timespec {
   int64_t sec;
   int64_t nsec;
+  OSTD_POD(Timespec, sec, nsec);
 };
 
 SyscallResult SysFutex(Thread& self, const SyscallArgs& a) {

@@ -12,6 +12,7 @@
 #include "kernel/syscalls/syscall.h"
 #include "ostd/cpu.h"
 #include "ostd/mm/frame.h"
+#include "ostd/pod.h"
 #include "ostd/task/task.h"
 #include "ostd/vm/vm_space.h"
 
@@ -26,6 +27,7 @@ using ostd::vm::UserPtr;
 
 struct Utsname {
   std::array<std::array<char, 65>, 6> fields;
+  OSTD_POD(Utsname, fields);
 };
 
 void Fill(std::array<char, 65>& field, std::string_view value) {
@@ -56,6 +58,8 @@ SyscallResult SysSysinfo(Thread&, const SyscallArgs& a) {
     uint64_t totalhigh, freehigh;
     uint32_t mem_unit;
     std::array<char, 4> f;
+    OSTD_POD(Sysinfo, uptime, loads, totalram, freeram, sharedram, bufferram, totalswap, freeswap,
+             procs, pad, pad2, totalhigh, freehigh, mem_unit, f);
   };
   static_assert(sizeof(Sysinfo) == 112);
   ostd::mm::FrameStats fs = ostd::mm::GetFrameStats();
@@ -138,6 +142,7 @@ SyscallResult SysGetcpu(Thread&, const SyscallArgs& a) {
 struct Rlimit64 {
   uint64_t cur;
   uint64_t max;
+  OSTD_POD(Rlimit64, cur, max);
 };
 
 SyscallResult SysPrlimit64(Thread& self, const SyscallArgs& a) {
@@ -245,9 +250,11 @@ SyscallResult SysCapget(Thread& self, const SyscallArgs& a) {
   struct Header {
     uint32_t version;
     int32_t pid;
+    OSTD_POD(Header, version, pid);
   };
   struct Data {
     uint32_t effective, permitted, inheritable;
+    OSTD_POD(Data, effective, permitted, inheritable);
   };
   constexpr uint32_t kV3 = 0x20080522;
   OSTD_TRY_ASSIGN(Header h, CopyFromUser(UserPtr<Header>(a[0])));

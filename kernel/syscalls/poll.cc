@@ -16,6 +16,7 @@
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
+#include "ostd/pod.h"
 #include "ostd/timer.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_io.h"
@@ -35,16 +36,19 @@ struct PollFd {
   int32_t fd;
   int16_t events;
   int16_t revents;
+  OSTD_POD(PollFd, fd, events, revents);
 };
 static_assert(sizeof(PollFd) == 8);
 
 struct UserTimespec {
   int64_t sec;
   int64_t nsec;
+  OSTD_POD(UserTimespec, sec, nsec);
 };
 struct UserTimeval {
   int64_t sec;
   int64_t usec;
+  OSTD_POD(UserTimeval, sec, usec);
 };
 
 // When a wait ends: nullopt waits forever; 0 means "do not wait".
@@ -293,6 +297,7 @@ SyscallResult SysPselect6(Thread& self, const SyscallArgs& a) {
     struct SigData {
       uint64_t ss;
       uint64_t ss_len;
+      OSTD_POD(SigData, ss, ss_len);
     };
     OSTD_TRY_ASSIGN(SigData sd, ostd::vm::CopyFromUser(UserPtr<SigData>(a[5])));
     OSTD_TRY_ASSIGN(mask, CopySigmask(sd.ss, sd.ss_len));

@@ -8,6 +8,7 @@
 #include "kernel/process/exec.h"
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
+#include "ostd/pod.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -57,6 +58,7 @@ SyscallResult SysClone(Thread& self, const SyscallArgs& a) {
 SyscallResult SysClone3(Thread& self, const SyscallArgs& a) {
   struct CloneArgs3 {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    OSTD_POD(CloneArgs3, flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls);
   };
   if (a[1] < sizeof(CloneArgs3) || a[1] > 4096) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(CloneArgs3 c, ostd::vm::CopyFromUser(UserPtr<CloneArgs3>(a[0])));
@@ -172,6 +174,7 @@ SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
       int32_t status;
       int32_t pad2;
       std::array<uint64_t, 12> rest;
+      OSTD_POD(SigInfoChld, signo, errno_, code, pad, pid, uid, status, pad2, rest);
     } info{};
     if (r.pid != 0) {
       info.signo = kSigChld;

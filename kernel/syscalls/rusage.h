@@ -8,12 +8,14 @@
 #include <cstdint>
 
 #include "kernel/process/process.h"
+#include "ostd/pod.h"
 
 namespace kernel {
 
 struct Rusage {
   int64_t utime_sec, utime_usec, stime_sec, stime_usec;
   std::array<int64_t, 14> rest;  // maxrss .. nivcsw
+  OSTD_POD(Rusage, utime_sec, utime_usec, stime_sec, stime_usec, rest);
 };
 static_assert(sizeof(Rusage) == 144);
 

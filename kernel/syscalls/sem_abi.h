@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include "ostd/pod.h"
 #include "ostd/result.h"
 
 namespace kernel::sem_abi {
@@ -26,6 +27,7 @@ struct SemBuf {
   uint16_t sem_num;
   int16_t sem_op;
   int16_t sem_flg;
+  OSTD_POD(SemBuf, sem_num, sem_op, sem_flg);
 };
 static_assert(sizeof(SemBuf) == 6);
 

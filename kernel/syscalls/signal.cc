@@ -8,6 +8,7 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
 #include "kernel/syscalls/timeout.h"
+#include "ostd/pod.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
@@ -205,6 +206,7 @@ SyscallResult SysSigaltstack(Thread& self, const SyscallArgs& a) {
     int32_t flags;
     int32_t pad;
     uint64_t size;
+    OSTD_POD(StackT, sp, flags, pad, size);
   };
   constexpr int32_t kOnStack = 1, kDisable = 2;
   constexpr uint64_t kMinSigStkSz = 2048;

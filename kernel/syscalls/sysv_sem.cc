@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "kernel/syscalls/sem_abi.h"
 #include "kernel/syscalls/syscall.h"
 #include "kernel/syscalls/timeout.h"
+#include "ostd/pod.h"
 #include "ostd/sync.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
@@ -44,8 +46,11 @@ struct Ipc64Perm {
   int32_t key;
   uint32_t uid, gid, cuid, cgid, mode;
   uint16_t seq, pad2;
+  uint32_t pad3;  // explicit padding (zero) before the 8-byte fields
   uint64_t unused1, unused2;
+  OSTD_POD(Ipc64Perm, key, uid, gid, cuid, cgid, mode, seq, pad2, pad3, unused1, unused2);
 };
+static_assert(sizeof(Ipc64Perm) == 48 && offsetof(Ipc64Perm, unused1) == 32);
 struct SemidDs {
   Ipc64Perm perm;
   int64_t otime;
@@ -54,6 +59,7 @@ struct SemidDs {
   uint64_t unused2;
   uint64_t nsems;
   uint64_t unused3, unused4;
+  OSTD_POD(SemidDs, perm, otime, unused1, ctime, unused2, nsems, unused3, unused4);
 };
 static_assert(sizeof(SemidDs) == 104);
 
@@ -334,6 +340,7 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
                             .mode = set->mode,
                             .seq = static_cast<uint16_t>(set->id / kSeqMultiplier),
                             .pad2 = 0,
+                            .pad3 = 0,
                             .unused1 = 0,
                             .unused2 = 0};
         ds.otime = set->otime;

@@ -6,6 +6,7 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
+#include "ostd/pod.h"
 #include "ostd/task/task.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
@@ -24,10 +25,12 @@ constexpr uint64_t kNsPerSec = 1'000'000'000;
 struct Timespec {
   int64_t sec;
   int64_t nsec;
+  OSTD_POD(Timespec, sec, nsec);
 };
 struct Timeval {
   int64_t sec;
   int64_t usec;
+  OSTD_POD(Timeval, sec, usec);
 };
 
 constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
@@ -154,6 +157,7 @@ SyscallResult SysClockNanosleep(Thread& self, const SyscallArgs& a) {
 struct Itimerval {
   Timeval interval;
   Timeval value;
+  OSTD_POD(Itimerval, interval, value);
 };
 
 uint64_t TimevalNs(const Timeval& tv) {
@@ -218,6 +222,7 @@ SyscallResult SysGetitimer(Thread& self, const SyscallArgs& a) {
 SyscallResult SysTimes(Thread& self, const SyscallArgs& a) {
   struct Tms {
     int64_t utime, stime, cutime, cstime;
+    OSTD_POD(Tms, utime, stime, cutime, cstime);
   };
   if (a[0] != 0) {
     CpuTimes own, children;

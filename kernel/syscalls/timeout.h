@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "kernel/syscalls/file_abi.h"
+#include "ostd/pod.h"
 #include "ostd/result.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
@@ -18,6 +19,7 @@ inline ostd::Result<std::optional<uint64_t>> RelativeDeadline(uint64_t timespec_
   struct UserTimespec {
     int64_t sec;
     int64_t nsec;
+    OSTD_POD(UserTimespec, sec, nsec);
   };
   if (timespec_addr == 0) return std::optional<uint64_t>();
   OSTD_TRY_ASSIGN(UserTimespec ts,

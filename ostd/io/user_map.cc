@@ -1,6 +1,5 @@
 #include "ostd/io/user_map.h"
 
-#include <new>
 #include <utility>
 
 #include "ostd/internal/mm.h"
@@ -32,11 +31,9 @@ Status MapToUser(vm::VmSpace& space, Vaddr va, IoMem<Insensitive> mem, bool writ
   mm::PageFlags flags{.writable = writable, .uncached = kernel->flags.uncached};
   Paddr pa = mem.paddr();
   uint64_t len = mem.size();
-  IoMemOwner* owner = new (std::nothrow) IoMemOwner(std::move(mem));
-  if (owner == nullptr) return Err(Errno::kENOMEM);
-  Status s = UserMapper::Map(space, va, pa, len, flags, owner);
-  if (!s) delete owner;  // releases the IoMem
-  return s;
+  OSTD_TRY_ASSIGN(Box<IoMemOwner> owner, MakeBox<IoMemOwner>(std::move(mem)));
+  // On error the space drops the owner, which releases the IoMem.
+  return UserMapper::Map(space, va, pa, len, flags, std::move(owner));
 }
 
 }  // namespace ostd::io

@@ -2,9 +2,12 @@
 #ifndef OSTD_IO_USER_MAP_H_
 #define OSTD_IO_USER_MAP_H_
 
+#include <utility>
+
 #include "ostd/boot.h"
 #include "ostd/io/io_mem.h"
 #include "ostd/result.h"
+#include "ostd/util/box.h"
 #include "ostd/vm/vm_space.h"
 
 namespace ostd::io {
@@ -26,8 +29,8 @@ class UserMapper {
  private:
   friend Status MapToUser(vm::VmSpace& space, Vaddr va, IoMem<Insensitive> mem, bool writable);
   static Status Map(vm::VmSpace& space, Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags,
-                    vm::DeviceMemoryOwner* owner) {
-    return space.MapDevice(va, pa, len, flags, owner);
+                    Box<vm::DeviceMemoryOwner> owner) {
+    return space.MapDevice(va, pa, len, flags, std::move(owner));
   }
 };
 

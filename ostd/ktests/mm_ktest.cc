@@ -3,6 +3,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"
@@ -120,7 +121,8 @@ TEST(FrameMetaTest, UFrameHandlesShareAndFree) {
     ASSERT_TRUE(a.has_value());
     EXPECT_EQ(a->refcount(), 1u);
     mm::UFrame b = *a;
-    EXPECT_EQ(b.paddr(), a->paddr());
+    EXPECT_TRUE(b.SameFrame(*a));
+    EXPECT_EQ(mm::FrameAccess::PaddrOf(b), mm::FrameAccess::PaddrOf(*a));
     EXPECT_EQ(a->refcount(), 2u);
     mm::UFrame c = std::move(b);
     EXPECT_EQ(a->refcount(), 2u);
@@ -130,7 +132,7 @@ TEST(FrameMetaTest, UFrameHandlesShareAndFree) {
   {
     Result<mm::USegment> seg = mm::USegment::Alloc(8, true, 8);
     ASSERT_TRUE(seg.has_value());
-    EXPECT_EQ(seg->paddr() % (8 * kPageSize), 0u);
+    EXPECT_EQ(mm::FrameAccess::PaddrOf(*seg) % (8 * kPageSize), 0u);
     EXPECT_EQ(seg->size(), 8 * kPageSize);
     EXPECT_EQ(mm::GetFrameStats().free_frames, before - 8);
   }

@@ -1,6 +1,7 @@
 #include "ostd/mm/frame.h"
 
 #include "ostd/boot/memory_map.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/log.h"
@@ -91,6 +92,8 @@ void FreeFrames(Paddr first, size_t count) {
 
 FrameUsage GetFrameUsage(Paddr p) { return meta.usage(p / kPageSize); }
 uint64_t GetFrameRefcount(Paddr p) { return meta.refcount(p / kPageSize); }
+
+uint64_t UFrame::refcount() const { return GetFrameRefcount(paddr_); }
 
 Result<UFrame> UFrame::Alloc(bool zeroed) {
   OSTD_TRY_ASSIGN(Paddr p, FrameAllocOptions().zeroed(zeroed).AllocOne());

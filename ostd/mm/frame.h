@@ -1,11 +1,16 @@
-// Physical page frames.
+// Physical page frames, as owned handles.
 //
 // Frames come from a bitmap allocator built from the boot memory map; every
 // frame also has a metadata word (ostd/mm/frame_meta.h) with its usage and a
 // reference count, and a frame is handed out only after an atomic claim of that
-// word succeeds. Running out is an ENOMEM result, never a panic. A frame whose
-// last reference goes away may be handed out again at once: the caller must have
-// removed every mapping (and flushed TLBs) first.
+// word succeeds. Running out is an ENOMEM result, never a panic.
+//
+// Outside the TCB frames exist only as UFrame and USegment handles: they cannot
+// be made from numbers, do not reveal physical addresses, and free the frame
+// when the last reference goes. A mapping of a frame (VmSpace::Map) and a
+// reader or writer over it (VmReader::FromFrame) hold references of their own,
+// so a frame is never reused while mapped, cached in a TLB or being accessed.
+// The raw allocator (by physical address) is in ostd/internal/frame_alloc.h.
 #ifndef OSTD_MM_FRAME_H_
 #define OSTD_MM_FRAME_H_
 
@@ -18,43 +23,10 @@
 
 namespace ostd::vm {
 class VmSpace;
-}
+class VmIoRaw;
+}  // namespace ostd::vm
 
 namespace ostd::mm {
-
-class FrameAllocOptions {
- public:
-  // Fill the frames with zeros before returning them (default: true).
-  FrameAllocOptions& zeroed(bool z) {
-    zeroed_ = z;
-    return *this;
-  }
-  // What the frames are for (default: kUntyped). Typed usages are for the
-  // framework's own objects (page tables, stacks, heap).
-  FrameAllocOptions& usage(FrameUsage u) {
-    usage_ = u;
-    return *this;
-  }
-  // One 4 KiB frame, with one reference.
-  Result<Paddr> AllocOne() const;
-  // `count` physically contiguous frames, the first aligned to `align_frames`
-  // frames (a power of two). EINVAL for count 0 or a bad alignment.
-  Result<Paddr> AllocContiguous(size_t count, size_t align_frames = 1) const;
-
- private:
-  bool zeroed_ = true;
-  FrameUsage usage_ = FrameUsage::kUntyped;
-};
-
-// Drops one reference to each frame; frames whose last reference goes are
-// returned to the allocator. Panics on a frame that is not allocated (a double
-// free is a broken invariant).
-void FreeFrames(Paddr first, size_t count = 1);
-
-// The usage and reference count recorded for the frame at `p` (kReserved for
-// addresses outside managed memory).
-FrameUsage GetFrameUsage(Paddr p);
-uint64_t GetFrameRefcount(Paddr p);
 
 // An owning, reference-counted handle to one untyped frame (user pages, DMA,
 // page cache). Copies share the frame; the last handle frees it. Its contents are
@@ -70,12 +42,16 @@ class UFrame {
   UFrame& operator=(UFrame&& other) noexcept;
   ~UFrame() { Reset(); }
 
-  Paddr paddr() const { return paddr_; }
-  uint64_t refcount() const { return GetFrameRefcount(paddr_); }
+  // The number of references to the frame: handles, mappings and frame
+  // cursors (e.g. 1 when this handle is the only one).
+  uint64_t refcount() const;
+  // True if both handles refer to the same frame.
+  bool SameFrame(const UFrame& other) const { return paddr_ == other.paddr_; }
 
  private:
-  // A mapping takes over this handle's reference (the page table then owns it).
-  friend class ::ostd::vm::VmSpace;
+  friend class ::ostd::vm::VmSpace;  // maps frames; a mapping takes over a reference
+  friend class ::ostd::vm::VmIoRaw;  // reaches the contents for FromFrame cursors
+  friend struct FrameAccess;         // the TCB (ostd/internal/frame_alloc.h)
   Paddr Leak() {
     Paddr p = paddr_;
     paddr_ = kNone;
@@ -89,6 +65,7 @@ class UFrame {
 };
 
 // An owning handle to physically contiguous untyped frames, freed on destruction.
+// Move-only.
 class USegment {
  public:
   static Result<USegment> Alloc(size_t count, bool zeroed = true, size_t align_frames = 1);
@@ -98,11 +75,11 @@ class USegment {
   USegment& operator=(const USegment&) = delete;
   ~USegment() { Reset(); }
 
-  Paddr paddr() const { return paddr_; }
   size_t count() const { return count_; }
   uint64_t size() const { return count_ * 4096; }
 
  private:
+  friend struct FrameAccess;  // the TCB (ostd/internal/frame_alloc.h)
   USegment(Paddr p, size_t count) : paddr_(p), count_(count) {}
   void Reset();
   Paddr paddr_;

@@ -5,6 +5,7 @@
 
 #include <new>
 
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"

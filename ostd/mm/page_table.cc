@@ -1,4 +1,5 @@
 #include "arch/x86_64/cpu.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/log.h"

@@ -9,6 +9,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/cpu.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"

@@ -1,7 +1,8 @@
-#include "ostd/smp/tlb.h"
+#include "ostd/smp/internal/tlb.h"
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/cpu.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/sync.h"

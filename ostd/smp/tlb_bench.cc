@@ -4,11 +4,12 @@
 // Boot with 4 CPUs: bazel run //ostd/smp:tlb_bench_run
 #include "ostd/cpu.h"
 #include "ostd/entry.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
-#include "ostd/smp/tlb.h"
+#include "ostd/smp/internal/tlb.h"
 #include "ostd/timer.h"
 
 namespace ostd {

@@ -192,15 +192,19 @@ uint64_t Task::cpu_nanos() const {
 
 bool ShouldYield() { return internal::ThisCpu().need_resched.load(std::memory_order_relaxed); }
 
-void SetCurrentVmSpace(vm::VmSpace* space) {
-  IrqGuard irq_off;  // no switch between binding and activating
-  Task* self = internal::ThisCpu().current_task;
-  OSTD_ASSERT(self != nullptr);
-  self->vm_space_ = space;
-  if (space != nullptr) {
-    space->Activate();
-  } else {
-    vm::VmSpace::ActivateKernel();
+void SetCurrentVmSpace(RefPtr<vm::VmSpace> space) {
+  RefPtr<vm::VmSpace> old;  // dropped last, once no longer active here
+  {
+    IrqGuard irq_off;  // no switch between binding and activating
+    Task* self = internal::ThisCpu().current_task;
+    OSTD_ASSERT(self != nullptr);
+    old = std::move(self->vm_space_);
+    self->vm_space_ = std::move(space);
+    if (self->vm_space_ != nullptr) {
+      self->vm_space_->Activate();
+    } else {
+      vm::VmSpace::ActivateKernel();
+    }
   }
 }
 

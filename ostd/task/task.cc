@@ -6,14 +6,16 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
-#include "ostd/smp/tlb.h"
+#include "ostd/smp/internal/tlb.h"
 #include "ostd/task/preempt.h"
 #include "ostd/task/internal/task_core.h"
+#include "ostd/vm/vm_space.h"  // ~Task drops its VmSpace reference
 
 extern "C" void arch_task_trampoline();
 

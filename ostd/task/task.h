@@ -26,6 +26,7 @@
 #include "ostd/cpu_set.h"
 #include "ostd/result.h"
 #include "ostd/task/wait_queue.h"
+#include "ostd/util/ref_ptr.h"
 
 namespace ostd {
 namespace vm {
@@ -191,7 +192,7 @@ class Task {
 
   friend class TaskRef;
   friend class internal::TaskCore;
-  friend void SetCurrentVmSpace(vm::VmSpace* space);
+  friend void SetCurrentVmSpace(RefPtr<vm::VmSpace> space);
   Task() = default;
   ~Task();
 
@@ -216,7 +217,7 @@ class Task {
   Task* sleep_next_ = nullptr;
   uint64_t wake_at_ns_ = 0;
   Task* zombie_next_ = nullptr;
-  vm::VmSpace* vm_space_ = nullptr;  // activated when the task is switched to
+  RefPtr<vm::VmSpace> vm_space_;  // activated when the task is switched to
   // CPU time of finished slices, and when the running slice began (0 while
   // the task is not running). Written by the CPU switching to or from it.
   std::atomic<uint64_t> cpu_ns_{0};
@@ -255,8 +256,9 @@ bool ShouldYield();
 // and activates it on this CPU. From then on the scheduler activates the
 // task's space whenever it switches to the task (and the kernel page table
 // for a task with none), so a kernel thread running a user program always
-// sees that program's memory. The caller keeps `space` alive while bound.
-void SetCurrentVmSpace(vm::VmSpace* space);
+// sees that program's memory. The task holds the reference until it binds
+// another space or is destroyed, so a bound space outlives the caller's handles.
+void SetCurrentVmSpace(RefPtr<vm::VmSpace> space);
 
 // Blocks the calling task for at least `ns` nanoseconds (timer-tick
 // granularity: 1/timer::kTickHz). May block; not with preemption disabled.

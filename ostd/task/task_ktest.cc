@@ -297,7 +297,7 @@ TEST(TaskTest, EachTaskSeesItsOwnVmSpace) {
   constexpr Vaddr kVa = 0x500000;
   std::atomic<int> failures{0};
   auto body = [&](uint64_t value) {
-    Result<vm::VmSpace*> space = vm::VmSpace::Create();
+    Result<RefPtr<vm::VmSpace>> space = vm::VmSpace::Create();
     Result<mm::UFrame> frame = mm::UFrame::Alloc();
     if (!space || !frame || !(*space)->Map(kVa, std::move(*frame), {.writable = true})) {
       failures.fetch_add(1000);
@@ -311,7 +311,7 @@ TEST(TaskTest, EachTaskSeesItsOwnVmSpace) {
       if (!seen || *seen != value) failures.fetch_add(1);
     }
     SetCurrentVmSpace(nullptr);
-    delete *space;
+    space->Reset();
   };
   TaskOptions pinned = TaskOptions().affinity(OnlyCpu(3));
   Result<TaskRef> a = Spawn([&] { body(111); }, pinned);

@@ -8,6 +8,7 @@
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
 #include "ostd/cpu_set.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
@@ -147,9 +148,9 @@ uint64_t kernel_word = 0x5eed;
 class UserModeTest : public ktest::Test {
  public:
   void SetUp() override {
-    Result<vm::VmSpace*> s = vm::VmSpace::Create();
+    Result<RefPtr<vm::VmSpace>> s = vm::VmSpace::Create();
     ASSERT_TRUE(s.has_value());
-    space_ = *s;
+    space_ = std::move(*s);
     space_->Activate();
     Result<mm::UFrame> stack = mm::UFrame::Alloc();
     ASSERT_TRUE(stack.has_value());
@@ -157,8 +158,8 @@ class UserModeTest : public ktest::Test {
         space_->Map(kStack, std::move(*stack), mm::PageFlags{.writable = true}).has_value());
   }
   void TearDown() override {
-    delete space_;
     vm::VmSpace::ActivateKernel();
+    space_.Reset();
   }
 
  protected:
@@ -169,7 +170,7 @@ class UserModeTest : public ktest::Test {
     OSTD_ASSERT(f.has_value());
     // SAFETY: both symbols bracket one program in .rodata (see the asm above).
     std::span<const uint8_t> code(start, end);
-    std::span<uint8_t> page = internal::PhysBytes(f->paddr(), kPage);
+    std::span<uint8_t> page = internal::PhysBytes(mm::FrameAccess::PaddrOf(*f), kPage);
     for (size_t i = 0; i < code.size(); ++i) page[i] = code[i];
     OSTD_ASSERT(space_->Map(kCode, std::move(*f), mm::PageFlags{.executable = true}).has_value());
     Result<UserContext> ctx = UserContext::Create();
@@ -179,7 +180,7 @@ class UserModeTest : public ktest::Test {
     return std::move(*ctx);
   }
 
-  vm::VmSpace* space_ = nullptr;
+  RefPtr<vm::VmSpace> space_;
 };
 
 TEST_F(UserModeTest, SyscallRoundTrip) {
@@ -432,7 +433,7 @@ TEST_F(UserModeTest, EveryCpuCanEnterUserMode) {
     if (!others.Contains(cpu)) continue;
     um.context().set_rip(kCode);
     um.context().set_rsp(kStack + kPage);
-    ApRun run{.space = space_, .um = &um};
+    ApRun run{.space = space_.get(), .um = &um};
     CpuSet target;
     target.Add(cpu);
     internal::CallOnCpus(target, RunToExit, &run);

@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/entry.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
@@ -77,7 +78,7 @@ void Bench(ostd::vm::VmSpace& space, std::span<uint8_t> dst, std::span<uint8_t> 
 }  // namespace
 
 void KernelMain(const ostd::BootInfo&) {
-  ostd::Result<ostd::vm::VmSpace*> space = ostd::vm::VmSpace::Create();
+  ostd::Result<ostd::RefPtr<ostd::vm::VmSpace>> space = ostd::vm::VmSpace::Create();
   ostd::Result<ostd::Paddr> src =
       ostd::mm::FrameAllocOptions().AllocContiguous(kMax / kPage + kSkew);
   ostd::Result<ostd::Paddr> dst = ostd::mm::FrameAllocOptions().AllocContiguous(kMax / kPage);
@@ -100,7 +101,7 @@ void KernelMain(const ostd::BootInfo&) {
   for (uint64_t size : {uint64_t{4} << 10, uint64_t{64} << 10, kMax}) {
     Bench(**space, kdst, ksrc, size);
   }
-  delete *space;
+  space->Reset();
   ostd::mm::FreeFrames(*src, kMax / kPage + kSkew);
   ostd::mm::FreeFrames(*dst, kMax / kPage);
   ostd::Println("copy_bench: done");

@@ -5,7 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/layout.h"
 #include "ostd/trap.h"
-#include "ostd/vm/user_fault.h"
+#include "ostd/vm/internal/user_fault.h"
 
 namespace {
 
@@ -36,7 +36,7 @@ bool HandleUserAccessFault(arch::TrapFrame& frame, uint64_t address) {
   // The trap entry leaves RFLAGS.AC as the routine had it (set): clear it so
   // the hook runs with SMAP enforced. iretq restores it for the retry/fixup.
   arch::ClacIfSmap();
-  if (vm::vm_io_internal::ResolveUserFault(address, frame.error_code)) return true;
+  if (ResolveUserFault(address, frame.error_code)) return true;
   frame.rip = entry->fixup;
   return true;
 }

@@ -26,26 +26,26 @@ uint64_t ostd_vm_store_user8(uint64_t addr, uint64_t value);
 }
 
 namespace ostd::vm {
-namespace vm_io_internal {
 
-uint64_t FrameAddr(Paddr paddr) {
-  OSTD_ASSERT(mm::GetFrameUsage(paddr) == mm::FrameUsage::kUntyped);
-  return internal::PhysToVirt(paddr);
+uint64_t VmIoRaw::FrameAddr(const mm::UFrame& frame) {
+  // A UFrame always owns an allocated untyped frame, so its contents are
+  // kernel memory for as long as the handle (or the cursor's copy) lives.
+  return internal::PhysToVirt(frame.paddr_);
 }
 
 // SAFETY (kernel primitives): the templates in vm_io.h call these only for
 // ranges inside spans handed to FromSpan, which the caller keeps alive.
-void CopyKernel(uint64_t dst, uint64_t src, uint64_t len) {
+void VmIoRaw::CopyKernel(uint64_t dst, uint64_t src, uint64_t len) {
   if (len == 0) return;
   std::memcpy(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), len);
 }
 
-void ZeroKernel(uint64_t dst, uint64_t len) {
+void VmIoRaw::ZeroKernel(uint64_t dst, uint64_t len) {
   if (len == 0) return;
   std::memset(reinterpret_cast<void*>(dst), 0, len);
 }
 
-uint64_t LoadKernel(uint64_t addr, unsigned size) {
+uint64_t VmIoRaw::LoadKernel(uint64_t addr, unsigned size) {
   // SAFETY: as above, and addr is aligned to size (checked by ReadOnce), so
   // each volatile access is one untorn load.
   switch (size) {
@@ -60,7 +60,7 @@ uint64_t LoadKernel(uint64_t addr, unsigned size) {
   }
 }
 
-void StoreKernel(uint64_t addr, unsigned size, uint64_t value) {
+void VmIoRaw::StoreKernel(uint64_t addr, unsigned size, uint64_t value) {
   // SAFETY: as LoadKernel.
   switch (size) {
     case 1:
@@ -80,17 +80,17 @@ void StoreKernel(uint64_t addr, unsigned size, uint64_t value) {
 
 // SAFETY (user primitives): callers checked that the user side lies below the
 // user-space top; the asm routines catch faults there through __ex_table.
-uint64_t CopyUser(uint64_t dst, uint64_t src, uint64_t len) {
+uint64_t VmIoRaw::CopyUser(uint64_t dst, uint64_t src, uint64_t len) {
   if (len == 0) return 0;
   return ostd_vm_copy_user(dst, src, len);
 }
 
-uint64_t ZeroUser(uint64_t dst, uint64_t len) {
+uint64_t VmIoRaw::ZeroUser(uint64_t dst, uint64_t len) {
   if (len == 0) return 0;
   return ostd_vm_zero_user(dst, len);
 }
 
-bool LoadUser(uint64_t addr, unsigned size, uint64_t* value) {
+bool VmIoRaw::LoadUser(uint64_t addr, unsigned size, uint64_t* value) {
   LoadUserResult r;
   switch (size) {
     case 1:
@@ -110,7 +110,7 @@ bool LoadUser(uint64_t addr, unsigned size, uint64_t* value) {
   return r.faulted == 0;
 }
 
-bool StoreUser(uint64_t addr, unsigned size, uint64_t value) {
+bool VmIoRaw::StoreUser(uint64_t addr, unsigned size, uint64_t value) {
   switch (size) {
     case 1:
       return ostd_vm_store_user1(addr, value) == 0;
@@ -122,8 +122,6 @@ bool StoreUser(uint64_t addr, unsigned size, uint64_t value) {
       return ostd_vm_store_user8(addr, value) == 0;
   }
 }
-
-}  // namespace vm_io_internal
 
 Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst) {
   VmSpace* space = VmSpace::Current();

@@ -11,8 +11,12 @@
 //     done before it; the kernel's page-fault hook may resolve the fault first
 //     (demand paging, copy-on-write), in which case the access just succeeds.
 //
-// Readers and writers are cheap values that borrow the memory: keep them inside
-// the scope that owns the buffer (kernel) or keeps the VmSpace active (user).
+// Readers and writers are values. FromFrame cursors hold a reference to their
+// frame; FromSpan cursors borrow the span like std::span: keep them inside the
+// scope that owns the buffer. User cursors name their VmSpace but do not keep it
+// alive: they work only while it is active on the running CPU.
+// Cursors are not trivially copyable (they cannot be made with std::bit_cast or
+// read from memory) and are made only by the factories here and in VmSpace.
 // A fallible access re-checks that its VmSpace is still active on the running
 // CPU and fails with EFAULT (nothing copied) if not.
 //
@@ -33,6 +37,7 @@
 
 #include "ostd/mm/frame.h"
 #include "ostd/mm/page_table_index.h"
+#include "ostd/pod.h"
 #include "ostd/result.h"
 #include "ostd/vm/user_ptr.h"
 
@@ -55,39 +60,50 @@ struct [[nodiscard]] CopyResult {
   Status status() const { return error ? Status(Err(*error)) : Status(); }
 };
 
-namespace vm_io_internal {
+template <typename Mode>
+class VmReader;
+template <typename Mode>
+class VmWriter;
+struct VmIoRawAccess;
 
-// Raw primitives behind the templates below; addresses are numeric. Kernel
-// ranges must be valid kernel memory; user ranges must have passed
-// CheckUserRange. The user variants return the number of bytes NOT done.
-void CopyKernel(uint64_t dst, uint64_t src, uint64_t len);
-uint64_t CopyUser(uint64_t dst, uint64_t src, uint64_t len);
-void ZeroKernel(uint64_t dst, uint64_t len);
-uint64_t ZeroUser(uint64_t dst, uint64_t len);
-// Single accesses of `size` (1, 2, 4 or 8) bytes at a naturally aligned address.
-uint64_t LoadKernel(uint64_t addr, unsigned size);
-void StoreKernel(uint64_t addr, unsigned size, uint64_t value);
-// False if the access faulted.
-bool LoadUser(uint64_t addr, unsigned size, uint64_t* value);
-bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
-// True if `space` is the VmSpace active on the running CPU.
-bool IsActiveHere(const VmSpace* space);
-// The kernel (linear-map) address of the untyped frame at `paddr`.
-uint64_t FrameAddr(Paddr paddr);
+// The raw primitives behind the readers and writers; addresses are numeric.
+// Everything is private: only the reader and writer classes, VmSpace and the
+// TCB's VmIoRawAccess (ostd/vm/internal/vm_io_raw.h) reach them.
+class VmIoRaw {
+ private:
+  friend class VmReader<Fallible>;
+  friend class VmReader<Infallible>;
+  friend class VmWriter<Fallible>;
+  friend class VmWriter<Infallible>;
+  friend class VmSpace;
+  friend struct VmIoRawAccess;
+
+  // Kernel ranges must be valid kernel memory; user ranges must have passed
+  // VmSpace's range check. The user variants return the number of bytes NOT done.
+  static void CopyKernel(uint64_t dst, uint64_t src, uint64_t len);
+  static uint64_t CopyUser(uint64_t dst, uint64_t src, uint64_t len);
+  static void ZeroKernel(uint64_t dst, uint64_t len);
+  static uint64_t ZeroUser(uint64_t dst, uint64_t len);
+  // Single accesses of `size` (1, 2, 4 or 8) bytes at a naturally aligned address.
+  static uint64_t LoadKernel(uint64_t addr, unsigned size);
+  static void StoreKernel(uint64_t addr, unsigned size, uint64_t value);
+  // False if the access faulted.
+  static bool LoadUser(uint64_t addr, unsigned size, uint64_t* value);
+  static bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
+  // True if `space` is the VmSpace active on the running CPU.
+  static bool IsActiveHere(const VmSpace* space);
+  // The kernel (linear-map) address of an untyped frame's contents.
+  static uint64_t FrameAddr(const mm::UFrame& frame);
+
+  static uint64_t AddrOf(const void* p) {
+    // SAFETY: only the numeric value of a pointer to kernel memory is taken.
+    return reinterpret_cast<uint64_t>(p);
+  }
+};
 
 template <typename T>
 inline constexpr bool kIsOnceSize =
     sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
-
-inline uint64_t AddrOf(const void* p) {
-  // SAFETY: only the numeric value of a pointer to kernel memory is taken.
-  return reinterpret_cast<uint64_t>(p);
-}
-
-}  // namespace vm_io_internal
-
-template <typename Mode>
-class VmWriter;
 
 template <typename Mode>
 class VmReader {
@@ -98,21 +114,22 @@ class VmReader {
   // The error for a value that does not fit in what remains.
   static constexpr Errno kShortError = kFallible ? Errno::kEFAULT : Errno::kEINVAL;
 
-  // A reader over kernel memory the caller keeps alive while the reader is used.
-  static VmReader FromSpan(std::span<const uint8_t> bytes)
+  // A reader over kernel memory: a borrowed view, like std::span. The caller
+  // keeps `bytes` alive while the reader (or a copy of it) is used.
+  static VmReader FromSpan(std::span<const uint8_t> bytes [[clang::lifetimebound]])
     requires(!kFallible)
   {
-    uint64_t base = vm_io_internal::AddrOf(bytes.data());
+    uint64_t base = VmIoRaw::AddrOf(bytes.data());
     return VmReader(base, base + bytes.size(), nullptr);
   }
   // A reader over the 4 KiB contents of an untyped frame (page cache, a user
-  // page being copied). The caller keeps a handle to the frame while the
-  // reader is used.
+  // page being copied). The reader holds a reference to the frame, so the
+  // frame stays allocated while the reader or any copy of it exists.
   static VmReader FromFrame(const mm::UFrame& frame)
     requires(!kFallible)
   {
-    uint64_t base = vm_io_internal::FrameAddr(frame.paddr());
-    return VmReader(base, base + mm::kPageSize, nullptr);
+    uint64_t base = VmIoRaw::FrameAddr(frame);
+    return VmReader(base, base + mm::kPageSize, nullptr, frame);
   }
 
   // Bytes left to read.
@@ -137,20 +154,19 @@ class VmReader {
   template <typename WMode>
   auto ReadTo(VmWriter<WMode>& writer);
 
-  // Reads one trivially copyable value and advances past it. Fails (cursor
+  // Reads one Pod value (ostd/pod.h) and advances past it. Fails (cursor
   // unchanged) with kShortError if fewer than sizeof(T) bytes remain, or, for
   // user memory, with EFAULT if the read faults.
-  template <typename T>
+  template <Pod T>
   Result<T> ReadVal() {
-    static_assert(std::is_trivially_copyable_v<T>, "ReadVal needs a trivially copyable type");
     std::array<uint8_t, sizeof(T)> raw;
     if (remain() < sizeof(T)) return Err(kShortError);
-    uint64_t dst = vm_io_internal::AddrOf(raw.data());
+    uint64_t dst = VmIoRaw::AddrOf(raw.data());
     if constexpr (kFallible) {
-      if (!vm_io_internal::IsActiveHere(space_)) return Err(Errno::kEFAULT);
-      if (vm_io_internal::CopyUser(dst, cursor_, sizeof(T)) != 0) return Err(Errno::kEFAULT);
+      if (!VmIoRaw::IsActiveHere(space_)) return Err(Errno::kEFAULT);
+      if (VmIoRaw::CopyUser(dst, cursor_, sizeof(T)) != 0) return Err(Errno::kEFAULT);
     } else {
-      vm_io_internal::CopyKernel(dst, cursor_, sizeof(T));
+      VmIoRaw::CopyKernel(dst, cursor_, sizeof(T));
     }
     cursor_ += sizeof(T);
     return std::bit_cast<T>(raw);
@@ -159,20 +175,18 @@ class VmReader {
   // Reads a 1-, 2-, 4- or 8-byte value with a single load (not torn by a
   // concurrent writer). The cursor must be aligned to sizeof(T) (else EINVAL).
   // Other failures and cursor behaviour as in ReadVal.
-  template <typename T>
+  template <Pod T>
   Result<T> ReadOnce() {
-    static_assert(std::is_trivially_copyable_v<T> && vm_io_internal::kIsOnceSize<T>,
-                  "ReadOnce needs a trivially copyable 1/2/4/8-byte type");
+    static_assert(kIsOnceSize<T>, "ReadOnce needs a 1/2/4/8-byte type");
     if (remain() < sizeof(T)) return Err(kShortError);
     if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
     uint64_t v = 0;
     if constexpr (kFallible) {
-      if (!vm_io_internal::IsActiveHere(space_) ||
-          !vm_io_internal::LoadUser(cursor_, sizeof(T), &v)) {
+      if (!VmIoRaw::IsActiveHere(space_) || !VmIoRaw::LoadUser(cursor_, sizeof(T), &v)) {
         return Err(Errno::kEFAULT);
       }
     } else {
-      v = vm_io_internal::LoadKernel(cursor_, sizeof(T));
+      v = VmIoRaw::LoadKernel(cursor_, sizeof(T));
     }
     cursor_ += sizeof(T);
     return FromBits<T>(v);
@@ -193,10 +207,18 @@ class VmReader {
 
   VmReader(uint64_t cursor, uint64_t end, const VmSpace* space)
       : cursor_(cursor), end_(end), space_(space) {}
+  VmReader(uint64_t cursor, uint64_t end, const VmSpace* space, const mm::UFrame& frame)
+      : cursor_(cursor), end_(end), space_(space), frame_(frame) {}
 
   uint64_t cursor_;
   uint64_t end_;
-  const VmSpace* space_;  // the owning space (fallible only)
+  // The space (fallible only). Only compared with the space active on this CPU
+  // before each access, never dereferenced.
+  const VmSpace* space_;
+  // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
+  // Its copy constructor is not trivial, which also keeps cursors from being
+  // minted by std::bit_cast or read from memory.
+  std::optional<mm::UFrame> frame_;
 };
 
 template <typename Mode>
@@ -207,19 +229,21 @@ class VmWriter {
   static constexpr bool kFallible = std::is_same_v<Mode, Fallible>;
   static constexpr Errno kShortError = kFallible ? Errno::kEFAULT : Errno::kEINVAL;
 
-  // A writer over kernel memory the caller keeps alive while the writer is used.
-  static VmWriter FromSpan(std::span<uint8_t> bytes)
+  // A writer over kernel memory: a borrowed view, like std::span. The caller
+  // keeps `bytes` alive while the writer (or a copy of it) is used.
+  static VmWriter FromSpan(std::span<uint8_t> bytes [[clang::lifetimebound]])
     requires(!kFallible)
   {
-    uint64_t base = vm_io_internal::AddrOf(bytes.data());
+    uint64_t base = VmIoRaw::AddrOf(bytes.data());
     return VmWriter(base, base + bytes.size(), nullptr);
   }
-  // A writer over the 4 KiB contents of an untyped frame; as VmReader::FromFrame.
+  // A writer over the 4 KiB contents of an untyped frame, holding a reference
+  // to it; as VmReader::FromFrame.
   static VmWriter FromFrame(const mm::UFrame& frame)
     requires(!kFallible)
   {
-    uint64_t base = vm_io_internal::FrameAddr(frame.paddr());
-    return VmWriter(base, base + mm::kPageSize, nullptr);
+    uint64_t base = VmIoRaw::FrameAddr(frame);
+    return VmWriter(base, base + mm::kPageSize, nullptr, frame);
   }
 
   // Bytes of room left.
@@ -243,20 +267,19 @@ class VmWriter {
     return reader.ReadTo(*this);
   }
 
-  // Writes one trivially copyable value and advances past it. Fails (cursor
+  // Writes one Pod value (ostd/pod.h) and advances past it. Fails (cursor
   // unchanged, though a faulting user write may have stored a prefix) with
   // kShortError if fewer than sizeof(T) bytes of room remain, or EFAULT on a fault.
-  template <typename T>
+  template <Pod T>
   Status WriteVal(const T& value) {
-    static_assert(std::is_trivially_copyable_v<T>, "WriteVal needs a trivially copyable type");
     if (avail() < sizeof(T)) return Err(kShortError);
     std::array<uint8_t, sizeof(T)> raw = std::bit_cast<std::array<uint8_t, sizeof(T)>>(value);
-    uint64_t src = vm_io_internal::AddrOf(raw.data());
+    uint64_t src = VmIoRaw::AddrOf(raw.data());
     if constexpr (kFallible) {
-      if (!vm_io_internal::IsActiveHere(space_)) return Err(Errno::kEFAULT);
-      if (vm_io_internal::CopyUser(cursor_, src, sizeof(T)) != 0) return Err(Errno::kEFAULT);
+      if (!VmIoRaw::IsActiveHere(space_)) return Err(Errno::kEFAULT);
+      if (VmIoRaw::CopyUser(cursor_, src, sizeof(T)) != 0) return Err(Errno::kEFAULT);
     } else {
-      vm_io_internal::CopyKernel(cursor_, src, sizeof(T));
+      VmIoRaw::CopyKernel(cursor_, src, sizeof(T));
     }
     cursor_ += sizeof(T);
     return {};
@@ -264,20 +287,18 @@ class VmWriter {
 
   // Writes a 1-, 2-, 4- or 8-byte value with a single store. The cursor must be
   // aligned to sizeof(T) (else EINVAL). Other failures as in WriteVal.
-  template <typename T>
+  template <Pod T>
   Status WriteOnce(const T& value) {
-    static_assert(std::is_trivially_copyable_v<T> && vm_io_internal::kIsOnceSize<T>,
-                  "WriteOnce needs a trivially copyable 1/2/4/8-byte type");
+    static_assert(kIsOnceSize<T>, "WriteOnce needs a 1/2/4/8-byte type");
     if (avail() < sizeof(T)) return Err(kShortError);
     if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
     uint64_t v = ToBits(value);
     if constexpr (kFallible) {
-      if (!vm_io_internal::IsActiveHere(space_) ||
-          !vm_io_internal::StoreUser(cursor_, sizeof(T), v)) {
+      if (!VmIoRaw::IsActiveHere(space_) || !VmIoRaw::StoreUser(cursor_, sizeof(T), v)) {
         return Err(Errno::kEFAULT);
       }
     } else {
-      vm_io_internal::StoreKernel(cursor_, sizeof(T), v);
+      VmIoRaw::StoreKernel(cursor_, sizeof(T), v);
     }
     cursor_ += sizeof(T);
     return {};
@@ -289,12 +310,12 @@ class VmWriter {
   auto FillZeros(uint64_t len) {
     uint64_t n = std::min(len, avail());
     if constexpr (kFallible) {
-      if (!vm_io_internal::IsActiveHere(space_)) return CopyResult{0, Errno::kEFAULT};
-      uint64_t done = n - vm_io_internal::ZeroUser(cursor_, n);
+      if (!VmIoRaw::IsActiveHere(space_)) return CopyResult{0, Errno::kEFAULT};
+      uint64_t done = n - VmIoRaw::ZeroUser(cursor_, n);
       cursor_ += done;
       return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};
     } else {
-      vm_io_internal::ZeroKernel(cursor_, n);
+      VmIoRaw::ZeroKernel(cursor_, n);
       cursor_ += n;
       return n;
     }
@@ -315,10 +336,18 @@ class VmWriter {
 
   VmWriter(uint64_t cursor, uint64_t end, const VmSpace* space)
       : cursor_(cursor), end_(end), space_(space) {}
+  VmWriter(uint64_t cursor, uint64_t end, const VmSpace* space, const mm::UFrame& frame)
+      : cursor_(cursor), end_(end), space_(space), frame_(frame) {}
 
   uint64_t cursor_;
   uint64_t end_;
-  const VmSpace* space_;  // the owning space (fallible only)
+  // The space (fallible only). Only compared with the space active on this CPU
+  // before each access, never dereferenced.
+  const VmSpace* space_;
+  // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
+  // Its copy constructor is not trivial, which also keeps cursors from being
+  // minted by std::bit_cast or read from memory.
+  std::optional<mm::UFrame> frame_;
 };
 
 template <typename Mode>
@@ -326,16 +355,16 @@ template <typename WMode>
 auto VmReader<Mode>::ReadTo(VmWriter<WMode>& writer) {
   uint64_t n = std::min(remain(), writer.avail());
   if constexpr (!kFallible && !VmWriter<WMode>::kFallible) {
-    vm_io_internal::CopyKernel(writer.cursor_, cursor_, n);
+    VmIoRaw::CopyKernel(writer.cursor_, cursor_, n);
     cursor_ += n;
     writer.cursor_ += n;
     return n;
   } else {
-    if ((kFallible && !vm_io_internal::IsActiveHere(space_)) ||
-        (VmWriter<WMode>::kFallible && !vm_io_internal::IsActiveHere(writer.space_))) {
+    if ((kFallible && !VmIoRaw::IsActiveHere(space_)) ||
+        (VmWriter<WMode>::kFallible && !VmIoRaw::IsActiveHere(writer.space_))) {
       return CopyResult{0, Errno::kEFAULT};
     }
-    uint64_t done = n - vm_io_internal::CopyUser(writer.cursor_, cursor_, n);
+    uint64_t done = n - VmIoRaw::CopyUser(writer.cursor_, cursor_, n);
     cursor_ += done;
     writer.cursor_ += done;
     return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};

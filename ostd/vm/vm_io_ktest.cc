@@ -7,17 +7,19 @@
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/mm/frame.h"
+#include "ostd/vm/internal/vm_io_raw.h"
+#include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_io.h"
 #include "ostd/vm/vm_space.h"
-#include "ostd/vm/vm_test_util.h"
 
 namespace ostd::vm {
 namespace {
 
-struct Pod {
+struct Sample {
   uint32_t a;
   uint16_t b;
   uint8_t c[10];
+  OSTD_POD(Sample, a, b, c);
 };
 
 // --- Kernel memory (infallible) -------------------------------------------
@@ -43,19 +45,19 @@ TEST(KernelIoTest, CopyIsMinOfBothAndAdvancesCursors) {
 
 TEST(KernelIoTest, ReadValWriteValRoundTrip) {
   std::array<uint8_t, 20> buf{};
-  Pod in{0xdeadbeef, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+  Sample in{0xdeadbeef, 0x1234, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
   VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(buf);
   ASSERT_TRUE(w.WriteVal(in).has_value());
-  EXPECT_EQ(w.avail(), 20u - sizeof(Pod));
+  EXPECT_EQ(w.avail(), 20u - sizeof(Sample));
   EXPECT_EQ(w.WriteVal(in).error(), Errno::kEINVAL);  // does not fit
   VmReader<Infallible> r = VmReader<Infallible>::FromSpan(buf);
-  Result<Pod> out = r.ReadVal<Pod>();
+  Result<Sample> out = r.ReadVal<Sample>();
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->a, 0xdeadbeefu);
   EXPECT_EQ(out->b, 0x1234u);
   EXPECT_EQ(out->c[9], 10u);
-  EXPECT_EQ(r.ReadVal<Pod>().error(), Errno::kEINVAL);
-  EXPECT_EQ(r.remain(), 20u - sizeof(Pod));  // failed read left the cursor
+  EXPECT_EQ(r.ReadVal<Sample>().error(), Errno::kEINVAL);
+  EXPECT_EQ(r.remain(), 20u - sizeof(Sample));  // failed read left the cursor
 }
 
 TEST(KernelIoTest, ReadOnceWriteOnceNeedAlignment) {
@@ -128,7 +130,7 @@ TEST_F(UserIoTest, CopyAcrossMappedUnmappedBoundaryCountsExactly) {
 TEST_F(UserIoTest, KernelAddressesAreRefusedWithoutAccess) {
   std::array<uint8_t, 16> kernel_buf;
   kernel_buf.fill(0x33);
-  Vaddr kaddr = vm_io_internal::AddrOf(kernel_buf.data());
+  Vaddr kaddr = VmIoRawAccess::AddrOf(kernel_buf.data());
   EXPECT_EQ(space_->Reader(kaddr, 16).error(), Errno::kEFAULT);
   EXPECT_EQ(space_->Writer(kaddr, 16).error(), Errno::kEFAULT);
   EXPECT_EQ(space_->Reader(kUserSpaceEnd - 4, 8).error(), Errno::kEFAULT);
@@ -138,7 +140,7 @@ TEST_F(UserIoTest, KernelAddressesAreRefusedWithoutAccess) {
 }
 
 TEST_F(UserIoTest, InactiveSpaceIsEfault) {
-  Result<VmSpace*> other = VmSpace::Create();
+  Result<RefPtr<VmSpace>> other = VmSpace::Create();
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ((*other)->Reader(kUserBase, 8).error(), Errno::kEFAULT);
   EXPECT_EQ((*other)->Writer(kUserBase, 8).error(), Errno::kEFAULT);
@@ -154,7 +156,7 @@ TEST_F(UserIoTest, InactiveSpaceIsEfault) {
   EXPECT_FALSE(c.ok());
   space_->Activate();
   EXPECT_TRUE(r.ReadVal<uint64_t>().has_value());
-  delete *other;
+  other->Reset();
 }
 
 TEST_F(UserIoTest, SuccessfulCopiesAreNeverShort) {
@@ -186,16 +188,16 @@ TEST_F(UserIoTest, SuccessfulCopiesAreNeverShort) {
 
 TEST_F(UserIoTest, ReadValWriteValRoundTrip) {
   ASSERT_NE(MapPage(0), 0u);
-  Pod in{7, 8, {9}};
-  UserPtr<Pod> p(kUserBase + 40);
+  Sample in{7, 8, {9}};
+  UserPtr<Sample> p(kUserBase + 40);
   ASSERT_TRUE(CopyToUser(p, in).has_value());
-  Result<Pod> out = CopyFromUser(p);
+  Result<Sample> out = CopyFromUser(p);
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->a, 7u);
   EXPECT_EQ(out->c[0], 9u);
   // A value straddling the end of the mapping faults; the cursor stays.
   VmReader<Fallible> r = *space_->Reader(kUserBase + kPage - 8, 16);
-  EXPECT_EQ(r.ReadVal<Pod>().error(), Errno::kEFAULT);
+  EXPECT_EQ(r.ReadVal<Sample>().error(), Errno::kEFAULT);
   EXPECT_EQ(r.remain(), 16u);
   EXPECT_EQ(r.ReadVal<uint64_t>().value(), 0u);
   EXPECT_EQ(r.ReadVal<uint64_t>().error(), Errno::kEFAULT);
@@ -342,7 +344,8 @@ bool MapOnDemand(VmSpace& space, const PageFaultInfo& info) {
   if (info.present) return false;
   Result<mm::UFrame> f = mm::UFrame::Alloc();
   if (!f) return false;
-  for (uint64_t i = 0; i < kPage; ++i) internal::PhysBytes(f->paddr(), kPage)[i] = 0x42;
+  for (uint64_t i = 0; i < kPage; ++i)
+    internal::PhysBytes(mm::FrameAccess::PaddrOf(*f), kPage)[i] = 0x42;
   return space
       .Map(mm::AlignDown(info.address, kPage), std::move(*f), mm::PageFlags{.writable = true})
       .has_value();

@@ -5,12 +5,13 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
-#include "ostd/vm/user_fault.h"
+#include "ostd/vm/internal/user_fault.h"
 
 namespace ostd::vm {
 namespace {
@@ -89,18 +90,15 @@ void FreeTable(Paddr table, int level) {
 
 }  // namespace
 
-Result<VmSpace*> VmSpace::Create() {
+Result<RefPtr<VmSpace>> VmSpace::Create() {
   OSTD_TRY_ASSIGN(Paddr root, mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne());
   // The kernel half's PML4 slots were all populated at boot and never change,
   // so copying them shares the whole kernel half.
   const uint64_t* kernel = TableAt(internal::KernelPageTable().root());
   uint64_t* mine = TableAt(root);
   for (unsigned i = 256; i < mm::kEntriesPerTable; ++i) mine[i] = kernel[i];
-  VmSpace* space = new (std::nothrow) VmSpace(root);
-  if (space == nullptr) {
-    mm::FreeFrames(root);
-    return Err(Errno::kENOMEM);
-  }
+  Result<RefPtr<VmSpace>> space = MakeRef<VmSpace>(Key(), root);
+  if (!space) mm::FreeFrames(root);
   return space;
 }
 
@@ -121,17 +119,17 @@ VmSpace::~VmSpace() {
   }
   while (d != nullptr) {
     DeviceMapping* next = d->next;
-    delete d->owner;
-    delete d;
+    // SAFETY: nodes are made with new in MapDevice and owned by the list.
+    delete d;  // drops its owner
     d = next;
   }
 }
 
 Status VmSpace::MapDevice(Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags,
-                          DeviceMemoryOwner* owner) {
+                          Box<DeviceMemoryOwner> owner) {
   OSTD_TRY(CheckPageRange(va, len));
   if (len == 0 || !mm::IsAligned(pa, kPageSize)) return Err(Errno::kEINVAL);
-  DeviceMapping* node = new (std::nothrow) DeviceMapping{va, len, owner, nullptr};
+  DeviceMapping* node = new (std::nothrow) DeviceMapping{va, len, std::move(owner), nullptr};
   if (node == nullptr) return Err(Errno::kENOMEM);
   flags = UserFlags(flags);
   flags.device = true;
@@ -181,8 +179,8 @@ void VmSpace::ReleaseUnmappedDevices() {
   // Outside the lock: releasing an IoMem unmaps it and may wait for other CPUs.
   while (dead != nullptr) {
     DeviceMapping* next = dead->next;
-    delete dead->owner;
-    delete dead;
+    // SAFETY: as in ~VmSpace.
+    delete dead;  // drops its owner
     dead = next;
   }
 }
@@ -215,7 +213,7 @@ void VmSpace::ActivateKernel() {
 }
 
 Status VmSpace::Map(Vaddr va, mm::UFrame frame, mm::PageFlags flags) {
-  OSTD_TRY(MapRaw(va, frame.paddr(), flags));
+  OSTD_TRY(MapRaw(va, mm::FrameAccess::PaddrOf(frame), flags));
   frame.Leak();  // the page table now holds the reference
   return {};
 }
@@ -308,7 +306,15 @@ std::optional<VmMapping> VmSpace::Query(Vaddr va) const {
   SpinLockGuard guard(lock_);
   std::optional<internal::Mapping> m = internal::PageTable(root_).Query(va);
   if (!m) return std::nullopt;
-  return VmMapping{mm::AlignDown(m->paddr, kPageSize), m->flags};
+  return VmMapping{m->flags};
+}
+
+std::optional<Paddr> VmSpace::QueryPaddr(Vaddr va) const {
+  if (va >= kUserSpaceEnd) return std::nullopt;
+  SpinLockGuard guard(lock_);
+  std::optional<internal::Mapping> m = internal::PageTable(root_).Query(va);
+  if (!m) return std::nullopt;
+  return mm::AlignDown(m->paddr, kPageSize);
 }
 
 std::optional<std::pair<mm::UFrame, mm::PageFlags>> VmSpace::QueryFrame(Vaddr va) const {
@@ -318,7 +324,7 @@ std::optional<std::pair<mm::UFrame, mm::PageFlags>> VmSpace::QueryFrame(Vaddr va
   if (!m || m->flags.device) return std::nullopt;
   // The mapping owns one reference (taken over by Map); lend it to a
   // temporary handle, copy that (a new reference) and take the loan back.
-  mm::UFrame mapped(mm::AlignDown(m->paddr, kPageSize));
+  mm::UFrame mapped = mm::FrameAccess::Adopt(mm::AlignDown(m->paddr, kPageSize));
   mm::UFrame copy = mapped;
   mapped.Leak();
   return std::pair<mm::UFrame, mm::PageFlags>{std::move(copy), m->flags};
@@ -329,17 +335,17 @@ std::optional<std::pair<Vaddr, VmMapping>> VmSpace::FindNextMapped(Vaddr va, Vad
   SpinLockGuard guard(lock_);
   std::optional<internal::PageTable::Found> f = internal::PageTable(root_).FindNextMapped(va, end);
   if (!f) return std::nullopt;
-  return std::pair<Vaddr, VmMapping>{f->vaddr, VmMapping{f->mapping.paddr, f->mapping.flags}};
+  return std::pair<Vaddr, VmMapping>{f->vaddr, VmMapping{f->mapping.flags}};
 }
 
 Result<VmReader<Fallible>> VmSpace::Reader(Vaddr addr, uint64_t len) const {
-  if (!vm_io_internal::IsActiveHere(this)) return Err(Errno::kEFAULT);
+  if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
   return VmReader<Fallible>(addr, addr + len, this);
 }
 
 Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
-  if (!vm_io_internal::IsActiveHere(this)) return Err(Errno::kEFAULT);
+  if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
   return VmWriter<Fallible>(addr, addr + len, this);
 }
@@ -353,11 +359,21 @@ void SetPageFaultHandler(PageFaultHandler handler) {
   fault_handler.store(handler, std::memory_order_release);
 }
 
-namespace vm_io_internal {
-
-bool IsActiveHere(const VmSpace* space) {
+bool VmIoRaw::IsActiveHere(const VmSpace* space) {
   return space != nullptr && internal::ActiveVmSpace() == space;
 }
+
+}  // namespace ostd::vm
+
+namespace ostd::internal {
+
+using vm::current_space;
+using vm::fault_handler;
+using vm::PageFaultHandler;
+using vm::PageFaultInfo;
+using vm::ThisCpuId;
+using vm::VmMapping;
+using vm::VmSpace;
 
 bool ResolveUserFault(Vaddr address, uint64_t error_code) {
   PageFaultHandler handler = fault_handler.load(std::memory_order_acquire);
@@ -374,5 +390,4 @@ bool ResolveUserFault(Vaddr address, uint64_t error_code) {
   return true;
 }
 
-}  // namespace vm_io_internal
-}  // namespace ostd::vm
+}  // namespace ostd::internal

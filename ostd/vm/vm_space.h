@@ -25,6 +25,8 @@
 #include "ostd/mm/page_table_index.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
+#include "ostd/util/box.h"
+#include "ostd/util/ref_ptr.h"
 #include "ostd/vm/user_ptr.h"
 #include "ostd/vm/vm_io.h"
 
@@ -42,8 +44,9 @@ class DeviceMemoryOwner {
 };
 
 // What a user page maps (see VmSpace::Query).
+// (The frame itself is reached with QueryFrame, as a handle; physical
+// addresses stay inside the TCB.)
 struct VmMapping {
-  Paddr frame;  // physical base of the 4 KiB frame
   mm::PageFlags flags;
 };
 
@@ -59,26 +62,38 @@ class VmSpaceOwner {
   virtual bool HandlePageFault(VmSpace& space, const PageFaultInfo& info) = 0;
 };
 
-class VmSpace {
- public:
-  // A new, empty user address space (kernel half shared). The caller owns it
-  // and destroys it with `delete` once it is active on no CPU. ENOMEM if no
-  // memory is left.
-  static Result<VmSpace*> Create();
+class VmSpace : public RefCounted<VmSpace> {
+  class Key {
+    friend class VmSpace;
+    Key() = default;
+  };
 
+ public:
+  // A new, empty user address space (kernel half shared), shared through
+  // RefPtr: it is destroyed when the last reference goes. A task bound to it
+  // (SetCurrentVmSpace, ostd/task/task.h) holds a reference, so a space is
+  // never destroyed while a task may run on it. ENOMEM if no memory is left.
+  static Result<RefPtr<VmSpace>> Create();
+
+  // For Create only (the key cannot be made elsewhere).
+  VmSpace(Key, Paddr root) : root_(root) {}
   // Frees every mapped frame and every page-table frame of the user half. If
   // the space is still active on this CPU, switches this CPU to the kernel
-  // page table first; being active on another CPU is a broken invariant (panic).
+  // page table first; being active on another CPU is a broken invariant
+  // (panic): the references held by bound tasks keep that from happening.
   ~VmSpace();
   VmSpace(const VmSpace&) = delete;
   VmSpace& operator=(const VmSpace&) = delete;
 
   // The space active on the running CPU, or nullptr if it runs on the kernel
-  // page table alone.
+  // page table alone. Not a reference: valid while the space stays active
+  // here (the running task's binding keeps it alive).
   static VmSpace* Current();
 
   // Loads this space's page table on the running CPU (and records the CPU as
-  // a user of it, for TLB shootdowns). The previous space stops being active here.
+  // a user of it, for TLB shootdowns). The previous space stops being active
+  // here. The caller keeps a reference while the space is active (tasks do so
+  // through SetCurrentVmSpace; use that rather than Activate in task context).
   void Activate();
   // Switches the running CPU back to the kernel-only page table.
   static void ActivateKernel();
@@ -146,23 +161,25 @@ class VmSpace {
 
  private:
   friend class ::ostd::io::UserMapper;
+  friend struct VmSpaceAccess;  // the TCB (ostd/vm/internal/vm_space_access.h)
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
-    DeviceMemoryOwner* owner;
+    Box<DeviceMemoryOwner> owner;
     DeviceMapping* next;
   };
 
-  explicit VmSpace(Paddr root) : root_(root) {}
   // Maps [va, va+len) to device memory [pa, pa+len) (flags.device set, user on,
   // global off) and keeps `owner` (heap-allocated; ownership passes on success)
   // until no page of the range is mapped. EINVAL misaligned/outside user space,
-  // EEXIST something mapped there, ENOMEM.
-  Status MapDevice(Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags, DeviceMemoryOwner* owner)
-      ABSL_LOCKS_EXCLUDED(lock_);
+  // EEXIST something mapped there, ENOMEM; on error `owner` is dropped.
+  Status MapDevice(Vaddr va, Paddr pa, uint64_t len, mm::PageFlags flags,
+                   Box<DeviceMemoryOwner> owner) ABSL_LOCKS_EXCLUDED(lock_);
   // Deletes the owners of device mappings that have no page mapped anymore.
   // Call after the TLB flush that removed their last pages.
   void ReleaseUnmappedDevices() ABSL_LOCKS_EXCLUDED(lock_);
+  // The physical base of the page mapped at `va` (frame or device memory).
+  std::optional<Paddr> QueryPaddr(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
   // Map() on a frame reference the caller hands over (see Map()).
   Status MapRaw(Vaddr va, Paddr frame, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
   void FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count);

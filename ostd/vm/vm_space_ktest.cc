@@ -1,20 +1,26 @@
 // ktests: VmSpace creation, mapping, protection, TLB shootdown and SMAP.
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
+#include "ostd/pod.h"
+#include "ostd/task/task.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
+#include "ostd/vm/internal/vm_space_access.h"
+#include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_space.h"
-#include "ostd/vm/vm_test_util.h"
 
 namespace ostd::vm {
 namespace {
@@ -22,7 +28,7 @@ namespace {
 TEST(VmSpaceTest, CreateAndDestroyReturnEveryFrame) {
   uint64_t before = mm::GetFrameStats().free_frames;
   {
-    Result<VmSpace*> s = VmSpace::Create();
+    Result<RefPtr<VmSpace>> s = VmSpace::Create();
     ASSERT_TRUE(s.has_value());
     for (uint64_t i = 0; i < 3; ++i) {
       Result<mm::UFrame> f = mm::UFrame::Alloc();
@@ -31,31 +37,31 @@ TEST(VmSpaceTest, CreateAndDestroyReturnEveryFrame) {
       ASSERT_TRUE((*s)->Map(kUserBase + i * (1ull << 39), std::move(*f), {}).has_value());
     }
     EXPECT_LT(mm::GetFrameStats().free_frames, before);
-    delete *s;
+    s->Reset();
   }
   EXPECT_EQ(mm::GetFrameStats().free_frames, before);
 }
 
 TEST(VmSpaceTest, KernelHalfIsShared) {
-  Result<VmSpace*> s = VmSpace::Create();
+  Result<RefPtr<VmSpace>> s = VmSpace::Create();
   ASSERT_TRUE(s.has_value());
   static uint64_t kernel_word = 0x600d;
   (*s)->Activate();
-  EXPECT_EQ(VmSpace::Current(), *s);
+  EXPECT_EQ(VmSpace::Current(), s->get());
   EXPECT_TRUE((*s)->active_cpus().Contains(internal::ThisCpu().cpu_id));
   kernel_word += 1;  // kernel data and stack stay mapped on the new page table
   EXPECT_EQ(kernel_word, 0x600eu);
   VmSpace::ActivateKernel();
   EXPECT_EQ(VmSpace::Current(), nullptr);
   EXPECT_TRUE((*s)->active_cpus().empty());
-  delete *s;
+  s->Reset();
 }
 
 TEST(VmSpaceTest, DestroyingTheActiveSpaceSwitchesToKernel) {
-  Result<VmSpace*> s = VmSpace::Create();
+  Result<RefPtr<VmSpace>> s = VmSpace::Create();
   ASSERT_TRUE(s.has_value());
   (*s)->Activate();
-  delete *s;
+  s->Reset();
   EXPECT_EQ(VmSpace::Current(), nullptr);
   EXPECT_EQ(arch::ReadCr3() & mm::pte::kAddrMask, internal::KernelPageTable().root());
 }
@@ -67,7 +73,7 @@ TEST_F(VmSpaceMapTest, MapQueryAndErrors) {
   ASSERT_NE(f, 0u);
   std::optional<VmMapping> m = space_->Query(kUserBase + 123);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->frame, f);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, kUserBase + 123), f);
   EXPECT_TRUE(m->flags.user);
   EXPECT_FALSE(m->flags.writable);
   EXPECT_FALSE(m->flags.global);
@@ -121,7 +127,7 @@ TEST_F(VmSpaceMapTest, InaccessiblePagesKeepTheirFrame) {
   ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.inaccessible = true}).has_value());
   std::optional<VmMapping> m = space_->Query(kUserBase);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->frame, f);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, kUserBase), f);
   EXPECT_FALSE(m->flags.user) << "user mode cannot reach the page";
   EXPECT_TRUE(m->flags.inaccessible);
   // Not present to the MMU: the kernel's user copies fault too.
@@ -140,7 +146,7 @@ TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
   {
     auto shared = space_->QueryFrame(kUserBase + 100);
     ASSERT_TRUE(shared.has_value());
-    EXPECT_EQ(shared->first.paddr(), f);
+    EXPECT_EQ(mm::FrameAccess::PaddrOf(shared->first), f);
     EXPECT_TRUE(shared->second.writable);
     EXPECT_EQ(shared->first.refcount(), 2u) << "the mapping's reference and ours";
     // The handle reads what user space wrote, and a write through it shows up there.
@@ -152,14 +158,95 @@ TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
     w.Skip(16);
     ASSERT_TRUE(w.WriteVal(uint64_t{42}).has_value());
     EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(kUserBase + 16)).value(), 42u);
-    // Unmapping drops the mapping's reference; ours keeps the frame alive.
+    // Unmapping drops the mapping's reference; ours and the two cursors' keep
+    // the frame alive.
     ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
-    EXPECT_EQ(shared->first.refcount(), 1u);
+    EXPECT_EQ(shared->first.refcount(), 3u);
     EXPECT_EQ(mm::GetFrameUsage(f), mm::FrameUsage::kUntyped);
   }
   EXPECT_FALSE(space_->QueryFrame(kUserBase).has_value());
   EXPECT_FALSE(space_->QueryFrame(kUserSpaceEnd).has_value());
 }
+
+TEST_F(VmSpaceMapTest, MappedFrameOutlivesItsLastHandle) {
+  Paddr f = MapPage(0);  // MapPage's handle is gone: only the mapping holds the frame
+  ASSERT_NE(f, 0u);
+  EXPECT_EQ(mm::GetFrameUsage(f), mm::FrameUsage::kUntyped);
+  EXPECT_EQ(mm::GetFrameRefcount(f), 1u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 0xabcdu).has_value());
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase)).value(), 0xabcdu);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  EXPECT_EQ(mm::GetFrameRefcount(f), 0u) << "freed once unmapped and flushed";
+}
+
+TEST(VmIoOwnershipTest, FrameCursorKeepsItsFrame) {
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  Paddr p = mm::FrameAccess::PaddrOf(*f);
+  std::optional<VmWriter<Infallible>> w;
+  std::optional<VmReader<Infallible>> r;
+  {
+    mm::UFrame frame = std::move(*f);
+    w.emplace(VmWriter<Infallible>::FromFrame(frame));
+    r.emplace(VmReader<Infallible>::FromFrame(frame));
+    EXPECT_EQ(frame.refcount(), 3u);
+  }  // the last handle goes; the cursors keep the frame
+  EXPECT_EQ(mm::GetFrameRefcount(p), 2u);
+  EXPECT_EQ(mm::GetFrameUsage(p), mm::FrameUsage::kUntyped);
+  ASSERT_TRUE(w->WriteVal(uint64_t{0x1234}).has_value());
+  EXPECT_EQ(r->ReadVal<uint64_t>().value(), 0x1234u);
+  VmReader<Infallible> copy = *r;  // copies share the reference count too
+  EXPECT_EQ(mm::GetFrameRefcount(p), 3u);
+  w.reset();
+  r.reset();
+  EXPECT_EQ(mm::GetFrameRefcount(p), 1u);
+}
+
+TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
+  std::atomic<int> failures{0};
+  Result<TaskRef> t = Spawn([&] {
+    Result<RefPtr<VmSpace>> s = VmSpace::Create();
+    Result<mm::UFrame> f = mm::UFrame::Alloc();
+    if (!s || !f) {
+      failures.fetch_add(1000);
+      return;
+    }
+    Paddr frame = mm::FrameAccess::PaddrOf(*f);
+    if (!(*s)->Map(kUserBase, std::move(*f), mm::PageFlags{.writable = true})) {
+      failures.fetch_add(1000);
+      return;
+    }
+    SetCurrentVmSpace(*s);
+    if ((*s)->ref_count() != 2) failures.fetch_add(100);  // ours and the task's
+    s->Reset();  // the last handle outside the binding goes
+    VmSpace* bound = VmSpace::Current();
+    if (bound == nullptr || bound->ref_count() != 1) failures.fetch_add(100);
+    if (!CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{77})) failures.fetch_add(10);
+    for (int i = 0; i < 5; ++i) {
+      Yield();  // switched away and back: still there, still mapped
+      Result<uint64_t> v = CopyFromUser(UserPtr<uint64_t>(kUserBase));
+      if (!v || *v != 77) failures.fetch_add(1);
+    }
+    if (mm::GetFrameRefcount(frame) != 1) failures.fetch_add(10);
+    SetCurrentVmSpace(nullptr);  // the binding was the last reference
+    if (mm::GetFrameRefcount(frame) != 0) failures.fetch_add(10);
+  });
+  ASSERT_TRUE(t.has_value());
+  (*t)->Join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// Capabilities cannot be minted from bytes (std::bit_cast, ReadVal, CopyFromUser).
+static_assert(!std::is_trivially_copyable_v<VmReader<Fallible>>);
+static_assert(!std::is_trivially_copyable_v<VmReader<Infallible>>);
+static_assert(!std::is_trivially_copyable_v<VmWriter<Fallible>>);
+static_assert(!std::is_trivially_copyable_v<VmWriter<Infallible>>);
+static_assert(!std::is_trivially_copyable_v<mm::UFrame>);
+static_assert(!std::is_trivially_copyable_v<mm::USegment>);
+static_assert(!std::is_trivially_copyable_v<VmSpace>);
+static_assert(!Pod<VmReader<Infallible>> && !Pod<mm::UFrame> && !Pod<UserPtr<uint8_t>>);
+static_assert(!std::is_constructible_v<mm::UFrame, Paddr>);
+static_assert(!std::is_constructible_v<VmReader<Infallible>, uint64_t, uint64_t, const VmSpace*>);
 
 TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
   Paddr a = MapPage(5);
@@ -168,11 +255,11 @@ TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
   auto first = space_->FindNextMapped(kUserBase, kUserSpaceEnd);
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(first->first, kUserBase + 5 * kPage);
-  EXPECT_EQ(first->second.frame, a);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, first->first), a);
   auto second = space_->FindNextMapped(first->first + kPage, kUserSpaceEnd);
   ASSERT_TRUE(second.has_value());
   EXPECT_EQ(second->first, kUserBase + (1ull << 27) * kPage);
-  EXPECT_EQ(second->second.frame, b);
+  EXPECT_EQ(VmSpaceAccess::FrameOf(*space_, second->first), b);
   EXPECT_FALSE(space_->FindNextMapped(second->first + kPage, kUserSpaceEnd).has_value());
   // Unmapping the whole user half walks only what is mapped.
   uint64_t t0 = timer::NowNanos();
@@ -236,7 +323,7 @@ TEST_F(VmSpaceMapTest, UnmapShootsDownRemoteTlbs) {
   Paddr f = MapPage(0);
   ASSERT_NE(f, 0u);
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{1234}).has_value());
-  RemoteCtx ctx{space_};
+  RemoteCtx ctx{space_.get()};
   internal::CallOnCpus(one, RemoteActivateAndRead, &ctx);
   ASSERT_TRUE(ctx.value.has_value());
   EXPECT_EQ(*ctx.value, 1234u);

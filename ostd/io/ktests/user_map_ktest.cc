@@ -3,8 +3,9 @@
 #include "ostd/io/io_mem.h"
 #include "ostd/io/pci.h"
 #include "ostd/io/user_map.h"
+#include "ostd/vm/internal/vm_space_access.h"
+#include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_space.h"
-#include "ostd/vm/vm_test_util.h"
 
 namespace ostd {
 namespace {
@@ -29,7 +30,7 @@ TEST_F(UserMapTest, UserAccessReachesTheDevice) {
   ASSERT_TRUE(io::MapToUser(*space_, kUserVa, std::move(*shm), /*writable=*/true).has_value());
   std::optional<vm::VmMapping> m = space_->Query(kUserVa + 0x1000);
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(m->frame, pa + 0x1000);
+  EXPECT_EQ(vm::VmSpaceAccess::FrameOf(*space_, kUserVa + 0x1000), pa + 0x1000);
   EXPECT_TRUE(m->flags.device);
   EXPECT_TRUE(m->flags.uncached);
   EXPECT_FALSE(m->flags.executable);
@@ -55,14 +56,14 @@ TEST_F(UserMapTest, UserAccessReachesTheDevice) {
 
 TEST_F(UserMapTest, DestroyingTheSpaceReleasesTheDevice) {
   {
-    Result<VmSpace*> other = VmSpace::Create();
+    Result<RefPtr<VmSpace>> other = VmSpace::Create();
     ASSERT_TRUE(other.has_value());
     Result<IoMem<>> shm = Shm();
     ASSERT_TRUE(shm.has_value());
     ASSERT_TRUE(io::MapToUser(**other, kUserVa, std::move(*shm), false).has_value());
     EXPECT_FALSE((*other)->Query(kUserVa)->flags.writable);
     EXPECT_EQ(Shm().error(), Errno::kEBUSY);
-    delete *other;
+    other->Reset();
   }
   EXPECT_TRUE(Shm().has_value());
 }

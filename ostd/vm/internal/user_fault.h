@@ -1,12 +1,12 @@
-// Private to ostd/vm: the link between the exception-table handler and VmSpace.
-#ifndef OSTD_VM_USER_FAULT_H_
-#define OSTD_VM_USER_FAULT_H_
+// Internal to ostd/vm (TCB): the link between the exception-table handler and VmSpace.
+#ifndef OSTD_VM_INTERNAL_USER_FAULT_H_
+#define OSTD_VM_INTERNAL_USER_FAULT_H_
 
 #include <cstdint>
 
 #include "ostd/boot.h"
 
-namespace ostd::vm::vm_io_internal {
+namespace ostd::internal {
 
 // Called with interrupts off for a kernel-mode page fault at user address
 // `address` inside a user-access routine. Runs the page-fault hook on the
@@ -14,6 +14,6 @@ namespace ostd::vm::vm_io_internal {
 // table now allows the access (the caller then retries the instruction).
 bool ResolveUserFault(Vaddr address, uint64_t error_code);
 
-}  // namespace ostd::vm::vm_io_internal
+}  // namespace ostd::internal
 
-#endif  // OSTD_VM_USER_FAULT_H_
+#endif  // OSTD_VM_INTERNAL_USER_FAULT_H_

@@ -1,4 +1,5 @@
-// TLB shootdown: flush translations on a set of CPUs and free frames only after
+// TLB shootdown (internal to the TCB: DeferFree frees frames by physical
+// address): flush translations on a set of CPUs and free frames only after
 // every one of them has dropped the translations that pointed at them.
 //
 //   mm::TlbFlusher flusher(cpus_that_used_the_space);
@@ -7,13 +8,14 @@
 //   flusher.DeferFree(old_frame, 1);
 //   ... drop the page table lock ...
 //   flusher.Dispatch();  // flushed everywhere, then old_frame freed
-#ifndef OSTD_SMP_TLB_H_
-#define OSTD_SMP_TLB_H_
+#ifndef OSTD_SMP_INTERNAL_TLB_H_
+#define OSTD_SMP_INTERNAL_TLB_H_
 
 #include <cstddef>
 
 #include "ostd/boot.h"
 #include "ostd/cpu_set.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/smp/tlb_op.h"
 
 namespace ostd::mm {
@@ -70,4 +72,4 @@ class TlbFlusher {
 
 }  // namespace ostd::mm
 
-#endif  // OSTD_SMP_TLB_H_
+#endif  // OSTD_SMP_INTERNAL_TLB_H_

@@ -1,0 +1,66 @@
+// The raw frame allocator: frames by physical address, for the framework's own
+// objects (page tables, kernel stacks, heap, DMA) and for its tests. Internal
+// to the TCB: a Paddr here can be freed or mapped, so kernels get frames only as
+// UFrame/USegment handles (ostd/mm/frame.h).
+//
+// A frame whose last reference goes away may be handed out again at once: the
+// caller must have removed every mapping (and flushed TLBs) first.
+#ifndef OSTD_INTERNAL_FRAME_ALLOC_H_
+#define OSTD_INTERNAL_FRAME_ALLOC_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ostd/boot.h"
+#include "ostd/mm/frame.h"
+#include "ostd/mm/frame_meta.h"
+#include "ostd/result.h"
+
+namespace ostd::mm {
+
+class FrameAllocOptions {
+ public:
+  // Fill the frames with zeros before returning them (default: true).
+  FrameAllocOptions& zeroed(bool z) {
+    zeroed_ = z;
+    return *this;
+  }
+  // What the frames are for (default: kUntyped). Typed usages are for the
+  // framework's own objects (page tables, stacks, heap).
+  FrameAllocOptions& usage(FrameUsage u) {
+    usage_ = u;
+    return *this;
+  }
+  // One 4 KiB frame, with one reference.
+  Result<Paddr> AllocOne() const;
+  // `count` physically contiguous frames, the first aligned to `align_frames`
+  // frames (a power of two). EINVAL for count 0 or a bad alignment.
+  Result<Paddr> AllocContiguous(size_t count, size_t align_frames = 1) const;
+
+ private:
+  bool zeroed_ = true;
+  FrameUsage usage_ = FrameUsage::kUntyped;
+};
+
+// Drops one reference to each frame; frames whose last reference goes are
+// returned to the allocator. Panics on a frame that is not allocated (a double
+// free is a broken invariant).
+void FreeFrames(Paddr first, size_t count = 1);
+
+// The usage and reference count recorded for the frame at `p` (kReserved for
+// addresses outside managed memory).
+FrameUsage GetFrameUsage(Paddr p);
+uint64_t GetFrameRefcount(Paddr p);
+
+// The physical addresses behind frame handles, and handles from references
+// the TCB already counted.
+struct FrameAccess {
+  static Paddr PaddrOf(const UFrame& f) { return f.paddr_; }
+  static Paddr PaddrOf(const USegment& s) { return s.paddr_; }
+  // A handle taking over one reference to an allocated untyped frame.
+  static UFrame Adopt(Paddr p) { return UFrame(p); }
+};
+
+}  // namespace ostd::mm
+
+#endif  // OSTD_INTERNAL_FRAME_ALLOC_H_
