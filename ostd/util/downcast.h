@@ -39,6 +39,8 @@
 
 #include <type_traits>
 
+#include "ostd/util/ref_ptr.h"
+
 namespace ostd {
 
 template <typename T>
@@ -178,6 +180,19 @@ template <typename D, typename Base>
   requires(std::is_base_of_v<Base, D>)
 auto DowncastTo(Base* base) -> decltype(DowncastTo<D>(*base)) {
   return base == nullptr ? nullptr : DowncastTo<D>(*base);
+}
+
+// A new reference to `from`'s object as a D, or an empty RefPtr if `from` is
+// empty or its object is not a D.
+template <typename D, typename B>
+RefPtr<D> DowncastRef(const RefPtr<B>& from) {
+  static_assert(std::has_virtual_destructor_v<B>, "DowncastRef: B needs a virtual destructor");
+  if (from.ptr_ == nullptr) return nullptr;
+  D* d = DowncastTo<D>(*from.ptr_);
+  if (d == nullptr) return nullptr;
+  RefPtr<D> out(d, typename RefPtr<D>::AdoptTag{});
+  out.AddRef();  // the new reference (from's is still counted)
+  return out;
 }
 
 }  // namespace ostd

@@ -57,6 +57,20 @@ TEST(DowncastTest, ExactType) {
   EXPECT_EQ(static_cast<Shape*>(c), s.get());
 }
 
+TEST(DowncastTest, RefPtrShares) {
+  RefPtr<Shape> s = *MakeRef<Ring>(1, 5, 2);
+  RefPtr<Circle> c = DowncastRef<Circle>(s);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->r(), 5);
+  EXPECT_EQ(s->ref_count(), 2u);
+  EXPECT_FALSE(DowncastRef<Square>(s));
+  EXPECT_EQ(s->ref_count(), 2u);
+  s.Reset();
+  EXPECT_EQ(c->ref_count(), 1u);
+  RefPtr<Shape> empty;
+  EXPECT_FALSE(DowncastRef<Circle>(empty));
+}
+
 TEST(DowncastTest, OtherTypeIsNull) {
   RefPtr<Shape> s = *MakeRef<Square>(2);
   EXPECT_EQ(DowncastTo<Circle>(*s), nullptr);
