@@ -16,7 +16,9 @@ using ostd::Errno;
 RefPtr<FsContext> FreshCtx() {
   auto root = CreateTmpfs(0755);
   if (!root) return nullptr;
-  return MakeRef<FsContext>(*root, *root);
+  auto c = MakeRef<FsContext>(*root, *root);
+  if (!c) return nullptr;
+  return *std::move(c);
 }
 
 const Actor kRoot{};

@@ -52,7 +52,7 @@ Result<Shebang> ParseShebang(std::span<const uint8_t> head, std::span<char> stor
   while (end < n && head[end] != '\n') ++end;
   if (end == n && n == storage.size()) return Err(Errno::kENOEXEC);  // line too long
   for (size_t i = 0; i < end; ++i) storage[i] = static_cast<char>(head[i]);
-  std::string_view line(storage.data(), end);
+  std::string_view line(storage.first(end));
   line.remove_prefix(2);
   auto is_space = [](char c) { return c == ' ' || c == '\t'; };
   while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
