@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <new>
 #include <string_view>
 
 #include "kernel/fs/fd_table.h"
