@@ -213,7 +213,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   glue::CloseOnExec(p.files());
   p.set_name(path);
   p.set_cmdline(argv);
-  p.set_exe_path(std::string_view(exe_path.begin(), exe_path.end()));
+  p.set_exe_path(std::string_view(exe_path.span()));
   self.altstack_sp = 0;
   self.altstack_size = 0;
   self.altstack_flags = 2;  // SS_DISABLE

@@ -392,11 +392,13 @@ class Process {
 // --- Operations (process.cc) ---
 
 // Creates the first process (pid 1) with no thread yet: standard file
-// descriptors on the console, the root as its cwd. ENOMEM.
+// descriptors on the console, the root as its cwd. ENOMEM. The process table
+// owns it; the pointer is a borrowed one.
 ostd::Result<Process*> CreateInitProcess();
 
 // Creates a thread of `p` with the given user context and starts its task.
-// tid 0 allocates one (the first thread of a process takes its pid).
+// tid 0 allocates one (the first thread of a process takes its pid). `p`
+// owns the thread until it exits (FinishThread); the pointer is borrowed.
 ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
                                   const ThreadInit& init);
 // The end of a thread, on its own task after it left user mode for good.

@@ -18,9 +18,11 @@
 //   TmpInode* t = ostd::DowncastTo<TmpInode>(inode);  // nullptr if not a TmpInode
 //
 // Why hostile code cannot make an object claim a type it is not:
-//   * The recorded type lives in DowncastRoot, private; only a Derives<D, B>
-//     constructor writes it (to D), and only its destructor writes it back (to
-//     B, as the dynamic type falls back while the object is destroyed).
+//   * The recorded type lives in DowncastRoot, in a slot whose only writers
+//     are Derives layers (not even the root class, which DowncastRoot befriends
+//     to be constructed): a Derives<D, B> constructor writes D, and its
+//     destructor writes B back (the dynamic type falls back as the object is
+//     destroyed). The slot cannot be copied or assigned.
 //   * Derives<D, B>'s constructors are private to D and take D's `this`: they
 //     trap unless the Derives being built is the one inside that very D, so
 //     no class other than D (not a class deriving from Derives<D, B> without
@@ -70,11 +72,30 @@ consteval const TypeNode* NodeOf() {
 template <typename D, typename B>
 inline constexpr TypeNode kNode{NodeOf<B>()};
 
+struct Access;
+
+// The recorded type of an object. Its own class, so that the root class T
+// (a friend of DowncastRoot<T>, to construct it) still cannot write it: only
+// Derives can. Neither copyable nor assignable.
+class TypeSlot {
+ public:
+  constexpr TypeSlot() = default;
+  TypeSlot(const TypeSlot&) = delete;
+  TypeSlot& operator=(const TypeSlot&) = delete;
+
+ private:
+  template <typename D, typename B>
+  friend class ::ostd::Derives;
+  friend struct Access;
+
+  const TypeNode* node_ = nullptr;  // nullptr: exactly the root class
+};
+
 // Reads the recorded type (reading it is harmless; only Derives writes it).
 struct Access {
   template <typename T>
   static bool IsA(const DowncastRoot<T>& root, const TypeNode* want) {
-    for (const TypeNode* n = root.type_; n != nullptr; n = n->parent) {
+    for (const TypeNode* n = root.type_.node_; n != nullptr; n = n->parent) {
       if (n == want) return true;
     }
     return false;
@@ -102,7 +123,7 @@ class DowncastRoot {
   constexpr DowncastRoot() = default;
   ~DowncastRoot() = default;
 
-  const downcast_detail::TypeNode* type_ = nullptr;  // nullptr: exactly a T
+  downcast_detail::TypeSlot type_;
 };
 
 // D's layer over its base B (B is the root T or any class derived from it).
@@ -123,7 +144,7 @@ class Derives : public B {
 
  protected:
   // From here on the object is no longer a D: it is a B again.
-  ~Derives() { Root().type_ = downcast_detail::NodeOf<B>(); }
+  ~Derives() { Root().type_.node_ = downcast_detail::NodeOf<B>(); }
 
  private:
   friend D;
@@ -134,7 +155,7 @@ class Derives : public B {
     // The Derives being built must be the one inside *self: a standalone
     // Derives<D, B>, or one inside a class that is not this D, traps.
     if (static_cast<Derives*>(self) != this) __builtin_trap();
-    Root().type_ = OstdDowncastNode();
+    Root().type_.node_ = OstdDowncastNode();
   }
 
   OstdDowncastRoot& Root() { return static_cast<OstdDowncastRoot&>(*this); }

@@ -170,6 +170,9 @@ static_assert(!std::is_copy_constructible_v<Derives<Circle, Shape>>);
 static_assert(!std::is_move_constructible_v<Derives<Circle, Shape>>);
 static_assert(!std::is_constructible_v<Derives<Circle, Shape>, Circle*, int>);  // private
 static_assert(!std::is_constructible_v<DowncastRoot<Shape>>);
+static_assert(!std::is_copy_assignable_v<downcast_detail::TypeSlot>);
+static_assert(!std::is_copy_constructible_v<downcast_detail::TypeSlot>);
+static_assert(!std::is_trivially_copyable_v<Shape>);  // no bit_cast can forge a type
 template <typename D>
 concept Downcastable = requires(Shape& s) { DowncastTo<D>(s); };
 static_assert(Downcastable<Circle>);
