@@ -57,7 +57,7 @@ struct File {
 File MakeElf(uint16_t type, uint64_t entry, const Phs& phs) {
   File f;
   const std::array<uint8_t, 8> ident = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
-  std::copy(ident.begin(), ident.end(), f.bytes.begin());
+  for (size_t i = 0; i < ident.size(); ++i) f.bytes[i] = ident[i];
   f.Put(16, type, 2);
   f.Put(18, 62, 2);
   f.Put(20, 1, 4);
@@ -194,7 +194,7 @@ TEST(ElfTest, HeaderErrorsAreEnoexec) {
   EXPECT_EQ(ParseElf({}, 0).error(), Errno::kENOEXEC);
   constexpr std::string_view kScript = "#!/bin/sh\necho hello\n";
   std::array<uint8_t, kScript.size()> text{};
-  std::copy(kScript.begin(), kScript.end(), text.begin());
+  for (size_t i = 0; i < kScript.size(); ++i) text[i] = static_cast<uint8_t>(kScript[i]);
   EXPECT_EQ(ParseElf(text, text.size()).error(), Errno::kENOEXEC);
 }
 
@@ -326,7 +326,7 @@ TEST(ElfFuzzTest, TruncatedAndBitFlipped) {
     if (plan.has_value()) ExpectSanePlan(*plan, len);
   }
   // Every single bit flip in the ELF and program headers.
-  std::copy_n(b.begin(), head, h.begin());
+  for (size_t i = 0; i < head; ++i) h[i] = b[i];
   std::span<const uint8_t> hs = std::span<const uint8_t>(h).first(head);
   int accepted = 0;
   for (uint64_t bit = 0; bit < head * 8; ++bit) {

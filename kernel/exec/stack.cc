@@ -95,7 +95,7 @@ ostd::Result<StackLayout> BuildInitialStack(const StackInputs& in, std::span<uin
   OSTD_TRY_ASSIGN(StackLayout l, PlanInitialStack(in));
   if (out.size() < l.size) return ostd::Err(Errno::kEINVAL);
   std::span<uint8_t> img = out.first(l.size);
-  std::fill(img.begin(), img.end(), uint8_t{0});
+  for (uint8_t& b : img) b = 0;
   std::span<const std::string_view> argv = EffectiveArgv(in);
   auto at = [&l](uint64_t addr) { return addr - l.rsp; };
 

@@ -25,8 +25,8 @@ std::array<uint8_t, 3 * 1024 * 1024> g_buf;
 std::array<char, kMaxArgStrlen + 1> g_chars;
 
 std::string_view Chars(size_t n) {
-  std::fill(g_chars.begin(), g_chars.end(), 'x');
-  return std::string_view(g_chars.data(), n);
+  g_chars.fill('x');
+  return std::string_view(std::span<const char>(g_chars).first(n));
 }
 
 // Reads the image as user memory would: by user address.
@@ -76,7 +76,7 @@ StackInputs Inputs(std::span<const std::string_view> argv, std::span<const std::
 std::pair<StackLayout, Image> Build(const StackInputs& in) {
   auto plan = PlanInitialStack(in);
   EXPECT_TRUE(plan.has_value());
-  std::fill(g_buf.begin(), g_buf.end(), 0xcc);
+  g_buf.fill(0xcc);
   auto l = BuildInitialStack(in, g_buf);
   EXPECT_TRUE(l.has_value());
   EXPECT_EQ(l->rsp, plan->rsp);
@@ -229,7 +229,7 @@ std::array<std::string_view, kMaxArgBytes / 9> g_many;
 TEST(StackTest, TotalLimit) {
   // 16 strings of 128 KiB = 2 MiB of strings plus pointers: too much.
   std::array<std::string_view, 16> envp;
-  std::fill(envp.begin(), envp.end(), Chars(kMaxArgStrlen - 1));
+  envp.fill(Chars(kMaxArgStrlen - 1));
   const std::array<std::string_view, 1> argv = {"p"};
   EXPECT_EQ(PlanInitialStack(Inputs(argv, envp)).error(), Errno::kE2BIG);
   auto fifteen = std::span<const std::string_view>(envp).first(15);
@@ -239,7 +239,7 @@ TEST(StackTest, TotalLimit) {
   auto [built, img] = Build(Inputs(argv, fifteen));
   EXPECT_EQ(img.Word(built.rsp), 1u);
   // Many small strings: the pointers count too.
-  std::fill(g_many.begin(), g_many.end(), std::string_view(""));
+  g_many.fill(std::string_view(""));
   EXPECT_EQ(PlanInitialStack(Inputs(argv, g_many)).error(), Errno::kE2BIG);
 }
 

@@ -48,7 +48,7 @@ class Builder {
 struct NameBuf {
   std::array<char, 256> buf{};
   size_t len = 0;
-  std::string_view view() const { return std::string_view(buf.data(), len); }
+  std::string_view view() const { return std::string_view(std::span<const char>(buf).first(len)); }
 };
 
 NameBuf NameOf(std::span<const uint8_t> bytes) {

@@ -76,32 +76,30 @@ constexpr std::array<Node, 7> kNodes = {{
 
 ostd::Result<RefPtr<File>> OpenDevice(const RefPtr<Inode>& inode, uint32_t flags) {
   uint32_t major = DevMajor(inode->rdev()), minor = DevMinor(inode->rdev());
-  RefPtr<File> f;
   if (major == 1) {
+    Kind kind;
     switch (minor) {
       case 3:
-        f = MakeRef<MemDevice>(inode, flags, Kind::kNull);
+        kind = Kind::kNull;
         break;
       case 5:
-        f = MakeRef<MemDevice>(inode, flags, Kind::kZero);
+        kind = Kind::kZero;
         break;
       case 7:
-        f = MakeRef<MemDevice>(inode, flags, Kind::kFull);
+        kind = Kind::kFull;
         break;
       case 8:
       case 9:
-        f = MakeRef<MemDevice>(inode, flags, Kind::kRandom);
+        kind = Kind::kRandom;
         break;
       default:
         return Err(Errno::kENXIO);
     }
-  } else if (major == 5 && minor <= 1) {
-    return OpenConsoleTty(inode, flags);
-  } else {
-    return Err(Errno::kENXIO);
+    OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<MemDevice>(inode, flags, kind));
+    return f;
   }
-  if (!f) return Err(Errno::kENOMEM);
-  return f;
+  if (major == 5 && minor <= 1) return OpenConsoleTty(inode, flags);
+  return Err(Errno::kENXIO);
 }
 
 ostd::Status CreateDeviceNodes(Inode& dev) {

@@ -11,8 +11,7 @@ using ostd::Errno;
 // may run a file's destructor (a pipe end waking readers), which may block.
 
 ostd::Result<RefPtr<FdTable>> FdTable::Create() {
-  RefPtr<FdTable> t = MakeRef<FdTable>();
-  if (!t) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<FdTable> t, MakeRef<FdTable>());
   return t;
 }
 
@@ -149,14 +148,12 @@ int FdTable::Count() const {
 ostd::Result<RefPtr<FsContext>> FsContext::Create() {
   RefPtr<Inode> root = RootInode();
   if (!root) return Err(Errno::kENOENT);
-  RefPtr<FsContext> c = MakeRef<FsContext>(root, root);
-  if (!c) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<FsContext> c, MakeRef<FsContext>(root, root));
   return c;
 }
 
 ostd::Result<RefPtr<FsContext>> FsContext::Clone() const {
-  RefPtr<FsContext> c = MakeRef<FsContext>(root(), cwd());
-  if (!c) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<FsContext> c, MakeRef<FsContext>(root(), cwd()));
   c->SetUmask(umask());
   return c;
 }

@@ -17,7 +17,7 @@ namespace kernel::fs {
 inline constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE; EMFILE beyond
 inline constexpr uint32_t kFdCloexec = 1;
 
-class FdTable : public RefCounted {
+class FdTable : public RefCounted<FdTable> {
  public:
   FdTable() = default;
   // A new empty table; ENOMEM.

@@ -86,8 +86,9 @@ TEST(FdTableTest, CloseRange) {
 }
 
 TEST(FsContextTest, UmaskAndClone) {
-  RefPtr<FsContext> c = MakeRef<FsContext>(nullptr, nullptr);
-  ASSERT_TRUE(c);
+  auto made = MakeRef<FsContext>(nullptr, nullptr);
+  ASSERT_TRUE(made.has_value());
+  RefPtr<FsContext> c = *std::move(made);
   EXPECT_EQ(c->umask(), 022u);
   EXPECT_EQ(c->SetUmask(0777077), 022u);
   EXPECT_EQ(c->umask(), 077u);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ostd/util/span_copy.h"
+
 namespace kernel::fs {
 
 using ostd::Err;
@@ -101,7 +103,7 @@ ostd::Result<uint64_t> File::ReadDir(DirSink& sink) {
 
 ostd::Status File::SetPath(RefPtr<Inode> base, std::string_view path) {
   OSTD_TRY(path_.Resize(path.size()));
-  std::copy(path.begin(), path.end(), path_.span().begin());
+  (void)ostd::CopyChars(path, path_.span());
   path_base_ = !path.empty() && path.front() == '/' ? nullptr : std::move(base);
   return {};
 }

@@ -21,11 +21,11 @@ namespace kernel::fs {
 
 inline constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2, kSeekData = 3, kSeekHole = 4;
 
-class File : public RefCounted {
+class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
  public:
   // `inode` may be null for anonymous objects (pipes made by pipe2).
   File(RefPtr<Inode> inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
-  ~File() override = default;
+  virtual ~File() = default;
 
   Inode* inode() const { return inode_.get(); }
   const RefPtr<Inode>& inode_ref() const { return inode_; }
@@ -62,7 +62,7 @@ class File : public RefCounted {
   // The path the file was opened by, for /proc/<pid>/fd: relative to
   // path_base() (null for an absolute path); empty for anonymous files. Set
   // once, before the file is shared.
-  std::string_view path() const { return std::string_view(path_.span().data(), path_.size()); }
+  std::string_view path() const { return std::string_view(path_.span()); }
   const RefPtr<Inode>& path_base() const { return path_base_; }
   ostd::Status SetPath(RefPtr<Inode> base, std::string_view path);
 

@@ -12,7 +12,7 @@
 
 namespace kernel::fs {
 
-class FsContext : public RefCounted {
+class FsContext : public RefCounted<FsContext> {
  public:
   // Root and cwd at the global root (fs::Init() must have run).
   static ostd::Result<RefPtr<FsContext>> Create();

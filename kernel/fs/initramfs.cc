@@ -4,6 +4,7 @@
 
 #include "kernel/fs/cpio.h"
 #include "kernel/fs/vfs.h"
+#include "ostd/util/box.h"
 
 namespace kernel::fs {
 namespace {
@@ -18,7 +19,7 @@ struct Buffers {
 
 ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
   OSTD_TRY_ASSIGN(size_t len, CopyName(e.name, std::span<char>(b.path).first(kPathMax - 1)));
-  std::string_view path(b.path.data(), len);
+  std::string_view path(std::span<const char>(b.path).first(len));
   // Names are relative to the root ("./bin", "bin", "/bin").
   while (path.starts_with("./")) path.remove_prefix(2);
   while (path.starts_with("/")) path.remove_prefix(1);
@@ -47,8 +48,9 @@ ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
   RefPtr<Inode> inode;
   if (*type == InodeType::kSymlink) {
     OSTD_TRY_ASSIGN(size_t tlen, CopyName(e.data, std::span<char>(b.target).first(kPathMax - 1)));
-    OSTD_TRY_ASSIGN(inode,
-                    pn.dir->Symlink(name, std::string_view(b.target.data(), tlen), e.uid, e.gid));
+    OSTD_TRY_ASSIGN(
+        inode, pn.dir->Symlink(name, std::string_view(std::span<const char>(b.target).first(tlen)),
+                               e.uid, e.gid));
     return {};
   }
   uint64_t rdev = *type == InodeType::kCharDevice ? MakeDev(e.rdev_major, e.rdev_minor) : 0;
@@ -67,8 +69,7 @@ ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
 
 ostd::Status UnpackInitramfs(std::span<const uint8_t> archive) {
   OSTD_TRY_ASSIGN(RefPtr<FsContext> ctx, FsContext::Create());
-  Buffers* b = new (std::nothrow) Buffers();
-  if (b == nullptr) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(ostd::Box<Buffers> b, ostd::MakeBox<Buffers>());
   CpioReader reader(archive);
   ostd::Status status;
   for (;;) {
@@ -81,7 +82,6 @@ ostd::Status UnpackInitramfs(std::span<const uint8_t> archive) {
     status = UnpackOne(*ctx, **e, *b);
     if (!status) break;
   }
-  delete b;
   return status;
 }
 

@@ -70,7 +70,7 @@ uint64_t FileSystem::AllocAnonDev() {
 
 Inode::Inode(FileSystem* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid,
              uint64_t rdev)
-    : fs_(fs), type_(type), ino_(fs->NextIno()), rdev_(rdev) {
+    : fs_(fs->RefFromThis()), type_(type), ino_(fs->NextIno()), rdev_(rdev) {
   Timespec now = Now();
   ostd::SpinLockGuard g(attr_lock_);
   attr_.dev = fs->dev();
@@ -213,7 +213,7 @@ ostd::Status Inode::Rename(std::string_view, Inode&, std::string_view, uint32_t)
   return Err(is_dir() ? Errno::kEPERM : Errno::kENOTDIR);
 }
 ostd::Result<uint64_t> Inode::ReadDir(uint64_t, DirSink&) { return Err(Errno::kENOTDIR); }
-RefPtr<Inode> Inode::Parent() { return RefPtr<Inode>(this); }
+RefPtr<Inode> Inode::Parent() { return RefFromThis(); }
 bool Inode::HasChildren() { return false; }
 
 RefPtr<Inode> Inode::mounted() const {
@@ -224,11 +224,11 @@ void Inode::set_mounted(RefPtr<Inode> root) {
   ostd::SpinLockGuard g(mount_lock_);
   mounted_ = std::move(root);
 }
-RefPtr<RefCounted> Inode::fifo_object() const {
+RefPtr<FifoObject> Inode::fifo_object() const {
   ostd::SpinLockGuard g(mount_lock_);
   return fifo_;
 }
-void Inode::set_fifo_object(RefPtr<RefCounted> obj) {
+void Inode::set_fifo_object(RefPtr<FifoObject> obj) {
   ostd::SpinLockGuard g(mount_lock_);
   fifo_ = std::move(obj);
 }
@@ -247,14 +247,13 @@ ostd::Status Inode::AddSeals(uint32_t) { return Err(Errno::kEINVAL); }
 ostd::Result<bool> Inode::BeginSharedMapping(bool, bool file_writable) { return file_writable; }
 
 ostd::Result<RefPtr<File>> Inode::Open(uint32_t flags, Caller& caller) {
-  RefPtr<Inode> self(this);
+  RefPtr<Inode> self = RefFromThis();
   if ((flags & kO_PATH) == 0) {
     if (type_ == InodeType::kCharDevice) return OpenDevice(self, flags);
     if (type_ == InodeType::kFifo) return OpenFifo(self, flags, caller);
     if (type_ == InodeType::kSocket) return Err(Errno::kENXIO);
   }
-  RefPtr<File> f = MakeRef<InodeFile>(self, flags);
-  if (!f) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<InodeFile>(self, flags));
   return f;
 }
 

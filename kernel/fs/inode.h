@@ -78,7 +78,9 @@ struct InodeAttr {
 // A file system instance: owns the device number and inode numbering, and the
 // namespace lock that serialises its directory changes (so rename needs no
 // lock ordering between directories).
-class FileSystem {
+// A file system instance, made with MakeRef; each of its inodes holds a
+// reference (file systems are never unmounted).
+class FileSystem : public RefCounted<FileSystem>, public ostd::DowncastRoot<FileSystem> {
  public:
   explicit FileSystem(uint64_t dev) : dev_(dev) {}
   virtual ~FileSystem() = default;
@@ -104,14 +106,21 @@ class DirSink {
   ~DirSink() = default;
 };
 
-class Inode : public RefCounted {
+// What a FIFO inode shares between its opens (pipe.cc's Pipe).
+class FifoObject : public RefCounted<FifoObject>, public ostd::DowncastRoot<FifoObject> {
  public:
-  // `fs` must outlive the inode (file systems are never unmounted).
+  FifoObject() = default;
+  virtual ~FifoObject() = default;
+};
+
+class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
+ public:
+  // The inode holds a reference to `fs` (made by MakeRef).
   Inode(FileSystem* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid,
         uint64_t rdev = 0);
-  ~Inode() override = default;
+  virtual ~Inode() = default;
 
-  FileSystem* fs() const { return fs_; }
+  FileSystem* fs() const { return fs_.get(); }
   InodeType type() const { return type_; }
   uint64_t ino() const { return ino_; }
   uint64_t rdev() const { return rdev_; }
@@ -222,8 +231,8 @@ class Inode : public RefCounted {
   virtual ostd::Result<RefPtr<File>> Open(uint32_t flags, Caller& caller);
 
   // For FIFOs: the pipe shared by all opens (pipe.cc creates it on first open).
-  RefPtr<RefCounted> fifo_object() const;
-  void set_fifo_object(RefPtr<RefCounted> obj);
+  RefPtr<FifoObject> fifo_object() const;
+  void set_fifo_object(RefPtr<FifoObject> obj);
 
  protected:
   // Sets attr_.size and the lock-free copy size() reads.
@@ -233,13 +242,13 @@ class Inode : public RefCounted {
   InodeAttr attr_ ABSL_GUARDED_BY(attr_lock_);
 
  private:
-  FileSystem* const fs_;
+  const RefPtr<FileSystem> fs_;
   const InodeType type_;
   const uint64_t ino_;
   const uint64_t rdev_;
   mutable ostd::SpinLock mount_lock_;
   RefPtr<Inode> mounted_ ABSL_GUARDED_BY(mount_lock_);
-  RefPtr<RefCounted> fifo_ ABSL_GUARDED_BY(mount_lock_);
+  RefPtr<FifoObject> fifo_ ABSL_GUARDED_BY(mount_lock_);
   // Lock-free views of attr_ for the hot paths (written under attr_lock_):
   // the size, and whether a read must update atime (relatime).
   std::atomic<uint64_t> size_{0};

@@ -37,11 +37,11 @@ void LineDiscipline::Echo(uint8_t c, ByteSink& echo) const {
   }
   if ((termios_.c_lflag & kEchoCtl) != 0 && c < 0x20 && c != '\n' && c != '\t') {
     std::array<char, 2> ctl = {'^', static_cast<char>(c + 0x40)};
-    echo.Put(std::string_view(ctl.data(), ctl.size()));
+    echo.Put(std::string_view(std::span<const char>(ctl)));
     return;
   }
   std::array<char, 1> one = {static_cast<char>(c)};
-  Output(std::string_view(one.data(), 1), echo);
+  Output(std::string_view(std::span<const char>(one)), echo);
 }
 
 void LineDiscipline::EraseOne(ByteSink& echo) {

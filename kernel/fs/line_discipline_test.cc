@@ -14,7 +14,9 @@ class StringSink : public ByteSink {
   void Put(std::string_view b) override {
     for (char c : b) buf_[len_++] = c;
   }
-  std::string_view text() const { return std::string_view(buf_.data(), len_); }
+  std::string_view text() const {
+    return std::string_view(std::span<const char>(buf_).first(len_));
+  }
 
  private:
   std::array<char, 32768> buf_{};
@@ -29,7 +31,7 @@ struct Signals {
 struct Text {
   std::array<char, 20000> buf{};
   size_t len = 0;
-  std::string_view view() const { return std::string_view(buf.data(), len); }
+  std::string_view view() const { return std::string_view(std::span<const char>(buf).first(len)); }
 };
 
 void Type(LineDiscipline& ld, std::string_view s, StringSink& echo, Signals* sigs = nullptr) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "ostd/pod.h"
+#include "ostd/util/span_copy.h"
 
 namespace kernel::fs {
 
@@ -212,7 +213,7 @@ inline size_t PackDirent64(std::span<uint8_t> out, uint64_t ino, int64_t off, ui
   if (out.size() < reclen) return 0;
   auto put = [&](size_t at, auto value) {
     auto raw = std::bit_cast<std::array<uint8_t, sizeof(value)>>(value);
-    std::copy(raw.begin(), raw.end(), out.subspan(at, raw.size()).begin());
+    (void)ostd::CopyBytes(raw, out.subspan(at, raw.size()));
   };
   put(0, ino);
   put(8, off);

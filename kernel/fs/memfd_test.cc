@@ -96,7 +96,7 @@ TEST(Seals, MappingsAndChmod) {
 }
 
 ostd::Result<SysctlIntWrite> Parse(std::string_view text, int min = 0, int max = 2) {
-  return ParseSysctlInt(std::span<const char>(text.data(), text.size()), min, max);
+  return ParseSysctlInt(std::span<const char>(text), min, max);
 }
 
 TEST(ParseSysctlInt, AcceptsLinuxForms) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "ostd/result.h"
@@ -49,7 +50,9 @@ class Name {
     len_ = s.size() < kNameMax ? s.size() : kNameMax;
     for (size_t i = 0; i < len_; ++i) buf_[i] = s[i];
   }
-  std::string_view view() const { return std::string_view(buf_.data(), len_); }
+  std::string_view view() const {
+    return std::string_view(std::span<const char>(buf_).first(len_));
+  }
 
  private:
   std::array<char, kNameMax> buf_{};

@@ -4,6 +4,7 @@
 
 #include "kernel/fs/ring_buffer.h"
 #include "ostd/task/mutex.h"
+#include "ostd/util/box.h"
 #include "ostd/vm/vm_space.h"
 
 namespace kernel::fs {
@@ -12,14 +13,15 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 
-class Pipe final : public RefCounted {
+class Pipe final : public ostd::Derives<Pipe, FifoObject> {
  public:
-  Pipe() = default;
-  ~Pipe() override { delete storage_; }
+  Pipe() : Derives(this) {}
 
   bool Init() {
-    storage_ = new (std::nothrow) std::array<uint8_t, kPipeCapacity>();
-    if (storage_ == nullptr) return false;
+    ostd::Result<ostd::Box<std::array<uint8_t, kPipeCapacity>>> storage =
+        ostd::MakeBox<std::array<uint8_t, kPipeCapacity>>();
+    if (!storage) return false;
+    storage_ = std::move(*storage);
     ostd::MutexGuard g(lock_);
     ring_ = RingBuffer(*storage_);
     return true;
@@ -155,7 +157,7 @@ class Pipe final : public RefCounted {
   Waitable& waitable() { return waitable_; }
 
  private:
-  std::array<uint8_t, kPipeCapacity>* storage_ = nullptr;
+  ostd::Box<std::array<uint8_t, kPipeCapacity>> storage_;
   ostd::Mutex lock_;
   RingBuffer ring_ ABSL_GUARDED_BY(lock_);
   int readers_ ABSL_GUARDED_BY(lock_) = 0;
@@ -209,13 +211,12 @@ ostd::Mutex g_fifo_lock;
 }  // namespace
 
 ostd::Result<PipeEnds> CreatePipe(uint32_t flags) {
-  RefPtr<Pipe> pipe = MakeRef<Pipe>();
-  if (!pipe || !pipe->Init()) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<Pipe> pipe, MakeRef<Pipe>());
+  if (!pipe->Init()) return Err(Errno::kENOMEM);
   uint32_t nb = flags & kO_NONBLOCK;
   PipeEnds ends;
-  ends.read = MakeRef<PipeFile>(nullptr, kO_RDONLY | nb, pipe);
-  ends.write = MakeRef<PipeFile>(nullptr, kO_WRONLY | nb, pipe);
-  if (!ends.read || !ends.write) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(ends.read, MakeRef<PipeFile>(nullptr, kO_RDONLY | nb, pipe));
+  OSTD_TRY_ASSIGN(ends.write, MakeRef<PipeFile>(nullptr, kO_WRONLY | nb, pipe));
   return ends;
 }
 
@@ -223,20 +224,20 @@ ostd::Result<RefPtr<File>> OpenFifo(const RefPtr<Inode>& inode, uint32_t flags, 
   RefPtr<Pipe> pipe;
   {
     ostd::MutexGuard g(g_fifo_lock);
-    RefPtr<RefCounted> obj = inode->fifo_object();
+    RefPtr<FifoObject> obj = inode->fifo_object();
     if (obj) {
-      pipe = RefPtr<Pipe>(static_cast<Pipe*>(obj.get()));
+      pipe = ostd::DowncastRef<Pipe>(obj);
+      if (!pipe) return Err(Errno::kENXIO);  // not a pipe (cannot happen today)
     } else {
-      pipe = MakeRef<Pipe>();
-      if (!pipe || !pipe->Init()) return Err(Errno::kENOMEM);
-      inode->set_fifo_object(RefPtr<RefCounted>(pipe.get()));
+      OSTD_TRY_ASSIGN(pipe, MakeRef<Pipe>());
+      if (!pipe->Init()) return Err(Errno::kENOMEM);
+      inode->set_fifo_object(pipe);
     }
   }
   uint32_t acc = flags & kO_ACCMODE;
   bool nonblock = (flags & kO_NONBLOCK) != 0;
   if (acc == kO_WRONLY && nonblock && !pipe->HasReaders()) return Err(Errno::kENXIO);
-  RefPtr<File> f = MakeRef<PipeFile>(inode, flags, pipe);
-  if (!f) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<PipeFile>(inode, flags, pipe));
   if (!nonblock && acc == kO_RDONLY) OSTD_TRY(pipe->WaitForPeer(true, caller));
   if (!nonblock && acc == kO_WRONLY) OSTD_TRY(pipe->WaitForPeer(false, caller));
   return f;

@@ -8,7 +8,10 @@
 #include "kernel/fs/memfd.h"
 #include "kernel/fs/path.h"
 #include "ostd/mm/frame.h"
+#include "ostd/panic.h"
 #include "ostd/task/mutex.h"
+#include "ostd/util/box.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::fs {
@@ -31,24 +34,22 @@ class PageMap {
   // The slot of page `index`, or nullptr if its leaf does not exist.
   std::optional<UFrame>* Find(uint64_t index) {
     if (index >= kFan * kFan * kFan) return nullptr;
-    Mid* mid = top_[index / (kFan * kFan)];
+    Mid* mid = top_[index / (kFan * kFan)].get();
     if (mid == nullptr) return nullptr;
-    Leaf* leaf = mid->leaves[(index / kFan) % kFan];
+    Leaf* leaf = mid->leaves[(index / kFan) % kFan].get();
     if (leaf == nullptr) return nullptr;
     return &leaf->pages[index % kFan];
   }
   // The slot of page `index`, creating the path to it. ENOMEM, EFBIG.
   ostd::Result<std::optional<UFrame>*> Ensure(uint64_t index) {
     if (index >= kFan * kFan * kFan) return Err(Errno::kEFBIG);
-    Mid*& mid = top_[index / (kFan * kFan)];
-    if (mid == nullptr) {
-      mid = new (std::nothrow) Mid();
-      if (mid == nullptr) return Err(Errno::kENOMEM);
+    ostd::Box<Mid>& mid = top_[index / (kFan * kFan)];
+    if (!mid) {
+      OSTD_TRY_ASSIGN(mid, ostd::MakeBox<Mid>());
     }
-    Leaf*& leaf = mid->leaves[(index / kFan) % kFan];
-    if (leaf == nullptr) {
-      leaf = new (std::nothrow) Leaf();
-      if (leaf == nullptr) return Err(Errno::kENOMEM);
+    ostd::Box<Leaf>& leaf = mid->leaves[(index / kFan) % kFan];
+    if (!leaf) {
+      OSTD_TRY_ASSIGN(leaf, ostd::MakeBox<Leaf>());
     }
     end_ = std::max(end_, index + 1);
     return &leaf->pages[index % kFan];
@@ -61,13 +62,13 @@ class PageMap {
     if (first >= last) return;
     size_t top_end = static_cast<size_t>((last - 1) / (kFan * kFan)) + 1;
     for (size_t t = static_cast<size_t>(first / (kFan * kFan)); t < top_end; ++t) {
-      Mid* mid = top_[t];
+      Mid* mid = top_[t].get();
       if (mid == nullptr) continue;
       uint64_t mid_base = t * kFan * kFan;
       uint64_t lo = std::max(first, mid_base) - mid_base;               // within this mid
       uint64_t hi = std::min(last, mid_base + kFan * kFan) - mid_base;  // exclusive
       for (uint64_t m = lo / kFan; m < (hi + kFan - 1) / kFan; ++m) {
-        Leaf* leaf = mid->leaves[m];
+        Leaf* leaf = mid->leaves[m].get();
         if (leaf == nullptr) continue;
         uint64_t base = m * kFan;
         uint64_t from = std::max(lo, base) - base;
@@ -80,15 +81,7 @@ class PageMap {
     }
   }
   void Clear() {
-    for (Mid*& mid : top_) {
-      if (mid == nullptr) continue;
-      for (Leaf*& leaf : mid->leaves) {
-        delete leaf;
-        leaf = nullptr;
-      }
-      delete mid;
-      mid = nullptr;
-    }
+    for (ostd::Box<Mid>& mid : top_) mid.Reset();
   }
 
  private:
@@ -96,15 +89,15 @@ class PageMap {
     std::array<std::optional<UFrame>, kFan> pages;
   };
   struct Mid {
-    std::array<Leaf*, kFan> leaves{};
+    std::array<ostd::Box<Leaf>, kFan> leaves;
   };
-  std::array<Mid*, kFan> top_{};
+  std::array<ostd::Box<Mid>, kFan> top_;
   uint64_t end_ = 0;  // one past the highest index Ensure() ever reached
 };
 
-class TmpFs final : public FileSystem {
+class TmpFs final : public ostd::Derives<TmpFs, FileSystem> {
  public:
-  TmpFs() : FileSystem(AllocAnonDev()) {}
+  TmpFs() : Derives(this, AllocAnonDev()) {}
 };
 
 class TmpInode;
@@ -113,31 +106,17 @@ struct DirEntry {
   Name name;
   RefPtr<Inode> inode;
   uint64_t cookie = 0;
-  DirEntry* next = nullptr;
 };
 
-class TmpInode final : public Inode {
+class TmpInode final : public ostd::Derives<TmpInode, Inode> {
  public:
   TmpInode(TmpFs* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid, uint64_t rdev,
            TmpInode* parent)
-      : Inode(fs, type, perm, uid, gid, rdev), parent_(parent) {}
-  ~TmpInode() override {
-    DirEntry* e = entries_;
-    while (e != nullptr) {
-      DirEntry* next = e->next;
-      delete e;
-      e = next;
-    }
-    delete[] link_target_;
-  }
+      : Derives(this, fs, type, perm, uid, gid, rdev), parent_(parent) {}
 
   ostd::Status SetLinkTarget(std::string_view target) {
-    link_target_ = new (std::nothrow) char[target.size() + 1];
-    if (link_target_ == nullptr) return Err(Errno::kENOMEM);
-    std::span<char> buf(link_target_, target.size() + 1);
-    std::copy(target.begin(), target.end(), buf.begin());
-    buf[target.size()] = '\0';
-    link_len_ = target.size();
+    OSTD_TRY(link_target_.Reserve(target.size()));
+    for (char c : target) OSTD_TRY(link_target_.Push(c));
     ostd::SpinLockGuard g(attr_lock_);
     SetSizeLocked(target.size());
     return {};
@@ -315,9 +294,7 @@ class TmpInode final : public Inode {
     return {};
   }
 
-  std::string_view anon_name() const override {
-    return std::string_view(anon_name_.span().data(), anon_name_.size());
-  }
+  std::string_view anon_name() const override { return std::string_view(anon_name_.span()); }
 
   // memfd_create: names the (unlinked) inode and sets its first seals.
   ostd::Status MakeMemfd(std::string_view name, uint32_t seals) {
@@ -347,8 +324,8 @@ class TmpInode final : public Inode {
     ostd::MutexGuard g(fs()->ns_lock());
     if (nlink() == 0) return Err(Errno::kENOENT);  // removed directory
     if (FindLocked(name) != nullptr) return Err(Errno::kEEXIST);
-    RefPtr<TmpInode> child = MakeRef<TmpInode>(tmpfs(), type, perm, uid, gid, rdev, this);
-    if (!child) return Err(Errno::kENOMEM);
+    OSTD_TRY_ASSIGN(RefPtr<TmpInode> child,
+                    MakeRef<TmpInode>(tmpfs(), type, perm, uid, gid, rdev, this));
     OSTD_TRY(AddLocked(name, child));
     if (type == InodeType::kDirectory) AdjustLinks(1);
     return RefPtr<Inode>(child);
@@ -361,9 +338,8 @@ class TmpInode final : public Inode {
     ostd::MutexGuard g(fs()->ns_lock());
     if (nlink() == 0) return Err(Errno::kENOENT);
     if (FindLocked(name) != nullptr) return Err(Errno::kEEXIST);
-    RefPtr<TmpInode> child =
-        MakeRef<TmpInode>(tmpfs(), InodeType::kSymlink, 0777, uid, gid, 0, nullptr);
-    if (!child) return Err(Errno::kENOMEM);
+    OSTD_TRY_ASSIGN(RefPtr<TmpInode> child,
+                    MakeRef<TmpInode>(tmpfs(), InodeType::kSymlink, 0777, uid, gid, 0, nullptr));
     OSTD_TRY(child->SetLinkTarget(target));
     OSTD_TRY(AddLocked(name, child));
     return RefPtr<Inode>(child);
@@ -402,8 +378,8 @@ class TmpInode final : public Inode {
     DirEntry* e = FindLocked(name);
     if (e == nullptr) return Err(Errno::kENOENT);
     if (!e->inode->is_dir()) return Err(Errno::kENOTDIR);
-    TmpInode* child = AsTmp(e->inode.get());
-    if (child->entries_ != nullptr) return Err(Errno::kENOTEMPTY);
+    TmpInode* child = &AsTmp(*e->inode);
+    if (!child->entries_.empty()) return Err(Errno::kENOTEMPTY);
     if (child->mounted()) return Err(Errno::kEBUSY);
     child->AdjustLinks(-2);
     AdjustLinks(-1);
@@ -423,7 +399,8 @@ class TmpInode final : public Inode {
       return Err(Errno::kEBUSY);
     }
     OSTD_TRY(ValidateName(new_name));
-    TmpInode* new_dir = AsTmp(&new_dir_base);
+    TmpInode* new_dir = DowncastTo<TmpInode>(new_dir_base);
+    if (new_dir == nullptr) return Err(Errno::kEXDEV);
     ostd::MutexGuard g(fs()->ns_lock());
     DirEntry* src = FindLocked(old_name);
     if (src == nullptr) return Err(Errno::kENOENT);
@@ -459,7 +436,7 @@ class TmpInode final : public Inode {
       if (dst->inode == moving) return {};  // same inode: nothing to do
       if (moving->is_dir()) {
         if (!dst->inode->is_dir()) return Err(Errno::kENOTDIR);
-        if (AsTmp(dst->inode.get())->entries_ != nullptr) return Err(Errno::kENOTEMPTY);
+        if (!AsTmp(*dst->inode).entries_.empty()) return Err(Errno::kENOTEMPTY);
       } else if (dst->inode->is_dir()) {
         return Err(Errno::kEISDIR);
       }
@@ -478,7 +455,7 @@ class TmpInode final : public Inode {
     if (moving->is_dir()) {
       AdjustLinks(-1);
       new_dir->AdjustLinks(1);
-      AsTmp(moving.get())->parent_ = new_dir;
+      AsTmp(*moving).parent_ = new_dir;
     }
     moving->TouchChange();
     return {};
@@ -495,7 +472,7 @@ class TmpInode final : public Inode {
       if (!sink.Emit("..", ParentLocked()->ino(), kDtDir, 2)) return cookie;
       cookie = 2;
     }
-    for (DirEntry* e = entries_; e != nullptr; e = e->next) {
+    for (const ostd::Box<DirEntry>& e : entries_) {
       if (e->cookie < cookie) continue;
       if (!sink.Emit(e->name.view(), e->inode->ino(), DtypeFromMode(e->inode->mode()),
                      e->cookie + 1)) {
@@ -508,70 +485,61 @@ class TmpInode final : public Inode {
 
   RefPtr<Inode> Parent() override {
     ostd::MutexGuard g(fs()->ns_lock());
-    return RefPtr<Inode>(ParentLocked());
+    return ParentLocked()->RefFromThis();
   }
 
   bool HasChildren() override {
     ostd::MutexGuard g(fs()->ns_lock());
-    return entries_ != nullptr;
+    return !entries_.empty();
   }
 
   ostd::Result<size_t> ReadLink(std::span<char> buf) override {
     if (!is_symlink()) return Err(Errno::kEINVAL);
-    size_t n = std::min(buf.size(), link_len_);
-    std::span<const char> target(link_target_, link_len_);
-    std::copy(target.begin(), target.begin() + static_cast<std::ptrdiff_t>(n), buf.begin());
+    size_t n = ostd::CopyChars(link_target_.span(), buf);
     TouchAccess();
     return n;
   }
 
  private:
-  static TmpInode* AsTmp(Inode* i) { return static_cast<TmpInode*>(i); }
+  // An inode of this file system (same fs(), so made here: a TmpInode).
+  static TmpInode& AsTmp(Inode& i) {
+    TmpInode* t = DowncastTo<TmpInode>(i);
+    OSTD_ASSERT(t != nullptr);
+    return *t;
+  }
   // A removed directory's parent may be gone: it then is its own parent.
   TmpInode* ParentLocked() { return parent_ != nullptr && nlink() != 0 ? parent_ : this; }
-  TmpFs* tmpfs() { return static_cast<TmpFs*>(fs()); }
+  TmpFs* tmpfs() { return DowncastTo<TmpFs>(fs()); }
 
   // Moves the directory `child` from `from` to `to` (link counts and parent).
   static void Reparent(const RefPtr<Inode>& child, TmpInode* from, TmpInode* to) {
     if (!child->is_dir() || from == to) return;
     from->AdjustLinks(-1);
     to->AdjustLinks(1);
-    AsTmp(child.get())->parent_ = to;
+    AsTmp(*child).parent_ = to;
   }
 
   DirEntry* FindLocked(std::string_view name) {
-    for (DirEntry* e = entries_; e != nullptr; e = e->next) {
-      if (e->name.view() == name) return e;
+    for (const ostd::Box<DirEntry>& e : entries_) {
+      if (e->name.view() == name) return e.get();
     }
     return nullptr;
   }
   ostd::Status AddLocked(std::string_view name, RefPtr<Inode> inode) {
-    DirEntry* e = new (std::nothrow) DirEntry();
-    if (e == nullptr) return Err(Errno::kENOMEM);
+    OSTD_TRY_ASSIGN(ostd::Box<DirEntry> e, ostd::MakeBox<DirEntry>());
     e->name.Set(name);
     e->inode = std::move(inode);
-    e->cookie = next_cookie_++;
+    e->cookie = next_cookie_;
     // Append, so cookies grow along the list and readdir is stable.
-    if (tail_ == nullptr) {
-      entries_ = tail_ = e;
-    } else {
-      tail_->next = e;
-      tail_ = e;
-    }
+    OSTD_TRY(entries_.Push(std::move(e)));
+    ++next_cookie_;
     TouchModify();
     return {};
   }
   void RemoveLocked(DirEntry* victim) {
-    DirEntry* prev = nullptr;
-    for (DirEntry* e = entries_; e != nullptr; prev = e, e = e->next) {
-      if (e != victim) continue;
-      if (prev == nullptr) {
-        entries_ = e->next;
-      } else {
-        prev->next = e->next;
-      }
-      if (tail_ == e) tail_ = prev;
-      delete e;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].get() != victim) continue;
+      entries_.Erase(i);
       break;
     }
     TouchModify();
@@ -631,12 +599,12 @@ class TmpInode final : public Inode {
   // keeps pointing at its old parent only for "..", which then yields itself
   // once nlink is 0 (see Parent()).
   TmpInode* parent_;
-  DirEntry* entries_ = nullptr;
-  DirEntry* tail_ = nullptr;
+  // Entries in the order they were added (cookies grow along it); boxed, so
+  // an entry stays put while the vector grows.
+  ostd::Vec<ostd::Box<DirEntry>> entries_;
   uint64_t next_cookie_ = 2;
   // Symlink target (immutable once set).
-  char* link_target_ = nullptr;
-  size_t link_len_ = 0;
+  ostd::Vec<char> link_target_;
   // Regular file data.
   // data_lock_ serialises reads, writes and size changes (it may be held
   // across user copies, which can block). The page map has its own spin
@@ -654,36 +622,39 @@ class TmpInode final : public Inode {
   ostd::Vec<char> anon_name_;
 };
 
+// The internal tmpfs instance memfds live on (made on first use).
+ostd::SpinLock shm_lock;
+RefPtr<TmpFs> shm_fs ABSL_GUARDED_BY(shm_lock);
+
 }  // namespace
 
 ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t perm, uint32_t seals,
                                              uint32_t uid, uint32_t gid) {
   // Linux keeps memfds on an internal tmpfs mount: one instance, made on
   // first use, gives them their own device number.
-  static std::atomic<TmpFs*> shm_fs{nullptr};
-  TmpFs* fs = shm_fs.load(std::memory_order_acquire);
-  if (fs == nullptr) {
-    TmpFs* fresh = new (std::nothrow) TmpFs();
-    if (fresh == nullptr) return Err(Errno::kENOMEM);
-    if (shm_fs.compare_exchange_strong(fs, fresh, std::memory_order_acq_rel)) {
-      fs = fresh;
-    } else {
-      delete fresh;  // another CPU won
-    }
+  RefPtr<TmpFs> fs;
+  {
+    ostd::SpinLockGuard g(shm_lock);
+    fs = shm_fs;
   }
-  RefPtr<TmpInode> inode = MakeRef<TmpInode>(fs, InodeType::kRegular, perm, uid, gid, 0, nullptr);
-  if (!inode) return Err(Errno::kENOMEM);
+  if (!fs) {
+    OSTD_TRY_ASSIGN(RefPtr<TmpFs> fresh, MakeRef<TmpFs>());
+    ostd::SpinLockGuard g(shm_lock);
+    if (!shm_fs) shm_fs = std::move(fresh);  // else another CPU won
+    fs = shm_fs;
+  }
+  OSTD_TRY_ASSIGN(RefPtr<TmpInode> inode,
+                  MakeRef<TmpInode>(fs.get(), InodeType::kRegular, perm, uid, gid, 0, nullptr));
   OSTD_TRY(inode->MakeMemfd(name, seals));
-  return RefPtr<Inode>(inode);
+  return RefPtr<Inode>(std::move(inode));
 }
 
 ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm) {
-  // File systems live for the whole run (there is no unmount).
-  TmpFs* fs = new (std::nothrow) TmpFs();
-  if (fs == nullptr) return Err(Errno::kENOMEM);
-  RefPtr<TmpInode> root = MakeRef<TmpInode>(fs, InodeType::kDirectory, root_perm, 0, 0, 0, nullptr);
-  if (!root) return Err(Errno::kENOMEM);
-  return RefPtr<Inode>(root);
+  // The file system lives as long as its inodes (there is no unmount).
+  OSTD_TRY_ASSIGN(RefPtr<TmpFs> fs, MakeRef<TmpFs>());
+  OSTD_TRY_ASSIGN(RefPtr<TmpInode> root,
+                  MakeRef<TmpInode>(fs.get(), InodeType::kDirectory, root_perm, 0, 0, 0, nullptr));
+  return RefPtr<Inode>(std::move(root));
 }
 
 }  // namespace kernel::fs

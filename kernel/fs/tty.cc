@@ -106,7 +106,7 @@ class TtyFile final : public File {
         for (size_t i = 0; i < r.copied; ++i) chars[i] = static_cast<char>(buf[i]);
         ConsoleSink out;
         ostd::MutexGuard g(t.lock);
-        t.ldisc.Output(std::string_view(chars.data(), r.copied), out);
+        t.ldisc.Output(std::string_view(std::span<const char>(chars).first(r.copied)), out);
       }
       if (!r.ok()) return Progress(done, r);
       done += r.copied;
@@ -202,8 +202,7 @@ class TtyFile final : public File {
 void SetTtySignalHook(TtySignalHook hook) { g_hook.store(hook, std::memory_order_release); }
 
 ostd::Result<RefPtr<File>> OpenConsoleTty(const RefPtr<Inode>& inode, uint32_t flags) {
-  RefPtr<File> f = MakeRef<TtyFile>(inode, flags);
-  if (!f) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<TtyFile>(inode, flags));
   return f;
 }
 

@@ -6,6 +6,8 @@
 #include "kernel/fs/device.h"
 #include "kernel/fs/tmpfs.h"
 #include "ostd/sync.h"
+#include "ostd/util/box.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::fs {
@@ -17,7 +19,7 @@ using ostd::Errno;
 ostd::SpinLock g_root_lock;
 // A plain pointer holding one reference (never dropped): a global RefPtr would
 // need a static destructor, which the kernel does not run.
-Inode* g_root ABSL_GUARDED_BY(g_root_lock) = nullptr;
+RefPtr<Inode> g_root ABSL_GUARDED_BY(g_root_lock);
 
 // Scratch space for a walk: the remaining path and room to splice a symlink
 // target in front of it. On the heap: kernel stacks are small.
@@ -47,11 +49,8 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
   if (path.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
   if (path.empty()) return Err(Errno::kENOENT);
   // The buffers are needed only to splice a symlink's target into the path:
-  // allocated (uninitialized) at the first symlink, freed on every return.
-  struct Buffers {
-    WalkBuffers* b = nullptr;
-    ~Buffers() { delete b; }
-  } bufs_owner;
+  // allocated at the first symlink, freed on every return.
+  ostd::Box<WalkBuffers> bufs_owner;
   // `path` stays valid for the whole walk; after a symlink, `rest` points into
   // the buffers instead.
   std::string_view rest = path;
@@ -96,22 +95,20 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
         // A magic link (/proc/<pid>/fd/N): the walk goes on from its inode.
         next = std::move(target);
       } else {
-        if (bufs_owner.b == nullptr) {
-          bufs_owner.b = new (std::nothrow) WalkBuffers;
-          if (bufs_owner.b == nullptr) return Err(Errno::kENOMEM);
+        if (!bufs_owner) {
+          OSTD_TRY_ASSIGN(bufs_owner, ostd::MakeBox<WalkBuffers>());
         }
-        WalkBuffers* bufs = bufs_owner.b;
+        WalkBuffers* bufs = bufs_owner.get();
         OSTD_TRY_ASSIGN(size_t tlen, next->ReadLink(bufs->scratch));
         if (tlen == 0) return Err(Errno::kENOENT);
         if (tlen + step->rest.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
         bool absolute = bufs->scratch[0] == '/';
         // scratch = target + rest, then becomes the remaining path.
         std::span<char> scratch(bufs->scratch);
-        std::copy(step->rest.begin(), step->rest.end(), scratch.subspan(tlen).begin());
+        (void)ostd::CopyChars(step->rest, scratch.subspan(tlen));
         size_t len = tlen + step->rest.size();
-        std::copy(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(len),
-                  bufs->path.begin());
-        rest = std::string_view(bufs->path.data(), len);
+        (void)ostd::CopyChars(scratch.first(len), bufs->path);
+        rest = std::string_view(std::span<const char>(bufs->path).first(len));
         if (absolute) dir = root;
         continue;
       }
@@ -133,7 +130,7 @@ bool IsDotOrDotDot(std::string_view n) { return n == "." || n == ".."; }
 
 RefPtr<Inode> RootInode() {
   ostd::SpinLockGuard g(g_root_lock);
-  return RefPtr<Inode>(g_root);
+  return g_root;
 }
 
 ostd::Status Init() {
@@ -144,8 +141,7 @@ ostd::Status Init() {
   OSTD_TRY(CreateDeviceNodes(*dev));
   ostd::SpinLockGuard g(g_root_lock);
   if (g_root != nullptr) return ostd::Err(Errno::kEBUSY);
-  root->AddRef();
-  g_root = root.get();
+  g_root = std::move(root);
   return {};
 }
 
@@ -276,7 +272,7 @@ ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::s
     std::string_view name = finder.name();
     if (name.size() + 1 > start) return Err(Errno::kENAMETOOLONG);
     start -= name.size();
-    std::copy(name.begin(), name.end(), buf.subspan(start).begin());
+    (void)ostd::CopyChars(name, buf.subspan(start));
     buf[--start] = '/';
     dir = std::move(parent);
   }

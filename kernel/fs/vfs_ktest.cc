@@ -16,7 +16,9 @@ using ostd::Errno;
 RefPtr<FsContext> FreshCtx() {
   auto root = CreateTmpfs(0755);
   if (!root) return nullptr;
-  return MakeRef<FsContext>(*root, *root);
+  auto c = MakeRef<FsContext>(*root, *root);
+  if (!c) return nullptr;
+  return *std::move(c);
 }
 
 const Actor kRoot{};
@@ -60,11 +62,13 @@ TEST(VfsTest, ErrorsEnoentEnotdirEnametoolong) {
   EXPECT_EQ(ErrOf(ResolvePath(*c, c->cwd(), "", true)), Errno::kENOENT);
   static std::array<char, 300> longname;
   longname.fill('x');
-  EXPECT_EQ(ErrOf(ResolvePath(*c, c->cwd(), std::string_view(longname.data(), 256), true)),
+  EXPECT_EQ(ErrOf(ResolvePath(*c, c->cwd(),
+                              std::string_view(std::span<const char>(longname).first(256)), true)),
             Errno::kENAMETOOLONG);
   static std::array<char, 5000> longpath;
   longpath.fill('/');
-  EXPECT_EQ(ErrOf(ResolvePath(*c, c->cwd(), std::string_view(longpath.data(), 4096), true)),
+  EXPECT_EQ(ErrOf(ResolvePath(*c, c->cwd(),
+                              std::string_view(std::span<const char>(longpath).first(4096)), true)),
             Errno::kENAMETOOLONG);
 }
 
@@ -93,7 +97,7 @@ TEST(VfsTest, SymlinksFollowedAndLoopDetected) {
   std::array<char, 64> buf;
   auto n = ReadLinkAt(*c, c->cwd(), "/rel", buf);
   ASSERT_TRUE(n.has_value());
-  EXPECT_EQ(std::string_view(buf.data(), *n), "d/target");
+  EXPECT_EQ(std::string_view(std::span<const char>(buf).first(*n)), "d/target");
   EXPECT_EQ(ErrOf(ReadLinkAt(*c, c->cwd(), "/d", buf)), Errno::kEINVAL);
 }
 

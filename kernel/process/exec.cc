@@ -52,7 +52,7 @@ Result<Shebang> ParseShebang(std::span<const uint8_t> head, std::span<char> stor
   while (end < n && head[end] != '\n') ++end;
   if (end == n && n == storage.size()) return Err(Errno::kENOEXEC);  // line too long
   for (size_t i = 0; i < end; ++i) storage[i] = static_cast<char>(head[i]);
-  std::string_view line(storage.data(), end);
+  std::string_view line(storage.first(end));
   line.remove_prefix(2);
   auto is_space = [](char c) { return c == ' ' || c == '\t'; };
   while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
@@ -213,7 +213,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   glue::CloseOnExec(p.files());
   p.set_name(path);
   p.set_cmdline(argv);
-  p.set_exe_path(std::string_view(exe_path.begin(), exe_path.end()));
+  p.set_exe_path(std::string_view(exe_path.span()));
   self.altstack_sp = 0;
   self.altstack_size = 0;
   self.altstack_flags = 2;  // SS_DISABLE

@@ -23,18 +23,6 @@ using ostd::Err;
 using ostd::Errno;
 using ostd::Result;
 
-// A raw pointer that owns one reference (the Process's), from a RefPtr.
-template <typename T>
-T* Hold(const fs::RefPtr<T>& ref) {
-  ref->AddRef();
-  return ref.get();
-}
-
-template <typename T>
-void Drop(T* p) {
-  if (p != nullptr && p->Release()) delete p;
-}
-
 // A file's pages, as a VMA maps them.
 class InodePages final : public PageSource {
  public:
@@ -64,7 +52,7 @@ class InodePages final : public PageSource {
     if (name_.empty()) {
       ostd::FormatTo(out, "/inode:{}", inode_->GetAttr().ino);
     } else {
-      out.Write(std::string_view(name_.span().data(), name_.size()));
+      out.Write(std::string_view(name_.span()));
     }
   }
 
@@ -80,6 +68,8 @@ Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
                               bool writable_mapping = false, bool program = false) {
   ostd::Vec<char> name;
   (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
+  // TODO(address_space owner): PageSourceRef adopts a raw pointer with its
+  // own count; this `new` goes when PageSource becomes ostd::RefCounted.
   auto* pages = new (std::nothrow)
       InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping, program);
   if (pages == nullptr) {
@@ -91,26 +81,20 @@ Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
 
 }  // namespace
 
-Result<fs::FdTable*> NewConsoleFiles() {
+Result<ostd::RefPtr<fs::FdTable>> NewConsoleFiles() {
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::FdTable> table, fs::FdTable::Create());
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> console,
                   fs::OpenPath(*ctx, ctx->root(), "/dev/console", fs::kO_RDWR, 0, fs::Actor{},
                                fs::Caller::Kernel()));
   for (int fd = 0; fd < 3; ++fd) OSTD_TRY(table->Install(console, false, fd));
-  return Hold(table);
+  return table;
 }
 
-Result<fs::FdTable*> CloneFiles(fs::FdTable& files, bool share) {
-  if (share) {
-    files.AddRef();
-    return &files;
-  }
-  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FdTable> copy, files.Clone());
-  return Hold(copy);
+Result<ostd::RefPtr<fs::FdTable>> CloneFiles(fs::FdTable& files, bool share) {
+  if (share) return files.RefFromThis();
+  return files.Clone();
 }
-
-void ReleaseFiles(fs::FdTable* files) { Drop(files); }
 
 void CloseOnExec(fs::FdTable& files) { files.CloseOnExec(); }
 
@@ -158,7 +142,7 @@ namespace {
 void SignalProcessGroup(int pgid, int sig) {
   if (pgid <= 0) return;
   ostd::SpinLockGuard guard(TreeLock());
-  for (Process* p : process_internal::AllProcesses()) {
+  for (const ostd::Box<Process>& p : process_internal::AllProcesses()) {
     if (p->pgid() == pgid && p->thread_count() > 0) p->SendSignal(sig, SigInfo{.code = kSiKernel});
   }
 }
@@ -182,20 +166,11 @@ ostd::Status StartConsole(int foreground_pgid) {
   return {};
 }
 
-Result<fs::FsContext*> NewRootFsContext() {
-  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
-  return Hold(ctx);
-}
+Result<ostd::RefPtr<fs::FsContext>> NewRootFsContext() { return fs::FsContext::Create(); }
 
-Result<fs::FsContext*> CloneFsContext(fs::FsContext& fs, bool share) {
-  if (share) {
-    fs.AddRef();
-    return &fs;
-  }
-  OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> copy, fs.Clone());
-  return Hold(copy);
+Result<ostd::RefPtr<fs::FsContext>> CloneFsContext(fs::FsContext& fs, bool share) {
+  if (share) return fs.RefFromThis();
+  return fs.Clone();
 }
-
-void ReleaseFsContext(fs::FsContext* fs) { Drop(fs); }
 
 }  // namespace kernel::glue

@@ -10,6 +10,7 @@
 
 #include "kernel/process/address_space.h"
 #include "ostd/result.h"
+#include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
 
 namespace kernel {
@@ -22,10 +23,9 @@ class FsContext;
 namespace glue {
 
 // Descriptors 0, 1 and 2 open on /dev/console.
-ostd::Result<fs::FdTable*> NewConsoleFiles();
+ostd::Result<ostd::RefPtr<fs::FdTable>> NewConsoleFiles();
 // CLONE_FILES shares the table (a new reference), else copies it.
-ostd::Result<fs::FdTable*> CloneFiles(fs::FdTable& files, bool share);
-void ReleaseFiles(fs::FdTable* files);
+ostd::Result<ostd::RefPtr<fs::FdTable>> CloneFiles(fs::FdTable& files, bool share);
 void CloseOnExec(fs::FdTable& files);
 
 // What mmap maps for descriptor `fd`: the file's pages. EBADF, EACCES (the
@@ -49,10 +49,9 @@ void RandomBytes(std::span<uint8_t> out);
 ostd::Status StartConsole(int foreground_pgid);
 
 // Root and cwd at "/".
-ostd::Result<fs::FsContext*> NewRootFsContext();
+ostd::Result<ostd::RefPtr<fs::FsContext>> NewRootFsContext();
 // CLONE_FS shares the context, else copies it.
-ostd::Result<fs::FsContext*> CloneFsContext(fs::FsContext& fs, bool share);
-void ReleaseFsContext(fs::FsContext* fs);
+ostd::Result<ostd::RefPtr<fs::FsContext>> CloneFsContext(fs::FsContext& fs, bool share);
 
 }  // namespace glue
 }  // namespace kernel

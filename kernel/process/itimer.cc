@@ -36,7 +36,7 @@ void FireCpuTimer(Process& p, uint64_t& at, uint64_t interval, uint64_t cpu_now,
 uint64_t FireDue(uint64_t now) {
   uint64_t next = 0;
   ostd::SpinLockGuard guard(TreeLock());
-  for (Process* p : process_internal::AllProcesses()) {
+  for (const ostd::Box<Process>& p : process_internal::AllProcesses()) {
     if (p->thread_count() == 0) continue;
     if (p->virt_at_ns != 0 || p->prof_at_ns != 0) {
       CpuTimes t = p->SelfTimesLocked();

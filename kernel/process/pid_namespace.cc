@@ -1,9 +1,9 @@
 #include "kernel/process/pid_namespace.h"
 
 #include <algorithm>
-#include <new>
 
 #include "kernel/fs/memfd.h"
+#include "ostd/panic.h"
 
 namespace kernel {
 
@@ -18,31 +18,26 @@ std::atomic<uint32_t> next_inum{0xf0000000};
 }  // namespace
 
 PidNamespace& PidNamespace::Root() {
-  static PidNamespace root(nullptr, 0, fs::kMemfdNoexecScopeExec, kRootInum);
-  return root;
+  // This reference is never dropped: the root lives for the whole run.
+  static ostd::RefPtr<PidNamespace> root = [] {
+    ostd::Result<ostd::RefPtr<PidNamespace>> made =
+        ostd::MakeRef<PidNamespace>(Key(), nullptr, 0, fs::kMemfdNoexecScopeExec, kRootInum);
+    if (!made) OSTD_PANIC("out of memory for the root pid namespace");
+    return *std::move(made);
+  }();
+  return *root;
 }
 
-ostd::Result<PidNamespace*> PidNamespace::CreateChild(PidNamespace& parent) {
+ostd::Result<ostd::RefPtr<PidNamespace>> PidNamespace::CreateChild(PidNamespace& parent) {
   if (parent.level_ >= kMaxLevel) return Err(Errno::kENOSPC);
-  auto* ns = new (std::nothrow) PidNamespace(&parent, parent.level_ + 1, parent.MemfdNoexecScope(),
-                                             next_inum.fetch_add(1, std::memory_order_relaxed));
-  if (ns == nullptr) return Err(Errno::kENOMEM);
-  parent.Ref();
-  return ns;
-}
-
-PidNamespace::~PidNamespace() {
-  if (parent_ != nullptr) parent_->Unref();
-}
-
-void PidNamespace::Unref() {
-  if (this == &Root()) return;
-  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  return ostd::MakeRef<PidNamespace>(Key(), parent.RefFromThis(), parent.level_ + 1,
+                                     parent.MemfdNoexecScope(),
+                                     next_inum.fetch_add(1, std::memory_order_relaxed));
 }
 
 int PidNamespace::MemfdNoexecScope() const {
   int scope = 0;
-  for (const PidNamespace* ns = this; ns != nullptr; ns = ns->parent_) {
+  for (const PidNamespace* ns = this; ns != nullptr; ns = ns->parent_.get()) {
     scope = std::max(scope, ns->memfd_noexec_.load(std::memory_order_relaxed));
   }
   return scope;

@@ -13,29 +13,35 @@
 
 #include <atomic>
 #include <cstdint>
+#include <utility>
 
 #include "ostd/result.h"
+#include "ostd/util/ref_ptr.h"
 
 namespace kernel {
 
-class PidNamespace {
+class PidNamespace : public ostd::RefCounted<PidNamespace> {
  public:
   // Linux's MAX_PID_NS_LEVEL: the deepest namespace is this many below the root.
   static constexpr int kMaxLevel = 32;
 
-  // The initial namespace (never freed).
+  // The initial namespace (never freed: made at first use, panics if the
+  // heap is out at boot).
   static PidNamespace& Root();
+  static ostd::RefPtr<PidNamespace> RootRef() { return Root().RefFromThis(); }
   // A new namespace below `parent` with its memfd_noexec value. ENOSPC past
-  // kMaxLevel, ENOMEM. The caller owns the returned reference.
-  static ostd::Result<PidNamespace*> CreateChild(PidNamespace& parent);
+  // kMaxLevel, ENOMEM.
+  static ostd::Result<ostd::RefPtr<PidNamespace>> CreateChild(PidNamespace& parent);
 
-  PidNamespace(const PidNamespace&) = delete;
-  PidNamespace& operator=(const PidNamespace&) = delete;
+  // For MakeRef only (the key is private to this class).
+  class Key {
+    friend class PidNamespace;
+    Key() = default;
+  };
+  PidNamespace(Key, ostd::RefPtr<PidNamespace> parent, int level, int scope, uint32_t inum)
+      : parent_(std::move(parent)), level_(level), inum_(inum), memfd_noexec_(scope) {}
 
-  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void Unref();
-
-  PidNamespace* parent() const { return parent_; }
+  PidNamespace* parent() const { return parent_.get(); }
   int level() const { return level_; }
   // The namespace's inode number, as /proc/<pid>/ns/pid shows it
   // ("pid:[4026531836]" for the root, as on Linux).
@@ -50,15 +56,10 @@ class PidNamespace {
   ostd::Status SetMemfdNoexec(int value);
 
  private:
-  PidNamespace(PidNamespace* parent, int level, int scope, uint32_t inum)
-      : parent_(parent), level_(level), inum_(inum), memfd_noexec_(scope) {}
-  ~PidNamespace();
-
-  PidNamespace* const parent_;  // holds a reference (null for the root)
+  const ostd::RefPtr<PidNamespace> parent_;  // null for the root
   const int level_;
   const uint32_t inum_;
   std::atomic<int> memfd_noexec_;
-  std::atomic<uint32_t> refs_{1};
 };
 
 }  // namespace kernel

@@ -1,9 +1,10 @@
 #include "kernel/process/process.h"
 
 #include <algorithm>
-#include <new>
 #include <utility>
 
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/fs_context.h"
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/futex.h"
 #include "kernel/process/thread_loop.h"
@@ -11,6 +12,7 @@
 #include "ostd/power.h"
 #include "ostd/task/task.h"
 #include "ostd/timer.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -23,10 +25,9 @@ using ostd::Status;
 
 // Process and Thread internals for this file.
 struct ProcessAccess {
-  static Process* New() { return new (std::nothrow) Process(); }
-  static void Delete(Process* p) { delete p; }
-  static Thread* NewThread(Process* p, ostd::user::UserContext ctx, int tid) {
-    return new (std::nothrow) Thread(p, std::move(ctx), tid);
+  static Result<ostd::Box<Process>> New() { return ostd::MakeBox<Process>(Process::Key()); }
+  static Result<ostd::Box<Thread>> NewThread(Process* p, ostd::user::UserContext ctx, int tid) {
+    return ostd::MakeBox<Thread>(Thread::Key(), p, std::move(ctx), tid);
   }
   static const ostd::Task* task(const Thread& t) { return t.task_.load(); }
   // Frees what a zombie no longer needs: done when its last thread exits.
@@ -34,9 +35,9 @@ struct ProcessAccess {
   // takes its own references to them.
   static void ReleaseResources(Process& p) {
     AddressSpace* mm;
-    fs::FdTable* files;
-    fs::FsContext* fsc;
-    SignalHandlers* handlers;
+    ostd::RefPtr<fs::FdTable> files;
+    ostd::RefPtr<fs::FsContext> fsc;
+    ostd::RefPtr<SignalHandlers> handlers;
     {
       ostd::SpinLockGuard guard(TreeLock());
       mm = std::exchange(p.mm_, nullptr);
@@ -44,10 +45,8 @@ struct ProcessAccess {
       fsc = std::exchange(p.fs_, nullptr);
       handlers = std::exchange(p.handlers_, nullptr);
     }
+    // Dropped here, outside the tree lock (closing files may block).
     if (mm != nullptr) mm->Unref();
-    if (files != nullptr) glue::ReleaseFiles(files);
-    if (fsc != nullptr) glue::ReleaseFsContext(fsc);
-    if (handlers != nullptr) handlers->Unref();
   }
 };
 
@@ -68,14 +67,14 @@ constexpr uint64_t kCloneChildCleartid = 0x00200000;
 constexpr uint64_t kCloneChildSettid = 0x01000000;
 
 ostd::SpinLock tree_lock;
-ostd::Vec<Process*> processes ABSL_GUARDED_BY(tree_lock);  // sorted by pid
-ostd::Vec<Thread*> threads ABSL_GUARDED_BY(tree_lock);     // every live thread
+ostd::Vec<ostd::Box<Process>> processes ABSL_GUARDED_BY(tree_lock);  // sorted by pid; owns them
+ostd::Vec<Thread*> threads ABSL_GUARDED_BY(tree_lock);               // every live thread
 int next_pid ABSL_GUARDED_BY(tree_lock) = 1;
 
 constexpr int kPidMax = 4194304;
 
 bool PidInUseLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
-  for (Process* p : processes) {
+  for (const ostd::Box<Process>& p : processes) {
     if (p->pid() == pid || p->pgid() == pid || p->sid() == pid) return true;
   }
   for (Thread* t : threads) {
@@ -93,10 +92,25 @@ int AllocPidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
   return -1;
 }
 
-Status AddProcessLocked(Process* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+// Moves `p` into the table. On failure (ENOMEM) `p` is left with the caller,
+// so that it is never destroyed under the tree lock.
+Status AddProcessLocked(ostd::Box<Process>& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  OSTD_TRY(processes.Reserve(processes.size() + 1));
   size_t i = 0;
   while (i < processes.size() && processes[i]->pid() < p->pid()) ++i;
-  return processes.Insert(i, p);
+  return processes.Insert(i, std::move(p));  // cannot fail: reserved
+}
+
+// Takes `p` out of the table; the caller destroys it after dropping the lock.
+ostd::Box<Process> TakeProcessLocked(Process* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  for (size_t i = 0; i < processes.size(); ++i) {
+    if (processes[i].get() == p) {
+      ostd::Box<Process> taken = std::move(processes[i]);
+      processes.Erase(i);
+      return taken;
+    }
+  }
+  return nullptr;
 }
 
 void RemoveFromLocked(ostd::Vec<Process*>& v, Process* p) {
@@ -115,6 +129,18 @@ void RemoveFromLocked(ostd::Vec<Thread*>& v, Thread* t) {
       return;
     }
   }
+}
+
+// Takes `t` out of its process's list (which owns it).
+ostd::Box<Thread> TakeThreadLocked(ostd::Vec<ostd::Box<Thread>>& v, Thread* t) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].get() == t) {
+      ostd::Box<Thread> taken = std::move(v[i]);
+      v.Erase(i);
+      return taken;
+    }
+  }
+  return nullptr;
 }
 
 void DefaultRlimits(Process& p) {
@@ -151,49 +177,45 @@ CpuTimes Thread::cpu_times() const {
 
 CpuTimes Process::SelfTimesLocked() const {
   CpuTimes times = exited_threads_times_;
-  for (const Thread* t : threads_) times += t->cpu_times();
+  for (const ostd::Box<Thread>& t : threads_) times += t->cpu_times();
   return times;
 }
 
-Process::~Process() {
-  pid_ns_->Unref();
-  pid_ns_for_children_->Unref();
-}
+Process::Process(Key)
+    : pid_ns_(PidNamespace::RootRef()), pid_ns_for_children_(PidNamespace::RootRef()) {}
+
+Process::~Process() = default;
 
 ostd::Status Process::UnsharePidNamespace() {
   // Linux: only once; the new namespace hangs below the one the caller runs in.
   // pid_ns_ never changes after creation; the other pointer changes here,
   // under the tree lock (Clone reads it there).
-  OSTD_TRY_ASSIGN(PidNamespace * ns, PidNamespace::CreateChild(*pid_ns_));
-  PidNamespace* old = nullptr;
+  OSTD_TRY_ASSIGN(ostd::RefPtr<PidNamespace> ns, PidNamespace::CreateChild(*pid_ns_));
+  // Whichever reference is dropped goes after the lock.
   {
     ostd::SpinLockGuard guard(tree_lock);
-    if (pid_ns_for_children_ == pid_ns_) old = std::exchange(pid_ns_for_children_, ns);
+    if (pid_ns_for_children_ != pid_ns_) return Err(Errno::kEINVAL);
+    std::swap(pid_ns_for_children_, ns);
   }
-  if (old == nullptr) {
-    ns->Unref();
-    return Err(Errno::kEINVAL);
-  }
-  old->Unref();
   return {};
 }
 
 ostd::SpinLock& TreeLock() ABSL_LOCK_RETURNED(tree_lock) { return tree_lock; }
 
 namespace process_internal {
-ostd::Vec<Process*>& AllProcesses() ABSL_NO_THREAD_SAFETY_ANALYSIS { return processes; }
+const ostd::Vec<ostd::Box<Process>>& AllProcesses() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  return processes;
+}
 }  // namespace process_internal
 
 void Process::set_name(std::string_view name) {
   size_t slash = name.rfind('/');
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  name_len_ = std::min(name.size(), name_.size() - 1);
-  std::copy_n(name.begin(), name_len_, name_.begin());
+  name_len_ = ostd::CopyChars(name, std::span<char>(name_).first(name_.size() - 1));
 }
 
 void Process::set_exe_path(std::string_view path) {
-  exe_len_ = std::min(path.size(), exe_.size() - 1);
-  std::copy_n(path.begin(), exe_len_, exe_.begin());
+  exe_len_ = ostd::CopyChars(path, std::span<char>(exe_).first(exe_.size() - 1));
 }
 
 void Process::set_cmdline(std::span<const std::string_view> argv) {
@@ -212,15 +234,12 @@ void Process::set_cmdline(std::span<const std::string_view> argv) {
 
 void Process::set_cmdline_bytes(std::span<const char> bytes) {
   ostd::SpinLockGuard guard(cmdline_lock_);
-  cmdline_len_ = std::min(bytes.size(), cmdline_.size());
-  std::copy_n(bytes.begin(), cmdline_len_, cmdline_.begin());
+  cmdline_len_ = ostd::CopyChars(bytes, cmdline_);
 }
 
 size_t Process::CopyCmdline(std::span<char> out) const {
   ostd::SpinLockGuard guard(cmdline_lock_);
-  size_t n = std::min(out.size(), cmdline_len_);
-  std::copy_n(cmdline_.begin(), n, out.begin());
-  return n;
+  return ostd::CopyChars(std::span<const char>(cmdline_).first(cmdline_len_), out);
 }
 
 Thread* CurrentThread() {
@@ -233,8 +252,8 @@ Thread* CurrentThread() {
 }
 
 Process* FindProcessLocked(int pid) {
-  for (Process* p : processes) {
-    if (p->pid() == pid) return p;
+  for (const ostd::Box<Process>& p : processes) {
+    if (p->pid() == pid) return p.get();
   }
   return nullptr;
 }
@@ -252,36 +271,32 @@ uint64_t ProcessCount() {
 }
 
 Result<Process*> CreateInitProcess() {
-  Process* p = ProcessAccess::New();
-  if (p == nullptr) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(ostd::Box<Process> p, ProcessAccess::New());
   Result<AddressSpace*> mm = AddressSpace::Create();
-  Result<fs::FdTable*> files = glue::NewConsoleFiles();
-  Result<fs::FsContext*> fsc = glue::NewRootFsContext();
-  Result<SignalHandlers*> handlers = SignalHandlers::Create();
+  Result<ostd::RefPtr<fs::FdTable>> files = glue::NewConsoleFiles();
+  Result<ostd::RefPtr<fs::FsContext>> fsc = glue::NewRootFsContext();
+  Result<ostd::RefPtr<SignalHandlers>> handlers = SignalHandlers::Create();
   if (!mm || !files || !fsc || !handlers) {
     if (mm) (*mm)->Unref();
-    if (files) glue::ReleaseFiles(*files);
-    if (fsc) glue::ReleaseFsContext(*fsc);
-    if (handlers) (*handlers)->Unref();
-    ProcessAccess::Delete(p);
     return Err(Errno::kENOMEM);
   }
   p->mm_ = *mm;
-  p->files_ = *files;
-  p->fs_ = *fsc;
-  p->handlers_ = *handlers;
+  p->files_ = std::move(*files);
+  p->fs_ = std::move(*fsc);
+  p->handlers_ = std::move(*handlers);
   p->start_ns = ostd::timer::NowNanos();
   DefaultRlimits(*p);
   p->set_name("init");
-  ostd::SpinLockGuard guard(tree_lock);
-  p->pid_ = AllocPidLocked();
-  p->set_pgid(p->pid_);
-  p->set_sid(p->pid_);
-  if (!AddProcessLocked(p)) {
-    ProcessAccess::Delete(p);
-    return Err(Errno::kENOMEM);
+  Process* init = p.get();
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    p->pid_ = AllocPidLocked();
+    p->set_pgid(p->pid_);
+    p->set_sid(p->pid_);
+    if (AddProcessLocked(p)) return init;
   }
-  return p;
+  ProcessAccess::ReleaseResources(*p);
+  return Err(Errno::kENOMEM);
 }
 
 Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
@@ -291,31 +306,30 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
     ostd::SpinLockGuard guard(tree_lock);
     if (tid == 0) tid = p.threads_.empty() ? p.pid() : AllocPidLocked();
     if (tid < 0) return Err(Errno::kEAGAIN);
-    t = ProcessAccess::NewThread(&p, std::move(ctx), tid);
-    if (t == nullptr) return Err(Errno::kENOMEM);
+    // Allocated under the lock (as before): the tid must not be reused meanwhile.
+    OSTD_TRY_ASSIGN(ostd::Box<Thread> owned, ProcessAccess::NewThread(&p, std::move(ctx), tid));
+    t = owned.get();
     t->set_mask(init.mask);
     t->clear_child_tid = init.clear_child_tid;
     t->set_child_tid = init.set_child_tid;
     t->initial_exec = init.exec;
-    if (!threads.Push(t)) {
-      delete t;
-      return Err(Errno::kENOMEM);
-    }
-    if (!p.threads_.Push(t)) {
-      RemoveFromLocked(threads, t);
-      delete t;
-      return Err(Errno::kENOMEM);
-    }
+    OSTD_TRY(threads.Reserve(threads.size() + 1));
+    OSTD_TRY(
+        p.threads_.Push(std::move(owned)));  // on failure the Thread goes (nothing refers to it)
+    (void)threads.Push(t);                   // cannot fail: reserved
     p.live_threads_.fetch_add(1, std::memory_order_acq_rel);
   }
-  // The task holds the only pointer it needs; the thread frees itself at exit.
+  // The task holds the only pointer it needs; the process owns the thread
+  // until FinishThread takes it out at exit.
   Result<ostd::TaskRef> task = ostd::Spawn([t] { RunThread(t); }, ostd::TaskOptions().name("user"));
   if (!task) {
-    ostd::SpinLockGuard guard(tree_lock);
-    RemoveFromLocked(threads, t);
-    RemoveFromLocked(p.threads_, t);
-    p.live_threads_.fetch_sub(1, std::memory_order_acq_rel);
-    delete t;
+    ostd::Box<Thread> dead;
+    {
+      ostd::SpinLockGuard guard(tree_lock);
+      RemoveFromLocked(threads, t);
+      dead = TakeThreadLocked(p.threads_, t);
+      p.live_threads_.fetch_sub(1, std::memory_order_acq_rel);
+    }
     return Err(task.error());
   }
   return t;
@@ -329,17 +343,11 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kClonePidfd) != 0) return Err(Errno::kEINVAL);  // pidfds are not supported
   Process& parent = self.process();
   // The child's pid namespace: the parent's children's, or a new one below it.
-  struct NsHold {
-    PidNamespace* ns = nullptr;
-    ~NsHold() {
-      if (ns != nullptr) ns->Unref();
-    }
-  } ns_hold;
+  ostd::RefPtr<PidNamespace> child_ns;
   bool unshared_pid_ns = false;
   {
     ostd::SpinLockGuard guard(tree_lock);
-    ns_hold.ns = parent.pid_ns_for_children_;
-    ns_hold.ns->Ref();
+    child_ns = parent.pid_ns_for_children_;
     unshared_pid_ns = parent.pid_ns_for_children_ != parent.pid_ns_;
   }
   if ((f & kCloneThread) != 0 && ((f & kCloneNewpid) != 0 || unshared_pid_ns)) {
@@ -347,8 +355,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   }
   if ((f & kCloneNewpid) != 0) {
     if (!parent.creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
-    OSTD_TRY_ASSIGN(PidNamespace * fresh, PidNamespace::CreateChild(*ns_hold.ns));
-    std::exchange(ns_hold.ns, fresh)->Unref();
+    OSTD_TRY_ASSIGN(child_ns, PidNamespace::CreateChild(*child_ns));
   }
 
   Result<ostd::user::UserContext> made = ostd::user::UserContext::Create();
@@ -364,8 +371,8 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
 
   Process* target = &parent;
   if ((f & kCloneThread) == 0) {
-    Process* p = ProcessAccess::New();
-    if (p == nullptr) return Err(Errno::kENOMEM);
+    OSTD_TRY_ASSIGN(ostd::Box<Process> owned, ProcessAccess::New());
+    Process* p = owned.get();
     Result<AddressSpace*> mm = Err(Errno::kENOMEM);
     if ((f & kCloneVm) != 0) {
       parent.mm().Ref();
@@ -373,31 +380,22 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     } else {
       mm = parent.mm().Fork();
     }
-    Result<fs::FdTable*> files = glue::CloneFiles(parent.files(), (f & kCloneFiles) != 0);
-    Result<fs::FsContext*> fsc = glue::CloneFsContext(parent.fs(), (f & kCloneFs) != 0);
-    Result<SignalHandlers*> handlers = Err(Errno::kENOMEM);
-    if ((f & kCloneSighand) != 0) {
-      parent.handlers().Ref();
-      handlers = &parent.handlers();
-    } else {
-      handlers = parent.handlers().Clone();
-    }
+    Result<ostd::RefPtr<fs::FdTable>> files =
+        glue::CloneFiles(parent.files(), (f & kCloneFiles) != 0);
+    Result<ostd::RefPtr<fs::FsContext>> fsc =
+        glue::CloneFsContext(parent.fs(), (f & kCloneFs) != 0);
+    Result<ostd::RefPtr<SignalHandlers>> handlers =
+        (f & kCloneSighand) != 0 ? parent.handlers().RefFromThis() : parent.handlers().Clone();
     if (!mm || !files || !fsc || !handlers) {
       if (mm) (*mm)->Unref();
-      if (files) glue::ReleaseFiles(*files);
-      if (fsc) glue::ReleaseFsContext(*fsc);
-      if (handlers) (*handlers)->Unref();
-      ProcessAccess::Delete(p);
       return Err(!mm ? mm.error() : Errno::kENOMEM);
     }
     p->mm_ = *mm;
-    p->files_ = *files;
-    p->fs_ = *fsc;
-    p->handlers_ = *handlers;
-    // Both of the child's namespace pointers hold a reference.
-    p->pid_ns_ = std::exchange(ns_hold.ns, nullptr);
-    p->pid_ns_for_children_ = p->pid_ns_;
-    p->pid_ns_->Ref();
+    p->files_ = std::move(*files);
+    p->fs_ = std::move(*fsc);
+    p->handlers_ = std::move(*handlers);
+    p->pid_ns_ = child_ns;
+    p->pid_ns_for_children_ = std::move(child_ns);
     p->creds_ = parent.creds_;
     p->rlimits = parent.rlimits;
     p->start_ns = ostd::timer::NowNanos();
@@ -421,17 +419,17 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
           (f & kCloneParent) != 0 && parent.parent_ != nullptr ? parent.parent_ : &parent;
       p->parent_ = new_parent;
       p->ppid_.store(new_parent->pid(), std::memory_order_release);
-      ok = p->pid_ > 0 && AddProcessLocked(p);
-      if (ok && !new_parent->children_.Push(p)) {
-        RemoveFromLocked(processes, p);
-        ok = false;
+      ok = p->pid_ > 0 && new_parent->children_.Reserve(new_parent->children_.size() + 1) &&
+           AddProcessLocked(owned);
+      if (ok) {
+        (void)new_parent->children_.Push(p);  // cannot fail: reserved
+      } else {
+        p->parent_ = nullptr;
       }
-      if (!ok) p->parent_ = nullptr;
     }
     if (!ok) {
       ProcessAccess::ReleaseResources(*p);
-      ProcessAccess::Delete(p);
-      return Err(Errno::kEAGAIN);
+      return Err(Errno::kEAGAIN);  // `owned` still holds p and frees it
     }
     target = p;
   }
@@ -454,13 +452,13 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   }
   if (!child) {
     if (target != &parent) {
+      ostd::Box<Process> dead;
       {
         ostd::SpinLockGuard guard(tree_lock);
-        RemoveFromLocked(processes, target);
+        dead = TakeProcessLocked(target);
         if (target->parent_ != nullptr) RemoveFromLocked(target->parent_->children_, target);
       }
       ProcessAccess::ReleaseResources(*target);
-      ProcessAccess::Delete(target);
     }
     return Err(child.error());
   }
@@ -502,17 +500,18 @@ void FinishThread(Thread* t) {
     FutexWake(p.mm(), t->clear_child_tid, 1);
   }
   bool last = false;
+  ostd::Box<Thread> self;
   {
     ostd::SpinLockGuard guard(tree_lock);
     p.exited_threads_times_ += t->cpu_times();
     RemoveFromLocked(threads, t);
-    RemoveFromLocked(p.threads_, t);
+    self = TakeThreadLocked(p.threads_, t);
     t->set_task(nullptr);
     last = p.live_threads_.fetch_sub(1, std::memory_order_acq_rel) == 1;
   }
   p.thread_exit_wait_.WakeAll();
   ostd::SetCurrentVmSpace(nullptr);
-  delete t;
+  self.Reset();  // `t` is gone from here on
   if (!last) return;
 
   // The process is done: release what it holds and become a zombie.
@@ -522,6 +521,7 @@ void FinishThread(Thread* t) {
   if (p.pid() == 1) InitExited(status);
   Process* parent = nullptr;
   bool autoreap = false;
+  ostd::Box<Process> reaped;  // set if nobody will wait for `p`
   {
     ostd::SpinLockGuard guard(tree_lock);
     Process* init = FindProcessLocked(1);
@@ -541,7 +541,7 @@ void FinishThread(Thread* t) {
     }
     if (parent == nullptr || autoreap) {
       if (parent != nullptr) RemoveFromLocked(parent->children_, &p);
-      RemoveFromLocked(processes, &p);
+      reaped = TakeProcessLocked(&p);
       p.reaped_ = true;
     }
     if (parent != nullptr) {
@@ -560,7 +560,7 @@ void FinishThread(Thread* t) {
       }
     }
   }
-  if (parent == nullptr || autoreap) ProcessAccess::Delete(&p);
+  // `reaped` (if set) destroys `p` here, after the lock.
 }
 
 namespace {
@@ -618,6 +618,7 @@ Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options
     uint64_t seen = me.child_events.load(std::memory_order_acquire);
     bool have_child = false;
     Process* found = nullptr;
+    ostd::Box<Process> reaped;  // destroyed after the lock
     WaitResult r;
     {
       ostd::SpinLockGuard guard(tree_lock);
@@ -650,15 +651,12 @@ Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options
         if (!nowait) {
           me.children_times_ += times;
           RemoveFromLocked(me.children_, found);
-          RemoveFromLocked(processes, found);
+          reaped = TakeProcessLocked(found);
           found->reaped_ = true;
         }
       }
     }
-    if (found != nullptr) {
-      if (!nowait) ProcessAccess::Delete(found);
-      return r;
-    }
+    if (found != nullptr) return r;
     if (!have_child) return Err(Errno::kECHILD);
     if (nohang) return WaitResult{};
     // Sleep until a child changes state (checked again under the lock above).

@@ -28,6 +28,8 @@
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/user/user_mode.h"
+#include "ostd/util/box.h"
+#include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
 
 namespace kernel {
@@ -36,6 +38,7 @@ namespace fs {
 class FdTable;
 class FsContext;
 }  // namespace fs
+struct ProcessAccess;
 
 class Process;
 
@@ -110,6 +113,14 @@ struct WaitOptions {
 
 class Thread {
  public:
+  // Threads are made only by process.cc (the key is private to it).
+  class Key {
+    friend struct ProcessAccess;
+    Key() = default;
+  };
+  Thread(Key, Process* p, ostd::user::UserContext ctx, int tid)
+      : tid_(tid), process_(p), user_(std::move(ctx)) {}
+
   int tid() const { return tid_; }
   Process& process() { return *process_; }
   const Process& process() const { return *process_; }
@@ -176,8 +187,6 @@ class Thread {
   friend struct ProcessAccess;
   friend void DeliverSignals(Thread& t);
   friend std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
-  Thread(Process* p, ostd::user::UserContext ctx, int tid)
-      : tid_(tid), process_(p), user_(std::move(ctx)) {}
 
   int tid_;
   Process* process_;
@@ -195,6 +204,15 @@ class Thread {
 
 class Process {
  public:
+  // Processes are made only by process.cc (the key is private to it); the
+  // process table owns them.
+  class Key {
+    friend struct ProcessAccess;
+    Key() = default;
+  };
+  explicit Process(Key);
+  ~Process();
+
   int pid() const { return pid_; }
   int pgid() const { return pgid_.load(std::memory_order_relaxed); }
   int sid() const { return sid_.load(std::memory_order_relaxed); }
@@ -223,13 +241,17 @@ class Process {
   const Credentials& creds() const { return creds_; }
   SignalHandlers& handlers() { return *handlers_; }
   // Null once the process is a zombie.
-  SignalHandlers* handlers_ptr() { return handlers_; }
+  SignalHandlers* handlers_ptr() { return handlers_.get(); }
 
   // The command name (comm): the last component of the executable, 15 bytes.
-  std::string_view name() const { return std::string_view(name_.data(), name_len_); }
+  std::string_view name() const {
+    return std::string_view(std::span<const char>(name_).first(name_len_));
+  }
   void set_name(std::string_view name);
   // The executable's path (for /proc/<pid>/exe).
-  std::string_view exe_path() const { return std::string_view(exe_.data(), exe_len_); }
+  std::string_view exe_path() const {
+    return std::string_view(std::span<const char>(exe_).first(exe_len_));
+  }
   void set_exe_path(std::string_view path);
 
   // Sends `sig` to the process: it stays pending for the process until a
@@ -267,8 +289,8 @@ class Process {
   // process is a zombie. For callers that hold TreeLock() (take a reference
   // before dropping it).
   AddressSpace* mm_locked() const { return mm_; }
-  fs::FdTable* files_locked() const { return files_; }
-  fs::FsContext* fs_locked() const { return fs_; }
+  fs::FdTable* files_locked() const { return files_.get(); }
+  fs::FsContext* fs_locked() const { return fs_.get(); }
   bool zombie_locked() const { return zombie_; }
 
   // CPU time of the process (its threads, live and exited) and of its
@@ -283,7 +305,7 @@ class Process {
   // Calls fn(Thread&) for each live thread.
   template <typename F>
   void ForEachThreadLocked(F&& fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
-    for (Thread* t : threads_) fn(*t);
+    for (const ostd::Box<Thread>& t : threads_) fn(*t);
   }
 
   // Resource limits (prlimit64): {cur, max} per RLIMIT_* index.
@@ -325,23 +347,21 @@ class Process {
   friend ostd::Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options);
   friend void StopProcess(Process& p, int sig);
   friend void ContinueProcessLocked(Process& p);
-  Process() = default;
-  ~Process();
 
   int pid_ = 0;
   std::atomic<int> pgid_{0};
   std::atomic<int> sid_{0};
   Process* parent_ = nullptr;
   std::atomic<int> ppid_{0};
-  ostd::Vec<Process*> children_;
-  ostd::Vec<Thread*> threads_;
+  ostd::Vec<Process*> children_;          // not owned: the process table owns them
+  ostd::Vec<ostd::Box<Thread>> threads_;  // the live threads
   std::atomic<int> live_threads_{0};
-  PidNamespace* pid_ns_ = &PidNamespace::Root();  // each holds a reference
-  PidNamespace* pid_ns_for_children_ = &PidNamespace::Root();
-  AddressSpace* mm_ = nullptr;
-  fs::FdTable* files_ = nullptr;
-  fs::FsContext* fs_ = nullptr;
-  SignalHandlers* handlers_ = nullptr;
+  ostd::RefPtr<PidNamespace> pid_ns_;
+  ostd::RefPtr<PidNamespace> pid_ns_for_children_;
+  AddressSpace* mm_ = nullptr;  // holds a reference (AddressSpace::Unref)
+  ostd::RefPtr<fs::FdTable> files_;
+  ostd::RefPtr<fs::FsContext> fs_;
+  ostd::RefPtr<SignalHandlers> handlers_;
   Credentials creds_;
   std::array<char, 16> name_{};
   size_t name_len_ = 0;
@@ -372,11 +392,13 @@ class Process {
 // --- Operations (process.cc) ---
 
 // Creates the first process (pid 1) with no thread yet: standard file
-// descriptors on the console, the root as its cwd. ENOMEM.
+// descriptors on the console, the root as its cwd. ENOMEM. The process table
+// owns it; the pointer is a borrowed one.
 ostd::Result<Process*> CreateInitProcess();
 
 // Creates a thread of `p` with the given user context and starts its task.
-// tid 0 allocates one (the first thread of a process takes its pid).
+// tid 0 allocates one (the first thread of a process takes its pid). `p`
+// owns the thread until it exits (FinishThread); the pointer is borrowed.
 ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
                                   const ThreadInit& init);
 // The end of a thread, on its own task after it left user mode for good.
@@ -421,13 +443,14 @@ constexpr int ExitedStatus(int code) { return (code & 0xff) << 8; }
 constexpr int SignaledStatus(int sig) { return sig & 0x7f; }
 
 namespace process_internal {
-ostd::Vec<Process*>& AllProcesses() ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+// The process table (sorted by pid); it owns the processes.
+const ostd::Vec<ostd::Box<Process>>& AllProcesses() ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
 }  // namespace process_internal
 
 template <typename F>
 void ForEachProcess(F&& fn) {
   ostd::SpinLockGuard guard(TreeLock());
-  for (Process* p : process_internal::AllProcesses()) fn(*p);
+  for (const ostd::Box<Process>& p : process_internal::AllProcesses()) fn(*p);
 }
 
 }  // namespace kernel

@@ -3,7 +3,6 @@
 #include <array>
 #include <bit>
 #include <cstddef>
-#include <new>
 #include <optional>
 
 #include "kernel/fs/wait.h"
@@ -145,14 +144,12 @@ int SignalForException(uint8_t vector) {
   }
 }
 
-Result<SignalHandlers*> SignalHandlers::Create() {
-  auto* h = new (std::nothrow) SignalHandlers();
-  if (h == nullptr) return Err(Errno::kENOMEM);
-  return h;
+Result<ostd::RefPtr<SignalHandlers>> SignalHandlers::Create() {
+  return ostd::MakeRef<SignalHandlers>();
 }
 
-Result<SignalHandlers*> SignalHandlers::Clone() const {
-  OSTD_TRY_ASSIGN(SignalHandlers * h, Create());
+Result<ostd::RefPtr<SignalHandlers>> SignalHandlers::Clone() const {
+  OSTD_TRY_ASSIGN(ostd::RefPtr<SignalHandlers> h, Create());
   ostd::SpinLockGuard guard(lock_);
   ostd::SpinLockGuard guard2(h->lock_);
   h->actions_ = actions_;
@@ -238,7 +235,7 @@ void Process::SendSignal(int sig, const SigInfo& info) {
   // Dropped only if every thread would ignore it (blocked in none of them).
   SigSet blocked_somewhere = 0;
   ForEachThreadLocked([&](Thread& t) { blocked_somewhere |= t.mask(); });
-  if (DroppedOnSend(handlers_, sig, blocked_somewhere)) return;
+  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere)) return;
   {
     ostd::SpinLockGuard guard(info_lock);
     pending_info[sig - 1] = info;

@@ -10,6 +10,7 @@
 #include "ostd/pod.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
+#include "ostd/util/ref_ptr.h"
 
 namespace kernel {
 
@@ -77,14 +78,11 @@ enum class DefaultAction : uint8_t { kTerminate, kCoreDump, kIgnore, kStop, kCon
 DefaultAction DefaultActionOf(int sig);
 
 // The handler table, shared by threads (and by CLONE_SIGHAND processes).
-class SignalHandlers {
+class SignalHandlers : public ostd::RefCounted<SignalHandlers> {
  public:
-  static ostd::Result<SignalHandlers*> Create();
-  ostd::Result<SignalHandlers*> Clone() const;
-  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void Unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
+  static ostd::Result<ostd::RefPtr<SignalHandlers>> Create();
+  ostd::Result<ostd::RefPtr<SignalHandlers>> Clone() const;
+  SignalHandlers() = default;
 
   KernelSigaction Get(int sig) const;
   void Set(int sig, const KernelSigaction& action);
@@ -92,8 +90,6 @@ class SignalHandlers {
   void ResetForExec();
 
  private:
-  SignalHandlers() = default;
-  std::atomic<uint32_t> refs_{1};
   mutable ostd::SpinLock lock_;
   std::array<KernelSigaction, kNumSignals> actions_ ABSL_GUARDED_BY(lock_){};
 };

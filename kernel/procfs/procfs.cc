@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <new>
 #include <string_view>
 
 #include "kernel/fs/fd_table.h"
@@ -20,6 +19,7 @@
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::procfs {
@@ -38,7 +38,15 @@ class ProcFs final : public fs::FileSystem {
   using FileSystem::FileSystem;
 };
 
+// Made by MountProc; every procfs inode holds a reference too.
 ProcFs* proc_fs = nullptr;
+
+// A new procfs inode.
+template <typename T, typename... Args>
+Result<RefPtr<Inode>> New(Args... args) {
+  OSTD_TRY_ASSIGN(RefPtr<T> inode, ostd::MakeRef<T>(args...));
+  return RefPtr<Inode>(std::move(inode));
+}
 
 // Generated text.
 class TextSink final : public ostd::FormatSink {
@@ -79,19 +87,21 @@ struct ProcInfo {
   size_t exe_len = 0;
   // References taken under the lock (released by the destructor).
   AddressSpace* mm = nullptr;
-  fs::FdTable* files = nullptr;
-  fs::FsContext* fs = nullptr;
+  RefPtr<fs::FdTable> files;
+  RefPtr<fs::FsContext> fs;
 
   ProcInfo() = default;
   ProcInfo(const ProcInfo&) = delete;
   ProcInfo& operator=(const ProcInfo&) = delete;
   ~ProcInfo() {
     if (mm != nullptr) mm->Unref();
-    if (files != nullptr && files->Release()) delete files;
-    if (fs != nullptr && fs->Release()) delete fs;
   }
-  std::string_view comm() const { return std::string_view(name.data(), name_len); }
-  std::string_view exe_path() const { return std::string_view(exe.data(), exe_len); }
+  std::string_view comm() const {
+    return std::string_view(std::span<const char>(name).first(name_len));
+  }
+  std::string_view exe_path() const {
+    return std::string_view(std::span<const char>(exe).first(exe_len));
+  }
 };
 
 // Fills `info` for `pid`; ESRCH if there is no such process.
@@ -112,23 +122,15 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.times = p->SelfTimesLocked();
   info.children_times = p->children_times_locked();
   info.pid_ns_for_children = p->pid_ns_for_children_locked().inum();
-  std::string_view n = p->name();
-  info.name_len = std::min(n.size(), info.name.size());
-  std::copy_n(n.begin(), info.name_len, info.name.begin());
-  std::string_view e = p->exe_path();
-  info.exe_len = std::min(e.size(), info.exe.size());
-  std::copy_n(e.begin(), info.exe_len, info.exe.begin());
+  info.name_len = ostd::CopyChars(p->name(), info.name);
+  info.exe_len = ostd::CopyChars(p->exe_path(), info.exe);
   if (AddressSpace* mm = p->mm_locked()) {
     mm->Ref();
     info.mm = mm;
   }
-  if (fs::FdTable* files = p->files_locked()) {
-    files->AddRef();
-    info.files = files;
-  }
+  if (fs::FdTable* files = p->files_locked()) info.files = files->RefFromThis();
   if (fs::FsContext* fsc = p->fs_locked()) {
-    fsc->AddRef();
-    info.fs = fsc;
+    info.fs = fsc->RefFromThis();
     info.umask = fsc->umask();
   }
   return {};
@@ -138,7 +140,7 @@ Status Snapshot(int pid, ProcInfo& info) {
 Result<ostd::Vec<int>> Pids(int first) {
   ostd::Vec<int> pids;
   ostd::SpinLockGuard guard(TreeLock());
-  for (Process* p : process_internal::AllProcesses()) {
+  for (const ostd::Box<Process>& p : process_internal::AllProcesses()) {
     if (p->pid() >= first) OSTD_TRY(pids.Push(p->pid()));
   }
   return pids;
@@ -257,8 +259,8 @@ Status LinkNsPidForChildren(int pid, int, TextSink& out);
 
 RefPtr<Inode> GenLink::LinkTarget() {
   if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren) {
-    auto* ns = new (std::nothrow) NsFile();
-    return ns != nullptr ? RefPtr<Inode>(ns) : RefPtr<Inode>();
+    Result<RefPtr<NsFile>> ns = ostd::MakeRef<NsFile>();
+    return ns ? RefPtr<Inode>(*std::move(ns)) : RefPtr<Inode>();
   }
   if (gen_ != LinkFd) return {};
   ProcInfo p;
@@ -289,8 +291,8 @@ Status GenMeminfo(int, TextSink& out) {
 
 Status GenCpuinfo(int, TextSink& out) {
   ostd::cpu::Identity id = ostd::cpu::Identify();
-  std::string_view vendor(id.vendor.data(), id.vendor.size());
-  std::string_view brand(id.brand.data(), id.brand.size());
+  std::string_view vendor(std::span<const char>(id.vendor));
+  std::string_view brand(std::span<const char>(id.brand));
   while (!brand.empty() && (brand.back() == '\0' || brand.back() == ' ')) brand.remove_suffix(1);
   while (!brand.empty() && brand.front() == ' ') brand.remove_prefix(1);
   constexpr std::array<std::string_view, 32> kEdxFlags = {
@@ -637,7 +639,7 @@ class RootDir final : public Inode {
     return cookie;
   }
 
-  RefPtr<Inode> Parent() override { return RefPtr<Inode>(this); }
+  RefPtr<Inode> Parent() override { return RefFromThis(); }
   bool HasChildren() override { return true; }
 };
 
@@ -702,14 +704,8 @@ class SysDir final : public Inode {
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     if (name != ChildName()) return Err(Errno::kENOENT);
-    Inode* child = nullptr;
-    if (level_ == Level::kSys) {
-      child = new (std::nothrow) SysDir(Level::kVm);
-    } else {
-      child = new (std::nothrow) MemfdNoexecFile();
-    }
-    if (child == nullptr) return Err(Errno::kENOMEM);
-    return RefPtr<Inode>(child);
+    if (level_ == Level::kSys) return New<SysDir>(Level::kVm);
+    return New<MemfdNoexecFile>();
   }
 
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
@@ -726,8 +722,8 @@ class SysDir final : public Inode {
 
   RefPtr<Inode> Parent() override {
     if (level_ == Level::kSys) return root_dir;
-    auto* sys = new (std::nothrow) SysDir(Level::kSys);
-    return sys != nullptr ? RefPtr<Inode>(sys) : root_dir;
+    Result<RefPtr<Inode>> sys = New<SysDir>(Level::kSys);
+    return sys ? *std::move(sys) : root_dir;
   }
   bool HasChildren() override { return true; }
 
@@ -800,9 +796,7 @@ class FdDir final : public Inode {
     ProcInfo p;
     OSTD_TRY(Snapshot(pid_, p));
     if (p.files == nullptr || !p.files->Get(*fd)) return Err(Errno::kENOENT);
-    auto* link = new (std::nothrow) GenLink(pid_, *fd, LinkFd);
-    if (link == nullptr) return Err(Errno::kENOMEM);
-    return RefPtr<Inode>(link);
+    return New<GenLink>(pid_, *fd, LinkFd);
   }
 
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
@@ -832,13 +826,6 @@ class FdDir final : public Inode {
   int pid_;
 };
 
-template <typename T, typename... Args>
-Result<RefPtr<Inode>> New(Args... args) {
-  auto* inode = new (std::nothrow) T(args...);
-  if (inode == nullptr) return Err(Errno::kENOMEM);
-  return RefPtr<Inode>(inode);
-}
-
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
@@ -860,8 +847,8 @@ Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
 }  // namespace
 
 Status MountProc() {
-  proc_fs = new (std::nothrow) ProcFs(fs::FileSystem::AllocAnonDev());
-  if (proc_fs == nullptr) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(RefPtr<ProcFs> fs, ostd::MakeRef<ProcFs>(fs::FileSystem::AllocAnonDev()));
+  proc_fs = fs.get();  // kept alive by root_dir's reference
   OSTD_TRY_ASSIGN(root_dir, New<RootDir>());
   OSTD_TRY_ASSIGN(RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
   return fs::Mount(*ctx, "/proc", root_dir);

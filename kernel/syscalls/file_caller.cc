@@ -18,17 +18,25 @@ ostd::Status UserPath::Copy(uint64_t addr, bool allow_empty) {
   // PATH_MAX heap buffer.
   ostd::vm::UserPtr<const char> src(addr);
   ostd::Result<size_t> n = ostd::vm::CopyStringFromUser(src, small_);
+  in_buf_ = false;
+  len_ = 0;
   if (n) {
-    view_ = std::string_view(small_.data(), *n);
+    len_ = *n;
   } else if (n.error() == Errno::kENAMETOOLONG) {
     if (buf_.size() < fs::kPathMax) OSTD_TRY(buf_.Resize(fs::kPathMax));
     OSTD_TRY_ASSIGN(n, ostd::vm::CopyStringFromUser(src, buf_.span()));
-    view_ = std::string_view(buf_.span().data(), *n);
+    in_buf_ = true;
+    len_ = *n;
   } else {
     return Err(n.error());
   }
-  if (view_.empty() && !allow_empty) return Err(Errno::kENOENT);
+  if (len_ == 0 && !allow_empty) return Err(Errno::kENOENT);
   return {};
+}
+
+std::string_view UserPath::view() const {
+  std::span<const char> chars = in_buf_ ? buf_.span() : std::span<const char>(small_);
+  return std::string_view(chars.first(len_));
 }
 
 ostd::Result<RefPtr<File>> GetFileRaw(Thread& self, int fd) {

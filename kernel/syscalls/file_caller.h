@@ -58,13 +58,16 @@ class UserPath {
   // EFAULT for a bad pointer, ENAMETOOLONG without a NUL in PATH_MAX bytes,
   // ENOENT for an empty path unless `allow_empty`, ENOMEM.
   ostd::Status Copy(uint64_t addr, bool allow_empty = false);
-  std::string_view view() const { return view_; }
-  bool empty() const { return view_.empty(); }
+  // The path, built on each call from the buffer that holds it (so a copied
+  // or moved UserPath never points into another object).
+  std::string_view view() const;
+  bool empty() const { return len_ == 0; }
 
  private:
   std::array<char, 256> small_;
   ostd::Vec<char> buf_;
-  std::string_view view_;
+  bool in_buf_ = false;  // the path is in buf_ (else in small_)
+  size_t len_ = 0;
 };
 
 // The open file at `fd`. EBADF if none, or if it is an O_PATH descriptor

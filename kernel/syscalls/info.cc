@@ -14,6 +14,7 @@
 #include "ostd/mm/frame.h"
 #include "ostd/pod.h"
 #include "ostd/task/task.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/vm/vm_space.h"
 
 namespace kernel {
@@ -32,7 +33,7 @@ struct Utsname {
 
 void Fill(std::array<char, 65>& field, std::string_view value) {
   field.fill('\0');
-  std::copy_n(value.begin(), std::min<size_t>(value.size(), 64), field.begin());
+  (void)ostd::CopyChars(value, std::span<char>(field).first(64));
 }
 
 SyscallResult SysUname(Thread&, const SyscallArgs& a) {
@@ -211,13 +212,13 @@ SyscallResult SysPrctl(Thread& self, const SyscallArgs& a) {
       std::array<char, 16> name{};
       OSTD_TRY_ASSIGN(size_t n, ostd::vm::CopyStringFromUser(UserPtr<const char>(a[1]),
                                                              std::span<char>(name).first(15)));
-      self.process().set_name(std::string_view(name.data(), n));
+      self.process().set_name(std::string_view(std::span<const char>(name).first(n)));
       return 0;
     }
     case kGetName: {
       std::array<char, 16> name{};
       std::string_view cur = self.process().name();
-      std::copy(cur.begin(), cur.end(), name.begin());
+      (void)ostd::CopyChars(cur, name);
       OSTD_TRY(CopyToUser(UserPtr<std::array<char, 16>>(a[1]), name));
       return 0;
     }

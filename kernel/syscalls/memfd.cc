@@ -37,8 +37,8 @@ SyscallResult SysMemfdCreate(Thread& self, const SyscallArgs& a) {
   if (plan.hugetlb) return Err(Errno::kENOSYS);
   fs::Actor actor = file_sys::ActorOf(self);
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode,
-                  fs::CreateMemfdInode(std::string_view(name.data(), *len), plan.perm, plan.seals,
-                                       actor.uid, actor.gid));
+                  fs::CreateMemfdInode(std::string_view(std::span<const char>(name).first(*len)),
+                                       plan.perm, plan.seals, actor.uid, actor.gid));
   file_sys::ThreadCaller caller(self);
   OSTD_TRY_ASSIGN(RefPtr<File> file, inode->Open(fs::kO_RDWR | fs::kO_LARGEFILE, caller));
   OSTD_TRY_ASSIGN(int fd, self.process().files().Install(std::move(file), plan.cloexec));

@@ -9,6 +9,7 @@
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/pod.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -226,7 +227,7 @@ ostd::Status CopyStringArray(uint64_t array, ostd::Vec<char>& arena, ostd::Vec<S
     if (total > kMaxArgBytes) return Err(Errno::kE2BIG);
     size_t at = arena.size();
     OSTD_TRY(arena.Resize(at + *n));
-    std::copy_n(scratch.span().begin(), *n, arena.span().subspan(at).begin());
+    (void)ostd::CopyChars(scratch.span().first(*n), arena.span().subspan(at));
     OSTD_TRY(spans.Push(StringSpan{at, *n}));
   }
 }
@@ -247,10 +248,10 @@ SyscallResult SysExecve(Thread& self, const SyscallArgs& a) {
   // The arena is complete: views into it stay valid from here on.
   ostd::Vec<std::string_view> argv;
   ostd::Vec<std::string_view> envp;
-  std::string_view all(arena.span().data(), arena.size());
+  std::string_view all(arena.span());
   for (const StringSpan& s : argv_spans) OSTD_TRY(argv.Push(all.substr(s.offset, s.len)));
   for (const StringSpan& s : envp_spans) OSTD_TRY(envp.Push(all.substr(s.offset, s.len)));
-  OSTD_TRY(Exec(self, std::string_view(path.span().data(), path_len), argv.span(), envp.span()));
+  OSTD_TRY(Exec(self, std::string_view(path.span().first(path_len)), argv.span(), envp.span()));
   return 0;
 }
 
@@ -393,7 +394,7 @@ SyscallResult SysSetsid(Thread& self, const SyscallArgs&) {
     ostd::SpinLockGuard guard(TreeLock());
     // A process-group leader cannot start a session (EPERM).
     bool leader = false;
-    for (Process* q : process_internal::AllProcesses()) {
+    for (const ostd::Box<Process>& q : process_internal::AllProcesses()) {
       if (q->pgid() == pid) leader = true;
     }
     if (leader) return Err(Errno::kEPERM);
@@ -427,7 +428,7 @@ SyscallResult SysSetpgid(Thread& self, const SyscallArgs& a) {
   if (pgid != target->pid()) {
     // The group must exist in the same session.
     bool found = false;
-    for (Process* q : process_internal::AllProcesses()) {
+    for (const ostd::Box<Process>& q : process_internal::AllProcesses()) {
       if (q->pgid() == pgid && q->sid() == me.sid()) found = true;
     }
     if (!found) return Err(Errno::kEPERM);

@@ -162,8 +162,8 @@ SyscallResult SysKill(Thread& self, const SyscallArgs& a) {
   bool permitted = false;
   {
     ostd::SpinLockGuard guard(TreeLock());
-    for (Process* p : process_internal::AllProcesses()) {
-      bool match = pid == -1 ? (p->pid() != 1 && p != &self.process()) : p->pgid() == pgid;
+    for (const ostd::Box<Process>& p : process_internal::AllProcesses()) {
+      bool match = pid == -1 ? (p->pid() != 1 && p.get() != &self.process()) : p->pgid() == pgid;
       if (!match || p->thread_count() == 0) continue;
       found = true;
       if (!MaySignal(self, *p)) continue;

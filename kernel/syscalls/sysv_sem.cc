@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <new>
 #include <optional>
 
 #include "kernel/process/clock.h"
@@ -23,6 +22,7 @@
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
+#include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -63,7 +63,7 @@ struct SemidDs {
 };
 static_assert(sizeof(SemidDs) == 104);
 
-struct SemSet {
+struct SemSet : ostd::RefCounted<SemSet> {
   int32_t key = 0;
   int id = 0;
   uint32_t uid = 0, gid = 0, cuid = 0, cgid = 0, mode = 0;
@@ -74,12 +74,6 @@ struct SemSet {
   ostd::Vec<uint32_t> ncnt, zcnt;
   std::atomic<uint64_t> version{0};
   ostd::WaitQueue wq;
-  std::atomic<uint32_t> refs{1};
-
-  void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
-  void Unref() {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
   void Changed() {
     version.fetch_add(1, std::memory_order_release);
     wq.WakeAll();
@@ -89,27 +83,21 @@ struct SemSet {
 // The table: slots of sets, under one lock (which also guards every set's
 // fields; semaphore traffic in Keel's workloads is light).
 ostd::SpinLock table_lock;
-ostd::Vec<SemSet*> slots ABSL_GUARDED_BY(table_lock);
+ostd::Vec<ostd::RefPtr<SemSet>> slots ABSL_GUARDED_BY(table_lock);
 ostd::Vec<uint16_t> slot_seq ABSL_GUARDED_BY(table_lock);
 
 int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000); }
 
 // The set with `id`, referenced; EINVAL if there is none (or it was removed).
-ostd::Result<SemSet*> FindSet(int id) {
+ostd::Result<ostd::RefPtr<SemSet>> FindSet(int id) {
   if (id < 0) return Err(Errno::kEINVAL);
   ostd::SpinLockGuard guard(table_lock);
   size_t slot = static_cast<size_t>(id % kSeqMultiplier);
   if (slot >= slots.size() || slots[slot] == nullptr || slots[slot]->id != id) {
     return Err(Errno::kEINVAL);
   }
-  slots[slot]->Ref();
   return slots[slot];
 }
-
-struct SetRef {
-  SemSet* set;
-  ~SetRef() { set->Unref(); }
-};
 
 // The ipc permission check (root passes): `want` is 4 (read) or 2 (alter).
 bool Allowed(const SemSet& s, const Credentials& c, uint32_t want) {
@@ -131,7 +119,7 @@ SyscallResult SysSemget(Thread& self, const SyscallArgs& a) {
   if (nsems < 0 || nsems > sem_abi::kSemMsl) return Err(Errno::kEINVAL);
   ostd::SpinLockGuard guard(table_lock);
   if (key != kIpcPrivate) {
-    for (SemSet* s : slots) {
+    for (const ostd::RefPtr<SemSet>& s : slots) {
       if (s == nullptr || s->key != key) continue;
       if ((flags & kIpcCreat) != 0 && (flags & kIpcExcl) != 0) return Err(Errno::kEEXIST);
       if (!Allowed(*s, c, (flags >> 6) & 6)) return Err(Errno::kEACCES);
@@ -144,13 +132,11 @@ SyscallResult SysSemget(Thread& self, const SyscallArgs& a) {
   size_t slot = 0;
   while (slot < slots.size() && slots[slot] != nullptr) ++slot;
   if (slot >= static_cast<size_t>(sem_abi::kSemMni)) return Err(Errno::kENOSPC);
-  auto* s = new (std::nothrow) SemSet();
-  if (s == nullptr) return Err(Errno::kENOMEM);
+  OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> s, ostd::MakeRef<SemSet>());
   size_t n = static_cast<size_t>(nsems);
   if (!s->vals.Resize(n) || !s->last_pid.Resize(n) || !s->ncnt.Resize(n) || !s->zcnt.Resize(n) ||
       (slot == slots.size() && (!slots.Push(nullptr) || !slot_seq.Push(0)))) {
-    delete s;
-    return Err(Errno::kENOMEM);
+    return Err(Errno::kENOMEM);  // `s` is freed (its Vecs only) under the lock, as before
   }
   s->key = key;
   s->uid = s->cuid = c.euid;
@@ -158,8 +144,9 @@ SyscallResult SysSemget(Thread& self, const SyscallArgs& a) {
   s->mode = flags & 0777;
   s->ctime = NowSeconds();
   s->id = static_cast<int>(slot_seq[slot]) * kSeqMultiplier + static_cast<int>(slot);
-  slots[slot] = s;
-  return s->id;
+  int id = s->id;
+  slots[slot] = std::move(s);
+  return id;
 }
 
 // Takes the set out of the table (IPC_RMID): waiters wake with EIDRM.
@@ -186,8 +173,7 @@ SyscallResult DoSemop(Thread& self, int id, uint64_t sops, uint64_t nsops,
     if ((op.sem_flg & sem_abi::kIpcNowait) != 0) nowait = true;             // Linux: any op's flag
     if (op.sem_op != 0) alters = true;
   }
-  OSTD_TRY_ASSIGN(SemSet * set, FindSet(id));
-  SetRef hold{set};
+  OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> set, FindSet(id));
   const Credentials& c = self.process().creds();
   for (;;) {
     uint64_t seen = 0;
@@ -249,8 +235,7 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
   int cmd = static_cast<int32_t>(a[2]) & ~kIpc64;
   uint64_t arg = a[3];
   const Credentials& c = self.process().creds();
-  OSTD_TRY_ASSIGN(SemSet * set, FindSet(id));
-  SetRef hold{set};
+  OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> set, FindSet(id));
   auto checked_num = [&]() -> ostd::Result<size_t> {
     if (num < 0 || num >= static_cast<int64_t>(set->vals.size())) return Err(Errno::kEINVAL);
     return static_cast<size_t>(num);
@@ -260,8 +245,7 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
       ostd::SpinLockGuard guard(table_lock);
       if (set->removed) return Err(Errno::kEINVAL);
       if (!c.IsRoot() && c.euid != set->uid && c.euid != set->cuid) return Err(Errno::kEPERM);
-      RemoveLocked(*set);
-      set->Unref();  // the table's reference
+      RemoveLocked(*set);  // drops the table's reference (`set` still holds one)
     }
       set->Changed();
       return 0;

@@ -37,6 +37,10 @@ class RefPtr;
 template <typename T, typename... Args>
 Result<RefPtr<T>> MakeRef(Args&&... args);
 
+// Defined in ostd/util/downcast.h: a checked RefPtr<Base> -> RefPtr<D>.
+template <typename D, typename B>
+RefPtr<D> DowncastRef(const RefPtr<B>& from);
+
 // The intrusive count of a T. Derive T from RefCounted<T> (CRTP). If classes
 // derive from T in turn and are held as RefPtr<T>, T needs a virtual destructor.
 template <typename T>
@@ -119,6 +123,8 @@ class RefPtr {
   friend class RefCounted;
   template <typename U, typename... Args>
   friend Result<RefPtr<U>> MakeRef(Args&&... args);
+  template <typename D, typename B>
+  friend RefPtr<D> DowncastRef(const RefPtr<B>& from);
 
   // Takes over one reference the caller already counted.
   struct AdoptTag {};

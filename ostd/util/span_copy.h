@@ -1,0 +1,37 @@
+// Bounded copies between spans, for code that may not run std algorithms
+// on raw pointers (kernel/, drivers/, examples/): both ends are spans, the
+// count is the smaller size, and nothing is read or written out of bounds.
+//
+//   std::array<char, 16> comm{};
+//   size_t n = ostd::CopyChars(name, comm);  // name: a std::string_view
+#ifndef OSTD_UTIL_SPAN_COPY_H_
+#define OSTD_UTIL_SPAN_COPY_H_
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace ostd {
+
+// Copies min(from.size(), to.size()) elements of `from` to the front of `to`;
+// returns that count.
+template <typename T>
+size_t CopyPrefix(std::span<const T> from, std::span<T> to) {
+  size_t n = std::min(from.size(), to.size());
+  std::ranges::copy(from.first(n), to.begin());
+  return n;
+}
+
+// The same for characters (a std::string_view or std::array<char, N> converts
+// to these spans) and for bytes.
+inline size_t CopyChars(std::span<const char> from, std::span<char> to) {
+  return CopyPrefix<char>(from, to);
+}
+inline size_t CopyBytes(std::span<const uint8_t> from, std::span<uint8_t> to) {
+  return CopyPrefix<uint8_t>(from, to);
+}
+
+}  // namespace ostd
+
+#endif  // OSTD_UTIL_SPAN_COPY_H_
