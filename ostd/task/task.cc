@@ -12,8 +12,8 @@
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
 #include "ostd/smp/tlb.h"
-#include "ostd/task/preempt.h"
 #include "ostd/task/internal/task_core.h"
+#include "ostd/task/preempt.h"
 
 extern "C" void arch_task_trampoline();
 
