@@ -27,19 +27,19 @@ constexpr PortRange kLegacyAllowed[] = {
 // Ports never handed out, even if a BAR claims them (a device whose I/O BAR
 // overlaps one of these is misprogrammed; the machine's side wins).
 constexpr PortRange kNeverAllowed[] = {
-    {0x20, 0x23, 4},    // master PIC, IMCR
-    {0x40, 0x43, 4},    // PIT
-    {0x60, 0x64, 4},    // keyboard controller (reset line)
-    {0x61, 0x61, 4},    // PIT gate / speaker
-    {0x92, 0x92, 4},    // fast A20 / reset
-    {0xa0, 0xa1, 4},    // slave PIC
-    {0xf4, 0xf7, 4},    // QEMU isa-debug-exit
-    {0x3f8, 0x3ff, 4},  // COM1, the console
-    {0x501, 0x501, 4},  // QEMU debug exit (alternative port)
-    {0x510, 0x51b, 4},  // QEMU fw_cfg
-    {0x600, 0x67f, 4},  // ACPI PM (QEMU q35 and i440fx PIIX4 PM)
+    {0x20, 0x23, 4},      // master PIC, IMCR
+    {0x40, 0x43, 4},      // PIT
+    {0x60, 0x64, 4},      // keyboard controller (reset line)
+    {0x61, 0x61, 4},      // PIT gate / speaker
+    {0x92, 0x92, 4},      // fast A20 / reset
+    {0xa0, 0xa1, 4},      // slave PIC
+    {0xf4, 0xf7, 4},      // QEMU isa-debug-exit
+    {0x3f8, 0x3ff, 4},    // COM1, the console
+    {0x501, 0x501, 4},    // QEMU debug exit (alternative port)
+    {0x510, 0x51b, 4},    // QEMU fw_cfg
+    {0x600, 0x67f, 4},    // ACPI PM (QEMU q35 and i440fx PIIX4 PM)
     {0xb000, 0xb03f, 4},  // ACPI PM (i440fx's PIIX4 default PMBASE)
-    {0xcf8, 0xcff, 4},  // PCI configuration mechanism #1, 0xcf9 reset
+    {0xcf8, 0xcff, 4},    // PCI configuration mechanism #1, 0xcf9 reset
 };
 
 constexpr uint16_t kCmosIndexPort = 0x70;
@@ -52,7 +52,9 @@ uint64_t claimed[65536 / 64] ABSL_GUARDED_BY(claim_lock);
 constexpr uint8_t nmi_mask_bit = 0;
 std::atomic<uint8_t> last_cmos_index{0};
 
-bool Overlaps(uint32_t lo, uint32_t hi, const PortRange& r) { return lo <= r.last && hi >= r.first; }
+bool Overlaps(uint32_t lo, uint32_t hi, const PortRange& r) {
+  return lo <= r.last && hi >= r.first;
+}
 
 bool Allowed(uint16_t port, uint16_t width) {
   uint32_t lo = port, hi = uint32_t{port} + width - 1;

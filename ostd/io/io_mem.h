@@ -103,8 +103,7 @@ class IoMapping final {
 
   explicit IoMapping(Rep* rep) : rep_(rep) {}
   // Claims and maps [paddr, paddr + size); errors as IoMem::Acquire.
-  static Result<IoMapping> Acquire(Paddr paddr, uint64_t size, bool sensitive,
-                                   CachePolicy policy);
+  static Result<IoMapping> Acquire(Paddr paddr, uint64_t size, bool sensitive, CachePolicy policy);
 
   Paddr paddr() const;
   uint64_t size() const;

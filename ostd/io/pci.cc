@@ -232,7 +232,8 @@ namespace {
 bool InsideOneBar(uint64_t base, uint64_t end, bool io) {
   for (const Device& d : Devices()) {
     for (const Bar& b : d.bars) {
-      if (b.base == 0 || b.size == 0 || (b.kind == BarKind::kIo) != io || b.kind == BarKind::kNone) {
+      if (b.base == 0 || b.size == 0 || (b.kind == BarKind::kIo) != io ||
+          b.kind == BarKind::kNone) {
         continue;
       }
       if (base >= b.base && end <= b.base + b.size && b.base + b.size > b.base) return true;

@@ -43,7 +43,7 @@ TEST(TimerTest, TickRateMatchesTheClock) {
 TEST(IoPortTest, PortsOffTheAllowListAreRefused) {
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x3f8).error(), Errno::kEACCES);  // console
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x3fd).error(), Errno::kEACCES);
-  EXPECT_EQ(IoPort<uint32_t>::Acquire(0xf4).error(), Errno::kEACCES);   // debug exit
+  EXPECT_EQ(IoPort<uint32_t>::Acquire(0xf4).error(), Errno::kEACCES);  // debug exit
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x501).error(), Errno::kEACCES);
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x21).error(), Errno::kEACCES);    // PIC
   EXPECT_EQ(IoPort<uint8_t>::Acquire(0x22).error(), Errno::kEACCES);    // IMCR

@@ -3,12 +3,12 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"
 #include "ostd/mm/heap.h"
-#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 
 extern "C" const char __text_start[], __text_end[], __rodata_start[];

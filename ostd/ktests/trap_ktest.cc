@@ -3,8 +3,8 @@
 
 #include "ktest/ktest.h"
 #include "ostd/fmt.h"
-#include "ostd/ksyms.h"
 #include "ostd/internal/catch_fault.h"
+#include "ostd/ksyms.h"
 #include "ostd/trap.h"
 
 namespace ostd {

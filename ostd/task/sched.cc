@@ -17,10 +17,10 @@
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
 #include "ostd/sync.h"
-#include "ostd/task/preempt.h"
 #include "ostd/task/internal/round_robin.h"
-#include "ostd/task/task.h"
 #include "ostd/task/internal/task_core.h"
+#include "ostd/task/preempt.h"
+#include "ostd/task/task.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
 

@@ -7,6 +7,7 @@
 
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"
 #include "ostd/task/mutex.h"
@@ -14,7 +15,6 @@
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
-#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_space.h"
 

@@ -272,7 +272,8 @@ TEST(IoMemTest, SensitiveRangesAreRefusedToInsensitiveOwners) {
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfec00000, 0x20)), Errno::kEACCES);    // IOAPIC
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfed00000, 0x400)), Errno::kEACCES);   // HPET
   EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xfed00800, 8)), Errno::kEACCES);       // rest of its page
-  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xb0000000, 0x1000)), Errno::kEACCES);  // q35's ECAM (a hole on i440fx)
+  EXPECT_EQ(ErrorOf(IoMem<>::Acquire(0xb0000000, 0x1000)),
+            Errno::kEACCES);  // q35's ECAM (a hole on i440fx)
 }
 
 TEST(IoMemTest, TheTcbMayHoldSensitiveRangesExclusively) {
@@ -403,7 +404,7 @@ TEST(IoMemTest, OwnershipIsExclusiveUntilReleased) {
     ASSERT_TRUE(a.has_value()) << ErrorOf(a);
     EXPECT_EQ(ErrorOf(pci::AcquireBar(*dev, 0)), Errno::kEBUSY);
     EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base + 0x800, 4)), Errno::kEBUSY);  // overlaps
-    EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base - 4, 8)), Errno::kEACCES);  // leaves the BAR
+    EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base - 4, 8)), Errno::kEACCES);     // leaves the BAR
     IoMem<> moved = std::move(*a);  // the claim moves with it
     EXPECT_EQ(ErrorOf(IoMem<>::Acquire(base, 4)), Errno::kEBUSY);
     Result<IoMem<>> other = Edu();

@@ -128,7 +128,8 @@ TEST(PciTest, IoBarPortsAreAcquirableAndOthersAreNot) {
     static_cast<void>(p->Read());
     EXPECT_EQ(ErrorOf(IoPort<uint8_t>::Acquire(base + 1)), Errno::kEBUSY);
   }
-  Result<IoPort<uint8_t>> last = IoPort<uint8_t>::Acquire(static_cast<uint16_t>(base + io.size - 1));
+  Result<IoPort<uint8_t>> last =
+      IoPort<uint8_t>::Acquire(static_cast<uint16_t>(base + io.size - 1));
   EXPECT_TRUE(last.has_value()) << ErrorOf(last);
   // One past the BAR, or straddling its end: nobody's (unless another BAR follows).
   EXPECT_EQ(ErrorOf(IoPort<uint16_t>::Acquire(static_cast<uint16_t>(base + io.size - 1))),

@@ -8,6 +8,7 @@
 
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
+#include "ostd/internal/catch_fault.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
@@ -16,7 +17,6 @@
 #include "ostd/patch/exec_region.h"
 #include "ostd/patch/internal/testing.h"
 #include "ostd/patch/internal/wx_walk.h"
-#include "ostd/internal/catch_fault.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_io.h"
 

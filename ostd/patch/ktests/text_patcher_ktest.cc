@@ -12,8 +12,8 @@
 #include "ostd/internal/smp.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/patch/internal/testing.h"
-#include "ostd/patch/internal/wx_walk.h"
 #include "ostd/patch/internal/text_patcher.h"
+#include "ostd/patch/internal/wx_walk.h"
 #include "ostd/sync.h"
 
 extern "C" const char __text_start[], __text_end[], __rodata_start[];
