@@ -13,8 +13,8 @@
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
 #include "ostd/smp/internal/tlb.h"
-#include "ostd/task/preempt.h"
 #include "ostd/task/internal/task_core.h"
+#include "ostd/task/preempt.h"
 #include "ostd/vm/vm_space.h"  // ~Task drops its VmSpace reference
 
 extern "C" void arch_task_trampoline();
