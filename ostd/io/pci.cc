@@ -24,6 +24,7 @@ constexpr uint8_t kCapMsix = 0x11;
 
 constexpr uint16_t kCommandIo = 1u << 0;
 constexpr uint16_t kCommandMemory = 1u << 1;
+constexpr uint16_t kCommandBusMaster = 1u << 2;
 
 // Serialises every address/data pair on ports 0xcf8/0xcfc, and BAR sizing.
 SpinLock config_lock;
@@ -57,7 +58,7 @@ void WriteCommandLocked(Address a, uint16_t value) ABSL_EXCLUSIVE_LOCKS_REQUIRED
   // SAFETY: as Read32Locked; the 16-bit data access at 0xcfc + (offset & 2)
   // selects the command word of the dword at offset 4.
   arch::Outl(kConfigAddressPort, AddressWord(a, kRegCommand));
-  // SAFETY: as above; only the memory/I/O decode bits change.
+  // SAFETY: as above; only the memory/I/O decode and bus-master bits change.
   arch::Outw(kConfigDataPort + (kRegCommand & 2), value);
 }
 
@@ -177,6 +178,13 @@ void Record(Address a) {
   size_t bars = d.header_type == 0 ? 6 : d.header_type == 1 ? 2 : 0;
   SizeBarsLocked(d, bars);
   FindMsixLocked(d, msix[table_size - 1]);
+  // No device may master the bus until ostd's DMA API enables it for the
+  // device's owner: a driver holding a BAR could otherwise program the device
+  // to read or write any physical address (the firmware leaves the bit on for
+  // the devices it booted from). The scan runs before any IoMem or IoPort of a
+  // device can be acquired, so no driver ever sees the bit set.
+  uint16_t command = static_cast<uint16_t>(Read32Locked(a, kRegCommand));
+  if ((command & kCommandBusMaster) != 0) WriteCommandLocked(a, command & ~kCommandBusMaster);
 }
 
 uint32_t ReadConfig(Address a, uint16_t offset) {

@@ -41,37 +41,60 @@ Result<RefPtr<T>> MakeRef(Args&&... args);
 template <typename D, typename B>
 RefPtr<D> DowncastRef(const RefPtr<B>& from);
 
-// The intrusive count of a T. Derive T from RefCounted<T> (CRTP). If classes
-// derive from T in turn and are held as RefPtr<T>, T needs a virtual destructor.
-template <typename T>
-class RefCounted {
+// The count itself. Only RefPtr, MakeRef and RefFromThis change it: the class
+// that derives from RefCounted<T> cannot (friendship with RefCounted<T> does
+// not reach this class), so no code outside this header can drop a reference
+// it does not hold.
+class RefCount {
  public:
-  RefCounted(const RefCounted&) = delete;
-  RefCounted& operator=(const RefCounted&) = delete;
-
-  // A new reference to this object. Panics (traps) if the object was not made
-  // by MakeRef or is being destroyed.
-  RefPtr<T> RefFromThis() const;
+  RefCount(const RefCount&) = delete;
+  RefCount& operator=(const RefCount&) = delete;
 
   // The current number of references (for tests and statistics).
   uint32_t ref_count() const { return refs_.load(std::memory_order_relaxed); }
 
  private:
-  friend T;
   template <typename U>
   friend class RefPtr;
+  template <typename U>
+  friend class RefCounted;
   template <typename U, typename... Args>
   friend Result<RefPtr<U>> MakeRef(Args&&... args);
 
-  RefCounted() = default;
-  ~RefCounted() = default;
+  RefCount() = default;
+  ~RefCount() = default;
 
   void AddRef() const { refs_.fetch_add(1, std::memory_order_relaxed); }
   // True when this dropped the last reference.
   bool Release() const { return refs_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // A new reference unless the count is 0 (not made by MakeRef, or dying).
+  bool TryAddRef() const {
+    uint32_t n = refs_.load(std::memory_order_relaxed);
+    do {
+      if (n == 0) return false;
+    } while (!refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+    return true;
+  }
 
   // 0 until MakeRef adopts the object; never 0 again while a RefPtr exists.
   mutable std::atomic<uint32_t> refs_{0};
+};
+
+// The intrusive count of a T. Derive T from RefCounted<T> (CRTP). If classes
+// derive from T in turn and are held as RefPtr<T>, T needs a virtual destructor.
+template <typename T>
+class RefCounted : public RefCount {
+ public:
+  // A new reference to this object. Panics (traps) if the object was not made
+  // by MakeRef or is being destroyed.
+  RefPtr<T> RefFromThis() const;
+
+ private:
+  // Only T can construct (or destroy) its RefCounted<T> base: an unrelated
+  // class deriving from RefCounted<T> would otherwise pass for a T.
+  friend T;
+  RefCounted() = default;
+  ~RefCounted() = default;
 };
 
 template <typename T>
@@ -155,11 +178,8 @@ template <typename T>
 RefPtr<T> RefCounted<T>::RefFromThis() const {
   // A count of 0 means the object was not made by MakeRef (or its last
   // reference is gone and it is being destroyed): no reference can be made.
-  uint32_t n = refs_.load(std::memory_order_relaxed);
-  do {
-    if (n == 0) [[unlikely]]
-      __builtin_trap();
-  } while (!refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  if (!TryAddRef()) [[unlikely]]
+    __builtin_trap();
   // SAFETY: RefCounted<T>'s constructor is private to T, so `this` is the
   // RefCounted base of a T; the reference was counted above. const is dropped
   // as for any shared object reached through a RefPtr.

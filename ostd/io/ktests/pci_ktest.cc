@@ -36,6 +36,17 @@ TEST(PciTest, ScanFindsTheHostBridgeFirst) {
   EXPECT_EQ(Devices().data(), all.data());  // cached, not rescanned
 }
 
+// After the scan no function may master the bus (SeaBIOS enables it for the
+// IDE controller it booted through): drivers get device ranges, never DMA.
+TEST(PciTest, ScanTurnsBusMasteringOff) {
+  for (const Device& d : Devices()) {
+    Result<uint32_t> command = ReadConfig32(d.address, 0x04);
+    ASSERT_TRUE(command.has_value());
+    EXPECT_EQ(*command & 0x4u, 0u) << "bus master on at " << d.address.bus << ":"
+                                   << d.address.device << "." << d.address.function;
+  }
+}
+
 TEST(PciTest, FindDevice) {
   Result<Device> edu = FindDevice(0x1234, 0x11e8);
   ASSERT_TRUE(edu.has_value());
