@@ -76,28 +76,76 @@ bool HasPrefixDir(llvm::StringRef path, llvm::StringRef dir) {
 // compile-time queries that cannot touch memory.
 const llvm::StringSet<>& AllowedBuiltins() {
   static const llvm::StringSet<> kSet = {
-      "__builtin_add_overflow", "__builtin_sub_overflow", "__builtin_mul_overflow",
-      "__builtin_sadd_overflow", "__builtin_saddl_overflow", "__builtin_saddll_overflow",
-      "__builtin_uadd_overflow", "__builtin_uaddl_overflow", "__builtin_uaddll_overflow",
-      "__builtin_ssub_overflow", "__builtin_ssubl_overflow", "__builtin_ssubll_overflow",
-      "__builtin_usub_overflow", "__builtin_usubl_overflow", "__builtin_usubll_overflow",
-      "__builtin_smul_overflow", "__builtin_smull_overflow", "__builtin_smulll_overflow",
-      "__builtin_umul_overflow", "__builtin_umull_overflow", "__builtin_umulll_overflow",
-      "__builtin_expect", "__builtin_expect_with_probability",
-      "__builtin_clz", "__builtin_clzl", "__builtin_clzll", "__builtin_clzs", "__builtin_clzg",
-      "__builtin_ctz", "__builtin_ctzl", "__builtin_ctzll", "__builtin_ctzs", "__builtin_ctzg",
-      "__builtin_popcount", "__builtin_popcountl", "__builtin_popcountll", "__builtin_popcountg",
-      "__builtin_parity", "__builtin_parityl", "__builtin_parityll",
-      "__builtin_ffs", "__builtin_ffsl", "__builtin_ffsll",
-      "__builtin_clrsb", "__builtin_clrsbl", "__builtin_clrsbll",
-      "__builtin_bswap16", "__builtin_bswap32", "__builtin_bswap64",
-      "__builtin_rotateleft8", "__builtin_rotateleft16", "__builtin_rotateleft32",
-      "__builtin_rotateleft64", "__builtin_rotateright8", "__builtin_rotateright16",
-      "__builtin_rotateright32", "__builtin_rotateright64",
-      "__builtin_FILE", "__builtin_FILE_NAME", "__builtin_LINE", "__builtin_FUNCTION",
-      "__builtin_FUNCSIG", "__builtin_COLUMN", "__builtin_source_location",
-      "__builtin_constant_p", "__builtin_is_constant_evaluated", "__builtin_trap",
-      "__builtin_abs", "__builtin_labs", "__builtin_llabs",
+      "__builtin_add_overflow",
+      "__builtin_sub_overflow",
+      "__builtin_mul_overflow",
+      "__builtin_sadd_overflow",
+      "__builtin_saddl_overflow",
+      "__builtin_saddll_overflow",
+      "__builtin_uadd_overflow",
+      "__builtin_uaddl_overflow",
+      "__builtin_uaddll_overflow",
+      "__builtin_ssub_overflow",
+      "__builtin_ssubl_overflow",
+      "__builtin_ssubll_overflow",
+      "__builtin_usub_overflow",
+      "__builtin_usubl_overflow",
+      "__builtin_usubll_overflow",
+      "__builtin_smul_overflow",
+      "__builtin_smull_overflow",
+      "__builtin_smulll_overflow",
+      "__builtin_umul_overflow",
+      "__builtin_umull_overflow",
+      "__builtin_umulll_overflow",
+      "__builtin_expect",
+      "__builtin_expect_with_probability",
+      "__builtin_clz",
+      "__builtin_clzl",
+      "__builtin_clzll",
+      "__builtin_clzs",
+      "__builtin_clzg",
+      "__builtin_ctz",
+      "__builtin_ctzl",
+      "__builtin_ctzll",
+      "__builtin_ctzs",
+      "__builtin_ctzg",
+      "__builtin_popcount",
+      "__builtin_popcountl",
+      "__builtin_popcountll",
+      "__builtin_popcountg",
+      "__builtin_parity",
+      "__builtin_parityl",
+      "__builtin_parityll",
+      "__builtin_ffs",
+      "__builtin_ffsl",
+      "__builtin_ffsll",
+      "__builtin_clrsb",
+      "__builtin_clrsbl",
+      "__builtin_clrsbll",
+      "__builtin_bswap16",
+      "__builtin_bswap32",
+      "__builtin_bswap64",
+      "__builtin_rotateleft8",
+      "__builtin_rotateleft16",
+      "__builtin_rotateleft32",
+      "__builtin_rotateleft64",
+      "__builtin_rotateright8",
+      "__builtin_rotateright16",
+      "__builtin_rotateright32",
+      "__builtin_rotateright64",
+      "__builtin_FILE",
+      "__builtin_FILE_NAME",
+      "__builtin_LINE",
+      "__builtin_FUNCTION",
+      "__builtin_FUNCSIG",
+      "__builtin_COLUMN",
+      "__builtin_source_location",
+      "__builtin_constant_p",
+      "__builtin_is_constant_evaluated",
+      "__builtin_trap",
+      "__builtin_abs",
+      "__builtin_labs",
+      "__builtin_llabs",
   };
   return kSet;
 }
@@ -105,12 +153,12 @@ const llvm::StringSet<>& AllowedBuiltins() {
 // Raw memory and C string functions (and their __builtin_ / _chk forms).
 const llvm::StringSet<>& MemFunctions() {
   static const llvm::StringSet<> kSet = {
-      "memcpy", "memset", "memmove", "memcmp", "memchr", "memrchr", "mempcpy", "memccpy",
-      "bcopy", "bzero", "bcmp", "explicit_bzero", "strcpy", "strncpy", "stpcpy", "stpncpy",
-      "strcat", "strncat", "strlen", "strnlen", "strcmp", "strncmp", "strchr", "strrchr",
-      "strstr", "strdup", "strndup", "strlcpy", "strlcat", "wmemcpy", "wmemset", "wmemmove",
-      "wmemcmp", "wmemchr", "wcslen", "wcscpy", "wcsncpy", "wcscat", "wcscmp", "memcpy_inline",
-      "memset_inline",
+      "memcpy",  "memset",  "memmove", "memcmp",   "memchr",         "memrchr",       "mempcpy",
+      "memccpy", "bcopy",   "bzero",   "bcmp",     "explicit_bzero", "strcpy",        "strncpy",
+      "stpcpy",  "stpncpy", "strcat",  "strncat",  "strlen",         "strnlen",       "strcmp",
+      "strncmp", "strchr",  "strrchr", "strstr",   "strdup",         "strndup",       "strlcpy",
+      "strlcat", "wmemcpy", "wmemset", "wmemmove", "wmemcmp",        "wmemchr",       "wcslen",
+      "wcscpy",  "wcsncpy", "wcscat",  "wcscmp",   "memcpy_inline",  "memset_inline",
   };
   return kSet;
 }
@@ -148,11 +196,38 @@ const llvm::StringMap<const char*>& StdRawMemory() {
 // read or write through it (they move, compare or hash the pointer value).
 const llvm::StringSet<>& StdPointerValueFunctions() {
   static const llvm::StringSet<> kSet = {
-      "swap", "exchange", "move", "forward", "addressof", "__addressof", "min", "max",
-      "minmax", "clamp", "to_underlying", "as_const", "move_if_noexcept", "bit_cast",
-      "operator=", "operator==", "operator!=", "operator<", "operator>", "operator<=",
-      "operator>=", "operator<=>", "value_or", "emplace", "make_pair", "make_tuple", "tie",
-      "forward_as_tuple", "make_optional", "hash", "is_constant_evaluated", "distance",
+      "swap",
+      "exchange",
+      "move",
+      "forward",
+      "addressof",
+      "__addressof",
+      "min",
+      "max",
+      "minmax",
+      "clamp",
+      "to_underlying",
+      "as_const",
+      "move_if_noexcept",
+      "bit_cast",
+      "operator=",
+      "operator==",
+      "operator!=",
+      "operator<",
+      "operator>",
+      "operator<=",
+      "operator>=",
+      "operator<=>",
+      "value_or",
+      "emplace",
+      "make_pair",
+      "make_tuple",
+      "tie",
+      "forward_as_tuple",
+      "make_optional",
+      "hash",
+      "is_constant_evaluated",
+      "distance",
       "__is_constant_evaluated",
   };
   return kSet;
@@ -161,9 +236,10 @@ const llvm::StringSet<>& StdPointerValueFunctions() {
 // Function-object classes in std whose operator() only compares or hashes.
 const llvm::StringSet<>& StdPointerValueClasses() {
   static const llvm::StringSet<> kSet = {
-      "hash", "less", "greater", "less_equal", "greater_equal", "equal_to", "not_equal_to",
-      "compare_three_way", "__min_fn", "__max_fn", "__minmax_fn", "__clamp_fn", "__swap",
-      "identity",
+      "hash",          "less",     "greater",      "less_equal",
+      "greater_equal", "equal_to", "not_equal_to", "compare_three_way",
+      "__min_fn",      "__max_fn", "__minmax_fn",  "__clamp_fn",
+      "__swap",        "identity",
   };
   return kSet;
 }
@@ -188,7 +264,8 @@ bool InStd(const Decl* d) {
 }
 
 bool IsReservedName(llvm::StringRef name) {
-  return name.size() >= 2 && name[0] == '_' && (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z'));
+  return name.size() >= 2 && name[0] == '_' &&
+         (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z'));
 }
 
 // True if a value of type `t` holds a pointer: pointer, reference, member
@@ -201,8 +278,10 @@ bool ContainsPointer(QualType t, llvm::SmallPtrSetImpl<const Type*>& seen) {
       ty->isNullPtrType() || ty->isBlockPointerType()) {
     return true;
   }
-  if (const auto* arr = dyn_cast<ArrayType>(ty)) return ContainsPointer(arr->getElementType(), seen);
-  if (const auto* atomic = dyn_cast<AtomicType>(ty)) return ContainsPointer(atomic->getValueType(), seen);
+  if (const auto* arr = dyn_cast<ArrayType>(ty))
+    return ContainsPointer(arr->getElementType(), seen);
+  if (const auto* atomic = dyn_cast<AtomicType>(ty))
+    return ContainsPointer(atomic->getValueType(), seen);
   if (const auto* rec = ty->getAsRecordDecl()) {
     const RecordDecl* def = rec->getDefinition();
     if (def == nullptr) return false;
@@ -247,8 +326,10 @@ class Checker {
         path = real.str();
       } else {
         llvm::SmallString<256> buf;
-        if (!llvm::sys::fs::real_path(fe->getName(), buf)) path = std::string(buf.str());
-        else path = fe->getName().str();
+        if (!llvm::sys::fs::real_path(fe->getName(), buf))
+          path = std::string(buf.str());
+        else
+          path = fe->getName().str();
       }
     }
     real_paths_[fid] = path;
@@ -294,7 +375,9 @@ class Checker {
     return kind;
   }
 
-  bool Untrusted(SourceLocation loc) { return loc.isValid() && KindOf(loc) == FileKind::kUntrusted; }
+  bool Untrusted(SourceLocation loc) {
+    return loc.isValid() && KindOf(loc) == FileKind::kUntrusted;
+  }
 
   void Report(SourceLocation loc, llvm::StringRef rule, const llvm::Twine& message) {
     SourceLocation exp = sm_.getExpansionLoc(loc);
@@ -360,8 +443,9 @@ class Checker {
     if (const auto* shadow = dyn_cast<UsingShadowDecl>(d)) d = shadow->getTargetDecl();
     if (const auto* ns_alias = dyn_cast<NamespaceAliasDecl>(d)) d = ns_alias->getNamespace();
     if (const char* why = DeclProblem(d)) {
-      Report(use, "internal_decl", "'" + NameOf(d) + "' " + why + " (declared in " +
-                                       DeclFile(d) + "); untrusted code may use only ostd's public API");
+      Report(use, "internal_decl",
+             "'" + NameOf(d) + "' " + why + " (declared in " + DeclFile(d) +
+                 "); untrusted code may use only ostd's public API");
     }
     const auto* nd = dyn_cast<NamedDecl>(d);
     if (nd == nullptr || nd->getIdentifier() == nullptr) {
@@ -396,7 +480,8 @@ class Checker {
       case OO_Delete:
       case OO_Array_New:
       case OO_Array_Delete:
-        Report(use, "raw_new", "operator new/delete is raw allocation; use ostd::Box / ostd::RefPtr");
+        Report(use, "raw_new",
+               "operator new/delete is raw allocation; use ostd::Box / ostd::RefPtr");
         break;
       default:
         break;
@@ -416,8 +501,10 @@ class Checker {
     bool c_like = builtin != 0 || InStd(fd) || fd->isExternC() ||
                   fd->getDeclContext()->getRedeclContext()->isTranslationUnit();
     if (c_like && MemFunctions().contains(base)) {
-      Report(use, "memfunc", name + " on raw memory is not allowed; use std::span / std::copy / "
-                                    "ostd::VmWriter");
+      Report(use, "memfunc",
+             name +
+                 " on raw memory is not allowed; use std::span / std::copy / "
+                 "ostd::VmWriter");
       return;
     }
     if (builtin != 0 && name.starts_with("__") && !AllowedBuiltins().contains(name)) {
@@ -491,9 +578,10 @@ class Checker {
       Report(loc, "volatile", "type '" + spelled + "' is volatile; use ostd::IoMem / atomics");
     }
     if (issues & kUnion) {
-      Report(loc, "union", "type '" + spelled +
-                               "' is or contains a union (type punning); use std::variant or "
-                               "std::bit_cast");
+      Report(loc, "union",
+             "type '" + spelled +
+                 "' is or contains a union (type punning); use std::variant or "
+                 "std::bit_cast");
     }
     if (issues & kPtrAtomic) {
       Report(loc, "pointer_atomic", "type '" + spelled + "' is an atomic over a raw pointer");
@@ -520,7 +608,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // template instantiations are not checked: skip them entirely.
   bool TraverseDecl(Decl* d) {
     if (d == nullptr) return true;
-    if (!isa<TranslationUnitDecl>(d) && !isa<LinkageSpecDecl>(d) && !c_.Untrusted(d->getLocation())) {
+    if (!isa<TranslationUnitDecl>(d) && !isa<LinkageSpecDecl>(d) &&
+        !c_.Untrusted(d->getLocation())) {
       return true;
     }
     return RecursiveASTVisitor::TraverseDecl(d);
@@ -541,7 +630,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // ---- References ----
   bool VisitDeclRefExpr(DeclRefExpr* e) {
     c_.CheckRef(e->getDecl(), e->getLocation());
-    if (const auto* fd = dyn_cast<FunctionDecl>(e->getDecl())) c_.CheckOperatorNewDelete(fd, e->getLocation());
+    if (const auto* fd = dyn_cast<FunctionDecl>(e->getDecl()))
+      c_.CheckOperatorNewDelete(fd, e->getLocation());
     return true;
   }
   bool VisitMemberExpr(MemberExpr* e) {
@@ -589,7 +679,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitUsingDecl(UsingDecl* d) {
-    for (const UsingShadowDecl* shadow : d->shadows()) c_.CheckRef(shadow->getTargetDecl(), d->getLocation());
+    for (const UsingShadowDecl* shadow : d->shadows())
+      c_.CheckRef(shadow->getTargetDecl(), d->getLocation());
     return true;
   }
   bool VisitUsingDirectiveDecl(UsingDirectiveDecl* d) {
@@ -616,8 +707,9 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
   bool VisitRecordDecl(RecordDecl* d) {
     if (d->isUnion() && c_.Untrusted(d->getLocation())) {
-      c_.Report(d->getLocation(), "union", "union declarations are not allowed (type punning); "
-                                           "use std::variant or std::bit_cast");
+      c_.Report(d->getLocation(), "union",
+                "union declarations are not allowed (type punning); "
+                "use std::variant or std::bit_cast");
     }
     return true;
   }
@@ -627,7 +719,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   bool VisitMSAsmStmt(MSAsmStmt* s) { return Asm(s->getAsmLoc()); }
   bool VisitFileScopeAsmDecl(FileScopeAsmDecl* d) { return Asm(d->getAsmLoc()); }
   bool Asm(SourceLocation loc) {
-    if (c_.Untrusted(loc)) c_.Report(loc, "asm", "inline assembly is only allowed in arch/ and ostd/");
+    if (c_.Untrusted(loc))
+      c_.Report(loc, "asm", "inline assembly is only allowed in arch/ and ostd/");
     return true;
   }
 
@@ -679,12 +772,14 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
   bool VisitCXXReinterpretCastExpr(CXXReinterpretCastExpr* e) {
     if (c_.Untrusted(e->getExprLoc())) {
-      c_.Report(e->getExprLoc(), "reinterpret_cast", "reinterpret_cast is not allowed; use a typed ostd API");
+      c_.Report(e->getExprLoc(), "reinterpret_cast",
+                "reinterpret_cast is not allowed; use a typed ostd API");
     }
     return true;
   }
   bool VisitCXXConstCastExpr(CXXConstCastExpr* e) {
-    if (c_.Untrusted(e->getExprLoc())) c_.Report(e->getExprLoc(), "const_cast", "const_cast is not allowed");
+    if (c_.Untrusted(e->getExprLoc()))
+      c_.Report(e->getExprLoc(), "const_cast", "const_cast is not allowed");
     return true;
   }
   bool VisitCXXStaticCastExpr(CXXStaticCastExpr* e) {
@@ -694,7 +789,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (from->isPointerType() && from->getPointeeType()->isVoidType() && to->isPointerType() &&
         !to->getPointeeType()->isVoidType()) {
       c_.Report(e->getExprLoc(), "downcast", "static_cast from void* is an unchecked type pun");
-    } else if (e->getCastKind() == CK_BaseToDerived || e->getCastKind() == CK_BaseToDerivedMemberPointer) {
+    } else if (e->getCastKind() == CK_BaseToDerived ||
+               e->getCastKind() == CK_BaseToDerivedMemberPointer) {
       c_.Report(e->getExprLoc(), "downcast",
                 "static_cast from base to derived is an unchecked downcast");
     }
@@ -790,13 +886,15 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
   bool VisitCXXDeleteExpr(CXXDeleteExpr* e) {
     if (c_.Untrusted(e->getBeginLoc())) {
-      c_.Report(e->getBeginLoc(), "raw_new", "raw delete is not allowed; use ostd::Box / ostd::RefPtr");
+      c_.Report(e->getBeginLoc(), "raw_new",
+                "raw delete is not allowed; use ostd::Box / ostd::RefPtr");
     }
     return true;
   }
   bool VisitVAArgExpr(VAArgExpr* e) {
     if (c_.Untrusted(e->getBeginLoc()) && ContainsPointer(e->getType())) {
-      c_.Report(e->getBeginLoc(), "va_arg", "va_arg of a type that contains a pointer is not allowed");
+      c_.Report(e->getBeginLoc(), "va_arg",
+                "va_arg of a type that contains a pointer is not allowed");
     }
     return true;
   }
@@ -858,8 +956,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (!top) return;
     if (const NamespaceDecl* outer = OutermostNamespace(dc)) {
       llvm::StringRef ns = outer->getName();
-      if (ns == "ostd" || ns == "arch" || ns == "std" || ns == "__gnu_cxx" ||
-          ns == "__cxxabiv1" || ns == "absl" || ns == "ktest") {
+      if (ns == "ostd" || ns == "arch" || ns == "std" || ns == "__gnu_cxx" || ns == "__cxxabiv1" ||
+          ns == "absl" || ns == "ktest") {
         if (ns == "std" && IsExplicitSpecialization(d)) return;
         c_.Report(d->getLocation(), "foreign_namespace",
                   "declaration in namespace " + ns +
@@ -916,9 +1014,11 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (StdPointerValueFunctions().contains(fname)) return;
     if (const auto* md = dyn_cast<CXXMethodDecl>(fd)) {
       const CXXRecordDecl* cls = md->getParent();
-      if (cls->getIdentifier() != nullptr && StdPointerValueClasses().contains(cls->getName())) return;
+      if (cls->getIdentifier() != nullptr && StdPointerValueClasses().contains(cls->getName()))
+        return;
     }
-    if (StdRawMemory().contains(fname) || MemFunctions().contains(fname)) return;  // Reported by CheckRef.
+    if (StdRawMemory().contains(fname) || MemFunctions().contains(fname))
+      return;  // Reported by CheckRef.
     for (const Expr* arg : e->arguments()) {
       if (isa<StringLiteral>(arg->IgnoreParenImpCasts())) continue;  // Bounded, NUL-terminated.
       if (IsObjectPointer(arg->getType())) {
@@ -940,7 +1040,8 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       if (vd->isTemplated() || !vd->isExternallyVisible()) continue;
       if (const NamespaceDecl* outer = OutermostNamespace(vd->getDeclContext())) {
         llvm::StringRef ns = outer->getName();
-        if (ns == "ostd" || ns == "arch" || ns == "std" || ns == "ktest") continue;  // foreign_namespace.
+        if (ns == "ostd" || ns == "arch" || ns == "std" || ns == "ktest")
+          continue;  // foreign_namespace.
       }
       const Decl* def = nullptr;
       bool decl_only = false;
@@ -951,17 +1052,22 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
           // Mangled names of structors need a variant; use the complete one.
         }
         const FunctionDecl* body = nullptr;
-        if (fd->isDefined(body)) def = body;
-        else decl_only = true;
+        if (fd->isDefined(body))
+          def = body;
+        else
+          decl_only = true;
       } else if (const auto* var = dyn_cast<VarDecl>(vd)) {
         if (var->getTemplateSpecializationKind() != TSK_Undeclared) continue;
-        if (const VarDecl* d = var->getDefinition(ctx_)) def = d;
-        else decl_only = true;
+        if (const VarDecl* d = var->getDefinition(ctx_))
+          def = d;
+        else
+          decl_only = true;
       } else {
         continue;
       }
       if (def != nullptr) {
-        if (c_.Untrusted(def->getLocation())) llvm::outs() << "@keel\tD\t" << names.getName(def) << "\n";
+        if (c_.Untrusted(def->getLocation()))
+          llvm::outs() << "@keel\tD\t" << names.getName(def) << "\n";
         continue;
       }
       if (!decl_only) continue;
@@ -1005,7 +1111,8 @@ class PreprocessorHooks : public PPCallbacks {
                           StringRef file_name, bool is_angled, CharSourceRange /*filename_range*/,
                           OptionalFileEntryRef file, StringRef /*search_path*/,
                           StringRef /*relative_path*/, const Module* /*suggested_module*/,
-                          bool /*module_imported*/, SrcMgr::CharacteristicKind /*file_type*/) override {
+                          bool /*module_imported*/,
+                          SrcMgr::CharacteristicKind /*file_type*/) override {
     if (!c_.Untrusted(hash_loc)) return;
     SourceManager& sm = c_.sm();
     FileID fid = sm.getFileID(sm.getExpansionLoc(hash_loc));
@@ -1027,8 +1134,9 @@ class PreprocessorHooks : public PPCallbacks {
                    FileID /*prev*/) override {
     if (!c_.Untrusted(loc)) return;
     if (reason == SystemHeaderPragma) {
-      c_.Report(loc, "pragma", "#pragma system_header is not allowed (it would hide this file from "
-                               "the gate)");
+      c_.Report(loc, "pragma",
+                "#pragma system_header is not allowed (it would hide this file from "
+                "the gate)");
     } else if (reason == RenameFile) {
       c_.Report(loc, "line_directive", "#line / line markers are not allowed");
     }
@@ -1041,8 +1149,9 @@ class PreprocessorHooks : public PPCallbacks {
     if (ii == nullptr) return;
     llvm::StringRef name = ii->getName();
     if (ii->isKeyword(lang_opts_) || IsReservedName(name)) {
-      c_.Report(loc, "macro", "#define of the keyword or reserved identifier '" + name +
-                                  "' is not allowed (it changes the meaning of trusted headers)");
+      c_.Report(loc, "macro",
+                "#define of the keyword or reserved identifier '" + name +
+                    "' is not allowed (it changes the meaning of trusted headers)");
     }
   }
 
@@ -1093,14 +1202,14 @@ class Action : public PluginASTAction {
         config_.allowed.push_back(value.str());
       } else {
         DiagnosticsEngine& diags = ci.getDiagnostics();
-        diags.Report(diags.getCustomDiagID(DiagnosticsEngine::Error, "keel-safety: unknown argument '%0'"))
+        diags.Report(
+            diags.getCustomDiagID(DiagnosticsEngine::Error, "keel-safety: unknown argument '%0'"))
             << arg;
         return false;
       }
     }
     return true;
   }
-
 
  private:
   Config config_;

@@ -10,8 +10,10 @@ stdlib only) runs three layers over every file of the untrusted trees:
      .cxx) and headers (.h .hpp .hh .inc .ipp .hxx) are linted, Bazel files
      (BUILD, BUILD.bazel, *.bzl) are scanned (rule build_file: no genrule, no
      copts/defines/includes/linkopts other than -Wno-...), documentation
-     (.md .txt .rst .allow) is allowed and anything else (.c, .S, no
-     extension...) is rejected (non_cxx_source). On the raw text of C++ files,
+     (.md .txt .rst .allow) is allowed, anything else (.c, .S, no
+     extension...) is rejected (non_cxx_source) and so is any symbolic link
+     (symlink: clang would judge the file it points to). On the raw text of
+     C++ files,
      after undoing line splices: NOLINT anywhere (nolint), `#pragma ...
      system_header` and its _Pragma form (pragma), #line and GNU line markers
      (line_directive), and #include/#include_next/#import whose header is not
@@ -406,6 +408,14 @@ def splice(text):
     return joined, line_of
 
 
+def _raw_prefix(text, i):
+    """True if the identifier ending at text[i] == 'R' is a raw string prefix."""
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == '_'):
+        j -= 1
+    return text[j:i + 1] in ('R', 'uR', 'UR', 'LR', 'u8R')
+
+
 def blank_comments_and_literals(text):
     """Replaces comments and the insides of string/char literals by spaces
     (newlines are kept, so offsets and lines are unchanged)."""
@@ -430,7 +440,7 @@ def blank_comments_and_literals(text):
             j = n if j < 0 else j + 2
             blank(i, j)
             i = j
-        elif c == 'R' and text.startswith('"', i + 1) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == '_') or text[i - 1] in 'uUL8'):
+        elif c == 'R' and text.startswith('"', i + 1) and _raw_prefix(text, i):
             paren = text.find('(', i + 2)
             if paren < 0:
                 i += 1
@@ -681,12 +691,16 @@ def display_path(path, root):
 
 
 def walk_tree(root, dirs):
-    """Lists every file under root/dir for each dir; missing dirs are empty."""
+    """Lists every file under root/dir for each dir; missing dirs are empty.
+    Symbolic links (files or folders) are returned as well, to be rejected:
+    clang would judge a linked file by its real path, outside the trees."""
     files = []
     for d in dirs:
         top = os.path.join(root, d)
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames.sort()
+            files += [os.path.join(dirpath, n) for n in dirnames
+                      if os.path.islink(os.path.join(dirpath, n))]
             for name in sorted(filenames):
                 files.append(os.path.join(dirpath, name))
     return files
@@ -752,7 +766,11 @@ def main(argv):
     for f in files:
         display = display_path(f, root)
         kind = file_kind(f)
-        if kind == 'build':
+        if os.path.islink(f):
+            violations.append(Violation(
+                display, 1, 'symlink', 'symbolic links are not allowed in the untrusted trees '
+                '(the compiler and the gate would see the file they point to)'))
+        elif kind == 'build':
             violations += build_lint(f, display)
         elif kind in ('source', 'header'):
             violations += text_lint(f, display, allowed)
