@@ -447,6 +447,15 @@ class Checker {
              "'" + NameOf(d) + "' " + why + " (declared in " + DeclFile(d) +
                  "); untrusted code may use only ostd's public API");
     }
+    // A private member of a trusted class: reachable from untrusted code only
+    // through tricks that skip access checks (explicit instantiation, macros).
+    if (const auto* owner = dyn_cast<CXXRecordDecl>(d->getDeclContext())) {
+      if (d->getAccess() == AS_private && KindOf(owner->getLocation()) != FileKind::kUntrusted) {
+        Report(use, "internal_decl",
+               "'" + NameOf(d) + "' is a private member of a trusted class (declared in " +
+                   DeclFile(d) + ")");
+      }
+    }
     const auto* nd = dyn_cast<NamedDecl>(d);
     if (nd == nullptr || nd->getIdentifier() == nullptr) {
       if (const auto* fd = dyn_cast<FunctionDecl>(d)) CheckOperatorNewDelete(fd, use);
