@@ -3,36 +3,50 @@
 
 Code in kernel/, drivers/ and examples/ is untrusted (see the architecture
 design doc, "Layers and folders"): it may only use ostd's typed public API.
-This lint enforces that mechanically, in three layers:
+The gate checks the parsed program, not spellings. This driver (python3,
+stdlib only) runs three layers over every file of the untrusted trees:
 
-  1. A token scanner (this file, stdlib only). It strips comments and string
-     and character literals (including raw strings), then rejects keyword-level
-     constructs: inline asm, reinterpret_cast, const_cast, volatile, union, the
-     mem* functions and builtins, placement new, bit casts to pointer types,
-     NOLINT comments (they would silence layer 2) and #include of anything that
-     is not ostd's public API, the untrusted trees, ktest/ktest.h or an
-     allowlisted standard/abseil header (tools/safety/kernel_headers.allow).
-  2. clang-tidy-19 with a fixed profile of type-aware checks (C-style and
-     functional casts, pointer arithmetic, int-to-pointer, union access, asm),
-     run on every .cc/.cpp file; headers are checked when a .cc includes them
-     (the header filter is limited to the untrusted trees) and always by layer 1.
-  3. A type-aware AST layer: clang-query-19 (clang-19's AST matchers, one parse
-     per .cc/.cpp with the same compile arguments as layer 2) finds builtin
-     pointer differences `p - q` (both operands of pointer type, result
-     ptrdiff_t), which clang-tidy's pointer-arithmetic check and
-     -Wunsafe-buffer-usage miss because the result is not a pointer. It reports
-     only expressions whose expansion location is in the linted file or in a
-     header under the untrusted trees (never code in system or ostd headers,
-     e.g. their template instantiations). Differences of class-type iterators
-     (std::span's __normal_iterator) are operator calls and are allowed;
-     std::array / std::string_view iterators are raw pointers in libstdc++, so
-     `arr.end() - arr.begin()` is reported (use arr.size() or std::ssize).
-     `p += n`, `p -= n`, `++p`, `--p` and `p - n` yield pointers and are
-     reported by layer 2 (pointer_arithmetic).
+  1. Files and text. Every file is judged by its name: C++ sources (.cc .cpp
+     .cxx) and headers (.h .hpp .hh .inc .ipp .hxx) are linted, Bazel files
+     (BUILD, BUILD.bazel, *.bzl) are scanned (rule build_file: no genrule, no
+     copts/defines/includes/linkopts other than -Wno-...), documentation
+     (.md .txt .rst .allow) is allowed, anything else (.c, .S, no
+     extension...) is rejected (non_cxx_source) and so is any symbolic link
+     (symlink: clang would judge the file it points to). On the raw text of
+     C++ files,
+     after undoing line splices: NOLINT anywhere (nolint), `#pragma ...
+     system_header` and its _Pragma form (pragma), #line and GNU line markers
+     (line_directive), and #include/#include_next/#import whose header is not
+     a literal <...> or "..." (include).
+  2. The keel-safety clang plugin (keel_safety_plugin.cc), loaded into
+     `clang++-19 -fsyntax-only` once per translation unit: each source file and
+     each header parsed standalone. It judges every AST node whose expansion
+     location is in untrusted code (so a macro from anywhere expanded in
+     kernel/ is kernel code; ostd, system headers and their template
+     instantiations are not checked; instantiations of untrusted templates
+     are): references to declarations outside ostd's public API
+     (internal_decl), asm, banned attributes, casts, pointer arithmetic,
+     integer-to-pointer conversion and bit casts to pointer-holding types,
+     volatile, unions, new/delete, mem*/str* and __builtin_* functions,
+     std:: functions on raw pointers or raw storage, pointer atomics, va_arg,
+     declarations in TCB namespaces; see GATE.md for the full list. A TU that
+     does not compile is rejected (parse_error).
+  3. Whole-program checks on the plugin's records: every #include resolves
+     (real path, symlinks and `..` resolved) to an allowed header: the
+     untrusted trees, ostd's public headers, ktest/ktest.h, gtest in *_test.cc
+     or an entry of tools/safety/kernel_headers.allow (include); and every
+     function or variable declared but not defined in untrusted code is
+     defined in some untrusted TU of the tree (extern_decl), so untrusted
+     code cannot re-declare a TCB symbol to reach it.
+
+Rules listed in NOT_YET_ENFORCED (raw_new, behind RAW_NEW_ENFORCED) and the
+per-file findings in KNOWN_VIOLATIONS are what the tree still violates: they
+are enforced on fixtures and with --enforce-all; in --tree mode they are only
+counted on stderr (a file with more findings than recorded fails).
 
 Usage:
-  lint.py [--root DIR] [--no-tidy] FILE...      (--no-tidy: layer 1 only)
-  lint.py [--root DIR] [--no-tidy] --tree kernel drivers examples
+  lint.py [--root DIR] [--plugin SO] FILE...       (files judged as kernel code)
+  lint.py [--root DIR] [--plugin SO] --tree kernel drivers examples
 
 Output: one `path:line: error: [rule] message` line per violation, exit 1 if
 there is any; otherwise `safety lint: N files clean` and exit 0.
@@ -40,69 +54,102 @@ there is any; otherwise `safety lint: N files clean` and exit 0.
 
 import argparse
 import concurrent.futures
+import hashlib
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLANG = '/usr/bin/clang++-19'
+PLUGIN_SOURCE = os.path.join(HERE, 'keel_safety_plugin.cc')
+JOBS = max(1, os.cpu_count() or 1)
+
+UNTRUSTED_DIRS = ('kernel', 'drivers', 'examples')
+CXX_SOURCE_EXTENSIONS = ('.cc', '.cpp', '.cxx')
+# Used by header_allowlist.py (the files whose #includes it checks).
 SOURCE_EXTENSIONS = ('.h', '.hpp', '.inc', '.cc', '.cpp')
-TIDY_EXTENSIONS = ('.cc', '.cpp')
-CLANG_TIDY = '/usr/bin/clang-tidy-19'
-CLANG_QUERY = '/usr/bin/clang-query-19'
-# Parallel clang processes (layers 2 and 3 share one pool).
-TIDY_JOBS = max(2, min(8, os.cpu_count() or 2))
+HEADER_EXTENSIONS = ('.h', '.hpp', '.hh', '.inc', '.ipp', '.hxx')
+BUILD_FILE_NAMES = ('BUILD', 'BUILD.bazel')
+BUILD_FILE_EXTENSIONS = ('.bzl',)
+DOC_EXTENSIONS = ('.md', '.txt', '.rst', '.allow')
 
-# The clang-tidy profile. Each check maps to the rule name that is printed.
-# google-readability-casting is the only check that reports *every* C-style
-# cast (cppcoreguidelines-pro-type-cstyle-cast skips arithmetic ones) and
-# functional casts to pointer types (`using P = int*; P(x)`).
-TIDY_CHECKS = {
-    'cppcoreguidelines-pro-type-reinterpret-cast': 'reinterpret_cast',
-    'cppcoreguidelines-pro-type-const-cast': 'const_cast',
-    'cppcoreguidelines-pro-type-cstyle-cast': 'cstyle_cast',
-    'google-readability-casting': 'cstyle_cast',
-    'cppcoreguidelines-pro-bounds-pointer-arithmetic': 'pointer_arithmetic',
-    'cppcoreguidelines-pro-type-union-access': 'union',
-    'hicpp-no-assembler': 'asm',
-    'performance-no-int-to-ptr': 'int_to_ptr',
+# Rules the current tree still violates (another change is migrating it).
+# They are always enforced on fixtures and with --enforce-all; in --tree mode
+# their findings are only counted. Flip an entry to True once the tree is clean.
+RAW_NEW_ENFORCED = False
+NOT_YET_ENFORCED = {
+    'raw_new': not RAW_NEW_ENFORCED,
+}
+# The other rules are enforced on the tree except for these findings, which
+# the tree had when the plugin gate landed: (rule, file) -> how many. A file
+# with more findings of that rule fails; remove entries as files are fixed
+# (lint.py --tree ... --enforce-all lists everything).
+KNOWN_VIOLATIONS = {
+    ('array_index', 'drivers/rtc/rtc_time.cc'): 1,
+    ('array_index', 'kernel/process/thread_loop.cc'): 1,
+    ('downcast', 'kernel/fs/pipe.cc'): 1,
+    ('downcast', 'kernel/fs/tmpfs.cc'): 2,
+    ('pointer_atomic', 'kernel/fs/tmpfs.cc'): 3,
+    ('pointer_atomic', 'kernel/process/process.cc'): 2,
+    ('pointer_atomic', 'kernel/process/process.h'): 5,
+    ('pointer_atomic', 'kernel/process/signal.cc'): 2,
+    ('span_from_pointer', 'kernel/exec/stack_test.cc'): 1,
+    ('span_from_pointer', 'kernel/fs/cpio_test.cc'): 1,
+    ('span_from_pointer', 'kernel/fs/device.cc'): 1,
+    ('span_from_pointer', 'kernel/fs/file.h'): 1,
+    ('span_from_pointer', 'kernel/fs/initramfs.cc'): 2,
+    ('span_from_pointer', 'kernel/fs/line_discipline.cc'): 2,
+    ('span_from_pointer', 'kernel/fs/line_discipline_test.cc'): 2,
+    ('span_from_pointer', 'kernel/fs/memfd_test.cc'): 1,
+    ('span_from_pointer', 'kernel/fs/path.h'): 1,
+    ('span_from_pointer', 'kernel/fs/tmpfs.cc'): 3,
+    ('span_from_pointer', 'kernel/fs/tty.cc'): 1,
+    ('span_from_pointer', 'kernel/fs/vfs.cc'): 1,
+    ('span_from_pointer', 'kernel/fs/vfs_ktest.cc'): 3,
+    ('span_from_pointer', 'kernel/process/exec.cc'): 1,
+    ('span_from_pointer', 'kernel/process/fs_glue.cc'): 1,
+    ('span_from_pointer', 'kernel/process/process.h'): 2,
+    ('span_from_pointer', 'kernel/procfs/procfs.cc'): 5,
+    ('span_from_pointer', 'kernel/syscalls/file_caller.cc'): 2,
+    ('span_from_pointer', 'kernel/syscalls/info.cc'): 1,
+    ('span_from_pointer', 'kernel/syscalls/memfd.cc'): 1,
+    ('span_from_pointer', 'kernel/syscalls/process.cc'): 2,
+    ('std_raw_pointer', 'kernel/exec/cmdline_test.cc'): 1,
+    ('std_raw_pointer', 'kernel/exec/elf_test.cc'): 3,
+    ('std_raw_pointer', 'kernel/exec/stack_test.cc'): 4,
+    ('std_raw_pointer', 'kernel/fs/file.cc'): 1,
+    ('std_raw_pointer', 'kernel/fs/tmpfs.cc'): 2,
+    ('std_raw_pointer', 'kernel/fs/vfs.cc'): 3,
+    ('std_raw_pointer', 'kernel/process/process.cc'): 4,
+    ('std_raw_pointer', 'kernel/process/process.h'): 3,
+    ('std_raw_pointer', 'kernel/procfs/procfs.cc'): 2,
+    ('std_raw_pointer', 'kernel/syscalls/info.cc'): 2,
 }
 
-# Directories (relative to the root) whose headers layers 2 and 3 report on.
-TIDY_HEADER_DIRS = ('kernel', 'drivers', 'examples', 'tools/safety/testdata')
-
-# Keyword-level rules of the token layer: identifier -> (rule, message).
-BANNED_IDENTIFIERS = {
-    'asm': ('asm', 'inline assembly is only allowed in arch/ and ostd/'),
-    '__asm': ('asm', 'inline assembly is only allowed in arch/ and ostd/'),
-    '__asm__': ('asm', 'inline assembly is only allowed in arch/ and ostd/'),
-    'reinterpret_cast': ('reinterpret_cast',
-                         'reinterpret_cast is not allowed; use a typed ostd API'),
-    'const_cast': ('const_cast', 'const_cast is not allowed'),
-    'volatile': ('volatile', 'volatile is not allowed; use ostd::IoMem / atomics'),
-    '__volatile': ('volatile', 'volatile is not allowed; use ostd::IoMem / atomics'),
-    '__volatile__': ('volatile', 'volatile is not allowed; use ostd::IoMem / atomics'),
-    'union': ('union', 'union is not allowed (type punning); use std::variant or std::bit_cast'),
-    'construct_at': ('placement_new', 'std::construct_at on raw memory is not allowed'),
-    'start_lifetime_as': ('placement_new', 'start_lifetime_as on raw memory is not allowed'),
+# The one genrule the untrusted trees may use: kernel/exec embeds Debian's
+# busybox into a host test (testonly; the generated source never reaches the
+# kernel). Pinned by the sha256 of its text: any change is rejected again.
+ALLOWED_GENRULE_SHA256 = {
+    ('kernel/exec/BUILD', 'busybox_image_cc'):
+        'c7c2d054c46bd8b515220ee507b0fb59b6508d2020fddc37d81c73898ddd0862',
 }
-
-# Raw memory functions; any `__builtin_mem*` is rejected as well.
-MEM_FUNCTIONS = frozenset([
-    'memcpy', 'memset', 'memmove', 'memcmp', 'memchr', 'mempcpy', 'bcopy', 'bzero',
-    'explicit_bzero', 'wmemcpy', 'wmemset', 'wmemmove', 'wmemcmp',
+# Symbols defined by that genrule's generated source (for extern_decl).
+GENERATED_DEFINITIONS = frozenset([
+    '_ZN6kernel4exec7testing12BusyboxImageEv',
 ])
-
-# Keywords after which `volatile`/`goto` belong to an asm statement that is
-# already reported.
-ASM_KEYWORDS = frozenset(['asm', '__asm', '__asm__'])
 
 # Quoted includes that untrusted code may use besides ostd/ public headers and
 # its own trees.
 ALLOWED_QUOTED_PREFIXES = ('kernel/', 'drivers/', 'examples/')
 ALLOWED_QUOTED_FILES = frozenset(['ktest/ktest.h'])
 GTEST_HEADERS = frozenset(['gtest/gtest.h', 'gmock/gmock.h'])
+# Headers whose declarations untrusted code may reference besides ostd's
+# public API: ktest's public header and the one it includes for TEST().
+ALLOWED_DECL_HEADERS = ('ktest/ktest.h', 'ktest/test_case.h')
 
-ALLOWLIST_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'kernel_headers.allow')
+ALLOWLIST_FILE = os.path.join(HERE, 'kernel_headers.allow')
 
 
 class Violation:
@@ -287,79 +334,6 @@ def tokenize(text):
     return scan
 
 
-# ----------------------------------------------------------------------------
-# Token layer rules.
-# ----------------------------------------------------------------------------
-
-
-def _matching(tokens, i, open_text, close_text):
-    """Returns the index of the token closing the bracket at tokens[i], or -1."""
-    depth = 0
-    for j in range(i, len(tokens)):
-        t = tokens[j].text
-        if tokens[j].kind != 'punct':
-            continue
-        if t == open_text:
-            depth += 1
-        elif t == close_text:
-            depth -= 1
-            if depth == 0:
-                return j
-        elif t == ';':
-            return -1
-    return -1
-
-
-def _is_nothrow(tokens):
-    """True for the tokens `nothrow` or `std :: nothrow` (or `:: std :: nothrow`)."""
-    words = [t.text for t in tokens]
-    return words in (['nothrow'], ['std', '::', 'nothrow'], ['::', 'std', '::', 'nothrow'])
-
-
-def check_placement_new(tokens, i):
-    """Checks the `new` at tokens[i]; returns a message if it is placement new."""
-    if i > 0 and tokens[i - 1].text == 'operator':
-        return None  # Declaration or call of an allocation function.
-    if i + 1 >= len(tokens) or tokens[i + 1].text != '(':
-        return None
-    close = _matching(tokens, i + 1, '(', ')')
-    if close < 0:
-        return None
-    if _is_nothrow(tokens[i + 2:close]):
-        return None  # `new (std::nothrow) T` is fallible allocation: allowed.
-    after = tokens[close + 1] if close + 1 < len(tokens) else None
-    if after is not None and (after.kind == 'ident' or after.text in ('::', '(')):
-        return 'placement new is not allowed (only `new (std::nothrow) T`)'
-    return None  # `new (T)`: parenthesized type-id.
-
-
-def check_bit_cast(tokens, i):
-    """Checks a bit cast at tokens[i]; returns a message if it targets a pointer."""
-    name = tokens[i].text
-    if i + 1 >= len(tokens):
-        return None
-    if name == 'bit_cast' and tokens[i + 1].text == '<':
-        close = _matching(tokens, i + 1, '<', '>')
-        target = tokens[i + 2:close] if close > 0 else []
-    elif name == '__builtin_bit_cast' and tokens[i + 1].text == '(':
-        close = _matching(tokens, i + 1, '(', ')')
-        target = []
-        depth = 0
-        for t in tokens[i + 2:close if close > 0 else len(tokens)]:
-            if t.text in ('(', '<', '['):
-                depth += 1
-            elif t.text in (')', '>', ']'):
-                depth -= 1
-            elif t.text == ',' and depth == 0:
-                break
-            target.append(t)
-    else:
-        return None
-    if any(t.text == '*' for t in target):
-        return f'{name} to a pointer type (integer-to-pointer conversion) is not allowed'
-    return None
-
-
 def check_include(header, kind, path, allowed):
     """Returns a message if untrusted code may not include `header`, else None."""
     spelled = f'<{header}>' if kind == '<' else f'"{header}"'
@@ -387,196 +361,327 @@ def check_include(header, kind, path, allowed):
     return f'"{header}" may not be included by untrusted code'
 
 
-def token_lint(path, display, allowed):
-    """Runs the token layer on one file; returns a list of Violations."""
+# ----------------------------------------------------------------------------
+# Layer 1: files and raw text.
+# ----------------------------------------------------------------------------
+
+
+def file_kind(path):
+    """'source', 'header', 'build', 'doc' or 'other' for a file name."""
+    name = os.path.basename(path)
+    if name in BUILD_FILE_NAMES or name.endswith(BUILD_FILE_EXTENSIONS):
+        return 'build'
+    if name.endswith(CXX_SOURCE_EXTENSIONS):
+        return 'source'
+    if name.endswith(HEADER_EXTENSIONS):
+        return 'header'
+    if name.endswith(DOC_EXTENSIONS):
+        return 'doc'
+    return 'other'
+
+
+def splice(text):
+    """Undoes line splices. Returns (joined text, line_of(offset) function)."""
+    starts = []  # (offset in joined text, physical line) at each segment start.
+    out = []
+    pos = 0
+    line = 1
+    joined_len = 0
+    starts.append((0, 1))
+    for m in re.finditer(r'\\[ \t]*\r?\n', text):
+        seg = text[pos:m.start()]
+        out.append(seg)
+        joined_len += len(seg)
+        line += seg.count('\n') + 1
+        pos = m.end()
+        starts.append((joined_len, line))
+    out.append(text[pos:])
+    joined = ''.join(out)
+    offsets = [s[0] for s in starts]
+
+    def line_of(offset):
+        import bisect
+        i = bisect.bisect_right(offsets, offset) - 1
+        base_off, base_line = starts[i]
+        return base_line + joined.count('\n', base_off, offset)
+
+    return joined, line_of
+
+
+def _raw_prefix(text, i):
+    """True if the identifier ending at text[i] == 'R' is a raw string prefix."""
+    j = i
+    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == '_'):
+        j -= 1
+    return text[j:i + 1] in ('R', 'uR', 'UR', 'LR', 'u8R')
+
+
+def blank_comments_and_literals(text):
+    """Replaces comments and the insides of string/char literals by spaces
+    (newlines are kept, so offsets and lines are unchanged)."""
+    out = list(text)
+    n = len(text)
+    i = 0
+
+    def blank(a, b):
+        for k in range(a, b):
+            if out[k] != '\n':
+                out[k] = ' '
+
+    while i < n:
+        c = text[i]
+        if text.startswith('//', i):
+            j = text.find('\n', i)
+            j = n if j < 0 else j
+            blank(i, j)
+            i = j
+        elif text.startswith('/*', i):
+            j = text.find('*/', i + 2)
+            j = n if j < 0 else j + 2
+            blank(i, j)
+            i = j
+        elif c == 'R' and text.startswith('"', i + 1) and _raw_prefix(text, i):
+            paren = text.find('(', i + 2)
+            if paren < 0:
+                i += 1
+                continue
+            delim = text[i + 2:paren]
+            close = text.find(')' + delim + '"', paren + 1)
+            j = n if close < 0 else close + len(delim) + 2
+            blank(i + 2, j - 1)
+            i = j
+        elif c in '"\'':
+            if c == "'" and i > 0 and text[i - 1].isalnum():
+                i += 1  # Digit separator 1'000.
+                continue
+            j = i + 1
+            while j < n and text[j] != c and text[j] != '\n':
+                j += 2 if text[j] == '\\' else 1
+            blank(i + 1, min(j, n))
+            i = j + 1
+        else:
+            i += 1
+    return ''.join(out)
+
+
+_DIRECTIVE_RE = re.compile(r'^[ \t]*(?:#|%:)[ \t]*(\w*)(.*)$', re.M)
+_PRAGMA_OPERATOR_RE = re.compile(r'_Pragma\s*\(\s*(?:u8|u|U|L)?R?"([^\n]*)"\s*\)')
+
+
+def text_lint(path, display, allowed):
+    """Layer 1 on the raw text of one C++ file."""
     with open(path, encoding='utf-8', errors='replace') as f:
-        scan = tokenize(f.read())
+        raw = f.read()
+    joined, line_of = splice(raw)
     out = []
 
-    def add(line, rule, message):
-        out.append(Violation(display, line, rule, message))
+    def add(offset, rule, message):
+        out.append(Violation(display, line_of(offset), rule, message))
 
-    for line, kind, header in scan.includes:
-        message = check_include(header, kind, path, allowed)
-        if message:
-            add(line, 'include', message)
-    for line, text in scan.comments:
-        if 'NOLINT' in text:
-            add(line, 'nolint',
-                'NOLINT is not allowed in untrusted code (it would silence the safety gate)')
-    tokens = scan.tokens
-    for i, tok in enumerate(tokens):
-        if tok.kind != 'ident':
+    for m in re.finditer('NOLINT', joined):
+        add(m.start(), 'nolint',
+            'NOLINT is not allowed in untrusted code (it would silence the safety gate)')
+    for m in _PRAGMA_OPERATOR_RE.finditer(joined):
+        if 'system_header' in m.group(1):
+            add(m.start(), 'pragma', '_Pragma system_header is not allowed')
+    code = blank_comments_and_literals(joined)
+    for m in _DIRECTIVE_RE.finditer(code):
+        name, rest = m.group(1), m.group(2)
+        if name.isdigit() or name == 'line':
+            add(m.start(), 'line_directive', '#line and GNU line markers are not allowed '
+                '(they change what file and line the compiler believes it is in)')
+        elif name == 'pragma' and 'system_header' in joined[m.start(2):m.end(2)]:
+            add(m.start(), 'pragma', '#pragma system_header is not allowed '
+                '(it would hide this file from the gate)')
+        elif name in ('include', 'include_next', 'import'):
+            stripped = rest.lstrip()
+            if not stripped or stripped[0] not in '<"':
+                add(m.start(), 'include', f'#{name} must name its header with a literal '
+                    '<...> or "..." (no macros)')
+                continue
+    return out
+
+
+_BUILD_ATTR_RE = re.compile(r'\b(copts|nocopts|defines|local_defines|includes|linkopts)\s*=\s*')
+_BUILD_BANNED_RE = re.compile(r'\b(genrule|cc_import|ctx\.actions|repository_rule|rule)\s*\(')
+_STRING_RE = re.compile(r'"([^"\\]*)"|\'([^\'\\]*)\'')
+
+
+def _call_text(text, open_paren):
+    """The text of a call from its '(' to the matching ')'."""
+    depth = 0
+    for i in range(open_paren, len(text)):
+        if text[i] == '(':
+            depth += 1
+        elif text[i] == ')':
+            depth -= 1
+            if depth == 0:
+                return text[open_paren:i + 1]
+    return text[open_paren:]
+
+
+def build_lint(path, display):
+    """Scans a BUILD/.bzl file of the untrusted trees (rule build_file)."""
+    with open(path, encoding='utf-8', errors='replace') as f:
+        text = f.read()
+    # Drop comments (Starlark: # to end of line, outside strings; good enough
+    # here because a string containing '#' only makes the scan stricter).
+    code = re.sub(r'#[^\n]*', lambda m: ' ' * len(m.group()), text)  # Offsets kept.
+    out = []
+
+    def add(offset, message):
+        out.append(Violation(display, code.count('\n', 0, offset) + 1, 'build_file', message))
+
+    for m in _BUILD_BANNED_RE.finditer(code):
+        kind = m.group(1)
+        if kind == 'genrule':
+            call = _call_text(code, m.end() - 1)
+            name = re.search(r'\bname\s*=\s*"([^"]*)"', call)
+            key = (display, name.group(1) if name else '')
+            raw = text[m.end() - 1:m.end() - 1 + len(call)]  # Comments and strings included.
+            digest = hashlib.sha256(raw.encode()).hexdigest()
+            if ALLOWED_GENRULE_SHA256.get(key) == digest:
+                continue
+        add(m.start(), f'{kind} is not allowed in untrusted BUILD files (it runs or links '
+            'code the safety gate never sees)')
+    for m in _BUILD_ATTR_RE.finditer(code):
+        attr = m.group(1)
+        rest = code[m.end():]
+        if not rest.startswith('['):
+            add(m.start(), f'{attr} must be a literal list of -Wno-... flags')
             continue
-        word = tok.text
-        prev = tokens[i - 1].text if i > 0 else ''
-        if prev in ('.', '->'):
-            continue  # A member name, e.g. `cfg.volatile_`; never a keyword.
-        if word in BANNED_IDENTIFIERS:
-            if word.endswith(('volatile', 'volatile__')) and prev in ASM_KEYWORDS:
-                continue  # `asm volatile`: reported once, as asm.
-            add(tok.line, *BANNED_IDENTIFIERS[word])
-        elif word in MEM_FUNCTIONS or word.startswith('__builtin_mem'):
-            add(tok.line, 'memfunc', f'{word} on raw memory is not allowed; '
-                'use std::span / std::copy / ostd::VmWriter')
-        elif word == 'new':
-            message = check_placement_new(tokens, i)
-            if message:
-                add(tok.line, 'placement_new', message)
-        elif word in ('bit_cast', '__builtin_bit_cast'):
-            message = check_bit_cast(tokens, i)
-            if message:
-                add(tok.line, 'int_to_ptr', message)
+        close = rest.find(']')
+        body = rest[1:close if close >= 0 else len(rest)]
+        leftover = _STRING_RE.sub('', body).replace(',', '').strip()
+        values = [a or b for a, b in _STRING_RE.findall(body)]
+        if leftover or any(not re.fullmatch(r'-Wno-[A-Za-z0-9_+=-]+', v) for v in values) or (
+                attr in ('defines', 'local_defines', 'includes', 'nocopts') and values):
+            add(m.start(), f'{attr} may only hold -Wno-... warning flags in untrusted code')
     return out
 
 
 # ----------------------------------------------------------------------------
-# clang-tidy layer.
+# Layer 2: the clang plugin.
 # ----------------------------------------------------------------------------
-
-_TIDY_LINE_RE = re.compile(r'^(.*?):(\d+):\d+: (error|warning): (.*?) \[([^\]]+)\]$')
-
-
-def header_filter_regex(root):
-    """The regex (llvm::Regex syntax) of headers that layers 2 and 3 report on."""
-    return '^' + re.escape(root) + '/(' + '|'.join(
-        re.escape(d) for d in TIDY_HEADER_DIRS) + ')/'
 
 
 def compile_args(path, root):
-    """The compiler arguments for one translation unit (layers 2 and 3)."""
-    args = ['-xc++', '-std=c++23', '-I' + root, '-Wno-unknown-warning-option']
+    """The compiler arguments for one translation unit."""
+    args = ['-xc++', '-std=c++23', '-I' + root, '-w', '-ferror-limit=3']
     if not path.endswith('_test.cc'):
         # Kernel configuration; *_test.cc files are host GoogleTest sources.
         args += ['-DKEEL_KERNEL=1', '-ffreestanding', '-fno-exceptions', '-fno-rtti']
     return args
 
 
-def tidy_command(path, root):
-    """Builds the clang-tidy command line for one translation unit."""
-    header_filter = header_filter_regex(root)
-    config = ('{Checks: \'-*,' + ','.join(TIDY_CHECKS) + '\', '
-              'WarningsAsErrors: \'*\', HeaderFilterRegex: \'' + header_filter + '\'}')
-    return [CLANG_TIDY, '--quiet', '--config=' + config, '--warnings-as-errors=*',
-            '--header-filter=' + header_filter, path, '--'] + compile_args(path, root)
+def plugin_command(path, root, plugin, untrusted, trusted):
+    cmd = [CLANG, '-fsyntax-only'] + compile_args(path, root)
+    for d in trusted:
+        cmd.append('-I' + d)
+    cmd += ['-Xclang', '-load', '-Xclang', plugin, '-Xclang', '-plugin', '-Xclang', 'keel-safety']
+    plugin_args = ['root=' + root] + ['untrusted=' + d for d in untrusted] + [
+        'trusted=' + d for d in trusted] + [
+            'allowed=' + os.path.join(root, h) for h in ALLOWED_DECL_HEADERS]
+    for a in plugin_args:
+        cmd += ['-Xclang', '-plugin-arg-keel-safety', '-Xclang', a]
+    return cmd + [path]
 
 
-def tidy_lint(path, root):
-    """Runs clang-tidy on one file; returns a list of Violations."""
+_DIAG_RE = re.compile(r'^(.*?):(\d+):\d+: (?:fatal )?error: (.*)$')
+
+
+class TuResult:
+    def __init__(self):
+        self.violations = []
+        self.includes = []  # (includer, line, angled, spelled, resolved)
+        self.defined = set()
+        self.declared = []  # (mangled, path, line, name)
+
+
+def plugin_lint(path, ctx):
+    """Runs the plugin on one translation unit."""
+    res = TuResult()
+    root = ctx['root']
     try:
-        proc = subprocess.run(tidy_command(path, root), capture_output=True, text=True, check=False)
+        proc = subprocess.run(plugin_command(path, root, ctx['plugin'], ctx['untrusted'],
+                                             ctx['trusted']),
+                              capture_output=True, text=True, check=False)
     except OSError as e:
-        return [Violation(display_path(path, root), 1, 'tidy', f'cannot run {CLANG_TIDY}: {e}')]
-    out = []
-    for raw in proc.stdout.splitlines() + proc.stderr.splitlines():
-        m = _TIDY_LINE_RE.match(raw)
-        if not m:
-            continue
-        where, line, _, message, checks = m.groups()
-        check = checks.split(',')[0]
-        if check in TIDY_CHECKS:
-            rule = TIDY_CHECKS[check]
-            message = f'{message} ({check})'
-        elif check.startswith('clang-diagnostic'):
-            rule = 'parse_error'
-            message = f'clang-tidy cannot compile this file: {message}'
-        else:
-            rule = 'tidy'
-            message = f'{message} ({check})'
-        out.append(Violation(display_path(os.path.abspath(where), root), int(line), rule, message))
-    if proc.returncode != 0 and not out:
-        tail = (proc.stderr.strip().splitlines() or ['no output'])[-1]
-        out.append(Violation(display_path(path, root), 1, 'parse_error',
-                             f'clang-tidy failed (exit {proc.returncode}): {tail}'))
-    return out
-
-
-# ----------------------------------------------------------------------------
-# AST layer (clang-query-19): pointer differences.
-# ----------------------------------------------------------------------------
-
-_POINTER_DIFFERENCE_BIND = 'pointer_difference'
-_QUERY_MATCH_RE = re.compile(r'^(.*?):(\d+):\d+: note: "' + _POINTER_DIFFERENCE_BIND
-                             + r'" binds here$')
-_QUERY_DONE_RE = re.compile(r'^\d+ match(es)?\.$')
-
-
-def pointer_difference_matcher(root):
-    """The clang-query matcher of builtin `pointer - pointer` in untrusted code.
-
-    Operand types are compared canonically, so typedefs (`using P = int*`),
-    array-to-pointer decay and raw-pointer iterators are seen through; template
-    patterns and their instantiations are both visited (duplicates collapse).
-    The location filter uses the expansion location: a macro expanded in
-    untrusted code is reported at its use.
-    """
-    pointer = 'hasType(hasCanonicalType(pointerType()))'
-    where = ('anyOf(isExpansionInMainFile(), isExpansionInFileMatching("'
-             + header_filter_regex(root).replace('"', '\\"') + '"))')
-    return (f'binaryOperator(hasOperatorName("-"), hasLHS({pointer}), hasRHS({pointer}), '
-            f'{where}).bind("{_POINTER_DIFFERENCE_BIND}")')
-
-
-def query_command(paths, root):
-    """Builds the clang-query command line for translation units that share
-    their compile arguments (one process parses them in turn)."""
-    return [CLANG_QUERY, '-c', 'set output diag', '-c', 'set bind-root false',
-            '-c', 'match ' + pointer_difference_matcher(root)] + list(paths) + [
-                '--'] + compile_args(paths[0], root)
-
-
-def query_batches(paths, root, jobs):
-    """Splits the files into at most `jobs` batches per set of compile arguments.
-
-    One clang-query process per batch saves process start-up and header file
-    I/O (about 15% of the layer's CPU time) while keeping the pool busy.
-    """
-    groups = {}
-    for path in paths:
-        groups.setdefault(tuple(compile_args(path, root)), []).append(path)
-    batches = []
-    for group in groups.values():
-        n = min(jobs, len(group))
-        batches += [group[i::n] for i in range(n)]
-    return batches
-
-
-def ast_lint(paths, root):
-    """Runs the AST layer on a batch of files; returns a list of Violations.
-
-    Compile errors are left to layer 2 (which reports them as parse_error); the
-    matchers still run on the partial AST.
-    """
-    def failed(message):
-        return [Violation(display_path(p, root), 1, 'ast', message) for p in paths]
-
-    try:
-        proc = subprocess.run(query_command(paths, root), capture_output=True, text=True,
-                              check=False)
-    except OSError as e:
-        return failed(f'cannot run {CLANG_QUERY}: {e}')
-    out = []
-    done = False
+        res.violations.append(Violation(display_path(path, root), 1, 'parse_error',
+                                        f'cannot run {CLANG}: {e}'))
+        return res
     for raw in proc.stdout.splitlines():
-        if _QUERY_DONE_RE.match(raw):
-            done = True
-        m = _QUERY_MATCH_RE.match(raw)
-        if not m:
+        if not raw.startswith('@keel\t'):
             continue
-        where, line = m.groups()
-        out.append(Violation(
-            display_path(os.path.abspath(where), root), int(line), 'pointer_difference',
-            'subtracting two pointers is pointer arithmetic; keep indices or use '
-            'std::span (subspan/size) instead'))
-    if not done:
-        tail = (proc.stderr.strip().splitlines() or ['no output'])[-1]
-        out += failed(f'clang-query failed (exit {proc.returncode}): {tail}')
-    return out
+        f = raw.split('\t')
+        kind = f[1]
+        if kind == 'V' and len(f) >= 6:
+            res.violations.append(Violation(display_path(f[2], root), int(f[3]), f[4], f[5]))
+        elif kind == 'I' and len(f) >= 7:
+            res.includes.append((f[2], int(f[3]), f[4] == '1', f[5], f[6]))
+        elif kind == 'D' and len(f) >= 3:
+            res.defined.add(f[2])
+        elif kind == 'X' and len(f) >= 6:
+            res.declared.append((f[2], f[3], int(f[4]), f[5]))
+    if proc.returncode != 0:
+        where, line, message = path, 1, f'clang exited with {proc.returncode}'
+        for raw in proc.stderr.splitlines():
+            m = _DIAG_RE.match(raw)
+            if m:
+                where, line, message = m.group(1), int(m.group(2)), m.group(3)
+                break
+        res.violations.append(Violation(
+            display_path(os.path.realpath(where) if os.path.exists(where) else path, root),
+            line, 'parse_error',
+            f'this file does not compile standalone (untrusted code must): {message}'))
+    return res
+
+
+def judge_include(includer, line, angled, spelled, resolved, ctx, allowed):
+    """Layer 3: an #include in untrusted code, judged by its resolved real path."""
+    root = ctx['root']
+    if not resolved:
+        # Not found (also a parse_error): judge the spelling as written.
+        message = check_include(spelled, '<' if angled else '"', includer, allowed)
+        return Violation(display_path(includer, root), line, 'include', message) if message else None
+    spelled_text = f'<{spelled}>' if angled else f'"{spelled}"'
+    if any(under(resolved, d) for d in ctx['untrusted'] + ctx['trusted']):
+        return None
+    message = None
+    if under(resolved, root):
+        rel = os.path.relpath(resolved, root)
+        parts = rel.split('/')
+        if rel in ALLOWED_QUOTED_FILES:
+            return None
+        if parts[0] == 'ostd':
+            if 'internal' in parts[:-1] or (len(parts) > 1 and parts[1] == 'arch'):
+                message = f'{spelled_text} resolves to {rel}, which is not part of ostd\'s public API'
+            else:
+                return None
+        elif parts[0] == 'arch':
+            message = (f'{spelled_text} resolves to {rel}, an arch/ header; untrusted code may '
+                       'only use ostd\'s public API')
+        else:
+            message = f'{spelled_text} resolves to {rel}, which may not be included by untrusted code'
+    else:
+        # A system header: the spelled name must be allowlisted (or gtest in a test).
+        message = check_include(spelled, '<' if angled or spelled.startswith('absl/') else '"',
+                                includer, allowed)
+        if message is None and not (angled or spelled.startswith('absl/')):
+            if not (spelled in GTEST_HEADERS and includer.endswith('_test.cc')):
+                message = f'{spelled_text} resolves to {resolved}, outside the allowed headers'
+    if message is None:
+        return None
+    return Violation(display_path(includer, root), line, 'include', message)
 
 
 # ----------------------------------------------------------------------------
 # Driver.
 # ----------------------------------------------------------------------------
+
+
+def under(path, d):
+    return path == d or path.startswith(d.rstrip('/') + '/')
 
 
 def display_path(path, root):
@@ -586,29 +691,58 @@ def display_path(path, root):
 
 
 def walk_tree(root, dirs):
-    """Lists the source files under root/dir for each dir; missing dirs are empty."""
+    """Lists every file under root/dir for each dir; missing dirs are empty.
+    Symbolic links (files or folders) are returned as well, to be rejected:
+    clang would judge a linked file by its real path, outside the trees."""
     files = []
     for d in dirs:
         top = os.path.join(root, d)
         for dirpath, dirnames, filenames in os.walk(top):
             dirnames.sort()
+            files += [os.path.join(dirpath, n) for n in dirnames
+                      if os.path.islink(os.path.join(dirpath, n))]
             for name in sorted(filenames):
-                if name.endswith(SOURCE_EXTENSIONS):
-                    files.append(os.path.join(dirpath, name))
+                files.append(os.path.join(dirpath, name))
     return files
+
+
+def find_plugin(explicit):
+    """The plugin: --plugin, $KEEL_SAFETY_PLUGIN, or built here with clang++-19
+    into a cache file named by the source's hash (a manual run needs no Bazel)."""
+    if explicit:
+        return os.path.abspath(explicit)
+    env = os.environ.get('KEEL_SAFETY_PLUGIN')
+    if env:
+        return env
+    with open(PLUGIN_SOURCE, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    out = os.path.join(tempfile.gettempdir(), f'keel_safety_plugin-{digest}.so')
+    if not os.path.exists(out):
+        tmp = out + f'.{os.getpid()}'
+        subprocess.run([CLANG, '-std=c++23', '-fno-rtti', '-fPIC', '-shared', '-O1',
+                        '-isystem', '/usr/lib/llvm-19/include', '-D_GNU_SOURCE',
+                        '-D__STDC_CONSTANT_MACROS', '-D__STDC_FORMAT_MACROS',
+                        '-D__STDC_LIMIT_MACROS', '-o', tmp, PLUGIN_SOURCE], check=True)
+        os.replace(tmp, out)
+    return out
 
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--root', default=os.getcwd(), help='workspace root (for includes)')
-    parser.add_argument('--no-tidy', action='store_true',
-                        help='token layer only (skip clang-tidy and clang-query)')
+    parser.add_argument('--plugin', help='keel_safety_plugin.so (default: build it)')
     parser.add_argument('--tree', action='store_true',
                         help='arguments are directories under the root to walk')
+    parser.add_argument('--trusted-include', action='append', default=[],
+                        help='(self-test only) an include directory judged like ostd\'s '
+                        'public headers')
+    parser.add_argument('--enforce-all', action='store_true',
+                        help='also enforce the rules in NOT_YET_ENFORCED in --tree mode')
     parser.add_argument('paths', nargs='*')
     args = parser.parse_args(argv)
-    root = os.path.abspath(args.root)
+    root = os.path.realpath(args.root)
 
+    untrusted = [os.path.join(root, d) for d in UNTRUSTED_DIRS]
     if args.tree:
         files = walk_tree(root, args.paths)
     else:
@@ -619,24 +753,59 @@ def main(argv):
                 print(f'{p}:1: error: [io] no such file', file=sys.stdout)
                 return 1
             files.append(os.path.abspath(full))
+        # Files given by name are judged as kernel code, and so is their folder.
+        for f in files:
+            d = os.path.dirname(os.path.realpath(f))
+            if d not in untrusted:
+                untrusted.append(d)
+    enforce_all = args.enforce_all or not args.tree
 
     allowed = load_allowlist()
     violations = []
+    tus = []
     for f in files:
-        violations += token_lint(f, display_path(f, root), allowed)
+        display = display_path(f, root)
+        kind = file_kind(f)
+        if os.path.islink(f):
+            violations.append(Violation(
+                display, 1, 'symlink', 'symbolic links are not allowed in the untrusted trees '
+                '(the compiler and the gate would see the file they point to)'))
+        elif kind == 'build':
+            violations += build_lint(f, display)
+        elif kind in ('source', 'header'):
+            violations += text_lint(f, display, allowed)
+            tus.append(f)
+        elif kind == 'other':
+            violations.append(Violation(
+                display, 1, 'non_cxx_source',
+                'only C++ sources (.cc .cpp .cxx), headers (.h .hpp .hh .inc .ipp .hxx), Bazel '
+                'files and documentation may live in the untrusted trees'))
 
-    if not args.no_tidy:
-        # Layers 2 and 3 share one pool. Host *_test.cc files (GoogleTest
-        # headers) are the slowest to parse, so their jobs are started first.
-        tidy_files = sorted((f for f in files if f.endswith(TIDY_EXTENSIONS)),
-                            key=lambda f: not f.endswith('_test.cc'))
-        jobs = [(tidy_lint, f) for f in tidy_files]
-        jobs += [(ast_lint, b) for b in query_batches(tidy_files, root, TIDY_JOBS)]
-        jobs.sort(key=lambda job: not any(
-            f.endswith('_test.cc') for f in ([job[1]] if isinstance(job[1], str) else job[1])))
-        with concurrent.futures.ThreadPoolExecutor(max_workers=TIDY_JOBS) as pool:
-            for result in pool.map(lambda job: job[0](job[1], root), jobs):
-                violations += result
+    ctx = {
+        'root': root,
+        'plugin': find_plugin(args.plugin) if tus else None,
+        'untrusted': [os.path.realpath(d) for d in untrusted],
+        'trusted': [os.path.realpath(d) for d in args.trusted_include],
+    }
+    # Host *_test.cc files (GoogleTest headers) are the slowest: start them first.
+    tus.sort(key=lambda f: not f.endswith('_test.cc'))
+    defined = set(GENERATED_DEFINITIONS)
+    declared = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
+        for res in pool.map(lambda f: plugin_lint(f, ctx), tus):
+            violations += res.violations
+            defined |= res.defined
+            declared += res.declared
+            for inc in res.includes:
+                v = judge_include(*inc, ctx, allowed)
+                if v:
+                    violations.append(v)
+    for mangled, path, line, name in declared:
+        if mangled not in defined:
+            violations.append(Violation(
+                display_path(path, root), line, 'extern_decl',
+                f"'{name}' is declared in untrusted code but defined in no untrusted file: a "
+                're-declaration of a TCB or assembly symbol? Include ostd\'s public header instead'))
 
     seen = set()
     unique = []
@@ -644,9 +813,25 @@ def main(argv):
         if v.key() not in seen:
             seen.add(v.key())
             unique.append(v)
+    deferred = {}
+    if not enforce_all:
+        per_file = {}
+        for v in unique:
+            per_file.setdefault((v.rule, v.path), []).append(v)
+        kept = []
+        for v in unique:
+            known = KNOWN_VIOLATIONS.get((v.rule, v.path), 0)
+            if NOT_YET_ENFORCED.get(v.rule) or len(per_file[(v.rule, v.path)]) <= known:
+                deferred.setdefault(v.rule, []).append(v)
+            else:
+                kept.append(v)
+        unique = kept
     unique.sort(key=lambda v: (v.path, v.line, v.rule))
     for v in unique:
         print(v)
+    for rule, found in sorted(deferred.items()):
+        print(f'safety lint: note: {len(found)} known finding(s) of rule [{rule}] not enforced yet '
+              '(NOT_YET_ENFORCED / KNOWN_VIOLATIONS; --enforce-all lists them)', file=sys.stderr)
     if unique:
         print(f'safety lint: {len(unique)} violation(s) in {len(files)} files', file=sys.stderr)
         return 1

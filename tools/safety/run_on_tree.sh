@@ -22,6 +22,14 @@ python=/usr/bin/python3
 [[ -x "${python}" ]] || python=python3
 tool="$1"
 shift
+# --plugin=PATH is a runfiles path: make it absolute before leaving the runfiles.
+args=()
+for a in "$@"; do
+  if [[ "${a}" == --plugin=* ]]; then
+    a="--plugin=$(readlink -f "${a#--plugin=}")"
+  fi
+  args+=("${a}")
+done
 export PYTHONDONTWRITEBYTECODE=1  # Keep the source tree free of __pycache__.
 cd "${root}"
-exec "${python}" "${root}/tools/safety/${tool}" --root "${root}" "$@"
+exec "${python}" "${root}/tools/safety/${tool}" --root "${root}" "${args[@]}"

@@ -1,4 +1,6 @@
-// Fallible allocation with `new (std::nothrow)` is the allowed form of new.
+// expect: raw_new
+// Fallible allocation with `new (std::nothrow)` is still raw new/delete: untrusted code
+// owns through ostd::Box / ostd::RefPtr (MakeBox / MakeRef) instead.
 #include <cstdint>
 #include <new>
 #include <optional>

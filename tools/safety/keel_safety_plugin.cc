@@ -1,0 +1,1231 @@
+// keel-safety: the clang plugin at the core of Keel's safety gate.
+//
+// Loaded into clang++-19 by tools/safety/lint.py:
+//   clang++-19 -fsyntax-only ... -Xclang -load -Xclang keel_safety_plugin.so
+//     -Xclang -plugin -Xclang keel-safety
+//     -Xclang -plugin-arg-keel-safety -Xclang root=/abs/root
+//     -Xclang -plugin-arg-keel-safety -Xclang untrusted=/abs/dir   (repeatable)
+//     -Xclang -plugin-arg-keel-safety -Xclang trusted=/abs/dir     (fixtures only)
+//
+// It walks the parsed program (after macro expansion and template
+// instantiation) and judges every node whose *expansion* location is in an
+// untrusted file (kernel/, drivers/, examples/ or the fixture directory).
+// Code in ostd/, system headers and their template instantiations is skipped.
+// Findings are printed on stdout, one per line, tab separated, for lint.py:
+//   @keel V <file> <line> <rule> <message>     a violation
+//   @keel I <file> <line> <angled> <spelled> <resolved real path or empty>
+//   @keel D <mangled name>                      external definition in untrusted code
+//   @keel X <mangled name> <file> <line> <name> declared-only, first declared in
+//                                               untrusted code, used
+// The driver judges includes against kernel_headers.allow and the D/X records
+// across the whole tree (rule extern_decl). Paths are real paths.
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "clang/AST/ASTConsumer.h"
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/ExprCXX.h"
+#include "clang/AST/Mangle.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendPluginRegistry.h"
+#include "clang/Lex/PPCallbacks.h"
+#include "clang/Lex/Preprocessor.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace keel_safety {
+namespace {
+
+using namespace clang;  // Plugin-local, inside an anonymous namespace.
+
+// Where a declaration or a piece of code lives.
+enum class FileKind {
+  kUntrusted,   // kernel/, drivers/, examples/, the fixture directory.
+  kOstdPublic,  // ostd/ outside internal/ and ostd/arch/, or a fixture trusted dir.
+  kAllowed,     // ktest/ktest.h.
+  kSystem,      // libstdc++, abseil, gtest, compiler headers, builtins.
+  kInternal,    // arch/, ostd internals, anything else in the repository.
+};
+
+struct Config {
+  std::string root;
+  std::vector<std::string> untrusted;
+  std::vector<std::string> trusted;
+  std::vector<std::string> allowed;  // Exact files, e.g. ktest/ktest.h and ktest/test_case.h.
+};
+
+bool HasPrefixDir(llvm::StringRef path, llvm::StringRef dir) {
+  if (dir.empty()) return false;
+  if (!path.starts_with(dir)) return false;
+  return path.size() == dir.size() || dir.ends_with("/") || path[dir.size()] == '/';
+}
+
+// __builtin_* functions untrusted code may call: arithmetic, bit counting and
+// compile-time queries that cannot touch memory.
+const llvm::StringSet<>& AllowedBuiltins() {
+  static const llvm::StringSet<> kSet = {
+      "__builtin_add_overflow",
+      "__builtin_sub_overflow",
+      "__builtin_mul_overflow",
+      "__builtin_sadd_overflow",
+      "__builtin_saddl_overflow",
+      "__builtin_saddll_overflow",
+      "__builtin_uadd_overflow",
+      "__builtin_uaddl_overflow",
+      "__builtin_uaddll_overflow",
+      "__builtin_ssub_overflow",
+      "__builtin_ssubl_overflow",
+      "__builtin_ssubll_overflow",
+      "__builtin_usub_overflow",
+      "__builtin_usubl_overflow",
+      "__builtin_usubll_overflow",
+      "__builtin_smul_overflow",
+      "__builtin_smull_overflow",
+      "__builtin_smulll_overflow",
+      "__builtin_umul_overflow",
+      "__builtin_umull_overflow",
+      "__builtin_umulll_overflow",
+      "__builtin_expect",
+      "__builtin_expect_with_probability",
+      "__builtin_clz",
+      "__builtin_clzl",
+      "__builtin_clzll",
+      "__builtin_clzs",
+      "__builtin_clzg",
+      "__builtin_ctz",
+      "__builtin_ctzl",
+      "__builtin_ctzll",
+      "__builtin_ctzs",
+      "__builtin_ctzg",
+      "__builtin_popcount",
+      "__builtin_popcountl",
+      "__builtin_popcountll",
+      "__builtin_popcountg",
+      "__builtin_parity",
+      "__builtin_parityl",
+      "__builtin_parityll",
+      "__builtin_ffs",
+      "__builtin_ffsl",
+      "__builtin_ffsll",
+      "__builtin_clrsb",
+      "__builtin_clrsbl",
+      "__builtin_clrsbll",
+      "__builtin_bswap16",
+      "__builtin_bswap32",
+      "__builtin_bswap64",
+      "__builtin_rotateleft8",
+      "__builtin_rotateleft16",
+      "__builtin_rotateleft32",
+      "__builtin_rotateleft64",
+      "__builtin_rotateright8",
+      "__builtin_rotateright16",
+      "__builtin_rotateright32",
+      "__builtin_rotateright64",
+      "__builtin_FILE",
+      "__builtin_FILE_NAME",
+      "__builtin_LINE",
+      "__builtin_FUNCTION",
+      "__builtin_FUNCSIG",
+      "__builtin_COLUMN",
+      "__builtin_source_location",
+      "__builtin_constant_p",
+      "__builtin_is_constant_evaluated",
+      "__builtin_trap",
+      "__builtin_abs",
+      "__builtin_labs",
+      "__builtin_llabs",
+  };
+  return kSet;
+}
+
+// Raw memory and C string functions (and their __builtin_ / _chk forms).
+const llvm::StringSet<>& MemFunctions() {
+  static const llvm::StringSet<> kSet = {
+      "memcpy",  "memset",  "memmove", "memcmp",   "memchr",         "memrchr",       "mempcpy",
+      "memccpy", "bcopy",   "bzero",   "bcmp",     "explicit_bzero", "strcpy",        "strncpy",
+      "stpcpy",  "stpncpy", "strcat",  "strncat",  "strlen",         "strnlen",       "strcmp",
+      "strncmp", "strchr",  "strrchr", "strstr",   "strdup",         "strndup",       "strlcpy",
+      "strlcat", "wmemcpy", "wmemset", "wmemmove", "wmemcmp",        "wmemchr",       "wcslen",
+      "wcscpy",  "wcsncpy", "wcscat",  "wcscmp",   "memcpy_inline",  "memset_inline",
+  };
+  return kSet;
+}
+
+// std:: functions that hand out or use raw storage: name -> rule.
+const llvm::StringMap<const char*>& StdRawMemory() {
+  static const llvm::StringMap<const char*> kMap = {
+      {"construct_at", "placement_new"},
+      {"start_lifetime_as", "placement_new"},
+      {"start_lifetime_as_array", "placement_new"},
+      {"launder", "raw_memory"},
+      {"to_address", "raw_memory"},
+      {"destroy_at", "raw_memory"},
+      {"destroy", "raw_memory"},
+      {"destroy_n", "raw_memory"},
+      {"assume_aligned", "raw_memory"},
+      {"uninitialized_copy", "raw_memory"},
+      {"uninitialized_copy_n", "raw_memory"},
+      {"uninitialized_fill", "raw_memory"},
+      {"uninitialized_fill_n", "raw_memory"},
+      {"uninitialized_move", "raw_memory"},
+      {"uninitialized_move_n", "raw_memory"},
+      {"uninitialized_default_construct", "raw_memory"},
+      {"uninitialized_default_construct_n", "raw_memory"},
+      {"uninitialized_value_construct", "raw_memory"},
+      {"uninitialized_value_construct_n", "raw_memory"},
+      {"allocator", "raw_new"},
+      {"allocator_traits", "raw_new"},
+      {"as_writable_bytes", "span_from_pointer"},
+  };
+  return kMap;
+}
+
+// std:: functions that may take a raw pointer argument because they cannot
+// read or write through it (they move, compare or hash the pointer value).
+const llvm::StringSet<>& StdPointerValueFunctions() {
+  static const llvm::StringSet<> kSet = {
+      "swap",
+      "exchange",
+      "move",
+      "forward",
+      "addressof",
+      "__addressof",
+      "min",
+      "max",
+      "minmax",
+      "clamp",
+      "to_underlying",
+      "as_const",
+      "move_if_noexcept",
+      "bit_cast",
+      "operator=",
+      "operator==",
+      "operator!=",
+      "operator<",
+      "operator>",
+      "operator<=",
+      "operator>=",
+      "operator<=>",
+      "value_or",
+      "emplace",
+      "make_pair",
+      "make_tuple",
+      "tie",
+      "forward_as_tuple",
+      "make_optional",
+      "hash",
+      "is_constant_evaluated",
+      "distance",
+      "__is_constant_evaluated",
+  };
+  return kSet;
+}
+
+// Function-object classes in std whose operator() only compares or hashes.
+const llvm::StringSet<>& StdPointerValueClasses() {
+  static const llvm::StringSet<> kSet = {
+      "hash",          "less",     "greater",      "less_equal",
+      "greater_equal", "equal_to", "not_equal_to", "compare_three_way",
+      "__min_fn",      "__max_fn", "__minmax_fn",  "__clamp_fn",
+      "__swap",        "identity",
+  };
+  return kSet;
+}
+
+bool IsInternalNamespaceName(llvm::StringRef name) {
+  return name == "internal" || name == "detail" || name.ends_with("_internal") ||
+         name.ends_with("_detail");
+}
+
+// The outermost namespace enclosing `dc` (semantically), or null.
+const NamespaceDecl* OutermostNamespace(const DeclContext* dc) {
+  const NamespaceDecl* outer = nullptr;
+  for (; dc != nullptr; dc = dc->getParent()) {
+    if (const auto* ns = dyn_cast<NamespaceDecl>(dc)) outer = ns;
+  }
+  return outer;
+}
+
+bool InStd(const Decl* d) {
+  const NamespaceDecl* ns = OutermostNamespace(d->getDeclContext());
+  return ns != nullptr && ns->getName() == "std";
+}
+
+bool IsReservedName(llvm::StringRef name) {
+  return name.size() >= 2 && name[0] == '_' &&
+         (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z'));
+}
+
+// True if a value of type `t` holds a pointer: pointer, reference, member
+// pointer, nullptr_t, or an array/record with such an element, field or base.
+bool ContainsPointer(QualType t, llvm::SmallPtrSetImpl<const Type*>& seen) {
+  if (t.isNull()) return false;
+  const Type* ty = t.getCanonicalType().getTypePtr();
+  if (!seen.insert(ty).second) return false;
+  if (ty->isAnyPointerType() || ty->isReferenceType() || ty->isMemberPointerType() ||
+      ty->isNullPtrType() || ty->isBlockPointerType()) {
+    return true;
+  }
+  if (const auto* arr = dyn_cast<ArrayType>(ty))
+    return ContainsPointer(arr->getElementType(), seen);
+  if (const auto* atomic = dyn_cast<AtomicType>(ty))
+    return ContainsPointer(atomic->getValueType(), seen);
+  if (const auto* rec = ty->getAsRecordDecl()) {
+    const RecordDecl* def = rec->getDefinition();
+    if (def == nullptr) return false;
+    for (const FieldDecl* f : def->fields()) {
+      if (ContainsPointer(f->getType(), seen)) return true;
+    }
+    if (const auto* cxx = dyn_cast<CXXRecordDecl>(def)) {
+      for (const CXXBaseSpecifier& base : cxx->bases()) {
+        if (ContainsPointer(base.getType(), seen)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool ContainsPointer(QualType t) {
+  llvm::SmallPtrSet<const Type*, 16> seen;
+  return ContainsPointer(t, seen);
+}
+
+bool IsObjectPointer(QualType t) {
+  QualType c = t.getCanonicalType();
+  if (!c->isPointerType()) return false;
+  return !c->getPointeeType()->isFunctionType();
+}
+
+class Checker {
+ public:
+  Checker(const Config& config, CompilerInstance& ci)
+      : config_(config), sm_(ci.getSourceManager()) {}
+
+  const Config& config() const { return config_; }
+  SourceManager& sm() { return sm_; }
+
+  std::string RealPath(FileID fid) {
+    auto it = real_paths_.find(fid);
+    if (it != real_paths_.end()) return it->second;
+    std::string path;
+    if (OptionalFileEntryRef fe = sm_.getFileEntryRefForID(fid)) {
+      llvm::StringRef real = fe->getFileEntry().tryGetRealPathName();
+      if (!real.empty()) {
+        path = real.str();
+      } else {
+        llvm::SmallString<256> buf;
+        if (!llvm::sys::fs::real_path(fe->getName(), buf))
+          path = std::string(buf.str());
+        else
+          path = fe->getName().str();
+      }
+    }
+    real_paths_[fid] = path;
+    return path;
+  }
+
+  FileKind KindOfPath(llvm::StringRef path, bool system) {
+    for (const std::string& d : config_.untrusted) {
+      if (HasPrefixDir(path, d)) return FileKind::kUntrusted;
+    }
+    for (const std::string& d : config_.trusted) {
+      if (HasPrefixDir(path, d)) return FileKind::kOstdPublic;
+    }
+    if (system) return FileKind::kSystem;
+    std::string root = config_.root;
+    if (HasPrefixDir(path, root)) {
+      llvm::StringRef rel = path.substr(root.size());
+      rel.consume_front("/");
+      for (const std::string& f : config_.allowed) {
+        if (path == f) return FileKind::kAllowed;
+      }
+      if (rel.starts_with("ostd/")) {
+        if (rel.starts_with("ostd/arch/") || rel.contains("/internal/")) return FileKind::kInternal;
+        return FileKind::kOstdPublic;
+      }
+      return FileKind::kInternal;
+    }
+    return FileKind::kInternal;
+  }
+
+  // The kind of the file holding the expansion of `loc`; invalid locations
+  // (builtins, implicit declarations) count as system.
+  FileKind KindOf(SourceLocation loc) {
+    if (loc.isInvalid()) return FileKind::kSystem;
+    SourceLocation exp = sm_.getExpansionLoc(loc);
+    FileID fid = sm_.getFileID(exp);
+    auto it = kinds_.find(fid);
+    if (it != kinds_.end()) return it->second;
+    FileKind kind = FileKind::kSystem;
+    std::string path = RealPath(fid);
+    if (!path.empty()) kind = KindOfPath(path, SrcMgr::isSystem(sm_.getFileCharacteristic(exp)));
+    kinds_[fid] = kind;
+    return kind;
+  }
+
+  bool Untrusted(SourceLocation loc) {
+    return loc.isValid() && KindOf(loc) == FileKind::kUntrusted;
+  }
+
+  void Report(SourceLocation loc, llvm::StringRef rule, const llvm::Twine& message) {
+    SourceLocation exp = sm_.getExpansionLoc(loc);
+    FileID fid = sm_.getFileID(exp);
+    unsigned line = sm_.getLineNumber(fid, sm_.getFileOffset(exp));
+    std::string text = message.str();
+    for (char& c : text) {
+      if (c == '\t' || c == '\n') c = ' ';
+    }
+    std::string key = RealPath(fid) + ":" + std::to_string(line) + ":" + rule.str();
+    if (!reported_.insert(key).second) return;
+    llvm::outs() << "@keel\tV\t" << RealPath(fid) << "\t" << line << "\t" << rule << "\t" << text
+                 << "\n";
+  }
+
+  // Judges where a declaration may be referenced from untrusted code.
+  // Returns null if allowed, else a description of why not.
+  const char* DeclProblem(const Decl* d) {
+    bool internal = false;
+    bool untrusted = false;
+    for (const Decl* r : d->redecls()) {
+      switch (KindOf(r->getLocation())) {
+        case FileKind::kSystem:
+        case FileKind::kAllowed:
+          return nullptr;
+        case FileKind::kOstdPublic:
+          if (!InInternalNamespace(r)) return nullptr;
+          internal = true;
+          break;
+        case FileKind::kInternal:
+          internal = true;
+          break;
+        case FileKind::kUntrusted:
+          untrusted = true;
+          break;
+      }
+    }
+    if (internal) return "is not part of ostd's public API";
+    (void)untrusted;
+    return nullptr;
+  }
+
+  bool InInternalNamespace(const Decl* d) {
+    if (const auto* ns = dyn_cast<NamespaceDecl>(d)) {
+      if (IsInternalNamespaceName(ns->getName())) return true;
+    }
+    for (const DeclContext* dc = d->getDeclContext(); dc != nullptr; dc = dc->getParent()) {
+      if (const auto* ns = dyn_cast<NamespaceDecl>(dc)) {
+        if (IsInternalNamespaceName(ns->getName())) return true;
+      }
+    }
+    return false;
+  }
+
+  static std::string NameOf(const Decl* d) {
+    if (const auto* nd = dyn_cast<NamedDecl>(d)) return nd->getQualifiedNameAsString();
+    return "declaration";
+  }
+
+  // Every reference from untrusted code to a declaration goes through here.
+  void CheckRef(const Decl* d, SourceLocation use) {
+    if (d == nullptr || !Untrusted(use)) return;
+    if (const auto* shadow = dyn_cast<UsingShadowDecl>(d)) d = shadow->getTargetDecl();
+    if (const auto* ns_alias = dyn_cast<NamespaceAliasDecl>(d)) d = ns_alias->getNamespace();
+    if (const char* why = DeclProblem(d)) {
+      Report(use, "internal_decl",
+             "'" + NameOf(d) + "' " + why + " (declared in " + DeclFile(d) +
+                 "); untrusted code may use only ostd's public API");
+    }
+    // A private member of a trusted class: reachable from untrusted code only
+    // through tricks that skip access checks (explicit instantiation, macros).
+    if (const auto* owner = dyn_cast<CXXRecordDecl>(d->getDeclContext())) {
+      if (d->getAccess() == AS_private && KindOf(owner->getLocation()) != FileKind::kUntrusted) {
+        Report(use, "internal_decl",
+               "'" + NameOf(d) + "' is a private member of a trusted class (declared in " +
+                   DeclFile(d) + ")");
+      }
+    }
+    const auto* nd = dyn_cast<NamedDecl>(d);
+    if (nd == nullptr || nd->getIdentifier() == nullptr) {
+      if (const auto* fd = dyn_cast<FunctionDecl>(d)) CheckOperatorNewDelete(fd, use);
+      return;
+    }
+    llvm::StringRef name = nd->getName();
+    if (InStd(d)) {
+      auto it = StdRawMemory().find(name);
+      if (it != StdRawMemory().end()) {
+        Report(use, it->second, "std::" + name + " works on raw storage; use ostd's typed APIs");
+      }
+    }
+    if (const auto* fd = dyn_cast<FunctionDecl>(d)) CheckFunction(fd, name, use);
+  }
+
+  std::string DeclFile(const Decl* d) {
+    SourceLocation loc = d->getLocation();
+    if (loc.isInvalid()) return "<builtin>";
+    std::string path = RealPath(sm_.getFileID(sm_.getExpansionLoc(loc)));
+    llvm::StringRef rel(path);
+    if (HasPrefixDir(rel, config_.root)) {
+      rel = rel.substr(config_.root.size());
+      rel.consume_front("/");
+    }
+    return rel.str();
+  }
+
+  void CheckOperatorNewDelete(const FunctionDecl* fd, SourceLocation use) {
+    switch (fd->getOverloadedOperator()) {
+      case OO_New:
+      case OO_Delete:
+      case OO_Array_New:
+      case OO_Array_Delete:
+        Report(use, "raw_new",
+               "operator new/delete is raw allocation; use ostd::Box / ostd::RefPtr");
+        break;
+      default:
+        break;
+    }
+  }
+
+  void CheckFunction(const FunctionDecl* fd, llvm::StringRef name, SourceLocation use) {
+    llvm::StringRef base = name;
+    if (base.starts_with("__builtin___") && base.ends_with("_chk")) {
+      base = base.drop_front(strlen("__builtin___")).drop_back(strlen("_chk"));
+    } else if (base.starts_with("__builtin_")) {
+      base = base.drop_front(strlen("__builtin_"));
+    } else if (base.starts_with("__") && base.ends_with("_chk")) {
+      base = base.drop_front(2).drop_back(strlen("_chk"));
+    }
+    unsigned builtin = fd->getBuiltinID();
+    bool c_like = builtin != 0 || InStd(fd) || fd->isExternC() ||
+                  fd->getDeclContext()->getRedeclContext()->isTranslationUnit();
+    if (c_like && MemFunctions().contains(base)) {
+      Report(use, "memfunc",
+             name +
+                 " on raw memory is not allowed; use std::span / std::copy / "
+                 "ostd::VmWriter");
+      return;
+    }
+    if (builtin != 0 && name.starts_with("__") && !AllowedBuiltins().contains(name)) {
+      Report(use, "builtin", "compiler builtin " + name + " is not allowed in untrusted code");
+    }
+  }
+
+  // Qualities of a type that untrusted code may not use anywhere.
+  enum : unsigned { kVolatile = 1, kUnion = 2, kPtrAtomic = 4 };
+
+  unsigned TypeIssues(QualType t, int depth = 0) {
+    if (t.isNull() || depth > 12) return 0;
+    QualType c = t.getCanonicalType();
+    void* key = c.getAsOpaquePtr();
+    auto it = type_issues_.find(key);
+    if (it != type_issues_.end()) return it->second;
+    type_issues_[key] = 0;  // Breaks cycles.
+    unsigned r = 0;
+    if (c.isVolatileQualified()) r |= kVolatile;
+    const Type* ty = c.getTypePtr();
+    if (const auto* p = dyn_cast<PointerType>(ty)) {
+      r |= TypeIssues(p->getPointeeType(), depth + 1);
+    } else if (const auto* ref = dyn_cast<ReferenceType>(ty)) {
+      r |= TypeIssues(ref->getPointeeType(), depth + 1);
+    } else if (const auto* mp = dyn_cast<MemberPointerType>(ty)) {
+      r |= TypeIssues(mp->getPointeeType(), depth + 1);
+      r |= TypeIssues(QualType(mp->getClass(), 0), depth + 1);
+    } else if (const auto* arr = dyn_cast<ArrayType>(ty)) {
+      r |= TypeIssues(arr->getElementType(), depth + 1);
+    } else if (const auto* fn = dyn_cast<FunctionType>(ty)) {
+      r |= TypeIssues(fn->getReturnType(), depth + 1);
+      if (const auto* proto = dyn_cast<FunctionProtoType>(fn)) {
+        for (QualType param : proto->param_types()) r |= TypeIssues(param, depth + 1);
+        if (proto->getMethodQuals().hasVolatile()) r |= kVolatile;
+      }
+    } else if (const auto* atomic = dyn_cast<AtomicType>(ty)) {
+      if (IsObjectPointer(atomic->getValueType())) r |= kPtrAtomic;
+      r |= TypeIssues(atomic->getValueType(), depth + 1);
+    } else if (const auto* rec = dyn_cast<RecordType>(ty)) {
+      const RecordDecl* rd = rec->getDecl();
+      if (rd->isUnion()) r |= kUnion;
+      if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd)) {
+        const TemplateArgumentList& args = spec->getTemplateArgs();
+        if (InStd(spec) && (spec->getName() == "atomic" || spec->getName() == "atomic_ref") &&
+            args.size() >= 1 && args[0].getKind() == TemplateArgument::Type &&
+            IsObjectPointer(args[0].getAsType())) {
+          r |= kPtrAtomic;
+        }
+        for (const TemplateArgument& arg : args.asArray()) r |= ArgIssues(arg, depth + 1);
+      }
+    }
+    type_issues_[key] = r;
+    return r;
+  }
+
+  unsigned ArgIssues(const TemplateArgument& arg, int depth) {
+    if (arg.getKind() == TemplateArgument::Type) return TypeIssues(arg.getAsType(), depth);
+    unsigned r = 0;
+    if (arg.getKind() == TemplateArgument::Pack) {
+      for (const TemplateArgument& a : arg.pack_elements()) r |= ArgIssues(a, depth);
+    }
+    return r;
+  }
+
+  void CheckType(QualType t, SourceLocation loc) {
+    if (t.isNull() || !Untrusted(loc)) return;
+    unsigned issues = TypeIssues(t);
+    if (issues == 0) return;
+    std::string spelled = t.getAsString();
+    if (issues & kVolatile) {
+      Report(loc, "volatile", "type '" + spelled + "' is volatile; use ostd::IoMem / atomics");
+    }
+    if (issues & kUnion) {
+      Report(loc, "union",
+             "type '" + spelled +
+                 "' is or contains a union (type punning); use std::variant or "
+                 "std::bit_cast");
+    }
+    if (issues & kPtrAtomic) {
+      Report(loc, "pointer_atomic", "type '" + spelled + "' is an atomic over a raw pointer");
+    }
+  }
+
+ private:
+  const Config& config_;
+  SourceManager& sm_;
+  llvm::DenseMap<FileID, std::string> real_paths_;
+  llvm::DenseMap<FileID, FileKind> kinds_;
+  llvm::DenseMap<void*, unsigned> type_issues_;
+  std::set<std::string> reported_;
+};
+
+class Visitor : public RecursiveASTVisitor<Visitor> {
+ public:
+  Visitor(Checker& checker, ASTContext& ctx) : c_(checker), ctx_(ctx) {}
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return false; }
+
+  // Declarations outside untrusted files (system headers, ostd) and their
+  // template instantiations are not checked: skip them entirely.
+  bool TraverseDecl(Decl* d) {
+    if (d == nullptr) return true;
+    if (!isa<TranslationUnitDecl>(d) && !isa<LinkageSpecDecl>(d) &&
+        !c_.Untrusted(d->getLocation())) {
+      return true;
+    }
+    return RecursiveASTVisitor::TraverseDecl(d);
+  }
+
+  bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc nns) {
+    for (NestedNameSpecifierLoc q = nns; q; q = q.getPrefix()) {
+      NestedNameSpecifier* spec = q.getNestedNameSpecifier();
+      if (spec->getKind() == NestedNameSpecifier::Namespace) {
+        c_.CheckRef(spec->getAsNamespace(), q.getLocalBeginLoc());
+      } else if (spec->getKind() == NestedNameSpecifier::NamespaceAlias) {
+        c_.CheckRef(spec->getAsNamespaceAlias(), q.getLocalBeginLoc());
+      }
+    }
+    return RecursiveASTVisitor::TraverseNestedNameSpecifierLoc(nns);
+  }
+
+  // ---- References ----
+  bool VisitDeclRefExpr(DeclRefExpr* e) {
+    c_.CheckRef(e->getDecl(), e->getLocation());
+    if (const auto* fd = dyn_cast<FunctionDecl>(e->getDecl()))
+      c_.CheckOperatorNewDelete(fd, e->getLocation());
+    return true;
+  }
+  bool VisitMemberExpr(MemberExpr* e) {
+    SourceLocation loc = e->getMemberLoc().isValid() ? e->getMemberLoc() : e->getBeginLoc();
+    c_.CheckRef(e->getMemberDecl(), loc);
+    if (const auto* field = dyn_cast<FieldDecl>(e->getMemberDecl())) {
+      if (field->getParent()->isUnion() && c_.Untrusted(loc)) {
+        c_.Report(loc, "union", "access to a union member is not allowed (type punning)");
+      }
+    }
+    return true;
+  }
+  bool VisitCXXConstructExpr(CXXConstructExpr* e) {
+    c_.CheckRef(e->getConstructor(), e->getLocation());
+    CheckSpanConstructor(e);
+    return true;
+  }
+  bool VisitCallExpr(CallExpr* e) {
+    const FunctionDecl* fd = e->getDirectCallee();
+    if (fd == nullptr || !c_.Untrusted(e->getExprLoc())) return true;
+    c_.CheckRef(fd, e->getExprLoc());
+    if (InStd(fd) && fd->getIdentifier() != nullptr && fd->getName() == "bit_cast" &&
+        ContainsPointer(fd->getReturnType())) {
+      c_.Report(e->getExprLoc(), "int_to_ptr",
+                "std::bit_cast to '" + fd->getReturnType().getAsString() +
+                    "', which contains a pointer (integer-to-pointer conversion), is not allowed");
+    }
+    CheckStdRawPointer(e, fd);
+    return true;
+  }
+  bool VisitTypeLoc(TypeLoc tl) {
+    SourceLocation loc = tl.getBeginLoc();
+    if (!c_.Untrusted(loc)) return true;
+    c_.CheckType(tl.getType(), loc);
+    if (auto tag = tl.getAs<TagTypeLoc>()) c_.CheckRef(tag.getDecl(), loc);
+    if (auto td = tl.getAs<TypedefTypeLoc>()) c_.CheckRef(td.getTypedefNameDecl(), loc);
+    if (auto inj = tl.getAs<InjectedClassNameTypeLoc>()) c_.CheckRef(inj.getDecl(), loc);
+    if (auto ts = tl.getAs<TemplateSpecializationTypeLoc>()) {
+      c_.CheckRef(ts.getTypePtr()->getTemplateName().getAsTemplateDecl(), loc);
+    }
+    if (auto dts = tl.getAs<DeducedTemplateSpecializationTypeLoc>()) {
+      c_.CheckRef(dts.getTypePtr()->getTemplateName().getAsTemplateDecl(), loc);
+    }
+    if (auto u = tl.getAs<UsingTypeLoc>()) c_.CheckRef(u.getFoundDecl(), loc);
+    return true;
+  }
+  bool VisitUsingDecl(UsingDecl* d) {
+    for (const UsingShadowDecl* shadow : d->shadows())
+      c_.CheckRef(shadow->getTargetDecl(), d->getLocation());
+    return true;
+  }
+  bool VisitUsingDirectiveDecl(UsingDirectiveDecl* d) {
+    c_.CheckRef(d->getNominatedNamespace(), d->getLocation());
+    return true;
+  }
+  bool VisitNamespaceAliasDecl(NamespaceAliasDecl* d) {
+    c_.CheckRef(d->getNamespace(), d->getLocation());
+    return true;
+  }
+
+  // ---- Types of declarations and expressions ----
+  bool VisitValueDecl(ValueDecl* d) {
+    c_.CheckType(d->getType(), d->getLocation());
+    return true;
+  }
+  bool VisitTypedefNameDecl(TypedefNameDecl* d) {
+    c_.CheckType(d->getUnderlyingType(), d->getLocation());
+    return true;
+  }
+  bool VisitExpr(Expr* e) {
+    c_.CheckType(e->getType(), e->getExprLoc());
+    return true;
+  }
+  bool VisitRecordDecl(RecordDecl* d) {
+    if (d->isUnion() && c_.Untrusted(d->getLocation())) {
+      c_.Report(d->getLocation(), "union",
+                "union declarations are not allowed (type punning); "
+                "use std::variant or std::bit_cast");
+    }
+    return true;
+  }
+
+  // ---- Banned constructs ----
+  bool VisitGCCAsmStmt(GCCAsmStmt* s) { return Asm(s->getAsmLoc()); }
+  bool VisitMSAsmStmt(MSAsmStmt* s) { return Asm(s->getAsmLoc()); }
+  bool VisitFileScopeAsmDecl(FileScopeAsmDecl* d) { return Asm(d->getAsmLoc()); }
+  bool Asm(SourceLocation loc) {
+    if (c_.Untrusted(loc))
+      c_.Report(loc, "asm", "inline assembly is only allowed in arch/ and ostd/");
+    return true;
+  }
+
+  bool VisitDecl(Decl* d) {
+    if (!c_.Untrusted(d->getLocation())) return true;
+    for (const Attr* a : d->attrs()) CheckAttr(a, d);
+    CheckForeignNamespace(d);
+    return true;
+  }
+
+  bool VisitFunctionDecl(FunctionDecl* d) {
+    if (!c_.Untrusted(d->getLocation())) return true;
+    switch (d->getOverloadedOperator()) {
+      case OO_New:
+      case OO_Delete:
+      case OO_Array_New:
+      case OO_Array_Delete:
+        c_.Report(d->getLocation(), "raw_new", "declaring operator new/delete is raw allocation");
+        break;
+      default:
+        break;
+    }
+    extern_candidates_.insert(d->getCanonicalDecl());
+    return true;
+  }
+  bool VisitVarDecl(VarDecl* d) {
+    if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
+                                           d->isStaticDataMember() || d->isLocalExternDecl())) {
+      extern_candidates_.insert(d->getCanonicalDecl());
+    }
+    return true;
+  }
+
+  bool VisitCStyleCastExpr(CStyleCastExpr* e) {
+    if (!c_.Untrusted(e->getBeginLoc())) return true;
+    if (e->getTypeAsWritten()->isVoidType()) return true;  // `(void)x` discards a value.
+    c_.Report(e->getBeginLoc(), "cstyle_cast",
+              "C-style casts are not allowed; use static_cast or a typed API");
+    return true;
+  }
+  bool VisitCXXFunctionalCastExpr(CXXFunctionalCastExpr* e) {
+    QualType t = e->getType().getCanonicalType();
+    if (c_.Untrusted(e->getBeginLoc()) &&
+        (t->isPointerType() || t->isReferenceType() || t->isMemberPointerType())) {
+      c_.Report(e->getBeginLoc(), "cstyle_cast",
+                "functional cast to pointer/reference type is a C-style cast");
+    }
+    return true;
+  }
+  bool VisitCXXReinterpretCastExpr(CXXReinterpretCastExpr* e) {
+    if (c_.Untrusted(e->getExprLoc())) {
+      c_.Report(e->getExprLoc(), "reinterpret_cast",
+                "reinterpret_cast is not allowed; use a typed ostd API");
+    }
+    return true;
+  }
+  bool VisitCXXConstCastExpr(CXXConstCastExpr* e) {
+    if (c_.Untrusted(e->getExprLoc()))
+      c_.Report(e->getExprLoc(), "const_cast", "const_cast is not allowed");
+    return true;
+  }
+  bool VisitCXXStaticCastExpr(CXXStaticCastExpr* e) {
+    if (!c_.Untrusted(e->getExprLoc())) return true;
+    QualType from = e->getSubExpr()->getType().getCanonicalType();
+    QualType to = e->getType().getCanonicalType();
+    if (from->isPointerType() && from->getPointeeType()->isVoidType() && to->isPointerType() &&
+        !to->getPointeeType()->isVoidType()) {
+      c_.Report(e->getExprLoc(), "downcast", "static_cast from void* is an unchecked type pun");
+    } else if (e->getCastKind() == CK_BaseToDerived ||
+               e->getCastKind() == CK_BaseToDerivedMemberPointer) {
+      c_.Report(e->getExprLoc(), "downcast",
+                "static_cast from base to derived is an unchecked downcast");
+    }
+    return true;
+  }
+  bool VisitCastExpr(CastExpr* e) {
+    if (e->getCastKind() == CK_IntegralToPointer && c_.Untrusted(e->getExprLoc())) {
+      c_.Report(e->getExprLoc(), "int_to_ptr", "integer-to-pointer conversion is not allowed");
+    }
+    return true;
+  }
+  bool VisitBuiltinBitCastExpr(BuiltinBitCastExpr* e) {
+    if (c_.Untrusted(e->getExprLoc()) && ContainsPointer(e->getType())) {
+      c_.Report(e->getExprLoc(), "int_to_ptr",
+                "__builtin_bit_cast to '" + e->getType().getAsString() +
+                    "', which contains a pointer (integer-to-pointer conversion), is not allowed");
+    }
+    return true;
+  }
+
+  bool VisitBinaryOperator(BinaryOperator* e) {
+    if (!c_.Untrusted(e->getExprLoc())) return true;
+    BinaryOperatorKind op = e->getOpcode();
+    bool lhs_ptr = e->getLHS()->getType()->isAnyPointerType();
+    bool rhs_ptr = e->getRHS()->getType()->isAnyPointerType();
+    if (op == BO_Sub && lhs_ptr && rhs_ptr) {
+      c_.Report(e->getExprLoc(), "pointer_difference",
+                "subtracting two pointers is pointer arithmetic; keep indices or use std::span "
+                "(subspan/size) instead");
+    } else if ((op == BO_Add || op == BO_Sub || op == BO_AddAssign || op == BO_SubAssign) &&
+               (lhs_ptr || rhs_ptr)) {
+      c_.Report(e->getExprLoc(), "pointer_arithmetic",
+                "pointer arithmetic is not allowed; use std::span / indices");
+    }
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator* e) {
+    if (e->isIncrementDecrementOp() && e->getSubExpr()->getType()->isAnyPointerType() &&
+        c_.Untrusted(e->getExprLoc())) {
+      c_.Report(e->getExprLoc(), "pointer_arithmetic",
+                "pointer increment/decrement is pointer arithmetic; use std::span / indices");
+    }
+    return true;
+  }
+  bool VisitArraySubscriptExpr(ArraySubscriptExpr* e) {
+    if (!c_.Untrusted(e->getExprLoc())) return true;
+    if (e->isTypeDependent() || e->getBase()->isTypeDependent() || e->getIdx()->isTypeDependent()) {
+      return true;  // Judged in each instantiation (it may be an operator[] call there).
+    }
+    const Expr* base = e->getBase()->IgnoreParens();
+    const Expr* array = nullptr;
+    if (const auto* cast = dyn_cast<ImplicitCastExpr>(base)) {
+      if (cast->getCastKind() == CK_ArrayToPointerDecay) array = cast->getSubExpr()->IgnoreParens();
+    }
+    if (array == nullptr) {
+      c_.Report(e->getExprLoc(), "pointer_arithmetic",
+                "subscript on a pointer is pointer arithmetic; use std::span / std::array");
+      return true;
+    }
+    if (e->getIdx()->isValueDependent()) return true;
+    std::optional<llvm::APSInt> idx = e->getIdx()->getIntegerConstantExpr(ctx_);
+    if (!idx) {
+      c_.Report(e->getExprLoc(), "array_index",
+                "C array indexed with a non-constant index; use std::array::at/operator[] or "
+                "std::span");
+      return true;
+    }
+    if (const auto* cat = ctx_.getAsConstantArrayType(array->getType())) {
+      if (idx->isNegative() || idx->getZExtValue() >= cat->getSize().getZExtValue()) {
+        c_.Report(e->getExprLoc(), "array_index", "C array index out of bounds");
+      }
+    }
+    return true;
+  }
+
+  bool VisitCXXNewExpr(CXXNewExpr* e) {
+    if (!c_.Untrusted(e->getBeginLoc())) return true;
+    unsigned n = e->getNumPlacementArgs();
+    bool nothrow = false;
+    if (n == 1) {
+      if (const auto* rd = e->getPlacementArg(0)->getType()->getAsCXXRecordDecl()) {
+        nothrow = InStd(rd) && rd->getName() == "nothrow_t";
+      }
+    }
+    if (n > 0 && !nothrow) {
+      c_.Report(e->getBeginLoc(), "placement_new",
+                "placement new is not allowed (only `new (std::nothrow) T`, and only in ostd)");
+    } else {
+      c_.Report(e->getBeginLoc(), "raw_new",
+                "raw new is not allowed; use ostd::MakeBox / ostd::MakeRef");
+    }
+    return true;
+  }
+  bool VisitCXXDeleteExpr(CXXDeleteExpr* e) {
+    if (c_.Untrusted(e->getBeginLoc())) {
+      c_.Report(e->getBeginLoc(), "raw_new",
+                "raw delete is not allowed; use ostd::Box / ostd::RefPtr");
+    }
+    return true;
+  }
+  bool VisitVAArgExpr(VAArgExpr* e) {
+    if (c_.Untrusted(e->getBeginLoc()) && ContainsPointer(e->getType())) {
+      c_.Report(e->getBeginLoc(), "va_arg",
+                "va_arg of a type that contains a pointer is not allowed");
+    }
+    return true;
+  }
+
+  // ---- Helpers ----
+  void CheckAttr(const Attr* a, const Decl* d) {
+    if (a->isInherited()) return;
+    // The test registration attributes (used, section) written inside ktest's
+    // TEST macro are the framework's, not the test's.
+    if (a->getLocation().isValid() &&
+        c_.KindOf(c_.sm().getSpellingLoc(a->getLocation())) == FileKind::kAllowed) {
+      return;
+    }
+    const char* rule = "attribute";
+    switch (a->getKind()) {
+      case attr::AsmLabel:
+        if (a->isImplicit()) return;
+        rule = "asm";
+        break;
+      case attr::PragmaClangBSSSection:
+      case attr::PragmaClangDataSection:
+      case attr::PragmaClangRodataSection:
+      case attr::PragmaClangRelroSection:
+      case attr::PragmaClangTextSection:
+        break;
+      case attr::Alias:
+      case attr::IFunc:
+      case attr::WeakRef:
+      case attr::Weak:
+      case attr::Section:
+      case attr::CodeSeg:
+      case attr::Naked:
+      case attr::Used:
+      case attr::Retain:
+      case attr::NoSanitize:
+      case attr::DisableSanitizerInstrumentation:
+      case attr::Constructor:
+      case attr::Destructor:
+      case attr::InitPriority:
+      case attr::NoStackProtector:
+      case attr::PatchableFunctionEntry:
+        if (a->isImplicit()) return;
+        break;
+      default:
+        return;
+    }
+    (void)d;
+    c_.Report(a->getLocation().isValid() ? a->getLocation() : d->getLocation(), rule,
+              std::string("attribute '") + a->getSpelling() +
+                  "' is not allowed in untrusted code (it changes linkage, layout, or "
+                  "instrumentation)");
+  }
+
+  void CheckForeignNamespace(const Decl* d) {
+    const auto* nd = dyn_cast<NamedDecl>(d);
+    if (nd == nullptr || isa<NamespaceDecl>(d) || d->isImplicit()) return;
+    const DeclContext* dc = d->getDeclContext();
+    bool top = dc->isFileContext() || dc != d->getLexicalDeclContext();
+    if (!top) return;
+    if (const NamespaceDecl* outer = OutermostNamespace(dc)) {
+      llvm::StringRef ns = outer->getName();
+      if (ns == "ostd" || ns == "arch" || ns == "std" || ns == "__gnu_cxx" || ns == "__cxxabiv1" ||
+          ns == "absl" || ns == "ktest") {
+        if (ns == "std" && IsExplicitSpecialization(d)) return;
+        c_.Report(d->getLocation(), "foreign_namespace",
+                  "declaration in namespace " + ns +
+                      ", which belongs to the TCB or the standard library");
+        return;
+      }
+    }
+    if (nd->getIdentifier() != nullptr && IsReservedName(nd->getName()) && dc->isFileContext()) {
+      c_.Report(d->getLocation(), "foreign_namespace",
+                "'" + nd->getName() + "' is a reserved identifier (TCB/implementation namespace)");
+    }
+  }
+
+  static bool IsExplicitSpecialization(const Decl* d) {
+    for (const Decl* cur = d; cur != nullptr; cur = dyn_cast_or_null<Decl>(cur->getDeclContext())) {
+      if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(cur)) {
+        if (spec->isExplicitSpecialization()) return true;
+      }
+      if (const auto* fd = dyn_cast<FunctionDecl>(cur)) {
+        if (fd->getTemplateSpecializationKind() == TSK_ExplicitSpecialization) return true;
+      }
+      if (isa<NamespaceDecl>(cur)) break;
+    }
+    return false;
+  }
+
+  void CheckSpanConstructor(CXXConstructExpr* e) {
+    if (!c_.Untrusted(e->getLocation())) return;
+    const CXXConstructorDecl* ctor = e->getConstructor();
+    const CXXRecordDecl* rd = ctor->getParent();
+    if (!InStd(rd) || rd->getIdentifier() == nullptr) return;
+    llvm::StringRef name = rd->getName();
+    if (name != "span" && name != "basic_string_view") return;
+    unsigned n = 0;
+    for (const Expr* arg : e->arguments()) {
+      if (!isa<CXXDefaultArgExpr>(arg)) ++n;
+    }
+    bool bad = n >= 2;
+    if (n == 1 && ctor->getNumParams() >= 1 &&
+        ctor->getParamDecl(0)->getType().getCanonicalType()->isPointerType()) {
+      bad = !isa<StringLiteral>(e->getArg(0)->IgnoreParenImpCasts());
+    }
+    if (bad) {
+      c_.Report(e->getLocation(), "span_from_pointer",
+                "std::" + name +
+                    " built from a raw pointer (pointer+length or iterator pair) is unchecked; "
+                    "build it from an array, std::array or another span");
+    }
+  }
+
+  void CheckStdRawPointer(CallExpr* e, const FunctionDecl* fd) {
+    if (isa<UserDefinedLiteral>(e) || !InStd(fd)) return;
+    std::string fname = fd->getDeclName().getAsString();
+    if (StdPointerValueFunctions().contains(fname)) return;
+    if (const auto* md = dyn_cast<CXXMethodDecl>(fd)) {
+      const CXXRecordDecl* cls = md->getParent();
+      if (cls->getIdentifier() != nullptr && StdPointerValueClasses().contains(cls->getName()))
+        return;
+    }
+    if (StdRawMemory().contains(fname) || MemFunctions().contains(fname))
+      return;  // Reported by CheckRef.
+    for (const Expr* arg : e->arguments()) {
+      if (isa<StringLiteral>(arg->IgnoreParenImpCasts())) continue;  // Bounded, NUL-terminated.
+      if (IsObjectPointer(arg->getType())) {
+        c_.Report(e->getExprLoc(), "std_raw_pointer",
+                  "std library call '" + fd->getQualifiedNameAsString() +
+                      "' with a raw pointer argument (unchecked access through it); use std::span "
+                      "/ std::array");
+        return;
+      }
+    }
+  }
+
+  // Emits the D/X records for rule extern_decl (see the file comment).
+  void EmitExternRecords() {
+    ASTNameGenerator names(ctx_);
+    for (const Decl* canon : extern_candidates_) {
+      const auto* vd = dyn_cast<ValueDecl>(canon);
+      if (vd == nullptr || vd->isImplicit() || vd->getDeclContext()->isDependentContext()) continue;
+      if (vd->isTemplated() || !vd->isExternallyVisible()) continue;
+      if (const NamespaceDecl* outer = OutermostNamespace(vd->getDeclContext())) {
+        llvm::StringRef ns = outer->getName();
+        if (ns == "ostd" || ns == "arch" || ns == "std" || ns == "ktest")
+          continue;  // foreign_namespace.
+      }
+      const Decl* def = nullptr;
+      bool decl_only = false;
+      if (const auto* fd = dyn_cast<FunctionDecl>(vd)) {
+        if (fd->getTemplateSpecializationKind() != TSK_Undeclared) continue;
+        if (fd->isDeleted() || fd->isDefaulted() || fd->isPureVirtual()) continue;
+        if (isa<CXXConstructorDecl>(fd) || isa<CXXDestructorDecl>(fd)) {
+          // Mangled names of structors need a variant; use the complete one.
+        }
+        const FunctionDecl* body = nullptr;
+        if (fd->isDefined(body))
+          def = body;
+        else
+          decl_only = true;
+      } else if (const auto* var = dyn_cast<VarDecl>(vd)) {
+        if (var->getTemplateSpecializationKind() != TSK_Undeclared) continue;
+        if (const VarDecl* d = var->getDefinition(ctx_))
+          def = d;
+        else
+          decl_only = true;
+      } else {
+        continue;
+      }
+      if (def != nullptr) {
+        if (c_.Untrusted(def->getLocation()))
+          llvm::outs() << "@keel\tD\t" << names.getName(def) << "\n";
+        continue;
+      }
+      if (!decl_only) continue;
+      const Decl* first = canon;
+      FileKind kind = c_.KindOf(first->getLocation());
+      if (kind == FileKind::kUntrusted) {
+        bool used = vd->isReferenced();
+        if (const auto* md = dyn_cast<CXXMethodDecl>(vd)) used = used || md->isVirtual();
+        if (!used) continue;
+        SourceManager& sm = c_.sm();
+        SourceLocation exp = sm.getExpansionLoc(first->getLocation());
+        FileID fid = sm.getFileID(exp);
+        llvm::outs() << "@keel\tX\t" << names.getName(vd) << "\t" << c_.RealPath(fid) << "\t"
+                     << sm.getLineNumber(fid, sm.getFileOffset(exp)) << "\t"
+                     << vd->getQualifiedNameAsString() << "\n";
+      } else if (kind == FileKind::kInternal ||
+                 (kind == FileKind::kOstdPublic && c_.InInternalNamespace(first))) {
+        for (const Decl* r : vd->redecls()) {
+          if (c_.Untrusted(r->getLocation())) {
+            c_.Report(r->getLocation(), "extern_decl",
+                      "redeclaration of '" + vd->getQualifiedNameAsString() +
+                          "', which is not part of ostd's public API");
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  Checker& c_;
+  ASTContext& ctx_;
+  std::set<const Decl*> extern_candidates_;
+};
+
+class PreprocessorHooks : public PPCallbacks {
+ public:
+  explicit PreprocessorHooks(std::shared_ptr<Checker> checker)
+      : owner_(std::move(checker)), c_(*owner_) {}
+
+  void InclusionDirective(SourceLocation hash_loc, const Token& /*include_tok*/,
+                          StringRef file_name, bool is_angled, CharSourceRange /*filename_range*/,
+                          OptionalFileEntryRef file, StringRef /*search_path*/,
+                          StringRef /*relative_path*/, const Module* /*suggested_module*/,
+                          bool /*module_imported*/,
+                          SrcMgr::CharacteristicKind /*file_type*/) override {
+    if (!c_.Untrusted(hash_loc)) return;
+    SourceManager& sm = c_.sm();
+    FileID fid = sm.getFileID(sm.getExpansionLoc(hash_loc));
+    std::string resolved;
+    if (file) {
+      llvm::StringRef real = file->getFileEntry().tryGetRealPathName();
+      if (!real.empty()) {
+        resolved = real.str();
+      } else {
+        llvm::SmallString<256> buf;
+        if (!llvm::sys::fs::real_path(file->getName(), buf)) resolved = std::string(buf.str());
+      }
+    }
+    llvm::outs() << "@keel\tI\t" << c_.RealPath(fid) << "\t" << sm.getExpansionLineNumber(hash_loc)
+                 << "\t" << (is_angled ? 1 : 0) << "\t" << file_name << "\t" << resolved << "\n";
+  }
+
+  void FileChanged(SourceLocation loc, FileChangeReason reason, SrcMgr::CharacteristicKind /*type*/,
+                   FileID /*prev*/) override {
+    if (!c_.Untrusted(loc)) return;
+    if (reason == SystemHeaderPragma) {
+      c_.Report(loc, "pragma",
+                "#pragma system_header is not allowed (it would hide this file from "
+                "the gate)");
+    } else if (reason == RenameFile) {
+      c_.Report(loc, "line_directive", "#line / line markers are not allowed");
+    }
+  }
+
+  void MacroDefined(const Token& name_tok, const MacroDirective* /*md*/) override {
+    SourceLocation loc = name_tok.getLocation();
+    if (!c_.Untrusted(loc)) return;
+    const IdentifierInfo* ii = name_tok.getIdentifierInfo();
+    if (ii == nullptr) return;
+    llvm::StringRef name = ii->getName();
+    if (ii->isKeyword(lang_opts_) || IsReservedName(name)) {
+      c_.Report(loc, "macro",
+                "#define of the keyword or reserved identifier '" + name +
+                    "' is not allowed (it changes the meaning of trusted headers)");
+    }
+  }
+
+  void set_lang_opts(const LangOptions& opts) { lang_opts_ = opts; }
+
+ private:
+  std::shared_ptr<Checker> owner_;
+  Checker& c_;
+  LangOptions lang_opts_;
+};
+
+class Consumer : public ASTConsumer {
+ public:
+  explicit Consumer(std::shared_ptr<Checker> checker) : checker_(std::move(checker)) {}
+
+  void HandleTranslationUnit(ASTContext& ctx) override {
+    Visitor visitor(*checker_, ctx);
+    visitor.TraverseDecl(ctx.getTranslationUnitDecl());
+    visitor.EmitExternRecords();
+    llvm::outs().flush();
+  }
+
+ private:
+  std::shared_ptr<Checker> checker_;
+};
+
+class Action : public PluginASTAction {
+ protected:
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance& ci, llvm::StringRef) override {
+    auto checker = std::make_shared<Checker>(config_, ci);
+    auto hooks = std::make_unique<PreprocessorHooks>(checker);
+    hooks->set_lang_opts(ci.getLangOpts());
+    ci.getPreprocessor().addPPCallbacks(std::move(hooks));
+    return std::make_unique<Consumer>(std::move(checker));
+  }
+
+  bool ParseArgs(const CompilerInstance& ci, const std::vector<std::string>& args) override {
+    for (const std::string& arg : args) {
+      llvm::StringRef a(arg);
+      auto [key, value] = a.split('=');
+      if (key == "root") {
+        config_.root = value.str();
+      } else if (key == "untrusted") {
+        config_.untrusted.push_back(value.str());
+      } else if (key == "trusted") {
+        config_.trusted.push_back(value.str());
+      } else if (key == "allowed") {
+        config_.allowed.push_back(value.str());
+      } else {
+        DiagnosticsEngine& diags = ci.getDiagnostics();
+        diags.Report(
+            diags.getCustomDiagID(DiagnosticsEngine::Error, "keel-safety: unknown argument '%0'"))
+            << arg;
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  Config config_;
+};
+
+}  // namespace
+}  // namespace keel_safety
+
+static clang::FrontendPluginRegistry::Add<keel_safety::Action> kRegistration(
+    "keel-safety", "Keel safety gate: rejects unsafe constructs in untrusted code");

@@ -1,0 +1,5 @@
+// expect: include
+#define FIXTURE_HEADER <array>
+#include FIXTURE_HEADER
+
+int Answer() { return 42; }

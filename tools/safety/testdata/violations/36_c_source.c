@@ -1,0 +1,2 @@
+// expect: non_cxx_source
+int answer(void) { return 42; }

@@ -1,0 +1,11 @@
+// expect: int_to_ptr
+#include <cstdint>
+
+struct Holder {
+  int* target;
+};
+
+int Read(std::uint64_t address) {
+  Holder h = __builtin_bit_cast(Holder, address);
+  return *h.target;
+}

@@ -1,0 +1,2 @@
+// expect: downcast
+int Read(void* opaque) { return *static_cast<int*>(opaque); }

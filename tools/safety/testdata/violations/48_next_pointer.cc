@@ -1,0 +1,5 @@
+// expect: std_raw_pointer
+#include <array>
+#include <iterator>
+
+int Far(std::array<int, 4>& arr) { return *std::next(arr.data(), 100); }

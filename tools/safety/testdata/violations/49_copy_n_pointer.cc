@@ -1,0 +1,7 @@
+// expect: std_raw_pointer
+#include <algorithm>
+#include <array>
+
+void Copy(std::array<int, 4>& dst, const std::array<int, 4>& src) {
+  std::copy_n(src.data(), 64, dst.data());
+}

@@ -1,0 +1,4 @@
+// expect: memfunc
+#include <array>
+
+void Name(std::array<char, 4>& out) { __builtin_strcpy(out.data(), "much too long"); }

@@ -1,0 +1,4 @@
+// expect: nolint
+// NO\
+LINTBEGIN
+int Answer() { return 42; }

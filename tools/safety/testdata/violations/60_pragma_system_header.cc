@@ -1,0 +1,3 @@
+// expect: pragma
+#pragma clang system_header
+int Answer() { return 42; }

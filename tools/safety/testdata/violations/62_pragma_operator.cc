@@ -1,0 +1,3 @@
+// expect: pragma
+_Pragma("GCC system_header")
+int Answer() { return 42; }

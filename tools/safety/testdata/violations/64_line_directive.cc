@@ -1,0 +1,3 @@
+// expect: line_directive
+#line 400
+int Answer() { return 42; }

@@ -1,0 +1,2 @@
+// expect: raw_new
+void* Grab() { return ::operator new(64); }

@@ -1,0 +1,2 @@
+// expect: builtin
+bool HasFrame() { return __builtin_frame_address(0) != nullptr; }

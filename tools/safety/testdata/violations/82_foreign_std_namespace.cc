@@ -1,0 +1,4 @@
+// expect: foreign_namespace
+namespace std {
+inline int fixture_helper() { return 42; }
+}  // namespace std

@@ -1,0 +1,1 @@
+helpers/symlink_target.txt
