@@ -1,5 +1,7 @@
 #include "drivers/rtc/rtc_time.h"
 
+#include <array>
+
 namespace drivers::rtc {
 namespace {
 
@@ -19,7 +21,7 @@ int Field(uint8_t v, bool binary) { return binary ? v : FromBcd(v); }
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysInMonth(int y, int m) {
-  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 

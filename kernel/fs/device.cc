@@ -1,6 +1,7 @@
 #include "kernel/fs/device.h"
 
 #include <array>
+#include <string_view>
 
 #include "kernel/fs/random.h"
 #include "kernel/fs/tty.h"
@@ -59,7 +60,7 @@ class MemDevice final : public File {
 };
 
 struct Node {
-  const char* name;
+  std::string_view name;
   uint32_t major, minor, perm;
 };
 constexpr std::array<Node, 7> kNodes = {{

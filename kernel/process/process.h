@@ -28,6 +28,7 @@
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/user/user_mode.h"
+#include "ostd/util/atomic_ptr.h"
 #include "ostd/util/box.h"
 #include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
@@ -197,9 +198,9 @@ class Thread {
   std::array<SigInfo, kNumSignals> info_ ABSL_GUARDED_BY(info_lock_){};
   // Real-time signals queue: instances pending beyond the first.
   std::array<uint16_t, kNumSignals> queued_ ABSL_GUARDED_BY(info_lock_){};
-  std::atomic<ostd::WaitQueue*> sleeping_on_{nullptr};
+  ostd::AtomicPtr<ostd::WaitQueue> sleeping_on_;
   // The task running the thread (set by RunThread; for waking it).
-  std::atomic<const ostd::Task*> task_{nullptr};
+  ostd::AtomicPtr<const ostd::Task> task_;
 };
 
 class Process {

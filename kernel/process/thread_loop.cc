@@ -1,5 +1,6 @@
 #include "kernel/process/thread_loop.h"
 
+#include <array>
 #include <atomic>
 
 #include "kernel/process/exec.h"
@@ -20,7 +21,7 @@ constexpr uint64_t kPfWrite = 1u << 1;
 constexpr uint64_t kPfInstruction = 1u << 4;
 
 // Unimplemented calls are logged once each.
-std::atomic<uint64_t> logged_enosys[kSyscallCount / 64];
+std::array<std::atomic<uint64_t>, kSyscallCount / 64> logged_enosys;
 
 void LogUnimplemented(uint64_t nr) {
   if (nr < kSyscallCount) {

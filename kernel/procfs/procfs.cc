@@ -728,7 +728,9 @@ class SysDir final : public Inode {
   bool HasChildren() override { return true; }
 
  private:
-  std::string_view ChildName() const { return level_ == Level::kSys ? "vm" : "memfd_noexec"; }
+  std::string_view ChildName() const {
+    return level_ == Level::kSys ? std::string_view("vm") : std::string_view("memfd_noexec");
+  }
   Level level_;
 };
 
