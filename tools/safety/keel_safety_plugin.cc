@@ -420,6 +420,48 @@ class Checker {
     return nullptr;
   }
 
+  // True for code that GoogleTest's own macros (TEST, TEST_F) produce in a
+  // host *_test.cc: the `new` of gtest's test factories is spelled in gtest's
+  // headers, and host tests never run in the kernel.
+  bool FromGtestMacro(SourceLocation loc) {
+    if (!loc.isMacroID()) return false;
+    FileID main = sm_.getMainFileID();
+    if (!RealPath(main).ends_with("_test.cc")) return false;
+    std::string spelled = RealPath(sm_.getFileID(sm_.getSpellingLoc(loc)));
+    return spelled.find("/gtest/") != std::string::npos ||
+           spelled.find("/gmock/") != std::string::npos;
+  }
+
+  // The function or class whose body is being checked (set by the Visitor).
+  void set_context(const DeclContext* dc) { context_ = dc; }
+  const DeclContext* context() const { return context_; }
+
+  // True if `owner` declares the code being checked (its function, or a class
+  // enclosing it) a friend.
+  bool BefriendsContext(const CXXRecordDecl* owner) const {
+    for (const DeclContext* dc = context_; dc != nullptr; dc = dc->getParent()) {
+      const auto* fn = dyn_cast<FunctionDecl>(dc);
+      const auto* rec = dyn_cast<CXXRecordDecl>(dc);
+      if (fn == nullptr && rec == nullptr) continue;
+      for (const FriendDecl* f : owner->friends()) {
+        if (rec != nullptr) {
+          if (const TypeSourceInfo* t = f->getFriendType()) {
+            const CXXRecordDecl* named = t->getType()->getAsCXXRecordDecl();
+            if (named != nullptr && named->getCanonicalDecl() == rec->getCanonicalDecl()) {
+              return true;
+            }
+          }
+        }
+        if (fn != nullptr) {
+          if (const auto* ffn = dyn_cast_or_null<FunctionDecl>(f->getFriendDecl())) {
+            if (ffn->getCanonicalDecl() == fn->getCanonicalDecl()) return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
   bool InInternalNamespace(const Decl* d) {
     if (const auto* ns = dyn_cast<NamespaceDecl>(d)) {
       if (IsInternalNamespaceName(ns->getName())) return true;
@@ -448,9 +490,12 @@ class Checker {
                  "); untrusted code may use only ostd's public API");
     }
     // A private member of a trusted class: reachable from untrusted code only
-    // through tricks that skip access checks (explicit instantiation, macros).
+    // through tricks that skip access checks (explicit instantiation), unless
+    // the class names the referring code a friend (ostd's pass-key and CRTP
+    // layers, e.g. Derives<D, B> befriends D).
     if (const auto* owner = dyn_cast<CXXRecordDecl>(d->getDeclContext())) {
-      if (d->getAccess() == AS_private && KindOf(owner->getLocation()) != FileKind::kUntrusted) {
+      if (d->getAccess() == AS_private && KindOf(owner->getLocation()) != FileKind::kUntrusted &&
+          !BefriendsContext(owner)) {
         Report(use, "internal_decl",
                "'" + NameOf(d) + "' is a private member of a trusted class (declared in " +
                    DeclFile(d) + ")");
@@ -604,6 +649,7 @@ class Checker {
   llvm::DenseMap<FileID, FileKind> kinds_;
   llvm::DenseMap<void*, unsigned> type_issues_;
   std::set<std::string> reported_;
+  const DeclContext* context_ = nullptr;
 };
 
 class Visitor : public RecursiveASTVisitor<Visitor> {
@@ -621,7 +667,12 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
         !c_.Untrusted(d->getLocation())) {
       return true;
     }
-    return RecursiveASTVisitor::TraverseDecl(d);
+    // Track the enclosing function or class, for friendship (BefriendsContext).
+    const DeclContext* saved = c_.context();
+    if (isa<FunctionDecl>(d) || isa<CXXRecordDecl>(d)) c_.set_context(cast<DeclContext>(d));
+    bool ok = RecursiveASTVisitor::TraverseDecl(d);
+    c_.set_context(saved);
+    return ok;
   }
 
   bool TraverseNestedNameSpecifierLoc(NestedNameSpecifierLoc nns) {
@@ -876,7 +927,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
 
   bool VisitCXXNewExpr(CXXNewExpr* e) {
-    if (!c_.Untrusted(e->getBeginLoc())) return true;
+    if (!c_.Untrusted(e->getBeginLoc()) || c_.FromGtestMacro(e->getBeginLoc())) return true;
     unsigned n = e->getNumPlacementArgs();
     bool nothrow = false;
     if (n == 1) {
@@ -894,7 +945,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitCXXDeleteExpr(CXXDeleteExpr* e) {
-    if (c_.Untrusted(e->getBeginLoc())) {
+    if (c_.Untrusted(e->getBeginLoc()) && !c_.FromGtestMacro(e->getBeginLoc())) {
       c_.Report(e->getBeginLoc(), "raw_new",
                 "raw delete is not allowed; use ostd::Box / ostd::RefPtr");
     }
