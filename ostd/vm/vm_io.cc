@@ -124,7 +124,7 @@ bool VmIoRaw::StoreUser(uint64_t addr, unsigned size, uint64_t value) {
 }
 
 Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   Vaddr addr = src.addr();
   size_t done = 0;

@@ -185,7 +185,15 @@ void VmSpace::ReleaseUnmappedDevices() {
   }
 }
 
-VmSpace* VmSpace::Current() { return internal::ActiveVmSpace(); }
+RefPtr<VmSpace> VmSpace::Current() {
+  IrqGuard irq;  // no switch between reading the active space and counting it
+  VmSpace* space = internal::ActiveVmSpace();
+  // An active space has a reference (the running task's binding or whoever
+  // activated it); one being destroyed is no longer active here, or
+  // RefFromThis stops the kernel rather than count a dying object.
+  if (space == nullptr) return nullptr;
+  return space->RefFromThis();
+}
 
 void VmSpace::Activate() {
   IrqGuard irq;

@@ -85,10 +85,9 @@ class VmSpace : public RefCounted<VmSpace> {
   VmSpace(const VmSpace&) = delete;
   VmSpace& operator=(const VmSpace&) = delete;
 
-  // The space active on the running CPU, or nullptr if it runs on the kernel
-  // page table alone. Not a reference: valid while the space stays active
-  // here (the running task's binding keeps it alive).
-  static VmSpace* Current();
+  // A reference to the space active on the running CPU, or an empty RefPtr if
+  // it runs on the kernel page table alone.
+  static RefPtr<VmSpace> Current();
 
   // Loads this space's page table on the running CPU (and records the CPU as
   // a user of it, for TLB shootdowns). The previous space stops being active
@@ -196,7 +195,7 @@ class VmSpace : public RefCounted<VmSpace> {
 // read faults.
 template <typename T>
 Result<T> CopyFromUser(UserPtr<T> src) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   OSTD_TRY_ASSIGN(VmReader<Fallible> r, space->Reader(src, 1));
   return r.template ReadVal<T>();
@@ -206,7 +205,7 @@ Result<T> CopyFromUser(UserPtr<T> src) {
 // Errors as CopyFromUser.
 template <typename T>
 Status CopyToUser(UserPtr<T> dst, const T& value) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst, 1));
   return w.WriteVal(value);
@@ -218,13 +217,13 @@ Status CopyToUser(UserPtr<T> dst, const T& value) {
 // EOVERFLOW if its size overflows.
 template <typename T>
 Result<VmReader<Fallible>> UserReader(UserPtr<T> buf, uint64_t count) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   return space->Reader(buf, count);
 }
 template <typename T>
 Result<VmWriter<Fallible>> UserWriter(UserPtr<T> buf, uint64_t count) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   return space->Writer(buf, count);
 }

@@ -47,12 +47,12 @@ TEST(VmSpaceTest, KernelHalfIsShared) {
   ASSERT_TRUE(s.has_value());
   static uint64_t kernel_word = 0x600d;
   (*s)->Activate();
-  EXPECT_EQ(VmSpace::Current(), s->get());
+  EXPECT_EQ(VmSpace::Current().get(), s->get());
   EXPECT_TRUE((*s)->active_cpus().Contains(internal::ThisCpu().cpu_id));
   kernel_word += 1;  // kernel data and stack stay mapped on the new page table
   EXPECT_EQ(kernel_word, 0x600eu);
   VmSpace::ActivateKernel();
-  EXPECT_EQ(VmSpace::Current(), nullptr);
+  EXPECT_EQ(VmSpace::Current().get(), nullptr);
   EXPECT_TRUE((*s)->active_cpus().empty());
   s->Reset();
 }
@@ -62,7 +62,7 @@ TEST(VmSpaceTest, DestroyingTheActiveSpaceSwitchesToKernel) {
   ASSERT_TRUE(s.has_value());
   (*s)->Activate();
   s->Reset();
-  EXPECT_EQ(VmSpace::Current(), nullptr);
+  EXPECT_EQ(VmSpace::Current().get(), nullptr);
   EXPECT_EQ(arch::ReadCr3() & mm::pte::kAddrMask, internal::KernelPageTable().root());
 }
 
@@ -219,8 +219,9 @@ TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
     SetCurrentVmSpace(*s);
     if ((*s)->ref_count() != 2) failures.fetch_add(100);  // ours and the task's
     s->Reset();  // the last handle outside the binding goes
-    VmSpace* bound = VmSpace::Current();
-    if (bound == nullptr || bound->ref_count() != 1) failures.fetch_add(100);
+    if (RefPtr<VmSpace> bound = VmSpace::Current(); bound == nullptr || bound->ref_count() != 2) {
+      failures.fetch_add(100);  // the binding's reference and `bound`
+    }
     if (!CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{77})) failures.fetch_add(10);
     for (int i = 0; i < 5; ++i) {
       Yield();  // switched away and back: still there, still mapped
