@@ -349,13 +349,13 @@ std::optional<std::pair<Vaddr, VmMapping>> VmSpace::FindNextMapped(Vaddr va, Vad
 Result<VmReader<Fallible>> VmSpace::Reader(Vaddr addr, uint64_t len) const {
   if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
-  return VmReader<Fallible>(addr, addr + len, this);
+  return VmReader<Fallible>(addr, addr + len, VmSpaceRef(this));
 }
 
 Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
   if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
-  return VmWriter<Fallible>(addr, addr + len, this);
+  return VmWriter<Fallible>(addr, addr + len, VmSpaceRef(this));
 }
 
 bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info) {
@@ -365,6 +365,20 @@ bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info) {
 
 void SetPageFaultHandler(PageFaultHandler handler) {
   fault_handler.store(handler, std::memory_order_release);
+}
+
+void VmSpaceRef::Acquire(const VmSpace* space) { VmSpace::AddCursorRef(space); }
+
+void VmSpaceRef::Release(const VmSpace* space) { VmSpace::DropCursorRef(space); }
+
+void VmSpace::AddCursorRef(const VmSpace* space) { space->AddRef(); }
+
+void VmSpace::DropCursorRef(const VmSpace* space) {
+  if (space->Release()) {
+    // SAFETY: the last reference is gone and every VmSpace is made by MakeRef
+    // (Create) with new, so this is its only owner.
+    delete space;
+  }
 }
 
 bool VmIoRaw::IsActiveHere(const VmSpace* space) {

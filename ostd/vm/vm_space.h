@@ -161,6 +161,7 @@ class VmSpace : public RefCounted<VmSpace> {
  private:
   friend class ::ostd::io::UserMapper;
   friend struct VmSpaceAccess;  // the TCB (ostd/vm/internal/vm_space_access.h)
+  friend class VmSpaceRef;
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
@@ -177,6 +178,9 @@ class VmSpace : public RefCounted<VmSpace> {
   // Deletes the owners of device mappings that have no page mapped anymore.
   // Call after the TLB flush that removed their last pages.
   void ReleaseUnmappedDevices() ABSL_LOCKS_EXCLUDED(lock_);
+  // The references user cursors hold (VmSpaceRef).
+  static void AddCursorRef(const VmSpace* space);
+  static void DropCursorRef(const VmSpace* space);
   // The physical base of the page mapped at `va` (frame or device memory).
   std::optional<Paddr> QueryPaddr(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
   // Map() on a frame reference the caller hands over (see Map()).

@@ -237,6 +237,25 @@ TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+TEST(VmSpaceOwnershipTest, UserCursorKeepsItsSpace) {
+  Result<RefPtr<VmSpace>> s = VmSpace::Create();
+  ASSERT_TRUE(s.has_value());
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  Paddr frame = mm::FrameAccess::PaddrOf(*f);
+  ASSERT_TRUE((*s)->Map(kUserBase, std::move(*f), {}).has_value());
+  (*s)->Activate();
+  std::optional<VmReader<Fallible>> r;
+  r.emplace(*(*s)->Reader(kUserBase, 8));
+  VmSpace::ActivateKernel();
+  EXPECT_EQ((*s)->ref_count(), 2u);
+  s->Reset();  // the reader's reference is the last one
+  EXPECT_EQ(mm::GetFrameRefcount(frame), 1u) << "the space and its mapping live on";
+  EXPECT_EQ(r->ReadVal<uint64_t>().error(), Errno::kEFAULT) << "not active here";
+  r.reset();
+  EXPECT_EQ(mm::GetFrameRefcount(frame), 0u) << "destroyed with the last cursor";
+}
+
 // Capabilities cannot be minted from bytes (std::bit_cast, ReadVal, CopyFromUser).
 static_assert(!std::is_trivially_copyable_v<VmReader<Fallible>>);
 static_assert(!std::is_trivially_copyable_v<VmReader<Infallible>>);
