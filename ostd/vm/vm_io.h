@@ -93,8 +93,10 @@ class VmIoRaw {
   static bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
   // True if `space` is the VmSpace active on the running CPU.
   static bool IsActiveHere(const VmSpace* space);
-  // The kernel (linear-map) address of an untyped frame's contents.
+  // The kernel (linear-map) address of an untyped frame's contents, and its
+  // size: 4 KiB, or 0 for an empty (moved-from) handle.
   static uint64_t FrameAddr(const mm::UFrame& frame);
+  static uint64_t FrameSize(const mm::UFrame& frame);
 
   static uint64_t AddrOf(const void* p) {
     // SAFETY: only the numeric value of a pointer to kernel memory is taken.
@@ -159,12 +161,13 @@ class VmReader {
   }
   // A reader over the 4 KiB contents of an untyped frame (page cache, a user
   // page being copied). The reader holds a reference to the frame, so the
-  // frame stays allocated while the reader or any copy of it exists.
+  // frame stays allocated while the reader or any copy of it exists. A
+  // moved-from handle gives an empty reader.
   static VmReader FromFrame(const mm::UFrame& frame)
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::FrameAddr(frame);
-    return VmReader(base, base + mm::kPageSize, frame);
+    return VmReader(base, base + VmIoRaw::FrameSize(frame), frame);
   }
 
   // Bytes left to read.
@@ -273,12 +276,12 @@ class VmWriter {
     return VmWriter(base, base + bytes.size(), VmSpaceRef());
   }
   // A writer over the 4 KiB contents of an untyped frame, holding a reference
-  // to it; as VmReader::FromFrame.
+  // to it (empty for a moved-from handle); as VmReader::FromFrame.
   static VmWriter FromFrame(const mm::UFrame& frame)
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::FrameAddr(frame);
-    return VmWriter(base, base + mm::kPageSize, frame);
+    return VmWriter(base, base + VmIoRaw::FrameSize(frame), frame);
   }
 
   // Bytes of room left.

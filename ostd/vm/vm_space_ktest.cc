@@ -202,6 +202,22 @@ TEST(VmIoOwnershipTest, FrameCursorKeepsItsFrame) {
   EXPECT_EQ(mm::GetFrameRefcount(p), 1u);
 }
 
+TEST(VmIoOwnershipTest, MovedFromFrameGivesEmptyCursors) {
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  mm::UFrame taken = std::move(*f);
+  VmReader<Infallible> r = VmReader<Infallible>::FromFrame(*f);
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(*f);
+  EXPECT_EQ(r.remain(), 0u);
+  EXPECT_EQ(w.avail(), 0u);
+  EXPECT_EQ(r.ReadVal<uint8_t>().error(), Errno::kEINVAL);
+  EXPECT_EQ(w.WriteVal(uint8_t{1}).error(), Errno::kEINVAL);
+  EXPECT_EQ(w.FillZeros(100), 0u);
+  EXPECT_EQ(f->refcount(), 0u);
+  EXPECT_FALSE(f->SameFrame(*f));
+  EXPECT_TRUE(taken.SameFrame(taken));
+}
+
 TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
   std::atomic<int> failures{0};
   Result<TaskRef> t = Spawn([&] {
