@@ -170,6 +170,28 @@ class VmReader {
     return VmReader(base, base + VmIoRaw::FrameSize(frame), frame);
   }
 
+  // Copies share the frame or space reference. A moved-from cursor is empty
+  // (nothing left), so it cannot reach memory whose reference moved away.
+  VmReader(const VmReader&) = default;
+  VmReader& operator=(const VmReader&) = default;
+  VmReader(VmReader&& other) noexcept
+      : cursor_(other.cursor_),
+        end_(other.end_),
+        space_(std::move(other.space_)),
+        frame_(std::move(other.frame_)) {
+    other.end_ = other.cursor_;
+  }
+  VmReader& operator=(VmReader&& other) noexcept {
+    if (this != &other) {
+      cursor_ = other.cursor_;
+      end_ = other.end_;
+      space_ = std::move(other.space_);
+      frame_ = std::move(other.frame_);
+      other.end_ = other.cursor_;
+    }
+    return *this;
+  }
+
   // Bytes left to read.
   uint64_t remain() const { return end_ - cursor_; }
   bool has_remain() const { return cursor_ != end_; }
@@ -282,6 +304,28 @@ class VmWriter {
   {
     uint64_t base = VmIoRaw::FrameAddr(frame);
     return VmWriter(base, base + VmIoRaw::FrameSize(frame), frame);
+  }
+
+  // Copies share the frame or space reference. A moved-from cursor is empty
+  // (nothing left), so it cannot reach memory whose reference moved away.
+  VmWriter(const VmWriter&) = default;
+  VmWriter& operator=(const VmWriter&) = default;
+  VmWriter(VmWriter&& other) noexcept
+      : cursor_(other.cursor_),
+        end_(other.end_),
+        space_(std::move(other.space_)),
+        frame_(std::move(other.frame_)) {
+    other.end_ = other.cursor_;
+  }
+  VmWriter& operator=(VmWriter&& other) noexcept {
+    if (this != &other) {
+      cursor_ = other.cursor_;
+      end_ = other.end_;
+      space_ = std::move(other.space_);
+      frame_ = std::move(other.frame_);
+      other.end_ = other.cursor_;
+    }
+    return *this;
   }
 
   // Bytes of room left.

@@ -216,6 +216,16 @@ TEST(VmIoOwnershipTest, MovedFromFrameGivesEmptyCursors) {
   EXPECT_EQ(f->refcount(), 0u);
   EXPECT_FALSE(f->SameFrame(*f));
   EXPECT_TRUE(taken.SameFrame(taken));
+  // A moved-from cursor is empty: the frame reference went with the move.
+  VmWriter<Infallible> from = VmWriter<Infallible>::FromFrame(taken);
+  VmWriter<Infallible> to = std::move(from);
+  EXPECT_EQ(from.avail(), 0u);
+  EXPECT_EQ(to.avail(), kPage);
+  EXPECT_EQ(from.WriteVal(uint8_t{1}).error(), Errno::kEINVAL);
+  VmWriter<Infallible> assigned = VmWriter<Infallible>::FromFrame(taken);
+  assigned = std::move(to);
+  EXPECT_EQ(to.avail(), 0u);
+  EXPECT_EQ(assigned.avail(), kPage);
 }
 
 TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
