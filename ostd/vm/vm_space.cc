@@ -221,6 +221,9 @@ void VmSpace::ActivateKernel() {
 }
 
 Status VmSpace::Map(Vaddr va, mm::UFrame frame, mm::PageFlags flags) {
+  // RAM is RAM: cached like the linear map's alias, and freed on unmap.
+  flags.device = false;
+  flags.uncached = false;
   OSTD_TRY(MapRaw(va, mm::FrameAccess::PaddrOf(frame), flags));
   frame.Leak();  // the page table now holds the reference
   return {};
@@ -277,7 +280,12 @@ Status VmSpace::Protect(Vaddr va, uint64_t len, mm::PageFlags flags) {
       SpinLockGuard guard(lock_);
       internal::PageTable pt(root_);
       for (; va < end && n < kBatch; va += kPageSize) {
-        if (pt.Protect(va, UserFlags(flags))) pages[n++] = va;
+        // Memory type and kind stay what Map/MapDevice made them (the page
+        // table keeps a device page's flags itself).
+        mm::PageFlags f = UserFlags(flags);
+        f.device = false;
+        f.uncached = false;
+        if (pt.Protect(va, f)) pages[n++] = va;
       }
     }
     FlushAndRelease(pages, nullptr, n);

@@ -168,6 +168,27 @@ TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
   EXPECT_FALSE(space_->QueryFrame(kUserSpaceEnd).has_value());
 }
 
+TEST_F(VmSpaceMapTest, FramesStayCachedRam) {
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  mm::UFrame mine = *f;
+  ASSERT_TRUE(
+      space_->Map(kUserBase, std::move(*f), {.writable = true, .uncached = true, .device = true})
+          .has_value());
+  std::optional<VmMapping> m = space_->Query(kUserBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->flags.device) << "a frame mapped as device memory would never be freed";
+  EXPECT_FALSE(m->flags.uncached) << "no uncached alias of the cached linear map";
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, {.uncached = true, .device = true}).has_value());
+  m = space_->Query(kUserBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->flags.device);
+  EXPECT_FALSE(m->flags.uncached);
+  EXPECT_EQ(mine.refcount(), 2u);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  EXPECT_EQ(mine.refcount(), 1u) << "the mapping's reference came back";
+}
+
 TEST_F(VmSpaceMapTest, MappedFrameOutlivesItsLastHandle) {
   Paddr f = MapPage(0);  // MapPage's handle is gone: only the mapping holds the frame
   ASSERT_NE(f, 0u);
