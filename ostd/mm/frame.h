@@ -43,10 +43,11 @@ class UFrame {
   ~UFrame() { Reset(); }
 
   // The number of references to the frame: handles, mappings and frame
-  // cursors (e.g. 1 when this handle is the only one).
+  // cursors (e.g. 1 when this handle is the only one); 0 for a moved-from
+  // handle, which refers to no frame.
   uint64_t refcount() const;
-  // True if both handles refer to the same frame.
-  bool SameFrame(const UFrame& other) const { return paddr_ == other.paddr_; }
+  // True if both handles refer to the same frame (never for a moved-from one).
+  bool SameFrame(const UFrame& other) const { return paddr_ != kNone && paddr_ == other.paddr_; }
 
  private:
   friend class ::ostd::vm::VmSpace;  // maps frames; a mapping takes over a reference

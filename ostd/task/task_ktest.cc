@@ -320,7 +320,7 @@ TEST(TaskTest, EachTaskSeesItsOwnVmSpace) {
   (*a)->Join();
   (*b)->Join();
   EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(vm::VmSpace::Current(), nullptr) << "the test task itself has no user space";
+  EXPECT_EQ(vm::VmSpace::Current().get(), nullptr) << "the test task itself has no user space";
 }
 
 TEST(TaskTest, TasksSpreadOverAllCpus) {

@@ -28,9 +28,14 @@ uint64_t ostd_vm_store_user8(uint64_t addr, uint64_t value);
 namespace ostd::vm {
 
 uint64_t VmIoRaw::FrameAddr(const mm::UFrame& frame) {
-  // A UFrame always owns an allocated untyped frame, so its contents are
+  // A non-empty UFrame owns an allocated untyped frame, so its contents are
   // kernel memory for as long as the handle (or the cursor's copy) lives.
+  if (frame.paddr_ == mm::UFrame::kNone) return 0;
   return internal::PhysToVirt(frame.paddr_);
+}
+
+uint64_t VmIoRaw::FrameSize(const mm::UFrame& frame) {
+  return frame.paddr_ == mm::UFrame::kNone ? 0 : mm::kPageSize;
 }
 
 // SAFETY (kernel primitives): the templates in vm_io.h call these only for
@@ -124,7 +129,7 @@ bool VmIoRaw::StoreUser(uint64_t addr, unsigned size, uint64_t value) {
 }
 
 Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   Vaddr addr = src.addr();
   size_t done = 0;

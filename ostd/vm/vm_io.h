@@ -13,8 +13,8 @@
 //
 // Readers and writers are values. FromFrame cursors hold a reference to their
 // frame; FromSpan cursors borrow the span like std::span: keep them inside the
-// scope that owns the buffer. User cursors name their VmSpace but do not keep it
-// alive: they work only while it is active on the running CPU.
+// scope that owns the buffer. User cursors hold a reference to their VmSpace
+// and work only while it is active on the running CPU.
 // Cursors are not trivially copyable (they cannot be made with std::bit_cast or
 // read from memory) and are made only by the factories here and in VmSpace.
 // A fallible access re-checks that its VmSpace is still active on the running
@@ -34,6 +34,7 @@
 #include <optional>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "ostd/mm/frame.h"
 #include "ostd/mm/page_table_index.h"
@@ -92,13 +93,49 @@ class VmIoRaw {
   static bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
   // True if `space` is the VmSpace active on the running CPU.
   static bool IsActiveHere(const VmSpace* space);
-  // The kernel (linear-map) address of an untyped frame's contents.
+  // The kernel (linear-map) address of an untyped frame's contents, and its
+  // size: 4 KiB, or 0 for an empty (moved-from) handle.
   static uint64_t FrameAddr(const mm::UFrame& frame);
+  static uint64_t FrameSize(const mm::UFrame& frame);
 
   static uint64_t AddrOf(const void* p) {
     // SAFETY: only the numeric value of a pointer to kernel memory is taken.
     return reinterpret_cast<uint64_t>(p);
   }
+};
+
+// A counted reference to the VmSpace of a user cursor (empty for kernel
+// cursors), so the space a cursor names cannot be destroyed and another one
+// take its place at the same address while the cursor exists. The count is
+// kept out of line (ostd/vm/vm_space.cc): this header needs no VmSpace body.
+class VmSpaceRef {
+ public:
+  VmSpaceRef() = default;
+  VmSpaceRef(const VmSpaceRef& other) : space_(other.space_) {
+    if (space_ != nullptr) Acquire(space_);
+  }
+  VmSpaceRef& operator=(const VmSpaceRef& other) {
+    VmSpaceRef copy(other);
+    std::swap(space_, copy.space_);
+    return *this;
+  }
+  VmSpaceRef(VmSpaceRef&& other) noexcept : space_(other.space_) { other.space_ = nullptr; }
+  VmSpaceRef& operator=(VmSpaceRef&& other) noexcept {
+    std::swap(space_, other.space_);
+    return *this;
+  }
+  ~VmSpaceRef() {
+    if (space_ != nullptr) Release(space_);
+  }
+  const VmSpace* get() const { return space_; }
+
+ private:
+  friend class VmSpace;
+  // Counts a new reference to `space` (alive: the caller holds one).
+  explicit VmSpaceRef(const VmSpace* space) : space_(space) { Acquire(space_); }
+  static void Acquire(const VmSpace* space);
+  static void Release(const VmSpace* space);
+  const VmSpace* space_ = nullptr;
 };
 
 template <typename T>
@@ -120,16 +157,39 @@ class VmReader {
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::AddrOf(bytes.data());
-    return VmReader(base, base + bytes.size(), nullptr);
+    return VmReader(base, base + bytes.size(), VmSpaceRef());
   }
   // A reader over the 4 KiB contents of an untyped frame (page cache, a user
   // page being copied). The reader holds a reference to the frame, so the
-  // frame stays allocated while the reader or any copy of it exists.
+  // frame stays allocated while the reader or any copy of it exists. A
+  // moved-from handle gives an empty reader.
   static VmReader FromFrame(const mm::UFrame& frame)
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::FrameAddr(frame);
-    return VmReader(base, base + mm::kPageSize, nullptr, frame);
+    return VmReader(base, base + VmIoRaw::FrameSize(frame), frame);
+  }
+
+  // Copies share the frame or space reference. A moved-from cursor is empty
+  // (nothing left), so it cannot reach memory whose reference moved away.
+  VmReader(const VmReader&) = default;
+  VmReader& operator=(const VmReader&) = default;
+  VmReader(VmReader&& other) noexcept
+      : cursor_(other.cursor_),
+        end_(other.end_),
+        space_(std::move(other.space_)),
+        frame_(std::move(other.frame_)) {
+    other.end_ = other.cursor_;
+  }
+  VmReader& operator=(VmReader&& other) noexcept {
+    if (this != &other) {
+      cursor_ = other.cursor_;
+      end_ = other.end_;
+      space_ = std::move(other.space_);
+      frame_ = std::move(other.frame_);
+      other.end_ = other.cursor_;
+    }
+    return *this;
   }
 
   // Bytes left to read.
@@ -163,7 +223,7 @@ class VmReader {
     if (remain() < sizeof(T)) return Err(kShortError);
     uint64_t dst = VmIoRaw::AddrOf(raw.data());
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_)) return Err(Errno::kEFAULT);
+      if (!VmIoRaw::IsActiveHere(space_.get())) return Err(Errno::kEFAULT);
       if (VmIoRaw::CopyUser(dst, cursor_, sizeof(T)) != 0) return Err(Errno::kEFAULT);
     } else {
       VmIoRaw::CopyKernel(dst, cursor_, sizeof(T));
@@ -182,7 +242,7 @@ class VmReader {
     if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
     uint64_t v = 0;
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_) || !VmIoRaw::LoadUser(cursor_, sizeof(T), &v)) {
+      if (!VmIoRaw::IsActiveHere(space_.get()) || !VmIoRaw::LoadUser(cursor_, sizeof(T), &v)) {
         return Err(Errno::kEFAULT);
       }
     } else {
@@ -205,16 +265,16 @@ class VmReader {
     if constexpr (sizeof(T) == 8) return std::bit_cast<T>(v);
   }
 
-  VmReader(uint64_t cursor, uint64_t end, const VmSpace* space)
-      : cursor_(cursor), end_(end), space_(space) {}
-  VmReader(uint64_t cursor, uint64_t end, const VmSpace* space, const mm::UFrame& frame)
-      : cursor_(cursor), end_(end), space_(space), frame_(frame) {}
+  VmReader(uint64_t cursor, uint64_t end, VmSpaceRef space)
+      : cursor_(cursor), end_(end), space_(std::move(space)) {}
+  VmReader(uint64_t cursor, uint64_t end, const mm::UFrame& frame)
+      : cursor_(cursor), end_(end), frame_(frame) {}
 
   uint64_t cursor_;
   uint64_t end_;
-  // The space (fallible only). Only compared with the space active on this CPU
-  // before each access, never dereferenced.
-  const VmSpace* space_;
+  // The space (fallible only), compared with the space active on this CPU
+  // before each access.
+  VmSpaceRef space_;
   // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
   // Its copy constructor is not trivial, which also keeps cursors from being
   // minted by std::bit_cast or read from memory.
@@ -235,15 +295,37 @@ class VmWriter {
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::AddrOf(bytes.data());
-    return VmWriter(base, base + bytes.size(), nullptr);
+    return VmWriter(base, base + bytes.size(), VmSpaceRef());
   }
   // A writer over the 4 KiB contents of an untyped frame, holding a reference
-  // to it; as VmReader::FromFrame.
+  // to it (empty for a moved-from handle); as VmReader::FromFrame.
   static VmWriter FromFrame(const mm::UFrame& frame)
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::FrameAddr(frame);
-    return VmWriter(base, base + mm::kPageSize, nullptr, frame);
+    return VmWriter(base, base + VmIoRaw::FrameSize(frame), frame);
+  }
+
+  // Copies share the frame or space reference. A moved-from cursor is empty
+  // (nothing left), so it cannot reach memory whose reference moved away.
+  VmWriter(const VmWriter&) = default;
+  VmWriter& operator=(const VmWriter&) = default;
+  VmWriter(VmWriter&& other) noexcept
+      : cursor_(other.cursor_),
+        end_(other.end_),
+        space_(std::move(other.space_)),
+        frame_(std::move(other.frame_)) {
+    other.end_ = other.cursor_;
+  }
+  VmWriter& operator=(VmWriter&& other) noexcept {
+    if (this != &other) {
+      cursor_ = other.cursor_;
+      end_ = other.end_;
+      space_ = std::move(other.space_);
+      frame_ = std::move(other.frame_);
+      other.end_ = other.cursor_;
+    }
+    return *this;
   }
 
   // Bytes of room left.
@@ -276,7 +358,7 @@ class VmWriter {
     std::array<uint8_t, sizeof(T)> raw = std::bit_cast<std::array<uint8_t, sizeof(T)>>(value);
     uint64_t src = VmIoRaw::AddrOf(raw.data());
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_)) return Err(Errno::kEFAULT);
+      if (!VmIoRaw::IsActiveHere(space_.get())) return Err(Errno::kEFAULT);
       if (VmIoRaw::CopyUser(cursor_, src, sizeof(T)) != 0) return Err(Errno::kEFAULT);
     } else {
       VmIoRaw::CopyKernel(cursor_, src, sizeof(T));
@@ -294,7 +376,7 @@ class VmWriter {
     if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
     uint64_t v = ToBits(value);
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_) || !VmIoRaw::StoreUser(cursor_, sizeof(T), v)) {
+      if (!VmIoRaw::IsActiveHere(space_.get()) || !VmIoRaw::StoreUser(cursor_, sizeof(T), v)) {
         return Err(Errno::kEFAULT);
       }
     } else {
@@ -310,7 +392,7 @@ class VmWriter {
   auto FillZeros(uint64_t len) {
     uint64_t n = std::min(len, avail());
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_)) return CopyResult{0, Errno::kEFAULT};
+      if (!VmIoRaw::IsActiveHere(space_.get())) return CopyResult{0, Errno::kEFAULT};
       uint64_t done = n - VmIoRaw::ZeroUser(cursor_, n);
       cursor_ += done;
       return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};
@@ -334,16 +416,16 @@ class VmWriter {
     if constexpr (sizeof(T) == 8) return std::bit_cast<uint64_t>(v);
   }
 
-  VmWriter(uint64_t cursor, uint64_t end, const VmSpace* space)
-      : cursor_(cursor), end_(end), space_(space) {}
-  VmWriter(uint64_t cursor, uint64_t end, const VmSpace* space, const mm::UFrame& frame)
-      : cursor_(cursor), end_(end), space_(space), frame_(frame) {}
+  VmWriter(uint64_t cursor, uint64_t end, VmSpaceRef space)
+      : cursor_(cursor), end_(end), space_(std::move(space)) {}
+  VmWriter(uint64_t cursor, uint64_t end, const mm::UFrame& frame)
+      : cursor_(cursor), end_(end), frame_(frame) {}
 
   uint64_t cursor_;
   uint64_t end_;
-  // The space (fallible only). Only compared with the space active on this CPU
-  // before each access, never dereferenced.
-  const VmSpace* space_;
+  // The space (fallible only), compared with the space active on this CPU
+  // before each access.
+  VmSpaceRef space_;
   // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
   // Its copy constructor is not trivial, which also keeps cursors from being
   // minted by std::bit_cast or read from memory.
@@ -360,8 +442,8 @@ auto VmReader<Mode>::ReadTo(VmWriter<WMode>& writer) {
     writer.cursor_ += n;
     return n;
   } else {
-    if ((kFallible && !VmIoRaw::IsActiveHere(space_)) ||
-        (VmWriter<WMode>::kFallible && !VmIoRaw::IsActiveHere(writer.space_))) {
+    if ((kFallible && !VmIoRaw::IsActiveHere(space_.get())) ||
+        (VmWriter<WMode>::kFallible && !VmIoRaw::IsActiveHere(writer.space_.get()))) {
       return CopyResult{0, Errno::kEFAULT};
     }
     uint64_t done = n - VmIoRaw::CopyUser(writer.cursor_, cursor_, n);

@@ -185,7 +185,15 @@ void VmSpace::ReleaseUnmappedDevices() {
   }
 }
 
-VmSpace* VmSpace::Current() { return internal::ActiveVmSpace(); }
+RefPtr<VmSpace> VmSpace::Current() {
+  IrqGuard irq;  // no switch between reading the active space and counting it
+  VmSpace* space = internal::ActiveVmSpace();
+  // An active space has a reference (the running task's binding or whoever
+  // activated it); one being destroyed is no longer active here, or
+  // RefFromThis stops the kernel rather than count a dying object.
+  if (space == nullptr) return nullptr;
+  return space->RefFromThis();
+}
 
 void VmSpace::Activate() {
   IrqGuard irq;
@@ -213,6 +221,9 @@ void VmSpace::ActivateKernel() {
 }
 
 Status VmSpace::Map(Vaddr va, mm::UFrame frame, mm::PageFlags flags) {
+  // RAM is RAM: cached like the linear map's alias, and freed on unmap.
+  flags.device = false;
+  flags.uncached = false;
   OSTD_TRY(MapRaw(va, mm::FrameAccess::PaddrOf(frame), flags));
   frame.Leak();  // the page table now holds the reference
   return {};
@@ -269,7 +280,12 @@ Status VmSpace::Protect(Vaddr va, uint64_t len, mm::PageFlags flags) {
       SpinLockGuard guard(lock_);
       internal::PageTable pt(root_);
       for (; va < end && n < kBatch; va += kPageSize) {
-        if (pt.Protect(va, UserFlags(flags))) pages[n++] = va;
+        // Memory type and kind stay what Map/MapDevice made them (the page
+        // table keeps a device page's flags itself).
+        mm::PageFlags f = UserFlags(flags);
+        f.device = false;
+        f.uncached = false;
+        if (pt.Protect(va, f)) pages[n++] = va;
       }
     }
     FlushAndRelease(pages, nullptr, n);
@@ -341,13 +357,13 @@ std::optional<std::pair<Vaddr, VmMapping>> VmSpace::FindNextMapped(Vaddr va, Vad
 Result<VmReader<Fallible>> VmSpace::Reader(Vaddr addr, uint64_t len) const {
   if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
-  return VmReader<Fallible>(addr, addr + len, this);
+  return VmReader<Fallible>(addr, addr + len, VmSpaceRef(this));
 }
 
 Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
   if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
-  return VmWriter<Fallible>(addr, addr + len, this);
+  return VmWriter<Fallible>(addr, addr + len, VmSpaceRef(this));
 }
 
 bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info) {
@@ -357,6 +373,20 @@ bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info) {
 
 void SetPageFaultHandler(PageFaultHandler handler) {
   fault_handler.store(handler, std::memory_order_release);
+}
+
+void VmSpaceRef::Acquire(const VmSpace* space) { VmSpace::AddCursorRef(space); }
+
+void VmSpaceRef::Release(const VmSpace* space) { VmSpace::DropCursorRef(space); }
+
+void VmSpace::AddCursorRef(const VmSpace* space) { space->AddRef(); }
+
+void VmSpace::DropCursorRef(const VmSpace* space) {
+  if (space->Release()) {
+    // SAFETY: the last reference is gone and every VmSpace is made by MakeRef
+    // (Create) with new, so this is its only owner.
+    delete space;
+  }
 }
 
 bool VmIoRaw::IsActiveHere(const VmSpace* space) {

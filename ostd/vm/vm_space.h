@@ -85,10 +85,9 @@ class VmSpace : public RefCounted<VmSpace> {
   VmSpace(const VmSpace&) = delete;
   VmSpace& operator=(const VmSpace&) = delete;
 
-  // The space active on the running CPU, or nullptr if it runs on the kernel
-  // page table alone. Not a reference: valid while the space stays active
-  // here (the running task's binding keeps it alive).
-  static VmSpace* Current();
+  // A reference to the space active on the running CPU, or an empty RefPtr if
+  // it runs on the kernel page table alone.
+  static RefPtr<VmSpace> Current();
 
   // Loads this space's page table on the running CPU (and records the CPU as
   // a user of it, for TLB shootdowns). The previous space stops being active
@@ -107,7 +106,8 @@ class VmSpace : public RefCounted<VmSpace> {
   // Maps the 4 KiB user page at `va` to `frame`, an untyped frame the caller
   // owns: on success the mapping keeps the handle's reference (copy the handle
   // first to keep one of your own); on failure the handle is dropped.
-  // `flags.user` is forced on and `flags.global` off. Only untyped frames can
+  // `flags.user` is forced on, `flags.global`, `flags.device` and
+  // `flags.uncached` off (no uncached alias of cached RAM). Only untyped frames can
   // be mapped: kernel memory, page tables and heap pages never reach user space.
   // EINVAL: va not page aligned or not below the user-space top; EEXIST: a page
   // is mapped at va; ENOMEM: no frame for a page table. No TLB flush is needed
@@ -122,7 +122,8 @@ class VmSpace : public RefCounted<VmSpace> {
   Status Unmap(Vaddr va, uint64_t len) ABSL_LOCKS_EXCLUDED(lock_);
 
   // Changes the flags of every mapped page in [va, va + len) (user forced on,
-  // global off) and flushes the TLBs as Unmap does. Pages not mapped are
+  // global off; device and caching stay as mapped) and flushes the TLBs as
+  // Unmap does. Pages not mapped are
   // skipped. Errors and requirements as for Unmap.
   Status Protect(Vaddr va, uint64_t len, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
 
@@ -162,6 +163,7 @@ class VmSpace : public RefCounted<VmSpace> {
  private:
   friend class ::ostd::io::UserMapper;
   friend struct VmSpaceAccess;  // the TCB (ostd/vm/internal/vm_space_access.h)
+  friend class VmSpaceRef;
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
@@ -178,6 +180,9 @@ class VmSpace : public RefCounted<VmSpace> {
   // Deletes the owners of device mappings that have no page mapped anymore.
   // Call after the TLB flush that removed their last pages.
   void ReleaseUnmappedDevices() ABSL_LOCKS_EXCLUDED(lock_);
+  // The references user cursors hold (VmSpaceRef).
+  static void AddCursorRef(const VmSpace* space);
+  static void DropCursorRef(const VmSpace* space);
   // The physical base of the page mapped at `va` (frame or device memory).
   std::optional<Paddr> QueryPaddr(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);
   // Map() on a frame reference the caller hands over (see Map()).
@@ -196,7 +201,7 @@ class VmSpace : public RefCounted<VmSpace> {
 // read faults.
 template <typename T>
 Result<T> CopyFromUser(UserPtr<T> src) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   OSTD_TRY_ASSIGN(VmReader<Fallible> r, space->Reader(src, 1));
   return r.template ReadVal<T>();
@@ -206,7 +211,7 @@ Result<T> CopyFromUser(UserPtr<T> src) {
 // Errors as CopyFromUser.
 template <typename T>
 Status CopyToUser(UserPtr<T> dst, const T& value) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst, 1));
   return w.WriteVal(value);
@@ -218,13 +223,13 @@ Status CopyToUser(UserPtr<T> dst, const T& value) {
 // EOVERFLOW if its size overflows.
 template <typename T>
 Result<VmReader<Fallible>> UserReader(UserPtr<T> buf, uint64_t count) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   return space->Reader(buf, count);
 }
 template <typename T>
 Result<VmWriter<Fallible>> UserWriter(UserPtr<T> buf, uint64_t count) {
-  VmSpace* space = VmSpace::Current();
+  RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   return space->Writer(buf, count);
 }

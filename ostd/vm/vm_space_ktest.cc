@@ -47,12 +47,12 @@ TEST(VmSpaceTest, KernelHalfIsShared) {
   ASSERT_TRUE(s.has_value());
   static uint64_t kernel_word = 0x600d;
   (*s)->Activate();
-  EXPECT_EQ(VmSpace::Current(), s->get());
+  EXPECT_EQ(VmSpace::Current().get(), s->get());
   EXPECT_TRUE((*s)->active_cpus().Contains(internal::ThisCpu().cpu_id));
   kernel_word += 1;  // kernel data and stack stay mapped on the new page table
   EXPECT_EQ(kernel_word, 0x600eu);
   VmSpace::ActivateKernel();
-  EXPECT_EQ(VmSpace::Current(), nullptr);
+  EXPECT_EQ(VmSpace::Current().get(), nullptr);
   EXPECT_TRUE((*s)->active_cpus().empty());
   s->Reset();
 }
@@ -62,7 +62,7 @@ TEST(VmSpaceTest, DestroyingTheActiveSpaceSwitchesToKernel) {
   ASSERT_TRUE(s.has_value());
   (*s)->Activate();
   s->Reset();
-  EXPECT_EQ(VmSpace::Current(), nullptr);
+  EXPECT_EQ(VmSpace::Current().get(), nullptr);
   EXPECT_EQ(arch::ReadCr3() & mm::pte::kAddrMask, internal::KernelPageTable().root());
 }
 
@@ -168,6 +168,27 @@ TEST_F(VmSpaceMapTest, QueryFrameSharesTheMappedFrame) {
   EXPECT_FALSE(space_->QueryFrame(kUserSpaceEnd).has_value());
 }
 
+TEST_F(VmSpaceMapTest, FramesStayCachedRam) {
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  mm::UFrame mine = *f;
+  ASSERT_TRUE(
+      space_->Map(kUserBase, std::move(*f), {.writable = true, .uncached = true, .device = true})
+          .has_value());
+  std::optional<VmMapping> m = space_->Query(kUserBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->flags.device) << "a frame mapped as device memory would never be freed";
+  EXPECT_FALSE(m->flags.uncached) << "no uncached alias of the cached linear map";
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, {.uncached = true, .device = true}).has_value());
+  m = space_->Query(kUserBase);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_FALSE(m->flags.device);
+  EXPECT_FALSE(m->flags.uncached);
+  EXPECT_EQ(mine.refcount(), 2u);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  EXPECT_EQ(mine.refcount(), 1u) << "the mapping's reference came back";
+}
+
 TEST_F(VmSpaceMapTest, MappedFrameOutlivesItsLastHandle) {
   Paddr f = MapPage(0);  // MapPage's handle is gone: only the mapping holds the frame
   ASSERT_NE(f, 0u);
@@ -202,6 +223,32 @@ TEST(VmIoOwnershipTest, FrameCursorKeepsItsFrame) {
   EXPECT_EQ(mm::GetFrameRefcount(p), 1u);
 }
 
+TEST(VmIoOwnershipTest, MovedFromFrameGivesEmptyCursors) {
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  mm::UFrame taken = std::move(*f);
+  VmReader<Infallible> r = VmReader<Infallible>::FromFrame(*f);
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(*f);
+  EXPECT_EQ(r.remain(), 0u);
+  EXPECT_EQ(w.avail(), 0u);
+  EXPECT_EQ(r.ReadVal<uint8_t>().error(), Errno::kEINVAL);
+  EXPECT_EQ(w.WriteVal(uint8_t{1}).error(), Errno::kEINVAL);
+  EXPECT_EQ(w.FillZeros(100), 0u);
+  EXPECT_EQ(f->refcount(), 0u);
+  EXPECT_FALSE(f->SameFrame(*f));
+  EXPECT_TRUE(taken.SameFrame(taken));
+  // A moved-from cursor is empty: the frame reference went with the move.
+  VmWriter<Infallible> from = VmWriter<Infallible>::FromFrame(taken);
+  VmWriter<Infallible> to = std::move(from);
+  EXPECT_EQ(from.avail(), 0u);
+  EXPECT_EQ(to.avail(), kPage);
+  EXPECT_EQ(from.WriteVal(uint8_t{1}).error(), Errno::kEINVAL);
+  VmWriter<Infallible> assigned = VmWriter<Infallible>::FromFrame(taken);
+  assigned = std::move(to);
+  EXPECT_EQ(to.avail(), 0u);
+  EXPECT_EQ(assigned.avail(), kPage);
+}
+
 TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
   std::atomic<int> failures{0};
   Result<TaskRef> t = Spawn([&] {
@@ -219,8 +266,9 @@ TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
     SetCurrentVmSpace(*s);
     if ((*s)->ref_count() != 2) failures.fetch_add(100);  // ours and the task's
     s->Reset();  // the last handle outside the binding goes
-    VmSpace* bound = VmSpace::Current();
-    if (bound == nullptr || bound->ref_count() != 1) failures.fetch_add(100);
+    if (RefPtr<VmSpace> bound = VmSpace::Current(); bound == nullptr || bound->ref_count() != 2) {
+      failures.fetch_add(100);  // the binding's reference and `bound`
+    }
     if (!CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{77})) failures.fetch_add(10);
     for (int i = 0; i < 5; ++i) {
       Yield();  // switched away and back: still there, still mapped
@@ -234,6 +282,25 @@ TEST(VmSpaceOwnershipTest, BoundSpaceOutlivesTheLastHandle) {
   ASSERT_TRUE(t.has_value());
   (*t)->Join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(VmSpaceOwnershipTest, UserCursorKeepsItsSpace) {
+  Result<RefPtr<VmSpace>> s = VmSpace::Create();
+  ASSERT_TRUE(s.has_value());
+  Result<mm::UFrame> f = mm::UFrame::Alloc();
+  ASSERT_TRUE(f.has_value());
+  Paddr frame = mm::FrameAccess::PaddrOf(*f);
+  ASSERT_TRUE((*s)->Map(kUserBase, std::move(*f), {}).has_value());
+  (*s)->Activate();
+  std::optional<VmReader<Fallible>> r;
+  r.emplace(*(*s)->Reader(kUserBase, 8));
+  VmSpace::ActivateKernel();
+  EXPECT_EQ((*s)->ref_count(), 2u);
+  s->Reset();  // the reader's reference is the last one
+  EXPECT_EQ(mm::GetFrameRefcount(frame), 1u) << "the space and its mapping live on";
+  EXPECT_EQ(r->ReadVal<uint64_t>().error(), Errno::kEFAULT) << "not active here";
+  r.reset();
+  EXPECT_EQ(mm::GetFrameRefcount(frame), 0u) << "destroyed with the last cursor";
 }
 
 // Capabilities cannot be minted from bytes (std::bit_cast, ReadVal, CopyFromUser).
