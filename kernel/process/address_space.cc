@@ -76,17 +76,15 @@ bool Continues(const Vma& a, const Vma& b) {
 }  // namespace
 
 Result<PageSourceRef> NewSharedAnonymous(uint64_t size) {
-  auto* s = new (std::nothrow) SharedAnonymous(size);
-  if (s == nullptr) return Err(Errno::kENOMEM);
-  return PageSourceRef::Adopt(s);
+  OSTD_TRY_ASSIGN(ostd::RefPtr<SharedAnonymous> s, ostd::MakeRef<SharedAnonymous>(size));
+  return PageSourceRef(std::move(s));
 }
 
-Result<AddressSpace*> AddressSpace::Create() {
+Result<ostd::RefPtr<AddressSpace>> AddressSpace::Create() {
   OSTD_TRY_ASSIGN(ostd::RefPtr<ostd::vm::VmSpace> vm, ostd::vm::VmSpace::Create());
   ostd::vm::VmSpace* space = vm.get();
-  auto* as = new (std::nothrow) AddressSpace(std::move(vm));
-  if (as == nullptr) return Err(Errno::kENOMEM);
-  space->set_owner(as);
+  OSTD_TRY_ASSIGN(ostd::RefPtr<AddressSpace> as, ostd::MakeRef<AddressSpace>(Key{}, std::move(vm)));
+  space->set_owner(as.get());
   return as;
 }
 
@@ -382,13 +380,9 @@ bool AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec) {
   return copy && vm_->Map(page, std::move(*copy), FlagsFor(v, true)).has_value();
 }
 
-Result<AddressSpace*> AddressSpace::Fork() {
-  OSTD_TRY_ASSIGN(AddressSpace * child, Create());
-  ostd::Status copied = CopyInto(*child);
-  if (!copied) {
-    child->Unref();
-    return Err(copied.error());
-  }
+Result<ostd::RefPtr<AddressSpace>> AddressSpace::Fork() {
+  OSTD_TRY_ASSIGN(ostd::RefPtr<AddressSpace> child, Create());
+  OSTD_TRY(CopyInto(*child));
   return child;
 }
 

@@ -53,7 +53,7 @@ inline constexpr uint64_t kMmapMin = 0x10000;                   // vm.mmap_min_a
 
 // Pages that a VMA maps from something other than anonymous memory (a tmpfs
 // inode's page cache, a shared anonymous object). Reference counted.
-class PageSource {
+class PageSource : public ostd::RefCounted<PageSource> {
  public:
   virtual ~PageSource() = default;
   // Page `index` of the object. `for_write`: a shared writable mapping is
@@ -68,53 +68,10 @@ class PageSource {
   // VM_MAYWRITE): false through a read-only descriptor or under a write
   // seal, and mprotect(PROT_WRITE) then fails with EACCES.
   virtual bool MayWrite() const { return true; }
-
-  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void Unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-
- private:
-  std::atomic<uint32_t> refs_{1};
 };
 
-// An owning handle to a PageSource.
-class PageSourceRef {
- public:
-  PageSourceRef() = default;
-  // Adopts the creator's reference.
-  static PageSourceRef Adopt(PageSource* s) { return PageSourceRef(s); }
-  PageSourceRef(const PageSourceRef& o) : s_(o.s_) {
-    if (s_ != nullptr) s_->Ref();
-  }
-  PageSourceRef& operator=(const PageSourceRef& o) {
-    if (o.s_ != nullptr) o.s_->Ref();
-    Reset();
-    s_ = o.s_;
-    return *this;
-  }
-  PageSourceRef(PageSourceRef&& o) noexcept : s_(o.s_) { o.s_ = nullptr; }
-  PageSourceRef& operator=(PageSourceRef&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      s_ = o.s_;
-      o.s_ = nullptr;
-    }
-    return *this;
-  }
-  ~PageSourceRef() { Reset(); }
-  void Reset() {
-    if (s_ != nullptr) s_->Unref();
-    s_ = nullptr;
-  }
-  PageSource* get() const { return s_; }
-  PageSource* operator->() const { return s_; }
-  explicit operator bool() const { return s_ != nullptr; }
-
- private:
-  explicit PageSourceRef(PageSource* s) : s_(s) {}
-  PageSource* s_ = nullptr;
-};
+// An owning handle to a PageSource (made by ostd::MakeRef).
+using PageSourceRef = ostd::RefPtr<PageSource>;
 
 // Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): pages made on first use
 // and shared by every mapping of the object, across fork.
@@ -134,27 +91,22 @@ struct Vma {
   uint64_t len() const { return end - start; }
 };
 
-class AddressSpace final : public ostd::vm::VmSpaceOwner {
+// Shared by the threads of a process (CLONE_VM) through RefPtrs.
+class AddressSpace final : public ostd::vm::VmSpaceOwner, public ostd::RefCounted<AddressSpace> {
  public:
   // A new, empty address space. ENOMEM.
-  static ostd::Result<AddressSpace*> Create();
+  static ostd::Result<ostd::RefPtr<AddressSpace>> Create();
   ~AddressSpace() override;
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;
 
   // Copies this space for fork: shared areas share pages, private pages
   // become copy-on-write in both spaces. ENOMEM.
-  ostd::Result<AddressSpace*> Fork();
+  ostd::Result<ostd::RefPtr<AddressSpace>> Fork();
 
   ostd::vm::VmSpace& vm_space() { return *vm_; }
   // A reference to the VmSpace, for binding it to a task (SetCurrentVmSpace).
   ostd::RefPtr<ostd::vm::VmSpace> vm_space_ref() const { return vm_; }
-
-  // Reference counting for threads sharing the space (CLONE_VM).
-  void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
-  void Unref() {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
 
   // Linux mmap after argument checks: maps [addr, addr+len) (len page
   // aligned, > 0). Without kMapFixed `addr` is a hint. Returns the address.
@@ -201,8 +153,15 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   uint64_t MappedBytes() const;
 
  private:
-  explicit AddressSpace(ostd::RefPtr<ostd::vm::VmSpace> vm) : vm_(std::move(vm)) {}
+  // Only Create makes address spaces (through ostd::MakeRef).
+  struct Key {
+    explicit Key() = default;
+  };
 
+ public:
+  AddressSpace(Key, ostd::RefPtr<ostd::vm::VmSpace> vm) : vm_(std::move(vm)) {}
+
+ private:
   // Index of the first VMA with end > addr (vmas_.size() if none).
   size_t FindIndex(uint64_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // True if no VMA intersects [start, end).
@@ -222,7 +181,6 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Status CopyInto(AddressSpace& child) ABSL_LOCKS_EXCLUDED(lock_);
 
   ostd::RefPtr<ostd::vm::VmSpace> vm_;
-  std::atomic<uint32_t> refs_{1};
   mutable ostd::SpinLock lock_;
   ostd::Vec<Vma> vmas_ ABSL_GUARDED_BY(lock_);
   uint64_t brk_start_ ABSL_GUARDED_BY(lock_) = 0;

@@ -23,14 +23,14 @@ class AddressSpaceTest : public ktest::Test {
  public:
   void SetUp() override {
     InstallPageFaultHook();
-    ostd::Result<AddressSpace*> as = AddressSpace::Create();
+    ostd::Result<ostd::RefPtr<AddressSpace>> as = AddressSpace::Create();
     ASSERT_TRUE(as.has_value());
-    mm_ = *as;
+    mm_ = *std::move(as);
     ostd::SetCurrentVmSpace(mm_->vm_space_ref());
   }
   void TearDown() override {
     ostd::SetCurrentVmSpace(nullptr);
-    mm_->Unref();
+    mm_.Reset();
   }
 
  protected:
@@ -39,7 +39,7 @@ class AddressSpaceTest : public ktest::Test {
     mm_->ForEachVma([&](const Vma&) { ++n; });
     return n;
   }
-  AddressSpace* mm_ = nullptr;
+  ostd::RefPtr<AddressSpace> mm_;
 };
 
 TEST_F(AddressSpaceTest, MapPlacesTopDownAndFixedRules) {
@@ -103,7 +103,7 @@ TEST_F(AddressSpaceTest, ForkIsCopyOnWrite) {
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(priv), uint64_t{1}).has_value());
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(shared), uint64_t{10}).has_value());
   uint64_t free_before = ostd::mm::GetFrameStats().free_frames;
-  ostd::Result<AddressSpace*> child = mm_->Fork();
+  ostd::Result<ostd::RefPtr<AddressSpace>> child = mm_->Fork();
   ASSERT_TRUE(child.has_value());
   EXPECT_LE(free_before - ostd::mm::GetFrameStats().free_frames, 8u)
       << "fork copies page tables, not pages";
@@ -118,7 +118,6 @@ TEST_F(AddressSpaceTest, ForkIsCopyOnWrite) {
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(priv), uint64_t{3}).has_value());
   ostd::SetCurrentVmSpace(mm_->vm_space_ref());
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(priv)).value(), 2u);
-  (*child)->Unref();
 }
 
 TEST_F(AddressSpaceTest, BrkGrowsAndShrinks) {

@@ -153,11 +153,9 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   }
 
   // Build the new address space while the old one still runs.
-  OSTD_TRY_ASSIGN(AddressSpace * mm, AddressSpace::Create());
-  auto fail = [&](Errno e) {
-    mm->Unref();
-    return Err(e);
-  };
+  // Dropped (with everything mapped so far) on any failure before the switch.
+  OSTD_TRY_ASSIGN(ostd::RefPtr<AddressSpace> mm, AddressSpace::Create());
+  auto fail = [](Errno e) { return Err(e); };
   if (Status s = MapSegments(*mm, file, *plan); !s) return fail(s.error());
   uint32_t stack_prot = kProtRead | kProtWrite | (plan->exec_stack ? kProtExec : 0);
   if (!mm->Map(kUserTop - kStackMax, kStackMax, stack_prot, kMapPrivate | kMapFixed | kMapAnonymous,
@@ -190,9 +188,9 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
 
   // The point of no return: the old program is gone after this.
   KillOtherThreads(self);
-  AddressSpace* old = p.ReplaceMm(mm);
+  ostd::RefPtr<AddressSpace> old = p.ReplaceMm(mm);
   ostd::SetCurrentVmSpace(mm->vm_space_ref());
-  old->Unref();
+  old.Reset();
   Status loaded = [&]() -> Status {
     OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
                     mm->vm_space().Writer(layout->rsp, layout->size));

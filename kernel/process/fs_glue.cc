@@ -68,15 +68,13 @@ Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
                               bool writable_mapping = false, bool program = false) {
   ostd::Vec<char> name;
   (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
-  // TODO(address_space owner): PageSourceRef adopts a raw pointer with its
-  // own count; this `new` goes when PageSource becomes ostd::RefCounted.
-  auto* pages = new (std::nothrow)
-      InodePages(file.inode_ref(), std::move(name), may_write, writable_mapping, program);
-  if (pages == nullptr) {
+  Result<ostd::RefPtr<InodePages>> pages = ostd::MakeRef<InodePages>(
+      file.inode_ref(), std::move(name), may_write, writable_mapping, program);
+  if (!pages) {
     if (writable_mapping) file.inode()->EndWritableMapping();
-    return Err(Errno::kENOMEM);
+    return Err(pages.error());
   }
-  return PageSourceRef::Adopt(pages);
+  return PageSourceRef(*std::move(pages));
 }
 
 }  // namespace

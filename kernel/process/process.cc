@@ -34,7 +34,7 @@ struct ProcessAccess {
   // The pointers are taken under the tree lock, which procfs holds while it
   // takes its own references to them.
   static void ReleaseResources(Process& p) {
-    AddressSpace* mm;
+    ostd::RefPtr<AddressSpace> mm;
     ostd::RefPtr<fs::FdTable> files;
     ostd::RefPtr<fs::FsContext> fsc;
     ostd::RefPtr<SignalHandlers> handlers;
@@ -46,7 +46,6 @@ struct ProcessAccess {
       handlers = std::exchange(p.handlers_, nullptr);
     }
     // Dropped here, outside the tree lock (closing files may block).
-    if (mm != nullptr) mm->Unref();
   }
 };
 
@@ -272,15 +271,12 @@ uint64_t ProcessCount() {
 
 Result<Process*> CreateInitProcess() {
   OSTD_TRY_ASSIGN(ostd::Box<Process> p, ProcessAccess::New());
-  Result<AddressSpace*> mm = AddressSpace::Create();
+  Result<ostd::RefPtr<AddressSpace>> mm = AddressSpace::Create();
   Result<ostd::RefPtr<fs::FdTable>> files = glue::NewConsoleFiles();
   Result<ostd::RefPtr<fs::FsContext>> fsc = glue::NewRootFsContext();
   Result<ostd::RefPtr<SignalHandlers>> handlers = SignalHandlers::Create();
-  if (!mm || !files || !fsc || !handlers) {
-    if (mm) (*mm)->Unref();
-    return Err(Errno::kENOMEM);
-  }
-  p->mm_ = *mm;
+  if (!mm || !files || !fsc || !handlers) return Err(Errno::kENOMEM);
+  p->mm_ = std::move(*mm);
   p->files_ = std::move(*files);
   p->fs_ = std::move(*fsc);
   p->handlers_ = std::move(*handlers);
@@ -373,24 +369,16 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kCloneThread) == 0) {
     OSTD_TRY_ASSIGN(ostd::Box<Process> owned, ProcessAccess::New());
     Process* p = owned.get();
-    Result<AddressSpace*> mm = Err(Errno::kENOMEM);
-    if ((f & kCloneVm) != 0) {
-      parent.mm().Ref();
-      mm = &parent.mm();
-    } else {
-      mm = parent.mm().Fork();
-    }
+    Result<ostd::RefPtr<AddressSpace>> mm =
+        (f & kCloneVm) != 0 ? parent.mm().RefFromThis() : parent.mm().Fork();
     Result<ostd::RefPtr<fs::FdTable>> files =
         glue::CloneFiles(parent.files(), (f & kCloneFiles) != 0);
     Result<ostd::RefPtr<fs::FsContext>> fsc =
         glue::CloneFsContext(parent.fs(), (f & kCloneFs) != 0);
     Result<ostd::RefPtr<SignalHandlers>> handlers =
         (f & kCloneSighand) != 0 ? parent.handlers().RefFromThis() : parent.handlers().Clone();
-    if (!mm || !files || !fsc || !handlers) {
-      if (mm) (*mm)->Unref();
-      return Err(!mm ? mm.error() : Errno::kENOMEM);
-    }
-    p->mm_ = *mm;
+    if (!mm || !files || !fsc || !handlers) return Err(!mm ? mm.error() : Errno::kENOMEM);
+    p->mm_ = std::move(*mm);
     p->files_ = std::move(*files);
     p->fs_ = std::move(*fsc);
     p->handlers_ = std::move(*handlers);

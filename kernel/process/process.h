@@ -271,7 +271,9 @@ class Process {
 
   // Swaps in the address space execve built; returns the old one (the
   // caller drops its reference once nothing runs in it).
-  AddressSpace* ReplaceMm(AddressSpace* mm) { return std::exchange(mm_, mm); }
+  ostd::RefPtr<AddressSpace> ReplaceMm(ostd::RefPtr<AddressSpace> mm) {
+    return std::exchange(mm_, std::move(mm));
+  }
   // Blocks until the calling thread is the process's only live one.
   void WaitForOtherThreads() {
     thread_exit_wait_.Wait([&] { return live_threads_.load(std::memory_order_acquire) == 1; });
@@ -289,7 +291,7 @@ class Process {
   // The address space, descriptor table and fs context, or null once the
   // process is a zombie. For callers that hold TreeLock() (take a reference
   // before dropping it).
-  AddressSpace* mm_locked() const { return mm_; }
+  AddressSpace* mm_locked() const { return mm_.get(); }
   fs::FdTable* files_locked() const { return files_.get(); }
   fs::FsContext* fs_locked() const { return fs_.get(); }
   bool zombie_locked() const { return zombie_; }
@@ -359,7 +361,7 @@ class Process {
   std::atomic<int> live_threads_{0};
   ostd::RefPtr<PidNamespace> pid_ns_;
   ostd::RefPtr<PidNamespace> pid_ns_for_children_;
-  AddressSpace* mm_ = nullptr;  // holds a reference (AddressSpace::Unref)
+  ostd::RefPtr<AddressSpace> mm_;
   ostd::RefPtr<fs::FdTable> files_;
   ostd::RefPtr<fs::FsContext> fs_;
   ostd::RefPtr<SignalHandlers> handlers_;

@@ -86,16 +86,13 @@ struct ProcInfo {
   std::array<char, 256> exe{};
   size_t exe_len = 0;
   // References taken under the lock (released by the destructor).
-  AddressSpace* mm = nullptr;
+  RefPtr<AddressSpace> mm;
   RefPtr<fs::FdTable> files;
   RefPtr<fs::FsContext> fs;
 
   ProcInfo() = default;
   ProcInfo(const ProcInfo&) = delete;
   ProcInfo& operator=(const ProcInfo&) = delete;
-  ~ProcInfo() {
-    if (mm != nullptr) mm->Unref();
-  }
   std::string_view comm() const {
     return std::string_view(std::span<const char>(name).first(name_len));
   }
@@ -125,8 +122,7 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.name_len = ostd::CopyChars(p->name(), info.name);
   info.exe_len = ostd::CopyChars(p->exe_path(), info.exe);
   if (AddressSpace* mm = p->mm_locked()) {
-    mm->Ref();
-    info.mm = mm;
+    info.mm = mm->RefFromThis();
   }
   if (fs::FdTable* files = p->files_locked()) info.files = files->RefFromThis();
   if (fs::FsContext* fsc = p->fs_locked()) {

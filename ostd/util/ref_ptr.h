@@ -41,6 +41,10 @@ Result<RefPtr<T>> MakeRef(Args&&... args);
 template <typename D, typename B>
 RefPtr<D> DowncastRef(const RefPtr<B>& from);
 
+namespace internal {
+class RefCountAccess;  // TCB-only (ostd/util/internal/ref_count_access.h)
+}  // namespace internal
+
 // The count itself. Only RefPtr, MakeRef and RefFromThis change it: the class
 // that derives from RefCounted<T> cannot (friendship with RefCounted<T> does
 // not reach this class), so no code outside this header can drop a reference
@@ -60,6 +64,7 @@ class RefCount {
   friend class RefCounted;
   template <typename U, typename... Args>
   friend Result<RefPtr<U>> MakeRef(Args&&... args);
+  friend class internal::RefCountAccess;
 
   RefCount() = default;
   ~RefCount() = default;

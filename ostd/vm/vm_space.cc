@@ -11,6 +11,7 @@
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
+#include "ostd/util/internal/ref_count_access.h"
 #include "ostd/vm/internal/user_fault.h"
 
 namespace ostd::vm {
@@ -379,10 +380,10 @@ void VmSpaceRef::Acquire(const VmSpace* space) { VmSpace::AddCursorRef(space); }
 
 void VmSpaceRef::Release(const VmSpace* space) { VmSpace::DropCursorRef(space); }
 
-void VmSpace::AddCursorRef(const VmSpace* space) { space->AddRef(); }
+void VmSpace::AddCursorRef(const VmSpace* space) { internal::RefCountAccess::AddRef(*space); }
 
 void VmSpace::DropCursorRef(const VmSpace* space) {
-  if (space->Release()) {
+  if (internal::RefCountAccess::Release(*space)) {
     // SAFETY: the last reference is gone and every VmSpace is made by MakeRef
     // (Create) with new, so this is its only owner.
     delete space;

@@ -78,7 +78,7 @@ DOC_EXTENSIONS = ('.md', '.txt', '.rst', '.allow')
 # Rules the current tree still violates (another change is migrating it).
 # They are always enforced on fixtures and with --enforce-all; in --tree mode
 # their findings are only counted. Flip an entry to True once the tree is clean.
-RAW_NEW_ENFORCED = False
+RAW_NEW_ENFORCED = True
 NOT_YET_ENFORCED = {
     'raw_new': not RAW_NEW_ENFORCED,
 }
@@ -86,47 +86,7 @@ NOT_YET_ENFORCED = {
 # the tree had when the plugin gate landed: (rule, file) -> how many. A file
 # with more findings of that rule fails; remove entries as files are fixed
 # (lint.py --tree ... --enforce-all lists everything).
-KNOWN_VIOLATIONS = {
-    ('array_index', 'drivers/rtc/rtc_time.cc'): 1,
-    ('array_index', 'kernel/process/thread_loop.cc'): 1,
-    ('downcast', 'kernel/fs/pipe.cc'): 1,
-    ('downcast', 'kernel/fs/tmpfs.cc'): 2,
-    ('pointer_atomic', 'kernel/fs/tmpfs.cc'): 3,
-    ('pointer_atomic', 'kernel/process/process.cc'): 2,
-    ('pointer_atomic', 'kernel/process/process.h'): 5,
-    ('pointer_atomic', 'kernel/process/signal.cc'): 2,
-    ('span_from_pointer', 'kernel/exec/stack_test.cc'): 1,
-    ('span_from_pointer', 'kernel/fs/cpio_test.cc'): 1,
-    ('span_from_pointer', 'kernel/fs/device.cc'): 1,
-    ('span_from_pointer', 'kernel/fs/file.h'): 1,
-    ('span_from_pointer', 'kernel/fs/initramfs.cc'): 2,
-    ('span_from_pointer', 'kernel/fs/line_discipline.cc'): 2,
-    ('span_from_pointer', 'kernel/fs/line_discipline_test.cc'): 2,
-    ('span_from_pointer', 'kernel/fs/memfd_test.cc'): 1,
-    ('span_from_pointer', 'kernel/fs/path.h'): 1,
-    ('span_from_pointer', 'kernel/fs/tmpfs.cc'): 3,
-    ('span_from_pointer', 'kernel/fs/tty.cc'): 1,
-    ('span_from_pointer', 'kernel/fs/vfs.cc'): 1,
-    ('span_from_pointer', 'kernel/fs/vfs_ktest.cc'): 3,
-    ('span_from_pointer', 'kernel/process/exec.cc'): 1,
-    ('span_from_pointer', 'kernel/process/fs_glue.cc'): 1,
-    ('span_from_pointer', 'kernel/process/process.h'): 2,
-    ('span_from_pointer', 'kernel/procfs/procfs.cc'): 5,
-    ('span_from_pointer', 'kernel/syscalls/file_caller.cc'): 2,
-    ('span_from_pointer', 'kernel/syscalls/info.cc'): 1,
-    ('span_from_pointer', 'kernel/syscalls/memfd.cc'): 1,
-    ('span_from_pointer', 'kernel/syscalls/process.cc'): 2,
-    ('std_raw_pointer', 'kernel/exec/cmdline_test.cc'): 1,
-    ('std_raw_pointer', 'kernel/exec/elf_test.cc'): 3,
-    ('std_raw_pointer', 'kernel/exec/stack_test.cc'): 4,
-    ('std_raw_pointer', 'kernel/fs/file.cc'): 1,
-    ('std_raw_pointer', 'kernel/fs/tmpfs.cc'): 2,
-    ('std_raw_pointer', 'kernel/fs/vfs.cc'): 3,
-    ('std_raw_pointer', 'kernel/process/process.cc'): 4,
-    ('std_raw_pointer', 'kernel/process/process.h'): 3,
-    ('std_raw_pointer', 'kernel/procfs/procfs.cc'): 2,
-    ('std_raw_pointer', 'kernel/syscalls/info.cc'): 2,
-}
+KNOWN_VIOLATIONS = {}
 
 # The one genrule the untrusted trees may use: kernel/exec embeds Debian's
 # busybox into a host test (testonly; the generated source never reaches the
