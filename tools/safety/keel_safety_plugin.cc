@@ -308,6 +308,39 @@ bool IsObjectPointer(QualType t) {
   return !c->getPointeeType()->isFunctionType();
 }
 
+bool InNamespace(const Decl* d, llvm::StringRef name) {
+  const NamespaceDecl* ns = OutermostNamespace(d->getDeclContext());
+  return ns != nullptr && ns->getName() == name;
+}
+
+// Members and free functions that hand out an unchecked position inside a
+// trusted container: a raw pointer or iterator that can be dereferenced past
+// the end (`*s.end()`, `s.data()` of an empty span) with no arithmetic at all.
+const llvm::StringSet<>& IteratorFunctions() {
+  static const llvm::StringSet<> kSet = {
+      "begin", "end", "cbegin", "cend", "rbegin", "rend", "crbegin", "crend", "data",
+  };
+  return kSet;
+}
+
+// Iterator class types of the standard library (positions into a container).
+bool IsIteratorClass(QualType t) {
+  const auto* rd = t.getCanonicalType()->getAsCXXRecordDecl();
+  if (rd == nullptr || rd->getIdentifier() == nullptr) return false;
+  llvm::StringRef name = rd->getName();
+  if (InNamespace(rd, "__gnu_cxx")) return name == "__normal_iterator";
+  if (!InStd(rd)) return false;
+  return name.ends_with("_iterator") || name == "counted_iterator" || name == "subrange";
+}
+
+// True if a variable or member of type `t` left uninitialized holds a
+// garbage pointer: a pointer, or an array of them.
+bool IsUninitializablePointer(QualType t) {
+  QualType c = t.getCanonicalType();
+  while (const auto* arr = dyn_cast<ArrayType>(c.getTypePtr())) c = arr->getElementType();
+  return c->isPointerType() || c->isMemberPointerType();
+}
+
 class Checker {
  public:
   Checker(const Config& config, CompilerInstance& ci)
@@ -720,6 +753,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
                     "', which contains a pointer (integer-to-pointer conversion), is not allowed");
     }
     CheckStdRawPointer(e, fd);
+    CheckIterator(e, fd);
     return true;
   }
   bool VisitTypeLoc(TypeLoc tl) {
@@ -810,6 +844,58 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
+    }
+    // Rule uninit_pointer: a local pointer without an initializer holds
+    // whatever was on the stack, a forged address.
+    if (c_.Untrusted(d->getLocation()) && d->hasLocalStorage() && !isa<ParmVarDecl>(d) &&
+        !d->isImplicit() && !d->hasInit() && IsUninitializablePointer(d->getType())) {
+      c_.Report(d->getLocation(), "uninit_pointer",
+                "pointer variable '" + d->getName() +
+                    "' has no initializer (its value would be stack garbage); initialize it");
+    }
+    return true;
+  }
+
+  // Rule uninit_pointer for members: a pointer member needs a default member
+  // initializer unless every user-written constructor initializes it (an
+  // aggregate or a defaulted default constructor leaves it garbage).
+  bool VisitFieldDecl(FieldDecl* f) {
+    if (!c_.Untrusted(f->getLocation()) || f->hasInClassInitializer() ||
+        !IsUninitializablePointer(f->getType())) {
+      return true;
+    }
+    const auto* rd = dyn_cast<CXXRecordDecl>(f->getParent());
+    if (rd == nullptr || rd->isUnion() || rd->isDependentContext()) return true;
+    bool user_ctor = false;
+    for (const CXXConstructorDecl* ctor : rd->ctors()) {
+      if (ctor->isDeleted()) continue;
+      if (!ctor->isUserProvided()) {
+        if (ctor->isDefaultConstructor()) {
+          user_ctor = false;
+          break;  // `S() = default;` default-initializes the pointer
+        }
+        continue;  // implicit/defaulted copy and move copy a valid value
+      }
+      user_ctor = true;
+      const CXXConstructorDecl* def = dyn_cast_or_null<CXXConstructorDecl>(ctor->getDefinition());
+      if (def == nullptr || def->isDelegatingConstructor()) continue;
+      bool inits = false;
+      for (const CXXCtorInitializer* init : def->inits()) {
+        if (init->getMember() == f && init->isWritten()) inits = true;
+      }
+      if (!inits) {
+        c_.Report(f->getLocation(), "uninit_pointer",
+                  "pointer member '" + f->getName() +
+                      "' is not initialized by every constructor; give it a default member "
+                      "initializer (= nullptr)");
+        return true;
+      }
+    }
+    if (!user_ctor) {
+      c_.Report(f->getLocation(), "uninit_pointer",
+                "pointer member '" + f->getName() +
+                    "' has no default member initializer, so a default-initialized object holds "
+                    "a garbage pointer; add `= nullptr` or an initializer");
     }
     return true;
   }
@@ -1065,6 +1151,35 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
                 "std::" + name +
                     " built from a raw pointer (pointer+length or iterator pair) is unchecked; "
                     "build it from an array, std::array or another span");
+    }
+  }
+
+  // Rule iterator: no unchecked positions into trusted containers.
+  void CheckIterator(CallExpr* e, const FunctionDecl* fd) {
+    bool trusted = InStd(fd) || InNamespace(fd, "ostd") || InNamespace(fd, "__gnu_cxx");
+    if (!trusted) return;
+    if (fd->getIdentifier() != nullptr && IteratorFunctions().contains(fd->getName())) {
+      c_.Report(e->getExprLoc(), "iterator",
+                "'" + fd->getQualifiedNameAsString() +
+                    "' hands out an unchecked pointer or iterator into a container; use "
+                    "range-for, checked indexing, subspan/first/last or ostd::CopyBytes");
+      return;
+    }
+    // Free functions and function objects (std::ranges::find) that return a
+    // position: an iterator, or a raw pointer into a C array or std::array.
+    bool member = isa<CXXMethodDecl>(fd) && !isa<CXXOperatorCallExpr>(e);
+    if (member || !InStd(fd)) return;
+    if (const auto* op = dyn_cast<CXXOperatorCallExpr>(e)) {
+      if (op->getOperator() != OO_Call) return;
+    }
+    std::string fname = fd->getDeclName().getAsString();
+    if (StdPointerValueFunctions().contains(fname)) return;
+    QualType rt = e->getCallReturnType(ctx_);
+    if (IsIteratorClass(rt) || IsObjectPointer(rt)) {
+      c_.Report(e->getExprLoc(), "iterator",
+                "'" + fd->getQualifiedNameAsString() +
+                    "' returns an unchecked position into a container; use an index-based "
+                    "search or range-for");
     }
   }
 

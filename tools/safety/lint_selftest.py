@@ -55,7 +55,9 @@ def check_violation(path, plugin):
     expected = m.group(1)
     code, output = run_lint(path, plugin)
     rules = set(RULE_RE.findall(output))
-    tolerated = {expected, 'parse_error'} if expected == 'include' else {expected}
+    # `or parse_error` fixtures use a TCB declaration that may be gone; clang's
+    # typo correction may then also name another (internal) declaration.
+    tolerated = {expected, 'parse_error'} if expected == 'include' or m.group(2) else {expected}
     if code != 1:
         return False, f'expected exit 1, got {code}\n{output}'
     if m.group(2) and rules == {'parse_error'}:
