@@ -375,6 +375,16 @@ class Checker {
     return kind;
   }
 
+  // True if the code at `loc` is spelled inside GoogleTest/GoogleMock (a
+  // system header), e.g. the `new` in the expansion of TEST() in a host test.
+  bool SpelledInTestFramework(SourceLocation loc) {
+    if (!loc.isMacroID()) return false;
+    SourceLocation spelling = sm_.getSpellingLoc(loc);
+    if (KindOf(spelling) != FileKind::kSystem) return false;
+    std::string path = RealPath(sm_.getFileID(spelling));
+    return path.find("/gtest/") != std::string::npos || path.find("/gmock/") != std::string::npos;
+  }
+
   bool Untrusted(SourceLocation loc) {
     return loc.isValid() && KindOf(loc) == FileKind::kUntrusted;
   }
@@ -876,7 +886,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
 
   bool VisitCXXNewExpr(CXXNewExpr* e) {
-    if (!c_.Untrusted(e->getBeginLoc())) return true;
+    if (!c_.Untrusted(e->getBeginLoc()) || c_.SpelledInTestFramework(e->getBeginLoc())) return true;
     unsigned n = e->getNumPlacementArgs();
     bool nothrow = false;
     if (n == 1) {
@@ -894,7 +904,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitCXXDeleteExpr(CXXDeleteExpr* e) {
-    if (c_.Untrusted(e->getBeginLoc())) {
+    if (c_.Untrusted(e->getBeginLoc()) && !c_.SpelledInTestFramework(e->getBeginLoc())) {
       c_.Report(e->getBeginLoc(), "raw_new",
                 "raw delete is not allowed; use ostd::Box / ostd::RefPtr");
     }
