@@ -762,10 +762,22 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       default:
         break;
     }
+    CheckExternC(d, d->isExternC());
     extern_candidates_.insert(d->getCanonicalDecl());
     return true;
   }
+  // C-linkage names are the TCB's and the runtime's (assembly entry points,
+  // compiler support): untrusted code may neither declare nor define them.
+  void CheckExternC(const Decl* d, bool extern_c) {
+    if (extern_c && !d->isImplicit() && c_.Untrusted(d->getLocation())) {
+      c_.Report(d->getLocation(), "extern_decl",
+                "extern \"C\" declarations are not allowed in untrusted code (C-linkage symbols "
+                "belong to the TCB: assembly, runtime, boot)");
+    }
+  }
+
   bool VisitVarDecl(VarDecl* d) {
+    CheckExternC(d, d->isExternC());
     if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
