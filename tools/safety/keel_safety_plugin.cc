@@ -408,6 +408,16 @@ class Checker {
     return kind;
   }
 
+  // True if the code at `loc` is spelled inside GoogleTest/GoogleMock (a
+  // system header), e.g. the `new` in the expansion of TEST() in a host test.
+  bool SpelledInTestFramework(SourceLocation loc) {
+    if (!loc.isMacroID()) return false;
+    SourceLocation spelling = sm_.getSpellingLoc(loc);
+    if (KindOf(spelling) != FileKind::kSystem) return false;
+    std::string path = RealPath(sm_.getFileID(spelling));
+    return path.find("/gtest/") != std::string::npos || path.find("/gmock/") != std::string::npos;
+  }
+
   bool Untrusted(SourceLocation loc) {
     return loc.isValid() && KindOf(loc) == FileKind::kUntrusted;
   }
@@ -451,18 +461,6 @@ class Checker {
     if (internal) return "is not part of ostd's public API";
     (void)untrusted;
     return nullptr;
-  }
-
-  // True for code that GoogleTest's own macros (TEST, TEST_F) produce in a
-  // host *_test.cc: the `new` of gtest's test factories is spelled in gtest's
-  // headers, and host tests never run in the kernel.
-  bool FromGtestMacro(SourceLocation loc) {
-    if (!loc.isMacroID()) return false;
-    FileID main = sm_.getMainFileID();
-    if (!RealPath(main).ends_with("_test.cc")) return false;
-    std::string spelled = RealPath(sm_.getFileID(sm_.getSpellingLoc(loc)));
-    return spelled.find("/gtest/") != std::string::npos ||
-           spelled.find("/gmock/") != std::string::npos;
   }
 
   // The function or class whose body is being checked (set by the Visitor).
@@ -837,10 +835,22 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       default:
         break;
     }
+    CheckExternC(d, d->isExternC());
     extern_candidates_.insert(d->getCanonicalDecl());
     return true;
   }
+  // C-linkage names are the TCB's and the runtime's (assembly entry points,
+  // compiler support): untrusted code may neither declare nor define them.
+  void CheckExternC(const Decl* d, bool extern_c) {
+    if (extern_c && !d->isImplicit() && c_.Untrusted(d->getLocation())) {
+      c_.Report(d->getLocation(), "extern_decl",
+                "extern \"C\" declarations are not allowed in untrusted code (C-linkage symbols "
+                "belong to the TCB: assembly, runtime, boot)");
+    }
+  }
+
   bool VisitVarDecl(VarDecl* d) {
+    CheckExternC(d, d->isExternC());
     if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
@@ -1013,7 +1023,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
 
   bool VisitCXXNewExpr(CXXNewExpr* e) {
-    if (!c_.Untrusted(e->getBeginLoc()) || c_.FromGtestMacro(e->getBeginLoc())) return true;
+    if (!c_.Untrusted(e->getBeginLoc()) || c_.SpelledInTestFramework(e->getBeginLoc())) return true;
     unsigned n = e->getNumPlacementArgs();
     bool nothrow = false;
     if (n == 1) {
@@ -1031,7 +1041,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitCXXDeleteExpr(CXXDeleteExpr* e) {
-    if (c_.Untrusted(e->getBeginLoc()) && !c_.FromGtestMacro(e->getBeginLoc())) {
+    if (c_.Untrusted(e->getBeginLoc()) && !c_.SpelledInTestFramework(e->getBeginLoc())) {
       c_.Report(e->getBeginLoc(), "raw_new",
                 "raw delete is not allowed; use ostd::Box / ostd::RefPtr");
     }

@@ -1,3 +1,4 @@
 // expect: attribute
-extern "C" void fixture_target() {}
-extern "C" void fixture_alias() __attribute__((alias("fixture_target")));
+// An alias makes a second name for any symbol, e.g. a TCB-internal one.
+void FixtureTarget() {}
+void FixtureAlias() __attribute__((alias("_Z13FixtureTargetv")));
