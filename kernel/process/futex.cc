@@ -18,7 +18,7 @@ using ostd::Errno;
 
 // One sleeping FUTEX_WAIT caller (on its kernel stack while it waits).
 struct FutexWaiter {
-  const AddressSpace* mm;
+  const AddressSpace* mm = nullptr;
   uint64_t uaddr;
   uint32_t bitset;
   std::atomic<bool> woken{false};
