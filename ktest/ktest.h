@@ -1,12 +1,17 @@
 // ktest: a GoogleTest-compatible subset for tests that run inside the kernel.
 //
 //   #include "ktest/ktest.h"
+//   #include "ostd/mm/frame.h"
+//   #include "ostd/vm/vm_io.h"
 //
 //   TEST(FrameTest, AllocatesZeroedFrames) {
-//     ostd::Result<ostd::Frame> frame = ostd::FrameAllocOptions().Alloc();
+//     ostd::Result<ostd::mm::UFrame> frame = ostd::mm::UFrame::Alloc();
 //     ASSERT_TRUE(frame.has_value()) << "out of memory";
-//     EXPECT_EQ(frame->ReadU64(0), 0u);
+//     auto reader = ostd::vm::VmReader<ostd::vm::Infallible>::FromFrame(*frame);
+//     EXPECT_EQ(reader.ReadVal<uint64_t>().value(), 0u);
 //   }
+//
+// (This example is a real test: ktest/ktest_selftest_ktest.cc.)
 //
 // Put tests in a `foo_ktest.cc` in a cc_library with `alwayslink = True`, and
 // link it into an image with keel_ktest() (ktest/defs.bzl). //ktest:main runs

@@ -7,7 +7,9 @@
 #include <optional>
 #include <string_view>
 
+#include "ostd/mm/frame.h"
 #include "ostd/result.h"
+#include "ostd/vm/vm_io.h"
 
 namespace ktest {
 namespace {
@@ -199,3 +201,12 @@ TEST_F(CounterFixture, SetUpRunsFirst) {
 
 }  // namespace
 }  // namespace ktest
+
+// The usage example of ktest/ktest.h and README.md, verbatim: it must compile
+// against ostd's public API and pass.
+TEST(FrameTest, AllocatesZeroedFrames) {
+  ostd::Result<ostd::mm::UFrame> frame = ostd::mm::UFrame::Alloc();
+  ASSERT_TRUE(frame.has_value()) << "out of memory";
+  auto reader = ostd::vm::VmReader<ostd::vm::Infallible>::FromFrame(*frame);
+  EXPECT_EQ(reader.ReadVal<uint64_t>().value(), 0u);
+}

@@ -29,7 +29,7 @@ stdlib only) runs three layers over every file of the untrusted trees:
      integer-to-pointer conversion and bit casts to pointer-holding types,
      volatile, unions, new/delete, mem*/str* and __builtin_* functions,
      std:: functions on raw pointers or raw storage, pointer atomics, va_arg,
-     declarations in TCB namespaces; see GATE.md for the full list. A TU that
+     declarations in TCB namespaces; see docs/safety.md for the full list. A TU that
      does not compile is rejected (parse_error).
   3. Whole-program checks on the plugin's records: every #include resolves
      (real path, symlinks and `..` resolved) to an allowed header: the
@@ -39,10 +39,8 @@ stdlib only) runs three layers over every file of the untrusted trees:
      defined in some untrusted TU of the tree (extern_decl), so untrusted
      code cannot re-declare a TCB symbol to reach it.
 
-Rules listed in NOT_YET_ENFORCED (raw_new, behind RAW_NEW_ENFORCED) and the
-per-file findings in KNOWN_VIOLATIONS are what the tree still violates: they
-are enforced on fixtures and with --enforce-all; in --tree mode they are only
-counted on stderr (a file with more findings than recorded fails).
+Every rule is enforced everywhere: there is no list of tolerated findings and
+no suppression comment.
 
 Usage:
   lint.py [--root DIR] [--plugin SO] FILE...       (files judged as kernel code)
@@ -74,19 +72,6 @@ HEADER_EXTENSIONS = ('.h', '.hpp', '.hh', '.inc', '.ipp', '.hxx')
 BUILD_FILE_NAMES = ('BUILD', 'BUILD.bazel')
 BUILD_FILE_EXTENSIONS = ('.bzl',)
 DOC_EXTENSIONS = ('.md', '.txt', '.rst', '.allow')
-
-# Rules the current tree still violates (another change is migrating it).
-# They are always enforced on fixtures and with --enforce-all; in --tree mode
-# their findings are only counted. Flip an entry to True once the tree is clean.
-RAW_NEW_ENFORCED = True
-NOT_YET_ENFORCED = {
-    'raw_new': not RAW_NEW_ENFORCED,
-}
-# The other rules are enforced on the tree except for these findings, which
-# the tree had when the plugin gate landed: (rule, file) -> how many. A file
-# with more findings of that rule fails; remove entries as files are fixed
-# (lint.py --tree ... --enforce-all lists everything).
-KNOWN_VIOLATIONS = {}
 
 # The one genrule the untrusted trees may use: kernel/exec embeds Debian's
 # busybox into a host test (testonly; the generated source never reaches the
@@ -696,8 +681,6 @@ def main(argv):
     parser.add_argument('--trusted-include', action='append', default=[],
                         help='(self-test only) an include directory judged like ostd\'s '
                         'public headers')
-    parser.add_argument('--enforce-all', action='store_true',
-                        help='also enforce the rules in NOT_YET_ENFORCED in --tree mode')
     parser.add_argument('paths', nargs='*')
     args = parser.parse_args(argv)
     root = os.path.realpath(args.root)
@@ -718,7 +701,6 @@ def main(argv):
             d = os.path.dirname(os.path.realpath(f))
             if d not in untrusted:
                 untrusted.append(d)
-    enforce_all = args.enforce_all or not args.tree
 
     allowed = load_allowlist()
     violations = []
@@ -773,25 +755,9 @@ def main(argv):
         if v.key() not in seen:
             seen.add(v.key())
             unique.append(v)
-    deferred = {}
-    if not enforce_all:
-        per_file = {}
-        for v in unique:
-            per_file.setdefault((v.rule, v.path), []).append(v)
-        kept = []
-        for v in unique:
-            known = KNOWN_VIOLATIONS.get((v.rule, v.path), 0)
-            if NOT_YET_ENFORCED.get(v.rule) or len(per_file[(v.rule, v.path)]) <= known:
-                deferred.setdefault(v.rule, []).append(v)
-            else:
-                kept.append(v)
-        unique = kept
     unique.sort(key=lambda v: (v.path, v.line, v.rule))
     for v in unique:
         print(v)
-    for rule, found in sorted(deferred.items()):
-        print(f'safety lint: note: {len(found)} known finding(s) of rule [{rule}] not enforced yet '
-              '(NOT_YET_ENFORCED / KNOWN_VIOLATIONS; --enforce-all lists them)', file=sys.stderr)
     if unique:
         print(f'safety lint: {len(unique)} violation(s) in {len(files)} files', file=sys.stderr)
         return 1
