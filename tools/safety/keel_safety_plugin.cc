@@ -33,6 +33,7 @@
 #include "clang/AST/DeclTemplate.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/Mangle.h"
+#include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/SourceManager.h"
@@ -1164,6 +1165,28 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     }
   }
 
+  // True if the value of `e` is thrown away (an expression statement, or the
+  // operand of a (void) cast): e.g. std::ranges::sort returns an iterator that
+  // nobody may use, which is fine.
+  bool Discarded(const Expr* e) {
+    const Stmt* cur = e;
+    for (int depth = 0; depth < 4; ++depth) {
+      DynTypedNodeList parents = ctx_.getParents(*cur);
+      if (parents.empty()) return false;
+      if (parents[0].get<CompoundStmt>() != nullptr) return true;
+      if (const auto* cast = parents[0].get<CStyleCastExpr>()) {
+        return cast->getTypeAsWritten()->isVoidType();
+      }
+      const Stmt* up = parents[0].get<Stmt>();
+      if (up == nullptr || !(isa<ExprWithCleanups>(up) || isa<MaterializeTemporaryExpr>(up) ||
+                             isa<CXXBindTemporaryExpr>(up) || isa<ImplicitCastExpr>(up))) {
+        return false;
+      }
+      cur = up;
+    }
+    return false;
+  }
+
   // Rule iterator: no unchecked positions into trusted containers.
   void CheckIterator(CallExpr* e, const FunctionDecl* fd) {
     bool trusted = InStd(fd) || InNamespace(fd, "ostd") || InNamespace(fd, "__gnu_cxx");
@@ -1183,9 +1206,15 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       if (op->getOperator() != OO_Call) return;
     }
     std::string fname = fd->getDeclName().getAsString();
-    if (StdPointerValueFunctions().contains(fname)) return;
+    if (StdPointerValueFunctions().contains(fname) || StdRawMemory().contains(fname) ||
+        MemFunctions().contains(fname)) {
+      return;  // Harmless, or reported by CheckRef.
+    }
+    for (const Expr* arg : e->arguments()) {
+      if (IsObjectPointer(arg->getType())) return;  // Reported as std_raw_pointer.
+    }
     QualType rt = e->getCallReturnType(ctx_);
-    if (IsIteratorClass(rt) || IsObjectPointer(rt)) {
+    if ((IsIteratorClass(rt) || IsObjectPointer(rt)) && !Discarded(e)) {
       c_.Report(e->getExprLoc(), "iterator",
                 "'" + fd->getQualifiedNameAsString() +
                     "' returns an unchecked position into a container; use an index-based "

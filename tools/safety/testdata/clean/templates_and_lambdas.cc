@@ -33,10 +33,10 @@ int Run() {
   std::array<int, 5> values = {5, 3, 9, 1, 7};
   std::ranges::sort(values);  // std::array iterators are raw pointers: use ranges
   std::span<int> view(values);
-  std::fill(view.begin(), view.begin() + 2, 0);
+  std::ranges::fill(view.first(2), 0);
   auto odd = [](int v) { return v % 2 != 0; };
   std::atomic<int> counter{0};
-  counter.fetch_add(static_cast<int>(std::count_if(view.begin(), view.end(), odd)));
+  counter.fetch_add(static_cast<int>(std::ranges::count_if(view, odd)));
   std::optional<double> d = Decode<double>(0);
   std::array<Point, 2> points = {{{1, 2}, {3, 4}}};
   return Largest(values) + counter.load() + static_cast<int>(d.value_or(0.0)) +

@@ -1,5 +1,5 @@
 // expect: pointer_difference
-// Raw pointers taken from a std::span and subtracted (typedef'd pointer types
+// Pointers to elements of a std::span, subtracted (typedef'd pointer types
 // are seen through).
 #include <cstddef>
 #include <span>
@@ -8,8 +8,8 @@ using ConstIntPtr = const int*;
 
 std::ptrdiff_t Offset(std::span<const int> values) {
   std::span<const int> tail = values.subspan(1);
-  ConstIntPtr begin = values.data();
-  ConstIntPtr end = tail.data();
+  ConstIntPtr begin = &values[0];
+  ConstIntPtr end = &tail[0];
   std::ptrdiff_t d = end - begin;
   return d;
 }

@@ -2,7 +2,7 @@
 #include <cstdint>
 
 struct Holder {
-  int* target;
+  int* target = nullptr;
 };
 
 int Read(std::uint64_t address) {

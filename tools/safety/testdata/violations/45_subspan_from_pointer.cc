@@ -4,6 +4,6 @@
 #include <span>
 
 int Third(std::array<int, 4>& arr) {
-  std::span<int> wide(arr.data(), 64);  // longer than the array
+  std::span<int> wide(&arr[0], 64);  // longer than the array
   return wide.subspan(32)[0];
 }

@@ -2,4 +2,4 @@
 #include <algorithm>
 #include <array>
 
-void Clear(std::array<int, 4>& arr) { std::fill_n(arr.data(), 64, 0); }
+void Clear(std::array<int, 4>& arr) { std::fill_n(&arr[0], 64, 0); }

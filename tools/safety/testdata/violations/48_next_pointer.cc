@@ -2,4 +2,4 @@
 #include <array>
 #include <iterator>
 
-int Far(std::array<int, 4>& arr) { return *std::next(arr.data(), 100); }
+int Far(std::array<int, 4>& arr) { return *std::next(&arr[0], 100); }

@@ -3,5 +3,5 @@
 #include <array>
 
 void Copy(std::array<int, 4>& dst, const std::array<int, 4>& src) {
-  std::copy_n(src.data(), 64, dst.data());
+  std::copy_n(&src[0], 64, &dst[0]);
 }

@@ -1,4 +1,4 @@
 // expect: memfunc
 #include <array>
 
-void Name(std::array<char, 4>& out) { __builtin_strcpy(out.data(), "much too long"); }
+void Name(std::array<char, 4>& out) { __builtin_strcpy(&out[0], "much too long"); }
