@@ -808,6 +808,21 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   }
 
   // ---- Banned constructs ----
+  // Rule computed_goto: `goto *p` jumps to any address a void* holds (a label
+  // address, or the address of data), so neither it nor `&&label` is allowed.
+  bool VisitIndirectGotoStmt(IndirectGotoStmt* s) {
+    if (c_.Untrusted(s->getGotoLoc())) {
+      c_.Report(s->getGotoLoc(), "computed_goto", "computed goto (`goto *p`) is not allowed");
+    }
+    return true;
+  }
+  bool VisitAddrLabelExpr(AddrLabelExpr* e) {
+    if (c_.Untrusted(e->getAmpAmpLoc())) {
+      c_.Report(e->getAmpAmpLoc(), "computed_goto",
+                "the address of a label (`&&label`) is not allowed");
+    }
+    return true;
+  }
   bool VisitGCCAsmStmt(GCCAsmStmt* s) { return Asm(s->getAsmLoc()); }
   bool VisitMSAsmStmt(MSAsmStmt* s) { return Asm(s->getAsmLoc()); }
   bool VisitFileScopeAsmDecl(FileScopeAsmDecl* d) { return Asm(d->getAsmLoc()); }
@@ -855,6 +870,14 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
+    }
+    // Rule vla: a variable-length array (a Clang extension in C++) can be big
+    // enough to jump the kernel stack's guard page.
+    if (c_.Untrusted(d->getLocation()) && d->getType()->isVariablyModifiedType()) {
+      c_.Report(d->getLocation(), "vla",
+                "variable-length array '" + d->getName() +
+                    "': its size is unchecked and can jump the stack guard; use std::array or "
+                    "ostd::Vec");
     }
     // Rule uninit_pointer: a local pointer without an initializer holds
     // whatever was on the stack, a forged address.
