@@ -13,6 +13,7 @@
 #include <span>
 
 #include "ostd/boot.h"
+#include "ostd/boot/parse.h"
 
 namespace ostd::internal {
 
@@ -35,6 +36,17 @@ std::span<uint8_t> PhysBytes(Paddr p, uint64_t len);
 
 // Bytes of physical memory covered by the linear map (set once at boot).
 uint64_t LinearMapSize();
+
+// Firmware tables (ACPI) read through the linear map, bounds-checked against
+// it: the PhysMemory the MADT/MCFG/DMAR parsers take.
+class LinearPhysMemory final : public boot::PhysMemory {
+ public:
+  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
+    uint64_t limit = LinearMapSize();
+    if (p >= limit || len > limit - p) return {};
+    return PhysBytes(p, len);
+  }
+};
 
 // True if [addr, addr+len) lies in the kernel image or the linear map, which are
 // mapped for the whole life of the kernel.

@@ -70,16 +70,6 @@ Paddr PhysicalLimit() {
   return Paddr{1} << bits;
 }
 
-// ACPI tables through the linear map (they are firmware-described memory).
-class LinearPhysMemory final : public boot::PhysMemory {
- public:
-  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
-    uint64_t limit = internal::LinearMapSize();
-    if (p >= limit || len > limit - p) return {};
-    return internal::PhysBytes(p, len);
-  }
-};
-
 Paddr allocator_limit = 0;
 
 Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
@@ -100,7 +90,7 @@ Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
   OSTD_TRY(allocator.AddSensitive(lapic, lapic + kPageSize));
   // What the ACPI tables say controls the machine: every IOAPIC, HPET, the
   // ECAM window, DMAR units. Fail closed on a table too big for the result.
-  LinearPhysMemory mem;
+  internal::LinearPhysMemory mem;
   std::optional<Paddr> rsdp = GetBootInfo().acpi_rsdp;
   if (!rsdp && !GetBootInfo().uefi) rsdp = smp::ScanForRsdp(mem, 0xe0000, 0x20000);
   if (!rsdp) return {};

@@ -52,16 +52,6 @@ IdleWork idle_work[kMaxCpus];
 uint32_t apic_ids[kMaxCpus];
 uint64_t bsp_cr4 = 0;
 
-// ACPI tables through the linear map, bounds-checked against it.
-class LinearPhysMemory final : public boot::PhysMemory {
- public:
-  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
-    uint64_t limit = internal::LinearMapSize();
-    if (p >= limit || len > limit - p) return {};
-    return internal::PhysBytes(p, len);
-  }
-};
-
 std::optional<Paddr> FindRsdp(const boot::PhysMemory& mem) {
   if (GetBootInfo().acpi_rsdp) return *GetBootInfo().acpi_rsdp;
   if (GetBootInfo().uefi) return std::nullopt;
@@ -228,7 +218,7 @@ void StartApplicationProcessors() {
   apic_ids[0] = ThisCpu().apic_id;
   online.Add(0);
 
-  LinearPhysMemory mem;
+  internal::LinearPhysMemory mem;
   std::optional<Paddr> rsdp = FindRsdp(mem);
   if (!rsdp) {
     OSTD_LOG_WARN("smp: no ACPI RSDP; running on the boot CPU only");
