@@ -80,18 +80,21 @@ Result<PageSourceRef> NewSharedAnonymous(uint64_t size) {
   return PageSourceRef(std::move(s));
 }
 
-Result<ostd::RefPtr<AddressSpace>> AddressSpace::Create() {
+Result<ostd::RefPtr<MmHandle>> AddressSpace::Create() {
   OSTD_TRY_ASSIGN(ostd::RefPtr<ostd::vm::VmSpace> vm, ostd::vm::VmSpace::Create());
   ostd::vm::VmSpace* space = vm.get();
   OSTD_TRY_ASSIGN(ostd::RefPtr<AddressSpace> as, ostd::MakeRef<AddressSpace>(Key{}, std::move(vm)));
-  space->set_owner(as.get());
-  return as;
+  OSTD_TRY_ASSIGN(ostd::RefPtr<MmHandle> handle, ostd::MakeRef<MmHandle>(MmHandle::Key{}, as));
+  space->set_owner(std::move(as));
+  return handle;
 }
 
-AddressSpace::~AddressSpace() {
-  // Tasks bound to the VmSpace keep it (and its pages) until they let go;
-  // from now on their faults find no owner and fail.
-  vm_->set_owner(nullptr);
+AddressSpace::~AddressSpace() = default;
+
+MmHandle::~MmHandle() {
+  // Tasks still bound to the VmSpace keep it (and its pages) until they let
+  // go; from now on their faults find no owner and fail.
+  space_->vm_space().set_owner(nullptr);
 }
 
 size_t AddressSpace::FindIndex(uint64_t addr) const {
@@ -380,9 +383,9 @@ bool AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec) {
   return copy && vm_->Map(page, std::move(*copy), FlagsFor(v, true)).has_value();
 }
 
-Result<ostd::RefPtr<AddressSpace>> AddressSpace::Fork() {
-  OSTD_TRY_ASSIGN(ostd::RefPtr<AddressSpace> child, Create());
-  OSTD_TRY(CopyInto(*child));
+Result<ostd::RefPtr<MmHandle>> AddressSpace::Fork() {
+  OSTD_TRY_ASSIGN(ostd::RefPtr<MmHandle> child, Create());
+  OSTD_TRY(CopyInto(child->space()));
   return child;
 }
 

@@ -91,18 +91,22 @@ struct Vma {
   uint64_t len() const { return end - start; }
 };
 
-// Shared by the threads of a process (CLONE_VM) through RefPtrs.
-class AddressSpace final : public ostd::vm::VmSpaceOwner, public ostd::RefCounted<AddressSpace> {
+class MmHandle;
+
+// A user address space: its areas and its VmSpace, whose page faults it
+// resolves. The VmSpace holds it (as its owner) and it holds the VmSpace;
+// processes use it through an MmHandle, whose end breaks that cycle.
+class AddressSpace final : public ostd::vm::VmSpaceOwner {
  public:
   // A new, empty address space. ENOMEM.
-  static ostd::Result<ostd::RefPtr<AddressSpace>> Create();
+  static ostd::Result<ostd::RefPtr<MmHandle>> Create();
   ~AddressSpace() override;
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;
 
   // Copies this space for fork: shared areas share pages, private pages
   // become copy-on-write in both spaces. ENOMEM.
-  ostd::Result<ostd::RefPtr<AddressSpace>> Fork();
+  ostd::Result<ostd::RefPtr<MmHandle>> Fork();
 
   ostd::vm::VmSpace& vm_space() { return *vm_; }
   // A reference to the VmSpace, for binding it to a task (SetCurrentVmSpace).
@@ -190,6 +194,31 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner, public ostd::RefCounte
 // Installs the kernel-mode page-fault hook (user copies touching pages not
 // yet present, or copy-on-write pages).
 void InstallPageFaultHook();
+
+// One user of an address space: a process, shared by CLONE_VM (threads, vfork
+// children) through RefPtrs. When the last handle goes, the space is detached
+// from its VmSpace, and both are freed once no task is bound to the VmSpace
+// and nothing else (procfs) holds the space.
+class MmHandle final : public ostd::RefCounted<MmHandle> {
+ public:
+  ~MmHandle();
+  MmHandle(const MmHandle&) = delete;
+  MmHandle& operator=(const MmHandle&) = delete;
+
+  AddressSpace& space() const { return *space_; }
+
+ private:
+  friend class AddressSpace;
+  struct Key {
+    explicit Key() = default;
+  };
+
+ public:
+  MmHandle(Key, ostd::RefPtr<AddressSpace> space) : space_(std::move(space)) {}
+
+ private:
+  ostd::RefPtr<AddressSpace> space_;
+};
 
 }  // namespace kernel
 

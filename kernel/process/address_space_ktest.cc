@@ -23,14 +23,16 @@ class AddressSpaceTest : public ktest::Test {
  public:
   void SetUp() override {
     InstallPageFaultHook();
-    ostd::Result<ostd::RefPtr<AddressSpace>> as = AddressSpace::Create();
+    ostd::Result<ostd::RefPtr<MmHandle>> as = AddressSpace::Create();
     ASSERT_TRUE(as.has_value());
-    mm_ = *std::move(as);
+    handle_ = *std::move(as);
+    mm_ = &handle_->space();
     ostd::SetCurrentVmSpace(mm_->vm_space_ref());
   }
   void TearDown() override {
     ostd::SetCurrentVmSpace(nullptr);
-    mm_.Reset();
+    mm_ = nullptr;
+    handle_.Reset();
   }
 
  protected:
@@ -39,7 +41,8 @@ class AddressSpaceTest : public ktest::Test {
     mm_->ForEachVma([&](const Vma&) { ++n; });
     return n;
   }
-  ostd::RefPtr<AddressSpace> mm_;
+  ostd::RefPtr<MmHandle> handle_;
+  AddressSpace* mm_ = nullptr;
 };
 
 TEST_F(AddressSpaceTest, MapPlacesTopDownAndFixedRules) {
@@ -103,7 +106,7 @@ TEST_F(AddressSpaceTest, ForkIsCopyOnWrite) {
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(priv), uint64_t{1}).has_value());
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(shared), uint64_t{10}).has_value());
   uint64_t free_before = ostd::mm::GetFrameStats().free_frames;
-  ostd::Result<ostd::RefPtr<AddressSpace>> child = mm_->Fork();
+  ostd::Result<ostd::RefPtr<MmHandle>> child = mm_->Fork();
   ASSERT_TRUE(child.has_value());
   EXPECT_LE(free_before - ostd::mm::GetFrameStats().free_frames, 8u)
       << "fork copies page tables, not pages";
@@ -111,7 +114,7 @@ TEST_F(AddressSpaceTest, ForkIsCopyOnWrite) {
   // shared page's new value.
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(priv), uint64_t{2}).has_value());
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(shared), uint64_t{20}).has_value());
-  ostd::SetCurrentVmSpace((*child)->vm_space_ref());
+  ostd::SetCurrentVmSpace((*child)->space().vm_space_ref());
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(priv)).value(), 1u);
   EXPECT_EQ(CopyFromUser(UserPtr<uint64_t>(shared)).value(), 20u);
   // The child's write breaks its copy too (now the only user: no copy needed).

@@ -154,7 +154,8 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
 
   // Build the new address space while the old one still runs.
   // Dropped (with everything mapped so far) on any failure before the switch.
-  OSTD_TRY_ASSIGN(ostd::RefPtr<AddressSpace> mm, AddressSpace::Create());
+  OSTD_TRY_ASSIGN(ostd::RefPtr<MmHandle> handle, AddressSpace::Create());
+  AddressSpace* mm = &handle->space();
   auto fail = [](Errno e) { return Err(e); };
   if (Status s = MapSegments(*mm, file, *plan); !s) return fail(s.error());
   uint32_t stack_prot = kProtRead | kProtWrite | (plan->exec_stack ? kProtExec : 0);
@@ -188,7 +189,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
 
   // The point of no return: the old program is gone after this.
   KillOtherThreads(self);
-  ostd::RefPtr<AddressSpace> old = p.ReplaceMm(mm);
+  ostd::RefPtr<MmHandle> old = p.ReplaceMm(handle);
   ostd::SetCurrentVmSpace(mm->vm_space_ref());
   old.Reset();
   Status loaded = [&]() -> Status {

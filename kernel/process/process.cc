@@ -34,7 +34,7 @@ struct ProcessAccess {
   // The pointers are taken under the tree lock, which procfs holds while it
   // takes its own references to them.
   static void ReleaseResources(Process& p) {
-    ostd::RefPtr<AddressSpace> mm;
+    ostd::RefPtr<MmHandle> mm;
     ostd::RefPtr<fs::FdTable> files;
     ostd::RefPtr<fs::FsContext> fsc;
     ostd::RefPtr<SignalHandlers> handlers;
@@ -271,7 +271,7 @@ uint64_t ProcessCount() {
 
 Result<Process*> CreateInitProcess() {
   OSTD_TRY_ASSIGN(ostd::Box<Process> p, ProcessAccess::New());
-  Result<ostd::RefPtr<AddressSpace>> mm = AddressSpace::Create();
+  Result<ostd::RefPtr<MmHandle>> mm = AddressSpace::Create();
   Result<ostd::RefPtr<fs::FdTable>> files = glue::NewConsoleFiles();
   Result<ostd::RefPtr<fs::FsContext>> fsc = glue::NewRootFsContext();
   Result<ostd::RefPtr<SignalHandlers>> handlers = SignalHandlers::Create();
@@ -369,8 +369,8 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kCloneThread) == 0) {
     OSTD_TRY_ASSIGN(ostd::Box<Process> owned, ProcessAccess::New());
     Process* p = owned.get();
-    Result<ostd::RefPtr<AddressSpace>> mm =
-        (f & kCloneVm) != 0 ? parent.mm().RefFromThis() : parent.mm().Fork();
+    Result<ostd::RefPtr<MmHandle>> mm =
+        (f & kCloneVm) != 0 ? parent.mm_handle().RefFromThis() : parent.mm().Fork();
     Result<ostd::RefPtr<fs::FdTable>> files =
         glue::CloneFiles(parent.files(), (f & kCloneFiles) != 0);
     Result<ostd::RefPtr<fs::FsContext>> fsc =

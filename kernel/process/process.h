@@ -235,7 +235,8 @@ class Process {
   // EINVAL if that was done already, ENOSPC, ENOMEM.
   ostd::Status UnsharePidNamespace();
 
-  AddressSpace& mm() { return *mm_; }
+  AddressSpace& mm() { return mm_->space(); }
+  MmHandle& mm_handle() { return *mm_; }
   fs::FdTable& files() { return *files_; }
   fs::FsContext& fs() { return *fs_; }
   Credentials& creds() { return creds_; }
@@ -271,7 +272,7 @@ class Process {
 
   // Swaps in the address space execve built; returns the old one (the
   // caller drops its reference once nothing runs in it).
-  ostd::RefPtr<AddressSpace> ReplaceMm(ostd::RefPtr<AddressSpace> mm) {
+  ostd::RefPtr<MmHandle> ReplaceMm(ostd::RefPtr<MmHandle> mm) {
     return std::exchange(mm_, std::move(mm));
   }
   // Blocks until the calling thread is the process's only live one.
@@ -291,7 +292,7 @@ class Process {
   // The address space, descriptor table and fs context, or null once the
   // process is a zombie. For callers that hold TreeLock() (take a reference
   // before dropping it).
-  AddressSpace* mm_locked() const { return mm_.get(); }
+  AddressSpace* mm_locked() const { return mm_ ? &mm_->space() : nullptr; }
   fs::FdTable* files_locked() const { return files_.get(); }
   fs::FsContext* fs_locked() const { return fs_.get(); }
   bool zombie_locked() const { return zombie_; }
@@ -361,7 +362,7 @@ class Process {
   std::atomic<int> live_threads_{0};
   ostd::RefPtr<PidNamespace> pid_ns_;
   ostd::RefPtr<PidNamespace> pid_ns_for_children_;
-  ostd::RefPtr<AddressSpace> mm_;
+  ostd::RefPtr<MmHandle> mm_;
   ostd::RefPtr<fs::FdTable> files_;
   ostd::RefPtr<fs::FsContext> fs_;
   ostd::RefPtr<SignalHandlers> handlers_;

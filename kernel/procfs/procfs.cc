@@ -122,7 +122,7 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.name_len = ostd::CopyChars(p->name(), info.name);
   info.exe_len = ostd::CopyChars(p->exe_path(), info.exe);
   if (AddressSpace* mm = p->mm_locked()) {
-    info.mm = mm->RefFromThis();
+    info.mm = ostd::RefFrom(*mm);
   }
   if (fs::FdTable* files = p->files_locked()) info.files = files->RefFromThis();
   if (fs::FsContext* fsc = p->fs_locked()) {

@@ -111,5 +111,24 @@ TEST(RefPtrDeathTest, RefFromThisOnAnObjectMakeRefDidNotMakeTraps) {
   EXPECT_DEATH(on_stack.Self(), "");
 }
 
+TEST(RefPtrTest, RefFromGivesTheDerivedType) {
+  int live = 0;
+  RefPtr<Leaf> made = *MakeRef<Leaf>(&live);
+  Leaf& leaf = *made;
+  RefPtr<Node> node = std::move(made);
+  RefPtr<Leaf> again = RefFrom(leaf);  // RefFromThis would give a RefPtr<Node>
+  EXPECT_EQ(node->ref_count(), 2u);
+  node.Reset();
+  EXPECT_EQ(live, 1) << "the RefFrom reference keeps the object";
+  again.Reset();
+  EXPECT_EQ(live, 0);
+}
+
+TEST(RefPtrDeathTest, RefFromOnAnObjectMakeRefDidNotMakeTraps) {
+  int live = 0;
+  Leaf on_stack(&live);
+  EXPECT_DEATH(RefFrom(on_stack), "");
+}
+
 }  // namespace
 }  // namespace ostd

@@ -45,6 +45,9 @@ namespace internal {
 class RefCountAccess;  // TCB-only (ostd/util/internal/ref_count_access.h)
 }  // namespace internal
 
+template <typename U>
+RefPtr<U> RefFrom(U& object);
+
 // The count itself. Only RefPtr, MakeRef and RefFromThis change it: the class
 // that derives from RefCounted<T> cannot (friendship with RefCounted<T> does
 // not reach this class), so no code outside this header can drop a reference
@@ -65,6 +68,8 @@ class RefCount {
   template <typename U, typename... Args>
   friend Result<RefPtr<U>> MakeRef(Args&&... args);
   friend class internal::RefCountAccess;
+  template <typename U>
+  friend RefPtr<U> RefFrom(U& object);
 
   RefCount() = default;
   ~RefCount() = default;
@@ -153,6 +158,8 @@ class RefPtr {
   friend Result<RefPtr<U>> MakeRef(Args&&... args);
   template <typename D, typename B>
   friend RefPtr<D> DowncastRef(const RefPtr<B>& from);
+  template <typename U>
+  friend RefPtr<U> RefFrom(U& object);
 
   // Takes over one reference the caller already counted.
   struct AdoptTag {};
@@ -189,6 +196,19 @@ RefPtr<T> RefCounted<T>::RefFromThis() const {
   // RefCounted base of a T; the reference was counted above. const is dropped
   // as for any shared object reached through a RefPtr.
   return RefPtr<T>(const_cast<T*>(static_cast<const T*>(this)), typename RefPtr<T>::AdoptTag{});
+}
+
+// A new reference to `object`, typed as its own class U (RefFromThis gives the
+// type that derives from RefCounted, often a base). Traps if the object was not
+// made by MakeRef or is being destroyed. U must be final or have a virtual
+// destructor, so the last RefPtr<U> destroys the whole object.
+template <typename U>
+RefPtr<U> RefFrom(U& object) {
+  static_assert(std::is_final_v<U> || std::has_virtual_destructor_v<U>,
+                "RefFrom<U>: U must be final or have a virtual destructor");
+  if (!object.TryAddRef()) [[unlikely]]
+    __builtin_trap();
+  return RefPtr<U>(&object, typename RefPtr<U>::AdoptTag{});
 }
 
 // A new T(args...) on the heap, holding its first reference. ENOMEM when the

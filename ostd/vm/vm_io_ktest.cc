@@ -392,15 +392,18 @@ class OnDemandOwner final : public VmSpaceOwner {
 
 TEST_F(UserIoTest, FaultsForwardToTheSpaceOwner) {
   hook_calls = 0;
-  OnDemandOwner owner;
+  Result<RefPtr<OnDemandOwner>> owner = MakeRef<OnDemandOwner>();
+  ASSERT_TRUE(owner.has_value());
   SetPageFaultHandler(ForwardFaultToOwner);
   // Without an owner the fault is not resolved.
   EXPECT_EQ(CopyFromUser(UserPtr<uint8_t>(kUserBase)).error(), Errno::kEFAULT);
   EXPECT_EQ(hook_calls.load(), 0);
-  space_->set_owner(&owner);
+  space_->set_owner(*owner);
+  EXPECT_EQ((*owner)->ref_count(), 2u) << "the space holds its owner";
   EXPECT_EQ(CopyFromUser(UserPtr<uint8_t>(kUserBase + 7)).value(), 0x42u);
   EXPECT_EQ(hook_calls.load(), 1);
   space_->set_owner(nullptr);
+  EXPECT_EQ((*owner)->ref_count(), 1u);
   SetPageFaultHandler(nullptr);
 }
 

@@ -367,9 +367,25 @@ Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
   return VmWriter<Fallible>(addr, addr + len, VmSpaceRef(this));
 }
 
+RefPtr<VmSpaceOwner> VmSpace::owner() const {
+  SpinLockGuard guard(owner_lock_);
+  return owner_;
+}
+
+void VmSpace::set_owner(RefPtr<VmSpaceOwner> owner) {
+  {
+    SpinLockGuard guard(owner_lock_);
+    std::swap(owner_, owner);
+  }
+  // The old owner's reference drops here, outside the lock (its destructor
+  // may take other locks).
+}
+
 bool ForwardFaultToOwner(VmSpace& space, const PageFaultInfo& info) {
-  VmSpaceOwner* owner = space.owner();
-  return owner != nullptr && owner->HandlePageFault(space, info);
+  // A reference of our own: a concurrent set_owner cannot free the owner
+  // while it handles the fault.
+  RefPtr<VmSpaceOwner> owner = space.owner();
+  return owner && owner->HandlePageFault(space, info);
 }
 
 void SetPageFaultHandler(PageFaultHandler handler) {

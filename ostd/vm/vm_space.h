@@ -54,8 +54,9 @@ struct PageFaultInfo;
 
 // What a kernel attaches to a VmSpace to resolve its page faults (its view of
 // the address space: areas, demand paging, copy-on-write). See
-// VmSpace::set_owner and SetPageFaultHandler.
-class VmSpaceOwner {
+// VmSpace::set_owner and SetPageFaultHandler. Reference-counted: a space keeps
+// its owner alive, so a fault never reaches a destroyed owner.
+class VmSpaceOwner : public RefCounted<VmSpaceOwner> {
  public:
   virtual ~VmSpaceOwner() = default;
   // Same contract as PageFaultHandler.
@@ -99,9 +100,13 @@ class VmSpace : public RefCounted<VmSpace> {
   // The CPUs on which this space is active now.
   CpuSet active_cpus() const { return active_cpus_.Load(); }
 
-  // The kernel object this space belongs to (nullptr: none). Not owned.
-  VmSpaceOwner* owner() const { return owner_.load(std::memory_order_acquire); }
-  void set_owner(VmSpaceOwner* owner) { owner_.store(owner, std::memory_order_release); }
+  // The kernel object this space belongs to (null: none); the space holds a
+  // reference. An owner that holds the space in turn makes a cycle: the
+  // kernel breaks it with set_owner(nullptr) when it is done with the space
+  // (forgetting leaks both, nothing worse). A fault being handled on another
+  // CPU holds its own reference, so the old owner outlives that fault.
+  RefPtr<VmSpaceOwner> owner() const ABSL_LOCKS_EXCLUDED(owner_lock_);
+  void set_owner(RefPtr<VmSpaceOwner> owner) ABSL_LOCKS_EXCLUDED(owner_lock_);
 
   // Maps the 4 KiB user page at `va` to `frame`, an untyped frame the caller
   // owns: on success the mapping keeps the handle's reference (copy the handle
@@ -192,7 +197,8 @@ class VmSpace : public RefCounted<VmSpace> {
   const Paddr root_;  // PML4; the user half is modified only under lock_
   mutable SpinLock lock_;
   AtomicCpuSet active_cpus_;
-  std::atomic<VmSpaceOwner*> owner_{nullptr};
+  mutable SpinLock owner_lock_;
+  RefPtr<VmSpaceOwner> owner_ ABSL_GUARDED_BY(owner_lock_);
   DeviceMapping* devices_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
 
