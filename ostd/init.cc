@@ -7,6 +7,7 @@
 #include "ostd/entry.h"
 #include "ostd/internal/console.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/device_ranges.h"
 #include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
@@ -127,6 +128,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   internal::InitFrameAllocator(boot_info.memory_map);
   internal::InitKernelPageTable(boot_info.memory_map);
   internal::InitHeap();
+  internal::InitDeviceMemory();
   internal::InitInterruptsAndTimer();
   arch::EnableInterrupts();
   internal::StartApplicationProcessors();

@@ -21,6 +21,12 @@ Status CheckDeviceMemory(Paddr paddr, uint64_t size);
 // found by the PCI scan. Scans PCI on first use.
 bool IsPciIoBarRange(uint16_t port, uint16_t width);
 
+// Builds the IoMem range allocator (memory map, ACPI device tables) and cuts
+// every sensitive device range (APICs, HPET, ECAM, DMAR units) out of the
+// write-back linear map. Boot CPU, once, after the heap and before the other
+// CPUs start. Defined in ostd/io/io_mem.cc.
+void InitDeviceMemory();
+
 }  // namespace ostd::internal
 
 #endif  // OSTD_INTERNAL_DEVICE_RANGES_H_

@@ -37,20 +37,28 @@ std::span<uint8_t> PhysBytes(Paddr p, uint64_t len);
 // Bytes of physical memory covered by the linear map (set once at boot).
 uint64_t LinearMapSize();
 
-// Firmware tables (ACPI) read through the linear map, bounds-checked against
-// it: the PhysMemory the MADT/MCFG/DMAR parsers take.
+// True if [addr, addr+len) lies in the kernel image or the linear map, which are
+// mapped for the whole life of the kernel.
+bool IsAlwaysMappedKernelRange(Vaddr addr, uint64_t len);
+
+// Firmware tables (ACPI) read through the linear map, checked against it (the
+// map has holes: device ranges and what firmware does not describe): the
+// PhysMemory the MADT/MCFG/DMAR parsers take.
 class LinearPhysMemory final : public boot::PhysMemory {
  public:
   std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
     uint64_t limit = LinearMapSize();
     if (p >= limit || len > limit - p) return {};
+    if (len != 0 && !IsAlwaysMappedKernelRange(PhysToVirt(p), len)) return {};
     return PhysBytes(p, len);
   }
 };
 
-// True if [addr, addr+len) lies in the kernel image or the linear map, which are
-// mapped for the whole life of the kernel.
-bool IsAlwaysMappedKernelRange(Vaddr addr, uint64_t len);
+// Removes physical [base, end) (page aligned) from the linear map, splitting
+// the large pages that straddle its ends, so that device memory the TCB maps
+// uncached has no write-back alias. Boot CPU only, before the others start:
+// flushes this CPU's TLB alone. ENOMEM (no frame for a split page table).
+Status RemoveFromLinearMap(Paddr base, Paddr end);
 
 // Kernel image bounds (from the linker script).
 Vaddr KernelImageStart();

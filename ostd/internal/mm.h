@@ -44,6 +44,11 @@ class PageTable {
   // Changes the flags of the leaf mapping va. ENOENT if unmapped. No TLB flush.
   Status Protect(Vaddr va, mm::PageFlags flags);
   std::optional<Mapping> Query(Vaddr va) const;
+  // Removes every mapping in [va, end) (both 4 KiB aligned), splitting a large
+  // page that straddles either end into smaller pages with the same flags.
+  // ENOMEM if a split finds no frame (what was removed so far stays removed);
+  // EINVAL if misaligned or non-canonical. Does not flush the TLB.
+  Status UnmapRange(Vaddr va, Vaddr end);
   // The first mapped page at or above `from` and below `end`: its virtual base
   // and mapping. Skips empty subtrees a whole table entry at a time, so sparse
   // ranges cost time proportional to what is mapped, not to their size.
@@ -58,6 +63,9 @@ class PageTable {
  private:
   // The entry slot for va at `level`, creating tables above it if `create`.
   uint64_t* Walk(Vaddr va, int level, bool create, Status* status);
+  // Replaces the large leaf covering va by a table of 512 leaves one level
+  // down, mapping the same memory with the same flags. ENOMEM.
+  Status Split(Vaddr va);
   Paddr root_;
 };
 

@@ -110,17 +110,25 @@ Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
   return {};
 }
 
-// EACCES unless [paddr, paddr + size) lies in no 2 MiB page of the kernel's
-// linear map (which maps firmware-described ranges write-back in pages of at
-// least 2 MiB; ostd/mm/page_table.cc): device memory must not have a cached
+void EnsureBuiltLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
+  if (alloc_state != 0) return;
+  Status built = BuildLocked();
+  alloc_state = built.has_value() ? 1 : 2;
+  if (!built) OSTD_LOG_ERROR("io_mem: memory map too fragmented; IoMem disabled");
+}
+
+// EACCES if any page of [paddr, paddr + size) is in the kernel's linear map
+// (write-back; ostd/mm/page_table.cc): device memory must not have a cached
 // alias next to IoMem's mapping.
 Status CheckNotLinearMapped(Paddr paddr, uint64_t size) {
-  Paddr end = paddr + size;
-  for (Paddr p = mm::AlignDown(paddr, mm::kLargePageSize); p < end; p += mm::kLargePageSize) {
-    if (p > internal::LinearMapSize()) break;
-    if (internal::KernelPageTable().Query(internal::PhysToVirt(p)).has_value()) {
-      return Err(Errno::kEACCES);
-    }
+  Paddr base = mm::AlignDown(paddr, kPageSize);
+  Paddr end = mm::AlignUp(paddr + size, kPageSize);
+  if (end > internal::LinearMapSize()) end = internal::LinearMapSize();
+  if (base >= end) return {};
+  if (internal::KernelPageTable()
+          .FindNextMapped(internal::PhysToVirt(base), internal::PhysToVirt(end))
+          .has_value()) {
+    return Err(Errno::kEACCES);
   }
   return {};
 }
@@ -132,11 +140,7 @@ Status ClaimRange(Paddr paddr, uint64_t size, bool sensitive) {
     OSTD_TRY(CheckNotLinearMapped(paddr, size));
   }
   SpinLockGuard guard(alloc_lock);
-  if (alloc_state == 0) {
-    Status built = BuildLocked();
-    alloc_state = built.has_value() ? 1 : 2;
-    if (!built) OSTD_LOG_ERROR("io_mem: memory map too fragmented; IoMem disabled");
-  }
+  EnsureBuiltLocked();
   if (alloc_state != 1) return Err(Errno::kENOMEM);
   return allocator.Claim(paddr, size, sensitive);
 }
@@ -413,4 +417,24 @@ template class IoMemView<Sensitive>;
 template class IoMem<Insensitive>;
 template class IoMem<Sensitive>;
 
+namespace internal {
+
+void InitDeviceMemory() {
+  SpinLockGuard guard(alloc_lock);
+  EnsureBuiltLocked();
+  auto carve = [](Paddr base, Paddr end) {
+    Status s = RemoveFromLinearMap(base, end);
+    if (!s) OSTD_PANIC("io_mem: cannot unmap {:#x}-{:#x} from the linear map: {}", base, end, s.error());
+  };
+  if (alloc_state == 1) {
+    allocator.ForEachSensitive(carve);
+    return;
+  }
+  // No allocator (fail closed): at least the devices ostd drives itself.
+  for (const io::PhysRange& d : kFrameworkDevices) carve(d.base, d.end);
+  Paddr lapic = mm::AlignDown(arch::LapicPaddr(), kPageSize);
+  carve(lapic, lapic + kPageSize);
+}
+
+}  // namespace internal
 }  // namespace ostd

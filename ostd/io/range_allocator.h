@@ -84,6 +84,24 @@ class IoRangeAllocator {
   size_t claim_count() const { return claim_count_; }
   const RangeSet& insensitive() const { return insensitive_; }
   const RangeSet& privileged() const { return privileged_; }
+  // Calls fn(base, end) for each maximal range that only sensitive claims may
+  // take (privileged minus insensitive: the ranges AddSensitive named), in
+  // ascending order.
+  template <typename Fn>
+  void ForEachSensitive(Fn&& fn) const {
+    size_t j = 0;
+    for (size_t i = 0; i < privileged_.size(); ++i) {
+      Paddr cursor = privileged_[i].base;
+      Paddr end = privileged_[i].end;
+      for (; j < insensitive_.size() && insensitive_[j].base < end; ++j) {
+        if (insensitive_[j].end <= cursor) continue;
+        if (insensitive_[j].base > cursor) fn(cursor, insensitive_[j].base);
+        cursor = insensitive_[j].end;
+        if (cursor >= end) break;
+      }
+      if (cursor < end) fn(cursor, end);
+    }
+  }
 
  private:
   RangeSet privileged_;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -93,6 +94,24 @@ TEST(IoRangeAllocatorTest, HolesAndReservedGapsAreAcquirable) {
   EXPECT_TRUE(a.Claim(0x100000000, 0x1000, false).has_value());   // above RAM
   EXPECT_TRUE(a.Claim(0xfee00000, 0x1000, true).has_value());     // sensitive, by the TCB
   EXPECT_EQ(a.claim_count(), 4u);
+}
+
+TEST(IoRangeAllocatorTest, ForEachSensitiveListsWhatAddSensitiveNamed) {
+  IoRangeAllocator a = QemuLike();
+  // Adjacent sensitive ranges merge; one that straddles RAM keeps only its
+  // non-RAM part; RAM itself is never listed.
+  EXPECT_TRUE(a.AddSensitive(0xfec01000, 0xfec02000).has_value());
+  EXPECT_TRUE(a.AddSensitive(0x9e000, 0xa1000).has_value());
+  EXPECT_TRUE(a.AddSensitive(kLimit - 0x1000, kLimit).has_value());
+  std::vector<PhysRange> seen;
+  a.ForEachSensitive([&](Paddr base, Paddr end) { seen.push_back({base, end}); });
+  EXPECT_EQ(seen, (std::vector<PhysRange>{{0x9f000, 0xa1000},
+                                          {0xfec00000, 0xfec02000},
+                                          {0xfee00000, 0xfee01000},
+                                          {kLimit - 0x1000, kLimit}}));
+  IoRangeAllocator none;
+  none.Reset(kLimit);
+  none.ForEachSensitive([](Paddr, Paddr) { ADD_FAILURE() << "nothing is sensitive"; });
 }
 
 TEST(IoRangeAllocatorTest, SensitiveClaimMaySpanIntoInsensitiveNeighbours) {

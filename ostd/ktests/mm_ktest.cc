@@ -1,6 +1,7 @@
 // ktests: frames, kernel page tables and the heap.
 #include <new>
 
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/internal/catch_fault.h"
@@ -9,6 +10,7 @@
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"
 #include "ostd/mm/heap.h"
+#include "ostd/smp/madt.h"
 #include "ostd/trap.h"
 
 extern "C" const char __text_start[], __text_end[], __rodata_start[];
@@ -206,7 +208,7 @@ TEST_F(PageTableTest, FindNextMappedSkipsHoles) {
       0x0000700000000000ull, internal::kLinearMapBase + (1ull << 30));
   ASSERT_TRUE(lin.has_value());
   EXPECT_EQ(lin->vaddr, internal::kLinearMapBase);
-  EXPECT_GE(lin->mapping.page_size, mm::kLargePageSize);
+  EXPECT_EQ(lin->mapping.paddr, 0u);
 }
 
 TEST_F(PageTableTest, DoubleMapIsEexist) {
@@ -272,7 +274,68 @@ TEST(KernelMappingTest, WriteToKernelTextFaults) {
   EXPECT_EQ(fault->error_code & 3, 3u);
 }
 
+TEST_F(PageTableTest, UnmapRangeSplitsALargePage) {
+  // A 2 MiB-aligned window of kernel-virtual space and a write-back alias of
+  // the RAM at 2 MiB (nothing is written through it).
+  constexpr uint64_t kLarge = mm::kLargePageSize;
+  Result<Vaddr> area = internal::AllocKernelVirtual(2 * kLarge);
+  ASSERT_TRUE(area.has_value());
+  Vaddr va = mm::AlignUp(*area, kLarge);
+  constexpr Paddr kPa = 0x200000;
+  {
+    SpinLockGuard guard(KernelPageTableLock());
+    ASSERT_TRUE(KernelPageTable().Map(va, kPa, kLarge, mm::PageFlags{}).has_value());
+    // One page out of the middle: the rest stays, now as 4 KiB pages.
+    ASSERT_TRUE(KernelPageTable().UnmapRange(va + kPageSize, va + 2 * kPageSize).has_value());
+  }
+  internal::FlushTlbPage(va);
+  std::optional<internal::Mapping> before = KernelPageTable().Query(va);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->paddr, kPa);
+  EXPECT_EQ(before->page_size, kPageSize);
+  EXPECT_FALSE(before->flags.writable);
+  EXPECT_FALSE(KernelPageTable().Query(va + kPageSize).has_value());
+  std::optional<internal::Mapping> after = KernelPageTable().Query(va + kLarge - kPageSize);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->paddr, kPa + kLarge - kPageSize);
+  EXPECT_EQ(Load(va + 8), FrameWord(kPa + 8)) << "same memory through the split page";
+  {
+    SpinLockGuard guard(KernelPageTableLock());
+    EXPECT_EQ(KernelPageTable().UnmapRange(va + 1, va + kPageSize).error(), Errno::kEINVAL);
+    EXPECT_EQ(KernelPageTable().UnmapRange(va + kPageSize, va).error(), Errno::kEINVAL);
+    EXPECT_TRUE(KernelPageTable().UnmapRange(va, va + kLarge).has_value());
+  }
+  for (uint64_t off = 0; off < kLarge; off += kPageSize) internal::FlushTlbPage(va + off);
+  EXPECT_FALSE(KernelPageTable().FindNextMapped(va, va + kLarge).has_value());
+  internal::FreeKernelVirtual(*area, 2 * kLarge);
+}
+
+TEST(KernelMappingTest, LinearMapHasNoDeviceAlias) {
+  // The local APIC and every device range the ACPI tables list (IOAPICs,
+  // HPET, ECAM, DMAR units) are mapped uncached by ostd, never write-back.
+  auto mapped = [](Paddr base, uint64_t size) {
+    Vaddr start = internal::PhysToVirt(mm::AlignDown(base, kPageSize));
+    Vaddr end = internal::PhysToVirt(mm::AlignUp(base + size, kPageSize));
+    return KernelPageTable().FindNextMapped(start, end).has_value();
+  };
+  EXPECT_FALSE(mapped(arch::LapicPaddr(), kPageSize));
+  internal::LinearPhysMemory mem;
+  std::optional<Paddr> rsdp = GetBootInfo().acpi_rsdp;
+  if (!rsdp) rsdp = smp::ScanForRsdp(mem, 0xe0000, 0x20000);
+  ASSERT_TRUE(rsdp.has_value());
+  Result<smp::AcpiDeviceRanges> ranges = smp::FindAcpiDeviceRanges(mem, *rsdp);
+  ASSERT_TRUE(ranges.has_value());
+  EXPECT_GE(ranges->count, 2u) << "QEMU describes at least an IOAPIC and the HPET";
+  for (uint32_t i = 0; i < ranges->count; ++i) {
+    EXPECT_FALSE(mapped(ranges->ranges[i].base, ranges->ranges[i].size))
+        << "device range at " << ranges->ranges[i].base;
+  }
+  // RAM right below the IOAPIC window stays mapped where firmware describes it.
+  EXPECT_TRUE(mapped(0x100000, kPageSize));
+}
+
 TEST(KernelMappingTest, LinearMapIsNotExecutable) {
+  // 2 MiB is RAM on every QEMU machine we boot: mapped in a large page.
   std::optional<internal::Mapping> m = KernelPageTable().Query(internal::PhysToVirt(0x200000));
   ASSERT_TRUE(m.has_value());
   EXPECT_FALSE(m->flags.executable);

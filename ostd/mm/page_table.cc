@@ -2,6 +2,7 @@
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/smp.h"
 #include "ostd/log.h"
 #include "ostd/mm/bitmap_allocator.h"
 #include "ostd/mm/frame.h"
@@ -170,6 +171,51 @@ Result<Mapping> PageTable::Unmap(Vaddr va) {
   return Err(Errno::kENOENT);
 }
 
+Status PageTable::Split(Vaddr va) {
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l > 1; --l) {
+    uint64_t& e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent)) return Err(Errno::kENOENT);
+    if (e & pte::kHuge) {
+      OSTD_TRY_ASSIGN(Paddr frame,
+                      mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne());
+      uint64_t span = mm::EntrySpan(l);
+      uint64_t child = mm::EntrySpan(l - 1);
+      Paddr base = e & pte::kAddrMask & ~(span - 1);
+      mm::PageFlags flags = mm::DecodeFlags(e);
+      uint64_t* children = TableAt(frame);
+      for (unsigned i = 0; i < mm::kEntriesPerTable; ++i) {
+        children[i] = mm::EncodeLeaf(base + i * child, flags, l - 1 > 1);
+      }
+      // Kernel and user tables alike: the leaves carry the permissions.
+      e = frame | pte::kPresent | pte::kWritable | (va < kUserEnd ? pte::kUser : 0);
+      return {};
+    }
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return Err(Errno::kEINVAL);  // already a 4 KiB leaf
+}
+
+Status PageTable::UnmapRange(Vaddr va, Vaddr end) {
+  if (!mm::IsAligned(va, kPageSize) || !mm::IsAligned(end, kPageSize) || end < va) {
+    return Err(Errno::kEINVAL);
+  }
+  if (va == end) return {};
+  if (!mm::IsCanonical(va) || !mm::IsCanonical(end - 1)) return Err(Errno::kEINVAL);
+  while (std::optional<Found> f = FindNextMapped(va, end)) {
+    Vaddr page = f->vaddr;
+    uint64_t span = f->mapping.page_size;
+    if (page >= va && page + span <= end) {
+      OSTD_TRY(Unmap(page));
+      va = page + span;
+    } else {
+      OSTD_TRY(Split(page));  // straddles an end: cut it smaller and look again
+      if (page > va) va = page;
+    }
+  }
+  return {};
+}
+
 Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
   if (!mm::IsCanonical(va)) return Err(Errno::kEINVAL);
   uint64_t* table = TableAt(root_);
@@ -210,29 +256,42 @@ void InitKernelPageTable(std::span<const MemoryRegion> map) {
   }
 
   // Linear map of the physical memory the firmware describes (RAM, ACPI tables,
-  // firmware-reserved ranges), in large pages. Gaps such as the PCI hole stay
-  // unmapped so device memory never has a cached alias next to IoMem's uncached one.
+  // firmware-reserved ranges), to the page: the largest pages that fit inside
+  // a region, 4 KiB ones at its edges. Gaps such as the PCI hole stay unmapped,
+  // so device memory never has a cached alias next to IoMem's uncached one;
+  // RemoveFromLinearMap later cuts out the device ranges firmware calls
+  // reserved (ECAM, APICs, HPET).
   bool gb_pages = (arch::Cpuid(0x80000001).edx & (1u << 26)) != 0;
   mm::PageFlags linear{.writable = true, .executable = false, .global = true};
   Paddr top = 0;
-  for (const MemoryRegion& r : map) {
-    if (r.kind == MemoryRegionKind::kBadMemory) continue;
-    Paddr end = mm::AlignUp(r.end(), mm::kLargePageSize);
-    for (Paddr p = mm::AlignDown(r.base, mm::kLargePageSize); p < end;) {
+  // The BIOS ROM area, where ACPI says to look for the RSDP on legacy boots:
+  // firmware memory even where the memory map leaves it out.
+  const MemoryRegion kBiosRom{0xe0000, 0x20000, MemoryRegionKind::kReserved};
+  auto map_region = [&](const MemoryRegion& r) {
+    if (r.kind == MemoryRegionKind::kBadMemory || r.length == 0) return;
+    Paddr end = mm::AlignUp(r.end(), kPageSize);
+    for (Paddr p = mm::AlignDown(r.base, kPageSize); p < end;) {
       if (std::optional<Mapping> m = pt.Query(PhysToVirt(p))) {
         p = mm::AlignDown(p, m->page_size) + m->page_size;  // covered by an earlier region
         continue;
       }
-      uint64_t step =
-          gb_pages && mm::IsAligned(p, mm::kHugePageSize) && p + mm::kHugePageSize <= end
-              ? mm::kHugePageSize
-              : mm::kLargePageSize;
+      uint64_t step = kPageSize;
+      for (uint64_t size : {mm::kHugePageSize, mm::kLargePageSize}) {
+        if (size == mm::kHugePageSize && !gb_pages) continue;
+        if (mm::IsAligned(p, size) && p + size <= end &&
+            !pt.FindNextMapped(PhysToVirt(p), PhysToVirt(p + size)).has_value()) {
+          step = size;
+          break;
+        }
+      }
       Status s = pt.Map(PhysToVirt(p), p, step, linear);
       if (!s) OSTD_PANIC("linear map at {:#x}: {}", p, s.error());
       p += step;
     }
     if (end > top) top = end;
-  }
+  };
+  map_region(kBiosRom);
+  for (const MemoryRegion& r : map) map_region(r);
 
   // The kernel image, section by section: W^X from the start.
   for (Vaddr va = SymAddr(__kernel_start); va < SymAddr(__image_end); va += kPageSize) {
@@ -262,6 +321,27 @@ void InitKernelPageTable(std::span<const MemoryRegion> map) {
   SpinLockGuard guard(kva_lock);
   kva.Init(std::span<uint64_t>(kva_storage), kKvaPages);
   kva.MarkFree(0, kKvaPages);
+}
+
+Status RemoveFromLinearMap(Paddr base, Paddr end) {
+  if (end > linear_map_size) end = linear_map_size;
+  if (base >= end) return {};
+  Status s;
+  {
+    SpinLockGuard guard(kernel_pt_lock);
+    s = kernel_pt.UnmapRange(PhysToVirt(base), PhysToVirt(end));
+  }
+  OSTD_ASSERT(OnlineCpus().count() <= 1);  // no other TLB to shoot down
+  // The linear map is global: reloading CR3 would keep it. Toggling CR4.PGE
+  // drops every TLB entry of this CPU.
+  uint64_t cr4 = arch::ReadCr4();
+  if (cr4 & arch::kCr4Pge) {
+    arch::WriteCr4(cr4 & ~arch::kCr4Pge);
+    arch::WriteCr4(cr4);
+  } else {
+    arch::WriteCr3(arch::ReadCr3());
+  }
+  return s;
 }
 
 Result<Vaddr> AllocKernelVirtual(uint64_t size) {
