@@ -5,12 +5,16 @@
   bench_lib.py boot --out LOG [--timeout S] -- COMMAND...
         runs COMMAND (QEMU), copies its output to LOG with a host timestamp per
         line (`<seconds since start> <line>`), prints a one-line summary
-  bench_lib.py table --keel LOG... --linux LOG...    the results table
+  bench_lib.py table --keel LOG... --linux LOG... [--linux-nomit LOG...]
+        the results table: pooled medians, Keel/Linux ratios with 95% intervals
+        (hierarchical bootstrap over boots and repetitions), targets judged on
+        the median ratio against Linux with mitigations=off when given
 
 The benchmark program (user/bench/bench.c) prints, per repetition,
 `bench <name> <ns_per_op>`; `bench-boot monotonic_ns=N boottime_ns=N` as its
-first action, `bench-skip <name> <reason>` for a case it could not run and
-`bench-done` at the end.
+first action, `bench-skip <name> <reason>` for a case it could not run, `bench-na <name>
+<reason>` for one that does not apply (one CPU), `bench-info` lines about
+the CPU and settling, and `bench-done` at the end.
 """
 
 import argparse
@@ -165,7 +169,7 @@ def cmd_boot(args):
 
 # ------------------------------------------------------------------ table
 
-# (case, table label, issue 4 target for Keel/Linux, operations per timed call)
+# (case, table label, target for Keel/Linux, operations per timed call)
 CASES = [
     ('null_syscall', 'null syscall (getppid)', 1.0, 1),
     ('read_zero', 'read 1 B /dev/zero', 1.5, 1),
@@ -175,7 +179,9 @@ CASES = [
     ('mmap_munmap', 'mmap+munmap 1 MiB', 1.5, 1),
     ('page_fault', 'page fault (per page)', 1.0, 1),
     ('pipe_rtt', 'pipe round trip', 1.0, 1),
-    ('ctx_switch', 'context switch (per switch)', 1.5, 2),
+    ('ctx_switch', 'context switch, both on CPU 0 (per switch; 2+ CPUs)', 1.5, 2),
+    ('pipe_xcpu', 'pipe round trip across CPUs 0 and 1 (2+ CPUs)', 1.0, 1),
+    ('munmap_shootdown', 'mmap+write+munmap 4 KiB, thread spinning on CPU 1 (2+ CPUs)', 1.5, 1),
     ('fork_exit', 'fork+exit+wait', 1.5, 1),
     ('fork_exec', 'fork+execve /bench_true+wait', 1.5, 1),
 ]
@@ -196,20 +202,40 @@ SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES)]
 ALL_CASES = [c for _, cases in SECTIONS for c in cases]
 GROUPS = {'memfd': [c for c, _, _, _ in MEMFD_CASES]}
 
+# The kernels scripts/bench boots, in column order: (option, column title).
+KERNELS = [
+    ('keel', 'Keel'),
+    ('linux', 'Linux'),
+    ('linux_nomit', 'Linux mitigations=off'),
+]
+
+
+def _kv(words):
+    return dict(w.split('=', 1) for w in words if '=' in w)
+
 
 class Runs:
     """Everything parsed from one kernel's boot logs."""
 
     def __init__(self):
-        self.samples = {}       # case -> [ns]
+        self.samples = {}       # case -> [[ns per op of each repetition] per boot]
         self.skips = {}         # case -> reason (last seen)
+        self.na = {}            # case -> reason it does not apply (bench-na)
         self.boot_guest = []    # guest clock at the first user instruction (ns)
+        self.settled = []       # guest clock when the first case started (ns)
         self.first_line = []    # host: QEMU start to the first console line (s)
         self.first_user = []    # host: QEMU start to the benchmark's first line (s)
+        self.facts = {}         # fact -> set of values seen (clocksource, CPU features)
         self.done = 0
         self.boots = 0
         self.problems = []      # per-boot errors worth printing
         self.clock_ratio = []   # guest-measured / host-measured time of a repetition
+
+    def flat(self, case):
+        return [v for boot in self.samples.get(case, []) for v in boot]
+
+    def _fact(self, name, value):
+        self.facts.setdefault(name, set()).add(value)
 
     def parse(self, path):
         self.boots += 1
@@ -218,6 +244,7 @@ class Runs:
         tail = []
         reps = []  # (host seconds, case, guest ns per op) of this boot
         iterations = {}
+        this_boot = {}
         with open(path, 'rb') as f:
             for raw in f:
                 line = raw.decode('utf-8', 'replace').rstrip('\n')
@@ -230,34 +257,46 @@ class Runs:
                 words = words[idx:]
                 if words[0] == 'bench' and len(words) >= 3:
                     try:
-                        self.samples.setdefault(words[1], []).append(float(words[2]))
+                        this_boot.setdefault(words[1], []).append(float(words[2]))
                         reps.append((float(ts), words[1], float(words[2])))
                     except ValueError:
                         pass
-                elif words[0] == 'bench-info' and len(words) >= 3 and words[1].startswith('case='):
-                    kv = dict(w.split('=', 1) for w in words[1:] if '=' in w)
-                    try:
-                        iterations[kv['case']] = int(kv['iterations'])
-                    except (KeyError, ValueError):
-                        pass
+                elif words[0] == 'bench-info':
+                    kv = _kv(words[1:])
+                    if 'case' in kv:
+                        try:
+                            iterations[kv['case']] = int(kv['iterations'])
+                        except (KeyError, ValueError):
+                            pass
+                    if 'settled_at_ns' in kv:
+                        self.settled.append(int(kv['settled_at_ns']))
+                        self._fact('clocksource', kv.get('clocksource', '-'))
+                    if 'cpuid_erms' in kv:
+                        self._fact('cpuid', f"ERMS={kv['cpuid_erms']} FSRM={kv.get('cpuid_fsrm', '?')}")
+                        self._fact('flags', kv.get('kernel_flags', '-'))
+                        self._fact('spectre_v2', kv.get('spectre_v2', '-').replace('_', ' '))
                 elif words[0] == 'bench-skip' and len(words) >= 2:
                     self.skips[words[1]] = ' '.join(words[2:])
+                elif words[0] == 'bench-na' and len(words) >= 2:
+                    self.na[words[1]] = ' '.join(words[2:])
                 elif words[0] == 'bench-boot':
                     boot_seen = True
-                    kv = dict(w.split('=', 1) for w in words[1:] if '=' in w)
+                    kv = _kv(words[1:])
                     ns = kv.get('boottime_ns') or kv.get('monotonic_ns')
                     if ns and int(ns) > 0:
                         self.boot_guest.append(int(ns))
                 elif words[0] == 'bench-done':
                     done = True
                 elif words[0] == 'bench-host-exit':
-                    kv = dict(w.split('=', 1) for w in words[1:] if '=' in w)
+                    kv = _kv(words[1:])
                     if kv.get('first_line', '-') != '-':
                         self.first_line.append(float(kv['first_line']))
                     if kv.get('first_user', '-') != '-':
                         self.first_user.append(float(kv['first_user']))
                 elif words[0] == 'bench-host-timeout':
                     self.problems.append(f'{os.path.basename(path)}: timed out')
+        for case, values in this_boot.items():
+            self.samples.setdefault(case, []).append(values)
         # Cross-check the guest clock: consecutive repetitions of a case are
         # one repetition apart on the host's clock too.
         per_call = {c: k for c, _, _, k in ALL_CASES}
@@ -278,6 +317,34 @@ def _median(xs):
     return statistics.median(xs) if xs else None
 
 
+def _resample(boots, rng):
+    """One hierarchical bootstrap sample: boots with replacement, then the
+    repetitions of each chosen boot with replacement (a boot's repetitions
+    share its luck, so boots are the unit of independence)."""
+    out = []
+    for _ in boots:
+        boot = boots[rng.randrange(len(boots))]
+        out.extend(boot[rng.randrange(len(boot))] for _ in boot)
+    return out
+
+
+def ratio_ci(a_boots, b_boots, iters=1000, seed=1):
+    """95% interval of median(a)/median(b) by hierarchical bootstrap (fixed
+    seed: the same logs give the same interval)."""
+    import random
+    rng = random.Random(seed)
+    ratios = []
+    for _ in range(iters):
+        ma = statistics.median(_resample(a_boots, rng))
+        mb = statistics.median(_resample(b_boots, rng))
+        if mb > 0:
+            ratios.append(ma / mb)
+    if not ratios:
+        return None
+    ratios.sort()
+    return ratios[int(0.025 * (len(ratios) - 1))], ratios[int(0.975 * (len(ratios) - 1))]
+
+
 def _fmt_ns(ns):
     if ns is None:
         return '—'
@@ -295,25 +362,29 @@ def _fmt_s(s):
 
 
 def cmd_table(args):
-    kernels = []
-    if args.keel:
-        k = Runs()
-        for p in args.keel:
-            k.parse(p)
-        kernels.append(('Keel', k))
-    if args.linux:
-        lx = Runs()
-        for p in args.linux:
-            lx.parse(p)
-        kernels.append(('Linux', lx))
+    kernels = []  # (title, Runs)
+    for opt, title in KERNELS:
+        logs = getattr(args, opt)
+        if logs:
+            r = Runs()
+            for p in logs:
+                r.parse(p)
+            kernels.append((title, r))
     by = dict(kernels)
-    keel, linux = by.get('Keel'), by.get('Linux')
+    keel = by.get('Keel')
+    linuxes = [(t, r) for t, r in kernels if t != 'Keel']
+    # Targets are judged against the Linux that does the same work as Keel:
+    # without speculation mitigations, if it was measured.
+    judge = by.get('Linux mitigations=off') or by.get('Linux')
+    judge_title = next((t for t, r in kernels if r is judge), None)
     names = [n for n, _ in kernels]
 
     out = []
     hdr = ['case'] + [f'{n} median' for n in names]
-    if keel and linux:
-        hdr += ['Keel/Linux', 'target', 'met', 'Keel/Linux, fastest repetitions']
+    if keel:
+        hdr += [f'Keel/{t} [95% CI]' for t, _ in linuxes]
+    if keel and judge:
+        hdr += ['target', 'met']
     missing = {n: [] for n in names}
     met = failed = 0
     wanted = None
@@ -336,52 +407,73 @@ def cmd_table(args):
             out.append('| ' + ' | '.join(hdr) + ' |')
             out.append('|' + '---|' * len(hdr))
             section = title
+        if all(case in r.na for _, r in kernels):
+            reason = next(iter(r.na[case] for _, r in kernels))
+            out.append(f'| {label} | ' + ' | '.join(['n/a'] * (len(hdr) - 2))
+                       + f' | n/a ({reason}) |')
+            continue
         row = [label]
         meds = {}
         for n, r in kernels:
-            m = _median(r.samples.get(case, []))
+            m = _median(r.flat(case))
             meds[n] = m
             if m is None:
-                reason = r.skips.get(case, 'no output (kernel stopped before this case)')
+                reason = r.na.get(case) or r.skips.get(case,
+                                                       'no output (kernel stopped before this case)')
                 missing[n].append(f'{case}: {reason}')
-            cnt = len(r.samples.get(case, []))
+            cnt = len(r.flat(case))
             row.append(_fmt_ns(m) + (f' (n={cnt})' if m is not None and args.counts else ''))
-        if keel and linux:
-            k, lx = meds.get('Keel'), meds.get('Linux')
+        if keel:
+            for t, r in linuxes:
+                k, lx = meds.get('Keel'), meds.get(t)
+                if k is not None and lx:
+                    ci = ratio_ci(keel.samples[case], r.samples[case])
+                    row.append(f'{k / lx:.2f}x' + (f' [{ci[0]:.2f}, {ci[1]:.2f}]' if ci else ''))
+                else:
+                    row.append('—')
+        if keel and judge:
+            k, lx = meds.get('Keel'), meds.get(judge_title)
             if k is not None and lx:
-                ratio = k / lx
-                ok = ratio <= target
+                ok = k / lx <= target
                 met += ok
                 failed += not ok
-                best = min(keel.samples[case]) / min(linux.samples[case])
-                row += [f'{ratio:.2f}x', f'≤ {target:.1f}x', 'yes' if ok else 'no', f'{best:.2f}x']
+                row += [f'≤ {target:.1f}x', 'yes' if ok else 'no']
             else:
-                row += ['—', f'≤ {target:.1f}x', '—', '—']
+                row += [f'≤ {target:.1f}x', '—']
         out.append('| ' + ' | '.join(row) + ' |')
     # Cases the program printed that the table does not know (kept visible).
     known = {c for c, _, _, _ in ALL_CASES}
     for n, r in kernels:
         for c in sorted(set(r.samples) - known):
-            out.append(f'| {c} ({n} only) | ' + _fmt_ns(_median(r.samples[c])) + ' |')
+            out.append(f'| {c} ({n} only) | ' + _fmt_ns(_median(r.flat(c))) + ' |')
+
+    def facts(r, name):
+        return ', '.join(sorted(r.facts.get(name, {'—'})))
 
     out.append('')
     out.append('| boot (median over boots) | ' + ' | '.join(names) + ' |')
     out.append('|---|' + '---|' * len(names))
-    out.append('| guest clock at first user instruction (CLOCK_BOOTTIME) | '
-               + ' | '.join(_fmt_s(_median(r.boot_guest) / 1e9 if r.boot_guest else None)
-                            for _, r in kernels) + ' |')
-    out.append('| host: QEMU start to first console line | '
-               + ' | '.join(_fmt_s(_median(r.first_line)) for _, r in kernels) + ' |')
-    out.append('| host: QEMU start to first user line | '
-               + ' | '.join(_fmt_s(_median(r.first_user)) for _, r in kernels) + ' |')
-    out.append('| guest clock / host clock over a repetition (sanity check, ~1.00) | '
-               + ' | '.join(f'{_median(r.clock_ratio):.2f}' if r.clock_ratio else '—'
-                            for _, r in kernels) + ' |')
-    out.append('| boots that finished / booted | '
-               + ' | '.join(f'{r.done}/{r.boots}' for _, r in kernels) + ' |')
+    rows = [
+        ('guest clock at first user instruction (CLOCK_BOOTTIME)',
+         lambda r: _fmt_s(_median(r.boot_guest) / 1e9 if r.boot_guest else None)),
+        ('guest clock when the first case started (settled)',
+         lambda r: _fmt_s(_median(r.settled) / 1e9 if r.settled else None)),
+        ('clocksource after settling', lambda r: facts(r, 'clocksource')),
+        ('CPUID string-op features seen by the program', lambda r: facts(r, 'cpuid')),
+        ("kernel's rep_good/erms/fsrm flags (/proc/cpuinfo)", lambda r: facts(r, 'flags')),
+        ('spectre_v2 (sysfs)', lambda r: facts(r, 'spectre_v2')),
+        ('host: QEMU start to first console line', lambda r: _fmt_s(_median(r.first_line))),
+        ('host: QEMU start to first user line', lambda r: _fmt_s(_median(r.first_user))),
+        ('guest clock / host clock over a repetition (sanity check, ~1.00)',
+         lambda r: f'{_median(r.clock_ratio):.2f}' if r.clock_ratio else '—'),
+        ('boots that finished / booted', lambda r: f'{r.done}/{r.boots}'),
+    ]
+    for label, fn in rows:
+        out.append(f'| {label} | ' + ' | '.join(fn(r) for _, r in kernels) + ' |')
     print('\n'.join(out))
-    if keel and linux:
-        print(f'\ntargets met: {met} of {met + failed} comparable cases')
+    if keel and judge:
+        print(f'\ntargets met (median ratio against {judge_title}): '
+              f'{met} of {met + failed} comparable cases')
     status = 0
     for n, r in kernels:
         if missing[n]:
@@ -409,8 +501,9 @@ def main():
     b.add_argument('--timeout', type=float, default=0)
     b.add_argument('command', nargs=argparse.REMAINDER)
     t = sub.add_parser('table')
-    t.add_argument('--keel', nargs='*', default=[])
-    t.add_argument('--linux', nargs='*', default=[])
+    for opt, title in KERNELS:
+        t.add_argument('--' + opt.replace('_', '-'), dest=opt, nargs='*', default=[],
+                       help=f'boot logs of {title}')
     t.add_argument('--counts', action='store_true', help='show the sample count per cell')
     t.add_argument('--cases', default='', help='comma-separated cases that were run (default all)')
     args = ap.parse_args()

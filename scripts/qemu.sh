@@ -3,15 +3,17 @@
 # the kernel's status (0 success, 1 failure, 2 no status, 124 timeout).
 #
 #   scripts/qemu.sh [--uefi] [--gdb] [--gdb-port P] [--kvm] [--smp N] [--mem SIZE]
-#                   [--timeout S] [--kcmd 'ARGS'] [--initramfs FILE] [--interactive]
-#                   KERNEL.elf
+#                   [--cpu MODEL] [--timeout S] [--kcmd 'ARGS'] [--initramfs FILE]
+#                   [--interactive] KERNEL.elf
+#
+# --cpu is QEMU's -cpu (default max).
 #
 # --gdb stops at the first instruction and waits for gdb on :1234; --gdb-port P
 # opens the gdb stub on 127.0.0.1:P without stopping (scripts/profile uses it).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-uefi=0 gdb=0 gdb_port="" kvm=0 smp=1 mem=256M timeout_s=0 kcmd="" initramfs="" interactive=0
+uefi=0 gdb=0 gdb_port="" kvm=0 smp=1 mem=256M cpu=max timeout_s=0 kcmd="" initramfs="" interactive=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --uefi) uefi=1 ;;
@@ -20,11 +22,12 @@ while [[ $# -gt 0 ]]; do
     --kvm) kvm=1 ;;
     --smp) smp=$2; shift ;;
     --mem) mem=$2; shift ;;
+    --cpu) cpu=$2; shift ;;
     --timeout) timeout_s=$2; shift ;;
     --kcmd) kcmd=$2; shift ;;
     --initramfs) initramfs=$2; shift ;;
     --interactive) interactive=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -32,7 +35,7 @@ while [[ $# -gt 0 ]]; do
 done
 kernel=${1:?qemu.sh: kernel ELF expected}
 
-args=(-cpu max -m "$mem" -smp "$smp" -no-reboot -display none -nic none
+args=(-cpu "$cpu" -m "$mem" -smp "$smp" -no-reboot -display none -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [[ $kvm -eq 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 if [[ $interactive -eq 1 ]]; then

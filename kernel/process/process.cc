@@ -317,7 +317,10 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
   }
   // The task holds the only pointer it needs; the process owns the thread
   // until FinishThread takes it out at exit.
-  Result<ostd::TaskRef> task = ostd::Spawn([t] { RunThread(t); }, ostd::TaskOptions().name("user"));
+  // Like Linux, a new thread or process starts with its creator's CPU affinity.
+  ostd::TaskOptions options = ostd::TaskOptions().name("user");
+  if (ostd::Task* creator = ostd::CurrentTask()) options.affinity(creator->affinity());
+  Result<ostd::TaskRef> task = ostd::Spawn([t] { RunThread(t); }, options);
   if (!task) {
     ostd::Box<Thread> dead;
     {

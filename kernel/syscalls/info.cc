@@ -101,36 +101,46 @@ SyscallResult SysSchedYield(Thread&, const SyscallArgs&) {
   return 0;
 }
 
-// sched_*affinity name a thread by tid (0: the caller). ESRCH if none.
-ostd::Status CheckTid(uint64_t tid) {
-  if (static_cast<int32_t>(tid) == 0) return {};
+// sched_*affinity name a thread by tid (0: the caller). ESRCH if none; true
+// if it is the caller.
+ostd::Result<bool> CheckTid(Thread& self, uint64_t tid) {
+  int32_t id = static_cast<int32_t>(tid);
+  if (id == 0 || id == self.tid()) return true;
   ostd::SpinLockGuard guard(TreeLock());
-  if (static_cast<int32_t>(tid) < 0 || FindThreadLocked(static_cast<int32_t>(tid)) == nullptr) {
-    return Err(Errno::kESRCH);
-  }
-  return {};
+  if (id < 0 || FindThreadLocked(id) == nullptr) return Err(Errno::kESRCH);
+  return false;
 }
 
-SyscallResult SysSchedGetaffinity(Thread&, const SyscallArgs& a) {
-  OSTD_TRY(CheckTid(a[0]));
+uint64_t OnlineMask() {
+  uint32_t n = ostd::cpu::Count();
+  return n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+}
+
+// The caller's own mask is its task's; other threads' masks are not tracked
+// here (reported as every online CPU).
+SyscallResult SysSchedGetaffinity(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(bool own, CheckTid(self, a[0]));
   uint64_t size = a[1];
   // The kernel's mask is one word: user space must offer at least that and
   // a multiple of the word size.
   if (size < sizeof(uint64_t) || size % sizeof(uint64_t) != 0) return Err(Errno::kEINVAL);
-  uint32_t n = ostd::cpu::Count();
-  uint64_t mask = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+  uint64_t mask = OnlineMask();
+  if (own) mask &= ostd::CurrentTask()->affinity().bits();
   OSTD_TRY(CopyToUser(UserPtr<uint64_t>(a[2]), mask));
   return sizeof(uint64_t);
 }
 
-SyscallResult SysSchedSetaffinity(Thread&, const SyscallArgs& a) {
-  OSTD_TRY(CheckTid(a[0]));
+// The caller moves to an allowed CPU before this returns. Setting another
+// thread's mask is accepted and has no effect (an expected divergence: Keel's
+// scheduler lets a task change only its own affinity).
+SyscallResult SysSchedSetaffinity(Thread& self, const SyscallArgs& a) {
+  OSTD_TRY_ASSIGN(bool own, CheckTid(self, a[0]));
   if (a[1] < sizeof(uint64_t)) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(uint64_t mask, CopyFromUser(UserPtr<uint64_t>(a[2])));
-  uint32_t n = ostd::cpu::Count();
-  uint64_t online = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
-  if ((mask & online) == 0) return Err(Errno::kEINVAL);
-  return 0;  // accepted; threads run on any CPU
+  mask &= OnlineMask();
+  if (mask == 0) return Err(Errno::kEINVAL);
+  if (own) OSTD_TRY(ostd::SetCurrentTaskAffinity(ostd::CpuSet::FromBits(mask)));
+  return 0;
 }
 
 SyscallResult SysGetcpu(Thread&, const SyscallArgs& a) {

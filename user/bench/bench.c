@@ -1,15 +1,19 @@
 // Keel vs Linux micro-benchmarks (scripts/bench). A static Linux program that
 // runs as init (pid 1) on either kernel, or as an ordinary program on a host.
 //
-//   /bench [-t SECONDS] [-r REPS] [-c CASE[,CASE...]]
+//   /bench [-t SECONDS] [-r REPS] [-s SETTLE] [-c CASE[,CASE...]]
 //
 // -c takes case names (kCases) or group names ("memfd": every memfd_* case).
+// -s waits, before the first case, until the machine has been up SETTLE
+// seconds (CLOCK_BOOTTIME) and, on Linux, until its clocksource is no longer
+// the boot-time "tsc-early" (the switch would otherwise land inside a case).
 //
 // Prints, one line each (write(2) only; no stdio buffering, lines < 200 bytes):
 //   bench-boot monotonic_ns=N boottime_ns=N   first action: clocks at the first user line
-//   bench-info key=value...                   environment
+//   bench-info key=value...                   environment (CPU features, settling)
 //   bench NAME NS_PER_OP                      one line per repetition
 //   bench-skip NAME REASON                    a case that could not run
+//   bench-na NAME REASON                      a case that does not apply here (one CPU)
 //   bench-done
 // Each case is calibrated to run about SECONDS (default 0.3) and then repeated
 // REPS (default 5) times. As pid 1 it powers the machine off at the end
@@ -17,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -43,6 +48,7 @@ static const char kFile[] = "/tmp/bench_file";
 
 static double g_target_s = 0.3;
 static int g_reps = 5;
+static double g_settle_s = 0;
 static const char* g_only = NULL;
 
 // ------------------------------------------------------------------ output
@@ -177,8 +183,18 @@ static int64_t c_page_fault(long n) {
 }
 
 // Two processes, two pipes: the parent writes a byte, the child echoes it.
-// One operation is one round trip. `pin` puts both on the parent's current CPU
-// (for the context-switch case; errors ignored).
+// One operation is one round trip. PIN_SAME puts both on CPU 0 (the
+// context-switch case), PIN_APART the parent on CPU 0 and the child on CPU 1;
+// a failure to pin fails the case (the figure would mean something else).
+enum { PIN_NONE, PIN_SAME, PIN_APART };
+
+static int pin_to(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof(one), &one);
+}
+
 static int64_t ping_pong(long n, int pin) {
   int a[2], b[2];
   if (pipe(a) != 0) FAIL();
@@ -190,12 +206,13 @@ static int64_t ping_pong(long n, int pin) {
   }
   cpu_set_t old;
   int pinned = 0;
-  if (pin && sched_getaffinity(0, sizeof(old), &old) == 0) {
-    int cpu = sched_getcpu();
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu < 0 ? 0 : cpu, &one);
-    pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
+  if (pin != PIN_NONE) {
+    if (sched_getaffinity(0, sizeof(old), &old) != 0 || pin_to(0) != 0) {
+      int e = errno;
+      close(a[0]), close(a[1]), close(b[0]), close(b[1]);
+      return -(int64_t)e;
+    }
+    pinned = 1;
   }
   pid_t pid = fork();
   if (pid < 0) {
@@ -207,6 +224,7 @@ static int64_t ping_pong(long n, int pin) {
   if (pid == 0) {
     close(a[1]);
     close(b[0]);
+    if (pin == PIN_APART && pin_to(1) != 0) _exit(1);
     char c;
     for (;;) {
       ssize_t r = read(a[0], &c, 1);
@@ -235,10 +253,72 @@ static int64_t ping_pong(long n, int pin) {
   return err ? err : t;
 }
 
-static int64_t c_pipe_rtt(long n) { return ping_pong(n, 0); }
+static int64_t c_pipe_rtt(long n) { return ping_pong(n, PIN_NONE); }
 
-// Two switches per round trip; the caller divides by 2 (see kCases).
-static int64_t c_ctx_switch(long n) { return ping_pong(n, 1); }
+// Two switches per round trip; the caller divides by 2 (see kCases). Only with
+// two or more CPUs: on one CPU this is the pipe round trip halved.
+static int64_t c_ctx_switch(long n) { return ping_pong(n, PIN_SAME); }
+
+// The round trip with the two processes on different CPUs: every wakeup is a
+// cross-CPU one (an IPI unless the other CPU is polling).
+static int64_t c_pipe_xcpu(long n) { return ping_pong(n, PIN_APART); }
+
+// A thread that spins on another CPU in the caller's address space until told
+// to stop: while it runs there, every unmap in the process must flush that
+// CPU's TLB too.
+static volatile int g_spin_stop;
+static volatile int g_spin_running;
+
+static void* spinner(void* arg) {
+  int cpu = (int)(intptr_t)arg;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  sched_setaffinity(0, sizeof(one), &one);
+  g_spin_running = 1;
+  while (!g_spin_stop) __asm__ volatile("pause");
+  return NULL;
+}
+
+// n times: mmap one anonymous page, write it, munmap it, with a sibling thread
+// spinning on another CPU, so each munmap is a remote TLB shootdown.
+static int64_t c_munmap_shootdown(long n) {
+  cpu_set_t old, one;
+  if (sched_getaffinity(0, sizeof(old), &old) != 0) FAIL();
+  CPU_ZERO(&one);
+  CPU_SET(0, &one);
+  if (sched_setaffinity(0, sizeof(one), &one) != 0) FAIL();
+  g_spin_stop = 0;
+  g_spin_running = 0;
+  pthread_t th;
+  int e = pthread_create(&th, NULL, spinner, (void*)(intptr_t)1);
+  if (e != 0) {
+    sched_setaffinity(0, sizeof(old), &old);
+    return -(int64_t)e;
+  }
+  while (!g_spin_running) sched_yield();
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0) page = 4096;
+  int64_t err = 0;
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    char* p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      err = -(int64_t)errno;
+      break;
+    }
+    *(volatile char*)p = 1;
+    if (munmap(p, (size_t)page) != 0) {
+      err = -(int64_t)errno;
+      break;
+    }
+  }
+  int64_t t = mono() - t0;
+  g_spin_stop = 1;
+  pthread_join(th, NULL);
+  sched_setaffinity(0, sizeof(old), &old);
+  return err ? err : t;
+}
 
 static int64_t c_fork_exit(long n) {
   int64_t t0 = mono();
@@ -382,26 +462,29 @@ struct bench_case {
   case_fn fn;
   int ops_per_call;   // divides the per-call time (2 for the context switch)
   const char* group;  // -c GROUP selects every case of the group (NULL: none)
+  int min_cpus;       // bench-na with fewer online CPUs
 };
 
 static const struct bench_case kCases[] = {
-    {"null_syscall", c_null_syscall, 1, NULL},
-    {"read_zero", c_read_zero, 1, NULL},
-    {"write_null", c_write_null, 1, NULL},
-    {"open_close", c_open_close, 1, NULL},
-    {"stat", c_stat, 1, NULL},
-    {"mmap_munmap", c_mmap_munmap, 1, NULL},
-    {"page_fault", c_page_fault, 1, NULL},
-    {"pipe_rtt", c_pipe_rtt, 1, NULL},
-    {"ctx_switch", c_ctx_switch, 2, NULL},
-    {"fork_exit", c_fork_exit, 1, NULL},
-    {"fork_exec", c_fork_exec, 1, NULL},
-    {"memfd_write_4k", c_memfd_write_4k, 1, "memfd"},
-    {"memfd_read_4k", c_memfd_read_4k, 1, "memfd"},
-    {"memfd_write_1m", c_memfd_write_1m, 1, "memfd"},
-    {"memfd_read_1m", c_memfd_read_1m, 1, "memfd"},
-    {"memfd_page_fault", c_memfd_page_fault, 1, "memfd"},
-    {"memfd_ftruncate", c_memfd_ftruncate, 2, "memfd"},
+    {"null_syscall", c_null_syscall, 1, NULL, 1},
+    {"read_zero", c_read_zero, 1, NULL, 1},
+    {"write_null", c_write_null, 1, NULL, 1},
+    {"open_close", c_open_close, 1, NULL, 1},
+    {"stat", c_stat, 1, NULL, 1},
+    {"mmap_munmap", c_mmap_munmap, 1, NULL, 1},
+    {"page_fault", c_page_fault, 1, NULL, 1},
+    {"pipe_rtt", c_pipe_rtt, 1, NULL, 1},
+    {"ctx_switch", c_ctx_switch, 2, NULL, 2},
+    {"pipe_xcpu", c_pipe_xcpu, 1, NULL, 2},
+    {"munmap_shootdown", c_munmap_shootdown, 1, NULL, 2},
+    {"fork_exit", c_fork_exit, 1, NULL, 1},
+    {"fork_exec", c_fork_exec, 1, NULL, 1},
+    {"memfd_write_4k", c_memfd_write_4k, 1, "memfd", 1},
+    {"memfd_read_4k", c_memfd_read_4k, 1, "memfd", 1},
+    {"memfd_write_1m", c_memfd_write_1m, 1, "memfd", 1},
+    {"memfd_read_1m", c_memfd_read_1m, 1, "memfd", 1},
+    {"memfd_page_fault", c_memfd_page_fault, 1, "memfd", 1},
+    {"memfd_ftruncate", c_memfd_ftruncate, 2, "memfd", 1},
 };
 
 // ----------------------------------------------------------------- driver
@@ -423,7 +506,13 @@ static int selected(const struct bench_case* bc) {
   return list_has(bc->name) || (bc->group && list_has(bc->group));
 }
 
+static long g_cpus = 1;
+
 static void run_case(const struct bench_case* bc) {
+  if (g_cpus < bc->min_cpus) {
+    out("bench-na %s needs %d CPUs, %ld online", bc->name, bc->min_cpus, g_cpus);
+    return;
+  }
   // Calibrate: double n until a run takes at least 1/8 of the target (this is
   // also the warm-up), then scale to the target.
   int64_t target = (int64_t)(g_target_s * 1e9);
@@ -458,12 +547,83 @@ static void setup_init(void) {
   mkdir("/dev", 0755);
   mkdir("/proc", 0555);
   mkdir("/tmp", 01777);
+  mkdir("/sys", 0555);
   if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) != 0) {
     mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3));
     mknod("/dev/zero", S_IFCHR | 0666, makedev(1, 5));
   }
   mount("proc", "/proc", "proc", 0, NULL);
   mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+  mount("sysfs", "/sys", "sysfs", 0, NULL);
+}
+
+// The first line of a small file without its newline ("" if unreadable).
+static void read_line(const char* path, char* buf, size_t size) {
+  buf[0] = 0;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n <= 0) return;
+  buf[n] = 0;
+  char* nl = strchr(buf, '\n');
+  if (nl) *nl = 0;
+}
+
+// What decides how both kernels copy and zero memory: the string-instruction
+// features the CPU reports (CPUID 7: EBX bit 9 ERMS, EDX bit 4 FSRM), and
+// which of them Linux acted on (its /proc/cpuinfo flags; REP_GOOD picks
+// rep movsq/stosq, ERMS/FSRM rep movsb/stosb, none of them unrolled moves).
+static void report_cpu(void) {
+  unsigned a = 7, b = 0, c = 0, d = 0;
+  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+  char flags[40] = "";
+  int fd = open("/proc/cpuinfo", O_RDONLY);
+  if (fd >= 0) {
+    static char info[16384];
+    ssize_t n = read(fd, info, sizeof(info) - 1);
+    close(fd);
+    if (n > 0) {
+      info[n] = 0;
+      char* line = strstr(info, "\nflags");
+      char* end = line ? strchr(line + 1, '\n') : NULL;
+      if (end) *end = 0;
+      const char* names[] = {" rep_good", " erms", " fsrm"};
+      for (int i = 0; line && i < 3; ++i) {
+        const char* hit = strstr(line, names[i]);
+        int present = hit && (hit[strlen(names[i])] == ' ' || hit[strlen(names[i])] == 0);
+        if (present) {
+          if (flags[0]) strcat(flags, ",");
+          strcat(flags, names[i] + 1);
+        }
+      }
+      if (line && !flags[0]) strcpy(flags, "none");
+    }
+  }
+  char spectre[120];
+  read_line("/sys/devices/system/cpu/vulnerabilities/spectre_v2", spectre, sizeof(spectre));
+  for (char* p = spectre; *p; ++p) {
+    if (*p == ' ') *p = '_';
+  }
+  out("bench-info cpuid_erms=%d cpuid_fsrm=%d kernel_flags=%s spectre_v2=%s", (b >> 9) & 1,
+      (d >> 4) & 1, flags[0] ? flags : "-", spectre[0] ? spectre : "-");
+}
+
+// See -s in the header comment.
+static void settle(void) {
+  const char* kClocksource = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
+  char cs[64];
+  int64_t give_up = (int64_t)((g_settle_s + 30) * 1e9);
+  for (;;) {
+    read_line(kClocksource, cs, sizeof(cs));
+    int64_t up = now_ns(CLOCK_BOOTTIME);
+    int early = strcmp(cs, "tsc-early") == 0;
+    if ((up >= (int64_t)(g_settle_s * 1e9) && !early) || up >= give_up) break;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  out("bench-info settled_at_ns=%lld clocksource=%s", (long long)now_ns(CLOCK_BOOTTIME),
+      cs[0] ? cs : "-");
 }
 
 int main(int argc, char** argv) {
@@ -477,6 +637,8 @@ int main(int argc, char** argv) {
       g_target_s = atof(argv[++i]);
     } else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
       g_reps = atoi(argv[++i]);
+    } else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
+      g_settle_s = atof(argv[++i]);
     } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
       g_only = argv[++i];
     } else if (strcmp(argv[i], "--") == 0) {
@@ -486,8 +648,12 @@ int main(int argc, char** argv) {
   }
   int init = getpid() == 1;
   if (init) setup_init();
-  out("bench-info pid=%d cpus=%ld page=%ld target_s=%.3f reps=%d", (int)getpid(),
-      sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_PAGESIZE), g_target_s, g_reps);
+  g_cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (g_cpus < 1) g_cpus = 1;
+  out("bench-info pid=%d cpus=%ld page=%ld target_s=%.3f reps=%d", (int)getpid(), g_cpus,
+      sysconf(_SC_PAGESIZE), g_target_s, g_reps);
+  report_cpu();
+  if (g_settle_s > 0) settle();
 
   for (size_t i = 0; i < sizeof(kCases) / sizeof(kCases[0]); ++i) {
     if (selected(&kCases[i])) run_case(&kCases[i]);
