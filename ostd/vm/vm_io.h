@@ -138,6 +138,58 @@ class VmSpaceRef {
   const VmSpace* space_ = nullptr;
 };
 
+// What a VmReader or VmWriter holds: the range [cursor, end) and the
+// reference that keeps it mapped (the user space, or the frame). Copies share
+// the reference; a moved-from state is empty (nothing left), so it cannot
+// reach memory whose reference moved away. Everything is private to the two
+// cursor classes: no other code makes, copies or reads one.
+class VmCursorState {
+ private:
+  friend class VmReader<Fallible>;
+  friend class VmReader<Infallible>;
+  friend class VmWriter<Fallible>;
+  friend class VmWriter<Infallible>;
+
+  VmCursorState(uint64_t cursor_at, uint64_t end_at, VmSpaceRef user_space)
+      : cursor(cursor_at), end(end_at), space(std::move(user_space)) {}
+  VmCursorState(uint64_t cursor_at, uint64_t end_at, const mm::UFrame& covered)
+      : cursor(cursor_at), end(end_at), frame(covered) {}
+  VmCursorState(const VmCursorState&) = default;
+  VmCursorState& operator=(const VmCursorState&) = default;
+  VmCursorState(VmCursorState&& other) noexcept
+      : cursor(other.cursor),
+        end(other.end),
+        space(std::move(other.space)),
+        frame(std::move(other.frame)) {
+    other.end = other.cursor;
+  }
+  VmCursorState& operator=(VmCursorState&& other) noexcept {
+    if (this != &other) {
+      cursor = other.cursor;
+      end = other.end;
+      space = std::move(other.space);
+      frame = std::move(other.frame);
+      other.end = other.cursor;
+    }
+    return *this;
+  }
+  ~VmCursorState() = default;
+
+  uint64_t left() const { return end - cursor; }
+  void Skip(uint64_t n) { cursor += std::min(n, left()); }
+  void Limit(uint64_t n) { end = cursor + std::min(n, left()); }
+
+  uint64_t cursor;
+  uint64_t end;
+  // The space (fallible only), compared with the space active on this CPU
+  // before each access.
+  VmSpaceRef space;
+  // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
+  // Its copy constructor is not trivial, which also keeps cursors from being
+  // minted by std::bit_cast or read from memory.
+  std::optional<mm::UFrame> frame;
+};
+
 template <typename T>
 inline constexpr bool kIsOnceSize =
     sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
@@ -172,38 +224,19 @@ class VmReader {
 
   // Copies share the frame or space reference. A moved-from cursor is empty
   // (nothing left), so it cannot reach memory whose reference moved away.
-  VmReader(const VmReader&) = default;
-  VmReader& operator=(const VmReader&) = default;
-  VmReader(VmReader&& other) noexcept
-      : cursor_(other.cursor_),
-        end_(other.end_),
-        space_(std::move(other.space_)),
-        frame_(std::move(other.frame_)) {
-    other.end_ = other.cursor_;
-  }
-  VmReader& operator=(VmReader&& other) noexcept {
-    if (this != &other) {
-      cursor_ = other.cursor_;
-      end_ = other.end_;
-      space_ = std::move(other.space_);
-      frame_ = std::move(other.frame_);
-      other.end_ = other.cursor_;
-    }
-    return *this;
-  }
 
   // Bytes left to read.
-  uint64_t remain() const { return end_ - cursor_; }
-  bool has_remain() const { return cursor_ != end_; }
+  uint64_t remain() const { return s_.left(); }
+  bool has_remain() const { return s_.cursor != s_.end; }
 
   // Advances past `n` bytes (at most remain()).
   VmReader& Skip(uint64_t n) {
-    cursor_ += std::min(n, remain());
+    s_.Skip(n);
     return *this;
   }
   // Shrinks the range so that at most `n` bytes remain.
   VmReader& Limit(uint64_t n) {
-    end_ = cursor_ + std::min(n, remain());
+    s_.Limit(n);
     return *this;
   }
 
@@ -223,12 +256,12 @@ class VmReader {
     if (remain() < sizeof(T)) return Err(kShortError);
     uint64_t dst = VmIoRaw::AddrOf(raw.data());
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_.get())) return Err(Errno::kEFAULT);
-      if (VmIoRaw::CopyUser(dst, cursor_, sizeof(T)) != 0) return Err(Errno::kEFAULT);
+      if (!VmIoRaw::IsActiveHere(s_.space.get())) return Err(Errno::kEFAULT);
+      if (VmIoRaw::CopyUser(dst, s_.cursor, sizeof(T)) != 0) return Err(Errno::kEFAULT);
     } else {
-      VmIoRaw::CopyKernel(dst, cursor_, sizeof(T));
+      VmIoRaw::CopyKernel(dst, s_.cursor, sizeof(T));
     }
-    cursor_ += sizeof(T);
+    s_.cursor += sizeof(T);
     return std::bit_cast<T>(raw);
   }
 
@@ -239,16 +272,16 @@ class VmReader {
   Result<T> ReadOnce() {
     static_assert(kIsOnceSize<T>, "ReadOnce needs a 1/2/4/8-byte type");
     if (remain() < sizeof(T)) return Err(kShortError);
-    if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
+    if (s_.cursor % sizeof(T) != 0) return Err(Errno::kEINVAL);
     uint64_t v = 0;
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_.get()) || !VmIoRaw::LoadUser(cursor_, sizeof(T), &v)) {
+      if (!VmIoRaw::IsActiveHere(s_.space.get()) || !VmIoRaw::LoadUser(s_.cursor, sizeof(T), &v)) {
         return Err(Errno::kEFAULT);
       }
     } else {
-      v = VmIoRaw::LoadKernel(cursor_, sizeof(T));
+      v = VmIoRaw::LoadKernel(s_.cursor, sizeof(T));
     }
-    cursor_ += sizeof(T);
+    s_.cursor += sizeof(T);
     return FromBits<T>(v);
   }
 
@@ -265,20 +298,10 @@ class VmReader {
     if constexpr (sizeof(T) == 8) return std::bit_cast<T>(v);
   }
 
-  VmReader(uint64_t cursor, uint64_t end, VmSpaceRef space)
-      : cursor_(cursor), end_(end), space_(std::move(space)) {}
-  VmReader(uint64_t cursor, uint64_t end, const mm::UFrame& frame)
-      : cursor_(cursor), end_(end), frame_(frame) {}
+  VmReader(uint64_t cursor, uint64_t end, VmSpaceRef space) : s_(cursor, end, std::move(space)) {}
+  VmReader(uint64_t cursor, uint64_t end, const mm::UFrame& frame) : s_(cursor, end, frame) {}
 
-  uint64_t cursor_;
-  uint64_t end_;
-  // The space (fallible only), compared with the space active on this CPU
-  // before each access.
-  VmSpaceRef space_;
-  // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
-  // Its copy constructor is not trivial, which also keeps cursors from being
-  // minted by std::bit_cast or read from memory.
-  std::optional<mm::UFrame> frame_;
+  VmCursorState s_;
 };
 
 template <typename Mode>
@@ -308,38 +331,19 @@ class VmWriter {
 
   // Copies share the frame or space reference. A moved-from cursor is empty
   // (nothing left), so it cannot reach memory whose reference moved away.
-  VmWriter(const VmWriter&) = default;
-  VmWriter& operator=(const VmWriter&) = default;
-  VmWriter(VmWriter&& other) noexcept
-      : cursor_(other.cursor_),
-        end_(other.end_),
-        space_(std::move(other.space_)),
-        frame_(std::move(other.frame_)) {
-    other.end_ = other.cursor_;
-  }
-  VmWriter& operator=(VmWriter&& other) noexcept {
-    if (this != &other) {
-      cursor_ = other.cursor_;
-      end_ = other.end_;
-      space_ = std::move(other.space_);
-      frame_ = std::move(other.frame_);
-      other.end_ = other.cursor_;
-    }
-    return *this;
-  }
 
   // Bytes of room left.
-  uint64_t avail() const { return end_ - cursor_; }
-  bool has_avail() const { return cursor_ != end_; }
+  uint64_t avail() const { return s_.left(); }
+  bool has_avail() const { return s_.cursor != s_.end; }
 
   // Advances past `n` bytes (at most avail()) without writing them.
   VmWriter& Skip(uint64_t n) {
-    cursor_ += std::min(n, avail());
+    s_.Skip(n);
     return *this;
   }
   // Shrinks the range so that at most `n` bytes of room remain.
   VmWriter& Limit(uint64_t n) {
-    end_ = cursor_ + std::min(n, avail());
+    s_.Limit(n);
     return *this;
   }
 
@@ -358,12 +362,12 @@ class VmWriter {
     std::array<uint8_t, sizeof(T)> raw = std::bit_cast<std::array<uint8_t, sizeof(T)>>(value);
     uint64_t src = VmIoRaw::AddrOf(raw.data());
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_.get())) return Err(Errno::kEFAULT);
-      if (VmIoRaw::CopyUser(cursor_, src, sizeof(T)) != 0) return Err(Errno::kEFAULT);
+      if (!VmIoRaw::IsActiveHere(s_.space.get())) return Err(Errno::kEFAULT);
+      if (VmIoRaw::CopyUser(s_.cursor, src, sizeof(T)) != 0) return Err(Errno::kEFAULT);
     } else {
-      VmIoRaw::CopyKernel(cursor_, src, sizeof(T));
+      VmIoRaw::CopyKernel(s_.cursor, src, sizeof(T));
     }
-    cursor_ += sizeof(T);
+    s_.cursor += sizeof(T);
     return {};
   }
 
@@ -373,16 +377,16 @@ class VmWriter {
   Status WriteOnce(const T& value) {
     static_assert(kIsOnceSize<T>, "WriteOnce needs a 1/2/4/8-byte type");
     if (avail() < sizeof(T)) return Err(kShortError);
-    if (cursor_ % sizeof(T) != 0) return Err(Errno::kEINVAL);
+    if (s_.cursor % sizeof(T) != 0) return Err(Errno::kEINVAL);
     uint64_t v = ToBits(value);
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_.get()) || !VmIoRaw::StoreUser(cursor_, sizeof(T), v)) {
+      if (!VmIoRaw::IsActiveHere(s_.space.get()) || !VmIoRaw::StoreUser(s_.cursor, sizeof(T), v)) {
         return Err(Errno::kEFAULT);
       }
     } else {
-      VmIoRaw::StoreKernel(cursor_, sizeof(T), v);
+      VmIoRaw::StoreKernel(s_.cursor, sizeof(T), v);
     }
-    cursor_ += sizeof(T);
+    s_.cursor += sizeof(T);
     return {};
   }
 
@@ -392,13 +396,13 @@ class VmWriter {
   auto FillZeros(uint64_t len) {
     uint64_t n = std::min(len, avail());
     if constexpr (kFallible) {
-      if (!VmIoRaw::IsActiveHere(space_.get())) return CopyResult{0, Errno::kEFAULT};
-      uint64_t done = n - VmIoRaw::ZeroUser(cursor_, n);
-      cursor_ += done;
+      if (!VmIoRaw::IsActiveHere(s_.space.get())) return CopyResult{0, Errno::kEFAULT};
+      uint64_t done = n - VmIoRaw::ZeroUser(s_.cursor, n);
+      s_.cursor += done;
       return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};
     } else {
-      VmIoRaw::ZeroKernel(cursor_, n);
-      cursor_ += n;
+      VmIoRaw::ZeroKernel(s_.cursor, n);
+      s_.cursor += n;
       return n;
     }
   }
@@ -416,20 +420,10 @@ class VmWriter {
     if constexpr (sizeof(T) == 8) return std::bit_cast<uint64_t>(v);
   }
 
-  VmWriter(uint64_t cursor, uint64_t end, VmSpaceRef space)
-      : cursor_(cursor), end_(end), space_(std::move(space)) {}
-  VmWriter(uint64_t cursor, uint64_t end, const mm::UFrame& frame)
-      : cursor_(cursor), end_(end), frame_(frame) {}
+  VmWriter(uint64_t cursor, uint64_t end, VmSpaceRef space) : s_(cursor, end, std::move(space)) {}
+  VmWriter(uint64_t cursor, uint64_t end, const mm::UFrame& frame) : s_(cursor, end, frame) {}
 
-  uint64_t cursor_;
-  uint64_t end_;
-  // The space (fallible only), compared with the space active on this CPU
-  // before each access.
-  VmSpaceRef space_;
-  // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
-  // Its copy constructor is not trivial, which also keeps cursors from being
-  // minted by std::bit_cast or read from memory.
-  std::optional<mm::UFrame> frame_;
+  VmCursorState s_;
 };
 
 template <typename Mode>
@@ -437,18 +431,18 @@ template <typename WMode>
 auto VmReader<Mode>::ReadTo(VmWriter<WMode>& writer) {
   uint64_t n = std::min(remain(), writer.avail());
   if constexpr (!kFallible && !VmWriter<WMode>::kFallible) {
-    VmIoRaw::CopyKernel(writer.cursor_, cursor_, n);
-    cursor_ += n;
-    writer.cursor_ += n;
+    VmIoRaw::CopyKernel(writer.s_.cursor, s_.cursor, n);
+    s_.cursor += n;
+    writer.s_.cursor += n;
     return n;
   } else {
-    if ((kFallible && !VmIoRaw::IsActiveHere(space_.get())) ||
-        (VmWriter<WMode>::kFallible && !VmIoRaw::IsActiveHere(writer.space_.get()))) {
+    if ((kFallible && !VmIoRaw::IsActiveHere(s_.space.get())) ||
+        (VmWriter<WMode>::kFallible && !VmIoRaw::IsActiveHere(writer.s_.space.get()))) {
       return CopyResult{0, Errno::kEFAULT};
     }
-    uint64_t done = n - VmIoRaw::CopyUser(writer.cursor_, cursor_, n);
-    cursor_ += done;
-    writer.cursor_ += done;
+    uint64_t done = n - VmIoRaw::CopyUser(writer.s_.cursor, s_.cursor, n);
+    s_.cursor += done;
+    writer.s_.cursor += done;
     return done == n ? CopyResult{n, std::nullopt} : CopyResult{done, Errno::kEFAULT};
   }
 }
