@@ -29,8 +29,13 @@ if [[ ! -f $vmlinuz ]]; then
     "(scripts/lib.sh keel_install_packages does), or set LINUX_VMLINUZ" >&2
   exit 1
 fi
-cache=${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/keel-bench
-mkdir -p "$cache" 2>/dev/null && [[ -w $cache ]] || cache=$tmp
+# The vmlinux is cached where scripts/bench keeps it when there is a home
+# (Bazel may leave HOME unset), else extracted afresh (about 7 s).
+cache=$tmp
+if [[ -n ${XDG_CACHE_HOME:-} || -n ${HOME:-} ]]; then
+  cache=${XDG_CACHE_HOME:-$HOME/.cache}/keel-bench
+  mkdir -p "$cache" 2>/dev/null && [[ -w $cache ]] || cache=$tmp
+fi
 vmlinux="$cache/vmlinux-$(basename "$vmlinuz" | sed 's/^vmlinuz-//')"
 if [[ ! -f $vmlinux || $vmlinux -ot $vmlinuz ]]; then
   python3 "$lib" extract-vmlinux "$vmlinuz" "$vmlinux.$$" && mv "$vmlinux.$$" "$vmlinux" || exit 1
