@@ -5,9 +5,13 @@ The kernel (//ktest:main) prints, per test,
 
     [ RUN      ] Suite.Name
     [       OK ] Suite.Name (N ms)        or    [  FAILED  ] Suite.Name (N ms)
+                                          or    [  SKIPPED ] Suite.Name (N ms)
 
-and finally exactly one line `ktest: N passed, N failed`, then leaves QEMU
-through isa-debug-exit (status 33 on success, 35 on failure).
+(a skipped test, KTEST_SKIP, prints `file:line: Skipped` and its reason first)
+and finally exactly one line `ktest: N passed, N failed, N skipped`, then
+leaves QEMU through isa-debug-exit (status 33 on success, 35 on failure).
+Skipped tests do not fail the run; they are counted and listed with their
+reasons (`ktest harness: N passed, N failed, N skipped`).
 
 If a test panics (a line containing "KERNEL PANIC"), hangs (no output for
 --inactivity-timeout seconds) or QEMU exits in the middle of it, that test is
@@ -36,7 +40,10 @@ import xml.etree.ElementTree as ET
 RUN_RE = re.compile(r"^\[ RUN      \] (\S+)\s*$")
 OK_RE = re.compile(r"^\[       OK \] (\S+) \((\d+) ms\)\s*$")
 FAILED_RE = re.compile(r"^\[  FAILED  \] (\S+) \((\d+) ms\)\s*$")
-SUMMARY_RE = re.compile(r"^ktest: (\d+) passed, (\d+) failed\s*$")
+SKIPPED_RE = re.compile(r"^\[  SKIPPED \] (\S+) \((\d+) ms\)\s*$")
+SKIP_MARK_RE = re.compile(r"^\S+:\d+: Skipped$")
+# `, N skipped` is optional: kernels built before KTEST_SKIP print without it.
+SUMMARY_RE = re.compile(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
 PANIC_MARK = b"KERNEL PANIC"
 
 QEMU_EXIT_SUCCESS = 33  # isa-debug-exit: (0x10 << 1) | 1
@@ -55,7 +62,8 @@ class TestResult:
         self.name = name
         self.boot = boot
         self.passed = False
-        self.reason = ""  # why it failed: "failed", "panic", "hang", "exit", ...
+        self.skipped = False
+        self.reason = ""  # why it failed or was skipped: "failed", "panic", ...
         self.time_ms = 0
         self.output = []  # serial lines printed while it ran
 
@@ -72,7 +80,7 @@ class BootOutcome:
     """What one QEMU boot produced."""
 
     def __init__(self):
-        self.summary = None  # (passed, failed) from the summary line
+        self.summary = None  # (passed, failed, skipped) from the summary line
         self.crashed_test = None  # name of the test that panicked/hung/exited
         self.error = None  # a failure of the boot outside any test
         self.stop = False  # do not boot again (overall timeout, no progress)
@@ -152,7 +160,7 @@ class Harness:
             return outcome
 
         current = None  # TestResult of the test between RUN and its result
-        seen = [0, 0]  # passed, failed results printed in this boot
+        seen = [0, 0, 0]  # passed, failed, skipped results printed in this boot
         panic_at = None
         summary_at = None
         buf = b""
@@ -177,7 +185,7 @@ class Harness:
                 current.output.append(line)
                 self.results[current.name] = current
                 return
-            for regex, passed in ((OK_RE, True), (FAILED_RE, False)):
+            for regex, kind in ((OK_RE, 0), (FAILED_RE, 1), (SKIPPED_RE, 2)):
                 m = regex.match(line)
                 if m:
                     result = current if current and current.name == m.group(1) else None
@@ -185,13 +193,16 @@ class Harness:
                         result = TestResult(m.group(1), boot_no)
                         self.results[result.name] = result
                     result.time_ms = int(m.group(2))
-                    self.finish(result, passed, "" if passed else "failed")
-                    seen[0 if passed else 1] += 1
+                    if kind == 2:
+                        self.skip(result)
+                    else:
+                        self.finish(result, kind == 0, "" if kind == 0 else "failed")
+                    seen[kind] += 1
                     current = None
                     return
             m = SUMMARY_RE.match(line)
             if m and summary_at is None:
-                outcome.summary = (int(m.group(1)), int(m.group(2)))
+                outcome.summary = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
                 summary_at = time.monotonic()
 
         try:
@@ -265,11 +276,12 @@ class Harness:
         return outcome
 
     def check_summary(self, outcome, seen, status, timed_out):
-        passed, failed = outcome.summary
+        passed, failed, skipped = outcome.summary
         self.last_summary = outcome.summary
-        if (passed, failed) != tuple(seen):
-            outcome.error = (f"summary says {passed} passed, {failed} failed, but the log "
-                             f"shows {seen[0]} passed, {seen[1]} failed")
+        if (passed, failed, skipped) != tuple(seen):
+            outcome.error = (f"summary says {passed} passed, {failed} failed, {skipped} skipped, "
+                             f"but the log shows {seen[0]} passed, {seen[1]} failed, "
+                             f"{seen[2]} skipped")
         elif timed_out == "no-exit" or timed_out == "hang":
             outcome.error = "QEMU did not exit after the summary"
         elif timed_out == "timeout":
@@ -285,6 +297,17 @@ class Harness:
     def finish(self, result, passed, reason):
         result.passed = passed
         result.reason = reason
+
+    def skip(self, result):
+        """Marks a test skipped; its reason is the line after `file:line: Skipped`."""
+        result.skipped = True
+        result.passed = False
+        lines = result.output
+        reason = ""
+        for i, line in enumerate(lines):
+            if SKIP_MARK_RE.match(line) and i + 1 < len(lines):
+                reason = lines[i + 1]
+        result.reason = reason or "skipped"
 
     # -- the whole run --------------------------------------------------------
 
@@ -313,7 +336,8 @@ class Harness:
 
     def report(self):
         passed = [r for r in self.results.values() if r.passed]
-        failed = [r for r in self.results.values() if not r.passed]
+        skipped = [r for r in self.results.values() if r.skipped]
+        failed = [r for r in self.results.values() if not r.passed and not r.skipped]
         if self.last_summary is None and not any("summary" in e for e in self.errors):
             self.errors.append("the last boot did not print the summary line")
         if not self.results:
@@ -324,9 +348,14 @@ class Harness:
             self.out.write(f"ktest harness: {len(failed)} failed test(s):\n")
             for r in failed:
                 self.out.write(f"  {r.name} ({r.reason})\n")
+        if skipped:
+            self.out.write(f"ktest harness: {len(skipped)} skipped test(s):\n")
+            for r in skipped:
+                self.out.write(f"  {r.name} (skipped: {r.reason})\n")
         for e in self.errors:
             self.out.write(f"ktest harness: error: {e}\n")
-        self.out.write(f"ktest harness: {len(passed)} passed, {len(failed)} failed\n")
+        self.out.write(f"ktest harness: {len(passed)} passed, {len(failed)} failed, "
+                       f"{len(skipped)} skipped\n")
         self.out.flush()
         xml_path = os.environ.get("XML_OUTPUT_FILE")
         if xml_path:
@@ -347,17 +376,24 @@ def write_junit(path, results, errors):
     suites = {}
     for r in results:
         suites.setdefault(r.suite, []).append(r)
+    def failed(r):
+        return not r.passed and not r.skipped
+
     root = ET.Element("testsuites", tests=str(len(results) + (1 if errors else 0)),
-                      failures=str(sum(1 for r in results if not r.passed)),
+                      failures=str(sum(1 for r in results if failed(r))),
+                      skipped=str(sum(1 for r in results if r.skipped)),
                       errors=str(1 if errors else 0))
     for suite, rs in suites.items():
         se = ET.SubElement(root, "testsuite", name=suite, tests=str(len(rs)),
-                           failures=str(sum(1 for r in rs if not r.passed)), errors="0",
+                           failures=str(sum(1 for r in rs if failed(r))), errors="0",
+                           skipped=str(sum(1 for r in rs if r.skipped)),
                            time=f"{sum(r.time_ms for r in rs) / 1000:.3f}")
         for r in rs:
             ce = ET.SubElement(se, "testcase", name=r.short_name, classname=suite,
                                time=f"{r.time_ms / 1000:.3f}")
-            if not r.passed:
+            if r.skipped:
+                ET.SubElement(ce, "skipped", message=r.reason)
+            elif not r.passed:
                 fe = ET.SubElement(ce, "failure", message=r.reason)
                 fe.text = "\n".join(r.output)
     if errors:

@@ -2,7 +2,8 @@
 # End-to-end check of the ktest pipeline in QEMU: boots testdata/failing_ktest.cc
 # (through //ktest:main and the real ostd) and checks that the harness reports
 # the EXPECT failure, the panic and the hang by name, resumes after each crash,
-# still runs the last test, and fails the run.
+# still runs the later tests, counts a KTEST_SKIP as skipped (and a failure
+# before a skip as failed), and fails the run.
 #
 # Usage: harness_e2e_test.sh HARNESS_PY KERNEL_ELF
 set -u
@@ -31,6 +32,9 @@ expect "ktest.resume_after=E2e.CPanics"
 expect "ktest.resume_after=E2e.DHangs"
 expect "[       OK ] E2e.EPassesAfterResume"
 expect "ktest.resume_after=E2e.CcIndexOutOfRangePanics"
-expect "ktest harness: 2 passed, 4 failed"
+expect "[  SKIPPED ] E2e.FSkips"
+expect "  E2e.FSkips (skipped: deliberately skipped)"
+expect "  E2e.GFailsThenSkips (failed)"
+expect "ktest harness: 2 passed, 5 failed, 1 skipped"
 [ "$fail" -eq 0 ] && echo "harness_e2e_test: PASS"
 exit "$fail"

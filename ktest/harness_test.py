@@ -44,7 +44,7 @@ if cfg.get("before_first") == "panic":
 if cfg.get("before_first") == "hang":
     time.sleep(60)
 
-passed = failed = 0
+passed = failed = skipped = 0
 for name, action in sorted(cfg["tests"].items()):
     if resume and name <= resume:
         continue
@@ -69,6 +69,10 @@ for name, action in sorted(cfg["tests"].items()):
         time.sleep(60)
     elif action == "exit":
         sys.exit(0)
+    elif action == "skip":
+        out("ostd/x_ktest.cc:5: Skipped\nthe CPU has no SMAP\n")
+        out("[  SKIPPED ] %s (0 ms)\n" % name)
+        skipped += 1
     elif action == "slow":
         for _ in range(4):
             time.sleep(0.4)
@@ -79,8 +83,12 @@ if cfg.get("after_last") == "exit":
     sys.exit(33)
 if cfg.get("after_last") == "hang":
     time.sleep(60)
-out("[==========] %d tests ran.\n" % (passed + failed))
-out("ktest: %d passed, %d failed\n" % (passed + cfg.get("summary_skew", 0), failed))
+out("[==========] %d tests ran.\n" % (passed + failed + skipped))
+if cfg.get("old_summary"):
+    out("ktest: %d passed, %d failed\n" % (passed + cfg.get("summary_skew", 0), failed))
+else:
+    out("ktest: %d passed, %d failed, %d skipped\n"
+        % (passed + cfg.get("summary_skew", 0), failed, skipped + cfg.get("skip_skew", 0)))
 if cfg.get("after_summary") == "hang":
     time.sleep(60)
 sys.exit(cfg.get("status", 33 if failed == 0 else 35))
@@ -140,12 +148,38 @@ class HarnessTest(unittest.TestCase):
     def test_all_pass(self):
         rc = self.run_harness({"A.a": "pass", "A.b": "pass", "B.a": "pass"})
         self.assertEqual(rc, 0, self.output)
-        self.assertLastLine("ktest harness: 3 passed, 0 failed")
+        self.assertLastLine("ktest harness: 3 passed, 0 failed, 0 skipped")
         self.assertEqual(len(self.argvs), 1)
         self.assertIn("[       OK ] A.b (3 ms)", self.output)  # serial echoed
         cases = self.junit()
         self.assertEqual(len(cases), 3)
         self.assertIsNone(cases[("A", "b")].find("failure"))
+
+    def test_skipped_tests_are_counted_not_passed(self):
+        rc = self.run_harness({"A.a": "pass", "A.b": "skip", "B.a": "fail"})
+        self.assertEqual(rc, 1, self.output)
+        self.assertIn("ktest harness: 1 skipped test(s):\n  A.b (skipped: the CPU has no SMAP)",
+                      self.output)
+        self.assertLastLine("ktest harness: 1 passed, 1 failed, 1 skipped")
+        cases = self.junit()
+        self.assertIsNotNone(cases[("A", "b")].find("skipped"))
+        self.assertIsNone(cases[("A", "b")].find("failure"))
+        self.assertEqual(ET.parse(self.xml).getroot().get("skipped"), "1")
+
+    def test_skips_alone_pass_the_run(self):
+        rc = self.run_harness({"A.a": "pass", "A.b": "skip"})
+        self.assertEqual(rc, 0, self.output)
+        self.assertLastLine("ktest harness: 1 passed, 0 failed, 1 skipped")
+
+    def test_skip_count_must_match_the_log(self):
+        rc = self.run_harness({"A.a": "skip"}, skip_skew=1)
+        self.assertEqual(rc, 1)
+        self.assertIn("summary says 0 passed, 0 failed, 2 skipped", self.output)
+
+    def test_summary_without_skip_count_is_accepted(self):
+        rc = self.run_harness({"A.a": "pass"}, old_summary=True)
+        self.assertEqual(rc, 0, self.output)
+        self.assertLastLine("ktest harness: 1 passed, 0 failed, 0 skipped")
 
     def test_qemu_command_line(self):
         self.run_harness({"A.a": "pass"}, extra_args=["--mem", "128M", "--filter", "A.*-A.x",
@@ -171,7 +205,7 @@ class HarnessTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(len(self.argvs), 1)
         self.assertIn("  A.b (failed)", self.output)
-        self.assertLastLine("ktest harness: 2 passed, 1 failed")
+        self.assertLastLine("ktest harness: 2 passed, 1 failed, 0 skipped")
         failure = self.junit()[("A", "b")].find("failure")
         self.assertIn("Which is: 3", failure.text)
 
@@ -181,7 +215,7 @@ class HarnessTest(unittest.TestCase):
         self.assertEqual(self.appends(), ["", "ktest.resume_after=A.b"])
         self.assertIn("  A.b (panic)", self.output)
         self.assertIn("  B.b (failed)", self.output)
-        self.assertLastLine("ktest harness: 2 passed, 2 failed")
+        self.assertLastLine("ktest harness: 2 passed, 2 failed, 0 skipped")
         failure = self.junit()[("A", "b")].find("failure")
         self.assertEqual(failure.get("message"), "panic")
         self.assertIn("null deref", failure.text)
@@ -191,28 +225,28 @@ class HarnessTest(unittest.TestCase):
                               extra_args=["--inactivity-timeout", "20"])
         self.assertEqual(rc, 1)
         self.assertEqual(len(self.argvs), 2)
-        self.assertLastLine("ktest harness: 1 passed, 1 failed")
+        self.assertLastLine("ktest harness: 1 passed, 1 failed, 0 skipped")
 
     def test_panics_in_consecutive_tests_and_in_the_last(self):
         rc = self.run_harness({"A.a": "panic", "A.b": "panic", "A.c": "pass", "A.d": "panic"})
         self.assertEqual(rc, 1)
         self.assertEqual(self.appends(), ["", "ktest.resume_after=A.a",
                                           "ktest.resume_after=A.b", "ktest.resume_after=A.d"])
-        self.assertLastLine("ktest harness: 1 passed, 3 failed")
+        self.assertLastLine("ktest harness: 1 passed, 3 failed, 0 skipped")
 
     def test_panic_without_newline(self):
         rc = self.run_harness({"A.a": "panic_no_newline", "B.a": "pass"},
                               extra_args=["--inactivity-timeout", "20"])
         self.assertEqual(rc, 1)
         self.assertIn("  A.a (panic)", self.output)
-        self.assertLastLine("ktest harness: 1 passed, 1 failed")
+        self.assertLastLine("ktest harness: 1 passed, 1 failed, 0 skipped")
 
     def test_hang_is_an_inactivity_timeout(self):
         rc = self.run_harness({"A.a": "pass", "A.b": "hang", "B.a": "pass"})
         self.assertEqual(rc, 1)
         self.assertEqual(self.appends(), ["", "ktest.resume_after=A.b"])
         self.assertIn("  A.b (hang (no output for 1 s))", self.output)
-        self.assertLastLine("ktest harness: 2 passed, 1 failed")
+        self.assertLastLine("ktest harness: 2 passed, 1 failed, 0 skipped")
 
     def test_slow_test_with_output_is_not_a_hang(self):
         rc = self.run_harness({"A.a": "slow"})
@@ -222,14 +256,14 @@ class HarnessTest(unittest.TestCase):
         rc = self.run_harness({"A.a": "exit", "B.a": "pass"})
         self.assertEqual(rc, 1)
         self.assertIn("  A.a (exit (QEMU exited with status 0 before the summary))", self.output)
-        self.assertLastLine("ktest harness: 1 passed, 1 failed")
+        self.assertLastLine("ktest harness: 1 passed, 1 failed, 0 skipped")
 
     def test_missing_summary(self):
         rc = self.run_harness({"A.a": "pass", "B.a": "pass"}, after_last="exit")
         self.assertEqual(rc, 1)
         self.assertEqual(len(self.argvs), 1)  # not resumed: no test to blame
         self.assertIn("outside any test", self.output)
-        self.assertLastLine("ktest harness: 2 passed, 0 failed")
+        self.assertLastLine("ktest harness: 2 passed, 0 failed, 0 skipped")
         root = ET.parse(self.xml).getroot()
         self.assertEqual(root.get("errors"), "1")
 
@@ -244,7 +278,7 @@ class HarnessTest(unittest.TestCase):
         self.assertEqual(len(self.argvs), 1)
         self.assertIn("panic before the first test", self.output)
         self.assertIn("no test ran", self.output)
-        self.assertLastLine("ktest harness: 0 passed, 0 failed")
+        self.assertLastLine("ktest harness: 0 passed, 0 failed, 0 skipped")
 
     def test_hang_before_first_test(self):
         rc = self.run_harness({"A.a": "pass"}, before_first="hang")

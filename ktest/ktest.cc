@@ -14,6 +14,8 @@ namespace {
 // body returned, and a test that checks on other CPUs joins them first).
 bool g_failed = false;
 bool g_fatal_failed = false;
+bool g_skipped = false;
+const char* g_skip_reason = "";
 
 bool Load(const bool& flag) { return __atomic_load_n(&flag, __ATOMIC_RELAXED); }
 void Store(bool& flag, bool value) { __atomic_store_n(&flag, value, __ATOMIC_RELAXED); }
@@ -32,6 +34,7 @@ ConsoleSink g_console;
 
 bool HasFailure() { return Load(g_failed); }
 bool HasFatalFailure() { return Load(g_fatal_failed); }
+bool IsSkipped() { return Load(g_skipped); }
 
 std::span<const TestCase> AllTestCases() {
   // SAFETY: the linker script (arch/x86_64/kernel.ld) places the input sections
@@ -48,13 +51,24 @@ namespace internal {
 void BeginTest() {
   Store(g_failed, false);
   Store(g_fatal_failed, false);
+  Store(g_skipped, false);
+  g_skip_reason = "";
 }
 
-bool RunTest(const TestCase& test) {
+Verdict RunTest(const TestCase& test) {
   BeginTest();
   test.fn();
-  return !HasFailure();
+  if (HasFailure()) return Verdict::kFailed;
+  return IsSkipped() ? Verdict::kSkipped : Verdict::kPassed;
 }
+
+void Skip(const char* file, int line, const char* reason) {
+  g_skip_reason = reason == nullptr ? "" : reason;
+  ostd::FormatTo(g_console, "{}:{}: Skipped\n{}\n", file, line, g_skip_reason);
+  Store(g_skipped, true);
+}
+
+const char* SkipReason() { return g_skip_reason; }
 
 ostd::FormatSink& Out() {
   if (g_capture != nullptr) return g_capture->text_;

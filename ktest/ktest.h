@@ -19,7 +19,8 @@
 //
 // Supported: TEST, TEST_F (ktest::Test fixtures with SetUp/TearDown),
 // EXPECT_/ASSERT_ EQ, NE, LT, LE, GT, GE, TRUE, FALSE, STREQ, STRNE, FAIL(),
-// ADD_FAILURE(), SUCCEED(), HasFailure()/HasFatalFailure(), and gtest-spi's
+// ADD_FAILURE(), SUCCEED(), KTEST_SKIP(reason) (gtest's GTEST_SKIP),
+// HasFailure()/HasFatalFailure()/IsSkipped(), and gtest-spi's
 // EXPECT_FATAL_FAILURE / EXPECT_NONFATAL_FAILURE. Every check accepts a
 // streamed message, `EXPECT_EQ(a, b) << "while mapping " << vaddr;`, of
 // strings, integers, bool, char, pointers, ostd::Errno and enums.
@@ -59,6 +60,12 @@ namespace ktest {
 bool HasFailure();
 // True if an ASSERT_* (or FAIL()) has failed in the running test.
 bool HasFatalFailure();
+// True if the running test called KTEST_SKIP.
+bool IsSkipped();
+
+// How a test ended: a failure wins over a skip (a test that failed and then
+// skipped is failed).
+enum class Verdict { kPassed, kFailed, kSkipped };
 
 // Base class of TEST_F fixtures. The runner constructs the fixture, calls
 // SetUp(), the test body unless SetUp() had a fatal failure, TearDown(), and
@@ -93,8 +100,14 @@ namespace internal {
 
 // Clears the failure flags before a test body runs.
 void BeginTest();
-// Runs `test` between BeginTest() and the returned verdict: true if it passed.
-bool RunTest(const TestCase& test);
+// Runs `test` between BeginTest() and the returned verdict.
+Verdict RunTest(const TestCase& test);
+
+// Marks the running test skipped and prints "file:line: Skipped\nreason\n"
+// (gtest's format). `reason` must outlive the test (a string literal).
+void Skip(const char* file, int line, const char* reason);
+// The reason the running test gave to KTEST_SKIP ("" if none).
+const char* SkipReason();
 
 // Where failure reports go: the console, or the innermost FailureCapture.
 ostd::FormatSink& Out();
@@ -543,6 +556,12 @@ void RunFixture() {
 #define ADD_FAILURE() KTEST_EXPECT_(::ktest::internal::Fail(__FILE__, __LINE__))
 #define FAIL() KTEST_ASSERT_(::ktest::internal::Fail(__FILE__, __LINE__))
 #define SUCCEED() static_cast<void>(0)
+
+// Ends the test as skipped (not passed): it cannot run here, e.g. the CPU lacks
+// a feature. Returns from the current function, so call it in the test body
+// (or a void helper whose caller then returns). `reason`: a string literal,
+// printed and counted (`ktest: N passed, N failed, N skipped`).
+#define KTEST_SKIP(reason) return ::ktest::internal::Skip(__FILE__, __LINE__, (reason))
 
 // gtest-spi: `statement` must produce exactly one failure of the given kind
 // whose report contains `substr`; that failure does not fail the enclosing

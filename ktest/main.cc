@@ -1,12 +1,14 @@
 // The ktest runner: KernelMain of every ktest image (//ktest:main).
 //
 // Runs the registered tests selected by `ktest.filter=` / `ktest.resume_after=`
-// in (suite, name) order, prints gtest-style progress and one summary line
+// in (suite, name) order, prints gtest-style progress ([ RUN ], [ OK ],
+// [ FAILED ], [ SKIPPED ] for a KTEST_SKIP) and one summary line
 //
-//   ktest: N passed, N failed
+//   ktest: N passed, N failed, N skipped
 //
-// and leaves QEMU with success iff no test failed. harness.py parses exactly
-// these lines; keep them in sync.
+// and leaves QEMU with success iff no test failed (a skipped test does not
+// fail the run; it is counted). harness.py parses exactly these lines; keep
+// them in sync.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -39,6 +41,7 @@ int RunAll(const Options& options) {
 
   int passed = 0;
   int failed = 0;
+  int skipped = 0;
   const uint64_t start_ns = ostd::timer::NowNanos();
   for (std::optional<size_t> i = NextTestCase(cases, std::nullopt); i.has_value();
        i = NextTestCase(cases, i)) {
@@ -46,19 +49,26 @@ int RunAll(const Options& options) {
     if (!Selected(options, test)) continue;
     ostd::Println("[ RUN      ] {}.{}", test.suite, test.name);
     const uint64_t t0 = ostd::timer::NowNanos();
-    const bool ok = internal::RunTest(test);
+    const Verdict verdict = internal::RunTest(test);
     const uint64_t ms = (ostd::timer::NowNanos() - t0) / 1'000'000;
-    if (ok) {
-      ++passed;
-      ostd::Println("[       OK ] {}.{} ({} ms)", test.suite, test.name, ms);
-    } else {
-      ++failed;
-      ostd::Println("[  FAILED  ] {}.{} ({} ms)", test.suite, test.name, ms);
+    switch (verdict) {
+      case Verdict::kPassed:
+        ++passed;
+        ostd::Println("[       OK ] {}.{} ({} ms)", test.suite, test.name, ms);
+        break;
+      case Verdict::kSkipped:
+        ++skipped;
+        ostd::Println("[  SKIPPED ] {}.{} ({} ms)", test.suite, test.name, ms);
+        break;
+      case Verdict::kFailed:
+        ++failed;
+        ostd::Println("[  FAILED  ] {}.{} ({} ms)", test.suite, test.name, ms);
+        break;
     }
   }
   const uint64_t total_ms = (ostd::timer::NowNanos() - start_ns) / 1'000'000;
-  ostd::Println("[==========] {} tests ran. ({} ms total)", passed + failed, total_ms);
-  ostd::Println("ktest: {} passed, {} failed", passed, failed);
+  ostd::Println("[==========] {} tests ran. ({} ms total)", passed + failed + skipped, total_ms);
+  ostd::Println("ktest: {} passed, {} failed, {} skipped", passed, failed, skipped);
   return failed;
 }
 

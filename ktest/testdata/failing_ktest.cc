@@ -1,5 +1,5 @@
 // Deliberately failing ktests for harness_e2e_test: one test of each outcome (a libstdc++ assertion
-// is a panic) the harness must report (pass, EXPECT failure, panic, hang), in run order.
+// is a panic) the harness must report (pass, EXPECT failure, panic, hang, skip), in run order.
 #include <array>
 #include <cstdint>
 
@@ -34,5 +34,15 @@ TEST(E2e, DHangs) {
 }
 
 TEST(E2e, EPassesAfterResume) { EXPECT_TRUE(true); }
+
+TEST(E2e, FSkips) {
+  KTEST_SKIP("deliberately skipped");
+  ADD_FAILURE() << "KTEST_SKIP did not return";
+}
+
+TEST(E2e, GFailsThenSkips) {
+  ADD_FAILURE() << "deliberate failure before a skip";
+  KTEST_SKIP("a failure wins over a skip");
+}
 
 }  // namespace

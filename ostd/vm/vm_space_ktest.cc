@@ -337,10 +337,7 @@ TEST_F(VmSpaceMapTest, FindNextMappedAndSparseUnmap) {
 
 // A user page stays protected by SMAP outside ostd's copy routines.
 TEST_F(VmSpaceMapTest, SmapStillEnforcedForPlainKernelAccess) {
-  if ((arch::Cpuid(7, 0).ebx & (1u << 20)) == 0) {
-    Println("  (skipped: the CPU has no SMAP)");
-    return;
-  }
+  if ((arch::Cpuid(7, 0).ebx & (1u << 20)) == 0) KTEST_SKIP("the CPU has no SMAP");
   ASSERT_NE(MapPage(0), 0u);
   ASSERT_TRUE(CopyToUser(UserPtr<uint64_t>(kUserBase), uint64_t{77}).has_value());
   std::optional<FaultInfo> f = CatchFault([] {
@@ -379,10 +376,7 @@ void RemoteDeactivate(void*) { VmSpace::ActivateKernel(); }
 TEST_F(VmSpaceMapTest, UnmapShootsDownRemoteTlbs) {
   CpuSet others = internal::OnlineCpus();
   others.Remove(internal::ThisCpu().cpu_id);
-  if (others.empty()) {
-    Println("  (skipped: only one CPU online)");
-    return;
-  }
+  if (others.empty()) KTEST_SKIP("only one CPU online");
   uint32_t remote = 0;
   others.ForEach([&](uint32_t c) { remote = remote == 0 ? c : remote; });
   CpuSet one;
