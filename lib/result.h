@@ -1,6 +1,6 @@
 // Value-or-errno results, the error convention of every fallible ostd API and
 // of the checked library. ostd/result.h names them in namespace ostd
-// (ostd::Result, ostd::Errno, KLIB_TRY...), which is how kernel code spells them.
+// (ostd::Result, ostd::Errno, OSTD_TRY...), which is how kernel code spells them.
 #ifndef LIB_RESULT_H_
 #define LIB_RESULT_H_
 
