@@ -7,10 +7,12 @@
 #include <span>
 #include <string_view>
 
+#include "lib/addr.h"
+
 namespace ostd {
 
-using Paddr = uint64_t;
-using Vaddr = uint64_t;
+using klib::Paddr;
+using klib::Vaddr;
 
 enum class MemoryRegionKind : uint8_t {
   kUsable,           // free RAM

@@ -12,6 +12,7 @@
 #include <span>
 #include <string_view>
 
+#include "lib/phys_memory.h"
 #include "ostd/boot.h"
 #include "ostd/boot/memory_map.h"
 #include "ostd/result.h"
@@ -21,16 +22,8 @@ namespace ostd::boot {
 inline constexpr uint32_t kPvhStartInfoMagic = 0x336ec578;
 inline constexpr uint32_t kMultiboot2BootloaderMagic = 0x36d76289;
 
-// Read access to physical memory during boot.
-class PhysMemory {
- public:
-  // The bytes at [paddr, paddr + len), or an empty span if any byte is outside
-  // the memory this reader can see.
-  virtual std::span<const uint8_t> Bytes(Paddr paddr, size_t len) const = 0;
-
- protected:
-  ~PhysMemory() = default;
-};
+// Read access to physical memory during boot (lib/phys_memory.h).
+using klib::PhysMemory;
 
 // What the parsers extract. Strings point into the loader's memory: copy them
 // before that memory is reused.

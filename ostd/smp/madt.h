@@ -1,60 +1,21 @@
-// Finding the CPUs in the ACPI MADT, and the machine-control devices in the
-// ACPI tables (MADT, HPET, MCFG, DMAR). Pure logic over a boot::PhysMemory reader,
-// so it runs on the host (madt_test.cc) as well as in the kernel.
+// Finding the CPUs and the machine-control devices in the ACPI tables; the
+// parsers live in the checked library (lib/madt.h).
 #ifndef OSTD_SMP_MADT_H_
 #define OSTD_SMP_MADT_H_
 
-#include <cstdint>
-#include <optional>
-
-#include "ostd/boot.h"
+#include "lib/madt.h"
 #include "ostd/boot/parse.h"
-#include "ostd/result.h"
 
 namespace ostd::smp {
 
-inline constexpr uint32_t kMaxMadtCpus = 64;
-
-// The enabled processors listed in the MADT, in table order.
-struct MadtCpus {
-  uint32_t count = 0;
-  uint32_t apic_ids[kMaxMadtCpus] = {};
-  // More enabled processors were listed than fit in apic_ids.
-  bool truncated = false;
-};
-
-// Follows the RSDP at `rsdp` to the XSDT (ACPI 2.0+, if its checksum holds) or
-// the RSDT, finds the "APIC" table and collects the APIC ids of its enabled
-// processor entries (types 0 and 9). Every table's signature, length and
-// checksum is validated, and nothing is read outside what `mem` returns.
-// EINVAL: a malformed RSDP or table; ENOENT: no MADT, or no enabled processor.
-Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp);
-
-// A physical range [base, base + size) of a machine-control device.
-struct AcpiDeviceRange {
-  Paddr base = 0;
-  uint64_t size = 0;
-};
-
-inline constexpr uint32_t kMaxAcpiDeviceRanges = 64;
-
-struct AcpiDeviceRanges {
-  uint32_t count = 0;
-  AcpiDeviceRange ranges[kMaxAcpiDeviceRanges] = {};
-  bool truncated = false;  // more ranges were listed than fit
-};
-
-// The ranges the ACPI tables of `rsdp` give to devices that control the
-// machine, which only ostd may drive: the local APIC (MADT address and
-// override) and every I/O APIC (one page each, from the MADT), the HPET
-// block (one page, HPET table), every PCI ECAM window (1 MiB per bus, MCFG),
-// and every DMA-remapping unit's registers (DMAR DRHD entries). A missing table
-// contributes nothing. EINVAL: a malformed RSDP, root table or listed table.
-Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr rsdp);
-
-// Searches [base, base+len) on 16-byte boundaries for an RSDP with a valid
-// checksum (the legacy BIOS area is 0xe0000-0xfffff).
-std::optional<Paddr> ScanForRsdp(const boot::PhysMemory& mem, Paddr base, uint64_t len);
+using klib::AcpiDeviceRange;
+using klib::AcpiDeviceRanges;
+using klib::FindAcpiDeviceRanges;
+using klib::FindCpusInMadt;
+using klib::kMaxAcpiDeviceRanges;
+using klib::kMaxMadtCpus;
+using klib::MadtCpus;
+using klib::ScanForRsdp;
 
 }  // namespace ostd::smp
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Header allowlist check for everything compiled into the kernel.
 
-Walks ostd/, arch/, kernel/, drivers/, examples/ and ktest/ (missing
+Walks ostd/, arch/, lib/, kernel/, drivers/, examples/ and ktest/ (missing
 directories count as empty) and checks every #include:
 
   * `#include <h>` must name a header listed in kernel_headers.allow; entries
@@ -25,7 +25,7 @@ sys.dont_write_bytecode = True  # Do not leave __pycache__ in the source tree.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lint  # pylint: disable=wrong-import-position
 
-SCANNED_DIRS = ('ostd', 'arch', 'kernel', 'drivers', 'examples', 'ktest')
+SCANNED_DIRS = ('ostd', 'arch', 'lib', 'kernel', 'drivers', 'examples', 'ktest')
 TCB_DIRS = ('ostd', 'arch')
 SKIPPED_DIR_NAMES = frozenset(['testdata', 'scratch', 'third_party', 'tools'])
 EXTENSIONS = lint.SOURCE_EXTENSIONS + ('.S',)

@@ -9,7 +9,7 @@
 //
 // It walks the parsed program (after macro expansion and template
 // instantiation) and judges every node whose *expansion* location is in an
-// untrusted file (kernel/, drivers/, examples/ or the fixture directory).
+// untrusted file (kernel/, drivers/, examples/, lib/ or the fixture directory).
 // Code in ostd/, system headers and their template instantiations is skipped.
 // Findings are printed on stdout, one per line, tab separated, for lint.py:
 //   @keel V <file> <line> <rule> <message>     a violation
@@ -53,7 +53,7 @@ using namespace clang;  // Plugin-local, inside an anonymous namespace.
 
 // Where a declaration or a piece of code lives.
 enum class FileKind {
-  kUntrusted,   // kernel/, drivers/, examples/, the fixture directory.
+  kUntrusted,   // kernel/, drivers/, examples/, lib/, the fixture directory.
   kOstdPublic,  // ostd/ outside internal/ and ostd/arch/, or a fixture trusted dir.
   kAllowed,     // ktest/ktest.h.
   kSystem,      // libstdc++, abseil, gtest, compiler headers, builtins.

@@ -3,6 +3,10 @@
 
 Code in kernel/, drivers/ and examples/ is untrusted (see the architecture
 design doc, "Layers and folders"): it may only use ostd's typed public API.
+lib/ (the checked library: generic code with no privilege that ostd and
+kernel code both use) is checked by the same rules, and more narrowly in one:
+it may include only lib/ headers and allowlisted standard headers, never ostd/,
+arch/ or ktest/ headers, so ostd can depend on it without a cycle.
 The gate checks the parsed program, not spellings. This driver (python3,
 stdlib only) runs three layers over every file of the untrusted trees:
 
@@ -34,7 +38,8 @@ stdlib only) runs three layers over every file of the untrusted trees:
   3. Whole-program checks on the plugin's records: every #include resolves
      (real path, symlinks and `..` resolved) to an allowed header: the
      untrusted trees, ostd's public headers, ktest/ktest.h, gtest in *_test.cc
-     or an entry of tools/safety/kernel_headers.allow (include); and every
+     or an entry of tools/safety/kernel_headers.allow (include; lib/ files:
+     only lib/, allowlisted standard headers and gtest in *_test.cc); and every
      function or variable declared but not defined in untrusted code is
      defined in some untrusted TU of the tree (extern_decl), so untrusted
      code cannot re-declare a TCB symbol to reach it.
@@ -43,8 +48,9 @@ Every rule is enforced everywhere: there is no list of tolerated findings and
 no suppression comment.
 
 Usage:
-  lint.py [--root DIR] [--plugin SO] FILE...       (files judged as kernel code)
-  lint.py [--root DIR] [--plugin SO] --tree kernel drivers examples
+  lint.py [--root DIR] [--plugin SO] [--library] FILE...
+        (files judged as kernel code, or with --library as lib/ code)
+  lint.py [--root DIR] [--plugin SO] --tree kernel drivers examples lib
 
 Output: one `path:line: error: [rule] message` line per violation, exit 1 if
 there is any; otherwise `safety lint: N files clean` and exit 0.
@@ -64,7 +70,10 @@ CLANG = '/usr/bin/clang++-19'
 PLUGIN_SOURCE = os.path.join(HERE, 'keel_safety_plugin.cc')
 JOBS = max(1, os.cpu_count() or 1)
 
-UNTRUSTED_DIRS = ('kernel', 'drivers', 'examples')
+UNTRUSTED_DIRS = ('kernel', 'drivers', 'examples', 'lib')
+# The checked library: untrusted (every rule applies) and included by ostd, so
+# it may include only itself and allowlisted standard headers (check_include).
+LIBRARY_DIRS = ('lib',)
 CXX_SOURCE_EXTENSIONS = ('.cc', '.cpp', '.cxx')
 # Used by header_allowlist.py (the files whose #includes it checks).
 SOURCE_EXTENSIONS = ('.h', '.hpp', '.inc', '.cc', '.cpp')
@@ -87,7 +96,9 @@ GENERATED_DEFINITIONS = frozenset([
 
 # Quoted includes that untrusted code may use besides ostd/ public headers and
 # its own trees.
-ALLOWED_QUOTED_PREFIXES = ('kernel/', 'drivers/', 'examples/')
+ALLOWED_QUOTED_PREFIXES = ('kernel/', 'drivers/', 'examples/', 'lib/')
+# Quoted includes that lib/ code may use.
+LIBRARY_QUOTED_PREFIXES = ('lib/',)
 ALLOWED_QUOTED_FILES = frozenset(['ktest/ktest.h'])
 GTEST_HEADERS = frozenset(['gtest/gtest.h', 'gmock/gmock.h'])
 # Headers whose declarations untrusted code may reference besides ostd's
@@ -279,9 +290,20 @@ def tokenize(text):
     return scan
 
 
-def check_include(header, kind, path, allowed):
-    """Returns a message if untrusted code may not include `header`, else None."""
+def check_include(header, kind, path, allowed, library=False):
+    """Returns a message if untrusted code may not include `header`, else None.
+    `library`: the includer is lib/ code, which may include only lib/ headers,
+    allowlisted standard headers and (in *_test.cc) gtest."""
     spelled = f'<{header}>' if kind == '<' else f'"{header}"'
+    if library and kind != '<' and not header.startswith('absl/'):
+        norm = os.path.normpath(header)
+        if norm.startswith(LIBRARY_QUOTED_PREFIXES):
+            return None
+        if header in GTEST_HEADERS and path.endswith('_test.cc'):
+            return None
+        return (f'{spelled} may not be included by lib/ code (the checked library includes '
+                'only lib/ and allowlisted standard headers; ostd depends on it, not the '
+                'other way round)')
     if kind == '<' or header.startswith('absl/'):
         if allowed.get(header) is True:
             return None
@@ -585,12 +607,22 @@ def plugin_lint(path, ctx):
 def judge_include(includer, line, angled, spelled, resolved, ctx, allowed):
     """Layer 3: an #include in untrusted code, judged by its resolved real path."""
     root = ctx['root']
+    library = any(under(includer, d) for d in ctx['library'])
     if not resolved:
         # Not found (also a parse_error): judge the spelling as written.
-        message = check_include(spelled, '<' if angled else '"', includer, allowed)
+        message = check_include(spelled, '<' if angled else '"', includer, allowed, library)
         return Violation(display_path(includer, root), line, 'include', message) if message else None
     spelled_text = f'<{spelled}>' if angled else f'"{spelled}"'
-    if any(under(resolved, d) for d in ctx['untrusted'] + ctx['trusted']):
+    if library:
+        if any(under(resolved, d) for d in ctx['library']):
+            return None
+        if under(resolved, root) or any(under(resolved, d) for d in ctx['trusted']):
+            rel = display_path(resolved, root)
+            return Violation(display_path(includer, root), line, 'include',
+                             f'{spelled_text} resolves to {rel}; lib/ code may include only '
+                             'lib/ and allowlisted standard headers (ostd depends on lib/, '
+                             'not the other way round)')
+    elif any(under(resolved, d) for d in ctx['untrusted'] + ctx['trusted']):
         return None
     message = None
     if under(resolved, root):
@@ -611,7 +643,7 @@ def judge_include(includer, line, angled, spelled, resolved, ctx, allowed):
     else:
         # A system header: the spelled name must be allowlisted (or gtest in a test).
         message = check_include(spelled, '<' if angled or spelled.startswith('absl/') else '"',
-                                includer, allowed)
+                                includer, allowed, library)
         if message is None and not (angled or spelled.startswith('absl/')):
             if not (spelled in GTEST_HEADERS and includer.endswith('_test.cc')):
                 message = f'{spelled_text} resolves to {resolved}, outside the allowed headers'
@@ -681,11 +713,15 @@ def main(argv):
     parser.add_argument('--trusted-include', action='append', default=[],
                         help='(self-test only) an include directory judged like ostd\'s '
                         'public headers')
+    parser.add_argument('--library', action='store_true',
+                        help='files given by name are judged as lib/ code (the checked '
+                        'library: narrower includes)')
     parser.add_argument('paths', nargs='*')
     args = parser.parse_args(argv)
     root = os.path.realpath(args.root)
 
     untrusted = [os.path.join(root, d) for d in UNTRUSTED_DIRS]
+    library = [os.path.join(root, d) for d in LIBRARY_DIRS]
     if args.tree:
         files = walk_tree(root, args.paths)
     else:
@@ -696,11 +732,14 @@ def main(argv):
                 print(f'{p}:1: error: [io] no such file', file=sys.stdout)
                 return 1
             files.append(os.path.abspath(full))
-        # Files given by name are judged as kernel code, and so is their folder.
+        # Files given by name are judged as kernel code (or lib/ code with
+        # --library), and so is their folder.
         for f in files:
             d = os.path.dirname(os.path.realpath(f))
             if d not in untrusted:
                 untrusted.append(d)
+            if args.library and d not in library:
+                library.append(d)
 
     allowed = load_allowlist()
     violations = []
@@ -727,6 +766,7 @@ def main(argv):
         'root': root,
         'plugin': find_plugin(args.plugin) if tus else None,
         'untrusted': [os.path.realpath(d) for d in untrusted],
+        'library': [os.path.realpath(d) for d in library],
         'trusted': [os.path.realpath(d) for d in args.trusted_include],
     }
     # Host *_test.cc files (GoogleTest headers) are the slowest: start them first.
@@ -742,7 +782,14 @@ def main(argv):
                 v = judge_include(*inc, ctx, allowed)
                 if v:
                     violations.append(v)
+    # lib/'s own declarations are matched against lib/'s definitions only when
+    # lib/ is linted as a tree (lint_test does); a file or tree linted without
+    # it (a fixture that includes an ostd header built on lib/) cannot see them.
+    lib_linted = args.tree and any(os.path.normpath(p) in LIBRARY_DIRS for p in args.paths)
+    lib_real = [os.path.realpath(os.path.join(root, d)) for d in LIBRARY_DIRS]
     for mangled, path, line, name in declared:
+        if not lib_linted and any(under(path, d) for d in lib_real):
+            continue
         if mangled not in defined:
             violations.append(Violation(
                 display_path(path, root), line, 'extern_decl',

@@ -11,7 +11,8 @@ parse_error` marks fixtures that use a TCB declaration which is being removed:
 they must report RULE, or fail to compile (parse_error alone). Helper headers
 live in testdata/violations/helpers/ (untrusted) and testdata/trusted/ (a
 trusted include directory, passed with --trusted-include). Every file in
-testdata/clean/ must pass.
+testdata/clean/ must pass. A fixture (violation or clean) whose second line is
+`// as: lib` is judged as lib/ code (the checked library, `lint.py --library`).
 
 Usage: lint_selftest.py [--plugin keel_safety_plugin.so]
 """
@@ -37,11 +38,22 @@ TRUSTED = os.path.join(HERE, 'testdata', 'trusted')
 RULE_RE = re.compile(r': error: \[([^\]]+)\]')
 
 
+AS_LIB_RE = re.compile(r'^//\s*as:\s*lib\s*$')
+
+
+def judged_as_library(path):
+    with open(path, encoding='utf-8') as f:
+        f.readline()
+        return bool(AS_LIB_RE.match(f.readline()))
+
+
 def run_lint(path, plugin):
     """Runs lint.py on one file; returns (exit code, combined output)."""
     cmd = [sys.executable, LINT, '--root', ROOT, '--trusted-include', TRUSTED]
     if plugin:
         cmd += ['--plugin', plugin]
+    if judged_as_library(path):
+        cmd.append('--library')
     proc = subprocess.run(cmd + [path], capture_output=True, text=True, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 

@@ -1,6 +1,6 @@
-#include "ostd/smp/tlb_op.h"
+#include "lib/tlb_op.h"
 
-namespace ostd::mm {
+namespace klib {
 
 uint64_t TlbFlushBatch::total_pages() const {
   uint64_t total = 0;
@@ -40,4 +40,4 @@ void TlbFlushBatch::Add(TlbFlushOp op) {
   ops_[count_++] = merged;
 }
 
-}  // namespace ostd::mm
+}  // namespace klib

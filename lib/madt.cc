@@ -1,9 +1,9 @@
-#include "ostd/smp/madt.h"
+#include "lib/madt.h"
 
 #include <span>
 #include <string_view>
 
-namespace ostd::smp {
+namespace klib {
 namespace {
 
 constexpr size_t kRsdpV1Size = 20;
@@ -36,7 +36,7 @@ bool SignatureIs(std::span<const uint8_t> b, std::string_view sig) {
 }
 
 // The whole table at `p` if its header, length and checksum are sound.
-std::optional<std::span<const uint8_t>> ReadTable(const boot::PhysMemory& mem, Paddr p) {
+std::optional<std::span<const uint8_t>> ReadTable(const PhysMemory& mem, Paddr p) {
   std::span<const uint8_t> header = mem.Bytes(p, kSdtHeaderSize);
   if (header.size() != kSdtHeaderSize) return std::nullopt;
   uint32_t len = Le32(header, 4);
@@ -46,7 +46,7 @@ std::optional<std::span<const uint8_t>> ReadTable(const boot::PhysMemory& mem, P
   return table;
 }
 
-bool ValidRsdp(const boot::PhysMemory& mem, Paddr p) {
+bool ValidRsdp(const PhysMemory& mem, Paddr p) {
   std::span<const uint8_t> v1 = mem.Bytes(p, kRsdpV1Size);
   return v1.size() == kRsdpV1Size && SignatureIs(v1, "RSD PTR ") && ChecksumOk(v1);
 }
@@ -61,7 +61,7 @@ void AddCpu(MadtCpus& out, uint32_t apic_id) {
 
 }  // namespace
 
-std::optional<Paddr> ScanForRsdp(const boot::PhysMemory& mem, Paddr base, uint64_t len) {
+std::optional<Paddr> ScanForRsdp(const PhysMemory& mem, Paddr base, uint64_t len) {
   for (uint64_t off = 0; off + kRsdpV1Size <= len; off += 16) {
     if (ValidRsdp(mem, base + off)) return base + off;
   }
@@ -72,7 +72,7 @@ namespace {
 
 // The table with signature `sig` listed in the XSDT/RSDT of `rsdp`, nullopt if
 // none is listed. EINVAL: a malformed RSDP, root table or listed `sig` table.
-Result<std::optional<std::span<const uint8_t>>> FindTable(const boot::PhysMemory& mem, Paddr rsdp,
+Result<std::optional<std::span<const uint8_t>>> FindTable(const PhysMemory& mem, Paddr rsdp,
                                                           std::string_view sig) {
   if (!ValidRsdp(mem, rsdp)) return Err(Errno::kEINVAL);
   std::span<const uint8_t> v1 = mem.Bytes(rsdp, kRsdpV1Size);
@@ -90,7 +90,8 @@ Result<std::optional<std::span<const uint8_t>>> FindTable(const boot::PhysMemory
     }
   }
   std::optional<std::span<const uint8_t>> root_table = ReadTable(mem, root);
-  if (!root_table || !SignatureIs(*root_table, entry_size == 8 ? "XSDT" : "RSDT")) {
+  if (!root_table || !SignatureIs(*root_table, entry_size == 8 ? std::string_view("XSDT")
+                                                               : std::string_view("RSDT"))) {
     return Err(Errno::kEINVAL);
   }
 
@@ -116,8 +117,8 @@ void AddRange(AcpiDeviceRanges& out, Paddr base, uint64_t size) {
 
 }  // namespace
 
-Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
-  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
+Result<MadtCpus> FindCpusInMadt(const PhysMemory& mem, Paddr rsdp) {
+  KLIB_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
   if (!madt) return Err(Errno::kENOENT);
   if (madt->size() < kMadtEntriesOffset) return Err(Errno::kEINVAL);
 
@@ -139,10 +140,10 @@ Result<MadtCpus> FindCpusInMadt(const boot::PhysMemory& mem, Paddr rsdp) {
   return out;
 }
 
-Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr rsdp) {
+Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const PhysMemory& mem, Paddr rsdp) {
   constexpr uint64_t kPage = 4096;
   AcpiDeviceRanges out;
-  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
+  KLIB_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
   if (madt && madt->size() >= kMadtEntriesOffset) {
     for (size_t at = kMadtEntriesOffset; at + 2 <= madt->size();) {
       uint8_t len = (*madt)[at + 1];
@@ -156,9 +157,9 @@ Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr
     }
     AddRange(out, Le32(*madt, 36) & ~(kPage - 1), kPage);  // the local APIC
   }
-  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> hpet, FindTable(mem, rsdp, "HPET"));
+  KLIB_TRY_ASSIGN(std::optional<std::span<const uint8_t>> hpet, FindTable(mem, rsdp, "HPET"));
   if (hpet && hpet->size() >= 56) AddRange(out, Le64(*hpet, 44) & ~(kPage - 1), kPage);
-  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> mcfg, FindTable(mem, rsdp, "MCFG"));
+  KLIB_TRY_ASSIGN(std::optional<std::span<const uint8_t>> mcfg, FindTable(mem, rsdp, "MCFG"));
   if (mcfg) {
     for (size_t at = 44; at + 16 <= mcfg->size(); at += 16) {
       uint64_t base = Le64(*mcfg, at);
@@ -168,7 +169,7 @@ Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr
       AddRange(out, base + (uint64_t{first} << 20), uint64_t{last - first + 1u} << 20);
     }
   }
-  OSTD_TRY_ASSIGN(std::optional<std::span<const uint8_t>> dmar, FindTable(mem, rsdp, "DMAR"));
+  KLIB_TRY_ASSIGN(std::optional<std::span<const uint8_t>> dmar, FindTable(mem, rsdp, "DMAR"));
   if (dmar) {
     for (size_t at = 48; at + 4 <= dmar->size();) {
       uint16_t type = static_cast<uint16_t>((*dmar)[at] | (*dmar)[at + 1] << 8);
@@ -184,4 +185,4 @@ Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const boot::PhysMemory& mem, Paddr
   return out;
 }
 
-}  // namespace ostd::smp
+}  // namespace klib

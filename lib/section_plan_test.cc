@@ -1,10 +1,13 @@
-#include "ostd/patch/section_plan.h"
+#include "lib/section_plan.h"
 
-#include <vector>
+#include <array>
+#include <cstddef>
+#include <initializer_list>
+#include <span>
 
 #include "gtest/gtest.h"
 
-namespace ostd::patch {
+namespace klib {
 namespace {
 
 constexpr uint64_t kPage = 4096;
@@ -12,8 +15,11 @@ constexpr SectionKind kText = SectionKind::kText;
 constexpr SectionKind kRodata = SectionKind::kRodata;
 constexpr SectionKind kData = SectionKind::kData;
 
-Status Validate(uint64_t size, std::vector<Section> sections) {
-  return ValidateSections(size, kPage, sections);
+Status Validate(uint64_t size, std::initializer_list<Section> sections) {
+  std::array<Section, 8> copy{};
+  size_t n = 0;
+  for (const Section& s : sections) copy.at(n++) = s;
+  return ValidateSections(size, kPage, std::span<const Section>(copy).first(n));
 }
 
 TEST(RangeWithinTest, AcceptsOnlyNonEmptyContainedRanges) {
@@ -77,11 +83,11 @@ TEST(ValidateSectionsTest, RejectsABadPageSize) {
 }
 
 TEST(PagePermissionTest, PlansEachPage) {
-  std::vector<Section> s = {
-      {0, kPage + 10, kText},           // pages 0, 1
-      {kPage + 10, 100, kRodata},       // page 1 (shares with text)
-      {2 * kPage, 2 * kPage, kRodata},  // pages 2, 3
-      {4 * kPage + 16, 8, kData},       // page 4
+  std::array<Section, 4> s = {
+      Section{0, kPage + 10, kText},           // pages 0, 1
+      Section{kPage + 10, 100, kRodata},       // page 1 (shares with text)
+      Section{2 * kPage, 2 * kPage, kRodata},  // pages 2, 3
+      Section{4 * kPage + 16, 8, kData},       // page 4
   };  // page 5 unclaimed
   ASSERT_TRUE(ValidateSections(6 * kPage, kPage, s).has_value());
   EXPECT_EQ(PagePermission(0, kPage, s), PagePerm::kReadExec);
@@ -104,7 +110,7 @@ TEST(PagePermissionTest, NoPlannedPageIsWritableAndExecutable) {
         for (uint64_t as : points) {
           for (uint64_t bo : points) {
             for (uint64_t bs : points) {
-              std::vector<Section> s = {{ao, as, ka}, {bo, bs, kb}};
+              std::array<Section, 2> s = {Section{ao, as, ka}, Section{bo, bs, kb}};
               if (!ValidateSections(3 * kPage, kPage, s)) continue;
               ++accepted;
               for (uint64_t p = 0; p < 3; ++p) {
@@ -131,4 +137,4 @@ TEST(PagePermissionTest, NoPlannedPageIsWritableAndExecutable) {
 }
 
 }  // namespace
-}  // namespace ostd::patch
+}  // namespace klib

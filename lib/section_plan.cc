@@ -1,6 +1,6 @@
-#include "ostd/patch/section_plan.h"
+#include "lib/section_plan.h"
 
-namespace ostd::patch {
+namespace klib {
 namespace {
 
 // First and last page touched by a non-empty section.
@@ -58,4 +58,4 @@ PagePerm PagePermission(uint64_t page_index, uint64_t page_size,
   return perm;
 }
 
-}  // namespace ostd::patch
+}  // namespace klib

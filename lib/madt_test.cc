@@ -1,56 +1,97 @@
-#include "ostd/smp/madt.h"
+#include "lib/madt.h"
 
-#include <cstring>
-#include <vector>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
-namespace ostd::smp {
+namespace klib {
 namespace {
 
-// Physical memory [0, size) backed by a vector.
-class FakeMemory final : public boot::PhysMemory {
+// Up to 256 bytes being put together (a table, an entry, an RSDP).
+class Buf {
  public:
-  explicit FakeMemory(size_t size) : bytes_(size, 0) {}
-  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
-    if (p >= bytes_.size() || len > bytes_.size() - p) return {};
-    return std::span<const uint8_t>(bytes_.data() + p, len);
+  explicit Buf(size_t zeros = 0) { Append(zeros); }
+  Buf(std::initializer_list<uint8_t> bytes) { Append(bytes); }
+
+  void Append(size_t zeros) {
+    for (size_t i = 0; i < zeros; ++i) bytes_.at(size_++) = 0;
   }
-  void Put(Paddr p, const std::vector<uint8_t>& b) { std::memcpy(&bytes_[p], b.data(), b.size()); }
-  uint8_t& at(Paddr p) { return bytes_[p]; }
+  void Append(std::initializer_list<uint8_t> bytes) {
+    for (uint8_t b : bytes) bytes_.at(size_++) = b;
+  }
+  void Append(const Buf& other) {
+    for (uint8_t b : other.span()) bytes_.at(size_++) = b;
+  }
+  // The first n bytes.
+  Buf First(size_t n) const {
+    Buf out;
+    for (uint8_t b : span().first(n)) out.bytes_.at(out.size_++) = b;
+    return out;
+  }
+
+  uint8_t& operator[](size_t i) { return span()[i]; }
+  size_t size() const { return size_; }
+  std::span<uint8_t> span() { return std::span<uint8_t>(bytes_).first(size_); }
+  std::span<const uint8_t> span() const { return std::span<const uint8_t>(bytes_).first(size_); }
 
  private:
-  std::vector<uint8_t> bytes_;
+  std::array<uint8_t, 256> bytes_{};
+  size_t size_ = 0;
 };
 
-void Le(std::vector<uint8_t>& b, size_t at, uint64_t v, int n) {
+// Physical memory [0, 1 MiB) backed by an array.
+class FakeMemory final : public PhysMemory {
+ public:
+  static constexpr size_t kSize = 0x100000;
+
+  std::span<const uint8_t> Bytes(Paddr p, size_t len) const override {
+    if (p >= kSize || len > kSize - p) return {};
+    return std::span<const uint8_t>(bytes_).subspan(p, len);
+  }
+  void Put(Paddr p, const Buf& b) {
+    std::span<uint8_t> to = std::span<uint8_t>(bytes_).subspan(p, b.size());
+    for (size_t i = 0; i < b.size(); ++i) to[i] = b.span()[i];
+  }
+  uint8_t& at(Paddr p) { return bytes_.at(p); }
+
+ private:
+  std::array<uint8_t, kSize> bytes_{};
+};
+
+void Le(Buf& b, size_t at, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * i));
 }
 
-void FixChecksum(std::vector<uint8_t>& b, size_t at, size_t len) {
+void FixChecksum(Buf& b, size_t at, size_t len) {
   b[at] = 0;
   uint8_t sum = 0;
   for (size_t i = 0; i < len; ++i) sum = static_cast<uint8_t>(sum + b[i]);
   b[at] = static_cast<uint8_t>(-sum);
 }
 
-std::vector<uint8_t> Table(const char* sig, std::vector<uint8_t> body) {
-  std::vector<uint8_t> t(36, 0);
-  std::memcpy(t.data(), sig, 4);
-  t.insert(t.end(), body.begin(), body.end());
+Buf Table(std::string_view sig, const Buf& body) {
+  Buf t(36);
+  for (size_t i = 0; i < 4; ++i) t[i] = static_cast<uint8_t>(sig[i]);
+  t.Append(body);
   Le(t, 4, t.size(), 4);
   FixChecksum(t, 9, t.size());
   return t;
 }
 
-std::vector<uint8_t> Rsdp(uint8_t revision, uint32_t rsdt, uint64_t xsdt) {
-  std::vector<uint8_t> r(36, 0);
-  std::memcpy(r.data(), "RSD PTR ", 8);
+Buf Rsdp(uint8_t revision, uint32_t rsdt, uint64_t xsdt) {
+  Buf r(36);
+  constexpr std::string_view kSig = "RSD PTR ";
+  for (size_t i = 0; i < kSig.size(); ++i) r[i] = static_cast<uint8_t>(kSig[i]);
   r[15] = revision;
   Le(r, 16, rsdt, 4);
   Le(r, 20, 36, 4);
   Le(r, 24, xsdt, 8);
-  std::vector<uint8_t> v1(r.begin(), r.begin() + 20);
+  Buf v1 = r.First(20);
   FixChecksum(v1, 8, 20);
   r[8] = v1[8];
   FixChecksum(r, 32, 36);
@@ -58,43 +99,42 @@ std::vector<uint8_t> Rsdp(uint8_t revision, uint32_t rsdt, uint64_t xsdt) {
 }
 
 // MADT with local APIC entries (apic id, enabled) and one x2APIC entry.
-std::vector<uint8_t> Madt() {
-  std::vector<uint8_t> body(8, 0);
+Buf Madt() {
+  Buf body(8);
   auto lapic = [&](uint8_t id, bool enabled) {
-    std::vector<uint8_t> e = {0, 8, id, id, static_cast<uint8_t>(enabled), 0, 0, 0};
-    body.insert(body.end(), e.begin(), e.end());
+    body.Append({0, 8, id, id, static_cast<uint8_t>(enabled), 0, 0, 0});
   };
   lapic(0, true);
   lapic(1, true);
   lapic(2, false);
-  body.insert(body.end(), {1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});  // an I/O APIC
+  body.Append({1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});  // an I/O APIC
   lapic(3, true);
-  std::vector<uint8_t> x2(16, 0);
+  Buf x2(16);
   x2[0] = 9;
   x2[1] = 16;
   Le(x2, 4, 7, 4);
   Le(x2, 8, 1, 4);
-  body.insert(body.end(), x2.begin(), x2.end());
+  body.Append(x2);
   return Table("APIC", body);
 }
 
 class MadtTest : public ::testing::Test {
  protected:
   void Build(uint8_t revision) {
-    std::vector<uint8_t> madt = Madt();
+    Buf madt = Madt();
     mem_.Put(0x2000, madt);
-    std::vector<uint8_t> rsdt_body(8, 0);
+    Buf rsdt_body(8);
     Le(rsdt_body, 0, 0x3000, 4);  // a non-MADT table first
     Le(rsdt_body, 4, 0x2000, 4);
     mem_.Put(0x1000, Table("RSDT", rsdt_body));
-    std::vector<uint8_t> xsdt_body(16, 0);
+    Buf xsdt_body(16);
     Le(xsdt_body, 0, 0x3000, 8);
     Le(xsdt_body, 8, 0x2000, 8);
     mem_.Put(0x1800, Table("XSDT", xsdt_body));
-    mem_.Put(0x3000, Table("FACP", std::vector<uint8_t>(20, 0)));
+    mem_.Put(0x3000, Table("FACP", Buf(20)));
     mem_.Put(0xe0010, Rsdp(revision, 0x1000, 0x1800));
   }
-  FakeMemory mem_{0x100000};
+  FakeMemory mem_;
 };
 
 TEST_F(MadtTest, FindsEnabledProcessorsThroughRsdt) {
@@ -146,10 +186,10 @@ TEST_F(MadtTest, MissingMadtIsEnoent) {
 }
 
 TEST_F(MadtTest, TruncatedEntryIsEinval) {
-  std::vector<uint8_t> body(8, 0);
-  body.insert(body.end(), {0, 40, 0, 0, 1, 0, 0, 0});  // claims 40 bytes
+  Buf body(8);
+  body.Append({0, 40, 0, 0, 1, 0, 0, 0});  // claims 40 bytes
   mem_.Put(0x2000, Table("APIC", body));
-  std::vector<uint8_t> rsdt_body(4, 0);
+  Buf rsdt_body(4);
   Le(rsdt_body, 0, 0x2000, 4);
   mem_.Put(0x1000, Table("RSDT", rsdt_body));
   mem_.Put(0xe0010, Rsdp(0, 0x1000, 0));
@@ -157,35 +197,35 @@ TEST_F(MadtTest, TruncatedEntryIsEinval) {
 }
 
 TEST(AcpiDevicesTest, FindsIoApicsHpetEcamAndDmar) {
-  FakeMemory mem(0x100000);
-  std::vector<uint8_t> madt_body(8, 0);
+  static FakeMemory mem;  // 1 MiB: not on the stack
+  Buf madt_body(8);
   Le(madt_body, 0, 0xfee00000, 4);  // local APIC address
   auto ioapic = [&](uint32_t addr) {
-    std::vector<uint8_t> e(12, 0);
+    Buf e(12);
     e[0] = 1;
     e[1] = 12;
     Le(e, 4, addr, 4);
-    madt_body.insert(madt_body.end(), e.begin(), e.end());
+    madt_body.Append(e);
   };
   ioapic(0xfec00000);
   ioapic(0xfec01000);
   mem.Put(0x2000, Table("APIC", madt_body));
-  std::vector<uint8_t> hpet_body(20, 0);
+  Buf hpet_body(20);
   Le(hpet_body, 8, 0xfed00000, 8);  // base address GAS: address at table offset 44
   mem.Put(0x3000, Table("HPET", hpet_body));
-  std::vector<uint8_t> mcfg_body(8 + 16, 0);
+  Buf mcfg_body(8 + 16);
   Le(mcfg_body, 8, 0xb0000000, 8);
   mcfg_body[8 + 10] = 0;   // first bus
   mcfg_body[8 + 11] = 15;  // last bus
   mem.Put(0x4000, Table("MCFG", mcfg_body));
-  std::vector<uint8_t> dmar_body(12, 0);  // host address width, flags, reserved
-  std::vector<uint8_t> drhd(16, 0);
+  Buf dmar_body(12);  // host address width, flags, reserved
+  Buf drhd(16);
   Le(drhd, 2, 16, 2);
   drhd[5] = 1;  // 2 pages
   Le(drhd, 8, 0xfed90000, 8);
-  dmar_body.insert(dmar_body.end(), drhd.begin(), drhd.end());
+  dmar_body.Append(drhd);
   mem.Put(0x5000, Table("DMAR", dmar_body));
-  std::vector<uint8_t> rsdt_body(16, 0);
+  Buf rsdt_body(16);
   Le(rsdt_body, 0, 0x2000, 4);
   Le(rsdt_body, 4, 0x3000, 4);
   Le(rsdt_body, 8, 0x4000, 4);
@@ -216,4 +256,4 @@ TEST(AcpiDevicesTest, FindsIoApicsHpetEcamAndDmar) {
 }
 
 }  // namespace
-}  // namespace ostd::smp
+}  // namespace klib

@@ -1,6 +1,6 @@
-#include "ostd/io/range_allocator.h"
+#include "lib/range_allocator.h"
 
-namespace ostd::io {
+namespace klib {
 
 void RangeSet::Reset(Paddr base, Paddr end) {
   count_ = 0;
@@ -70,7 +70,7 @@ Status IoRangeAllocator::Exclude(Paddr base, Paddr end) {
   if (!privileged_.CanRemove(base, end) || !insensitive_.CanRemove(base, end)) {
     return Err(Errno::kENOSPC);
   }
-  OSTD_TRY(privileged_.Remove(base, end));
+  KLIB_TRY(privileged_.Remove(base, end));
   return insensitive_.Remove(base, end);
 }
 
@@ -107,4 +107,4 @@ bool IoRangeAllocator::Release(Paddr base, uint64_t len) {
   return false;
 }
 
-}  // namespace ostd::io
+}  // namespace klib

@@ -1,8 +1,8 @@
-#include "ostd/smp/tlb_op.h"
+#include "lib/tlb_op.h"
 
 #include "gtest/gtest.h"
 
-namespace ostd::mm {
+namespace klib {
 namespace {
 
 constexpr Vaddr kBase = 0xffffc90000100000;
@@ -111,4 +111,4 @@ TEST(TlbFlushBatchTest, AllAbsorbsEverythingAndClearResets) {
 }
 
 }  // namespace
-}  // namespace ostd::mm
+}  // namespace klib

@@ -1,12 +1,13 @@
-#include "ostd/io/range_allocator.h"
+#include "lib/range_allocator.h"
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <vector>
 
 #include "gtest/gtest.h"
 
-namespace ostd::io {
+namespace klib {
 namespace {
 
 constexpr Paddr kLimit = 1ull << 40;
@@ -103,12 +104,14 @@ TEST(IoRangeAllocatorTest, ForEachSensitiveListsWhatAddSensitiveNamed) {
   EXPECT_TRUE(a.AddSensitive(0xfec01000, 0xfec02000).has_value());
   EXPECT_TRUE(a.AddSensitive(0x9e000, 0xa1000).has_value());
   EXPECT_TRUE(a.AddSensitive(kLimit - 0x1000, kLimit).has_value());
-  std::vector<PhysRange> seen;
-  a.ForEachSensitive([&](Paddr base, Paddr end) { seen.push_back({base, end}); });
-  EXPECT_EQ(seen, (std::vector<PhysRange>{{0x9f000, 0xa1000},
-                                          {0xfec00000, 0xfec02000},
-                                          {0xfee00000, 0xfee01000},
-                                          {kLimit - 0x1000, kLimit}}));
+  std::array<PhysRange, 8> seen{};
+  size_t count = 0;
+  a.ForEachSensitive([&](Paddr base, Paddr end) { seen.at(count++) = PhysRange{base, end}; });
+  ASSERT_EQ(count, 4u);
+  EXPECT_EQ(seen[0], (PhysRange{0x9f000, 0xa1000}));
+  EXPECT_EQ(seen[1], (PhysRange{0xfec00000, 0xfec02000}));
+  EXPECT_EQ(seen[2], (PhysRange{0xfee00000, 0xfee01000}));
+  EXPECT_EQ(seen[3], (PhysRange{kLimit - 0x1000, kLimit}));
   IoRangeAllocator none;
   none.Reset(kLimit);
   none.ForEachSensitive([](Paddr, Paddr) { ADD_FAILURE() << "nothing is sensitive"; });
@@ -175,4 +178,4 @@ TEST(IoRangeAllocatorTest, ResetForgetsClaims) {
 }
 
 }  // namespace
-}  // namespace ostd::io
+}  // namespace klib

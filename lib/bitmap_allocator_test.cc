@@ -1,32 +1,91 @@
-#include "ostd/mm/bitmap_allocator.h"
+#include "lib/bitmap_allocator.h"
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
-#include <iterator>
+#include <initializer_list>
 #include <optional>
-#include <random>
-#include <set>
-#include <vector>
+#include <span>
 
 #include <gtest/gtest.h>
 
-namespace ostd::mm {
+namespace klib {
 namespace {
 
-// An allocator together with the storage it owns.
+// An allocator together with the storage it owns (up to 64 * 31 indices).
 class Bitmap {
  public:
-  explicit Bitmap(size_t count) : storage_(BitmapAllocator::WordsFor(count) + 1, ~0ull) {
+  explicit Bitmap(size_t count) : words_(BitmapAllocator::WordsFor(count)) {
     // One spare word past the end, filled with ones, catches writes past WordsFor().
-    alloc_.Init(std::span<uint64_t>(storage_), count);
+    storage_.fill(~0ull);
+    alloc_.Init(std::span<uint64_t>(storage_).first(words_ + 1), count);
   }
 
   BitmapAllocator* operator->() { return &alloc_; }
   BitmapAllocator& get() { return alloc_; }
-  uint64_t spare_word() const { return storage_.back(); }
+  uint64_t spare_word() const { return storage_.at(words_); }
 
  private:
-  std::vector<uint64_t> storage_;
+  size_t words_;
+  std::array<uint64_t, 32> storage_{};
   BitmapAllocator alloc_;
+};
+
+// A set of indices below kMaxIndex: std::set without the heap.
+class IndexSet {
+ public:
+  static constexpr size_t kMaxIndex = 1024;
+
+  IndexSet() = default;
+  IndexSet(std::initializer_list<size_t> init) {
+    for (size_t i : init) insert(i);
+  }
+
+  // True if `i` was not in the set before.
+  bool insert(size_t i) {
+    if (in_.at(i)) return false;
+    in_.at(i) = true;
+    ++size_;
+    return true;
+  }
+  // 1 if `i` was in the set (and is no more), else 0.
+  size_t erase(size_t i) {
+    if (!count(i)) return 0;
+    in_.at(i) = false;
+    --size_;
+    return 1;
+  }
+  size_t count(size_t i) const { return i < kMaxIndex && in_.at(i) ? 1 : 0; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The n-th smallest member (n < size()).
+  size_t nth(size_t n) const {
+    for (size_t i = 0; i < kMaxIndex; ++i) {
+      if (in_.at(i) && n-- == 0) return i;
+    }
+    return kMaxIndex;
+  }
+
+  friend bool operator==(const IndexSet&, const IndexSet&) = default;
+
+ private:
+  std::array<bool, kMaxIndex> in_{};
+  size_t size_ = 0;
+};
+
+// A small deterministic generator (xorshift64*), in place of std::mt19937.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed | 1) {}
+  uint32_t operator()() {
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    return static_cast<uint32_t>((state_ * 0x2545f4914f6cdd1dull) >> 32);
+  }
+
+ private:
+  uint64_t state_;
 };
 
 TEST(BitmapAllocatorTest, WordsFor) {
@@ -119,12 +178,12 @@ TEST(BitmapAllocatorTest, MarkWithHugeCountReachesTheEnd) {
 TEST(BitmapAllocatorTest, AllocateUntilExhausted) {
   Bitmap b(130);
   b->MarkFree(0, 130);
-  std::set<size_t> seen;
+  IndexSet seen;
   for (size_t i = 0; i < 130; ++i) {
     std::optional<size_t> idx = b->Allocate();
     ASSERT_TRUE(idx.has_value()) << i;
     EXPECT_LT(*idx, 130u);
-    EXPECT_TRUE(seen.insert(*idx).second) << *idx;
+    EXPECT_TRUE(seen.insert(*idx)) << *idx;
     EXPECT_FALSE(b->IsFree(*idx));
   }
   EXPECT_EQ(b->free_count(), 0u);
@@ -137,13 +196,13 @@ TEST(BitmapAllocatorTest, AllocatesOnlyFreeIndices) {
   Bitmap b(1000);
   b->MarkFree(700, 3);
   b->MarkFree(5, 1);
-  std::set<size_t> got;
+  IndexSet got;
   for (int i = 0; i < 4; ++i) {
     std::optional<size_t> idx = b->Allocate();
     ASSERT_TRUE(idx.has_value());
     got.insert(*idx);
   }
-  EXPECT_EQ(got, (std::set<size_t>{5, 700, 701, 702}));
+  EXPECT_EQ(got, (IndexSet{5, 700, 701, 702}));
   EXPECT_EQ(b->Allocate(), std::nullopt);
 }
 
@@ -158,8 +217,8 @@ TEST(BitmapAllocatorTest, FreeAndReuse) {
   EXPECT_EQ(b->Allocate(), std::nullopt);
   b->MarkFree(3, 1);
   b->MarkFree(63, 1);
-  std::set<size_t> got{*b->Allocate(), *b->Allocate()};
-  EXPECT_EQ(got, (std::set<size_t>{3, 63}));
+  IndexSet got{*b->Allocate(), *b->Allocate()};
+  EXPECT_EQ(got, (IndexSet{3, 63}));
 }
 
 TEST(BitmapAllocatorTest, ReuseAcrossWordsWithHint) {
@@ -181,10 +240,10 @@ TEST(BitmapAllocatorTest, CountNotMultipleOf64) {
     Bitmap b(count);
     b->MarkFree(0, count + 100);
     EXPECT_EQ(b->free_count(), count);
-    std::set<size_t> seen;
+    IndexSet seen;
     while (std::optional<size_t> idx = b->Allocate()) {
       EXPECT_LT(*idx, count);
-      EXPECT_TRUE(seen.insert(*idx).second);
+      EXPECT_TRUE(seen.insert(*idx));
     }
     EXPECT_EQ(seen.size(), count);
     EXPECT_EQ(b->free_count(), 0u);
@@ -201,8 +260,8 @@ TEST(BitmapAllocatorTest, CountNotMultipleOf64) {
 TEST(BitmapAllocatorTest, RandomizedNeverDoubleAllocates) {
   constexpr size_t kCount = 777;
   Bitmap b(kCount);
-  std::mt19937 rng(12345);
-  std::set<size_t> free_model;
+  Rng rng(12345);
+  IndexSet free_model;
   // Start with a patchy free set.
   for (size_t i = 0; i < kCount; ++i) {
     if (rng() % 3 != 0) {
@@ -210,7 +269,7 @@ TEST(BitmapAllocatorTest, RandomizedNeverDoubleAllocates) {
       free_model.insert(i);
     }
   }
-  std::set<size_t> allocated;
+  IndexSet allocated;
   for (int step = 0; step < 20000; ++step) {
     uint32_t op = rng() % 10;
     if (op < 5) {
@@ -221,7 +280,7 @@ TEST(BitmapAllocatorTest, RandomizedNeverDoubleAllocates) {
       }
       ASSERT_TRUE(idx.has_value()) << step;
       ASSERT_EQ(free_model.erase(*idx), 1u) << "handed out a non-free index " << *idx;
-      ASSERT_TRUE(allocated.insert(*idx).second) << *idx;
+      ASSERT_TRUE(allocated.insert(*idx)) << *idx;
     } else if (op < 7) {
       size_t count = 1 + rng() % 8;
       size_t align = size_t{1} << (rng() % 4);
@@ -230,13 +289,11 @@ TEST(BitmapAllocatorTest, RandomizedNeverDoubleAllocates) {
       ASSERT_EQ(*first % align, 0u);
       for (size_t i = *first; i < *first + count; ++i) {
         ASSERT_EQ(free_model.erase(i), 1u) << "contiguous run took a non-free index " << i;
-        ASSERT_TRUE(allocated.insert(i).second);
+        ASSERT_TRUE(allocated.insert(i));
       }
     } else if (!allocated.empty()) {
-      auto it = allocated.begin();
-      std::advance(it, static_cast<long>(rng() % allocated.size()));
-      size_t idx = *it;
-      allocated.erase(it);
+      size_t idx = allocated.nth(rng() % allocated.size());
+      allocated.erase(idx);
       b->MarkFree(idx, 1);
       free_model.insert(idx);
     }
@@ -339,7 +396,7 @@ TEST(BitmapAllocatorTest, ContiguousSingleFallsBackToAllocate) {
 }
 
 TEST(BitmapAllocatorTest, ReinitResetsState) {
-  std::vector<uint64_t> storage(4, 0);
+  std::array<uint64_t, 4> storage{};
   BitmapAllocator a;
   a.Init(std::span<uint64_t>(storage), 200);
   a.MarkFree(0, 200);
@@ -352,4 +409,4 @@ TEST(BitmapAllocatorTest, ReinitResetsState) {
 }
 
 }  // namespace
-}  // namespace ostd::mm
+}  // namespace klib

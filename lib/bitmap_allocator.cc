@@ -1,8 +1,8 @@
-#include "ostd/mm/bitmap_allocator.h"
+#include "lib/bitmap_allocator.h"
 
 #include <bit>
 
-namespace ostd::mm {
+namespace klib {
 
 void BitmapAllocator::Init(std::span<uint64_t> storage, size_t count) {
   bits_ = storage.first(WordsFor(count));
@@ -79,4 +79,4 @@ std::optional<size_t> BitmapAllocator::AllocateContiguous(size_t count, size_t a
   return std::nullopt;
 }
 
-}  // namespace ostd::mm
+}  // namespace klib
