@@ -424,7 +424,9 @@ void InitDeviceMemory() {
   EnsureBuiltLocked();
   auto carve = [](Paddr base, Paddr end) {
     Status s = RemoveFromLinearMap(base, end);
-    if (!s) OSTD_PANIC("io_mem: cannot unmap {:#x}-{:#x} from the linear map: {}", base, end, s.error());
+    if (!s) {
+      OSTD_PANIC("io_mem: cannot unmap {:#x}-{:#x} from the linear map: {}", base, end, s.error());
+    }
   };
   if (alloc_state == 1) {
     allocator.ForEachSensitive(carve);
