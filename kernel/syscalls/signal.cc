@@ -237,17 +237,17 @@ SyscallResult SysSigaltstack(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterSignalSyscalls(SyscallTable& t) {
-  t.Register(13, "rt_sigaction", SysRtSigaction);
-  t.Register(14, "rt_sigprocmask", SysRtSigprocmask);
-  t.Register(15, "rt_sigreturn", SysRtSigreturn);
-  t.Register(127, "rt_sigpending", SysRtSigpending);
-  t.Register(130, "rt_sigsuspend", SysRtSigsuspend);
-  t.Register(34, "pause", SysPause);
-  t.Register(128, "rt_sigtimedwait", SysRtSigtimedwait);
-  t.Register(62, "kill", SysKill);
-  t.Register(234, "tgkill", SysTgkill);
-  t.Register(200, "tkill", SysTkill);
-  t.Register(131, "sigaltstack", SysSigaltstack);
+  t.BindUntyped<sysno::rt_sigaction, SysRtSigaction>();
+  t.BindUntyped<sysno::rt_sigprocmask, SysRtSigprocmask>();
+  t.BindUntyped<sysno::rt_sigreturn, SysRtSigreturn>();
+  t.BindUntyped<sysno::rt_sigpending, SysRtSigpending>();
+  t.BindUntyped<sysno::rt_sigsuspend, SysRtSigsuspend>();
+  t.BindUntyped<sysno::pause, SysPause>();
+  t.BindUntyped<sysno::rt_sigtimedwait, SysRtSigtimedwait>();
+  t.BindUntyped<sysno::kill, SysKill>();
+  t.BindUntyped<sysno::tgkill, SysTgkill>();
+  t.BindUntyped<sysno::tkill, SysTkill>();
+  t.BindUntyped<sysno::sigaltstack, SysSigaltstack>();
 }
 
 }  // namespace kernel
