@@ -68,10 +68,12 @@ template <>
 struct Decode<uint64_t> {
   static constexpr uint64_t From(uint64_t v) { return v; }
 };
-template <typename T, ostd::vm::UserAccess A>
-struct Decode<ostd::vm::UserDirPtr<T, A>> {
-  static constexpr ostd::vm::UserDirPtr<T, A> From(uint64_t v) {
-    return ostd::vm::UserDirPtr<T, A>(v);
+template <typename P>
+  requires ostd::vm::UserReadable<P> || ostd::vm::UserWritable<P>
+struct Decode<P> {
+  static constexpr P From(uint64_t v) {
+    P ptr(v);
+    return ptr;
   }
 };
 
@@ -79,11 +81,12 @@ template <typename P>
 struct DirOf {
   static constexpr bool kIsPtr = false;
 };
-template <typename T, ostd::vm::UserAccess A>
-struct DirOf<ostd::vm::UserDirPtr<T, A>> {
+template <typename P>
+  requires ostd::vm::UserReadable<P> || ostd::vm::UserWritable<P>
+struct DirOf<P> {
   static constexpr bool kIsPtr = true;
-  static constexpr ostd::vm::UserAccess kAccess = A;
-  static constexpr bool kString = std::is_same_v<T, const char>;
+  static constexpr ostd::vm::UserAccess kAccess = P::kAccess;
+  static constexpr bool kString = std::is_same_v<typename P::Elem, const char>;
 };
 
 // Whether a handler parameter of type P may receive an argument of kind `k`
