@@ -7,6 +7,7 @@
 
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
+#include "kernel/syscalls/syscall.h"
 #include "ostd/pod.h"
 #include "ostd/trap.h"
 #include "ostd/vm/vm_space.h"
@@ -318,11 +319,24 @@ ostd::Status CopySigInfoToUser(uint64_t addr, int sig, const SigInfo& info) {
 }
 
 void DeliverSignals(Thread& t) {
-  // Restart a call that was interrupted for a signal that needs no handler.
+  // When no handler runs: the mask rt_sigsuspend/ppoll/pselect6 installed
+  // comes back, and a call interrupted for the signal restarts if its
+  // restart rule allows (syscall_list.h).
   struct RestartIfUnused {
     Thread& t;
     ~RestartIfUnused() {
-      if (t.restart_nr >= 0 && !t.exiting.load(std::memory_order_acquire)) RewindSyscall(t);
+      if (t.exiting.load(std::memory_order_acquire)) return;
+      if (t.restore_mask_after_signal) {
+        t.set_mask(t.saved_mask);
+        t.restore_mask_after_signal = false;
+      }
+      if (t.restart_nr < 0) return;
+      if (RestartAfterSignal(SpecOf(static_cast<uint64_t>(t.restart_nr)).restart,
+                             /*handler_ran=*/false, /*sa_restart=*/false)) {
+        RewindSyscall(t);
+      } else {
+        t.restart_nr = -1;
+      }
     }
   } restart_guard{t};
   Process& p = t.process();
@@ -358,7 +372,8 @@ void DeliverSignals(Thread& t) {
   }
 
   if (t.restart_nr >= 0) {
-    if ((action.flags & kSaRestart) != 0) {
+    if (RestartAfterSignal(SpecOf(static_cast<uint64_t>(t.restart_nr)).restart,
+                           /*handler_ran=*/true, (action.flags & kSaRestart) != 0)) {
       RewindSyscall(t);  // the handler returns into the call again
     } else {
       t.restart_nr = -1;  // EINTR stands

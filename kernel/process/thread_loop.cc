@@ -31,30 +31,6 @@ void LogUnimplemented(uint64_t nr) {
   OSTD_LOG_WARN("syscall {} ({}) is not implemented: ENOSYS", SyscallName(nr), nr);
 }
 
-// Calls Linux ends with ERESTARTSYS when a signal interrupts them: restarted
-// after a handler with SA_RESTART, or when no handler runs.
-bool IsRestartable(uint64_t nr) {
-  switch (nr) {
-    case 0:    // read
-    case 1:    // write
-    case 16:   // ioctl
-    case 17:   // pread64
-    case 18:   // pwrite64
-    case 19:   // readv
-    case 20:   // writev
-    case 40:   // sendfile
-    case 61:   // wait4
-    case 72:   // fcntl (F_SETLKW)
-    case 202:  // futex
-    case 247:  // waitid
-    case 2:    // open (FIFOs)
-    case 257:  // openat
-      return true;
-    default:
-      return false;
-  }
-}
-
 void HandleSyscall(Thread& t) {
   ostd::user::UserContext& ctx = t.context();
   uint64_t nr = ctx.syscall_num();
@@ -73,7 +49,8 @@ void HandleSyscall(Thread& t) {
     return;
   }
   ctx.set_syscall_ret(static_cast<uint64_t>(-static_cast<int64_t>(r.error())));
-  if (r.error() == ostd::Errno::kEINTR && IsRestartable(nr)) {
+  // Whether and when it restarts is decided by DeliverSignals (syscall_list.h).
+  if (r.error() == ostd::Errno::kEINTR && SpecOf(nr).restart != Restart::kNever) {
     t.restart_nr = static_cast<int64_t>(nr);
   }
 }

@@ -267,22 +267,22 @@ SyscallResult SysFallocate(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFileFdSyscalls(SyscallTable& t) {
-  t.Register(3, "close", SysClose);
-  t.Register(22, "pipe", SysPipe);
-  t.Register(32, "dup", SysDup);
-  t.Register(33, "dup2", SysDup2);
-  t.Register(72, "fcntl", SysFcntl);
-  t.Register(73, "flock", SysFlock);
-  t.Register(74, "fsync", SysFsync);
-  t.Register(75, "fdatasync", SysFsync);
-  t.Register(77, "ftruncate", SysFtruncate);
-  t.Register(162, "sync", SysSync);
-  t.Register(221, "fadvise64", SysFadvise64);
-  t.Register(285, "fallocate", SysFallocate);
-  t.Register(292, "dup3", SysDup3);
-  t.Register(293, "pipe2", SysPipe2);
-  t.Register(306, "syncfs", SysSyncfs);
-  t.Register(436, "close_range", SysCloseRange);
+  t.BindUntyped<sysno::close, SysClose>();
+  t.BindUntyped<sysno::pipe, SysPipe>();
+  t.BindUntyped<sysno::dup, SysDup>();
+  t.BindUntyped<sysno::dup2, SysDup2>();
+  t.BindUntyped<sysno::fcntl, SysFcntl>();
+  t.BindUntyped<sysno::flock, SysFlock>();
+  t.BindUntyped<sysno::fsync, SysFsync>();
+  t.BindUntyped<sysno::fdatasync, SysFsync>();
+  t.BindUntyped<sysno::ftruncate, SysFtruncate>();
+  t.BindUntyped<sysno::sync, SysSync>();
+  t.BindUntyped<sysno::fadvise64, SysFadvise64>();
+  t.BindUntyped<sysno::fallocate, SysFallocate>();
+  t.BindUntyped<sysno::dup3, SysDup3>();
+  t.BindUntyped<sysno::pipe2, SysPipe2>();
+  t.BindUntyped<sysno::syncfs, SysSyncfs>();
+  t.BindUntyped<sysno::close_range, SysCloseRange>();
 }
 
 void RegisterFileSyscalls(SyscallTable& t) {

@@ -404,19 +404,19 @@ SyscallResult SysSendfile(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFileIoSyscalls(SyscallTable& t) {
-  t.Register(0, "read", SysRead);
-  t.Register(1, "write", SysWrite);
-  t.Register(8, "lseek", SysLseek);
-  t.Register(16, "ioctl", SysIoctl);
-  t.Register(17, "pread64", SysPread64);
-  t.Register(18, "pwrite64", SysPwrite64);
-  t.Register(19, "readv", SysReadv);
-  t.Register(20, "writev", SysWritev);
-  t.Register(40, "sendfile", SysSendfile);
-  t.Register(295, "preadv", SysPreadv);
-  t.Register(296, "pwritev", SysPwritev);
-  t.Register(327, "preadv2", SysPreadv2);
-  t.Register(328, "pwritev2", SysPwritev2);
+  t.BindUntyped<sysno::read, SysRead>();
+  t.BindUntyped<sysno::write, SysWrite>();
+  t.BindUntyped<sysno::lseek, SysLseek>();
+  t.BindUntyped<sysno::ioctl, SysIoctl>();
+  t.BindUntyped<sysno::pread64, SysPread64>();
+  t.BindUntyped<sysno::pwrite64, SysPwrite64>();
+  t.BindUntyped<sysno::readv, SysReadv>();
+  t.BindUntyped<sysno::writev, SysWritev>();
+  t.BindUntyped<sysno::sendfile, SysSendfile>();
+  t.BindUntyped<sysno::preadv, SysPreadv>();
+  t.BindUntyped<sysno::pwritev, SysPwritev>();
+  t.BindUntyped<sysno::preadv2, SysPreadv2>();
+  t.BindUntyped<sysno::pwritev2, SysPwritev2>();
 }
 
 }  // namespace kernel

@@ -296,29 +296,29 @@ SyscallResult SysUmask(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFilePathSyscalls(SyscallTable& t) {
-  t.Register(2, "open", SysOpen);
-  t.Register(79, "getcwd", SysGetcwd);
-  t.Register(80, "chdir", SysChdir);
-  t.Register(81, "fchdir", SysFchdir);
-  t.Register(82, "rename", SysRename);
-  t.Register(83, "mkdir", SysMkdir);
-  t.Register(84, "rmdir", SysRmdir);
-  t.Register(85, "creat", SysCreat);
-  t.Register(86, "link", SysLink);
-  t.Register(87, "unlink", SysUnlink);
-  t.Register(88, "symlink", SysSymlink);
-  t.Register(89, "readlink", SysReadlink);
-  t.Register(95, "umask", SysUmask);
-  t.Register(133, "mknod", SysMknod);
-  t.Register(257, "openat", SysOpenat);
-  t.Register(258, "mkdirat", SysMkdirat);
-  t.Register(259, "mknodat", SysMknodat);
-  t.Register(263, "unlinkat", SysUnlinkat);
-  t.Register(264, "renameat", SysRenameat);
-  t.Register(265, "linkat", SysLinkat);
-  t.Register(266, "symlinkat", SysSymlinkat);
-  t.Register(267, "readlinkat", SysReadlinkat);
-  t.Register(316, "renameat2", SysRenameat2);
+  t.BindUntyped<sysno::open, SysOpen>();
+  t.BindUntyped<sysno::getcwd, SysGetcwd>();
+  t.BindUntyped<sysno::chdir, SysChdir>();
+  t.BindUntyped<sysno::fchdir, SysFchdir>();
+  t.BindUntyped<sysno::rename, SysRename>();
+  t.BindUntyped<sysno::mkdir, SysMkdir>();
+  t.BindUntyped<sysno::rmdir, SysRmdir>();
+  t.BindUntyped<sysno::creat, SysCreat>();
+  t.BindUntyped<sysno::link, SysLink>();
+  t.BindUntyped<sysno::unlink, SysUnlink>();
+  t.BindUntyped<sysno::symlink, SysSymlink>();
+  t.BindUntyped<sysno::readlink, SysReadlink>();
+  t.BindUntyped<sysno::umask, SysUmask>();
+  t.BindUntyped<sysno::mknod, SysMknod>();
+  t.BindUntyped<sysno::openat, SysOpenat>();
+  t.BindUntyped<sysno::mkdirat, SysMkdirat>();
+  t.BindUntyped<sysno::mknodat, SysMknodat>();
+  t.BindUntyped<sysno::unlinkat, SysUnlinkat>();
+  t.BindUntyped<sysno::renameat, SysRenameat>();
+  t.BindUntyped<sysno::linkat, SysLinkat>();
+  t.BindUntyped<sysno::symlinkat, SysSymlinkat>();
+  t.BindUntyped<sysno::readlinkat, SysReadlinkat>();
+  t.BindUntyped<sysno::renameat2, SysRenameat2>();
 }
 
 }  // namespace kernel

@@ -433,26 +433,26 @@ SyscallResult SysGetdents64(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFileStatSyscalls(SyscallTable& t) {
-  t.Register(4, "stat", SysStat);
-  t.Register(5, "fstat", SysFstat);
-  t.Register(6, "lstat", SysLstat);
-  t.Register(21, "access", SysAccess);
-  t.Register(76, "truncate", SysTruncate);
-  t.Register(90, "chmod", SysChmod);
-  t.Register(91, "fchmod", SysFchmod);
-  t.Register(92, "chown", SysChown);
-  t.Register(93, "fchown", SysFchown);
-  t.Register(94, "lchown", SysLchown);
-  t.Register(137, "statfs", SysStatfs);
-  t.Register(138, "fstatfs", SysFstatfs);
-  t.Register(217, "getdents64", SysGetdents64);
-  t.Register(260, "fchownat", SysFchownat);
-  t.Register(262, "newfstatat", SysNewfstatat);
-  t.Register(268, "fchmodat", SysFchmodat);
-  t.Register(269, "faccessat", SysFaccessat);
-  t.Register(280, "utimensat", SysUtimensat);
-  t.Register(332, "statx", SysStatx);
-  t.Register(439, "faccessat2", SysFaccessat2);
+  t.BindUntyped<sysno::stat, SysStat>();
+  t.BindUntyped<sysno::fstat, SysFstat>();
+  t.BindUntyped<sysno::lstat, SysLstat>();
+  t.BindUntyped<sysno::access, SysAccess>();
+  t.BindUntyped<sysno::truncate, SysTruncate>();
+  t.BindUntyped<sysno::chmod, SysChmod>();
+  t.BindUntyped<sysno::fchmod, SysFchmod>();
+  t.BindUntyped<sysno::chown, SysChown>();
+  t.BindUntyped<sysno::fchown, SysFchown>();
+  t.BindUntyped<sysno::lchown, SysLchown>();
+  t.BindUntyped<sysno::statfs, SysStatfs>();
+  t.BindUntyped<sysno::fstatfs, SysFstatfs>();
+  t.BindUntyped<sysno::getdents64, SysGetdents64>();
+  t.BindUntyped<sysno::fchownat, SysFchownat>();
+  t.BindUntyped<sysno::newfstatat, SysNewfstatat>();
+  t.BindUntyped<sysno::fchmodat, SysFchmodat>();
+  t.BindUntyped<sysno::faccessat, SysFaccessat>();
+  t.BindUntyped<sysno::utimensat, SysUtimensat>();
+  t.BindUntyped<sysno::statx, SysStatx>();
+  t.BindUntyped<sysno::faccessat2, SysFaccessat2>();
 }
 
 }  // namespace kernel

@@ -285,22 +285,22 @@ SyscallResult SysCapget(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterInfoSyscalls(SyscallTable& t) {
-  t.Register(63, "uname", SysUname);
-  t.Register(99, "sysinfo", SysSysinfo);
-  t.Register(318, "getrandom", SysGetrandom);
-  t.Register(24, "sched_yield", SysSchedYield);
-  t.Register(204, "sched_getaffinity", SysSchedGetaffinity);
-  t.Register(203, "sched_setaffinity", SysSchedSetaffinity);
-  t.Register(309, "getcpu", SysGetcpu);
-  t.Register(302, "prlimit64", SysPrlimit64);
-  t.Register(97, "getrlimit", SysGetrlimit);
-  t.Register(160, "setrlimit", SysSetrlimit);
-  t.Register(98, "getrusage", SysGetrusage);
-  t.Register(135, "personality", SysPersonality);
-  t.Register(157, "prctl", SysPrctl);
-  t.Register(140, "getpriority", SysGetpriority);
-  t.Register(141, "setpriority", SysSetpriority);
-  t.Register(125, "capget", SysCapget);
+  t.BindUntyped<sysno::uname, SysUname>();
+  t.BindUntyped<sysno::sysinfo, SysSysinfo>();
+  t.BindUntyped<sysno::getrandom, SysGetrandom>();
+  t.BindUntyped<sysno::sched_yield, SysSchedYield>();
+  t.BindUntyped<sysno::sched_getaffinity, SysSchedGetaffinity>();
+  t.BindUntyped<sysno::sched_setaffinity, SysSchedSetaffinity>();
+  t.BindUntyped<sysno::getcpu, SysGetcpu>();
+  t.BindUntyped<sysno::prlimit64, SysPrlimit64>();
+  t.BindUntyped<sysno::getrlimit, SysGetrlimit>();
+  t.BindUntyped<sysno::setrlimit, SysSetrlimit>();
+  t.BindUntyped<sysno::getrusage, SysGetrusage>();
+  t.BindUntyped<sysno::personality, SysPersonality>();
+  t.BindUntyped<sysno::prctl, SysPrctl>();
+  t.BindUntyped<sysno::getpriority, SysGetpriority>();
+  t.BindUntyped<sysno::setpriority, SysSetpriority>();
+  t.BindUntyped<sysno::capget, SysCapget>();
 }
 
 }  // namespace kernel

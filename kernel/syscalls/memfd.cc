@@ -23,14 +23,13 @@ using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
 
-SyscallResult SysMemfdCreate(Thread& self, const SyscallArgs& a) {
-  uint32_t flags = file_sys::UintArg(a[1]);
+SyscallResult SysMemfdCreate(Thread& self, ostd::vm::UserInPtr<const char> uname, uint32_t flags) {
   OSTD_TRY_ASSIGN(fs::MemfdPlan plan,
                   fs::PlanMemfd(flags, self.process().pid_ns().MemfdNoexecScope()));
   // The name: up to 249 bytes and its NUL; EFAULT for a bad pointer.
   std::array<char, fs::kMemfdNameMax + 1> name{};
   ostd::Result<size_t> len =
-      ostd::vm::CopyStringFromUser(ostd::vm::UserPtr<const char>(a[0]), name);
+      ostd::vm::CopyStringFromUser(uname, name);
   if (!len) return Err(len.error() == Errno::kENAMETOOLONG ? Errno::kEINVAL : len.error());
   OSTD_TRY(file_sys::CheckFreeFd(self));
   // Keel has no huge pages: what Linux says without CONFIG_HUGETLBFS.
@@ -47,6 +46,6 @@ SyscallResult SysMemfdCreate(Thread& self, const SyscallArgs& a) {
 
 }  // namespace
 
-void RegisterMemfdSyscalls(SyscallTable& t) { t.Register(319, "memfd_create", SysMemfdCreate); }
+void RegisterMemfdSyscalls(SyscallTable& t) { t.Bind<sysno::memfd_create, SysMemfdCreate>(); }
 
 }  // namespace kernel

@@ -145,17 +145,17 @@ SyscallResult SysMlock(Thread&, const SyscallArgs&) { return 0; }  // nothing is
 }  // namespace
 
 void RegisterMemorySyscalls(SyscallTable& t) {
-  t.Register(12, "brk", SysBrk);
-  t.Register(9, "mmap", SysMmap);
-  t.Register(11, "munmap", SysMunmap);
-  t.Register(10, "mprotect", SysMprotect);
-  t.Register(25, "mremap", SysMremap);
-  t.Register(28, "madvise", SysMadvise);
-  t.Register(26, "msync", SysMsync);
-  t.Register(149, "mlock", SysMlock);
-  t.Register(150, "munlock", SysMlock);
-  t.Register(151, "mlockall", SysMlock);
-  t.Register(152, "munlockall", SysMlock);
+  t.BindUntyped<sysno::brk, SysBrk>();
+  t.BindUntyped<sysno::mmap, SysMmap>();
+  t.BindUntyped<sysno::munmap, SysMunmap>();
+  t.BindUntyped<sysno::mprotect, SysMprotect>();
+  t.BindUntyped<sysno::mremap, SysMremap>();
+  t.BindUntyped<sysno::madvise, SysMadvise>();
+  t.BindUntyped<sysno::msync, SysMsync>();
+  t.BindUntyped<sysno::mlock, SysMlock>();
+  t.BindUntyped<sysno::munlock, SysMlock>();
+  t.BindUntyped<sysno::mlockall, SysMlock>();
+  t.BindUntyped<sysno::munlockall, SysMlock>();
 }
 
 }  // namespace kernel

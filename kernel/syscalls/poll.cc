@@ -312,10 +312,10 @@ SyscallResult SysPselect6(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterPollSyscalls(SyscallTable& t) {
-  t.Register(7, "poll", SysPoll);
-  t.Register(23, "select", SysSelect);
-  t.Register(270, "pselect6", SysPselect6);
-  t.Register(271, "ppoll", SysPpoll);
+  t.BindUntyped<sysno::poll, SysPoll>();
+  t.BindUntyped<sysno::select, SysSelect>();
+  t.BindUntyped<sysno::pselect6, SysPselect6>();
+  t.BindUntyped<sysno::ppoll, SysPpoll>();
 }
 
 }  // namespace kernel

@@ -451,41 +451,41 @@ SyscallResult SysGetpgrp(Thread& self, const SyscallArgs&) { return self.process
 }  // namespace
 
 void RegisterProcessSyscalls(SyscallTable& t) {
-  t.Register(39, "getpid", SysGetpid);
-  t.Register(186, "gettid", SysGettid);
-  t.Register(110, "getppid", SysGetppid);
-  t.Register(56, "clone", SysClone);
-  t.Register(435, "clone3", SysClone3);
-  t.Register(57, "fork", SysFork);
-  t.Register(272, "unshare", SysUnshare);
-  t.Register(58, "vfork", SysVfork);
-  t.Register(59, "execve", SysExecve);
-  t.Register(60, "exit", SysExit);
-  t.Register(231, "exit_group", SysExitGroup);
-  t.Register(61, "wait4", SysWait4);
-  t.Register(247, "waitid", SysWaitid);
-  t.Register(218, "set_tid_address", SysSetTidAddress);
-  t.Register(273, "set_robust_list", SysSetRobustList);
-  t.Register(158, "arch_prctl", SysArchPrctl);
-  t.Register(102, "getuid", SysGetuid);
-  t.Register(107, "geteuid", SysGeteuid);
-  t.Register(104, "getgid", SysGetgid);
-  t.Register(108, "getegid", SysGetegid);
-  t.Register(105, "setuid", SysSetuid);
-  t.Register(106, "setgid", SysSetgid);
-  t.Register(113, "setreuid", SysSetreuid);
-  t.Register(114, "setregid", SysSetregid);
-  t.Register(117, "setresuid", SysSetresuid);
-  t.Register(118, "getresuid", SysGetresuid);
-  t.Register(119, "setresgid", SysSetresgid);
-  t.Register(120, "getresgid", SysGetresgid);
-  t.Register(115, "getgroups", SysGetgroups);
-  t.Register(116, "setgroups", SysSetgroups);
-  t.Register(112, "setsid", SysSetsid);
-  t.Register(124, "getsid", SysGetsid);
-  t.Register(109, "setpgid", SysSetpgid);
-  t.Register(121, "getpgid", SysGetpgid);
-  t.Register(111, "getpgrp", SysGetpgrp);
+  t.BindUntyped<sysno::getpid, SysGetpid>();
+  t.BindUntyped<sysno::gettid, SysGettid>();
+  t.BindUntyped<sysno::getppid, SysGetppid>();
+  t.BindUntyped<sysno::clone, SysClone>();
+  t.BindUntyped<sysno::clone3, SysClone3>();
+  t.BindUntyped<sysno::fork, SysFork>();
+  t.BindUntyped<sysno::unshare, SysUnshare>();
+  t.BindUntyped<sysno::vfork, SysVfork>();
+  t.BindUntyped<sysno::execve, SysExecve>();
+  t.BindUntyped<sysno::exit, SysExit>();
+  t.BindUntyped<sysno::exit_group, SysExitGroup>();
+  t.BindUntyped<sysno::wait4, SysWait4>();
+  t.BindUntyped<sysno::waitid, SysWaitid>();
+  t.BindUntyped<sysno::set_tid_address, SysSetTidAddress>();
+  t.BindUntyped<sysno::set_robust_list, SysSetRobustList>();
+  t.BindUntyped<sysno::arch_prctl, SysArchPrctl>();
+  t.BindUntyped<sysno::getuid, SysGetuid>();
+  t.BindUntyped<sysno::geteuid, SysGeteuid>();
+  t.BindUntyped<sysno::getgid, SysGetgid>();
+  t.BindUntyped<sysno::getegid, SysGetegid>();
+  t.BindUntyped<sysno::setuid, SysSetuid>();
+  t.BindUntyped<sysno::setgid, SysSetgid>();
+  t.BindUntyped<sysno::setreuid, SysSetreuid>();
+  t.BindUntyped<sysno::setregid, SysSetregid>();
+  t.BindUntyped<sysno::setresuid, SysSetresuid>();
+  t.BindUntyped<sysno::getresuid, SysGetresuid>();
+  t.BindUntyped<sysno::setresgid, SysSetresgid>();
+  t.BindUntyped<sysno::getresgid, SysGetresgid>();
+  t.BindUntyped<sysno::getgroups, SysGetgroups>();
+  t.BindUntyped<sysno::setgroups, SysSetgroups>();
+  t.BindUntyped<sysno::setsid, SysSetsid>();
+  t.BindUntyped<sysno::getsid, SysGetsid>();
+  t.BindUntyped<sysno::setpgid, SysSetpgid>();
+  t.BindUntyped<sysno::getpgid, SysGetpgid>();
+  t.BindUntyped<sysno::getpgrp, SysGetpgrp>();
 }
 
 }  // namespace kernel

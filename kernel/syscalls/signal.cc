@@ -21,17 +21,19 @@ using ostd::Err;
 using ostd::Errno;
 using ostd::vm::CopyFromUser;
 using ostd::vm::CopyToUser;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 
 bool ValidSignal(uint64_t sig) { return sig >= 1 && sig <= kNumSignals; }
 
-SyscallResult SysRtSigaction(Thread& self, const SyscallArgs& a) {
-  uint64_t sig = a[0];
-  if (!ValidSignal(sig) || a[3] != sizeof(SigSet)) return Err(Errno::kEINVAL);
+SyscallResult SysRtSigaction(Thread& self, int signum, UserInPtr<KernelSigaction> act_ptr,
+                             UserOutPtr<KernelSigaction> old_ptr, uint64_t sigsetsize) {
+  uint64_t sig = static_cast<uint32_t>(signum);
+  if (!ValidSignal(sig) || sigsetsize != sizeof(SigSet)) return Err(Errno::kEINVAL);
   SignalHandlers& h = self.process().handlers();
   KernelSigaction old = h.Get(static_cast<int>(sig));
-  if (a[1] != 0) {
-    OSTD_TRY_ASSIGN(KernelSigaction act, CopyFromUser(UserPtr<KernelSigaction>(a[1])));
+  if (!act_ptr.is_null()) {
+    OSTD_TRY_ASSIGN(KernelSigaction act, CopyFromUser(act_ptr));
     if (sig == kSigKill || sig == kSigStop) return Err(Errno::kEINVAL);
     act.mask &= ~kUnblockable;
     h.Set(static_cast<int>(sig), act);
@@ -40,30 +42,32 @@ SyscallResult SysRtSigaction(Thread& self, const SyscallArgs& a) {
       self.process().pending.fetch_and(~SigBit(static_cast<int>(sig)));
     }
   }
-  if (a[2] != 0) OSTD_TRY(CopyToUser(UserPtr<KernelSigaction>(a[2]), old));
+  if (!old_ptr.is_null()) OSTD_TRY(CopyToUser(old_ptr, old));
   return 0;
 }
 
-SyscallResult SysRtSigprocmask(Thread& self, const SyscallArgs& a) {
+SyscallResult SysRtSigprocmask(Thread& self, int how_arg, UserInPtr<SigSet> set_ptr,
+                               UserOutPtr<SigSet> old_ptr, uint64_t sigsetsize) {
   constexpr uint64_t kBlock = 0, kUnblock = 1, kSetmask = 2;
-  if (a[3] != sizeof(SigSet)) return Err(Errno::kEINVAL);
+  uint64_t how = static_cast<uint32_t>(how_arg);
+  if (sigsetsize != sizeof(SigSet)) return Err(Errno::kEINVAL);
   SigSet old = self.mask();
-  if (a[1] != 0) {
-    if (a[0] > kSetmask) return Err(Errno::kEINVAL);
-    OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(UserPtr<SigSet>(a[1])));
-    SigSet next = a[0] == kBlock ? (old | set) : a[0] == kUnblock ? (old & ~set) : set;
+  if (!set_ptr.is_null()) {
+    if (how > kSetmask) return Err(Errno::kEINVAL);
+    OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(set_ptr));
+    SigSet next = how == kBlock ? (old | set) : how == kUnblock ? (old & ~set) : set;
     self.set_mask(next);
   }
-  if (a[2] != 0) OSTD_TRY(CopyToUser(UserPtr<SigSet>(a[2]), old));
+  if (!old_ptr.is_null()) OSTD_TRY(CopyToUser(old_ptr, old));
   return 0;
 }
 
-SyscallResult SysRtSigreturn(Thread& self, const SyscallArgs&) { return SigReturn(self); }
+SyscallResult SysRtSigreturn(Thread& self) { return SigReturn(self); }
 
-SyscallResult SysRtSigpending(Thread& self, const SyscallArgs& a) {
-  if (a[1] > sizeof(SigSet)) return Err(Errno::kEINVAL);
+SyscallResult SysRtSigpending(Thread& self, UserOutPtr<SigSet> set, uint64_t sigsetsize) {
+  if (sigsetsize > sizeof(SigSet)) return Err(Errno::kEINVAL);
   SigSet pending = (self.pending_signals() | self.process().pending.load()) & self.mask();
-  OSTD_TRY(CopyToUser(UserPtr<SigSet>(a[0]), pending));
+  OSTD_TRY(CopyToUser(set, pending));
   return 0;
 }
 
@@ -78,13 +82,13 @@ SyscallResult SuspendWith(Thread& self, SigSet mask) {
   return Err(Errno::kEINTR);
 }
 
-SyscallResult SysRtSigsuspend(Thread& self, const SyscallArgs& a) {
-  if (a[1] != sizeof(SigSet)) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(SigSet mask, CopyFromUser(UserPtr<SigSet>(a[0])));
+SyscallResult SysRtSigsuspend(Thread& self, UserInPtr<SigSet> mask_ptr, uint64_t sigsetsize) {
+  if (sigsetsize != sizeof(SigSet)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(SigSet mask, CopyFromUser(mask_ptr));
   return SuspendWith(self, mask);
 }
 
-SyscallResult SysPause(Thread& self, const SyscallArgs&) {
+SyscallResult SysPause(Thread& self) {
   ostd::WaitQueue never;
   (void)self.WaitInterruptible(never, [] { return false; });
   return Err(Errno::kEINTR);
@@ -94,11 +98,14 @@ SyscallResult SysPause(Thread& self, const SyscallArgs&) {
 // `set` and takes it without running a handler. The signals in `set` are
 // unblocked while it waits (so that they wake it), as on Linux; another
 // unblocked signal ends the wait with EINTR; EAGAIN when the timeout ends.
-SyscallResult SysRtSigtimedwait(Thread& self, const SyscallArgs& a) {
-  if (a[3] != sizeof(SigSet)) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(UserPtr<SigSet>(a[0])));
+// info: a siginfo_t written by CopySigInfoToUser; timeout: a struct timespec
+// read by RelativeDeadline (timeout.h).
+SyscallResult SysRtSigtimedwait(Thread& self, UserInPtr<SigSet> set_ptr, UserOutPtr<void> info,
+                                UserInPtr<void> timeout, uint64_t sigsetsize) {
+  if (sigsetsize != sizeof(SigSet)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(set_ptr));
   set &= ~kUnblockable;
-  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(a[2]));
+  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(timeout.addr()));
   SigSet saved = self.mask();
   std::optional<TakenSignal> taken;
   for (;;) {
@@ -119,7 +126,7 @@ SyscallResult SysRtSigtimedwait(Thread& self, const SyscallArgs& a) {
     }
     self.set_mask(saved);
   }
-  if (a[1] != 0) OSTD_TRY(CopySigInfoToUser(a[1], taken->sig, taken->info));
+  if (!info.is_null()) OSTD_TRY(CopySigInfoToUser(info.addr(), taken->sig, taken->info));
   return static_cast<uint64_t>(taken->sig);
 }
 
@@ -135,9 +142,8 @@ bool MaySignal(Thread& self, Process& target) {
          me.euid == them.suid;
 }
 
-SyscallResult SysKill(Thread& self, const SyscallArgs& a) {
-  int pid = static_cast<int32_t>(a[0]);
-  uint64_t sig = a[1];
+SyscallResult SysKill(Thread& self, int pid, int signum) {
+  uint64_t sig = static_cast<uint32_t>(signum);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   SigInfo info = UserInfo(self, kSiUser);
   if (pid > 0) {
@@ -190,34 +196,34 @@ SyscallResult SignalThread(Thread& self, int tgid, int tid, uint64_t sig) {
   return 0;
 }
 
-SyscallResult SysTgkill(Thread& self, const SyscallArgs& a) {
-  int tgid = static_cast<int32_t>(a[0]);
+SyscallResult SysTgkill(Thread& self, int tgid, int tid, int sig) {
   if (tgid <= 0) return Err(Errno::kEINVAL);
-  return SignalThread(self, tgid, static_cast<int32_t>(a[1]), a[2]);
+  return SignalThread(self, tgid, tid, static_cast<uint32_t>(sig));
 }
 
-SyscallResult SysTkill(Thread& self, const SyscallArgs& a) {
-  return SignalThread(self, 0, static_cast<int32_t>(a[0]), a[1]);
+SyscallResult SysTkill(Thread& self, int tid, int sig) {
+  return SignalThread(self, 0, tid, static_cast<uint32_t>(sig));
 }
 
-SyscallResult SysSigaltstack(Thread& self, const SyscallArgs& a) {
-  struct StackT {
-    uint64_t sp;
-    int32_t flags;
-    int32_t pad;
-    uint64_t size;
-    OSTD_POD(StackT, sp, flags, pad, size);
-  };
+struct StackT {
+  uint64_t sp;
+  int32_t flags;
+  int32_t pad;
+  uint64_t size;
+  OSTD_POD(StackT, sp, flags, pad, size);
+};
+
+SyscallResult SysSigaltstack(Thread& self, UserInPtr<StackT> ss_ptr, UserOutPtr<StackT> old_ptr) {
   constexpr int32_t kOnStack = 1, kDisable = 2;
   constexpr uint64_t kMinSigStkSz = 2048;
   uint64_t rsp = self.context().rsp();
   bool on_stack = self.altstack_flags != kDisable && rsp - self.altstack_sp < self.altstack_size;
-  if (a[1] != 0) {
+  if (!old_ptr.is_null()) {
     StackT old{self.altstack_sp, on_stack ? kOnStack : self.altstack_flags, 0, self.altstack_size};
-    OSTD_TRY(CopyToUser(UserPtr<StackT>(a[1]), old));
+    OSTD_TRY(CopyToUser(old_ptr, old));
   }
-  if (a[0] != 0) {
-    OSTD_TRY_ASSIGN(StackT ss, CopyFromUser(UserPtr<StackT>(a[0])));
+  if (!ss_ptr.is_null()) {
+    OSTD_TRY_ASSIGN(StackT ss, CopyFromUser(ss_ptr));
     if (on_stack) return Err(Errno::kEPERM);
     if ((ss.flags & ~(kDisable | 0x80000000)) != 0) return Err(Errno::kEINVAL);  // SS_AUTODISARM ok
     if ((ss.flags & kDisable) != 0) {
@@ -237,17 +243,17 @@ SyscallResult SysSigaltstack(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterSignalSyscalls(SyscallTable& t) {
-  t.Register(13, "rt_sigaction", SysRtSigaction);
-  t.Register(14, "rt_sigprocmask", SysRtSigprocmask);
-  t.Register(15, "rt_sigreturn", SysRtSigreturn);
-  t.Register(127, "rt_sigpending", SysRtSigpending);
-  t.Register(130, "rt_sigsuspend", SysRtSigsuspend);
-  t.Register(34, "pause", SysPause);
-  t.Register(128, "rt_sigtimedwait", SysRtSigtimedwait);
-  t.Register(62, "kill", SysKill);
-  t.Register(234, "tgkill", SysTgkill);
-  t.Register(200, "tkill", SysTkill);
-  t.Register(131, "sigaltstack", SysSigaltstack);
+  t.Bind<sysno::rt_sigaction, SysRtSigaction>();
+  t.Bind<sysno::rt_sigprocmask, SysRtSigprocmask>();
+  t.Bind<sysno::rt_sigreturn, SysRtSigreturn>();
+  t.Bind<sysno::rt_sigpending, SysRtSigpending>();
+  t.Bind<sysno::rt_sigsuspend, SysRtSigsuspend>();
+  t.Bind<sysno::pause, SysPause>();
+  t.Bind<sysno::rt_sigtimedwait, SysRtSigtimedwait>();
+  t.Bind<sysno::kill, SysKill>();
+  t.Bind<sysno::tgkill, SysTgkill>();
+  t.Bind<sysno::tkill, SysTkill>();
+  t.Bind<sysno::sigaltstack, SysSigaltstack>();
 }
 
 }  // namespace kernel

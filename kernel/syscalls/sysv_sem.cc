@@ -352,10 +352,10 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterSysvSemSyscalls(SyscallTable& t) {
-  t.Register(64, "semget", SysSemget);
-  t.Register(65, "semop", SysSemop);
-  t.Register(66, "semctl", SysSemctl);
-  t.Register(220, "semtimedop", SysSemtimedop);
+  t.BindUntyped<sysno::semget, SysSemget>();
+  t.BindUntyped<sysno::semop, SysSemop>();
+  t.BindUntyped<sysno::semctl, SysSemctl>();
+  t.BindUntyped<sysno::semtimedop, SysSemtimedop>();
 }
 
 }  // namespace kernel

@@ -3,12 +3,26 @@
 
 namespace kernel {
 
-void SyscallTable::Register(int nr, const char* name, SyscallFn fn) {
+void SyscallTable::Register(int nr, std::string_view name, SyscallFn fn) {
   OSTD_ASSERT(nr >= 0 && nr < kSyscallCount);
   if (entries_[nr].fn != nullptr) {
     OSTD_PANIC("syscall {} registered twice ({} and {})", nr, entries_[nr].name, name);
   }
   entries_[nr] = Entry{name, fn};
+}
+
+void SyscallTable::CheckComplete() const {
+  for (size_t nr = 0; nr < kSyscallSpecCount; ++nr) {
+    bool bound = entries_[nr].fn != nullptr;
+    if (bound != kSyscallSpecs[nr].implemented) {
+      OSTD_PANIC("syscall {} ({}) is {} in syscall_list.h but {}", nr, kSyscallSpecs[nr].name,
+                 kSyscallSpecs[nr].implemented ? "implemented" : "not implemented",
+                 bound ? "has a handler" : "has no handler");
+    }
+  }
+  for (size_t nr = kSyscallSpecCount; nr < kSyscallCount; ++nr) {
+    OSTD_ASSERT(entries_[nr].fn == nullptr);
+  }
 }
 
 const SyscallTable::Entry& SyscallTable::Lookup(uint64_t nr) const {
@@ -32,6 +46,7 @@ void InitSyscalls() {
   RegisterFileSyscalls(table);
   RegisterPollSyscalls(table);
   RegisterSysvSemSyscalls(table);
+  table.CheckComplete();
 }
 
 const SyscallTable& Syscalls() { return table; }

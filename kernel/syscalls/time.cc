@@ -18,7 +18,8 @@ using ostd::Err;
 using ostd::Errno;
 using ostd::vm::CopyFromUser;
 using ostd::vm::CopyToUser;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 
 constexpr uint64_t kNsPerSec = 1'000'000'000;
 
@@ -37,8 +38,8 @@ constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
               kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
               kClockMonotonicCoarse = 6, kClockBoottime = 7;
 
-ostd::Result<uint64_t> ClockNow(uint64_t clock) {
-  switch (static_cast<int>(clock)) {
+ostd::Result<uint64_t> ClockNow(int clock) {
+  switch (clock) {
     case kClockRealtime:
     case kClockRealtimeCoarse:
       return RealtimeNs();
@@ -71,52 +72,51 @@ ostd::Result<uint64_t> FromTimespec(const Timespec& ts) {
   return sec * kNsPerSec + static_cast<uint64_t>(ts.nsec);
 }
 
-SyscallResult SysClockGettime(Thread&, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(uint64_t now, ClockNow(a[0]));
-  OSTD_TRY(CopyToUser(UserPtr<Timespec>(a[1]), ToTimespec(now)));
+SyscallResult SysClockGettime(Thread&, int clock, UserOutPtr<Timespec> tp) {
+  OSTD_TRY_ASSIGN(uint64_t now, ClockNow(clock));
+  OSTD_TRY(CopyToUser(tp, ToTimespec(now)));
   return 0;
 }
 
-SyscallResult SysClockGetres(Thread&, const SyscallArgs& a) {
-  OSTD_TRY(ClockNow(a[0]));
-  if (a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<Timespec>(a[1]), Timespec{0, 1}));
+SyscallResult SysClockGetres(Thread&, int clock, UserOutPtr<Timespec> res) {
+  OSTD_TRY(ClockNow(clock));
+  if (!res.is_null()) OSTD_TRY(CopyToUser(res, Timespec{0, 1}));
   return 0;
 }
 
-SyscallResult SysClockSettime(Thread& self, const SyscallArgs& a) {
-  if (a[0] != kClockRealtime) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[1])));
+SyscallResult SysClockSettime(Thread& self, int clock, UserInPtr<Timespec> tp) {
+  if (clock != kClockRealtime) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(tp));
   OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
   if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
   SetRealtime(ns);
   return 0;
 }
 
-SyscallResult SysGettimeofday(Thread&, const SyscallArgs& a) {
+SyscallResult SysGettimeofday(Thread&, UserOutPtr<Timeval> tv, UserOutPtr<Timeval> tz) {
   uint64_t now = RealtimeNs();
-  if (a[0] != 0) {
-    OSTD_TRY(
-        CopyToUser(UserPtr<Timeval>(a[0]), Timeval{static_cast<int64_t>(now / kNsPerSec),
-                                                   static_cast<int64_t>(now % kNsPerSec / 1000)}));
+  if (!tv.is_null()) {
+    OSTD_TRY(CopyToUser(tv, Timeval{static_cast<int64_t>(now / kNsPerSec),
+                                    static_cast<int64_t>(now % kNsPerSec / 1000)}));
   }
-  if (a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<Timeval>(a[1]), Timeval{0, 0}));  // struct timezone
+  if (!tz.is_null()) OSTD_TRY(CopyToUser(tz, Timeval{0, 0}));  // struct timezone
   return 0;
 }
 
-SyscallResult SysTime(Thread&, const SyscallArgs& a) {
+SyscallResult SysTime(Thread&, UserOutPtr<int64_t> tloc) {
   uint64_t sec = RealtimeNs() / kNsPerSec;
-  if (a[0] != 0) OSTD_TRY(CopyToUser(UserPtr<int64_t>(a[0]), static_cast<int64_t>(sec)));
+  if (!tloc.is_null()) OSTD_TRY(CopyToUser(tloc, static_cast<int64_t>(sec)));
   return sec;
 }
 
 // Sleeps until the monotonic `deadline`; EINTR (with the time left written
 // to `rem` when given) if a signal arrives first.
-SyscallResult SleepUntil(Thread& self, uint64_t deadline, uint64_t rem) {
+SyscallResult SleepUntil(Thread& self, uint64_t deadline, UserOutPtr<Timespec> rem) {
   for (;;) {
     uint64_t now = MonotonicNs();
     if (now >= deadline) return 0;
     if (self.HasPendingSignal()) {
-      if (rem != 0) OSTD_TRY(CopyToUser(UserPtr<Timespec>(rem), ToTimespec(deadline - now)));
+      if (!rem.is_null()) OSTD_TRY(CopyToUser(rem, ToTimespec(deadline - now)));
       return Err(Errno::kEINTR);
     }
     // Sleep in slices so that a signal is noticed within a tick.
@@ -126,32 +126,32 @@ SyscallResult SleepUntil(Thread& self, uint64_t deadline, uint64_t rem) {
   }
 }
 
-SyscallResult SysNanosleep(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[0])));
+SyscallResult SysNanosleep(Thread& self, UserInPtr<Timespec> req, UserOutPtr<Timespec> rem) {
+  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(req));
   OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
   uint64_t now = MonotonicNs();
   uint64_t deadline = ns > ~uint64_t{0} - now ? ~uint64_t{0} : now + ns;
-  return SleepUntil(self, deadline, a[1]);
+  return SleepUntil(self, deadline, rem);
 }
 
-SyscallResult SysClockNanosleep(Thread& self, const SyscallArgs& a) {
+SyscallResult SysClockNanosleep(Thread& self, int clock, uint64_t flags,
+                                UserInPtr<Timespec> req, UserOutPtr<Timespec> rem) {
   constexpr uint64_t kTimerAbstime = 1;
-  uint64_t clock = a[0];
   if (clock == kClockThreadCputime) return Err(Errno::kEINVAL);
   OSTD_TRY(ClockNow(clock));
-  if ((a[1] & ~kTimerAbstime) != 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(UserPtr<Timespec>(a[2])));
+  if ((flags & ~kTimerAbstime) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(req));
   OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
   uint64_t mono_now = MonotonicNs();
   uint64_t deadline;
-  if ((a[1] & kTimerAbstime) != 0) {
+  if ((flags & kTimerAbstime) != 0) {
     // Convert an absolute time on `clock` to the monotonic clock.
     OSTD_TRY_ASSIGN(uint64_t clock_now, ClockNow(clock));
     deadline = ns <= clock_now ? mono_now : mono_now + (ns - clock_now);
-    return SleepUntil(self, deadline, 0);
+    return SleepUntil(self, deadline, UserOutPtr<Timespec>());
   }
   deadline = ns > ~uint64_t{0} - mono_now ? ~uint64_t{0} : mono_now + ns;
-  return SleepUntil(self, deadline, a[3]);
+  return SleepUntil(self, deadline, rem);
 }
 
 struct Itimerval {
@@ -176,62 +176,65 @@ CpuClock CpuClockOf(uint64_t which) {
   return which == kItimerVirtual ? CpuClock::kVirtual : CpuClock::kProf;
 }
 
-SyscallResult SysAlarm(Thread& self, const SyscallArgs& a) {
-  uint64_t secs = static_cast<uint32_t>(a[0]);
+SyscallResult SysAlarm(Thread& self, uint32_t seconds) {
+  uint64_t secs = seconds;
   RealTimer old = SetRealTimer(self.process(), secs * kNsPerSec, 0);
   // The old remaining time, rounded to the nearest second (at least 1 if armed).
   uint64_t left = (old.remaining_ns + kNsPerSec / 2) / kNsPerSec;
   return old.remaining_ns != 0 && left == 0 ? 1 : left;
 }
 
-SyscallResult SysSetitimer(Thread& self, const SyscallArgs& a) {
-  if (a[0] > kItimerProf) return Err(Errno::kEINVAL);
+SyscallResult SysSetitimer(Thread& self, int which, UserInPtr<Itimerval> value,
+                           UserOutPtr<Itimerval> ovalue) {
+  if (which < 0 || static_cast<uint64_t>(which) > kItimerProf) return Err(Errno::kEINVAL);
   Itimerval next{};
-  if (a[1] != 0) {
-    ostd::Result<Itimerval> v = CopyFromUser(UserPtr<Itimerval>(a[1]));
+  if (!value.is_null()) {
+    ostd::Result<Itimerval> v = CopyFromUser(value);
     if (!v) return Err(v.error());
     next = *v;
   }
   for (const Timeval& tv : {next.interval, next.value}) {
     if (tv.sec < 0 || tv.usec < 0 || tv.usec >= 1'000'000) return Err(Errno::kEINVAL);
   }
-  uint64_t value = TimevalNs(next.value), interval = TimevalNs(next.interval);
-  RealTimer t = a[0] == kItimerReal
-                    ? SetRealTimer(self.process(), value, interval)
-                    : SetCpuTimer(self.process(), CpuClockOf(a[0]), value, interval);
+  uint64_t value_ns = TimevalNs(next.value), interval = TimevalNs(next.interval);
+  RealTimer t = static_cast<uint64_t>(which) == kItimerReal
+                    ? SetRealTimer(self.process(), value_ns, interval)
+                    : SetCpuTimer(self.process(), CpuClockOf(static_cast<uint64_t>(which)), value_ns, interval);
   Itimerval old{};
   old.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
   old.interval = ToTimeval(t.interval_ns);
-  if (a[2] != 0) OSTD_TRY(CopyToUser(UserPtr<Itimerval>(a[2]), old));
+  if (!ovalue.is_null()) OSTD_TRY(CopyToUser(ovalue, old));
   return 0;
 }
 
-SyscallResult SysGetitimer(Thread& self, const SyscallArgs& a) {
-  if (a[0] > kItimerProf) return Err(Errno::kEINVAL);
-  RealTimer t = a[0] == kItimerReal ? GetRealTimer(self.process())
-                                    : GetCpuTimer(self.process(), CpuClockOf(a[0]));
+SyscallResult SysGetitimer(Thread& self, int which, UserOutPtr<Itimerval> value) {
+  if (which < 0 || static_cast<uint64_t>(which) > kItimerProf) return Err(Errno::kEINVAL);
+  RealTimer t = static_cast<uint64_t>(which) == kItimerReal
+                    ? GetRealTimer(self.process())
+                    : GetCpuTimer(self.process(), CpuClockOf(static_cast<uint64_t>(which)));
   Itimerval cur{};
   cur.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
   cur.interval = ToTimeval(t.interval_ns);
-  OSTD_TRY(CopyToUser(UserPtr<Itimerval>(a[1]), cur));
+  OSTD_TRY(CopyToUser(value, cur));
   return 0;
 }
 
 // times(2): the process's and its reaped children's CPU times in clock
 // ticks (100 Hz); returns the ticks since boot.
-SyscallResult SysTimes(Thread& self, const SyscallArgs& a) {
-  struct Tms {
-    int64_t utime, stime, cutime, cstime;
-    OSTD_POD(Tms, utime, stime, cutime, cstime);
-  };
-  if (a[0] != 0) {
+struct Tms {
+  int64_t utime, stime, cutime, cstime;
+  OSTD_POD(Tms, utime, stime, cutime, cstime);
+};
+
+SyscallResult SysTimes(Thread& self, UserOutPtr<Tms> buf) {
+  if (!buf.is_null()) {
     CpuTimes own, children;
     {
       ostd::SpinLockGuard guard(TreeLock());
       own = self.process().SelfTimesLocked();
       children = self.process().children_times_locked();
     }
-    OSTD_TRY(CopyToUser(UserPtr<Tms>(a[0]),
+    OSTD_TRY(CopyToUser(buf,
                         Tms{ClockTicks(own.user_ns), ClockTicks(own.sys_ns),
                             ClockTicks(children.user_ns), ClockTicks(children.sys_ns)}));
   }
@@ -241,17 +244,17 @@ SyscallResult SysTimes(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterTimeSyscalls(SyscallTable& t) {
-  t.Register(228, "clock_gettime", SysClockGettime);
-  t.Register(229, "clock_getres", SysClockGetres);
-  t.Register(227, "clock_settime", SysClockSettime);
-  t.Register(96, "gettimeofday", SysGettimeofday);
-  t.Register(201, "time", SysTime);
-  t.Register(35, "nanosleep", SysNanosleep);
-  t.Register(230, "clock_nanosleep", SysClockNanosleep);
-  t.Register(100, "times", SysTimes);
-  t.Register(37, "alarm", SysAlarm);
-  t.Register(38, "setitimer", SysSetitimer);
-  t.Register(36, "getitimer", SysGetitimer);
+  t.Bind<sysno::clock_gettime, SysClockGettime>();
+  t.Bind<sysno::clock_getres, SysClockGetres>();
+  t.Bind<sysno::clock_settime, SysClockSettime>();
+  t.Bind<sysno::gettimeofday, SysGettimeofday>();
+  t.Bind<sysno::time, SysTime>();
+  t.Bind<sysno::nanosleep, SysNanosleep>();
+  t.Bind<sysno::clock_nanosleep, SysClockNanosleep>();
+  t.Bind<sysno::times, SysTimes>();
+  t.Bind<sysno::alarm, SysAlarm>();
+  t.Bind<sysno::setitimer, SysSetitimer>();
+  t.Bind<sysno::getitimer, SysGetitimer>();
 }
 
 }  // namespace kernel

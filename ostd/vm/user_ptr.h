@@ -1,7 +1,10 @@
 // Typed user-space addresses and user range checks.
 //
 // A UserPtr<T> is an opaque user virtual address: it holds only the number and
-// never converts to a kernel pointer. The memory behind it is reached only
+// never converts to a kernel pointer. UserInPtr<T>, UserOutPtr<T> and
+// UserInOutPtr<T> add the direction the kernel uses it in (reads from user
+// space, writes to it, or both), so that copying the wrong way does not
+// compile (see UserReadable/UserWritable and the copies in vm_space.h). The memory behind it is reached only
 // through a VmSpace's fallible readers and writers (ostd/vm/vm_io.h,
 // ostd/vm/vm_space.h). All arithmetic is overflow-checked. Pure logic: built
 // for host tests and for the kernel.
@@ -12,6 +15,7 @@
 #include <type_traits>
 
 #include "ostd/boot.h"
+#include "ostd/pod.h"
 #include "ostd/result.h"
 
 namespace ostd::vm {
@@ -95,6 +99,100 @@ class UserPtr {
  private:
   Vaddr addr_ = 0;
 };
+
+// Which way the kernel moves bytes through a user pointer: kIn, user memory the
+// kernel reads (a request); kOut, user memory the kernel writes (a result);
+// kInOut, both (e.g. a buffer updated in place).
+enum class UserAccess { kIn, kOut, kInOut };
+
+// A UserPtr<T> with a direction. Copyable value type, like UserPtr: it holds
+// only the address and grants nothing. A kInOut pointer converts implicitly to
+// a kIn or kOut one (dropping a right); no other conversion between
+// directions exists. Element arithmetic keeps the direction.
+template <typename T, UserAccess A>
+class UserDirPtr {
+ public:
+  using Elem = T;
+  static constexpr UserAccess kAccess = A;
+  static constexpr uint64_t kElemSize = UserPtr<T>::kElemSize;
+
+  constexpr UserDirPtr() = default;
+  // Wraps a user address as received from user space; checks happen on use.
+  constexpr explicit UserDirPtr(Vaddr addr) : ptr_(addr) {}
+  constexpr explicit UserDirPtr(UserPtr<T> ptr) : ptr_(ptr) {}
+  // kInOut -> kIn or kOut.
+  template <UserAccess B>
+    requires(B == UserAccess::kInOut && A != UserAccess::kInOut)
+  constexpr UserDirPtr(UserDirPtr<T, B> other)
+      : ptr_(other.ptr()) {}
+
+  constexpr Vaddr addr() const { return ptr_.addr(); }
+  constexpr bool is_null() const { return ptr_.is_null(); }
+  // The address without its direction, for APIs that take a plain UserPtr
+  // (e.g. VmSpace::Reader); prefer the directional copies.
+  constexpr UserPtr<T> ptr() const { return ptr_; }
+
+  // As UserPtr::Offset, At, CheckRange, keeping the direction.
+  constexpr Result<UserDirPtr> Offset(uint64_t bytes) const {
+    OSTD_TRY_ASSIGN(UserPtr<T> p, ptr_.Offset(bytes));
+    return UserDirPtr(p);
+  }
+  constexpr Result<UserDirPtr> At(uint64_t index) const {
+    OSTD_TRY_ASSIGN(UserPtr<T> p, ptr_.At(index));
+    return UserDirPtr(p);
+  }
+  constexpr Status CheckRange(uint64_t count) const { return ptr_.CheckRange(count); }
+  // The same address and direction viewed as another element type.
+  template <typename U>
+  constexpr UserDirPtr<U, A> Cast() const {
+    return UserDirPtr<U, A>(addr());
+  }
+
+  friend constexpr bool operator==(const UserDirPtr&, const UserDirPtr&) = default;
+
+ private:
+  UserPtr<T> ptr_;
+};
+
+template <typename T>
+using UserInPtr = UserDirPtr<T, UserAccess::kIn>;
+template <typename T>
+using UserOutPtr = UserDirPtr<T, UserAccess::kOut>;
+template <typename T>
+using UserInOutPtr = UserDirPtr<T, UserAccess::kInOut>;
+
+namespace user_ptr_check {
+template <typename P>
+struct Dir {
+  static constexpr bool kIsDir = false;
+};
+template <typename T, UserAccess A>
+struct Dir<UserDirPtr<T, A>> {
+  static constexpr bool kIsDir = true;
+  static constexpr UserAccess kAccess = A;
+  using Elem = T;
+};
+}  // namespace user_ptr_check
+
+// A directional user pointer the kernel may read through: kIn or kInOut. The
+// copies from user space (CopyFromUser, UserReader, CopyStringFromUser) accept
+// only these, so reading through a UserOutPtr does not compile.
+template <typename P>
+concept UserReadable = user_ptr_check::Dir<P>::kIsDir &&
+                       user_ptr_check::Dir<P>::kAccess != UserAccess::kOut;
+// A directional user pointer the kernel may write through: kOut or kInOut.
+template <typename P>
+concept UserWritable = user_ptr_check::Dir<P>::kIsDir &&
+                       user_ptr_check::Dir<P>::kAccess != UserAccess::kIn;
+// A user pointer through which one value may be copied out: writable, and its
+// element type is ostd::Pod (no padding, pointers or bool), so no kernel byte
+// that is not part of a value reaches user space.
+template <typename P>
+concept UserCopyOut = UserWritable<P> && Pod<typename user_ptr_check::Dir<P>::Elem>;
+// A user pointer from which one value may be copied in: readable, element Pod
+// (every byte pattern is a valid value, so user bytes forge nothing).
+template <typename P>
+concept UserCopyIn = UserReadable<P> && Pod<typename user_ptr_check::Dir<P>::Elem>;
 
 }  // namespace ostd::vm
 

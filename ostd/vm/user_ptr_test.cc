@@ -1,6 +1,7 @@
 #include "ostd/vm/user_ptr.h"
 
 #include <cstdint>
+#include <type_traits>
 
 #include "gtest/gtest.h"
 
@@ -81,6 +82,77 @@ constexpr bool ConstexprMath() {
   return UserPtr<uint16_t>(0x100).At(4)->addr() == 0x108 && !UserPtr<uint8_t>(1).At(~0ull);
 }
 static_assert(ConstexprMath());
+
+}  // namespace
+}  // namespace ostd::vm
+
+namespace ostd::vm {
+namespace {
+
+struct Padded {  // 4 bytes of padding after `a`: never copied out
+  uint32_t a;
+  uint64_t b;
+};
+struct Packed {
+  uint32_t a;
+  uint32_t b;
+  OSTD_POD(Packed, a, b);
+};
+
+// Directions: reads need kIn/kInOut, writes kOut/kInOut.
+static_assert(UserReadable<UserInPtr<int>>);
+static_assert(UserReadable<UserInOutPtr<int>>);
+static_assert(!UserReadable<UserOutPtr<int>>);
+static_assert(UserWritable<UserOutPtr<int>>);
+static_assert(UserWritable<UserInOutPtr<int>>);
+static_assert(!UserWritable<UserInPtr<int>>);
+// An undirected UserPtr is neither (the directional copies refuse it).
+static_assert(!UserReadable<UserPtr<int>>);
+static_assert(!UserWritable<UserPtr<int>>);
+// Copies of one value also need a Pod element: no padding, pointer or bool.
+static_assert(UserCopyOut<UserOutPtr<Packed>>);
+static_assert(!UserCopyOut<UserOutPtr<Padded>>);
+static_assert(!UserCopyOut<UserOutPtr<int*>>);
+static_assert(!UserCopyOut<UserOutPtr<bool>>);
+static_assert(!UserCopyOut<UserInPtr<Packed>>);
+static_assert(UserCopyIn<UserInPtr<Packed>>);
+static_assert(!UserCopyIn<UserInPtr<Padded>>);
+static_assert(!UserCopyIn<UserOutPtr<Packed>>);
+// In/out narrows to either direction; nothing else converts.
+static_assert(std::is_convertible_v<UserInOutPtr<int>, UserInPtr<int>>);
+static_assert(std::is_convertible_v<UserInOutPtr<int>, UserOutPtr<int>>);
+static_assert(!std::is_convertible_v<UserInPtr<int>, UserOutPtr<int>>);
+static_assert(!std::is_convertible_v<UserOutPtr<int>, UserInPtr<int>>);
+static_assert(!std::is_convertible_v<UserInPtr<int>, UserInOutPtr<int>>);
+static_assert(!std::is_convertible_v<uint64_t, UserInPtr<int>>);
+static_assert(!std::is_convertible_v<UserPtr<int>, UserOutPtr<int>>);
+
+TEST(UserDirPtrTest, KeepsAddressAndDirection) {
+  UserInOutPtr<Pair> p(0x10000);
+  UserInPtr<Pair> in = p;
+  UserOutPtr<Pair> out = p;
+  EXPECT_EQ(in.addr(), 0x10000u);
+  EXPECT_EQ(out.ptr(), UserPtr<Pair>(0x10000));
+  EXPECT_FALSE(p.is_null());
+  EXPECT_TRUE(UserOutPtr<Pair>().is_null());
+  EXPECT_EQ(UserOutPtr<Pair>::kElemSize, 16u);
+  Result<UserInPtr<Pair>> q = in.At(2);
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->addr(), 0x10000u + 32);
+  EXPECT_EQ(out.Offset(8)->addr(), 0x10008u);
+  UserOutPtr<uint32_t> word = out.Cast<uint32_t>();
+  EXPECT_EQ(word.addr(), 0x10000u);
+  static_assert(std::is_same_v<decltype(word), UserOutPtr<uint32_t>>);
+}
+
+TEST(UserDirPtrTest, ArithmeticIsChecked) {
+  UserInPtr<Pair> top(kUserSpaceEnd - 16);
+  EXPECT_TRUE(top.CheckRange(1).has_value());
+  EXPECT_EQ(top.CheckRange(2).error(), Errno::kEFAULT);
+  EXPECT_EQ(top.At(1).error(), Errno::kEFAULT);
+  EXPECT_EQ(UserOutPtr<Pair>(~uint64_t{0}).Offset(2).error(), Errno::kEOVERFLOW);
+  EXPECT_EQ(UserInPtr<Pair>(0).CheckRange(~uint64_t{0}).error(), Errno::kEOVERFLOW);
+}
 
 }  // namespace
 }  // namespace ostd::vm

@@ -454,6 +454,12 @@ auto VmReader<Mode>::ReadTo(VmWriter<WMode>& writer) {
 // the string reaches unmapped memory or the user-space top, or no VmSpace is
 // active. `dst` contents are unspecified on error.
 Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst);
+// The same through a pointer the kernel may read (UserInPtr<const char>).
+template <typename P>
+  requires UserReadable<P> && std::is_same_v<typename P::Elem, const char>
+Result<size_t> CopyStringFromUser(P src, std::span<char> dst) {
+  return CopyStringFromUser(src.ptr(), dst);
+}
 
 }  // namespace ostd::vm
 

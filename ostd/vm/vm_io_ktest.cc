@@ -22,6 +22,29 @@ struct Sample {
   OSTD_POD(Sample, a, b, c);
 };
 
+struct Padded {  // padding after `a`: must never be copied out
+  uint32_t a;
+  uint64_t b;
+};
+
+// The directional copies compile only in their direction and for Pod types.
+template <typename P>
+concept CanCopyFrom = requires(P p) { CopyFromUser(p); };
+template <typename P, typename T>
+concept CanCopyTo = requires(P p, T v) { CopyToUser(p, v); };
+template <typename P>
+concept CanRead = requires(P p) { UserReader(p, 1); };
+template <typename P>
+concept CanWrite = requires(P p) { UserWriter(p, 1); };
+static_assert(CanCopyFrom<UserInPtr<Sample>> && CanCopyFrom<UserInOutPtr<Sample>>);
+static_assert(!CanCopyFrom<UserOutPtr<Sample>>);
+static_assert(!CanCopyFrom<UserInPtr<Padded>>);
+static_assert(CanCopyTo<UserOutPtr<Sample>, Sample> && CanCopyTo<UserInOutPtr<Sample>, Sample>);
+static_assert(!CanCopyTo<UserInPtr<Sample>, Sample>);
+static_assert(!CanCopyTo<UserOutPtr<Padded>, Padded>);
+static_assert(CanRead<UserInPtr<void>> && !CanRead<UserOutPtr<void>>);
+static_assert(CanWrite<UserOutPtr<void>> && !CanWrite<UserInPtr<void>>);
+
 // --- Kernel memory (infallible) -------------------------------------------
 
 TEST(KernelIoTest, CopyIsMinOfBothAndAdvancesCursors) {

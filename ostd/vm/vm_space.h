@@ -223,6 +223,27 @@ Status CopyToUser(UserPtr<T> dst, const T& value) {
   return w.WriteVal(value);
 }
 
+// The directional copies: as above, but reading only through a UserInPtr or
+// UserInOutPtr and writing only through a UserOutPtr or UserInOutPtr (ostd/vm/
+// user_ptr.h), and only Pod element types (ostd/pod.h). The wrong direction
+// or a type with padding does not compile.
+template <typename P>
+  requires UserCopyIn<P>
+auto CopyFromUser(P src) -> Result<typename P::Elem> {
+  return CopyFromUser(src.ptr());
+}
+template <typename P>
+  requires UserCopyOut<P>
+Status CopyToUser(P dst, const typename P::Elem& value) {
+  return CopyToUser(dst.ptr(), value);
+}
+template <typename P>
+  requires UserReadable<P>
+Result<VmReader<Fallible>> UserReader(P buf, uint64_t count);
+template <typename P>
+  requires UserWritable<P>
+Result<VmWriter<Fallible>> UserWriter(P buf, uint64_t count);
+
 // A streaming reader (writer) over `count` elements of a user buffer in the
 // space active on this CPU: every read (write) continues where the last one
 // stopped. EFAULT if no space is active or the buffer leaves user space,
@@ -238,6 +259,17 @@ Result<VmWriter<Fallible>> UserWriter(UserPtr<T> buf, uint64_t count) {
   RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   return space->Writer(buf, count);
+}
+
+template <typename P>
+  requires UserReadable<P>
+Result<VmReader<Fallible>> UserReader(P buf, uint64_t count) {
+  return UserReader(buf.ptr(), count);
+}
+template <typename P>
+  requires UserWritable<P>
+Result<VmWriter<Fallible>> UserWriter(P buf, uint64_t count) {
+  return UserWriter(buf.ptr(), count);
 }
 
 // A kernel-mode page fault at a user address, as the page-fault hook sees it.
