@@ -10,11 +10,11 @@ def keel_boot_test(name, image, expect, uefi = False, kcmd = "", timeout_s = 120
         args += ["--kcmd", "'%s'" % kcmd]
     native.sh_test(
         name = name,
-        srcs = ["//scripts:boot_test.sh"],
+        srcs = [Label("//scripts:boot_test.sh")],
         args = args,
         data = [
             image,
-            "//scripts:qemu_scripts",
+            Label("//scripts:qemu_scripts"),
         ],
         tags = kwargs.pop("tags", []) + ["qemu"],
         **kwargs
@@ -28,11 +28,11 @@ def keel_run(name, image, qemu_args = [], **kwargs):
     """
     native.sh_binary(
         name = name,
-        srcs = ["//scripts:run_image.sh"],
+        srcs = [Label("//scripts:run_image.sh")],
         args = qemu_args + ["$(rootpath %s)" % image],
         data = [
             image,
-            "//scripts:qemu_scripts",
+            Label("//scripts:qemu_scripts"),
         ],
         **kwargs
     )

@@ -2,6 +2,12 @@
 
 load("//build:keel.bzl", "keel_kernel_image")
 
+# Keel's targets, named through Label() so these macros also work when Keel is
+# an external repository (@keel) of another workspace.
+_MAIN = Label("//ktest:main")
+_HARNESS = Label("//ktest:harness.py")
+_RUN_KTEST = Label("//ktest:run_ktest.sh")
+
 def keel_ktest(
         name,
         deps,
@@ -39,12 +45,12 @@ def keel_ktest(
     image = name + "_image"
     keel_kernel_image(
         name = image,
-        deps = deps + ["//ktest:main"],
+        deps = deps + [_MAIN],
         tags = ["manual"],
         testonly = kwargs.get("testonly", False),
     )
     args = [
-        "$(rootpath //ktest:harness.py)",
+        "$(rootpath %s)" % _HARNESS,
         "--kernel",
         "$(rootpath :%s)" % image,
         "--smp",
@@ -60,9 +66,9 @@ def keel_ktest(
         args.append("--extra-qemu-arg=" + a)
     native.sh_test(
         name = name,
-        srcs = ["//ktest:run_ktest.sh"],
+        srcs = [_RUN_KTEST],
         args = args,
-        data = [":" + image, "//ktest:harness.py"],
+        data = [":" + image, _HARNESS],
         size = size,
         timeout = timeout,
         tags = tags + ["ktest", "qemu"],
