@@ -5,7 +5,7 @@ KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages Keel needs to build, boot and test.
 KEEL_PACKAGES=(
   bazel-bootstrap clang-19 lld-19 llvm-19 llvm-19-dev libclang-19-dev clang-format-19
-  libabsl-dev googletest python3
+  libabsl-dev googletest python3 doxygen
   qemu-system-x86 ovmf grub-efi-amd64-bin grub-common mtools busybox-static cpio
 )
 
