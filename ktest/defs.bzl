@@ -11,6 +11,7 @@ _RUN_KTEST = Label("//ktest:run_ktest.sh")
 def keel_ktest(
         name,
         deps,
+        srcs = [],
         smp = 4,
         mem = "256M",
         timeout = "moderate",
@@ -29,7 +30,11 @@ def keel_ktest(
 
     Args:
       name: the test target's name.
-      deps: cc_library targets with TEST()s, each with alwayslink = True.
+      deps: cc_library targets with TEST()s, each with alwayslink = True; with
+          `srcs`, the dependencies of those sources instead.
+      srcs: test sources (`foo_ktest.cc`). If given, they become the
+          alwayslink, kernel-only cc_library `<name>s` (e.g. smp_ktests for
+          smp_ktest), and the image links that.
       smp: number of virtual CPUs.
       mem: guest memory (QEMU -m syntax).
       timeout: Bazel test timeout; the harness stops 15 s before it.
@@ -42,6 +47,16 @@ def keel_ktest(
       tags: extra tags; "ktest" and "qemu" are always added.
       **kwargs: passed to the sh_test (e.g. visibility, flaky).
     """
+    if srcs:
+        native.cc_library(
+            name = name + "s",
+            srcs = srcs,
+            deps = deps,
+            tags = ["manual"],
+            testonly = kwargs.get("testonly", False),
+            alwayslink = True,
+        )
+        deps = [":" + name + "s"]
     image = name + "_image"
     keel_kernel_image(
         name = image,
