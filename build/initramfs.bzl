@@ -44,7 +44,7 @@ _keel_initramfs = rule(
         "symlinks": attr.string_dict(),
         "modes": attr.string_dict(),
         "busybox": attr.label(allow_single_file = True),
-        "_mkcpio": attr.label(allow_single_file = True, default = "//build:mkcpio.py"),
+        "_mkcpio": attr.label(allow_single_file = True, default = Label("//build:mkcpio.py")),
     },
 )
 
@@ -68,6 +68,6 @@ def keel_initramfs(name, files = {}, dirs = [], symlinks = {}, modes = {}, busyb
         dirs = DEFAULT_DIRS + dirs,
         symlinks = symlinks,
         modes = modes,
-        busybox = "@busybox//:busybox" if busybox else None,
+        busybox = Label("@busybox//:busybox") if busybox else None,
         **kwargs
     )

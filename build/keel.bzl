@@ -45,6 +45,10 @@ bool_flag = rule(
     build_setting = config.bool(flag = True),
 )
 
+# The kernel build setting, named through Label() so the transition sets Keel's
+# flag also when Keel is an external repository (@keel) of another workspace.
+_KERNEL_FLAG = str(Label("//build:kernel"))
+
 def _kernel_transition_impl(settings, attr):
     copts = [c for c in settings["//command_line_option:copt"] if c not in KERNEL_COPTS]
     cxxopts = [c for c in settings["//command_line_option:cxxopt"] if c not in KERNEL_CXXOPTS]
@@ -52,7 +56,7 @@ def _kernel_transition_impl(settings, attr):
         "//command_line_option:copt": copts + KERNEL_COPTS,
         "//command_line_option:cxxopt": cxxopts + KERNEL_CXXOPTS,
         "//command_line_option:features": ["-pic", "-supports_pic"],
-        "//build:kernel": True,
+        _KERNEL_FLAG: True,
     }
 
 kernel_transition = transition(
@@ -62,7 +66,7 @@ kernel_transition = transition(
         "//command_line_option:copt",
         "//command_line_option:cxxopt",
         "//command_line_option:features",
-        "//build:kernel",
+        _KERNEL_FLAG,
     ],
 )
 
@@ -129,8 +133,8 @@ keel_kernel_image = rule(
     doc = "Links `deps` (built in the kernel configuration) into a bootable kernel ELF.",
     attrs = {
         "deps": attr.label_list(providers = [CcInfo], cfg = kernel_transition),
-        "linker_script": attr.label(allow_single_file = True, default = "//arch/x86_64:kernel.ld"),
-        "_ksyms_tool": attr.label(allow_single_file = True, default = "//build:ksyms.py"),
+        "linker_script": attr.label(allow_single_file = True, default = Label("//arch/x86_64:kernel.ld")),
+        "_ksyms_tool": attr.label(allow_single_file = True, default = Label("//build:ksyms.py")),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

@@ -1,5 +1,7 @@
 """Boot tests and run targets for kernel images (see scripts/qemu.sh)."""
 
+load(":keel.bzl", "keel_kernel_image")
+
 def keel_boot_test(name, image, expect, uefi = False, kcmd = "", timeout_s = 120, **kwargs):
     """A test that boots `image` and passes if it exits with success and prints
     a line matching the extended regex `expect`."""
@@ -10,11 +12,11 @@ def keel_boot_test(name, image, expect, uefi = False, kcmd = "", timeout_s = 120
         args += ["--kcmd", "'%s'" % kcmd]
     native.sh_test(
         name = name,
-        srcs = ["//scripts:boot_test.sh"],
+        srcs = [Label("//scripts:boot_test.sh")],
         args = args,
         data = [
             image,
-            "//scripts:qemu_scripts",
+            Label("//scripts:qemu_scripts"),
         ],
         tags = kwargs.pop("tags", []) + ["qemu"],
         **kwargs
@@ -28,11 +30,30 @@ def keel_run(name, image, qemu_args = [], **kwargs):
     """
     native.sh_binary(
         name = name,
-        srcs = ["//scripts:run_image.sh"],
+        srcs = [Label("//scripts:run_image.sh")],
         args = qemu_args + ["$(rootpath %s)" % image],
         data = [
             image,
-            "//scripts:qemu_scripts",
+            Label("//scripts:qemu_scripts"),
         ],
         **kwargs
     )
+
+def keel_kernel_program(name, srcs, deps, qemu_args = [], tags = [], **kwargs):
+    """A small kernel to run by hand, e.g. a benchmark: `bazel run :<name>_run`.
+
+    Creates the alwayslink cc_library `<name>_lib` from `srcs` (one of them
+    defines KernelMain) and `deps`, the image `<name>` and the run target
+    `<name>_run` (`qemu_args` as in keel_run). The library is kernel-only
+    (tagged "manual"); `tags` go on the image and the run target.
+    """
+    native.cc_library(
+        name = name + "_lib",
+        srcs = srcs,
+        deps = deps,
+        tags = ["manual"],
+        alwayslink = True,
+        **kwargs
+    )
+    keel_kernel_image(name = name, deps = [":" + name + "_lib"], tags = tags)
+    keel_run(name = name + "_run", image = ":" + name, qemu_args = qemu_args, tags = tags)

@@ -2,9 +2,16 @@
 
 load("//build:keel.bzl", "keel_kernel_image")
 
+# Keel's targets, named through Label() so these macros also work when Keel is
+# an external repository (@keel) of another workspace.
+_MAIN = Label("//ktest:main")
+_HARNESS = Label("//ktest:harness.py")
+_RUN_KTEST = Label("//ktest:run_ktest.sh")
+
 def keel_ktest(
         name,
         deps,
+        srcs = [],
         smp = 4,
         mem = "256M",
         timeout = "moderate",
@@ -23,7 +30,11 @@ def keel_ktest(
 
     Args:
       name: the test target's name.
-      deps: cc_library targets with TEST()s, each with alwayslink = True.
+      deps: cc_library targets with TEST()s, each with alwayslink = True; with
+          `srcs`, the dependencies of those sources instead.
+      srcs: test sources (`foo_ktest.cc`). If given, they become the
+          alwayslink, kernel-only cc_library `<name>s` (e.g. smp_ktests for
+          smp_ktest), and the image links that.
       smp: number of virtual CPUs.
       mem: guest memory (QEMU -m syntax).
       timeout: Bazel test timeout; the harness stops 15 s before it.
@@ -36,15 +47,25 @@ def keel_ktest(
       tags: extra tags; "ktest" and "qemu" are always added.
       **kwargs: passed to the sh_test (e.g. visibility, flaky).
     """
+    if srcs:
+        native.cc_library(
+            name = name + "s",
+            srcs = srcs,
+            deps = deps,
+            tags = ["manual"],
+            testonly = kwargs.get("testonly", False),
+            alwayslink = True,
+        )
+        deps = [":" + name + "s"]
     image = name + "_image"
     keel_kernel_image(
         name = image,
-        deps = deps + ["//ktest:main"],
+        deps = deps + [_MAIN],
         tags = ["manual"],
         testonly = kwargs.get("testonly", False),
     )
     args = [
-        "$(rootpath //ktest:harness.py)",
+        "$(rootpath %s)" % _HARNESS,
         "--kernel",
         "$(rootpath :%s)" % image,
         "--smp",
@@ -60,9 +81,9 @@ def keel_ktest(
         args.append("--extra-qemu-arg=" + a)
     native.sh_test(
         name = name,
-        srcs = ["//ktest:run_ktest.sh"],
+        srcs = [_RUN_KTEST],
         args = args,
-        data = [":" + image, "//ktest:harness.py"],
+        data = [":" + image, _HARNESS],
         size = size,
         timeout = timeout,
         tags = tags + ["ktest", "qemu"],

@@ -6,7 +6,7 @@ KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # pinned Linux of //user:linux_oracle_test (and Keel's rival in scripts/bench).
 KEEL_PACKAGES=(
   bazel-bootstrap clang-19 lld-19 llvm-19 llvm-19-dev libclang-19-dev clang-format-19
-  libabsl-dev googletest python3
+  libabsl-dev googletest python3 doxygen
   qemu-system-x86 ovmf grub-efi-amd64-bin grub-common mtools busybox-static cpio
   linux-image-amd64
 )
