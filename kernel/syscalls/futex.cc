@@ -67,8 +67,7 @@ SyscallResult SysFutex(Thread& self, uint64_t uaddr, int op_arg, uint32_t val, u
     case kCmpRequeue: {
       if ((uaddr & 3) != 0 || (uaddr2 & 3) != 0) return Err(Errno::kEINVAL);
       if (op == kCmpRequeue) {
-        OSTD_TRY_ASSIGN(uint32_t cur,
-                        ostd::vm::CopyFromUser(ostd::vm::UserInPtr<uint32_t>(uaddr)));
+        OSTD_TRY_ASSIGN(uint32_t cur, ostd::vm::CopyFromUser(ostd::vm::UserInPtr<uint32_t>(uaddr)));
         if (cur != val3) return Err(Errno::kEAGAIN);
       }
       int wake = static_cast<int>(val > 0x7fffffff ? 0x7fffffff : val);

@@ -28,8 +28,7 @@ SyscallResult SysMemfdCreate(Thread& self, ostd::vm::UserInPtr<const char> uname
                   fs::PlanMemfd(flags, self.process().pid_ns().MemfdNoexecScope()));
   // The name: up to 249 bytes and its NUL; EFAULT for a bad pointer.
   std::array<char, fs::kMemfdNameMax + 1> name{};
-  ostd::Result<size_t> len =
-      ostd::vm::CopyStringFromUser(uname, name);
+  ostd::Result<size_t> len = ostd::vm::CopyStringFromUser(uname, name);
   if (!len) return Err(len.error() == Errno::kENAMETOOLONG ? Errno::kEINVAL : len.error());
   OSTD_TRY(file_sys::CheckFreeFd(self));
   // Keel has no huge pages: what Linux says without CONFIG_HUGETLBFS.

@@ -71,8 +71,8 @@ inline constexpr ArgKind Fd = ArgKind::kFd, DirFd = ArgKind::kDirFd, Int = ArgKi
                          Sig = ArgKind::kSig, Clock = ArgKind::kClock, Addr = ArgKind::kAddr,
                          Raw = ArgKind::kRaw, Path = ArgKind::kPath, String = ArgKind::kString,
                          In = ArgKind::kIn, Out = ArgKind::kOut, InOut = ArgKind::kInOut;
-inline constexpr Restart Never = Restart::kNever, Sys = Restart::kSys,
-                         NoHand = Restart::kNoHand, Block = Restart::kBlock;
+inline constexpr Restart Never = Restart::kNever, Sys = Restart::kSys, NoHand = Restart::kNoHand,
+                         Block = Restart::kBlock;
 
 template <typename... K>
 constexpr SyscallSpec Implemented(std::string_view name, Restart restart, K... kinds) {

@@ -134,8 +134,8 @@ SyscallResult SysNanosleep(Thread& self, UserInPtr<Timespec> req, UserOutPtr<Tim
   return SleepUntil(self, deadline, rem);
 }
 
-SyscallResult SysClockNanosleep(Thread& self, int clock, uint64_t flags,
-                                UserInPtr<Timespec> req, UserOutPtr<Timespec> rem) {
+SyscallResult SysClockNanosleep(Thread& self, int clock, uint64_t flags, UserInPtr<Timespec> req,
+                                UserOutPtr<Timespec> rem) {
   constexpr uint64_t kTimerAbstime = 1;
   if (clock == kClockThreadCputime) return Err(Errno::kEINVAL);
   OSTD_TRY(ClockNow(clock));
@@ -199,7 +199,8 @@ SyscallResult SysSetitimer(Thread& self, int which, UserInPtr<Itimerval> value,
   uint64_t value_ns = TimevalNs(next.value), interval = TimevalNs(next.interval);
   RealTimer t = static_cast<uint64_t>(which) == kItimerReal
                     ? SetRealTimer(self.process(), value_ns, interval)
-                    : SetCpuTimer(self.process(), CpuClockOf(static_cast<uint64_t>(which)), value_ns, interval);
+                    : SetCpuTimer(self.process(), CpuClockOf(static_cast<uint64_t>(which)),
+                                  value_ns, interval);
   Itimerval old{};
   old.value = t.remaining_ns == 0 ? Timeval{0, 0} : ToTimeval(t.remaining_ns);
   old.interval = ToTimeval(t.interval_ns);
@@ -234,9 +235,8 @@ SyscallResult SysTimes(Thread& self, UserOutPtr<Tms> buf) {
       own = self.process().SelfTimesLocked();
       children = self.process().children_times_locked();
     }
-    OSTD_TRY(CopyToUser(buf,
-                        Tms{ClockTicks(own.user_ns), ClockTicks(own.sys_ns),
-                            ClockTicks(children.user_ns), ClockTicks(children.sys_ns)}));
+    OSTD_TRY(CopyToUser(buf, Tms{ClockTicks(own.user_ns), ClockTicks(own.sys_ns),
+                                 ClockTicks(children.user_ns), ClockTicks(children.sys_ns)}));
   }
   return MonotonicNs() / (kNsPerSec / 100);
 }

@@ -4,8 +4,8 @@
 // never converts to a kernel pointer. UserInPtr<T>, UserOutPtr<T> and
 // UserInOutPtr<T> add the direction the kernel uses it in (reads from user
 // space, writes to it, or both), so that copying the wrong way does not
-// compile (see UserReadable/UserWritable and the copies in vm_space.h). The memory behind it is reached only
-// through a VmSpace's fallible readers and writers (ostd/vm/vm_io.h,
+// compile (see UserReadable/UserWritable and the copies in vm_space.h). The memory behind it is
+// reached only through a VmSpace's fallible readers and writers (ostd/vm/vm_io.h,
 // ostd/vm/vm_space.h). All arithmetic is overflow-checked. Pure logic: built
 // for host tests and for the kernel.
 #ifndef OSTD_VM_USER_PTR_H_
@@ -112,35 +112,42 @@ enum class UserAccess { kIn, kOut, kInOut };
 template <typename T, UserAccess A>
 class UserDirPtr {
  public:
+  // The element type.
   using Elem = T;
+  // The direction.
   static constexpr UserAccess kAccess = A;
+  // sizeof(T) (1 for void).
   static constexpr uint64_t kElemSize = UserPtr<T>::kElemSize;
 
   constexpr UserDirPtr() = default;
   // Wraps a user address as received from user space; checks happen on use.
   constexpr explicit UserDirPtr(Vaddr addr) : ptr_(addr) {}
+  // Gives a plain user pointer a direction.
   constexpr explicit UserDirPtr(UserPtr<T> ptr) : ptr_(ptr) {}
   // kInOut -> kIn or kOut.
   template <UserAccess B>
     requires(B == UserAccess::kInOut && A != UserAccess::kInOut)
-  constexpr UserDirPtr(UserDirPtr<T, B> other)
-      : ptr_(other.ptr()) {}
+  constexpr UserDirPtr(UserDirPtr<T, B> other) : ptr_(other.ptr()) {}
 
+  // The user address.
   constexpr Vaddr addr() const { return ptr_.addr(); }
+  // True for address 0.
   constexpr bool is_null() const { return ptr_.is_null(); }
   // The address without its direction, for APIs that take a plain UserPtr
   // (e.g. VmSpace::Reader); prefer the directional copies.
   constexpr UserPtr<T> ptr() const { return ptr_; }
 
-  // As UserPtr::Offset, At, CheckRange, keeping the direction.
+  // As UserPtr::Offset, keeping the direction.
   constexpr Result<UserDirPtr> Offset(uint64_t bytes) const {
     OSTD_TRY_ASSIGN(UserPtr<T> p, ptr_.Offset(bytes));
     return UserDirPtr(p);
   }
+  // As UserPtr::At, keeping the direction.
   constexpr Result<UserDirPtr> At(uint64_t index) const {
     OSTD_TRY_ASSIGN(UserPtr<T> p, ptr_.At(index));
     return UserDirPtr(p);
   }
+  // As UserPtr::CheckRange.
   constexpr Status CheckRange(uint64_t count) const { return ptr_.CheckRange(count); }
   // The same address and direction viewed as another element type.
   template <typename U>
@@ -154,14 +161,17 @@ class UserDirPtr {
   UserPtr<T> ptr_;
 };
 
+// User memory the kernel only reads.
 template <typename T>
 using UserInPtr = UserDirPtr<T, UserAccess::kIn>;
+// User memory the kernel only writes.
 template <typename T>
 using UserOutPtr = UserDirPtr<T, UserAccess::kOut>;
+// User memory the kernel reads and writes.
 template <typename T>
 using UserInOutPtr = UserDirPtr<T, UserAccess::kInOut>;
 
-namespace user_ptr_check {
+namespace user_ptr_detail {
 template <typename P>
 struct Dir {
   static constexpr bool kIsDir = false;
@@ -172,27 +182,27 @@ struct Dir<UserDirPtr<T, A>> {
   static constexpr UserAccess kAccess = A;
   using Elem = T;
 };
-}  // namespace user_ptr_check
+}  // namespace user_ptr_detail
 
 // A directional user pointer the kernel may read through: kIn or kInOut. The
 // copies from user space (CopyFromUser, UserReader, CopyStringFromUser) accept
 // only these, so reading through a UserOutPtr does not compile.
 template <typename P>
-concept UserReadable = user_ptr_check::Dir<P>::kIsDir &&
-                       user_ptr_check::Dir<P>::kAccess != UserAccess::kOut;
+concept UserReadable =
+    user_ptr_detail::Dir<P>::kIsDir && user_ptr_detail::Dir<P>::kAccess != UserAccess::kOut;
 // A directional user pointer the kernel may write through: kOut or kInOut.
 template <typename P>
-concept UserWritable = user_ptr_check::Dir<P>::kIsDir &&
-                       user_ptr_check::Dir<P>::kAccess != UserAccess::kIn;
+concept UserWritable =
+    user_ptr_detail::Dir<P>::kIsDir && user_ptr_detail::Dir<P>::kAccess != UserAccess::kIn;
 // A user pointer through which one value may be copied out: writable, and its
 // element type is ostd::Pod (no padding, pointers or bool), so no kernel byte
 // that is not part of a value reaches user space.
 template <typename P>
-concept UserCopyOut = UserWritable<P> && Pod<typename user_ptr_check::Dir<P>::Elem>;
+concept UserCopyOut = UserWritable<P> && Pod<typename user_ptr_detail::Dir<P>::Elem>;
 // A user pointer from which one value may be copied in: readable, element Pod
 // (every byte pattern is a valid value, so user bytes forge nothing).
 template <typename P>
-concept UserCopyIn = UserReadable<P> && Pod<typename user_ptr_check::Dir<P>::Elem>;
+concept UserCopyIn = UserReadable<P> && Pod<typename user_ptr_detail::Dir<P>::Elem>;
 
 }  // namespace ostd::vm
 

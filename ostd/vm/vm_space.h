@@ -232,6 +232,7 @@ template <typename P>
 auto CopyFromUser(P src) -> Result<typename P::Elem> {
   return CopyFromUser(src.ptr());
 }
+// Writes `value` through a UserOutPtr or UserInOutPtr (see CopyFromUser).
 template <typename P>
   requires UserCopyOut<P>
 Status CopyToUser(P dst, const typename P::Elem& value) {
@@ -261,11 +262,13 @@ Result<VmWriter<Fallible>> UserWriter(UserPtr<T> buf, uint64_t count) {
   return space->Writer(buf, count);
 }
 
+// UserReader over a UserInPtr or UserInOutPtr.
 template <typename P>
   requires UserReadable<P>
 Result<VmReader<Fallible>> UserReader(P buf, uint64_t count) {
   return UserReader(buf.ptr(), count);
 }
+// UserWriter over a UserOutPtr or UserInOutPtr.
 template <typename P>
   requires UserWritable<P>
 Result<VmWriter<Fallible>> UserWriter(P buf, uint64_t count) {
