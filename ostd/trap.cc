@@ -20,6 +20,7 @@ std::atomic<IrqHandler> handlers[256];
 bool IsOstdVector(uint8_t v) {
   return v < 32 || v == arch::kTimerVector || v == arch::kSpuriousVector ||
          v == arch::kCallFunctionVector || v == arch::kStopCpuVector ||
+         v == arch::kRescheduleVector ||
          (v >= arch::kPicVectorBase && v < arch::kPicVectorBase + 16);
 }
 
@@ -166,6 +167,13 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
     ostd::internal::OnTimerInterrupt();
     ostd::internal::EndOfInterrupt();
     ostd::internal::SchedOnTimerTick(*frame);  // may switch tasks (preemption)
+    return;
+  }
+  if (vector == arch::kRescheduleVector) {
+    // The interrupt itself is the point: it ends the idle CPU's hlt, and its
+    // idle loop then picks up the task queued for it.
+    ostd::internal::OnRescheduleIpi();
+    ostd::internal::EndOfInterrupt();
     return;
   }
   if (vector == arch::kCallFunctionVector || vector == arch::kStopCpuVector) {

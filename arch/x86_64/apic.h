@@ -13,6 +13,8 @@ inline constexpr uint8_t kSpuriousVector = 0xff;
 // Inter-processor interrupts (ostd/smp): run queued cross-CPU calls; park the CPU.
 inline constexpr uint8_t kCallFunctionVector = 0xf0;
 inline constexpr uint8_t kStopCpuVector = 0xf1;
+// Wakes an idle CPU that was given a task (no work in the handler itself).
+inline constexpr uint8_t kRescheduleVector = 0xf2;
 // Legacy PIC vectors after remapping (all masked; only spurious ones can arrive).
 inline constexpr uint8_t kPicVectorBase = 0xe0;
 

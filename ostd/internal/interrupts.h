@@ -24,6 +24,8 @@ arch::Lapic LocalApic();
 // IPI handlers (ostd/smp), called by trap dispatch with interrupts off; the
 // dispatcher sends the EOI.
 void OnCallFunctionIpi();
+// Counts a reschedule interrupt on this CPU (ostd/smp/cross_call.cc).
+void OnRescheduleIpi();
 void OnStopCpuIpi();
 
 }  // namespace ostd::internal

@@ -25,6 +25,12 @@ CpuSet OnlineCpus();
 // wants, cannot deadlock. `fn` must not take locks.
 void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg);
 
+// Sends `cpu` (not the caller's) a reschedule interrupt, which ends an idle
+// hlt there. Fire and forget; any context.
+void SendRescheduleIpi(uint32_t cpu);
+// Reschedule interrupts `cpu` has taken since boot (for tests).
+uint64_t RescheduleIpisReceived(uint32_t cpu);
+
 // Runs the cross-CPU calls queued for this CPU and honours a stop, as the IPIs
 // would. For loops that spin with interrupts off (SpinLock::Lock), so that a
 // CPU waiting for a lock never blocks a shootdown by the lock's holder.

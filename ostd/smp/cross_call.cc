@@ -90,6 +90,18 @@ void SendIpis(CpuSet targets, uint8_t vector) {
 
 void OnCallFunctionIpi() { RunPendingCalls(cpu::CurrentId()); }
 
+std::atomic<uint64_t> reschedule_ipis[kMaxCpus];
+
+void OnRescheduleIpi() { reschedule_ipis[cpu::CurrentId()].fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t RescheduleIpisReceived(uint32_t cpu) {
+  return cpu < kMaxCpus ? reschedule_ipis[cpu].load(std::memory_order_relaxed) : 0;
+}
+
+void SendRescheduleIpi(uint32_t cpu) {
+  SendIpis(CpuSet::FromBits(uint64_t{1} << cpu), arch::kRescheduleVector);
+}
+
 void OnStopCpuIpi() { ParkWhileStopped(); }
 
 static void CallOnCpusPinned(CpuSet targets, void (*fn)(void*), void* arg);

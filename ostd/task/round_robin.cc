@@ -63,12 +63,13 @@ Task* RoundRobinScheduler::PopFor(Queue& q, uint32_t cpu) {
   return nullptr;
 }
 
-void RoundRobinScheduler::Enqueue(Task& task, EnqueueReason reason) {
+uint32_t RoundRobinScheduler::Enqueue(Task& task, EnqueueReason reason) {
   uint32_t cpu = ChooseCpu(task, reason);
   TaskCore::Links(task).slice_ticks = 0;
   Queue& q = queues_[cpu];
   SpinLockGuard guard(q.lock);
   Push(q, task);
+  return cpu;
 }
 
 Task* RoundRobinScheduler::PickNext(uint32_t cpu) {

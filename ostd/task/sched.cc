@@ -12,6 +12,8 @@
 #include <atomic>
 
 #include "arch/x86_64/cpu.h"
+#include "ostd/cpu.h"
+#include "ostd/cpu_set.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
@@ -35,6 +37,8 @@ namespace {
 
 RoundRobinScheduler default_scheduler;
 std::atomic<bool> active{false};
+// CPUs in their idle loop with nothing to run (they may be halted).
+AtomicCpuSet idle_cpus;
 
 // Tasks in SleepFor, per CPU they went to sleep on (that CPU's tick wakes them).
 struct SleepList {
@@ -105,6 +109,7 @@ bool TaskCore::Schedule() {
     next = c.idle_task;
   }
   OSTD_ASSERT(next != nullptr && next != prev);
+  if (next != c.idle_task) idle_cpus.Remove(c.cpu_id);
   OSTD_ASSERT(next->affinity().Contains(c.cpu_id));
   bool requeue = st == TaskState::kRunning && !prev->is_idle_;
   if (requeue) prev->state_.store(TaskState::kReady, std::memory_order_relaxed);
@@ -148,7 +153,7 @@ void TaskCore::FinishSwitch() {
   c.switch_requeue = false;
   bool exited = prev->state_.load(std::memory_order_relaxed) == TaskState::kExited;
   prev->on_cpu_.store(false, std::memory_order_release);
-  if (requeue) Sched().Enqueue(*prev, EnqueueReason::kYield);
+  if (requeue) task_internal::Enqueue(*prev, EnqueueReason::kYield);
   if (exited) {
     prev->finished_.store(true, std::memory_order_release);
     prev->exit_waiters_.WakeAll();
@@ -264,8 +269,16 @@ bool Wake(Task* task) {
   // It may still be switching away on its CPU (interrupts off, a few
   // instructions): enqueue only once it is saved.
   while (TaskCore::OnCpu(task).load(std::memory_order_acquire)) arch::Pause();
-  Sched().Enqueue(*task, EnqueueReason::kWake);
+  Enqueue(*task, EnqueueReason::kWake);
   return true;
+}
+
+void Enqueue(Task& task, EnqueueReason reason) {
+  uint32_t cpu = Sched().Enqueue(task, reason);
+  // Pairs with the fence in SchedIdleRunOnce: either that CPU's look at its
+  // queue finds the task, or this load finds it idle and the IPI wakes it.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (cpu != cpu::CurrentId() && idle_cpus.Load().Contains(cpu)) internal::SendRescheduleIpi(cpu);
 }
 
 }  // namespace task_internal
@@ -334,6 +347,10 @@ bool SchedIdleRunOnce() {
     c.current_task = c.idle_task;
   }
   OSTD_ASSERT(c.current_task == c.idle_task);
+  // Idle from here until Schedule switches to a task: a waker that queues one
+  // for this CPU afterwards sees the bit and sends an IPI (see Enqueue).
+  idle_cpus.Add(c.cpu_id);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   return TaskCore::Schedule();
 }
 

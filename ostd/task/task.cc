@@ -184,7 +184,7 @@ Result<TaskRef> SpawnBody(TaskBody body, const TaskOptions& options) {
   OSTD_TRY_ASSIGN(Task * t, TaskCore::Create(std::move(body), options, /*idle=*/false));
   // One reference for the scheduler (dropped after exit), one for the caller.
   TaskRef handle = TaskCore::RefOf(t);
-  CurrentScheduler().Enqueue(*t, EnqueueReason::kSpawn);
+  task_internal::Enqueue(*t, EnqueueReason::kSpawn);
   return handle;
 }
 

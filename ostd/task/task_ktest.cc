@@ -9,6 +9,7 @@
 #include "ostd/cpu.h"
 #include "ostd/internal/catch_fault.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/task/mutex.h"
 #include "ostd/task/preempt.h"
@@ -199,6 +200,31 @@ TEST(TaskTest, MutexCounterIsExact) {
   for (auto& t : tasks) t->Join();
   MutexGuard g(mu);
   EXPECT_EQ(counter, uint64_t{kTasks} * kIters);
+}
+
+TEST(TaskTest, WakingATaskQueuedOnAnIdleCpuInterruptsThatCpu) {
+  // From CPU 0, wake a task pinned to CPU 1 while CPU 1 idles: CPU 1 gets a
+  // reschedule interrupt (it would otherwise notice the task at its next tick).
+  ASSERT_TRUE(SetCurrentTaskAffinity(OnlyCpu(0)).has_value());
+  WaitQueue queue;
+  std::atomic<bool> go{false};
+  std::atomic<bool> ran{false};
+  Result<TaskRef> t = Spawn(
+      [&] {
+        queue.Wait([&] { return go.load(); });
+        ran = true;
+      },
+      TaskOptions().affinity(OnlyCpu(1)));
+  ASSERT_TRUE(t.has_value());
+  while (queue.empty()) Yield();
+  SleepFor(2 * kMs);  // CPU 1 is in its idle loop by now
+  uint64_t before = internal::RescheduleIpisReceived(1);
+  go = true;
+  queue.WakeOne();
+  (*t)->Join();
+  EXPECT_TRUE(ran.load());
+  EXPECT_GT(internal::RescheduleIpisReceived(1), before);
+  ASSERT_TRUE(SetCurrentTaskAffinity(CpuSet::FromBits(~uint64_t{0})).has_value());
 }
 
 TEST(TaskTest, WaitQueueProducerConsumerLosesNoWakeups) {

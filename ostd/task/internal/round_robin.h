@@ -22,7 +22,7 @@ class RoundRobinScheduler final : public Scheduler {
 
   constexpr RoundRobinScheduler() = default;
 
-  void Enqueue(Task& task, EnqueueReason reason) override;
+  uint32_t Enqueue(Task& task, EnqueueReason reason) override;
   Task* PickNext(uint32_t cpu) override;
   bool OnTick(uint32_t cpu, Task* current) override;
 

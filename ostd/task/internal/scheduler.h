@@ -37,9 +37,10 @@ class Scheduler {
   virtual ~Scheduler() = default;
 
   // Puts a ready task (state kReady, not running on any CPU) in the queue of
-  // one of the CPUs in task.affinity() that are online. The task is the
-  // scheduler's until PickNext returns it; it may use TaskCore::Links(task).
-  virtual void Enqueue(Task& task, EnqueueReason reason) = 0;
+  // one of the CPUs in task.affinity() that are online, and returns that CPU
+  // (the framework wakes it if it is idle). The task is the scheduler's until
+  // PickNext returns it; it may use TaskCore::Links(task).
+  virtual uint32_t Enqueue(Task& task, EnqueueReason reason) = 0;
 
   // Removes and returns the next task `cpu` (the calling CPU) should run, or
   // nullptr if there is none for it. The result's affinity must contain `cpu`.

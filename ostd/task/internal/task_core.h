@@ -21,6 +21,10 @@ Task* PrepareToBlock();
 void BlockCurrent();
 // Makes a blocked task ready; false if it was not blocked. Any context.
 bool Wake(Task* task);
+// Hands a ready task to the scheduler and, if the CPU it is queued on is idle
+// (halted), sends that CPU a reschedule interrupt so it runs the task now
+// rather than at its next timer tick. Any context.
+void Enqueue(Task& task, EnqueueReason reason);
 
 }  // namespace task_internal
 
