@@ -13,10 +13,9 @@ using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
 
-ostd::Status UserPath::Copy(uint64_t addr, bool allow_empty) {
+ostd::Status UserPath::Copy(ostd::vm::UserInPtr<const char> src, bool allow_empty) {
   // Most paths fit the inline buffer; longer ones are copied again into a
   // PATH_MAX heap buffer.
-  ostd::vm::UserPtr<const char> src(addr);
   ostd::Result<size_t> n = ostd::vm::CopyStringFromUser(src, small_);
   in_buf_ = false;
   len_ = 0;

@@ -17,6 +17,7 @@
 #include "kernel/syscalls/syscall.h"
 #include "ostd/result.h"
 #include "ostd/util/vec.h"
+#include "ostd/vm/user_ptr.h"
 
 namespace kernel::file_sys {
 
@@ -57,7 +58,7 @@ class UserPath {
  public:
   // EFAULT for a bad pointer, ENAMETOOLONG without a NUL in PATH_MAX bytes,
   // ENOENT for an empty path unless `allow_empty`, ENOMEM.
-  ostd::Status Copy(uint64_t addr, bool allow_empty = false);
+  ostd::Status Copy(ostd::vm::UserInPtr<const char> src, bool allow_empty = false);
   // The path, built on each call from the buffer that holds it (so a copied
   // or moved UserPath never points into another object).
   std::string_view view() const;

@@ -24,23 +24,24 @@ namespace {
 
 using file_sys::ActorOf;
 using file_sys::AtStart;
-using file_sys::FdArg;
-using file_sys::UintArg;
 using file_sys::UserPath;
 using fs::File;
 using fs::Inode;
 using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
+
+using UserString = UserInPtr<const char>;
 
 constexpr int kAtFdCwd = fs::kAtFdCwd;
 
 // --- open ---
 
-SyscallResult DoOpen(Thread& self, int dirfd, uint64_t path_addr, uint32_t flags, uint32_t mode) {
+SyscallResult DoOpen(Thread& self, int dirfd, UserString upath, uint32_t flags, uint32_t mode) {
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY(file_sys::CheckFreeFd(self));
   flags |= fs::kO_LARGEFILE;  // always on 64-bit Linux
   OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path.view()));
@@ -53,35 +54,35 @@ SyscallResult DoOpen(Thread& self, int dirfd, uint64_t path_addr, uint32_t flags
   return fd;
 }
 
-SyscallResult SysOpen(Thread& self, const SyscallArgs& a) {
-  return DoOpen(self, kAtFdCwd, a[0], UintArg(a[1]), UintArg(a[2]));
+SyscallResult SysOpen(Thread& self, UserString path, uint32_t flags, uint32_t mode) {
+  return DoOpen(self, kAtFdCwd, path, flags, mode);
 }
-SyscallResult SysOpenat(Thread& self, const SyscallArgs& a) {
-  return DoOpen(self, FdArg(a[0]), a[1], UintArg(a[2]), UintArg(a[3]));
+SyscallResult SysOpenat(Thread& self, int dirfd, UserString path, uint32_t flags, uint32_t mode) {
+  return DoOpen(self, dirfd, path, flags, mode);
 }
-SyscallResult SysCreat(Thread& self, const SyscallArgs& a) {
-  return DoOpen(self, kAtFdCwd, a[0], fs::kO_CREAT | fs::kO_WRONLY | fs::kO_TRUNC, UintArg(a[1]));
+SyscallResult SysCreat(Thread& self, UserString path, uint32_t mode) {
+  return DoOpen(self, kAtFdCwd, path, fs::kO_CREAT | fs::kO_WRONLY | fs::kO_TRUNC, mode);
 }
 
 // --- Directory entries ---
 
-SyscallResult DoMkdir(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode) {
+SyscallResult DoMkdir(Thread& self, int dirfd, UserString upath, uint32_t mode) {
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path.view()));
   OSTD_TRY(fs::MkdirAt(self.process().fs(), std::move(start), path.view(), mode, ActorOf(self)));
   return 0;
 }
-SyscallResult SysMkdir(Thread& self, const SyscallArgs& a) {
-  return DoMkdir(self, kAtFdCwd, a[0], UintArg(a[1]));
+SyscallResult SysMkdir(Thread& self, UserString path, uint32_t mode) {
+  return DoMkdir(self, kAtFdCwd, path, mode);
 }
-SyscallResult SysMkdirat(Thread& self, const SyscallArgs& a) {
-  return DoMkdir(self, FdArg(a[0]), a[1], UintArg(a[2]));
+SyscallResult SysMkdirat(Thread& self, int dirfd, UserString path, uint32_t mode) {
+  return DoMkdir(self, dirfd, path, mode);
 }
 
-SyscallResult DoMknod(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode, uint64_t dev) {
+SyscallResult DoMknod(Thread& self, int dirfd, UserString upath, uint32_t mode, uint32_t dev) {
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY(path.Copy(upath));
   switch (mode & fs::kS_IFMT) {
     case 0:
     case fs::kS_IFREG:
@@ -99,45 +100,43 @@ SyscallResult DoMknod(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode
   }
   OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path.view()));
   // Linux's new_decode_dev: the 32-bit dev_t of mknod.
-  uint32_t d = static_cast<uint32_t>(dev);
+  uint32_t d = dev;
   uint64_t rdev = fs::MakeDev((d & 0xfff00) >> 8, (d & 0xff) | ((d >> 12) & 0xfff00));
   OSTD_TRY(
       fs::MknodAt(self.process().fs(), std::move(start), path.view(), mode, rdev, ActorOf(self)));
   return 0;
 }
-SyscallResult SysMknod(Thread& self, const SyscallArgs& a) {
-  return DoMknod(self, kAtFdCwd, a[0], UintArg(a[1]), a[2]);
+SyscallResult SysMknod(Thread& self, UserString path, uint32_t mode, uint32_t dev) {
+  return DoMknod(self, kAtFdCwd, path, mode, dev);
 }
-SyscallResult SysMknodat(Thread& self, const SyscallArgs& a) {
-  return DoMknod(self, FdArg(a[0]), a[1], UintArg(a[2]), a[3]);
+SyscallResult SysMknodat(Thread& self, int dirfd, UserString path, uint32_t mode, uint32_t dev) {
+  return DoMknod(self, dirfd, path, mode, dev);
 }
 
-SyscallResult DoUnlink(Thread& self, int dirfd, uint64_t path_addr, uint32_t flags) {
+SyscallResult DoUnlink(Thread& self, int dirfd, UserString upath, uint32_t flags) {
   if ((flags & ~fs::kAtRemoveDir) != 0) return Err(Errno::kEINVAL);
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path.view()));
   OSTD_TRY(file_sys::CheckParentWritable(self, start, path.view(), true));
   OSTD_TRY(fs::UnlinkAt(self.process().fs(), std::move(start), path.view(),
                         (flags & fs::kAtRemoveDir) != 0));
   return 0;
 }
-SyscallResult SysUnlink(Thread& self, const SyscallArgs& a) {
-  return DoUnlink(self, kAtFdCwd, a[0], 0);
+SyscallResult SysUnlink(Thread& self, UserString path) { return DoUnlink(self, kAtFdCwd, path, 0); }
+SyscallResult SysRmdir(Thread& self, UserString path) {
+  return DoUnlink(self, kAtFdCwd, path, fs::kAtRemoveDir);
 }
-SyscallResult SysRmdir(Thread& self, const SyscallArgs& a) {
-  return DoUnlink(self, kAtFdCwd, a[0], fs::kAtRemoveDir);
-}
-SyscallResult SysUnlinkat(Thread& self, const SyscallArgs& a) {
-  return DoUnlink(self, FdArg(a[0]), a[1], UintArg(a[2]));
+SyscallResult SysUnlinkat(Thread& self, int dirfd, UserString path, uint32_t flags) {
+  return DoUnlink(self, dirfd, path, flags);
 }
 
-SyscallResult DoRename(Thread& self, int olddfd, uint64_t old_addr, int newdfd, uint64_t new_addr,
-                       uint32_t flags) {
+SyscallResult DoRename(Thread& self, int olddfd, UserString old_path, int newdfd,
+                       UserString new_path, uint32_t flags) {
   UserPath from;
-  OSTD_TRY(from.Copy(old_addr));
+  OSTD_TRY(from.Copy(old_path));
   UserPath to;
-  OSTD_TRY(to.Copy(new_addr));
+  OSTD_TRY(to.Copy(new_path));
   if ((flags & ~(fs::kRenameNoreplace | fs::kRenameExchange | fs::kRenameWhiteout)) != 0) {
     return Err(Errno::kEINVAL);
   }
@@ -156,14 +155,16 @@ SyscallResult DoRename(Thread& self, int olddfd, uint64_t old_addr, int newdfd, 
                         std::move(new_start), to.view(), flags));
   return 0;
 }
-SyscallResult SysRename(Thread& self, const SyscallArgs& a) {
-  return DoRename(self, kAtFdCwd, a[0], kAtFdCwd, a[1], 0);
+SyscallResult SysRename(Thread& self, UserString old_path, UserString new_path) {
+  return DoRename(self, kAtFdCwd, old_path, kAtFdCwd, new_path, 0);
 }
-SyscallResult SysRenameat(Thread& self, const SyscallArgs& a) {
-  return DoRename(self, FdArg(a[0]), a[1], FdArg(a[2]), a[3], 0);
+SyscallResult SysRenameat(Thread& self, int olddfd, UserString old_path, int newdfd,
+                          UserString new_path) {
+  return DoRename(self, olddfd, old_path, newdfd, new_path, 0);
 }
-SyscallResult SysRenameat2(Thread& self, const SyscallArgs& a) {
-  return DoRename(self, FdArg(a[0]), a[1], FdArg(a[2]), a[3], UintArg(a[4]));
+SyscallResult SysRenameat2(Thread& self, int olddfd, UserString old_path, int newdfd,
+                           UserString new_path, uint32_t flags) {
+  return DoRename(self, olddfd, old_path, newdfd, new_path, flags);
 }
 
 // link(2) to the object open at `dirfd` (linkat with AT_EMPTY_PATH).
@@ -181,13 +182,13 @@ ostd::Status LinkInode(Thread& self, const RefPtr<Inode>& target, RefPtr<Inode> 
   return pn.dir->Link(name, target);
 }
 
-SyscallResult DoLink(Thread& self, int olddfd, uint64_t old_addr, int newdfd, uint64_t new_addr,
+SyscallResult DoLink(Thread& self, int olddfd, UserString old_path, int newdfd, UserString new_path,
                      uint32_t flags) {
   bool empty_ok = (flags & fs::kAtEmptyPath) != 0;
   UserPath from;
-  OSTD_TRY(from.Copy(old_addr, empty_ok));
+  OSTD_TRY(from.Copy(old_path, empty_ok));
   UserPath to;
-  OSTD_TRY(to.Copy(new_addr));
+  OSTD_TRY(to.Copy(new_path));
   if ((flags & ~(fs::kAtSymlinkFollow | fs::kAtEmptyPath)) != 0) return Err(Errno::kEINVAL);
   // Linking an open file by descriptor needs CAP_DAC_READ_SEARCH.
   if (empty_ok && !file_sys::Privileged(self)) return Err(Errno::kENOENT);
@@ -203,52 +204,48 @@ SyscallResult DoLink(Thread& self, int olddfd, uint64_t old_addr, int newdfd, ui
                       to.view(), (flags & fs::kAtSymlinkFollow) != 0));
   return 0;
 }
-SyscallResult SysLink(Thread& self, const SyscallArgs& a) {
-  return DoLink(self, kAtFdCwd, a[0], kAtFdCwd, a[1], 0);
+SyscallResult SysLink(Thread& self, UserString old_path, UserString new_path) {
+  return DoLink(self, kAtFdCwd, old_path, kAtFdCwd, new_path, 0);
 }
-SyscallResult SysLinkat(Thread& self, const SyscallArgs& a) {
-  return DoLink(self, FdArg(a[0]), a[1], FdArg(a[2]), a[3], UintArg(a[4]));
+SyscallResult SysLinkat(Thread& self, int olddfd, UserString old_path, int newdfd,
+                        UserString new_path, uint32_t flags) {
+  return DoLink(self, olddfd, old_path, newdfd, new_path, flags);
 }
 
-SyscallResult DoSymlink(Thread& self, uint64_t target_addr, int newdfd, uint64_t path_addr) {
+SyscallResult SysSymlinkat(Thread& self, UserString utarget, int newdfd, UserString upath) {
   UserPath target;
-  OSTD_TRY(target.Copy(target_addr));
+  OSTD_TRY(target.Copy(utarget));
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, newdfd, path.view()));
   OSTD_TRY(fs::SymlinkAt(target.view(), self.process().fs(), std::move(start), path.view(),
                          ActorOf(self)));
   return 0;
 }
-SyscallResult SysSymlink(Thread& self, const SyscallArgs& a) {
-  return DoSymlink(self, a[0], kAtFdCwd, a[1]);
-}
-SyscallResult SysSymlinkat(Thread& self, const SyscallArgs& a) {
-  return DoSymlink(self, a[0], FdArg(a[1]), a[2]);
+SyscallResult SysSymlink(Thread& self, UserString target, UserString path) {
+  return SysSymlinkat(self, target, kAtFdCwd, path);
 }
 
-SyscallResult DoReadlink(Thread& self, int dirfd, uint64_t path_addr, uint64_t buf, int32_t size) {
+// readlinkat(dirfd, path, buf, bufsiz): bufsiz is an int.
+SyscallResult SysReadlinkat(Thread& self, int dirfd, UserString upath, UserOutPtr<char> buf,
+                            int size) {
   if (size <= 0) return Err(Errno::kEINVAL);
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr, true));
+  OSTD_TRY(path.Copy(upath, true));
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(), false));
   if (!inode->is_symlink()) return Err(path.empty() ? Errno::kENOENT : Errno::kEINVAL);
   ostd::Vec<char> target;
   OSTD_TRY(target.Resize(std::min<size_t>(static_cast<size_t>(size), fs::kPathMax)));
   OSTD_TRY_ASSIGN(size_t n, inode->ReadLink(target.span()));
   inode->TouchAccess();
-  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
-                  ostd::vm::UserWriter(UserPtr<uint8_t>(buf), n));
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(buf, n));
   for (size_t i = 0; i < n; ++i) {
     OSTD_TRY(w.WriteVal(static_cast<uint8_t>(target[i])));
   }
   return n;
 }
-SyscallResult SysReadlink(Thread& self, const SyscallArgs& a) {
-  return DoReadlink(self, kAtFdCwd, a[0], a[1], file_sys::IntArg(a[2]));
-}
-SyscallResult SysReadlinkat(Thread& self, const SyscallArgs& a) {
-  return DoReadlink(self, FdArg(a[0]), a[1], a[2], file_sys::IntArg(a[3]));
+SyscallResult SysReadlink(Thread& self, UserString path, UserOutPtr<char> buf, int size) {
+  return SysReadlinkat(self, kAtFdCwd, path, buf, size);
 }
 
 // --- Current directory ---
@@ -260,65 +257,64 @@ ostd::Status EnterDir(Thread& self, RefPtr<Inode> dir) {
   return {};
 }
 
-SyscallResult SysChdir(Thread& self, const SyscallArgs& a) {
+SyscallResult SysChdir(Thread& self, UserString upath) {
   UserPath path;
-  OSTD_TRY(path.Copy(a[0]));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
   OSTD_TRY(EnterDir(self, std::move(dir)));
   return 0;
 }
 
-SyscallResult SysFchdir(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFileRaw(self, FdArg(a[0])));
+SyscallResult SysFchdir(Thread& self, int fd) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFileRaw(self, fd));
   if (f->inode() == nullptr) return Err(Errno::kENOTDIR);
   OSTD_TRY(EnterDir(self, f->inode_ref()));
   return 0;
 }
 
-SyscallResult SysGetcwd(Thread& self, const SyscallArgs& a) {
+SyscallResult SysGetcwd(Thread& self, UserOutPtr<char> ubuf, uint64_t size) {
   ostd::Vec<char> buf;
   OSTD_TRY(buf.Resize(fs::kPathMax));
   fs::FsContext& ctx = self.process().fs();
   OSTD_TRY_ASSIGN(size_t start, fs::PathOf(ctx.cwd(), ctx.root(), buf.span()));
   size_t len = buf.size() - start;
-  if (len + 1 > a[1]) return Err(Errno::kERANGE);
-  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
-                  ostd::vm::UserWriter(UserPtr<uint8_t>(a[0]), len + 1));
+  if (len + 1 > size) return Err(Errno::kERANGE);
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(ubuf, len + 1));
   for (size_t i = start; i < buf.size(); ++i) OSTD_TRY(w.WriteVal(static_cast<uint8_t>(buf[i])));
   OSTD_TRY(w.WriteVal(uint8_t{0}));
   return len + 1;
 }
 
-SyscallResult SysUmask(Thread& self, const SyscallArgs& a) {
-  return self.process().fs().SetUmask(UintArg(a[0]) & 0777);
+SyscallResult SysUmask(Thread& self, uint32_t mask) {
+  return self.process().fs().SetUmask(mask & 0777);
 }
 
 }  // namespace
 
 void RegisterFilePathSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::open, SysOpen>();
-  t.BindUntyped<sysno::getcwd, SysGetcwd>();
-  t.BindUntyped<sysno::chdir, SysChdir>();
-  t.BindUntyped<sysno::fchdir, SysFchdir>();
-  t.BindUntyped<sysno::rename, SysRename>();
-  t.BindUntyped<sysno::mkdir, SysMkdir>();
-  t.BindUntyped<sysno::rmdir, SysRmdir>();
-  t.BindUntyped<sysno::creat, SysCreat>();
-  t.BindUntyped<sysno::link, SysLink>();
-  t.BindUntyped<sysno::unlink, SysUnlink>();
-  t.BindUntyped<sysno::symlink, SysSymlink>();
-  t.BindUntyped<sysno::readlink, SysReadlink>();
-  t.BindUntyped<sysno::umask, SysUmask>();
-  t.BindUntyped<sysno::mknod, SysMknod>();
-  t.BindUntyped<sysno::openat, SysOpenat>();
-  t.BindUntyped<sysno::mkdirat, SysMkdirat>();
-  t.BindUntyped<sysno::mknodat, SysMknodat>();
-  t.BindUntyped<sysno::unlinkat, SysUnlinkat>();
-  t.BindUntyped<sysno::renameat, SysRenameat>();
-  t.BindUntyped<sysno::linkat, SysLinkat>();
-  t.BindUntyped<sysno::symlinkat, SysSymlinkat>();
-  t.BindUntyped<sysno::readlinkat, SysReadlinkat>();
-  t.BindUntyped<sysno::renameat2, SysRenameat2>();
+  t.Bind<sysno::open, SysOpen>();
+  t.Bind<sysno::getcwd, SysGetcwd>();
+  t.Bind<sysno::chdir, SysChdir>();
+  t.Bind<sysno::fchdir, SysFchdir>();
+  t.Bind<sysno::rename, SysRename>();
+  t.Bind<sysno::mkdir, SysMkdir>();
+  t.Bind<sysno::rmdir, SysRmdir>();
+  t.Bind<sysno::creat, SysCreat>();
+  t.Bind<sysno::link, SysLink>();
+  t.Bind<sysno::unlink, SysUnlink>();
+  t.Bind<sysno::symlink, SysSymlink>();
+  t.Bind<sysno::readlink, SysReadlink>();
+  t.Bind<sysno::umask, SysUmask>();
+  t.Bind<sysno::mknod, SysMknod>();
+  t.Bind<sysno::openat, SysOpenat>();
+  t.Bind<sysno::mkdirat, SysMkdirat>();
+  t.Bind<sysno::mknodat, SysMknodat>();
+  t.Bind<sysno::unlinkat, SysUnlinkat>();
+  t.Bind<sysno::renameat, SysRenameat>();
+  t.Bind<sysno::linkat, SysLinkat>();
+  t.Bind<sysno::symlinkat, SysSymlinkat>();
+  t.Bind<sysno::readlinkat, SysReadlinkat>();
+  t.Bind<sysno::renameat2, SysRenameat2>();
 }
 
 }  // namespace kernel

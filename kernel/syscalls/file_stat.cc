@@ -24,11 +24,9 @@ namespace kernel {
 namespace {
 
 using file_sys::ActorOf;
-using file_sys::FdArg;
 using file_sys::GetFile;
 using file_sys::GetFileRaw;
 using file_sys::Privileged;
-using file_sys::UintArg;
 using file_sys::UserPath;
 using fs::File;
 using fs::Inode;
@@ -36,7 +34,10 @@ using fs::InodeAttr;
 using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
+
+using UserString = UserInPtr<const char>;
 
 constexpr int kAtFdCwd = fs::kAtFdCwd;
 
@@ -105,10 +106,10 @@ fs::LinuxStatx ToStatx(const InodeAttr& at) {
 
 // --- stat ---
 
-SyscallResult SysFstat(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, FdArg(a[0])));
+SyscallResult SysFstat(Thread& self, int fd, UserOutPtr<fs::LinuxStat> buf) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, fd));
   OSTD_TRY_ASSIGN(InodeAttr at, AttrOfFile(self, *f));
-  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<fs::LinuxStat>(a[1]), ToStat(at)));
+  OSTD_TRY(ostd::vm::CopyToUser(buf, ToStat(at)));
   return 0;
 }
 
@@ -126,35 +127,31 @@ ostd::Result<InodeAttr> AttrAt(Thread& self, int dirfd, const UserPath& path, ui
 constexpr uint32_t kStatFlags =
     fs::kAtSymlinkNofollow | fs::kAtNoAutomount | fs::kAtEmptyPath | fs::kAtStatxSyncTypeMask;
 
-SyscallResult DoStat(Thread& self, int dirfd, uint64_t path_addr, uint64_t buf, uint32_t flags) {
+SyscallResult SysNewfstatat(Thread& self, int dirfd, UserString upath,
+                            UserOutPtr<fs::LinuxStat> buf, uint32_t flags) {
   if ((flags & ~kStatFlags) != 0) return Err(Errno::kEINVAL);
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY(path.Copy(upath, (flags & fs::kAtEmptyPath) != 0));
   OSTD_TRY_ASSIGN(InodeAttr at, AttrAt(self, dirfd, path, flags));
-  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<fs::LinuxStat>(buf), ToStat(at)));
+  OSTD_TRY(ostd::vm::CopyToUser(buf, ToStat(at)));
   return 0;
 }
-SyscallResult SysStat(Thread& self, const SyscallArgs& a) {
-  return DoStat(self, kAtFdCwd, a[0], a[1], 0);
+SyscallResult SysStat(Thread& self, UserString path, UserOutPtr<fs::LinuxStat> buf) {
+  return SysNewfstatat(self, kAtFdCwd, path, buf, 0);
 }
-SyscallResult SysLstat(Thread& self, const SyscallArgs& a) {
-  return DoStat(self, kAtFdCwd, a[0], a[1], fs::kAtSymlinkNofollow);
-}
-SyscallResult SysNewfstatat(Thread& self, const SyscallArgs& a) {
-  return DoStat(self, FdArg(a[0]), a[1], a[2], UintArg(a[3]));
+SyscallResult SysLstat(Thread& self, UserString path, UserOutPtr<fs::LinuxStat> buf) {
+  return SysNewfstatat(self, kAtFdCwd, path, buf, fs::kAtSymlinkNofollow);
 }
 
-SyscallResult SysStatx(Thread& self, const SyscallArgs& a) {
-  int dirfd = FdArg(a[0]);
-  uint32_t flags = UintArg(a[2]);
-  uint32_t mask = UintArg(a[3]);
+SyscallResult SysStatx(Thread& self, int dirfd, UserString upath, uint32_t flags, uint32_t mask,
+                       UserOutPtr<fs::LinuxStatx> buf) {
   if ((mask & fs::kStatxReserved) != 0) return Err(Errno::kEINVAL);
   if ((flags & fs::kAtStatxSyncTypeMask) == fs::kAtStatxSyncTypeMask) return Err(Errno::kEINVAL);
   if ((flags & ~kStatFlags) != 0) return Err(Errno::kEINVAL);
   UserPath path;
-  OSTD_TRY(path.Copy(a[1], (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY(path.Copy(upath, (flags & fs::kAtEmptyPath) != 0));
   OSTD_TRY_ASSIGN(InodeAttr at, AttrAt(self, dirfd, path, flags));
-  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<fs::LinuxStatx>(a[4]), ToStatx(at)));
+  OSTD_TRY(ostd::vm::CopyToUser(buf, ToStatx(at)));
   return 0;
 }
 
@@ -199,29 +196,30 @@ LinuxStatfs StatfsFor(bool pipe) {
   return s;
 }
 
-SyscallResult SysStatfs(Thread& self, const SyscallArgs& a) {
+SyscallResult SysStatfs(Thread& self, UserString upath, UserOutPtr<LinuxStatfs> buf) {
   UserPath path;
-  OSTD_TRY(path.Copy(a[0]));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY(file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
-  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<LinuxStatfs>(a[1]), StatfsFor(false)));
+  OSTD_TRY(ostd::vm::CopyToUser(buf, StatfsFor(false)));
   return 0;
 }
 
-SyscallResult SysFstatfs(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, FdArg(a[0])));
-  OSTD_TRY(ostd::vm::CopyToUser(UserPtr<LinuxStatfs>(a[1]), StatfsFor(f->inode() == nullptr)));
+SyscallResult SysFstatfs(Thread& self, int fd, UserOutPtr<LinuxStatfs> buf) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, fd));
+  OSTD_TRY(ostd::vm::CopyToUser(buf, StatfsFor(f->inode() == nullptr)));
   return 0;
 }
 
 // --- access ---
 
-SyscallResult DoAccess(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode, uint32_t flags) {
+SyscallResult SysFaccessat2(Thread& self, int dirfd, UserString upath, uint32_t mode,
+                            uint32_t flags) {
   if ((mode & ~7u) != 0) return Err(Errno::kEINVAL);
   if ((flags & ~(fs::kAtEaccess | fs::kAtSymlinkNofollow | fs::kAtEmptyPath)) != 0) {
     return Err(Errno::kEINVAL);
   }
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY(path.Copy(upath, (flags & fs::kAtEmptyPath) != 0));
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(),
                                                            (flags & fs::kAtSymlinkNofollow) == 0));
   if (mode == 0) return 0;
@@ -229,14 +227,11 @@ SyscallResult DoAccess(Thread& self, int dirfd, uint64_t path_addr, uint32_t mod
   OSTD_TRY(fs::CheckAccess(*inode, mode, actor));
   return 0;
 }
-SyscallResult SysAccess(Thread& self, const SyscallArgs& a) {
-  return DoAccess(self, kAtFdCwd, a[0], UintArg(a[1]), 0);
+SyscallResult SysAccess(Thread& self, UserString path, uint32_t mode) {
+  return SysFaccessat2(self, kAtFdCwd, path, mode, 0);
 }
-SyscallResult SysFaccessat(Thread& self, const SyscallArgs& a) {
-  return DoAccess(self, FdArg(a[0]), a[1], UintArg(a[2]), 0);
-}
-SyscallResult SysFaccessat2(Thread& self, const SyscallArgs& a) {
-  return DoAccess(self, FdArg(a[0]), a[1], UintArg(a[2]), UintArg(a[3]));
+SyscallResult SysFaccessat(Thread& self, int dirfd, UserString path, uint32_t mode) {
+  return SysFaccessat2(self, dirfd, path, mode, 0);
 }
 
 // --- chmod / chown ---
@@ -248,23 +243,20 @@ ostd::Status Chmod(Thread& self, Inode& inode, uint32_t mode) {
   return inode.ChangePerm(file_abi::ChmodPerm(mode, privileged, inode.gid() == actor.gid));
 }
 
-SyscallResult DoChmodAt(Thread& self, int dirfd, uint64_t path_addr, uint32_t mode) {
+SyscallResult SysFchmodat(Thread& self, int dirfd, UserString upath, uint32_t mode) {
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr));
+  OSTD_TRY(path.Copy(upath));
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(), true));
   OSTD_TRY(Chmod(self, *inode, mode));
   return 0;
 }
-SyscallResult SysChmod(Thread& self, const SyscallArgs& a) {
-  return DoChmodAt(self, kAtFdCwd, a[0], UintArg(a[1]));
+SyscallResult SysChmod(Thread& self, UserString path, uint32_t mode) {
+  return SysFchmodat(self, kAtFdCwd, path, mode);
 }
-SyscallResult SysFchmodat(Thread& self, const SyscallArgs& a) {
-  return DoChmodAt(self, FdArg(a[0]), a[1], UintArg(a[2]));
-}
-SyscallResult SysFchmod(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+SyscallResult SysFchmod(Thread& self, int fd, uint32_t mode) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (f->inode() == nullptr) return Err(Errno::kEBADF);
-  OSTD_TRY(Chmod(self, *f->inode(), UintArg(a[1])));
+  OSTD_TRY(Chmod(self, *f->inode(), mode));
   return 0;
 }
 
@@ -280,38 +272,34 @@ ostd::Status Chown(Thread& self, Inode& inode, uint32_t uid, uint32_t gid) {
   return {};
 }
 
-SyscallResult DoChownAt(Thread& self, int dirfd, uint64_t path_addr, uint32_t uid, uint32_t gid,
-                        uint32_t flags) {
+SyscallResult SysFchownat(Thread& self, int dirfd, UserString upath, uint32_t uid, uint32_t gid,
+                          uint32_t flags) {
   if ((flags & ~(fs::kAtSymlinkNofollow | fs::kAtEmptyPath)) != 0) return Err(Errno::kEINVAL);
   UserPath path;
-  OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+  OSTD_TRY(path.Copy(upath, (flags & fs::kAtEmptyPath) != 0));
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, dirfd, path.view(),
                                                            (flags & fs::kAtSymlinkNofollow) == 0));
   OSTD_TRY(Chown(self, *inode, uid, gid));
   return 0;
 }
-SyscallResult SysChown(Thread& self, const SyscallArgs& a) {
-  return DoChownAt(self, kAtFdCwd, a[0], UintArg(a[1]), UintArg(a[2]), 0);
+SyscallResult SysChown(Thread& self, UserString path, uint32_t uid, uint32_t gid) {
+  return SysFchownat(self, kAtFdCwd, path, uid, gid, 0);
 }
-SyscallResult SysLchown(Thread& self, const SyscallArgs& a) {
-  return DoChownAt(self, kAtFdCwd, a[0], UintArg(a[1]), UintArg(a[2]), fs::kAtSymlinkNofollow);
+SyscallResult SysLchown(Thread& self, UserString path, uint32_t uid, uint32_t gid) {
+  return SysFchownat(self, kAtFdCwd, path, uid, gid, fs::kAtSymlinkNofollow);
 }
-SyscallResult SysFchownat(Thread& self, const SyscallArgs& a) {
-  return DoChownAt(self, FdArg(a[0]), a[1], UintArg(a[2]), UintArg(a[3]), UintArg(a[4]));
-}
-SyscallResult SysFchown(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+SyscallResult SysFchown(Thread& self, int fd, uint32_t uid, uint32_t gid) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (f->inode() == nullptr) return Err(Errno::kEBADF);
-  OSTD_TRY(Chown(self, *f->inode(), UintArg(a[1]), UintArg(a[2])));
+  OSTD_TRY(Chown(self, *f->inode(), uid, gid));
   return 0;
 }
 
 // --- truncate, utimensat ---
 
-SyscallResult SysTruncate(Thread& self, const SyscallArgs& a) {
+SyscallResult SysTruncate(Thread& self, UserString upath, int64_t length) {
   UserPath path;
-  OSTD_TRY(path.Copy(a[0]));
-  int64_t length = static_cast<int64_t>(a[1]);
+  OSTD_TRY(path.Copy(upath));
   if (length < 0) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
   if (inode->is_dir()) return Err(Errno::kEISDIR);
@@ -334,19 +322,19 @@ std::optional<fs::Timespec> TimeFor(const UserTimespec& t) {
   return fs::Timespec{t.sec, t.nsec};
 }
 
-SyscallResult SysUtimensat(Thread& self, const SyscallArgs& a) {
-  int dirfd = FdArg(a[0]);
-  uint64_t path_addr = a[1];
-  uint32_t flags = UintArg(a[3]);
+// utimensat(dirfd, path, times, flags): a null path names the file open at
+// dirfd; null times mean now.
+SyscallResult SysUtimensat(Thread& self, int dirfd, UserString upath,
+                           UserInPtr<std::array<UserTimespec, 2>> utimes, uint32_t flags) {
   std::optional<std::array<UserTimespec, 2>> times;
-  if (a[2] != 0) {
-    OSTD_TRY_ASSIGN(times, ostd::vm::CopyFromUser(UserPtr<std::array<UserTimespec, 2>>(a[2])));
+  if (!utimes.is_null()) {
+    OSTD_TRY_ASSIGN(times, ostd::vm::CopyFromUser(utimes));
     if ((*times)[0].nsec == file_abi::kUtimeOmit && (*times)[1].nsec == file_abi::kUtimeOmit) {
       return 0;
     }
   }
   RefPtr<Inode> inode;
-  if (path_addr == 0 && dirfd != kAtFdCwd) {
+  if (upath.is_null() && dirfd != kAtFdCwd) {
     // utimensat(fd, NULL, ...): the open file itself (futimens).
     if (flags != 0) return Err(Errno::kEINVAL);
     OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, dirfd));
@@ -355,7 +343,7 @@ SyscallResult SysUtimensat(Thread& self, const SyscallArgs& a) {
   } else {
     if ((flags & ~(fs::kAtSymlinkNofollow | fs::kAtEmptyPath)) != 0) return Err(Errno::kEINVAL);
     UserPath path;
-    OSTD_TRY(path.Copy(path_addr, (flags & fs::kAtEmptyPath) != 0));
+    OSTD_TRY(path.Copy(upath, (flags & fs::kAtEmptyPath) != 0));
     OSTD_TRY_ASSIGN(inode, file_sys::ResolveAt(self, dirfd, path.view(),
                                                (flags & fs::kAtSymlinkNofollow) == 0));
   }
@@ -419,11 +407,11 @@ class DirentWriter final : public fs::DirSink {
   bool fault_ = false;
 };
 
-SyscallResult SysGetdents64(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+// getdents64(fd, dirent, count): count is an unsigned int.
+SyscallResult SysGetdents64(Thread& self, int fd, UserOutPtr<void> dirent, uint32_t count) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (f->inode() == nullptr || !f->inode()->is_dir()) return Err(Errno::kENOTDIR);
-  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
-                  ostd::vm::UserWriter(UserPtr<uint8_t>(a[1]), UintArg(a[2])));
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(dirent, count));
   DirentWriter sink(w);
   OSTD_TRY(f->ReadDir(sink));
   OSTD_TRY_ASSIGN(size_t n, sink.Result());
@@ -433,26 +421,26 @@ SyscallResult SysGetdents64(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFileStatSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::stat, SysStat>();
-  t.BindUntyped<sysno::fstat, SysFstat>();
-  t.BindUntyped<sysno::lstat, SysLstat>();
-  t.BindUntyped<sysno::access, SysAccess>();
-  t.BindUntyped<sysno::truncate, SysTruncate>();
-  t.BindUntyped<sysno::chmod, SysChmod>();
-  t.BindUntyped<sysno::fchmod, SysFchmod>();
-  t.BindUntyped<sysno::chown, SysChown>();
-  t.BindUntyped<sysno::fchown, SysFchown>();
-  t.BindUntyped<sysno::lchown, SysLchown>();
-  t.BindUntyped<sysno::statfs, SysStatfs>();
-  t.BindUntyped<sysno::fstatfs, SysFstatfs>();
-  t.BindUntyped<sysno::getdents64, SysGetdents64>();
-  t.BindUntyped<sysno::fchownat, SysFchownat>();
-  t.BindUntyped<sysno::newfstatat, SysNewfstatat>();
-  t.BindUntyped<sysno::fchmodat, SysFchmodat>();
-  t.BindUntyped<sysno::faccessat, SysFaccessat>();
-  t.BindUntyped<sysno::utimensat, SysUtimensat>();
-  t.BindUntyped<sysno::statx, SysStatx>();
-  t.BindUntyped<sysno::faccessat2, SysFaccessat2>();
+  t.Bind<sysno::stat, SysStat>();
+  t.Bind<sysno::fstat, SysFstat>();
+  t.Bind<sysno::lstat, SysLstat>();
+  t.Bind<sysno::access, SysAccess>();
+  t.Bind<sysno::truncate, SysTruncate>();
+  t.Bind<sysno::chmod, SysChmod>();
+  t.Bind<sysno::fchmod, SysFchmod>();
+  t.Bind<sysno::chown, SysChown>();
+  t.Bind<sysno::fchown, SysFchown>();
+  t.Bind<sysno::lchown, SysLchown>();
+  t.Bind<sysno::statfs, SysStatfs>();
+  t.Bind<sysno::fstatfs, SysFstatfs>();
+  t.Bind<sysno::getdents64, SysGetdents64>();
+  t.Bind<sysno::fchownat, SysFchownat>();
+  t.Bind<sysno::newfstatat, SysNewfstatat>();
+  t.Bind<sysno::fchmodat, SysFchmodat>();
+  t.Bind<sysno::faccessat, SysFaccessat>();
+  t.Bind<sysno::utimensat, SysUtimensat>();
+  t.Bind<sysno::statx, SysStatx>();
+  t.Bind<sysno::faccessat2, SysFaccessat2>();
 }
 
 }  // namespace kernel

@@ -124,7 +124,7 @@
   S(86, link, Never, Path, Path)                                \
   S(87, unlink, Never, Path)                                    \
   S(88, symlink, Never, Path, Path)                             \
-  S(89, readlink, Never, Path, Out, Len)                        \
+  S(89, readlink, Never, Path, Out, Int)                        \
   S(90, chmod, Never, Path, Mode)                               \
   S(91, fchmod, Never, Fd, Mode)                                \
   S(92, chown, Never, Path, Uid, Uid)                           \
@@ -252,7 +252,7 @@
   N(214, epoll_ctl_old)                                         \
   N(215, epoll_wait_old)                                        \
   N(216, remap_file_pages)                                      \
-  S(217, getdents64, Never, Fd, Out, Len)                       \
+  S(217, getdents64, Never, Fd, Out, Uint)                      \
   S(218, set_tid_address, Never, Addr)                          \
   N(219, restart_syscall)                                       \
   S(220, semtimedop, Never, Int, In, Len, In)                   \
@@ -302,7 +302,7 @@
   S(264, renameat, Never, DirFd, Path, DirFd, Path)             \
   S(265, linkat, Never, DirFd, Path, DirFd, Path, Flags)        \
   S(266, symlinkat, Never, Path, DirFd, Path)                   \
-  S(267, readlinkat, Never, DirFd, Path, Out, Len)              \
+  S(267, readlinkat, Never, DirFd, Path, Out, Int)              \
   S(268, fchmodat, Never, DirFd, Path, Mode)                    \
   S(269, faccessat, Never, DirFd, Path, Mode)                   \
   S(270, pselect6, NoHand, Int, InOut, InOut, InOut, InOut, In) \
