@@ -23,33 +23,30 @@
 namespace kernel {
 namespace {
 
-using file_sys::FdArg;
 using file_sys::GetFile;
 using file_sys::GetFileRaw;
-using file_sys::UintArg;
 using fs::File;
 using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInOutPtr;
+using ostd::vm::UserOutPtr;
 
 bool IsPipe(const File& f) {
   return !f.seekable() && (f.inode() == nullptr || f.inode()->type() == fs::InodeType::kFifo);
 }
 
-SyscallResult SysClose(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY(self.process().files().Close(FdArg(a[0])));
+SyscallResult SysClose(Thread& self, int fd) {
+  OSTD_TRY(self.process().files().Close(fd));
   return 0;
 }
 
-SyscallResult SysDup(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(int fd, self.process().files().Dup(FdArg(a[0])));
+SyscallResult SysDup(Thread& self, int oldfd) {
+  OSTD_TRY_ASSIGN(int fd, self.process().files().Dup(oldfd));
   return fd;
 }
 
-SyscallResult SysDup2(Thread& self, const SyscallArgs& a) {
-  int oldfd = FdArg(a[0]);
-  int newfd = FdArg(a[1]);
+SyscallResult SysDup2(Thread& self, int oldfd, int newfd) {
   if (oldfd == newfd) {
     OSTD_TRY(GetFileRaw(self, oldfd));
     return newfd;
@@ -58,10 +55,7 @@ SyscallResult SysDup2(Thread& self, const SyscallArgs& a) {
   return fd;
 }
 
-SyscallResult SysDup3(Thread& self, const SyscallArgs& a) {
-  int oldfd = FdArg(a[0]);
-  int newfd = FdArg(a[1]);
-  uint32_t flags = UintArg(a[2]);
+SyscallResult SysDup3(Thread& self, int oldfd, int newfd, uint32_t flags) {
   if ((flags & ~fs::kO_CLOEXEC) != 0) return Err(Errno::kEINVAL);
   if (oldfd == newfd) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(int fd, self.process().files().Dup3(oldfd, newfd, flags != 0));
@@ -72,12 +66,14 @@ SyscallResult FcntlLock(File& f, int cmd, uint64_t arg) {
   using file_abi::Flock;
   bool ofd =
       cmd == file_abi::kFOfdGetlk || cmd == file_abi::kFOfdSetlk || cmd == file_abi::kFOfdSetlkw;
-  OSTD_TRY_ASSIGN(Flock lock, ostd::vm::CopyFromUser(UserPtr<Flock>(arg)));
+  // The struct is read, and written back for F_GETLK.
+  UserInOutPtr<Flock> user_lock(arg);
+  OSTD_TRY_ASSIGN(Flock lock, ostd::vm::CopyFromUser(user_lock));
   OSTD_TRY(file_abi::CheckFlock(lock, ofd));
   if (cmd == file_abi::kFGetlk || cmd == file_abi::kFOfdGetlk) {
     if (lock.l_type == file_abi::kFUnlck) return Err(Errno::kEINVAL);
     lock.l_type = file_abi::kFUnlck;
-    OSTD_TRY(ostd::vm::CopyToUser(UserPtr<Flock>(arg), lock));
+    OSTD_TRY(ostd::vm::CopyToUser(user_lock, lock));
     return 0;
   }
   if (lock.l_type == file_abi::kFRdlck && !f.readable()) return Err(Errno::kEBADF);
@@ -85,10 +81,9 @@ SyscallResult FcntlLock(File& f, int cmd, uint64_t arg) {
   return 0;  // granted (not tracked: see the file comment)
 }
 
-SyscallResult SysFcntl(Thread& self, const SyscallArgs& a) {
-  int fd = FdArg(a[0]);
-  int cmd = file_sys::IntArg(a[1]);
-  uint64_t arg = a[2];
+// fcntl(fd, cmd, arg): `arg` is an int, a pointer or unused, by `cmd`.
+SyscallResult SysFcntl(Thread& self, int fd, uint32_t cmd_arg, uint64_t arg) {
+  int cmd = static_cast<int>(cmd_arg);
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, fd));
   if (f->is_path() && !file_abi::FcntlAllowedOnPath(cmd)) return Err(Errno::kEBADF);
   fs::FdTable& files = self.process().files();
@@ -158,10 +153,9 @@ SyscallResult SysFcntl(Thread& self, const SyscallArgs& a) {
   }
 }
 
-SyscallResult SysPipe2(Thread& self, const SyscallArgs& a) {
+SyscallResult SysPipe2(Thread& self, UserOutPtr<std::array<int32_t, 2>> pipefd, uint32_t flags) {
   // O_DIRECT (packet mode) is accepted and ignored; O_NOTIFICATION_PIPE
   // (watch queues) is not supported: EINVAL.
-  uint32_t flags = UintArg(a[1]);
   if ((flags & ~(fs::kO_CLOEXEC | fs::kO_NONBLOCK | fs::kO_DIRECT)) != 0) {
     return Err(Errno::kEINVAL);
   }
@@ -175,7 +169,7 @@ SyscallResult SysPipe2(Thread& self, const SyscallArgs& a) {
     return Err(wfd.error());
   }
   std::array<int32_t, 2> fds{rfd, *wfd};
-  if (!ostd::vm::CopyToUser(UserPtr<std::array<int32_t, 2>>(a[0]), fds)) {
+  if (!ostd::vm::CopyToUser(pipefd, fds)) {
     (void)files.Close(rfd);
     (void)files.Close(*wfd);
     return Err(Errno::kEFAULT);
@@ -183,67 +177,64 @@ SyscallResult SysPipe2(Thread& self, const SyscallArgs& a) {
   return 0;
 }
 
-SyscallResult SysPipe(Thread& self, const SyscallArgs& a) {
-  SyscallArgs b = a;
-  b.regs[1] = 0;
-  return SysPipe2(self, b);
+SyscallResult SysPipe(Thread& self, UserOutPtr<std::array<int32_t, 2>> pipefd) {
+  return SysPipe2(self, pipefd, 0);
 }
 
-SyscallResult SysCloseRange(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY(self.process().files().CloseRange(UintArg(a[0]), UintArg(a[1]), UintArg(a[2])));
+SyscallResult SysCloseRange(Thread& self, uint32_t first, uint32_t last, uint32_t flags) {
+  OSTD_TRY(self.process().files().CloseRange(first, last, flags));
   return 0;
 }
 
-SyscallResult SysFlock(Thread& self, const SyscallArgs& a) {
+SyscallResult SysFlock(Thread& self, int fd, uint32_t operation) {
   constexpr uint32_t kLockSh = 1, kLockEx = 2, kLockNb = 4, kLockUn = 8;
-  OSTD_TRY(GetFile(self, FdArg(a[0])));
-  uint32_t op = UintArg(a[1]) & ~kLockNb;
+  OSTD_TRY(GetFile(self, fd));
+  uint32_t op = operation & ~kLockNb;
   if (op != kLockSh && op != kLockEx && op != kLockUn) return Err(Errno::kEINVAL);
   return 0;  // granted (not tracked: see the file comment)
 }
 
 // fsync/fdatasync: tmpfs has nothing to write back; files without an fsync
 // operation on Linux (pipes, ttys, devices) say EINVAL.
-SyscallResult SysFsync(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+SyscallResult SysFsync(Thread& self, int fd) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   fs::Inode* inode = f->inode();
   if (inode == nullptr || !(inode->is_regular() || inode->is_dir())) return Err(Errno::kEINVAL);
   return 0;
 }
 
-SyscallResult SysSync(Thread&, const SyscallArgs&) { return 0; }
+SyscallResult SysSync(Thread&) { return 0; }
 
-SyscallResult SysSyncfs(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY(GetFile(self, FdArg(a[0])));
+SyscallResult SysSyncfs(Thread& self, int fd) {
+  OSTD_TRY(GetFile(self, fd));
   return 0;
 }
 
-SyscallResult SysFadvise64(Thread& self, const SyscallArgs& a) {
-  constexpr uint64_t kPosixFadvNoreuse = 5;
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+// fadvise64(fd, offset, len, advice): Linux takes `len` as a size_t and
+// checks it as a loff_t.
+SyscallResult SysFadvise64(Thread& self, int fd, int64_t, uint64_t len, int advice) {
+  constexpr uint32_t kPosixFadvNoreuse = 5;
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (IsPipe(*f)) return Err(Errno::kESPIPE);
-  if (static_cast<int64_t>(a[2]) < 0) return Err(Errno::kEINVAL);
-  if (UintArg(a[3]) > kPosixFadvNoreuse) return Err(Errno::kEINVAL);
+  if (static_cast<int64_t>(len) < 0) return Err(Errno::kEINVAL);
+  if (static_cast<uint32_t>(advice) > kPosixFadvNoreuse) return Err(Errno::kEINVAL);
   return 0;
 }
 
-SyscallResult SysFtruncate(Thread& self, const SyscallArgs& a) {
-  int64_t length = static_cast<int64_t>(a[1]);
+SyscallResult SysFtruncate(Thread& self, int fd, int64_t length) {
   if (length < 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   fs::Inode* inode = f->inode();
   if (inode == nullptr || !inode->is_regular() || !f->writable()) return Err(Errno::kEINVAL);
   OSTD_TRY(inode->Truncate(static_cast<uint64_t>(length)));
   return 0;
 }
 
-SyscallResult SysFallocate(Thread& self, const SyscallArgs& a) {
+SyscallResult SysFallocate(Thread& self, int fd, int mode_arg, int64_t offset, int64_t len) {
   constexpr uint32_t kKeepSize = 0x01, kPunchHole = 0x02, kCollapse = 0x08, kZeroRange = 0x10,
                      kInsert = 0x20, kUnshare = 0x40, kSupported = 0x7f;
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
-  uint32_t mode = UintArg(a[1]);
-  int64_t offset = static_cast<int64_t>(a[2]);
-  int64_t len = static_cast<int64_t>(a[3]);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  uint32_t mode = static_cast<uint32_t>(mode_arg);
   if (offset < 0 || len <= 0) return Err(Errno::kEINVAL);
   if ((mode & ~kSupported) != 0) return Err(Errno::kEOPNOTSUPP);
   if ((mode & (kPunchHole | kZeroRange)) == (kPunchHole | kZeroRange)) {
@@ -267,22 +258,22 @@ SyscallResult SysFallocate(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFileFdSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::close, SysClose>();
-  t.BindUntyped<sysno::pipe, SysPipe>();
-  t.BindUntyped<sysno::dup, SysDup>();
-  t.BindUntyped<sysno::dup2, SysDup2>();
-  t.BindUntyped<sysno::fcntl, SysFcntl>();
-  t.BindUntyped<sysno::flock, SysFlock>();
-  t.BindUntyped<sysno::fsync, SysFsync>();
-  t.BindUntyped<sysno::fdatasync, SysFsync>();
-  t.BindUntyped<sysno::ftruncate, SysFtruncate>();
-  t.BindUntyped<sysno::sync, SysSync>();
-  t.BindUntyped<sysno::fadvise64, SysFadvise64>();
-  t.BindUntyped<sysno::fallocate, SysFallocate>();
-  t.BindUntyped<sysno::dup3, SysDup3>();
-  t.BindUntyped<sysno::pipe2, SysPipe2>();
-  t.BindUntyped<sysno::syncfs, SysSyncfs>();
-  t.BindUntyped<sysno::close_range, SysCloseRange>();
+  t.Bind<sysno::close, SysClose>();
+  t.Bind<sysno::pipe, SysPipe>();
+  t.Bind<sysno::dup, SysDup>();
+  t.Bind<sysno::dup2, SysDup2>();
+  t.Bind<sysno::fcntl, SysFcntl>();
+  t.Bind<sysno::flock, SysFlock>();
+  t.Bind<sysno::fsync, SysFsync>();
+  t.Bind<sysno::fdatasync, SysFsync>();
+  t.Bind<sysno::ftruncate, SysFtruncate>();
+  t.Bind<sysno::sync, SysSync>();
+  t.Bind<sysno::fadvise64, SysFadvise64>();
+  t.Bind<sysno::fallocate, SysFallocate>();
+  t.Bind<sysno::dup3, SysDup3>();
+  t.Bind<sysno::pipe2, SysPipe2>();
+  t.Bind<sysno::syncfs, SysSyncfs>();
+  t.Bind<sysno::close_range, SysCloseRange>();
 }
 
 void RegisterFileSyscalls(SyscallTable& t) {

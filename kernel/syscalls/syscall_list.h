@@ -256,7 +256,7 @@
   S(218, set_tid_address, Never, Addr)                          \
   N(219, restart_syscall)                                       \
   S(220, semtimedop, Never, Int, In, Len, In)                   \
-  S(221, fadvise64, Never, Fd, Off, Off, Int)                   \
+  S(221, fadvise64, Never, Fd, Off, Len, Int)                   \
   N(222, timer_create)                                          \
   N(223, timer_settime)                                         \
   N(224, timer_gettime)                                         \
