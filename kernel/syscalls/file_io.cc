@@ -23,7 +23,6 @@ namespace {
 
 using file_abi::IoVec;
 using file_abi::kMaxRwCount;
-using file_sys::FdArg;
 using file_sys::GetFile;
 using file_sys::ThreadCaller;
 using fs::File;
@@ -35,7 +34,9 @@ using ostd::Errno;
 using ostd::vm::CopyResult;
 using ostd::vm::Fallible;
 using ostd::vm::Infallible;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInOutPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 using ostd::vm::VmReader;
 using ostd::vm::VmWriter;
 
@@ -51,10 +52,10 @@ uint64_t WritePosition(File& f, uint64_t pos) {
   return pos;
 }
 
-SyscallResult ReadOne(Thread& self, File& f, uint64_t buf, uint64_t count,
+SyscallResult ReadOne(Thread& self, File& f, UserOutPtr<void> buf, uint64_t count,
                       std::optional<int64_t> pos) {
   if (!f.readable()) return Err(Errno::kEBADF);
-  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserPtr<uint8_t>(buf), count));
+  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(buf, count));
   if (count > uint64_t{std::numeric_limits<int64_t>::max()}) return Err(Errno::kEINVAL);
   if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
   w.Limit(kMaxRwCount);
@@ -68,10 +69,10 @@ SyscallResult ReadOne(Thread& self, File& f, uint64_t buf, uint64_t count,
   return n;
 }
 
-SyscallResult WriteOne(Thread& self, File& f, uint64_t buf, uint64_t count,
+SyscallResult WriteOne(Thread& self, File& f, UserInPtr<void> buf, uint64_t count,
                        std::optional<int64_t> pos) {
   if (!f.writable()) return Err(Errno::kEBADF);
-  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserPtr<uint8_t>(buf), count));
+  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(buf, count));
   if (count > uint64_t{std::numeric_limits<int64_t>::max()}) return Err(Errno::kEINVAL);
   if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
   r.Limit(kMaxRwCount);
@@ -86,41 +87,39 @@ SyscallResult WriteOne(Thread& self, File& f, uint64_t buf, uint64_t count,
   return n;
 }
 
-SyscallResult SysRead(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
-  return ReadOne(self, *f, a[1], a[2], std::nullopt);
+SyscallResult SysRead(Thread& self, int fd, UserOutPtr<void> buf, uint64_t count) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  return ReadOne(self, *f, buf, count, std::nullopt);
 }
 
-SyscallResult SysWrite(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
-  return WriteOne(self, *f, a[1], a[2], std::nullopt);
+SyscallResult SysWrite(Thread& self, int fd, UserInPtr<void> buf, uint64_t count) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  return WriteOne(self, *f, buf, count, std::nullopt);
 }
 
-SyscallResult SysPread64(Thread& self, const SyscallArgs& a) {
-  int64_t pos = static_cast<int64_t>(a[3]);
+SyscallResult SysPread64(Thread& self, int fd, UserOutPtr<void> buf, uint64_t count, int64_t pos) {
   if (pos < 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (!f->seekable()) return Err(Errno::kESPIPE);
-  return ReadOne(self, *f, a[1], a[2], pos);
+  return ReadOne(self, *f, buf, count, pos);
 }
 
-SyscallResult SysPwrite64(Thread& self, const SyscallArgs& a) {
-  int64_t pos = static_cast<int64_t>(a[3]);
+SyscallResult SysPwrite64(Thread& self, int fd, UserInPtr<void> buf, uint64_t count, int64_t pos) {
   if (pos < 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (!f->seekable()) return Err(Errno::kESPIPE);
-  return WriteOne(self, *f, a[1], a[2], pos);
+  return WriteOne(self, *f, buf, count, pos);
 }
 
 // --- Vectored I/O ---
 
 // Copies and checks a user iovec array (import_iovec): EINVAL for more than
 // UIO_MAXIOV entries or a negative length, EFAULT. Returns the clamped total.
-ostd::Result<uint64_t> ImportIovecs(uint64_t addr, uint64_t count, ostd::Vec<IoVec>& out) {
+ostd::Result<uint64_t> ImportIovecs(UserInPtr<IoVec> vec, uint64_t count, ostd::Vec<IoVec>& out) {
   if (count > file_abi::kIovMax) return Err(Errno::kEINVAL);
   if (count == 0) return uint64_t{0};
   OSTD_TRY(out.Resize(count));
-  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserPtr<IoVec>(addr), count));
+  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(vec, count));
   for (IoVec& v : out) {
     OSTD_TRY_ASSIGN(v, r.ReadVal<IoVec>());
   }
@@ -134,7 +133,7 @@ ostd::Result<size_t> ReadVector(File& f, std::span<const IoVec> iov, uint64_t to
     size_t done = 0;
     for (const IoVec& v : iov) {
       if (v.len == 0) continue;
-      OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserPtr<uint8_t>(v.base), v.len));
+      OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserOutPtr<void>(v.base), v.len));
       IoWriter dst(w);
       ostd::Result<size_t> n = pos ? f.ReadAt(*pos + done, dst, caller) : f.Read(dst, caller);
       if (!n) return done > 0 ? ostd::Result<size_t>(done) : n;
@@ -154,7 +153,7 @@ ostd::Result<size_t> ReadVector(File& f, std::span<const IoVec> iov, uint64_t to
     if (off == n) break;
     uint64_t len = std::min<uint64_t>(v.len, n - off);
     if (len == 0) continue;
-    OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserPtr<uint8_t>(v.base), len));
+    OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(UserOutPtr<void>(v.base), len));
     VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().subspan(off, len));
     CopyResult c = kr.ReadTo(w);
     off += c.copied;
@@ -169,7 +168,7 @@ ostd::Result<size_t> WriteVector(File& f, std::span<const IoVec> iov, uint64_t t
     size_t done = 0;
     for (const IoVec& v : iov) {
       if (v.len == 0) continue;
-      OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserPtr<uint8_t>(v.base), v.len));
+      OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(UserInPtr<void>(v.base), v.len));
       IoReader src(r);
       ostd::Result<size_t> n =
           pos ? f.WriteAt(WritePosition(f, *pos + done), src, caller) : f.Write(src, caller);
@@ -194,7 +193,7 @@ ostd::Result<size_t> WriteVector(File& f, std::span<const IoVec> iov, uint64_t t
       uint64_t len = std::min<uint64_t>(v.len - seg_off, buf.size() - fill);
       if (len > 0) {
         OSTD_TRY_ASSIGN(VmReader<Fallible> r,
-                        ostd::vm::UserReader(UserPtr<uint8_t>(v.base + seg_off), len));
+                        ostd::vm::UserReader(UserInPtr<void>(v.base + seg_off), len));
         VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().subspan(fill, len));
         CopyResult c = r.ReadTo(kw);
         fill += c.copied;
@@ -233,15 +232,22 @@ struct VectorOp {
   std::optional<uint64_t> at;
 };
 
-ostd::Result<VectorOp> PrepareVector(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
-                                     uint64_t flags, bool write) {
+// The arguments readv/writev and their positional forms share.
+struct VectorArgs {
+  int fd;
+  UserInPtr<IoVec> vec;
+  uint64_t vlen;
+};
+
+ostd::Result<VectorOp> PrepareVector(Thread& self, const VectorArgs& a, std::optional<int64_t> pos,
+                                     uint32_t flags, bool write) {
   if (pos && *pos < 0) return Err(Errno::kEINVAL);
   VectorOp op;
-  OSTD_TRY_ASSIGN(op.file, GetFile(self, FdArg(a[0])));
+  OSTD_TRY_ASSIGN(op.file, GetFile(self, a.fd));
   if (pos && !op.file->seekable()) return Err(Errno::kESPIPE);
   if (!(write ? op.file->writable() : op.file->readable())) return Err(Errno::kEBADF);
   if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
-  OSTD_TRY_ASSIGN(op.total, ImportIovecs(a[1], a[2], op.iov));
+  OSTD_TRY_ASSIGN(op.total, ImportIovecs(a.vec, a.vlen, op.iov));
   if (op.total != 0 && pos) {
     OSTD_TRY(file_abi::CheckPosition(*pos, op.total));
     op.at = static_cast<uint64_t>(*pos);
@@ -249,8 +255,8 @@ ostd::Result<VectorOp> PrepareVector(Thread& self, const SyscallArgs& a, std::op
   return op;
 }
 
-SyscallResult DoReadv(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
-                      uint64_t flags) {
+SyscallResult DoReadv(Thread& self, const VectorArgs& a, std::optional<int64_t> pos,
+                      uint32_t flags) {
   OSTD_TRY_ASSIGN(VectorOp op, PrepareVector(self, a, pos, flags, /*write=*/false));
   if (op.total == 0) return 0;
   ThreadCaller caller(self);
@@ -258,8 +264,8 @@ SyscallResult DoReadv(Thread& self, const SyscallArgs& a, std::optional<int64_t>
   return n;
 }
 
-SyscallResult DoWritev(Thread& self, const SyscallArgs& a, std::optional<int64_t> pos,
-                       uint64_t flags) {
+SyscallResult DoWritev(Thread& self, const VectorArgs& a, std::optional<int64_t> pos,
+                       uint32_t flags) {
   OSTD_TRY_ASSIGN(VectorOp op, PrepareVector(self, a, pos, flags, /*write=*/true));
   if (op.total == 0) return 0;
   ThreadCaller caller(self);
@@ -267,34 +273,42 @@ SyscallResult DoWritev(Thread& self, const SyscallArgs& a, std::optional<int64_t
   return n;
 }
 
-SyscallResult SysReadv(Thread& self, const SyscallArgs& a) {
-  return DoReadv(self, a, std::nullopt, 0);
+// readv(fd, iov, vlen): vlen is an unsigned long (more than UIO_MAXIOV is
+// EINVAL, however large).
+SyscallResult SysReadv(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen) {
+  return DoReadv(self, {fd, vec, vlen}, std::nullopt, 0);
 }
-SyscallResult SysWritev(Thread& self, const SyscallArgs& a) {
-  return DoWritev(self, a, std::nullopt, 0);
+SyscallResult SysWritev(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen) {
+  return DoWritev(self, {fd, vec, vlen}, std::nullopt, 0);
 }
-// preadv(fd, iov, cnt, pos_l, pos_h): on x86_64 the position is pos_l.
-SyscallResult SysPreadv(Thread& self, const SyscallArgs& a) {
-  return DoReadv(self, a, static_cast<int64_t>(a[3]), 0);
+// preadv(fd, iov, vlen, pos_l, pos_h): on x86_64 the position is pos_l.
+SyscallResult SysPreadv(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen, uint64_t pos_l,
+                        uint64_t) {
+  return DoReadv(self, {fd, vec, vlen}, static_cast<int64_t>(pos_l), 0);
 }
-SyscallResult SysPwritev(Thread& self, const SyscallArgs& a) {
-  return DoWritev(self, a, static_cast<int64_t>(a[3]), 0);
+SyscallResult SysPwritev(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen, uint64_t pos_l,
+                         uint64_t) {
+  return DoWritev(self, {fd, vec, vlen}, static_cast<int64_t>(pos_l), 0);
 }
-// preadv2/pwritev2: a position of -1 means the file offset.
-SyscallResult SysPreadv2(Thread& self, const SyscallArgs& a) {
-  int64_t pos = static_cast<int64_t>(a[3]);
-  return DoReadv(self, a, pos == -1 ? std::nullopt : std::optional<int64_t>(pos), a[5]);
+// preadv2/pwritev2: a position of -1 means the file offset; the flags are an
+// int (rwf_t).
+SyscallResult SysPreadv2(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen, uint64_t pos_l,
+                         uint64_t, uint32_t flags) {
+  int64_t pos = static_cast<int64_t>(pos_l);
+  return DoReadv(self, {fd, vec, vlen}, pos == -1 ? std::nullopt : std::optional<int64_t>(pos),
+                 flags);
 }
-SyscallResult SysPwritev2(Thread& self, const SyscallArgs& a) {
-  int64_t pos = static_cast<int64_t>(a[3]);
-  return DoWritev(self, a, pos == -1 ? std::nullopt : std::optional<int64_t>(pos), a[5]);
+SyscallResult SysPwritev2(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen, uint64_t pos_l,
+                          uint64_t, uint32_t flags) {
+  int64_t pos = static_cast<int64_t>(pos_l);
+  return DoWritev(self, {fd, vec, vlen}, pos == -1 ? std::nullopt : std::optional<int64_t>(pos),
+                  flags);
 }
 
-SyscallResult SysLseek(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, FdArg(a[0])));
-  uint32_t whence = file_sys::UintArg(a[2]);
+SyscallResult SysLseek(Thread& self, int fd, int64_t offset, uint32_t whence) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (whence > static_cast<uint32_t>(fs::kSeekHole)) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(uint64_t off, f->Seek(static_cast<int64_t>(a[1]), static_cast<int>(whence)));
+  OSTD_TRY_ASSIGN(uint64_t off, f->Seek(offset, static_cast<int>(whence)));
   return off;
 }
 
@@ -303,11 +317,9 @@ SyscallResult SysLseek(Thread& self, const SyscallArgs& a) {
 constexpr uint32_t kFionclex = 0x5450, kFioclex = 0x5451, kFionbio = 0x5421, kFioasync = 0x5452,
                    kFioqsize = 0x5460;
 
-SyscallResult SysIoctl(Thread& self, const SyscallArgs& a) {
-  int fd = FdArg(a[0]);
+// ioctl(fd, cmd, arg): `arg` is an int, a pointer or unused, by `cmd`.
+SyscallResult SysIoctl(Thread& self, int fd, uint32_t cmd, uint64_t arg) {
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
-  uint32_t cmd = file_sys::UintArg(a[1]);
-  uint64_t arg = a[2];
   fs::Inode* inode = f->inode();
   switch (cmd) {
     case kFioclex:
@@ -318,7 +330,7 @@ SyscallResult SysIoctl(Thread& self, const SyscallArgs& a) {
       return 0;
     case kFionbio:
     case kFioasync: {
-      OSTD_TRY_ASSIGN(int32_t on, ostd::vm::CopyFromUser(UserPtr<int32_t>(arg)));
+      OSTD_TRY_ASSIGN(int32_t on, ostd::vm::CopyFromUser(UserInPtr<int32_t>(arg)));
       uint32_t bit = cmd == kFionbio ? fs::kO_NONBLOCK : fs::kO_ASYNC;
       uint32_t flags = f->flags();
       f->SetStatusFlags(on != 0 ? (flags | bit) : (flags & ~bit));
@@ -328,14 +340,14 @@ SyscallResult SysIoctl(Thread& self, const SyscallArgs& a) {
       if (inode == nullptr || !(inode->is_regular() || inode->is_dir() || inode->is_symlink())) {
         return Err(Errno::kENOTTY);
       }
-      OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int64_t>(arg), static_cast<int64_t>(inode->size())));
+      OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<int64_t>(arg), static_cast<int64_t>(inode->size())));
       return 0;
     case fs::kFionread:
       if (inode != nullptr && inode->is_regular()) {
         uint64_t size = inode->size();
         uint64_t pos = f->offset();
         int32_t n = static_cast<int32_t>(size > pos ? size - pos : 0);
-        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int32_t>(arg), n));
+        OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<int32_t>(arg), n));
         return 0;
       }
       break;
@@ -348,19 +360,19 @@ SyscallResult SysIoctl(Thread& self, const SyscallArgs& a) {
 
 // --- sendfile ---
 
-SyscallResult SysSendfile(Thread& self, const SyscallArgs& a) {
-  uint64_t offp = a[2];
+SyscallResult SysSendfile(Thread& self, int out_fd, int in_fd, UserInOutPtr<int64_t> offp,
+                          uint64_t count_arg) {
   std::optional<int64_t> pos;
-  if (offp != 0) {
-    OSTD_TRY_ASSIGN(pos, ostd::vm::CopyFromUser(UserPtr<int64_t>(offp)));
+  if (!offp.is_null()) {
+    OSTD_TRY_ASSIGN(pos, ostd::vm::CopyFromUser(offp));
   }
-  OSTD_TRY_ASSIGN(RefPtr<File> in, GetFile(self, FdArg(a[1])));
+  OSTD_TRY_ASSIGN(RefPtr<File> in, GetFile(self, in_fd));
   if (!in->readable()) return Err(Errno::kEBADF);
   if (pos && !in->seekable()) return Err(Errno::kESPIPE);
-  OSTD_TRY_ASSIGN(RefPtr<File> out, GetFile(self, FdArg(a[0])));
+  OSTD_TRY_ASSIGN(RefPtr<File> out, GetFile(self, out_fd));
   if (!out->writable()) return Err(Errno::kEBADF);
   if ((out->flags() & fs::kO_APPEND) != 0) return Err(Errno::kEINVAL);
-  uint64_t count = std::min(a[3], kMaxRwCount);
+  uint64_t count = std::min(count_arg, kMaxRwCount);
   if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
   ThreadCaller caller(self);
   ostd::Vec<uint8_t> buf;
@@ -395,7 +407,7 @@ SyscallResult SysSendfile(Thread& self, const SyscallArgs& a) {
   }
   if (pos) {
     int64_t next = *pos + static_cast<int64_t>(done);
-    if (!ostd::vm::CopyToUser(UserPtr<int64_t>(offp), next)) return Err(Errno::kEFAULT);
+    if (!ostd::vm::CopyToUser(offp, next)) return Err(Errno::kEFAULT);
   }
   if (done == 0 && error) return Err(*error);
   return done;
@@ -404,19 +416,19 @@ SyscallResult SysSendfile(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterFileIoSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::read, SysRead>();
-  t.BindUntyped<sysno::write, SysWrite>();
-  t.BindUntyped<sysno::lseek, SysLseek>();
-  t.BindUntyped<sysno::ioctl, SysIoctl>();
-  t.BindUntyped<sysno::pread64, SysPread64>();
-  t.BindUntyped<sysno::pwrite64, SysPwrite64>();
-  t.BindUntyped<sysno::readv, SysReadv>();
-  t.BindUntyped<sysno::writev, SysWritev>();
-  t.BindUntyped<sysno::sendfile, SysSendfile>();
-  t.BindUntyped<sysno::preadv, SysPreadv>();
-  t.BindUntyped<sysno::pwritev, SysPwritev>();
-  t.BindUntyped<sysno::preadv2, SysPreadv2>();
-  t.BindUntyped<sysno::pwritev2, SysPwritev2>();
+  t.Bind<sysno::read, SysRead>();
+  t.Bind<sysno::write, SysWrite>();
+  t.Bind<sysno::lseek, SysLseek>();
+  t.Bind<sysno::ioctl, SysIoctl>();
+  t.Bind<sysno::pread64, SysPread64>();
+  t.Bind<sysno::pwrite64, SysPwrite64>();
+  t.Bind<sysno::readv, SysReadv>();
+  t.Bind<sysno::writev, SysWritev>();
+  t.Bind<sysno::sendfile, SysSendfile>();
+  t.Bind<sysno::preadv, SysPreadv>();
+  t.Bind<sysno::pwritev, SysPwritev>();
+  t.Bind<sysno::preadv2, SysPreadv2>();
+  t.Bind<sysno::pwritev2, SysPwritev2>();
 }
 
 }  // namespace kernel

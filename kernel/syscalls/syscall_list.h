@@ -43,7 +43,7 @@
   S(5, fstat, Never, Fd, Out)                                   \
   S(6, lstat, Never, Path, Out)                                 \
   S(7, poll, NoHand, InOut, Uint, Int)                          \
-  S(8, lseek, Never, Fd, Off, Int)                              \
+  S(8, lseek, Never, Fd, Off, Uint)                             \
   S(9, mmap, Never, Addr, Len, Flags, Flags, Fd, Off)           \
   S(10, mprotect, Never, Addr, Len, Flags)                      \
   S(11, munmap, Never, Addr, Len)                               \
@@ -54,8 +54,8 @@
   S(16, ioctl, Sys, Fd, Uint, Raw)                              \
   S(17, pread64, Sys, Fd, Out, Len, Off)                        \
   S(18, pwrite64, Sys, Fd, In, Len, Off)                        \
-  S(19, readv, Sys, Fd, In, Int)                                \
-  S(20, writev, Sys, Fd, In, Int)                               \
+  S(19, readv, Sys, Fd, In, Ulong)                              \
+  S(20, writev, Sys, Fd, In, Ulong)                             \
   S(21, access, Never, Path, Mode)                              \
   S(22, pipe, Never, Out)                                       \
   S(23, select, NoHand, Int, InOut, InOut, InOut, InOut)        \
@@ -330,8 +330,8 @@
   S(292, dup3, Never, Fd, Fd, Flags)                            \
   S(293, pipe2, Never, Out, Flags)                              \
   N(294, inotify_init1)                                         \
-  S(295, preadv, Sys, Fd, In, Int, Ulong, Ulong)                \
-  S(296, pwritev, Sys, Fd, In, Int, Ulong, Ulong)               \
+  S(295, preadv, Sys, Fd, In, Ulong, Ulong, Ulong)              \
+  S(296, pwritev, Sys, Fd, In, Ulong, Ulong, Ulong)             \
   N(297, rt_tgsigqueueinfo)                                     \
   N(298, perf_event_open)                                       \
   N(299, recvmmsg)                                              \
@@ -362,8 +362,8 @@
   N(324, membarrier)                                            \
   N(325, mlock2)                                                \
   N(326, copy_file_range)                                       \
-  S(327, preadv2, Sys, Fd, In, Int, Ulong, Ulong, Flags)        \
-  S(328, pwritev2, Sys, Fd, In, Int, Ulong, Ulong, Flags)       \
+  S(327, preadv2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)      \
+  S(328, pwritev2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)     \
   N(329, pkey_mprotect)                                         \
   N(330, pkey_alloc)                                            \
   N(331, pkey_free)                                             \
