@@ -92,7 +92,9 @@ void OnCallFunctionIpi() { RunPendingCalls(cpu::CurrentId()); }
 
 std::atomic<uint64_t> reschedule_ipis[kMaxCpus];
 
-void OnRescheduleIpi() { reschedule_ipis[cpu::CurrentId()].fetch_add(1, std::memory_order_relaxed); }
+void OnRescheduleIpi() {
+  reschedule_ipis[cpu::CurrentId()].fetch_add(1, std::memory_order_relaxed);
+}
 
 uint64_t RescheduleIpisReceived(uint32_t cpu) {
   return cpu < kMaxCpus ? reschedule_ipis[cpu].load(std::memory_order_relaxed) : 0;
