@@ -238,8 +238,8 @@
   S(200, tkill, Never, Pid, Sig)                                \
   S(201, time, Never, Out)                                      \
   S(202, futex, Sys, Addr, Int, Uint, Raw, Addr, Uint)          \
-  S(203, sched_setaffinity, Never, Pid, Len, In)                \
-  S(204, sched_getaffinity, Never, Pid, Len, Out)               \
+  S(203, sched_setaffinity, Never, Pid, Uint, In)               \
+  S(204, sched_getaffinity, Never, Pid, Uint, Out)              \
   N(205, set_thread_area)                                       \
   N(206, io_setup)                                              \
   N(207, io_destroy)                                            \
