@@ -22,22 +22,22 @@ constexpr uint32_t kMapKnown = kMapTypeMask | kMapFixed | kMapAnonymous | kMapGr
                                kMapPopulate | kMapNonBlock | kMapStack | kMapHugeTlb | kMapSync |
                                kMapFixedNoReplace | (0x3fu << 26) /* huge page size bits */;
 
-SyscallResult SysBrk(Thread& self, const SyscallArgs& a) { return self.process().mm().Brk(a[0]); }
+SyscallResult SysBrk(Thread& self, uint64_t brk) { return self.process().mm().Brk(brk); }
 
-SyscallResult SysMmap(Thread& self, const SyscallArgs& a) {
-  uint64_t addr = a[0];
-  uint64_t len = a[1];
-  uint32_t prot = static_cast<uint32_t>(a[2]);
-  uint32_t flags = static_cast<uint32_t>(a[3]);
-  int fd = static_cast<int32_t>(a[4]);
-  uint64_t offset = a[5];
+// mmap(addr, len, prot, flags, fd, offset): Linux declares prot and flags
+// unsigned long; no bit of prot above 31 means anything (they are ignored),
+// and MAP_SHARED_VALIDATE refuses an unknown flag bit at any width.
+SyscallResult SysMmap(Thread& self, uint64_t addr, uint64_t len, uint64_t prot_arg,
+                      uint64_t flags_arg, int fd, uint64_t offset) {
+  uint32_t prot = static_cast<uint32_t>(prot_arg);
+  uint32_t flags = static_cast<uint32_t>(flags_arg);
   if (len == 0) return Err(Errno::kEINVAL);
   if ((prot & ~(kProtRead | kProtWrite | kProtExec | 0x01000000 | 0x02000000)) != 0) {
     return Err(Errno::kEINVAL);  // PROT_GROWSDOWN/UP are accepted and ignored
   }
   uint32_t type = flags & kMapTypeMask;
   if (type == kMapSharedValidate) {
-    if ((flags & ~kMapKnown) != 0) return Err(Errno::kEOPNOTSUPP);
+    if ((flags_arg & ~uint64_t{kMapKnown}) != 0) return Err(Errno::kEOPNOTSUPP);
     flags = (flags & ~kMapTypeMask) | kMapShared;
   } else if (type != kMapShared && type != kMapPrivate) {
     return Err(Errno::kEINVAL);
@@ -84,30 +84,29 @@ ostd::Result<uint64_t> CheckRange(uint64_t addr, uint64_t len) {
   return end;
 }
 
-SyscallResult SysMunmap(Thread& self, const SyscallArgs& a) {
-  if (a[1] == 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(uint64_t end, CheckRange(a[0], a[1]));
-  OSTD_TRY(self.process().mm().Unmap(a[0], end - a[0]));
+SyscallResult SysMunmap(Thread& self, uint64_t addr, uint64_t len) {
+  if (len == 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(uint64_t end, CheckRange(addr, len));
+  OSTD_TRY(self.process().mm().Unmap(addr, end - addr));
   return 0;
 }
 
-SyscallResult SysMprotect(Thread& self, const SyscallArgs& a) {
-  uint32_t prot = static_cast<uint32_t>(a[2]);
-  if ((prot & ~(kProtRead | kProtWrite | kProtExec | 0x01000000 | 0x02000000)) != 0) {
-    return Err(Errno::kEINVAL);
-  }
-  OSTD_TRY_ASSIGN(uint64_t end, CheckRange(a[0], a[1]));
-  if (end == a[0]) return 0;
-  OSTD_TRY(self.process().mm().Protect(a[0], end - a[0], prot));
+// mprotect(addr, len, prot): prot is an unsigned long that Linux checks in
+// full, so a bit above 31 is EINVAL too.
+SyscallResult SysMprotect(Thread& self, uint64_t addr, uint64_t len, uint64_t prot) {
+  constexpr uint64_t kKnown = kProtRead | kProtWrite | kProtExec | 0x01000000 | 0x02000000;
+  if ((prot & ~kKnown) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(uint64_t end, CheckRange(addr, len));
+  if (end == addr) return 0;
+  OSTD_TRY(self.process().mm().Protect(addr, end - addr, static_cast<uint32_t>(prot)));
   return 0;
 }
 
-SyscallResult SysMremap(Thread& self, const SyscallArgs& a) {
+SyscallResult SysMremap(Thread& self, uint64_t old_addr, uint64_t old_len_arg, uint64_t new_len_arg,
+                        uint64_t flags, uint64_t new_addr) {
   constexpr uint64_t kMayMove = 1, kFixed = 2, kDontUnmap = 4;
-  uint64_t old_addr = a[0];
-  uint64_t old_len = AlignUp(a[1], kPageSize);
-  uint64_t new_len = AlignUp(a[2], kPageSize);
-  uint64_t flags = a[3];
+  uint64_t old_len = AlignUp(old_len_arg, kPageSize);
+  uint64_t new_len = AlignUp(new_len_arg, kPageSize);
   if ((flags & ~(kMayMove | kFixed | kDontUnmap)) != 0 || !IsAligned(old_addr, kPageSize)) {
     return Err(Errno::kEINVAL);
   }
@@ -118,44 +117,47 @@ SyscallResult SysMremap(Thread& self, const SyscallArgs& a) {
   if ((flags & kDontUnmap) != 0 && old_len != new_len) return Err(Errno::kEINVAL);
   std::optional<uint64_t> fixed;
   if ((flags & kFixed) != 0) {
-    if (!IsAligned(a[4], kPageSize)) return Err(Errno::kEINVAL);
-    fixed = a[4];
+    if (!IsAligned(new_addr, kPageSize)) return Err(Errno::kEINVAL);
+    fixed = new_addr;
   }
   if (new_len == 0 || old_len == 0) return Err(Errno::kEINVAL);
   return self.process().mm().Remap(old_addr, old_len, new_len, may_move, fixed,
                                    (flags & kDontUnmap) != 0);
 }
 
-SyscallResult SysMadvise(Thread&, const SyscallArgs& a) {
-  if (!IsAligned(a[0], kPageSize)) return Err(Errno::kEINVAL);
+SyscallResult SysMadvise(Thread&, uint64_t addr, uint64_t, int) {
+  if (!IsAligned(addr, kPageSize)) return Err(Errno::kEINVAL);
   return 0;  // advice only
 }
 
-SyscallResult SysMsync(Thread&, const SyscallArgs& a) {
-  constexpr uint64_t kAsync = 1, kInvalidate = 2, kSync = 4;
-  if (!IsAligned(a[0], kPageSize) || (a[2] & ~(kAsync | kInvalidate | kSync)) != 0 ||
-      (a[2] & (kAsync | kSync)) == (kAsync | kSync)) {
+SyscallResult SysMsync(Thread&, uint64_t addr, uint64_t, uint32_t flags) {
+  constexpr uint32_t kAsync = 1, kInvalidate = 2, kSync = 4;
+  if (!IsAligned(addr, kPageSize) || (flags & ~(kAsync | kInvalidate | kSync)) != 0 ||
+      (flags & (kAsync | kSync)) == (kAsync | kSync)) {
     return Err(Errno::kEINVAL);
   }
   return 0;  // tmpfs pages are the file: nothing to write back
 }
 
-SyscallResult SysMlock(Thread&, const SyscallArgs&) { return 0; }  // nothing is ever swapped
+// Nothing is ever swapped: the lock calls have nothing to do.
+SyscallResult SysMlock(Thread&, uint64_t, uint64_t) { return 0; }
+SyscallResult SysMlockall(Thread&, uint32_t) { return 0; }
+SyscallResult SysMunlockall(Thread&) { return 0; }
 
 }  // namespace
 
 void RegisterMemorySyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::brk, SysBrk>();
-  t.BindUntyped<sysno::mmap, SysMmap>();
-  t.BindUntyped<sysno::munmap, SysMunmap>();
-  t.BindUntyped<sysno::mprotect, SysMprotect>();
-  t.BindUntyped<sysno::mremap, SysMremap>();
-  t.BindUntyped<sysno::madvise, SysMadvise>();
-  t.BindUntyped<sysno::msync, SysMsync>();
-  t.BindUntyped<sysno::mlock, SysMlock>();
-  t.BindUntyped<sysno::munlock, SysMlock>();
-  t.BindUntyped<sysno::mlockall, SysMlock>();
-  t.BindUntyped<sysno::munlockall, SysMlock>();
+  t.Bind<sysno::brk, SysBrk>();
+  t.Bind<sysno::mmap, SysMmap>();
+  t.Bind<sysno::munmap, SysMunmap>();
+  t.Bind<sysno::mprotect, SysMprotect>();
+  t.Bind<sysno::mremap, SysMremap>();
+  t.Bind<sysno::madvise, SysMadvise>();
+  t.Bind<sysno::msync, SysMsync>();
+  t.Bind<sysno::mlock, SysMlock>();
+  t.Bind<sysno::munlock, SysMlock>();
+  t.Bind<sysno::mlockall, SysMlockall>();
+  t.Bind<sysno::munlockall, SysMunlockall>();
 }
 
 }  // namespace kernel

@@ -44,7 +44,7 @@
   S(6, lstat, Never, Path, Out)                                 \
   S(7, poll, NoHand, InOut, Uint, Int)                          \
   S(8, lseek, Never, Fd, Off, Uint)                             \
-  S(9, mmap, Never, Addr, Len, Flags, Flags, Fd, Off)           \
+  S(9, mmap, Never, Addr, Len, Flags, Flags, Fd, Ulong)         \
   S(10, mprotect, Never, Addr, Len, Flags)                      \
   S(11, munmap, Never, Addr, Len)                               \
   S(12, brk, Never, Addr)                                       \
