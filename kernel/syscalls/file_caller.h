@@ -47,11 +47,6 @@ inline fs::Actor RealActorOf(const Thread& self) {
 // CAP_FOWNER / CAP_CHOWN-style privilege: Keel's root.
 inline bool Privileged(const Thread& self) { return self.process().creds().fsuid == 0; }
 
-// Int arguments arrive in 64-bit registers; Linux reads the low 32 bits (for
-// handlers still bound with BindUntyped).
-inline int32_t IntArg(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
-inline uint32_t UintArg(uint64_t v) { return static_cast<uint32_t>(v); }
-
 // A path copied from user memory (at most PATH_MAX bytes including the NUL),
 // kept on the heap: kernel stacks are small.
 class UserPath {

@@ -30,7 +30,9 @@ using fs::File;
 using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInOutPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 
 struct PollFd {
   int32_t fd;
@@ -114,13 +116,14 @@ uint16_t PollOne(Thread& self, const PollFd& p) {
   return file_abi::PollRevents((*f)->Poll(), static_cast<uint16_t>(p.events));
 }
 
-ostd::Result<uint64_t> DoPoll(Thread& self, uint64_t addr, uint64_t nfds, const Deadline& d) {
+// The pollfd array is read, and each entry's revents written back.
+ostd::Result<uint64_t> DoPoll(Thread& self, UserInOutPtr<PollFd> ufds, uint64_t nfds,
+                              const Deadline& d) {
   if (nfds > static_cast<uint64_t>(fs::kMaxFds)) return Err(Errno::kEINVAL);
   ostd::Vec<PollFd> fds;
   OSTD_TRY(fds.Resize(nfds));
   if (nfds > 0) {
-    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                    ostd::vm::UserReader(UserPtr<PollFd>(addr), nfds));
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r, ostd::vm::UserReader(ufds, nfds));
     for (PollFd& p : fds) {
       OSTD_TRY_ASSIGN(p, r.ReadVal<PollFd>());
     }
@@ -140,49 +143,54 @@ ostd::Result<uint64_t> DoPoll(Thread& self, uint64_t addr, uint64_t nfds, const 
     OSTD_TRY_ASSIGN(timed_out, WaitOnce(seen, d, caller));
   }
   for (size_t i = 0; i < fds.size(); ++i) {
-    OSTD_TRY_ASSIGN(UserPtr<PollFd> slot, UserPtr<PollFd>(addr).At(i));
-    OSTD_TRY_ASSIGN(UserPtr<PollFd> field, slot.Offset(6));
-    OSTD_TRY(ostd::vm::CopyToUser(field.Cast<int16_t>(), fds[i].revents));
+    OSTD_TRY_ASSIGN(UserInOutPtr<PollFd> slot, ufds.At(i));
+    OSTD_TRY_ASSIGN(UserInOutPtr<PollFd> field, slot.Offset(6));
+    UserOutPtr<int16_t> revents = field.Cast<int16_t>();
+    OSTD_TRY(ostd::vm::CopyToUser(revents, fds[i].revents));
   }
   return count;
 }
 
-SyscallResult SysPoll(Thread& self, const SyscallArgs& a) {
-  Deadline d = DeadlineIn(file_abi::PollTimeoutNs(file_sys::IntArg(a[2])));
-  return DoPoll(self, a[0], file_sys::UintArg(a[1]), d);
+SyscallResult SysPoll(Thread& self, UserInOutPtr<PollFd> ufds, uint32_t nfds, int timeout_ms) {
+  Deadline d = DeadlineIn(file_abi::PollTimeoutNs(timeout_ms));
+  return DoPoll(self, ufds, nfds, d);
 }
 
 // The optional temporary mask of ppoll (pointer, size) and pselect6.
-ostd::Result<std::optional<SigSet>> CopySigmask(uint64_t addr, uint64_t size) {
-  if (addr == 0) return std::optional<SigSet>();
+ostd::Result<std::optional<SigSet>> CopySigmask(UserInPtr<SigSet> sigmask, uint64_t size) {
+  if (sigmask.is_null()) return std::optional<SigSet>();
   if (size != sizeof(SigSet)) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(SigSet mask, ostd::vm::CopyFromUser(UserPtr<SigSet>(addr)));
+  OSTD_TRY_ASSIGN(SigSet mask, ostd::vm::CopyFromUser(sigmask));
   return std::optional<SigSet>(mask & ~kUnblockable);
 }
 
 // Writes the remaining time back to a ppoll/pselect6 timespec (errors ignored, as Linux).
-void WriteBackTimespec(uint64_t addr, const Deadline& d) {
-  if (addr == 0 || d.zero || !d.at) return;
+void WriteBackTimespec(UserOutPtr<UserTimespec> tsp, const Deadline& d) {
+  if (tsp.is_null() || d.zero || !d.at) return;
   uint64_t left = Remaining(d);
   UserTimespec ts{static_cast<int64_t>(left / 1'000'000'000),
                   static_cast<int64_t>(left % 1'000'000'000)};
-  (void)ostd::vm::CopyToUser(UserPtr<UserTimespec>(addr), ts);
+  (void)ostd::vm::CopyToUser(tsp, ts);
 }
 
-ostd::Result<Deadline> TimespecDeadline(uint64_t addr) {
-  if (addr == 0) return Deadline{};
-  OSTD_TRY_ASSIGN(UserTimespec ts, ostd::vm::CopyFromUser(UserPtr<UserTimespec>(addr)));
+ostd::Result<Deadline> TimespecDeadline(UserInPtr<UserTimespec> tsp) {
+  if (tsp.is_null()) return Deadline{};
+  OSTD_TRY_ASSIGN(UserTimespec ts, ostd::vm::CopyFromUser(tsp));
   OSTD_TRY_ASSIGN(uint64_t ns, file_abi::TimespecNs(ts.sec, ts.nsec));
   return DeadlineIn(ns);
 }
 
-SyscallResult SysPpoll(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(Deadline d, TimespecDeadline(a[2]));
-  OSTD_TRY_ASSIGN(std::optional<SigSet> mask, CopySigmask(a[3], a[4]));
+// ppoll(fds, nfds, timeout, sigmask, sigsetsize): the timeout is read, and
+// the time left written back.
+SyscallResult SysPpoll(Thread& self, UserInOutPtr<PollFd> ufds, uint32_t nfds,
+                       UserInOutPtr<UserTimespec> tsp, UserInPtr<SigSet> sigmask,
+                       uint64_t sigsetsize) {
+  OSTD_TRY_ASSIGN(Deadline d, TimespecDeadline(tsp));
+  OSTD_TRY_ASSIGN(std::optional<SigSet> mask, CopySigmask(sigmask, sigsetsize));
   TempMask temp(self, mask);
-  SyscallResult r = DoPoll(self, a[0], file_sys::UintArg(a[1]), d);
+  SyscallResult r = DoPoll(self, ufds, nfds, d);
   temp.Finish(!r && r.error() == Errno::kEINTR);
-  WriteBackTimespec(a[2], d);
+  WriteBackTimespec(tsp, d);
   return r;
 }
 
@@ -198,22 +206,23 @@ struct FdSets {
 bool TestBit(const FdSet& s, size_t fd) { return ((s[fd / 64] >> (fd % 64)) & 1) != 0; }
 void SetBit(FdSet& s, size_t fd) { s[fd / 64] |= uint64_t{1} << (fd % 64); }
 
-ostd::Status CopySet(uint64_t addr, size_t nfds, FdSet& out) {
+// A user fd_set: an array of 64-bit words, read and written in place.
+using UserFdSet = UserInOutPtr<uint64_t>;
+
+ostd::Status CopySet(UserInPtr<uint64_t> set, size_t nfds, FdSet& out) {
   size_t words = (nfds + 63) / 64;
-  if (addr == 0 || words == 0) return {};
-  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                  ostd::vm::UserReader(UserPtr<uint64_t>(addr), words));
+  if (set.is_null() || words == 0) return {};
+  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r, ostd::vm::UserReader(set, words));
   for (size_t i = 0; i < words; ++i) {
     OSTD_TRY_ASSIGN(out[i], r.ReadVal<uint64_t>());
   }
   return {};
 }
 
-ostd::Status WriteSet(uint64_t addr, size_t nfds, const FdSet& set) {
+ostd::Status WriteSet(UserOutPtr<uint64_t> user_set, size_t nfds, const FdSet& set) {
   size_t words = (nfds + 63) / 64;
-  if (addr == 0 || words == 0) return {};
-  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
-                  ostd::vm::UserWriter(UserPtr<uint64_t>(addr), words));
+  if (user_set.is_null() || words == 0) return {};
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(user_set, words));
   for (size_t i = 0; i < words; ++i) OSTD_TRY(w.WriteVal(set[i]));
   return {};
 }
@@ -245,8 +254,8 @@ ostd::Result<uint64_t> ScanSelect(Thread& self, const FdSets& asked, size_t nfds
   return count;
 }
 
-ostd::Result<uint64_t> DoSelect(Thread& self, int32_t nfds_arg, uint64_t rd, uint64_t wr,
-                                uint64_t exc, const Deadline& d) {
+ostd::Result<uint64_t> DoSelect(Thread& self, int nfds_arg, UserFdSet rd, UserFdSet wr,
+                                UserFdSet exc, const Deadline& d) {
   if (nfds_arg < 0) return Err(Errno::kEINVAL);
   size_t nfds = static_cast<size_t>(nfds_arg) > static_cast<size_t>(fs::kMaxFds)
                     ? static_cast<size_t>(fs::kMaxFds)
@@ -273,49 +282,55 @@ ostd::Result<uint64_t> DoSelect(Thread& self, int32_t nfds_arg, uint64_t rd, uin
   return count;
 }
 
-SyscallResult SysSelect(Thread& self, const SyscallArgs& a) {
+// select(nfds, readfds, writefds, exceptfds, timeout): the timeout is read,
+// and the time left written back.
+SyscallResult SysSelect(Thread& self, int nfds, UserFdSet rd, UserFdSet wr, UserFdSet exc,
+                        UserInOutPtr<UserTimeval> tvp) {
   Deadline d;
-  if (a[4] != 0) {
-    OSTD_TRY_ASSIGN(UserTimeval tv, ostd::vm::CopyFromUser(UserPtr<UserTimeval>(a[4])));
+  if (!tvp.is_null()) {
+    OSTD_TRY_ASSIGN(UserTimeval tv, ostd::vm::CopyFromUser(tvp));
     OSTD_TRY_ASSIGN(uint64_t ns, file_abi::TimevalNs(tv.sec, tv.usec));
     d = DeadlineIn(ns);
   }
-  SyscallResult r = DoSelect(self, file_sys::IntArg(a[0]), a[1], a[2], a[3], d);
-  if (a[4] != 0 && !d.zero && d.at) {
+  SyscallResult r = DoSelect(self, nfds, rd, wr, exc, d);
+  if (!tvp.is_null() && !d.zero && d.at) {
     uint64_t left = Remaining(d);
     UserTimeval tv{static_cast<int64_t>(left / 1'000'000'000),
                    static_cast<int64_t>((left % 1'000'000'000) / 1000)};
-    (void)ostd::vm::CopyToUser(UserPtr<UserTimeval>(a[4]), tv);
+    (void)ostd::vm::CopyToUser(tvp, tv);
   }
   return r;
 }
 
-SyscallResult SysPselect6(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(Deadline d, TimespecDeadline(a[4]));
+// pselect6's sixth argument: the signal mask's address and size.
+struct SigData {
+  uint64_t ss;
+  uint64_t ss_len;
+  OSTD_POD(SigData, ss, ss_len);
+};
+
+SyscallResult SysPselect6(Thread& self, int nfds, UserFdSet rd, UserFdSet wr, UserFdSet exc,
+                          UserInOutPtr<UserTimespec> tsp, UserInPtr<SigData> sig) {
+  OSTD_TRY_ASSIGN(Deadline d, TimespecDeadline(tsp));
   std::optional<SigSet> mask;
-  if (a[5] != 0) {
-    struct SigData {
-      uint64_t ss;
-      uint64_t ss_len;
-      OSTD_POD(SigData, ss, ss_len);
-    };
-    OSTD_TRY_ASSIGN(SigData sd, ostd::vm::CopyFromUser(UserPtr<SigData>(a[5])));
-    OSTD_TRY_ASSIGN(mask, CopySigmask(sd.ss, sd.ss_len));
+  if (!sig.is_null()) {
+    OSTD_TRY_ASSIGN(SigData sd, ostd::vm::CopyFromUser(sig));
+    OSTD_TRY_ASSIGN(mask, CopySigmask(UserInPtr<SigSet>(sd.ss), sd.ss_len));
   }
   TempMask temp(self, mask);
-  SyscallResult r = DoSelect(self, file_sys::IntArg(a[0]), a[1], a[2], a[3], d);
+  SyscallResult r = DoSelect(self, nfds, rd, wr, exc, d);
   temp.Finish(!r && r.error() == Errno::kEINTR);
-  WriteBackTimespec(a[4], d);
+  WriteBackTimespec(tsp, d);
   return r;
 }
 
 }  // namespace
 
 void RegisterPollSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::poll, SysPoll>();
-  t.BindUntyped<sysno::select, SysSelect>();
-  t.BindUntyped<sysno::pselect6, SysPselect6>();
-  t.BindUntyped<sysno::ppoll, SysPpoll>();
+  t.Bind<sysno::poll, SysPoll>();
+  t.Bind<sysno::select, SysSelect>();
+  t.Bind<sysno::pselect6, SysPselect6>();
+  t.Bind<sysno::ppoll, SysPpoll>();
 }
 
 }  // namespace kernel
