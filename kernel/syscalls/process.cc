@@ -19,7 +19,8 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 using ostd::vm::CopyToUser;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 
 constexpr uint64_t kCloneCsignal = 0xff;
 constexpr uint64_t kCloneVm = 0x100;
@@ -32,11 +33,9 @@ constexpr uint64_t kCloneSupported =
     0x00040000 | 0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 | 0x00400000 /*UNTRACED*/ |
     0x00002000 /*PTRACE: ignored*/ | kCloneNewpid;
 
-int32_t AsInt(uint64_t v) { return static_cast<int32_t>(v); }
-
-SyscallResult SysGetpid(Thread& self, const SyscallArgs&) { return self.process().pid(); }
-SyscallResult SysGettid(Thread& self, const SyscallArgs&) { return self.tid(); }
-SyscallResult SysGetppid(Thread& self, const SyscallArgs&) { return self.process().ppid(); }
+SyscallResult SysGetpid(Thread& self) { return self.process().pid(); }
+SyscallResult SysGettid(Thread& self) { return self.tid(); }
+SyscallResult SysGetppid(Thread& self) { return self.process().ppid(); }
 
 SyscallResult DoClone(Thread& self, const CloneArgs& args) {
   OSTD_TRY_ASSIGN(int tid, Clone(self, args));
@@ -44,25 +43,29 @@ SyscallResult DoClone(Thread& self, const CloneArgs& args) {
 }
 
 // clone(flags, stack, parent_tid, child_tid, tls): the x86_64 argument order.
-SyscallResult SysClone(Thread& self, const SyscallArgs& a) {
-  uint64_t flags = a[0];
+// The tid pointers are written (CLONE_PARENT_SETTID, CLONE_CHILD_SETTID) or
+// cleared at exit (CLONE_CHILD_CLEARTID).
+SyscallResult SysClone(Thread& self, uint64_t flags, uint64_t stack, UserOutPtr<int32_t> parent_tid,
+                       UserOutPtr<int32_t> child_tid, uint64_t tls) {
   if ((flags & ~(kCloneSupported | kCloneCsignal)) != 0) return Err(Errno::kEINVAL);
   return DoClone(self, CloneArgs{.flags = flags & ~kCloneCsignal,
-                                 .stack = a[1],
-                                 .parent_tid = a[2],
-                                 .child_tid = a[3],
-                                 .tls = a[4],
+                                 .stack = stack,
+                                 .parent_tid = parent_tid.addr(),
+                                 .child_tid = child_tid.addr(),
+                                 .tls = tls,
                                  .exit_signal = static_cast<int>(flags & kCloneCsignal)});
 }
 
+// struct clone_args up to its `tls` field (CLONE_ARGS_SIZE_VER0).
+struct CloneArgs3 {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+  OSTD_POD(CloneArgs3, flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls);
+};
+
 // clone3(struct clone_args*, size).
-SyscallResult SysClone3(Thread& self, const SyscallArgs& a) {
-  struct CloneArgs3 {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-    OSTD_POD(CloneArgs3, flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls);
-  };
-  if (a[1] < sizeof(CloneArgs3) || a[1] > 4096) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(CloneArgs3 c, ostd::vm::CopyFromUser(UserPtr<CloneArgs3>(a[0])));
+SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size) {
+  if (size < sizeof(CloneArgs3) || size > 4096) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(CloneArgs3 c, ostd::vm::CopyFromUser(uargs));
   if ((c.flags & ~kCloneSupported) != 0 || c.exit_signal > 64) return Err(Errno::kEINVAL);
   if ((c.stack == 0) != (c.stack_size == 0)) return Err(Errno::kEINVAL);
   return DoClone(self, CloneArgs{.flags = c.flags,
@@ -77,10 +80,9 @@ SyscallResult SysClone3(Thread& self, const SyscallArgs& a) {
 // CLONE_SIGHAND, CLONE_THREAD and CLONE_SYSVSEM ask for nothing in a
 // single-threaded process, as on Linux; the other namespaces and the
 // unsharing of descriptor tables or fs contexts are not supported (EINVAL).
-SyscallResult SysUnshare(Thread& self, const SyscallArgs& a) {
+SyscallResult SysUnshare(Thread& self, uint64_t flags) {
   constexpr uint64_t kCloneVm = 0x100, kCloneSighand = 0x800, kCloneThread = 0x10000,
                      kCloneSysvsem = 0x40000;
-  uint64_t flags = a[0];
   if ((flags & ~(kCloneNewpid | kCloneVm | kCloneSighand | kCloneThread | kCloneSysvsem)) != 0) {
     return Err(Errno::kEINVAL);
   }
@@ -95,37 +97,34 @@ SyscallResult SysUnshare(Thread& self, const SyscallArgs& a) {
   return 0;
 }
 
-SyscallResult SysFork(Thread& self, const SyscallArgs&) {
-  return DoClone(self, CloneArgs{.exit_signal = kSigChld});
-}
+SyscallResult SysFork(Thread& self) { return DoClone(self, CloneArgs{.exit_signal = kSigChld}); }
 
-SyscallResult SysVfork(Thread& self, const SyscallArgs&) {
+SyscallResult SysVfork(Thread& self) {
   return DoClone(self, CloneArgs{.flags = kCloneVm | kCloneVfork, .exit_signal = kSigChld});
 }
 
-SyscallResult SysExit(Thread& self, const SyscallArgs& a) {
-  ExitThread(self, ExitedStatus(static_cast<int>(a[0])));
+SyscallResult SysExit(Thread& self, int status) {
+  ExitThread(self, ExitedStatus(status));
   return 0;
 }
 
-SyscallResult SysExitGroup(Thread& self, const SyscallArgs& a) {
-  ExitGroup(self.process(), ExitedStatus(static_cast<int>(a[0])));
-  ExitThread(self, ExitedStatus(static_cast<int>(a[0])));
+SyscallResult SysExitGroup(Thread& self, int status) {
+  ExitGroup(self.process(), ExitedStatus(status));
+  ExitThread(self, ExitedStatus(status));
   return 0;
 }
 
-constexpr uint64_t kWnohang = 1;
-constexpr uint64_t kWuntraced = 2;
-constexpr uint64_t kWexited = 4;
-constexpr uint64_t kWcontinued = 8;
-constexpr uint64_t kWnowait = 0x01000000;
-constexpr uint64_t kWnothread = 0x20000000;
-constexpr uint64_t kWall = 0x40000000;
-constexpr uint64_t kWclone = 0x80000000;
+constexpr uint32_t kWnohang = 1;
+constexpr uint32_t kWuntraced = 2;
+constexpr uint32_t kWexited = 4;
+constexpr uint32_t kWcontinued = 8;
+constexpr uint32_t kWnowait = 0x01000000;
+constexpr uint32_t kWnothread = 0x20000000;
+constexpr uint32_t kWall = 0x40000000;
+constexpr uint32_t kWclone = 0x80000000;
 
-SyscallResult SysWait4(Thread& self, const SyscallArgs& a) {
-  int pid = AsInt(a[0]);
-  uint64_t options = a[2];
+SyscallResult SysWait4(Thread& self, int pid, UserOutPtr<int32_t> wstatus, uint32_t options,
+                       UserOutPtr<Rusage> rusage) {
   if ((options & ~(kWnohang | kWuntraced | kWcontinued | kWnothread | kWall | kWclone)) != 0) {
     return Err(Errno::kEINVAL);
   }
@@ -134,16 +133,26 @@ SyscallResult SysWait4(Thread& self, const SyscallArgs& a) {
                                           WaitOptions{.stopped = (options & kWuntraced) != 0,
                                                       .continued = (options & kWcontinued) != 0,
                                                       .nohang = (options & kWnohang) != 0}));
-  if (r.pid != 0 && a[1] != 0) OSTD_TRY(CopyToUser(UserPtr<int32_t>(a[1]), int32_t{r.status}));
-  if (r.pid != 0 && a[3] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[3]), RusageOf(r.times)));
+  if (r.pid != 0 && !wstatus.is_null()) OSTD_TRY(CopyToUser(wstatus, int32_t{r.status}));
+  if (r.pid != 0 && !rusage.is_null()) OSTD_TRY(CopyToUser(rusage, RusageOf(r.times)));
   return r.pid;
 }
 
-SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
-  constexpr uint64_t kPAll = 0, kPPid = 1, kPPgid = 2;
-  uint64_t idtype = a[0];
-  int id = AsInt(a[1]);
-  uint64_t options = a[3];
+// The siginfo_t waitid fills for SIGCHLD.
+struct SigInfoChld {
+  int32_t signo, errno_, code, pad;
+  int32_t pid;
+  uint32_t uid;
+  int32_t status;
+  int32_t pad2;
+  std::array<uint64_t, 12> rest;
+  OSTD_POD(SigInfoChld, signo, errno_, code, pad, pid, uid, status, pad2, rest);
+};
+static_assert(sizeof(SigInfoChld) == 128);
+
+SyscallResult SysWaitid(Thread& self, int idtype, int id, UserOutPtr<SigInfoChld> infop,
+                        uint32_t options, UserOutPtr<Rusage> rusage) {
+  constexpr int kPAll = 0, kPPid = 1, kPPgid = 2;
   if ((options & ~(kWnohang | kWuntraced | kWexited | kWcontinued | kWnowait | kWnothread | kWall |
                    kWclone)) != 0 ||
       (options & (kWexited | kWuntraced | kWcontinued)) == 0) {
@@ -167,16 +176,8 @@ SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
                                                       .continued = (options & kWcontinued) != 0,
                                                       .nohang = (options & kWnohang) != 0,
                                                       .nowait = (options & kWnowait) != 0}));
-  if (a[2] != 0) {
-    struct SigInfoChld {
-      int32_t signo, errno_, code, pad;
-      int32_t pid;
-      uint32_t uid;
-      int32_t status;
-      int32_t pad2;
-      std::array<uint64_t, 12> rest;
-      OSTD_POD(SigInfoChld, signo, errno_, code, pad, pid, uid, status, pad2, rest);
-    } info{};
+  if (!infop.is_null()) {
+    SigInfoChld info{};
     if (r.pid != 0) {
       info.signo = kSigChld;
       info.pid = r.pid;
@@ -195,10 +196,9 @@ SyscallResult SysWaitid(Thread& self, const SyscallArgs& a) {
         info.status = (r.status >> 8) & 0xff;
       }
     }
-    static_assert(sizeof(SigInfoChld) == 128);
-    OSTD_TRY(CopyToUser(UserPtr<SigInfoChld>(a[2]), info));
+    OSTD_TRY(CopyToUser(infop, info));
   }
-  if (a[4] != 0) OSTD_TRY(CopyToUser(UserPtr<Rusage>(a[4]), RusageOf(r.times)));
+  if (!rusage.is_null()) OSTD_TRY(CopyToUser(rusage, RusageOf(r.times)));
   return 0;
 }
 
@@ -209,19 +209,21 @@ struct StringSpan {
   size_t offset;
   size_t len;
 };
-ostd::Status CopyStringArray(uint64_t array, ostd::Vec<char>& arena, ostd::Vec<StringSpan>& spans,
-                             ostd::Vec<char>& scratch, uint64_t& total) {
+ostd::Status CopyStringArray(UserInPtr<uint64_t> array, ostd::Vec<char>& arena,
+                             ostd::Vec<StringSpan>& spans, ostd::Vec<char>& scratch,
+                             uint64_t& total) {
   constexpr uint64_t kMaxArgStrlen = 131072;
   constexpr uint64_t kMaxArgBytes = 2 * 1024 * 1024;
   constexpr size_t kMaxStrings = 65536;
-  if (array == 0) return {};  // Linux treats a NULL argv/envp as empty
+  if (array.is_null()) return {};  // Linux treats a NULL argv/envp as empty
   for (size_t i = 0;; ++i) {
     if (i >= kMaxStrings) return Err(Errno::kE2BIG);
-    OSTD_TRY_ASSIGN(UserPtr<uint64_t> slot, UserPtr<uint64_t>(array).At(i));
+    OSTD_TRY_ASSIGN(UserInPtr<uint64_t> slot, array.At(i));
     OSTD_TRY_ASSIGN(uint64_t str, ostd::vm::CopyFromUser(slot));
     if (str == 0) return {};
     if (scratch.size() < kMaxArgStrlen) OSTD_TRY(scratch.Resize(kMaxArgStrlen));
-    ostd::Result<size_t> n = ostd::vm::CopyStringFromUser(UserPtr<const char>(str), scratch.span());
+    ostd::Result<size_t> n =
+        ostd::vm::CopyStringFromUser(UserInPtr<const char>(str), scratch.span());
     if (!n) return Err(n.error() == Errno::kENAMETOOLONG ? Errno::kE2BIG : n.error());
     total += *n + 1 + sizeof(uint64_t);
     if (total > kMaxArgBytes) return Err(Errno::kE2BIG);
@@ -232,19 +234,21 @@ ostd::Status CopyStringArray(uint64_t array, ostd::Vec<char>& arena, ostd::Vec<S
   }
 }
 
-SyscallResult SysExecve(Thread& self, const SyscallArgs& a) {
+// execve(path, argv, envp): argv and envp are NULL-terminated arrays of
+// string addresses.
+SyscallResult SysExecve(Thread& self, UserInPtr<const char> filename, UserInPtr<uint64_t> argv_ptr,
+                        UserInPtr<uint64_t> envp_ptr) {
   ostd::Vec<char> path;
   OSTD_TRY(path.Resize(4096));
-  OSTD_TRY_ASSIGN(size_t path_len,
-                  ostd::vm::CopyStringFromUser(UserPtr<const char>(a[0]), path.span()));
+  OSTD_TRY_ASSIGN(size_t path_len, ostd::vm::CopyStringFromUser(filename, path.span()));
   if (path_len == 0) return Err(Errno::kENOENT);
   ostd::Vec<char> arena;
   ostd::Vec<char> scratch;
   ostd::Vec<StringSpan> argv_spans;
   ostd::Vec<StringSpan> envp_spans;
   uint64_t total = 0;
-  OSTD_TRY(CopyStringArray(a[1], arena, argv_spans, scratch, total));
-  OSTD_TRY(CopyStringArray(a[2], arena, envp_spans, scratch, total));
+  OSTD_TRY(CopyStringArray(argv_ptr, arena, argv_spans, scratch, total));
+  OSTD_TRY(CopyStringArray(envp_ptr, arena, envp_spans, scratch, total));
   // The arena is complete: views into it stay valid from here on.
   ostd::Vec<std::string_view> argv;
   ostd::Vec<std::string_view> envp;
@@ -255,33 +259,35 @@ SyscallResult SysExecve(Thread& self, const SyscallArgs& a) {
   return 0;
 }
 
-SyscallResult SysSetTidAddress(Thread& self, const SyscallArgs& a) {
-  self.clear_child_tid = a[0];
+SyscallResult SysSetTidAddress(Thread& self, uint64_t tidptr) {
+  self.clear_child_tid = tidptr;
   return self.tid();
 }
 
-SyscallResult SysSetRobustList(Thread&, const SyscallArgs& a) {
+SyscallResult SysSetRobustList(Thread&, uint64_t, uint64_t len) {
   // struct robust_list_head is 24 bytes; the list is walked only at exit by
   // Linux, which Keel does not do yet (robust mutexes are not supported).
-  if (a[1] != 24) return Err(Errno::kEINVAL);
+  if (len != 24) return Err(Errno::kEINVAL);
   return 0;
 }
 
-SyscallResult SysArchPrctl(Thread& self, const SyscallArgs& a) {
-  constexpr uint64_t kSetGs = 0x1001, kSetFs = 0x1002, kGetFs = 0x1003, kGetGs = 0x1004;
+// arch_prctl(option, arg2): arg2 is the new base (SET) or where to write the
+// current one (GET).
+SyscallResult SysArchPrctl(Thread& self, int option, uint64_t arg2) {
+  constexpr int kSetGs = 0x1001, kSetFs = 0x1002, kGetFs = 0x1003, kGetGs = 0x1004;
   ostd::user::UserContext& ctx = self.context();
-  switch (a[0]) {
+  switch (option) {
     case kSetFs:
-      OSTD_TRY(ctx.set_fs_base(a[1]));
+      OSTD_TRY(ctx.set_fs_base(arg2));
       return 0;
     case kSetGs:
-      OSTD_TRY(ctx.set_gs_base(a[1]));
+      OSTD_TRY(ctx.set_gs_base(arg2));
       return 0;
     case kGetFs:
-      OSTD_TRY(CopyToUser(UserPtr<uint64_t>(a[1]), ctx.fs_base()));
+      OSTD_TRY(CopyToUser(UserOutPtr<uint64_t>(arg2), ctx.fs_base()));
       return 0;
     case kGetGs:
-      OSTD_TRY(CopyToUser(UserPtr<uint64_t>(a[1]), ctx.gs_base()));
+      OSTD_TRY(CopyToUser(UserOutPtr<uint64_t>(arg2), ctx.gs_base()));
       return 0;
     default:
       return Err(Errno::kEINVAL);
@@ -290,17 +296,17 @@ SyscallResult SysArchPrctl(Thread& self, const SyscallArgs& a) {
 
 // --- Identities ---
 
-SyscallResult SysGetuid(Thread& self, const SyscallArgs&) { return self.process().creds().uid; }
-SyscallResult SysGeteuid(Thread& self, const SyscallArgs&) { return self.process().creds().euid; }
-SyscallResult SysGetgid(Thread& self, const SyscallArgs&) { return self.process().creds().gid; }
-SyscallResult SysGetegid(Thread& self, const SyscallArgs&) { return self.process().creds().egid; }
+SyscallResult SysGetuid(Thread& self) { return self.process().creds().uid; }
+SyscallResult SysGeteuid(Thread& self) { return self.process().creds().euid; }
+SyscallResult SysGetgid(Thread& self) { return self.process().creds().gid; }
+SyscallResult SysGetegid(Thread& self) { return self.process().creds().egid; }
 
-bool ValidId(uint64_t v) { return static_cast<uint32_t>(v) != UINT32_MAX; }
+// (uid_t)-1 means "unchanged" where allowed and is never a valid id.
+constexpr uint32_t kNoId = UINT32_MAX;
 
-SyscallResult SysSetuid(Thread& self, const SyscallArgs& a) {
+SyscallResult SysSetuid(Thread& self, uint32_t uid) {
   Credentials& c = self.process().creds();
-  uint32_t uid = static_cast<uint32_t>(a[0]);
-  if (!ValidId(a[0])) return Err(Errno::kEINVAL);
+  if (uid == kNoId) return Err(Errno::kEINVAL);
   if (c.IsRoot()) {
     c.uid = c.euid = c.suid = c.fsuid = uid;
     if (uid != 0) c.cap_effective = 0;
@@ -312,10 +318,9 @@ SyscallResult SysSetuid(Thread& self, const SyscallArgs& a) {
   return 0;
 }
 
-SyscallResult SysSetgid(Thread& self, const SyscallArgs& a) {
+SyscallResult SysSetgid(Thread& self, uint32_t gid) {
   Credentials& c = self.process().creds();
-  uint32_t gid = static_cast<uint32_t>(a[0]);
-  if (!ValidId(a[0])) return Err(Errno::kEINVAL);
+  if (gid == kNoId) return Err(Errno::kEINVAL);
   if (c.IsRoot()) {
     c.gid = c.egid = c.sgid = c.fsgid = gid;
   } else if (gid == c.gid || gid == c.sgid) {
@@ -328,23 +333,21 @@ SyscallResult SysSetgid(Thread& self, const SyscallArgs& a) {
 
 // setresuid/setresgid: -1 keeps a value; unprivileged callers may only pick
 // among the current real, effective and saved ids.
-SyscallResult SetRes(Thread& self, const SyscallArgs& a, bool gid) {
+SyscallResult SetRes(Thread& self, uint32_t new_real, uint32_t new_effective, uint32_t new_saved,
+                     bool gid) {
   Credentials& c = self.process().creds();
   uint32_t& real = gid ? c.gid : c.uid;
   uint32_t& effective = gid ? c.egid : c.euid;
   uint32_t& saved = gid ? c.sgid : c.suid;
   std::array<uint32_t, 3> cur = {real, effective, saved};
-  for (size_t i = 0; i < 3; ++i) {
-    uint32_t v = static_cast<uint32_t>(a[i]);
-    if (v == UINT32_MAX || c.IsRoot()) continue;
+  for (uint32_t v : {new_real, new_effective, new_saved}) {
+    if (v == kNoId || c.IsRoot()) continue;
     if (v != cur[0] && v != cur[1] && v != cur[2]) return Err(Errno::kEPERM);
   }
-  auto keep_or = [](uint64_t arg, uint32_t old) {
-    return static_cast<uint32_t>(arg) == UINT32_MAX ? old : static_cast<uint32_t>(arg);
-  };
-  real = keep_or(a[0], real);
-  effective = keep_or(a[1], effective);
-  saved = keep_or(a[2], saved);
+  auto keep_or = [](uint32_t v, uint32_t old) { return v == kNoId ? old : v; };
+  real = keep_or(new_real, real);
+  effective = keep_or(new_effective, effective);
+  saved = keep_or(new_saved, saved);
   if (gid) {
     c.fsgid = c.egid;
   } else {
@@ -353,41 +356,55 @@ SyscallResult SetRes(Thread& self, const SyscallArgs& a, bool gid) {
   }
   return 0;
 }
-SyscallResult SysSetresuid(Thread& self, const SyscallArgs& a) { return SetRes(self, a, false); }
-SyscallResult SysSetresgid(Thread& self, const SyscallArgs& a) { return SetRes(self, a, true); }
+SyscallResult SysSetresuid(Thread& self, uint32_t ruid, uint32_t euid, uint32_t suid) {
+  return SetRes(self, ruid, euid, suid, false);
+}
+SyscallResult SysSetresgid(Thread& self, uint32_t rgid, uint32_t egid, uint32_t sgid) {
+  return SetRes(self, rgid, egid, sgid, true);
+}
 
-SyscallResult GetRes(Thread& self, const SyscallArgs& a, bool gid) {
+SyscallResult GetRes(Thread& self, UserOutPtr<uint32_t> real, UserOutPtr<uint32_t> effective,
+                     UserOutPtr<uint32_t> saved, bool gid) {
   const Credentials& c = self.process().creds();
-  OSTD_TRY(CopyToUser(UserPtr<uint32_t>(a[0]), gid ? c.gid : c.uid));
-  OSTD_TRY(CopyToUser(UserPtr<uint32_t>(a[1]), gid ? c.egid : c.euid));
-  OSTD_TRY(CopyToUser(UserPtr<uint32_t>(a[2]), gid ? c.sgid : c.suid));
+  OSTD_TRY(CopyToUser(real, gid ? c.gid : c.uid));
+  OSTD_TRY(CopyToUser(effective, gid ? c.egid : c.euid));
+  OSTD_TRY(CopyToUser(saved, gid ? c.sgid : c.suid));
   return 0;
 }
-SyscallResult SysGetresuid(Thread& self, const SyscallArgs& a) { return GetRes(self, a, false); }
-SyscallResult SysGetresgid(Thread& self, const SyscallArgs& a) { return GetRes(self, a, true); }
-
-SyscallResult SysSetreuid(Thread& self, const SyscallArgs& a) {
-  return SetRes(self, SyscallArgs{{a[0], a[1], UINT32_MAX, 0, 0, 0}}, false);
+SyscallResult SysGetresuid(Thread& self, UserOutPtr<uint32_t> ruid, UserOutPtr<uint32_t> euid,
+                           UserOutPtr<uint32_t> suid) {
+  return GetRes(self, ruid, euid, suid, false);
 }
-SyscallResult SysSetregid(Thread& self, const SyscallArgs& a) {
-  return SetRes(self, SyscallArgs{{a[0], a[1], UINT32_MAX, 0, 0, 0}}, true);
+SyscallResult SysGetresgid(Thread& self, UserOutPtr<uint32_t> rgid, UserOutPtr<uint32_t> egid,
+                           UserOutPtr<uint32_t> sgid) {
+  return GetRes(self, rgid, egid, sgid, true);
 }
 
-SyscallResult SysGetgroups(Thread&, const SyscallArgs& a) {
-  // Keel keeps no supplementary groups.
-  if (static_cast<int32_t>(a[0]) < 0) return Err(Errno::kEINVAL);
+SyscallResult SysSetreuid(Thread& self, uint32_t ruid, uint32_t euid) {
+  return SetRes(self, ruid, euid, kNoId, false);
+}
+SyscallResult SysSetregid(Thread& self, uint32_t rgid, uint32_t egid) {
+  return SetRes(self, rgid, egid, kNoId, true);
+}
+
+// Keel keeps no supplementary groups: getgroups reports none and writes
+// nothing.
+SyscallResult SysGetgroups(Thread&, int size, UserOutPtr<uint32_t>) {
+  if (size < 0) return Err(Errno::kEINVAL);
   return 0;
 }
 
-SyscallResult SysSetgroups(Thread& self, const SyscallArgs& a) {
+// setgroups(size, list): root may set at most NGROUPS_MAX (65536); the list
+// is not read (nothing is kept).
+SyscallResult SysSetgroups(Thread& self, int size, UserInPtr<uint32_t>) {
   if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
-  if (a[0] > 65536) return Err(Errno::kEINVAL);
+  if (static_cast<uint32_t>(size) > 65536) return Err(Errno::kEINVAL);
   return 0;
 }
 
 // --- Sessions and process groups ---
 
-SyscallResult SysSetsid(Thread& self, const SyscallArgs&) {
+SyscallResult SysSetsid(Thread& self) {
   Process& p = self.process();
   int pid = p.pid();
   {
@@ -404,8 +421,7 @@ SyscallResult SysSetsid(Thread& self, const SyscallArgs&) {
   return pid;
 }
 
-SyscallResult SysGetsid(Thread& self, const SyscallArgs& a) {
-  int pid = AsInt(a[0]);
+SyscallResult SysGetsid(Thread& self, int pid) {
   if (pid == 0) return self.process().sid();
   ostd::SpinLockGuard guard(TreeLock());
   Process* p = FindProcessLocked(pid);
@@ -413,9 +429,7 @@ SyscallResult SysGetsid(Thread& self, const SyscallArgs& a) {
   return p->sid();
 }
 
-SyscallResult SysSetpgid(Thread& self, const SyscallArgs& a) {
-  int pid = AsInt(a[0]);
-  int pgid = AsInt(a[1]);
+SyscallResult SysSetpgid(Thread& self, int pid, int pgid) {
   if (pgid < 0) return Err(Errno::kEINVAL);
   Process& me = self.process();
   ostd::SpinLockGuard guard(TreeLock());
@@ -437,8 +451,7 @@ SyscallResult SysSetpgid(Thread& self, const SyscallArgs& a) {
   return 0;
 }
 
-SyscallResult SysGetpgid(Thread& self, const SyscallArgs& a) {
-  int pid = AsInt(a[0]);
+SyscallResult SysGetpgid(Thread& self, int pid) {
   if (pid == 0) return self.process().pgid();
   ostd::SpinLockGuard guard(TreeLock());
   Process* p = FindProcessLocked(pid);
@@ -446,46 +459,46 @@ SyscallResult SysGetpgid(Thread& self, const SyscallArgs& a) {
   return p->pgid();
 }
 
-SyscallResult SysGetpgrp(Thread& self, const SyscallArgs&) { return self.process().pgid(); }
+SyscallResult SysGetpgrp(Thread& self) { return self.process().pgid(); }
 
 }  // namespace
 
 void RegisterProcessSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::getpid, SysGetpid>();
-  t.BindUntyped<sysno::gettid, SysGettid>();
-  t.BindUntyped<sysno::getppid, SysGetppid>();
-  t.BindUntyped<sysno::clone, SysClone>();
-  t.BindUntyped<sysno::clone3, SysClone3>();
-  t.BindUntyped<sysno::fork, SysFork>();
-  t.BindUntyped<sysno::unshare, SysUnshare>();
-  t.BindUntyped<sysno::vfork, SysVfork>();
-  t.BindUntyped<sysno::execve, SysExecve>();
-  t.BindUntyped<sysno::exit, SysExit>();
-  t.BindUntyped<sysno::exit_group, SysExitGroup>();
-  t.BindUntyped<sysno::wait4, SysWait4>();
-  t.BindUntyped<sysno::waitid, SysWaitid>();
-  t.BindUntyped<sysno::set_tid_address, SysSetTidAddress>();
-  t.BindUntyped<sysno::set_robust_list, SysSetRobustList>();
-  t.BindUntyped<sysno::arch_prctl, SysArchPrctl>();
-  t.BindUntyped<sysno::getuid, SysGetuid>();
-  t.BindUntyped<sysno::geteuid, SysGeteuid>();
-  t.BindUntyped<sysno::getgid, SysGetgid>();
-  t.BindUntyped<sysno::getegid, SysGetegid>();
-  t.BindUntyped<sysno::setuid, SysSetuid>();
-  t.BindUntyped<sysno::setgid, SysSetgid>();
-  t.BindUntyped<sysno::setreuid, SysSetreuid>();
-  t.BindUntyped<sysno::setregid, SysSetregid>();
-  t.BindUntyped<sysno::setresuid, SysSetresuid>();
-  t.BindUntyped<sysno::getresuid, SysGetresuid>();
-  t.BindUntyped<sysno::setresgid, SysSetresgid>();
-  t.BindUntyped<sysno::getresgid, SysGetresgid>();
-  t.BindUntyped<sysno::getgroups, SysGetgroups>();
-  t.BindUntyped<sysno::setgroups, SysSetgroups>();
-  t.BindUntyped<sysno::setsid, SysSetsid>();
-  t.BindUntyped<sysno::getsid, SysGetsid>();
-  t.BindUntyped<sysno::setpgid, SysSetpgid>();
-  t.BindUntyped<sysno::getpgid, SysGetpgid>();
-  t.BindUntyped<sysno::getpgrp, SysGetpgrp>();
+  t.Bind<sysno::getpid, SysGetpid>();
+  t.Bind<sysno::gettid, SysGettid>();
+  t.Bind<sysno::getppid, SysGetppid>();
+  t.Bind<sysno::clone, SysClone>();
+  t.Bind<sysno::clone3, SysClone3>();
+  t.Bind<sysno::fork, SysFork>();
+  t.Bind<sysno::unshare, SysUnshare>();
+  t.Bind<sysno::vfork, SysVfork>();
+  t.Bind<sysno::execve, SysExecve>();
+  t.Bind<sysno::exit, SysExit>();
+  t.Bind<sysno::exit_group, SysExitGroup>();
+  t.Bind<sysno::wait4, SysWait4>();
+  t.Bind<sysno::waitid, SysWaitid>();
+  t.Bind<sysno::set_tid_address, SysSetTidAddress>();
+  t.Bind<sysno::set_robust_list, SysSetRobustList>();
+  t.Bind<sysno::arch_prctl, SysArchPrctl>();
+  t.Bind<sysno::getuid, SysGetuid>();
+  t.Bind<sysno::geteuid, SysGeteuid>();
+  t.Bind<sysno::getgid, SysGetgid>();
+  t.Bind<sysno::getegid, SysGetegid>();
+  t.Bind<sysno::setuid, SysSetuid>();
+  t.Bind<sysno::setgid, SysSetgid>();
+  t.Bind<sysno::setreuid, SysSetreuid>();
+  t.Bind<sysno::setregid, SysSetregid>();
+  t.Bind<sysno::setresuid, SysSetresuid>();
+  t.Bind<sysno::getresuid, SysGetresuid>();
+  t.Bind<sysno::setresgid, SysSetresgid>();
+  t.Bind<sysno::getresgid, SysGetresgid>();
+  t.Bind<sysno::getgroups, SysGetgroups>();
+  t.Bind<sysno::setgroups, SysSetgroups>();
+  t.Bind<sysno::setsid, SysSetsid>();
+  t.Bind<sysno::getsid, SysGetsid>();
+  t.Bind<sysno::setpgid, SysSetpgid>();
+  t.Bind<sysno::getpgid, SysGetpgid>();
+  t.Bind<sysno::getpgrp, SysGetpgrp>();
 }
 
 }  // namespace kernel
