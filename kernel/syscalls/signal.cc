@@ -98,14 +98,14 @@ SyscallResult SysPause(Thread& self) {
 // `set` and takes it without running a handler. The signals in `set` are
 // unblocked while it waits (so that they wake it), as on Linux; another
 // unblocked signal ends the wait with EINTR; EAGAIN when the timeout ends.
-// info: a siginfo_t written by CopySigInfoToUser; timeout: a struct timespec
-// read by RelativeDeadline (timeout.h).
+// info: a siginfo_t written by CopySigInfoToUser; timeout: read by
+// RelativeDeadline (timeout.h).
 SyscallResult SysRtSigtimedwait(Thread& self, UserInPtr<SigSet> set_ptr, UserOutPtr<void> info,
-                                UserInPtr<void> timeout, uint64_t sigsetsize) {
+                                UserInPtr<KernelTimespec> timeout, uint64_t sigsetsize) {
   if (sigsetsize != sizeof(SigSet)) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(SigSet set, CopyFromUser(set_ptr));
   set &= ~kUnblockable;
-  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(timeout.addr()));
+  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(timeout));
   SigSet saved = self.mask();
   std::optional<TakenSignal> taken;
   for (;;) {

@@ -99,8 +99,8 @@
   S(61, wait4, Sys, Pid, Out, Flags, Out)                       \
   S(62, kill, Never, Pid, Sig)                                  \
   S(63, uname, Never, Out)                                      \
-  S(64, semget, Never, Long, Int, Flags)                        \
-  S(65, semop, Never, Int, In, Len)                             \
+  S(64, semget, Never, Int, Int, Flags)                         \
+  S(65, semop, Never, Int, In, Uint)                            \
   S(66, semctl, Never, Int, Int, Int, Raw)                      \
   N(67, shmdt)                                                  \
   N(68, msgget)                                                 \
@@ -255,7 +255,7 @@
   S(217, getdents64, Never, Fd, Out, Uint)                      \
   S(218, set_tid_address, Never, Addr)                          \
   N(219, restart_syscall)                                       \
-  S(220, semtimedop, Never, Int, In, Len, In)                   \
+  S(220, semtimedop, Never, Int, In, Uint, In)                  \
   S(221, fadvise64, Never, Fd, Off, Len, Int)                   \
   N(222, timer_create)                                          \
   N(223, timer_settime)                                         \

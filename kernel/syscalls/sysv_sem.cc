@@ -31,7 +31,8 @@ namespace {
 
 using ostd::Err;
 using ostd::Errno;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 using sem_abi::SemBuf;
 
 constexpr int32_t kIpcPrivate = 0;
@@ -111,10 +112,8 @@ bool Allowed(const SemSet& s, const Credentials& c, uint32_t want) {
   return (bits & want) == want;
 }
 
-SyscallResult SysSemget(Thread& self, const SyscallArgs& a) {
-  int32_t key = static_cast<int32_t>(a[0]);
-  int64_t nsems = static_cast<int32_t>(a[1]);
-  uint32_t flags = static_cast<uint32_t>(a[2]);
+SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
+  int64_t nsems = nsems_arg;
   const Credentials& c = self.process().creds();
   if (nsems < 0 || nsems > sem_abi::kSemMsl) return Err(Errno::kEINVAL);
   ostd::SpinLockGuard guard(table_lock);
@@ -157,14 +156,17 @@ void RemoveLocked(SemSet& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   s.removed = true;
 }
 
-SyscallResult DoSemop(Thread& self, int id, uint64_t sops, uint64_t nsops,
+SyscallResult DoSemop(Thread& self, int id, UserInPtr<SemBuf> sops, uint32_t nsops,
                       std::optional<uint64_t> deadline_ns) {
   if (nsops < 1) return Err(Errno::kEINVAL);
   if (nsops > sem_abi::kSemOpm) return Err(Errno::kE2BIG);
   std::array<SemBuf, sem_abi::kSemOpm> ops_buf;
   std::span<SemBuf> ops = std::span(ops_buf).first(nsops);
-  for (size_t i = 0; i < nsops; ++i) {
-    OSTD_TRY_ASSIGN(ops[i], ostd::vm::CopyFromUser(UserPtr<SemBuf>(sops + i * sizeof(SemBuf))));
+  {
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r, ostd::vm::UserReader(sops, nsops));
+    for (SemBuf& op : ops) {
+      OSTD_TRY_ASSIGN(op, r.ReadVal<SemBuf>());
+    }
   }
   bool nowait = false;
   bool alters = false;
@@ -220,20 +222,22 @@ SyscallResult DoSemop(Thread& self, int id, uint64_t sops, uint64_t nsops,
   }
 }
 
-SyscallResult SysSemop(Thread& self, const SyscallArgs& a) {
-  return DoSemop(self, static_cast<int32_t>(a[0]), a[1], a[2], std::nullopt);
+SyscallResult SysSemop(Thread& self, int semid, UserInPtr<SemBuf> sops, uint32_t nsops) {
+  return DoSemop(self, semid, sops, nsops, std::nullopt);
 }
 
-SyscallResult SysSemtimedop(Thread& self, const SyscallArgs& a) {
-  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(a[3]));
-  return DoSemop(self, static_cast<int32_t>(a[0]), a[1], a[2], deadline);
+SyscallResult SysSemtimedop(Thread& self, int semid, UserInPtr<SemBuf> sops, uint32_t nsops,
+                            UserInPtr<KernelTimespec> timeout) {
+  OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, RelativeDeadline(timeout));
+  return DoSemop(self, semid, sops, nsops, deadline);
 }
 
-SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
-  int id = static_cast<int32_t>(a[0]);
-  int64_t num = static_cast<int32_t>(a[1]);
-  int cmd = static_cast<int32_t>(a[2]) & ~kIpc64;
-  uint64_t arg = a[3];
+// semctl(semid, semnum, cmd, arg): `arg` (union semun) is a value (SETVAL),
+// an array of values (GETALL, SETALL) or a struct semid64_ds (IPC_STAT,
+// IPC_SET), by `cmd`.
+SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t arg) {
+  int64_t num = semnum;
+  int cmd = cmd_arg & ~kIpc64;
   const Credentials& c = self.process().creds();
   OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> set, FindSet(id));
   auto checked_num = [&]() -> ostd::Result<size_t> {
@@ -285,13 +289,13 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
           for (size_t i = 0; i < copy.size(); ++i) copy[i] = set->vals[i];
         }
         OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
-                        ostd::vm::UserWriter(UserPtr<uint16_t>(arg), copy.size()));
+                        ostd::vm::UserWriter(UserOutPtr<uint16_t>(arg), copy.size()));
         for (uint16_t v : copy) OSTD_TRY(w.WriteVal(v));
         return 0;
       }
       {
         OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                        ostd::vm::UserReader(UserPtr<uint16_t>(arg), copy.size()));
+                        ostd::vm::UserReader(UserInPtr<uint16_t>(arg), copy.size()));
         for (uint16_t& v : copy) {
           OSTD_TRY_ASSIGN(v, r.ReadVal<uint16_t>());
         }
@@ -331,11 +335,11 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
         ds.ctime = set->ctime;
         ds.nsems = set->vals.size();
       }
-      OSTD_TRY(ostd::vm::CopyToUser(UserPtr<SemidDs>(arg), ds));
+      OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<SemidDs>(arg), ds));
       return 0;
     }
     case kIpcSet: {
-      OSTD_TRY_ASSIGN(SemidDs ds, ostd::vm::CopyFromUser(UserPtr<SemidDs>(arg)));
+      OSTD_TRY_ASSIGN(SemidDs ds, ostd::vm::CopyFromUser(UserInPtr<SemidDs>(arg)));
       ostd::SpinLockGuard guard(table_lock);
       if (!c.IsRoot() && c.euid != set->uid && c.euid != set->cuid) return Err(Errno::kEPERM);
       set->uid = ds.perm.uid;
@@ -352,10 +356,10 @@ SyscallResult SysSemctl(Thread& self, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterSysvSemSyscalls(SyscallTable& t) {
-  t.BindUntyped<sysno::semget, SysSemget>();
-  t.BindUntyped<sysno::semop, SysSemop>();
-  t.BindUntyped<sysno::semctl, SysSemctl>();
-  t.BindUntyped<sysno::semtimedop, SysSemtimedop>();
+  t.Bind<sysno::semget, SysSemget>();
+  t.Bind<sysno::semop, SysSemop>();
+  t.Bind<sysno::semctl, SysSemctl>();
+  t.Bind<sysno::semtimedop, SysSemtimedop>();
 }
 
 }  // namespace kernel
