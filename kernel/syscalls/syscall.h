@@ -39,6 +39,8 @@ struct SyscallArgs {
 };
 
 using SyscallResult = ostd::Result<uint64_t>;
+// A table entry: the adapter Bind generates for a typed handler, which
+// decodes the registers (handlers themselves never see them).
 using SyscallFn = SyscallResult (*)(Thread& self, const SyscallArgs& args);
 
 // Linux x86_64 numbers are below this.
@@ -179,14 +181,6 @@ class SyscallTable {
   template <int Nr, auto Fn>
   void Bind() {
     Register(Nr, kSyscallSpecs[Nr].name, &syscall_adapt::Adapter<Nr, Fn>::Call);
-  }
-  // Binds a handler that still decodes the raw registers itself (a[0]...):
-  // the number, name and restart rule come from syscall_list.h, but its
-  // argument kinds are not checked. Only for handlers not yet converted.
-  template <int Nr, SyscallFn Fn>
-  void BindUntyped() {
-    static_assert(kSyscallSpecs[Nr].implemented);
-    Register(Nr, kSyscallSpecs[Nr].name, Fn);
   }
   // The entry for `nr`, or an empty one.
   const Entry& Lookup(uint64_t nr) const;
