@@ -194,7 +194,7 @@ class PipeFile final : public File {
   ostd::Result<uint64_t> Ioctl(uint32_t cmd, uint64_t arg, Caller&) override {
     if (cmd != 0x541B) return Err(Errno::kENOTTY);  // FIONREAD
     int32_t n = static_cast<int32_t>(pipe_->Available());
-    OSTD_TRY(ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(arg), n));
+    OSTD_TRY(ostd::vm::CopyToUser(ostd::vm::UserOutPtr<int32_t>(arg), n));
     return 0;
   }
 

@@ -14,7 +14,8 @@ namespace {
 
 using ostd::Err;
 using ostd::Errno;
-using ostd::vm::UserPtr;
+using ostd::vm::UserInPtr;
+using ostd::vm::UserOutPtr;
 
 constexpr uint64_t kPollIntervalNs = 4'000'000;
 
@@ -141,13 +142,13 @@ class TtyFile final : public File {
           ostd::MutexGuard g(t.lock);
           tio = t.ldisc.termios();
         }
-        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<Termios>(arg), tio));
+        OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<Termios>(arg), tio));
         return 0;
       }
       case kTcSets:
       case kTcSetsW:
       case kTcSetsF: {
-        OSTD_TRY_ASSIGN(Termios tio, ostd::vm::CopyFromUser(UserPtr<Termios>(arg)));
+        OSTD_TRY_ASSIGN(Termios tio, ostd::vm::CopyFromUser(UserInPtr<Termios>(arg)));
         ostd::MutexGuard g(t.lock);
         if (cmd == kTcSetsF) t.ldisc.Flush();
         t.ldisc.SetTermios(tio);
@@ -160,20 +161,20 @@ class TtyFile final : public File {
           ostd::MutexGuard g(t.lock);
           ws = t.winsize;
         }
-        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<WinSize>(arg), ws));
+        OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<WinSize>(arg), ws));
         return 0;
       }
       case kTiocSwinsz: {
-        OSTD_TRY_ASSIGN(WinSize ws, ostd::vm::CopyFromUser(UserPtr<WinSize>(arg)));
+        OSTD_TRY_ASSIGN(WinSize ws, ostd::vm::CopyFromUser(UserInPtr<WinSize>(arg)));
         ostd::MutexGuard g(t.lock);
         t.winsize = ws;
         return 0;
       }
       case kTiocGpgrp:
-        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int32_t>(arg), t.pgid.load()));
+        OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<int32_t>(arg), t.pgid.load()));
         return 0;
       case kTiocSpgrp: {
-        OSTD_TRY_ASSIGN(int32_t pgid, ostd::vm::CopyFromUser(UserPtr<int32_t>(arg)));
+        OSTD_TRY_ASSIGN(int32_t pgid, ostd::vm::CopyFromUser(UserInPtr<int32_t>(arg)));
         if (pgid < 0) return Err(Errno::kEINVAL);
         t.pgid.store(pgid);
         return 0;
@@ -185,7 +186,7 @@ class TtyFile final : public File {
           (void)PumpLocked(t);
           n = static_cast<int32_t>(t.ldisc.Available());
         }
-        OSTD_TRY(ostd::vm::CopyToUser(UserPtr<int32_t>(arg), n));
+        OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<int32_t>(arg), n));
         return 0;
       }
       case kTiocSctty:

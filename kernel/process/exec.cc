@@ -216,7 +216,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   self.altstack_sp = 0;
   self.altstack_size = 0;
   self.altstack_flags = 2;  // SS_DISABLE
-  self.clear_child_tid = 0;
+  self.clear_child_tid = {};
   p.vfork_done.store(true, std::memory_order_release);
   p.vfork_wait.WakeAll();
   return {};

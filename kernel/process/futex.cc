@@ -62,7 +62,7 @@ ostd::Status FutexWait(Thread& self, uint64_t uaddr, uint32_t expected, uint32_t
     // The value check and the enqueue are atomic with respect to wakers,
     // which take the same bucket lock.
     ostd::SpinLockGuard guard(b.lock);
-    ostd::Result<uint32_t> v = ostd::vm::CopyFromUser(ostd::vm::UserPtr<uint32_t>(uaddr));
+    ostd::Result<uint32_t> v = ostd::vm::CopyFromUser(ostd::vm::UserInPtr<uint32_t>(uaddr));
     if (!v) return Err(v.error());
     if (*v != expected) return Err(Errno::kEAGAIN);
     OSTD_TRY(b.waiters.Push(&w));

@@ -437,7 +437,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if (tid > 0) {
     Status settid = {};
     if ((f & kCloneParentSettid) != 0) {
-      settid = ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(args.parent_tid), int32_t{tid});
+      settid = ostd::vm::CopyToUser(args.parent_tid, int32_t{tid});
     }
     child = settid ? StartThread(*target, std::move(ctx), tid, init) : Err(settid.error());
   }
@@ -486,9 +486,9 @@ void FinishThread(Thread* t) {
   Process& p = t->process();
   int status = t->exit_status;
   if (p.group_exiting_.load(std::memory_order_acquire)) status = p.group_status_;
-  if (t->clear_child_tid != 0) {
-    (void)ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(t->clear_child_tid), int32_t{0});
-    FutexWake(p.mm(), t->clear_child_tid, 1);
+  if (!t->clear_child_tid.is_null()) {
+    (void)ostd::vm::CopyToUser(t->clear_child_tid, int32_t{0});
+    FutexWake(p.mm(), t->clear_child_tid.addr(), 1);
   }
   bool last = false;
   ostd::Box<Thread> self;

@@ -32,6 +32,7 @@
 #include "ostd/util/box.h"
 #include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
+#include "ostd/vm/user_ptr.h"
 
 namespace kernel {
 
@@ -71,15 +72,15 @@ struct InitialExec {
 struct ThreadInit {
   const InitialExec* exec = nullptr;
   SigSet mask = 0;
-  uint64_t clear_child_tid = 0;  // CLONE_CHILD_CLEARTID
-  uint64_t set_child_tid = 0;    // CLONE_CHILD_SETTID: written by the child
+  ostd::vm::UserOutPtr<int32_t> clear_child_tid{};  // CLONE_CHILD_CLEARTID
+  ostd::vm::UserOutPtr<int32_t> set_child_tid{};    // CLONE_CHILD_SETTID: written by the child
 };
 
 struct CloneArgs {
   uint64_t flags = 0;
   uint64_t stack = 0;
-  uint64_t parent_tid = 0;
-  uint64_t child_tid = 0;
+  ostd::vm::UserOutPtr<int32_t> parent_tid{};  // CLONE_PARENT_SETTID
+  ostd::vm::UserOutPtr<int32_t> child_tid{};   // CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID
   uint64_t tls = 0;
   int exit_signal = kSigChld;
 };
@@ -161,13 +162,13 @@ class Thread {
 
   // clear_child_tid (set_tid_address, CLONE_CHILD_CLEARTID): zeroed and
   // futex-woken when the thread exits.
-  uint64_t clear_child_tid = 0;
+  ostd::vm::UserOutPtr<int32_t> clear_child_tid{};
   // sigaltstack.
   uint64_t altstack_sp = 0;
   uint64_t altstack_size = 0;
   int32_t altstack_flags = 2;  // SS_DISABLE
   // CLONE_CHILD_SETTID: the child writes its tid here when it starts.
-  uint64_t set_child_tid = 0;
+  ostd::vm::UserOutPtr<int32_t> set_child_tid{};
   const InitialExec* initial_exec = nullptr;
   // Set when the thread must leave (exit, exit_group, a fatal signal).
   std::atomic<bool> exiting{false};

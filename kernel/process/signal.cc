@@ -314,8 +314,8 @@ std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed) {
   return TakenSignal{sig, info};
 }
 
-ostd::Status CopySigInfoToUser(uint64_t addr, int sig, const SigInfo& info) {
-  return ostd::vm::CopyToUser(ostd::vm::UserPtr<SigInfoAbi>(addr), ToAbi(sig, info));
+ostd::Status CopySigInfoToUser(ostd::vm::UserOutPtr<void> dst, int sig, const SigInfo& info) {
+  return ostd::vm::CopyToUser(dst.Cast<SigInfoAbi>(), ToAbi(sig, info));
 }
 
 void DeliverSignals(Thread& t) {

@@ -11,6 +11,7 @@
 #include "ostd/result.h"
 #include "ostd/sync.h"
 #include "ostd/util/ref_ptr.h"
+#include "ostd/vm/user_ptr.h"
 
 namespace kernel {
 
@@ -107,8 +108,8 @@ struct TakenSignal {
 // Dequeues the lowest pending signal in `allowed` (the thread's own before
 // the process's), as delivery does, without acting on it (rt_sigtimedwait).
 std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
-// Writes the siginfo_t user space sees for `sig`. EFAULT.
-ostd::Status CopySigInfoToUser(uint64_t addr, int sig, const SigInfo& info);
+// Writes the siginfo_t user space sees for `sig` (128 bytes) to `dst`. EFAULT.
+ostd::Status CopySigInfoToUser(ostd::vm::UserOutPtr<void> dst, int sig, const SigInfo& info);
 
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).

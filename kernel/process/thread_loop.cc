@@ -83,8 +83,8 @@ void RunThread(Thread* t) {
       ExitThread(*t, ExitedStatus(127));
     }
   }
-  if (t->set_child_tid != 0) {
-    (void)ostd::vm::CopyToUser(ostd::vm::UserPtr<int32_t>(t->set_child_tid), int32_t{t->tid()});
+  if (!t->set_child_tid.is_null()) {
+    (void)ostd::vm::CopyToUser(t->set_child_tid, int32_t{t->tid()});
   }
   while (!t->exiting.load(std::memory_order_acquire)) {
     ostd::user::ReturnReason why = t->user_mode().Execute([t] {

@@ -50,8 +50,8 @@ SyscallResult SysClone(Thread& self, uint64_t flags, uint64_t stack, UserOutPtr<
   if ((flags & ~(kCloneSupported | kCloneCsignal)) != 0) return Err(Errno::kEINVAL);
   return DoClone(self, CloneArgs{.flags = flags & ~kCloneCsignal,
                                  .stack = stack,
-                                 .parent_tid = parent_tid.addr(),
-                                 .child_tid = child_tid.addr(),
+                                 .parent_tid = parent_tid,
+                                 .child_tid = child_tid,
                                  .tls = tls,
                                  .exit_signal = static_cast<int>(flags & kCloneCsignal)});
 }
@@ -70,8 +70,8 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
   if ((c.stack == 0) != (c.stack_size == 0)) return Err(Errno::kEINVAL);
   return DoClone(self, CloneArgs{.flags = c.flags,
                                  .stack = c.stack == 0 ? 0 : c.stack + c.stack_size,
-                                 .parent_tid = c.parent_tid,
-                                 .child_tid = c.child_tid,
+                                 .parent_tid = UserOutPtr<int32_t>(c.parent_tid),
+                                 .child_tid = UserOutPtr<int32_t>(c.child_tid),
                                  .tls = c.tls,
                                  .exit_signal = static_cast<int>(c.exit_signal)});
 }
@@ -260,7 +260,7 @@ SyscallResult SysExecve(Thread& self, UserInPtr<const char> filename, UserInPtr<
 }
 
 SyscallResult SysSetTidAddress(Thread& self, uint64_t tidptr) {
-  self.clear_child_tid = tidptr;
+  self.clear_child_tid = UserOutPtr<int32_t>(tidptr);
   return self.tid();
 }
 

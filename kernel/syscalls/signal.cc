@@ -126,7 +126,7 @@ SyscallResult SysRtSigtimedwait(Thread& self, UserInPtr<SigSet> set_ptr, UserOut
     }
     self.set_mask(saved);
   }
-  if (!info.is_null()) OSTD_TRY(CopySigInfoToUser(info.addr(), taken->sig, taken->info));
+  if (!info.is_null()) OSTD_TRY(CopySigInfoToUser(info, taken->sig, taken->info));
   return static_cast<uint64_t>(taken->sig);
 }
 
