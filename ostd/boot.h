@@ -39,7 +39,8 @@ struct MemoryRegion {
   Paddr base;             // first byte
   uint64_t length;        // in bytes; never 0 in BootInfo::memory_map
   MemoryRegionKind kind;  // what the range holds
-  // One past the last byte (base + length; the map never wraps past 2^64).
+  // One past the last byte: base + length (in BootInfo::memory_map this never
+  // wraps past 2^64).
   Paddr end() const { return base + length; }
 };
 
