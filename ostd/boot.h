@@ -14,35 +14,56 @@ namespace ostd {
 using klib::Paddr;
 using klib::Vaddr;
 
+// What a range of physical memory holds, as the loader reported it (E820 types
+// 1, 2, 3, 4, 5; any other type is kReserved) or as ostd carved it out of the
+// loader's map (kKernel, kModule, kBootloader). Only kUsable memory goes to the
+// frame allocator.
 enum class MemoryRegionKind : uint8_t {
   kUsable,           // free RAM
   kReserved,         // firmware or device memory
   kAcpiReclaimable,  // ACPI tables, reusable after they are read
-  kAcpiNvs,
-  kBadMemory,
-  kKernel,      // the kernel image (text, data, bss)
-  kModule,      // the initramfs
-  kBootloader,  // boot-info structures still in use
+  kAcpiNvs,          // ACPI non-volatile storage: firmware keeps using it
+  kBadMemory,        // RAM the firmware found defective
+  kKernel,           // the kernel image (text, data, bss)
+  kModule,           // the initramfs
+  kBootloader,       // boot-info structures still in use
 };
 
+// A short lower-case name for log lines ("usable", "acpi-reclaimable", ...);
+// "?" for a value outside the enumeration. The string is static.
 std::string_view MemoryRegionKindName(MemoryRegionKind kind);
 
+// One entry of the boot memory map: the physical range [base, end()) and what
+// it holds. In BootInfo::memory_map, kUsable regions are page aligned.
 struct MemoryRegion {
-  Paddr base;
-  uint64_t length;
-  MemoryRegionKind kind;
+  Paddr base;             // first byte
+  uint64_t length;        // in bytes; never 0 in BootInfo::memory_map
+  MemoryRegionKind kind;  // what the range holds
+  // One past the last byte: base + length (in BootInfo::memory_map this never
+  // wraps past 2^64).
   Paddr end() const { return base + length; }
 };
 
-enum class BootProtocol : uint8_t { kPvh, kMultiboot2 };
+// How the loader entered the kernel.
+enum class BootProtocol : uint8_t {
+  kPvh,        // Xen/QEMU PVH direct boot (hvm_start_info)
+  kMultiboot2  // a Multiboot2 loader such as GRUB
+};
 
 // Copied out of the loader's structures early in boot; valid for the whole run.
 struct BootInfo {
-  BootProtocol protocol;
-  std::string_view loader_name;                       // "QEMU PVH", or the Multiboot2 loader name
-  std::string_view cmdline;                           // kernel command line, without the image name
+  BootProtocol protocol;  // how the loader entered the kernel
+  // The Multiboot2 loader's name tag (empty if absent), or `QEMU PVH` for PVH;
+  // at most 128 bytes (longer names are cut).
+  std::string_view loader_name;
+  // The kernel command line as the loader passed it (GRUB and QEMU leave out
+  // the image name); at most 4096 bytes (a longer one is cut).
+  std::string_view cmdline;
   std::span<const MemoryRegion> memory_map;           // sorted by base, non-overlapping
   std::optional<std::span<const uint8_t>> initramfs;  // the first boot module
+  // Physical address of the ACPI RSDP: the one PVH points at, or the copy in
+  // Multiboot2's ACPI tag (the 2.0 tag if both are present). Empty if the
+  // loader passed none.
   std::optional<Paddr> acpi_rsdp;
   bool uefi = false;  // booted through UEFI firmware
 

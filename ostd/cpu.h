@@ -18,12 +18,22 @@ void WaitForInterrupt();
 // What CPUID says about the processor (the boot CPU's view; all CPUs of a
 // machine Keel runs on are alike).
 struct Identity {
-  std::array<char, 12> vendor{};  // "GenuineIntel", "AuthenticAMD", ...
-  std::array<char, 48> brand{};   // the processor brand string, NUL-padded
-  uint32_t family = 0, model = 0, stepping = 0;
+  // The vendor string of CPUID leaf 0 (GenuineIntel, AuthenticAMD, ...), 12
+  // characters, not NUL-terminated.
+  std::array<char, 12> vendor{};
+  std::array<char, 48> brand{};  // the processor brand string, NUL-padded
+  // Display family from CPUID.1:EAX: the base family, plus the extended family
+  // if the base is 0xf.
+  uint32_t family = 0;
+  // Display model: the base model, with the extended model in bits 4-7 if the
+  // base family is 6 or more.
+  uint32_t model = 0;
+  uint32_t stepping = 0;      // CPUID.1:EAX bits 0-3
   uint32_t features_edx = 0;  // CPUID.1:EDX (Linux's AT_HWCAP on x86)
   uint32_t features_ecx = 0;  // CPUID.1:ECX
 };
+// Reads CPUID on the calling CPU (any context, no locks, no allocation).
+// `brand` stays all NULs if the CPU has no brand-string leaves.
 Identity Identify();
 
 }  // namespace ostd::cpu

@@ -24,6 +24,9 @@ namespace ostd {
 // Receives formatted text piece by piece.
 class FormatSink {
  public:
+  // Appends `text` (which may be empty and is valid only during the call).
+  // FormatTo calls it once per literal run, padding character and argument; it
+  // cannot fail, so a sink with limited room drops what does not fit.
   virtual void Write(std::string_view text) = 0;
 
  protected:
@@ -31,12 +34,22 @@ class FormatSink {
 };
 
 // A sink into a fixed buffer owned by the caller; text past its end is dropped.
+// No NUL terminator is written. Not thread-safe.
 class BufferSink final : public FormatSink {
  public:
+  // Starts empty, writing from the start of `buffer`, which must outlive the
+  // sink (and every view() taken from it). An empty buffer drops everything.
   explicit BufferSink(std::span<char> buffer) : buffer_(buffer) {}
+  // Appends as much of `text` as fits; if some is dropped, truncated() becomes
+  // true.
   void Write(std::string_view text) override;
+  // The text written so far, in the caller's buffer: valid while the buffer
+  // lives; a later Write or Clear may change what it shows.
   std::string_view view() const { return {buffer_.data(), size_}; }
+  // True if a Write since construction or the last Clear dropped text.
   bool truncated() const { return truncated_; }
+  // Empties the sink (view() becomes empty, truncated() false); the buffer's
+  // bytes are left as they are.
   void Clear() {
     size_ = 0;
     truncated_ = false;
@@ -48,13 +61,22 @@ class BufferSink final : public FormatSink {
   bool truncated_ = false;
 };
 
-// A BufferSink with its own inline storage.
+// A BufferSink with its own inline storage of N bytes (no heap), typically a
+// local. Do not copy or move one: the copy's sink still points at the
+// original's storage, so it shows and overwrites the original's text (and
+// dangles once the original is gone).
 template <size_t N>
 class StackString final : public FormatSink {
  public:
+  // Appends as much of `text` as fits in the N bytes; if some is dropped,
+  // truncated() becomes true.
   void Write(std::string_view text) override { sink_.Write(text); }
+  // The text so far (not NUL-terminated); valid while this object lives, and
+  // changed by a later Write or Clear.
   std::string_view view() const { return sink_.view(); }
+  // True if a Write since construction or the last Clear dropped text.
   bool truncated() const { return sink_.truncated(); }
+  // Empties the string (view() becomes empty, truncated() false).
   void Clear() { sink_.Clear(); }
 
  private:
@@ -101,6 +123,14 @@ void FormatImpl(FormatSink& sink, std::string_view fmt, std::span<const Arg> arg
 
 }  // namespace fmt_internal
 
+// Writes `fmt` to `sink` with each placeholder replaced by the next argument,
+// as described at the top of this file. Never fails and never allocates: a
+// placeholder without an argument prints {?}, an unclosed `{` and the rest of
+// `fmt` are printed as they are, an unknown type letter falls back to the
+// argument's default form. Errno prints its name (EINVAL), or its number with
+// `{:d}`. A `const char*` argument must be non-null and NUL-terminated. An
+// unsupported argument type does not compile. Any context, if the sink's Write
+// may run there.
 template <typename... Args>
 void FormatTo(FormatSink& sink, std::string_view fmt, const Args&... args) {
   const fmt_internal::Arg packed[sizeof...(Args) + 1] = {fmt_internal::MakeArg(args)...,

@@ -26,6 +26,11 @@
 
 namespace ostd {
 
+// The exclusive right to the ports [port(), port() + sizeof(T)), accessed
+// sizeof(T) bytes at a time (T is uint8_t, uint16_t or uint32_t). Read and
+// Write are single in/out instructions: no lock, any context, but two CPUs
+// using one IoPort at once interleave their accesses (the owner serializes
+// them if the device needs it).
 template <typename T>
 class IoPort final {
   static_assert(std::is_same_v<T, uint8_t> || std::is_same_v<T, uint16_t> ||
@@ -38,7 +43,10 @@ class IoPort final {
   // EINVAL: the range wraps past 0xffff. Scans PCI on first use (task context).
   [[nodiscard]] static Result<IoPort> Acquire(uint16_t port);
 
+  // Takes over `other`'s claim; `other` becomes moved-from (owns nothing).
   IoPort(IoPort&& other) noexcept;
+  // Releases this port's claim (if any), then takes over `other`'s; `other`
+  // becomes moved-from. Self-move does nothing.
   IoPort& operator=(IoPort&& other) noexcept;
   IoPort(const IoPort&) = delete;
   IoPort& operator=(const IoPort&) = delete;
@@ -47,7 +55,11 @@ class IoPort final {
   // One in/out of sizeof(T) bytes. A moved-from IoPort reads all ones and
   // ignores writes.
   T Read() const;
+  // One out of sizeof(T) bytes. On port 0x70 bit 7 is replaced by ostd's NMI
+  // mask bit (see the top of this file). A moved-from IoPort does nothing.
   void Write(T value) const;
+  // The first port number (still the old number after a move, though the
+  // moved-from object owns nothing).
   uint16_t port() const { return port_; }
 
  private:

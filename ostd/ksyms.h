@@ -13,20 +13,30 @@
 
 namespace ostd {
 
+// One result of SymbolTable::Lookup.
 struct Symbol {
+  // The symbol's name, pointing into the table's blob (valid while the blob
+  // is); "?" if the entry's name lies outside the blob.
   std::string_view name;
   uint64_t address;  // start of the symbol
   uint64_t offset;   // queried address - start
 };
 
+// A read-only view of a symbol table blob (a header, entries sorted by address,
+// then the names). It does not copy or own the blob: the blob must outlive the
+// table and every Symbol taken from it. Lookups only read, so one table may be
+// used from any number of CPUs and from any context.
 class SymbolTable {
  public:
   // Wraps a table blob in the format documented in build/ksyms.py. An invalid
-  // blob gives an empty table.
+  // blob (too short, wrong magic, a count larger than the blob holds) gives an
+  // empty table.
   explicit SymbolTable(std::span<const uint8_t> blob);
 
-  // The symbol containing `addr`: the last one at or below it. Addresses past the
-  // last symbol by more than `max_offset` (64 KiB) or below the first one: nullopt.
+  // The symbol containing `addr`: the last one at or below it. nullopt if `addr`
+  // is below the first symbol, or more than 64 KiB past the start of the symbol
+  // found (there is no size per symbol). Entries out of address order give a
+  // wrong symbol, never a bad access.
   std::optional<Symbol> Lookup(uint64_t addr) const;
 
   // The address of the symbol named exactly `name`. A plain number: nothing
@@ -34,6 +44,7 @@ class SymbolTable {
   // ExecRegion runs nothing), so knowing it grants nothing.
   std::optional<uint64_t> Find(std::string_view name) const;
 
+  // The number of entries (0 for an invalid blob).
   uint64_t size() const { return count_; }
 
  private:

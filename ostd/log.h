@@ -14,10 +14,21 @@
 
 namespace ostd {
 
-enum class LogLevel : int { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3, kTrace = 4 };
+// How important a log line is; lower is more important. Only the five
+// enumerators are valid levels: Log() with another value drops the line if it
+// is above the current level and otherwise reads past its level-letter table.
+enum class LogLevel : int {
+  kError = 0,  // something failed
+  kWarn = 1,   // something looks wrong but the kernel carries on
+  kInfo = 2,   // boot progress and rare events (the default level)
+  kDebug = 3,  // details for debugging
+  kTrace = 4   // very chatty tracing
+};
 
 // Messages above this level are dropped. Set from the command line (`log=debug`).
 void SetLogLevel(LogLevel level);
+// The current level (kInfo until SetLogLevel changes it). A relaxed atomic
+// read: any context, and a concurrent SetLogLevel may or may not be seen yet.
 LogLevel GetLogLevel();
 // Parses "error", "warn", "info", "debug", "trace".
 bool ParseLogLevel(std::string_view name, LogLevel* out);

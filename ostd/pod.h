@@ -46,19 +46,27 @@ struct PodFields {};
 template <typename T>
 struct IsPod;
 
+// The compile-time checks behind IsPod (implementation; use Pod / IsPod).
+// Everything here is a consteval type trait: no runtime code, no state.
 namespace pod_check {
 
+// What an OSTD_POD entry M is: kDataMember is true only for a pointer to a
+// non-static data member (this primary template: anything else).
 template <typename M>
 struct MemberOf {
-  static constexpr bool kDataMember = false;
+  static constexpr bool kDataMember = false;  // M is not a pointer to member
 };
+// A pointer to a member of class C of type F: a data member unless F is a
+// function type.
 template <typename F, typename C>
 struct MemberOf<F C::*> {
-  static constexpr bool kDataMember = !std::is_function_v<F>;
-  using Field = F;
-  using Class = C;
+  static constexpr bool kDataMember = !std::is_function_v<F>;  // not a member function
+  using Field = F;                                             // the member's declared type
+  using Class = C;  // the class the member belongs to (checked to be T itself)
 };
 
+// True if entry M of T's OSTD_POD list is a non-volatile data member of T
+// itself (not of a base) whose type, without const, is Pod.
 template <typename T, auto M>
 consteval bool FieldOk() {
   using Info = MemberOf<decltype(M)>;
@@ -71,11 +79,14 @@ consteval bool FieldOk() {
   }
 }
 
+// The sum of the sizes of the listed members' types (each a data member:
+// FieldOk holds for all of them).
 template <typename T, auto... Ms>
 consteval size_t FieldBytes() {
   return (size_t{0} + ... + sizeof(typename MemberOf<decltype(Ms)>::Field));
 }
 
+// 1 if A and B are the same pointer to member, else 0.
 template <auto A, auto B>
 consteval size_t Same() {
   if constexpr (std::is_same_v<decltype(A), decltype(B)>) {
@@ -85,6 +96,7 @@ consteval size_t Same() {
   }
 }
 
+// How many entries of Ms are the same pointer to member as A.
 template <auto A, auto... Ms>
 consteval size_t CountSame() {
   return (size_t{0} + ... + Same<A, Ms>());
@@ -96,10 +108,16 @@ consteval bool Distinct() {
   return ((CountSame<Ms, Ms...>() == 1) && ...);
 }
 
+// Whether `List` is a correct OSTD_POD list for class T; false unless List is
+// a PodFields.
 template <typename T, typename List>
 struct Verify : std::false_type {};
+// The check of an OSTD_POD list: at least one member, each a non-volatile
+// data member of T itself with a Pod type, none listed twice, and their sizes
+// adding up to sizeof(T) (so they cover every byte).
 template <typename T, auto... Ms>
 struct Verify<T, PodFields<Ms...>> {
+  // Evaluates the conditions above (at compile time only).
   static consteval bool Check() {
     if constexpr (sizeof...(Ms) == 0) {
       return false;
@@ -109,9 +127,11 @@ struct Verify<T, PodFields<Ms...>> {
       return FieldBytes<T, Ms...>() == sizeof(T) && Distinct<Ms...>();
     }
   }
-  static constexpr bool value = Check();
+  static constexpr bool value = Check();  // the result of Check()
 };
 
+// True if class T is Pod: not a union, trivially copyable, standard-layout,
+// and its OSTD_POD list passes Verify. A class without OSTD_POD is not Pod.
 template <typename T>
 consteval bool ClassIsPod() {
   if constexpr (!std::is_class_v<T> || std::is_union_v<T> || !std::is_trivially_copyable_v<T> ||
@@ -124,6 +144,8 @@ consteval bool ClassIsPod() {
   }
 }
 
+// True if enum T has a fixed underlying type (so every value of its size is a
+// valid enumerator value) and that type is Pod.
 template <typename T>
 consteval bool EnumIsPod() {
   if constexpr (!std::is_enum_v<T>) {
@@ -135,13 +157,18 @@ consteval bool EnumIsPod() {
   }
 }
 
+// Recognizes std::array: kIs is true only for a std::array (this primary
+// template: any other type).
 template <typename T>
 struct StdArray {
-  static constexpr bool kIs = false;
+  static constexpr bool kIs = false;  // T is not a std::array
 };
+// A std::array<U, N>, which is Pod (kPod) if N > 0, U is Pod and the array
+// has no bytes beyond its elements.
 template <typename U, size_t N>
 struct StdArray<std::array<U, N>> {
-  static constexpr bool kIs = true;
+  static constexpr bool kIs = true;  // T is a std::array
+  // Whether this std::array is Pod (the conditions above).
   static constexpr bool kPod = N > 0 && IsPod<U>::value &&
                                sizeof(std::array<U, N>) == N * sizeof(U);
 };
@@ -151,6 +178,9 @@ struct StdArray<std::array<U, N>> {
 // IsPod<T>::value: whether T is Pod (see the top of this file).
 template <typename T>
 struct IsPod {
+  // Decides by the kind of T: cv-qualified and reference types are not Pod;
+  // integers (not bool), enums with a fixed Pod underlying type, arrays of
+  // Pod and std::arrays of Pod are; a class only through a correct OSTD_POD.
   static consteval bool Compute() {
     if constexpr (std::is_const_v<T> || std::is_volatile_v<T> || std::is_reference_v<T>) {
       return false;
@@ -166,7 +196,7 @@ struct IsPod {
       return pod_check::ClassIsPod<T>();
     }
   }
-  static constexpr bool value = Compute();
+  static constexpr bool value = Compute();  // whether T is Pod
 };
 
 template <typename T>

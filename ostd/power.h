@@ -4,11 +4,17 @@
 
 namespace ostd::power {
 
-enum class ExitCode { kSuccess, kFailure };
+// The outcome Exit reports to the host.
+enum class ExitCode {
+  kSuccess,  // the run passed (QEMU status 33)
+  kFailure   // the run failed or panicked (QEMU status 35)
+};
 
 // Leaves the machine. Under QEMU with `-device isa-debug-exit,iobase=0xf4,iosize=4`
-// the QEMU process exits with status 33 (kSuccess) or 35 (kFailure); the scripts
-// map these to 0 and 1. Elsewhere the CPU halts forever.
+// the QEMU process exits with status 33 (kSuccess) or 35 (kFailure; also for a
+// value outside the enumeration); the scripts map these to 0 and 1. Elsewhere
+// the calling CPU halts forever with interrupts off; other CPUs are not
+// stopped. Any context.
 [[noreturn]] void Exit(ExitCode code);
 
 }  // namespace ostd::power

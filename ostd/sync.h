@@ -26,6 +26,12 @@ class IrqGuard {
   bool was_enabled_;
 };
 
+// A non-recursive busy-waiting lock (see the top of this file). Taking one the
+// caller already holds spins forever with interrupts off; nested spin locks must
+// be released in the reverse order they were taken, since each Unlock()
+// restores the interrupt state its Lock() found. Only the holder may call
+// Unlock() (-Wthread-safety checks this where the code is annotated).
+// constexpr-constructible, so a global one needs no constructor at boot.
 class ABSL_LOCKABLE SpinLock {
  public:
   constexpr SpinLock() = default;
@@ -40,6 +46,8 @@ class ABSL_LOCKABLE SpinLock {
   // re-enables preemption (a preemption point if a reschedule is pending).
   void Unlock() ABSL_UNLOCK_FUNCTION();
 
+  // True if some CPU holds the lock at the moment of the read: a racy snapshot
+  // for assertions and diagnostics, never for deciding whether to take it.
   bool is_locked() const { return locked_.load(std::memory_order_relaxed); }
 
  private:
@@ -48,8 +56,11 @@ class ABSL_LOCKABLE SpinLock {
   bool preempt_disabled_ = false;  // Lock() raised the preempt count
 };
 
+// Holds a SpinLock for its scope: locks in the constructor, unlocks in the
+// destructor. Not copyable or movable. The lock must outlive the guard.
 class ABSL_SCOPED_LOCKABLE SpinLockGuard {
  public:
+  // Calls lock.Lock() (disabling interrupts and preemption; see SpinLock).
   explicit SpinLockGuard(SpinLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {
     lock_.Lock();
   }

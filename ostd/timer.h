@@ -18,6 +18,9 @@ uint64_t NowNanos();
 // A raw cycle stamp (cheap: no conversion), and the nanoseconds a difference
 // of two stamps spans. For accounting on hot paths.
 uint64_t NowCycles();
+// Converts a count of TSC cycles (a difference of two NowCycles() stamps) to
+// nanoseconds, rounding down. 0 before the TSC is calibrated at boot. Any
+// context. Exact for any count below about 500 years of cycles.
 uint64_t CyclesToNanos(uint64_t cycles);
 
 // Busy-waits for at least `ns` nanoseconds.

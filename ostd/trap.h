@@ -12,19 +12,20 @@
 
 namespace ostd {
 
-inline constexpr uint8_t kVectorDivideError = 0;
-inline constexpr uint8_t kVectorBreakpoint = 3;
-inline constexpr uint8_t kVectorInvalidOpcode = 6;
-inline constexpr uint8_t kVectorDoubleFault = 8;
-inline constexpr uint8_t kVectorGeneralProtection = 13;
-inline constexpr uint8_t kVectorPageFault = 14;
+// Exception vectors (FaultInfo::vector) that kernels commonly test for.
+inline constexpr uint8_t kVectorDivideError = 0;         // #DE: division by zero or overflow
+inline constexpr uint8_t kVectorBreakpoint = 3;          // #BP: int3
+inline constexpr uint8_t kVectorInvalidOpcode = 6;       // #UD: undefined instruction
+inline constexpr uint8_t kVectorDoubleFault = 8;         // #DF: a fault while delivering one
+inline constexpr uint8_t kVectorGeneralProtection = 13;  // #GP: protection violation
+inline constexpr uint8_t kVectorPageFault = 14;          // #PF: see FaultInfo::address
 
 // A CPU exception as the trap handler saw it.
 struct FaultInfo {
-  uint8_t vector = 0;
-  uint64_t error_code = 0;
-  uint64_t address = 0;  // CR2 for page faults, else 0
-  uint64_t rip = 0;
+  uint8_t vector = 0;       // the exception vector (0..31; kVector* above)
+  uint64_t error_code = 0;  // the CPU's error code (0 for vectors without one)
+  uint64_t address = 0;     // CR2 for page faults, else 0
+  uint64_t rip = 0;         // the faulting instruction
 };
 
 // "#PF page fault", "#GP general protection", ...
@@ -37,7 +38,9 @@ void DescribeFault(FormatSink& sink, const FaultInfo& fault);
 // Handler for a device or inter-processor interrupt vector (32..254, except
 // the ones ostd uses itself). Runs with interrupts disabled; ostd sends the EOI.
 using IrqHandler = void (*)(uint8_t vector);
-// EBUSY if the vector has a handler or is ostd's own, EINVAL if out of range.
+// Installs `handler` for `vector`. EBUSY if the vector has a handler or is
+// ostd's own, EINVAL if out of range or `handler` is null. Lock-free; any
+// context.
 Status RegisterIrqHandler(uint8_t vector, IrqHandler handler);
 // Removes `handler` from `vector`. ENOENT (and nothing changes) unless that
 // exact handler is registered there: code can unregister only its own.

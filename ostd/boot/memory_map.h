@@ -13,8 +13,13 @@
 
 namespace ostd::boot {
 
+// Collects the regions firmware reports and the ranges ostd carves out, then
+// builds the sorted, non-overlapping map. Holds every region inline (no heap),
+// so it can run before the allocator exists; about 18 KiB, keep it off small
+// stacks. Not thread-safe.
 class MemoryMapBuilder {
  public:
+  // How many regions Add() and Carve() accept in total; more are dropped.
   static constexpr size_t kMaxRegions = 256;
 
   // Adds a region as reported. Zero-length regions are ignored. Returns false if

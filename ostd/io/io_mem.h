@@ -84,8 +84,12 @@ class IoMemAccess;  // TCB-only (ostd/io/internal/io_mem_access.h)
 class IoMapping final {
  public:
   IoMapping() = default;
+  // One more reference to `other`'s range (an atomic increment; any context).
   IoMapping(const IoMapping& other);
+  // Takes over `other`'s reference; `other` becomes empty.
   IoMapping(IoMapping&& other) noexcept : rep_(std::exchange(other.rep_, nullptr)) {}
+  // Takes `other`'s reference and drops the one this held, which releases
+  // that range if it was the last (with the rules of the destructor).
   IoMapping& operator=(IoMapping other) noexcept {
     std::swap(rep_, other.rep_);
     return *this;
@@ -135,11 +139,17 @@ class IoMemView final {
   IoMemView() = default;
   // Copies share the mapping; a moved-from view is empty.
   IoMemView(const IoMemView&) = default;
+  // Makes this a copy of `other`'s window and drops this view's old reference:
+  // if that was the last one to its range, the range is released here, with
+  // the rules of the last drop (file comment: interrupts enabled).
   IoMemView& operator=(const IoMemView&) = default;
+  // Takes over `other`'s window; `other` becomes empty (size 0).
   IoMemView(IoMemView&& other) noexcept
       : mapping_(std::move(other.mapping_)),
         offset_(std::exchange(other.offset_, 0)),
         size_(std::exchange(other.size_, 0)) {}
+  // Takes over `other`'s window and drops this view's old reference (as the
+  // copy assignment); `other` becomes empty. Self-move does nothing.
   IoMemView& operator=(IoMemView&& other) noexcept {
     if (this != &other) {
       mapping_ = std::move(other.mapping_);
@@ -152,6 +162,7 @@ class IoMemView final {
   // The bus address of the first byte. Harmless to reveal: a view only ever
   // covers a device BAR (never RAM), whose address is in config space anyway.
   Paddr paddr() const { return size_ == 0 ? 0 : mapping_.paddr() + offset_; }
+  // The view's length in bytes; 0 for an empty or moved-from view.
   uint64_t size() const { return size_; }
 
   // The sub-view [offset, offset+len). EOVERFLOW / EINVAL as above. A
@@ -292,7 +303,11 @@ class IoMem final {
     return IoMem(std::move(m));
   }
 
+  // Takes over `other`'s reference; `other` becomes empty (size 0: every
+  // access of one byte or more fails with EINVAL).
   IoMem(IoMem&& other) noexcept = default;
+  // Drops this handle's reference (releasing its range if it was the last, with
+  // the rules of the last drop) and takes over `other`'s; `other` becomes empty.
   IoMem& operator=(IoMem&& other) noexcept = default;
   IoMem(const IoMem&) = delete;
   IoMem& operator=(const IoMem&) = delete;
@@ -302,45 +317,72 @@ class IoMem final {
   // A view of the whole range (same as slicing [0, size())); empty once moved from.
   IoMemView<Tag> view() const { return view_; }
 
+  // The bus address of the range's first byte (as IoMemView::paddr); 0 once
+  // moved from.
   Paddr paddr() const { return view_.paddr(); }
+  // The range's length in bytes; 0 once moved from.
   uint64_t size() const { return view_.size(); }
+
+  // The accessors below are those of view(), with the same contracts and errors
+  // (see IoMemView and the file comment); a moved-from IoMem has size 0, so
+  // every access of one byte or more fails with EINVAL.
+  //
+  // A view of [offset, offset+len) that shares the mapping (IoMemView::Slice).
   [[nodiscard]] Result<IoMemView<Tag>> Slice(uint64_t offset, uint64_t len) const {
     return view_.Slice(offset, len);
   }
+  // One load of exactly sizeof(T) bytes at `offset` (IoMemView::ReadOnce).
   template <IoScalar T>
   [[nodiscard]] Result<T> ReadOnce(uint64_t offset) const {
     return view_.template ReadOnce<T>(offset);
   }
+  // One store of exactly sizeof(T) bytes at `offset` (IoMemView::WriteOnce).
   template <IoScalar T>
   [[nodiscard]] Status WriteOnce(uint64_t offset, T value) const {
     return view_.template WriteOnce<T>(offset, value);
   }
+  // Fills all of `dst` from `offset`, or fails copying nothing (IoMemView::Read).
   [[nodiscard]] Status Read(uint64_t offset, std::span<uint8_t> dst) const {
     return view_.Read(offset, dst);
   }
+  // Writes all of `src` at `offset`, or fails writing nothing (IoMemView::Write).
   [[nodiscard]] Status Write(uint64_t offset, std::span<const uint8_t> src) const {
     return view_.Write(offset, src);
   }
+  // Copies what fits before the end into `dst`; returns the count
+  // (IoMemView::ReadSome).
   [[nodiscard]] Result<uint64_t> ReadSome(uint64_t offset, std::span<uint8_t> dst) const {
     return view_.ReadSome(offset, dst);
   }
+  // Writes what fits before the end from `src`; returns the count
+  // (IoMemView::WriteSome).
   [[nodiscard]] Result<uint64_t> WriteSome(uint64_t offset, std::span<const uint8_t> src) const {
     return view_.WriteSome(offset, src);
   }
+  // Fills all of writer.avail() from `offset` and advances the writer, or fails
+  // copying nothing (IoMemView::Read).
   [[nodiscard]] Status Read(uint64_t offset, vm::VmWriter<vm::Infallible>& writer) const {
     return view_.Read(offset, writer);
   }
+  // Writes all of reader.remain() at `offset` and advances the reader, or fails
+  // writing nothing (IoMemView::Write).
   [[nodiscard]] Status Write(uint64_t offset, vm::VmReader<vm::Infallible>& reader) const {
     return view_.Write(offset, reader);
   }
+  // Copies what fits before the end into `writer`; returns the count
+  // (IoMemView::ReadSome).
   [[nodiscard]] Result<uint64_t> ReadSome(uint64_t offset,
                                           vm::VmWriter<vm::Infallible>& writer) const {
     return view_.ReadSome(offset, writer);
   }
+  // Writes what fits before the end from `reader`; returns the count
+  // (IoMemView::WriteSome).
   [[nodiscard]] Result<uint64_t> WriteSome(uint64_t offset,
                                            vm::VmReader<vm::Infallible>& reader) const {
     return view_.WriteSome(offset, reader);
   }
+  // Writes `len` zero bytes at `offset`, or fails writing nothing
+  // (IoMemView::FillZeros).
   [[nodiscard]] Status FillZeros(uint64_t offset, uint64_t len) const {
     return view_.FillZeros(offset, len);
   }

@@ -25,14 +25,18 @@
 
 namespace ostd::pci {
 
+// A function's position on the bus (bus:device.function). Only a name: holding
+// one grants nothing (ReadConfig32 of a function that does not exist reads all
+// ones).
 struct Address {
-  uint8_t bus = 0;
+  uint8_t bus = 0;       // 0..255
   uint8_t device = 0;    // 0..31
   uint8_t function = 0;  // 0..7
 
   friend constexpr bool operator==(const Address&, const Address&) = default;
 };
 
+// What a base address register decodes.
 enum class BarKind : uint8_t {
   kNone,      // unimplemented, or the upper half of a 64-bit BAR
   kMemory32,  // memory BAR below 4 GiB
@@ -40,25 +44,32 @@ enum class BarKind : uint8_t {
   kIo,        // I/O-port BAR
 };
 
+// One base address register as the scan sized it (a copy: changing it changes
+// nothing on the device or in what may be acquired).
 struct Bar {
-  BarKind kind = BarKind::kNone;
-  bool prefetchable = false;
-  uint64_t base = 0;  // bus address as programmed by firmware (0: unassigned)
-  uint64_t size = 0;  // bytes decoded (a power of two), 0 for kNone
+  BarKind kind = BarKind::kNone;  // what the register decodes
+  bool prefetchable = false;      // memory BARs: reads have no side effects (the P bit)
+  uint64_t base = 0;              // bus address as programmed by firmware (0: unassigned)
+  uint64_t size = 0;              // bytes decoded (a power of two), 0 for kNone
 
+  // True for a 32- or 64-bit memory BAR (the kind AcquireBar accepts).
   bool is_memory() const { return kind == BarKind::kMemory32 || kind == BarKind::kMemory64; }
 };
 
+// BAR slots in a type-0 header (a device); bridges use the first two.
 inline constexpr size_t kMaxBars = 6;
 
+// One PCI function as the scan recorded it: identity, class and BARs, read once
+// at scan time. A copy: changing it grants nothing (AcquireBar looks the
+// function up again by address).
 struct Device {
-  Address address;
-  uint16_t vendor_id = 0;
-  uint16_t device_id = 0;
-  uint8_t class_code = 0;
-  uint8_t subclass = 0;
-  uint8_t prog_if = 0;
-  uint8_t revision = 0;
+  Address address;                   // where the function sits
+  uint16_t vendor_id = 0;            // configuration register 0x00, bits 0-15
+  uint16_t device_id = 0;            // configuration register 0x00, bits 16-31
+  uint8_t class_code = 0;            // base class (0x02 network, 0x01 storage, ...)
+  uint8_t subclass = 0;              // subclass within class_code
+  uint8_t prog_if = 0;               // programming interface within the subclass
+  uint8_t revision = 0;              // revision ID
   uint8_t header_type = 0;           // without the multi-function bit: 0 device, 1 bridge
   std::array<Bar, kMaxBars> bars{};  // bridges (header type 1) have two
 };

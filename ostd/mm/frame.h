@@ -36,9 +36,18 @@ class UFrame {
   // A new zeroed (or not) frame. ENOMEM when memory is exhausted.
   static Result<UFrame> Alloc(bool zeroed = true);
 
+  // Another handle to the same frame (one more reference); a copy of a
+  // moved-from handle is moved-from too. Lock-free, any context.
   UFrame(const UFrame& other);
+  // Makes this a handle to `other`'s frame (taking a reference) and drops the
+  // reference to the frame it held, which is freed if that was the last one.
+  // Self-assignment does nothing.
   UFrame& operator=(const UFrame& other);
+  // Takes over `other`'s reference; `other` becomes moved-from (no frame).
   UFrame(UFrame&& other) noexcept : paddr_(other.paddr_) { other.paddr_ = kNone; }
+  // Drops this handle's reference (freeing the frame if it was the last one)
+  // and takes over `other`'s; `other` becomes moved-from. Self-move does
+  // nothing.
   UFrame& operator=(UFrame&& other) noexcept;
   ~UFrame() { Reset(); }
 
@@ -69,14 +78,22 @@ class UFrame {
 // Move-only.
 class USegment {
  public:
+  // `count` new physically contiguous frames (zeroed unless `zeroed` is false)
+  // whose first frame number is a multiple of `align_frames`. EINVAL if count
+  // is 0 or align_frames is not a power of two; ENOMEM if no such run is free.
   static Result<USegment> Alloc(size_t count, bool zeroed = true, size_t align_frames = 1);
+  // Takes over `other`'s frames; `other` becomes empty (count() 0).
   USegment(USegment&& other) : paddr_(other.paddr_), count_(other.count_) { other.count_ = 0; }
+  // Frees the frames this segment held, then takes over `other`'s; `other`
+  // becomes empty. Self-move does nothing.
   USegment& operator=(USegment&& other);
   USegment(const USegment&) = delete;
   USegment& operator=(const USegment&) = delete;
   ~USegment() { Reset(); }
 
+  // The number of frames held; 0 for a moved-from segment.
   size_t count() const { return count_; }
+  // The length in bytes (count() * 4096).
   uint64_t size() const { return count_ * 4096; }
 
  private:
@@ -87,10 +104,13 @@ class USegment {
   size_t count_;
 };
 
+// Counters of the frame allocator, for diagnostics and tests.
 struct FrameStats {
   uint64_t total_frames;  // usable frames the allocator manages
-  uint64_t free_frames;
+  uint64_t free_frames;   // of those, how many are free now
 };
+// A consistent snapshot of the counters (read under the allocator's spin lock,
+// so any context; the numbers may be stale by the time they are used).
 FrameStats GetFrameStats();
 
 }  // namespace ostd::mm

@@ -16,8 +16,9 @@
 
 namespace ostd::mm {
 
+// What a physical frame is used for, stored in its metadata word.
 enum class FrameUsage : uint8_t {
-  kFree = 0,
+  kFree = 0,     // in the allocator's free space, no references
   kReserved,     // firmware, kernel image, boot structures: never allocatable
   kPageTable,    // typed: page-table pages
   kKernelStack,  // typed
@@ -26,6 +27,8 @@ enum class FrameUsage : uint8_t {
   kUntyped,      // user pages, DMA, page cache: reachable only through VmReader/VmWriter
 };
 
+// A short lower-case name for log lines ("free", "page-table", ...); "?" for a
+// value outside the enumeration. The string is static.
 std::string_view FrameUsageName(FrameUsage usage);
 
 // Typed frames hold kernel objects; the public API never reads or writes them.
@@ -34,6 +37,11 @@ constexpr bool IsTyped(FrameUsage u) {
          u == FrameUsage::kMeta;
 }
 
+// The metadata words of a range of frames (frame numbers 0..size()-1), over
+// storage the caller owns and keeps alive as long as the table. Every method
+// is a lock-free atomic operation, safe from any CPU and any context; a frame
+// number out of range is refused (false, kReserved, 0), never an out-of-bounds
+// access. A default-constructed table is empty.
 class FrameMetaTable {
  public:
   // Layout of a word: bits 0..7 usage, bits 8..63 reference count.
@@ -43,6 +51,7 @@ class FrameMetaTable {
   // `storage` must hold one word per frame, all zero (= free, refcount 0).
   explicit FrameMetaTable(std::span<Word> storage) : words_(storage) {}
 
+  // The number of frames the table covers.
   size_t size() const { return words_.size(); }
 
   // Marks a never-allocatable frame (outside the allocator's free space).
@@ -57,10 +66,15 @@ class FrameMetaTable {
 
   // Drops one reference. Returns true when it was the last one: the frame is
   // free again and the caller must give it back to the allocator. Returns false
-  // otherwise; *misuse is set if the frame was not in use (double free).
+  // otherwise; *misuse is set if the frame was not in use (double free) or out
+  // of range, and cleared otherwise. `misuse` must not be null.
   bool Put(size_t frame, bool* misuse);
 
+  // The frame's current usage (an acquire load; it may change right after);
+  // kReserved for a frame number out of range.
   FrameUsage usage(size_t frame) const;
+  // The frame's current reference count (an acquire load; it may change right
+  // after); 0 for a free or reserved frame or one out of range.
   uint64_t refcount(size_t frame) const;
 
  private:

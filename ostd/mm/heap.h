@@ -12,11 +12,14 @@
 
 namespace ostd::mm {
 
+// Counters of the kernel heap, for diagnostics and tests.
 struct HeapStats {
   uint64_t allocated_bytes;  // bytes handed out (rounded to size classes/pages)
   uint64_t allocations;      // live allocations
-  uint64_t failed;           // allocations that returned nullptr
+  uint64_t failed;  // allocations that found no memory (not those refused for a bad alignment)
 };
+// A consistent snapshot of the counters (read under the heap's spin lock, so
+// any context; the numbers may be stale by the time they are used).
 HeapStats GetHeapStats();
 
 // Largest size served from slabs.

@@ -34,6 +34,9 @@
 
 namespace ostd::patch {
 
+// One region of module-area pages and the right to fill and seal it (see the
+// top of this file). Move-only; a moved-from region owns nothing (base() and
+// size() 0, Seal() EPERM, every non-empty write EINVAL).
 class ExecRegion {
  public:
   // Allocates a region of `size` bytes (rounded up to whole pages), zeroed,
@@ -42,7 +45,11 @@ class ExecRegion {
   // everything allocated so far is returned).
   static Result<ExecRegion> Create(uint64_t size);
 
+  // Takes over `other`'s pages; `other` becomes moved-from.
   ExecRegion(ExecRegion&& other);
+  // Releases this region's pages as the destructor does (same requirements:
+  // interrupts enabled, no CPU running its code), then takes over `other`'s;
+  // `other` becomes moved-from. Self-move does nothing.
   ExecRegion& operator=(ExecRegion&& other);
   ExecRegion(const ExecRegion&) = delete;
   ExecRegion& operator=(const ExecRegion&) = delete;
@@ -55,7 +62,9 @@ class ExecRegion {
 
   // The region's first byte (page aligned) and its size as requested.
   Vaddr base() const { return base_; }
+  // The size passed to Create (not rounded to pages); 0 once moved from.
   uint64_t size() const { return size_; }
+  // True after a successful Seal(): the contents are final (writes EPERM).
   bool sealed() const { return sealed_; }
 
   // Copies `bytes` to [offset, offset + bytes.size()). EPERM once sealed;

@@ -23,6 +23,11 @@ namespace ostd {
 
 class Task;
 
+// A sleeping lock owned by a task (see the top of this file). Not recursive,
+// not copyable or movable. It must outlive every task that holds or waits for
+// it: waiters are queued through entries on their own stacks, so destroying a
+// Mutex that is held or waited on is a use-after-free (unchecked).
+// constexpr-constructible, so a global one needs no constructor at boot.
 class ABSL_LOCKABLE Mutex {
  public:
   constexpr Mutex() = default;
@@ -35,8 +40,8 @@ class ABSL_LOCKABLE Mutex {
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION();
   // Acquires the mutex if it is free; never blocks. True if acquired.
   bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true);
-  // Releases the mutex (requires the calling task to hold it), handing it to
-  // the first waiter if any. Never blocks.
+  // Releases the mutex (requires the calling task to hold it: otherwise a
+  // panic), handing it to the first waiter if any. Never blocks.
   void Unlock() ABSL_UNLOCK_FUNCTION();
 
   // True if the calling task holds the mutex.
@@ -59,6 +64,8 @@ class ABSL_LOCKABLE Mutex {
 // Holds a Mutex for its lifetime. May block (in the constructor).
 class ABSL_SCOPED_LOCKABLE MutexGuard {
  public:
+  // Calls m.Lock() (same requirements: task context, preemption enabled, no
+  // SpinLock held). `m` must outlive the guard; the destructor unlocks it.
   explicit MutexGuard(Mutex& m) ABSL_EXCLUSIVE_LOCK_FUNCTION(m) : m_(m) { m_.Lock(); }
   ~MutexGuard() ABSL_UNLOCK_FUNCTION() { m_.Unlock(); }
   MutexGuard(const MutexGuard&) = delete;

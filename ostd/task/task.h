@@ -43,8 +43,12 @@ class TaskCore;  // TCB-only (ostd/task/internal/task_core.h)
 class TaskRef {
  public:
   TaskRef() = default;
+  // Another reference to `o`'s task (an atomic increment); empty if `o` is.
   TaskRef(const TaskRef& o) : TaskRef(o.task_ == nullptr ? TaskRef() : TaskRef(o.task_)) {}
+  // Takes over `o`'s reference; `o` becomes empty.
   TaskRef(TaskRef&& o) : task_(std::exchange(o.task_, nullptr)) {}
+  // Makes this refer to `o`'s task and drops the reference this held (which
+  // may free that task; see the file comment). Self-assignment is safe.
   TaskRef& operator=(TaskRef o) {
     std::swap(task_, o.task_);
     return *this;
@@ -53,9 +57,14 @@ class TaskRef {
 
   // Drops the reference (may free the task; see the file comment).
   void Reset();
+  // The task (nullptr if empty); valid while this reference is held.
   Task* get() const { return task_; }
+  // Member access to the task. The TaskRef must not be empty: unlike RefPtr
+  // this is not checked (a null dereference).
   Task* operator->() const { return task_; }
+  // The task. The TaskRef must not be empty (unchecked, as operator->).
   Task& operator*() const { return *task_; }
+  // True if this refers to a task.
   explicit operator bool() const { return task_ != nullptr; }
 
  private:
@@ -69,6 +78,7 @@ class TaskRef {
 // How to create a task. Chainable setters.
 class TaskOptions {
  public:
+  // The usable stack a task gets unless stack_size() says otherwise (16 KiB).
   static constexpr size_t kDefaultStackSize = 16 * 1024;
 
   // CPUs the task may run on (default: all). Must intersect the online CPUs.
@@ -76,19 +86,24 @@ class TaskOptions {
     affinity_ = cpus;
     return *this;
   }
-  // A static name for logs (default "task"); the string must outlive the task.
+  // A static name for logs (default "task"); the string must be non-null,
+  // NUL-terminated and outlive the task.
   TaskOptions& name(const char* n) {
     name_ = n;
     return *this;
   }
-  // Usable stack bytes, rounded up to pages (default 16 KiB, at most 64 KiB).
+  // Usable stack bytes, rounded up to pages (default 16 KiB, at most 64 KiB;
+  // 0 or more than 64 KiB makes Spawn fail with EINVAL).
   TaskOptions& stack_size(size_t bytes) {
     stack_size_ = bytes;
     return *this;
   }
 
+  // The CPUs set with affinity() (all kMaxCpus ids by default).
   CpuSet affinity() const { return affinity_; }
+  // The name set with name(), "task" by default.
   const char* name() const { return name_; }
+  // The stack size in bytes as set (before rounding up to pages).
   size_t stack_size() const { return stack_size_; }
 
  private:
@@ -112,7 +127,10 @@ class TaskBody {
 
   // An empty body: SpawnBody refuses it (EINVAL).
   TaskBody() = default;
+  // Takes over `o`'s callable; `o` becomes empty.
   TaskBody(TaskBody&& o) noexcept : closure_(std::exchange(o.closure_, nullptr)) {}
+  // Destroys this body's callable (if any) and takes over `o`'s; `o` becomes
+  // empty. Self-move does nothing.
   TaskBody& operator=(TaskBody&& o) noexcept {
     if (this != &o) {
       delete closure_;
@@ -155,14 +173,25 @@ enum class TaskState : uint8_t {
   kExited,   // finished; its stack is freed with the last reference
 };
 
+// A kernel thread: its stack, state and scheduling data. Made only by Spawn
+// (and by ostd for the boot and idle tasks), reached through TaskRef or
+// CurrentTask(); not copyable. The accessors may be called from any CPU while
+// a reference is held; what they return is a snapshot that may change at once
+// unless noted.
 class Task {
  public:
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
+  // A number unique to this task for the whole run (from 1, never reused).
   uint64_t id() const { return id_; }
+  // The name given in TaskOptions (or "main" / "idle" for tasks ostd made
+  // from a boot stack). Fixed for the task's life.
   const char* name() const { return name_; }
+  // The CPUs the task may run on (changed only by the task itself, through
+  // SetCurrentTaskAffinity).
   CpuSet affinity() const { return CpuSet::FromBits(affinity_.load(std::memory_order_acquire)); }
+  // What the scheduler is doing with the task (see TaskState).
   TaskState state() const { return state_.load(std::memory_order_acquire); }
   // True once the task has exited and no CPU uses its stack any more.
   bool finished() const { return finished_.load(std::memory_order_acquire); }
@@ -174,12 +203,16 @@ class Task {
   // [stack_bottom, stack_top): the usable stack; the page below is the guard.
   // Both 0 for a task adopted from a boot stack (the boot CPU's first task, idle).
   Vaddr stack_bottom() const { return stack_base_ == 0 ? 0 : stack_base_ + kGuardSize; }
+  // One past the last usable stack byte (0 for an adopted boot-stack task).
+  // Fixed for the task's life. Only a number: nothing public reads or writes
+  // memory by address.
   Vaddr stack_top() const { return stack_top_; }
 
   // Waits until the task has finished (returns at once if it has). May block;
   // must not be called by the task itself, or with preemption disabled.
   void Join();
 
+  // Bytes of the unmapped guard page below every spawned task's stack.
   static constexpr size_t kGuardSize = 4096;
 
  private:
@@ -225,13 +258,17 @@ class Task {
   WaitQueue exit_waiters_;
 };
 
-// Starts a task running fn() (a callable taking no arguments; moved or copied
-// into the task). ENOMEM: no memory for the task or its stack; EINVAL: the
-// affinity has no online CPU or the stack size is out of range.
 // Starts a task running `body`; errors as Spawn, and EINVAL for an empty body.
 // `body` is destroyed if the task cannot be created.
 [[nodiscard]] Result<TaskRef> SpawnBody(TaskBody body, const TaskOptions& options = TaskOptions());
 
+// Starts a task running fn() (a callable taking no arguments; moved or copied
+// into the task) and returns a reference to it; the task may run (and even
+// finish) before Spawn returns, on any CPU of its affinity. ENOMEM: no memory
+// for the callable, the task or its stack; EINVAL: the affinity has no online
+// CPU or the stack size is out of range. Task context, after ostd has started
+// the scheduler (always true in KernelMain; earlier is a panic); it may free
+// exited tasks (ReapTasks).
 template <typename F>
 [[nodiscard]] Result<TaskRef> Spawn(F&& fn, const TaskOptions& options = TaskOptions()) {
   OSTD_TRY_ASSIGN(TaskBody body, TaskBody::Make(std::forward<F>(fn)));

@@ -18,6 +18,11 @@ namespace ostd {
 
 class Task;
 
+// A FIFO queue of blocked tasks, each waiting for its own condition (see the
+// top of this file). Not copyable or movable. It must outlive every waiter:
+// waiters are queued through entries on their own stacks, so destroying a
+// WaitQueue while a task waits on it is a use-after-free (unchecked).
+// constexpr-constructible, so a global one needs no constructor at boot.
 class WaitQueue {
  public:
   constexpr WaitQueue() = default;

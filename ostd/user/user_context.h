@@ -23,18 +23,34 @@ namespace ostd::user {
 
 // The general-purpose registers, rip and rflags of a user thread. The layout
 // is fixed: arch/x86_64/syscall_entry.S reads and writes it by offset.
+// Plain values: any value may be stored (rflags is sanitized and rip checked
+// when the context is entered; see UserContext::regs).
 struct GeneralRegs {
-  uint64_t rax = 0, rbx = 0, rcx = 0, rdx = 0, rsi = 0, rdi = 0, rbp = 0, rsp = 0;
-  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
-  uint64_t rip = 0;
-  uint64_t rflags = 0;
+  uint64_t rax = 0;     // syscall number on a syscall return; the result goes here
+  uint64_t rbx = 0;     // callee-saved in the user ABI
+  uint64_t rcx = 0;     // after `syscall`: the user rip it saved
+  uint64_t rdx = 0;     // syscall argument 2
+  uint64_t rsi = 0;     // syscall argument 1
+  uint64_t rdi = 0;     // syscall argument 0
+  uint64_t rbp = 0;     // frame pointer
+  uint64_t rsp = 0;     // user stack pointer
+  uint64_t r8 = 0;      // syscall argument 4
+  uint64_t r9 = 0;      // syscall argument 5
+  uint64_t r10 = 0;     // syscall argument 3
+  uint64_t r11 = 0;     // after `syscall`: the user rflags it saved
+  uint64_t r12 = 0;     // callee-saved in the user ABI
+  uint64_t r13 = 0;     // callee-saved in the user ABI
+  uint64_t r14 = 0;     // callee-saved in the user ABI
+  uint64_t r15 = 0;     // callee-saved in the user ABI
+  uint64_t rip = 0;     // the next user instruction
+  uint64_t rflags = 0;  // as stored; entry applies SanitizeUserFlags
 };
 
 // RFLAGS bits user code may hold: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID.
 // IF is always set on entry; IOPL, NT, RF, VM, VIF and VIP are always clear.
 inline constexpr uint64_t kUserFlagsMask = 0x0000000000240dd5ull;
-inline constexpr uint64_t kFlagsInterrupt = 1ull << 9;
-inline constexpr uint64_t kFlagsReserved1 = 1ull << 1;
+inline constexpr uint64_t kFlagsInterrupt = 1ull << 9;  // IF: interrupts enabled
+inline constexpr uint64_t kFlagsReserved1 = 1ull << 1;  // bit 1, which always reads as 1
 // What rflags becomes in user mode when the kernel asks for `flags`.
 constexpr uint64_t SanitizeUserFlags(uint64_t flags) {
   return (flags & kUserFlagsMask) | kFlagsInterrupt | kFlagsReserved1;
@@ -52,7 +68,16 @@ class UserContext {
   // ENOMEM if the FPU state area cannot be allocated.
   static Result<UserContext> Create();
   ~UserContext();
+  // Takes over `other`'s registers, bases, last fault and FPU area (its live
+  // FPU state is written back to the area first). `other` is left moved-from:
+  // it has no FPU area, so SaveFpuState/LoadFpuState fail with EINVAL and
+  // CopyFpuStateFrom does nothing; it must not be run by UserMode again
+  // (unchecked: entry would load FPU state from address 0, normally a kernel
+  // page fault and a panic).
   UserContext(UserContext&& other);
+  // Frees this context's FPU area and takes over `other`'s state as the move
+  // constructor does, except user_nanos(), which keeps counting this context's
+  // time. `other` is left moved-from. Self-move does nothing.
   UserContext& operator=(UserContext&& other);
   UserContext(const UserContext&) = delete;
   UserContext& operator=(const UserContext&) = delete;
@@ -61,6 +86,7 @@ class UserContext {
   // sanitized then (see SanitizeUserFlags) and rip/rsp may be any value (a
   // non-canonical rip comes back from Execute as a #GP exception at that rip).
   GeneralRegs& regs() { return regs_; }
+  // The general registers, read-only (as stored: rflags not yet sanitized).
   const GeneralRegs& regs() const { return regs_; }
 
   // Syscall view (Linux x86_64 convention): number in rax, arguments in rdi,
@@ -73,21 +99,37 @@ class UserContext {
   std::array<uint64_t, 6> syscall_args() const {
     return {regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10, regs_.r8, regs_.r9};
   }
+  // Sets the syscall result (rax): a value, or a negated errno, as user space
+  // expects it. Takes effect at the next Execute.
   void set_syscall_ret(uint64_t v) { regs_.rax = v; }
 
+  // The user instruction pointer: after a syscall the instruction after it;
+  // after a fault the faulting instruction (after a trap such as int3, the
+  // next one).
   uint64_t rip() const { return regs_.rip; }
+  // Sets where user mode resumes; any value (a non-canonical one comes back
+  // from Execute as a #GP at that rip).
   void set_rip(uint64_t v) { regs_.rip = v; }
+  // The user stack pointer.
   uint64_t rsp() const { return regs_.rsp; }
+  // Sets the user stack pointer; any value (a bad one faults in user mode).
   void set_rsp(uint64_t v) { regs_.rsp = v; }
   // The flags as user mode sees them (IOPL 0, IF set).
   uint64_t rflags() const { return SanitizeUserFlags(regs_.rflags); }
+  // Stores `v` as the flags; bits user mode may not hold are dropped (IF and
+  // bit 1 set) when the context is entered (SanitizeUserFlags).
   void set_rflags(uint64_t v) { regs_.rflags = v; }
 
   // FS and GS base (arch_prctl ARCH_SET_FS/GS, ARCH_GET_FS/GS). EINVAL for a
   // non-canonical address (loading it would fault in the kernel).
   uint64_t fs_base() const { return fs_base_; }
+  // Sets the FS base loaded at the next Execute. EINVAL (and no change) for a
+  // non-canonical address.
   Status set_fs_base(uint64_t base);
+  // The user GS base (what `swapgs` gives user mode).
   uint64_t gs_base() const { return gs_base_; }
+  // Sets the user GS base loaded at the next Execute. EINVAL (and no change)
+  // for a non-canonical address.
   Status set_gs_base(uint64_t base);
 
   // The last exception taken in user mode (valid after Execute returned

@@ -28,8 +28,12 @@ enum class ReturnReason {
   kKernelEvent,  // an interrupt in user mode after which has_kernel_event() was true
 };
 
+// Runs one user thread: owns its UserContext and enters user mode with it.
+// Belongs to the kernel thread that calls Execute; not thread-safe.
 class UserMode {
  public:
+  // Takes over `context` (a live one: running a moved-from context is a
+  // kernel fault, see UserContext's move constructor).
   explicit UserMode(UserContext context) : context_(std::move(context)) {}
 
   // Runs the context in user mode, in the user address space active on this
@@ -61,7 +65,10 @@ class UserMode {
     }
   }
 
+  // The thread's state: read the syscall or fault after Execute returns, change
+  // registers before the next one. The reference lives as long as this UserMode.
   UserContext& context() { return context_; }
+  // The thread's state, read-only.
   const UserContext& context() const { return context_; }
 
  private:

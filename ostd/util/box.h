@@ -30,13 +30,18 @@ class Box;
 template <typename T, typename... Args>
 Result<Box<T>> MakeBox(Args&&... args);
 
+// The sole owner of one T made by MakeBox, or empty (see the top of this
+// file). Move-only; not thread-safe (a Box is one variable, like a
+// std::unique_ptr).
 template <typename T>
 class Box {
   static_assert(!std::is_array_v<T>, "Box<T[]>: use ostd::Vec");
 
  public:
   constexpr Box() = default;
+  // An empty Box (`Box<T> b = nullptr;`).
   constexpr Box(std::nullptr_t) {}
+  // Takes over `other`'s object; `other` becomes empty.
   Box(Box&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
   // From a Box of a derived class; T must have a virtual destructor.
   template <typename U>
@@ -45,11 +50,14 @@ class Box {
     static_assert(std::has_virtual_destructor_v<T>,
                   "Box<Base> from Box<Derived> needs a virtual ~Base()");
   }
+  // Destroys the object this Box held (if any) and takes over `other`'s;
+  // `other` becomes empty. Self-move leaves the object in place.
   Box& operator=(Box&& other) noexcept {
     Box tmp(std::move(other));
     std::swap(ptr_, tmp.ptr_);
     return *this;
   }
+  // Same as Reset(): destroys the object (if any) and leaves the Box empty.
   Box& operator=(std::nullptr_t) {
     Reset();
     return *this;
@@ -65,11 +73,15 @@ class Box {
     delete p;
   }
 
+  // True if the Box holds an object.
   explicit operator bool() const { return ptr_ != nullptr; }
   // A non-owning pointer to the object (nullptr if empty), e.g. to compare
   // identities or to keep in a structure the Box outlives.
   T* get() const { return ptr_; }
+  // The object; traps (a kernel panic) if the Box is empty. The reference is
+  // valid until the Box is reset, assigned or destroyed.
   T& operator*() const { return *Checked(); }
+  // Member access to the object; traps (a kernel panic) if the Box is empty.
   T* operator->() const { return Checked(); }
 
   friend bool operator==(const Box& a, std::nullptr_t) { return a.ptr_ == nullptr; }

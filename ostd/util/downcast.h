@@ -109,6 +109,8 @@ struct Access {
 template <typename T>
 class DowncastRoot {
  public:
+  // The hierarchy's root type, which DowncastTo reads the recorded type from
+  // (machinery, not for kernel code to name).
   using OstdDowncastRoot = DowncastRoot;
 
   DowncastRoot(const DowncastRoot&) = delete;
@@ -131,7 +133,10 @@ class DowncastRoot {
 template <typename D, typename B>
 class Derives : public B {
  public:
+  // B, the base this layer sits on (machinery: DowncastTo checks that D
+  // derives from Derives<D, ...> itself).
   using OstdDowncastBase = B;
+  // The hierarchy's DowncastRoot, inherited from B (machinery).
   using OstdDowncastRoot = typename B::OstdDowncastRoot;
 
   Derives(const Derives&) = delete;

@@ -107,12 +107,21 @@ class RefCounted : public RefCount {
   ~RefCounted() = default;
 };
 
+// One counted reference to a T made by MakeRef, or empty (see the top of this
+// file). The count is atomic, so RefPtrs to one object may be copied and
+// dropped on any CPU at once; a single RefPtr variable is not thread-safe
+// (like std::shared_ptr). The object is destroyed, in the context of whoever
+// drops the last reference, by T's destructor.
 template <typename T>
 class RefPtr {
  public:
   constexpr RefPtr() = default;
+  // An empty RefPtr (`RefPtr<T> p = nullptr;`).
   constexpr RefPtr(std::nullptr_t) {}
+  // Another reference to `other`'s object (an atomic increment); empty if
+  // `other` is.
   RefPtr(const RefPtr& other) : ptr_(other.ptr_) { AddRef(); }
+  // Takes over `other`'s reference; `other` becomes empty.
   RefPtr(RefPtr&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {}
   // From a RefPtr of a derived class; T must have a virtual destructor.
   template <typename U>
@@ -122,12 +131,17 @@ class RefPtr {
                   "RefPtr<Base> from RefPtr<Derived> needs a virtual ~Base()");
     AddRef();
   }
+  // Takes over the reference of a RefPtr to a derived class; `other` becomes
+  // empty. T must have a virtual destructor.
   template <typename U>
     requires(!std::is_same_v<U, T> && std::is_convertible_v<U*, T*>)
   RefPtr(RefPtr<U>&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)) {
     static_assert(std::has_virtual_destructor_v<T>,
                   "RefPtr<Base> from RefPtr<Derived> needs a virtual ~Base()");
   }
+  // Makes this refer to `other`'s object (copied or moved in) and drops the
+  // reference this held, destroying that object if it was the last.
+  // Self-assignment is safe.
   RefPtr& operator=(RefPtr other) noexcept {
     std::swap(ptr_, other.ptr_);
     return *this;
@@ -140,10 +154,14 @@ class RefPtr {
     if (p != nullptr) Drop(p);
   }
 
+  // True if this refers to an object.
   explicit operator bool() const { return ptr_ != nullptr; }
   // A non-owning pointer (nullptr if empty): valid while any RefPtr to it lives.
   T* get() const { return ptr_; }
+  // The object; traps (a kernel panic) if empty. Valid while any RefPtr to
+  // the object lives.
   T& operator*() const { return *Checked(); }
+  // Member access to the object; traps (a kernel panic) if empty.
   T* operator->() const { return Checked(); }
 
   friend bool operator==(const RefPtr& a, const RefPtr& b) { return a.ptr_ == b.ptr_; }

@@ -15,7 +15,8 @@
 namespace ostd {
 
 // Copies min(from.size(), to.size()) elements of `from` to the front of `to`;
-// returns that count.
+// returns that count. `to` must not start inside `from` (std::ranges::copy's
+// precondition; a copy towards the front of one buffer is fine).
 template <typename T>
 size_t CopyPrefix(std::span<const T> from, std::span<T> to) {
   size_t n = std::min(from.size(), to.size());
@@ -28,6 +29,8 @@ size_t CopyPrefix(std::span<const T> from, std::span<T> to) {
 inline size_t CopyChars(std::span<const char> from, std::span<char> to) {
   return CopyPrefix<char>(from, to);
 }
+// Copies min(from.size(), to.size()) bytes of `from` to the front of `to` and
+// returns that count (CopyPrefix for bytes).
 inline size_t CopyBytes(std::span<const uint8_t> from, std::span<uint8_t> to) {
   return CopyPrefix<uint8_t>(from, to);
 }

@@ -27,6 +27,11 @@ namespace vec_internal {
 [[noreturn]] void IndexOutOfRange(size_t index, size_t size);
 }  // namespace vec_internal
 
+// A heap array of T that owns its elements (see the top of this file). Not
+// thread-safe. References, spans and iterators into it are valid until the
+// next call that changes its size or capacity (Reserve, Push, Insert, Erase,
+// PopBack, Resize, Truncate, Clear, a move), as with std::vector; after that
+// they may dangle, which the type system does not catch.
 template <typename T>
 class Vec {
   static_assert(std::is_nothrow_move_constructible_v<T>);
@@ -37,10 +42,14 @@ class Vec {
     Clear();
     Deallocate(data_);
   }
+  // Takes over `other`'s elements and storage; `other` becomes empty with no
+  // storage (capacity 0).
   Vec(Vec&& other) noexcept
       : data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)),
         capacity_(std::exchange(other.capacity_, 0)) {}
+  // Destroys this Vec's elements and frees its storage, then takes over
+  // `other`'s; `other` becomes empty. Self-move does nothing.
   Vec& operator=(Vec&& other) noexcept {
     if (this != &other) {
       Clear();
@@ -54,28 +63,43 @@ class Vec {
   Vec(const Vec&) = delete;
   Vec& operator=(const Vec&) = delete;
 
+  // The number of elements.
   size_t size() const { return size_; }
+  // True if there are no elements.
   bool empty() const { return size_ == 0; }
+  // How many elements fit before the next allocation (Push doubles it, from 4).
   size_t capacity() const { return capacity_; }
 
+  // The element at `i`; panics (a kernel bug) if i >= size().
   T& operator[](size_t i) {
     if (i >= size_) vec_internal::IndexOutOfRange(i, size_);
     // SAFETY: i < size_ <= capacity_, and elements [0, size_) are constructed.
     return data_[i];
   }
+  // The element at `i`, read-only; panics (a kernel bug) if i >= size().
   const T& operator[](size_t i) const {
     if (i >= size_) vec_internal::IndexOutOfRange(i, size_);
     // SAFETY: as above.
     return data_[i];
   }
+  // The last element; panics (a kernel bug) if the Vec is empty.
   T& back() { return (*this)[size_ - 1]; }
+  // The last element, read-only; panics if the Vec is empty.
   const T& back() const { return (*this)[size_ - 1]; }
 
+  // The elements as a span (empty if there are none); valid until the size or
+  // capacity changes.
   std::span<T> span() { return std::span<T>(data_, size_); }
+  // The elements as a read-only span; valid until the size or capacity changes.
   std::span<const T> span() const { return std::span<const T>(data_, size_); }
+  // Iterators of span(), for range-for (kernel code may not call begin/end
+  // itself: the gate's iterator rule). Invalidated like span().
   auto begin() { return span().begin(); }
+  // The end of span() (see begin()).
   auto end() { return span().end(); }
+  // Read-only begin() (see begin()).
   auto begin() const { return span().begin(); }
+  // Read-only end() (see begin()).
   auto end() const { return span().end(); }
 
   // Makes room for `n` elements in total. ENOMEM leaves the Vec unchanged.
@@ -120,6 +144,7 @@ class Vec {
     PopBack();
   }
 
+  // Destroys the last element; panics (a kernel bug) if the Vec is empty.
   void PopBack() {
     if (size_ == 0) vec_internal::IndexOutOfRange(0, 0);
     --size_;
@@ -150,10 +175,12 @@ class Vec {
     return {};
   }
 
-  // Shrinks to `n` elements (n <= size()).
+  // Shrinks to `n` elements, destroying the last ones from the back; an n of
+  // size() or more does nothing. The capacity stays.
   void Truncate(size_t n) {
     while (size_ > n) PopBack();
   }
+  // Destroys every element (from the back); the capacity stays allocated.
   void Clear() { Truncate(0); }
 
   // An element-wise copy (T must be copyable). ENOMEM on failure.

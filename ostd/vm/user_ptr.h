@@ -53,6 +53,8 @@ class UserPtr {
 
   // The numeric address (for logging, alignment checks and range math).
   constexpr Vaddr addr() const { return addr_; }
+  // True for address 0 (NULL in user space). Only a comparison: address 0 may
+  // still be mapped, and any other address may be unmapped.
   constexpr bool is_null() const { return addr_ == 0; }
 
   // Bytes taken by `count` elements; EOVERFLOW if that does not fit 64 bits.

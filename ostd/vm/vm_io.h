@@ -54,10 +54,12 @@ class VmSpace;
 // if it stopped early, why. On success `copied` is the full requested length
 // (there are no short copies without an error).
 struct [[nodiscard]] CopyResult {
-  uint64_t copied = 0;
-  std::optional<Errno> error;
+  uint64_t copied = 0;         // bytes transferred (the cursors advanced by this much)
+  std::optional<Errno> error;  // why the copy stopped early (EFAULT); empty on success
 
+  // True if the whole requested length was copied (no error).
   bool ok() const { return !error.has_value(); }
+  // The error as a Status (the byte count dropped), for OSTD_TRY.
   Status status() const { return error ? Status(Err(*error)) : Status(); }
 };
 
@@ -111,15 +113,22 @@ class VmIoRaw {
 class VmSpaceRef {
  public:
   VmSpaceRef() = default;
+  // Another reference to `other`'s space (an atomic increment); empty if
+  // `other` is.
   VmSpaceRef(const VmSpaceRef& other) : space_(other.space_) {
     if (space_ != nullptr) Acquire(space_);
   }
+  // Takes a reference to `other`'s space and drops the one this held (the
+  // last reference destroys that space, as dropping its last RefPtr does).
   VmSpaceRef& operator=(const VmSpaceRef& other) {
     VmSpaceRef copy(other);
     std::swap(space_, copy.space_);
     return *this;
   }
+  // Takes over `other`'s reference; `other` becomes empty.
   VmSpaceRef(VmSpaceRef&& other) noexcept : space_(other.space_) { other.space_ = nullptr; }
+  // Swaps with `other`: this takes `other`'s reference, and `other` takes the
+  // one this held (dropped when `other` goes).
   VmSpaceRef& operator=(VmSpaceRef&& other) noexcept {
     std::swap(space_, other.space_);
     return *this;
@@ -127,6 +136,7 @@ class VmSpaceRef {
   ~VmSpaceRef() {
     if (space_ != nullptr) Release(space_);
   }
+  // The space (nullptr if empty); valid while this reference is held.
   const VmSpace* get() const { return space_; }
 
  private:
@@ -190,15 +200,24 @@ class VmCursorState {
   std::optional<mm::UFrame> frame;
 };
 
+// True if T's size allows a single-access ReadOnce/WriteOnce (1, 2, 4 or 8
+// bytes).
 template <typename T>
 inline constexpr bool kIsOnceSize =
     sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8;
 
+// A cursor that reads a byte range front to back (see the top of this file).
+// Copyable (copies share the frame or space reference and read on from the
+// same position independently); not thread-safe. Every method is safe with
+// any arguments (for a FromSpan reader, while its buffer lives): counts are
+// clamped to what is left, and reads past the end fail without touching
+// memory.
 template <typename Mode>
 class VmReader {
   static_assert(std::is_same_v<Mode, Fallible> || std::is_same_v<Mode, Infallible>);
 
  public:
+  // True for a reader over user memory (Mode is Fallible).
   static constexpr bool kFallible = std::is_same_v<Mode, Fallible>;
   // The error for a value that does not fit in what remains.
   static constexpr Errno kShortError = kFallible ? Errno::kEFAULT : Errno::kEINVAL;
@@ -227,6 +246,7 @@ class VmReader {
 
   // Bytes left to read.
   uint64_t remain() const { return s_.left(); }
+  // True if at least one byte is left to read.
   bool has_remain() const { return s_.cursor != s_.end; }
 
   // Advances past `n` bytes (at most remain()).
@@ -304,12 +324,21 @@ class VmReader {
   VmCursorState s_;
 };
 
+// A cursor that writes a byte range front to back (see the top of this file).
+// Copyable (copies share the frame or space reference and write on from the
+// same position independently); not thread-safe. Every method is safe with
+// any arguments (for a FromSpan writer, while its buffer lives): counts are
+// clamped to the room left, and writes past the end fail without touching
+// memory.
 template <typename Mode>
 class VmWriter {
   static_assert(std::is_same_v<Mode, Fallible> || std::is_same_v<Mode, Infallible>);
 
  public:
+  // True for a writer over user memory (Mode is Fallible).
   static constexpr bool kFallible = std::is_same_v<Mode, Fallible>;
+  // The error for a value that does not fit in the room left: EFAULT for user
+  // memory (as Linux reports a short user buffer), EINVAL for kernel memory.
   static constexpr Errno kShortError = kFallible ? Errno::kEFAULT : Errno::kEINVAL;
 
   // A writer over kernel memory: a borrowed view, like std::span. The caller
@@ -334,6 +363,7 @@ class VmWriter {
 
   // Bytes of room left.
   uint64_t avail() const { return s_.left(); }
+  // True if there is room for at least one more byte.
   bool has_avail() const { return s_.cursor != s_.end; }
 
   // Advances past `n` bytes (at most avail()) without writing them.

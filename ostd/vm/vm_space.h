@@ -47,6 +47,9 @@ class DeviceMemoryOwner {
 // (The frame itself is reached with QueryFrame, as a handle; physical
 // addresses stay inside the TCB.)
 struct VmMapping {
+  // The page's flags as mapped: user set, global clear; device set for device
+  // memory (ostd::io::MapToUser); inaccessible (with user reading false) for a
+  // PROT_NONE page.
   mm::PageFlags flags;
 };
 
@@ -63,6 +66,11 @@ class VmSpaceOwner : public RefCounted<VmSpaceOwner> {
   virtual bool HandlePageFault(VmSpace& space, const PageFaultInfo& info) = 0;
 };
 
+// One user address space (see the top of this file). Made only by Create and
+// shared through RefPtr; not copyable. Map, Unmap, Protect and the queries
+// take the space's spin lock, so they may be called from any CPU at once;
+// Unmap and Protect also wait for other CPUs' TLB flushes (interrupts
+// enabled).
 class VmSpace : public RefCounted<VmSpace> {
   class Key {
     friend class VmSpace;
@@ -106,6 +114,9 @@ class VmSpace : public RefCounted<VmSpace> {
   // (forgetting leaks both, nothing worse). A fault being handled on another
   // CPU holds its own reference, so the old owner outlives that fault.
   RefPtr<VmSpaceOwner> owner() const ABSL_LOCKS_EXCLUDED(owner_lock_);
+  // Replaces the owner with `owner` (nullptr: none); the old owner's reference
+  // is dropped after the owner lock is released, so its destructor may take
+  // other locks. Any CPU; faults see either the old or the new owner.
   void set_owner(RefPtr<VmSpaceOwner> owner) ABSL_LOCKS_EXCLUDED(owner_lock_);
 
   // Maps the 4 KiB user page at `va` to `frame`, an untyped frame the caller
@@ -159,6 +170,8 @@ class VmSpace : public RefCounted<VmSpace> {
     OSTD_TRY_ASSIGN(uint64_t bytes, UserPtr<T>::ByteSize(count));
     return Reader(ptr.addr(), bytes);
   }
+  // A writer over `count` elements at `ptr`: EOVERFLOW if their size
+  // overflows, else as Writer(addr, len).
   template <typename T>
   Result<VmWriter<Fallible>> Writer(UserPtr<T> ptr, uint64_t count) const {
     OSTD_TRY_ASSIGN(uint64_t bytes, UserPtr<T>::ByteSize(count));
@@ -255,6 +268,9 @@ Result<VmReader<Fallible>> UserReader(UserPtr<T> buf, uint64_t count) {
   if (space == nullptr) return Err(Errno::kEFAULT);
   return space->Reader(buf, count);
 }
+// The writer counterpart of UserReader(UserPtr<T>, count): a streaming writer
+// over `count` elements at `buf` in the space active on this CPU; errors as
+// there.
 template <typename T>
 Result<VmWriter<Fallible>> UserWriter(UserPtr<T> buf, uint64_t count) {
   RefPtr<VmSpace> space = VmSpace::Current();
