@@ -2,8 +2,10 @@
 // SEGV_ACCERR); PROT_NONE faults on read; restoring RW makes it work.
 #include <setjmp.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "user/lib/check.h"
 
@@ -57,5 +59,7 @@ int main(void) {
   CHECK_EQ(p[0], 5);
   CHECK_ERR(mprotect((void*)(p + 1), 4096, PROT_READ), EINVAL);
   CHECK_ERR(mprotect((void*)p, 4096, 0x100), EINVAL);  // unknown bit
+  // prot is an unsigned long that Linux checks in full: a bit above 31 is EINVAL.
+  CHECK_ERR(syscall(SYS_mprotect, p, 4096L, (1UL << 32) | PROT_READ), EINVAL);
   return 0;
 }
