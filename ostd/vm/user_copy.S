@@ -30,34 +30,67 @@
 1002:
     .endm
 
+// Each user load or store of the unrolled loops below, listed in __ex_table
+// with the given fixup.
+    .macro USER_INSN fixup, insn:vararg
+1:  \insn
+    .pushsection __ex_table, "a"
+    .balign 8
+    .quad 1b, \fixup
+    .popsection
+    .endm
+
 // uint64_t ostd_vm_copy_user(uint64_t dst, uint64_t src, uint64_t len)
 // Returns the number of bytes NOT copied (0 on success). The bulk moves
-// 8-byte words (`rep movsq`; `rep movsb` costs eight times as many
-// iterations under emulators such as QEMU's TCG), the last len % 8 bytes
-// singly. After a fault in either, the rest is retried byte by byte so that
-// the count stops exactly at the first inaccessible byte.
+// 64-byte blocks, eight 8-byte loads and stores per loop iteration (Linux's
+// copy_user_generic_unrolled has the same shape; under QEMU's TCG a `rep`
+// string instruction costs one dispatch per iteration, the loop one per 64
+// bytes), then single words, then the last len % 8 bytes singly. rsi, rdi and
+// rdx (bytes left) advance only after a block or word is complete, so after a
+// fault anywhere in it the rest is retried byte by byte from there and the
+// count stops exactly at the first inaccessible byte.
 
     .globl ostd_vm_copy_user
     .type ostd_vm_copy_user, @function
     .balign 16
 ostd_vm_copy_user:
-    movq %rdx, %rcx
-    shrq $3, %rcx
-    andl $7, %edx
     SMAP_STAC
-.Lcopy_bulk8:
-    rep movsq
-    movq %rdx, %rcx
-.Lcopy_bulk:
-    rep movsb
-    SMAP_CLAC
-    xorl %eax, %eax
-    ret
-.Lcopy_fault8:
-    // rcx words and rdx bytes were left.
-    shlq $3, %rcx
-    addq %rdx, %rcx
+    cmpq $64, %rdx
+    jb .Lcopy_words
+.Lcopy_block:
+    USER_INSN .Lcopy_tail, movq 0(%rsi), %r8
+    USER_INSN .Lcopy_tail, movq 8(%rsi), %r9
+    USER_INSN .Lcopy_tail, movq 16(%rsi), %r10
+    USER_INSN .Lcopy_tail, movq 24(%rsi), %r11
+    USER_INSN .Lcopy_tail, movq %r8, 0(%rdi)
+    USER_INSN .Lcopy_tail, movq %r9, 8(%rdi)
+    USER_INSN .Lcopy_tail, movq %r10, 16(%rdi)
+    USER_INSN .Lcopy_tail, movq %r11, 24(%rdi)
+    USER_INSN .Lcopy_tail, movq 32(%rsi), %r8
+    USER_INSN .Lcopy_tail, movq 40(%rsi), %r9
+    USER_INSN .Lcopy_tail, movq 48(%rsi), %r10
+    USER_INSN .Lcopy_tail, movq 56(%rsi), %r11
+    USER_INSN .Lcopy_tail, movq %r8, 32(%rdi)
+    USER_INSN .Lcopy_tail, movq %r9, 40(%rdi)
+    USER_INSN .Lcopy_tail, movq %r10, 48(%rdi)
+    USER_INSN .Lcopy_tail, movq %r11, 56(%rdi)
+    addq $64, %rsi
+    addq $64, %rdi
+    subq $64, %rdx
+    cmpq $64, %rdx
+    jae .Lcopy_block
+.Lcopy_words:
+    cmpq $8, %rdx
+    jb .Lcopy_tail
+    USER_INSN .Lcopy_tail, movq (%rsi), %r8
+    USER_INSN .Lcopy_tail, movq %r8, (%rdi)
+    addq $8, %rsi
+    addq $8, %rdi
+    subq $8, %rdx
+    jmp .Lcopy_words
 .Lcopy_tail:
+    // rdx bytes are left, from rsi to rdi.
+    movq %rdx, %rcx
     testq %rcx, %rcx
     jz .Lcopy_out
 .Lcopy_load:
@@ -75,29 +108,38 @@ ostd_vm_copy_user:
     .size ostd_vm_copy_user, . - ostd_vm_copy_user
 
 // uint64_t ostd_vm_zero_user(uint64_t dst, uint64_t len)
-// Returns the number of bytes NOT zeroed (0 on success). Words first, as
-// ostd_vm_copy_user does.
+// Returns the number of bytes NOT zeroed (0 on success). Blocks, words and
+// bytes, as ostd_vm_copy_user (rsi is the count of bytes left).
     .globl ostd_vm_zero_user
     .type ostd_vm_zero_user, @function
     .balign 16
 ostd_vm_zero_user:
-    movq %rsi, %rcx
-    shrq $3, %rcx
-    andl $7, %esi
     xorl %eax, %eax
     SMAP_STAC
-.Lzero_bulk8:
-    rep stosq
-    movq %rsi, %rcx
-.Lzero_bulk:
-    rep stosb
-    SMAP_CLAC
-    xorl %eax, %eax
-    ret
-.Lzero_fault8:
-    shlq $3, %rcx
-    addq %rsi, %rcx
+    cmpq $64, %rsi
+    jb .Lzero_words
+.Lzero_block:
+    USER_INSN .Lzero_tail, movq %rax, 0(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 8(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 16(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 24(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 32(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 40(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 48(%rdi)
+    USER_INSN .Lzero_tail, movq %rax, 56(%rdi)
+    addq $64, %rdi
+    subq $64, %rsi
+    cmpq $64, %rsi
+    jae .Lzero_block
+.Lzero_words:
+    cmpq $8, %rsi
+    jb .Lzero_tail
+    USER_INSN .Lzero_tail, movq %rax, (%rdi)
+    addq $8, %rdi
+    subq $8, %rsi
+    jmp .Lzero_words
 .Lzero_tail:
+    movq %rsi, %rcx
     testq %rcx, %rcx
     jz .Lzero_out
 .Lzero_store:
@@ -168,12 +210,8 @@ ostd_vm_zero_user:
 
     .section __ex_table, "a"
     .balign 8
-    .quad .Lcopy_bulk8, .Lcopy_fault8
-    .quad .Lcopy_bulk, .Lcopy_tail
     .quad .Lcopy_load, .Lcopy_out
     .quad .Lcopy_store, .Lcopy_out
-    .quad .Lzero_bulk8, .Lzero_fault8
-    .quad .Lzero_bulk, .Lzero_tail
     .quad .Lzero_store, .Lzero_out
 
     .section .note.GNU-stack, "", @progbits

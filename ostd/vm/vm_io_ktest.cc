@@ -293,6 +293,45 @@ TEST_F(UserIoTest, UnalignedCopiesAcrossTheBoundaryCountExactly) {
   }
 }
 
+// The bulk moves 64-byte blocks of eight loads and stores, each of which may
+// fault: for every distance from the start of a copy to the end of the
+// mapping up to two blocks and a word, every direction stops at exactly the
+// first inaccessible byte, and every byte before it is done.
+TEST_F(UserIoTest, BlockCopiesCountExactlyAtEveryFaultOffset) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  std::array<uint8_t, 300> buf;
+  for (uint64_t before = 1; before <= 2 * 64 + 9; ++before) {
+    for (uint64_t i = 0; i < kPage; ++i) Bytes(f)[i] = static_cast<uint8_t>(i * 7 + 1);
+    uint64_t start = kUserBase + kPage - before;
+    buf.fill(0);
+    VmReader<Fallible> r = *space_->Reader(start, buf.size());
+    VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf);
+    CopyResult c = r.ReadTo(kw);
+    EXPECT_EQ(c.copied, before);
+    EXPECT_EQ(*c.error, Errno::kEFAULT);
+    EXPECT_EQ(buf[0], static_cast<uint8_t>((kPage - before) * 7 + 1));
+    EXPECT_EQ(buf[before - 1], static_cast<uint8_t>((kPage - 1) * 7 + 1));
+    EXPECT_EQ(buf[before], 0u);
+    std::array<uint8_t, 300> src;
+    src.fill(0x5a);
+    VmWriter<Fallible> w = *space_->Writer(start, src.size());
+    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(src);
+    CopyResult c2 = w.WriteFrom(kr);
+    EXPECT_EQ(c2.copied, before);
+    EXPECT_EQ(Bytes(f)[kPage - before], 0x5au);
+    EXPECT_EQ(Bytes(f)[kPage - 1], 0x5au);
+    EXPECT_EQ(Bytes(f)[kPage - before - 1], static_cast<uint8_t>((kPage - before - 1) * 7 + 1));
+    VmWriter<Fallible> z = *space_->Writer(start, 300);
+    CopyResult c3 = z.FillZeros(300);
+    EXPECT_EQ(c3.copied, before);
+    EXPECT_EQ(Bytes(f)[kPage - before], 0u);
+    EXPECT_EQ(Bytes(f)[kPage - 1], 0u);
+    EXPECT_EQ(Bytes(f)[kPage - before - 1], static_cast<uint8_t>((kPage - before - 1) * 7 + 1));
+  }
+  EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
+}
+
 TEST_F(UserIoTest, FillZerosStopsAtTheFault) {
   Paddr f = MapPage(0);
   ASSERT_NE(f, 0u);
