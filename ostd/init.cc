@@ -122,8 +122,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   RunGlobalConstructors();
   ParseBootInfo(protocol, info, magic);
   if (std::optional<std::string_view> lvl = boot_info.CmdlineValue("log")) {
-    LogLevel l;
-    if (ParseLogLevel(*lvl, &l)) SetLogLevel(l);
+    if (std::optional<LogLevel> l = ParseLogLevel(*lvl)) SetLogLevel(*l);
   }
   internal::InitFrameAllocator(boot_info.memory_map);
   internal::InitKernelPageTable(boot_info.memory_map);
