@@ -109,6 +109,12 @@ void IndexOutOfRange(size_t index, size_t size) {
   OSTD_PANIC("Vec index {} out of range (size {})", index, size);
 }
 
+void Reentered() {
+  OSTD_PANIC(
+      "Vec changed from inside one of its own element operations (a move, copy or "
+      "destructor of an element called back into the same Vec)");
+}
+
 }  // namespace vec_internal
 
 namespace panic_internal {
