@@ -1,8 +1,8 @@
 #include "ostd/cpu_set.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
+
+#include <gtest/gtest.h>
 
 namespace ostd {
 namespace {

@@ -19,6 +19,7 @@
 #include "ostd/timer.h"
 #include "ostd/trap.h"
 #include "ostd/util/box.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/vm_space.h"
 
 namespace ostd {

@@ -16,6 +16,7 @@
 #include "ostd/trap.h"
 #include "ostd/user/user_context.h"
 #include "ostd/user/user_mode.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/vm_space.h"
 
 // Tiny user programs, position independent, copied into a user page.
