@@ -46,7 +46,8 @@ struct PodFields {};
 template <typename T>
 struct IsPod;
 
-// The compile-time checks behind IsPod (implementation; use Pod / IsPod).
+// The compile-time checks behind IsPod (implementation; kernel code uses Pod /
+// IsPod: the gate rejects a reference to this internal namespace).
 // Everything here is a consteval type trait: no runtime code, no state.
 namespace pod_internal {
 
