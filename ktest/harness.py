@@ -13,6 +13,11 @@ leaves QEMU through isa-debug-exit (status 33 on success, 35 on failure).
 Skipped tests do not fail the run; they are counted and listed with their
 reasons (`ktest harness: N passed, N failed, N skipped`).
 
+A test that declared KTEST_EXPECT_PANIC("text") prints
+`ktest: expecting a panic containing "text"` first; if it then panics and
+the panic output (the KERNEL PANIC line and what follows) contains the text,
+the test passed, and the kernel is booted again after it as for a crash.
+
 If a test panics (a line containing "KERNEL PANIC"), hangs (no output for
 --inactivity-timeout seconds) or QEMU exits in the middle of it, that test is
 recorded as failed and the kernel is booted again with
@@ -45,6 +50,7 @@ SKIP_MARK_RE = re.compile(r"^\S+:\d+: Skipped$")
 # `, N skipped` is optional: kernels built before KTEST_SKIP print without it.
 SUMMARY_RE = re.compile(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
 PANIC_MARK = b"KERNEL PANIC"
+EXPECT_PANIC_RE = re.compile(r'^ktest: expecting a panic containing "(.*)"\s*$')
 
 QEMU_EXIT_SUCCESS = 33  # isa-debug-exit: (0x10 << 1) | 1
 QEMU_EXIT_FAILURE = 35  # isa-debug-exit: (0x11 << 1) | 1
@@ -66,6 +72,17 @@ class TestResult:
         self.reason = ""  # why it failed or was skipped: "failed", "panic", ...
         self.time_ms = 0
         self.output = []  # serial lines printed while it ran
+        self.expected_panic = None  # the text KTEST_EXPECT_PANIC announced
+
+    def panicked_as_expected(self):
+        """True if the test announced an expected panic and its panic output
+        (from the KERNEL PANIC line on) contains the announced text."""
+        if self.expected_panic is None:
+            return False
+        for i, line in enumerate(self.output):
+            if PANIC_MARK.decode() in line:
+                return self.expected_panic in "\n".join(self.output[i:])
+        return False
 
     @property
     def suite(self):
@@ -176,6 +193,10 @@ class Harness:
                 current.output.append(line)
             if PANIC_MARK in raw and panic_at is None:
                 panic_at = time.monotonic()
+            m = EXPECT_PANIC_RE.match(line)
+            if m and current is not None and panic_at is None:
+                current.expected_panic = m.group(1)
+                return
             m = RUN_RE.match(line)
             if m:
                 if current is not None:
@@ -263,7 +284,14 @@ class Harness:
             outcome.stop = True
         else:
             reason = f"exit (QEMU exited with status {status} before the summary)"
-        if current is not None:
+        if current is not None and reason == "panic" and current.panicked_as_expected():
+            self.finish(current, True, "")
+            outcome.crashed_test = current.name
+            self.note(f"{current.name} passed: it panicked as expected "
+                      f"(\"{current.expected_panic}\")")
+        elif current is not None:
+            if reason == "panic" and current.expected_panic is not None:
+                reason = f"panic without the expected text \"{current.expected_panic}\""
             self.finish(current, False, reason)
             outcome.crashed_test = current.name
             self.note(f"{current.name} FAILED: {reason}")

@@ -62,6 +62,14 @@ for name, action in sorted(cfg["tests"].items()):
         if cfg.get("panic_then") == "hang":
             time.sleep(60)
         sys.exit(35)
+    elif action == "expected_panic":
+        out('ktest: expecting a panic containing "empty TaskRef"\n')
+        out("KERNEL PANIC: dereferencing an empty TaskRef\n  at ostd/task/task.h:80\n")
+        sys.exit(35)
+    elif action == "other_panic":
+        out('ktest: expecting a panic containing "empty TaskRef"\n')
+        out("KERNEL PANIC: Vec index 3 out of range (size 1)\n")
+        sys.exit(35)
     elif action == "panic_no_newline":
         out("KERNEL PANIC: no newline")
         time.sleep(60)
@@ -219,6 +227,20 @@ class HarnessTest(unittest.TestCase):
         failure = self.junit()[("A", "b")].find("failure")
         self.assertEqual(failure.get("message"), "panic")
         self.assertIn("null deref", failure.text)
+
+    def test_expected_panic_passes_and_resumes(self):
+        rc = self.run_harness({"A.a": "pass", "A.b": "expected_panic", "B.a": "pass"})
+        self.assertEqual(rc, 0, self.output)
+        self.assertEqual(self.appends(), ["", "ktest.resume_after=A.b"])
+        self.assertIn('A.b passed: it panicked as expected ("empty TaskRef")', self.output)
+        self.assertLastLine("ktest harness: 3 passed, 0 failed, 0 skipped")
+        self.assertIsNone(self.junit()[("A", "b")].find("failure"))
+
+    def test_panic_with_other_text_fails_an_expecting_test(self):
+        rc = self.run_harness({"A.a": "other_panic", "B.a": "pass"})
+        self.assertEqual(rc, 1, self.output)
+        self.assertIn('  A.a (panic without the expected text "empty TaskRef")', self.output)
+        self.assertLastLine("ktest harness: 1 passed, 1 failed, 0 skipped")
 
     def test_panic_then_halt_is_killed_and_resumed(self):
         rc = self.run_harness({"A.a": "panic", "B.a": "pass"}, panic_then="hang",

@@ -16,6 +16,9 @@ bool g_failed = false;
 bool g_fatal_failed = false;
 bool g_skipped = false;
 const char* g_skip_reason = "";
+// The text KTEST_EXPECT_PANIC announced in the running test ("" if none).
+std::string_view g_expected_panic;
+bool g_expects_panic = false;
 
 bool Load(const bool& flag) { return __atomic_load_n(&flag, __ATOMIC_RELAXED); }
 void Store(bool& flag, bool value) { __atomic_store_n(&flag, value, __ATOMIC_RELAXED); }
@@ -53,11 +56,18 @@ void BeginTest() {
   Store(g_fatal_failed, false);
   Store(g_skipped, false);
   g_skip_reason = "";
+  g_expects_panic = false;
+  g_expected_panic = {};
 }
 
 Verdict RunTest(const TestCase& test) {
   BeginTest();
   test.fn();
+  if (g_expects_panic) {
+    ostd::FormatTo(Out(), "ktest: the test returned, but it expected a panic containing \"{}\"\n",
+                   g_expected_panic);
+    RecordFailure(false);
+  }
   if (HasFailure()) return Verdict::kFailed;
   return IsSkipped() ? Verdict::kSkipped : Verdict::kPassed;
 }
@@ -69,6 +79,14 @@ void Skip(const char* file, int line, const char* reason) {
 }
 
 const char* SkipReason() { return g_skip_reason; }
+
+void ExpectPanic(const char* file, int line, std::string_view text) {
+  g_expects_panic = true;
+  g_expected_panic = text;
+  ostd::FormatTo(g_console,
+                 "{}:{}: expecting a panic\nktest: expecting a panic containing \"{}\"\n", file,
+                 line, text);
+}
 
 ostd::FormatSink& Out() {
   if (g_capture != nullptr) return g_capture->text_;

@@ -20,6 +20,7 @@
 // Supported: TEST, TEST_F (ktest::Test fixtures with SetUp/TearDown),
 // EXPECT_/ASSERT_ EQ, NE, LT, LE, GT, GE, TRUE, FALSE, STREQ, STRNE, FAIL(),
 // ADD_FAILURE(), SUCCEED(), KTEST_SKIP(reason) (gtest's GTEST_SKIP),
+// KTEST_EXPECT_PANIC(text) (a death test: see below),
 // HasFailure()/HasFatalFailure()/IsSkipped(), and gtest-spi's
 // EXPECT_FATAL_FAILURE / EXPECT_NONFATAL_FAILURE. Every check accepts a
 // streamed message, `EXPECT_EQ(a, b) << "while mapping " << vaddr;`, of
@@ -108,6 +109,10 @@ Verdict RunTest(const TestCase& test);
 void Skip(const char* file, int line, const char* reason);
 // The reason the running test gave to KTEST_SKIP ("" if none).
 const char* SkipReason();
+
+// KTEST_EXPECT_PANIC: announces the expected panic text on the console and
+// records it, so that a test that returns fails.
+void ExpectPanic(const char* file, int line, std::string_view text);
 
 // Where failure reports go: the console, or the innermost FailureCapture.
 ostd::FormatSink& Out();
@@ -562,6 +567,14 @@ void RunFixture() {
 // (or a void helper whose caller then returns). `reason`: a string literal,
 // printed and counted (`ktest: N passed, N failed, N skipped`).
 #define KTEST_SKIP(reason) return ::ktest::internal::Skip(__FILE__, __LINE__, (reason))
+
+// A death test: declares that the rest of the running test panics with a
+// message containing `text` (a string literal without '"'). The test prints
+// `ktest: expecting a panic containing "text"`; the harness (harness.py)
+// counts a panic whose output contains the text as the test passing and boots
+// the kernel again for the tests after it. A test that returns instead fails.
+// Put the code that must panic right after it, and nothing else.
+#define KTEST_EXPECT_PANIC(text) ::ktest::internal::ExpectPanic(__FILE__, __LINE__, (text))
 
 // gtest-spi: `statement` must produce exactly one failure of the given kind
 // whose report contains `substr`; that failure does not fail the enclosing

@@ -1,7 +1,7 @@
 // Read access to physical memory as bytes, the one interface through which
 // the firmware-table parsers (lib/madt.h) and the boot parsers
-// (ostd/boot/parse.h) see memory. ostd implements it over the linear map; host
-// tests implement it over an array. ostd/boot/parse.h names it
+// (ostd/boot/internal/parse.h) see memory. ostd implements it over the linear map; host
+// tests implement it over an array. ostd/boot/internal/parse.h names it
 // ostd::boot::PhysMemory.
 #ifndef LIB_PHYS_MEMORY_H_
 #define LIB_PHYS_MEMORY_H_

@@ -1,5 +1,5 @@
 #include "ostd/boot.h"
-#include "ostd/boot/parse.h"
+#include "ostd/boot/internal/parse.h"
 
 namespace ostd {
 

@@ -55,16 +55,18 @@ class CpuSet {
 // any context (IRQ handlers included). Starts empty. Each update is one atomic
 // read-modify-write with acquire-release ordering; Load is an acquire load, so
 // it sees a consistent snapshot that may be stale by the time it is used.
-//
-// Precondition of Add and Remove: cpu < kMaxCpus. Unlike CpuSet they do not
-// check it: a larger id shifts past the word's width (undefined behaviour;
-// in practice x86 masks the count and CPU cpu % 64 changes instead).
+// As in CpuSet, ids of kMaxCpus or more are outside every set: Add and Remove
+// ignore them (no memory is touched and no other CPU's bit changes).
 class AtomicCpuSet {
  public:
-  // Makes `cpu` a member (see the precondition above).
-  void Add(uint32_t cpu) { bits_.fetch_or(uint64_t{1} << cpu, std::memory_order_acq_rel); }
-  // Removes `cpu` (see the precondition above).
-  void Remove(uint32_t cpu) { bits_.fetch_and(~(uint64_t{1} << cpu), std::memory_order_acq_rel); }
+  // Makes `cpu` a member (no effect if cpu >= kMaxCpus).
+  void Add(uint32_t cpu) {
+    if (cpu < kMaxCpus) bits_.fetch_or(uint64_t{1} << cpu, std::memory_order_acq_rel);
+  }
+  // Removes `cpu` (no effect if it is not a member, or if cpu >= kMaxCpus).
+  void Remove(uint32_t cpu) {
+    if (cpu < kMaxCpus) bits_.fetch_and(~(uint64_t{1} << cpu), std::memory_order_acq_rel);
+  }
   // A snapshot of the members.
   CpuSet Load() const { return CpuSet::FromBits(bits_.load(std::memory_order_acquire)); }
 

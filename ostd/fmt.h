@@ -5,7 +5,8 @@
 // Placeholders: `{}` (decimal for integers), `{:x}` hex, `{:#x}` hex with 0x,
 // `{:b}` binary, and a zero-padded width such as `{:016x}` or `{:4}`. `{{` and
 // `}}` print braces. Supported arguments: integers, bool, char, C strings,
-// std::string_view, pointers (printed as hex addresses) and ostd::Errno.
+// std::string_view, pointers (printed as hex addresses) and ostd::Errno (see
+// FormatTo for how char arrays and null C strings print).
 // Extra placeholders print "{?}"; extra arguments are ignored.
 #ifndef OSTD_FMT_H_
 #define OSTD_FMT_H_
@@ -62,12 +63,17 @@ class BufferSink final : public FormatSink {
 };
 
 // A BufferSink with its own inline storage of N bytes (no heap), typically a
-// local. Do not copy or move one: the copy's sink still points at the
-// original's storage, so it shows and overwrites the original's text (and
-// dangles once the original is gone).
+// local. Not copyable or movable: its sink points at its own storage, so a
+// copy would show and overwrite the original's text (and dangle once the
+// original is gone); copy the text out through view() instead.
 template <size_t N>
 class StackString final : public FormatSink {
  public:
+  // An empty string (view() empty, truncated() false).
+  StackString() = default;
+  StackString(const StackString&) = delete;
+  StackString& operator=(const StackString&) = delete;
+
   // Appends as much of `text` as fits in the N bytes; if some is dropped,
   // truncated() becomes true.
   void Write(std::string_view text) override { sink_.Write(text); }
@@ -110,6 +116,15 @@ constexpr Arg MakeArg(const T& v) {
     return Arg{ArgKind::kSigned, static_cast<int64_t>(v), 0, {}};
   } else if constexpr (std::is_unsigned_v<U> && std::is_integral_v<U>) {
     return Arg{ArgKind::kUnsigned, 0, static_cast<uint64_t>(v), {}};
+  } else if constexpr (std::is_array_v<U> && std::is_same_v<std::remove_extent_t<U>, char>) {
+    // A char array (a string literal, a buffer): the text up to its first NUL,
+    // or all of it if it has none; never past its end.
+    size_t len = 0;
+    while (len < std::extent_v<U> && v[len] != '\0') ++len;
+    return Arg{ArgKind::kString, 0, 0, std::string_view(v, len)};
+  } else if constexpr (std::is_same_v<U, const char*> || std::is_same_v<U, char*>) {
+    return Arg{ArgKind::kString, 0, 0,
+               v == nullptr ? std::string_view("(null)") : std::string_view(v)};
   } else if constexpr (std::is_convertible_v<const U&, std::string_view>) {
     return Arg{ArgKind::kString, 0, 0, std::string_view(v)};
   } else if constexpr (std::is_pointer_v<U> || std::is_null_pointer_v<U>) {
@@ -128,7 +143,9 @@ void FormatImpl(FormatSink& sink, std::string_view fmt, std::span<const Arg> arg
 // placeholder without an argument prints {?}, an unclosed `{` and the rest of
 // `fmt` are printed as they are, an unknown type letter falls back to the
 // argument's default form. Errno prints its name (EINVAL), or its number with
-// `{:d}`. A `const char*` argument must be non-null and NUL-terminated. An
+// `{:d}`. A char array prints up to its first NUL (all of it if it has
+// none); a null `const char*` prints "(null)", any other one must be
+// NUL-terminated (pass a std::string_view or the array itself to bound it). An
 // unsupported argument type does not compile. Any context, if the sink's Write
 // may run there.
 template <typename... Args>

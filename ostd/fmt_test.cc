@@ -1,5 +1,7 @@
 #include "ostd/fmt.h"
 
+#include <type_traits>
+
 #include <gtest/gtest.h>
 
 namespace ostd {
@@ -29,6 +31,33 @@ TEST(FmtTest, OtherKinds) {
   EXPECT_EQ(Fmt(s, "{}", std::string_view("view")), "view");
   EXPECT_EQ(Fmt(s, "{} {:d}", Errno::kEFAULT, Errno::kEFAULT), "EFAULT 14");
   EXPECT_EQ(Fmt(s, "{}", static_cast<const void*>(nullptr)), "0x0");
+}
+
+// A char array prints up to its first NUL, or all of it without one: never
+// past its end. A null C string prints "(null)" instead of being read.
+TEST(FmtTest, CStringsAreBounded) {
+  StackString<256> s;
+  char unterminated[3] = {'a', 'b', 'c'};
+  char early_nul[6] = {'x', '\0', 'y', 'z', '\0', '\0'};
+  const char empty[1] = {'\0'};
+  EXPECT_EQ(Fmt(s, "[{}][{}][{}]", unterminated, early_nul, empty), "[abc][x][]");
+  const char* null_string = nullptr;
+  char* null_mutable = nullptr;
+  EXPECT_EQ(Fmt(s, "{} {}", null_string, null_mutable), "(null) (null)");
+  const char* literal = "lit";
+  EXPECT_EQ(Fmt(s, "{:5}|", literal), "  lit|");
+}
+
+// A copy of a StackString would keep writing into the original's storage.
+TEST(FmtTest, StackStringIsNotCopyableOrMovable) {
+  static_assert(!std::is_copy_constructible_v<StackString<8>>);
+  static_assert(!std::is_copy_assignable_v<StackString<8>>);
+  static_assert(!std::is_move_constructible_v<StackString<8>>);
+  static_assert(!std::is_move_assignable_v<StackString<8>>);
+  StackString<8> s;
+  FormatTo(s, "{}", 1234567890);
+  EXPECT_EQ(s.view(), "12345678");
+  EXPECT_TRUE(s.truncated());
 }
 
 TEST(FmtTest, BracesAndMismatch) {

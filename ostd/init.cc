@@ -2,8 +2,8 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "ostd/boot.h"
-#include "ostd/boot/memory_map.h"
-#include "ostd/boot/parse.h"
+#include "ostd/boot/internal/memory_map.h"
+#include "ostd/boot/internal/parse.h"
 #include "ostd/entry.h"
 #include "ostd/internal/console.h"
 #include "ostd/internal/cpu_local.h"
@@ -122,8 +122,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   RunGlobalConstructors();
   ParseBootInfo(protocol, info, magic);
   if (std::optional<std::string_view> lvl = boot_info.CmdlineValue("log")) {
-    LogLevel l;
-    if (ParseLogLevel(*lvl, &l)) SetLogLevel(l);
+    if (std::optional<LogLevel> l = ParseLogLevel(*lvl)) SetLogLevel(*l);
   }
   internal::InitFrameAllocator(boot_info.memory_map);
   internal::InitKernelPageTable(boot_info.memory_map);

@@ -43,15 +43,12 @@ bool console_held_by_panic = false;
 void SetLogLevel(LogLevel l) { level.store(static_cast<int>(l), std::memory_order_relaxed); }
 LogLevel GetLogLevel() { return static_cast<LogLevel>(level.load(std::memory_order_relaxed)); }
 
-bool ParseLogLevel(std::string_view name, LogLevel* out) {
+std::optional<LogLevel> ParseLogLevel(std::string_view name) {
   constexpr std::string_view kNames[] = {"error", "warn", "info", "debug", "trace"};
   for (int i = 0; i < 5; ++i) {
-    if (name == kNames[i]) {
-      *out = static_cast<LogLevel>(i);
-      return true;
-    }
+    if (name == kNames[i]) return static_cast<LogLevel>(i);
   }
-  return false;
+  return std::nullopt;
 }
 
 void ConsoleWrite(std::string_view text) {
@@ -92,10 +89,8 @@ void UnlockConsole() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 void WritePrefix(FormatSink& sink, LogLevel l) {
-  constexpr char kLetters[] = {'E', 'W', 'I', 'D', 'T'};
   uint64_t ns = timer::NowNanos();
-  FormatTo(sink, "[{:5}.{:06}] {} ", ns / 1000000000, (ns / 1000) % 1000000,
-           kLetters[static_cast<int>(l)]);
+  FormatTo(sink, "[{:5}.{:06}] {} ", ns / 1000000000, (ns / 1000) % 1000000, LogLevelLetter(l));
 }
 
 }  // namespace log_internal

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -14,9 +15,9 @@
 
 namespace ostd {
 
-// How important a log line is; lower is more important. Only the five
-// enumerators are valid levels: Log() with another value drops the line if it
-// is above the current level and otherwise reads past its level-letter table.
+// How important a log line is; lower is more important. Log() accepts any
+// value: one outside the five enumerators is filtered by its number like the
+// others (a negative one is always printed) and shows the letter '?'.
 enum class LogLevel : int {
   kError = 0,  // something failed
   kWarn = 1,   // something looks wrong but the kernel carries on
@@ -25,13 +26,31 @@ enum class LogLevel : int {
   kTrace = 4   // very chatty tracing
 };
 
+// The letter a log line shows for `level`: E, W, I, D or T; '?' for a value
+// outside the enumeration.
+constexpr char LogLevelLetter(LogLevel level) {
+  switch (level) {
+    case LogLevel::kError:
+      return 'E';
+    case LogLevel::kWarn:
+      return 'W';
+    case LogLevel::kInfo:
+      return 'I';
+    case LogLevel::kDebug:
+      return 'D';
+    case LogLevel::kTrace:
+      return 'T';
+  }
+  return '?';
+}
+
 // Messages above this level are dropped. Set from the command line (`log=debug`).
 void SetLogLevel(LogLevel level);
 // The current level (kInfo until SetLogLevel changes it). A relaxed atomic
 // read: any context, and a concurrent SetLogLevel may or may not be seen yet.
 LogLevel GetLogLevel();
-// Parses "error", "warn", "info", "debug", "trace".
-bool ParseLogLevel(std::string_view name, LogLevel* out);
+// Parses "error", "warn", "info", "debug", "trace"; nullopt for anything else.
+std::optional<LogLevel> ParseLogLevel(std::string_view name);
 
 // Writes `text` to the console exactly as given.
 void ConsoleWrite(std::string_view text);
@@ -64,7 +83,8 @@ void Println(std::string_view fmt, const Args&... args) {
   log_internal::UnlockConsole();
 }
 
-// One log line: "[    1.234567] W message" (uptime in seconds, level letter).
+// One log line: "[    1.234567] W message" (uptime in seconds, level letter
+// as LogLevelLetter gives it). Dropped if `level` is above GetLogLevel().
 template <typename... Args>
 void Log(LogLevel level, std::string_view fmt, const Args&... args) {
   if (static_cast<int>(level) > static_cast<int>(GetLogLevel())) return;

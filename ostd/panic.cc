@@ -28,7 +28,7 @@ const SymbolTable& KernelSymbols() {
 namespace {
 
 std::atomic<int> panic_depth{0};
-const char* panic_file = nullptr;
+std::string_view panic_file;
 int panic_line = 0;
 
 void PrintSymbol(FormatSink& sink, int index, uint64_t addr) {
@@ -109,11 +109,17 @@ void IndexOutOfRange(size_t index, size_t size) {
   OSTD_PANIC("Vec index {} out of range (size {})", index, size);
 }
 
+void Reentered() {
+  OSTD_PANIC(
+      "Vec changed from inside one of its own element operations (a move, copy or "
+      "destructor of an element called back into the same Vec)");
+}
+
 }  // namespace vec_internal
 
 namespace panic_internal {
 
-FormatSink& BeginPanic(const char* file, int line) {
+FormatSink& BeginPanic(std::string_view file, int line) {
   arch::DisableInterrupts();
   CheckRecursion();
   internal::EnterPanicConsole();

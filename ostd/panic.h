@@ -13,18 +13,18 @@
 namespace ostd {
 
 namespace panic_internal {
-FormatSink& BeginPanic(const char* file, int line);
+FormatSink& BeginPanic(std::string_view file, int line);
 [[noreturn]] void EndPanic();
 }  // namespace panic_internal
 
 // Panics with the message FormatTo(fmt, args...) and the location `file`:`line`
-// (`file` a non-null NUL-terminated string; OSTD_PANIC passes __FILE__ and
-// __LINE__). Any context, interrupts enabled or not: disables interrupts on this
-// CPU, writes to the console without waiting for a lock another CPU may hold,
+// (OSTD_PANIC passes __FILE__ and __LINE__). Any context, interrupts enabled or not: disables
+// interrupts on this CPU, writes to the console without waiting for a lock another CPU may hold,
 // and never returns. A panic while panicking prints one line and exits at once.
 // Other CPUs are not stopped.
 template <typename... Args>
-[[noreturn]] void PanicAt(const char* file, int line, std::string_view fmt, const Args&... args) {
+[[noreturn]] void PanicAt(std::string_view file, int line, std::string_view fmt,
+                          const Args&... args) {
   FormatSink& sink = panic_internal::BeginPanic(file, line);
   FormatTo(sink, fmt, args...);
   panic_internal::EndPanic();

@@ -46,9 +46,10 @@ struct PodFields {};
 template <typename T>
 struct IsPod;
 
-// The compile-time checks behind IsPod (implementation; use Pod / IsPod).
+// The compile-time checks behind IsPod (implementation; kernel code uses Pod /
+// IsPod: the gate rejects a reference to this internal namespace).
 // Everything here is a consteval type trait: no runtime code, no state.
-namespace pod_check {
+namespace pod_internal {
 
 // What an OSTD_POD entry M is: kDataMember is true only for a pointer to a
 // non-static data member (this primary template: anything else).
@@ -173,7 +174,7 @@ struct StdArray<std::array<U, N>> {
                                sizeof(std::array<U, N>) == N * sizeof(U);
 };
 
-}  // namespace pod_check
+}  // namespace pod_internal
 
 // IsPod<T>::value: whether T is Pod (see the top of this file).
 template <typename T>
@@ -187,13 +188,13 @@ struct IsPod {
     } else if constexpr (std::is_integral_v<T>) {
       return !std::is_same_v<T, bool>;
     } else if constexpr (std::is_enum_v<T>) {
-      return pod_check::EnumIsPod<T>();
+      return pod_internal::EnumIsPod<T>();
     } else if constexpr (std::is_array_v<T>) {
       return std::extent_v<T> > 0 && IsPod<std::remove_extent_t<T>>::value;
-    } else if constexpr (pod_check::StdArray<T>::kIs) {
-      return pod_check::StdArray<T>::kPod;
+    } else if constexpr (pod_internal::StdArray<T>::kIs) {
+      return pod_internal::StdArray<T>::kPod;
     } else {
-      return pod_check::ClassIsPod<T>();
+      return pod_internal::ClassIsPod<T>();
     }
   }
   static constexpr bool value = Compute();  // whether T is Pod

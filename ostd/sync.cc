@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
+#include "ostd/panic.h"
 
 namespace ostd {
 
@@ -53,6 +54,10 @@ bool SpinLock::TryLock() {
 }
 
 void SpinLock::Unlock() {
+  // Unlocking a free lock would restore a stale interrupt state and drop a
+  // preemption count this CPU does not hold.
+  if (!locked_.load(std::memory_order_relaxed))
+    OSTD_PANIC("SpinLock::Unlock of a lock nobody holds");
   bool enable = irq_was_enabled_;
   bool preempt = preempt_disabled_;
   locked_.store(false, std::memory_order_release);

@@ -44,6 +44,7 @@ class ABSL_LOCKABLE SpinLock {
   bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true);
   // Releases the lock, restores the interrupt state Lock() found and
   // re-enables preemption (a preemption point if a reschedule is pending).
+  // Panics if the lock is free (nobody holds it).
   void Unlock() ABSL_UNLOCK_FUNCTION();
 
   // True if some CPU holds the lock at the moment of the read: a racy snapshot

@@ -1,4 +1,4 @@
-#include "ostd/boot/memory_map.h"
+#include "ostd/boot/internal/memory_map.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "ostd/boot/parse.h"
+#include "ostd/boot/internal/parse.h"
 
 #include <cstdint>
 #include <cstring>

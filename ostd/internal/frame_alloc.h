@@ -13,7 +13,7 @@
 
 #include "ostd/boot.h"
 #include "ostd/mm/frame.h"
-#include "ostd/mm/frame_meta.h"
+#include "ostd/mm/internal/frame_meta.h"
 #include "ostd/result.h"
 
 namespace ostd::mm {

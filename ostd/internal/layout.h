@@ -13,7 +13,7 @@
 #include <span>
 
 #include "ostd/boot.h"
-#include "ostd/boot/parse.h"
+#include "ostd/boot/internal/parse.h"
 
 namespace ostd::internal {
 

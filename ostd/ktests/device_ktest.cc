@@ -99,16 +99,37 @@ TEST(IoPortTest, CmosRamRoundTrip) {
 }
 
 TEST(ConsoleTest, LogLevelsParse) {
-  LogLevel l;
-  EXPECT_TRUE(ParseLogLevel("debug", &l));
-  EXPECT_EQ(l, LogLevel::kDebug);
-  EXPECT_FALSE(ParseLogLevel("loud", &l));
+  EXPECT_EQ(ParseLogLevel("debug"), LogLevel::kDebug);
+  EXPECT_EQ(ParseLogLevel("loud"), std::nullopt);
   LogLevel saved = GetLogLevel();
   SetLogLevel(LogLevel::kError);
   EXPECT_EQ(GetLogLevel(), LogLevel::kError);
   OSTD_LOG_INFO("this line is filtered out");
   SetLogLevel(saved);
   ConsoleWrite("console: serial output works\n");
+}
+
+// A level outside the enumeration (kernel code can cast any int to LogLevel)
+// shows '?' instead of reading past a table, and is filtered by its number.
+TEST(ConsoleTest, LogLevelOutOfRange) {
+  static_assert(LogLevelLetter(LogLevel::kError) == 'E');
+  static_assert(LogLevelLetter(LogLevel::kTrace) == 'T');
+  EXPECT_EQ(LogLevelLetter(static_cast<LogLevel>(5)), '?');
+  EXPECT_EQ(LogLevelLetter(static_cast<LogLevel>(-1)), '?');
+  EXPECT_EQ(LogLevelLetter(static_cast<LogLevel>(0x7fffffff)), '?');
+  Log(static_cast<LogLevel>(-1), "log: a negative level prints with '?'");
+  Log(static_cast<LogLevel>(1000), "this line is filtered out (level 1000)");
+}
+
+// A char array prints up to its first NUL, or whole if it has none (never
+// past its end); a null C string prints "(null)".
+TEST(ConsoleTest, FormatsCStringsSafely) {
+  StackString<64> s;
+  char unterminated[3] = {'a', 'b', 'c'};
+  char terminated[8] = {'x', 'y', '\0', 'z'};
+  const char* null_string = nullptr;
+  FormatTo(s, "[{}] [{}] [{}]", unterminated, terminated, null_string);
+  EXPECT_STREQ(s.view(), "[abc] [xy] [(null)]");
 }
 
 TEST(ConsoleTest, FormattingInTheKernel) {

@@ -1,6 +1,6 @@
 #include "ostd/mm/frame.h"
 
-#include "ostd/boot/memory_map.h"
+#include "ostd/boot/internal/memory_map.h"
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
@@ -28,7 +28,7 @@ bool ClaimRun(size_t index, size_t count, FrameUsage usage) {
       OSTD_LOG_ERROR("frame {:#x} was offered twice (it is {}); quarantined",
                      (index + i) * kPageSize, FrameUsageName(meta.usage(index + i)));
       bool misuse;
-      for (size_t j = 0; j < i; ++j) static_cast<void>(meta.Put(index + j, &misuse));
+      for (size_t j = 0; j < i; ++j) static_cast<void>(meta.Put(index + j, misuse));
       // Give back every frame of the run except the disputed one.
       SpinLockGuard guard(frame_lock);
       frames.MarkFree(index, i);
@@ -81,7 +81,7 @@ void FreeFrames(Paddr first, size_t count) {
   size_t index = first / kPageSize;
   for (size_t i = 0; i < count; ++i) {
     bool misuse = false;
-    bool last = meta.Put(index + i, &misuse);
+    bool last = meta.Put(index + i, misuse);
     if (misuse) OSTD_PANIC("FreeFrames: frame {:#x} is not allocated", (index + i) * kPageSize);
     if (last) {
       SpinLockGuard guard(frame_lock);

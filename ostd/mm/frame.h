@@ -1,7 +1,7 @@
 // Physical page frames, as owned handles.
 //
 // Frames come from a bitmap allocator built from the boot memory map; every
-// frame also has a metadata word (ostd/mm/frame_meta.h) with its usage and a
+// frame also has a TCB-only metadata word (ostd/mm/internal/frame_meta.h) with its usage and a
 // reference count, and a frame is handed out only after an atomic claim of that
 // word succeeds. Running out is an ENOMEM result, never a panic.
 //
@@ -18,7 +18,6 @@
 #include <cstdint>
 
 #include "ostd/boot.h"
-#include "ostd/mm/frame_meta.h"
 #include "ostd/result.h"
 
 namespace ostd::vm {

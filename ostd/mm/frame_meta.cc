@@ -1,4 +1,4 @@
-#include "ostd/mm/frame_meta.h"
+#include "ostd/mm/internal/frame_meta.h"
 
 namespace ostd::mm {
 
@@ -47,17 +47,17 @@ bool FrameMetaTable::Get(size_t frame) {
   }
 }
 
-bool FrameMetaTable::Put(size_t frame, bool* misuse) {
-  *misuse = false;
+bool FrameMetaTable::Put(size_t frame, bool& misuse) {
+  misuse = false;
   if (frame >= words_.size()) {
-    *misuse = true;
+    misuse = true;
     return false;
   }
   uint64_t w = words_[frame].load(std::memory_order_relaxed);
   for (;;) {
     FrameUsage u = static_cast<FrameUsage>(w & kUsageMask);
     if (u == FrameUsage::kFree || u == FrameUsage::kReserved || (w >> 8) == 0) {
-      *misuse = true;
+      misuse = true;
       return false;
     }
     uint64_t next = (w >> 8) == 1 ? 0 : w - kRefOne;  // the last reference frees it

@@ -1,5 +1,6 @@
-#include "ostd/mm/frame_meta.h"
+#include "ostd/mm/internal/frame_meta.h"
 
+#include <cstddef>
 #include <thread>
 #include <vector>
 
@@ -32,14 +33,20 @@ TEST_F(FrameMetaTest, ReservedAndOutOfRangeCannotBeClaimed) {
   EXPECT_EQ(table_.usage(64), FrameUsage::kReserved);
 }
 
+// Put reports misuse through a reference: a null out-parameter does not compile.
+template <typename Arg>
+concept CanPut = requires(FrameMetaTable t, Arg a) { t.Put(0, a); };
+static_assert(!CanPut<std::nullptr_t> && !CanPut<bool*>);
+static_assert(CanPut<bool&>);
+
 TEST_F(FrameMetaTest, LastPutFrees) {
   ASSERT_TRUE(table_.TryClaim(1, FrameUsage::kPageTable));
   EXPECT_TRUE(table_.Get(1));
   EXPECT_EQ(table_.refcount(1), 2u);
   bool misuse = false;
-  EXPECT_FALSE(table_.Put(1, &misuse));
+  EXPECT_FALSE(table_.Put(1, misuse));
   EXPECT_FALSE(misuse);
-  EXPECT_TRUE(table_.Put(1, &misuse));
+  EXPECT_TRUE(table_.Put(1, misuse));
   EXPECT_FALSE(misuse);
   EXPECT_EQ(table_.usage(1), FrameUsage::kFree);
   EXPECT_TRUE(table_.TryClaim(1, FrameUsage::kHeap));
@@ -47,13 +54,13 @@ TEST_F(FrameMetaTest, LastPutFrees) {
 
 TEST_F(FrameMetaTest, DoubleFreeAndGetOfFreeAreMisuse) {
   bool misuse = false;
-  EXPECT_FALSE(table_.Put(2, &misuse));
+  EXPECT_FALSE(table_.Put(2, misuse));
   EXPECT_TRUE(misuse);
   EXPECT_FALSE(table_.Get(2));
   table_.MarkReserved(4);
-  EXPECT_FALSE(table_.Put(4, &misuse));
+  EXPECT_FALSE(table_.Put(4, misuse));
   EXPECT_TRUE(misuse);
-  EXPECT_FALSE(table_.Put(100, &misuse));
+  EXPECT_FALSE(table_.Put(100, misuse));
   EXPECT_TRUE(misuse);
 }
 
@@ -86,7 +93,7 @@ TEST_F(FrameMetaTest, ConcurrentGetPutBalances) {
       for (int i = 0; i < 10000; ++i) {
         ASSERT_TRUE(table_.Get(7));
         bool misuse;
-        ASSERT_FALSE(table_.Put(7, &misuse));
+        ASSERT_FALSE(table_.Put(7, misuse));
       }
     });
   }

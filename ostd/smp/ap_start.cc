@@ -8,7 +8,7 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
-#include "ostd/boot/parse.h"
+#include "ostd/boot/internal/parse.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/frame_alloc.h"

@@ -4,7 +4,6 @@
 #define OSTD_SMP_MADT_H_
 
 #include "lib/madt.h"
-#include "ostd/boot/parse.h"
 
 namespace ostd::smp {
 

@@ -23,6 +23,16 @@ uintptr_t Word(Task* t) {
 
 }  // namespace
 
+Mutex::~Mutex() {
+  uintptr_t v = owner_.load(std::memory_order_acquire);
+  if (v != 0) {
+    bool mine = (v & ~kWaitersBit) == Word(CurrentTask());
+    OSTD_PANIC("Mutex destroyed while held ({}{})",
+               mine ? "by the destroying task" : "by another task",
+               (v & kWaitersBit) != 0 ? ", with tasks waiting" : "");
+  }
+}
+
 void Mutex::Lock() {
   Task* self = CurrentTask();
   OSTD_ASSERT(self != nullptr);

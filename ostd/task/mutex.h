@@ -25,14 +25,18 @@ class Task;
 
 // A sleeping lock owned by a task (see the top of this file). Not recursive,
 // not copyable or movable. It must outlive every task that holds or waits for
-// it: waiters are queued through entries on their own stacks, so destroying a
-// Mutex that is held or waited on is a use-after-free (unchecked).
+// it (waiters are queued through entries on their own stacks, and the holder
+// will unlock it): destroying a Mutex that is held or waited on panics.
 // constexpr-constructible, so a global one needs no constructor at boot.
 class ABSL_LOCKABLE Mutex {
  public:
   constexpr Mutex() = default;
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
+  // Panics ("Mutex destroyed while held") if a task holds the mutex (a waiter
+  // always implies a holder: ownership is handed over directly), instead of
+  // leaving the holder and the waiters with a freed lock.
+  ~Mutex();
 
   // Acquires the mutex, blocking while another task holds it. May block:
   // requires task context with preemption enabled and no SpinLock held. Not

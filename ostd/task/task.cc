@@ -107,7 +107,7 @@ Result<Task*> TaskCore::Create(TaskBody body, const TaskOptions& options, bool i
   if (t == nullptr) return Err(Errno::kENOMEM);
   t->body_ = std::move(body);
   t->id_ = next_id.fetch_add(1, std::memory_order_relaxed);
-  t->name_ = options.name();
+  t->name_ = TaskName(options.name());
   t->affinity_.store(options.affinity().bits(), std::memory_order_relaxed);
   t->is_idle_ = idle;
   Result<Vaddr> stack = AllocStack(pages);
@@ -136,7 +136,7 @@ Result<Task*> TaskCore::Create(TaskBody body, const TaskOptions& options, bool i
 Task* TaskCore::Adopt(bool idle) {
   Task* t = new Task();  // boot time: panics if out of memory
   t->id_ = next_id.fetch_add(1, std::memory_order_relaxed);
-  t->name_ = idle ? "idle" : "main";
+  t->name_ = TaskName(idle ? "idle" : "main");
   t->affinity_.store(uint64_t{1} << internal::ThisCpu().cpu_id, std::memory_order_relaxed);
   t->cpu_.store(internal::ThisCpu().cpu_id, std::memory_order_relaxed);
   t->is_idle_ = idle;

@@ -15,15 +15,18 @@
 #ifndef OSTD_TASK_TASK_H_
 #define OSTD_TASK_TASK_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "ostd/boot.h"
 #include "ostd/cpu_set.h"
+#include "ostd/panic.h"
 #include "ostd/result.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/util/ref_ptr.h"
@@ -59,11 +62,11 @@ class TaskRef {
   void Reset();
   // The task (nullptr if empty); valid while this reference is held.
   Task* get() const { return task_; }
-  // Member access to the task. The TaskRef must not be empty: unlike RefPtr
-  // this is not checked (a null dereference).
-  Task* operator->() const { return task_; }
-  // The task. The TaskRef must not be empty (unchecked, as operator->).
-  Task& operator*() const { return *task_; }
+  // Member access to the task. On an empty TaskRef: a panic ("empty
+  // TaskRef"), never a null dereference.
+  Task* operator->() const { return Checked(); }
+  // The task. On an empty TaskRef: a panic, as operator->.
+  Task& operator*() const { return *Checked(); }
   // True if this refers to a task.
   explicit operator bool() const { return task_ != nullptr; }
 
@@ -71,8 +74,36 @@ class TaskRef {
   friend class internal::TaskCore;
   // Takes a new reference to `t` (not null).
   explicit TaskRef(Task* t);
+  Task* Checked() const {
+    if (task_ == nullptr) [[unlikely]]
+      OSTD_PANIC("dereferencing an empty TaskRef");
+    return task_;
+  }
 
   Task* task_ = nullptr;
+};
+
+// A task's name for logs: a copy of at most kMaxLength bytes (a longer name
+// is cut), so it never dangles. Plain value type.
+class TaskName {
+ public:
+  // The most bytes a name keeps.
+  static constexpr size_t kMaxLength = 31;
+  // An empty name.
+  constexpr TaskName() = default;
+  // A copy of the first kMaxLength bytes of `name`.
+  constexpr explicit TaskName(std::string_view name) {
+    while (len_ < kMaxLength && len_ < name.size()) {
+      chars_[len_] = name[len_];
+      ++len_;
+    }
+  }
+  // The name; valid while this object lives.
+  constexpr std::string_view view() const { return std::string_view(chars_.data(), len_); }
+
+ private:
+  std::array<char, kMaxLength> chars_{};
+  size_t len_ = 0;
 };
 
 // How to create a task. Chainable setters.
@@ -86,10 +117,10 @@ class TaskOptions {
     affinity_ = cpus;
     return *this;
   }
-  // A static name for logs (default "task"); the string must be non-null,
-  // NUL-terminated and outlive the task.
-  TaskOptions& name(const char* n) {
-    name_ = n;
+  // A name for logs (default "task"). It is copied: at most
+  // TaskName::kMaxLength bytes are kept (a longer name is cut).
+  TaskOptions& name(std::string_view n) {
+    name_ = TaskName(n);
     return *this;
   }
   // Usable stack bytes, rounded up to pages (default 16 KiB, at most 64 KiB;
@@ -101,14 +132,15 @@ class TaskOptions {
 
   // The CPUs set with affinity() (all kMaxCpus ids by default).
   CpuSet affinity() const { return affinity_; }
-  // The name set with name(), "task" by default.
-  const char* name() const { return name_; }
+  // The name set with name() (as cut), "task" by default; valid while these
+  // options live.
+  std::string_view name() const { return name_.view(); }
   // The stack size in bytes as set (before rounding up to pages).
   size_t stack_size() const { return stack_size_; }
 
  private:
   CpuSet affinity_ = CpuSet::FromBits(~uint64_t{0});
-  const char* name_ = "task";
+  TaskName name_{"task"};
   size_t stack_size_ = kDefaultStackSize;
 };
 
@@ -186,8 +218,9 @@ class Task {
   // A number unique to this task for the whole run (from 1, never reused).
   uint64_t id() const { return id_; }
   // The name given in TaskOptions (or "main" / "idle" for tasks ostd made
-  // from a boot stack). Fixed for the task's life.
-  const char* name() const { return name_; }
+  // from a boot stack), as cut to TaskName::kMaxLength bytes. Fixed for the
+  // task's life; the view is valid while a reference to the task is held.
+  std::string_view name() const { return name_.view(); }
   // The CPUs the task may run on (changed only by the task itself, through
   // SetCurrentTaskAffinity).
   CpuSet affinity() const { return CpuSet::FromBits(affinity_.load(std::memory_order_acquire)); }
@@ -230,7 +263,7 @@ class Task {
   ~Task();
 
   uint64_t id_ = 0;
-  const char* name_ = "task";
+  TaskName name_{"task"};
   std::atomic<uint64_t> affinity_{0};  // CpuSet bits; changed only by the task itself
   std::atomic<TaskState> state_{TaskState::kRunning};
   // Held by the CPU that runs the task, from the switch to it until the

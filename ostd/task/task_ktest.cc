@@ -11,12 +11,15 @@
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
+#include "ostd/sync.h"
 #include "ostd/task/mutex.h"
 #include "ostd/task/preempt.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
+#include "ostd/util/box.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/vm_space.h"
 
 namespace ostd {
@@ -433,6 +436,104 @@ TEST(TaskTest, AffinityIsHonoured) {
   EXPECT_EQ(wrong.load(), 0u);
   Result<TaskRef> bad = Spawn([] {}, TaskOptions().affinity(OnlyCpu(40)));
   EXPECT_FALSE(bad.has_value());
+}
+
+// --- Misuse that must be a clear panic, never a stray access ---------------
+
+TEST(TaskRefTest, NamesAreCopiedAndCut) {
+  char name[40];
+  for (char& c : name) c = 'n';
+  std::string_view long_name(name, sizeof(name));
+  TaskOptions options;
+  options.name(long_name);
+  for (char& c : name) c = 'x';  // the options kept their own copy
+  EXPECT_EQ(options.name().size(), TaskName::kMaxLength);
+  EXPECT_EQ(options.name()[0], 'n');
+  std::atomic<bool> ran{false};
+  Result<TaskRef> t = Spawn([&] { ran.store(true); }, TaskOptions().name("short"));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_STREQ((*t)->name(), "short");
+  (*t)->Join();
+  EXPECT_TRUE(ran.load());
+  EXPECT_STREQ(TaskOptions().name(), "task");
+}
+
+TEST(TaskRefTest, EmptyRefDereferencePanics) {
+  TaskRef empty;
+  EXPECT_FALSE(static_cast<bool>(empty));
+  EXPECT_EQ(empty.get(), nullptr);
+  KTEST_EXPECT_PANIC("dereferencing an empty TaskRef");
+  (void)empty->id();
+}
+
+// Locks and drops a Mutex: the holder would later unlock freed memory.
+void DestroyHeldMutex() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Result<Box<Mutex>> m = MakeBox<Mutex>();
+  OSTD_ASSERT(m.has_value());
+  (*m)->Lock();
+  m->Reset();
+}
+
+TEST(MutexTest, DestroyedWhileHeldPanics) {
+  KTEST_EXPECT_PANIC("Mutex destroyed while held (by the destroying task)");
+  DestroyHeldMutex();
+}
+
+TEST(MutexTest, DestroyedUnlockedIsFine) {
+  Result<Box<Mutex>> m = MakeBox<Mutex>();
+  ASSERT_TRUE(m.has_value());
+  (*m)->Lock();
+  (*m)->Unlock();
+  m->Reset();
+  EXPECT_FALSE(static_cast<bool>(*m));
+}
+
+// A woken waiter re-takes the queue's lock to re-check its condition: the
+// destructor waits for it to leave Wait() instead of freeing the queue under
+// it (WakeAll, then destroy, is a normal pattern).
+TEST(WaitQueueTest, DestroyAfterWakeAllWaitsForWokenWaiters) {
+  for (int round = 0; round < 20; ++round) {
+    Result<Box<WaitQueue>> wq = MakeBox<WaitQueue>();
+    ASSERT_TRUE(wq.has_value());
+    WaitQueue* q = wq->get();
+    std::atomic<bool> ready{false};
+    std::atomic<bool> returned{false};
+    Result<TaskRef> t = Spawn(
+        [&] {
+          q->Wait([&] { return ready.load(); });
+          returned.store(true);
+        },
+        TaskOptions().affinity(OnlyCpu(1 + round % (kCpus - 1))));
+    ASSERT_TRUE(t.has_value());
+    while (q->empty()) Yield();
+    ready.store(true);
+    EXPECT_EQ(q->WakeAll(), 1);
+    wq->Reset();  // may run before the waiter re-checked: must wait for it
+    (*t)->Join();
+    EXPECT_TRUE(returned.load());
+  }
+}
+
+// Unlocking a free SpinLock would restore a stale interrupt state and drop a
+// preemption count this CPU does not hold.
+void UnlockFree(SpinLock& lock) ABSL_NO_THREAD_SAFETY_ANALYSIS { lock.Unlock(); }
+
+TEST(SpinLockTest, UnlockOfAFreeLockPanics) {
+  SpinLock lock;
+  KTEST_EXPECT_PANIC("SpinLock::Unlock of a lock nobody holds");
+  UnlockFree(lock);
+}
+
+TEST(WaitQueueTest, DestroyedWithAWaiterPanics) {
+  Result<Box<WaitQueue>> wq = MakeBox<WaitQueue>();
+  ASSERT_TRUE(wq.has_value());
+  WaitQueue* q = wq->get();
+  Result<TaskRef> t =
+      Spawn([q] { q->Wait([] { return false; }); }, TaskOptions().affinity(OnlyCpu(1)));
+  ASSERT_TRUE(t.has_value());
+  while (q->empty()) Yield();
+  KTEST_EXPECT_PANIC("WaitQueue destroyed while a task waits on it");
+  wq->Reset();
 }
 
 }  // namespace

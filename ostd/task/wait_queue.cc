@@ -1,6 +1,11 @@
 #include "ostd/task/wait_queue.h"
 
+#include "arch/x86_64/cpu.h"
+#include "ostd/panic.h"
 #include "ostd/task/internal/task_core.h"
+#include "ostd/task/preempt.h"
+#include "ostd/task/task.h"
+#include "ostd/timer.h"
 
 namespace ostd {
 
@@ -9,18 +14,50 @@ struct WaitQueue::Waiter {
   Waiter* next = nullptr;
 };
 
-void WaitQueue::WaitImpl(bool (*cond)(void*), void* arg) {
+WaitQueue::~WaitQueue() {
+  uint64_t spin_deadline = 0;
   for (;;) {
-    IrqGuard irq_off;
-    Waiter w;
+    bool queued = false;
     {
       SpinLockGuard guard(lock_);
-      if (cond(arg)) return;
-      w.task = task_internal::PrepareToBlock();
-      AppendLocked(&w);
+      queued = head_ != nullptr;
     }
-    task_internal::BlockCurrent();
+    if (queued) OSTD_PANIC("WaitQueue destroyed while a task waits on it");
+    // Woken waiters still re-check their condition under lock_: wait for them
+    // to leave WaitImpl (they are runnable, so they do).
+    if (inside_.load(std::memory_order_acquire) == 0) return;
+    if (Preemptible()) {
+      Yield();
+    } else {
+      uint64_t now = timer::NowNanos();
+      if (spin_deadline == 0) spin_deadline = now + 100'000'000;
+      if (now > spin_deadline) {
+        OSTD_PANIC(
+            "WaitQueue destroyed while a woken task is still leaving Wait (and the "
+            "destroying code cannot block)");
+      }
+      arch::Pause();
+    }
   }
+}
+
+void WaitQueue::WaitImpl(bool (*cond)(void*), void* arg) {
+  inside_.fetch_add(1, std::memory_order_relaxed);
+  for (;;) {
+    {
+      IrqGuard irq_off;
+      Waiter w;
+      {
+        SpinLockGuard guard(lock_);
+        if (cond(arg)) break;
+        w.task = task_internal::PrepareToBlock();
+        AppendLocked(&w);
+      }
+      task_internal::BlockCurrent();
+    }
+  }
+  // The last access to this queue: the destructor may free it right after.
+  inside_.fetch_sub(1, std::memory_order_release);
 }
 
 void WaitQueue::AppendLocked(Waiter* w) {

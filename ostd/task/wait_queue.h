@@ -10,6 +10,9 @@
 #ifndef OSTD_TASK_WAIT_QUEUE_H_
 #define OSTD_TASK_WAIT_QUEUE_H_
 
+#include <atomic>
+#include <cstdint>
+
 #include "absl/base/thread_annotations.h"
 
 #include "ostd/sync.h"
@@ -19,15 +22,22 @@ namespace ostd {
 class Task;
 
 // A FIFO queue of blocked tasks, each waiting for its own condition (see the
-// top of this file). Not copyable or movable. It must outlive every waiter:
-// waiters are queued through entries on their own stacks, so destroying a
-// WaitQueue while a task waits on it is a use-after-free (unchecked).
+// top of this file). Not copyable or movable. It must outlive every waiter
+// (waiters are queued through entries on their own stacks, and a woken waiter
+// takes the queue's lock again to re-check its condition): destroying a
+// WaitQueue that a task still waits on panics (see ~WaitQueue).
 // constexpr-constructible, so a global one needs no constructor at boot.
 class WaitQueue {
  public:
   constexpr WaitQueue() = default;
   WaitQueue(const WaitQueue&) = delete;
   WaitQueue& operator=(const WaitQueue&) = delete;
+  // Panics ("WaitQueue destroyed while a task waits on it") if a task is
+  // queued. A task that was woken but has not yet left Wait() is waited for
+  // (the caller yields while it finishes; where the caller cannot block, it
+  // spins for up to 100 ms and then panics), so "WakeAll(), then destroy"
+  // is safe.
+  ~WaitQueue();
 
   // Blocks the calling task until cond() returns true (returns at once if it
   // already does). cond() runs with the queue's spin lock held and interrupts
@@ -58,6 +68,9 @@ class WaitQueue {
   mutable SpinLock lock_;
   Waiter* head_ ABSL_GUARDED_BY(lock_) = nullptr;
   Waiter* tail_ ABSL_GUARDED_BY(lock_) = nullptr;
+  // Tasks inside WaitImpl (queued, or woken and about to re-check): each
+  // touches the queue until it has left, so destruction waits for zero.
+  std::atomic<uint32_t> inside_{0};
 };
 
 }  // namespace ostd

@@ -71,9 +71,8 @@ class UserContext {
   // Takes over `other`'s registers, bases, last fault and FPU area (its live
   // FPU state is written back to the area first). `other` is left moved-from:
   // it has no FPU area, so SaveFpuState/LoadFpuState fail with EINVAL and
-  // CopyFpuStateFrom does nothing; it must not be run by UserMode again
-  // (unchecked: entry would load FPU state from address 0, normally a kernel
-  // page fault and a panic).
+  // CopyFpuStateFrom does nothing, and UserMode::Execute with it panics
+  // ("moved-from UserContext") instead of entering user mode.
   UserContext(UserContext&& other);
   // Frees this context's FPU area and takes over `other`'s state as the move
   // constructor does, except user_nanos(), which keeps counting this context's

@@ -8,6 +8,7 @@
 #include "arch/x86_64/trap_frame.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/panic.h"
+#include "ostd/panic.h"
 #include "ostd/timer.h"
 #include "ostd/user/internal/fpu.h"
 
@@ -54,6 +55,11 @@ bool IsCanonical(uint64_t a) {
 }  // namespace
 
 void UserMode::Begin() {
+  // Entering user mode loads the FPU state from the context's area: a
+  // moved-from context has none (it would load from address 0).
+  if (context_.fpu_ == nullptr) {
+    OSTD_PANIC("UserMode::Execute with a moved-from UserContext (it has no FPU state area)");
+  }
   irqs_were_enabled_ = arch::InterruptsEnabled();
   arch::DisableInterrupts();
 }

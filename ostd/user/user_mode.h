@@ -32,8 +32,8 @@ enum class ReturnReason {
 // Belongs to the kernel thread that calls Execute; not thread-safe.
 class UserMode {
  public:
-  // Takes over `context` (a live one: running a moved-from context is a
-  // kernel fault, see UserContext's move constructor).
+  // Takes over `context`. If it was moved from, Execute panics (see
+  // UserContext's move constructor); the UserMode is still made.
   explicit UserMode(UserContext context) : context_(std::move(context)) {}
 
   // Runs the context in user mode, in the user address space active on this
@@ -42,8 +42,9 @@ class UserMode {
   // (with interrupts disabled; it must not block) and, if it returns false,
   // the thread goes straight back to user mode.
   //
-  // Loads the context's registers, sanitized rflags, FS/GS bases and FPU
-  // state; on return the context holds the thread's state at that point
+  // Panics, entering nothing, if the context was moved from (it has no FPU
+  // state to load). Loads the context's registers, sanitized rflags, FS/GS
+  // bases and FPU state; on return the context holds the thread's state at that point
   // (after a syscall, rip is the next instruction and rcx/r11 hold rip/rflags
   // as the instruction left them). Interrupts are disabled while in the
   // kernel part of the transition and restored to the caller's state on

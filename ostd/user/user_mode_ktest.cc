@@ -16,6 +16,7 @@
 #include "ostd/trap.h"
 #include "ostd/user/user_context.h"
 #include "ostd/user/user_mode.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/vm_space.h"
 
 // Tiny user programs, position independent, copied into a user page.
@@ -443,6 +444,16 @@ TEST_F(UserModeTest, EveryCpuCanEnterUserMode) {
     ++done;
   }
   EXPECT_EQ(done, others.count());
+}
+
+// A moved-from context has no FPU state area: entering user mode with it
+// would load the FPU state from address 0. It is a clear panic instead.
+TEST_F(UserModeTest, MovedFromContextPanicsInsteadOfEntering) {
+  UserContext live = Load(ktest_user_syscall, ktest_user_syscall_end);
+  UserContext taken = std::move(live);
+  UserMode um(std::move(live));  // deliberately the moved-from context
+  KTEST_EXPECT_PANIC("moved-from UserContext");
+  um.Execute(NoEvent);
 }
 
 }  // namespace

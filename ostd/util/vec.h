@@ -25,6 +25,9 @@ namespace ostd {
 namespace vec_internal {
 // Reports an index out of range: a panic in the kernel, an abort on the host.
 [[noreturn]] void IndexOutOfRange(size_t index, size_t size);
+// Reports a Vec changed from inside one of its own element operations: a
+// panic in the kernel, an abort on the host.
+[[noreturn]] void Reentered();
 }  // namespace vec_internal
 
 // A heap array of T that owns its elements (see the top of this file). Not
@@ -32,6 +35,10 @@ namespace vec_internal {
 // next call that changes its size or capacity (Reserve, Push, Insert, Erase,
 // PopBack, Resize, Truncate, Clear, a move), as with std::vector; after that
 // they may dangle, which the type system does not catch.
+// While a Vec runs an element's constructor, assignment or destructor (to
+// grow, insert, erase, shrink, clone or destroy), changing that same Vec from
+// inside it (a T whose destructor pushes to the Vec that holds it, say) panics:
+// the element storage is in flux, so it would be a use after free.
 template <typename T>
 class Vec {
   static_assert(std::is_nothrow_move_constructible_v<T>);
@@ -39,20 +46,25 @@ class Vec {
  public:
   Vec() = default;
   ~Vec() {
-    Clear();
+    Busy busy(*this);
+    TruncateLocked(0);
     Deallocate(data_);
   }
   // Takes over `other`'s elements and storage; `other` becomes empty with no
   // storage (capacity 0).
-  Vec(Vec&& other) noexcept
-      : data_(std::exchange(other.data_, nullptr)),
-        size_(std::exchange(other.size_, 0)),
-        capacity_(std::exchange(other.capacity_, 0)) {}
+  Vec(Vec&& other) noexcept {
+    Busy busy_other(other);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+  }
   // Destroys this Vec's elements and frees its storage, then takes over
   // `other`'s; `other` becomes empty. Self-move does nothing.
   Vec& operator=(Vec&& other) noexcept {
     if (this != &other) {
-      Clear();
+      Busy busy(*this);
+      Busy busy_other(other);
+      TruncateLocked(0);
       Deallocate(data_);
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
@@ -104,6 +116,105 @@ class Vec {
 
   // Makes room for `n` elements in total. ENOMEM leaves the Vec unchanged.
   Status Reserve(size_t n) {
+    Busy busy(*this);
+    return ReserveLocked(n);
+  }
+
+  // Appends `value`. ENOMEM leaves the Vec unchanged.
+  Status Push(T value) {
+    Busy busy(*this);
+    return PushLocked(std::move(value));
+  }
+
+  // Inserts `value` before index `i` (i <= size()). ENOMEM leaves it unchanged.
+  Status Insert(size_t i, T value) {
+    Busy busy(*this);
+    if (i > size_) vec_internal::IndexOutOfRange(i, size_);
+    OSTD_TRY(PushLocked(std::move(value)));
+    for (size_t j = size_ - 1; j > i; --j) std::swap(At(j), At(j - 1));
+    return {};
+  }
+
+  // Removes the element at `i`, keeping the order of the rest.
+  void Erase(size_t i) {
+    Busy busy(*this);
+    if (i >= size_) vec_internal::IndexOutOfRange(i, size_);
+    for (size_t j = i; j + 1 < size_; ++j) std::swap(At(j), At(j + 1));
+    PopBackLocked();
+  }
+
+  // Destroys the last element; panics (a kernel bug) if the Vec is empty.
+  void PopBack() {
+    Busy busy(*this);
+    PopBackLocked();
+  }
+
+  // Grows with value-initialized elements, or shrinks, to `n` elements.
+  // ENOMEM leaves the Vec unchanged.
+  Status Resize(size_t n)
+    requires std::is_default_constructible_v<T>
+  {
+    Busy busy(*this);
+    OSTD_TRY(ReserveLocked(n));
+    if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_copyable_v<T>) {
+      if (n > size_) {
+        // SAFETY: [size_, n) is allocated and unconstructed; zero bytes are
+        // the value-initialized state of a trivial T.
+        __builtin_memset(static_cast<void*>(&data_[size_]), 0, (n - size_) * sizeof(T));
+        size_ = n;
+      }
+    }
+    while (size_ < n) {
+      // SAFETY: size_ < n <= capacity_: the slot is allocated and unconstructed.
+      new (&data_[size_]) T();
+      ++size_;
+    }
+    TruncateLocked(n);
+    return {};
+  }
+
+  // Shrinks to `n` elements, destroying the last ones from the back; an n of
+  // size() or more does nothing. The capacity stays.
+  void Truncate(size_t n) {
+    Busy busy(*this);
+    TruncateLocked(n);
+  }
+  // Destroys every element (from the back); the capacity stays allocated.
+  void Clear() { Truncate(0); }
+
+  // An element-wise copy (T must be copyable). ENOMEM on failure.
+  Result<Vec> Clone() const {
+    Busy busy(*this);
+    Vec copy;
+    OSTD_TRY(copy.Reserve(size_));
+    for (size_t i = 0; i < size_; ++i) OSTD_TRY(copy.Push(T(At(i))));
+    return copy;
+  }
+
+ private:
+  // Marks the Vec busy for its lifetime; panics if it already is (a call back
+  // into the Vec from an element operation it is running).
+  class Busy {
+   public:
+    explicit Busy(const Vec& v) : v_(v) {
+      if (v_.busy_) vec_internal::Reentered();
+      v_.busy_ = true;
+    }
+    ~Busy() { v_.busy_ = false; }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+
+   private:
+    const Vec& v_;
+  };
+
+  T& At(size_t i) const {
+    if (i >= size_) vec_internal::IndexOutOfRange(i, size_);
+    // SAFETY: i < size_ <= capacity_, and elements [0, size_) are constructed.
+    return data_[i];
+  }
+
+  Status ReserveLocked(size_t n) {
     if (n <= capacity_) return {};
     if (n > SIZE_MAX / sizeof(T)) return Err(Errno::kENOMEM);
     T* fresh = Allocate(n);
@@ -120,78 +231,25 @@ class Vec {
     return {};
   }
 
-  // Appends `value`. ENOMEM leaves the Vec unchanged.
-  Status Push(T value) {
-    if (size_ == capacity_) OSTD_TRY(Reserve(capacity_ == 0 ? 4 : capacity_ * 2));
+  Status PushLocked(T value) {
+    if (size_ == capacity_) OSTD_TRY(ReserveLocked(capacity_ == 0 ? 4 : capacity_ * 2));
     // SAFETY: size_ < capacity_: the slot is allocated and unconstructed.
     new (&data_[size_]) T(std::move(value));
     ++size_;
     return {};
   }
 
-  // Inserts `value` before index `i` (i <= size()). ENOMEM leaves it unchanged.
-  Status Insert(size_t i, T value) {
-    if (i > size_) vec_internal::IndexOutOfRange(i, size_);
-    OSTD_TRY(Push(std::move(value)));
-    for (size_t j = size_ - 1; j > i; --j) std::swap((*this)[j], (*this)[j - 1]);
-    return {};
-  }
-
-  // Removes the element at `i`, keeping the order of the rest.
-  void Erase(size_t i) {
-    if (i >= size_) vec_internal::IndexOutOfRange(i, size_);
-    for (size_t j = i; j + 1 < size_; ++j) std::swap((*this)[j], (*this)[j + 1]);
-    PopBack();
-  }
-
-  // Destroys the last element; panics (a kernel bug) if the Vec is empty.
-  void PopBack() {
+  void PopBackLocked() {
     if (size_ == 0) vec_internal::IndexOutOfRange(0, 0);
     --size_;
     // SAFETY: the element at size_ was constructed and is no longer counted.
     data_[size_].~T();
   }
 
-  // Grows with value-initialized elements, or shrinks, to `n` elements.
-  // ENOMEM leaves the Vec unchanged.
-  Status Resize(size_t n)
-    requires std::is_default_constructible_v<T>
-  {
-    OSTD_TRY(Reserve(n));
-    if constexpr (std::is_trivially_default_constructible_v<T> && std::is_trivially_copyable_v<T>) {
-      if (n > size_) {
-        // SAFETY: [size_, n) is allocated and unconstructed; zero bytes are
-        // the value-initialized state of a trivial T.
-        __builtin_memset(static_cast<void*>(&data_[size_]), 0, (n - size_) * sizeof(T));
-        size_ = n;
-      }
-    }
-    while (size_ < n) {
-      // SAFETY: size_ < n <= capacity_: the slot is allocated and unconstructed.
-      new (&data_[size_]) T();
-      ++size_;
-    }
-    Truncate(n);
-    return {};
+  void TruncateLocked(size_t n) {
+    while (size_ > n) PopBackLocked();
   }
 
-  // Shrinks to `n` elements, destroying the last ones from the back; an n of
-  // size() or more does nothing. The capacity stays.
-  void Truncate(size_t n) {
-    while (size_ > n) PopBack();
-  }
-  // Destroys every element (from the back); the capacity stays allocated.
-  void Clear() { Truncate(0); }
-
-  // An element-wise copy (T must be copyable). ENOMEM on failure.
-  Result<Vec> Clone() const {
-    Vec copy;
-    OSTD_TRY(copy.Reserve(size_));
-    for (const T& v : *this) OSTD_TRY(copy.Push(T(v)));
-    return copy;
-  }
-
- private:
   static T* Allocate(size_t n) {
     // SAFETY: raw storage for n elements with T's alignment; elements are
     // constructed one by one with placement new.
@@ -205,6 +263,7 @@ class Vec {
   T* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
+  mutable bool busy_ = false;  // see Busy
 };
 
 }  // namespace ostd

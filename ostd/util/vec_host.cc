@@ -4,5 +4,6 @@
 namespace ostd::vec_internal {
 
 void IndexOutOfRange(size_t, size_t) { __builtin_trap(); }
+void Reentered() { __builtin_trap(); }
 
 }  // namespace ostd::vec_internal

@@ -1,5 +1,7 @@
 #include "ostd/util/vec.h"
 
+#include <utility>
+
 #include <gtest/gtest.h>
 
 namespace ostd {
@@ -87,6 +89,44 @@ TEST(VecDeathTest, OutOfRangeAborts) {
   ASSERT_TRUE(v.Push(1).has_value());
   EXPECT_DEATH(v[1], "");
   EXPECT_DEATH(v.Erase(3), "");
+}
+
+// An element whose destructor (when armed) pushes to the Vec that holds it:
+// the Vec is in the middle of destroying it, so the push must not run.
+struct PushesWhenDestroyed {
+  static inline Vec<PushesWhenDestroyed>* target = nullptr;
+  bool armed = false;
+  PushesWhenDestroyed() = default;
+  explicit PushesWhenDestroyed(bool a) : armed(a) {}
+  PushesWhenDestroyed(PushesWhenDestroyed&& o) noexcept : armed(std::exchange(o.armed, false)) {}
+  PushesWhenDestroyed& operator=(PushesWhenDestroyed&& o) noexcept {
+    armed = std::exchange(o.armed, false);
+    return *this;
+  }
+  ~PushesWhenDestroyed() {
+    if (armed && target != nullptr) (void)target->Push(PushesWhenDestroyed());
+  }
+};
+
+TEST(VecDeathTest, ChangingTheVecFromAnElementOperationTraps) {
+  EXPECT_DEATH(
+      {
+        Vec<PushesWhenDestroyed> v;
+        PushesWhenDestroyed::target = &v;
+        (void)v.Push(PushesWhenDestroyed(true));
+        v.PopBack();  // the element's destructor pushes to v
+      },
+      "");
+}
+
+TEST(VecTest, ElementOperationsThatLeaveTheVecAloneWork) {
+  Vec<PushesWhenDestroyed> v;
+  PushesWhenDestroyed::target = nullptr;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(v.Push(PushesWhenDestroyed(true)).has_value());
+  v.Erase(3);
+  ASSERT_TRUE(v.Insert(0, PushesWhenDestroyed()).has_value());
+  v.Clear();
+  EXPECT_TRUE(v.empty());
 }
 
 }  // namespace

@@ -106,6 +106,10 @@ class VmIoRaw {
   }
 };
 
+// TCB-only (the gate rejects kernel code that names this namespace): the
+// counted reference user cursors hold.
+namespace vm_internal {
+
 // A counted reference to the VmSpace of a user cursor (empty for kernel
 // cursors), so the space a cursor names cannot be destroyed and another one
 // take its place at the same address while the cursor exists. The count is
@@ -140,13 +144,15 @@ class VmSpaceRef {
   const VmSpace* get() const { return space_; }
 
  private:
-  friend class VmSpace;
+  friend class ::ostd::vm::VmSpace;
   // Counts a new reference to `space` (alive: the caller holds one).
   explicit VmSpaceRef(const VmSpace* space) : space_(space) { Acquire(space_); }
   static void Acquire(const VmSpace* space);
   static void Release(const VmSpace* space);
   const VmSpace* space_ = nullptr;
 };
+
+}  // namespace vm_internal
 
 // What a VmReader or VmWriter holds: the range [cursor, end) and the
 // reference that keeps it mapped (the user space, or the frame). Copies share
@@ -160,7 +166,7 @@ class VmCursorState {
   friend class VmWriter<Fallible>;
   friend class VmWriter<Infallible>;
 
-  VmCursorState(uint64_t cursor_at, uint64_t end_at, VmSpaceRef user_space)
+  VmCursorState(uint64_t cursor_at, uint64_t end_at, vm_internal::VmSpaceRef user_space)
       : cursor(cursor_at), end(end_at), space(std::move(user_space)) {}
   VmCursorState(uint64_t cursor_at, uint64_t end_at, const mm::UFrame& covered)
       : cursor(cursor_at), end(end_at), frame(covered) {}
@@ -193,7 +199,7 @@ class VmCursorState {
   uint64_t end;
   // The space (fallible only), compared with the space active on this CPU
   // before each access.
-  VmSpaceRef space;
+  vm_internal::VmSpaceRef space;
   // The frame a FromFrame cursor covers, kept allocated while the cursor lives.
   // Its copy constructor is not trivial, which also keeps cursors from being
   // minted by std::bit_cast or read from memory.
@@ -228,7 +234,7 @@ class VmReader {
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::AddrOf(bytes.data());
-    return VmReader(base, base + bytes.size(), VmSpaceRef());
+    return VmReader(base, base + bytes.size(), vm_internal::VmSpaceRef());
   }
   // A reader over the 4 KiB contents of an untyped frame (page cache, a user
   // page being copied). The reader holds a reference to the frame, so the
@@ -318,7 +324,8 @@ class VmReader {
     if constexpr (sizeof(T) == 8) return std::bit_cast<T>(v);
   }
 
-  VmReader(uint64_t cursor, uint64_t end, VmSpaceRef space) : s_(cursor, end, std::move(space)) {}
+  VmReader(uint64_t cursor, uint64_t end, vm_internal::VmSpaceRef space)
+      : s_(cursor, end, std::move(space)) {}
   VmReader(uint64_t cursor, uint64_t end, const mm::UFrame& frame) : s_(cursor, end, frame) {}
 
   VmCursorState s_;
@@ -347,7 +354,7 @@ class VmWriter {
     requires(!kFallible)
   {
     uint64_t base = VmIoRaw::AddrOf(bytes.data());
-    return VmWriter(base, base + bytes.size(), VmSpaceRef());
+    return VmWriter(base, base + bytes.size(), vm_internal::VmSpaceRef());
   }
   // A writer over the 4 KiB contents of an untyped frame, holding a reference
   // to it (empty for a moved-from handle); as VmReader::FromFrame.
@@ -450,7 +457,8 @@ class VmWriter {
     if constexpr (sizeof(T) == 8) return std::bit_cast<uint64_t>(v);
   }
 
-  VmWriter(uint64_t cursor, uint64_t end, VmSpaceRef space) : s_(cursor, end, std::move(space)) {}
+  VmWriter(uint64_t cursor, uint64_t end, vm_internal::VmSpaceRef space)
+      : s_(cursor, end, std::move(space)) {}
   VmWriter(uint64_t cursor, uint64_t end, const mm::UFrame& frame) : s_(cursor, end, frame) {}
 
   VmCursorState s_;

@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/mm/frame.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/internal/vm_io_raw.h"
 #include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_io.h"

@@ -358,13 +358,13 @@ std::optional<std::pair<Vaddr, VmMapping>> VmSpace::FindNextMapped(Vaddr va, Vad
 Result<VmReader<Fallible>> VmSpace::Reader(Vaddr addr, uint64_t len) const {
   if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
-  return VmReader<Fallible>(addr, addr + len, VmSpaceRef(this));
+  return VmReader<Fallible>(addr, addr + len, vm_internal::VmSpaceRef(this));
 }
 
 Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
   if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
   OSTD_TRY(CheckUserRange(addr, len));
-  return VmWriter<Fallible>(addr, addr + len, VmSpaceRef(this));
+  return VmWriter<Fallible>(addr, addr + len, vm_internal::VmSpaceRef(this));
 }
 
 RefPtr<VmSpaceOwner> VmSpace::owner() const {
@@ -392,9 +392,9 @@ void SetPageFaultHandler(PageFaultHandler handler) {
   fault_handler.store(handler, std::memory_order_release);
 }
 
-void VmSpaceRef::Acquire(const VmSpace* space) { VmSpace::AddCursorRef(space); }
+void vm_internal::VmSpaceRef::Acquire(const VmSpace* space) { VmSpace::AddCursorRef(space); }
 
-void VmSpaceRef::Release(const VmSpace* space) { VmSpace::DropCursorRef(space); }
+void vm_internal::VmSpaceRef::Release(const VmSpace* space) { VmSpace::DropCursorRef(space); }
 
 void VmSpace::AddCursorRef(const VmSpace* space) { internal::RefCountAccess::AddRef(*space); }
 

@@ -181,7 +181,7 @@ class VmSpace : public RefCounted<VmSpace> {
  private:
   friend class ::ostd::io::UserMapper;
   friend struct VmSpaceAccess;  // the TCB (ostd/vm/internal/vm_space_access.h)
-  friend class VmSpaceRef;
+  friend class vm_internal::VmSpaceRef;
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
@@ -198,7 +198,7 @@ class VmSpace : public RefCounted<VmSpace> {
   // Deletes the owners of device mappings that have no page mapped anymore.
   // Call after the TLB flush that removed their last pages.
   void ReleaseUnmappedDevices() ABSL_LOCKS_EXCLUDED(lock_);
-  // The references user cursors hold (VmSpaceRef).
+  // The references user cursors hold (vm_internal::VmSpaceRef).
   static void AddCursorRef(const VmSpace* space);
   static void DropCursorRef(const VmSpace* space);
   // The physical base of the page mapped at `va` (frame or device memory).
@@ -215,41 +215,29 @@ class VmSpace : public RefCounted<VmSpace> {
   DeviceMapping* devices_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
 
-// Reads one value of type T from user memory of the space active on this CPU.
-// EFAULT if no space is active, the value is not entirely in user space, or the
-// read faults.
-template <typename T>
-Result<T> CopyFromUser(UserPtr<T> src) {
-  RefPtr<VmSpace> space = VmSpace::Current();
-  if (space == nullptr) return Err(Errno::kEFAULT);
-  OSTD_TRY_ASSIGN(VmReader<Fallible> r, space->Reader(src, 1));
-  return r.template ReadVal<T>();
-}
-
-// Writes one value of type T to user memory of the space active on this CPU.
-// Errors as CopyFromUser.
-template <typename T>
-Status CopyToUser(UserPtr<T> dst, const T& value) {
-  RefPtr<VmSpace> space = VmSpace::Current();
-  if (space == nullptr) return Err(Errno::kEFAULT);
-  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst, 1));
-  return w.WriteVal(value);
-}
-
-// The directional copies: as above, but reading only through a UserInPtr or
-// UserInOutPtr and writing only through a UserOutPtr or UserInOutPtr (ostd/vm/
-// user_ptr.h), and only Pod element types (ostd/pod.h). The wrong direction
-// or a type with padding does not compile.
+// Reads one value from user memory of the space active on this CPU, through
+// a UserInPtr or UserInOutPtr (ostd/vm/user_ptr.h) whose element type is Pod
+// (ostd/pod.h). EFAULT if no space is active, the value is not entirely in
+// user space, or the read faults. Reading through a UserOutPtr, or a type with
+// padding, does not compile.
 template <typename P>
   requires UserCopyIn<P>
 auto CopyFromUser(P src) -> Result<typename P::Elem> {
-  return CopyFromUser(src.ptr());
+  RefPtr<VmSpace> space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  OSTD_TRY_ASSIGN(VmReader<Fallible> r, space->Reader(src.ptr(), 1));
+  return r.template ReadVal<typename P::Elem>();
 }
-// Writes `value` through a UserOutPtr or UserInOutPtr (see CopyFromUser).
+// Writes `value` to user memory of the space active on this CPU, through a
+// UserOutPtr or UserInOutPtr with a Pod element type. Errors as CopyFromUser;
+// writing through a UserInPtr, or a type with padding, does not compile.
 template <typename P>
   requires UserCopyOut<P>
 Status CopyToUser(P dst, const typename P::Elem& value) {
-  return CopyToUser(dst.ptr(), value);
+  RefPtr<VmSpace> space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst.ptr(), 1));
+  return w.WriteVal(value);
 }
 template <typename P>
   requires UserReadable<P>

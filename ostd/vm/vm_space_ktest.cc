@@ -18,6 +18,7 @@
 #include "ostd/task/task.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/internal/vm_space_access.h"
 #include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_space.h"

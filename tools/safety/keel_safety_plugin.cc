@@ -729,6 +729,13 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   bool VisitMemberExpr(MemberExpr* e) {
     SourceLocation loc = e->getMemberLoc().isValid() ? e->getMemberLoc() : e->getBeginLoc();
     c_.CheckRef(e->getMemberDecl(), loc);
+    // Rule destructor_call: `x.~T()` ends an object that its owner (a scope,
+    // a Box, a Vec) destroys again later: a double free with no cast.
+    if (isa<CXXDestructorDecl>(e->getMemberDecl()) && c_.Untrusted(loc)) {
+      c_.Report(loc, "destructor_call",
+                "an explicit destructor call is not allowed (the object is destroyed again by "
+                "its owner); let it go out of scope, or Reset() its Box/RefPtr");
+    }
     if (const auto* field = dyn_cast<FieldDecl>(e->getMemberDecl())) {
       if (field->getParent()->isUnion() && c_.Untrusted(loc)) {
         c_.Report(loc, "union", "access to a union member is not allowed (type punning)");

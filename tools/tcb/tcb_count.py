@@ -81,6 +81,7 @@ RULES = (
     ('ostd/mm/bitmap_allocator.*', 'generic library'),
     ('ostd/mm/page_table_index.h', 'generic library'),
     ('ostd/mm/frame_meta.*', 'generic library'),
+    ('ostd/mm/internal/frame_meta.h', 'generic library'),
     ('ostd/task/round_robin.*', 'generic library'),
     ('ostd/*', 'safety logic'),
     ('lib/*', 'generic library'),

@@ -1,11 +1,14 @@
 // System V semaphores: semget keys and flags, semop's all-or-nothing steps,
 // IPC_NOWAIT, a blocked semop woken by another process, semtimedop's
-// timeout, semctl values and IPC_RMID, and the errors of each.
+// timeout, semctl values and IPC_RMID, and the errors of each (nsops is
+// truncated to 32 bits, as Linux's unsigned int).
 #define _GNU_SOURCE
 #include <time.h>
+#include <unistd.h>
 
 #include <sys/ipc.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
@@ -59,6 +62,12 @@ int main(void) {
   CHECK_OK(semop(id, &big, 1));
   struct sembuf over = {0, 1, 0};
   CHECK_ERR(semop(id, &over, 1), ERANGE);
+  CHECK_OK(semctl(id, 0, SETVAL, (union semun){.val = 0}));
+  // nsops is an unsigned int: Linux drops the upper half of the register, so
+  // (1 << 32) + 1 operations are one operation (not E2BIG).
+  struct sembuf add_two = {0, 2, 0};
+  CHECK_OK(syscall(SYS_semop, id, &add_two, (1UL << 32) + 1));
+  CHECK_EQ(semctl(id, 0, GETVAL), 2);
   CHECK_OK(semctl(id, 0, SETVAL, (union semun){.val = 0}));
 
   // semtimedop: the timeout ends a wait; bad timeouts are EINVAL.

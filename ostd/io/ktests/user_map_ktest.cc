@@ -3,6 +3,7 @@
 #include "ostd/io/io_mem.h"
 #include "ostd/io/pci.h"
 #include "ostd/io/user_map.h"
+#include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/internal/vm_space_access.h"
 #include "ostd/vm/internal/vm_test_util.h"
 #include "ostd/vm/vm_space.h"

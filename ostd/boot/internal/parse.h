@@ -4,8 +4,8 @@
 // PhysMemory, so they run unchanged on the host against a fake memory and in the
 // kernel against the boot linear map. Malformed input (bad magic, lengths that
 // run off the end, absurd counts) gives an error, never a crash.
-#ifndef OSTD_BOOT_PARSE_H_
-#define OSTD_BOOT_PARSE_H_
+#ifndef OSTD_BOOT_INTERNAL_PARSE_H_
+#define OSTD_BOOT_INTERNAL_PARSE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +14,7 @@
 
 #include "lib/phys_memory.h"
 #include "ostd/boot.h"
-#include "ostd/boot/memory_map.h"
+#include "ostd/boot/internal/memory_map.h"
 #include "ostd/result.h"
 
 namespace ostd::boot {
@@ -73,4 +73,4 @@ bool CmdlineHas(std::string_view cmdline, std::string_view flag);
 
 }  // namespace ostd::boot
 
-#endif  // OSTD_BOOT_PARSE_H_
+#endif  // OSTD_BOOT_INTERNAL_PARSE_H_

@@ -5,8 +5,8 @@
 // free state, so even a buggy allocator that offers the same page twice cannot
 // make two owners: the second claim fails. Pure logic over caller-provided
 // storage: tested on the host, used by the kernel's frame allocator.
-#ifndef OSTD_MM_FRAME_META_H_
-#define OSTD_MM_FRAME_META_H_
+#ifndef OSTD_MM_INTERNAL_FRAME_META_H_
+#define OSTD_MM_INTERNAL_FRAME_META_H_
 
 #include <atomic>
 #include <cstddef>
@@ -66,9 +66,9 @@ class FrameMetaTable {
 
   // Drops one reference. Returns true when it was the last one: the frame is
   // free again and the caller must give it back to the allocator. Returns false
-  // otherwise; *misuse is set if the frame was not in use (double free) or out
-  // of range, and cleared otherwise. `misuse` must not be null.
-  bool Put(size_t frame, bool* misuse);
+  // otherwise; `misuse` is set if the frame was not in use (double free) or
+  // out of range, and cleared otherwise.
+  bool Put(size_t frame, bool& misuse);
 
   // The frame's current usage (an acquire load; it may change right after);
   // kReserved for a frame number out of range.
@@ -85,4 +85,4 @@ class FrameMetaTable {
 
 }  // namespace ostd::mm
 
-#endif  // OSTD_MM_FRAME_META_H_
+#endif  // OSTD_MM_INTERNAL_FRAME_META_H_

@@ -3,8 +3,8 @@
 // Firmware maps overlap, arrive unsorted and use byte granularity. MemoryMapBuilder
 // turns them into sorted, non-overlapping regions where usable RAM is page aligned
 // and anything not usable wins an overlap. Pure logic: tested on the host.
-#ifndef OSTD_BOOT_MEMORY_MAP_H_
-#define OSTD_BOOT_MEMORY_MAP_H_
+#ifndef OSTD_BOOT_INTERNAL_MEMORY_MAP_H_
+#define OSTD_BOOT_INTERNAL_MEMORY_MAP_H_
 
 #include <cstddef>
 #include <span>
@@ -47,4 +47,4 @@ class MemoryMapBuilder {
 
 }  // namespace ostd::boot
 
-#endif  // OSTD_BOOT_MEMORY_MAP_H_
+#endif  // OSTD_BOOT_INTERNAL_MEMORY_MAP_H_
