@@ -309,7 +309,7 @@
   S(271, ppoll, NoHand, InOut, Uint, InOut, In, Len)            \
   S(272, unshare, Never, Flags)                                 \
   S(273, set_robust_list, Never, Addr, Len)                     \
-  N(274, get_robust_list)                                       \
+  S(274, get_robust_list, Never, Pid, Out, Out)                 \
   N(275, splice)                                                \
   N(276, tee)                                                   \
   N(277, sync_file_range)                                       \
@@ -395,7 +395,7 @@
   N(446, landlock_restrict_self)                                \
   N(447, memfd_secret)                                          \
   N(448, process_mrelease)                                      \
-  N(449, futex_waitv)                                           \
+  S(449, futex_waitv, Sys, In, Uint, Uint, In, Clock)           \
   N(450, set_mempolicy_home_node)
 // clang-format on
 
