@@ -51,6 +51,10 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   // Ready poll events (kPollIn | kPollOut | ...) now; regular files are
   // always ready.
   virtual uint16_t Poll();
+  // For files of Linux's anonymous inode (eventfd, timerfd, epoll): the
+  // name /proc/<pid>/fd shows as "anon_inode:<name>" ("[eventfd]"); fstat
+  // reports mode 0600 without a type. Empty for every other file.
+  virtual std::string_view anon_inode_name() const { return {}; }
   // What Poll() readiness changes are announced on (nullptr: never changes).
   virtual Waitable* waitable() { return nullptr; }
   // When Poll() may next change with no Notify (a timer's expiry), on the

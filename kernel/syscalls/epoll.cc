@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "kernel/fs/fd_table.h"
@@ -88,6 +89,7 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
   EpollFile() : Derives(this, nullptr, fs::kO_RDWR) {}
 
   bool seekable() const override { return false; }
+  std::string_view anon_inode_name() const override { return "[eventpoll]"; }
   // lseek succeeds and changes nothing (Linux's noop_llseek).
   ostd::Result<uint64_t> Seek(int64_t, int) override { return uint64_t{0}; }
   ostd::Result<size_t> Read(IoWriter&, Caller&) override { return Err(Errno::kEINVAL); }

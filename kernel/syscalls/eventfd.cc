@@ -6,6 +6,7 @@
 // 2^64-2.
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
@@ -50,6 +51,7 @@ class EventFdFile final : public File {
       : File(nullptr, fs::kO_RDWR | flags), semaphore_(semaphore), count_(count) {}
 
   bool seekable() const override { return false; }
+  std::string_view anon_inode_name() const override { return "[eventfd]"; }
   // lseek succeeds and changes nothing (Linux's noop_llseek).
   ostd::Result<uint64_t> Seek(int64_t, int) override { return uint64_t{0}; }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
@@ -71,6 +72,7 @@ class TimerFdFile final : public ostd::Derives<TimerFdFile, File> {
       : Derives(this, nullptr, fs::kO_RDWR | flags), realtime_(realtime) {}
 
   bool seekable() const override { return false; }
+  std::string_view anon_inode_name() const override { return "[timerfd]"; }
   // lseek succeeds and changes nothing (Linux's noop_llseek).
   ostd::Result<uint64_t> Seek(int64_t, int) override { return uint64_t{0}; }
 
@@ -144,10 +146,20 @@ class TimerFdFile final : public ostd::Derives<TimerFdFile, File> {
         next_ = now + value;
       } else if (realtime_) {
         uint64_t wall = RealtimeNs();
-        if (value >= wall) {
+        if (value > wall) {
           next_ = now + (value - wall);
         } else {
-          next_ = wall - value < now ? now - (wall - value) : 1;
+          // Already past (perhaps before boot, which the monotonic clock
+          // cannot express): count the expirations since then now.
+          uint64_t past = wall - value;
+          uint64_t n = 1 + (interval_ != 0 ? past / interval_ : 0);
+          ticks_ += n;
+          expirations_ += n;
+          if (interval_ != 0) {
+            next_ = now + (interval_ - past % interval_);
+          } else {
+            next_.reset();
+          }
         }
       } else {
         next_ = value == 0 ? 1 : value;

@@ -14,12 +14,27 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 
 #include "user/lib/check.h"
 #include "user/lib/linux_version.h"
+
+// fstat and /proc/self/fd of a file of the anonymous inode.
+static void check_anon_inode(int fd, const char* name) {
+  struct stat st;
+  CHECK_OK(fstat(fd, &st));
+  CHECK_EQ(st.st_mode, 0600);
+  char path[64], link[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = CHECK_OK(readlink(path, link, sizeof link - 1));
+  link[n] = 0;
+  char want[64];
+  snprintf(want, sizeof want, "anon_inode:%s", name);
+  CHECK(strcmp(link, want) == 0);
+}
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -40,6 +55,7 @@ static void create(void) {
   CHECK_ERR(epoll_create(-1), EINVAL);
   CHECK_ERR(epoll_create1(1), EINVAL);
   int a = CHECK_OK(epoll_create(1));
+  check_anon_inode(a, "[eventpoll]");
   CHECK_EQ(fcntl(a, F_GETFD), 0);
   int b = CHECK_OK(epoll_create1(EPOLL_CLOEXEC));
   CHECK_EQ(fcntl(b, F_GETFD), FD_CLOEXEC);
@@ -239,14 +255,14 @@ static void blocking(void) {
   CHECK((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) >= 30 * 1000000L);
   if (REQUIRE_LINUX(5, 11, "epoll_pwait2")) {
     struct timespec ts = {0, 20 * 1000 * 1000};
-    CHECK_EQ(syscall(SYS_epoll_pwait2, ep, &ev, 1, &ts, NULL, 8), 0);
+    CHECK_EQ(syscall(SYS_epoll_pwait2, ep, &ev, 1, &ts, NULL, (size_t)8), 0);
     struct timespec bad = {0, 1000000000};
-    CHECK_ERR(syscall(SYS_epoll_pwait2, ep, &ev, 1, &bad, NULL, 8), EINVAL);
+    CHECK_ERR(syscall(SYS_epoll_pwait2, ep, &ev, 1, &bad, NULL, (size_t)8), EINVAL);
   }
   sigset_t mask;
   sigemptyset(&mask);
-  CHECK_EQ(syscall(SYS_epoll_pwait, ep, &ev, 1, 0, &mask, 8), 0);
-  CHECK_ERR(syscall(SYS_epoll_pwait, ep, &ev, 1, 0, &mask, 7), EINVAL);
+  CHECK_EQ(syscall(SYS_epoll_pwait, ep, &ev, 1, 0, &mask, (size_t)8), 0);
+  CHECK_ERR(syscall(SYS_epoll_pwait, ep, &ev, 1, 0, &mask, (size_t)7), EINVAL);
 
   // EINTR from a handler.
   struct sigaction sa = {0};

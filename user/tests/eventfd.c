@@ -2,7 +2,8 @@
 // empty read and on a write that would overflow), EFD_CLOEXEC, 8-byte
 // reads and writes (EINVAL for less, and for writing 2^64-1), poll
 // readiness, blocking reads and writes woken by another thread, EINTR, and
-// the errors EINVAL (flags), EFAULT and ESPIPE (pread; lseek does nothing).
+// the errors EINVAL (flags), EFAULT and ESPIPE (pread; lseek does nothing);
+// fstat and /proc/self/fd show Linux's anonymous inode.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -12,10 +13,25 @@
 #include <time.h>
 
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 
 #include "user/lib/check.h"
+
+// fstat and /proc/self/fd of a file of the anonymous inode.
+static void check_anon_inode(int fd, const char* name) {
+  struct stat st;
+  CHECK_OK(fstat(fd, &st));
+  CHECK_EQ(st.st_mode, 0600);
+  char path[64], link[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  ssize_t n = CHECK_OK(readlink(path, link, sizeof link - 1));
+  link[n] = 0;
+  char want[64];
+  snprintf(want, sizeof want, "anon_inode:%s", name);
+  CHECK(strcmp(link, want) == 0);
+}
 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -38,6 +54,7 @@ static short revents(int fd, short events) {
 
 static void counting(void) {
   int fd = CHECK_OK(eventfd(0, EFD_NONBLOCK));
+  check_anon_inode(fd, "[eventfd]");
   uint64_t v;
   CHECK_ERR(read(fd, &v, 8), EAGAIN);
   CHECK_EQ(revents(fd, POLLIN | POLLOUT), POLLOUT);

@@ -33,8 +33,8 @@ static void robust_list_calls(void) {
   struct robust_list_head* again = NULL;
   CHECK_OK(syscall(SYS_get_robust_list, gettid(), &again, &len));
   CHECK(again == head);
-  CHECK_ERR(syscall(SYS_set_robust_list, head, 23), EINVAL);
-  CHECK_ERR(syscall(SYS_set_robust_list, head, 0), EINVAL);
+  CHECK_ERR(syscall(SYS_set_robust_list, head, (size_t)23), EINVAL);
+  CHECK_ERR(syscall(SYS_set_robust_list, head, (size_t)0), EINVAL);
   CHECK_ERR(syscall(SYS_get_robust_list, 0x3fffffff, &again, &len), ESRCH);
   CHECK_ERR(syscall(SYS_get_robust_list, 0, NULL, &len), EFAULT);
   CHECK_ERR(syscall(SYS_get_robust_list, 0, &again, NULL), EFAULT);
