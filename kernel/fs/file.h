@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "absl/base/thread_annotations.h"
@@ -50,8 +51,23 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   // Ready poll events (kPollIn | kPollOut | ...) now; regular files are
   // always ready.
   virtual uint16_t Poll();
+  // For files of Linux's anonymous inode (eventfd, timerfd, epoll): the
+  // name /proc/<pid>/fd shows as "anon_inode:<name>" ("[eventfd]"); fstat
+  // reports mode 0600 without a type. Empty for every other file.
+  virtual std::string_view anon_inode_name() const { return {}; }
   // What Poll() readiness changes are announced on (nullptr: never changes).
   virtual Waitable* waitable() { return nullptr; }
+  // When Poll() may next change with no Notify (a timer's expiry), on the
+  // ostd::timer::NowNanos clock; nullopt if only through waitable(). Pollers
+  // wait no longer than this.
+  virtual std::optional<uint64_t> PollDeadline() { return std::nullopt; }
+  // A counter that changes whenever readiness may have been renewed (new
+  // data, a new expiry): epoll's edge-triggered mode reports a ready file
+  // again only after it changed. Default: waitable()'s version, or 0.
+  virtual uint64_t PollGeneration() {
+    Waitable* w = waitable();
+    return w == nullptr ? 0 : w->version();
+  }
   virtual ostd::Result<uint64_t> Ioctl(uint32_t cmd, uint64_t arg, Caller& caller);
   // getdents64 support: lists entries from the file offset into `sink` and
   // advances the offset. ENOTDIR for non-directories.

@@ -422,6 +422,18 @@ bool AddressSpace::IsMapped(uint64_t addr) const {
   return i < vmas_.size() && vmas_[i].start <= addr;
 }
 
+Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const {
+  const void* self = this;
+  if (!shared) return FutexKeyRef{FutexKey{self, uaddr}, {}};
+  ostd::SpinLockGuard guard(lock_);
+  size_t i = FindIndex(uaddr);
+  if (i == vmas_.size() || vmas_[i].start > uaddr) return Err(Errno::kEFAULT);
+  const Vma& v = vmas_[i];
+  if (!v.shared || !v.source) return FutexKeyRef{FutexKey{self, uaddr}, {}};
+  uint64_t offset = v.pgoff * kPageSize + (uaddr - v.start);
+  return FutexKeyRef{FutexKey{v.source->FutexObject(), offset}, v.source};
+}
+
 uint64_t AddressSpace::MappedBytes() const {
   ostd::SpinLockGuard guard(lock_);
   uint64_t total = 0;

@@ -68,6 +68,10 @@ class PageSource : public ostd::RefCounted<PageSource> {
   // VM_MAYWRITE): false through a read-only descriptor or under a write
   // seal, and mprotect(PROT_WRITE) then fails with EACCES.
   virtual bool MayWrite() const { return true; }
+  // The object whose pages these are, as shared futexes key it: every
+  // mapping of one file (or one shared anonymous object) names the same
+  // object, whichever PageSource maps it. Compared, never dereferenced.
+  virtual const void* FutexObject() const { return this; }
 };
 
 // An owning handle to a PageSource (made by ostd::MakeRef).
@@ -78,6 +82,25 @@ using PageSourceRef = ostd::RefPtr<PageSource>;
 ostd::Result<PageSourceRef> NewSharedAnonymous(uint64_t size);
 
 enum class VmaKind : uint8_t { kNormal, kHeap, kStack };
+
+// What a futex word is keyed by, as Linux keys it: a private futex (or any
+// word outside a shared mapping) by (address space, address); a shared futex
+// in a MAP_SHARED mapping of a file, memfd or shared anonymous object by
+// (backing object, byte offset in it), so every process and every mapping
+// of the object finds the same waiters. `object` is compared, never
+// dereferenced.
+struct FutexKey {
+  const void* object = nullptr;
+  uint64_t offset = 0;
+  friend bool operator==(const FutexKey&, const FutexKey&) = default;
+};
+
+// A key and the mapping's source that keeps a shared key's object alive
+// (null for keys by address space).
+struct FutexKeyRef {
+  FutexKey key;
+  ostd::RefPtr<PageSource> source;
+};
 
 struct Vma {
   uint64_t start = 0;  // page aligned
@@ -152,6 +175,12 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
 
   // True if an area covers `addr`.
   bool IsMapped(uint64_t addr) const;
+
+  // The futex key of the word at `uaddr` (see FutexKey). `shared` (no
+  // FUTEX_PRIVATE_FLAG): a word in a MAP_SHARED mapping with a backing
+  // object is keyed by that object; EFAULT if no area covers `uaddr`.
+  // Without `shared` the key is (this space, uaddr) and nothing is checked.
+  ostd::Result<FutexKeyRef> FutexKeyOf(uint64_t uaddr, bool shared) const;
 
   // Bytes mapped in areas (VmSize) and pages present (VmRSS).
   uint64_t MappedBytes() const;

@@ -6,6 +6,7 @@
 #include "kernel/exec/elf.h"
 #include "kernel/exec/stack.h"
 #include "kernel/process/fs_glue.h"
+#include "kernel/process/futex.h"
 #include "kernel/process/process.h"
 #include "ostd/cpu.h"
 #include "ostd/log.h"
@@ -189,6 +190,9 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
 
   // The point of no return: the old program is gone after this.
   KillOtherThreads(self);
+  // Robust futexes the caller holds die with the old program (Linux's
+  // exec_mm_release), while its memory is still mapped.
+  ExitRobustList(self);
   ostd::RefPtr<MmHandle> old = p.ReplaceMm(handle);
   ostd::SetCurrentVmSpace(mm->vm_space_ref());
   old.Reset();

@@ -48,6 +48,8 @@ class InodePages final : public PageSource {
     return inode_->GetPage(index, for_write);
   }
   uint64_t Size() const override { return inode_->size(); }
+  // Every mapping of the file keys its shared futexes by the inode.
+  const void* FutexObject() const override { return inode_.get(); }
   void Name(ostd::FormatSink& out) const override {
     if (name_.empty()) {
       ostd::FormatTo(out, "/inode:{}", inode_->GetAttr().ino);

@@ -1,12 +1,16 @@
 #include "kernel/process/futex.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 
+#include "kernel/process/address_space.h"
 #include "kernel/process/process.h"
+#include "ostd/pod.h"
 #include "ostd/sync.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/timer.h"
+#include "ostd/util/box.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -15,13 +19,35 @@ namespace {
 
 using ostd::Err;
 using ostd::Errno;
+using ostd::vm::UserInOutPtr;
+using ostd::vm::UserInPtr;
 
-// One sleeping FUTEX_WAIT caller (on its kernel stack while it waits).
+// The futexes one futex_waitv call sleeps on: the index of the first one
+// woken (-1 until then) and the queue the caller sleeps on. Wakers wake it
+// under the bucket lock that held the woken entry, so it cannot be gone.
+struct WaitvGroup {
+  std::atomic<int> woken{-1};
+  ostd::WaitQueue wq;
+};
+
+// One sleeping FUTEX_WAIT caller (on its kernel stack while it waits). It is
+// in the waiter list of bucket `bucket` until a waker takes it out (setting
+// `woken`) or it leaves itself; a requeue moves it to another bucket (under
+// both locks) and changes `key` and `bucket`.
 struct FutexWaiter {
-  const AddressSpace* mm = nullptr;
-  uint64_t uaddr;
-  uint32_t bitset;
+  FutexKey key;
+  uint32_t bitset = 0;
+  std::atomic<uint32_t> bucket{0};
   std::atomic<bool> woken{false};
+  // PI waiters (FUTEX_LOCK_PI): the waiter's tid, the owner it waits for,
+  // and whether that owner exited meanwhile (FutexOwnerExited).
+  bool pi = false;
+  uint32_t tid = 0;
+  uint32_t owner = 0;
+  std::atomic<bool> owner_died{false};
+  // futex_waitv entries: their group and index in it (null otherwise).
+  WaitvGroup* group = nullptr;
+  int index = 0;
 };
 
 struct Bucket {
@@ -30,18 +56,18 @@ struct Bucket {
   ostd::WaitQueue wq;
 };
 
-constexpr size_t kBuckets = 64;
+constexpr uint32_t kBuckets = 64;
 std::array<Bucket, kBuckets> buckets;
 
-// The bucket for a futex word, by address only (waiters also compare the
-// address space, so equal addresses in different processes share a bucket).
-Bucket& BucketFor(uint64_t uaddr) {
-  uint64_t h = (uaddr >> 2) * 0x9e3779b97f4a7c15ull;
+// The bucket of a key, by its offset (objects are compared, not hashed:
+// equal offsets in different objects share a bucket).
+uint32_t BucketOf(const FutexKey& key) {
+  uint64_t h = (key.offset >> 2) * 0x9e3779b97f4a7c15ull;
   h ^= (h >> 29);
-  return buckets[h % kBuckets];
+  return static_cast<uint32_t>(h % kBuckets);
 }
 
-void Remove(Bucket& b, FutexWaiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
+void Remove(Bucket& b, const FutexWaiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
   for (size_t i = 0; i < b.waiters.size(); ++i) {
     if (b.waiters[i] == w) {
       b.waiters.Erase(i);
@@ -50,23 +76,71 @@ void Remove(Bucket& b, FutexWaiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
   }
 }
 
-}  // namespace
-
-ostd::Status FutexWait(Thread& self, uint64_t uaddr, uint32_t expected, uint32_t bitset,
-                       std::optional<uint64_t> deadline_ns) {
-  if ((uaddr & 3) != 0 || bitset == 0) return Err(Errno::kEINVAL);
-  AddressSpace* mm = &self.process().mm();
-  Bucket& b = BucketFor(uaddr);
-  FutexWaiter w{mm, uaddr, bitset};
-  {
-    // The value check and the enqueue are atomic with respect to wakers,
-    // which take the same bucket lock.
-    ostd::SpinLockGuard guard(b.lock);
-    ostd::Result<uint32_t> v = ostd::vm::CopyFromUser(ostd::vm::UserInPtr<uint32_t>(uaddr));
-    if (!v) return Err(v.error());
-    if (*v != expected) return Err(Errno::kEAGAIN);
-    OSTD_TRY(b.waiters.Push(&w));
+// Takes up to `count` waiters on `key` matching `bitset` out of `b` and marks
+// them woken (the caller wakes b.wq after dropping the lock).
+int WakeLocked(Bucket& b, const FutexKey& key, int count, uint32_t bitset)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
+  int woken = 0;
+  for (size_t i = 0; i < b.waiters.size() && woken < count;) {
+    FutexWaiter* w = b.waiters[i];
+    if (w->key == key && (w->bitset & bitset) != 0) {
+      b.waiters.Erase(i);
+      w->woken.store(true, std::memory_order_release);
+      if (w->group != nullptr) {
+        int none = -1;
+        w->group->woken.compare_exchange_strong(none, w->index, std::memory_order_acq_rel);
+        w->group->wq.WakeAll();
+      }
+      ++woken;
+    } else {
+      ++i;
+    }
   }
+  return woken;
+}
+
+// Linux's futex_wake wakes at least one waiter whatever the count.
+int AtLeastOne(int count) { return count <= 0 ? 1 : count; }
+
+// Locks the buckets of two keys in index order (one lock if they share a
+// bucket), for requeue and wake-op.
+class DoubleLock {
+ public:
+  ABSL_NO_THREAD_SAFETY_ANALYSIS DoubleLock(uint32_t a, uint32_t b)
+      : first_(std::min(a, b)), second_(std::max(a, b)) {
+    buckets[first_].lock.Lock();
+    if (second_ != first_) buckets[second_].lock.Lock();
+  }
+  ABSL_NO_THREAD_SAFETY_ANALYSIS ~DoubleLock() {
+    if (second_ != first_) buckets[second_].lock.Unlock();
+    buckets[first_].lock.Unlock();
+  }
+  DoubleLock(const DoubleLock&) = delete;
+  DoubleLock& operator=(const DoubleLock&) = delete;
+
+ private:
+  uint32_t first_;
+  uint32_t second_;
+};
+
+// Reads the futex word (the caller holds the bucket lock: a waker that
+// changed the word and then takes the lock is ordered after the check).
+ostd::Result<uint32_t> ReadWord(uint64_t uaddr) {
+  return ostd::vm::CopyFromUser(UserInPtr<uint32_t>(uaddr));
+}
+
+// Waits on bucket `idx`'s queue until woken or moved to another bucket.
+ostd::Status SleepOnce(Thread& self, FutexWaiter& w, uint32_t idx) {
+  return self.WaitInterruptible(buckets[idx].wq, [&] {
+    return w.woken.load(std::memory_order_acquire) ||
+           w.bucket.load(std::memory_order_acquire) != idx;
+  });
+}
+
+// Sleeps (the waiter is queued) until woken, `deadline_ns` or a signal; on
+// ETIMEDOUT or EINTR the waiter leaves its list, unless a wake won the race
+// (then the wait succeeded).
+ostd::Status SleepUntilWoken(Thread& self, FutexWaiter& w, std::optional<uint64_t> deadline_ns) {
   ostd::Status result = {};
   for (;;) {
     if (w.woken.load(std::memory_order_acquire)) break;
@@ -84,60 +158,494 @@ ostd::Status FutexWait(Thread& self, uint64_t uaddr, uint32_t expected, uint32_t
       }
       continue;
     }
-    ostd::Status s =
-        self.WaitInterruptible(b.wq, [&] { return w.woken.load(std::memory_order_acquire); });
+    ostd::Status s = SleepOnce(self, w, w.bucket.load(std::memory_order_acquire));
     if (!s) {
       result = s;
       break;
     }
   }
-  ostd::SpinLockGuard guard(b.lock);
-  if (w.woken.load(std::memory_order_acquire)) return {};  // a wake won the race
-  Remove(b, &w);
-  return result;
+  // Leave the list of whichever bucket holds the waiter now (a requeue may
+  // move it until its lock is held).
+  for (;;) {
+    uint32_t at = w.bucket.load(std::memory_order_acquire);
+    Bucket& b = buckets[at];
+    ostd::SpinLockGuard guard(b.lock);
+    if (w.bucket.load(std::memory_order_acquire) != at) continue;
+    if (w.woken.load(std::memory_order_acquire)) return {};  // a wake won the race
+    Remove(b, &w);
+    return result;
+  }
 }
 
-int FutexWake(AddressSpace& mm, uint64_t uaddr, int count, uint32_t bitset) {
-  Bucket& b = BucketFor(uaddr);
+}  // namespace
+
+ostd::Status FutexWait(Thread& self, uint64_t uaddr, bool shared, uint32_t expected,
+                       uint32_t bitset, std::optional<uint64_t> deadline_ns) {
+  if ((uaddr & 3) != 0 || bitset == 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key, self.process().mm().FutexKeyOf(uaddr, shared));
+  FutexWaiter w;
+  w.key = key.key;
+  w.bitset = bitset;
+  uint32_t idx = BucketOf(key.key);
+  w.bucket.store(idx, std::memory_order_relaxed);
+  {
+    // The value check and the enqueue are atomic with respect to wakers,
+    // which take the same bucket lock.
+    Bucket& b = buckets[idx];
+    ostd::SpinLockGuard guard(b.lock);
+    OSTD_TRY_ASSIGN(uint32_t v, ReadWord(uaddr));
+    if (v != expected) return Err(Errno::kEAGAIN);
+    OSTD_TRY(b.waiters.Push(&w));
+  }
+  return SleepUntilWoken(self, w, deadline_ns);
+}
+
+ostd::Result<int> FutexWake(AddressSpace& mm, uint64_t uaddr, bool shared, int count,
+                            uint32_t bitset) {
+  if ((uaddr & 3) != 0 || bitset == 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key, mm.FutexKeyOf(uaddr, shared));
+  Bucket& b = buckets[BucketOf(key.key)];
   int woken = 0;
   {
     ostd::SpinLockGuard guard(b.lock);
-    for (size_t i = 0; i < b.waiters.size() && woken < count;) {
-      FutexWaiter* w = b.waiters[i];
-      if (w->mm == &mm && w->uaddr == uaddr && (w->bitset & bitset) != 0) {
-        b.waiters.Erase(i);
-        w->woken.store(true, std::memory_order_release);
-        ++woken;
-      } else {
-        ++i;
-      }
-    }
+    woken = WakeLocked(b, key.key, AtLeastOne(count), bitset);
   }
   if (woken > 0) b.wq.WakeAll();
   return woken;
 }
 
-int FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, int wake, int requeue) {
-  int woken = FutexWake(mm, uaddr, wake);
-  Bucket& from = BucketFor(uaddr);
-  Bucket& to = BucketFor(uaddr2);
+ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
+                               int wake, int requeue,
+                               std::optional<uint32_t> cmp) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (wake < 0 || requeue < 0) return Err(Errno::kEINVAL);
+  if ((uaddr & 3) != 0 || (uaddr2 & 3) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key1, mm.FutexKeyOf(uaddr, shared));
+  OSTD_TRY_ASSIGN(FutexKeyRef key2, mm.FutexKeyOf(uaddr2, shared));
+  uint32_t i1 = BucketOf(key1.key);
+  uint32_t i2 = BucketOf(key2.key);
+  Bucket& from = buckets[i1];
+  Bucket& to = buckets[i2];
+  int woken = 0;
   int moved = 0;
-  if (&from == &to) {
-    ostd::SpinLockGuard guard(from.lock);
-    for (FutexWaiter* w : from.waiters) {
-      if (moved >= requeue) break;
-      if (w->mm == &mm && w->uaddr == uaddr) {
-        w->uaddr = uaddr2;
+  {
+    DoubleLock lock(i1, i2);
+    if (cmp) {
+      OSTD_TRY_ASSIGN(uint32_t cur, ReadWord(uaddr));
+      if (cur != *cmp) return Err(Errno::kEAGAIN);
+    }
+    woken = WakeLocked(from, key1.key, wake, ~0u);
+    for (size_t i = 0; i < from.waiters.size() && moved < requeue;) {
+      FutexWaiter* w = from.waiters[i];
+      if (!(w->key == key1.key)) {
+        ++i;
+        continue;
+      }
+      if (i1 == i2) {
+        w->key = key2.key;
         ++moved;
+        ++i;
+        continue;
+      }
+      OSTD_TRY(to.waiters.Push(w));  // ENOMEM: those moved so far stay moved
+      w->key = key2.key;
+      ++moved;
+      from.waiters.Erase(i);
+      // The waiter sleeps on `from`'s queue: it sees the new bucket and
+      // sleeps again on `to`'s.
+      w->bucket.store(i2, std::memory_order_release);
+    }
+  }
+  if (woken > 0 || (moved > 0 && i1 != i2)) from.wq.WakeAll();
+  return woken + moved;
+}
+
+ostd::Result<int> FutexWakeOp(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
+                              int wake, int wake2,
+                              uint32_t encoded_op) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  constexpr uint32_t kOpSet = 0, kOpAdd = 1, kOpOr = 2, kOpAndn = 3, kOpXor = 4;
+  constexpr uint32_t kOpArgShift = 8;
+  uint32_t op = (encoded_op >> 28) & 7;
+  uint32_t cmp = (encoded_op >> 24) & 15;
+  // 12-bit signed fields.
+  auto sign12 = [](uint32_t v) {
+    int32_t x = static_cast<int32_t>(v & 0xfff);
+    return x >= 0x800 ? x - 0x1000 : x;
+  };
+  int32_t oparg = sign12(encoded_op >> 12);
+  int32_t cmparg = sign12(encoded_op);
+  if (((encoded_op >> 28) & kOpArgShift) != 0) {
+    oparg = static_cast<int32_t>(uint32_t{1} << (static_cast<uint32_t>(oparg) & 31));
+  }
+  if ((uaddr & 3) != 0 || (uaddr2 & 3) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key1, mm.FutexKeyOf(uaddr, shared));
+  OSTD_TRY_ASSIGN(FutexKeyRef key2, mm.FutexKeyOf(uaddr2, shared));
+  if (op > kOpXor) return Err(Errno::kENOSYS);
+  uint32_t i1 = BucketOf(key1.key);
+  uint32_t i2 = BucketOf(key2.key);
+  int woken = 0;
+  bool woke1 = false;
+  bool woke2 = false;
+  {
+    DoubleLock lock(i1, i2);
+    uint32_t old = 0;
+    for (;;) {
+      OSTD_TRY_ASSIGN(old, ReadWord(uaddr2));
+      uint32_t arg = static_cast<uint32_t>(oparg);
+      uint32_t next = 0;
+      switch (op) {
+        case kOpSet:
+          next = arg;
+          break;
+        case kOpAdd:
+          next = old + arg;
+          break;
+        case kOpOr:
+          next = old | arg;
+          break;
+        case kOpAndn:
+          next = old & ~arg;
+          break;
+        default:  // kOpXor
+          next = old ^ arg;
+          break;
+      }
+      OSTD_TRY_ASSIGN(uint32_t seen,
+                      ostd::vm::CompareExchangeUser(UserInOutPtr<uint32_t>(uaddr2), old, next));
+      if (seen == old) break;
+    }
+    int32_t o = static_cast<int32_t>(old);
+    bool pass = false;
+    switch (cmp) {
+      case 0:
+        pass = o == cmparg;
+        break;
+      case 1:
+        pass = o != cmparg;
+        break;
+      case 2:
+        pass = o < cmparg;
+        break;
+      case 3:
+        pass = o <= cmparg;
+        break;
+      case 4:
+        pass = o > cmparg;
+        break;
+      case 5:
+        pass = o >= cmparg;
+        break;
+      default:
+        return Err(Errno::kENOSYS);  // after the operation, as Linux
+    }
+    int n = WakeLocked(buckets[i1], key1.key, AtLeastOne(wake), ~0u);
+    woke1 = n > 0;
+    woken += n;
+    if (pass) {
+      n = WakeLocked(buckets[i2], key2.key, AtLeastOne(wake2), ~0u);
+      woke2 = n > 0;
+      woken += n;
+    }
+  }
+  if (woke1) buckets[i1].wq.WakeAll();
+  if (woke2 && i2 != i1) buckets[i2].wq.WakeAll();
+  return woken;
+}
+
+namespace {
+
+// Takes `w` out of whichever bucket list holds it (it may have been woken
+// and taken out already). True if it had been woken.
+bool Dequeue(FutexWaiter& w) {
+  for (;;) {
+    uint32_t at = w.bucket.load(std::memory_order_acquire);
+    Bucket& b = buckets[at];
+    ostd::SpinLockGuard guard(b.lock);
+    if (w.bucket.load(std::memory_order_acquire) != at) continue;
+    if (w.woken.load(std::memory_order_acquire)) return true;
+    Remove(b, &w);
+    return false;
+  }
+}
+
+}  // namespace
+
+ostd::Result<int> FutexWaitv(Thread& self, std::span<const FutexWaitvEntry> entries,
+                             std::optional<uint64_t> deadline_ns) {
+  if (entries.empty() || entries.size() > kFutexWaitvMax) return Err(Errno::kEINVAL);
+  AddressSpace& mm = self.process().mm();
+  using Waiters = std::array<FutexWaiter, kFutexWaitvMax>;
+  OSTD_TRY_ASSIGN(ostd::Box<Waiters> ws, ostd::MakeBox<Waiters>());
+  WaitvGroup group;
+  size_t queued = 0;
+  ostd::Status setup = {};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const FutexWaitvEntry& e = entries[i];
+    if ((e.uaddr & 3) != 0) {
+      setup = Err(Errno::kEINVAL);
+      break;
+    }
+    ostd::Result<FutexKeyRef> key = mm.FutexKeyOf(e.uaddr, e.shared);
+    if (!key) {
+      setup = Err(key.error());
+      break;
+    }
+    FutexWaiter& w = (*ws)[i];
+    w.key = key->key;
+    w.bitset = ~0u;
+    w.group = &group;
+    w.index = static_cast<int>(i);
+    uint32_t idx = BucketOf(key->key);
+    w.bucket.store(idx, std::memory_order_relaxed);
+    Bucket& b = buckets[idx];
+    ostd::SpinLockGuard guard(b.lock);
+    ostd::Result<uint32_t> v = ReadWord(e.uaddr);
+    if (!v || *v != static_cast<uint32_t>(e.val)) {
+      setup = v ? Err(Errno::kEAGAIN) : Err(v.error());
+      break;
+    }
+    ostd::Status pushed = b.waiters.Push(&w);
+    if (!pushed) {
+      setup = pushed;
+      break;
+    }
+    ++queued;
+  }
+  ostd::Status result = setup;
+  if (setup) {
+    for (;;) {
+      if (group.woken.load(std::memory_order_acquire) >= 0) break;
+      if (deadline_ns && ostd::timer::NowNanos() >= *deadline_ns) {
+        result = Err(Errno::kETIMEDOUT);
+        break;
+      }
+      if (deadline_ns) {
+        uint64_t now = ostd::timer::NowNanos();
+        ostd::SleepFor(std::min<uint64_t>(*deadline_ns - now, 4'000'000));
+        if (self.HasPendingSignal()) {
+          result = Err(Errno::kEINTR);
+          break;
+        }
+        continue;
+      }
+      ostd::Status s = self.WaitInterruptible(
+          group.wq, [&] { return group.woken.load(std::memory_order_acquire) >= 0; });
+      if (!s) {
+        result = s;
+        break;
       }
     }
-    return woken + moved;
   }
-  // Waiters sleep on their bucket's queue: moving one to another bucket
-  // would strand it. Wake them instead (they re-check the word and wait
-  // again where it belongs), which glibc tolerates as spurious wake-ups.
-  woken += FutexWake(mm, uaddr, requeue);
-  return woken;
+  for (size_t i = 0; i < queued; ++i) (void)Dequeue((*ws)[i]);
+  // Every entry is out of every list: no waker touches `group` any more.
+  int woken = group.woken.load(std::memory_order_acquire);
+  if (woken >= 0) return woken;
+  return Err(result ? Errno::kEAGAIN : result.error());
+}
+
+namespace {
+
+// True if a thread `tid` exists (in any process).
+bool ThreadLives(uint32_t tid) {
+  ostd::SpinLockGuard guard(TreeLock());
+  return FindThreadLocked(static_cast<int>(tid)) != nullptr;
+}
+
+bool HasWaitersLocked(Bucket& b, const FutexKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
+  for (const FutexWaiter* w : b.waiters) {
+    if (w->key == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
+                         std::optional<uint64_t> deadline_ns, bool trylock) {
+  if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key, self.process().mm().FutexKeyOf(uaddr, shared));
+  uint32_t tid = static_cast<uint32_t>(self.tid());
+  uint32_t idx = BucketOf(key.key);
+  Bucket& b = buckets[idx];
+  UserInOutPtr<uint32_t> word(uaddr);
+  bool waited = false;
+  uint32_t dead_owner = 0;  // an owner that exited while we waited for it
+  for (;;) {
+    // Whether the owner exists is asked before the bucket lock (the tree
+    // lock is never taken under it); a stale answer only costs a retry.
+    ostd::Result<uint32_t> peek = ReadWord(uaddr);
+    if (!peek) return Err(peek.error());
+    uint32_t peek_owner = *peek & kFutexTidMask;
+    bool owner_lives = peek_owner == 0 || peek_owner == tid || ThreadLives(peek_owner);
+    FutexWaiter w;
+    {
+      ostd::SpinLockGuard guard(b.lock);
+      OSTD_TRY_ASSIGN(uint32_t uval, ReadWord(uaddr));
+      uint32_t owner = uval & kFutexTidMask;
+      if (owner == tid) {
+        if (waited) return {};  // handed over by FUTEX_UNLOCK_PI
+        return Err(Errno::kEDEADLK);
+      }
+      if (owner == 0 || owner == dead_owner) {
+        // Free (perhaps with FUTEX_OWNER_DIED, which stays), or its owner
+        // exited without the robust-list cleanup: take it over.
+        uint32_t next =
+            tid | (uval & kFutexOwnerDied) | (HasWaitersLocked(b, key.key) ? kFutexWaiters : 0);
+        if (owner != 0) next |= kFutexOwnerDied;
+        OSTD_TRY_ASSIGN(uint32_t seen, ostd::vm::CompareExchangeUser(word, uval, next));
+        if (seen != uval) continue;
+        return {};
+      }
+      if (owner != peek_owner) continue;
+      if (!owner_lives) return Err(Errno::kESRCH);
+      if (trylock) return Err(Errno::kEAGAIN);
+      if ((uval & kFutexWaiters) == 0) {
+        OSTD_TRY_ASSIGN(uint32_t seen,
+                        ostd::vm::CompareExchangeUser(word, uval, uval | kFutexWaiters));
+        if (seen != uval) continue;
+      }
+      w.key = key.key;
+      w.bitset = ~0u;
+      w.pi = true;
+      w.tid = tid;
+      w.owner = owner;
+      w.bucket.store(idx, std::memory_order_relaxed);
+      OSTD_TRY(b.waiters.Push(&w));
+    }
+    OSTD_TRY(SleepUntilWoken(self, w, deadline_ns));
+    waited = true;
+    if (w.owner_died.load(std::memory_order_acquire)) dead_owner = w.owner;
+  }
+}
+
+ostd::Status FutexUnlockPi(Thread& self, uint64_t uaddr, bool shared) {
+  if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key, self.process().mm().FutexKeyOf(uaddr, shared));
+  uint32_t tid = static_cast<uint32_t>(self.tid());
+  Bucket& b = buckets[BucketOf(key.key)];
+  UserInOutPtr<uint32_t> word(uaddr);
+  for (;;) {
+    bool handed = false;
+    {
+      ostd::SpinLockGuard guard(b.lock);
+      OSTD_TRY_ASSIGN(uint32_t uval, ReadWord(uaddr));
+      if ((uval & kFutexTidMask) != tid) return Err(Errno::kEPERM);
+      // The first PI waiter on the word becomes the owner (Linux keeps
+      // FUTEX_WAITERS set on a hand-over); with none the word becomes 0.
+      size_t at = b.waiters.size();
+      for (size_t i = 0; i < b.waiters.size(); ++i) {
+        if (b.waiters[i]->pi && b.waiters[i]->key == key.key) {
+          at = i;
+          break;
+        }
+      }
+      uint32_t next = at < b.waiters.size() ? b.waiters[at]->tid | kFutexWaiters : 0;
+      OSTD_TRY_ASSIGN(uint32_t seen, ostd::vm::CompareExchangeUser(word, uval, next));
+      if (seen != uval) continue;
+      if (at < b.waiters.size()) {
+        FutexWaiter* w = b.waiters[at];
+        b.waiters.Erase(at);
+        w->woken.store(true, std::memory_order_release);
+        handed = true;
+      }
+    }
+    if (handed) b.wq.WakeAll();
+    return {};
+  }
+}
+
+void FutexOwnerExited(uint32_t tid) {
+  for (Bucket& b : buckets) {
+    bool woke = false;
+    {
+      ostd::SpinLockGuard guard(b.lock);
+      for (size_t i = 0; i < b.waiters.size();) {
+        FutexWaiter* w = b.waiters[i];
+        if (w->pi && w->owner == tid) {
+          b.waiters.Erase(i);
+          w->owner_died.store(true, std::memory_order_release);
+          w->woken.store(true, std::memory_order_release);
+          woke = true;
+        } else {
+          ++i;
+        }
+      }
+    }
+    if (woke) b.wq.WakeAll();
+  }
+}
+
+namespace {
+
+// struct robust_list_head (24 bytes): the list's first link, the offset
+// from a link to its futex word, and the entry being locked or unlocked.
+struct RobustListHead {
+  uint64_t next;
+  int64_t futex_offset;
+  uint64_t list_op_pending;
+  OSTD_POD(RobustListHead, next, futex_offset, list_op_pending);
+};
+
+constexpr int kRobustListLimit = 2048;  // Linux's ROBUST_LIST_LIMIT
+
+// Linux's handle_futex_death for the word at `uaddr` of a thread `tid` that
+// is exiting. False if the walk should stop (a fault).
+bool HandleFutexDeath(AddressSpace& mm, uint64_t uaddr, uint32_t tid, bool pi, bool pending) {
+  if ((uaddr & 3) != 0) return false;
+  for (;;) {
+    ostd::Result<uint32_t> v = ReadWord(uaddr);
+    if (!v) return false;
+    uint32_t uval = *v;
+    // A pending lock of a non-PI futex that never took it: a waiter may
+    // have been told to go first; wake it so it does not sleep forever.
+    if (pending && !pi && uval == 0) {
+      (void)FutexWake(mm, uaddr, /*shared=*/true, 1);
+      return true;
+    }
+    if ((uval & kFutexTidMask) != tid) return true;
+    uint32_t mval = (uval & kFutexWaiters) | kFutexOwnerDied;
+    ostd::Result<uint32_t> seen =
+        ostd::vm::CompareExchangeUser(UserInOutPtr<uint32_t>(uaddr), uval, mval);
+    if (!seen) return false;
+    if (*seen != uval) continue;  // the word changed meanwhile: look again
+    if (!pi && (uval & kFutexWaiters) != 0) (void)FutexWake(mm, uaddr, /*shared=*/true, 1);
+    return true;
+  }
+}
+
+// The futex word of a list entry (a link address whose bit 0 marks PI).
+uint64_t EntryWord(uint64_t entry, int64_t offset) {
+  return (entry & ~uint64_t{1}) + static_cast<uint64_t>(offset);
+}
+
+}  // namespace
+
+void ExitRobustList(Thread& self) {
+  uint64_t head_addr = self.robust_list.exchange(0, std::memory_order_acq_rel);
+  if (head_addr == 0) return;
+  AddressSpace& mm = self.process().mm();
+  uint32_t tid = static_cast<uint32_t>(self.tid());
+  ostd::Result<RobustListHead> head = ostd::vm::CopyFromUser(UserInPtr<RobustListHead>(head_addr));
+  if (!head) return;
+  uint64_t pending = head->list_op_pending;
+  uint64_t entry = head->next;
+  constexpr uint64_t kLink = ~uint64_t{1};
+  for (int n = 0; (entry & kLink) != head_addr && n < kRobustListLimit; ++n) {
+    if ((entry & kLink) == 0) return;
+    // Read the next link before the futex may be released.
+    ostd::Result<uint64_t> next = ostd::vm::CopyFromUser(UserInPtr<uint64_t>(entry & kLink));
+    if (!next) return;
+    if ((entry & kLink) != (pending & kLink)) {
+      if (!HandleFutexDeath(mm, EntryWord(entry, head->futex_offset), tid, (entry & 1) != 0,
+                            false)) {
+        return;
+      }
+    }
+    entry = *next;
+  }
+  if ((pending & kLink) != 0) {
+    (void)HandleFutexDeath(mm, EntryWord(pending, head->futex_offset), tid, (pending & 1) != 0,
+                           true);
+  }
 }
 
 }  // namespace kernel

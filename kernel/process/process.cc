@@ -486,9 +486,12 @@ void FinishThread(Thread* t) {
   Process& p = t->process();
   int status = t->exit_status;
   if (p.group_exiting_.load(std::memory_order_acquire)) status = p.group_status_;
+  // Robust futexes first, then clear_child_tid, as Linux's mm_release.
+  ExitRobustList(*t);
+  FutexOwnerExited(static_cast<uint32_t>(t->tid()));
   if (!t->clear_child_tid.is_null()) {
     (void)ostd::vm::CopyToUser(t->clear_child_tid, int32_t{0});
-    FutexWake(p.mm(), t->clear_child_tid.addr(), 1);
+    (void)FutexWake(p.mm(), t->clear_child_tid.addr(), /*shared=*/true, 1);
   }
   bool last = false;
   ostd::Box<Thread> self;

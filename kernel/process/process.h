@@ -163,6 +163,9 @@ class Thread {
   // clear_child_tid (set_tid_address, CLONE_CHILD_CLEARTID): zeroed and
   // futex-woken when the thread exits.
   ostd::vm::UserOutPtr<int32_t> clear_child_tid{};
+  // set_robust_list: the user address of the thread's robust_list_head (0:
+  // none), walked when the thread exits (ExitRobustList, futex.h).
+  std::atomic<uint64_t> robust_list{0};
   // sigaltstack.
   uint64_t altstack_sp = 0;
   uint64_t altstack_size = 0;

@@ -163,6 +163,11 @@ void DirPath(const RefPtr<Inode>& dir, TextSink& out) {
 // What readlink shows for an open file.
 void FilePath(const fs::File& file, TextSink& out) {
   Inode* inode = file.inode();
+  if (inode == nullptr && !file.anon_inode_name().empty()) {
+    out.Write("anon_inode:");
+    out.Write(file.anon_inode_name());
+    return;
+  }
   if (inode == nullptr) {
     ostd::FormatTo(out, "pipe:[{}]", 0);
     return;

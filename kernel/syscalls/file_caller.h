@@ -100,6 +100,9 @@ void RegisterFileFdSyscalls(SyscallTable& t);    // file_fd.cc
 void RegisterMemfdSyscalls(SyscallTable& t);     // memfd.cc
 void RegisterFilePathSyscalls(SyscallTable& t);  // file_path.cc
 void RegisterFileStatSyscalls(SyscallTable& t);  // file_stat.cc
+void RegisterEventfdSyscalls(SyscallTable& t);   // eventfd.cc
+void RegisterTimerfdSyscalls(SyscallTable& t);   // timerfd.cc
+void RegisterEpollSyscalls(SyscallTable& t);     // epoll.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

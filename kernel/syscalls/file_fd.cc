@@ -282,6 +282,9 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterFileFdSyscalls(t);
   RegisterFilePathSyscalls(t);
   RegisterFileStatSyscalls(t);
+  RegisterEventfdSyscalls(t);
+  RegisterTimerfdSyscalls(t);
+  RegisterEpollSyscalls(t);
 }
 
 }  // namespace kernel

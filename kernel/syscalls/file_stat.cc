@@ -52,7 +52,18 @@ InodeAttr AnonPipeAttr(const Thread& self) {
   return at;
 }
 
+// What fstat reports for a file of the anonymous inode (eventfd, timerfd,
+// epoll): Linux's one anon_inode, made by the kernel (root) at boot.
+InodeAttr AnonInodeAttr() {
+  InodeAttr at;
+  at.mode = 0600;
+  at.nlink = 1;
+  at.blksize = 4096;
+  return at;
+}
+
 ostd::Result<InodeAttr> AttrOfFile(const Thread& self, const File& f) {
+  if (f.inode() == nullptr && !f.anon_inode_name().empty()) return AnonInodeAttr();
   if (f.inode() == nullptr) return AnonPipeAttr(self);
   return f.inode()->GetAttr();
 }

@@ -1,4 +1,7 @@
-// futex(2): enough for glibc's mutexes, condition variables and thread join.
+// futex(2): wait and wake (plain and bitset), requeue, wake-op and the PI
+// lock operations, on private and shared futexes (kernel/process/futex.h).
+// FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI are not implemented
+// (ENOSYS).
 #include "kernel/process/futex.h"
 
 #include <cstdint>
@@ -8,6 +11,8 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/pod.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_io.h"
 #include "ostd/vm/vm_space.h"
 
 namespace kernel {
@@ -16,9 +21,10 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 
-constexpr uint64_t kWait = 0, kWake = 1, kRequeue = 3, kCmpRequeue = 4, kWakeOp = 5,
-                   kWaitBitset = 9, kWakeBitset = 10;
-constexpr uint64_t kPrivate = 128, kClockRealtime = 256;
+constexpr uint32_t kWait = 0, kWake = 1, kRequeue = 3, kCmpRequeue = 4, kWakeOp = 5, kLockPi = 6,
+                   kUnlockPi = 7, kTrylockPi = 8, kWaitBitset = 9, kWakeBitset = 10,
+                   kWaitRequeuePi = 11, kLockPi2 = 13;
+constexpr uint32_t kPrivate = 128, kClockRealtime = 256;
 
 struct Timespec {
   int64_t sec;
@@ -26,64 +32,136 @@ struct Timespec {
   OSTD_POD(Timespec, sec, nsec);
 };
 
+// The deadline (NowNanos clock) of a wait's timeout argument: relative for
+// FUTEX_WAIT; absolute on CLOCK_REALTIME for FUTEX_LOCK_PI; absolute on
+// CLOCK_MONOTONIC, or CLOCK_REALTIME with FUTEX_CLOCK_REALTIME, for
+// FUTEX_WAIT_BITSET and FUTEX_LOCK_PI2. EINVAL, EFAULT.
+ostd::Result<std::optional<uint64_t>> WaitDeadline(uint64_t timeout, uint32_t cmd, bool realtime) {
+  if (timeout == 0) return std::optional<uint64_t>();
+  OSTD_TRY_ASSIGN(Timespec ts, ostd::vm::CopyFromUser(ostd::vm::UserInPtr<Timespec>(timeout)));
+  if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
+  constexpr uint64_t kMaxSec = (~uint64_t{0} >> 1) / 1'000'000'000;
+  uint64_t sec = static_cast<uint64_t>(ts.sec) > kMaxSec ? kMaxSec : static_cast<uint64_t>(ts.sec);
+  uint64_t ns = sec * 1'000'000'000 + static_cast<uint64_t>(ts.nsec);
+  uint64_t now = MonotonicNs();
+  if (cmd == kWait) return std::optional<uint64_t>(now + ns);  // relative
+  if (realtime || cmd == kLockPi) {
+    uint64_t wall = RealtimeNs();
+    return std::optional<uint64_t>(now + (ns > wall ? ns - wall : 0));
+  }
+  return std::optional<uint64_t>(ns);  // absolute CLOCK_MONOTONIC
+}
+
+// Linux's int view of a count argument.
+int AsInt(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v)); }
+
 // futex(uaddr, op, val, timeout or val2, uaddr2, val3). uaddr is an address,
-// not a pointer copied through: FutexWait reads the word itself.
+// not a pointer copied through: the futex code reads the word itself.
 SyscallResult SysFutex(Thread& self, uint64_t uaddr, int op_arg, uint32_t val, uint64_t timeout,
                        uint64_t uaddr2, uint32_t val3) {
-  uint64_t op_bits = static_cast<uint32_t>(op_arg);
-  uint64_t op = op_bits & ~(kPrivate | kClockRealtime);
+  uint32_t op_bits = static_cast<uint32_t>(op_arg);
+  uint32_t cmd = op_bits & ~(kPrivate | kClockRealtime);
+  bool shared = (op_bits & kPrivate) == 0;
+  bool realtime = (op_bits & kClockRealtime) != 0;
+  if (realtime && cmd != kWait && cmd != kWaitBitset && cmd != kWaitRequeuePi && cmd != kLockPi2) {
+    return Err(Errno::kENOSYS);
+  }
   AddressSpace& mm = self.process().mm();
-  switch (op) {
+  switch (cmd) {
     case kWait:
     case kWaitBitset: {
-      uint32_t bitset = op == kWait ? ~0u : val3;
-      std::optional<uint64_t> deadline;
-      if (timeout != 0) {
-        OSTD_TRY_ASSIGN(Timespec ts,
-                        ostd::vm::CopyFromUser(ostd::vm::UserInPtr<Timespec>(timeout)));
-        if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1'000'000'000) return Err(Errno::kEINVAL);
-        uint64_t ns =
-            static_cast<uint64_t>(ts.sec) * 1'000'000'000 + static_cast<uint64_t>(ts.nsec);
-        if (op == kWait) {
-          deadline = MonotonicNs() + ns;  // relative
-        } else if ((op_bits & kClockRealtime) != 0) {
-          uint64_t now = RealtimeNs();
-          deadline = MonotonicNs() + (ns > now ? ns - now : 0);
-        } else {
-          deadline = ns;  // absolute CLOCK_MONOTONIC
-        }
-      }
-      OSTD_TRY(FutexWait(self, uaddr, val, bitset, deadline));
+      uint32_t bitset = cmd == kWait ? ~0u : val3;
+      OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, WaitDeadline(timeout, cmd, realtime));
+      OSTD_TRY(FutexWait(self, uaddr, shared, val, bitset, deadline));
       return 0;
     }
     case kWake:
     case kWakeBitset: {
-      if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
-      uint32_t bitset = op == kWake ? ~0u : val3;
-      if (bitset == 0) return Err(Errno::kEINVAL);
-      return FutexWake(mm, uaddr, static_cast<int>(val > 0x7fffffff ? 0x7fffffff : val), bitset);
+      uint32_t bitset = cmd == kWake ? ~0u : val3;
+      OSTD_TRY_ASSIGN(int woken, FutexWake(mm, uaddr, shared, AsInt(val), bitset));
+      return static_cast<uint64_t>(woken);
     }
     case kRequeue:
     case kCmpRequeue: {
-      if ((uaddr & 3) != 0 || (uaddr2 & 3) != 0) return Err(Errno::kEINVAL);
-      if (op == kCmpRequeue) {
-        OSTD_TRY_ASSIGN(uint32_t cur, ostd::vm::CopyFromUser(ostd::vm::UserInPtr<uint32_t>(uaddr)));
-        if (cur != val3) return Err(Errno::kEAGAIN);
-      }
-      int wake = static_cast<int>(val > 0x7fffffff ? 0x7fffffff : val);
       // The fourth argument is val2 (a count), not a timeout, for requeues.
-      int requeue = static_cast<int>(timeout > 0x7fffffff ? 0x7fffffff : timeout);
-      return FutexRequeue(mm, uaddr, uaddr2, wake, requeue);
+      std::optional<uint32_t> cmp;
+      if (cmd == kCmpRequeue) cmp = val3;
+      OSTD_TRY_ASSIGN(int n,
+                      FutexRequeue(mm, uaddr, uaddr2, shared, AsInt(val), AsInt(timeout), cmp));
+      return static_cast<uint64_t>(n);
     }
-    case kWakeOp:
-      return Err(Errno::kENOSYS);
+    case kWakeOp: {
+      OSTD_TRY_ASSIGN(int n,
+                      FutexWakeOp(mm, uaddr, uaddr2, shared, AsInt(val), AsInt(timeout), val3));
+      return static_cast<uint64_t>(n);
+    }
+    case kLockPi:
+    case kLockPi2: {
+      OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, WaitDeadline(timeout, cmd, realtime));
+      OSTD_TRY(FutexLockPi(self, uaddr, shared, deadline, /*trylock=*/false));
+      return 0;
+    }
+    case kTrylockPi:
+      OSTD_TRY(FutexLockPi(self, uaddr, shared, std::nullopt, /*trylock=*/true));
+      return 0;
+    case kUnlockPi:
+      OSTD_TRY(FutexUnlockPi(self, uaddr, shared));
+      return 0;
     default:
+      // FUTEX_FD (removed), the requeue-PI operations and unknown commands.
       return Err(Errno::kENOSYS);
   }
 }
 
+// struct futex_waitv.
+struct FutexWaitvUser {
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+  OSTD_POD(FutexWaitvUser, val, uaddr, flags, reserved);
+};
+
+// futex_waitv(waiters, nr_futexes, flags, timeout, clockid): the timeout is
+// absolute on `clockid` (CLOCK_MONOTONIC or CLOCK_REALTIME).
+SyscallResult SysFutexWaitv(Thread& self, ostd::vm::UserInPtr<FutexWaitvUser> waiters,
+                            uint32_t nr_futexes, uint32_t flags,
+                            ostd::vm::UserInPtr<Timespec> timeout, int clockid) {
+  constexpr int kClockRealtimeId = 0, kClockMonotonicId = 1;
+  constexpr uint32_t kSizeMask = 0x3, kSizeU32 = 0x2, kPrivate2 = 128;
+  if (flags != 0) return Err(Errno::kEINVAL);
+  if (waiters.is_null() || nr_futexes == 0 || nr_futexes > kFutexWaitvMax) {
+    return Err(Errno::kEINVAL);
+  }
+  std::optional<uint64_t> deadline;
+  if (!timeout.is_null()) {
+    if (clockid != kClockRealtimeId && clockid != kClockMonotonicId) return Err(Errno::kEINVAL);
+    OSTD_TRY_ASSIGN(deadline,
+                    WaitDeadline(timeout.addr(), kWaitBitset, clockid == kClockRealtimeId));
+  }
+  ostd::Vec<FutexWaitvEntry> entries;  // on the heap: kernel stacks are small
+  OSTD_TRY(entries.Resize(nr_futexes));
+  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                  ostd::vm::UserReader(waiters, nr_futexes));
+  for (uint32_t i = 0; i < nr_futexes; ++i) {
+    OSTD_TRY_ASSIGN(FutexWaitvUser u, r.ReadVal<FutexWaitvUser>());
+    // A value wider than the 32-bit word is refused (Linux >= 6.7's
+    // futex_validate_input; 6.1 compared the low half).
+    if ((u.flags & ~(kSizeMask | kPrivate2)) != 0 || u.reserved != 0 ||
+        (u.flags & kSizeMask) != kSizeU32 || u.val > 0xffffffffull) {
+      return Err(Errno::kEINVAL);
+    }
+    entries[i] = FutexWaitvEntry{u.uaddr, u.val, (u.flags & kPrivate2) == 0};
+  }
+  OSTD_TRY_ASSIGN(int woken, FutexWaitv(self, entries.span(), deadline));
+  return static_cast<uint64_t>(woken);
+}
+
 }  // namespace
 
-void RegisterFutexSyscalls(SyscallTable& t) { t.Bind<sysno::futex, SysFutex>(); }
+void RegisterFutexSyscalls(SyscallTable& t) {
+  t.Bind<sysno::futex, SysFutex>();
+  t.Bind<sysno::futex_waitv, SysFutexWaitv>();
+}
 
 }  // namespace kernel

@@ -109,10 +109,28 @@ class TempMask {
 
 // --- poll ---
 
-uint16_t PollOne(Thread& self, const PollFd& p) {
+// The earlier of two optional deadlines.
+std::optional<uint64_t> Earlier(std::optional<uint64_t> a, std::optional<uint64_t> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return *a < *b ? a : b;
+}
+
+// Waits as WaitOnce, but no longer than `files_due` (when a file's Poll() may
+// change by itself, e.g. a timer's expiry); true only if d itself passed.
+ostd::Result<bool> WaitUntil(uint64_t seen, const Deadline& d, std::optional<uint64_t> files_due,
+                             fs::Caller& caller) {
+  Deadline wait = d;
+  wait.at = Earlier(d.at, files_due);
+  OSTD_TRY_ASSIGN(bool passed, WaitOnce(seen, wait, caller));
+  return passed && d.at && ostd::timer::NowNanos() >= *d.at;
+}
+
+uint16_t PollOne(Thread& self, const PollFd& p, std::optional<uint64_t>& due) {
   if (p.fd < 0) return 0;
   ostd::Result<RefPtr<File>> f = self.process().files().Get(p.fd);
   if (!f || (*f)->is_path()) return fs::kPollNval;
+  due = Earlier(due, (*f)->PollDeadline());
   return file_abi::PollRevents((*f)->Poll(), static_cast<uint16_t>(p.events));
 }
 
@@ -134,13 +152,14 @@ ostd::Result<uint64_t> DoPoll(Thread& self, UserInOutPtr<PollFd> ufds, uint64_t 
   for (;;) {
     uint64_t seen = fs::PollHub().version();
     count = 0;
+    std::optional<uint64_t> due;
     for (PollFd& p : fds) {
-      p.revents = static_cast<int16_t>(PollOne(self, p));
+      p.revents = static_cast<int16_t>(PollOne(self, p, due));
       if (p.revents != 0) ++count;
     }
     if (count > 0 || timed_out) break;
     if (self.HasPendingSignal()) return Err(Errno::kEINTR);
-    OSTD_TRY_ASSIGN(timed_out, WaitOnce(seen, d, caller));
+    OSTD_TRY_ASSIGN(timed_out, WaitUntil(seen, d, due, caller));
   }
   for (size_t i = 0; i < fds.size(); ++i) {
     OSTD_TRY_ASSIGN(UserInOutPtr<PollFd> slot, ufds.At(i));
@@ -229,7 +248,8 @@ ostd::Status WriteSet(UserOutPtr<uint64_t> user_set, size_t nfds, const FdSet& s
 
 // One scan over the asked descriptors: fills `found`, returns the bit count.
 // EBADF for a descriptor that is not open (or is O_PATH).
-ostd::Result<uint64_t> ScanSelect(Thread& self, const FdSets& asked, size_t nfds, FdSets& found) {
+ostd::Result<uint64_t> ScanSelect(Thread& self, const FdSets& asked, size_t nfds, FdSets& found,
+                                  std::optional<uint64_t>& due) {
   found.sets = {};
   uint64_t count = 0;
   for (size_t fd = 0; fd < nfds; ++fd) {
@@ -237,6 +257,7 @@ ostd::Result<uint64_t> ScanSelect(Thread& self, const FdSets& asked, size_t nfds
          ex = TestBit(asked.sets[2], fd);
     if (!in && !out && !ex) continue;
     OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFile(self, static_cast<int>(fd)));
+    due = Earlier(due, f->PollDeadline());
     file_abi::SelectHits hits = file_abi::SelectEvents(f->Poll());
     if (in && hits.in) {
       SetBit(found.sets[0], fd);
@@ -271,10 +292,11 @@ ostd::Result<uint64_t> DoSelect(Thread& self, int nfds_arg, UserFdSet rd, UserFd
   uint64_t count = 0;
   for (;;) {
     uint64_t seen = fs::PollHub().version();
-    OSTD_TRY_ASSIGN(count, ScanSelect(self, asked, nfds, found));
+    std::optional<uint64_t> due;
+    OSTD_TRY_ASSIGN(count, ScanSelect(self, asked, nfds, found, due));
     if (count > 0 || timed_out) break;
     if (self.HasPendingSignal()) return Err(Errno::kEINTR);
-    OSTD_TRY_ASSIGN(timed_out, WaitOnce(seen, d, caller));
+    OSTD_TRY_ASSIGN(timed_out, WaitUntil(seen, d, due, caller));
   }
   OSTD_TRY(WriteSet(rd, nfds, found.sets[0]));
   OSTD_TRY(WriteSet(wr, nfds, found.sets[1]));

@@ -264,10 +264,39 @@ SyscallResult SysSetTidAddress(Thread& self, uint64_t tidptr) {
   return self.tid();
 }
 
-SyscallResult SysSetRobustList(Thread&, uint64_t, uint64_t len) {
-  // struct robust_list_head is 24 bytes; the list is walked only at exit by
-  // Linux, which Keel does not do yet (robust mutexes are not supported).
-  if (len != 24) return Err(Errno::kEINVAL);
+// struct robust_list_head is 24 bytes; the list is walked when the thread
+// exits or execs (ExitRobustList, kernel/process/futex.h).
+constexpr uint64_t kRobustListHeadSize = 24;
+
+SyscallResult SysSetRobustList(Thread& self, uint64_t head, uint64_t len) {
+  if (len != kRobustListHeadSize) return Err(Errno::kEINVAL);
+  self.robust_list.store(head, std::memory_order_release);
+  return 0;
+}
+
+// get_robust_list(pid, head_ptr, len_ptr): pid 0 is the caller; another
+// thread's list needs the same uids or CAP_SYS_PTRACE (ptrace_may_access).
+SyscallResult SysGetRobustList(Thread& self, int pid, UserOutPtr<uint64_t> head_ptr,
+                               UserOutPtr<uint64_t> len_ptr) {
+  constexpr int kCapSysPtrace = 19;
+  uint64_t head = 0;
+  if (pid == 0) {
+    head = self.robust_list.load(std::memory_order_acquire);
+  } else {
+    ostd::SpinLockGuard guard(TreeLock());
+    Thread* t = FindThreadLocked(pid);
+    if (t == nullptr) return Err(Errno::kESRCH);
+    const Credentials& me = self.process().creds();
+    const Credentials& them = t->process().creds();
+    if (&t->process() != &self.process() && !me.HasCap(kCapSysPtrace) &&
+        !(me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid &&
+          me.gid == them.egid && me.gid == them.sgid)) {
+      return Err(Errno::kEPERM);
+    }
+    head = t->robust_list.load(std::memory_order_acquire);
+  }
+  OSTD_TRY(CopyToUser(len_ptr, kRobustListHeadSize));
+  OSTD_TRY(CopyToUser(head_ptr, head));
   return 0;
 }
 
@@ -479,6 +508,7 @@ void RegisterProcessSyscalls(SyscallTable& t) {
   t.Bind<sysno::waitid, SysWaitid>();
   t.Bind<sysno::set_tid_address, SysSetTidAddress>();
   t.Bind<sysno::set_robust_list, SysSetRobustList>();
+  t.Bind<sysno::get_robust_list, SysGetRobustList>();
   t.Bind<sysno::arch_prctl, SysArchPrctl>();
   t.Bind<sysno::getuid, SysGetuid>();
   t.Bind<sysno::geteuid, SysGeteuid>();

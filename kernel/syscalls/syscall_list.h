@@ -248,7 +248,7 @@
   N(210, io_cancel)                                             \
   N(211, get_thread_area)                                       \
   N(212, lookup_dcookie)                                        \
-  N(213, epoll_create)                                          \
+  S(213, epoll_create, Never, Int)                              \
   N(214, epoll_ctl_old)                                         \
   N(215, epoll_wait_old)                                        \
   N(216, remap_file_pages)                                      \
@@ -267,8 +267,8 @@
   S(229, clock_getres, Never, Clock, Out)                       \
   S(230, clock_nanosleep, Block, Clock, Flags, In, Out)         \
   S(231, exit_group, Never, Int)                                \
-  N(232, epoll_wait)                                            \
-  N(233, epoll_ctl)                                             \
+  S(232, epoll_wait, Never, Fd, Out, Int, Int)                  \
+  S(233, epoll_ctl, Never, Fd, Int, Fd, In)                     \
   S(234, tgkill, Never, Pid, Pid, Sig)                          \
   N(235, utimes)                                                \
   N(236, vserver)                                               \
@@ -309,24 +309,24 @@
   S(271, ppoll, NoHand, InOut, Uint, InOut, In, Len)            \
   S(272, unshare, Never, Flags)                                 \
   S(273, set_robust_list, Never, Addr, Len)                     \
-  N(274, get_robust_list)                                       \
+  S(274, get_robust_list, Never, Pid, Out, Out)                 \
   N(275, splice)                                                \
   N(276, tee)                                                   \
   N(277, sync_file_range)                                       \
   N(278, vmsplice)                                              \
   N(279, move_pages)                                            \
   S(280, utimensat, Never, DirFd, Path, In, Flags)              \
-  N(281, epoll_pwait)                                           \
+  S(281, epoll_pwait, Never, Fd, Out, Int, Int, In, Len)        \
   N(282, signalfd)                                              \
-  N(283, timerfd_create)                                        \
-  N(284, eventfd)                                               \
+  S(283, timerfd_create, Never, Clock, Flags)                   \
+  S(284, eventfd, Never, Uint)                                  \
   S(285, fallocate, Never, Fd, Int, Off, Off)                   \
-  N(286, timerfd_settime)                                       \
-  N(287, timerfd_gettime)                                       \
+  S(286, timerfd_settime, Never, Fd, Flags, In, Out)            \
+  S(287, timerfd_gettime, Never, Fd, Out)                       \
   N(288, accept4)                                               \
   N(289, signalfd4)                                             \
-  N(290, eventfd2)                                              \
-  N(291, epoll_create1)                                         \
+  S(290, eventfd2, Never, Uint, Flags)                          \
+  S(291, epoll_create1, Never, Flags)                           \
   S(292, dup3, Never, Fd, Fd, Flags)                            \
   S(293, pipe2, Never, Out, Flags)                              \
   N(294, inotify_init1)                                         \
@@ -387,7 +387,7 @@
   N(438, pidfd_getfd)                                           \
   S(439, faccessat2, Never, DirFd, Path, Mode, Flags)           \
   N(440, process_madvise)                                       \
-  N(441, epoll_pwait2)                                          \
+  S(441, epoll_pwait2, Never, Fd, Out, Int, In, In, Len)        \
   N(442, mount_setattr)                                         \
   N(443, quotactl_fd)                                           \
   N(444, landlock_create_ruleset)                               \
@@ -395,7 +395,7 @@
   N(446, landlock_restrict_self)                                \
   N(447, memfd_secret)                                          \
   N(448, process_mrelease)                                      \
-  N(449, futex_waitv)                                           \
+  S(449, futex_waitv, Sys, In, Uint, Uint, In, Clock)           \
   N(450, set_mempolicy_home_node)
 // clang-format on
 

@@ -208,10 +208,36 @@ ostd_vm_zero_user:
     STORE_USER ostd_vm_store_user4, "movl %esi, (%rdi)"
     STORE_USER ostd_vm_store_user8, "movq %rsi, (%rdi)"
 
+// struct {uint64_t value, faulted} ostd_vm_cmpxchg_user4(uint64_t addr,
+//                                                   uint32_t expected,
+//                                                   uint32_t desired)
+// One `lock cmpxchgl` on the aligned user word at addr: stores desired if the
+// word equals expected. rax = the word found (== expected iff stored); rdx = 1
+// if it faulted (rax = 0 then). A locked read-modify-write faults as a write,
+// so the page-fault hook resolves copy-on-write and demand paging first.
+    .globl ostd_vm_cmpxchg_user4
+    .type ostd_vm_cmpxchg_user4, @function
+    .balign 16
+ostd_vm_cmpxchg_user4:
+    movl %esi, %eax
+    SMAP_STAC
+.Lcmpxchg_insn:
+    lock cmpxchgl %edx, (%rdi)
+    SMAP_CLAC
+    xorl %edx, %edx
+    ret
+.Lcmpxchg_fault:
+    SMAP_CLAC
+    xorl %eax, %eax
+    movl $1, %edx
+    ret
+    .size ostd_vm_cmpxchg_user4, . - ostd_vm_cmpxchg_user4
+
     .section __ex_table, "a"
     .balign 8
     .quad .Lcopy_load, .Lcopy_out
     .quad .Lcopy_store, .Lcopy_out
     .quad .Lzero_store, .Lzero_out
+    .quad .Lcmpxchg_insn, .Lcmpxchg_fault
 
     .section .note.GNU-stack, "", @progbits

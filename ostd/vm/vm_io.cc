@@ -23,6 +23,7 @@ uint64_t ostd_vm_store_user1(uint64_t addr, uint64_t value);
 uint64_t ostd_vm_store_user2(uint64_t addr, uint64_t value);
 uint64_t ostd_vm_store_user4(uint64_t addr, uint64_t value);
 uint64_t ostd_vm_store_user8(uint64_t addr, uint64_t value);
+LoadUserResult ostd_vm_cmpxchg_user4(uint64_t addr, uint32_t expected, uint32_t desired);
 }
 
 namespace ostd::vm {
@@ -126,6 +127,14 @@ bool VmIoRaw::StoreUser(uint64_t addr, unsigned size, uint64_t value) {
     default:
       return ostd_vm_store_user8(addr, value) == 0;
   }
+}
+
+bool VmIoRaw::CmpXchgUser4(uint64_t addr, uint32_t expected, uint32_t desired, uint32_t* old) {
+  // SAFETY: as the other user primitives; the caller checked that addr is
+  // 4-byte aligned (a locked access must not split across cache lines).
+  LoadUserResult r = ostd_vm_cmpxchg_user4(addr, expected, desired);
+  *old = static_cast<uint32_t>(r.value);
+  return r.faulted == 0;
 }
 
 Result<size_t> CopyStringFromUser(UserPtr<const char> src, std::span<char> dst) {

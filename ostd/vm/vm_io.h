@@ -93,6 +93,10 @@ class VmIoRaw {
   // False if the access faulted.
   static bool LoadUser(uint64_t addr, unsigned size, uint64_t* value);
   static bool StoreUser(uint64_t addr, unsigned size, uint64_t value);
+  // One locked compare-and-exchange of the aligned 4-byte user word at
+  // `addr`: stores `desired` if the word equals `expected`. False if the
+  // access faulted; else *old is the word found (== expected iff stored).
+  static bool CmpXchgUser4(uint64_t addr, uint32_t expected, uint32_t desired, uint32_t* old);
   // True if `space` is the VmSpace active on the running CPU.
   static bool IsActiveHere(const VmSpace* space);
   // The kernel (linear-map) address of an untyped frame's contents, and its

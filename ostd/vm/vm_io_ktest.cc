@@ -333,6 +333,37 @@ TEST_F(UserIoTest, BlockCopiesCountExactlyAtEveryFaultOffset) {
   EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
 }
 
+TEST_F(UserIoTest, CompareExchange32StoresOnlyOnMatch) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  ASSERT_NE(MapPage(1, /*writable=*/false), 0u);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase + 8), uint32_t{5}).has_value());
+  UserInOutPtr<uint32_t> word(kUserBase + 8);
+  // A mismatch stores nothing and reports the word found.
+  EXPECT_EQ(CompareExchangeUser(word, 4, 9).value(), 5u);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase + 8)).value(), 5u);
+  // A match stores and reports the old word (== expected).
+  EXPECT_EQ(CompareExchangeUser(word, 5, 9).value(), 5u);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase + 8)).value(), 9u);
+  EXPECT_EQ(Bytes(f)[8], 9u);
+  // Errors: misaligned, unmapped, read-only (no fault hook here), past the
+  // user-space top, a kernel address, and a space that is not active.
+  EXPECT_EQ(space_->CompareExchange32(kUserBase + 2, 0, 1).error(), Errno::kEINVAL);
+  EXPECT_EQ(space_->CompareExchange32(kUserBase + 2 * kPage, 0, 1).error(), Errno::kEFAULT);
+  EXPECT_EQ(space_->CompareExchange32(kUserBase + kPage, 0, 1).error(), Errno::kEFAULT);
+  EXPECT_EQ(space_->CompareExchange32(kUserSpaceEnd - 4, 0, 1).error(), Errno::kEFAULT);
+  std::array<uint32_t, 4> kernel_words{7, 7, 7, 7};
+  Vaddr kaddr = VmIoRawAccess::AddrOf(kernel_words.data());
+  EXPECT_EQ(space_->CompareExchange32(kaddr, 7, 1).error(), Errno::kEFAULT);
+  EXPECT_EQ(kernel_words[0], 7u);
+  Result<RefPtr<VmSpace>> other = VmSpace::Create();
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ((*other)->CompareExchange32(kUserBase + 8, 9, 1).error(), Errno::kEFAULT);
+  other->Reset();
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase + 8)).value(), 9u);
+  EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);  // SMAP back on after the fixups
+}
+
 TEST_F(UserIoTest, FillZerosStopsAtTheFault) {
   Paddr f = MapPage(0);
   ASSERT_NE(f, 0u);

@@ -367,6 +367,17 @@ Result<VmWriter<Fallible>> VmSpace::Writer(Vaddr addr, uint64_t len) const {
   return VmWriter<Fallible>(addr, addr + len, vm_internal::VmSpaceRef(this));
 }
 
+Result<uint32_t> VmSpace::CompareExchange32(Vaddr addr, uint32_t expected, uint32_t desired) const {
+  if (addr % 4 != 0) return Err(Errno::kEINVAL);
+  if (!VmIoRaw::IsActiveHere(this)) return Err(Errno::kEFAULT);
+  OSTD_TRY(CheckUserRange(addr, 4));
+  uint32_t old = 0;
+  // SAFETY: the word is aligned and lies below the user-space top of the
+  // space active here; a fault there is caught by the exception table.
+  if (!VmIoRaw::CmpXchgUser4(addr, expected, desired, &old)) return Err(Errno::kEFAULT);
+  return old;
+}
+
 RefPtr<VmSpaceOwner> VmSpace::owner() const {
   SpinLockGuard guard(owner_lock_);
   return owner_;

@@ -163,6 +163,16 @@ class VmSpace : public RefCounted<VmSpace> {
   Result<VmReader<Fallible>> Reader(Vaddr addr, uint64_t len) const;
   // A writer over user memory [addr, addr + len); as Reader.
   Result<VmWriter<Fallible>> Writer(Vaddr addr, uint64_t len) const;
+  // Atomically compares the 32-bit user word at `addr` with `expected` and,
+  // if they are equal, replaces it with `desired` (one locked instruction,
+  // so user threads on other CPUs see either the old or the new word, as with
+  // Linux's futex_atomic_cmpxchg_inatomic). Returns the word found: equal to
+  // `expected` exactly when `desired` was stored. EINVAL if `addr` is not
+  // 4-byte aligned; EFAULT unless this space is active on the running CPU,
+  // the word lies below the user-space top and the access succeeds (the
+  // page-fault hook runs first, as for a write). May block in that hook.
+  Result<uint32_t> CompareExchange32(Vaddr addr, uint32_t expected, uint32_t desired) const;
+
   // Reader/writer over `count` elements at `ptr`; EOVERFLOW if their size
   // overflows, else as above.
   template <typename T>
@@ -214,6 +224,16 @@ class VmSpace : public RefCounted<VmSpace> {
   RefPtr<VmSpaceOwner> owner_ ABSL_GUARDED_BY(owner_lock_);
   DeviceMapping* devices_ ABSL_GUARDED_BY(lock_) = nullptr;
 };
+
+// VmSpace::CompareExchange32 on the space active on this CPU, through a
+// pointer the kernel both reads and writes (futex words, robust-list entries).
+// EFAULT if no space is active; otherwise as CompareExchange32.
+inline Result<uint32_t> CompareExchangeUser(UserInOutPtr<uint32_t> ptr, uint32_t expected,
+                                            uint32_t desired) {
+  RefPtr<VmSpace> space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  return space->CompareExchange32(ptr.addr(), expected, desired);
+}
 
 // Reads one value from user memory of the space active on this CPU, through
 // a UserInPtr or UserInOutPtr (ostd/vm/user_ptr.h) whose element type is Pod

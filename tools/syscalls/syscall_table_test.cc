@@ -82,6 +82,8 @@ const std::map<std::string, Restart>& LinuxRestart() {
       {"open", Restart::kSys}, {"openat", Restart::kSys}, {"creat", Restart::kSys},
       {"wait4", Restart::kSys}, {"waitid", Restart::kSys}, {"fcntl", Restart::kSys},
       {"flock", Restart::kSys}, {"futex", Restart::kSys},
+      // kernel/futex/waitwake.c futex_wait_multiple: -ERESTARTSYS.
+      {"futex_waitv", Restart::kSys},
       // ERESTARTNOHAND: restarted only when no handler runs.
       {"poll", Restart::kNoHand}, {"ppoll", Restart::kNoHand}, {"select", Restart::kNoHand},
       {"pselect6", Restart::kNoHand}, {"pause", Restart::kNoHand},

@@ -1,0 +1,462 @@
+// epoll(7): epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait,
+// epoll_pwait2 over the poll machinery (File::Poll, the PollHub).
+//
+// An interest is the pair (descriptor, open file) it was added with, as on
+// Linux; Keel finds the file again through the waiting process's descriptor
+// table and drops interests whose descriptor no longer holds that file
+// (Linux drops them when the file's last descriptor closes: the same for
+// programs that do not dup a watched descriptor and close the original).
+//
+// Level-triggered interests are reported while ready. Edge-triggered ones
+// (EPOLLET) are reported when ready and then again only after the file's
+// PollGeneration changed (new data, a new expiry, or any other change of
+// its waitable: Keel may report an edge that Linux, which filters wake-ups
+// by event kind, would not, e.g. after a partial read). EPOLLONESHOT
+// disables an interest once reported until EPOLL_CTL_MOD re-arms it. Ready
+// interests are reported round-robin when maxevents is smaller than their
+// number. Nested epoll instances work; a loop or a nesting deeper than
+// Linux's 5 levels is ELOOP.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "kernel/fs/fd_table.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/inode.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/wait.h"
+#include "kernel/process/process.h"
+#include "kernel/process/signal.h"
+#include "kernel/syscalls/file_abi.h"
+#include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/syscall.h"
+#include "ostd/pod.h"
+#include "ostd/task/mutex.h"
+#include "ostd/timer.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_space.h"
+
+namespace kernel {
+namespace {
+
+using fs::Caller;
+using fs::File;
+using fs::IoReader;
+using fs::IoWriter;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+
+constexpr int kCtlAdd = 1, kCtlDel = 2, kCtlMod = 3;
+constexpr uint32_t kEpollCloexec = fs::kO_CLOEXEC;
+constexpr uint32_t kEpollErr = 0x008, kEpollHup = 0x010;
+constexpr uint32_t kEpollExclusive = 1u << 28, kEpollWakeup = 1u << 29, kEpollOneshot = 1u << 30,
+                   kEpollEt = 1u << 31;
+// The event bits a file's Poll() can report (EPOLLIN ... EPOLLWRBAND, EPOLLMSG, EPOLLRDHUP).
+constexpr uint32_t kEventBits = 0x3ff | 0x400 | 0x2000;
+constexpr int kMaxNesting = 5;  // Linux's EP_MAX_NESTS: deeper chains are ELOOP
+constexpr int kMaxEvents = 0x7fffffff / 12;
+
+// struct epoll_event: packed on x86-64 (12 bytes), data as two halves.
+struct EpollEvent {
+  uint32_t events;
+  uint32_t data_lo;
+  uint32_t data_hi;
+  OSTD_POD(EpollEvent, events, data_lo, data_hi);
+};
+static_assert(sizeof(EpollEvent) == 12);
+
+struct Interest {
+  int fd = -1;
+  const File* file = nullptr;  // identity only: compared, never dereferenced
+  uint32_t events = 0;         // as given, with EPOLLERR | EPOLLHUP
+  uint32_t data_lo = 0;
+  uint32_t data_hi = 0;
+  bool disabled = false;  // EPOLLONESHOT fired
+  bool reported = false;  // EPOLLET: reported at generation `gen`
+  uint64_t gen = 0;
+};
+
+class EpollFile;
+
+// Serialises additions of an epoll instance to another (the loop check).
+ostd::Mutex g_nest_lock;
+
+class EpollFile final : public ostd::Derives<EpollFile, File> {
+ public:
+  EpollFile() : Derives(this, nullptr, fs::kO_RDWR) {}
+
+  bool seekable() const override { return false; }
+  std::string_view anon_inode_name() const override { return "[eventpoll]"; }
+  // lseek succeeds and changes nothing (Linux's noop_llseek).
+  ostd::Result<uint64_t> Seek(int64_t, int) override { return uint64_t{0}; }
+  ostd::Result<size_t> Read(IoWriter&, Caller&) override { return Err(Errno::kEINVAL); }
+  ostd::Result<size_t> Write(IoReader&, Caller&) override { return Err(Errno::kEINVAL); }
+  ostd::Result<size_t> ReadAt(uint64_t, IoWriter&, Caller&) override { return Err(Errno::kESPIPE); }
+  ostd::Result<size_t> WriteAt(uint64_t, IoReader&, Caller&) override {
+    return Err(Errno::kESPIPE);
+  }
+
+  // Readable while an interest is ready (in the polling thread's table).
+  uint16_t Poll() override {
+    Thread* t = CurrentThread();
+    if (t == nullptr) return 0;
+    return AnyReady(t->process().files()) ? fs::kPollIn | fs::kPollRdNorm : 0;
+  }
+  fs::Waitable* waitable() override { return &waitable_; }
+  // Any change anywhere may change a nested instance's readiness.
+  uint64_t PollGeneration() override { return fs::PollHub().version(); }
+  std::optional<uint64_t> PollDeadline() override {
+    Thread* t = CurrentThread();
+    if (t == nullptr) return std::nullopt;
+    return NextDeadline(t->process().files());
+  }
+
+  // epoll_ctl after the descriptor lookups. EEXIST, ENOENT, EINVAL, ENOMEM.
+  ostd::Status Ctl(int op, int fd, const File* target, uint32_t events, uint64_t data) {
+    {
+      ostd::MutexGuard g(lock_);
+      size_t i = Find(fd, target);
+      bool found = i < interests_.size();
+      switch (op) {
+        case kCtlAdd: {
+          if (found) return Err(Errno::kEEXIST);
+          Interest in;
+          in.fd = fd;
+          in.file = target;
+          Set(in, events, data);
+          OSTD_TRY(interests_.Push(in));
+          break;
+        }
+        case kCtlMod:
+          if (!found) return Err(Errno::kENOENT);
+          // An exclusive interest cannot be modified (Linux: EINVAL).
+          if ((interests_[i].events & kEpollExclusive) != 0) return Err(Errno::kEINVAL);
+          Set(interests_[i], events, data);
+          break;
+        case kCtlDel:
+          if (!found) return Err(Errno::kENOENT);
+          interests_.Erase(i);
+          break;
+        default:
+          return Err(Errno::kEINVAL);
+      }
+    }
+    waitable_.Notify();
+    return {};
+  }
+
+  // Fills `out` with up to out.size() ready events; returns how many.
+  size_t Collect(fs::FdTable& files, std::span<EpollEvent> out) {
+    ostd::MutexGuard g(lock_);
+    DropClosedLocked(files);
+    size_t n = interests_.size();
+    size_t count = 0;
+    size_t last = 0;
+    for (size_t k = 0; k < n && count < out.size(); ++k) {
+      size_t i = (cursor_ + k) % n;
+      Interest& in = interests_[i];
+      if (in.disabled) continue;
+      ostd::Result<RefPtr<File>> f = files.Get(in.fd);
+      if (!f || f->get() != in.file) continue;
+      uint32_t ready = uint32_t{(*f)->Poll()} & in.events & (kEventBits | kEpollErr | kEpollHup);
+      if (ready == 0) continue;
+      if ((in.events & kEpollEt) != 0) {
+        uint64_t gen = (*f)->PollGeneration();
+        if (in.reported && gen == in.gen) continue;
+        in.reported = true;
+        in.gen = gen;
+      }
+      if ((in.events & kEpollOneshot) != 0) in.disabled = true;
+      out[count++] = EpollEvent{ready, in.data_lo, in.data_hi};
+      last = i;
+    }
+    if (count > 0) cursor_ = last + 1;
+    return count;
+  }
+
+  // True if this instance reaches `target` through nested instances, or
+  // nests deeper than `depth_left` allows.
+  bool Reaches(const EpollFile* target, fs::FdTable& files, int depth_left) {
+    if (depth_left <= 0) return true;
+    ostd::MutexGuard g(lock_);
+    for (const Interest& in : interests_) {
+      ostd::Result<RefPtr<File>> f = files.Get(in.fd);
+      if (!f || f->get() != in.file) continue;
+      EpollFile* inner = ostd::DowncastTo<EpollFile>(f->get());
+      if (inner == nullptr) continue;
+      if (inner == target || inner->Reaches(target, files, depth_left - 1)) return true;
+    }
+    return false;
+  }
+
+  // The earliest PollDeadline of the watched files.
+  std::optional<uint64_t> NextDeadline(fs::FdTable& files) {
+    ostd::MutexGuard g(lock_);
+    std::optional<uint64_t> next;
+    for (const Interest& in : interests_) {
+      if (in.disabled) continue;
+      ostd::Result<RefPtr<File>> f = files.Get(in.fd);
+      if (!f || f->get() != in.file) continue;
+      std::optional<uint64_t> d = (*f)->PollDeadline();
+      if (d && (!next || *d < *next)) next = d;
+    }
+    return next;
+  }
+
+ private:
+  bool AnyReady(fs::FdTable& files) {
+    ostd::MutexGuard g(lock_);
+    for (const Interest& in : interests_) {
+      if (in.disabled) continue;
+      ostd::Result<RefPtr<File>> f = files.Get(in.fd);
+      if (!f || f->get() != in.file) continue;
+      uint32_t ready = uint32_t{(*f)->Poll()} & in.events & (kEventBits | kEpollErr | kEpollHup);
+      if (ready == 0) continue;
+      if ((in.events & kEpollEt) != 0 && in.reported && (*f)->PollGeneration() == in.gen) continue;
+      return true;
+    }
+    return false;
+  }
+
+  static void Set(Interest& in, uint32_t events, uint64_t data) {
+    in.events = events | kEpollErr | kEpollHup;
+    in.data_lo = static_cast<uint32_t>(data);
+    in.data_hi = static_cast<uint32_t>(data >> 32);
+    in.disabled = false;
+    in.reported = false;
+    in.gen = 0;
+  }
+
+  size_t Find(int fd, const File* file) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    for (size_t i = 0; i < interests_.size(); ++i) {
+      if (interests_[i].fd == fd && interests_[i].file == file) return i;
+    }
+    return interests_.size();
+  }
+
+  // Forgets interests whose descriptor no longer holds their file.
+  void DropClosedLocked(fs::FdTable& files) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    for (size_t i = 0; i < interests_.size();) {
+      ostd::Result<RefPtr<File>> f = files.Get(interests_[i].fd);
+      if (f && f->get() == interests_[i].file) {
+        ++i;
+      } else {
+        interests_.Erase(i);
+      }
+    }
+  }
+
+  ostd::Mutex lock_;
+  ostd::Vec<Interest> interests_ ABSL_GUARDED_BY(lock_);
+  size_t cursor_ ABSL_GUARDED_BY(lock_) = 0;  // where the next scan starts
+  fs::Waitable waitable_;
+};
+
+SyscallResult CreateEpoll(Thread& self, bool cloexec) {
+  OSTD_TRY(file_sys::CheckFreeFd(self));
+  OSTD_TRY_ASSIGN(RefPtr<EpollFile> ep, fs::MakeRef<EpollFile>());
+  OSTD_TRY_ASSIGN(int fd, self.process().files().Install(RefPtr<File>(std::move(ep)), cloexec));
+  return fd;
+}
+
+SyscallResult SysEpollCreate1(Thread& self, int flags) {
+  if ((static_cast<uint32_t>(flags) & ~kEpollCloexec) != 0) return Err(Errno::kEINVAL);
+  return CreateEpoll(self, flags != 0);
+}
+
+SyscallResult SysEpollCreate(Thread& self, int size) {
+  if (size <= 0) return Err(Errno::kEINVAL);
+  return CreateEpoll(self, false);
+}
+
+// The epoll instance at `fd`: EBADF if none, EINVAL if another kind of file.
+ostd::Result<RefPtr<EpollFile>> GetEpoll(Thread& self, int fd) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFile(self, fd));
+  RefPtr<EpollFile> ep = ostd::DowncastRef<EpollFile>(f);
+  if (!ep) return Err(Errno::kEINVAL);
+  return ep;
+}
+
+// Whether Linux could poll the file (f_op->poll): not regular files or
+// directories, and not files whose readiness never changes.
+bool CanPoll(File& f) {
+  fs::Inode* inode = f.inode();
+  if (inode != nullptr && (inode->is_regular() || inode->is_dir())) return false;
+  return f.waitable() != nullptr || f.PollDeadline().has_value();
+}
+
+SyscallResult SysEpollCtl(Thread& self, int epfd, int op, int fd,
+                          ostd::vm::UserInPtr<EpollEvent> event) {
+  EpollEvent ev{};
+  if (op != kCtlDel) {
+    OSTD_TRY_ASSIGN(ev, ostd::vm::CopyFromUser(event));
+  }
+  OSTD_TRY_ASSIGN(RefPtr<File> epf, file_sys::GetFile(self, epfd));
+  OSTD_TRY_ASSIGN(RefPtr<File> target, file_sys::GetFile(self, fd));
+  if (!CanPoll(*target)) return Err(Errno::kEPERM);
+  uint32_t events = ev.events;
+  // EPOLLWAKEUP needs CAP_BLOCK_SUSPEND and is dropped without it; Keel
+  // never suspends, so it means nothing either way.
+  events &= ~kEpollWakeup;
+  RefPtr<EpollFile> ep = ostd::DowncastRef<EpollFile>(epf);
+  if (!ep || epf.get() == target.get()) return Err(Errno::kEINVAL);
+  EpollFile* inner = ostd::DowncastTo<EpollFile>(target.get());
+  if (op != kCtlDel && (events & kEpollExclusive) != 0) {
+    // Exclusive: ADD only, of a file that is not an epoll instance, with
+    // nothing beyond these bits (Linux's EPOLLEXCLUSIVE_OK_BITS).
+    constexpr uint32_t kExclusiveOk =
+        0x001 | 0x004 | kEpollErr | kEpollHup | kEpollWakeup | kEpollEt | kEpollExclusive;
+    if (op == kCtlMod || inner != nullptr || (events & ~kExclusiveOk) != 0) {
+      return Err(Errno::kEINVAL);
+    }
+  }
+  uint64_t data = uint64_t{ev.data_lo} | (uint64_t{ev.data_hi} << 32);
+  if (op == kCtlAdd && inner != nullptr) {
+    ostd::MutexGuard g(g_nest_lock);
+    if (inner->Reaches(ep.get(), self.process().files(), kMaxNesting - 1)) {
+      return Err(Errno::kELOOP);
+    }
+    OSTD_TRY(ep->Ctl(op, fd, target.get(), events, data));
+    return 0;
+  }
+  OSTD_TRY(ep->Ctl(op, fd, target.get(), events, data));
+  return 0;
+}
+
+// The temporary signal mask of epoll_pwait/epoll_pwait2 (as ppoll's).
+class TempMask {
+ public:
+  TempMask(Thread& self, std::optional<SigSet> mask) : self_(self), active_(mask.has_value()) {
+    if (active_) {
+      old_ = self.mask();
+      self.set_mask(*mask);
+    }
+  }
+  void Finish(bool interrupted) {
+    if (!active_) return;
+    if (interrupted) {
+      self_.saved_mask = old_;
+      self_.restore_mask_after_signal = true;
+    } else {
+      self_.set_mask(old_);
+    }
+  }
+
+ private:
+  Thread& self_;
+  bool active_;
+  SigSet old_ = 0;
+};
+
+// The wait of epoll_wait and friends. `deadline` (NowNanos clock): nullopt
+// waits forever; `zero`: do not wait.
+SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> events, int maxevents,
+                     std::optional<uint64_t> deadline, bool zero) {
+  if (maxevents <= 0 || maxevents > kMaxEvents) return Err(Errno::kEINVAL);
+  OSTD_TRY(events.CheckRange(static_cast<uint64_t>(maxevents)));
+  OSTD_TRY_ASSIGN(RefPtr<EpollFile> ep, GetEpoll(self, epfd));
+  // Each interest has its own descriptor: no more than kMaxFds are ever ready.
+  ostd::Vec<EpollEvent> ready;
+  OSTD_TRY(ready.Resize(std::min<size_t>(static_cast<size_t>(maxevents), fs::kMaxFds)));
+  file_sys::ThreadCaller caller(self);
+  fs::FdTable& files = self.process().files();
+  bool timed_out = zero;
+  size_t n = 0;
+  for (;;) {
+    uint64_t seen = fs::PollHub().version();
+    n = ep->Collect(files, ready.span());
+    if (n > 0 || timed_out) break;
+    if (self.HasPendingSignal()) return Err(Errno::kEINTR);
+    std::optional<uint64_t> wake = deadline;
+    std::optional<uint64_t> next = ep->NextDeadline(files);
+    if (next && (!wake || *next < *wake)) wake = next;
+    ostd::Status s = fs::WaitForChange(fs::PollHub(), seen, caller, wake);
+    if (!s) {
+      if (s.error() != Errno::kETIMEDOUT) return Err(s.error());
+      if (deadline && ostd::timer::NowNanos() >= *deadline) timed_out = true;
+    }
+  }
+  if (n > 0) {
+    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(events, n));
+    for (size_t i = 0; i < n; ++i) OSTD_TRY(w.WriteVal(ready[i]));
+  }
+  return n;
+}
+
+// The deadline of a timeout in milliseconds (negative: forever).
+std::pair<std::optional<uint64_t>, bool> MsDeadline(int timeout_ms) {
+  std::optional<uint64_t> ns = file_abi::PollTimeoutNs(timeout_ms);
+  if (!ns) return {std::nullopt, false};
+  if (*ns == 0) return {std::nullopt, true};
+  return {file_abi::DeadlineAfter(ostd::timer::NowNanos(), *ns), false};
+}
+
+// The optional temporary mask (pointer, size). EINVAL, EFAULT.
+ostd::Result<std::optional<SigSet>> CopySigmask(ostd::vm::UserInPtr<SigSet> sigmask,
+                                                uint64_t size) {
+  if (sigmask.is_null()) return std::optional<SigSet>();
+  if (size != sizeof(SigSet)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(SigSet mask, ostd::vm::CopyFromUser(sigmask));
+  return std::optional<SigSet>(mask & ~kUnblockable);
+}
+
+SyscallResult SysEpollWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> events,
+                           int maxevents, int timeout_ms) {
+  auto [deadline, zero] = MsDeadline(timeout_ms);
+  return DoWait(self, epfd, events, maxevents, deadline, zero);
+}
+
+SyscallResult SysEpollPwait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> events,
+                            int maxevents, int timeout_ms, ostd::vm::UserInPtr<SigSet> sigmask,
+                            uint64_t sigsetsize) {
+  OSTD_TRY_ASSIGN(std::optional<SigSet> mask, CopySigmask(sigmask, sigsetsize));
+  auto [deadline, zero] = MsDeadline(timeout_ms);
+  TempMask temp(self, mask);
+  SyscallResult r = DoWait(self, epfd, events, maxevents, deadline, zero);
+  temp.Finish(!r && r.error() == Errno::kEINTR);
+  return r;
+}
+
+struct Timespec {
+  int64_t sec;
+  int64_t nsec;
+  OSTD_POD(Timespec, sec, nsec);
+};
+
+// epoll_pwait2: the timeout is a relative timespec (NULL: forever).
+SyscallResult SysEpollPwait2(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> events,
+                             int maxevents, ostd::vm::UserInPtr<Timespec> timeout,
+                             ostd::vm::UserInPtr<SigSet> sigmask, uint64_t sigsetsize) {
+  std::optional<uint64_t> deadline;
+  bool zero = false;
+  if (!timeout.is_null()) {
+    OSTD_TRY_ASSIGN(Timespec ts, ostd::vm::CopyFromUser(timeout));
+    OSTD_TRY_ASSIGN(uint64_t ns, file_abi::TimespecNs(ts.sec, ts.nsec));
+    if (ns == 0) {
+      zero = true;
+    } else {
+      deadline = file_abi::DeadlineAfter(ostd::timer::NowNanos(), ns);
+    }
+  }
+  OSTD_TRY_ASSIGN(std::optional<SigSet> mask, CopySigmask(sigmask, sigsetsize));
+  TempMask temp(self, mask);
+  SyscallResult r = DoWait(self, epfd, events, maxevents, deadline, zero);
+  temp.Finish(!r && r.error() == Errno::kEINTR);
+  return r;
+}
+
+}  // namespace
+
+void RegisterEpollSyscalls(SyscallTable& t) {
+  t.Bind<sysno::epoll_create, SysEpollCreate>();
+  t.Bind<sysno::epoll_create1, SysEpollCreate1>();
+  t.Bind<sysno::epoll_ctl, SysEpollCtl>();
+  t.Bind<sysno::epoll_wait, SysEpollWait>();
+  t.Bind<sysno::epoll_pwait, SysEpollPwait>();
+  t.Bind<sysno::epoll_pwait2, SysEpollPwait2>();
+}
+
+}  // namespace kernel
