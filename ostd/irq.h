@@ -47,8 +47,9 @@ class IrqClosure {
 // file). Move-only; dropping it unbinds (as Unbind) and frees the vector.
 class IrqLine final {
  public:
-  // The vectors lines are allocated from: [kFirstVector, kLastVector].
+  // The first vector lines are allocated from.
   static constexpr uint8_t kFirstVector = 0x50;
+  // The last vector lines are allocated from (below the PIC's 0xe0).
   static constexpr uint8_t kLastVector = 0xdf;
 
   // A free vector with no handler. ENOSPC if every vector in the range is
