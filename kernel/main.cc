@@ -4,7 +4,9 @@
 #include <string_view>
 
 #include "drivers/rtc/cmos_rtc.h"
+#include "drivers/virtio/blk.h"
 #include "kernel/exec/cmdline.h"
+#include "kernel/fs/block_device.h"
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/address_space.h"
@@ -57,6 +59,45 @@ void InitWallClock() {
   if (secs > 0) SetRealtime(static_cast<uint64_t>(secs) * 1'000'000'000);
 }
 
+// A virtio-blk disk as the kernel's block device.
+class VirtioDisk final : public fs::BlockDevice {
+ public:
+  explicit VirtioDisk(ostd::Box<drivers::virtio::VirtioBlk> blk) : blk_(std::move(blk)) {}
+  uint64_t sectors() const override { return blk_->capacity(); }
+  bool read_only() const override { return blk_->read_only(); }
+  ostd::Status ReadSectors(uint64_t sector, std::span<uint8_t> dst) override {
+    return blk_->Read(sector, dst);
+  }
+  ostd::Status WriteSectors(uint64_t sector, std::span<const uint8_t> src) override {
+    return blk_->Write(sector, src);
+  }
+  ostd::Status Flush() override { return blk_->Flush(); }
+
+ private:
+  ostd::Box<drivers::virtio::VirtioBlk> blk_;
+};
+
+// Registers every modern virtio-blk disk as /dev/vda, /dev/vdb, ... (before
+// the file system makes /dev). A disk that fails to come up is reported and
+// skipped.
+void ProbeDisks() {
+  for (size_t i = 0; i < fs::kMaxBlockDevices; ++i) {
+    ostd::Result<ostd::Box<drivers::virtio::VirtioBlk>> blk = drivers::virtio::VirtioBlk::Probe(i);
+    if (!blk) {
+      if (blk.error() != ostd::Errno::kENODEV) {
+        ostd::Println("keel: virtio-blk disk {}: {}", i, blk.error());
+      }
+      return;
+    }
+    uint64_t mib = (*blk)->capacity() / 2048;
+    ostd::Result<ostd::Box<VirtioDisk>> disk = ostd::MakeBox<VirtioDisk>(std::move(*blk));
+    if (!disk) return;
+    ostd::Result<size_t> index = fs::RegisterBlockDevice(std::move(*disk));
+    if (!index) return;
+    ostd::Println("Disk: /dev/vd{} (virtio-blk, {} MiB).", static_cast<char>('a' + *index), mib);
+  }
+}
+
 [[noreturn]] void PowerOff(bool ok) {
   ostd::power::Exit(ok ? ostd::power::ExitCode::kSuccess : ostd::power::ExitCode::kFailure);
 }
@@ -80,6 +121,7 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   }
   InitSyscalls();
   InstallPageFaultHook();
+  ProbeDisks();
   if (ostd::Status s = fs::Init(); !s) {
     ostd::Println("keel: cannot create the root file system: {}", s.error());
     PowerOff(false);

@@ -19,6 +19,7 @@ def keel_ktest(
         size = "medium",
         inactivity_timeout = 60,
         extra_qemu_args = [],
+        disks = [],
         tags = [],
         **kwargs):
     """Links `deps` (alwayslink ktest libraries) with //ktest:main and runs them.
@@ -44,6 +45,10 @@ def keel_ktest(
       inactivity_timeout: seconds without serial output before the running
           test is declared hung.
       extra_qemu_args: appended to the QEMU command line.
+      disks: disk images made fresh for every boot, as "SIZE" or "SIZE:ro"
+          (e.g. "8M"): raw images holding the harness's sector pattern
+          (ktest/harness.py), attached as modern virtio-blk PCI devices in
+          order (drive ids disk0, disk1, ...).
       tags: extra tags; "ktest" and "qemu" are always added.
       **kwargs: passed to the sh_test (e.g. visibility, flaky).
     """
@@ -79,6 +84,8 @@ def keel_ktest(
         args += ["--filter", filter]
     for a in extra_qemu_args:
         args.append("--extra-qemu-arg=" + a)
+    for d in disks:
+        args.append("--disk=" + d)
     native.sh_test(
         name = name,
         srcs = [_RUN_KTEST],

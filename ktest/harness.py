@@ -25,6 +25,13 @@ recorded as failed and the kernel is booted again with
 hang outside any test fails the whole run. All serial output is echoed to
 stdout (Bazel's test log); a JUnit XML report goes to $XML_OUTPUT_FILE if set.
 
+With --disk SIZE[:ro] (repeatable) every boot gets fresh raw disk images of
+SIZE bytes (K/M suffixes) in a temporary directory, attached as modern
+virtio-blk PCI devices (drive ids disk0, disk1, ...; `:ro` makes the drive
+read-only). Each image holds a pattern the tests check (disk_pattern): sector
+N starts with b"KEELDISK" and N as 8 little-endian bytes, and byte i >= 16 of
+it is (N * 7 + i) & 0xff.
+
 Exit status 0 only if every test passed, at least one test ran, no boot failed
 outside a test, and the last boot printed its summary.
 
@@ -36,9 +43,11 @@ import os
 import re
 import selectors
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 
@@ -103,6 +112,35 @@ class BootOutcome:
         self.stop = False  # do not boot again (overall timeout, no progress)
 
 
+SECTOR = 512
+
+
+def disk_pattern(sector):
+    """The 512 bytes the harness writes into sector `sector` of a disk."""
+    head = b"KEELDISK" + sector.to_bytes(8, "little")
+    return head + bytes((sector * 7 + i) & 0xFF for i in range(16, SECTOR))
+
+
+def parse_size(text):
+    """'8M' -> 8388608; K/M/G suffixes, a multiple of 512 bytes."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    mult = units.get(text[-1:].upper(), 1)
+    value = int(text[:-1] if mult != 1 else text) * mult
+    if value <= 0 or value % SECTOR:
+        raise ValueError(f"disk size {text!r} is not a positive multiple of {SECTOR}")
+    return value
+
+
+def make_disk(path, size):
+    """Writes a raw image of `size` bytes holding disk_pattern."""
+    # The pattern of sector N depends on N only through the header and the
+    # byte offset (N * 7) & 0xff, so 256 distinct bodies are enough.
+    bodies = [disk_pattern(n)[16:] for n in range(256)]
+    with open(path, "wb") as f:
+        for n in range(size // SECTOR):
+            f.write(b"KEELDISK" + n.to_bytes(8, "little") + bodies[n % 256])
+
+
 class Harness:
     def __init__(self, args, out=None):
         self.args = args
@@ -159,7 +197,29 @@ class Harness:
             "-kernel", self.args.kernel,
             "-append", self.cmdline(resume_after),
         ]
-        return cmd + list(self.args.extra_qemu_arg)
+        return cmd + self.disk_args() + list(self.args.extra_qemu_arg)
+
+    def disk_args(self):
+        """Fresh images for this boot and the QEMU arguments that attach them."""
+        args = []
+        for i, spec in enumerate(self.args.disk):
+            size_text, _, mode = spec.partition(":")
+            if mode not in ("", "ro"):
+                raise ValueError(f"disk {spec!r}: the only mode is ':ro'")
+            path = os.path.join(self.disk_dir(), f"disk{i}.img")
+            make_disk(path, parse_size(size_text))
+            drive = f"file={path},format=raw,if=none,id=disk{i}"
+            if mode == "ro":
+                drive += ",readonly=on"
+            args += ["-drive", drive,
+                     "-device", f"virtio-blk-pci,drive=disk{i},disable-legacy=on"]
+        return args
+
+    def disk_dir(self):
+        if getattr(self, "_disk_dir", None) is None:
+            base = os.environ.get("TEST_TMPDIR") or None
+            self._disk_dir = tempfile.mkdtemp(prefix="ktest-disks-", dir=base)
+        return self._disk_dir
 
     def boot(self, resume_after):
         """Runs one boot; records test results; returns a BootOutcome."""
@@ -340,6 +400,13 @@ class Harness:
     # -- the whole run --------------------------------------------------------
 
     def run(self):
+        try:
+            return self.run_boots()
+        finally:
+            if getattr(self, "_disk_dir", None) is not None:
+                shutil.rmtree(self._disk_dir, ignore_errors=True)
+
+    def run_boots(self):
         resume_after = None
         crashed = set()
         while True:
@@ -449,6 +516,8 @@ def parse_args(argv):
     p.add_argument("--append", default="", help="extra kernel command-line words")
     p.add_argument("--extra-qemu-arg", action="append", default=[],
                    help="appended to the QEMU command line (repeatable)")
+    p.add_argument("--disk", action="append", default=[], metavar="SIZE[:ro]",
+                   help="attach a fresh patterned virtio-blk disk to every boot (repeatable)")
     args = p.parse_args(argv)
     if os.environ.get("TESTBRIDGE_TEST_ONLY"):
         args.filter = os.environ["TESTBRIDGE_TEST_ONLY"]

@@ -203,6 +203,38 @@ class HarnessTest(unittest.TestCase):
         self.assertEqual(argv[-1], "-s")
         self.assertEqual(self.appends(), ["ktest.filter=A.*-A.x"])
 
+    def test_disks_are_fresh_patterned_images_per_boot(self):
+        self.run_harness({"A.a": "panic", "A.b": "pass"},
+                         extra_args=["--disk", "4K", "--disk", "1K:ro"])
+        self.assertEqual(len(self.argvs), 2)  # booted again after the panic
+        drives = [a[a.index("-drive") + 1] for a in self.argvs]
+        for argv in self.argvs:
+            drive_args = [argv[i + 1] for i, a in enumerate(argv) if a == "-drive"]
+            self.assertEqual(len(drive_args), 2, argv)
+            self.assertTrue(drive_args[0].endswith(",format=raw,if=none,id=disk0"), drive_args)
+            self.assertTrue(drive_args[1].endswith(",id=disk1,readonly=on"), drive_args)
+            devices = [argv[i + 1] for i, a in enumerate(argv) if a == "-device"]
+            self.assertIn("virtio-blk-pci,drive=disk0,disable-legacy=on", devices)
+            self.assertIn("virtio-blk-pci,drive=disk1,disable-legacy=on", devices)
+        path = drives[0].split(",")[0][len("file="):]
+        self.assertFalse(os.path.exists(path))  # removed after the run
+        data = bytearray()
+        for n in range(8):
+            data += harness.disk_pattern(n)
+        harness.make_disk(os.path.join(self.tmp.name, "d.img"), 4096)
+        with open(os.path.join(self.tmp.name, "d.img"), "rb") as f:
+            self.assertEqual(f.read(), bytes(data))
+        for n in range(8):
+            self.assertEqual(data[n * 512:(n + 1) * 512], harness.disk_pattern(n))
+        self.assertEqual(data[512 * 3:512 * 3 + 16], b"KEELDISK" + bytes([3, 0, 0, 0, 0, 0, 0, 0]))
+        self.assertEqual(data[512 * 3 + 16], (3 * 7 + 16) & 0xFF)
+
+    def test_disk_size_must_be_whole_sectors(self):
+        with self.assertRaises(ValueError):
+            harness.parse_size("1000")
+        self.assertEqual(harness.parse_size("8M"), 8 << 20)
+        self.assertEqual(harness.parse_size("1024"), 1024)
+
     def test_bazel_test_filter_overrides(self):
         os.environ["TESTBRIDGE_TEST_ONLY"] = "B.*"
         self.run_harness({"A.a": "pass"}, extra_args=["--filter", "A.*"])

@@ -4,7 +4,10 @@
 #
 #   scripts/qemu.sh [--uefi] [--gdb] [--gdb-port P] [--kvm] [--smp N] [--mem SIZE]
 #                   [--cpu MODEL] [--timeout S] [--kcmd 'ARGS'] [--initramfs FILE]
-#                   [--interactive] KERNEL.elf
+#                   [--disk FILE]... [--interactive] KERNEL.elf
+#
+# --disk FILE attaches a raw image as a modern virtio-blk PCI disk (Keel's
+# /dev/vda, /dev/vdb, ... in order; repeatable). Writes go to the file.
 #
 # --cpu is QEMU's -cpu (default max).
 #
@@ -14,6 +17,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 uefi=0 gdb=0 gdb_port="" kvm=0 smp=1 mem=256M cpu=max timeout_s=0 kcmd="" initramfs="" interactive=0
+disks=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --uefi) uefi=1 ;;
@@ -27,7 +31,9 @@ while [[ $# -gt 0 ]]; do
     --kcmd) kcmd=$2; shift ;;
     --initramfs) initramfs=$2; shift ;;
     --interactive) interactive=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --disk) [[ -f $2 ]] || { echo "qemu.sh: --disk $2: no such file" >&2; exit 2; }
+            disks+=("$2"); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -49,6 +55,10 @@ if [[ $gdb -eq 1 ]]; then
   echo "keel: QEMU waits for a debugger: gdb $kernel -ex 'target remote :1234'" >&2
 fi
 [[ -n $gdb_port ]] && args+=(-gdb "tcp:127.0.0.1:$gdb_port")
+for i in "${!disks[@]}"; do
+  args+=(-drive "file=${disks[$i]},format=raw,if=none,id=disk$i"
+         -device "virtio-blk-pci,drive=disk$i,disable-legacy=on")
+done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -3,6 +3,7 @@
 #include <array>
 #include <string_view>
 
+#include "kernel/fs/block_device.h"
 #include "kernel/fs/random.h"
 #include "kernel/fs/tty.h"
 
@@ -111,7 +112,7 @@ ostd::Status CreateDeviceNodes(Inode& dev) {
   OSTD_TRY(dev.Symlink("stdout", "/proc/self/fd/1", 0, 0));
   OSTD_TRY(dev.Symlink("stderr", "/proc/self/fd/2", 0, 0));
   OSTD_TRY(dev.Create("shm", InodeType::kDirectory, 01777, 0, 0, 0));
-  return {};
+  return CreateBlockDeviceNodes(dev);
 }
 
 }  // namespace kernel::fs

@@ -58,7 +58,7 @@ ostd::Result<uint64_t> File::Seek(int64_t offset, int whence) {
   if (!seekable()) return Err(Errno::kESPIPE);
   ostd::MutexGuard g(pos_lock_);
   int64_t base = 0;
-  int64_t size = inode_ ? static_cast<int64_t>(inode_->size()) : 0;
+  int64_t size = static_cast<int64_t>(SeekEndSize());
   switch (whence) {
     case kSeekSet:
       base = 0;

@@ -48,6 +48,9 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   virtual bool seekable() const { return true; }
   // lseek; EINVAL for a negative result, ESPIPE if unseekable.
   virtual ostd::Result<uint64_t> Seek(int64_t offset, int whence);
+  // The size SEEK_END, SEEK_DATA and SEEK_HOLE count from: the inode's size
+  // by default (a block device's is the disk's size, not its inode's).
+  virtual uint64_t SeekEndSize() const { return inode_ ? inode_->size() : 0; }
   // Ready poll events (kPollIn | kPollOut | ...) now; regular files are
   // always ready.
   virtual uint16_t Poll();

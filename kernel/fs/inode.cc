@@ -1,5 +1,6 @@
 #include "kernel/fs/inode.h"
 
+#include "kernel/fs/block_device.h"
 #include "kernel/fs/device.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/pipe.h"
@@ -30,6 +31,8 @@ uint32_t TypeBits(InodeType t) {
       return kS_IFIFO;
     case InodeType::kSocket:
       return kS_IFSOCK;
+    case InodeType::kBlockDevice:
+      return kS_IFBLK;
   }
   return kS_IFREG;
 }
@@ -250,6 +253,7 @@ ostd::Result<RefPtr<File>> Inode::Open(uint32_t flags, Caller& caller) {
   RefPtr<Inode> self = RefFromThis();
   if ((flags & kO_PATH) == 0) {
     if (type_ == InodeType::kCharDevice) return OpenDevice(self, flags);
+    if (type_ == InodeType::kBlockDevice) return OpenBlockDevice(self, flags);
     if (type_ == InodeType::kFifo) return OpenFifo(self, flags, caller);
     if (type_ == InodeType::kSocket) return Err(Errno::kENXIO);
   }

@@ -44,7 +44,15 @@ namespace kernel::fs {
 class File;
 class Inode;
 
-enum class InodeType : uint8_t { kRegular, kDirectory, kSymlink, kCharDevice, kFifo, kSocket };
+enum class InodeType : uint8_t {
+  kRegular,
+  kDirectory,
+  kSymlink,
+  kCharDevice,
+  kFifo,
+  kSocket,
+  kBlockDevice,  // made only by the kernel (/dev/vdX); mknod of S_IFBLK stays unsupported
+};
 
 // The S_IFMT bits of a type.
 uint32_t TypeBits(InodeType t);

@@ -1,10 +1,15 @@
 #include "ostd/io/pci.h"
 
 #include <atomic>
+#include <new>
+#include <optional>
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/device_ranges.h"
+#include "ostd/internal/smp.h"
+#include "ostd/io/internal/io_mem_access.h"
 #include "ostd/log.h"
+#include "ostd/smp/internal/smp_state.h"
 #include "ostd/sync.h"
 
 namespace ostd::pci {
@@ -20,11 +25,15 @@ constexpr uint16_t kRegHeader = 0x0c;
 constexpr uint16_t kRegBar0 = 0x10;
 constexpr uint16_t kRegCapPointer = 0x34;
 constexpr uint32_t kStatusCapList = 1u << (16 + 4);  // in the dword at kRegCommand
-constexpr uint8_t kCapMsix = 0x11;
 
 constexpr uint16_t kCommandIo = 1u << 0;
 constexpr uint16_t kCommandMemory = 1u << 1;
 constexpr uint16_t kCommandBusMaster = 1u << 2;
+constexpr uint16_t kCommandIntxDisable = 1u << 10;
+
+// MSI-X message control (the upper half of the capability's first dword).
+constexpr uint32_t kMsixEnable = 1u << (16 + 15);
+constexpr uint32_t kMsixFunctionMask = 1u << (16 + 14);
 
 // Serialises every address/data pair on ports 0xcf8/0xcfc, and BAR sizing.
 SpinLock config_lock;
@@ -232,6 +241,256 @@ Result<uint32_t> ReadConfig32(Address address, uint16_t offset) {
     return Err(Errno::kEINVAL);
   }
   return ReadConfig(address, offset);
+}
+
+CapabilityList ReadCapabilities(Address address) {
+  CapabilityList list;
+  if (address.device >= 32 || address.function >= 8) return list;
+  SpinLockGuard guard(config_lock);
+  if ((Read32Locked(address, kRegHeader) >> 16 & 0x7f) != 0) return list;
+  if ((Read32Locked(address, kRegCommand) & kStatusCapList) == 0) return list;
+  uint16_t ptr = static_cast<uint16_t>(Read32Locked(address, kRegCapPointer) & 0xfc);
+  while (list.count < CapabilityList::kMax && ptr >= 0x40) {
+    uint32_t head = Read32Locked(address, ptr);
+    list.entries[list.count++] = Capability{static_cast<uint8_t>(head), static_cast<uint8_t>(ptr)};
+    ptr = static_cast<uint16_t>((head >> 8) & 0xfc);
+  }
+  return list;
+}
+
+// --- Ownership -----------------------------------------------------------------
+
+namespace {
+
+// One claim flag per scanned function (index into `table`).
+std::atomic<bool> claimed[kMaxDevices];
+
+size_t IndexOf(Address a) {
+  size_t n = Devices().size();
+  for (size_t i = 0; i < n; ++i) {
+    if (table[i].address == a) return i;
+  }
+  return kMaxDevices;
+}
+
+void SetCommandBits(Address a, uint16_t set, uint16_t clear) {
+  SpinLockGuard guard(config_lock);
+  uint16_t command = static_cast<uint16_t>(Read32Locked(a, kRegCommand));
+  uint16_t updated = static_cast<uint16_t>((command | set) & ~clear);
+  if (updated != command) WriteCommandLocked(a, updated);
+}
+
+}  // namespace
+
+// The shared state of one claim: the OwnedDevice and its MsixIrqs hold
+// references; the last one releases the function.
+struct MsixIrq::Claim {
+  static constexpr size_t kMaxEntries = 2048;  // the MSI-X table size limit
+
+  size_t index = 0;  // into `table`
+  std::atomic<uint32_t> refs{1};
+  uint16_t msix_cap = 0;                       // offset of the MSI-X capability (0: none)
+  uint16_t msix_size = 0;                      // table entries (0: no usable table)
+  std::optional<IoMem<Sensitive>> msix_table;  // the table, mapped by ostd only
+  SpinLock lock;                               // guards `used`
+  uint64_t used[kMaxEntries / 64] ABSL_GUARDED_BY(lock) = {};
+
+  const Device& device() const { return table[index]; }
+
+  void WriteMsixControl(uint32_t set, uint32_t clear) {
+    SpinLockGuard guard(config_lock);
+    uint32_t head = Read32Locked(device().address, msix_cap);
+    // The low half (id, next) is read-only; writing it back changes nothing.
+    Write32Locked(device().address, msix_cap, (head | set) & ~clear);
+  }
+
+  Status WriteEntry(uint16_t entry, uint32_t word, uint32_t value) {
+    return msix_table->WriteOnce<uint32_t>(uint64_t{entry} * 16 + word * 4, value);
+  }
+
+  void AddRef() { refs.fetch_add(1, std::memory_order_relaxed); }
+
+  // Drops one reference; the last releases the function.
+  void Release() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    // No MsixIrq is left, so every entry is masked already; turn MSI-X and
+    // bus mastering off before anyone else can claim the function.
+    if (msix_cap != 0) WriteMsixControl(0, kMsixEnable);
+    SetCommandBits(device().address, 0, kCommandBusMaster);
+    size_t i = index;
+    msix_table.reset();  // unmaps (flushing TLBs) before the claim is free
+    delete this;
+    claimed[i].store(false, std::memory_order_release);
+  }
+};
+
+Result<OwnedDevice> OwnedDevice::Claim(const Device& device) {
+  size_t i = IndexOf(device.address);
+  if (i == kMaxDevices) return Err(Errno::kENODEV);
+  bool expected = false;
+  if (!claimed[i].compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+    return Err(Errno::kEBUSY);
+  }
+  auto* claim = new (std::nothrow) MsixIrq::Claim();
+  if (claim == nullptr) {
+    claimed[i].store(false, std::memory_order_release);
+    return Err(Errno::kENOMEM);
+  }
+  claim->index = i;
+  OwnedDevice owned(claim);
+  for (const Capability& cap : ReadCapabilities(device.address).span()) {
+    if (cap.id != kCapMsix) continue;
+    claim->msix_cap = cap.offset;
+    uint32_t head = ReadConfig(device.address, cap.offset);
+    const MsixRanges& m = msix[i];
+    uint64_t entries = ((head >> 16) & 0x7ff) + 1;
+    // The table as the scan clipped it to its BAR; entries past the clip are
+    // not usable.
+    if (m.table_base != 0 && m.table_end > m.table_base) {
+      Result<IoMem<Sensitive>> t =
+          internal::IoMemAccess::AcquireSensitive(m.table_base, m.table_end - m.table_base);
+      if (!t) return Err(t.error());
+      uint64_t fit = (m.table_end - m.table_base) / 16;
+      claim->msix_size = static_cast<uint16_t>(entries < fit ? entries : fit);
+      claim->msix_table.emplace(std::move(*t));
+    }
+    // Whatever firmware left: MSI-X off until a driver enables an entry.
+    claim->WriteMsixControl(0, kMsixEnable);
+    break;
+  }
+  return owned;
+}
+
+OwnedDevice::OwnedDevice(OwnedDevice&& other) noexcept
+    : claim_(std::exchange(other.claim_, nullptr)) {}
+
+OwnedDevice& OwnedDevice::operator=(OwnedDevice&& other) noexcept {
+  if (this != &other) {
+    if (claim_ != nullptr) claim_->Release();
+    claim_ = std::exchange(other.claim_, nullptr);
+  }
+  return *this;
+}
+
+OwnedDevice::~OwnedDevice() {
+  if (claim_ != nullptr) claim_->Release();
+}
+
+const Device& OwnedDevice::info() const {
+  static constexpr Device kEmpty{};
+  return claim_ == nullptr ? kEmpty : claim_->device();
+}
+
+Status OwnedDevice::EnableBusMaster() {
+  if (claim_ == nullptr) return Err(Errno::kEINVAL);
+  SetCommandBits(claim_->device().address, kCommandBusMaster, 0);
+  return {};
+}
+
+Status OwnedDevice::DisableBusMaster() {
+  if (claim_ == nullptr) return Err(Errno::kEINVAL);
+  SetCommandBits(claim_->device().address, 0, kCommandBusMaster);
+  return {};
+}
+
+Result<uint32_t> OwnedDevice::ReadConfig32(uint16_t offset) const {
+  if (claim_ == nullptr) return Err(Errno::kEINVAL);
+  return pci::ReadConfig32(claim_->device().address, offset);
+}
+
+CapabilityList OwnedDevice::Capabilities() const {
+  if (claim_ == nullptr) return CapabilityList{};
+  return ReadCapabilities(claim_->device().address);
+}
+
+Result<IoMem<Insensitive>> OwnedDevice::AcquireBar(size_t bar, CachePolicy policy) const {
+  if (claim_ == nullptr) return Err(Errno::kEINVAL);
+  return pci::AcquireBar(claim_->device(), bar, policy);
+}
+
+Result<uint16_t> OwnedDevice::IoBarPort(size_t bar, uint16_t offset, uint16_t width) const {
+  if (claim_ == nullptr || bar >= kMaxBars) return Err(Errno::kEINVAL);
+  const Bar& b = claim_->device().bars[bar];
+  if (b.kind != BarKind::kIo) return Err(Errno::kEINVAL);
+  if (b.base == 0 || b.size == 0) return Err(Errno::kENODEV);
+  if (uint64_t{offset} + width > b.size) return Err(Errno::kEINVAL);
+  SetCommandBits(claim_->device().address, kCommandIo, 0);
+  return static_cast<uint16_t>(b.base + offset);
+}
+
+uint16_t OwnedDevice::msix_table_size() const { return claim_ == nullptr ? 0 : claim_->msix_size; }
+
+Result<MsixIrq> OwnedDevice::EnableMsix(uint16_t entry, IrqLine line, uint32_t cpu) {
+  if (claim_ == nullptr || line.vector() == 0) return Err(Errno::kEINVAL);
+  if (claim_->msix_cap == 0 || claim_->msix_size == 0) return Err(Errno::kENODEV);
+  if (entry >= claim_->msix_size || cpu >= kMaxCpus || !internal::OnlineCpus().Contains(cpu)) {
+    return Err(Errno::kEINVAL);
+  }
+  {
+    SpinLockGuard guard(claim_->lock);
+    uint64_t& word = claim_->used[entry / 64];
+    uint64_t bit = uint64_t{1} << (entry % 64);
+    if ((word & bit) != 0) return Err(Errno::kEBUSY);
+    word |= bit;
+  }
+  // Physical destination mode, fixed delivery, edge-triggered.
+  uint32_t address = 0xfee00000u | (smp::ApicIdOf(cpu) & 0xffu) << 12;
+  uint32_t data = line.vector();
+  // Mask the entry while it changes, then unmask it.
+  Status st = claim_->WriteEntry(entry, 3, 1);
+  if (st) st = claim_->WriteEntry(entry, 0, address);
+  if (st) st = claim_->WriteEntry(entry, 1, 0);
+  if (st) st = claim_->WriteEntry(entry, 2, data);
+  if (!st) {
+    SpinLockGuard guard(claim_->lock);
+    claim_->used[entry / 64] &= ~(uint64_t{1} << (entry % 64));
+    return Err(st.error());
+  }
+  SetCommandBits(claim_->device().address, kCommandIntxDisable, 0);
+  claim_->WriteMsixControl(kMsixEnable, kMsixFunctionMask);
+  claim_->AddRef();
+  MsixIrq irq(claim_, entry, std::move(line));
+  OSTD_TRY(irq.SetMasked(false));
+  return irq;
+}
+
+MsixIrq::MsixIrq(MsixIrq&& other) noexcept
+    : claim_(std::exchange(other.claim_, nullptr)),
+      entry_(other.entry_),
+      line_(std::move(other.line_)) {}
+
+MsixIrq& MsixIrq::operator=(MsixIrq&& other) noexcept {
+  if (this != &other) {
+    Reset();
+    claim_ = std::exchange(other.claim_, nullptr);
+    entry_ = other.entry_;
+    line_ = std::move(other.line_);
+  }
+  return *this;
+}
+
+MsixIrq::~MsixIrq() { Reset(); }
+
+Status MsixIrq::SetMasked(bool masked) {
+  if (claim_ == nullptr) return Err(Errno::kEINVAL);
+  return claim_->WriteEntry(entry_, 3, masked ? 1 : 0);
+}
+
+void MsixIrq::Reset() {
+  if (claim_ == nullptr) return;
+  // Mask first: once the line is gone its vector may go to another driver.
+  (void)claim_->WriteEntry(entry_, 3, 1);
+  // Read back, so the masking write reached the device before the vector is
+  // freed (PCI posts memory writes; a read from the device flushes them).
+  (void)claim_->msix_table->ReadOnce<uint32_t>(uint64_t{entry_} * 16 + 12);
+  {
+    IrqLine dropped = std::move(line_);  // unbinds and frees the vector here
+  }
+  {
+    SpinLockGuard guard(claim_->lock);
+    claim_->used[entry_ / 64] &= ~(uint64_t{1} << (entry_ % 64));
+  }
+  std::exchange(claim_, nullptr)->Release();
 }
 
 namespace {

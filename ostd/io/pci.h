@@ -12,6 +12,11 @@
 // I/O BARs (see io_mem.h, ostd/io_port.h). Configuration-space writes stay
 // inside ostd: drivers read it, and get their BARs through AcquireBar or
 // IoMem::Acquire.
+//
+// A driver that owns a function (OwnedDevice::Claim, one owner at a time) also
+// gets what only ostd may do to it: bus mastering (DMA) on and off, and MSI-X
+// entries programmed by ostd to raise the driver's IrqLine (MsixIrq). The MSI-X
+// table itself is never handed out.
 #ifndef OSTD_IO_PCI_H_
 #define OSTD_IO_PCI_H_
 
@@ -21,6 +26,8 @@
 #include <span>
 
 #include "ostd/io/io_mem.h"
+#include "ostd/io_port.h"
+#include "ostd/irq.h"
 #include "ostd/result.h"
 
 namespace ostd::pci {
@@ -96,6 +103,149 @@ Result<uint32_t> ReadConfig32(Address address, uint16_t offset);
 // table or PBA: acquire the parts around them with IoMem::Acquire instead).
 [[nodiscard]] Result<IoMem<Insensitive>> AcquireBar(const Device& device, size_t bar,
                                                     CachePolicy policy = CachePolicy::kUncached);
+
+// Capability ids (the first byte of each entry of the capability list).
+inline constexpr uint8_t kCapMsi = 0x05;             // MSI
+inline constexpr uint8_t kCapVendorSpecific = 0x09;  // vendor-specific (virtio's caps)
+inline constexpr uint8_t kCapPciExpress = 0x10;      // PCI Express
+inline constexpr uint8_t kCapMsix = 0x11;            // MSI-X
+
+// One entry of a function's capability list.
+struct Capability {
+  uint8_t id = 0;      // kCap* above, or another PCI-SIG id
+  uint8_t offset = 0;  // where the entry starts in configuration space (>= 0x40, dword aligned)
+};
+
+// A function's capability list in list order, as read when it was asked for.
+struct CapabilityList {
+  // The most entries read (a longer or looping list is cut here).
+  static constexpr size_t kMax = 48;
+  std::array<Capability, kMax> entries{};  // the first `count` are valid
+  size_t count = 0;                        // how many entries were read
+
+  // The valid entries.
+  std::span<const Capability> span() const {
+    return std::span<const Capability>(entries).first(count);
+  }
+};
+
+// Reads the capability list of the function at `address` (empty if it has
+// none, or is not a type-0 header). Walks at most CapabilityList::kMax
+// entries, so a looping list ends. Configuration reads only; any context that
+// may take a spin lock.
+CapabilityList ReadCapabilities(Address address);
+
+class OwnedDevice;
+
+// An MSI-X table entry of an owned device programmed by ostd to raise an
+// IrqLine, and that line. Move-only. Dropping it masks the entry first, then
+// drops the line (unbinding its handler, waiting for running ones, freeing the
+// vector), so the device can no longer raise a vector someone else may get.
+// It keeps the device claimed while it exists.
+class MsixIrq final {
+ public:
+  // Takes over `other`'s entry and line; `other` owns nothing after.
+  MsixIrq(MsixIrq&& other) noexcept;
+  // Drops this entry (as the destructor), then takes over `other`'s.
+  MsixIrq& operator=(MsixIrq&& other) noexcept;
+  MsixIrq(const MsixIrq&) = delete;
+  MsixIrq& operator=(const MsixIrq&) = delete;
+  // Masks the entry and drops the line (see above). Task context.
+  ~MsixIrq();
+
+  // The line the entry raises: bind the handler here (IrqLine::Bind).
+  IrqLine& line() { return line_; }
+  // The table entry index.
+  uint16_t entry() const { return entry_; }
+
+  // Masks (true) or unmasks (false) the entry: a masked entry's interrupts
+  // stay pending in the device until unmasked. EINVAL on a moved-from object.
+  [[nodiscard]] Status SetMasked(bool masked);
+
+ private:
+  friend class OwnedDevice;
+  struct Claim;  // pci.cc
+  MsixIrq(Claim* claim, uint16_t entry, IrqLine line)
+      : claim_(claim), entry_(entry), line_(std::move(line)) {}
+  void Reset();
+
+  Claim* claim_ = nullptr;
+  uint16_t entry_ = 0;
+  IrqLine line_;
+};
+
+// The exclusive ownership of one PCI function by a driver: what ostd does for
+// the device's owner and for nobody else. Move-only; the claim is released
+// when the OwnedDevice and every MsixIrq made from it are gone, and the
+// release turns bus mastering and MSI-X off again, so a device whose driver
+// left can neither DMA nor interrupt.
+class OwnedDevice final {
+ public:
+  // Claims the scanned function at `device.address` (the scan's record is
+  // used). ENODEV: no such function; EBUSY: someone owns it; ENOMEM: no
+  // memory for the claim. Task context.
+  [[nodiscard]] static Result<OwnedDevice> Claim(const Device& device);
+
+  // Takes over `other`'s claim; `other` owns nothing after.
+  OwnedDevice(OwnedDevice&& other) noexcept;
+  // Drops this claim (as the destructor), then takes over `other`'s.
+  OwnedDevice& operator=(OwnedDevice&& other) noexcept;
+  OwnedDevice(const OwnedDevice&) = delete;
+  OwnedDevice& operator=(const OwnedDevice&) = delete;
+  // Drops this handle's share of the claim (see the class comment). Task
+  // context (releasing unmaps the MSI-X table).
+  ~OwnedDevice();
+
+  // The scan's record of the function (an empty Device once moved from).
+  const Device& info() const;
+
+  // Lets the device master the bus (DMA and MSI writes): sets the command
+  // register's bus-master bit. Do it after the DMA buffers it will use exist.
+  // EINVAL on a moved-from object.
+  [[nodiscard]] Status EnableBusMaster();
+  // Turns bus mastering off again. EINVAL on a moved-from object.
+  [[nodiscard]] Status DisableBusMaster();
+
+  // The 32-bit configuration register at `offset` (a multiple of 4 below
+  // 256). EINVAL for a bad offset or a moved-from object.
+  [[nodiscard]] Result<uint32_t> ReadConfig32(uint16_t offset) const;
+  // The function's capability list (ReadCapabilities); empty once moved from.
+  CapabilityList Capabilities() const;
+
+  // Memory BAR `bar` as IoMem, with memory decoding on (pci::AcquireBar).
+  [[nodiscard]] Result<IoMem<Insensitive>> AcquireBar(
+      size_t bar, CachePolicy policy = CachePolicy::kUncached) const;
+  // The port at `offset` of I/O BAR `bar`, with I/O decoding on. EINVAL: not
+  // an I/O BAR, or [offset, offset + sizeof(T)) is not inside it; ENODEV:
+  // unassigned; otherwise IoPort::Acquire's errors (EBUSY).
+  template <typename T>
+  [[nodiscard]] Result<IoPort<T>> AcquireIoPort(size_t bar, uint16_t offset) const {
+    OSTD_TRY_ASSIGN(uint16_t port, IoBarPort(bar, offset, sizeof(T)));
+    return IoPort<T>::Acquire(port);
+  }
+
+  // Entries in the function's MSI-X table (0 if it has no MSI-X capability).
+  uint16_t msix_table_size() const;
+  // Programs MSI-X table entry `entry` to send `line`'s vector to CPU `cpu`
+  // (fixed delivery, edge), unmasks it and enables MSI-X on the function
+  // (legacy INTx off); the driver never writes the message address or data.
+  // Returns the entry with the line moved into it. ENODEV: no MSI-X; EINVAL:
+  // entry >= msix_table_size(), `cpu` is not online, the line is moved-from
+  // or this object is; EBUSY: the entry is in use by another MsixIrq; ENOMEM
+  // / EBUSY from mapping the table. On failure the line is dropped. Task
+  // context.
+  [[nodiscard]] Result<MsixIrq> EnableMsix(uint16_t entry, IrqLine line, uint32_t cpu);
+
+ private:
+  friend class MsixIrq;
+  explicit OwnedDevice(MsixIrq::Claim* claim) : claim_(claim) {}
+  Result<uint16_t> IoBarPort(size_t bar, uint16_t offset, uint16_t width) const;
+
+  MsixIrq::Claim* claim_ = nullptr;
+};
+
+static_assert(!std::is_trivially_copyable_v<OwnedDevice>);
+static_assert(!std::is_trivially_copyable_v<MsixIrq>);
 
 }  // namespace ostd::pci
 
