@@ -50,10 +50,10 @@ enum class InsnKind : uint8_t {
 // a segment register, the register forms of 0F 01 (swapgs, VMX, monitor,
 // clac/stac, ...), vmread/vmwrite, VMX memory forms of 0F C7, xbegin/xabort.
 struct Insn {
-  uint8_t length = 0;  // bytes, 1..15
-  InsnKind kind = InsnKind::kOther;
-  uint8_t opcode = 0;  // the opcode byte (last byte of the escape for 0F maps)
-  uint8_t map = 0;     // 0: one-byte map, 1: 0F, 2: 0F38, 3: 0F3A, else VEX/EVEX/XOP map + 16
+  uint8_t length = 0;                // bytes, 1..15
+  InsnKind kind = InsnKind::kOther;  // what a probe does with it
+  uint8_t opcode = 0;                // the opcode byte (last byte of the escape for 0F maps)
+  uint8_t map = 0;  // 0: one-byte map, 1: 0F, 2: 0F38, 3: 0F3A, else VEX/EVEX/XOP map + 16
   bool rip_relative = false;  // has a [rip + disp32] memory operand
   uint8_t disp_offset = 0;    // offset of that disp32 in the instruction
   int32_t rel = 0;            // branch displacement (relative to the next instruction)

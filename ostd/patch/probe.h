@@ -74,9 +74,27 @@ struct ProbeUser;  // ostd/patch/internal/probe_core.h
 // address execution resumes at in AfterStep; `orig_rax` is ~0 (not a
 // syscall).
 struct ProbeRegs {
-  uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
-  uint64_t rax, rcx, rdx, rsi, rdi, orig_rax;
-  uint64_t rip, cs, rflags, rsp, ss;
+  uint64_t r15;       // %r15
+  uint64_t r14;       // %r14
+  uint64_t r13;       // %r13
+  uint64_t r12;       // %r12
+  uint64_t rbp;       // %rbp
+  uint64_t rbx;       // %rbx
+  uint64_t r11;       // %r11
+  uint64_t r10;       // %r10
+  uint64_t r9;        // %r9
+  uint64_t r8;        // %r8
+  uint64_t rax;       // %rax
+  uint64_t rcx;       // %rcx
+  uint64_t rdx;       // %rdx
+  uint64_t rsi;       // %rsi
+  uint64_t rdi;       // %rdi
+  uint64_t orig_rax;  // ~0: not a syscall
+  uint64_t rip;       // see above: the probed address (OnHit) or the resume address (AfterStep)
+  uint64_t cs;        // the kernel code selector
+  uint64_t rflags;    // the probed code's flags (IF as it runs)
+  uint64_t rsp;       // the probed code's stack pointer
+  uint64_t ss;        // the kernel stack selector
 };
 
 // What runs at a hit (see the handler contract at the top of this file).
@@ -135,6 +153,8 @@ class Breakpoint {
   // at least one user at the address is enabled. Idempotent. EBUSY with
   // interrupts disabled; EINVAL when moved-from; errors of the text patch.
   Status Enable();
+  // Disarms this user (see Enable): its handlers stop running; the original
+  // byte returns when no user at the address is enabled. Errors as Enable.
   Status Disable();
   // True while enabled.
   bool enabled() const;
@@ -147,6 +167,7 @@ class Breakpoint {
   // Hits that ran this user's handlers, and hits while this CPU was already
   // inside the probe machinery (handlers skipped).
   uint64_t hits() const;
+  // Hits skipped because this CPU was already inside the probe machinery.
   uint64_t missed() const;
 
  private:
