@@ -106,7 +106,7 @@ def _kernel_image_impl(ctx):
     ctx.actions.run_shell(
         inputs = [stage1, ctx.file._ksyms_tool],
         outputs = [syms, syms_obj],
-        command = ("set -o pipefail; llvm-nm-19 --defined-only -n -C \"$1\" | python3 \"$2\" \"$3\" && " +
+        command = ("set -o pipefail; llvm-nm-19 --defined-only -n -C -S \"$1\" | python3 \"$2\" \"$3\" && " +
                    "llvm-objcopy-19 -I binary -O elf64-x86-64 " +
                    "--rename-section .data=.ksyms,alloc,load,readonly,data,contents \"$3\" \"$4\""),
         arguments = [stage1.path, ctx.file._ksyms_tool.path, syms.path, syms_obj.path],

@@ -52,6 +52,7 @@ enum class Errno : int {
   kELOOP = 40,
   kEIDRM = 43,
   kEOVERFLOW = 75,
+  kEILSEQ = 84,
   kEOPNOTSUPP = 95,
   kETIMEDOUT = 110,
 };

@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "ostd/internal/cpu_local.h"
+#include "ostd/internal/probe_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
 
@@ -13,8 +14,10 @@ namespace internal {
 namespace {
 
 CpuLocal cpu_locals[kMaxCpus];
-// Known-good stacks for double faults and NMIs, per CPU.
-alignas(16) uint8_t fault_stacks[kMaxCpus][2][8192];
+// Known-good stacks for double faults, NMIs and #DB, per CPU.
+alignas(16) uint8_t fault_stacks[kMaxCpus][3][8192];
+// #BP stacks: kProbeStackLevels levels per CPU (see internal/probe_hooks.h).
+alignas(16) uint8_t breakpoint_stacks[kMaxCpus][kProbeStackLevels * kProbeStackLevelSize];
 
 }  // namespace
 
@@ -27,9 +30,14 @@ void InitCpuLocal(uint32_t cpu_id) {
   arch::WriteMsr(arch::kMsrGsBase, reinterpret_cast<uint64_t>(&c));
   arch::WriteMsr(arch::kMsrKernelGsBase, 0);
   // SAFETY: stack tops are one past the end of static per-CPU arrays.
-  uint64_t df_top = reinterpret_cast<uint64_t>(&fault_stacks[cpu_id][0][0]) + 8192;
-  uint64_t nmi_top = reinterpret_cast<uint64_t>(&fault_stacks[cpu_id][1][0]) + 8192;
-  arch::LoadGdt(&c.descriptors, df_top, nmi_top);
+  arch::IstStacks stacks{
+      .double_fault = reinterpret_cast<uint64_t>(&fault_stacks[cpu_id][0][0]) + 8192,
+      .nmi = reinterpret_cast<uint64_t>(&fault_stacks[cpu_id][1][0]) + 8192,
+      .breakpoint = reinterpret_cast<uint64_t>(&breakpoint_stacks[cpu_id][0]) +
+                    kProbeStackLevels * kProbeStackLevelSize,
+      .debug = reinterpret_cast<uint64_t>(&fault_stacks[cpu_id][2][0]) + 8192,
+  };
+  arch::LoadGdt(&c.descriptors, stacks);
 }
 
 CpuLocal& CpuLocalOf(uint32_t cpu_id) {

@@ -6,7 +6,7 @@ namespace ostd {
 namespace {
 
 constexpr uint64_t kHeaderSize = 16;
-constexpr uint64_t kEntrySize = 16;
+constexpr uint64_t kEntrySize = 24;
 constexpr uint64_t kMaxOffset = 64 * 1024;
 
 uint64_t LoadU64(std::span<const uint8_t> b, uint64_t off) {
@@ -22,7 +22,7 @@ uint32_t LoadU32(std::span<const uint8_t> b, uint64_t off) {
 }
 
 constexpr uint64_t MagicValue() {
-  const char m[] = "KSYMTAB1";
+  const char m[] = "KSYMTAB2";
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(m[i]);
   return v;
@@ -41,7 +41,8 @@ SymbolTable::SymbolTable(std::span<const uint8_t> blob) {
 
 SymbolTable::Entry SymbolTable::EntryAt(uint64_t i) const {
   uint64_t off = kHeaderSize + i * kEntrySize;
-  return Entry{LoadU64(blob_, off), LoadU32(blob_, off + 8), LoadU32(blob_, off + 12)};
+  return Entry{LoadU64(blob_, off), LoadU32(blob_, off + 8), LoadU32(blob_, off + 12),
+               LoadU64(blob_, off + 16)};
 }
 
 std::string_view SymbolTable::NameOf(const Entry& e) const {
@@ -66,7 +67,7 @@ std::optional<Symbol> SymbolTable::Lookup(uint64_t addr) const {
   }
   Entry e = EntryAt(lo);
   if (addr - e.address > kMaxOffset) return std::nullopt;
-  return Symbol{NameOf(e), e.address, addr - e.address};
+  return Symbol{NameOf(e), e.address, addr - e.address, e.size};
 }
 
 std::optional<uint64_t> SymbolTable::Find(std::string_view name) const {
@@ -75,6 +76,20 @@ std::optional<uint64_t> SymbolTable::Find(std::string_view name) const {
     if (NameOf(e) == name) return e.address;
   }
   return std::nullopt;
+}
+
+std::optional<Symbol> SymbolTable::FindSymbol(std::string_view name) const {
+  for (uint64_t i = 0; i < count_; ++i) {
+    Entry e = EntryAt(i);
+    if (NameOf(e) == name) return Symbol{NameOf(e), e.address, 0, e.size};
+  }
+  return std::nullopt;
+}
+
+std::optional<Symbol> SymbolTable::At(uint64_t i) const {
+  if (i >= count_) return std::nullopt;
+  Entry e = EntryAt(i);
+  return Symbol{NameOf(e), e.address, 0, e.size};
 }
 
 }  // namespace ostd

@@ -20,6 +20,7 @@ struct Symbol {
   std::string_view name;
   uint64_t address;  // start of the symbol
   uint64_t offset;   // queried address - start
+  uint64_t size;     // the symbol's size from the link (0: unknown, e.g. an assembly label)
 };
 
 // A read-only view of a symbol table blob (a header, entries sorted by address,
@@ -28,7 +29,7 @@ struct Symbol {
 // used from any number of CPUs and from any context.
 class SymbolTable {
  public:
-  // Wraps a table blob in the format documented in build/ksyms.py. An invalid
+  // Wraps a table blob in the format documented in build/ksyms.py (KSYMTAB2). An invalid
   // blob (too short, wrong magic, a count larger than the blob holds) gives an
   // empty table.
   explicit SymbolTable(std::span<const uint8_t> blob);
@@ -44,6 +45,14 @@ class SymbolTable {
   // ExecRegion runs nothing), so knowing it grants nothing.
   std::optional<uint64_t> Find(std::string_view name) const;
 
+  // The symbol named exactly `name` (offset 0), with its size; the first one
+  // in address order if several share the name. nullopt if none.
+  std::optional<Symbol> FindSymbol(std::string_view name) const;
+
+  // The i-th entry in address order (offset 0), for i < size(); nullopt
+  // otherwise. For listing the table (e.g. the probe blacklist).
+  std::optional<Symbol> At(uint64_t i) const;
+
   // The number of entries (0 for an invalid blob).
   uint64_t size() const { return count_; }
 
@@ -52,6 +61,7 @@ class SymbolTable {
     uint64_t address;
     uint32_t name_offset;
     uint32_t name_length;
+    uint64_t size;
   };
   Entry EntryAt(uint64_t i) const;
   std::string_view NameOf(const Entry& e) const;

@@ -32,7 +32,7 @@ void PatchU32(std::vector<uint8_t>& b, size_t off, uint32_t v) {
 // `symbols` must already be sorted by address.
 std::vector<uint8_t> BuildBlob(const std::vector<std::pair<uint64_t, std::string>>& symbols) {
   std::vector<uint8_t> blob;
-  const char kMagic[] = "KSYMTAB1";
+  const char kMagic[] = "KSYMTAB2";
   for (int i = 0; i < 8; ++i) blob.push_back(static_cast<uint8_t>(kMagic[i]));
   PutU64(blob, symbols.size());
   std::string names;
@@ -40,6 +40,7 @@ std::vector<uint8_t> BuildBlob(const std::vector<std::pair<uint64_t, std::string
     PutU64(blob, addr);
     PutU32(blob, static_cast<uint32_t>(names.size()));
     PutU32(blob, static_cast<uint32_t>(name.size()));
+    PutU64(blob, name.size() * 16);  // a size: 16 bytes per character
     names += name;
   }
   blob.insert(blob.end(), names.begin(), names.end());
@@ -47,7 +48,7 @@ std::vector<uint8_t> BuildBlob(const std::vector<std::pair<uint64_t, std::string
 }
 
 constexpr size_t kHeader = 16;
-constexpr size_t kEntry = 16;
+constexpr size_t kEntry = 24;
 
 std::vector<uint8_t> SampleBlob() {
   return BuildBlob({{0xffffffff80001000ull, "start"},
@@ -166,7 +167,7 @@ TEST(SymbolTableTest, BadMagic) {
   EXPECT_EQ(t.Find("start"), std::nullopt);
 
   std::vector<uint8_t> v2 = SampleBlob();
-  v2[7] = '2';  // "KSYMTAB2"
+  v2[7] = '1';  // "KSYMTAB1": the old format, without sizes
   EXPECT_EQ(SymbolTable(v2).size(), 0u);
 }
 
@@ -246,6 +247,23 @@ TEST(SymbolTableTest, NamesPointIntoTheBlob) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(s->name.data());
   EXPECT_GE(p, blob.data());
   EXPECT_LE(p + s->name.size(), blob.data() + blob.size());
+}
+
+TEST(SymbolTableTest, SizesFindSymbolAndAt) {
+  std::vector<uint8_t> blob = SampleBlob();
+  SymbolTable table(blob);
+  std::optional<Symbol> memset = table.FindSymbol("memset");
+  ASSERT_TRUE(memset.has_value());
+  EXPECT_EQ(memset->address, 0xffffffff80002030ull);
+  EXPECT_EQ(memset->size, 6u * 16);
+  EXPECT_EQ(memset->offset, 0u);
+  EXPECT_FALSE(table.FindSymbol("mem").has_value());
+  std::optional<Symbol> in = table.Lookup(0xffffffff80001041ull);
+  ASSERT_TRUE(in.has_value());
+  EXPECT_EQ(in->size, std::string_view("ostd::Init()").size() * 16);
+  ASSERT_TRUE(table.At(4).has_value());
+  EXPECT_EQ(table.At(4)->name, "last_function");
+  EXPECT_FALSE(table.At(5).has_value());
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 #include <cstdint>
 #include <new>
 
+#include "ostd/internal/noprobe.h"
 #include "ostd/panic.h"
+
+// The compiler calls mem* from anywhere, the probe core included: never probed.
+OSTD_NOPROBE_FILE
 
 extern "C" {
 

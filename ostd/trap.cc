@@ -8,9 +8,14 @@
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/extable.h"
 #include "ostd/internal/interrupts.h"
+#include "ostd/internal/noprobe.h"
 #include "ostd/internal/panic.h"
+#include "ostd/internal/probe_hooks.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/log.h"
+
+// Trap dispatch runs before a breakpoint's probe state exists: no probes here.
+OSTD_NOPROBE_FILE
 
 namespace ostd {
 namespace {
@@ -25,6 +30,16 @@ bool IsOstdVector(uint8_t v) {
 }
 
 void HandleException(arch::TrapFrame* frame) {
+  if (!frame->from_user()) {
+    if (frame->vector == kVectorBreakpoint) {
+      if (internal::HandleKernelBreakpoint(*frame)) return;  // a probe's
+    } else if (frame->vector == 1) {
+      internal::HandleKernelDebug(*frame);
+      return;
+    } else {
+      internal::ProbeFaultFixup(*frame);
+    }
+  }
   FaultInfo info{static_cast<uint8_t>(frame->vector), frame->error_code,
                  frame->vector == kVectorPageFault ? arch::ReadCr2() : 0, frame->rip};
   if (!frame->from_user() && frame->vector == kVectorPageFault &&

@@ -36,10 +36,12 @@ constexpr uint64_t kUserCode64 = 0x00affa000000ffff;
 
 }  // namespace
 
-void LoadGdt(CpuDescriptors* d, uint64_t double_fault_stack_top, uint64_t nmi_stack_top) {
+void LoadGdt(CpuDescriptors* d, const IstStacks& stacks) {
   d->tss = Tss{};
-  d->tss.ist[kIstDoubleFault - 1] = double_fault_stack_top;
-  d->tss.ist[kIstNmi - 1] = nmi_stack_top;
+  d->tss.ist[kIstDoubleFault - 1] = stacks.double_fault;
+  d->tss.ist[kIstNmi - 1] = stacks.nmi;
+  d->tss.ist[kIstBreakpoint - 1] = stacks.breakpoint;
+  d->tss.ist[kIstDebug - 1] = stacks.debug;
   d->tss.iomap_base = sizeof(Tss);  // no I/O permission bitmap: ring 3 has no port access
 
   // SAFETY: taking the TSS's address as an integer to encode it in a descriptor.
@@ -91,7 +93,23 @@ void InitIdt() {
     IdtGate& g = idt[v];
     g.offset_low = static_cast<uint16_t>(addr);
     g.selector = kKernelCs;
-    g.ist = v == 8 ? kIstDoubleFault : (v == 2 ? kIstNmi : 0);
+    switch (v) {
+      case 8:
+        g.ist = kIstDoubleFault;
+        break;
+      case 2:
+        g.ist = kIstNmi;
+        break;
+      case 3:
+        g.ist = kIstBreakpoint;
+        break;
+      case 1:
+        g.ist = kIstDebug;
+        break;
+      default:
+        g.ist = 0;
+        break;
+    }
     g.type_attr = 0x8e;  // present, ring 0, 64-bit interrupt gate
     g.offset_mid = static_cast<uint16_t>(addr >> 16);
     g.offset_high = static_cast<uint32_t>(addr >> 32);

@@ -14,9 +14,20 @@ inline constexpr uint16_t kUserDs = 0x18 | 3;
 inline constexpr uint16_t kUserCs = 0x20 | 3;
 inline constexpr uint16_t kTssSelector = 0x28;
 
-// IST slot used for double faults and NMIs (a known-good stack).
+// IST slots: known-good stacks for double faults and NMIs, and the stacks
+// of kernel breakpoints (#BP, probes) and debug exceptions (#DB).
 inline constexpr int kIstDoubleFault = 1;
 inline constexpr int kIstNmi = 2;
+inline constexpr int kIstBreakpoint = 3;
+inline constexpr int kIstDebug = 4;
+
+// The top of each IST stack of one CPU.
+struct IstStacks {
+  uint64_t double_fault;
+  uint64_t nmi;
+  uint64_t breakpoint;
+  uint64_t debug;
+};
 
 struct alignas(16) Tss {
   uint32_t reserved0;
@@ -36,7 +47,7 @@ struct CpuDescriptors {
 
 // Fills and loads this CPU's GDT and TSS (with IST stacks given as stack tops),
 // reloads segment registers.
-void LoadGdt(CpuDescriptors* d, uint64_t double_fault_stack_top, uint64_t nmi_stack_top);
+void LoadGdt(CpuDescriptors* d, const IstStacks& stacks);
 
 // Sets the stack the CPU switches to on an interrupt or exception from ring 3
 // (TSS.rsp0) for the CPU that owns `d`.

@@ -18,7 +18,8 @@
     jmp trap_common
     .endm
 
-    .text
+    // In the no-probe set: a breakpoint here would recurse into itself.
+    .section .text.noprobe, "ax", @progbits
     .balign 16
     .globl arch_trap_stubs
 arch_trap_stubs:

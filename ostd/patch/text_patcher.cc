@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/noprobe.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/patch/internal/testing.h"
@@ -14,6 +15,9 @@
 #include "ostd/sync.h"
 
 extern "C" const char __text_start[], __text_end[];
+
+// The text patcher writes the int3s: never probed.
+OSTD_NOPROBE_FILE
 
 namespace ostd::patch {
 namespace {

@@ -14,11 +14,15 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/interrupts.h"
+#include "ostd/internal/noprobe.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
 #include "ostd/smp/internal/smp_state.h"
 #include "ostd/sync.h"
+
+// Cross-CPU calls and stop-machine park CPUs around text patches: never probed.
+OSTD_NOPROBE_FILE
 
 namespace ostd::internal {
 namespace {

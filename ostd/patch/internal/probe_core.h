@@ -1,0 +1,71 @@
+// The probe core's shared state (TCB-only): probe points, their users, the
+// table the #BP handler looks addresses up in, and the per-CPU state machine.
+// probe.cc places and removes breakpoints (task context); probe_trap.cc runs
+// the hits (exception context). Both are in the no-probe set.
+#ifndef OSTD_PATCH_INTERNAL_PROBE_CORE_H_
+#define OSTD_PATCH_INTERNAL_PROBE_CORE_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "ostd/boot.h"
+#include "ostd/cpu_set.h"
+#include "ostd/ksyms.h"
+#include "ostd/patch/exec_region.h"
+#include "ostd/patch/insn.h"
+#include "ostd/patch/probe.h"
+#include "ostd/util/ref_ptr.h"
+
+namespace ostd::patch::probe_internal {
+
+struct ProbePoint;
+
+// One Breakpoint. Linked into its point's user list (readers: the trap path,
+// lock-free; writers: the registry mutex). Freed only after a quiescence wait
+// once unlinked.
+struct ProbeUser {
+  RefPtr<ProbeHandler> handler;
+  ProbePoint* point = nullptr;
+  std::atomic<ProbeUser*> next{nullptr};
+  std::atomic<bool> enabled{false};
+  std::atomic<uint64_t> hits{0};
+  std::atomic<uint64_t> missed{0};
+};
+
+// One probed address, shared by all its users.
+struct ProbePoint {
+  Vaddr addr = 0;
+  Symbol function{};
+  Insn insn{};
+  std::array<uint8_t, kMaxInsnLength> original{};  // the instruction's bytes
+  std::optional<ExecRegion> slot_region;           // executed-out-of-line slot (kOther only)
+  Vaddr slot = 0;                                  // its code address (0 when emulated)
+  std::atomic<ProbeUser*> users{nullptr};
+  uint32_t user_count = 0;     // registry mutex
+  uint32_t enabled_count = 0;  // registry mutex
+  bool armed = false;          // registry mutex: int3 written
+
+  explicit ProbePoint(std::optional<ExecRegion> region) : slot_region(std::move(region)) {}
+};
+
+// The lookup table of the trap path: slots are published with release and
+// cleared only after the point's int3 is gone and every CPU is quiescent.
+inline constexpr uint64_t kMaxProbePoints = 256;
+std::atomic<ProbePoint*>& PointSlot(uint64_t i);
+// The number of table slots ever used (the trap path scans below it).
+std::atomic<uint64_t>& PointsInUse();
+
+// The point at exactly `addr`, or nullptr. Lock-free; any context.
+ProbePoint* FindPoint(Vaddr addr);
+
+// Waits until every other online CPU has been outside the probe machinery
+// (not in a handler, not stepping) at least once since the call began. Task
+// context, interrupts on.
+void WaitForProbeQuiescence();
+
+}  // namespace ostd::patch::probe_internal
+
+#endif  // OSTD_PATCH_INTERNAL_PROBE_CORE_H_

@@ -1,0 +1,368 @@
+// Placing and removing breakpoints (task context). See probe.h.
+#include "ostd/patch/probe.h"
+
+#include <array>
+#include <atomic>
+#include <new>
+#include <optional>
+#include <utility>
+
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/catch_fault.h"
+#include "ostd/internal/layout.h"
+#include "ostd/internal/noprobe.h"
+#include "ostd/mm/page_table_index.h"
+#include "ostd/panic.h"
+#include "ostd/patch/internal/probe_core.h"
+#include "ostd/patch/internal/text_patcher.h"
+#include "ostd/task/mutex.h"
+#include "ostd/task/task.h"
+
+extern "C" const char __noprobe_start[], __noprobe_end[];
+
+// The probe core: never probed.
+OSTD_NOPROBE_FILE
+
+namespace ostd::patch {
+
+void ProbeHandler::OnHit(const ProbeRegs&) {}
+void ProbeHandler::AfterStep(const ProbeRegs&) {}
+
+namespace probe_internal {
+namespace {
+
+constexpr uint8_t kInt3 = 0xcc;
+
+// Serializes placing, enabling, disabling and removing breakpoints.
+Mutex registry;
+
+// SAFETY: addresses of linker-script symbols, only compared.
+Vaddr NoprobeStart() { return reinterpret_cast<Vaddr>(__noprobe_start); }
+Vaddr NoprobeEnd() { return reinterpret_cast<Vaddr>(__noprobe_end); }
+
+// The kernel function containing `addr`, with a size.
+Result<Symbol> FunctionAt(Vaddr addr) {
+  std::optional<Symbol> s = KernelSymbols().Lookup(addr);
+  if (!s || s->size == 0 || s->offset >= s->size) return Err(Errno::kEINVAL);
+  if (!TextPatcher::IsKernelText(s->address, s->size)) return Err(Errno::kEINVAL);
+  return *s;
+}
+
+// Decodes `fn` from its start over its original bytes (other points' int3s
+// replaced by the bytes they displaced) and returns the instruction at
+// `offset` with its bytes.
+Result<Insn> DecodeOriginal(const Symbol& fn, uint64_t offset,
+                            std::array<uint8_t, kMaxInsnLength>& bytes)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  Vec<uint8_t> code;
+  OSTD_TRY(code.Resize(fn.size));
+  OSTD_TRY(TextPatcher::Read(fn.address, code.span()));
+  uint64_t n = PointsInUse().load(std::memory_order_acquire);
+  for (uint64_t i = 0; i < n; ++i) {
+    ProbePoint* p = PointSlot(i).load(std::memory_order_acquire);
+    if (p != nullptr && p->armed && p->addr >= fn.address && p->addr < fn.address + fn.size) {
+      code[p->addr - fn.address] = p->original[0];
+    }
+  }
+  OSTD_TRY_ASSIGN(Insn insn, DecodeAt(code.span(), offset));
+  for (uint64_t i = 0; i < insn.length; ++i) bytes[i] = code[offset + i];
+  return insn;
+}
+
+bool Emulated(InsnKind k) { return k != InsnKind::kOther; }
+
+// A new point at `addr` in `fn`, with its slot, published in the table
+// (not armed).
+Result<ProbePoint*> CreatePoint(const Symbol& fn, Vaddr addr)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  std::array<uint8_t, kMaxInsnLength> bytes{};
+  OSTD_TRY_ASSIGN(Insn insn, DecodeOriginal(fn, addr - fn.address, bytes));
+  if (insn.kind == InsnKind::kUnprobeable || insn.kind == InsnKind::kUnsupported) {
+    return Err(Errno::kEOPNOTSUPP);
+  }
+  // A free table slot first, so a full table fails before anything is made.
+  uint64_t index = kMaxProbePoints;
+  for (uint64_t i = 0; i < kMaxProbePoints; ++i) {
+    if (PointSlot(i).load(std::memory_order_relaxed) == nullptr) {
+      index = i;
+      break;
+    }
+  }
+  if (index == kMaxProbePoints) return Err(Errno::kENOMEM);
+
+  Vaddr slot = 0;
+  std::optional<ExecRegion> region;
+  if (!Emulated(insn.kind)) {
+    // The slot: the instruction (RIP-relative displacement fixed up), int3.
+    OSTD_TRY_ASSIGN(ExecRegion r, ExecRegion::Create(insn.length + 1u));
+    std::array<uint8_t, kMaxInsnLength + 1> code{};
+    for (uint64_t i = 0; i < insn.length; ++i) code[i] = bytes[i];
+    code[insn.length] = kInt3;
+    if (insn.rip_relative) {
+      uint64_t at = insn.disp_offset;
+      int64_t disp =
+          static_cast<int32_t>(uint32_t{code[at]} | (uint32_t{code[at + 1]} << 8) |
+                               (uint32_t{code[at + 2]} << 16) | (uint32_t{code[at + 3]} << 24));
+      // target = addr + len + disp = slot + len + new_disp
+      int64_t moved = disp + static_cast<int64_t>(addr - r.base());
+      if (moved != static_cast<int32_t>(moved)) return Err(Errno::kEINVAL);
+      uint32_t d = static_cast<uint32_t>(static_cast<int32_t>(moved));
+      for (uint64_t i = 0; i < 4; ++i) code[at + i] = static_cast<uint8_t>(d >> (8 * i));
+    }
+    OSTD_TRY(r.Write(0, std::span<const uint8_t>(code).first(insn.length + 1u)));
+    std::array<Section, 1> text{Section{0, insn.length + 1u, SectionKind::kText}};
+    OSTD_TRY(r.Seal(text));
+    OSTD_TRY_ASSIGN(slot, r.CodeAddress(0));
+    region.emplace(std::move(r));
+  }
+  // SAFETY: a heap object owned by the table slot from here on; freed by
+  // RemoveUser only after it is unpublished and every CPU is quiescent.
+  ProbePoint* p = new (std::nothrow) ProbePoint(std::move(region));
+  if (p == nullptr) return Err(Errno::kENOMEM);
+  p->addr = addr;
+  p->function = fn;
+  p->function.offset = addr - fn.address;
+  p->insn = insn;
+  p->original = bytes;
+  p->slot = slot;
+  PointSlot(index).store(p, std::memory_order_release);
+  uint64_t used = PointsInUse().load(std::memory_order_relaxed);
+  if (index + 1 > used) PointsInUse().store(index + 1, std::memory_order_release);
+  return p;
+}
+
+Status Arm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  const std::array<uint8_t, 1> int3{kInt3};
+  OSTD_TRY(TextPatcher::Patch(p.addr, int3));
+  p.armed = true;
+  return {};
+}
+
+Status Disarm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  const std::array<uint8_t, 1> original{p.original[0]};
+  OSTD_TRY(TextPatcher::Patch(p.addr, original));
+  p.armed = false;
+  return {};
+}
+
+Status EnableLocked(ProbeUser& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  if (u.enabled.load(std::memory_order_relaxed)) return {};
+  ProbePoint& p = *u.point;
+  if (!p.armed) OSTD_TRY(Arm(p));
+  p.enabled_count++;
+  u.enabled.store(true, std::memory_order_release);
+  return {};
+}
+
+Status DisableLocked(ProbeUser& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  if (!u.enabled.load(std::memory_order_relaxed)) return {};
+  ProbePoint& p = *u.point;
+  u.enabled.store(false, std::memory_order_release);
+  p.enabled_count--;
+  if (p.enabled_count == 0 && p.armed) {
+    Status s = Disarm(p);
+    if (!s) {
+      p.enabled_count++;
+      u.enabled.store(true, std::memory_order_release);
+      return s;
+    }
+  }
+  return {};
+}
+
+// Unlinks and frees `u`, and its point if it was the last user.
+void RemoveUser(ProbeUser* u) {
+  ProbePoint* free_point = nullptr;
+  {
+    MutexGuard guard(registry);
+    ProbePoint& p = *u->point;
+    Status disabled = DisableLocked(*u);
+    if (!disabled) {
+      OSTD_PANIC("probe: cannot restore the text at {:#x}: {}", p.addr, disabled.error());
+    }
+    ProbeUser* next = u->next.load(std::memory_order_relaxed);
+    if (p.users.load(std::memory_order_relaxed) == u) {
+      p.users.store(next, std::memory_order_release);
+    } else {
+      for (ProbeUser* q = p.users.load(std::memory_order_relaxed); q != nullptr;
+           q = q->next.load(std::memory_order_relaxed)) {
+        if (q->next.load(std::memory_order_relaxed) == u) {
+          q->next.store(next, std::memory_order_release);
+          break;
+        }
+      }
+    }
+    p.user_count--;
+    if (p.user_count == 0) {
+      OSTD_ASSERT(!p.armed);
+      for (uint64_t i = 0; i < kMaxProbePoints; ++i) {
+        if (PointSlot(i).load(std::memory_order_relaxed) == &p) {
+          PointSlot(i).store(nullptr, std::memory_order_release);
+        }
+      }
+      free_point = &p;
+    }
+    // No CPU may still run u's handlers or p's slot once we free them.
+    WaitForProbeQuiescence();
+  }
+  // SAFETY: unlinked (and the point unpublished and disarmed) under the
+  // registry lock, and every CPU left the probe machinery since: nothing
+  // refers to them any more. Both came from `new` in this file.
+  delete u;
+  delete free_point;
+}
+
+}  // namespace
+}  // namespace probe_internal
+
+using probe_internal::ProbePoint;
+using probe_internal::ProbeUser;
+using probe_internal::registry;
+
+Result<Breakpoint> Breakpoint::AtSymbol(std::string_view symbol, uint64_t offset,
+                                        RefPtr<ProbeHandler> handler, ProbeOptions options) {
+  std::optional<Symbol> s = KernelSymbols().FindSymbol(symbol);
+  if (!s) return Err(Errno::kENOENT);
+  if (s->size == 0 || offset >= s->size) return Err(Errno::kEINVAL);
+  return AtAddress(s->address + offset, std::move(handler), options);
+}
+
+Result<Breakpoint> Breakpoint::AtAddress(Vaddr addr, RefPtr<ProbeHandler> handler,
+                                         ProbeOptions options) {
+  if (!handler) return Err(Errno::kEINVAL);
+  if (!arch::InterruptsEnabled()) return Err(Errno::kEBUSY);
+  OSTD_TRY_ASSIGN(Symbol fn, probe_internal::FunctionAt(addr));
+  if (IsBlacklisted(addr) || IsBlacklisted(fn.address)) return Err(Errno::kEINVAL);
+
+  Breakpoint bp;
+  Status enabled;
+  {
+    MutexGuard guard(registry);
+    ProbePoint* p = probe_internal::FindPoint(addr);
+    bool created = false;
+    if (p == nullptr) {
+      OSTD_TRY_ASSIGN(p, probe_internal::CreatePoint(fn, addr));
+      created = true;
+    }
+    // SAFETY: owned by the Breakpoint returned below; freed by RemoveUser.
+    ProbeUser* u = new (std::nothrow) ProbeUser;
+    if (u == nullptr) {
+      if (created) {
+        for (uint64_t i = 0; i < probe_internal::kMaxProbePoints; ++i) {
+          if (probe_internal::PointSlot(i).load(std::memory_order_relaxed) == p) {
+            probe_internal::PointSlot(i).store(nullptr, std::memory_order_release);
+          }
+        }
+        // SAFETY: never armed, so no CPU has entered its slot or handlers;
+        // a CPU scanning the table only compares its address.
+        probe_internal::WaitForProbeQuiescence();
+        delete p;
+      }
+      return Err(Errno::kENOMEM);
+    }
+    u->handler = std::move(handler);
+    u->point = p;
+    u->next.store(p->users.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    p->users.store(u, std::memory_order_release);
+    p->user_count++;
+    bp.user_ = u;
+    if (options.enabled) enabled = probe_internal::EnableLocked(*u);
+  }
+  // On failure the Breakpoint's destructor unlinks the user (and the point).
+  if (!enabled) return Err(enabled.error());
+  return bp;
+}
+
+Breakpoint::Breakpoint(Breakpoint&& other) noexcept : user_(std::exchange(other.user_, nullptr)) {}
+
+Breakpoint& Breakpoint::operator=(Breakpoint&& other) noexcept {
+  if (this != &other) {
+    Remove();
+    user_ = std::exchange(other.user_, nullptr);
+  }
+  return *this;
+}
+
+Breakpoint::~Breakpoint() { Remove(); }
+
+void Breakpoint::Remove() {
+  ProbeUser* u = std::exchange(user_, nullptr);
+  if (u == nullptr) return;
+  if (!arch::InterruptsEnabled()) OSTD_PANIC("probe: Breakpoint removed with interrupts off");
+  probe_internal::RemoveUser(u);
+}
+
+Status Breakpoint::Enable() {
+  if (user_ == nullptr) return Err(Errno::kEINVAL);
+  if (!arch::InterruptsEnabled()) return Err(Errno::kEBUSY);
+  MutexGuard guard(registry);
+  return probe_internal::EnableLocked(*user_);
+}
+
+Status Breakpoint::Disable() {
+  if (user_ == nullptr) return Err(Errno::kEINVAL);
+  if (!arch::InterruptsEnabled()) return Err(Errno::kEBUSY);
+  MutexGuard guard(registry);
+  return probe_internal::DisableLocked(*user_);
+}
+
+bool Breakpoint::enabled() const {
+  return user_ != nullptr && user_->enabled.load(std::memory_order_acquire);
+}
+
+Vaddr Breakpoint::address() const { return user_ == nullptr ? 0 : user_->point->addr; }
+
+Symbol Breakpoint::function() const { return user_ == nullptr ? Symbol{} : user_->point->function; }
+
+uint64_t Breakpoint::hits() const {
+  return user_ == nullptr ? 0 : user_->hits.load(std::memory_order_relaxed);
+}
+
+uint64_t Breakpoint::missed() const {
+  return user_ == nullptr ? 0 : user_->missed.load(std::memory_order_relaxed);
+}
+
+bool IsBlacklisted(Vaddr addr) {
+  return addr >= probe_internal::NoprobeStart() && addr < probe_internal::NoprobeEnd();
+}
+
+Result<Vec<Symbol>> ProbeBlacklist() {
+  Vec<Symbol> out;
+  const SymbolTable& table = KernelSymbols();
+  for (uint64_t i = 0; i < table.size(); ++i) {
+    std::optional<Symbol> s = table.At(i);
+    if (s && IsBlacklisted(s->address)) OSTD_TRY(out.Push(*s));
+  }
+  return out;
+}
+
+Status ReadKernelMemory(Vaddr addr, std::span<uint8_t> out) {
+  uint64_t len = out.size();
+  if (len == 0) return {};
+  if (addr + len < addr) return Err(Errno::kEFAULT);
+  // Page by page: the image, the linear map (which has holes), modules, or
+  // the current task's stack (for $stack fetches from a probe handler).
+  Task* current = CurrentTask();
+  for (Vaddr at = addr; at < addr + len;) {
+    Vaddr page_end = mm::AlignDown(at, mm::kPageSize) + mm::kPageSize;
+    uint64_t n = (page_end < addr + len ? page_end : addr + len) - at;
+    bool module = at >= internal::kModuleBase && at + n <= internal::kModuleEnd;
+    bool stack = current != nullptr && current->stack_bottom() != 0 &&
+                 at >= current->stack_bottom() && at + n <= current->stack_top();
+    if (!module && !stack && !internal::IsAlwaysMappedKernelRange(at, n)) {
+      return Err(Errno::kEFAULT);
+    }
+    at += n;
+  }
+  std::optional<FaultInfo> fault = CatchFault([&] {
+    for (uint64_t i = 0; i < len; ++i) {
+      // SAFETY: a kernel RAM address checked above; an unmapped page faults
+      // into CatchFault's recovery point. Volatile keeps it one access each.
+      out[i] = *reinterpret_cast<const volatile uint8_t*>(addr + i);
+    }
+  });
+  if (fault) return Err(Errno::kEFAULT);
+  return {};
+}
+
+}  // namespace ostd::patch

@@ -1,0 +1,197 @@
+// Breakpoints on kernel functions (the capability kprobes is built on).
+//
+// Kernel code gets no raw text patching. It asks for a breakpoint on a
+// function, and ostd decides whether one may go there:
+//
+//   * the address must lie inside a known function: a kernel text symbol with
+//     a size from the link (ostd/ksyms.h); assembly labels without a size,
+//     data, user memory and module memory are refused (EINVAL);
+//   * not in the no-probe set (trap entry, the probe core, the decoder, the
+//     text patcher, the cross-CPU stop path; listed by ProbeBlacklist()):
+//     EINVAL;
+//   * at an instruction boundary, found by decoding forward from the
+//     function's start (ostd/patch/insn.h) over the original bytes (other
+//     breakpoints' int3s are seen through): EILSEQ otherwise;
+//   * on an instruction ostd can execute out of line or emulate: EOPNOTSUPP
+//     for unprobeable (int3, iret, syscall, hlt, mov to CR/DR, ud2, ...) and
+//     unsupported (indirect jmp/call through memory, far branches)
+//     instructions.
+//
+// How a hit runs. The first byte of the instruction becomes int3 (one byte,
+// written with every other CPU parked: TextPatcher). The #BP exception runs on
+// its own per-CPU IST stack, with interrupts off: the handlers of every
+// enabled Breakpoint at the address get a snapshot of the registers
+// (ProbeRegs), then the displaced instruction is emulated (jmp/jcc/loop/call
+// rel, jmp/call through a register, ret, cli/sti/pushf/popf) or executed from
+// an out-of-line slot in ostd-owned executable memory (RIP-relative operands
+// fixed up for the slot) followed by an int3 that resumes after the original
+// instruction, with interrupts off in between. Then the AfterStep handlers
+// run. A breakpoint hit while this CPU is already inside the probe machinery
+// (in a handler, or stepping) is counted as missed for every enabled
+// Breakpoint there and executes without handlers: never recursion.
+//
+// Handlers observe; they cannot steer. They receive a const snapshot:
+// changing it changes nothing, and the probed code resumes exactly as it
+// would have without the breakpoint (same registers, same memory writes by
+// the displaced instruction, next instruction or branch target). So a
+// breakpoint cannot redirect control flow or alter the probed code's data:
+// placing one grants the right to observe registers at a function boundary
+// and costs the probed code time.
+//
+// Handler contract: they run in exception context with interrupts off and
+// preemption off, on a level of the #BP stack (16 KiB); they must not block
+// (a task switch with preemption off panics) nor leave interrupts enabled
+// (panics), and may use SpinLocks. Placing or changing breakpoints from a
+// handler fails with EBUSY (interrupts are off).
+//
+// Lifetime: a Breakpoint is a move-only handle. When the last Breakpoint at
+// an address goes (or the last one is disabled) the original byte is written
+// back; when a Breakpoint is destroyed, ostd waits until no CPU is still
+// inside its handlers before dropping its reference to the handler. The
+// out-of-line slot is freed only after no CPU can be executing it.
+#ifndef OSTD_PATCH_PROBE_H_
+#define OSTD_PATCH_PROBE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "ostd/boot.h"
+#include "ostd/ksyms.h"
+#include "ostd/result.h"
+#include "ostd/util/ref_ptr.h"
+#include "ostd/util/vec.h"
+
+namespace ostd::patch {
+
+namespace probe_internal {
+struct ProbeUser;  // ostd/patch/internal/probe_core.h
+}  // namespace probe_internal
+
+// The probed code's registers, in Linux's x86-64 pt_regs order. `rip` is the
+// probed instruction's address (the breakpoint address) in OnHit and the
+// address execution resumes at in AfterStep; `orig_rax` is ~0 (not a
+// syscall).
+struct ProbeRegs {
+  uint64_t r15;       // %r15
+  uint64_t r14;       // %r14
+  uint64_t r13;       // %r13
+  uint64_t r12;       // %r12
+  uint64_t rbp;       // %rbp
+  uint64_t rbx;       // %rbx
+  uint64_t r11;       // %r11
+  uint64_t r10;       // %r10
+  uint64_t r9;        // %r9
+  uint64_t r8;        // %r8
+  uint64_t rax;       // %rax
+  uint64_t rcx;       // %rcx
+  uint64_t rdx;       // %rdx
+  uint64_t rsi;       // %rsi
+  uint64_t rdi;       // %rdi
+  uint64_t orig_rax;  // ~0: not a syscall
+  uint64_t rip;       // see above: the probed address (OnHit) or the resume address (AfterStep)
+  uint64_t cs;        // the kernel code selector
+  uint64_t rflags;    // the probed code's flags (IF as it runs)
+  uint64_t rsp;       // the probed code's stack pointer
+  uint64_t ss;        // the kernel stack selector
+};
+
+// What runs at a hit (see the handler contract at the top of this file).
+// Derive from it and override what you need; share it with MakeRef.
+class ProbeHandler : public RefCounted<ProbeHandler> {
+ public:
+  ProbeHandler() = default;
+  // Destroyed when the last RefPtr goes; ostd drops its reference only
+  // after no CPU runs the handler any more.
+  virtual ~ProbeHandler() = default;
+  // Before the probed instruction executes.
+  virtual void OnHit(const ProbeRegs& regs);
+  // After it executed (or was emulated), before the code resumes.
+  virtual void AfterStep(const ProbeRegs& regs);
+};
+
+// Where and how to place a Breakpoint.
+struct ProbeOptions {
+  bool enabled = true;  // armed at once (else: placed disabled; Enable() arms)
+};
+
+// One breakpoint user at one kernel address (see the top of this file).
+// Move-only; a moved-from Breakpoint owns nothing (address() 0, Enable() and
+// Disable() EINVAL, counters 0).
+class Breakpoint {
+ public:
+  // At `symbol` (exact name in the kernel symbol table) + `offset`. ENOENT if
+  // no such symbol; EINVAL if the symbol has no size or offset >= its size;
+  // then as AtAddress.
+  static Result<Breakpoint> AtSymbol(std::string_view symbol, uint64_t offset,
+                                     RefPtr<ProbeHandler> handler, ProbeOptions options = {});
+  // At `addr`. EINVAL if `handler` is empty, if `addr` is not inside a kernel
+  // function with a known size, or in the no-probe set; EILSEQ if not an
+  // instruction boundary; EOPNOTSUPP for an instruction that cannot be
+  // probed; EINVAL if a RIP-relative operand cannot reach its target from
+  // the slot; ENOMEM when memory or probe points run out; EBUSY if called
+  // with interrupts disabled or from a probe handler. Task context; may block.
+  static Result<Breakpoint> AtAddress(Vaddr addr, RefPtr<ProbeHandler> handler,
+                                      ProbeOptions options = {});
+
+  // A Breakpoint that owns nothing (as a moved-from one).
+  Breakpoint() = default;
+  // Takes over `other`'s breakpoint; `other` becomes moved-from.
+  Breakpoint(Breakpoint&& other) noexcept;
+  // Removes this breakpoint (as the destructor) and takes over `other`'s.
+  Breakpoint& operator=(Breakpoint&& other) noexcept;
+  Breakpoint(const Breakpoint&) = delete;
+  Breakpoint& operator=(const Breakpoint&) = delete;
+  // Removes the breakpoint: restores the original byte if it was the last
+  // enabled one at the address, waits until no CPU is in its handlers, frees
+  // the slot if it was the last one. Task context with interrupts enabled
+  // (destroying one with interrupts off or in a handler panics: a kernel bug).
+  ~Breakpoint();
+
+  // Arms (Enable) or disarms (Disable) this user; the int3 is present while
+  // at least one user at the address is enabled. Idempotent. EBUSY with
+  // interrupts disabled; EINVAL when moved-from; errors of the text patch.
+  Status Enable();
+  // Disarms this user (see Enable): its handlers stop running; the original
+  // byte returns when no user at the address is enabled. Errors as Enable.
+  Status Disable();
+  // True while enabled.
+  bool enabled() const;
+
+  // The probed address (0 when moved-from).
+  Vaddr address() const;
+  // The function it lies in: its symbol (name, start, size; offset = address
+  // - start). Empty name when moved-from.
+  Symbol function() const;
+  // Hits that ran this user's handlers, and hits while this CPU was already
+  // inside the probe machinery (handlers skipped).
+  uint64_t hits() const;
+  // Hits skipped because this CPU was already inside the probe machinery.
+  uint64_t missed() const;
+
+ private:
+  explicit Breakpoint(probe_internal::ProbeUser* user) : user_(user) {}
+  void Remove();
+
+  probe_internal::ProbeUser* user_ = nullptr;
+};
+
+// True if `addr` is in the no-probe set.
+bool IsBlacklisted(Vaddr addr);
+
+// The functions of the no-probe set (name, start, size), in address order.
+// ENOMEM if the list cannot be allocated.
+Result<Vec<Symbol>> ProbeBlacklist();
+
+// Reads kernel memory [addr, addr + out.size()) into `out` for probe
+// fetch arguments. Only the kernel image, the linear map of RAM, the module
+// area and the current task's kernel stack are readable (EFAULT for anything
+// else: user memory, MMIO, other virtual areas, non-canonical addresses); a
+// page that is not mapped is EFAULT too, never a panic. Safe in probe
+// handlers (the current task is the probed one).
+Status ReadKernelMemory(Vaddr addr, std::span<uint8_t> out);
+
+}  // namespace ostd::patch
+
+#endif  // OSTD_PATCH_PROBE_H_
