@@ -25,7 +25,7 @@ struct DecodedOptions {
 // NUL unit or at the end; tabs become spaces; leading and trailing spaces go,
 // and so does a first word ending in ".efi" (any case): the UEFI shell passes the
 // image's own name first. For kEmpty and kNotText `out` is the empty string.
-// Firmware often passes binary load options (EDK II's auto-created boot options
+// Firmware may pass binary load options (EDK II's auto-created boot options
 // carry a GUID): those are kNotText, never a command line.
 DecodedOptions DecodeLoadOptions(const uint8_t* bytes, size_t size, char* out, size_t cap);
 
