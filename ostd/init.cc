@@ -98,8 +98,7 @@ void ParseBootInfo(uint32_t protocol, uint32_t info, uint32_t magic) {
 
 void LogBootInfo() {
   const BootInfo& b = boot_info;
-  OSTD_LOG_INFO("boot: {} ({}{}), command line \"{}\"", b.loader_name,
-                BootProtocolName(b.protocol),
+  OSTD_LOG_INFO("boot: {} ({}{}), command line \"{}\"", b.loader_name, BootProtocolName(b.protocol),
                 b.uefi && b.protocol != BootProtocol::kUefi ? ", UEFI" : "", b.cmdline);
   if (b.acpi_rsdp) {
     OSTD_LOG_INFO("boot: ACPI RSDP at {:#x}", *b.acpi_rsdp);

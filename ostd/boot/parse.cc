@@ -1,11 +1,11 @@
 #include "ostd/boot/parse.h"
 
-#include "arch/x86_64/efi/handoff.h"
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
 #include <type_traits>
+
+#include "arch/x86_64/efi/handoff.h"
 
 namespace ostd::boot {
 namespace {
@@ -231,7 +231,8 @@ Status ParseKeelEfi(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryM
   namespace efi = arch::efi;
   efi::Handoff h;
   if (!Load(mem, info, &h)) return Err(Errno::kEINVAL);
-  if (h.magic != efi::kHandoffMagic || h.version != efi::kHandoffVersion) return Err(Errno::kEINVAL);
+  if (h.magic != efi::kHandoffMagic || h.version != efi::kHandoffVersion)
+    return Err(Errno::kEINVAL);
   if (h.total_size < sizeof(efi::Handoff) || h.total_size > (16u << 20)) return Err(Errno::kEINVAL);
   // Bytes of the block from `p` on (0 if `p` is outside it).
   auto room = [&](Paddr p) -> uint64_t {
@@ -247,7 +248,8 @@ Status ParseKeelEfi(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryM
   out->uefi = true;
   out->info_base = info;
   out->info_size = h.total_size;
-  out->cmdline = LoadString(mem, h.cmdline_paddr, std::min<uint64_t>(room(h.cmdline_paddr), kMaxCmdline));
+  out->cmdline =
+      LoadString(mem, h.cmdline_paddr, std::min<uint64_t>(room(h.cmdline_paddr), kMaxCmdline));
   out->loader_name = LoadString(mem, h.loader_paddr, std::min<uint64_t>(room(h.loader_paddr), 128));
   if (h.rsdp_paddr != 0) {
     out->has_rsdp = true;

@@ -13,7 +13,8 @@ constexpr Guid kOther = {0x12345678, 0x1, 0x2, {1, 2, 3, 4, 5, 6, 7, 8}};
 TEST(ConfigTableTest, PrefersAcpi20OverAcpi10) {
   int acpi1 = 1;
   int acpi2 = 2;
-  ConfigurationTable t[] = {{kOther, &acpi2}, {kAcpi10TableGuid, &acpi1}, {kAcpi20TableGuid, &acpi2}};
+  ConfigurationTable t[] = {
+      {kOther, &acpi2}, {kAcpi10TableGuid, &acpi1}, {kAcpi20TableGuid, &acpi2}};
   RsdpLookup r = FindRsdp(t, 3);
   EXPECT_EQ(r.table, &acpi2);
   EXPECT_FALSE(r.acpi1);

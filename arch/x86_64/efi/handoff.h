@@ -44,17 +44,17 @@ inline constexpr uint32_t kE820Nvs = 4;
 inline constexpr uint32_t kE820Unusable = 5;
 
 struct Handoff {
-  uint32_t magic;             // kHandoffMagic
-  uint32_t version;           // kHandoffVersion
-  uint64_t total_size;        // bytes of the block, header included
-  uint64_t cmdline_paddr;     // NUL-terminated ASCII, inside the block
-  uint64_t loader_paddr;      // NUL-terminated ASCII loader name, inside the block
-  uint64_t initramfs_paddr;   // 0 if there is no initramfs
-  uint64_t initramfs_size;    // bytes
-  uint64_t rsdp_paddr;        // ACPI RSDP (2.0 table if the firmware has one); 0 if none
-  uint64_t memmap_paddr;      // E820Entry[memmap_entries], inside the block
-  uint32_t memmap_entries;    // at most kHandoffMaxEntries
-  uint32_t flags;             // kHandoffFlag* bits
+  uint32_t magic;            // kHandoffMagic
+  uint32_t version;          // kHandoffVersion
+  uint64_t total_size;       // bytes of the block, header included
+  uint64_t cmdline_paddr;    // NUL-terminated ASCII, inside the block
+  uint64_t loader_paddr;     // NUL-terminated ASCII loader name, inside the block
+  uint64_t initramfs_paddr;  // 0 if there is no initramfs
+  uint64_t initramfs_size;   // bytes
+  uint64_t rsdp_paddr;       // ACPI RSDP (2.0 table if the firmware has one); 0 if none
+  uint64_t memmap_paddr;     // E820Entry[memmap_entries], inside the block
+  uint32_t memmap_entries;   // at most kHandoffMaxEntries
+  uint32_t flags;            // kHandoffFlag* bits
 };
 static_assert(sizeof(Handoff) == 72);
 

@@ -67,9 +67,9 @@ bool FindEntryNote(const uint8_t* image, uint64_t off, uint64_t len, uint64_t* e
     uint64_t desc_off = name_off + Align4(n.namesz);
     uint64_t next = desc_off + Align4(n.descsz);
     if (n.namesz > len || n.descsz > len || next > end) return false;
-    if (n.namesz == 5 && n.type == kNoteTypeEfi64Entry && n.descsz == 8 &&
-        image[name_off] == 'K' && image[name_off + 1] == 'e' && image[name_off + 2] == 'e' &&
-        image[name_off + 3] == 'l' && image[name_off + 4] == '\0') {
+    if (n.namesz == 5 && n.type == kNoteTypeEfi64Entry && n.descsz == 8 && image[name_off] == 'K' &&
+        image[name_off + 1] == 'e' && image[name_off + 2] == 'e' && image[name_off + 3] == 'l' &&
+        image[name_off + 4] == '\0') {
       *entry = LoadAt<uint64_t>(image, desc_off);
       return true;
     }

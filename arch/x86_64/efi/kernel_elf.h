@@ -29,13 +29,13 @@ struct KernelLayout {
 
 enum class ElfError : uint8_t {
   kOk,
-  kNotElf,          // no ELF magic, or not 64-bit little-endian x86-64
-  kBadHeader,       // program headers outside the image or of the wrong size
-  kBadSegment,      // a segment's bytes outside the image, file size > memory size, or a wrap
+  kNotElf,      // no ELF magic, or not 64-bit little-endian x86-64
+  kBadHeader,   // program headers outside the image or of the wrong size
+  kBadSegment,  // a segment's bytes outside the image, file size > memory size, or a wrap
   kTooManySegments,
-  kAbove4G,         // a segment ends above 4 GiB (the boot page tables map 0-4 GiB)
-  kNoEntryNote,     // no `Keel` note of type kNoteTypeEfi64Entry
-  kEntryOutside,    // the entry is not inside a loaded segment's file bytes
+  kAbove4G,       // a segment ends above 4 GiB (the boot page tables map 0-4 GiB)
+  kNoEntryNote,   // no `Keel` note of type kNoteTypeEfi64Entry
+  kEntryOutside,  // the entry is not inside a loaded segment's file bytes
 };
 
 // A short English description of `e` for the stub's error messages.

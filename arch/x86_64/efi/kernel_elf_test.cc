@@ -22,11 +22,11 @@ class ElfBuilder {
   ElfBuilder() : bytes_(0x3000, 0) {
     uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
     std::memcpy(&bytes_[0], ident, 16);
-    Put16(16, 2);        // ET_EXEC
-    Put16(18, 62);       // EM_X86_64
-    Put64(32, 64);       // phoff
-    Put16(54, 56);       // phentsize
-    Put16(56, 2);        // phnum
+    Put16(16, 2);   // ET_EXEC
+    Put16(18, 62);  // EM_X86_64
+    Put64(32, 64);  // phoff
+    Put16(54, 56);  // phentsize
+    Put16(56, 2);   // phnum
     Phdr(0, 1, kLoadOff, kPaddr, 0x2000, 0x5000);
     Phdr(1, 4, kNoteOff, 0, 28, 28);  // 12-byte header, name padded to 8, 8-byte desc
     Note(kNoteOff, "Keel", kNoteTypeEfi64Entry, kPaddr + 0x10);
@@ -50,7 +50,9 @@ class ElfBuilder {
     std::memcpy(&bytes_[at + 12], name, 5);
     Put64(at + 20, desc);
   }
-  ElfError Parse(KernelLayout* out) const { return ParseKernelElf(bytes_.data(), bytes_.size(), out); }
+  ElfError Parse(KernelLayout* out) const {
+    return ParseKernelElf(bytes_.data(), bytes_.size(), out);
+  }
   std::vector<uint8_t>& bytes() { return bytes_; }
 
  private:

@@ -79,9 +79,9 @@ TEST(LoadOptionsTest, BinaryOptionsAreNotText) {
   Decoded r = Decode(guid);
   EXPECT_EQ(r.d.kind, LoadOptionsKind::kNotText);
   EXPECT_EQ(r.text, "");
-  EXPECT_EQ(Decode({'a', 0, 'b'}).d.kind, LoadOptionsKind::kNotText);           // odd size
-  EXPECT_EQ(Decode(Ucs2(u"caf\u00e9")).d.kind, LoadOptionsKind::kNotText);      // not ASCII
-  EXPECT_EQ(Decode(Ucs2(u"a\nb")).d.kind, LoadOptionsKind::kNotText);           // control
+  EXPECT_EQ(Decode({'a', 0, 'b'}).d.kind, LoadOptionsKind::kNotText);       // odd size
+  EXPECT_EQ(Decode(Ucs2(u"caf\u00e9")).d.kind, LoadOptionsKind::kNotText);  // not ASCII
+  EXPECT_EQ(Decode(Ucs2(u"a\nb")).d.kind, LoadOptionsKind::kNotText);       // control
   std::vector<uint8_t> after_nul = Ucs2(u"a=1");
   after_nul.push_back('x');
   after_nul.push_back(0);

@@ -40,8 +40,7 @@ ConvertResult ConvertMemoryMap(const uint8_t* map, size_t map_size, size_t desc_
 // once boot services have exited and that no loader owns: conventional and
 // boot-services memory (loader memory holds the stub, its data and the
 // initramfs). False for a malformed map or an empty range.
-bool FreeAfterExit(const uint8_t* map, size_t map_size, size_t desc_size, uint64_t lo,
-                   uint64_t hi);
+bool FreeAfterExit(const uint8_t* map, size_t map_size, size_t desc_size, uint64_t lo, uint64_t hi);
 
 }  // namespace arch::efi
 

@@ -57,12 +57,12 @@ TEST(EfiMemoryMapTest, TypesAfterExitBootServices) {
 
 TEST(EfiMemoryMapTest, SortsAndMergesTouchingEntriesOfOneType) {
   Map m;
-  m.Add(kConventionalMemory, 0x100000, 0x100)   // [1 MiB, 2 MiB)
-      .Add(kBootServicesData, 0x200000, 0x10)   // touches, usable too: merges
-      .Add(kConventionalMemory, 0x0, 0xa0)      // out of order
-      .Add(kAcpiReclaimMemory, 0x210000, 0x1)   // other type: stays apart
+  m.Add(kConventionalMemory, 0x100000, 0x100)  // [1 MiB, 2 MiB)
+      .Add(kBootServicesData, 0x200000, 0x10)  // touches, usable too: merges
+      .Add(kConventionalMemory, 0x0, 0xa0)     // out of order
+      .Add(kAcpiReclaimMemory, 0x210000, 0x1)  // other type: stays apart
       .Add(kRuntimeServicesData, 0x300000, 0x2)
-      .Add(kMemoryMappedIo, 0x400000, 0x2);     // reserved, touches nothing
+      .Add(kMemoryMappedIo, 0x400000, 0x2);  // reserved, touches nothing
   ConvertResult r;
   std::vector<E820Entry> e = Convert(m, &r);
   ASSERT_EQ(r.error, MapError::kOk);
@@ -120,7 +120,7 @@ TEST(EfiMemoryMapTest, TooManyEntriesForTheBuffer) {
 
 TEST(EfiMemoryMapTest, FreeAfterExitNeedsFreeTypesOverTheWholeRange) {
   Map m;
-  m.Add(kBootServicesData, 0x1200000, 0x100)  // [18 MiB, 19 MiB)
+  m.Add(kBootServicesData, 0x1200000, 0x100)       // [18 MiB, 19 MiB)
       .Add(kConventionalMemory, 0x1000000, 0x200)  // [16 MiB, 18 MiB), listed second
       .Add(kLoaderCode, 0x1300000, 0x10)
       .Add(kBootServicesCode, 0x1310000, 0x10);

@@ -260,7 +260,8 @@ Status LoadInitramfs(Boot* b) {
                 kInvalidParameter);
   }
   if (b->root == nullptr) {
-    if (explicit_path) return Fail("initrd= given, but the boot device has no file system", kNotFound);
+    if (explicit_path)
+      return Fail("initrd= given, but the boot device has no file system", kNotFound);
     Print("keel: the boot device has no file system: booting without an initramfs\n");
     return kSuccess;
   }
@@ -295,8 +296,9 @@ void FindAcpi(Boot* b) {
   }
   // SAFETY: the firmware published this table; an RSDP is at least 20 bytes.
   if (!RsdpLooksValid(static_cast<const uint8_t*>(r.table))) {
-    Print("keel: the configuration table's ACPI RSDP has a bad signature or checksum: booting "
-          "without ACPI (one CPU)\n");
+    Print(
+        "keel: the configuration table's ACPI RSDP has a bad signature or checksum: booting "
+        "without ACPI (one CPU)\n");
     return;
   }
   b->rsdp = reinterpret_cast<uint64_t>(r.table);
@@ -456,8 +458,8 @@ void ExitBootServices(Handle image, const Prepared& p, uint64_t* map_size, uint6
     uint64_t key = 0;
     uint32_t version = 0;
     // SAFETY: raw_map holds raw_cap bytes (allocated in Prepare).
-    Status s = boot_services->get_memory_map(
-        &size, reinterpret_cast<MemoryDescriptor*>(p.raw_map), &key, desc_size, &version);
+    Status s = boot_services->get_memory_map(&size, reinterpret_cast<MemoryDescriptor*>(p.raw_map),
+                                             &key, desc_size, &version);
     if (s == kBufferTooSmall) {
       if (attempt == 0) {
         Fail("the memory map outgrew its buffer", s);
@@ -532,7 +534,8 @@ Status Main(Handle image) {
   asm volatile("cli");
 
   ConvertResult r = ConvertMemoryMap(p.raw_map, map_size, desc_size, p.entries, p.entry_cap);
-  if (r.error == MapError::kBadDescriptorSize) SerialFail("bad EFI memory descriptor size", desc_size);
+  if (r.error == MapError::kBadDescriptorSize)
+    SerialFail("bad EFI memory descriptor size", desc_size);
   if (r.error == MapError::kTooMany) SerialFail("the EFI memory map is too large", map_size);
   p.handoff->memmap_entries = static_cast<uint32_t>(r.count);
   PlaceKernel(b, p.raw_map, map_size, desc_size);
