@@ -2,22 +2,46 @@
 
 load(":keel.bzl", "keel_kernel_image")
 
-def keel_boot_test(name, image, expect, uefi = False, kcmd = "", timeout_s = 120, **kwargs):
+def keel_boot_test(
+        name,
+        image,
+        expect,
+        uefi = "",
+        kcmd = "",
+        initramfs = None,
+        also_expect = [],
+        timeout_s = 120,
+        **kwargs):
     """A test that boots `image` and passes if it exits with success and prints
-    a line matching the extended regex `expect`."""
-    args = ["$(rootpath %s)" % image, "'%s'" % expect, "--timeout", str(timeout_s)]
+    a line matching the extended regex `expect` (and one for each regex in
+    `also_expect`).
+
+    `uefi` picks the boot path (scripts/qemu.sh): "" QEMU's PVH entry (an ELF
+    image); "esp" OVMF booting Keel's own EFI image (keel_efi_image) as
+    \\EFI\\BOOT\\BOOTX64.EFI; "shell" the same image from OVMF's UEFI shell
+    (command line as load options); "grub" GRUB-EFI loading the ELF image.
+    `initramfs` is a label of a cpio archive.
+    """
+    args = ["$(rootpath %s)" % image, "'%s'" % expect]
+    for e in also_expect:
+        args += ["--also", "'%s'" % e]
+    args += ["--timeout", str(timeout_s)]
+    modes = {"esp": "--uefi", "shell": "--uefi-shell", "grub": "--uefi-grub"}
     if uefi:
-        args.append("--uefi")
+        if uefi not in modes:
+            fail("keel_boot_test: uefi must be one of %s, not %r" % (modes.keys(), uefi))
+        args.append(modes[uefi])
     if kcmd:
         args += ["--kcmd", "'%s'" % kcmd]
+    data = [image, Label("//scripts:qemu_scripts")]
+    if initramfs:
+        args += ["--initramfs", "$(rootpath %s)" % initramfs]
+        data.append(initramfs)
     native.sh_test(
         name = name,
         srcs = [Label("//scripts:boot_test.sh")],
         args = args,
-        data = [
-            image,
-            Label("//scripts:qemu_scripts"),
-        ],
+        data = data,
         tags = kwargs.pop("tags", []) + ["qemu"],
         **kwargs
     )

@@ -46,26 +46,33 @@ struct MemoryRegion {
 
 // How the loader entered the kernel.
 enum class BootProtocol : uint8_t {
-  kPvh,        // Xen/QEMU PVH direct boot (hvm_start_info)
-  kMultiboot2  // a Multiboot2 loader such as GRUB
+  kPvh,         // Xen/QEMU PVH direct boot (hvm_start_info)
+  kMultiboot2,  // a Multiboot2 loader such as GRUB
+  kUefi,        // Keel's own EFI stub (arch/x86_64/efi/), as a UEFI application
 };
+
+// A short name for log lines ("PVH", "Multiboot2", "UEFI"); "?" for a value
+// outside the enumeration. The string is static.
+std::string_view BootProtocolName(BootProtocol protocol);
 
 // Copied out of the loader's structures early in boot; valid for the whole run.
 struct BootInfo {
   BootProtocol protocol;  // how the loader entered the kernel
-  // The Multiboot2 loader's name tag (empty if absent), or `QEMU PVH` for PVH;
-  // at most 128 bytes (longer names are cut).
+  // The Multiboot2 loader's name tag (empty if absent), `QEMU PVH` for PVH, or
+  // `Keel EFI stub on VENDOR` (the firmware vendor) for UEFI; at most 128
+  // bytes (longer names are cut).
   std::string_view loader_name;
   // The kernel command line as the loader passed it (GRUB and QEMU leave out
   // the image name); at most 4096 bytes (a longer one is cut).
   std::string_view cmdline;
   std::span<const MemoryRegion> memory_map;           // sorted by base, non-overlapping
   std::optional<std::span<const uint8_t>> initramfs;  // the first boot module
-  // Physical address of the ACPI RSDP: the one PVH points at, or the copy in
-  // Multiboot2's ACPI tag (the 2.0 tag if both are present). Empty if the
-  // loader passed none.
+  // Physical address of the ACPI RSDP: the one PVH points at, the copy in
+  // Multiboot2's ACPI tag (the 2.0 tag if both are present), or the one the
+  // EFI stub found in the UEFI configuration table (ACPI 2.0, else 1.0). Empty
+  // if the loader passed none.
   std::optional<Paddr> acpi_rsdp;
-  bool uefi = false;  // booted through UEFI firmware
+  bool uefi = false;  // booted through UEFI firmware (GRUB or Keel's EFI stub)
 
   // The value of `key=value` on the command line, if present. The last one wins.
   std::optional<std::string_view> CmdlineValue(std::string_view key) const;

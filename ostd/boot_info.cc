@@ -25,6 +25,18 @@ std::string_view MemoryRegionKindName(MemoryRegionKind kind) {
   return "?";
 }
 
+std::string_view BootProtocolName(BootProtocol protocol) {
+  switch (protocol) {
+    case BootProtocol::kPvh:
+      return "PVH";
+    case BootProtocol::kMultiboot2:
+      return "Multiboot2";
+    case BootProtocol::kUefi:
+      return "UEFI";
+  }
+  return "?";
+}
+
 std::optional<std::string_view> BootInfo::CmdlineValue(std::string_view key) const {
   return boot::CmdlineValue(cmdline, key);
 }

@@ -1,6 +1,7 @@
 // ostd's boot sequence: from the first C++ instruction to KernelMain().
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/efi/handoff.h"
 #include "ostd/boot.h"
 #include "ostd/boot/internal/memory_map.h"
 #include "ostd/boot/internal/parse.h"
@@ -30,6 +31,7 @@ namespace {
 
 constexpr uint32_t kProtocolPvh = 1;
 constexpr uint32_t kProtocolMultiboot2 = 2;
+constexpr uint32_t kProtocolUefi = arch::efi::kBootProtocolUefi;
 
 // Physical memory during early boot: the boot page tables map the first 4 GiB
 // at the linear-map base.
@@ -67,6 +69,8 @@ void ParseBootInfo(uint32_t protocol, uint32_t info, uint32_t magic) {
     parsed = boot::ParsePvh(mem, info, &raw, &memory_map);
   } else if (protocol == kProtocolMultiboot2 && magic == boot::kMultiboot2BootloaderMagic) {
     parsed = boot::ParseMultiboot2(mem, info, &raw, &memory_map);
+  } else if (protocol == kProtocolUefi && magic == arch::efi::kHandoffMagic) {
+    parsed = boot::ParseKeelEfi(mem, info, &raw, &memory_map);
   } else {
     OSTD_PANIC("boot: unknown boot protocol {} (magic {:#x})", protocol, magic);
   }
@@ -94,9 +98,13 @@ void ParseBootInfo(uint32_t protocol, uint32_t info, uint32_t magic) {
 
 void LogBootInfo() {
   const BootInfo& b = boot_info;
-  OSTD_LOG_INFO("boot: {} ({}{}), command line \"{}\"", b.loader_name,
-                b.protocol == BootProtocol::kPvh ? "PVH" : "Multiboot2", b.uefi ? ", UEFI" : "",
-                b.cmdline);
+  OSTD_LOG_INFO("boot: {} ({}{}), command line \"{}\"", b.loader_name, BootProtocolName(b.protocol),
+                b.uefi && b.protocol != BootProtocol::kUefi ? ", UEFI" : "", b.cmdline);
+  if (b.acpi_rsdp) {
+    OSTD_LOG_INFO("boot: ACPI RSDP at {:#x}", *b.acpi_rsdp);
+  } else {
+    OSTD_LOG_INFO("boot: no ACPI RSDP from the loader");
+  }
   for (const MemoryRegion& r : b.memory_map) {
     OSTD_LOG_DEBUG("  [{:#014x}-{:#014x}) {}", r.base, r.end(), MemoryRegionKindName(r.kind));
   }
@@ -115,7 +123,10 @@ const BootInfo& GetBootInfo() { return boot_info; }
 extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, uint32_t magic) {
   using namespace ostd;
   internal::InitConsole();
-  OSTD_LOG_INFO("ostd: kernel entry ({})", protocol == kProtocolPvh ? "PVH" : "Multiboot2");
+  OSTD_LOG_INFO("ostd: kernel entry ({})", protocol == kProtocolPvh          ? "PVH"
+                                           : protocol == kProtocolMultiboot2 ? "Multiboot2"
+                                           : protocol == kProtocolUefi       ? "UEFI"
+                                                                             : "?");
   internal::InitCpuLocal(0);
   arch::InitIdt();
   internal::InitUserModeCpu();

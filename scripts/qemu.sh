@@ -2,14 +2,20 @@
 # Boots a Keel kernel ELF in QEMU with the serial console on stdio and exits with
 # the kernel's status (0 success, 1 failure, 2 no status, 124 timeout).
 #
-#   scripts/qemu.sh [--uefi] [--gdb] [--gdb-port P] [--kvm] [--smp N] [--mem SIZE]
-#                   [--cpu MODEL] [--timeout S] [--kcmd 'ARGS'] [--initramfs FILE]
-#                   [--disk FILE]... [--interactive] KERNEL.elf
+#   scripts/qemu.sh [--uefi|--uefi-shell|--uefi-grub] [--gdb] [--gdb-port P] [--kvm]
+#                   [--smp N] [--mem SIZE] [--cpu MODEL] [--timeout S] [--kcmd 'ARGS']
+#                   [--initramfs FILE] [--disk FILE]... [--interactive] KERNEL.elf|KERNEL.efi
 #
 # --disk FILE attaches a raw image as a modern virtio-blk PCI disk (Keel's
 # /dev/vda, /dev/vdb, ... in order; repeatable). Writes go to the file.
 #
 # --cpu is QEMU's -cpu (default max).
+#
+# Boot paths: QEMU's PVH entry (KERNEL.elf, the default); --uefi: OVMF boots
+# Keel's own EFI image (KERNEL.efi, keel_efi_image) from an ESP as
+# \EFI\BOOT\BOOTX64.EFI, the command line in \keel\cmdline; --uefi-shell: the
+# same image started by OVMF's UEFI shell, the command line as load options
+# (about 5 s slower); --uefi-grub: GRUB-EFI loads KERNEL.elf by Multiboot2.
 #
 # --gdb stops at the first instruction and waits for gdb on :1234; --gdb-port P
 # opens the gdb stub on 127.0.0.1:P without stopping (scripts/profile uses it).
@@ -21,6 +27,8 @@ disks=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --uefi) uefi=1 ;;
+    --uefi-shell) uefi=2 ;;
+    --uefi-grub) uefi=3 ;;
     --gdb) gdb=1 ;;
     --gdb-port) gdb_port=$2; shift ;;
     --kvm) kvm=1 ;;
@@ -33,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --interactive) interactive=1 ;;
     --disk) [[ -f $2 ]] || { echo "qemu.sh: --disk $2: no such file" >&2; exit 2; }
             disks+=("$2"); shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     -*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -62,8 +70,12 @@ done
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-if [[ $uefi -eq 1 ]]; then
-  "$KEEL_ROOT/scripts/make_esp.sh" "$kernel" "$tmp/esp.img" "$kcmd" "$initramfs"
+if [[ $uefi -ne 0 ]]; then
+  case $uefi in
+    1) "$KEEL_ROOT/scripts/make_esp.sh" "$kernel" "$tmp/esp.img" "$kcmd" "$initramfs" ;;
+    2) "$KEEL_ROOT/scripts/make_esp.sh" --shell "$kernel" "$tmp/esp.img" "$kcmd" "$initramfs" ;;
+    3) "$KEEL_ROOT/scripts/make_esp_grub.sh" "$kernel" "$tmp/esp.img" "$kcmd" "$initramfs" ;;
+  esac || exit 2
   cp /usr/share/OVMF/OVMF_VARS_4M.fd "$tmp/vars.fd"
   args+=(-drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
          -drive if=pflash,format=raw,file="$tmp/vars.fd"

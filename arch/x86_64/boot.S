@@ -7,6 +7,13 @@
 // linear map of the first 4 GiB, plus the kernel at -2 GiB), enable PAE, long
 // mode and NX, and call ostd_boot_entry(protocol, info_paddr, magic) on the boot stack.
 //
+// Keel's own EFI stub (arch/x86_64/efi/stub.cc) enters at efi64_entry instead,
+// found through the `Keel` ELF note: already in long mode on the firmware's
+// identity map, after ExitBootServices, with rdi = the hand-off block
+// (arch/x86_64/efi/handoff.h, below 4 GiB) and esi = its magic. It clears .bss
+// and builds the same page tables with the same code, switches to them and to
+// Keel's GDT, and joins the path above at entry64_low.
+//
 // SAFETY: this file runs before any invariant exists; it only touches memory
 // inside the kernel image (its own .data/.bss) and the control registers.
 
@@ -15,6 +22,9 @@
 
 #define BOOT_PROTOCOL_PVH 1
 #define BOOT_PROTOCOL_MULTIBOOT2 2
+#define BOOT_PROTOCOL_UEFI 3                  // arch::efi::kBootProtocolUefi
+
+#define KEEL_NOTE_EFI64_ENTRY 1               // arch::efi::kNoteTypeEfi64Entry
 
 #define MB2_HEADER_MAGIC 0xe85250d6
 
@@ -48,34 +58,28 @@ mb2_header_end:
     .quad PHYS(pvh_entry)
     .balign 4
 
-// ---- 32-bit entry ----
-    .section .boot.text, "ax"
-    .code32
-    .globl _start32
-_start32:
-mb2_entry:
-    cli
-    cld
-    movl %eax, PHYS(boot_magic)
-    movl %ebx, PHYS(boot_info_paddr)
-    movl $BOOT_PROTOCOL_MULTIBOOT2, PHYS(boot_protocol)
-    jmp common32
+// ---- Keel EFI entry note: the stub enters the kernel here ----
+    .section .note.keel, "a", @note
+    .balign 4
+    .long 5                                   // name size ("Keel\0")
+    .long 8                                   // descriptor size
+    .long KEEL_NOTE_EFI64_ENTRY
+    .asciz "Keel"
+    .balign 4
+    .quad PHYS(efi64_entry)
+    .balign 4
 
-pvh_entry:
-    cli
-    cld
-    movl %ebx, PHYS(boot_info_paddr)
-    movl $BOOT_PROTOCOL_PVH, PHYS(boot_protocol)
-
-common32:
-    // Clear .bss (holds the boot stack and page tables).
+// Clears .bss and fills the boot page tables (both live in .bss): 2048 large
+// pages covering 0..4 GiB, mapped at 0 (identity), at the linear-map base and
+// (the first GiB) at -2 GiB for the kernel. Assembles for 32- and 64-bit mode
+// alike (32-bit registers only; 64-bit mode zero-extends them). Clobbers eax,
+// ebx, ecx, edi.
+.macro BUILD_BOOT_PAGE_TABLES
     movl $PHYS(__bss_start), %edi
     movl $PHYS(__bss_end), %ecx
     subl %edi, %ecx
     xorl %eax, %eax
     rep stosb
-
-    movl $PHYS(boot_stack_top), %esp
 
     // Boot page directories: 2048 large pages covering 0..4 GiB.
     movl $PHYS(boot_pd), %ebx
@@ -112,6 +116,31 @@ common32:
     movl %eax, (256 * 8)(%ebx)
     movl $(PHYS(boot_pdpt_high) + 0x3), %eax
     movl %eax, (511 * 8)(%ebx)
+.endm
+
+// ---- 32-bit entry ----
+    .section .boot.text, "ax"
+    .code32
+    .globl _start32
+_start32:
+mb2_entry:
+    cli
+    cld
+    movl %eax, PHYS(boot_magic)
+    movl %ebx, PHYS(boot_info_paddr)
+    movl $BOOT_PROTOCOL_MULTIBOOT2, PHYS(boot_protocol)
+    jmp common32
+
+pvh_entry:
+    cli
+    cld
+    movl %ebx, PHYS(boot_info_paddr)
+    movl $BOOT_PROTOCOL_PVH, PHYS(boot_protocol)
+
+common32:
+    // Clear .bss (holds the boot stack and page tables) and build the tables.
+    BUILD_BOOT_PAGE_TABLES
+    movl $PHYS(boot_stack_top), %esp
 
     // PAE on, load CR3.
     movl %cr4, %eax
@@ -141,6 +170,44 @@ common32:
     ljmp $0x08, $PHYS(entry64_low)
 
     .code64
+// The EFI stub's entry (see the top of this file): rdi = hand-off block, esi = magic.
+    .globl efi64_entry
+efi64_entry:
+    cli
+    cld
+    movl %edi, PHYS(boot_info_paddr)
+    movl %esi, PHYS(boot_magic)
+    movl $BOOT_PROTOCOL_UEFI, PHYS(boot_protocol)
+    BUILD_BOOT_PAGE_TABLES
+    movl $PHYS(boot_stack_top), %esp
+
+    // No-execute enable when the CPU has it (firmware usually set it already).
+    movl $0x80000001, %eax
+    cpuid
+    testl $(1 << 20), %edx
+    jz 4f
+    movl $0xc0000080, %ecx
+    rdmsr
+    orl $(1 << 11), %eax
+    wrmsr
+4:
+    // Keel's tables: they identity-map this code too. Then drop global pages so
+    // no firmware translation survives the switch, and write-protect in ring 0.
+    movl $PHYS(boot_pml4), %eax
+    movq %rax, %cr3
+    movq %cr4, %rax
+    andl $~(1 << 7), %eax                     // PGE off flushes global TLB entries
+    movq %rax, %cr4
+    movq %cr0, %rax
+    orl $(1 << 16), %eax
+    movq %rax, %cr0
+
+    lgdt PHYS(boot_gdt_ptr64)
+    pushq $0x08
+    movl $PHYS(entry64_low), %eax
+    pushq %rax
+    lretq
+
 entry64_low:
     movabsq $entry64_high, %rax
     jmp *%rax
@@ -176,6 +243,10 @@ boot_gdt_end:
 boot_gdt_ptr:
     .short boot_gdt_end - boot_gdt - 1
     .long PHYS(boot_gdt)
+    .balign 8
+boot_gdt_ptr64:                               // lgdt in 64-bit mode reads an 8-byte base
+    .short boot_gdt_end - boot_gdt - 1
+    .quad PHYS(boot_gdt)
 
     .data
     .balign 4

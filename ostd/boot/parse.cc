@@ -1,8 +1,11 @@
 #include "ostd/boot/internal/parse.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <type_traits>
+
+#include "arch/x86_64/efi/handoff.h"
 
 namespace ostd::boot {
 namespace {
@@ -221,6 +224,48 @@ Status ParseMultiboot2(const PhysMemory& mem, Paddr info, RawBootInfo* out, Memo
     off += (tag.size + 7) & ~uint64_t{7};
   }
   if (!saw_end) return Err(Errno::kEINVAL);
+  return {};
+}
+
+Status ParseKeelEfi(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map) {
+  namespace efi = arch::efi;
+  efi::Handoff h;
+  if (!Load(mem, info, &h)) return Err(Errno::kEINVAL);
+  if (h.magic != efi::kHandoffMagic || h.version != efi::kHandoffVersion)
+    return Err(Errno::kEINVAL);
+  if (h.total_size < sizeof(efi::Handoff) || h.total_size > (16u << 20)) return Err(Errno::kEINVAL);
+  // Bytes of the block from `p` on (0 if `p` is outside it).
+  auto room = [&](Paddr p) -> uint64_t {
+    if (p < info || p - info >= h.total_size) return 0;
+    return h.total_size - (p - info);
+  };
+  if (room(h.cmdline_paddr) == 0 || room(h.loader_paddr) == 0) return Err(Errno::kEINVAL);
+  if (h.memmap_entries > efi::kHandoffMaxEntries ||
+      room(h.memmap_paddr) < uint64_t{h.memmap_entries} * sizeof(efi::E820Entry)) {
+    return Err(Errno::kEINVAL);
+  }
+  out->protocol = BootProtocol::kUefi;
+  out->uefi = true;
+  out->info_base = info;
+  out->info_size = h.total_size;
+  out->cmdline =
+      LoadString(mem, h.cmdline_paddr, std::min<uint64_t>(room(h.cmdline_paddr), kMaxCmdline));
+  out->loader_name = LoadString(mem, h.loader_paddr, std::min<uint64_t>(room(h.loader_paddr), 128));
+  if (h.rsdp_paddr != 0) {
+    out->has_rsdp = true;
+    out->rsdp = h.rsdp_paddr;
+  }
+  if (h.initramfs_paddr != 0 && h.initramfs_size > 0 &&
+      h.initramfs_paddr + h.initramfs_size > h.initramfs_paddr) {
+    out->has_initramfs = true;
+    out->initramfs_base = h.initramfs_paddr;
+    out->initramfs_size = h.initramfs_size;
+  }
+  for (uint32_t i = 0; i < h.memmap_entries; ++i) {
+    efi::E820Entry e;
+    if (!Load(mem, h.memmap_paddr + uint64_t{i} * sizeof(e), &e)) return Err(Errno::kEINVAL);
+    map->Add(e.addr, e.size, KindFromE820(e.type));
+  }
   return {};
 }
 

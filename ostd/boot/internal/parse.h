@@ -1,4 +1,5 @@
-// Parsers for the two boot protocols' hand-off structures (PVH and Multiboot2).
+// Parsers for the boot protocols' hand-off structures (PVH, Multiboot2 and the
+// block Keel's own EFI stub writes).
 //
 // The structures live in physical memory; parsers reach them only through a
 // PhysMemory, so they run unchanged on the host against a fake memory and in the
@@ -33,8 +34,8 @@ using klib::PhysMemory;
 // fields keep their values.
 struct RawBootInfo {
   BootProtocol protocol = BootProtocol::kPvh;  // which parser filled this in
-  // `QEMU PVH` for PVH; the Multiboot2 loader-name tag (empty if absent). An
-  // unterminated string reads as empty.
+  // `QEMU PVH` for PVH; the Multiboot2 loader-name tag (empty if absent); the
+  // EFI stub's loader name. An unterminated string reads as empty.
   std::string_view loader_name;
   // The command line; empty if absent or if no NUL ends it (within 4096 bytes
   // for PVH, within the tag for Multiboot2).
@@ -44,9 +45,11 @@ struct RawBootInfo {
   uint64_t initramfs_size = 0;  // its length in bytes (valid if has_initramfs)
   bool has_rsdp = false;        // an ACPI RSDP was found
   // Physical address of the RSDP (valid if has_rsdp): PVH's rsdp_paddr, or the
-  // copy inside Multiboot2's ACPI tag (the 2.0 tag wins over the 1.0 one).
+  // copy inside Multiboot2's ACPI tag (the 2.0 tag wins over the 1.0 one), or
+  // the EFI stub's rsdp_paddr.
   Paddr rsdp = 0;
-  bool uefi = false;  // Multiboot2 passed an EFI 64-bit tag or EFI memory map
+  // Multiboot2 passed an EFI 64-bit tag or EFI memory map, or the EFI stub booted us.
+  bool uefi = false;
   // The hand-off structure itself (to keep it out of the allocator until copied).
   Paddr info_base = 0;
   uint64_t info_size = 0;  // its length in bytes (with info_base)
@@ -58,6 +61,13 @@ Status ParsePvh(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBu
 
 // Parses a Multiboot2 information block at `info`. EINVAL on malformed tags.
 Status ParseMultiboot2(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map);
+
+// Parses the hand-off block of Keel's EFI stub (arch/x86_64/efi/handoff.h) at
+// `info`: the command line, loader name and memory map must lie inside the
+// block (whose size the header gives, at most 16 MiB) and the strings must end
+// with a NUL there. EINVAL for a bad magic or version, a pointer or count that
+// leaves the block, or a table that cannot be read.
+Status ParseKeelEfi(const PhysMemory& mem, Paddr info, RawBootInfo* out, MemoryMapBuilder* map);
 
 // Maps an E820/PVH/Multiboot2 memory type number to a region kind.
 MemoryRegionKind KindFromE820(uint32_t type);
