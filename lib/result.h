@@ -51,6 +51,7 @@ enum class Errno : int {
   kENOTEMPTY = 39,
   kELOOP = 40,
   kEIDRM = 43,
+  kEBADMSG = 74,
   kEOVERFLOW = 75,
   kEOPNOTSUPP = 95,
   kETIMEDOUT = 110,
