@@ -13,6 +13,7 @@
 #include "kernel/module/layout.h"
 #include "kernel/module/link.h"
 #include "kernel/module/modinfo.h"
+#include "kernel/module/params.h"
 #include "ostd/result.h"
 #include "ostd/util/vec.h"
 
@@ -174,6 +175,23 @@ TEST(LayoutTest, SectionActions) {
   EXPECT_EQ(ActionFor(Bytes(".textual").span()), SectionAction::kRefuse);
   EXPECT_EQ(ActionFor(Bytes("__unknown_table").span()), SectionAction::kRefuse);
   EXPECT_EQ(ActionFor({}), SectionAction::kRefuse);
+}
+
+TEST(ParamsTest, ParsesIntegersAsKstrto) {
+  EXPECT_EQ(ParseInteger(Bytes("7"), true, 32).value(), 7u);
+  EXPECT_EQ(ParseInteger(Bytes("-1"), true, 32).value(), 0xffffffffu);
+  EXPECT_EQ(ParseInteger(Bytes("0x10\n"), false, 32).value(), 16u);
+  EXPECT_EQ(ParseInteger(Bytes("010"), false, 64).value(), 8u);
+  EXPECT_EQ(ParseInteger(Bytes("+5"), false, 32).value(), 5u);
+  EXPECT_EQ(ParseInteger(Bytes("-2147483648"), true, 32).value(), 0x80000000u);
+  EXPECT_EQ(ParseInteger(Bytes("2147483648"), true, 32).error(), Errno::kERANGE);
+  EXPECT_EQ(ParseInteger(Bytes("4294967296"), false, 32).error(), Errno::kERANGE);
+  EXPECT_EQ(ParseInteger(Bytes("99999999999999999999"), false, 64).error(), Errno::kERANGE);
+  EXPECT_EQ(ParseInteger(Bytes("-1"), false, 32).error(), Errno::kEINVAL);
+  EXPECT_EQ(ParseInteger(Bytes("12a"), true, 32).error(), Errno::kEINVAL);
+  EXPECT_EQ(ParseInteger(Bytes("09"), true, 32).error(), Errno::kEINVAL);
+  EXPECT_EQ(ParseInteger(Bytes(""), true, 32).error(), Errno::kEINVAL);
+  EXPECT_EQ(ParseInteger(Bytes("0x"), true, 32).error(), Errno::kEINVAL);
 }
 
 TEST(ElfTest, RefusesGarbage) {

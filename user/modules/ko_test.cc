@@ -22,6 +22,7 @@
 #include "kernel/module/layout.h"
 #include "kernel/module/link.h"
 #include "kernel/module/modinfo.h"
+#include "kernel/module/params.h"
 #include "ostd/result.h"
 
 namespace kernel::module {
@@ -135,6 +136,55 @@ TEST(KoTest, HelloLinks) {
                   .has_value());
   EXPECT_TRUE(klib::ValidateSections(layout->init.size, kModulePageSize, layout->init.sections)
                   .has_value());
+}
+
+// The parameter string applied to hello.ko's staged image, as insmod
+// hello.ko answer=7 who=x would.
+TEST(KoTest, HelloParameters) {
+  std::vector<uint8_t> file = ReadFile(ModulePath("hello.ko"));
+  ostd::Result<ModuleElf> elf = ParseModuleElf(file);
+  ASSERT_TRUE(elf.has_value());
+  ostd::Result<Layout> layout = LayOut(*elf);
+  ASSERT_TRUE(layout.has_value());
+  // The loader reserves a string area at the end of the core data.
+  const uint64_t area = layout->core.size;
+  const uint64_t area_size = 64;
+  layout->core.size += area_size;
+  layout->core.sections[2].size += area_size;
+  FakeKernel k = HelloKernel();
+  ParamOpsAddresses ops{.int_ops = 0xffffffff82000000, .charp_ops = 0xffffffff82000040};
+  auto apply = [&](const std::string& args) -> ostd::Result<LinkedModule> {
+    OSTD_TRY_ASSIGN(LinkedModule m, Link(*elf, *layout, kCoreBase, kInitBase, k));
+    std::span<const uint8_t> a(reinterpret_cast<const uint8_t*>(args.data()), args.size());
+    OSTD_TRY(ApplyParams(m, a, ops, area, area_size));
+    return m;
+  };
+  auto value_of = [&](const LinkedModule& m, const char* name, unsigned width) {
+    for (const KernelParam& p : m.params) {
+      if (Str(p.name) == name) return ReadLe(m.core.span(), p.arg - kCoreBase, width).value();
+    }
+    ADD_FAILURE() << name;
+    return uint64_t{0};
+  };
+  ostd::Result<LinkedModule> m = apply("answer=7 who=x unknown=3 flag");
+  ASSERT_TRUE(m.has_value()) << ostd::ErrnoName(m.error());
+  EXPECT_EQ(value_of(*m, "answer", 4), 7u);
+  uint64_t who = value_of(*m, "who", 8);
+  EXPECT_EQ(who, kCoreBase + area);
+  EXPECT_EQ(Str(CString(m->core.span(), who - kCoreBase).value()), "x");
+  m = apply("  answer=-0x10   who=\"two words\" ");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(value_of(*m, "answer", 4), 0xfffffff0u);
+  EXPECT_EQ(Str(CString(m->core.span(), value_of(*m, "who", 8) - kCoreBase).value()), "two words");
+  m = apply("");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(value_of(*m, "answer", 4), 42u);  // the default stays
+  EXPECT_EQ(apply("answer=abc").error(), Errno::kEINVAL);
+  EXPECT_EQ(apply("answer").error(), Errno::kEINVAL);
+  EXPECT_EQ(apply("answer=4294967296").error(), Errno::kERANGE);
+  EXPECT_EQ(apply("who=" + std::string(area_size, 'y')).error(), Errno::kENOSPC);
+  ops.charp_ops = 1;  // `who` has ops Keel does not know
+  EXPECT_EQ(apply("who=x").error(), Errno::kEINVAL);
 }
 
 TEST(KoTest, UnknownSymbolIsEnoent) {
