@@ -5,10 +5,9 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 
-static int __init fail_init_init(void)
-{
-	pr_info("fail_init: refusing to load\n");
-	return -ENODEV;
+static int __init fail_init_init(void) {
+  pr_info("fail_init: refusing to load\n");
+  return -ENODEV;
 }
 
 module_init(fail_init_init);

@@ -10,26 +10,19 @@ static int answer = 42;
 module_param(answer, int, 0444);
 MODULE_PARM_DESC(answer, "an int parameter");
 
-static char *who = "world";
+static char* who = "world";
 module_param(who, charp, 0444);
 MODULE_PARM_DESC(who, "a charp parameter");
 
-int hello_answer(void)
-{
-	return answer;
-}
+int hello_answer(void) { return answer; }
 EXPORT_SYMBOL(hello_answer);
 
-static int __init hello_init(void)
-{
-	pr_info("hello: hello, %s! answer=%d\n", who, answer);
-	return 0;
+static int __init hello_init(void) {
+  pr_info("hello: hello, %s! answer=%d\n", who, answer);
+  return 0;
 }
 
-static void __exit hello_exit(void)
-{
-	pr_info("hello: goodbye, %s\n", who);
-}
+static void __exit hello_exit(void) { pr_info("hello: goodbye, %s\n", who); }
 
 module_init(hello_init);
 module_exit(hello_exit);

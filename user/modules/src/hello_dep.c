@@ -6,16 +6,12 @@
 
 int hello_answer(void);
 
-static int __init hello_dep_init(void)
-{
-	pr_info("hello_dep: hello_answer() = %d\n", hello_answer());
-	return 0;
+static int __init hello_dep_init(void) {
+  pr_info("hello_dep: hello_answer() = %d\n", hello_answer());
+  return 0;
 }
 
-static void __exit hello_dep_exit(void)
-{
-	pr_info("hello_dep: bye\n");
-}
+static void __exit hello_dep_exit(void) { pr_info("hello_dep: bye\n"); }
 
 module_init(hello_dep_init);
 module_exit(hello_dep_exit);
