@@ -51,6 +51,7 @@ enum class Errno : int {
   kENOTEMPTY = 39,
   kELOOP = 40,
   kEIDRM = 43,
+  kEBADMSG = 74,
   kEOVERFLOW = 75,
   kEILSEQ = 84,
   kEOPNOTSUPP = 95,

@@ -46,15 +46,16 @@ void KernelMain(const ostd::BootInfo&) {
   // 64 distinct frames zeroed in turn, as a page-fault loop touches them,
   // then all freed: zeroing memory the CPU has not just written.
   uint64_t zeroed_run = MedianNanosPerOp([] {
-    ostd::Paddr frames[64];
-    int n = 0;
-    for (; n < 64; ++n) {
-      ostd::Result<ostd::Paddr> f = ostd::mm::FrameAllocOptions().AllocOne();
-      if (!f) break;
-      frames[n] = *f;
-    }
-    for (int i = 0; i < n; ++i) ostd::mm::FreeFrames(frames[i]);
-  }) / 64;
+                          ostd::Paddr frames[64];
+                          int n = 0;
+                          for (; n < 64; ++n) {
+                            ostd::Result<ostd::Paddr> f = ostd::mm::FrameAllocOptions().AllocOne();
+                            if (!f) break;
+                            frames[n] = *f;
+                          }
+                          for (int i = 0; i < n; ++i) ostd::mm::FreeFrames(frames[i]);
+                        }) /
+                        64;
   uint64_t uframe = MedianNanosPerOp([] { static_cast<void>(ostd::mm::UFrame::Alloc(false)); });
   uint64_t heap64 = MedianNanosPerOp([] { delete[] new (std::nothrow) uint8_t[64]; });
   uint64_t heap16k = MedianNanosPerOp([] { delete[] new (std::nothrow) uint8_t[16384]; });

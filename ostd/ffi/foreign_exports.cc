@@ -1,0 +1,243 @@
+#include "ostd/ffi/foreign_exports.h"
+
+#include <atomic>
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "ostd/panic.h"
+
+// The compiler hooks, as Linux defines them for x86_64 (arch/x86/lib/retpoline.S,
+// arch/x86/kernel/ftrace_64.S without tracing).
+// SAFETY: self-contained functions that touch nothing but the stack and the
+// register they jump through; called only by module code.
+asm(R"(
+  .pushsection .text.keel_ffi, "ax"
+  .globl keel_ffi_fentry
+  .type keel_ffi_fentry, @function
+keel_ffi_fentry:
+  ret
+  .size keel_ffi_fentry, . - keel_ffi_fentry
+  .globl keel_ffi_return_thunk
+  .type keel_ffi_return_thunk, @function
+keel_ffi_return_thunk:
+  ret
+  int3
+  .size keel_ffi_return_thunk, . - keel_ffi_return_thunk
+  .irp reg, rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15
+  .globl keel_ffi_indirect_thunk_\reg
+  .type keel_ffi_indirect_thunk_\reg, @function
+keel_ffi_indirect_thunk_\reg:
+  jmp *%\reg
+  int3
+  .size keel_ffi_indirect_thunk_\reg, . - keel_ffi_indirect_thunk_\reg
+  .endr
+  .popsection
+)");
+
+namespace ostd::ffi {
+
+// Reaches ForeignArgs' private constructor for the _printk entry below.
+struct ForeignArgsAccess {
+  static int CallPrintk(uint64_t fmt, va_list& ap);
+};
+
+namespace {
+
+std::atomic<PrintkHandler> printk_handler{nullptr};
+
+// struct kernel_param_ops (6.1): flags, set, get, free.
+struct ParamOps {
+  uint32_t flags;
+  uint32_t pad;
+  int (*set)(const char*, const void*);
+  int (*get)(char*, const void*);
+  void (*free)(void*);
+};
+
+}  // namespace
+
+}  // namespace ostd::ffi
+
+extern "C" {
+void keel_ffi_fentry();
+void keel_ffi_return_thunk();
+void keel_ffi_indirect_thunk_rax();
+void keel_ffi_indirect_thunk_rbx();
+void keel_ffi_indirect_thunk_rcx();
+void keel_ffi_indirect_thunk_rdx();
+void keel_ffi_indirect_thunk_rsi();
+void keel_ffi_indirect_thunk_rdi();
+void keel_ffi_indirect_thunk_rbp();
+void keel_ffi_indirect_thunk_r8();
+void keel_ffi_indirect_thunk_r9();
+void keel_ffi_indirect_thunk_r10();
+void keel_ffi_indirect_thunk_r11();
+void keel_ffi_indirect_thunk_r12();
+void keel_ffi_indirect_thunk_r13();
+void keel_ffi_indirect_thunk_r14();
+void keel_ffi_indirect_thunk_r15();
+void* memcpy(void* dst, const void* src, size_t n);
+void* memmove(void* dst, const void* src, size_t n);
+void* memset(void* dst, int c, size_t n);
+int memcmp(const void* a, const void* b, size_t n);
+size_t strlen(const char* s);
+
+// _printk(const char* fmt, ...): the format arrives as a number.
+int keel_ffi_printk(uint64_t fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = ostd::ffi::ForeignArgsAccess::CallPrintk(fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+void* keel_ffi_kmalloc(size_t size, unsigned /*gfp flags*/) {
+  // SAFETY: ostd's fallible heap allocation; the module owns the block and
+  // returns it with kfree.
+  return ::operator new(size, std::nothrow);
+}
+
+void keel_ffi_kfree(void* p) {
+  // SAFETY: module code passes a block keel_ffi_kmalloc returned (or NULL),
+  // as Linux requires; module code is trusted.
+  if (p != nullptr) ::operator delete(p);
+}
+
+[[noreturn]] void keel_ffi_stack_chk_fail() {
+  OSTD_PANIC("module: stack protector: stack smashed");
+}
+
+// The set/get of every param_ops_*: Keel sets parameters while loading (in
+// the image, before sealing) and has no sysfs writes, so these are never
+// reached from Keel; a module calling them gets -EPERM.
+int keel_ffi_param_set(const char*, const void*) { return -1; }
+int keel_ffi_param_get(char*, const void*) { return -1; }
+
+// SAFETY (the records): read-only data whose function pointers are the two
+// functions above.
+const ostd::ffi::ParamOps keel_ffi_param_ops_int = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                    nullptr};
+const ostd::ffi::ParamOps keel_ffi_param_ops_uint = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                     nullptr};
+const ostd::ffi::ParamOps keel_ffi_param_ops_long = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                     nullptr};
+const ostd::ffi::ParamOps keel_ffi_param_ops_ulong = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                      nullptr};
+const ostd::ffi::ParamOps keel_ffi_param_ops_bool = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                     nullptr};
+// KERNEL_PARAM_OPS_FL_NOARG is 1 for bool only; charp frees its copy.
+const ostd::ffi::ParamOps keel_ffi_param_ops_charp = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                      nullptr};
+const ostd::ffi::ParamOps keel_ffi_param_ops_string = {0, 0, keel_ffi_param_set, keel_ffi_param_get,
+                                                       nullptr};
+}  // extern "C"
+
+namespace ostd::ffi {
+
+int ForeignArgsAccess::CallPrintk(uint64_t fmt, va_list& ap) {
+  PrintkHandler h = printk_handler.load(std::memory_order_acquire);
+  if (h == nullptr) return 0;
+  ForeignArgs args(ap);
+  return h(fmt, args);
+}
+
+uint64_t ForeignArgs::Next() {
+  if (read_ >= kMaxWords) return 0;
+  ++read_;
+  // SAFETY: va_arg of an integer-class word: the ABI's next general-purpose
+  // register slot or 8-byte stack slot; past the caller's arguments it reads
+  // the caller's stack frame (mapped), never beyond kMaxWords slots.
+  return va_arg(ap_, uint64_t);
+}
+
+void SetPrintkHandler(PrintkHandler handler) {
+  printk_handler.store(handler, std::memory_order_release);
+}
+
+namespace {
+
+template <typename F>
+Vaddr FnAddress(F* f) {
+  // SAFETY: a function or object address as a number; nothing calls it here.
+  return reinterpret_cast<Vaddr>(f);
+}
+
+}  // namespace
+
+Vaddr ExportAddress(ForeignExport e) {
+  switch (e) {
+    case ForeignExport::kFentry:
+      return FnAddress(&keel_ffi_fentry);
+    case ForeignExport::kReturnThunk:
+      return FnAddress(&keel_ffi_return_thunk);
+    case ForeignExport::kIndirectThunkRax:
+      return FnAddress(&keel_ffi_indirect_thunk_rax);
+    case ForeignExport::kIndirectThunkRbx:
+      return FnAddress(&keel_ffi_indirect_thunk_rbx);
+    case ForeignExport::kIndirectThunkRcx:
+      return FnAddress(&keel_ffi_indirect_thunk_rcx);
+    case ForeignExport::kIndirectThunkRdx:
+      return FnAddress(&keel_ffi_indirect_thunk_rdx);
+    case ForeignExport::kIndirectThunkRsi:
+      return FnAddress(&keel_ffi_indirect_thunk_rsi);
+    case ForeignExport::kIndirectThunkRdi:
+      return FnAddress(&keel_ffi_indirect_thunk_rdi);
+    case ForeignExport::kIndirectThunkRbp:
+      return FnAddress(&keel_ffi_indirect_thunk_rbp);
+    case ForeignExport::kIndirectThunkR8:
+      return FnAddress(&keel_ffi_indirect_thunk_r8);
+    case ForeignExport::kIndirectThunkR9:
+      return FnAddress(&keel_ffi_indirect_thunk_r9);
+    case ForeignExport::kIndirectThunkR10:
+      return FnAddress(&keel_ffi_indirect_thunk_r10);
+    case ForeignExport::kIndirectThunkR11:
+      return FnAddress(&keel_ffi_indirect_thunk_r11);
+    case ForeignExport::kIndirectThunkR12:
+      return FnAddress(&keel_ffi_indirect_thunk_r12);
+    case ForeignExport::kIndirectThunkR13:
+      return FnAddress(&keel_ffi_indirect_thunk_r13);
+    case ForeignExport::kIndirectThunkR14:
+      return FnAddress(&keel_ffi_indirect_thunk_r14);
+    case ForeignExport::kIndirectThunkR15:
+      return FnAddress(&keel_ffi_indirect_thunk_r15);
+    case ForeignExport::kPrintk:
+      return FnAddress(&keel_ffi_printk);
+    case ForeignExport::kMemcpy:
+      return FnAddress(&memcpy);
+    case ForeignExport::kMemmove:
+      return FnAddress(&memmove);
+    case ForeignExport::kMemset:
+      return FnAddress(&memset);
+    case ForeignExport::kMemcmp:
+      return FnAddress(&memcmp);
+    case ForeignExport::kStrlen:
+      return FnAddress(&strlen);
+    case ForeignExport::kKmalloc:
+      return FnAddress(&keel_ffi_kmalloc);
+    case ForeignExport::kKfree:
+      return FnAddress(&keel_ffi_kfree);
+    case ForeignExport::kStackChkFail:
+      return FnAddress(&keel_ffi_stack_chk_fail);
+    case ForeignExport::kParamOpsInt:
+      return FnAddress(&keel_ffi_param_ops_int);
+    case ForeignExport::kParamOpsUint:
+      return FnAddress(&keel_ffi_param_ops_uint);
+    case ForeignExport::kParamOpsLong:
+      return FnAddress(&keel_ffi_param_ops_long);
+    case ForeignExport::kParamOpsUlong:
+      return FnAddress(&keel_ffi_param_ops_ulong);
+    case ForeignExport::kParamOpsBool:
+      return FnAddress(&keel_ffi_param_ops_bool);
+    case ForeignExport::kParamOpsCharp:
+      return FnAddress(&keel_ffi_param_ops_charp);
+    case ForeignExport::kParamOpsString:
+      return FnAddress(&keel_ffi_param_ops_string);
+    case ForeignExport::kCount:
+      break;
+  }
+  return 0;
+}
+
+}  // namespace ostd::ffi

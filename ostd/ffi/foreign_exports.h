@@ -1,0 +1,101 @@
+// The C-ABI functions and records ostd provides for loaded modules (the
+// machine side of Linux's exported symbols): the compiler's hooks
+// (__fentry__, the return and indirect-call thunks), mem* and str*,
+// the heap (__kmalloc, kfree), __stack_chk_fail, _printk (forwarded to a
+// handler the kernel registers, with the variable arguments behind a typed
+// reader), and the struct kernel_param_ops records param_ops_*.
+//
+// Kernel code chooses which names it exports to modules and resolves them to
+// ExportAddress(ForeignExport::k...): addresses are plain numbers, nothing
+// here calls them. Module code calling them is trusted code (see
+// ostd/ffi/module_memory.h).
+#ifndef OSTD_FFI_FOREIGN_EXPORTS_H_
+#define OSTD_FFI_FOREIGN_EXPORTS_H_
+
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+
+#include "ostd/boot.h"
+
+namespace ostd::ffi {
+
+// One C-ABI function or record ostd provides to modules. The comment gives
+// the Linux name(s) it stands for.
+enum class ForeignExport : uint8_t {
+  kFentry,            // __fentry__: returns at once
+  kReturnThunk,       // __x86_return_thunk: ret; int3
+  kIndirectThunkRax,  // __x86_indirect_thunk_rax ... _r15: jmp *%reg; int3
+  kIndirectThunkRbx,  // (the order is rax, rbx, rcx, rdx, rsi, rdi, rbp, r8 ... r15)
+  kIndirectThunkRcx,  //
+  kIndirectThunkRdx,  //
+  kIndirectThunkRsi,  //
+  kIndirectThunkRdi,  //
+  kIndirectThunkRbp,  //
+  kIndirectThunkR8,   //
+  kIndirectThunkR9,   //
+  kIndirectThunkR10,  //
+  kIndirectThunkR11,  //
+  kIndirectThunkR12,  //
+  kIndirectThunkR13,  //
+  kIndirectThunkR14,  //
+  kIndirectThunkR15,  //
+  kPrintk,            // _printk(fmt, ...): the registered PrintkHandler
+  kMemcpy,            // memcpy
+  kMemmove,           // memmove
+  kMemset,            // memset
+  kMemcmp,            // memcmp
+  kStrlen,            // strlen
+  kKmalloc,           // __kmalloc(size, flags): ostd's heap (flags ignored), NULL if full
+  kKfree,             // kfree(p): NULL is fine
+  kStackChkFail,      // __stack_chk_fail: panics (a module's stack was smashed)
+  kParamOpsInt,       // param_ops_int (struct kernel_param_ops)
+  kParamOpsUint,      // param_ops_uint
+  kParamOpsLong,      // param_ops_long
+  kParamOpsUlong,     // param_ops_ulong
+  kParamOpsBool,      // param_ops_bool
+  kParamOpsCharp,     // param_ops_charp
+  kParamOpsString,    // param_ops_string
+  kCount,             // not an export: the number of them
+};
+
+// The address of `e` (a number: nothing in ostd's public API calls it).
+// kCount, or any value outside the enum, gives 0.
+Vaddr ExportAddress(ForeignExport e);
+
+// The variable arguments of a foreign call (_printk), read in order as
+// integer-class words (ints, longs, pointers: each one 8-byte slot of the
+// x86_64 calling convention; narrower arguments are in the low bits). Lent
+// to a handler for the duration of the call; not copyable.
+class ForeignArgs {
+ public:
+  ForeignArgs(const ForeignArgs&) = delete;
+  ForeignArgs& operator=(const ForeignArgs&) = delete;
+
+  // At most this many words are read; then Next() returns 0.
+  static constexpr size_t kMaxWords = 32;
+
+  // The next argument word. Reading more words than the caller passed gives
+  // unspecified numbers (the caller's stack), never a fault: a format that
+  // asks for too many arguments prints garbage numbers, as on Linux.
+  uint64_t Next();
+
+ private:
+  friend struct ForeignArgsAccess;
+  explicit ForeignArgs(va_list& ap) : ap_(ap) {}
+  va_list& ap_;
+  size_t read_ = 0;
+};
+
+// The kernel's _printk: `fmt` is the format's address in module memory (read
+// it with ReadForeignString), `args` its arguments. Returns what _printk
+// returns (the number of characters printed).
+using PrintkHandler = int (*)(uint64_t fmt, ForeignArgs& args);
+
+// Installs the handler modules' _printk calls reach (nullptr: _printk
+// prints nothing and returns 0). Any thread.
+void SetPrintkHandler(PrintkHandler handler);
+
+}  // namespace ostd::ffi
+
+#endif  // OSTD_FFI_FOREIGN_EXPORTS_H_
