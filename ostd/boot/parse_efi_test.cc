@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "arch/x86_64/efi/handoff.h"
-#include "ostd/boot/parse.h"
+#include "ostd/boot/internal/parse.h"
 
 namespace ostd::boot {
 namespace {

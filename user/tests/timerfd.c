@@ -126,8 +126,11 @@ static void absolute(void) {
   // interval, the expirations since then count.
   int rt = CHECK_OK(timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK));
   arm(rt, TFD_TIMER_ABSTIME, now_ns(CLOCK_REALTIME) - 1000000000ull, 100 * 1000000ull);
-  // 11 if no time passed between arming and reading (a slow emulator may
-  // take a few intervals more).
+  // Linux fires it from its timer interrupt just after timerfd_settime
+  // returns, so wait for it to be readable. 11 if no time passed between
+  // arming and reading (a slow emulator may take a few intervals more).
+  struct pollfd prt = {rt, POLLIN, 0};
+  CHECK_EQ(poll(&prt, 1, 5000), 1);
   uint64_t ticks = read_ticks(rt);
   CHECK(ticks >= 10 && ticks <= 30);
   CHECK_OK(close(rt));
@@ -135,6 +138,8 @@ static void absolute(void) {
   int boot = CHECK_OK(timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK));
   arm(boot, 0, 1, 0);
   sleep_ms(5);
+  struct pollfd pboot = {boot, POLLIN, 0};
+  CHECK_EQ(poll(&pboot, 1, 5000), 1);
   CHECK_EQ(read_ticks(boot), 1);
   CHECK_OK(close(boot));
 }
