@@ -32,6 +32,7 @@
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/syscalls/temp_mask.h"
 #include "ostd/pod.h"
 #include "ostd/task/mutex.h"
 #include "ostd/timer.h"
@@ -325,31 +326,6 @@ SyscallResult SysEpollCtl(Thread& self, int epfd, int op, int fd,
   OSTD_TRY(ep->Ctl(op, fd, target.get(), events, data));
   return 0;
 }
-
-// The temporary signal mask of epoll_pwait/epoll_pwait2 (as ppoll's).
-class TempMask {
- public:
-  TempMask(Thread& self, std::optional<SigSet> mask) : self_(self), active_(mask.has_value()) {
-    if (active_) {
-      old_ = self.mask();
-      self.set_mask(*mask);
-    }
-  }
-  void Finish(bool interrupted) {
-    if (!active_) return;
-    if (interrupted) {
-      self_.saved_mask = old_;
-      self_.restore_mask_after_signal = true;
-    } else {
-      self_.set_mask(old_);
-    }
-  }
-
- private:
-  Thread& self_;
-  bool active_;
-  SigSet old_ = 0;
-};
 
 // The wait of epoll_wait and friends. `deadline` (NowNanos clock): nullopt
 // waits forever; `zero`: do not wait.

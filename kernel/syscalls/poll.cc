@@ -16,6 +16,7 @@
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/syscalls/temp_mask.h"
 #include "ostd/pod.h"
 #include "ostd/timer.h"
 #include "ostd/util/vec.h"
@@ -79,33 +80,6 @@ uint64_t Remaining(const Deadline& d) {
   uint64_t now = ostd::timer::NowNanos();
   return d.at && *d.at > now ? *d.at - now : 0;
 }
-
-// The temporary signal mask of ppoll/pselect6: installed for the wait, then
-// restored, except after EINTR, when the signal handler runs with it and
-// the old mask comes back after (as rt_sigsuspend).
-class TempMask {
- public:
-  TempMask(Thread& self, std::optional<SigSet> mask) : self_(self), active_(mask.has_value()) {
-    if (active_) {
-      old_ = self.mask();
-      self.set_mask(*mask);
-    }
-  }
-  void Finish(bool interrupted) {
-    if (!active_) return;
-    if (interrupted) {
-      self_.saved_mask = old_;
-      self_.restore_mask_after_signal = true;
-    } else {
-      self_.set_mask(old_);
-    }
-  }
-
- private:
-  Thread& self_;
-  bool active_;
-  SigSet old_ = 0;
-};
 
 // --- poll ---
 
