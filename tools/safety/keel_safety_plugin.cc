@@ -67,6 +67,20 @@ struct Config {
   std::vector<std::string> allowed;  // Exact files, e.g. ktest/ktest.h and ktest/test_case.h.
 };
 
+// Public ostd headers that grant more than the rest of the public API, and
+// the one untrusted directory that may refer to their declarations (paths
+// relative to the root). Keep in sync with RESTRICTED_HEADERS in lint.py.
+struct Restricted {
+  const char* header_dir;
+  const char* user_dir;
+  const char* why;
+};
+constexpr Restricted kRestricted[] = {
+    {"ostd/ffi/", "kernel/module/",
+     "module memory and foreign calls write and run arbitrary ring-0 code; only the module "
+     "loader (kernel/module/) may use them"},
+};
+
 bool HasPrefixDir(llvm::StringRef path, llvm::StringRef dir) {
   if (dir.empty()) return false;
   if (!path.starts_with(dir)) return false;
@@ -521,6 +535,7 @@ class Checker {
              "'" + NameOf(d) + "' " + why + " (declared in " + DeclFile(d) +
                  "); untrusted code may use only ostd's public API");
     }
+    CheckRestricted(d, use);
     // A private member of a trusted class: reachable from untrusted code only
     // through tricks that skip access checks (explicit instantiation), unless
     // the class names the referring code a friend (ostd's pass-key and CRTP
@@ -546,6 +561,34 @@ class Checker {
       }
     }
     if (const auto* fd = dyn_cast<FunctionDecl>(d)) CheckFunction(fd, name, use);
+  }
+
+  // The path of the file holding the expansion of `loc`, relative to the
+  // root (absolute if outside it).
+  std::string RootRelative(SourceLocation loc) {
+    std::string path = RealPath(sm_.getFileID(sm_.getExpansionLoc(loc)));
+    llvm::StringRef rel(path);
+    if (HasPrefixDir(rel, config_.root)) {
+      rel = rel.substr(config_.root.size());
+      rel.consume_front("/");
+    }
+    return rel.str();
+  }
+
+  // A declaration from a restricted ostd header (kRestricted), used outside
+  // the directory allowed to use it.
+  void CheckRestricted(const Decl* d, SourceLocation use) {
+    for (const Decl* r : d->redecls()) {
+      if (r->getLocation().isInvalid()) continue;
+      std::string decl_file = RootRelative(r->getLocation());
+      for (const Restricted& entry : kRestricted) {
+        if (!llvm::StringRef(decl_file).starts_with(entry.header_dir)) continue;
+        if (llvm::StringRef(RootRelative(use)).starts_with(entry.user_dir)) return;
+        Report(use, "restricted_capability",
+               "'" + NameOf(d) + "' (declared in " + decl_file + ") is restricted: " + entry.why);
+        return;
+      }
+    }
   }
 
   std::string DeclFile(const Decl* d) {

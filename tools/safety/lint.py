@@ -101,6 +101,23 @@ ALLOWED_QUOTED_PREFIXES = ('kernel/', 'drivers/', 'examples/', 'lib/')
 LIBRARY_QUOTED_PREFIXES = ('lib/',)
 ALLOWED_QUOTED_FILES = frozenset(['ktest/ktest.h'])
 GTEST_HEADERS = frozenset(['gtest/gtest.h', 'gmock/gmock.h'])
+# Public ostd header directories that grant more than the rest of the public
+# API, and the one untrusted directory that may include them (and, in the
+# plugin, refer to their declarations: kRestricted there).
+RESTRICTED_HEADERS = (
+    ('ostd/ffi/', 'kernel/module/',
+     'module memory and foreign calls write and run arbitrary ring-0 code; only the module '
+     'loader (kernel/module/) may use them'),
+)
+
+
+def restricted_include(header_rel, includer_rel):
+    """A message if `includer_rel` may not include the restricted ostd header
+    `header_rel` (both relative to the root), else None."""
+    for header_dir, user_dir, why in RESTRICTED_HEADERS:
+        if header_rel.startswith(header_dir) and not includer_rel.startswith(user_dir):
+            return f'"{header_rel}" is restricted: {why}'
+    return None
 # Headers whose declarations untrusted code may reference besides ostd's
 # public API: ktest's public header and the one it includes for TEST().
 ALLOWED_DECL_HEADERS = ('ktest/ktest.h', 'ktest/test_case.h')
@@ -634,7 +651,9 @@ def judge_include(includer, line, angled, spelled, resolved, ctx, allowed):
             if 'internal' in parts[:-1] or (len(parts) > 1 and parts[1] == 'arch'):
                 message = f'{spelled_text} resolves to {rel}, which is not part of ostd\'s public API'
             else:
-                return None
+                message = restricted_include(rel, display_path(includer, root))
+                if message is None:
+                    return None
         elif parts[0] == 'arch':
             message = (f'{spelled_text} resolves to {rel}, an arch/ header; untrusted code may '
                        'only use ostd\'s public API')
