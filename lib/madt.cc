@@ -140,6 +140,41 @@ Result<MadtCpus> FindCpusInMadt(const PhysMemory& mem, Paddr rsdp) {
   return out;
 }
 
+Result<MadtIoApics> FindIoApicsInMadt(const PhysMemory& mem, Paddr rsdp) {
+  KLIB_TRY_ASSIGN(std::optional<std::span<const uint8_t>> madt, FindTable(mem, rsdp, "APIC"));
+  if (!madt) return Err(Errno::kENOENT);
+  if (madt->size() < kMadtEntriesOffset) return Err(Errno::kEINVAL);
+
+  MadtIoApics out;
+  for (uint32_t irq = 0; irq < kIsaIrqs; ++irq) out.isa[irq] = IsaRoute{irq, false, false};
+  for (size_t at = kMadtEntriesOffset; at + 2 <= madt->size();) {
+    uint8_t type = (*madt)[at];
+    uint8_t len = (*madt)[at + 1];
+    if (len < 2 || at + len > madt->size()) return Err(Errno::kEINVAL);
+    std::span<const uint8_t> e = madt->subspan(at, len);
+    if (type == 1) {  // I/O APIC: id, reserved, address, GSI base
+      if (len < 12) return Err(Errno::kEINVAL);
+      if (out.count == kMaxIoApics) {
+        out.truncated = true;
+      } else {
+        out.ioapics[out.count++] = MadtIoApic{e[2], Le32(e, 4), Le32(e, 8)};
+      }
+    } else if (type == 2) {  // interrupt source override: bus, source, GSI, flags
+      if (len < 10) return Err(Errno::kEINVAL);
+      uint8_t bus = e[2], source = e[3];
+      uint16_t flags = static_cast<uint16_t>(e[8] | e[9] << 8);
+      uint16_t polarity = flags & 3, trigger = (flags >> 2) & 3;
+      if (polarity == 2 || trigger == 2) return Err(Errno::kEINVAL);
+      if (bus == 0 && source < kIsaIrqs) {
+        out.isa[source] = IsaRoute{Le32(e, 4), polarity == 3, trigger == 3};
+      }
+    }
+    at += len;
+  }
+  if (out.count == 0) return Err(Errno::kENOENT);
+  return out;
+}
+
 Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const PhysMemory& mem, Paddr rsdp) {
   constexpr uint64_t kPage = 4096;
   AcpiDeviceRanges out;

@@ -54,6 +54,40 @@ struct AcpiDeviceRanges {
 // contributes nothing. EINVAL: a malformed RSDP, root table or listed table.
 Result<AcpiDeviceRanges> FindAcpiDeviceRanges(const PhysMemory& mem, Paddr rsdp);
 
+inline constexpr uint32_t kMaxIoApics = 8;
+inline constexpr uint32_t kIsaIrqs = 16;
+
+// One I/O APIC of the MADT (entry type 1).
+struct MadtIoApic {
+  uint8_t id = 0;
+  Paddr base = 0;         // its register window (4 KiB)
+  uint32_t gsi_base = 0;  // the global system interrupt of its input 0
+};
+
+// How an ISA IRQ reaches the I/O APICs: its global system interrupt and
+// signalling, from an interrupt source override (entry type 2) or, without
+// one, the ISA default (GSI = IRQ, active high, edge).
+struct IsaRoute {
+  uint32_t gsi = 0;
+  bool active_low = false;
+  bool level = false;
+};
+
+// The I/O APICs and the ISA IRQ routing of the MADT.
+struct MadtIoApics {
+  uint32_t count = 0;
+  std::array<MadtIoApic, kMaxIoApics> ioapics{};
+  bool truncated = false;  // more I/O APICs were listed than fit
+  std::array<IsaRoute, kIsaIrqs> isa{};
+};
+
+// The I/O APICs and ISA routes of the MADT of `rsdp` (an override for a bus
+// other than ISA (0) or an IRQ >= 16 is ignored; polarity and trigger fields
+// 0 "conforms to the bus" mean ISA's: active high, edge; the reserved value
+// 2 is EINVAL). EINVAL: a malformed RSDP, table or entry; ENOENT: no MADT or
+// no I/O APIC.
+Result<MadtIoApics> FindIoApicsInMadt(const PhysMemory& mem, Paddr rsdp);
+
 // Searches [base, base+len) on 16-byte boundaries for an RSDP with a valid
 // checksum (the legacy BIOS area is 0xe0000-0xfffff).
 std::optional<Paddr> ScanForRsdp(const PhysMemory& mem, Paddr base, uint64_t len);

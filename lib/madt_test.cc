@@ -255,5 +255,84 @@ TEST(AcpiDevicesTest, FindsIoApicsHpetEcamAndDmar) {
   EXPECT_EQ(FindAcpiDeviceRanges(mem, 0xe0010).error(), Errno::kEINVAL);
 }
 
+// A MADT with two I/O APICs and overrides as QEMU's q35 writes them (IRQ 0 to
+// GSI 2; IRQ 9 level, active high) plus ones that must be ignored.
+Buf IoApicMadt() {
+  Buf body(8);
+  Le(body, 0, 0xfee00000, 4);
+  auto ioapic = [&](uint8_t id, uint32_t addr, uint32_t gsi_base) {
+    Buf e(12);
+    e[0] = 1;
+    e[1] = 12;
+    e[2] = id;
+    Le(e, 4, addr, 4);
+    Le(e, 8, gsi_base, 4);
+    body.Append(e);
+  };
+  auto iso = [&](uint8_t bus, uint8_t irq, uint32_t gsi, uint16_t flags) {
+    Buf e(10);
+    e[0] = 2;
+    e[1] = 10;
+    e[2] = bus;
+    e[3] = irq;
+    Le(e, 4, gsi, 4);
+    Le(e, 8, flags, 2);
+    body.Append(e);
+  };
+  ioapic(0, 0xfec00000, 0);
+  ioapic(1, 0xfec01000, 24);
+  iso(0, 0, 2, 0);
+  iso(0, 9, 9, 0xd);    // level (3 << 2), active high (1)
+  iso(0, 11, 11, 0xf);  // level, active low
+  iso(1, 4, 40, 0);     // not ISA: ignored
+  iso(0, 20, 20, 0);    // not an ISA IRQ: ignored
+  return body;
+}
+
+TEST_F(MadtTest, FindsIoApicsAndIsaRoutes) {
+  mem_.Put(0x2000, Table("APIC", IoApicMadt()));
+  Buf rsdt_body(4);
+  Le(rsdt_body, 0, 0x2000, 4);
+  mem_.Put(0x1000, Table("RSDT", rsdt_body));
+  mem_.Put(0xe0010, Rsdp(0, 0x1000, 0));
+  Result<MadtIoApics> r = FindIoApicsInMadt(mem_, 0xe0010);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->count, 2u);
+  EXPECT_FALSE(r->truncated);
+  EXPECT_EQ(r->ioapics[0].base, 0xfec00000u);
+  EXPECT_EQ(r->ioapics[1].id, 1);
+  EXPECT_EQ(r->ioapics[1].gsi_base, 24u);
+  EXPECT_EQ(r->isa[0].gsi, 2u);
+  EXPECT_FALSE(r->isa[0].level);
+  EXPECT_EQ(r->isa[4].gsi, 4u);  // the default: identity, edge, active high
+  EXPECT_FALSE(r->isa[4].level);
+  EXPECT_FALSE(r->isa[4].active_low);
+  EXPECT_TRUE(r->isa[9].level);
+  EXPECT_FALSE(r->isa[9].active_low);
+  EXPECT_TRUE(r->isa[11].level);
+  EXPECT_TRUE(r->isa[11].active_low);
+}
+
+TEST_F(MadtTest, IoApicErrors) {
+  Buf rsdt_body(4);
+  Le(rsdt_body, 0, 0x2000, 4);
+  mem_.Put(0x1000, Table("RSDT", rsdt_body));
+  mem_.Put(0xe0010, Rsdp(0, 0x1000, 0));
+  // No I/O APIC at all.
+  Buf none(8);
+  mem_.Put(0x2000, Table("APIC", none));
+  EXPECT_EQ(FindIoApicsInMadt(mem_, 0xe0010).error(), Errno::kENOENT);
+  // An override with the reserved polarity value 2.
+  Buf bad = IoApicMadt();
+  bad.Append({2, 10, 0, 3, 3, 0, 0, 0, 2, 0});
+  mem_.Put(0x2000, Table("APIC", bad));
+  EXPECT_EQ(FindIoApicsInMadt(mem_, 0xe0010).error(), Errno::kEINVAL);
+  // A short I/O APIC entry.
+  Buf short_entry(8);
+  short_entry.Append({1, 8, 0, 0, 0, 0, 0xc0, 0xfe});
+  mem_.Put(0x2000, Table("APIC", short_entry));
+  EXPECT_EQ(FindIoApicsInMadt(mem_, 0xe0010).error(), Errno::kEINVAL);
+}
+
 }  // namespace
 }  // namespace klib

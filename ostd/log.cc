@@ -1,5 +1,6 @@
 #include "ostd/log.h"
 
+#include <array>
 #include <atomic>
 
 #include "arch/x86_64/cpu.h"
@@ -21,6 +22,12 @@ class SerialSink final : public FormatSink {
       if (c == '\n') Put('\r');
       Put(c);
     }
+  }
+
+  // Bytes exactly as given: a tty's own output processing already turned
+  // its newlines into what the terminal should see.
+  void WriteRaw(std::string_view bytes) {
+    for (char c : bytes) Put(c);
   }
 
  private:
@@ -57,13 +64,53 @@ void ConsoleWrite(std::string_view text) {
   log_internal::UnlockConsole();
 }
 
-size_t ConsoleRead(std::span<uint8_t> buf) {
-  size_t n = 0;
-  FormatSink& sink = log_internal::LockConsole();
-  (void)sink;
-  // Line status bit 0: a received byte is waiting in the receive buffer.
-  while (n < buf.size() && (arch::Inb(kCom1 + 5) & 0x01) != 0) buf[n++] = arch::Inb(kCom1);
+void ConsoleWriteRaw(std::string_view bytes) {
+  log_internal::LockConsole();
+  serial.WriteRaw(bytes);
   log_internal::UnlockConsole();
+}
+
+namespace {
+
+// Received bytes the interrupt handler took from the UART (its FIFO holds
+// only 16) and nobody has read yet. Overflow drops the newest bytes, as a
+// full UART would.
+constexpr size_t kRxRing = 4096;
+SpinLock rx_lock;
+std::array<uint8_t, kRxRing> rx_ring ABSL_GUARDED_BY(rx_lock);
+size_t rx_head ABSL_GUARDED_BY(rx_lock) = 0;  // next byte to read
+size_t rx_count ABSL_GUARDED_BY(rx_lock) = 0;
+uint64_t rx_dropped ABSL_GUARDED_BY(rx_lock) = 0;
+
+// Moves what the UART holds into the ring; returns how many bytes it moved.
+size_t DrainUartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(rx_lock) {
+  size_t moved = 0;
+  // Line status bit 0: a received byte is waiting in the receive buffer. The
+  // bound keeps a babbling device from holding the CPU forever.
+  for (int i = 0; i < 256 && (arch::Inb(kCom1 + 5) & 0x01) != 0; ++i) {
+    uint8_t b = arch::Inb(kCom1);
+    if (rx_count == kRxRing) {
+      ++rx_dropped;
+      continue;
+    }
+    rx_ring[(rx_head + rx_count) % kRxRing] = b;
+    ++rx_count;
+    ++moved;
+  }
+  return moved;
+}
+
+}  // namespace
+
+size_t ConsoleRead(std::span<uint8_t> buf) {
+  SpinLockGuard g(rx_lock);
+  DrainUartLocked();
+  size_t n = 0;
+  while (n < buf.size() && rx_count > 0) {
+    buf[n++] = rx_ring[rx_head];
+    rx_head = (rx_head + 1) % kRxRing;
+    --rx_count;
+  }
   return n;
 }
 
@@ -108,6 +155,24 @@ void InitConsole() {
 }
 
 void EnterPanicConsole() { panicking.store(true, std::memory_order_relaxed); }
+
+size_t ConsoleReceiveInterrupt() {
+  SpinLockGuard g(rx_lock);
+  return DrainUartLocked();
+}
+
+void EnableConsoleReceiveInterrupt() {
+  SpinLockGuard g(rx_lock);
+  arch::Outb(kCom1 + 4, 0x0b);  // DTR, RTS, OUT2 (gates the UART's IRQ line on a PC)
+  // Interrupt when received data is available; with bytes already waiting
+  // the UART raises its line at once, so those are reported too.
+  arch::Outb(kCom1 + 1, 0x01);
+}
+
+uint64_t ConsoleReceiveDropped() {
+  SpinLockGuard g(rx_lock);
+  return rx_dropped;
+}
 
 }  // namespace internal
 }  // namespace ostd

@@ -52,11 +52,18 @@ LogLevel GetLogLevel();
 // Parses "error", "warn", "info", "debug", "trace"; nullopt for anything else.
 std::optional<LogLevel> ParseLogLevel(std::string_view name);
 
-// Writes `text` to the console exactly as given.
+// Writes `text` to the console as a log line would be: each '\n' goes out
+// as "\r\n", the line end a serial terminal needs.
 void ConsoleWrite(std::string_view text);
+// Writes `bytes` to the console exactly as given, for a tty that does its
+// own output processing (termios OPOST/ONLCR) and must not see it doubled.
+void ConsoleWriteRaw(std::string_view bytes);
 // Takes the bytes typed on the console that are waiting now (at most
-// buf.size(); the UART holds 16) and returns how many; 0 if none. Never blocks:
-// a reader that wants to wait polls, sleeping between attempts.
+// buf.size()) and returns how many; 0 if none. Never blocks. Once the
+// console's receive interrupt is on (ostd/io/console_input.h), ostd keeps
+// what arrives in a 4 KiB ring and tells the kernel when there is more;
+// before that, only the UART's own 16-byte FIFO holds input, so a reader
+// polls.
 size_t ConsoleRead(std::span<uint8_t> buf);
 
 namespace log_internal {

@@ -2,9 +2,13 @@
 
 #include <array>
 #include <atomic>
+#include <utility>
 
 #include "kernel/fs/line_discipline.h"
+#include "kernel/fs/wait.h"
+#include "ostd/io/console_input.h"
 #include "ostd/log.h"
+#include "ostd/task/deferred_work.h"
 #include "ostd/task/mutex.h"
 #include "ostd/task/task.h"
 #include "ostd/vm/vm_space.h"
@@ -21,7 +25,7 @@ constexpr uint64_t kPollIntervalNs = 4'000'000;
 
 class ConsoleSink final : public ByteSink {
  public:
-  void Put(std::string_view bytes) override { ostd::ConsoleWrite(bytes); }
+  void Put(std::string_view bytes) override { ostd::ConsoleWriteRaw(bytes); }
 };
 
 struct ConsoleTty {
@@ -38,6 +42,8 @@ ConsoleTty& Tty() {
 }
 
 std::atomic<TtySignalHook> g_hook{nullptr};
+// True once ostd reports console input by interrupt (StartConsoleInterrupts).
+std::atomic<bool> g_irq_input{false};
 
 // Feeds pending UART bytes to the line discipline; returns the last signal
 // generated (0 if none). Requires the tty lock.
@@ -77,6 +83,9 @@ class TtyFile final : public File {
       size_t n = 0;
       bool ready = false;
       int sig = 0;
+      // Taken before pumping, so input the work moves in after our look
+      // changes it and the wait below returns at once.
+      uint64_t seen = t.waitable.version();
       {
         ostd::MutexGuard g(t.lock);
         sig = PumpLocked(t);
@@ -91,7 +100,12 @@ class TtyFile final : public File {
       if (dst.avail() == 0) return size_t{0};
       if (nonblocking()) return Err(Errno::kEAGAIN);
       if (caller.SignalPending()) return Err(Errno::kEINTR);
-      ostd::SleepFor(kPollIntervalNs);
+      if (g_irq_input.load(std::memory_order_acquire)) {
+        // The console-input work pumps and notifies when bytes arrive.
+        OSTD_TRY(WaitForChange(t.waitable, seen, caller));
+      } else {
+        ostd::SleepFor(kPollIntervalNs);
+      }
     }
   }
 
@@ -214,6 +228,14 @@ void PumpConsoleInput() {
     sig = PumpLocked(Tty());
   }
   Deliver(sig);
+}
+
+ostd::Status StartConsoleInterrupts() {
+  OSTD_TRY_ASSIGN(ostd::DeferredWork work,
+                  ostd::DeferredWork::Create([] { PumpConsoleInput(); }, "console-input"));
+  OSTD_TRY(ostd::StartConsoleInput(std::move(work)));
+  g_irq_input.store(true, std::memory_order_release);
+  return {};
 }
 
 int TtyForegroundPgid() { return Tty().pgid.load(); }

@@ -1,10 +1,13 @@
 // The console tty (/dev/console, /dev/tty): serial input through
 // ostd::ConsoleRead with a line discipline (line_discipline.h), output through
-// ostd::ConsoleWrite, termios and job-control ioctls.
+// ostd::ConsoleWriteRaw (the line discipline does ONLCR), termios and job-control ioctls.
 //
-// Input is pulled from the UART when someone reads or polls the tty (and
-// whenever PumpConsoleInput() is called, e.g. from a periodic kernel task), so
-// ^C reaches the foreground process group through the signal hook.
+// Input arrives by interrupt once StartConsoleInterrupts() succeeds: ostd
+// schedules a task that moves it into the line discipline (so ^C reaches the
+// foreground process group through the signal hook even while nobody reads)
+// and wakes readers and pollers. Without that (no I/O APIC), input is pulled
+// when someone reads or polls the tty and whenever PumpConsoleInput() is
+// called, e.g. from a periodic kernel task, and readers poll.
 #ifndef KERNEL_FS_TTY_H_
 #define KERNEL_FS_TTY_H_
 
@@ -26,6 +29,11 @@ ostd::Result<RefPtr<File>> OpenConsoleTty(const RefPtr<Inode>& inode, uint32_t f
 
 // Moves waiting console bytes into the line discipline now.
 void PumpConsoleInput();
+
+// Asks ostd for console input by interrupt (ostd/io/console_input.h), with
+// PumpConsoleInput as the work. ENODEV: no interrupt for the console (keep
+// polling); EBUSY: already started. Task context.
+ostd::Status StartConsoleInterrupts();
 
 // The foreground process group (TIOCGPGRP/TIOCSPGRP), for the process layer.
 int TtyForegroundPgid();

@@ -13,6 +13,7 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
+#include "ostd/log.h"
 #include "ostd/task/task.h"
 #include "ostd/util/vec.h"
 
@@ -152,8 +153,12 @@ void SignalProcessGroup(int pgid, int sig) {
 ostd::Status StartConsole(int foreground_pgid) {
   fs::SetTtySignalHook(SignalProcessGroup);
   fs::SetTtyForegroundPgid(foreground_pgid);
-  // Typed keys are pulled from the UART when the tty is read; this task also
-  // pulls them while nobody reads, so that ^C reaches a busy program.
+  // Typed keys arrive by interrupt where the machine routes the UART's line.
+  ostd::Status irq = fs::StartConsoleInterrupts();
+  if (irq) return {};
+  OSTD_LOG_WARN("tty: no console input interrupt ({}); polling every 20 ms", irq.error());
+  // Otherwise they are pulled from the UART when the tty is read; this task
+  // also pulls them while nobody reads, so that ^C reaches a busy program.
   ostd::Result<ostd::TaskRef> pump = ostd::Spawn(
       [] {
         for (;;) {

@@ -11,9 +11,15 @@ using klib::AcpiDeviceRange;
 using klib::AcpiDeviceRanges;
 using klib::FindAcpiDeviceRanges;
 using klib::FindCpusInMadt;
+using klib::FindIoApicsInMadt;
+using klib::IsaRoute;
+using klib::kIsaIrqs;
 using klib::kMaxAcpiDeviceRanges;
+using klib::kMaxIoApics;
 using klib::kMaxMadtCpus;
 using klib::MadtCpus;
+using klib::MadtIoApic;
+using klib::MadtIoApics;
 using klib::ScanForRsdp;
 
 }  // namespace ostd::smp
