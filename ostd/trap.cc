@@ -42,6 +42,19 @@ void HandleException(arch::TrapFrame* frame) {
   }
   FaultInfo info{static_cast<uint8_t>(frame->vector), frame->error_code,
                  frame->vector == kVectorPageFault ? arch::ReadCr2() : 0, frame->rip};
+  if (!frame->from_user() &&
+      (frame->vector == kVectorPageFault || frame->vector == kVectorDoubleFault)) {
+    internal::StackGuard guard = internal::CurrentStackGuard();
+    info.cause = klib::ClassifyKernelFault({
+        .vector = info.vector,
+        .error_code = info.error_code,
+        .address = info.address,
+        .rsp = frame->rsp,
+        .access_allowed = (frame->rflags & arch::kFlagsAc) != 0,
+        .guard_base = guard.base,
+        .guard_size = guard.size,
+    });
+  }
   if (!frame->from_user() && frame->vector == kVectorPageFault &&
       internal::HandleUserAccessFault(*frame, info.address)) {
     return;  // a fault in a user-memory access routine: retried or sent to its fixup
@@ -56,7 +69,7 @@ void HandleException(arch::TrapFrame* frame) {
     cpu.recovery_info = nullptr;
     return;
   }
-  StackString<200> what;
+  StackString<320> what;
   FormatTo(what, "unhandled CPU exception on CPU {} in {} mode: ", cpu.cpu_id,
            frame->from_user() ? "user" : "kernel");
   DescribeFault(what, info);
@@ -124,6 +137,7 @@ void DescribeFault(FormatSink& sink, const FaultInfo& f) {
     FormatTo(sink, " (segment selector {:#x})", f.error_code);
   }
   FormatTo(sink, ", error code {:#x}, rip {:#x}", f.error_code, f.rip);
+  if (f.cause != klib::FaultCause::kNone) FormatTo(sink, "; {}", klib::FaultCauseName(f.cause));
 }
 
 std::optional<FaultInfo> CatchFaultRaw(void (*fn)(void*), void* arg) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "lib/fault_cause.h"
 #include "ostd/fmt.h"
 #include "ostd/result.h"
 
@@ -26,13 +27,18 @@ struct FaultInfo {
   uint64_t error_code = 0;  // the CPU's error code (0 for vectors without one)
   uint64_t address = 0;     // CR2 for page faults, else 0
   uint64_t rip = 0;         // the faulting instruction
+  // For a kernel-mode #PF or #DF: which protection stopped the kernel (SMEP,
+  // SMAP, NX, W^X, the stack guard page) or a null dereference; kNone
+  // otherwise. DescribeFault names it.
+  klib::FaultCause cause = klib::FaultCause::kNone;
 };
 
 // "#PF page fault", "#GP general protection", ...
 std::string_view ExceptionName(uint8_t vector);
 
 // Writes a one-line description: name, cause (for #PF: present/not-present,
-// read/write/fetch, user/kernel, and the address), error code and rip.
+// read/write/fetch, user/kernel, and the address), error code and rip, then
+// what the fault means if `cause` says (e.g. "; SMEP violation: ...").
 void DescribeFault(FormatSink& sink, const FaultInfo& fault);
 
 // Handler for a device or inter-processor interrupt vector (32..254, except

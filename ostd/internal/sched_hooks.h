@@ -56,6 +56,15 @@ void SchedOnTimerTick(arch::TrapFrame& frame);
 // Interrupts are off again on return.
 bool SchedIdleRunOnce();
 
+// The unmapped guard page below the current task's stack; size 0 before the
+// scheduler runs and for a task on a stack without one (the boot task). Any
+// context, a double fault's included: it only reads this CPU's current task.
+struct StackGuard {
+  uint64_t base = 0;
+  uint64_t size = 0;
+};
+StackGuard CurrentStackGuard();
+
 }  // namespace ostd::internal
 
 #endif  // OSTD_INTERNAL_SCHED_HOOKS_H_

@@ -308,6 +308,13 @@ void PreemptEnable() {
 
 bool SchedulerActive() { return active.load(std::memory_order_acquire); }
 
+StackGuard CurrentStackGuard() {
+  if (!active.load(std::memory_order_acquire)) return {};
+  const Task* t = ThisCpu().current_task;
+  if (t == nullptr || t->stack_bottom() == 0) return {};
+  return {t->stack_bottom() - Task::kGuardSize, Task::kGuardSize};
+}
+
 void InitScheduler() {
   CpuLocal& c = ThisCpu();
   OSTD_ASSERT(c.cpu_id == 0 && c.current_task == nullptr);
