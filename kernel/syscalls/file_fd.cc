@@ -285,6 +285,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterEventfdSyscalls(t);
   RegisterTimerfdSyscalls(t);
   RegisterEpollSyscalls(t);
+  RegisterSignalfdSyscalls(t);
 }
 
 }  // namespace kernel

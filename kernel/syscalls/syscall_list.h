@@ -164,7 +164,7 @@
   N(126, capset)                                                \
   S(127, rt_sigpending, Never, Out, Len)                        \
   S(128, rt_sigtimedwait, Never, In, Out, In, Len)              \
-  N(129, rt_sigqueueinfo)                                       \
+  S(129, rt_sigqueueinfo, Never, Pid, Sig, In)                 \
   S(130, rt_sigsuspend, NoHand, In, Len)                        \
   S(131, sigaltstack, Never, In, Out)                           \
   N(132, utime)                                                 \
@@ -317,14 +317,14 @@
   N(279, move_pages)                                            \
   S(280, utimensat, Never, DirFd, Path, In, Flags)              \
   S(281, epoll_pwait, Never, Fd, Out, Int, Int, In, Len)        \
-  N(282, signalfd)                                              \
+  S(282, signalfd, Never, Fd, In, Len)                          \
   S(283, timerfd_create, Never, Clock, Flags)                   \
   S(284, eventfd, Never, Uint)                                  \
   S(285, fallocate, Never, Fd, Int, Off, Off)                   \
   S(286, timerfd_settime, Never, Fd, Flags, In, Out)            \
   S(287, timerfd_gettime, Never, Fd, Out)                       \
   N(288, accept4)                                               \
-  N(289, signalfd4)                                             \
+  S(289, signalfd4, Never, Fd, In, Len, Flags)                  \
   S(290, eventfd2, Never, Uint, Flags)                          \
   S(291, epoll_create1, Never, Flags)                           \
   S(292, dup3, Never, Fd, Fd, Flags)                            \
@@ -332,7 +332,7 @@
   N(294, inotify_init1)                                         \
   S(295, preadv, Sys, Fd, In, Ulong, Ulong, Ulong)              \
   S(296, pwritev, Sys, Fd, In, Ulong, Ulong, Ulong)             \
-  N(297, rt_tgsigqueueinfo)                                     \
+  S(297, rt_tgsigqueueinfo, Never, Pid, Pid, Sig, In)           \
   N(298, perf_event_open)                                       \
   N(299, recvmmsg)                                              \
   N(300, fanotify_init)                                         \
