@@ -334,6 +334,7 @@ std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed) {
       t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
     }
   }
+  if (info.code == kSiTimer) PosixTimerSignalTaken(p, info);
   return TakenSignal{sig, info};
 }
 

@@ -294,6 +294,8 @@ SyscallResult SysSigaltstack(Thread& self, UserInPtr<StackT> ss_ptr, UserOutPtr<
 
 }  // namespace
 
+void RegisterPosixTimerSyscalls(SyscallTable& t);  // posix_timer.cc
+
 void RegisterSignalSyscalls(SyscallTable& t) {
   t.Bind<sysno::rt_sigaction, SysRtSigaction>();
   t.Bind<sysno::rt_sigprocmask, SysRtSigprocmask>();
@@ -308,6 +310,7 @@ void RegisterSignalSyscalls(SyscallTable& t) {
   t.Bind<sysno::rt_sigqueueinfo, SysRtSigqueueinfo>();
   t.Bind<sysno::rt_tgsigqueueinfo, SysRtTgsigqueueinfo>();
   t.Bind<sysno::sigaltstack, SysSigaltstack>();
+  RegisterPosixTimerSyscalls(t);
 }
 
 }  // namespace kernel

@@ -257,11 +257,11 @@
   N(219, restart_syscall)                                       \
   S(220, semtimedop, Never, Int, In, Uint, In)                  \
   S(221, fadvise64, Never, Fd, Off, Len, Int)                   \
-  N(222, timer_create)                                          \
-  N(223, timer_settime)                                         \
-  N(224, timer_gettime)                                         \
-  N(225, timer_getoverrun)                                      \
-  N(226, timer_delete)                                          \
+  S(222, timer_create, Never, Clock, In, Out)                  \
+  S(223, timer_settime, Never, Int, Flags, In, Out)            \
+  S(224, timer_gettime, Never, Int, Out)                       \
+  S(225, timer_getoverrun, Never, Int)                         \
+  S(226, timer_delete, Never, Int)                             \
   S(227, clock_settime, Never, Clock, In)                       \
   S(228, clock_gettime, Never, Clock, Out)                      \
   S(229, clock_getres, Never, Clock, Out)                       \
