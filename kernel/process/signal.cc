@@ -414,7 +414,12 @@ void NotifySignalWatchers() {
   if (g_signal_watchers.load(std::memory_order_acquire) != 0) g_signal_waitable.Notify();
 }
 
+fs::Waitable g_exit_waitable;
+
 }  // namespace
+
+fs::Waitable& ProcessExitWaitable() { return g_exit_waitable; }
+void NotifyProcessExit() { g_exit_waitable.Notify(); }
 
 fs::Waitable& SignalWaitable() { return g_signal_waitable; }
 void AddSignalWatcher() { g_signal_watchers.fetch_add(1, std::memory_order_acq_rel); }

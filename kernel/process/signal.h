@@ -136,6 +136,11 @@ fs::Waitable& SignalWaitable();
 void AddSignalWatcher();
 void RemoveSignalWatcher();
 
+// Process exits (pidfd readiness): every process that ends notifies
+// ProcessExitWaitable().
+fs::Waitable& ProcessExitWaitable();
+void NotifyProcessExit();
+
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).
 void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code);

@@ -286,6 +286,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterTimerfdSyscalls(t);
   RegisterEpollSyscalls(t);
   RegisterSignalfdSyscalls(t);
+  RegisterPidfdSyscalls(t);
 }
 
 }  // namespace kernel

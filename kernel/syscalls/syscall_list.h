@@ -370,7 +370,7 @@
   S(332, statx, Never, DirFd, Path, Flags, Uint, Out)           \
   N(333, io_pgetevents)                                         \
   N(334, rseq)                                                  \
-  N(424, pidfd_send_signal)                                     \
+  S(424, pidfd_send_signal, Never, Fd, Sig, In, Flags)         \
   N(425, io_uring_setup)                                        \
   N(426, io_uring_enter)                                        \
   N(427, io_uring_register)                                     \
@@ -380,11 +380,11 @@
   N(431, fsconfig)                                              \
   N(432, fsmount)                                               \
   N(433, fspick)                                                \
-  N(434, pidfd_open)                                            \
+  S(434, pidfd_open, Never, Pid, Flags)                        \
   S(435, clone3, Never, In, Len)                                \
   S(436, close_range, Never, Uint, Uint, Flags)                 \
   N(437, openat2)                                               \
-  N(438, pidfd_getfd)                                           \
+  S(438, pidfd_getfd, Never, Fd, Fd, Flags)                    \
   S(439, faccessat2, Never, DirFd, Path, Mode, Flags)           \
   N(440, process_madvise)                                       \
   S(441, epoll_pwait2, Never, Fd, Out, Int, In, In, Len)        \
