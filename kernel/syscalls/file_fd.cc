@@ -2,16 +2,16 @@
 // per-descriptor calls that only check the descriptor (flock, fsync,
 // fadvise64) or change the file's size (ftruncate, fallocate).
 //
-// Record locks (F_GETLK/F_SETLK/F_SETLKW and the OFD variants) and flock are
-// accepted but not tracked: every lock request succeeds and F_GETLK reports
-// F_UNLCK. Keel runs one machine-wide set of processes with no lock
-// manager yet, so programs that lock files for mutual exclusion between
-// processes get none.
+// flock locks are real (kernel/fs/flock.h). Record locks (F_GETLK/F_SETLK/
+// F_SETLKW and the OFD variants) are accepted but not tracked: every lock
+// request succeeds and F_GETLK reports F_UNLCK. Keel runs one machine-wide set of processes with no
+// lock manager yet, so programs that lock files for mutual exclusion between processes get none.
 #include <array>
 #include <cstdint>
 
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/flock.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/pipe.h"
 #include "kernel/process/process.h"
@@ -188,10 +188,15 @@ SyscallResult SysCloseRange(Thread& self, uint32_t first, uint32_t last, uint32_
 
 SyscallResult SysFlock(Thread& self, int fd, uint32_t operation) {
   constexpr uint32_t kLockSh = 1, kLockEx = 2, kLockNb = 4, kLockUn = 8;
-  OSTD_TRY(GetFile(self, fd));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   uint32_t op = operation & ~kLockNb;
   if (op != kLockSh && op != kLockEx && op != kLockUn) return Err(Errno::kEINVAL);
-  return 0;  // granted (not tracked: see the file comment)
+  fs::FlockOp what = op == kLockSh   ? fs::FlockOp::kShared
+                     : op == kLockEx ? fs::FlockOp::kExclusive
+                                     : fs::FlockOp::kUnlock;
+  file_sys::ThreadCaller caller(self);
+  OSTD_TRY(fs::Flock(*f, what, (operation & kLockNb) != 0, caller));
+  return 0;
 }
 
 // fsync/fdatasync: tmpfs has nothing to write back; files without an fsync
