@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel/fs/flock.h"
+#include "kernel/fs/record_lock.h"
 #include "ostd/util/span_copy.h"
 
 namespace kernel::fs {
@@ -36,7 +37,10 @@ ostd::Result<size_t> File::Read(IoWriter& dst, Caller& caller) {
 }
 
 File::~File() {
-  if (holds_flock_.load(std::memory_order_acquire)) ReleaseFlocks(lock_owner_);
+  if (holds_locks_.load(std::memory_order_acquire)) {
+    ReleaseFlocks(lock_owner_);
+    ReleaseAllRecordLocks(LockOwner{.id = lock_owner_, .ofd = true});
+  }
 }
 
 uint64_t File::NextLockOwner() {

@@ -26,7 +26,7 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
  public:
   // `inode` may be null for anonymous objects (pipes made by pipe2).
   File(RefPtr<Inode> inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
-  // Drops the description's flock locks (flock.h).
+  // Drops the description's flock and OFD locks.
   virtual ~File();
 
   Inode* inode() const { return inode_.get(); }
@@ -38,10 +38,11 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   bool readable() const;
   bool writable() const;
   bool nonblocking() const { return (flags() & kO_NONBLOCK) != 0; }
-  // flock(2) (flock.h): this description's identity as a lock owner, and a
-  // mark that it may hold a lock (so that its end releases it).
+  // flock(2) and OFD record locks (flock.h, record_lock.h): this
+  // description's identity as a lock owner, and a mark that it may hold a
+  // lock (so that its end releases it).
   uint64_t lock_owner() const { return lock_owner_; }
-  void set_holds_flock() { holds_flock_.store(true, std::memory_order_release); }
+  void set_holds_locks() { holds_locks_.store(true, std::memory_order_release); }
 
   // read(2)/write(2) at the file offset (O_APPEND writes at the end). The
   // defaults go to the inode's ReadAt/WriteAt under the offset lock.
@@ -98,7 +99,7 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   ostd::Mutex pos_lock_;
   uint64_t pos_ ABSL_GUARDED_BY(pos_lock_) = 0;
   const uint64_t lock_owner_ = NextLockOwner();
-  std::atomic<bool> holds_flock_{false};
+  std::atomic<bool> holds_locks_{false};
 
   static uint64_t NextLockOwner();
 };

@@ -72,7 +72,7 @@ ostd::Status Flock(File& file, FlockOp op, bool nonblocking, Caller& caller) {
         for (Entry& e : g_entries) {
           if (!e.used) {
             e = Entry{.used = true, .exclusive = exclusive, .owner = owner, .inode = inode};
-            file.set_holds_flock();
+            file.set_holds_locks();
             return {};
           }
         }
