@@ -1,5 +1,6 @@
 #include "kernel/fs/fd_table.h"
 
+#include "kernel/fs/record_lock.h"
 #include "kernel/fs/vfs.h"
 
 namespace kernel::fs {
@@ -65,6 +66,23 @@ ostd::Status FdTable::SetCloexec(int fd, bool cloexec) {
   return {};
 }
 
+FdTable::~FdTable() {
+  if (holds_record_locks_.load(std::memory_order_acquire)) {
+    ReleaseAllRecordLocks(LockOwner{.id = lock_owner_, .ofd = false});
+  }
+}
+
+uint64_t FdTable::NextLockOwner() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+void FdTable::Closed(const RefPtr<File>& file) {
+  if (!file || file->inode() == nullptr) return;
+  if (!holds_record_locks_.load(std::memory_order_acquire)) return;
+  ReleaseRecordLocks(*file->inode(), LockOwner{.id = lock_owner_, .ofd = false});
+}
+
 ostd::Status FdTable::Close(int fd) {
   if (fd < 0 || fd >= kMaxFds) return Err(Errno::kEBADF);
   RefPtr<File> victim;
@@ -76,6 +94,7 @@ ostd::Status FdTable::Close(int fd) {
     s.file = nullptr;
     s.cloexec = false;
   }
+  Closed(victim);
   return {};
 }
 
@@ -95,6 +114,7 @@ ostd::Result<int> FdTable::Dup3(int oldfd, int newfd, bool cloexec) {
     s.file = std::move(f);
     s.cloexec = cloexec;
   }
+  Closed(victim);
   return newfd;
 }
 
@@ -108,19 +128,22 @@ ostd::Status FdTable::CloseRange(uint32_t first, uint32_t last, uint32_t flags) 
   while (fd <= last && fd < static_cast<uint64_t>(kMaxFds)) {
     std::array<RefPtr<File>, kBatch> victims;
     size_t n = 0;
-    ostd::SpinLockGuard g(lock_);
-    for (; fd <= last && fd < static_cast<uint64_t>(kMaxFds) && n < kBatch; ++fd) {
-      Slot& s = slots_[fd];
-      if (!s.file) continue;
-      if ((flags & kCloseRangeCloexec) != 0) {
-        s.cloexec = true;
-      } else {
-        victims[n++] = std::move(s.file);
-        s.file = nullptr;
-        s.cloexec = false;
+    {
+      ostd::SpinLockGuard g(lock_);
+      for (; fd <= last && fd < static_cast<uint64_t>(kMaxFds) && n < kBatch; ++fd) {
+        Slot& s = slots_[fd];
+        if (!s.file) continue;
+        if ((flags & kCloseRangeCloexec) != 0) {
+          s.cloexec = true;
+        } else {
+          victims[n++] = std::move(s.file);
+          s.file = nullptr;
+          s.cloexec = false;
+        }
       }
     }
-    // `victims` is destroyed after the guard (declared before it).
+    // `victims` are released here, after the guard.
+    for (size_t i = 0; i < n; ++i) Closed(victims[i]);
   }
   return {};
 }
@@ -128,13 +151,16 @@ ostd::Status FdTable::CloseRange(uint32_t first, uint32_t last, uint32_t flags) 
 void FdTable::CloseOnExec() {
   for (int fd = 0; fd < kMaxFds; ++fd) {
     RefPtr<File> victim;
-    ostd::SpinLockGuard g(lock_);
-    Slot& s = slots_[static_cast<size_t>(fd)];
-    if (s.file && s.cloexec) {
-      victim = std::move(s.file);
-      s.file = nullptr;
-      s.cloexec = false;
+    {
+      ostd::SpinLockGuard g(lock_);
+      Slot& s = slots_[static_cast<size_t>(fd)];
+      if (s.file && s.cloexec) {
+        victim = std::move(s.file);
+        s.file = nullptr;
+        s.cloexec = false;
+      }
     }
+    Closed(victim);
   }
 }
 

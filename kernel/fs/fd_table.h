@@ -20,6 +20,14 @@ inline constexpr uint32_t kFdCloexec = 1;
 class FdTable : public RefCounted<FdTable> {
  public:
   FdTable() = default;
+  // Drops the table's POSIX record locks (record_lock.h).
+  ~FdTable();
+  FdTable(const FdTable&) = delete;
+  FdTable& operator=(const FdTable&) = delete;
+  // POSIX record locks belong to the table: its identity as a lock owner,
+  // and a mark that it may hold some (so that closes release them).
+  uint64_t lock_owner() const { return lock_owner_; }
+  void set_holds_record_locks() { holds_record_locks_.store(true, std::memory_order_release); }
   // A new empty table; ENOMEM.
   static ostd::Result<RefPtr<FdTable>> Create();
   // A copy for fork (without CLONE_FILES): same open files, same flags.
@@ -59,6 +67,11 @@ class FdTable : public RefCounted<FdTable> {
   };
   std::atomic<int> limit_{kMaxFds};
   mutable ostd::SpinLock lock_;
+  // A closed descriptor's file: the table's POSIX locks on it go.
+  void Closed(const RefPtr<File>& file);
+  static uint64_t NextLockOwner();
+  const uint64_t lock_owner_ = NextLockOwner();
+  std::atomic<bool> holds_record_locks_{false};
   std::array<Slot, kMaxFds> slots_ ABSL_GUARDED_BY(lock_);
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernel/fs/flock.h"
+#include "kernel/fs/record_lock.h"
 #include "ostd/util/span_copy.h"
 
 namespace kernel::fs {
@@ -32,6 +34,18 @@ ostd::Result<size_t> File::Read(IoWriter& dst, Caller& caller) {
   OSTD_TRY_ASSIGN(size_t n, ReadAt(pos_, dst, caller));
   pos_ += n;
   return n;
+}
+
+File::~File() {
+  if (holds_locks_.load(std::memory_order_acquire)) {
+    ReleaseFlocks(lock_owner_);
+    ReleaseAllRecordLocks(LockOwner{.id = lock_owner_, .ofd = true});
+  }
+}
+
+uint64_t File::NextLockOwner() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 ostd::Result<size_t> File::Write(IoReader& src, Caller& caller) {

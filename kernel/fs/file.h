@@ -26,7 +26,8 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
  public:
   // `inode` may be null for anonymous objects (pipes made by pipe2).
   File(RefPtr<Inode> inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
-  virtual ~File() = default;
+  // Drops the description's flock and OFD locks.
+  virtual ~File();
 
   Inode* inode() const { return inode_.get(); }
   const RefPtr<Inode>& inode_ref() const { return inode_; }
@@ -37,6 +38,11 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   bool readable() const;
   bool writable() const;
   bool nonblocking() const { return (flags() & kO_NONBLOCK) != 0; }
+  // flock(2) and OFD record locks (flock.h, record_lock.h): this
+  // description's identity as a lock owner, and a mark that it may hold a
+  // lock (so that its end releases it).
+  uint64_t lock_owner() const { return lock_owner_; }
+  void set_holds_locks() { holds_locks_.store(true, std::memory_order_release); }
 
   // read(2)/write(2) at the file offset (O_APPEND writes at the end). The
   // defaults go to the inode's ReadAt/WriteAt under the offset lock.
@@ -92,6 +98,10 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   std::atomic<uint32_t> flags_;
   ostd::Mutex pos_lock_;
   uint64_t pos_ ABSL_GUARDED_BY(pos_lock_) = 0;
+  const uint64_t lock_owner_ = NextLockOwner();
+  std::atomic<bool> holds_locks_{false};
+
+  static uint64_t NextLockOwner();
 };
 
 // A plain file over an inode (regular files, directories, symlinks with O_PATH).

@@ -213,6 +213,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   ctx->set_rsp(layout->rsp);
   self.context() = std::move(*ctx);
   p.handlers().ResetForExec();
+  DeleteAllPosixTimers(p);
   glue::CloseOnExec(p.files());
   p.set_name(path);
   p.set_cmdline(argv);

@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "kernel/process/clock.h"
+#include "kernel/process/posix_timer.h"
 #include "kernel/process/process.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
@@ -47,6 +48,9 @@ uint64_t FireDue(uint64_t now) {
         next = next == 0 ? now + kCpuTimerPollNs : std::min(next, now + kCpuTimerPollNs);
       }
     }
+    if (uint64_t at = FirePosixTimersLocked(*p, now); at != 0) {
+      next = next == 0 ? at : std::min(next, at);
+    }
     if (p->alarm_at_ns == 0) continue;
     if (p->alarm_at_ns <= now) {
       p->SendSignal(kSigAlrm, SigInfo{.code = kSiKernel});
@@ -83,6 +87,8 @@ ostd::Status StartRealTimers() {
   if (!task) return ostd::Err(task.error());
   return {};
 }
+
+void RearmTimerTask() { Rearmed(); }
 
 RealTimer SetRealTimer(Process& p, uint64_t delay_ns, uint64_t interval_ns) {
   RealTimer old;

@@ -26,6 +26,9 @@ struct RealTimer {
 RealTimer SetRealTimer(Process& p, uint64_t delay_ns, uint64_t interval_ns);
 RealTimer GetRealTimer(Process& p);
 
+// Wakes the timer task to look at newly armed timers (posix_timer.cc).
+void RearmTimerTask();
+
 enum class CpuClock : uint8_t { kVirtual, kProf };
 // The same for the CPU-time timers (`delay_ns` of CPU time from now).
 RealTimer SetCpuTimer(Process& p, CpuClock clock, uint64_t delay_ns, uint64_t interval_ns);

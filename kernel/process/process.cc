@@ -554,6 +554,7 @@ void FinishThread(Thread* t) {
       }
     }
   }
+  NotifyProcessExit();  // pidfds become readable
   // `reaped` (if set) destroys `p` here, after the lock.
 }
 

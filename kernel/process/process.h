@@ -21,6 +21,7 @@
 
 #include "kernel/process/address_space.h"
 #include "kernel/process/pid_namespace.h"
+#include "kernel/process/posix_timer.h"
 #include "kernel/process/signal.h"
 #include "ostd/fmt.h"
 #include "ostd/result.h"
@@ -334,6 +335,9 @@ class Process {
   // Guarded by TreeLock().
   uint64_t virt_at_ns = 0, virt_interval_ns = 0;
   uint64_t prof_at_ns = 0, prof_interval_ns = 0;
+  // POSIX timers (posix_timer.h) and the next id to try. Guarded by TreeLock().
+  std::array<PosixTimer, kMaxPosixTimers> posix_timers{};
+  int32_t next_timer_id = 0;
 
   // Job control: set while stopped; threads sleep on stop_wait.
   std::atomic<bool> stopped{false};

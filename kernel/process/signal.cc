@@ -1,6 +1,7 @@
 #include "kernel/process/signal.h"
 
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <optional>
@@ -79,18 +80,38 @@ constexpr uint64_t kUserSs = 0x2b;
 constexpr int32_t kSsOnStack = 1;
 constexpr int32_t kSsDisable = 2;
 
+bool IsFaultSignal(int sig) {
+  return sig == kSigSegv || sig == kSigBus || sig == kSigFpe || sig == kSigIll || sig == kSigTrap;
+}
+
 SigInfoAbi ToAbi(int sig, const SigInfo& i) {
   SigInfoAbi a{};
   a.signo = sig;
+  a.errno_ = i.errno_;
   a.code = i.code;
-  if (sig == kSigSegv || sig == kSigBus || sig == kSigFpe || sig == kSigIll || sig == kSigTrap) {
+  SigLayout layout = LayoutOf(sig, i.code);
+  // Keel raises CPU exceptions with SI_KERNEL but still reports the address.
+  if (layout == SigLayout::kFault || (IsFaultSignal(sig) && i.code == kSiKernel)) {
     a.word[0] = i.addr;
+  } else if (layout == SigLayout::kTimer) {
+    a.word[0] = uint64_t{static_cast<uint32_t>(i.timerid)} |
+                uint64_t{static_cast<uint32_t>(i.overrun)} << 32;
+    a.word[1] = i.value;
+  } else if (layout == SigLayout::kRt) {
+    a.word[0] = uint64_t{static_cast<uint32_t>(i.pid)} | uint64_t{i.uid} << 32;
+    a.word[1] = i.value;
+  } else if (layout == SigLayout::kPoll) {
+    a.word[0] = i.value;                          // si_band
+    a.word[1] = static_cast<uint32_t>(i.status);  // si_fd
   } else {
     a.word[0] = uint64_t{static_cast<uint32_t>(i.pid)} | uint64_t{i.uid} << 32;
     a.word[1] = static_cast<uint32_t>(i.status);
   }
   return a;
 }
+
+// Defined with the signalfd watcher state below.
+void NotifySignalWatchers();
 
 // The lowest-numbered deliverable signal in `set`, or 0.
 int LowestSignal(SigSet set) { return set == 0 ? 0 : std::countr_zero(set) + 1; }
@@ -220,6 +241,7 @@ void Thread::SendSignal(int sig, const SigInfo& info) {
     }
     pending_.fetch_or(SigBit(sig), std::memory_order_seq_cst);
   }
+  NotifySignalWatchers();
   Kick();
 }
 
@@ -246,6 +268,7 @@ void Process::SendSignal(int sig, const SigInfo& info) {
     }
     pending.fetch_or(SigBit(sig), std::memory_order_seq_cst);
   }
+  NotifySignalWatchers();
   // SIGKILL ends the process whatever it does (a stopped one too).
   if (sig == kSigKill) stop_wait.WakeAll();
   if (sig == kSigKill) {
@@ -311,12 +334,96 @@ std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed) {
       t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
     }
   }
+  if (info.code == kSiTimer) PosixTimerSignalTaken(p, info);
   return TakenSignal{sig, info};
 }
 
 ostd::Status CopySigInfoToUser(ostd::vm::UserOutPtr<void> dst, int sig, const SigInfo& info) {
   return ostd::vm::CopyToUser(dst.Cast<SigInfoAbi>(), ToAbi(sig, info));
 }
+
+Result<SigInfo> CopySigInfoFromUser(ostd::vm::UserInPtr<void> src, int sig) {
+  OSTD_TRY_ASSIGN(SigInfoAbi a, ostd::vm::CopyFromUser(src.Cast<SigInfoAbi>()));
+  SigInfo i{.code = a.code, .errno_ = a.errno_};
+  uint32_t lo = static_cast<uint32_t>(a.word[0]);
+  uint32_t hi = static_cast<uint32_t>(a.word[0] >> 32);
+  switch (LayoutOf(sig, a.code)) {
+    case SigLayout::kFault:
+      i.addr = a.word[0];
+      break;
+    case SigLayout::kTimer:
+      i.timerid = static_cast<int32_t>(lo);
+      i.overrun = static_cast<int32_t>(hi);
+      i.value = a.word[1];
+      break;
+    case SigLayout::kPoll:
+      i.value = a.word[0];
+      i.status = static_cast<int32_t>(static_cast<uint32_t>(a.word[1]));
+      break;
+    case SigLayout::kRt:
+      i.value = a.word[1];
+      i.pid = static_cast<int32_t>(lo);
+      i.uid = hi;
+      break;
+    default:
+      i.pid = static_cast<int32_t>(lo);
+      i.uid = hi;
+      i.status = static_cast<int32_t>(static_cast<uint32_t>(a.word[1]));
+      break;
+  }
+  return i;
+}
+
+SigLayout LayoutOf(int sig, int32_t code) {
+  constexpr int32_t kNSigPoll = 6;
+  if (code > kSiUser && code < kSiKernel) {
+    switch (sig) {
+      case kSigIll:
+        return code <= 11 ? SigLayout::kFault : SigLayout::kKill;
+      case kSigFpe:
+        return code <= 15 ? SigLayout::kFault : SigLayout::kKill;
+      case kSigSegv:
+        return code <= 10 ? SigLayout::kFault : SigLayout::kKill;
+      case kSigBus:
+        return code <= 5 ? SigLayout::kFault : SigLayout::kKill;
+      case kSigTrap:
+        return code <= 6 ? SigLayout::kFault : SigLayout::kKill;
+      case kSigChld:
+        return code <= 6 ? SigLayout::kChld : SigLayout::kKill;
+      case kSigIo:
+        return code <= kNSigPoll ? SigLayout::kPoll : SigLayout::kKill;
+      case kSigSys:
+        return code <= 2 ? SigLayout::kSys : SigLayout::kKill;
+      default:
+        return code <= kNSigPoll ? SigLayout::kPoll : SigLayout::kKill;
+    }
+  }
+  if (code == kSiTimer) return SigLayout::kTimer;
+  if (code == kSiSigio) return SigLayout::kPoll;
+  if (code < 0) return SigLayout::kRt;
+  return SigLayout::kKill;
+}
+
+namespace {
+
+fs::Waitable g_signal_waitable;
+std::atomic<uint32_t> g_signal_watchers{0};
+
+// A signal became pending: signalfd readers and pollers look again.
+void NotifySignalWatchers() {
+  if (g_signal_watchers.load(std::memory_order_acquire) != 0) g_signal_waitable.Notify();
+}
+
+fs::Waitable g_exit_waitable;
+
+}  // namespace
+
+fs::Waitable& ProcessExitWaitable() { return g_exit_waitable; }
+void NotifyProcessExit() { g_exit_waitable.Notify(); }
+
+fs::Waitable& SignalWaitable() { return g_signal_waitable; }
+void AddSignalWatcher() { g_signal_watchers.fetch_add(1, std::memory_order_acq_rel); }
+void RemoveSignalWatcher() { g_signal_watchers.fetch_sub(1, std::memory_order_acq_rel); }
 
 void DeliverSignals(Thread& t) {
   // When no handler runs: the mask rt_sigsuspend/ppoll/pselect6 installed

@@ -14,6 +14,9 @@
 #include "ostd/vm/user_ptr.h"
 
 namespace kernel {
+namespace fs {
+class Waitable;
+}  // namespace fs
 
 class Thread;
 
@@ -63,12 +66,24 @@ struct SigInfo {
   int32_t code = 0;  // si_code: SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, CLD_*, SEGV_*
   int32_t pid = 0;   // sender, or the child for SIGCHLD
   uint32_t uid = 0;
-  int32_t status = 0;  // SIGCHLD: exit code or signal
-  uint64_t addr = 0;   // faults: the address
+  int32_t status = 0;   // SIGCHLD: exit code or signal
+  uint64_t addr = 0;    // faults: the address
+  int32_t errno_ = 0;   // si_errno
+  uint64_t value = 0;   // si_value (sigqueue, POSIX timers)
+  int32_t timerid = 0;  // SI_TIMER: si_timerid
+  int32_t overrun = 0;  // SI_TIMER: si_overrun
 };
 inline constexpr int32_t kSiUser = 0;
 inline constexpr int32_t kSiKernel = 0x80;
+inline constexpr int32_t kSiQueue = -1;
+inline constexpr int32_t kSiTimer = -2;
+inline constexpr int32_t kSiSigio = -5;
 inline constexpr int32_t kSiTkill = -6;
+
+// Which members of siginfo_t's union a signal carries (Linux's
+// siginfo_layout()): decides what siginfo_t and signalfd_siginfo report.
+enum class SigLayout : uint8_t { kKill, kTimer, kPoll, kFault, kChld, kRt, kSys };
+SigLayout LayoutOf(int sig, int32_t code);
 inline constexpr int32_t kCldExited = 1;
 inline constexpr int32_t kCldKilled = 2;
 inline constexpr int32_t kCldDumped = 3;
@@ -110,6 +125,21 @@ struct TakenSignal {
 std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
 // Writes the siginfo_t user space sees for `sig` (128 bytes) to `dst`. EFAULT.
 ostd::Status CopySigInfoToUser(ostd::vm::UserOutPtr<void> dst, int sig, const SigInfo& info);
+// Reads a user siginfo_t (128 bytes; rt_sigqueueinfo) into the fields its
+// layout for `sig` carries. EFAULT.
+ostd::Result<SigInfo> CopySigInfoFromUser(ostd::vm::UserInPtr<void> src, int sig);
+
+// signalfd(2) readiness: while signal watchers exist (AddSignalWatcher),
+// every signal sent notifies SignalWaitable(), so readers and pollers of a
+// signalfd recheck the pending sets.
+fs::Waitable& SignalWaitable();
+void AddSignalWatcher();
+void RemoveSignalWatcher();
+
+// Process exits (pidfd readiness): every process that ends notifies
+// ProcessExitWaitable().
+fs::Waitable& ProcessExitWaitable();
+void NotifyProcessExit();
 
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).

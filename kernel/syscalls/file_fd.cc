@@ -2,18 +2,18 @@
 // per-descriptor calls that only check the descriptor (flock, fsync,
 // fadvise64) or change the file's size (ftruncate, fallocate).
 //
-// Record locks (F_GETLK/F_SETLK/F_SETLKW and the OFD variants) and flock are
-// accepted but not tracked: every lock request succeeds and F_GETLK reports
-// F_UNLCK. Keel runs one machine-wide set of processes with no lock
-// manager yet, so programs that lock files for mutual exclusion between
-// processes get none.
+// flock locks (kernel/fs/flock.h) and record locks (F_GETLK/F_SETLK/F_SETLKW
+// and the OFD variants, kernel/fs/record_lock.h) are enforced between
+// processes.
 #include <array>
 #include <cstdint>
 
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/flock.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/pipe.h"
+#include "kernel/fs/record_lock.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
@@ -62,7 +62,34 @@ SyscallResult SysDup3(Thread& self, int oldfd, int newfd, uint32_t flags) {
   return fd;
 }
 
-SyscallResult FcntlLock(File& f, int cmd, uint64_t arg) {
+// The byte range a struct flock names, from l_whence, l_start and l_len
+// (negative: the bytes before l_start; 0: to the end of any file). EINVAL
+// for a range starting before 0, EOVERFLOW past the largest offset.
+ostd::Result<fs::LockRange> FlockRange(File& f, const file_abi::Flock& lock) {
+  int64_t base = 0;
+  if (lock.l_whence == fs::kSeekCur) {
+    OSTD_TRY_ASSIGN(uint64_t pos, f.Seek(0, fs::kSeekCur));
+    base = static_cast<int64_t>(pos);
+  } else if (lock.l_whence == fs::kSeekEnd) {
+    base = f.inode() == nullptr ? 0 : static_cast<int64_t>(f.inode()->size());
+  }
+  int64_t start = 0;
+  if (__builtin_add_overflow(base, lock.l_start, &start)) return Err(Errno::kEOVERFLOW);
+  if (start < 0) return Err(Errno::kEINVAL);
+  if (lock.l_len == 0) return fs::LockRange{static_cast<uint64_t>(start), ~uint64_t{0}};
+  if (lock.l_len > 0) {
+    int64_t end = 0;
+    if (__builtin_add_overflow(start, lock.l_len - 1, &end)) return Err(Errno::kEOVERFLOW);
+    return fs::LockRange{static_cast<uint64_t>(start), static_cast<uint64_t>(end)};
+  }
+  int64_t first = start + lock.l_len;  // l_len < 0, start >= 0: no overflow
+  if (first < 0) return Err(Errno::kEINVAL);
+  return fs::LockRange{static_cast<uint64_t>(first), static_cast<uint64_t>(start - 1)};
+}
+
+// F_GETLK/F_SETLK/F_SETLKW and the OFD forms (record_lock.h): POSIX locks
+// belong to the caller's descriptor table, OFD locks to the description.
+SyscallResult FcntlLock(Thread& self, File& f, int cmd, uint64_t arg) {
   using file_abi::Flock;
   bool ofd =
       cmd == file_abi::kFOfdGetlk || cmd == file_abi::kFOfdSetlk || cmd == file_abi::kFOfdSetlkw;
@@ -70,15 +97,44 @@ SyscallResult FcntlLock(File& f, int cmd, uint64_t arg) {
   UserInOutPtr<Flock> user_lock(arg);
   OSTD_TRY_ASSIGN(Flock lock, ostd::vm::CopyFromUser(user_lock));
   OSTD_TRY(file_abi::CheckFlock(lock, ofd));
+  OSTD_TRY_ASSIGN(fs::LockRange range, FlockRange(f, lock));
+  fs::FdTable& files = self.process().files();
+  fs::LockOwner owner{.id = ofd ? f.lock_owner() : files.lock_owner(), .ofd = ofd};
+  fs::LockType type = lock.l_type == file_abi::kFRdlck   ? fs::LockType::kRead
+                      : lock.l_type == file_abi::kFWrlck ? fs::LockType::kWrite
+                                                         : fs::LockType::kUnlock;
   if (cmd == file_abi::kFGetlk || cmd == file_abi::kFOfdGetlk) {
     if (lock.l_type == file_abi::kFUnlck) return Err(Errno::kEINVAL);
-    lock.l_type = file_abi::kFUnlck;
+    std::optional<fs::LockInfo> held =
+        f.inode() == nullptr ? std::nullopt : fs::TestRecordLock(*f.inode(), owner, type, range);
+    if (!held) {
+      lock.l_type = file_abi::kFUnlck;
+    } else {
+      lock.l_type = held->type == fs::LockType::kWrite ? file_abi::kFWrlck : file_abi::kFRdlck;
+      lock.l_whence = fs::kSeekSet;
+      lock.l_start = static_cast<int64_t>(held->range.start);
+      lock.l_len = held->range.end == ~uint64_t{0}
+                       ? 0
+                       : static_cast<int64_t>(held->range.end - held->range.start + 1);
+      lock.l_pid = held->pid;
+    }
     OSTD_TRY(ostd::vm::CopyToUser(user_lock, lock));
     return 0;
   }
   if (lock.l_type == file_abi::kFRdlck && !f.readable()) return Err(Errno::kEBADF);
   if (lock.l_type == file_abi::kFWrlck && !f.writable()) return Err(Errno::kEBADF);
-  return 0;  // granted (not tracked: see the file comment)
+  // Keel's anonymous files (pipe2's pipes) have no inode to lock: granted.
+  if (f.inode() == nullptr) return 0;
+  if (ofd) {
+    f.set_holds_locks();
+  } else {
+    files.set_holds_record_locks();
+  }
+  bool wait = cmd == file_abi::kFSetlkw || cmd == file_abi::kFOfdSetlkw;
+  file_sys::ThreadCaller caller(self);
+  OSTD_TRY(
+      fs::SetRecordLock(f.inode_ref(), owner, self.process().pid(), type, range, wait, caller));
+  return 0;
 }
 
 // fcntl(fd, cmd, arg): `arg` is an int, a pointer or unused, by `cmd`.
@@ -113,7 +169,7 @@ SyscallResult SysFcntl(Thread& self, int fd, uint32_t cmd_arg, uint64_t arg) {
     case file_abi::kFOfdGetlk:
     case file_abi::kFOfdSetlk:
     case file_abi::kFOfdSetlkw:
-      return FcntlLock(*f, cmd, arg);
+      return FcntlLock(self, *f, cmd, arg);
     case file_abi::kFGetown:
     case file_abi::kFGetsig:
       return 0;
@@ -188,10 +244,15 @@ SyscallResult SysCloseRange(Thread& self, uint32_t first, uint32_t last, uint32_
 
 SyscallResult SysFlock(Thread& self, int fd, uint32_t operation) {
   constexpr uint32_t kLockSh = 1, kLockEx = 2, kLockNb = 4, kLockUn = 8;
-  OSTD_TRY(GetFile(self, fd));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   uint32_t op = operation & ~kLockNb;
   if (op != kLockSh && op != kLockEx && op != kLockUn) return Err(Errno::kEINVAL);
-  return 0;  // granted (not tracked: see the file comment)
+  fs::FlockOp what = op == kLockSh   ? fs::FlockOp::kShared
+                     : op == kLockEx ? fs::FlockOp::kExclusive
+                                     : fs::FlockOp::kUnlock;
+  file_sys::ThreadCaller caller(self);
+  OSTD_TRY(fs::Flock(*f, what, (operation & kLockNb) != 0, caller));
+  return 0;
 }
 
 // fsync/fdatasync: tmpfs has nothing to write back; files without an fsync
@@ -285,6 +346,8 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterEventfdSyscalls(t);
   RegisterTimerfdSyscalls(t);
   RegisterEpollSyscalls(t);
+  RegisterSignalfdSyscalls(t);
+  RegisterPidfdSyscalls(t);
 }
 
 }  // namespace kernel

@@ -14,6 +14,16 @@
 #include "ostd/vm/vm_space.h"
 
 namespace kernel {
+
+namespace file_sys {
+ostd::Status CheckFreeFd(Thread& self);  // file_caller.h: EMFILE
+}  // namespace file_sys
+
+// pidfd.cc: a pidfd for process `pid` (CLONE_PIDFD), and the pid of the
+// process a pidfd names (waitid(P_PIDFD); EBADF).
+ostd::Result<int> OpenPidfd(Thread& self, int pid);
+ostd::Result<int> PidfdPid(Thread& self, int fd, bool& nonblocking);
+
 namespace {
 
 using ostd::Err;
@@ -31,14 +41,33 @@ constexpr uint64_t kCloneNewpid = 0x20000000;
 constexpr uint64_t kCloneSupported =
     0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 | 0x00004000 | 0x00008000 | 0x00010000 |
     0x00040000 | 0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 | 0x00400000 /*UNTRACED*/ |
-    0x00002000 /*PTRACE: ignored*/ | kCloneNewpid;
+    0x00002000 /*PTRACE: ignored*/ | 0x00001000 /*PIDFD*/ | kCloneNewpid;
 
 SyscallResult SysGetpid(Thread& self) { return self.process().pid(); }
 SyscallResult SysGettid(Thread& self) { return self.tid(); }
 SyscallResult SysGetppid(Thread& self) { return self.process().ppid(); }
 
-SyscallResult DoClone(Thread& self, const CloneArgs& args) {
-  OSTD_TRY_ASSIGN(int tid, Clone(self, args));
+constexpr uint64_t kClonePidfd = 0x1000;
+constexpr uint64_t kCloneParentSettid = 0x00100000;
+constexpr uint64_t kCloneThread = 0x00010000;
+constexpr uint64_t kCloneDetached = 0x00400000;
+
+// With CLONE_PIDFD, a pidfd for the child is stored at `pidfd` (EFAULT
+// before any child is made; EMFILE if no descriptor is free).
+SyscallResult DoClone(Thread& self, const CloneArgs& args, UserOutPtr<int32_t> pidfd = {}) {
+  bool want_pidfd = (args.flags & kClonePidfd) != 0;
+  if (want_pidfd) {
+    if ((args.flags & (kCloneThread | kCloneDetached)) != 0) return Err(Errno::kEINVAL);
+    OSTD_TRY(CopyToUser(pidfd, int32_t{-1}));
+    OSTD_TRY(file_sys::CheckFreeFd(self));
+  }
+  CloneArgs plain = args;
+  plain.flags &= ~kClonePidfd;
+  OSTD_TRY_ASSIGN(int tid, Clone(self, plain));
+  if (want_pidfd) {
+    OSTD_TRY_ASSIGN(int fd, OpenPidfd(self, tid));
+    OSTD_TRY(CopyToUser(pidfd, int32_t{fd}));
+  }
   return tid;
 }
 
@@ -48,12 +77,16 @@ SyscallResult DoClone(Thread& self, const CloneArgs& args) {
 SyscallResult SysClone(Thread& self, uint64_t flags, uint64_t stack, UserOutPtr<int32_t> parent_tid,
                        UserOutPtr<int32_t> child_tid, uint64_t tls) {
   if ((flags & ~(kCloneSupported | kCloneCsignal)) != 0) return Err(Errno::kEINVAL);
-  return DoClone(self, CloneArgs{.flags = flags & ~kCloneCsignal,
-                                 .stack = stack,
-                                 .parent_tid = parent_tid,
-                                 .child_tid = child_tid,
-                                 .tls = tls,
-                                 .exit_signal = static_cast<int>(flags & kCloneCsignal)});
+  // clone(2) returns the pidfd where CLONE_PARENT_SETTID would store the tid.
+  if ((flags & kClonePidfd) != 0 && (flags & kCloneParentSettid) != 0) return Err(Errno::kEINVAL);
+  return DoClone(self,
+                 CloneArgs{.flags = flags & ~kCloneCsignal,
+                           .stack = stack,
+                           .parent_tid = parent_tid,
+                           .child_tid = child_tid,
+                           .tls = tls,
+                           .exit_signal = static_cast<int>(flags & kCloneCsignal)},
+                 parent_tid);
 }
 
 // struct clone_args up to its `tls` field (CLONE_ARGS_SIZE_VER0).
@@ -68,12 +101,14 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
   OSTD_TRY_ASSIGN(CloneArgs3 c, ostd::vm::CopyFromUser(uargs));
   if ((c.flags & ~kCloneSupported) != 0 || c.exit_signal > 64) return Err(Errno::kEINVAL);
   if ((c.stack == 0) != (c.stack_size == 0)) return Err(Errno::kEINVAL);
-  return DoClone(self, CloneArgs{.flags = c.flags,
-                                 .stack = c.stack == 0 ? 0 : c.stack + c.stack_size,
-                                 .parent_tid = UserOutPtr<int32_t>(c.parent_tid),
-                                 .child_tid = UserOutPtr<int32_t>(c.child_tid),
-                                 .tls = c.tls,
-                                 .exit_signal = static_cast<int>(c.exit_signal)});
+  return DoClone(self,
+                 CloneArgs{.flags = c.flags,
+                           .stack = c.stack == 0 ? 0 : c.stack + c.stack_size,
+                           .parent_tid = UserOutPtr<int32_t>(c.parent_tid),
+                           .child_tid = UserOutPtr<int32_t>(c.child_tid),
+                           .tls = c.tls,
+                           .exit_signal = static_cast<int>(c.exit_signal)},
+                 UserOutPtr<int32_t>(c.pidfd));
 }
 
 // unshare(2): CLONE_NEWPID (children go to a new pid namespace). CLONE_VM,
@@ -152,13 +187,14 @@ static_assert(sizeof(SigInfoChld) == 128);
 
 SyscallResult SysWaitid(Thread& self, int idtype, int id, UserOutPtr<SigInfoChld> infop,
                         uint32_t options, UserOutPtr<Rusage> rusage) {
-  constexpr int kPAll = 0, kPPid = 1, kPPgid = 2;
+  constexpr int kPAll = 0, kPPid = 1, kPPgid = 2, kPPidfd = 3;
   if ((options & ~(kWnohang | kWuntraced | kWexited | kWcontinued | kWnowait | kWnothread | kWall |
                    kWclone)) != 0 ||
       (options & (kWexited | kWuntraced | kWcontinued)) == 0) {
     return Err(Errno::kEINVAL);
   }
   int which;
+  bool pidfd_nonblocking = false;
   if (idtype == kPAll) {
     which = -1;
   } else if (idtype == kPPid) {
@@ -167,6 +203,15 @@ SyscallResult SysWaitid(Thread& self, int idtype, int id, UserOutPtr<SigInfoChld
   } else if (idtype == kPPgid) {
     if (id < 0) return Err(Errno::kEINVAL);
     which = id == 0 ? 0 : -id;
+  } else if (idtype == kPPidfd) {
+    // A nonblocking pidfd makes the wait WNOHANG, and "nothing yet" EAGAIN.
+    if (id < 0) return Err(Errno::kEINVAL);
+    OSTD_TRY_ASSIGN(which, PidfdPid(self, id, pidfd_nonblocking));
+    if (pidfd_nonblocking && (options & kWnohang) == 0) {
+      options |= kWnohang;
+    } else {
+      pidfd_nonblocking = false;  // no EAGAIN for a caller's own WNOHANG
+    }
   } else {
     return Err(Errno::kEINVAL);
   }
@@ -176,6 +221,7 @@ SyscallResult SysWaitid(Thread& self, int idtype, int id, UserOutPtr<SigInfoChld
                                                       .continued = (options & kWcontinued) != 0,
                                                       .nohang = (options & kWnohang) != 0,
                                                       .nowait = (options & kWnowait) != 0}));
+  if (pidfd_nonblocking && r.pid == 0) return Err(Errno::kEAGAIN);
   if (!infop.is_null()) {
     SigInfoChld info{};
     if (r.pid != 0) {

@@ -164,7 +164,7 @@
   N(126, capset)                                                \
   S(127, rt_sigpending, Never, Out, Len)                        \
   S(128, rt_sigtimedwait, Never, In, Out, In, Len)              \
-  N(129, rt_sigqueueinfo)                                       \
+  S(129, rt_sigqueueinfo, Never, Pid, Sig, In)                 \
   S(130, rt_sigsuspend, NoHand, In, Len)                        \
   S(131, sigaltstack, Never, In, Out)                           \
   N(132, utime)                                                 \
@@ -257,11 +257,11 @@
   N(219, restart_syscall)                                       \
   S(220, semtimedop, Never, Int, In, Uint, In)                  \
   S(221, fadvise64, Never, Fd, Off, Len, Int)                   \
-  N(222, timer_create)                                          \
-  N(223, timer_settime)                                         \
-  N(224, timer_gettime)                                         \
-  N(225, timer_getoverrun)                                      \
-  N(226, timer_delete)                                          \
+  S(222, timer_create, Never, Clock, In, Out)                  \
+  S(223, timer_settime, Never, Int, Flags, In, Out)            \
+  S(224, timer_gettime, Never, Int, Out)                       \
+  S(225, timer_getoverrun, Never, Int)                         \
+  S(226, timer_delete, Never, Int)                             \
   S(227, clock_settime, Never, Clock, In)                       \
   S(228, clock_gettime, Never, Clock, Out)                      \
   S(229, clock_getres, Never, Clock, Out)                       \
@@ -317,14 +317,14 @@
   N(279, move_pages)                                            \
   S(280, utimensat, Never, DirFd, Path, In, Flags)              \
   S(281, epoll_pwait, Never, Fd, Out, Int, Int, In, Len)        \
-  N(282, signalfd)                                              \
+  S(282, signalfd, Never, Fd, In, Len)                          \
   S(283, timerfd_create, Never, Clock, Flags)                   \
   S(284, eventfd, Never, Uint)                                  \
   S(285, fallocate, Never, Fd, Int, Off, Off)                   \
   S(286, timerfd_settime, Never, Fd, Flags, In, Out)            \
   S(287, timerfd_gettime, Never, Fd, Out)                       \
   N(288, accept4)                                               \
-  N(289, signalfd4)                                             \
+  S(289, signalfd4, Never, Fd, In, Len, Flags)                  \
   S(290, eventfd2, Never, Uint, Flags)                          \
   S(291, epoll_create1, Never, Flags)                           \
   S(292, dup3, Never, Fd, Fd, Flags)                            \
@@ -332,7 +332,7 @@
   N(294, inotify_init1)                                         \
   S(295, preadv, Sys, Fd, In, Ulong, Ulong, Ulong)              \
   S(296, pwritev, Sys, Fd, In, Ulong, Ulong, Ulong)             \
-  N(297, rt_tgsigqueueinfo)                                     \
+  S(297, rt_tgsigqueueinfo, Never, Pid, Pid, Sig, In)           \
   N(298, perf_event_open)                                       \
   N(299, recvmmsg)                                              \
   N(300, fanotify_init)                                         \
@@ -370,7 +370,7 @@
   S(332, statx, Never, DirFd, Path, Flags, Uint, Out)           \
   N(333, io_pgetevents)                                         \
   N(334, rseq)                                                  \
-  N(424, pidfd_send_signal)                                     \
+  S(424, pidfd_send_signal, Never, Fd, Sig, In, Flags)         \
   N(425, io_uring_setup)                                        \
   N(426, io_uring_enter)                                        \
   N(427, io_uring_register)                                     \
@@ -380,11 +380,11 @@
   N(431, fsconfig)                                              \
   N(432, fsmount)                                               \
   N(433, fspick)                                                \
-  N(434, pidfd_open)                                            \
+  S(434, pidfd_open, Never, Pid, Flags)                        \
   S(435, clone3, Never, In, Len)                                \
   S(436, close_range, Never, Uint, Uint, Flags)                 \
   N(437, openat2)                                               \
-  N(438, pidfd_getfd)                                           \
+  S(438, pidfd_getfd, Never, Fd, Fd, Flags)                    \
   S(439, faccessat2, Never, DirFd, Path, Mode, Flags)           \
   N(440, process_madvise)                                       \
   S(441, epoll_pwait2, Never, Fd, Out, Int, In, In, Len)        \

@@ -1,0 +1,253 @@
+#include "kernel/process/posix_timer.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "kernel/process/clock.h"
+#include "kernel/process/itimer.h"
+#include "kernel/process/process.h"
+#include "kernel/process/signal.h"
+
+namespace kernel {
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+
+constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
+              kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5, kClockMonotonicCoarse = 6,
+              kClockBoottime = 7;
+// How often a CPU-time timer is checked while armed (as ITIMER_PROF).
+constexpr uint64_t kCpuPollNs = 4'000'000;
+
+bool OnCpuClock(const PosixTimer& t) { return t.clock == kClockProcessCputime; }
+
+// The timer's clock now (TreeLock held).
+uint64_t ClockNowLocked(Process& p, const PosixTimer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  if (!OnCpuClock(t)) return MonotonicNs();
+  CpuTimes c = p.SelfTimesLocked();
+  return c.user_ns + c.sys_ns;
+}
+
+PosixTimer* FindLocked(Process& p, int32_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  for (PosixTimer& t : p.posix_timers) {
+    if (t.used && t.id == id) return &t;
+  }
+  return nullptr;
+}
+
+int32_t ClampOverrun(uint64_t n) {
+  return static_cast<int32_t>(std::min<uint64_t>(n, std::numeric_limits<int32_t>::max()));
+}
+
+// Moves a periodic timer's expiry past `now`; returns the periods skipped
+// beyond the first (Linux's hrtimer_forward() - 1).
+uint64_t Forward(PosixTimer& t, uint64_t now) {
+  if (t.interval_ns == 0 || now < t.at_ns) return 0;
+  uint64_t missed = (now - t.at_ns) / t.interval_ns;
+  t.at_ns += (missed + 1) * t.interval_ns;
+  return missed;
+}
+
+// Sends `t`'s signal; false if it was dropped (ignored) or its thread is gone.
+bool SendLocked(Process& p, const PosixTimer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  SigInfo info{.code = kSiTimer, .value = t.value, .timerid = t.id};
+  if (t.notify == (kSigevSignal | kSigevThreadId) && t.signo != kSigKill) {
+    Thread* target = FindThreadLocked(t.tid);
+    if (target == nullptr || &target->process() != &p) return false;
+    target->SendSignal(t.signo, info);
+    return (target->pending_signals() & SigBit(t.signo)) != 0;
+  }
+  p.SendSignal(t.signo, info);
+  return (p.pending.load(std::memory_order_acquire) & SigBit(t.signo)) != 0;
+}
+
+// The setting timer_gettime reports: a periodic timer whose expiry passed
+// (its signal still pending) shows the time to its next period.
+TimerSetting SettingOf(const PosixTimer& t, uint64_t now) {
+  TimerSetting s{.interval_ns = t.interval_ns};
+  if (t.at_ns == 0) return s;
+  uint64_t at = t.at_ns;
+  if (at <= now && t.interval_ns != 0) {
+    at += ((now - at) / t.interval_ns + 1) * t.interval_ns;
+  }
+  if (at > now) {
+    s.value_ns = at - now;
+  } else if (t.notify != kSigevNone) {
+    s.value_ns = 1;  // due: about to fire
+  }
+  return s;
+}
+
+}  // namespace
+
+ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
+                                       const std::optional<TimerEvent>& event) {
+  // Linux's clocks without timers (MONOTONIC_RAW, the coarse ones) are
+  // EOPNOTSUPP. Keel has no timers on CLOCK_THREAD_CPUTIME_ID, the alarm
+  // clocks, CLOCK_TAI or other processes' CPU clocks: EINVAL.
+  if (clock == kClockMonotonicRaw || clock == kClockRealtimeCoarse ||
+      clock == kClockMonotonicCoarse) {
+    return Err(Errno::kEOPNOTSUPP);
+  }
+  if (clock != kClockRealtime && clock != kClockMonotonic && clock != kClockBoottime &&
+      clock != kClockProcessCputime) {
+    return Err(Errno::kEINVAL);
+  }
+  Process& p = self.process();
+  ostd::SpinLockGuard guard(TreeLock());
+  PosixTimer* slot = nullptr;
+  for (PosixTimer& t : p.posix_timers) {
+    if (!t.used) {
+      slot = &t;
+      break;
+    }
+  }
+  if (slot == nullptr) return Err(Errno::kEAGAIN);
+  // Ids count up from 0 (skipping those in use); a creation that fails on
+  // its event uses one up, as on Linux.
+  int32_t id = p.next_timer_id;
+  do {
+    id = p.next_timer_id;
+    p.next_timer_id = p.next_timer_id == std::numeric_limits<int32_t>::max() ? 0 : id + 1;
+  } while (FindLocked(p, id) != nullptr);
+  PosixTimer t{.used = true, .id = id, .clock = clock};
+  if (event) {
+    int32_t notify = event->notify;
+    if (notify == (kSigevSignal | kSigevThreadId)) {
+      Thread* target = FindThreadLocked(event->tid);
+      if (target == nullptr || &target->process() != &p) return Err(Errno::kEINVAL);
+      t.tid = event->tid;
+    } else if (notify != kSigevSignal && notify != kSigevThread && notify != kSigevNone) {
+      return Err(Errno::kEINVAL);
+    }
+    if (notify != kSigevNone && (event->signo <= 0 || event->signo > kNumSignals)) {
+      return Err(Errno::kEINVAL);
+    }
+    // SIGEV_THREAD (run by the C library) is a signal to the process here.
+    t.notify = notify == kSigevThread ? kSigevSignal : notify;
+    t.signo = event->signo;
+    t.value = event->value;
+  } else {
+    t.signo = kSigAlrm;
+    t.value = static_cast<uint32_t>(id);
+  }
+  *slot = t;
+  return id;
+}
+
+ostd::Result<TimerSetting> SetPosixTimer(Process& p, int32_t id, bool absolute,
+                                         TimerSetting setting) {
+  TimerSetting old;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    PosixTimer* t = FindLocked(p, id);
+    if (t == nullptr) return Err(Errno::kEINVAL);
+    uint64_t now = ClockNowLocked(p, *t);
+    old = SettingOf(*t, now);
+    t->signal_queued = false;  // a pending signal no longer re-arms it
+    t->overrun_pending = 0;
+    t->overrun_last = 0;
+    if (setting.value_ns == 0) {
+      t->at_ns = 0;
+      t->interval_ns = 0;
+    } else {
+      uint64_t at = setting.value_ns;
+      if (!absolute) {
+        at = now + setting.value_ns;
+      } else if (t->clock == kClockRealtime) {
+        // The wall-clock time as a monotonic one (a past time: due now).
+        uint64_t offset = RealtimeNs() - MonotonicNs();
+        at = at > offset ? at - offset : 1;
+      }
+      t->at_ns = std::max<uint64_t>(at, 1);
+      t->interval_ns = setting.interval_ns;
+    }
+  }
+  RearmTimerTask();
+  return old;
+}
+
+ostd::Result<TimerSetting> GetPosixTimer(Process& p, int32_t id) {
+  ostd::SpinLockGuard guard(TreeLock());
+  PosixTimer* t = FindLocked(p, id);
+  if (t == nullptr) return Err(Errno::kEINVAL);
+  return SettingOf(*t, ClockNowLocked(p, *t));
+}
+
+ostd::Result<int32_t> PosixTimerOverrun(Process& p, int32_t id) {
+  ostd::SpinLockGuard guard(TreeLock());
+  PosixTimer* t = FindLocked(p, id);
+  if (t == nullptr) return Err(Errno::kEINVAL);
+  return t->overrun_last;
+}
+
+ostd::Status DeletePosixTimer(Process& p, int32_t id) {
+  ostd::SpinLockGuard guard(TreeLock());
+  PosixTimer* t = FindLocked(p, id);
+  if (t == nullptr) return Err(Errno::kEINVAL);
+  *t = PosixTimer{};
+  return {};
+}
+
+void DeleteAllPosixTimers(Process& p) {
+  ostd::SpinLockGuard guard(TreeLock());
+  for (PosixTimer& t : p.posix_timers) t = PosixTimer{};
+}
+
+uint64_t FirePosixTimersLocked(Process& p, uint64_t now_ns) {
+  uint64_t next = 0;
+  auto want = [&](uint64_t at) { next = next == 0 ? at : std::min(next, at); };
+  for (PosixTimer& t : p.posix_timers) {
+    if (!t.used || t.at_ns == 0 || t.notify == kSigevNone) continue;
+    if (t.signal_queued) {
+      // Taken without passing through TakeSignal (discarded by SIG_IGN):
+      // the timer runs on.
+      SigSet pending = p.pending.load(std::memory_order_acquire);
+      if (Thread* target = FindThreadLocked(t.tid); target != nullptr) {
+        pending |= target->pending_signals();
+      }
+      if ((pending & SigBit(t.signo)) != 0) continue;
+      t.signal_queued = false;
+      t.overrun_pending =
+          ClampOverrun(static_cast<uint64_t>(t.overrun_pending) + Forward(t, ClockNowLocked(p, t)));
+      if (t.interval_ns == 0) t.at_ns = 0;
+      if (t.at_ns == 0) continue;
+    }
+    uint64_t now = ClockNowLocked(p, t);
+    if (now >= t.at_ns) {
+      if (SendLocked(p, t)) {
+        t.signal_queued = true;
+        if (t.interval_ns == 0) t.at_ns = 0;
+        continue;  // re-armed when its signal is taken
+      }
+      // Ignored: a periodic timer runs on (Linux re-arms it at once).
+      if (t.interval_ns == 0) {
+        t.at_ns = 0;
+        continue;
+      }
+      t.overrun_pending = ClampOverrun(static_cast<uint64_t>(t.overrun_pending) + Forward(t, now));
+    }
+    want(OnCpuClock(t) ? now_ns + kCpuPollNs : t.at_ns);
+  }
+  return next;
+}
+
+void PosixTimerSignalTaken(Process& p, SigInfo& info) {
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    PosixTimer* t = FindLocked(p, info.timerid);
+    if (t == nullptr || !t->signal_queued) return;
+    t->signal_queued = false;
+    uint64_t missed = static_cast<uint64_t>(t->overrun_pending);
+    t->overrun_pending = 0;
+    if (t->at_ns != 0) missed += Forward(*t, ClockNowLocked(p, *t));
+    t->overrun_last = ClampOverrun(missed);
+    info.overrun = t->overrun_last;
+  }
+  RearmTimerTask();
+}
+
+}  // namespace kernel
