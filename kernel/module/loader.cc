@@ -48,7 +48,7 @@ struct Name {
     }
     return n;
   }
-  std::string_view view() const { return std::string_view(buf.data(), len); }
+  std::string_view view() const { return std::string_view(std::span<const char>(buf).first(len)); }
 };
 using ModName = Name<kModuleNameLen>;
 using SymName = Name<128>;
@@ -352,9 +352,9 @@ void WriteProcModules(ostd::FormatSink& out, bool show_addresses) {
       printed = true;
     }
     if (!printed) out.Write("-");
-    std::string_view state = m->state == State::kGoing    ? "Unloading"
-                             : m->state == State::kComing ? "Loading"
-                                                          : "Live";
+    std::string_view state = "Live";
+    if (m->state == State::kGoing) state = "Unloading";
+    if (m->state == State::kComing) state = "Loading";
     ostd::FormatTo(out, " {} 0x{:016x}", state, show_addresses ? m->core->base() : 0);
     if (m->taint_oot || m->taint_unsigned) {
       ostd::FormatTo(out, " ({}{})", m->taint_oot ? "O" : "", m->taint_unsigned ? "E" : "");

@@ -120,7 +120,7 @@ SyscallResult SysDeleteModule(Thread& self, UserInPtr<const char> uname, uint32_
   } else {
     return Err(n.error());
   }
-  OSTD_TRY(module::UnloadModule(std::string_view(name.data(), len), flags));
+  OSTD_TRY(module::UnloadModule(std::string_view(std::span<const char>(name).first(len)), flags));
   return 0;
 }
 

@@ -19,7 +19,10 @@ class CountingSink {
     out_.Write(s);
     count_ += s.size();
   }
-  void Put(char c) { Put(std::string_view(&c, 1)); }
+  void Put(char c) {
+    std::array<char, 1> one = {c};
+    Put(std::string_view(std::span<const char>(one)));
+  }
   void Repeat(char c, size_t n) {
     for (size_t i = 0; i < n; ++i) Put(c);
   }
@@ -47,7 +50,8 @@ void PutNumber(CountingSink& out, uint64_t magnitude, bool negative, unsigned ba
                const Spec& s) {
   std::array<char, 24> digits{};
   size_t n = 0;
-  const std::string_view set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  const std::string_view set =
+      upper ? std::string_view("0123456789ABCDEF") : std::string_view("0123456789abcdef");
   do {
     digits[n++] = set[magnitude % base];
     magnitude /= base;
@@ -63,7 +67,8 @@ void PutNumber(CountingSink& out, uint64_t magnitude, bool negative, unsigned ba
     sign = " ";
   }
   std::string_view prefix;
-  if (s.alt && base == 16 && (n > 0)) prefix = upper ? "0X" : "0x";
+  if (s.alt && base == 16 && (n > 0))
+    prefix = upper ? std::string_view("0X") : std::string_view("0x");
   if (s.alt && base == 8) prefix = "0";
   size_t precision_zeros = 0;
   if (s.precision > 0 && static_cast<size_t>(s.precision) > n) {
@@ -217,7 +222,7 @@ size_t FormatPrintk(std::span<const char> fmt, PrintkSource& src, ostd::FormatSi
     if (c != '%') {
       size_t start = i;
       while (i < fmt.size() && fmt[i] != '%') ++i;
-      out.Put(std::string_view(fmt.subspan(start, i - start).data(), i - start));
+      out.Put(std::string_view(fmt.subspan(start, i - start)));
       continue;
     }
     size_t directive = i;
@@ -282,7 +287,7 @@ size_t FormatPrintk(std::span<const char> fmt, PrintkSource& src, ostd::FormatSi
     }
     if (i >= fmt.size()) {
       // A lone '%' at the end: printed as it is.
-      out.Put(std::string_view(fmt.subspan(directive).data(), fmt.size() - directive));
+      out.Put(std::string_view(fmt.subspan(directive)));
       break;
     }
     char conv = fmt[i++];
@@ -309,7 +314,8 @@ size_t FormatPrintk(std::span<const char> fmt, PrintkSource& src, ostd::FormatSi
         break;
       case 'c': {
         char ch = static_cast<char>(src.NextArg());
-        PutString(out, std::string_view(&ch, 1), s);
+        std::array<char, 1> one = {ch};
+        PutString(out, std::string_view(std::span<const char>(one)), s);
         break;
       }
       case 's': {
@@ -327,7 +333,7 @@ size_t FormatPrintk(std::span<const char> fmt, PrintkSource& src, ostd::FormatSi
           break;
         }
         size_t len = n ? *n : buf.size();
-        PutString(out, std::string_view(buf.data(), len), s);
+        PutString(out, std::string_view(std::span<const char>(buf).first(len)), s);
         break;
       }
       case 'p':
@@ -335,7 +341,7 @@ size_t FormatPrintk(std::span<const char> fmt, PrintkSource& src, ostd::FormatSi
         break;
       default:
         // Unknown: printed literally (Linux WARNs and stops at it).
-        out.Put(std::string_view(fmt.subspan(directive).data(), i - directive));
+        out.Put(std::string_view(fmt.subspan(directive, i - directive)));
         break;
     }
   }
