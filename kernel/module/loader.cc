@@ -73,6 +73,7 @@ class Module final : public ostd::RefCounted<Module> {
   ostd::Vec<RefPtr<Module>> uses;
   uint64_t size = 0;
   State state = State::kComing;
+  bool taint_forced = false;
   bool taint_oot = false;
   bool taint_unsigned = false;
 };
@@ -82,6 +83,7 @@ ostd::Mutex module_mutex;
 ostd::Vec<RefPtr<Module>> modules;  // guarded by module_mutex
 std::atomic<bool> modules_disabled{false};
 // Linux prints these once per boot (the first module that taints).
+bool tainted_forced = false;    // guarded by module_mutex
 bool tainted_oot = false;       // guarded by module_mutex
 bool tainted_unsigned = false;  // guarded by module_mutex
 
@@ -157,13 +159,16 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
   OSTD_TRY_ASSIGN(ModInfo info, ParseModInfo(modinfo_bytes));
   ModName name = ModName::Of(info.name);
 
-  // Forcing past vermagic or modversions needs CONFIG_MODULE_FORCE_LOAD,
-  // which Debian (and so Keel) does not set: try_to_force_load() fails.
-  if ((flags & (kInitIgnoreVermagic | kInitIgnoreModversions)) != 0 || !info.has_vermagic) {
-    OSTD_LOG_WARN("{}: no version magic or forced load, refusing", name.view());
-    return Err(Errno::kENOEXEC);
-  }
-  if (!SameVermagic(info.vermagic, kKernelVermagic, elf.versions != 0)) {
+  // Debian sets CONFIG_MODULE_FORCE_LOAD: a load that skips the vermagic
+  // or the modversions check (or has no vermagic) succeeds and taints the
+  // kernel 'F' (Linux's try_to_force_load()). Keel does not compare
+  // modversions CRCs (its exports are not Linux's functions; the vermagic
+  // fixes the struct layouts), so ignoring them only taints.
+  std::string_view forced;
+  if ((flags & kInitIgnoreModversions) != 0) forced = "module_layout";
+  if ((flags & kInitIgnoreVermagic) != 0 || !info.has_vermagic) {
+    forced = "bad vermagic";
+  } else if (!SameVermagic(info.vermagic, kKernelVermagic, elf.versions != 0)) {
     SymName magic = SymName::Of(info.vermagic);
     OSTD_LOG_ERROR("{}: version magic '{}' should be '{}'", name.view(), magic.view(),
                    kKernelVermagic);
@@ -274,6 +279,11 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
       intree = true;
     }
   }
+  mod->taint_forced = !forced.empty();
+  if (mod->taint_forced && !tainted_forced) {
+    OSTD_LOG_WARN("{}: {}: kernel tainted.", name.view(), forced);
+    tainted_forced = true;
+  }
   mod->taint_oot = !intree;
   mod->taint_unsigned = true;
   if (mod->taint_oot && !tainted_oot) {
@@ -356,8 +366,10 @@ void WriteProcModules(ostd::FormatSink& out, bool show_addresses) {
     if (m->state == State::kGoing) state = "Unloading";
     if (m->state == State::kComing) state = "Loading";
     ostd::FormatTo(out, " {} 0x{:016x}", state, show_addresses ? m->core->base() : 0);
-    if (m->taint_oot || m->taint_unsigned) {
-      ostd::FormatTo(out, " ({}{})", m->taint_oot ? "O" : "", m->taint_unsigned ? "E" : "");
+    // Linux's taint letters in taint_flags order: F (forced), O, E.
+    if (m->taint_forced || m->taint_oot || m->taint_unsigned) {
+      ostd::FormatTo(out, " ({}{}{})", m->taint_forced ? "F" : "", m->taint_oot ? "O" : "",
+                     m->taint_unsigned ? "E" : "");
     }
     out.Write("\n");
   }

@@ -41,10 +41,10 @@ inline constexpr uint64_t kMaxImageSize = uint64_t{64} << 20;
 
 // Loads `image` (the whole file, possibly signed) with the parameter string
 // `args`, as Linux's load_module() with `flags` (finit_module's; 0 for
-// init_module). Errors: ENOEXEC (bad image, vermagic mismatch, forced load
-// asked by kInitIgnore*: Keel, like Debian, has no CONFIG_MODULE_FORCE_LOAD),
-// EBADMSG (bad signature trailer), EOPNOTSUPP (kInitCompressedFile: Keel
-// has no decompressor), EEXIST (a module of that name is loaded or
+// init_module). kInitIgnoreVermagic / kInitIgnoreModversions force the load
+// and taint the kernel 'F', as Debian's CONFIG_MODULE_FORCE_LOAD does.
+// Errors: ENOEXEC (bad image, vermagic mismatch), EBADMSG (bad signature trailer), EOPNOTSUPP
+// (kInitCompressedFile: Keel has no decompressor), EEXIST (a module of that name is loaded or
 // loading), ENOENT (an unknown symbol or a depends= module not loaded),
 // EINVAL/ERANGE/ENOSPC (a bad parameter), ENOMEM, or the errno the module's
 // init returned (everything is then undone).
