@@ -11,6 +11,7 @@
 
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "user/lib/check.h"
 #include "user/lib/linux_version.h"
@@ -143,6 +144,34 @@ static void errno_checks(void) {
   }
 }
 
+// In a child that gave up root (and so CAP_SYS_MODULE and CAP_SYSLOG):
+// every module call is EPERM before its arguments are looked at, and
+// /proc/modules shows the module of `name` (if any) at address 0.
+static void unprivileged_checks(const char* name) {
+  pid_t pid = CHECK_OK(fork());
+  if (pid == 0) {
+    CHECK_OK(setuid(65534));
+    static unsigned char zeros[64];
+    CHECK_ERR(init_module_(zeros, sizeof zeros, ""), EPERM);
+    CHECK_ERR(init_module_(NULL, 0, NULL), EPERM);
+    CHECK_ERR(finit_module_(-1, "", 0), EPERM);
+    CHECK_ERR(finit_module_(-1, "", 8), EPERM);
+    CHECK_ERR(delete_module_("keel_no_such_module", 0), EPERM);
+    CHECK_ERR(delete_module_((const char*)8, 0), EPERM);
+    if (name != NULL) {
+      char line[512], f[64];
+      CHECK(modules_line(name, line, sizeof line));
+      field(line, 5, f, sizeof f);
+      CHECK(strcmp(f, "0x0000000000000000") == 0);
+      CHECK_ERR(delete_module_(name, 0), EPERM);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 // Loads the kbuild modules and checks the list, dependencies and unload.
 static void module_checks(void) {
   size_t hello_len = 0, dep_len = 0, fail_len = 0;
@@ -187,6 +216,7 @@ static void module_checks(void) {
   CHECK(strncmp(f, "0x", 2) == 0 && strlen(f) == 18);
   field(line, 6, f, sizeof f);
   CHECK(strcmp(f, "(OE)") == 0);  // out of tree, unsigned
+  unprivileged_checks("hello");
   // The same name again: EEXIST, through either call.
   CHECK_ERR(init_module_(hello, hello_len, ""), EEXIST);
   int hello_fd = CHECK_OK(open("/test/modules/hello.ko", O_RDONLY));
@@ -262,6 +292,7 @@ int main(void) {
     return 0;
   }
   errno_checks();
+  unprivileged_checks(NULL);
   module_checks();
   printf("kmod: ok\n");
   return 0;
