@@ -220,7 +220,25 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
     deps = AddUse(uses, modules[*i]);
   });
   OSTD_TRY(deps);
-  OSTD_TRY(ApplyParams(m, args, KernelParamOps(), area, area_size));
+  // Linux's parse_args() messages.
+  ParamDiagnostics diag;
+  Status params = ApplyParams(m, args, KernelParamOps(), area, area_size, &diag);
+  for (std::span<const uint8_t> unknown : diag.unknown) {
+    SymName u = SymName::Of(unknown);
+    OSTD_LOG_WARN("{}: unknown parameter '{}' ignored", name.view(), u.view());
+  }
+  if (!params) {
+    SymName pname = SymName::Of(diag.name);
+    SymName value = SymName::Of(diag.value);
+    if (params.error() == Errno::kENOSPC) {
+      OSTD_LOG_ERROR("{}: `{}' too large for parameter `{}'", name.view(), value.view(),
+                     pname.view());
+    } else {
+      OSTD_LOG_ERROR("{}: `{}' invalid for parameter `{}'", name.view(), value.view(),
+                     pname.view());
+    }
+    return params;
+  }
 
   OSTD_TRY(core->Write(0, m.core.span()));
   if (init) OSTD_TRY(init->Write(0, m.init.span()));
