@@ -150,6 +150,19 @@ expect true_false "0 1" "$(true; a=$?; false; echo "$a $?")"
 expect uname_m "x86_64" "$(uname -m)"
 expect id_u "$(id -u)" "$(id -u)"
 
+# --- kernel modules (the kbuild test modules, where the kernel loads them) ---
+if [ -e /test/modules/hello.ko ] && [ "$(uname -r | sed 's/.*-//')" = keel ]; then
+  expect insmod "" "$(insmod /test/modules/hello.ko answer=7 who=x 2>&1)"
+  expect lsmod_hello "hello 0" "$(lsmod | awk '$1 == "hello" { print $1, $3 }')"
+  expect insmod_dep "" "$(insmod /test/modules/hello_dep.ko 2>&1)"
+  expect lsmod_used "1 hello_dep" "$(lsmod | awk '$1 == "hello" { print $3, $4 }')"
+  expect rmmod_busy "1" "$(rmmod hello >/dev/null 2>&1; echo $?)"
+  expect rmmod "" "$(rmmod hello_dep 2>&1; rmmod hello 2>&1)"
+  expect lsmod_empty "" "$(lsmod | awk '$1 == "hello" || $1 == "hello_dep"')"
+  # BusyBox insmod exits with the errno: ENODEV from the failing init.
+  expect insmod_fail "19" "$(insmod /test/modules/fail_init.ko >/dev/null 2>&1; echo $?)"
+fi
+
 cd /
 rm -rf "$work"
 if [ "$failures" -eq 0 ]; then

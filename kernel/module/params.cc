@@ -104,9 +104,56 @@ ostd::Result<uint64_t> ParseInteger(std::span<const uint8_t> s, bool is_signed, 
   return v;
 }
 
+namespace {
+
+// One parameter `p` set from `value` (see ApplyParams); `used` counts the
+// string area bytes taken so far.
+ostd::Status ApplyOne(LinkedModule& m, const KernelParam& p, std::span<const uint8_t> value,
+                      bool has_value, const ParamOpsAddresses& ops, uint64_t string_area,
+                      uint64_t string_area_size, uint64_t& used) {
+  std::span<uint8_t> core = m.core.span();
+  if (p.ops == ops.bool_ops) {
+    OSTD_TRY_ASSIGN(bool b, ParseBool(value, has_value));
+    OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, 1));
+    OSTD_TRY(WriteLe(core, off, 1, b ? 1 : 0));
+  } else if (p.ops == ops.int_ops || p.ops == ops.uint_ops || p.ops == ops.long_ops ||
+             p.ops == ops.ulong_ops) {
+    if (!has_value) return ostd::Err(Errno::kEINVAL);
+    const bool is_signed = p.ops == ops.int_ops || p.ops == ops.long_ops;
+    const unsigned bits = (p.ops == ops.int_ops || p.ops == ops.uint_ops) ? 32 : 64;
+    OSTD_TRY_ASSIGN(uint64_t v, ParseInteger(value, is_signed, bits));
+    OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, bits / 8));
+    OSTD_TRY(WriteLe(core, off, bits / 8, v));
+  } else if (p.ops == ops.charp_ops) {
+    if (!has_value) return ostd::Err(Errno::kEINVAL);
+    if (value.size() + 1 > string_area_size - used) return ostd::Err(Errno::kENOSPC);
+    OSTD_TRY_ASSIGN(uint64_t area, CoreOffset(m, m.core_base + string_area, string_area_size));
+    for (uint64_t k = 0; k < value.size(); ++k) core[area + used + k] = value[k];
+    core[area + used + value.size()] = 0;
+    OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, 8));
+    OSTD_TRY(WriteLe(core, off, 8, m.core_base + string_area + used));
+    used += value.size() + 1;
+  } else if (p.ops == ops.string_ops) {
+    if (!has_value) return ostd::Err(Errno::kEINVAL);
+    // struct kparam_string { unsigned int maxlen; char *string; }
+    OSTD_TRY_ASSIGN(uint64_t kps, CoreOffset(m, p.arg, 16));
+    OSTD_TRY_ASSIGN(uint64_t maxlen, ReadLe(core, kps, 4));
+    OSTD_TRY_ASSIGN(uint64_t buf, ReadLe(core, kps + 8, 8));
+    if (value.size() + 1 > maxlen) return ostd::Err(Errno::kENOSPC);
+    OSTD_TRY_ASSIGN(uint64_t to, CoreOffset(m, buf, value.size() + 1));
+    for (uint64_t k = 0; k < value.size(); ++k) core[to + k] = value[k];
+    core[to + value.size()] = 0;
+  } else {
+    return ostd::Err(Errno::kEINVAL);
+  }
+  return {};
+}
+
+}  // namespace
+
 ostd::Status ApplyParams(LinkedModule& m, std::span<const uint8_t> args,
                          const ParamOpsAddresses& ops, uint64_t string_area,
-                         uint64_t string_area_size) {
+                         uint64_t string_area_size, ParamDiagnostics* diag) {
   uint64_t used = 0;
   uint64_t i = 0;
   while (i < args.size()) {
@@ -129,45 +176,21 @@ ostd::Status ApplyParams(LinkedModule& m, std::span<const uint8_t> args,
     if (value.size() >= 2 && value[0] == '"' && value[value.size() - 1] == '"') {
       value = value.subspan(1, value.size() - 2);
     }
+    bool known = false;
     for (const KernelParam& p : m.params) {
       if (!ParamNameEqual(p.name, name)) continue;
-      std::span<uint8_t> core = m.core.span();
-      if (p.ops == ops.bool_ops) {
-        OSTD_TRY_ASSIGN(bool b, ParseBool(value, has_value));
-        OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, 1));
-        OSTD_TRY(WriteLe(core, off, 1, b ? 1 : 0));
-      } else if (p.ops == ops.int_ops || p.ops == ops.uint_ops || p.ops == ops.long_ops ||
-                 p.ops == ops.ulong_ops) {
-        if (!has_value) return ostd::Err(Errno::kEINVAL);
-        const bool is_signed = p.ops == ops.int_ops || p.ops == ops.long_ops;
-        const unsigned bits = (p.ops == ops.int_ops || p.ops == ops.uint_ops) ? 32 : 64;
-        OSTD_TRY_ASSIGN(uint64_t v, ParseInteger(value, is_signed, bits));
-        OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, bits / 8));
-        OSTD_TRY(WriteLe(core, off, bits / 8, v));
-      } else if (p.ops == ops.charp_ops) {
-        if (!has_value) return ostd::Err(Errno::kEINVAL);
-        if (value.size() + 1 > string_area_size - used) return ostd::Err(Errno::kENOSPC);
-        OSTD_TRY_ASSIGN(uint64_t area, CoreOffset(m, m.core_base + string_area, string_area_size));
-        for (uint64_t k = 0; k < value.size(); ++k) core[area + used + k] = value[k];
-        core[area + used + value.size()] = 0;
-        OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, 8));
-        OSTD_TRY(WriteLe(core, off, 8, m.core_base + string_area + used));
-        used += value.size() + 1;
-      } else if (p.ops == ops.string_ops) {
-        if (!has_value) return ostd::Err(Errno::kEINVAL);
-        // struct kparam_string { unsigned int maxlen; char *string; }
-        OSTD_TRY_ASSIGN(uint64_t kps, CoreOffset(m, p.arg, 16));
-        OSTD_TRY_ASSIGN(uint64_t maxlen, ReadLe(core, kps, 4));
-        OSTD_TRY_ASSIGN(uint64_t buf, ReadLe(core, kps + 8, 8));
-        if (value.size() + 1 > maxlen) return ostd::Err(Errno::kENOSPC);
-        OSTD_TRY_ASSIGN(uint64_t to, CoreOffset(m, buf, value.size() + 1));
-        for (uint64_t k = 0; k < value.size(); ++k) core[to + k] = value[k];
-        core[to + value.size()] = 0;
-      } else {
-        return ostd::Err(Errno::kEINVAL);
+      known = true;
+      ostd::Status st = ApplyOne(m, p, value, has_value, ops, string_area, string_area_size, used);
+      if (!st) {
+        if (diag != nullptr) {
+          diag->name = name;
+          diag->value = value;
+        }
+        return st;
       }
       break;
     }
+    if (!known && diag != nullptr) (void)diag->unknown.Push(name);
   }
   return {};
 }

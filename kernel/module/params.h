@@ -10,6 +10,7 @@
 
 #include "kernel/module/link.h"
 #include "ostd/result.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::module {
 
@@ -36,9 +37,19 @@ struct ParamOpsAddresses {
 // ENOSPC if the value and its NUL exceed maxlen. A parameter whose ops are
 // none of these, or a variable outside the core bytes: EINVAL. Parameters
 // before the failing one stay applied (the caller discards the image).
+//
+// If `diag` is not null, it receives the failing parameter's name and value
+// and the names of unknown parameters (spans into `args`), for Linux's
+// messages ("`abc' invalid for parameter `answer'", "unknown parameter
+// 'x' ignored").
+struct ParamDiagnostics {
+  std::span<const uint8_t> name;
+  std::span<const uint8_t> value;
+  ostd::Vec<std::span<const uint8_t>> unknown;
+};
 ostd::Status ApplyParams(LinkedModule& m, std::span<const uint8_t> args,
                          const ParamOpsAddresses& ops, uint64_t string_area,
-                         uint64_t string_area_size);
+                         uint64_t string_area_size, ParamDiagnostics* diag = nullptr);
 
 // Parses a kstrto*-style integer (base 0: 0x hex, leading 0 octal, else
 // decimal; an optional sign, '-' only if `is_signed`; one trailing newline

@@ -12,6 +12,7 @@
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/memfd.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/module/loader.h"
 #include "kernel/process/address_space.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/pid_namespace.h"
@@ -353,6 +354,15 @@ Status GenFilesystems(int, TextSink& out) {
   return {};
 }
 
+// /proc/modules (kernel/module/loader.h); addresses need CAP_SYSLOG, as
+// Linux's kallsyms_show_value() with kptr_restrict 0 or 1.
+Status GenModules(int, TextSink& out) {
+  Thread* t = CurrentThread();
+  constexpr int kCapSyslog = 34;
+  module::WriteProcModules(out, t != nullptr && t->process().creds().HasCap(kCapSyslog));
+  return {};
+}
+
 Status GenStat(int, TextSink& out) {
   uint64_t ticks = MonotonicNs() / 10'000'000;
   uint32_t n = ostd::cpu::Count();
@@ -531,7 +541,7 @@ struct Entry {
   Status (*link)(int pid, int fd, TextSink& out) = nullptr;
 };
 
-constexpr std::array<Entry, 11> kRootEntries = {{
+constexpr std::array<Entry, 12> kRootEntries = {{
     {"self", fs::kDtLnk, nullptr, LinkSelf},
     {"thread-self", fs::kDtLnk, nullptr, LinkThreadSelf},
     {"meminfo", fs::kDtReg, GenMeminfo, nullptr},
@@ -543,6 +553,7 @@ constexpr std::array<Entry, 11> kRootEntries = {{
     {"filesystems", fs::kDtReg, GenFilesystems, nullptr},
     {"stat", fs::kDtReg, GenStat, nullptr},
     {"sys", fs::kDtDir, nullptr, nullptr},
+    {"modules", fs::kDtReg, GenModules, nullptr},
 }};
 
 // /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h).
@@ -697,25 +708,78 @@ class MemfdNoexecFile final : public Inode {
   }
 };
 
-// /proc/sys and /proc/sys/vm: the sysctls Keel implements.
+// /proc/sys/kernel/modules_disabled: 0 or 1; writing 1 disables module
+// loading and unloading until reboot. Only that transition is allowed:
+// Linux's proc_dointvec_minmax with min == max == 1, so writing 0 (or
+// anything but 1) is EINVAL. Writers need write permission (root).
+class ModulesDisabledFile final : public Inode {
+ public:
+  ModulesDisabledFile() : Inode(proc_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    if (offset != 0) return 0;
+    TextSink text;
+    ostd::FormatTo(text, "{}\n", module::ModulesDisabled() ? 1 : 0);
+    std::span<const uint8_t> bytes = text.bytes();
+    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
+    return fs::Progress(0, dst.Write(bytes));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    std::array<uint8_t, 64> buf{};
+    if (count > buf.size()) return Err(Errno::kEINVAL);
+    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
+    fs::CopyResult r = src.Read(text);
+    if (!r.ok()) return Err(*r.error);
+    std::array<char, 64> chars{};
+    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
+                    fs::ParseSysctlInt(std::span<const char>(chars).first(count), 1, 1));
+    module::DisableModules();
+    return w.consumed;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+};
+
+// /proc/sys, /proc/sys/kernel and /proc/sys/vm: the sysctls Keel implements.
 class SysDir final : public Inode {
  public:
-  enum class Level : uint8_t { kSys, kVm };
+  enum class Level : uint8_t { kSys, kVm, kKernel };
   explicit SysDir(Level level) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), level_(level) {}
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    if (name != ChildName()) return Err(Errno::kENOENT);
-    if (level_ == Level::kSys) return New<SysDir>(Level::kVm);
-    return New<MemfdNoexecFile>();
+    switch (level_) {
+      case Level::kSys:
+        if (name == "vm") return New<SysDir>(Level::kVm);
+        if (name == "kernel") return New<SysDir>(Level::kKernel);
+        return Err(Errno::kENOENT);
+      case Level::kVm:
+        if (name == "memfd_noexec") return New<MemfdNoexecFile>();
+        return Err(Errno::kENOENT);
+      case Level::kKernel:
+        if (name == "modules_disabled") return New<ModulesDisabledFile>();
+        return Err(Errno::kENOENT);
+    }
+    return Err(Errno::kENOENT);
   }
 
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
     if (!EmitDots(cookie, ino(), root_dir->ino(), sink)) return cookie;
-    if (cookie == kFirstEntryCookie) {
-      uint8_t type = level_ == Level::kSys ? fs::kDtDir : fs::kDtReg;
-      if (!sink.Emit(ChildName(), 0x30000 + static_cast<uint64_t>(level_), type, cookie + 1)) {
-        return cookie;
-      }
+    std::array<std::string_view, 2> sys_children = {"kernel", "vm"};
+    std::array<std::string_view, 1> vm_children = {"memfd_noexec"};
+    std::array<std::string_view, 1> kernel_children = {"modules_disabled"};
+    std::span<const std::string_view> children = kernel_children;
+    if (level_ == Level::kSys) children = sys_children;
+    if (level_ == Level::kVm) children = vm_children;
+    uint8_t type = level_ == Level::kSys ? fs::kDtDir : fs::kDtReg;
+    while (cookie >= kFirstEntryCookie && cookie < kFirstEntryCookie + children.size()) {
+      uint64_t i = cookie - kFirstEntryCookie;
+      uint64_t ino = 0x30000 + 16 * static_cast<uint64_t>(level_) + i;
+      if (!sink.Emit(children[i], ino, type, cookie + 1)) return cookie;
       ++cookie;
     }
     return cookie;
@@ -729,9 +793,6 @@ class SysDir final : public Inode {
   bool HasChildren() override { return true; }
 
  private:
-  std::string_view ChildName() const {
-    return level_ == Level::kSys ? std::string_view("vm") : std::string_view("memfd_noexec");
-  }
   Level level_;
 };
 

@@ -219,6 +219,8 @@ void RegisterInfoSyscalls(SyscallTable& t);     // info.cc: uname, sysinfo, getr
 void RegisterFileSyscalls(SyscallTable& t);     // file_*.cc: fds, read/write, paths, stat, dirs
 void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect6
 void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl
+// kernel/module/module_syscalls.cc: init_module, finit_module, delete_module
+void RegisterModuleSyscalls(SyscallTable& t);
 
 // Registers every family. Called once at boot, before the first user thread.
 void InitSyscalls();

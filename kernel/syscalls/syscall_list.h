@@ -210,8 +210,8 @@
   N(172, iopl)                                                  \
   N(173, ioperm)                                                \
   N(174, create_module)                                         \
-  N(175, init_module)                                           \
-  N(176, delete_module)                                         \
+  S(175, init_module, Never, In, Len, String)                   \
+  S(176, delete_module, Never, String, Flags)                   \
   N(177, get_kernel_syms)                                       \
   N(178, query_module)                                          \
   N(179, quotactl)                                              \
@@ -348,7 +348,7 @@
   N(310, process_vm_readv)                                      \
   N(311, process_vm_writev)                                     \
   N(312, kcmp)                                                  \
-  N(313, finit_module)                                          \
+  S(313, finit_module, Never, Fd, String, Flags)                \
   N(314, sched_setattr)                                         \
   N(315, sched_getattr)                                         \
   S(316, renameat2, Never, DirFd, Path, DirFd, Path, Flags)     \

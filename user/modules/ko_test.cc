@@ -183,6 +183,19 @@ TEST(KoTest, HelloParameters) {
   EXPECT_EQ(apply("answer").error(), Errno::kEINVAL);
   EXPECT_EQ(apply("answer=4294967296").error(), Errno::kERANGE);
   EXPECT_EQ(apply("who=" + std::string(area_size, 'y')).error(), Errno::kENOSPC);
+  // Diagnostics for Linux's messages: the failing parameter, unknown names.
+  {
+    ostd::Result<LinkedModule> linked = Link(*elf, *layout, kCoreBase, kInitBase, k);
+    ASSERT_TRUE(linked.has_value());
+    std::string args = "x=1 answer=abc y";
+    std::span<const uint8_t> a(reinterpret_cast<const uint8_t*>(args.data()), args.size());
+    ParamDiagnostics diag;
+    EXPECT_EQ(ApplyParams(*linked, a, ops, area, area_size, &diag).error(), Errno::kEINVAL);
+    EXPECT_EQ(Str(diag.name), "answer");
+    EXPECT_EQ(Str(diag.value), "abc");
+    ASSERT_EQ(diag.unknown.size(), 1u);  // y comes after the failure
+    EXPECT_EQ(Str(diag.unknown[0]), "x");
+  }
   ops.charp_ops = 1;  // `who` has ops Keel does not know
   EXPECT_EQ(apply("who=x").error(), Errno::kEINVAL);
 }
