@@ -3,6 +3,7 @@
 #include <array>
 
 #include "gtest/gtest.h"
+
 #include "ostd/util/span_copy.h"
 
 namespace kernel::fs {
