@@ -44,4 +44,19 @@ print(hashlib.sha256(d).hexdigest())')
   check dir_gone "$(debugfs -R 'stat /dir' "$img" 2>&1 | grep -c 'File not found' || true)" 1
   echo "ok $img"
 done
+# Killed right after sync (not marked clean): still consistent, with the
+# synced files and none of the later ones.
+for img in "$dir/1k.img" "$dir/4k.img"; do
+  "$make_images" "$dir/1k.img" "$dir/4k.img" > /dev/null
+  "$workload" "$img" --crash
+  if ! e2fsck -fn "$img" > "$dir/fsck.log" 2>&1; then
+    echo "FAIL $img (crash): e2fsck -fn:"
+    cat "$dir/fsck.log"
+    fail=1
+  fi
+  check crash_state "$(dumpe2fs -h "$img" 2>/dev/null | grep -o 'not clean' | head -1)" "not clean"
+  check crash_notes "$(debugfs -R 'cat /keel/notes.txt' "$img" 2>/dev/null)" "written by keel"
+  check crash_late "$(debugfs -R 'stat /keel/late.txt' "$img" 2>&1 | grep -c 'File not found' || true)" 1
+  echo "ok $img (crash)"
+done
 exit $fail

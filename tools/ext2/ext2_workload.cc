@@ -1,6 +1,9 @@
 // Runs a fixed workload through kernel/fs/ext2 on an image file, for the
 // host check that Debian's e2fsck and debugfs accept what Keel's ext2 writes:
-//   ext2_workload IMAGE
+//   ext2_workload IMAGE [--crash]
+// With --crash the file system is synced without being marked clean, more
+// changes follow that stay in the cache, and the image written is the disk
+// as it was right after the sync: what is left when QEMU is killed then.
 // Afterwards the image holds (checked by ext2_fsck_test.sh):
 //   /keel/notes.txt        "written by keel\n"
 //   /keel/big.bin          2 MiB of (i * 31) % 253, then 4 KiB at 70 MiB
@@ -74,8 +77,9 @@ void Release(Volume& v, uint32_t ino) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: ext2_workload IMAGE\n");
+  bool crash = argc == 3 && std::string(argv[2]) == "--crash";
+  if (argc != 2 && !crash) {
+    std::fprintf(stderr, "usage: ext2_workload IMAGE [--crash]\n");
     return 2;
   }
   std::FILE* f = std::fopen(argv[1], "rb");
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
   std::fclose(f);
   FileDisk disk(std::move(bytes));
+  std::vector<uint8_t> snapshot;
   {
     Volume v = Must(Volume::Mount(disk, false, 32, kNow), "mount");
     uint32_t keel = Must(v.Mkdir(kRootIno, "keel", 0755, 1000, 1000, kNow), "mkdir keel");
@@ -117,8 +122,18 @@ int main(int argc, char** argv) {
     Release(v, Must(v.Unlink(nested, "deep.txt", kNow), "unlink deep"));
     Release(v, Must(v.Rmdir(dir, "nested", kNow), "rmdir nested"));
     Release(v, Must(v.Rmdir(kRootIno, "dir", kNow), "rmdir dir"));
-    Must(v.Sync(true), "sync");
+    if (!crash) {
+      Must(v.Sync(true), "sync");
+    } else {
+      Must(v.Sync(false), "sync");
+      snapshot = disk.bytes();
+      // After the sync: none of this may reach the snapshot.
+      uint32_t late = Must(v.Create(keel, "late.txt", kIfreg | 0644, 0, 0, 0, 0, kNow), "late");
+      Must(v.Write(late, 0, Bytes("not synced\n"), kNow), "write late");
+      Release(v, Must(v.Unlink(keel, "notes.txt", kNow), "unlink notes"));
+    }
   }
+  if (crash) disk = FileDisk(std::move(snapshot));
   f = std::fopen(argv[1], "wb");
   if (f == nullptr) return 1;
   if (std::fwrite(disk.bytes().data(), 1, disk.bytes().size(), f) != disk.bytes().size()) return 1;
