@@ -11,6 +11,9 @@
 #include "drivers/virtio/blk.h"
 #include "kernel/fs/block_io.h"
 #include "kernel/fs/ext2/ext2.h"
+#include "kernel/fs/ext2/ext2_vfs.h"
+#include "kernel/fs/io.h"
+#include "kernel/fs/linux_abi.h"
 #include "ktest/ktest.h"
 #include "ostd/util/box.h"
 #include "ostd/util/vec.h"
@@ -205,6 +208,105 @@ TEST(Ext2Ktest, UnlinkAndRmdirGiveBlocksBack) {
   ASSERT_TRUE(v->Release(*gone, kNow).has_value());
   EXPECT_EQ(v->superblock().free_blocks, free_blocks);
   ASSERT_TRUE(v->Sync(true).has_value());
+}
+
+ostd::Result<size_t> PWrite(fs::Inode& in, uint64_t off, std::span<const uint8_t> data) {
+  VmReader<Infallible> r = VmReader<Infallible>::FromSpan(data);
+  IoReader src(r);
+  return in.WriteAt(off, src);
+}
+
+ostd::Result<size_t> PRead(fs::Inode& in, uint64_t off, std::span<uint8_t> out) {
+  VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(out);
+  IoWriter dst(w);
+  return in.ReadAt(off, dst);
+}
+
+class CountSink final : public DirSink {
+ public:
+  bool Emit(std::string_view name, uint64_t, uint8_t dtype, uint64_t) override {
+    ++count;
+    if (name == "sub") sub_type = dtype;
+    return true;
+  }
+  int count = 0;
+  uint8_t sub_type = 0;
+};
+
+TEST(Ext2Ktest, VfsInodesPersistAcrossUnmount) {
+  VirtioDisk* disk = Disk();
+  ASSERT_TRUE(disk != nullptr);
+  ASSERT_TRUE(Format(*disk).has_value());
+  uint64_t file_ino = 0;
+  {
+    auto root = MountExt2(*disk, false);
+    ASSERT_TRUE(root.has_value());
+    RefPtr<fs::Inode> r = *root;
+    EXPECT_EQ(r->ino(), uint64_t{kRootIno});
+    EXPECT_EQ(r->Parent().get(), r.get());
+    auto sub = r->Create("sub", InodeType::kDirectory, 0750, 1000, 100, 0);
+    ASSERT_TRUE(sub.has_value());
+    EXPECT_EQ(r->nlink(), 3u);
+    auto f = (*sub)->Create("data", InodeType::kRegular, 0644, 1000, 100, 0);
+    ASSERT_TRUE(f.has_value());
+    file_ino = (*f)->ino();
+    std::array<uint8_t, 5000> bytes{};
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i % 199);
+    auto n = PWrite(**f, 10000, bytes);
+    ASSERT_TRUE(n.has_value());
+    EXPECT_EQ(*n, bytes.size());
+    EXPECT_EQ((*f)->size(), 15000u);
+    EXPECT_GT((*f)->GetAttr().blocks, 0u);
+    // Hard links share the inode; the same object comes back.
+    ASSERT_TRUE(r->Link("alias", *f).has_value());
+    EXPECT_EQ((*f)->nlink(), 2u);
+    auto alias = r->Lookup("alias");
+    ASSERT_TRUE(alias.has_value());
+    EXPECT_EQ(alias->get(), f->get());
+    EXPECT_EQ(r->Link("dirlink", *sub).error(), Errno::kEPERM);
+    EXPECT_EQ((*sub)->Parent().get(), r.get());
+    EXPECT_TRUE((*sub)->HasChildren());
+    EXPECT_EQ(r->Rmdir("sub").error(), Errno::kENOTEMPTY);
+    EXPECT_EQ(r->Rename("alias", **sub, "data", kRenameNoreplace).error(), Errno::kEEXIST);
+    EXPECT_EQ(r->Rename("alias", **sub, "x", 2 /* RENAME_EXCHANGE */).error(), Errno::kEINVAL);
+    ASSERT_TRUE(r->Rename("alias", **sub, "alias2", 0).has_value());
+    auto link = r->Symlink("ln", "sub/data", 0, 0);
+    ASSERT_TRUE(link.has_value());
+    std::array<char, 16> target{};
+    EXPECT_EQ(*(*link)->ReadLink(target), 8u);
+    // chmod/chown reach the disk at sync.
+    (*f)->SetPerm(0600);
+    (*f)->SetOwner(7, 8);
+    CountSink sink;
+    ASSERT_TRUE(r->ReadDir(0, sink).has_value());
+    EXPECT_EQ(sink.count, 4);  // . .. sub ln
+    EXPECT_EQ(sink.sub_type, kDtDir);
+    int flushes = disk->flushes;
+    ASSERT_TRUE(SyncExt2(*r->fs()).has_value());
+    EXPECT_GT(disk->flushes, flushes);
+    ASSERT_TRUE(UnmountExt2(*r->fs()).has_value());
+  }
+  auto root = MountExt2(*disk, true);
+  ASSERT_TRUE(root.has_value());
+  auto sub = (*root)->Lookup("sub");
+  ASSERT_TRUE(sub.has_value());
+  auto f = (*sub)->Lookup("alias2");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ((*f)->ino(), file_ino);
+  InodeAttr a = (*f)->GetAttr();
+  EXPECT_EQ(a.mode, kS_IFREG | 0600u);
+  EXPECT_EQ(a.uid, 7u);
+  EXPECT_EQ(a.gid, 8u);
+  EXPECT_EQ(a.nlink, 2u);
+  EXPECT_EQ(a.size, 15000u);
+  std::array<uint8_t, 100> back{};
+  ASSERT_EQ(*PRead(**f, 10000 + 199, back), back.size());
+  EXPECT_EQ(back[0], 0u);
+  EXPECT_EQ(back[5], 5u);
+  ASSERT_EQ(*PRead(**f, 0, back), back.size());
+  EXPECT_EQ(back[99], 0u);  // the hole
+  EXPECT_EQ((*root)->Create("x", InodeType::kRegular, 0644, 0, 0, 0).error(), Errno::kEROFS);
+  ASSERT_TRUE(UnmountExt2(*(*root)->fs()).has_value());
 }
 
 }  // namespace
