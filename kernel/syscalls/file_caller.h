@@ -103,6 +103,7 @@ void RegisterFileStatSyscalls(SyscallTable& t);  // file_stat.cc
 void RegisterEventfdSyscalls(SyscallTable& t);   // eventfd.cc
 void RegisterTimerfdSyscalls(SyscallTable& t);   // timerfd.cc
 void RegisterEpollSyscalls(SyscallTable& t);     // epoll.cc
+void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

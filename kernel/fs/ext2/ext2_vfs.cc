@@ -75,6 +75,8 @@ class Ext2Fs final : public ostd::Derives<Ext2Fs, FileSystem> {
   Ext2Inode* FindLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   ostd::Status WriteAttrsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   ostd::Status UnmountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
+  // What ".." of the root leads to (null: the root itself).
+  RefPtr<Inode> covered_parent;
 
  private:
   ext2::Volume vol_;
@@ -302,6 +304,7 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
   RefPtr<Inode> Parent() override {
     if (!is_dir()) return RefFromThis();
     Ext2Fs& fs = efs();
+    if (ino32_ == ext2::kRootIno && fs.covered_parent) return fs.covered_parent;
     ostd::MutexGuard g(fs.ns_lock());
     ostd::Result<uint32_t> up = fs.vol().Lookup(ino32_, "..");
     if (!up || *up == ino32_) return RefFromThis();
@@ -386,14 +389,17 @@ ostd::Status Ext2Fs::UnmountLocked() {
   }
   OSTD_TRY(vol_.Sync(true));
   live_.Clear();  // the inodes hold the file system: break the cycle
+  covered_parent = nullptr;
   return {};
 }
 
 }  // namespace
 
-ostd::Result<RefPtr<Inode>> MountExt2(BlockDevice& dev, bool read_only) {
+ostd::Result<RefPtr<Inode>> MountExt2(BlockDevice& dev, bool read_only,
+                                      RefPtr<Inode> covered_parent) {
   OSTD_TRY_ASSIGN(ext2::Volume vol, ext2::Volume::Mount(dev, read_only, kCacheBlocks, NowSec()));
   OSTD_TRY_ASSIGN(RefPtr<Ext2Fs> fs, MakeRef<Ext2Fs>(std::move(vol)));
+  fs->covered_parent = std::move(covered_parent);
   ostd::MutexGuard g(fs->ns_lock());
   OSTD_TRY_ASSIGN(RefPtr<Ext2Inode> root, fs->GetLocked(ext2::kRootIno));
   if (!root->is_dir()) return Err(Errno::kEINVAL);
@@ -416,5 +422,25 @@ ostd::Status UnmountExt2(FileSystem& base) {
   ostd::MutexGuard g(fs->ns_lock());
   return fs->UnmountLocked();
 }
+
+namespace {
+
+class Ext2Type final : public FsType {
+ public:
+  std::string_view name() const override { return "ext2"; }
+  bool needs_device() const override { return true; }
+  ostd::Result<RefPtr<Inode>> Mount(const MountRequest& req) override {
+    if (req.device == nullptr) return Err(Errno::kENOTBLK);
+    return MountExt2(*req.device, req.read_only, req.covered_parent);
+  }
+  ostd::Status Sync(FileSystem& fs) override { return SyncExt2(fs); }
+  ostd::Status Unmount(FileSystem& fs) override { return UnmountExt2(fs); }
+};
+
+Ext2Type ext2_type;
+
+}  // namespace
+
+ostd::Status RegisterExt2FsType() { return RegisterFsType(ext2_type); }
 
 }  // namespace kernel::fs

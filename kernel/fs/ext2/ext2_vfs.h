@@ -14,6 +14,7 @@
 #define KERNEL_FS_EXT2_EXT2_VFS_H_
 
 #include "kernel/fs/block_io.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/inode.h"
 #include "ostd/result.h"
 
@@ -21,7 +22,10 @@ namespace kernel::fs {
 
 // Mounts the ext2 file system on `dev` (which outlives the mount); returns
 // its root directory. Errors as ext2::Volume::Mount.
-ostd::Result<RefPtr<Inode>> MountExt2(BlockDevice& dev, bool read_only);
+// `covered_parent`, if set, is what ".." of the root leads to (the parent of
+// the mount point).
+ostd::Result<RefPtr<Inode>> MountExt2(BlockDevice& dev, bool read_only,
+                                      RefPtr<Inode> covered_parent = {});
 // True if `fs` is a mounted ext2.
 bool IsExt2(FileSystem& fs);
 // Writes back in-memory attributes, dirty blocks and the superblock, then
@@ -30,6 +34,8 @@ ostd::Status SyncExt2(FileSystem& fs);
 // Frees inodes whose links are gone, syncs and marks the file system clean.
 // The mount's inodes must no longer be used afterwards.
 ostd::Status UnmountExt2(FileSystem& fs);
+// Registers "ext2" with the file-system types (fs_type.h) for mount(2).
+ostd::Status RegisterExt2FsType();
 
 }  // namespace kernel::fs
 
