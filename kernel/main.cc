@@ -7,6 +7,7 @@
 #include "drivers/virtio/blk.h"
 #include "kernel/exec/cmdline.h"
 #include "kernel/fs/block_device.h"
+#include "kernel/fs/ext2/ext2_vfs.h"
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/address_space.h"
@@ -122,6 +123,9 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   InitSyscalls();
   InstallPageFaultHook();
   ProbeDisks();
+  if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
+    ostd::Println("keel: cannot register ext2: {}", s.error());
+  }
   if (ostd::Status s = fs::Init(); !s) {
     ostd::Println("keel: cannot create the root file system: {}", s.error());
     PowerOff(false);

@@ -27,6 +27,7 @@ enum class Errno : int {
   kENOMEM = 12,
   kEACCES = 13,
   kEFAULT = 14,
+  kENOTBLK = 15,
   kEBUSY = 16,
   kEEXIST = 17,
   kEXDEV = 18,

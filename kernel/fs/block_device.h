@@ -15,27 +15,13 @@
 #include <cstdint>
 #include <span>
 
+#include "kernel/fs/block_io.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/inode.h"
 #include "ostd/result.h"
 #include "ostd/util/box.h"
 
 namespace kernel::fs {
-
-// A disk in 512-byte sectors, as a driver provides it. Calls may block and
-// may come from several tasks at once.
-class BlockDevice {
- public:
-  virtual ~BlockDevice() = default;
-  // The size in 512-byte sectors.
-  virtual uint64_t sectors() const = 0;
-  virtual bool read_only() const = 0;
-  // Whole sectors from `sector` on; the span's size is a multiple of 512.
-  virtual ostd::Status ReadSectors(uint64_t sector, std::span<uint8_t> dst) = 0;
-  virtual ostd::Status WriteSectors(uint64_t sector, std::span<const uint8_t> src) = 0;
-  // Makes completed writes durable.
-  virtual ostd::Status Flush() = 0;
-};
 
 // The major number of /dev/vdX (minor 16 * X, as Linux numbers virtio disks
 // with room for partitions).

@@ -73,7 +73,11 @@ uint64_t FileSystem::AllocAnonDev() {
 
 Inode::Inode(FileSystem* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid,
              uint64_t rdev)
-    : fs_(fs->RefFromThis()), type_(type), ino_(fs->NextIno()), rdev_(rdev) {
+    : Inode(fs, FixedIno{fs->NextIno()}, type, perm, uid, gid, rdev) {}
+
+Inode::Inode(FileSystem* fs, FixedIno ino, InodeType type, uint32_t perm, uint32_t uid,
+             uint32_t gid, uint64_t rdev)
+    : fs_(fs->RefFromThis()), type_(type), ino_(ino.ino), rdev_(rdev) {
   Timespec now = Now();
   ostd::SpinLockGuard g(attr_lock_);
   attr_.dev = fs->dev();

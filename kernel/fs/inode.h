@@ -126,6 +126,13 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // The inode holds a reference to `fs` (made by MakeRef).
   Inode(FileSystem* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid,
         uint64_t rdev = 0);
+  // The inode number chosen by the file system (its on-disk number) instead
+  // of fs->NextIno().
+  struct FixedIno {
+    uint64_t ino;
+  };
+  Inode(FileSystem* fs, FixedIno ino, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid,
+        uint64_t rdev);
   virtual ~Inode() = default;
 
   FileSystem* fs() const { return fs_.get(); }

@@ -105,6 +105,7 @@ void RegisterTimerfdSyscalls(SyscallTable& t);   // timerfd.cc
 void RegisterEpollSyscalls(SyscallTable& t);     // epoll.cc
 void RegisterSignalfdSyscalls(SyscallTable& t);  // signalfd.cc
 void RegisterPidfdSyscalls(SyscallTable& t);     // pidfd.cc
+void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

@@ -11,6 +11,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/flock.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/pipe.h"
 #include "kernel/fs/record_lock.h"
@@ -255,19 +256,29 @@ SyscallResult SysFlock(Thread& self, int fd, uint32_t operation) {
   return 0;
 }
 
-// fsync/fdatasync: tmpfs has nothing to write back; files without an fsync
-// operation on Linux (pipes, ttys, devices) say EINVAL.
+// fsync/fdatasync: the mounted file system the file lives on writes back
+// and flushes its disk (ext2: the whole file system); tmpfs has nothing to
+// write back; files without an fsync operation on Linux (pipes, ttys,
+// devices) say EINVAL.
 SyscallResult SysFsync(Thread& self, int fd) {
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   fs::Inode* inode = f->inode();
   if (inode == nullptr || !(inode->is_regular() || inode->is_dir())) return Err(Errno::kEINVAL);
+  if (fs::FsType* type = fs::MountedType(*inode->fs())) OSTD_TRY(type->Sync(*inode->fs()));
   return 0;
 }
 
-SyscallResult SysSync(Thread&) { return 0; }
+// sync(2) reports nothing (Linux's returns void); the disks are flushed.
+SyscallResult SysSync(Thread&) {
+  fs::SyncAllMounts().IgnoreError();
+  return 0;
+}
 
 SyscallResult SysSyncfs(Thread& self, int fd) {
-  OSTD_TRY(GetFile(self, fd));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  fs::Inode* inode = f->inode();
+  if (inode == nullptr) return 0;
+  if (fs::FsType* type = fs::MountedType(*inode->fs())) OSTD_TRY(type->Sync(*inode->fs()));
   return 0;
 }
 
@@ -348,6 +359,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterEpollSyscalls(t);
   RegisterSignalfdSyscalls(t);
   RegisterPidfdSyscalls(t);
+  RegisterMountSyscalls(t);
 }
 
 }  // namespace kernel

@@ -200,8 +200,8 @@
   S(162, sync, Never)                                           \
   N(163, acct)                                                  \
   N(164, settimeofday)                                          \
-  N(165, mount)                                                 \
-  N(166, umount2)                                               \
+  S(165, mount, Never, Path, Path, String, Flags, Raw)          \
+  S(166, umount2, Never, Path, Flags)                           \
   N(167, swapon)                                                \
   N(168, swapoff)                                               \
   N(169, reboot)                                                \

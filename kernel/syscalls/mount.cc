@@ -1,0 +1,100 @@
+// mount(2) and umount2(2) over the file-system type registry
+// (kernel/fs/fs_type.h), and sync/syncfs/fsync reaching the mounted
+// instances.
+//
+// Linux's checks, in its order: the strings and the target path (EFAULT,
+// ENOENT); EPERM without privilege; EINVAL for flags; the type (ENODEV); for
+// a disk-backed type the source (ENOENT; ENOTBLK if not a block device;
+// ENXIO if no disk is behind it); ENOTDIR for a target that is not a
+// directory. umount2: EINVAL for unknown flags, the path (ENOENT), EPERM,
+// then EINVAL for a target that is not the root of a mount.
+//
+// Flags: MS_RDONLY, MS_SILENT and MS_RELATIME (Keel's atime rule) are
+// honoured, the "MS_MGC_VAL" magic in the top 16 bits is ignored as Linux
+// does; any other flag (remount, bind, move, propagation, nosuid, nodev,
+// noexec, ...) is EINVAL: Keel does not implement it and does not pretend
+// to. The `data` options string is not parsed (tmpfs and ext2 take none here).
+#include <cstdint>
+
+#include "kernel/fs/block_device.h"
+#include "kernel/fs/fs_type.h"
+#include "kernel/fs/linux_abi.h"
+#include "kernel/process/process.h"
+#include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/syscall.h"
+
+namespace kernel {
+namespace {
+
+using file_sys::UserPath;
+using fs::Inode;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+
+constexpr uint64_t kMsRdonly = 1, kMsSilent = 1 << 15, kMsRelatime = 1 << 21;
+constexpr uint64_t kMsMgcMask = 0xffff0000, kMsMgcVal = 0xc0ed0000;
+constexpr uint32_t kMntForce = 1, kMntDetach = 2, kMntExpire = 4, kUmountNofollow = 8;
+
+SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
+                       ostd::vm::UserInPtr<const char> utarget,
+                       ostd::vm::UserInPtr<const char> utype, uint64_t flags, uint64_t) {
+  if ((flags & kMsMgcMask) == kMsMgcVal) flags &= ~kMsMgcMask;
+  UserPath type_name;
+  OSTD_TRY(type_name.Copy(utype));
+  UserPath target;
+  OSTD_TRY(target.Copy(utarget));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, fs::kAtFdCwd, target.view(), true));
+  if (!file_sys::Privileged(self)) return Err(Errno::kEPERM);
+  if ((flags & ~(kMsRdonly | kMsSilent | kMsRelatime)) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(fs::FsType * type, fs::FindFsType(type_name.view()));
+  fs::MountRequest req;
+  req.read_only = (flags & kMsRdonly) != 0;
+  req.covered_parent = dir->Parent();
+  if (type->needs_device()) {
+    if (usource.addr() == 0) return Err(Errno::kEINVAL);
+    UserPath source;
+    OSTD_TRY(source.Copy(usource));
+    OSTD_TRY_ASSIGN(RefPtr<Inode> node,
+                    file_sys::ResolveAt(self, fs::kAtFdCwd, source.view(), true));
+    if (node->type() != fs::InodeType::kBlockDevice) return Err(Errno::kENOTBLK);
+    uint32_t major = fs::DevMajor(node->rdev()), minor = fs::DevMinor(node->rdev());
+    if (major != fs::kVirtBlkMajor || minor % 16 != 0) return Err(Errno::kENXIO);
+    req.device = fs::GetBlockDevice(minor / 16);
+    if (req.device == nullptr) return Err(Errno::kENXIO);
+  }
+  // Linux finds this when it grafts the new root onto the target.
+  if (!dir->is_dir()) return Err(Errno::kENOTDIR);
+  OSTD_TRY_ASSIGN(RefPtr<Inode> root, type->Mount(req));
+  ostd::Status added = fs::AddMount(dir, root, *type);
+  if (!added) {
+    type->Unmount(*root->fs()).IgnoreError();  // not attached: nothing else sees it
+    return Err(added.error());
+  }
+  return 0;
+}
+
+SyscallResult SysUmount2(Thread& self, ostd::vm::UserInPtr<const char> utarget, uint32_t flags) {
+  if (!file_sys::Privileged(self)) return Err(Errno::kEPERM);
+  if ((flags & ~(kMntForce | kMntDetach | kMntExpire | kUmountNofollow)) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((flags & kMntExpire) != 0 && (flags & (kMntForce | kMntDetach)) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  UserPath target;
+  OSTD_TRY(target.Copy(utarget));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> root, file_sys::ResolveAt(self, fs::kAtFdCwd, target.view(),
+                                                          (flags & kUmountNofollow) == 0));
+  OSTD_TRY(fs::RemoveMount(root));
+  return 0;
+}
+
+}  // namespace
+
+void RegisterMountSyscalls(SyscallTable& t) {
+  t.Bind<sysno::mount, SysMount>();
+  t.Bind<sysno::umount2, SysUmount2>();
+}
+
+}  // namespace kernel
