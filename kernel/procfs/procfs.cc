@@ -16,6 +16,7 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
+#include "kernel/procfs/kallsyms.h"
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
@@ -531,7 +532,7 @@ struct Entry {
   Status (*link)(int pid, int fd, TextSink& out) = nullptr;
 };
 
-constexpr std::array<Entry, 11> kRootEntries = {{
+constexpr std::array<Entry, 12> kRootEntries = {{
     {"self", fs::kDtLnk, nullptr, LinkSelf},
     {"thread-self", fs::kDtLnk, nullptr, LinkThreadSelf},
     {"meminfo", fs::kDtReg, GenMeminfo, nullptr},
@@ -543,6 +544,7 @@ constexpr std::array<Entry, 11> kRootEntries = {{
     {"filesystems", fs::kDtReg, GenFilesystems, nullptr},
     {"stat", fs::kDtReg, GenStat, nullptr},
     {"sys", fs::kDtDir, nullptr, nullptr},
+    {"kallsyms", fs::kDtReg, nullptr, nullptr},
 }};
 
 // /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h).
@@ -832,6 +834,7 @@ class FdDir final : public Inode {
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
+  if (e.name == "kallsyms") return MakeKallsyms(proc_fs);
   return New<SysDir>(SysDir::Level::kSys);
 }
 
