@@ -221,11 +221,14 @@ class ReturnProbeHandler : public RefCounted<ReturnProbeHandler> {
 // A return whose ReturnProbe was removed meanwhile still resumes correctly
 // (without a handler). A function left without returning (the task exits
 // in it) leaves nothing behind: the LIFO belongs to the task; a frame
-// abandoned by a non-local exit is dropped when an outer hooked frame
-// returns. The hooked return is matched by its stack slot, so functions
-// must return with a plain `ret` (not `ret imm16`, which C++ on x86-64 does
-// not emit). Backtraces taken inside a hooked function show the trampoline
-// as its return address.
+// abandoned by a non-local exit (a caught fault) is dropped when an outer
+// hooked frame returns, or, in a spawned task (whose stack bounds ostd
+// knows), at the task's next hooked entry below it. Tasks adopted from a
+// boot stack (the boot CPU's first task, idle) have no known bounds: their
+// dead entries stay until an outer hooked return, and entry hits past
+// kMaxNestedReturns are counted missed (never unsafe). The hooked return is matched by its stack
+// slot, so functions must return with a plain `ret` (not `ret imm16`, which C++ on x86-64 does not
+// emit). Backtraces taken inside a hooked function show the trampoline as its return address.
 //
 // Move-only like Breakpoint; moved-from: address() 0, Enable/Disable EINVAL.
 class ReturnProbe {

@@ -61,6 +61,29 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
   ReturnSite& site = sites[u.return_site];
   if (task == nullptr || !site.live.load(std::memory_order_acquire)) return;
   uint32_t& depth = TaskReturns::Depth(*task);
+  // SAFETY: ReturnProbe places its breakpoint only on a function's first
+  // byte, which no branch inside the function targets, so this trap is at a
+  // call's (or tail call's) entry and [rsp] is the return address the call
+  // pushed, in the probed task's own stack (the trap frame is on the
+  // separate #BP IST stack). It is read and replaced by ostd only.
+  uint64_t* slot = reinterpret_cast<uint64_t*>(f.rsp);
+  // Entries of frames at or below this one on the task's stack are dead
+  // (left by a non-local exit such as a caught fault): drop them. Only when
+  // both are on the task's own stack (code on an exception stack compares
+  // nothing). A slot equal to rsp that still holds the trampoline is a tail
+  // call reusing a hooked frame's slot: alive.
+  std::array<TaskReturns::Entry, TaskReturns::kMax>& entries = TaskReturns::Entries(*task);
+  Vaddr lo = task->stack_bottom();
+  Vaddr hi = task->stack_top();
+  bool tail_call = *slot == ReturnTrampoline();
+  if (lo != 0 && f.rsp >= lo && f.rsp < hi) {
+    while (depth > 0) {
+      uint64_t s = entries[depth - 1].slot;
+      bool dead = s >= lo && (s < f.rsp || (s == f.rsp && !tail_call));
+      if (!dead) break;
+      depth--;
+    }
+  }
   if (depth >= TaskReturns::kMax) {
     u.missed.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -69,13 +92,7 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
   u.hits.fetch_add(1, std::memory_order_relaxed);
   std::optional<uint64_t> cookie = site.handler->OnEntry(regs);
   if (!cookie) return;
-  // SAFETY: ReturnProbe places its breakpoint only on a function's first
-  // byte, which no branch inside the function targets, so this trap is at a
-  // call's (or tail call's) entry and [rsp] is the return address the call
-  // pushed, in the probed task's own stack (the trap frame is on the
-  // separate #BP IST stack). It is read and replaced by ostd only.
-  uint64_t* slot = reinterpret_cast<uint64_t*>(f.rsp);
-  TaskReturns::Entries(*task)[depth] = TaskReturns::Entry{
+  entries[depth] = TaskReturns::Entry{
       .ret_addr = *slot,
       .slot = f.rsp,
       .site = u.return_site,
@@ -97,8 +114,17 @@ bool PopReturn(arch::TrapFrame& f, PoppedReturn& out) {
   for (uint32_t i = depth; i > 0; --i) {
     const TaskReturns::Entry& e = entries[i - 1];
     if (e.slot + 8 != f.rsp) continue;
-    out = PoppedReturn{
-        .site = e.site, .generation = e.generation, .cookie = e.cookie, .ret_addr = e.ret_addr};
+    out = PoppedReturn{.site = e.site,
+                       .generation = e.generation,
+                       .cookie = e.cookie,
+                       .ret_addr = e.ret_addr,
+                       .report_addr = e.ret_addr};
+    // A tail call from a hooked function: this return goes to the
+    // trampoline again, for the caller's entry on the same slot; report
+    // where the call really returns.
+    for (uint32_t j = i - 1; j > 0 && out.report_addr == ReturnTrampoline(); --j) {
+      if (entries[j - 1].slot == e.slot) out.report_addr = entries[j - 1].ret_addr;
+    }
     depth = i - 1;
     f.rip = e.ret_addr;
     return true;

@@ -270,17 +270,25 @@ void StartStep(CpuState& s, ProbePoint& p, arch::TrapFrame& f) {
 // address and report the return to its site's handler, if it still has one.
 bool HandleReturn(CpuState& s, arch::TrapFrame& f) {
   PoppedReturn r;
-  if (!PopReturn(f, r)) return false;             // no hooked return here: a broken invariant
-  if (s.phase != Phase::kIdle) return true;       // inside a handler: resume, unreported
+  if (s.phase != Phase::kIdle) {
+    // Inside a handler (no hooks are made there, so not expected): resume,
+    // unreported.
+    return PopReturn(f, r);
+  }
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // odd: inside
   s.phase = Phase::kHandling;
+  if (!PopReturn(f, r)) {  // no hooked return here: a broken invariant
+    s.phase = Phase::kIdle;
+    s.seq.fetch_add(1, std::memory_order_seq_cst);
+    return false;
+  }
   ReturnSite& site = ReturnSiteAt(r.site);
   if (site.live.load(std::memory_order_acquire) &&
       site.generation.load(std::memory_order_acquire) == r.generation) {
     ShiftIst(+1);
     internal::PreemptDisable();
     site.returned.fetch_add(1, std::memory_order_relaxed);
-    site.handler->OnReturn(Snapshot(f, r.ret_addr), r.cookie);
+    site.handler->OnReturn(Snapshot(f, r.report_addr), r.cookie);
     if (arch::InterruptsEnabled()) {
       OSTD_PANIC("a return probe handler at {:#x} enabled interrupts", r.ret_addr);
     }

@@ -109,7 +109,8 @@ struct PoppedReturn {
   uint32_t site = 0;
   uint32_t generation = 0;
   uint64_t cookie = 0;
-  uint64_t ret_addr = 0;
+  uint64_t ret_addr = 0;     // where f resumes
+  uint64_t report_addr = 0;  // the real return address (differs after a tail call)
 };
 bool PopReturn(arch::TrapFrame& f, PoppedReturn& out);
 
