@@ -17,6 +17,7 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
+#include "kernel/procfs/kallsyms.h"
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
@@ -541,7 +542,7 @@ struct Entry {
   Status (*link)(int pid, int fd, TextSink& out) = nullptr;
 };
 
-constexpr std::array<Entry, 12> kRootEntries = {{
+constexpr std::array<Entry, 13> kRootEntries = {{
     {"self", fs::kDtLnk, nullptr, LinkSelf},
     {"thread-self", fs::kDtLnk, nullptr, LinkThreadSelf},
     {"meminfo", fs::kDtReg, GenMeminfo, nullptr},
@@ -554,6 +555,7 @@ constexpr std::array<Entry, 12> kRootEntries = {{
     {"stat", fs::kDtReg, GenStat, nullptr},
     {"sys", fs::kDtDir, nullptr, nullptr},
     {"modules", fs::kDtReg, GenModules, nullptr},
+    {"kallsyms", fs::kDtReg, nullptr, nullptr},
 }};
 
 // /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h).
@@ -893,6 +895,7 @@ class FdDir final : public Inode {
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
+  if (e.name == "kallsyms") return MakeKallsyms(proc_fs);
   return New<SysDir>(SysDir::Level::kSys);
 }
 

@@ -4,7 +4,8 @@
 //   /proc/self -> <pid>            /proc/<pid>/{stat,status,cmdline,comm,maps,
 //   /proc/meminfo, cpuinfo,                      environ, exe, cwd, fd/N}
 //   mounts, uptime, loadavg,
-//   version, filesystems, stat
+//   version, filesystems, stat,
+//   kallsyms (kallsyms.h)
 //
 // Directories list their entries when read (processes appear and go); files
 // produce their text on every read, so a read at offset N sees a fresh

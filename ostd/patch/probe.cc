@@ -229,6 +229,11 @@ Result<Breakpoint> Breakpoint::AtSymbol(std::string_view symbol, uint64_t offset
 
 Result<Breakpoint> Breakpoint::AtAddress(Vaddr addr, RefPtr<ProbeHandler> handler,
                                          ProbeOptions options) {
+  return Place(addr, std::move(handler), options, probe_internal::kNoReturnSite);
+}
+
+Result<Breakpoint> Breakpoint::Place(Vaddr addr, RefPtr<ProbeHandler> handler, ProbeOptions options,
+                                     uint32_t return_site) {
   if (!handler) return Err(Errno::kEINVAL);
   if (!arch::InterruptsEnabled()) return Err(Errno::kEBUSY);
   OSTD_TRY_ASSIGN(Symbol fn, probe_internal::FunctionAt(addr));
@@ -261,6 +266,7 @@ Result<Breakpoint> Breakpoint::AtAddress(Vaddr addr, RefPtr<ProbeHandler> handle
       return Err(Errno::kENOMEM);
     }
     u->handler = std::move(handler);
+    u->return_site = return_site;
     u->point = p;
     u->next.store(p->users.load(std::memory_order_relaxed), std::memory_order_relaxed);
     p->users.store(u, std::memory_order_release);
@@ -320,6 +326,132 @@ uint64_t Breakpoint::hits() const {
 
 uint64_t Breakpoint::missed() const {
   return user_ == nullptr ? 0 : user_->missed.load(std::memory_order_relaxed);
+}
+
+void ReturnProbeHandler::OnReturn(const ProbeRegs&, uint64_t) {}
+
+std::optional<uint64_t> ReturnProbeHandler::OnEntry(const ProbeRegs&) { return std::nullopt; }
+
+namespace probe_internal {
+namespace {
+
+// True if a relative branch inside `fn` targets its first byte.
+Result<bool> BranchesToEntry(const Symbol& fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  Vec<uint8_t> code;
+  OSTD_TRY(code.Resize(fn.size));
+  OSTD_TRY(TextPatcher::Read(fn.address, code.span()));
+  uint64_t n = PointsInUse().load(std::memory_order_acquire);
+  for (uint64_t i = 0; i < n; ++i) {
+    ProbePoint* p = PointSlot(i).load(std::memory_order_acquire);
+    if (p != nullptr && p->armed && p->addr >= fn.address && p->addr < fn.address + fn.size) {
+      code[p->addr - fn.address] = p->original[0];
+    }
+  }
+  for (uint64_t off = 0; off < fn.size;) {
+    Result<Insn> insn = DecodeAt(code.span(), off);
+    if (!insn) return Err(Errno::kEILSEQ);
+    uint64_t next = off + insn->length;
+    bool branch = insn->kind == InsnKind::kJmpRel || insn->kind == InsnKind::kJccRel ||
+                  insn->kind == InsnKind::kLoopRel;
+    if (branch && static_cast<int64_t>(next) + insn->rel == 0) return true;
+    off = next;
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace probe_internal
+
+Result<ReturnProbe> ReturnProbe::AtSymbol(std::string_view symbol,
+                                          RefPtr<ReturnProbeHandler> handler,
+                                          ProbeOptions options) {
+  std::optional<Symbol> s = KernelSymbols().FindSymbol(symbol);
+  if (!s) return Err(Errno::kENOENT);
+  return AtAddress(s->address, std::move(handler), options);
+}
+
+Result<ReturnProbe> ReturnProbe::AtAddress(Vaddr addr, RefPtr<ReturnProbeHandler> handler,
+                                           ProbeOptions options) {
+  if (!handler) return Err(Errno::kEINVAL);
+  if (!arch::InterruptsEnabled()) return Err(Errno::kEBUSY);
+  OSTD_TRY_ASSIGN(Symbol fn, probe_internal::FunctionAt(addr));
+  if (fn.offset != 0) return Err(Errno::kEINVAL);
+  if (IsBlacklisted(addr)) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(RefPtr<ProbeHandler> entry, MakeRef<ProbeHandler>());
+  ReturnProbe rp;
+  {
+    MutexGuard guard(registry);
+    OSTD_TRY_ASSIGN(bool loops, probe_internal::BranchesToEntry(fn));
+    if (loops) return Err(Errno::kEINVAL);
+    for (uint32_t i = 0; i < probe_internal::kMaxReturnSites; ++i) {
+      probe_internal::ReturnSite& site = probe_internal::ReturnSiteAt(i);
+      if (site.in_use) continue;
+      site.in_use = true;
+      site.handler = std::move(handler);
+      site.hooked.store(0, std::memory_order_relaxed);
+      site.returned.store(0, std::memory_order_relaxed);
+      site.live.store(true, std::memory_order_release);
+      rp.site_ = i;
+      break;
+    }
+  }
+  if (rp.site_ == probe_internal::kNoReturnSite) return Err(Errno::kENOMEM);
+  // On failure rp's destructor frees the site.
+  OSTD_TRY_ASSIGN(rp.entry_, Breakpoint::Place(addr, std::move(entry), options, rp.site_));
+  return rp;
+}
+
+ReturnProbe::ReturnProbe(ReturnProbe&& other) noexcept
+    : entry_(std::move(other.entry_)),
+      site_(std::exchange(other.site_, probe_internal::kNoReturnSite)) {}
+
+ReturnProbe& ReturnProbe::operator=(ReturnProbe&& other) noexcept {
+  if (this != &other) {
+    Remove();
+    entry_ = std::move(other.entry_);
+    site_ = std::exchange(other.site_, probe_internal::kNoReturnSite);
+  }
+  return *this;
+}
+
+ReturnProbe::~ReturnProbe() { Remove(); }
+
+void ReturnProbe::Remove() {
+  uint32_t index = std::exchange(site_, probe_internal::kNoReturnSite);
+  if (index == probe_internal::kNoReturnSite) return;
+  if (!arch::InterruptsEnabled()) OSTD_PANIC("probe: ReturnProbe removed with interrupts off");
+  // No new hooks (the breakpoint goes, after a quiescence wait), then no
+  // handler for returns still outstanding: a new generation, and a second
+  // wait so no CPU still runs OnReturn when the handler is dropped.
+  Breakpoint gone = std::move(entry_);
+  gone = Breakpoint();
+  RefPtr<ReturnProbeHandler> handler;
+  {
+    MutexGuard guard(registry);
+    probe_internal::ReturnSite& site = probe_internal::ReturnSiteAt(index);
+    site.live.store(false, std::memory_order_release);
+    site.generation.fetch_add(1, std::memory_order_acq_rel);
+    probe_internal::WaitForProbeQuiescence();
+    handler = std::move(site.handler);
+    site.in_use = false;
+  }
+  // `handler` (maybe the last reference) is dropped here, in task context.
+}
+
+Status ReturnProbe::Enable() { return entry_.Enable(); }
+Status ReturnProbe::Disable() { return entry_.Disable(); }
+bool ReturnProbe::enabled() const { return entry_.enabled(); }
+Vaddr ReturnProbe::address() const { return entry_.address(); }
+Symbol ReturnProbe::function() const { return entry_.function(); }
+
+uint64_t ReturnProbe::hits() const { return entry_.hits(); }
+
+uint64_t ReturnProbe::missed() const { return entry_.missed(); }
+
+uint64_t ReturnProbe::returns() const {
+  return site_ == probe_internal::kNoReturnSite
+             ? 0
+             : probe_internal::ReturnSiteAt(site_).returned.load(std::memory_order_relaxed);
 }
 
 bool IsBlacklisted(Vaddr addr) {

@@ -36,7 +36,10 @@
 // the displaced instruction, next instruction or branch target). So a
 // breakpoint cannot redirect control flow or alter the probed code's data:
 // placing one grants the right to observe registers at a function boundary
-// and costs the probed code time.
+// and costs the probed code time. The one exception is ReturnProbe (below):
+// ostd itself, not the handler, replaces a call's return address with its
+// own trampoline and keeps the real one, so the caller still resumes exactly
+// where it would have.
 //
 // Handler contract: they run in exception context with interrupts off and
 // preemption off, on a level of the #BP stack (16 KiB); they must not block
@@ -54,6 +57,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -171,10 +175,117 @@ class Breakpoint {
   uint64_t missed() const;
 
  private:
+  friend class ReturnProbe;
   explicit Breakpoint(probe_internal::ProbeUser* user) : user_(user) {}
+  // AtAddress for a ReturnProbe's entry user when `return_site` is a site
+  // index (probe_internal::kNoReturnSite: an ordinary Breakpoint).
+  static Result<Breakpoint> Place(Vaddr addr, RefPtr<ProbeHandler> handler, ProbeOptions options,
+                                  uint32_t return_site);
   void Remove();
 
   probe_internal::ProbeUser* user_ = nullptr;
+};
+
+// What runs at a ReturnProbe's function entry and at the hooked return.
+// Same contract as ProbeHandler (exception context, interrupts and
+// preemption off, no blocking). Derive from it; share it with MakeRef.
+class ReturnProbeHandler : public RefCounted<ReturnProbeHandler> {
+ public:
+  ReturnProbeHandler() = default;
+  // Destroyed when the last RefPtr goes; ostd drops its reference only
+  // after no CPU runs the handler any more.
+  virtual ~ReturnProbeHandler() = default;
+  // At the function's first instruction (`regs.rip` its start, `regs.rsp`
+  // the address of the return address). Return a value to have this call's
+  // return reported to OnReturn with that value, or nullopt to leave the
+  // call alone. Not called (and counted missed) when the current task
+  // already has ReturnProbe::kMaxNestedReturns hooked returns outstanding.
+  virtual std::optional<uint64_t> OnEntry(const ProbeRegs& regs);
+  // When a call hooked by OnEntry returns: `regs.rax` is the return value,
+  // `regs.rip` the real return address (where the caller resumes), `regs.rsp`
+  // the caller's stack pointer after the return; `cookie` is OnEntry's value.
+  // Not called for a call that returns after its ReturnProbe was removed.
+  virtual void OnReturn(const ProbeRegs& regs, uint64_t cookie);
+};
+
+// A probe on a function's entry that can also observe the function's
+// return (what Linux's kretprobes and rethook do). At an entry hit the
+// handler's OnEntry decides; if it wants the return, ostd saves the return
+// address in the current task's own LIFO of hooked returns (ostd memory the
+// kernel cannot reach) and replaces it on the stack with ostd's return
+// trampoline, an int3 in the no-probe set. When the function returns there,
+// ostd pops the saved address, runs OnReturn, and resumes the caller at the
+// saved address. The kernel never supplies or sees a writable return
+// address: it can make ostd resume only where the call would have returned.
+//
+// A return whose ReturnProbe was removed meanwhile still resumes correctly
+// (without a handler). A function left without returning (the task exits
+// in it) leaves nothing behind: the LIFO belongs to the task; a frame
+// abandoned by a non-local exit (a caught fault) is dropped when an outer
+// hooked frame returns, or, in a spawned task (whose stack bounds ostd
+// knows), at the task's next hooked entry below it. Tasks adopted from a
+// boot stack (the boot CPU's first task, idle) have no known bounds: their
+// dead entries stay until an outer hooked return, and entry hits past
+// kMaxNestedReturns are counted missed (never unsafe). The hooked return is matched by its stack
+// slot, so functions must return with a plain `ret` (not `ret imm16`, which C++ on x86-64 does not
+// emit). Backtraces taken inside a hooked function show the trampoline as its return address.
+//
+// Move-only like Breakpoint; moved-from: address() 0, Enable/Disable EINVAL.
+class ReturnProbe {
+ public:
+  // Hooked returns one task may have outstanding at once; deeper entry hits
+  // are counted missed (Linux bounds them only by maxactive).
+  static constexpr uint32_t kMaxNestedReturns = 32;
+
+  // At the start of `symbol`. ENOENT if no such symbol; then as AtAddress.
+  static Result<ReturnProbe> AtSymbol(std::string_view symbol, RefPtr<ReturnProbeHandler> handler,
+                                      ProbeOptions options = {});
+  // At `addr`, which must be the start of a kernel function with a known
+  // size (EINVAL otherwise, as Linux's kretprobe off a function entry), and
+  // that no relative branch inside the function jumps back to (EINVAL: there
+  // the top of the stack would not be a return address); ENOMEM when the
+  // return-probe table (64 sites) is full; otherwise errors as
+  // Breakpoint::AtAddress. Task context; may block.
+  static Result<ReturnProbe> AtAddress(Vaddr addr, RefPtr<ReturnProbeHandler> handler,
+                                       ProbeOptions options = {});
+
+  // A ReturnProbe that owns nothing.
+  ReturnProbe() = default;
+  // Takes over `other`'s probe; `other` becomes moved-from.
+  ReturnProbe(ReturnProbe&& other) noexcept;
+  // Removes this probe (as the destructor) and takes over `other`'s.
+  ReturnProbe& operator=(ReturnProbe&& other) noexcept;
+  ReturnProbe(const ReturnProbe&) = delete;
+  ReturnProbe& operator=(const ReturnProbe&) = delete;
+  // Removes the entry breakpoint, stops OnReturn for returns still
+  // outstanding (they resume their callers normally) and drops the
+  // handler once no CPU runs it. Task context with interrupts enabled.
+  ~ReturnProbe();
+
+  // Arms / disarms the entry breakpoint (as Breakpoint). Returns already
+  // hooked are still reported while disabled.
+  Status Enable();
+  // See Enable.
+  Status Disable();
+  // True while enabled.
+  bool enabled() const;
+  // The function's start (0 when moved-from).
+  Vaddr address() const;
+  // The function (offset 0).
+  Symbol function() const;
+  // Entry hits that ran OnEntry.
+  uint64_t hits() const;
+  // Entry hits not handled: inside the probe machinery, or the task's LIFO
+  // of hooked returns full.
+  uint64_t missed() const;
+  // Returns reported to OnReturn.
+  uint64_t returns() const;
+
+ private:
+  void Remove();
+
+  Breakpoint entry_;
+  uint32_t site_ = ~uint32_t{0};
 };
 
 // True if `addr` is in the no-probe set.

@@ -203,13 +203,17 @@ void Emulate(const ProbePoint& p, arch::TrapFrame& f) {
   __builtin_trap();
 }
 
-void RunHandlers(ProbePoint& p, const ProbeRegs& regs, bool after) {
+// Runs the OnHit (entry_frame set: the trapped frame, before the step) or
+// AfterStep (nullptr) handlers of p's enabled users.
+void RunHandlers(ProbePoint& p, const ProbeRegs& regs, arch::TrapFrame* entry_frame) {
   // On the #BP stack: no task switch (blocking panics) and no interrupts.
   internal::PreemptDisable();
   for (ProbeUser* u = p.users.load(std::memory_order_acquire); u != nullptr;
        u = u->next.load(std::memory_order_acquire)) {
     if (!u->enabled.load(std::memory_order_relaxed)) continue;
-    if (after) {
+    if (u->return_site != kNoReturnSite) {
+      if (entry_frame != nullptr) HookReturn(*u, *entry_frame, regs);
+    } else if (entry_frame == nullptr) {
       u->handler->AfterStep(regs);
     } else {
       u->hits.fetch_add(1, std::memory_order_relaxed);
@@ -242,7 +246,7 @@ void Finish(CpuState& s, ProbePoint& p, arch::TrapFrame& f) {
   }
   s.phase = Phase::kHandling;
   ShiftIst(+1);
-  RunHandlers(p, Snapshot(f, f.rip), /*after=*/true);
+  RunHandlers(p, Snapshot(f, f.rip), /*entry_frame=*/nullptr);
   ShiftIst(-1);
   s.phase = Phase::kIdle;
   s.point = nullptr;
@@ -260,6 +264,40 @@ void StartStep(CpuState& s, ProbePoint& p, arch::TrapFrame& f) {
   }
   Emulate(p, f);
   Finish(s, p, f);
+}
+
+// A hooked return reached the trampoline: resume the caller at the saved
+// address and report the return to its site's handler, if it still has one.
+bool HandleReturn(CpuState& s, arch::TrapFrame& f) {
+  PoppedReturn r;
+  if (s.phase != Phase::kIdle) {
+    // Inside a handler (no hooks are made there, so not expected): resume,
+    // unreported.
+    return PopReturn(f, r);
+  }
+  s.seq.fetch_add(1, std::memory_order_seq_cst);  // odd: inside
+  s.phase = Phase::kHandling;
+  if (!PopReturn(f, r)) {  // no hooked return here: a broken invariant
+    s.phase = Phase::kIdle;
+    s.seq.fetch_add(1, std::memory_order_seq_cst);
+    return false;
+  }
+  ReturnSite& site = ReturnSiteAt(r.site);
+  if (site.live.load(std::memory_order_acquire) &&
+      site.generation.load(std::memory_order_acquire) == r.generation) {
+    ShiftIst(+1);
+    internal::PreemptDisable();
+    site.returned.fetch_add(1, std::memory_order_relaxed);
+    site.handler->OnReturn(Snapshot(f, r.report_addr), r.cookie);
+    if (arch::InterruptsEnabled()) {
+      OSTD_PANIC("a return probe handler at {:#x} enabled interrupts", r.ret_addr);
+    }
+    internal::PreemptEnable();
+    ShiftIst(-1);
+  }
+  s.phase = Phase::kIdle;
+  s.seq.fetch_add(1, std::memory_order_seq_cst);  // even: outside
+  return true;
 }
 
 }  // namespace
@@ -298,6 +336,9 @@ using patch::probe_internal::ProbePoint;
 bool HandleKernelBreakpoint(arch::TrapFrame& f) {
   Vaddr addr = f.rip - 1;
   CpuState& s = patch::probe_internal::ThisState();
+  if (addr == patch::probe_internal::ReturnTrampoline()) {
+    return patch::probe_internal::HandleReturn(s, f);
+  }
   // The int3 after a slot's instruction: the step is done.
   if (s.phase == Phase::kStepping && s.point != nullptr &&
       addr == s.point->slot + s.point->insn.length) {
@@ -335,8 +376,7 @@ bool HandleKernelBreakpoint(arch::TrapFrame& f) {
   s.phase = Phase::kHandling;
   s.point = p;
   patch::probe_internal::ShiftIst(+1);
-  patch::probe_internal::RunHandlers(*p, patch::probe_internal::Snapshot(f, addr),
-                                     /*after=*/false);
+  patch::probe_internal::RunHandlers(*p, patch::probe_internal::Snapshot(f, addr), &f);
   patch::probe_internal::ShiftIst(-1);
   patch::probe_internal::StartStep(s, *p, f);
   return true;

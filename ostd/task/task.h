@@ -40,6 +40,9 @@ class Task;
 namespace internal {
 class TaskCore;  // TCB-only (ostd/task/internal/task_core.h)
 }  // namespace internal
+namespace patch::probe_internal {
+struct TaskReturns;  // TCB-only (ostd/patch/probe_return.cc)
+}  // namespace patch::probe_internal
 
 // An owning, reference-counted handle to a Task (nullptr-able). Only ostd makes
 // one from a Task (Spawn); copies take another reference.
@@ -72,6 +75,7 @@ class TaskRef {
 
  private:
   friend class internal::TaskCore;
+  friend struct patch::probe_internal::TaskReturns;
   // Takes a new reference to `t` (not null).
   explicit TaskRef(Task* t);
   Task* Checked() const {
@@ -176,6 +180,7 @@ class TaskBody {
 
  private:
   friend class internal::TaskCore;
+  friend struct patch::probe_internal::TaskReturns;
 
   class Closure {
    public:
@@ -258,6 +263,7 @@ class Task {
 
   friend class TaskRef;
   friend class internal::TaskCore;
+  friend struct patch::probe_internal::TaskReturns;
   friend void SetCurrentVmSpace(RefPtr<vm::VmSpace> space);
   Task() = default;
   ~Task();
@@ -289,6 +295,19 @@ class Task {
   std::atomic<uint64_t> cpu_ns_{0};
   std::atomic<uint64_t> slice_start_ns_{0};
   WaitQueue exit_waiters_;
+  // Return addresses that return probes replaced with ostd's trampoline
+  // (ostd/patch/probe_return.cc), innermost last; touched only by the task
+  // itself, from its own #BP traps.
+  struct ProbeReturn {
+    uint64_t ret_addr = 0;  // where the hooked function really returns to
+    uint64_t slot = 0;      // the stack address that held it
+    uint32_t site = 0;      // the return probe's table index
+    uint32_t generation = 0;
+    uint64_t cookie = 0;  // the handler's value from OnEntry
+  };
+  static constexpr size_t kMaxProbeReturns = 32;
+  std::array<ProbeReturn, kMaxProbeReturns> probe_returns_{};
+  uint32_t probe_return_depth_ = 0;
 };
 
 // Starts a task running `body`; errors as Spawn, and EINVAL for an empty body.

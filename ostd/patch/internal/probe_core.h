@@ -19,6 +19,10 @@
 #include "ostd/patch/probe.h"
 #include "ostd/util/ref_ptr.h"
 
+namespace arch {
+struct TrapFrame;
+}  // namespace arch
+
 namespace ostd::patch::probe_internal {
 
 struct ProbePoint;
@@ -26,8 +30,14 @@ struct ProbePoint;
 // One Breakpoint. Linked into its point's user list (readers: the trap path,
 // lock-free; writers: the registry mutex). Freed only after a quiescence wait
 // once unlinked.
+inline constexpr uint32_t kNoReturnSite = ~uint32_t{0};
+
 struct ProbeUser {
   RefPtr<ProbeHandler> handler;
+  // A ReturnProbe's entry user: the index of its ReturnSite (the trap path
+  // hooks the return instead of calling `handler`); else kNoReturnSite.
+  // Set before the user is published.
+  uint32_t return_site = kNoReturnSite;
   ProbePoint* point = nullptr;
   std::atomic<ProbeUser*> next{nullptr};
   std::atomic<bool> enabled{false};
@@ -65,6 +75,44 @@ ProbePoint* FindPoint(Vaddr addr);
 // (not in a handler, not stepping) at least once since the call began. Task
 // context, interrupts on.
 void WaitForProbeQuiescence();
+
+// One ReturnProbe's state as the trap path sees it. A task's hooked return
+// names its site by index and generation: removing a ReturnProbe bumps the
+// generation, so a return still outstanding then resumes its caller without
+// running a handler that is gone.
+struct ReturnSite {
+  RefPtr<ReturnProbeHandler> handler;  // registry mutex; dropped only after quiescence
+  std::atomic<uint32_t> generation{0};
+  std::atomic<bool> live{false};  // handler may run
+  bool in_use = false;            // registry mutex: owned by a ReturnProbe
+  std::atomic<uint64_t> hooked{0};
+  std::atomic<uint64_t> returned{0};
+};
+inline constexpr uint32_t kMaxReturnSites = 64;
+ReturnSite& ReturnSiteAt(uint32_t i);
+
+// The address of ostd's return trampoline (an int3 in the no-probe set).
+Vaddr ReturnTrampoline();
+
+// At a ReturnProbe's entry hit on `f` (the probed code at the function's
+// first instruction, so [f.rsp] is its return address): asks the site's
+// handler and, if it wants the return, saves the return address in the
+// current task's return stack and replaces it with the trampoline. Counts
+// `u.missed` when the task's return stack is full. Exception context.
+void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs);
+
+// At the trampoline's int3: pops the current task's innermost hooked return
+// whose slot `f` has just returned from (dropping stale ones above it) and
+// sets f.rip to the saved return address; returns the site, generation and
+// cookie to report. False (f untouched) when no hooked return matches.
+struct PoppedReturn {
+  uint32_t site = 0;
+  uint32_t generation = 0;
+  uint64_t cookie = 0;
+  uint64_t ret_addr = 0;     // where f resumes
+  uint64_t report_addr = 0;  // the real return address (differs after a tail call)
+};
+bool PopReturn(arch::TrapFrame& f, PoppedReturn& out);
 
 }  // namespace ostd::patch::probe_internal
 
