@@ -5,9 +5,11 @@
 
 #include "drivers/rtc/cmos_rtc.h"
 #include "drivers/virtio/blk.h"
+#include "drivers/virtio/rng.h"
 #include "kernel/exec/cmdline.h"
 #include "kernel/fs/block_device.h"
 #include "kernel/fs/ext2/ext2_vfs.h"
+#include "kernel/fs/hwrng.h"
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/address_space.h"
@@ -99,6 +101,35 @@ void ProbeDisks() {
   }
 }
 
+// A virtio-rng device as /dev/hwrng; it also seeds the kernel's generator.
+class VirtioHwRng final : public fs::HwRng {
+ public:
+  explicit VirtioHwRng(ostd::Box<drivers::virtio::VirtioRng> rng) : rng_(std::move(rng)) {}
+  ostd::Result<size_t> Read(std::span<uint8_t> dst) override { return rng_->Read(dst); }
+  std::string_view name() const override { return "virtio_rng.0"; }
+
+ private:
+  ostd::Box<drivers::virtio::VirtioRng> rng_;
+};
+
+// Registers the first virtio-rng device, if any. One failing to come up is
+// reported and skipped.
+void ProbeRng() {
+  ostd::Result<ostd::Box<drivers::virtio::VirtioRng>> rng = drivers::virtio::VirtioRng::Probe(0);
+  if (!rng) {
+    if (rng.error() != ostd::Errno::kENODEV) ostd::Println("keel: virtio-rng: {}", rng.error());
+    return;
+  }
+  ostd::Result<ostd::Box<VirtioHwRng>> hw = ostd::MakeBox<VirtioHwRng>(std::move(*rng));
+  if (!hw) return;
+  if (ostd::Status s = fs::RegisterHwRng(std::move(*hw)); !s) {
+    ostd::Println("keel: virtio-rng: {}", s.error());
+    return;
+  }
+  ostd::Println("Entropy: /dev/hwrng (virtio-rng), {} bytes mixed into the pool.",
+                fs::kHwRngSeedBytes);
+}
+
 [[noreturn]] void PowerOff(bool ok) {
   ostd::power::Exit(ok ? ostd::power::ExitCode::kSuccess : ostd::power::ExitCode::kFailure);
 }
@@ -123,6 +154,7 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   InitSyscalls();
   InstallPageFaultHook();
   ProbeDisks();
+  ProbeRng();
   if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
     ostd::Println("keel: cannot register ext2: {}", s.error());
   }

@@ -8,6 +8,8 @@
 #
 # --disk FILE attaches a raw image as a modern virtio-blk PCI disk (Keel's
 # /dev/vda, /dev/vdb, ... in order; repeatable). Writes go to the file.
+# Every boot has a virtio-rng device (/dev/hwrng, fed by the host's
+# /dev/urandom), as cloud VMs do.
 #
 # --cpu is QEMU's -cpu (default max).
 #
@@ -50,7 +52,8 @@ done
 kernel=${1:?qemu.sh: kernel ELF expected}
 
 args=(-cpu "$cpu" -m "$mem" -smp "$smp" -no-reboot -display none -nic none
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04
+      -device virtio-rng-pci,disable-legacy=on)
 if [[ $kvm -eq 1 ]]; then args+=(-accel kvm); else args+=(-accel tcg); fi
 if [[ $interactive -eq 1 ]]; then
   # The monitor shares the terminal with the console: Ctrl-A X quits, Ctrl-A C toggles.

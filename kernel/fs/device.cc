@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "kernel/fs/block_device.h"
+#include "kernel/fs/hwrng.h"
 #include "kernel/fs/random.h"
 #include "kernel/fs/tty.h"
 
@@ -64,7 +65,7 @@ struct Node {
   std::string_view name;
   uint32_t major, minor, perm;
 };
-constexpr std::array<Node, 7> kNodes = {{
+constexpr std::array<Node, 8> kNodes = {{
     {"null", 1, 3, 0666},
     {"zero", 1, 5, 0666},
     {"full", 1, 7, 0666},
@@ -72,6 +73,7 @@ constexpr std::array<Node, 7> kNodes = {{
     {"urandom", 1, 9, 0666},
     {"tty", 5, 0, 0666},
     {"console", 5, 1, 0600},
+    {"hwrng", kHwRngMajor, kHwRngMinor, 0600},
 }};
 
 }  // namespace
@@ -101,6 +103,7 @@ ostd::Result<RefPtr<File>> OpenDevice(const RefPtr<Inode>& inode, uint32_t flags
     return f;
   }
   if (major == 5 && minor <= 1) return OpenConsoleTty(inode, flags);
+  if (major == kHwRngMajor && minor == kHwRngMinor) return OpenHwRng(inode, flags);
   return Err(Errno::kENXIO);
 }
 
