@@ -11,10 +11,14 @@ def keel_boot_test(
         initramfs = None,
         also_expect = [],
         timeout_s = 120,
+        exit_status = 0,
         **kwargs):
     """A test that boots `image` and passes if it exits with success and prints
     a line matching the extended regex `expect` (and one for each regex in
     `also_expect`).
+
+    `exit_status` is the scripts/qemu.sh status required instead of success
+    (0), e.g. 2 for a machine reset under QEMU's -no-reboot.
 
     `uefi` picks the boot path (scripts/qemu.sh): "" QEMU's PVH entry (an ELF
     image); "esp" OVMF booting Keel's own EFI image (keel_efi_image) as
@@ -25,6 +29,8 @@ def keel_boot_test(
     args = ["$(rootpath %s)" % image, "'%s'" % expect]
     for e in also_expect:
         args += ["--also", "'%s'" % e]
+    if exit_status:
+        args += ["--status", str(exit_status)]
     args += ["--timeout", str(timeout_s)]
     modes = {"esp": "--uefi", "shell": "--uefi-shell", "grub": "--uefi-grub"}
     if uefi:

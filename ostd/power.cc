@@ -14,4 +14,16 @@ void Exit(ExitCode code) {
   }
 }
 
+void Reset() {
+  // Reset control (0xcf9): bit 1 selects a hard reset, setting bit 2 starts it.
+  arch::Outb(0xcf9, 0x02);
+  arch::Outb(0xcf9, 0x06);
+  // The 8042's output port bit 0 is the CPU reset line; 0xfe pulses it.
+  arch::Outb(0x64, 0xfe);
+  for (;;) {
+    arch::DisableInterrupts();
+    arch::Halt();
+  }
+}
+
 }  // namespace ostd::power

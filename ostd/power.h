@@ -17,6 +17,13 @@ enum class ExitCode {
 // stopped. Any context.
 [[noreturn]] void Exit(ExitCode code);
 
+// Resets the machine: the PCI reset control register (port 0xcf9, as on
+// QEMU's i440fx and q35 chipsets), then the 8042 keyboard controller's reset
+// line; if neither resets it, the calling CPU halts forever with interrupts
+// off. Under QEMU with -no-reboot the QEMU process exits (status 0). Any
+// context. Like Exit, it only stops the machine: callable by anyone.
+[[noreturn]] void Reset();
+
 }  // namespace ostd::power
 
 #endif  // OSTD_POWER_H_

@@ -1,6 +1,7 @@
 // System information, limits, scheduling and randomness.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 
@@ -11,8 +12,11 @@
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/cpu.h"
+#include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/pod.h"
+#include "ostd/power.h"
+#include "ostd/sync.h"
 #include "ostd/task/task.h"
 #include "ostd/util/span_copy.h"
 #include "ostd/vm/vm_space.h"
@@ -38,16 +42,95 @@ void Fill(std::array<char, 65>& field, std::string_view value) {
   (void)ostd::CopyChars(value, std::span<char>(field).first(64));
 }
 
+// The host and NIS domain names (one UTS namespace: Keel has no others),
+// set by sethostname/setdomainname; NUL-padded, at most 64 bytes.
+constexpr size_t kUtsNameMax = 64;  // __NEW_UTS_LEN
+struct UtsNames {
+  std::array<char, 65> host{'k', 'e', 'e', 'l'};
+  std::array<char, 65> domain{'(', 'n', 'o', 'n', 'e', ')'};
+};
+ostd::SpinLock uts_lock;
+constinit UtsNames uts_names ABSL_GUARDED_BY(uts_lock);
+
 SyscallResult SysUname(Thread&, UserOutPtr<Utsname> name) {
   Utsname u{};
   Fill(u.fields[0], "Linux");  // what programs check to pick Linux behaviour
-  Fill(u.fields[1], "keel");
   Fill(u.fields[2], "6.1.0-keel");
   Fill(u.fields[3], "#1 SMP Keel 0.1");
   Fill(u.fields[4], "x86_64");
-  Fill(u.fields[5], "(none)");
+  {
+    ostd::SpinLockGuard guard(uts_lock);
+    u.fields[1] = uts_names.host;
+    u.fields[5] = uts_names.domain;
+  }
   OSTD_TRY(CopyToUser(name, u));
   return 0;
+}
+
+// sethostname/setdomainname(name, len): CAP_SYS_ADMIN (EPERM), 0 <= len <=
+// 64 (EINVAL), the bytes copied as they are (no NUL needed; EFAULT).
+SyscallResult SetUtsName(Thread& self, UserInPtr<void> name, int len, bool host) {
+  if (!self.process().creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
+  if (len < 0 || static_cast<size_t>(len) > kUtsNameMax) return Err(Errno::kEINVAL);
+  std::array<uint8_t, kUtsNameMax> bytes{};
+  std::span<uint8_t> want = std::span<uint8_t>(bytes).first(static_cast<size_t>(len));
+  if (!want.empty()) {
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                    ostd::vm::UserReader(name, want.size()));
+    auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromSpan(want);
+    if (!r.ReadTo(w).ok()) return Err(Errno::kEFAULT);
+  }
+  std::array<char, 65> value{};
+  for (size_t i = 0; i < want.size(); ++i) value[i] = static_cast<char>(want[i]);
+  ostd::SpinLockGuard guard(uts_lock);
+  (host ? uts_names.host : uts_names.domain) = value;
+  return 0;
+}
+
+SyscallResult SysSethostname(Thread& self, UserInPtr<void> name, int len) {
+  return SetUtsName(self, name, len, /*host=*/true);
+}
+SyscallResult SysSetdomainname(Thread& self, UserInPtr<void> name, int len) {
+  return SetUtsName(self, name, len, /*host=*/false);
+}
+
+// reboot(magic1, magic2, cmd, arg) (linux/reboot.h): CAP_SYS_BOOT (EPERM),
+// then the magic numbers (EINVAL). POWER_OFF and HALT stop the machine
+// (under QEMU, the process exits with success), RESTART and RESTART2 reset
+// it; like Linux, none of them syncs file systems (programs call sync()
+// first, as BusyBox's poweroff -f does). CAD_ON/CAD_OFF only record the
+// setting (there is no keyboard to press Ctrl-Alt-Del on); KEXEC and
+// SW_SUSPEND are EINVAL, as on a Linux built without kexec or hibernation.
+constexpr int kCapSysBoot = 22;
+constexpr uint32_t kRebootMagic1 = 0xfee1dead;
+constexpr std::array<uint32_t, 4> kRebootMagic2 = {672274793, 85072278, 369367448, 537993216};
+constexpr uint32_t kRebootRestart = 0x01234567, kRebootHalt = 0xcdef0123, kRebootCadOn = 0x89abcdef,
+                   kRebootCadOff = 0, kRebootPowerOff = 0x4321fedc, kRebootRestart2 = 0xa1b2c3d4;
+std::atomic<bool> ctrl_alt_del_reboots{true};
+
+SyscallResult SysReboot(Thread& self, int magic1, int magic2, uint32_t cmd, uint64_t) {
+  if (!self.process().creds().HasCap(kCapSysBoot)) return Err(Errno::kEPERM);
+  bool magic2_ok = false;
+  for (uint32_t m : kRebootMagic2) magic2_ok = magic2_ok || static_cast<uint32_t>(magic2) == m;
+  if (static_cast<uint32_t>(magic1) != kRebootMagic1 || !magic2_ok) return Err(Errno::kEINVAL);
+  switch (cmd) {
+    case kRebootCadOn:
+    case kRebootCadOff:
+      ctrl_alt_del_reboots.store(cmd == kRebootCadOn, std::memory_order_relaxed);
+      return 0;
+    case kRebootPowerOff:
+      ostd::Println("reboot: Power down");
+      ostd::power::Exit(ostd::power::ExitCode::kSuccess);
+    case kRebootHalt:
+      ostd::Println("reboot: System halted");
+      ostd::power::Exit(ostd::power::ExitCode::kSuccess);
+    case kRebootRestart:
+    case kRebootRestart2:
+      ostd::Println("reboot: Restarting system");
+      ostd::power::Reset();
+    default:
+      return Err(Errno::kEINVAL);
+  }
 }
 
 struct Sysinfo {
@@ -296,6 +379,9 @@ SyscallResult SysCapget(Thread& self, UserInOutPtr<CapHeader> header,
 
 void RegisterInfoSyscalls(SyscallTable& t) {
   t.Bind<sysno::uname, SysUname>();
+  t.Bind<sysno::sethostname, SysSethostname>();
+  t.Bind<sysno::setdomainname, SysSetdomainname>();
+  t.Bind<sysno::reboot, SysReboot>();
   t.Bind<sysno::sysinfo, SysSysinfo>();
   t.Bind<sysno::getrandom, SysGetrandom>();
   t.Bind<sysno::sched_yield, SysSchedYield>();

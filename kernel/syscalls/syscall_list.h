@@ -204,9 +204,9 @@
   S(166, umount2, Never, Path, Flags)                           \
   N(167, swapon)                                                \
   N(168, swapoff)                                               \
-  N(169, reboot)                                                \
-  N(170, sethostname)                                           \
-  N(171, setdomainname)                                         \
+  S(169, reboot, Never, Int, Int, Uint, Raw)                    \
+  S(170, sethostname, Never, In, Int)                           \
+  S(171, setdomainname, Never, In, Int)                         \
   N(172, iopl)                                                  \
   N(173, ioperm)                                                \
   N(174, create_module)                                         \
