@@ -63,9 +63,29 @@ ostd::Result<size_t> File::ReadAt(uint64_t offset, IoWriter& dst, Caller&) {
   return n;
 }
 
-ostd::Result<size_t> File::WriteAt(uint64_t offset, IoReader& src, Caller&) {
+ostd::Result<size_t> File::WriteAt(uint64_t offset, IoReader& src, Caller& caller) {
   if (!inode_) return Err(Errno::kEINVAL);
+  OSTD_TRY(CheckFileSizeLimit(*inode_, offset, src, caller));
   return inode_->WriteAt(offset, src);
+}
+
+ostd::Status CheckFileSizeLimit(const Inode& inode, uint64_t offset, IoReader& src,
+                                Caller& caller) {
+  uint64_t limit = caller.FileSizeLimit();
+  if (limit == Caller::kNoFileSizeLimit || !inode.is_regular() || src.remain() == 0) return {};
+  if (offset >= limit) {
+    caller.SendSignal(kSigXfsz);
+    return Err(Errno::kEFBIG);
+  }
+  src.Limit(limit - offset);
+  return {};
+}
+
+ostd::Status CheckGrowLimit(const Inode& inode, uint64_t new_size, Caller& caller) {
+  uint64_t limit = caller.FileSizeLimit();
+  if (limit == Caller::kNoFileSizeLimit || new_size <= inode.size() || new_size <= limit) return {};
+  caller.SendSignal(kSigXfsz);
+  return Err(Errno::kEFBIG);
 }
 
 ostd::Result<uint64_t> File::Seek(int64_t offset, int whence) {

@@ -50,6 +50,8 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   virtual ostd::Result<size_t> Write(IoReader& src, Caller& caller);
   // pread/pwrite; ESPIPE for unseekable files.
   virtual ostd::Result<size_t> ReadAt(uint64_t offset, IoWriter& dst, Caller& caller);
+  // The base class writes the inode, within the caller's file size limit
+  // (CheckFileSizeLimit).
   virtual ostd::Result<size_t> WriteAt(uint64_t offset, IoReader& src, Caller& caller);
   virtual bool seekable() const { return true; }
   // lseek; EINVAL for a negative result, ESPIPE if unseekable.
@@ -109,6 +111,15 @@ class InodeFile : public File {
  public:
   using File::File;
 };
+
+// RLIMIT_FSIZE, as Linux's generic_write_checks applies it to a write of a
+// regular file at `offset`: past the limit, SIGXFSZ to the caller and EFBIG;
+// below it, `src` is cut to end at the limit. Empty writes are never refused.
+inline constexpr int kSigXfsz = 25;
+ostd::Status CheckFileSizeLimit(const Inode& inode, uint64_t offset, IoReader& src, Caller& caller);
+// The same for truncate/fallocate growing `inode` to `new_size`
+// (inode_newsize_ok): SIGXFSZ and EFBIG past the limit.
+ostd::Status CheckGrowLimit(const Inode& inode, uint64_t new_size, Caller& caller);
 
 }  // namespace kernel::fs
 

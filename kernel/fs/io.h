@@ -56,6 +56,14 @@ class IoReader {
   explicit IoReader(VmReader<Infallible>& r) : kernel_(&r) {}
 
   uint64_t remain() const { return user_ != nullptr ? user_->remain() : kernel_->remain(); }
+  // Reads no more than `n` further bytes.
+  void Limit(uint64_t n) {
+    if (user_ != nullptr) {
+      user_->Limit(n);
+    } else {
+      kernel_->Limit(n);
+    }
+  }
   // Copies min(remain(), w.avail()) bytes into kernel memory.
   CopyResult Read(VmWriter<Infallible>& w) {
     if (user_ != nullptr) return user_->ReadTo(w);

@@ -54,12 +54,14 @@ class PageMap {
     end_ = std::max(end_, index + 1);
     return &leaf->pages[index % kFan];
   }
-  // Drops pages with index in [first, last) for which keep(frame) is false.
+  // Drops pages with index in [first, last) for which keep(frame) is false;
+  // returns how many went.
   template <typename Keep>
-  void Drop(uint64_t first, uint64_t last, Keep keep) {
+  uint64_t Drop(uint64_t first, uint64_t last, Keep keep) {
     // Nothing was ever stored at or past end_: the walk stops there.
     last = std::min(last, end_);
-    if (first >= last) return;
+    uint64_t dropped = 0;
+    if (first >= last) return 0;
     size_t top_end = static_cast<size_t>((last - 1) / (kFan * kFan)) + 1;
     for (size_t t = static_cast<size_t>(first / (kFan * kFan)); t < top_end; ++t) {
       Mid* mid = top_[t].get();
@@ -75,10 +77,14 @@ class PageMap {
         uint64_t to = std::min(hi, base + kFan) - base;
         for (uint64_t i = from; i < to; ++i) {
           std::optional<UFrame>& slot = leaf->pages[i];
-          if (slot.has_value() && !keep(*slot)) slot.reset();
+          if (slot.has_value() && !keep(*slot)) {
+            slot.reset();
+            ++dropped;
+          }
         }
       }
     }
+    return dropped;
   }
   void Clear() {
     for (ostd::Box<Mid>& mid : top_) mid.Reset();
@@ -95,10 +101,34 @@ class PageMap {
   uint64_t end_ = 0;  // one past the highest index Ensure() ever reached
 };
 
+// A tmpfs instance and the pages its files hold: at most max_pages (half of
+// memory by default, Linux's size=50%), after which writes say ENOSPC. The
+// internal instance of memfds has no limit, as Linux's internal shm mount.
 class TmpFs final : public ostd::Derives<TmpFs, FileSystem> {
  public:
-  TmpFs() : Derives(this, AllocAnonDev()) {}
+  static constexpr uint64_t kUnlimited = ~uint64_t{0};
+  explicit TmpFs(uint64_t max_pages) : Derives(this, AllocAnonDev()), max_pages_(max_pages) {}
+
+  // Takes one page of the instance's budget. ENOSPC when it is spent.
+  ostd::Status ChargePage() {
+    uint64_t used = used_pages_.fetch_add(1, std::memory_order_relaxed);
+    if (max_pages_ != kUnlimited && used >= max_pages_) {
+      used_pages_.fetch_sub(1, std::memory_order_relaxed);
+      return Err(Errno::kENOSPC);
+    }
+    return {};
+  }
+  void UnchargePages(uint64_t n) { used_pages_.fetch_sub(n, std::memory_order_relaxed); }
+  uint64_t used_pages() const { return used_pages_.load(std::memory_order_relaxed); }
+  uint64_t max_pages() const { return max_pages_; }
+
+ private:
+  const uint64_t max_pages_;
+  std::atomic<uint64_t> used_pages_{0};
 };
+
+// Half of memory, in pages: a mounted tmpfs's default size.
+uint64_t DefaultTmpfsPages() { return ostd::mm::GetFrameStats().total_frames / 2; }
 
 class TmpInode;
 
@@ -113,6 +143,10 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
   TmpInode(TmpFs* fs, InodeType type, uint32_t perm, uint32_t uid, uint32_t gid, uint64_t rdev,
            TmpInode* parent)
       : Derives(this, fs, type, perm, uid, gid, rdev), parent_(parent) {}
+  ~TmpInode() override {
+    ostd::SpinLockGuard g(pages_lock_);
+    tmpfs()->UnchargePages(pages_held_);
+  }
 
   ostd::Status SetLinkTarget(std::string_view target) {
     OSTD_TRY(link_target_.Reserve(target.size()));
@@ -545,13 +579,20 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     TouchModify();
   }
 
-  // The page at `index`, allocated (zeroed) if it is a hole. Never blocks.
+  // The page at `index`, allocated (zeroed) if it is a hole. ENOSPC when
+  // the instance is full, ENOMEM. Never blocks.
   ostd::Result<UFrame> EnsurePage(uint64_t index) ABSL_LOCKS_EXCLUDED(pages_lock_) {
     ostd::SpinLockGuard g(pages_lock_);
     OSTD_TRY_ASSIGN(std::optional<UFrame> * slot, pages_.Ensure(index));
     if (!slot->has_value()) {
-      OSTD_TRY_ASSIGN(UFrame f, UFrame::Alloc(true));
-      *slot = std::move(f);
+      OSTD_TRY(tmpfs()->ChargePage());
+      ostd::Result<UFrame> f = UFrame::Alloc(true);
+      if (!f) {
+        tmpfs()->UnchargePages(1);
+        return Err(f.error());
+      }
+      *slot = std::move(*f);
+      ++pages_held_;
     }
     return **slot;
   }
@@ -570,12 +611,14 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
   // an access beyond EOF through an old mapping reads zeros, not SIGBUS.)
   void DropPages(uint64_t first, uint64_t last) ABSL_LOCKS_EXCLUDED(pages_lock_) {
     ostd::SpinLockGuard g(pages_lock_);
-    pages_.Drop(first, last, [](const UFrame& frame) {
+    uint64_t dropped = pages_.Drop(first, last, [](const UFrame& frame) {
       if (frame.refcount() == 1) return false;
       VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(frame);
       (void)w.FillZeros(kPage);
       return true;
     });
+    pages_held_ -= dropped;
+    tmpfs()->UnchargePages(dropped);
   }
   void ZeroRangeLocked(uint64_t from, uint64_t to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(data_lock_) {
     while (from < to) {
@@ -613,6 +656,7 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
   ostd::Mutex data_lock_;
   ostd::SpinLock pages_lock_;
   PageMap pages_ ABSL_GUARDED_BY(pages_lock_);
+  uint64_t pages_held_ ABSL_GUARDED_BY(pages_lock_) = 0;  // charged to tmpfs()
   // kSeal* bits: changed only under data_lock_ (read anywhere).
   std::atomic<uint32_t> seals_{kSealSeal};
   // Shared mappings that may become writable (BeginSharedMapping). Raised
@@ -638,7 +682,7 @@ ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t per
     fs = shm_fs;
   }
   if (!fs) {
-    OSTD_TRY_ASSIGN(RefPtr<TmpFs> fresh, MakeRef<TmpFs>());
+    OSTD_TRY_ASSIGN(RefPtr<TmpFs> fresh, MakeRef<TmpFs>(TmpFs::kUnlimited));
     ostd::SpinLockGuard g(shm_lock);
     if (!shm_fs) shm_fs = std::move(fresh);  // else another CPU won
     fs = shm_fs;
@@ -651,7 +695,7 @@ ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t per
 
 ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm) {
   // The file system lives as long as its inodes (there is no unmount).
-  OSTD_TRY_ASSIGN(RefPtr<TmpFs> fs, MakeRef<TmpFs>());
+  OSTD_TRY_ASSIGN(RefPtr<TmpFs> fs, MakeRef<TmpFs>(DefaultTmpfsPages()));
   OSTD_TRY_ASSIGN(RefPtr<TmpInode> root,
                   MakeRef<TmpInode>(fs.get(), InodeType::kDirectory, root_perm, 0, 0, 0, nullptr));
   return RefPtr<Inode>(std::move(root));

@@ -27,6 +27,10 @@ class Caller {
   virtual bool SignalPending() const { return false; }
   // Sends `sig` to the calling thread (SIGPIPE on a broken pipe).
   virtual void SendSignal(int sig) { (void)sig; }
+  // The largest size the caller may make a regular file (RLIMIT_FSIZE);
+  // kNoFileSizeLimit when unlimited.
+  static constexpr uint64_t kNoFileSizeLimit = ~uint64_t{0};
+  virtual uint64_t FileSizeLimit() const { return kNoFileSizeLimit; }
   static Caller& Kernel();
 
  protected:

@@ -168,18 +168,38 @@ void AddressSpace::MergeAround(size_t i) {
   }
 }
 
+uint64_t AddressSpace::MappedInLocked(uint64_t start, uint64_t end) const {
+  uint64_t total = 0;
+  for (size_t i = FindIndex(start); i < vmas_.size() && vmas_[i].start < end; ++i) {
+    total += std::min(end, vmas_[i].end) - std::max(start, vmas_[i].start);
+  }
+  return total;
+}
+
+Status AddressSpace::CheckVmLimitLocked(uint64_t grow, uint64_t replaced, uint64_t vm_limit) const {
+  if (vm_limit == kNoVmLimit) return {};
+  uint64_t now = 0;
+  for (const Vma& v : vmas_) now += v.len();
+  uint64_t after = now - std::min(now, replaced);
+  if (grow > vm_limit || after > vm_limit - grow) return Err(Errno::kENOMEM);
+  return {};
+}
+
 Result<uint64_t> AddressSpace::Map(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-                                   PageSourceRef source, uint64_t pgoff, VmaKind kind) {
+                                   PageSourceRef source, uint64_t pgoff, VmaKind kind,
+                                   uint64_t vm_limit) {
   ostd::SpinLockGuard guard(lock_);
   if ((flags & (kMapFixed | kMapFixedNoReplace)) != 0) {
     if (addr < kMmapMin || addr > kUserTop || len > kUserTop - addr) {
       return Err(addr < kMmapMin ? Errno::kEPERM : Errno::kENOMEM);
     }
-    if (!IsFree(addr, addr + len)) {
-      if ((flags & kMapFixedNoReplace) != 0) return Err(Errno::kEEXIST);
-      OSTD_TRY(UnmapLocked(addr, addr + len));
-    }
+    bool free = IsFree(addr, addr + len);
+    if (!free && (flags & kMapFixedNoReplace) != 0) return Err(Errno::kEEXIST);
+    // Linux counts what a fixed mapping replaces as freed (may_expand_vm).
+    OSTD_TRY(CheckVmLimitLocked(len, free ? 0 : MappedInLocked(addr, addr + len), vm_limit));
+    if (!free) OSTD_TRY(UnmapLocked(addr, addr + len));
   } else {
+    OSTD_TRY(CheckVmLimitLocked(len, 0, vm_limit));
     addr = FindFree(AlignDown(addr, kPageSize), len);
     if (addr == 0) return Err(Errno::kENOMEM);
   }
@@ -244,9 +264,16 @@ Status AddressSpace::ProtectUnion(uint64_t addr, uint64_t len, uint32_t prot) {
 }
 
 Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-                                     bool may_move, std::optional<uint64_t> fixed,
-                                     bool dont_unmap) {
+                                     bool may_move, std::optional<uint64_t> fixed, bool dont_unmap,
+                                     uint64_t vm_limit) {
   ostd::SpinLockGuard guard(lock_);
+  // The growth Linux charges: the added length, or all of it when the old
+  // area stays (MREMAP_DONTUNMAP).
+  if (dont_unmap) {
+    OSTD_TRY(CheckVmLimitLocked(new_len, 0, vm_limit));
+  } else if (new_len > old_len) {
+    OSTD_TRY(CheckVmLimitLocked(new_len - old_len, 0, vm_limit));
+  }
   if (fixed) {
     uint64_t to = *fixed;
     if (to < kMmapMin || to > kUserTop || new_len > kUserTop - to) return Err(Errno::kEINVAL);
@@ -317,13 +344,14 @@ void AddressSpace::InitBrk(uint64_t start) {
   brk_start_ = brk_end_ = AlignUp(start, kPageSize);
 }
 
-uint64_t AddressSpace::Brk(uint64_t new_end) {
+uint64_t AddressSpace::Brk(uint64_t new_end, uint64_t vm_limit) {
   ostd::SpinLockGuard guard(lock_);
   if (new_end < brk_start_ || new_end > kMmapBase) return brk_end_;
   uint64_t old_top = AlignUp(brk_end_, kPageSize);
   uint64_t new_top = AlignUp(new_end, kPageSize);
   if (new_top > old_top) {
     if (!IsFree(old_top, new_top)) return brk_end_;
+    if (!CheckVmLimitLocked(new_top - old_top, 0, vm_limit)) return brk_end_;
     Vma heap{.start = old_top,
              .end = new_top,
              .prot = kProtRead | kProtWrite,
@@ -339,7 +367,7 @@ uint64_t AddressSpace::Brk(uint64_t new_end) {
   return brk_end_;
 }
 
-bool AddressSpace::HandleFault(uint64_t addr, bool write, bool exec) {
+AddressSpace::FaultOutcome AddressSpace::ResolveFault(uint64_t addr, bool write, bool exec) {
   ostd::SpinLockGuard guard(lock_);
   return FaultLocked(addr, write, exec);
 }
@@ -348,39 +376,55 @@ bool AddressSpace::HandlePageFault(ostd::vm::VmSpace&, const ostd::vm::PageFault
   return HandleFault(info.address, info.write, /*exec=*/false);
 }
 
-bool AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec) {
+namespace {
+
+// A mapping step's failure: no memory (a frame or a page table), or anything
+// else, which the access cannot get past.
+AddressSpace::FaultOutcome OutcomeOf(const Status& s) {
+  if (s) return AddressSpace::FaultOutcome::kResolved;
+  return s.error() == Errno::kENOMEM ? AddressSpace::FaultOutcome::kNoMemory
+                                     : AddressSpace::FaultOutcome::kBadAccess;
+}
+
+}  // namespace
+
+AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec) {
   size_t i = FindIndex(addr);
-  if (i == vmas_.size() || vmas_[i].start > addr) return false;
+  if (i == vmas_.size() || vmas_[i].start > addr) return FaultOutcome::kBadAccess;
   const Vma& v = vmas_[i];
   if ((write && (v.prot & kProtWrite) == 0) || (exec && (v.prot & kProtExec) == 0) || v.prot == 0) {
-    return false;
+    return FaultOutcome::kBadAccess;
   }
   uint64_t page = AlignDown(addr, kPageSize);
   if (auto present = vm_->QueryFrame(page)) {
     auto& [frame, flags] = *present;
     // Another thread mapped it meanwhile, or a stale TLB entry: retry.
-    if (!write || flags.writable) return true;
-    if (v.shared) return vm_->Protect(page, kPageSize, FlagsFor(v, true)).has_value();
+    if (!write || flags.writable) return FaultOutcome::kResolved;
+    if (v.shared) return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true)));
     // Copy-on-write. Two references (the mapping's and ours): nobody else
     // has the frame, so it can simply become writable.
-    if (frame.refcount() == 2) return vm_->Protect(page, kPageSize, FlagsFor(v, true)).has_value();
+    if (frame.refcount() == 2) return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true)));
     Result<UFrame> copy = CopyFrame(frame);
-    if (!copy) return false;
-    if (!vm_->Unmap(page, kPageSize)) return false;
-    return vm_->Map(page, std::move(*copy), FlagsFor(v, true)).has_value();
+    if (!copy) return OutcomeOf(Err(copy.error()));
+    if (Status s = vm_->Unmap(page, kPageSize); !s) return OutcomeOf(s);
+    return OutcomeOf(vm_->Map(page, std::move(*copy), FlagsFor(v, true)));
   }
   if (!v.source) {
     Result<UFrame> fresh = UFrame::Alloc(/*zeroed=*/true);
-    return fresh && vm_->Map(page, std::move(*fresh), FlagsFor(v, true)).has_value();
+    if (!fresh) return OutcomeOf(Err(fresh.error()));
+    return OutcomeOf(vm_->Map(page, std::move(*fresh), FlagsFor(v, true)));
   }
   uint64_t index = v.pgoff + (page - v.start) / kPageSize;
-  if (index >= AlignUp(v.source->Size(), kPageSize) / kPageSize) return false;  // SIGBUS
+  if (index >= AlignUp(v.source->Size(), kPageSize) / kPageSize) {
+    return FaultOutcome::kBadAccess;  // SIGBUS
+  }
   Result<UFrame> cached = v.source->GetPage(index, write && v.shared);
-  if (!cached) return false;
-  if (v.shared) return vm_->Map(page, std::move(*cached), FlagsFor(v, true)).has_value();
-  if (!write) return vm_->Map(page, std::move(*cached), FlagsFor(v, false)).has_value();
+  if (!cached) return OutcomeOf(Err(cached.error()));
+  if (v.shared) return OutcomeOf(vm_->Map(page, std::move(*cached), FlagsFor(v, true)));
+  if (!write) return OutcomeOf(vm_->Map(page, std::move(*cached), FlagsFor(v, false)));
   Result<UFrame> copy = CopyFrame(*cached);
-  return copy && vm_->Map(page, std::move(*copy), FlagsFor(v, true)).has_value();
+  if (!copy) return OutcomeOf(Err(copy.error()));
+  return OutcomeOf(vm_->Map(page, std::move(*copy), FlagsFor(v, true)));
 }
 
 Result<ostd::RefPtr<MmHandle>> AddressSpace::Fork() {
@@ -432,6 +476,20 @@ Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const 
   if (!v.shared || !v.source) return FutexKeyRef{FutexKey{self, uaddr}, {}};
   uint64_t offset = v.pgoff * kPageSize + (uaddr - v.start);
   return FutexKeyRef{FutexKey{v.source->FutexObject(), offset}, v.source};
+}
+
+uint64_t AddressSpace::ResidentBytes() const {
+  ostd::SpinLockGuard guard(lock_);
+  uint64_t pages = 0;
+  for (const Vma& v : vmas_) {
+    for (uint64_t va = v.start; va < v.end;) {
+      auto next = vm_->FindNextMapped(va, v.end);
+      if (!next) break;
+      ++pages;
+      va = next->first + kPageSize;
+    }
+  }
+  return pages * kPageSize;
 }
 
 uint64_t AddressSpace::MappedBytes() const {

@@ -135,11 +135,16 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // A reference to the VmSpace, for binding it to a task (SetCurrentVmSpace).
   ostd::RefPtr<ostd::vm::VmSpace> vm_space_ref() const { return vm_; }
 
+  // No RLIMIT_AS: the `vm_limit` of kernel-made mappings (exec).
+  static constexpr uint64_t kNoVmLimit = ~uint64_t{0};
+
   // Linux mmap after argument checks: maps [addr, addr+len) (len page
   // aligned, > 0). Without kMapFixed `addr` is a hint. Returns the address.
-  // EINVAL, ENOMEM, EEXIST (kMapFixedNoReplace).
+  // EINVAL, ENOMEM (also when the areas would then total more than
+  // `vm_limit` bytes, the caller's RLIMIT_AS), EEXIST (kMapFixedNoReplace).
   ostd::Result<uint64_t> Map(uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
-                             PageSourceRef source, uint64_t pgoff, VmaKind kind = VmaKind::kNormal);
+                             PageSourceRef source, uint64_t pgoff, VmaKind kind = VmaKind::kNormal,
+                             uint64_t vm_limit = kNoVmLimit);
   // munmap: removes every mapping in the page-aligned range (holes are fine).
   ostd::Status Unmap(uint64_t addr, uint64_t len);
   // mprotect: ENOMEM if part of the range is unmapped.
@@ -150,19 +155,32 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // may_move): move to exactly that address, replacing what is mapped there
   // (EINVAL if the ranges overlap). `dont_unmap` (with may_move and equal
   // lengths): move the pages but leave the old area mapped and empty.
+  // ENOMEM if the areas would total more than `vm_limit` bytes.
   ostd::Result<uint64_t> Remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, bool may_move,
                                std::optional<uint64_t> fixed = std::nullopt,
-                               bool dont_unmap = false);
+                               bool dont_unmap = false, uint64_t vm_limit = kNoVmLimit);
 
   // brk: sets up the heap after exec, then moves its end. Returns the new end
-  // (the old one if the request cannot be met, as Linux does).
+  // (the old one if the request cannot be met, as Linux does: also when the
+  // areas would total more than `vm_limit` bytes).
   void InitBrk(uint64_t start);
-  uint64_t Brk(uint64_t new_end);
+  uint64_t Brk(uint64_t new_end, uint64_t vm_limit = kNoVmLimit);
 
+  // How a page fault ended.
+  enum class FaultOutcome {
+    kResolved,   // the access may be retried
+    kBadAccess,  // no area allows it: SIGSEGV (or SIGBUS past a file's end)
+    kNoMemory,   // no frame for it: the out-of-memory killer's case
+  };
   // Resolves a page fault at `addr`. True if the access may be retried.
-  bool HandleFault(uint64_t addr, bool write, bool exec);
+  bool HandleFault(uint64_t addr, bool write, bool exec) {
+    return ResolveFault(addr, write, exec) == FaultOutcome::kResolved;
+  }
+  FaultOutcome ResolveFault(uint64_t addr, bool write, bool exec);
   // The kernel-mode fault hook's entry (a user copy touched a page that is
-  // not present yet, or a copy-on-write page).
+  // not present yet, or a copy-on-write page). The hook may not block, so a
+  // copy that finds no free frame fails (EFAULT) instead of waiting for the
+  // out-of-memory killer as a user-mode fault does (HandleOutOfMemory).
   bool HandlePageFault(ostd::vm::VmSpace& space, const ostd::vm::PageFaultInfo& info) override;
 
   // Calls fn(const Vma&) for each area in address order (under the lock:
@@ -182,8 +200,10 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // Without `shared` the key is (this space, uaddr) and nothing is checked.
   ostd::Result<FutexKeyRef> FutexKeyOf(uint64_t uaddr, bool shared) const;
 
-  // Bytes mapped in areas (VmSize) and pages present (VmRSS).
+  // Bytes mapped in areas (VmSize).
   uint64_t MappedBytes() const;
+  // Bytes of pages present (VmRSS): a walk over what is mapped.
+  uint64_t ResidentBytes() const;
 
  private:
   // Only Create makes address spaces (through ostd::MakeRef).
@@ -204,12 +224,19 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   uint64_t FindFree(uint64_t hint, uint64_t len) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Splits so that a VMA boundary falls at `addr` (if a VMA spans it).
   ostd::Status SplitAt(uint64_t addr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Bytes of areas inside [start, end).
+  uint64_t MappedInLocked(uint64_t start, uint64_t end) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // ENOMEM unless the areas, with `grow` more bytes and `replaced` fewer,
+  // stay within `vm_limit`.
+  ostd::Status CheckVmLimitLocked(uint64_t grow, uint64_t replaced, uint64_t vm_limit) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Removes areas and pages in [start, end) (both page aligned).
   ostd::Status UnmapLocked(uint64_t start, uint64_t end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   ostd::Status InsertLocked(Vma vma) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Merges neighbours that continue each other (same everything).
   void MergeAround(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  bool FaultLocked(uint64_t addr, bool write, bool exec) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  FaultOutcome FaultLocked(uint64_t addr, bool write, bool exec)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Fork's work: copies the areas and shares the pages into `child` (new).
   ostd::Status CopyInto(AddressSpace& child) ABSL_LOCKS_EXCLUDED(lock_);
 

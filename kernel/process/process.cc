@@ -1,6 +1,10 @@
 #include "kernel/process/process.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <span>
+#include <string_view>
 #include <utility>
 
 #include "kernel/fs/fd_table.h"
@@ -145,10 +149,10 @@ ostd::Box<Thread> TakeThreadLocked(ostd::Vec<ostd::Box<Thread>>& v, Thread* t) {
 void DefaultRlimits(Process& p) {
   constexpr uint64_t kInf = ~uint64_t{0};
   for (auto& r : p.rlimits) r = {kInf, kInf};
-  p.rlimits[3] = {kStackMax, kInf};         // RLIMIT_STACK
-  p.rlimits[4] = {0, kInf};                 // RLIMIT_CORE
-  p.rlimits[6] = {4096, 4096};              // RLIMIT_NPROC
-  p.rlimits[7] = {1024, 4096};              // RLIMIT_NOFILE
+  p.rlimits[3] = {kStackMax, kInf};  // RLIMIT_STACK
+  p.rlimits[4] = {0, kInf};          // RLIMIT_CORE
+  p.rlimits[Process::kRlimitNproc] = {4096, 4096};
+  p.rlimits[Process::kRlimitNofile] = {1024, 4096};
   p.rlimits[8] = {8ull << 20, 8ull << 20};  // RLIMIT_MEMLOCK
   p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
 }
@@ -269,6 +273,61 @@ uint64_t ProcessCount() {
   return processes.size();
 }
 
+namespace {
+// The pid the killer last chose; 0 before the first choice.
+std::atomic<int> oom_victim{0};
+}  // namespace
+
+void HandleOutOfMemory(Thread& self) {
+  struct Choice {
+    int pid = 0;
+    uint32_t uid = 0;
+    uint64_t vm_kb = 0, rss_kb = 0;
+    std::array<char, 16> name{};
+    size_t name_len = 0;
+  } chosen;
+  bool waiting = false;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    Process* earlier = FindProcessLocked(oom_victim.load(std::memory_order_relaxed));
+    if (earlier != nullptr && !earlier->zombie_locked() && earlier->mm_locked() != nullptr) {
+      waiting = true;  // its memory is on its way back
+    } else {
+      Process* best = nullptr;
+      uint64_t best_rss = 0;
+      for (const ostd::Box<Process>& p : processes) {
+        AddressSpace* mm = p->mm_locked();
+        if (p->pid() == 1 || p->zombie_locked() || mm == nullptr) continue;
+        uint64_t rss = mm->ResidentBytes();
+        if (best == nullptr || rss > best_rss) {
+          best = p.get();
+          best_rss = rss;
+        }
+      }
+      if (best == nullptr) {  // nothing else: the faulting process
+        best = &self.process();
+        best_rss = best->mm_locked() != nullptr ? best->mm_locked()->ResidentBytes() : 0;
+      }
+      chosen.pid = best->pid();
+      chosen.uid = best->creds().uid;
+      chosen.rss_kb = best_rss / 1024;
+      if (AddressSpace* mm = best->mm_locked()) chosen.vm_kb = mm->MappedBytes() / 1024;
+      chosen.name_len = ostd::CopyChars(best->name(), chosen.name);
+      best->SendSignal(kSigKill);
+      oom_victim.store(chosen.pid, std::memory_order_relaxed);
+    }
+  }
+  if (!waiting) {
+    ostd::Println(
+        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, "
+        "shmem-rss:0kB, UID:{} pgtables:0kB oom_score_adj:0",
+        chosen.pid, std::string_view(std::span<const char>(chosen.name).first(chosen.name_len)),
+        chosen.vm_kb, chosen.rss_kb, chosen.uid);
+  }
+  // A victim needs a moment to run to its exit and free its frames.
+  if (waiting || chosen.pid != self.process().pid()) ostd::SleepFor(2'000'000);
+}
+
 Result<Process*> CreateInitProcess() {
   OSTD_TRY_ASSIGN(ostd::Box<Process> p, ProcessAccess::New());
   Result<ostd::RefPtr<MmHandle>> mm = AddressSpace::Create();
@@ -334,6 +393,23 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
   return t;
 }
 
+// RLIMIT_NPROC, as Linux's copy_process checks it: the caller's user (real
+// uid) may have at most rlim_cur tasks (threads count); root, and holders of
+// CAP_SYS_RESOURCE or CAP_SYS_ADMIN, are exempt.
+bool OverNprocLimit(const Process& parent) {
+  const Credentials& c = parent.creds();
+  if (c.uid == 0 || c.HasCap(Credentials::kCapSysResource) || c.HasCap(Credentials::kCapSysAdmin)) {
+    return false;
+  }
+  uint64_t limit = parent.rlimits[Process::kRlimitNproc].cur;
+  uint64_t tasks = 0;
+  ostd::SpinLockGuard guard(tree_lock);
+  for (const Thread* t : threads) {
+    if (t->process().creds().uid == c.uid) ++tasks;
+  }
+  return tasks >= limit;
+}
+
 Result<int> Clone(Thread& self, const CloneArgs& args) {
   uint64_t f = args.flags;
   // Linux's consistency rules.
@@ -341,6 +417,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kCloneThread) != 0 && (f & kCloneSighand) == 0) return Err(Errno::kEINVAL);
   if ((f & kClonePidfd) != 0) return Err(Errno::kEINVAL);  // pidfds are not supported
   Process& parent = self.process();
+  if (OverNprocLimit(parent)) return Err(Errno::kEAGAIN);
   // The child's pid namespace: the parent's children's, or a new one below it.
   ostd::RefPtr<PidNamespace> child_ns;
   bool unshared_pid_ns = false;

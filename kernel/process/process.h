@@ -55,6 +55,7 @@ struct Credentials {
   // Effective capabilities (bit n: CAP_n). Root has all of them.
   uint64_t cap_effective = ~uint64_t{0};
   static constexpr int kCapSysAdmin = 21;
+  static constexpr int kCapSysResource = 24;
   bool HasCap(int cap) const { return ((cap_effective >> cap) & 1) != 0; }
 
   bool IsRoot() const { return euid == 0; }
@@ -323,6 +324,11 @@ class Process {
     uint64_t max;
   };
   static constexpr int kRlimitCount = 16;
+  // The RLIMIT_* indexes Keel enforces (asm-generic/resource.h).
+  static constexpr int kRlimitFsize = 1;   // write/truncate: EFBIG and SIGXFSZ
+  static constexpr int kRlimitNproc = 6;   // fork/clone: EAGAIN (not for root)
+  static constexpr int kRlimitNofile = 7;  // the descriptor table's size
+  static constexpr int kRlimitAs = 9;      // mmap/mremap/brk: ENOMEM
   std::array<Rlimit, kRlimitCount> rlimits{};
 
   uint64_t start_ns = 0;
@@ -446,6 +452,15 @@ void WaitWhileStopped(Thread& self);
 
 // Processes in the table (for /proc and sysinfo).
 uint64_t ProcessCount();
+
+// The out-of-memory killer, for a thread whose page fault found no free
+// frame: unless an earlier victim is still being torn down, SIGKILLs the
+// process with the most resident memory (never pid 1: with nothing else to
+// pick, the faulting process itself) and logs the choice as Linux does
+// ("Out of memory: Killed process ..."). Then pauses the caller briefly so
+// the victim can exit and free its frames; the caller retries its access (or
+// dies, if it was the victim). Task context; takes the tree lock.
+void HandleOutOfMemory(Thread& self);
 
 // The thread the calling task runs (nullptr for kernel tasks).
 Thread* CurrentThread();

@@ -60,7 +60,12 @@ void HandleException(Thread& t) {
   if (f.vector == ostd::kVectorPageFault) {
     bool write = (f.error_code & kPfWrite) != 0;
     bool exec = (f.error_code & kPfInstruction) != 0;
-    if (t.process().mm().HandleFault(f.address, write, exec)) return;
+    AddressSpace::FaultOutcome outcome = t.process().mm().ResolveFault(f.address, write, exec);
+    if (outcome == AddressSpace::FaultOutcome::kResolved) return;
+    if (outcome == AddressSpace::FaultOutcome::kNoMemory) {
+      HandleOutOfMemory(t);  // then the access is retried (or the thread dies)
+      return;
+    }
     // SEGV_ACCERR inside a mapping (a protection fault), SEGV_MAPERR outside.
     int32_t code = t.process().mm().IsMapped(f.address) ? kSegvAccerr : kSegvMaperr;
     ForceSignal(t, kSigSegv, f.address, code);

@@ -29,6 +29,9 @@ class ThreadCaller final : public fs::Caller {
   explicit ThreadCaller(Thread& thread) : thread_(thread) {}
   bool SignalPending() const override { return thread_.HasPendingSignal(); }
   void SendSignal(int sig) override { thread_.SendSignal(sig); }
+  uint64_t FileSizeLimit() const override {
+    return thread_.process().rlimits[Process::kRlimitFsize].cur;
+  }
 
  private:
   Thread& thread_;

@@ -298,6 +298,8 @@ SyscallResult SysFtruncate(Thread& self, int fd, int64_t length) {
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   fs::Inode* inode = f->inode();
   if (inode == nullptr || !inode->is_regular() || !f->writable()) return Err(Errno::kEINVAL);
+  file_sys::ThreadCaller caller(self);
+  OSTD_TRY(fs::CheckGrowLimit(*inode, static_cast<uint64_t>(length), caller));
   OSTD_TRY(inode->Truncate(static_cast<uint64_t>(length)));
   return 0;
 }
@@ -323,6 +325,10 @@ SyscallResult SysFallocate(Thread& self, int fd, int mode_arg, int64_t offset, i
   if (inode == nullptr || !inode->is_regular()) return Err(Errno::kENODEV);
   int64_t end = 0;
   if (__builtin_add_overflow(offset, len, &end)) return Err(Errno::kEFBIG);
+  if ((mode & kKeepSize) == 0) {
+    file_sys::ThreadCaller caller(self);
+    OSTD_TRY(fs::CheckGrowLimit(*inode, static_cast<uint64_t>(end), caller));
+  }
   OSTD_TRY(inode->Fallocate(mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(len)));
   return 0;
 }

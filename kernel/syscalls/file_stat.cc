@@ -317,6 +317,8 @@ SyscallResult SysTruncate(Thread& self, UserString upath, int64_t length) {
   if (!inode->is_regular()) return Err(Errno::kEINVAL);
   OSTD_TRY(fs::CheckAccess(*inode, 2, ActorOf(self)));
   if (inode->write_denied()) return Err(Errno::kETXTBSY);
+  file_sys::ThreadCaller caller(self);
+  OSTD_TRY(fs::CheckGrowLimit(*inode, static_cast<uint64_t>(length), caller));
   OSTD_TRY(inode->Truncate(static_cast<uint64_t>(length)));
   return 0;
 }

@@ -22,7 +22,12 @@ constexpr uint32_t kMapKnown = kMapTypeMask | kMapFixed | kMapAnonymous | kMapGr
                                kMapPopulate | kMapNonBlock | kMapStack | kMapHugeTlb | kMapSync |
                                kMapFixedNoReplace | (0x3fu << 26) /* huge page size bits */;
 
-SyscallResult SysBrk(Thread& self, uint64_t brk) { return self.process().mm().Brk(brk); }
+// The caller's RLIMIT_AS, which mmap, mremap and brk enforce.
+uint64_t VmLimit(Thread& self) { return self.process().rlimits[Process::kRlimitAs].cur; }
+
+SyscallResult SysBrk(Thread& self, uint64_t brk) {
+  return self.process().mm().Brk(brk, VmLimit(self));
+}
 
 // mmap(addr, len, prot, flags, fd, offset): Linux declares prot and flags
 // unsigned long; no bit of prot above 31 means anything (they are ignored),
@@ -64,8 +69,8 @@ SyscallResult SysMmap(Thread& self, uint64_t addr, uint64_t len, uint64_t prot_a
     source = std::move(*file);
     pgoff = offset / kPageSize;
   }
-  OSTD_TRY_ASSIGN(uint64_t at,
-                  self.process().mm().Map(addr, len, prot, flags, std::move(source), pgoff));
+  OSTD_TRY_ASSIGN(uint64_t at, self.process().mm().Map(addr, len, prot, flags, std::move(source),
+                                                       pgoff, VmaKind::kNormal, VmLimit(self)));
   if ((flags & kMapPopulate) != 0) {
     for (uint64_t va = at; va < at + len; va += kPageSize) {
       (void)self.process().mm().HandleFault(va, (prot & kProtWrite) != 0 && shared, false);
@@ -122,7 +127,7 @@ SyscallResult SysMremap(Thread& self, uint64_t old_addr, uint64_t old_len_arg, u
   }
   if (new_len == 0 || old_len == 0) return Err(Errno::kEINVAL);
   return self.process().mm().Remap(old_addr, old_len, new_len, may_move, fixed,
-                                   (flags & kDontUnmap) != 0);
+                                   (flags & kDontUnmap) != 0, VmLimit(self));
 }
 
 SyscallResult SysMadvise(Thread&, uint64_t addr, uint64_t, int) {
