@@ -12,13 +12,15 @@ def keel_boot_test(
         also_expect = [],
         timeout_s = 120,
         exit_status = 0,
+        qemu_args = [],
         **kwargs):
     """A test that boots `image` and passes if it exits with success and prints
     a line matching the extended regex `expect` (and one for each regex in
     `also_expect`).
 
     `exit_status` is the scripts/qemu.sh status required instead of success
-    (0), e.g. 2 for a machine reset under QEMU's -no-reboot.
+    (0), e.g. 2 for a machine reset under QEMU's -no-reboot. `qemu_args` are
+    appended to QEMU's command line (scripts/qemu.sh --qemu-arg).
 
     `uefi` picks the boot path (scripts/qemu.sh): "" QEMU's PVH entry (an ELF
     image); "esp" OVMF booting Keel's own EFI image (keel_efi_image) as
@@ -39,6 +41,8 @@ def keel_boot_test(
         args.append(modes[uefi])
     if kcmd:
         args += ["--kcmd", "'%s'" % kcmd]
+    for a in qemu_args:
+        args += ["--qemu-arg", "'%s'" % a]
     data = [image, Label("//scripts:qemu_scripts")]
     if initramfs:
         args += ["--initramfs", "$(rootpath %s)" % initramfs]

@@ -5,12 +5,14 @@
 
 #include "drivers/rtc/cmos_rtc.h"
 #include "drivers/virtio/blk.h"
+#include "drivers/virtio/console.h"
 #include "drivers/virtio/rng.h"
 #include "kernel/exec/cmdline.h"
 #include "kernel/fs/block_device.h"
 #include "kernel/fs/ext2/ext2_vfs.h"
 #include "kernel/fs/hwrng.h"
 #include "kernel/fs/initramfs.h"
+#include "kernel/fs/tty.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/address_space.h"
 #include "kernel/process/clock.h"
@@ -130,6 +132,50 @@ void ProbeRng() {
                 fs::kHwRngSeedBytes);
 }
 
+// A virtio-console port as /dev/hvc0's tty port.
+class HvcPort final : public fs::TtyPort {
+ public:
+  explicit HvcPort(ostd::Box<drivers::virtio::VirtioConsole> hvc) : hvc_(std::move(hvc)) {}
+  size_t PullInput(std::span<uint8_t> dst) override {
+    ostd::Result<size_t> n = hvc_->TryRead(dst);
+    return n ? *n : 0;  // a broken device has nothing more to say
+  }
+  void PushOutput(std::string_view bytes) override {
+    std::array<uint8_t, 256> buf;
+    while (!bytes.empty()) {
+      size_t n = std::min(bytes.size(), buf.size());
+      for (size_t i = 0; i < n; ++i) buf[i] = static_cast<uint8_t>(bytes[i]);
+      if (!hvc_->Write(std::span<const uint8_t>(buf).first(n))) return;  // a broken device
+      bytes.remove_prefix(n);
+    }
+  }
+
+ private:
+  ostd::Box<drivers::virtio::VirtioConsole> hvc_;
+};
+
+// Makes the first virtio-console port /dev/hvc0. One failing to come up is
+// reported and skipped.
+void ProbeHvc() {
+  ostd::Result<ostd::Box<drivers::virtio::VirtioConsole>> hvc =
+      drivers::virtio::VirtioConsole::Probe(0);
+  if (!hvc) {
+    if (hvc.error() != ostd::Errno::kENODEV) ostd::Println("keel: virtio-console: {}", hvc.error());
+    return;
+  }
+  ostd::Result<ostd::DeferredWork> work =
+      ostd::DeferredWork::Create([] { fs::PumpHvcInput(); }, "hvc-input");
+  if (!work) return;
+  (*hvc)->SetInputWork(std::move(*work));
+  ostd::Result<ostd::Box<HvcPort>> port = ostd::MakeBox<HvcPort>(std::move(*hvc));
+  if (!port) return;
+  if (ostd::Status s = fs::RegisterHvcTty(std::move(*port)); !s) {
+    ostd::Println("keel: virtio-console: {}", s.error());
+    return;
+  }
+  ostd::Println("Console: /dev/hvc0 (virtio-console).");
+}
+
 [[noreturn]] void PowerOff(bool ok) {
   ostd::power::Exit(ok ? ostd::power::ExitCode::kSuccess : ostd::power::ExitCode::kFailure);
 }
@@ -155,6 +201,7 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   InstallPageFaultHook();
   ProbeDisks();
   ProbeRng();
+  ProbeHvc();
   if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
     ostd::Println("keel: cannot register ext2: {}", s.error());
   }

@@ -4,14 +4,17 @@
 #
 #   scripts/qemu.sh [--uefi|--uefi-shell|--uefi-grub] [--gdb] [--gdb-port P] [--kvm]
 #                   [--smp N] [--mem SIZE] [--cpu MODEL] [--timeout S] [--kcmd 'ARGS']
-#                   [--initramfs FILE] [--disk FILE]... [--interactive] KERNEL.elf|KERNEL.efi
+#                   [--initramfs FILE] [--disk FILE]... [--qemu-arg ARG]... [--interactive]
+#                   KERNEL.elf|KERNEL.efi
 #
 # --disk FILE attaches a raw image as a modern virtio-blk PCI disk (Keel's
 # /dev/vda, /dev/vdb, ... in order; repeatable). Writes go to the file.
 # Every boot has a virtio-rng device (/dev/hwrng, fed by the host's
 # /dev/urandom), as cloud VMs do.
 #
-# --cpu is QEMU's -cpu (default max).
+# --cpu is QEMU's -cpu (default max). --qemu-arg ARG appends ARG to QEMU's
+# command line as it is (repeatable), e.g. a virtio-console:
+#   --qemu-arg -device --qemu-arg virtio-serial-pci,disable-legacy=on ...
 #
 # Boot paths: QEMU's PVH entry (KERNEL.elf, the default); --uefi: OVMF boots
 # Keel's own EFI image (KERNEL.efi, keel_efi_image) from an ESP as
@@ -26,6 +29,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 uefi=0 gdb=0 gdb_port="" kvm=0 smp=1 mem=256M cpu=max timeout_s=0 kcmd="" initramfs="" interactive=0
 disks=()
+extra=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --uefi) uefi=1 ;;
@@ -43,7 +47,8 @@ while [[ $# -gt 0 ]]; do
     --interactive) interactive=1 ;;
     --disk) [[ -f $2 ]] || { echo "qemu.sh: --disk $2: no such file" >&2; exit 2; }
             disks+=("$2"); shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --qemu-arg) extra+=("$2"); shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     -*) echo "qemu.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -88,6 +93,7 @@ else
   [[ -n "$kcmd" ]] && args+=(-append "$kcmd")
   [[ -n "$initramfs" ]] && args+=(-initrd "$initramfs")
 fi
+args+=("${extra[@]}")
 
 if [[ $timeout_s -gt 0 ]]; then
   timeout --foreground "$timeout_s" qemu-system-x86_64 "${args[@]}"

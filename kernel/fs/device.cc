@@ -104,6 +104,7 @@ ostd::Result<RefPtr<File>> OpenDevice(const RefPtr<Inode>& inode, uint32_t flags
   }
   if (major == 5 && minor <= 1) return OpenConsoleTty(inode, flags);
   if (major == kHwRngMajor && minor == kHwRngMinor) return OpenHwRng(inode, flags);
+  if (major == kHvcMajor && minor == 0) return OpenHvcTty(inode, flags);
   return Err(Errno::kENXIO);
 }
 
@@ -115,6 +116,9 @@ ostd::Status CreateDeviceNodes(Inode& dev) {
   OSTD_TRY(dev.Symlink("stdout", "/proc/self/fd/1", 0, 0));
   OSTD_TRY(dev.Symlink("stderr", "/proc/self/fd/2", 0, 0));
   OSTD_TRY(dev.Create("shm", InodeType::kDirectory, 01777, 0, 0, 0));
+  if (HvcTtyRegistered()) {
+    OSTD_TRY(dev.Create("hvc0", InodeType::kCharDevice, 0620, 0, 5, MakeDev(kHvcMajor, 0)));
+  }
   return CreateBlockDeviceNodes(dev);
 }
 

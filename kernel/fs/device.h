@@ -1,6 +1,6 @@
 // Character devices under /dev: null (1,3), zero (1,5), full (1,7),
 // random (1,8), urandom (1,9), tty (5,0), console (5,1), hwrng (10,183;
-// hwrng.h).
+// hwrng.h), and hvc0 (229,0; tty.h) when a virtio-console is there.
 #ifndef KERNEL_FS_DEVICE_H_
 #define KERNEL_FS_DEVICE_H_
 

@@ -23,37 +23,77 @@ using ostd::vm::UserOutPtr;
 
 constexpr uint64_t kPollIntervalNs = 4'000'000;
 
-class ConsoleSink final : public ByteSink {
+// The serial console as a tty port: ostd's console input ring and raw
+// console output.
+class SerialPort final : public TtyPort {
  public:
-  void Put(std::string_view bytes) override { ostd::ConsoleWriteRaw(bytes); }
+  size_t PullInput(std::span<uint8_t> dst) override { return ostd::ConsoleRead(dst); }
+  void PushOutput(std::string_view bytes) override { ostd::ConsoleWriteRaw(bytes); }
 };
 
-struct ConsoleTty {
+// Output through a tty's port (for the line discipline).
+class PortSink final : public ByteSink {
+ public:
+  explicit PortSink(TtyPort& port) : port_(port) {}
+  void Put(std::string_view bytes) override { port_.PushOutput(bytes); }
+
+ private:
+  TtyPort& port_;
+};
+
+enum class TtyKind : uint8_t { kConsole, kHvc };
+
+// One terminal: its line discipline and foreground group; the port comes
+// from PortOf.
+struct Tty {
+  explicit Tty(TtyKind k) : kind(k) {}
+  const TtyKind kind;
   ostd::Mutex lock;
   LineDiscipline ldisc ABSL_GUARDED_BY(lock);
   WinSize winsize ABSL_GUARDED_BY(lock) = {24, 80, 0, 0};
   std::atomic<int> pgid{0};
   Waitable waitable;
+  // True once input arrives by interrupt (readers wait instead of polling).
+  std::atomic<bool> irq_input{false};
 };
 
-ConsoleTty& Tty() {
-  static ConsoleTty tty;
+Tty& ConsoleTty() {
+  static Tty tty(TtyKind::kConsole);
   return tty;
 }
 
-std::atomic<TtySignalHook> g_hook{nullptr};
-// True once ostd reports console input by interrupt (StartConsoleInterrupts).
-std::atomic<bool> g_irq_input{false};
+// /dev/hvc0; its port, once registered, lives until shutdown.
+Tty& HvcTty() {
+  static Tty tty(TtyKind::kHvc);
+  return tty;
+}
+ostd::SpinLock hvc_lock;
+constinit ostd::Box<TtyPort> hvc_port ABSL_GUARDED_BY(hvc_lock);
 
-// Feeds pending UART bytes to the line discipline; returns the last signal
+// The tty's port; nullptr for hvc0 before a driver registered one. A port
+// never goes away once set.
+TtyPort* PortOf(const Tty& t) {
+  if (t.kind == TtyKind::kConsole) {
+    static SerialPort serial;
+    return &serial;
+  }
+  ostd::SpinLockGuard guard(hvc_lock);
+  return hvc_port.get();
+}
+
+std::atomic<TtySignalHook> g_hook{nullptr};
+
+// Feeds pending port input to the line discipline; returns the last signal
 // generated (0 if none). Requires the tty lock.
-int PumpLocked(ConsoleTty& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t.lock) {
+int PumpLocked(Tty& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t.lock) {
+  TtyPort* port = PortOf(t);
+  if (port == nullptr) return 0;
   std::array<uint8_t, 64> buf;
-  ConsoleSink echo;
+  PortSink echo(*port);
   int sig = 0;
   bool any = false;
   for (;;) {
-    size_t n = ostd::ConsoleRead(buf);
+    size_t n = port->PullInput(buf);
     if (n == 0) break;
     any = true;
     for (size_t i = 0; i < n; ++i) {
@@ -65,19 +105,28 @@ int PumpLocked(ConsoleTty& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t.lock) {
   return sig;
 }
 
-void Deliver(int sig) {
+void Deliver(Tty& t, int sig) {
   if (sig == 0) return;
   TtySignalHook hook = g_hook.load(std::memory_order_acquire);
-  if (hook != nullptr) hook(Tty().pgid.load(std::memory_order_relaxed), sig);
+  if (hook != nullptr) hook(t.pgid.load(std::memory_order_relaxed), sig);
+}
+
+void Pump(Tty& t) {
+  int sig = 0;
+  {
+    ostd::MutexGuard g(t.lock);
+    sig = PumpLocked(t);
+  }
+  Deliver(t, sig);
 }
 
 class TtyFile final : public File {
  public:
-  using File::File;
+  TtyFile(RefPtr<Inode> inode, uint32_t flags, Tty& tty) : File(std::move(inode), flags), t_(tty) {}
   bool seekable() const override { return false; }
 
   ostd::Result<size_t> Read(IoWriter& dst, Caller& caller) override {
-    ConsoleTty& t = Tty();
+    Tty& t = t_;
     std::array<uint8_t, 256> buf;
     for (;;) {
       size_t n = 0;
@@ -95,12 +144,12 @@ class TtyFile final : public File {
               std::span<uint8_t>(buf).first(std::min<size_t>(buf.size(), dst.avail())));
         }
       }
-      Deliver(sig);
+      Deliver(t, sig);
       if (ready) return Progress(0, dst.Write(std::span<const uint8_t>(buf).first(n)));
       if (dst.avail() == 0) return size_t{0};
       if (nonblocking()) return Err(Errno::kEAGAIN);
       if (caller.SignalPending()) return Err(Errno::kEINTR);
-      if (g_irq_input.load(std::memory_order_acquire)) {
+      if (t.irq_input.load(std::memory_order_acquire)) {
         // The console-input work pumps and notifies when bytes arrive.
         OSTD_TRY(WaitForChange(t.waitable, seen, caller));
       } else {
@@ -110,7 +159,9 @@ class TtyFile final : public File {
   }
 
   ostd::Result<size_t> Write(IoReader& src, Caller&) override {
-    ConsoleTty& t = Tty();
+    Tty& t = t_;
+    TtyPort* port = PortOf(t);
+    if (port == nullptr) return Err(Errno::kEIO);
     std::array<uint8_t, 256> buf;
     size_t done = 0;
     while (src.remain() > 0) {
@@ -119,7 +170,7 @@ class TtyFile final : public File {
       if (r.copied > 0) {
         std::array<char, 256> chars;
         for (size_t i = 0; i < r.copied; ++i) chars[i] = static_cast<char>(buf[i]);
-        ConsoleSink out;
+        PortSink out(*port);
         ostd::MutexGuard g(t.lock);
         t.ldisc.Output(std::string_view(std::span<const char>(chars).first(r.copied)), out);
       }
@@ -134,7 +185,7 @@ class TtyFile final : public File {
   }
 
   uint16_t Poll() override {
-    ConsoleTty& t = Tty();
+    Tty& t = t_;
     int sig = 0;
     uint16_t ev = kPollOut | kPollWrNorm;
     {
@@ -142,13 +193,13 @@ class TtyFile final : public File {
       sig = PumpLocked(t);
       if (t.ldisc.Readable()) ev |= kPollIn | kPollRdNorm;
     }
-    Deliver(sig);
+    Deliver(t, sig);
     return ev;
   }
-  Waitable* waitable() override { return &Tty().waitable; }
+  Waitable* waitable() override { return &t_.waitable; }
 
   ostd::Result<uint64_t> Ioctl(uint32_t cmd, uint64_t arg, Caller&) override {
-    ConsoleTty& t = Tty();
+    Tty& t = t_;
     switch (cmd) {
       case kTcGets: {
         Termios tio;
@@ -210,6 +261,9 @@ class TtyFile final : public File {
         return Err(Errno::kENOTTY);
     }
   }
+
+ private:
+  Tty& t_;
 };
 
 }  // namespace
@@ -217,28 +271,39 @@ class TtyFile final : public File {
 void SetTtySignalHook(TtySignalHook hook) { g_hook.store(hook, std::memory_order_release); }
 
 ostd::Result<RefPtr<File>> OpenConsoleTty(const RefPtr<Inode>& inode, uint32_t flags) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<TtyFile>(inode, flags));
+  OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<TtyFile>(inode, flags, ConsoleTty()));
   return f;
 }
 
-void PumpConsoleInput() {
-  int sig = 0;
-  {
-    ostd::MutexGuard g(Tty().lock);
-    sig = PumpLocked(Tty());
-  }
-  Deliver(sig);
-}
+void PumpConsoleInput() { Pump(ConsoleTty()); }
 
 ostd::Status StartConsoleInterrupts() {
   OSTD_TRY_ASSIGN(ostd::DeferredWork work,
                   ostd::DeferredWork::Create([] { PumpConsoleInput(); }, "console-input"));
   OSTD_TRY(ostd::StartConsoleInput(std::move(work)));
-  g_irq_input.store(true, std::memory_order_release);
+  ConsoleTty().irq_input.store(true, std::memory_order_release);
   return {};
 }
 
-int TtyForegroundPgid() { return Tty().pgid.load(); }
-void SetTtyForegroundPgid(int pgid) { Tty().pgid.store(pgid); }
+int TtyForegroundPgid() { return ConsoleTty().pgid.load(); }
+void SetTtyForegroundPgid(int pgid) { ConsoleTty().pgid.store(pgid); }
+
+ostd::Status RegisterHvcTty(ostd::Box<TtyPort> port) {
+  ostd::SpinLockGuard guard(hvc_lock);
+  if (hvc_port.get() != nullptr) return Err(Errno::kEBUSY);
+  hvc_port = std::move(port);
+  HvcTty().irq_input.store(true, std::memory_order_release);
+  return {};
+}
+
+bool HvcTtyRegistered() { return PortOf(HvcTty()) != nullptr; }
+
+void PumpHvcInput() { Pump(HvcTty()); }
+
+ostd::Result<RefPtr<File>> OpenHvcTty(const RefPtr<Inode>& inode, uint32_t flags) {
+  if (!HvcTtyRegistered()) return Err(Errno::kENODEV);
+  OSTD_TRY_ASSIGN(RefPtr<File> f, MakeRef<TtyFile>(inode, flags, HvcTty()));
+  return f;
+}
 
 }  // namespace kernel::fs

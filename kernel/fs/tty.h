@@ -1,6 +1,8 @@
-// The console tty (/dev/console, /dev/tty): serial input through
-// ostd::ConsoleRead with a line discipline (line_discipline.h), output through
-// ostd::ConsoleWriteRaw (the line discipline does ONLCR), termios and job-control ioctls.
+// Terminals: a line discipline (line_discipline.h), termios and job-control
+// ioctls over a port that moves bytes. The console tty (/dev/console,
+// /dev/tty) has the serial port: input through ostd::ConsoleRead, output
+// through ostd::ConsoleWriteRaw (the line discipline does ONLCR). /dev/hvc0
+// (229,0) has the port a driver registers (a virtio-console).
 //
 // Input arrives by interrupt once StartConsoleInterrupts() succeeds: ostd
 // schedules a task that moves it into the line discipline (so ^C reaches the
@@ -11,11 +13,15 @@
 #ifndef KERNEL_FS_TTY_H_
 #define KERNEL_FS_TTY_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string_view>
 
 #include "kernel/fs/file.h"
 #include "kernel/fs/inode.h"
 #include "ostd/result.h"
+#include "ostd/util/box.h"
 
 namespace kernel::fs {
 
@@ -23,6 +29,16 @@ namespace kernel::fs {
 // by the process layer; called without tty locks held, in task context.
 using TtySignalHook = void (*)(int pgid, int sig);
 void SetTtySignalHook(TtySignalHook hook);
+
+// Where a tty's bytes come from and go to.
+class TtyPort {
+ public:
+  virtual ~TtyPort() = default;
+  // Moves input that has arrived into `dst` without waiting; its length.
+  virtual size_t PullInput(std::span<uint8_t> dst) = 0;
+  // Sends `bytes` out; may block (task context).
+  virtual void PushOutput(std::string_view bytes) = 0;
+};
 
 // The console tty as an open file.
 ostd::Result<RefPtr<File>> OpenConsoleTty(const RefPtr<Inode>& inode, uint32_t flags);
@@ -34,6 +50,15 @@ void PumpConsoleInput();
 // PumpConsoleInput as the work. ENODEV: no interrupt for the console (keep
 // polling); EBUSY: already started. Task context.
 ostd::Status StartConsoleInterrupts();
+
+// /dev/hvc0: registers its port for good (EBUSY if one is registered). The
+// port's driver runs PumpHvcInput (from a task) when input arrives; readers
+// wait for that. Opening /dev/hvc0 without a port is ENODEV.
+inline constexpr uint32_t kHvcMajor = 229;
+ostd::Status RegisterHvcTty(ostd::Box<TtyPort> port);
+bool HvcTtyRegistered();
+void PumpHvcInput();
+ostd::Result<RefPtr<File>> OpenHvcTty(const RefPtr<Inode>& inode, uint32_t flags);
 
 // The foreground process group (TIOCGPGRP/TIOCSPGRP), for the process layer.
 int TtyForegroundPgid();
