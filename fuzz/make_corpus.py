@@ -260,7 +260,53 @@ def make_ext2():
             write('ext2_fuzzer', 'image1k_64k', f.read().ljust(64 * 1024, b'\0'))
 
 
+# ---------------------------------------------------------- EFI stub inputs
+
+def make_efi():
+    # EFI_MEMORY_DESCRIPTORs (40 bytes, firmware pads them to 48).
+    descs = [(3, 0, 0xa0), (7, 0x100000, 0x700), (2, 0x800000, 0x100), (4, 0x900000, 0x80),
+             (9, 0x7f000000, 0x10), (11, 0xfec00000, 1), (7, 0x1000000, 0x7000)]
+    mm = b''.join(struct.pack('<IIQQQQ', t, 0, a, 0, n, 0xf) + bytes(8) for t, a, n in descs)
+    write('efi_fuzzer', 'memory_map', b'\x00' + struct.pack('<H', 48) + mm)
+    opts = '\\EFI\\BOOT\\BOOTX64.EFI console=ttyS0\tinit=/bin/sh initrd=/boot/initrd.cpio\0'
+    write('efi_fuzzer', 'load_options', b'\x01' + opts.encode('utf-16-le'))
+    write('efi_fuzzer', 'load_options_guid', b'\x01' + bytes(range(16)) + b'\x00\x00')
+    # The kernel ELF: one PT_LOAD at 1 MiB and the Keel EFI entry note.
+    note = struct.pack('<III', 5, 8, 1) + b'Keel\0\0\0\0' + struct.pack('<Q', 0x100010)
+    load = (PT_LOAD, R | X, 0x1000, 0xffffffff80100000, 0x100000, 0x100, 0x2000, 0x1000)
+    pnote = (PT_NOTE, R, 0x200, 0, 0, len(note), len(note), 4)
+    image = bytearray(elf(2, [load, pnote], 0x1100))
+    image[0x200:0x200 + len(note)] = note
+    write('efi_fuzzer', 'kernel_elf', b'\x02' + bytes(image))
+    write('efi_fuzzer', 'cmdline', b'\x03' + b'console=ttyS0 init=/sbin/init -- x')
+
+
+# ------------------------------------------------------ virtqueue operations
+
+def make_virtqueue():
+    def alloc(n, writable):
+        return bytes([0, n - 1]) + struct.pack('<H', writable)
+    publish, walk = bytes([2]), bytes([5, 0, 0])
+
+    def used(k):
+        return bytes([3, k])
+
+    def complete(honest, length):
+        return bytes([4, 1 if honest else 0]) + (b'' if honest else struct.pack('<I', 3)) + \
+            struct.pack('<I', length)
+    # A read request (header, data, status) completes honestly, twice over.
+    ok = bytes([3]) + (alloc(3, 513) + publish + walk + used(1) + complete(True, 513)) * 2
+    write('virtqueue_fuzzer', 'honest', ok)
+    # A device that over-reports the length, then one that invents a head.
+    write('virtqueue_fuzzer', 'long_len', bytes([3]) + alloc(2, 16) + publish + used(1) +
+          complete(True, 17) + alloc(1, 0))
+    write('virtqueue_fuzzer', 'bogus_head', bytes([8]) + alloc(1, 8) + publish + used(2) +
+          complete(False, 0) + bytes([1, 0, 5, 0]))
+
+
 def main():
+    make_virtqueue()
+    make_efi()
     make_elf()
     make_cpio()
     make_path()
