@@ -304,7 +304,17 @@ def make_virtqueue():
           complete(False, 0) + bytes([1, 0, 5, 0]))
 
 
+# ------------------------------------- kernel command line, sysctl writes
+
+def make_cmdline():
+    for i, t in enumerate([b'console=ttyS0 init=/bin/sh -- -c "echo hi" x',
+                           b'root=/dev/vda init="/test/runner" quiet log=debug -- a -- b',
+                           b'  42\n', b'-1', b'init=\"a b\" "--" c']):
+        write('cmdline_fuzzer', 'text%d' % i, t)
+
+
 def main():
+    make_cmdline()
     make_virtqueue()
     make_efi()
     make_elf()
