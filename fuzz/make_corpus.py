@@ -249,6 +249,10 @@ def make_ext2():
             f.write(bytes(i % 251 for i in range(14 * 1024)))  # direct + single indirect
         os.symlink('hello.txt', os.path.join(tree, 'short_link'))
         os.symlink('x' * 80 + '/target', os.path.join(tree, 'long_link'))
+        for dirpath, dirnames, filenames in os.walk(tree):  # fixed times: a stable image
+            for n in dirnames + filenames:
+                os.utime(os.path.join(dirpath, n), (1700000000, 1700000000), follow_symlinks=False)
+        os.utime(tree, (1700000000, 1700000000))
         img = os.path.join(tmp, 'img')
         env = dict(os.environ, E2FSPROGS_FAKE_TIME='1700000000',
                    PATH='/usr/sbin:/sbin:' + os.environ.get('PATH', ''))
@@ -257,7 +261,18 @@ def make_ext2():
                         '-E', 'root_owner=0:0,hash_seed=11111111-2222-3333-4444-555555555555',
                         '-d', tree, img, '64k'], check=True, env=env)
         with open(img, 'rb') as f:
-            write('ext2_fuzzer', 'image1k_64k', f.read().ljust(64 * 1024, b'\0'))
+            image = bytearray(f.read().ljust(64 * 1024, b'\0'))
+        # mke2fs stamps some inodes with the real time (ctime of copied files,
+        # atime of reserved ones): make them fixed. One group,
+        # 1 KiB blocks: the group descriptor is in block 2.
+        inodes, inode_size = struct.unpack_from('<I', image, 1024)[0], struct.unpack_from('<H', image, 1024 + 88)[0]
+        table = struct.unpack_from('<I', image, 2048 + 8)[0] * 1024
+        for i in range(inodes):
+            at = table + i * inode_size
+            for field in (8, 12):  # atime, ctime
+                if struct.unpack_from('<I', image, at + field)[0] != 0:
+                    struct.pack_into('<I', image, at + field, 1700000000)
+        write('ext2_fuzzer', 'image1k_64k', bytes(image))
 
 
 # ---------------------------------------------------------- EFI stub inputs
