@@ -7,6 +7,9 @@ instrumentation and both sanitizers, and links libFuzzer's driver; nothing else
 in the build changes. It makes:
 
   <name>        the fuzzer executable (`bazel run //fuzz:<name> -- ARGS`)
+  <name>_coverage  the same harness with clang's source-based coverage and no
+                sanitizers, which scripts/fuzz --coverage runs over a corpus to
+                report the lines of the parser it reached (llvm-cov-19)
   <name>_test   the regression run: every file of corpus/<name>/ once, then a
                 short fuzz from that corpus with a fixed seed (run_fuzzer.sh)
 
@@ -42,6 +45,34 @@ fuzz_transition = transition(
     outputs = ["//command_line_option:copt", "//command_line_option:linkopt"],
 )
 
+# Source-based coverage, no sanitizers: libFuzzer's driver only replays inputs.
+COVERAGE_COPTS = [
+    "-fprofile-instr-generate",
+    "-fcoverage-mapping",
+    "-O0",
+    "-g",
+]
+
+COVERAGE_LINKOPTS = [
+    "-fsanitize=fuzzer",
+    "-fprofile-instr-generate",
+    "-fuse-ld=lld",
+]
+
+def _coverage_transition_impl(settings, attr):
+    copts = [c for c in settings["//command_line_option:copt"] if c not in COVERAGE_COPTS]
+    linkopts = [c for c in settings["//command_line_option:linkopt"] if c not in COVERAGE_LINKOPTS]
+    return {
+        "//command_line_option:copt": copts + COVERAGE_COPTS,
+        "//command_line_option:linkopt": linkopts + COVERAGE_LINKOPTS,
+    }
+
+coverage_transition = transition(
+    implementation = _coverage_transition_impl,
+    inputs = ["//command_line_option:copt", "//command_line_option:linkopt"],
+    outputs = ["//command_line_option:copt", "//command_line_option:linkopt"],
+)
+
 def _fuzz_binary_impl(ctx):
     binary = ctx.attr.binary[0]
     exe = binary[DefaultInfo].files_to_run.executable
@@ -50,16 +81,24 @@ def _fuzz_binary_impl(ctx):
     runfiles = ctx.runfiles(files = [exe]).merge(binary[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = out, files = depset([out]), runfiles = runfiles)]
 
+_ALLOWLIST = {
+    "_allowlist_function_transition": attr.label(
+        default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+    ),
+}
+
 # The cc_binary `binary`, built in the fuzzing configuration.
 fuzz_binary = rule(
     implementation = _fuzz_binary_impl,
     executable = True,
-    attrs = {
-        "binary": attr.label(mandatory = True, cfg = fuzz_transition),
-        "_allowlist_function_transition": attr.label(
-            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
-        ),
-    },
+    attrs = dict(_ALLOWLIST, binary = attr.label(mandatory = True, cfg = fuzz_transition)),
+)
+
+# The cc_binary `binary`, built with coverage instrumentation.
+fuzz_coverage_binary = rule(
+    implementation = _fuzz_binary_impl,
+    executable = True,
+    attrs = dict(_ALLOWLIST, binary = attr.label(mandatory = True, cfg = coverage_transition)),
 )
 
 def keel_fuzzer(name, srcs, deps, regression_runs = 100000, max_len = 0, dict = None):
@@ -85,6 +124,12 @@ def keel_fuzzer(name, srcs, deps, regression_runs = 100000, max_len = 0, dict = 
         name = name,
         testonly = True,
         binary = ":" + name + "_bin",
+    )
+    fuzz_coverage_binary(
+        name = name + "_coverage",
+        testonly = True,
+        binary = ":" + name + "_bin",
+        tags = ["manual"],
     )
     corpus = native.glob(["corpus/" + name + "/*"])
     flags = ["-runs=%d" % regression_runs]
