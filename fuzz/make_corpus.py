@@ -328,7 +328,24 @@ def make_cmdline():
         write('cmdline_fuzzer', 'text%d' % i, t)
 
 
+# ------------------------------------------------ x86-64 instructions
+
+def make_insn():
+    # A function prologue, branches, RIP-relative, VEX, EVEX and prefixed forms.
+    seqs = {
+        'prologue': '55 48 89 e5 41 57 41 56 53 48 83 ec 18 e8 00 00 00 00 c3',
+        'branches': '74 05 0f 85 10 00 00 00 eb fe e9 00 01 00 00 e2 fc ff e0 ff d3 c2 08 00',
+        'rip_relative': '48 8b 05 78 56 34 12 48 8d 0d 00 00 00 00 f3 0f 1e fa',
+        'vex_evex': 'c5 f9 6f 07 c4 e2 7d 58 c0 62 f1 7d 48 6f 07 8f e9 78 c1 c0',
+        'prefixes': '66 2e 0f 1f 84 00 00 00 00 00 f0 48 0f b1 0e 65 48 8b 04 25 28 00 00 00',
+        'system': 'fa fb 9c 9d 0f 01 f8 cc cd 80 0f 0b 0f 22 d8',
+    }
+    for name, hexbytes in seqs.items():
+        write('insn_fuzzer', name, bytes.fromhex(hexbytes))
+
+
 def main():
+    make_insn()
     make_cmdline()
     make_virtqueue()
     make_efi()
