@@ -4,7 +4,8 @@
 // Input: a disk image (rounded down to whole sectors). Each run mounts it
 // read-only and walks it (directories, stat, file contents, symlinks), then
 // mounts a copy writable and changes it (create, write, mkdir, symlink,
-// rename, truncate, unlink, rmdir, release, sync), as the VFS would.
+// rename, truncate, unlink, rmdir, release, sync), as the VFS would, and
+// mounts the result read-only again.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -41,6 +42,7 @@ class RamDisk final : public kernel::fs::BlockDevice {
     return {};
   }
   ostd::Status Flush() override { return {}; }
+  std::vector<uint8_t> Take() { return std::move(bytes_); }
 
  private:
   std::vector<uint8_t> bytes_;
@@ -106,10 +108,11 @@ void ReadOnly(std::vector<uint8_t> image) {
   FUZZ_CHECK(!v->Create(kRootIno, "new", 0100644, 0, 0, 0, 0, kNow).has_value());
 }
 
-void ReadWrite(std::vector<uint8_t> image) {
+// Returns the image as the writable mount left it.
+std::vector<uint8_t> ReadWrite(std::vector<uint8_t> image) {
   RamDisk disk(std::move(image));
   ostd::Result<Volume> mounted = Volume::Mount(disk, false, 16, kNow);
-  if (!mounted.has_value()) return;
+  if (!mounted.has_value()) return {};
   Volume& v = *mounted;
   Collect c;
   (void)v.ReadDir(kRootIno, 0, c);
@@ -150,6 +153,7 @@ void ReadWrite(std::vector<uint8_t> image) {
     (void)v.Rename(kRootIno, "fuzz.txt", *d, "moved.txt", kNow);
   }
   (void)v.Sync(true);
+  return disk.Take();
 }
 
 }  // namespace
@@ -158,6 +162,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> image(data, data + size / 512 * 512);
   if (image.size() < 2048) return 0;
   ReadOnly(image);
-  ReadWrite(std::move(image));
+  // What Keel wrote must mount and read back without harm too.
+  std::vector<uint8_t> written = ReadWrite(std::move(image));
+  if (!written.empty()) ReadOnly(std::move(written));
   return 0;
 }
