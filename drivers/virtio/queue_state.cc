@@ -49,6 +49,7 @@ void SplitQueueState::FreeChain(uint16_t head) {
 }
 
 ostd::Status SplitQueueState::AbandonChain(uint16_t head) {
+  if (broken_) return Err(Errno::kEIO);
   if (head >= size_ || head_[head] != Head::kAllocated) return Err(Errno::kEINVAL);
   FreeChain(head);
   return {};

@@ -52,7 +52,8 @@ class SplitQueueState {
   ostd::Status AllocChain(std::span<uint16_t> ids, uint32_t device_writable);
 
   // Gives back a chain that was allocated but never made available (the
-  // submission failed). EINVAL if `head` is not such a chain.
+  // submission failed). EINVAL if `head` is not such a chain; EIO: broken
+  // (the chain stays allocated, as everything a broken queue tracks).
   ostd::Status AbandonChain(uint16_t head);
 
   // Records that the chain at `head` is being made available; returns the

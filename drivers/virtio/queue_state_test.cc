@@ -98,6 +98,22 @@ TEST(SplitQueueStateTest, UsedIndexBeyondOutstandingIsADeviceError) {
   EXPECT_EQ(q.AllocChain(other, 0).error(), Errno::kEIO);
 }
 
+// Found by //fuzz:virtqueue_fuzzer (corpus crash-abandon-after-break):
+// AbandonChain still freed a chain after a device error, so a broken queue's
+// free count changed although "every later call fails with EIO".
+TEST(SplitQueueStateTest, AbandonAfterADeviceErrorFails) {
+  SplitQueueState q = Make(8);
+  std::array<uint16_t, 2> kept{};
+  ASSERT_TRUE(q.AllocChain(kept, 0).has_value());
+  std::array<uint16_t, 1> id{};
+  ASSERT_TRUE(q.AllocChain(id, 0).has_value());
+  ASSERT_TRUE(q.PublishChain(id[0]).has_value());
+  EXPECT_EQ(q.NewUsed(2).error(), Errno::kEIO);
+  ASSERT_TRUE(q.broken());
+  EXPECT_EQ(q.AbandonChain(kept[0]).error(), Errno::kEIO);
+  EXPECT_EQ(q.free_count(), 5);
+}
+
 TEST(SplitQueueStateTest, UsedIndexGoingBackwardsIsADeviceError) {
   SplitQueueState q = Make(4);
   EXPECT_EQ(q.NewUsed(0xffff).error(), Errno::kEIO);  // 65535 new with none outstanding

@@ -2,7 +2,7 @@
 """clang-format check: every C++ file in the Keel tree must be formatted.
 
 Runs `clang-format-19 --dry-run --Werror` (style from the root .clang-format)
-over all .h/.cc/.c files under ostd/, arch/, lib/, kernel/, drivers/, examples/, ktest/, user/
+over all .h/.cc/.c files under ostd/, arch/, lib/, kernel/, drivers/, examples/, ktest/, user/, fuzz/
 and tools/safety/ (testdata excluded). Missing directories count as empty.
 
 Usage: format_check.py [--root DIR]
@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 CLANG_FORMAT = '/usr/bin/clang-format-19'
-FORMATTED_DIRS = ('ostd', 'arch', 'lib', 'kernel', 'drivers', 'examples', 'ktest', 'tools/safety', 'user')
+FORMATTED_DIRS = ('ostd', 'arch', 'lib', 'kernel', 'drivers', 'examples', 'ktest', 'tools/safety', 'user',
+                  'fuzz')
 EXTENSIONS = ('.h', '.cc', '.c')
 SKIPPED_DIR_NAMES = frozenset(['testdata', 'scratch', 'third_party'])
 BATCH = 50  # Files per clang-format process.
