@@ -18,6 +18,7 @@
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
 #include "kernel/procfs/kallsyms.h"
+#include "kernel/pseudofs/pseudo_fs.h"
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
@@ -50,28 +51,7 @@ Result<RefPtr<Inode>> New(Args... args) {
   return RefPtr<Inode>(std::move(inode));
 }
 
-// Generated text.
-class TextSink final : public ostd::FormatSink {
- public:
-  void Write(std::string_view text) override {
-    for (char c : text) {
-      if (!ok_) return;
-      ok_ = buf_.Push(static_cast<uint8_t>(c)).has_value();
-    }
-  }
-  void Bytes(std::span<const char> bytes) {
-    for (char c : bytes) {
-      if (!ok_) return;
-      ok_ = buf_.Push(static_cast<uint8_t>(c)).has_value();
-    }
-  }
-  bool ok() const { return ok_; }
-  std::span<const uint8_t> bytes() const { return buf_.span(); }
-
- private:
-  ostd::Vec<uint8_t> buf_;
-  bool ok_ = true;
-};
+using pseudofs::TextSink;
 
 // ----- What procfs knows about a process (copied under the tree lock) -----
 
@@ -208,11 +188,7 @@ class GenFile final : public Inode {
     TextSink text;
     OSTD_TRY(gen_(pid_, text));
     if (!text.ok()) return Err(Errno::kENOMEM);
-    std::span<const uint8_t> bytes = text.bytes();
-    if (offset >= bytes.size()) return 0;
-    bytes = bytes.subspan(offset);
-    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
-    return fs::Progress(0, dst.Write(bytes));
+    return pseudofs::ReadText(text.bytes(), offset, dst);
   }
   Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEACCES); }
   Status Truncate(uint64_t) override { return Err(Errno::kEACCES); }
@@ -351,7 +327,9 @@ Status GenVersion(int, TextSink& out) {
 }
 
 Status GenFilesystems(int, TextSink& out) {
-  out.Write("nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n");
+  out.Write(
+      "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdebugfs\n"
+      "nodev\ttracefs\nnodev\tpipefs\n");
   return {};
 }
 
