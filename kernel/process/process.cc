@@ -241,6 +241,21 @@ size_t Process::CopyCmdline(std::span<char> out) const {
   return ostd::CopyChars(std::span<const char>(cmdline_).first(cmdline_len_), out);
 }
 
+bool TryCurrentThreadIdentity(ThreadIdentity& out) {
+  const ostd::Task* self = ostd::CurrentTask();
+  if (self == nullptr || !tree_lock.TryLock()) return false;
+  bool found = false;
+  for (Thread* t : threads) {
+    if (ProcessAccess::task(*t) != self) continue;
+    out.tid = t->tid();
+    out.comm_len = ostd::CopyChars(t->process().name(), out.comm);
+    found = true;
+    break;
+  }
+  tree_lock.Unlock();
+  return found;
+}
+
 Thread* CurrentThread() {
   const ostd::Task* self = ostd::CurrentTask();
   ostd::SpinLockGuard guard(tree_lock);

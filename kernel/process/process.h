@@ -450,6 +450,16 @@ uint64_t ProcessCount();
 // The thread the calling task runs (nullptr for kernel tasks).
 Thread* CurrentThread();
 
+// For probe handlers (any context, never spins): the calling thread's tid
+// and comm, copied while the process tree lock happens to be free. False if
+// the lock is busy or the task runs no thread.
+struct ThreadIdentity {
+  int tid = 0;
+  std::array<char, 16> comm{};
+  size_t comm_len = 0;
+};
+bool TryCurrentThreadIdentity(ThreadIdentity& out);
+
 // The wait status words.
 constexpr int ExitedStatus(int code) { return (code & 0xff) << 8; }
 constexpr int SignaledStatus(int sig) { return sig & 0x7f; }
