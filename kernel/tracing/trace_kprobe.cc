@@ -484,7 +484,9 @@ void ShowProbeEvents(ostd::FormatSink& out) {
     } else {
       out.Write("p");
     }
-    if (d.is_return() && cmd.maxactive != 0) ostd::FormatTo(out, "{}", cmd.maxactive);
+    // Linux shows the pool size register_kretprobe settled on (its default
+    // when none was given).
+    if (ev.rp && ev.rp->maxactive() != 0) ostd::FormatTo(out, "{}", ev.rp->maxactive());
     ostd::FormatTo(out, ":{}/{}", d.group.view(), d.name.view());
     if (cmd.symbol.empty()) {
       ostd::FormatTo(out, " {:#018x}", cmd.addr);
