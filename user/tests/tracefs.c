@@ -75,7 +75,8 @@ static int ours(const char* line) {
   return !on_keel() && strncmp(line, prefix, strlen(prefix)) == 0;
 }
 
-// Checks one `trace` line of ours: "%16s-%-7d [%03d] FLAGS %5lu.%06lu: myopen: (do_sys_openat2+0x0/0xN) ...".
+// Checks one `trace` line of ours: "%16s-%-7d [%03d] FLAGS %5lu.%06lu: myopen:
+// (do_sys_openat2+0x0/0xN) ...".
 static void check_open_line(const char* line) {
   CHECK(ours(line));
   const char* p = line + 26;  // "%16s-%-7d ["
@@ -145,8 +146,9 @@ int main(void) {
   CHECK(strstr(buf, "\tfield:unsigned long __probe_ip;\toffset:8;\tsize:8;\tsigned:0;\n") != NULL);
   CHECK(strstr(buf, "\tfield:u64 dfd;\toffset:16;\tsize:8;\tsigned:0;\n") != NULL);
   CHECK(strstr(buf, "\tfield:u32 flags;\toffset:24;\tsize:4;\tsigned:0;\n") != NULL);
-  CHECK(strstr(buf, "print fmt: \"(%lx) dfd=0x%Lx flags=0x%x\", REC->__probe_ip, REC->dfd, "
-                    "REC->flags\n") != NULL);
+  CHECK(strstr(buf,
+               "print fmt: \"(%lx) dfd=0x%Lx flags=0x%x\", REC->__probe_ip, REC->dfd, "
+               "REC->flags\n") != NULL);
 
   // Enabled, an open is traced; while enabled it cannot go.
   CHECK_OK(put(T "trace", "", O_TRUNC));
@@ -224,9 +226,10 @@ int main(void) {
   CHECK_OK(put(T "error_log", "", O_TRUNC));
   CHECK_ERR(put(T "kprobe_events", "p:bad do_sys_openat2 %zz", O_APPEND), EINVAL);
   slurp(T "error_log", buf, sizeof buf);
-  const char* entry = strstr(buf, "] trace_kprobe: error: Invalid register name\n"
-                                  "  Command: p:bad do_sys_openat2 %zz\n"
-                                  "                                ^\n");
+  const char* entry = strstr(buf,
+                             "] trace_kprobe: error: Invalid register name\n"
+                             "  Command: p:bad do_sys_openat2 %zz\n"
+                             "                                ^\n");
   CHECK(entry != NULL);
   CHECK(buf[0] == '[');
   CHECK_ERR(put(T "kprobe_events", "p:bad keel_no_such_function_xyz", O_APPEND), ENOENT);
@@ -256,7 +259,8 @@ int main(void) {
   // A kretprobe's line shows its instance pool size, max(10, 2 * CPUs) by default.
   slurp(T "kprobe_events", buf, sizeof buf);
   int maxactive = 0, used = 0;
-  CHECK(sscanf(buf, "r%d:kprobes/myret do_sys_openat2 ret=$retval:s32\n%n", &maxactive, &used) == 1);
+  CHECK(sscanf(buf, "r%d:kprobes/myret do_sys_openat2 ret=$retval:s32\n%n", &maxactive, &used) ==
+        1);
   CHECK(maxactive >= 10);
   CHECK_EQ(buf[used], 0);
   CHECK_OK(put(T "kprobe_events", "", O_TRUNC));
