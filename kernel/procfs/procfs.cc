@@ -307,7 +307,10 @@ Status GenMounts(int, TextSink& out) {
   out.Write(
       "rootfs / tmpfs rw,relatime 0 0\n"
       "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-      "devtmpfs /dev devtmpfs rw,relatime 0 0\n");
+      "devtmpfs /dev devtmpfs rw,relatime 0 0\n"
+      "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+      "tracefs /sys/kernel/tracing tracefs rw,nosuid,nodev,noexec,relatime 0 0\n"
+      "debugfs /sys/kernel/debug debugfs rw,nosuid,nodev,noexec,relatime 0 0\n");
   return {};
 }
 

@@ -304,8 +304,17 @@ Status Create(std::string_view line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
   // The site: a Linux alias or a Keel function, or an address.
   kprobes::ProbeSite site;
   if (!cmd.symbol.empty()) {
-    std::optional<ostd::Symbol> fn =
-        cmd.module.empty() ? FindKernelFunction(cmd.symbol) : std::nullopt;
+    std::optional<ostd::Symbol> fn;
+    if (cmd.module.empty()) {
+      fn = FindKernelFunction(cmd.symbol);
+    } else {
+      // Keel has no module symbols to probe, but its C++ names read as
+      // MOD:SYM ("kernel::file_sys::VfsRead(...)"): the whole is the name.
+      std::array<char, 256> full{};
+      ostd::BufferSink name(full);
+      ostd::FormatTo(name, "{}:{}", cmd.module, cmd.symbol);
+      if (!name.truncated()) fn = FindKernelFunction(name.view());
+    }
     if (!fn) return Fail(*def, ProbeError::kBadProbeAddr, 1, Errno::kENOENT);
     def->function = *fn;
     site.symbol = fn->name;

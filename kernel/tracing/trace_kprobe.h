@@ -13,9 +13,13 @@
 //           event: EBUSY; deleting a missing one: ENOENT
 //
 // Symbols resolve through linux_symbols.h (Linux names such as
-// do_sys_openat2, then Keel's own names). Not supported: MOD:SYM probes
-// (ENOENT), :ustring and +u dereferences (user memory cannot be read from
-// a probe handler in Keel: they print "(fault)").
+// do_sys_openat2, then Keel's own names as /proc/kallsyms lists them). A
+// command is split at blanks, so Keel names with a blank in them
+// ("(anonymous namespace)", "unsigned long") can be probed only by
+// address; "ns::Func(int)" works (read as MOD:SYM, then joined again).
+// Not supported: probes on module symbols (ENOENT), :ustring and +u
+// dereferences (user memory cannot be read from a probe handler in Keel:
+// they print "(fault)").
 #ifndef KERNEL_TRACING_TRACE_KPROBE_H_
 #define KERNEL_TRACING_TRACE_KPROBE_H_
 

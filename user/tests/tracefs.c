@@ -135,6 +135,30 @@ int main(void) {
                "p:kprobes/myopen do_sys_openat2 dfd=%di flags=%dx:x32\n") == 0);
   CHECK_ERR(put(T "kprobe_events", kDef, O_APPEND), EEXIST);
 
+  // Other Linux names Keel answers to (kernel/tracing/linux_symbols.h), two
+  // commands in one write.
+  CHECK_OK(put(T "kprobe_events",
+               "p:alias_read vfs_read file=%di count=%dx:u64\np:alias_write vfs_write\n",
+               O_APPEND));
+  CHECK_OK(put(T "kprobe_events", "-:alias_read\n-:kprobes/alias_write\n", O_APPEND));
+  if (on_keel()) {
+    // Keel's own C++ names (those without blanks) work too.
+    CHECK_OK(put(T "kprobe_events", "p:keelname kernel::RunThread(kernel::Thread*)", O_APPEND));
+    CHECK_OK(put(T "kprobe_events", "-:keelname", O_APPEND));
+  }
+
+  // debugfs's kprobes/list shows the placed (not yet enabled) probe.
+  struct stat dst;
+  if (stat("/sys/kernel/debug/kprobes/list", &dst) != 0) {
+    mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+  }
+  if (stat("/sys/kernel/debug/kprobes/list", &dst) == 0) {
+    CHECK(strstr(slurp("/sys/kernel/debug/kprobes/list", buf, sizeof buf),
+                 "  k  do_sys_openat2+0x0    [DISABLED]") != NULL);
+  } else {
+    TEST_SKIP("no debugfs kprobes/list here");
+  }
+
   // The event's files.
   int id = atoi(slurp(T "events/kprobes/myopen/id", buf, sizeof buf));
   CHECK(id > 0);
