@@ -491,6 +491,15 @@ void ExitGroup(Process& p, int wait_status) {
   ExitGroupLocked(p, wait_status);
 }
 
+[[gnu::noinline]] int64_t KernelClone(const CloneArgs& args, Thread& self) {
+  Result<int> tid = Clone(self, args);
+  return tid ? int64_t{*tid} : -static_cast<int64_t>(tid.error());
+}
+
+[[gnu::noinline]] void DoExit(int64_t wait_status, Thread& self) {
+  ExitThread(self, static_cast<int>(wait_status));
+}
+
 void ExitThread(Thread& self, int wait_status) {
   self.exit_status = wait_status;
   self.exiting.store(true, std::memory_order_release);

@@ -421,6 +421,13 @@ ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
 
 // exit(2): ends the calling thread (status is the wait status word).
 void ExitThread(Thread& self, int wait_status);
+
+// Clone and ExitThread under Linux's names for kprobes (kernel_clone and
+// do_exit in kernel/tracing/linux_symbols.h): Linux's argument first (so in
+// %di; CloneArgs starts with the flags, as kernel_clone_args), the thread
+// last, and kernel_clone's return (the new tid or -errno). Not inlined.
+int64_t KernelClone(const CloneArgs& args, Thread& self);
+void DoExit(int64_t wait_status, Thread& self);
 // exit_group(2) and fatal signals: ends every thread of the process.
 void ExitGroup(Process& p, int wait_status);
 void ExitGroupLocked(Process& p, int wait_status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());

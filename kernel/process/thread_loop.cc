@@ -80,7 +80,7 @@ void RunThread(Thread* t) {
     ostd::Status s = Exec(*t, e.path, e.argv, e.envp);
     if (!s) {
       ostd::Println("keel: cannot run {}: {}", e.path, s.error());
-      ExitThread(*t, ExitedStatus(127));
+      DoExit(ExitedStatus(127), *t);
     }
   }
   if (!t->set_child_tid.is_null()) {

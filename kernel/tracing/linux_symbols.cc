@@ -6,8 +6,10 @@
 namespace kernel::tracing {
 namespace {
 
-constexpr std::array<LinuxAlias, 3> kAliases{{
+constexpr std::array<LinuxAlias, 5> kAliases{{
+    {"do_exit", "kernel::DoExit("},
     {"do_sys_openat2", "kernel::file_sys::DoSysOpenat2("},
+    {"kernel_clone", "kernel::KernelClone("},
     {"vfs_read", "kernel::file_sys::VfsRead("},
     {"vfs_write", "kernel::file_sys::VfsWrite("},
 }};

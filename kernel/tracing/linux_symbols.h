@@ -12,6 +12,12 @@
 //   vfs_write       kernel::file_sys::VfsWrite(file, buf, count, pos, self)
 //                   pos is a std::optional<int64_t> (two registers), not a
 //                   loff_t *.
+//   kernel_clone    kernel::KernelClone(args, self): args is Keel's
+//                   CloneArgs, whose first field is the flags as in
+//                   struct kernel_clone_args; returns the tid or -errno
+//   do_exit         kernel::DoExit(code, self): the wait status word, as
+//                   Linux's; reached from exit(2), exit_group(2) and a failed
+//                   exec, not from deaths by signal
 //
 // Aliases are resolved by name prefix against the kernel symbol table once
 // (InitLinuxSymbols), then read-only: safe from probe handlers.

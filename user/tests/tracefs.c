@@ -245,6 +245,26 @@ int main(void) {
   slurp(T "trace", buf, sizeof buf);
   CHECK(find_line(buf, " <- do_sys_openat2) ret=-2") != NULL);
 
+  // kernel_clone and do_exit, hit by a fork and the child's exit(3); the
+  // group's enable file switches every event of the group.
+  CHECK_OK(put(T "kprobe_events",
+               "p:myclone kernel_clone flags=+0(%di):x64\np:myexit do_exit code=%di:s64\n",
+               O_APPEND));
+  CHECK_OK(put(T "trace", "", O_TRUNC));
+  CHECK_OK(put(T "events/kprobes/enable", "1\n", O_TRUNC));
+  CHECK(strcmp(slurp(T "events/kprobes/myexit/enable", buf, sizeof buf), "1\n") == 0);
+  child = CHECK_OK(fork());
+  if (child == 0) _exit(3);
+  CHECK_OK(waitpid(child, &status, 0));
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+  CHECK_OK(put(T "events/kprobes/enable", "0\n", O_TRUNC));
+  CHECK(strcmp(slurp(T "events/kprobes/enable", buf, sizeof buf), "0\n") == 0);
+  slurp(T "trace", buf, sizeof buf);
+  CHECK(find_line(buf, "myclone: (kernel_clone+0x0/0x") != NULL);
+  CHECK(strstr(buf, "myexit: (do_exit+0x0/0x") != NULL);
+  CHECK(strstr(buf, " code=768\n") != NULL);  // the wait status word of exit(3)
+  CHECK_OK(put(T "kprobe_events", "-:myclone\n-:myexit\n", O_APPEND));
+
   // Errors: grammar (EINVAL, logged with Linux's caret), unknown symbol,
   // missing event.
   CHECK_OK(put(T "error_log", "", O_TRUNC));
