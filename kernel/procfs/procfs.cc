@@ -8,6 +8,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/fs_context.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/memfd.h"
@@ -752,14 +753,32 @@ Result<RefPtr<Inode>> MakeFdDir(int pid) { return New<FdDir>(pid); }
 
 Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
 
+// mount -t proc: every mount shows the same processes through a root
+// directory of its own (so /proc may be mounted again, even on itself).
+class ProcType final : public fs::FsType {
+ public:
+  std::string_view name() const override { return "proc"; }
+  bool needs_device() const override { return false; }
+  Result<RefPtr<Inode>> Mount(const fs::MountRequest& req) override {
+    if (req.read_only) return Err(Errno::kEINVAL);
+    return New<RootDir>();
+  }
+  Status Sync(fs::FileSystem&) override { return {}; }
+  Status Unmount(fs::FileSystem&) override { return {}; }
+};
+
+ProcType proc_type;
+
 }  // namespace
 
 Status MountProc() {
   OSTD_TRY_ASSIGN(RefPtr<ProcFs> fs, ostd::MakeRef<ProcFs>(fs::FileSystem::AllocAnonDev()));
   proc_fs = fs.get();  // kept alive by root_dir's reference
   OSTD_TRY_ASSIGN(root_dir, New<RootDir>());
+  OSTD_TRY(fs::RegisterFsType(proc_type));
   OSTD_TRY_ASSIGN(RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
-  return fs::Mount(*ctx, "/proc", root_dir);
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, fs::ResolvePath(*ctx, ctx->root(), "/proc", true));
+  return fs::AddMount(dir, root_dir, proc_type);
 }
 
 }  // namespace kernel::procfs

@@ -320,5 +320,13 @@ int main(void) {
   CHECK(S_ISDIR(st.st_mode));
   CHECK_OK(umount2("t", 0));
   CHECK_ERR(stat("t/kprobe_events", &st), ENOENT);
+  // So do debugfs and procfs.
+  CHECK_OK(mount("nodev", "t", "debugfs", 0, NULL));
+  CHECK_OK(stat("t/tracing/kprobe_events", &st));
+  CHECK_OK(umount2("t", 0));
+  CHECK_OK(mount("proc", "t", "proc", 0, NULL));
+  CHECK_OK(stat("t/self/stat", &st));
+  CHECK_OK(umount2("t", 0));
+  CHECK_ERR(stat("t/self", &st), ENOENT);
   return 0;
 }
