@@ -17,7 +17,9 @@
 // command is split at blanks, so Keel names with a blank in them
 // ("(anonymous namespace)", "unsigned long") can be probed only by
 // address; "ns::Func(int)" works (read as MOD:SYM, then joined again).
-// Not supported: probes on module symbols (ENOENT), :ustring and +u
+// Not supported: Linux 6.1's multi-probe events (a second definition under
+// an existing name with the same arguments is appended there; here it is
+// EEXIST), probes on module symbols (ENOENT), :ustring and +u
 // dereferences (user memory cannot be read from a probe handler in Keel:
 // they print "(fault)").
 #ifndef KERNEL_TRACING_TRACE_KPROBE_H_

@@ -149,6 +149,7 @@ class TracePipeFile final : public fs::File {
   using File::File;
 
   Result<size_t> Read(fs::IoWriter& dst, fs::Caller& caller) override {
+    if (dst.avail() == 0) return 0;
     ostd::MutexGuard g(lock_);
     for (;;) {
       if (pos_ >= pending_.bytes().size()) {
