@@ -36,8 +36,17 @@ uint32_t Cpus() {
   return n < kMaxCpus ? n : kMaxCpus;
 }
 
+// Linux sizes each CPU's buffer in whole pages of 4080 bytes of data
+// (BUF_PAGE_SIZE), so what buffer_size_kb shows is that, rounded down.
+constexpr uint64_t kBufPageSize = 4080;
+
+uint64_t BytesFor(uint32_t kb) {
+  uint64_t pages = (uint64_t{kb} * 1024 + kBufPageSize - 1) / kBufPageSize;
+  return pages * kBufPageSize;
+}
+
 size_t SlotsFor(uint32_t kb) {
-  size_t n = size_t{kb} * 1024 / sizeof(TraceRecord);
+  size_t n = BytesFor(kb) / sizeof(TraceRecord);
   return n == 0 ? 1 : n;
 }
 
@@ -68,7 +77,9 @@ std::string_view TraceRecord::text_view() const {
   return std::string_view(std::span<const char>(text).first(text_len));
 }
 
-uint32_t BufferSizeKb() { return size_kb.load(std::memory_order_relaxed); }
+uint32_t BufferSizeKb() {
+  return static_cast<uint32_t>(BytesFor(size_kb.load(std::memory_order_relaxed)) >> 10);
+}
 
 Status ResizeBuffer(uint32_t kb) {
   if (kb == 0) return Err(Errno::kEINVAL);

@@ -35,12 +35,14 @@ struct TraceRecord {
   std::string_view text_view() const;
 };
 
-// Linux's default per-CPU size (buffer_size_kb).
+// Linux's default per-CPU size (trace_buf_size, 1441792 bytes).
 inline constexpr uint32_t kDefaultBufferKb = 1408;
 
-// The per-CPU size in KiB.
+// The per-CPU size in KiB as Linux's buffer_size_kb shows it: the request
+// rounded up to whole 4080-byte buffer pages (1408 shows as 1410).
 uint32_t BufferSizeKb();
-// Resizes every ring (and empties it). EINVAL for 0; ENOMEM. Task context.
+// Resizes every ring to `kb` KiB (rounded as above) and empties it. EINVAL
+// for 0; ENOMEM. Task context.
 ostd::Status ResizeBuffer(uint32_t kb);
 // Allocates the rings at the configured size if not yet done (task context,
 // before the first probe is armed).

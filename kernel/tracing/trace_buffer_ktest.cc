@@ -42,18 +42,19 @@ TEST(TraceBufferTest, KeepsOrderAndConsumes) {
 }
 
 TEST(TraceBufferTest, FullRingDropsTheOldest) {
-  // 1 KiB holds two records per CPU.
   ASSERT_TRUE(EnsureBuffer().has_value());
+  EXPECT_EQ(BufferSizeKb(), 1410u);  // 1408 KiB in whole 4080-byte pages, as Linux
+  // 1 KiB is one 4080-byte page: room for 8 records per CPU.
   ASSERT_TRUE(ResizeBuffer(1).has_value());
-  EXPECT_EQ(BufferSizeKb(), 1u);
-  for (uint64_t i = 1; i <= 5; ++i) EXPECT_TRUE(AppendRecord(Make(i, i % 2 ? "odd" : "even")));
-  EXPECT_EQ(BufferEntries(), 2u);
-  EXPECT_EQ(BufferWritten(), 5u);
+  EXPECT_EQ(BufferSizeKb(), 3u);
+  for (uint64_t i = 1; i <= 10; ++i) EXPECT_TRUE(AppendRecord(Make(i, i % 2 ? "odd" : "even")));
+  EXPECT_EQ(BufferEntries(), 8u);
+  EXPECT_EQ(BufferWritten(), 10u);
   ostd::Vec<TraceRecord> all;
   ASSERT_TRUE(SnapshotRecords(all).has_value());
-  ASSERT_EQ(all.size(), 2u);
-  EXPECT_EQ(all[0].ts_ns, 4u);
-  EXPECT_EQ(all[1].ts_ns, 5u);
+  ASSERT_EQ(all.size(), 8u);
+  EXPECT_EQ(all[0].ts_ns, 3u);
+  EXPECT_EQ(all[7].ts_ns, 10u);
   EXPECT_FALSE(ResizeBuffer(0).has_value());
   ASSERT_TRUE(ResizeBuffer(kDefaultBufferKb).has_value());
   EXPECT_EQ(BufferEntries(), 0u);

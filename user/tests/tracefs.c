@@ -236,6 +236,21 @@ int main(void) {
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   CHECK_OK(put(T "events/kprobes/myopen/enable", "0\n", O_TRUNC));
 
+  // The buffer's default size per CPU: 1408 KiB in whole 4080-byte pages
+  // (expanded: it has been used).
+  CHECK(strcmp(slurp(T "buffer_size_kb", buf, sizeof buf), "1410\n") == 0);
+
+  // With tracing_on 0 nothing is recorded.
+  CHECK(strcmp(slurp(T "tracing_on", buf, sizeof buf), "1\n") == 0);
+  CHECK_OK(put(T "trace", "", O_TRUNC));
+  CHECK_OK(put(T "tracing_on", "0\n", O_TRUNC));
+  CHECK_OK(put(T "events/kprobes/myopen/enable", "1\n", O_TRUNC));
+  open_proc_version();
+  CHECK_OK(put(T "events/kprobes/myopen/enable", "0\n", O_TRUNC));
+  CHECK_OK(put(T "tracing_on", "1\n", O_TRUNC));
+  CHECK(strstr(slurp(T "trace", buf, sizeof buf), "myopen:") == NULL);
+  CHECK_ERR(put(T "tracing_on", "x\n", O_TRUNC), EINVAL);
+
   // A return probe with $retval as a signed value.
   CHECK_OK(put(T "kprobe_events", "r:myret do_sys_openat2 ret=$retval:s32", O_APPEND));
   CHECK_OK(put(T "trace", "", O_TRUNC));
