@@ -274,6 +274,36 @@ Status Fail(const EventDef& def, ProbeError code, uint32_t word, Errno err)
   return Err(err);
 }
 
+// A definition whose group/event exists: Linux 6.1's register_trace_kprobe
+// checks, in its order. Where Linux would add the new site to the event (a
+// multi-probe event), Keel refuses it with the same errno and no log entry.
+Status FailExisting(const EventDef& def, const EventDef& old) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
+  if (def.is_return() != old.is_return()) {
+    return Fail(def, ProbeError::kDiffProbeType, 0, Errno::kEEXIST);
+  }
+  const ostd::Vec<FetchArg>& a = def.cmd.args;
+  const ostd::Vec<FetchArg>& b = old.cmd.args;
+  size_t differ = 0;  // trace_probe_compare_arg_type: 1-based, 0 if alike
+  if (a.size() != b.size()) {
+    differ = (a.size() < b.size() ? a.size() : b.size()) + 1;
+  } else {
+    for (size_t i = 0; i < a.size() && differ == 0; ++i) {
+      std::array<char, kMaxArgNameLen + 1> na{}, nb{};
+      std::string_view name_a(std::span<const char>(na).first(ArgName(a[i], na)));
+      std::string_view name_b(std::span<const char>(nb).first(ArgName(b[i], nb)));
+      if (a[i].type != b[i].type || name_a != name_b) differ = i + 1;
+    }
+  }
+  if (differ != 0) {
+    return Fail(def, ProbeError::kDiffArgType, static_cast<uint32_t>(differ + 1), Errno::kEEXIST);
+  }
+  if (def.cmd.symbol == old.cmd.symbol && def.cmd.module == old.cmd.module &&
+      def.cmd.offset == old.cmd.offset && def.cmd.addr == old.cmd.addr) {
+    return Fail(def, ProbeError::kSameProbe, 0, Errno::kEEXIST);
+  }
+  return Err(Errno::kEEXIST);
+}
+
 Status Create(std::string_view line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
   OSTD_TRY_ASSIGN(RefPtr<EventDef> def, ostd::MakeRef<EventDef>());
   OSTD_TRY(def->line.Reserve(line.size()));
@@ -298,8 +328,8 @@ Status Create(std::string_view line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
   } else {
     def->name.Set(cmd.event);
   }
-  if (FindIndex(def->group.view(), def->name.view())) {
-    return Fail(*def, ProbeError::kEventExist, 0, Errno::kEEXIST);
+  if (Result<size_t> old = FindIndex(def->group.view(), def->name.view())) {
+    return FailExisting(*def, *events[*old].def);
   }
   // The site: a Linux alias or a Keel function, or an address.
   kprobes::ProbeSite site;

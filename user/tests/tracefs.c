@@ -133,7 +133,26 @@ int main(void) {
   CHECK_OK(put(T "kprobe_events", kDef, 0));
   CHECK(strcmp(slurp(T "kprobe_events", buf, sizeof buf),
                "p:kprobes/myopen do_sys_openat2 dfd=%di flags=%dx:x32\n") == 0);
+  // The same name again: Linux's checks against the existing event.
+  CHECK_OK(put(T "error_log", "", O_TRUNC));
   CHECK_ERR(put(T "kprobe_events", kDef, O_APPEND), EEXIST);
+  CHECK_ERR(put(T "kprobe_events", "r:myopen do_sys_openat2", O_APPEND), EEXIST);
+  CHECK_ERR(put(T "kprobe_events", "p:myopen do_sys_openat2 dfd=%di flags=%dx:u32", O_APPEND),
+            EEXIST);
+  slurp(T "error_log", buf, sizeof buf);
+  CHECK(strstr(buf,
+               "] trace_kprobe: error: There is already the exact same probe event\n"
+               "  Command: p:myopen do_sys_openat2 dfd=%di flags=%dx:x32\n"
+               "           ^\n") != NULL);
+  CHECK(strstr(buf,
+               "] trace_kprobe: error: Probe type is different from existing probe\n"
+               "  Command: r:myopen do_sys_openat2\n"
+               "           ^\n") != NULL);
+  CHECK(strstr(buf,
+               "] trace_kprobe: error: Argument type or name is different from existing "
+               "probe\n"
+               "  Command: p:myopen do_sys_openat2 dfd=%di flags=%dx:u32\n"
+               "                                           ^\n") != NULL);
 
   // Other Linux names Keel answers to (kernel/tracing/linux_symbols.h), two
   // commands in one write.
