@@ -19,6 +19,13 @@
 //                   Linux's; reached from exit(2), exit_group(2) and a failed
 //                   exec, not from deaths by signal
 //
+//   __x64_sys_NAME  the syscall table's adapter for NAME,
+//                   kernel::syscall_adapt::Adapter<NR, &handler>::Call(regs,
+//                   self): %di points to the caller's registers in Linux's
+//                   pt_regs layout (kernel/syscalls/syscall.h), so
+//                   +0x70(%di) is the first argument as on Linux; one for
+//                   every syscall Keel implements
+//
 // Aliases are resolved by name prefix against the kernel symbol table once
 // (InitLinuxSymbols), then read-only: safe from probe handlers.
 #ifndef KERNEL_TRACING_LINUX_SYMBOLS_H_

@@ -279,6 +279,21 @@ int main(void) {
   slurp(T "trace", buf, sizeof buf);
   CHECK(find_line(buf, " <- do_sys_openat2) ret=-2") != NULL);
 
+  // A syscall's entry, __x64_sys_openat(const struct pt_regs *regs): the
+  // arguments at Linux's pt_regs offsets (di +0x70, si +0x68, dx +0x60).
+  CHECK_OK(put(T "kprobe_events",
+               "p:mysys __x64_sys_openat dfd=+0x70(%di):s32 flags=+0x60(%di):x32\n", O_APPEND));
+  CHECK_OK(put(T "trace", "", O_TRUNC));
+  CHECK_OK(put(T "events/kprobes/mysys/enable", "1\n", O_TRUNC));
+  CHECK_ERR(openat(AT_FDCWD, "/nonexistent_tracefs_sys", O_RDONLY | O_DIRECTORY), ENOENT);
+  CHECK_OK(put(T "events/kprobes/mysys/enable", "0\n", O_TRUNC));
+  slurp(T "trace", buf, sizeof buf);
+  line = find_line(buf, "mysys: (__x64_sys_openat+0x0/0x");
+  if (line == NULL) printf("%s", buf);
+  CHECK(line != NULL);
+  CHECK(strstr(line, ") dfd=-100 flags=0x10000\n") != NULL);  // O_DIRECTORY
+  CHECK_OK(put(T "kprobe_events", "-:mysys\n", O_APPEND));
+
   // kernel_clone and do_exit, hit by a fork and the child's exit(3); the
   // group's enable file switches every event of the group.
   CHECK_OK(put(T "kprobe_events",
