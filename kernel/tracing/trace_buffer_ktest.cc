@@ -47,7 +47,11 @@ TEST(TraceBufferTest, FullRingDropsTheOldest) {
   // 1 KiB is one 4080-byte page: room for 8 records per CPU.
   ASSERT_TRUE(ResizeBuffer(1).has_value());
   EXPECT_EQ(BufferSizeKb(), 3u);
-  for (uint64_t i = 1; i <= 10; ++i) EXPECT_TRUE(AppendRecord(Make(i, i % 2 ? "odd" : "even")));
+  for (uint64_t i = 1; i <= 10; ++i) {
+    std::string_view text = "even";
+    if (i % 2 != 0) text = "odd";
+    EXPECT_TRUE(AppendRecord(Make(i, text)));
+  }
   EXPECT_EQ(BufferEntries(), 8u);
   EXPECT_EQ(BufferWritten(), 10u);
   ostd::Vec<TraceRecord> all;
