@@ -50,8 +50,8 @@ Status Build() {
   OSTD_TRY_ASSIGN(RefPtr<SysFs> fs, ostd::MakeRef<SysFs>(fs::FileSystem::AllocAnonDev()));
   OSTD_TRY_ASSIGN(sys_root, ostd::MakeRef<StaticDir>(fs.get(), 1, 0555));
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> kernel, ostd::MakeRef<StaticDir>(fs.get(), 2, 0755));
-  OSTD_TRY_ASSIGN(RefPtr<StaticDir> tracing, ostd::MakeRef<StaticDir>(fs.get(), 3, 0700));
-  OSTD_TRY_ASSIGN(RefPtr<StaticDir> debug, ostd::MakeRef<StaticDir>(fs.get(), 4, 0700));
+  OSTD_TRY_ASSIGN(RefPtr<StaticDir> tracing, ostd::MakeRef<StaticDir>(fs.get(), 3, 0755));
+  OSTD_TRY_ASSIGN(RefPtr<StaticDir> debug, ostd::MakeRef<StaticDir>(fs.get(), 4, 0755));
   tracing->SetParent(kernel);
   debug->SetParent(kernel);
   kernel->SetParent(sys_root);

@@ -577,7 +577,7 @@ class DebugDir final : public PseudoDir {
     if (kprobes_) {
       if (name == "blacklist") return New<DebugFile>(DebugFile::What::kBlacklist, 3, 0400);
       if (name == "enabled") return New<DebugFile>(DebugFile::What::kEnabled, 4, 0600);
-      if (name == "list") return New<DebugFile>(DebugFile::What::kList, 5, 0444);
+      if (name == "list") return New<DebugFile>(DebugFile::What::kList, 5, 0400);
       return Err(Errno::kENOENT);
     }
     if (name == "kprobes") return New<DebugDir>(true, RefPtr<Inode>(RefFromThis()));
