@@ -21,6 +21,7 @@
 #include "kernel/process/process.h"
 #include "kernel/procfs/procfs.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/tracing/tracefs.h"
 #include "ostd/cpu.h"
 #include "ostd/entry.h"
 #include "ostd/log.h"
@@ -211,6 +212,10 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   }
   if (ostd::Status s = procfs::MountProc(); !s) {
     ostd::Println("keel: cannot mount /proc: {}", s.error());
+    PowerOff(false);
+  }
+  if (ostd::Status s = tracing::MountTracing(); !s) {
+    ostd::Println("keel: cannot mount /sys and tracefs: {}", s.error());
     PowerOff(false);
   }
   if (ostd::Status s = fs::UnpackInitramfs(*boot_info.initramfs); !s) {

@@ -163,6 +163,20 @@ if [ -e /test/modules/hello.ko ] && [ "$(uname -r | sed 's/.*-//')" = keel ]; th
   expect insmod_fail "19" "$(insmod /test/modules/fail_init.ko >/dev/null 2>&1; echo $?)"
 fi
 
+# --- tracefs: a kprobe event from the shell (issue 11's check) ---
+t=/sys/kernel/tracing
+if [ -e $t/kprobe_events ] && [ "$(id -u)" = 0 ]; then
+  expect kprobe_add "" "$(echo 'p:myopen do_sys_openat2 dfd=%di flags=%dx:x32' 2>&1 >$t/kprobe_events)"
+  expect kprobe_list "p:kprobes/myopen do_sys_openat2 dfd=%di flags=%dx:x32" "$(cat $t/kprobe_events)"
+  echo >$t/trace
+  echo 1 >$t/events/kprobes/myopen/enable
+  cat /proc/version >/dev/null
+  echo 0 >$t/events/kprobes/myopen/enable
+  line='^ +cat-[0-9]+ +\[[0-9]{3}\] [^ ]{5} +[0-9]+\.[0-9]{6}: myopen: \(do_sys_openat2\+0x0/0x[0-9a-f]+\) dfd=0xffffff9c flags=0x8000$'
+  expect kprobe_trace "1" "$(grep -cE "$line" $t/trace)"
+  expect kprobe_busy_clear "" "$(echo >$t/kprobe_events 2>&1; cat $t/kprobe_events)"
+fi
+
 cd /
 rm -rf "$work"
 if [ "$failures" -eq 0 ]; then

@@ -1,8 +1,9 @@
 // File-system types by name (what mount(2)'s `fstype` names) and the table
 // of what is mounted where, for mount(2), umount2(2) and sync(2).
 //
-// "tmpfs" is built in; other types register at boot (ext2_vfs.h's
-// RegisterExt2FsType). Linux errnos: ENODEV for an unknown type, ENOTBLK
+// "tmpfs" is built in; other types register at boot: "ext2" (ext2_vfs.h's
+// RegisterExt2FsType), "proc" (procfs.h), "sysfs" (pseudofs/sysfs.h),
+// "tracefs" and "debugfs" (tracing/tracefs.h). Linux errnos: ENODEV for an unknown type, ENOTBLK
 // when a type that needs a disk gets a source that is not a block device,
 // ENXIO for a block device node with no disk behind it.
 #ifndef KERNEL_FS_FS_TYPE_H_

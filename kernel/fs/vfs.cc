@@ -137,6 +137,7 @@ ostd::Status Init() {
   OSTD_TRY_ASSIGN(RefPtr<Inode> root, CreateTmpfs(0755));
   OSTD_TRY_ASSIGN(RefPtr<Inode> dev, root->Create("dev", InodeType::kDirectory, 0755, 0, 0, 0));
   OSTD_TRY(root->Create("proc", InodeType::kDirectory, 0555, 0, 0, 0));
+  OSTD_TRY(root->Create("sys", InodeType::kDirectory, 0555, 0, 0, 0));
   OSTD_TRY(root->Create("tmp", InodeType::kDirectory, 01777, 0, 0, 0));
   OSTD_TRY(CreateDeviceNodes(*dev));
   ostd::SpinLockGuard g(g_root_lock);

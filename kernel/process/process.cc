@@ -245,6 +245,21 @@ size_t Process::CopyCmdline(std::span<char> out) const {
   return ostd::CopyChars(std::span<const char>(cmdline_).first(cmdline_len_), out);
 }
 
+bool TryCurrentThreadIdentity(ThreadIdentity& out) {
+  const ostd::Task* self = ostd::CurrentTask();
+  if (self == nullptr || !tree_lock.TryLock()) return false;
+  bool found = false;
+  for (Thread* t : threads) {
+    if (ProcessAccess::task(*t) != self) continue;
+    out.tid = t->tid();
+    out.comm_len = ostd::CopyChars(t->process().name(), out.comm);
+    found = true;
+    break;
+  }
+  tree_lock.Unlock();
+  return found;
+}
+
 Thread* CurrentThread() {
   const ostd::Task* self = ostd::CurrentTask();
   ostd::SpinLockGuard guard(tree_lock);
@@ -551,6 +566,15 @@ void ExitGroupLocked(Process& p, int wait_status) {
 void ExitGroup(Process& p, int wait_status) {
   ostd::SpinLockGuard guard(tree_lock);
   ExitGroupLocked(p, wait_status);
+}
+
+[[gnu::noinline]] int64_t KernelClone(const CloneArgs& args, Thread& self) {
+  Result<int> tid = Clone(self, args);
+  return tid ? int64_t{*tid} : -static_cast<int64_t>(tid.error());
+}
+
+[[gnu::noinline]] void DoExit(int64_t wait_status, Thread& self) {
+  ExitThread(self, static_cast<int>(wait_status));
 }
 
 void ExitThread(Thread& self, int wait_status) {

@@ -427,6 +427,13 @@ ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
 
 // exit(2): ends the calling thread (status is the wait status word).
 void ExitThread(Thread& self, int wait_status);
+
+// Clone and ExitThread under Linux's names for kprobes (kernel_clone and
+// do_exit in kernel/tracing/linux_symbols.h): Linux's argument first (so in
+// %di; CloneArgs starts with the flags, as kernel_clone_args), the thread
+// last, and kernel_clone's return (the new tid or -errno). Not inlined.
+int64_t KernelClone(const CloneArgs& args, Thread& self);
+void DoExit(int64_t wait_status, Thread& self);
 // exit_group(2) and fatal signals: ends every thread of the process.
 void ExitGroup(Process& p, int wait_status);
 void ExitGroupLocked(Process& p, int wait_status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
@@ -464,6 +471,16 @@ void HandleOutOfMemory(Thread& self);
 
 // The thread the calling task runs (nullptr for kernel tasks).
 Thread* CurrentThread();
+
+// For probe handlers (any context, never spins): the calling thread's tid
+// and comm, copied while the process tree lock happens to be free. False if
+// the lock is busy or the task runs no thread.
+struct ThreadIdentity {
+  int tid = 0;
+  std::array<char, 16> comm{};
+  size_t comm_len = 0;
+};
+bool TryCurrentThreadIdentity(ThreadIdentity& out);
 
 // The wait status words.
 constexpr int ExitedStatus(int code) { return (code & 0xff) << 8; }

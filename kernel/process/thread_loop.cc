@@ -31,17 +31,26 @@ void LogUnimplemented(uint64_t nr) {
   OSTD_LOG_WARN("syscall {} ({}) is not implemented: ENOSYS", SyscallName(nr), nr);
 }
 
+// Linux's pt_regs at syscall entry (syscall.h's SyscallArgs).
+SyscallArgs PtRegsOf(const ostd::user::GeneralRegs& r) {
+  constexpr uint64_t kUserCs = 0x33, kUserDs = 0x2b;
+  constexpr uint64_t kEnosys = static_cast<uint64_t>(-static_cast<int64_t>(ostd::Errno::kENOSYS));
+  return SyscallArgs{.pt = {r.r15, r.r14, r.r13, r.r12,   r.rbp,    r.rbx, r.r11,
+                            r.r10, r.r9,  r.r8,  kEnosys, r.rcx,    r.rdx, r.rsi,
+                            r.rdi, r.rax, r.rip, kUserCs, r.rflags, r.rsp, kUserDs}};
+}
+
 void HandleSyscall(Thread& t) {
   ostd::user::UserContext& ctx = t.context();
   uint64_t nr = ctx.syscall_num();
-  const SyscallArgs args{ctx.syscall_args()};
+  const SyscallArgs args = PtRegsOf(ctx.regs());
   const SyscallTable::Entry& e = Syscalls().Lookup(nr);
   if (e.fn == nullptr) {
     LogUnimplemented(nr);
     ctx.set_syscall_ret(static_cast<uint64_t>(-static_cast<int64_t>(ostd::Errno::kENOSYS)));
     return;
   }
-  SyscallResult r = e.fn(t, args);
+  SyscallResult r = e.fn(args, t);
   // Handlers that replace the whole context (execve, rt_sigreturn) return
   // the rax the new context must see.
   if (r) {
@@ -85,7 +94,7 @@ void RunThread(Thread* t) {
     ostd::Status s = Exec(*t, e.path, e.argv, e.envp);
     if (!s) {
       ostd::Println("keel: cannot run {}: {}", e.path, s.error());
-      ExitThread(*t, ExitedStatus(127));
+      DoExit(ExitedStatus(127), *t);
     }
   }
   if (!t->set_child_tid.is_null()) {

@@ -8,6 +8,7 @@
 
 #include "kernel/fs/io.h"
 #include "kernel/process/process.h"
+#include "kernel/tracing/linux_symbols.h"
 #include "ostd/ksyms.h"
 
 namespace kernel::procfs {
@@ -73,6 +74,18 @@ class LineWriter {
   std::optional<fs::CopyResult> error_;
 };
 
+// One "ADDR t NAME" line; false once `out` is full.
+bool PutLine(LineWriter& out, uint64_t v, std::string_view name) {
+  if (out.SkipLine(kLineOverhead + name.size())) return true;
+  std::array<char, 16> hex{};
+  for (uint32_t d = 0; d < 16; ++d) {
+    uint64_t x = (v >> (4 * (15 - d))) & 0xf;
+    hex[d] = static_cast<char>(x < 10 ? '0' + x : 'a' + x - 10);
+  }
+  return out.Put(std::string_view(std::span<const char>(hex))) && out.Put(" t ") && out.Put(name) &&
+         out.Put("\n");
+}
+
 class KallsymsFile final : public fs::Inode {
  public:
   explicit KallsymsFile(fs::FileSystem* fs) : Inode(fs, fs::InodeType::kRegular, 0444, 0, 0) {}
@@ -84,17 +97,10 @@ class KallsymsFile final : public fs::Inode {
     for (uint64_t i = 0; i < table.size() && !out.full(); ++i) {
       std::optional<ostd::Symbol> s = table.At(i);
       if (!s) continue;
-      if (out.SkipLine(kLineOverhead + s->name.size())) continue;
-      std::array<char, 16> hex{};
-      uint64_t v = show ? s->address : 0;
-      for (uint32_t d = 0; d < 16; ++d) {
-        uint64_t x = (v >> (4 * (15 - d))) & 0xf;
-        hex[d] = static_cast<char>(x < 10 ? '0' + x : 'a' + x - 10);
-      }
-      if (!out.Put(std::string_view(std::span<const char>(hex))) || !out.Put(" t ") ||
-          !out.Put(s->name) || !out.Put("\n")) {
-        break;
-      }
+      if (!PutLine(out, show ? s->address : 0, s->name)) break;
+      // A Linux name for the function (tracing/linux_symbols.h) follows it.
+      std::string_view alias = tracing::LinuxNameAt(s->address);
+      if (!alias.empty() && !PutLine(out, show ? s->address : 0, alias)) break;
     }
     if (!out.full()) out.Flush();
     return out.Done();

@@ -8,6 +8,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/fs_context.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/memfd.h"
@@ -18,6 +19,8 @@
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
 #include "kernel/procfs/kallsyms.h"
+#include "kernel/procfs/sysctl.h"
+#include "kernel/pseudofs/pseudo_fs.h"
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
@@ -50,28 +53,7 @@ Result<RefPtr<Inode>> New(Args... args) {
   return RefPtr<Inode>(std::move(inode));
 }
 
-// Generated text.
-class TextSink final : public ostd::FormatSink {
- public:
-  void Write(std::string_view text) override {
-    for (char c : text) {
-      if (!ok_) return;
-      ok_ = buf_.Push(static_cast<uint8_t>(c)).has_value();
-    }
-  }
-  void Bytes(std::span<const char> bytes) {
-    for (char c : bytes) {
-      if (!ok_) return;
-      ok_ = buf_.Push(static_cast<uint8_t>(c)).has_value();
-    }
-  }
-  bool ok() const { return ok_; }
-  std::span<const uint8_t> bytes() const { return buf_.span(); }
-
- private:
-  ostd::Vec<uint8_t> buf_;
-  bool ok_ = true;
-};
+using pseudofs::TextSink;
 
 // ----- What procfs knows about a process (copied under the tree lock) -----
 
@@ -208,11 +190,7 @@ class GenFile final : public Inode {
     TextSink text;
     OSTD_TRY(gen_(pid_, text));
     if (!text.ok()) return Err(Errno::kENOMEM);
-    std::span<const uint8_t> bytes = text.bytes();
-    if (offset >= bytes.size()) return 0;
-    bytes = bytes.subspan(offset);
-    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
-    return fs::Progress(0, dst.Write(bytes));
+    return pseudofs::ReadText(text.bytes(), offset, dst);
   }
   Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEACCES); }
   Status Truncate(uint64_t) override { return Err(Errno::kEACCES); }
@@ -330,7 +308,10 @@ Status GenMounts(int, TextSink& out) {
   out.Write(
       "rootfs / tmpfs rw,relatime 0 0\n"
       "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-      "devtmpfs /dev devtmpfs rw,relatime 0 0\n");
+      "devtmpfs /dev devtmpfs rw,relatime 0 0\n"
+      "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+      "tracefs /sys/kernel/tracing tracefs rw,nosuid,nodev,noexec,relatime 0 0\n"
+      "debugfs /sys/kernel/debug debugfs rw,nosuid,nodev,noexec,relatime 0 0\n");
   return {};
 }
 
@@ -351,7 +332,9 @@ Status GenVersion(int, TextSink& out) {
 }
 
 Status GenFilesystems(int, TextSink& out) {
-  out.Write("nodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tpipefs\n");
+  out.Write(
+      "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdebugfs\n"
+      "nodev\ttracefs\nnodev\tpipefs\n");
   return {};
 }
 
@@ -620,8 +603,6 @@ bool EmitDots(uint64_t& cookie, uint64_t self_ino, uint64_t parent_ino, fs::DirS
   return true;
 }
 
-class SysDir;
-
 class RootDir final : public Inode {
  public:
   RootDir() : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0) {}
@@ -658,145 +639,6 @@ class RootDir final : public Inode {
 };
 
 RefPtr<Inode> root_dir;
-
-// /proc/sys/vm/memfd_noexec: the vm.memfd_noexec value of the caller's pid
-// namespace (pid_namespace.h). Reads give "N\n" at offset 0; writes take
-// one integer at offset 0 (proc_dointvec_minmax rules, fs/memfd.h), need
-// CAP_SYS_ADMIN, and are ignored at other offsets, as Linux's strict sysctl
-// writes are.
-class MemfdNoexecFile final : public Inode {
- public:
-  MemfdNoexecFile() : Inode(proc_fs, InodeType::kRegular, 0644, 0, 0) {}
-
-  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    if (offset != 0) return 0;
-    TextSink text;
-    ostd::FormatTo(text, "{}\n", Namespace().MemfdNoexecScope());
-    std::span<const uint8_t> bytes = text.bytes();
-    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
-    return fs::Progress(0, dst.Write(bytes));
-  }
-
-  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    size_t count = src.remain();
-    if (count == 0) return 0;
-    Thread* t = CurrentThread();
-    if (t == nullptr || !t->process().creds().HasCap(Credentials::kCapSysAdmin)) {
-      return Err(Errno::kEPERM);
-    }
-    if (offset != 0) return count;
-    std::array<uint8_t, 64> buf{};
-    if (count > buf.size()) return Err(Errno::kEINVAL);  // no integer is this long
-    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
-    fs::CopyResult r = src.Read(text);
-    if (!r.ok()) return Err(*r.error);
-    std::array<char, 64> chars{};
-    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
-    PidNamespace& ns = t->process().pid_ns();
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
-                    fs::ParseSysctlInt(std::span<const char>(chars).first(count),
-                                       ns.MemfdNoexecFloor(), fs::kMemfdNoexecScopeEnforced));
-    OSTD_TRY(ns.SetMemfdNoexec(w.value));
-    return w.consumed;
-  }
-
-  // open(O_TRUNC), as `echo 1 > /proc/sys/...` does, changes nothing.
-  Status Truncate(uint64_t) override { return {}; }
-
- private:
-  static PidNamespace& Namespace() {
-    Thread* t = CurrentThread();
-    return t != nullptr ? t->process().pid_ns() : PidNamespace::Root();
-  }
-};
-
-// /proc/sys/kernel/modules_disabled: 0 or 1; writing 1 disables module
-// loading and unloading until reboot. Only that transition is allowed:
-// Linux's proc_dointvec_minmax with min == max == 1, so writing 0 (or
-// anything but 1) is EINVAL. Writers need write permission (root).
-class ModulesDisabledFile final : public Inode {
- public:
-  ModulesDisabledFile() : Inode(proc_fs, InodeType::kRegular, 0644, 0, 0) {}
-
-  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    if (offset != 0) return 0;
-    TextSink text;
-    ostd::FormatTo(text, "{}\n", module::ModulesDisabled() ? 1 : 0);
-    std::span<const uint8_t> bytes = text.bytes();
-    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
-    return fs::Progress(0, dst.Write(bytes));
-  }
-
-  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    size_t count = src.remain();
-    if (count == 0) return 0;
-    if (offset != 0) return count;
-    std::array<uint8_t, 64> buf{};
-    if (count > buf.size()) return Err(Errno::kEINVAL);
-    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
-    fs::CopyResult r = src.Read(text);
-    if (!r.ok()) return Err(*r.error);
-    std::array<char, 64> chars{};
-    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
-                    fs::ParseSysctlInt(std::span<const char>(chars).first(count), 1, 1));
-    module::DisableModules();
-    return w.consumed;
-  }
-
-  Status Truncate(uint64_t) override { return {}; }
-};
-
-// /proc/sys, /proc/sys/kernel and /proc/sys/vm: the sysctls Keel implements.
-class SysDir final : public Inode {
- public:
-  enum class Level : uint8_t { kSys, kVm, kKernel };
-  explicit SysDir(Level level) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), level_(level) {}
-
-  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    switch (level_) {
-      case Level::kSys:
-        if (name == "vm") return New<SysDir>(Level::kVm);
-        if (name == "kernel") return New<SysDir>(Level::kKernel);
-        return Err(Errno::kENOENT);
-      case Level::kVm:
-        if (name == "memfd_noexec") return New<MemfdNoexecFile>();
-        return Err(Errno::kENOENT);
-      case Level::kKernel:
-        if (name == "modules_disabled") return New<ModulesDisabledFile>();
-        return Err(Errno::kENOENT);
-    }
-    return Err(Errno::kENOENT);
-  }
-
-  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
-    if (!EmitDots(cookie, ino(), root_dir->ino(), sink)) return cookie;
-    std::array<std::string_view, 2> sys_children = {"kernel", "vm"};
-    std::array<std::string_view, 1> vm_children = {"memfd_noexec"};
-    std::array<std::string_view, 1> kernel_children = {"modules_disabled"};
-    std::span<const std::string_view> children = kernel_children;
-    if (level_ == Level::kSys) children = sys_children;
-    if (level_ == Level::kVm) children = vm_children;
-    uint8_t type = level_ == Level::kSys ? fs::kDtDir : fs::kDtReg;
-    while (cookie >= kFirstEntryCookie && cookie < kFirstEntryCookie + children.size()) {
-      uint64_t i = cookie - kFirstEntryCookie;
-      uint64_t ino = 0x30000 + 16 * static_cast<uint64_t>(level_) + i;
-      if (!sink.Emit(children[i], ino, type, cookie + 1)) return cookie;
-      ++cookie;
-    }
-    return cookie;
-  }
-
-  RefPtr<Inode> Parent() override {
-    if (level_ == Level::kSys) return root_dir;
-    Result<RefPtr<Inode>> sys = New<SysDir>(Level::kSys);
-    return sys ? *std::move(sys) : root_dir;
-  }
-  bool HasChildren() override { return true; }
-
- private:
-  Level level_;
-};
 
 class PidDir final : public Inode {
  public:
@@ -896,7 +738,7 @@ Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
   if (e.name == "kallsyms") return MakeKallsyms(proc_fs);
-  return New<SysDir>(SysDir::Level::kSys);
+  return MakeSysctlDir(proc_fs, root_dir);
 }
 
 Result<RefPtr<Inode>> MakePidDir(int pid) {
@@ -911,14 +753,32 @@ Result<RefPtr<Inode>> MakeFdDir(int pid) { return New<FdDir>(pid); }
 
 Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
 
+// mount -t proc: every mount shows the same processes through a root
+// directory of its own (so /proc may be mounted again, even on itself).
+class ProcType final : public fs::FsType {
+ public:
+  std::string_view name() const override { return "proc"; }
+  bool needs_device() const override { return false; }
+  Result<RefPtr<Inode>> Mount(const fs::MountRequest& req) override {
+    if (req.read_only) return Err(Errno::kEINVAL);
+    return New<RootDir>();
+  }
+  Status Sync(fs::FileSystem&) override { return {}; }
+  Status Unmount(fs::FileSystem&) override { return {}; }
+};
+
+ProcType proc_type;
+
 }  // namespace
 
 Status MountProc() {
   OSTD_TRY_ASSIGN(RefPtr<ProcFs> fs, ostd::MakeRef<ProcFs>(fs::FileSystem::AllocAnonDev()));
   proc_fs = fs.get();  // kept alive by root_dir's reference
   OSTD_TRY_ASSIGN(root_dir, New<RootDir>());
+  OSTD_TRY(fs::RegisterFsType(proc_type));
   OSTD_TRY_ASSIGN(RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
-  return fs::Mount(*ctx, "/proc", root_dir);
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, fs::ResolvePath(*ctx, ctx->root(), "/proc", true));
+  return fs::AddMount(dir, root_dir, proc_type);
 }
 
 }  // namespace kernel::procfs

@@ -17,7 +17,8 @@
 
 namespace kernel::procfs {
 
-// Mounts procfs at /proc (fs::Init() must have created the directory).
+// Registers the "proc" type (mount -t proc) and mounts procfs at /proc
+// (fs::Init() must have created the directory).
 ostd::Status MountProc();
 
 }  // namespace kernel::procfs

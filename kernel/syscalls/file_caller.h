@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "kernel/fs/fd_table.h"
@@ -68,6 +69,26 @@ class UserPath {
   bool in_buf_ = false;  // the path is in buf_ (else in small_)
   size_t len_ = 0;
 };
+
+// The kernel functions Linux's do_sys_openat2, vfs_read and vfs_write stand
+// for (kernel/tracing/linux_symbols.h): their arguments in Linux's order and
+// Linux's return convention (the result or -errno in %rax), so that kprobes
+// and kretprobes see the same registers. Not inlined.
+int64_t DoSysOpenat2(int dirfd, ostd::vm::UserInPtr<const char> path, uint32_t flags, uint32_t mode,
+                     Thread& self);
+int64_t VfsRead(fs::File& f, ostd::vm::UserOutPtr<void> buf, uint64_t count,
+                std::optional<int64_t> pos, Thread& self);
+int64_t VfsWrite(fs::File& f, ostd::vm::UserInPtr<void> buf, uint64_t count,
+                 std::optional<int64_t> pos, Thread& self);
+
+// A result as Linux returns it (the value, or -errno), and back.
+inline int64_t ToLinuxReturn(const SyscallResult& r) {
+  return r ? static_cast<int64_t>(*r) : -static_cast<int64_t>(r.error());
+}
+inline SyscallResult FromLinuxReturn(int64_t v) {
+  if (v < 0) return ostd::Err(static_cast<ostd::Errno>(-v));
+  return static_cast<uint64_t>(v);
+}
 
 // The open file at `fd`. EBADF if none, or if it is an O_PATH descriptor
 // (Linux's fdget()).

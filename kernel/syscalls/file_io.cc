@@ -52,8 +52,13 @@ uint64_t WritePosition(File& f, uint64_t pos) {
   return pos;
 }
 
-SyscallResult ReadOne(Thread& self, File& f, UserOutPtr<void> buf, uint64_t count,
-                      std::optional<int64_t> pos) {
+}  // namespace
+
+namespace file_sys {
+namespace {
+
+SyscallResult DoVfsRead(File& f, UserOutPtr<void> buf, uint64_t count, std::optional<int64_t> pos,
+                        Thread& self) {
   if (!f.readable()) return Err(Errno::kEBADF);
   OSTD_TRY_ASSIGN(VmWriter<Fallible> w, ostd::vm::UserWriter(buf, count));
   if (count > uint64_t{std::numeric_limits<int64_t>::max()}) return Err(Errno::kEINVAL);
@@ -69,8 +74,8 @@ SyscallResult ReadOne(Thread& self, File& f, UserOutPtr<void> buf, uint64_t coun
   return n;
 }
 
-SyscallResult WriteOne(Thread& self, File& f, UserInPtr<void> buf, uint64_t count,
-                       std::optional<int64_t> pos) {
+SyscallResult DoVfsWrite(File& f, UserInPtr<void> buf, uint64_t count, std::optional<int64_t> pos,
+                         Thread& self) {
   if (!f.writable()) return Err(Errno::kEBADF);
   OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(buf, count));
   if (count > uint64_t{std::numeric_limits<int64_t>::max()}) return Err(Errno::kEINVAL);
@@ -85,6 +90,39 @@ SyscallResult WriteOne(Thread& self, File& f, UserInPtr<void> buf, uint64_t coun
   }
   OSTD_TRY_ASSIGN(size_t n, f.Write(src, caller));
   return n;
+}
+
+}  // namespace
+
+// Linux's vfs_read(file, buf, count, pos) and vfs_write in argument order,
+// so that a kprobe on their aliases reads them from %di, %si, %dx
+// (kernel/tracing/linux_symbols.h).
+[[gnu::noinline]] int64_t VfsRead(File& f, UserOutPtr<void> buf, uint64_t count,
+                                  std::optional<int64_t> pos, Thread& self) {
+  return ToLinuxReturn(DoVfsRead(f, buf, count, pos, self));
+}
+
+[[gnu::noinline]] int64_t VfsWrite(File& f, UserInPtr<void> buf, uint64_t count,
+                                   std::optional<int64_t> pos, Thread& self) {
+  return ToLinuxReturn(DoVfsWrite(f, buf, count, pos, self));
+}
+
+}  // namespace file_sys
+
+namespace {
+
+using file_sys::FromLinuxReturn;
+using file_sys::VfsRead;
+using file_sys::VfsWrite;
+
+SyscallResult ReadOne(Thread& self, File& f, UserOutPtr<void> buf, uint64_t count,
+                      std::optional<int64_t> pos) {
+  return FromLinuxReturn(VfsRead(f, buf, count, pos, self));
+}
+
+SyscallResult WriteOne(Thread& self, File& f, UserInPtr<void> buf, uint64_t count,
+                       std::optional<int64_t> pos) {
+  return FromLinuxReturn(VfsWrite(f, buf, count, pos, self));
 }
 
 SyscallResult SysRead(Thread& self, int fd, UserOutPtr<void> buf, uint64_t count) {

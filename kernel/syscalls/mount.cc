@@ -13,7 +13,9 @@
 // honoured, the "MS_MGC_VAL" magic in the top 16 bits is ignored as Linux
 // does; any other flag (remount, bind, move, propagation, nosuid, nodev,
 // noexec, ...) is EINVAL: Keel does not implement it and does not pretend
-// to. The `data` options string is not parsed (tmpfs and ext2 take none here).
+// to. The `data` options string is not parsed (tmpfs, ext2 and the pseudo
+// file systems take none here); the source is ignored unless the type needs
+// a disk.
 #include <cstdint>
 
 #include "kernel/fs/block_device.h"

@@ -63,9 +63,10 @@ SyscallResult DoClone(Thread& self, const CloneArgs& args, UserOutPtr<int32_t> p
   }
   CloneArgs plain = args;
   plain.flags &= ~kClonePidfd;
-  OSTD_TRY_ASSIGN(int tid, Clone(self, plain));
+  int64_t tid = KernelClone(plain, self);
+  if (tid < 0) return Err(static_cast<Errno>(-tid));
   if (want_pidfd) {
-    OSTD_TRY_ASSIGN(int fd, OpenPidfd(self, tid));
+    OSTD_TRY_ASSIGN(int fd, OpenPidfd(self, static_cast<int>(tid)));
     OSTD_TRY(CopyToUser(pidfd, int32_t{fd}));
   }
   return tid;
@@ -139,13 +140,13 @@ SyscallResult SysVfork(Thread& self) {
 }
 
 SyscallResult SysExit(Thread& self, int status) {
-  ExitThread(self, ExitedStatus(status));
+  DoExit(ExitedStatus(status), self);
   return 0;
 }
 
 SyscallResult SysExitGroup(Thread& self, int status) {
   ExitGroup(self.process(), ExitedStatus(status));
-  ExitThread(self, ExitedStatus(status));
+  DoExit(ExitedStatus(status), self);
   return 0;
 }
 

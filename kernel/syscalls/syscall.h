@@ -32,16 +32,24 @@ namespace kernel {
 
 class Thread;
 
-// The six argument registers (rdi, rsi, rdx, r10, r8, r9), in order.
+// The caller's user registers at the syscall, in Linux's struct pt_regs
+// order (r15 r14 r13 r12 bp bx r11 r10 r9 r8 ax cx dx si di orig_ax ip cs
+// flags sp ss) with Linux's entry values (ax = -ENOSYS, orig_ax = the
+// number). It is what Linux's __x64_sys_* functions get in %di, so kprobes on
+// their aliases (kernel/tracing/linux_symbols.h) fetch arguments at the same
+// offsets: +0x70(%di) is the first, +0x68(%di) the second.
 struct SyscallArgs {
-  std::array<uint64_t, 6> regs{};
-  uint64_t operator[](size_t i) const { return regs[i]; }
+  static constexpr std::array<size_t, 6> kArgSlot{14, 13, 12, 7, 9, 8};  // di si dx r10 r8 r9
+  std::array<uint64_t, 21> pt{};
+  // The i-th argument register (rdi, rsi, rdx, r10, r8, r9).
+  uint64_t operator[](size_t i) const { return pt[kArgSlot[i]]; }
 };
 
 using SyscallResult = ostd::Result<uint64_t>;
 // A table entry: the adapter Bind generates for a typed handler, which
 // decodes the registers (handlers themselves never see them).
-using SyscallFn = SyscallResult (*)(Thread& self, const SyscallArgs& args);
+// The registers come first, as in Linux's __x64_sys_*(const struct pt_regs *).
+using SyscallFn = SyscallResult (*)(const SyscallArgs& args, Thread& self);
 
 // Linux x86_64 numbers are below this.
 inline constexpr int kSyscallCount = 512;
@@ -158,11 +166,12 @@ struct Adapter<Nr, Fn> {
                 "a handler parameter's type does not fit its kind in syscall_list.h");
 
   template <size_t... I>
-  static SyscallResult Call(Thread& self, const SyscallArgs& a, std::index_sequence<I...>) {
+  static SyscallResult Call(const SyscallArgs& a, Thread& self, std::index_sequence<I...>) {
     return Fn(self, Decode<P>::From(a[I])...);
   }
-  static SyscallResult Call(Thread& self, const SyscallArgs& a) {
-    return Call(self, a, std::index_sequence_for<P...>{});
+  // Out of line, one per call: Linux's __x64_sys_<name> for kprobes.
+  [[gnu::noinline]] static SyscallResult Call(const SyscallArgs& a, Thread& self) {
+    return Call(a, self, std::index_sequence_for<P...>{});
   }
 };
 

@@ -11,7 +11,7 @@ using ostd::Err;
 using ostd::Errno;
 using ostd::Result;
 
-constexpr std::array<std::string_view, 37> kMessages{
+constexpr std::array<std::string_view, 40> kMessages{
     "",
     "Maxactive is not for kprobe",
     "Invalid maxactive number",
@@ -49,6 +49,9 @@ constexpr std::array<std::string_view, 37> kMessages{
     "No argument expression",
     "Probe point is not an instruction boundary",
     "Failed to register probe event",
+    "Probe type is different from existing probe",
+    "Argument type or name is different from existing probe",
+    "There is already the exact same probe event",
 };
 
 constexpr std::array<std::string_view, 16> kTypeNames{

@@ -72,6 +72,10 @@ enum class ProbeError : uint8_t {
   kNoArgBody,
   kBadInsnBndry,
   kFailRegProbe,
+  // Against an existing event of the same name (the caller's checks).
+  kDiffProbeType,
+  kDiffArgType,
+  kSameProbe,
 };
 
 // Linux's error_log text for `e` ("" for kNone).

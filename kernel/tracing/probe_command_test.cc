@@ -242,6 +242,8 @@ TEST(ProbeCommand, Messages) {
   EXPECT_EQ(ProbeErrorMessage(ProbeError::kBadRetprobe),
             "Retprobe address must be an function entry");
   EXPECT_EQ(ProbeErrorMessage(ProbeError::kFailRegProbe), "Failed to register probe event");
+  EXPECT_EQ(ProbeErrorMessage(ProbeError::kSameProbe),
+            "There is already the exact same probe event");
   EXPECT_EQ(ProbeErrorMessage(ProbeError::kNone), "");
 }
 

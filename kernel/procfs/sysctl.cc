@@ -1,0 +1,183 @@
+#include "kernel/procfs/sysctl.h"
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "kernel/fs/linux_abi.h"
+#include "kernel/fs/memfd.h"
+#include "kernel/module/loader.h"
+#include "kernel/process/pid_namespace.h"
+#include "kernel/process/process.h"
+#include "kernel/pseudofs/pseudo_fs.h"
+#include "ostd/fmt.h"
+
+namespace kernel::procfs {
+namespace {
+
+using fs::Inode;
+using fs::InodeType;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+using pseudofs::TextSink;
+
+// Set by the first MakeSysctlDir (procfs lives for good).
+fs::FileSystem* sysctl_fs = nullptr;
+RefPtr<Inode> proc_root;
+
+template <typename T, typename... Args>
+Result<RefPtr<Inode>> New(Args... args) {
+  OSTD_TRY_ASSIGN(RefPtr<T> inode, ostd::MakeRef<T>(args...));
+  return RefPtr<Inode>(std::move(inode));
+}
+
+// /proc/sys/vm/memfd_noexec: the vm.memfd_noexec value of the caller's pid
+// namespace (pid_namespace.h). Reads give "N\n" at offset 0; writes take
+// one integer at offset 0 (proc_dointvec_minmax rules, fs/memfd.h), need
+// CAP_SYS_ADMIN, and are ignored at other offsets, as Linux's strict sysctl
+// writes are.
+class MemfdNoexecFile final : public Inode {
+ public:
+  MemfdNoexecFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    if (offset != 0) return 0;
+    TextSink text;
+    ostd::FormatTo(text, "{}\n", Namespace().MemfdNoexecScope());
+    std::span<const uint8_t> bytes = text.bytes();
+    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
+    return fs::Progress(0, dst.Write(bytes));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    Thread* t = CurrentThread();
+    if (t == nullptr || !t->process().creds().HasCap(Credentials::kCapSysAdmin)) {
+      return Err(Errno::kEPERM);
+    }
+    if (offset != 0) return count;
+    std::array<uint8_t, 64> buf{};
+    if (count > buf.size()) return Err(Errno::kEINVAL);  // no integer is this long
+    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
+    fs::CopyResult r = src.Read(text);
+    if (!r.ok()) return Err(*r.error);
+    std::array<char, 64> chars{};
+    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
+    PidNamespace& ns = t->process().pid_ns();
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
+                    fs::ParseSysctlInt(std::span<const char>(chars).first(count),
+                                       ns.MemfdNoexecFloor(), fs::kMemfdNoexecScopeEnforced));
+    OSTD_TRY(ns.SetMemfdNoexec(w.value));
+    return w.consumed;
+  }
+
+  // open(O_TRUNC), as `echo 1 > /proc/sys/...` does, changes nothing.
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  static PidNamespace& Namespace() {
+    Thread* t = CurrentThread();
+    return t != nullptr ? t->process().pid_ns() : PidNamespace::Root();
+  }
+};
+
+// /proc/sys/kernel/modules_disabled: 0 or 1; writing 1 disables module
+// loading and unloading until reboot. Only that transition is allowed:
+// Linux's proc_dointvec_minmax with min == max == 1, so writing 0 (or
+// anything but 1) is EINVAL. Writers need write permission (root).
+class ModulesDisabledFile final : public Inode {
+ public:
+  ModulesDisabledFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    if (offset != 0) return 0;
+    TextSink text;
+    ostd::FormatTo(text, "{}\n", module::ModulesDisabled() ? 1 : 0);
+    std::span<const uint8_t> bytes = text.bytes();
+    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
+    return fs::Progress(0, dst.Write(bytes));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    std::array<uint8_t, 64> buf{};
+    if (count > buf.size()) return Err(Errno::kEINVAL);
+    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
+    fs::CopyResult r = src.Read(text);
+    if (!r.ok()) return Err(*r.error);
+    std::array<char, 64> chars{};
+    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
+                    fs::ParseSysctlInt(std::span<const char>(chars).first(count), 1, 1));
+    module::DisableModules();
+    return w.consumed;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+};
+
+// /proc/sys, /proc/sys/kernel and /proc/sys/vm: the sysctls Keel implements.
+class SysDir final : public pseudofs::PseudoDir {
+ public:
+  enum class Level : uint8_t { kSys, kVm, kKernel };
+  explicit SysDir(Level level) : PseudoDir(sysctl_fs, 0, 0555), level_(level) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    switch (level_) {
+      case Level::kSys:
+        if (name == "vm") return New<SysDir>(Level::kVm);
+        if (name == "kernel") return New<SysDir>(Level::kKernel);
+        return Err(Errno::kENOENT);
+      case Level::kVm:
+        if (name == "memfd_noexec") return New<MemfdNoexecFile>();
+        return Err(Errno::kENOENT);
+      case Level::kKernel:
+        if (name == "modules_disabled") return New<ModulesDisabledFile>();
+        return Err(Errno::kENOENT);
+    }
+    return Err(Errno::kENOENT);
+  }
+
+  bool EntryAt(size_t i, pseudofs::DirEntry& out) override {
+    std::array<std::string_view, 2> sys_children = {"kernel", "vm"};
+    std::array<std::string_view, 1> vm_children = {"memfd_noexec"};
+    std::array<std::string_view, 1> kernel_children = {"modules_disabled"};
+    std::span<const std::string_view> children = kernel_children;
+    if (level_ == Level::kSys) children = sys_children;
+    if (level_ == Level::kVm) children = vm_children;
+    if (i >= children.size()) return false;
+    out.Set(children[i]);
+    out.dtype = level_ == Level::kSys ? fs::kDtDir : fs::kDtReg;
+    out.ino = 0x30000 + 16 * static_cast<uint64_t>(level_) + i;
+    return true;
+  }
+
+  RefPtr<Inode> Parent() override {
+    if (level_ == Level::kSys) return proc_root;
+    Result<RefPtr<Inode>> sys = New<SysDir>(Level::kSys);
+    return sys ? *std::move(sys) : proc_root;
+  }
+
+ private:
+  Level level_;
+};
+
+}  // namespace
+
+Result<RefPtr<Inode>> MakeSysctlDir(fs::FileSystem* fs, RefPtr<Inode> root) {
+  if (sysctl_fs == nullptr) {
+    sysctl_fs = fs;
+    proc_root = std::move(root);
+  }
+  return New<SysDir>(SysDir::Level::kSys);
+}
+
+}  // namespace kernel::procfs

@@ -1,0 +1,77 @@
+#include "kernel/pseudofs/sysfs.h"
+
+#include <atomic>
+
+#include "kernel/fs/fs_context.h"
+#include "kernel/fs/fs_type.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/pseudofs/pseudo_fs.h"
+
+namespace kernel::pseudofs {
+namespace {
+
+using fs::Inode;
+using fs::RefPtr;
+using ostd::Err;
+using ostd::Errno;
+using ostd::Result;
+using ostd::Status;
+
+class SysFs final : public fs::FileSystem {
+ public:
+  using FileSystem::FileSystem;
+};
+
+RefPtr<StaticDir> sys_root;  // made once; lives for good
+
+class SysfsType final : public fs::FsType {
+ public:
+  std::string_view name() const override { return "sysfs"; }
+  bool needs_device() const override { return false; }
+  Result<RefPtr<Inode>> Mount(const fs::MountRequest& req) override {
+    if (req.read_only) return Err(Errno::kEINVAL);
+    if (mounted_.exchange(true)) return Err(Errno::kEBUSY);
+    if (req.covered_parent) sys_root->SetParent(req.covered_parent);
+    return RefPtr<Inode>(sys_root);
+  }
+  Status Sync(fs::FileSystem&) override { return {}; }
+  Status Unmount(fs::FileSystem&) override {
+    mounted_.store(false);
+    return {};
+  }
+
+ private:
+  std::atomic<bool> mounted_{false};
+};
+
+SysfsType sysfs_type;
+
+Status Build() {
+  OSTD_TRY_ASSIGN(RefPtr<SysFs> fs, ostd::MakeRef<SysFs>(fs::FileSystem::AllocAnonDev()));
+  OSTD_TRY_ASSIGN(sys_root, ostd::MakeRef<StaticDir>(fs.get(), 1, 0555));
+  OSTD_TRY_ASSIGN(RefPtr<StaticDir> kernel, ostd::MakeRef<StaticDir>(fs.get(), 2, 0755));
+  OSTD_TRY_ASSIGN(RefPtr<StaticDir> tracing, ostd::MakeRef<StaticDir>(fs.get(), 3, 0755));
+  OSTD_TRY_ASSIGN(RefPtr<StaticDir> debug, ostd::MakeRef<StaticDir>(fs.get(), 4, 0755));
+  tracing->SetParent(kernel);
+  debug->SetParent(kernel);
+  kernel->SetParent(sys_root);
+  OSTD_TRY(kernel->Add("debug", debug));
+  OSTD_TRY(kernel->Add("tracing", tracing));
+  OSTD_TRY(sys_root->Add("kernel", kernel));
+  return {};
+}
+
+}  // namespace
+
+Status MountSys() {
+  OSTD_TRY(Build());
+  OSTD_TRY(fs::RegisterFsType(sysfs_type));
+  OSTD_TRY_ASSIGN(RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, fs::ResolvePath(*ctx, ctx->root(), "/sys", true));
+  fs::MountRequest req;
+  req.covered_parent = dir->Parent();
+  OSTD_TRY_ASSIGN(RefPtr<Inode> root, sysfs_type.Mount(req));
+  return fs::AddMount(dir, root, sysfs_type);
+}
+
+}  // namespace kernel::pseudofs

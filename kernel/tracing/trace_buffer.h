@@ -1,0 +1,74 @@
+// The trace ring buffer behind tracefs's `trace` and `trace_pipe`: one ring
+// per CPU of fixed-size records, written by probe handlers on their own CPU
+// and read in timestamp order. Like Linux's default (overwrite mode), a full
+// ring drops its oldest record.
+//
+// Records are formatted when the probe hits (the event's text after
+// "TASK-PID [CPU] FLAGS TS: "), so reading needs no event state; text past
+// kRecordText bytes is cut. Appending never blocks or allocates: it takes
+// the CPU's ring lock with TryLock and counts the record as lost if a reader
+// holds it (a probe that hits inside a reader on the same CPU).
+#ifndef KERNEL_TRACING_TRACE_BUFFER_H_
+#define KERNEL_TRACING_TRACE_BUFFER_H_
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "ostd/result.h"
+#include "ostd/util/vec.h"
+
+namespace kernel::tracing {
+
+inline constexpr size_t kRecordText = 464;
+
+struct TraceRecord {
+  uint64_t ts_ns = 0;
+  int32_t pid = 0;
+  uint32_t cpu = 0;
+  uint16_t comm_len = 0;
+  uint16_t text_len = 0;
+  std::array<char, 16> comm{};
+  std::array<char, kRecordText> text{};
+
+  std::string_view comm_view() const;
+  std::string_view text_view() const;
+};
+
+// Linux's default per-CPU size (trace_buf_size, 1441792 bytes).
+inline constexpr uint32_t kDefaultBufferKb = 1408;
+
+// The per-CPU size in KiB as Linux's buffer_size_kb shows it: the request
+// rounded up to whole 4080-byte buffer pages (1408 shows as 1410).
+uint32_t BufferSizeKb();
+// Resizes every ring to `kb` KiB (rounded as above) and empties it. EINVAL
+// for 0; ENOMEM. Task context.
+ostd::Status ResizeBuffer(uint32_t kb);
+// Allocates the rings at the configured size if not yet done (task context,
+// before the first probe is armed).
+ostd::Status EnsureBuffer();
+
+// tracing_on: records are taken only while on (the default).
+bool TracingOn();
+void SetTracingOn(bool on);
+
+// Appends `r` to the current CPU's ring (any context). False if dropped.
+bool AppendRecord(const TraceRecord& r);
+
+// Empties every ring (writing `trace` with O_TRUNC).
+void ClearBuffer();
+
+// Every record now, oldest first (for `trace`).
+ostd::Status SnapshotRecords(ostd::Vec<TraceRecord>& out);
+// Removes and returns the oldest record of all CPUs (for trace_pipe); false
+// if every ring is empty.
+bool ConsumeOldest(TraceRecord& out);
+
+// Records in the rings now, and records ever written (Linux's
+// entries-in-buffer/entries-written).
+uint64_t BufferEntries();
+uint64_t BufferWritten();
+
+}  // namespace kernel::tracing
+
+#endif  // KERNEL_TRACING_TRACE_BUFFER_H_
