@@ -268,11 +268,15 @@ SyscallResult SysPrlimit64(Thread& self, int pid, uint32_t resource, UserInPtr<R
   return 0;
 }
 
+// getrlimit/setrlimit: the pointer is not optional (NULL is EFAULT, as on
+// Linux, where only prlimit64 takes NULL for "none").
 SyscallResult SysGetrlimit(Thread& self, uint32_t resource, UserOutPtr<Rlimit64> rlim) {
+  if (rlim.is_null()) return Err(Errno::kEFAULT);
   return SysPrlimit64(self, 0, resource, UserInPtr<Rlimit64>(), rlim);
 }
 
 SyscallResult SysSetrlimit(Thread& self, uint32_t resource, UserInPtr<Rlimit64> rlim) {
+  if (rlim.is_null()) return Err(Errno::kEFAULT);
   return SysPrlimit64(self, 0, resource, rlim, UserOutPtr<Rlimit64>());
 }
 
