@@ -53,6 +53,17 @@ Status CopyArgs(UserInPtr<const char> uargs, ostd::Vec<char>& buf, std::span<con
   return {};
 }
 
+// Linux copies the parameter string only after the image passed its ELF
+// checks (load_module: elf_validity_check first), so a bad image is ENOEXEC
+// whatever `uargs` points at. (Later load errors, such as an unknown symbol,
+// still come after the copy here.)
+Status CheckImage(std::span<const uint8_t> image, uint32_t flags) {
+  if ((flags & module::kInitCompressedFile) != 0) return {};  // LoadModule says EOPNOTSUPP
+  OSTD_TRY_ASSIGN(module::Unsigned u, module::StripSignature(image));
+  OSTD_TRY(module::ParseModuleElf(u.payload));
+  return {};
+}
+
 SyscallResult SysInitModule(Thread& self, UserInPtr<void> umod, uint64_t len,
                             UserInPtr<const char> uargs) {
   OSTD_TRY(MayManageModules(self));
@@ -68,6 +79,7 @@ SyscallResult SysInitModule(Thread& self, UserInPtr<void> umod, uint64_t len,
   ostd::Vec<char> buf;
   ostd::Vec<uint8_t> arg_bytes;
   std::span<const uint8_t> args;
+  OSTD_TRY(CheckImage(image.span(), 0));
   OSTD_TRY(CopyArgs(uargs, buf, args, arg_bytes));
   OSTD_TRY(module::LoadModule(image.span(), args, 0));
   return 0;
@@ -101,6 +113,7 @@ SyscallResult SysFinitModule(Thread& self, int fd, UserInPtr<const char> uargs, 
   ostd::Vec<char> buf;
   ostd::Vec<uint8_t> arg_bytes;
   std::span<const uint8_t> args;
+  OSTD_TRY(CheckImage(image.span().first(done), flags));
   OSTD_TRY(CopyArgs(uargs, buf, args, arg_bytes));
   OSTD_TRY(module::LoadModule(image.span().first(done), args, flags));
   return 0;

@@ -468,6 +468,9 @@ bool AddressSpace::IsMapped(uint64_t addr) const {
 
 Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const {
   const void* self = this;
+  // Linux's get_futex_key starts with access_ok: the word must lie in user
+  // space even where the key is only the address (a private futex).
+  OSTD_TRY(ostd::vm::CheckUserRange(uaddr, sizeof(uint32_t)));
   if (!shared) return FutexKeyRef{FutexKey{self, uaddr}, {}};
   ostd::SpinLockGuard guard(lock_);
   size_t i = FindIndex(uaddr);

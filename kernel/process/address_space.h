@@ -197,7 +197,8 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // The futex key of the word at `uaddr` (see FutexKey). `shared` (no
   // FUTEX_PRIVATE_FLAG): a word in a MAP_SHARED mapping with a backing
   // object is keyed by that object; EFAULT if no area covers `uaddr`.
-  // Without `shared` the key is (this space, uaddr) and nothing is checked.
+  // Without `shared` the key is (this space, uaddr) and only the address is
+  // checked (EFAULT outside user space, as Linux's access_ok).
   ostd::Result<FutexKeyRef> FutexKeyOf(uint64_t uaddr, bool shared) const;
 
   // Bytes mapped in areas (VmSize).

@@ -524,14 +524,14 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     ostd::SpinLockGuard guard(tree_lock);
     tid = AllocPidLocked();
   }
-  // The parent's word is written before the child can run.
+  // The parent's word is written before the child can run; a bad pointer is
+  // ignored, as on Linux (the call still succeeds).
   Result<Thread*> child = Err(Errno::kEAGAIN);
   if (tid > 0) {
-    Status settid = {};
     if ((f & kCloneParentSettid) != 0) {
-      settid = ostd::vm::CopyToUser(args.parent_tid, int32_t{tid});
+      (void)ostd::vm::CopyToUser(args.parent_tid, int32_t{tid});
     }
-    child = settid ? StartThread(*target, std::move(ctx), tid, init) : Err(settid.error());
+    child = StartThread(*target, std::move(ctx), tid, init);
   }
   if (!child) {
     if (target != &parent) {

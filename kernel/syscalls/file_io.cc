@@ -285,7 +285,9 @@ ostd::Result<VectorOp> PrepareVector(Thread& self, const VectorArgs& a, std::opt
   if (pos && !op.file->seekable()) return Err(Errno::kESPIPE);
   if (!(write ? op.file->writable() : op.file->readable())) return Err(Errno::kEBADF);
   if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
-  OSTD_TRY_ASSIGN(op.total, ImportIovecs(a.vec, a.vlen, op.iov));
+  // Linux passes vlen on to import_iovec as an unsigned int: only its low 32
+  // bits count (1 << 32 entries is none).
+  OSTD_TRY_ASSIGN(op.total, ImportIovecs(a.vec, static_cast<uint32_t>(a.vlen), op.iov));
   if (op.total != 0 && pos) {
     OSTD_TRY(file_abi::CheckPosition(*pos, op.total));
     op.at = static_cast<uint64_t>(*pos);
@@ -311,8 +313,8 @@ SyscallResult DoWritev(Thread& self, const VectorArgs& a, std::optional<int64_t>
   return n;
 }
 
-// readv(fd, iov, vlen): vlen is an unsigned long (more than UIO_MAXIOV is
-// EINVAL, however large).
+// readv(fd, iov, vlen): vlen is an unsigned long of which Linux uses the low
+// 32 bits (more of them than UIO_MAXIOV is EINVAL).
 SyscallResult SysReadv(Thread& self, int fd, UserInPtr<IoVec> vec, uint64_t vlen) {
   return DoReadv(self, {fd, vec, vlen}, std::nullopt, 0);
 }
@@ -407,6 +409,8 @@ SyscallResult SysSendfile(Thread& self, int out_fd, int in_fd, UserInOutPtr<int6
   OSTD_TRY_ASSIGN(RefPtr<File> in, GetFile(self, in_fd));
   if (!in->readable()) return Err(Errno::kEBADF);
   if (pos && !in->seekable()) return Err(Errno::kESPIPE);
+  // rw_verify_area on the input: a count that is negative as an ssize_t.
+  if (count_arg >= (uint64_t{1} << 63)) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(RefPtr<File> out, GetFile(self, out_fd));
   if (!out->writable()) return Err(Errno::kEBADF);
   if ((out->flags() & fs::kO_APPEND) != 0) return Err(Errno::kEINVAL);

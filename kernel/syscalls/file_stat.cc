@@ -420,11 +420,15 @@ class DirentWriter final : public fs::DirSink {
   bool fault_ = false;
 };
 
-// getdents64(fd, dirent, count): count is an unsigned int.
+// getdents64(fd, dirent, count): count is an unsigned int, but Linux keeps
+// the room left in an int: a count above INT_MAX fits no entry (EINVAL, or 0
+// at the end of the directory).
 SyscallResult SysGetdents64(Thread& self, int fd, UserOutPtr<void> dirent, uint32_t count) {
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (f->inode() == nullptr || !f->inode()->is_dir()) return Err(Errno::kENOTDIR);
-  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(dirent, count));
+  OSTD_TRY(ostd::vm::UserWriter(dirent, count));  // access_ok over all of it
+  uint32_t room = count > 0x7fffffffU ? 0 : count;
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(dirent, room));
   DirentWriter sink(w);
   OSTD_TRY(f->ReadDir(sink));
   OSTD_TRY_ASSIGN(size_t n, sink.Result());

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "kernel/fs/fd_table.h"
@@ -108,7 +109,7 @@ constexpr uint32_t kRebootRestart = 0x01234567, kRebootHalt = 0xcdef0123, kReboo
                    kRebootCadOff = 0, kRebootPowerOff = 0x4321fedc, kRebootRestart2 = 0xa1b2c3d4;
 std::atomic<bool> ctrl_alt_del_reboots{true};
 
-SyscallResult SysReboot(Thread& self, int magic1, int magic2, uint32_t cmd, uint64_t) {
+SyscallResult SysReboot(Thread& self, int magic1, int magic2, uint32_t cmd, uint64_t arg) {
   if (!self.process().creds().HasCap(kCapSysBoot)) return Err(Errno::kEPERM);
   bool magic2_ok = false;
   for (uint32_t m : kRebootMagic2) magic2_ok = magic2_ok || static_cast<uint32_t>(magic2) == m;
@@ -124,8 +125,19 @@ SyscallResult SysReboot(Thread& self, int magic1, int magic2, uint32_t cmd, uint
     case kRebootHalt:
       ostd::Println("reboot: System halted");
       ostd::power::Exit(ostd::power::ExitCode::kSuccess);
+    case kRebootRestart2: {
+      // Linux copies the command string (strncpy_from_user, at most 255
+      // bytes) before restarting: a bad pointer is EFAULT and nothing happens.
+      std::array<char, 256> command{};
+      ostd::Result<size_t> n = ostd::vm::CopyStringFromUser(
+          UserInPtr<const char>(arg), std::span<char>(command).first(command.size() - 1));
+      if (!n && n.error() != Errno::kENAMETOOLONG) return Err(n.error());
+      size_t len = n ? *n : command.size() - 1;
+      ostd::Println("reboot: Restarting system with command '{}'",
+                    std::string_view(std::span<const char>(command).first(len)));
+      ostd::power::Reset();
+    }
     case kRebootRestart:
-    case kRebootRestart2:
       ostd::Println("reboot: Restarting system");
       ostd::power::Reset();
     default:
@@ -268,11 +280,15 @@ SyscallResult SysPrlimit64(Thread& self, int pid, uint32_t resource, UserInPtr<R
   return 0;
 }
 
+// getrlimit/setrlimit: the pointer is not optional (NULL is EFAULT, as on
+// Linux, where only prlimit64 takes NULL for "none").
 SyscallResult SysGetrlimit(Thread& self, uint32_t resource, UserOutPtr<Rlimit64> rlim) {
+  if (rlim.is_null()) return Err(Errno::kEFAULT);
   return SysPrlimit64(self, 0, resource, UserInPtr<Rlimit64>(), rlim);
 }
 
 SyscallResult SysSetrlimit(Thread& self, uint32_t resource, UserInPtr<Rlimit64> rlim) {
+  if (rlim.is_null()) return Err(Errno::kEFAULT);
   return SysPrlimit64(self, 0, resource, rlim, UserOutPtr<Rlimit64>());
 }
 

@@ -42,21 +42,24 @@ SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
                        ostd::vm::UserInPtr<const char> utarget,
                        ostd::vm::UserInPtr<const char> utype, uint64_t flags, uint64_t) {
   if ((flags & kMsMgcMask) == kMsMgcVal) flags &= ~kMsMgcMask;
+  // As Linux's ksys_mount: the type and the source are copied first (either
+  // may be NULL; a bad pointer is EFAULT even where the type needs no source).
   UserPath type_name;
-  OSTD_TRY(type_name.Copy(utype));
+  if (utype.addr() != 0) OSTD_TRY(type_name.Copy(utype));
+  UserPath source;
+  if (usource.addr() != 0) OSTD_TRY(source.Copy(usource));
   UserPath target;
   OSTD_TRY(target.Copy(utarget));
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, fs::kAtFdCwd, target.view(), true));
   if (!file_sys::Privileged(self)) return Err(Errno::kEPERM);
   if ((flags & ~(kMsRdonly | kMsSilent | kMsRelatime)) != 0) return Err(Errno::kEINVAL);
+  if (utype.addr() == 0) return Err(Errno::kEINVAL);  // a new mount needs a type
   OSTD_TRY_ASSIGN(fs::FsType * type, fs::FindFsType(type_name.view()));
   fs::MountRequest req;
   req.read_only = (flags & kMsRdonly) != 0;
   req.covered_parent = dir->Parent();
   if (type->needs_device()) {
     if (usource.addr() == 0) return Err(Errno::kEINVAL);
-    UserPath source;
-    OSTD_TRY(source.Copy(usource));
     OSTD_TRY_ASSIGN(RefPtr<Inode> node,
                     file_sys::ResolveAt(self, fs::kAtFdCwd, source.view(), true));
     if (node->type() != fs::InodeType::kBlockDevice) return Err(Errno::kENOTBLK);

@@ -98,7 +98,8 @@ struct CloneArgs3 {
 
 // clone3(struct clone_args*, size).
 SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size) {
-  if (size < sizeof(CloneArgs3) || size > 4096) return Err(Errno::kEINVAL);
+  if (size > 4096) return Err(Errno::kE2BIG);  // larger than a page, as on Linux
+  if (size < sizeof(CloneArgs3)) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(CloneArgs3 c, ostd::vm::CopyFromUser(uargs));
   if ((c.flags & ~kCloneSupported) != 0 || c.exit_signal > 64) return Err(Errno::kEINVAL);
   if ((c.stack == 0) != (c.stack_size == 0)) return Err(Errno::kEINVAL);
@@ -471,10 +472,16 @@ SyscallResult SysGetgroups(Thread&, int size, UserOutPtr<uint32_t>) {
 }
 
 // setgroups(size, list): root may set at most NGROUPS_MAX (65536); the list
-// is not read (nothing is kept).
-SyscallResult SysSetgroups(Thread& self, int size, UserInPtr<uint32_t>) {
+// is read (EFAULT as on Linux) but not kept.
+SyscallResult SysSetgroups(Thread& self, int size, UserInPtr<uint32_t> list) {
   if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
   if (static_cast<uint32_t>(size) > 65536) return Err(Errno::kEINVAL);
+  if (size == 0) return 0;
+  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                  ostd::vm::UserReader(list, static_cast<uint64_t>(size)));
+  for (int i = 0; i < size; ++i) {
+    OSTD_TRY(r.ReadVal<uint32_t>());
+  }
   return 0;
 }
 

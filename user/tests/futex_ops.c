@@ -118,6 +118,13 @@ static void wake_op(void) {
   CHECK_ERR(futex6(&w1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &w2, OP(6, 0, FUTEX_OP_CMP_EQ, 0)), ENOSYS);
   CHECK_ERR(futex6(&w1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &w2, OP(FUTEX_OP_SET, 0, 6, 0)), ENOSYS);
   CHECK_ERR(futex6(&w1, FUTEX_WAKE_OP_PRIVATE, 1, 1, NULL, OP(FUTEX_OP_SET, 0, 0, 0)), EFAULT);
+  // A private wake only hashes the address, but it must be a user one
+  // (access_ok; bad_pointer_sweep found Keel waking nobody at a kernel address).
+  CHECK_EQ(futex6(NULL, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0), 0);
+  CHECK_ERR(futex6((void*)(uintptr_t)0xffffffff81000000ull, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0),
+            EFAULT);
+  CHECK_ERR(futex6((void*)(uintptr_t)0x0000800000000000ull, FUTEX_WAKE_PRIVATE, 1, 0, NULL, 0),
+            EFAULT);
   CHECK_ERR(futex6(&w1, FUTEX_WAKE_OP_PRIVATE, 1, 1, (char*)&w2 + 2, 0), EINVAL);
 
   // Waiters on w1 (two of them): wake one on w1; the comparison (old w2 ==

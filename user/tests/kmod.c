@@ -95,6 +95,8 @@ static void errno_checks(void) {
   CHECK(unmapped != MAP_FAILED);
   CHECK_ERR(init_module_(unmapped, 4096, ""), EFAULT);
   CHECK_ERR(init_module_(zeros, sizeof zeros, ""), ENOEXEC);
+  // The parameters are read after the image's checks (bad_pointer_sweep).
+  CHECK_ERR(init_module_(zeros, sizeof zeros, (const char*)unmapped), ENOEXEC);
   // finit_module: flags, descriptors, file kinds.
   CHECK_ERR(finit_module_(-1, "", 0), EBADF);
   CHECK_ERR(finit_module_(12345, "", 0), EBADF);
@@ -116,6 +118,7 @@ static void errno_checks(void) {
   close(junk);
   junk = CHECK_OK(open("junk.ko", O_RDONLY));
   CHECK_ERR(finit_module_(junk, "", 0), ENOEXEC);
+  CHECK_ERR(finit_module_(junk, (const char*)unmapped, 0), ENOEXEC);
   close(junk);
   int wronly = CHECK_OK(open("junk.ko", O_WRONLY));
   CHECK_ERR(finit_module_(wronly, "", 0), EBADF);  // not open for reading

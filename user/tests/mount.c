@@ -44,6 +44,11 @@ int main(void) {
   CHECK_ERR(mount("none", "m", "nosuchfs_keel", 0, NULL), ENODEV);
   CHECK_ERR(mount("none", "missing", "tmpfs", 0, NULL), ENOENT);
   CHECK_ERR(mount("none", "file", "tmpfs", 0, NULL), ENOTDIR);
+  // The type and the source are copied first, whether the type needs a
+  // source or not; no type is EINVAL for a new mount (bad_pointer_sweep).
+  CHECK_ERR(mount((const char*)8, "m", "tmpfs", 0, NULL), EFAULT);
+  CHECK_ERR(mount("none", "m", (const char*)8, 0, NULL), EFAULT);
+  CHECK_ERR(mount("none", "m", NULL, 0, NULL), EINVAL);
 
   // ext2 needs a block device as its source.
   int r = mount("file", "m", "ext2", 0, NULL);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "user/lib/check.h"
@@ -27,6 +28,9 @@ int main(void) {
   static struct iovec many[IOV_MAX + 1];
   for (int i = 0; i <= IOV_MAX; ++i) many[i] = (struct iovec){"z", 1};
   CHECK_ERR(writev(fd, many, IOV_MAX + 1), EINVAL);
+  // Linux uses the low 32 bits of the unsigned long vlen (bad_pointer_sweep).
+  CHECK_EQ(syscall(SYS_writev, fd, many, 1ul << 32), 0);
+  CHECK_EQ(syscall(SYS_readv, fd, many, (1ul << 40) + 1), 0);  // one entry, at the end
   CHECK_EQ(writev(fd, many, IOV_MAX), IOV_MAX);
   struct iovec bad[2] = {{"ok", 2}, {(void*)0x1000, 4}};
   CHECK_EQ(writev(fd, bad, 2), 2);  // stops at the bad buffer

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "user/lib/check.h"
 
@@ -32,5 +33,10 @@ int main(void) {
   struct rlimit inverted = {100, 10};
   CHECK_ERR(setrlimit(RLIMIT_NOFILE, &inverted), EINVAL);
   CHECK_ERR(getrlimit(1000, &rl), EINVAL);
+  // getrlimit/setrlimit take no NULL (only prlimit64 does): EFAULT
+  // (bad_pointer_sweep found Keel taking NULL as "none").
+  CHECK_ERR(syscall(SYS_getrlimit, RLIMIT_CORE, NULL), EFAULT);
+  CHECK_ERR(syscall(SYS_setrlimit, RLIMIT_CORE, NULL), EFAULT);
+  CHECK_OK(prlimit(0, RLIMIT_CORE, NULL, NULL));
   return 0;
 }

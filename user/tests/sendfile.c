@@ -42,5 +42,8 @@ int main(void) {
   CHECK_ERR(sendfile(p[1], wo, NULL, 1), EBADF);
   off = -1;
   CHECK_ERR(sendfile(p[1], in, &off, 1), EINVAL);
+  // A count that is negative as an ssize_t (bad_pointer_sweep): EINVAL.
+  CHECK_ERR(sendfile(p[1], in, NULL, ~(size_t)0), EINVAL);
+  CHECK_ERR(sendfile(p[1], in, NULL, (size_t)1 << 63), EINVAL);
   return 0;
 }

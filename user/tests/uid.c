@@ -23,5 +23,7 @@ int main(void) {
   CHECK_OK(setgid(getgid()));
   CHECK_OK(setresuid(-1, -1, -1));
   CHECK_EQ(getuid(), r);
+  // setgroups reads its list (bad_pointer_sweep found Keel ignoring it).
+  if (geteuid() == 0) CHECK_ERR(setgroups(1, (const gid_t*)8), EFAULT);
   return 0;
 }

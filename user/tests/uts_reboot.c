@@ -85,6 +85,10 @@ int main(void) {
     CHECK_OK(reboot_(MAGIC1, MAGIC2C, CMD_CAD_OFF));
     CHECK_OK(reboot_(MAGIC1, MAGIC2D, CMD_CAD_ON));
     CHECK_OK(reboot(RB_ENABLE_CAD));
+    // RESTART2 copies its command string first: a bad one is EFAULT and the
+    // machine keeps running (Keel restarted; bad_pointer_sweep).
+    CHECK_ERR(syscall(SYS_reboot, MAGIC1, MAGIC2, 0xa1b2c3d4, NULL), EFAULT);
+    CHECK_ERR(syscall(SYS_reboot, MAGIC1, MAGIC2, 0xa1b2c3d4, 0xffffffff81000000ul), EFAULT);
   } else {
     TEST_SKIP("reboot(CAD_ON/CAD_OFF) is machine-wide: checked in a VM only");
   }
