@@ -90,11 +90,13 @@ bool HandleVe(arch::TrapFrame& frame) {
   std::array<uint8_t, 15> bytes{};
   uint64_t n = 0;
   if (ve->exit_reason == kExitEptViolation) {
-    // MMIO: decode the instruction, which must be kernel code (user MMIO
-    // and code outside the image, e.g. modules, are not emulated).
+    // MMIO: decode the instruction, which must be kernel code. A user
+    // program's MMIO is not emulated: the dispatcher reports the #VE to the
+    // process like any other exception (the TD goes on).
+    if (frame.from_user()) return false;
     uint64_t start = internal::KernelImageStart();
     uint64_t end = internal::KernelImageEnd();
-    if (frame.from_user() || frame.rip < start || frame.rip >= end) {
+    if (frame.rip < start || frame.rip >= end) {
       Fatal(*guest, frame, *ve, "MMIO outside kernel code", Errno::kEOPNOTSUPP);
     }
     n = end - frame.rip < bytes.size() ? end - frame.rip : bytes.size();
@@ -106,7 +108,10 @@ bool HandleVe(arch::TrapFrame& frame) {
   VeRegs regs = FromFrame(frame);
   Status s = EmulateVe(*ve, std::span<const uint8_t>(bytes.data(), n), regs, *guest,
                        g_shared_bit.load(std::memory_order_relaxed));
-  if (!s.has_value()) Fatal(*guest, frame, *ve, "cannot emulate", s.error());
+  if (!s.has_value()) {
+    if (frame.from_user()) return false;  // the process gets the exception
+    Fatal(*guest, frame, *ve, "cannot emulate", s.error());
+  }
   ToFrame(regs, frame);
   g_handled.fetch_add(1, std::memory_order_relaxed);
   return true;

@@ -3,7 +3,9 @@
 // resumed after the instruction. One it cannot emulate (an unsupported
 // instruction, MMIO outside the kernel image's code, a host that refuses)
 // is reported to the host with ReportFatalError and panics with the reason,
-// as Linux does: a TD cannot go on after an access it could not complete.
+// as Linux does: a TD cannot go on after a kernel access it could not
+// complete. A user-mode #VE that is MMIO or cannot be emulated is left to
+// the dispatcher, which treats it as the process's exception.
 // Internal to the TCB.
 #ifndef OSTD_TDX_VE_HANDLER_H_
 #define OSTD_TDX_VE_HANDLER_H_
@@ -21,7 +23,8 @@ void InstallVeHandler(TdxGuest& guest, uint64_t shared_bit);
 
 // Handles the trap in `frame` if it is a #VE (vector 20): true when it was
 // emulated and `frame` resumes after the instruction; false for any other
-// vector or before InstallVeHandler. Panics on a #VE it cannot emulate.
+// vector, before InstallVeHandler, and for a user-mode #VE it leaves to the
+// process. Panics on a kernel-mode #VE it cannot emulate.
 bool HandleVe(arch::TrapFrame& frame);
 
 // #VEs emulated since boot.
