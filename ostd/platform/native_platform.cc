@@ -1,7 +1,12 @@
 #include "ostd/platform/native_platform.h"
 
 #include "arch/x86_64/cpu.h"
+#include "ostd/internal/noprobe.h"
 #include "ostd/tdx/tdcall.h"
+
+// The console, the idle loop and the #VE path call the platform seam: a
+// breakpoint here could recurse through a probe handler's own logging.
+OSTD_NOPROBE_FILE
 
 namespace ostd::platform {
 

@@ -1,5 +1,10 @@
 #include "ostd/tdx/tdcall.h"
 
+#include "ostd/internal/noprobe.h"
+
+// The #VE path runs inside trap dispatch: a breakpoint here could recurse.
+OSTD_NOPROBE_FILE
+
 namespace ostd::tdx {
 namespace {
 

@@ -2,6 +2,11 @@
 
 #include <string_view>
 
+#include "ostd/internal/noprobe.h"
+
+// The #VE path runs inside trap dispatch: a breakpoint here could recurse.
+OSTD_NOPROBE_FILE
+
 namespace ostd::tdx {
 namespace {
 

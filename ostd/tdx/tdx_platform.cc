@@ -1,5 +1,11 @@
 #include "ostd/tdx/tdx_platform.h"
 
+#include "ostd/internal/noprobe.h"
+
+// The console, the idle loop and the #VE path call the platform seam: a
+// breakpoint here could recurse through a probe handler's own logging.
+OSTD_NOPROBE_FILE
+
 namespace ostd::tdx {
 
 uint32_t TdxPlatform::PortIn(uint16_t port, uint8_t size) {

@@ -8,9 +8,13 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
+#include "ostd/internal/noprobe.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/mm/frame.h"
 #include "ostd/tdx/ve_handler.h"
+
+// The #VE path runs inside trap dispatch: a breakpoint here could recurse.
+OSTD_NOPROBE_FILE
 
 namespace ostd::tdx {
 namespace {

@@ -1,6 +1,10 @@
 #include "ostd/tdx/ve.h"
 
+#include "ostd/internal/noprobe.h"
 #include "ostd/patch/insn.h"
+
+// The #VE path runs inside trap dispatch: a breakpoint here could recurse.
+OSTD_NOPROBE_FILE
 
 namespace ostd::tdx {
 namespace {

@@ -6,9 +6,13 @@
 
 #include "ostd/fmt.h"
 #include "ostd/internal/layout.h"
+#include "ostd/internal/noprobe.h"
 #include "ostd/internal/panic.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/tdx/ve.h"
+
+// The #VE path runs inside trap dispatch: a breakpoint here could recurse.
+OSTD_NOPROBE_FILE
 
 namespace ostd::tdx {
 namespace {

@@ -10,6 +10,7 @@
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/log.h"
 #include "ostd/panic.h"
+#include "ostd/platform/current.h"
 #include "ostd/task/task.h"
 #include "ostd/tdx/tdx_sim_kernel.h"
 #include "ostd/tdx/ve_handler.h"
@@ -212,6 +213,26 @@ TEST(TdxSimPlatform, SeamOverTheSimulator) {
     OSTD_LOG_INFO("tdx_sim: this CPU model states no TSC frequency (cpuid 0x15/0x16): {}",
                   ErrnoName(hz.error()));
   }
+}
+
+// The converted sites (serial console, idle loop) go through whatever
+// platform is current: with the simulated TD's, a log line is TDVMCALL port
+// I/O to the simulated host, and an idle CPU halts with TDVMCALL HLT.
+TEST(TdxSimPlatform, ConsoleAndIdleRunThroughTheSeam) {
+  TdxSim& sim = Sim();
+  uint64_t io = sim.module.vmcalls();
+  platform::Platform& native = platform::SetCurrent(sim.platform);
+  OSTD_LOG_INFO("tdx_sim: this line reached the UART through TDVMCALLs");
+  platform::SetCurrent(native);
+  io = sim.module.vmcalls() - io;
+  EXPECT_GE(io, 2u * 50);  // per byte: a line-status read and a data write
+  OSTD_LOG_INFO("tdx_sim: the line above took {} TDVMCALLs", io);
+
+  uint64_t halts = sim.module.vmcalls();
+  platform::SetCurrent(sim.platform);
+  SleepFor(20'000'000);  // 20 ms: the idle task halts meanwhile
+  platform::SetCurrent(native);
+  EXPECT_GT(sim.module.vmcalls() - halts, 0u);
 }
 
 // A #VE the handler cannot emulate is fatal: reported to the host, then a panic.
