@@ -43,14 +43,14 @@ TdxModuleSim::TdxModuleSim(const SimConfig& config, std::span<SimPage> pages, Si
 
 void TdxModuleSim::SetPages(uint64_t gpa, uint64_t size, SimPage state) {
   for (uint64_t a = gpa & ~(kPage - 1); a < gpa + size && a < pages_end(); a += kPage) {
-    pages_[a / kPage] = state;
+    if (a >= pages_base()) State(a) = state;
   }
 }
 
 SimPage TdxModuleSim::page(uint64_t gpa) const {
   gpa &= ~shared_bit();
-  if (gpa >= pages_end()) return SimPage::kPending;
-  return pages_[gpa / kPage];
+  if (gpa < pages_base() || gpa >= pages_end()) return SimPage::kPending;
+  return State(gpa);
 }
 
 void TdxModuleSim::InjectVe(const VeInfo& ve) {
@@ -63,9 +63,12 @@ void TdxModuleSim::InjectVe(const VeInfo& ve) {
 }
 
 bool TdxModuleSim::Private(uint64_t gpa, uint64_t size) const {
-  if ((gpa & shared_bit()) != 0 || gpa + size < gpa || gpa + size > pages_end()) return false;
+  if ((gpa & shared_bit()) != 0 || gpa < pages_base() || gpa + size < gpa ||
+      gpa + size > pages_end()) {
+    return false;
+  }
   for (uint64_t a = gpa & ~(kPage - 1); a < gpa + size; a += kPage) {
-    if (pages_[a / kPage] != SimPage::kAccepted) return false;
+    if (State(a) != SimPage::kAccepted) return false;
   }
   return true;
 }
@@ -129,12 +132,13 @@ uint64_t TdxModuleSim::Accept(TdcallRegs& r) {
   uint64_t gpa = r.rcx & ~uint64_t{0xfff};
   if (level > 1 || (r.rcx & 0xff8) != 0) return kTdxOperandInvalid | kOperandRcx;
   uint64_t size = level == 0 ? kPage : k2M;
-  if (gpa % size != 0 || (gpa & shared_bit()) != 0 || gpa + size > pages_end()) {
+  if (gpa % size != 0 || (gpa & shared_bit()) != 0 || gpa < pages_base() ||
+      gpa + size > pages_end()) {
     return kTdxOperandInvalid | kOperandRcx;
   }
   uint64_t pending = 0, accepted = 0;
   for (uint64_t a = gpa; a < gpa + size; a += kPage) {
-    SimPage s = pages_[a / kPage];
+    SimPage s = State(a);
     if (s == SimPage::kPending) ++pending;
     if (s == SimPage::kAccepted) ++accepted;
   }
@@ -205,7 +209,7 @@ uint64_t TdxModuleSim::MapGpa(TdcallRegs& r) {
   uint64_t start = r.r12 & ~shared_bit();
   uint64_t size = r.r13;
   if (size == 0 || start % kPage != 0 || size % kPage != 0 || start + size < start ||
-      start + size > pages_end()) {
+      start < pages_base() || start + size > pages_end()) {
     r.r10 = kVmcallInvalidOperand;
     return kTdxSuccess;
   }

@@ -83,13 +83,15 @@ struct SimConfig {
   uint32_t max_vcpus = 1;
   klib::Sha384Digest mrtd{};
   uint64_t mapgpa_chunk = 64 * 4096;  // bytes converted per MapGPA call
+  uint64_t mem_base = 0;              // GPA of the first simulated page (4 KiB aligned)
 };
 
 class TdxModuleSim final : public TdcallPort {
  public:
-  // `pages` holds the state of each 4 KiB page of GPAs [0, pages.size() *
-  // 4096) (what the TD's memory is); the caller sets them (SetPages) as the
-  // firmware left them. `mem` and `vmm` must outlive the simulator.
+  // `pages` holds the state of each 4 KiB page of GPAs [mem_base, mem_base +
+  // pages.size() * 4096) (what the TD's memory is); the caller sets them
+  // (SetPages) as the firmware left them. `mem` and `vmm` must outlive the
+  // simulator.
   TdxModuleSim(const SimConfig& config, std::span<SimPage> pages, SimMemory& mem, VmCalls& vmm);
 
   uint64_t Call(TdcallRegs& regs) override;
@@ -125,7 +127,11 @@ class TdxModuleSim final : public TdcallPort {
   uint64_t MapGpa(TdcallRegs& r);
   // True when [gpa, gpa + size) is accepted private memory.
   bool Private(uint64_t gpa, uint64_t size) const;
-  uint64_t pages_end() const { return pages_.size() * 4096; }
+  uint64_t pages_base() const { return config_.mem_base; }
+  uint64_t pages_end() const { return config_.mem_base + pages_.size() * 4096; }
+  // The state of the page at `gpa`, which lies in [pages_base(), pages_end()).
+  SimPage& State(uint64_t gpa) { return pages_[(gpa - config_.mem_base) / 4096]; }
+  SimPage State(uint64_t gpa) const { return pages_[(gpa - config_.mem_base) / 4096]; }
 
   SimConfig config_;
   std::span<SimPage> pages_;

@@ -226,6 +226,32 @@ TEST(TdxModuleSim, ReportStructure) {
   EXPECT_EQ(f.guest.RtmrExtend(0x10810, 0).error(), Errno::kEINVAL);
 }
 
+// Simulated memory that starts above GPA 0 (a kernel simulates the TD over
+// part of physical memory): GPAs below the base are not the TD's.
+TEST(TdxModuleSim, MemoryBase) {
+  VectorMemory mem;
+  FakeVmm vmm;
+  std::vector<SimPage> pages(16, SimPage::kPending);
+  SimConfig c;
+  c.mem_base = 0x100000;
+  TdxModuleSim sim(c, pages, mem, vmm);
+  TdxGuest g(sim);
+  EXPECT_EQ(g.AcceptPage(0x0, PageLevel::k4K).error(), Errno::kEINVAL);
+  EXPECT_EQ(g.AcceptPage(0x110000, PageLevel::k4K).error(), Errno::kEINVAL);  // just past the end
+  ASSERT_TRUE(g.AcceptPage(0x10f000, PageLevel::k4K).has_value());
+  EXPECT_EQ(sim.page(0x10f000), SimPage::kAccepted);
+  EXPECT_EQ(pages[15], SimPage::kAccepted);
+  EXPECT_EQ(sim.page(0xff000), SimPage::kPending);
+  EXPECT_EQ(g.MapGpa(0x0, 0x1000, true, kShared).error(), Errno::kEIO);
+  ASSERT_TRUE(g.MapGpa(0x100000, 0x2000, true, kShared).has_value());
+  EXPECT_EQ(pages[0], SimPage::kShared);
+  EXPECT_EQ(pages[1], SimPage::kShared);
+  sim.SetPages(0xfe000, 0x4000, SimPage::kAccepted);  // clipped at the base
+  EXPECT_EQ(pages[0], SimPage::kAccepted);
+  EXPECT_EQ(pages[1], SimPage::kAccepted);
+  EXPECT_EQ(pages[2], SimPage::kPending);
+}
+
 TEST(TdxModuleSim, VeInfoIsReadOnce) {
   Fixture f;
   EXPECT_EQ(f.guest.VeInfoGet().error(), Errno::kEIO);
