@@ -5,7 +5,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/console.h"
-#include "ostd/platform/current.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/sync.h"
 #include "ostd/timer.h"
 

@@ -1,7 +1,7 @@
 #include "ostd/power.h"
 
 #include "arch/x86_64/cpu.h"
-#include "ostd/platform/current.h"
+#include "ostd/platform/internal/current.h"
 
 namespace ostd::power {
 

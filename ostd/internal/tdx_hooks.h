@@ -1,5 +1,5 @@
 // How ostd's trap dispatcher hands a virtualization exception (#VE) to the
-// TDX guest code (ostd/tdx/ve_handler.h). Internal to the TCB.
+// TDX guest code (ostd/tdx/internal/ve_handler.h). Internal to the TCB.
 #ifndef OSTD_INTERNAL_TDX_HOOKS_H_
 #define OSTD_INTERNAL_TDX_HOOKS_H_
 
@@ -10,7 +10,7 @@
 namespace ostd::internal {
 
 // #VE: raised in a TD for instructions and accesses the TDX module leaves
-// to the guest (ostd/tdx/ve.h).
+// to the guest (ostd/tdx/internal/ve.h).
 inline constexpr uint8_t kVectorVirtualization = 20;
 
 // Returns true if it handled the trap (the frame is updated to resume).

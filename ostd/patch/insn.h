@@ -62,7 +62,7 @@ struct Insn {
   uint16_t imm = 0;           // ret imm16 (0 for plain ret)
 
   // Operand details, for emulating a memory access (the #VE handler's MMIO
-  // decoding, ostd/tdx/ve.h).
+  // decoding, ostd/tdx/internal/ve.h).
   uint8_t prefixes = 0;    // kPrefix* bits of the legacy prefixes present
   uint8_t rex = 0;         // the REX byte (0x40..0x4f), 0 if none
   bool has_modrm = false;  // a ModRM byte follows the opcode

@@ -1,9 +1,9 @@
-#include "ostd/platform/current.h"
+#include "ostd/platform/internal/current.h"
 
 #include <atomic>
 
 #include "ostd/internal/noprobe.h"
-#include "ostd/platform/native_platform.h"
+#include "ostd/platform/internal/native_platform.h"
 
 // Called by the console and the idle loop: see native_platform.cc.
 OSTD_NOPROBE_FILE

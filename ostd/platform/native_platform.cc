@@ -1,8 +1,8 @@
-#include "ostd/platform/native_platform.h"
+#include "ostd/platform/internal/native_platform.h"
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/noprobe.h"
-#include "ostd/tdx/tdcall.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 // The console, the idle loop and the #VE path call the platform seam: a
 // breakpoint here could recurse through a probe handler's own logging.

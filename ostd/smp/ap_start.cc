@@ -20,7 +20,7 @@
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
-#include "ostd/platform/current.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/smp/internal/idle_work.h"
 #include "ostd/smp/internal/smp_state.h"
 #include "ostd/smp/internal/tlb.h"

@@ -18,7 +18,7 @@
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
-#include "ostd/platform/current.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/sync.h"
 #include "ostd/task/internal/round_robin.h"
 #include "ostd/task/internal/task_core.h"

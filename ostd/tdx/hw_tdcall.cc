@@ -1,4 +1,4 @@
-#include "ostd/tdx/hw_tdcall.h"
+#include "ostd/tdx/internal/hw_tdcall.h"
 
 #include "arch/x86_64/tdx/tdcall.h"
 

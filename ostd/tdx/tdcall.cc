@@ -1,4 +1,4 @@
-#include "ostd/tdx/tdcall.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 #include "ostd/internal/noprobe.h"
 

@@ -1,6 +1,6 @@
 // The TDCALL wrappers against the register ABI (a port that records what it
 // is called with and answers scripted registers).
-#include "ostd/tdx/tdcall.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 #include <cstdint>
 #include <functional>

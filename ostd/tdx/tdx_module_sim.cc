@@ -1,4 +1,4 @@
-#include "ostd/tdx/tdx_module_sim.h"
+#include "ostd/tdx/internal/tdx_module_sim.h"
 
 #include <string_view>
 

@@ -1,6 +1,6 @@
 // The simulated TDX module's state machine, driven through the real guest
 // wrappers (TdxGuest) and, where the wrappers would refuse first, raw TDCALLs.
-#include "ostd/tdx/tdx_module_sim.h"
+#include "ostd/tdx/internal/tdx_module_sim.h"
 
 #include <cstdint>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 
 #include "lib/sha384.h"
-#include "ostd/tdx/tdx_platform.h"
+#include "ostd/tdx/internal/tdx_platform.h"
 
 namespace ostd::tdx {
 namespace {

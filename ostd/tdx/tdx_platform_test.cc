@@ -1,4 +1,4 @@
-#include "ostd/tdx/tdx_platform.h"
+#include "ostd/tdx/internal/tdx_platform.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "ostd/tdx/tdx_sim_kernel.h"
+#include "ostd/tdx/internal/tdx_sim_kernel.h"
 
 #include <array>
 #include <atomic>
@@ -11,7 +11,7 @@
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/mm/frame.h"
-#include "ostd/tdx/ve_handler.h"
+#include "ostd/tdx/internal/ve_handler.h"
 
 // The #VE path runs inside trap dispatch: a breakpoint here could recurse.
 OSTD_NOPROBE_FILE

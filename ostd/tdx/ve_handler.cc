@@ -1,4 +1,4 @@
-#include "ostd/tdx/ve_handler.h"
+#include "ostd/tdx/internal/ve_handler.h"
 
 #include <array>
 #include <atomic>
@@ -9,7 +9,7 @@
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/panic.h"
 #include "ostd/internal/tdx_hooks.h"
-#include "ostd/tdx/ve.h"
+#include "ostd/tdx/internal/ve.h"
 
 // The #VE path runs inside trap dispatch: a breakpoint here could recurse.
 OSTD_NOPROBE_FILE

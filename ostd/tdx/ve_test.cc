@@ -1,4 +1,4 @@
-#include "ostd/tdx/ve.h"
+#include "ostd/tdx/internal/ve.h"
 
 #include <cstdint>
 #include <vector>

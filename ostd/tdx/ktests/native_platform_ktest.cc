@@ -4,9 +4,9 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
-#include "ostd/platform/native_platform.h"
-#include "ostd/tdx/hw_tdcall.h"
-#include "ostd/tdx/tdcall.h"
+#include "ostd/platform/internal/native_platform.h"
+#include "ostd/tdx/internal/hw_tdcall.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 namespace ostd::platform {
 namespace {

@@ -10,10 +10,10 @@
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/log.h"
 #include "ostd/panic.h"
-#include "ostd/platform/current.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/task/task.h"
-#include "ostd/tdx/tdx_sim_kernel.h"
-#include "ostd/tdx/ve_handler.h"
+#include "ostd/tdx/internal/tdx_sim_kernel.h"
+#include "ostd/tdx/internal/ve_handler.h"
 
 namespace ostd::tdx {
 namespace {

@@ -29,8 +29,8 @@
 //
 // Pure logic over SimMemory and VmCalls; host-tested (tdx_module_sim_test.cc).
 // Internal to the TCB.
-#ifndef OSTD_TDX_TDX_MODULE_SIM_H_
-#define OSTD_TDX_TDX_MODULE_SIM_H_
+#ifndef OSTD_TDX_INTERNAL_TDX_MODULE_SIM_H_
+#define OSTD_TDX_INTERNAL_TDX_MODULE_SIM_H_
 
 #include <array>
 #include <cstdint>
@@ -38,9 +38,9 @@
 
 #include "lib/sha384.h"
 #include "ostd/result.h"
-#include "ostd/tdx/tdcall.h"
-#include "ostd/tdx/ve.h"
-#include "ostd/tdx/vmcalls.h"
+#include "ostd/tdx/internal/tdcall.h"
+#include "ostd/tdx/internal/ve.h"
+#include "ostd/tdx/internal/vmcalls.h"
 
 namespace ostd::tdx {
 
@@ -149,4 +149,4 @@ class TdxModuleSim final : public TdcallPort {
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_TDX_MODULE_SIM_H_
+#endif  // OSTD_TDX_INTERNAL_TDX_MODULE_SIM_H_

@@ -7,13 +7,13 @@
 // complete. A user-mode #VE that is MMIO or cannot be emulated is left to
 // the dispatcher, which treats it as the process's exception.
 // Internal to the TCB.
-#ifndef OSTD_TDX_VE_HANDLER_H_
-#define OSTD_TDX_VE_HANDLER_H_
+#ifndef OSTD_TDX_INTERNAL_VE_HANDLER_H_
+#define OSTD_TDX_INTERNAL_VE_HANDLER_H_
 
 #include <cstdint>
 
 #include "arch/x86_64/trap_frame.h"
-#include "ostd/tdx/tdcall.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 namespace ostd::tdx {
 
@@ -32,4 +32,4 @@ uint64_t VesHandled();
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_VE_HANDLER_H_
+#endif  // OSTD_TDX_INTERNAL_VE_HANDLER_H_

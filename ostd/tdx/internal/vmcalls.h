@@ -2,8 +2,8 @@
 // standard sub-functions), as an interface: TdxGuest (tdcall.h) implements it
 // with real TDCALLs, tests implement it with fakes. The #VE emulation
 // (ve.h) talks only to this. Internal to the TCB.
-#ifndef OSTD_TDX_VMCALLS_H_
-#define OSTD_TDX_VMCALLS_H_
+#ifndef OSTD_TDX_INTERNAL_VMCALLS_H_
+#define OSTD_TDX_INTERNAL_VMCALLS_H_
 
 #include <cstdint>
 
@@ -54,4 +54,4 @@ class VmCalls {
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_VMCALLS_H_
+#endif  // OSTD_TDX_INTERNAL_VMCALLS_H_

@@ -7,17 +7,17 @@
 // the whole #VE path: trap entry, TDG.VP.VEINFO.GET, decoding,
 // TDG.VP.VMCALL, register write-back, resume. Used by //ostd/tdx:tdx_sim_ktest.
 // Internal to the TCB.
-#ifndef OSTD_TDX_TDX_SIM_KERNEL_H_
-#define OSTD_TDX_TDX_SIM_KERNEL_H_
+#ifndef OSTD_TDX_INTERNAL_TDX_SIM_KERNEL_H_
+#define OSTD_TDX_INTERNAL_TDX_SIM_KERNEL_H_
 
 #include <cstdint>
 #include <span>
 
 #include "lib/sha384.h"
 #include "ostd/result.h"
-#include "ostd/tdx/tdcall.h"
-#include "ostd/tdx/tdx_module_sim.h"
-#include "ostd/tdx/tdx_platform.h"
+#include "ostd/tdx/internal/tdcall.h"
+#include "ostd/tdx/internal/tdx_module_sim.h"
+#include "ostd/tdx/internal/tdx_platform.h"
 
 namespace ostd::tdx {
 
@@ -55,4 +55,4 @@ void ArmSimMmioWindow(uint64_t va);
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_TDX_SIM_KERNEL_H_
+#endif  // OSTD_TDX_INTERNAL_TDX_SIM_KERNEL_H_

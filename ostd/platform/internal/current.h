@@ -2,10 +2,10 @@
 // instruction (constant-initialized, so the earliest console output can use
 // it), replaced by a TD's TdxPlatform once the kernel knows it runs in one
 // (or by a `tdx_sim` test).
-#ifndef OSTD_PLATFORM_CURRENT_H_
-#define OSTD_PLATFORM_CURRENT_H_
+#ifndef OSTD_PLATFORM_INTERNAL_CURRENT_H_
+#define OSTD_PLATFORM_INTERNAL_CURRENT_H_
 
-#include "ostd/platform/platform.h"
+#include "ostd/platform/internal/platform.h"
 
 namespace ostd::platform {
 
@@ -20,4 +20,4 @@ Platform& SetCurrent(Platform& p);
 
 }  // namespace ostd::platform
 
-#endif  // OSTD_PLATFORM_CURRENT_H_
+#endif  // OSTD_PLATFORM_INTERNAL_CURRENT_H_

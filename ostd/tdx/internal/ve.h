@@ -11,14 +11,14 @@
 // (from 8 or 16 bits into 16/32/64-bit registers). Everything else (movs,
 // moffs forms, read-modify-write instructions, lock/rep prefixes, an MMIO
 // #VE on a private GPA or across a page, an unknown exit reason) is an error.
-#ifndef OSTD_TDX_VE_H_
-#define OSTD_TDX_VE_H_
+#ifndef OSTD_TDX_INTERNAL_VE_H_
+#define OSTD_TDX_INTERNAL_VE_H_
 
 #include <cstdint>
 #include <span>
 
 #include "ostd/result.h"
-#include "ostd/tdx/vmcalls.h"
+#include "ostd/tdx/internal/vmcalls.h"
 
 namespace ostd::tdx {
 
@@ -123,4 +123,4 @@ Status EmulateVe(const VeInfo& ve, std::span<const uint8_t> code, VeRegs& regs, 
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_VE_H_
+#endif  // OSTD_TDX_INTERNAL_VE_H_

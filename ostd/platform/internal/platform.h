@@ -1,15 +1,15 @@
 // The platform seam: the privileged operations whose implementation differs
 // between bare x86 (or an ordinary VM) and a TDX guest, behind one interface.
 // NativePlatform (native_platform.h) executes the instructions; TdxPlatform
-// (ostd/tdx/tdx_platform.h) asks the host through TDVMCALLs, because in a TD
+// (ostd/tdx/internal/tdx_platform.h) asks the host through TDVMCALLs, because in a TD
 // port I/O, most MSRs and hlt would each raise a #VE. Internal to the TCB.
-#ifndef OSTD_PLATFORM_PLATFORM_H_
-#define OSTD_PLATFORM_PLATFORM_H_
+#ifndef OSTD_PLATFORM_INTERNAL_PLATFORM_H_
+#define OSTD_PLATFORM_INTERNAL_PLATFORM_H_
 
 #include <cstdint>
 
 #include "ostd/result.h"
-#include "ostd/tdx/vmcalls.h"
+#include "ostd/tdx/internal/vmcalls.h"
 
 namespace ostd::platform {
 
@@ -45,4 +45,4 @@ class Platform {
 
 }  // namespace ostd::platform
 
-#endif  // OSTD_PLATFORM_PLATFORM_H_
+#endif  // OSTD_PLATFORM_INTERNAL_PLATFORM_H_

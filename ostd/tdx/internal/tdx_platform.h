@@ -5,11 +5,11 @@
 // most leaves itself with values the host cannot forge and raises #VE for
 // the rest (EmulateVe forwards those). Pure over TdxGuest; host-tested.
 // Internal to the TCB.
-#ifndef OSTD_TDX_TDX_PLATFORM_H_
-#define OSTD_TDX_TDX_PLATFORM_H_
+#ifndef OSTD_TDX_INTERNAL_TDX_PLATFORM_H_
+#define OSTD_TDX_INTERNAL_TDX_PLATFORM_H_
 
-#include "ostd/platform/platform.h"
-#include "ostd/tdx/tdcall.h"
+#include "ostd/platform/internal/platform.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 namespace ostd::tdx {
 
@@ -55,4 +55,4 @@ class TdxPlatform final : public platform::Platform {
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_TDX_PLATFORM_H_
+#endif  // OSTD_TDX_INTERNAL_TDX_PLATFORM_H_

@@ -4,14 +4,14 @@
 // arch_tdcall (arch/x86_64/tdx/tdcall.S) in a real TD, the simulated TDX
 // module (tdx_module_sim.h) under `tdx_sim` and in host tests. Internal to the
 // TCB: some calls take guest-physical addresses.
-#ifndef OSTD_TDX_TDCALL_H_
-#define OSTD_TDX_TDCALL_H_
+#ifndef OSTD_TDX_INTERNAL_TDCALL_H_
+#define OSTD_TDX_INTERNAL_TDCALL_H_
 
 #include <cstdint>
 
 #include "ostd/result.h"
-#include "ostd/tdx/ve.h"
-#include "ostd/tdx/vmcalls.h"
+#include "ostd/tdx/internal/ve.h"
+#include "ostd/tdx/internal/vmcalls.h"
 
 namespace ostd::tdx {
 
@@ -133,4 +133,4 @@ Result<uint64_t> TscHzFromCpuid(const CpuidRegs& leaf15, const CpuidRegs& leaf16
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_TDCALL_H_
+#endif  // OSTD_TDX_INTERNAL_TDCALL_H_

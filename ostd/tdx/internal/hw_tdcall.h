@@ -1,9 +1,9 @@
 // The TdcallPort of a real TD: the TDCALL instruction (arch/x86_64/tdx).
 // Kernel only. Internal to the TCB.
-#ifndef OSTD_TDX_HW_TDCALL_H_
-#define OSTD_TDX_HW_TDCALL_H_
+#ifndef OSTD_TDX_INTERNAL_HW_TDCALL_H_
+#define OSTD_TDX_INTERNAL_HW_TDCALL_H_
 
-#include "ostd/tdx/tdcall.h"
+#include "ostd/tdx/internal/tdcall.h"
 
 namespace ostd::tdx {
 
@@ -15,4 +15,4 @@ class HardwareTdcall final : public TdcallPort {
 
 }  // namespace ostd::tdx
 
-#endif  // OSTD_TDX_HW_TDCALL_H_
+#endif  // OSTD_TDX_INTERNAL_HW_TDCALL_H_

@@ -1,9 +1,9 @@
 // The platform seam on bare x86 and ordinary VMs: each operation is the
 // instruction itself (arch/x86_64/cpu.h). Kernel only. Internal to the TCB.
-#ifndef OSTD_PLATFORM_NATIVE_PLATFORM_H_
-#define OSTD_PLATFORM_NATIVE_PLATFORM_H_
+#ifndef OSTD_PLATFORM_INTERNAL_NATIVE_PLATFORM_H_
+#define OSTD_PLATFORM_INTERNAL_NATIVE_PLATFORM_H_
 
-#include "ostd/platform/platform.h"
+#include "ostd/platform/internal/platform.h"
 
 namespace ostd::platform {
 
@@ -22,4 +22,4 @@ class NativePlatform final : public Platform {
 
 }  // namespace ostd::platform
 
-#endif  // OSTD_PLATFORM_NATIVE_PLATFORM_H_
+#endif  // OSTD_PLATFORM_INTERNAL_NATIVE_PLATFORM_H_
