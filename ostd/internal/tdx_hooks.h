@@ -21,6 +21,13 @@ using TdxTrapHook = bool (*)(arch::TrapFrame& frame);
 // Null uninstalls. Interrupts may be on; takes effect for the next trap.
 void SetTdxTrapHook(TdxTrapHook hook);
 
+// At the very start of boot, before the console: if cpuid leaf 0x21 says
+// this is a TD, brings up the TDX guest side over the TDCALL instruction
+// (ostd/tdx/internal/guest.h), so the console and idle loop use TDVMCALLs
+// and later #VEs are emulated. Returns whether it did. Defined in
+// ostd/tdx/guest.cc.
+bool InitTdxGuestAtBoot();
+
 }  // namespace ostd::internal
 
 #endif  // OSTD_INTERNAL_TDX_HOOKS_H_

@@ -11,6 +11,7 @@
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/mm/frame.h"
+#include "ostd/tdx/internal/guest.h"
 #include "ostd/tdx/internal/ve_handler.h"
 
 // The #VE path runs inside trap dispatch: a breakpoint here could recurse.
@@ -23,11 +24,10 @@ constexpr uint64_t kPage = 4096;
 constexpr uint8_t kGpaw = 48;
 constexpr uint64_t kShared = uint64_t{1} << (kGpaw - 1);
 
-// The simulated TD's private memory: frames of one segment (GPA 0 = its
-// first byte), reached through the linear map.
-class SegmentMemory final : public SimMemory {
+// The simulated TD's memory: physical memory (GPA = physical address),
+// reached through the linear map.
+class PhysMemory final : public SimMemory {
  public:
-  void Init(Paddr base) { base_ = base; }
   Status Read(uint64_t gpa, std::span<uint8_t> out) override {
     std::span<uint8_t> b = SimBytes(gpa, out.size());
     if (b.size() != out.size()) return Err(Errno::kEFAULT);
@@ -40,10 +40,6 @@ class SegmentMemory final : public SimMemory {
     for (uint64_t i = 0; i < in.size(); ++i) b[i] = in[i];
     return {};
   }
-  Paddr base() const { return base_; }
-
- private:
-  Paddr base_ = 0;
 };
 
 std::array<uint8_t, kPage> g_device{};
@@ -92,19 +88,14 @@ class NativeVmm final : public VmCalls {
   Status Halt(bool) override { return {}; }
 };
 
-CpuidRegs CpuidInsn(uint32_t leaf, uint32_t subleaf) {
-  arch::CpuidResult r = arch::Cpuid(leaf, subleaf);
-  return CpuidRegs{r.eax, r.ebx, r.ecx, r.edx};
-}
-
 // Trivially destructible globals (no atexit): constructed by StartTdxSim.
-std::array<SimPage, kSimMemSize / kPage> g_pages{};
-SegmentMemory g_memory;
+// The page states of physical memory up to kSimMaxMemory (256 KiB, in the
+// ktest image's .bss only).
+std::array<SimPage, kSimMaxMemory / kPage> g_pages{};
+PhysMemory g_memory;
 NativeVmm g_vmm;
 std::optional<mm::USegment> g_segment;
 std::optional<TdxModuleSim> g_module;
-std::optional<TdxGuest> g_guest;
-std::optional<TdxPlatform> g_platform;
 std::optional<TdxSim> g_sim;
 std::atomic<bool> g_started{false};
 std::atomic<uint64_t> g_window{0};
@@ -130,10 +121,13 @@ bool SimTrapHook(arch::TrapFrame& frame) {
 }  // namespace
 
 std::span<uint8_t> SimBytes(uint64_t gpa, uint64_t len) {
-  if (!g_started.load(std::memory_order_acquire) || gpa > kSimMemSize || len > kSimMemSize - gpa) {
+  uint64_t end =
+      internal::LinearMapSize() < kSimMaxMemory ? internal::LinearMapSize() : kSimMaxMemory;
+  if (gpa > end || len > end - gpa ||
+      !internal::IsAlwaysMappedKernelRange(internal::PhysToVirt(gpa), len)) {
     return {};
   }
-  return internal::PhysBytes(g_memory.base() + gpa, len);
+  return internal::PhysBytes(gpa, len);
 }
 
 std::span<uint8_t> SimDeviceRegs() { return g_device; }
@@ -142,8 +136,10 @@ void ArmSimMmioWindow(uint64_t va) { g_window.store(va, std::memory_order_releas
 
 Result<TdxSim*> StartTdxSim() {
   if (g_started.load(std::memory_order_acquire)) return &*g_sim;
-  OSTD_TRY_ASSIGN(mm::USegment seg, mm::USegment::Alloc(kSimMemSize / kPage));
-  g_memory.Init(mm::FrameAccess::PaddrOf(seg));
+  // The region the tests accept and convert: 2 MiB aligned (for 2 MiB accepts).
+  OSTD_TRY_ASSIGN(mm::USegment seg, mm::USegment::Alloc(kSimTestSize / kPage, true, 512));
+  uint64_t test_base = mm::FrameAccess::PaddrOf(seg);
+  if (test_base + kSimTestSize > kSimMaxMemory) return Err(Errno::kENOMEM);
   g_segment.emplace(std::move(seg));
 
   // MRTD: the SHA-384 of the loaded kernel image, as the TDX module measures
@@ -159,16 +155,17 @@ Result<TdxSim*> StartTdxSim() {
   SimConfig config;
   config.gpaw = kGpaw;
   config.mrtd = mrtd;
-  g_pages.fill(SimPage::kPending);
-  g_module.emplace(config, g_pages, g_memory, g_vmm);
-  g_guest.emplace(*g_module);
-  TdxPlatform::Hooks hooks;
-  hooks.cpuid = &CpuidInsn;
-  hooks.enable_interrupts = &arch::EnableInterrupts;
-  g_platform.emplace(*g_guest, hooks);
-  g_sim.emplace(TdxSim{*g_module, *g_guest, *g_platform, kShared, mrtd, size, cycles});
+  uint64_t mem =
+      internal::LinearMapSize() < kSimMaxMemory ? internal::LinearMapSize() : kSimMaxMemory;
+  // TDVF accepted the memory it handed over; the test region starts pending.
+  g_pages.fill(SimPage::kAccepted);
+  g_module.emplace(config, std::span<SimPage>(g_pages).first(mem / kPage), g_memory, g_vmm);
+  g_module->SetPages(test_base, kSimTestSize, SimPage::kPending);
+  // The same bring-up a real TD runs at boot, over the simulated module.
+  OSTD_TRY(InitTdxGuest(*g_module));
+  g_sim.emplace(TdxSim{*g_module, *CurrentGuest(), *CurrentTdxPlatform(), kShared, test_base, mrtd,
+                       size, cycles});
   g_started.store(true, std::memory_order_release);
-  InstallVeHandler(*g_guest, kShared);
   internal::SetTdxTrapHook(&SimTrapHook);
   return &*g_sim;
 }

@@ -1,6 +1,9 @@
 // A simulated TD inside an ordinary kernel (QEMU TCG; kernel only): the
-// simulated TDX module (tdx_module_sim.h) over frames the kernel allocates
-// as the TD's "private memory", a host VMM that executes the real
+// simulated TDX module (tdx_module_sim.h) over physical memory (GPA =
+// physical address, all accepted but a test region), brought up with the
+// same InitTdxGuest a real TD runs at boot (so TdxPlatform becomes the
+// current platform: the console and idle loop use TDVMCALLs from then on),
+// a host VMM that executes the real
 // instructions (port I/O, MSRs, cpuid) and models one MMIO device, the #VE
 // handler installed on the trap dispatcher, and a page-fault window that
 // turns accesses into EPT-violation #VEs, so real `mov` instructions take
@@ -21,8 +24,10 @@
 
 namespace ostd::tdx {
 
-// The simulated TD's memory: GPAs [0, kSimMemSize), all pending at start.
-inline constexpr uint64_t kSimMemSize = 4 << 20;
+// The simulated TD's memory: physical memory below this (the ktests boot
+// with 256 MiB), accepted, except a pending test region of kSimTestSize.
+inline constexpr uint64_t kSimMaxMemory = uint64_t{1} << 30;
+inline constexpr uint64_t kSimTestSize = 4 << 20;
 // The simulated host's MMIO device: 4 KiB of registers at this GPA (the
 // guest reaches it with the shared bit set).
 inline constexpr uint64_t kSimDeviceGpa = 0xfeb00000;
@@ -32,17 +37,20 @@ struct TdxSim {
   TdxGuest& guest;
   TdxPlatform& platform;
   uint64_t shared_bit;
+  uint64_t test_base;       // GPA of the pending test region (2 MiB aligned)
   klib::Sha384Digest mrtd;  // SHA-384 of the loaded kernel image
   uint64_t mrtd_bytes;      // the image's size
   uint64_t mrtd_cycles;     // TSC cycles the measurement took
 };
 
-// Starts the simulated TD once (later calls return the same one) and
-// installs the #VE handler. ENOMEM if its memory cannot be allocated.
+// Starts the simulated TD once (later calls return the same one): the
+// module, InitTdxGuest over it, the page-fault window hook. ENOMEM if the
+// test region cannot be allocated below kSimMaxMemory, EBUSY if the kernel
+// is a real TD already.
 Result<TdxSim*> StartTdxSim();
 
-// The bytes of simulated GPAs [gpa, gpa + len) (private memory, without the
-// shared bit); empty if outside kSimMemSize.
+// The bytes of simulated GPAs [gpa, gpa + len) (physical memory, without
+// the shared bit); empty outside the linear map or kSimMaxMemory.
 std::span<uint8_t> SimBytes(uint64_t gpa, uint64_t len);
 
 // The device's register file as the host sees it.

@@ -12,6 +12,7 @@
 #include "ostd/panic.h"
 #include "ostd/platform/internal/current.h"
 #include "ostd/task/task.h"
+#include "ostd/tdx/attestation.h"
 #include "ostd/tdx/internal/tdx_sim_kernel.h"
 #include "ostd/tdx/internal/ve_handler.h"
 
@@ -161,28 +162,29 @@ TEST(TdxSimVe, MmioThroughRealMovInstructions) {
 TEST(TdxSimTdcall, AcceptMapGpaReportOnRealFrames) {
   TdxSim& sim = Sim();
   TdxGuest& g = sim.guest;
+  const uint64_t b = sim.test_base;
   TdInfo info = g.VpInfo().value();
   EXPECT_EQ(info.shared_bit(), sim.shared_bit);
   // Accept 4 KiB and 2 MiB pages; the module zeroes them.
-  SimBytes(0x1000, 1)[0] = 0x77;
-  ASSERT_TRUE(g.AcceptPage(0x1000, PageLevel::k4K).has_value());
-  EXPECT_EQ(SimBytes(0x1000, 1)[0], 0);
-  EXPECT_EQ(g.AcceptPage(0x1000, PageLevel::k4K).error(), Errno::kEEXIST);
-  ASSERT_TRUE(g.AcceptPage(0x200000, PageLevel::k2M).has_value());
-  EXPECT_EQ(g.AcceptPage(0x200000, PageLevel::k2M).error(), Errno::kEEXIST);
+  SimBytes(b + 0x1000, 1)[0] = 0x77;
+  ASSERT_TRUE(g.AcceptPage(b + 0x1000, PageLevel::k4K).has_value());
+  EXPECT_EQ(SimBytes(b + 0x1000, 1)[0], 0);
+  EXPECT_EQ(g.AcceptPage(b + 0x1000, PageLevel::k4K).error(), Errno::kEEXIST);
+  ASSERT_TRUE(g.AcceptPage(b + 0x200000, PageLevel::k2M).has_value());
+  EXPECT_EQ(g.AcceptPage(b + 0x200000, PageLevel::k2M).error(), Errno::kEEXIST);
   // Private -> shared -> private: pending again until accepted.
-  ASSERT_TRUE(g.MapGpa(0x200000, 0x100000, true, sim.shared_bit).has_value());
-  EXPECT_EQ(sim.module.page(0x2ff000), SimPage::kShared);
-  EXPECT_EQ(g.AcceptPage(0x200000, PageLevel::k4K).error(), Errno::kEINVAL);
-  ASSERT_TRUE(g.MapGpa(0x200000, 0x100000, false, sim.shared_bit).has_value());
-  EXPECT_EQ(sim.module.page(0x2ff000), SimPage::kPending);
-  ASSERT_TRUE(g.AcceptPage(0x2ff000, PageLevel::k4K).has_value());
+  ASSERT_TRUE(g.MapGpa(b + 0x200000, 0x100000, true, sim.shared_bit).has_value());
+  EXPECT_EQ(sim.module.page(b + 0x2ff000), SimPage::kShared);
+  EXPECT_EQ(g.AcceptPage(b + 0x200000, PageLevel::k4K).error(), Errno::kEINVAL);
+  ASSERT_TRUE(g.MapGpa(b + 0x200000, 0x100000, false, sim.shared_bit).has_value());
+  EXPECT_EQ(sim.module.page(b + 0x2ff000), SimPage::kPending);
+  ASSERT_TRUE(g.AcceptPage(b + 0x2ff000, PageLevel::k4K).has_value());
 
   // A TDREPORT over 64 bytes of report data, both in accepted memory.
-  ASSERT_TRUE(g.AcceptPage(0x2000, PageLevel::k4K).has_value());
-  for (uint64_t i = 0; i < 64; ++i) SimBytes(0x1400 + i, 1)[0] = static_cast<uint8_t>(i);
-  ASSERT_TRUE(g.Report(0x2000, 0x1400).has_value());
-  std::span<uint8_t> rep = SimBytes(0x2000, kTdReportSize);
+  ASSERT_TRUE(g.AcceptPage(b + 0x2000, PageLevel::k4K).has_value());
+  for (uint64_t i = 0; i < 64; ++i) SimBytes(b + 0x1400 + i, 1)[0] = static_cast<uint8_t>(i);
+  ASSERT_TRUE(g.Report(b + 0x2000, b + 0x1400).has_value());
+  std::span<uint8_t> rep = SimBytes(b + 0x2000, kTdReportSize);
   EXPECT_EQ(rep[kReportTypeOffset], 0x81);
   EXPECT_EQ(rep[kReportDataOffset + 63], 63);
   bool mrtd_ok = true, nonzero = false;
@@ -194,6 +196,25 @@ TEST(TdxSimTdcall, AcceptMapGpaReportOnRealFrames) {
   EXPECT_TRUE(nonzero);
   OSTD_LOG_INFO("tdx_sim: MRTD = SHA-384 of the {}-byte kernel image, measured in {} TSC cycles",
                 sim.mrtd_bytes, sim.mrtd_cycles);
+}
+
+// The public attestation API (what /dev/tdx_guest would call): ostd owns the
+// module's buffers; the report carries the caller's data and the MRTD.
+TEST(TdxSimAttestation, GetTdReport) {
+  TdxSim& sim = Sim();
+  EXPECT_TRUE(IsTrustDomain());
+  TdReportData data{};
+  for (uint64_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(0xa0 + i);
+  TdReport report{};
+  uint64_t calls = sim.module.tdcalls(kTdgMrReport);
+  ASSERT_TRUE(GetTdReport(data, report).has_value());
+  EXPECT_EQ(sim.module.tdcalls(kTdgMrReport) - calls, 1u);
+  EXPECT_EQ(report[kReportTypeOffset], 0x81);
+  bool data_ok = true, mrtd_ok = true;
+  for (uint64_t i = 0; i < data.size(); ++i) data_ok &= report[kReportDataOffset + i] == data[i];
+  for (uint64_t i = 0; i < 48; ++i) mrtd_ok &= report[kTdInfoMrTdOffset + i] == sim.mrtd[i];
+  EXPECT_TRUE(data_ok);
+  EXPECT_TRUE(mrtd_ok);
 }
 
 TEST(TdxSimPlatform, SeamOverTheSimulator) {
@@ -220,18 +241,16 @@ TEST(TdxSimPlatform, SeamOverTheSimulator) {
 // I/O to the simulated host, and an idle CPU halts with TDVMCALL HLT.
 TEST(TdxSimPlatform, ConsoleAndIdleRunThroughTheSeam) {
   TdxSim& sim = Sim();
+  // InitTdxGuest made the simulated TD's platform current, as a TD's boot does.
+  EXPECT_EQ(&platform::Current(), &static_cast<platform::Platform&>(sim.platform));
   uint64_t io = sim.module.vmcalls();
-  platform::Platform& native = platform::SetCurrent(sim.platform);
   OSTD_LOG_INFO("tdx_sim: this line reached the UART through TDVMCALLs");
-  platform::SetCurrent(native);
   io = sim.module.vmcalls() - io;
   EXPECT_GE(io, 2u * 50);  // per byte: a line-status read and a data write
   OSTD_LOG_INFO("tdx_sim: the line above took {} TDVMCALLs", io);
 
   uint64_t halts = sim.module.vmcalls();
-  platform::SetCurrent(sim.platform);
-  SleepFor(20'000'000);  // 20 ms: the idle task halts meanwhile
-  platform::SetCurrent(native);
+  SleepFor(20'000'000);  // 20 ms: the idle task halts with TDVMCALL HLT meanwhile
   EXPECT_GT(sim.module.vmcalls() - halts, 0u);
 }
 
