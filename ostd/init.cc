@@ -14,6 +14,7 @@
 #include "ostd/internal/mm.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
+#include "ostd/internal/tdx_hooks.h"
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
@@ -122,7 +123,9 @@ const BootInfo& GetBootInfo() { return boot_info; }
 
 extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, uint32_t magic) {
   using namespace ostd;
+  bool td = internal::InitTdxGuestAtBoot();  // before the first port write
   internal::InitConsole();
+  if (td) OSTD_LOG_INFO("ostd: running as an Intel TDX guest");
   OSTD_LOG_INFO("ostd: kernel entry ({})", protocol == kProtocolPvh          ? "PVH"
                                            : protocol == kProtocolMultiboot2 ? "Multiboot2"
                                            : protocol == kProtocolUefi       ? "UEFI"

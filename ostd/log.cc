@@ -5,6 +5,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/console.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/sync.h"
 #include "ostd/timer.h"
 
@@ -34,8 +35,9 @@ class SerialSink final : public FormatSink {
   static void Put(char c) {
     // Wait for the transmit holding register to empty (bounded: a missing UART
     // must not hang the kernel).
-    for (int i = 0; i < 100000 && (arch::Inb(kCom1 + 5) & 0x20) == 0; ++i) arch::Pause();
-    arch::Outb(kCom1, static_cast<uint8_t>(c));
+    platform::Platform& p = platform::Current();
+    for (int i = 0; i < 100000 && (p.PortIn(kCom1 + 5, 1) & 0x20) == 0; ++i) arch::Pause();
+    p.PortOut(kCom1, 1, static_cast<uint8_t>(c));
   }
 };
 
@@ -87,8 +89,9 @@ size_t DrainUartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(rx_lock) {
   size_t moved = 0;
   // Line status bit 0: a received byte is waiting in the receive buffer. The
   // bound keeps a babbling device from holding the CPU forever.
-  for (int i = 0; i < 256 && (arch::Inb(kCom1 + 5) & 0x01) != 0; ++i) {
-    uint8_t b = arch::Inb(kCom1);
+  platform::Platform& p = platform::Current();
+  for (int i = 0; i < 256 && (p.PortIn(kCom1 + 5, 1) & 0x01) != 0; ++i) {
+    uint8_t b = static_cast<uint8_t>(p.PortIn(kCom1, 1));
     if (rx_count == kRxRing) {
       ++rx_dropped;
       continue;
@@ -145,13 +148,13 @@ void WritePrefix(FormatSink& sink, LogLevel l) {
 namespace internal {
 
 void InitConsole() {
-  arch::Outb(kCom1 + 1, 0x00);  // no UART interrupts
-  arch::Outb(kCom1 + 3, 0x80);  // DLAB on
-  arch::Outb(kCom1 + 0, 0x01);  // divisor 1: 115200 baud
-  arch::Outb(kCom1 + 1, 0x00);
-  arch::Outb(kCom1 + 3, 0x03);  // 8 data bits, no parity, 1 stop bit
-  arch::Outb(kCom1 + 2, 0xc7);  // FIFOs on and cleared
-  arch::Outb(kCom1 + 4, 0x03);  // DTR, RTS
+  platform::Current().PortOut(kCom1 + 1, 1, 0x00);  // no UART interrupts
+  platform::Current().PortOut(kCom1 + 3, 1, 0x80);  // DLAB on
+  platform::Current().PortOut(kCom1 + 0, 1, 0x01);  // divisor 1: 115200 baud
+  platform::Current().PortOut(kCom1 + 1, 1, 0x00);
+  platform::Current().PortOut(kCom1 + 3, 1, 0x03);  // 8 data bits, no parity, 1 stop bit
+  platform::Current().PortOut(kCom1 + 2, 1, 0xc7);  // FIFOs on and cleared
+  platform::Current().PortOut(kCom1 + 4, 1, 0x03);  // DTR, RTS
 }
 
 void EnterPanicConsole() { panicking.store(true, std::memory_order_relaxed); }
@@ -163,10 +166,11 @@ size_t ConsoleReceiveInterrupt() {
 
 void EnableConsoleReceiveInterrupt() {
   SpinLockGuard g(rx_lock);
-  arch::Outb(kCom1 + 4, 0x0b);  // DTR, RTS, OUT2 (gates the UART's IRQ line on a PC)
+  platform::Current().PortOut(kCom1 + 4, 1,
+                              0x0b);  // DTR, RTS, OUT2 (gates the UART's IRQ line on a PC)
   // Interrupt when received data is available; with bytes already waiting
   // the UART raises its line at once, so those are reported too.
-  arch::Outb(kCom1 + 1, 0x01);
+  platform::Current().PortOut(kCom1 + 1, 1, 0x01);
 }
 
 uint64_t ConsoleReceiveDropped() {

@@ -12,6 +12,7 @@
 #include "ostd/internal/panic.h"
 #include "ostd/internal/probe_hooks.h"
 #include "ostd/internal/sched_hooks.h"
+#include "ostd/internal/tdx_hooks.h"
 #include "ostd/log.h"
 
 // Trap dispatch runs before a breakpoint's probe state exists: no probes here.
@@ -21,6 +22,7 @@ namespace ostd {
 namespace {
 
 std::atomic<IrqHandler> handlers[256];
+std::atomic<internal::TdxTrapHook> tdx_trap_hook{nullptr};
 
 bool IsOstdVector(uint8_t v) {
   return v < 32 || v == arch::kTimerVector || v == arch::kSpuriousVector ||
@@ -30,6 +32,10 @@ bool IsOstdVector(uint8_t v) {
 }
 
 void HandleException(arch::TrapFrame* frame) {
+  if (frame->vector == internal::kVectorVirtualization || frame->vector == kVectorPageFault) {
+    internal::TdxTrapHook hook = tdx_trap_hook.load(std::memory_order_acquire);
+    if (hook != nullptr && hook(*frame)) return;
+  }
   if (!frame->from_user()) {
     if (frame->vector == kVectorBreakpoint) {
       if (internal::HandleKernelBreakpoint(*frame)) return;  // a probe's
@@ -77,6 +83,10 @@ void HandleException(arch::TrapFrame* frame) {
 }
 
 }  // namespace
+
+void internal::SetTdxTrapHook(internal::TdxTrapHook hook) {
+  tdx_trap_hook.store(hook, std::memory_order_release);
+}
 
 std::string_view ExceptionName(uint8_t vector) {
   switch (vector) {

@@ -289,6 +289,8 @@ struct ModRm {
 // Reads ModRM, SIB and displacement; records a RIP-relative operand.
 Result<ModRm> ReadModRm(Cursor& c, Insn& insn) {
   OSTD_TRY_ASSIGN(uint8_t b, c.Next());
+  insn.has_modrm = true;
+  insn.modrm = b;
   ModRm m{static_cast<uint8_t>(b >> 6), static_cast<uint8_t>((b >> 3) & 7),
           static_cast<uint8_t>(b & 7)};
   if (m.mod == 3) return m;
@@ -330,6 +332,15 @@ uint64_t ImmBytes(Imm imm, const Prefixes& p) {
   return 0;
 }
 
+// Skips an immediate of `n` bytes and records where it is.
+Status SkipImm(Cursor& c, Insn& insn, uint64_t n) {
+  if (n != 0) {
+    insn.imm_offset = static_cast<uint8_t>(c.pos());
+    insn.imm_size = static_cast<uint8_t>(n);
+  }
+  return c.Skip(n);
+}
+
 // VEX/EVEX/XOP-encoded instructions: the payload is consumed by the caller;
 // `map` is the opcode map (1: 0F, 2: 0F38, 3: 0F3A; XOP 8, 9, 10; EVEX 5, 6).
 Status DecodeVexBody(Cursor& c, Insn& insn, uint8_t map, bool evex, bool xop) {
@@ -363,7 +374,7 @@ Status DecodeVexBody(Cursor& c, Insn& insn, uint8_t map, bool evex, bool xop) {
         break;
     }
   }
-  return c.Skip(imm);
+  return SkipImm(c, insn, imm);
 }
 
 Result<Insn> Decode(std::span<const uint8_t> code) {
@@ -376,10 +387,17 @@ Result<Insn> Decode(std::span<const uint8_t> code) {
     if (b == 0x67) p.addrsize = true;
     if (b == 0xf3) p.rep = true;
     if (b == 0xf2) p.repne = true;
+    insn.prefixes |= b == 0x66   ? kPrefixOpsize
+                     : b == 0x67 ? kPrefixAddrsize
+                     : b == 0xf3 ? kPrefixRep
+                     : b == 0xf2 ? kPrefixRepne
+                     : b == 0xf0 ? kPrefixLock
+                                 : kPrefixSegment;
     OSTD_TRY_ASSIGN(b, c.Next());
   }
   if (b >= 0x40 && b <= 0x4f) {
     p.rex = b;
+    insn.rex = b;
     OSTD_TRY_ASSIGN(b, c.Next());
     if (IsLegacyPrefix(b) || (b >= 0x40 && b <= 0x4f)) return Err(Errno::kEILSEQ);
   }
@@ -426,7 +444,7 @@ Result<Insn> Decode(std::span<const uint8_t> code) {
     if (b == 0xf6 && m.reg <= 1) imm = kImm8;
     if (b == 0xf7 && m.reg <= 1) imm = kImmZ;
     uint64_t imm_start = c.pos();
-    OSTD_TRY(c.Skip(ImmBytes(imm, p)));
+    OSTD_TRY(SkipImm(c, insn, ImmBytes(imm, p)));
 
     // Classification.
     if (b >= 0x70 && b <= 0x7f) {
@@ -493,7 +511,7 @@ Result<Insn> Decode(std::span<const uint8_t> code) {
     insn.opcode = b3;
     insn.map = b2 == 0x38 ? 2 : 3;
     OSTD_TRY(ReadModRm(c, insn));
-    if (b2 == 0x3a) OSTD_TRY(c.Skip(1));
+    if (b2 == 0x3a) OSTD_TRY(SkipImm(c, insn, 1));
     insn.length = static_cast<uint8_t>(c.pos());
     return insn;
   }
@@ -503,12 +521,15 @@ Result<Insn> Decode(std::span<const uint8_t> code) {
   if (!op.valid) return Err(Errno::kEILSEQ);
   ModRm m{};
   if (b2 >= 0x20 && b2 <= 0x23) {
-    OSTD_TRY(c.Skip(1));  // mov to/from CR/DR: ModRM is always a register pair
+    // mov to/from CR/DR: ModRM is always a register pair
+    OSTD_TRY_ASSIGN(uint8_t modrm, c.Next());
+    insn.has_modrm = true;
+    insn.modrm = modrm;
   } else if (op.modrm) {
     OSTD_TRY_ASSIGN(m, ReadModRm(c, insn));
   }
   uint64_t imm_start = c.pos();
-  OSTD_TRY(c.Skip(ImmBytes(op.imm, p)));
+  OSTD_TRY(SkipImm(c, insn, ImmBytes(op.imm, p)));
   if (b2 >= 0x80 && b2 <= 0x8f) {
     insn.cond = b2 & 0xf;
     if (p.opsize) {

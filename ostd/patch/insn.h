@@ -60,7 +60,24 @@ struct Insn {
   uint8_t cond = 0;           // jcc condition (the low 4 bits of the opcode)
   uint8_t reg = 0;            // register number 0..15 for kJmpReg / kCallReg
   uint16_t imm = 0;           // ret imm16 (0 for plain ret)
+
+  // Operand details, for emulating a memory access (the #VE handler's MMIO
+  // decoding, ostd/tdx/internal/ve.h).
+  uint8_t prefixes = 0;    // kPrefix* bits of the legacy prefixes present
+  uint8_t rex = 0;         // the REX byte (0x40..0x4f), 0 if none
+  bool has_modrm = false;  // a ModRM byte follows the opcode
+  uint8_t modrm = 0;       // that byte (0 if none)
+  uint8_t imm_offset = 0;  // offset of the immediate or relative displacement (0 if none)
+  uint8_t imm_size = 0;    // its size in bytes (0 if none; 3 for enter's imm16 + imm8)
 };
+
+// Bits of Insn::prefixes.
+inline constexpr uint8_t kPrefixOpsize = 1 << 0;    // 66
+inline constexpr uint8_t kPrefixAddrsize = 1 << 1;  // 67
+inline constexpr uint8_t kPrefixRep = 1 << 2;       // F3
+inline constexpr uint8_t kPrefixRepne = 1 << 3;     // F2
+inline constexpr uint8_t kPrefixLock = 1 << 4;      // F0
+inline constexpr uint8_t kPrefixSegment = 1 << 5;   // 26, 2E, 36, 3E, 64, 65
 
 // Decodes the instruction at the start of `code`. EILSEQ if the bytes are not
 // a valid 64-bit instruction this decoder knows, or if it would extend past

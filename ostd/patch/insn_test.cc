@@ -181,5 +181,42 @@ TEST(Insn, Conditions) {
   EXPECT_TRUE(ConditionHolds(0x9, 0));          // jns
 }
 
+TEST(Insn, OperandDetails) {
+  // mov %ecx,0x10(%rax): ModRM, no prefix, no immediate.
+  Insn a = Decode({0x89, 0x48, 0x10});
+  EXPECT_TRUE(a.has_modrm);
+  EXPECT_EQ(a.modrm, 0x48);
+  EXPECT_EQ(a.prefixes, 0);
+  EXPECT_EQ(a.rex, 0);
+  EXPECT_EQ(a.imm_size, 0);
+  // movw $0x1234,%fs:(%r9): segment + operand size prefixes, REX.B, imm16 at 5.
+  Insn b = Decode({0x64, 0x66, 0x41, 0xc7, 0x01, 0x34, 0x12});
+  EXPECT_EQ(b.prefixes, kPrefixSegment | kPrefixOpsize);
+  EXPECT_EQ(b.rex, 0x41);
+  EXPECT_EQ(b.modrm, 0x01);
+  EXPECT_EQ(b.imm_offset, 5);
+  EXPECT_EQ(b.imm_size, 2);
+  // movzbl (%rdx),%r10d: 0F map, REX.R.
+  Insn c = Decode({0x44, 0x0f, 0xb6, 0x12});
+  EXPECT_EQ(c.map, 1);
+  EXPECT_EQ(c.opcode, 0xb6);
+  EXPECT_EQ(c.rex, 0x44);
+  EXPECT_EQ(c.modrm, 0x12);
+  // lock addl $1,(%rax); rep movsb; repne scasb; 67-prefixed mov.
+  EXPECT_EQ(Decode({0xf0, 0x83, 0x00, 0x01}).prefixes, kPrefixLock);
+  EXPECT_EQ(Decode({0xf0, 0x83, 0x00, 0x01}).imm_offset, 3);
+  EXPECT_EQ(Decode({0xf3, 0xa4}).prefixes, kPrefixRep);
+  EXPECT_FALSE(Decode({0xf3, 0xa4}).has_modrm);
+  EXPECT_EQ(Decode({0xf2, 0xae}).prefixes, kPrefixRepne);
+  EXPECT_EQ(Decode({0x67, 0x8b, 0x00}).prefixes, kPrefixAddrsize);
+  // movabs $imm64,%rax: 8-byte immediate; mov %cr3,%rax records the register ModRM.
+  EXPECT_EQ(Decode({0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8}).imm_size, 8);
+  EXPECT_EQ(Decode({0x0f, 0x20, 0xd8}).modrm, 0xd8);
+  // A relative branch's displacement is recorded as the immediate.
+  Insn j = Decode({0xe8, 0, 0, 0, 0});
+  EXPECT_EQ(j.imm_offset, 1);
+  EXPECT_EQ(j.imm_size, 4);
+}
+
 }  // namespace
 }  // namespace ostd::patch

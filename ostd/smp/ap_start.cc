@@ -20,6 +20,7 @@
 #include "ostd/log.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/smp/internal/idle_work.h"
 #include "ostd/smp/internal/smp_state.h"
 #include "ostd/smp/internal/tlb.h"
@@ -194,7 +195,7 @@ bool IdleCpuDone(uint32_t cpu) {
     if (fn == nullptr) {
       // Run queued tasks (returns with interrupts off), or sleep until the
       // next interrupt: an IPI or tick between the check and hlt still wakes us.
-      if (!internal::SchedIdleRunOnce()) arch::EnableInterruptsAndHalt();
+      if (!internal::SchedIdleRunOnce()) platform::Current().SafeHalt();
       continue;
     }
     arch::EnableInterrupts();

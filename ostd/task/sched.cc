@@ -18,6 +18,7 @@
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/sync.h"
 #include "ostd/task/internal/round_robin.h"
 #include "ostd/task/internal/task_core.h"
@@ -82,7 +83,7 @@ void IdleMain() {
     // SAFETY: interrupts go off only to look for work without losing a
     // wake-up; sti;hlt re-enables them atomically.
     arch::DisableInterrupts();
-    if (!internal::SchedIdleRunOnce()) arch::EnableInterruptsAndHalt();
+    if (!internal::SchedIdleRunOnce()) platform::Current().SafeHalt();
   }
 }
 

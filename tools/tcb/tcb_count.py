@@ -89,6 +89,13 @@ RULES = (
     ('ostd/mm/frame_meta.*', 'generic library'),
     ('ostd/mm/internal/frame_meta.h', 'generic library'),
     ('ostd/task/round_robin.*', 'generic library'),
+    # TDX guest (docs/tdx.md): the simulated module is pure logic (built only
+    # into tdx_sim images); #VE decoding writes registers of the interrupted
+    # context; the rest talks to the TDX module, the host or the CPU.
+    ('ostd/tdx/tdx_module_sim.*', 'generic library'),
+    ('ostd/tdx/ve.*', 'safety logic'),
+    ('ostd/tdx/*', 'hardware-facing'),
+    ('ostd/platform/*', 'hardware-facing'),
     ('ostd/*', 'safety logic'),
     ('lib/*', 'generic library'),
     ('drivers/*', 'hardware-facing'),

@@ -1,0 +1,80 @@
+#include "ostd/tdx/internal/guest.h"
+
+#include <atomic>
+#include <optional>
+
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/noprobe.h"
+#include "ostd/internal/tdx_hooks.h"
+#include "ostd/platform/internal/current.h"
+#include "ostd/tdx/internal/hw_tdcall.h"
+#include "ostd/tdx/internal/ve_handler.h"
+
+// Runs before the console and inside the #VE path: no probes.
+OSTD_NOPROBE_FILE
+
+namespace ostd::tdx {
+namespace {
+
+// Trivially destructible globals (no atexit), constructed once.
+std::optional<TdxGuest> g_guest;
+std::optional<TdInfo> g_info;
+std::optional<TdxPlatform> g_platform;
+std::atomic<bool> g_claimed{false};
+std::atomic<bool> g_ready{false};
+HardwareTdcall g_hardware;
+
+CpuidRegs CpuidInsn(uint32_t leaf, uint32_t subleaf) {
+  arch::CpuidResult r = arch::Cpuid(leaf, subleaf);
+  return CpuidRegs{r.eax, r.ebx, r.ecx, r.edx};
+}
+
+}  // namespace
+
+Status InitTdxGuest(TdcallPort& port) {
+  if (g_claimed.exchange(true, std::memory_order_acq_rel)) return Err(Errno::kEBUSY);
+  TdxGuest probe(port);
+  Result<TdInfo> info = probe.VpInfo();
+  if (!info.has_value() || info->gpaw < 32 || info->gpaw > 57) {
+    g_claimed.store(false, std::memory_order_release);
+    return Err(Errno::kEIO);
+  }
+  g_guest.emplace(port);
+  g_info.emplace(*info);
+  TdxPlatform::Hooks hooks;
+  hooks.cpuid = &CpuidInsn;
+  hooks.enable_interrupts = &arch::EnableInterrupts;
+  // No `refused` hook: it would log through the console, which is this platform.
+  g_platform.emplace(*g_guest, hooks);
+  g_ready.store(true, std::memory_order_release);
+  InstallVeHandler(*g_guest, info->shared_bit());
+  platform::SetCurrent(*g_platform);
+  return {};
+}
+
+TdxGuest* CurrentGuest() { return g_ready.load(std::memory_order_acquire) ? &*g_guest : nullptr; }
+
+const TdInfo* CurrentTdInfo() {
+  return g_ready.load(std::memory_order_acquire) ? &*g_info : nullptr;
+}
+
+TdxPlatform* CurrentTdxPlatform() {
+  return g_ready.load(std::memory_order_acquire) ? &*g_platform : nullptr;
+}
+
+}  // namespace ostd::tdx
+
+namespace ostd::internal {
+
+bool InitTdxGuestAtBoot() {
+  // cpuid leaves 0 and 0x21 are answered by the TDX module itself (no #VE).
+  arch::CpuidResult l0 = arch::Cpuid(0);
+  if (l0.eax < 0x21) return false;
+  arch::CpuidResult l21 = arch::Cpuid(0x21, 0);
+  if (!tdx::IsTdxGuest({l0.eax, l0.ebx, l0.ecx, l0.edx}, {l21.eax, l21.ebx, l21.ecx, l21.edx})) {
+    return false;
+  }
+  return tdx::InitTdxGuest(tdx::g_hardware).has_value();
+}
+
+}  // namespace ostd::internal

@@ -1,0 +1,28 @@
+// The TDX guest side of a running kernel (kernel only): the TdxGuest, the TD
+// information and the TdxPlatform that the #VE handler, the platform seam
+// and the attestation API (ostd/tdx/attestation.h) use. Internal to the TCB.
+#ifndef OSTD_TDX_INTERNAL_GUEST_H_
+#define OSTD_TDX_INTERNAL_GUEST_H_
+
+#include "ostd/result.h"
+#include "ostd/tdx/internal/tdcall.h"
+#include "ostd/tdx/internal/tdx_platform.h"
+
+namespace ostd::tdx {
+
+// Brings the guest side up over `port` (the TDCALL instruction in a TD, the
+// simulated module in tests): TDG.VP.INFO, the #VE handler, TdxPlatform as
+// the current platform. `port` must live for the rest of the kernel's life.
+// Once: EBUSY afterwards; EIO if TDG.VP.INFO fails (nothing is changed).
+// No #VE may be raised before it returns: call it before the first port
+// I/O, MSR or hlt on the TDX path (the console comes later).
+Status InitTdxGuest(TdcallPort& port);
+
+// The guest, its information and its platform; null before InitTdxGuest.
+TdxGuest* CurrentGuest();
+const TdInfo* CurrentTdInfo();
+TdxPlatform* CurrentTdxPlatform();
+
+}  // namespace ostd::tdx
+
+#endif  // OSTD_TDX_INTERNAL_GUEST_H_

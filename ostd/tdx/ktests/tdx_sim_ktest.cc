@@ -1,0 +1,277 @@
+// ktests: the TDX guest code against the simulated TDX module inside a real
+// kernel under QEMU: real instructions take the #VE path (trap entry, the
+// dispatcher's hook, TDG.VP.VEINFO.GET, decoding, TDG.VP.VMCALL, register
+// write-back, resume), TDCALLs work on real frames, and a #VE that cannot be
+// emulated is fatal.
+#include <cstdint>
+
+#include "arch/x86_64/cpu.h"
+#include "ktest/ktest.h"
+#include "ostd/internal/sched_hooks.h"
+#include "ostd/log.h"
+#include "ostd/panic.h"
+#include "ostd/platform/internal/current.h"
+#include "ostd/task/task.h"
+#include "ostd/tdx/attestation.h"
+#include "ostd/tdx/internal/tdx_sim_kernel.h"
+#include "ostd/tdx/internal/ve_handler.h"
+
+namespace ostd::tdx {
+namespace {
+
+TdxSim& Sim() {
+  Result<TdxSim*> s = StartTdxSim();
+  if (!s.has_value()) OSTD_PANIC("tdx_sim: cannot start the simulated TD");
+  return **s;
+}
+
+// Injects what the TDX module records for a #VE on the instruction that
+// follows `int $0x14` in the caller's asm: the int enters vector 20 through
+// the real IDT with rip at that instruction, as a #VE (a fault) would.
+void Inject(uint32_t reason, uint64_t qualification, uint32_t length) {
+  VeInfo ve;
+  ve.exit_reason = reason;
+  ve.exit_qualification = qualification;
+  ve.instr_length = length;
+  Sim().module.InjectVe(ve);
+}
+
+constexpr uint16_t kScratchPort = 0x3f8 + 7;  // COM1's scratch register
+
+// SAFETY (asm below): each block raises vector 20 with `int $0x14` right
+// before one instruction the #VE handler emulates and skips; the operands
+// are what that instruction would use natively (COM1's scratch register,
+// IA32_APIC_BASE, cpuid leaves), so running it natively would be harmless too.
+TEST(TdxSimVe, PortIoCpuidMsrHltTakeTheVePath) {
+  TdxSim& sim = Sim();
+  uint64_t ves = VesHandled();
+  uint64_t vmcalls = sim.module.vmcalls();
+
+  Inject(kExitIo, (uint64_t{kScratchPort} << 16) | 0, 1);  // outb %al,(%dx)
+  asm volatile("int $0x14\n\toutb %%al, %%dx" : : "a"(uint8_t{0x5a}), "d"(kScratchPort) : "memory");
+  uint8_t in = 0;
+  Inject(kExitIo, (uint64_t{kScratchPort} << 16) | 8, 1);  // inb (%dx),%al
+  asm volatile("int $0x14\n\tinb %%dx, %%al" : "=a"(in) : "a"(0), "d"(kScratchPort) : "memory");
+  EXPECT_EQ(in, 0x5a);
+  EXPECT_EQ(arch::Inb(kScratchPort), 0x5a);  // the host really wrote the device
+
+  uint32_t a, b, c, d;
+  Inject(kExitCpuid, 0, 2);
+  asm volatile("int $0x14\n\tcpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+  arch::CpuidResult native = arch::Cpuid(0);
+  EXPECT_EQ(a, native.eax);
+  EXPECT_EQ(b, native.ebx);
+  EXPECT_EQ(c, native.ecx);
+  EXPECT_EQ(d, native.edx);
+
+  uint32_t lo, hi;
+  Inject(kExitRdmsr, 0, 2);
+  asm volatile("int $0x14\n\trdmsr" : "=a"(lo), "=d"(hi) : "c"(arch::kMsrApicBase));
+  EXPECT_EQ((uint64_t{hi} << 32) | lo, arch::ReadMsr(arch::kMsrApicBase));
+
+  uint64_t kgs = arch::ReadMsr(arch::kMsrKernelGsBase);
+  Inject(kExitWrmsr, 0, 2);
+  asm volatile("int $0x14\n\twrmsr"
+               :
+               : "c"(arch::kMsrKernelGsBase), "a"(static_cast<uint32_t>(kgs)),
+                 "d"(static_cast<uint32_t>(kgs >> 32))
+               : "memory");
+  EXPECT_EQ(arch::ReadMsr(arch::kMsrKernelGsBase), kgs);
+
+  Inject(kExitHlt, 0, 1);
+  asm volatile("int $0x14\n\thlt" ::: "memory");
+
+  EXPECT_EQ(VesHandled() - ves, 6u);
+  EXPECT_EQ(sim.module.vmcalls() - vmcalls, 6u);
+  EXPECT_FALSE(sim.module.ve_pending());
+}
+
+// Not a check: the cost of the simulated #VE path against the instruction
+// itself, printed for docs/tdx.md (TCG; a real TD's #VE costs a VM exit and
+// entry more).
+TEST(TdxSimVe, CostOfAnEmulatedPortWrite) {
+  static_cast<void>(Sim());
+  constexpr int kRounds = 1000;
+  uint64_t t0 = arch::Rdtsc();
+  for (int i = 0; i < kRounds; ++i) arch::Outb(kScratchPort, static_cast<uint8_t>(i));
+  uint64_t t1 = arch::Rdtsc();
+  for (int i = 0; i < kRounds; ++i) {
+    Inject(kExitIo, uint64_t{kScratchPort} << 16, 1);
+    asm volatile("int $0x14\n\toutb %%al, %%dx"
+                 :
+                 : "a"(static_cast<uint8_t>(i)), "d"(kScratchPort)
+                 : "memory");
+  }
+  uint64_t t2 = arch::Rdtsc();
+  OSTD_LOG_INFO("tdx_sim: outb native {} cycles, through #VE + TDVMCALL {} cycles (mean of {})",
+                (t1 - t0) / kRounds, (t2 - t1) / kRounds, kRounds);
+  EXPECT_EQ(arch::Inb(kScratchPort), static_cast<uint8_t>(kRounds - 1));
+}
+
+// SAFETY (asm below): the address is the running task's stack guard page,
+// unmapped for the task's life; the armed window turns the #PF of each
+// access into an EPT-violation #VE that the handler emulates against the
+// simulated host's device, so no access reaches the guard page.
+void MmioThroughRealMovInstructions() {
+  TdxSim& sim = Sim();
+  internal::StackGuard guard = internal::CurrentStackGuard();
+  ASSERT_NE(guard.size, 0u);
+  uint64_t window = guard.base;
+  ArmSimMmioWindow(window);
+  std::span<uint8_t> dev = SimDeviceRegs();
+  uint64_t ves = VesHandled();
+
+  uint64_t reg = window + 0x10;
+  asm volatile("movl %k1, (%0)" : : "r"(reg), "r"(uint64_t{0xdeadbeef}) : "memory");
+  EXPECT_EQ(dev[0x10], 0xef);
+  EXPECT_EQ(dev[0x13], 0xde);
+  uint64_t q = 0;
+  asm volatile("movq (%1), %0" : "=r"(q) : "r"(reg) : "memory");
+  EXPECT_EQ(q, 0xdeadbeefu);
+  uint32_t z = 0xffffffff;
+  asm volatile("movzbl 3(%1), %0" : "=r"(z) : "r"(reg) : "memory");
+  EXPECT_EQ(z, 0xdeu);
+  int64_t s = 0;
+  asm volatile("movsbq 3(%1), %0" : "=r"(s) : "r"(reg) : "memory");
+  EXPECT_EQ(s, int64_t{-34});  // 0xde sign-extended
+  asm volatile("movw $0x1234, 0x20(%0)" : : "r"(window) : "memory");
+  EXPECT_EQ(dev[0x20], 0x34);
+  EXPECT_EQ(dev[0x21], 0x12);
+  uint64_t ax = 0xab00;
+  asm volatile("movb %%ah, 0x30(%0)" : : "D"(window), "a"(ax) : "memory");  // no REX
+  EXPECT_EQ(dev[0x30], 0xab);
+  uint64_t r15 = 0;
+  asm volatile("movq 0x20(%1), %%r15\n\tmovq %%r15, %0"
+               : "=r"(r15)
+               : "r"(window)
+               : "r15", "memory");
+  EXPECT_EQ(r15 & 0xffff, 0x1234u);
+  EXPECT_EQ(VesHandled() - ves, 7u);
+  ArmSimMmioWindow(0);
+  static_cast<void>(sim);
+}
+
+// In a task of its own: a task's stack has a guard page (the boot context's does not).
+TEST(TdxSimVe, MmioThroughRealMovInstructions) {
+  static_cast<void>(Sim());
+  Result<TaskRef> t = Spawn([] { MmioThroughRealMovInstructions(); });
+  ASSERT_TRUE(t.has_value());
+  (*t)->Join();
+}
+
+TEST(TdxSimTdcall, AcceptMapGpaReportOnRealFrames) {
+  TdxSim& sim = Sim();
+  TdxGuest& g = sim.guest;
+  const uint64_t b = sim.test_base;
+  TdInfo info = g.VpInfo().value();
+  EXPECT_EQ(info.shared_bit(), sim.shared_bit);
+  // Accept 4 KiB and 2 MiB pages; the module zeroes them.
+  SimBytes(b + 0x1000, 1)[0] = 0x77;
+  ASSERT_TRUE(g.AcceptPage(b + 0x1000, PageLevel::k4K).has_value());
+  EXPECT_EQ(SimBytes(b + 0x1000, 1)[0], 0);
+  EXPECT_EQ(g.AcceptPage(b + 0x1000, PageLevel::k4K).error(), Errno::kEEXIST);
+  ASSERT_TRUE(g.AcceptPage(b + 0x200000, PageLevel::k2M).has_value());
+  EXPECT_EQ(g.AcceptPage(b + 0x200000, PageLevel::k2M).error(), Errno::kEEXIST);
+  // Private -> shared -> private: pending again until accepted.
+  ASSERT_TRUE(g.MapGpa(b + 0x200000, 0x100000, true, sim.shared_bit).has_value());
+  EXPECT_EQ(sim.module.page(b + 0x2ff000), SimPage::kShared);
+  EXPECT_EQ(g.AcceptPage(b + 0x200000, PageLevel::k4K).error(), Errno::kEINVAL);
+  ASSERT_TRUE(g.MapGpa(b + 0x200000, 0x100000, false, sim.shared_bit).has_value());
+  EXPECT_EQ(sim.module.page(b + 0x2ff000), SimPage::kPending);
+  ASSERT_TRUE(g.AcceptPage(b + 0x2ff000, PageLevel::k4K).has_value());
+
+  // A TDREPORT over 64 bytes of report data, both in accepted memory.
+  ASSERT_TRUE(g.AcceptPage(b + 0x2000, PageLevel::k4K).has_value());
+  for (uint64_t i = 0; i < 64; ++i) SimBytes(b + 0x1400 + i, 1)[0] = static_cast<uint8_t>(i);
+  ASSERT_TRUE(g.Report(b + 0x2000, b + 0x1400).has_value());
+  std::span<uint8_t> rep = SimBytes(b + 0x2000, kTdReportSize);
+  EXPECT_EQ(rep[kReportTypeOffset], 0x81);
+  EXPECT_EQ(rep[kReportDataOffset + 63], 63);
+  bool mrtd_ok = true, nonzero = false;
+  for (uint64_t i = 0; i < 48; ++i) {
+    mrtd_ok &= rep[kTdInfoMrTdOffset + i] == sim.mrtd[i];
+    nonzero |= sim.mrtd[i] != 0;
+  }
+  EXPECT_TRUE(mrtd_ok);
+  EXPECT_TRUE(nonzero);
+  OSTD_LOG_INFO("tdx_sim: MRTD = SHA-384 of the {}-byte kernel image, measured in {} TSC cycles",
+                sim.mrtd_bytes, sim.mrtd_cycles);
+}
+
+// The public attestation API (what /dev/tdx_guest would call): ostd owns the
+// module's buffers; the report carries the caller's data and the MRTD.
+TEST(TdxSimAttestation, GetTdReport) {
+  TdxSim& sim = Sim();
+  EXPECT_TRUE(IsTrustDomain());
+  TdReportData data{};
+  for (uint64_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(0xa0 + i);
+  TdReport report{};
+  uint64_t calls = sim.module.tdcalls(kTdgMrReport);
+  ASSERT_TRUE(GetTdReport(data, report).has_value());
+  EXPECT_EQ(sim.module.tdcalls(kTdgMrReport) - calls, 1u);
+  EXPECT_EQ(report[kReportTypeOffset], 0x81);
+  bool data_ok = true, mrtd_ok = true;
+  for (uint64_t i = 0; i < data.size(); ++i) data_ok &= report[kReportDataOffset + i] == data[i];
+  for (uint64_t i = 0; i < 48; ++i) mrtd_ok &= report[kTdInfoMrTdOffset + i] == sim.mrtd[i];
+  EXPECT_TRUE(data_ok);
+  EXPECT_TRUE(mrtd_ok);
+}
+
+TEST(TdxSimPlatform, SeamOverTheSimulator) {
+  TdxSim& sim = Sim();
+  platform::Platform& p = sim.platform;
+  EXPECT_FALSE(p.HasXapicMmio());
+  uint64_t vmcalls = sim.module.vmcalls();
+  p.PortOut(kScratchPort, 1, 0xa5);
+  EXPECT_EQ(p.PortIn(kScratchPort, 1), 0xa5u);
+  EXPECT_EQ(p.ReadMsr(arch::kMsrApicBase).value(), arch::ReadMsr(arch::kMsrApicBase));
+  EXPECT_EQ(p.Cpuid(0, 0).ebx, arch::Cpuid(0).ebx);
+  EXPECT_EQ(sim.module.vmcalls() - vmcalls, 3u);  // cpuid is the instruction
+  Result<uint64_t> hz = p.TscHz();
+  if (hz.has_value()) {
+    OSTD_LOG_INFO("tdx_sim: TSC frequency from cpuid 0x15/0x16: {} Hz", *hz);
+  } else {
+    OSTD_LOG_INFO("tdx_sim: this CPU model states no TSC frequency (cpuid 0x15/0x16): {}",
+                  ErrnoName(hz.error()));
+  }
+}
+
+// The converted sites (serial console, idle loop) go through whatever
+// platform is current: with the simulated TD's, a log line is TDVMCALL port
+// I/O to the simulated host, and an idle CPU halts with TDVMCALL HLT.
+TEST(TdxSimPlatform, ConsoleAndIdleRunThroughTheSeam) {
+  TdxSim& sim = Sim();
+  // InitTdxGuest made the simulated TD's platform current, as a TD's boot does.
+  EXPECT_EQ(&platform::Current(), &static_cast<platform::Platform&>(sim.platform));
+  uint64_t io = sim.module.vmcalls();
+  OSTD_LOG_INFO("tdx_sim: this line reached the UART through TDVMCALLs");
+  io = sim.module.vmcalls() - io;
+  EXPECT_GE(io, 2u * 50);  // per byte: a line-status read and a data write
+  OSTD_LOG_INFO("tdx_sim: the line above took {} TDVMCALLs", io);
+
+  uint64_t halts = sim.module.vmcalls();
+  SleepFor(20'000'000);  // 20 ms: the idle task halts with TDVMCALL HLT meanwhile
+  EXPECT_GT(sim.module.vmcalls() - halts, 0u);
+}
+
+// A #VE the handler cannot emulate is fatal: reported to the host, then a panic.
+TEST(TdxSimVePanic, UnsupportedExitIsFatal) {
+  static_cast<void>(Sim());
+  KTEST_EXPECT_PANIC("unhandled #VE: cannot emulate (exit reason 54");
+  Inject(54, 0, 2);  // wbinvd
+  asm volatile("int $0x14\n\twbinvd" ::: "memory");
+}
+
+TEST(TdxSimVePanic, UnsupportedMmioInstructionIsFatal) {
+  static_cast<void>(Sim());
+  KTEST_EXPECT_PANIC("unhandled #VE: cannot emulate (exit reason 48");
+  Result<TaskRef> t = Spawn([] {
+    internal::StackGuard guard = internal::CurrentStackGuard();
+    ArmSimMmioWindow(guard.base);
+    asm volatile("addl $1, (%0)" : : "r"(guard.base) : "memory");
+  });
+  if (t.has_value()) (*t)->Join();
+}
+
+}  // namespace
+}  // namespace ostd::tdx

@@ -1,0 +1,96 @@
+#include "ostd/tdx/internal/tdx_platform.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace ostd::tdx {
+namespace {
+
+// Answers every TDVMCALL with R11 = 0x5a (or R10 = refused when `refuse`).
+class Port final : public TdcallPort {
+ public:
+  uint64_t Call(TdcallRegs& r) override {
+    calls.push_back(r);
+    if (refuse) {
+      r.r10 = kVmcallInvalidOperand;
+      return kTdxSuccess;
+    }
+    r.r10 = kVmcallSuccess;
+    r.r11 = 0x5a;
+    return kTdxSuccess;
+  }
+  std::vector<TdcallRegs> calls;
+  bool refuse = false;
+};
+
+int g_sti = 0;
+std::vector<std::string> g_refused;
+
+CpuidRegs FakeCpuid(uint32_t leaf, uint32_t) {
+  if (leaf == 0) return {0x23, 0, 0, 0};
+  if (leaf == 0x15) return {2, 192, 25000000, 0};  // 2.4 GHz
+  return {};
+}
+CpuidRegs OldCpuid(uint32_t, uint32_t) { return {0xd, 0, 0, 0}; }
+
+TdxPlatform::Hooks Hooks(CpuidRegs (*cpuid)(uint32_t, uint32_t) = FakeCpuid) {
+  TdxPlatform::Hooks h;
+  h.cpuid = cpuid;
+  h.enable_interrupts = [] { ++g_sti; };
+  h.refused = [](const char* what) { g_refused.push_back(what); };
+  return h;
+}
+
+TEST(TdxPlatform, PrivilegedOperationsAreVmcalls) {
+  Port port;
+  TdxGuest guest(port);
+  TdxPlatform p(guest, Hooks());
+  EXPECT_STREQ(p.name(), "tdx");
+  EXPECT_FALSE(p.HasXapicMmio());
+
+  EXPECT_EQ(p.PortIn(0x3f8, 1), 0x5au);
+  EXPECT_EQ(port.calls.back().r11, kVmcallIo);
+  p.PortOut(0x3f8, 1, 'k');
+  EXPECT_EQ(port.calls.back().r13, 1u);
+  EXPECT_EQ(port.calls.back().r15, uint64_t{'k'});
+  EXPECT_EQ(p.ReadMsr(0x1b).value(), 0x5au);
+  EXPECT_EQ(port.calls.back().r11, kVmcallRdmsr);
+  ASSERT_TRUE(p.WriteMsr(0x80b, 0).has_value());  // x2APIC EOI
+  EXPECT_EQ(port.calls.back().r11, kVmcallWrmsr);
+  g_sti = 0;
+  p.SafeHalt();
+  EXPECT_EQ(port.calls.back().r11, kVmcallHlt);
+  EXPECT_EQ(port.calls.back().r12, 0u);  // interrupts not blocked: wake on one
+  EXPECT_EQ(g_sti, 1);
+
+  // cpuid is the instruction (the TDX module's answer), not a host call.
+  size_t n = port.calls.size();
+  EXPECT_EQ(p.Cpuid(0, 0).eax, 0x23u);
+  EXPECT_EQ(port.calls.size(), n);
+  // TSC frequency from leaf 0x15; ENODEV without it.
+  EXPECT_EQ(p.TscHz().value(), 2400000000u);
+  TdxPlatform old(guest, Hooks(OldCpuid));
+  EXPECT_EQ(old.TscHz().error(), Errno::kENODEV);
+}
+
+TEST(TdxPlatform, RefusedOperations) {
+  Port port;
+  port.refuse = true;
+  TdxGuest guest(port);
+  TdxPlatform p(guest, Hooks());
+  g_refused.clear();
+  g_sti = 0;
+  EXPECT_EQ(p.PortIn(0x60, 1), 0xffffffffu);
+  p.PortOut(0x60, 1, 0);
+  p.SafeHalt();
+  EXPECT_EQ(g_sti, 1);  // interrupts are enabled even when the host refused
+  EXPECT_EQ(p.ReadMsr(0x10).error(), Errno::kEIO);
+  EXPECT_EQ(p.WriteMsr(0x10, 1).error(), Errno::kEIO);
+  EXPECT_EQ(g_refused, (std::vector<std::string>{"port input", "port output", "hlt"}));
+}
+
+}  // namespace
+}  // namespace ostd::tdx

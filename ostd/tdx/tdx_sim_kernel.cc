@@ -1,0 +1,173 @@
+#include "ostd/tdx/internal/tdx_sim_kernel.h"
+
+#include <array>
+#include <atomic>
+#include <optional>
+#include <utility>
+
+#include "arch/x86_64/cpu.h"
+#include "ostd/internal/frame_alloc.h"
+#include "ostd/internal/layout.h"
+#include "ostd/internal/noprobe.h"
+#include "ostd/internal/tdx_hooks.h"
+#include "ostd/mm/frame.h"
+#include "ostd/tdx/internal/guest.h"
+#include "ostd/tdx/internal/ve_handler.h"
+
+// The #VE path runs inside trap dispatch: a breakpoint here could recurse.
+OSTD_NOPROBE_FILE
+
+namespace ostd::tdx {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint8_t kGpaw = 48;
+constexpr uint64_t kShared = uint64_t{1} << (kGpaw - 1);
+
+// The simulated TD's memory: physical memory (GPA = physical address),
+// reached through the linear map.
+class PhysMemory final : public SimMemory {
+ public:
+  Status Read(uint64_t gpa, std::span<uint8_t> out) override {
+    std::span<uint8_t> b = SimBytes(gpa, out.size());
+    if (b.size() != out.size()) return Err(Errno::kEFAULT);
+    for (uint64_t i = 0; i < out.size(); ++i) out[i] = b[i];
+    return {};
+  }
+  Status Write(uint64_t gpa, std::span<const uint8_t> in) override {
+    std::span<uint8_t> b = SimBytes(gpa, in.size());
+    if (b.size() != in.size()) return Err(Errno::kEFAULT);
+    for (uint64_t i = 0; i < in.size(); ++i) b[i] = in[i];
+    return {};
+  }
+};
+
+std::array<uint8_t, kPage> g_device{};
+
+// The host VMM: real instructions for I/O, MSRs and cpuid; one RAM-backed
+// MMIO device; hlt returns at once (a spurious wake-up, which hlt allows).
+class NativeVmm final : public VmCalls {
+ public:
+  // SAFETY (port and MSR methods): the instructions run on behalf of the
+  // simulated guest with the operands its TDVMCALL named, exactly as the
+  // same kernel code would have run them natively (the sim changes the path,
+  // not the effect).
+  Result<uint32_t> IoIn(uint16_t port, uint8_t size) override {
+    if (size == 1) return arch::Inb(port);
+    if (size == 2) return arch::Inw(port);
+    return arch::Inl(port);
+  }
+  Status IoOut(uint16_t port, uint8_t size, uint32_t value) override {
+    if (size == 1) arch::Outb(port, static_cast<uint8_t>(value));
+    if (size == 2) arch::Outw(port, static_cast<uint16_t>(value));
+    if (size == 4) arch::Outl(port, value);
+    return {};
+  }
+  Result<uint64_t> MmioRead(uint64_t gpa, uint8_t size) override {
+    uint64_t off = (gpa & ~kShared) - kSimDeviceGpa;
+    if ((gpa & ~kShared) < kSimDeviceGpa || off + size > kPage) return Err(Errno::kEIO);
+    uint64_t v = 0;
+    for (uint64_t i = size; i > 0; --i) v = (v << 8) | g_device[off + i - 1];
+    return v;
+  }
+  Status MmioWrite(uint64_t gpa, uint8_t size, uint64_t value) override {
+    uint64_t off = (gpa & ~kShared) - kSimDeviceGpa;
+    if ((gpa & ~kShared) < kSimDeviceGpa || off + size > kPage) return Err(Errno::kEIO);
+    for (uint64_t i = 0; i < size; ++i) g_device[off + i] = static_cast<uint8_t>(value >> (8 * i));
+    return {};
+  }
+  Result<uint64_t> ReadMsr(uint32_t msr) override { return arch::ReadMsr(msr); }
+  Status WriteMsr(uint32_t msr, uint64_t value) override {
+    arch::WriteMsr(msr, value);
+    return {};
+  }
+  Result<CpuidRegs> Cpuid(uint32_t leaf, uint32_t subleaf) override {
+    arch::CpuidResult r = arch::Cpuid(leaf, subleaf);
+    return CpuidRegs{r.eax, r.ebx, r.ecx, r.edx};
+  }
+  Status Halt(bool) override { return {}; }
+};
+
+// Trivially destructible globals (no atexit): constructed by StartTdxSim.
+// The page states of physical memory up to kSimMaxMemory (256 KiB, in the
+// ktest image's .bss only).
+std::array<SimPage, kSimMaxMemory / kPage> g_pages{};
+PhysMemory g_memory;
+NativeVmm g_vmm;
+std::optional<mm::USegment> g_segment;
+std::optional<TdxModuleSim> g_module;
+std::optional<TdxSim> g_sim;
+std::atomic<bool> g_started{false};
+std::atomic<uint64_t> g_window{0};
+
+// The tdx_sim trap hook: a #PF in the armed window becomes an EPT-violation
+// #VE (recorded in the module, as hardware would) and is handled as one.
+bool SimTrapHook(arch::TrapFrame& frame) {
+  if (frame.vector == 14) {
+    uint64_t window = g_window.load(std::memory_order_acquire);
+    if (window == 0 || frame.from_user()) return false;
+    uint64_t cr2 = arch::ReadCr2();
+    if (cr2 < window || cr2 >= window + kPage) return false;
+    VeInfo ve;
+    ve.exit_reason = kExitEptViolation;
+    ve.gla = cr2;
+    ve.gpa = kShared | (kSimDeviceGpa + (cr2 - window));
+    g_module->InjectVe(ve);
+    frame.vector = internal::kVectorVirtualization;
+  }
+  return HandleVe(frame);
+}
+
+}  // namespace
+
+std::span<uint8_t> SimBytes(uint64_t gpa, uint64_t len) {
+  uint64_t end =
+      internal::LinearMapSize() < kSimMaxMemory ? internal::LinearMapSize() : kSimMaxMemory;
+  if (gpa > end || len > end - gpa ||
+      !internal::IsAlwaysMappedKernelRange(internal::PhysToVirt(gpa), len)) {
+    return {};
+  }
+  return internal::PhysBytes(gpa, len);
+}
+
+std::span<uint8_t> SimDeviceRegs() { return g_device; }
+
+void ArmSimMmioWindow(uint64_t va) { g_window.store(va, std::memory_order_release); }
+
+Result<TdxSim*> StartTdxSim() {
+  if (g_started.load(std::memory_order_acquire)) return &*g_sim;
+  // The region the tests accept and convert: 2 MiB aligned (for 2 MiB accepts).
+  OSTD_TRY_ASSIGN(mm::USegment seg, mm::USegment::Alloc(kSimTestSize / kPage, true, 512));
+  uint64_t test_base = mm::FrameAccess::PaddrOf(seg);
+  if (test_base + kSimTestSize > kSimMaxMemory) return Err(Errno::kENOMEM);
+  g_segment.emplace(std::move(seg));
+
+  // MRTD: the SHA-384 of the loaded kernel image, as the TDX module measures
+  // the pages TDVF adds at build time.
+  uint64_t t0 = arch::Rdtsc();
+  uint64_t start = internal::KernelImageStart();
+  uint64_t size = internal::KernelImageEnd() - start;
+  // SAFETY: the kernel image is mapped for the kernel's whole life.
+  std::span<const uint8_t> image(reinterpret_cast<const uint8_t*>(start), size);
+  klib::Sha384Digest mrtd = klib::Sha384::Of(image);
+  uint64_t cycles = arch::Rdtsc() - t0;
+
+  SimConfig config;
+  config.gpaw = kGpaw;
+  config.mrtd = mrtd;
+  uint64_t mem =
+      internal::LinearMapSize() < kSimMaxMemory ? internal::LinearMapSize() : kSimMaxMemory;
+  // TDVF accepted the memory it handed over; the test region starts pending.
+  g_pages.fill(SimPage::kAccepted);
+  g_module.emplace(config, std::span<SimPage>(g_pages).first(mem / kPage), g_memory, g_vmm);
+  g_module->SetPages(test_base, kSimTestSize, SimPage::kPending);
+  // The same bring-up a real TD runs at boot, over the simulated module.
+  OSTD_TRY(InitTdxGuest(*g_module));
+  g_sim.emplace(TdxSim{*g_module, *CurrentGuest(), *CurrentTdxPlatform(), kShared, test_base, mrtd,
+                       size, cycles});
+  g_started.store(true, std::memory_order_release);
+  internal::SetTdxTrapHook(&SimTrapHook);
+  return &*g_sim;
+}
+
+}  // namespace ostd::tdx
