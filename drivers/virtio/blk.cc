@@ -196,10 +196,7 @@ Result<ostd::Box<VirtioBlk>> VirtioBlk::Probe(size_t index, uint32_t irq_cpu) {
 Result<ostd::Box<VirtioBlk>> VirtioBlk::Open(const ostd::pci::Device& device, uint32_t irq_cpu) {
   OSTD_TRY_ASSIGN(PciTransport t, PciTransport::Open(device));
   OSTD_TRY_ASSIGN(uint64_t features, t.Negotiate(kBlkFeatureRo | kBlkFeatureFlush));
-  OSTD_TRY_ASSIGN(uint16_t max, t.QueueMaxSize(0));
-  uint16_t size = kMaxQueueSize;
-  while (size > max) size = static_cast<uint16_t>(size / 2);
-  if (size < 4) return Err(Errno::kENODEV);
+  OSTD_TRY_ASSIGN(uint16_t size, t.FitQueueSize(0, kMaxQueueSize, /*least=*/4));
   OSTD_TRY_ASSIGN(Virtqueue vq, Virtqueue::Create(size));
   OSTD_TRY_ASSIGN(ostd::dma::DmaCoherent slots_mem, ostd::dma::DmaCoherent::Alloc(1));
   size_t slots = size / 3 < kMaxSlots ? size / 3 : kMaxSlots;

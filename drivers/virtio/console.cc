@@ -31,14 +31,6 @@ constexpr uint16_t kModernConsoleId = 0x1043;
 constexpr uint16_t kRxQueue = 0, kTxQueue = 1;
 constexpr uint16_t kQueueSize = 8;  // >= kRxBuffers; one transmit at a time
 
-Result<uint16_t> QueueSize(PciTransport& t, uint16_t index) {
-  OSTD_TRY_ASSIGN(uint16_t max, t.QueueMaxSize(index));
-  uint16_t size = kQueueSize;
-  while (size > max) size = static_cast<uint16_t>(size / 2);
-  if (size < VirtioConsole::kRxBuffers) return Err(Errno::kENODEV);
-  return size;
-}
-
 }  // namespace
 
 // The receive buffers, the transmit buffer and both queues, shared with the
@@ -220,8 +212,8 @@ Result<ostd::Box<VirtioConsole>> VirtioConsole::Open(const ostd::pci::Device& de
                                                      uint32_t irq_cpu) {
   OSTD_TRY_ASSIGN(PciTransport t, PciTransport::Open(device));
   OSTD_TRY(t.Negotiate(0));  // one port: no MULTIPORT, SIZE or EMERG_WRITE
-  OSTD_TRY_ASSIGN(uint16_t rx_size, QueueSize(t, kRxQueue));
-  OSTD_TRY_ASSIGN(uint16_t tx_size, QueueSize(t, kTxQueue));
+  OSTD_TRY_ASSIGN(uint16_t rx_size, t.FitQueueSize(kRxQueue, kQueueSize, kRxBuffers));
+  OSTD_TRY_ASSIGN(uint16_t tx_size, t.FitQueueSize(kTxQueue, kQueueSize, kRxBuffers));
   OSTD_TRY_ASSIGN(Virtqueue rx, Virtqueue::Create(rx_size));
   OSTD_TRY_ASSIGN(Virtqueue tx, Virtqueue::Create(tx_size));
   std::array<std::optional<DmaStream>, kRxBuffers> rx_bufs;

@@ -136,6 +136,14 @@ Result<uint16_t> PciTransport::QueueMaxSize(uint16_t index) {
   return common_.ReadOnce<uint16_t>(kQueueSize);
 }
 
+Result<uint16_t> PciTransport::FitQueueSize(uint16_t index, uint16_t wanted, uint16_t least) {
+  OSTD_TRY_ASSIGN(uint16_t max, QueueMaxSize(index));
+  uint16_t size = wanted;
+  while (size > max) size = static_cast<uint16_t>(size / 2);
+  if (size == 0 || size < least) return Err(Errno::kENODEV);
+  return size;
+}
+
 Status PciTransport::SetupQueue(uint16_t index, uint16_t size, const QueueAddrs& addrs,
                                 uint16_t msix_entry) {
   if (index >= notify_off_.size()) return Err(Errno::kEINVAL);

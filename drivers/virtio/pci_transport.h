@@ -62,6 +62,10 @@ class PciTransport {
                           uint16_t msix_entry);
   // The largest size the device allows for queue `index` (0: no such queue).
   ostd::Result<uint16_t> QueueMaxSize(uint16_t index);
+  // The size a driver sets queue `index` up with: `wanted` (a power of two),
+  // halved until the device allows it. ENODEV if that leaves fewer than
+  // `least` entries (or the queue does not exist).
+  ostd::Result<uint16_t> FitQueueSize(uint16_t index, uint16_t wanted, uint16_t least);
 
   // Sets DRIVER_OK: the device may start using the queues.
   ostd::Status DriverOk();

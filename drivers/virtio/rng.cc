@@ -122,10 +122,7 @@ Result<ostd::Box<VirtioRng>> VirtioRng::Probe(size_t index, uint32_t irq_cpu) {
 Result<ostd::Box<VirtioRng>> VirtioRng::Open(const ostd::pci::Device& device, uint32_t irq_cpu) {
   OSTD_TRY_ASSIGN(PciTransport t, PciTransport::Open(device));
   OSTD_TRY(t.Negotiate(0));  // virtio-rng has no feature bits of its own
-  OSTD_TRY_ASSIGN(uint16_t max, t.QueueMaxSize(0));
-  uint16_t size = kQueueSize;
-  while (size > max) size = static_cast<uint16_t>(size / 2);
-  if (size == 0) return Err(Errno::kENODEV);
+  OSTD_TRY_ASSIGN(uint16_t size, t.FitQueueSize(0, kQueueSize, /*least=*/1));
   OSTD_TRY_ASSIGN(Virtqueue vq, Virtqueue::Create(size));
   OSTD_TRY_ASSIGN(ostd::mm::UFrame frame, ostd::mm::UFrame::Alloc(/*zeroed=*/false));
   OSTD_TRY_ASSIGN(
