@@ -4,13 +4,10 @@
 #include <string_view>
 
 #include "drivers/rtc/cmos_rtc.h"
-#include "drivers/virtio/blk.h"
-#include "drivers/virtio/console.h"
-#include "drivers/virtio/rng.h"
+#include "kernel/device/builtin_drivers.h"
+#include "kernel/device/sysfs_devices.h"
 #include "kernel/exec/cmdline.h"
-#include "kernel/fs/block_device.h"
 #include "kernel/fs/ext2/ext2_vfs.h"
-#include "kernel/fs/hwrng.h"
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/tty.h"
 #include "kernel/fs/vfs.h"
@@ -65,118 +62,6 @@ void InitWallClock() {
   if (secs > 0) SetRealtime(static_cast<uint64_t>(secs) * 1'000'000'000);
 }
 
-// A virtio-blk disk as the kernel's block device.
-class VirtioDisk final : public fs::BlockDevice {
- public:
-  explicit VirtioDisk(ostd::Box<drivers::virtio::VirtioBlk> blk) : blk_(std::move(blk)) {}
-  uint64_t sectors() const override { return blk_->capacity(); }
-  bool read_only() const override { return blk_->read_only(); }
-  ostd::Status ReadSectors(uint64_t sector, std::span<uint8_t> dst) override {
-    return blk_->Read(sector, dst);
-  }
-  ostd::Status WriteSectors(uint64_t sector, std::span<const uint8_t> src) override {
-    return blk_->Write(sector, src);
-  }
-  ostd::Status Flush() override { return blk_->Flush(); }
-
- private:
-  ostd::Box<drivers::virtio::VirtioBlk> blk_;
-};
-
-// Registers every modern virtio-blk disk as /dev/vda, /dev/vdb, ... (before
-// the file system makes /dev). A disk that fails to come up is reported and
-// skipped.
-void ProbeDisks() {
-  for (size_t i = 0; i < fs::kMaxBlockDevices; ++i) {
-    ostd::Result<ostd::Box<drivers::virtio::VirtioBlk>> blk = drivers::virtio::VirtioBlk::Probe(i);
-    if (!blk) {
-      if (blk.error() != ostd::Errno::kENODEV) {
-        ostd::Println("keel: virtio-blk disk {}: {}", i, blk.error());
-      }
-      return;
-    }
-    uint64_t mib = (*blk)->capacity() / 2048;
-    ostd::Result<ostd::Box<VirtioDisk>> disk = ostd::MakeBox<VirtioDisk>(std::move(*blk));
-    if (!disk) return;
-    ostd::Result<size_t> index = fs::RegisterBlockDevice(std::move(*disk));
-    if (!index) return;
-    ostd::Println("Disk: /dev/vd{} (virtio-blk, {} MiB).", static_cast<char>('a' + *index), mib);
-  }
-}
-
-// A virtio-rng device as /dev/hwrng; it also seeds the kernel's generator.
-class VirtioHwRng final : public fs::HwRng {
- public:
-  explicit VirtioHwRng(ostd::Box<drivers::virtio::VirtioRng> rng) : rng_(std::move(rng)) {}
-  ostd::Result<size_t> Read(std::span<uint8_t> dst) override { return rng_->Read(dst); }
-  std::string_view name() const override { return "virtio_rng.0"; }
-
- private:
-  ostd::Box<drivers::virtio::VirtioRng> rng_;
-};
-
-// Registers the first virtio-rng device, if any. One failing to come up is
-// reported and skipped.
-void ProbeRng() {
-  ostd::Result<ostd::Box<drivers::virtio::VirtioRng>> rng = drivers::virtio::VirtioRng::Probe(0);
-  if (!rng) {
-    if (rng.error() != ostd::Errno::kENODEV) ostd::Println("keel: virtio-rng: {}", rng.error());
-    return;
-  }
-  ostd::Result<ostd::Box<VirtioHwRng>> hw = ostd::MakeBox<VirtioHwRng>(std::move(*rng));
-  if (!hw) return;
-  if (ostd::Status s = fs::RegisterHwRng(std::move(*hw)); !s) {
-    ostd::Println("keel: virtio-rng: {}", s.error());
-    return;
-  }
-  ostd::Println("Entropy: /dev/hwrng (virtio-rng), {} bytes mixed into the pool.",
-                fs::kHwRngSeedBytes);
-}
-
-// A virtio-console port as /dev/hvc0's tty port.
-class HvcPort final : public fs::TtyPort {
- public:
-  explicit HvcPort(ostd::Box<drivers::virtio::VirtioConsole> hvc) : hvc_(std::move(hvc)) {}
-  size_t PullInput(std::span<uint8_t> dst) override {
-    ostd::Result<size_t> n = hvc_->TryRead(dst);
-    return n ? *n : 0;  // a broken device has nothing more to say
-  }
-  void PushOutput(std::string_view bytes) override {
-    std::array<uint8_t, 256> buf;
-    while (!bytes.empty()) {
-      size_t n = std::min(bytes.size(), buf.size());
-      for (size_t i = 0; i < n; ++i) buf[i] = static_cast<uint8_t>(bytes[i]);
-      if (!hvc_->Write(std::span<const uint8_t>(buf).first(n))) return;  // a broken device
-      bytes.remove_prefix(n);
-    }
-  }
-
- private:
-  ostd::Box<drivers::virtio::VirtioConsole> hvc_;
-};
-
-// Makes the first virtio-console port /dev/hvc0. One failing to come up is
-// reported and skipped.
-void ProbeHvc() {
-  ostd::Result<ostd::Box<drivers::virtio::VirtioConsole>> hvc =
-      drivers::virtio::VirtioConsole::Probe(0);
-  if (!hvc) {
-    if (hvc.error() != ostd::Errno::kENODEV) ostd::Println("keel: virtio-console: {}", hvc.error());
-    return;
-  }
-  ostd::Result<ostd::DeferredWork> work =
-      ostd::DeferredWork::Create([] { fs::PumpHvcInput(); }, "hvc-input");
-  if (!work) return;
-  (*hvc)->SetInputWork(std::move(*work));
-  ostd::Result<ostd::Box<HvcPort>> port = ostd::MakeBox<HvcPort>(std::move(*hvc));
-  if (!port) return;
-  if (ostd::Status s = fs::RegisterHvcTty(std::move(*port)); !s) {
-    ostd::Println("keel: virtio-console: {}", s.error());
-    return;
-  }
-  ostd::Println("Console: /dev/hvc0 (virtio-console).");
-}
-
 [[noreturn]] void PowerOff(bool ok) {
   ostd::power::Exit(ok ? ostd::power::ExitCode::kSuccess : ostd::power::ExitCode::kFailure);
 }
@@ -200,9 +85,10 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   }
   InitSyscalls();
   InstallPageFaultHook();
-  ProbeDisks();
-  ProbeRng();
-  ProbeHvc();
+  device::RegisterBuiltinDrivers();
+  if (ostd::Status s = device::RegisterSysfsDevices(); !s) {
+    ostd::Println("keel: cannot add the device directories to /sys: {}", s.error());
+  }
   if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
     ostd::Println("keel: cannot register ext2: {}", s.error());
   }

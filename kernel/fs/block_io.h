@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "ostd/result.h"
 
@@ -27,6 +28,11 @@ class BlockDevice {
   virtual ostd::Status WriteSectors(uint64_t sector, std::span<const uint8_t> src) = 0;
   // Makes completed writes durable.
   virtual ostd::Status Flush() = 0;
+  // False once the device is gone (its driver was removed): I/O is EIO then.
+  virtual bool present() const { return true; }
+  // The device's directory under /sys/devices ("pci0000:00/0000:00:04.0"),
+  // or empty for a device without one (a RAM disk).
+  virtual std::string_view sysfs_parent() const { return {}; }
 };
 
 }  // namespace kernel::fs

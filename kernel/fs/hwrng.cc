@@ -77,7 +77,7 @@ ostd::Status RegisterHwRng(ostd::Box<HwRng> rng) {
 
 std::string_view CurrentHwRngName() {
   HwRng* rng = Current();
-  return rng != nullptr ? rng->name() : std::string_view("none");
+  return rng != nullptr && rng->present() ? rng->name() : std::string_view("none");
 }
 
 ostd::Result<RefPtr<File>> OpenHwRng(const RefPtr<Inode>& inode, uint32_t flags) {

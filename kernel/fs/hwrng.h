@@ -34,6 +34,9 @@ class HwRng {
   virtual ostd::Result<size_t> Read(std::span<uint8_t> dst) = 0;
   // Linux's name for the device, e.g. "virtio_rng.0".
   virtual std::string_view name() const = 0;
+  // False while the device is gone (its driver was removed): reads are
+  // ENODEV then, and the current device is "none".
+  virtual bool present() const { return true; }
 };
 
 // Makes `rng` the current device for good and mixes kSeedBytes of its output

@@ -1,5 +1,6 @@
 #include "kernel/pseudofs/pseudo_fs.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace kernel::pseudofs {
@@ -89,6 +90,20 @@ void DirEntry::Set(std::string_view n) {
 
 PseudoDir::PseudoDir(fs::FileSystem* fs, uint64_t ino, uint32_t perm)
     : Inode(fs, FixedIno{InoFor(fs, ino)}, fs::InodeType::kDirectory, perm, 0, 0, 0) {}
+
+PseudoLink::PseudoLink(fs::FileSystem* fs, uint64_t ino, std::string_view target)
+    : Inode(fs, FixedIno{InoFor(fs, ino)}, fs::InodeType::kSymlink, 0777, 0, 0, 0) {
+  len_ = std::min(target.size(), target_.size());
+  for (size_t i = 0; i < len_; ++i) target_[i] = target[i];
+  ostd::SpinLockGuard guard(attr_lock_);
+  SetSizeLocked(len_);
+}
+
+Result<size_t> PseudoLink::ReadLink(std::span<char> buf) {
+  size_t n = std::min(buf.size(), len_);
+  for (size_t i = 0; i < n; ++i) buf[i] = target_[i];
+  return n;
+}
 
 Result<uint64_t> PseudoDir::ReadDir(uint64_t cookie, fs::DirSink& sink) {
   if (cookie == 0) {

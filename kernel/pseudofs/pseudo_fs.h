@@ -116,6 +116,20 @@ class StaticDir final : public PseudoDir {
   fs::RefPtr<fs::Inode> parent_;
 };
 
+// A symlink with a fixed target (at most kMaxTarget bytes; longer ones are
+// cut there).
+class PseudoLink final : public fs::Inode {
+ public:
+  static constexpr size_t kMaxTarget = 128;
+
+  PseudoLink(fs::FileSystem* fs, uint64_t ino, std::string_view target);
+  ostd::Result<size_t> ReadLink(std::span<char> buf) override;
+
+ private:
+  std::array<char, kMaxTarget> target_{};
+  size_t len_ = 0;
+};
+
 // Copies a write's bytes (at most PseudoFile::kMaxStore) into `out`.
 ostd::Status CopyWrite(fs::IoReader& src, ostd::Vec<char>& out);
 

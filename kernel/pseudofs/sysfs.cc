@@ -1,5 +1,6 @@
 #include "kernel/pseudofs/sysfs.h"
 
+#include <array>
 #include <atomic>
 
 #include "kernel/fs/fs_context.h"
@@ -46,6 +47,10 @@ class SysfsType final : public fs::FsType {
 
 SysfsType sysfs_type;
 
+// Registered before MountSys, at boot (one task).
+std::array<SysfsPart, kMaxSysfsParts> parts{};
+size_t part_count = 0;
+
 Status Build() {
   OSTD_TRY_ASSIGN(RefPtr<SysFs> fs, ostd::MakeRef<SysFs>(fs::FileSystem::AllocAnonDev()));
   OSTD_TRY_ASSIGN(sys_root, ostd::MakeRef<StaticDir>(fs.get(), 1, 0555));
@@ -58,10 +63,17 @@ Status Build() {
   OSTD_TRY(kernel->Add("debug", debug));
   OSTD_TRY(kernel->Add("tracing", tracing));
   OSTD_TRY(sys_root->Add("kernel", kernel));
+  for (size_t i = 0; i < part_count; ++i) OSTD_TRY(parts[i](*fs, sys_root));
   return {};
 }
 
 }  // namespace
+
+Status AddSysfsPart(SysfsPart part) {
+  if (part_count == parts.size()) return Err(Errno::kENOSPC);
+  parts[part_count++] = part;
+  return {};
+}
 
 Status MountSys() {
   OSTD_TRY(Build());

@@ -1,13 +1,25 @@
 // A minimal sysfs: the directories other pseudo file systems are mounted
-// on, /sys/kernel/tracing (tracefs) and /sys/kernel/debug (debugfs). Keel
-// has no kobjects, so nothing else is listed. One instance: mounting sysfs
-// again while it is mounted is EBUSY (Linux would share the instance).
+// on, /sys/kernel/tracing (tracefs) and /sys/kernel/debug (debugfs), and
+// what other parts of the kernel add at boot (the driver model's bus,
+// devices and class directories: kernel/device/sysfs_devices.h). Keel has
+// no kobjects: each part builds its own directories. One instance: mounting
+// sysfs again while it is mounted is EBUSY (Linux would share the instance).
 #ifndef KERNEL_PSEUDOFS_SYSFS_H_
 #define KERNEL_PSEUDOFS_SYSFS_H_
 
+#include "kernel/fs/inode.h"
+#include "kernel/pseudofs/pseudo_fs.h"
 #include "ostd/result.h"
 
 namespace kernel::pseudofs {
+
+// Adds entries to /sys's root while MountSys builds it (before anything can
+// reach them); `fs` is sysfs's file system.
+using SysfsPart = ostd::Status (*)(fs::FileSystem& fs, const fs::RefPtr<StaticDir>& root);
+// The most parts.
+inline constexpr size_t kMaxSysfsParts = 4;
+// Registers `part`, to be built by MountSys. ENOSPC past kMaxSysfsParts.
+ostd::Status AddSysfsPart(SysfsPart part);
 
 // Registers the "sysfs" type and mounts it on /sys (which must exist).
 ostd::Status MountSys();

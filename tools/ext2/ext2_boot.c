@@ -28,8 +28,37 @@ static int put(const char* path, const char* text, int do_fsync) {
   return close(fd);
 }
 
+// The disk as sysfs shows it: /sys/class/block/vda leads to the virtio-blk
+// function's directory, with the device numbers and the 8 MiB size.
+static int check_sysfs(void) {
+  char buf[128] = {0};
+  ssize_t n = readlink("/sys/class/block/vda", buf, sizeof buf - 1);
+  if (n < 0 || strncmp(buf, "../../devices/pci0000:00/0000:00:", 33) != 0 ||
+      strcmp(buf + n - 10, "/block/vda") != 0) {
+    return fail("readlink /sys/class/block/vda");
+  }
+  const char* files[][2] = {{"/sys/class/block/vda/dev", "254:0\n"},
+                            {"/sys/class/block/vda/size", "16384\n"},
+                            {"/sys/class/block/vda/ro", "0\n"}};
+  for (int i = 0; i < 3; ++i) {
+    memset(buf, 0, sizeof buf);
+    int fd = open(files[i][0], O_RDONLY);
+    if (fd < 0 || read(fd, buf, sizeof buf - 1) < 0 || strcmp(buf, files[i][1]) != 0) {
+      return fail(files[i][0]);
+    }
+    close(fd);
+  }
+  // The function's driver link names virtio-blk.
+  n = readlink("/sys/class/block/vda/device/driver", buf, sizeof buf - 1);
+  if (n < 0) return fail("readlink device/driver");
+  buf[n] = '\0';
+  if (strcmp(buf, "../../../bus/pci/drivers/virtio-blk") != 0) return fail("driver link");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   int crash = argc > 1 && strcmp(argv[1], "crash") == 0;
+  if (check_sysfs() != 0) return 1;
   mkdir("/mnt", 0755);
   if (mount("/dev/vda", "/mnt", "ext2", 0, NULL) != 0) return fail("mount");
   // The image is the one mke2fs made: read a file it holds.
