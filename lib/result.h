@@ -48,6 +48,7 @@ enum class Errno : int {
   kERANGE = 34,
   kEDEADLK = 35,
   kENAMETOOLONG = 36,
+  kENOLCK = 37,
   kENOSYS = 38,
   kENOTEMPTY = 39,
   kELOOP = 40,

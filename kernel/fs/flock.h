@@ -16,7 +16,8 @@ enum class FlockOp : uint8_t { kShared, kExclusive, kUnlock };
 
 // Takes, converts or drops `file`'s lock on its inode. With `nonblocking`,
 // EWOULDBLOCK (EAGAIN) on a conflict; otherwise waits (EINTR on a signal).
-// ENOMEM when the lock table (512 locks) is full. Files without an inode
+// ENOMEM when the lock table (512 locks) is full (Linux 6.1: ENOMEM when
+// flock_make_lock cannot allocate; fcntl locks get ENOLCK). Files without an inode
 // (anonymous pipes) are always granted and not tracked.
 ostd::Status Flock(File& file, FlockOp op, bool nonblocking, Caller& caller);
 

@@ -160,7 +160,7 @@ ostd::Status SetRecordLock(const RefPtr<Inode>& inode, LockOwner owner, int32_t 
                            : ConflictLocked(inode.get(), owner, type == LockType::kWrite, range);
       if (c == nullptr) {
         if (!owner.ofd) SetWaitingLocked(owner.id, std::nullopt);
-        if (FreeSlotsLocked() < 2) return Err(Errno::kENOMEM);
+        if (FreeSlotsLocked() < 2) return Err(Errno::kENOLCK);  // Linux: "no luck"
         ApplyLocked(inode, owner, pid, type, range);
         break;
       }

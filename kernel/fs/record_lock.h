@@ -45,7 +45,7 @@ struct LockInfo {
 std::optional<LockInfo> TestRecordLock(const Inode& inode, LockOwner owner, LockType type,
                                        LockRange range);
 // Sets (or with kUnlock, removes) `owner`'s lock over `range`. EAGAIN on a
-// conflict unless `wait`; EDEADLK, EINTR; ENOMEM when the table (1024
+// conflict unless `wait`; EDEADLK, EINTR; ENOLCK when the table (1024
 // locks) is full.
 ostd::Status SetRecordLock(const RefPtr<Inode>& inode, LockOwner owner, int32_t pid, LockType type,
                            LockRange range, bool wait, Caller& caller);

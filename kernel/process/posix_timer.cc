@@ -51,17 +51,41 @@ uint64_t Forward(PosixTimer& t, uint64_t now) {
   return missed;
 }
 
-// Sends `t`'s signal; false if it was dropped (ignored) or its thread is gone.
+// True if `t`'s signal is still queued (to the process or its thread).
+bool SignalQueuedLocked(Process& p, const PosixTimer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  if (p.pending.HasTimerSignal(t.id)) return true;
+  Thread* target = t.tid != 0 ? FindThreadLocked(t.tid) : nullptr;
+  return target != nullptr && &target->process() == &p &&
+         target->pending_queue().HasTimerSignal(t.id);
+}
+
+// Sends `t`'s signal; false if it was not queued: dropped (ignored), its
+// thread is gone, or the same standard signal was pending already.
 bool SendLocked(Process& p, const PosixTimer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
-  SigInfo info{.code = kSiTimer, .value = t.value, .timerid = t.id};
+  // Queued at most once (Linux's send_sigqueue: the one preallocated entry).
+  if (SignalQueuedLocked(p, t)) return true;
+  SigInfo info{.code = kSiTimer, .value = t.value, .timerid = t.id, .posix_timer = true};
   if (t.notify == (kSigevSignal | kSigevThreadId) && t.signo != kSigKill) {
     Thread* target = FindThreadLocked(t.tid);
     if (target == nullptr || &target->process() != &p) return false;
     target->SendSignal(t.signo, info);
-    return (target->pending_signals() & SigBit(t.signo)) != 0;
+  } else {
+    p.SendSignal(t.signo, info);
   }
-  p.SendSignal(t.signo, info);
-  return (p.pending.load(std::memory_order_acquire) & SigBit(t.signo)) != 0;
+  return SignalQueuedLocked(p, t);
+}
+
+// Deletes `t`: its RLIMIT_SIGPENDING charge goes with it, or to its signal
+// if that is still queued (Linux's sigqueue_free).
+void DeleteLocked(Process& p, PosixTimer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  if (!t.used) return;
+  bool handed = p.pending.AdoptTimerCharge(t.id, t.charge_uid);
+  Thread* target = t.tid != 0 ? FindThreadLocked(t.tid) : nullptr;
+  if (!handed && target != nullptr && &target->process() == &p) {
+    handed = target->pending_queue().AdoptTimerCharge(t.id, t.charge_uid);
+  }
+  if (!handed) UnchargeSigPending(t.charge_uid);
+  t = PosixTimer{};
 }
 
 // The setting timer_gettime reports: a periodic timer whose expiry passed
@@ -106,6 +130,19 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
     }
   }
   if (slot == nullptr) return Err(Errno::kEAGAIN);
+  // The timer's signal is charged now, once (Linux's alloc_posix_timer):
+  // EAGAIN past RLIMIT_SIGPENDING.
+  SigCharge charge = p.sig_charge();
+  if (!ChargeSigPending(charge.uid, charge.limit, /*override_limit=*/false)) {
+    return Err(Errno::kEAGAIN);
+  }
+  struct Uncharge {
+    uint32_t uid;
+    bool armed = true;
+    ~Uncharge() {
+      if (armed) UnchargeSigPending(uid);
+    }
+  } uncharge{charge.uid};
   // Ids count up from 0 (skipping those in use); a creation that fails on
   // its event uses one up, as on Linux.
   int32_t id = p.next_timer_id;
@@ -113,7 +150,7 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
     id = p.next_timer_id;
     p.next_timer_id = p.next_timer_id == std::numeric_limits<int32_t>::max() ? 0 : id + 1;
   } while (FindLocked(p, id) != nullptr);
-  PosixTimer t{.used = true, .id = id, .clock = clock};
+  PosixTimer t{.used = true, .id = id, .clock = clock, .charge_uid = charge.uid};
   if (event) {
     int32_t notify = event->notify;
     if (notify == (kSigevSignal | kSigevThreadId)) {
@@ -135,6 +172,7 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
     t.value = static_cast<uint32_t>(id);
   }
   *slot = t;
+  uncharge.armed = false;  // the timer holds it now
   return id;
 }
 
@@ -188,13 +226,13 @@ ostd::Status DeletePosixTimer(Process& p, int32_t id) {
   ostd::SpinLockGuard guard(TreeLock());
   PosixTimer* t = FindLocked(p, id);
   if (t == nullptr) return Err(Errno::kEINVAL);
-  *t = PosixTimer{};
+  DeleteLocked(p, *t);
   return {};
 }
 
 void DeleteAllPosixTimers(Process& p) {
   ostd::SpinLockGuard guard(TreeLock());
-  for (PosixTimer& t : p.posix_timers) t = PosixTimer{};
+  for (PosixTimer& t : p.posix_timers) DeleteLocked(p, t);
 }
 
 uint64_t FirePosixTimersLocked(Process& p, uint64_t now_ns) {
@@ -205,11 +243,7 @@ uint64_t FirePosixTimersLocked(Process& p, uint64_t now_ns) {
     if (t.signal_queued) {
       // Taken without passing through TakeSignal (discarded by SIG_IGN):
       // the timer runs on.
-      SigSet pending = p.pending.load(std::memory_order_acquire);
-      if (Thread* target = FindThreadLocked(t.tid); target != nullptr) {
-        pending |= target->pending_signals();
-      }
-      if ((pending & SigBit(t.signo)) != 0) continue;
+      if (SignalQueuedLocked(p, t)) continue;
       t.signal_queued = false;
       t.overrun_pending =
           ClampOverrun(static_cast<uint64_t>(t.overrun_pending) + Forward(t, ClockNowLocked(p, t)));

@@ -9,7 +9,9 @@
 // pending does not send another: it is re-armed when the signal is taken,
 // and the periods missed meanwhile are that signal's si_overrun (and what
 // timer_getoverrun reports afterwards). Timers are not inherited by fork and
-// are deleted by execve and exit.
+// are deleted by execve and exit. Each timer counts as one queued signal
+// against its creator's RLIMIT_SIGPENDING while it exists (Linux
+// preallocates its sigqueue; see sig_queue.h).
 #ifndef KERNEL_PROCESS_POSIX_TIMER_H_
 #define KERNEL_PROCESS_POSIX_TIMER_H_
 
@@ -45,6 +47,7 @@ struct PosixTimer {
   uint64_t interval_ns = 0;
   int32_t overrun_pending = 0;  // periods missed while the signal was ignored
   int32_t overrun_last = 0;     // timer_getoverrun
+  uint32_t charge_uid = 0;      // the real user its RLIMIT_SIGPENDING charge is on
 };
 
 // struct sigevent's fields timer_create uses.
@@ -62,7 +65,8 @@ struct TimerSetting {
 
 // timer_create: the new timer's id. EINVAL (clock, or a bad event: signal
 // out of range, unknown notify, a thread not in the process), EAGAIN (too
-// many timers). `event` nullopt: SIGALRM with the id as si_value.
+// many timers, or RLIMIT_SIGPENDING reached). `event` nullopt: SIGALRM with
+// the id as si_value.
 ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
                                        const std::optional<TimerEvent>& event);
 // timer_settime: arms (value_ns > 0; an absolute time on the timer's clock
@@ -75,7 +79,7 @@ ostd::Result<TimerSetting> GetPosixTimer(Process& p, int32_t id);
 ostd::Result<int32_t> PosixTimerOverrun(Process& p, int32_t id);
 // timer_delete. EINVAL (id).
 ostd::Status DeletePosixTimer(Process& p, int32_t id);
-// execve: every timer goes.
+// execve and exit: every timer goes.
 void DeleteAllPosixTimers(Process& p);
 
 // The timer task (TreeLock() held): sends the signals of `p`'s due timers;

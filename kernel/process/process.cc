@@ -155,6 +155,8 @@ void DefaultRlimits(Process& p) {
   p.rlimits[Process::kRlimitNofile] = {1024, 4096};
   p.rlimits[8] = {8ull << 20, 8ull << 20};  // RLIMIT_MEMLOCK
   p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
+  uint64_t sigpending = DefaultSigPendingLimit();
+  p.rlimits[Process::kRlimitSigpending] = {sigpending, sigpending};
 }
 
 [[noreturn]] void InitExited(int status) {
@@ -609,7 +611,11 @@ void FinishThread(Thread* t) {
   self.Reset();  // `t` is gone from here on
   if (!last) return;
 
-  // The process is done: release what it holds and become a zombie.
+  // The process is done: release what it holds and become a zombie. Its
+  // timers go, and its pending signals with their RLIMIT_SIGPENDING charges
+  // (Linux's exit_itimers and __exit_signal).
+  DeleteAllPosixTimers(p);
+  p.pending.Discard(~SigSet{0});
   p.vfork_done.store(true, std::memory_order_release);
   p.vfork_wait.WakeAll();
   ProcessAccess::ReleaseResources(p);
@@ -702,7 +708,7 @@ void WaitWhileStopped(Thread& self) {
   p.stop_wait.Wait([&] {
     return !p.stopped.load(std::memory_order_acquire) ||
            self.exiting.load(std::memory_order_acquire) ||
-           (p.pending.load(std::memory_order_acquire) & SigBit(kSigKill)) != 0;
+           (p.pending.set() & SigBit(kSigKill)) != 0;
   });
 }
 

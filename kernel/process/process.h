@@ -22,6 +22,7 @@
 #include "kernel/process/address_space.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/posix_timer.h"
+#include "kernel/process/sig_queue.h"
 #include "kernel/process/signal.h"
 #include "ostd/fmt.h"
 #include "ostd/result.h"
@@ -141,9 +142,13 @@ class Thread {
   bool HasPendingSignal() const;
   // Sends `sig` to this thread (tgkill) and wakes it if it sleeps
   // interruptibly. Signal 0 and out-of-range numbers are ignored.
-  void SendSignal(int sig, const SigInfo& info = {});
+  void SendSignal(int sig, const SigInfo& info = {}) { (void)TrySendSignal(sig, info); }
+  // The same, with the queue's refusal (EAGAIN, sig_queue.h).
+  ostd::Status TrySendSignal(int sig, const SigInfo& info);
   SigSet mask() const { return mask_.load(std::memory_order_acquire); }
-  SigSet pending_signals() const { return pending_.load(std::memory_order_acquire); }
+  SigSet pending_signals() const { return pending_.set(); }
+  // The thread's own pending signals and their queued siginfo.
+  SigQueue& pending_queue() { return pending_; }
   void set_mask(SigSet m);
 
   // Sleeps on `wq` until cond() holds (OK) or a signal is pending (EINTR).
@@ -199,11 +204,7 @@ class Thread {
   Process* process_;
   ostd::user::UserMode user_;
   std::atomic<SigSet> mask_{0};
-  std::atomic<SigSet> pending_{0};
-  ostd::SpinLock info_lock_;
-  std::array<SigInfo, kNumSignals> info_ ABSL_GUARDED_BY(info_lock_){};
-  // Real-time signals queue: instances pending beyond the first.
-  std::array<uint16_t, kNumSignals> queued_ ABSL_GUARDED_BY(info_lock_){};
+  SigQueue pending_;  // freed with the thread
   ostd::AtomicPtr<ostd::WaitQueue> sleeping_on_;
   // The task running the thread (set by RunThread; for waking it).
   ostd::AtomicPtr<const ostd::Task> task_;
@@ -264,12 +265,18 @@ class Process {
 
   // Sends `sig` to the process: it stays pending for the process until a
   // thread that does not block it takes it; such a thread is kicked.
-  void SendSignal(int sig, const SigInfo& info = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
-  // Process-directed pending signals.
-  std::atomic<SigSet> pending{0};
-  ostd::SpinLock info_lock;
-  std::array<SigInfo, kNumSignals> pending_info ABSL_GUARDED_BY(info_lock){};
-  std::array<uint16_t, kNumSignals> pending_queued ABSL_GUARDED_BY(info_lock){};
+  void SendSignal(int sig, const SigInfo& info = {}) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    (void)TrySendSignal(sig, info);
+  }
+  // The same, with the queue's refusal (EAGAIN, sig_queue.h).
+  ostd::Status TrySendSignal(int sig, const SigInfo& info)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+  // Process-directed pending signals (emptied when the last thread exits).
+  SigQueue pending;
+  // Who a signal queued to this process or its threads is charged to.
+  SigCharge sig_charge() const {
+    return SigCharge{.uid = creds_.uid, .limit = rlimits[kRlimitSigpending].cur};
+  }
 
   // Children wait here for state changes (wait4, waitid); child_events
   // counts them so that the wait condition needs no lock.
@@ -325,10 +332,11 @@ class Process {
   };
   static constexpr int kRlimitCount = 16;
   // The RLIMIT_* indexes Keel enforces (asm-generic/resource.h).
-  static constexpr int kRlimitFsize = 1;   // write/truncate: EFBIG and SIGXFSZ
-  static constexpr int kRlimitNproc = 6;   // fork/clone: EAGAIN (not for root)
-  static constexpr int kRlimitNofile = 7;  // the descriptor table's size
-  static constexpr int kRlimitAs = 9;      // mmap/mremap/brk: ENOMEM
+  static constexpr int kRlimitFsize = 1;        // write/truncate: EFBIG and SIGXFSZ
+  static constexpr int kRlimitNproc = 6;        // fork/clone: EAGAIN (not for root)
+  static constexpr int kRlimitNofile = 7;       // the descriptor table's size
+  static constexpr int kRlimitAs = 9;           // mmap/mremap/brk: ENOMEM
+  static constexpr int kRlimitSigpending = 11;  // queued signals per real uid (sig_queue.h)
   std::array<Rlimit, kRlimitCount> rlimits{};
 
   uint64_t start_ns = 0;

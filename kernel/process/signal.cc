@@ -116,6 +116,14 @@ void NotifySignalWatchers();
 // The lowest-numbered deliverable signal in `set`, or 0.
 int LowestSignal(SigSet set) { return set == 0 ? 0 : std::countr_zero(set) + 1; }
 
+// Linux's next_signal(): synchronous (fault) signals go first.
+constexpr SigSet kSynchronous = SigBit(kSigSegv) | SigBit(kSigBus) | SigBit(kSigIll) |
+                                SigBit(kSigTrap) | SigBit(kSigFpe) | SigBit(kSigSys);
+int NextSignal(SigSet set) {
+  if ((set & kSynchronous) != 0) set &= kSynchronous;
+  return LowestSignal(set);
+}
+
 }  // namespace
 
 DefaultAction DefaultActionOf(int sig) {
@@ -201,8 +209,7 @@ void SignalHandlers::ResetForExec() {
 bool Thread::HasPendingSignal() const {
   // A thread that must exit stops waiting too (exit_group, fatal signals).
   if (exiting.load(std::memory_order_acquire)) return true;
-  SigSet pending =
-      pending_.load(std::memory_order_acquire) | process_->pending.load(std::memory_order_acquire);
+  SigSet pending = pending_.set() | process_->pending.set();
   return (pending & ~mask_.load(std::memory_order_acquire)) != 0;
 }
 
@@ -230,54 +237,60 @@ bool DroppedOnSend(SignalHandlers* handlers, int sig, SigSet blocked) {
 
 }  // namespace
 
-void Thread::SendSignal(int sig, const SigInfo& info) {
-  if (sig < 1 || sig > kNumSignals) return;
-  if (DroppedOnSend(process_->handlers_ptr(), sig, mask())) return;
-  {
-    ostd::SpinLockGuard guard(info_lock_);
-    info_[sig - 1] = info;
-    if (sig >= kSigRtMin && (pending_.load() & SigBit(sig)) != 0 && queued_[sig - 1] < kMaxQueued) {
-      ++queued_[sig - 1];
-    }
-    pending_.fetch_or(SigBit(sig), std::memory_order_seq_cst);
-  }
+ostd::Status Thread::TrySendSignal(int sig, const SigInfo& info) {
+  if (sig < 1 || sig > kNumSignals) return {};
+  if (DroppedOnSend(process_->handlers_ptr(), sig, mask())) return {};
+  OSTD_TRY(pending_.Add(sig, info, process_->sig_charge()));
   NotifySignalWatchers();
   Kick();
+  return {};
 }
 
-void Process::SendSignal(int sig, const SigInfo& info) {
-  if (sig < 1 || sig > kNumSignals) return;
+namespace {
+
+// Drops `set` from `p`'s shared queue and every thread's own (Linux's
+// flush_sigqueue_mask over the thread group).
+void DiscardPendingLocked(Process& p, SigSet set) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  p.pending.Discard(set);
+  p.ForEachThreadLocked([&](Thread& t) { t.pending_queue().Discard(set); });
+}
+
+}  // namespace
+
+void DiscardPendingSignals(Process& p, SigSet set) {
+  ostd::SpinLockGuard guard(TreeLock());
+  DiscardPendingLocked(p, set);
+}
+
+ostd::Status Process::TrySendSignal(int sig, const SigInfo& info) {
+  if (sig < 1 || sig > kNumSignals) return {};
   // SIGCONT resumes a stopped process whatever its disposition, and cancels
-  // pending stops; a stop signal cancels a pending SIGCONT.
+  // pending stops; a stop signal cancels a pending SIGCONT (Linux's
+  // prepare_signal(), in the process's queue and its threads').
+  constexpr SigSet kStops =
+      SigBit(kSigStop) | SigBit(kSigTstp) | SigBit(kSigTtin) | SigBit(kSigTtou);
   if (sig == kSigCont) {
-    pending.fetch_and(~(SigBit(kSigStop) | SigBit(kSigTstp) | SigBit(kSigTtin) | SigBit(kSigTtou)));
+    DiscardPendingLocked(*this, kStops);
     ContinueProcessLocked(*this);
-  } else if (sig == kSigStop || sig == kSigTstp || sig == kSigTtin || sig == kSigTtou) {
-    pending.fetch_and(~SigBit(kSigCont));
+  } else if ((SigBit(sig) & kStops) != 0) {
+    DiscardPendingLocked(*this, SigBit(kSigCont));
   }
   // Dropped only if every thread would ignore it (blocked in none of them).
   SigSet blocked_somewhere = 0;
   ForEachThreadLocked([&](Thread& t) { blocked_somewhere |= t.mask(); });
-  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere)) return;
-  {
-    ostd::SpinLockGuard guard(info_lock);
-    pending_info[sig - 1] = info;
-    if (sig >= kSigRtMin && (pending.load() & SigBit(sig)) != 0 &&
-        pending_queued[sig - 1] < kMaxQueued) {
-      ++pending_queued[sig - 1];
-    }
-    pending.fetch_or(SigBit(sig), std::memory_order_seq_cst);
-  }
+  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere)) return {};
+  OSTD_TRY(pending.Add(sig, info, sig_charge()));
   NotifySignalWatchers();
   // SIGKILL ends the process whatever it does (a stopped one too).
-  if (sig == kSigKill) stop_wait.WakeAll();
   if (sig == kSigKill) {
+    stop_wait.WakeAll();
     ExitGroupLocked(*this, SignaledStatus(kSigKill));
-    return;
+    return {};
   }
   ForEachThreadLocked([&](Thread& t) {
     if ((t.mask() & SigBit(sig)) == 0) t.Kick();
   });
+  return {};
 }
 
 void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code) {
@@ -305,37 +318,16 @@ void RewindSyscall(Thread& t) {
 
 std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed) {
   Process& p = t.process();
-  SigSet own = t.pending_.load(std::memory_order_acquire) & allowed;
-  SigSet shared = p.pending.load(std::memory_order_acquire) & allowed;
-  int sig = LowestSignal(own);
-  bool from_process = false;
-  if (sig == 0) {
-    sig = LowestSignal(shared);
-    from_process = true;
+  for (;;) {
+    int sig = NextSignal(t.pending_.set() & allowed);
+    bool from_process = sig == 0;
+    if (from_process) sig = NextSignal(p.pending.set() & allowed);
+    if (sig == 0) return std::nullopt;
+    std::optional<SigInfo> info = from_process ? p.pending.Take(sig) : t.pending_.Take(sig);
+    if (!info) continue;  // another thread took it meanwhile: look again
+    if (info->posix_timer) PosixTimerSignalTaken(p, *info);
+    return TakenSignal{sig, *info};
   }
-  if (sig == 0) return std::nullopt;
-  SigInfo info;
-  if (from_process) {
-    ostd::SpinLockGuard guard(p.info_lock);
-    // Another thread may have taken it meanwhile.
-    if ((p.pending.load() & SigBit(sig)) == 0) return std::nullopt;
-    info = p.pending_info[sig - 1];
-    if (p.pending_queued[sig - 1] > 0) {
-      --p.pending_queued[sig - 1];  // more instances stay pending
-    } else {
-      p.pending.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
-    }
-  } else {
-    ostd::SpinLockGuard guard(t.info_lock_);
-    info = t.info_[sig - 1];
-    if (t.queued_[sig - 1] > 0) {
-      --t.queued_[sig - 1];
-    } else {
-      t.pending_.fetch_and(~SigBit(sig), std::memory_order_acq_rel);
-    }
-  }
-  if (info.code == kSiTimer) PosixTimerSignalTaken(p, info);
-  return TakenSignal{sig, info};
 }
 
 ostd::Status CopySigInfoToUser(ostd::vm::UserOutPtr<void> dst, int sig, const SigInfo& info) {

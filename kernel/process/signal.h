@@ -32,8 +32,6 @@ inline constexpr int kSigHup = 1, kSigInt = 2, kSigQuit = 3, kSigIll = 4, kSigTr
                      kSigSys = 31;
 
 inline constexpr int kSigRtMin = 32;  // the first real-time signal (glibc reserves 32, 33)
-// Queued instances of one real-time signal beyond the first (RLIMIT_SIGPENDING-like cap).
-inline constexpr uint16_t kMaxQueued = 1024;
 
 constexpr SigSet SigBit(int sig) { return SigSet{1} << (sig - 1); }
 inline constexpr SigSet kUnblockable = SigBit(kSigKill) | SigBit(kSigStop);
@@ -60,8 +58,7 @@ struct KernelSigaction {
 };
 static_assert(sizeof(KernelSigaction) == 32);
 
-// What siginfo_t reports about a pending signal (standard signals do not
-// queue: a second send overwrites the first's details).
+// What siginfo_t reports about a pending signal (queued as sig_queue.h says).
 struct SigInfo {
   int32_t code = 0;  // si_code: SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, CLD_*, SEGV_*
   int32_t pid = 0;   // sender, or the child for SIGCHLD
@@ -72,6 +69,9 @@ struct SigInfo {
   uint64_t value = 0;   // si_value (sigqueue, POSIX timers)
   int32_t timerid = 0;  // SI_TIMER: si_timerid
   int32_t overrun = 0;  // SI_TIMER: si_overrun
+  // Set only by the kernel for a POSIX timer's own signal (never from user
+  // memory): taking it re-arms the timer (PosixTimerSignalTaken).
+  bool posix_timer = false;
 };
 inline constexpr int32_t kSiUser = 0;
 inline constexpr int32_t kSiKernel = 0x80;
@@ -120,8 +120,10 @@ struct TakenSignal {
   int sig;
   SigInfo info;
 };
-// Dequeues the lowest pending signal in `allowed` (the thread's own before
-// the process's), as delivery does, without acting on it (rt_sigtimedwait).
+// Dequeues the next pending signal in `allowed` (the thread's own before
+// the process's; synchronous fault signals first, then the lowest number,
+// one queued instance at a time in FIFO order), as delivery does, without
+// acting on it (rt_sigtimedwait, signalfd).
 std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
 // Writes the siginfo_t user space sees for `sig` (128 bytes) to `dst`. EFAULT.
 ostd::Status CopySigInfoToUser(ostd::vm::UserOutPtr<void> dst, int sig, const SigInfo& info);
@@ -140,6 +142,11 @@ void RemoveSignalWatcher();
 // ProcessExitWaitable().
 fs::Waitable& ProcessExitWaitable();
 void NotifyProcessExit();
+
+// Drops the pending instances of the signals in `set` from `p`'s shared
+// queue and every thread's own (a signal became ignored). Takes TreeLock().
+class Process;
+void DiscardPendingSignals(Process& p, SigSet set);
 
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).

@@ -131,7 +131,7 @@ SyscallResult SysPidfdSendSignal(Thread& self, int pidfd, int signum,
   if (p == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self, *p)) return Err(Errno::kEPERM);
-  if (sig != 0 && p->thread_count() > 0) p->SendSignal(static_cast<int>(sig), info);
+  if (sig != 0 && p->thread_count() > 0) OSTD_TRY(p->TrySendSignal(static_cast<int>(sig), info));
   return 0;
 }
 

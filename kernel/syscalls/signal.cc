@@ -37,9 +37,13 @@ SyscallResult SysRtSigaction(Thread& self, int signum, UserInPtr<KernelSigaction
     if (sig == kSigKill || sig == kSigStop) return Err(Errno::kEINVAL);
     act.mask &= ~kUnblockable;
     h.Set(static_cast<int>(sig), act);
-    // Setting SIG_IGN discards a pending instance (POSIX).
-    if (act.handler == kSigIgn) {
-      self.process().pending.fetch_and(~SigBit(static_cast<int>(sig)));
+    // A signal that becomes ignored (SIG_IGN, or SIG_DFL where the default
+    // is to ignore) loses its pending instances, in the process's queue and
+    // every thread's (POSIX; Linux's do_sigaction).
+    DefaultAction d = DefaultActionOf(static_cast<int>(sig));
+    if (act.handler == kSigIgn || (act.handler == kSigDfl && (d == DefaultAction::kIgnore ||
+                                                              d == DefaultAction::kContinue))) {
+      DiscardPendingSignals(self.process(), SigBit(static_cast<int>(sig)));
     }
   }
   if (!old_ptr.is_null()) OSTD_TRY(CopyToUser(old_ptr, old));
@@ -66,7 +70,7 @@ SyscallResult SysRtSigreturn(Thread& self) { return SigReturn(self); }
 
 SyscallResult SysRtSigpending(Thread& self, UserOutPtr<SigSet> set, uint64_t sigsetsize) {
   if (sigsetsize > sizeof(SigSet)) return Err(Errno::kEINVAL);
-  SigSet pending = (self.pending_signals() | self.process().pending.load()) & self.mask();
+  SigSet pending = (self.pending_signals() | self.process().pending.set()) & self.mask();
   OSTD_TRY(CopyToUser(set, pending));
   return 0;
 }
@@ -188,10 +192,11 @@ SyscallResult SignalThread(Thread& self, int tgid, int tid, uint64_t sig) {
   Thread* t = FindThreadLocked(tid);
   if (t == nullptr || (tgid > 0 && t->process().pid() != tgid)) return Err(Errno::kESRCH);
   if (!MaySignal(self, t->process())) return Err(Errno::kEPERM);
+  // A real-time signal past RLIMIT_SIGPENDING: EAGAIN (sig_queue.h).
   if (sig == kSigKill) {
     t->process().SendSignal(kSigKill, UserInfo(self, kSiTkill));
   } else if (sig != 0) {
-    t->SendSignal(static_cast<int>(sig), UserInfo(self, kSiTkill));
+    OSTD_TRY(t->TrySendSignal(static_cast<int>(sig), UserInfo(self, kSiTkill)));
   }
   return 0;
 }
@@ -208,7 +213,8 @@ SyscallResult SysTkill(Thread& self, int tid, int sig) {
 // rt_sigqueueinfo/rt_tgsigqueueinfo: only the caller itself may be sent a
 // siginfo that claims to come from kill(2), tkill(2) or the kernel
 // (si_code >= 0 or SI_TKILL): EPERM for another target, as Linux checks
-// against the calling thread's id.
+// against the calling thread's id. EAGAIN: a real-time signal past the
+// target's RLIMIT_SIGPENDING (sig_queue.h).
 bool ForgesKernelInfo(Thread& self, const SigInfo& info, int target) {
   return (info.code >= 0 || info.code == kSiTkill) && self.tid() != target;
 }
@@ -231,8 +237,11 @@ SyscallResult SysRtSigqueueinfo(Thread& self, int pid, int signum, UserInPtr<voi
   if (target == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self, *target)) return Err(Errno::kEPERM);
-  // A zombie takes nothing; sending under the tree lock keeps the target alive.
-  if (sig != 0 && target->thread_count() > 0) target->SendSignal(static_cast<int>(sig), info);
+  // A zombie takes nothing; sending under the tree lock keeps the target
+  // alive. EAGAIN: a real-time signal past RLIMIT_SIGPENDING (sig_queue.h).
+  if (sig != 0 && target->thread_count() > 0) {
+    OSTD_TRY(target->TrySendSignal(static_cast<int>(sig), info));
+  }
   return 0;
 }
 
@@ -252,7 +261,7 @@ SyscallResult SysRtTgsigqueueinfo(Thread& self, int tgid, int tid, int signum,
   if (sig == kSigKill) {
     t->process().SendSignal(kSigKill, info);
   } else if (sig != 0) {
-    t->SendSignal(static_cast<int>(sig), info);
+    OSTD_TRY(t->TrySendSignal(static_cast<int>(sig), info));
   }
   return 0;
 }

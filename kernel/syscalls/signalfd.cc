@@ -167,7 +167,7 @@ class SignalFdFile final : public ostd::Derives<SignalFdFile, File> {
   uint16_t Poll() override {
     Thread* t = CurrentThread();
     if (t == nullptr) return 0;
-    SigSet pending = t->pending_signals() | t->process().pending.load(std::memory_order_acquire);
+    SigSet pending = t->pending_signals() | t->process().pending.set();
     return (pending & mask()) != 0 ? (fs::kPollIn | fs::kPollRdNorm) : 0;
   }
   fs::Waitable* waitable() override { return &SignalWaitable(); }
