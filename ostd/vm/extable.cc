@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/layout.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/trap.h"
 #include "ostd/vm/internal/user_fault.h"
 
@@ -36,7 +37,17 @@ bool HandleUserAccessFault(arch::TrapFrame& frame, uint64_t address) {
   // The trap entry leaves RFLAGS.AC as the routine had it (set): clear it so
   // the hook runs with SMAP enforced. iretq restores it for the retry/fixup.
   arch::ClacIfSmap();
-  if (ResolveUserFault(address, frame.error_code)) return true;
+  // A routine called where its caller could block (interrupts were on and
+  // preemption enabled) gets a hook that may block too: resolving the fault
+  // may need I/O (a file page read from a disk). As Linux's page-fault
+  // handler does, interrupts go back on for the hook; the trap frame lives
+  // on this task's stack (#PF has no IST stack), so the task may sleep and
+  // resume on another CPU, and they are off again before the trap returns.
+  bool may_sleep = (frame.rflags & arch::kFlagsIf) != 0 && PreemptCount() == 0;
+  if (may_sleep) arch::EnableInterrupts();
+  bool resolved = ResolveUserFault(address, frame.error_code, may_sleep);
+  if (may_sleep) arch::DisableInterrupts();
+  if (resolved) return true;
   frame.rip = entry->fixup;
   return true;
 }

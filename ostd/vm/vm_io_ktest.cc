@@ -7,6 +7,10 @@
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/mm/frame.h"
+#include "ostd/sync.h"
+#include "ostd/task/preempt.h"
+#include "ostd/task/task.h"
+#include "ostd/timer.h"
 #include "ostd/vm/internal/undirected_copy.h"
 #include "ostd/vm/internal/vm_io_raw.h"
 #include "ostd/vm/internal/vm_test_util.h"
@@ -518,6 +522,63 @@ TEST_F(UserIoTest, PageFaultHookThatFailsOrLiesGivesEfault) {
   EXPECT_FALSE(c2.ok());
   EXPECT_LE(hook_calls.load(), 4);  // no endless retry
   SetPageFaultHandler(nullptr);
+}
+
+// What the sleeping hook saw on its last call.
+std::atomic<bool> saw_may_sleep{false};
+std::atomic<bool> saw_interrupts_on{false};
+
+// Maps on demand like MapOnDemand, but first sleeps when it may, as a hook
+// reading the page from a disk would.
+bool SleepThenMap(VmSpace& space, const PageFaultInfo& info) {
+  saw_may_sleep.store(info.may_sleep);
+  saw_interrupts_on.store(arch::InterruptsEnabled());
+  if (info.may_sleep) SleepFor(2'000'000);
+  return MapOnDemand(space, info);
+}
+
+TEST_F(UserIoTest, HookMaySleepForAccessesMadeWhereTheCallerCouldBlock) {
+  hook_calls = 0;
+  // Bound to the task, the space follows it to whatever CPU it wakes on.
+  SetCurrentVmSpace(space_);
+  SetPageFaultHandler(SleepThenMap);
+  uint64_t before = timer::NowNanos();
+  Result<uint8_t> v = CopyFromUser(UserPtr<uint8_t>(kUserBase + 3));
+  uint64_t took = timer::NowNanos() - before;
+  SetPageFaultHandler(nullptr);
+  SetCurrentVmSpace(nullptr);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(*v, 0x42u);
+  EXPECT_TRUE(saw_may_sleep.load());
+  EXPECT_TRUE(saw_interrupts_on.load());
+  EXPECT_GE(took, 2'000'000u) << "the hook slept inside the copy";
+  EXPECT_TRUE(arch::InterruptsEnabled()) << "interrupts are on again after the copy";
+}
+
+TEST_F(UserIoTest, HookMustNotSleepUnderASpinLock) {
+  SetPageFaultHandler(SleepThenMap);
+  SpinLock lock;
+  Result<uint8_t> v = Err(Errno::kEINVAL);
+  {
+    SpinLockGuard guard(lock);
+    v = CopyFromUser(UserPtr<uint8_t>(kUserBase + kPage + 3));
+  }
+  SetPageFaultHandler(nullptr);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_FALSE(saw_may_sleep.load());
+  EXPECT_FALSE(saw_interrupts_on.load());
+}
+
+TEST_F(UserIoTest, HookMustNotSleepWithPreemptionDisabled) {
+  SetPageFaultHandler(SleepThenMap);
+  Result<uint8_t> v = Err(Errno::kEINVAL);
+  {
+    PreemptGuard guard;
+    v = CopyFromUser(UserPtr<uint8_t>(kUserBase + 2 * kPage + 3));
+  }
+  SetPageFaultHandler(nullptr);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_FALSE(saw_may_sleep.load());
 }
 
 }  // namespace

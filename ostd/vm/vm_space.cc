@@ -433,11 +433,13 @@ using vm::ThisCpuId;
 using vm::VmMapping;
 using vm::VmSpace;
 
-bool ResolveUserFault(Vaddr address, uint64_t error_code) {
+bool ResolveUserFault(Vaddr address, uint64_t error_code, bool may_sleep) {
   PageFaultHandler handler = fault_handler.load(std::memory_order_acquire);
   VmSpace* space = current_space[ThisCpuId()].load(std::memory_order_relaxed);
   if (handler == nullptr || space == nullptr) return false;
-  PageFaultInfo info{address, (error_code & 2) != 0, (error_code & 1) != 0};
+  // The running task holds a reference to its space (SetCurrentVmSpace), so
+  // `space` stays valid if the hook blocks and the task moves to another CPU.
+  PageFaultInfo info{address, (error_code & 2) != 0, (error_code & 1) != 0, may_sleep};
   if (!handler(*space, info)) return false;
   // Trust the page table, not the hook: retry only if the access is now
   // allowed, so a hook that claims success without fixing anything cannot

@@ -304,15 +304,23 @@ struct PageFaultInfo {
   Vaddr address;  // the faulting byte
   bool write;     // the access was a write (else a read)
   bool present;   // the page was present (a protection fault, e.g. copy-on-write)
+  // The hook may block: the access was made where its caller could have
+  // blocked (interrupts on, preemption enabled), and the hook runs with
+  // interrupts on, as the rest of that task. False: interrupts are off and
+  // the hook must not block.
+  bool may_sleep = false;
 };
 
-// Called with interrupts disabled when a user-memory access by ostd (a
-// fallible reader or writer) faults in `space`, the space active on this CPU.
-// Returns true if it made the access possible (e.g. mapped a page on demand or
-// broke copy-on-write, with a local TLB flush for a changed present page): the
-// access is then retried. Returns false to let the access fail with EFAULT.
-// It must not block; it may call space.Map/Protect. If it keeps returning true
-// without fixing the fault, the access fails after a few retries.
+// Called when a user-memory access by ostd (a fallible reader or writer)
+// faults in `space`, the space active on this CPU, with interrupts as
+// info.may_sleep says. Returns true if it made the access possible (e.g.
+// mapped a page on demand, which may mean reading it from a disk when
+// may_sleep is set, or broke copy-on-write, with a local TLB flush for a
+// changed present page): the access is then retried, on whatever CPU the
+// task runs on by then. Returns false to let the access fail with EFAULT.
+// Unless may_sleep, it must not block; it may call space.Map/Protect. If it
+// keeps returning true without fixing the fault, the access fails after a
+// few retries.
 using PageFaultHandler = bool (*)(VmSpace& space, const PageFaultInfo& info);
 
 // A PageFaultHandler that hands the fault to the space's owner (false if it
