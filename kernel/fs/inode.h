@@ -177,6 +177,9 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // filled with a zeroed page. ENXIO if the page lies wholly past EOF (the
   // caller raises SIGBUS); ENODEV if the file has no page cache.
   virtual ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write);
+  // True if GetPage may block (it reads from a disk): mmap's fault path then
+  // calls it without holding the address space's lock.
+  virtual bool page_io_blocks() const { return false; }
 
   // --- Seals (memfd and tmpfs files; defaults: EINVAL, "not sealable") ---
   // The inode's seals (kSeal* bits).

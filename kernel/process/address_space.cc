@@ -367,13 +367,53 @@ uint64_t AddressSpace::Brk(uint64_t new_end, uint64_t vm_limit) {
   return brk_end_;
 }
 
-AddressSpace::FaultOutcome AddressSpace::ResolveFault(uint64_t addr, bool write, bool exec) {
-  ostd::SpinLockGuard guard(lock_);
-  return FaultLocked(addr, write, exec);
+AddressSpace::FaultOutcome AddressSpace::Fault(uint64_t addr, bool write, bool exec,
+                                               bool may_sleep) {
+  FetchedPage fetched;
+  // A page read without the lock may find the area changed when the lock is
+  // back (unmapped, remapped): the fault is looked up again each time, and
+  // after a few rounds the access is simply retried (and faults again).
+  for (int round = 0; round < 4; ++round) {
+    PageRequest request;
+    {
+      ostd::SpinLockGuard guard(lock_);
+      FaultOutcome outcome = FaultLocked(addr, write, exec, fetched, request);
+      if (!request.source) return outcome;
+    }
+    if (!may_sleep) return FaultOutcome::kBadAccess;  // the user copy fails: EFAULT
+    Result<UFrame> page = request.source->GetPage(request.index, request.for_write);
+    if (!page) {
+      return page.error() == Errno::kENOMEM ? FaultOutcome::kNoMemory : FaultOutcome::kBusError;
+    }
+    fetched = FetchedPage{std::move(request.source), request.index, std::move(*page)};
+  }
+  return FaultOutcome::kResolved;
 }
 
 bool AddressSpace::HandlePageFault(ostd::vm::VmSpace&, const ostd::vm::PageFaultInfo& info) {
-  return HandleFault(info.address, info.write, /*exec=*/false);
+  return Fault(info.address, info.write, /*exec=*/false, info.may_sleep) == FaultOutcome::kResolved;
+}
+
+Status AddressSpace::SyncRange(uint64_t addr, uint64_t len) {
+  // The sources, collected under the lock and synced without it (Sync may
+  // write to a disk).
+  ostd::Vec<PageSourceRef> sources;
+  bool hole = false;
+  {
+    ostd::SpinLockGuard guard(lock_);
+    uint64_t end = addr + len;
+    uint64_t covered = addr;
+    for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+      const Vma& v = vmas_[i];
+      if (v.start > covered) hole = true;
+      covered = v.end;
+      if (v.shared && v.source) OSTD_TRY(sources.Push(v.source));
+    }
+    if (covered < end) hole = true;
+  }
+  for (PageSourceRef& src : sources) OSTD_TRY(src->Sync());
+  if (hole) return Err(Errno::kENOMEM);
+  return {};
 }
 
 namespace {
@@ -388,7 +428,8 @@ AddressSpace::FaultOutcome OutcomeOf(const Status& s) {
 
 }  // namespace
 
-AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec) {
+AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, bool exec,
+                                                     FetchedPage& fetched, PageRequest& request) {
   size_t i = FindIndex(addr);
   if (i == vmas_.size() || vmas_[i].start > addr) return FaultOutcome::kBadAccess;
   const Vma& v = vmas_[i];
@@ -416,10 +457,22 @@ AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, 
   }
   uint64_t index = v.pgoff + (page - v.start) / kPageSize;
   if (index >= AlignUp(v.source->Size(), kPageSize) / kPageSize) {
-    return FaultOutcome::kBadAccess;  // SIGBUS
+    return FaultOutcome::kBusError;
   }
-  Result<UFrame> cached = v.source->GetPage(index, write && v.shared);
-  if (!cached) return OutcomeOf(Err(cached.error()));
+  Result<UFrame> cached = Err(Errno::kEAGAIN);
+  if (fetched.frame && fetched.source == v.source && fetched.index == index) {
+    cached = std::move(*fetched.frame);  // read without the lock for this very page
+    fetched.frame.reset();
+  } else if (v.source->GetPageMayBlock()) {
+    request = PageRequest{v.source, index, write && v.shared};
+    return FaultOutcome::kResolved;
+  } else {
+    cached = v.source->GetPage(index, write && v.shared);
+  }
+  if (!cached) {
+    if (cached.error() == Errno::kENOMEM) return FaultOutcome::kNoMemory;
+    return FaultOutcome::kBusError;
+  }
   if (v.shared) return OutcomeOf(vm_->Map(page, std::move(*cached), FlagsFor(v, true)));
   if (!write) return OutcomeOf(vm_->Map(page, std::move(*cached), FlagsFor(v, false)));
   Result<UFrame> copy = CopyFrame(*cached);
@@ -464,6 +517,17 @@ bool AddressSpace::IsMapped(uint64_t addr) const {
   ostd::SpinLockGuard guard(lock_);
   size_t i = FindIndex(addr);
   return i < vmas_.size() && vmas_[i].start <= addr;
+}
+
+bool AddressSpace::IsRangeMapped(uint64_t addr, uint64_t len) const {
+  ostd::SpinLockGuard guard(lock_);
+  uint64_t end = addr + len;
+  uint64_t covered = addr;
+  for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+    if (vmas_[i].start > covered) return false;
+    covered = vmas_[i].end;
+  }
+  return covered >= end;
 }
 
 Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const {

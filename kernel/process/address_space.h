@@ -62,6 +62,13 @@ class PageSource : public ostd::RefCounted<PageSource> {
   virtual ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) = 0;
   // Bytes the object holds (pages wholly beyond it raise SIGBUS).
   virtual uint64_t Size() const = 0;
+  // True if GetPage may block (it reads from a disk): the fault path then
+  // calls it without the address space's lock, and a fault that may not
+  // sleep (a user copy under a spin lock) fails instead.
+  virtual bool GetPageMayBlock() const { return false; }
+  // msync(MS_SYNC) and msync(MS_ASYNC) of a shared mapping: makes what was
+  // written through mappings durable. Default: nothing to do (memory only).
+  virtual ostd::Status Sync() { return {}; }
   // What /proc/<pid>/maps shows for the mapping ("/path", "/memfd:x (deleted)").
   virtual void Name(ostd::FormatSink& out) const = 0;
   // For MAP_SHARED: whether the mapping may ever be writable (Linux's
@@ -169,19 +176,31 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // How a page fault ended.
   enum class FaultOutcome {
     kResolved,   // the access may be retried
-    kBadAccess,  // no area allows it: SIGSEGV (or SIGBUS past a file's end)
+    kBadAccess,  // no area allows it: SIGSEGV
+    kBusError,   // the file page is wholly past its end, or cannot be read: SIGBUS
     kNoMemory,   // no frame for it: the out-of-memory killer's case
   };
   // Resolves a page fault at `addr`. True if the access may be retried.
   bool HandleFault(uint64_t addr, bool write, bool exec) {
     return ResolveFault(addr, write, exec) == FaultOutcome::kResolved;
   }
-  FaultOutcome ResolveFault(uint64_t addr, bool write, bool exec);
+  // A fault in task context (a user-mode fault, MAP_POPULATE): it may
+  // sleep, reading a file page from its disk without the lock held.
+  FaultOutcome ResolveFault(uint64_t addr, bool write, bool exec) {
+    return Fault(addr, write, exec, /*may_sleep=*/true);
+  }
   // The kernel-mode fault hook's entry (a user copy touched a page that is
-  // not present yet, or a copy-on-write page). The hook may not block, so a
-  // copy that finds no free frame fails (EFAULT) instead of waiting for the
-  // out-of-memory killer as a user-mode fault does (HandleOutOfMemory).
+  // not present yet, or a copy-on-write page). It sleeps for a file page
+  // only where the copy's caller could (info.may_sleep); otherwise such a
+  // copy fails (EFAULT). A copy that finds no free frame fails (EFAULT)
+  // instead of waiting for the out-of-memory killer as a user-mode fault
+  // does (HandleOutOfMemory).
   bool HandlePageFault(ostd::vm::VmSpace& space, const ostd::vm::PageFaultInfo& info) override;
+
+  // msync: asks the sources of the shared mappings in [addr, addr + len) to
+  // make their pages durable (PageSource::Sync). ENOMEM if part of the
+  // range is unmapped (after syncing what is mapped), as Linux.
+  ostd::Status SyncRange(uint64_t addr, uint64_t len);
 
   // Calls fn(const Vma&) for each area in address order (under the lock:
   // fn must not block or touch this space).
@@ -193,6 +212,8 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
 
   // True if an area covers `addr`.
   bool IsMapped(uint64_t addr) const;
+  // True if areas cover all of [addr, addr + len).
+  bool IsRangeMapped(uint64_t addr, uint64_t len) const;
 
   // The futex key of the word at `uaddr` (see FutexKey). `shared` (no
   // FUTEX_PRIVATE_FLAG): a word in a MAP_SHARED mapping with a backing
@@ -236,8 +257,26 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Status InsertLocked(Vma vma) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Merges neighbours that continue each other (same everything).
   void MergeAround(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
-  FaultOutcome FaultLocked(uint64_t addr, bool write, bool exec)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // A file page read without the lock for the fault being resolved.
+  struct FetchedPage {
+    PageSourceRef source;
+    uint64_t index = 0;
+    std::optional<ostd::mm::UFrame> frame;
+  };
+  // What FaultLocked needs read first (source set) when the page comes from
+  // a source whose GetPage may block.
+  struct PageRequest {
+    PageSourceRef source;
+    uint64_t index = 0;
+    bool for_write = false;
+  };
+  FaultOutcome Fault(uint64_t addr, bool write, bool exec, bool may_sleep)
+      ABSL_LOCKS_EXCLUDED(lock_);
+  // Resolves the fault under the lock, taking `fetched`'s frame if it is the
+  // page needed; sets `request` (and returns kResolved) when a page must be
+  // read first.
+  FaultOutcome FaultLocked(uint64_t addr, bool write, bool exec, FetchedPage& fetched,
+                           PageRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Fork's work: copies the areas and shares the pages into `child` (new).
   ostd::Status CopyInto(AddressSpace& child) ABSL_LOCKS_EXCLUDED(lock_);
 

@@ -5,6 +5,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
 #include "kernel/fs/fs_context.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/path.h"
@@ -49,6 +50,12 @@ class InodePages final : public PageSource {
     return inode_->GetPage(index, for_write);
   }
   uint64_t Size() const override { return inode_->size(); }
+  bool GetPageMayBlock() const override { return inode_->page_io_blocks(); }
+  // msync(MS_SYNC): the file system writes back and flushes, as for fsync.
+  ostd::Status Sync() override {
+    if (fs::FsType* type = fs::MountedType(*inode_->fs())) return type->Sync(*inode_->fs());
+    return {};
+  }
   // Every mapping of the file keys its shared futexes by the inode.
   const void* FutexObject() const override { return inode_.get(); }
   void Name(ostd::FormatSink& out) const override {

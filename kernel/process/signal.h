@@ -89,6 +89,8 @@ inline constexpr int32_t kCldKilled = 2;
 inline constexpr int32_t kCldDumped = 3;
 inline constexpr int32_t kSegvMaperr = 1;
 inline constexpr int32_t kSegvAccerr = 2;
+// si_code of SIGBUS for a file page that does not exist (BUS_ADRERR).
+inline constexpr int32_t kBusAdrerr = 2;
 
 enum class DefaultAction : uint8_t { kTerminate, kCoreDump, kIgnore, kStop, kContinue };
 DefaultAction DefaultActionOf(int sig);

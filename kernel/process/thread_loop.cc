@@ -75,6 +75,11 @@ void HandleException(Thread& t) {
       HandleOutOfMemory(t);  // then the access is retried (or the thread dies)
       return;
     }
+    if (outcome == AddressSpace::FaultOutcome::kBusError) {
+      // A file page past the end of the file, or one its disk cannot read.
+      ForceSignal(t, kSigBus, f.address, kBusAdrerr);
+      return;
+    }
     // SEGV_ACCERR inside a mapping (a protection fault), SEGV_MAPERR outside.
     int32_t code = t.process().mm().IsMapped(f.address) ? kSegvAccerr : kSegvMaperr;
     ForceSignal(t, kSigSegv, f.address, code);

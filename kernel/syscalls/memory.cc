@@ -135,13 +135,26 @@ SyscallResult SysMadvise(Thread&, uint64_t addr, uint64_t, int) {
   return 0;  // advice only
 }
 
-SyscallResult SysMsync(Thread&, uint64_t addr, uint64_t, uint32_t flags) {
+// msync: MS_SYNC makes what shared file mappings in the range hold durable
+// (ext2 writes the pages back and flushes its disk; tmpfs pages are the
+// file); MS_ASYNC has nothing to start, as on Linux since 2.6.19. ENOMEM if
+// part of the range is not mapped.
+SyscallResult SysMsync(Thread& self, uint64_t addr, uint64_t len, uint32_t flags) {
   constexpr uint32_t kAsync = 1, kInvalidate = 2, kSync = 4;
   if (!IsAligned(addr, kPageSize) || (flags & ~(kAsync | kInvalidate | kSync)) != 0 ||
       (flags & (kAsync | kSync)) == (kAsync | kSync)) {
     return Err(Errno::kEINVAL);
   }
-  return 0;  // tmpfs pages are the file: nothing to write back
+  uint64_t rounded = AlignUp(len, kPageSize);
+  if (rounded < len || addr + rounded < addr) return Err(Errno::kENOMEM);
+  if (rounded == 0) return 0;
+  if ((flags & kSync) == 0) {
+    // Nothing to write now, but the range must be mapped all the same.
+    if (!self.process().mm().IsRangeMapped(addr, rounded)) return Err(Errno::kENOMEM);
+    return 0;
+  }
+  OSTD_TRY(self.process().mm().SyncRange(addr, rounded));
+  return 0;
 }
 
 // Nothing is ever swapped: the lock calls have nothing to do.

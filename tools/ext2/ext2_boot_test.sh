@@ -40,6 +40,9 @@ for img in "$dir/1k.img" "$dir/4k.img"; do
   debugfs -R "dump /keel/big.bin $dir/big.out" "$img" 2>/dev/null
   want=$(python3 -c 'import hashlib; print(hashlib.sha256(bytes((i * 31) % 253 for i in range(256 * 1024))).hexdigest())')
   check "$img big.bin" "$(sha256sum "$dir/big.out" | cut -d' ' -f1)" "$want"
+  debugfs -R "dump /keel/mapped.bin $dir/mapped.out" "$img" 2>/dev/null
+  want=$(python3 -c 'import hashlib; print(hashlib.sha256(bytes(b"keel mmap\n"[i % 10] for i in range(3 * 4096 + 100))).hexdigest())')
+  check "$img mapped.bin" "$(sha256sum "$dir/mapped.out" | cut -d' ' -f1)" "$want"
   echo "ok $img"
 done
 # Crash: kill QEMU once the fsync returned.

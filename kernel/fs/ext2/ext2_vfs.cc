@@ -1,13 +1,18 @@
 #include "kernel/fs/ext2/ext2_vfs.h"
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <utility>
 
 #include "kernel/fs/ext2/ext2.h"
 #include "kernel/fs/io.h"
 #include "kernel/fs/linux_abi.h"
+#include "ostd/mm/frame.h"
+#include "ostd/sync.h"
 #include "ostd/util/downcast.h"
 #include "ostd/util/vec.h"
+#include "ostd/vm/vm_io.h"
 
 namespace kernel::fs {
 namespace {
@@ -19,6 +24,8 @@ using ostd::Errno;
 constexpr size_t kCacheBlocks = 256;
 // The most one step of a read or write moves through the bounce buffer.
 constexpr size_t kChunk = 16 * 1024;
+// The page size of the page cache (mmap).
+constexpr uint64_t kPage = 4096;
 
 uint32_t NowSec() { return static_cast<uint32_t>(Now().sec); }
 
@@ -84,6 +91,12 @@ class Ext2Fs final : public ostd::Derives<Ext2Fs, FileSystem> {
 };
 
 class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
+  // One page of the file in the page cache.
+  struct CachedPage {
+    uint64_t index = 0;
+    ostd::mm::UFrame frame;
+  };
+
  public:
   Ext2Inode(Ext2Fs* fs, uint32_t ino, const ext2::Inode& d)
       : Derives(this, fs, FixedIno{ino}, TypeOf(d.mode), d.mode & 07777u, d.uid, d.gid,
@@ -134,6 +147,11 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
     if (is_dir()) return Err(Errno::kEISDIR);
     if (!is_regular()) return Err(Errno::kEINVAL);
     Ext2Fs& fs = efs();
+    if (maybe_dirty_.load(std::memory_order_acquire)) {
+      // What shared mappings wrote is read back as the file's bytes.
+      ostd::MutexGuard g(fs.ns_lock());
+      OSTD_TRY(WritebackLocked(fs));
+    }
     ostd::Vec<uint8_t> bounce;
     OSTD_TRY(bounce.Resize(kChunk));
     size_t done = 0;
@@ -171,6 +189,8 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
                            std::span<const uint8_t>(bounce.span()).first(r.copied), NowSec());
         RefreshLocked(fs).IgnoreError();  // best effort: the write's result decides
         if (!n) return done > 0 ? ostd::Result<size_t>(done) : Err(n.error());
+        // Mapped pages see the write too.
+        UpdateCachedLocked(offset + done, std::span<const uint8_t>(bounce.span()).first(*n));
         done += *n;
         if (*n < r.copied) return done;
       }
@@ -185,6 +205,81 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
     Ext2Fs& fs = efs();
     ostd::MutexGuard g(fs.ns_lock());
     OSTD_TRY(fs.vol().Truncate(ino32_, size, NowSec()));
+    TruncateCachedLocked(size);
+    return RefreshLocked(fs);
+  }
+
+  // --- The page cache of mapped pages ---
+  // Pages that mmap (and exec) asked for, read from the disk once and then
+  // shared by every mapping. write(2) updates the cached pages it covers;
+  // what shared writable mappings change goes back to the disk (through
+  // the volume's block cache) on sync, fsync, msync(MS_SYNC), umount, and
+  // before a read(2) of the file.
+  bool page_io_blocks() const override { return is_regular(); }
+
+  ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool) override {
+    if (!is_regular()) return Err(Errno::kENODEV);
+    if (index >= (size() + kPage - 1) / kPage) return Err(Errno::kENXIO);
+    if (std::optional<ostd::mm::UFrame> f = FindCached(index)) return *std::move(f);
+    OSTD_TRY_ASSIGN(ostd::mm::UFrame frame, ostd::mm::UFrame::Alloc(/*zeroed=*/true));
+    ostd::Vec<uint8_t> bounce;
+    OSTD_TRY(bounce.Resize(kPage));
+    Ext2Fs& fs = efs();
+    // Under the file system's lock: no write or truncate runs between the
+    // read and the insert, so the cached page misses none.
+    ostd::MutexGuard g(fs.ns_lock());
+    if (std::optional<ostd::mm::UFrame> f = FindCached(index)) return *std::move(f);
+    if (index >= (size() + kPage - 1) / kPage) return Err(Errno::kENXIO);  // truncated meanwhile
+    OSTD_TRY_ASSIGN(size_t n, fs.vol().Read(ino32_, index * kPage, bounce.span()));
+    VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(frame);
+    VmReader<Infallible> r =
+        VmReader<Infallible>::FromSpan(std::span<const uint8_t>(bounce.span()).first(n));
+    (void)r.ReadTo(w);  // kernel memory to kernel memory: cannot fail
+    OSTD_TRY(InsertCached(index, frame));
+    return frame;
+  }
+
+  ostd::Result<bool> BeginSharedMapping(bool want_write, bool file_writable) override {
+    OSTD_TRY_ASSIGN(bool may_write, Inode::BeginSharedMapping(want_write, file_writable));
+    if (may_write) {
+      writable_maps_.fetch_add(1, std::memory_order_acq_rel);
+      maybe_dirty_.store(true, std::memory_order_release);
+    }
+    return may_write;
+  }
+  void EndWritableMapping() override { writable_maps_.fetch_sub(1, std::memory_order_acq_rel); }
+
+  // Writes the cached pages back if a writable shared mapping may have
+  // changed them (the whole pages inside the file's size).
+  ostd::Status WritebackLocked(Ext2Fs& fs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs.ns_lock()) {
+    if (!maybe_dirty_.exchange(false, std::memory_order_acq_rel)) return {};
+    // Still mapped writable: the pages may change again after this.
+    if (writable_maps_.load(std::memory_order_acquire) > 0) {
+      maybe_dirty_.store(true, std::memory_order_release);
+    }
+    ostd::Vec<CachedPage> pages;
+    {
+      ostd::SpinLockGuard g(pages_lock_);
+      OSTD_TRY(pages.Reserve(pages_.size()));
+      for (const CachedPage& p : pages_) OSTD_TRY(pages.Push(CachedPage{p.index, p.frame}));
+    }
+    ostd::Vec<uint8_t> bounce;
+    OSTD_TRY(bounce.Resize(kPage));
+    uint64_t size = this->size();
+    for (const CachedPage& p : pages) {
+      uint64_t start = p.index * kPage;
+      if (start >= size) continue;
+      size_t len = static_cast<size_t>(std::min<uint64_t>(kPage, size - start));
+      VmReader<Infallible> r = VmReader<Infallible>::FromFrame(p.frame);
+      VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(bounce.span());
+      (void)r.ReadTo(w);
+      ostd::Result<size_t> n = fs.vol().Write(
+          ino32_, start, std::span<const uint8_t>(bounce.span()).first(len), NowSec());
+      if (!n) {
+        maybe_dirty_.store(true, std::memory_order_release);  // try again next time
+        return Err(n.error());
+      }
+    }
     return RefreshLocked(fs);
   }
 
@@ -349,8 +444,74 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
     return {};
   }
 
+  // The slot of page `index` in pages_ (sorted by index): where it is or
+  // would go.
+  size_t SlotOf(uint64_t index) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(pages_lock_) {
+    size_t lo = 0, hi = pages_.size();
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (pages_[mid].index < index) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+  std::optional<ostd::mm::UFrame> FindCached(uint64_t index) ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
+    size_t i = SlotOf(index);
+    if (i < pages_.size() && pages_[i].index == index) return pages_[i].frame;
+    return std::nullopt;
+  }
+  ostd::Status InsertCached(uint64_t index, const ostd::mm::UFrame& frame)
+      ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
+    size_t i = SlotOf(index);
+    if (i < pages_.size() && pages_[i].index == index) return {};
+    return pages_.Insert(i, CachedPage{index, frame});
+  }
+  // Copies `bytes`, just written at `offset`, into the cached pages they
+  // cover.
+  void UpdateCachedLocked(uint64_t offset, std::span<const uint8_t> bytes)
+      ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    if (bytes.empty()) return;
+    ostd::SpinLockGuard g(pages_lock_);
+    uint64_t end = offset + bytes.size();
+    for (size_t i = SlotOf(offset / kPage); i < pages_.size(); ++i) {
+      uint64_t start = pages_[i].index * kPage;
+      if (start >= end) break;
+      uint64_t from = std::max(start, offset);
+      uint64_t to = std::min(start + kPage, end);
+      VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(pages_[i].frame);
+      w.Skip(from - start);
+      VmReader<Infallible> r =
+          VmReader<Infallible>::FromSpan(bytes.subspan(from - offset, to - from));
+      (void)r.ReadTo(w);
+    }
+  }
+  // After a truncate to `size`: pages wholly past it leave the cache, and
+  // the tail of the last one reads as zeros (as the file does).
+  void TruncateCachedLocked(uint64_t size) ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
+    uint64_t keep = (size + kPage - 1) / kPage;
+    while (!pages_.empty() && pages_[pages_.size() - 1].index >= keep) pages_.PopBack();
+    if (size % kPage != 0 && !pages_.empty() && pages_[pages_.size() - 1].index == size / kPage) {
+      VmWriter<Infallible> w = VmWriter<Infallible>::FromFrame(pages_[pages_.size() - 1].frame);
+      w.Skip(size % kPage);
+      (void)w.FillZeros(kPage - size % kPage);
+    }
+  }
+
   const uint32_t ino32_;
   uint32_t blocks_ ABSL_GUARDED_BY(attr_lock_) = 0;
+  ostd::SpinLock pages_lock_;
+  ostd::Vec<CachedPage> pages_ ABSL_GUARDED_BY(pages_lock_);
+  // Shared mappings that may write the pages (BeginSharedMapping).
+  std::atomic<int64_t> writable_maps_{0};
+  // A writable shared mapping may have changed cached pages since the last
+  // write-back.
+  std::atomic<bool> maybe_dirty_{false};
 };
 
 Ext2Inode* Ext2Fs::FindLocked(uint32_t ino) {
@@ -375,6 +536,7 @@ ostd::Status Ext2Fs::WriteAttrsLocked() {
   if (vol_.read_only()) return {};
   for (RefPtr<Ext2Inode>& i : live_) {
     if (i->nlink() == 0) continue;
+    OSTD_TRY(i->WritebackLocked(*this));
     OSTD_TRY(vol_.PutInode(i->ino32(), i->Attrs()));
   }
   return {};
