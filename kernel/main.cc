@@ -7,7 +7,9 @@
 #include "kernel/device/builtin_drivers.h"
 #include "kernel/device/sysfs_devices.h"
 #include "kernel/exec/cmdline.h"
+#include "kernel/fs/block_device.h"
 #include "kernel/fs/ext2/ext2_vfs.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/tty.h"
 #include "kernel/fs/vfs.h"
@@ -62,6 +64,23 @@ void InitWallClock() {
   if (secs > 0) SetRealtime(static_cast<uint64_t>(secs) * 1'000'000'000);
 }
 
+// Mounts the root file system root= names and makes it the root. ENXIO: no
+// such disk; the type's mount errors otherwise.
+ostd::Status MountRoot(const exec::RootSpec& spec) {
+  OSTD_TRY_ASSIGN(fs::FsType * type, fs::FindFsType(spec.fstype));
+  fs::MountRequest req;
+  req.read_only = spec.read_only;
+  if (type->needs_device()) {
+    req.device = fs::FindBlockDevice(spec.device);
+    if (req.device == nullptr) return ostd::Err(ostd::Errno::kENXIO);
+  }
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::Inode> root, type->Mount(req));
+  OSTD_TRY(fs::InitOnRoot(std::move(root), *type));
+  ostd::Println("Root: /dev/{} ({}, {}).", spec.device, spec.fstype,
+                spec.read_only ? "read-only" : "read-write");
+  return {};
+}
+
 [[noreturn]] void PowerOff(bool ok) {
   ostd::power::Exit(ok ? ostd::power::ExitCode::kSuccess : ostd::power::ExitCode::kFailure);
 }
@@ -79,8 +98,14 @@ void KernelMain(const ostd::BootInfo& boot_info) {
                 frames.free_frames / 256, ostd::timer::NowNanos() / 1000000);
   InitWallClock();
   fs::SetBootWallClockNs(static_cast<int64_t>(RealtimeNs() - MonotonicNs()));
-  if (!boot_info.initramfs) {
-    ostd::Println("No initramfs: no init to run; powering off.");
+  ostd::Result<exec::RootSpec> root_spec = exec::ParseRootSpec(boot_info.cmdline);
+  if (!root_spec) {
+    ostd::Println("keel: bad root= or rootfstype= on the command line: {}", root_spec.error());
+    PowerOff(false);
+  }
+  bool disk_root = !root_spec->device.empty();
+  if (!boot_info.initramfs && !disk_root) {
+    ostd::Println("No initramfs and no root=: no init to run; powering off.");
     return;
   }
   InitSyscalls();
@@ -92,7 +117,13 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
     ostd::Println("keel: cannot register ext2: {}", s.error());
   }
-  if (ostd::Status s = fs::Init(); !s) {
+  if (disk_root) {
+    if (ostd::Status s = MountRoot(*root_spec); !s) {
+      ostd::Println("keel: cannot mount root=/dev/{} ({}): {}", root_spec->device,
+                    root_spec->fstype, s.error());
+      PowerOff(false);
+    }
+  } else if (ostd::Status s = fs::Init(); !s) {
     ostd::Println("keel: cannot create the root file system: {}", s.error());
     PowerOff(false);
   }
@@ -104,7 +135,9 @@ void KernelMain(const ostd::BootInfo& boot_info) {
     ostd::Println("keel: cannot mount /sys and tracefs: {}", s.error());
     PowerOff(false);
   }
-  if (ostd::Status s = fs::UnpackInitramfs(*boot_info.initramfs); !s) {
+  if (disk_root) {
+    if (boot_info.initramfs) ostd::Println("keel: root= is set: the initramfs is not used.");
+  } else if (ostd::Status s = fs::UnpackInitramfs(*boot_info.initramfs); !s) {
     ostd::Println("keel: bad initramfs: {}", s.error());
     PowerOff(false);
   }
@@ -124,7 +157,7 @@ void KernelMain(const ostd::BootInfo& boot_info) {
     }
   }
   if (path.empty()) {
-    ostd::Println("keel: no init found in the initramfs (tried /init, /sbin/init, ..., /bin/sh)");
+    ostd::Println("keel: no init found (tried /init, /sbin/init, ..., /bin/sh)");
     PowerOff(false);
   }
   std::array<std::string_view, exec::kMaxInitArgs> argv = cmd->argv_storage;

@@ -82,4 +82,42 @@ ostd::Result<InitCommand> ParseInitCommand(std::string_view cmdline) {
   return cmd;
 }
 
+ostd::Result<RootSpec> ParseRootSpec(std::string_view cmdline) {
+  RootSpec spec;
+  std::string_view rest = cmdline;
+  for (;;) {
+    CmdlineWord w = NextCmdlineWord(rest);
+    rest = w.rest;
+    if (w.word.empty()) {
+      // An empty "" word is not the end: the rest decides.
+      size_t skip = 0;
+      while (skip < rest.size() && IsSpace(rest[skip])) ++skip;
+      if (skip == rest.size()) break;
+      continue;
+    }
+    if (w.word == "--") break;  // init's arguments from here on
+    constexpr std::string_view kRoot = "root=";
+    constexpr std::string_view kType = "rootfstype=";
+    constexpr std::string_view kDev = "/dev/";
+    if (w.word.starts_with(kRoot)) {
+      std::string_view value = Unquote(w.word.substr(kRoot.size()));
+      if (!value.starts_with(kDev)) return ostd::Err(ostd::Errno::kEINVAL);
+      value.remove_prefix(kDev.size());
+      if (value.empty() || value.find('/') != std::string_view::npos) {
+        return ostd::Err(ostd::Errno::kEINVAL);
+      }
+      spec.device = value;
+    } else if (w.word.starts_with(kType)) {
+      std::string_view value = Unquote(w.word.substr(kType.size()));
+      if (value.empty()) return ostd::Err(ostd::Errno::kEINVAL);
+      spec.fstype = value;
+    } else if (w.word == "ro") {
+      spec.read_only = true;
+    } else if (w.word == "rw") {
+      spec.read_only = false;
+    }
+  }
+  return spec;
+}
+
 }  // namespace kernel::exec

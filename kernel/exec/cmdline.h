@@ -55,6 +55,21 @@ CmdlineWord NextCmdlineWord(std::string_view s);
 // refuse so that the mistake is visible). The views point into `cmdline`.
 ostd::Result<InitCommand> ParseInitCommand(std::string_view cmdline);
 
+// The root file system the command line asks for, as Linux reads it: root=
+// names the disk (`root=/dev/vda`), rootfstype= its type (ext2 if absent),
+// and `ro`/`rw` (the last one wins) how it is mounted: read-only unless
+// `rw`, as Linux mounts the root. Only words before `--` count.
+struct RootSpec {
+  std::string_view device;           // "vda" for root=/dev/vda; empty: no root= (the initramfs)
+  std::string_view fstype = "ext2";  // rootfstype=
+  bool read_only = true;
+};
+
+// Parses root=, rootfstype=, ro and rw. EINVAL: a root= that does not name
+// a device under /dev ("/dev/NAME", NAME without '/'), or an empty
+// rootfstype=. The views point into `cmdline`.
+ostd::Result<RootSpec> ParseRootSpec(std::string_view cmdline);
+
 }  // namespace kernel::exec
 
 #endif  // KERNEL_EXEC_CMDLINE_H_

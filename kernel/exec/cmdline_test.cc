@@ -89,5 +89,44 @@ TEST(CmdlineTest, NextWord) {
   EXPECT_EQ(w.rest, "");
 }
 
+TEST(RootSpecTest, NoRootMeansTheInitramfs) {
+  ostd::Result<RootSpec> r = ParseRootSpec("console=ttyS0 init=/bin/sh");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->device.empty());
+  EXPECT_EQ(r->fstype, "ext2");
+  EXPECT_TRUE(r->read_only);
+}
+
+TEST(RootSpecTest, DeviceTypeAndMode) {
+  ostd::Result<RootSpec> r = ParseRootSpec("root=/dev/vda rw init=/test/runner");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->device, "vda");
+  EXPECT_FALSE(r->read_only);
+  r = ParseRootSpec("rw root=\"/dev/vdb\" rootfstype=ext2 ro");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->device, "vdb");
+  EXPECT_EQ(r->fstype, "ext2");
+  EXPECT_TRUE(r->read_only);  // the last of ro/rw wins
+  r = ParseRootSpec("root=/dev/vda rootfstype=tmpfs");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->fstype, "tmpfs");
+}
+
+TEST(RootSpecTest, WordsAfterDashesAreInitArguments) {
+  ostd::Result<RootSpec> r = ParseRootSpec("root=/dev/vda -- rw root=/dev/vdb");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->device, "vda");
+  EXPECT_TRUE(r->read_only);
+}
+
+TEST(RootSpecTest, BadValues) {
+  for (std::string_view bad : {"root=vda", "root=/dev/", "root=/dev/a/b", "root=", "root=/vda",
+                               "rootfstype=", "root=/dev/vda rootfstype=\"\""}) {
+    EXPECT_FALSE(ParseRootSpec(bad).has_value()) << bad;
+  }
+  // Not root= at all.
+  EXPECT_TRUE(ParseRootSpec("rootwait roots=/dev/vda").value().device.empty());
+}
+
 }  // namespace
 }  // namespace kernel::exec

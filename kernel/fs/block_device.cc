@@ -110,6 +110,13 @@ BlockDevice* GetBlockDevice(size_t index) {
   return index < registered ? registry[index].get() : nullptr;
 }
 
+BlockDevice* FindBlockDevice(std::string_view name) {
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == name) return GetBlockDevice(i);
+  }
+  return nullptr;
+}
+
 ostd::Status CreateBlockDeviceNodes(Inode& dev) {
   for (size_t i = 0; GetBlockDevice(i) != nullptr; ++i) {
     OSTD_TRY(dev.Create(kNames[i], InodeType::kBlockDevice, 0660, 0, 0,

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "kernel/fs/block_io.h"
 #include "kernel/fs/file.h"
@@ -34,6 +35,8 @@ inline constexpr size_t kMaxBlockDevices = 8;
 ostd::Result<size_t> RegisterBlockDevice(ostd::Box<BlockDevice> dev);
 // The registered device `index` (nullptr if none); valid until shutdown.
 BlockDevice* GetBlockDevice(size_t index);
+// The registered device named `name` ("vda"), or nullptr.
+BlockDevice* FindBlockDevice(std::string_view name);
 // Creates /dev/vdX (block special, 0660, root) for every registered disk.
 ostd::Status CreateBlockDeviceNodes(Inode& dev);
 // Opens the block special file `inode`. ENXIO: no such disk.

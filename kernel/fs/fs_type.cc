@@ -78,12 +78,26 @@ ostd::Status AddMount(RefPtr<Inode> mountpoint, RefPtr<Inode> root, FsType& type
   return Err(Errno::kENOSPC);
 }
 
+ostd::Status SetRootMount(RefPtr<Inode> root, FsType& type) {
+  ostd::MutexGuard g(lock);
+  for (MountEntry& m : mounts) {
+    if (m.type == nullptr) {
+      m.mountpoint = nullptr;  // mounted on nothing: the root
+      m.root = std::move(root);
+      m.type = &type;
+      return {};
+    }
+  }
+  return Err(Errno::kENOSPC);
+}
+
 ostd::Status RemoveMount(const RefPtr<Inode>& root) {
   MountEntry gone;
   {
     ostd::MutexGuard g(lock);
     for (MountEntry& m : mounts) {
       if (m.type != nullptr && m.root.get() == root.get()) {
+        if (m.mountpoint == nullptr) return Err(Errno::kEBUSY);  // the root file system
         gone = std::move(m);
         m = MountEntry{};
         break;

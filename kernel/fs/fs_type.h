@@ -49,8 +49,13 @@ ostd::Result<FsType*> FindFsType(std::string_view name);
 // Records that `root` (an instance of `type`) is mounted on `mountpoint`, and
 // attaches it. ENOSPC when the table is full.
 ostd::Status AddMount(RefPtr<Inode> mountpoint, RefPtr<Inode> root, FsType& type);
+// Records that `root` (an instance of `type`) is the root file system
+// (root=): sync reaches it, and unmounting it is EBUSY. ENOSPC when the
+// table is full.
+ostd::Status SetRootMount(RefPtr<Inode> root, FsType& type);
 // Detaches the mount whose root is `root` and unmounts it. EINVAL if `root`
-// is not the root of a mount made by AddMount.
+// is not the root of a mount made by AddMount; EBUSY for the root file
+// system.
 ostd::Status RemoveMount(const RefPtr<Inode>& root);
 // The type of the mount holding `fs`, if it was mounted by AddMount.
 FsType* MountedType(FileSystem& fs);

@@ -195,7 +195,11 @@ ostd::Result<size_t> Inode::WriteAt(uint64_t, IoReader&) {
 }
 ostd::Status Inode::Truncate(uint64_t) { return Err(is_dir() ? Errno::kEISDIR : Errno::kEINVAL); }
 ostd::Status Inode::Fallocate(uint32_t, uint64_t, uint64_t) {
-  return Err(is_dir() ? Errno::kEISDIR : Errno::kENODEV);
+  // Linux's vfs_fallocate: a directory is EISDIR, anything but a regular
+  // file ENODEV, and a regular file whose file system has no fallocate
+  // (ext2) EOPNOTSUPP.
+  if (is_dir()) return Err(Errno::kEISDIR);
+  return Err(is_regular() ? Errno::kEOPNOTSUPP : Errno::kENODEV);
 }
 ostd::Result<ostd::mm::UFrame> Inode::GetPage(uint64_t, bool) { return Err(Errno::kENODEV); }
 

@@ -88,10 +88,26 @@ struct InodeAttr {
 // lock ordering between directories).
 // A file system instance, made with MakeRef; each of its inodes holds a
 // reference (file systems are never unmounted).
+// What statfs(2) reports of a file system (Linux's struct statfs, in
+// blocks of block_size bytes).
+struct FsStats {
+  uint64_t magic = 0;  // f_type: TMPFS_MAGIC, EXT2_SUPER_MAGIC, PROC_SUPER_MAGIC, ...
+  uint64_t block_size = 4096;
+  uint64_t blocks = 0;
+  uint64_t blocks_free = 0;
+  uint64_t blocks_avail = 0;  // free to unprivileged users
+  uint64_t files = 0;
+  uint64_t files_free = 0;
+  bool read_only = false;
+};
+
 class FileSystem : public RefCounted<FileSystem>, public ostd::DowncastRoot<FileSystem> {
  public:
   explicit FileSystem(uint64_t dev) : dev_(dev) {}
   virtual ~FileSystem() = default;
+  // statfs(2). The default is a pseudo file system with no blocks of its
+  // own: Linux's anon_inode_fs magic and zero counts.
+  virtual FsStats Stats() { return FsStats{.magic = 0x09041934}; }
   uint64_t dev() const { return dev_; }
   uint64_t NextIno() { return next_ino_.fetch_add(1, std::memory_order_relaxed); }
   ostd::Mutex& ns_lock() ABSL_LOCK_RETURNED(ns_lock_) { return ns_lock_; }

@@ -122,6 +122,21 @@ class TmpFs final : public ostd::Derives<TmpFs, FileSystem> {
   uint64_t used_pages() const { return used_pages_.load(std::memory_order_relaxed); }
   uint64_t max_pages() const { return max_pages_; }
 
+  // Linux's shmem_statfs: the size limit in pages and what is left of it;
+  // the internal instance (no limit) reports no blocks. Files are counted
+  // against the same budget (Linux's default nr_inodes is of that order).
+  FsStats Stats() override {
+    FsStats st{.magic = 0x01021994};
+    if (max_pages_ == kUnlimited) return st;
+    uint64_t used = std::min(used_pages(), max_pages_);
+    st.blocks = max_pages_;
+    st.blocks_free = max_pages_ - used;
+    st.blocks_avail = st.blocks_free;
+    st.files = max_pages_;
+    st.files_free = max_pages_ - used;
+    return st;
+  }
+
  private:
   const uint64_t max_pages_;
   std::atomic<uint64_t> used_pages_{0};

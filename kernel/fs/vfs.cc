@@ -4,6 +4,7 @@
 #include <array>
 
 #include "kernel/fs/device.h"
+#include "kernel/fs/fs_type.h"
 #include "kernel/fs/tmpfs.h"
 #include "ostd/sync.h"
 #include "ostd/util/box.h"
@@ -140,6 +141,33 @@ ostd::Status Init() {
   OSTD_TRY(root->Create("sys", InodeType::kDirectory, 0555, 0, 0, 0));
   OSTD_TRY(root->Create("tmp", InodeType::kDirectory, 01777, 0, 0, 0));
   OSTD_TRY(CreateDeviceNodes(*dev));
+  ostd::SpinLockGuard g(g_root_lock);
+  if (g_root != nullptr) return ostd::Err(Errno::kEBUSY);
+  g_root = std::move(root);
+  return {};
+}
+
+ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type) {
+  struct Needed {
+    std::string_view name;
+    uint32_t perm;
+  };
+  RefPtr<Inode> dev;
+  for (const Needed& n :
+       {Needed{"dev", 0755}, Needed{"proc", 0555}, Needed{"sys", 0555}, Needed{"tmp", 01777}}) {
+    ostd::Result<RefPtr<Inode>> dir = root->Lookup(n.name);
+    if (!dir && dir.error() == Errno::kENOENT) {
+      dir = root->Create(n.name, InodeType::kDirectory, n.perm, 0, 0, 0);
+    }
+    if (!dir) return Err(dir.error());
+    if (!(*dir)->is_dir()) return Err(Errno::kENOTDIR);
+    if (n.name == "dev") dev = *std::move(dir);
+  }
+  OSTD_TRY(SetRootMount(root, type));
+  OSTD_TRY_ASSIGN(FsType * tmpfs, FindFsType("tmpfs"));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> devfs, CreateTmpfs(0755));
+  OSTD_TRY(CreateDeviceNodes(*devfs));
+  OSTD_TRY(AddMount(std::move(dev), std::move(devfs), *tmpfs));
   ostd::SpinLockGuard g(g_root_lock);
   if (g_root != nullptr) return ostd::Err(Errno::kEBUSY);
   g_root = std::move(root);
@@ -435,9 +463,13 @@ ostd::Status RenameAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string
   if (IsDotOrDotDot(from.name.view()) || IsDotOrDotDot(to.name.view())) {
     return Err(Errno::kEBUSY);
   }
-  if (from.trailing_slash || to.trailing_slash) {
-    OSTD_TRY_ASSIGN(RefPtr<Inode> src, from.dir->Lookup(from.name.view()));
-    if (!src->is_dir()) return Err(Errno::kENOTDIR);
+  // Linux's do_renameat2 checks these before the file system sees the
+  // flags (ext2, without RENAME_EXCHANGE, then says EINVAL): a missing
+  // source is ENOENT, and so is a missing target of an exchange.
+  OSTD_TRY_ASSIGN(RefPtr<Inode> src, from.dir->Lookup(from.name.view()));
+  if ((from.trailing_slash || to.trailing_slash) && !src->is_dir()) return Err(Errno::kENOTDIR);
+  if ((flags & kRenameExchange) != 0 && (flags & kRenameNoreplace) == 0) {
+    OSTD_TRY(to.dir->Lookup(to.name.view()));
   }
   return from.dir->Rename(from.name.view(), *to.dir, to.name.view(), flags);
 }

@@ -33,11 +33,19 @@
 
 namespace kernel::fs {
 
+class FsType;
+
 inline constexpr int kMaxSymlinks = 40;
 
 // Creates the tmpfs root with /dev (and its device nodes), /proc and /tmp.
 // Call once at boot before anything else here.
 ostd::Status Init();
+// Makes `root` (the root directory of a disk file system, mounted as
+// `type` with root=) the root instead: /dev, /proc, /sys and /tmp are made
+// if it lacks them (EROFS if it is read-only then), and a tmpfs holding
+// the device nodes is mounted on /dev, as Linux's devtmpfs. Call once at
+// boot instead of Init.
+ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type);
 // The global root directory (null before Init()).
 RefPtr<Inode> RootInode();
 

@@ -144,6 +144,12 @@ bool PathExists(std::string_view path) {
 
 void RandomBytes(std::span<uint8_t> out) { fs::GetRandomBytes(out); }
 
+void SyncFileSystems() {
+  if (ostd::Status s = fs::SyncAllMounts(); !s) {
+    ostd::Println("keel: writing back the file systems failed: {}", s.error());
+  }
+}
+
 namespace {
 
 // ^C, ^\ and ^Z on the console: the signal goes to the foreground group.

@@ -44,6 +44,10 @@ bool PathExists(std::string_view path);
 // Fills `out` from the kernel's random generator (getrandom, AT_RANDOM).
 void RandomBytes(std::span<uint8_t> out);
 
+// Writes back every mounted file system (sync(2)), e.g. before the machine
+// powers off because init exited. Errors are reported on the console.
+void SyncFileSystems();
+
 // Connects the console tty to processes (job-control signals) with
 // `foreground_pgid` in the foreground, and starts pulling typed input.
 ostd::Status StartConsole(int foreground_pgid);

@@ -160,6 +160,8 @@ void DefaultRlimits(Process& p) {
 }
 
 [[noreturn]] void InitExited(int status) {
+  // What init's processes wrote to disks and did not sync yet is kept.
+  glue::SyncFileSystems();
   if ((status & 0x7f) == 0) {
     int code = (status >> 8) & 0xff;
     ostd::Println("keel: init exited with status {}", code);

@@ -41,6 +41,7 @@ using ostd::Status;
 class ProcFs final : public fs::FileSystem {
  public:
   using FileSystem::FileSystem;
+  fs::FsStats Stats() override { return fs::FsStats{.magic = 0x9fa0}; }  // PROC_SUPER_MAGIC
 };
 
 // Made by MountProc; every procfs inode holds a reference too.

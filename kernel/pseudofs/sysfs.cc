@@ -21,6 +21,7 @@ using ostd::Status;
 class SysFs final : public fs::FileSystem {
  public:
   using FileSystem::FileSystem;
+  fs::FsStats Stats() override { return fs::FsStats{.magic = 0x62656572}; }  // SYSFS_MAGIC
 };
 
 RefPtr<StaticDir> sys_root;  // made once; lives for good

@@ -186,38 +186,44 @@ struct LinuxStatfs {
 };
 static_assert(sizeof(LinuxStatfs) == 120);
 
-LinuxStatfs StatfsFor(bool pipe) {
-  constexpr int64_t kTmpfsMagic = 0x01021994, kPipefsMagic = 0x50495045;
-  constexpr int64_t kStValid = 0x20, kStRelatime = 0x1000;
-  ostd::mm::FrameStats mem = ostd::mm::GetFrameStats();
-  // tmpfs's default size: half of memory, in pages.
-  int64_t blocks = static_cast<int64_t>(mem.total_frames / 2);
-  int64_t free = std::min(blocks, static_cast<int64_t>(mem.free_frames));
+// statfs of a file on `fs`, or of a pipe (no file system: pipefs).
+LinuxStatfs StatfsFor(fs::FileSystem* fs) {
+  constexpr int64_t kPipefsMagic = 0x50495045;
+  constexpr int64_t kStRdonly = 0x1, kStValid = 0x20, kStRelatime = 0x1000;
   LinuxStatfs s{};
-  s.f_type = pipe ? kPipefsMagic : kTmpfsMagic;
-  s.f_bsize = 4096;
-  s.f_blocks = pipe ? 0 : blocks;
-  s.f_bfree = pipe ? 0 : free;
-  s.f_bavail = pipe ? 0 : free;
-  s.f_files = pipe ? 0 : blocks;
-  s.f_ffree = pipe ? 0 : free;
   s.f_namelen = 255;
-  s.f_frsize = 4096;
-  s.f_flags = kStValid | kStRelatime;
+  if (fs == nullptr) {
+    s.f_type = kPipefsMagic;
+    s.f_bsize = 4096;
+    s.f_frsize = 4096;
+    s.f_flags = kStValid;
+    return s;
+  }
+  fs::FsStats st = fs->Stats();
+  s.f_type = static_cast<int64_t>(st.magic);
+  s.f_bsize = static_cast<int64_t>(st.block_size);
+  s.f_frsize = static_cast<int64_t>(st.block_size);
+  s.f_blocks = static_cast<int64_t>(st.blocks);
+  s.f_bfree = static_cast<int64_t>(st.blocks_free);
+  s.f_bavail = static_cast<int64_t>(st.blocks_avail);
+  s.f_files = static_cast<int64_t>(st.files);
+  s.f_ffree = static_cast<int64_t>(st.files_free);
+  s.f_flags = kStValid | kStRelatime | (st.read_only ? kStRdonly : 0);
   return s;
 }
 
 SyscallResult SysStatfs(Thread& self, UserString upath, UserOutPtr<LinuxStatfs> buf) {
   UserPath path;
   OSTD_TRY(path.Copy(upath));
-  OSTD_TRY(file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
-  OSTD_TRY(ostd::vm::CopyToUser(buf, StatfsFor(false)));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
+  OSTD_TRY(ostd::vm::CopyToUser(buf, StatfsFor(inode->fs())));
   return 0;
 }
 
 SyscallResult SysFstatfs(Thread& self, int fd, UserOutPtr<LinuxStatfs> buf) {
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFileRaw(self, fd));
-  OSTD_TRY(ostd::vm::CopyToUser(buf, StatfsFor(f->inode() == nullptr)));
+  OSTD_TRY(
+      ostd::vm::CopyToUser(buf, StatfsFor(f->inode() != nullptr ? f->inode()->fs() : nullptr)));
   return 0;
 }
 

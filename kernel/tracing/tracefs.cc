@@ -39,9 +39,14 @@ using pseudofs::TextSink;
 constexpr int kCapPerfmon = 38;
 constexpr uint64_t kPipePollNs = 10'000'000;  // trace_pipe re-checks the buffer this often
 
+// tracefs and debugfs instances (TRACEFS_MAGIC, DEBUGFS_MAGIC for statfs).
 class TraceFs final : public fs::FileSystem {
  public:
-  using FileSystem::FileSystem;
+  TraceFs(uint64_t dev, uint64_t magic) : FileSystem(dev), magic_(magic) {}
+  fs::FsStats Stats() override { return fs::FsStats{.magic = magic_}; }
+
+ private:
+  uint64_t magic_;
 };
 
 // Made by MountTracing; every inode holds a reference too.
@@ -629,8 +634,10 @@ Status MountAt(const fs::FsContext& ctx, std::string_view path, TracefsType& typ
 
 Status MountTracing() {
   InitLinuxSymbols();
-  OSTD_TRY_ASSIGN(RefPtr<TraceFs> tfs, ostd::MakeRef<TraceFs>(fs::FileSystem::AllocAnonDev()));
-  OSTD_TRY_ASSIGN(RefPtr<TraceFs> dfs, ostd::MakeRef<TraceFs>(fs::FileSystem::AllocAnonDev()));
+  OSTD_TRY_ASSIGN(RefPtr<TraceFs> tfs,
+                  ostd::MakeRef<TraceFs>(fs::FileSystem::AllocAnonDev(), 0x74726163));
+  OSTD_TRY_ASSIGN(RefPtr<TraceFs> dfs,
+                  ostd::MakeRef<TraceFs>(fs::FileSystem::AllocAnonDev(), 0x64626720));
   trace_fs = tfs.get();
   debug_fs = dfs.get();
   trace_fs_owner = std::move(tfs);

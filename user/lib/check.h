@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #define CHECK(cond)                                                                          \
   do {                                                                                       \
@@ -70,6 +71,25 @@ static inline void enter_tmpdir(void) {
   char tmpl[] = "/tmp/keeltest.XXXXXX";
   if (mkdtemp(tmpl) == NULL || chdir(tmpl) != 0) {
     fprintf(stderr, "enter_tmpdir: %s\n", strerror(errno));
+    exit(1);
+  }
+}
+
+// Like enter_tmpdir, but on tmpfs, for checks of tmpfs's own behaviour
+// (fallocate, hole punching, seals): under /tmp if that is tmpfs, else
+// under /dev/shm (tmpfs on Linux and Keel; made if missing), e.g. when the
+// root file system, /tmp included, is ext2.
+static inline void enter_tmpfs_dir(void) {
+  struct statfs sf;
+  const char* base = "/tmp";
+  if (statfs(base, &sf) != 0 || sf.f_type != 0x01021994 /* TMPFS_MAGIC */) {
+    base = "/dev/shm";
+    mkdir(base, 01777);  // EEXIST is fine
+  }
+  char tmpl[64];
+  snprintf(tmpl, sizeof tmpl, "%s/keeltest.XXXXXX", base);
+  if (mkdtemp(tmpl) == NULL || chdir(tmpl) != 0) {
+    fprintf(stderr, "enter_tmpfs_dir: %s: %s\n", base, strerror(errno));
     exit(1);
   }
 }

@@ -45,7 +45,7 @@ static void check_file(int fd) {
 int main(void) {
   int m = CHECK_OK(syscall(SYS_memfd_create, "coherent", 0));
   check_file(m);
-  enter_tmpdir();
+  enter_tmpfs_dir();
   int f = CHECK_OK(open("f", O_RDWR | O_CREAT, 0644));
   check_file(f);
   return 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "user/lib/check.h"
+#include "user/lib/linux_version.h"
 
 static void expect_content(const char* path, const char* want) {
   char buf[64] = {0};
@@ -26,7 +27,19 @@ int main(void) {
   expect_content("b", "A");
   write_file("x", "X");
   CHECK_ERR(renameat2(AT_FDCWD, "x", AT_FDCWD, "b", RENAME_NOREPLACE), EEXIST);
-  CHECK_OK(renameat2(AT_FDCWD, "x", AT_FDCWD, "b", RENAME_EXCHANGE));
+  struct statfs sf;
+  CHECK_OK(statfs(".", &sf));
+  // (0xEF53 is also ext3 and ext4 on Linux, which can exchange: Keel's is ext2.)
+  if (sf.f_type == 0xEF53 && on_keel()) {
+    // ext2 has no RENAME_EXCHANGE (Linux's ext2_rename: EINVAL); the same
+    // end state by hand.
+    CHECK_ERR(renameat2(AT_FDCWD, "x", AT_FDCWD, "b", RENAME_EXCHANGE), EINVAL);
+    CHECK_OK(rename("b", "t"));
+    CHECK_OK(rename("x", "b"));
+    CHECK_OK(rename("t", "x"));
+  } else {
+    CHECK_OK(renameat2(AT_FDCWD, "x", AT_FDCWD, "b", RENAME_EXCHANGE));
+  }
   expect_content("b", "X");
   expect_content("x", "A");
   CHECK_ERR(renameat2(AT_FDCWD, "x", AT_FDCWD, "nope", RENAME_EXCHANGE), ENOENT);

@@ -76,12 +76,31 @@ class Ext2Fs final : public ostd::Derives<Ext2Fs, FileSystem> {
   explicit Ext2Fs(ext2::Volume vol) : Derives(this, AllocAnonDev()), vol_(std::move(vol)) {}
 
   ext2::Volume& vol() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock()) { return vol_; }
+  FsStats Stats() override {
+    ostd::MutexGuard g(ns_lock());
+    const ext2::Superblock& sb = vol_.superblock();
+    return FsStats{.magic = 0xEF53,
+                   .block_size = sb.block_size,
+                   .blocks = sb.blocks_count,
+                   .blocks_free = sb.free_blocks,
+                   .blocks_avail = sb.free_blocks,
+                   .files = sb.inodes_count,
+                   .files_free = sb.free_inodes,
+                   .read_only = vol_.read_only()};
+  }
   // The in-memory inode for `ino`, loaded on first use.
   ostd::Result<RefPtr<Ext2Inode>> GetLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   // The loaded inode `ino`, if any.
   Ext2Inode* FindLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   ostd::Status WriteAttrsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   ostd::Status UnmountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
+  // Lets go of the in-memory inodes nobody else holds: an unlinked one is
+  // freed on the disk (its blocks and its inode, with its deletion time),
+  // a linked one is dropped from memory once its attributes and mapped
+  // pages are written back (it is read again when next looked up).
+  ostd::Status ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
+  // Frees loaded inode `ino` if it has no links and nobody holds it.
+  ostd::Status ReleaseIfUnusedLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   // What ".." of the root leads to (null: the root itself).
   RefPtr<Inode> covered_parent;
 
@@ -194,7 +213,8 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
         done += *n;
         if (*n < r.copied) return done;
       }
-      if (!r.ok()) return Progress(done, r);
+      // The bytes copied are written (and counted) already.
+      if (!r.ok()) return Progress(done, CopyResult{0, r.error});
     }
     return done;
   }
@@ -435,10 +455,15 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
 
  private:
   // After a name of `ino` went away: its link count (and, if loaded, the
-  // in-memory copy); an inode not in memory with no links left is freed.
+  // in-memory copy); an inode with no links left is freed now unless
+  // someone still holds it (an open file, a mapping: then at the next sync
+  // after they let go, see ReapLocked).
   ostd::Status RefreshAfterRemove(Ext2Fs& fs, uint32_t ino)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs.ns_lock()) {
-    if (Ext2Inode* child = fs.FindLocked(ino)) return child->RefreshLocked(fs);
+    if (Ext2Inode* child = fs.FindLocked(ino)) {
+      OSTD_TRY(child->RefreshLocked(fs));
+      return fs.ReleaseIfUnusedLocked(ino);
+    }
     OSTD_TRY_ASSIGN(ext2::Inode d, fs.vol().GetInode(ino));
     if (d.links == 0) return fs.vol().Release(ino, NowSec());
     return {};
@@ -538,6 +563,35 @@ ostd::Status Ext2Fs::WriteAttrsLocked() {
     if (i->nlink() == 0) continue;
     OSTD_TRY(i->WritebackLocked(*this));
     OSTD_TRY(vol_.PutInode(i->ino32(), i->Attrs()));
+  }
+  return ReapLocked();
+}
+
+ostd::Status Ext2Fs::ReleaseIfUnusedLocked(uint32_t ino) {
+  if (vol_.read_only()) return {};
+  for (size_t n = 0; n < live_.size(); ++n) {
+    RefPtr<Ext2Inode>& i = live_[n];
+    if (i->ino32() != ino) continue;
+    if (i->nlink() != 0 || i->ref_count() != 1) return {};
+    OSTD_TRY(vol_.Release(ino, NowSec()));
+    live_.Erase(n);
+    return {};
+  }
+  return {};
+}
+
+ostd::Status Ext2Fs::ReapLocked() {
+  if (vol_.read_only()) return {};
+  for (size_t n = live_.size(); n > 0; --n) {
+    RefPtr<Ext2Inode>& i = live_[n - 1];
+    if (i->ref_count() != 1) continue;  // an open file, a mapping, a cwd, a lookup in flight
+    if (i->nlink() == 0) {
+      OSTD_TRY(vol_.Release(i->ino32(), NowSec()));
+    } else {
+      OSTD_TRY(i->WritebackLocked(*this));
+      OSTD_TRY(vol_.PutInode(i->ino32(), i->Attrs()));
+    }
+    live_.Erase(n - 1);
   }
   return {};
 }
