@@ -13,6 +13,7 @@
 #include "kernel/fs/initramfs.h"
 #include "kernel/fs/tty.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/module/sysfs_module.h"
 #include "kernel/process/address_space.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/fs_glue.h"
@@ -113,6 +114,9 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   device::RegisterBuiltinDrivers();
   if (ostd::Status s = device::RegisterSysfsDevices(); !s) {
     ostd::Println("keel: cannot add the device directories to /sys: {}", s.error());
+  }
+  if (ostd::Status s = module::RegisterSysfsModules(); !s) {
+    ostd::Println("keel: cannot add /sys/module: {}", s.error());
   }
   if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
     ostd::Println("keel: cannot register ext2: {}", s.error());

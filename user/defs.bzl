@@ -26,6 +26,7 @@ def keel_user_test(
         init = "/test/runner",
         init_args = [],
         expect = "user: [0-9]+ passed, 0 failed",
+        also_expect = [],
         image = "//kernel:keel",
         smp = 1,
         mem = "1G",
@@ -37,7 +38,8 @@ def keel_user_test(
     /test/runner and /test/list) and `files` ({archive path: label}), init
     `init` with `init_args`; passes if init exits with status 0 (the kernel
     prints `keel: init exited with status 0` and powers off with success) and a
-    console line matches `expect`.
+    console line matches `expect` and each of `also_expect` (kernel log
+    lines, for instance).
 
     Also defines NAME_initramfs (the .cpio) and NAME_initramfs_test, a host
     test (never manual) that the archive lists the expected files.
@@ -81,6 +83,10 @@ def keel_user_test(
             "$(rootpath %s)" % image,
             "$(rootpath %s)" % cpio,
             "'%s'" % expect,
+        ] + [
+            "--also-expect='%s'" % e
+            for e in also_expect
+        ] + [
             "--timeout",
             str(timeout_s),
             "--smp",

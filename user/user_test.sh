@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Bazel test body for keel_user_test (user/defs.bzl): boots IMAGE with
 # INITRAMFS and passes if init exited with status 0 and a console line matches
-# REGEX.     user_test.sh IMAGE INITRAMFS REGEX [scripts/qemu.sh options]
+# REGEX and one matches each --also-expect=REGEX.
+#   user_test.sh IMAGE INITRAMFS REGEX [--also-expect=REGEX...] [scripts/qemu.sh options]
 set -uo pipefail
 image=$1
 initramfs=$2
 expect=$3
 shift 3
+also=()
+while [[ $# -gt 0 && $1 == --also-expect=* ]]; do
+  also+=("${1#--also-expect=}")
+  shift
+done
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 qemu=$here/../scripts/qemu.sh
 [[ -x $qemu ]] || qemu=$(dirname "$(readlink -f "$0")")/../scripts/qemu.sh
@@ -32,6 +38,12 @@ if ! grep -aEq "$expect" "$log"; then
   echo "user test: no console line matched: $expect" >&2
   fail=1
 fi
+for e in "${also[@]}"; do
+  if ! grep -aEq "$e" "$log"; then
+    echo "user test: no console line matched: $e" >&2
+    fail=1
+  fi
+done
 if [[ $status -ne 0 ]]; then
   echo "user test: the kernel exited with status $status" >&2
   fail=1

@@ -37,6 +37,7 @@ ostd::Result<size_t> File::Read(IoWriter& dst, Caller& caller) {
 }
 
 File::~File() {
+  if (counts_writer_) inode_->RemoveWriter();
   if (holds_locks_.load(std::memory_order_acquire)) {
     ReleaseFlocks(lock_owner_);
     ReleaseAllRecordLocks(LockOwner{.id = lock_owner_, .ofd = true});

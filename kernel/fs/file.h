@@ -25,8 +25,15 @@ inline constexpr int kSeekSet = 0, kSeekCur = 1, kSeekEnd = 2, kSeekData = 3, kS
 class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
  public:
   // `inode` may be null for anonymous objects (pipes made by pipe2).
-  File(RefPtr<Inode> inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {}
-  // Drops the description's flock and OFD locks.
+  // A description that may write a regular file counts as its writer
+  // (Inode::AddWriter) for as long as it lives.
+  File(RefPtr<Inode> inode, uint32_t flags) : inode_(std::move(inode)), flags_(flags) {
+    if (inode_ && writable() && inode_->is_regular()) {
+      inode_->AddWriter();
+      counts_writer_ = true;
+    }
+  }
+  // Drops the description's flock and OFD locks, and its writer count.
   virtual ~File();
 
   Inode* inode() const { return inode_.get(); }
@@ -102,6 +109,7 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   uint64_t pos_ ABSL_GUARDED_BY(pos_lock_) = 0;
   const uint64_t lock_owner_ = NextLockOwner();
   std::atomic<bool> holds_locks_{false};
+  bool counts_writer_ = false;
 
   static uint64_t NextLockOwner();
 };

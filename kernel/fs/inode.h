@@ -214,11 +214,27 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // the mapping is gone. The default: file_writable, nothing counted.
   virtual ostd::Result<bool> BeginSharedMapping(bool want_write, bool file_writable);
   virtual void EndWritableMapping() {}
+  // Linux's i_writecount, as two counts in one word: open files that may
+  // write this regular file, and denials of writing.
+  //
   // A running program maps this file (execve): while any does, opening it
   // for writing or truncating it fails with ETXTBSY, as on Linux.
-  void DenyWrite() { deny_write_.fetch_add(1, std::memory_order_acq_rel); }
-  void AllowWrite() { deny_write_.fetch_sub(1, std::memory_order_acq_rel); }
-  bool write_denied() const { return deny_write_.load(std::memory_order_acquire) > 0; }
+  void DenyWrite() { write_state_.fetch_add(kDenyOne, std::memory_order_acq_rel); }
+  void AllowWrite() { write_state_.fetch_sub(kDenyOne, std::memory_order_acq_rel); }
+  bool write_denied() const { return (write_state_.load(std::memory_order_acquire) >> 32) != 0; }
+  // Linux's deny_write_access() (finit_module reading a module): ETXTBSY if
+  // a file is open for writing; otherwise denies writes until AllowWrite().
+  ostd::Status TryDenyWrite() {
+    uint64_t s = write_state_.load(std::memory_order_acquire);
+    do {
+      if ((s & kWritersMask) != 0) return ostd::Err(ostd::Errno::kETXTBSY);
+    } while (!write_state_.compare_exchange_weak(s, s + kDenyOne, std::memory_order_acq_rel));
+    return {};
+  }
+  // An open file that may write (File counts itself; OpenAt refuses it with
+  // ETXTBSY if writes are denied by then).
+  void AddWriter() { write_state_.fetch_add(1, std::memory_order_acq_rel); }
+  void RemoveWriter() { write_state_.fetch_sub(1, std::memory_order_acq_rel); }
   // The name of an inode that has no directory entry by design (memfd:
   // "memfd:<name>"); empty for ordinary files. Immutable.
   virtual std::string_view anon_name() const { return {}; }
@@ -286,7 +302,9 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // Lock-free views of attr_ for the hot paths (written under attr_lock_):
   // the size, and whether a read must update atime (relatime).
   std::atomic<uint64_t> size_{0};
-  std::atomic<int32_t> deny_write_{0};
+  static constexpr uint64_t kDenyOne = uint64_t{1} << 32;
+  static constexpr uint64_t kWritersMask = kDenyOne - 1;
+  std::atomic<uint64_t> write_state_{0};
   std::atomic<bool> atime_due_{true};
   std::atomic<int64_t> atime_sec_{0};
 };

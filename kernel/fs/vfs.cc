@@ -384,6 +384,11 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
   OSTD_TRY_ASSIGN(
       RefPtr<File> file,
       inode->Open(flags & ~(kO_CREAT | kO_EXCL | kO_TRUNC | kO_NOCTTY | kO_CLOEXEC), caller));
+  // Writes denied since the check above (a module being read): the new
+  // writer goes again (Linux's get_write_access() is one atomic step).
+  if (file->writable() && inode->is_regular() && inode->write_denied()) {
+    return Err(Errno::kETXTBSY);
+  }
   OSTD_TRY(file->SetPath(std::move(start), path));
   return file;
 }

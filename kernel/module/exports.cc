@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "kernel/module/bytes.h"
+#include "kernel/module/loader.h"
 #include "kernel/module/printk.h"
 #include "ostd/ffi/foreign_exports.h"
 #include "ostd/ffi/module_memory.h"
@@ -25,7 +26,7 @@ struct ExportName {
 
 // Linux's names for ostd's foreign exports. Only these resolve: an
 // EXPORT_SYMBOL list, not every kernel symbol.
-constexpr std::array<ExportName, 33> kExports = {{
+constexpr std::array<ExportName, 36> kExports = {{
     {"__fentry__", ForeignExport::kFentry},
     {"__x86_return_thunk", ForeignExport::kReturnThunk},
     {"__x86_indirect_thunk_rax", ForeignExport::kIndirectThunkRax},
@@ -59,6 +60,9 @@ constexpr std::array<ExportName, 33> kExports = {{
     {"param_ops_bool", ForeignExport::kParamOpsBool},
     {"param_ops_charp", ForeignExport::kParamOpsCharp},
     {"param_ops_string", ForeignExport::kParamOpsString},
+    {"kmalloc_trace", ForeignExport::kKmallocTrace},
+    {"kmalloc_large", ForeignExport::kKmallocLarge},
+    {"kmalloc_caches", ForeignExport::kKmallocCaches},
 }};
 
 uint64_t Address(ForeignExport e) { return ostd::ffi::ExportAddress(e); }
@@ -72,6 +76,7 @@ class ForeignSource final : public PrintkSource {
     return ostd::ffi::ReadForeignString(addr, out);
   }
   bool WriteSymbol(uint64_t addr, bool with_offset, ostd::FormatSink& out) override {
+    if (WriteModuleSymbol(addr, with_offset, out)) return true;
     std::optional<ostd::Symbol> s = ostd::KernelSymbols().Lookup(addr);
     if (!s) return false;
     if (with_offset) {

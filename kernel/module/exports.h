@@ -14,7 +14,8 @@ namespace kernel::module {
 
 // The address of the kernel symbol `name` exported to modules, or nullopt:
 // __fentry__, __x86_return_thunk, __x86_indirect_thunk_<reg>, _printk,
-// mem{cpy,move,set,cmp}, strlen, __kmalloc, kfree, __stack_chk_fail and
+// mem{cpy,move,set,cmp}, strlen, __kmalloc, kmalloc_trace, kmalloc_large,
+// kmalloc_caches, kfree, __stack_chk_fail and
 // param_ops_{int,uint,long,ulong,bool,charp,string}.
 std::optional<uint64_t> KernelExport(std::span<const uint8_t> name);
 

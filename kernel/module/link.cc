@@ -37,6 +37,7 @@ struct RawSym {
   uint8_t type = 0;
   uint16_t shndx = 0;
   uint64_t value = 0;
+  uint64_t size = 0;
 };
 
 ostd::Result<RawSym> ReadSym(const ModuleElf& elf, uint64_t i) {
@@ -47,7 +48,9 @@ ostd::Result<RawSym> ReadSym(const ModuleElf& elf, uint64_t i) {
   OSTD_TRY_ASSIGN(uint64_t info, ReadLe(tab, off + 4, 1));
   OSTD_TRY_ASSIGN(uint64_t shndx, ReadLe(tab, off + 6, 2));
   OSTD_TRY_ASSIGN(uint64_t value, ReadLe(tab, off + 8, 8));
+  OSTD_TRY_ASSIGN(uint64_t size, ReadLe(tab, off + 16, 8));
   RawSym s;
+  s.size = size;
   OSTD_TRY_ASSIGN(s.name, CString(strs, name));
   s.bind = static_cast<uint8_t>(info >> 4);
   s.type = static_cast<uint8_t>(info & 0xf);
@@ -228,6 +231,10 @@ ostd::Result<LinkedModule> Link(const ModuleElf& elf, const Layout& layout, uint
     if (s.value > sec.size) return ostd::Err(Errno::kENOEXEC);
     uint64_t addr = RegionBase(m, p.region) + p.offset + s.value;
     syms[i] = Sym{.value = addr, .usable = true};
+    if (s.type <= kSttFunc && !s.name.empty()) {  // NOTYPE, OBJECT, FUNC
+      ModuleSymbol ms{.name = s.name, .address = addr, .size = s.size, .region = p.region};
+      if (!m.symbols.Push(ms).has_value()) return ostd::Err(Errno::kENOMEM);
+    }
     if (s.type == kSttFunc && (sec.flags & kShfExecinstr) != 0) {
       if (!m.functions.Push(FunctionSymbol{.address = addr, .region = p.region}).has_value()) {
         return ostd::Err(Errno::kENOMEM);

@@ -70,6 +70,15 @@ struct FunctionSymbol {
   Region region = Region::kNone;
 };
 
+// A named symbol (NOTYPE, OBJECT or FUNC) of a loaded section, for %pS and
+// kallsyms (Linux keeps every such symbol of .symtab, local ones included).
+struct ModuleSymbol {
+  std::span<const uint8_t> name;  // into the image's .strtab
+  uint64_t address = 0;
+  uint64_t size = 0;  // st_size
+  Region region = Region::kNone;
+};
+
 struct LinkedModule {
   uint64_t core_base = 0;
   uint64_t init_base = 0;
@@ -78,6 +87,7 @@ struct LinkedModule {
   std::optional<uint64_t> init_fn;  // address of init_module, if any
   std::optional<uint64_t> exit_fn;  // address of cleanup_module, if any
   ostd::Vec<FunctionSymbol> functions;
+  ostd::Vec<ModuleSymbol> symbols;  // named symbols in loaded sections
   ostd::Vec<Export> exports;
   ostd::Vec<KernelParam> params;
   // The first undefined symbol no resolver knew (for the log), if the

@@ -14,7 +14,9 @@
 #ifndef KERNEL_MODULE_LOADER_H_
 #define KERNEL_MODULE_LOADER_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -62,6 +64,55 @@ ostd::Status UnloadModule(std::string_view name, uint32_t flags);
 // m_show(): "name size refcnt users, state 0xaddress (taints)". The address
 // is 0 unless `show_addresses` (Linux's kallsyms_show_value()).
 void WriteProcModules(ostd::FormatSink& out, bool show_addresses);
+
+// ----- /sys/module/<name> (kernel/module/sysfs_module.h) -----
+// Each call looks the module up by name under the module lock: ENOENT once
+// it is gone (a directory entry of an unloaded module).
+
+// Writes the name of the i-th loaded module (any state), false past the last.
+bool ModuleNameAt(size_t i, ostd::FormatSink& out);
+// True if a module named `name` is in the list (coming, live or going).
+bool ModuleLoaded(std::string_view name);
+
+// The one-value files of a module's directory, in Linux's format:
+// refcnt "%d\n", initstate "live\n"/"coming\n"/"going\n", coresize and
+// initsize "%u\n" (initsize is 0 once .init* is freed, as Linux resets
+// it), taint the module's taint letters and "\n".
+enum class ModuleAttr : uint8_t { kRefcnt, kInitstate, kCoresize, kInitsize, kTaint };
+ostd::Status WriteModuleAttr(std::string_view name, ModuleAttr attr, ostd::FormatSink& out);
+
+// Writes the name of the i-th module that uses `name` (holders/), false
+// past the last or if there is no such module.
+bool ModuleHolderAt(std::string_view name, size_t i, ostd::FormatSink& out);
+
+// The i-th parameter of `name` that has a sysfs file (perm != 0): its name
+// into `out` and its permission bits; nullopt past the last.
+std::optional<uint16_t> ModuleParamAt(std::string_view name, size_t i, ostd::FormatSink& out);
+// The permission bits of parameter `param` of `name`, if it has a file.
+std::optional<uint16_t> ModuleParamPerm(std::string_view name, std::string_view param);
+// The value of a parameter as Linux's param_get_* prints it ("%i\n",
+// "%u\n", "%li\n", "%lu\n", "Y\n"/"N\n", "%s\n"). ENOENT if the module or
+// parameter is gone; EPERM for a parameter whose ops are not the kernel's
+// param_ops_* (Keel does not call a module's own get); EFAULT if a string
+// cannot be read.
+ostd::Status ShowModuleParam(std::string_view name, std::string_view param, ostd::FormatSink& out);
+// Sets a parameter from a sysfs write (the text up to its first NUL), as
+// Linux's param_set_* do: integers as kstrto* (EINVAL, ERANGE), bool as
+// kstrtobool, charp copied whole (newline included; ENOSPC past 1024
+// bytes; the previous copy is freed), string into the module's buffer
+// (ENOSPC if it does not fit). ENOENT if gone; EPERM for foreign ops.
+ostd::Status StoreModuleParam(std::string_view name, std::string_view param,
+                              std::span<const char> text);
+
+// The i-th loaded section of `name` (sections/): its name into `out` and its
+// address; nullopt past the last.
+std::optional<uint64_t> ModuleSectionAt(std::string_view name, size_t i, ostd::FormatSink& out);
+
+// Writes `addr` as Linux's %pS does for an address inside a loaded module's
+// function or object: "name+0xoff/0xsize [module]" (`with_offset` false:
+// "name"). False if no module symbol covers it. Does not take the module
+// lock (module code calls _printk while its init runs under it).
+bool WriteModuleSymbol(uint64_t addr, bool with_offset, ostd::FormatSink& out);
 
 // /proc/sys/kernel/modules_disabled: once set, it stays set (Linux's
 // one-way sysctl) and every module call fails with EPERM.

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
@@ -64,6 +65,23 @@ Status CheckImage(std::span<const uint8_t> image, uint32_t flags) {
   return {};
 }
 
+// Writes to a file denied (Inode::TryDenyWrite succeeded) until Release()
+// or the end of the scope.
+class WriteDenial {
+ public:
+  explicit WriteDenial(fs::RefPtr<fs::Inode> inode) : inode_(std::move(inode)) {}
+  WriteDenial(const WriteDenial&) = delete;
+  WriteDenial& operator=(const WriteDenial&) = delete;
+  ~WriteDenial() { Release(); }
+  void Release() {
+    if (inode_) inode_->AllowWrite();
+    inode_ = fs::RefPtr<fs::Inode>();
+  }
+
+ private:
+  fs::RefPtr<fs::Inode> inode_;
+};
+
 SyscallResult SysInitModule(Thread& self, UserInPtr<void> umod, uint64_t len,
                             UserInPtr<const char> uargs) {
   OSTD_TRY(MayManageModules(self));
@@ -92,10 +110,14 @@ SyscallResult SysFinitModule(Thread& self, int fd, UserInPtr<const char> uargs, 
     return Err(Errno::kEINVAL);
   }
   // kernel_read_file_from_fd(): EBADF unless open for reading; EINVAL for
-  // anything but a regular file or an empty one; EFBIG past the bound.
+  // anything but a regular file; ETXTBSY while any file (this one too) is
+  // open for writing, and writers are refused while it is read
+  // (deny_write_access); EINVAL for an empty file; EFBIG past the bound.
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file, self.process().files().Get(fd));
   if (!file->readable()) return Err(Errno::kEBADF);
   if (file->inode()->type() != fs::InodeType::kRegular) return Err(Errno::kEINVAL);
+  OSTD_TRY(file->inode()->TryDenyWrite());
+  WriteDenial denial(file->inode_ref());
   uint64_t size = file->inode()->size();
   if (size == 0) return Err(Errno::kEINVAL);
   if (size > module::kMaxImageSize) return Err(Errno::kEFBIG);
@@ -110,6 +132,7 @@ SyscallResult SysFinitModule(Thread& self, int fd, UserInPtr<const char> uargs, 
     if (n == 0) break;  // the file shrank
     done += n;
   }
+  denial.Release();  // Linux allows writes again once the file is read
   ostd::Vec<char> buf;
   ostd::Vec<uint8_t> arg_bytes;
   std::span<const uint8_t> args;

@@ -32,7 +32,9 @@ ostd::Result<uint64_t> CoreOffset(const LinkedModule& m, uint64_t addr, uint64_t
   return addr - m.core_base;
 }
 
-ostd::Result<bool> ParseBool(std::span<const uint8_t> v, bool has_value) {
+}  // namespace
+
+ostd::Result<bool> ParseBoolValue(std::span<const uint8_t> v, bool has_value) {
   if (!has_value) return true;
   if (v.empty()) return ostd::Err(Errno::kEINVAL);
   switch (v[0]) {
@@ -54,8 +56,6 @@ ostd::Result<bool> ParseBool(std::span<const uint8_t> v, bool has_value) {
   }
   return ostd::Err(Errno::kEINVAL);
 }
-
-}  // namespace
 
 ostd::Result<uint64_t> ParseInteger(std::span<const uint8_t> s, bool is_signed, unsigned bits) {
   if (!s.empty() && s[s.size() - 1] == '\n') s = s.first(s.size() - 1);
@@ -113,7 +113,7 @@ ostd::Status ApplyOne(LinkedModule& m, const KernelParam& p, std::span<const uin
                       uint64_t string_area_size, uint64_t& used) {
   std::span<uint8_t> core = m.core.span();
   if (p.ops == ops.bool_ops) {
-    OSTD_TRY_ASSIGN(bool b, ParseBool(value, has_value));
+    OSTD_TRY_ASSIGN(bool b, ParseBoolValue(value, has_value));
     OSTD_TRY_ASSIGN(uint64_t off, CoreOffset(m, p.arg, 1));
     OSTD_TRY(WriteLe(core, off, 1, b ? 1 : 0));
   } else if (p.ops == ops.int_ops || p.ops == ops.uint_ops || p.ops == ops.long_ops ||

@@ -51,6 +51,11 @@ ostd::Status ApplyParams(LinkedModule& m, std::span<const uint8_t> args,
                          const ParamOpsAddresses& ops, uint64_t string_area,
                          uint64_t string_area_size, ParamDiagnostics* diag = nullptr);
 
+// Parses a bool parameter value as Linux's kstrtobool: y/Y/1/on true,
+// n/N/0/off false (only the first one or two characters count); no value
+// (`has_value` false) is true. EINVAL otherwise.
+ostd::Result<bool> ParseBoolValue(std::span<const uint8_t> v, bool has_value);
+
 // Parses a kstrto*-style integer (base 0: 0x hex, leading 0 octal, else
 // decimal; an optional sign, '-' only if `is_signed`; one trailing newline
 // allowed) of `bits` (32 or 64) bits. EINVAL if malformed, ERANGE if out of

@@ -93,17 +93,43 @@ int keel_ffi_printk(uint64_t fmt, ...) {
   return n;
 }
 
-void* keel_ffi_kmalloc(size_t size, unsigned /*gfp flags*/) {
-  // SAFETY: ostd's fallible heap allocation; the module owns the block and
+void* keel_ffi_kmalloc(size_t size, unsigned flags) {
+  // SAFETY: ZERO_SIZE_PTR, as Linux's kmalloc(0): a number in the first
+  // page, never mapped, that kfree recognises.
+  if (size == 0) return reinterpret_cast<void*>(ostd::ffi::kZeroSizePtr);
+  // SAFETY: ostd's fallible heap allocation (blocks above 2 KiB take whole
+  // frames, so they are page aligned); the module owns the block and
   // returns it with kfree.
-  return ::operator new(size, std::nothrow);
+  void* p = ::operator new(size, std::align_val_t{16}, std::nothrow);
+  // SAFETY: p is a fresh block of `size` bytes owned by nobody else yet.
+  if (p != nullptr && (flags & ostd::ffi::kGfpZero) != 0) __builtin_memset(p, 0, size);
+  return p;
+}
+
+void* keel_ffi_kmalloc_trace(const void* /*cache*/, unsigned flags, size_t size) {
+  return keel_ffi_kmalloc(size, flags);
+}
+
+void* keel_ffi_kmalloc_large(size_t size, unsigned flags) {
+  // SAFETY: as keel_ffi_kmalloc, with the page alignment Linux's
+  // kmalloc_large promises its callers (__assume_page_alignment).
+  if (size == 0) return reinterpret_cast<void*>(ostd::ffi::kZeroSizePtr);
+  void* p = ::operator new(size, std::align_val_t{4096}, std::nothrow);
+  // SAFETY: p is a fresh block of `size` bytes owned by nobody else yet.
+  if (p != nullptr && (flags & ostd::ffi::kGfpZero) != 0) __builtin_memset(p, 0, size);
+  return p;
 }
 
 void keel_ffi_kfree(void* p) {
-  // SAFETY: module code passes a block keel_ffi_kmalloc returned (or NULL),
-  // as Linux requires; module code is trusted.
-  if (p != nullptr) ::operator delete(p);
+  // SAFETY: module code passes a block keel_ffi_kmalloc* returned, NULL or
+  // ZERO_SIZE_PTR, as Linux requires; module code is trusted. The heap frees
+  // every block the same way, whatever its alignment.
+  if (reinterpret_cast<uintptr_t>(p) > ostd::ffi::kZeroSizePtr) ::operator delete(p);
 }
+
+// SAFETY (the record): zeroed data the module reads cache pointers from and
+// hands back to kmalloc_trace, which ignores them.
+const void* keel_ffi_kmalloc_caches[4][14] = {};
 
 [[noreturn]] void keel_ffi_stack_chk_fail() {
   OSTD_PANIC("module: stack protector: stack smashed");
@@ -234,6 +260,12 @@ Vaddr ExportAddress(ForeignExport e) {
       return FnAddress(&keel_ffi_param_ops_charp);
     case ForeignExport::kParamOpsString:
       return FnAddress(&keel_ffi_param_ops_string);
+    case ForeignExport::kKmallocTrace:
+      return FnAddress(&keel_ffi_kmalloc_trace);
+    case ForeignExport::kKmallocLarge:
+      return FnAddress(&keel_ffi_kmalloc_large);
+    case ForeignExport::kKmallocCaches:
+      return FnAddress(&keel_ffi_kmalloc_caches);
     case ForeignExport::kCount:
       break;
   }

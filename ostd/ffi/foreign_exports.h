@@ -46,8 +46,8 @@ enum class ForeignExport : uint8_t {
   kMemset,            // memset
   kMemcmp,            // memcmp
   kStrlen,            // strlen
-  kKmalloc,           // __kmalloc(size, flags): ostd's heap (flags ignored), NULL if full
-  kKfree,             // kfree(p): NULL is fine
+  kKmalloc,           // __kmalloc(size, flags): ostd's heap, NULL if full (see below)
+  kKfree,             // kfree(p): NULL and ZERO_SIZE_PTR are fine
   kStackChkFail,      // __stack_chk_fail: panics (a module's stack was smashed)
   kParamOpsInt,       // param_ops_int (struct kernel_param_ops)
   kParamOpsUint,      // param_ops_uint
@@ -56,8 +56,21 @@ enum class ForeignExport : uint8_t {
   kParamOpsBool,      // param_ops_bool
   kParamOpsCharp,     // param_ops_charp
   kParamOpsString,    // param_ops_string
+  kKmallocTrace,      // kmalloc_trace(cache, flags, size): as __kmalloc(size, flags)
+  kKmallocLarge,      // kmalloc_large(size, flags): as __kmalloc, page aligned
+  kKmallocCaches,     // kmalloc_caches: a zeroed array of 4 x 14 cache pointers (6.1's
+                      // [NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]); kmalloc_trace
+                      // ignores the cache its caller reads from it
   kCount,             // not an export: the number of them
 };
+
+// The heap exports follow Linux's kmalloc contract: a size of 0 gives
+// ZERO_SIZE_PTR (16), which kfree ignores as it ignores NULL; __GFP_ZERO
+// (0x100) zeroes the block (kzalloc); the other gfp flags are ignored (the
+// heap never sleeps for memory). Blocks are at least 16-byte aligned, and
+// those of more than 2 KiB page aligned.
+inline constexpr unsigned kGfpZero = 0x100;
+inline constexpr uint64_t kZeroSizePtr = 16;
 
 // The address of `e` (a number: nothing in ostd's public API calls it).
 // kCount, or any value outside the enum, gives 0.

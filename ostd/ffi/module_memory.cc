@@ -41,6 +41,14 @@ uint8_t LoadByte(Vaddr va) {
   return __atomic_load_n(reinterpret_cast<const uint8_t*>(va), __ATOMIC_RELAXED);
 }
 
+void StoreByte(Vaddr va, uint8_t b) {
+  // SAFETY: the caller checked that `va` is inside a data section of a
+  // sealed region it holds a reference to: the page is mapped RW (NX) until
+  // the region goes. A relaxed atomic byte store: module code may read the
+  // byte concurrently.
+  __atomic_store_n(reinterpret_cast<uint8_t*>(va), b, __ATOMIC_RELAXED);
+}
+
 }  // namespace
 
 Result<RefPtr<ModuleMemory>> ModuleMemory::Create(uint64_t size) {
@@ -82,11 +90,36 @@ Status ModuleMemory::Seal(std::span<const patch::Section> sections) {
     }
     if (!registered_) return Err(Errno::kENOMEM);
   }
+  Vec<patch::Section> data;
+  for (const patch::Section& s : sections) {
+    if (s.kind == patch::SectionKind::kData && s.size != 0) {
+      if (!data.Push(s).has_value()) {
+        Unregister();
+        return Err(Errno::kENOMEM);
+      }
+    }
+  }
   Status sealed_status = region_.Seal(sections);
   if (!sealed_status.has_value()) {
     Unregister();
     return sealed_status;
   }
+  data_sections_ = std::move(data);
+  return {};
+}
+
+Status ModuleMemory::WriteData(uint64_t offset, std::span<const uint8_t> bytes) {
+  if (!sealed()) return Err(Errno::kEPERM);
+  if (bytes.empty()) return {};
+  bool inside = false;
+  for (const patch::Section& s : data_sections_) {
+    if (patch::RangeWithin(offset, bytes.size(), s.offset, s.offset + s.size) &&
+        patch::RangeWithin(offset, bytes.size(), 0, size())) {
+      inside = true;
+    }
+  }
+  if (!inside) return Err(Errno::kEINVAL);
+  for (size_t i = 0; i < bytes.size(); ++i) StoreByte(base() + offset + i, bytes[i]);
   return {};
 }
 

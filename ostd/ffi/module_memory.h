@@ -62,6 +62,15 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
   // EINVAL if the range does not fit (nothing written).
   Status Write(uint64_t offset, std::span<const uint8_t> bytes);
 
+  // Copies `bytes` to [offset, offset + bytes.size()) of a sealed region,
+  // inside one section sealed as data (RW): how the kernel changes a loaded
+  // module's variables (a parameter written through sysfs), as Linux's
+  // param_set_* store into them. Byte by byte with relaxed atomic stores
+  // (module code may read them concurrently and see old or new bytes).
+  // EPERM before Seal() (use Write), EINVAL if the range is not inside one
+  // data section (nothing written).
+  Status WriteData(uint64_t offset, std::span<const uint8_t> bytes);
+
   // Records `offset` as the start of a function the loader may call after
   // sealing (a function symbol of the module). EPERM once sealed, EINVAL
   // if offset >= size(), ENOMEM if the list cannot grow.
@@ -100,6 +109,7 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
 
   patch::ExecRegion region_;
   Vec<uint64_t> entries_;
+  Vec<patch::Section> data_sections_;  // the RW sections, kept by Seal()
   bool registered_ = false;
 };
 

@@ -113,6 +113,32 @@ TEST(ModuleMemoryTest, EntryOutsideTextIsRefused) {
   EXPECT_EQ((*wx)->Seal(bad).error(), Errno::kEINVAL);
 }
 
+TEST(ModuleMemoryTest, WriteDataOnlyInsideDataSections) {
+  Code c;
+  // int fn: return the int at data offset 8: mov data+8(%rip),%eax; ret
+  c.Byte({0x8b, 0x05});
+  c.U32(static_cast<uint32_t>(2 * kPage + 8 - 6));
+  c.Ret();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  std::array<uint8_t, 4> seven = {7, 0, 0, 0};
+  EXPECT_EQ(m->WriteData(2 * kPage + 8, seven).error(), Errno::kEPERM);  // not sealed
+  ASSERT_TRUE(m->DeclareEntry(0).has_value());
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  ASSERT_TRUE(m->WriteData(2 * kPage + 8, seven).has_value());
+  EXPECT_EQ(m->IntEntryAt(0)->Call(), 7);
+  std::array<uint8_t, 4> back{};
+  ASSERT_TRUE(m->Read(2 * kPage + 8, back).has_value());
+  EXPECT_EQ(back[0], 7u);
+  // Text, rodata, past the end, straddling the end, wrapping: refused.
+  EXPECT_EQ(m->WriteData(0, seven).error(), Errno::kEINVAL);
+  EXPECT_EQ(m->WriteData(kPage, seven).error(), Errno::kEINVAL);
+  EXPECT_EQ(m->WriteData(2 * kPage - 2, seven).error(), Errno::kEINVAL);
+  EXPECT_EQ(m->WriteData(3 * kPage - 2, seven).error(), Errno::kEINVAL);
+  EXPECT_EQ(m->WriteData(~uint64_t{0} - 1, seven).error(), Errno::kEINVAL);
+  EXPECT_EQ(m->IntEntryAt(0)->Call(), 7);
+}
+
 constexpr std::array<uint8_t, 6> kHello = {'h', 'e', 'l', 'l', 'o', 0};
 
 uint64_t seen_arg = 0;
@@ -194,6 +220,23 @@ TEST(ForeignExportsTest, ThunksFentryAndHeap) {
   c.MovabsR11(ExportAddress(ForeignExport::kKfree));
   c.CallR11();
   c.Byte({0x31, 0xff});  // xor %edi,%edi
+  c.MovabsR11(ExportAddress(ForeignExport::kKfree));
+  c.CallR11();
+  // kfree(kmalloc_trace(cache, 0, 0)): ZERO_SIZE_PTR, ignored by kfree
+  c.Byte({0x31, 0xff});  // xor %edi,%edi
+  c.Byte({0x31, 0xf6});  // xor %esi,%esi
+  c.Byte({0x31, 0xd2});  // xor %edx,%edx
+  c.MovabsR11(ExportAddress(ForeignExport::kKmallocTrace));
+  c.CallR11();
+  c.Byte({0x48, 0x89, 0xc7});  // mov %rax,%rdi
+  c.MovabsR11(ExportAddress(ForeignExport::kKfree));
+  c.CallR11();
+  // kfree(kmalloc_large(3 pages, __GFP_ZERO))
+  c.Byte({0xbf}), c.U32(3 * 4096);  // mov $12288,%edi
+  c.Byte({0xbe}), c.U32(0x100);     // mov $0x100,%esi
+  c.MovabsR11(ExportAddress(ForeignExport::kKmallocLarge));
+  c.CallR11();
+  c.Byte({0x48, 0x89, 0xc7});  // mov %rax,%rdi
   c.MovabsR11(ExportAddress(ForeignExport::kKfree));
   c.CallR11();
   c.AddRsp8();
