@@ -197,10 +197,22 @@ MEMFD_CASES = [
     ('memfd_ftruncate', 'memfd ftruncate 1 MiB / 0 (per call)', 1.0, 2),
 ]
 
+# The disk cases (group "blk": ext2 on a fresh virtio-blk image; only with
+# `--cases blk`, never by default); the target is Keel/Linux <= 1.2x.
+BLK_CASES = [
+    ('blk_write_1m', 'ext2: write 1 MiB, sequential (per MiB)', 1.2, 1),
+    ('blk_write_1m_fsync', 'ext2: write 1 MiB + fsync, sequential (per MiB)', 1.2, 1),
+    ('blk_read_1m', 'ext2: read 1 MiB from the disk, sequential (per MiB)', 1.2, 1),
+    ('blk_rand_read_4k', 'ext2: read 4 KiB at random offsets of 64 MiB', 1.2, 1),
+    ('blk_create_delete', 'ext2: create a 100-byte file, later delete it (per file)', 1.2, 1),
+]
+
 # (title printed above the table or None, cases), in output order.
-SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES)]
+SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES), ('disk (ext2 on virtio-blk)', BLK_CASES)]
 ALL_CASES = [c for _, cases in SECTIONS for c in cases]
-GROUPS = {'memfd': [c for c, _, _, _ in MEMFD_CASES]}
+GROUPS = {'memfd': [c for c, _, _, _ in MEMFD_CASES], 'blk': [c for c, _, _, _ in BLK_CASES]}
+# Cases a run without --cases leaves out (they need a disk).
+NOT_BY_DEFAULT = set(GROUPS['blk'])
 
 # The kernels scripts/bench boots, in column order: (option, column title).
 KERNELS = [
@@ -395,7 +407,7 @@ def cmd_table(args):
     rows = []  # (section title, case, label, target)
     for title, cases in SECTIONS:
         rows += [(title, c, label, target) for c, label, target, _ in cases
-                 if wanted is None or c in wanted]
+                 if (c not in NOT_BY_DEFAULT if wanted is None else c in wanted)]
     section = ()
     for title, case, label, target in rows:
         if title != section:

@@ -69,7 +69,9 @@ enum class ForeignExport : uint8_t {
 // (0x100) zeroes the block (kzalloc); the other gfp flags are ignored (the
 // heap never sleeps for memory). Blocks are at least 16-byte aligned, and
 // those of more than 2 KiB page aligned.
+// __GFP_ZERO: the block is zeroed.
 inline constexpr unsigned kGfpZero = 0x100;
+// ZERO_SIZE_PTR: what kmalloc(0) returns (never dereferenced; kfree ignores it).
 inline constexpr uint64_t kZeroSizePtr = 16;
 
 // The address of `e` (a number: nothing in ostd's public API calls it).

@@ -3,7 +3,8 @@
 //
 //   /bench [-t SECONDS] [-r REPS] [-s SETTLE] [-c CASE[,CASE...]]
 //
-// -c takes case names (kCases) or group names ("memfd": every memfd_* case).
+// -c takes case names (kCases) or group names ("memfd": every memfd_* case;
+// "blk": the disk and ext2 cases, which need a disk and run only if named).
 // -s waits, before the first case, until the machine has been up SETTLE
 // seconds (CLOCK_BOOTTIME) and, on Linux, until its clocksource is no longer
 // the boot-time "tsc-early" (the switch would otherwise land inside a case).
@@ -457,6 +458,192 @@ static int64_t c_memfd_ftruncate(long n) {
   return t;
 }
 
+// The whole of a small file, NUL-terminated ("" if unreadable).
+static void read_file_text(const char* path, char* buf, size_t size) {
+  buf[0] = 0;
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+}
+
+// ------------------------------------------- disk and ext2 (group "blk")
+//
+// Only with a disk (scripts/bench --cases blk attaches a fresh ext2 image
+// made by scripts/mkdisk as /dev/vda) and only when selected: not part of
+// the default set. The file system is mounted at /mnt; on Linux, virtio and
+// ext4 (which drives ext2) are modules, loaded first from /lib/bench-modules
+// in file-name order. Before every timed read, Linux's page cache is
+// dropped (/proc/sys/vm/drop_caches; Keel keeps no file pages to drop), so
+// reads come from the disk on both.
+
+#define BLK_FILE_MIB 64
+static const char kBlkFile[] = "/mnt/bench_seq";
+static int g_blk = -1;  // -1 not tried, 0 unavailable, 1 mounted
+
+static void load_bench_modules(void) {
+  static const char kDir[] = "/lib/bench-modules";
+  char list[4096];
+  char path[512];
+  snprintf(path, sizeof path, "%s/list", kDir);
+  read_file_text(path, list, sizeof list);
+  for (char* line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+    snprintf(path, sizeof path, "%s/%s", kDir, line);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST) {
+      out("bench-info module=%s load_errno=%d", line, errno);
+    }
+    close(fd);
+  }
+}
+
+static int blk_ready(void) {
+  if (g_blk >= 0) return g_blk;
+  g_blk = 0;
+  load_bench_modules();
+  struct stat st;
+  for (int i = 0; i < 200 && stat("/dev/vda", &st) != 0; ++i) {
+    struct timespec ts = {0, 50 * 1000 * 1000};  // devtmpfs adds it once probed
+    nanosleep(&ts, NULL);
+  }
+  mkdir("/mnt", 0755);
+  if (mount("/dev/vda", "/mnt", "ext2", 0, NULL) != 0) {
+    out("bench-info blk=unavailable mount_errno=%d", errno);
+    return 0;
+  }
+  g_blk = 1;
+  return 1;
+}
+
+// Writes back and forgets cached file data (Linux; a no-op elsewhere).
+static void drop_caches(void) {
+  sync();
+  int fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+  if (fd < 0) return;
+  if (write(fd, "3", 1) != 1) out("bench-info drop_caches_errno=%d", errno);
+  close(fd);
+}
+
+// The BLK_FILE_MIB file the read cases read, made once.
+static int blk_file(void) {
+  static int made = 0;
+  if (!blk_ready()) return -ENODEV;
+  if (!made) {
+    int fd = open(kBlkFile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return -errno;
+    memset(g_buf, 'b', MIB);
+    for (int i = 0; i < BLK_FILE_MIB; ++i) {
+      if (write(fd, g_buf, MIB) != MIB) {
+        int e = errno;
+        close(fd);
+        return -(e ? e : EIO);
+      }
+    }
+    fsync(fd);
+    close(fd);
+    made = 1;
+  }
+  drop_caches();
+  return 0;
+}
+
+// n writes of 1 MiB, sequential inside a BLK_FILE_MIB window (so a long run
+// does not fill the disk); with `sync_each`, each followed by fsync.
+static int64_t blk_write(long n, int sync_each) {
+  if (!blk_ready()) return -ENODEV;
+  int fd = open("/mnt/bench_write", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -errno;
+  memset(g_buf, 'w', MIB);
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    off_t off = (off_t)(i % BLK_FILE_MIB) * MIB;
+    if (pwrite(fd, g_buf, MIB, off) != MIB || (sync_each && fsync(fd) != 0)) {
+      int e = errno;
+      close(fd);
+      return -(e ? e : EIO);
+    }
+  }
+  int64_t t = mono() - t0;
+  close(fd);
+  return t;
+}
+static int64_t c_blk_write_1m(long n) { return blk_write(n, 0); }
+static int64_t c_blk_write_1m_fsync(long n) { return blk_write(n, 1); }
+
+// n sequential reads of 1 MiB from the disk (the file, from its start).
+static int64_t c_blk_read_1m(long n) {
+  int64_t r = blk_file();
+  if (r < 0) return r;
+  int fd = open(kBlkFile, O_RDONLY);
+  if (fd < 0) return -errno;
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (i > 0 && i % BLK_FILE_MIB == 0) {
+      // Past the end: the next pass must come from the disk too (untimed).
+      int64_t pause = mono();
+      drop_caches();
+      t0 += mono() - pause;
+    }
+    if (pread(fd, g_buf, MIB, (off_t)(i % BLK_FILE_MIB) * MIB) != MIB) {
+      int e = errno;
+      close(fd);
+      return -(e ? e : EIO);
+    }
+  }
+  int64_t t = mono() - t0;
+  close(fd);
+  return t;
+}
+
+// n reads of 4 KiB at random 4 KiB-aligned offsets of the file.
+static int64_t c_blk_rand_read_4k(long n) {
+  int64_t r = blk_file();
+  if (r < 0) return r;
+  int fd = open(kBlkFile, O_RDONLY);
+  if (fd < 0) return -errno;
+  uint64_t x = 88172645463325252ull;
+  const uint64_t pages = (uint64_t)BLK_FILE_MIB * MIB / 4096;
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    if (pread(fd, g_buf, 4096, (off_t)((x % pages) * 4096)) != 4096) {
+      int e = errno;
+      close(fd);
+      return -(e ? e : EIO);
+    }
+  }
+  int64_t t = mono() - t0;
+  close(fd);
+  return t;
+}
+
+// Creating n small files (100 bytes each) in one directory and deleting
+// them again: per file, both.
+static int64_t c_blk_create_delete(long n) {
+  if (!blk_ready()) return -ENODEV;
+  mkdir("/mnt/bench_files", 0755);
+  char name[64];
+  memset(g_buf, 'f', 100);
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    snprintf(name, sizeof name, "/mnt/bench_files/f%ld", i);
+    int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) return -errno;
+    ssize_t w = write(fd, g_buf, 100);
+    close(fd);
+    if (w != 100) return -EIO;
+  }
+  for (long i = 0; i < n; ++i) {
+    snprintf(name, sizeof name, "/mnt/bench_files/f%ld", i);
+    if (unlink(name) != 0) return -errno;
+  }
+  return mono() - t0;
+}
+
 struct bench_case {
   const char* name;
   case_fn fn;
@@ -485,6 +672,11 @@ static const struct bench_case kCases[] = {
     {"memfd_read_1m", c_memfd_read_1m, 1, "memfd", 1},
     {"memfd_page_fault", c_memfd_page_fault, 1, "memfd", 1},
     {"memfd_ftruncate", c_memfd_ftruncate, 2, "memfd", 1},
+    {"blk_write_1m", c_blk_write_1m, 1, "blk", 1},
+    {"blk_write_1m_fsync", c_blk_write_1m_fsync, 1, "blk", 1},
+    {"blk_read_1m", c_blk_read_1m, 1, "blk", 1},
+    {"blk_rand_read_4k", c_blk_rand_read_4k, 1, "blk", 1},
+    {"blk_create_delete", c_blk_create_delete, 1, "blk", 1},
 };
 
 // ----------------------------------------------------------------- driver
@@ -502,7 +694,8 @@ static int list_has(const char* name) {
 }
 
 static int selected(const struct bench_case* bc) {
-  if (!g_only) return 1;
+  // The disk cases need a disk: only when asked for.
+  if (!g_only) return bc->group == NULL || strcmp(bc->group, "blk") != 0;
   return list_has(bc->name) || (bc->group && list_has(bc->group));
 }
 
