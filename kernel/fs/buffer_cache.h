@@ -4,6 +4,15 @@
 // (least recently used first) or WriteBack/Sync is called. Sync also asks the
 // device to make the writes durable (virtio-blk's flush).
 //
+// The device sees few, large requests: a dirty buffer written back takes the
+// dirty buffers of the blocks right after it along (one request of up to
+// kMaxClusterBytes), WriteBack writes runs of consecutive dirty blocks the
+// same way, and a read miss that continues the previous one reads ahead
+// (a window doubling from 1 block up to kMaxClusterBytes, or a quarter of the
+// cache if that is smaller), as Linux's readahead does for a sequential
+// reader. Lookups go through a hash index and eviction through an LRU list,
+// both O(1).
+//
 // Memory is bounded: at most `capacity` buffers of `block_size` bytes each.
 // Data moves by copy (Read/Write name a block and a byte range), so no
 // caller ever holds a reference into a buffer that eviction could free.
@@ -40,6 +49,9 @@ struct BufferCacheStats {
 
 class BufferCache {
  public:
+  // The most one device request carries (a write-back cluster, a readahead).
+  static constexpr size_t kMaxClusterBytes = 256 * 1024;
+
   // A cache of up to `capacity` (>= 1) blocks of `block_size` bytes (a power
   // of two from 512 to 65536) over `dev`, which must outlive the cache.
   // EINVAL for a bad size or capacity.
@@ -73,11 +85,13 @@ class BufferCache {
   ostd::Status Sync();
 
  private:
+  static constexpr uint32_t kNone = 0xffffffff;
   struct Buffer {
     uint64_t block = 0;
-    uint64_t last_use = 0;
     bool valid = false;
     bool dirty = false;
+    uint32_t prev = kNone;  // LRU list of valid buffers: towards the most recent
+    uint32_t next = kNone;  // towards the least recent
     ostd::Vec<uint8_t> data;
   };
 
@@ -90,17 +104,41 @@ class BufferCache {
   // The index of the buffer holding `block`, read from the device unless
   // `fill` is false (the caller overwrites all of it).
   ostd::Result<size_t> Get(uint64_t block, bool fill);
-  // A free buffer, or the least recently used one (written back if dirty).
+  // A buffer to reuse: a new one while below capacity, else the least
+  // recently used (written back first if dirty). It is out of the index
+  // and the LRU list.
   ostd::Result<size_t> Victim();
-  ostd::Status WriteOne(Buffer& b);
+  // Writes buffer `slot` (dirty) back with the dirty buffers of the blocks
+  // that follow it, in one request.
+  ostd::Status WriteCluster(size_t slot);
+  // Reads `count` blocks from `block` (none cached) into fresh buffers; the
+  // buffer of `block`.
+  ostd::Result<size_t> ReadRun(uint64_t block, size_t count);
+  // Blocks per request.
+  size_t ClusterBlocks() const;
+
+  // The hash index (open addressing, linear probing): block -> buffer.
+  size_t Home(uint64_t block) const;
+  uint32_t Find(uint64_t block) const;
+  ostd::Status IndexInsert(uint64_t block, uint32_t slot);
+  void IndexErase(uint64_t block);
+  // The LRU list.
+  void Unlink(uint32_t slot);
+  void PushFront(uint32_t slot);
 
   BlockDevice* dev_;
   uint32_t block_size_;
   size_t capacity_;
   uint64_t blocks_;
-  uint64_t clock_ = 0;
   BufferCacheStats stats_;
   ostd::Vec<Buffer> buffers_;
+  ostd::Vec<uint32_t> free_;         // buffers out of use (after a failed read)
+  ostd::Vec<uint32_t> index_;        // a power of two >= 2 * capacity_ slots, kNone if empty
+  uint32_t head_ = kNone;            // most recently used
+  uint32_t tail_ = kNone;            // least recently used
+  ostd::Vec<uint8_t> scratch_;       // one request's bytes, for clusters and readahead
+  uint64_t ra_next_ = ~uint64_t{0};  // the block after the last read miss (sequential if next)
+  size_t ra_window_ = 1;
 };
 
 }  // namespace kernel::fs
