@@ -39,7 +39,7 @@ class BlkQueue;  // blk.cc: the state shared with the interrupt handler
 class VirtioBlk {
  public:
   // The largest transfer one request carries; longer ones are split.
-  static constexpr uint64_t kMaxTransfer = 64 * 1024;
+  static constexpr uint64_t kMaxTransfer = 256 * 1024;
 
   // Claims the `index`-th modern virtio-blk function (1af4:1042) and brings
   // it up, with its completion interrupt sent to CPU `irq_cpu`. ENODEV: no

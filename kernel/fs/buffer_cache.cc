@@ -243,6 +243,20 @@ ostd::Status BufferCache::Read(uint64_t block, size_t offset, std::span<uint8_t>
 ostd::Status BufferCache::Write(uint64_t block, size_t offset, std::span<const uint8_t> src) {
   if (offset > block_size_ || src.size() > block_size_ - offset) return Err(Errno::kEINVAL);
   if (dev_->read_only()) return Err(Errno::kEROFS);
+  if (uint32_t found = Find(block); found != kNone) {
+    // The same bytes again (an inode or bitmap written back unchanged): the
+    // buffer stays as clean as it was, and nothing goes to the disk for it.
+    std::span<const uint8_t> cur =
+        std::span<const uint8_t>(buffers_[found].data.span()).subspan(offset, src.size());
+    bool same = true;
+    for (size_t k = 0; k < src.size() && same; ++k) same = cur[k] == src[k];
+    if (same) {
+      Unlink(found);
+      PushFront(found);
+      ++stats_.hits;
+      return {};
+    }
+  }
   bool whole = offset == 0 && src.size() == block_size_;
   OSTD_TRY_ASSIGN(size_t i, Get(block, !whole));
   Buffer& b = buffers_[i];

@@ -161,6 +161,23 @@ TEST(BufferCache, ReadOnlyDeviceRefusesWrites) {
   EXPECT_EQ(c.Zero(0).error(), Errno::kEROFS);
 }
 
+TEST(BufferCache, RewritingTheSameBytesLeavesTheBufferClean) {
+  RamDisk disk;
+  disk.bytes_[3 * 512 + 9] = 5;
+  BufferCache c = BufferCache::Create(disk, 512, 4).value();
+  std::array<uint8_t, 1> same{5}, other{6};
+  ASSERT_TRUE(c.Write(3, 9, same));  // not cached: read, then compared
+  EXPECT_EQ(c.dirty_count(), 1u);    // a miss is written as asked
+  ASSERT_TRUE(c.Sync());
+  ASSERT_TRUE(c.Write(3, 9, same));
+  EXPECT_EQ(c.dirty_count(), 0u);
+  ASSERT_TRUE(c.Write(3, 9, other));
+  EXPECT_EQ(c.dirty_count(), 1u);
+  ASSERT_TRUE(c.Sync());
+  EXPECT_EQ(disk.bytes_[3 * 512 + 9], 6);
+  EXPECT_EQ(disk.writes, 2);
+}
+
 TEST(BufferCache, SequentialMissesReadAhead) {
   RamDisk disk;  // 64 blocks of 512 bytes
   for (size_t i = 0; i < disk.bytes_.size(); ++i) disk.bytes_[i] = static_cast<uint8_t>(i / 512);

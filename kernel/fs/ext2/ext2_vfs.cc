@@ -107,6 +107,11 @@ class Ext2Fs final : public ostd::Derives<Ext2Fs, FileSystem> {
 
  private:
   ext2::Volume vol_;
+  // The position of `ino` in live_ (sorted by inode number): where it is or
+  // would go.
+  size_t LiveSlotLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
+  // The inodes in memory, sorted by inode number (binary search: a
+  // directory of thousands of files does not make every lookup a scan).
   ostd::Vec<RefPtr<Ext2Inode>> live_;
 };
 
@@ -540,21 +545,31 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
   std::atomic<bool> maybe_dirty_{false};
 };
 
-Ext2Inode* Ext2Fs::FindLocked(uint32_t ino) {
-  for (RefPtr<Ext2Inode>& i : live_) {
-    if (i->ino32() == ino) return i.get();
+size_t Ext2Fs::LiveSlotLocked(uint32_t ino) {
+  size_t lo = 0, hi = live_.size();
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (live_[mid]->ino32() < ino) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
-  return nullptr;
+  return lo;
+}
+
+Ext2Inode* Ext2Fs::FindLocked(uint32_t ino) {
+  size_t i = LiveSlotLocked(ino);
+  return i < live_.size() && live_[i]->ino32() == ino ? live_[i].get() : nullptr;
 }
 
 ostd::Result<RefPtr<Ext2Inode>> Ext2Fs::GetLocked(uint32_t ino) {
-  for (RefPtr<Ext2Inode>& i : live_) {
-    if (i->ino32() == ino) return RefPtr<Ext2Inode>(i);
-  }
+  size_t slot = LiveSlotLocked(ino);
+  if (slot < live_.size() && live_[slot]->ino32() == ino) return RefPtr<Ext2Inode>(live_[slot]);
   OSTD_TRY_ASSIGN(ext2::Inode d, vol_.GetInode(ino));
   if (d.links == 0) return Err(Errno::kEIO);  // a name for a free inode: corrupt
   OSTD_TRY_ASSIGN(RefPtr<Ext2Inode> in, MakeRef<Ext2Inode>(this, ino, d));
-  OSTD_TRY(live_.Push(in));
+  OSTD_TRY(live_.Insert(slot, in));
   return in;
 }
 
@@ -570,14 +585,11 @@ ostd::Status Ext2Fs::WriteAttrsLocked() {
 
 ostd::Status Ext2Fs::ReleaseIfUnusedLocked(uint32_t ino) {
   if (vol_.read_only()) return {};
-  for (size_t n = 0; n < live_.size(); ++n) {
-    RefPtr<Ext2Inode>& i = live_[n];
-    if (i->ino32() != ino) continue;
-    if (i->nlink() != 0 || i->ref_count() != 1) return {};
-    OSTD_TRY(vol_.Release(ino, NowSec()));
-    live_.Erase(n);
-    return {};
-  }
+  size_t n = LiveSlotLocked(ino);
+  if (n == live_.size() || live_[n]->ino32() != ino) return {};
+  if (live_[n]->nlink() != 0 || live_[n]->ref_count() != 1) return {};
+  OSTD_TRY(vol_.Release(ino, NowSec()));
+  live_.Erase(n);
   return {};
 }
 
