@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace ostd {
 
@@ -20,7 +21,19 @@ namespace ostd {
 template <typename T>
 size_t CopyPrefix(std::span<const T> from, std::span<T> to) {
   size_t n = std::min(from.size(), to.size());
-  std::ranges::copy(from.first(n), to.begin());
+  if constexpr (std::is_trivially_copyable_v<T>) {
+    // Through the runtime's memmove (word moves: ostd/runtime.cc) rather
+    // than the element loop a freestanding build makes of std::copy, which
+    // costs a byte load and store per byte (much under emulation).
+    if (n != 0) {
+      // SAFETY: both spans hold at least n elements of a trivially copyable
+      // type, so copying n * sizeof(T) bytes between them stays in bounds
+      // and makes valid objects; memmove allows any overlap.
+      __builtin_memmove(to.data(), from.data(), n * sizeof(T));
+    }
+  } else {
+    std::ranges::copy(from.first(n), to.begin());
+  }
   return n;
 }
 
