@@ -111,14 +111,14 @@ void BufferCache::PushFront(uint32_t slot) {
 
 // ----- Device I/O -----
 
-ostd::Status BufferCache::WriteCluster(size_t slot) {
+ostd::Status BufferCache::WriteCluster(size_t slot, bool all) {
   uint64_t first = buffers_[slot].block;
   size_t spb = block_size_ / kSectorSize;
   // The dirty buffers of first, first + 1, ... (at most one request's worth).
   size_t count = 1;
   while (count < ClusterBlocks() && first + count < blocks_) {
     uint32_t s = Find(first + count);
-    if (s == kNone || !buffers_[s].dirty) break;
+    if (s == kNone || !buffers_[s].dirty || (!buffers_[s].file_data && !all)) break;
     ++count;
   }
   if (count == 1) {
@@ -148,8 +148,20 @@ ostd::Result<size_t> BufferCache::Victim() {
     OSTD_TRY(buffers_.Push(std::move(fresh)));
     return buffers_.size() - 1;
   }
+  // The least recently used buffer that is clean or holds file data: dirty
+  // metadata (an inode table, a bitmap, a directory) stays until WriteBack,
+  // so that what reaches the disk between syncs never includes half of a
+  // metadata update (a bitmap without its inode, say), unless the cache is
+  // all such blocks (then the least recent goes anyway).
   uint32_t lru = tail_;
-  if (buffers_[lru].dirty) OSTD_TRY(WriteCluster(lru));
+  uint32_t steps = 0;
+  for (uint32_t s = tail_; s != kNone && steps < kMaxVictimSearch; s = buffers_[s].prev, ++steps) {
+    if (!buffers_[s].dirty || buffers_[s].file_data) {
+      lru = s;
+      break;
+    }
+  }
+  if (buffers_[lru].dirty) OSTD_TRY(WriteCluster(lru, /*all=*/false));
   Unlink(lru);
   IndexErase(buffers_[lru].block);
   buffers_[lru].valid = false;
@@ -194,6 +206,7 @@ ostd::Result<size_t> BufferCache::ReadRun(uint64_t block, size_t count) {
     b.block = block + (k - 1);
     b.valid = true;
     b.dirty = false;
+    b.file_data = false;
     OSTD_TRY(IndexInsert(b.block, s));
     PushFront(s);
   }
@@ -227,6 +240,7 @@ ostd::Result<size_t> BufferCache::Get(uint64_t block, bool fill) {
   b.block = block;
   b.valid = true;
   b.dirty = false;
+  b.file_data = false;
   OSTD_TRY(IndexInsert(block, static_cast<uint32_t>(i)));
   PushFront(static_cast<uint32_t>(i));
   return i;
@@ -240,7 +254,8 @@ ostd::Status BufferCache::Read(uint64_t block, size_t offset, std::span<uint8_t>
   return {};
 }
 
-ostd::Status BufferCache::Write(uint64_t block, size_t offset, std::span<const uint8_t> src) {
+ostd::Status BufferCache::Write(uint64_t block, size_t offset, std::span<const uint8_t> src,
+                                bool file_data) {
   if (offset > block_size_ || src.size() > block_size_ - offset) return Err(Errno::kEINVAL);
   if (dev_->read_only()) return Err(Errno::kEROFS);
   if (uint32_t found = Find(block); found != kNone) {
@@ -262,6 +277,7 @@ ostd::Status BufferCache::Write(uint64_t block, size_t offset, std::span<const u
   Buffer& b = buffers_[i];
   ostd::CopyBytes(src, b.data.span().subspan(offset, src.size()));
   b.dirty = true;
+  b.file_data = file_data;
   return {};
 }
 
@@ -269,8 +285,9 @@ ostd::Status BufferCache::Zero(uint64_t block) {
   if (dev_->read_only()) return Err(Errno::kEROFS);
   OSTD_TRY_ASSIGN(size_t i, Get(block, false));
   Buffer& b = buffers_[i];
-  for (uint8_t& byte : b.data) byte = 0;
+  ostd::FillBytes(b.data.span(), 0);
   b.dirty = true;
+  b.file_data = false;  // a fresh block: what it becomes decides
   return {};
 }
 
@@ -300,7 +317,7 @@ ostd::Status BufferCache::WriteBack() {
   }
   for (size_t i = 0; i < n; ++i) {
     // Already written as part of an earlier run.
-    if (buffers_[dirty[i]].dirty) OSTD_TRY(WriteCluster(dirty[i]));
+    if (buffers_[dirty[i]].dirty) OSTD_TRY(WriteCluster(dirty[i], /*all=*/true));
   }
   return {};
 }

@@ -6,12 +6,15 @@
 //
 // The device sees few, large requests: a dirty buffer written back takes the
 // dirty buffers of the blocks right after it along (one request of up to
-// kMaxClusterBytes), WriteBack writes runs of consecutive dirty blocks the
-// same way, and a read miss that continues the previous one reads ahead
-// (a window doubling from 1 block up to kMaxClusterBytes, or a quarter of the
-// cache if that is smaller), as Linux's readahead does for a sequential
-// reader. Lookups go through a hash index and eviction through an LRU list,
-// both O(1).
+// kMaxClusterBytes) if they hold file data, WriteBack writes runs of
+// consecutive dirty blocks the same way. Eviction passes over dirty
+// metadata (inode tables, bitmaps, directories: whatever the file system
+// did not write as file data), up to kMaxVictimSearch buffers from the LRU
+// end, so that between two syncs no half of a metadata update (a bitmap
+// without its inode) reaches the disk unless the cache is full of them; and a read miss that
+// continues the previous one reads ahead (a window doubling from 1 block up to kMaxClusterBytes, or
+// a quarter of the cache if that is smaller), as Linux's readahead does for a sequential reader.
+// Lookups go through a hash index and eviction through an LRU list, both O(1).
 //
 // Memory is bounded: at most `capacity` buffers of `block_size` bytes each.
 // Data moves by copy (Read/Write name a block and a byte range), so no
@@ -73,8 +76,11 @@ class BufferCache {
   // leaves the block.
   ostd::Status Read(uint64_t block, size_t offset, std::span<uint8_t> dst);
   // Copies `src` to `offset` in `block` and marks it dirty. A write of the
-  // whole block does not read it first.
-  ostd::Status Write(uint64_t block, size_t offset, std::span<const uint8_t> src);
+  // whole block does not read it first. `file_data`: the bytes are a file's
+  // contents, which may reach the disk before the next sync (see above);
+  // otherwise they are metadata and stay until WriteBack if they can.
+  ostd::Status Write(uint64_t block, size_t offset, std::span<const uint8_t> src,
+                     bool file_data = false);
   // Fills `block` with zeros (dirty), without reading it.
   ostd::Status Zero(uint64_t block);
   // Writes every dirty buffer to the device (in block order). On an error,
@@ -86,12 +92,15 @@ class BufferCache {
 
  private:
   static constexpr uint32_t kNone = 0xffffffff;
+  // How far from the LRU end eviction looks for a buffer it may write.
+  static constexpr uint32_t kMaxVictimSearch = 512;
   struct Buffer {
     uint64_t block = 0;
     bool valid = false;
     bool dirty = false;
-    uint32_t prev = kNone;  // LRU list of valid buffers: towards the most recent
-    uint32_t next = kNone;  // towards the least recent
+    bool file_data = false;  // last written as file data (not metadata)
+    uint32_t prev = kNone;   // LRU list of valid buffers: towards the most recent
+    uint32_t next = kNone;   // towards the least recent
     ostd::Vec<uint8_t> data;
   };
 
@@ -109,8 +118,9 @@ class BufferCache {
   // and the LRU list.
   ostd::Result<size_t> Victim();
   // Writes buffer `slot` (dirty) back with the dirty buffers of the blocks
-  // that follow it, in one request.
-  ostd::Status WriteCluster(size_t slot);
+  // that follow it, in one request: all of them (`all`, WriteBack) or only
+  // those holding file data (an eviction).
+  ostd::Status WriteCluster(size_t slot, bool all);
   // Reads `count` blocks from `block` (none cached) into fresh buffers; the
   // buffer of `block`.
   ostd::Result<size_t> ReadRun(uint64_t block, size_t count);

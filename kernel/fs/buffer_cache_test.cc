@@ -119,8 +119,10 @@ TEST(BufferCache, WholeBlockWriteSkipsRead) {
 TEST(BufferCache, EvictsLeastRecentlyUsedAndWritesItBack) {
   RamDisk disk;
   BufferCache c = BufferCache::Create(disk, 1024, 2).value();
-  std::array<uint8_t, 1> one{1}, v{};
-  ASSERT_TRUE(c.Write(0, 0, one));
+  std::array<uint8_t, 1024> one;
+  one.fill(1);
+  std::array<uint8_t, 1> v{};
+  ASSERT_TRUE(c.Write(0, 0, one, /*file_data=*/true));
   ASSERT_TRUE(c.Read(1, 0, v));
   ASSERT_TRUE(c.Read(0, 0, v));  // 1 is now the LRU
   ASSERT_TRUE(c.Read(2, 0, v));  // evicts 1 (clean)
@@ -223,13 +225,56 @@ TEST(BufferCache, EvictingADirtyBlockTakesItsDirtySuccessorsAlong) {
   BufferCache c = BufferCache::Create(disk, 512, 8).value();
   std::array<uint8_t, 512> full;
   full.fill(9);
-  for (uint64_t b = 0; b < 8; ++b) ASSERT_TRUE(c.Write(b, 0, full));
+  for (uint64_t b = 0; b < 8; ++b) ASSERT_TRUE(c.Write(b, 0, full, /*file_data=*/true));
   std::array<uint8_t, 1> v{};
   ASSERT_TRUE(c.Read(30, 0, v));  // evicts block 0, the least recent
   EXPECT_EQ(disk.writes, 1);
   EXPECT_EQ(c.stats().writebacks, 8u);
   EXPECT_EQ(c.dirty_count(), 0u);
   EXPECT_EQ(disk.bytes_[7 * 512], 9);
+}
+
+TEST(BufferCache, EvictionLeavesPartlyWrittenBlocksForTheirOwnTurn) {
+  // Metadata is not written early because a cold neighbour is evicted: only
+  // file data joins the cluster.
+  RamDisk disk;
+  BufferCache c = BufferCache::Create(disk, 512, 8).value();
+  std::array<uint8_t, 512> full;
+  full.fill(1);
+  std::array<uint8_t, 4> part{2, 2, 2, 2};
+  ASSERT_TRUE(c.Write(0, 0, full, true));
+  ASSERT_TRUE(c.Write(1, 0, full, true));
+  ASSERT_TRUE(c.Write(2, 100, part));  // metadata
+  ASSERT_TRUE(c.Write(3, 0, full, true));
+  for (uint64_t b = 4; b < 8; ++b) ASSERT_TRUE(c.Write(b, 0, full, true));
+  std::array<uint8_t, 1> v{};
+  ASSERT_TRUE(c.Read(30, 0, v));  // evicts 0: 0 and 1 go, 2 stops the run
+  EXPECT_EQ(disk.writes, 1);
+  EXPECT_EQ(c.stats().writebacks, 2u);
+  EXPECT_EQ(disk.bytes_[2 * 512 + 100], 0);  // not on the disk yet
+  EXPECT_EQ(c.dirty_count(), 6u);
+  ASSERT_TRUE(c.Sync());  // a sync writes everything, runs included
+  EXPECT_EQ(disk.bytes_[2 * 512 + 100], 2);
+  EXPECT_EQ(c.dirty_count(), 0u);
+}
+
+TEST(BufferCache, EvictionPassesOverDirtyMetadata) {
+  RamDisk disk;
+  BufferCache c = BufferCache::Create(disk, 512, 3).value();
+  std::array<uint8_t, 4> part{7, 7, 7, 7};
+  std::array<uint8_t, 1> v{};
+  ASSERT_TRUE(c.Write(0, 8, part));  // least recent, but metadata
+  ASSERT_TRUE(c.Read(1, 0, v));
+  ASSERT_TRUE(c.Read(2, 0, v));
+  ASSERT_TRUE(c.Read(3, 0, v));  // evicts 1 (clean), not 0
+  EXPECT_EQ(disk.writes, 0);
+  EXPECT_EQ(c.dirty_count(), 1u);
+  // All dirty metadata: the least recent goes after all.
+  ASSERT_TRUE(c.Write(2, 8, part));
+  ASSERT_TRUE(c.Write(3, 8, part));
+  ASSERT_TRUE(c.Read(4, 0, v));
+  EXPECT_EQ(disk.writes, 1);
+  EXPECT_EQ(disk.bytes_[8], 7);
 }
 
 TEST(BufferCache, ChurnAgreesWithAModel) {

@@ -48,6 +48,13 @@ inline size_t CopyBytes(std::span<const uint8_t> from, std::span<uint8_t> to) {
   return CopyPrefix<uint8_t>(from, to);
 }
 
+// Sets every byte of `to` to `value` (through the runtime's memset: word
+// stores, not a byte loop).
+inline void FillBytes(std::span<uint8_t> to, uint8_t value) {
+  // SAFETY: writes exactly the span's bytes.
+  if (!to.empty()) __builtin_memset(to.data(), value, to.size());
+}
+
 }  // namespace ostd
 
 #endif  // OSTD_UTIL_SPAN_COPY_H_

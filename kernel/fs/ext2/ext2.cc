@@ -221,6 +221,7 @@ ostd::Result<Volume> Volume::Mount(BlockDevice& dev, bool read_only, size_t cach
   OSTD_TRY_ASSIGN(BufferCache cache, BufferCache::Create(dev, sb.block_size, cache_blocks));
   Volume v(std::move(cache), sb, ro);
   OSTD_TRY(v.groups_.Reserve(sb.groups));
+  OSTD_TRY(v.block_hint_.Resize(sb.groups));
   std::array<uint8_t, kGroupDescSize> gd_raw{};
   for (uint32_t g = 0; g < sb.groups; ++g) {
     uint64_t byte = uint64_t{g} * kGroupDescSize;
@@ -326,6 +327,28 @@ ostd::Status Volume::PutInode(uint32_t ino, const Inode& inode) {
 
 // --- Block and inode allocation ---
 
+namespace {
+
+// The first clear bit of `bitmap` in [from, n) and then [0, from): whole
+// bytes of set bits are skipped. n if every bit is set.
+uint64_t FirstClearBit(std::span<const uint8_t> bitmap, uint64_t n, uint64_t from) {
+  for (int pass = 0; pass < 2; ++pass) {
+    uint64_t lo = pass == 0 ? from : 0, hi = pass == 0 ? n : std::min(from, n);
+    for (uint64_t bit = lo; bit < hi;) {
+      uint8_t byte = bitmap[bit / 8];
+      if (byte == 0xff && bit % 8 == 0) {
+        bit += 8;
+        continue;
+      }
+      if ((byte & (1u << (bit % 8))) == 0) return bit;
+      ++bit;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
 ostd::Result<uint32_t> Volume::AllocBlock(uint32_t goal_group) {
   OSTD_TRY(CheckWritable());
   ostd::Vec<uint8_t> bitmap;
@@ -337,20 +360,22 @@ ostd::Result<uint32_t> Volume::AllocBlock(uint32_t goal_group) {
     uint64_t first = sb_.first_data_block + uint64_t{g} * sb_.blocks_per_group;
     uint64_t n = std::min<uint64_t>(sb_.blocks_per_group, sb_.blocks_count - first);
     OSTD_TRY(cache_.Read(gd.block_bitmap, 0, bitmap.span()));
-    for (uint64_t bit = 0; bit < n; ++bit) {
-      uint8_t& byte = bitmap[bit / 8];
-      uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
-      if ((byte & mask) != 0) continue;
-      byte |= mask;
-      OSTD_TRY(cache_.Write(gd.block_bitmap, bit / 8,
-                            std::span<const uint8_t>(bitmap.span()).subspan(bit / 8, 1)));
-      --gd.free_blocks;
-      if (sb_.free_blocks > 0) --sb_.free_blocks;
-      OSTD_TRY(WriteGroup(g));
-      uint32_t b = static_cast<uint32_t>(first + bit);
-      OSTD_TRY(cache_.Zero(b));
-      return b;
-    }
+    // From where the last allocation in this group ended: a file written
+    // sequentially gets consecutive blocks without rescanning the full ones.
+    uint64_t hint = g < block_hint_.size() ? block_hint_[g] : 0;
+    uint64_t bit = FirstClearBit(bitmap.span(), n, hint < n ? hint : 0);
+    if (bit == n) continue;  // the free count was wrong: try the next group
+    uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
+    bitmap[bit / 8] = static_cast<uint8_t>(bitmap[bit / 8] | mask);
+    OSTD_TRY(cache_.Write(gd.block_bitmap, bit / 8,
+                          std::span<const uint8_t>(bitmap.span()).subspan(bit / 8, 1)));
+    if (g < block_hint_.size()) block_hint_[g] = static_cast<uint32_t>(bit + 1);
+    --gd.free_blocks;
+    if (sb_.free_blocks > 0) --sb_.free_blocks;
+    OSTD_TRY(WriteGroup(g));
+    uint32_t b = static_cast<uint32_t>(first + bit);
+    OSTD_TRY(cache_.Zero(b));
+    return b;
   }
   return Err(Errno::kENOSPC);
 }
@@ -574,7 +599,7 @@ ostd::Result<size_t> Volume::Write(uint32_t ino, uint64_t offset, std::span<cons
       failed = Err(phys.error());
       break;
     }
-    ostd::Status st = cache_.Write(*phys, boff, src.subspan(done, n));
+    ostd::Status st = cache_.Write(*phys, boff, src.subspan(done, n), /*file_data=*/true);
     if (!st) {
       failed = st;
       break;

@@ -269,6 +269,9 @@ class Volume {
   Superblock sb_;
   bool read_only_;
   ostd::Vec<GroupDesc> groups_;
+  // Per group: the bit after the block last allocated there (where the next
+  // search starts; a hint, not a promise).
+  ostd::Vec<uint32_t> block_hint_;
 };
 
 }  // namespace kernel::fs::ext2
