@@ -202,9 +202,8 @@ Result<ostd::Box<VirtioBlk>> VirtioBlk::Open(const ostd::pci::Device& device, ui
   size_t slots = size / 3 < kMaxSlots ? size / 3 : kMaxSlots;
   OSTD_TRY_ASSIGN(ostd::RefPtr<BlkQueue> queue,
                   ostd::MakeRef<BlkQueue>(std::move(vq), std::move(slots_mem), slots));
-  OSTD_TRY_ASSIGN(ostd::IrqLine line, ostd::IrqLine::Alloc());
-  OSTD_TRY(line.Bind([q = queue] { q->OnInterrupt(); }));
-  OSTD_TRY_ASSIGN(ostd::pci::MsixIrq irq, t.pci().EnableMsix(0, std::move(line), irq_cpu));
+  OSTD_TRY_ASSIGN(ostd::pci::MsixIrq irq,
+                  t.BindMsix(0, [q = queue] { q->OnInterrupt(); }, irq_cpu));
   OSTD_TRY_ASSIGN(QueueAddrs addrs, queue->addrs());
   OSTD_TRY(t.SetupQueue(0, size, addrs, irq.entry()));
   OSTD_TRY(t.pci().EnableBusMaster());

@@ -227,9 +227,8 @@ Result<ostd::Box<VirtioConsole>> VirtioConsole::Open(const ostd::pci::Device& de
   OSTD_TRY_ASSIGN(ostd::RefPtr<ConsoleQueues> queues,
                   ostd::MakeRef<ConsoleQueues>(std::move(rx), std::move(tx), std::move(rx_bufs),
                                                std::move(tx_buf)));
-  OSTD_TRY_ASSIGN(ostd::IrqLine line, ostd::IrqLine::Alloc());
-  OSTD_TRY(line.Bind([q = queues] { q->OnInterrupt(); }));
-  OSTD_TRY_ASSIGN(ostd::pci::MsixIrq irq, t.pci().EnableMsix(0, std::move(line), irq_cpu));
+  OSTD_TRY_ASSIGN(ostd::pci::MsixIrq irq,
+                  t.BindMsix(0, [q = queues] { q->OnInterrupt(); }, irq_cpu));
   OSTD_TRY_ASSIGN(QueueAddrs rx_addrs, queues->addrs(kRxQueue));
   OSTD_TRY_ASSIGN(QueueAddrs tx_addrs, queues->addrs(kTxQueue));
   // Both queues raise the one vector.

@@ -13,10 +13,12 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 #include "ostd/io/dma.h"
 #include "ostd/io/io_mem.h"
 #include "ostd/io/pci.h"
+#include "ostd/irq.h"
 #include "ostd/result.h"
 
 namespace drivers::virtio {
@@ -66,6 +68,17 @@ class PciTransport {
   // halved until the device allows it. ENODEV if that leaves fewer than
   // `least` entries (or the queue does not exist).
   ostd::Result<uint16_t> FitQueueSize(uint16_t index, uint16_t wanted, uint16_t least);
+
+  // Gives the device's MSI-X entry `entry` a fresh vector on CPU `cpu` whose
+  // interrupts run `handler` (a callable that owns what it needs, e.g. a
+  // RefPtr to the queue state), as every virtio driver here does before
+  // setting up its queues. Errors of IrqLine::Alloc, Bind and EnableMsix.
+  template <typename F>
+  ostd::Result<ostd::pci::MsixIrq> BindMsix(uint16_t entry, F&& handler, uint32_t cpu) {
+    OSTD_TRY_ASSIGN(ostd::IrqLine line, ostd::IrqLine::Alloc());
+    OSTD_TRY(line.Bind(std::forward<F>(handler)));
+    return pci_.EnableMsix(entry, std::move(line), cpu);
+  }
 
   // Sets DRIVER_OK: the device may start using the queues.
   ostd::Status DriverOk();

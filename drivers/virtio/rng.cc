@@ -130,9 +130,8 @@ Result<ostd::Box<VirtioRng>> VirtioRng::Open(const ostd::pci::Device& device, ui
       ostd::dma::DmaStream::Map(std::move(frame), ostd::dma::DmaDirection::kFromDevice));
   OSTD_TRY_ASSIGN(ostd::RefPtr<RngQueue> queue,
                   ostd::MakeRef<RngQueue>(std::move(vq), std::move(buffer)));
-  OSTD_TRY_ASSIGN(ostd::IrqLine line, ostd::IrqLine::Alloc());
-  OSTD_TRY(line.Bind([q = queue] { q->OnInterrupt(); }));
-  OSTD_TRY_ASSIGN(ostd::pci::MsixIrq irq, t.pci().EnableMsix(0, std::move(line), irq_cpu));
+  OSTD_TRY_ASSIGN(ostd::pci::MsixIrq irq,
+                  t.BindMsix(0, [q = queue] { q->OnInterrupt(); }, irq_cpu));
   OSTD_TRY_ASSIGN(QueueAddrs addrs, queue->addrs());
   OSTD_TRY(t.SetupQueue(0, size, addrs, irq.entry()));
   OSTD_TRY(t.pci().EnableBusMaster());
