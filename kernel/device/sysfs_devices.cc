@@ -33,12 +33,6 @@ using pseudofs::TextSink;
 // sysfs's file system (kept alive by its root, which lives for good).
 fs::FileSystem* sys_fs = nullptr;
 
-template <typename T, typename... Args>
-Result<RefPtr<Inode>> New(Args&&... args) {
-  OSTD_TRY_ASSIGN(RefPtr<T> inode, ostd::MakeRef<T>(std::forward<Args>(args)...));
-  return RefPtr<Inode>(std::move(inode));
-}
-
 // Inode numbers above sysfs's own: a kind, then up to two small indexes.
 enum Kind : uint64_t {
   kTopDir = 1,
@@ -63,6 +57,16 @@ using Text = ostd::StackString<PseudoLink::kMaxTarget>;
 
 // ----- Where things are -----
 
+// Entry `i` of a directory that lists one entry per function, named by slot.
+bool SlotEntryAt(size_t i, uint8_t dtype, Kind kind, DirEntry& out) {
+  std::optional<PciDeviceInfo> d = PciDeviceAt(i);
+  if (!d) return false;
+  out.Set(FormatSlot(d->slot).view());
+  out.dtype = dtype;
+  out.ino = Ino(kind, i);
+  return true;
+}
+
 std::optional<size_t> SlotIndex(const PciSlot& slot) {
   std::span<const ostd::pci::Device> devs = ostd::pci::Devices();
   for (size_t i = 0; i < devs.size() && i < ostd::pci::kMaxDevices; ++i) {
@@ -70,6 +74,16 @@ std::optional<size_t> SlotIndex(const PciSlot& slot) {
     if (PciSlot{a.bus, a.device, a.function} == slot) return i;
   }
   return std::nullopt;
+}
+
+// The function a directory entry name names, with its index in the scan:
+// only the canonical spelling ("0000:00:03.0") of a function that exists.
+std::optional<std::pair<PciSlot, size_t>> SlotNamed(std::string_view name) {
+  std::optional<PciSlot> slot = ParseSlot(name);
+  if (!slot || FormatSlot(*slot).view() != name) return std::nullopt;
+  std::optional<size_t> index = SlotIndex(*slot);
+  if (!index) return std::nullopt;
+  return std::pair<PciSlot, size_t>{*slot, *index};
 }
 
 // The present disk `index`, if any (only disks with a directory to live in).
@@ -302,9 +316,11 @@ class DiskDir final : public PseudoDir {
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     if (Disk(disk_) == nullptr) return Err(Errno::kENOENT);
     for (size_t i = 0; i < kDiskAttrs.size(); ++i) {
-      if (kDiskAttrs[i] == name) return New<DiskFile>(disk_, static_cast<DiskAttr>(i));
+      if (kDiskAttrs[i] == name)
+        return pseudofs::NewInode<DiskFile>(disk_, static_cast<DiskAttr>(i));
     }
-    if (name == "device") return New<PseudoLink>(sys_fs, Ino(kDiskFile, disk_, 0xff), "../..");
+    if (name == "device")
+      return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(kDiskFile, disk_, 0xff), "../..");
     return Err(Errno::kENOENT);
   }
 
@@ -340,7 +356,7 @@ class BlockSubdir final : public PseudoDir {
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     std::optional<size_t> d = ParseDiskName(name);
     if (!d || !DiskOn(*d, slot_)) return Err(Errno::kENOENT);
-    return New<DiskDir>(*d, RefFromThis());
+    return pseudofs::NewInode<DiskDir>(*d, RefFromThis());
   }
 
   RefPtr<Inode> Parent() override { return parent_; }
@@ -353,20 +369,22 @@ class BlockSubdir final : public PseudoDir {
 Result<RefPtr<Inode>> SlotDir::Lookup(std::string_view name) {
   for (size_t i = 0; i < kSlotAttrs.size(); ++i) {
     if (kSlotAttrs[i] == name) {
-      return New<SlotFile>(Ino(kSlotFile, index_, i), slot_, static_cast<SlotAttr>(i));
+      return pseudofs::NewInode<SlotFile>(Ino(kSlotFile, index_, i), slot_,
+                                          static_cast<SlotAttr>(i));
     }
   }
   if (name == "subsystem") {
-    return New<PseudoLink>(sys_fs, Ino(kSlotLink, index_, 0), "../../../bus/pci");
+    return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(kSlotLink, index_, 0), "../../../bus/pci");
   }
   if (name == "driver") {
     std::optional<PciDeviceInfo> d = FindPciDevice(slot_);
     if (!d || d->driver.empty()) return Err(Errno::kENOENT);
     Text target;
     ostd::FormatTo(target, "../../../bus/pci/drivers/{}", d->driver);
-    return New<PseudoLink>(sys_fs, Ino(kSlotLink, index_, 1), target.view());
+    return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(kSlotLink, index_, 1), target.view());
   }
-  if (name == "block" && HasDisks()) return New<BlockSubdir>(slot_, index_, RefFromThis());
+  if (name == "block" && HasDisks())
+    return pseudofs::NewInode<BlockSubdir>(slot_, index_, RefFromThis());
   return Err(Errno::kENOENT);
 }
 
@@ -377,20 +395,13 @@ class PciRootDir final : public PseudoDir {
   void SetParent(RefPtr<Inode> parent) { parent_ = std::move(parent); }
 
   bool EntryAt(size_t i, DirEntry& out) override {
-    std::optional<PciDeviceInfo> d = PciDeviceAt(i);
-    if (!d) return false;
-    out.Set(FormatSlot(d->slot).view());
-    out.dtype = fs::kDtDir;
-    out.ino = Ino(kSlotDir, i);
-    return true;
+    return SlotEntryAt(i, fs::kDtDir, kSlotDir, out);
   }
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    std::optional<PciSlot> slot = ParseSlot(name);
-    if (!slot || FormatSlot(*slot).view() != name) return Err(Errno::kENOENT);
-    std::optional<size_t> index = SlotIndex(*slot);
-    if (!index) return Err(Errno::kENOENT);
-    return New<SlotDir>(*slot, *index, RefFromThis());
+    std::optional<std::pair<PciSlot, size_t>> found = SlotNamed(name);
+    if (!found) return Err(Errno::kENOENT);
+    return pseudofs::NewInode<SlotDir>(found->first, found->second, RefFromThis());
   }
 
   RefPtr<Inode> Parent() override { return parent_; }
@@ -408,22 +419,16 @@ class BusDevicesDir final : public PseudoDir {
   void SetParent(RefPtr<Inode> parent) { parent_ = std::move(parent); }
 
   bool EntryAt(size_t i, DirEntry& out) override {
-    std::optional<PciDeviceInfo> d = PciDeviceAt(i);
-    if (!d) return false;
-    out.Set(FormatSlot(d->slot).view());
-    out.dtype = fs::kDtLnk;
-    out.ino = Ino(kBusDeviceLink, i);
-    return true;
+    return SlotEntryAt(i, fs::kDtLnk, kBusDeviceLink, out);
   }
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    std::optional<PciSlot> slot = ParseSlot(name);
-    if (!slot || FormatSlot(*slot).view() != name) return Err(Errno::kENOENT);
-    std::optional<size_t> index = SlotIndex(*slot);
-    if (!index) return Err(Errno::kENOENT);
+    std::optional<std::pair<PciSlot, size_t>> found = SlotNamed(name);
+    if (!found) return Err(Errno::kENOENT);
     Text target;
     ostd::FormatTo(target, "../../../devices/pci0000:00/{}", name);
-    return New<PseudoLink>(sys_fs, Ino(kBusDeviceLink, *index), target.view());
+    return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(kBusDeviceLink, found->second),
+                                          target.view());
   }
 
   RefPtr<Inode> Parent() override { return parent_; }
@@ -494,15 +499,16 @@ class DriverDir final : public PseudoDir {
   }
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    if (name == "bind" || name == "unbind") return New<DriverFile>(name_, index_, name == "bind");
-    std::optional<PciSlot> slot = ParseSlot(name);
-    if (!slot || FormatSlot(*slot).view() != name) return Err(Errno::kENOENT);
-    std::optional<PciDeviceInfo> info = FindPciDevice(*slot);
-    std::optional<size_t> index = SlotIndex(*slot);
-    if (!info || !index || info->driver != name_) return Err(Errno::kENOENT);
+    if (name == "bind" || name == "unbind")
+      return pseudofs::NewInode<DriverFile>(name_, index_, name == "bind");
+    std::optional<std::pair<PciSlot, size_t>> found = SlotNamed(name);
+    if (!found) return Err(Errno::kENOENT);
+    std::optional<PciDeviceInfo> info = FindPciDevice(found->first);
+    if (!info || info->driver != name_) return Err(Errno::kENOENT);
     Text target;
     ostd::FormatTo(target, "../../../../devices/pci0000:00/{}", name);
-    return New<PseudoLink>(sys_fs, Ino(kDriverLink, index_, *index), target.view());
+    return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(kDriverLink, index_, found->second),
+                                          target.view());
   }
 
   RefPtr<Inode> Parent() override { return parent_; }
@@ -532,7 +538,7 @@ class BusDriversDir final : public PseudoDir {
     for (size_t i = 0;; ++i) {
       std::optional<std::string_view> n = PciDriverNameAt(i);
       if (!n) return Err(Errno::kENOENT);
-      if (*n == name) return New<DriverDir>(*n, i, RefFromThis());
+      if (*n == name) return pseudofs::NewInode<DriverDir>(*n, i, RefFromThis());
     }
   }
 
@@ -571,7 +577,7 @@ class DiskLinksDir final : public PseudoDir {
     if (disk == nullptr) return Err(Errno::kENOENT);
     Text target;
     ostd::FormatTo(target, "{}devices/{}/block/{}", up_, disk->sysfs_parent(), name);
-    return New<PseudoLink>(sys_fs, Ino(kClassLink, which_, *d), target.view());
+    return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(kClassLink, which_, *d), target.view());
   }
 
   RefPtr<Inode> Parent() override { return parent_; }

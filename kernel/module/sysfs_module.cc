@@ -33,12 +33,6 @@ using pseudofs::TextSink;
 // sysfs's file system (kept alive by its root, which lives for good).
 fs::FileSystem* sys_fs = nullptr;
 
-template <typename T, typename... Args>
-Result<RefPtr<Inode>> New(Args&&... args) {
-  OSTD_TRY_ASSIGN(RefPtr<T> inode, ostd::MakeRef<T>(std::forward<Args>(args)...));
-  return RefPtr<Inode>(std::move(inode));
-}
-
 // A module, parameter or section name (module names are shorter than 56
 // bytes, parameter and section names than 64; longer ones are cut).
 class Label {
@@ -136,7 +130,7 @@ class HoldersDir final : public PseudoDir {
       if (holder.view() != name) continue;
       ostd::StackString<PseudoLink::kMaxTarget> target;
       ostd::FormatTo(target, "../../{}", name);
-      return New<PseudoLink>(sys_fs, Ino(name, kHolderLink), target.view());
+      return pseudofs::NewInode<PseudoLink>(sys_fs, Ino(name, kHolderLink), target.view());
     }
   }
 
@@ -200,7 +194,8 @@ class ParamsDir final : public PseudoDir {
       ostd::StackString<64> param;
       std::optional<uint16_t> perm = ModuleParamAt(module_.view(), i, param);
       if (!perm) return Err(Errno::kENOENT);
-      if (param.view() == name) return New<ParamFile>(module_.view(), name, i, *perm);
+      if (param.view() == name)
+        return pseudofs::NewInode<ParamFile>(module_.view(), name, i, *perm);
     }
   }
 
@@ -251,7 +246,7 @@ class SectionsDir final : public PseudoDir {
       ostd::StackString<64> sec;
       std::optional<uint64_t> address = ModuleSectionAt(module_.view(), i, sec);
       if (!address) return Err(Errno::kENOENT);
-      if (sec.view() == name) return New<SectionFile>(module_.view(), i, *address);
+      if (sec.view() == name) return pseudofs::NewInode<SectionFile>(module_.view(), i, *address);
     }
   }
 
@@ -303,13 +298,13 @@ class ModuleDir final : public PseudoDir {
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     if (!ModuleLoaded(module_.view())) return Err(Errno::kENOENT);
     for (size_t i = 0; i < kAttrNames.size(); ++i) {
-      if (kAttrNames[i] == name) return New<AttrFile>(module_.view(), i);
+      if (kAttrNames[i] == name) return pseudofs::NewInode<AttrFile>(module_.view(), i);
     }
-    if (name == "holders") return New<HoldersDir>(module_.view(), RefFromThis());
+    if (name == "holders") return pseudofs::NewInode<HoldersDir>(module_.view(), RefFromThis());
     if (name == "parameters" && HasParams()) {
-      return New<ParamsDir>(module_.view(), RefFromThis());
+      return pseudofs::NewInode<ParamsDir>(module_.view(), RefFromThis());
     }
-    if (name == "sections") return New<SectionsDir>(module_.view(), RefFromThis());
+    if (name == "sections") return pseudofs::NewInode<SectionsDir>(module_.view(), RefFromThis());
     return Err(Errno::kENOENT);
   }
 
@@ -352,7 +347,7 @@ class ModulesDir final : public PseudoDir {
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     if (!ModuleLoaded(name)) return Err(Errno::kENOENT);
-    return New<ModuleDir>(name, RefFromThis());
+    return pseudofs::NewInode<ModuleDir>(name, RefFromThis());
   }
 
   RefPtr<Inode> Parent() override { return parent_; }

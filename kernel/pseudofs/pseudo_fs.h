@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "kernel/fs/inode.h"
 #include "kernel/fs/io.h"
@@ -129,6 +130,14 @@ class PseudoLink final : public fs::Inode {
   std::array<char, kMaxTarget> target_{};
   size_t len_ = 0;
 };
+
+// A new inode of type T (made with ostd::MakeRef) as a RefPtr<Inode>, for
+// Lookup implementations. ENOMEM.
+template <typename T, typename... Args>
+ostd::Result<fs::RefPtr<fs::Inode>> NewInode(Args&&... args) {
+  OSTD_TRY_ASSIGN(fs::RefPtr<T> inode, ostd::MakeRef<T>(std::forward<Args>(args)...));
+  return fs::RefPtr<fs::Inode>(std::move(inode));
+}
 
 // Copies a write's bytes (at most PseudoFile::kMaxStore) into `out`.
 ostd::Status CopyWrite(fs::IoReader& src, ostd::Vec<char>& out);
