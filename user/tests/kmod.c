@@ -6,6 +6,8 @@
 // Keel; on Linux only if its release and modversions match the modules'
 // build (otherwise skipped, with the kernel's reason).
 #define _GNU_SOURCE
+#include "user/lib/kmod.h"
+
 #include <fcntl.h>
 #include <stdint.h>
 #include <time.h>
@@ -19,35 +21,6 @@
 
 #define MODULE_INIT_IGNORE_MODVERSIONS 1
 #define MODULE_INIT_IGNORE_VERMAGIC 2
-
-static long init_module_(const void* image, unsigned long len, const char* args) {
-  return syscall(SYS_init_module, image, len, args);
-}
-static long finit_module_(int fd, const char* args, int flags) {
-  return syscall(SYS_finit_module, fd, args, flags);
-}
-static long delete_module_(const char* name, int flags) {
-  return syscall(SYS_delete_module, name, flags);
-}
-
-// The whole of `path`, malloc'd; NULL if it cannot be read.
-static unsigned char* slurp(const char* path, size_t* len) {
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return NULL;
-  struct stat st;
-  CHECK_OK(fstat(fd, &st));
-  unsigned char* buf = malloc((size_t)st.st_size);
-  CHECK(buf != NULL);
-  size_t done = 0;
-  while (done < (size_t)st.st_size) {
-    long n = CHECK_OK(read(fd, buf + done, (size_t)st.st_size - done));
-    CHECK(n > 0);
-    done += (size_t)n;
-  }
-  close(fd);
-  *len = done;
-  return buf;
-}
 
 // The /proc/modules line of `name` into `line` (without the newline); 0 if
 // there is none.

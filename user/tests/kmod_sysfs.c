@@ -17,35 +17,8 @@
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
+#include "user/lib/kmod.h"
 #include "user/lib/linux_version.h"
-
-static long init_module_(const void* image, unsigned long len, const char* args) {
-  return syscall(SYS_init_module, image, len, args);
-}
-static long finit_module_(int fd, const char* args, int flags) {
-  return syscall(SYS_finit_module, fd, args, flags);
-}
-static long delete_module_(const char* name, int flags) {
-  return syscall(SYS_delete_module, name, flags);
-}
-
-static unsigned char* slurp(const char* path, size_t* len) {
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return NULL;
-  struct stat st;
-  CHECK_OK(fstat(fd, &st));
-  unsigned char* buf = malloc((size_t)st.st_size);
-  CHECK(buf != NULL);
-  size_t done = 0;
-  while (done < (size_t)st.st_size) {
-    long n = CHECK_OK(read(fd, buf + done, (size_t)st.st_size - done));
-    CHECK(n > 0);
-    done += (size_t)n;
-  }
-  close(fd);
-  *len = done;
-  return buf;
-}
 
 // The text of `path` (at most size - 1 bytes) into `out`; -1 with errno on
 // failure.
