@@ -196,6 +196,10 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // True if GetPage may block (it reads from a disk): mmap's fault path then
   // calls it without holding the address space's lock.
   virtual bool page_io_blocks() const { return false; }
+  // True if GetPage's pages are shared memory (tmpfs and memfd files,
+  // Linux's shmem) rather than a disk file's page cache: mapped, they count
+  // as RssShmem instead of RssFile.
+  virtual bool pages_are_shmem() const { return false; }
 
   // --- Seals (memfd and tmpfs files; defaults: EINVAL, "not sealable") ---
   // The inode's seals (kSeal* bits).

@@ -304,6 +304,7 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     if (index >= (size() + kPage - 1) / kPage) return Err(Errno::kENXIO);
     return EnsurePage(index);
   }
+  bool pages_are_shmem() const override { return true; }
 
   // --- Seals ---
   // Every tmpfs regular file is sealable (Linux's shmem): a plain one is

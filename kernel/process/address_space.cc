@@ -23,10 +23,13 @@ using ostd::mm::UFrame;
 
 // Page-table flags for a page of `vma`. Private pages start read-only when
 // they may be shared (copy-on-write decides on the first write).
-PageFlags FlagsFor(const Vma& vma, bool writable_now) {
+// `anonymous`: the page is anonymous memory (see the header); VmSpace keeps
+// the mark through Protect, so only a mapping sets it.
+PageFlags FlagsFor(const Vma& vma, bool writable_now, bool anonymous = false) {
   return PageFlags{.writable = writable_now && (vma.prot & kProtWrite) != 0,
                    .executable = (vma.prot & kProtExec) != 0,
-                   .inaccessible = vma.prot == 0};
+                   .inaccessible = vma.prot == 0,
+                   .anonymous = anonymous};
 }
 
 // A fresh frame holding a copy of `src`.
@@ -56,6 +59,7 @@ class SharedAnonymous final : public PageSource {
   }
   uint64_t Size() const override { return size_; }
   void Name(ostd::FormatSink& out) const override { out.Write("/dev/zero (deleted)"); }
+  bool IsShmem() const override { return true; }
 
  private:
   const uint64_t size_;
@@ -145,14 +149,57 @@ Status AddressSpace::SplitAt(uint64_t addr) {
 Status AddressSpace::UnmapLocked(uint64_t start, uint64_t end) {
   OSTD_TRY(SplitAt(start));
   OSTD_TRY(SplitAt(end));
+  RssCounts counts{};
   size_t i = FindIndex(start);
-  while (i < vmas_.size() && vmas_[i].start < end) vmas_.Erase(i);
-  return vm_->Unmap(start, end - start);
+  while (i < vmas_.size() && vmas_[i].start < end) {
+    CountPagesLocked(vmas_[i], vmas_[i].start, vmas_[i].end, counts);
+    mapped_bytes_.fetch_sub(vmas_[i].len(), std::memory_order_relaxed);
+    vmas_.Erase(i);
+  }
+  return UnmapPagesLocked(start, end, counts);
+}
+
+AddressSpace::RssKind AddressSpace::KindOf(const Vma& vma, const PageFlags& flags) {
+  if (flags.anonymous || !vma.source) return kRssAnon;
+  return vma.source->IsShmem() ? kRssShmem : kRssFile;
+}
+
+void AddressSpace::CountPagesLocked(const Vma& vma, uint64_t start, uint64_t end,
+                                    RssCounts& counts) const {
+  for (uint64_t va = start; va < end;) {
+    auto next = vm_->FindNextMapped(va, end);
+    if (!next) break;
+    ++counts[KindOf(vma, next->second.flags)];
+    va = next->first + kPageSize;
+  }
+}
+
+Status AddressSpace::UnmapPagesLocked(uint64_t start, uint64_t end, const RssCounts& counts) {
+  // VmSpace::Unmap fails only on a bad range, before unmapping anything.
+  OSTD_TRY(vm_->Unmap(start, end - start));
+  for (size_t k = 0; k < kRssKinds; ++k) {
+    rss_pages_[k].fetch_sub(counts[k], std::memory_order_relaxed);
+  }
+  return {};
+}
+
+Status AddressSpace::MapPageLocked(const Vma& vma, uint64_t va, UFrame frame, PageFlags flags) {
+  RssKind kind = KindOf(vma, flags);
+  OSTD_TRY(vm_->Map(va, std::move(frame), flags));
+  rss_pages_[kind].fetch_add(1, std::memory_order_relaxed);
+  return {};
+}
+
+AddressSpace::Rss AddressSpace::ResidentByKind() const {
+  auto bytes = [&](RssKind k) { return rss_pages_[k].load(std::memory_order_relaxed) * kPageSize; };
+  return Rss{.anon = bytes(kRssAnon), .file = bytes(kRssFile), .shmem = bytes(kRssShmem)};
 }
 
 Status AddressSpace::InsertLocked(Vma vma) {
   size_t i = FindIndex(vma.start);
+  uint64_t len = vma.len();
   OSTD_TRY(vmas_.Insert(i, std::move(vma)));
+  mapped_bytes_.fetch_add(len, std::memory_order_relaxed);
   MergeAround(i);
   return {};
 }
@@ -178,8 +225,7 @@ uint64_t AddressSpace::MappedInLocked(uint64_t start, uint64_t end) const {
 
 Status AddressSpace::CheckVmLimitLocked(uint64_t grow, uint64_t replaced, uint64_t vm_limit) const {
   if (vm_limit == kNoVmLimit) return {};
-  uint64_t now = 0;
-  for (const Vma& v : vmas_) now += v.len();
+  uint64_t now = mapped_bytes_.load(std::memory_order_relaxed);
   uint64_t after = now - std::min(now, replaced);
   if (grow > vm_limit || after > vm_limit - grow) return Err(Errno::kENOMEM);
   return {};
@@ -293,6 +339,7 @@ Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64
     if (vmas_[i].end == old_end && new_end <= kUserTop && new_end > old_addr &&
         IsFree(old_end, new_end)) {
       vmas_[i].end = new_end;  // grow in place
+      mapped_bytes_.fetch_add(new_end - old_end, std::memory_order_relaxed);
       MergeAround(i);
       return old_addr;
     }
@@ -317,21 +364,30 @@ Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64
   moved.start = dst;
   moved.end = dst + new_len;
   if (moved.source) moved.pgoff += (old_addr - vmas_[i].start) / kPageSize;
-  // Pages move with their frames (no copy).
+  // Pages move with their frames (no copy), and their kinds with them.
   for (uint64_t va = old_addr; va < old_end;) {
     auto next = vm_->FindNextMapped(va, old_end);
     if (!next) break;
     uint64_t page = next->first;
     if (auto f = vm_->QueryFrame(page)) {
-      OSTD_TRY(vm_->Map(dst + (page - old_addr), std::move(f->first),
-                        FlagsFor(vmas_[i], f->second.writable)));
+      Status s = MapPageLocked(moved, dst + (page - old_addr), std::move(f->first),
+                               FlagsFor(vmas_[i], f->second.writable, f->second.anonymous));
+      if (!s) {
+        // No area covers the pages moved so far: take them back out.
+        RssCounts counts{};
+        CountPagesLocked(moved, dst, moved.end, counts);
+        (void)UnmapPagesLocked(dst, moved.end, counts);
+        return Err(s.error());
+      }
     }
     va = page + kPageSize;
   }
   if (dont_unmap) {
     // The old area stays, without its pages: it faults in afresh (zeros for
     // private anonymous memory, the object's pages otherwise).
-    OSTD_TRY(vm_->Unmap(old_addr, old_len));
+    RssCounts counts{};
+    CountPagesLocked(vmas_[i], old_addr, old_end, counts);
+    OSTD_TRY(UnmapPagesLocked(old_addr, old_end, counts));
   } else {
     OSTD_TRY(UnmapLocked(old_addr, old_end));
   }
@@ -447,13 +503,15 @@ AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, 
     if (frame.refcount() == 2) return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true)));
     Result<UFrame> copy = CopyFrame(frame);
     if (!copy) return OutcomeOf(Err(copy.error()));
-    if (Status s = vm_->Unmap(page, kPageSize); !s) return OutcomeOf(s);
-    return OutcomeOf(vm_->Map(page, std::move(*copy), FlagsFor(v, true)));
+    RssCounts old{};
+    ++old[KindOf(v, flags)];
+    if (Status s = UnmapPagesLocked(page, page + kPageSize, old); !s) return OutcomeOf(s);
+    return OutcomeOf(MapPageLocked(v, page, std::move(*copy), FlagsFor(v, true, true)));
   }
   if (!v.source) {
     Result<UFrame> fresh = UFrame::Alloc(/*zeroed=*/true);
     if (!fresh) return OutcomeOf(Err(fresh.error()));
-    return OutcomeOf(vm_->Map(page, std::move(*fresh), FlagsFor(v, true)));
+    return OutcomeOf(MapPageLocked(v, page, std::move(*fresh), FlagsFor(v, true, true)));
   }
   uint64_t index = v.pgoff + (page - v.start) / kPageSize;
   if (index >= AlignUp(v.source->Size(), kPageSize) / kPageSize) {
@@ -473,11 +531,11 @@ AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, 
     if (cached.error() == Errno::kENOMEM) return FaultOutcome::kNoMemory;
     return FaultOutcome::kBusError;
   }
-  if (v.shared) return OutcomeOf(vm_->Map(page, std::move(*cached), FlagsFor(v, true)));
-  if (!write) return OutcomeOf(vm_->Map(page, std::move(*cached), FlagsFor(v, false)));
+  if (v.shared) return OutcomeOf(MapPageLocked(v, page, std::move(*cached), FlagsFor(v, true)));
+  if (!write) return OutcomeOf(MapPageLocked(v, page, std::move(*cached), FlagsFor(v, false)));
   Result<UFrame> copy = CopyFrame(*cached);
   if (!copy) return OutcomeOf(Err(copy.error()));
-  return OutcomeOf(vm_->Map(page, std::move(*copy), FlagsFor(v, true)));
+  return OutcomeOf(MapPageLocked(v, page, std::move(*copy), FlagsFor(v, true, true)));
 }
 
 Result<ostd::RefPtr<MmHandle>> AddressSpace::Fork() {
@@ -495,6 +553,7 @@ ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
   for (const Vma& v : vmas_) {
     Vma copy = v;
     OSTD_TRY(child->vmas_.Push(std::move(copy)));
+    child->mapped_bytes_.fetch_add(v.len(), std::memory_order_relaxed);
     for (uint64_t va = v.start; va < v.end;) {
       auto next = vm_->FindNextMapped(va, v.end);
       if (!next) break;
@@ -503,7 +562,8 @@ ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
       auto f = vm_->QueryFrame(page);
       if (!f) continue;
       // Shared pages keep their rights; private ones become copy-on-write.
-      OSTD_TRY(child->vm_->Map(page, std::move(f->first), FlagsFor(v, v.shared)));
+      OSTD_TRY(child->MapPageLocked(v, page, std::move(f->first),
+                                    FlagsFor(v, v.shared, f->second.anonymous)));
     }
     // The parent's private pages become copy-on-write too.
     if (!v.shared && (v.prot & kProtWrite) != 0) {
@@ -543,27 +603,6 @@ Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const 
   if (!v.shared || !v.source) return FutexKeyRef{FutexKey{self, uaddr}, {}};
   uint64_t offset = v.pgoff * kPageSize + (uaddr - v.start);
   return FutexKeyRef{FutexKey{v.source->FutexObject(), offset}, v.source};
-}
-
-uint64_t AddressSpace::ResidentBytes() const {
-  ostd::SpinLockGuard guard(lock_);
-  uint64_t pages = 0;
-  for (const Vma& v : vmas_) {
-    for (uint64_t va = v.start; va < v.end;) {
-      auto next = vm_->FindNextMapped(va, v.end);
-      if (!next) break;
-      ++pages;
-      va = next->first + kPageSize;
-    }
-  }
-  return pages * kPageSize;
-}
-
-uint64_t AddressSpace::MappedBytes() const {
-  ostd::SpinLockGuard guard(lock_);
-  uint64_t total = 0;
-  for (const Vma& v : vmas_) total += v.len();
-  return total;
 }
 
 void InstallPageFaultHook() { ostd::vm::SetPageFaultHandler(ostd::vm::ForwardFaultToOwner); }

@@ -4,9 +4,16 @@
 // Pages are mapped only when first touched (HandleFault). A private page
 // shared with another space after Fork() is mapped read-only in both; the
 // first write copies it unless this space holds the only reference.
+//
+// The space counts as it goes what its areas total (VmSize) and the pages
+// present by kind (VmRSS as Linux's anon, file and shmem counters), so that
+// reading them costs O(1). A page is anonymous when the kernel made it for
+// this memory (a zero-filled or copy-on-write page: it carries the page
+// table's anonymous mark); any other page is its source's (file or shmem).
 #ifndef KERNEL_PROCESS_ADDRESS_SPACE_H_
 #define KERNEL_PROCESS_ADDRESS_SPACE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -79,6 +86,10 @@ class PageSource : public ostd::RefCounted<PageSource> {
   // mapping of one file (or one shared anonymous object) names the same
   // object, whichever PageSource maps it. Compared, never dereferenced.
   virtual const void* FutexObject() const { return this; }
+  // True if the pages are shared memory (tmpfs, memfd, shared anonymous
+  // memory) rather than a file's page cache: Linux counts them as RssShmem
+  // instead of RssFile.
+  virtual bool IsShmem() const { return false; }
 };
 
 // An owning handle to a PageSource (made by ostd::MakeRef).
@@ -222,10 +233,20 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // checked (EFAULT outside user space, as Linux's access_ok).
   ostd::Result<FutexKeyRef> FutexKeyOf(uint64_t uaddr, bool shared) const;
 
-  // Bytes mapped in areas (VmSize).
-  uint64_t MappedBytes() const;
-  // Bytes of pages present (VmRSS): a walk over what is mapped.
-  uint64_t ResidentBytes() const;
+  // Bytes mapped in areas (VmSize). O(1), without the lock: a value from
+  // some moment during concurrent changes.
+  uint64_t MappedBytes() const { return mapped_bytes_.load(std::memory_order_relaxed); }
+  // Bytes of pages present, by kind, as Linux's RssAnon, RssFile and
+  // RssShmem. O(1), as MappedBytes.
+  struct Rss {
+    uint64_t anon = 0;
+    uint64_t file = 0;
+    uint64_t shmem = 0;
+    uint64_t total() const { return anon + file + shmem; }
+  };
+  Rss ResidentByKind() const;
+  // Bytes of pages present (VmRSS): ResidentByKind().total().
+  uint64_t ResidentBytes() const { return ResidentByKind().total(); }
 
  private:
   // Only Create makes address spaces (through ostd::MakeRef).
@@ -254,6 +275,21 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Removes areas and pages in [start, end) (both page aligned).
   ostd::Status UnmapLocked(uint64_t start, uint64_t end) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // What the resident counters count a page as (an index into rss_pages_).
+  enum RssKind : uint8_t { kRssAnon, kRssFile, kRssShmem, kRssKinds };
+  using RssCounts = std::array<uint64_t, kRssKinds>;
+  static RssKind KindOf(const Vma& vma, const ostd::mm::PageFlags& flags);
+  // Adds the present pages of [start, end), which `vma` covers, to `counts`.
+  void CountPagesLocked(const Vma& vma, uint64_t start, uint64_t end, RssCounts& counts) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Unmaps the pages of [start, end) from the VmSpace and takes `counts`
+  // (what CountPagesLocked found there) off the resident counters.
+  ostd::Status UnmapPagesLocked(uint64_t start, uint64_t end, const RssCounts& counts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Maps one page of `vma` at `va` and counts it as `flags.anonymous` and
+  // the area's source say.
+  ostd::Status MapPageLocked(const Vma& vma, uint64_t va, ostd::mm::UFrame frame,
+                             ostd::mm::PageFlags flags) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   ostd::Status InsertLocked(Vma vma) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Merges neighbours that continue each other (same everything).
   void MergeAround(size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
@@ -285,6 +321,9 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Vec<Vma> vmas_ ABSL_GUARDED_BY(lock_);
   uint64_t brk_start_ ABSL_GUARDED_BY(lock_) = 0;
   uint64_t brk_end_ ABSL_GUARDED_BY(lock_) = 0;
+  // Written under lock_, read without it (MappedBytes, ResidentByKind).
+  std::atomic<uint64_t> mapped_bytes_{0};
+  std::array<std::atomic<uint64_t>, kRssKinds> rss_pages_{};
 };
 
 // Installs the kernel-mode page-fault hook (user copies touching pages not

@@ -51,6 +51,7 @@ class InodePages final : public PageSource {
   }
   uint64_t Size() const override { return inode_->size(); }
   bool GetPageMayBlock() const override { return inode_->page_io_blocks(); }
+  bool IsShmem() const override { return inode_->pages_are_shmem(); }
   // msync(MS_SYNC): the file system writes back and flushes, as for fsync.
   ostd::Status Sync() override {
     if (fs::FsType* type = fs::MountedType(*inode_->fs())) return type->Sync(*inode_->fs());

@@ -301,7 +301,8 @@ void HandleOutOfMemory(Thread& self) {
   struct Choice {
     int pid = 0;
     uint32_t uid = 0;
-    uint64_t vm_kb = 0, rss_kb = 0;
+    uint64_t vm_kb = 0;
+    AddressSpace::Rss rss;
     std::array<char, 16> name{};
     size_t name_len = 0;
   } chosen;
@@ -312,6 +313,7 @@ void HandleOutOfMemory(Thread& self) {
     if (earlier != nullptr && !earlier->zombie_locked() && earlier->mm_locked() != nullptr) {
       waiting = true;  // its memory is on its way back
     } else {
+      // The largest resident set (O(1) per process: the counters).
       Process* best = nullptr;
       uint64_t best_rss = 0;
       for (const ostd::Box<Process>& p : processes) {
@@ -323,14 +325,13 @@ void HandleOutOfMemory(Thread& self) {
           best_rss = rss;
         }
       }
-      if (best == nullptr) {  // nothing else: the faulting process
-        best = &self.process();
-        best_rss = best->mm_locked() != nullptr ? best->mm_locked()->ResidentBytes() : 0;
-      }
+      if (best == nullptr) best = &self.process();  // nothing else: the faulting process
       chosen.pid = best->pid();
       chosen.uid = best->creds().uid;
-      chosen.rss_kb = best_rss / 1024;
-      if (AddressSpace* mm = best->mm_locked()) chosen.vm_kb = mm->MappedBytes() / 1024;
+      if (AddressSpace* mm = best->mm_locked()) {
+        chosen.vm_kb = mm->MappedBytes() / 1024;
+        chosen.rss = mm->ResidentByKind();
+      }
       chosen.name_len = ostd::CopyChars(best->name(), chosen.name);
       best->SendSignal(kSigKill);
       oom_victim.store(chosen.pid, std::memory_order_relaxed);
@@ -338,10 +339,11 @@ void HandleOutOfMemory(Thread& self) {
   }
   if (!waiting) {
     ostd::Println(
-        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:0kB, "
-        "shmem-rss:0kB, UID:{} pgtables:0kB oom_score_adj:0",
+        "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:{}kB, "
+        "shmem-rss:{}kB, UID:{} pgtables:0kB oom_score_adj:0",
         chosen.pid, std::string_view(std::span<const char>(chosen.name).first(chosen.name_len)),
-        chosen.vm_kb, chosen.rss_kb, chosen.uid);
+        chosen.vm_kb, chosen.rss.anon / 1024, chosen.rss.file / 1024, chosen.rss.shmem / 1024,
+        chosen.uid);
   }
   // A victim needs a moment to run to its exit and free its frames.
   if (waiting || chosen.pid != self.process().pid()) ostd::SleepFor(2'000'000);

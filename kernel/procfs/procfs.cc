@@ -365,6 +365,7 @@ Status GenPidStat(int pid, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
   uint64_t vsize = p.mm != nullptr ? p.mm->MappedBytes() : 0;
+  uint64_t rss = p.mm != nullptr ? p.mm->ResidentBytes() : 0;
   char state =
       p.zombie
           ? 'Z'
@@ -376,7 +377,7 @@ Status GenPidStat(int pid, TextSink& out) {
                  0x400000 /* PF_FORKNOEXEC-free flags */, p.times.user_ns / kNsPerTick,
                  p.times.sys_ns / kNsPerTick, p.children_times.user_ns / kNsPerTick,
                  p.children_times.sys_ns / kNsPerTick, p.threads, p.start_ns / kNsPerTick, vsize,
-                 vsize / 4096);
+                 rss / 4096);
   out.Write("18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
   return {};
 }
@@ -385,6 +386,7 @@ Status GenPidStatus(int pid, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
   uint64_t vsize_kb = p.mm != nullptr ? p.mm->MappedBytes() / 1024 : 0;
+  AddressSpace::Rss rss = p.mm != nullptr ? p.mm->ResidentByKind() : AddressSpace::Rss{};
   const Credentials& c = p.creds;
   // fmt has no octal: the umask's four octal digits one by one.
   ostd::FormatTo(out, "Name:\t{}\nUmask:\t{}{}{}{}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\n",
@@ -392,9 +394,34 @@ Status GenPidStatus(int pid, TextSink& out) {
                  p.zombie ? "Z (zombie)" : "S (sleeping)", pid, pid);
   ostd::FormatTo(out, "PPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
                  p.ppid, c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
-  ostd::FormatTo(out, "FDSize:\t{}\nGroups:\t\nVmSize:\t{} kB\nVmRSS:\t{} kB\nThreads:\t{}\n",
-                 fs::kMaxFds, vsize_kb, vsize_kb, p.threads);
+  ostd::FormatTo(out, "FDSize:\t{}\nGroups:\t\nVmSize:\t{} kB\nVmRSS:\t{} kB\n", fs::kMaxFds,
+                 vsize_kb, rss.total() / 1024);
+  ostd::FormatTo(out, "RssAnon:\t{} kB\nRssFile:\t{} kB\nRssShmem:\t{} kB\nThreads:\t{}\n",
+                 rss.anon / 1024, rss.file / 1024, rss.shmem / 1024, p.threads);
   ostd::FormatTo(out, "CapEff:\t{:016x}\n", c.cap_effective);
+  return {};
+}
+
+// statm: size resident shared text lib data dt, in pages, as Linux's
+// task_statm (shared: file and shmem pages; lib and dt are always 0).
+Status GenPidStatm(int pid, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.mm == nullptr) {
+    out.Write("0 0 0 0 0 0 0\n");
+    return {};
+  }
+  // Text: executable file mappings (Linux's end_code - start_code for the
+  // program); data: private writable areas and stacks (data_vm + stack_vm).
+  uint64_t text = 0, data = 0;
+  p.mm->ForEachVma([&](const Vma& v) {
+    if ((v.prot & kProtExec) != 0 && (v.prot & kProtWrite) == 0 && v.source) text += v.len();
+    if (v.kind == VmaKind::kStack || (!v.shared && (v.prot & kProtWrite) != 0)) data += v.len();
+  });
+  AddressSpace::Rss rss = p.mm->ResidentByKind();
+  ostd::FormatTo(out, "{} {} {} {} 0 {} 0\n", p.mm->MappedBytes() / kPageSize,
+                 rss.total() / kPageSize, (rss.file + rss.shmem) / kPageSize, text / kPageSize,
+                 data / kPageSize);
   return {};
 }
 
@@ -548,8 +575,9 @@ constexpr std::array<Entry, 2> kNsEntries = {{
     {"pid_for_children", fs::kDtLnk, nullptr, LinkNsPidForChildren},
 }};
 
-constexpr std::array<Entry, 11> kPidEntries = {{
+constexpr std::array<Entry, 12> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},
+    {"statm", fs::kDtReg, GenPidStatm, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr},
     {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
     {"comm", fs::kDtReg, GenPidComm, nullptr},

@@ -228,6 +228,7 @@ Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
         flags.device = true;
         flags.uncached = (e & pte::kCacheDisable) != 0;
       }
+      flags.anonymous = (e & pte::kSoftAnon) != 0;  // the kernel's mark stays too
       e = mm::EncodeLeaf(e & pte::kAddrMask, flags, l > 1);
       return {};
     }

@@ -57,6 +57,9 @@ inline constexpr uint64_t kSoftDevice = 1ull << 9;
 // Software bit: a leaf that keeps its frame but is not present to the MMU
 // (PROT_NONE), so every access, the kernel's user copies included, faults.
 inline constexpr uint64_t kSoftNone = 1ull << 10;
+// Software bit: the kernel's mark on a user page that holds anonymous memory
+// (PageFlags::anonymous); bookkeeping only.
+inline constexpr uint64_t kSoftAnon = 1ull << 11;
 inline constexpr uint64_t kNoExecute = 1ull << 63;  // XD: instruction fetches fault
 // The physical address field of an entry (bits 12-51): the 4 KiB-aligned
 // frame or next-level table.
@@ -76,6 +79,10 @@ struct PageFlags {
   // frame but is not present (pte::kSoftNone), so user accesses and the
   // kernel's user copies fault alike. Reads back with user == false.
   bool inaccessible = false;
+  // VmSpace only: a mark the kernel keeps with a user page, ignored by the
+  // MMU (pte::kSoftAnon): the page holds anonymous memory (Linux's
+  // PageAnon, for its resident-set counters). Set by Map, kept by Protect.
+  bool anonymous = false;
 
   friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
 };
@@ -89,6 +96,7 @@ constexpr uint64_t EncodeLeaf(uint64_t paddr, PageFlags f, bool large) {
   if (f.uncached) e |= pte::kCacheDisable | pte::kWriteThrough;
   if (f.global) e |= pte::kGlobal;
   if (f.device) e |= pte::kSoftDevice;
+  if (f.anonymous) e |= pte::kSoftAnon;
   if (large) e |= pte::kHuge;
   return e;
 }
@@ -105,7 +113,8 @@ constexpr PageFlags DecodeFlags(uint64_t e) {
                    (e & pte::kCacheDisable) != 0,
                    (e & pte::kGlobal) != 0,
                    (e & pte::kSoftDevice) != 0,
-                   none};
+                   none,
+                   (e & pte::kSoftAnon) != 0};
 }
 
 // True if a level-1 entry maps a page (present, or kept with kSoftNone).

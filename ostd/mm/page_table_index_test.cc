@@ -220,6 +220,19 @@ TEST(PageTableIndexTest, DeviceBitIsASoftwareBitThatRoundTrips) {
   EXPECT_EQ(EncodeLeaf(0x1234000, PageFlags{}, false) & pte::kSoftDevice, 0u);
 }
 
+TEST(PageTableIndexTest, AnonymousMarkIsASoftwareBitThatRoundTrips) {
+  PageFlags f{.writable = true, .user = true, .anonymous = true};
+  uint64_t e = EncodeLeaf(0x7000, f, false);
+  EXPECT_NE(e & pte::kSoftAnon, 0u);
+  EXPECT_EQ(e & pte::kAddrMask, 0x7000u);  // bit 11 is outside the address
+  EXPECT_EQ(DecodeFlags(e), f);
+  EXPECT_EQ(EncodeLeaf(0x7000, PageFlags{.user = true}, false) & pte::kSoftAnon, 0u);
+  // An inaccessible anonymous page keeps both marks.
+  PageFlags none{.anonymous = true};
+  none.inaccessible = true;
+  EXPECT_EQ(DecodeFlags(EncodeLeaf(0x7000, none, false)), none);
+}
+
 TEST(PageTableIndexTest, InaccessibleLeavesAreNotPresentButKeepTheirFrame) {
   PageFlags f{.writable = true, .user = true, .inaccessible = true};
   uint64_t e = EncodeLeaf(0x5000, f, false);

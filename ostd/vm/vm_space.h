@@ -123,7 +123,8 @@ class VmSpace : public RefCounted<VmSpace> {
   // owns: on success the mapping keeps the handle's reference (copy the handle
   // first to keep one of your own); on failure the handle is dropped.
   // `flags.user` is forced on, `flags.global`, `flags.device` and
-  // `flags.uncached` off (no uncached alias of cached RAM). Only untyped frames can
+  // `flags.uncached` off (no uncached alias of cached RAM); `flags.anonymous`
+  // is the kernel's own mark, kept with the page until it is unmapped. Only untyped frames can
   // be mapped: kernel memory, page tables and heap pages never reach user space.
   // EINVAL: va not page aligned or not below the user-space top; EEXIST: a page
   // is mapped at va; ENOMEM: no frame for a page table. No TLB flush is needed
@@ -138,7 +139,7 @@ class VmSpace : public RefCounted<VmSpace> {
   Status Unmap(Vaddr va, uint64_t len) ABSL_LOCKS_EXCLUDED(lock_);
 
   // Changes the flags of every mapped page in [va, va + len) (user forced on,
-  // global off; device and caching stay as mapped) and flushes the TLBs as
+  // global off; device, caching and the anonymous mark stay as mapped) and flushes the TLBs as
   // Unmap does. Pages not mapped are
   // skipped. Errors and requirements as for Unmap.
   Status Protect(Vaddr va, uint64_t len, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);

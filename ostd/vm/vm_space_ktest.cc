@@ -107,6 +107,23 @@ TEST_F(VmSpaceMapTest, ProtectMakesWritesFault) {
   EXPECT_EQ(space_->Protect(kUserBase + 1, kPage, {}).error(), Errno::kEINVAL);
 }
 
+TEST_F(VmSpaceMapTest, ProtectKeepsTheAnonymousMark) {
+  mm::UFrame f = mm::UFrame::Alloc().value();
+  ASSERT_TRUE(
+      space_->Map(kUserBase, f, mm::PageFlags{.writable = true, .anonymous = true}).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.anonymous);
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{}).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.anonymous) << "set by Map only";
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.writable);
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.inaccessible = true}).has_value());
+  EXPECT_TRUE(space_->FindNextMapped(kUserBase, kUserBase + kPage)->second.flags.anonymous);
+  EXPECT_TRUE(space_->QueryFrame(kUserBase)->second.anonymous);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  ASSERT_TRUE(space_->Map(kUserBase, f, mm::PageFlags{.writable = true}).has_value());
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.anonymous);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+}
+
 TEST_F(VmSpaceMapTest, UnmapFlushesAndReleasesFrames) {
   uint64_t before = mm::GetFrameStats().free_frames;
   for (uint64_t i = 0; i < 40; ++i) ASSERT_NE(MapPage(i), 0u);  // more than one batch
