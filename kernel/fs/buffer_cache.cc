@@ -258,9 +258,10 @@ ostd::Status BufferCache::Write(uint64_t block, size_t offset, std::span<const u
                                 bool file_data) {
   if (offset > block_size_ || src.size() > block_size_ - offset) return Err(Errno::kEINVAL);
   if (dev_->read_only()) return Err(Errno::kEROFS);
-  if (uint32_t found = Find(block); found != kNone) {
+  if (uint32_t found = Find(block); found != kNone && src.size() < block_size_) {
     // The same bytes again (an inode or bitmap written back unchanged): the
     // buffer stays as clean as it was, and nothing goes to the disk for it.
+    // (Whole blocks are not compared: those writes change them.)
     std::span<const uint8_t> cur =
         std::span<const uint8_t>(buffers_[found].data.span()).subspan(offset, src.size());
     bool same = true;

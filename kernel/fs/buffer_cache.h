@@ -75,6 +75,16 @@ class BufferCache {
   // Copies dst.size() bytes from `offset` in `block`. EINVAL if the range
   // leaves the block.
   ostd::Status Read(uint64_t block, size_t offset, std::span<uint8_t> dst);
+  // Calls fn(bytes) with all of `block`'s bytes in place (read from the
+  // device first if it is not cached) and returns what fn returns, an
+  // ostd::Result: the way to scan a block (a directory) without copying it.
+  // The span is valid only during the call, and fn must not call the cache.
+  template <typename F>
+  auto Visit(uint64_t block, F&& fn) -> decltype(fn(std::span<const uint8_t>())) {
+    ostd::Result<size_t> i = Get(block, true);
+    if (!i) return ostd::Err(i.error());
+    return fn(std::span<const uint8_t>(buffers_[*i].data.span()));
+  }
   // Copies `src` to `offset` in `block` and marks it dirty. A write of the
   // whole block does not read it first. `file_data`: the bytes are a file's
   // contents, which may reach the disk before the next sync (see above);

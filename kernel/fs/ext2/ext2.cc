@@ -1,6 +1,7 @@
 #include "kernel/fs/ext2/ext2.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "ostd/util/span_copy.h"
@@ -700,22 +701,28 @@ void PutRecord(std::span<uint8_t> block, size_t off, uint32_t ino, size_t rec_le
 ostd::Result<Volume::Found> Volume::Find(uint32_t dir, const Inode& d, std::string_view name) {
   Inode dd = d;
   bool ft = (sb_.feature_incompat & kIncompatFiletype) != 0;
-  ostd::Vec<uint8_t> buf;
-  OSTD_TRY(buf.Resize(sb_.block_size));
   for (uint64_t lbn = 0; lbn < dd.size / sb_.block_size; ++lbn) {
     OSTD_TRY_ASSIGN(uint32_t phys, MapBlock(dir, dd, lbn, false));
     if (phys == 0) return Err(Errno::kEIO);
-    OSTD_TRY(cache_.Read(phys, 0, buf.span()));
-    size_t prev = 0;
-    for (size_t off = 0; off < sb_.block_size;) {
-      OSTD_TRY_ASSIGN(Record r, ParseRecord(buf.span(), off, ft));
-      if (r.ino != 0 &&
-          NameEquals(std::span<const uint8_t>(buf.span()).subspan(off + 8, r.name_len), name)) {
-        if (r.ino > sb_.inodes_count) return Err(Errno::kEIO);
-        return Found{r.ino, r.type, phys, off, prev};
-      }
-      prev = off;
-      off += r.rec_len;
+    // Scanned in place in the cache: a lookup copies no block.
+    OSTD_TRY_ASSIGN(
+        std::optional<Found> hit,
+        cache_.Visit(phys,
+                     [&](std::span<const uint8_t> block) -> ostd::Result<std::optional<Found>> {
+                       size_t prev = 0;
+                       for (size_t off = 0; off < block.size();) {
+                         OSTD_TRY_ASSIGN(Record r, ParseRecord(block, off, ft));
+                         if (r.ino != 0 && NameEquals(block.subspan(off + 8, r.name_len), name)) {
+                           return std::optional<Found>(Found{r.ino, r.type, phys, off, prev});
+                         }
+                         prev = off;
+                         off += r.rec_len;
+                       }
+                       return std::optional<Found>();
+                     }));
+    if (hit) {
+      if (hit->ino > sb_.inodes_count) return Err(Errno::kEIO);
+      return *hit;
     }
   }
   return Err(Errno::kENOENT);
@@ -766,6 +773,19 @@ ostd::Status Volume::AddEntry(uint32_t dir, std::string_view name, uint32_t ino,
   for (uint64_t lbn = 0; lbn < d.size / sb_.block_size && !placed; ++lbn) {
     OSTD_TRY_ASSIGN(uint32_t phys, MapBlock(dir, d, lbn, false));
     if (phys == 0) return Err(Errno::kEIO);
+    // Whether the block has room, checked in place; only a block that has
+    // is copied out, changed and written back.
+    OSTD_TRY_ASSIGN(bool room,
+                    cache_.Visit(phys, [&](std::span<const uint8_t> block) -> ostd::Result<bool> {
+                      for (size_t off = 0; off < block.size();) {
+                        OSTD_TRY_ASSIGN(Record r, ParseRecord(block, off, ft));
+                        size_t used = r.ino != 0 ? Align4(8 + r.name_len) : 0;
+                        if (r.rec_len - used >= need) return true;
+                        off += r.rec_len;
+                      }
+                      return false;
+                    }));
+    if (!room) continue;
     OSTD_TRY(cache_.Read(phys, 0, buf.span()));
     for (size_t off = 0; off < sb_.block_size;) {
       OSTD_TRY_ASSIGN(Record r, ParseRecord(buf.span(), off, ft));
