@@ -6,15 +6,13 @@
 // RIP-relative, ret, call and jmp classifications must agree with objdump's
 // text.
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 
+#include "ostd/patch/elf_functions.h"
 #include "ostd/patch/insn.h"
 
 namespace ostd::patch {
@@ -22,58 +20,9 @@ namespace {
 
 std::string elf_path;
 
-struct Function {
-  std::string name;
-  uint64_t address;
-  uint64_t size;
-  uint64_t file_offset;
-};
-
-template <typename T>
-T Load(const std::vector<uint8_t>& b, uint64_t off) {
-  T v{};
-  if (off + sizeof(T) <= b.size()) std::memcpy(&v, b.data() + off, sizeof(T));
-  return v;
-}
-
-// The FUNC symbols of an ELF64 file with their file offsets.
-std::vector<Function> Functions(const std::vector<uint8_t>& elf) {
-  std::vector<Function> out;
-  uint64_t shoff = Load<uint64_t>(elf, 0x28);
-  uint16_t shentsize = Load<uint16_t>(elf, 0x3a);
-  uint16_t shnum = Load<uint16_t>(elf, 0x3c);
-  struct Sec {
-    uint32_t type;
-    uint64_t flags, addr, offset, size;
-    uint32_t link;
-  };
-  std::vector<Sec> secs;
-  for (uint16_t i = 0; i < shnum; ++i) {
-    uint64_t h = shoff + uint64_t{i} * shentsize;
-    secs.push_back(Sec{Load<uint32_t>(elf, h + 4), Load<uint64_t>(elf, h + 8),
-                       Load<uint64_t>(elf, h + 16), Load<uint64_t>(elf, h + 24),
-                       Load<uint64_t>(elf, h + 32), Load<uint32_t>(elf, h + 40)});
-  }
-  for (const Sec& s : secs) {
-    if (s.type != 2) continue;  // SHT_SYMTAB
-    const Sec& strtab = secs.at(s.link);
-    for (uint64_t off = 0; off + 24 <= s.size; off += 24) {
-      uint64_t e = s.offset + off;
-      uint32_t name = Load<uint32_t>(elf, e);
-      uint8_t info = Load<uint8_t>(elf, e + 4);
-      uint16_t shndx = Load<uint16_t>(elf, e + 6);
-      uint64_t value = Load<uint64_t>(elf, e + 8);
-      uint64_t size = Load<uint64_t>(elf, e + 16);
-      if ((info & 0xf) != 2 || size == 0 || shndx == 0 || shndx >= secs.size()) continue;
-      const Sec& in = secs[shndx];
-      if (!(in.flags & 4) || in.type != 1) continue;  // SHF_EXECINSTR, PROGBITS
-      if (value < in.addr || value + size > in.addr + in.size) continue;
-      std::string n(reinterpret_cast<const char*>(elf.data() + strtab.offset + name));
-      out.push_back(Function{n, value, size, in.offset + (value - in.addr)});
-    }
-  }
-  return out;
-}
+using Function = patch::testing::ElfFunction;
+using patch::testing::ElfFunctions;
+using patch::testing::ReadFileBytes;
 
 bool IsPrefix(const std::string& t) {
   return t == "rep" || t == "repe" || t == "repne" || t == "repz" || t == "repnz" ||
@@ -148,10 +97,9 @@ void Split(const std::string& text, std::string& mnemonic, std::string& operands
 
 TEST(InsnObjdump, AgreesOnEveryFunctionOfTheKernel) {
   ASSERT_FALSE(elf_path.empty()) << "usage: insn_objdump_test KERNEL.elf";
-  std::ifstream in(elf_path, std::ios::binary);
-  ASSERT_TRUE(in) << elf_path;
-  std::vector<uint8_t> elf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<Function> functions = Functions(elf);
+  std::vector<uint8_t> elf = ReadFileBytes(elf_path);
+  ASSERT_FALSE(elf.empty()) << elf_path;
+  std::vector<Function> functions = ElfFunctions(elf);
   std::map<uint64_t, std::string> dis = Objdump(elf_path);
   ASSERT_GT(functions.size(), 1000u) << "too few functions: not a kernel image?";
   ASSERT_GT(dis.size(), 50000u);

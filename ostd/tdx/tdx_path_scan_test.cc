@@ -9,15 +9,13 @@
 // privileged operations that still bypass the platform seam and would each
 // take a #VE in a real TD (docs/tdx.md, "What remains").
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 
+#include "ostd/patch/elf_functions.h"
 #include "ostd/patch/insn.h"
 
 namespace ostd::tdx {
@@ -25,56 +23,9 @@ namespace {
 
 std::vector<std::string> elf_paths;
 
-struct Function {
-  std::string name;
-  uint64_t size;
-  uint64_t file_offset;
-};
-
-template <typename T>
-T Load(const std::vector<uint8_t>& b, uint64_t off) {
-  T v{};
-  if (off + sizeof(T) <= b.size()) std::memcpy(&v, b.data() + off, sizeof(T));
-  return v;
-}
-
-std::vector<Function> Functions(const std::vector<uint8_t>& elf) {
-  std::vector<Function> out;
-  uint64_t shoff = Load<uint64_t>(elf, 0x28);
-  uint16_t shentsize = Load<uint16_t>(elf, 0x3a);
-  uint16_t shnum = Load<uint16_t>(elf, 0x3c);
-  struct Sec {
-    uint32_t type;
-    uint64_t flags, addr, offset, size;
-    uint32_t link;
-  };
-  std::vector<Sec> secs;
-  for (uint16_t i = 0; i < shnum; ++i) {
-    uint64_t h = shoff + uint64_t{i} * shentsize;
-    secs.push_back(Sec{Load<uint32_t>(elf, h + 4), Load<uint64_t>(elf, h + 8),
-                       Load<uint64_t>(elf, h + 16), Load<uint64_t>(elf, h + 24),
-                       Load<uint64_t>(elf, h + 32), Load<uint32_t>(elf, h + 40)});
-  }
-  for (const Sec& s : secs) {
-    if (s.type != 2) continue;  // SHT_SYMTAB
-    const Sec& strtab = secs.at(s.link);
-    for (uint64_t off = 0; off + 24 <= s.size; off += 24) {
-      uint64_t e = s.offset + off;
-      uint32_t name = Load<uint32_t>(elf, e);
-      uint8_t info = Load<uint8_t>(elf, e + 4);
-      uint16_t shndx = Load<uint16_t>(elf, e + 6);
-      uint64_t value = Load<uint64_t>(elf, e + 8);
-      uint64_t size = Load<uint64_t>(elf, e + 16);
-      if ((info & 0xf) != 2 || size == 0 || shndx == 0 || shndx >= secs.size()) continue;
-      const Sec& in = secs[shndx];
-      if (!(in.flags & 4) || in.type != 1) continue;  // SHF_EXECINSTR, PROGBITS
-      if (value < in.addr || value + size > in.addr + in.size) continue;
-      std::string n(reinterpret_cast<const char*>(elf.data() + strtab.offset + name));
-      out.push_back(Function{n, size, in.offset + (value - in.addr)});
-    }
-  }
-  return out;
-}
+using Function = patch::testing::ElfFunction;
+using patch::testing::ElfFunctions;
+using patch::testing::ReadFileBytes;
 
 // The mnemonic if `insn` (at the start of `code`) always raises #VE in a TD.
 const char* VeInstruction(const patch::Insn& insn, std::span<const uint8_t> code) {
@@ -139,10 +90,9 @@ TEST(TdxPathScan, Classifies) {
 
 void Scan(const std::string& elf_path, int min_tdx_functions) {
   std::printf("== %s\n", elf_path.c_str());
-  std::ifstream in(elf_path, std::ios::binary);
-  std::vector<uint8_t> elf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<uint8_t> elf = ReadFileBytes(elf_path);
   ASSERT_GT(elf.size(), 64u);
-  std::vector<Function> fns = Functions(elf);
+  std::vector<Function> fns = ElfFunctions(elf);
   ASSERT_GT(fns.size(), 100u);
 
   std::map<std::string, std::vector<std::string>> elsewhere;  // function -> mnemonics
