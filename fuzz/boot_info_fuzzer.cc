@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/input_memory.h"
 #include "ostd/boot/internal/memory_map.h"
 #include "ostd/boot/internal/parse.h"
 
@@ -15,26 +16,12 @@ namespace {
 
 constexpr ostd::Paddr kBase = 0x10000;
 
-class InputMemory final : public klib::PhysMemory {
- public:
-  explicit InputMemory(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  std::span<const uint8_t> Bytes(ostd::Paddr paddr, size_t len) const override {
-    if (paddr < kBase) return {};
-    uint64_t off = paddr - kBase;
-    if (off > bytes_.size() || len > bytes_.size() - off) return {};
-    return bytes_.subspan(off, len);
-  }
-
- private:
-  std::span<const uint8_t> bytes_;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::span<const uint8_t> memory = fuzz::Bytes(data, size).subspan(1);
-  InputMemory mem(memory);
+  fuzz::InputMemory mem(kBase, memory);
   ostd::boot::RawBootInfo info;
   // About 18 KiB: on the heap, as boot keeps it off small stacks.
   auto map = std::make_unique<ostd::boot::MemoryMapBuilder>();

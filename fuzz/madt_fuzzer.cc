@@ -10,25 +10,12 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
+#include "fuzz/input_memory.h"
 #include "lib/madt.h"
 
 namespace {
 
 constexpr klib::Paddr kBase = 0xe0000;
-
-class InputMemory final : public klib::PhysMemory {
- public:
-  explicit InputMemory(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-  std::span<const uint8_t> Bytes(klib::Paddr paddr, size_t len) const override {
-    if (paddr < kBase) return {};
-    uint64_t off = paddr - kBase;
-    if (off > bytes_.size() || len > bytes_.size() - off) return {};
-    return bytes_.subspan(off, len);
-  }
-
- private:
-  std::span<const uint8_t> bytes_;
-};
 
 uint32_t Le32(const std::vector<uint8_t>& m, size_t at) {
   return m[at] | (m[at + 1] << 8) | (m[at + 2] << 16) | (uint32_t{m[at + 3]} << 24);
@@ -59,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   std::vector<uint8_t> bytes(data + 1, data + size);
   if (data[0] & 1) Repair(bytes);
-  InputMemory mem(bytes);
+  fuzz::InputMemory mem(kBase, bytes);
   klib::Result<klib::MadtCpus> cpus = klib::FindCpusInMadt(mem, kBase);
   if (cpus.has_value()) {
     FUZZ_CHECK(cpus->count >= 1 && cpus->count <= klib::kMaxMadtCpus);
