@@ -23,7 +23,6 @@ using ostd::Status;
 
 namespace {
 
-constexpr uint16_t kModernBlkId = 0x1042;
 constexpr size_t kMaxSlots = 64;
 // The per-request headers and status bytes, in one coherent page: header of
 // slot i at 16 * i, its status byte at kStatusBase + i.

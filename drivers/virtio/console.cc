@@ -27,7 +27,6 @@ using ostd::dma::DmaStream;
 
 namespace {
 
-constexpr uint16_t kModernConsoleId = 0x1043;
 constexpr uint16_t kRxQueue = 0, kTxQueue = 1;
 constexpr uint16_t kQueueSize = 8;  // >= kRxBuffers; one transmit at a time
 

@@ -38,7 +38,8 @@ constexpr int kResetPolls = 1'000'000;
 }  // namespace
 
 Result<PciTransport> PciTransport::Open(const ostd::pci::Device& device) {
-  if (device.vendor_id != kVirtioVendor || device.device_id < 0x1040) return Err(Errno::kENODEV);
+  if (device.vendor_id != kVirtioVendor || device.device_id < kModernDeviceIdBase)
+    return Err(Errno::kENODEV);
   OSTD_TRY_ASSIGN(ostd::pci::OwnedDevice owned, ostd::pci::OwnedDevice::Claim(device));
   PciTransport t(std::move(owned));
   bool have_common = false, have_notify = false, have_isr = false, have_device = false;

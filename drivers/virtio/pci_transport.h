@@ -35,6 +35,10 @@ inline constexpr uint64_t kFeatureVersion1 = uint64_t{1} << 32;
 
 // virtio PCI vendor id; modern device ids are 0x1040 + the device type.
 inline constexpr uint16_t kVirtioVendor = 0x1af4;
+inline constexpr uint16_t kModernDeviceIdBase = 0x1040;
+inline constexpr uint16_t kModernBlkId = kModernDeviceIdBase + 2;      // virtio-blk
+inline constexpr uint16_t kModernConsoleId = kModernDeviceIdBase + 3;  // virtio-console
+inline constexpr uint16_t kModernRngId = kModernDeviceIdBase + 4;      // virtio-rng
 
 // The device addresses of a split queue's three parts.
 struct QueueAddrs {

@@ -23,7 +23,6 @@ using ostd::Status;
 
 namespace {
 
-constexpr uint16_t kModernRngId = 0x1044;
 // The queue needs one descriptor (one request at a time); 8 leaves room for
 // a device whose minimum is larger.
 constexpr uint16_t kQueueSize = 8;

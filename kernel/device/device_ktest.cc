@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "drivers/virtio/pci_transport.h"
 #include "kernel/device/builtin_drivers.h"
 #include "kernel/device/pci_bus.h"
 #include "kernel/device/removal_gate.h"
@@ -181,8 +182,8 @@ bool ReadsSectorZero(fs::BlockDevice& disk) {
 
 TEST(VirtioDriversTest, DiskAndRngUnbindAndBindAgain) {
   RegisterBuiltinDrivers();
-  std::optional<PciSlot> blk = VirtioSlot(0x1042);
-  std::optional<PciSlot> rng = VirtioSlot(0x1044);
+  std::optional<PciSlot> blk = VirtioSlot(drivers::virtio::kModernBlkId);
+  std::optional<PciSlot> rng = VirtioSlot(drivers::virtio::kModernRngId);
   ASSERT_TRUE(blk.has_value());
   ASSERT_TRUE(rng.has_value());
   EXPECT_EQ(FindPciDevice(*blk)->driver, "virtio-blk");

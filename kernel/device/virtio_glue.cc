@@ -29,10 +29,11 @@ using ostd::Errno;
 using ostd::Result;
 using ostd::Status;
 
-// Modern (virtio 1.x) PCI device ids: 0x1040 + the device type.
-constexpr std::array<PciId, 1> kBlkIds = {PciId{kVirtioVendor, 0x1042}};
-constexpr std::array<PciId, 1> kConsoleIds = {PciId{kVirtioVendor, 0x1043}};
-constexpr std::array<PciId, 1> kRngIds = {PciId{kVirtioVendor, 0x1044}};
+// Modern (virtio 1.x) devices only, as the drivers take.
+constexpr std::array<PciId, 1> kBlkIds = {PciId{kVirtioVendor, drivers::virtio::kModernBlkId}};
+constexpr std::array<PciId, 1> kConsoleIds = {
+    PciId{kVirtioVendor, drivers::virtio::kModernConsoleId}};
+constexpr std::array<PciId, 1> kRngIds = {PciId{kVirtioVendor, drivers::virtio::kModernRngId}};
 
 // The sysfs path of a PCI function under /sys/devices.
 struct DevicePath {
