@@ -454,21 +454,17 @@ Status AddressSpace::SyncRange(uint64_t addr, uint64_t len) {
   // The sources, collected under the lock and synced without it (Sync may
   // write to a disk).
   ostd::Vec<PageSourceRef> sources;
-  bool hole = false;
+  Status pushed;
+  bool whole = false;
   {
     ostd::SpinLockGuard guard(lock_);
-    uint64_t end = addr + len;
-    uint64_t covered = addr;
-    for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
-      const Vma& v = vmas_[i];
-      if (v.start > covered) hole = true;
-      covered = v.end;
-      if (v.shared && v.source) OSTD_TRY(sources.Push(v.source));
-    }
-    if (covered < end) hole = true;
+    whole = ForEachVmaInLocked(addr, addr + len, [&](const Vma& v) {
+      if (pushed && v.shared && v.source) pushed = sources.Push(v.source);
+    });
   }
+  OSTD_TRY(pushed);
   for (PageSourceRef& src : sources) OSTD_TRY(src->Sync());
-  if (hole) return Err(Errno::kENOMEM);
+  if (!whole) return Err(Errno::kENOMEM);
   return {};
 }
 
@@ -581,13 +577,7 @@ bool AddressSpace::IsMapped(uint64_t addr) const {
 
 bool AddressSpace::IsRangeMapped(uint64_t addr, uint64_t len) const {
   ostd::SpinLockGuard guard(lock_);
-  uint64_t end = addr + len;
-  uint64_t covered = addr;
-  for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
-    if (vmas_[i].start > covered) return false;
-    covered = vmas_[i].end;
-  }
-  return covered >= end;
+  return ForEachVmaInLocked(addr, addr + len, [](const Vma&) {});
 }
 
 Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const {

@@ -260,6 +260,20 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
  private:
   // Index of the first VMA with end > addr (vmas_.size() if none).
   size_t FindIndex(uint64_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Calls fn(const Vma&) for each area that meets [addr, end), in address
+  // order; true if they cover all of the range (no hole).
+  template <typename F>
+  bool ForEachVmaInLocked(uint64_t addr, uint64_t end, F&& fn) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    bool whole = true;
+    uint64_t covered = addr;
+    for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+      if (vmas_[i].start > covered) whole = false;
+      covered = vmas_[i].end;
+      fn(vmas_[i]);
+    }
+    return whole && covered >= end;
+  }
   // True if no VMA intersects [start, end).
   bool IsFree(uint64_t start, uint64_t end) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // A free range of `len` bytes, searched top-down below kMmapBase (or from

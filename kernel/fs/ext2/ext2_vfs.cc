@@ -93,13 +93,12 @@ class Ext2Fs final : public ostd::Derives<Ext2Fs, FileSystem> {
   ostd::Result<RefPtr<Ext2Inode>> GetLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   // The loaded inode `ino`, if any.
   Ext2Inode* FindLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
+  // Writes back the mapped pages and attributes of every linked in-memory
+  // inode, and lets go of those nobody else holds: an unlinked one is freed
+  // on the disk (its blocks and its inode, with its deletion time), a linked
+  // one is dropped from memory (it is read again when next looked up).
   ostd::Status WriteAttrsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   ostd::Status UnmountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
-  // Lets go of the in-memory inodes nobody else holds: an unlinked one is
-  // freed on the disk (its blocks and its inode, with its deletion time),
-  // a linked one is dropped from memory once its attributes and mapped
-  // pages are written back (it is read again when next looked up).
-  ostd::Status ReapLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   // Frees loaded inode `ino` if it has no links and nobody holds it.
   ostd::Status ReleaseIfUnusedLocked(uint32_t ino) ABSL_EXCLUSIVE_LOCKS_REQUIRED(ns_lock());
   // What ".." of the root leads to (null: the root itself).
@@ -463,7 +462,7 @@ class Ext2Inode final : public ostd::Derives<Ext2Inode, Inode> {
   // After a name of `ino` went away: its link count (and, if loaded, the
   // in-memory copy); an inode with no links left is freed now unless
   // someone still holds it (an open file, a mapping: then at the next sync
-  // after they let go, see ReapLocked).
+  // after they let go, see WriteAttrsLocked).
   ostd::Status RefreshAfterRemove(Ext2Fs& fs, uint32_t ino)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(fs.ns_lock()) {
     if (Ext2Inode* child = fs.FindLocked(ino)) {
@@ -575,12 +574,21 @@ ostd::Result<RefPtr<Ext2Inode>> Ext2Fs::GetLocked(uint32_t ino) {
 
 ostd::Status Ext2Fs::WriteAttrsLocked() {
   if (vol_.read_only()) return {};
-  for (RefPtr<Ext2Inode>& i : live_) {
-    if (i->nlink() == 0) continue;
-    OSTD_TRY(i->WritebackLocked(*this));
-    OSTD_TRY(vol_.PutInode(i->ino32(), i->Attrs()));
+  for (size_t n = live_.size(); n > 0; --n) {
+    RefPtr<Ext2Inode>& i = live_[n - 1];
+    // Only live_ holds it: no open file, mapping, cwd or lookup in flight.
+    bool unused = i->ref_count() == 1;
+    if (i->nlink() == 0) {
+      if (!unused) continue;
+      OSTD_TRY(vol_.Release(i->ino32(), NowSec()));
+    } else {
+      OSTD_TRY(i->WritebackLocked(*this));
+      OSTD_TRY(vol_.PutInode(i->ino32(), i->Attrs()));
+      if (!unused) continue;
+    }
+    live_.Erase(n - 1);
   }
-  return ReapLocked();
+  return {};
 }
 
 ostd::Status Ext2Fs::ReleaseIfUnusedLocked(uint32_t ino) {
@@ -590,22 +598,6 @@ ostd::Status Ext2Fs::ReleaseIfUnusedLocked(uint32_t ino) {
   if (live_[n]->nlink() != 0 || live_[n]->ref_count() != 1) return {};
   OSTD_TRY(vol_.Release(ino, NowSec()));
   live_.Erase(n);
-  return {};
-}
-
-ostd::Status Ext2Fs::ReapLocked() {
-  if (vol_.read_only()) return {};
-  for (size_t n = live_.size(); n > 0; --n) {
-    RefPtr<Ext2Inode>& i = live_[n - 1];
-    if (i->ref_count() != 1) continue;  // an open file, a mapping, a cwd, a lookup in flight
-    if (i->nlink() == 0) {
-      OSTD_TRY(vol_.Release(i->ino32(), NowSec()));
-    } else {
-      OSTD_TRY(i->WritebackLocked(*this));
-      OSTD_TRY(vol_.PutInode(i->ino32(), i->Attrs()));
-    }
-    live_.Erase(n - 1);
-  }
   return {};
 }
 
