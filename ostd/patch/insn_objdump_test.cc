@@ -12,17 +12,17 @@
 
 #include "gtest/gtest.h"
 
-#include "ostd/patch/elf_functions.h"
 #include "ostd/patch/insn.h"
+#include "tools/elf/elf_functions.h"
 
 namespace ostd::patch {
 namespace {
 
 std::string elf_path;
 
-using Function = patch::testing::ElfFunction;
-using patch::testing::ElfFunctions;
-using patch::testing::ReadFileBytes;
+using Function = tools::elf::ElfFunction;
+using tools::elf::ElfFunctions;
+using tools::elf::ReadFileBytes;
 
 bool IsPrefix(const std::string& t) {
   return t == "rep" || t == "repe" || t == "repne" || t == "repz" || t == "repnz" ||

@@ -15,17 +15,17 @@
 
 #include "gtest/gtest.h"
 
-#include "ostd/patch/elf_functions.h"
 #include "ostd/patch/insn.h"
+#include "tools/elf/elf_functions.h"
 
 namespace ostd::tdx {
 namespace {
 
 std::vector<std::string> elf_paths;
 
-using Function = patch::testing::ElfFunction;
-using patch::testing::ElfFunctions;
-using patch::testing::ReadFileBytes;
+using Function = tools::elf::ElfFunction;
+using tools::elf::ElfFunctions;
+using tools::elf::ReadFileBytes;
 
 // The mnemonic if `insn` (at the start of `code`) always raises #VE in a TD.
 const char* VeInstruction(const patch::Insn& insn, std::span<const uint8_t> code) {

@@ -1,9 +1,10 @@
 // Host-test helper: the FUNC symbols of a linked ELF64 file (a kernel image)
 // with their addresses, sizes and file offsets, for tests that decode every
 // function of the image (insn_objdump_test, ostd/tdx's tdx_path_scan_test).
-// Test code only (std containers, unchecked loads into a file's bytes).
-#ifndef OSTD_PATCH_ELF_FUNCTIONS_H_
-#define OSTD_PATCH_ELF_FUNCTIONS_H_
+// Host test code only (std containers, unchecked loads into a file's bytes),
+// kept out of the kernel trees the header allowlist guards.
+#ifndef TOOLS_ELF_ELF_FUNCTIONS_H_
+#define TOOLS_ELF_ELF_FUNCTIONS_H_
 
 #include <cstdint>
 #include <cstring>
@@ -12,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace ostd::patch::testing {
+namespace tools::elf {
 
 struct ElfFunction {
   std::string name;
@@ -75,6 +76,6 @@ inline std::vector<ElfFunction> ElfFunctions(const std::vector<uint8_t>& elf) {
   return out;
 }
 
-}  // namespace ostd::patch::testing
+}  // namespace tools::elf
 
-#endif  // OSTD_PATCH_ELF_FUNCTIONS_H_
+#endif  // TOOLS_ELF_ELF_FUNCTIONS_H_
