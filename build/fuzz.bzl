@@ -31,13 +31,17 @@ FUZZ_LINKOPTS = [
     "-fuse-ld=lld",
 ]
 
-def _fuzz_transition_impl(settings, attr):
-    copts = [c for c in settings["//command_line_option:copt"] if c not in FUZZ_COPTS]
-    linkopts = [c for c in settings["//command_line_option:linkopt"] if c not in FUZZ_LINKOPTS]
+def _with_flags(settings, copts, linkopts):
+    """The build settings with `copts` and `linkopts` appended (once)."""
+    old_copts = [c for c in settings["//command_line_option:copt"] if c not in copts]
+    old_linkopts = [c for c in settings["//command_line_option:linkopt"] if c not in linkopts]
     return {
-        "//command_line_option:copt": copts + FUZZ_COPTS,
-        "//command_line_option:linkopt": linkopts + FUZZ_LINKOPTS,
+        "//command_line_option:copt": old_copts + copts,
+        "//command_line_option:linkopt": old_linkopts + linkopts,
     }
+
+def _fuzz_transition_impl(settings, attr):
+    return _with_flags(settings, FUZZ_COPTS, FUZZ_LINKOPTS)
 
 fuzz_transition = transition(
     implementation = _fuzz_transition_impl,
@@ -60,12 +64,7 @@ COVERAGE_LINKOPTS = [
 ]
 
 def _coverage_transition_impl(settings, attr):
-    copts = [c for c in settings["//command_line_option:copt"] if c not in COVERAGE_COPTS]
-    linkopts = [c for c in settings["//command_line_option:linkopt"] if c not in COVERAGE_LINKOPTS]
-    return {
-        "//command_line_option:copt": copts + COVERAGE_COPTS,
-        "//command_line_option:linkopt": linkopts + COVERAGE_LINKOPTS,
-    }
+    return _with_flags(settings, COVERAGE_COPTS, COVERAGE_LINKOPTS)
 
 coverage_transition = transition(
     implementation = _coverage_transition_impl,
