@@ -54,6 +54,7 @@ enum class Errno : int {
   kELOOP = 40,
   kEIDRM = 43,
   kEBADMSG = 74,
+  kELIBBAD = 80,
   kEOVERFLOW = 75,
   kEILSEQ = 84,
   kEOPNOTSUPP = 95,

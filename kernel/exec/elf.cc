@@ -106,6 +106,18 @@ ostd::Result<uint64_t> ElfHeadersExtent(std::span<const uint8_t> head) {
 
 ostd::Result<LoadPlan> ParseElf(std::span<const uint8_t> head, uint64_t file_size,
                                 std::string_view* reason) {
+  return ParseElfAt(head, file_size, kEtDynBase, reason);
+}
+
+ostd::Result<std::string_view> InterpPath(std::span<const char> bytes) {
+  if (bytes.size() < 2 || bytes.back() != '\0') return ostd::Err(Errno::kENOEXEC);
+  std::string_view path(bytes.first(bytes.size() - 1));
+  if (path.find('\0') != std::string_view::npos) return ostd::Err(Errno::kENOEXEC);
+  return path;
+}
+
+ostd::Result<LoadPlan> ParseElfAt(std::span<const uint8_t> head, uint64_t file_size,
+                                  uint64_t dyn_base, std::string_view* reason) {
   if (std::string_view why = CheckHeader(head); !why.empty()) {
     return Fail(Errno::kENOEXEC, why, reason);
   }
@@ -130,10 +142,15 @@ ostd::Result<LoadPlan> ParseElf(std::span<const uint8_t> head, uint64_t file_siz
   uint64_t max_align = kPageSize;
   for (uint64_t i = 0; i < plan.phnum; ++i) {
     Phdr ph = ReadPhdr(head, phoff + i * kProgramHeaderSize);
-    if (ph.type == kPtInterp) {
-      return Fail(Errno::kENOEXEC,
-                  "dynamically linked executables (PT_INTERP) are not supported; link with -static",
-                  reason);
+    if (ph.type == kPtInterp && plan.interp_size == 0) {
+      if (ph.filesz < 2 || ph.filesz > kMaxInterpBytes) {
+        return Fail(Errno::kENOEXEC, "PT_INTERP path too short or too long", reason);
+      }
+      if (ph.offset > file_size || ph.filesz > file_size - ph.offset) {
+        return Fail(Errno::kENOEXEC, "PT_INTERP beyond the end of the file", reason);
+      }
+      plan.interp_offset = ph.offset;
+      plan.interp_size = ph.filesz;
     }
     if (ph.type == kPtGnuStack) plan.exec_stack = (ph.flags & kPfX) != 0;
     if (ph.type == kPtPhdr) {
@@ -173,12 +190,12 @@ ostd::Result<LoadPlan> ParseElf(std::span<const uint8_t> head, uint64_t file_siz
   }
   if (plan.segment_count == 0) return Fail(Errno::kENOEXEC, "no PT_LOAD segment", reason);
 
-  // Load bias: ET_DYN goes to kEtDynBase (aligned as its largest segment
+  // Load bias: ET_DYN goes to dyn_base (aligned as its largest segment
   // alignment, like Linux), with its first segment's page there.
   std::span<LoadSegment> segs =
       std::span<LoadSegment>(plan.segments_storage).first(plan.segment_count);
   if (plan.type == kEtDyn) {
-    uint64_t base = kEtDynBase & ~(max_align - 1);
+    uint64_t base = dyn_base & ~(max_align - 1);
     uint64_t first = PageDown(segs[0].vaddr);
     if (first > base) return Fail(Errno::kEINVAL, "ET_DYN first segment too high", reason);
     plan.load_bias = base - first;

@@ -1,6 +1,7 @@
-// ELF64 executable parsing for execve: validates the headers of a static
-// x86_64 executable (ET_EXEC, or ET_DYN without PT_INTERP: static-pie) and
-// turns them into a LoadPlan, the list of mappings the loader must create.
+// ELF64 executable parsing for execve: validates the headers of an x86_64
+// executable (ET_EXEC, or ET_DYN: static-pie, or a dynamically linked
+// program with a PT_INTERP) or of its interpreter (ld.so) and turns them into
+// a LoadPlan, the list of mappings the loader must create.
 //
 // Pure logic over the file's bytes: built for host tests and for the kernel.
 // Any input gives a LoadPlan or an error, never a crash.
@@ -42,6 +43,9 @@ inline constexpr uint32_t kProtExec = 4;
 
 // At most this many PT_LOAD segments (static binaries have 2 to 5).
 inline constexpr size_t kMaxLoadSegments = 16;
+// Linux's PATH_MAX: a PT_INTERP longer than this (or shorter than 2 bytes,
+// one character and its NUL) is ENOEXEC, as in binfmt_elf.
+inline constexpr uint64_t kMaxInterpBytes = 4096;
 
 // One PT_LOAD segment, load bias applied. Map [PageDown(vaddr),
 // PageUp(vaddr + memsz)) with `prot`; the file bytes [offset, offset + filesz)
@@ -67,12 +71,24 @@ struct LoadPlan {
   uint16_t phnum = 0;       // AT_PHNUM
   uint64_t brk_start = 0;   // page-aligned end of the highest segment
   bool exec_stack = false;  // PT_GNU_STACK has PF_X (absent: not executable, as x86_64 Linux)
+  // The first PT_INTERP: the file range of the interpreter's path, its NUL
+  // included (checked to lie in the file, 2 to kMaxInterpBytes long, not
+  // checked for the NUL: see InterpPath). interp_size == 0: none.
+  uint64_t interp_offset = 0;
+  uint64_t interp_size = 0;
   std::array<LoadSegment, kMaxLoadSegments> segments_storage{};
   size_t segment_count = 0;
 
   // The PT_LOAD segments in ascending address order.
   std::span<const LoadSegment> segments() const {
     return std::span<const LoadSegment>(segments_storage).first(segment_count);
+  }
+  // The page-aligned range the segments span, load bias applied: what an
+  // interpreter's load must reserve in one piece.
+  uint64_t image_start() const { return segments_storage[0].vaddr & ~(kPageSize - 1); }
+  uint64_t image_end() const {
+    const LoadSegment& last = segments_storage[segment_count - 1];
+    return (last.vaddr + last.memsz + kPageSize - 1) & ~(kPageSize - 1);
   }
 };
 
@@ -89,8 +105,9 @@ ostd::Result<uint64_t> ElfHeadersExtent(std::span<const uint8_t> head);
 // Errors, following Linux's binfmt_elf:
 //   ENOEXEC  not ELF, not ELF64 little-endian version 1, not x86_64, not
 //            ET_EXEC/ET_DYN, bad e_phentsize/e_phnum, program headers outside
-//            the file, no PT_LOAD, a PT_INTERP (dynamically linked programs
-//            are not supported), too many PT_LOAD segments
+//            the file, no PT_LOAD, a PT_INTERP shorter than 2 bytes, longer
+//            than kMaxInterpBytes or outside the file, too many PT_LOAD
+//            segments
 //   EINVAL   inconsistent PT_LOAD: filesz > memsz, vaddr and offset not
 //            congruent modulo the page size, file range beyond the end of the
 //            file, addresses overflowing or reaching kUserTaskSize, segments
@@ -100,6 +117,18 @@ ostd::Result<uint64_t> ElfHeadersExtent(std::span<const uint8_t> head);
 // error (static storage), e.g. for a log line.
 ostd::Result<LoadPlan> ParseElf(std::span<const uint8_t> head, uint64_t file_size,
                                 std::string_view* reason = nullptr);
+
+// ParseElf with ET_DYN's first page placed at `dyn_base` (page aligned;
+// aligned down further to the largest segment alignment) instead of at
+// kEtDynBase: how an interpreter goes where the loader found room for it.
+// ET_EXEC files ignore `dyn_base`.
+ostd::Result<LoadPlan> ParseElfAt(std::span<const uint8_t> head, uint64_t file_size,
+                                  uint64_t dyn_base, std::string_view* reason = nullptr);
+
+// The interpreter path of a plan with a PT_INTERP, read from `bytes` (the
+// file's bytes [plan.interp_offset, plan.interp_offset + plan.interp_size)).
+// ENOEXEC unless the last byte is the only NUL, as Linux requires.
+ostd::Result<std::string_view> InterpPath(std::span<const char> bytes);
 
 }  // namespace kernel::exec
 

@@ -136,14 +136,68 @@ TEST(ElfTest, StaticPieLargeAlignmentAlignsBias) {
   EXPECT_EQ(plan->load_bias, 0x555555400000u);
 }
 
-TEST(ElfTest, InterpreterIsRejectedWithReason) {
+TEST(ElfTest, InterpreterRangeIsRecorded) {
   Phs phs = TypicalPhs(0x400000);
   phs.Insert(0, Ph{kInterp, kR, 0x200, 0x400200, 0x1c, 0x1c, 1});
-  std::string_view why;
-  auto plan = Parse(MakeElf(kEtExec, 0x401000, phs), &why);
-  ASSERT_FALSE(plan.has_value());
-  EXPECT_EQ(plan.error(), Errno::kENOEXEC);
-  EXPECT_NE(why.find("dynamically linked"), std::string_view::npos);
+  // Only the first PT_INTERP counts (Linux stops at it).
+  phs.Insert(1, Ph{kInterp, kR, 0x300, 0x400300, 0x10, 0x10, 1});
+  auto plan = Parse(MakeElf(kEtExec, 0x401000, phs));
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->interp_offset, 0x200u);
+  EXPECT_EQ(plan->interp_size, 0x1cu);
+  // A static executable has none.
+  auto none = Parse(MakeElf(kEtExec, 0x401000, TypicalPhs(0x400000)));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->interp_size, 0u);
+}
+
+TEST(ElfTest, BadInterpreterRangeIsEnoexec) {
+  for (auto [offset, size] : {std::pair<uint64_t, uint64_t>{0x200, 1},  // no room for a name
+                              {0x200, kMaxInterpBytes + 1},              // longer than PATH_MAX
+                              {0x2100, 0x1000},                          // beyond the file
+                              {~uint64_t{0}, 8}}) {                      // overflowing
+    Phs phs = TypicalPhs(0x400000);
+    phs.Insert(0, Ph{kInterp, kR, offset, 0x400200, size, size, 1});
+    std::string_view why;
+    auto plan = Parse(MakeElf(kEtExec, 0x401000, phs), &why);
+    ASSERT_FALSE(plan.has_value()) << offset << " " << size;
+    EXPECT_EQ(plan.error(), Errno::kENOEXEC);
+    EXPECT_NE(why.find("PT_INTERP"), std::string_view::npos);
+  }
+}
+
+TEST(ElfTest, InterpPathNeedsExactlyOneTrailingNul) {
+  constexpr char kGood[] = "/lib64/ld-linux-x86-64.so.2";
+  auto path = InterpPath(std::span<const char>(kGood, sizeof kGood));
+  ASSERT_TRUE(path.has_value());
+  EXPECT_EQ(*path, "/lib64/ld-linux-x86-64.so.2");
+  constexpr char kNoNul[] = {'/', 'l', 'd'};
+  EXPECT_EQ(InterpPath(kNoNul).error(), Errno::kENOEXEC);
+  constexpr char kInnerNul[] = {'/', 'l', '\0', 'd', '\0'};
+  EXPECT_EQ(InterpPath(kInnerNul).error(), Errno::kENOEXEC);
+  constexpr char kEmpty[] = {'\0'};
+  EXPECT_EQ(InterpPath(kEmpty).error(), Errno::kENOEXEC);
+}
+
+TEST(ElfTest, InterpreterGoesWhereTheLoaderFoundRoom) {
+  // ld.so is ET_DYN linked at 0: ParseElfAt puts its first page at the base.
+  const File ld = MakeElf(kEtDyn, 0x1000, TypicalPhs(0));
+  auto plan = ParseElfAt(ld.span(), ld.size, 0x7ffff7fc3000);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->load_bias, 0x7ffff7fc3000u);
+  EXPECT_EQ(plan->entry, 0x7ffff7fc4000u);
+  EXPECT_EQ(plan->image_start(), 0x7ffff7fc3000u);
+  EXPECT_EQ(plan->image_end(), 0x7ffff7fc3000u + 0x8000);  // 0x2100 + 0x5000, page up
+  // An ET_EXEC interpreter keeps its addresses.
+  const File exec = MakeElf(kEtExec, 0x401000, TypicalPhs(0x400000));
+  auto fixed = ParseElfAt(exec.span(), exec.size, 0x7ffff7fc3000);
+  ASSERT_TRUE(fixed.has_value());
+  EXPECT_EQ(fixed->load_bias, 0u);
+  // A base too low for the first segment is EINVAL, never a wrapped bias.
+  const File high = MakeElf(kEtDyn, 0x10001000, TypicalPhs(0x10000000));
+  auto low = ParseElfAt(high.span(), high.size, 0x1000);
+  ASSERT_FALSE(low.has_value());
+  EXPECT_EQ(low.error(), Errno::kEINVAL);
 }
 
 TEST(ElfTest, ExecutableStack) {

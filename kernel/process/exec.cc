@@ -41,6 +41,20 @@ Status ReadHead(PageSource& file, uint64_t len, ostd::Vec<uint8_t>& out) {
   return {};
 }
 
+// Reads the file's bytes [off, off + len) into `out` (len <= the file's size
+// minus off, checked by the ELF parser).
+Status ReadRange(PageSource& file, uint64_t off, uint64_t len, ostd::Vec<uint8_t>& out) {
+  OSTD_TRY(out.Resize(len));
+  auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromSpan(out.span());
+  for (uint64_t index = off / kPageSize; w.has_avail(); ++index) {
+    OSTD_TRY_ASSIGN(ostd::mm::UFrame page, file.GetPage(index, false));
+    auto r = ostd::vm::VmReader<ostd::vm::Infallible>::FromFrame(page);
+    if (index == off / kPageSize) r.Skip(off % kPageSize);
+    r.ReadTo(w);
+  }
+  return {};
+}
+
 // "#!interpreter [arg]" in the first line of `head`: the interpreter and its
 // optional single argument (Linux passes the rest of the line as one word).
 struct Shebang {
@@ -96,14 +110,73 @@ Status MapSegments(AddressSpace& mm, const PageSourceRef& file, const exec::Load
   return {};
 }
 
+// Loads the interpreter (ld.so) that `plan`'s PT_INTERP names into `mm`
+// where mmap would put a mapping of its size (as Linux's load_elf_interp) and
+// returns its plan: AT_BASE is its load bias and its entry is where the
+// program starts. Errors as Linux: the path's lookup errors (ENOENT, EACCES,
+// ...), ELIBBAD for an interpreter that is not an x86_64 ELF file, its
+// parse errors otherwise. Unlike Linux, which maps the interpreter after the
+// point of no return and kills the process when that fails, a failure here
+// leaves the caller's program running.
+Result<exec::LoadPlan> LoadInterpreter(Thread& self, PageSource& exe, const exec::LoadPlan& plan,
+                                       AddressSpace& mm, std::string_view exe_path) {
+  ostd::Vec<uint8_t> bytes;
+  OSTD_TRY(ReadRange(exe, plan.interp_offset, plan.interp_size, bytes));
+  ostd::Vec<char> name;
+  OSTD_TRY(name.Resize(bytes.size()));
+  for (size_t i = 0; i < bytes.size(); ++i) name[i] = static_cast<char>(bytes[i]);
+  Result<std::string_view> path = exec::InterpPath(name.span());
+  if (!path) {
+    OSTD_LOG_INFO("execve {}: PT_INTERP is not a NUL-terminated path", exe_path);
+    return Err(path.error());
+  }
+  ostd::Vec<char> interp_abs;
+  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, *path, interp_abs));
+  ostd::Vec<uint8_t> head;
+  OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
+  Result<uint64_t> extent = exec::ElfHeadersExtent(head.span());
+  if (!extent) {
+    OSTD_LOG_INFO("execve {}: interpreter {} is not an x86_64 ELF file", exe_path, *path);
+    return Err(Errno::kELIBBAD);
+  }
+  if (*extent > head.size()) OSTD_TRY(ReadHead(*file.get(), *extent, head));
+  std::string_view reason;
+  Result<exec::LoadPlan> at_zero = exec::ParseElfAt(head.span(), file->Size(), 0, &reason);
+  if (!at_zero) {
+    OSTD_LOG_INFO("execve {}: interpreter {}: {}", exe_path, *path, reason);
+    return Err(at_zero.error());
+  }
+  exec::LoadPlan interp = *at_zero;
+  if (interp.type == exec::kEtDyn) {
+    // Find room as mmap(NULL) would, then map the segments there.
+    uint64_t span = interp.image_end() - interp.image_start();
+    OSTD_TRY_ASSIGN(uint64_t base, mm.Map(0, span, 0, kMapPrivate | kMapAnonymous,
+                                          PageSourceRef(), 0));
+    OSTD_TRY(mm.Unmap(base, span));
+    Result<exec::LoadPlan> placed = exec::ParseElfAt(head.span(), file->Size(), base, &reason);
+    if (!placed) return Err(placed.error());
+    interp = *placed;
+  }
+  OSTD_TRY(MapSegments(mm, file, interp));
+  return interp;
+}
+
 // Zeroes the bytes between the end of each segment's file data and its page
-// end (they hold whatever follows in the file). Runs in the new space.
+// end (they hold whatever follows in the file), as Linux's padzero: the whole
+// rest of the page, not only up to memsz, since ld.so's own allocator takes
+// the end of its bss page as zeroed memory. A following segment starting in
+// that page keeps its bytes. Runs in the new space.
 Status ZeroSegmentTails(ostd::vm::VmSpace& vm, const exec::LoadPlan& plan) {
-  for (const exec::LoadSegment& seg : plan.segments()) {
+  std::span<const exec::LoadSegment> segs = plan.segments();
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const exec::LoadSegment& seg = segs[i];
     uint64_t data_end = seg.vaddr + seg.filesz;
     uint64_t page_end = AlignUp(data_end, kPageSize);
     if (seg.memsz <= seg.filesz || data_end == page_end || (seg.prot & kProtWrite) == 0) continue;
-    uint64_t len = std::min(page_end, seg.vaddr + seg.memsz) - data_end;
+    uint64_t end = page_end;
+    if (i + 1 < segs.size()) end = std::min(end, std::max(data_end, segs[i + 1].vaddr));
+    uint64_t len = end - data_end;
+    if (len == 0) continue;
     OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, vm.Writer(data_end, len));
     OSTD_TRY(w.FillZeros(len).status());
   }
@@ -159,6 +232,18 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   AddressSpace* mm = &handle->space();
   auto fail = [](Errno e) { return Err(e); };
   if (Status s = MapSegments(*mm, file, *plan); !s) return fail(s.error());
+  // A dynamically linked program starts in its interpreter, which finds the
+  // program through AT_PHDR and AT_ENTRY and itself through AT_BASE.
+  exec::LoadPlan interp;
+  uint64_t start_rip = plan->entry;
+  uint64_t at_base = 0;
+  if (plan->interp_size != 0) {
+    Result<exec::LoadPlan> loaded = LoadInterpreter(self, *file.get(), *plan, *mm, path);
+    if (!loaded) return fail(loaded.error());
+    interp = *loaded;
+    start_rip = interp.entry;
+    at_base = interp.load_bias;
+  }
   uint32_t stack_prot = kProtRead | kProtWrite | (plan->exec_stack ? kProtExec : 0);
   if (!mm->Map(kUserTop - kStackMax, kStackMax, stack_prot, kMapPrivate | kMapFixed | kMapAnonymous,
                PageSourceRef(), 0, VmaKind::kStack)) {
@@ -176,6 +261,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   in.phent = plan->phent;
   in.phnum = plan->phnum;
   in.entry = plan->entry;
+  in.base = at_base;
   const Credentials& c = p.creds();
   in.uid = c.uid, in.euid = c.euid, in.gid = c.gid, in.egid = c.egid;
   in.hwcap = ostd::cpu::Identify().features_edx;
@@ -201,7 +287,9 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
                     mm->vm_space().Writer(layout->rsp, layout->size));
     auto r = ostd::vm::VmReader<ostd::vm::Infallible>::FromSpan(image.span());
     OSTD_TRY(r.ReadTo(w).status());
-    return ZeroSegmentTails(mm->vm_space(), *plan);
+    OSTD_TRY(ZeroSegmentTails(mm->vm_space(), *plan));
+    if (interp.segment_count != 0) OSTD_TRY(ZeroSegmentTails(mm->vm_space(), interp));
+    return {};
   }();
   if (!loaded) {
     OSTD_LOG_WARN("execve {}: out of memory after the point of no return", path);
@@ -209,7 +297,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
     self.exiting.store(true, std::memory_order_release);
     return {};
   }
-  ctx->set_rip(plan->entry);
+  ctx->set_rip(start_rip);
   ctx->set_rsp(layout->rsp);
   self.context() = std::move(*ctx);
   p.handlers().ResetForExec();
