@@ -361,6 +361,19 @@ class Process {
   std::atomic<bool> vfork_done{false};
   ostd::WaitQueue vfork_wait;
 
+  // Work a subsystem above this layer leaves for the process's exit.
+  class ExitWork : public ostd::RefCounted<ExitWork> {
+   public:
+    virtual ~ExitWork() = default;
+    // Called once, when the last thread is gone, before the address space
+    // and the files go.
+    virtual void Run(Process& p) = 0;
+  };
+  // System V semaphore undo (semop's SEM_UNDO): set by sysv_sem.cc, under
+  // its table lock, on first use. A fork starts without it; execve keeps
+  // it, as Linux's undo list.
+  ostd::RefPtr<ExitWork> sem_undo;
+
  private:
   friend class Thread;
   friend struct ProcessAccess;

@@ -228,6 +228,7 @@ void RegisterInfoSyscalls(SyscallTable& t);     // info.cc: uname, sysinfo, getr
 void RegisterFileSyscalls(SyscallTable& t);     // file_*.cc: fds, read/write, paths, stat, dirs
 void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect6
 void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl
+void RegisterSysvShmSyscalls(SyscallTable& t);  // sysv_shm.cc: shmget, shmat, shmdt, shmctl
 // kernel/module/module_syscalls.cc: init_module, finit_module, delete_module
 void RegisterModuleSyscalls(SyscallTable& t);
 

@@ -64,9 +64,9 @@
   S(26, msync, Never, Addr, Len, Flags)                         \
   N(27, mincore)                                                \
   S(28, madvise, Never, Addr, Len, Int)                         \
-  N(29, shmget)                                                 \
-  N(30, shmat)                                                  \
-  N(31, shmctl)                                                 \
+  S(29, shmget, Never, Int, Ulong, Flags)                       \
+  S(30, shmat, Never, Int, Addr, Flags)                         \
+  S(31, shmctl, Never, Int, Int, Raw)                           \
   S(32, dup, Never, Fd)                                         \
   S(33, dup2, Never, Fd, Fd)                                    \
   S(34, pause, NoHand)                                          \
@@ -102,7 +102,7 @@
   S(64, semget, Never, Int, Int, Flags)                         \
   S(65, semop, Never, Int, In, Uint)                            \
   S(66, semctl, Never, Int, Int, Int, Raw)                      \
-  N(67, shmdt)                                                  \
+  S(67, shmdt, Never, Addr)                                     \
   N(68, msgget)                                                 \
   N(69, msgsnd)                                                 \
   N(70, msgrcv)                                                 \

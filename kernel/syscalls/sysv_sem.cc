@@ -3,8 +3,9 @@
 // One machine-wide set of semaphore sets (Keel has no IPC namespaces), each
 // with its values, a wait queue and a version counter that changes whenever
 // the values do; a blocked semop sleeps until the version moves, then tries
-// again. SEM_UNDO (adjustments undone at exit) is not supported: semop
-// refuses it with EINVAL rather than silently dropping the undo.
+// again. SEM_UNDO: each operation's opposite is kept per process and
+// semaphore (semadj) and applied when the process exits (clamped to
+// [0, SEMVMX], as Linux); SETVAL and SETALL reset those adjustments.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -16,6 +17,7 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/sem_abi.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/syscalls/sysv_ipc.h"
 #include "kernel/syscalls/timeout.h"
 #include "ostd/pod.h"
 #include "ostd/sync.h"
@@ -35,23 +37,18 @@ using ostd::vm::UserInPtr;
 using ostd::vm::UserOutPtr;
 using sem_abi::SemBuf;
 
-constexpr int32_t kIpcPrivate = 0;
-constexpr uint32_t kIpcCreat = 01000, kIpcExcl = 02000;
-constexpr int kIpcRmid = 0, kIpcSet = 1, kIpcStat = 2, kGetPid = 11, kGetVal = 12, kGetAll = 13,
-              kGetNcnt = 14, kGetZcnt = 15, kSetVal = 16, kSetAll = 17;
-constexpr int kIpc64 = 0x100;
-// Ids: slot index plus a per-slot sequence times this, as Linux builds them.
-constexpr int kSeqMultiplier = 32768;
+using sysv::Ipc64Perm;
+using sysv::kIpc64;
+using sysv::kIpcCreat;
+using sysv::kIpcExcl;
+using sysv::kIpcPrivate;
+using sysv::kIpcRmid;
+using sysv::kIpcSet;
+using sysv::kIpcStat;
+using sysv::kSeqMultiplier;
+constexpr int kGetPid = 11, kGetVal = 12, kGetAll = 13, kGetNcnt = 14, kGetZcnt = 15,
+              kSetVal = 16, kSetAll = 17;
 
-struct Ipc64Perm {
-  int32_t key;
-  uint32_t uid, gid, cuid, cgid, mode;
-  uint16_t seq, pad2;
-  uint32_t pad3;  // explicit padding (zero) before the 8-byte fields
-  uint64_t unused1, unused2;
-  OSTD_POD(Ipc64Perm, key, uid, gid, cuid, cgid, mode, seq, pad2, pad3, unused1, unused2);
-};
-static_assert(sizeof(Ipc64Perm) == 48 && offsetof(Ipc64Perm, unused1) == 32);
 struct SemidDs {
   Ipc64Perm perm;
   int64_t otime;
@@ -64,6 +61,20 @@ struct SemidDs {
 };
 static_assert(sizeof(SemidDs) == 104);
 
+// A semop that waits: its operations (on the waiter's stack, which stays
+// until they are off the set's list), the process whose undo list they
+// update, where they block now and, once another call completed them or
+// the set went, the result.
+struct Pending {
+  std::span<const SemBuf> ops;
+  int pid = 0;
+  Process* proc = nullptr;
+  bool undo = false;
+  sem_abi::SemAttempt blocked;
+  bool done = false;
+  ostd::Status result;
+};
+
 struct SemSet : ostd::RefCounted<SemSet> {
   int32_t key = 0;
   int id = 0;
@@ -72,7 +83,7 @@ struct SemSet : ostd::RefCounted<SemSet> {
   bool removed = false;
   ostd::Vec<uint16_t> vals;
   ostd::Vec<int32_t> last_pid;  // GETPID: the last process to change each one
-  ostd::Vec<uint32_t> ncnt, zcnt;
+  ostd::Vec<Pending*> pending;  // waiting semops in arrival order
   std::atomic<uint64_t> version{0};
   ostd::WaitQueue wq;
   void Changed() {
@@ -102,14 +113,8 @@ ostd::Result<ostd::RefPtr<SemSet>> FindSet(int id) {
 
 // The ipc permission check (root passes): `want` is 4 (read) or 2 (alter).
 bool Allowed(const SemSet& s, const Credentials& c, uint32_t want) {
-  if (c.IsRoot()) return true;
-  uint32_t bits = s.mode;
-  if (c.euid == s.uid || c.euid == s.cuid) {
-    bits >>= 6;
-  } else if (c.egid == s.gid || c.egid == s.cgid) {
-    bits >>= 3;
-  }
-  return (bits & want) == want;
+  return sysv::IpcOwner{.uid = s.uid, .gid = s.gid, .cuid = s.cuid, .cgid = s.cgid, .mode = s.mode}
+      .Allows(c, want);
 }
 
 SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
@@ -133,7 +138,7 @@ SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
   if (slot >= static_cast<size_t>(sem_abi::kSemMni)) return Err(Errno::kENOSPC);
   OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> s, ostd::MakeRef<SemSet>());
   size_t n = static_cast<size_t>(nsems);
-  if (!s->vals.Resize(n) || !s->last_pid.Resize(n) || !s->ncnt.Resize(n) || !s->zcnt.Resize(n) ||
+  if (!s->vals.Resize(n) || !s->last_pid.Resize(n) ||
       (slot == slots.size() && (!slots.Push(nullptr) || !slot_seq.Push(0)))) {
     return Err(Errno::kENOMEM);  // `s` is freed (its Vecs only) under the lock, as before
   }
@@ -148,12 +153,177 @@ SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
   return id;
 }
 
+// semadj: what `pid`'s exit adds to semaphore `num` of set `semid`.
+struct Undo {
+  int pid;
+  int semid;
+  uint16_t num;
+  int32_t adj;
+};
+ostd::Vec<Undo> undos ABSL_GUARDED_BY(table_lock);
+
+// Linux's SEMAEM: the largest adjustment, either way.
+constexpr int32_t kSemAem = sem_abi::kSemVmx;
+
+size_t FindUndoLocked(int pid, int semid, uint16_t num) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  for (size_t i = 0; i < undos.size(); ++i) {
+    if (undos[i].pid == pid && undos[i].semid == semid && undos[i].num == num) return i;
+  }
+  return undos.size();
+}
+
+// Drops the adjustments of set `semid` (or of its semaphore `num` only).
+void ForgetUndosLocked(int semid, std::optional<uint16_t> num)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  for (size_t i = 0; i < undos.size();) {
+    if (undos[i].semid == semid && (!num || undos[i].num == *num)) {
+      undos[i] = undos[undos.size() - 1];
+      undos.PopBack();
+    } else {
+      ++i;
+    }
+  }
+}
+
+// Applies a process's adjustments when it exits.
+class SemUndoAtExit final : public Process::ExitWork {
+ public:
+  void Run(Process& p) override;
+};
+
 // Takes the set out of the table (IPC_RMID): waiters wake with EIDRM.
 void RemoveLocked(SemSet& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   size_t slot = static_cast<size_t>(s.id % kSeqMultiplier);
   slots[slot] = nullptr;
   slot_seq[slot] = static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / kSeqMultiplier));
   s.removed = true;
+  ForgetUndosLocked(s.id, std::nullopt);
+  for (Pending* q : s.pending) {
+    q->done = true;
+    q->result = Err(Errno::kEIDRM);
+  }
+  s.pending.Clear();
+}
+
+bool Alters(std::span<const SemBuf> ops) {
+  for (const SemBuf& op : ops) {
+    if (op.sem_op != 0) return true;
+  }
+  return false;
+}
+
+bool CompletePendingLocked(SemSet& set) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock);
+
+void SemUndoAtExit::Run(Process& p) {
+  ostd::Vec<ostd::RefPtr<SemSet>> changed;
+  {
+    ostd::SpinLockGuard guard(table_lock);
+    for (size_t i = 0; i < undos.size();) {
+      Undo u = undos[i];
+      if (u.pid != p.pid()) {
+        ++i;
+        continue;
+      }
+      undos[i] = undos[undos.size() - 1];
+      undos.PopBack();
+      size_t slot = static_cast<size_t>(u.semid % kSeqMultiplier);
+      if (u.adj == 0 || slot >= slots.size() || slots[slot] == nullptr ||
+          slots[slot]->id != u.semid) {
+        continue;
+      }
+      SemSet& set = *slots[slot];
+      int32_t v = std::clamp<int32_t>(int32_t{set.vals[u.num]} + u.adj, 0, sem_abi::kSemVmx);
+      set.vals[u.num] = static_cast<uint16_t>(v);
+      set.last_pid[u.num] = p.pid();
+      set.otime = NowSeconds();
+      CompletePendingLocked(set);
+      // Waking is best effort if the list cannot grow: waiters also poll.
+      if (changed.size() == 0 || changed[changed.size() - 1].get() != &set) {
+        (void)changed.Push(slots[slot]);
+      }
+    }
+  }
+  for (ostd::RefPtr<SemSet>& set : changed) set->Changed();
+}
+
+// Makes sure `self`'s process has an adjustment for every SEM_UNDO operation
+// of `ops` and that applying them keeps each within +-SEMAEM (else ERANGE,
+// as Linux). Before the operations apply, so nothing fails after.
+ostd::Status PrepareUndosLocked(Process& p, const SemSet& set, std::span<const SemBuf> ops)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  for (size_t k = 0; k < ops.size(); ++k) {
+    const SemBuf& op = ops[k];
+    if ((op.sem_flg & sem_abi::kSemUndo) == 0 || op.sem_op == 0 ||
+        op.sem_num >= set.vals.size()) {
+      continue;
+    }
+    size_t i = FindUndoLocked(p.pid(), set.id, op.sem_num);
+    int32_t adj = i < undos.size() ? undos[i].adj : 0;
+    for (const SemBuf& other : ops) {
+      if ((other.sem_flg & sem_abi::kSemUndo) != 0 && other.sem_num == op.sem_num) {
+        adj -= other.sem_op;
+      }
+    }
+    if (adj < -kSemAem || adj > kSemAem) return ostd::Err(Errno::kERANGE);
+    if (i == undos.size()) {
+      OSTD_TRY(undos.Push(Undo{.pid = p.pid(), .semid = set.id, .num = op.sem_num, .adj = 0}));
+    }
+  }
+  if (!p.sem_undo) {
+    OSTD_TRY_ASSIGN(ostd::RefPtr<SemUndoAtExit> work, ostd::MakeRef<SemUndoAtExit>());
+    p.sem_undo = std::move(work);
+  }
+  return {};
+}
+
+// Records the opposite of each applied SEM_UNDO operation.
+void RecordUndosLocked(int pid, const SemSet& set, std::span<const SemBuf> ops)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  for (const SemBuf& op : ops) {
+    if ((op.sem_flg & sem_abi::kSemUndo) == 0 || op.sem_op == 0) continue;
+    size_t i = FindUndoLocked(pid, set.id, op.sem_num);
+    if (i < undos.size()) undos[i].adj -= op.sem_op;  // made by PrepareUndosLocked
+  }
+}
+
+// Tries `q`'s operations as one step: true if they all took effect (their
+// undo recorded), false if one must wait (q.blocked says which), or their
+// error (EFBIG, ERANGE, ENOMEM).
+ostd::Result<bool> TryApplyLocked(SemSet& set, Pending& q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  if (q.undo) OSTD_TRY(PrepareUndosLocked(*q.proc, set, q.ops));
+  OSTD_TRY_ASSIGN(q.blocked, sem_abi::SemApply(set.vals.span(), q.ops));
+  if (!q.blocked.applied) return false;
+  if (q.undo) RecordUndosLocked(q.pid, set, q.ops);
+  for (const SemBuf& op : q.ops) set.last_pid[op.sem_num] = q.pid;
+  set.otime = NowSeconds();
+  return true;
+}
+
+// After the values changed: completes, in arrival order, every waiting semop
+// that can now proceed, looking again from the start after one that changed
+// the values, as Linux's update_queue. So a waiter's operations take effect
+// the moment they can (a release followed at once by IPC_RMID still lets
+// the waiters through), not when the waiter next runs. True if any did.
+bool CompletePendingLocked(SemSet& set) {
+  bool any = false;
+  for (size_t i = 0; i < set.pending.size();) {
+    Pending& q = *set.pending[i];
+    ostd::Result<bool> r = TryApplyLocked(set, q);
+    if (r && !*r) {
+      ++i;
+      continue;
+    }
+    q.done = true;
+    if (r) {
+      q.result = {};
+    } else {
+      q.result = Err(r.error());
+    }
+    set.pending.Erase(i);
+    any = true;
+    if (r && Alters(q.ops)) i = 0;
+  }
+  return any;
 }
 
 SyscallResult DoSemop(Thread& self, int id, UserInPtr<SemBuf> sops, uint32_t nsops,
@@ -170,35 +340,41 @@ SyscallResult DoSemop(Thread& self, int id, UserInPtr<SemBuf> sops, uint32_t nso
   }
   bool nowait = false;
   bool alters = false;
+  bool undo = false;
   for (const SemBuf& op : ops) {
-    if ((op.sem_flg & sem_abi::kSemUndo) != 0) return Err(Errno::kEINVAL);  // see file comment
-    if ((op.sem_flg & sem_abi::kIpcNowait) != 0) nowait = true;             // Linux: any op's flag
+    if ((op.sem_flg & sem_abi::kIpcNowait) != 0) nowait = true;  // Linux: any op's flag
+    if ((op.sem_flg & sem_abi::kSemUndo) != 0 && op.sem_op != 0) undo = true;
     if (op.sem_op != 0) alters = true;
   }
   OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> set, FindSet(id));
   const Credentials& c = self.process().creds();
+  Pending q;
+  q.ops = ops;
+  q.pid = self.process().pid();
+  q.proc = &self.process();
+  q.undo = undo;
+  uint64_t seen = 0;
+  {
+    ostd::SpinLockGuard guard(table_lock);
+    if (set->removed) return Err(Errno::kEIDRM);
+    if (!Allowed(*set, c, alters ? 2 : 4)) return Err(Errno::kEACCES);
+    OSTD_TRY_ASSIGN(bool applied, TryApplyLocked(*set, q));
+    if (applied) {
+      if (alters) CompletePendingLocked(*set);
+      q.done = true;
+    } else {
+      if (nowait) return Err(Errno::kEAGAIN);
+      OSTD_TRY(set->pending.Push(&q));
+    }
+    seen = set->version.load(std::memory_order_acquire);
+  }
+  if (q.done) {
+    if (alters) set->Changed();
+    return 0;
+  }
+  // Waits until another call completes the operations (or the set goes);
+  // `q` stays on the set's list until then or until this call gives up.
   for (;;) {
-    uint64_t seen = 0;
-    sem_abi::SemAttempt attempt;
-    {
-      ostd::SpinLockGuard guard(table_lock);
-      if (set->removed) return Err(Errno::kEIDRM);
-      if (!Allowed(*set, c, alters ? 2 : 4)) return Err(Errno::kEACCES);
-      OSTD_TRY_ASSIGN(attempt, sem_abi::SemApply(set->vals.span(), ops));
-      if (attempt.applied) {
-        for (const SemBuf& op : ops) set->last_pid[op.sem_num] = self.process().pid();
-        set->otime = NowSeconds();
-      } else if (!nowait) {
-        uint16_t num = ops[attempt.blocked_at].sem_num;
-        ++(attempt.waits_for_zero ? set->zcnt : set->ncnt)[num];
-      }
-      seen = set->version.load(std::memory_order_acquire);
-    }
-    if (attempt.applied) {
-      if (alters) set->Changed();
-      return 0;
-    }
-    if (nowait) return Err(Errno::kEAGAIN);
     ostd::Status waited = {};
     if (deadline_ns) {
       // Timed waits poll at tick granularity, as futex waits do.
@@ -213,12 +389,22 @@ SyscallResult DoSemop(Thread& self, int id, UserInPtr<SemBuf> sops, uint32_t nso
       waited = self.WaitInterruptible(
           set->wq, [&] { return set->version.load(std::memory_order_acquire) != seen; });
     }
-    {
-      ostd::SpinLockGuard guard(table_lock);
-      uint16_t num = ops[attempt.blocked_at].sem_num;
-      --(attempt.waits_for_zero ? set->zcnt : set->ncnt)[num];
+    ostd::SpinLockGuard guard(table_lock);
+    if (q.done) {
+      // Completed meanwhile: success even if a signal came too, as Linux.
+      if (!q.result) return Err(q.result.error());
+      return 0;
     }
-    if (!waited) return Err(waited.error());
+    if (!waited) {
+      for (size_t i = 0; i < set->pending.size(); ++i) {
+        if (set->pending[i] == &q) {
+          set->pending.Erase(i);
+          break;
+        }
+      }
+      return Err(waited.error());
+    }
+    seen = set->version.load(std::memory_order_acquire);
   }
 }
 
@@ -262,7 +448,15 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
       if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
       if (cmd == kGetVal) return set->vals[i];
       if (cmd == kGetPid) return static_cast<uint64_t>(set->last_pid[i]);
-      return cmd == kGetNcnt ? set->ncnt[i] : set->zcnt[i];
+      // Each waiting semop counts once, at the operation it waits on now.
+      uint64_t n = 0;
+      for (const Pending* q : set->pending) {
+        if (q->ops[q->blocked.blocked_at].sem_num == i &&
+            q->blocked.waits_for_zero == (cmd == kGetZcnt)) {
+          ++n;
+        }
+      }
+      return n;
     }
     case kSetVal: {
       OSTD_TRY_ASSIGN(size_t i, checked_num());
@@ -274,6 +468,8 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
         set->vals[i] = static_cast<uint16_t>(value);
         set->last_pid[i] = self.process().pid();
         set->ctime = NowSeconds();
+        ForgetUndosLocked(set->id, static_cast<uint16_t>(i));
+        CompletePendingLocked(*set);
       }
       set->Changed();
       return 0;
@@ -311,6 +507,8 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
           set->last_pid[i] = self.process().pid();
         }
         set->ctime = NowSeconds();
+        ForgetUndosLocked(set->id, std::nullopt);
+        CompletePendingLocked(*set);
       }
       set->Changed();
       return 0;

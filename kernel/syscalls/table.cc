@@ -46,6 +46,7 @@ void InitSyscalls() {
   RegisterFileSyscalls(table);
   RegisterPollSyscalls(table);
   RegisterSysvSemSyscalls(table);
+  RegisterSysvShmSyscalls(table);
   RegisterModuleSyscalls(table);
   table.CheckComplete();
 }
