@@ -1,8 +1,11 @@
 // System V semaphores: semget keys and flags, semop's all-or-nothing steps,
 // IPC_NOWAIT, a blocked semop woken by another process, semtimedop's
-// timeout, semctl values and IPC_RMID, and the errors of each (nsops is
-// truncated to 32 bits, as Linux's unsigned int).
+// timeout, semctl values and IPC_RMID, SEM_UNDO at exit, GETZCNT, a release
+// followed at once by IPC_RMID (the waiters' operations complete at the
+// release, as Linux's update_queue: dbench's barrier), and the errors of each
+// (nsops is truncated to 32 bits, as Linux's unsigned int).
 #define _GNU_SOURCE
+#include <errno.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,6 +90,75 @@ int main(void) {
   }
   CHECK_OK(semop(id, &take, 1));
   int status;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  // SEM_UNDO: the opposite of the operations is applied when the process
+  // exits (here +2 then -1: the value drops by 1); SETVAL clears it.
+  CHECK_OK(semctl(id, 0, SETVAL, (union semun){.val = 5}));
+  pid = CHECK_OK(fork());
+  if (pid == 0) {
+    struct sembuf up = {0, 2, SEM_UNDO}, down = {0, -1, SEM_UNDO};
+    if (semop(id, &up, 1) != 0 || semop(id, &down, 1) != 0) _exit(1);
+    _exit(semctl(id, 0, GETVAL) == 6 ? 0 : 2);
+  }
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_EQ(semctl(id, 0, GETVAL), 5);
+  pid = CHECK_OK(fork());
+  if (pid == 0) {
+    struct sembuf up = {0, 3, SEM_UNDO};
+    if (semop(id, &up, 1) != 0) _exit(1);
+    _exit(semctl(id, 0, SETVAL, (union semun){.val = 1}) == 0 ? 0 : 2);
+  }
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_EQ(semctl(id, 0, GETVAL), 1);  // SETVAL dropped the child's -3
+  // An undo that would go below 0 stops at 0.
+  pid = CHECK_OK(fork());
+  if (pid == 0) {
+    struct sembuf up = {0, 4, SEM_UNDO};
+    struct sembuf others = {0, -5, 0};
+    _exit(semop(id, &up, 1) == 0 && semop(id, &others, 1) == 0 ? 0 : 1);
+  }
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_EQ(semctl(id, 0, GETVAL), 0);
+
+  // dbench's barrier: children wait for zero (GETZCNT counts them), the
+  // parent takes the value to zero and removes the set at once; the
+  // children's waits still succeed.
+  int bar = CHECK_OK(semget(IPC_PRIVATE, 1, IPC_CREAT | 0600));
+  struct sembuf one = {0, 1, SEM_UNDO};
+  CHECK_OK(semop(bar, &one, 1));
+  pid_t kids[3];
+  for (int i = 0; i < 3; i++) {
+    kids[i] = CHECK_OK(fork());
+    if (kids[i] == 0) {
+      struct sembuf zero = {0, 0, 0};
+      _exit(semop(bar, &zero, 1) == 0 ? 0 : 1);
+    }
+  }
+  for (int tries = 0; semctl(bar, 0, GETZCNT) != 3 && tries < 500; tries++) usleep(10000);
+  CHECK_EQ(semctl(bar, 0, GETZCNT), 3);
+  CHECK_EQ(semctl(bar, 0, GETNCNT), 0);
+  struct sembuf release = {0, -1, 0};
+  CHECK_OK(semop(bar, &release, 1));
+  CHECK_OK(semctl(bar, 0, IPC_RMID));
+  for (int i = 0; i < 3; i++) {
+    CHECK_EQ(waitpid(kids[i], &status, 0), kids[i]);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  // A waiter on a set that goes gets EIDRM.
+  bar = CHECK_OK(semget(IPC_PRIVATE, 1, IPC_CREAT | 0600));
+  pid = CHECK_OK(fork());
+  if (pid == 0) {
+    struct sembuf dec = {0, -1, 0};
+    _exit(semop(bar, &dec, 1) == -1 && errno == EIDRM ? 0 : 1);
+  }
+  for (int tries = 0; semctl(bar, 0, GETNCNT) != 1 && tries < 500; tries++) usleep(10000);
+  CHECK_EQ(semctl(bar, 0, GETNCNT), 1);
+  CHECK_OK(semctl(bar, 0, IPC_RMID));
   CHECK_EQ(waitpid(pid, &status, 0), pid);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
