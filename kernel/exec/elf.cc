@@ -147,7 +147,8 @@ ostd::Result<LoadPlan> ParseElfAt(std::span<const uint8_t> head, uint64_t file_s
         return Fail(Errno::kENOEXEC, "PT_INTERP path too short or too long", reason);
       }
       if (ph.offset > file_size || ph.filesz > file_size - ph.offset) {
-        return Fail(Errno::kENOEXEC, "PT_INTERP beyond the end of the file", reason);
+        // Linux's elf_read of the path comes up short: EIO.
+        return Fail(Errno::kEIO, "PT_INTERP beyond the end of the file", reason);
       }
       plan.interp_offset = ph.offset;
       plan.interp_size = ph.filesz;

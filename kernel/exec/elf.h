@@ -105,9 +105,9 @@ ostd::Result<uint64_t> ElfHeadersExtent(std::span<const uint8_t> head);
 // Errors, following Linux's binfmt_elf:
 //   ENOEXEC  not ELF, not ELF64 little-endian version 1, not x86_64, not
 //            ET_EXEC/ET_DYN, bad e_phentsize/e_phnum, program headers outside
-//            the file, no PT_LOAD, a PT_INTERP shorter than 2 bytes, longer
-//            than kMaxInterpBytes or outside the file, too many PT_LOAD
-//            segments
+//            the file, no PT_LOAD, a PT_INTERP shorter than 2 bytes or
+//            longer than kMaxInterpBytes, too many PT_LOAD segments
+//   EIO      a PT_INTERP path beyond the end of the file (Linux's short read)
 //   EINVAL   inconsistent PT_LOAD: filesz > memsz, vaddr and offset not
 //            congruent modulo the page size, file range beyond the end of the
 //            file, addresses overflowing or reaching kUserTaskSize, segments
