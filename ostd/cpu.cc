@@ -56,6 +56,13 @@ void WaitForInterrupt() { arch::EnableInterruptsAndHalt(); }
 }  // namespace cpu
 namespace cpu {
 
+bool UserCpuIdInTscAux() {
+  // CPUID.80000001H:EDX bit 27: RDTSCP and IA32_TSC_AUX.
+  static const bool has = arch::Cpuid(0x80000000).eax >= 0x80000001 &&
+                          (arch::Cpuid(0x80000001).edx & (1u << 27)) != 0;
+  return has;
+}
+
 Identity Identify() {
   Identity id;
   auto put = [](std::span<char> out, size_t at, uint32_t word) {

@@ -36,6 +36,12 @@ struct Identity {
 // `brand` stays all NULs if the CPU has no brand-string leaves.
 Identity Identify();
 
+// True if user mode can learn which CPU it runs on without a system call:
+// the CPU has RDTSCP, and ostd sets every CPU's IA32_TSC_AUX to its id
+// (CurrentId(); bits 12 and up, Linux's NUMA node, are 0), as Linux does
+// for its vDSO's getcpu.
+bool UserCpuIdInTscAux();
+
 }  // namespace ostd::cpu
 
 #endif  // OSTD_CPU_H_

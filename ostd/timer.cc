@@ -34,6 +34,8 @@ uint64_t NowNanos() {
 
 uint64_t NowCycles() { return arch::Rdtsc(); }
 
+TscClock TscClockParams() { return TscClock{.tsc_at_boot = tsc_at_boot, .tsc_hz = tsc_hz}; }
+
 uint64_t CyclesToNanos(uint64_t cycles) {
   if (tsc_hz == 0) return 0;
   return cycles / tsc_hz * 1000000000u + cycles % tsc_hz * 1000000000u / tsc_hz;

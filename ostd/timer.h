@@ -23,6 +23,17 @@ uint64_t NowCycles();
 // context. Exact for any count below about 500 years of cycles.
 uint64_t CyclesToNanos(uint64_t cycles);
 
+// How NowNanos() turns the TSC into time, for a clock read in user mode
+// (the kernel's vDSO), which must agree with it to the nanosecond:
+// with d = RDTSC - tsc_at_boot, NowNanos() = d / tsc_hz * 10^9 +
+// d % tsc_hz * 10^9 / tsc_hz. Fixed once the TSC is calibrated at boot
+// (tsc_hz 0 before). Read-only facts: user mode may execute RDTSC.
+struct TscClock {
+  uint64_t tsc_at_boot = 0;
+  uint64_t tsc_hz = 0;
+};
+TscClock TscClockParams();
+
 // Busy-waits for at least `ns` nanoseconds.
 void SpinDelayNanos(uint64_t ns);
 

@@ -172,6 +172,8 @@ def cmd_boot(args):
 # (case, table label, target for Keel/Linux, operations per timed call)
 CASES = [
     ('null_syscall', 'null syscall (getppid)', 1.0, 1),
+    ('clock_gettime', 'clock_gettime(CLOCK_MONOTONIC) (vDSO)', 1.0, 1),
+    ('getcpu', 'sched_getcpu (vDSO)', 1.0, 1),
     ('read_zero', 'read 1 B /dev/zero', 1.5, 1),
     ('write_null', 'write 1 B /dev/null', 1.5, 1),
     ('open_close', 'open+close (tmpfs)', 1.5, 1),

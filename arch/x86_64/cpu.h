@@ -50,6 +50,7 @@ inline constexpr uint32_t kMsrEfer = 0xc0000080;
 inline constexpr uint32_t kMsrFsBase = 0xc0000100;
 inline constexpr uint32_t kMsrGsBase = 0xc0000101;
 inline constexpr uint32_t kMsrKernelGsBase = 0xc0000102;
+inline constexpr uint32_t kMsrTscAux = 0xc0000103;
 inline constexpr uint32_t kMsrApicBase = 0x1b;
 
 inline uint64_t ReadCr0() {

@@ -11,6 +11,8 @@ namespace kernel {
 void SetRealtime(uint64_t unix_ns);
 uint64_t MonotonicNs();
 uint64_t RealtimeNs();
+// RealtimeNs() - MonotonicNs(), exactly (the vDSO adds it in user mode).
+uint64_t RealtimeOffsetNs();
 
 }  // namespace kernel
 

@@ -8,6 +8,7 @@
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/futex.h"
 #include "kernel/process/process.h"
+#include "kernel/process/vdso.h"
 #include "ostd/cpu.h"
 #include "ostd/log.h"
 #include "ostd/mm/page_table_index.h"
@@ -244,6 +245,9 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
     start_rip = interp.entry;
     at_base = interp.load_bias;
   }
+  // The vDSO goes below the interpreter, as on Linux.
+  Result<uint64_t> vdso = MapVdso(*mm);
+  if (!vdso) return fail(vdso.error());
   uint32_t stack_prot = kProtRead | kProtWrite | (plan->exec_stack ? kProtExec : 0);
   if (!mm->Map(kUserTop - kStackMax, kStackMax, stack_prot, kMapPrivate | kMapFixed | kMapAnonymous,
                PageSourceRef(), 0, VmaKind::kStack)) {
@@ -262,6 +266,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   in.phnum = plan->phnum;
   in.entry = plan->entry;
   in.base = at_base;
+  in.sysinfo_ehdr = *vdso;
   const Credentials& c = p.creds();
   in.uid = c.uid, in.euid = c.euid, in.gid = c.gid, in.egid = c.egid;
   in.hwcap = ostd::cpu::Identify().features_edx;

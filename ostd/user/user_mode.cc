@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/trap_frame.h"
+#include "ostd/cpu.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/panic.h"
 #include "ostd/panic.h"
@@ -135,6 +136,9 @@ void InitUserModeCpu() {
   arch::WriteMsr(arch::kMsrLstar, reinterpret_cast<uint64_t>(&arch_syscall_entry));
   arch::WriteMsr(arch::kMsrSfmask, user::kSyscallMask);
   arch::WriteMsr(arch::kMsrEfer, arch::ReadMsr(arch::kMsrEfer) | arch::kEferSce);
+  // RDTSCP in user mode reads this CPU's id (cpu::UserCpuIdInTscAux).
+  // SAFETY: IA32_TSC_AUX only feeds RDTSCP/RDPID; it exists when RDTSCP does.
+  if (cpu::UserCpuIdInTscAux()) arch::WriteMsr(arch::kMsrTscAux, ThisCpu().cpu_id);
 }
 
 void SaveLiveUserFpu() {

@@ -97,6 +97,25 @@ static int64_t c_null_syscall(long n) {
   return mono() - t0;
 }
 
+// glibc's clock_gettime and sched_getcpu: through the vDSO where the kernel
+// gives one (no system call).
+static int64_t c_clock_gettime(long n) {
+  struct timespec ts;
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) FAIL();
+  }
+  return mono() - t0;
+}
+
+static int64_t c_getcpu(long n) {
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (sched_getcpu() < 0) FAIL();
+  }
+  return mono() - t0;
+}
+
 static int64_t io_loop(const char* path, int flags, int do_write, long n) {
   int fd = open(path, flags);
   if (fd < 0) FAIL();
@@ -654,6 +673,8 @@ struct bench_case {
 
 static const struct bench_case kCases[] = {
     {"null_syscall", c_null_syscall, 1, NULL, 1},
+    {"clock_gettime", c_clock_gettime, 1, NULL, 1},
+    {"getcpu", c_getcpu, 1, NULL, 1},
     {"read_zero", c_read_zero, 1, NULL, 1},
     {"write_null", c_write_null, 1, NULL, 1},
     {"open_close", c_open_close, 1, NULL, 1},
