@@ -17,6 +17,13 @@ def _keel_initramfs_impl(ctx):
             args.add_all("--file", [dest, files[0]])
     for d in ctx.attr.dirs:
         args.add("--dir", d)
+    # A minimal /etc/passwd and /etc/group (root, nobody, the usual system
+    # users), as a real system has, unless the archive brings its own.
+    dests = [d for ds in ctx.attr.files.values() for d in ds.split(",")]
+    for etc in [ctx.file._passwd, ctx.file._group]:
+        if "/etc/" + etc.basename not in dests:
+            inputs.append(etc)
+            args.add_all("--file", ["/etc/" + etc.basename, etc])
     for dest, target in ctx.attr.symlinks.items():
         args.add_all("--symlink", [dest, target])
     for dest, mode in ctx.attr.modes.items():
@@ -45,11 +52,16 @@ _keel_initramfs = rule(
         "modes": attr.string_dict(),
         "busybox": attr.label(allow_single_file = True),
         "_mkcpio": attr.label(allow_single_file = True, default = Label("//build:mkcpio.py")),
+        "_passwd": attr.label(allow_single_file = True, default = Label("//build:etc/passwd")),
+        "_group": attr.label(allow_single_file = True, default = Label("//build:etc/group")),
     },
 )
 
 def keel_initramfs(name, files = {}, dirs = [], symlinks = {}, modes = {}, busybox = False, **kwargs):
     """A cpio newc archive `<name>.cpio` for QEMU's -initrd.
+
+    Every archive has DEFAULT_DIRS and build/etc/{passwd,group} as /etc/passwd
+    and /etc/group (unless `files` names its own).
 
     Args:
       files: archive path -> label of one file, e.g. {"/test/hello": "//user:hello"}.

@@ -149,6 +149,9 @@ expect date_fixed "1970-01-02" "$(date -u -d @86400 +%Y-%m-%d)"
 expect true_false "0 1" "$(true; a=$?; false; echo "$a $?")"
 expect uname_m "x86_64" "$(uname -m)"
 expect id_u "$(id -u)" "$(id -u)"
+# /etc/passwd and /etc/group name the ids (every Keel initramfs has them).
+expect id_names "root root" "$(id -un root) $(id -gn root)"
+expect nobody "65534" "$(id -u nobody)"
 
 # --- kernel modules (the kbuild test modules, where the kernel loads them) ---
 if [ -e /test/modules/hello.ko ] && [ "$(uname -r | sed 's/.*-//')" = keel ]; then

@@ -93,16 +93,15 @@ void InitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(vdso_lock) {
   std::span<const uint8_t> image = VdsoImage();
   std::string_view reason = "";
   Result<exec::LoadPlan> plan = exec::ParseElfAt(image, image.size(), 0, &reason);
-  bool ok = plan.has_value() && plan->type == exec::kEtDyn && plan->interp_size == 0;
-  if (ok) {
-    for (const exec::LoadSegment& s : plan->segments()) {
-      // Mapped page for page as the file is laid out (-z separate-loadable-segments).
-      ok = ok && s.vaddr == s.offset && s.filesz == s.memsz;
-    }
-  }
+  // One PT_LOAD at 0, mapped page for page as the file is laid out (glibc
+  // misplaces the symbols of a vDSO with more; user/vdso/BUILD).
+  bool ok = plan.has_value() && plan->type == exec::kEtDyn && plan->interp_size == 0 &&
+            plan->segments().size() == 1 && plan->segments()[0].vaddr == 0 &&
+            plan->segments()[0].offset == 0 &&
+            plan->segments()[0].filesz == plan->segments()[0].memsz;
   if (!ok) {
     OSTD_LOG_ERROR("vdso: unusable image ({}): processes run without a vDSO",
-                   reason.empty() ? std::string_view("segments not laid out as mapped") : reason);
+                   reason.empty() ? std::string_view("not one PT_LOAD at 0") : reason);
     return;
   }
   uint64_t bytes = plan->image_end();

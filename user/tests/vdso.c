@@ -67,6 +67,12 @@ int main(void) {
   CHECK_EQ(base % 4096, 0);
   CHECK(memcmp((const void*)base, ELFMAG, SELFMAG) == 0);
   CHECK_EQ(((const Elf64_Ehdr*)base)->e_type, ET_DYN);
+  // One PT_LOAD, as Linux's: glibc finds the symbols of no other layout.
+  const Elf64_Ehdr* eh = (const Elf64_Ehdr*)base;
+  const Elf64_Phdr* ph = (const Elf64_Phdr*)(base + eh->e_phoff);
+  int loads = 0;
+  for (int i = 0; i < eh->e_phnum; i++) loads += ph[i].p_type == PT_LOAD;
+  CHECK_EQ(loads, 1);
 
   // /proc/self/maps: [vvar] then [vdso] starting at AT_SYSINFO_EHDR.
   FILE* maps = fopen("/proc/self/maps", "r");
