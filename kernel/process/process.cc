@@ -389,6 +389,7 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
     t->clear_child_tid = init.clear_child_tid;
     t->set_child_tid = init.set_child_tid;
     t->initial_exec = init.exec;
+    t->rseq = init.rseq;
     OSTD_TRY(threads.Reserve(threads.size() + 1));
     OSTD_TRY(
         p.threads_.Push(std::move(owned)));  // on failure the Thread goes (nothing refers to it)
@@ -523,6 +524,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     target = p;
   }
   ThreadInit init{.mask = self.mask()};
+  if ((f & kCloneVm) == 0) init.rseq = self.rseq;  // as Linux's rseq_fork
   if ((f & kCloneChildCleartid) != 0) init.clear_child_tid = args.child_tid;
   if ((f & kCloneChildSettid) != 0) init.set_child_tid = args.child_tid;
   int tid = target->pid();

@@ -72,8 +72,17 @@ struct InitialExec {
   std::span<const std::string_view> envp;
 };
 
+// A thread's rseq(2) registration (kernel/process/rseq.h): the user address
+// of its struct rseq (0: none), the length given and the abort signature.
+struct RseqArea {
+  uint64_t addr = 0;
+  uint32_t len = 0;
+  uint32_t sig = 0;
+};
+
 struct ThreadInit {
   const InitialExec* exec = nullptr;
+  RseqArea rseq{};  // fork keeps the registration; a new thread starts without
   SigSet mask = 0;
   ostd::vm::UserOutPtr<int32_t> clear_child_tid{};  // CLONE_CHILD_CLEARTID
   ostd::vm::UserOutPtr<int32_t> set_child_tid{};    // CLONE_CHILD_SETTID: written by the child
@@ -173,6 +182,10 @@ class Thread {
   // set_robust_list: the user address of the thread's robust_list_head (0:
   // none), walked when the thread exits (ExitRobustList, futex.h).
   std::atomic<uint64_t> robust_list{0};
+  // rseq(2): the registration and the CPU last written to its cpu_id
+  // (-1: not yet). Only the thread itself touches them.
+  RseqArea rseq;
+  int64_t rseq_cpu = -1;
   // sigaltstack.
   uint64_t altstack_sp = 0;
   uint64_t altstack_size = 0;

@@ -5,6 +5,7 @@
 
 #include "kernel/process/exec.h"
 #include "kernel/process/process.h"
+#include "kernel/process/rseq.h"
 #include "kernel/process/signal.h"
 #include "kernel/syscalls/names.h"
 #include "kernel/syscalls/syscall.h"
@@ -106,6 +107,7 @@ void RunThread(Thread* t) {
     (void)ostd::vm::CopyToUser(t->set_child_tid, int32_t{t->tid()});
   }
   while (!t->exiting.load(std::memory_order_acquire)) {
+    RseqBeforeUser(*t);
     ostd::user::ReturnReason why = t->user_mode().Execute([t] {
       return ostd::ShouldYield() || t->exiting.load(std::memory_order_relaxed) ||
              t->HasPendingSignal() || t->process().stopped.load(std::memory_order_relaxed);
@@ -121,6 +123,9 @@ void RunThread(Thread* t) {
         break;
     }
     if (ostd::ShouldYield()) ostd::Yield();
+    // Interrupted in user mode, or about to run a signal handler: a
+    // restartable sequence it was in starts over.
+    if (why != ostd::user::ReturnReason::kSyscall || t->HasPendingSignal()) RseqInterrupted(*t);
     DeliverSignals(*t);
     if (t->process().stopped.load(std::memory_order_acquire)) {
       WaitWhileStopped(*t);

@@ -10,6 +10,7 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/process.h"
+#include "kernel/process/rseq.h"
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/cpu.h"
@@ -241,6 +242,11 @@ SyscallResult SysSchedSetaffinity(Thread& self, int pid, uint32_t len,
 }
 
 // getcpu(cpu, node, cache): the third argument is unused since Linux 2.6.24.
+// rseq(2): kernel/process/rseq.h.
+SyscallResult SysRseq(Thread& self, uint64_t addr, uint32_t len, int32_t flags, uint32_t sig) {
+  return RseqSyscall(self, addr, len, flags, sig);
+}
+
 SyscallResult SysGetcpu(Thread&, UserOutPtr<uint32_t> cpup, UserOutPtr<uint32_t> nodep, uint64_t) {
   uint32_t cpu = ostd::cpu::CurrentId();
   if (!cpup.is_null()) OSTD_TRY(CopyToUser(cpup, cpu));
@@ -404,6 +410,7 @@ void RegisterInfoSyscalls(SyscallTable& t) {
   t.Bind<sysno::sched_getaffinity, SysSchedGetaffinity>();
   t.Bind<sysno::sched_setaffinity, SysSchedSetaffinity>();
   t.Bind<sysno::getcpu, SysGetcpu>();
+  t.Bind<sysno::rseq, SysRseq>();
   t.Bind<sysno::prlimit64, SysPrlimit64>();
   t.Bind<sysno::getrlimit, SysGetrlimit>();
   t.Bind<sysno::setrlimit, SysSetrlimit>();

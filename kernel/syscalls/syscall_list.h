@@ -369,7 +369,7 @@
   N(331, pkey_free)                                             \
   S(332, statx, Never, DirFd, Path, Flags, Uint, Out)           \
   N(333, io_pgetevents)                                         \
-  N(334, rseq)                                                  \
+  S(334, rseq, Never, Addr, Uint, Flags, Uint)                  \
   S(424, pidfd_send_signal, Never, Fd, Sig, In, Flags)         \
   N(425, io_uring_setup)                                        \
   N(426, io_uring_enter)                                        \
