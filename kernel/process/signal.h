@@ -96,7 +96,7 @@ enum class DefaultAction : uint8_t { kTerminate, kCoreDump, kIgnore, kStop, kCon
 DefaultAction DefaultActionOf(int sig);
 
 // The handler table, shared by threads (and by CLONE_SIGHAND processes).
-class SignalHandlers : public ostd::RefCounted<SignalHandlers> {
+class SignalHandlers final : public ostd::RefCounted<SignalHandlers> {
  public:
   static ostd::Result<ostd::RefPtr<SignalHandlers>> Create();
   ostd::Result<ostd::RefPtr<SignalHandlers>> Clone() const;

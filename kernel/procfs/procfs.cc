@@ -18,6 +18,8 @@
 #include "kernel/process/clock.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
+#include "kernel/process/sig_queue.h"
+#include "kernel/process/signal.h"
 #include "kernel/procfs/kallsyms.h"
 #include "kernel/procfs/sysctl.h"
 #include "kernel/pseudofs/pseudo_fs.h"
@@ -74,6 +76,11 @@ struct ProcInfo {
   RefPtr<AddressSpace> mm;
   RefPtr<fs::FdTable> files;
   RefPtr<fs::FsContext> fs;
+  RefPtr<SignalHandlers> handlers;  // null for a zombie
+  // Signals: the process's shared pending set, and the first thread's own
+  // pending set and mask (Linux's /proc/PID/status shows the leader's).
+  SigSet shared_pending = 0, thread_pending = 0, blocked = 0;
+  uint64_t sigpending_limit = 0;  // RLIMIT_SIGPENDING
 
   ProcInfo() = default;
   ProcInfo(const ProcInfo&) = delete;
@@ -110,6 +117,16 @@ Status Snapshot(int pid, ProcInfo& info) {
     info.mm = ostd::RefFrom(*mm);
   }
   if (fs::FdTable* files = p->files_locked()) info.files = files->RefFromThis();
+  if (SignalHandlers* h = p->handlers_ptr()) info.handlers = ostd::RefFrom(*h);
+  info.shared_pending = p->pending.set();
+  bool first = true;
+  p->ForEachThreadLocked([&](Thread& t) {
+    if (!first && t.tid() != pid) return;
+    first = false;
+    info.thread_pending = t.pending_signals();
+    info.blocked = t.mask();
+  });
+  info.sigpending_limit = p->rlimits[Process::kRlimitSigpending].cur;
   if (fs::FsContext* fsc = p->fs_locked()) {
     info.fs = fsc->RefFromThis();
     info.umask = fsc->umask();
@@ -398,6 +415,20 @@ Status GenPidStatus(int pid, TextSink& out) {
                  vsize_kb, rss.total() / 1024);
   ostd::FormatTo(out, "RssAnon:\t{} kB\nRssFile:\t{} kB\nRssShmem:\t{} kB\nThreads:\t{}\n",
                  rss.anon / 1024, rss.file / 1024, rss.shmem / 1024, p.threads);
+  // SigQ: signals queued for the real uid / RLIMIT_SIGPENDING; then the
+  // pending, blocked, ignored and caught sets, as Linux prints them.
+  SigSet ignored = 0, caught = 0;
+  if (p.handlers) {
+    for (int sig = 1; sig <= kNumSignals; ++sig) {
+      uint64_t h = p.handlers->Get(sig).handler;
+      if (h == kSigIgn) ignored |= SigBit(sig);
+      if (h != kSigIgn && h != kSigDfl) caught |= SigBit(sig);
+    }
+  }
+  ostd::FormatTo(out, "SigQ:\t{}/{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\n",
+                 SigPendingCount(c.uid), p.sigpending_limit, p.thread_pending, p.shared_pending);
+  ostd::FormatTo(out, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.blocked,
+                 ignored, caught);
   ostd::FormatTo(out, "CapEff:\t{:016x}\n", c.cap_effective);
   return {};
 }
