@@ -58,8 +58,8 @@ namespace cpu {
 
 bool UserCpuIdInTscAux() {
   // CPUID.80000001H:EDX bit 27: RDTSCP and IA32_TSC_AUX.
-  static const bool has = arch::Cpuid(0x80000000).eax >= 0x80000001 &&
-                          (arch::Cpuid(0x80000001).edx & (1u << 27)) != 0;
+  static const bool has =
+      arch::Cpuid(0x80000000).eax >= 0x80000001 && (arch::Cpuid(0x80000001).edx & (1u << 27)) != 0;
   return has;
 }
 

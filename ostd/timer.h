@@ -29,9 +29,12 @@ uint64_t CyclesToNanos(uint64_t cycles);
 // d % tsc_hz * 10^9 / tsc_hz. Fixed once the TSC is calibrated at boot
 // (tsc_hz 0 before). Read-only facts: user mode may execute RDTSC.
 struct TscClock {
+  // The TSC value NowNanos() counts from (its 0).
   uint64_t tsc_at_boot = 0;
+  // TSC ticks per second, as calibrated at boot (0 before).
   uint64_t tsc_hz = 0;
 };
+// The TSC clock's parameters (see TscClock). Any context.
 TscClock TscClockParams();
 
 // Busy-waits for at least `ns` nanoseconds.

@@ -172,7 +172,7 @@ TEST(ElfTest, BadInterpreterRange) {
 
 TEST(ElfTest, InterpPathNeedsExactlyOneTrailingNul) {
   constexpr char kGood[] = "/lib64/ld-linux-x86-64.so.2";
-  auto path = InterpPath(std::span<const char>(kGood, sizeof kGood));
+  auto path = InterpPath(std::span<const char>(kGood));
   ASSERT_TRUE(path.has_value());
   EXPECT_EQ(*path, "/lib64/ld-linux-x86-64.so.2");
   constexpr char kNoNul[] = {'/', 'l', 'd'};

@@ -151,8 +151,8 @@ Result<exec::LoadPlan> LoadInterpreter(Thread& self, PageSource& exe, const exec
   if (interp.type == exec::kEtDyn) {
     // Find room as mmap(NULL) would, then map the segments there.
     uint64_t span = interp.image_end() - interp.image_start();
-    OSTD_TRY_ASSIGN(uint64_t base, mm.Map(0, span, 0, kMapPrivate | kMapAnonymous,
-                                          PageSourceRef(), 0));
+    OSTD_TRY_ASSIGN(uint64_t base,
+                    mm.Map(0, span, 0, kMapPrivate | kMapAnonymous, PageSourceRef(), 0));
     OSTD_TRY(mm.Unmap(base, span));
     Result<exec::LoadPlan> placed = exec::ParseElfAt(head.span(), file->Size(), base, &reason);
     if (!placed) return Err(placed.error());

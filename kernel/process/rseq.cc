@@ -46,9 +46,7 @@ ostd::Status WriteCpu(Thread& t) {
   return {};
 }
 
-void Fail(Thread& t) {
-  ForceSignal(t, kSigSegv, 0, /*SI_KERNEL*/ 0x80);
-}
+void Fail(Thread& t) { ForceSignal(t, kSigSegv, 0, /*SI_KERNEL*/ 0x80); }
 
 }  // namespace
 

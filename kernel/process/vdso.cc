@@ -27,10 +27,10 @@ using ostd::Result;
 using ostd::mm::UFrame;
 
 // The vvar page's layout: user/vdso/vdso.c's struct VdsoData.
-constexpr uint64_t kSeqOffset = 0;            // uint32_t, odd while changing
-constexpr uint64_t kCpuInTscAuxOffset = 4;    // uint32_t
-constexpr uint64_t kTscAtBootOffset = 8;      // uint64_t
-constexpr uint64_t kTscHzOffset = 16;         // uint64_t
+constexpr uint64_t kSeqOffset = 0;              // uint32_t, odd while changing
+constexpr uint64_t kCpuInTscAuxOffset = 4;      // uint32_t
+constexpr uint64_t kTscAtBootOffset = 8;        // uint64_t
+constexpr uint64_t kTscHzOffset = 16;           // uint64_t
 constexpr uint64_t kRealtimeOffsetOffset = 24;  // uint64_t
 
 // Pages shared by every process: the image's or the vvar's.

@@ -425,10 +425,10 @@ Status GenPidStatus(int pid, TextSink& out) {
       if (h != kSigIgn && h != kSigDfl) caught |= SigBit(sig);
     }
   }
-  ostd::FormatTo(out, "SigQ:\t{}/{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\n",
-                 SigPendingCount(c.uid), p.sigpending_limit, p.thread_pending, p.shared_pending);
-  ostd::FormatTo(out, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.blocked,
-                 ignored, caught);
+  ostd::FormatTo(out, "SigQ:\t{}/{}\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\n", SigPendingCount(c.uid),
+                 p.sigpending_limit, p.thread_pending, p.shared_pending);
+  ostd::FormatTo(out, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.blocked, ignored,
+                 caught);
   ostd::FormatTo(out, "CapEff:\t{:016x}\n", c.cap_effective);
   return {};
 }

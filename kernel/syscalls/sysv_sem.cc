@@ -46,8 +46,8 @@ using sysv::kIpcRmid;
 using sysv::kIpcSet;
 using sysv::kIpcStat;
 using sysv::kSeqMultiplier;
-constexpr int kGetPid = 11, kGetVal = 12, kGetAll = 13, kGetNcnt = 14, kGetZcnt = 15,
-              kSetVal = 16, kSetAll = 17;
+constexpr int kGetPid = 11, kGetVal = 12, kGetAll = 13, kGetNcnt = 14, kGetZcnt = 15, kSetVal = 16,
+              kSetAll = 17;
 
 struct SemidDs {
   Ipc64Perm perm;
@@ -253,8 +253,7 @@ ostd::Status PrepareUndosLocked(Process& p, const SemSet& set, std::span<const S
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   for (size_t k = 0; k < ops.size(); ++k) {
     const SemBuf& op = ops[k];
-    if ((op.sem_flg & sem_abi::kSemUndo) == 0 || op.sem_op == 0 ||
-        op.sem_num >= set.vals.size()) {
+    if ((op.sem_flg & sem_abi::kSemUndo) == 0 || op.sem_op == 0 || op.sem_num >= set.vals.size()) {
       continue;
     }
     size_t i = FindUndoLocked(p.pid(), set.id, op.sem_num);
@@ -289,7 +288,8 @@ void RecordUndosLocked(int pid, const SemSet& set, std::span<const SemBuf> ops)
 // Tries `q`'s operations as one step: true if they all took effect (their
 // undo recorded), false if one must wait (q.blocked says which), or their
 // error (EFBIG, ERANGE, ENOMEM).
-ostd::Result<bool> TryApplyLocked(SemSet& set, Pending& q) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+ostd::Result<bool> TryApplyLocked(SemSet& set, Pending& q)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   if (q.undo) OSTD_TRY(PrepareUndosLocked(*q.proc, set, q.ops));
   OSTD_TRY_ASSIGN(q.blocked, sem_abi::SemApply(set.vals.span(), q.ops));
   if (!q.blocked.applied) return false;

@@ -43,8 +43,7 @@ constexpr uint64_t kShmMin = 1;
 constexpr int kShmMni = 4096;
 constexpr uint64_t kShmLba = kPageSize;
 // shmat flags.
-constexpr uint32_t kShmRdonly = 010000, kShmRnd = 020000, kShmRemap = 040000,
-                   kShmExec = 0100000;
+constexpr uint32_t kShmRdonly = 010000, kShmRnd = 020000, kShmRemap = 040000, kShmExec = 0100000;
 // Bits of shm_perm.mode besides the permissions.
 constexpr uint32_t kShmDest = 01000, kShmLocked = 02000;
 // shmctl commands besides IPC_RMID, IPC_SET, IPC_STAT and IPC_INFO.
@@ -103,7 +102,8 @@ int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000)
 void RemoveLocked(Segment& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   size_t slot = static_cast<size_t>(s.id % sysv::kSeqMultiplier);
   slots[slot] = nullptr;
-  slot_seq[slot] = static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / sysv::kSeqMultiplier));
+  slot_seq[slot] =
+      static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / sysv::kSeqMultiplier));
 }
 
 // One shmat's view of a segment; see the file comment.
@@ -231,8 +231,8 @@ SyscallResult SysShmat(Thread& self, int id, uint64_t addr, uint32_t flags) {
   if (addr != 0) map_flags |= (flags & kShmRemap) != 0 ? kMapFixed : kMapFixedNoReplace;
   uint64_t len = ostd::mm::AlignUp(seg->size, kPageSize);
   uint64_t vm_limit = self.process().rlimits[Process::kRlimitAs].cur;
-  ostd::Result<uint64_t> at = self.process().mm().Map(addr, len, prot, map_flags, PageSourceRef(att),
-                                                      0, VmaKind::kNormal, vm_limit);
+  ostd::Result<uint64_t> at = self.process().mm().Map(
+      addr, len, prot, map_flags, PageSourceRef(att), 0, VmaKind::kNormal, vm_limit);
   if (!at) return Err(at.error() == Errno::kEEXIST ? Errno::kEINVAL : at.error());
   ostd::SpinLockGuard guard(table_lock);
   seg->atime = NowSeconds();
@@ -279,18 +279,18 @@ SyscallResult SysShmdt(Thread& self, uint64_t addr) {
 
 ShmidDs StatLocked(const Segment& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   ShmidDs ds{};
-  ds.perm = sysv::Ipc64Perm{
-      .key = s.key,
-      .uid = s.owner.uid,
-      .gid = s.owner.gid,
-      .cuid = s.owner.cuid,
-      .cgid = s.owner.cgid,
-      .mode = s.owner.mode | (s.dest ? kShmDest : 0) | (s.locked ? kShmLocked : 0),
-      .seq = static_cast<uint16_t>(s.id / sysv::kSeqMultiplier),
-      .pad2 = 0,
-      .pad3 = 0,
-      .unused1 = 0,
-      .unused2 = 0};
+  ds.perm =
+      sysv::Ipc64Perm{.key = s.key,
+                      .uid = s.owner.uid,
+                      .gid = s.owner.gid,
+                      .cuid = s.owner.cuid,
+                      .cgid = s.owner.cgid,
+                      .mode = s.owner.mode | (s.dest ? kShmDest : 0) | (s.locked ? kShmLocked : 0),
+                      .seq = static_cast<uint16_t>(s.id / sysv::kSeqMultiplier),
+                      .pad2 = 0,
+                      .pad3 = 0,
+                      .unused1 = 0,
+                      .unused2 = 0};
   ds.segsz = s.size;
   ds.atime = s.atime;
   ds.dtime = s.dtime;

@@ -6,12 +6,12 @@
 // the caller running. (Dynamically linked programs that do run are
 // //tools/ext2:dbench_test's: the initramfs holds no ld.so.)
 #define _GNU_SOURCE
+#include <elf.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <elf.h>
 #include <sys/stat.h>
 
 #include "user/lib/check.h"

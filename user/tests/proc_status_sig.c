@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
+
+#include <sys/resource.h>
 
 #include "user/lib/check.h"
 
@@ -43,8 +44,8 @@ int main(void) {
   CHECK_OK(sigaction(SIGUSR2, &sa, NULL));
   sa.sa_handler = on_hup;
   CHECK_OK(sigaction(SIGHUP, &sa, NULL));
-  CHECK_OK(raise(SIGUSR1));            // the thread's own pending set
-  CHECK_OK(kill(getpid(), SIGTERM));   // the process's
+  CHECK_OK(raise(SIGUSR1));           // the thread's own pending set
+  CHECK_OK(kill(getpid(), SIGTERM));  // the process's
 
   char text[128];
   CHECK(field("SigPnd", text, sizeof text) & BIT(SIGUSR1));

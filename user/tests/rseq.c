@@ -12,10 +12,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
+
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "user/lib/check.h"
 #include "user/lib/linux_version.h"

@@ -92,8 +92,8 @@ int main(void) {
   CHECK_EQ(nattch(id), 2);
   CHECK_OK(shmdt(q));
   CHECK_EQ(nattch(id), 1);
-  CHECK_ERR(shmdt(q), EINVAL);      // nothing attached there any more
-  CHECK_ERR(shmdt(p + 1), EINVAL);  // not page aligned
+  CHECK_ERR(shmdt(q), EINVAL);         // nothing attached there any more
+  CHECK_ERR(shmdt(p + 1), EINVAL);     // not page aligned
   CHECK_ERR(shmdt(p + page), EINVAL);  // not the start of an attachment
 
   // SHM_RDONLY: reads work, a write is SIGSEGV, mprotect to write EACCES.

@@ -12,10 +12,10 @@
 
 // The vvar page; the kernel's VdsoData (keep in sync).
 struct VdsoData {
-  uint32_t seq;  // odd while the kernel changes realtime_offset
+  uint32_t seq;             // odd while the kernel changes realtime_offset
   uint32_t cpu_in_tsc_aux;  // 1: RDTSCP's TSC_AUX is the CPU id
   uint64_t tsc_at_boot;
-  uint64_t tsc_hz;  // 0: no clock in user mode, use the system calls
+  uint64_t tsc_hz;           // 0: no clock in user mode, use the system calls
   uint64_t realtime_offset;  // CLOCK_REALTIME minus CLOCK_MONOTONIC, ns
 };
 
@@ -149,7 +149,8 @@ int __vdso_clock_getres(int clock, struct kernel_timespec* res) {
 }
 
 // The unprefixed names, as Linux's vDSO exports them too.
-int clock_gettime(int, struct kernel_timespec*) __attribute__((weak, alias("__vdso_clock_gettime")));
+int clock_gettime(int, struct kernel_timespec*)
+    __attribute__((weak, alias("__vdso_clock_gettime")));
 int gettimeofday(struct kernel_timeval*, void*) __attribute__((weak, alias("__vdso_gettimeofday")));
 int64_t time(int64_t*) __attribute__((weak, alias("__vdso_time")));
 long getcpu(unsigned*, unsigned*, void*) __attribute__((weak, alias("__vdso_getcpu")));

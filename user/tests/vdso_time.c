@@ -12,11 +12,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "user/lib/check.h"
 
@@ -103,8 +104,7 @@ int main(void) {
   CHECK(vdso_sym("__vdso_no_such_function") == NULL);
 
   // Each clock: syscall <= vDSO <= syscall.
-  const clockid_t clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW,
-                              CLOCK_BOOTTIME};
+  const clockid_t clocks[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_BOOTTIME};
   for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
     for (int round = 0; round < 100; round++) {
       struct timespec a, b, c;
