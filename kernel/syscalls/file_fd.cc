@@ -293,6 +293,36 @@ SyscallResult SysFadvise64(Thread& self, int fd, int64_t, uint64_t len, int advi
   return 0;
 }
 
+// readahead(2): accepted for a readable regular file (Keel's caches read
+// ahead by themselves); EBADF, else EINVAL, as Linux.
+SyscallResult SysReadahead(Thread& self, int fd, int64_t, uint64_t) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  if (!f->readable()) return Err(Errno::kEBADF);
+  if (f->inode() == nullptr || !f->inode()->is_regular()) return Err(Errno::kEINVAL);
+  return 0;
+}
+
+// sync_file_range(2): Linux's argument checks; any write flag makes the
+// file's data durable as fdatasync does (a superset of what was asked).
+SyscallResult SysSyncFileRange(Thread& self, int fd, int64_t offset, int64_t nbytes,
+                               uint32_t flags) {
+  constexpr uint32_t kWaitBefore = 1, kWrite = 2, kWaitAfter = 4;
+  OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
+  if ((flags & ~(kWaitBefore | kWrite | kWaitAfter)) != 0) return Err(Errno::kEINVAL);
+  int64_t end = 0;
+  if (offset < 0 || __builtin_add_overflow(offset, nbytes, &end) || end < 0) {
+    return Err(Errno::kEINVAL);
+  }
+  fs::Inode* inode = f->inode();
+  if (inode == nullptr || !(inode->is_regular() || inode->is_dir() || inode->is_symlink())) {
+    return Err(Errno::kESPIPE);
+  }
+  if ((flags & kWrite) != 0) {
+    if (fs::FsType* type = fs::MountedType(*inode->fs())) OSTD_TRY(type->Sync(*inode->fs()));
+  }
+  return 0;
+}
+
 SyscallResult SysFtruncate(Thread& self, int fd, int64_t length) {
   if (length < 0) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
@@ -347,6 +377,8 @@ void RegisterFileFdSyscalls(SyscallTable& t) {
   t.Bind<sysno::ftruncate, SysFtruncate>();
   t.Bind<sysno::sync, SysSync>();
   t.Bind<sysno::fadvise64, SysFadvise64>();
+  t.Bind<sysno::readahead, SysReadahead>();
+  t.Bind<sysno::sync_file_range, SysSyncFileRange>();
   t.Bind<sysno::fallocate, SysFallocate>();
   t.Bind<sysno::dup3, SysDup3>();
   t.Bind<sysno::pipe2, SysPipe2>();

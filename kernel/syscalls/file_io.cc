@@ -455,6 +455,99 @@ SyscallResult SysSendfile(Thread& self, int out_fd, int in_fd, UserInOutPtr<int6
   return done;
 }
 
+// --- copy_file_range ---
+
+// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags), with Linux
+// 6.1's checks in its order: EBADF (no such descriptor), EFAULT (an
+// offset pointer), EINVAL (flags), EISDIR (a directory), EINVAL (not a
+// regular file), EBADF (not readable, not writable, O_APPEND), EINVAL (a
+// negative offset, overlapping ranges of one file). The copy stops at the
+// end of the input; it goes through a bounce buffer, as sendfile.
+SyscallResult SysCopyFileRange(Thread& self, int fd_in, UserInOutPtr<int64_t> off_in, int fd_out,
+                               UserInOutPtr<int64_t> off_out, uint64_t len, uint32_t flags) {
+  OSTD_TRY_ASSIGN(RefPtr<File> in, GetFile(self, fd_in));
+  OSTD_TRY_ASSIGN(RefPtr<File> out, GetFile(self, fd_out));
+  int64_t pos_in = 0, pos_out = 0;
+  if (!off_in.is_null()) {
+    OSTD_TRY_ASSIGN(pos_in, ostd::vm::CopyFromUser(off_in));
+  } else if (in->seekable()) {
+    OSTD_TRY_ASSIGN(uint64_t p, in->Seek(0, fs::kSeekCur));
+    pos_in = static_cast<int64_t>(p);
+  }
+  if (!off_out.is_null()) {
+    OSTD_TRY_ASSIGN(pos_out, ostd::vm::CopyFromUser(off_out));
+  } else if (out->seekable()) {
+    OSTD_TRY_ASSIGN(uint64_t p, out->Seek(0, fs::kSeekCur));
+    pos_out = static_cast<int64_t>(p);
+  }
+  if (flags != 0) return Err(Errno::kEINVAL);
+  fs::Inode* ii = in->inode();
+  fs::Inode* oi = out->inode();
+  if ((ii != nullptr && ii->is_dir()) || (oi != nullptr && oi->is_dir())) {
+    return Err(Errno::kEISDIR);
+  }
+  if (ii == nullptr || oi == nullptr || !ii->is_regular() || !oi->is_regular()) {
+    return Err(Errno::kEINVAL);
+  }
+  if (!in->readable() || !out->writable() || (out->flags() & fs::kO_APPEND) != 0) {
+    return Err(Errno::kEBADF);
+  }
+  if (pos_in < 0 || pos_out < 0) return Err(Errno::kEINVAL);
+  uint64_t size_in = ii->size();
+  uint64_t count = static_cast<uint64_t>(pos_in) >= size_in
+                       ? 0
+                       : std::min(std::min(len, kMaxRwCount), size_in - pos_in);
+  if (ii == oi && static_cast<uint64_t>(pos_out) + count > static_cast<uint64_t>(pos_in) &&
+      static_cast<uint64_t>(pos_out) < static_cast<uint64_t>(pos_in) + count) {
+    return Err(Errno::kEINVAL);
+  }
+  if (count == 0) return 0;
+  ThreadCaller caller(self);
+  OSTD_TRY(fs::CheckGrowLimit(*oi, static_cast<uint64_t>(pos_out) + count, caller));
+  ostd::Vec<uint8_t> buf;
+  OSTD_TRY(buf.Resize(std::min(count, kBounceMax)));
+  uint64_t done = 0;
+  std::optional<Errno> error;
+  while (done < count) {
+    uint64_t want = std::min<uint64_t>(count - done, buf.size());
+    VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().first(want));
+    IoWriter dst(kw);
+    ostd::Result<size_t> got = in->ReadAt(static_cast<uint64_t>(pos_in) + done, dst, caller);
+    if (!got) {
+      error = got.error();
+      break;
+    }
+    if (*got == 0) break;
+    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().first(*got));
+    IoReader src(kr);
+    ostd::Result<size_t> put = out->WriteAt(static_cast<uint64_t>(pos_out) + done, src, caller);
+    if (!put) {
+      error = put.error();
+      break;
+    }
+    done += *put;
+    if (*put < *got || *got < want) break;
+  }
+  if (done == 0 && error) return Err(*error);
+  if (done > 0) {
+    int64_t next_in = pos_in + static_cast<int64_t>(done);
+    int64_t next_out = pos_out + static_cast<int64_t>(done);
+    if (!off_in.is_null()) {
+      OSTD_TRY(ostd::vm::CopyToUser(off_in, next_in));
+    } else {
+      if (ostd::Result<uint64_t> r = in->Seek(next_in, fs::kSeekSet); !r) return Err(r.error());
+    }
+    if (!off_out.is_null()) {
+      OSTD_TRY(ostd::vm::CopyToUser(off_out, next_out));
+    } else {
+      if (ostd::Result<uint64_t> r = out->Seek(next_out, fs::kSeekSet); !r) {
+        return Err(r.error());
+      }
+    }
+  }
+  return done;
+}
+
 }  // namespace
 
 void RegisterFileIoSyscalls(SyscallTable& t) {
@@ -467,6 +560,7 @@ void RegisterFileIoSyscalls(SyscallTable& t) {
   t.Bind<sysno::readv, SysReadv>();
   t.Bind<sysno::writev, SysWritev>();
   t.Bind<sysno::sendfile, SysSendfile>();
+  t.Bind<sysno::copy_file_range, SysCopyFileRange>();
   t.Bind<sysno::preadv, SysPreadv>();
   t.Bind<sysno::pwritev, SysPwritev>();
   t.Bind<sysno::preadv2, SysPreadv2>();

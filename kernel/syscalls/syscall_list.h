@@ -222,7 +222,7 @@
   N(184, tuxcall)                                               \
   N(185, security)                                              \
   S(186, gettid, Never)                                         \
-  N(187, readahead)                                             \
+  S(187, readahead, Never, Fd, Off, Len)                        \
   N(188, setxattr)                                              \
   N(189, lsetxattr)                                             \
   N(190, fsetxattr)                                             \
@@ -312,7 +312,7 @@
   S(274, get_robust_list, Never, Pid, Out, Out)                 \
   N(275, splice)                                                \
   N(276, tee)                                                   \
-  N(277, sync_file_range)                                       \
+  S(277, sync_file_range, Never, Fd, Off, Off, Flags)           \
   N(278, vmsplice)                                              \
   N(279, move_pages)                                            \
   S(280, utimensat, Never, DirFd, Path, In, Flags)              \
@@ -361,7 +361,7 @@
   N(323, userfaultfd)                                           \
   N(324, membarrier)                                            \
   N(325, mlock2)                                                \
-  N(326, copy_file_range)                                       \
+  S(326, copy_file_range, Sys, Fd, InOut, Fd, InOut, Len, Flags) \
   S(327, preadv2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)      \
   S(328, pwritev2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)     \
   N(329, pkey_mprotect)                                         \
