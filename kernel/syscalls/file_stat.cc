@@ -343,14 +343,13 @@ std::optional<fs::Timespec> TimeFor(const UserTimespec& t) {
 
 // utimensat(dirfd, path, times, flags): a null path names the file open at
 // dirfd; null times mean now.
-SyscallResult SysUtimensat(Thread& self, int dirfd, UserString upath,
-                           UserInPtr<std::array<UserTimespec, 2>> utimes, uint32_t flags) {
-  std::optional<std::array<UserTimespec, 2>> times;
-  if (!utimes.is_null()) {
-    OSTD_TRY_ASSIGN(times, ostd::vm::CopyFromUser(utimes));
-    if ((*times)[0].nsec == file_abi::kUtimeOmit && (*times)[1].nsec == file_abi::kUtimeOmit) {
-      return 0;
-    }
+// Linux's do_utimes: sets the times of `upath` under `dirfd` (the open file
+// itself when the path is null and dirfd is not AT_FDCWD); no `times`: now.
+SyscallResult DoUtimes(Thread& self, int dirfd, UserString upath,
+                       std::optional<std::array<UserTimespec, 2>> times, uint32_t flags) {
+  if (times && (*times)[0].nsec == file_abi::kUtimeOmit &&
+      (*times)[1].nsec == file_abi::kUtimeOmit) {
+    return 0;
   }
   RefPtr<Inode> inode;
   if (upath.is_null() && dirfd != kAtFdCwd) {
@@ -384,6 +383,62 @@ SyscallResult SysUtimensat(Thread& self, int dirfd, UserString upath,
     inode->SetTimes(now, now);
   }
   return 0;
+}
+
+SyscallResult SysUtimensat(Thread& self, int dirfd, UserString upath,
+                           UserInPtr<std::array<UserTimespec, 2>> utimes, uint32_t flags) {
+  std::optional<std::array<UserTimespec, 2>> times;
+  if (!utimes.is_null()) {
+    OSTD_TRY_ASSIGN(times, ostd::vm::CopyFromUser(utimes));
+  }
+  return DoUtimes(self, dirfd, upath, times, flags);
+}
+
+// struct timeval, as utimes and futimesat take it.
+struct UserTimeval {
+  int64_t sec;
+  int64_t usec;
+  OSTD_POD(UserTimeval, sec, usec);
+};
+
+// futimesat(dirfd, path, times) and utimes(path, times): microseconds,
+// checked before they become nanoseconds (so UTIME_NOW and UTIME_OMIT are
+// EINVAL here), as Linux's do_futimesat.
+SyscallResult SysFutimesat(Thread& self, int dirfd, UserString upath,
+                           UserInPtr<std::array<UserTimeval, 2>> utimes) {
+  std::optional<std::array<UserTimespec, 2>> times;
+  if (!utimes.is_null()) {
+    OSTD_TRY_ASSIGN(auto tv, ostd::vm::CopyFromUser(utimes));
+    std::array<UserTimespec, 2> ts{};
+    for (size_t i = 0; i < 2; ++i) {
+      if (tv[i].usec < 0 || tv[i].usec >= 1'000'000) return Err(Errno::kEINVAL);
+      ts[i] = UserTimespec{.sec = tv[i].sec, .nsec = tv[i].usec * 1000};
+    }
+    times = ts;
+  }
+  return DoUtimes(self, dirfd, upath, times, 0);
+}
+
+SyscallResult SysUtimes(Thread& self, UserString upath,
+                        UserInPtr<std::array<UserTimeval, 2>> utimes) {
+  return SysFutimesat(self, fs::kAtFdCwd, upath, utimes);
+}
+
+// utime(path, times): struct utimbuf, whole seconds.
+struct UserUtimbuf {
+  int64_t actime;
+  int64_t modtime;
+  OSTD_POD(UserUtimbuf, actime, modtime);
+};
+
+SyscallResult SysUtime(Thread& self, UserString upath, UserInPtr<UserUtimbuf> ubuf) {
+  std::optional<std::array<UserTimespec, 2>> times;
+  if (!ubuf.is_null()) {
+    OSTD_TRY_ASSIGN(UserUtimbuf b, ostd::vm::CopyFromUser(ubuf));
+    times = std::array<UserTimespec, 2>{UserTimespec{.sec = b.actime, .nsec = 0},
+                                        UserTimespec{.sec = b.modtime, .nsec = 0}};
+  }
+  return DoUtimes(self, fs::kAtFdCwd, upath, times, 0);
 }
 
 // --- getdents64 ---
@@ -462,6 +517,9 @@ void RegisterFileStatSyscalls(SyscallTable& t) {
   t.Bind<sysno::fchmodat, SysFchmodat>();
   t.Bind<sysno::faccessat, SysFaccessat>();
   t.Bind<sysno::utimensat, SysUtimensat>();
+  t.Bind<sysno::futimesat, SysFutimesat>();
+  t.Bind<sysno::utimes, SysUtimes>();
+  t.Bind<sysno::utime, SysUtime>();
   t.Bind<sysno::statx, SysStatx>();
   t.Bind<sysno::faccessat2, SysFaccessat2>();
 }

@@ -167,7 +167,7 @@
   S(129, rt_sigqueueinfo, Never, Pid, Sig, In)                 \
   S(130, rt_sigsuspend, NoHand, In, Len)                        \
   S(131, sigaltstack, Never, In, Out)                           \
-  N(132, utime)                                                 \
+  S(132, utime, Never, Path, In)                                \
   S(133, mknod, Never, Path, Mode, Uint)                        \
   N(134, uselib)                                                \
   S(135, personality, Never, Uint)                              \
@@ -199,7 +199,7 @@
   N(161, chroot)                                                \
   S(162, sync, Never)                                           \
   N(163, acct)                                                  \
-  N(164, settimeofday)                                          \
+  S(164, settimeofday, Never, In, In)                           \
   S(165, mount, Never, Path, Path, String, Flags, Raw)          \
   S(166, umount2, Never, Path, Flags)                           \
   N(167, swapon)                                                \
@@ -270,7 +270,7 @@
   S(232, epoll_wait, Never, Fd, Out, Int, Int)                  \
   S(233, epoll_ctl, Never, Fd, Int, Fd, In)                     \
   S(234, tgkill, Never, Pid, Pid, Sig)                          \
-  N(235, utimes)                                                \
+  S(235, utimes, Never, Path, In)                               \
   N(236, vserver)                                               \
   N(237, mbind)                                                 \
   N(238, set_mempolicy)                                         \
@@ -296,7 +296,7 @@
   S(258, mkdirat, Never, DirFd, Path, Mode)                     \
   S(259, mknodat, Never, DirFd, Path, Mode, Uint)               \
   S(260, fchownat, Never, DirFd, Path, Uid, Uid, Flags)         \
-  N(261, futimesat)                                             \
+  S(261, futimesat, Never, DirFd, Path, In)                     \
   S(262, newfstatat, Never, DirFd, Path, Out, Flags)            \
   S(263, unlinkat, Never, DirFd, Path, Flags)                   \
   S(264, renameat, Never, DirFd, Path, DirFd, Path)             \

@@ -1,4 +1,5 @@
 // Clocks and sleeping.
+#include <atomic>
 #include <cstdint>
 
 #include "kernel/process/clock.h"
@@ -89,7 +90,46 @@ SyscallResult SysClockSettime(Thread& self, int clock, UserInPtr<Timespec> tp) {
   OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(tp));
   OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
   if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
+  if (ns < MonotonicNs()) return Err(Errno::kEINVAL);  // boot before 1970, as Linux
   SetRealtime(ns);
+  return 0;
+}
+
+// struct timezone: kept for gettimeofday (nothing else in the kernel uses it).
+struct Timezone {
+  int32_t minuteswest;
+  int32_t dsttime;
+  OSTD_POD(Timezone, minuteswest, dsttime);
+};
+std::atomic<uint64_t> system_tz{0};  // minuteswest | dsttime << 32, as two u32
+
+// settimeofday(tv, tz), in Linux's order: copy both (EFAULT), tv's
+// microseconds and range (EINVAL), the privilege (EPERM), tz's range
+// (EINVAL), then a time before the current CLOCK_MONOTONIC (boot would be
+// before 1970) is EINVAL as well.
+SyscallResult SysSettimeofday(Thread& self, UserInPtr<Timeval> utv, UserInPtr<Timezone> utz) {
+  std::optional<Timeval> tv;
+  std::optional<Timezone> tz;
+  if (!utv.is_null()) {
+    OSTD_TRY_ASSIGN(tv, CopyFromUser(utv));
+    if (tv->usec < 0 || tv->usec >= 1'000'000 || tv->sec < 0) return Err(Errno::kEINVAL);
+  }
+  if (!utz.is_null()) {
+    OSTD_TRY_ASSIGN(tz, CopyFromUser(utz));
+  }
+  if ((tv || tz) && !self.process().creds().IsRoot()) return Err(Errno::kEPERM);
+  if (tz) {
+    if (tz->minuteswest < -15 * 60 || tz->minuteswest > 15 * 60) return Err(Errno::kEINVAL);
+    system_tz.store(static_cast<uint32_t>(tz->minuteswest) |
+                        (uint64_t{static_cast<uint32_t>(tz->dsttime)} << 32),
+                    std::memory_order_relaxed);
+  }
+  if (tv) {
+    uint64_t ns =
+        static_cast<uint64_t>(tv->sec) * kNsPerSec + static_cast<uint64_t>(tv->usec) * 1000;
+    if (ns < MonotonicNs()) return Err(Errno::kEINVAL);
+    SetRealtime(ns);
+  }
   return 0;
 }
 
@@ -99,7 +139,12 @@ SyscallResult SysGettimeofday(Thread&, UserOutPtr<Timeval> tv, UserOutPtr<Timeva
     OSTD_TRY(CopyToUser(tv, Timeval{static_cast<int64_t>(now / kNsPerSec),
                                     static_cast<int64_t>(now % kNsPerSec / 1000)}));
   }
-  if (!tz.is_null()) OSTD_TRY(CopyToUser(tz, Timeval{0, 0}));  // struct timezone
+  if (!tz.is_null()) {
+    uint64_t z = system_tz.load(std::memory_order_relaxed);
+    OSTD_TRY(CopyToUser(UserOutPtr<Timezone>(tz.addr()),
+                        Timezone{static_cast<int32_t>(static_cast<uint32_t>(z)),
+                                 static_cast<int32_t>(static_cast<uint32_t>(z >> 32))}));
+  }
   return 0;
 }
 
@@ -248,6 +293,7 @@ void RegisterTimeSyscalls(SyscallTable& t) {
   t.Bind<sysno::clock_getres, SysClockGetres>();
   t.Bind<sysno::clock_settime, SysClockSettime>();
   t.Bind<sysno::gettimeofday, SysGettimeofday>();
+  t.Bind<sysno::settimeofday, SysSettimeofday>();
   t.Bind<sysno::time, SysTime>();
   t.Bind<sysno::nanosleep, SysNanosleep>();
   t.Bind<sysno::clock_nanosleep, SysClockNanosleep>();
