@@ -53,6 +53,7 @@ enum class Errno : int {
   kENOTEMPTY = 39,
   kELOOP = 40,
   kEIDRM = 43,
+  kENODATA = 61,
   kEBADMSG = 74,
   kELIBBAD = 80,
   kEOVERFLOW = 75,

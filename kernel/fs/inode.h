@@ -137,6 +137,8 @@ class FifoObject : public RefCounted<FifoObject>, public ostd::DowncastRoot<Fifo
   virtual ~FifoObject() = default;
 };
 
+class XattrStore;
+
 class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
  public:
   // The inode holds a reference to `fs` (made by MakeRef).
@@ -200,6 +202,11 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // Linux's shmem) rather than a disk file's page cache: mapped, they count
   // as RssShmem instead of RssFile.
   virtual bool pages_are_shmem() const { return false; }
+
+  // --- Extended attributes ---
+  // The inode's attributes if its file system keeps them in memory (tmpfs);
+  // null: it keeps none (the system calls say EOPNOTSUPP).
+  virtual XattrStore* xattrs() { return nullptr; }
 
   // --- Seals (memfd and tmpfs files; defaults: EINVAL, "not sealable") ---
   // The inode's seals (kSeal* bits).

@@ -7,6 +7,7 @@
 
 #include "kernel/fs/memfd.h"
 #include "kernel/fs/path.h"
+#include "kernel/fs/xattr.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
 #include "ostd/task/mutex.h"
@@ -550,7 +551,10 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     return n;
   }
 
+  XattrStore* xattrs() override { return &xattrs_; }
+
  private:
+  XattrStore xattrs_;
   // An inode of this file system (same fs(), so made here: a TmpInode).
   static TmpInode& AsTmp(Inode& i) {
     TmpInode* t = DowncastTo<TmpInode>(i);

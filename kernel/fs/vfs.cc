@@ -46,7 +46,7 @@ RefPtr<Inode> CrossMounts(RefPtr<Inode> inode) {
 }
 
 ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
-                              bool follow, bool want_parent) {
+                              bool follow, bool want_parent, const Actor* actor) {
   if (path.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
   if (path.empty()) return Err(Errno::kENOENT);
   // The buffers are needed only to splice a symlink's target into the path:
@@ -74,6 +74,9 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
     }
     if (step->name.size() > kNameMax) return Err(Errno::kENAMETOOLONG);
     if (!dir->is_dir()) return Err(Errno::kENOTDIR);
+    // Search permission on every directory the walk looks into (Linux's
+    // may_lookup), the last one included.
+    if (actor != nullptr) OSTD_TRY(CheckAccess(*dir, 1, *actor));
     if (step->last && want_parent) {
       WalkResult r;
       r.dir = dir;
@@ -175,14 +178,14 @@ ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type) {
 }
 
 ostd::Result<RefPtr<Inode>> ResolvePath(const FsContext& ctx, RefPtr<Inode> start,
-                                        std::string_view path, bool follow) {
-  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, follow, false));
+                                        std::string_view path, bool follow, const Actor* actor) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, follow, false, actor));
   return r.inode;
 }
 
 ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> start,
-                                          std::string_view path) {
-  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, true, true));
+                                          std::string_view path, const Actor* actor) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, true, true, actor));
   ParentAndName p;
   p.dir = std::move(r.dir);
   p.name = r.name;
@@ -343,7 +346,7 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
   RefPtr<Inode> inode;
   bool created = false;
   if ((flags & kO_CREAT) != 0) {
-    OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, start, path));
+    OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, start, path, &actor));
     std::string_view name = pn.name.view();
     if (IsDotOrDotDot(name) || pn.trailing_slash) return Err(Errno::kEISDIR);
     ostd::Result<RefPtr<Inode>> existing = pn.dir->Lookup(name);
@@ -352,7 +355,7 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
       inode = CrossMounts(*existing);
       if (inode->is_symlink()) {
         if (!follow) return Err(Errno::kELOOP);
-        OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, true));
+        OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, true, &actor));
       }
     } else if (existing.error() == Errno::kENOENT) {
       OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
@@ -363,7 +366,7 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
       return Err(existing.error());
     }
   } else {
-    OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, follow));
+    OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, follow, &actor));
     if (inode->is_symlink() && (flags & kO_PATH) == 0) return Err(Errno::kELOOP);
   }
   if ((flags & kO_DIRECTORY) != 0 && !inode->is_dir()) return Err(Errno::kENOTDIR);
@@ -395,7 +398,7 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
 
 ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
                      uint32_t mode, const Actor& actor) {
-  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view())) return Err(Errno::kEEXIST);
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
   OSTD_TRY(pn.dir->Create(pn.name.view(), InodeType::kDirectory, mode & ~ctx.umask() & 01777,
@@ -410,7 +413,7 @@ ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view
     return Err(Errno::kEINVAL);
   }
   if (*type == InodeType::kCharDevice && actor.uid != 0) return Err(Errno::kEPERM);
-  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view()) || pn.trailing_slash) return Err(Errno::kEEXIST);
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
   OSTD_TRY(pn.dir->Create(pn.name.view(), *type, mode & ~ctx.umask() & 07777, actor.uid, actor.gid,
@@ -422,7 +425,7 @@ ostd::Status SymlinkAt(std::string_view target, const FsContext& ctx, RefPtr<Ino
                        std::string_view path, const Actor& actor) {
   if (target.empty()) return Err(Errno::kENOENT);
   if (target.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
-  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path));
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view())) return Err(Errno::kEEXIST);
   if (pn.trailing_slash) {
     return pn.dir->Lookup(pn.name.view()) ? Err(Errno::kEEXIST) : Err(Errno::kENOENT);
@@ -495,7 +498,7 @@ ostd::Status Mount(const FsContext& ctx, std::string_view path, RefPtr<Inode> ro
 
 ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view path,
                                        const Actor& actor) {
-  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, ctx.cwd(), path, true));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, ctx.cwd(), path, true, &actor));
   if (!inode->is_regular()) return Err(Errno::kEACCES);
   OSTD_TRY(CheckAccess(*inode, 1, actor));
   OSTD_TRY_ASSIGN(RefPtr<File> file, inode->Open(kO_RDONLY, Caller::Kernel()));

@@ -56,8 +56,12 @@ struct Actor {
 };
 
 // Resolves `path` from `start` (ignored for absolute paths) within `ctx`'s root.
+// With an `actor`, each directory looked into must grant it search
+// permission (EACCES), as Linux's path walk; without one (the kernel's own
+// lookups) nothing is checked.
 ostd::Result<RefPtr<Inode>> ResolvePath(const FsContext& ctx, RefPtr<Inode> start,
-                                        std::string_view path, bool follow);
+                                        std::string_view path, bool follow,
+                                        const Actor* actor = nullptr);
 
 // The parent directory of a path's last component and the component.
 struct ParentAndName {
@@ -66,8 +70,9 @@ struct ParentAndName {
   bool trailing_slash = false;
 };
 // EINVAL-free: a path with no components ("/") yields name "." in the root.
+// `actor` as for ResolvePath, the parent itself included.
 ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> start,
-                                          std::string_view path);
+                                          std::string_view path, const Actor* actor = nullptr);
 
 // The directory a *at() call starts from: ctx.cwd() for kAtFdCwd, else the
 // directory open at `dirfd` (EBADF, ENOTDIR). For an absolute path the fd is

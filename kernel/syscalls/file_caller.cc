@@ -61,7 +61,8 @@ ostd::Result<RefPtr<Inode>> ResolveAt(Thread& self, int dirfd, std::string_view 
     return f->inode_ref();
   }
   OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path));
-  return fs::ResolvePath(self.process().fs(), std::move(start), path, follow);
+  fs::Actor actor = ActorOf(self);
+  return fs::ResolvePath(self.process().fs(), std::move(start), path, follow, &actor);
 }
 
 ostd::Status CheckFreeFd(Thread& self) {
@@ -74,7 +75,7 @@ ostd::Status CheckParentWritable(Thread& self, RefPtr<Inode> start, std::string_
   fs::Actor actor = ActorOf(self);
   if (actor.uid == 0) return {};
   OSTD_TRY_ASSIGN(fs::ParentAndName pn,
-                  fs::ResolveParent(self.process().fs(), std::move(start), path));
+                  fs::ResolveParent(self.process().fs(), std::move(start), path, &actor));
   OSTD_TRY(fs::CheckAccess(*pn.dir, 3, actor));
   if (entry_too && (pn.dir->mode() & fs::kS_ISVTX) != 0 && pn.dir->uid() != actor.uid) {
     std::string_view name = pn.name.view();

@@ -130,6 +130,7 @@ void RegisterEpollSyscalls(SyscallTable& t);     // epoll.cc
 void RegisterSignalfdSyscalls(SyscallTable& t);  // signalfd.cc
 void RegisterPidfdSyscalls(SyscallTable& t);     // pidfd.cc
 void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
+void RegisterXattrSyscalls(SyscallTable& t);     // xattr.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

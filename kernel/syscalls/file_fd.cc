@@ -398,6 +398,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterSignalfdSyscalls(t);
   RegisterPidfdSyscalls(t);
   RegisterMountSyscalls(t);
+  RegisterXattrSyscalls(t);
 }
 
 }  // namespace kernel

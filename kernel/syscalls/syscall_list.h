@@ -223,18 +223,18 @@
   N(185, security)                                              \
   S(186, gettid, Never)                                         \
   S(187, readahead, Never, Fd, Off, Len)                        \
-  N(188, setxattr)                                              \
-  N(189, lsetxattr)                                             \
-  N(190, fsetxattr)                                             \
-  N(191, getxattr)                                              \
-  N(192, lgetxattr)                                             \
-  N(193, fgetxattr)                                             \
-  N(194, listxattr)                                             \
-  N(195, llistxattr)                                            \
-  N(196, flistxattr)                                            \
-  N(197, removexattr)                                           \
-  N(198, lremovexattr)                                          \
-  N(199, fremovexattr)                                          \
+  S(188, setxattr, Never, Path, String, In, Len, Flags)         \
+  S(189, lsetxattr, Never, Path, String, In, Len, Flags)        \
+  S(190, fsetxattr, Never, Fd, String, In, Len, Flags)          \
+  S(191, getxattr, Never, Path, String, Out, Len)               \
+  S(192, lgetxattr, Never, Path, String, Out, Len)              \
+  S(193, fgetxattr, Never, Fd, String, Out, Len)                \
+  S(194, listxattr, Never, Path, Out, Len)                      \
+  S(195, llistxattr, Never, Path, Out, Len)                     \
+  S(196, flistxattr, Never, Fd, Out, Len)                       \
+  S(197, removexattr, Never, Path, String)                      \
+  S(198, lremovexattr, Never, Path, String)                     \
+  S(199, fremovexattr, Never, Fd, String)                       \
   S(200, tkill, Never, Pid, Sig)                                \
   S(201, time, Never, Out)                                      \
   S(202, futex, Sys, Addr, Int, Uint, Raw, Addr, Uint)          \
@@ -361,7 +361,7 @@
   N(323, userfaultfd)                                           \
   N(324, membarrier)                                            \
   N(325, mlock2)                                                \
-  S(326, copy_file_range, Sys, Fd, InOut, Fd, InOut, Len, Flags) \
+  S(326, copy_file_range, Never, Fd, InOut, Fd, InOut, Len, Flags) \
   S(327, preadv2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)      \
   S(328, pwritev2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)     \
   N(329, pkey_mprotect)                                         \
