@@ -398,6 +398,54 @@ SyscallResult SysIoctl(Thread& self, int fd, uint32_t cmd, uint64_t arg) {
   return f->Ioctl(cmd, arg, caller);
 }
 
+// --- copies between files (sendfile, copy_file_range) ---
+
+// What a bounce copy did: the bytes copied and the error that stopped it (a
+// caller reports the error only if nothing was copied, as Linux).
+struct BounceResult {
+  uint64_t done = 0;
+  std::optional<Errno> error;
+};
+
+// Copies up to `count` bytes from `in` to `out` through a kernel buffer: at
+// `in_pos` (else at in's file position) and at `out_pos` (else at out's).
+// Stops at the end of the input or a short write. With in's file position,
+// what was read but not written is given back.
+ostd::Result<BounceResult> BounceCopy(File& in, std::optional<uint64_t> in_pos, File& out,
+                                      std::optional<uint64_t> out_pos, uint64_t count,
+                                      ThreadCaller& caller) {
+  ostd::Vec<uint8_t> buf;
+  OSTD_TRY(buf.Resize(std::min(count, kBounceMax)));
+  BounceResult r;
+  while (r.done < count) {
+    uint64_t want = std::min<uint64_t>(count - r.done, buf.size());
+    VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().first(want));
+    IoWriter dst(kw);
+    ostd::Result<size_t> got =
+        in_pos ? in.ReadAt(*in_pos + r.done, dst, caller) : in.Read(dst, caller);
+    if (!got) {
+      r.error = got.error();
+      break;
+    }
+    if (*got == 0) break;
+    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().first(*got));
+    IoReader src(kr);
+    ostd::Result<size_t> put =
+        out_pos ? out.WriteAt(*out_pos + r.done, src, caller) : out.Write(src, caller);
+    size_t wrote = put ? *put : 0;
+    r.done += wrote;
+    if (!put) r.error = put.error();
+    if (wrote < *got) {
+      if (!in_pos && in.seekable()) {
+        (void)in.Seek(-static_cast<int64_t>(*got - wrote), fs::kSeekCur);
+      }
+      break;
+    }
+    if (*got < want) break;
+  }
+  return r;
+}
+
 // --- sendfile ---
 
 SyscallResult SysSendfile(Thread& self, int out_fd, int in_fd, UserInOutPtr<int64_t> offp,
@@ -417,36 +465,11 @@ SyscallResult SysSendfile(Thread& self, int out_fd, int in_fd, UserInOutPtr<int6
   uint64_t count = std::min(count_arg, kMaxRwCount);
   if (pos) OSTD_TRY(file_abi::CheckPosition(*pos, count));
   ThreadCaller caller(self);
-  ostd::Vec<uint8_t> buf;
-  OSTD_TRY(buf.Resize(std::min(count, kBounceMax)));
-  uint64_t done = 0;
-  std::optional<Errno> error;
-  while (done < count) {
-    uint64_t want = std::min<uint64_t>(count - done, buf.size());
-    VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().first(want));
-    IoWriter dst(kw);
-    ostd::Result<size_t> got =
-        pos ? in->ReadAt(static_cast<uint64_t>(*pos) + done, dst, caller) : in->Read(dst, caller);
-    if (!got) {
-      error = got.error();
-      break;
-    }
-    if (*got == 0) break;
-    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().first(*got));
-    IoReader src(kr);
-    ostd::Result<size_t> put = out->Write(src, caller);
-    size_t wrote = put ? *put : 0;
-    done += wrote;
-    if (wrote < *got) {
-      // Give back what was read but not written (file offset case).
-      if (!pos && in->seekable()) {
-        (void)in->Seek(-static_cast<int64_t>(*got - wrote), fs::kSeekCur);
-      }
-      if (!put) error = put.error();
-      break;
-    }
-    if (*got < want) break;
-  }
+  std::optional<uint64_t> in_pos;
+  if (pos) in_pos = static_cast<uint64_t>(*pos);
+  OSTD_TRY_ASSIGN(BounceResult copied, BounceCopy(*in, in_pos, *out, std::nullopt, count, caller));
+  uint64_t done = copied.done;
+  std::optional<Errno> error = copied.error;
   if (pos) {
     int64_t next = *pos + static_cast<int64_t>(done);
     if (!ostd::vm::CopyToUser(offp, next)) return Err(Errno::kEFAULT);
@@ -504,30 +527,10 @@ SyscallResult SysCopyFileRange(Thread& self, int fd_in, UserInOutPtr<int64_t> of
   if (count == 0) return 0;
   ThreadCaller caller(self);
   OSTD_TRY(fs::CheckGrowLimit(*oi, static_cast<uint64_t>(pos_out) + count, caller));
-  ostd::Vec<uint8_t> buf;
-  OSTD_TRY(buf.Resize(std::min(count, kBounceMax)));
-  uint64_t done = 0;
-  std::optional<Errno> error;
-  while (done < count) {
-    uint64_t want = std::min<uint64_t>(count - done, buf.size());
-    VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf.span().first(want));
-    IoWriter dst(kw);
-    ostd::Result<size_t> got = in->ReadAt(static_cast<uint64_t>(pos_in) + done, dst, caller);
-    if (!got) {
-      error = got.error();
-      break;
-    }
-    if (*got == 0) break;
-    VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(buf.span().first(*got));
-    IoReader src(kr);
-    ostd::Result<size_t> put = out->WriteAt(static_cast<uint64_t>(pos_out) + done, src, caller);
-    if (!put) {
-      error = put.error();
-      break;
-    }
-    done += *put;
-    if (*put < *got || *got < want) break;
-  }
+  OSTD_TRY_ASSIGN(BounceResult copied, BounceCopy(*in, static_cast<uint64_t>(pos_in), *out,
+                                                  static_cast<uint64_t>(pos_out), count, caller));
+  uint64_t done = copied.done;
+  std::optional<Errno> error = copied.error;
   if (done == 0 && error) return Err(*error);
   if (done > 0) {
     int64_t next_in = pos_in + static_cast<int64_t>(done);

@@ -40,12 +40,18 @@ static void test_user(int fd) {
   CHECK_EQ(getxattr("f", "user.empty", buf, sizeof buf), 0);
   CHECK_ERR(getxattr("f", "user.missing", buf, sizeof buf), ENODATA);
 
-  // List: every name with its NUL, in the order set.
+  // List: every name with its NUL.
   ssize_t n = listxattr("f", NULL, 0);
   const char want[] = "user.colour\0user.shape\0user.empty";
   CHECK_EQ(n, (ssize_t)sizeof want);
   CHECK_EQ(listxattr("f", buf, sizeof buf), n);
-  CHECK(memcmp(buf, want, sizeof want) == 0);
+  // The same names; the order is the kernel's (6.1 keeps them in a list,
+  // newer tmpfs in a tree sorted by name).
+  for (const char* w = want; w < want + sizeof want; w += strlen(w) + 1) {
+    int found = 0;
+    for (const char* b = buf; b < buf + n; b += strlen(b) + 1) found |= strcmp(b, w) == 0;
+    CHECK(found);
+  }
   CHECK_ERR(listxattr("f", buf, 5), ERANGE);
   CHECK_EQ(flistxattr(fd, buf, sizeof buf), n);
 
@@ -144,7 +150,7 @@ static void test_privileged(int user_ok) {
 }
 
 int main(void) {
-  enter_tmpdir();
+  enter_tmpfs_dir();  // tmpfs's attributes (Keel's ext2 keeps none yet)
   int fd = CHECK_OK(open("f", O_RDWR | O_CREAT | O_TRUNC, 0644));
   int user_ok = setxattr("f", "user.probe", "", 0, 0) == 0;
   if (user_ok) {
