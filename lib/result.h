@@ -52,6 +52,7 @@ enum class Errno : int {
   kENOSYS = 38,
   kENOTEMPTY = 39,
   kELOOP = 40,
+  kENOMSG = 42,
   kEIDRM = 43,
   kENODATA = 61,
   kEBADMSG = 74,

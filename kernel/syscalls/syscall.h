@@ -229,6 +229,7 @@ void RegisterFileSyscalls(SyscallTable& t);     // file_*.cc: fds, read/write, p
 void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect6
 void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl
 void RegisterSysvShmSyscalls(SyscallTable& t);  // sysv_shm.cc: shmget, shmat, shmdt, shmctl
+void RegisterSysvMsgSyscalls(SyscallTable& t);  // sysv_msg.cc: msgget, msgsnd, msgrcv, msgctl
 // kernel/module/module_syscalls.cc: init_module, finit_module, delete_module
 void RegisterModuleSyscalls(SyscallTable& t);
 

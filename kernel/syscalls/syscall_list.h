@@ -103,10 +103,10 @@
   S(65, semop, Never, Int, In, Uint)                            \
   S(66, semctl, Never, Int, Int, Int, Raw)                      \
   S(67, shmdt, Never, Addr)                                     \
-  N(68, msgget)                                                 \
-  N(69, msgsnd)                                                 \
-  N(70, msgrcv)                                                 \
-  N(71, msgctl)                                                 \
+  S(68, msgget, Never, Int, Flags)                              \
+  S(69, msgsnd, Never, Int, In, Len, Flags)                     \
+  S(70, msgrcv, Never, Int, Out, Len, Long, Flags)              \
+  S(71, msgctl, Never, Int, Int, Raw)                           \
   S(72, fcntl, Sys, Fd, Uint, Raw)                              \
   S(73, flock, Sys, Fd, Uint)                                   \
   S(74, fsync, Never, Fd)                                       \

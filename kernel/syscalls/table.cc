@@ -47,6 +47,7 @@ void InitSyscalls() {
   RegisterPollSyscalls(table);
   RegisterSysvSemSyscalls(table);
   RegisterSysvShmSyscalls(table);
+  RegisterSysvMsgSyscalls(table);
   RegisterModuleSyscalls(table);
   table.CheckComplete();
 }
