@@ -7,8 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernel/process/clock.h"
 #include "kernel/process/process.h"
 #include "ostd/pod.h"
+#include "ostd/result.h"
+#include "ostd/util/ref_ptr.h"
+#include "ostd/util/vec.h"
 
 namespace kernel::sysv {
 
@@ -31,6 +35,13 @@ struct Ipc64Perm {
 };
 static_assert(sizeof(Ipc64Perm) == 48 && offsetof(Ipc64Perm, unused1) == 32);
 
+// The times IPC objects record (stime, ctime, ...): seconds of CLOCK_REALTIME.
+inline int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000); }
+
+// Linux's ipcperms for a get (shmget, msgget): every permission bit the
+// flags ask for in any of the three positions.
+inline uint32_t RequestedMode(uint32_t flags) { return ((flags >> 6) | (flags >> 3) | flags) & 7; }
+
 // Owner and mode of one IPC object.
 struct IpcOwner {
   uint32_t uid = 0, gid = 0, cuid = 0, cgid = 0, mode = 0;
@@ -51,6 +62,80 @@ struct IpcOwner {
   bool MayChange(const Credentials& c) const {
     return c.IsRoot() || c.euid == uid || c.euid == cuid;
   }
+};
+
+// The ids of one kind of IPC object, as Linux's ipc_ids: slots, each with a
+// sequence number, and id = sequence * kSeqMultiplier + slot, so a removed
+// object's id does not name its slot's next object. T has `int id` and
+// `int32_t key`. Not locked: the owner guards it with its table lock.
+template <typename T>
+class IpcIds {
+ public:
+  // The object `id` names; EINVAL if none.
+  ostd::Result<ostd::RefPtr<T>> Find(int id) const {
+    if (id < 0) return ostd::Err(ostd::Errno::kEINVAL);
+    size_t slot = static_cast<size_t>(id % kSeqMultiplier);
+    if (slot >= slots_.size() || slots_[slot] == nullptr || slots_[slot]->id != id) {
+      return ostd::Err(ostd::Errno::kEINVAL);
+    }
+    return slots_[slot];
+  }
+  // The object in slot `index` (SHM_STAT, MSG_STAT: an index, not an id);
+  // EINVAL if none.
+  ostd::Result<ostd::RefPtr<T>> AtIndex(int index) const {
+    if (index < 0 || static_cast<size_t>(index) >= slots_.size() || slots_[index] == nullptr) {
+      return ostd::Err(ostd::Errno::kEINVAL);
+    }
+    return slots_[index];
+  }
+  // The object with `key` (not IPC_PRIVATE: those are never found), or null.
+  T* FindKey(int32_t key) const {
+    for (const ostd::RefPtr<T>& o : slots_) {
+      if (o != nullptr && o->key == key) return o.get();
+    }
+    return nullptr;
+  }
+  // The id the next Insert gives (after `max_slots` are taken: ENOSPC), with
+  // the slot made if it is new (ENOMEM), so that Insert cannot fail.
+  ostd::Result<int> Reserve(size_t max_slots) {
+    size_t slot = 0;
+    while (slot < slots_.size() && slots_[slot] != nullptr) ++slot;
+    if (slot >= max_slots) return ostd::Err(ostd::Errno::kENOSPC);
+    if (slot == slots_.size() && (!slots_.Push(nullptr) || !seq_.Push(0))) {
+      return ostd::Err(ostd::Errno::kENOMEM);
+    }
+    return static_cast<int>(seq_[slot]) * kSeqMultiplier + static_cast<int>(slot);
+  }
+  // Puts `obj`, whose id a Reserve just gave, in its slot.
+  void Insert(ostd::RefPtr<T> obj) {
+    size_t slot = static_cast<size_t>(obj->id % kSeqMultiplier);
+    slots_[slot] = std::move(obj);
+  }
+  // Takes `obj` out; its slot's sequence moves on.
+  void Remove(const T& obj) {
+    size_t slot = static_cast<size_t>(obj.id % kSeqMultiplier);
+    slots_[slot] = nullptr;
+    seq_[slot] = static_cast<uint16_t>((seq_[slot] + 1) % (0x7fffffff / kSeqMultiplier));
+  }
+  // The highest slot in use (IPC_INFO's result), 0 if none.
+  uint64_t HighestIndex() const {
+    uint64_t hi = 0;
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i] != nullptr) hi = i;
+    }
+    return hi;
+  }
+  // Calls fn(const RefPtr<T>&) for each object.
+  template <typename F>
+  void ForEach(F&& fn) const {
+    for (const ostd::RefPtr<T>& o : slots_) {
+      if (o != nullptr) fn(o);
+    }
+  }
+
+ private:
+  ostd::Vec<ostd::RefPtr<T>> slots_;
+  ostd::Vec<uint16_t> seq_;
 };
 
 }  // namespace kernel::sysv

@@ -84,55 +84,34 @@ struct Queue : ostd::RefCounted<Queue> {
 };
 
 ostd::SpinLock table_lock;
-ostd::Vec<ostd::RefPtr<Queue>> slots ABSL_GUARDED_BY(table_lock);
-ostd::Vec<uint16_t> slot_seq ABSL_GUARDED_BY(table_lock);
-
-int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000); }
-
-ostd::Result<ostd::RefPtr<Queue>> FindLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
-  if (id < 0) return Err(Errno::kEINVAL);
-  size_t slot = static_cast<size_t>(id % sysv::kSeqMultiplier);
-  if (slot >= slots.size() || slots[slot] == nullptr || slots[slot]->id != id) {
-    return Err(Errno::kEINVAL);
-  }
-  return slots[slot];
-}
+sysv::IpcIds<Queue> queues ABSL_GUARDED_BY(table_lock);
 
 ostd::Result<ostd::RefPtr<Queue>> Find(int id) {
   ostd::SpinLockGuard guard(table_lock);
-  return FindLocked(id);
+  return queues.Find(id);
 }
-
-uint32_t RequestedMode(uint32_t flags) { return ((flags >> 6) | (flags >> 3) | flags) & 7; }
 
 SyscallResult SysMsgget(Thread& self, int key, uint32_t flags) {
   const Credentials& c = self.process().creds();
   ostd::SpinLockGuard guard(table_lock);
   if (key != sysv::kIpcPrivate) {
-    for (const ostd::RefPtr<Queue>& q : slots) {
-      if (q == nullptr || q->key != key) continue;
+    if (Queue* q = queues.FindKey(key)) {
       if ((flags & sysv::kIpcCreat) != 0 && (flags & sysv::kIpcExcl) != 0) {
         return Err(Errno::kEEXIST);
       }
-      if (!q->owner.Allows(c, RequestedMode(flags))) return Err(Errno::kEACCES);
+      if (!q->owner.Allows(c, sysv::RequestedMode(flags))) return Err(Errno::kEACCES);
       return static_cast<uint64_t>(q->id);
     }
     if ((flags & sysv::kIpcCreat) == 0) return Err(Errno::kENOENT);
   }
-  size_t slot = 0;
-  while (slot < slots.size() && slots[slot] != nullptr) ++slot;
-  if (slot >= static_cast<size_t>(kMsgMni)) return Err(Errno::kENOSPC);
+  OSTD_TRY_ASSIGN(int id, queues.Reserve(kMsgMni));
   OSTD_TRY_ASSIGN(ostd::RefPtr<Queue> q, ostd::MakeRef<Queue>());
-  if (slot == slots.size() && (!slots.Push(nullptr) || !slot_seq.Push(0))) {
-    return Err(Errno::kENOMEM);
-  }
   q->key = key;
   q->owner = sysv::IpcOwner{
       .uid = c.euid, .gid = c.egid, .cuid = c.euid, .cgid = c.egid, .mode = flags & 0777};
-  q->ctime = NowSeconds();
-  q->id = static_cast<int>(slot_seq[slot]) * sysv::kSeqMultiplier + static_cast<int>(slot);
-  int id = q->id;
-  slots[slot] = std::move(q);
+  q->ctime = sysv::NowSeconds();
+  q->id = id;
+  queues.Insert(std::move(q));
   return static_cast<uint64_t>(id);
 }
 
@@ -169,7 +148,7 @@ SyscallResult SysMsgsnd(Thread& self, int id, UserInPtr<int64_t> msgp, uint64_t 
         OSTD_TRY(q->msgs.Push(std::move(m)));
         q->cbytes += msgsz;
         q->lspid = self.process().pid();
-        q->stime = NowSeconds();
+        q->stime = sysv::NowSeconds();
         break;
       }
       if ((flags & kIpcNowait) != 0) return Err(Errno::kEAGAIN);
@@ -235,7 +214,7 @@ SyscallResult SysMsgrcv(Thread& self, int id, UserOutPtr<int64_t> msgp, uint64_t
         q->msgs.Erase(*i);
         q->cbytes -= m.text.size();
         q->lrpid = self.process().pid();
-        q->rtime = NowSeconds();
+        q->rtime = sysv::NowSeconds();
         break;
       }
       if ((flags & kIpcNowait) != 0) return Err(Errno::kENOMSG);
@@ -302,16 +281,13 @@ SyscallResult SysMsgctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
           info.msgpool = 0;
           info.msgmap = 0;
           info.msgtql = 0;
-          for (const ostd::RefPtr<Queue>& q : slots) {
-            if (q == nullptr) continue;
+          queues.ForEach([&](const ostd::RefPtr<Queue>& q) {
             ++info.msgpool;
             info.msgmap += static_cast<int32_t>(q->msgs.size());
             info.msgtql += static_cast<int32_t>(q->cbytes);
-          }
+          });
         }
-        for (size_t i = 0; i < slots.size(); ++i) {
-          if (slots[i] != nullptr) hi = i;
-        }
+        hi = queues.HighestIndex();
       }
       OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<MsgInfo>(arg), info));
       return hi;
@@ -325,12 +301,9 @@ SyscallResult SysMsgctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
         ostd::SpinLockGuard guard(table_lock);
         ostd::RefPtr<Queue> q;
         if (cmd == sysv::kIpcStat) {
-          OSTD_TRY_ASSIGN(q, FindLocked(id));
+          OSTD_TRY_ASSIGN(q, queues.Find(id));
         } else {
-          if (id < 0 || static_cast<size_t>(id) >= slots.size() || slots[id] == nullptr) {
-            return Err(Errno::kEINVAL);
-          }
-          q = slots[id];
+          OSTD_TRY_ASSIGN(q, queues.AtIndex(id));
           result = static_cast<uint64_t>(q->id);
         }
         if (cmd != kMsgStatAny && !q->owner.Allows(c, 4)) return Err(Errno::kEACCES);
@@ -344,14 +317,14 @@ SyscallResult SysMsgctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
       ostd::RefPtr<Queue> q;
       {
         ostd::SpinLockGuard guard(table_lock);
-        OSTD_TRY_ASSIGN(q, FindLocked(id));
+        OSTD_TRY_ASSIGN(q, queues.Find(id));
         if (!q->owner.MayChange(c)) return Err(Errno::kEPERM);
         if (ds.qbytes > kMsgMnb && !c.IsRoot()) return Err(Errno::kEPERM);
         q->qbytes = ds.qbytes;
         q->owner.uid = ds.perm.uid;
         q->owner.gid = ds.perm.gid;
         q->owner.mode = ds.perm.mode & 0777;
-        q->ctime = NowSeconds();
+        q->ctime = sysv::NowSeconds();
       }
       q->Changed();  // senders may fit now
       return 0;
@@ -360,12 +333,9 @@ SyscallResult SysMsgctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
       ostd::RefPtr<Queue> q;
       {
         ostd::SpinLockGuard guard(table_lock);
-        OSTD_TRY_ASSIGN(q, FindLocked(id));
+        OSTD_TRY_ASSIGN(q, queues.Find(id));
         if (!q->owner.MayChange(c)) return Err(Errno::kEPERM);
-        size_t slot = static_cast<size_t>(q->id % sysv::kSeqMultiplier);
-        slots[slot] = nullptr;
-        slot_seq[slot] =
-            static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / sysv::kSeqMultiplier));
+        queues.Remove(*q);
         q->removed = true;
       }
       q->Changed();  // waiters wake with EIDRM

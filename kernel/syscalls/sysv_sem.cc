@@ -95,20 +95,12 @@ struct SemSet : ostd::RefCounted<SemSet> {
 // The table: slots of sets, under one lock (which also guards every set's
 // fields; semaphore traffic in Keel's workloads is light).
 ostd::SpinLock table_lock;
-ostd::Vec<ostd::RefPtr<SemSet>> slots ABSL_GUARDED_BY(table_lock);
-ostd::Vec<uint16_t> slot_seq ABSL_GUARDED_BY(table_lock);
-
-int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000); }
+sysv::IpcIds<SemSet> sets ABSL_GUARDED_BY(table_lock);
 
 // The set with `id`, referenced; EINVAL if there is none (or it was removed).
 ostd::Result<ostd::RefPtr<SemSet>> FindSet(int id) {
-  if (id < 0) return Err(Errno::kEINVAL);
   ostd::SpinLockGuard guard(table_lock);
-  size_t slot = static_cast<size_t>(id % kSeqMultiplier);
-  if (slot >= slots.size() || slots[slot] == nullptr || slots[slot]->id != id) {
-    return Err(Errno::kEINVAL);
-  }
-  return slots[slot];
+  return sets.Find(id);
 }
 
 // The ipc permission check (root passes): `want` is 4 (read) or 2 (alter).
@@ -123,8 +115,7 @@ SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
   if (nsems < 0 || nsems > sem_abi::kSemMsl) return Err(Errno::kEINVAL);
   ostd::SpinLockGuard guard(table_lock);
   if (key != kIpcPrivate) {
-    for (const ostd::RefPtr<SemSet>& s : slots) {
-      if (s == nullptr || s->key != key) continue;
+    if (SemSet* s = sets.FindKey(key)) {
       if ((flags & kIpcCreat) != 0 && (flags & kIpcExcl) != 0) return Err(Errno::kEEXIST);
       if (!Allowed(*s, c, (flags >> 6) & 6)) return Err(Errno::kEACCES);
       if (nsems > static_cast<int64_t>(s->vals.size())) return Err(Errno::kEINVAL);
@@ -133,24 +124,20 @@ SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
     if ((flags & kIpcCreat) == 0) return Err(Errno::kENOENT);
   }
   if (nsems == 0) return Err(Errno::kEINVAL);
-  size_t slot = 0;
-  while (slot < slots.size() && slots[slot] != nullptr) ++slot;
-  if (slot >= static_cast<size_t>(sem_abi::kSemMni)) return Err(Errno::kENOSPC);
+  OSTD_TRY_ASSIGN(int id, sets.Reserve(sem_abi::kSemMni));
   OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> s, ostd::MakeRef<SemSet>());
   size_t n = static_cast<size_t>(nsems);
-  if (!s->vals.Resize(n) || !s->last_pid.Resize(n) ||
-      (slot == slots.size() && (!slots.Push(nullptr) || !slot_seq.Push(0)))) {
+  if (!s->vals.Resize(n) || !s->last_pid.Resize(n)) {
     return Err(Errno::kENOMEM);  // `s` is freed (its Vecs only) under the lock, as before
   }
   s->key = key;
   s->uid = s->cuid = c.euid;
   s->gid = s->cgid = c.egid;
   s->mode = flags & 0777;
-  s->ctime = NowSeconds();
-  s->id = static_cast<int>(slot_seq[slot]) * kSeqMultiplier + static_cast<int>(slot);
-  int id = s->id;
-  slots[slot] = std::move(s);
-  return id;
+  s->ctime = sysv::NowSeconds();
+  s->id = id;
+  sets.Insert(std::move(s));
+  return static_cast<uint64_t>(id);
 }
 
 // semadj: what `pid`'s exit adds to semaphore `num` of set `semid`.
@@ -193,9 +180,7 @@ class SemUndoAtExit final : public Process::ExitWork {
 
 // Takes the set out of the table (IPC_RMID): waiters wake with EIDRM.
 void RemoveLocked(SemSet& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
-  size_t slot = static_cast<size_t>(s.id % kSeqMultiplier);
-  slots[slot] = nullptr;
-  slot_seq[slot] = static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / kSeqMultiplier));
+  sets.Remove(s);
   s.removed = true;
   ForgetUndosLocked(s.id, std::nullopt);
   for (Pending* q : s.pending) {
@@ -226,20 +211,17 @@ void SemUndoAtExit::Run(Process& p) {
       }
       undos[i] = undos[undos.size() - 1];
       undos.PopBack();
-      size_t slot = static_cast<size_t>(u.semid % kSeqMultiplier);
-      if (u.adj == 0 || slot >= slots.size() || slots[slot] == nullptr ||
-          slots[slot]->id != u.semid) {
-        continue;
-      }
-      SemSet& set = *slots[slot];
+      ostd::Result<ostd::RefPtr<SemSet>> found = sets.Find(u.semid);
+      if (u.adj == 0 || !found) continue;
+      SemSet& set = **found;
       int32_t v = std::clamp<int32_t>(int32_t{set.vals[u.num]} + u.adj, 0, sem_abi::kSemVmx);
       set.vals[u.num] = static_cast<uint16_t>(v);
       set.last_pid[u.num] = p.pid();
-      set.otime = NowSeconds();
+      set.otime = sysv::NowSeconds();
       CompletePendingLocked(set);
       // Waking is best effort if the list cannot grow: waiters also poll.
       if (changed.size() == 0 || changed[changed.size() - 1].get() != &set) {
-        (void)changed.Push(slots[slot]);
+        (void)changed.Push(*found);
       }
     }
   }
@@ -295,7 +277,7 @@ ostd::Result<bool> TryApplyLocked(SemSet& set, Pending& q)
   if (!q.blocked.applied) return false;
   if (q.undo) RecordUndosLocked(q.pid, set, q.ops);
   for (const SemBuf& op : q.ops) set.last_pid[op.sem_num] = q.pid;
-  set.otime = NowSeconds();
+  set.otime = sysv::NowSeconds();
   return true;
 }
 
@@ -467,7 +449,7 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
         if (!Allowed(*set, c, 2)) return Err(Errno::kEACCES);
         set->vals[i] = static_cast<uint16_t>(value);
         set->last_pid[i] = self.process().pid();
-        set->ctime = NowSeconds();
+        set->ctime = sysv::NowSeconds();
         ForgetUndosLocked(set->id, static_cast<uint16_t>(i));
         CompletePendingLocked(*set);
       }
@@ -506,7 +488,7 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
           set->vals[i] = copy[i];
           set->last_pid[i] = self.process().pid();
         }
-        set->ctime = NowSeconds();
+        set->ctime = sysv::NowSeconds();
         ForgetUndosLocked(set->id, std::nullopt);
         CompletePendingLocked(*set);
       }
@@ -543,7 +525,7 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
       set->uid = ds.perm.uid;
       set->gid = ds.perm.gid;
       set->mode = ds.perm.mode & 0777;
-      set->ctime = NowSeconds();
+      set->ctime = sysv::NowSeconds();
       return 0;
     }
     default:

@@ -94,17 +94,7 @@ struct Segment : ostd::RefCounted<Segment> {
 };
 
 ostd::SpinLock table_lock;
-ostd::Vec<ostd::RefPtr<Segment>> slots ABSL_GUARDED_BY(table_lock);
-ostd::Vec<uint16_t> slot_seq ABSL_GUARDED_BY(table_lock);
-
-int64_t NowSeconds() { return static_cast<int64_t>(RealtimeNs() / 1'000'000'000); }
-
-void RemoveLocked(Segment& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
-  size_t slot = static_cast<size_t>(s.id % sysv::kSeqMultiplier);
-  slots[slot] = nullptr;
-  slot_seq[slot] =
-      static_cast<uint16_t>((slot_seq[slot] + 1) % (0x7fffffff / sysv::kSeqMultiplier));
-}
+sysv::IpcIds<Segment> segments ABSL_GUARDED_BY(table_lock);
 
 // One shmat's view of a segment; see the file comment.
 class Attachment final : public PageSource {
@@ -121,8 +111,8 @@ class Attachment final : public PageSource {
         break;
       }
     }
-    seg_->dtime = NowSeconds();
-    if (seg_->dest && list.size() == 0) RemoveLocked(*seg_);
+    seg_->dtime = sysv::NowSeconds();
+    if (seg_->dest && list.size() == 0) segments.Remove(*seg_);
   }
 
   ostd::Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) override {
@@ -150,54 +140,33 @@ uint64_t AttachCountLocked(const Segment& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table
   return n;
 }
 
-// The segment with `id`, referenced; EINVAL if there is none.
-ostd::Result<ostd::RefPtr<Segment>> FindLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
-  if (id < 0) return Err(Errno::kEINVAL);
-  size_t slot = static_cast<size_t>(id % sysv::kSeqMultiplier);
-  if (slot >= slots.size() || slots[slot] == nullptr || slots[slot]->id != id) {
-    return Err(Errno::kEINVAL);
-  }
-  return slots[slot];
-}
-
-// Linux's ipcperms for a get: every permission bit the flags ask for in any
-// of the three positions.
-uint32_t RequestedMode(uint32_t flags) { return ((flags >> 6) | (flags >> 3) | flags) & 7; }
-
 SyscallResult SysShmget(Thread& self, int key, uint64_t size, uint32_t flags) {
   const Credentials& c = self.process().creds();
   ostd::SpinLockGuard guard(table_lock);
   if (key != sysv::kIpcPrivate) {
-    for (const ostd::RefPtr<Segment>& s : slots) {
-      if (s == nullptr || s->key != key) continue;
+    if (Segment* s = segments.FindKey(key)) {
       if ((flags & sysv::kIpcCreat) != 0 && (flags & sysv::kIpcExcl) != 0) {
         return Err(Errno::kEEXIST);
       }
       if (size > s->size) return Err(Errno::kEINVAL);
-      if (!s->owner.Allows(c, RequestedMode(flags))) return Err(Errno::kEACCES);
+      if (!s->owner.Allows(c, sysv::RequestedMode(flags))) return Err(Errno::kEACCES);
       return static_cast<uint64_t>(s->id);
     }
     if ((flags & sysv::kIpcCreat) == 0) return Err(Errno::kENOENT);
   }
   if (size < kShmMin || size > kShmMax) return Err(Errno::kEINVAL);
-  size_t slot = 0;
-  while (slot < slots.size() && slots[slot] != nullptr) ++slot;
-  if (slot >= static_cast<size_t>(kShmMni)) return Err(Errno::kENOSPC);
+  OSTD_TRY_ASSIGN(int id, segments.Reserve(kShmMni));
   OSTD_TRY_ASSIGN(PageSourceRef pages, NewSharedAnonymous(size));
   OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, ostd::MakeRef<Segment>());
-  if (slot == slots.size() && (!slots.Push(nullptr) || !slot_seq.Push(0))) {
-    return Err(Errno::kENOMEM);
-  }
   s->key = key;
   s->owner = sysv::IpcOwner{
       .uid = c.euid, .gid = c.egid, .cuid = c.euid, .cgid = c.egid, .mode = flags & 0777};
   s->size = size;
   s->cpid = self.process().pid();
-  s->ctime = NowSeconds();
+  s->ctime = sysv::NowSeconds();
   s->pages = std::move(pages);
-  s->id = static_cast<int>(slot_seq[slot]) * sysv::kSeqMultiplier + static_cast<int>(slot);
-  int id = s->id;
-  slots[slot] = std::move(s);
+  s->id = id;
+  segments.Insert(std::move(s));
   return static_cast<uint64_t>(id);
 }
 
@@ -221,7 +190,7 @@ SyscallResult SysShmat(Thread& self, int id, uint64_t addr, uint32_t flags) {
   ostd::RefPtr<Attachment> att;
   {
     ostd::SpinLockGuard guard(table_lock);
-    OSTD_TRY_ASSIGN(seg, FindLocked(id));
+    OSTD_TRY_ASSIGN(seg, segments.Find(id));
     if (!seg->owner.Allows(self.process().creds(), want)) return Err(Errno::kEACCES);
     OSTD_TRY_ASSIGN(att, ostd::MakeRef<Attachment>(seg, (flags & kShmRdonly) != 0));
     if (!seg->attachments.Push(att.get())) return Err(Errno::kENOMEM);
@@ -235,7 +204,7 @@ SyscallResult SysShmat(Thread& self, int id, uint64_t addr, uint32_t flags) {
       addr, len, prot, map_flags, PageSourceRef(att), 0, VmaKind::kNormal, vm_limit);
   if (!at) return Err(at.error() == Errno::kEEXIST ? Errno::kEINVAL : at.error());
   ostd::SpinLockGuard guard(table_lock);
-  seg->atime = NowSeconds();
+  seg->atime = sysv::NowSeconds();
   seg->lpid = self.process().pid();
   return *at;
 }
@@ -250,15 +219,14 @@ SyscallResult SysShmdt(Thread& self, uint64_t addr) {
   mm.ForEachVma([&](const Vma& v) {
     if (v.start != addr || v.pgoff != 0 || !v.source) return;
     ostd::SpinLockGuard guard(table_lock);
-    for (const ostd::RefPtr<Segment>& s : slots) {
-      if (s == nullptr) continue;
+    segments.ForEach([&](const ostd::RefPtr<Segment>& s) {
       for (const Attachment* a : s->attachments) {
         if (v.source.get() == a) {
           target = a;
           seg = s;
         }
       }
-    }
+    });
   });
   if (target == nullptr) return Err(Errno::kEINVAL);
   uint64_t end = addr + ostd::mm::AlignUp(seg->size, kPageSize);
@@ -301,15 +269,6 @@ ShmidDs StatLocked(const Segment& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
   return ds;
 }
 
-// The highest slot in use (IPC_INFO's and SHM_INFO's result), 0 if none.
-uint64_t HighestSlotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
-  uint64_t hi = 0;
-  for (size_t i = 0; i < slots.size(); ++i) {
-    if (slots[i] != nullptr) hi = i;
-  }
-  return hi;
-}
-
 SyscallResult SysShmctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
   int cmd = cmd_arg & ~sysv::kIpc64;
   const Credentials& c = self.process().creds();
@@ -327,7 +286,7 @@ SyscallResult SysShmctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
       uint64_t hi = 0;
       {
         ostd::SpinLockGuard guard(table_lock);
-        hi = HighestSlotLocked();
+        hi = segments.HighestIndex();
       }
       OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<ShmInfo64>(arg), info));
       return hi;
@@ -337,12 +296,11 @@ SyscallResult SysShmctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
       uint64_t hi = 0;
       {
         ostd::SpinLockGuard guard(table_lock);
-        for (const ostd::RefPtr<Segment>& s : slots) {
-          if (s == nullptr) continue;
+        segments.ForEach([&](const ostd::RefPtr<Segment>& s) {
           ++info.used_ids;
           info.shm_tot += ostd::mm::AlignUp(s->size, kPageSize) / kPageSize;
-        }
-        hi = HighestSlotLocked();
+        });
+        hi = segments.HighestIndex();
       }
       OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<ShmInfo>(arg), info));
       return hi;
@@ -356,13 +314,10 @@ SyscallResult SysShmctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
         ostd::SpinLockGuard guard(table_lock);
         ostd::RefPtr<Segment> s;
         if (cmd == sysv::kIpcStat) {
-          OSTD_TRY_ASSIGN(s, FindLocked(id));
+          OSTD_TRY_ASSIGN(s, segments.Find(id));
         } else {
           // SHM_STAT and SHM_STAT_ANY take a slot index and return the id.
-          if (id < 0 || static_cast<size_t>(id) >= slots.size() || slots[id] == nullptr) {
-            return Err(Errno::kEINVAL);
-          }
-          s = slots[id];
+          OSTD_TRY_ASSIGN(s, segments.AtIndex(id));
           result = static_cast<uint64_t>(s->id);
         }
         if (cmd != kShmStatAny && !s->owner.Allows(c, 4)) return Err(Errno::kEACCES);
@@ -374,31 +329,31 @@ SyscallResult SysShmctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
     case sysv::kIpcSet: {
       OSTD_TRY_ASSIGN(ShmidDs ds, ostd::vm::CopyFromUser(UserInPtr<ShmidDs>(arg)));
       ostd::SpinLockGuard guard(table_lock);
-      OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, FindLocked(id));
+      OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, segments.Find(id));
       if (!s->owner.MayChange(c)) return Err(Errno::kEPERM);
       s->owner.uid = ds.perm.uid;
       s->owner.gid = ds.perm.gid;
       s->owner.mode = ds.perm.mode & 0777;
-      s->ctime = NowSeconds();
+      s->ctime = sysv::NowSeconds();
       return 0;
     }
     case sysv::kIpcRmid: {
       ostd::SpinLockGuard guard(table_lock);
-      OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, FindLocked(id));
+      OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, segments.Find(id));
       if (!s->owner.MayChange(c)) return Err(Errno::kEPERM);
       s->dest = true;
       s->key = sysv::kIpcPrivate;
-      s->ctime = NowSeconds();
-      if (s->attachments.size() == 0) RemoveLocked(*s);
+      s->ctime = sysv::NowSeconds();
+      if (s->attachments.size() == 0) segments.Remove(*s);
       return 0;
     }
     case kShmLock:
     case kShmUnlock: {
       ostd::SpinLockGuard guard(table_lock);
-      OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, FindLocked(id));
+      OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, segments.Find(id));
       if (!s->owner.MayChange(c)) return Err(Errno::kEPERM);
       s->locked = cmd == kShmLock;
-      s->ctime = NowSeconds();
+      s->ctime = sysv::NowSeconds();
       return 0;
     }
     default:
