@@ -73,6 +73,9 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   // name /proc/<pid>/fd shows as "anon_inode:<name>" ("[eventfd]"); fstat
   // reports mode 0600 without a type. Empty for every other file.
   virtual std::string_view anon_inode_name() const { return {}; }
+  // For sockets: the socket's inode number (fstat reports S_IFSOCK with it,
+  // /proc/<pid>/fd shows "socket:[ino]"); 0 for every other file.
+  virtual uint64_t socket_ino() const { return 0; }
   // What Poll() readiness changes are announced on (nullptr: never changes).
   virtual Waitable* waitable() { return nullptr; }
   // When Poll() may next change with no Notify (a timer's expiry), on the

@@ -235,11 +235,11 @@ void Inode::set_mounted(RefPtr<Inode> root) {
   ostd::SpinLockGuard g(mount_lock_);
   mounted_ = std::move(root);
 }
-RefPtr<FifoObject> Inode::fifo_object() const {
+RefPtr<NodeObject> Inode::node_object() const {
   ostd::SpinLockGuard g(mount_lock_);
   return fifo_;
 }
-void Inode::set_fifo_object(RefPtr<FifoObject> obj) {
+void Inode::set_node_object(RefPtr<NodeObject> obj) {
   ostd::SpinLockGuard g(mount_lock_);
   fifo_ = std::move(obj);
 }

@@ -130,11 +130,12 @@ class DirSink {
   ~DirSink() = default;
 };
 
-// What a FIFO inode shares between its opens (pipe.cc's Pipe).
-class FifoObject : public RefCounted<FifoObject>, public ostd::DowncastRoot<FifoObject> {
+// What a FIFO or socket inode leads to: the pipe a FIFO's opens share
+// (pipe.cc's Pipe), the UNIX socket bound at a socket inode's path.
+class NodeObject : public RefCounted<NodeObject>, public ostd::DowncastRoot<NodeObject> {
  public:
-  FifoObject() = default;
-  virtual ~FifoObject() = default;
+  NodeObject() = default;
+  virtual ~NodeObject() = default;
 };
 
 class XattrStore;
@@ -291,9 +292,10 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // FifoOpen (pipe.h), everything else a plain InodeFile.
   virtual ostd::Result<RefPtr<File>> Open(uint32_t flags, Caller& caller);
 
-  // For FIFOs: the pipe shared by all opens (pipe.cc creates it on first open).
-  RefPtr<FifoObject> fifo_object() const;
-  void set_fifo_object(RefPtr<FifoObject> obj);
+  // For FIFOs: the pipe shared by all opens (pipe.cc creates it on first
+  // open). For sockets: the socket bound there (null once it is closed).
+  RefPtr<NodeObject> node_object() const;
+  void set_node_object(RefPtr<NodeObject> obj);
 
  protected:
   // Sets attr_.size and the lock-free copy size() reads.
@@ -309,7 +311,7 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   const uint64_t rdev_;
   mutable ostd::SpinLock mount_lock_;
   RefPtr<Inode> mounted_ ABSL_GUARDED_BY(mount_lock_);
-  RefPtr<FifoObject> fifo_ ABSL_GUARDED_BY(mount_lock_);
+  RefPtr<NodeObject> fifo_ ABSL_GUARDED_BY(mount_lock_);
   // Lock-free views of attr_ for the hot paths (written under attr_lock_):
   // the size, and whether a read must update atime (relatime).
   std::atomic<uint64_t> size_{0};

@@ -236,6 +236,7 @@ inline constexpr uint16_t kPollRdNorm = 0x040;
 inline constexpr uint16_t kPollRdBand = 0x080;
 inline constexpr uint16_t kPollWrNorm = 0x100;
 inline constexpr uint16_t kPollWrBand = 0x200;
+inline constexpr uint16_t kPollRdHup = 0x2000;
 
 // Signals the file layer raises.
 inline constexpr int kSigInt = 2;

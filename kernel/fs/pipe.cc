@@ -13,7 +13,7 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 
-class Pipe final : public ostd::Derives<Pipe, FifoObject> {
+class Pipe final : public ostd::Derives<Pipe, NodeObject> {
  public:
   Pipe() : Derives(this) {}
 
@@ -224,14 +224,14 @@ ostd::Result<RefPtr<File>> OpenFifo(const RefPtr<Inode>& inode, uint32_t flags, 
   RefPtr<Pipe> pipe;
   {
     ostd::MutexGuard g(g_fifo_lock);
-    RefPtr<FifoObject> obj = inode->fifo_object();
+    RefPtr<NodeObject> obj = inode->node_object();
     if (obj) {
       pipe = ostd::DowncastRef<Pipe>(obj);
       if (!pipe) return Err(Errno::kENXIO);  // not a pipe (cannot happen today)
     } else {
       OSTD_TRY_ASSIGN(pipe, MakeRef<Pipe>());
       if (!pipe->Init()) return Err(Errno::kENOMEM);
-      inode->set_fifo_object(pipe);
+      inode->set_node_object(pipe);
     }
   }
   uint32_t acc = flags & kO_ACCMODE;

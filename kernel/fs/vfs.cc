@@ -421,6 +421,18 @@ ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view
   return {};
 }
 
+ostd::Result<RefPtr<Inode>> MakeSocketNodeAt(const FsContext& ctx, RefPtr<Inode> start,
+                                             std::string_view path, uint32_t mode,
+                                             const Actor& actor) {
+  OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
+  if (IsDotOrDotDot(pn.name.view()) || pn.trailing_slash) return Err(Errno::kEADDRINUSE);
+  OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
+  ostd::Result<RefPtr<Inode>> node = pn.dir->Create(
+      pn.name.view(), InodeType::kSocket, mode & ~ctx.umask() & 07777, actor.uid, actor.gid, 0);
+  if (!node && node.error() == Errno::kEEXIST) return Err(Errno::kEADDRINUSE);
+  return node;
+}
+
 ostd::Status SymlinkAt(std::string_view target, const FsContext& ctx, RefPtr<Inode> start,
                        std::string_view path, const Actor& actor) {
   if (target.empty()) return Err(Errno::kENOENT);

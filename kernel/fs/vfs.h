@@ -102,6 +102,11 @@ ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view
 // mknod for FIFOs, regular files and character devices.
 ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
                      uint32_t mode, uint64_t rdev, const Actor& actor);
+// bind(2) of a UNIX socket to a path: a new socket inode (mode & ~umask),
+// EADDRINUSE if the name exists, the path errors of mknod otherwise.
+ostd::Result<RefPtr<Inode>> MakeSocketNodeAt(const FsContext& ctx, RefPtr<Inode> start,
+                                             std::string_view path, uint32_t mode,
+                                             const Actor& actor);
 ostd::Status SymlinkAt(std::string_view target, const FsContext& ctx, RefPtr<Inode> start,
                        std::string_view path, const Actor& actor);
 // unlinkat: `remove_dir` selects rmdir semantics.

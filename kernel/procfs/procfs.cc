@@ -165,6 +165,10 @@ void DirPath(const RefPtr<Inode>& dir, TextSink& out) {
 // What readlink shows for an open file.
 void FilePath(const fs::File& file, TextSink& out) {
   Inode* inode = file.inode();
+  if (file.socket_ino() != 0) {
+    ostd::FormatTo(out, "socket:[{}]", file.socket_ino());
+    return;
+  }
   if (inode == nullptr && !file.anon_inode_name().empty()) {
     out.Write("anon_inode:");
     out.Write(file.anon_inode_name());

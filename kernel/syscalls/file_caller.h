@@ -131,6 +131,7 @@ void RegisterSignalfdSyscalls(SyscallTable& t);  // signalfd.cc
 void RegisterPidfdSyscalls(SyscallTable& t);     // pidfd.cc
 void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
 void RegisterXattrSyscalls(SyscallTable& t);     // xattr.cc
+void RegisterSocketSyscalls(SyscallTable& t);    // socket.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

@@ -399,6 +399,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterPidfdSyscalls(t);
   RegisterMountSyscalls(t);
   RegisterXattrSyscalls(t);
+  RegisterSocketSyscalls(t);
 }
 
 }  // namespace kernel

@@ -63,6 +63,13 @@ InodeAttr AnonInodeAttr() {
 }
 
 ostd::Result<InodeAttr> AttrOfFile(const Thread& self, const File& f) {
+  if (f.socket_ino() != 0) {
+    // Linux's sockfs inode: S_IFSOCK | 0777, owned by the creator.
+    InodeAttr at = AnonPipeAttr(self);
+    at.mode = fs::kS_IFSOCK | 0777;
+    at.ino = f.socket_ino();
+    return at;
+  }
   if (f.inode() == nullptr && !f.anon_inode_name().empty()) return AnonInodeAttr();
   if (f.inode() == nullptr) return AnonPipeAttr(self);
   return f.inode()->GetAttr();

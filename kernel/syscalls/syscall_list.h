@@ -76,21 +76,21 @@
   S(38, setitimer, Never, Int, In, Out)                         \
   S(39, getpid, Never)                                          \
   S(40, sendfile, Sys, Fd, Fd, InOut, Len)                      \
-  N(41, socket)                                                 \
-  N(42, connect)                                                \
-  N(43, accept)                                                 \
-  N(44, sendto)                                                 \
-  N(45, recvfrom)                                               \
-  N(46, sendmsg)                                                \
-  N(47, recvmsg)                                                \
-  N(48, shutdown)                                               \
-  N(49, bind)                                                   \
-  N(50, listen)                                                 \
-  N(51, getsockname)                                            \
-  N(52, getpeername)                                            \
-  N(53, socketpair)                                             \
-  N(54, setsockopt)                                             \
-  N(55, getsockopt)                                             \
+  S(41, socket, Never, Int, Int, Int)                           \
+  S(42, connect, Sys, Fd, In, Int)                              \
+  S(43, accept, Sys, Fd, Out, InOut)                            \
+  S(44, sendto, Sys, Fd, In, Len, Flags, In, Int)               \
+  S(45, recvfrom, Sys, Fd, Out, Len, Flags, Out, InOut)         \
+  S(46, sendmsg, Sys, Fd, In, Flags)                            \
+  S(47, recvmsg, Sys, Fd, InOut, Flags)                         \
+  S(48, shutdown, Never, Fd, Int)                               \
+  S(49, bind, Never, Fd, In, Int)                               \
+  S(50, listen, Never, Fd, Int)                                 \
+  S(51, getsockname, Never, Fd, Out, InOut)                     \
+  S(52, getpeername, Never, Fd, Out, InOut)                     \
+  S(53, socketpair, Never, Int, Int, Int, Out)                  \
+  S(54, setsockopt, Never, Fd, Int, Int, In, Int)               \
+  S(55, getsockopt, Never, Fd, Int, Int, Out, InOut)            \
   S(56, clone, Never, Flags, Addr, Out, Out, Ulong)             \
   S(57, fork, Never)                                            \
   S(58, vfork, Never)                                           \
@@ -323,7 +323,7 @@
   S(285, fallocate, Never, Fd, Int, Off, Off)                   \
   S(286, timerfd_settime, Never, Fd, Flags, In, Out)            \
   S(287, timerfd_gettime, Never, Fd, Out)                       \
-  N(288, accept4)                                               \
+  S(288, accept4, Sys, Fd, Out, InOut, Flags)                   \
   S(289, signalfd4, Never, Fd, In, Len, Flags)                  \
   S(290, eventfd2, Never, Uint, Flags)                          \
   S(291, epoll_create1, Never, Flags)                           \
@@ -334,7 +334,7 @@
   S(296, pwritev, Sys, Fd, In, Ulong, Ulong, Ulong)             \
   S(297, rt_tgsigqueueinfo, Never, Pid, Pid, Sig, In)           \
   N(298, perf_event_open)                                       \
-  N(299, recvmmsg)                                              \
+  S(299, recvmmsg, Sys, Fd, InOut, Uint, Flags, InOut)          \
   N(300, fanotify_init)                                         \
   N(301, fanotify_mark)                                         \
   S(302, prlimit64, Never, Pid, Uint, In, Out)                  \
@@ -342,7 +342,7 @@
   N(304, open_by_handle_at)                                     \
   N(305, clock_adjtime)                                         \
   S(306, syncfs, Never, Fd)                                     \
-  N(307, sendmmsg)                                              \
+  S(307, sendmmsg, Sys, Fd, InOut, Uint, Flags)                 \
   N(308, setns)                                                 \
   S(309, getcpu, Never, Out, Out, Addr)                         \
   N(310, process_vm_readv)                                      \

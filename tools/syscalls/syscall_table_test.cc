@@ -84,6 +84,10 @@ const std::map<std::string, Restart>& LinuxRestart() {
       {"flock", Restart::kSys}, {"futex", Restart::kSys},
       // kernel/futex/waitwake.c futex_wait_multiple: -ERESTARTSYS.
       {"futex_waitv", Restart::kSys},
+      // Socket calls that wait (signal(7)): ERESTARTSYS unless a timeout is set.
+      {"connect", Restart::kSys}, {"accept", Restart::kSys}, {"accept4", Restart::kSys},
+      {"sendto", Restart::kSys}, {"recvfrom", Restart::kSys}, {"sendmsg", Restart::kSys},
+      {"recvmsg", Restart::kSys}, {"sendmmsg", Restart::kSys}, {"recvmmsg", Restart::kSys},
       // ERESTARTNOHAND: restarted only when no handler runs.
       {"poll", Restart::kNoHand}, {"ppoll", Restart::kNoHand}, {"select", Restart::kNoHand},
       {"pselect6", Restart::kNoHand}, {"pause", Restart::kNoHand},

@@ -36,6 +36,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +51,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sem.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "kernel/syscalls/syscall_list.h"
@@ -361,6 +364,121 @@ static void setup_zombie(void) {
   CHECK_OK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT));
 }
 
+// An abstract AF_UNIX name unique to this case (each case is a fresh child).
+static socklen_t sweep_addr(struct sockaddr_un* a, const char* what) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  int n = snprintf(a->sun_path + 1, sizeof a->sun_path - 1, "keelsweep-%s-%d", what, getpid());
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+// The socket calls: a nonblocking datagram pair with a message queued each
+// way, a bound receiver, a listener with a pending connection; the
+// structures (sockaddr, msghdr, mmsghdr, option values and lengths) valid.
+static void tune_socket(struct Ctx* c) {
+  const char* n = c->spec->name;
+  static char sbuf[8] = "zz", rbuf[64];
+  static struct iovec siov = {sbuf, 2}, riov = {rbuf, sizeof rbuf};
+  int sv[2];
+  CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv));
+  CHECK_EQ(send(sv[0], "zz", 2, 0), 2);
+  CHECK_EQ(send(sv[1], "zz", 2, 0), 2);
+  struct sockaddr_un to;
+  socklen_t tolen = sweep_addr(&to, "rcv");
+  int rcv = CHECK_OK(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+  CHECK_OK(bind(rcv, (struct sockaddr*)&to, tolen));
+  int addrlen = sizeof(struct sockaddr_un);
+  if (!strcmp(n, "socket")) {
+    c->a[0] = AF_UNIX;
+    c->a[1] = SOCK_STREAM;
+    c->a[2] = 0;
+  } else if (!strcmp(n, "socketpair")) {
+    c->a[0] = AF_UNIX;
+    c->a[1] = SOCK_STREAM;
+    c->a[2] = 0;
+    c->clen[3] = 2 * sizeof(int);
+  } else if (!strcmp(n, "connect") || !strcmp(n, "bind")) {
+    c->a[0] = CHECK_OK(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+    struct sockaddr_un own;
+    socklen_t ownlen = sweep_addr(&own, "own");
+    if (!strcmp(n, "connect")) {
+      put(c, 1, &to, tolen);
+      c->a[2] = tolen;
+    } else {
+      put(c, 1, &own, ownlen);
+      c->a[2] = ownlen;
+    }
+  } else if (!strcmp(n, "accept") || !strcmp(n, "accept4")) {
+    struct sockaddr_un la;
+    socklen_t lalen = sweep_addr(&la, "listen");
+    int l = CHECK_OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    CHECK_OK(bind(l, (struct sockaddr*)&la, lalen));
+    CHECK_OK(listen(l, 4));
+    int cl = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+    CHECK_OK(connect(cl, (struct sockaddr*)&la, lalen));
+    c->a[0] = l;
+    c->clen[1] = sizeof(struct sockaddr_un);
+    put(c, 2, &addrlen, sizeof addrlen);
+    if (!strcmp(n, "accept4")) c->a[3] = 0;
+  } else if (!strcmp(n, "sendto")) {
+    c->a[0] = CHECK_OK(socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0));
+    c->a[3] = 0;
+    put(c, 4, &to, tolen);
+    c->a[5] = tolen;
+  } else if (!strcmp(n, "recvfrom")) {
+    c->a[0] = sv[1];
+    c->a[3] = 0;
+    c->clen[4] = sizeof(struct sockaddr_un);
+    put(c, 5, &addrlen, sizeof addrlen);
+  } else if (!strcmp(n, "sendmsg") || !strcmp(n, "recvmsg")) {
+    int send = !strcmp(n, "sendmsg");
+    struct msghdr mh = {.msg_iov = send ? &siov : &riov, .msg_iovlen = 1};
+    c->a[0] = send ? sv[0] : sv[1];
+    put(c, 1, &mh, sizeof mh);
+    c->a[2] = 0;
+  } else if (!strcmp(n, "sendmmsg") || !strcmp(n, "recvmmsg")) {
+    int send = !strcmp(n, "sendmmsg");
+    struct mmsghdr mm = {.msg_hdr = {.msg_iov = send ? &siov : &riov, .msg_iovlen = 1}};
+    c->a[0] = send ? sv[0] : sv[1];
+    put(c, 1, &mm, sizeof mm);
+    c->a[2] = 1;
+    c->a[3] = send ? 0 : MSG_DONTWAIT;
+    if (!send) {
+      struct timespec ts = {1, 0};
+      put(c, 4, &ts, sizeof ts);
+    }
+  } else if (!strcmp(n, "getsockname") || !strcmp(n, "getpeername")) {
+    c->a[0] = sv[0];
+    c->clen[1] = sizeof(struct sockaddr_un);
+    put(c, 2, &addrlen, sizeof addrlen);
+  } else if (!strcmp(n, "setsockopt")) {
+    int one = 1;
+    c->a[0] = sv[0];
+    c->a[1] = SOL_SOCKET;
+    c->a[2] = SO_REUSEADDR;
+    put(c, 3, &one, sizeof one);
+    c->a[4] = sizeof one;
+  } else if (!strcmp(n, "getsockopt")) {
+    int four = 4;
+    c->a[0] = sv[0];
+    c->a[1] = SOL_SOCKET;
+    c->a[2] = SO_TYPE;
+    c->clen[3] = 4;
+    put(c, 4, &four, sizeof four);
+  }
+}
+
+static int is_socket_call(const char* n) {
+  static const char* const kCalls[] = {
+      "socket",      "socketpair",  "connect",    "bind",       "accept",   "accept4",
+      "sendto",      "recvfrom",    "sendmsg",    "recvmsg",    "sendmmsg", "recvmmsg",
+      "getsockname", "getpeername", "setsockopt", "getsockopt", "listen",   "shutdown"};
+  for (size_t i = 0; i < sizeof kCalls / sizeof kCalls[0]; ++i) {
+    if (strcmp(n, kCalls[i]) == 0) return 1;
+  }
+  return 0;
+}
+
 // Sane arguments and valid contents for spec's call.
 static void tune(struct Ctx* c) {
   const struct Spec* s = c->spec;
@@ -439,6 +557,7 @@ static void tune(struct Ctx* c) {
       put(c, 5, sig, sizeof sig);
     }
   }
+  if (is_socket_call(n)) tune_socket(c);
   if (!strcmp(n, "readv") || !strcmp(n, "writev") || !strcmp(n, "preadv") ||
       !strcmp(n, "pwritev") || !strcmp(n, "preadv2") || !strcmp(n, "pwritev2")) {
     static char iobuf[64];
