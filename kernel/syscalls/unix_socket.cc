@@ -76,6 +76,8 @@ void RemoveAbstract(std::string_view name, const UnixSocket* sock) {
   }
 }
 
+void Bury(ostd::Vec<RefPtr<fs::File>>& files);
+
 // Descriptors and messages dropped while a socket is released are freed here,
 // one level at a time, so that a chain of sockets passed inside sockets does
 // not recurse on the kernel stack.
@@ -109,6 +111,54 @@ void Bury(ostd::Vec<RefPtr<fs::File>>& files) {
     }
     batch.Clear();
   }
+}
+
+// Sockets in flight: UNIX socket files queued inside messages, with how many
+// queued references each has. A socket whose every file reference is such
+// a queued one (and this table's) can only be reached through other queues;
+// CollectCycles frees the ones no descriptor can reach any more, as Linux's
+// unix_gc does. Lock order: g_gc_lock before any socket's lock.
+struct InflightEntry {
+  RefPtr<fs::File> file;
+  uint32_t count = 0;
+};
+ostd::Mutex g_gc_lock;
+ostd::Vec<InflightEntry> g_inflight ABSL_GUARDED_BY(g_gc_lock);
+
+bool IsUnixSocket(const RefPtr<fs::File>& f) {
+  return ostd::DowncastTo<UnixSocketFile>(f.get()) != nullptr;
+}
+
+// Counts the UNIX sockets among `fds` as queued (+1) or no longer queued (-1).
+// Never called with a socket lock held.
+void NoteInflight(const ostd::Vec<RefPtr<fs::File>>& fds, int delta) {
+  ostd::Vec<RefPtr<fs::File>> gone;
+  {
+    ostd::MutexGuard g(g_gc_lock);
+    for (const RefPtr<fs::File>& f : fds) {
+      if (!IsUnixSocket(f)) continue;
+      size_t i = 0;
+      while (i < g_inflight.size() && g_inflight[i].file.get() != f.get()) ++i;
+      if (delta > 0) {
+        if (i < g_inflight.size()) {
+          ++g_inflight[i].count;
+        } else if (!g_inflight.Push(InflightEntry{f, 1})) {
+          // ENOMEM: the socket is not tracked; a cycle through it would
+          // only leak, never be freed while reachable.
+        }
+      } else if (i < g_inflight.size()) {
+        if (--g_inflight[i].count == 0) {
+          if (!gone.Push(std::move(g_inflight[i].file))) {
+            // Dropping here would close the file under g_gc_lock: keep the
+            // entry with a zero count instead; the next GC drops it.
+            continue;
+          }
+          g_inflight.Erase(i);
+        }
+      }
+    }
+  }
+  Bury(gone);
 }
 
 // The two sockets' locks, lower inode number first (one lock if a == b).
@@ -158,7 +208,10 @@ UnixMessage& MessageQueue::at(size_t i) {
   return *in_[i - out_.size()];
 }
 
-ostd::Status MessageQueue::Push(ostd::Box<UnixMessage> m) { return in_.Push(std::move(m)); }
+ostd::Status MessageQueue::Push(ostd::Box<UnixMessage>& m) {
+  OSTD_TRY(in_.Reserve(in_.size() + 1));
+  return in_.Push(std::move(m));  // reserved: cannot fail, and m is taken only now
+}
 
 ostd::Box<UnixMessage> MessageQueue::PopFront() {
   if (out_.empty() && in_.size() > 1 && out_.Reserve(in_.size())) {
@@ -256,16 +309,92 @@ void UnixSocket::Close() {
   for (RefPtr<UnixSocket>& p : pending) p->Close();
   // Free the queued messages; the descriptors they carried go through the
   // grave so that releasing them does not recurse.
-  ostd::Vec<RefPtr<fs::File>> files;
+  Purge(dropped);
+  CollectCycles();
+}
+
+void UnixSocket::Purge(MessageQueue& dropped) {
   while (!dropped.empty()) {
     ostd::Box<UnixMessage> m = dropped.PopFront();
-    for (RefPtr<fs::File>& f : m->fds) {
-      if (!files.Push(f)) Bury(files);  // ENOMEM: free what we have first
-    }
-    m->fds.Clear();
+    NoteInflight(m->fds, -1);
+    Bury(m->fds);
     if (m->sender) m->sender->ChargeFreed(m->charge);
   }
-  Bury(files);
+}
+
+void UnixSocket::CollectCycles() {
+  ostd::Vec<RefPtr<UnixSocket>> garbage;
+  {
+    ostd::MutexGuard g(g_gc_lock);
+    // Candidates: every reference to the file is a queued one (plus ours).
+    ostd::Vec<size_t> cand;
+    for (size_t i = 0; i < g_inflight.size(); ++i) {
+      if (g_inflight[i].file->ref_count() == g_inflight[i].count + 1) {
+        if (!cand.Push(i)) return;  // ENOMEM: collect another time
+      }
+    }
+    if (cand.empty()) return;
+    auto socket_of = [](size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_gc_lock) -> UnixSocket& {
+      return ostd::DowncastTo<UnixSocketFile>(g_inflight[i].file.get())->socket();
+    };
+    auto cand_index = [&](const fs::File* f)
+                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_gc_lock) -> std::optional<size_t> {
+      for (size_t j = 0; j < cand.size(); ++j) {
+        if (g_inflight[cand[j]].file.get() == f) return j;
+      }
+      return std::nullopt;
+    };
+    // References from the candidates' own queues.
+    ostd::Vec<uint32_t> internal;
+    ostd::Vec<uint8_t> alive;
+    if (!internal.Resize(cand.size()) || !alive.Resize(cand.size())) return;
+    for (size_t j = 0; j < cand.size(); ++j) {
+      UnixSocket& s = socket_of(cand[j]);
+      ostd::MutexGuard sg(s.lock_);
+      for (size_t k = 0; k < s.queue_.size(); ++k) {
+        for (const RefPtr<fs::File>& f : s.queue_.at(k).fds) {
+          if (std::optional<size_t> c = cand_index(f.get())) ++internal[*c];
+        }
+      }
+    }
+    // A candidate also queued somewhere else is reachable, and so is what
+    // its own queue holds.
+    for (size_t j = 0; j < cand.size(); ++j) {
+      alive[j] = g_inflight[cand[j]].count > internal[j] ? 1 : 0;
+    }
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t j = 0; j < cand.size(); ++j) {
+        if (alive[j] == 0) continue;
+        UnixSocket& s = socket_of(cand[j]);
+        ostd::MutexGuard sg(s.lock_);
+        for (size_t k = 0; k < s.queue_.size(); ++k) {
+          for (const RefPtr<fs::File>& f : s.queue_.at(k).fds) {
+            std::optional<size_t> c = cand_index(f.get());
+            if (c && alive[*c] == 0) {
+              alive[*c] = 1;
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+    for (size_t j = 0; j < cand.size(); ++j) {
+      if (alive[j] == 0 && !garbage.Push(socket_of(cand[j]).Self())) return;
+    }
+  }
+  // Unreachable: empty their queues, which drops the references that kept
+  // each other alive (the files then close as usual).
+  for (RefPtr<UnixSocket>& s : garbage) {
+    MessageQueue dropped;
+    {
+      ostd::MutexGuard g(s->lock_);
+      dropped = std::move(s->queue_);
+      s->queue_ = MessageQueue();
+      s->queued_bytes_ = 0;
+    }
+    s->Purge(dropped);
+  }
 }
 
 void UnixSocket::ChargeFreed(uint64_t charge) {
@@ -531,12 +660,14 @@ ostd::Result<size_t> UnixSocket::SendStream(SendRequest& req, fs::Caller& caller
   };
   RefPtr<UnixSocket> other;
   uint32_t sndbuf = 0;
+  UnixAddr from;
   {
     ostd::MutexGuard g(lock_);
     if ((shutdown_ & kSendShutdown) != 0) return pipe_error();
     if (state_ != State::kConnected || !peer_) return Err(Errno::kENOTCONN);
     other = peer_;
     sndbuf = sndbuf_;
+    from = addr_;
   }
   while (sent < total) {
     // Wait for room in the send buffer before taking the bytes.
@@ -562,16 +693,29 @@ ostd::Result<size_t> UnixSocket::SendStream(SendRequest& req, fs::Caller& caller
     }
     m->sender = Self();
     m->charge = m->data.size() + kMsgOverhead;
+    m->from = from;
     size_t n = m->data.size();
+    NoteInflight(m->fds, +1);
+    ostd::Status queued;
     {
       ostd::MutexGuard g(other->lock_);
-      if (other->dead_ || (other->shutdown_ & kRcvShutdown) != 0) return pipe_error();
-      bool passcred = other->passcred_;
-      m->cred = req.creds ? *req.creds : (passcred ? req.sender : kNoCred);
-      uint64_t charge = m->charge;
-      OSTD_TRY(other->queue_.Push(std::move(m)));
-      other->queued_bytes_ += n;
-      wmem_.fetch_add(charge, std::memory_order_acq_rel);
+      if (other->dead_ || (other->shutdown_ & kRcvShutdown) != 0) {
+        queued = Err(Errno::kEPIPE);
+      } else {
+        bool passcred = other->passcred_;
+        m->cred = req.creds ? *req.creds : (passcred ? req.sender : kNoCred);
+        uint64_t charge = m->charge;
+        queued = other->queue_.Push(m);
+        if (queued) {
+          other->queued_bytes_ += n;
+          wmem_.fetch_add(charge, std::memory_order_acq_rel);
+        }
+      }
+    }
+    if (!queued) {
+      NoteInflight(m->fds, -1);
+      if (queued.error() == Errno::kEPIPE) return pipe_error();
+      return sent > 0 ? ostd::Result<size_t>(sent) : Err(queued.error());
     }
     other->waitable_.Notify();
     sent += n;
@@ -629,41 +773,57 @@ ostd::Result<size_t> UnixSocket::SendDgram(SendRequest& req, fs::Caller& caller)
   m->from = from;
   m->sender = Self();
   m->charge = len + kMsgOverhead;
+  NoteInflight(m->fds, +1);
+  ostd::Status queued;
+  bool forget_peer = false;
   for (;;) {
     uint64_t seen = other->waitable_.version();
+    bool full = false;
     {
       ostd::MutexGuard g(other->lock_);
       if (type_ == kSockDgram && other->peer_ && other->peer_.get() != this) {
-        return Err(Errno::kEPERM);
-      }
-      if (other->dead_) {
-        if (to_peer) {
-          // The peer is gone: forget it (Linux's unix_dgram_disconnected).
-          RefPtr<UnixSocket> old;
-          {
-            ostd::MutexGuard mine(lock_);
-            if (peer_.get() == other.get()) {
-              old = std::move(peer_);
-              state_ = type_ == kSockDgram ? State::kUnconnected : state_;
-            }
+        queued = Err(Errno::kEPERM);
+      } else if (other->dead_) {
+        // A peer that is gone is forgotten (Linux's unix_dgram_disconnected).
+        forget_peer = to_peer;
+        queued = Err(type_ == kSockSeqpacket && to_peer ? Errno::kEPIPE : Errno::kECONNREFUSED);
+      } else if ((other->shutdown_ & kRcvShutdown) != 0) {
+        queued = Err(Errno::kEPIPE);
+      } else {
+        full = other->peer_.get() != this && other->RecvqFullLocked();
+        if (!full) {
+          m->cred = req.creds ? *req.creds : (other->passcred_ ? req.sender : kNoCred);
+          uint64_t charge = m->charge;
+          queued = other->queue_.Push(m);
+          if (queued) {
+            other->queued_bytes_ += len;
+            wmem_.fetch_add(charge, std::memory_order_acq_rel);
           }
-          if (type_ == kSockSeqpacket) return Err(Errno::kEPIPE);
         }
-        return Err(Errno::kECONNREFUSED);
-      }
-      if ((other->shutdown_ & kRcvShutdown) != 0) return Err(Errno::kEPIPE);
-      bool full = other->peer_.get() != this && other->RecvqFullLocked();
-      if (!full) {
-        m->cred = req.creds ? *req.creds : (other->passcred_ ? req.sender : kNoCred);
-        uint64_t charge = m->charge;
-        OSTD_TRY(other->queue_.Push(std::move(m)));
-        other->queued_bytes_ += len;
-        wmem_.fetch_add(charge, std::memory_order_acq_rel);
-        break;
       }
     }
-    if (req.nonblock) return Err(Errno::kEAGAIN);
-    OSTD_TRY(WaitSocket(other->waitable_, seen, caller, deadline));
+    if (!queued || !full) break;
+    if (req.nonblock) {
+      queued = Err(Errno::kEAGAIN);
+      break;
+    }
+    ostd::Status w = WaitSocket(other->waitable_, seen, caller, deadline);
+    if (!w) {
+      queued = w;
+      break;
+    }
+  }
+  if (forget_peer) {
+    RefPtr<UnixSocket> old;
+    ostd::MutexGuard g(lock_);
+    if (peer_.get() == other.get()) {
+      old = std::move(peer_);
+      if (type_ == kSockDgram) state_ = State::kUnconnected;
+    }
+  }
+  if (!queued) {
+    NoteInflight(m->fds, -1);
+    return Err(queued.error());
   }
   other->waitable_.Notify();
   return len;
@@ -777,6 +937,7 @@ ostd::Result<RecvResult> UnixSocket::RecvStream(RecvRequest& req, fs::Caller& ca
       return Err(s.error());
     }
   }
+  if (!req.peek) NoteInflight(out.fds, -1);
   out.ret = copied;
   return out;
 }
@@ -818,6 +979,7 @@ ostd::Result<RecvResult> UnixSocket::RecvDgram(RecvRequest& req, fs::Caller& cal
       }
     }
     if (out.has_from) {
+      if (!req.peek) NoteInflight(out.fds, -1);
       if (gone) {
         if (gone->sender) gone->sender->ChargeFreed(gone->charge);
         waitable_.Notify();

@@ -189,7 +189,8 @@ class MessageQueue {
   bool empty() const { return size() == 0; }
   // The i-th message from the front.
   UnixMessage& at(size_t i);
-  ostd::Status Push(ostd::Box<UnixMessage> m);
+  // Takes `m` only on success (ENOMEM leaves it with the caller).
+  ostd::Status Push(ostd::Box<UnixMessage>& m);
   ostd::Box<UnixMessage> PopFront();
 
  private:
@@ -257,6 +258,11 @@ class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
   // The file's end (UnixSocketFile's destructor).
   void Close();
 
+  // Frees UNIX sockets that only unreachable sockets' queues refer to
+  // (sockets passed with SCM_RIGHTS in a cycle, their descriptors closed),
+  // as Linux's unix_gc. Runs after every socket's end.
+  static void CollectCycles();
+
  private:
   enum class State : uint8_t { kUnconnected, kListening, kConnected };
   static constexpr uint8_t kRcvShutdown = 1, kSendShutdown = 2;
@@ -277,6 +283,9 @@ class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
   ostd::Result<ostd::Box<UnixMessage>> BuildMessage(ByteSource& src, size_t len);
   uint64_t Deadline(uint64_t timeout_ns) const;
   void ChargeFreed(uint64_t charge);
+  // Drops messages taken off a queue: their descriptors and the senders'
+  // charges.
+  static void Purge(MessageQueue& dropped);
 
   const int type_;
   const uint64_t ino_;  // also the lock order between two sockets: lower first
