@@ -199,6 +199,15 @@ MEMFD_CASES = [
     ('memfd_ftruncate', 'memfd ftruncate 1 MiB / 0 (per call)', 1.0, 2),
 ]
 
+# UNIX sockets, eventfd and epoll (group "ipc"; issue 17's targets: <= 1.0x).
+IPC_CASES = [
+    ('unix_rtt', 'UNIX stream socketpair round trip, 1 B', 1.0, 1),
+    ('unix_stream_1m', 'UNIX stream 1 MiB in 64 KiB writes (per MiB)', 1.0, 1),
+    ('eventfd_pingpong', 'eventfd ping-pong between two processes', 1.0, 1),
+    ('epoll_wait_1', 'epoll_wait, 1 ready eventfd', 1.0, 1),
+    ('epoll_wait_1000', 'epoll_wait, 1000 ready eventfds', 1.0, 1),
+]
+
 # The disk cases (group "blk": ext2 on a fresh virtio-blk image; only with
 # `--cases blk`, never by default); the target is Keel/Linux <= 1.2x.
 BLK_CASES = [
@@ -210,9 +219,14 @@ BLK_CASES = [
 ]
 
 # (title printed above the table or None, cases), in output order.
-SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES), ('disk (ext2 on virtio-blk)', BLK_CASES)]
+SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES), ('IPC', IPC_CASES),
+            ('disk (ext2 on virtio-blk)', BLK_CASES)]
 ALL_CASES = [c for _, cases in SECTIONS for c in cases]
-GROUPS = {'memfd': [c for c, _, _, _ in MEMFD_CASES], 'blk': [c for c, _, _, _ in BLK_CASES]}
+GROUPS = {
+    'memfd': [c for c, _, _, _ in MEMFD_CASES],
+    'ipc': [c for c, _, _, _ in IPC_CASES],
+    'blk': [c for c, _, _, _ in BLK_CASES],
+}
 # Cases a run without --cases leaves out (they need a disk).
 NOT_BY_DEFAULT = set(GROUPS['blk'])
 

@@ -49,6 +49,14 @@ ostd::Result<RefPtr<File>> FdTable::Get(int fd) const {
   return s.file;
 }
 
+void FdTable::GetMany(std::span<const int> fds, std::span<RefPtr<File>> out) const {
+  ostd::SpinLockGuard g(lock_);
+  for (size_t i = 0; i < fds.size(); ++i) {
+    int fd = fds[i];
+    out[i] = fd >= 0 && fd < kMaxFds ? slots_[static_cast<size_t>(fd)].file : RefPtr<File>();
+  }
+}
+
 ostd::Result<bool> FdTable::GetCloexec(int fd) const {
   if (fd < 0 || fd >= kMaxFds) return Err(Errno::kEBADF);
   ostd::SpinLockGuard g(lock_);

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "absl/base/thread_annotations.h"
 
@@ -38,6 +39,10 @@ class FdTable : public RefCounted<FdTable> {
   ostd::Result<int> Install(RefPtr<File> file, bool cloexec, int min_fd = 0);
   // The file at `fd`; EBADF.
   ostd::Result<RefPtr<File>> Get(int fd) const;
+  // The files at `fds` (null where a descriptor is closed or out of range),
+  // under one acquisition of the table lock: for callers that look up many
+  // descriptors at once (epoll_wait). out.size() >= fds.size().
+  void GetMany(std::span<const int> fds, std::span<RefPtr<File>> out) const;
   // FD_CLOEXEC of `fd`; EBADF.
   ostd::Result<bool> GetCloexec(int fd) const;
   ostd::Status SetCloexec(int fd, bool cloexec);

@@ -17,6 +17,7 @@
 // number. Nested epoll instances work; a loop or a nesting deeper than
 // Linux's 5 levels is ELOOP.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -77,6 +78,7 @@ struct Interest {
   uint32_t data_hi = 0;
   bool disabled = false;  // EPOLLONESHOT fired
   bool reported = false;  // EPOLLET: reported at generation `gen`
+  bool stale = false;     // its descriptor no longer holds `file`: to be dropped
   uint64_t gen = 0;
 };
 
@@ -150,31 +152,56 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
   }
 
   // Fills `out` with up to out.size() ready events; returns how many.
+  // Interests whose descriptor no longer holds their file are dropped on
+  // the way. The descriptors are looked up in batches, one table lock each.
   size_t Collect(fs::FdTable& files, std::span<EpollEvent> out) {
     ostd::MutexGuard g(lock_);
-    DropClosedLocked(files);
     size_t n = interests_.size();
     size_t count = 0;
     size_t last = 0;
-    for (size_t k = 0; k < n && count < out.size(); ++k) {
-      size_t i = (cursor_ + k) % n;
-      Interest& in = interests_[i];
-      if (in.disabled) continue;
-      ostd::Result<RefPtr<File>> f = files.Get(in.fd);
-      if (!f || f->get() != in.file) continue;
-      uint32_t ready = uint32_t{(*f)->Poll()} & in.events & (kEventBits | kEpollErr | kEpollHup);
-      if (ready == 0) continue;
-      if ((in.events & kEpollEt) != 0) {
-        uint64_t gen = (*f)->PollGeneration();
-        if (in.reported && gen == in.gen) continue;
-        in.reported = true;
-        in.gen = gen;
+    bool stale = false;
+    constexpr size_t kBatch = 32;
+    std::array<int, kBatch> fds{};
+    std::array<RefPtr<File>, kBatch> got;
+    for (size_t base = 0; base < n && count < out.size(); base += kBatch) {
+      size_t m = std::min(kBatch, n - base);
+      for (size_t k = 0; k < m; ++k) fds[k] = interests_[(cursor_ + base + k) % n].fd;
+      files.GetMany(std::span<const int>(fds).first(m), got);
+      for (size_t k = 0; k < m && count < out.size(); ++k) {
+        size_t i = (cursor_ + base + k) % n;
+        Interest& in = interests_[i];
+        RefPtr<File> f = std::move(got[k]);
+        if (!f || f.get() != in.file) {
+          in.stale = true;
+          stale = true;
+          continue;
+        }
+        if (in.disabled) continue;
+        uint32_t ready = uint32_t{f->Poll()} & in.events & (kEventBits | kEpollErr | kEpollHup);
+        if (ready == 0) continue;
+        if ((in.events & kEpollEt) != 0) {
+          uint64_t gen = f->PollGeneration();
+          if (in.reported && gen == in.gen) continue;
+          in.reported = true;
+          in.gen = gen;
+        }
+        if ((in.events & kEpollOneshot) != 0) in.disabled = true;
+        out[count++] = EpollEvent{ready, in.data_lo, in.data_hi};
+        last = i;
       }
-      if ((in.events & kEpollOneshot) != 0) in.disabled = true;
-      out[count++] = EpollEvent{ready, in.data_lo, in.data_hi};
-      last = i;
+      for (RefPtr<File>& f : got) f = nullptr;
     }
     if (count > 0) cursor_ = last + 1;
+    if (stale) {
+      for (size_t i = 0; i < interests_.size();) {
+        if (interests_[i].stale) {
+          interests_.Erase(i);
+          if (cursor_ > i) --cursor_;
+        } else {
+          ++i;
+        }
+      }
+    }
     return count;
   }
 
@@ -236,18 +263,6 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
       if (interests_[i].fd == fd && interests_[i].file == file) return i;
     }
     return interests_.size();
-  }
-
-  // Forgets interests whose descriptor no longer holds their file.
-  void DropClosedLocked(fs::FdTable& files) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
-    for (size_t i = 0; i < interests_.size();) {
-      ostd::Result<RefPtr<File>> f = files.Get(interests_[i].fd);
-      if (f && f->get() == interests_[i].file) {
-        ++i;
-      } else {
-        interests_.Erase(i);
-      }
-    }
   }
 
   ostd::Mutex lock_;
@@ -334,16 +349,24 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
   if (maxevents <= 0 || maxevents > kMaxEvents) return Err(Errno::kEINVAL);
   OSTD_TRY(events.CheckRange(static_cast<uint64_t>(maxevents)));
   OSTD_TRY_ASSIGN(RefPtr<EpollFile> ep, GetEpoll(self, epfd));
-  // Each interest has its own descriptor: no more than kMaxFds are ever ready.
-  ostd::Vec<EpollEvent> ready;
-  OSTD_TRY(ready.Resize(std::min<size_t>(static_cast<size_t>(maxevents), fs::kMaxFds)));
+  // Each interest has its own descriptor: no more than kMaxFds are ever
+  // ready. Small waits collect on the stack, large ones on the heap.
+  size_t cap = std::min<size_t>(static_cast<size_t>(maxevents), fs::kMaxFds);
+  constexpr size_t kStackEvents = 32;
+  std::array<EpollEvent, kStackEvents> small{};
+  ostd::Vec<EpollEvent> large;
+  std::span<EpollEvent> ready = std::span(small).first(std::min(cap, kStackEvents));
+  if (cap > kStackEvents) {
+    OSTD_TRY(large.Resize(cap));
+    ready = large.span();
+  }
   file_sys::ThreadCaller caller(self);
   fs::FdTable& files = self.process().files();
   bool timed_out = zero;
   size_t n = 0;
   for (;;) {
     uint64_t seen = fs::PollHub().version();
-    n = ep->Collect(files, ready.span());
+    n = ep->Collect(files, ready);
     if (n > 0 || timed_out) break;
     if (self.HasPendingSignal()) return Err(Errno::kEINTR);
     std::optional<uint64_t> wake = deadline;

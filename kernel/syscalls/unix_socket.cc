@@ -870,6 +870,10 @@ ostd::Result<RecvResult> UnixSocket::RecvStream(RecvRequest& req, fs::Caller& ca
       size_t i = 0;
       while (!done && copied < want && i < queue_.size()) {
         UnixMessage& m = queue_.at(i);
+        if (!out.has_from) {
+          out.from = m.from;  // the sender's name, from the first message read
+          out.has_from = true;
+        }
         if (check_creds) {
           if (m.cred.pid != cred.pid || m.cred.uid != cred.uid || m.cred.gid != cred.gid) {
             done = true;

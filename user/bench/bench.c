@@ -4,6 +4,7 @@
 //   /bench [-t SECONDS] [-r REPS] [-s SETTLE] [-c CASE[,CASE...]]
 //
 // -c takes case names (kCases) or group names ("memfd": every memfd_* case;
+// "ipc": UNIX sockets, eventfd and epoll;
 // "blk": the disk and ext2 cases, which need a disk and run only if named).
 // -s waits, before the first case, until the machine has been up SETTLE
 // seconds (CLOCK_BOOTTIME) and, on Linux, until its clocksource is no longer
@@ -32,9 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -663,6 +667,140 @@ static int64_t c_blk_create_delete(long n) {
   return mono() - t0;
 }
 
+// ------------------------------------------------------------ IPC (issue 17)
+
+// A child that echoes: reads `msg` bytes from `in` (whole), writes `reply`
+// bytes to `out`, until EOF. Returns its pid.
+static pid_t echo_child(int in, int out, size_t msg, size_t reply, int close_a, int close_b) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  if (close_a >= 0) close(close_a);
+  if (close_b >= 0) close(close_b);
+  static char buf[65536];
+  for (;;) {
+    size_t got = 0;
+    while (got < msg) {
+      size_t want = msg - got < sizeof buf ? msg - got : sizeof buf;
+      ssize_t r = read(in, buf, want);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) _exit(0);
+      got += (size_t)r;
+    }
+    if (write(out, buf, reply) != (ssize_t)reply) _exit(1);
+  }
+}
+
+static void reap(pid_t pid) {
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// UNIX stream socketpair, 1 byte each way: one operation is one round trip.
+static int64_t c_unix_rtt(long n) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) FAIL();
+  pid_t pid = echo_child(sv[1], sv[1], 1, 1, sv[0], -1);
+  if (pid < 0) FAIL();
+  close(sv[1]);
+  char c = 'x';
+  int64_t err = 0;
+  if (write(sv[0], &c, 1) != 1 || read(sv[0], &c, 1) != 1) err = -EIO;
+  int64_t t0 = mono();
+  for (long i = 0; i < n && err == 0; ++i) {
+    if (write(sv[0], &c, 1) != 1 || read(sv[0], &c, 1) != 1) err = errno ? -errno : -EIO;
+  }
+  int64_t t = mono() - t0;
+  close(sv[0]);
+  reap(pid);
+  return err ? err : t;
+}
+
+// UNIX stream throughput: 1 MiB in 64 KiB writes to a child that reads it
+// all and answers one byte. One operation is one MiB.
+static int64_t c_unix_stream_1m(long n) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) FAIL();
+  pid_t pid = echo_child(sv[1], sv[1], MIB, 1, sv[0], -1);
+  if (pid < 0) FAIL();
+  close(sv[1]);
+  static char buf[65536];
+  memset(buf, 'u', sizeof buf);
+  int64_t err = 0;
+  int64_t t0 = mono();
+  for (long i = 0; i < n && err == 0; ++i) {
+    for (size_t off = 0; off < MIB && err == 0; off += sizeof buf) {
+      size_t done = 0;
+      while (done < sizeof buf) {
+        ssize_t w = write(sv[0], buf + done, sizeof buf - done);
+        if (w <= 0) {
+          err = errno ? -errno : -EIO;
+          break;
+        }
+        done += (size_t)w;
+      }
+    }
+    char c;
+    if (err == 0 && read(sv[0], &c, 1) != 1) err = errno ? -errno : -EIO;
+  }
+  int64_t t = mono() - t0;
+  close(sv[0]);
+  reap(pid);
+  return err ? err : t;
+}
+
+// Two eventfds between two processes: one operation is one round trip.
+static int64_t c_eventfd_pingpong(long n) {
+  int ping = eventfd(0, 0), pong = eventfd(0, 0);
+  if (ping < 0 || pong < 0) FAIL();
+  pid_t pid = echo_child(ping, pong, 8, 8, -1, -1);
+  if (pid < 0) FAIL();
+  uint64_t one = 1, got;
+  int64_t err = 0;
+  int64_t t0 = mono();
+  for (long i = 0; i < n && err == 0; ++i) {
+    if (write(ping, &one, 8) != 8 || read(pong, &got, 8) != 8) err = errno ? -errno : -EIO;
+  }
+  int64_t t = mono() - t0;
+  // End the child: it blocks in read(ping); kill it.
+  kill(pid, SIGKILL);
+  reap(pid);
+  close(ping);
+  close(pong);
+  return err ? err : t;
+}
+
+// epoll_wait (timeout 0) on `count` always-ready eventfds, level-triggered:
+// one operation is one call returning `count` events.
+static int64_t epoll_ready(long n, int count) {
+  int ep = epoll_create1(0);
+  if (ep < 0) FAIL();
+  static int fds[1000];
+  static struct epoll_event evs[1000];
+  int64_t err = 0;
+  int made = 0;
+  for (; made < count; ++made) {
+    fds[made] = eventfd(1, 0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)made};
+    if (fds[made] < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fds[made], &ev) != 0) {
+      err = errno ? -errno : -EIO;
+      if (fds[made] >= 0) ++made;
+      break;
+    }
+  }
+  int64_t t0 = mono();
+  for (long i = 0; i < n && err == 0; ++i) {
+    if (epoll_wait(ep, evs, count, 0) != count) err = errno ? -errno : -EIO;
+  }
+  int64_t t = mono() - t0;
+  for (int i = 0; i < made; ++i) close(fds[i]);
+  close(ep);
+  return err ? err : t;
+}
+
+static int64_t c_epoll_wait_1(long n) { return epoll_ready(n, 1); }
+static int64_t c_epoll_wait_1000(long n) { return epoll_ready(n, 1000); }
+
 struct bench_case {
   const char* name;
   case_fn fn;
@@ -687,6 +825,11 @@ static const struct bench_case kCases[] = {
     {"munmap_shootdown", c_munmap_shootdown, 1, NULL, 2},
     {"fork_exit", c_fork_exit, 1, NULL, 1},
     {"fork_exec", c_fork_exec, 1, NULL, 1},
+    {"unix_rtt", c_unix_rtt, 1, "ipc", 1},
+    {"unix_stream_1m", c_unix_stream_1m, 1, "ipc", 1},
+    {"eventfd_pingpong", c_eventfd_pingpong, 1, "ipc", 1},
+    {"epoll_wait_1", c_epoll_wait_1, 1, "ipc", 1},
+    {"epoll_wait_1000", c_epoll_wait_1000, 1, "ipc", 1},
     {"memfd_write_4k", c_memfd_write_4k, 1, "memfd", 1},
     {"memfd_read_4k", c_memfd_read_4k, 1, "memfd", 1},
     {"memfd_write_1m", c_memfd_write_1m, 1, "memfd", 1},
