@@ -15,6 +15,14 @@ uint32_t Count();
 // Waits for an interrupt (with interrupts enabled).
 void WaitForInterrupt();
 
+// Makes every online CPU pass a full memory barrier and a serializing
+// instruction before this returns: the others take an interrupt and return
+// from it (iretq serializes), the caller fences. What membarrier(2) needs:
+// after it, no CPU still runs with stale stores or stale instruction bytes
+// from before the call. Blocks (spins) until every CPU answered; not from
+// interrupt handlers. Harmless for any caller: it changes no state.
+void SerializeAllCpus();
+
 // What CPUID says about the processor (the boot CPU's view; all CPUs of a
 // machine Keel runs on are alike).
 struct Identity {

@@ -312,6 +312,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   p.set_cmdline(argv);
   p.set_exe_path(std::string_view(exe_path.span()));
   self.rseq = {};  // the new program registers its own (Linux's rseq_execve)
+  self.process().membarrier_state.store(0, std::memory_order_release);  // a new mm
   self.rseq_cpu = -1;
   self.altstack_sp = 0;
   self.altstack_size = 0;

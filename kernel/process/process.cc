@@ -488,6 +488,9 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->pid_ns_for_children_ = std::move(child_ns);
     p->creds_ = parent.creds_;
     p->rlimits = parent.rlimits;
+    // The memory is a copy: so is its membarrier registration (Linux's dup_mm).
+    p->membarrier_state.store(parent.membarrier_state.load(std::memory_order_acquire),
+                              std::memory_order_release);
     p->start_ns = ostd::timer::NowNanos();
     p->exit_signal_ = args.exit_signal;
     p->set_name(parent.name());

@@ -186,6 +186,9 @@ class Thread {
   // (-1: not yet). Only the thread itself touches them.
   RseqArea rseq;
   int64_t rseq_cpu = -1;
+  // The process's rseq_kick this thread has answered (membarrier's RSEQ
+  // command: a newer one makes an interrupt in user mode a kernel event).
+  uint64_t rseq_kick_seen = 0;
   // sigaltstack.
   uint64_t altstack_sp = 0;
   uint64_t altstack_size = 0;
@@ -365,6 +368,13 @@ class Process {
   // POSIX timers (posix_timer.h) and the next id to try. Guarded by TreeLock().
   std::array<PosixTimer, kMaxPosixTimers> posix_timers{};
   int32_t next_timer_id = 0;
+
+  // membarrier(2): the commands registered (MEMBARRIER_STATE bits of
+  // membarrier.cc; fork copies them with the memory, execve clears them), and a
+  // counter bumped by MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ so that threads
+  // interrupted in user mode restart their rseq critical sections.
+  std::atomic<uint32_t> membarrier_state{0};
+  std::atomic<uint64_t> rseq_kick{0};
 
   // Job control: set while stopped; threads sleep on stop_wait.
   std::atomic<bool> stopped{false};

@@ -108,9 +108,11 @@ void RunThread(Thread* t) {
   }
   while (!t->exiting.load(std::memory_order_acquire)) {
     RseqBeforeUser(*t);
+    t->rseq_kick_seen = t->process().rseq_kick.load(std::memory_order_acquire);
     ostd::user::ReturnReason why = t->user_mode().Execute([t] {
       return ostd::ShouldYield() || t->exiting.load(std::memory_order_relaxed) ||
-             t->HasPendingSignal() || t->process().stopped.load(std::memory_order_relaxed);
+             t->HasPendingSignal() || t->process().stopped.load(std::memory_order_relaxed) ||
+             t->process().rseq_kick.load(std::memory_order_relaxed) != t->rseq_kick_seen;
     });
     switch (why) {
       case ostd::user::ReturnReason::kSyscall:

@@ -230,6 +230,7 @@ void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect
 void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl
 void RegisterSysvShmSyscalls(SyscallTable& t);  // sysv_shm.cc: shmget, shmat, shmdt, shmctl
 void RegisterSysvMsgSyscalls(SyscallTable& t);  // sysv_msg.cc: msgget, msgsnd, msgrcv, msgctl
+void RegisterMembarrierSyscalls(SyscallTable& t);  // membarrier.cc
 // kernel/module/module_syscalls.cc: init_module, finit_module, delete_module
 void RegisterModuleSyscalls(SyscallTable& t);
 

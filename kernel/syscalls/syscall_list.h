@@ -359,7 +359,7 @@
   N(321, bpf)                                                   \
   N(322, execveat)                                              \
   N(323, userfaultfd)                                           \
-  N(324, membarrier)                                            \
+  S(324, membarrier, Never, Int, Flags, Int)                    \
   N(325, mlock2)                                                \
   S(326, copy_file_range, Never, Fd, InOut, Fd, InOut, Len, Flags) \
   S(327, preadv2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)      \

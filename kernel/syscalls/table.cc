@@ -48,6 +48,7 @@ void InitSyscalls() {
   RegisterSysvSemSyscalls(table);
   RegisterSysvShmSyscalls(table);
   RegisterSysvMsgSyscalls(table);
+  RegisterMembarrierSyscalls(table);
   RegisterModuleSyscalls(table);
   table.CheckComplete();
 }

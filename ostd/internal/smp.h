@@ -25,6 +25,9 @@ CpuSet OnlineCpus();
 // wants, cannot deadlock. `fn` must not take locks.
 void CallOnCpus(CpuSet targets, void (*fn)(void*), void* arg);
 
+// How many cpu::SerializeAllCpus interrupts `cpu` has answered (ktests).
+uint64_t SerializedCount(uint32_t cpu);
+
 // Sends `cpu` (not the caller's) a reschedule interrupt, which ends an idle
 // hlt there. Fire and forget; any context.
 void SendRescheduleIpi(uint32_t cpu);

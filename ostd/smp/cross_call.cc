@@ -141,6 +141,35 @@ static void CallOnCpusPinned(CpuSet targets, void (*fn)(void*), void* arg) {
   calling[self].store(false, std::memory_order_relaxed);
 }
 
+}  // namespace ostd::internal
+
+namespace ostd::internal {
+namespace {
+std::atomic<uint64_t> serialized[kMaxCpus];
+
+// Runs in the IPI handler: the interrupt and its iretq are the point.
+void CountSerialized(void*) {
+  serialized[cpu::CurrentId()].fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+uint64_t SerializedCount(uint32_t cpu) {
+  return cpu < kMaxCpus ? serialized[cpu].load(std::memory_order_relaxed) : 0;
+}
+
+}  // namespace ostd::internal
+
+namespace ostd::cpu {
+
+void SerializeAllCpus() {
+  internal::CallOnCpus(CpuSet::FirstN(kMaxCpus), internal::CountSerialized, nullptr);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+}  // namespace ostd::cpu
+
+namespace ostd::internal {
+
 StopOtherCpusGuard::StopOtherCpusGuard() {
   PreemptDisable();  // the stopper stays on this CPU until the guard ends
   uint32_t self = cpu::CurrentId();

@@ -90,6 +90,16 @@ TEST(CallOnCpusTest, RunsOnceOnEachTargetAndNeverOnTheCaller) {
   EXPECT_EQ(runs[0].load(), 0u);
 }
 
+TEST(SerializeAllCpusTest, EveryOtherCpuTakesTheInterruptOnce) {
+  uint64_t before[kCpus];
+  for (uint32_t c = 0; c < kCpus; ++c) before[c] = internal::SerializedCount(c);
+  cpu::SerializeAllCpus();
+  uint32_t self = cpu::CurrentId();
+  for (uint32_t c = 0; c < kCpus; ++c) {
+    EXPECT_EQ(internal::SerializedCount(c) - before[c], c == self ? 0u : 1u) << "CPU " << c;
+  }
+}
+
 struct PingPong {
   uint32_t peer;
   uint32_t rounds;
