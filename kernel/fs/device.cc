@@ -115,6 +115,7 @@ ostd::Status CreateDeviceNodes(Inode& dev) {
   OSTD_TRY(dev.Symlink("stdin", "/proc/self/fd/0", 0, 0));
   OSTD_TRY(dev.Symlink("stdout", "/proc/self/fd/1", 0, 0));
   OSTD_TRY(dev.Symlink("stderr", "/proc/self/fd/2", 0, 0));
+  OSTD_TRY(dev.Symlink("fd", "/proc/self/fd", 0, 0));
   OSTD_TRY(dev.Create("shm", InodeType::kDirectory, 01777, 0, 0, 0));
   if (HvcTtyRegistered()) {
     OSTD_TRY(dev.Create("hvc0", InodeType::kCharDevice, 0620, 0, 5, MakeDev(kHvcMajor, 0)));

@@ -290,6 +290,13 @@ SyscallResult SysExecve(Thread& self, UserInPtr<const char> filename, UserInPtr<
   OSTD_TRY(path.Resize(4096));
   OSTD_TRY_ASSIGN(size_t path_len, ostd::vm::CopyStringFromUser(filename, path.span()));
   if (path_len == 0) return Err(Errno::kENOENT);
+  return DoExecve(self, std::string_view(path.span().first(path_len)), argv_ptr, envp_ptr);
+}
+
+}  // namespace
+
+SyscallResult DoExecve(Thread& self, std::string_view path, UserInPtr<uint64_t> argv_ptr,
+                       UserInPtr<uint64_t> envp_ptr) {
   ostd::Vec<char> arena;
   ostd::Vec<char> scratch;
   ostd::Vec<StringSpan> argv_spans;
@@ -303,9 +310,11 @@ SyscallResult SysExecve(Thread& self, UserInPtr<const char> filename, UserInPtr<
   std::string_view all(arena.span());
   for (const StringSpan& s : argv_spans) OSTD_TRY(argv.Push(all.substr(s.offset, s.len)));
   for (const StringSpan& s : envp_spans) OSTD_TRY(envp.Push(all.substr(s.offset, s.len)));
-  OSTD_TRY(Exec(self, std::string_view(path.span().first(path_len)), argv.span(), envp.span()));
+  OSTD_TRY(Exec(self, path, argv.span(), envp.span()));
   return 0;
 }
+
+namespace {
 
 SyscallResult SysSetTidAddress(Thread& self, uint64_t tidptr) {
   self.clear_child_tid = UserOutPtr<int32_t>(tidptr);

@@ -231,6 +231,11 @@ void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, s
 void RegisterSysvShmSyscalls(SyscallTable& t);  // sysv_shm.cc: shmget, shmat, shmdt, shmctl
 void RegisterSysvMsgSyscalls(SyscallTable& t);  // sysv_msg.cc: msgget, msgsnd, msgrcv, msgctl
 void RegisterMembarrierSyscalls(SyscallTable& t);  // membarrier.cc
+
+// execve's body after the path was copied in (process.cc): copies argv and
+// envp and runs Exec. Shared with execveat (file_path.cc).
+SyscallResult DoExecve(Thread& self, std::string_view path, ostd::vm::UserInPtr<uint64_t> argv,
+                       ostd::vm::UserInPtr<uint64_t> envp);
 // kernel/module/module_syscalls.cc: init_module, finit_module, delete_module
 void RegisterModuleSyscalls(SyscallTable& t);
 

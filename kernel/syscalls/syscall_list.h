@@ -357,7 +357,7 @@
   S(319, memfd_create, Never, String, Flags)                    \
   N(320, kexec_file_load)                                       \
   N(321, bpf)                                                   \
-  N(322, execveat)                                              \
+  S(322, execveat, Never, DirFd, Path, In, In, Flags)           \
   N(323, userfaultfd)                                           \
   S(324, membarrier, Never, Int, Flags, Int)                    \
   N(325, mlock2)                                                \

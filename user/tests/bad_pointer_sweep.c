@@ -574,6 +574,7 @@ static void tune(struct Ctx* c) {
     c->a[3] = 64;
   }
   if (!strcmp(n, "execve")) put_str(c, 0, "x");
+  if (!strcmp(n, "execveat")) put_str(c, 1, "x");
   if (!strcmp(n, "getdents64")) {
     c->a[0] = c->dirfd;
     c->a[2] = 64;
