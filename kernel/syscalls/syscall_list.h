@@ -113,7 +113,7 @@
   S(75, fdatasync, Never, Fd)                                   \
   S(76, truncate, Never, Path, Off)                             \
   S(77, ftruncate, Never, Fd, Off)                              \
-  N(78, getdents)                                               \
+  S(78, getdents, Never, Fd, Out, Uint)                         \
   S(79, getcwd, Never, Out, Len)                                \
   S(80, chdir, Never, Path)                                     \
   S(81, fchdir, Never, Fd)                                      \
@@ -196,7 +196,7 @@
   S(158, arch_prctl, Never, Int, Raw)                           \
   N(159, adjtimex)                                              \
   S(160, setrlimit, Never, Uint, In)                            \
-  N(161, chroot)                                                \
+  S(161, chroot, Never, Path)                                   \
   S(162, sync, Never)                                           \
   N(163, acct)                                                  \
   S(164, settimeofday, Never, In, In)                           \

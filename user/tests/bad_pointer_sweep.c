@@ -299,6 +299,7 @@ static int is_size_arg(const struct Spec* s, int i) {
                 {"ppoll", 1},
                 {"readlink", 2},
                 {"readlinkat", 3},
+                {"getdents", 2},
                 {"getdents64", 2},
                 {"getgroups", 0},
                 {"setgroups", 0},
@@ -574,7 +575,7 @@ static void tune(struct Ctx* c) {
     c->a[3] = 64;
   }
   if (!strcmp(n, "execve")) put_str(c, 0, "x");
-  if (!strcmp(n, "getdents64")) {
+  if (!strcmp(n, "getdents") || !strcmp(n, "getdents64")) {
     c->a[0] = c->dirfd;
     c->a[2] = 64;
   }
@@ -610,6 +611,7 @@ static void tune(struct Ctx* c) {
     put(c, 2, &cpu0, sizeof cpu0);
   }
   if (!strcmp(n, "sched_getaffinity")) c->a[1] = 64;
+  if (!strcmp(n, "chroot")) put_str(c, 0, "d");  // a directory: the child's root moves
   if (!strcmp(n, "semop") || !strcmp(n, "semtimedop")) {
     c->a[0] = semid;
     c->a[2] = 1;
