@@ -157,8 +157,8 @@
   S(119, setresgid, Never, Uid, Uid, Uid)                       \
   S(120, getresgid, Never, Out, Out, Out)                       \
   S(121, getpgid, Never, Pid)                                   \
-  N(122, setfsuid)                                              \
-  N(123, setfsgid)                                              \
+  S(122, setfsuid, Never, Uid)                                  \
+  S(123, setfsgid, Never, Uid)                                  \
   S(124, getsid, Never, Pid)                                    \
   S(125, capget, Never, InOut, Out)                             \
   N(126, capset)                                                \
