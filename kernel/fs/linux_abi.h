@@ -225,6 +225,34 @@ inline size_t PackDirent64(std::span<uint8_t> out, uint64_t ino, int64_t off, ui
   return reclen;
 }
 
+// The legacy struct linux_dirent of getdents(2): d_ino and d_off (unsigned
+// long), d_reclen, the NUL-terminated name, padding, and d_type in the
+// record's last byte.
+inline constexpr size_t kDirentHeaderSize = 18;
+constexpr size_t DirentRecLen(size_t name_len) {
+  return (kDirentHeaderSize + name_len + 2 + 7) & ~size_t{7};
+}
+
+// Writes one linux_dirent record at the start of `out`. Returns its length,
+// or 0 if `out` is too small (nothing written).
+inline size_t PackDirent(std::span<uint8_t> out, uint64_t ino, int64_t off, uint8_t type,
+                         std::string_view name) {
+  size_t reclen = DirentRecLen(name.size());
+  if (out.size() < reclen) return 0;
+  auto put = [&](size_t at, auto value) {
+    auto raw = std::bit_cast<std::array<uint8_t, sizeof(value)>>(value);
+    (void)ostd::CopyBytes(raw, out.subspan(at, raw.size()));
+  };
+  put(0, ino);
+  put(8, off);
+  put(16, static_cast<uint16_t>(reclen));
+  for (size_t i = 0; i < name.size(); ++i)
+    out[kDirentHeaderSize + i] = static_cast<uint8_t>(name[i]);
+  for (size_t i = kDirentHeaderSize + name.size(); i < reclen; ++i) out[i] = 0;
+  out[reclen - 1] = type;
+  return reclen;
+}
+
 // poll(2) events.
 inline constexpr uint16_t kPollIn = 0x001;
 inline constexpr uint16_t kPollPri = 0x002;

@@ -81,5 +81,24 @@ TEST(LinuxAbiTest, PackDirent64) {
   EXPECT_EQ(PackDirent64(std::span<uint8_t>(buf).first(31), 1, 1, kDtReg, "hello"), 0u);
 }
 
+TEST(LinuxAbiTest, PackDirent) {
+  std::array<uint8_t, 64> buf;
+  buf.fill(0xaa);
+  size_t n = PackDirent(buf, 42, 7, kDtDir, "hello");
+  EXPECT_EQ(n, 32u);  // 18 + 5 + NUL + d_type = 25 -> 32
+  EXPECT_EQ(Load(buf, 0, 8), 42u);
+  EXPECT_EQ(Load(buf, 8, 8), 7u);
+  EXPECT_EQ(Load(buf, 16, 2), 32u);
+  EXPECT_EQ(buf[18], 'h');
+  EXPECT_EQ(buf[23], 0);       // the name's NUL
+  EXPECT_EQ(buf[30], 0);       // padding
+  EXPECT_EQ(buf[31], kDtDir);  // d_type in the last byte
+  EXPECT_EQ(buf[32], 0xaa);
+  EXPECT_EQ(DirentRecLen(6), 32u);  // 18 + 6 + 2 = 26 -> 32
+  EXPECT_EQ(DirentRecLen(12), 32u);
+  EXPECT_EQ(DirentRecLen(13), 40u);
+  EXPECT_EQ(PackDirent(std::span<uint8_t>(buf).first(31), 1, 1, kDtReg, "hello"), 0u);
+}
+
 }  // namespace
 }  // namespace kernel::fs

@@ -155,6 +155,7 @@ void DefaultRlimits(Process& p) {
   p.rlimits[Process::kRlimitNofile] = {1024, 4096};
   p.rlimits[8] = {8ull << 20, 8ull << 20};  // RLIMIT_MEMLOCK
   p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
+  p.rlimits[14] = {0, 0};                   // RLIMIT_RTPRIO
   uint64_t sigpending = DefaultSigPendingLimit();
   p.rlimits[Process::kRlimitSigpending] = {sigpending, sigpending};
 }
@@ -375,6 +376,23 @@ Result<Process*> CreateInitProcess() {
   return Err(Errno::kENOMEM);
 }
 
+SchedAttrs SchedAttrs::ForChild() const {
+  SchedAttrs child = *this;
+  if (reset_on_fork) {
+    // Real-time policies fall back to SCHED_OTHER at nice 0; otherwise only
+    // a negative nice is reset. The flag has done its job.
+    if (realtime()) {
+      child.policy = kOther;
+      child.rt_priority = 0;
+      child.nice = 0;
+    } else if (nice < 0) {
+      child.nice = 0;
+    }
+    child.reset_on_fork = false;
+  }
+  return child;
+}
+
 Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
                             const ThreadInit& init) {
   Thread* t = nullptr;
@@ -390,6 +408,7 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
     t->set_child_tid = init.set_child_tid;
     t->initial_exec = init.exec;
     t->rseq = init.rseq;
+    t->sched = init.sched;
     OSTD_TRY(threads.Reserve(threads.size() + 1));
     OSTD_TRY(
         p.threads_.Push(std::move(owned)));  // on failure the Thread goes (nothing refers to it)
@@ -527,6 +546,10 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     target = p;
   }
   ThreadInit init{.mask = self.mask()};
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    init.sched = self.sched.ForChild();
+  }
   if ((f & kCloneVm) == 0) init.rseq = self.rseq;  // as Linux's rseq_fork
   if ((f & kCloneChildCleartid) != 0) init.clear_child_tid = args.child_tid;
   if ((f & kCloneChildSettid) != 0) init.set_child_tid = args.child_tid;

@@ -80,8 +80,28 @@ struct RseqArea {
   uint32_t sig = 0;
 };
 
+// A thread's scheduling attributes, as Linux keeps them per task: the policy
+// and real-time priority (sched_setscheduler, sched_setattr), the nice value
+// (setpriority) and the I/O priority (ioprio_set); kernel/syscalls/sched.cc.
+// Keel's scheduler (ostd's round robin) records them and reports them back
+// but does not act on them: no real-time priorities, no nice weighting, no
+// SCHED_BATCH/SCHED_IDLE demotion, no I/O classes. Copied by clone (with
+// SCHED_RESET_ON_FORK's reset), kept by execve.
+struct SchedAttrs {
+  static constexpr int kOther = 0, kFifo = 1, kRr = 2, kBatch = 3, kIdle = 5;
+  int32_t policy = kOther;
+  int32_t rt_priority = 0;  // 1..99 for SCHED_FIFO and SCHED_RR, else 0
+  int32_t nice = 0;         // -20..19
+  bool reset_on_fork = false;
+  uint16_t ioprio = 0;  // what ioprio_set stored (0: IOPRIO_CLASS_NONE, none set)
+  bool realtime() const { return policy == kFifo || policy == kRr; }
+  // What a child starts with (Linux's sched_fork).
+  SchedAttrs ForChild() const;
+};
+
 struct ThreadInit {
   const InitialExec* exec = nullptr;
+  SchedAttrs sched{};
   RseqArea rseq{};  // fork keeps the registration; a new thread starts without
   SigSet mask = 0;
   ostd::vm::UserOutPtr<int32_t> clear_child_tid{};  // CLONE_CHILD_CLEARTID
@@ -189,6 +209,9 @@ class Thread {
   // The process's rseq_kick this thread has answered (membarrier's RSEQ
   // command: a newer one makes an interrupt in user mode a kernel event).
   uint64_t rseq_kick_seen = 0;
+  // Scheduling attributes (SchedAttrs). Guarded by TreeLock(): other
+  // threads read and change them (sched_setscheduler, setpriority).
+  SchedAttrs sched;
   // sigaltstack.
   uint64_t altstack_sp = 0;
   uint64_t altstack_size = 0;

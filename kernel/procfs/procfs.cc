@@ -81,6 +81,7 @@ struct ProcInfo {
   // pending set and mask (Linux's /proc/PID/status shows the leader's).
   SigSet shared_pending = 0, thread_pending = 0, blocked = 0;
   uint64_t sigpending_limit = 0;  // RLIMIT_SIGPENDING
+  SchedAttrs sched;               // the first thread's (the leader's on Linux)
 
   ProcInfo() = default;
   ProcInfo(const ProcInfo&) = delete;
@@ -125,6 +126,7 @@ Status Snapshot(int pid, ProcInfo& info) {
     first = false;
     info.thread_pending = t.pending_signals();
     info.blocked = t.mask();
+    info.sched = t.sched;
   });
   info.sigpending_limit = p->rlimits[Process::kRlimitSigpending].cur;
   if (fs::FsContext* fsc = p->fs_locked()) {
@@ -391,15 +393,21 @@ Status GenPidStat(int pid, TextSink& out) {
       p.zombie
           ? 'Z'
           : (CurrentThread() != nullptr && CurrentThread()->process().pid() == pid ? 'R' : 'S');
-  // Fields 1-52 of proc(5); times in clock ticks (100 Hz).
+  // Fields 1-52 of proc(5); times in clock ticks (100 Hz). priority (18) is
+  // Linux's prio - 100: -1 - rt_priority for SCHED_FIFO/RR, else 20 + nice.
   constexpr uint64_t kNsPerTick = 10'000'000;
-  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} {} {} {} 20 0 {} 0 {} {} {} ", pid,
+  int priority = p.sched.realtime() ? -1 - p.sched.rt_priority : 20 + p.sched.nice;
+  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} {} {} {} {} {} {} 0 {} {} {} ", pid,
                  p.comm(), state, p.ppid, p.pgid, p.sid, 1281 /* tty 5:1 */, p.pgid,
                  0x400000 /* PF_FORKNOEXEC-free flags */, p.times.user_ns / kNsPerTick,
                  p.times.sys_ns / kNsPerTick, p.children_times.user_ns / kNsPerTick,
-                 p.children_times.sys_ns / kNsPerTick, p.threads, p.start_ns / kNsPerTick, vsize,
-                 rss / 4096);
-  out.Write("18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+                 p.children_times.sys_ns / kNsPerTick, priority, p.sched.nice, p.threads,
+                 p.start_ns / kNsPerTick, vsize, rss / 4096);
+  // rsslim (25) to exit_signal (38), processor, rt_priority (40), policy (41),
+  // then 42-52.
+  ostd::FormatTo(out, "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 {} {} ",
+                 p.sched.rt_priority, p.sched.policy);
+  out.Write("0 0 0 0 0 0 0 0 0 0 0\n");
   return {};
 }
 

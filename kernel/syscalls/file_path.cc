@@ -1,6 +1,6 @@
 // Calls that name files by path: open/openat/creat, directory entries
 // (mkdir, mknod, unlink, rmdir, rename, link, symlink, readlink) and the
-// current directory (chdir, fchdir, getcwd), umask.
+// current and root directories (chdir, fchdir, getcwd, chroot), umask.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -337,6 +337,22 @@ SyscallResult SysFchdir(Thread& self, int fd) {
   return 0;
 }
 
+// chroot(path): the directory (ENOTDIR, ENOENT, ...) needs search permission
+// (EACCES) before the privilege (CAP_SYS_CHROOT: EPERM) is checked, as on
+// Linux. Path walks of the process then start at it and ".." stops there;
+// the working directory stays where it is.
+SyscallResult SysChroot(Thread& self, UserString upath) {
+  constexpr int kCapSysChroot = 18;
+  UserPath path;
+  OSTD_TRY(path.Copy(upath));
+  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
+  if (!dir->is_dir()) return Err(Errno::kENOTDIR);
+  OSTD_TRY(fs::CheckAccess(*dir, 1, ActorOf(self)));
+  if (!self.process().creds().HasCap(kCapSysChroot)) return Err(Errno::kEPERM);
+  self.process().fs().set_root(std::move(dir));
+  return 0;
+}
+
 SyscallResult SysGetcwd(Thread& self, UserOutPtr<char> ubuf, uint64_t size) {
   ostd::Vec<char> buf;
   OSTD_TRY(buf.Resize(fs::kPathMax));
@@ -361,6 +377,7 @@ void RegisterFilePathSyscalls(SyscallTable& t) {
   t.Bind<sysno::getcwd, SysGetcwd>();
   t.Bind<sysno::chdir, SysChdir>();
   t.Bind<sysno::fchdir, SysFchdir>();
+  t.Bind<sysno::chroot, SysChroot>();
   t.Bind<sysno::rename, SysRename>();
   t.Bind<sysno::mkdir, SysMkdir>();
   t.Bind<sysno::rmdir, SysRmdir>();

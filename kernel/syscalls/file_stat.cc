@@ -1,5 +1,5 @@
 // Attributes: the stat family, statx, statfs, access checks, chmod, chown,
-// truncate, utimensat, and directory listing (getdents64).
+// truncate, utimensat, and directory listing (getdents, getdents64).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -448,17 +448,22 @@ SyscallResult SysUtime(Thread& self, UserString upath, UserInPtr<UserUtimbuf> ub
   return DoUtimes(self, fs::kAtFdCwd, upath, times, 0);
 }
 
-// --- getdents64 ---
+// --- getdents, getdents64 ---
 
-// Writes linux_dirent64 records straight into the user buffer; an entry that
-// does not fit (or faults) is not taken, so the next call lists it again.
+// Writes linux_dirent64 records (or getdents's legacy linux_dirent ones)
+// straight into the user buffer; an entry that does not fit (or faults) is
+// not taken, so the next call lists it again.
 class DirentWriter final : public fs::DirSink {
  public:
-  explicit DirentWriter(ostd::vm::VmWriter<ostd::vm::Fallible>& out) : out_(out) {}
+  DirentWriter(ostd::vm::VmWriter<ostd::vm::Fallible>& out, bool legacy)
+      : out_(out), legacy_(legacy) {}
 
   bool Emit(std::string_view name, uint64_t ino, uint8_t type, uint64_t next_cookie) override {
+    static_assert(fs::DirentRecLen(fs::kNameMax) <= fs::Dirent64RecLen(fs::kNameMax));
     std::array<uint8_t, fs::Dirent64RecLen(fs::kNameMax)> rec;
-    size_t len = fs::PackDirent64(rec, ino, static_cast<int64_t>(next_cookie), type, name);
+    int64_t off = static_cast<int64_t>(next_cookie);
+    size_t len = legacy_ ? fs::PackDirent(rec, ino, off, type, name)
+                         : fs::PackDirent64(rec, ino, off, type, name);
     if (len == 0 || len > out_.avail()) {
       if (written_ == 0) too_small_ = true;
       return false;
@@ -483,24 +488,35 @@ class DirentWriter final : public fs::DirSink {
 
  private:
   ostd::vm::VmWriter<ostd::vm::Fallible>& out_;
+  bool legacy_;
   size_t written_ = 0;
   bool too_small_ = false;
   bool fault_ = false;
 };
 
-// getdents64(fd, dirent, count): count is an unsigned int, but Linux keeps
-// the room left in an int: a count above INT_MAX fits no entry (EINVAL, or 0
-// at the end of the directory).
-SyscallResult SysGetdents64(Thread& self, int fd, UserOutPtr<void> dirent, uint32_t count) {
+// getdents64(fd, dirent, count) and getdents (legacy records): count is an
+// unsigned int, but Linux keeps the room left in an int: a count above
+// INT_MAX fits no entry (EINVAL, or 0 at the end of the directory).
+SyscallResult ReadDirents(Thread& self, int fd, UserOutPtr<void> dirent, uint32_t count,
+                          bool legacy) {
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
   if (f->inode() == nullptr || !f->inode()->is_dir()) return Err(Errno::kENOTDIR);
   OSTD_TRY(ostd::vm::UserWriter(dirent, count));  // access_ok over all of it
   uint32_t room = count > 0x7fffffffU ? 0 : count;
   OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(dirent, room));
-  DirentWriter sink(w);
+  DirentWriter sink(w, legacy);
   OSTD_TRY(f->ReadDir(sink));
   OSTD_TRY_ASSIGN(size_t n, sink.Result());
   return n;
+}
+
+SyscallResult SysGetdents64(Thread& self, int fd, UserOutPtr<void> dirent, uint32_t count) {
+  return ReadDirents(self, fd, dirent, count, /*legacy=*/false);
+}
+
+// d_ino is an unsigned long: 64 bits on x86_64, so no inode is EOVERFLOW.
+SyscallResult SysGetdents(Thread& self, int fd, UserOutPtr<void> dirent, uint32_t count) {
+  return ReadDirents(self, fd, dirent, count, /*legacy=*/true);
 }
 
 }  // namespace
@@ -518,6 +534,7 @@ void RegisterFileStatSyscalls(SyscallTable& t) {
   t.Bind<sysno::lchown, SysLchown>();
   t.Bind<sysno::statfs, SysStatfs>();
   t.Bind<sysno::fstatfs, SysFstatfs>();
+  t.Bind<sysno::getdents, SysGetdents>();
   t.Bind<sysno::getdents64, SysGetdents64>();
   t.Bind<sysno::fchownat, SysFchownat>();
   t.Bind<sysno::newfstatat, SysNewfstatat>();

@@ -1,4 +1,5 @@
-// System information, limits, scheduling and randomness.
+// System information, limits, CPU affinity and randomness (scheduling
+// attributes: sched.cc).
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -352,22 +353,6 @@ SyscallResult SysPrctl(Thread& self, int option, uint64_t arg2, uint64_t, uint64
   }
 }
 
-// PRIO_PROCESS, PRIO_PGRP and PRIO_USER are 0, 1 and 2.
-bool ValidPrioWhich(int which) { return which >= 0 && which <= 2; }
-
-SyscallResult SysGetpriority(Thread&, int which, int) {
-  if (!ValidPrioWhich(which)) return Err(Errno::kEINVAL);
-  return 20;  // nice 0, in the syscall's 40 - nice encoding
-}
-
-SyscallResult SysSetpriority(Thread& self, int which, int, int niceval) {
-  if (!ValidPrioWhich(which)) return Err(Errno::kEINVAL);
-  if (niceval < 0 && !self.process().creds().IsRoot()) {
-    return Err(Errno::kEACCES);
-  }
-  return 0;
-}
-
 struct CapHeader {
   uint32_t version;
   int32_t pid;
@@ -417,8 +402,6 @@ void RegisterInfoSyscalls(SyscallTable& t) {
   t.Bind<sysno::getrusage, SysGetrusage>();
   t.Bind<sysno::personality, SysPersonality>();
   t.Bind<sysno::prctl, SysPrctl>();
-  t.Bind<sysno::getpriority, SysGetpriority>();
-  t.Bind<sysno::setpriority, SysSetpriority>();
   t.Bind<sysno::capget, SysCapget>();
 }
 

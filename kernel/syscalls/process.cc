@@ -449,6 +449,38 @@ SyscallResult SysSetresgid(Thread& self, uint32_t rgid, uint32_t egid, uint32_t 
   return SetRes(self, rgid, egid, sgid, true);
 }
 
+// setfsuid/setfsgid: return the old fs id whatever happens. The new one is
+// taken if it is the real, effective, saved or current fs id, or with
+// CAP_SETUID/CAP_SETGID; (uid_t)-1 is never a valid id, so it only queries.
+// As Linux's cap_task_fix_setuid, moving fsuid away from 0 drops the
+// file-system capabilities (CAP_CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER,
+// FSETID, LINUX_IMMUTABLE, MKNOD, MAC_OVERRIDE) and moving it back to 0
+// raises them again while a root id keeps Linux's permitted set full.
+constexpr uint64_t kCapFsSet =
+    0x1f | (uint64_t{1} << 9) | (uint64_t{1} << 27) | (uint64_t{1} << 32);
+
+SyscallResult SysSetfsuid(Thread& self, uint32_t uid) {
+  constexpr int kCapSetuid = 7;
+  Credentials& c = self.process().creds();
+  uint32_t old = c.fsuid;
+  if (uid == kNoId || uid == old) return old;
+  if (uid != c.uid && uid != c.euid && uid != c.suid && !c.HasCap(kCapSetuid)) return old;
+  c.fsuid = uid;
+  if (old == 0) c.cap_effective &= ~kCapFsSet;
+  if (uid == 0 && (c.uid == 0 || c.euid == 0 || c.suid == 0)) c.cap_effective |= kCapFsSet;
+  return old;
+}
+
+SyscallResult SysSetfsgid(Thread& self, uint32_t gid) {
+  constexpr int kCapSetgid = 6;
+  Credentials& c = self.process().creds();
+  uint32_t old = c.fsgid;
+  if (gid == kNoId || gid == old) return old;
+  if (gid != c.gid && gid != c.egid && gid != c.sgid && !c.HasCap(kCapSetgid)) return old;
+  c.fsgid = gid;
+  return old;
+}
+
 SyscallResult GetRes(Thread& self, UserOutPtr<uint32_t> real, UserOutPtr<uint32_t> effective,
                      UserOutPtr<uint32_t> saved, bool gid) {
   const Credentials& c = self.process().creds();
@@ -585,6 +617,8 @@ void RegisterProcessSyscalls(SyscallTable& t) {
   t.Bind<sysno::getresuid, SysGetresuid>();
   t.Bind<sysno::setresgid, SysSetresgid>();
   t.Bind<sysno::getresgid, SysGetresgid>();
+  t.Bind<sysno::setfsuid, SysSetfsuid>();
+  t.Bind<sysno::setfsgid, SysSetfsgid>();
   t.Bind<sysno::getgroups, SysGetgroups>();
   t.Bind<sysno::setgroups, SysSetgroups>();
   t.Bind<sysno::setsid, SysSetsid>();

@@ -225,6 +225,8 @@ void RegisterSignalSyscalls(SyscallTable& t);   // signal.cc
 void RegisterFutexSyscalls(SyscallTable& t);    // futex.cc
 void RegisterTimeSyscalls(SyscallTable& t);     // time.cc
 void RegisterInfoSyscalls(SyscallTable& t);     // info.cc: uname, sysinfo, getrandom, prlimit64
+// sched.cc: scheduling policies and priorities, nice values, I/O priorities
+void RegisterSchedSyscalls(SyscallTable& t);
 void RegisterFileSyscalls(SyscallTable& t);     // file_*.cc: fds, read/write, paths, stat, dirs
 void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect6
 void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl

@@ -113,7 +113,7 @@
   S(75, fdatasync, Never, Fd)                                   \
   S(76, truncate, Never, Path, Off)                             \
   S(77, ftruncate, Never, Fd, Off)                              \
-  N(78, getdents)                                               \
+  S(78, getdents, Never, Fd, Out, Uint)                         \
   S(79, getcwd, Never, Out, Len)                                \
   S(80, chdir, Never, Path)                                     \
   S(81, fchdir, Never, Fd)                                      \
@@ -157,8 +157,8 @@
   S(119, setresgid, Never, Uid, Uid, Uid)                       \
   S(120, getresgid, Never, Out, Out, Out)                       \
   S(121, getpgid, Never, Pid)                                   \
-  N(122, setfsuid)                                              \
-  N(123, setfsgid)                                              \
+  S(122, setfsuid, Never, Uid)                                  \
+  S(123, setfsgid, Never, Uid)                                  \
   S(124, getsid, Never, Pid)                                    \
   S(125, capget, Never, InOut, Out)                             \
   N(126, capset)                                                \
@@ -177,13 +177,13 @@
   N(139, sysfs)                                                 \
   S(140, getpriority, Never, Int, Int)                          \
   S(141, setpriority, Never, Int, Int, Int)                     \
-  N(142, sched_setparam)                                        \
-  N(143, sched_getparam)                                        \
-  N(144, sched_setscheduler)                                    \
-  N(145, sched_getscheduler)                                    \
-  N(146, sched_get_priority_max)                                \
-  N(147, sched_get_priority_min)                                \
-  N(148, sched_rr_get_interval)                                 \
+  S(142, sched_setparam, Never, Pid, In)                        \
+  S(143, sched_getparam, Never, Pid, Out)                       \
+  S(144, sched_setscheduler, Never, Pid, Int, In)               \
+  S(145, sched_getscheduler, Never, Pid)                        \
+  S(146, sched_get_priority_max, Never, Int)                    \
+  S(147, sched_get_priority_min, Never, Int)                    \
+  S(148, sched_rr_get_interval, Never, Pid, Out)                \
   S(149, mlock, Never, Addr, Len)                               \
   S(150, munlock, Never, Addr, Len)                             \
   S(151, mlockall, Never, Flags)                                \
@@ -196,7 +196,7 @@
   S(158, arch_prctl, Never, Int, Raw)                           \
   N(159, adjtimex)                                              \
   S(160, setrlimit, Never, Uint, In)                            \
-  N(161, chroot)                                                \
+  S(161, chroot, Never, Path)                                   \
   S(162, sync, Never)                                           \
   N(163, acct)                                                  \
   S(164, settimeofday, Never, In, In)                           \
@@ -286,8 +286,8 @@
   N(248, add_key)                                               \
   N(249, request_key)                                           \
   N(250, keyctl)                                                \
-  N(251, ioprio_set)                                            \
-  N(252, ioprio_get)                                            \
+  S(251, ioprio_set, Never, Int, Int, Int)                      \
+  S(252, ioprio_get, Never, Int, Int)                           \
   N(253, inotify_init)                                          \
   N(254, inotify_add_watch)                                     \
   N(255, inotify_rm_watch)                                      \
@@ -349,8 +349,8 @@
   N(311, process_vm_writev)                                     \
   N(312, kcmp)                                                  \
   S(313, finit_module, Never, Fd, String, Flags)                \
-  N(314, sched_setattr)                                         \
-  N(315, sched_getattr)                                         \
+  S(314, sched_setattr, Never, Pid, InOut, Flags)               \
+  S(315, sched_getattr, Never, Pid, Out, Uint, Flags)           \
   S(316, renameat2, Never, DirFd, Path, DirFd, Path, Flags)     \
   N(317, seccomp)                                               \
   S(318, getrandom, Never, Out, Len, Flags)                     \

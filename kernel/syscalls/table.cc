@@ -43,6 +43,7 @@ void InitSyscalls() {
   RegisterFutexSyscalls(table);
   RegisterTimeSyscalls(table);
   RegisterInfoSyscalls(table);
+  RegisterSchedSyscalls(table);
   RegisterFileSyscalls(table);
   RegisterPollSyscalls(table);
   RegisterSysvSemSyscalls(table);

@@ -299,6 +299,7 @@ static int is_size_arg(const struct Spec* s, int i) {
                 {"ppoll", 1},
                 {"readlink", 2},
                 {"readlinkat", 3},
+                {"getdents", 2},
                 {"getdents64", 2},
                 {"getgroups", 0},
                 {"setgroups", 0},
@@ -311,7 +312,8 @@ static int is_size_arg(const struct Spec* s, int i) {
                 {"epoll_pwait2", 2},
                 {"futex_waitv", 1},
                 {"sched_getaffinity", 1},
-                {"sched_setaffinity", 1}};
+                {"sched_setaffinity", 1},
+                {"sched_getattr", 2}};
   for (size_t j = 0; j < sizeof kSizes / sizeof kSizes[0]; ++j) {
     if (strcmp(s->name, kSizes[j].name) == 0 && kSizes[j].arg == i) return 1;
   }
@@ -575,7 +577,7 @@ static void tune(struct Ctx* c) {
   }
   if (!strcmp(n, "execve")) put_str(c, 0, "x");
   if (!strcmp(n, "execveat")) put_str(c, 1, "x");
-  if (!strcmp(n, "getdents64")) {
+  if (!strcmp(n, "getdents") || !strcmp(n, "getdents64")) {
     c->a[0] = c->dirfd;
     c->a[2] = 64;
   }
@@ -611,6 +613,8 @@ static void tune(struct Ctx* c) {
     put(c, 2, &cpu0, sizeof cpu0);
   }
   if (!strcmp(n, "sched_getaffinity")) c->a[1] = 64;
+  if (!strcmp(n, "sched_getattr")) c->a[2] = 56;  // sizeof(struct sched_attr)
+  if (!strcmp(n, "chroot")) put_str(c, 0, "d");   // a directory: the child's root moves
   if (!strcmp(n, "semop") || !strcmp(n, "semtimedop")) {
     c->a[0] = semid;
     c->a[2] = 1;
