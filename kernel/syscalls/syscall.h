@@ -227,11 +227,11 @@ void RegisterTimeSyscalls(SyscallTable& t);     // time.cc
 void RegisterInfoSyscalls(SyscallTable& t);     // info.cc: uname, sysinfo, getrandom, prlimit64
 // sched.cc: scheduling policies and priorities, nice values, I/O priorities
 void RegisterSchedSyscalls(SyscallTable& t);
-void RegisterFileSyscalls(SyscallTable& t);     // file_*.cc: fds, read/write, paths, stat, dirs
-void RegisterPollSyscalls(SyscallTable& t);     // poll.cc: poll, ppoll, pselect6
-void RegisterSysvSemSyscalls(SyscallTable& t);  // sysv_sem.cc: semget, semop, semctl
-void RegisterSysvShmSyscalls(SyscallTable& t);  // sysv_shm.cc: shmget, shmat, shmdt, shmctl
-void RegisterSysvMsgSyscalls(SyscallTable& t);  // sysv_msg.cc: msgget, msgsnd, msgrcv, msgctl
+void RegisterFileSyscalls(SyscallTable& t);        // file_*.cc: fds, read/write, paths, stat, dirs
+void RegisterPollSyscalls(SyscallTable& t);        // poll.cc: poll, ppoll, pselect6
+void RegisterSysvSemSyscalls(SyscallTable& t);     // sysv_sem.cc: semget, semop, semctl
+void RegisterSysvShmSyscalls(SyscallTable& t);     // sysv_shm.cc: shmget, shmat, shmdt, shmctl
+void RegisterSysvMsgSyscalls(SyscallTable& t);     // sysv_msg.cc: msgget, msgsnd, msgrcv, msgctl
 void RegisterMembarrierSyscalls(SyscallTable& t);  // membarrier.cc
 
 // execve's body after the path was copied in (process.cc): copies argv and
