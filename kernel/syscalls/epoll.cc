@@ -160,8 +160,8 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
     size_t count = 0;
     size_t last = 0;
     bool stale = false;
-    constexpr size_t kBatch = 32;
-    std::array<int, kBatch> fds{};
+    constexpr size_t kBatch = 16;
+    std::array<int, kBatch> fds;  // only the first m of each batch are read
     std::array<RefPtr<File>, kBatch> got;
     for (size_t base = 0; base < n && count < out.size(); base += kBatch) {
       size_t m = std::min(kBatch, n - base);
@@ -170,7 +170,7 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
       for (size_t k = 0; k < m && count < out.size(); ++k) {
         size_t i = (cursor_ + base + k) % n;
         Interest& in = interests_[i];
-        RefPtr<File> f = std::move(got[k]);
+        RefPtr<File> f = std::move(got[k]);  // leaves got[k] empty for the next batch
         if (!f || f.get() != in.file) {
           in.stale = true;
           stale = true;
@@ -189,7 +189,6 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
         out[count++] = EpollEvent{ready, in.data_lo, in.data_hi};
         last = i;
       }
-      for (RefPtr<File>& f : got) f = nullptr;
     }
     if (count > 0) cursor_ = last + 1;
     if (stale) {
@@ -353,7 +352,7 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
   // ready. Small waits collect on the stack, large ones on the heap.
   size_t cap = std::min<size_t>(static_cast<size_t>(maxevents), fs::kMaxFds);
   constexpr size_t kStackEvents = 32;
-  std::array<EpollEvent, kStackEvents> small{};
+  std::array<EpollEvent, kStackEvents> small;  // only what Collect fills is read
   ostd::Vec<EpollEvent> large;
   std::span<EpollEvent> ready = std::span(small).first(std::min(cap, kStackEvents));
   if (cap > kStackEvents) {

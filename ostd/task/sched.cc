@@ -182,8 +182,7 @@ Status SetCurrentTaskAffinity(CpuSet cpus) {
 
 Task* CurrentTask() {
   if (!active.load(std::memory_order_acquire)) return nullptr;
-  IrqGuard irq_off;  // no migration between finding the CPU and reading it
-  return internal::ThisCpu().current_task;
+  return internal::ThisCpuCurrentTask();
 }
 
 uint64_t Task::cpu_nanos() const {
