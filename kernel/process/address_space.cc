@@ -575,6 +575,50 @@ bool AddressSpace::IsMapped(uint64_t addr) const {
   return i < vmas_.size() && vmas_[i].start <= addr;
 }
 
+Status AddressSpace::DiscardPages(uint64_t addr, uint64_t len, bool private_anon_only) {
+  uint64_t end = addr + len;
+  ostd::SpinLockGuard guard(lock_);
+  if (private_anon_only) {
+    for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+      if (vmas_[i].shared || vmas_[i].source) return Err(Errno::kEINVAL);
+    }
+  }
+  bool whole = true;
+  uint64_t covered = addr;
+  for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+    const Vma& v = vmas_[i];
+    if (v.start > covered) whole = false;
+    uint64_t s = std::max(v.start, addr);
+    uint64_t e = std::min(v.end, end);
+    covered = v.end;
+    RssCounts counts{};
+    CountPagesLocked(v, s, e, counts);
+    OSTD_TRY(UnmapPagesLocked(s, e, counts));
+  }
+  if (!whole || covered < end) return Err(Errno::kENOMEM);
+  return {};
+}
+
+Status AddressSpace::Mincore(uint64_t addr, std::span<uint8_t> out) const {
+  ostd::SpinLockGuard guard(lock_);
+  size_t done = 0;
+  while (done < out.size()) {
+    uint64_t va = addr + done * kPageSize;
+    size_t i = FindIndex(va);
+    if (i == vmas_.size() || vmas_[i].start > va) return Err(Errno::kENOMEM);
+    uint64_t end = std::min<uint64_t>(vmas_[i].end, addr + out.size() * kPageSize);
+    for (uint64_t p = va; p < end; p += kPageSize) out[done + (p - va) / kPageSize] = 0;
+    for (uint64_t p = va; p < end;) {
+      auto next = vm_->FindNextMapped(p, end);
+      if (!next) break;
+      out[done + (next->first - va) / kPageSize] = 1;
+      p = next->first + kPageSize;
+    }
+    done += (end - va) / kPageSize;
+  }
+  return {};
+}
+
 bool AddressSpace::IsRangeMapped(uint64_t addr, uint64_t len) const {
   ostd::SpinLockGuard guard(lock_);
   return ForEachVmaInLocked(addr, addr + len, [](const Vma&) {});

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "ostd/fmt.h"
@@ -223,6 +224,18 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
 
   // True if an area covers `addr`.
   bool IsMapped(uint64_t addr) const;
+  // madvise(MADV_DONTNEED/MADV_FREE): drops the pages mapped in the areas
+  // that meet [addr, addr + len), keeping the areas: a private anonymous page
+  // reads as zeros again, a private file page as the file, a shared page as
+  // its object holds it. `private_anon_only` (MADV_FREE): EINVAL, dropping
+  // nothing, if any area there is shared or file-backed. ENOMEM if areas do
+  // not cover the whole range (the covered parts are dropped).
+  ostd::Status DiscardPages(uint64_t addr, uint64_t len, bool private_anon_only);
+  // mincore(2) for the pages from page-aligned `addr`, one byte each into
+  // `out` (1: a page is mapped in this space now, 0: not). ENOMEM at the
+  // first page no area covers (the bytes before it are filled). A file page
+  // counts only if mapped here (Linux also counts one in the page cache).
+  ostd::Status Mincore(uint64_t addr, std::span<uint8_t> out) const;
   // True if areas cover all of [addr, addr + len).
   bool IsRangeMapped(uint64_t addr, uint64_t len) const;
 

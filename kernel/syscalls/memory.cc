@@ -1,12 +1,17 @@
 // Memory mapping: brk, mmap, munmap, mprotect, mremap and the advice calls.
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "kernel/process/address_space.h"
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/mm/page_table_index.h"
+#include "ostd/util/vec.h"
+#include "ostd/vm/vm_space.h"
 
 namespace kernel {
 namespace {
@@ -130,9 +135,39 @@ SyscallResult SysMremap(Thread& self, uint64_t old_addr, uint64_t old_len_arg, u
                                    (flags & kDontUnmap) != 0, VmLimit(self));
 }
 
-SyscallResult SysMadvise(Thread&, uint64_t addr, uint64_t, int) {
+// madvise: MADV_DONTNEED (and MADV_DONTNEED_LOCKED) drops the range's pages,
+// so private anonymous memory reads as zeros again; MADV_FREE does the same
+// on private anonymous memory only (Linux frees such pages lazily: a program
+// may see either its data or zeros, and zeros at once is one of the two).
+// Every other known advice is a hint Keel takes as read; the range must
+// still be mapped (ENOMEM). EINVAL for an unaligned start, an unknown advice
+// or a length that wraps. (MADV_REMOVE does not free a shared file's
+// backing pages: Keel keeps them, as if the advice were a hint.)
+SyscallResult SysMadvise(Thread& self, uint64_t addr, uint64_t len_in, int advice) {
+  constexpr int kDontneed = 4, kFree = 8, kHwpoison = 100, kSoftOffline = 101, kDontneedLocked = 24,
+                kMaxAdvice = 25;
   if (!IsAligned(addr, kPageSize)) return Err(Errno::kEINVAL);
-  return 0;  // advice only
+  bool known = (advice >= 0 && advice <= 4) || (advice >= kFree && advice <= kMaxAdvice);
+  if (advice == kHwpoison || advice == kSoftOffline) {
+    return self.process().creds().HasCap(Credentials::kCapSysAdmin) ? Err(Errno::kEINVAL)
+                                                                    : Err(Errno::kEPERM);
+  }
+  if (!known) return Err(Errno::kEINVAL);
+  uint64_t len = AlignUp(len_in, kPageSize);
+  if (len_in != 0 && len == 0) return Err(Errno::kEINVAL);
+  if (addr + len < addr) return Err(Errno::kEINVAL);
+  if (len == 0) return 0;
+  AddressSpace& mm = self.process().mm();
+  if (advice == kDontneed || advice == kDontneedLocked) {
+    OSTD_TRY(mm.DiscardPages(addr, len, /*private_anon_only=*/false));
+    return 0;
+  }
+  if (advice == kFree) {
+    OSTD_TRY(mm.DiscardPages(addr, len, /*private_anon_only=*/true));
+    return 0;
+  }
+  if (!mm.IsRangeMapped(addr, len)) return Err(Errno::kENOMEM);
+  return 0;
 }
 
 // msync: MS_SYNC makes what shared file mappings in the range hold durable
@@ -157,6 +192,33 @@ SyscallResult SysMsync(Thread& self, uint64_t addr, uint64_t len, uint32_t flags
   return 0;
 }
 
+// mincore(addr, len, vec): one byte per page, 1 where a page is mapped in
+// this process. EINVAL for an unaligned addr, ENOMEM for a range outside
+// user space or reaching a hole (the bytes before it are written), EFAULT
+// for vec. The bytes go out through a kernel buffer a page of them at a
+// time, as Linux's.
+SyscallResult SysMincore(Thread& self, uint64_t addr, uint64_t len,
+                         ostd::vm::UserOutPtr<uint8_t> vec) {
+  if (!IsAligned(addr, kPageSize)) return Err(Errno::kEINVAL);
+  if (!ostd::vm::CheckUserRange(addr, len)) return Err(Errno::kENOMEM);
+  uint64_t pages = len / kPageSize + (len % kPageSize != 0 ? 1 : 0);
+  if (!vec.CheckRange(pages)) return Err(Errno::kEFAULT);
+  ostd::Vec<uint8_t> buf;  // on the heap: kernel stacks are small
+  OSTD_TRY(buf.Resize(std::min<uint64_t>(pages, kPageSize)));
+  for (uint64_t done = 0; done < pages;) {
+    uint64_t n = std::min<uint64_t>(pages - done, buf.size());
+    std::span<uint8_t> chunk = buf.span().first(n);
+    OSTD_TRY(self.process().mm().Mincore(addr + done * kPageSize, chunk));
+    OSTD_TRY_ASSIGN(ostd::vm::UserOutPtr<uint8_t> at, vec.Offset(done));
+    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(at, n));
+    ostd::vm::VmReader<ostd::vm::Infallible> r =
+        ostd::vm::VmReader<ostd::vm::Infallible>::FromSpan(std::span<const uint8_t>(chunk));
+    if (!r.ReadTo(w).ok()) return Err(Errno::kEFAULT);
+    done += n;
+  }
+  return 0;
+}
+
 // Nothing is ever swapped: the lock calls have nothing to do.
 SyscallResult SysMlock(Thread&, uint64_t, uint64_t) { return 0; }
 SyscallResult SysMlockall(Thread&, uint32_t) { return 0; }
@@ -172,6 +234,7 @@ void RegisterMemorySyscalls(SyscallTable& t) {
   t.Bind<sysno::mremap, SysMremap>();
   t.Bind<sysno::madvise, SysMadvise>();
   t.Bind<sysno::msync, SysMsync>();
+  t.Bind<sysno::mincore, SysMincore>();
   t.Bind<sysno::mlock, SysMlock>();
   t.Bind<sysno::munlock, SysMlock>();
   t.Bind<sysno::mlockall, SysMlockall>();

@@ -62,7 +62,7 @@
   S(24, sched_yield, Never)                                     \
   S(25, mremap, Never, Addr, Len, Len, Flags, Addr)             \
   S(26, msync, Never, Addr, Len, Flags)                         \
-  N(27, mincore)                                                \
+  S(27, mincore, Never, Addr, Len, Out)                         \
   S(28, madvise, Never, Addr, Len, Int)                         \
   S(29, shmget, Never, Int, Ulong, Flags)                       \
   S(30, shmat, Never, Int, Addr, Flags)                         \

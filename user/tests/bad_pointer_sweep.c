@@ -577,6 +577,7 @@ static void tune(struct Ctx* c) {
   }
   if (!strcmp(n, "execve")) put_str(c, 0, "x");
   if (!strcmp(n, "execveat")) put_str(c, 1, "x");
+  if (!strcmp(n, "mincore")) c->a[0] = (long)areas[0];  // a mapped page (arg0 is no pointer)
   if (!strcmp(n, "getdents") || !strcmp(n, "getdents64")) {
     c->a[0] = c->dirfd;
     c->a[2] = 64;
