@@ -1,6 +1,10 @@
 #include "kernel/fs/pipe.h"
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <optional>
+#include <span>
 
 #include "kernel/fs/ring_buffer.h"
 #include "ostd/task/mutex.h"
@@ -12,6 +16,26 @@ namespace {
 
 using ostd::Err;
 using ostd::Errno;
+
+// Two pipes' locks, `a_first` saying which to take first (the lower id).
+class ABSL_SCOPED_LOCKABLE BothLocked {
+ public:
+  BothLocked(ostd::Mutex& a, ostd::Mutex& b, bool a_first) ABSL_EXCLUSIVE_LOCK_FUNCTION(a, b)
+      : first_(a_first ? a : b), second_(a_first ? b : a) {
+    first_.Lock();
+    second_.Lock();
+  }
+  ~BothLocked() ABSL_UNLOCK_FUNCTION() {
+    second_.Unlock();
+    first_.Unlock();
+  }
+  BothLocked(const BothLocked&) = delete;
+  BothLocked& operator=(const BothLocked&) = delete;
+
+ private:
+  ostd::Mutex& first_;
+  ostd::Mutex& second_;
+};
 
 class Pipe final : public ostd::Derives<Pipe, NodeObject> {
  public:
@@ -156,6 +180,123 @@ class Pipe final : public ostd::Derives<Pipe, NodeObject> {
 
   Waitable& waitable() { return waitable_; }
 
+  uint64_t id() const { return id_; }
+
+  // splice and tee between two pipes (pipe.h): both locks, lower id first.
+  static ostd::Result<size_t> Move(Pipe& a, Pipe& b, size_t max, bool nonblock, bool peek,
+                                   Caller& caller) {
+    if (max == 0) return size_t{0};
+    for (;;) {
+      uint64_t seen_a = a.waitable_.version();
+      uint64_t seen_b = b.waitable_.version();
+      Pipe* wait_on = nullptr;
+      size_t done = 0;
+      {
+        BothLocked g(a.lock_, b.lock_, a.id_ < b.id_);
+        if (b.readers_ == 0) {
+          caller.SendSignal(kSigPipe);
+          return Err(Errno::kEPIPE);
+        }
+        if (a.ring_.empty()) {
+          if (a.writers_ == 0) return size_t{0};
+          wait_on = &a;
+        } else if (b.ring_.full()) {
+          wait_on = &b;
+        } else {
+          while (done < max) {
+            std::span<const uint8_t> from = a.ring_.PeekSpan(done);
+            std::span<uint8_t> to = b.ring_.WriteSpan();
+            size_t n = std::min({from.size(), to.size(), max - done});
+            if (n == 0) break;
+            for (size_t i = 0; i < n; ++i) to[i] = from[i];
+            b.ring_.Commit(n);
+            done += n;
+          }
+          if (!peek) a.ring_.Consume(done);
+        }
+      }
+      if (wait_on == nullptr) {
+        if (!peek) a.waitable_.Notify();
+        b.waitable_.Notify();
+        return done;
+      }
+      if (nonblock) return Err(Errno::kEAGAIN);
+      OSTD_TRY(WaitForChange(wait_on->waitable_, wait_on == &a ? seen_a : seen_b, caller));
+    }
+  }
+
+  // splice/tee/vmsplice (pipe.h): DrainPipe and FillPipe.
+  ostd::Result<size_t> Drain(size_t max, bool nonblock, bool peek, PipeTaker& to, Caller& caller) {
+    if (max == 0) return size_t{0};
+    for (;;) {
+      uint64_t seen = waitable_.version();
+      {
+        ostd::MutexGuard g(lock_);
+        if (!ring_.empty()) {
+          size_t done = 0;
+          std::optional<Errno> error;
+          while (done < max) {
+            std::span<const uint8_t> span = peek ? ring_.PeekSpan(done) : ring_.ReadSpan();
+            if (span.empty()) break;
+            span = span.first(std::min(span.size(), max - done));
+            ostd::Result<size_t> took = to.Take(span);
+            if (!took) {
+              error = took.error();
+              break;
+            }
+            size_t n = std::min(*took, span.size());
+            if (!peek) ring_.Consume(n);
+            done += n;
+            if (n < span.size()) break;
+          }
+          if (done > 0 && !peek) waitable_.Notify();
+          if (done == 0 && error) return Err(*error);
+          return done;
+        }
+        if (writers_ == 0) return size_t{0};
+      }
+      if (nonblock) return Err(Errno::kEAGAIN);
+      OSTD_TRY(WaitForChange(waitable_, seen, caller));
+    }
+  }
+
+  ostd::Result<size_t> Fill(size_t max, bool nonblock, PipeGiver& from, Caller& caller) {
+    if (max == 0) return size_t{0};
+    for (;;) {
+      uint64_t seen = waitable_.version();
+      {
+        ostd::MutexGuard g(lock_);
+        if (readers_ == 0) {
+          caller.SendSignal(kSigPipe);
+          return Err(Errno::kEPIPE);
+        }
+        if (!ring_.full()) {
+          size_t done = 0;
+          std::optional<Errno> error;
+          while (done < max) {
+            std::span<uint8_t> room = ring_.WriteSpan();
+            if (room.empty()) break;
+            room = room.first(std::min(room.size(), max - done));
+            ostd::Result<size_t> gave = from.Give(room);
+            if (!gave) {
+              error = gave.error();
+              break;
+            }
+            size_t n = std::min(*gave, room.size());
+            ring_.Commit(n);
+            done += n;
+            if (n < room.size()) break;
+          }
+          if (done > 0) waitable_.Notify();
+          if (done == 0 && error) return Err(*error);
+          return done;
+        }
+      }
+      if (nonblock) return Err(Errno::kEAGAIN);
+      OSTD_TRY(WaitForChange(waitable_, seen, caller));
+    }
+  }
+
  private:
   ostd::Box<std::array<uint8_t, kPipeCapacity>> storage_;
   ostd::Mutex lock_;
@@ -166,12 +307,14 @@ class Pipe final : public ostd::Derives<Pipe, NodeObject> {
   uint64_t reader_opens_ ABSL_GUARDED_BY(lock_) = 0;
   uint64_t writer_opens_ ABSL_GUARDED_BY(lock_) = 0;
   Waitable waitable_;
+  const uint64_t id_ = next_id_.fetch_add(1, std::memory_order_relaxed);
+  static inline std::atomic<uint64_t> next_id_{0};
 };
 
-class PipeFile final : public File {
+class PipeFile final : public ostd::Derives<PipeFile, File> {
  public:
   PipeFile(RefPtr<Inode> inode, uint32_t flags, RefPtr<Pipe> pipe)
-      : File(std::move(inode), flags), pipe_(std::move(pipe)) {
+      : Derives(this, std::move(inode), flags), pipe_(std::move(pipe)) {
     pipe_->AddEnd(reader(), writer());
   }
   ~PipeFile() override { pipe_->DropEnd(reader(), writer()); }
@@ -198,10 +341,12 @@ class PipeFile final : public File {
     return 0;
   }
 
- private:
+  Pipe& pipe() const { return *pipe_; }
   // Fixed at open: the access mode of a pipe end never changes.
   bool reader() const { return (initial_flags_ & kO_ACCMODE) != kO_WRONLY; }
   bool writer() const { return (initial_flags_ & kO_ACCMODE) != kO_RDONLY; }
+
+ private:
   RefPtr<Pipe> pipe_;
   uint32_t initial_flags_ = flags();
 };
@@ -209,6 +354,37 @@ class PipeFile final : public File {
 ostd::Mutex g_fifo_lock;
 
 }  // namespace
+
+bool IsPipe(const File& f) { return ostd::DowncastTo<PipeFile>(&f) != nullptr; }
+
+bool SamePipe(const File& a, const File& b) {
+  const PipeFile* pa = ostd::DowncastTo<PipeFile>(&a);
+  const PipeFile* pb = ostd::DowncastTo<PipeFile>(&b);
+  return pa != nullptr && pb != nullptr && &pa->pipe() == &pb->pipe();
+}
+
+ostd::Result<size_t> DrainPipe(File& in, size_t max, bool nonblock, bool peek, PipeTaker& to,
+                               Caller& caller) {
+  PipeFile* p = ostd::DowncastTo<PipeFile>(&in);
+  if (p == nullptr || !p->reader()) return Err(Errno::kEBADF);
+  return p->pipe().Drain(max, nonblock, peek, to, caller);
+}
+
+ostd::Result<size_t> FillPipe(File& out, size_t max, bool nonblock, PipeGiver& from,
+                              Caller& caller) {
+  PipeFile* p = ostd::DowncastTo<PipeFile>(&out);
+  if (p == nullptr || !p->writer()) return Err(Errno::kEBADF);
+  return p->pipe().Fill(max, nonblock, from, caller);
+}
+
+ostd::Result<size_t> PipeToPipe(File& in, File& out, size_t max, bool nonblock, bool peek,
+                                Caller& caller) {
+  PipeFile* a = ostd::DowncastTo<PipeFile>(&in);
+  PipeFile* b = ostd::DowncastTo<PipeFile>(&out);
+  if (a == nullptr || b == nullptr || !a->reader() || !b->writer()) return Err(Errno::kEBADF);
+  if (&a->pipe() == &b->pipe()) return Err(Errno::kEINVAL);
+  return Pipe::Move(a->pipe(), b->pipe(), max, nonblock, peek, caller);
+}
 
 ostd::Result<PipeEnds> CreatePipe(uint32_t flags) {
   OSTD_TRY_ASSIGN(RefPtr<Pipe> pipe, MakeRef<Pipe>());

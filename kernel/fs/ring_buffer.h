@@ -39,6 +39,14 @@ class RingBuffer {
     size_t n = std::min(size_, buf_.size() - head_);
     return std::span<const uint8_t>(buf_).subspan(head_, n);
   }
+  // The contiguous used bytes starting `offset` bytes after the head (empty
+  // past the end): what tee reads without consuming.
+  std::span<const uint8_t> PeekSpan(size_t offset) const {
+    if (offset >= size_) return {};
+    size_t start = (head_ + offset) % buf_.size();
+    size_t n = std::min(size_ - offset, buf_.size() - start);
+    return std::span<const uint8_t>(buf_).subspan(start, n);
+  }
   // Drops `n` bytes from the head.
   void Consume(size_t n) {
     n = std::min(n, size_);

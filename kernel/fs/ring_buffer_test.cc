@@ -29,6 +29,21 @@ TEST(RingBufferTest, FillAndDrainWraps) {
   EXPECT_EQ(r.WriteSpan().size(), 8u);
 }
 
+TEST(RingBufferTest, PeekSpanFollowsTheWrap) {
+  std::array<uint8_t, 8> storage{};
+  RingBuffer r(storage);
+  for (uint8_t i = 0; i < 6; ++i) EXPECT_TRUE(r.Push(i));
+  r.Consume(5);                                             // head at 5, one byte (5) left
+  for (uint8_t i = 6; i < 10; ++i) EXPECT_TRUE(r.Push(i));  // 6, 7 then 8, 9 wrapped
+  EXPECT_EQ(r.PeekSpan(0).size(), 3u);                      // 5, 6, 7 up to the end of storage
+  EXPECT_EQ(r.PeekSpan(0)[0], 5);
+  EXPECT_EQ(r.PeekSpan(3).size(), 2u);  // 8, 9 at the start of storage
+  EXPECT_EQ(r.PeekSpan(3)[1], 9);
+  EXPECT_EQ(r.PeekSpan(4).size(), 1u);
+  EXPECT_TRUE(r.PeekSpan(5).empty());
+  EXPECT_EQ(r.size(), 5u);  // peeking consumed nothing
+}
+
 TEST(RingBufferTest, CommitAndPopBack) {
   std::array<uint8_t, 4> storage{};
   RingBuffer r(storage);

@@ -132,6 +132,7 @@ void RegisterPidfdSyscalls(SyscallTable& t);     // pidfd.cc
 void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
 void RegisterXattrSyscalls(SyscallTable& t);     // xattr.cc
 void RegisterSocketSyscalls(SyscallTable& t);    // socket.cc
+void RegisterSpliceSyscalls(SyscallTable& t);    // splice.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

@@ -33,7 +33,7 @@ using ostd::Errno;
 using ostd::vm::UserInOutPtr;
 using ostd::vm::UserOutPtr;
 
-bool IsPipe(const File& f) {
+bool IsPipeLike(const File& f) {
   return !f.seekable() && (f.inode() == nullptr || f.inode()->type() == fs::InodeType::kFifo);
 }
 
@@ -182,10 +182,10 @@ SyscallResult SysFcntl(Thread& self, int fd, uint32_t cmd_arg, uint64_t arg) {
     case file_abi::kFGetlease:
       return static_cast<uint64_t>(file_abi::kFUnlck);
     case file_abi::kFGetpipeSz:
-      if (!IsPipe(*f)) return Err(Errno::kEBADF);
+      if (!IsPipeLike(*f)) return Err(Errno::kEBADF);
       return fs::kPipeCapacity;
     case file_abi::kFSetpipeSz: {
-      if (!IsPipe(*f)) return Err(Errno::kEBADF);
+      if (!IsPipeLike(*f)) return Err(Errno::kEBADF);
       OSTD_TRY_ASSIGN(uint64_t size,
                       file_abi::PipeSizeFor(arg, fs::kPipeCapacity, file_sys::Privileged(self)));
       return size;
@@ -287,7 +287,7 @@ SyscallResult SysSyncfs(Thread& self, int fd) {
 SyscallResult SysFadvise64(Thread& self, int fd, int64_t, uint64_t len, int advice) {
   constexpr uint32_t kPosixFadvNoreuse = 5;
   OSTD_TRY_ASSIGN(RefPtr<File> f, GetFile(self, fd));
-  if (IsPipe(*f)) return Err(Errno::kESPIPE);
+  if (IsPipeLike(*f)) return Err(Errno::kESPIPE);
   if (static_cast<int64_t>(len) < 0) return Err(Errno::kEINVAL);
   if (static_cast<uint32_t>(advice) > kPosixFadvNoreuse) return Err(Errno::kEINVAL);
   return 0;
@@ -349,7 +349,7 @@ SyscallResult SysFallocate(Thread& self, int fd, int mode_arg, int64_t offset, i
   if ((mode & kInsert) != 0 && (mode & ~kInsert) != 0) return Err(Errno::kEINVAL);
   if ((mode & kUnshare) != 0 && (mode & ~(kUnshare | kKeepSize)) != 0) return Err(Errno::kEINVAL);
   if (!f->writable()) return Err(Errno::kEBADF);
-  if (IsPipe(*f)) return Err(Errno::kESPIPE);
+  if (IsPipeLike(*f)) return Err(Errno::kESPIPE);
   fs::Inode* inode = f->inode();
   if (inode != nullptr && inode->is_dir()) return Err(Errno::kEISDIR);
   if (inode == nullptr || !inode->is_regular()) return Err(Errno::kENODEV);
@@ -400,6 +400,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterMountSyscalls(t);
   RegisterXattrSyscalls(t);
   RegisterSocketSyscalls(t);
+  RegisterSpliceSyscalls(t);
 }
 
 }  // namespace kernel

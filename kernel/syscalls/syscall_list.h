@@ -310,10 +310,10 @@
   S(272, unshare, Never, Flags)                                 \
   S(273, set_robust_list, Never, Addr, Len)                     \
   S(274, get_robust_list, Never, Pid, Out, Out)                 \
-  N(275, splice)                                                \
-  N(276, tee)                                                   \
+  S(275, splice, Sys, Fd, InOut, Fd, InOut, Len, Flags)         \
+  S(276, tee, Sys, Fd, Fd, Len, Flags)                          \
   S(277, sync_file_range, Never, Fd, Off, Off, Flags)           \
-  N(278, vmsplice)                                              \
+  S(278, vmsplice, Sys, Fd, In, Ulong, Flags)                   \
   N(279, move_pages)                                            \
   S(280, utimensat, Never, DirFd, Path, In, Flags)              \
   S(281, epoll_pwait, Never, Fd, Out, Int, Int, In, Len)        \

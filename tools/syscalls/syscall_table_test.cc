@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+
 #include "kernel/syscalls/syscall_spec.h"
 
 namespace kernel {
@@ -33,8 +34,8 @@ TEST(SyscallTableTest, NumbersHaveLinuxNames) {
     const SyscallSpec& spec = kSyscallSpecs[nr];
     auto it = linux.find(nr);
     if (it == linux.end()) {
-      EXPECT_TRUE(spec.name.empty()) << nr << " is not a Linux x86_64 call but is listed as "
-                                     << spec.name;
+      EXPECT_TRUE(spec.name.empty())
+          << nr << " is not a Linux x86_64 call but is listed as " << spec.name;
       EXPECT_FALSE(spec.implemented) << nr;
     } else {
       EXPECT_EQ(spec.name, it->second) << "syscall " << nr;
@@ -75,25 +76,52 @@ TEST(SyscallTableTest, ImplementedCallsDeclareTheirArguments) {
 const std::map<std::string, Restart>& LinuxRestart() {
   static const std::map<std::string, Restart> kRestart = {
       // ERESTARTSYS: restarted after an SA_RESTART handler or when none runs.
-      {"read", Restart::kSys}, {"write", Restart::kSys}, {"readv", Restart::kSys},
-      {"writev", Restart::kSys}, {"pread64", Restart::kSys}, {"pwrite64", Restart::kSys},
-      {"preadv", Restart::kSys}, {"pwritev", Restart::kSys}, {"preadv2", Restart::kSys},
-      {"pwritev2", Restart::kSys}, {"ioctl", Restart::kSys}, {"sendfile", Restart::kSys},
-      {"open", Restart::kSys}, {"openat", Restart::kSys}, {"creat", Restart::kSys},
-      {"wait4", Restart::kSys}, {"waitid", Restart::kSys}, {"fcntl", Restart::kSys},
-      {"flock", Restart::kSys}, {"futex", Restart::kSys},
+      {"read", Restart::kSys},
+      {"write", Restart::kSys},
+      {"readv", Restart::kSys},
+      {"writev", Restart::kSys},
+      {"pread64", Restart::kSys},
+      {"pwrite64", Restart::kSys},
+      {"preadv", Restart::kSys},
+      {"pwritev", Restart::kSys},
+      {"preadv2", Restart::kSys},
+      {"pwritev2", Restart::kSys},
+      {"ioctl", Restart::kSys},
+      {"sendfile", Restart::kSys},
+      {"open", Restart::kSys},
+      {"openat", Restart::kSys},
+      {"creat", Restart::kSys},
+      {"wait4", Restart::kSys},
+      {"waitid", Restart::kSys},
+      {"fcntl", Restart::kSys},
+      {"flock", Restart::kSys},
+      {"futex", Restart::kSys},
       // kernel/futex/waitwake.c futex_wait_multiple: -ERESTARTSYS.
       {"futex_waitv", Restart::kSys},
       // Socket calls that wait (signal(7)): ERESTARTSYS unless a timeout is set.
-      {"connect", Restart::kSys}, {"accept", Restart::kSys}, {"accept4", Restart::kSys},
-      {"sendto", Restart::kSys}, {"recvfrom", Restart::kSys}, {"sendmsg", Restart::kSys},
-      {"recvmsg", Restart::kSys}, {"sendmmsg", Restart::kSys}, {"recvmmsg", Restart::kSys},
+      {"connect", Restart::kSys},
+      {"accept", Restart::kSys},
+      {"accept4", Restart::kSys},
+      {"sendto", Restart::kSys},
+      {"recvfrom", Restart::kSys},
+      {"sendmsg", Restart::kSys},
+      {"recvmsg", Restart::kSys},
+      {"sendmmsg", Restart::kSys},
+      {"recvmmsg", Restart::kSys},
+      // fs/splice.c: pipe waits return -ERESTARTSYS.
+      {"splice", Restart::kSys},
+      {"tee", Restart::kSys},
+      {"vmsplice", Restart::kSys},
       // ERESTARTNOHAND: restarted only when no handler runs.
-      {"poll", Restart::kNoHand}, {"ppoll", Restart::kNoHand}, {"select", Restart::kNoHand},
-      {"pselect6", Restart::kNoHand}, {"pause", Restart::kNoHand},
+      {"poll", Restart::kNoHand},
+      {"ppoll", Restart::kNoHand},
+      {"select", Restart::kNoHand},
+      {"pselect6", Restart::kNoHand},
+      {"pause", Restart::kNoHand},
       {"rt_sigsuspend", Restart::kNoHand},
       // ERESTART_RESTARTBLOCK: resumed through restart_syscall, only without a handler.
-      {"nanosleep", Restart::kBlock}, {"clock_nanosleep", Restart::kBlock},
+      {"nanosleep", Restart::kBlock},
+      {"clock_nanosleep", Restart::kBlock},
   };
   return kRestart;
 }
