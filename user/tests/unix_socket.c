@@ -5,7 +5,7 @@
 // SIGPIPE, shutdown); datagram sockets (addresses, connect, EPERM,
 // ECONNREFUSED, MSG_TRUNC, EMSGSIZE); seqpacket boundaries; SCM_RIGHTS
 // (MSG_CTRUNC, MSG_CMSG_CLOEXEC) and SCM_CREDENTIALS; sendmmsg/recvmmsg;
-// options; poll readiness; fstat; and the errors of each.
+// options; poll and epoll readiness; fstat; and the errors of each.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -787,6 +788,68 @@ static void check_mmsg_and_options(void) {
   CHECK_OK(close(sv[1]));
 }
 
+// epoll on sockets: a listener is readable with a pending connection; a
+// connection is writable, readable with data (level- and edge-triggered),
+// EPOLLRDHUP after the peer's SHUT_WR, EPOLLHUP when the peer is gone; a
+// datagram socket is readable with a message.
+static void check_epoll(void) {
+  int ep = CHECK_OK(epoll_create1(0));
+  struct sockaddr_un a;
+  char name[48];
+  snprintf(name, sizeof name, "epoll-%d", getpid());
+  socklen_t alen = abstract_addr(&a, name);
+  int srv = CHECK_OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+  CHECK_OK(bind(srv, (struct sockaddr*)&a, alen));
+  CHECK_OK(listen(srv, 4));
+  struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
+  CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, srv, &ev));
+  struct epoll_event got[4];
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 0);
+  int cli = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+  CHECK_OK(connect(cli, (struct sockaddr*)&a, alen));
+  CHECK_EQ(epoll_wait(ep, got, 4, 1000), 1);
+  CHECK_EQ(got[0].data.u32, 1);
+  int conn = CHECK_OK(accept(srv, NULL, NULL));
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 0);
+  // The connection: writable at once, readable once data came (edge-triggered:
+  // reported once per arrival).
+  ev = (struct epoll_event){.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.u32 = 2};
+  CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, conn, &ev));
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 1);
+  CHECK_EQ(got[0].events, EPOLLOUT);
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 0);
+  CHECK_EQ(write(cli, "ping", 4), 4);
+  CHECK_EQ(epoll_wait(ep, got, 4, 1000), 1);
+  CHECK(got[0].events & EPOLLIN);
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 0);
+  char buf[8];
+  CHECK_EQ(read(conn, buf, sizeof buf), 4);
+  // The peer's SHUT_WR: EPOLLIN and EPOLLRDHUP; its close: EPOLLHUP too.
+  CHECK_OK(shutdown(cli, SHUT_WR));
+  CHECK_EQ(epoll_wait(ep, got, 4, 1000), 1);
+  CHECK(got[0].events & EPOLLRDHUP);
+  CHECK(got[0].events & EPOLLIN);
+  CHECK_OK(close(cli));
+  CHECK_EQ(epoll_wait(ep, got, 4, 1000), 1);
+  CHECK(got[0].events & EPOLLHUP);
+  CHECK_OK(close(conn));
+  // A datagram socket: level-triggered readable while a message waits.
+  int sv[2];
+  CHECK_OK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+  ev = (struct epoll_event){.events = EPOLLIN, .data.u32 = 3};
+  CHECK_OK(epoll_ctl(ep, EPOLL_CTL_ADD, sv[1], &ev));
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 0);
+  CHECK_EQ(send(sv[0], "d", 1, 0), 1);
+  CHECK_EQ(epoll_wait(ep, got, 4, 1000), 1);
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 1);  // still there
+  CHECK_EQ(recv(sv[1], buf, sizeof buf, 0), 1);
+  CHECK_EQ(epoll_wait(ep, got, 4, 0), 0);
+  CHECK_OK(close(sv[0]));
+  CHECK_OK(close(sv[1]));
+  CHECK_OK(close(srv));
+  CHECK_OK(close(ep));
+}
+
 // Several processes at once through one listening socket: each child
 // connects and runs request/response rounds; the parent serves with poll.
 static void check_concurrent(void) {
@@ -857,6 +920,7 @@ int main(void) {
   check_scm_rights();
   check_scm_credentials();
   check_mmsg_and_options();
+  check_epoll();
   check_concurrent();
   printf("unix_socket: ok\n");
   return 0;
