@@ -19,6 +19,7 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/iovec_cursor.h"
 #include "kernel/syscalls/syscall.h"
 #include "kernel/syscalls/unix_socket.h"
 #include "ostd/timer.h"
@@ -210,72 +211,32 @@ ostd::Status CopyUnixAddrOut(const UnixAddr& addr, UserOutPtr<void> uaddr,
 
 class IovecSource final : public net::ByteSource {
  public:
-  IovecSource(std::span<const IoVec> iov, uint64_t total) : iov_(iov), remain_(total) {}
+  IovecSource(std::span<const IoVec> iov, uint64_t total) : cursor_(iov), remain_(total) {}
   uint64_t remain() const override { return remain_; }
   fs::CopyResult Read(std::span<uint8_t> dst) override {
-    size_t done = 0;
-    while (done < dst.size() && seg_ < iov_.size()) {
-      const IoVec& v = iov_[seg_];
-      uint64_t n = std::min<uint64_t>(v.len - off_, dst.size() - done);
-      if (n > 0) {
-        ostd::Result<VmReader<Fallible>> r =
-            ostd::vm::UserReader(UserInPtr<void>(v.base + off_), n);
-        if (!r) return fs::CopyResult{done, r.error()};
-        VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(dst.subspan(done, n));
-        fs::CopyResult c = r->ReadTo(w);
-        done += c.copied;
-        off_ += c.copied;
-        remain_ -= c.copied;
-        if (!c.ok()) return fs::CopyResult{done, c.error};
-      }
-      if (off_ == v.len) {
-        ++seg_;
-        off_ = 0;
-      }
-    }
-    return fs::CopyResult{done, std::nullopt};
+    fs::CopyResult c = cursor_.CopyIn(dst.first(std::min<uint64_t>(dst.size(), remain_)));
+    remain_ -= c.copied;
+    return c;
   }
 
  private:
-  std::span<const IoVec> iov_;
+  file_sys::IovecCursor cursor_;
   uint64_t remain_;
-  size_t seg_ = 0;
-  uint64_t off_ = 0;
 };
 
 class IovecSink final : public net::ByteSink {
  public:
-  IovecSink(std::span<const IoVec> iov, uint64_t total) : iov_(iov), avail_(total) {}
+  IovecSink(std::span<const IoVec> iov, uint64_t total) : cursor_(iov), avail_(total) {}
   uint64_t avail() const override { return avail_; }
   fs::CopyResult Write(std::span<const uint8_t> src) override {
-    size_t done = 0;
-    while (done < src.size() && seg_ < iov_.size()) {
-      const IoVec& v = iov_[seg_];
-      uint64_t n = std::min<uint64_t>(v.len - off_, src.size() - done);
-      if (n > 0) {
-        ostd::Result<VmWriter<Fallible>> w =
-            ostd::vm::UserWriter(UserOutPtr<void>(v.base + off_), n);
-        if (!w) return fs::CopyResult{done, w.error()};
-        VmReader<Infallible> r = VmReader<Infallible>::FromSpan(src.subspan(done, n));
-        fs::CopyResult c = r.ReadTo(*w);
-        done += c.copied;
-        off_ += c.copied;
-        avail_ -= c.copied;
-        if (!c.ok()) return fs::CopyResult{done, c.error};
-      }
-      if (off_ == v.len) {
-        ++seg_;
-        off_ = 0;
-      }
-    }
-    return fs::CopyResult{done, std::nullopt};
+    fs::CopyResult c = cursor_.CopyOut(src.first(std::min<uint64_t>(src.size(), avail_)));
+    avail_ -= c.copied;
+    return c;
   }
 
  private:
-  std::span<const IoVec> iov_;
+  file_sys::IovecCursor cursor_;
   uint64_t avail_;
-  size_t seg_ = 0;
-  uint64_t off_ = 0;
 };
 
 // import_iovec for msghdr: EMSGSIZE for more than UIO_MAXIOV entries.
@@ -486,6 +447,40 @@ ostd::Status ParseControl(Thread& self, std::span<const uint8_t> ctl, net::SendR
   return {};
 }
 
+// The destination a send names (msg_name or sendto's address): a stream
+// socket takes none (EISCONN or EOPNOTSUPP, Send decides), a datagram socket
+// an AF_UNIX name, a seqpacket socket ignores it. EINVAL, EFAULT, and the
+// path lookup's errors.
+ostd::Status SetDestination(Thread& self, UnixSocket& s, UserInPtr<void> name, int64_t namelen,
+                            net::SendRequest& req) {
+  if (namelen < 0) return Err(Errno::kEINVAL);
+  if (static_cast<uint64_t>(namelen) > kSockaddrStorage) namelen = kSockaddrStorage;
+  OSTD_TRY_ASSIGN(KernelSockaddr a, CopySockaddr(name, namelen));
+  if (s.type() == net::kSockStream) {
+    req.has_to = true;
+  } else if (s.type() == net::kSockDgram) {
+    OSTD_TRY_ASSIGN(UnixAddr to, UnixName(a));
+    if (to.abstract()) {
+      req.has_to = true;
+      req.to = to;
+    } else {
+      OSTD_TRY_ASSIGN(req.to_inode, FindSocketInode(self, to));
+    }
+  }
+  return {};
+}
+
+// Sends `req` (destination and control already set) from `src` with the
+// MSG_* `flags`.
+ostd::Result<size_t> SendWith(Thread& self, UnixSocketFile& f, net::ByteSource& src, uint32_t flags,
+                              net::SendRequest& req) {
+  req.data = &src;
+  req.nonblock = f.nonblocking() || (flags & kMsgDontwait) != 0;
+  req.nosignal = (flags & kMsgNosignal) != 0;
+  ThreadCaller caller(self);
+  return f.socket().Send(req, caller);
+}
+
 // One sendmsg of a copied msghdr.
 ostd::Result<size_t> SendOne(Thread& self, UnixSocketFile& f, const MsgHdr& m, uint32_t flags) {
   ostd::Vec<IoVec> iov;
@@ -504,30 +499,12 @@ ostd::Result<size_t> SendOne(Thread& self, UnixSocketFile& f, const MsgHdr& m, u
     OSTD_TRY(ParseControl(self, ctl.span(), req));
   }
   if ((flags & kMsgOob) != 0) return Err(Errno::kEOPNOTSUPP);
-  UnixSocket& s = f.socket();
   if (m.name != 0 && m.namelen != 0) {
-    int64_t namelen = static_cast<int32_t>(m.namelen);
-    if (namelen < 0) return Err(Errno::kEINVAL);
-    if (static_cast<uint64_t>(namelen) > kSockaddrStorage) namelen = kSockaddrStorage;
-    OSTD_TRY_ASSIGN(KernelSockaddr a, CopySockaddr(UserInPtr<void>(m.name), namelen));
-    if (s.type() == net::kSockStream) {
-      req.has_to = true;  // EISCONN or EOPNOTSUPP
-    } else if (s.type() == net::kSockDgram) {
-      OSTD_TRY_ASSIGN(UnixAddr to, UnixName(a));
-      if (to.abstract()) {
-        req.has_to = true;
-        req.to = to;
-      } else {
-        OSTD_TRY_ASSIGN(req.to_inode, FindSocketInode(self, to));
-      }
-    }
+    OSTD_TRY(SetDestination(self, f.socket(), UserInPtr<void>(m.name),
+                            static_cast<int32_t>(m.namelen), req));
   }
   IovecSource src(iov.span(), total);
-  req.data = &src;
-  req.nonblock = f.nonblocking() || (flags & kMsgDontwait) != 0;
-  req.nosignal = (flags & kMsgNosignal) != 0;
-  ThreadCaller caller(self);
-  return s.Send(req, caller);
+  return SendWith(self, f, src, flags, req);
 }
 
 ostd::Result<MsgHdr> CopyMsgHdr(UserInPtr<MsgHdr> umsg) {
@@ -547,40 +524,15 @@ SyscallResult SysSendto(Thread& self, int fd, UserInPtr<void> buf, size_t len, u
   if (len > kIntMax) len = kIntMax;
   OSTD_TRY(buf.CheckRange(len));
   OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> f, GetSocket(self, fd));
-  MsgHdr m{};
-  IoVec v{buf.addr(), len};
-  if (!uaddr.is_null()) {
-    m.name = uaddr.addr();
-    m.namelen = static_cast<uint32_t>(addrlen);
-    if (addrlen < 0) return Err(Errno::kEINVAL);
-  }
-  // One segment: the iovec lives here, not in user memory.
-  ostd::Vec<IoVec> iov;
-  OSTD_TRY(iov.Push(v));
   net::SendRequest req;
   req.sender = CredOf(self);
   if ((flags & kMsgOob) != 0) return Err(Errno::kEOPNOTSUPP);
-  UnixSocket& s = f->socket();
-  if (m.name != 0 && m.namelen != 0) {
-    OSTD_TRY_ASSIGN(KernelSockaddr a, CopySockaddr(uaddr, addrlen));
-    if (s.type() == net::kSockStream) {
-      req.has_to = true;
-    } else if (s.type() == net::kSockDgram) {
-      OSTD_TRY_ASSIGN(UnixAddr to, UnixName(a));
-      if (to.abstract()) {
-        req.has_to = true;
-        req.to = to;
-      } else {
-        OSTD_TRY_ASSIGN(req.to_inode, FindSocketInode(self, to));
-      }
-    }
-  }
-  IovecSource src(iov.span(), len);
-  req.data = &src;
-  req.nonblock = f->nonblocking() || (flags & kMsgDontwait) != 0;
-  req.nosignal = (flags & kMsgNosignal) != 0;
-  ThreadCaller caller(self);
-  return s.Send(req, caller);
+  if (!uaddr.is_null() && addrlen != 0)
+    OSTD_TRY(SetDestination(self, f->socket(), uaddr, addrlen, req));
+  // One segment: the iovec lives here, not in user memory.
+  std::array<IoVec, 1> iov{IoVec{buf.addr(), len}};
+  IovecSource src(iov, len);
+  return SendWith(self, *f, src, flags, req);
 }
 
 SyscallResult SysSendmmsg(Thread& self, int fd, UserInOutPtr<MMsgHdr> vec, uint32_t vlen,
@@ -688,13 +640,10 @@ ostd::Status DetachFds(Thread& self, ControlOut& c, ostd::Vec<RefPtr<File>>& fds
   return err;
 }
 
-// One recvmsg into a copied msghdr; updates it (namelen, controllen, flags).
-ostd::Result<size_t> RecvOne(Thread& self, UnixSocketFile& f, MsgHdr& m, uint32_t flags,
-                             bool force_nonblock) {
-  ostd::Vec<IoVec> iov;
-  OSTD_TRY_ASSIGN(uint64_t total, ImportMsgIovecs(m.iov, m.iovlen, iov));
+// Receives into `sink` with the MSG_* `flags`.
+ostd::Result<net::RecvResult> RecvWith(Thread& self, UnixSocketFile& f, net::ByteSink& sink,
+                                       uint32_t flags, bool force_nonblock) {
   if ((flags & kMsgOob) != 0) return Err(Errno::kEOPNOTSUPP);
-  IovecSink sink(iov.span(), total);
   net::RecvRequest req;
   req.data = &sink;
   req.nonblock = force_nonblock || f.nonblocking() || (flags & kMsgDontwait) != 0;
@@ -702,7 +651,16 @@ ostd::Result<size_t> RecvOne(Thread& self, UnixSocketFile& f, MsgHdr& m, uint32_
   req.waitall = (flags & kMsgWaitall) != 0;
   req.trunc = (flags & kMsgTrunc) != 0;
   ThreadCaller caller(self);
-  OSTD_TRY_ASSIGN(net::RecvResult r, f.socket().Recv(req, caller));
+  return f.socket().Recv(req, caller);
+}
+
+// One recvmsg into a copied msghdr; updates it (namelen, controllen, flags).
+ostd::Result<size_t> RecvOne(Thread& self, UnixSocketFile& f, MsgHdr& m, uint32_t flags,
+                             bool force_nonblock) {
+  ostd::Vec<IoVec> iov;
+  OSTD_TRY_ASSIGN(uint64_t total, ImportMsgIovecs(m.iov, m.iovlen, iov));
+  IovecSink sink(iov.span(), total);
+  OSTD_TRY_ASSIGN(net::RecvResult r, RecvWith(self, f, sink, flags, force_nonblock));
   // The sender's name (only datagrams from a bound socket carry one).
   if (m.name != 0) {
     std::array<uint8_t, kSockaddrStorage> k{};
@@ -756,20 +714,9 @@ SyscallResult SysRecvfrom(Thread& self, int fd, UserOutPtr<void> buf, size_t len
   if (len > kIntMax) len = kIntMax;
   OSTD_TRY(buf.CheckRange(len));
   OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> f, GetSocket(self, fd));
-  MsgHdr m{};
-  ostd::Vec<IoVec> iov;
-  OSTD_TRY(iov.Push(IoVec{buf.addr(), len}));
-  if ((flags & kMsgOob) != 0) return Err(Errno::kEOPNOTSUPP);
-  IovecSink sink(iov.span(), len);
-  net::RecvRequest req;
-  req.data = &sink;
-  req.nonblock = f->nonblocking() || (flags & kMsgDontwait) != 0;
-  req.peek = (flags & kMsgPeek) != 0;
-  req.waitall = (flags & kMsgWaitall) != 0;
-  req.trunc = (flags & kMsgTrunc) != 0;
-  ThreadCaller caller(self);
-  OSTD_TRY_ASSIGN(net::RecvResult r, f->socket().Recv(req, caller));
-  (void)m;
+  std::array<IoVec, 1> iov{IoVec{buf.addr(), len}};
+  IovecSink sink(iov, len);
+  OSTD_TRY_ASSIGN(net::RecvResult r, RecvWith(self, *f, sink, flags, false));
   if (!uaddr.is_null()) {
     std::array<uint8_t, kSockaddrStorage> k{};
     size_t klen = r.has_from && !r.from.empty() ? EncodeAddr(r.from, k) : 0;

@@ -15,6 +15,7 @@
 #include "kernel/process/process.h"
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
+#include "kernel/syscalls/iovec_cursor.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
@@ -82,55 +83,21 @@ class FileGiver final : public fs::PipeGiver {
   uint64_t done_ = 0;
 };
 
-// Walks a user iovec array: pipe bytes out to it (vmsplice of a read end)
-// or in from it (of a write end). A fault after some bytes ends the walk
-// with them; before any, EFAULT.
+// Moves pipe bytes out to a user iovec array (vmsplice of a read end) or in
+// from one (of a write end). A fault after some bytes ends the move with
+// them; before any, EFAULT.
 class IovecWalk final : public fs::PipeTaker, public fs::PipeGiver {
  public:
-  explicit IovecWalk(std::span<const IoVec> iov) : iov_(iov) {}
+  explicit IovecWalk(std::span<const IoVec> iov) : cursor_(iov) {}
   ostd::Result<size_t> Take(std::span<const uint8_t> bytes) override {
-    size_t done = 0;
-    while (done < bytes.size() && Next()) {
-      const IoVec& v = iov_[seg_];
-      uint64_t n = std::min<uint64_t>(v.len - off_, bytes.size() - done);
-      ostd::Result<VmWriter<Fallible>> w = ostd::vm::UserWriter(UserOutPtr<void>(v.base + off_), n);
-      if (!w) return done > 0 ? ostd::Result<size_t>(done) : Err(w.error());
-      VmReader<Infallible> r = VmReader<Infallible>::FromSpan(bytes.subspan(done, n));
-      fs::CopyResult c = r.ReadTo(*w);
-      done += c.copied;
-      off_ += c.copied;
-      if (!c.ok()) return done > 0 ? ostd::Result<size_t>(done) : Err(*c.error);
-    }
-    return done;
+    return fs::Progress(0, cursor_.CopyOut(bytes));
   }
   ostd::Result<size_t> Give(std::span<uint8_t> room) override {
-    size_t done = 0;
-    while (done < room.size() && Next()) {
-      const IoVec& v = iov_[seg_];
-      uint64_t n = std::min<uint64_t>(v.len - off_, room.size() - done);
-      ostd::Result<VmReader<Fallible>> r = ostd::vm::UserReader(UserInPtr<void>(v.base + off_), n);
-      if (!r) return done > 0 ? ostd::Result<size_t>(done) : Err(r.error());
-      VmWriter<Infallible> w = VmWriter<Infallible>::FromSpan(room.subspan(done, n));
-      fs::CopyResult c = r->ReadTo(w);
-      done += c.copied;
-      off_ += c.copied;
-      if (!c.ok()) return done > 0 ? ostd::Result<size_t>(done) : Err(*c.error);
-    }
-    return done;
+    return fs::Progress(0, cursor_.CopyIn(room));
   }
 
  private:
-  // Skips finished and empty segments; false at the end.
-  bool Next() {
-    while (seg_ < iov_.size() && off_ == iov_[seg_].len) {
-      ++seg_;
-      off_ = 0;
-    }
-    return seg_ < iov_.size();
-  }
-  std::span<const IoVec> iov_;
-  size_t seg_ = 0;
-  uint64_t off_ = 0;
+  file_sys::IovecCursor cursor_;
 };
 
 // An offset argument: nullopt for a null pointer. EFAULT; EINVAL if negative.
