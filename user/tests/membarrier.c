@@ -1,14 +1,18 @@
 // membarrier(2): QUERY's mask, the flag and command errors, EPERM for a
 // private command before its registration, registrations per process (kept
-// by threads and fork, cleared by execve), and barriers while another
-// thread spins in user mode.
+// by threads and fork, cleared by execve), barriers while another
+// thread spins in user mode, and MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ
+// aborting a thread that spins inside an rseq critical section on another
+// CPU (nothing else would: that CPU has no other work).
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <linux/membarrier.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -25,6 +29,63 @@ static void* spinner(void* arg) {
   (void)arg;
   while (!atomic_load(&g_stop)) atomic_fetch_add(&g_spins, 1);
   return NULL;
+}
+
+// Spins inside an rseq critical section until the kernel aborts it: the
+// section (start 1, end 2, abort 4) is announced in the thread's struct
+// rseq; the signature precedes the abort handler, as the ABI requires.
+static atomic_int g_in_cs, g_aborted;
+
+static void pin(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  CHECK_OK(sched_setaffinity(0, sizeof one, &one));
+}
+
+static void* rseq_spinner(void* arg) {
+  if (arg != NULL) pin(1);  // alone on CPU 1: nothing else preempts it there
+  struct rseq* rs = (struct rseq*)((char*)__builtin_thread_pointer() + __rseq_offset);
+  atomic_store(&g_in_cs, 1);
+  __asm__ volatile(
+      ".pushsection __rseq_cs, \"aw\"\n"
+      ".balign 32\n"
+      "3: .long 0, 0\n"
+      ".quad 1f, 2f - 1f, 4f\n"
+      ".popsection\n"
+      "leaq 3b(%%rip), %%rax\n"
+      "movq %%rax, %[cs]\n"
+      "1: jmp 1b\n"
+      "2: .long 0x53053053\n"
+      "4:\n"
+      : [cs] "=m"(rs->rseq_cs)
+      :
+      : "rax", "memory");
+  atomic_store(&g_aborted, 1);
+  return NULL;
+}
+
+static void check_rseq_abort(void) {
+  if (__rseq_size == 0) {
+    printf("membarrier: glibc registered no rseq area; rseq abort not checked\n");
+    return;
+  }
+  int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t old;
+  CHECK_OK(sched_getaffinity(0, sizeof old, &old));
+  if (cpus >= 2) pin(0);
+  pthread_t th;
+  CHECK(pthread_create(&th, NULL, rseq_spinner, cpus >= 2 ? &g_in_cs : NULL) == 0);
+  while (!atomic_load(&g_in_cs)) sched_yield();
+  usleep(20000);
+  // One CPU: the spinner only ran because it was preempted, which aborts too.
+  for (int i = 0; i < 100 && !atomic_load(&g_aborted); ++i) {
+    CHECK_EQ(membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0), 0);
+    usleep(10000);
+  }
+  CHECK(atomic_load(&g_aborted));
+  CHECK(pthread_join(th, NULL) == 0);
+  CHECK_OK(sched_setaffinity(0, sizeof old, &old));
 }
 
 int main(int argc, char** argv) {
@@ -81,6 +142,7 @@ int main(int argc, char** argv) {
   while (atomic_load(&g_spins) == before) sched_yield();
   atomic_store(&g_stop, 1);
   CHECK(pthread_join(th, NULL) == 0);
+  check_rseq_abort();
   // A forked child's memory is a copy, registration included; execve
   // clears it.
   pid_t pid = CHECK_OK(fork());
