@@ -286,6 +286,11 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // a path: path walks continue there. Null for ordinary symlinks.
   virtual RefPtr<Inode> LinkTarget() { return {}; }
 
+  // True if the mode bits bind root too (Linux's sysctl_perm: a 0444
+  // /proc/sys file cannot be opened for writing by anyone); by default
+  // root passes every check but execute (CheckAccess, vfs.h).
+  virtual bool ModeBindsRoot() const { return false; }
+
   // --- Opening ---
   // The open file description for `flags` (already permission-checked).
   // Default: devices through the device registry (device.h), FIFOs through

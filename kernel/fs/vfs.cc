@@ -206,6 +206,11 @@ ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, i
 
 ostd::Status CheckAccess(const Inode& inode, uint32_t mask, const Actor& actor) {
   uint32_t mode = inode.mode();
+  if (actor.uid == 0 && inode.ModeBindsRoot()) {
+    // Root is the owner of such files; others as below.
+    if ((((mode >> 6) & 7) & mask) != mask) return Err(Errno::kEACCES);
+    return {};
+  }
   if (actor.uid == 0) {
     if ((mask & 1) != 0 && (mode & kS_IFMT) != kS_IFDIR && (mode & 0111) == 0) {
       return Err(Errno::kEACCES);

@@ -74,8 +74,6 @@ ostd::Vec<ostd::Box<Process>> processes ABSL_GUARDED_BY(tree_lock);  // sorted b
 ostd::Vec<Thread*> threads ABSL_GUARDED_BY(tree_lock);               // every live thread
 int next_pid ABSL_GUARDED_BY(tree_lock) = 1;
 
-constexpr int kPidMax = 4194304;
-
 bool PidInUseLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
   for (const ostd::Box<Process>& p : processes) {
     if (p->pid() == pid || p->pgid() == pid || p->sid() == pid) return true;

@@ -46,6 +46,10 @@ struct ProcessAccess;
 
 class Process;
 
+// Pids run from 1 to kPidMax - 1 (Linux's PID_MAX_LIMIT on 64-bit), then
+// wrap to 2: /proc/sys/kernel/pid_max.
+inline constexpr int kPidMax = 4194304;
+
 // The global process-tree lock (see the file comment). Lock order: the tree
 // lock before any wait-queue lock; wait conditions never take it.
 ostd::SpinLock& TreeLock();

@@ -11,6 +11,7 @@
 #include "kernel/module/loader.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
+#include "kernel/process/uts.h"
 #include "kernel/pseudofs/pseudo_fs.h"
 #include "ostd/fmt.h"
 
@@ -124,6 +125,95 @@ class ModulesDisabledFile final : public Inode {
   Status Truncate(uint64_t) override { return {}; }
 };
 
+// Copies a sysctl write at offset 0 (at most 64 bytes) into `out`; returns
+// how many bytes came. EINVAL for a longer write.
+Result<size_t> ReadSmallWrite(fs::IoReader& src, std::array<char, 64>& out) {
+  size_t count = src.remain();
+  if (count > out.size()) return Err(Errno::kEINVAL);
+  std::array<uint8_t, 64> buf{};
+  std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
+  fs::CopyResult r = src.Read(text);
+  if (!r.ok()) return Err(*r.error);
+  for (size_t i = 0; i < count; ++i) out[i] = static_cast<char>(text[i]);
+  return count;
+}
+
+// A sysctl's value and a newline, read at offset 0.
+template <typename T>
+Result<size_t> ReadLine(uint64_t offset, fs::IoWriter& dst, const T& value) {
+  if (offset != 0) return 0;
+  TextSink text;
+  ostd::FormatTo(text, "{}\n", value);
+  std::span<const uint8_t> bytes = text.bytes();
+  if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
+  return fs::Progress(0, dst.Write(bytes));
+}
+
+// /proc/sys/kernel/ostype, osrelease and pid_max: fixed values, read-only
+// here (Linux lets root write pid_max; Keel's pid range is fixed).
+class FixedTextFile final : public Inode {
+ public:
+  enum class What : uint8_t { kOstype, kOsrelease, kPidMax };
+  explicit FixedTextFile(What what)
+      : Inode(sysctl_fs, InodeType::kRegular, 0444, 0, 0), what_(what) {}
+
+  bool ModeBindsRoot() const override { return true; }
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    switch (what_) {
+      case What::kOstype:
+        return ReadLine(offset, dst, uts::kSysname);
+      case What::kOsrelease:
+        return ReadLine(offset, dst, uts::kRelease);
+      case What::kPidMax:
+        return ReadLine(offset, dst, kPidMax);
+    }
+    return 0;
+  }
+
+ private:
+  What what_;
+};
+
+// /proc/sys/kernel/hostname and domainname: the UTS names (uts.h). A write
+// at offset 0 replaces the name with the text up to its first newline or
+// NUL, at most 64 bytes (Linux's proc_dostring); writing needs write
+// permission on the file (root).
+class UtsNameFile final : public Inode {
+ public:
+  explicit UtsNameFile(bool host)
+      : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), host_(host) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    uts::Field f = host_ ? uts::HostName() : uts::DomainName();
+    return ReadLine(offset, dst, uts::View(f));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    std::array<char, 64> chars{};
+    // Longer than a name: the first 64 bytes count, the rest is consumed.
+    if (count > chars.size()) src.Limit(chars.size());
+    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));
+    size_t len = 0;
+    while (len < n && chars[len] != '\n' && chars[len] != '\0') ++len;
+    std::span<const char> name = std::span<const char>(chars).first(len);
+    if (host_) {
+      uts::SetHostName(name);
+    } else {
+      uts::SetDomainName(name);
+    }
+    return count;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  bool host_;
+};
+
 // /proc/sys, /proc/sys/kernel and /proc/sys/vm: the sysctls Keel implements.
 class SysDir final : public pseudofs::PseudoDir {
  public:
@@ -141,6 +231,11 @@ class SysDir final : public pseudofs::PseudoDir {
         return Err(Errno::kENOENT);
       case Level::kKernel:
         if (name == "modules_disabled") return New<ModulesDisabledFile>();
+        if (name == "hostname") return New<UtsNameFile>(true);
+        if (name == "domainname") return New<UtsNameFile>(false);
+        if (name == "ostype") return New<FixedTextFile>(FixedTextFile::What::kOstype);
+        if (name == "osrelease") return New<FixedTextFile>(FixedTextFile::What::kOsrelease);
+        if (name == "pid_max") return New<FixedTextFile>(FixedTextFile::What::kPidMax);
         return Err(Errno::kENOENT);
     }
     return Err(Errno::kENOENT);
@@ -149,7 +244,8 @@ class SysDir final : public pseudofs::PseudoDir {
   bool EntryAt(size_t i, pseudofs::DirEntry& out) override {
     std::array<std::string_view, 2> sys_children = {"kernel", "vm"};
     std::array<std::string_view, 1> vm_children = {"memfd_noexec"};
-    std::array<std::string_view, 1> kernel_children = {"modules_disabled"};
+    std::array<std::string_view, 6> kernel_children = {"domainname", "hostname", "modules_disabled",
+                                                       "osrelease",  "ostype",   "pid_max"};
     std::span<const std::string_view> children = kernel_children;
     if (level_ == Level::kSys) children = sys_children;
     if (level_ == Level::kVm) children = vm_children;

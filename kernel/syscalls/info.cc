@@ -12,6 +12,7 @@
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/process.h"
 #include "kernel/process/rseq.h"
+#include "kernel/process/uts.h"
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/cpu.h"
@@ -45,27 +46,14 @@ void Fill(std::array<char, 65>& field, std::string_view value) {
   (void)ostd::CopyChars(value, std::span<char>(field).first(64));
 }
 
-// The host and NIS domain names (one UTS namespace: Keel has no others),
-// set by sethostname/setdomainname; NUL-padded, at most 64 bytes.
-constexpr size_t kUtsNameMax = 64;  // __NEW_UTS_LEN
-struct UtsNames {
-  std::array<char, 65> host{'k', 'e', 'e', 'l'};
-  std::array<char, 65> domain{'(', 'n', 'o', 'n', 'e', ')'};
-};
-ostd::SpinLock uts_lock;
-constinit UtsNames uts_names ABSL_GUARDED_BY(uts_lock);
-
 SyscallResult SysUname(Thread&, UserOutPtr<Utsname> name) {
   Utsname u{};
-  Fill(u.fields[0], "Linux");  // what programs check to pick Linux behaviour
-  Fill(u.fields[2], "6.1.0-keel");
-  Fill(u.fields[3], "#1 SMP Keel 0.1");
+  Fill(u.fields[0], uts::kSysname);  // what programs check to pick Linux behaviour
+  Fill(u.fields[2], uts::kRelease);
+  Fill(u.fields[3], uts::kVersion);
   Fill(u.fields[4], "x86_64");
-  {
-    ostd::SpinLockGuard guard(uts_lock);
-    u.fields[1] = uts_names.host;
-    u.fields[5] = uts_names.domain;
-  }
+  u.fields[1] = uts::HostName();
+  u.fields[5] = uts::DomainName();
   OSTD_TRY(CopyToUser(name, u));
   return 0;
 }
@@ -74,8 +62,8 @@ SyscallResult SysUname(Thread&, UserOutPtr<Utsname> name) {
 // 64 (EINVAL), the bytes copied as they are (no NUL needed; EFAULT).
 SyscallResult SetUtsName(Thread& self, UserInPtr<void> name, int len, bool host) {
   if (!self.process().creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
-  if (len < 0 || static_cast<size_t>(len) > kUtsNameMax) return Err(Errno::kEINVAL);
-  std::array<uint8_t, kUtsNameMax> bytes{};
+  if (len < 0 || static_cast<size_t>(len) > uts::kNameMax) return Err(Errno::kEINVAL);
+  std::array<uint8_t, uts::kNameMax> bytes{};
   std::span<uint8_t> want = std::span<uint8_t>(bytes).first(static_cast<size_t>(len));
   if (!want.empty()) {
     OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
@@ -83,10 +71,14 @@ SyscallResult SetUtsName(Thread& self, UserInPtr<void> name, int len, bool host)
     auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromSpan(want);
     if (!r.ReadTo(w).ok()) return Err(Errno::kEFAULT);
   }
-  std::array<char, 65> value{};
+  std::array<char, uts::kNameMax> value{};
   for (size_t i = 0; i < want.size(); ++i) value[i] = static_cast<char>(want[i]);
-  ostd::SpinLockGuard guard(uts_lock);
-  (host ? uts_names.host : uts_names.domain) = value;
+  std::span<const char> name_bytes = std::span<const char>(value).first(want.size());
+  if (host) {
+    uts::SetHostName(name_bytes);
+  } else {
+    uts::SetDomainName(name_bytes);
+  }
   return 0;
 }
 
