@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 
+#include "kernel/fs/lock_pair.h"
 #include "kernel/fs/ring_buffer.h"
 #include "ostd/task/mutex.h"
 #include "ostd/util/box.h"
@@ -16,26 +17,6 @@ namespace {
 
 using ostd::Err;
 using ostd::Errno;
-
-// Two pipes' locks, `a_first` saying which to take first (the lower id).
-class ABSL_SCOPED_LOCKABLE BothLocked {
- public:
-  BothLocked(ostd::Mutex& a, ostd::Mutex& b, bool a_first) ABSL_EXCLUSIVE_LOCK_FUNCTION(a, b)
-      : first_(a_first ? a : b), second_(a_first ? b : a) {
-    first_.Lock();
-    second_.Lock();
-  }
-  ~BothLocked() ABSL_UNLOCK_FUNCTION() {
-    second_.Unlock();
-    first_.Unlock();
-  }
-  BothLocked(const BothLocked&) = delete;
-  BothLocked& operator=(const BothLocked&) = delete;
-
- private:
-  ostd::Mutex& first_;
-  ostd::Mutex& second_;
-};
 
 class Pipe final : public ostd::Derives<Pipe, NodeObject> {
  public:
@@ -192,7 +173,7 @@ class Pipe final : public ostd::Derives<Pipe, NodeObject> {
       Pipe* wait_on = nullptr;
       size_t done = 0;
       {
-        BothLocked g(a.lock_, b.lock_, a.id_ < b.id_);
+        MutexPairGuard g(a.lock_, a.id_, b.lock_, b.id_);
         if (b.readers_ == 0) {
           caller.SendSignal(kSigPipe);
           return Err(Errno::kEPIPE);

@@ -579,23 +579,22 @@ Status AddressSpace::DiscardPages(uint64_t addr, uint64_t len, bool private_anon
   uint64_t end = addr + len;
   ostd::SpinLockGuard guard(lock_);
   if (private_anon_only) {
-    for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
-      if (vmas_[i].shared || vmas_[i].source) return Err(Errno::kEINVAL);
-    }
+    bool anon = true;
+    ForEachVmaInLocked(addr, end, [&](const Vma& v) { anon = anon && !v.shared && !v.source; });
+    if (!anon) return Err(Errno::kEINVAL);
   }
-  bool whole = true;
-  uint64_t covered = addr;
-  for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
-    const Vma& v = vmas_[i];
-    if (v.start > covered) whole = false;
-    uint64_t s = std::max(v.start, addr);
-    uint64_t e = std::min(v.end, end);
-    covered = v.end;
-    RssCounts counts{};
-    CountPagesLocked(v, s, e, counts);
-    OSTD_TRY(UnmapPagesLocked(s, e, counts));
-  }
-  if (!whole || covered < end) return Err(Errno::kENOMEM);
+  Status dropped;
+  bool whole =
+      ForEachVmaInLocked(addr, end, [&](const Vma& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+        if (!dropped) return;
+        uint64_t from = std::max(v.start, addr);
+        uint64_t to = std::min(v.end, end);
+        RssCounts counts{};
+        CountPagesLocked(v, from, to, counts);
+        dropped = UnmapPagesLocked(from, to, counts);
+      });
+  OSTD_TRY(dropped);
+  if (!whole) return Err(Errno::kENOMEM);
   return {};
 }
 

@@ -37,94 +37,6 @@ Result<RefPtr<Inode>> New(Args... args) {
   return RefPtr<Inode>(std::move(inode));
 }
 
-// /proc/sys/vm/memfd_noexec: the vm.memfd_noexec value of the caller's pid
-// namespace (pid_namespace.h). Reads give "N\n" at offset 0; writes take
-// one integer at offset 0 (proc_dointvec_minmax rules, fs/memfd.h), need
-// CAP_SYS_ADMIN, and are ignored at other offsets, as Linux's strict sysctl
-// writes are.
-class MemfdNoexecFile final : public Inode {
- public:
-  MemfdNoexecFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
-
-  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    if (offset != 0) return 0;
-    TextSink text;
-    ostd::FormatTo(text, "{}\n", Namespace().MemfdNoexecScope());
-    std::span<const uint8_t> bytes = text.bytes();
-    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
-    return fs::Progress(0, dst.Write(bytes));
-  }
-
-  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    size_t count = src.remain();
-    if (count == 0) return 0;
-    Thread* t = CurrentThread();
-    if (t == nullptr || !t->process().creds().HasCap(Credentials::kCapSysAdmin)) {
-      return Err(Errno::kEPERM);
-    }
-    if (offset != 0) return count;
-    std::array<uint8_t, 64> buf{};
-    if (count > buf.size()) return Err(Errno::kEINVAL);  // no integer is this long
-    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
-    fs::CopyResult r = src.Read(text);
-    if (!r.ok()) return Err(*r.error);
-    std::array<char, 64> chars{};
-    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
-    PidNamespace& ns = t->process().pid_ns();
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
-                    fs::ParseSysctlInt(std::span<const char>(chars).first(count),
-                                       ns.MemfdNoexecFloor(), fs::kMemfdNoexecScopeEnforced));
-    OSTD_TRY(ns.SetMemfdNoexec(w.value));
-    return w.consumed;
-  }
-
-  // open(O_TRUNC), as `echo 1 > /proc/sys/...` does, changes nothing.
-  Status Truncate(uint64_t) override { return {}; }
-
- private:
-  static PidNamespace& Namespace() {
-    Thread* t = CurrentThread();
-    return t != nullptr ? t->process().pid_ns() : PidNamespace::Root();
-  }
-};
-
-// /proc/sys/kernel/modules_disabled: 0 or 1; writing 1 disables module
-// loading and unloading until reboot. Only that transition is allowed:
-// Linux's proc_dointvec_minmax with min == max == 1, so writing 0 (or
-// anything but 1) is EINVAL. Writers need write permission (root).
-class ModulesDisabledFile final : public Inode {
- public:
-  ModulesDisabledFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
-
-  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    if (offset != 0) return 0;
-    TextSink text;
-    ostd::FormatTo(text, "{}\n", module::ModulesDisabled() ? 1 : 0);
-    std::span<const uint8_t> bytes = text.bytes();
-    if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
-    return fs::Progress(0, dst.Write(bytes));
-  }
-
-  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    size_t count = src.remain();
-    if (count == 0) return 0;
-    if (offset != 0) return count;
-    std::array<uint8_t, 64> buf{};
-    if (count > buf.size()) return Err(Errno::kEINVAL);
-    std::span<uint8_t> text = std::span<uint8_t>(buf).first(count);
-    fs::CopyResult r = src.Read(text);
-    if (!r.ok()) return Err(*r.error);
-    std::array<char, 64> chars{};
-    for (size_t i = 0; i < count; ++i) chars[i] = static_cast<char>(text[i]);
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
-                    fs::ParseSysctlInt(std::span<const char>(chars).first(count), 1, 1));
-    module::DisableModules();
-    return w.consumed;
-  }
-
-  Status Truncate(uint64_t) override { return {}; }
-};
-
 // Copies a sysctl write at offset 0 (at most 64 bytes) into `out`; returns
 // how many bytes came. EINVAL for a longer write.
 Result<size_t> ReadSmallWrite(fs::IoReader& src, std::array<char, 64>& out) {
@@ -148,6 +60,74 @@ Result<size_t> ReadLine(uint64_t offset, fs::IoWriter& dst, const T& value) {
   if (bytes.size() > dst.avail()) bytes = bytes.first(dst.avail());
   return fs::Progress(0, dst.Write(bytes));
 }
+
+// /proc/sys/vm/memfd_noexec: the vm.memfd_noexec value of the caller's pid
+// namespace (pid_namespace.h). Reads give "N\n" at offset 0; writes take
+// one integer at offset 0 (proc_dointvec_minmax rules, fs/memfd.h), need
+// CAP_SYS_ADMIN, and are ignored at other offsets, as Linux's strict sysctl
+// writes are.
+class MemfdNoexecFile final : public Inode {
+ public:
+  MemfdNoexecFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    return ReadLine(offset, dst, Namespace().MemfdNoexecScope());
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    Thread* t = CurrentThread();
+    if (t == nullptr || !t->process().creds().HasCap(Credentials::kCapSysAdmin)) {
+      return Err(Errno::kEPERM);
+    }
+    if (offset != 0) return count;
+    std::array<char, 64> chars{};
+    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));  // no integer is longer
+    PidNamespace& ns = t->process().pid_ns();
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
+                    fs::ParseSysctlInt(std::span<const char>(chars).first(n), ns.MemfdNoexecFloor(),
+                                       fs::kMemfdNoexecScopeEnforced));
+    OSTD_TRY(ns.SetMemfdNoexec(w.value));
+    return w.consumed;
+  }
+
+  // open(O_TRUNC), as `echo 1 > /proc/sys/...` does, changes nothing.
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  static PidNamespace& Namespace() {
+    Thread* t = CurrentThread();
+    return t != nullptr ? t->process().pid_ns() : PidNamespace::Root();
+  }
+};
+
+// /proc/sys/kernel/modules_disabled: 0 or 1; writing 1 disables module
+// loading and unloading until reboot. Only that transition is allowed:
+// Linux's proc_dointvec_minmax with min == max == 1, so writing 0 (or
+// anything but 1) is EINVAL. Writers need write permission (root).
+class ModulesDisabledFile final : public Inode {
+ public:
+  ModulesDisabledFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    return ReadLine(offset, dst, module::ModulesDisabled() ? 1 : 0);
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    std::array<char, 64> chars{};
+    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
+                    fs::ParseSysctlInt(std::span<const char>(chars).first(n), 1, 1));
+    module::DisableModules();
+    return w.consumed;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+};
 
 // /proc/sys/kernel/ostype, osrelease and pid_max: fixed values, read-only
 // here (Linux lets root write pid_max; Keel's pid range is fixed).

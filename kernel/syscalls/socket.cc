@@ -61,8 +61,7 @@ constexpr int kSoRcvtimeoNew = 66, kSoSndtimeoNew = 67;
 constexpr int kCapSetgid = 6, kCapSetuid = 7;
 
 constexpr uint32_t kMsgOob = 0x1, kMsgPeek = 0x2, kMsgDontwait = 0x40, kMsgWaitall = 0x100,
-                   kMsgTrunc = 0x20, kMsgNosignal = 0x4000, kMsgWaitforone = 0x10000,
-                   kMsgCmsgCloexec = 0x40000000;
+                   kMsgNosignal = 0x4000, kMsgWaitforone = 0x10000, kMsgCmsgCloexec = 0x40000000;
 constexpr size_t kSockaddrStorage = 128;
 constexpr size_t kSockaddrUnSize = 110;
 constexpr uint64_t kUioMaxIov = 1024;
@@ -414,10 +413,9 @@ ostd::Status ParseControl(Thread& self, std::span<const uint8_t> ctl, net::SendR
         size_t n = data.size() / 4;
         if (n > 0) {
           if (req.fds.size() + n > net::kScmMaxFd) return Err(Errno::kEINVAL);
+          VmReader<Infallible> fr = VmReader<Infallible>::FromSpan(data.first(4 * n));
           for (size_t i = 0; i < n; ++i) {
-            int32_t fd =
-                static_cast<int32_t>(data[4 * i] | (data[4 * i + 1] << 8) |
-                                     (data[4 * i + 2] << 16) | (uint32_t{data[4 * i + 3]} << 24));
+            OSTD_TRY_ASSIGN(int32_t fd, fr.ReadVal<int32_t>());
             OSTD_TRY_ASSIGN(RefPtr<File> file, file_sys::GetFileRaw(self, fd));
             if (file->is_path()) return Err(Errno::kEBADF);
             OSTD_TRY(req.fds.Push(std::move(file)));
@@ -649,7 +647,7 @@ ostd::Result<net::RecvResult> RecvWith(Thread& self, UnixSocketFile& f, net::Byt
   req.nonblock = force_nonblock || f.nonblocking() || (flags & kMsgDontwait) != 0;
   req.peek = (flags & kMsgPeek) != 0;
   req.waitall = (flags & kMsgWaitall) != 0;
-  req.trunc = (flags & kMsgTrunc) != 0;
+  req.trunc = (flags & net::kMsgTrunc) != 0;
   ThreadCaller caller(self);
   return f.socket().Recv(req, caller);
 }

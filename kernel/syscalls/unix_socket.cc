@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "kernel/fs/linux_abi.h"
+#include "kernel/fs/lock_pair.h"
 #include "ostd/sync.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_space.h"
@@ -86,19 +87,19 @@ ostd::Vec<RefPtr<fs::File>> g_grave ABSL_GUARDED_BY(g_grave_lock);
 bool g_draining ABSL_GUARDED_BY(g_grave_lock) = false;
 
 void Bury(ostd::Vec<RefPtr<fs::File>>& files) {
+  bool drain = false;
   {
     ostd::MutexGuard g(g_grave_lock);
     for (RefPtr<fs::File>& f : files) {
-      // On ENOMEM the file is dropped right here (one level deeper).
-      if (g_grave.Push(f)) f = nullptr;
+      if (g_grave.Push(f)) f = nullptr;  // ENOMEM: f stays, dropped below
     }
-    if (g_draining) {
-      files.Clear();  // what did not fit is dropped here
-      return;
-    }
+    drain = !g_draining;
     g_draining = true;
   }
+  // Outside the lock: a file dropped here may close a socket, which buries
+  // in turn (and, with another drain running, returns at once).
   files.Clear();
+  if (!drain) return;
   for (;;) {
     ostd::Vec<RefPtr<fs::File>> batch;
     {
@@ -132,11 +133,11 @@ bool IsUnixSocket(const RefPtr<fs::File>& f) {
 // Counts the UNIX sockets among `fds` as queued (+1) or no longer queued (-1).
 // Never called with a socket lock held.
 void NoteInflight(const ostd::Vec<RefPtr<fs::File>>& fds, int delta) {
-  ostd::Vec<RefPtr<fs::File>> gone;
-  {
-    ostd::MutexGuard g(g_gc_lock);
-    for (const RefPtr<fs::File>& f : fds) {
-      if (!IsUnixSocket(f)) continue;
+  for (const RefPtr<fs::File>& f : fds) {
+    if (!IsUnixSocket(f)) continue;
+    RefPtr<fs::File> gone;  // the table's reference, dropped after the lock
+    {
+      ostd::MutexGuard g(g_gc_lock);
       size_t i = 0;
       while (i < g_inflight.size() && g_inflight[i].file.get() != f.get()) ++i;
       if (delta > 0) {
@@ -146,42 +147,13 @@ void NoteInflight(const ostd::Vec<RefPtr<fs::File>>& fds, int delta) {
           // ENOMEM: the socket is not tracked; a cycle through it would
           // only leak, never be freed while reachable.
         }
-      } else if (i < g_inflight.size()) {
-        if (--g_inflight[i].count == 0) {
-          if (!gone.Push(std::move(g_inflight[i].file))) {
-            // Dropping here would close the file under g_gc_lock: keep the
-            // entry with a zero count instead; the next GC drops it.
-            continue;
-          }
-          g_inflight.Erase(i);
-        }
+      } else if (i < g_inflight.size() && --g_inflight[i].count == 0) {
+        gone = std::move(g_inflight[i].file);
+        g_inflight.Erase(i);
       }
     }
   }
-  Bury(gone);
 }
-
-// The two sockets' locks, lower inode number first (one lock if a == b).
-class ABSL_SCOPED_LOCKABLE PairGuard {
- public:
-  PairGuard(ostd::Mutex& a, uint64_t a_ino, ostd::Mutex& b, uint64_t b_ino)
-      ABSL_EXCLUSIVE_LOCK_FUNCTION(a, b)
-      : first_(a_ino <= b_ino ? a : b), second_(a_ino <= b_ino ? b : a), same_(a_ino == b_ino) {
-    first_.Lock();
-    if (!same_) second_.Lock();
-  }
-  ~PairGuard() ABSL_UNLOCK_FUNCTION() {
-    if (!same_) second_.Unlock();
-    first_.Unlock();
-  }
-  PairGuard(const PairGuard&) = delete;
-  PairGuard& operator=(const PairGuard&) = delete;
-
- private:
-  ostd::Mutex& first_;
-  ostd::Mutex& second_;
-  bool same_;
-};
 
 // Waits for `w` to change, with the socket timeout (0: none) mapped to
 // EAGAIN as Linux's sock_rcvtimeo/sndtimeo expiry.
@@ -263,7 +235,7 @@ ostd::Result<UnixPair> CreateUnixPair(int type, uint32_t file_flags, const UCred
   UnixSocket& sa = a->socket();
   UnixSocket& sb = b->socket();
   {
-    PairGuard g(sa.lock_, sa.ino_, sb.lock_, sb.ino_);
+    fs::MutexPairGuard g(sa.lock_, sa.ino_, sb.lock_, sb.ino_);
     sa.peer_ = sb.Self();
     sb.peer_ = sa.Self();
     sa.state_ = sb.state_ = UnixSocket::State::kConnected;
@@ -506,7 +478,7 @@ ostd::Status UnixSocket::Connect(const UnixAddr& addr, const RefPtr<fs::Inode>& 
   for (;;) {
     uint64_t seen = target->waitable_.version();
     {
-      PairGuard g(lock_, ino_, target->lock_, target->ino_);
+      fs::MutexPairGuard g(lock_, ino_, target->lock_, target->ino_);
       if (target->dead_ || target->state_ != State::kListening ||
           (target->shutdown_ & kRcvShutdown) != 0) {
         return Err(Errno::kECONNREFUSED);
@@ -553,7 +525,7 @@ ostd::Status UnixSocket::ConnectDgram(const UnixAddr& addr, const RefPtr<fs::Ino
   }
   OSTD_TRY_ASSIGN(RefPtr<UnixSocket> target, FindTarget(addr, inode));
   {
-    PairGuard g(lock_, ino_, target->lock_, target->ino_);
+    fs::MutexPairGuard g(lock_, ino_, target->lock_, target->ino_);
     if (target->dead_) return Err(Errno::kECONNREFUSED);
     // unix_may_send: the target takes datagrams from us only if it is not
     // connected to someone else.
@@ -1037,11 +1009,6 @@ uint16_t UnixSocket::Poll() {
 std::optional<UCred> UnixSocket::peer_cred() {
   ostd::MutexGuard g(lock_);
   return peer_cred_;
-}
-
-bool UnixSocket::passcred() {
-  ostd::MutexGuard g(lock_);
-  return passcred_;
 }
 
 UnixSocket::Linger UnixSocket::linger() {

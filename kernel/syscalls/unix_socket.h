@@ -253,7 +253,6 @@ class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
   };
   Linger linger();
   void set_linger(Linger l);
-  bool passcred();
 
   // The file's end (UnixSocketFile's destructor).
   void Close();
