@@ -28,7 +28,7 @@ ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
   std::optional<InodeType> type = TypeFromMode(e.mode);
   if (!type) return {};  // block devices and the like are skipped
   uint32_t perm = e.mode & kPermMask;
-  Actor root_actor;
+  Actor root_actor = Actor::Kernel();
   OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, root, path));
   std::string_view name = pn.name.view();
   if (name == "." || name == "..") return {};

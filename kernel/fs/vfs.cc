@@ -207,24 +207,42 @@ ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, i
 ostd::Status CheckAccess(const Inode& inode, uint32_t mask, const Actor& actor) {
   uint32_t mode = inode.mode();
   if (actor.uid == 0 && inode.ModeBindsRoot()) {
-    // Root is the owner of such files; others as below.
+    // Root is the owner of such files (sysctl_perm); others as below.
     if ((((mode >> 6) & 7) & mask) != mask) return Err(Errno::kEACCES);
     return {};
   }
-  if (actor.uid == 0) {
-    if ((mask & 1) != 0 && (mode & kS_IFMT) != kS_IFDIR && (mode & 0111) == 0) {
-      return Err(Errno::kEACCES);
-    }
-    return {};
-  }
+  // Linux's generic_permission: the owner, group or other bits first.
   uint32_t bits = mode & 7;
   if (inode.uid() == actor.uid) {
     bits = (mode >> 6) & 7;
-  } else if (inode.gid() == actor.gid) {
+  } else if (actor.InGroup(inode.gid())) {
     bits = (mode >> 3) & 7;
   }
-  if ((bits & mask) != mask) return Err(Errno::kEACCES);
-  return {};
+  if ((bits & mask) == mask) return {};
+  // Then the capabilities: CAP_DAC_READ_SEARCH reads anything and searches
+  // directories; CAP_DAC_OVERRIDE does the rest, except executing a file
+  // with no execute bit at all.
+  constexpr uint32_t kRead = 4, kWrite = 2, kExec = 1;
+  if ((mode & kS_IFMT) == kS_IFDIR) {
+    if ((mask & kWrite) == 0 && actor.Capable(Cap::kDacReadSearch)) return {};
+    if (actor.Capable(Cap::kDacOverride)) return {};
+    return Err(Errno::kEACCES);
+  }
+  if (mask == kRead && actor.Capable(Cap::kDacReadSearch)) return {};
+  if (((mask & kExec) == 0 || (mode & 0111) != 0) && actor.Capable(Cap::kDacOverride)) return {};
+  return Err(Errno::kEACCES);
+}
+
+NewOwner OwnerForNew(const Inode& dir, const Actor& actor, uint32_t perm, bool is_dir) {
+  NewOwner o{actor.gid, perm};
+  if ((dir.mode() & kS_ISGID) != 0) {
+    o.gid = dir.gid();
+    if (is_dir) o.perm |= kS_ISGID;
+  } else if (!is_dir && (perm & (kS_ISGID | 010)) == (kS_ISGID | 010) && !actor.InGroup(o.gid) &&
+             !actor.Capable(Cap::kFsetid)) {
+    o.perm &= ~kS_ISGID;
+  }
+  return o;
 }
 
 namespace {
@@ -364,8 +382,9 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
       }
     } else if (existing.error() == Errno::kENOENT) {
       OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
-      OSTD_TRY_ASSIGN(inode, pn.dir->Create(name, InodeType::kRegular, mode & ~ctx.umask() & 07777,
-                                            actor.uid, actor.gid, 0));
+      NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 07777, false);
+      OSTD_TRY_ASSIGN(inode,
+                      pn.dir->Create(name, InodeType::kRegular, o.perm, actor.uid, o.gid, 0));
       created = true;
     } else {
       return Err(existing.error());
@@ -406,8 +425,8 @@ ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view
   OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view())) return Err(Errno::kEEXIST);
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
-  OSTD_TRY(pn.dir->Create(pn.name.view(), InodeType::kDirectory, mode & ~ctx.umask() & 01777,
-                          actor.uid, actor.gid, 0));
+  NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 01777, true);
+  OSTD_TRY(pn.dir->Create(pn.name.view(), InodeType::kDirectory, o.perm, actor.uid, o.gid, 0));
   return {};
 }
 
@@ -417,11 +436,12 @@ ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view
   if (!type || *type == InodeType::kDirectory || *type == InodeType::kSymlink) {
     return Err(Errno::kEINVAL);
   }
-  if (*type == InodeType::kCharDevice && actor.uid != 0) return Err(Errno::kEPERM);
+  if (*type == InodeType::kCharDevice && !actor.Capable(Cap::kMknod)) return Err(Errno::kEPERM);
   OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view()) || pn.trailing_slash) return Err(Errno::kEEXIST);
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
-  OSTD_TRY(pn.dir->Create(pn.name.view(), *type, mode & ~ctx.umask() & 07777, actor.uid, actor.gid,
+  NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 07777, false);
+  OSTD_TRY(pn.dir->Create(pn.name.view(), *type, o.perm, actor.uid, o.gid,
                           *type == InodeType::kCharDevice ? rdev : 0));
   return {};
 }
@@ -432,8 +452,9 @@ ostd::Result<RefPtr<Inode>> MakeSocketNodeAt(const FsContext& ctx, RefPtr<Inode>
   OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view()) || pn.trailing_slash) return Err(Errno::kEADDRINUSE);
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
-  ostd::Result<RefPtr<Inode>> node = pn.dir->Create(
-      pn.name.view(), InodeType::kSocket, mode & ~ctx.umask() & 07777, actor.uid, actor.gid, 0);
+  NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 07777, false);
+  ostd::Result<RefPtr<Inode>> node =
+      pn.dir->Create(pn.name.view(), InodeType::kSocket, o.perm, actor.uid, o.gid, 0);
   if (!node && node.error() == Errno::kEEXIST) return Err(Errno::kEADDRINUSE);
   return node;
 }
@@ -448,7 +469,8 @@ ostd::Status SymlinkAt(std::string_view target, const FsContext& ctx, RefPtr<Ino
     return pn.dir->Lookup(pn.name.view()) ? Err(Errno::kEEXIST) : Err(Errno::kENOENT);
   }
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
-  OSTD_TRY(pn.dir->Symlink(pn.name.view(), target, actor.uid, actor.gid));
+  OSTD_TRY(pn.dir->Symlink(pn.name.view(), target, actor.uid,
+                           OwnerForNew(*pn.dir, actor, 0777, false).gid));
   return {};
 }
 

@@ -28,6 +28,7 @@
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/path.h"
+#include "kernel/process/credentials.h"
 #include "ostd/result.h"
 #include "ostd/util/vec.h"
 
@@ -49,11 +50,32 @@ ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type);
 // The global root directory (null before Init()).
 RefPtr<Inode> RootInode();
 
-// The identity new files get and permission checks use.
+// The identity new files get and permission checks use: the fs uid and gid,
+// the supplementary groups and the effective capabilities of the caller
+// (credentials.h). A default Actor is uid 0 without any capability;
+// Actor::Kernel() is the kernel's own identity, root with every capability.
 struct Actor {
   uint32_t uid = 0;
   uint32_t gid = 0;
+  uint64_t caps = 0;
+  RefPtr<GroupList> groups;  // null: none
+
+  static Actor Kernel() { return Actor{0, 0, kCapFullSet, {}}; }
+  bool Capable(Cap c) const { return (caps & CapBit(c)) != 0; }
+  // Linux's in_group_p: the fs gid or a supplementary group.
+  bool InGroup(uint32_t g) const { return g == gid || (groups && groups->Contains(g)); }
 };
+
+// The group and permission bits a new inode made by `actor` in `dir` gets
+// (Linux's inode_init_owner): a set-group-ID directory passes its group on
+// (and its set-group-ID bit to new directories); a new set-group-ID
+// executable keeps the bit only if its group is the actor's or the actor
+// has CAP_FSETID.
+struct NewOwner {
+  uint32_t gid;
+  uint32_t perm;
+};
+NewOwner OwnerForNew(const Inode& dir, const Actor& actor, uint32_t perm, bool is_dir);
 
 // Resolves `path` from `start` (ignored for absolute paths) within `ctx`'s root.
 // With an `actor`, each directory looked into must grant it search

@@ -21,7 +21,7 @@ RefPtr<FsContext> FreshCtx() {
   return *std::move(c);
 }
 
-const Actor kRoot{};
+const Actor kRoot = Actor::Kernel();
 
 ostd::Status Mk(FsContext& c, std::string_view p) { return MkdirAt(c, c.cwd(), p, 0755, kRoot); }
 

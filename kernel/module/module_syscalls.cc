@@ -28,15 +28,13 @@ using ostd::Errno;
 using ostd::Status;
 using ostd::vm::UserInPtr;
 
-// CAP_SYS_MODULE (linux/capability.h).
-constexpr int kCapSysModule = 16;
 // The longest parameter string Keel copies (Linux copies any length; a
 // longer one fails here as an allocation failure would).
 constexpr size_t kMaxArgs = 64 * 1024;
 
 // Linux's may_init_module(), also delete_module's gate.
 Status MayManageModules(const Thread& self) {
-  if (!self.process().creds().HasCap(kCapSysModule) || module::ModulesDisabled()) {
+  if (!self.process().creds().Capable(Cap::kSysModule) || module::ModulesDisabled()) {
     return Err(Errno::kEPERM);
   }
   return {};

@@ -132,7 +132,8 @@ Result<exec::LoadPlan> LoadInterpreter(Thread& self, PageSource& exe, const exec
     return Err(path.error());
   }
   ostd::Vec<char> interp_abs;
-  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, *path, interp_abs));
+  creds::ExecImage unused;  // the interpreter's set-id bits do not count
+  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, *path, interp_abs, unused));
   ostd::Vec<uint8_t> head;
   OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
   Result<uint64_t> extent = exec::ElfHeadersExtent(head.span());
@@ -202,7 +203,8 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
                 std::span<const std::string_view> envp, int depth) {
   Process& p = self.process();
   ostd::Vec<char> exe_path;
-  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, path, exe_path));
+  creds::ExecImage exe_image;
+  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, path, exe_path, exe_image));
   ostd::Vec<uint8_t> head;
   OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
   if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
@@ -267,8 +269,14 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   in.entry = plan->entry;
   in.base = at_base;
   in.sysinfo_ehdr = *vdso;
-  const Credentials& c = p.creds();
+  // The new credentials (set-id bits, capabilities): computed here, taken
+  // at the point of no return. A script's own set-id bits do not count: the
+  // interpreter is the file that runs (this call, one level down).
+  creds::ExecOutcome next =
+      creds::ForExec(p.creds(), exe_image, p.no_new_privs.load(std::memory_order_relaxed));
+  const Credentials& c = next.creds;
   in.uid = c.uid, in.euid = c.euid, in.gid = c.gid, in.egid = c.egid;
+  in.secure = next.secure ? 1 : 0;
   in.hwcap = ostd::cpu::Identify().features_edx;
   in.minsigstksz = 440 + ostd::user::UserContext::FpuStateSize() + 128;
   Result<exec::StackLayout> layout = exec::PlanInitialStack(in);
@@ -306,6 +314,16 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
   ctx->set_rsp(layout->rsp);
   self.context() = std::move(*ctx);
   p.handlers().ResetForExec();
+  // Linux's begin_new_exec and commit_creds: the new identity; a set-id
+  // exec loses the parent-death signal and the PER_CLEAR_ON_SETID persona
+  // flags; the program is dumpable only if its ids are not mixed.
+  p.SetCreds(next.creds);
+  if (next.secure) p.pdeath_signal.store(0, std::memory_order_relaxed);
+  if (next.setid) {
+    constexpr uint32_t kPerClearOnSetid = 0x0400000 | 0x0040000 | 0x0200000 | 0x0100000;
+    p.personality.fetch_and(~kPerClearOnSetid, std::memory_order_relaxed);
+  }
+  p.dumpable.store(c.euid == c.uid && c.egid == c.gid ? 1 : 0, std::memory_order_relaxed);
   DeleteAllPosixTimers(p);
   glue::CloseOnExec(p.files());
   p.set_name(path);

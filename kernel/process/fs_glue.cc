@@ -94,8 +94,8 @@ Result<ostd::RefPtr<fs::FdTable>> NewConsoleFiles() {
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::FdTable> table, fs::FdTable::Create());
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> console,
-                  fs::OpenPath(*ctx, ctx->root(), "/dev/console", fs::kO_RDWR, 0, fs::Actor{},
-                               fs::Caller::Kernel()));
+                  fs::OpenPath(*ctx, ctx->root(), "/dev/console", fs::kO_RDWR, 0,
+                               fs::Actor::Kernel(), fs::Caller::Kernel()));
   for (int fd = 0; fd < 3; ++fd) OSTD_TRY(table->Install(console, false, fd));
   return table;
 }
@@ -124,10 +124,14 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
   return PagesOf(*file, may_write, /*writable_mapping=*/may_write);
 }
 
-Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<char>& abs_path) {
+Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<char>& abs_path,
+                               creds::ExecImage& image) {
   const Credentials& c = self.process().creds();
-  OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
-                  fs::OpenForExec(self.process().fs(), path, fs::Actor{c.fsuid, c.fsgid}));
+  OSTD_TRY_ASSIGN(
+      fs::RefPtr<fs::File> file,
+      fs::OpenForExec(self.process().fs(), path,
+                      fs::Actor{c.fsuid, c.fsgid, c.cap_effective, self.process().groups()}));
+  image = creds::ExecImage{file->inode()->uid(), file->inode()->gid(), file->inode()->mode()};
   // A relative path is made absolute through the file's base directory (as
   // Linux's d_path); static glibc asserts that /proc/self/exe starts with '/'.
   if (!fs::OpenedPath(*file, abs_path)) {

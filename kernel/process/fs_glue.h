@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "kernel/process/address_space.h"
+#include "kernel/process/credentials.h"
 #include "ostd/result.h"
 #include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
@@ -34,9 +35,10 @@ ostd::Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool
 
 // Opens `path` for execve (relative to the caller's cwd): a regular file the
 // caller may execute, as its pages; `abs_path` receives the file's absolute
-// path (what /proc/<pid>/exe shows). ENOENT, EACCES, ENOTDIR, ELOOP, ENOMEM, ...
-ostd::Result<PageSourceRef> OpenExec(Thread& self, std::string_view path,
-                                     ostd::Vec<char>& abs_path);
+// path (what /proc/<pid>/exe shows) and `image` the file's owner and mode
+// (for its set-id bits). ENOENT, EACCES, ENOTDIR, ELOOP, ENOMEM, ...
+ostd::Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<char>& abs_path,
+                                     creds::ExecImage& image);
 
 // True if `path` (absolute) names something in the file system.
 bool PathExists(std::string_view path);

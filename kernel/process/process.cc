@@ -214,6 +214,27 @@ const ostd::Vec<ostd::Box<Process>>& AllProcesses() ABSL_NO_THREAD_SAFETY_ANALYS
 }
 }  // namespace process_internal
 
+void Process::SetCreds(const Credentials& c) {
+  if (creds::LosesIdentity(creds_, c)) {
+    pdeath_signal.store(0, std::memory_order_relaxed);
+    dumpable.store(0, std::memory_order_relaxed);  // Linux's default suid_dumpable
+  }
+  creds_ = c;
+}
+
+ostd::RefPtr<GroupList> Process::groups() const {
+  ostd::SpinLockGuard guard(groups_lock_);
+  return groups_;
+}
+
+void Process::set_groups(ostd::RefPtr<GroupList> groups) {
+  {
+    ostd::SpinLockGuard guard(groups_lock_);
+    std::swap(groups_, groups);
+  }
+  // The old list (now in `groups`) is dropped here, outside the lock.
+}
+
 void Process::set_name(std::string_view name) {
   size_t slash = name.rfind('/');
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
@@ -437,7 +458,7 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
 // CAP_SYS_RESOURCE or CAP_SYS_ADMIN, are exempt.
 bool OverNprocLimit(const Process& parent) {
   const Credentials& c = parent.creds();
-  if (c.uid == 0 || c.HasCap(Credentials::kCapSysResource) || c.HasCap(Credentials::kCapSysAdmin)) {
+  if (c.uid == 0 || c.Capable(Cap::kSysResource) || c.Capable(Cap::kSysAdmin)) {
     return false;
   }
   uint64_t limit = parent.rlimits[Process::kRlimitNproc].cur;
@@ -469,7 +490,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     return Err(Errno::kEINVAL);
   }
   if ((f & kCloneNewpid) != 0) {
-    if (!parent.creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
+    if (!parent.creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
     OSTD_TRY_ASSIGN(child_ns, PidNamespace::CreateChild(*child_ns));
   }
 
@@ -504,6 +525,15 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->pid_ns_ = child_ns;
     p->pid_ns_for_children_ = std::move(child_ns);
     p->creds_ = parent.creds_;
+    p->set_groups(parent.groups());
+    // Inherited as on Linux: no_new_privs (a task flag), dumpable (an mm
+    // flag dup_mm copies) and the persona; not the parent-death signal or
+    // the subreaper mark.
+    p->no_new_privs.store(parent.no_new_privs.load(std::memory_order_relaxed),
+                          std::memory_order_relaxed);
+    p->dumpable.store(parent.dumpable.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    p->personality.store(parent.personality.load(std::memory_order_relaxed),
+                         std::memory_order_relaxed);
     p->rlimits = parent.rlimits;
     // The memory is a copy: so is its membarrier registration (Linux's dup_mm).
     p->membarrier_state.store(parent.membarrier_state.load(std::memory_order_acquire),
@@ -615,6 +645,31 @@ void ExitThread(Thread& self, int wait_status) {
 }
 
 // Called by RunThread on the exiting thread's own task, after user mode.
+namespace {
+
+// The siginfo of the signal a parent gets when `c` exits with `status`.
+SigInfo ExitInfo(const Process& c, int status) {
+  bool killed = (status & 0x7f) != 0;
+  return SigInfo{.code = killed ? ((status & 0x80) != 0 ? kCldDumped : kCldKilled) : kCldExited,
+                 .pid = c.pid(),
+                 .uid = c.creds().uid,
+                 .status = killed ? (status & 0x7f) : ((status >> 8) & 0xff)};
+}
+
+// Who adopts the children of `p`, which is exiting (Linux's
+// find_new_reaper): the nearest ancestor in the same pid namespace that is a
+// child subreaper (PR_SET_CHILD_SUBREAPER) and still has a live thread, else
+// init.
+Process* FindReaperLocked(Process& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  for (Process* a = p.parent_locked(); a != nullptr && a->pid() != 1; a = a->parent_locked()) {
+    if (&a->pid_ns() != &p.pid_ns()) break;
+    if (a->child_subreaper.load(std::memory_order_relaxed) && a->thread_count() > 0) return a;
+  }
+  return FindProcessLocked(1);
+}
+
+}  // namespace
+
 void FinishThread(Thread* t) {
   Process& p = t->process();
   int status = t->exit_status;
@@ -659,12 +714,25 @@ void FinishThread(Thread* t) {
   ostd::Box<Process> reaped;  // set if nobody will wait for `p`
   {
     ostd::SpinLockGuard guard(tree_lock);
-    Process* init = FindProcessLocked(1);
-    // Orphans go to init, which reaps them.
+    Process* reaper = FindReaperLocked(p);
     for (Process* c : p.children_) {
-      c->parent_ = init;
-      c->ppid_.store(init == nullptr ? 0 : init->pid(), std::memory_order_release);
-      if (init != nullptr && init != &p) (void)init->children_.Push(c);
+      c->parent_ = reaper;
+      c->ppid_.store(reaper == nullptr ? 0 : reaper->pid(), std::memory_order_release);
+      if (reaper == nullptr || reaper == &p) continue;
+      (void)reaper->children_.Push(c);
+      // PR_SET_PDEATHSIG: the child hears that its parent died.
+      if (int sig = c->pdeath_signal.load(std::memory_order_relaxed); sig != 0 && !c->zombie_) {
+        c->SendSignal(sig, SigInfo{.code = kSiUser, .pid = p.pid(), .uid = p.creds_.uid});
+      }
+      // A zombie handed over is news for its new parent (Linux's
+      // reparent_leader notifies it), or init's reaping loop would never
+      // look.
+      if (c->zombie_ && !c->reaped_) {
+        reaper->child_events.fetch_add(1, std::memory_order_release);
+        reaper->child_wait.WakeAll();
+        if (c->exit_signal_ != 0)
+          reaper->SendSignal(c->exit_signal_, ExitInfo(*c, c->wait_status_));
+      }
     }
     p.children_.Clear();
     p.wait_status_ = status;
@@ -684,15 +752,7 @@ void FinishThread(Thread* t) {
       // Under the lock: once it is dropped, the parent may reap `p` (and
       // exit itself), so neither may be touched after it.
       parent->child_wait.WakeAll();
-      if (p.exit_signal_ != 0 && !autoreap) {
-        bool killed = (status & 0x7f) != 0;
-        parent->SendSignal(
-            p.exit_signal_,
-            SigInfo{.code = killed ? ((status & 0x80) != 0 ? kCldDumped : kCldKilled) : kCldExited,
-                    .pid = p.pid(),
-                    .uid = p.creds_.uid,
-                    .status = killed ? (status & 0x7f) : ((status >> 8) & 0xff)});
-      }
+      if (p.exit_signal_ != 0 && !autoreap) parent->SendSignal(p.exit_signal_, ExitInfo(p, status));
     }
   }
   NotifyProcessExit();  // pidfds become readable

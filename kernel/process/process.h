@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "kernel/process/address_space.h"
+#include "kernel/process/credentials.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/posix_timer.h"
 #include "kernel/process/sig_queue.h"
@@ -53,18 +54,6 @@ inline constexpr int kPidMax = 4194304;
 // The global process-tree lock (see the file comment). Lock order: the tree
 // lock before any wait-queue lock; wait conditions never take it.
 ostd::SpinLock& TreeLock();
-
-struct Credentials {
-  uint32_t uid = 0, euid = 0, suid = 0, fsuid = 0;
-  uint32_t gid = 0, egid = 0, sgid = 0, fsgid = 0;
-  // Effective capabilities (bit n: CAP_n). Root has all of them.
-  uint64_t cap_effective = ~uint64_t{0};
-  static constexpr int kCapSysAdmin = 21;
-  static constexpr int kCapSysResource = 24;
-  bool HasCap(int cap) const { return ((cap_effective >> cap) & 1) != 0; }
-
-  bool IsRoot() const { return euid == 0; }
-};
 
 // How a new thread starts.
 // A program the new thread executes before it first enters user mode (for
@@ -289,8 +278,29 @@ class Process {
   MmHandle& mm_handle() { return *mm_; }
   fs::FdTable& files() { return *files_; }
   fs::FsContext& fs() { return *fs_; }
-  Credentials& creds() { return creds_; }
+  // Who the process acts as (credentials.h). Changed only by the calling
+  // process's own syscalls (set*id, capset, prctl, execve), through
+  // SetCreds.
   const Credentials& creds() const { return creds_; }
+  // Commits new credentials (Linux's commit_creds): a change of identity or a
+  // gain of capabilities clears the parent-death signal and makes the
+  // process non-dumpable.
+  void SetCreds(const Credentials& c);
+  // The supplementary groups (null: none). A reference, since setgroups in
+  // another thread may replace the list at any time.
+  ostd::RefPtr<GroupList> groups() const;
+  void set_groups(ostd::RefPtr<GroupList> groups);
+
+  // prctl state (kernel/syscalls/info.cc). PR_SET_PDEATHSIG: the signal sent
+  // when the parent exits (0: none). PR_SET_CHILD_SUBREAPER: orphaned
+  // descendants are reparented here rather than to init. PR_SET_NO_NEW_PRIVS:
+  // execve grants nothing (sticky, inherited). PR_SET_DUMPABLE: 0 or 1.
+  // personality(2)'s persona (stored and reported; Keel acts on no flag).
+  std::atomic<int> pdeath_signal{0};
+  std::atomic<bool> child_subreaper{false};
+  std::atomic<bool> no_new_privs{false};
+  std::atomic<int> dumpable{1};
+  std::atomic<uint32_t> personality{0};
   SignalHandlers& handlers() { return *handlers_; }
   // Null once the process is a zombie.
   SignalHandlers* handlers_ptr() { return handlers_.get(); }
@@ -452,6 +462,8 @@ class Process {
   ostd::RefPtr<fs::FsContext> fs_;
   ostd::RefPtr<SignalHandlers> handlers_;
   Credentials creds_;
+  mutable ostd::SpinLock groups_lock_;
+  ostd::RefPtr<GroupList> groups_ ABSL_GUARDED_BY(groups_lock_);
   std::array<char, 16> name_{};
   size_t name_len_ = 0;
   std::array<char, 256> exe_{};

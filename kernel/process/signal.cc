@@ -573,4 +573,9 @@ Result<uint64_t> SigReturn(Thread& t) {
   return m.rax;
 }
 
+bool MaySignal(const Process& sender, const Process& target, uint64_t sig) {
+  if (&sender == &target || creds::MaySignal(sender.creds(), target.creds())) return true;
+  return sig == kSigCont && sender.sid() == target.sid();
+}
+
 }  // namespace kernel

@@ -150,6 +150,12 @@ void NotifyProcessExit();
 class Process;
 void DiscardPendingSignals(Process& p, SigSet set);
 
+// kill(2)'s permission (Linux's check_kill_permission): a process may always
+// signal itself; otherwise the uids must match or the sender needs CAP_KILL
+// (creds::MaySignal), except that SIGCONT reaches any process of the
+// sender's session.
+bool MaySignal(const Process& sender, const Process& target, uint64_t sig);
+
 // Raises a synchronous signal for a CPU exception at `addr`: delivered even
 // if blocked or ignored (then with the default action, as Linux does).
 void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code);

@@ -16,12 +16,11 @@ namespace {
 
 using ostd::Result;
 
-constexpr int kCapSyslog = 34;
 constexpr uint64_t kLineOverhead = 16 + 3 + 1;  // ADDR, " t ", '\n'
 
 bool ShowAddresses() {
   Thread* t = CurrentThread();
-  return t != nullptr && t->process().creds().HasCap(kCapSyslog);
+  return t != nullptr && t->process().creds().Capable(Cap::kSyslog);
 }
 
 // Writes the part of `text` (which starts at stream position `pos`) from

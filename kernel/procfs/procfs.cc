@@ -64,6 +64,8 @@ struct ProcInfo {
   int pid = 0, ppid = 0, pgid = 0, sid = 0, threads = 0;
   bool zombie = false;
   Credentials creds;
+  ostd::RefPtr<GroupList> groups;
+  bool no_new_privs = false;
   uint32_t umask = 0;
   uint64_t start_ns = 0;
   uint32_t pid_ns = 0, pid_ns_for_children = 0;  // namespace inode numbers
@@ -107,6 +109,8 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.threads = p->thread_count();
   info.zombie = p->zombie_locked();
   info.creds = p->creds();
+  info.groups = p->groups();
+  info.no_new_privs = p->no_new_privs.load(std::memory_order_relaxed);
   info.start_ns = p->start_ns;
   info.pid_ns = p->pid_ns().inum();
   info.times = p->SelfTimesLocked();
@@ -366,8 +370,7 @@ Status GenFilesystems(int, TextSink& out) {
 // Linux's kallsyms_show_value() with kptr_restrict 0 or 1.
 Status GenModules(int, TextSink& out) {
   Thread* t = CurrentThread();
-  constexpr int kCapSyslog = 34;
-  module::WriteProcModules(out, t != nullptr && t->process().creds().HasCap(kCapSyslog));
+  module::WriteProcModules(out, t != nullptr && t->process().creds().Capable(Cap::kSyslog));
   return {};
 }
 
@@ -423,8 +426,18 @@ Status GenPidStatus(int pid, TextSink& out) {
                  p.zombie ? "Z (zombie)" : "S (sleeping)", pid, pid);
   ostd::FormatTo(out, "PPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
                  p.ppid, c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
-  ostd::FormatTo(out, "FDSize:\t{}\nGroups:\t\nVmSize:\t{} kB\nVmRSS:\t{} kB\n", fs::kMaxFds,
-                 vsize_kb, rss.total() / 1024);
+  // Groups: each gid, space-separated, then a space (Linux prints it even
+  // for none).
+  ostd::FormatTo(out, "FDSize:\t{}\nGroups:\t", fs::kMaxFds);
+  if (p.groups) {
+    bool first = true;
+    for (uint32_t g : p.groups->gids()) {
+      if (!first) out.Write(" ");
+      ostd::FormatTo(out, "{}", g);
+      first = false;
+    }
+  }
+  ostd::FormatTo(out, " \nVmSize:\t{} kB\nVmRSS:\t{} kB\n", vsize_kb, rss.total() / 1024);
   ostd::FormatTo(out, "RssAnon:\t{} kB\nRssFile:\t{} kB\nRssShmem:\t{} kB\nThreads:\t{}\n",
                  rss.anon / 1024, rss.file / 1024, rss.shmem / 1024, p.threads);
   // SigQ: signals queued for the real uid / RLIMIT_SIGPENDING; then the
@@ -441,7 +454,10 @@ Status GenPidStatus(int pid, TextSink& out) {
                  p.sigpending_limit, p.thread_pending, p.shared_pending);
   ostd::FormatTo(out, "SigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\n", p.blocked, ignored,
                  caught);
-  ostd::FormatTo(out, "CapEff:\t{:016x}\n", c.cap_effective);
+  ostd::FormatTo(out, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\n", c.cap_inheritable,
+                 c.cap_permitted, c.cap_effective);
+  ostd::FormatTo(out, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\n",
+                 c.cap_bounding, c.cap_ambient, p.no_new_privs ? 1 : 0);
   return {};
 }
 

@@ -78,7 +78,7 @@ class MemfdNoexecFile final : public Inode {
     size_t count = src.remain();
     if (count == 0) return 0;
     Thread* t = CurrentThread();
-    if (t == nullptr || !t->process().creds().HasCap(Credentials::kCapSysAdmin)) {
+    if (t == nullptr || !t->process().creds().Capable(Cap::kSysAdmin)) {
       return Err(Errno::kEPERM);
     }
     if (offset != 0) return count;

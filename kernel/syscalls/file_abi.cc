@@ -102,14 +102,14 @@ uint64_t DeadlineAfter(uint64_t now_ns, uint64_t timeout_ns) {
   return sum;
 }
 
-ostd::Result<Owner> ChownResult(Owner current, uint32_t req_uid, uint32_t req_gid, Owner caller,
-                                bool privileged) {
+ostd::Result<Owner> ChownResult(Owner current, uint32_t req_uid, uint32_t req_gid,
+                                uint32_t caller_uid, bool caller_in_req_group, bool privileged) {
   constexpr uint32_t kKeep = std::numeric_limits<uint32_t>::max();
   Owner next{req_uid == kKeep ? current.uid : req_uid, req_gid == kKeep ? current.gid : req_gid};
   if (privileged) return next;
-  bool uid_ok = req_uid == kKeep || (caller.uid == current.uid && req_uid == current.uid);
+  bool uid_ok = req_uid == kKeep || (caller_uid == current.uid && req_uid == current.uid);
   bool gid_ok = req_gid == kKeep ||
-                (caller.uid == current.uid && (req_gid == current.gid || req_gid == caller.gid));
+                (caller_uid == current.uid && (req_gid == current.gid || caller_in_req_group));
   if (!uid_ok || !gid_ok) return Err(Errno::kEPERM);
   return next;
 }

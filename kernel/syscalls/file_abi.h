@@ -96,16 +96,18 @@ ostd::Result<uint64_t> TimevalNs(int64_t sec, int64_t usec);
 uint64_t DeadlineAfter(uint64_t now_ns, uint64_t timeout_ns);
 
 // --- ownership and modes ---
-// chown rules for a caller that is not privileged: it must own the file; the
-// uid may only "change" to the current owner; the gid only to the caller's
-// own group. uid/gid of UINT32_MAX mean "unchanged". Returns the new
-// {uid, gid}; EPERM if not allowed.
+// chown rules (Linux's chown_ok and chgrp_ok) for a caller without
+// CAP_CHOWN (`privileged`): it must own the file; the uid may only "change"
+// to the current owner; the gid only to the current one or to a group the
+// caller is in (its fs gid or a supplementary group: `caller_in_req_group`).
+// uid/gid of UINT32_MAX mean "unchanged". Returns the new {uid, gid}; EPERM
+// if not allowed.
 struct Owner {
   uint32_t uid;
   uint32_t gid;
 };
-ostd::Result<Owner> ChownResult(Owner current, uint32_t req_uid, uint32_t req_gid, Owner caller,
-                                bool privileged);
+ostd::Result<Owner> ChownResult(Owner current, uint32_t req_uid, uint32_t req_gid,
+                                uint32_t caller_uid, bool caller_in_req_group, bool privileged);
 // The permission bits after a chown of a file of `mode` (with type bits):
 // non-directories lose S_ISUID, and S_ISGID if group-executable.
 uint32_t ModeAfterChown(uint32_t mode);

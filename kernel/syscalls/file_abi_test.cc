@@ -142,19 +142,19 @@ TEST(Chown, Rules) {
   constexpr uint32_t kKeep = std::numeric_limits<uint32_t>::max();
   Owner file{1000, 1000};
   // Root may do anything.
-  EXPECT_EQ(ChownResult(file, 0, 0, Owner{0, 0}, true)->uid, 0u);
+  EXPECT_EQ(ChownResult(file, 0, 0, 0, true, true)->uid, 0u);
   // The owner may change the group to its own group, or keep both.
-  ostd::Result<Owner> r = ChownResult(file, kKeep, 1000, Owner{1000, 1000}, false);
+  ostd::Result<Owner> r = ChownResult(file, kKeep, 1000, 1000, true, false);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->gid, 1000u);
-  EXPECT_TRUE(ChownResult(file, 1000, kKeep, Owner{1000, 1000}, false).has_value());
-  EXPECT_EQ(ChownResult(file, kKeep, 5, Owner{1000, 5}, false)->gid, 5u);
+  EXPECT_TRUE(ChownResult(file, 1000, kKeep, 1000, false, false).has_value());
+  EXPECT_EQ(ChownResult(file, kKeep, 5, 1000, true, false)->gid, 5u);
   // But not give the file away or pick a foreign group.
-  EXPECT_EQ(ChownResult(file, 1001, kKeep, Owner{1000, 1000}, false).error(), Errno::kEPERM);
-  EXPECT_EQ(ChownResult(file, kKeep, 7, Owner{1000, 1000}, false).error(), Errno::kEPERM);
+  EXPECT_EQ(ChownResult(file, 1001, kKeep, 1000, false, false).error(), Errno::kEPERM);
+  EXPECT_EQ(ChownResult(file, kKeep, 7, 1000, false, false).error(), Errno::kEPERM);
   // A stranger may change nothing, but -1/-1 is a no-op.
-  EXPECT_EQ(ChownResult(file, kKeep, 1000, Owner{1001, 1000}, false).error(), Errno::kEPERM);
-  EXPECT_TRUE(ChownResult(file, kKeep, kKeep, Owner{1001, 1001}, false).has_value());
+  EXPECT_EQ(ChownResult(file, kKeep, 1000, 1001, true, false).error(), Errno::kEPERM);
+  EXPECT_TRUE(ChownResult(file, kKeep, kKeep, 1001, false, false).has_value());
 }
 
 TEST(Chown, ClearsSetIdBits) {

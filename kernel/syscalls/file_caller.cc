@@ -73,11 +73,14 @@ ostd::Status CheckFreeFd(Thread& self) {
 ostd::Status CheckParentWritable(Thread& self, RefPtr<Inode> start, std::string_view path,
                                  bool entry_too) {
   fs::Actor actor = ActorOf(self);
-  if (actor.uid == 0) return {};
+  // With both capabilities neither the directory's bits nor its sticky bit
+  // can refuse (the walk itself is checked by the operation).
+  if (actor.Capable(Cap::kDacOverride) && actor.Capable(Cap::kFowner)) return {};
   OSTD_TRY_ASSIGN(fs::ParentAndName pn,
                   fs::ResolveParent(self.process().fs(), std::move(start), path, &actor));
   OSTD_TRY(fs::CheckAccess(*pn.dir, 3, actor));
-  if (entry_too && (pn.dir->mode() & fs::kS_ISVTX) != 0 && pn.dir->uid() != actor.uid) {
+  if (entry_too && (pn.dir->mode() & fs::kS_ISVTX) != 0 && pn.dir->uid() != actor.uid &&
+      !actor.Capable(Cap::kFowner)) {
     std::string_view name = pn.name.view();
     if (name != "." && name != "..") {
       ostd::Result<RefPtr<Inode>> victim = pn.dir->Lookup(name);

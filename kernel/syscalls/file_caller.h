@@ -38,18 +38,20 @@ class ThreadCaller final : public fs::Caller {
   Thread& thread_;
 };
 
-// The identity permission checks use: the file-system uid and gid.
+// The identity permission checks use: the file-system uid and gid, the
+// supplementary groups and the effective capabilities.
 inline fs::Actor ActorOf(const Thread& self) {
   const Credentials& c = self.process().creds();
-  return fs::Actor{c.fsuid, c.fsgid};
+  return fs::Actor{c.fsuid, c.fsgid, c.cap_effective, self.process().groups()};
 }
-// access(2) without AT_EACCESS checks with the real ids.
+// access(2) without AT_EACCESS checks with the real ids (and, for a real
+// uid of 0, the permitted capabilities; creds::ForAccessCheck).
 inline fs::Actor RealActorOf(const Thread& self) {
-  const Credentials& c = self.process().creds();
-  return fs::Actor{c.uid, c.gid};
+  Credentials c = creds::ForAccessCheck(self.process().creds());
+  return fs::Actor{c.fsuid, c.fsgid, c.cap_effective, self.process().groups()};
 }
-// CAP_FOWNER / CAP_CHOWN-style privilege: Keel's root.
-inline bool Privileged(const Thread& self) { return self.process().creds().fsuid == 0; }
+// Whether the caller has capability `cap` (the one privilege question).
+inline bool Capable(const Thread& self, Cap cap) { return self.process().creds().Capable(cap); }
 
 // A path copied from user memory (at most PATH_MAX bytes including the NUL),
 // kept on the heap: kernel stacks are small.

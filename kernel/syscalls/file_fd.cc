@@ -187,7 +187,8 @@ SyscallResult SysFcntl(Thread& self, int fd, uint32_t cmd_arg, uint64_t arg) {
     case file_abi::kFSetpipeSz: {
       if (!IsPipeLike(*f)) return Err(Errno::kEBADF);
       OSTD_TRY_ASSIGN(uint64_t size,
-                      file_abi::PipeSizeFor(arg, fs::kPipeCapacity, file_sys::Privileged(self)));
+                      file_abi::PipeSizeFor(arg, fs::kPipeCapacity,
+                                            file_sys::Capable(self, Cap::kSysResource)));
       return size;
     }
     case file_abi::kFAddSeals: {

@@ -110,7 +110,7 @@ SyscallResult DoMknod(Thread& self, int dirfd, UserString upath, uint32_t mode, 
       break;
     case fs::kS_IFCHR:
     case fs::kS_IFBLK:
-      if (!file_sys::Privileged(self)) return Err(Errno::kEPERM);
+      if (!file_sys::Capable(self, Cap::kMknod)) return Err(Errno::kEPERM);
       break;
     case fs::kS_IFDIR:
       return Err(Errno::kEPERM);
@@ -163,7 +163,7 @@ SyscallResult DoRename(Thread& self, int olddfd, UserString old_path, int newdfd
       (flags & fs::kRenameExchange) != 0) {
     return Err(Errno::kEINVAL);
   }
-  if ((flags & fs::kRenameWhiteout) != 0 && !file_sys::Privileged(self)) {
+  if ((flags & fs::kRenameWhiteout) != 0 && !file_sys::Capable(self, Cap::kMknod)) {
     return Err(Errno::kEPERM);
   }
   OSTD_TRY_ASSIGN(RefPtr<Inode> old_start, AtStart(self, olddfd, from.view()));
@@ -210,7 +210,7 @@ SyscallResult DoLink(Thread& self, int olddfd, UserString old_path, int newdfd, 
   OSTD_TRY(to.Copy(new_path));
   if ((flags & ~(fs::kAtSymlinkFollow | fs::kAtEmptyPath)) != 0) return Err(Errno::kEINVAL);
   // Linking an open file by descriptor needs CAP_DAC_READ_SEARCH.
-  if (empty_ok && !file_sys::Privileged(self)) return Err(Errno::kENOENT);
+  if (empty_ok && !file_sys::Capable(self, Cap::kDacReadSearch)) return Err(Errno::kENOENT);
   OSTD_TRY_ASSIGN(RefPtr<Inode> new_start, AtStart(self, newdfd, to.view()));
   OSTD_TRY(file_sys::CheckParentWritable(self, new_start, to.view(), false));
   if (from.empty()) {
@@ -342,13 +342,12 @@ SyscallResult SysFchdir(Thread& self, int fd) {
 // Linux. Path walks of the process then start at it and ".." stops there;
 // the working directory stays where it is.
 SyscallResult SysChroot(Thread& self, UserString upath) {
-  constexpr int kCapSysChroot = 18;
   UserPath path;
   OSTD_TRY(path.Copy(upath));
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, kAtFdCwd, path.view(), true));
   if (!dir->is_dir()) return Err(Errno::kENOTDIR);
   OSTD_TRY(fs::CheckAccess(*dir, 1, ActorOf(self)));
-  if (!self.process().creds().HasCap(kCapSysChroot)) return Err(Errno::kEPERM);
+  if (!self.process().creds().Capable(Cap::kSysChroot)) return Err(Errno::kEPERM);
   self.process().fs().set_root(std::move(dir));
   return 0;
 }

@@ -26,7 +26,6 @@ namespace {
 using file_sys::ActorOf;
 using file_sys::GetFile;
 using file_sys::GetFileRaw;
-using file_sys::Privileged;
 using file_sys::UserPath;
 using fs::File;
 using fs::Inode;
@@ -262,9 +261,9 @@ SyscallResult SysFaccessat(Thread& self, int dirfd, UserString path, uint32_t mo
 
 ostd::Status Chmod(Thread& self, Inode& inode, uint32_t mode) {
   fs::Actor actor = ActorOf(self);
-  bool privileged = Privileged(self);
-  if (!privileged && inode.uid() != actor.uid) return Err(Errno::kEPERM);
-  return inode.ChangePerm(file_abi::ChmodPerm(mode, privileged, inode.gid() == actor.gid));
+  if (!actor.Capable(Cap::kFowner) && inode.uid() != actor.uid) return Err(Errno::kEPERM);
+  return inode.ChangePerm(
+      file_abi::ChmodPerm(mode, actor.Capable(Cap::kFsetid), actor.InGroup(inode.gid())));
 }
 
 SyscallResult SysFchmodat(Thread& self, int dirfd, UserString upath, uint32_t mode) {
@@ -288,7 +287,7 @@ ostd::Status Chown(Thread& self, Inode& inode, uint32_t uid, uint32_t gid) {
   fs::Actor actor = ActorOf(self);
   OSTD_TRY_ASSIGN(file_abi::Owner next,
                   file_abi::ChownResult(file_abi::Owner{inode.uid(), inode.gid()}, uid, gid,
-                                        file_abi::Owner{actor.uid, actor.gid}, Privileged(self)));
+                                        actor.uid, actor.InGroup(gid), actor.Capable(Cap::kChown)));
   inode.SetOwner(next.uid, next.gid);
   uint32_t mode = inode.mode();
   uint32_t after = file_abi::ModeAfterChown(mode);
@@ -380,7 +379,7 @@ SyscallResult DoUtimes(Thread& self, int dirfd, UserString upath,
     }
   }
   fs::Actor actor = ActorOf(self);
-  bool owner = Privileged(self) || inode->uid() == actor.uid;
+  bool owner = actor.Capable(Cap::kFowner) || inode->uid() == actor.uid;
   if (explicit_set && !owner) return Err(Errno::kEPERM);
   if (!owner) OSTD_TRY(fs::CheckAccess(*inode, 2, actor));
   if (times) {

@@ -61,7 +61,7 @@ SyscallResult SysUname(Thread&, UserOutPtr<Utsname> name) {
 // sethostname/setdomainname(name, len): CAP_SYS_ADMIN (EPERM), 0 <= len <=
 // 64 (EINVAL), the bytes copied as they are (no NUL needed; EFAULT).
 SyscallResult SetUtsName(Thread& self, UserInPtr<void> name, int len, bool host) {
-  if (!self.process().creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
+  if (!self.process().creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
   if (len < 0 || static_cast<size_t>(len) > uts::kNameMax) return Err(Errno::kEINVAL);
   std::array<uint8_t, uts::kNameMax> bytes{};
   std::span<uint8_t> want = std::span<uint8_t>(bytes).first(static_cast<size_t>(len));
@@ -96,7 +96,6 @@ SyscallResult SysSetdomainname(Thread& self, UserInPtr<void> name, int len) {
 // first, as BusyBox's poweroff -f does). CAD_ON/CAD_OFF only record the
 // setting (there is no keyboard to press Ctrl-Alt-Del on); KEXEC and
 // SW_SUSPEND are EINVAL, as on a Linux built without kexec or hibernation.
-constexpr int kCapSysBoot = 22;
 constexpr uint32_t kRebootMagic1 = 0xfee1dead;
 constexpr std::array<uint32_t, 4> kRebootMagic2 = {672274793, 85072278, 369367448, 537993216};
 constexpr uint32_t kRebootRestart = 0x01234567, kRebootHalt = 0xcdef0123, kRebootCadOn = 0x89abcdef,
@@ -104,7 +103,7 @@ constexpr uint32_t kRebootRestart = 0x01234567, kRebootHalt = 0xcdef0123, kReboo
 std::atomic<bool> ctrl_alt_del_reboots{true};
 
 SyscallResult SysReboot(Thread& self, int magic1, int magic2, uint32_t cmd, uint64_t arg) {
-  if (!self.process().creds().HasCap(kCapSysBoot)) return Err(Errno::kEPERM);
+  if (!self.process().creds().Capable(Cap::kSysBoot)) return Err(Errno::kEPERM);
   bool magic2_ok = false;
   for (uint32_t m : kRebootMagic2) magic2_ok = magic2_ok || static_cast<uint32_t>(magic2) == m;
   if (static_cast<uint32_t>(magic1) != kRebootMagic1 || !magic2_ok) return Err(Errno::kEINVAL);
@@ -257,7 +256,7 @@ struct Rlimit64 {
 SyscallResult SysPrlimit64(Thread& self, int pid, uint32_t resource, UserInPtr<Rlimit64> new_limit,
                            UserOutPtr<Rlimit64> old_limit) {
   if (resource >= Process::kRlimitCount) return Err(Errno::kEINVAL);
-  if (pid != 0 && pid != self.process().pid()) {
+  if (pid != 0 && pid != self.tid()) {
     ostd::SpinLockGuard guard(TreeLock());
     if (FindProcessLocked(pid) == nullptr) return Err(Errno::kESRCH);
     return Err(Errno::kEPERM);  // other processes' limits are not supported
@@ -267,7 +266,8 @@ SyscallResult SysPrlimit64(Thread& self, int pid, uint32_t resource, UserInPtr<R
   if (!new_limit.is_null()) {
     OSTD_TRY_ASSIGN(Rlimit64 next, CopyFromUser(new_limit));
     if (next.cur > next.max) return Err(Errno::kEINVAL);
-    if (next.max > lim.max && !self.process().creds().IsRoot()) return Err(Errno::kEPERM);
+    if (next.max > lim.max && !self.process().creds().Capable(Cap::kSysResource))
+      return Err(Errno::kEPERM);
     if (resource == 7 && next.max > 1048576) return Err(Errno::kEPERM);  // nr_open
     lim = Process::Rlimit{next.cur, next.max};
     if (resource == 7) {  // RLIMIT_NOFILE
@@ -309,37 +309,116 @@ SyscallResult SysGetrusage(Thread& self, int who, UserOutPtr<Rusage> usage) {
   return 0;
 }
 
-SyscallResult SysPersonality(Thread&, uint32_t persona) {
-  if (persona != 0 && persona != 0xffffffff) return Err(Errno::kEINVAL);
-  return 0;  // PER_LINUX
+// personality(2): any persona is stored and the old one returned;
+// 0xffffffff only queries. Keel's behaviour follows none of the flags
+// (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, UNAME26, ...): they are kept so that
+// programs reading them back see what they set, and execve clears the
+// PER_CLEAR_ON_SETID ones for a set-id program, as Linux.
+SyscallResult SysPersonality(Thread& self, uint32_t persona) {
+  if (persona == 0xffffffff) return self.process().personality.load(std::memory_order_relaxed);
+  return self.process().personality.exchange(persona, std::memory_order_relaxed);
 }
 
-// prctl(option, arg2, arg3, arg4, arg5): what arg2 is depends on `option`;
-// the options Keel supports use no other argument.
-SyscallResult SysPrctl(Thread& self, int option, uint64_t arg2, uint64_t, uint64_t, uint64_t) {
-  constexpr int kSetName = 15, kGetName = 16, kSetPdeathsig = 1, kGetDumpable = 3, kSetDumpable = 4;
+// prctl(option, arg2, arg3, arg4, arg5). The options Keel implements, with
+// Linux's argument checks; anything else is EINVAL, as Linux for an option it
+// does not know.
+constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3, kPrSetDumpable = 4,
+              kPrGetKeepcaps = 7, kPrSetKeepcaps = 8, kPrSetName = 15, kPrGetName = 16,
+              kPrGetSeccomp = 21, kPrCapbsetRead = 23, kPrCapbsetDrop = 24, kPrGetSecurebits = 27,
+              kPrSetSecurebits = 28, kPrSetChildSubreaper = 36, kPrGetChildSubreaper = 37,
+              kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39, kPrGetTidAddress = 40,
+              kPrCapAmbient = 47;
+constexpr uint64_t kAmbientIsSet = 1, kAmbientRaise = 2, kAmbientLower = 3, kAmbientClearAll = 4;
+
+SyscallResult CommitCreds(Thread& self, ostd::Result<Credentials> next) {
+  if (!next) return Err(next.error());
+  self.process().SetCreds(*next);
+  return 0;
+}
+
+// PR_CAP_AMBIENT (Linux's cap_task_prctl).
+SyscallResult PrctlAmbient(Thread& self, uint64_t op, uint64_t cap, uint64_t arg4, uint64_t arg5) {
+  const Credentials& c = self.process().creds();
+  if (op == kAmbientClearAll) {
+    if ((cap | arg4 | arg5) != 0) return Err(Errno::kEINVAL);
+    Credentials n = c;
+    n.cap_ambient = 0;
+    self.process().SetCreds(n);
+    return 0;
+  }
+  if (!CapValid(cap) || (arg4 | arg5) != 0) return Err(Errno::kEINVAL);
+  if (op == kAmbientIsSet) return ((c.cap_ambient >> cap) & 1) != 0 ? 1 : 0;
+  if (op == kAmbientRaise) return CommitCreds(self, creds::RaiseAmbient(c, cap));
+  if (op == kAmbientLower) return CommitCreds(self, creds::LowerAmbient(c, cap));
+  return Err(Errno::kEINVAL);
+}
+
+SyscallResult SysPrctl(Thread& self, int option, uint64_t arg2, uint64_t arg3, uint64_t arg4,
+                       uint64_t arg5) {
+  Process& p = self.process();
   switch (option) {
-    case kSetName: {
+    case kPrSetName: {
       std::array<char, 16> name{};
       OSTD_TRY_ASSIGN(size_t n, ostd::vm::CopyStringFromUser(UserInPtr<const char>(arg2),
                                                              std::span<char>(name).first(15)));
-      self.process().set_name(std::string_view(std::span<const char>(name).first(n)));
+      p.set_name(std::string_view(std::span<const char>(name).first(n)));
       return 0;
     }
-    case kGetName: {
+    case kPrGetName: {
       std::array<char, 16> name{};
-      std::string_view cur = self.process().name();
+      std::string_view cur = p.name();
       (void)ostd::CopyChars(cur, name);
       OSTD_TRY(CopyToUser(UserOutPtr<std::array<char, 16>>(arg2), name));
       return 0;
     }
-    case kSetPdeathsig:
-      if (arg2 > 64) return Err(Errno::kEINVAL);
+    case kPrSetPdeathsig:
+      if (arg2 > static_cast<uint64_t>(kNumSignals)) return Err(Errno::kEINVAL);
+      p.pdeath_signal.store(static_cast<int>(arg2), std::memory_order_relaxed);
       return 0;
-    case kGetDumpable:
-      return 1;
-    case kSetDumpable:
-      return arg2 <= 1 ? SyscallResult(0) : Err(Errno::kEINVAL);
+    case kPrGetPdeathsig:
+      OSTD_TRY(CopyToUser(UserOutPtr<int32_t>(arg2),
+                          int32_t{p.pdeath_signal.load(std::memory_order_relaxed)}));
+      return 0;
+    case kPrGetDumpable:
+      return p.dumpable.load(std::memory_order_relaxed);
+    case kPrSetDumpable:
+      if (arg2 > 1) return Err(Errno::kEINVAL);
+      p.dumpable.store(static_cast<int>(arg2), std::memory_order_relaxed);
+      return 0;
+    case kPrGetKeepcaps:
+      return p.creds().Secure(kSecureKeepCaps) ? 1 : 0;
+    case kPrSetKeepcaps:
+      return CommitCreds(self, creds::SetKeepCaps(p.creds(), arg2));
+    case kPrGetSeccomp:
+      return 0;  // no seccomp filter or strict mode (Keel has neither)
+    case kPrCapbsetRead:
+      if (!CapValid(arg2)) return Err(Errno::kEINVAL);
+      return ((p.creds().cap_bounding >> arg2) & 1) != 0 ? 1 : 0;
+    case kPrCapbsetDrop:
+      return CommitCreds(self, creds::DropBounding(p.creds(), arg2));
+    case kPrGetSecurebits:
+      return p.creds().securebits;
+    case kPrSetSecurebits:
+      return CommitCreds(self, creds::SetSecurebits(p.creds(), arg2));
+    case kPrSetChildSubreaper:
+      p.child_subreaper.store(arg2 != 0, std::memory_order_relaxed);
+      return 0;
+    case kPrGetChildSubreaper:
+      OSTD_TRY(CopyToUser(UserOutPtr<int32_t>(arg2),
+                          int32_t{p.child_subreaper.load(std::memory_order_relaxed) ? 1 : 0}));
+      return 0;
+    case kPrSetNoNewPrivs:
+      if (arg2 != 1 || (arg3 | arg4 | arg5) != 0) return Err(Errno::kEINVAL);
+      p.no_new_privs.store(true, std::memory_order_relaxed);
+      return 0;
+    case kPrGetNoNewPrivs:
+      if ((arg2 | arg3 | arg4 | arg5) != 0) return Err(Errno::kEINVAL);
+      return p.no_new_privs.load(std::memory_order_relaxed) ? 1 : 0;
+    case kPrGetTidAddress:
+      OSTD_TRY(CopyToUser(UserOutPtr<uint64_t>(arg2), self.clear_child_tid.addr()));
+      return 0;
+    case kPrCapAmbient:
+      return PrctlAmbient(self, arg2, arg3, arg4, arg5);
     default:
       return Err(Errno::kEINVAL);
   }
@@ -355,22 +434,70 @@ struct CapData {
   OSTD_POD(CapData, effective, permitted, inheritable);
 };
 
-// capget(header, data): an unknown header version is replaced by the one
-// Keel speaks (v3: two data structs).
-SyscallResult SysCapget(Thread& self, UserInOutPtr<CapHeader> header,
-                        UserOutPtr<std::array<CapData, 2>> data) {
-  constexpr uint32_t kV3 = 0x20080522;
-  OSTD_TRY_ASSIGN(CapHeader h, CopyFromUser(header));
-  if (h.version != kV3) {
-    OSTD_TRY(CopyToUser(header, CapHeader{kV3, h.pid}));
-    return data.is_null() ? SyscallResult(0) : Err(Errno::kEINVAL);
+// The capability ABI versions (linux/capability.h): v1 carries one 32-bit
+// data struct, v2 and v3 two. An unknown version is replaced in the header
+// by the one Keel speaks (v3) and is EINVAL.
+constexpr uint32_t kCapV1 = 0x19980330, kCapV2 = 0x20071026, kCapV3 = 0x20080522;
+
+ostd::Result<size_t> CapStructs(UserInOutPtr<CapHeader> header) {
+  OSTD_TRY_ASSIGN(uint32_t version, CopyFromUser(header.Cast<uint32_t>()));
+  if (version == kCapV1) return 1;
+  if (version == kCapV2 || version == kCapV3) return 2;
+  OSTD_TRY(CopyToUser(UserOutPtr<uint32_t>(header.addr()), kCapV3));
+  return Err(Errno::kEINVAL);
+}
+
+// The header's pid, read on its own after the version (as Linux's get_user).
+ostd::Result<int32_t> HeaderPid(UserInOutPtr<CapHeader> header) {
+  OSTD_TRY_ASSIGN(UserInPtr<int32_t> pid, UserInPtr<int32_t>(header.Cast<int32_t>()).At(1));
+  return CopyFromUser(pid);
+}
+
+// capget(header, data): the sets of the caller (pid 0 or its own) or of
+// process `pid` (ESRCH if none, EINVAL if negative). A NULL data pointer
+// only probes the version (0 even for an unknown one).
+SyscallResult SysCapget(Thread& self, UserInOutPtr<CapHeader> header, UserOutPtr<CapData> data) {
+  ostd::Result<size_t> n = CapStructs(header);
+  if (data.is_null()) return n || n.error() == Errno::kEINVAL ? SyscallResult(0) : Err(n.error());
+  if (!n) return Err(n.error());
+  OSTD_TRY_ASSIGN(int32_t pid, HeaderPid(header));
+  if (pid < 0) return Err(Errno::kEINVAL);
+  Credentials c = self.process().creds();
+  if (pid != 0 && pid != self.tid()) {
+    ostd::SpinLockGuard guard(TreeLock());
+    Thread* t = FindThreadLocked(pid);
+    if (t == nullptr) return Err(Errno::kESRCH);
+    c = t->process().creds();
   }
-  if (data.is_null()) return 0;
-  uint64_t caps = self.process().creds().cap_effective;
-  std::array<CapData, 2> d = {
-      CapData{static_cast<uint32_t>(caps), static_cast<uint32_t>(caps), 0},
-      CapData{static_cast<uint32_t>(caps >> 32), static_cast<uint32_t>(caps >> 32), 0}};
-  OSTD_TRY(CopyToUser(data, d));
+  for (size_t i = 0; i < *n; ++i) {
+    int shift = static_cast<int>(32 * i);
+    CapData d{static_cast<uint32_t>(c.cap_effective >> shift),
+              static_cast<uint32_t>(c.cap_permitted >> shift),
+              static_cast<uint32_t>(c.cap_inheritable >> shift)};
+    OSTD_TRY_ASSIGN(UserOutPtr<CapData> at, data.At(i));
+    OSTD_TRY(CopyToUser(at, d));
+  }
+  return 0;
+}
+
+// capset(header, data): the caller's own sets only (pid 0 or the calling
+// thread's id; anything else is EPERM), with the rules of creds::CapSet.
+SyscallResult SysCapset(Thread& self, UserInOutPtr<CapHeader> header, UserInPtr<CapData> data) {
+  OSTD_TRY_ASSIGN(size_t n, CapStructs(header));
+  OSTD_TRY_ASSIGN(int32_t pid, HeaderPid(header));
+  if (pid != 0 && pid != self.tid()) return Err(Errno::kEPERM);
+  uint64_t effective = 0, permitted = 0, inheritable = 0;
+  for (size_t i = 0; i < n; ++i) {
+    OSTD_TRY_ASSIGN(UserInPtr<CapData> at, data.At(i));
+    OSTD_TRY_ASSIGN(CapData d, CopyFromUser(at));
+    int shift = static_cast<int>(32 * i);
+    effective |= uint64_t{d.effective} << shift;
+    permitted |= uint64_t{d.permitted} << shift;
+    inheritable |= uint64_t{d.inheritable} << shift;
+  }
+  OSTD_TRY_ASSIGN(Credentials next,
+                  creds::CapSet(self.process().creds(), effective, permitted, inheritable));
+  self.process().SetCreds(next);
   return 0;
 }
 
@@ -395,6 +522,7 @@ void RegisterInfoSyscalls(SyscallTable& t) {
   t.Bind<sysno::personality, SysPersonality>();
   t.Bind<sysno::prctl, SysPrctl>();
   t.Bind<sysno::capget, SysCapget>();
+  t.Bind<sysno::capset, SysCapset>();
 }
 
 }  // namespace kernel

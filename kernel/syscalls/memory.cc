@@ -149,8 +149,8 @@ SyscallResult SysMadvise(Thread& self, uint64_t addr, uint64_t len_in, int advic
   if (!IsAligned(addr, kPageSize)) return Err(Errno::kEINVAL);
   bool known = (advice >= 0 && advice <= 4) || (advice >= kFree && advice <= kMaxAdvice);
   if (advice == kHwpoison || advice == kSoftOffline) {
-    return self.process().creds().HasCap(Credentials::kCapSysAdmin) ? Err(Errno::kEINVAL)
-                                                                    : Err(Errno::kEPERM);
+    return self.process().creds().Capable(Cap::kSysAdmin) ? Err(Errno::kEINVAL)
+                                                          : Err(Errno::kEPERM);
   }
   if (!known) return Err(Errno::kEINVAL);
   uint64_t len = AlignUp(len_in, kPageSize);

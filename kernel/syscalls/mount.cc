@@ -51,7 +51,7 @@ SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
   UserPath target;
   OSTD_TRY(target.Copy(utarget));
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, fs::kAtFdCwd, target.view(), true));
-  if (!file_sys::Privileged(self)) return Err(Errno::kEPERM);
+  if (!file_sys::Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
   if ((flags & ~(kMsRdonly | kMsSilent | kMsRelatime)) != 0) return Err(Errno::kEINVAL);
   if (utype.addr() == 0) return Err(Errno::kEINVAL);  // a new mount needs a type
   OSTD_TRY_ASSIGN(fs::FsType * type, fs::FindFsType(type_name.view()));
@@ -80,7 +80,7 @@ SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
 }
 
 SyscallResult SysUmount2(Thread& self, ostd::vm::UserInPtr<const char> utarget, uint32_t flags) {
-  if (!file_sys::Privileged(self)) return Err(Errno::kEPERM);
+  if (!file_sys::Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
   if ((flags & ~(kMntForce | kMntDetach | kMntExpire | kUmountNofollow)) != 0) {
     return Err(Errno::kEINVAL);
   }

@@ -74,22 +74,12 @@ ostd::Result<RefPtr<PidFdFile>> GetPidfd(Thread& self, int fd) {
   return p;
 }
 
-// May `self` signal `target`? Root, or a matching real/effective uid (kill(2)).
-bool MaySignal(Thread& self, Process& target) {
-  const Credentials& me = self.process().creds();
-  const Credentials& them = target.creds();
-  return me.IsRoot() || me.uid == them.uid || me.euid == them.uid || me.uid == them.suid ||
-         me.euid == them.suid;
-}
-
-// May `self` take `target`'s descriptors (ptrace attach rules, simplified to
-// root or the same real, effective and saved ids)?
+// May `self` take `target`'s descriptors (Linux's ptrace_may_access with
+// PTRACE_MODE_ATTACH_REALCREDS)?
 bool MayTakeFiles(Thread& self, Process& target) {
-  const Credentials& me = self.process().creds();
-  const Credentials& them = target.creds();
-  if (me.IsRoot() || &self.process() == &target) return true;
-  return me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid &&
-         me.gid == them.egid && me.gid == them.sgid;
+  if (&self.process() == &target) return true;
+  return creds::MayPtrace(self.process().creds(), target.creds(),
+                          target.dumpable.load(std::memory_order_relaxed) == 1);
 }
 
 SyscallResult SysPidfdOpen(Thread& self, int pid, uint32_t flags) {
@@ -130,7 +120,7 @@ SyscallResult SysPidfdSendSignal(Thread& self, int pidfd, int signum,
   Process* p = f->FindLocked();
   if (p == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
-  if (!MaySignal(self, *p)) return Err(Errno::kEPERM);
+  if (!MaySignal(self.process(), *p, sig)) return Err(Errno::kEPERM);
   if (sig != 0 && p->thread_count() > 0) OSTD_TRY(p->TrySendSignal(static_cast<int>(sig), info));
   return 0;
 }

@@ -128,7 +128,7 @@ SyscallResult SysUnshare(Thread& self, uint64_t flags) {
     return Err(Errno::kEINVAL);
   }
   if ((flags & kCloneNewpid) != 0) {
-    if (!self.process().creds().HasCap(Credentials::kCapSysAdmin)) return Err(Errno::kEPERM);
+    if (!self.process().creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
     OSTD_TRY(self.process().UnsharePidNamespace());
   }
   return 0;
@@ -335,7 +335,6 @@ SyscallResult SysSetRobustList(Thread& self, uint64_t head, uint64_t len) {
 // thread's list needs the same uids or CAP_SYS_PTRACE (ptrace_may_access).
 SyscallResult SysGetRobustList(Thread& self, int pid, UserOutPtr<uint64_t> head_ptr,
                                UserOutPtr<uint64_t> len_ptr) {
-  constexpr int kCapSysPtrace = 19;
   uint64_t head = 0;
   if (pid == 0) {
     head = self.robust_list.load(std::memory_order_acquire);
@@ -343,11 +342,9 @@ SyscallResult SysGetRobustList(Thread& self, int pid, UserOutPtr<uint64_t> head_
     ostd::SpinLockGuard guard(TreeLock());
     Thread* t = FindThreadLocked(pid);
     if (t == nullptr) return Err(Errno::kESRCH);
-    const Credentials& me = self.process().creds();
-    const Credentials& them = t->process().creds();
-    if (&t->process() != &self.process() && !me.HasCap(kCapSysPtrace) &&
-        !(me.uid == them.uid && me.uid == them.euid && me.uid == them.suid && me.gid == them.gid &&
-          me.gid == them.egid && me.gid == them.sgid)) {
+    if (&t->process() != &self.process() &&
+        !creds::MayPtrace(self.process().creds(), t->process().creds(),
+                          t->process().dumpable.load(std::memory_order_relaxed) == 1)) {
       return Err(Errno::kEPERM);
     }
     head = t->robust_list.load(std::memory_order_acquire);
@@ -387,97 +384,44 @@ SyscallResult SysGeteuid(Thread& self) { return self.process().creds().euid; }
 SyscallResult SysGetgid(Thread& self) { return self.process().creds().gid; }
 SyscallResult SysGetegid(Thread& self) { return self.process().creds().egid; }
 
-// (uid_t)-1 means "unchanged" where allowed and is never a valid id.
-constexpr uint32_t kNoId = UINT32_MAX;
+// The set*id calls compute the new credentials with credentials.h's
+// transitions (Linux's rules, capabilities following the ids) and commit
+// them whole, or fail with nothing changed.
+SyscallResult Commit(Thread& self, ostd::Result<Credentials> next) {
+  if (!next) return Err(next.error());
+  self.process().SetCreds(*next);
+  return 0;
+}
 
 SyscallResult SysSetuid(Thread& self, uint32_t uid) {
-  Credentials& c = self.process().creds();
-  if (uid == kNoId) return Err(Errno::kEINVAL);
-  if (c.IsRoot()) {
-    c.uid = c.euid = c.suid = c.fsuid = uid;
-    if (uid != 0) c.cap_effective = 0;
-  } else if (uid == c.uid || uid == c.suid) {
-    c.euid = c.fsuid = uid;
-  } else {
-    return Err(Errno::kEPERM);
-  }
-  return 0;
+  return Commit(self, creds::SetUid(self.process().creds(), uid));
 }
-
 SyscallResult SysSetgid(Thread& self, uint32_t gid) {
-  Credentials& c = self.process().creds();
-  if (gid == kNoId) return Err(Errno::kEINVAL);
-  if (c.IsRoot()) {
-    c.gid = c.egid = c.sgid = c.fsgid = gid;
-  } else if (gid == c.gid || gid == c.sgid) {
-    c.egid = c.fsgid = gid;
-  } else {
-    return Err(Errno::kEPERM);
-  }
-  return 0;
-}
-
-// setresuid/setresgid: -1 keeps a value; unprivileged callers may only pick
-// among the current real, effective and saved ids.
-SyscallResult SetRes(Thread& self, uint32_t new_real, uint32_t new_effective, uint32_t new_saved,
-                     bool gid) {
-  Credentials& c = self.process().creds();
-  uint32_t& real = gid ? c.gid : c.uid;
-  uint32_t& effective = gid ? c.egid : c.euid;
-  uint32_t& saved = gid ? c.sgid : c.suid;
-  std::array<uint32_t, 3> cur = {real, effective, saved};
-  for (uint32_t v : {new_real, new_effective, new_saved}) {
-    if (v == kNoId || c.IsRoot()) continue;
-    if (v != cur[0] && v != cur[1] && v != cur[2]) return Err(Errno::kEPERM);
-  }
-  auto keep_or = [](uint32_t v, uint32_t old) { return v == kNoId ? old : v; };
-  real = keep_or(new_real, real);
-  effective = keep_or(new_effective, effective);
-  saved = keep_or(new_saved, saved);
-  if (gid) {
-    c.fsgid = c.egid;
-  } else {
-    c.fsuid = c.euid;
-    if (c.euid != 0) c.cap_effective = 0;
-  }
-  return 0;
+  return Commit(self, creds::SetGid(self.process().creds(), gid));
 }
 SyscallResult SysSetresuid(Thread& self, uint32_t ruid, uint32_t euid, uint32_t suid) {
-  return SetRes(self, ruid, euid, suid, false);
+  return Commit(self, creds::SetResUid(self.process().creds(), ruid, euid, suid));
 }
 SyscallResult SysSetresgid(Thread& self, uint32_t rgid, uint32_t egid, uint32_t sgid) {
-  return SetRes(self, rgid, egid, sgid, true);
+  return Commit(self, creds::SetResGid(self.process().creds(), rgid, egid, sgid));
+}
+SyscallResult SysSetreuid(Thread& self, uint32_t ruid, uint32_t euid) {
+  return Commit(self, creds::SetReUid(self.process().creds(), ruid, euid));
+}
+SyscallResult SysSetregid(Thread& self, uint32_t rgid, uint32_t egid) {
+  return Commit(self, creds::SetReGid(self.process().creds(), rgid, egid));
 }
 
-// setfsuid/setfsgid: return the old fs id whatever happens. The new one is
-// taken if it is the real, effective, saved or current fs id, or with
-// CAP_SETUID/CAP_SETGID; (uid_t)-1 is never a valid id, so it only queries.
-// As Linux's cap_task_fix_setuid, moving fsuid away from 0 drops the
-// file-system capabilities (CAP_CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER,
-// FSETID, LINUX_IMMUTABLE, MKNOD, MAC_OVERRIDE) and moving it back to 0
-// raises them again while a root id keeps Linux's permitted set full.
-constexpr uint64_t kCapFsSet =
-    0x1f | (uint64_t{1} << 9) | (uint64_t{1} << 27) | (uint64_t{1} << 32);
-
+// setfsuid/setfsgid: return the old fs id whatever happens; (uid_t)-1 is
+// never a valid id, so it only queries.
 SyscallResult SysSetfsuid(Thread& self, uint32_t uid) {
-  constexpr int kCapSetuid = 7;
-  Credentials& c = self.process().creds();
-  uint32_t old = c.fsuid;
-  if (uid == kNoId || uid == old) return old;
-  if (uid != c.uid && uid != c.euid && uid != c.suid && !c.HasCap(kCapSetuid)) return old;
-  c.fsuid = uid;
-  if (old == 0) c.cap_effective &= ~kCapFsSet;
-  if (uid == 0 && (c.uid == 0 || c.euid == 0 || c.suid == 0)) c.cap_effective |= kCapFsSet;
+  uint32_t old = self.process().creds().fsuid;
+  self.process().SetCreds(creds::SetFsUid(self.process().creds(), uid));
   return old;
 }
-
 SyscallResult SysSetfsgid(Thread& self, uint32_t gid) {
-  constexpr int kCapSetgid = 6;
-  Credentials& c = self.process().creds();
-  uint32_t old = c.fsgid;
-  if (gid == kNoId || gid == old) return old;
-  if (gid != c.gid && gid != c.egid && gid != c.sgid && !c.HasCap(kCapSetgid)) return old;
-  c.fsgid = gid;
+  uint32_t old = self.process().creds().fsgid;
+  self.process().SetCreds(creds::SetFsGid(self.process().creds(), gid));
   return old;
 }
 
@@ -498,31 +442,39 @@ SyscallResult SysGetresgid(Thread& self, UserOutPtr<uint32_t> rgid, UserOutPtr<u
   return GetRes(self, rgid, egid, sgid, true);
 }
 
-SyscallResult SysSetreuid(Thread& self, uint32_t ruid, uint32_t euid) {
-  return SetRes(self, ruid, euid, kNoId, false);
-}
-SyscallResult SysSetregid(Thread& self, uint32_t rgid, uint32_t egid) {
-  return SetRes(self, rgid, egid, kNoId, true);
-}
-
-// Keel keeps no supplementary groups: getgroups reports none and writes
-// nothing.
-SyscallResult SysGetgroups(Thread&, int size, UserOutPtr<uint32_t>) {
+// getgroups(size, list): size 0 asks for the count; a smaller size than the
+// count is EINVAL.
+SyscallResult SysGetgroups(Thread& self, int size, UserOutPtr<uint32_t> list) {
   if (size < 0) return Err(Errno::kEINVAL);
-  return 0;
+  ostd::RefPtr<GroupList> groups = self.process().groups();
+  size_t n = groups ? groups->size() : 0;
+  if (size == 0 || n == 0) return n;
+  if (static_cast<size_t>(size) < n) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w,
+                  ostd::vm::UserWriter(list, static_cast<uint64_t>(n)));
+  for (uint32_t g : groups->gids()) OSTD_TRY(w.WriteVal(g));
+  return n;
 }
 
-// setgroups(size, list): root may set at most NGROUPS_MAX (65536); the list
-// is read (EFAULT as on Linux) but not kept.
+// setgroups(size, list): CAP_SETGID (checked first, as Linux); at most
+// NGROUPS_MAX (65536) entries.
 SyscallResult SysSetgroups(Thread& self, int size, UserInPtr<uint32_t> list) {
-  if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
-  if (static_cast<uint32_t>(size) > 65536) return Err(Errno::kEINVAL);
-  if (size == 0) return 0;
-  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                  ostd::vm::UserReader(list, static_cast<uint64_t>(size)));
-  for (int i = 0; i < size; ++i) {
-    OSTD_TRY(r.ReadVal<uint32_t>());
+  if (!self.process().creds().Capable(Cap::kSetgid)) return Err(Errno::kEPERM);
+  if (static_cast<uint32_t>(size) > GroupList::kMax) return Err(Errno::kEINVAL);
+  ostd::Vec<uint32_t> gids;
+  if (size > 0) {
+    if (!gids.Resize(static_cast<size_t>(size))) return Err(Errno::kENOMEM);
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                    ostd::vm::UserReader(list, static_cast<uint64_t>(size)));
+    for (uint32_t& g : gids) {
+      OSTD_TRY_ASSIGN(g, r.ReadVal<uint32_t>());
+    }
   }
+  ostd::RefPtr<GroupList> groups;
+  if (size > 0) {
+    OSTD_TRY_ASSIGN(groups, GroupList::Create(gids.span()));
+  }
+  self.process().set_groups(std::move(groups));
   return 0;
 }
 

@@ -37,8 +37,6 @@ using ostd::vm::UserInOutPtr;
 using ostd::vm::UserInPtr;
 using ostd::vm::UserOutPtr;
 
-constexpr int kCapSysAdmin = 21;
-constexpr int kCapSysNice = 23;
 constexpr int kRlimitNice = 13;
 constexpr int kRlimitRtprio = 14;
 
@@ -71,7 +69,7 @@ Thread* TargetLocked(Thread& self, int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLo
 // Linux's can_nice: RLIMIT_NICE (as 20 - nice) or CAP_SYS_NICE.
 bool CanNice(const Credentials& me, const Thread& t, int nice) {
   return static_cast<uint64_t>(20 - nice) <= t.process().rlimits[kRlimitNice].cur ||
-         me.HasCap(kCapSysNice);
+         me.Capable(Cap::kSysNice);
 }
 
 // check_same_owner: the caller's euid is the target's euid or real uid.
@@ -134,7 +132,7 @@ ostd::Status SetSchedulerLocked(const Credentials& me, Thread& p, const SchedReq
       RtPolicy(policy) != (r.priority != 0)) {
     return Err(Errno::kEINVAL);
   }
-  if (!me.HasCap(kCapSysNice)) {
+  if (!me.Capable(Cap::kSysNice)) {
     if (FairPolicy(policy) && r.nice < cur.nice && !CanNice(me, p, r.nice)) {
       return Err(Errno::kEPERM);
     }
@@ -385,7 +383,7 @@ SyscallResult SysSetpriority(Thread& self, int which, int who, int niceval) {
   ostd::SpinLockGuard guard(TreeLock());
   ForEachTargetLocked(self, which, who, me.uid, [&](Thread& t) {
     const Credentials& them = t.process().creds();
-    if (them.uid != me.euid && them.euid != me.euid && !me.HasCap(kCapSysNice)) {
+    if (them.uid != me.euid && them.euid != me.euid && !me.Capable(Cap::kSysNice)) {
       result = Err(Errno::kEPERM);
     } else if (nice < t.sched.nice && !CanNice(me, t, nice)) {
       result = Err(Errno::kEACCES);
@@ -450,7 +448,7 @@ SyscallResult SysIoprioSet(Thread& self, int which, int who, int ioprio) {
   int level = IoprioData(ioprio) & (kIoprioNrLevels - 1);
   switch (IoprioClass(ioprio)) {
     case kIoprioClassRt:
-      if (!me.HasCap(kCapSysAdmin) && !me.HasCap(kCapSysNice)) return Err(Errno::kEPERM);
+      if (!me.Capable(Cap::kSysAdmin) && !me.Capable(Cap::kSysNice)) return Err(Errno::kEPERM);
       break;
     case kIoprioClassBe:
     case kIoprioClassIdle:
@@ -470,7 +468,7 @@ SyscallResult SysIoprioSet(Thread& self, int which, int who, int ioprio) {
   ForEachTargetLocked(self, which, who, 0, [&](Thread& t) {
     if (!result && result.error() == Errno::kEPERM) return;
     const Credentials& them = t.process().creds();
-    if (them.uid != me.euid && them.uid != me.uid && !me.HasCap(kCapSysNice)) {
+    if (them.uid != me.euid && them.uid != me.uid && !me.Capable(Cap::kSysNice)) {
       result = Err(Errno::kEPERM);
       return;
     }

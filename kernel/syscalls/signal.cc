@@ -138,14 +138,6 @@ SigInfo UserInfo(Thread& self, int32_t code) {
   return SigInfo{.code = code, .pid = self.process().pid(), .uid = self.process().creds().uid};
 }
 
-// May `self` signal `target`? Root, or a matching real/effective uid.
-bool MaySignal(Thread& self, Process& target) {
-  const Credentials& me = self.process().creds();
-  const Credentials& them = target.creds();
-  return me.IsRoot() || me.uid == them.uid || me.euid == them.uid || me.uid == them.suid ||
-         me.euid == them.suid;
-}
-
 SyscallResult SysKill(Thread& self, int pid, int signum) {
   uint64_t sig = static_cast<uint32_t>(signum);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
@@ -160,7 +152,7 @@ SyscallResult SysKill(Thread& self, int pid, int signum) {
         if (target == nullptr) return Err(Errno::kESRCH);
         return 0;
       }
-      if (!MaySignal(self, *target)) return Err(Errno::kEPERM);
+      if (!MaySignal(self.process(), *target, sig)) return Err(Errno::kEPERM);
       // Sending under the tree lock keeps the target alive.
       if (sig != 0) target->SendSignal(static_cast<int>(sig), info);
     }
@@ -176,7 +168,7 @@ SyscallResult SysKill(Thread& self, int pid, int signum) {
       bool match = pid == -1 ? (p->pid() != 1 && p.get() != &self.process()) : p->pgid() == pgid;
       if (!match || p->thread_count() == 0) continue;
       found = true;
-      if (!MaySignal(self, *p)) continue;
+      if (!MaySignal(self.process(), *p, sig)) continue;
       permitted = true;
       if (sig != 0) p->SendSignal(static_cast<int>(sig), info);
     }
@@ -191,7 +183,7 @@ SyscallResult SignalThread(Thread& self, int tgid, int tid, uint64_t sig) {
   ostd::SpinLockGuard guard(TreeLock());
   Thread* t = FindThreadLocked(tid);
   if (t == nullptr || (tgid > 0 && t->process().pid() != tgid)) return Err(Errno::kESRCH);
-  if (!MaySignal(self, t->process())) return Err(Errno::kEPERM);
+  if (!MaySignal(self.process(), t->process(), sig)) return Err(Errno::kEPERM);
   // A real-time signal past RLIMIT_SIGPENDING: EAGAIN (sig_queue.h).
   if (sig == kSigKill) {
     t->process().SendSignal(kSigKill, UserInfo(self, kSiTkill));
@@ -236,7 +228,7 @@ SyscallResult SysRtSigqueueinfo(Thread& self, int pid, int signum, UserInPtr<voi
   }
   if (target == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
-  if (!MaySignal(self, *target)) return Err(Errno::kEPERM);
+  if (!MaySignal(self.process(), *target, sig)) return Err(Errno::kEPERM);
   // A zombie takes nothing; sending under the tree lock keeps the target
   // alive. EAGAIN: a real-time signal past RLIMIT_SIGPENDING (sig_queue.h).
   if (sig != 0 && target->thread_count() > 0) {
@@ -257,7 +249,7 @@ SyscallResult SysRtTgsigqueueinfo(Thread& self, int tgid, int tid, int signum,
   Thread* t = FindThreadLocked(tid);
   if (t == nullptr || t->process().pid() != tgid) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
-  if (!MaySignal(self, t->process())) return Err(Errno::kEPERM);
+  if (!MaySignal(self.process(), t->process(), sig)) return Err(Errno::kEPERM);
   if (sig == kSigKill) {
     t->process().SendSignal(kSigKill, info);
   } else if (sig != 0) {

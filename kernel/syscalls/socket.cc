@@ -58,7 +58,6 @@ constexpr int kSolSocket = 1;
 constexpr int kScmRights = 1, kScmCredentials = 2;
 constexpr int kSoPeercred = 17, kSoRcvtimeo = 20, kSoSndtimeo = 21, kSoLinger = 13;
 constexpr int kSoRcvtimeoNew = 66, kSoSndtimeoNew = 67;
-constexpr int kCapSetgid = 6, kCapSetuid = 7;
 
 constexpr uint32_t kMsgOob = 0x1, kMsgPeek = 0x2, kMsgDontwait = 0x40, kMsgWaitall = 0x100,
                    kMsgNosignal = 0x4000, kMsgWaitforone = 0x10000, kMsgCmsgCloexec = 0x40000000;
@@ -427,11 +426,11 @@ ostd::Status ParseControl(Thread& self, std::span<const uint8_t> ctl, net::SendR
         OSTD_TRY_ASSIGN(UCred c, cr.ReadVal<UCred>());
         if (c.uid == ~uint32_t{0} || c.gid == ~uint32_t{0}) return Err(Errno::kEINVAL);
         const Credentials& me = self.process().creds();
-        bool pid_ok = c.pid == self.process().pid() || me.HasCap(Credentials::kCapSysAdmin);
+        bool pid_ok = c.pid == self.process().pid() || me.Capable(Cap::kSysAdmin);
         bool uid_ok =
-            c.uid == me.uid || c.uid == me.euid || c.uid == me.suid || me.HasCap(kCapSetuid);
+            c.uid == me.uid || c.uid == me.euid || c.uid == me.suid || me.Capable(Cap::kSetuid);
         bool gid_ok =
-            c.gid == me.gid || c.gid == me.egid || c.gid == me.sgid || me.HasCap(kCapSetgid);
+            c.gid == me.gid || c.gid == me.egid || c.gid == me.sgid || me.Capable(Cap::kSetgid);
         if (!pid_ok || !uid_ok || !gid_ok) return Err(Errno::kEPERM);
         req.creds = c;
       } else {
@@ -775,7 +774,7 @@ SyscallResult SysSetsockopt(Thread& self, int fd, int level, int name, UserInPtr
   OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> f, GetSocket(self, fd));
   if (level != kSolSocket) return Err(Errno::kEOPNOTSUPP);
   UnixSocket& s = f->socket();
-  bool privileged = self.process().creds().HasCap(Credentials::kCapSysAdmin);
+  bool privileged = self.process().creds().Capable(Cap::kSysAdmin);
   switch (name) {
     case kSoRcvtimeo:
     case kSoSndtimeo:

@@ -161,7 +161,7 @@
   S(123, setfsgid, Never, Uid)                                  \
   S(124, getsid, Never, Pid)                                    \
   S(125, capget, Never, InOut, Out)                             \
-  N(126, capset)                                                \
+  S(126, capset, Never, InOut, In)                              \
   S(127, rt_sigpending, Never, Out, Len)                        \
   S(128, rt_sigtimedwait, Never, In, Out, In, Len)              \
   S(129, rt_sigqueueinfo, Never, Pid, Sig, In)                 \

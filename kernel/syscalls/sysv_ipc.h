@@ -46,10 +46,11 @@ inline uint32_t RequestedMode(uint32_t flags) { return ((flags >> 6) | (flags >>
 struct IpcOwner {
   uint32_t uid = 0, gid = 0, cuid = 0, cgid = 0, mode = 0;
 
-  // Linux's ipcperms (root passes): `want` is 4 (read) or 2 (write/alter),
-  // checked against the owner's, the group's or the others' bits.
+  // Linux's ipcperms: `want` is 4 (read) or 2 (write/alter), checked
+  // against the owner's, the group's or the others' bits; CAP_IPC_OWNER
+  // passes.
   bool Allows(const Credentials& c, uint32_t want) const {
-    if (c.IsRoot()) return true;
+    if (c.Capable(Cap::kIpcOwner)) return true;
     uint32_t bits = mode;
     if (c.euid == uid || c.euid == cuid) {
       bits >>= 6;
@@ -58,9 +59,9 @@ struct IpcOwner {
     }
     return (bits & want) == want;
   }
-  // IPC_SET and IPC_RMID: the owner, the creator or root.
+  // IPC_SET and IPC_RMID: the owner, the creator or CAP_SYS_ADMIN.
   bool MayChange(const Credentials& c) const {
-    return c.IsRoot() || c.euid == uid || c.euid == cuid;
+    return c.Capable(Cap::kSysAdmin) || c.euid == uid || c.euid == cuid;
   }
 };
 

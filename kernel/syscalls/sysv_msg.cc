@@ -319,7 +319,7 @@ SyscallResult SysMsgctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
         ostd::SpinLockGuard guard(table_lock);
         OSTD_TRY_ASSIGN(q, queues.Find(id));
         if (!q->owner.MayChange(c)) return Err(Errno::kEPERM);
-        if (ds.qbytes > kMsgMnb && !c.IsRoot()) return Err(Errno::kEPERM);
+        if (ds.qbytes > kMsgMnb && !c.Capable(Cap::kSysResource)) return Err(Errno::kEPERM);
         q->qbytes = ds.qbytes;
         q->owner.uid = ds.perm.uid;
         q->owner.gid = ds.perm.gid;

@@ -416,7 +416,9 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
     case kIpcRmid: {
       ostd::SpinLockGuard guard(table_lock);
       if (set->removed) return Err(Errno::kEINVAL);
-      if (!c.IsRoot() && c.euid != set->uid && c.euid != set->cuid) return Err(Errno::kEPERM);
+      if (!c.Capable(Cap::kSysAdmin) && c.euid != set->uid && c.euid != set->cuid) {
+        return Err(Errno::kEPERM);
+      }
       RemoveLocked(*set);  // drops the table's reference (`set` still holds one)
     }
       set->Changed();
@@ -521,7 +523,9 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
     case kIpcSet: {
       OSTD_TRY_ASSIGN(SemidDs ds, ostd::vm::CopyFromUser(UserInPtr<SemidDs>(arg)));
       ostd::SpinLockGuard guard(table_lock);
-      if (!c.IsRoot() && c.euid != set->uid && c.euid != set->cuid) return Err(Errno::kEPERM);
+      if (!c.Capable(Cap::kSysAdmin) && c.euid != set->uid && c.euid != set->cuid) {
+        return Err(Errno::kEPERM);
+      }
       set->uid = ds.perm.uid;
       set->gid = ds.perm.gid;
       set->mode = ds.perm.mode & 0777;

@@ -89,7 +89,7 @@ SyscallResult SysClockSettime(Thread& self, int clock, UserInPtr<Timespec> tp) {
   if (clock != kClockRealtime) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(tp));
   OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
-  if (!self.process().creds().IsRoot()) return Err(Errno::kEPERM);
+  if (!self.process().creds().Capable(Cap::kSysTime)) return Err(Errno::kEPERM);
   if (ns < MonotonicNs()) return Err(Errno::kEINVAL);  // boot before 1970, as Linux
   SetRealtime(ns);
   return 0;
@@ -117,7 +117,7 @@ SyscallResult SysSettimeofday(Thread& self, UserInPtr<Timeval> utv, UserInPtr<Ti
   if (!utz.is_null()) {
     OSTD_TRY_ASSIGN(tz, CopyFromUser(utz));
   }
-  if ((tv || tz) && !self.process().creds().IsRoot()) return Err(Errno::kEPERM);
+  if ((tv || tz) && !self.process().creds().Capable(Cap::kSysTime)) return Err(Errno::kEPERM);
   if (tz) {
     if (tz->minuteswest < -15 * 60 || tz->minuteswest > 15 * 60) return Err(Errno::kEINVAL);
     system_tz.store(static_cast<uint32_t>(tz->minuteswest) |

@@ -216,9 +216,8 @@ SyscallResult SysTimerfdCreate(Thread& self, int clockid, int flags_arg) {
     default:
       return Err(Errno::kEINVAL);
   }
-  constexpr int kCapWakeAlarm = 35;
   if ((clockid == kClockRealtimeAlarm || clockid == kClockBoottimeAlarm) &&
-      !self.process().creds().HasCap(kCapWakeAlarm)) {
+      !self.process().creds().Capable(Cap::kWakeAlarm)) {
     return Err(Errno::kEPERM);
   }
   OSTD_TRY(file_sys::CheckFreeFd(self));

@@ -65,13 +65,12 @@ bool HasPrefix(std::string_view name, std::string_view prefix) {
   return name.substr(0, prefix.size()) == prefix;
 }
 
-bool CapSysAdmin(const Thread& self) { return self.process().creds().euid == 0; }
-
 // Linux's xattr_permission.
 Status Permission(Thread& self, Inode& inode, std::string_view name, uint32_t mask) {
   if (HasPrefix(name, kSecurity) || HasPrefix(name, "system.")) return {};
   if (HasPrefix(name, kTrusted)) {
-    if (!CapSysAdmin(self)) return Err(mask == kMayWrite ? Errno::kEPERM : Errno::kENODATA);
+    if (!file_sys::Capable(self, Cap::kSysAdmin))
+      return Err(mask == kMayWrite ? Errno::kEPERM : Errno::kENODATA);
     return {};
   }
   if (HasPrefix(name, kUser)) {
@@ -79,11 +78,10 @@ Status Permission(Thread& self, Inode& inode, std::string_view name, uint32_t ma
       return Err(mask == kMayWrite ? Errno::kEPERM : Errno::kENODATA);
     }
     if (inode.is_dir() && (inode.mode() & kSticky) != 0 && mask == kMayWrite &&
-        !file_sys::Privileged(self) && inode.uid() != file_sys::ActorOf(self).uid) {
+        !file_sys::Capable(self, Cap::kFowner) && inode.uid() != file_sys::ActorOf(self).uid) {
       return Err(Errno::kEPERM);
     }
   }
-  if (file_sys::Privileged(self)) return {};
   return fs::CheckAccess(inode, mask, file_sys::ActorOf(self));
 }
 
@@ -140,7 +138,8 @@ Status CopySetArgs(UserString uname, UserInPtr<uint8_t> uvalue, uint64_t size, u
 SyscallResult DoSet(Thread& self, Inode& inode, const SetArgs& a) {
   std::string_view name = a.name.view();
   OSTD_TRY(Permission(self, inode, name, kMayWrite));
-  if (HasPrefix(name, kSecurity) && !CapSysAdmin(self)) return Err(Errno::kEPERM);
+  if (HasPrefix(name, kSecurity) && !file_sys::Capable(self, Cap::kSysAdmin))
+    return Err(Errno::kEPERM);
   OSTD_TRY_ASSIGN(fs::XattrStore * store, Store(inode, name));
   OSTD_TRY(store->Set(name, a.value.span(), a.flags));
   inode.TouchChange();
@@ -229,7 +228,7 @@ SyscallResult SysFgetxattr(Thread& self, int fd, UserString uname, UserOutPtr<ui
 SyscallResult DoList(Thread& self, Inode& inode, UserOutPtr<uint8_t> ulist, uint64_t size) {
   fs::XattrStore* store = inode.xattrs();
   if (store == nullptr) return 0;  // no attributes (Linux: none listed)
-  bool trusted = CapSysAdmin(self);
+  bool trusted = file_sys::Capable(self, Cap::kSysAdmin);
   auto visible = [trusted](std::string_view name) { return trusted || !HasPrefix(name, kTrusted); };
   if (size == 0) return store->List({}, visible);
   uint64_t room = size > fs::kXattrListMax ? fs::kXattrListMax : size;
@@ -263,7 +262,8 @@ SyscallResult SysFlistxattr(Thread& self, int fd, UserOutPtr<uint8_t> list, uint
 SyscallResult DoRemove(Thread& self, Inode& inode, const Name& n) {
   std::string_view name = n.view();
   OSTD_TRY(Permission(self, inode, name, kMayWrite));
-  if (HasPrefix(name, kSecurity) && !CapSysAdmin(self)) return Err(Errno::kEPERM);
+  if (HasPrefix(name, kSecurity) && !file_sys::Capable(self, Cap::kSysAdmin))
+    return Err(Errno::kEPERM);
   OSTD_TRY_ASSIGN(fs::XattrStore * store, Store(inode, name));
   OSTD_TRY(store->Remove(name));
   inode.TouchChange();

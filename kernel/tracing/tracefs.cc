@@ -36,7 +36,6 @@ using pseudofs::PseudoDir;
 using pseudofs::PseudoFile;
 using pseudofs::TextSink;
 
-constexpr int kCapPerfmon = 38;
 constexpr uint64_t kPipePollNs = 10'000'000;  // trace_pipe re-checks the buffer this often
 
 // tracefs and debugfs instances (TRACEFS_MAGIC, DEBUGFS_MAGIC for statfs).
@@ -65,7 +64,7 @@ Status CheckWriter() {
   Thread* t = CurrentThread();
   if (t == nullptr) return {};
   const Credentials& c = t->process().creds();
-  if (c.HasCap(Credentials::kCapSysAdmin) || c.HasCap(kCapPerfmon)) return {};
+  if (c.Capable(Cap::kSysAdmin) || c.Capable(Cap::kPerfmon)) return {};
   return Err(Errno::kEPERM);
 }
 
