@@ -41,15 +41,27 @@ ostd::Result<int> FdTable::Install(RefPtr<File> file, bool cloexec, int min_fd) 
   return Err(Errno::kEMFILE);
 }
 
-ostd::Result<RefPtr<File>> FdTable::Get(int fd) const {
+ostd::Result<RefPtr<File>> FdTable::Get(int fd, bool sole_user) const {
   if (fd < 0 || fd >= kMaxFds) return Err(Errno::kEBADF);
+  if (sole_user) {
+    const RefPtr<File>& f = SlotFileUnlocked(fd);
+    if (!f) return Err(Errno::kEBADF);
+    return f;
+  }
   ostd::SpinLockGuard g(lock_);
   const Slot& s = slots_[static_cast<size_t>(fd)];
   if (!s.file) return Err(Errno::kEBADF);
   return s.file;
 }
 
-void FdTable::GetMany(std::span<const int> fds, std::span<RefPtr<File>> out) const {
+void FdTable::GetMany(std::span<const int> fds, std::span<RefPtr<File>> out, bool sole_user) const {
+  if (sole_user) {
+    for (size_t i = 0; i < fds.size(); ++i) {
+      int fd = fds[i];
+      out[i] = fd >= 0 && fd < kMaxFds ? SlotFileUnlocked(fd) : RefPtr<File>();
+    }
+    return;
+  }
   ostd::SpinLockGuard g(lock_);
   for (size_t i = 0; i < fds.size(); ++i) {
     int fd = fds[i];

@@ -38,11 +38,18 @@ class FdTable : public RefCounted<FdTable> {
   // (EINVAL if min_fd is out of range).
   ostd::Result<int> Install(RefPtr<File> file, bool cloexec, int min_fd = 0);
   // The file at `fd`; EBADF.
-  ostd::Result<RefPtr<File>> Get(int fd) const;
+  //
+  // `sole_user`: the caller is the only thread of the only process holding
+  // the table (Process::SoleFilesUser()). Only such threads change a table,
+  // so none can change it meanwhile and the lock is skipped (others that
+  // hold a reference, /proc readers, only read). Linux's fdget skips its
+  // reference count in the same case.
+  ostd::Result<RefPtr<File>> Get(int fd, bool sole_user = false) const;
   // The files at `fds` (null where a descriptor is closed or out of range),
-  // under one acquisition of the table lock: for callers that look up many
-  // descriptors at once (epoll_wait). out.size() >= fds.size().
-  void GetMany(std::span<const int> fds, std::span<RefPtr<File>> out) const;
+  // under one acquisition of the table lock (none for a sole user): for
+  // callers that look up many descriptors at once (epoll_wait).
+  // out.size() >= fds.size().
+  void GetMany(std::span<const int> fds, std::span<RefPtr<File>> out, bool sole_user = false) const;
   // FD_CLOEXEC of `fd`; EBADF.
   ostd::Result<bool> GetCloexec(int fd) const;
   ostd::Status SetCloexec(int fd, bool cloexec);
@@ -72,6 +79,10 @@ class FdTable : public RefCounted<FdTable> {
   };
   std::atomic<int> limit_{kMaxFds};
   mutable ostd::SpinLock lock_;
+  // The file in slot `fd` (in range), read without the lock: for a sole user.
+  const RefPtr<File>& SlotFileUnlocked(int fd) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return slots_[static_cast<size_t>(fd)].file;
+  }
   // A closed descriptor's file: the table's POSIX locks on it go.
   void Closed(const RefPtr<File>& file);
   static uint64_t NextLockOwner();

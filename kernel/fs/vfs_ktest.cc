@@ -136,7 +136,7 @@ TEST(VfsTest, PermissionsForNonRoot) {
   auto c = FreshCtx();
   Caller& k = Caller::Kernel();
   ASSERT_TRUE(OpenPath(*c, c->cwd(), "/secret", kO_CREAT | kO_WRONLY, 0600, kRoot, k));
-  Actor user{1000, 1000};
+  Actor user{1000, 1000, 0, {}};
   EXPECT_EQ(ErrOf(OpenPath(*c, c->cwd(), "/secret", kO_RDONLY, 0, user, k)), Errno::kEACCES);
   EXPECT_EQ(ErrOf(MkdirAt(*c, c->cwd(), "/x", 0755, user)), Errno::kEACCES);
   c->SetUmask(0);

@@ -215,11 +215,18 @@ const ostd::Vec<ostd::Box<Process>>& AllProcesses() ABSL_NO_THREAD_SAFETY_ANALYS
 }  // namespace process_internal
 
 void Process::SetCreds(const Credentials& c) {
+  // Other processes read creds_ under the tree lock (kill's permission,
+  // capget of a pid, /proc): they see the old or the new credentials whole.
+  ostd::SpinLockGuard guard(tree_lock);
   if (creds::LosesIdentity(creds_, c)) {
     pdeath_signal.store(0, std::memory_order_relaxed);
     dumpable.store(0, std::memory_order_relaxed);  // Linux's default suid_dumpable
   }
   creds_ = c;
+}
+
+bool Process::SoleFilesUser() const {
+  return live_threads_.load(std::memory_order_acquire) == 1 && files_->ref_count() == 1;
 }
 
 ostd::RefPtr<GroupList> Process::groups() const {

@@ -277,10 +277,19 @@ class Process {
   AddressSpace& mm() { return mm_->space(); }
   MmHandle& mm_handle() { return *mm_; }
   fs::FdTable& files() { return *files_; }
+  // Whether the calling thread, if it belongs to this process, is the only
+  // user of the descriptor table: the process's only live thread, and no
+  // other process shares the table (CLONE_FILES). See FdTable::Get. A count
+  // can rise only through this very thread (clone), or through a /proc
+  // reader that only reads.
+  bool SoleFilesUser() const;
   fs::FsContext& fs() { return *fs_; }
-  // Who the process acts as (credentials.h). Changed only by the calling
-  // process's own syscalls (set*id, capset, prctl, execve), through
-  // SetCreds.
+  // Who the process acts as (credentials.h). Changed only by the process's
+  // own syscalls (set*id, capset, prctl, execve), through SetCreds, under
+  // TreeLock(): other processes read them under that lock. Keel keeps one
+  // set per process where Linux keeps one per thread (glibc's set*id
+  // wrappers make all threads agree anyway; a raw capset in one thread of
+  // a threaded program changes them for all).
   const Credentials& creds() const { return creds_; }
   // Commits new credentials (Linux's commit_creds): a change of identity or a
   // gain of capabilities clears the parent-death signal and makes the

@@ -154,23 +154,26 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
   // Fills `out` with up to out.size() ready events; returns how many.
   // Interests whose descriptor no longer holds their file are dropped on
   // the way. The descriptors are looked up in batches, one table lock each.
-  size_t Collect(fs::FdTable& files, std::span<EpollEvent> out) {
+  size_t Collect(fs::FdTable& files, bool sole_user, std::span<EpollEvent> out) {
     ostd::MutexGuard g(lock_);
     size_t n = interests_.size();
     size_t count = 0;
     size_t last = 0;
     bool stale = false;
-    constexpr size_t kBatch = 16;
     std::array<int, kBatch> fds;  // only the first m of each batch are read
-    std::array<RefPtr<File>, kBatch> got;
+    std::span<RefPtr<File>> got(got_);
+    size_t start = n == 0 ? 0 : cursor_ % n;
+    // The interest `j` places after the start, wrapping (j < n).
+    auto at = [&](size_t j) { return start + j < n ? start + j : start + j - n; };
     for (size_t base = 0; base < n && count < out.size(); base += kBatch) {
       size_t m = std::min(kBatch, n - base);
-      for (size_t k = 0; k < m; ++k) fds[k] = interests_[(cursor_ + base + k) % n].fd;
-      files.GetMany(std::span<const int>(fds).first(m), got);
-      for (size_t k = 0; k < m && count < out.size(); ++k) {
-        size_t i = (cursor_ + base + k) % n;
+      for (size_t k = 0; k < m; ++k) fds[k] = interests_[at(base + k)].fd;
+      files.GetMany(std::span<const int>(fds).first(m), got, sole_user);
+      for (size_t k = 0; k < m; ++k) {
+        RefPtr<File> f = std::move(got[k]);  // leaves got[k] empty for the next call
+        if (count == out.size()) continue;   // full: only empty the batch
+        size_t i = at(base + k);
         Interest& in = interests_[i];
-        RefPtr<File> f = std::move(got[k]);  // leaves got[k] empty for the next batch
         if (!f || f.get() != in.file) {
           in.stale = true;
           stale = true;
@@ -266,6 +269,10 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
 
   ostd::Mutex lock_;
   ostd::Vec<Interest> interests_ ABSL_GUARDED_BY(lock_);
+  // Collect's lookups, one batch at a time; empty between calls (kept here
+  // so that a call does not make and destroy a batch of references).
+  static constexpr size_t kBatch = 16;
+  std::array<RefPtr<File>, kBatch> got_ ABSL_GUARDED_BY(lock_);
   size_t cursor_ ABSL_GUARDED_BY(lock_) = 0;  // where the next scan starts
   fs::Waitable waitable_;
 };
@@ -365,7 +372,7 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
   size_t n = 0;
   for (;;) {
     uint64_t seen = fs::PollHub().version();
-    n = ep->Collect(files, ready);
+    n = ep->Collect(files, self.process().SoleFilesUser(), ready);
     if (n > 0 || timed_out) break;
     if (self.HasPendingSignal()) return Err(Errno::kEINTR);
     std::optional<uint64_t> wake = deadline;

@@ -39,7 +39,8 @@ std::string_view UserPath::view() const {
 }
 
 ostd::Result<RefPtr<File>> GetFileRaw(Thread& self, int fd) {
-  return self.process().files().Get(fd);
+  Process& p = self.process();
+  return p.files().Get(fd, p.SoleFilesUser());
 }
 
 ostd::Result<RefPtr<File>> GetFile(Thread& self, int fd) {
