@@ -26,7 +26,7 @@ ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
   if (path.empty() || path == ".") return {};
   RefPtr<Inode> root = ctx.root();
   std::optional<InodeType> type = TypeFromMode(e.mode);
-  if (!type) return {};  // block devices and the like are skipped
+  if (!type) return {};  // S_IFMT bits that name no type are skipped
   uint32_t perm = e.mode & kPermMask;
   Actor root_actor = Actor::Kernel();
   OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, root, path));
@@ -53,7 +53,8 @@ ostd::Status UnpackOne(const FsContext& ctx, const CpioEntry& e, Buffers& b) {
                                e.uid, e.gid));
     return {};
   }
-  uint64_t rdev = *type == InodeType::kCharDevice ? MakeDev(e.rdev_major, e.rdev_minor) : 0;
+  bool device = *type == InodeType::kCharDevice || *type == InodeType::kBlockDevice;
+  uint64_t rdev = device ? MakeDev(e.rdev_major, e.rdev_minor) : 0;
   OSTD_TRY_ASSIGN(inode, pn.dir->Create(name, *type, perm, e.uid, e.gid, rdev));
   if (*type == InodeType::kRegular && !e.data.empty()) {
     VmReader<Infallible> r = VmReader<Infallible>::FromSpan(e.data);

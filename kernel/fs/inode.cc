@@ -48,6 +48,8 @@ std::optional<InodeType> TypeFromMode(uint32_t mode) {
       return InodeType::kSymlink;
     case kS_IFCHR:
       return InodeType::kCharDevice;
+    case kS_IFBLK:
+      return InodeType::kBlockDevice;
     case kS_IFIFO:
       return InodeType::kFifo;
     case kS_IFSOCK:

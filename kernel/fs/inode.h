@@ -51,12 +51,12 @@ enum class InodeType : uint8_t {
   kCharDevice,
   kFifo,
   kSocket,
-  kBlockDevice,  // made only by the kernel (/dev/vdX); mknod of S_IFBLK stays unsupported
+  kBlockDevice,  // /dev/vdX, or mknod(S_IFBLK): opened by its device number
 };
 
 // The S_IFMT bits of a type.
 uint32_t TypeBits(InodeType t);
-// The type for S_IFMT bits (kRegular for 0); nullopt for unsupported (block devices).
+// The type for S_IFMT bits (kRegular for 0); nullopt for bits that name no type.
 std::optional<InodeType> TypeFromMode(uint32_t mode);
 
 struct Timespec {

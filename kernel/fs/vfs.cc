@@ -436,13 +436,13 @@ ostd::Status MknodAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view
   if (!type || *type == InodeType::kDirectory || *type == InodeType::kSymlink) {
     return Err(Errno::kEINVAL);
   }
-  if (*type == InodeType::kCharDevice && !actor.Capable(Cap::kMknod)) return Err(Errno::kEPERM);
+  bool device = *type == InodeType::kCharDevice || *type == InodeType::kBlockDevice;
+  if (device && !actor.Capable(Cap::kMknod)) return Err(Errno::kEPERM);
   OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, std::move(start), path, &actor));
   if (IsDotOrDotDot(pn.name.view()) || pn.trailing_slash) return Err(Errno::kEEXIST);
   OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
   NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 07777, false);
-  OSTD_TRY(pn.dir->Create(pn.name.view(), *type, o.perm, actor.uid, o.gid,
-                          *type == InodeType::kCharDevice ? rdev : 0));
+  OSTD_TRY(pn.dir->Create(pn.name.view(), *type, o.perm, actor.uid, o.gid, device ? rdev : 0));
   return {};
 }
 
