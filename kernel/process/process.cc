@@ -225,6 +225,15 @@ void Process::SetCreds(const Credentials& c) {
   creds_ = c;
 }
 
+void Thread::ApplySched() {
+  const ostd::Task* task = task_.load(std::memory_order_acquire);
+  if (task == nullptr) return;
+  int nice = sched.nice;
+  if (sched.realtime()) nice = -20;
+  if (sched.policy == SchedAttrs::kIdle) nice = 19;
+  task->set_nice(nice);
+}
+
 bool Process::SoleFilesUser() const {
   return live_threads_.load(std::memory_order_acquire) == 1 && files_->ref_count() == 1;
 }

@@ -76,10 +76,11 @@ struct RseqArea {
 // A thread's scheduling attributes, as Linux keeps them per task: the policy
 // and real-time priority (sched_setscheduler, sched_setattr), the nice value
 // (setpriority) and the I/O priority (ioprio_set); kernel/syscalls/sched.cc.
-// Keel's scheduler (ostd's round robin) records them and reports them back
-// but does not act on them: no real-time priorities, no nice weighting, no
-// SCHED_BATCH/SCHED_IDLE demotion, no I/O classes. Copied by clone (with
-// SCHED_RESET_ON_FORK's reset), kept by execve.
+// The nice value weighs the thread's share of a contended CPU (ostd's
+// scheduler charges virtual runtime by nice, as CFS; Thread::ApplySched);
+// there are no real-time priorities (SCHED_FIFO/RR weigh as nice -20) and no
+// I/O classes. Copied by clone (with SCHED_RESET_ON_FORK's reset), kept by
+// execve.
 struct SchedAttrs {
   static constexpr int kOther = 0, kFifo = 1, kRr = 2, kBatch = 3, kIdle = 5;
   int32_t policy = kOther;
@@ -205,6 +206,13 @@ class Thread {
   // Scheduling attributes (SchedAttrs). Guarded by TreeLock(): other
   // threads read and change them (sched_setscheduler, setpriority).
   SchedAttrs sched;
+  // Gives the thread's task the CPU weight `sched` asks for (ostd's
+  // Task::set_nice): the nice value for SCHED_OTHER and SCHED_BATCH, 19 for
+  // SCHED_IDLE (Linux weighs it lower still), -20 for SCHED_FIFO and
+  // SCHED_RR (Keel has no real-time class: such a thread gets the largest
+  // share, not strict priority). Call with TreeLock() held after changing
+  // `sched`.
+  void ApplySched();
   // sigaltstack.
   uint64_t altstack_sp = 0;
   uint64_t altstack_size = 0;

@@ -93,6 +93,10 @@ void HandleException(Thread& t) {
 
 void RunThread(Thread* t) {
   t->set_task(ostd::CurrentTask());
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    t->ApplySched();  // what the creator passed on (ThreadInit::sched)
+  }
   ostd::SetCurrentVmSpace(t->process().mm().vm_space_ref());
   if (t->initial_exec != nullptr) {
     const InitialExec& e = *t->initial_exec;

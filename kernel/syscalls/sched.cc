@@ -5,13 +5,15 @@
 // (getpriority, setpriority) and I/O priorities (ioprio_get, ioprio_set),
 // with Linux's checks in Linux's order.
 //
-// Keel's scheduler does not act on any of them: ostd's round robin gives
-// every task the same slice whatever its policy, priority or nice value, so
-// SCHED_FIFO and SCHED_RR are not real-time here, SCHED_BATCH and SCHED_IDLE
-// are not demoted, and I/O priorities order nothing (there is no block-I/O
-// scheduler). Honouring them needs weights in ostd's scheduler (the TCB), which
-// it does not have. SCHED_DEADLINE is validated as Linux does, but Keel admits
-// no deadline task (EBUSY, Linux's answer when admission control finds no
+// Keel's scheduler honours the nice value: ostd's scheduler charges each
+// task virtual runtime weighted by it, as Linux's CFS, so a nice-19 thread
+// gets about 1/68 of a CPU a nice-0 one contends for
+// (Thread::ApplySched). It has no real-time class: SCHED_FIFO and SCHED_RR
+// threads weigh as nice -20 (the largest share, not strict priority),
+// SCHED_IDLE as nice 19 (Linux weighs it 5 times lower still), SCHED_BATCH as
+// SCHED_OTHER; I/O priorities order nothing (there is no block-I/O
+// scheduler). SCHED_DEADLINE is validated as Linux does, but Keel admits no
+// deadline task (EBUSY, Linux's answer when admission control finds no
 // bandwidth).
 #include <algorithm>
 #include <array>
@@ -164,6 +166,7 @@ ostd::Status SetSchedulerLocked(const Credentials& me, Thread& p, const SchedReq
   cur.policy = policy;
   if (FairPolicy(policy)) cur.nice = r.nice;
   cur.rt_priority = static_cast<int32_t>(r.priority);
+  p.ApplySched();
   return {};
 }
 
@@ -390,6 +393,7 @@ SyscallResult SysSetpriority(Thread& self, int which, int who, int niceval) {
     } else {
       if (!result && result.error() == Errno::kESRCH) result = {};
       t.sched.nice = nice;
+      t.ApplySched();
     }
   });
   OSTD_TRY(result);

@@ -1,11 +1,28 @@
 #include "ostd/task/internal/round_robin.h"
 
+#include <array>
+
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
 #include "ostd/task/internal/task_core.h"
 #include "ostd/task/task.h"
 
 namespace ostd {
+
+namespace {
+
+// Linux's sched_prio_to_weight: the weight of nice -20..19 (nice 0: 1024).
+constexpr std::array<uint64_t, 40> kNiceWeight = {
+    88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904,
+    3906,  3121,  2501,  1991,  1586,  1277,  1024,  820,   655,   526,   423,  335,  272,  215,
+    172,   137,   110,   87,    70,    56,    45,    36,    29,    23,    18,   15};
+
+}  // namespace
+
+uint64_t RoundRobinScheduler::TickCharge(int nice) {
+  size_t i = static_cast<size_t>((nice < -20 ? -20 : (nice > 19 ? 19 : nice)) + 20);
+  return kNice0Charge * 1024 / kNiceWeight[i];
+}
 
 uint32_t RoundRobinScheduler::Load(uint32_t cpu) const {
   const Queue& q = queues_[cpu];
@@ -46,28 +63,42 @@ void RoundRobinScheduler::Push(Queue& q, Task& t) {
 }
 
 Task* RoundRobinScheduler::PopFor(Queue& q, uint32_t cpu) {
+  Task* best = nullptr;
+  Task* best_prev = nullptr;
   Task* prev = nullptr;
   for (Task* t = q.head; t != nullptr; prev = t, t = TaskCore::Links(*t).next) {
     if (!t->affinity().Contains(cpu)) continue;
-    Task* next = TaskCore::Links(*t).next;
-    if (prev == nullptr) {
-      q.head = next;
-    } else {
-      TaskCore::Links(*prev).next = next;
+    if (best == nullptr || TaskCore::Links(*t).vruntime < TaskCore::Links(*best).vruntime) {
+      best = t;
+      best_prev = prev;
     }
-    if (q.tail == t) q.tail = prev;
-    TaskCore::Links(*t).next = nullptr;
-    q.length.fetch_sub(1, std::memory_order_relaxed);
-    return t;
   }
-  return nullptr;
+  if (best == nullptr) return nullptr;
+  Task* next = TaskCore::Links(*best).next;
+  if (best_prev == nullptr) {
+    q.head = next;
+  } else {
+    TaskCore::Links(*best_prev).next = next;
+  }
+  if (q.tail == best) q.tail = best_prev;
+  TaskCore::Links(*best).next = nullptr;
+  q.length.fetch_sub(1, std::memory_order_relaxed);
+  return best;
 }
 
 uint32_t RoundRobinScheduler::Enqueue(Task& task, EnqueueReason reason) {
   uint32_t cpu = ChooseCpu(task, reason);
-  TaskCore::Links(task).slice_ticks = 0;
+  auto& links = TaskCore::Links(task);
+  links.slice_ticks = 0;
   Queue& q = queues_[cpu];
   SpinLockGuard guard(q.lock);
+  // Into this queue's window: a new task starts at the minimum, a waking one
+  // up to kWakeBonus before it; nobody more than kMaxLag after it (a task
+  // from another CPU's queue, or a heavily niced one).
+  uint64_t floor = q.min_vruntime;
+  if (reason != EnqueueReason::kSpawn) floor = floor > kWakeBonus ? floor - kWakeBonus : 0;
+  if (links.vruntime < floor) links.vruntime = floor;
+  if (links.vruntime > q.min_vruntime + kMaxLag) links.vruntime = q.min_vruntime + kMaxLag;
   Push(q, task);
   return cpu;
 }
@@ -78,6 +109,9 @@ Task* RoundRobinScheduler::PickNext(uint32_t cpu) {
     Queue& q = queues_[cpu];
     SpinLockGuard guard(q.lock);
     t = PopFor(q, cpu);
+    if (t != nullptr && TaskCore::Links(*t).vruntime > q.min_vruntime) {
+      q.min_vruntime = TaskCore::Links(*t).vruntime;
+    }
   }
   if (t == nullptr) {
     // Steal from the busiest other queue.
@@ -104,8 +138,16 @@ bool RoundRobinScheduler::OnTick(uint32_t cpu, Task* current) {
   Queue& q = queues_[cpu];
   q.busy.store(current != nullptr, std::memory_order_relaxed);
   if (current == nullptr) return false;
-  uint64_t used = ++TaskCore::Links(*current).slice_ticks;
-  return used >= kSliceTicks && q.length.load(std::memory_order_relaxed) != 0;
+  auto& links = TaskCore::Links(*current);
+  links.vruntime += TickCharge(current->nice());
+  uint64_t used = ++links.slice_ticks;
+  if (used < kSliceTicks || q.length.load(std::memory_order_relaxed) == 0) return false;
+  // Preempt only for a queued task that could run here and has run less.
+  SpinLockGuard guard(q.lock);
+  for (Task* t = q.head; t != nullptr; t = TaskCore::Links(*t).next) {
+    if (t->affinity().Contains(cpu) && TaskCore::Links(*t).vruntime < links.vruntime) return true;
+  }
+  return false;
 }
 
 }  // namespace ostd

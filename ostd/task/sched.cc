@@ -185,6 +185,10 @@ Task* CurrentTask() {
   return internal::ThisCpuCurrentTask();
 }
 
+void Task::set_nice(int nice) const {
+  nice_.store(nice < -20 ? -20 : (nice > 19 ? 19 : nice), std::memory_order_relaxed);
+}
+
 uint64_t Task::cpu_nanos() const {
   // The finished slices first, then the running one: a switch in between
   // can only hide a slice (until the next read), never count one twice.

@@ -235,6 +235,13 @@ class Task {
   bool finished() const { return finished_.load(std::memory_order_acquire); }
   // The CPU the task last ran on (or was queued for).
   uint32_t cpu() const { return cpu_.load(std::memory_order_relaxed); }
+  // The task's nice value, -20..19 (0 by default): its share of a CPU it
+  // contends for, weighted as Linux's CFS weighs nice values (each step
+  // about 1.25x), applied from the next timer tick on.
+  int nice() const { return nice_.load(std::memory_order_relaxed); }
+  // Sets the nice value (clamped to -20..19). Anyone may call it on any
+  // task: it changes only how CPU time is shared, never what a task may do.
+  void set_nice(int nice) const;
   // CPU time the task has used, in ns, the running slice included (read
   // from any CPU; a slice that ends during the read may be missed once).
   uint64_t cpu_nanos() const;
@@ -259,6 +266,7 @@ class Task {
   struct SchedLinks {
     Task* next = nullptr;
     uint64_t slice_ticks = 0;
+    uint64_t vruntime = 0;  // CPU time weighted by nice (round_robin.h)
   };
 
   friend class TaskRef;
@@ -277,6 +285,7 @@ class Task {
   std::atomic<bool> on_cpu_{false};
   std::atomic<bool> finished_{false};
   std::atomic<uint32_t> cpu_{0};
+  mutable std::atomic<int> nice_{0};  // a scheduling hint: see set_nice
   std::atomic<uint32_t> refs_{1};
   uint64_t saved_rsp_ = 0;
   Vaddr stack_base_ = 0;  // guard page base (0: not owned)

@@ -230,6 +230,35 @@ TEST(TaskTest, WakingATaskQueuedOnAnIdleCpuInterruptsThatCpu) {
   ASSERT_TRUE(SetCurrentTaskAffinity(CpuSet::FromBits(~uint64_t{0})).has_value());
 }
 
+TEST(TaskTest, NiceValuesWeighTheShareOfACpu) {
+  Task* self = CurrentTask();
+  self->set_nice(-40);
+  EXPECT_EQ(self->nice(), -20);  // clamped
+  self->set_nice(25);
+  EXPECT_EQ(self->nice(), 19);
+  self->set_nice(0);
+  // Two spinning tasks on CPU 1, nice 0 and nice 19: CFS's weights (1024
+  // and 15) give the first most of the CPU; the scheduler caps the second's
+  // wait at kMaxLag, so expect well over 4 times as much, not 68.
+  std::atomic<bool> stop{false};
+  auto spin = [&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  };
+  Result<TaskRef> a = Spawn(spin, TaskOptions().affinity(OnlyCpu(1)));
+  Result<TaskRef> b = Spawn(spin, TaskOptions().affinity(OnlyCpu(1)));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  (*a)->set_nice(0);
+  (*b)->set_nice(19);
+  SleepFor(400 * kMs);
+  stop = true;
+  (*a)->Join();
+  (*b)->Join();
+  uint64_t na = (*a)->cpu_nanos(), nb = (*b)->cpu_nanos();
+  EXPECT_GT(na, 4 * nb);
+  EXPECT_GT(nb, uint64_t{0});  // but it is not starved
+}
+
 TEST(TaskTest, WaitQueueProducerConsumerLosesNoWakeups) {
   constexpr uint64_t kItems = 3000;
   constexpr uint32_t kSlots = 4;

@@ -1,7 +1,17 @@
-// The default scheduler: one FIFO run queue per CPU, round robin with a time
-// slice of kSliceTicks timer ticks. New and woken tasks go to the least loaded
-// CPU they may run on; a yielding or preempted task stays on its CPU; a CPU
-// with nothing to run steals the oldest task it may run from the busiest queue.
+// The default scheduler: one run queue per CPU, weighted round robin by
+// virtual runtime, as Linux's CFS in miniature. Each timer tick charges the
+// running task CPU time weighted by its nice value (Task::nice(); nice 0
+// pays kNice0Charge per tick, nice 19 about 68 times more, nice -20 about 87
+// times less). A CPU runs the queued task with the least virtual runtime
+// (the oldest among equals, so equal tasks take turns as in plain round
+// robin); after kSliceTicks ticks the running task is preempted if a queued
+// task it could yield to has run less. A queued task's virtual runtime is
+// kept within [min - kWakeBonus, min + kMaxLag] of its queue's minimum, so a
+// task that slept gets the CPU soon but cannot claim a backlog, and a heavily
+// niced one waits at most kMaxLag worth of others' ticks. New and woken
+// tasks go to the least loaded CPU they may run on; a yielding or preempted
+// task stays on its CPU; a CPU with nothing to run steals from the busiest
+// queue.
 #ifndef OSTD_TASK_INTERNAL_ROUND_ROBIN_H_
 #define OSTD_TASK_INTERNAL_ROUND_ROBIN_H_
 
@@ -19,6 +29,13 @@ namespace ostd {
 class RoundRobinScheduler final : public Scheduler {
  public:
   static constexpr uint64_t kSliceTicks = 2;
+  // Virtual runtime a nice-0 task is charged per tick, and the window around
+  // a queue's minimum (see the top of this file).
+  static constexpr uint64_t kNice0Charge = 1024;
+  static constexpr uint64_t kWakeBonus = 2 * kNice0Charge;
+  static constexpr uint64_t kMaxLag = 128 * kNice0Charge;
+  // The virtual runtime one tick costs a task of nice value `nice` (-20..19).
+  static uint64_t TickCharge(int nice);
 
   constexpr RoundRobinScheduler() = default;
 
@@ -38,11 +55,14 @@ class RoundRobinScheduler final : public Scheduler {
     Task* tail ABSL_GUARDED_BY(lock) = nullptr;
     std::atomic<uint32_t> length{0};
     std::atomic<bool> busy{false};  // running a task (not idle), per the last pick/tick
+    // Never decreases: the virtual runtime of the last task picked here.
+    uint64_t min_vruntime ABSL_GUARDED_BY(lock) = 0;
   };
   uint32_t Load(uint32_t cpu) const;
   uint32_t ChooseCpu(const Task& task, EnqueueReason reason) const;
   static void Push(Queue& q, Task& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q.lock);
-  // Removes the first task whose affinity contains `cpu`, or nullptr.
+  // Removes the task with the least virtual runtime (the first of equals)
+  // whose affinity contains `cpu`, or returns nullptr.
   static Task* PopFor(Queue& q, uint32_t cpu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(q.lock);
 
   Queue queues_[kMaxCpus];
