@@ -96,11 +96,17 @@ struct ProcInfo {
   }
 };
 
-// Fills `info` for `pid`; ESRCH if there is no such process.
+// Fills `info` for `pid`, a process id or the id of one of its threads
+// (/proc/<pid>/task/<tid>, and /proc/<tid> as Linux allows): the
+// thread-specific fields are that thread's. ENOENT if there is none.
 Status Snapshot(int pid, ProcInfo& info) {
   ostd::SpinLockGuard guard(TreeLock());
   Process* p = FindProcessLocked(pid);
-  if (p == nullptr) return Err(Errno::kENOENT);
+  if (p == nullptr) {
+    Thread* t = FindThreadLocked(pid);
+    if (t == nullptr) return Err(Errno::kENOENT);
+    p = &t->process();
+  }
   info.pid = p->pid();
   Process* parent = p->parent_locked();
   info.ppid = parent == nullptr ? 0 : parent->pid();
@@ -392,10 +398,10 @@ Status GenPidStat(int pid, TextSink& out) {
   OSTD_TRY(Snapshot(pid, p));
   uint64_t vsize = p.mm != nullptr ? p.mm->MappedBytes() : 0;
   uint64_t rss = p.mm != nullptr ? p.mm->ResidentBytes() : 0;
-  char state =
-      p.zombie
-          ? 'Z'
-          : (CurrentThread() != nullptr && CurrentThread()->process().pid() == pid ? 'R' : 'S');
+  // Running: the reader itself (its process, or its own thread's entry).
+  Thread* me = CurrentThread();
+  bool running = me != nullptr && (pid == p.pid ? me->process().pid() == pid : me->tid() == pid);
+  char state = p.zombie ? 'Z' : (running ? 'R' : 'S');
   // Fields 1-52 of proc(5); times in clock ticks (100 Hz). priority (18) is
   // Linux's prio - 100: -1 - rt_priority for SCHED_FIFO/RR, else 20 + nice.
   constexpr uint64_t kNsPerTick = 10'000'000;
@@ -423,7 +429,7 @@ Status GenPidStatus(int pid, TextSink& out) {
   // fmt has no octal: the umask's four octal digits one by one.
   ostd::FormatTo(out, "Name:\t{}\nUmask:\t{}{}{}{}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\n",
                  p.comm(), (p.umask >> 9) & 7, (p.umask >> 6) & 7, (p.umask >> 3) & 7, p.umask & 7,
-                 p.zombie ? "Z (zombie)" : "S (sleeping)", pid, pid);
+                 p.zombie ? "Z (zombie)" : "S (sleeping)", p.pid, pid);
   ostd::FormatTo(out, "PPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
                  p.ppid, c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
   // Groups: each gid, space-separated, then a space (Linux prints it even
@@ -634,7 +640,8 @@ constexpr std::array<Entry, 2> kNsEntries = {{
     {"pid_for_children", fs::kDtLnk, nullptr, LinkNsPidForChildren},
 }};
 
-constexpr std::array<Entry, 12> kPidEntries = {{
+// /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.
+constexpr std::array<Entry, 13> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},
     {"statm", fs::kDtReg, GenPidStatm, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr},
@@ -647,13 +654,15 @@ constexpr std::array<Entry, 12> kPidEntries = {{
     {"fd", fs::kDtDir, nullptr, nullptr},
     {"mounts", fs::kDtReg, GenMounts, nullptr},
     {"ns", fs::kDtDir, nullptr, nullptr},
+    {"task", fs::kDtDir, nullptr, nullptr},
 }};
 
 constexpr uint64_t kFirstEntryCookie = 2;  // 0 and 1 are "." and ".."
 constexpr uint64_t kPidCookieBase = 1000;
 
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid);
-Result<RefPtr<Inode>> MakePidDir(int pid);
+Result<RefPtr<Inode>> MakePidDir(int pid, int task_of = 0);
+Result<RefPtr<Inode>> MakeTaskDir(int pid);
 Result<RefPtr<Inode>> MakeFdDir(int pid);
 Result<RefPtr<Inode>> MakeNsDir(int pid);
 
@@ -668,10 +677,9 @@ std::optional<int> ParseNumber(std::string_view s) {
   return v;
 }
 
-template <size_t N>
-bool EmitEntries(const std::array<Entry, N>& entries, uint64_t& cookie, uint64_t ino_base,
+bool EmitEntries(std::span<const Entry> entries, uint64_t& cookie, uint64_t ino_base,
                  fs::DirSink& sink) {
-  while (cookie >= kFirstEntryCookie && cookie < kFirstEntryCookie + N) {
+  while (cookie >= kFirstEntryCookie && cookie < kFirstEntryCookie + entries.size()) {
     const Entry& e = entries[cookie - kFirstEntryCookie];
     if (!sink.Emit(e.name, ino_base + cookie, e.dtype, cookie + 1)) return false;
     ++cookie;
@@ -728,15 +736,18 @@ class RootDir final : public Inode {
 
 RefPtr<Inode> root_dir;
 
+// /proc/<pid>, or /proc/<pid>/task/<tid> (`task_of` = pid; 0 otherwise).
 class PidDir final : public Inode {
  public:
-  explicit PidDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid) {}
+  PidDir(int pid, int task_of)
+      : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid), task_of_(task_of) {}
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    for (const Entry& e : kPidEntries) {
+    for (const Entry& e : entries()) {
       if (e.name != name) continue;
       if (e.name == "fd") return MakeFdDir(pid_);
       if (e.name == "ns") return MakeNsDir(pid_);
+      if (e.name == "task") return MakeTaskDir(pid_);
       return MakeEntry(e, pid_);
     }
     return Err(Errno::kENOENT);
@@ -744,14 +755,84 @@ class PidDir final : public Inode {
 
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
     if (!EmitDots(cookie, ino(), root_dir->ino(), sink)) return cookie;
-    EmitEntries(kPidEntries, cookie, 200, sink);
+    EmitEntries(entries(), cookie, 200, sink);
     return cookie;
   }
 
-  RefPtr<Inode> Parent() override { return root_dir; }
+  RefPtr<Inode> Parent() override {
+    if (task_of_ == 0) return root_dir;
+    Result<RefPtr<Inode>> dir = MakeTaskDir(task_of_);
+    return dir ? *dir : root_dir;
+  }
   bool HasChildren() override { return true; }
 
  private:
+  std::span<const Entry> entries() const {
+    std::span<const Entry> all(kPidEntries);
+    return task_of_ == 0 ? all : all.first(all.size() - 1);
+  }
+
+  int pid_;
+  int task_of_;
+};
+
+// /proc/<pid>/task: a directory per thread, named by its id.
+class TaskDir final : public Inode {
+ public:
+  explicit TaskDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    std::optional<int> tid = ParseNumber(name);
+    if (!tid) return Err(Errno::kENOENT);
+    {
+      ostd::SpinLockGuard guard(TreeLock());
+      Thread* t = FindThreadLocked(*tid);
+      if (t == nullptr || t->process().pid() != pid_) return Err(Errno::kENOENT);
+    }
+    return MakePidDir(*tid, pid_);
+  }
+
+  // Cookies past the dots are kPidCookieBase + the next tid to show.
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
+    if (cookie < kPidCookieBase) cookie = kPidCookieBase;
+    OSTD_TRY_ASSIGN(ostd::Vec<int> tids, Tids(static_cast<int>(cookie - kPidCookieBase)));
+    for (int tid : tids) {
+      std::array<char, 12> name{};
+      ostd::BufferSink nb(name);
+      ostd::FormatTo(nb, "{}", tid);
+      uint64_t next = kPidCookieBase + static_cast<uint64_t>(tid) + 1;
+      if (!sink.Emit(nb.view(), 0x30000 + static_cast<uint64_t>(tid), fs::kDtDir, next)) {
+        return cookie;
+      }
+      cookie = next;
+    }
+    return cookie;
+  }
+
+  RefPtr<Inode> Parent() override {
+    Result<RefPtr<Inode>> dir = MakePidDir(pid_);
+    return dir ? *dir : root_dir;
+  }
+  bool HasChildren() override { return true; }
+
+ private:
+  // The process's thread ids >= first, ascending. ENOENT once it is gone.
+  Result<ostd::Vec<int>> Tids(int first) const {
+    ostd::Vec<int> tids;
+    {
+      ostd::SpinLockGuard guard(TreeLock());
+      Process* p = FindProcessLocked(pid_);
+      if (p == nullptr) return Err(Errno::kENOENT);
+      OSTD_TRY(tids.Reserve(static_cast<size_t>(p->thread_count())));
+      p->ForEachThreadLocked([&](Thread& t) {
+        if (t.tid() >= first) (void)tids.Push(t.tid());  // reserved: cannot fail
+      });
+    }
+    std::ranges::sort(tids.span());
+    return tids;
+  }
+
   int pid_;
 };
 
@@ -829,13 +910,18 @@ Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   return MakeSysctlDir(proc_fs, root_dir);
 }
 
-Result<RefPtr<Inode>> MakePidDir(int pid) {
+// /proc/<id>: a process, or (unlisted, as on Linux) one of its threads.
+Result<RefPtr<Inode>> MakePidDir(int pid, int task_of) {
   {
     ostd::SpinLockGuard guard(TreeLock());
-    if (FindProcessLocked(pid) == nullptr) return Err(Errno::kENOENT);
+    if (FindProcessLocked(pid) == nullptr && FindThreadLocked(pid) == nullptr) {
+      return Err(Errno::kENOENT);
+    }
   }
-  return New<PidDir>(pid);
+  return New<PidDir>(pid, task_of);
 }
+
+Result<RefPtr<Inode>> MakeTaskDir(int pid) { return New<TaskDir>(pid); }
 
 Result<RefPtr<Inode>> MakeFdDir(int pid) { return New<FdDir>(pid); }
 
