@@ -16,8 +16,8 @@
 // EINVAL: Keel does not implement it and does not pretend to.
 //
 // Propagation (one of MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, MS_SHARED, with
-// MS_REC or MS_SILENT and nothing else, as Linux's do_change_type; the type
-// and the data are not looked at): every Keel mount is private, with no
+// MS_REC, MS_SILENT or per-mount flags but not MS_RDONLY, as Linux's
+// do_change_type; the type and the data are not looked at): every Keel mount is private, with no
 // peers to follow or feed, so MS_PRIVATE and MS_SLAVE (a slave of nothing
 // is private on Linux too) ask for what already is, and MS_UNBINDABLE for
 // nothing Keel could break (it has no bind mounts): all succeed. MS_SHARED
@@ -58,8 +58,10 @@ fs::MountNamespace& NamespaceOf(Thread& self) { return *self.process().fs().mnt_
 // mount(2) with a propagation flag on `dir` (see the top of the file).
 SyscallResult ChangePropagation(Thread& self, const RefPtr<Inode>& dir, uint64_t flags) {
   if (!NamespaceOf(self).IsMountRoot(*dir)) return Err(Errno::kEINVAL);
-  // Linux drops the atime flags before looking.
-  uint64_t type = flags & ~(kMsRec | kMsSilent | kMsRelatime);
+  // Linux's path_mount drops the per-mount flags (nosuid, nodev, noexec,
+  // atime) before do_change_type looks.
+  constexpr uint64_t kPerMount = 2 | 4 | 8 | 1024 | 2048 | kMsRelatime | (1 << 24);
+  uint64_t type = flags & ~(kMsRec | kMsSilent | kPerMount);
   if (type == 0 || (type & (type - 1)) != 0 || (type & ~kMsPropagation) != 0) {
     return Err(Errno::kEINVAL);
   }
