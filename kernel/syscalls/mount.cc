@@ -17,13 +17,14 @@
 //
 // Propagation (one of MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, MS_SHARED, with
 // MS_REC, MS_SILENT or per-mount flags but not MS_RDONLY, as Linux's
-// do_change_type; the type and the data are not looked at): every Keel mount is private, with no
-// peers to follow or feed, so MS_PRIVATE and MS_SLAVE (a slave of nothing
-// is private on Linux too) ask for what already is, and MS_UNBINDABLE for
-// nothing Keel could break (it has no bind mounts): all succeed. MS_SHARED
-// is EINVAL, a deliberate divergence: Keel cannot propagate. The target
-// must be the root of a mount in the caller's namespace (EINVAL), so
-// `unshare -m` followed by `mount --make-rprivate /` works.
+// do_change_type; the type and the data are not looked at): every Keel
+// mount is private, with no peers to follow or feed, so MS_PRIVATE and
+// MS_SLAVE (a slave of nothing is private on Linux too) ask for what
+// already is, and MS_UNBINDABLE for nothing Keel could break (it has no
+// bind mounts): all succeed. MS_SHARED is EINVAL, a deliberate divergence:
+// Keel cannot propagate. The target must be the root of a mount in the
+// caller's namespace (EINVAL), so `unshare -m` followed by
+// `mount --make-rprivate /` works.
 //
 // The `data` options string is not parsed (tmpfs, ext2 and the pseudo
 // file systems take none here); the source is ignored unless the type needs
@@ -51,6 +52,12 @@ constexpr uint64_t kMsRdonly = 1, kMsSilent = 1 << 15, kMsRelatime = 1 << 21;
 constexpr uint64_t kMsRec = 1 << 14, kMsUnbindable = 1 << 17, kMsPrivate = 1 << 18,
                    kMsSlave = 1 << 19, kMsShared = 1 << 20;
 constexpr uint64_t kMsPropagation = kMsUnbindable | kMsPrivate | kMsSlave | kMsShared;
+// Per-mount flags Linux's path_mount takes out before do_change_type looks:
+// MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOATIME, MS_NODIRATIME, MS_RELATIME,
+// MS_STRICTATIME.
+constexpr uint64_t kMsPerMount = 2 | 4 | 8 | 1024 | 2048 | kMsRelatime | (1 << 24);
+constexpr uint64_t kMsMgcMask = 0xffff0000, kMsMgcVal = 0xc0ed0000;
+constexpr uint32_t kMntForce = 1, kMntDetach = 2, kMntExpire = 4, kUmountNofollow = 8;
 
 // The caller's mount namespace (every process has one).
 fs::MountNamespace& NamespaceOf(Thread& self) { return *self.process().fs().mnt_ns(); }
@@ -58,18 +65,13 @@ fs::MountNamespace& NamespaceOf(Thread& self) { return *self.process().fs().mnt_
 // mount(2) with a propagation flag on `dir` (see the top of the file).
 SyscallResult ChangePropagation(Thread& self, const RefPtr<Inode>& dir, uint64_t flags) {
   if (!NamespaceOf(self).IsMountRoot(*dir)) return Err(Errno::kEINVAL);
-  // Linux's path_mount drops the per-mount flags (nosuid, nodev, noexec,
-  // atime) before do_change_type looks.
-  constexpr uint64_t kPerMount = 2 | 4 | 8 | 1024 | 2048 | kMsRelatime | (1 << 24);
-  uint64_t type = flags & ~(kMsRec | kMsSilent | kPerMount);
+  uint64_t type = flags & ~(kMsRec | kMsSilent | kMsPerMount);
   if (type == 0 || (type & (type - 1)) != 0 || (type & ~kMsPropagation) != 0) {
     return Err(Errno::kEINVAL);
   }
   if (type == kMsShared) return Err(Errno::kEINVAL);  // no propagation in Keel
   return 0;
 }
-constexpr uint64_t kMsMgcMask = 0xffff0000, kMsMgcVal = 0xc0ed0000;
-constexpr uint32_t kMntForce = 1, kMntDetach = 2, kMntExpire = 4, kUmountNofollow = 8;
 
 SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
                        ostd::vm::UserInPtr<const char> utarget,
