@@ -8,6 +8,7 @@
 // of our own without mounts in it are checked.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 
@@ -42,19 +43,60 @@ static void ns_link(const char* who, char* out, size_t size) {
   CHECK(strncmp(out, "mnt:[", 5) == 0);
 }
 
-// True if /proc/<who>/mounts has a mount on `where`.
-static int has_mount(const char* who, const char* where) {
+// True if /proc/<who>/mounts has a mount on `where`; the newest one's
+// source and type go to `source` and `type` (if not null, 64 bytes each).
+static int find_mount(const char* who, const char* where, char* source, char* type) {
   char path[64], line[1024];
   snprintf(path, sizeof path, "/proc/%s/mounts", who);
   FILE* f = fopen(path, "r");
   CHECK(f != NULL);
   int found = 0;
   while (fgets(line, sizeof line, f) != NULL) {
-    char source[256], target[512];
-    if (sscanf(line, "%255s %511s", source, target) == 2 && strcmp(target, where) == 0) found = 1;
+    char src[64], target[512], fstype[64], opts[256];
+    int dump = -1, pass = -1;
+    int n = sscanf(line, "%63s %511s %63s %255s %d %d", src, target, fstype, opts, &dump, &pass);
+    CHECK_EQ(n, 6);  // every line has the six fields
+    CHECK(strncmp(opts, "rw", 2) == 0 || strncmp(opts, "ro", 2) == 0);
+    if (strcmp(target, where) != 0) continue;
+    found = 1;
+    if (source != NULL) strcpy(source, src);
+    if (type != NULL) strcpy(type, fstype);
   }
   CHECK(fclose(f) == 0);
   return found;
+}
+
+static int has_mount(const char* who, const char* where) {
+  return find_mount(who, where, NULL, NULL);
+}
+
+static void* sleeper(void* arg) {
+  int* fd = arg;
+  char c;
+  (void)!read(*fd, &c, 1);
+  return NULL;
+}
+
+// unshare(CLONE_NEWNS) with a second thread: Linux moves the calling thread
+// alone; Keel's fs context (and so its namespace) is per process.
+static void unshare_with_threads(void) {
+  pid_t pid = CHECK_OK(fork());
+  if (pid == 0) {
+    int p[2];
+    if (pipe(p) != 0) _exit(60);
+    pthread_t t;
+    if (pthread_create(&t, NULL, sleeper, &p[0]) != 0) _exit(61);
+    int r = unshare(CLONE_NEWNS);
+    int err = errno;
+    (void)!write(p[1], "x", 1);
+    pthread_join(t, NULL);
+    if (EXPECTED_DIVERGENCE("unshare(CLONE_NEWNS) is EINVAL in a process with more than one "
+                            "thread: the fs context and mount namespace are per process")) {
+      _exit(r == -1 && err == EINVAL ? 0 : 62);
+    }
+    _exit(r == 0 ? 0 : 63);
+  }
+  CHECK_EQ(wait_exit(pid), 0);
 }
 
 static int exists(const char* path) {
@@ -161,7 +203,11 @@ int main(void) {
 
   CHECK_OK(mount("keel_mntns", "m", "tmpfs", 0, NULL));
   write_file("m/inside", "hello");
-  CHECK(has_mount("self", mpath));
+  char source[64], type[64];
+  CHECK(find_mount("self", mpath, source, type));
+  CHECK(strcmp(source, "keel_mntns") == 0);
+  CHECK(strcmp(type, "tmpfs") == 0);
+  CHECK(has_mount("self", "/"));
   // The other namespace's table differs from ours.
   char other[16];
   snprintf(other, sizeof other, "%d", old_ns);
@@ -231,5 +277,6 @@ int main(void) {
   CHECK(!exists("m/after"));
 
   CHECK_OK(rmdir("m"));
+  unshare_with_threads();
   return 0;
 }
