@@ -79,10 +79,11 @@ SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
   if ((flags & kMsMgcMask) == kMsMgcVal) flags &= ~kMsMgcMask;
   // As Linux's ksys_mount: the type and the source are copied first (either
   // may be NULL; a bad pointer is EFAULT even where the type needs no source).
+  // Empty strings are fine here (`mount --make-rprivate /` passes "").
   UserPath type_name;
-  if (utype.addr() != 0) OSTD_TRY(type_name.Copy(utype));
+  if (utype.addr() != 0) OSTD_TRY(type_name.Copy(utype, /*allow_empty=*/true));
   UserPath source;
-  if (usource.addr() != 0) OSTD_TRY(source.Copy(usource));
+  if (usource.addr() != 0) OSTD_TRY(source.Copy(usource, /*allow_empty=*/true));
   UserPath target;
   OSTD_TRY(target.Copy(utarget));
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, fs::kAtFdCwd, target.view(), true));

@@ -150,6 +150,7 @@ static void errnos_and_own_namespace(void) {
 // Propagation requests on "/" (a mount root) and on a plain directory.
 static void propagation(void) {
   CHECK_ERR(mount("none", mpath, NULL, MS_PRIVATE, NULL), EINVAL);  // not a mount root
+  CHECK_ERR(mount("", mpath, "", 0, ""), ENODEV);                   // a new mount of type ""
   CHECK_ERR(mount("none", "/", NULL, MS_PRIVATE | MS_SHARED, NULL), EINVAL);
   CHECK_ERR(mount("none", "/", NULL, MS_PRIVATE | MS_RDONLY, NULL), EINVAL);
   if (EXPECTED_DIVERGENCE("mount(MS_SHARED) is EINVAL: every Keel mount is private")) {
@@ -159,7 +160,9 @@ static void propagation(void) {
   }
   CHECK_OK(mount("none", "/", NULL, MS_REC | MS_SLAVE, NULL));
   CHECK_OK(mount("none", "/", NULL, MS_UNBINDABLE, NULL));
-  // `mount --make-rprivate /`, as `unshare -m` does.
+  // `mount --make-rprivate /`, as `unshare -m` does (BusyBox passes "" for
+  // the source and the type, util-linux "none" and NULL).
+  CHECK_OK(mount("", "/", "", MS_REC | MS_PRIVATE, ""));
   CHECK_OK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 }
 
