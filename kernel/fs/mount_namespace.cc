@@ -170,6 +170,11 @@ ostd::Status MountNamespace::Remove(const RefPtr<Inode>& root) {
     while (n > 0 && mounts_[n - 1].root.get() != root.get()) --n;
     if (n == 0) return Err(Errno::kEINVAL);
     if (!mounts_[n - 1].mountpoint) return Err(Errno::kEBUSY);  // the root file system
+    // Something else mounted inside it here (Linux: a child mount).
+    for (size_t i = 0; i < mounts_.size(); ++i) {
+      const RefPtr<Inode>& mp = mounts_[i].mountpoint;
+      if (i != n - 1 && mp && mp->fs() == root->fs()) return Err(Errno::kEBUSY);
+    }
     gone = std::move(mounts_[n - 1]);
     mounts_.Erase(n - 1);
   }

@@ -88,7 +88,9 @@ class MountNamespace final : public RefCounted<MountNamespace> {
   // Detaches the newest mount whose root is `root`; if no namespace holds
   // the instance any more, unmounts it and returns FsType::Unmount's status.
   // EINVAL if `root` is not the root of a mount here; EBUSY for the root
-  // file system.
+  // file system and for a mount with another mounted inside it (on a
+  // directory of the same file system). Open files and working directories
+  // inside do not make it busy: they keep the inodes alive.
   ostd::Status Remove(const RefPtr<Inode>& root);
 
   // The root of the newest mount on `dir`, or null. Cheap when `dir` is not

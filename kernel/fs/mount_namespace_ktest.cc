@@ -172,8 +172,18 @@ TEST(MountNamespaceTest, RemoveErrorsAndListing) {
   EXPECT_EQ((*list)[1].mountpoint.get(), mnt.get());
   // rmdir of a mount point is EBUSY.
   EXPECT_EQ(ErrOf(UnlinkAt(*a, a->root(), "/mnt", true)), Errno::kEBUSY);
-  ASSERT_TRUE(a->mnt_ns()->Remove(*inst).has_value());
+  // A mount inside another makes the outer one busy.
+  ASSERT_EQ(ErrOf(MkdirAt(*a, a->root(), "/mnt/sub", 0755, kRoot)), Errno{});
+  RefPtr<Inode> sub = Resolve(*a, "/mnt/sub");
+  ASSERT_TRUE(sub);
+  auto inner = type.Mount(MountRequest{});
+  ASSERT_TRUE(inner.has_value());
+  ASSERT_TRUE(a->mnt_ns()->Add(sub, *inner, type, MountSpec{}).has_value());
+  EXPECT_EQ(ErrOf(a->mnt_ns()->Remove(*inst)), Errno::kEBUSY);
+  ASSERT_TRUE(a->mnt_ns()->Remove(*inner).has_value());
   EXPECT_EQ(type.unmounts, 1);
+  ASSERT_TRUE(a->mnt_ns()->Remove(*inst).has_value());
+  EXPECT_EQ(type.unmounts, 2);
   EXPECT_EQ(ErrOf(UnlinkAt(*a, a->root(), "/mnt", true)), Errno{});
 }
 

@@ -222,6 +222,13 @@ int main(void) {
   CHECK_OK(close(go[1]));
   CHECK_EQ(wait_exit(old_ns), 0);
 
+  // A mount inside another makes the outer one busy.
+  CHECK_OK(mkdir("m/sub", 0755));
+  CHECK_OK(mount("keel_mntns_sub", "m/sub", "tmpfs", 0, NULL));
+  CHECK_ERR(umount2("m", 0), EBUSY);
+  CHECK_OK(umount2("m/sub", 0));
+  CHECK_OK(rmdir("m/sub"));
+
   // ".." from the mounted root leads to the directory holding the mount point.
   CHECK_OK(chdir("m"));
   char cwd[300];
@@ -280,6 +287,31 @@ int main(void) {
   CHECK(!exists("m/after"));
 
   CHECK_OK(rmdir("m"));
+
+  // rmdir in a namespace where the directory is no mount point, while ours
+  // mounts on it.
+  CHECK_OK(mkdir("r", 0755));
+  CHECK_OK(mount("keel_mntns_r", "r", "tmpfs", 0, NULL));
+  pid = CHECK_OK(clone_flags(CLONE_NEWNS));
+  if (pid == 0) {
+    if (umount2("r", 0) != 0) _exit(70);
+    int r = rmdir("r");
+    if (EXPECTED_DIVERGENCE("rmdir of a directory another mount namespace mounts on is EBUSY "
+                            "(Linux removes it and detaches that mount)")) {
+      _exit(r == -1 && errno == EBUSY ? 0 : 71);
+    }
+    _exit(r == 0 ? 0 : 72);
+  }
+  CHECK_EQ(wait_exit(pid), 0);
+  char rpath[300];
+  snprintf(rpath, sizeof rpath, "%s/r", dir);
+  if (exists("r")) {  // Keel
+    CHECK_OK(umount2("r", 0));
+    CHECK_OK(rmdir("r"));
+  } else {  // Linux detached our mount
+    CHECK(!has_mount("self", rpath));
+  }
+
   unshare_with_threads();
   return 0;
 }
