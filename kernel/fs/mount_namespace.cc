@@ -131,8 +131,9 @@ ostd::Status MountNamespace::AddEntry(RefPtr<Inode> mountpoint, RefPtr<Inode> ro
   e.type = &type;
   e.read_only = spec.read_only;
   e.source.Set(spec.source.empty() ? std::string_view("none") : spec.source);
-  Inode* mp = e.mountpoint.get();
-  Inode* rt = e.root.get();
+  // Kept beyond the push, which takes the entry (and drops it on failure).
+  RefPtr<Inode> mp = e.mountpoint;
+  RefPtr<Inode> rt = e.root;
   ostd::Status pushed;
   {
     ostd::MutexGuard g(lock_);
@@ -141,7 +142,7 @@ ostd::Status MountNamespace::AddEntry(RefPtr<Inode> mountpoint, RefPtr<Inode> ro
     } else {
       pushed = mounts_.Push(std::move(e));
       if (pushed) {
-        if (mp != nullptr) mp->AddMountRef();
+        if (mp) mp->AddMountRef();
         rt->AddMountRef();
       }
     }

@@ -26,6 +26,15 @@
 // Propagation: every Keel mount is private (no peer groups, no slaves), so
 // a copy never sees later mounts of the original and the other way round,
 // which is what `unshare -m` arranges on Linux with `mount --make-rprivate /`.
+//
+// Known divergences: no shared propagation (mount(MS_SHARED) is EINVAL), no
+// bind or move mounts; rmdir of a directory that any namespace mounts on is
+// EBUSY (Linux: only for the caller's namespace; the others lose the mount);
+// the threads of a process share its namespace (unshare(CLONE_NEWNS) with
+// several threads and clone(CLONE_THREAD|CLONE_NEWNS) are EINVAL); umount
+// of a mount with open files or working directories inside is not EBUSY;
+// no setns(2) or pivot_root(2); /proc/<pid>/ns/mnt is not an nsfs inode
+// (its inode number is not the namespace's).
 #ifndef KERNEL_FS_MOUNT_NAMESPACE_H_
 #define KERNEL_FS_MOUNT_NAMESPACE_H_
 

@@ -170,8 +170,11 @@ TEST(MountNamespaceTest, RemoveErrorsAndListing) {
   EXPECT_EQ((*list)[1].source.view(), "src");
   EXPECT_TRUE((*list)[1].read_only);
   EXPECT_EQ((*list)[1].mountpoint.get(), mnt.get());
-  // rmdir of a mount point is EBUSY.
+  // rmdir and rename of a mount point are EBUSY, and so is a rename onto one.
   EXPECT_EQ(ErrOf(UnlinkAt(*a, a->root(), "/mnt", true)), Errno::kEBUSY);
+  EXPECT_EQ(ErrOf(RenameAt(*a, a->root(), "/mnt", a->root(), "/other", 0)), Errno::kEBUSY);
+  ASSERT_EQ(ErrOf(MkdirAt(*a, a->root(), "/empty", 0755, kRoot)), Errno{});
+  EXPECT_EQ(ErrOf(RenameAt(*a, a->root(), "/empty", a->root(), "/mnt", 0)), Errno::kEBUSY);
   // A mount inside another makes the outer one busy.
   ASSERT_EQ(ErrOf(MkdirAt(*a, a->root(), "/mnt/sub", 0755, kRoot)), Errno{});
   RefPtr<Inode> sub = Resolve(*a, "/mnt/sub");

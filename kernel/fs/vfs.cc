@@ -457,6 +457,10 @@ ostd::Status UnlinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_vie
   if (remove_dir) {
     if (name == ".") return Err(Errno::kEINVAL);
     if (name == "..") return Err(Errno::kENOTEMPTY);
+    // A mount point stays (Linux's vfs_rmdir, before the file system looks;
+    // Keel refuses a mount point of any namespace, see mount_namespace.h).
+    OSTD_TRY_ASSIGN(RefPtr<Inode> victim, pn.dir->Lookup(name));
+    if (victim->is_mount_boundary()) return Err(Errno::kEBUSY);
     return pn.dir->Rmdir(name);
   }
   if (IsDotOrDotDot(name)) return Err(Errno::kEISDIR);
@@ -494,6 +498,11 @@ ostd::Status RenameAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string
   if ((flags & kRenameExchange) != 0 && (flags & kRenameNoreplace) == 0) {
     OSTD_TRY(to.dir->Lookup(to.name.view()));
   }
+  // Neither side may be a mount point (Linux's vfs_rename; any namespace's
+  // here, as for rmdir).
+  if (src->is_mount_boundary()) return Err(Errno::kEBUSY);
+  ostd::Result<RefPtr<Inode>> dst = to.dir->Lookup(to.name.view());
+  if (dst && (*dst)->is_mount_boundary()) return Err(Errno::kEBUSY);
   return from.dir->Rename(from.name.view(), *to.dir, to.name.view(), flags);
 }
 

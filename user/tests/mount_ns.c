@@ -211,6 +211,8 @@ int main(void) {
   CHECK(strcmp(source, "keel_mntns") == 0);
   CHECK(strcmp(type, "tmpfs") == 0);
   CHECK(has_mount("self", "/"));
+  CHECK_ERR(rename("m", "m2"), EBUSY);  // a mount point stays where it is
+  CHECK_ERR(rmdir("m"), EBUSY);
   // The other namespace's table differs from ours.
   char other[16];
   snprintf(other, sizeof other, "%d", old_ns);
