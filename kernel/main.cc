@@ -76,7 +76,7 @@ ostd::Status MountRoot(const exec::RootSpec& spec) {
     if (req.device == nullptr) return ostd::Err(ostd::Errno::kENXIO);
   }
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::Inode> root, type->Mount(req));
-  OSTD_TRY(fs::InitOnRoot(std::move(root), *type));
+  OSTD_TRY(fs::InitOnRoot(std::move(root), *type, spec.read_only));
   ostd::Println("Root: /dev/{} ({}, {}).", spec.device, spec.fstype,
                 spec.read_only ? "read-only" : "read-write");
   return {};

@@ -194,12 +194,16 @@ int FdTable::Count() const {
 ostd::Result<RefPtr<FsContext>> FsContext::Create() {
   RefPtr<Inode> root = RootInode();
   if (!root) return Err(Errno::kENOENT);
-  OSTD_TRY_ASSIGN(RefPtr<FsContext> c, MakeRef<FsContext>(root, root));
+  OSTD_TRY_ASSIGN(RefPtr<FsContext> c, MakeRef<FsContext>(root, root, InitialMountNamespace()));
   return c;
 }
 
-ostd::Result<RefPtr<FsContext>> FsContext::Clone() const {
-  OSTD_TRY_ASSIGN(RefPtr<FsContext> c, MakeRef<FsContext>(root(), cwd()));
+ostd::Result<RefPtr<FsContext>> FsContext::Clone(bool new_mount_ns) const {
+  RefPtr<MountNamespace> ns = mnt_ns_;
+  if (new_mount_ns && ns) {
+    OSTD_TRY_ASSIGN(ns, ns->Copy());
+  }
+  OSTD_TRY_ASSIGN(RefPtr<FsContext> c, MakeRef<FsContext>(root(), cwd(), std::move(ns)));
   c->SetUmask(umask());
   return c;
 }

@@ -1,5 +1,5 @@
-// File-system types by name (what mount(2)'s `fstype` names) and the table
-// of what is mounted where, for mount(2), umount2(2) and sync(2).
+// File-system types by name (what mount(2)'s `fstype` names). What is
+// mounted where is a mount namespace's business (mount_namespace.h).
 //
 // "tmpfs" is built in; other types register at boot: "ext2" (ext2_vfs.h's
 // RegisterExt2FsType), "proc" (procfs.h), "sysfs" (pseudofs/sysfs.h),
@@ -33,7 +33,7 @@ class FsType {
   virtual ostd::Result<RefPtr<Inode>> Mount(const MountRequest& req) = 0;
   // Writes back what the instance holds in memory (sync, syncfs, fsync).
   virtual ostd::Status Sync(FileSystem& fs) = 0;
-  // Called once the instance is detached.
+  // Called once the instance's last mount, in any mount namespace, is gone.
   virtual ostd::Status Unmount(FileSystem& fs) = 0;
 
  protected:
@@ -45,22 +45,6 @@ class FsType {
 ostd::Status RegisterFsType(FsType& type);
 // The type named `name`; ENODEV if none.
 ostd::Result<FsType*> FindFsType(std::string_view name);
-
-// Records that `root` (an instance of `type`) is mounted on `mountpoint`, and
-// attaches it. ENOSPC when the table is full.
-ostd::Status AddMount(RefPtr<Inode> mountpoint, RefPtr<Inode> root, FsType& type);
-// Records that `root` (an instance of `type`) is the root file system
-// (root=): sync reaches it, and unmounting it is EBUSY. ENOSPC when the
-// table is full.
-ostd::Status SetRootMount(RefPtr<Inode> root, FsType& type);
-// Detaches the mount whose root is `root` and unmounts it. EINVAL if `root`
-// is not the root of a mount made by AddMount; EBUSY for the root file
-// system.
-ostd::Status RemoveMount(const RefPtr<Inode>& root);
-// The type of the mount holding `fs`, if it was mounted by AddMount.
-FsType* MountedType(FileSystem& fs);
-// Syncs every mounted instance (sync(2)); the first error is returned.
-ostd::Status SyncAllMounts();
 
 }  // namespace kernel::fs
 

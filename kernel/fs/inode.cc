@@ -229,20 +229,12 @@ ostd::Result<uint64_t> Inode::ReadDir(uint64_t, DirSink&) { return Err(Errno::kE
 RefPtr<Inode> Inode::Parent() { return RefFromThis(); }
 bool Inode::HasChildren() { return false; }
 
-RefPtr<Inode> Inode::mounted() const {
-  ostd::SpinLockGuard g(mount_lock_);
-  return mounted_;
-}
-void Inode::set_mounted(RefPtr<Inode> root) {
-  ostd::SpinLockGuard g(mount_lock_);
-  mounted_ = std::move(root);
-}
 RefPtr<NodeObject> Inode::node_object() const {
-  ostd::SpinLockGuard g(mount_lock_);
+  ostd::SpinLockGuard g(node_lock_);
   return fifo_;
 }
 void Inode::set_node_object(RefPtr<NodeObject> obj) {
-  ostd::SpinLockGuard g(mount_lock_);
+  ostd::SpinLockGuard g(node_lock_);
   fifo_ = std::move(obj);
 }
 

@@ -16,8 +16,9 @@
 //     to return a File subclass that snapshots the text when it is created
 //     and serves Read/ReadAt from it (see file.h), or overrides ReadAt and
 //     GetAttr() on the inode to generate it on each read.
-//   * Attach it with fs::Mount(path, root_inode) (vfs.h): path walks that
-//     reach the mount-point directory continue in the mounted root.
+//   * Register an FsType (fs_type.h) and mount it, or record a mount with
+//     MountNamespace::Add (mount_namespace.h): path walks in that namespace
+//     that reach the mount-point directory continue in the mounted root.
 #ifndef KERNEL_FS_INODE_H_
 #define KERNEL_FS_INODE_H_
 
@@ -275,9 +276,13 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   virtual RefPtr<Inode> Parent();
   // True if a directory has entries besides "." and "..".
   virtual bool HasChildren();
-  // A file system mounted on this directory, if any.
-  RefPtr<Inode> mounted() const;
-  void set_mounted(RefPtr<Inode> root);
+  // True if some mount namespace mounts something on this directory or has
+  // it as a mount's root: only then does the path walk ask the namespace
+  // (mount_namespace.h), and rmdir says EBUSY.
+  bool is_mount_boundary() const { return mount_refs_.load(std::memory_order_acquire) != 0; }
+  // For mount_namespace.cc: one count per mount entry naming the inode.
+  void AddMountRef() { mount_refs_.fetch_add(1, std::memory_order_acq_rel); }
+  void DropMountRef() { mount_refs_.fetch_sub(1, std::memory_order_acq_rel); }
 
   // --- Symlinks (default EINVAL) ---
   // Copies the target into `buf` (truncated); returns the bytes copied.
@@ -314,9 +319,9 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   const InodeType type_;
   const uint64_t ino_;
   const uint64_t rdev_;
-  mutable ostd::SpinLock mount_lock_;
-  RefPtr<Inode> mounted_ ABSL_GUARDED_BY(mount_lock_);
-  RefPtr<NodeObject> fifo_ ABSL_GUARDED_BY(mount_lock_);
+  std::atomic<uint32_t> mount_refs_{0};
+  mutable ostd::SpinLock node_lock_;
+  RefPtr<NodeObject> fifo_ ABSL_GUARDED_BY(node_lock_);
   // Lock-free views of attr_ for the hot paths (written under attr_lock_):
   // the size, and whether a read must update atime (relatime).
   std::atomic<uint64_t> size_{0};

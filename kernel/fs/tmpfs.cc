@@ -431,7 +431,8 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     if (!e->inode->is_dir()) return Err(Errno::kENOTDIR);
     TmpInode* child = &AsTmp(*e->inode);
     if (!child->entries_.empty()) return Err(Errno::kENOTEMPTY);
-    if (child->mounted()) return Err(Errno::kEBUSY);
+    // A mount point in any namespace (Linux: this one; others detach).
+    if (child->is_mount_boundary()) return Err(Errno::kEBUSY);
     child->AdjustLinks(-2);
     AdjustLinks(-1);
     RemoveLocked(e);

@@ -5,6 +5,7 @@
 
 #include "kernel/fs/device.h"
 #include "kernel/fs/fs_type.h"
+#include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/tmpfs.h"
 #include "ostd/sync.h"
 #include "ostd/util/box.h"
@@ -36,13 +37,30 @@ struct WalkResult {
   bool trailing_slash = false;
 };
 
-RefPtr<Inode> CrossMounts(RefPtr<Inode> inode) {
-  for (int i = 0; i < 8; ++i) {
-    RefPtr<Inode> m = inode->mounted();
+// How deep mounts may stack on one directory before the walk stops looking.
+constexpr int kMaxStackedMounts = 8;
+
+// The root of what `ns` mounts on `inode` (the top of a stack), or `inode`.
+RefPtr<Inode> CrossMounts(const MountNamespace* ns, RefPtr<Inode> inode) {
+  if (ns == nullptr) return inode;
+  for (int i = 0; i < kMaxStackedMounts; ++i) {
+    RefPtr<Inode> m = ns->MountedOn(*inode);
     if (!m) break;
     inode = std::move(m);
   }
   return inode;
+}
+
+// ".." from `dir`: at the root of a mount, the walk first climbs to the
+// directory the mount covers (Linux's follow_dotdot), then to its parent;
+// at the context's root it stays there.
+RefPtr<Inode> DotDot(const MountNamespace* ns, const RefPtr<Inode>& root, RefPtr<Inode> dir) {
+  for (int i = 0; ns != nullptr && i < kMaxStackedMounts && dir != root; ++i) {
+    RefPtr<Inode> covered = ns->CoveredBy(*dir);
+    if (!covered) break;
+    dir = std::move(covered);
+  }
+  return dir == root ? root : dir->Parent();
 }
 
 ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
@@ -56,6 +74,7 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
   // the buffers instead.
   std::string_view rest = path;
   RefPtr<Inode> root = ctx.root();
+  const MountNamespace* ns = ctx.mnt_ns();
   RefPtr<Inode> dir = IsAbsolute(path) || !start ? root : std::move(start);
   int links = 0;
   for (;;) {
@@ -88,10 +107,10 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
     if (step->name == ".") {
       next = dir;
     } else if (step->name == "..") {
-      next = dir == root ? root : dir->Parent();
+      next = DotDot(ns, root, dir);
     } else {
       OSTD_TRY_ASSIGN(next, dir->Lookup(step->name));
-      next = CrossMounts(std::move(next));
+      next = CrossMounts(ns, std::move(next));
     }
     if (next->is_symlink() && (!step->last || follow || step->trailing_slash)) {
       if (++links > kMaxSymlinks) return Err(Errno::kELOOP);
@@ -144,13 +163,16 @@ ostd::Status Init() {
   OSTD_TRY(root->Create("sys", InodeType::kDirectory, 0555, 0, 0, 0));
   OSTD_TRY(root->Create("tmp", InodeType::kDirectory, 01777, 0, 0, 0));
   OSTD_TRY(CreateDeviceNodes(*dev));
+  OSTD_TRY(InitMountNamespaces());
+  OSTD_TRY_ASSIGN(FsType * tmpfs, FindFsType("tmpfs"));
+  OSTD_TRY(InitialMountNamespace()->SetRoot(root, *tmpfs, MountSpec{.source = "rootfs"}));
   ostd::SpinLockGuard g(g_root_lock);
   if (g_root != nullptr) return ostd::Err(Errno::kEBUSY);
   g_root = std::move(root);
   return {};
 }
 
-ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type) {
+ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type, bool read_only) {
   struct Needed {
     std::string_view name;
     uint32_t perm;
@@ -166,11 +188,14 @@ ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type) {
     if (!(*dir)->is_dir()) return Err(Errno::kENOTDIR);
     if (n.name == "dev") dev = *std::move(dir);
   }
-  OSTD_TRY(SetRootMount(root, type));
+  OSTD_TRY(InitMountNamespaces());
+  RefPtr<MountNamespace> ns = InitialMountNamespace();
+  // Linux calls the device root= names "/dev/root" in the mount table.
+  OSTD_TRY(ns->SetRoot(root, type, MountSpec{.source = "/dev/root", .read_only = read_only}));
   OSTD_TRY_ASSIGN(FsType * tmpfs, FindFsType("tmpfs"));
   OSTD_TRY_ASSIGN(RefPtr<Inode> devfs, CreateTmpfs(0755));
   OSTD_TRY(CreateDeviceNodes(*devfs));
-  OSTD_TRY(AddMount(std::move(dev), std::move(devfs), *tmpfs));
+  OSTD_TRY(ns->Add(std::move(dev), std::move(devfs), *tmpfs, MountSpec{.source = "devtmpfs"}));
   ostd::SpinLockGuard g(g_root_lock);
   if (g_root != nullptr) return ostd::Err(Errno::kEBUSY);
   g_root = std::move(root);
@@ -268,54 +293,23 @@ class NameFinder final : public DirSink {
   Name name_;
 };
 
-// Collects the entry names of a directory (to look them up afterwards, outside ReadDir).
-class NameCollector final : public DirSink {
- public:
-  bool Emit(std::string_view name, uint64_t, uint8_t, uint64_t) override {
-    if (name == "." || name == "..") return true;
-    return names_.Push(Name(name)).has_value();
-  }
-  ostd::Vec<Name>& names() { return names_; }
-
- private:
-  ostd::Vec<Name> names_;
-};
-
-// The directory of the root file system a mounted root is attached to
-// (top-level mount points only, such as /proc).
-RefPtr<Inode> FindMountPoint(const RefPtr<Inode>& root, const Inode& mounted) {
-  NameCollector names;
-  uint64_t cookie = 0;
-  for (int i = 0; i < 64; ++i) {
-    size_t before = names.names().size();
-    ostd::Result<uint64_t> next = root->ReadDir(cookie, names);
-    if (!next || *next == cookie || names.names().size() == before) break;
-    cookie = *next;
-  }
-  for (const Name& n : names.names()) {
-    ostd::Result<RefPtr<Inode>> child = root->Lookup(n.view());
-    if (!child) continue;
-    RefPtr<Inode> m = (*child)->mounted();
-    if (m && SameInode(*m, mounted)) return *child;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 // Builds the absolute path of `dir` (from the context's root) at the end of
 // `buf`; returns where it starts. ENOENT if it is no longer reachable.
-ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::span<char> buf) {
+ostd::Result<size_t> PathOf(const FsContext& ctx, RefPtr<Inode> dir, std::span<char> buf) {
+  RefPtr<Inode> root = ctx.root();
+  const MountNamespace* ns = ctx.mnt_ns();
   size_t start = buf.size();
   for (int depth = 0; !SameInode(*dir, *root); ++depth) {
     if (depth > 2048) return Err(Errno::kENOENT);
-    RefPtr<Inode> parent = dir->Parent();
-    if (!parent || SameInode(*parent, *dir)) {
-      RefPtr<Inode> mp = FindMountPoint(root, *dir);
-      if (!mp) return Err(Errno::kENOENT);
-      dir = std::move(mp);
+    // The root of a mount is named by the directory it covers.
+    if (RefPtr<Inode> covered = ns != nullptr ? ns->CoveredBy(*dir) : nullptr) {
+      dir = std::move(covered);
       continue;
     }
+    RefPtr<Inode> parent = dir->Parent();
+    if (!parent || SameInode(*parent, *dir)) return Err(Errno::kENOENT);
     NameFinder finder(dir->ino());
     uint64_t cookie = 0;
     while (!finder.found()) {
@@ -335,7 +329,7 @@ ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::s
   return start;
 }
 
-ostd::Status OpenedPath(const File& file, ostd::Vec<char>& out) {
+ostd::Status OpenedPath(const File& file, const FsContext* ctx, ostd::Vec<char>& out) {
   out.Clear();
   if (file.inode() != nullptr && !file.inode()->anon_name().empty()) {
     // An inode without a directory entry (memfd): "/memfd:x (deleted)".
@@ -347,8 +341,12 @@ ostd::Status OpenedPath(const File& file, ostd::Vec<char>& out) {
   }
   if (file.path_base()) {
     OSTD_TRY(out.Resize(kPathMax));
-    OSTD_TRY_ASSIGN(RefPtr<FsContext> ctx, FsContext::Create());
-    OSTD_TRY_ASSIGN(size_t start, PathOf(file.path_base(), ctx->root(), out.span()));
+    RefPtr<FsContext> kernel_ctx;
+    if (ctx == nullptr) {
+      OSTD_TRY_ASSIGN(kernel_ctx, FsContext::Create());
+      ctx = kernel_ctx.get();
+    }
+    OSTD_TRY_ASSIGN(size_t start, PathOf(*ctx, file.path_base(), out.span()));
     size_t len = out.size() - start;
     for (size_t i = 0; i < len; ++i) out[i] = out[start + i];
     out.Truncate(len);
@@ -375,7 +373,7 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
     ostd::Result<RefPtr<Inode>> existing = pn.dir->Lookup(name);
     if (existing) {
       if ((flags & kO_EXCL) != 0) return Err(Errno::kEEXIST);
-      inode = CrossMounts(*existing);
+      inode = CrossMounts(ctx.mnt_ns(), *existing);
       if (inode->is_symlink()) {
         if (!follow) return Err(Errno::kELOOP);
         OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, true, &actor));
@@ -481,6 +479,10 @@ ostd::Status UnlinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_vie
   if (remove_dir) {
     if (name == ".") return Err(Errno::kEINVAL);
     if (name == "..") return Err(Errno::kENOTEMPTY);
+    // A mount point stays (Linux's vfs_rmdir, before the file system looks;
+    // Keel refuses a mount point of any namespace, see mount_namespace.h).
+    OSTD_TRY_ASSIGN(RefPtr<Inode> victim, pn.dir->Lookup(name));
+    if (victim->is_mount_boundary()) return Err(Errno::kEBUSY);
     return pn.dir->Rmdir(name);
   }
   if (IsDotOrDotDot(name)) return Err(Errno::kEISDIR);
@@ -518,6 +520,11 @@ ostd::Status RenameAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string
   if ((flags & kRenameExchange) != 0 && (flags & kRenameNoreplace) == 0) {
     OSTD_TRY(to.dir->Lookup(to.name.view()));
   }
+  // Neither side may be a mount point (Linux's vfs_rename; any namespace's
+  // here, as for rmdir).
+  if (src->is_mount_boundary()) return Err(Errno::kEBUSY);
+  ostd::Result<RefPtr<Inode>> dst = to.dir->Lookup(to.name.view());
+  if (dst && (*dst)->is_mount_boundary()) return Err(Errno::kEBUSY);
   return from.dir->Rename(from.name.view(), *to.dir, to.name.view(), flags);
 }
 
@@ -526,13 +533,6 @@ ostd::Result<size_t> ReadLinkAt(const FsContext& ctx, RefPtr<Inode> start, std::
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, std::move(start), path, false));
   if (!inode->is_symlink()) return Err(Errno::kEINVAL);
   return inode->ReadLink(buf);
-}
-
-ostd::Status Mount(const FsContext& ctx, std::string_view path, RefPtr<Inode> root) {
-  OSTD_TRY_ASSIGN(RefPtr<Inode> dir, ResolvePath(ctx, ctx.cwd(), path, true));
-  if (!dir->is_dir() || !root || !root->is_dir()) return Err(Errno::kENOTDIR);
-  dir->set_mounted(std::move(root));
-  return {};
 }
 
 ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view path,

@@ -8,14 +8,18 @@
 //   tmpfs.h   the root file system              device.h /dev nodes
 //   pipe.h    pipes and FIFOs                   tty.h   console tty
 //   fd_table.h, fs_context.h   per-process state
+//   fs_type.h, mount_namespace.h   file-system types, what is mounted where
 //   initramfs.h  cpio unpacking                 random.h  GetRandomBytes
 //
 // Path resolution (ResolvePath): absolute paths start at the context's root,
 // relative ones at `start` (cwd or a dirfd's directory); "." and ".." are
-// handled ("..” at the root stays there); symlinks in the middle are always
-// followed and the last one if `follow`; more than kMaxSymlinks symlinks is
-// ELOOP; a trailing slash requires a directory (and follows a final symlink);
-// ENOENT / ENOTDIR / ENAMETOOLONG as Linux.
+// handled ("..” at the root stays there; at the root of a mount it leads to
+// the parent of the mount point); a directory something is mounted on in
+// the context's mount namespace leads to the mounted root (the newest of a
+// stack), a mount point of another namespace does not; symlinks in the
+// middle are always followed and the last one if `follow`; more than
+// kMaxSymlinks symlinks is ELOOP; a trailing slash requires a directory (and
+// follows a final symlink); ENOENT / ENOTDIR / ENAMETOOLONG as Linux.
 #ifndef KERNEL_FS_VFS_H_
 #define KERNEL_FS_VFS_H_
 
@@ -42,11 +46,12 @@ inline constexpr int kMaxSymlinks = 40;
 // Call once at boot before anything else here.
 ostd::Status Init();
 // Makes `root` (the root directory of a disk file system, mounted as
-// `type` with root=) the root instead: /dev, /proc, /sys and /tmp are made
-// if it lacks them (EROFS if it is read-only then), and a tmpfs holding
-// the device nodes is mounted on /dev, as Linux's devtmpfs. Call once at
-// boot instead of Init.
-ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type);
+// `type` with root=, `read_only` or not) the root instead: /dev, /proc,
+// /sys and /tmp are made if it lacks them (EROFS if it is read-only then),
+// and a tmpfs holding the device nodes is mounted on /dev, as Linux's
+// devtmpfs. Call once at boot instead of Init. Both record the root (and
+// /dev) in the initial mount namespace (mount_namespace.h).
+ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type, bool read_only);
 // The global root directory (null before Init()).
 RefPtr<Inode> RootInode();
 
@@ -102,16 +107,18 @@ ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> st
 ostd::Result<RefPtr<Inode>> StartDir(const FsContext& ctx, const FdTable& fds, int dirfd,
                                      std::string_view path);
 
-// The absolute path of directory `dir` as seen from `root`, built at the end
-// of `buf`; returns the index where it starts. ENOENT if `dir` is no longer
-// reachable (removed), ENAMETOOLONG if `buf` is too small. Crosses
-// top-level mount points such as /proc.
-ostd::Result<size_t> PathOf(RefPtr<Inode> dir, const RefPtr<Inode>& root, std::span<char> buf);
+// The absolute path of directory `dir` as seen from `ctx`'s root, through
+// the mounts of its namespace, built at the end of `buf`; returns the index
+// where it starts. ENOENT if `dir` is no longer reachable (removed, or on a
+// mount the namespace does not have), ENAMETOOLONG if `buf` is too small.
+ostd::Result<size_t> PathOf(const FsContext& ctx, RefPtr<Inode> dir, std::span<char> buf);
 
 // The absolute path `file` was opened by (File::path() joined to the path of
-// its base directory), for /proc/<pid>/fd and /proc/<pid>/maps. Empty for
-// anonymous files. ENOENT if the base directory is gone.
-ostd::Status OpenedPath(const File& file, ostd::Vec<char>& out);
+// its base directory) as `ctx` sees it (null: the kernel's view, the initial
+// mount namespace), for /proc/<pid>/fd, /proc/<pid>/maps and
+// /proc/self/exe. Empty for anonymous files. ENOENT if the base directory is
+// gone.
+ostd::Status OpenedPath(const File& file, const FsContext* ctx, ostd::Vec<char>& out);
 
 // open/openat/creat: resolves, creates (O_CREAT, mode & ~umask), checks
 // O_EXCL/O_DIRECTORY/O_NOFOLLOW/O_TRUNC and access bits, and opens.
@@ -141,9 +148,6 @@ ostd::Status RenameAt(const FsContext& ctx, RefPtr<Inode> old_start, std::string
 // readlink: copies the target (not NUL-terminated) into `buf`.
 ostd::Result<size_t> ReadLinkAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
                                 std::span<char> buf);
-
-// Attaches `root` (a directory of another file system) at `path`.
-ostd::Status Mount(const FsContext& ctx, std::string_view path, RefPtr<Inode> root);
 
 // access(2)-style check of `mask` (4 read, 2 write, 1 exec) for `actor`
 // (root passes except exec needs some x bit on non-directories).

@@ -8,6 +8,7 @@
 #include "kernel/fs/fs_type.h"
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
+#include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/path.h"
 #include "kernel/fs/random.h"
 #include "kernel/fs/tty.h"
@@ -75,10 +76,11 @@ class InodePages final : public PageSource {
   const bool program_;
 };
 
-Result<PageSourceRef> PagesOf(const fs::File& file, bool may_write = true,
+// `ctx`: the mapping process's view, for the name /proc/<pid>/maps shows.
+Result<PageSourceRef> PagesOf(const fs::File& file, const fs::FsContext& ctx, bool may_write = true,
                               bool writable_mapping = false, bool program = false) {
   ostd::Vec<char> name;
-  (void)fs::OpenedPath(file, name);  // unnamed if the path is gone
+  (void)fs::OpenedPath(file, &ctx, name);  // unnamed if the path is gone
   Result<ostd::RefPtr<InodePages>> pages = ostd::MakeRef<InodePages>(
       file.inode_ref(), std::move(name), may_write, writable_mapping, program);
   if (!pages) {
@@ -116,12 +118,12 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
   // needs it open for writing too.
   if (!file->readable()) return Err(Errno::kEACCES);
   if (shared && (prot & kProtWrite) != 0 && !file->writable()) return Err(Errno::kEACCES);
-  if (!shared) return PagesOf(*file);
+  if (!shared) return PagesOf(*file, self.process().fs());
   // Write seals: EPERM for PROT_WRITE; otherwise the mapping may never
   // become writable. A mapping that may is counted against F_SEAL_WRITE.
   OSTD_TRY_ASSIGN(bool may_write,
                   inode->BeginSharedMapping((prot & kProtWrite) != 0, file->writable()));
-  return PagesOf(*file, may_write, /*writable_mapping=*/may_write);
+  return PagesOf(*file, self.process().fs(), may_write, /*writable_mapping=*/may_write);
 }
 
 Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<char>& abs_path,
@@ -134,11 +136,12 @@ Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<ch
   image = creds::ExecImage{file->inode()->uid(), file->inode()->gid(), file->inode()->mode()};
   // A relative path is made absolute through the file's base directory (as
   // Linux's d_path); static glibc asserts that /proc/self/exe starts with '/'.
-  if (!fs::OpenedPath(*file, abs_path)) {
+  if (!fs::OpenedPath(*file, &self.process().fs(), abs_path)) {
     abs_path.Clear();  // the base directory is gone: show the path as given
     for (char c : path) OSTD_TRY(abs_path.Push(c));
   }
-  return PagesOf(*file, /*may_write=*/true, /*writable_mapping=*/false, /*program=*/true);
+  return PagesOf(*file, self.process().fs(), /*may_write=*/true, /*writable_mapping=*/false,
+                 /*program=*/true);
 }
 
 bool PathExists(std::string_view path) {
@@ -191,9 +194,10 @@ ostd::Status StartConsole(int foreground_pgid) {
 
 Result<ostd::RefPtr<fs::FsContext>> NewRootFsContext() { return fs::FsContext::Create(); }
 
-Result<ostd::RefPtr<fs::FsContext>> CloneFsContext(fs::FsContext& fs, bool share) {
+Result<ostd::RefPtr<fs::FsContext>> CloneFsContext(fs::FsContext& fs, bool share,
+                                                   bool new_mount_ns) {
   if (share) return fs.RefFromThis();
-  return fs.Clone();
+  return fs.Clone(new_mount_ns);
 }
 
 }  // namespace kernel::glue

@@ -56,8 +56,10 @@ ostd::Status StartConsole(int foreground_pgid);
 
 // Root and cwd at "/".
 ostd::Result<ostd::RefPtr<fs::FsContext>> NewRootFsContext();
-// CLONE_FS shares the context, else copies it.
-ostd::Result<ostd::RefPtr<fs::FsContext>> CloneFsContext(fs::FsContext& fs, bool share);
+// CLONE_FS shares the context, else copies it; the copy is in a copy of
+// the mount namespace with `new_mount_ns` (CLONE_NEWNS, never with `share`).
+ostd::Result<ostd::RefPtr<fs::FsContext>> CloneFsContext(fs::FsContext& fs, bool share,
+                                                         bool new_mount_ns = false);
 
 }  // namespace glue
 }  // namespace kernel

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernel/fs/memfd.h"
+#include "kernel/fs/mount_namespace.h"
 #include "ostd/panic.h"
 
 namespace kernel {
@@ -13,7 +14,6 @@ using ostd::Errno;
 namespace {
 
 constexpr uint32_t kRootInum = 0xeffffffc;  // Linux's PROC_PID_INIT_INO
-std::atomic<uint32_t> next_inum{0xf0000000};
 
 }  // namespace
 
@@ -31,8 +31,7 @@ PidNamespace& PidNamespace::Root() {
 ostd::Result<ostd::RefPtr<PidNamespace>> PidNamespace::CreateChild(PidNamespace& parent) {
   if (parent.level_ >= kMaxLevel) return Err(Errno::kENOSPC);
   return ostd::MakeRef<PidNamespace>(Key(), parent.RefFromThis(), parent.level_ + 1,
-                                     parent.MemfdNoexecScope(),
-                                     next_inum.fetch_add(1, std::memory_order_relaxed));
+                                     parent.MemfdNoexecScope(), fs::AllocNamespaceInum());
 }
 
 int PidNamespace::MemfdNoexecScope() const {

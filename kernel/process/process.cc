@@ -64,6 +64,7 @@ constexpr uint64_t kCloneVfork = 0x00004000;
 constexpr uint64_t kCloneParent = 0x00008000;
 constexpr uint64_t kCloneThread = 0x00010000;
 constexpr uint64_t kCloneSettls = 0x00080000;
+constexpr uint64_t kCloneNewns = 0x00020000;
 constexpr uint64_t kCloneNewpid = 0x20000000;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
 constexpr uint64_t kCloneChildCleartid = 0x00200000;
@@ -202,6 +203,19 @@ ostd::Status Process::UnsharePidNamespace() {
     ostd::SpinLockGuard guard(tree_lock);
     if (pid_ns_for_children_ != pid_ns_) return Err(Errno::kEINVAL);
     std::swap(pid_ns_for_children_, ns);
+  }
+  return {};
+}
+
+ostd::Status Process::UnshareFs(bool new_mount_ns) {
+  if (thread_count() > 1) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(ostd::RefPtr<fs::FsContext> fsc,
+                  glue::CloneFsContext(*fs_, /*share=*/false, new_mount_ns));
+  // procfs takes its references to fs_ under the tree lock; the old
+  // context goes after the lock (its namespace may unmount on the way out).
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    std::swap(fs_, fsc);
   }
   return {};
 }
@@ -489,6 +503,7 @@ bool OverNprocLimit(const Process& parent) {
 Result<int> Clone(Thread& self, const CloneArgs& args) {
   uint64_t f = args.flags;
   // Linux's consistency rules.
+  if ((f & (kCloneNewns | kCloneFs)) == (kCloneNewns | kCloneFs)) return Err(Errno::kEINVAL);
   if ((f & kCloneSighand) != 0 && (f & kCloneVm) == 0) return Err(Errno::kEINVAL);
   if ((f & kCloneThread) != 0 && (f & kCloneSighand) == 0) return Err(Errno::kEINVAL);
   if ((f & kClonePidfd) != 0) return Err(Errno::kEINVAL);  // pidfds are not supported
@@ -508,6 +523,13 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kCloneNewpid) != 0) {
     if (!parent.creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
     OSTD_TRY_ASSIGN(child_ns, PidNamespace::CreateChild(*child_ns));
+  }
+  if ((f & kCloneNewns) != 0) {
+    // A Keel thread has its process's fs context, so it cannot have a mount
+    // namespace of its own (Linux allows CLONE_THREAD|CLONE_NEWNS without
+    // CLONE_FS).
+    if ((f & kCloneThread) != 0) return Err(Errno::kEINVAL);
+    if (!parent.creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
   }
 
   Result<ostd::user::UserContext> made = ostd::user::UserContext::Create();
@@ -530,7 +552,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     Result<ostd::RefPtr<fs::FdTable>> files =
         glue::CloneFiles(parent.files(), (f & kCloneFiles) != 0);
     Result<ostd::RefPtr<fs::FsContext>> fsc =
-        glue::CloneFsContext(parent.fs(), (f & kCloneFs) != 0);
+        glue::CloneFsContext(parent.fs(), (f & kCloneFs) != 0, (f & kCloneNewns) != 0);
     Result<ostd::RefPtr<SignalHandlers>> handlers =
         (f & kCloneSighand) != 0 ? parent.handlers().RefFromThis() : parent.handlers().Clone();
     if (!mm || !files || !fsc || !handlers) return Err(!mm ? mm.error() : Errno::kENOMEM);

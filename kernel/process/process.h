@@ -281,6 +281,11 @@ class Process {
   // unshare(CLONE_NEWPID): children go to a new namespace below pid_ns().
   // EINVAL if that was done already, ENOSPC, ENOMEM.
   ostd::Status UnsharePidNamespace();
+  // unshare(CLONE_FS), and CLONE_NEWNS with `new_mount_ns`: a private copy
+  // of the fs context, in a copy of the mount namespace with CLONE_NEWNS.
+  // The context is per process in Keel, so with more than one thread this
+  // is EINVAL (Linux gives the calling thread alone a new one). ENOMEM.
+  ostd::Status UnshareFs(bool new_mount_ns);
 
   AddressSpace& mm() { return mm_->space(); }
   MmHandle& mm_handle() { return *mm_; }

@@ -12,6 +12,7 @@
 #include "kernel/fs/inode.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/memfd.h"
+#include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/module/loader.h"
 #include "kernel/process/address_space.h"
@@ -68,7 +69,7 @@ struct ProcInfo {
   bool no_new_privs = false;
   uint32_t umask = 0;
   uint64_t start_ns = 0;
-  uint32_t pid_ns = 0, pid_ns_for_children = 0;  // namespace inode numbers
+  uint32_t pid_ns = 0, pid_ns_for_children = 0, mnt_ns = 0;  // namespace inode numbers
   CpuTimes times, children_times;
   std::array<char, 16> name{};
   size_t name_len = 0;
@@ -142,6 +143,7 @@ Status Snapshot(int pid, ProcInfo& info) {
   if (fs::FsContext* fsc = p->fs_locked()) {
     info.fs = fsc->RefFromThis();
     info.umask = fsc->umask();
+    if (fs::MountNamespace* ns = fsc->mnt_ns()) info.mnt_ns = ns->inum();
   }
   return {};
 }
@@ -158,15 +160,16 @@ Result<ostd::Vec<int>> Pids(int first) {
 
 // ----- Paths of open files (for fd/N, cwd) -----
 
-// The absolute path of directory `dir` ("/" if it cannot be found).
-void DirPath(const RefPtr<Inode>& dir, TextSink& out) {
+// The absolute path of directory `dir` as `ctx` (the process the link
+// belongs to) sees it ("/" if it cannot be found). Linux names it from the
+// reader's root; the two differ only across chroots and namespaces.
+void DirPath(const fs::FsContext& ctx, const RefPtr<Inode>& dir, TextSink& out) {
   ostd::Vec<char> buf;
-  Result<RefPtr<fs::FsContext>> ctx = fs::FsContext::Create();
-  if (!ctx || !buf.Resize(fs::kPathMax)) {
+  if (!buf.Resize(fs::kPathMax)) {
     out.Write("/");
     return;
   }
-  Result<size_t> start = fs::PathOf(dir, (*ctx)->root(), buf.span());
+  Result<size_t> start = fs::PathOf(ctx, dir, buf.span());
   if (!start) {
     out.Write("/");
     return;
@@ -174,8 +177,8 @@ void DirPath(const RefPtr<Inode>& dir, TextSink& out) {
   out.Bytes(buf.span().subspan(*start));
 }
 
-// What readlink shows for an open file.
-void FilePath(const fs::File& file, TextSink& out) {
+// What readlink shows for an open file of the process with `ctx`.
+void FilePath(const fs::FsContext& ctx, const fs::File& file, TextSink& out) {
   Inode* inode = file.inode();
   if (file.socket_ino() != 0) {
     ostd::FormatTo(out, "socket:[{}]", file.socket_ino());
@@ -192,7 +195,7 @@ void FilePath(const fs::File& file, TextSink& out) {
   }
   if (!file.path().empty() || !inode->anon_name().empty()) {
     ostd::Vec<char> path;
-    if (fs::OpenedPath(file, path)) {
+    if (fs::OpenedPath(file, &ctx, path)) {
       out.Bytes(path.span());
     } else {
       out.Write(file.path());  // the base directory is gone
@@ -200,7 +203,7 @@ void FilePath(const fs::File& file, TextSink& out) {
     return;
   }
   if (inode->is_dir()) {
-    DirPath(file.inode_ref(), out);
+    DirPath(ctx, file.inode_ref(), out);
     return;
   }
   if (inode->type() == InodeType::kFifo) {
@@ -271,9 +274,10 @@ class NsFile final : public Inode {
 Status LinkFd(int pid, int fd, TextSink& out);
 Status LinkNsPid(int pid, int, TextSink& out);
 Status LinkNsPidForChildren(int pid, int, TextSink& out);
+Status LinkNsMnt(int pid, int, TextSink& out);
 
 RefPtr<Inode> GenLink::LinkTarget() {
-  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren) {
+  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren || gen_ == LinkNsMnt) {
     Result<RefPtr<NsFile>> ns = ostd::MakeRef<NsFile>();
     return ns ? RefPtr<Inode>(*std::move(ns)) : RefPtr<Inode>();
   }
@@ -338,14 +342,44 @@ Status GenCpuinfo(int, TextSink& out) {
   return {};
 }
 
-Status GenMounts(int, TextSink& out) {
-  out.Write(
-      "rootfs / tmpfs rw,relatime 0 0\n"
-      "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-      "devtmpfs /dev devtmpfs rw,relatime 0 0\n"
-      "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
-      "tracefs /sys/kernel/tracing tracefs rw,nosuid,nodev,noexec,relatime 0 0\n"
-      "debugfs /sys/kernel/debug debugfs rw,nosuid,nodev,noexec,relatime 0 0\n");
+// A field of /proc/<pid>/mounts with space, tab, newline and backslash as
+// octal escapes (Linux's mangle()).
+void WriteMangled(std::string_view s, TextSink& out) {
+  size_t from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned c = static_cast<unsigned char>(s[i]);
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\\') continue;
+    out.Write(s.substr(from, i - from));
+    ostd::FormatTo(out, "\\{}{}{}", c >> 6, (c >> 3) & 7, c & 7);
+    from = i + 1;
+  }
+  out.Write(s.substr(from));
+}
+
+// /proc/<pid>/mounts (and /proc/mounts, the reader's): the mounts of the
+// process's namespace, oldest first, where its root sees them; mounts out
+// of its sight (above a chroot) are left out, as on Linux. Keel keeps no
+// per-mount options beyond ro/rw.
+Status GenMounts(int pid, TextSink& out) {
+  if (pid == 0) {
+    Thread* t = CurrentThread();
+    if (t == nullptr) return Err(Errno::kENOENT);
+    pid = t->process().pid();
+  }
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.fs == nullptr || p.fs->mnt_ns() == nullptr) return {};  // a zombie's is gone
+  OSTD_TRY_ASSIGN(ostd::Vec<fs::MountView> mounts, p.fs->mnt_ns()->List());
+  ostd::Vec<char> buf;
+  OSTD_TRY(buf.Resize(fs::kPathMax));
+  for (const fs::MountView& m : mounts) {
+    Result<size_t> start = fs::PathOf(*p.fs, m.root, buf.span());
+    if (!start) continue;
+    WriteMangled(m.source.view(), out);
+    out.Write(" ");
+    WriteMangled(std::string_view(std::span<const char>(buf.span().subspan(*start))), out);
+    ostd::FormatTo(out, " {} {},relatime 0 0\n", m.type->name(), m.read_only ? "ro" : "rw");
+  }
   return {};
 }
 
@@ -591,20 +625,28 @@ Status LinkNsPidForChildren(int pid, int, TextSink& out) {
   return {};
 }
 
+Status LinkNsMnt(int pid, int, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.fs == nullptr) return Err(Errno::kENOENT);  // a zombie has none
+  ostd::FormatTo(out, "mnt:[{}]", p.mnt_ns);
+  return {};
+}
+
 Status LinkCwd(int pid, int, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
   if (p.fs == nullptr) return Err(Errno::kENOENT);
-  DirPath(p.fs->cwd(), out);
+  DirPath(*p.fs, p.fs->cwd(), out);
   return {};
 }
 
 Status LinkFd(int pid, int fd, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
-  if (p.files == nullptr) return Err(Errno::kENOENT);
+  if (p.files == nullptr || p.fs == nullptr) return Err(Errno::kENOENT);
   OSTD_TRY_ASSIGN(RefPtr<fs::File> file, p.files->Get(fd));
-  FilePath(*file, out);
+  FilePath(*p.fs, *file, out);
   return {};
 }
 
@@ -634,8 +676,10 @@ constexpr std::array<Entry, 13> kRootEntries = {{
     {"kallsyms", fs::kDtReg, nullptr, nullptr},
 }};
 
-// /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h).
-constexpr std::array<Entry, 2> kNsEntries = {{
+// /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h and
+// kernel/fs/mount_namespace.h).
+constexpr std::array<Entry, 3> kNsEntries = {{
+    {"mnt", fs::kDtLnk, nullptr, LinkNsMnt},
     {"pid", fs::kDtLnk, nullptr, LinkNsPid},
     {"pid_for_children", fs::kDtLnk, nullptr, LinkNsPidForChildren},
 }};
@@ -952,7 +996,7 @@ Status MountProc() {
   OSTD_TRY(fs::RegisterFsType(proc_type));
   OSTD_TRY_ASSIGN(RefPtr<fs::FsContext> ctx, fs::FsContext::Create());
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, fs::ResolvePath(*ctx, ctx->root(), "/proc", true));
-  return fs::AddMount(dir, root_dir, proc_type);
+  return ctx->mnt_ns()->Add(dir, root_dir, proc_type, fs::MountSpec{.source = "proc"});
 }
 
 }  // namespace kernel::procfs

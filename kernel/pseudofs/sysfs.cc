@@ -5,6 +5,7 @@
 
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/fs_type.h"
+#include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/pseudofs/pseudo_fs.h"
 
@@ -84,7 +85,7 @@ Status MountSys() {
   fs::MountRequest req;
   req.covered_parent = dir->Parent();
   OSTD_TRY_ASSIGN(RefPtr<Inode> root, sysfs_type.Mount(req));
-  return fs::AddMount(dir, root, sysfs_type);
+  return ctx->mnt_ns()->Add(dir, root, sysfs_type, fs::MountSpec{.source = "sysfs"});
 }
 
 }  // namespace kernel::pseudofs

@@ -13,6 +13,7 @@
 #include "kernel/fs/flock.h"
 #include "kernel/fs/fs_type.h"
 #include "kernel/fs/linux_abi.h"
+#include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/pipe.h"
 #include "kernel/fs/record_lock.h"
 #include "kernel/process/process.h"

@@ -356,7 +356,7 @@ SyscallResult SysGetcwd(Thread& self, UserOutPtr<char> ubuf, uint64_t size) {
   ostd::Vec<char> buf;
   OSTD_TRY(buf.Resize(fs::kPathMax));
   fs::FsContext& ctx = self.process().fs();
-  OSTD_TRY_ASSIGN(size_t start, fs::PathOf(ctx.cwd(), ctx.root(), buf.span()));
+  OSTD_TRY_ASSIGN(size_t start, fs::PathOf(ctx, ctx.cwd(), buf.span()));
   size_t len = buf.size() - start;
   if (len + 1 > size) return Err(Errno::kERANGE);
   OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(ubuf, len + 1));

@@ -36,12 +36,14 @@ constexpr uint64_t kCloneCsignal = 0xff;
 constexpr uint64_t kCloneVm = 0x100;
 constexpr uint64_t kCloneVfork = 0x4000;
 constexpr uint64_t kCloneNewpid = 0x20000000;
-// Flags Keel accepts (of the namespaces only CLONE_NEWPID, see
-// pid_namespace.h; ptrace and io contexts are not supported).
+constexpr uint64_t kCloneNewns = 0x00020000;
+// Flags Keel accepts (of the namespaces CLONE_NEWPID, see pid_namespace.h,
+// and CLONE_NEWNS, see kernel/fs/mount_namespace.h; ptrace and io contexts
+// are not supported).
 constexpr uint64_t kCloneSupported =
     0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 | 0x00004000 | 0x00008000 | 0x00010000 |
     0x00040000 | 0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 | 0x00400000 /*UNTRACED*/ |
-    0x00002000 /*PTRACE: ignored*/ | 0x00001000 /*PIDFD*/ | kCloneNewpid;
+    0x00002000 /*PTRACE: ignored*/ | 0x00001000 /*PIDFD*/ | kCloneNewpid | kCloneNewns;
 
 SyscallResult SysGetpid(Thread& self) { return self.process().pid(); }
 SyscallResult SysGettid(Thread& self) { return self.tid(); }
@@ -113,24 +115,32 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
                  UserOutPtr<int32_t>(c.pidfd));
 }
 
-// unshare(2): CLONE_NEWPID (children go to a new pid namespace). CLONE_VM,
-// CLONE_SIGHAND, CLONE_THREAD and CLONE_SYSVSEM ask for nothing in a
-// single-threaded process, as on Linux; the other namespaces and the
-// unsharing of descriptor tables or fs contexts are not supported (EINVAL).
+// unshare(2): CLONE_NEWPID (children go to a new pid namespace),
+// CLONE_NEWNS (a copy of the mount namespace; implies CLONE_FS, as on
+// Linux) and CLONE_FS (a private fs context; Keel's is per process, so
+// EINVAL with more than one thread). CLONE_VM, CLONE_SIGHAND, CLONE_THREAD
+// and CLONE_SYSVSEM ask for nothing in a single-threaded process, as on
+// Linux; the other namespaces and the unsharing of descriptor tables are not
+// supported (EINVAL). Namespaces need CAP_SYS_ADMIN (EPERM before anything
+// changes).
 SyscallResult SysUnshare(Thread& self, uint64_t flags) {
-  constexpr uint64_t kCloneVm = 0x100, kCloneSighand = 0x800, kCloneThread = 0x10000,
-                     kCloneSysvsem = 0x40000;
-  if ((flags & ~(kCloneNewpid | kCloneVm | kCloneSighand | kCloneThread | kCloneSysvsem)) != 0) {
+  constexpr uint64_t kCloneVm = 0x100, kCloneFs = 0x200, kCloneSighand = 0x800,
+                     kCloneThread = 0x10000, kCloneSysvsem = 0x40000;
+  if ((flags & ~(kCloneNewpid | kCloneNewns | kCloneFs | kCloneVm | kCloneSighand | kCloneThread |
+                 kCloneSysvsem)) != 0) {
     return Err(Errno::kEINVAL);
   }
-  if ((flags & (kCloneVm | kCloneSighand | kCloneThread)) != 0 &&
+  if ((flags & kCloneNewns) != 0) flags |= kCloneFs;
+  if ((flags & (kCloneVm | kCloneSighand | kCloneThread | kCloneFs)) != 0 &&
       self.process().thread_count() > 1) {
     return Err(Errno::kEINVAL);
   }
-  if ((flags & kCloneNewpid) != 0) {
-    if (!self.process().creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
-    OSTD_TRY(self.process().UnsharePidNamespace());
+  if ((flags & (kCloneNewpid | kCloneNewns)) != 0 &&
+      !self.process().creds().Capable(Cap::kSysAdmin)) {
+    return Err(Errno::kEPERM);
   }
+  if ((flags & kCloneNewpid) != 0) OSTD_TRY(self.process().UnsharePidNamespace());
+  if ((flags & kCloneFs) != 0) OSTD_TRY(self.process().UnshareFs((flags & kCloneNewns) != 0));
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "kernel/fs/file.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/fs_type.h"
+#include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
@@ -626,7 +627,7 @@ Status MountAt(const fs::FsContext& ctx, std::string_view path, TracefsType& typ
   fs::MountRequest req;
   req.covered_parent = dir->Parent();
   OSTD_TRY_ASSIGN(RefPtr<Inode> root, type.Mount(req));
-  return fs::AddMount(dir, root, type);
+  return ctx.mnt_ns()->Add(dir, root, type, fs::MountSpec{.source = type.name()});
 }
 
 }  // namespace
