@@ -26,7 +26,7 @@ struct ExportName {
 
 // Linux's names for ostd's foreign exports. Only these resolve: an
 // EXPORT_SYMBOL list, not every kernel symbol.
-constexpr std::array<ExportName, 36> kExports = {{
+constexpr std::array<ExportName, 51> kExports = {{
     {"__fentry__", ForeignExport::kFentry},
     {"__x86_return_thunk", ForeignExport::kReturnThunk},
     {"__x86_indirect_thunk_rax", ForeignExport::kIndirectThunkRax},
@@ -63,6 +63,27 @@ constexpr std::array<ExportName, 36> kExports = {{
     {"kmalloc_trace", ForeignExport::kKmallocTrace},
     {"kmalloc_large", ForeignExport::kKmallocLarge},
     {"kmalloc_caches", ForeignExport::kKmallocCaches},
+    // ostd's API for Keel-native modules (native_module.h), by the names the
+    // Itanium C++ ABI gives the declarations (//build:native_module_test
+    // checks them against the linked kernel).
+    {"_ZN4ostd11GetLogLevelEv", ForeignExport::kOstdGetLogLevel},
+    {"_ZN4ostd12log_internal11LockConsoleEv", ForeignExport::kOstdLockConsole},
+    {"_ZN4ostd12log_internal13UnlockConsoleEv", ForeignExport::kOstdUnlockConsole},
+    {"_ZN4ostd12log_internal11WritePrefixERNS_10FormatSinkENS_8LogLevelE",
+     ForeignExport::kOstdWritePrefix},
+    {"_ZN4ostd12fmt_internal10FormatImplERNS_10FormatSinkESt17basic_string_viewIcSt11char_"
+     "traitsIcEESt4spanIKNS0_3ArgELm18446744073709551615EE",
+     ForeignExport::kOstdFormatImpl},
+    {"_ZN4ostd5timer8NowNanosEv", ForeignExport::kOstdNowNanos},
+    {"_ZN4ostd8SleepForEm", ForeignExport::kOstdSleepFor},
+    {"_ZN4ostd5YieldEv", ForeignExport::kOstdYield},
+    {"_ZnwmRKSt9nothrow_t", ForeignExport::kNewNothrow},
+    {"_ZnwmSt11align_val_tRKSt9nothrow_t", ForeignExport::kNewAlignedNothrow},
+    {"_ZdlPv", ForeignExport::kDelete},
+    {"_ZdlPvm", ForeignExport::kDeleteSized},
+    {"_ZdlPvSt11align_val_t", ForeignExport::kDeleteAligned},
+    {"_ZdlPvmSt11align_val_t", ForeignExport::kDeleteSizedAligned},
+    {"_ZSt7nothrow", ForeignExport::kStdNothrow},
 }};
 
 uint64_t Address(ForeignExport e) { return ostd::ffi::ExportAddress(e); }

@@ -16,7 +16,9 @@ namespace kernel::module {
 // __fentry__, __x86_return_thunk, __x86_indirect_thunk_<reg>, _printk,
 // mem{cpy,move,set,cmp}, strlen, __kmalloc, kmalloc_trace, kmalloc_large,
 // kmalloc_caches, kfree, __stack_chk_fail and
-// param_ops_{int,uint,long,ulong,bool,charp,string}.
+// param_ops_{int,uint,long,ulong,bool,charp,string}; and, for Keel-native
+// modules, ostd's logging, formatting, time, sleep and heap entry points by
+// their C++ names (native_module.h).
 std::optional<uint64_t> KernelExport(std::span<const uint8_t> name);
 
 // The param_ops_* addresses ApplyParams recognises.

@@ -239,8 +239,16 @@ ostd::Result<LinkedModule> Link(const ModuleElf& elf, const Layout& layout, uint
       if (!m.functions.Push(FunctionSymbol{.address = addr, .region = p.region}).has_value()) {
         return ostd::Err(Errno::kENOMEM);
       }
-      if (s.bind == kStbGlobal && BytesEqual(s.name, "init_module")) m.init_fn = addr;
-      if (s.bind == kStbGlobal && BytesEqual(s.name, "cleanup_module")) m.exit_fn = addr;
+      // kbuild's module_init/module_exit aliases, or a Keel-native module's
+      // keel_module::Init and keel_module::Exit (native_module.h).
+      if (s.bind == kStbGlobal &&
+          (BytesEqual(s.name, "init_module") || BytesEqual(s.name, kNativeInitSymbol))) {
+        m.init_fn = addr;
+      }
+      if (s.bind == kStbGlobal &&
+          (BytesEqual(s.name, "cleanup_module") || BytesEqual(s.name, kNativeExitSymbol))) {
+        m.exit_fn = addr;
+      }
     }
   }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "kernel/module/elf_module.h"
 #include "kernel/module/layout.h"
@@ -19,6 +20,12 @@
 #include "ostd/util/vec.h"
 
 namespace kernel::module {
+
+// A Keel-native module's entry points (native_module.h) by their Itanium
+// C++ ABI names: keel_module::Init() and keel_module::Exit(). The linker
+// takes them as kbuild's init_module and cleanup_module.
+inline constexpr std::string_view kNativeInitSymbol = "_ZN11keel_module4InitEv";
+inline constexpr std::string_view kNativeExitSymbol = "_ZN11keel_module4ExitEv";
 
 // Relocation types (x86_64 psABI).
 inline constexpr uint32_t kRNone = 0;

@@ -6,7 +6,11 @@
 #include <cstdint>
 #include <new>
 
+#include "ostd/fmt.h"
+#include "ostd/log.h"
 #include "ostd/panic.h"
+#include "ostd/task/task.h"
+#include "ostd/timer.h"
 
 // The compiler hooks, as Linux defines them for x86_64 (arch/x86/lib/retpoline.S,
 // arch/x86/kernel/ftrace_64.S without tracing).
@@ -266,6 +270,40 @@ Vaddr ExportAddress(ForeignExport e) {
       return FnAddress(&keel_ffi_kmalloc_large);
     case ForeignExport::kKmallocCaches:
       return FnAddress(&keel_ffi_kmalloc_caches);
+    case ForeignExport::kOstdGetLogLevel:
+      return FnAddress(&GetLogLevel);
+    case ForeignExport::kOstdLockConsole:
+      return FnAddress(&log_internal::LockConsole);
+    case ForeignExport::kOstdUnlockConsole:
+      return FnAddress(&log_internal::UnlockConsole);
+    case ForeignExport::kOstdWritePrefix:
+      return FnAddress(&log_internal::WritePrefix);
+    case ForeignExport::kOstdFormatImpl:
+      return FnAddress(&fmt_internal::FormatImpl);
+    case ForeignExport::kOstdNowNanos:
+      return FnAddress(&timer::NowNanos);
+    case ForeignExport::kOstdSleepFor:
+      return FnAddress(&SleepFor);
+    case ForeignExport::kOstdYield:
+      return FnAddress(&Yield);
+    case ForeignExport::kNewNothrow:
+      return FnAddress(
+          static_cast<void* (*)(size_t, const std::nothrow_t&) noexcept>(&::operator new));
+    case ForeignExport::kNewAlignedNothrow:
+      return FnAddress(
+          static_cast<void* (*)(size_t, std::align_val_t, const std::nothrow_t&) noexcept>(
+              &::operator new));
+    case ForeignExport::kDelete:
+      return FnAddress(static_cast<void (*)(void*) noexcept>(&::operator delete));
+    case ForeignExport::kDeleteSized:
+      return FnAddress(static_cast<void (*)(void*, size_t) noexcept>(&::operator delete));
+    case ForeignExport::kDeleteAligned:
+      return FnAddress(static_cast<void (*)(void*, std::align_val_t) noexcept>(&::operator delete));
+    case ForeignExport::kDeleteSizedAligned:
+      return FnAddress(
+          static_cast<void (*)(void*, size_t, std::align_val_t) noexcept>(&::operator delete));
+    case ForeignExport::kStdNothrow:
+      return FnAddress(&std::nothrow);
     case ForeignExport::kCount:
       break;
   }

@@ -61,7 +61,26 @@ enum class ForeignExport : uint8_t {
   kKmallocCaches,     // kmalloc_caches: a zeroed array of 4 x 14 cache pointers (6.1's
                       // [NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]); kmalloc_trace
                       // ignores the cache its caller reads from it
-  kCount,             // not an export: the number of them
+  // The C++ entry points of ostd's public API for Keel-native modules
+  // (kernel/module/native_module.h): the functions its headers' inline code
+  // calls for logging, formatting, time, sleeping and the heap. Their
+  // contracts are those of the public declarations.
+  kOstdGetLogLevel,     // ostd::GetLogLevel()
+  kOstdLockConsole,     // ostd::log_internal::LockConsole() (behind OSTD_LOG_*, Println)
+  kOstdUnlockConsole,   // ostd::log_internal::UnlockConsole()
+  kOstdWritePrefix,     // ostd::log_internal::WritePrefix(FormatSink&, LogLevel)
+  kOstdFormatImpl,      // ostd::fmt_internal::FormatImpl(FormatSink&, string_view, span<const Arg>)
+  kOstdNowNanos,        // ostd::timer::NowNanos()
+  kOstdSleepFor,        // ostd::SleepFor(uint64_t)
+  kOstdYield,           // ostd::Yield()
+  kNewNothrow,          // operator new(size_t, const std::nothrow_t&) (MakeBox, MakeRef, Vec)
+  kNewAlignedNothrow,   // operator new(size_t, std::align_val_t, const std::nothrow_t&)
+  kDelete,              // operator delete(void*)
+  kDeleteSized,         // operator delete(void*, size_t)
+  kDeleteAligned,       // operator delete(void*, std::align_val_t)
+  kDeleteSizedAligned,  // operator delete(void*, size_t, std::align_val_t)
+  kStdNothrow,          // std::nothrow, the tag object
+  kCount,               // not an export: the number of them
 };
 
 // The heap exports follow Linux's kmalloc contract: a size of 0 gives
