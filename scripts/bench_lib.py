@@ -208,6 +208,12 @@ IPC_CASES = [
     ('epoll_wait_1000', 'epoll_wait, 1000 ready eventfds', 1.0, 1),
 ]
 
+# Loading a kbuild module (group "module"; issue 12's benchmark): hello.ko
+# loaded from memory with a parameter and unloaded.
+MODULE_CASES = [
+    ('module_load', 'init_module + delete_module of hello.ko', 1.0, 1),
+]
+
 # The disk cases (group "blk": ext2 on a fresh virtio-blk image; only with
 # `--cases blk`, never by default); the target is Keel/Linux <= 1.2x.
 BLK_CASES = [
@@ -220,11 +226,12 @@ BLK_CASES = [
 
 # (title printed above the table or None, cases), in output order.
 SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES), ('IPC', IPC_CASES),
-            ('disk (ext2 on virtio-blk)', BLK_CASES)]
+            ('modules', MODULE_CASES), ('disk (ext2 on virtio-blk)', BLK_CASES)]
 ALL_CASES = [c for _, cases in SECTIONS for c in cases]
 GROUPS = {
     'memfd': [c for c, _, _, _ in MEMFD_CASES],
     'ipc': [c for c, _, _, _ in IPC_CASES],
+    'module': [c for c, _, _, _ in MODULE_CASES],
     'blk': [c for c, _, _, _ in BLK_CASES],
 }
 # Cases a run without --cases leaves out (they need a disk).

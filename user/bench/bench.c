@@ -4,7 +4,7 @@
 //   /bench [-t SECONDS] [-r REPS] [-s SETTLE] [-c CASE[,CASE...]]
 //
 // -c takes case names (kCases) or group names ("memfd": every memfd_* case;
-// "ipc": UNIX sockets, eventfd and epoll;
+// "ipc": UNIX sockets, eventfd and epoll; "module": loading a kbuild module;
 // "blk": the disk and ext2 cases, which need a disk and run only if named).
 // -s waits, before the first case, until the machine has been up SETTLE
 // seconds (CLOCK_BOOTTIME) and, on Linux, until its clocksource is no longer
@@ -798,6 +798,33 @@ static int64_t epoll_ready(long n, int count) {
   return err ? err : t;
 }
 
+// ----------------------------------------------------------------- modules
+
+// init_module + delete_module of the kbuild hello module (user/modules:
+// hello.ko, which scripts/bench puts at /hello.ko), from memory, with a
+// parameter: the time to load, link, initialise, exit and free a module.
+// Both kernels print hello's two lines to their console each round.
+static int64_t c_module_load(long n) {
+  static unsigned char* image;
+  static size_t len;
+  if (image == NULL) {
+    int fd = open("/hello.ko", O_RDONLY);
+    if (fd < 0) return -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size <= 0) FAIL();
+    image = malloc((size_t)st.st_size);
+    if (image == NULL || read(fd, image, (size_t)st.st_size) != st.st_size) FAIL();
+    len = (size_t)st.st_size;
+    close(fd);
+  }
+  int64_t t0 = mono();
+  for (long i = 0; i < n; ++i) {
+    if (syscall(SYS_init_module, image, len, "who=bench") != 0) FAIL();
+    if (syscall(SYS_delete_module, "hello", 0) != 0) FAIL();
+  }
+  return mono() - t0;
+}
+
 static int64_t c_epoll_wait_1(long n) { return epoll_ready(n, 1); }
 static int64_t c_epoll_wait_1000(long n) { return epoll_ready(n, 1000); }
 
@@ -830,6 +857,7 @@ static const struct bench_case kCases[] = {
     {"eventfd_pingpong", c_eventfd_pingpong, 1, "ipc", 1},
     {"epoll_wait_1", c_epoll_wait_1, 1, "ipc", 1},
     {"epoll_wait_1000", c_epoll_wait_1000, 1, "ipc", 1},
+    {"module_load", c_module_load, 1, "module", 1},
     {"memfd_write_4k", c_memfd_write_4k, 1, "memfd", 1},
     {"memfd_read_4k", c_memfd_read_4k, 1, "memfd", 1},
     {"memfd_write_1m", c_memfd_write_1m, 1, "memfd", 1},
