@@ -731,6 +731,25 @@ bool EmitEntries(std::span<const Entry> entries, uint64_t& cookie, uint64_t ino_
   return true;
 }
 
+// One directory per id (ascending), named by it, as /proc lists processes
+// and /proc/<pid>/task threads: the entry of `id` has inode ino_base + id
+// and is followed by cookie kPidCookieBase + id + 1. Returns the cookie to
+// continue from (the first entry the sink did not take).
+uint64_t EmitIdDirs(std::span<const int> ids, uint64_t ino_base, uint64_t cookie,
+                    fs::DirSink& sink) {
+  for (int id : ids) {
+    std::array<char, 12> name{};
+    ostd::BufferSink nb(name);
+    ostd::FormatTo(nb, "{}", id);
+    uint64_t next = kPidCookieBase + static_cast<uint64_t>(id) + 1;
+    if (!sink.Emit(nb.view(), ino_base + static_cast<uint64_t>(id), fs::kDtDir, next)) {
+      return kPidCookieBase + static_cast<uint64_t>(id);
+    }
+    cookie = next;
+  }
+  return cookie;
+}
+
 bool EmitDots(uint64_t& cookie, uint64_t self_ino, uint64_t parent_ino, fs::DirSink& sink) {
   if (cookie == 0) {
     if (!sink.Emit(".", self_ino, fs::kDtDir, 1)) return false;
@@ -761,17 +780,7 @@ class RootDir final : public Inode {
     if (!EmitEntries(kRootEntries, cookie, 100, sink)) return cookie;
     if (cookie < kPidCookieBase) cookie = kPidCookieBase;
     OSTD_TRY_ASSIGN(ostd::Vec<int> pids, Pids(static_cast<int>(cookie - kPidCookieBase)));
-    for (int pid : pids) {
-      std::array<char, 12> name{};
-      ostd::BufferSink nb(name);
-      ostd::FormatTo(nb, "{}", pid);
-      uint64_t next = kPidCookieBase + static_cast<uint64_t>(pid) + 1;
-      if (!sink.Emit(nb.view(), 0x10000 + static_cast<uint64_t>(pid), fs::kDtDir, next)) {
-        return kPidCookieBase + static_cast<uint64_t>(pid);
-      }
-      cookie = next;
-    }
-    return cookie;
+    return EmitIdDirs(pids.span(), 0x10000, cookie, sink);
   }
 
   RefPtr<Inode> Parent() override { return RefFromThis(); }
@@ -841,17 +850,7 @@ class TaskDir final : public Inode {
     if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
     if (cookie < kPidCookieBase) cookie = kPidCookieBase;
     OSTD_TRY_ASSIGN(ostd::Vec<int> tids, Tids(static_cast<int>(cookie - kPidCookieBase)));
-    for (int tid : tids) {
-      std::array<char, 12> name{};
-      ostd::BufferSink nb(name);
-      ostd::FormatTo(nb, "{}", tid);
-      uint64_t next = kPidCookieBase + static_cast<uint64_t>(tid) + 1;
-      if (!sink.Emit(nb.view(), 0x30000 + static_cast<uint64_t>(tid), fs::kDtDir, next)) {
-        return cookie;
-      }
-      cookie = next;
-    }
-    return cookie;
+    return EmitIdDirs(tids.span(), 0x30000, cookie, sink);
   }
 
   RefPtr<Inode> Parent() override {
