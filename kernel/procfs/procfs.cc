@@ -496,8 +496,10 @@ Status GenPidStatus(int pid, TextSink& out) {
                  caught);
   ostd::FormatTo(out, "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\n", c.cap_inheritable,
                  c.cap_permitted, c.cap_effective);
-  ostd::FormatTo(out, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\n",
-                 c.cap_bounding, c.cap_ambient, p.no_new_privs ? 1 : 0);
+  ostd::FormatTo(
+      out,
+      "CapBnd:\t{:016x}\nCapAmb:\t{:016x}\nNoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0\n",
+      c.cap_bounding, c.cap_ambient, p.no_new_privs ? 1 : 0);
   return {};
 }
 
