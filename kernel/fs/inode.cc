@@ -153,13 +153,17 @@ void Inode::AdjustLinks(int delta) {
 
 void Inode::TouchAccess() {
   // Linux's default relatime: atime moves only when it is not newer than
-  // mtime and ctime, or is a day old. Most reads skip the lock.
+  // mtime and ctime, or is a day old. Most reads skip the lock, and decide so
+  // without reading the clock: the seconds since boot from the tick count
+  // (coarse, as the clock Linux's current_time() reads), which is all a
+  // one-day threshold needs.
   constexpr int64_t kDay = 24 * 60 * 60;
-  Timespec now = Now();
-  if (!atime_due_.load(std::memory_order_relaxed) &&
-      now.sec - atime_sec_.load(std::memory_order_relaxed) < kDay) {
-    return;
+  if (!atime_due_.load(std::memory_order_relaxed)) {
+    int64_t coarse_sec = static_cast<int64_t>(ostd::timer::Ticks() / ostd::timer::kTickHz) +
+                         g_boot_wall_ns.load(std::memory_order_relaxed) / 1'000'000'000;
+    if (coarse_sec - atime_sec_.load(std::memory_order_relaxed) < kDay) return;
   }
+  Timespec now = Now();
   ostd::SpinLockGuard g(attr_lock_);
   attr_.atime = now;
   atime_sec_.store(now.sec, std::memory_order_relaxed);
