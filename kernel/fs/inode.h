@@ -84,11 +84,6 @@ struct InodeAttr {
   Timespec atime, mtime, ctime, btime;
 };
 
-// A file system instance: owns the device number and inode numbering, and the
-// namespace lock that serialises its directory changes (so rename needs no
-// lock ordering between directories).
-// A file system instance, made with MakeRef; each of its inodes holds a
-// reference (file systems are never unmounted).
 // What statfs(2) reports of a file system (Linux's struct statfs, in
 // blocks of block_size bytes).
 struct FsStats {
@@ -102,6 +97,11 @@ struct FsStats {
   bool read_only = false;
 };
 
+// A file system instance, made with MakeRef: owns the device number and inode
+// numbering, and the namespace lock that serialises its directory changes
+// (so rename needs no lock ordering between directories). Each of its inodes
+// holds a reference, so an instance outlives its unmount (mount_namespace.h)
+// while open files or working directories still use it.
 class FileSystem : public RefCounted<FileSystem>, public ostd::DowncastRoot<FileSystem> {
  public:
   explicit FileSystem(uint64_t dev) : dev_(dev) {}
