@@ -266,6 +266,9 @@ static const struct Variant kVariants[] = {
     {"fcntl", "F_SETLK", 2, In, 0},
     {"prctl", "PR_GET_NAME", 1, Out, 0},
     {"prctl", "PR_SET_NAME", 1, String, 0},
+    {"prctl", "PR_GET_PDEATHSIG", 1, Out, 0},
+    {"prctl", "PR_GET_CHILD_SUBREAPER", 1, Out, 0},
+    {"prctl", "PR_GET_TID_ADDRESS", 1, Out, 0},
     {"arch_prctl", "ARCH_GET_FS", 1, Out, 0},
     {"arch_prctl", "ARCH_GET_GS", 1, Out, 0},
     {"semctl", "IPC_STAT", 3, Out, 0},  // of the parent's semaphore set
@@ -755,6 +758,15 @@ static void tune(struct Ctx* c) {
     if (!strcmp(tag, "PR_GET_NAME")) {
       c->a[0] = PR_GET_NAME;
       c->clen[1] = 16;
+    } else if (!strcmp(tag, "PR_GET_PDEATHSIG")) {
+      c->a[0] = PR_GET_PDEATHSIG;
+      c->clen[1] = 4;
+    } else if (!strcmp(tag, "PR_GET_CHILD_SUBREAPER")) {
+      c->a[0] = PR_GET_CHILD_SUBREAPER;
+      c->clen[1] = 4;
+    } else if (!strcmp(tag, "PR_GET_TID_ADDRESS")) {
+      c->a[0] = PR_GET_TID_ADDRESS;
+      c->clen[1] = 8;
     } else {
       c->a[0] = PR_SET_NAME;
       put_str(c, 1, "keelname");
