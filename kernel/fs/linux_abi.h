@@ -205,12 +205,11 @@ constexpr size_t Dirent64RecLen(size_t name_len) {
   return (kDirent64HeaderSize + name_len + 1 + 7) & ~size_t{7};
 }
 
-// Writes one linux_dirent64 record at the start of `out`. Returns its length,
-// or 0 if `out` is too small (nothing written).
-inline size_t PackDirent64(std::span<uint8_t> out, uint64_t ino, int64_t off, uint8_t type,
-                           std::string_view name) {
-  size_t reclen = Dirent64RecLen(name.size());
-  if (out.size() < reclen) return 0;
+// The part both dirent layouts share: d_ino, d_off and d_reclen at 0, 8 and
+// 16, the name at `name_at`, and zeros from the name to the record's end
+// (the NUL and the padding). out.size() >= reclen.
+inline void PackDirentCommon(std::span<uint8_t> out, size_t reclen, uint64_t ino, int64_t off,
+                             size_t name_at, std::string_view name) {
   auto put = [&](size_t at, auto value) {
     auto raw = std::bit_cast<std::array<uint8_t, sizeof(value)>>(value);
     (void)ostd::CopyBytes(raw, out.subspan(at, raw.size()));
@@ -218,10 +217,18 @@ inline size_t PackDirent64(std::span<uint8_t> out, uint64_t ino, int64_t off, ui
   put(0, ino);
   put(8, off);
   put(16, static_cast<uint16_t>(reclen));
+  for (size_t i = 0; i < name.size(); ++i) out[name_at + i] = static_cast<uint8_t>(name[i]);
+  for (size_t i = name_at + name.size(); i < reclen; ++i) out[i] = 0;
+}
+
+// Writes one linux_dirent64 record at the start of `out`. Returns its length,
+// or 0 if `out` is too small (nothing written).
+inline size_t PackDirent64(std::span<uint8_t> out, uint64_t ino, int64_t off, uint8_t type,
+                           std::string_view name) {
+  size_t reclen = Dirent64RecLen(name.size());
+  if (out.size() < reclen) return 0;
+  PackDirentCommon(out, reclen, ino, off, kDirent64HeaderSize, name);
   out[18] = type;
-  for (size_t i = 0; i < name.size(); ++i)
-    out[kDirent64HeaderSize + i] = static_cast<uint8_t>(name[i]);
-  for (size_t i = kDirent64HeaderSize + name.size(); i < reclen; ++i) out[i] = 0;
   return reclen;
 }
 
@@ -239,16 +246,7 @@ inline size_t PackDirent(std::span<uint8_t> out, uint64_t ino, int64_t off, uint
                          std::string_view name) {
   size_t reclen = DirentRecLen(name.size());
   if (out.size() < reclen) return 0;
-  auto put = [&](size_t at, auto value) {
-    auto raw = std::bit_cast<std::array<uint8_t, sizeof(value)>>(value);
-    (void)ostd::CopyBytes(raw, out.subspan(at, raw.size()));
-  };
-  put(0, ino);
-  put(8, off);
-  put(16, static_cast<uint16_t>(reclen));
-  for (size_t i = 0; i < name.size(); ++i)
-    out[kDirentHeaderSize + i] = static_cast<uint8_t>(name[i]);
-  for (size_t i = kDirentHeaderSize + name.size(); i < reclen; ++i) out[i] = 0;
+  PackDirentCommon(out, reclen, ino, off, kDirentHeaderSize, name);
   out[reclen - 1] = type;
   return reclen;
 }

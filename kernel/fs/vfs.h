@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/file.h"
@@ -66,6 +67,11 @@ struct Actor {
   RefPtr<GroupList> groups;  // null: none
 
   static Actor Kernel() { return Actor{0, 0, kCapFullSet, {}}; }
+  // The identity of credentials `c` (their fs ids and effective
+  // capabilities) with supplementary groups `groups`.
+  static Actor Of(const Credentials& c, RefPtr<GroupList> groups) {
+    return Actor{c.fsuid, c.fsgid, c.cap_effective, std::move(groups)};
+  }
   bool Capable(Cap c) const { return (caps & CapBit(c)) != 0; }
   // Linux's in_group_p: the fs gid or a supplementary group.
   bool InGroup(uint32_t g) const { return g == gid || (groups && groups->Contains(g)); }

@@ -54,7 +54,7 @@ void FixSetfsuid(const Credentials& old, Credentials& n) {
 
 bool OneOf(uint32_t v, uint32_t a, uint32_t b, uint32_t c) { return v == a || v == b || v == c; }
 
-// The uid and gid forms share the id logic; `Ids` names the four fields.
+// The uid and gid forms share the id logic; IdRefs names the four fields.
 struct IdRefs {
   uint32_t& real;
   uint32_t& effective;
@@ -80,21 +80,20 @@ Result<Credentials> DoSetId(const Credentials& c, uint32_t id, bool gid) {
 
 Result<Credentials> DoSetReId(const Credentials& c, uint32_t real, uint32_t effective, bool gid) {
   Credentials n = c;
-  Credentials old_copy = c;
-  IdRefs old = gid ? Gids(old_copy) : Uids(old_copy);
   IdRefs ids = gid ? Gids(n) : Uids(n);
+  const uint32_t old_real = ids.real, old_effective = ids.effective, old_saved = ids.saved;
   bool capable = c.Capable(gid ? Cap::kSetgid : Cap::kSetuid);
   if (real != kNoId) {
-    if (real != old.real && real != old.effective && !capable) return Err(Errno::kEPERM);
+    if (real != old_real && real != old_effective && !capable) return Err(Errno::kEPERM);
     ids.real = real;
   }
   if (effective != kNoId) {
-    if (!OneOf(effective, old.real, old.effective, old.saved) && !capable) {
+    if (!OneOf(effective, old_real, old_effective, old_saved) && !capable) {
       return Err(Errno::kEPERM);
     }
     ids.effective = effective;
   }
-  if (real != kNoId || (effective != kNoId && effective != old.real)) ids.saved = ids.effective;
+  if (real != kNoId || (effective != kNoId && effective != old_real)) ids.saved = ids.effective;
   ids.fs = ids.effective;
   if (!gid) FixSetuid(c, n);
   return n;

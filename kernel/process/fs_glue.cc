@@ -128,11 +128,9 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
 
 Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<char>& abs_path,
                                creds::ExecImage& image) {
-  const Credentials& c = self.process().creds();
-  OSTD_TRY_ASSIGN(
-      fs::RefPtr<fs::File> file,
-      fs::OpenForExec(self.process().fs(), path,
-                      fs::Actor{c.fsuid, c.fsgid, c.cap_effective, self.process().groups()}));
+  OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
+                  fs::OpenForExec(self.process().fs(), path,
+                                  fs::Actor::Of(self.process().creds(), self.process().groups())));
   image = creds::ExecImage{file->inode()->uid(), file->inode()->gid(), file->inode()->mode()};
   // A relative path is made absolute through the file's base directory (as
   // Linux's d_path); static glibc asserts that /proc/self/exe starts with '/'.

@@ -252,6 +252,12 @@ bool Process::SoleFilesUser() const {
   return live_threads_.load(std::memory_order_acquire) == 1 && files_->ref_count() == 1;
 }
 
+ostd::Status Process::CommitCreds(const ostd::Result<Credentials>& next) {
+  if (!next) return ostd::Err(next.error());
+  SetCreds(*next);
+  return {};
+}
+
 ostd::RefPtr<GroupList> Process::groups() const {
   ostd::SpinLockGuard guard(groups_lock_);
   return groups_;

@@ -308,6 +308,10 @@ class Process {
   // gain of capabilities clears the parent-death signal and makes the
   // process non-dumpable.
   void SetCreds(const Credentials& c);
+  // SetCreds for a transition that may fail (credentials.h): commits the
+  // new credentials whole, or returns the transition's errno with nothing
+  // changed.
+  ostd::Status CommitCreds(const ostd::Result<Credentials>& next);
   // The supplementary groups (null: none). A reference, since setgroups in
   // another thread may replace the list at any time.
   ostd::RefPtr<GroupList> groups() const;

@@ -97,17 +97,20 @@ struct ProcInfo {
   }
 };
 
-// Fills `info` for `pid`, a process id or the id of one of its threads
-// (/proc/<pid>/task/<tid>, and /proc/<tid> as Linux allows): the
+// The process `id` names: a process id, or the id of one of its threads
+// (/proc/<pid>/task/<tid>, and /proc/<tid> as Linux allows). Null if none.
+Process* FindByIdLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  if (Process* p = FindProcessLocked(id)) return p;
+  Thread* t = FindThreadLocked(id);
+  return t == nullptr ? nullptr : &t->process();
+}
+
+// Fills `info` for `pid`, a process or thread id (FindByIdLocked): the
 // thread-specific fields are that thread's. ENOENT if there is none.
 Status Snapshot(int pid, ProcInfo& info) {
   ostd::SpinLockGuard guard(TreeLock());
-  Process* p = FindProcessLocked(pid);
-  if (p == nullptr) {
-    Thread* t = FindThreadLocked(pid);
-    if (t == nullptr) return Err(Errno::kENOENT);
-    p = &t->process();
-  }
+  Process* p = FindByIdLocked(pid);
+  if (p == nullptr) return Err(Errno::kENOENT);
   info.pid = p->pid();
   Process* parent = p->parent_locked();
   info.ppid = parent == nullptr ? 0 : parent->pid();
@@ -959,9 +962,7 @@ Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
 Result<RefPtr<Inode>> MakePidDir(int pid, int task_of) {
   {
     ostd::SpinLockGuard guard(TreeLock());
-    if (FindProcessLocked(pid) == nullptr && FindThreadLocked(pid) == nullptr) {
-      return Err(Errno::kENOENT);
-    }
+    if (FindByIdLocked(pid) == nullptr) return Err(Errno::kENOENT);
   }
   return New<PidDir>(pid, task_of);
 }

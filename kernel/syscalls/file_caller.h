@@ -41,14 +41,12 @@ class ThreadCaller final : public fs::Caller {
 // The identity permission checks use: the file-system uid and gid, the
 // supplementary groups and the effective capabilities.
 inline fs::Actor ActorOf(const Thread& self) {
-  const Credentials& c = self.process().creds();
-  return fs::Actor{c.fsuid, c.fsgid, c.cap_effective, self.process().groups()};
+  return fs::Actor::Of(self.process().creds(), self.process().groups());
 }
 // access(2) without AT_EACCESS checks with the real ids (and, for a real
 // uid of 0, the permitted capabilities; creds::ForAccessCheck).
 inline fs::Actor RealActorOf(const Thread& self) {
-  Credentials c = creds::ForAccessCheck(self.process().creds());
-  return fs::Actor{c.fsuid, c.fsgid, c.cap_effective, self.process().groups()};
+  return fs::Actor::Of(creds::ForAccessCheck(self.process().creds()), self.process().groups());
 }
 // Whether the caller has capability `cap` (the one privilege question).
 inline bool Capable(const Thread& self, Cap cap) { return self.process().creds().Capable(cap); }

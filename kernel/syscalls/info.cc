@@ -330,12 +330,6 @@ constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3, kPrS
               kPrCapAmbient = 47;
 constexpr uint64_t kAmbientIsSet = 1, kAmbientRaise = 2, kAmbientLower = 3, kAmbientClearAll = 4;
 
-SyscallResult CommitCreds(Thread& self, ostd::Result<Credentials> next) {
-  if (!next) return Err(next.error());
-  self.process().SetCreds(*next);
-  return 0;
-}
-
 // PR_CAP_AMBIENT (Linux's cap_task_prctl).
 SyscallResult PrctlAmbient(Thread& self, uint64_t op, uint64_t cap, uint64_t arg4, uint64_t arg5) {
   const Credentials& c = self.process().creds();
@@ -348,9 +342,10 @@ SyscallResult PrctlAmbient(Thread& self, uint64_t op, uint64_t cap, uint64_t arg
   }
   if (!CapValid(cap) || (arg4 | arg5) != 0) return Err(Errno::kEINVAL);
   if (op == kAmbientIsSet) return ((c.cap_ambient >> cap) & 1) != 0 ? 1 : 0;
-  if (op == kAmbientRaise) return CommitCreds(self, creds::RaiseAmbient(c, cap));
-  if (op == kAmbientLower) return CommitCreds(self, creds::LowerAmbient(c, cap));
-  return Err(Errno::kEINVAL);
+  if (op != kAmbientRaise && op != kAmbientLower) return Err(Errno::kEINVAL);
+  OSTD_TRY(self.process().CommitCreds(op == kAmbientRaise ? creds::RaiseAmbient(c, cap)
+                                                          : creds::LowerAmbient(c, cap)));
+  return 0;
 }
 
 SyscallResult SysPrctl(Thread& self, int option, uint64_t arg2, uint64_t arg3, uint64_t arg4,
@@ -388,18 +383,21 @@ SyscallResult SysPrctl(Thread& self, int option, uint64_t arg2, uint64_t arg3, u
     case kPrGetKeepcaps:
       return p.creds().Secure(kSecureKeepCaps) ? 1 : 0;
     case kPrSetKeepcaps:
-      return CommitCreds(self, creds::SetKeepCaps(p.creds(), arg2));
+      OSTD_TRY(p.CommitCreds(creds::SetKeepCaps(p.creds(), arg2)));
+      return 0;
     case kPrGetSeccomp:
       return 0;  // no seccomp filter or strict mode (Keel has neither)
     case kPrCapbsetRead:
       if (!CapValid(arg2)) return Err(Errno::kEINVAL);
       return ((p.creds().cap_bounding >> arg2) & 1) != 0 ? 1 : 0;
     case kPrCapbsetDrop:
-      return CommitCreds(self, creds::DropBounding(p.creds(), arg2));
+      OSTD_TRY(p.CommitCreds(creds::DropBounding(p.creds(), arg2)));
+      return 0;
     case kPrGetSecurebits:
       return p.creds().securebits;
     case kPrSetSecurebits:
-      return CommitCreds(self, creds::SetSecurebits(p.creds(), arg2));
+      OSTD_TRY(p.CommitCreds(creds::SetSecurebits(p.creds(), arg2)));
+      return 0;
     case kPrSetChildSubreaper:
       p.child_subreaper.store(arg2 != 0, std::memory_order_relaxed);
       return 0;
@@ -495,9 +493,8 @@ SyscallResult SysCapset(Thread& self, UserInOutPtr<CapHeader> header, UserInPtr<
     permitted |= uint64_t{d.permitted} << shift;
     inheritable |= uint64_t{d.inheritable} << shift;
   }
-  OSTD_TRY_ASSIGN(Credentials next,
-                  creds::CapSet(self.process().creds(), effective, permitted, inheritable));
-  self.process().SetCreds(next);
+  OSTD_TRY(self.process().CommitCreds(
+      creds::CapSet(self.process().creds(), effective, permitted, inheritable)));
   return 0;
 }
 

@@ -397,29 +397,29 @@ SyscallResult SysGetegid(Thread& self) { return self.process().creds().egid; }
 // The set*id calls compute the new credentials with credentials.h's
 // transitions (Linux's rules, capabilities following the ids) and commit
 // them whole, or fail with nothing changed.
-SyscallResult Commit(Thread& self, ostd::Result<Credentials> next) {
-  if (!next) return Err(next.error());
-  self.process().SetCreds(*next);
+SyscallResult SysSetuid(Thread& self, uint32_t uid) {
+  OSTD_TRY(self.process().CommitCreds(creds::SetUid(self.process().creds(), uid)));
   return 0;
 }
-
-SyscallResult SysSetuid(Thread& self, uint32_t uid) {
-  return Commit(self, creds::SetUid(self.process().creds(), uid));
-}
 SyscallResult SysSetgid(Thread& self, uint32_t gid) {
-  return Commit(self, creds::SetGid(self.process().creds(), gid));
+  OSTD_TRY(self.process().CommitCreds(creds::SetGid(self.process().creds(), gid)));
+  return 0;
 }
 SyscallResult SysSetresuid(Thread& self, uint32_t ruid, uint32_t euid, uint32_t suid) {
-  return Commit(self, creds::SetResUid(self.process().creds(), ruid, euid, suid));
+  OSTD_TRY(self.process().CommitCreds(creds::SetResUid(self.process().creds(), ruid, euid, suid)));
+  return 0;
 }
 SyscallResult SysSetresgid(Thread& self, uint32_t rgid, uint32_t egid, uint32_t sgid) {
-  return Commit(self, creds::SetResGid(self.process().creds(), rgid, egid, sgid));
+  OSTD_TRY(self.process().CommitCreds(creds::SetResGid(self.process().creds(), rgid, egid, sgid)));
+  return 0;
 }
 SyscallResult SysSetreuid(Thread& self, uint32_t ruid, uint32_t euid) {
-  return Commit(self, creds::SetReUid(self.process().creds(), ruid, euid));
+  OSTD_TRY(self.process().CommitCreds(creds::SetReUid(self.process().creds(), ruid, euid)));
+  return 0;
 }
 SyscallResult SysSetregid(Thread& self, uint32_t rgid, uint32_t egid) {
-  return Commit(self, creds::SetReGid(self.process().creds(), rgid, egid));
+  OSTD_TRY(self.process().CommitCreds(creds::SetReGid(self.process().creds(), rgid, egid)));
+  return 0;
 }
 
 // setfsuid/setfsgid: return the old fs id whatever happens; (uid_t)-1 is

@@ -1063,28 +1063,33 @@ ostd::Result<int> UnixSocket::GetIntOption(int name) {
   }
 }
 
+namespace {
+
+// SO_SNDBUF/SO_RCVBUF: Linux stores twice the request (capped at
+// wmem_max/rmem_max unless it is the *BUFFORCE form), at least `floor`.
+uint32_t BufferSize(int value, bool force, uint32_t floor) {
+  uint32_t v = static_cast<uint32_t>(value);
+  if (!force) v = std::min(v, kWmemMax);
+  uint64_t doubled = std::min<uint64_t>(uint64_t{v} * 2, 0x7fffffff);
+  return std::max<uint32_t>(static_cast<uint32_t>(doubled), floor);
+}
+
+}  // namespace
+
 ostd::Status UnixSocket::SetIntOption(int name, int value, bool privileged) {
   {
     ostd::MutexGuard g(lock_);
     switch (name) {
       case kSoSndbuf:
-      case kSoSndbufforce: {
+      case kSoSndbufforce:
         if (name == kSoSndbufforce && !privileged) return Err(Errno::kEPERM);
-        uint32_t v = static_cast<uint32_t>(value);
-        if (name == kSoSndbuf) v = std::min(v, kWmemMax);
-        uint64_t doubled = std::min<uint64_t>(uint64_t{v} * 2, 0x7fffffff);
-        sndbuf_ = std::max<uint32_t>(static_cast<uint32_t>(doubled), kMinSndbuf);
+        sndbuf_ = BufferSize(value, name == kSoSndbufforce, kMinSndbuf);
         break;
-      }
       case kSoRcvbuf:
-      case kSoRcvbufforce: {
+      case kSoRcvbufforce:
         if (name == kSoRcvbufforce && !privileged) return Err(Errno::kEPERM);
-        uint32_t v = static_cast<uint32_t>(value);
-        if (name == kSoRcvbuf) v = std::min(v, kWmemMax);
-        uint64_t doubled = std::min<uint64_t>(uint64_t{v} * 2, 0x7fffffff);
-        rcvbuf_ = std::max<uint32_t>(static_cast<uint32_t>(doubled), kMinRcvbuf);
+        rcvbuf_ = BufferSize(value, name == kSoRcvbufforce, kMinRcvbuf);
         break;
-      }
       case kSoPasscred:
         passcred_ = value != 0;
         break;
