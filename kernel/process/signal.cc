@@ -225,10 +225,17 @@ void Thread::Kick() {
 namespace {
 
 // Linux's sig_ignored(): a signal that would be ignored on delivery is
-// dropped when sent (so it never interrupts a sleep), unless blocked.
-bool DroppedOnSend(SignalHandlers* handlers, int sig, SigSet blocked) {
-  if (sig == kSigKill || (blocked & SigBit(sig)) != 0 || handlers == nullptr) return false;
+// dropped when sent (so it never interrupts a sleep), unless blocked. The
+// global init (`unkillable`: pid 1, and the signal not a forced fault) takes
+// only the signals it has a handler for, SIGKILL included, as Linux's
+// SIGNAL_UNKILLABLE: "the only signals that can be sent to the init process
+// are those for which init has explicitly installed signal handlers".
+bool DroppedOnSend(SignalHandlers* handlers, int sig, SigSet blocked, bool unkillable) {
+  if (handlers == nullptr) return false;
+  if (sig != kSigKill && (blocked & SigBit(sig)) != 0) return false;
   KernelSigaction a = handlers->Get(sig);
+  if (unkillable && (sig == kSigKill || a.handler == kSigDfl)) return true;
+  if (sig == kSigKill) return false;
   if (a.handler == kSigIgn) return true;
   if (a.handler != kSigDfl) return false;
   DefaultAction d = DefaultActionOf(sig);
@@ -239,7 +246,9 @@ bool DroppedOnSend(SignalHandlers* handlers, int sig, SigSet blocked) {
 
 ostd::Status Thread::TrySendSignal(int sig, const SigInfo& info) {
   if (sig < 1 || sig > kNumSignals) return {};
-  if (DroppedOnSend(process_->handlers_ptr(), sig, mask())) return {};
+  if (DroppedOnSend(process_->handlers_ptr(), sig, mask(), process_->pid() == 1 && !info.forced)) {
+    return {};
+  }
   OSTD_TRY(pending_.Add(sig, info, process_->sig_charge()));
   NotifySignalWatchers();
   Kick();
@@ -278,7 +287,7 @@ ostd::Status Process::TrySendSignal(int sig, const SigInfo& info) {
   // Dropped only if every thread would ignore it (blocked in none of them).
   SigSet blocked_somewhere = 0;
   ForEachThreadLocked([&](Thread& t) { blocked_somewhere |= t.mask(); });
-  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere)) return {};
+  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere, pid() == 1 && !info.forced)) return {};
   OSTD_TRY(pending.Add(sig, info, sig_charge()));
   NotifySignalWatchers();
   // SIGKILL ends the process whatever it does (a stopped one too).
@@ -300,7 +309,7 @@ void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code) {
     t.set_mask(t.mask() & ~SigBit(sig));
     t.process().handlers().Set(sig, KernelSigaction{});
   }
-  t.SendSignal(sig, SigInfo{.code = code, .addr = addr});
+  t.SendSignal(sig, SigInfo{.code = code, .addr = addr, .forced = true});
 }
 
 namespace {
@@ -446,6 +455,9 @@ void DeliverSignals(Thread& t) {
   SigInfo info = taken->info;
   KernelSigaction action = p.handlers().Get(sig);
   if (sig == kSigKill || action.handler == kSigDfl) {
+    // Init: a signal queued while blocked, with the default action by now
+    // (Linux's get_signal skips it for SIGNAL_UNKILLABLE).
+    if (p.pid() == 1 && !info.forced) return;
     switch (DefaultActionOf(sig)) {
       case DefaultAction::kIgnore:
       case DefaultAction::kContinue:

@@ -72,6 +72,9 @@ struct SigInfo {
   // Set only by the kernel for a POSIX timer's own signal (never from user
   // memory): taking it re-arms the timer (PosixTimerSignalTaken).
   bool posix_timer = false;
+  // Set only by ForceSignal (a fault the kernel forces on a thread): the one
+  // kind of signal with the default action that reaches the global init.
+  bool forced = false;
 };
 inline constexpr int32_t kSiUser = 0;
 inline constexpr int32_t kSiKernel = 0x80;
