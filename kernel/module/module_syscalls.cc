@@ -113,7 +113,10 @@ SyscallResult SysFinitModule(Thread& self, int fd, UserInPtr<const char> uargs, 
   // (deny_write_access); EINVAL for an empty file; EFBIG past the bound.
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file, self.process().files().Get(fd));
   if (!file->readable()) return Err(Errno::kEBADF);
-  if (file->inode()->type() != fs::InodeType::kRegular) return Err(Errno::kEINVAL);
+  // A pipe, socket or anonymous file has no inode here: not a regular file.
+  if (file->inode() == nullptr || file->inode()->type() != fs::InodeType::kRegular) {
+    return Err(Errno::kEINVAL);
+  }
   OSTD_TRY(file->inode()->TryDenyWrite());
   WriteDenial denial(file->inode_ref());
   uint64_t size = file->inode()->size();

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -98,6 +99,16 @@ static void errno_checks(void) {
   close(wronly);
   int path = CHECK_OK(open("junk.ko", O_PATH));
   CHECK_ERR(finit_module_(path, "", 0), EBADF);
+  // A pipe, an eventfd: readable, but not a regular file (Keel used to
+  // dereference the missing inode: found by the syscall fuzzer).
+  int pfd[2];
+  CHECK_OK(pipe(pfd));
+  CHECK_ERR(finit_module_(pfd[0], "", 0), EINVAL);
+  close(pfd[0]);
+  close(pfd[1]);
+  int efd = CHECK_OK(eventfd(0, 0));
+  CHECK_ERR(finit_module_(efd, "", 0), EINVAL);
+  close(efd);
   close(path);
   CHECK_OK(unlink("junk.ko"));
   CHECK_OK(unlink("empty"));
