@@ -48,6 +48,14 @@ using sysv::kIpcStat;
 using sysv::kSeqMultiplier;
 constexpr int kGetPid = 11, kGetVal = 12, kGetAll = 13, kGetNcnt = 14, kGetZcnt = 15, kSetVal = 16,
               kSetAll = 17;
+constexpr int kIpcInfo = 3, kSemStat = 18, kSemInfo = 19, kSemStatAny = 20;
+
+// struct seminfo (IPC_INFO, SEM_INFO).
+struct SemInfo {
+  int32_t semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem;
+  OSTD_POD(SemInfo, semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem);
+};
+static_assert(sizeof(SemInfo) == 40);
 
 struct SemidDs {
   Ipc64Perm perm;
@@ -403,10 +411,79 @@ SyscallResult SysSemtimedop(Thread& self, int semid, UserInPtr<SemBuf> sops, uin
 // semctl(semid, semnum, cmd, arg): `arg` (union semun) is a value (SETVAL),
 // an array of values (GETALL, SETALL) or a struct semid64_ds (IPC_STAT,
 // IPC_SET), by `cmd`.
+// The semid64_ds of `set` (IPC_STAT, SEM_STAT). Under table_lock.
+SemidDs StatLocked(const SemSet& set) ABSL_EXCLUSIVE_LOCKS_REQUIRED(table_lock) {
+  SemidDs ds{};
+  ds.perm = Ipc64Perm{.key = set.key,
+                      .uid = set.uid,
+                      .gid = set.gid,
+                      .cuid = set.cuid,
+                      .cgid = set.cgid,
+                      .mode = set.mode,
+                      .seq = static_cast<uint16_t>(set.id / kSeqMultiplier),
+                      .pad2 = 0,
+                      .pad3 = 0,
+                      .unused1 = 0,
+                      .unused2 = 0};
+  ds.otime = set.otime;
+  ds.ctime = set.ctime;
+  ds.nsems = set.vals.size();
+  return ds;
+}
+
+// semctl's commands that take no set id: IPC_INFO and SEM_INFO (the limits,
+// and for SEM_INFO how many sets and semaphores exist; the highest slot in
+// use is the result) and SEM_STAT/SEM_STAT_ANY (a slot index in, the set's id
+// out; SEM_STAT needs read permission). As Linux's semctl_info/semctl_stat.
+SyscallResult SemctlByIndex(const Credentials& c, int index, int cmd, uint64_t arg) {
+  if (cmd == kIpcInfo || cmd == kSemInfo) {
+    constexpr int32_t kSemMns = sem_abi::kSemMni * sem_abi::kSemMsl;  // SEMMAP, SEMMNU too
+    SemInfo info{.semmap = kSemMns,
+                 .semmni = sem_abi::kSemMni,
+                 .semmns = kSemMns,
+                 .semmnu = kSemMns,
+                 .semmsl = sem_abi::kSemMsl,
+                 .semopm = static_cast<int32_t>(sem_abi::kSemOpm),
+                 .semume = static_cast<int32_t>(sem_abi::kSemOpm),
+                 .semusz = 20,  // SEMUSZ
+                 .semvmx = sem_abi::kSemVmx,
+                 .semaem = sem_abi::kSemVmx};
+    uint64_t hi = 0;
+    {
+      ostd::SpinLockGuard guard(table_lock);
+      if (cmd == kSemInfo) {
+        info.semusz = 0;
+        info.semaem = 0;
+        sets.ForEach([&](const ostd::RefPtr<SemSet>& set) {
+          ++info.semusz;
+          info.semaem += static_cast<int32_t>(set->vals.size());
+        });
+      }
+      hi = sets.HighestIndex();
+    }
+    OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<SemInfo>(arg), info));
+    return hi;
+  }
+  SemidDs ds{};
+  uint64_t id = 0;
+  {
+    ostd::SpinLockGuard guard(table_lock);
+    OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> set, sets.AtIndex(index));
+    if (cmd == kSemStat && !Allowed(*set, c, 4)) return Err(Errno::kEACCES);
+    ds = StatLocked(*set);
+    id = static_cast<uint64_t>(set->id);
+  }
+  OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<SemidDs>(arg), ds));
+  return id;
+}
+
 SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t arg) {
   int64_t num = semnum;
   int cmd = cmd_arg & ~kIpc64;
   const Credentials& c = self.process().creds();
+  if (cmd == kIpcInfo || cmd == kSemInfo || cmd == kSemStat || cmd == kSemStatAny) {
+    return SemctlByIndex(c, id, cmd, arg);
+  }
   OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> set, FindSet(id));
   auto checked_num = [&]() -> ostd::Result<size_t> {
     if (num < 0 || num >= static_cast<int64_t>(set->vals.size())) return Err(Errno::kEINVAL);
@@ -502,20 +579,7 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
       {
         ostd::SpinLockGuard guard(table_lock);
         if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
-        ds.perm = Ipc64Perm{.key = set->key,
-                            .uid = set->uid,
-                            .gid = set->gid,
-                            .cuid = set->cuid,
-                            .cgid = set->cgid,
-                            .mode = set->mode,
-                            .seq = static_cast<uint16_t>(set->id / kSeqMultiplier),
-                            .pad2 = 0,
-                            .pad3 = 0,
-                            .unused1 = 0,
-                            .unused2 = 0};
-        ds.otime = set->otime;
-        ds.ctime = set->ctime;
-        ds.nsems = set->vals.size();
+        ds = StatLocked(*set);
       }
       OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<SemidDs>(arg), ds));
       return 0;
@@ -533,7 +597,7 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
       return 0;
     }
     default:
-      return Err(Errno::kEINVAL);  // IPC_INFO, SEM_INFO, SEM_STAT: not supported
+      return Err(Errno::kEINVAL);
   }
 }
 

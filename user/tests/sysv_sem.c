@@ -48,6 +48,36 @@ int main(void) {
   CHECK_OK(semctl(id, 0, IPC_STAT, (union semun){.buf = &ds}));
   CHECK_EQ(ds.sem_nsems, 2);
 
+  // IPC_INFO and SEM_INFO (the limits; the highest slot in use is the
+  // result), SEM_STAT and SEM_STAT_ANY (a slot index in, the id out). Keel
+  // used to refuse them with EINVAL, so the syscall fuzzer could not remove
+  // the sets its programs left (user/fuzz/sysfuzz.c).
+  struct seminfo si;
+  int highest = CHECK_OK(semctl(0, 0, IPC_INFO, (union semun){.buf = (struct semid_ds*)&si}));
+  CHECK(si.semmsl >= 250 && si.semopm >= 32 && si.semvmx == 32767 && si.semusz == 20);
+  CHECK(si.semmni >= 1 && si.semmns >= si.semmsl);
+  CHECK_EQ(semctl(0, 0, SEM_INFO, (union semun){.buf = (struct semid_ds*)&si}), highest);
+  CHECK(si.semusz >= 2 && si.semaem >= 3);  // used sets (ours: 2) and semaphores in them
+  int found = 0;
+  for (int i = 0; i <= highest; i++) {
+    struct semid_ds sd;
+    int got_id = semctl(i, 0, SEM_STAT, (union semun){.buf = &sd});
+    if (got_id < 0) {
+      CHECK(errno == EINVAL || errno == EACCES);
+      continue;
+    }
+    CHECK_EQ(semctl(i, 0, SEM_STAT_ANY, (union semun){.buf = &sd}), got_id);
+    if (got_id == id) {
+      found = 1;
+      CHECK_EQ(sd.sem_nsems, 2);
+      CHECK_EQ(sd.sem_perm.mode & 0777, 0600);
+    }
+  }
+  CHECK(found);
+  CHECK_ERR(semctl(highest + 1, 0, SEM_STAT, (union semun){.buf = &ds}), EINVAL);
+  CHECK_ERR(semctl(-1, 0, SEM_STAT_ANY, (union semun){.buf = &ds}), EINVAL);
+  CHECK_ERR(semctl(0, 0, IPC_INFO, (union semun){.buf = NULL}), EFAULT);
+
   // semop: all or nothing; IPC_NOWAIT instead of blocking.
   struct sembuf both[2] = {{0, -1, 0}, {1, -3, IPC_NOWAIT}};
   CHECK_ERR(semop(id, both, 2), EAGAIN);
