@@ -27,6 +27,7 @@
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
+#include "ostd/mm/heap.h"
 #include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 
@@ -308,6 +309,19 @@ Status GenMeminfo(int, TextSink& out) {
                  "Active:         0 kB\nInactive:       0 kB\nShmem:          0 kB\n"
                  "SwapTotal:      0 kB\nSwapFree:       0 kB\n",
                  total, free, free);
+  return {};
+}
+
+// /proc/keel_mem: ostd's frame and heap counters, exactly (no rounding), for
+// leak checks (the syscall fuzzer compares them before and after a run).
+Status GenKeelMem(int, TextSink& out) {
+  ostd::mm::FrameStats f = ostd::mm::GetFrameStats();
+  ostd::mm::HeapStats h = ostd::mm::GetHeapStats();
+  ostd::FormatTo(out,
+                 "frames_total {}\nframes_free {}\nheap_bytes {}\nheap_allocations {}\n"
+                 "heap_failed {}\nheap_slab_frames {}\n",
+                 f.total_frames, f.free_frames, h.allocated_bytes, h.allocations, h.failed,
+                 h.slab_frames);
   return {};
 }
 
@@ -665,10 +679,11 @@ struct Entry {
   Status (*link)(int pid, int fd, TextSink& out) = nullptr;
 };
 
-constexpr std::array<Entry, 13> kRootEntries = {{
+constexpr std::array<Entry, 14> kRootEntries = {{
     {"self", fs::kDtLnk, nullptr, LinkSelf},
     {"thread-self", fs::kDtLnk, nullptr, LinkThreadSelf},
     {"meminfo", fs::kDtReg, GenMeminfo, nullptr},
+    {"keel_mem", fs::kDtReg, GenKeelMem, nullptr},
     {"cpuinfo", fs::kDtReg, GenCpuinfo, nullptr},
     {"mounts", fs::kDtReg, GenMounts, nullptr},
     {"uptime", fs::kDtReg, GenUptime, nullptr},

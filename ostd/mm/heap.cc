@@ -66,6 +66,7 @@ void* AllocSmall(int cls) ABSL_EXCLUSIVE_LOCKS_REQUIRED(heap_lock) {
       free_lists[cls] = b;
     }
     frame_meta[*frame / kPageSize] = static_cast<uint8_t>(cls + 1);
+    ++stats.slab_frames;
   }
   FreeBlock* b = free_lists[cls];
   free_lists[cls] = b->next;

@@ -17,6 +17,10 @@ struct HeapStats {
   uint64_t allocated_bytes;  // bytes handed out (rounded to size classes/pages)
   uint64_t allocations;      // live allocations
   uint64_t failed;  // allocations that found no memory (not those refused for a bad alignment)
+  // Frames carved into small blocks. The heap keeps them once carved (their
+  // free blocks serve later allocations), so they count as in use in
+  // FrameStats even when every block is free.
+  uint64_t slab_frames;
 };
 // A consistent snapshot of the counters (read under the heap's spin lock, so
 // any context; the numbers may be stale by the time they are used).

@@ -293,6 +293,9 @@ void PreemptEnable() {
   // SAFETY: as in PreemptDisable; the count is > 0 here, so no migration.
   asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
   if (PreemptCount() != 0 || !active.load(std::memory_order_relaxed)) return;
+  // Exited tasks whose last reference went with interrupts off: free them
+  // now that this context may block (ReapTasks checks the interrupt flag).
+  if (TaskCore::ZombiesWaiting()) ReapTasks();
   // Most releases find nothing to do: test this CPU's flag with one load
   // before paying for an interrupt guard. (A flag set just after the test
   // is honoured at the next preemption point or tick.)

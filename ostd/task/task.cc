@@ -2,6 +2,7 @@
 // destruction, Join.
 #include "ostd/task/task.h"
 
+#include <atomic>
 #include <new>
 
 #include "arch/x86_64/cpu.h"
@@ -31,6 +32,8 @@ std::atomic<uint64_t> next_id{1};
 // Tasks whose last reference was dropped where they could not be freed.
 SpinLock zombie_lock;
 Task* zombies ABSL_GUARDED_BY(zombie_lock) = nullptr;
+// zombies != nullptr, readable without the lock (a hint: ReapTasks re-checks).
+std::atomic<bool> zombies_waiting{false};
 
 // Unmaps and frees pages [va + kPageSize, va + (pages+1) * kPageSize) (those
 // that are mapped), flushing every CPU's TLB before the frames are reused,
@@ -161,7 +164,10 @@ void TaskCore::Release(Task* t) {
   SpinLockGuard guard(zombie_lock);
   ZombieNext(t) = zombies;
   zombies = t;
+  zombies_waiting.store(true, std::memory_order_release);
 }
+
+bool TaskCore::ZombiesWaiting() { return zombies_waiting.load(std::memory_order_relaxed); }
 
 void ReapTasks() {
   if (!Preemptible()) return;
@@ -170,6 +176,7 @@ void ReapTasks() {
     SpinLockGuard guard(zombie_lock);
     list = zombies;
     zombies = nullptr;
+    zombies_waiting.store(false, std::memory_order_relaxed);
   }
   while (list != nullptr) {
     Task* next = TaskCore::ZombieNext(list);

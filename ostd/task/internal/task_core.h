@@ -41,6 +41,10 @@ class TaskCore {
   static void Destroy(Task* t);
   // Drops one reference; the last one frees the task or defers that.
   static void Release(Task* t);
+  // True while tasks wait on the deferred-free list: PreemptEnable frees
+  // them (ReapTasks) once preemption and interrupts are back on, so memory
+  // of exited tasks returns without waiting for the next Spawn or Join.
+  static bool ZombiesWaiting();
 
   // sched.cc: scheduling.
   // Switches to the next task if there is one (or to idle if the current
