@@ -204,6 +204,7 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
   }
   if (vector == arch::kTimerVector) {
     ostd::internal::OnTimerInterrupt();
+    ostd::internal::WatchdogTick(*frame);
     ostd::internal::EndOfInterrupt();
     ostd::internal::SchedOnTimerTick(*frame);  // may switch tasks (preemption)
     return;

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "arch/x86_64/apic.h"
+#include "arch/x86_64/trap_frame.h"
 
 namespace ostd::internal {
 
@@ -16,6 +17,9 @@ void InitInterruptsAndTimer();
 // processors (after InitCpuLocal); requires InitInterruptsAndTimer() done.
 void StartLocalTimer();
 void OnTimerInterrupt();
+// The lockup watchdog's share of a timer interrupt on this CPU (interrupts
+// off): notes this CPU's progress, reports it or another CPU stuck (ostd/watchdog.h).
+void WatchdogTick(const arch::TrapFrame& frame);
 void EndOfInterrupt();
 // This CPU's local APIC (all CPUs share one mapping of the register page).
 // Valid after InitInterruptsAndTimer().
