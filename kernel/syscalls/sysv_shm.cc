@@ -104,13 +104,16 @@ class Attachment final : public PageSource {
   ~Attachment() override {
     ostd::SpinLockGuard guard(table_lock);
     ostd::Vec<Attachment*>& list = seg_->attachments;
+    bool listed = false;
     for (size_t i = 0; i < list.size(); ++i) {
       if (list[i] == this) {
         list[i] = list[list.size() - 1];
         list.PopBack();
+        listed = true;
         break;
       }
     }
+    if (!listed) return;  // shmat failed to list it: the segment never counted it
     seg_->dtime = sysv::NowSeconds();
     if (seg_->dest && list.size() == 0) segments.Remove(*seg_);
   }
@@ -188,13 +191,16 @@ SyscallResult SysShmat(Thread& self, int id, uint64_t addr, uint32_t flags) {
   }
   ostd::RefPtr<Segment> seg;
   ostd::RefPtr<Attachment> att;
+  bool listed = false;
   {
     ostd::SpinLockGuard guard(table_lock);
     OSTD_TRY_ASSIGN(seg, segments.Find(id));
     if (!seg->owner.Allows(self.process().creds(), want)) return Err(Errno::kEACCES);
     OSTD_TRY_ASSIGN(att, ostd::MakeRef<Attachment>(seg, (flags & kShmRdonly) != 0));
-    if (!seg->attachments.Push(att.get())) return Err(Errno::kENOMEM);
+    listed = seg->attachments.Push(att.get()).has_value();
   }
+  // Dropped here, outside table_lock (its destructor takes the lock).
+  if (!listed) return Err(Errno::kENOMEM);
   // Without SHM_REMAP an address must be free (Linux: EINVAL otherwise).
   uint32_t map_flags = kMapShared;
   if (addr != 0) map_flags |= (flags & kShmRemap) != 0 ? kMapFixed : kMapFixedNoReplace;

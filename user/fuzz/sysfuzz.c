@@ -1137,6 +1137,8 @@ static int RunWorkers(const struct Options* o) {
 
 // RunWorkers in a child process; returns 0 if no worker failed.
 static int RunInChild(const struct Options* o) {
+  // Marks which seed the "P INDEX wW" lines that follow belong to.
+  printf("sysfuzz: programs of seed %" PRIu64 "\n", o->seed);
   pid_t pid = fork();
   if (pid == 0) _exit(RunWorkers(o) != 0);
   int status;
