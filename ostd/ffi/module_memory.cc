@@ -176,6 +176,33 @@ void VoidEntry::Call() const {
   fn();
 }
 
+Result<WordEntry> ModuleMemory::WordEntryAt(uint64_t offset) {
+  OSTD_TRY_ASSIGN(Vaddr va, EntryAddress(offset));
+  return WordEntry(RefFrom(*this), va);
+}
+
+Result<uint64_t> WordEntry::Call(std::span<const ForeignArg> args) const {
+  if (args.size() > kMaxArgs) return Err(Errno::kEINVAL);
+  std::array<uint64_t, kMaxArgs> w{};
+  for (size_t i = 0; i < args.size(); ++i) {
+    // SAFETY: the address of the record's first word, a number the callee
+    // may dereference while the caller's span is alive (it outlives this
+    // call); an empty record is passed as 0.
+    w[i] = args[i].record_.empty() ? args[i].word_
+                                   : reinterpret_cast<uint64_t>(args[i].record_.data());
+  }
+  // SAFETY: address_ was declared by the loader as a function of the module
+  // and checked to lie in an executable page of the sealed region memory_
+  // keeps mapped. The module's code is trusted; called as a C function of
+  // six integer-class parameters: the x86_64 calling convention passes them
+  // in registers the callee may ignore, and returns its integer result in
+  // rax (garbage for a void function, which the caller ignores).
+  auto* fn =
+      reinterpret_cast<uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)>(
+          address_);
+  return fn(w[0], w[1], w[2], w[3], w[4], w[5]);
+}
+
 Result<size_t> ReadForeignString(uint64_t addr, std::span<char> out) {
   SpinLockGuard guard(LiveLock());
   for (const LiveRange& r : LiveRanges()) {

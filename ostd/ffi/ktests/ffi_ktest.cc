@@ -255,5 +255,66 @@ TEST(ForeignExportsTest, ThunksFentryAndHeap) {
   EXPECT_EQ(ExportAddress(ForeignExport::kCount), 0u);
 }
 
+TEST(WordEntryTest, PassesWordsAndRecords) {
+  // mov (%rsi),%rax; add %rdi,%rax; mov %rax,8(%rsi); add %rcx,%rax; ret:
+  // returns a0 + rec[0] + a3 and stores a0 + rec[0] into rec[1].
+  Code c;
+  c.Byte({0x48, 0x8b, 0x06});
+  c.Byte({0x48, 0x01, 0xf8});
+  c.Byte({0x48, 0x89, 0x46, 0x08});
+  c.Byte({0x48, 0x01, 0xc8});
+  c.Ret();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->DeclareEntry(0).has_value());
+  EXPECT_EQ(m->WordEntryAt(0).error(), Errno::kEPERM);  // not sealed
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  EXPECT_EQ(m->WordEntryAt(2).error(), Errno::kEINVAL);  // not declared
+  Result<WordEntry> e = m->WordEntryAt(0);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->address(), m->base());
+  std::array<uint64_t, 2> rec = {100, 0};
+  std::array<ForeignArg, 4> args = {ForeignArg::Word(5), ForeignArg::Record(rec),
+                                    ForeignArg::Word(0), ForeignArg::Word(1000)};
+  EXPECT_EQ(e->Call(args).value(), 1105u);
+  EXPECT_EQ(rec[1], 105u);  // the callee's write is in the caller's record
+  // Unused registers are 0.
+  EXPECT_EQ(e->Call(std::span(args).first(2)).value(), 105u);
+  std::array<ForeignArg, WordEntry::kMaxArgs + 1> too_many = {
+      ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0),
+      ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0)};
+  EXPECT_EQ(e->Call(too_many).error(), Errno::kEINVAL);
+}
+
+uint64_t call_a0 = 0;
+uint64_t call_a1 = 0;
+int CallHandler(uint64_t a0, uint64_t a1) {
+  call_a0 = a0;
+  call_a1 = a1;
+  return -22;
+}
+
+TEST(ForeignExportsTest, ForeignCallsReachTheirHandler) {
+  // Tail-calls register_kprobes(rdi, esi): movabs $f,%r11; jmp *%r11.
+  Code c;
+  c.MovabsR11(ExportAddress(ForeignExport::kRegisterKprobes));
+  c.JmpR11();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->DeclareEntry(0).has_value());
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  Result<WordEntry> e = m->WordEntryAt(0);
+  ASSERT_TRUE(e.has_value());
+  std::array<ForeignArg, 2> args = {ForeignArg::Word(0x1234), ForeignArg::Word(0xffffffff00000003)};
+  // No handler: -ENOSYS.
+  EXPECT_EQ(static_cast<int32_t>(e->Call(args).value()), -38);
+  SetForeignCallHandler(ForeignCall::kRegisterKprobes, CallHandler);
+  EXPECT_EQ(static_cast<int32_t>(e->Call(args).value()), -22);
+  SetForeignCallHandler(ForeignCall::kRegisterKprobes, nullptr);
+  EXPECT_EQ(call_a0, 0x1234u);
+  EXPECT_EQ(call_a1, 3u);                                   // an int argument: its low 32 bits
+  SetForeignCallHandler(ForeignCall::kCount, CallHandler);  // ignored
+}
+
 }  // namespace
 }  // namespace ostd::ffi
