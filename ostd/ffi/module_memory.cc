@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ostd/patch/exec_region.h"
+#include "ostd/patch/internal/module_text.h"
 #include "ostd/patch/section_plan.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -60,9 +61,10 @@ Status ModuleMemory::Write(uint64_t offset, std::span<const uint8_t> bytes) {
   return region_.Write(offset, bytes);
 }
 
-Status ModuleMemory::DeclareEntry(uint64_t offset) {
+Status ModuleMemory::DeclareEntry(uint64_t offset, uint64_t size) {
   if (sealed()) return Err(Errno::kEPERM);
-  if (offset >= size()) return Err(Errno::kEINVAL);
+  if (offset >= this->size()) return Err(Errno::kEINVAL);
+  if (size != 0) OSTD_TRY(functions_.Push(Function{.offset = offset, .size = size}));
   return entries_.Push(offset);
 }
 
@@ -105,6 +107,21 @@ Status ModuleMemory::Seal(std::span<const patch::Section> sections) {
     return sealed_status;
   }
   data_sections_ = std::move(data);
+  // The functions that lie whole inside one text section may be probed.
+  Vec<patch::ModuleFunction> text;
+  for (const Function& f : functions_) {
+    for (const patch::Section& s : sections) {
+      if (s.kind == patch::SectionKind::kText &&
+          patch::RangeWithin(f.offset, f.size, s.offset, s.offset + s.size)) {
+        if (!text.Push(patch::ModuleFunction{.offset = f.offset, .size = f.size}).has_value()) {
+          return {};  // sealed; just not probeable
+        }
+        break;
+      }
+    }
+  }
+  functions_.Clear();
+  text_registered_ = patch::AddModuleText(base(), size(), text.span()).has_value();
   return {};
 }
 
@@ -133,8 +150,12 @@ void ModuleMemory::Unregister() {
 }
 
 // region_ is destroyed after the body: the range is no longer readable
-// through ReadForeignString before it is unmapped.
-ModuleMemory::~ModuleMemory() { Unregister(); }
+// through ReadForeignString, and no breakpoint is left in it, before it is
+// unmapped.
+ModuleMemory::~ModuleMemory() {
+  if (text_registered_) patch::RemoveModuleText(base(), size());
+  Unregister();
+}
 
 Status ModuleMemory::Read(uint64_t offset, std::span<uint8_t> out) const {
   if (out.empty()) return {};

@@ -75,9 +75,12 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
   Status WriteData(uint64_t offset, std::span<const uint8_t> bytes);
 
   // Records `offset` as the start of a function the loader may call after
-  // sealing (a function symbol of the module). EPERM once sealed, EINVAL
-  // if offset >= size(), ENOMEM if the list cannot grow.
-  Status DeclareEntry(uint64_t offset);
+  // sealing (a function symbol of the module). A nonzero `size` (the
+  // symbol's st_size) also makes [offset, offset + size) a function
+  // breakpoints may be placed in (ostd/patch/probe.h) once sealed, if it
+  // lies inside one text section (otherwise it is only an entry). EPERM
+  // once sealed, EINVAL if offset >= size(), ENOMEM if the list cannot grow.
+  Status DeclareEntry(uint64_t offset, uint64_t size = 0);
 
   // Seals the region with `sections` (text RX, rodata R, data RW; pages no
   // section covers become R; ExecRegion::Seal's rules and errors), after
@@ -103,7 +106,8 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
   Result<WordEntry> WordEntryAt(uint64_t offset);
 
   // Releases the pages (RW NX, unmapped, TLBs flushed on every CPU) once the
-  // last reference is gone. Must not run in an interrupt handler.
+  // last reference is gone, after taking down every breakpoint placed in its
+  // text (Breakpoint::gone()). Must not run in an interrupt handler.
   ~ModuleMemory();
 
  private:
@@ -115,8 +119,14 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
 
   patch::ExecRegion region_;
   Vec<uint64_t> entries_;
+  struct Function {
+    uint64_t offset;
+    uint64_t size;
+  };
+  Vec<Function> functions_;            // declared with a size; handed to the probe core by Seal()
   Vec<patch::Section> data_sections_;  // the RW sections, kept by Seal()
   bool registered_ = false;
+  bool text_registered_ = false;  // functions_ given to the probe core
 };
 
 // A callable `int (*)(void)` entry of a sealed ModuleMemory (a module's

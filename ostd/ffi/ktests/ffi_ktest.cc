@@ -10,6 +10,7 @@
 #include "ktest/ktest.h"
 #include "ostd/ffi/foreign_exports.h"
 #include "ostd/ffi/module_memory.h"
+#include "ostd/patch/probe.h"
 #include "ostd/patch/section_plan.h"
 #include "ostd/util/vec.h"
 
@@ -284,6 +285,62 @@ TEST(WordEntryTest, PassesWordsAndRecords) {
       ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0),
       ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0)};
   EXPECT_EQ(e->Call(too_many).error(), Errno::kEINVAL);
+}
+
+class CountingHandler final : public patch::ProbeHandler {
+ public:
+  void OnHit(const patch::ProbeRegs& regs) override {
+    ++hits;
+    rip = regs.rip;
+    rdi = regs.rdi;
+  }
+  void AfterStep(const patch::ProbeRegs& regs) override { after_rax = regs.rax; }
+  int hits = 0;
+  uint64_t rip = 0;
+  uint64_t rdi = 0;
+  uint64_t after_rax = 0;
+};
+
+TEST(ModuleTextProbeTest, BreakpointsInDeclaredFunctionsGoWithTheMemory) {
+  // int f(long x): mov %edi,%eax; add $1,%eax; ret (2 + 3 + 1 bytes)
+  Code c;
+  c.Byte({0x89, 0xf8});
+  c.Byte({0x83, 0xc0, 0x01});
+  c.Ret();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  // A second function declared without a size: an entry, not probeable.
+  ASSERT_TRUE(m->Write(64, c.bytes.span()).has_value());
+  ASSERT_TRUE(m->DeclareEntry(0, c.size()).has_value());
+  ASSERT_TRUE(m->DeclareEntry(64).has_value());
+  Result<RefPtr<CountingHandler>> h = MakeRef<CountingHandler>();
+  ASSERT_TRUE(h.has_value());
+  // Not sealed yet: no function there.
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base(), *h).error(), Errno::kEINVAL);
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base() + 64, *h).error(), Errno::kEINVAL);
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base() + 1, *h).error(), Errno::kEILSEQ);
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base() + kPage, *h).error(), Errno::kEINVAL);
+  Result<patch::Breakpoint> bp = patch::Breakpoint::AtAddress(m->base() + 2, *h);
+  ASSERT_TRUE(bp.has_value());
+  EXPECT_EQ(bp->function().address, m->base());
+  EXPECT_EQ(bp->function().offset, 2u);
+  Result<WordEntry> e = m->WordEntryAt(0);
+  ASSERT_TRUE(e.has_value());
+  std::array<ForeignArg, 1> args = {ForeignArg::Word(41)};
+  EXPECT_EQ(static_cast<uint32_t>(e->Call(args).value()), 42u);
+  EXPECT_EQ((*h)->hits, 1);
+  EXPECT_EQ((*h)->rip, m->base() + 2);
+  EXPECT_EQ((*h)->rdi, 41u);
+  EXPECT_EQ((*h)->after_rax, 42u);
+  EXPECT_FALSE(bp->gone());
+  // The memory goes (last references dropped) with the breakpoint placed.
+  e = Err(Errno::kEINVAL);
+  m = RefPtr<ModuleMemory>();
+  EXPECT_TRUE(bp->gone());
+  EXPECT_FALSE(bp->enabled());
+  EXPECT_EQ(bp->Enable().error(), Errno::kENOENT);
+  *bp = patch::Breakpoint();  // dropping it is safe
 }
 
 uint64_t call_a0 = 0;
