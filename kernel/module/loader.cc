@@ -360,8 +360,17 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
   }
   // Every function of the core text may be called back (a kprobe handler
   // the module registers: module_kprobes.h).
+  // With its st_size, a function can also be probed (kprobes on module
+  // text).
   for (const FunctionSymbol& f : m.functions) {
-    if (f.region == Region::kCore) OSTD_TRY(core->DeclareEntry(f.address - m.core_base));
+    if (f.region != Region::kCore) continue;
+    uint64_t size = 0;
+    for (const ModuleSymbol& sym : m.symbols) {
+      if (sym.region == Region::kCore && sym.address == f.address && sym.size > size) {
+        size = sym.size;
+      }
+    }
+    OSTD_TRY(core->DeclareEntry(f.address - m.core_base, size));
   }
   bool init_in_core = false;
   if (m.init_fn) {
@@ -818,6 +827,19 @@ bool WriteModuleSymbol(uint64_t addr, bool with_offset, ostd::FormatSink& out) {
     return true;
   }
   return false;
+}
+
+std::optional<uint64_t> ModuleSymbolAddress(std::string_view module, std::string_view symbol) {
+  ostd::MutexGuard g(kallsyms_mutex);
+  for (const RefPtr<Module>& m : kallsyms_modules) {
+    if (!module.empty() && m->name.view() != module) continue;
+    for (const OwnedSymbol& sym : m->symbols) {
+      if (BytesEqual(sym.name.span(), symbol) && m->core_text.Contains(sym.address)) {
+        return sym.address;
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<ModuleCore> CoreContaining(uint64_t addr) {

@@ -142,10 +142,20 @@ Status RegisterLocked(uint64_t kp) {
     Result<size_t> n = ostd::ffi::ReadForeignString(name_addr, name);
     if (!n) return Err(n.error() == Errno::kENAMETOOLONG ? Errno::kENOENT : Errno::kEINVAL);
     tracing::InitLinuxSymbols();
-    std::optional<ostd::Symbol> fn =
-        tracing::FindKernelFunction(std::string_view(std::span<const char>(name).first(*n)));
-    if (!fn) return Err(Errno::kENOENT);
-    target = fn->address;
+    const std::string_view sym(std::span<const char>(name).first(*n));
+    // A kernel function (a Linux alias or a Keel name), else a module's
+    // symbol, "MOD:SYM" or bare (Linux's kallsyms_lookup_name()).
+    if (std::optional<ostd::Symbol> fn = tracing::FindKernelFunction(sym)) {
+      target = fn->address;
+    } else {
+      size_t colon = sym.find(':');
+      std::optional<uint64_t> a =
+          colon == std::string_view::npos
+              ? ModuleSymbolAddress({}, sym)
+              : ModuleSymbolAddress(sym.substr(0, colon), sym.substr(colon + 1));
+      if (!a) return Err(Errno::kENOENT);
+      target = *a;
+    }
   }
   target += offset;
   std::optional<WordEntry> pre_entry;

@@ -63,6 +63,12 @@ struct ModuleCore {
 // it). Defined in loader.cc.
 std::optional<ModuleCore> CoreContaining(uint64_t addr);
 
+// The address of the core-text symbol `symbol` of the loaded module
+// `module` (empty: of any loaded module, the newest first), as Linux's
+// kallsyms_lookup_name() finds "MOD:SYM" and module symbols. Does not take
+// the module lock. Defined in loader.cc.
+std::optional<uint64_t> ModuleSymbolAddress(std::string_view module, std::string_view symbol);
+
 // Installs register_kprobe & co. (ForeignCall handlers). Idempotent.
 void InstallModuleKprobes();
 
