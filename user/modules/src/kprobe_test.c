@@ -13,7 +13,7 @@
 #include <linux/printk.h>
 #include <linux/ptrace.h>
 
-static char *sym = "do_sys_openat2";
+static char* sym = "do_sys_openat2";
 module_param(sym, charp, 0444);
 static uint offset;
 module_param(offset, uint, 0444);
@@ -30,7 +30,7 @@ module_param(calls, int, 0444);
 
 static atomic_long_t pre_hits, post_hits, magic_hits, ip_ok, self_hits, self_arg_ok;
 
-static int kt_pre(struct kprobe *p, struct pt_regs *regs) {
+static int kt_pre(struct kprobe* p, struct pt_regs* regs) {
   atomic_long_inc(&pre_hits);
   if ((int)regs->di == magic) atomic_long_inc(&magic_hits);
   // On x86 regs->ip is just past the int3 in a pre_handler.
@@ -38,7 +38,7 @@ static int kt_pre(struct kprobe *p, struct pt_regs *regs) {
   return 0;
 }
 
-static void kt_post(struct kprobe *p, struct pt_regs *regs, unsigned long flags) {
+static void kt_post(struct kprobe* p, struct pt_regs* regs, unsigned long flags) {
   atomic_long_inc(&post_hits);
 }
 
@@ -52,7 +52,7 @@ noinline int kprobe_test_target(int x) {
   return x + 1;
 }
 
-static int kt_self_pre(struct kprobe *p, struct pt_regs *regs) {
+static int kt_self_pre(struct kprobe* p, struct pt_regs* regs) {
   atomic_long_inc(&self_hits);
   if (regs->di == 7) atomic_long_inc(&self_arg_ok);
   return 0;
@@ -68,7 +68,7 @@ static int __init kprobe_test_init(void) {
 
   kp.symbol_name = sym;
   kp.offset = offset;
-  if (both) kp.addr = (kprobe_opcode_t *)kt_pre;
+  if (both) kp.addr = (kprobe_opcode_t*)kt_pre;
   ret = register_kprobe(&kp);
   if (ret < 0) {
     pr_err("kprobe_test: register_kprobe(%s+%u) failed: %d\n", sym, offset, ret);
@@ -101,9 +101,8 @@ static void __exit kprobe_test_exit(void) {
   pre = atomic_long_read(&pre_hits);
   post = atomic_long_read(&post_hits);
   pr_info("kprobe_test: magic=%ld consistent=%d nmissed=%lu self=%ld self_arg=%ld\n",
-          atomic_long_read(&magic_hits),
-          pre > 0 && pre == post && atomic_long_read(&ip_ok) == pre, kp.nmissed,
-          atomic_long_read(&self_hits), atomic_long_read(&self_arg_ok));
+          atomic_long_read(&magic_hits), pre > 0 && pre == post && atomic_long_read(&ip_ok) == pre,
+          kp.nmissed, atomic_long_read(&self_hits), atomic_long_read(&self_arg_ok));
 }
 
 module_init(kprobe_test_init);
