@@ -9,8 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "kernel/kprobes/kprobes.h"
-#include "kernel/tracing/linux_symbols.h"
+#include "kernel/module/probe_bridge.h"
 #include "ostd/ffi/foreign_exports.h"
 #include "ostd/ffi/module_memory.h"
 #include "ostd/log.h"
@@ -51,44 +50,36 @@ Result<WordEntry> Callback(uint64_t addr) {
   return core->memory->WordEntryAt(addr - core->memory->base());
 }
 
-// pt_regs (r15 ... ss) from a snapshot, with `ip` for regs->ip.
-std::array<uint64_t, 21> PtRegs(const kprobes::Regs& r, uint64_t ip) {
-  return {r.r15, r.r14, r.r13, r.r12, r.rbp,      r.rbx, r.r11, r.r10,    r.r9,  r.r8, r.rax,
-          r.rcx, r.rdx, r.rsi, r.rdi, r.orig_rax, ip,    r.cs,  r.rflags, r.rsp, r.ss};
-}
-
-// One struct kprobe a module registered.
-class ModuleKprobe final : public kprobes::Kprobe {
+// One struct kprobe a module registered: its handlers, run by the kprobe
+// probe_bridge.h places.
+class ModuleKprobe final : public ProbeCallbacks {
  public:
   ModuleKprobe(RefPtr<ModuleMemory> owner, uint64_t kp, std::optional<WordEntry> pre,
                std::optional<WordEntry> post)
       : owner_(std::move(owner)), kp_(kp), pre_(std::move(pre)), post_(std::move(post)) {}
 
-  void PreHandler(const kprobes::Regs& regs) override {
-    WriteNmissed();
+  void Pre(PtRegsWords& regs, uint64_t nmissed) override {
+    WriteNmissed(nmissed);
     skip_post_ = false;
     if (!pre_) return;
-    std::array<uint64_t, 21> pt = PtRegs(regs, regs.rip + 1);
-    std::array<ForeignArg, 2> args = {ForeignArg::Word(kp_), ForeignArg::Record(pt)};
+    std::array<ForeignArg, 2> args = {ForeignArg::Word(kp_), ForeignArg::Record(regs)};
     Result<uint64_t> r = pre_->Call(args);
     // Linux skips the single step and the post_handler when the pre_handler
     // returns nonzero (it moved regs->ip); Keel steps anyway (see the header).
     skip_post_ = r.has_value() && static_cast<uint32_t>(*r) != 0;
   }
 
-  void PostHandler(const kprobes::Regs& regs) override {
+  void Post(PtRegsWords& regs) override {
     if (!post_ || skip_post_) return;
-    std::array<uint64_t, 21> pt = PtRegs(regs, regs.rip);
-    std::array<ForeignArg, 3> args = {ForeignArg::Word(kp_), ForeignArg::Record(pt),
+    std::array<ForeignArg, 3> args = {ForeignArg::Word(kp_), ForeignArg::Record(regs),
                                       ForeignArg::Word(0)};
     (void)post_->Call(args);
   }
 
-  void WriteNmissed() {
-    (void)StoreField(*owner_, kp_ - owner_->base(), kKprobeNmissed, nmissed(), 8);
+  void WriteNmissed(uint64_t nmissed) {
+    (void)StoreField(*owner_, kp_ - owner_->base(), kKprobeNmissed, nmissed, 8);
   }
 
-  const RefPtr<ModuleMemory>& owner() const { return owner_; }
   uint64_t kp() const { return kp_; }
   bool Uses(const ModuleMemory& m) const {
     auto in = [&](const std::optional<WordEntry>& e) {
@@ -96,6 +87,9 @@ class ModuleKprobe final : public kprobes::Kprobe {
     };
     return owner_.get() == &m || in(pre_) || in(post_);
   }
+
+  // The placed probe (set once placed, under glue_mutex).
+  RefPtr<ModuleProbe> probe;
 
  private:
   RefPtr<ModuleMemory> owner_;  // the memory holding the struct kprobe
@@ -141,12 +135,11 @@ Status RegisterLocked(uint64_t kp) {
     std::array<char, 128> name{};
     Result<size_t> n = ostd::ffi::ReadForeignString(name_addr, name);
     if (!n) return Err(n.error() == Errno::kENAMETOOLONG ? Errno::kENOENT : Errno::kEINVAL);
-    tracing::InitLinuxSymbols();
     const std::string_view sym(std::span<const char>(name).first(*n));
     // A kernel function (a Linux alias or a Keel name), else a module's
     // symbol, "MOD:SYM" or bare (Linux's kallsyms_lookup_name()).
-    if (std::optional<ostd::Symbol> fn = tracing::FindKernelFunction(sym)) {
-      target = fn->address;
+    if (std::optional<uint64_t> fn = KernelFunctionAddress(sym)) {
+      target = *fn;
     } else {
       size_t colon = sym.find(':');
       std::optional<uint64_t> a =
@@ -174,10 +167,10 @@ Status RegisterLocked(uint64_t kp) {
                   ostd::MakeRef<ModuleKprobe>(core->memory, kp, pre_entry, post_entry));
   OSTD_TRY(registered.Reserve(registered.size() + 1));
   const bool disabled = (flags & kKprobeFlagDisabled) != 0;
-  OSTD_TRY(kprobes::RegisterKprobe(probe, {.symbol = {}, .offset = 0, .addr = target}, disabled));
+  OSTD_TRY_ASSIGN(probe->probe, PlaceModuleProbe(target, disabled, probe));
   uint32_t new_flags = flags & kKprobeFlagDisabled;
-  if (offset == 0 && probe->function().offset == 0) new_flags |= kKprobeFlagOnFuncEntry;
-  (void)StoreField(mem, off, kKprobeAddr, probe->address(), 8);
+  if (offset == 0 && probe->probe->function_offset() == 0) new_flags |= kKprobeFlagOnFuncEntry;
+  (void)StoreField(mem, off, kKprobeAddr, probe->probe->address(), 8);
   (void)StoreField(mem, off, kKprobeFlags, new_flags, 4);
   (void)registered.Push(probe);
   return {};
@@ -195,9 +188,11 @@ RefPtr<ModuleKprobe> TakeRegistered(uint64_t kp) {
 }
 
 void Unregister(const RefPtr<ModuleKprobe>& probe) {
-  if (!probe) return;
-  (void)kprobes::UnregisterKprobe(probe);
-  probe->WriteNmissed();
+  if (!probe || !probe->probe) return;
+  probe->probe->Unregister();
+  probe->WriteNmissed(probe->probe->nmissed());
+  // The placed probe holds these callbacks: break the cycle.
+  probe->probe = RefPtr<ModuleProbe>();
 }
 
 int ToInt(Status s) { return s ? 0 : -static_cast<int>(s.error()); }
@@ -278,7 +273,7 @@ void RemoveModuleKprobes(const ModuleMemory& core, std::string_view module) {
   }
   for (const RefPtr<ModuleKprobe>& probe : gone.span()) {
     OSTD_LOG_WARN("{}: kprobe at {:#x} still registered when the module went; unregistered", module,
-                  probe->address());
+                  probe->probe ? probe->probe->address() : 0);
     Unregister(probe);
   }
 }

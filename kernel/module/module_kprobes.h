@@ -33,14 +33,9 @@
 #include <optional>
 #include <string_view>
 
+#include "ostd/ffi/module_memory.h"
 #include "ostd/result.h"
 #include "ostd/util/ref_ptr.h"
-
-// (Only declared here: ostd/ffi's headers come after every kernel header
-// outside kernel/module/ in the files that include this one.)
-namespace ostd::ffi {
-class ModuleMemory;
-}  // namespace ostd::ffi
 
 namespace kernel::module {
 
