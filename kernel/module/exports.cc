@@ -26,7 +26,7 @@ struct ExportName {
 
 // Linux's names for ostd's foreign exports. Only these resolve: an
 // EXPORT_SYMBOL list, not every kernel symbol.
-constexpr std::array<ExportName, 51> kExports = {{
+constexpr std::array<ExportName, 55> kExports = {{
     {"__fentry__", ForeignExport::kFentry},
     {"__x86_return_thunk", ForeignExport::kReturnThunk},
     {"__x86_indirect_thunk_rax", ForeignExport::kIndirectThunkRax},
@@ -63,6 +63,11 @@ constexpr std::array<ExportName, 51> kExports = {{
     {"kmalloc_trace", ForeignExport::kKmallocTrace},
     {"kmalloc_large", ForeignExport::kKmallocLarge},
     {"kmalloc_caches", ForeignExport::kKmallocCaches},
+    // kprobes (module_kprobes.h).
+    {"register_kprobe", ForeignExport::kRegisterKprobe},
+    {"unregister_kprobe", ForeignExport::kUnregisterKprobe},
+    {"register_kprobes", ForeignExport::kRegisterKprobes},
+    {"unregister_kprobes", ForeignExport::kUnregisterKprobes},
     // ostd's API for Keel-native modules (native_module.h), by the names the
     // Itanium C++ ABI gives the declarations (//build:native_module_test
     // checks them against the linked kernel).

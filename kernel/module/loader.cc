@@ -17,6 +17,7 @@
 #include "kernel/module/layout.h"
 #include "kernel/module/link.h"
 #include "kernel/module/modinfo.h"
+#include "kernel/module/module_kprobes.h"
 #include "kernel/module/params.h"
 #include "lib/section_plan.h"
 #include "ostd/ffi/module_memory.h"
@@ -357,6 +358,20 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
     if (!IsFunction(m, *m.exit_fn, Region::kCore)) return Err(Errno::kENOEXEC);
     OSTD_TRY(core->DeclareEntry(*m.exit_fn - m.core_base));
   }
+  // Every function of the core text may be called back (a kprobe handler
+  // the module registers: module_kprobes.h).
+  // With its st_size, a function can also be probed (kprobes on module
+  // text).
+  for (const FunctionSymbol& f : m.functions) {
+    if (f.region != Region::kCore) continue;
+    uint64_t size = 0;
+    for (const ModuleSymbol& sym : m.symbols) {
+      if (sym.region == Region::kCore && sym.address == f.address && sym.size > size) {
+        size = sym.size;
+      }
+    }
+    OSTD_TRY(core->DeclareEntry(f.address - m.core_base, size));
+  }
   bool init_in_core = false;
   if (m.init_fn) {
     if (IsFunction(m, *m.init_fn, Region::kCore)) {
@@ -451,6 +466,7 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
   if (ret < 0) {
     // Undo: the module leaves the list and its memory goes with the last
     // reference (nothing of it can still run: it only ran inside Call()).
+    RemoveModuleKprobes(*core, name.view());
     std::optional<size_t> i = Find(name.view());
     if (i) modules.Erase(*i);
     RemoveKallsyms(*mod);
@@ -478,6 +494,7 @@ Status LoadLocked(std::span<const uint8_t> image, std::span<const uint8_t> args,
 Status LoadModule(std::span<const uint8_t> image, std::span<const uint8_t> args, uint32_t flags) {
   if ((flags & kInitCompressedFile) != 0) return Err(Errno::kEOPNOTSUPP);
   InstallPrintk();
+  InstallModuleKprobes();
   ostd::MutexGuard g(module_mutex);
   return LoadLocked(image, args, flags);
 }
@@ -495,6 +512,7 @@ Status UnloadModule(std::string_view name, uint32_t flags) {
     if (mod->has_init && !mod->exit) return Err(Errno::kEBUSY);
     mod->state = State::kGoing;
     if (mod->exit) mod->exit->Call();
+    RemoveModuleKprobes(*mod->core, mod->name.view());
     modules.Erase(*i);
     mod->charp_values.Clear();
   }
@@ -809,6 +827,30 @@ bool WriteModuleSymbol(uint64_t addr, bool with_offset, ostd::FormatSink& out) {
     return true;
   }
   return false;
+}
+
+std::optional<uint64_t> ModuleSymbolAddress(std::string_view module, std::string_view symbol) {
+  ostd::MutexGuard g(kallsyms_mutex);
+  for (const RefPtr<Module>& m : kallsyms_modules) {
+    if (!module.empty() && m->name.view() != module) continue;
+    for (const OwnedSymbol& sym : m->symbols) {
+      if (BytesEqual(sym.name.span(), symbol) && m->core_text.Contains(sym.address)) {
+        return sym.address;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ModuleCore> CoreContaining(uint64_t addr) {
+  ostd::MutexGuard g(kallsyms_mutex);
+  for (const RefPtr<Module>& m : kallsyms_modules) {
+    const ModuleMemory& core = *m->core;
+    if (addr >= core.base() && addr - core.base() < core.size()) {
+      return ModuleCore{.memory = m->core};
+    }
+  }
+  return std::nullopt;
 }
 
 bool ModulesDisabled() { return modules_disabled.load(std::memory_order_acquire); }

@@ -1,5 +1,6 @@
 #include "ostd/ffi/foreign_exports.h"
 
+#include <array>
 #include <atomic>
 #include <cstdarg>
 #include <cstddef>
@@ -50,6 +51,14 @@ struct ForeignArgsAccess {
 namespace {
 
 std::atomic<PrintkHandler> printk_handler{nullptr};
+std::array<std::atomic<ForeignCallHandler>, static_cast<size_t>(ForeignCall::kCount)>
+    call_handlers{};
+
+int Dispatch(ForeignCall call, uint64_t a0, uint64_t a1) {
+  ForeignCallHandler h = call_handlers[static_cast<size_t>(call)].load(std::memory_order_acquire);
+  constexpr int kEnosys = 38;
+  return h == nullptr ? -kEnosys : h(a0, a1);
+}
 
 // struct kernel_param_ops (6.1): flags, set, get, free.
 struct ParamOps {
@@ -95,6 +104,20 @@ int keel_ffi_printk(uint64_t fmt, ...) {
   int n = ostd::ffi::ForeignArgsAccess::CallPrintk(fmt, ap);
   va_end(ap);
   return n;
+}
+
+int keel_ffi_register_kprobe(uint64_t kp) {
+  return ostd::ffi::Dispatch(ostd::ffi::ForeignCall::kRegisterKprobe, kp, 0);
+}
+void keel_ffi_unregister_kprobe(uint64_t kp) {
+  ostd::ffi::Dispatch(ostd::ffi::ForeignCall::kUnregisterKprobe, kp, 0);
+}
+int keel_ffi_register_kprobes(uint64_t kps, int num) {
+  return ostd::ffi::Dispatch(ostd::ffi::ForeignCall::kRegisterKprobes, kps,
+                             static_cast<uint32_t>(num));
+}
+void keel_ffi_unregister_kprobes(uint64_t kps, int num) {
+  ostd::ffi::Dispatch(ostd::ffi::ForeignCall::kUnregisterKprobes, kps, static_cast<uint32_t>(num));
 }
 
 void* keel_ffi_kmalloc(size_t size, unsigned flags) {
@@ -186,6 +209,11 @@ void SetPrintkHandler(PrintkHandler handler) {
   printk_handler.store(handler, std::memory_order_release);
 }
 
+void SetForeignCallHandler(ForeignCall call, ForeignCallHandler handler) {
+  if (call >= ForeignCall::kCount) return;
+  call_handlers[static_cast<size_t>(call)].store(handler, std::memory_order_release);
+}
+
 namespace {
 
 template <typename F>
@@ -270,6 +298,14 @@ Vaddr ExportAddress(ForeignExport e) {
       return FnAddress(&keel_ffi_kmalloc_large);
     case ForeignExport::kKmallocCaches:
       return FnAddress(&keel_ffi_kmalloc_caches);
+    case ForeignExport::kRegisterKprobe:
+      return FnAddress(&keel_ffi_register_kprobe);
+    case ForeignExport::kUnregisterKprobe:
+      return FnAddress(&keel_ffi_unregister_kprobe);
+    case ForeignExport::kRegisterKprobes:
+      return FnAddress(&keel_ffi_register_kprobes);
+    case ForeignExport::kUnregisterKprobes:
+      return FnAddress(&keel_ffi_unregister_kprobes);
     case ForeignExport::kOstdGetLogLevel:
       return FnAddress(&GetLogLevel);
     case ForeignExport::kOstdLockConsole:

@@ -23,44 +23,48 @@ namespace ostd::ffi {
 // One C-ABI function or record ostd provides to modules. The comment gives
 // the Linux name(s) it stands for.
 enum class ForeignExport : uint8_t {
-  kFentry,            // __fentry__: returns at once
-  kReturnThunk,       // __x86_return_thunk: ret; int3
-  kIndirectThunkRax,  // __x86_indirect_thunk_rax ... _r15: jmp *%reg; int3
-  kIndirectThunkRbx,  // (the order is rax, rbx, rcx, rdx, rsi, rdi, rbp, r8 ... r15)
-  kIndirectThunkRcx,  //
-  kIndirectThunkRdx,  //
-  kIndirectThunkRsi,  //
-  kIndirectThunkRdi,  //
-  kIndirectThunkRbp,  //
-  kIndirectThunkR8,   //
-  kIndirectThunkR9,   //
-  kIndirectThunkR10,  //
-  kIndirectThunkR11,  //
-  kIndirectThunkR12,  //
-  kIndirectThunkR13,  //
-  kIndirectThunkR14,  //
-  kIndirectThunkR15,  //
-  kPrintk,            // _printk(fmt, ...): the registered PrintkHandler
-  kMemcpy,            // memcpy
-  kMemmove,           // memmove
-  kMemset,            // memset
-  kMemcmp,            // memcmp
-  kStrlen,            // strlen
-  kKmalloc,           // __kmalloc(size, flags): ostd's heap, NULL if full (see below)
-  kKfree,             // kfree(p): NULL and ZERO_SIZE_PTR are fine
-  kStackChkFail,      // __stack_chk_fail: panics (a module's stack was smashed)
-  kParamOpsInt,       // param_ops_int (struct kernel_param_ops)
-  kParamOpsUint,      // param_ops_uint
-  kParamOpsLong,      // param_ops_long
-  kParamOpsUlong,     // param_ops_ulong
-  kParamOpsBool,      // param_ops_bool
-  kParamOpsCharp,     // param_ops_charp
-  kParamOpsString,    // param_ops_string
-  kKmallocTrace,      // kmalloc_trace(cache, flags, size): as __kmalloc(size, flags)
-  kKmallocLarge,      // kmalloc_large(size, flags): as __kmalloc, page aligned
-  kKmallocCaches,     // kmalloc_caches: a zeroed array of 4 x 14 cache pointers (6.1's
-                      // [NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]); kmalloc_trace
-                      // ignores the cache its caller reads from it
+  kFentry,             // __fentry__: returns at once
+  kReturnThunk,        // __x86_return_thunk: ret; int3
+  kIndirectThunkRax,   // __x86_indirect_thunk_rax ... _r15: jmp *%reg; int3
+  kIndirectThunkRbx,   // (the order is rax, rbx, rcx, rdx, rsi, rdi, rbp, r8 ... r15)
+  kIndirectThunkRcx,   //
+  kIndirectThunkRdx,   //
+  kIndirectThunkRsi,   //
+  kIndirectThunkRdi,   //
+  kIndirectThunkRbp,   //
+  kIndirectThunkR8,    //
+  kIndirectThunkR9,    //
+  kIndirectThunkR10,   //
+  kIndirectThunkR11,   //
+  kIndirectThunkR12,   //
+  kIndirectThunkR13,   //
+  kIndirectThunkR14,   //
+  kIndirectThunkR15,   //
+  kPrintk,             // _printk(fmt, ...): the registered PrintkHandler
+  kMemcpy,             // memcpy
+  kMemmove,            // memmove
+  kMemset,             // memset
+  kMemcmp,             // memcmp
+  kStrlen,             // strlen
+  kKmalloc,            // __kmalloc(size, flags): ostd's heap, NULL if full (see below)
+  kKfree,              // kfree(p): NULL and ZERO_SIZE_PTR are fine
+  kStackChkFail,       // __stack_chk_fail: panics (a module's stack was smashed)
+  kParamOpsInt,        // param_ops_int (struct kernel_param_ops)
+  kParamOpsUint,       // param_ops_uint
+  kParamOpsLong,       // param_ops_long
+  kParamOpsUlong,      // param_ops_ulong
+  kParamOpsBool,       // param_ops_bool
+  kParamOpsCharp,      // param_ops_charp
+  kParamOpsString,     // param_ops_string
+  kKmallocTrace,       // kmalloc_trace(cache, flags, size): as __kmalloc(size, flags)
+  kKmallocLarge,       // kmalloc_large(size, flags): as __kmalloc, page aligned
+  kKmallocCaches,      // kmalloc_caches: a zeroed array of 4 x 14 cache pointers (6.1's
+                       // [NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1]); kmalloc_trace
+                       // ignores the cache its caller reads from it
+  kRegisterKprobe,     // register_kprobe(kp): the registered ForeignCall handler
+  kUnregisterKprobe,   // unregister_kprobe(kp): likewise (the result is dropped)
+  kRegisterKprobes,    // register_kprobes(kps, num): likewise
+  kUnregisterKprobes,  // unregister_kprobes(kps, num): likewise (the result is dropped)
   // The C++ entry points of ostd's public API for Keel-native modules
   // (kernel/module/native_module.h): the functions its headers' inline code
   // calls for logging, formatting, time, sleeping and the heap. Their
@@ -129,6 +133,26 @@ using PrintkHandler = int (*)(uint64_t fmt, ForeignArgs& args);
 // Installs the handler modules' _printk calls reach (nullptr: _printk
 // prints nothing and returns 0). Any thread.
 void SetPrintkHandler(PrintkHandler handler);
+
+// The exported functions whose work the kernel does (as _printk's), each
+// taking up to two integer-class arguments and returning an int.
+enum class ForeignCall : uint8_t {
+  kRegisterKprobe,     // int register_kprobe(struct kprobe *kp)
+  kUnregisterKprobe,   // void unregister_kprobe(struct kprobe *kp)
+  kRegisterKprobes,    // int register_kprobes(struct kprobe **kps, int num)
+  kUnregisterKprobes,  // void unregister_kprobes(struct kprobe **kps, int num)
+  kCount,              // not a call: the number of them
+};
+
+// The kernel's side of a ForeignCall: `a0` and `a1` are the arguments as the
+// module passed them (addresses are numbers in module memory: read them
+// with ModuleMemory::Read; an int argument is in the low 32 bits). Returns
+// what the call returns (dropped for a void function).
+using ForeignCallHandler = int (*)(uint64_t a0, uint64_t a1);
+
+// Installs the handler `call` reaches (nullptr, the default: the call
+// returns -ENOSYS). Any thread; `call` kCount or beyond is ignored.
+void SetForeignCallHandler(ForeignCall call, ForeignCallHandler handler);
 
 }  // namespace ostd::ffi
 

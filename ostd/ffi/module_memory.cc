@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ostd/patch/exec_region.h"
+#include "ostd/patch/internal/module_text.h"
 #include "ostd/patch/section_plan.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -60,9 +61,10 @@ Status ModuleMemory::Write(uint64_t offset, std::span<const uint8_t> bytes) {
   return region_.Write(offset, bytes);
 }
 
-Status ModuleMemory::DeclareEntry(uint64_t offset) {
+Status ModuleMemory::DeclareEntry(uint64_t offset, uint64_t size) {
   if (sealed()) return Err(Errno::kEPERM);
-  if (offset >= size()) return Err(Errno::kEINVAL);
+  if (offset >= this->size()) return Err(Errno::kEINVAL);
+  if (size != 0) OSTD_TRY(functions_.Push(Function{.offset = offset, .size = size}));
   return entries_.Push(offset);
 }
 
@@ -105,6 +107,21 @@ Status ModuleMemory::Seal(std::span<const patch::Section> sections) {
     return sealed_status;
   }
   data_sections_ = std::move(data);
+  // The functions that lie whole inside one text section may be probed.
+  Vec<patch::ModuleFunction> text;
+  for (const Function& f : functions_) {
+    for (const patch::Section& s : sections) {
+      if (s.kind == patch::SectionKind::kText &&
+          patch::RangeWithin(f.offset, f.size, s.offset, s.offset + s.size)) {
+        if (!text.Push(patch::ModuleFunction{.offset = f.offset, .size = f.size}).has_value()) {
+          return {};  // sealed; just not probeable
+        }
+        break;
+      }
+    }
+  }
+  functions_.Clear();
+  text_registered_ = patch::AddModuleText(base(), size(), text.span()).has_value();
   return {};
 }
 
@@ -133,8 +150,12 @@ void ModuleMemory::Unregister() {
 }
 
 // region_ is destroyed after the body: the range is no longer readable
-// through ReadForeignString before it is unmapped.
-ModuleMemory::~ModuleMemory() { Unregister(); }
+// through ReadForeignString, and no breakpoint is left in it, before it is
+// unmapped.
+ModuleMemory::~ModuleMemory() {
+  if (text_registered_) patch::RemoveModuleText(base(), size());
+  Unregister();
+}
 
 Status ModuleMemory::Read(uint64_t offset, std::span<uint8_t> out) const {
   if (out.empty()) return {};
@@ -174,6 +195,33 @@ void VoidEntry::Call() const {
   // SAFETY: as IntEntry::Call, for a `void (*)(void)` function.
   void (*fn)() = reinterpret_cast<void (*)()>(address_);
   fn();
+}
+
+Result<WordEntry> ModuleMemory::WordEntryAt(uint64_t offset) {
+  OSTD_TRY_ASSIGN(Vaddr va, EntryAddress(offset));
+  return WordEntry(RefFrom(*this), va);
+}
+
+Result<uint64_t> WordEntry::Call(std::span<const ForeignArg> args) const {
+  if (args.size() > kMaxArgs) return Err(Errno::kEINVAL);
+  std::array<uint64_t, kMaxArgs> w{};
+  for (size_t i = 0; i < args.size(); ++i) {
+    // SAFETY: the address of the record's first word, a number the callee
+    // may dereference while the caller's span is alive (it outlives this
+    // call); an empty record is passed as 0.
+    w[i] = args[i].record_.empty() ? args[i].word_
+                                   : reinterpret_cast<uint64_t>(args[i].record_.data());
+  }
+  // SAFETY: address_ was declared by the loader as a function of the module
+  // and checked to lie in an executable page of the sealed region memory_
+  // keeps mapped. The module's code is trusted; called as a C function of
+  // six integer-class parameters: the x86_64 calling convention passes them
+  // in registers the callee may ignore, and returns its integer result in
+  // rax (garbage for a void function, which the caller ignores).
+  auto* fn =
+      reinterpret_cast<uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t)>(
+          address_);
+  return fn(w[0], w[1], w[2], w[3], w[4], w[5]);
 }
 
 Result<size_t> ReadForeignString(uint64_t addr, std::span<char> out) {

@@ -12,11 +12,13 @@
 // module does on Linux (docs/safety.md, "What is trusted"). What this API
 // keeps: the memory is never writable and executable at once (ExecRegion);
 // only offsets declared before sealing, inside sealed text, can be called,
-// with a fixed C signature (`int (*)(void)` or `void (*)(void)`); the bytes
-// are copied in only while RW NX; the pages go back to the allocator only
-// when the last reference is dropped, and every entry holds one, so no CPU
-// is still executing the code (module code runs only inside Call(): Keel
-// gives modules no way to register callbacks). Reads of module memory are
+// with a fixed C signature (`int (*)(void)`, `void (*)(void)`, or integer
+// words and records in, one word out: WordEntry); the bytes are copied in
+// only while RW NX; the pages go back to the allocator only when the last
+// reference is dropped, and every entry holds one, so no CPU is still
+// executing the code (module code runs only inside an entry's Call(); a
+// callback a module registers, such as a kprobe handler, is a WordEntry the
+// kernel holds for as long as it may call it). Reads of module memory are
 // bounded copies (Read, and ReadForeignString for addresses a module hands
 // over).
 #ifndef OSTD_FFI_MODULE_MEMORY_H_
@@ -38,6 +40,7 @@ namespace ostd::ffi {
 
 class IntEntry;
 class VoidEntry;
+class WordEntry;
 
 // One region of module memory (see the top of this file). Shared: the
 // loader's module object and every entry hold a reference. Not thread-safe
@@ -72,9 +75,12 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
   Status WriteData(uint64_t offset, std::span<const uint8_t> bytes);
 
   // Records `offset` as the start of a function the loader may call after
-  // sealing (a function symbol of the module). EPERM once sealed, EINVAL
-  // if offset >= size(), ENOMEM if the list cannot grow.
-  Status DeclareEntry(uint64_t offset);
+  // sealing (a function symbol of the module). A nonzero `size` (the
+  // symbol's st_size) also makes [offset, offset + size) a function
+  // breakpoints may be placed in (ostd/patch/probe.h) once sealed, if it
+  // lies inside one text section (otherwise it is only an entry). EPERM
+  // once sealed, EINVAL if offset >= size(), ENOMEM if the list cannot grow.
+  Status DeclareEntry(uint64_t offset, uint64_t size = 0);
 
   // Seals the region with `sections` (text RX, rodata R, data RW; pages no
   // section covers become R; ExecRegion::Seal's rules and errors), after
@@ -95,9 +101,13 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
   Result<IntEntry> IntEntryAt(uint64_t offset);
   // As IntEntryAt, for a `void (*)(void)` function (a module's exit).
   Result<VoidEntry> VoidEntryAt(uint64_t offset);
+  // As IntEntryAt, for a function taking integer-class arguments (a
+  // callback such as a kprobe handler; see WordEntry).
+  Result<WordEntry> WordEntryAt(uint64_t offset);
 
   // Releases the pages (RW NX, unmapped, TLBs flushed on every CPU) once the
-  // last reference is gone. Must not run in an interrupt handler.
+  // last reference is gone, after taking down every breakpoint placed in its
+  // text (Breakpoint::gone()). Must not run in an interrupt handler.
   ~ModuleMemory();
 
  private:
@@ -109,8 +119,14 @@ class ModuleMemory final : public RefCounted<ModuleMemory> {
 
   patch::ExecRegion region_;
   Vec<uint64_t> entries_;
+  struct Function {
+    uint64_t offset;
+    uint64_t size;
+  };
+  Vec<Function> functions_;            // declared with a size; handed to the probe core by Seal()
   Vec<patch::Section> data_sections_;  // the RW sections, kept by Seal()
   bool registered_ = false;
+  bool text_registered_ = false;  // functions_ given to the probe core
 };
 
 // A callable `int (*)(void)` entry of a sealed ModuleMemory (a module's
@@ -143,6 +159,57 @@ class VoidEntry {
  private:
   friend class ModuleMemory;
   VoidEntry(RefPtr<ModuleMemory> memory, Vaddr address)
+      : memory_(std::move(memory)), address_(address) {}
+  RefPtr<ModuleMemory> memory_;
+  Vaddr address_;
+};
+
+// One argument of a WordEntry call: an integer-class word (an int, a long,
+// an address in module memory), or a record: a block of 8-byte words in the
+// caller's memory whose address the callee receives (a `struct pt_regs *`).
+// The callee may read and write the record's words during the call only;
+// what it writes is in the caller's span afterwards. The record must stay
+// alive until Call() returns (the span is only borrowed).
+class ForeignArg {
+ public:
+  // The word `w`, as is.
+  static ForeignArg Word(uint64_t w) { return ForeignArg(w, {}); }
+  // The address of `words` (its first word; 8-byte aligned).
+  static ForeignArg Record(std::span<uint64_t> words) { return ForeignArg(0, words); }
+
+ private:
+  friend class WordEntry;
+  ForeignArg(uint64_t word, std::span<uint64_t> record) : word_(word), record_(record) {}
+  uint64_t word_;
+  std::span<uint64_t> record_;
+};
+
+// A callable entry of a sealed ModuleMemory that takes up to kMaxArgs
+// integer-class arguments and returns an integer-class word (a kprobe's
+// `int pre_handler(struct kprobe *, struct pt_regs *)`, its `void
+// post_handler(struct kprobe *, struct pt_regs *, unsigned long)`).
+// Copyable; each copy keeps the memory alive.
+class WordEntry {
+ public:
+  // The most arguments a call passes (those of the x86_64 calling
+  // convention that travel in registers).
+  static constexpr size_t kMaxArgs = 6;
+
+  // Runs the function on this CPU, on the caller's stack, with `args` in
+  // order (rdi, rsi, rdx, rcx, r8, r9; unused registers hold 0, which a
+  // function declared with fewer parameters ignores, as the x86_64 calling
+  // convention allows) and returns rax: for a function returning `int`, its
+  // low 32 bits; for a `void` one, a meaningless number. EINVAL (nothing
+  // called) for more than kMaxArgs arguments. The function is module code:
+  // trusted (see the top of this file). Usable in any context the module's
+  // function is written for (a kprobe handler runs with interrupts off).
+  Result<uint64_t> Call(std::span<const ForeignArg> args) const;
+  // The function's address (a number).
+  Vaddr address() const { return address_; }
+
+ private:
+  friend class ModuleMemory;
+  WordEntry(RefPtr<ModuleMemory> memory, Vaddr address)
       : memory_(std::move(memory)), address_(address) {}
   RefPtr<ModuleMemory> memory_;
   Vaddr address_;

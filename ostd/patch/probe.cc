@@ -13,6 +13,7 @@
 #include "ostd/internal/noprobe.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/panic.h"
+#include "ostd/patch/internal/module_text.h"
 #include "ostd/patch/internal/probe_core.h"
 #include "ostd/patch/internal/text_patcher.h"
 #include "ostd/task/mutex.h"
@@ -40,12 +41,15 @@ Mutex registry;
 Vaddr NoprobeStart() { return reinterpret_cast<Vaddr>(__noprobe_start); }
 Vaddr NoprobeEnd() { return reinterpret_cast<Vaddr>(__noprobe_end); }
 
-// The kernel function containing `addr`, with a size.
+// The kernel function containing `addr`, with a size, or else the
+// registered module function containing it (module_text.h).
 Result<Symbol> FunctionAt(Vaddr addr) {
   std::optional<Symbol> s = KernelSymbols().Lookup(addr);
-  if (!s || s->size == 0 || s->offset >= s->size) return Err(Errno::kEINVAL);
-  if (!TextPatcher::IsKernelText(s->address, s->size)) return Err(Errno::kEINVAL);
-  return *s;
+  if (s && s->size != 0 && s->offset < s->size && TextPatcher::IsKernelText(s->address, s->size)) {
+    return *s;
+  }
+  if (std::optional<Symbol> m = ModuleFunctionAt(addr)) return *m;
+  return Err(Errno::kEINVAL);
 }
 
 // Decodes `fn` from its start over its original bytes (other points' int3s
@@ -148,6 +152,7 @@ Status Disarm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
 Status EnableLocked(ProbeUser& u) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
   if (u.enabled.load(std::memory_order_relaxed)) return {};
   ProbePoint& p = *u.point;
+  if (p.gone.load(std::memory_order_relaxed)) return Err(Errno::kENOENT);
   if (!p.armed) OSTD_TRY(Arm(p));
   p.enabled_count++;
   u.enabled.store(true, std::memory_order_release);
@@ -324,6 +329,10 @@ uint64_t Breakpoint::hits() const {
   return user_ == nullptr ? 0 : user_->hits.load(std::memory_order_relaxed);
 }
 
+bool Breakpoint::gone() const {
+  return user_ != nullptr && user_->point->gone.load(std::memory_order_acquire);
+}
+
 uint64_t Breakpoint::missed() const {
   return user_ == nullptr ? 0 : user_->missed.load(std::memory_order_relaxed);
 }
@@ -452,6 +461,110 @@ uint64_t ReturnProbe::returns() const {
   return site_ == probe_internal::kNoReturnSite
              ? 0
              : probe_internal::ReturnSiteAt(site_).returned.load(std::memory_order_relaxed);
+}
+
+namespace {
+
+// One registered module region (module_text.h).
+struct ModuleTextRegion {
+  Vaddr base = 0;
+  uint64_t size = 0;
+  Vec<ModuleFunction> functions;
+};
+constexpr size_t kMaxModuleTexts = 256;
+
+SpinLock& ModuleTextLock() {
+  static SpinLock lock;
+  return lock;
+}
+std::array<ModuleTextRegion, kMaxModuleTexts>& ModuleTexts() {
+  static std::array<ModuleTextRegion, kMaxModuleTexts> regions{};
+  return regions;
+}
+
+}  // namespace
+
+Status AddModuleText(Vaddr base, uint64_t size, std::span<const ModuleFunction> functions) {
+  if (functions.empty()) return {};
+  Vec<ModuleFunction> copy;
+  OSTD_TRY(copy.Reserve(functions.size()));
+  for (const ModuleFunction& f : functions) {
+    if (f.size == 0 || !RangeWithin(f.offset, f.size, 0, size)) continue;
+    OSTD_TRY(copy.Push(f));
+  }
+  SpinLockGuard guard(ModuleTextLock());
+  for (ModuleTextRegion& r : ModuleTexts()) {
+    if (r.size == 0) {
+      r.base = base;
+      r.size = size;
+      r.functions = std::move(copy);
+      return {};
+    }
+  }
+  return Err(Errno::kENOMEM);
+}
+
+void RemoveModuleText(Vaddr base, uint64_t size) {
+  Vec<ModuleFunction> dropped;  // freed after the lock
+  bool found = false;
+  {
+    SpinLockGuard guard(ModuleTextLock());
+    for (ModuleTextRegion& r : ModuleTexts()) {
+      if (r.size != 0 && r.base == base) {
+        dropped = std::move(r.functions);
+        r = ModuleTextRegion{};
+        found = true;
+      }
+    }
+  }
+  if (!found) return;
+  MutexGuard guard(probe_internal::registry);
+  bool killed = false;
+  uint64_t n = probe_internal::PointsInUse().load(std::memory_order_acquire);
+  for (uint64_t i = 0; i < n; ++i) {
+    ProbePoint* p = probe_internal::PointSlot(i).load(std::memory_order_relaxed);
+    if (p == nullptr || p->addr < base || p->addr - base >= size) continue;
+    // The text goes with its int3 (nothing executes it any more): no write.
+    p->armed = false;
+    p->enabled_count = 0;
+    for (ProbeUser* u = p->users.load(std::memory_order_relaxed); u != nullptr;
+         u = u->next.load(std::memory_order_relaxed)) {
+      u->enabled.store(false, std::memory_order_release);
+    }
+    p->gone.store(true, std::memory_order_release);
+    probe_internal::PointSlot(i).store(nullptr, std::memory_order_release);
+    killed = true;
+  }
+  // No CPU still in a handler of those points (their users and slots stay
+  // until the Breakpoints holding them are dropped).
+  if (killed) probe_internal::WaitForProbeQuiescence();
+}
+
+bool IsModuleText(Vaddr addr, uint64_t len) {
+  if (len == 0) return false;
+  SpinLockGuard guard(ModuleTextLock());
+  for (const ModuleTextRegion& r : ModuleTexts()) {
+    if (r.size == 0 || addr < r.base || addr - r.base >= r.size) continue;
+    for (const ModuleFunction& f : r.functions) {
+      if (RangeWithin(addr - r.base, len, f.offset, f.offset + f.size)) return true;
+    }
+  }
+  return false;
+}
+
+std::optional<Symbol> ModuleFunctionAt(Vaddr addr) {
+  SpinLockGuard guard(ModuleTextLock());
+  for (const ModuleTextRegion& r : ModuleTexts()) {
+    if (r.size == 0 || addr < r.base || addr - r.base >= r.size) continue;
+    for (const ModuleFunction& f : r.functions) {
+      uint64_t off = addr - r.base;
+      if (off >= f.offset && off - f.offset < f.size) {
+        return Symbol{
+            .name = "", .address = r.base + f.offset, .offset = off - f.offset, .size = f.size};
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 bool IsBlacklisted(Vaddr addr) {

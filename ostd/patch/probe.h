@@ -4,8 +4,10 @@
 // function, and ostd decides whether one may go there:
 //
 //   * the address must lie inside a known function: a kernel text symbol with
-//     a size from the link (ostd/ksyms.h); assembly labels without a size,
-//     data, user memory and module memory are refused (EINVAL);
+//     a size from the link (ostd/ksyms.h), or a function of a loaded module's
+//     sealed text that its loader declared with a size (ostd/ffi's
+//     ModuleMemory::DeclareEntry); assembly labels without a size, data,
+//     user memory and other module memory are refused (EINVAL);
 //   * not in the no-probe set (trap entry, the probe core, the decoder, the
 //     text patcher, the cross-CPU stop path; listed by ProbeBlacklist()):
 //     EINVAL;
@@ -46,6 +48,9 @@
 // (a task switch with preemption off panics) nor leave interrupts enabled
 // (panics), and may use SpinLocks. Placing or changing breakpoints from a
 // handler fails with EBUSY (interrupts are off).
+//
+// A breakpoint in module text is taken down when the module's memory goes
+// (gone() becomes true), before the pages are freed.
 //
 // Lifetime: a Breakpoint is a move-only handle. When the last Breakpoint at
 // an address goes (or the last one is disabled) the original byte is written
@@ -173,6 +178,10 @@ class Breakpoint {
   uint64_t hits() const;
   // Hits skipped because this CPU was already inside the probe machinery.
   uint64_t missed() const;
+  // True once the module text this breakpoint is in went away (Linux's
+  // KPROBE_FLAG_GONE): it runs nothing and Enable() is ENOENT; dropping it
+  // is still required (and safe).
+  bool gone() const;
 
  private:
   friend class ReturnProbe;

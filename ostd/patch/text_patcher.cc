@@ -10,6 +10,7 @@
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/page_table_index.h"
+#include "ostd/patch/internal/module_text.h"
 #include "ostd/patch/internal/testing.h"
 #include "ostd/patch/section_plan.h"
 #include "ostd/sync.h"
@@ -120,16 +121,22 @@ bool TextPatcher::IsKernelText(Vaddr addr, uint64_t len) {
 }
 
 Status TextPatcher::Read(Vaddr addr, std::span<uint8_t> out) {
-  if (!IsKernelText(addr, out.size())) return Err(Errno::kEINVAL);
+  if (!IsKernelText(addr, out.size()) && !IsModuleText(addr, out.size())) {
+    return Err(Errno::kEINVAL);
+  }
   // SAFETY: [addr, addr + size) lies in kernel text, mapped readable for the
-  // kernel's whole life; the loop indexes only inside that range.
+  // kernel's whole life, or in a registered module function, mapped RX until
+  // RemoveModuleText (whose caller serializes with this one: the probe
+  // registry, or a trap from that very code); the loop indexes only inside
+  // that range.
   const uint8_t* src = reinterpret_cast<const uint8_t*>(addr);
   for (size_t i = 0; i < out.size(); ++i) out[i] = src[i];
   return {};
 }
 
 Status TextPatcher::Patch(Vaddr addr, std::span<const uint8_t> bytes) {
-  if (!IsKernelText(addr, bytes.size()) || bytes.size() > kMaxPatchBytes) {
+  if ((!IsKernelText(addr, bytes.size()) && !IsModuleText(addr, bytes.size())) ||
+      bytes.size() > kMaxPatchBytes) {
     return Err(Errno::kEINVAL);
   }
   if (!arch::InterruptsEnabled()) return Err(Errno::kEBUSY);

@@ -10,6 +10,7 @@
 #include "ktest/ktest.h"
 #include "ostd/ffi/foreign_exports.h"
 #include "ostd/ffi/module_memory.h"
+#include "ostd/patch/probe.h"
 #include "ostd/patch/section_plan.h"
 #include "ostd/util/vec.h"
 
@@ -253,6 +254,123 @@ TEST(ForeignExportsTest, ThunksFentryAndHeap) {
     EXPECT_NE(ExportAddress(static_cast<ForeignExport>(e)), 0u) << e;
   }
   EXPECT_EQ(ExportAddress(ForeignExport::kCount), 0u);
+}
+
+TEST(WordEntryTest, PassesWordsAndRecords) {
+  // mov (%rsi),%rax; add %rdi,%rax; mov %rax,8(%rsi); add %rcx,%rax; ret:
+  // returns a0 + rec[0] + a3 and stores a0 + rec[0] into rec[1].
+  Code c;
+  c.Byte({0x48, 0x8b, 0x06});
+  c.Byte({0x48, 0x01, 0xf8});
+  c.Byte({0x48, 0x89, 0x46, 0x08});
+  c.Byte({0x48, 0x01, 0xc8});
+  c.Ret();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->DeclareEntry(0).has_value());
+  EXPECT_EQ(m->WordEntryAt(0).error(), Errno::kEPERM);  // not sealed
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  EXPECT_EQ(m->WordEntryAt(2).error(), Errno::kEINVAL);  // not declared
+  Result<WordEntry> e = m->WordEntryAt(0);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->address(), m->base());
+  std::array<uint64_t, 2> rec = {100, 0};
+  std::array<ForeignArg, 4> args = {ForeignArg::Word(5), ForeignArg::Record(rec),
+                                    ForeignArg::Word(0), ForeignArg::Word(1000)};
+  EXPECT_EQ(e->Call(args).value(), 1105u);
+  EXPECT_EQ(rec[1], 105u);  // the callee's write is in the caller's record
+  // Unused registers are 0.
+  EXPECT_EQ(e->Call(std::span(args).first(2)).value(), 105u);
+  std::array<ForeignArg, WordEntry::kMaxArgs + 1> too_many = {
+      ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0),
+      ForeignArg::Word(0), ForeignArg::Word(0), ForeignArg::Word(0)};
+  EXPECT_EQ(e->Call(too_many).error(), Errno::kEINVAL);
+}
+
+class CountingHandler final : public patch::ProbeHandler {
+ public:
+  void OnHit(const patch::ProbeRegs& regs) override {
+    ++hits;
+    rip = regs.rip;
+    rdi = regs.rdi;
+  }
+  void AfterStep(const patch::ProbeRegs& regs) override { after_rax = regs.rax; }
+  int hits = 0;
+  uint64_t rip = 0;
+  uint64_t rdi = 0;
+  uint64_t after_rax = 0;
+};
+
+TEST(ModuleTextProbeTest, BreakpointsInDeclaredFunctionsGoWithTheMemory) {
+  // int f(long x): mov %edi,%eax; add $1,%eax; ret (2 + 3 + 1 bytes)
+  Code c;
+  c.Byte({0x89, 0xf8});
+  c.Byte({0x83, 0xc0, 0x01});
+  c.Ret();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  // A second function declared without a size: an entry, not probeable.
+  ASSERT_TRUE(m->Write(64, c.bytes.span()).has_value());
+  ASSERT_TRUE(m->DeclareEntry(0, c.size()).has_value());
+  ASSERT_TRUE(m->DeclareEntry(64).has_value());
+  Result<RefPtr<CountingHandler>> h = MakeRef<CountingHandler>();
+  ASSERT_TRUE(h.has_value());
+  // Not sealed yet: no function there.
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base(), *h).error(), Errno::kEINVAL);
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base() + 64, *h).error(), Errno::kEINVAL);
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base() + 1, *h).error(), Errno::kEILSEQ);
+  EXPECT_EQ(patch::Breakpoint::AtAddress(m->base() + kPage, *h).error(), Errno::kEINVAL);
+  Result<patch::Breakpoint> bp = patch::Breakpoint::AtAddress(m->base() + 2, *h);
+  ASSERT_TRUE(bp.has_value());
+  EXPECT_EQ(bp->function().address, m->base());
+  EXPECT_EQ(bp->function().offset, 2u);
+  Result<WordEntry> e = m->WordEntryAt(0);
+  ASSERT_TRUE(e.has_value());
+  std::array<ForeignArg, 1> args = {ForeignArg::Word(41)};
+  EXPECT_EQ(static_cast<uint32_t>(e->Call(args).value()), 42u);
+  EXPECT_EQ((*h)->hits, 1);
+  EXPECT_EQ((*h)->rip, m->base() + 2);
+  EXPECT_EQ((*h)->rdi, 41u);
+  EXPECT_EQ((*h)->after_rax, 42u);
+  EXPECT_FALSE(bp->gone());
+  // The memory goes (last references dropped) with the breakpoint placed.
+  e = Err(Errno::kEINVAL);
+  m = RefPtr<ModuleMemory>();
+  EXPECT_TRUE(bp->gone());
+  EXPECT_FALSE(bp->enabled());
+  EXPECT_EQ(bp->Enable().error(), Errno::kENOENT);
+  *bp = patch::Breakpoint();  // dropping it is safe
+}
+
+uint64_t call_a0 = 0;
+uint64_t call_a1 = 0;
+int CallHandler(uint64_t a0, uint64_t a1) {
+  call_a0 = a0;
+  call_a1 = a1;
+  return -22;
+}
+
+TEST(ForeignExportsTest, ForeignCallsReachTheirHandler) {
+  // Tail-calls register_kprobes(rdi, esi): movabs $f,%r11; jmp *%r11.
+  Code c;
+  c.MovabsR11(ExportAddress(ForeignExport::kRegisterKprobes));
+  c.JmpR11();
+  RefPtr<ModuleMemory> m = Region(c, 0, {});
+  ASSERT_TRUE(m);
+  ASSERT_TRUE(m->DeclareEntry(0).has_value());
+  ASSERT_TRUE(m->Seal(kLayout).has_value());
+  Result<WordEntry> e = m->WordEntryAt(0);
+  ASSERT_TRUE(e.has_value());
+  std::array<ForeignArg, 2> args = {ForeignArg::Word(0x1234), ForeignArg::Word(0xffffffff00000003)};
+  // No handler: -ENOSYS.
+  EXPECT_EQ(static_cast<int32_t>(e->Call(args).value()), -38);
+  SetForeignCallHandler(ForeignCall::kRegisterKprobes, CallHandler);
+  EXPECT_EQ(static_cast<int32_t>(e->Call(args).value()), -22);
+  SetForeignCallHandler(ForeignCall::kRegisterKprobes, nullptr);
+  EXPECT_EQ(call_a0, 0x1234u);
+  EXPECT_EQ(call_a1, 3u);                                   // an int argument: its low 32 bits
+  SetForeignCallHandler(ForeignCall::kCount, CallHandler);  // ignored
 }
 
 }  // namespace

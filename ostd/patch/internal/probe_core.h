@@ -57,6 +57,9 @@ struct ProbePoint {
   uint32_t user_count = 0;     // registry mutex
   uint32_t enabled_count = 0;  // registry mutex
   bool armed = false;          // registry mutex: int3 written
+  // Set (under the registry mutex) when the module text the point is in went
+  // away (RemoveModuleText): unpublished, never armed again.
+  std::atomic<bool> gone{false};
 
   explicit ProbePoint(std::optional<ExecRegion> region) : slot_region(std::move(region)) {}
 };

@@ -27,7 +27,9 @@
 // EINVAL and writes nothing. That covers empty ranges, ranges that wrap
 // around the address space, non-canonical or user addresses, and any byte
 // outside [__text_start, __text_end) (kernel rodata, data and bss, the heap,
-// the linear map, the module area, MMIO, ...). A patch longer than
+// the linear map, MMIO, ...) unless the whole range lies in one function of
+// a loaded module's sealed text registered for probing (module_text.h; the
+// probe core, which alone patches there, serializes with its removal). A patch longer than
 // kMaxPatchBytes is EINVAL as well. EBUSY if called with interrupts disabled
 // (the cross-CPU steps need them on; nothing is written).
 //
