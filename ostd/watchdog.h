@@ -30,9 +30,9 @@ void SetThresholdSeconds(uint32_t seconds);
 // The bound in force (0: off). Any context.
 uint32_t ThresholdSeconds();
 
-// Lockups reported since boot, soft and hard (for tests and diagnostics).
-// Any context.
+// Soft lockups reported since boot (for tests and diagnostics). Any context.
 uint64_t SoftLockups();
+// Hard lockups reported since boot (for tests and diagnostics). Any context.
 uint64_t HardLockups();
 
 }  // namespace ostd::watchdog
