@@ -307,7 +307,8 @@ std::string_view TypeCheckKind(uint8_t kind) {
 
 [[noreturn]] void LoadInvalidValue(const InvalidValueData* data, ValueHandle value) {
   std::string_view type = TypeName(data->type);
-  FormatSink& sink = BeginReport(type == "'bool'" ? "bool" : "enum", data->loc);
+  bool is_bool = type == "'bool'" || type.ends_with(" bool'");  // 'const bool' too
+  FormatSink& sink = BeginReport(is_bool ? "bool" : "enum", data->loc);
   sink.Write("load of value ");
   PrintValue(sink, data->type, value);
   FormatTo(sink, ", which is not a valid value for type {}", type);
