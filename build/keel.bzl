@@ -7,7 +7,8 @@ which `select()` can test through //build:kernel_build.
 
 `keel_kernel_image(sanitize = "undefined")` builds the same code again with
 UBSan's checks (UBSAN_COPTS) in a configuration of its own, so the normal
-kernel's outputs stay as they are; ostd/ubsan.cc is the runtime.
+kernel's outputs stay as they are; ostd/ubsan.cc (//ostd:ubsan) is the runtime,
+linked into sanitizer images only.
 """
 
 load(":flags.bzl", "append_flags")
@@ -127,7 +128,8 @@ def _archives(deps):
     return archives
 
 def _kernel_image_impl(ctx):
-    archives = _archives(ctx.attr.deps)
+    runtime = ctx.attr._ubsan_runtime if ctx.attr.sanitize == "undefined" else []
+    archives = _archives(ctx.attr.deps + runtime)
     script = ctx.file.linker_script
     stage1 = ctx.actions.declare_file(ctx.label.name + ".stage1.elf")
     syms = ctx.actions.declare_file(ctx.label.name + ".ksyms.bin")
@@ -185,6 +187,12 @@ keel_kernel_image = rule(
             doc = "\"undefined\": build `deps` with UBSan's checks (UBSAN_COPTS).",
         ),
         "_ksyms_tool": attr.label(allow_single_file = True, default = Label("//build:ksyms.py")),
+        # Linked only when `sanitize` is "undefined", so other images stay as they were.
+        "_ubsan_runtime": attr.label_list(
+            providers = [CcInfo],
+            cfg = kernel_transition,
+            default = [Label("//ostd:ubsan")],
+        ),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),
