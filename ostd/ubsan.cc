@@ -10,7 +10,7 @@
 // panic path it calls is checked: a failure while a report is being written
 // (on this CPU or another) prints one line and exits, and a failure while that
 // line is written halts, so a report never recurses without end.
-// In a normal kernel nothing calls these functions and --gc-sections drops them.
+// keel_kernel_image links this file into sanitizer images only.
 #include <atomic>
 #include <cstdint>
 #include <string_view>
