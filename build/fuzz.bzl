@@ -16,6 +16,8 @@ in the build changes. It makes:
 The long run is `scripts/fuzz <name> [SECONDS]` (docs/fuzzing.md).
 """
 
+load(":flags.bzl", "append_flags")
+
 FUZZ_COPTS = [
     "-fsanitize=fuzzer-no-link,address,undefined",
     "-fno-sanitize-recover=all",
@@ -33,11 +35,12 @@ FUZZ_LINKOPTS = [
 
 def _with_flags(settings, copts, linkopts):
     """The build settings with `copts` and `linkopts` appended (once)."""
-    old_copts = [c for c in settings["//command_line_option:copt"] if c not in copts]
-    old_linkopts = [c for c in settings["//command_line_option:linkopt"] if c not in linkopts]
     return {
-        "//command_line_option:copt": old_copts + copts,
-        "//command_line_option:linkopt": old_linkopts + linkopts,
+        "//command_line_option:copt": append_flags(settings["//command_line_option:copt"], copts),
+        "//command_line_option:linkopt": append_flags(
+            settings["//command_line_option:linkopt"],
+            linkopts,
+        ),
     }
 
 def _fuzz_transition_impl(settings, attr):

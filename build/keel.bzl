@@ -4,7 +4,14 @@ A `cc_library` is built for the host by default (GoogleTest links it). Targets t
 reach it through `keel_kernel_image` are built again in the kernel configuration:
 the transition below adds the freestanding kernel flags and sets //build:kernel,
 which `select()` can test through //build:kernel_build.
+
+`keel_kernel_image(sanitize = "undefined")` builds the same code again with
+UBSan's checks (UBSAN_COPTS) in a configuration of its own, so the normal
+kernel's outputs stay as they are; ostd/ubsan.cc (//ostd:ubsan) is the runtime,
+linked into sanitizer images only.
 """
+
+load(":flags.bzl", "append_flags")
 
 KERNEL_COPTS = [
     "-ffreestanding",
@@ -37,6 +44,43 @@ KERNEL_CXXOPTS = [
     "-faligned-allocation",
 ]
 
+# The UBSan checks of sanitizer kernels (docs/safety.md, "The UBSan kernel"):
+# every undefined-behaviour check clang reports through a handler with a
+# source location. Off: vptr and function (they need RTTI and the sanitizer
+# runtime's type tables), float-cast-overflow and float-divide-by-zero (the
+# kernel has no floating point), local-bounds (it traps with no location), and
+# the checks of behaviour that is defined (unsigned overflow, implicit
+# conversions, nullability).
+UBSAN_CHECKS = [
+    "alignment",
+    "array-bounds",
+    "bool",
+    "builtin",
+    "enum",
+    "integer-divide-by-zero",
+    "nonnull-attribute",
+    "null",
+    "object-size",
+    "pointer-overflow",
+    "return",
+    "returns-nonnull-attribute",
+    "shift",
+    "signed-integer-overflow",
+    "unreachable",
+    "vla-bound",
+]
+
+UBSAN_COPTS = [
+    "-fsanitize=" + ",".join(UBSAN_CHECKS),
+    # Every report panics: clang calls only the __ubsan_handle_*_abort forms.
+    "-fno-sanitize-recover=all",
+]
+
+_SANITIZER_COPTS = {
+    "": [],
+    "undefined": UBSAN_COPTS,
+}
+
 def _bool_flag_impl(ctx):
     return []
 
@@ -50,11 +94,13 @@ bool_flag = rule(
 _KERNEL_FLAG = str(Label("//build:kernel"))
 
 def _kernel_transition_impl(settings, attr):
-    copts = [c for c in settings["//command_line_option:copt"] if c not in KERNEL_COPTS]
-    cxxopts = [c for c in settings["//command_line_option:cxxopt"] if c not in KERNEL_CXXOPTS]
+    copts = KERNEL_COPTS + _SANITIZER_COPTS[getattr(attr, "sanitize", "")]
     return {
-        "//command_line_option:copt": copts + KERNEL_COPTS,
-        "//command_line_option:cxxopt": cxxopts + KERNEL_CXXOPTS,
+        "//command_line_option:copt": append_flags(settings["//command_line_option:copt"], copts),
+        "//command_line_option:cxxopt": append_flags(
+            settings["//command_line_option:cxxopt"],
+            KERNEL_CXXOPTS,
+        ),
         "//command_line_option:features": ["-pic", "-supports_pic"],
         _KERNEL_FLAG: True,
     }
@@ -82,7 +128,8 @@ def _archives(deps):
     return archives
 
 def _kernel_image_impl(ctx):
-    archives = _archives(ctx.attr.deps)
+    runtime = ctx.attr._ubsan_runtime if ctx.attr.sanitize == "undefined" else []
+    archives = _archives(ctx.attr.deps + runtime)
     script = ctx.file.linker_script
     stage1 = ctx.actions.declare_file(ctx.label.name + ".stage1.elf")
     syms = ctx.actions.declare_file(ctx.label.name + ".ksyms.bin")
@@ -134,7 +181,18 @@ keel_kernel_image = rule(
     attrs = {
         "deps": attr.label_list(providers = [CcInfo], cfg = kernel_transition),
         "linker_script": attr.label(allow_single_file = True, default = Label("//arch/x86_64:kernel.ld")),
+        "sanitize": attr.string(
+            default = "",
+            values = _SANITIZER_COPTS.keys(),
+            doc = "\"undefined\": build `deps` with UBSan's checks (UBSAN_COPTS).",
+        ),
         "_ksyms_tool": attr.label(allow_single_file = True, default = Label("//build:ksyms.py")),
+        # Linked only when `sanitize` is "undefined", so other images stay as they were.
+        "_ubsan_runtime": attr.label_list(
+            providers = [CcInfo],
+            cfg = kernel_transition,
+            default = [Label("//ostd:ubsan")],
+        ),
         "_allowlist_function_transition": attr.label(
             default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
         ),

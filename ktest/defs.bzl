@@ -21,6 +21,8 @@ def keel_ktest(
         extra_qemu_args = [],
         disks = [],
         tags = [],
+        sanitize = "",
+        ubsan = False,
         **kwargs):
     """Links `deps` (alwayslink ktest libraries) with //ktest:main and runs them.
 
@@ -50,6 +52,10 @@ def keel_ktest(
           (ktest/harness.py), attached as modern virtio-blk PCI devices in
           order (drive ids disk0, disk1, ...).
       tags: extra tags; "ktest" and "qemu" are always added.
+      sanitize: "undefined" builds the image with UBSan's checks
+          (keel_kernel_image's `sanitize`).
+      ubsan: also define `<name>_ubsan`, the same test on an image built with
+          UBSan's checks (tagged "ubsan").
       **kwargs: passed to the sh_test (e.g. visibility, flaky).
     """
     if srcs:
@@ -62,10 +68,46 @@ def keel_ktest(
             alwayslink = True,
         )
         deps = [":" + name + "s"]
+    variants = [(name, sanitize, tags)]
+    if ubsan:
+        variants.append((name + "_ubsan", "undefined", tags + ["ubsan"]))
+    for test_name, test_sanitize, test_tags in variants:
+        _ktest_run(
+            test_name,
+            deps,
+            test_sanitize,
+            smp,
+            mem,
+            timeout,
+            filter,
+            size,
+            inactivity_timeout,
+            extra_qemu_args,
+            disks,
+            test_tags,
+            **kwargs
+        )
+
+def _ktest_run(
+        name,
+        deps,
+        sanitize,
+        smp,
+        mem,
+        timeout,
+        filter,
+        size,
+        inactivity_timeout,
+        extra_qemu_args,
+        disks,
+        tags,
+        **kwargs):
+    """The image `<name>_image` of `deps` and the test `name` booting it (see keel_ktest)."""
     image = name + "_image"
     keel_kernel_image(
         name = image,
         deps = deps + [_MAIN],
+        sanitize = sanitize,
         tags = ["manual"],
         testonly = kwargs.get("testonly", False),
     )
