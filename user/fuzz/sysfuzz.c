@@ -82,54 +82,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
-#include "kernel/syscalls/syscall_list.h"
-
-// ---------------------------------------------------------------------------
-// The system-call table (argument kinds as syscall_list.h names them).
-
-enum Kind {
-  None,
-  Fd,
-  DirFd,
-  Int,
-  Uint,
-  Long,
-  Ulong,
-  Flags,
-  Mode,
-  Len,
-  Off,
-  Pid,
-  Uid,
-  Sig,
-  Clock,
-  Addr,
-  Raw,
-  Path,
-  String,
-  In,
-  Out,
-  InOut,
-};
-enum { Sys, NoHand, Block, Never };
-
-struct Spec {
-  int nr;
-  const char* name;
-  int argc;
-  unsigned char kinds[7];  // kinds[1..argc]
-};
-
-#define FUZZ_S(nr, name, restart, ...)                                  \
-  {nr,                                                                  \
-   #name,                                                               \
-   (int)sizeof((unsigned char[]){None __VA_OPT__(, ) __VA_ARGS__}) - 1, \
-   {None __VA_OPT__(, ) __VA_ARGS__}},
-#define FUZZ_N(nr, name)
-static const struct Spec kSpecs[] = {KEEL_SYSCALL_LIST(FUZZ_S, FUZZ_N)};
-#undef FUZZ_S
-#undef FUZZ_N
-enum { kSpecCount = sizeof kSpecs / sizeof kSpecs[0] };
+#include "user/lib/syscall_specs.h"
 
 // Calls never generated, and why. Everything else in the table is.
 static const struct {

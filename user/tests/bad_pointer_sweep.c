@@ -60,60 +60,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "kernel/syscalls/syscall_list.h"
 #include "user/lib/check.h"
 #include "user/lib/linux_version.h"
+#include "user/lib/syscall_specs.h"
 #include "user/tests/bad_pointer_sweep_expected.h"
-
-// The argument kinds of syscall_list.h (and the restart words, unused here).
-enum Kind {
-  None,
-  Fd,
-  DirFd,
-  Int,
-  Uint,
-  Long,
-  Ulong,
-  Flags,
-  Mode,
-  Len,
-  Off,
-  Pid,
-  Uid,
-  Sig,
-  Clock,
-  Addr,
-  Raw,
-  Path,
-  String,
-  In,
-  Out,
-  InOut,
-  kKindCount,
-};
-enum { Sys, NoHand, Block, Never };
-
-static const char* const kKindNames[kKindCount] = {
-    "None", "Fd",  "DirFd", "Int",   "Uint", "Long", "Ulong", "Flags",  "Mode", "Len", "Off",
-    "Pid",  "Uid", "Sig",   "Clock", "Addr", "Raw",  "Path",  "String", "In",   "Out", "InOut"};
-
-struct Spec {
-  int nr;
-  const char* name;
-  int argc;
-  unsigned char kinds[7];  // kinds[1..argc]
-};
-
-#define SWEEP_S(nr, name, restart, ...)                                 \
-  {nr,                                                                  \
-   #name,                                                               \
-   (int)sizeof((unsigned char[]){None __VA_OPT__(, ) __VA_ARGS__}) - 1, \
-   {None __VA_OPT__(, ) __VA_ARGS__}},
-#define SWEEP_N(nr, name)
-static const struct Spec kSpecs[] = {KEEL_SYSCALL_LIST(SWEEP_S, SWEEP_N)};
-#undef SWEEP_S
-#undef SWEEP_N
-enum { kSpecCount = sizeof kSpecs / sizeof kSpecs[0] };
 
 // The bad pointers.
 enum Bad {
