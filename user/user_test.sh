@@ -18,8 +18,10 @@ qemu=$here/../scripts/qemu.sh
 [[ -x $qemu ]] || qemu=$(dirname "$(readlink -f "$0")")/../scripts/qemu.sh
 [[ -x $qemu ]] || qemu=${RUNFILES_DIR:-$0.runfiles}/keel/scripts/qemu.sh
 log=${TEST_UNDECLARED_OUTPUTS_DIR:-${TMPDIR:-/tmp}}/console.log
-"$qemu" --initramfs "$initramfs" "$@" "$image" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+# The console goes to the log and is printed after the verdict, so that the
+# reason for a failure heads the output (CI keeps the head and tail of it).
+"$qemu" --initramfs "$initramfs" "$@" "$image" > "$log" 2>&1
+status=$?
 fail=0
 if grep -aE '^FAIL ' "$log" >/dev/null; then
   echo "user test: failed programs:" >&2
@@ -48,5 +50,12 @@ if [[ $status -ne 0 ]]; then
   echo "user test: the kernel exited with status $status" >&2
   fail=1
 fi
-[[ $fail -eq 0 ]] && echo "user test: passed"
+if [[ $fail -ne 0 ]]; then
+  echo "user test: FAILED (reasons above; the console follows)"
+  cat "$log"
+  echo "user test: FAILED"
+else
+  cat "$log"
+  echo "user test: passed"
+fi
 exit $fail

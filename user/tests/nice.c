@@ -3,7 +3,10 @@
 // of nice 19 (weights 1024 and 15) and equal shares to equal nice values;
 // the checks allow wide margins (more than 4 times; within a factor of 2),
 // since they count loop iterations over a fixed wall-clock window, which
-// only approximates CPU time. A share check, not a speed measurement.
+// only approximates CPU time. A share check, not a speed measurement. Both
+// spinners count until the same absolute deadline, set by the parent: one
+// that is slow to wake (nice 19 may wait half a second for its first run)
+// must not get a window of its own at the end, alone on the CPU.
 //
 // Runs in a VM only (Keel, or the oracle): on the build host other load on
 // the chosen CPU would decide the outcome.
@@ -24,9 +27,9 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-// Spins on `cpu` at nice `nice` from the start signal until `end`, then
-// writes its iteration count to `out`.
-static pid_t spinner(int cpu, int nice, int start_fd, int out_fd, double seconds) {
+// Spins on `cpu` at nice `nice` from the start signal until the deadline the
+// start signal carries, then writes its iteration count to `out`.
+static pid_t spinner(int cpu, int nice, int start_fd, int out_fd) {
   pid_t pid = CHECK_OK(fork());
   if (pid != 0) return pid;
   cpu_set_t set;
@@ -35,9 +38,8 @@ static pid_t spinner(int cpu, int nice, int start_fd, int out_fd, double seconds
   CHECK_OK(sched_setaffinity(0, sizeof set, &set));
   CHECK_OK(setpriority(PRIO_PROCESS, 0, nice));
   CHECK_EQ(getpriority(PRIO_PROCESS, 0), nice);
-  char c;
-  CHECK_EQ(read(start_fd, &c, 1), 1);
-  double end = now() + seconds;
+  double end;
+  CHECK_EQ(read(start_fd, &end, sizeof end), (long)sizeof end);
   volatile uint64_t n = 0;
   while (now() < end) {
     for (int i = 0; i < 1000; ++i) n = n + 1;
@@ -53,10 +55,12 @@ static void contend(int cpu, int nice_a, int nice_b, uint64_t* a, uint64_t* b) {
   CHECK_OK(pipe(start));
   CHECK_OK(pipe(out_a));
   CHECK_OK(pipe(out_b));
-  pid_t pa = spinner(cpu, nice_a, start[0], out_a[1], 1.5);
-  pid_t pb = spinner(cpu, nice_b, start[0], out_b[1], 1.5);
+  pid_t pa = spinner(cpu, nice_a, start[0], out_a[1]);
+  pid_t pb = spinner(cpu, nice_b, start[0], out_b[1]);
   usleep(100000);  // both pinned and waiting
-  CHECK_EQ(write(start[1], "ss", 2), 2);
+  const double end = now() + 1.5;
+  const double ends[2] = {end, end};
+  CHECK_EQ(write(start[1], ends, sizeof ends), (long)sizeof ends);
   CHECK_EQ(read(out_a[0], a, sizeof *a), (long)sizeof *a);
   CHECK_EQ(read(out_b[0], b, sizeof *b), (long)sizeof *b);
   int st;
