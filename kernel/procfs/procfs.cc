@@ -319,9 +319,9 @@ Status GenKeelMem(int, TextSink& out) {
   ostd::mm::HeapStats h = ostd::mm::GetHeapStats();
   ostd::FormatTo(out,
                  "frames_total {}\nframes_free {}\nheap_bytes {}\nheap_allocations {}\n"
-                 "heap_failed {}\nheap_slab_frames {}\n",
+                 "heap_failed {}\nheap_slab_frames {}\nheap_large_frames {}\n",
                  f.total_frames, f.free_frames, h.allocated_bytes, h.allocations, h.failed,
-                 h.slab_frames);
+                 h.slab_frames, h.large_frames);
   return {};
 }
 

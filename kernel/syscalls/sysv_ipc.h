@@ -65,10 +65,13 @@ struct IpcOwner {
   }
 };
 
-// The ids of one kind of IPC object, as Linux's ipc_ids: slots, each with a
-// sequence number, and id = sequence * kSeqMultiplier + slot, so a removed
-// object's id does not name its slot's next object. T has `int id` and
-// `int32_t key`. Not locked: the owner guards it with its table lock.
+// The ids of one kind of IPC object, as Linux's ipc_ids: slots, a sequence
+// number the table moves on at each new object (as Linux's ids->seq, which
+// wraps at IPCID_SEQ_MAX), and id = sequence * kSeqMultiplier + slot, so a
+// removed object's id does not name its slot's next object. The slots' storage
+// goes when the last object does, so an empty table holds no memory. T has
+// `int id` and `int32_t key`. Not locked: the owner guards it with its table
+// lock.
 template <typename T>
 class IpcIds {
  public:
@@ -102,21 +105,23 @@ class IpcIds {
     size_t slot = 0;
     while (slot < slots_.size() && slots_[slot] != nullptr) ++slot;
     if (slot >= max_slots) return ostd::Err(ostd::Errno::kENOSPC);
-    if (slot == slots_.size() && (!slots_.Push(nullptr) || !seq_.Push(0))) {
-      return ostd::Err(ostd::Errno::kENOMEM);
-    }
-    return static_cast<int>(seq_[slot]) * kSeqMultiplier + static_cast<int>(slot);
+    if (slot == slots_.size() && !slots_.Push(nullptr)) return ostd::Err(ostd::Errno::kENOMEM);
+    return static_cast<int>(seq_) * kSeqMultiplier + static_cast<int>(slot);
   }
-  // Puts `obj`, whose id a Reserve just gave, in its slot.
+  // Puts `obj`, whose id a Reserve just gave, in its slot; the sequence
+  // moves on.
   void Insert(ostd::RefPtr<T> obj) {
     size_t slot = static_cast<size_t>(obj->id % kSeqMultiplier);
     slots_[slot] = std::move(obj);
+    ++in_use_;
+    seq_ = static_cast<uint16_t>((seq_ + 1) % (0x7fffffff / kSeqMultiplier));
   }
-  // Takes `obj` out; its slot's sequence moves on.
+  // Takes `obj` out (if it is in).
   void Remove(const T& obj) {
     size_t slot = static_cast<size_t>(obj.id % kSeqMultiplier);
+    if (slot >= slots_.size() || slots_[slot].get() != &obj) return;
     slots_[slot] = nullptr;
-    seq_[slot] = static_cast<uint16_t>((seq_[slot] + 1) % (0x7fffffff / kSeqMultiplier));
+    if (--in_use_ == 0) slots_ = ostd::Vec<ostd::RefPtr<T>>();
   }
   // The highest slot in use (IPC_INFO's result), 0 if none.
   uint64_t HighestIndex() const {
@@ -136,7 +141,8 @@ class IpcIds {
 
  private:
   ostd::Vec<ostd::RefPtr<T>> slots_;
-  ostd::Vec<uint16_t> seq_;
+  size_t in_use_ = 0;
+  uint16_t seq_ = 0;
 };
 
 }  // namespace kernel::sysv

@@ -87,6 +87,7 @@ void* AllocLarge(size_t size, size_t align) ABSL_EXCLUSIVE_LOCKS_REQUIRED(heap_l
   frame_meta[first] = kLargeHead;
   for (size_t i = 1; i < pages; ++i) frame_meta[first + i] = kLargeTail;
   stats.allocated_bytes += pages * kPageSize;
+  stats.large_frames += pages;
   ++stats.allocations;
   return FrameVirt(*p);
 }
@@ -132,6 +133,7 @@ void Free(void* ptr) {
   }
   FreeFrames(frame * kPageSize, pages);
   stats.allocated_bytes -= pages * kPageSize;
+  stats.large_frames -= pages;
   --stats.allocations;
 }
 

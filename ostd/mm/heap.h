@@ -21,6 +21,9 @@ struct HeapStats {
   // free blocks serve later allocations), so they count as in use in
   // FrameStats even when every block is free.
   uint64_t slab_frames;
+  // Frames held by live allocations larger than kMaxSlabSize (each such
+  // allocation has whole frames of its own, returned when it is freed).
+  uint64_t large_frames;
 };
 // A consistent snapshot of the counters (read under the heap's spin lock, so
 // any context; the numbers may be stale by the time they are used).

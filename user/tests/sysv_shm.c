@@ -166,5 +166,15 @@ int main(void) {
   CHECK_OK(shmctl(other, IPC_RMID, NULL));
   CHECK_ERR(shmctl(other, IPC_STAT, &ds), EINVAL);
   CHECK_ERR(shmctl(other, IPC_RMID, NULL), EINVAL);
+
+  // A removed segment's id never names the next one, even when the table
+  // was left empty in between (Keel gives an empty table's storage back).
+  int ids[4];
+  for (int i = 0; i < 4; i++) {
+    ids[i] = CHECK_OK(shmget(IPC_PRIVATE, 4096, 0600));
+    for (int j = 0; j < i; j++) CHECK(ids[i] != ids[j]);
+    CHECK_OK(shmctl(ids[i], IPC_RMID, NULL));
+    CHECK_ERR(shmctl(ids[i], IPC_STAT, &ds), EINVAL);
+  }
   return 0;
 }
