@@ -67,10 +67,18 @@ uint32_t BucketOf(const FutexKey& key) {
   return static_cast<uint32_t>(h % kBuckets);
 }
 
+// Takes waiter `i` out of `b`. An emptied bucket gives its storage back: the
+// 64 buckets would otherwise each keep an allocation from their first use on
+// (the leak check of //user:sysfuzz_test counts them).
+void EraseWaiter(Bucket& b, size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
+  b.waiters.Erase(i);
+  if (b.waiters.empty()) b.waiters = ostd::Vec<FutexWaiter*>();
+}
+
 void Remove(Bucket& b, const FutexWaiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
   for (size_t i = 0; i < b.waiters.size(); ++i) {
     if (b.waiters[i] == w) {
-      b.waiters.Erase(i);
+      EraseWaiter(b, i);
       return;
     }
   }
@@ -84,7 +92,7 @@ int WakeLocked(Bucket& b, const FutexKey& key, int count, uint32_t bitset)
   for (size_t i = 0; i < b.waiters.size() && woken < count;) {
     FutexWaiter* w = b.waiters[i];
     if (w->key == key && (w->bitset & bitset) != 0) {
-      b.waiters.Erase(i);
+      EraseWaiter(b, i);
       w->woken.store(true, std::memory_order_release);
       if (w->group != nullptr) {
         int none = -1;
@@ -249,7 +257,7 @@ ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2
       OSTD_TRY(to.waiters.Push(w));  // ENOMEM: those moved so far stay moved
       w->key = key2.key;
       ++moved;
-      from.waiters.Erase(i);
+      EraseWaiter(from, i);
       // The waiter sleeps on `from`'s queue: it sees the new bucket and
       // sleeps again on `to`'s.
       w->bucket.store(i2, std::memory_order_release);
@@ -543,7 +551,7 @@ ostd::Status FutexUnlockPi(Thread& self, uint64_t uaddr, bool shared) {
       if (seen != uval) continue;
       if (at < b.waiters.size()) {
         FutexWaiter* w = b.waiters[at];
-        b.waiters.Erase(at);
+        EraseWaiter(b, at);
         w->woken.store(true, std::memory_order_release);
         handed = true;
       }
@@ -561,7 +569,7 @@ void FutexOwnerExited(uint32_t tid) {
       for (size_t i = 0; i < b.waiters.size();) {
         FutexWaiter* w = b.waiters[i];
         if (w->pi && w->owner == tid) {
-          b.waiters.Erase(i);
+          EraseWaiter(b, i);
           w->owner_died.store(true, std::memory_order_release);
           w->woken.store(true, std::memory_order_release);
           woke = true;
