@@ -72,6 +72,76 @@ trap_common:
 2:  addq $16, %rsp              // vector and error code
     iretq
 
+// A probe on a function's patchable entry (ostd/patch/probe.cc): the
+// function's first five bytes, the nop -fpatchable-function-entry=5 put there,
+// are replaced by `call arch_probe_fentry`. Builds the TrapFrame a #BP at the
+// function's first byte would have made (rip = that byte, rsp = the stack
+// pointer at the function's entry, vector 3), calls
+// arch_probe_fentry_dispatch with interrupts off, and returns into the
+// function past the call with every register and rflags as they were. No
+// trap, no iretq: about the cost of Linux's ftrace-based kprobes.
+    .globl arch_probe_fentry
+arch_probe_fentry:
+    pushfq                      // the function's rflags; [rsp+8] = func+5
+    cli
+    pushq $0                    // ss
+    pushq $0                    // rsp
+    pushq $0                    // rflags
+    pushq $0                    // cs
+    pushq $0                    // rip
+    pushq $0                    // error code
+    pushq $3                    // vector: #BP
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq 184(%rsp), %rax        // func+5: the call's return address
+    subq $5, %rax
+    movq %rax, 136(%rsp)        // rip: the probed first byte
+    movl %cs, %eax
+    movq %rax, 144(%rsp)
+    movq 176(%rsp), %rax
+    movq %rax, 152(%rsp)        // rflags
+    leaq 192(%rsp), %rax
+    movq %rax, 160(%rsp)        // rsp at the function's entry
+    movl %ss, %eax
+    movq %rax, 168(%rsp)
+    movq %rsp, %rdi
+    movq %rsp, %rbx             // rbx is restored from the frame below
+    andq $-16, %rsp
+    cld
+    call arch_probe_fentry_dispatch
+    movq %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    addq $56, %rsp              // vector .. ss
+    popfq                       // interrupts as they were
+    ret                         // into the function, past the call
+
 // uint64_t arch_try_call(void (*fn)(void*), void* arg, RecoveryContext* ctx)
     .globl arch_try_call
 arch_try_call:

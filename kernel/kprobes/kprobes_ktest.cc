@@ -97,7 +97,10 @@ TEST(Kprobes, RegisterByAddressAndRestoreBytes) {
   EXPECT_EQ(kp->address(), fn->address);
   std::array<uint8_t, 16> armed{};
   ASSERT_TRUE(ostd::patch::ReadKernelMemory(fn->address, armed).has_value());
-  EXPECT_EQ(armed[0], 0xcc);
+  // A C++ function's first bytes are the patchable-entry nop: armed as a
+  // call (0xe8) to ostd's probe trampoline, not an int3.
+  EXPECT_EQ(before[0], 0x0f);
+  EXPECT_EQ(armed[0], 0xe8);
   EXPECT_EQ(KprobeOther(1), 1u ^ 0x5a5a);
   EXPECT_EQ(kp->pre.load(), 1u);
   ASSERT_TRUE(kprobes::UnregisterKprobe(kp).has_value());

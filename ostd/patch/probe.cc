@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap_frame.h"
 #include "ostd/internal/catch_fault.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/noprobe.h"
@@ -52,6 +53,22 @@ Result<Symbol> FunctionAt(Vaddr addr) {
   return Err(Errno::kEINVAL);
 }
 
+// Puts back, in `code` (the bytes of `fn`), what armed points displaced: one
+// byte under an int3, the whole nop under a fentry call.
+void RestoreOriginal(const Symbol& fn, Vec<uint8_t>& code) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  uint64_t n = PointsInUse().load(std::memory_order_acquire);
+  for (uint64_t i = 0; i < n; ++i) {
+    ProbePoint* p = PointSlot(i).load(std::memory_order_acquire);
+    if (p == nullptr || !p->armed || p->addr < fn.address || p->addr >= fn.address + fn.size) {
+      continue;
+    }
+    uint64_t len = p->fentry ? p->insn.length : 1;
+    for (uint64_t k = 0; k < len && p->addr - fn.address + k < code.size(); ++k) {
+      code[p->addr - fn.address + k] = p->original[k];
+    }
+  }
+}
+
 // Decodes `fn` from its start over its original bytes (other points' int3s
 // replaced by the bytes they displaced) and returns the instruction at
 // `offset` with its bytes.
@@ -61,19 +78,31 @@ Result<Insn> DecodeOriginal(const Symbol& fn, uint64_t offset,
   Vec<uint8_t> code;
   OSTD_TRY(code.Resize(fn.size));
   OSTD_TRY(TextPatcher::Read(fn.address, code.span()));
-  uint64_t n = PointsInUse().load(std::memory_order_acquire);
-  for (uint64_t i = 0; i < n; ++i) {
-    ProbePoint* p = PointSlot(i).load(std::memory_order_acquire);
-    if (p != nullptr && p->armed && p->addr >= fn.address && p->addr < fn.address + fn.size) {
-      code[p->addr - fn.address] = p->original[0];
-    }
-  }
+  RestoreOriginal(fn, code);
   OSTD_TRY_ASSIGN(Insn insn, DecodeAt(code.span(), offset));
   for (uint64_t i = 0; i < insn.length; ++i) bytes[i] = code[offset + i];
   return insn;
 }
 
 bool Emulated(InsnKind k) { return k != InsnKind::kOther; }
+
+// The nop clang puts at every kernel function's entry for
+// -fpatchable-function-entry=5 (build/keel.bzl): nopl 0x8(%rax,%rax).
+constexpr std::array<uint8_t, 5> kEntryNop{0x0f, 0x1f, 0x44, 0x00, 0x08};
+constexpr uint8_t kCallRel32 = 0xe8;
+
+// True if `addr` is the first byte of kernel function `fn` and holds the
+// patchable-entry nop: such a point is armed as a call to arch_probe_fentry
+// (a rel32 from kernel text reaches it; module text is not used this way).
+bool IsPatchableEntry(const Symbol& fn, Vaddr addr, const Insn& insn,
+                      const std::array<uint8_t, kMaxInsnLength>& bytes) {
+  if (addr != fn.address || insn.length != kEntryNop.size()) return false;
+  if (!TextPatcher::IsKernelText(addr, kEntryNop.size())) return false;
+  for (size_t i = 0; i < kEntryNop.size(); ++i) {
+    if (bytes[i] != kEntryNop[i]) return false;
+  }
+  return true;
+}
 
 // A new point at `addr` in `fn`, with its slot, published in the table
 // (not armed).
@@ -94,9 +123,10 @@ Result<ProbePoint*> CreatePoint(const Symbol& fn, Vaddr addr)
   }
   if (index == kMaxProbePoints) return Err(Errno::kENOMEM);
 
+  bool fentry = IsPatchableEntry(fn, addr, insn, bytes);
   Vaddr slot = 0;
   std::optional<ExecRegion> region;
-  if (!Emulated(insn.kind)) {
+  if (!fentry && !Emulated(insn.kind)) {
     // The slot: the instruction (RIP-relative displacement fixed up), int3.
     OSTD_TRY_ASSIGN(ExecRegion r, ExecRegion::Create(insn.length + 1u));
     std::array<uint8_t, kMaxInsnLength + 1> code{};
@@ -129,6 +159,7 @@ Result<ProbePoint*> CreatePoint(const Symbol& fn, Vaddr addr)
   p->insn = insn;
   p->original = bytes;
   p->slot = slot;
+  p->fentry = fentry;
   PointSlot(index).store(p, std::memory_order_release);
   uint64_t used = PointsInUse().load(std::memory_order_relaxed);
   if (index + 1 > used) PointsInUse().store(index + 1, std::memory_order_release);
@@ -136,6 +167,18 @@ Result<ProbePoint*> CreatePoint(const Symbol& fn, Vaddr addr)
 }
 
 Status Arm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
+  if (p.fentry) {
+    // SAFETY: the address of the trampoline in trap_entry.S, only encoded
+    // into the call.
+    Vaddr target = reinterpret_cast<Vaddr>(&arch_probe_fentry);
+    uint32_t rel = static_cast<uint32_t>(target - (p.addr + kEntryNop.size()));
+    const std::array<uint8_t, 5> call{
+        kCallRel32, static_cast<uint8_t>(rel), static_cast<uint8_t>(rel >> 8),
+        static_cast<uint8_t>(rel >> 16), static_cast<uint8_t>(rel >> 24)};
+    OSTD_TRY(TextPatcher::Patch(p.addr, call));
+    p.armed = true;
+    return {};
+  }
   const std::array<uint8_t, 1> int3{kInt3};
   OSTD_TRY(TextPatcher::Patch(p.addr, int3));
   p.armed = true;
@@ -143,8 +186,8 @@ Status Arm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
 }
 
 Status Disarm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
-  const std::array<uint8_t, 1> original{p.original[0]};
-  OSTD_TRY(TextPatcher::Patch(p.addr, original));
+  uint64_t len = p.fentry ? p.insn.length : 1;
+  OSTD_TRY(TextPatcher::Patch(p.addr, std::span<const uint8_t>(p.original).first(len)));
   p.armed = false;
   return {};
 }
@@ -349,13 +392,7 @@ Result<bool> BranchesToEntry(const Symbol& fn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(reg
   Vec<uint8_t> code;
   OSTD_TRY(code.Resize(fn.size));
   OSTD_TRY(TextPatcher::Read(fn.address, code.span()));
-  uint64_t n = PointsInUse().load(std::memory_order_acquire);
-  for (uint64_t i = 0; i < n; ++i) {
-    ProbePoint* p = PointSlot(i).load(std::memory_order_acquire);
-    if (p != nullptr && p->armed && p->addr >= fn.address && p->addr < fn.address + fn.size) {
-      code[p->addr - fn.address] = p->original[0];
-    }
-  }
+  RestoreOriginal(fn, code);
   for (uint64_t off = 0; off < fn.size;) {
     Result<Insn> insn = DecodeAt(code.span(), off);
     if (!insn) return Err(Errno::kEILSEQ);

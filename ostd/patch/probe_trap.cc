@@ -410,6 +410,40 @@ void ProbeFaultFixup(arch::TrapFrame& f) {
   }
 }
 
+}  // namespace ostd::internal
+
+// A probe reached through a patchable entry's call (arch_probe_fentry, with
+// interrupts off and `frame` on the probed task's stack): the same handlers
+// as a #BP at that byte, then the "step" of the displaced nop, which is
+// nothing. A hit inside the probe machinery is missed; a call whose point is
+// gone (disarmed while this CPU was on its way in) is a nop.
+extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
+  using ostd::patch::probe_internal::CpuState;
+  using ostd::patch::probe_internal::Phase;
+  using ostd::patch::probe_internal::ProbePoint;
+  arch::TrapFrame& f = *frame;
+  ostd::Vaddr addr = f.rip;
+  ProbePoint* p = ostd::patch::probe_internal::FindPoint(addr);
+  if (p == nullptr || !p->fentry) return;
+  CpuState& s = ostd::patch::probe_internal::ThisState();
+  if (s.phase != Phase::kIdle) {
+    ostd::patch::probe_internal::CountMissed(*p);
+    return;
+  }
+  s.seq.fetch_add(1, std::memory_order_seq_cst);  // odd: inside
+  s.phase = Phase::kHandling;
+  s.point = p;
+  ostd::patch::probe_internal::RunHandlers(*p, ostd::patch::probe_internal::Snapshot(f, addr), &f);
+  f.rip = addr + p->insn.length;
+  ostd::patch::probe_internal::RunHandlers(*p, ostd::patch::probe_internal::Snapshot(f, f.rip),
+                                           /*entry_frame=*/nullptr);
+  s.phase = Phase::kIdle;
+  s.point = nullptr;
+  s.seq.fetch_add(1, std::memory_order_seq_cst);  // even: outside
+}
+
+namespace ostd::internal {
+
 uint64_t StrayDebugTraps() {
   return patch::probe_internal::stray_debug.load(std::memory_order_relaxed);
 }

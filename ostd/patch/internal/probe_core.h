@@ -56,7 +56,10 @@ struct ProbePoint {
   std::atomic<ProbeUser*> users{nullptr};
   uint32_t user_count = 0;     // registry mutex
   uint32_t enabled_count = 0;  // registry mutex
-  bool armed = false;          // registry mutex: int3 written
+  bool armed = false;          // registry mutex: int3 (or the fentry call) written
+  // On a function's patchable entry (the 5-byte nop of
+  // -fpatchable-function-entry=5): armed as `call arch_probe_fentry`, no trap.
+  bool fentry = false;
   // Set (under the registry mutex) when the module text the point is in went
   // away (RemoveModuleText): unpublished, never armed again.
   std::atomic<bool> gone{false};
