@@ -595,10 +595,11 @@ Result<RefPtr<T>> Child(const RefPtr<StaticDir>& parent, std::string_view name, 
   return child;
 }
 
-Status Build(fs::FileSystem& fs, const RefPtr<StaticDir>& root) {
+Status Build(fs::FileSystem& fs, const pseudofs::SysfsDirs& dirs) {
   sys_fs = &fs;
+  const RefPtr<StaticDir>& root = dirs.root;
+  const RefPtr<StaticDir>& bus = dirs.bus;
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> devices, ostd::MakeRef<StaticDir>(&fs, Ino(kTopDir, 10), 0755));
-  OSTD_TRY_ASSIGN(RefPtr<StaticDir> bus, ostd::MakeRef<StaticDir>(&fs, Ino(kTopDir, 11), 0755));
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> pci, ostd::MakeRef<StaticDir>(&fs, Ino(kTopDir, 12), 0755));
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> klass, ostd::MakeRef<StaticDir>(&fs, Ino(kTopDir, 13), 0755));
   OSTD_TRY_ASSIGN(RefPtr<PciRootDir> pci_root, ostd::MakeRef<PciRootDir>());
@@ -613,7 +614,6 @@ Status Build(fs::FileSystem& fs, const RefPtr<StaticDir>& root) {
   OSTD_TRY(Child(bus, "pci", pci));
   OSTD_TRY(Child(klass, "block", class_block));
   OSTD_TRY(Child(root, "block", sys_block));
-  OSTD_TRY(Child(root, "bus", bus));
   OSTD_TRY(Child(root, "class", klass));
   OSTD_TRY(Child(root, "devices", devices));
   return {};

@@ -356,11 +356,11 @@ class ModulesDir final : public PseudoDir {
   RefPtr<Inode> parent_;
 };
 
-Status Build(fs::FileSystem& fs, const RefPtr<pseudofs::StaticDir>& root) {
+Status Build(fs::FileSystem& fs, const pseudofs::SysfsDirs& dirs) {
   sys_fs = &fs;
   OSTD_TRY_ASSIGN(RefPtr<ModulesDir> modules, ostd::MakeRef<ModulesDir>());
-  modules->SetParent(root);
-  return root->Add("module", modules);
+  modules->SetParent(dirs.root);
+  return dirs.root->Add("module", modules);
 }
 
 }  // namespace

@@ -59,13 +59,17 @@ Status Build() {
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> kernel, ostd::MakeRef<StaticDir>(fs.get(), 2, 0755));
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> tracing, ostd::MakeRef<StaticDir>(fs.get(), 3, 0755));
   OSTD_TRY_ASSIGN(RefPtr<StaticDir> debug, ostd::MakeRef<StaticDir>(fs.get(), 4, 0755));
+  OSTD_TRY_ASSIGN(RefPtr<StaticDir> bus, ostd::MakeRef<StaticDir>(fs.get(), 5, 0755));
   tracing->SetParent(kernel);
   debug->SetParent(kernel);
   kernel->SetParent(sys_root);
+  bus->SetParent(sys_root);
   OSTD_TRY(kernel->Add("debug", debug));
   OSTD_TRY(kernel->Add("tracing", tracing));
+  OSTD_TRY(sys_root->Add("bus", bus));
   OSTD_TRY(sys_root->Add("kernel", kernel));
-  for (size_t i = 0; i < part_count; ++i) OSTD_TRY(parts[i](*fs, sys_root));
+  SysfsDirs dirs{.root = sys_root, .bus = bus};
+  for (size_t i = 0; i < part_count; ++i) OSTD_TRY(parts[i](*fs, dirs));
   return {};
 }
 

@@ -1,8 +1,10 @@
 // A minimal sysfs: the directories other pseudo file systems are mounted
-// on, /sys/kernel/tracing (tracefs) and /sys/kernel/debug (debugfs), and
-// what other parts of the kernel add at boot (the driver model's bus,
-// devices and class directories: kernel/device/sysfs_devices.h). Keel has
-// no kobjects: each part builds its own directories. One instance: mounting
+// on, /sys/kernel/tracing (tracefs) and /sys/kernel/debug (debugfs), the
+// /sys/bus directory, and what other parts of the kernel add at boot (the
+// driver model's bus, devices and class directories:
+// kernel/device/sysfs_devices.h; /sys/module; the perf event sources:
+// kernel/tracing/perf_event.h). Keel has no kobjects: each part builds its
+// own directories. One instance: mounting
 // sysfs again while it is mounted is EBUSY (Linux would share the instance).
 #ifndef KERNEL_PSEUDOFS_SYSFS_H_
 #define KERNEL_PSEUDOFS_SYSFS_H_
@@ -13,9 +15,15 @@
 
 namespace kernel::pseudofs {
 
-// Adds entries to /sys's root while MountSys builds it (before anything can
-// reach them); `fs` is sysfs's file system.
-using SysfsPart = ostd::Status (*)(fs::FileSystem& fs, const fs::RefPtr<StaticDir>& root);
+// What a part adds to: /sys itself and /sys/bus (shared by the parts that
+// add a bus type).
+struct SysfsDirs {
+  fs::RefPtr<StaticDir> root;
+  fs::RefPtr<StaticDir> bus;
+};
+// Adds entries to /sys while MountSys builds it (before anything can reach
+// them); `fs` is sysfs's file system.
+using SysfsPart = ostd::Status (*)(fs::FileSystem& fs, const SysfsDirs& dirs);
 // The most parts.
 inline constexpr size_t kMaxSysfsParts = 4;
 // Registers `part`, to be built by MountSys. ENOSPC past kMaxSysfsParts.
