@@ -182,6 +182,11 @@ CpuTimes Thread::cpu_times() const {
   return CpuTimes{user, total - user};
 }
 
+uint64_t Thread::task_id() const {
+  const ostd::Task* task = task_.load(std::memory_order_acquire);
+  return task != nullptr ? task->id() : 0;
+}
+
 CpuTimes Process::SelfTimesLocked() const {
   CpuTimes times = exited_threads_times_;
   for (const ostd::Box<Thread>& t : threads_) times += t->cpu_times();

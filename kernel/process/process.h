@@ -156,6 +156,9 @@ class Thread {
   ostd::user::UserMode& user_mode() { return user_; }
   // RunThread records the task that runs the thread.
   void set_task(const ostd::Task* task) { task_.store(task, std::memory_order_release); }
+  // The id of that task (ostd::Task::id(), never reused; 0 before the thread
+  // first runs). For the thread itself, or under TreeLock().
+  uint64_t task_id() const;
   // CPU time the thread has used: in user mode, and the rest of its task's.
   // For the thread itself, or under TreeLock() (so the task is still there).
   CpuTimes cpu_times() const;
