@@ -21,6 +21,7 @@
 #include "kernel/process/process.h"
 #include "kernel/procfs/procfs.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/tracing/perf_event.h"
 #include "kernel/tracing/tracefs.h"
 #include "ostd/cpu.h"
 #include "ostd/entry.h"
@@ -117,6 +118,9 @@ void KernelMain(const ostd::BootInfo& boot_info) {
   }
   if (ostd::Status s = module::RegisterSysfsModules(); !s) {
     ostd::Println("keel: cannot add /sys/module: {}", s.error());
+  }
+  if (ostd::Status s = tracing::RegisterPerfEventSysfs(); !s) {
+    ostd::Println("keel: cannot add /sys/bus/event_source: {}", s.error());
   }
   if (ostd::Status s = fs::RegisterExt2FsType(); !s) {
     ostd::Println("keel: cannot register ext2: {}", s.error());

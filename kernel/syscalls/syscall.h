@@ -240,6 +240,8 @@ SyscallResult DoExecve(Thread& self, std::string_view path, ostd::vm::UserInPtr<
                        ostd::vm::UserInPtr<uint64_t> envp);
 // kernel/module/module_syscalls.cc: init_module, finit_module, delete_module
 void RegisterModuleSyscalls(SyscallTable& t);
+// kernel/tracing/perf_event.cc: perf_event_open (the kprobe PMU)
+void RegisterPerfEventSyscalls(SyscallTable& t);
 
 // Registers every family. Called once at boot, before the first user thread.
 void InitSyscalls();

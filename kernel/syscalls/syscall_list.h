@@ -333,7 +333,7 @@
   S(295, preadv, Sys, Fd, In, Ulong, Ulong, Ulong)              \
   S(296, pwritev, Sys, Fd, In, Ulong, Ulong, Ulong)             \
   S(297, rt_tgsigqueueinfo, Never, Pid, Pid, Sig, In)           \
-  N(298, perf_event_open)                                       \
+  S(298, perf_event_open, Never, InOut, Pid, Int, Int, Flags)   \
   S(299, recvmmsg, Sys, Fd, InOut, Uint, Flags, InOut)          \
   N(300, fanotify_init)                                         \
   N(301, fanotify_mark)                                         \

@@ -51,6 +51,7 @@ void InitSyscalls() {
   RegisterSysvMsgSyscalls(table);
   RegisterMembarrierSyscalls(table);
   RegisterModuleSyscalls(table);
+  RegisterPerfEventSyscalls(table);
   table.CheckComplete();
 }
 

@@ -22,6 +22,9 @@
 // EEXIST), probes on module symbols (ENOENT), :ustring and +u
 // dereferences (user memory cannot be read from a probe handler in Keel:
 // they print "(fault)").
+//
+// perf_event_open(2)'s kprobe PMU (perf_event.h) places the same kernel
+// probes for counting, without an event here.
 #ifndef KERNEL_TRACING_TRACE_KPROBE_H_
 #define KERNEL_TRACING_TRACE_KPROBE_H_
 
