@@ -67,6 +67,18 @@ Status Allocate(uint32_t kb) ABSL_EXCLUSIVE_LOCKS_REQUIRED(resize_lock) {
   return {};
 }
 
+// `from` into a ring slot: the header and the used part of the text only.
+void CopyRecord(TraceRecord& to, const TraceRecord& from) {
+  to.ts_ns = from.ts_ns;
+  to.pid = from.pid;
+  to.cpu = from.cpu;
+  to.comm_len = from.comm_len;
+  to.text_len = from.text_len;
+  to.comm = from.comm;
+  std::span<const char> used = std::span<const char>(from.text).first(from.text_len);
+  for (size_t i = 0; i < used.size(); ++i) to.text[i] = used[i];
+}
+
 }  // namespace
 
 std::string_view TraceRecord::comm_view() const {
@@ -111,7 +123,7 @@ bool AppendRecord(const TraceRecord& rec) {
       r.head = (r.head + 1) % n;
       --r.count;
     }
-    r.slots[(r.head + r.count) % n] = rec;
+    CopyRecord(r.slots[(r.head + r.count) % n], rec);
     ++r.count;
     stored = true;
   }

@@ -29,7 +29,8 @@ struct TraceRecord {
   uint16_t comm_len = 0;
   uint16_t text_len = 0;
   std::array<char, 16> comm{};
-  std::array<char, kRecordText> text{};
+  // Only the first text_len bytes are set (a hit does not clear the rest).
+  std::array<char, kRecordText> text;
 
   std::string_view comm_view() const;
   std::string_view text_view() const;

@@ -57,6 +57,11 @@ class EventDef : public ostd::RefCounted<EventDef> {
   EventName name;
   uint32_t id = 0;
   ostd::Symbol function{};  // the resolved probe site (kernel function)
+  // A kprobe's record prefix, "NAME: (sym+0xoff/0xsize)", made once when
+  // the probe is placed (before it can fire): a hit at `site_addr` copies it
+  // instead of looking the symbol up and formatting it again.
+  ostd::Vec<char> site_text;
+  uint64_t site_addr = 0;
 
   bool is_return() const { return cmd.kind == ProbeKind::kKretprobe; }
   std::string_view text() const { return std::string_view(line.span()); }
@@ -135,6 +140,19 @@ class HitContext final : public FetchContext {
   std::string_view comm_;
 };
 
+// The site of a hit as Linux prints it: "sym+0xoff/0xsize" for a kprobe,
+// "caller+0xoff/0xsize <- func" for a kretprobe.
+void PrintSite(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip,
+               ostd::FormatSink& out) {
+  if (def.is_return()) {
+    PrintSym(ret_ip, true, out);
+    out.Write(" <- ");
+    PrintSym(def.function.address, false, out);
+  } else {
+    PrintSym(regs.rip, true, out);
+  }
+}
+
 // Fills the record for a hit: who, when, and "EVENT: (" + site + ")" + args.
 void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
   if (!TracingOn()) return;
@@ -152,20 +170,32 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
     rec.comm_len = kUnknown.size();
   }
   ostd::BufferSink out(rec.text);
-  out.Write(def.name.view());
-  out.Write(": (");
-  if (def.is_return()) {
-    PrintSym(ret_ip, true, out);
-    out.Write(" <- ");
-    PrintSym(def.function.address, false, out);
+  if (!def.is_return() && !def.site_text.empty() && regs.rip == def.site_addr) {
+    out.Write(std::string_view(def.site_text.span()));
   } else {
-    PrintSym(regs.rip, true, out);
+    out.Write(def.name.view());
+    out.Write(": (");
+    PrintSite(def, regs, ret_ip, out);
+    out.Write(")");
   }
-  out.Write(")");
   HitContext ctx(regs, rec.comm_view());
   for (const FetchArg& arg : def.cmd.args) PrintFetchArg(arg, ctx, out);
   rec.text_len = static_cast<uint16_t>(out.view().size());
   AppendRecord(rec);
+}
+
+// Makes def.site_text for a kprobe placed at `addr` (see EventDef). Without
+// memory for it, each hit formats the site instead.
+void MakeSiteText(EventDef& def, uint64_t addr) {
+  std::array<char, kRecordText> buf;
+  ostd::BufferSink out(buf);
+  out.Write(def.name.view());
+  out.Write(": (");
+  PrintSym(addr, true, out);
+  out.Write(")");
+  if (out.truncated() || !def.site_text.Reserve(out.view().size())) return;
+  for (char c : out.view()) (void)def.site_text.Push(c);  // reserved: cannot fail
+  def.site_addr = addr;
 }
 
 class EventKprobe final : public kprobes::Kprobe {
@@ -374,6 +404,7 @@ Status Create(std::string_view line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock) {
     if (err == Errno::kENOMEM || err == Errno::kEEXIST) return Err(err);
     return Fail(*def, ProbeError::kFailRegProbe, 1, err);
   }
+  if (ev.kp) MakeSiteText(*def, ev.kp->address());
   def->id = next_id++;
   RefPtr<EventKprobe> kp = ev.kp;
   RefPtr<EventKretprobe> rp = ev.rp;

@@ -442,6 +442,18 @@ extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // even: outside
 }
 
+// A hooked function returned into ostd_probe_return_trampoline (probe_return.cc)
+// with `frame` built on its stack, interrupts off: report the return and
+// point the frame at the caller's real return address. No record of the
+// return is a broken invariant (there is nowhere to resume).
+extern "C" void ostd_probe_return_dispatch(arch::TrapFrame* frame) {
+  if (!ostd::patch::probe_internal::HandleReturn(ostd::patch::probe_internal::ThisState(),
+                                                 *frame)) {
+    OSTD_PANIC("a return into the probe trampoline with no hooked return recorded (rsp {:#x})",
+               frame->rsp);
+  }
+}
+
 namespace ostd::internal {
 
 uint64_t StrayDebugTraps() {
