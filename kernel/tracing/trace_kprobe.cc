@@ -15,6 +15,7 @@
 #include "ostd/cpu.h"
 #include "ostd/ksyms.h"
 #include "ostd/patch/probe.h"
+#include "ostd/sync.h"
 #include "ostd/task/mutex.h"
 #include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
@@ -62,6 +63,13 @@ class EventDef : public ostd::RefCounted<EventDef> {
   // instead of looking the symbol up and formatting it again.
   ostd::Vec<char> site_text;
   uint64_t site_addr = 0;
+  // A kretprobe's last return site, "NAME: (caller+0xoff/0xsize <- func)"
+  // for return address `ret_ip` (a function returns to few callers): hits
+  // that find the lock free and the address equal copy it.
+  mutable ostd::SpinLock ret_lock;
+  mutable uint64_t ret_ip ABSL_GUARDED_BY(ret_lock) = 0;
+  mutable uint16_t ret_len ABSL_GUARDED_BY(ret_lock) = 0;
+  mutable std::array<char, 256> ret_text ABSL_GUARDED_BY(ret_lock);
 
   bool is_return() const { return cmd.kind == ProbeKind::kKretprobe; }
   std::string_view text() const { return std::string_view(line.span()); }
@@ -172,6 +180,27 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
   ostd::BufferSink out(rec.text);
   if (!def.is_return() && !def.site_text.empty() && regs.rip == def.site_addr) {
     out.Write(std::string_view(def.site_text.span()));
+  } else if (def.is_return() && def.ret_lock.TryLock()) {
+    if (def.ret_ip != ret_ip || def.ret_len == 0) {
+      ostd::BufferSink site(def.ret_text);
+      site.Write(def.name.view());
+      site.Write(": (");
+      PrintSite(def, regs, ret_ip, site);
+      site.Write(")");
+      def.ret_ip = ret_ip;
+      def.ret_len = site.truncated() ? 0 : static_cast<uint16_t>(site.view().size());
+    }
+    if (def.ret_len != 0) {
+      out.Write(std::string_view(std::span<const char>(def.ret_text).first(def.ret_len)));
+    }
+    bool cached = def.ret_len != 0;
+    def.ret_lock.Unlock();
+    if (!cached) {
+      out.Write(def.name.view());
+      out.Write(": (");
+      PrintSite(def, regs, ret_ip, out);
+      out.Write(")");
+    }
   } else {
     out.Write(def.name.view());
     out.Write(": (");
