@@ -132,7 +132,9 @@ class HitContext final : public FetchContext {
   Status ReadKernel(uint64_t addr, std::span<uint8_t> out) const override {
     return ostd::patch::ReadKernelMemory(addr, out);
   }
-  Status ReadUser(uint64_t, std::span<uint8_t>) const override { return Err(Errno::kEFAULT); }
+  Status ReadUser(uint64_t addr, std::span<uint8_t> out) const override {
+    return ostd::patch::ReadUserMemory(addr, out);
+  }
   std::optional<uint64_t> SymbolAddress(std::string_view name) const override {
     std::optional<ostd::Symbol> s = FindKernelFunction(name);
     if (!s) return std::nullopt;

@@ -19,9 +19,9 @@
 // address; "ns::Func(int)" works (read as MOD:SYM, then joined again).
 // Not supported: Linux 6.1's multi-probe events (a second definition under
 // an existing name with the same arguments is appended there; here it is
-// EEXIST), probes on module symbols (ENOENT), :ustring and +u
-// dereferences (user memory cannot be read from a probe handler in Keel:
-// they print "(fault)").
+// EEXIST) and probes on module symbols (ENOENT). :ustring and +u
+// dereferences read the probed task's user memory as Linux's nofault copy
+// does (ostd::patch::ReadUserMemory): a page not present prints "(fault)".
 //
 // perf_event_open(2)'s kprobe PMU (perf_event.h) places the same kernel
 // probes for counting, without an event here.

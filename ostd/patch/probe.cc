@@ -10,6 +10,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap_frame.h"
 #include "ostd/internal/catch_fault.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/noprobe.h"
 #include "ostd/mm/page_table_index.h"
@@ -644,6 +645,34 @@ Status ReadKernelMemory(Vaddr addr, std::span<uint8_t> out) {
     }
   });
   if (fault) return Err(Errno::kEFAULT);
+  return {};
+}
+
+Status ReadUserMemory(Vaddr addr, std::span<uint8_t> out) {
+  uint64_t len = out.size();
+  if (len == 0) return {};
+  if (addr + len < addr || addr + len > internal::kUserEnd) return Err(Errno::kEFAULT);
+  bool no_space = false;
+  std::optional<FaultInfo> fault = CatchFault([&] {
+    // Preemption is off here: the space checked is the one read.
+    if (internal::ActiveVmSpace() == nullptr) {
+      no_space = true;
+      return;
+    }
+    if (arch_smap_enabled) arch::Stac();
+    for (uint64_t i = 0; i < len; ++i) {
+      // SAFETY: a user-half address of the running task's own space (SMAP
+      // lifted for this loop only); a missing or unreadable page faults into
+      // CatchFault's recovery point, which no user-access fixup claims (this
+      // code is not one of ostd's user-copy routines), so nothing is paged
+      // in. Volatile keeps it one access each.
+      out[i] = *reinterpret_cast<const volatile uint8_t*>(addr + i);
+    }
+    arch::ClacIfSmap();
+  });
+  // A fault skipped the clac above: AC must not stay set.
+  arch::ClacIfSmap();
+  if (fault || no_space) return Err(Errno::kEFAULT);
   return {};
 }
 

@@ -312,6 +312,15 @@ Result<Vec<Symbol>> ProbeBlacklist();
 // handlers (the current task is the probed one).
 Status ReadKernelMemory(Vaddr addr, std::span<uint8_t> out);
 
+// Reads the running task's user memory [addr, addr + out.size()) into `out`
+// for probe fetch arguments (:ustring, +u dereferences), without handling
+// page faults, as Linux's copy_from_user_nofault: a page that is not present
+// (not yet touched, swapped, or unmapped) or not readable is EFAULT, and so
+// is a range outside the user half or a CPU on the kernel-only page table (a
+// kernel task: no user memory is its own). Safe in probe handlers and in any
+// context.
+Status ReadUserMemory(Vaddr addr, std::span<uint8_t> out);
+
 }  // namespace ostd::patch
 
 #endif  // OSTD_PATCH_PROBE_H_

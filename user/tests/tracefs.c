@@ -294,6 +294,25 @@ int main(void) {
   CHECK(strstr(line, ") dfd=-100 flags=0x10000\n") != NULL);  // O_DIRECTORY
   CHECK_OK(put(T "kprobe_events", "-:mysys\n", O_APPEND));
 
+  // User memory: the path do_sys_openat2 gets in %si, as :ustring and as a
+  // +u dereference read as a string (both Linux's nofault user reads, which
+  // see only present pages: the path is copied to the stack first).
+  char upath[sizeof "/proc/version"];
+  memcpy(upath, "/proc/version", sizeof upath);
+  CHECK_OK(put(T "kprobe_events",
+               "p:upath do_sys_openat2 path=+0(%si):ustring upath=+u0(%si):string\n", O_APPEND));
+  CHECK_OK(put(T "trace", "", O_TRUNC));
+  CHECK_OK(put(T "events/kprobes/upath/enable", "1\n", O_TRUNC));
+  int ufd = CHECK_OK(open(upath, O_RDONLY));
+  CHECK_OK(close(ufd));
+  CHECK_OK(put(T "events/kprobes/upath/enable", "0\n", O_TRUNC));
+  slurp(T "trace", buf, sizeof buf);
+  line = find_line(buf, "upath: (do_sys_openat2+0x");
+  if (line == NULL) printf("%s", buf);
+  CHECK(line != NULL);
+  CHECK(strstr(line, ") path=\"/proc/version\" upath=\"/proc/version\"\n") != NULL);
+  CHECK_OK(put(T "kprobe_events", "-:upath\n", O_APPEND));
+
   // kernel_clone and do_exit, hit by a fork and the child's exit(3); the
   // group's enable file switches every event of the group.
   CHECK_OK(put(T "kprobe_events",
