@@ -1,11 +1,11 @@
 #include "ostd/fmt.h"
 
+#include "ostd/util/span_copy.h"
+
 namespace ostd {
 
 void BufferSink::Write(std::string_view text) {
-  size_t room = buffer_.size() - size_;
-  size_t n = text.size() < room ? text.size() : room;
-  for (size_t i = 0; i < n; ++i) buffer_[size_ + i] = text[i];
+  size_t n = CopyChars(text, buffer_.subspan(size_));
   size_ += n;
   if (n < text.size()) truncated_ = true;
 }

@@ -214,6 +214,14 @@ MODULE_CASES = [
     ('module_load', 'init_module + delete_module of hello.ko', 1.0, 1),
 ]
 
+# The cost of one probe hit on getppid's entry, through a tracefs kprobe event
+# (group "probe"; issue 11's benchmark): probed minus unprobed getppid, the
+# event writing one record per hit on both kernels.
+PROBE_CASES = [
+    ('kprobe_hit', 'kprobe hit (tracefs event on __x64_sys_getppid)', 1.0, 1),
+    ('kretprobe_hit', 'kretprobe hit (tracefs event on __x64_sys_getppid)', 1.0, 1),
+]
+
 # The disk cases (group "blk": ext2 on a fresh virtio-blk image; only with
 # `--cases blk`, never by default); the target is Keel/Linux <= 1.2x.
 BLK_CASES = [
@@ -226,12 +234,14 @@ BLK_CASES = [
 
 # (title printed above the table or None, cases), in output order.
 SECTIONS = [(None, CASES), ('memfd', MEMFD_CASES), ('IPC', IPC_CASES),
-            ('modules', MODULE_CASES), ('disk (ext2 on virtio-blk)', BLK_CASES)]
+            ('modules', MODULE_CASES), ('probes', PROBE_CASES),
+            ('disk (ext2 on virtio-blk)', BLK_CASES)]
 ALL_CASES = [c for _, cases in SECTIONS for c in cases]
 GROUPS = {
     'memfd': [c for c, _, _, _ in MEMFD_CASES],
     'ipc': [c for c, _, _, _ in IPC_CASES],
     'module': [c for c, _, _, _ in MODULE_CASES],
+    'probe': [c for c, _, _, _ in PROBE_CASES],
     'blk': [c for c, _, _, _ in BLK_CASES],
 }
 # Cases a run without --cases leaves out (they need a disk).

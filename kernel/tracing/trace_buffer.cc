@@ -7,6 +7,7 @@
 #include "ostd/cpu.h"
 #include "ostd/sync.h"
 #include "ostd/task/mutex.h"
+#include "ostd/util/span_copy.h"
 
 namespace kernel::tracing {
 namespace {
@@ -75,8 +76,7 @@ void CopyRecord(TraceRecord& to, const TraceRecord& from) {
   to.comm_len = from.comm_len;
   to.text_len = from.text_len;
   to.comm = from.comm;
-  std::span<const char> used = std::span<const char>(from.text).first(from.text_len);
-  for (size_t i = 0; i < used.size(); ++i) to.text[i] = used[i];
+  ostd::CopyChars(std::span<const char>(from.text).first(from.text_len), to.text);
 }
 
 }  // namespace
@@ -120,10 +120,11 @@ bool AppendRecord(const TraceRecord& rec) {
   if (!r.slots.empty()) {
     size_t n = r.slots.size();
     if (r.count == n) {  // overwrite the oldest
-      r.head = (r.head + 1) % n;
+      r.head = r.head + 1 == n ? 0 : r.head + 1;
       --r.count;
     }
-    CopyRecord(r.slots[(r.head + r.count) % n], rec);
+    size_t at = r.head + r.count;  // < 2n: wrap without a division
+    CopyRecord(r.slots[at >= n ? at - n : at], rec);
     ++r.count;
     stored = true;
   }

@@ -433,10 +433,11 @@ extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // odd: inside
   s.phase = Phase::kHandling;
   s.point = p;
-  ostd::patch::probe_internal::RunHandlers(*p, ostd::patch::probe_internal::Snapshot(f, addr), &f);
-  f.rip = addr + p->insn.length;
-  ostd::patch::probe_internal::RunHandlers(*p, ostd::patch::probe_internal::Snapshot(f, f.rip),
-                                           /*entry_frame=*/nullptr);
+  ostd::patch::ProbeRegs regs = ostd::patch::probe_internal::Snapshot(f, addr);
+  ostd::patch::probe_internal::RunHandlers(*p, regs, &f);
+  // The displaced nop has "run": the after-step handlers see rip past it.
+  regs.rip = addr + p->insn.length;
+  ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry_frame=*/nullptr);
   s.phase = Phase::kIdle;
   s.point = nullptr;
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // even: outside
