@@ -29,9 +29,6 @@ KERNEL_COPTS = [
     "-ffunction-sections",
     "-fdata-sections",
     "-fno-asynchronous-unwind-tables",
-    # A 5-byte nop at every function's entry: a probe there is armed as a
-    # call, not a trap (ostd/patch/probe.cc, Linux's ftrace-based kprobes).
-    "-fpatchable-function-entry=5",
     "-O2",
     "-g",
     "-DKEEL_KERNEL=1",

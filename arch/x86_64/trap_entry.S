@@ -73,7 +73,7 @@ trap_common:
     iretq
 
 // A probe on a function's patchable entry (ostd/patch/probe.cc): the
-// function's first five bytes, the nop -fpatchable-function-entry=5 put there,
+// function's first five bytes, the nop OSTD_PROBE_ENTRY put there,
 // are replaced by `call arch_probe_fentry`. Builds the TrapFrame a #BP at the
 // function's first byte would have made (rip = that byte, rsp = the stack
 // pointer at the function's entry, vector 3), calls

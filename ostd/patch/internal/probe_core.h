@@ -58,7 +58,7 @@ struct ProbePoint {
   uint32_t enabled_count = 0;  // registry mutex
   bool armed = false;          // registry mutex: int3 (or the fentry call) written
   // On a function's patchable entry (the 5-byte nop of
-  // -fpatchable-function-entry=5): armed as `call arch_probe_fentry`, no trap.
+  // OSTD_PROBE_ENTRY): armed as `call arch_probe_fentry`, no trap.
   bool fentry = false;
   // Set (under the registry mutex) when the module text the point is in went
   // away (RemoveModuleText): unpublished, never armed again.
