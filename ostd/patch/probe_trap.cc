@@ -434,10 +434,14 @@ extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
   s.phase = Phase::kHandling;
   s.point = p;
   ostd::patch::ProbeRegs regs = ostd::patch::probe_internal::Snapshot(f, addr);
+  // One preemption-off region for both passes (each pass's own release is
+  // then a plain decrement).
+  ostd::internal::PreemptDisable();
   ostd::patch::probe_internal::RunHandlers(*p, regs, &f);
   // The displaced nop has "run": the after-step handlers see rip past it.
   regs.rip = addr + p->insn.length;
   ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry_frame=*/nullptr);
+  ostd::internal::PreemptEnable();
   s.phase = Phase::kIdle;
   s.point = nullptr;
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // even: outside
