@@ -184,12 +184,11 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
       uint64_t pos = offset + done;
       uint64_t in_page = pos % kPage;
       uint64_t chunk = std::min(kPage - in_page, want - done);
-      std::optional<UFrame> page = FindPage(pos / kPage);
+      std::optional<VmReader<Infallible>> page = PageReader(pos / kPage);
       CopyResult r;
       if (page) {
-        VmReader<Infallible> rd = VmReader<Infallible>::FromFrame(*page);
-        rd.Skip(in_page).Limit(chunk);
-        r = dst.Write(rd);
+        page->Skip(in_page).Limit(chunk);
+        r = dst.Write(*page);
       } else {
         r = dst.FillZeros(chunk);
       }
@@ -618,6 +617,15 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     return **slot;
   }
   // The page at `index` if it holds data (nullopt for a hole).
+  // A reader over the page at `index`, if there is one: the reader's own
+  // reference keeps the frame (one reference taken, not a copy of the
+  // handle and then the reader's).
+  std::optional<VmReader<Infallible>> PageReader(uint64_t index) ABSL_LOCKS_EXCLUDED(pages_lock_) {
+    ostd::SpinLockGuard g(pages_lock_);
+    std::optional<UFrame>* slot = pages_.Find(index);
+    if (slot == nullptr || !slot->has_value()) return std::nullopt;
+    return VmReader<Infallible>::FromFrame(**slot);
+  }
   std::optional<UFrame> FindPage(uint64_t index) ABSL_LOCKS_EXCLUDED(pages_lock_) {
     ostd::SpinLockGuard g(pages_lock_);
     std::optional<UFrame>* slot = pages_.Find(index);
