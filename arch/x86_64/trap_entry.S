@@ -2,10 +2,50 @@
 //
 // SAFETY: the stubs save and restore every general-purpose register, switch GS
 // only when the trap came from user mode (CS RPL 3), and keep the stack 16-byte
-// aligned at the call, as the C++ ABI requires.
+// aligned at the call, as the C++ ABI requires. The two probe trampolines
+// (arch_probe_fentry, ostd_probe_return_trampoline) run only in kernel mode
+// (ostd writes the calls and return addresses that reach them), keep
+// interrupts off from their second instruction until rflags is restored, and
+// give back every register and rflags as they found them.
 
 // Vectors for which the CPU pushes an error code.
 #define HAS_ERROR_CODE(n) ((n) == 8 || ((n) >= 10 && (n) <= 14) || (n) == 17 || (n) == 21 || (n) == 29 || (n) == 30)
+
+    // The general-purpose registers in TrapFrame order (r15 lowest).
+    .macro PUSH_GPRS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    .endm
+    .macro POP_GPRS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    .endm
 
     .altmacro
     .macro TRAP_STUB n
@@ -33,39 +73,11 @@ trap_common:
     testb $3, 24(%rsp)          // saved CS
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:  PUSH_GPRS
     movq %rsp, %rdi
     cld
     call arch_trap_dispatch
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     testb $3, 24(%rsp)
     jz 2f
     swapgs
@@ -81,6 +93,7 @@ trap_common:
 // function past the call with every register and rflags as they were. No
 // trap, no iretq: about the cost of Linux's ftrace-based kprobes.
     .globl arch_probe_fentry
+    .type arch_probe_fentry, @function
 arch_probe_fentry:
     pushfq                      // the function's rflags; [rsp+8] = func+5
     cli
@@ -91,21 +104,7 @@ arch_probe_fentry:
     pushq $0                    // rip
     pushq $0                    // error code
     pushq $3                    // vector: #BP
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     movq 184(%rsp), %rax        // func+5: the call's return address
     subq $5, %rax
     movq %rax, 136(%rsp)        // rip: the probed first byte
@@ -123,24 +122,61 @@ arch_probe_fentry:
     cld
     call arch_probe_fentry_dispatch
     movq %rbx, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $56, %rsp              // vector .. ss
     popfq                       // interrupts as they were
     ret                         // into the function, past the call
+    .size arch_probe_fentry, . - arch_probe_fentry
+
+// The return trampoline of return probes (ostd/patch/probe_return.cc):
+// hooked functions return here. It builds the frame a #BP here would have
+// made (rsp just above the popped slot), calls ostd_probe_return_dispatch
+// (probe_trap.cc) with interrupts off, which runs the return handler and
+// sets the frame's rip to the caller's real return address, and resumes
+// there with every register and rflags restored: no trap (Linux's rethook
+// trampoline).
+    .globl ostd_probe_return_trampoline
+    .type ostd_probe_return_trampoline, @function
+ostd_probe_return_trampoline:
+    pushq $0                      // ss
+    pushq $0                      // rsp
+    pushfq                        // rflags
+    cli
+    pushq $0                      // cs
+    pushq $0                      // rip
+    pushq $0                      // error code
+    pushq $3                      // vector: #BP
+    PUSH_GPRS
+    leaq 176(%rsp), %rax
+    movq %rax, 160(%rsp)          // rsp: just above the popped return slot
+    leaq ostd_probe_return_trampoline(%rip), %rax
+    movq %rax, 136(%rsp)
+    movl %cs, %eax
+    movq %rax, 144(%rsp)
+    movl %ss, %eax
+    movq %rax, 168(%rsp)
+    movq %rsp, %rdi
+    movq %rsp, %rbx               // rbx is restored from the frame below
+    andq $-16, %rsp
+    cld
+    call ostd_probe_return_dispatch
+    movq %rbx, %rsp
+    // Resume at the frame's rip and rsp: rip and rflags go just below the
+    // target rsp (the dead return slot and the word under it; they may be the
+    // frame's own rsp and ss words, read first), and the vector word, popped
+    // last, holds where they are.
+    movq 160(%rsp), %rax
+    movq 136(%rsp), %rcx
+    movq 152(%rsp), %rdx
+    movq %rcx, -8(%rax)
+    movq %rdx, -16(%rax)
+    subq $16, %rax
+    movq %rax, 120(%rsp)
+    POP_GPRS
+    movq (%rsp), %rsp             // the vector word: the frame's rsp - 16
+    popfq                         // interrupts as they were
+    ret
+    .size ostd_probe_return_trampoline, . - ostd_probe_return_trampoline
 
 // uint64_t arch_try_call(void (*fn)(void*), void* arg, RecoveryContext* ctx)
     .globl arch_try_call

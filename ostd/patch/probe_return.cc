@@ -11,88 +11,9 @@
 #include "ostd/patch/internal/probe_core.h"
 #include "ostd/task/task.h"
 
-// The return trampoline: hooked functions return here. It builds the frame
-// a #BP here would have made (rsp just above the popped slot), calls
-// ostd_probe_return_dispatch (probe_trap.cc) with interrupts off, which runs
-// the return handler and sets the frame's rip to the caller's real return
-// address, and resumes there with every register and rflags restored: no
-// trap (Linux's rethook trampoline). In the no-probe set, so no breakpoint
-// can be placed on it.
-asm(R"(
-  .pushsection .text.noprobe, "ax", @progbits
-  .globl ostd_probe_return_trampoline
-  .type ostd_probe_return_trampoline, @function
-ostd_probe_return_trampoline:
-  pushq $0                      // ss
-  pushq $0                      // rsp
-  pushfq                        // rflags
-  cli
-  pushq $0                      // cs
-  pushq $0                      // rip
-  pushq $0                      // error code
-  pushq $3                      // vector: #BP
-  pushq %rax
-  pushq %rbx
-  pushq %rcx
-  pushq %rdx
-  pushq %rsi
-  pushq %rdi
-  pushq %rbp
-  pushq %r8
-  pushq %r9
-  pushq %r10
-  pushq %r11
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
-  leaq 176(%rsp), %rax
-  movq %rax, 160(%rsp)          // rsp: just above the popped return slot
-  leaq ostd_probe_return_trampoline(%rip), %rax
-  movq %rax, 136(%rsp)
-  movl %cs, %eax
-  movq %rax, 144(%rsp)
-  movl %ss, %eax
-  movq %rax, 168(%rsp)
-  movq %rsp, %rdi
-  movq %rsp, %rbx               // rbx is restored from the frame below
-  andq $-16, %rsp
-  cld
-  call ostd_probe_return_dispatch
-  movq %rbx, %rsp
-  // Resume at the frame's rip and rsp: rip and rflags go just below the
-  // target rsp (the dead return slot and the word under it; they may be the
-  // frame's own rsp and ss words, read first), and the vector word, popped
-  // last, holds where they are.
-  movq 160(%rsp), %rax
-  movq 136(%rsp), %rcx
-  movq 152(%rsp), %rdx
-  movq %rcx, -8(%rax)
-  movq %rdx, -16(%rax)
-  subq $16, %rax
-  movq %rax, 120(%rsp)
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %r11
-  popq %r10
-  popq %r9
-  popq %r8
-  popq %rbp
-  popq %rdi
-  popq %rsi
-  popq %rdx
-  popq %rcx
-  popq %rbx
-  popq %rax
-  movq (%rsp), %rsp             // the vector word: the frame's rsp - 16
-  popfq                         // interrupts as they were
-  ret
-  .size ostd_probe_return_trampoline, . - ostd_probe_return_trampoline
-  .popsection
-)");
-
+// The return trampoline (arch/x86_64/trap_entry.S): hooked functions return
+// there, and it calls ostd_probe_return_dispatch (probe_trap.cc) without a
+// trap.
 extern "C" const char ostd_probe_return_trampoline[];
 
 // The return-probe machinery: never probed.
