@@ -85,7 +85,7 @@ trap_common:
     iretq
 
 // A probe on a function's patchable entry (ostd/patch/probe.cc): the
-// function's first five bytes, the nop OSTD_PROBE_ENTRY put there,
+// function's first five bytes, the nop of patchable_function_entry(5),
 // are replaced by `call arch_probe_fentry`. Builds the TrapFrame a #BP at the
 // function's first byte would have made (rip = that byte, rsp = the stack
 // pointer at the function's entry, vector 3), calls

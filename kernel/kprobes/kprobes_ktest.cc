@@ -26,7 +26,7 @@ std::atomic<uint64_t> calls{0};
   return x * 3 + 1;
 }
 
-[[gnu::noinline]] OSTD_PROBE_ENTRY uint64_t KprobeOther(uint64_t x) {
+[[gnu::noinline]] uint64_t KprobeOther(uint64_t x) {
   calls.fetch_add(1, std::memory_order_relaxed);
   return x ^ 0x5a5a;
 }
@@ -97,10 +97,7 @@ TEST(Kprobes, RegisterByAddressAndRestoreBytes) {
   EXPECT_EQ(kp->address(), fn->address);
   std::array<uint8_t, 16> armed{};
   ASSERT_TRUE(ostd::patch::ReadKernelMemory(fn->address, armed).has_value());
-  // KprobeOther starts with the nop of OSTD_PROBE_ENTRY: armed as a call
-  // (0xe8) to ostd's probe trampoline, not an int3.
-  EXPECT_EQ(before[0], 0x0f);
-  EXPECT_EQ(armed[0], 0xe8);
+  EXPECT_EQ(armed[0], 0xcc);
   EXPECT_EQ(KprobeOther(1), 1u ^ 0x5a5a);
   EXPECT_EQ(kp->pre.load(), 1u);
   ASSERT_TRUE(kprobes::UnregisterKprobe(kp).has_value());

@@ -13,7 +13,6 @@
 #include "kernel/process/futex.h"
 #include "kernel/process/thread_loop.h"
 #include "ostd/log.h"
-#include "ostd/patch/probe.h"
 #include "ostd/power.h"
 #include "ostd/task/task.h"
 #include "ostd/timer.h"
@@ -680,12 +679,12 @@ void ExitGroup(Process& p, int wait_status) {
   ExitGroupLocked(p, wait_status);
 }
 
-[[gnu::noinline]] OSTD_PROBE_ENTRY int64_t KernelClone(const CloneArgs& args, Thread& self) {
+[[gnu::noinline]] int64_t KernelClone(const CloneArgs& args, Thread& self) {
   Result<int> tid = Clone(self, args);
   return tid ? int64_t{*tid} : -static_cast<int64_t>(tid.error());
 }
 
-[[gnu::noinline]] OSTD_PROBE_ENTRY void DoExit(int64_t wait_status, Thread& self) {
+[[gnu::noinline]] void DoExit(int64_t wait_status, Thread& self) {
   ExitThread(self, static_cast<int>(wait_status));
 }
 

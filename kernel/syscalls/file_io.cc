@@ -14,7 +14,6 @@
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
-#include "ostd/patch/probe.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_io.h"
 #include "ostd/vm/vm_space.h"
@@ -98,13 +97,13 @@ SyscallResult DoVfsWrite(File& f, UserInPtr<void> buf, uint64_t count, std::opti
 // Linux's vfs_read(file, buf, count, pos) and vfs_write in argument order,
 // so that a kprobe on their aliases reads them from %di, %si, %dx
 // (kernel/tracing/linux_symbols.h).
-[[gnu::noinline]] OSTD_PROBE_ENTRY int64_t VfsRead(File& f, UserOutPtr<void> buf, uint64_t count,
-                                                   std::optional<int64_t> pos, Thread& self) {
+[[gnu::noinline]] int64_t VfsRead(File& f, UserOutPtr<void> buf, uint64_t count,
+                                  std::optional<int64_t> pos, Thread& self) {
   return ToLinuxReturn(DoVfsRead(f, buf, count, pos, self));
 }
 
-[[gnu::noinline]] OSTD_PROBE_ENTRY int64_t VfsWrite(File& f, UserInPtr<void> buf, uint64_t count,
-                                                    std::optional<int64_t> pos, Thread& self) {
+[[gnu::noinline]] int64_t VfsWrite(File& f, UserInPtr<void> buf, uint64_t count,
+                                   std::optional<int64_t> pos, Thread& self) {
   return ToLinuxReturn(DoVfsWrite(f, buf, count, pos, self));
 }
 

@@ -17,7 +17,6 @@
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/fmt.h"
-#include "ostd/patch/probe.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_io.h"
 #include "ostd/vm/vm_space.h"
@@ -62,9 +61,8 @@ SyscallResult OpenAt(int dirfd, UserString upath, uint32_t flags, uint32_t mode,
 // linux_symbols.h): dfd in %di, the user's path in %si and, as in Linux
 // before 5.6's struct open_how, the flags (O_LARGEFILE already added) in %dx
 // and the mode in %cx.
-[[gnu::noinline]] OSTD_PROBE_ENTRY int64_t file_sys::DoSysOpenat2(int dirfd, UserString upath,
-                                                                  uint32_t flags, uint32_t mode,
-                                                                  Thread& self) {
+[[gnu::noinline]] int64_t file_sys::DoSysOpenat2(int dirfd, UserString upath, uint32_t flags,
+                                                 uint32_t mode, Thread& self) {
   return ToLinuxReturn(OpenAt(dirfd, upath, flags, mode, self));
 }
 

@@ -25,7 +25,6 @@
 
 #include "kernel/syscalls/syscall_spec.h"
 #include "ostd/panic.h"
-#include "ostd/patch/probe.h"
 #include "ostd/result.h"
 #include "ostd/vm/user_ptr.h"
 
@@ -171,7 +170,7 @@ struct Adapter<Nr, Fn> {
     return Fn(self, Decode<P>::From(a[I])...);
   }
   // Out of line, one per call: Linux's __x64_sys_<name> for kprobes.
-  [[gnu::noinline]] OSTD_PROBE_ENTRY static SyscallResult Call(const SyscallArgs& a, Thread& self) {
+  [[gnu::noinline]] static SyscallResult Call(const SyscallArgs& a, Thread& self) {
     return Call(a, self, std::index_sequence_for<P...>{});
   }
 };

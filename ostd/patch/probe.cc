@@ -87,8 +87,8 @@ Result<Insn> DecodeOriginal(const Symbol& fn, uint64_t offset,
 
 bool Emulated(InsnKind k) { return k != InsnKind::kOther; }
 
-// The nop clang puts at the entry of a function marked OSTD_PROBE_ENTRY
-// (patchable_function_entry(5)): nopl 0x8(%rax,%rax).
+// The nop clang puts at a function's entry for patchable_function_entry(5)
+// (probe.h, "patchable entries"): nopl 0x8(%rax,%rax).
 constexpr std::array<uint8_t, 5> kEntryNop{0x0f, 0x1f, 0x44, 0x00, 0x08};
 constexpr uint8_t kCallRel32 = 0xe8;
 

@@ -297,15 +297,13 @@ class ReturnProbe {
   uint32_t site_ = ~uint32_t{0};
 };
 
-// Marks a function whose entry probes ostd arms as a call instead of an
-// int3 (no trap: the cost of Linux's ftrace-based kprobes): the compiler puts
-// a 5-byte nop at its first byte, which a Breakpoint or ReturnProbe there
-// replaces by a call to ostd's probe trampoline and restores on removal.
-// For the kernel's probe-worthy entry points (the functions with Linux names
-// in /proc/kallsyms, the syscall entries); not kernel-wide, because under
-// emulation the extra instruction in every call costs the null system call
-// about a third. Probes elsewhere trap as before.
-#define OSTD_PROBE_ENTRY [[gnu::patchable_function_entry(5)]]
+// Patchable entries: a Breakpoint or ReturnProbe at the first byte of a
+// function that starts with the 5-byte nop of patchable_function_entry(5) is
+// armed as a call to ostd's probe trampoline instead of an int3 (no trap: the
+// cost of Linux's ftrace-based kprobes), and the nop comes back on removal.
+// Which functions have that nop is the build's choice (build/keel.bzl,
+// PATCHABLE_ENTRY_FILES: the syscall adapters and the kernel's other
+// Linux-named entry points); probes elsewhere trap.
 
 // True if `addr` is in the no-probe set.
 bool IsBlacklisted(Vaddr addr);

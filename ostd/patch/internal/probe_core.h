@@ -57,8 +57,8 @@ struct ProbePoint {
   uint32_t user_count = 0;     // registry mutex
   uint32_t enabled_count = 0;  // registry mutex
   bool armed = false;          // registry mutex: int3 (or the fentry call) written
-  // On a function's patchable entry (the 5-byte nop of
-  // OSTD_PROBE_ENTRY): armed as `call arch_probe_fentry`, no trap.
+  // On a function's patchable entry (probe.h: the 5-byte nop of
+  // patchable_function_entry(5)): armed as `call arch_probe_fentry`, no trap.
   bool fentry = false;
   // Set (under the registry mutex) when the module text the point is in went
   // away (RemoveModuleText): unpublished, never armed again.

@@ -197,9 +197,10 @@ TEST(ReturnProbe, FramesAbandonedByAFaultAreDropped) {
   (*t)->Join();
 }
 
-// A C++ function with a patchable entry (OSTD_PROBE_ENTRY): probes at its
-// first byte are armed as a call to ostd's trampoline, not an int3.
-extern "C" [[gnu::noinline]] OSTD_PROBE_ENTRY uint64_t return_ktest_fentry(uint64_t x) {
+// A C++ function with a patchable entry (probe.h): probes at its first byte
+// are armed as a call to ostd's trampoline, not an int3.
+extern "C" [[gnu::noinline, gnu::patchable_function_entry(5)]] uint64_t return_ktest_fentry(
+    uint64_t x) {
   asm volatile("" : "+r"(x));  // not folded into the caller
   return x * 3 + 1;
 }
