@@ -12,6 +12,7 @@
 #include "kernel/process/fs_glue.h"
 #include "kernel/process/futex.h"
 #include "kernel/process/thread_loop.h"
+#include "ostd/cpu.h"
 #include "ostd/log.h"
 #include "ostd/power.h"
 #include "ostd/task/task.h"
@@ -73,6 +74,24 @@ constexpr uint64_t kCloneChildSettid = 0x01000000;
 ostd::SpinLock tree_lock;
 ostd::Vec<ostd::Box<Process>> processes ABSL_GUARDED_BY(tree_lock);  // sorted by pid; owns them
 ostd::Vec<Thread*> threads ABSL_GUARDED_BY(tree_lock);               // every live thread
+
+// Probe handlers ask for the current thread's identity at every hit (trace
+// records), and finding it means a scan of every thread: each CPU keeps a
+// copy of its last answer, good for the same ostd task (ids are never
+// reused) while `identity_gen` is unchanged. It moves after every change to
+// the thread list or a process name, so a copy made before one is not used
+// after it.
+struct IdentityCache {
+  uint64_t task_id = 0;
+  uint64_t gen = 0;
+  ThreadIdentity id;
+};
+constexpr uint32_t kIdentityCacheCpus = 64;
+std::array<IdentityCache, kIdentityCacheCpus> identity_cache;  // entry i: CPU i, interrupts off
+std::atomic<uint64_t> identity_gen{1};
+
+void IdentityChanged() { identity_gen.fetch_add(1, std::memory_order_release); }
+
 int next_pid ABSL_GUARDED_BY(tree_lock) = 1;
 
 bool PidInUseLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
@@ -280,6 +299,7 @@ void Process::set_name(std::string_view name) {
   size_t slash = name.rfind('/');
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
   name_len_ = ostd::CopyChars(name, std::span<char>(name_).first(name_.size() - 1));
+  IdentityChanged();  // after the change (see IdentityCache)
 }
 
 void Process::set_exe_path(std::string_view path) {
@@ -312,7 +332,18 @@ size_t Process::CopyCmdline(std::span<char> out) const {
 
 bool TryCurrentThreadIdentity(ThreadIdentity& out) {
   const ostd::Task* self = ostd::CurrentTask();
-  if (self == nullptr || !tree_lock.TryLock()) return false;
+  if (self == nullptr) return false;
+  ostd::IrqGuard irq;  // the CPU's cache entry is this context's alone
+  uint32_t cpu = ostd::cpu::CurrentId();
+  uint64_t gen = identity_gen.load(std::memory_order_acquire);
+  if (cpu < kIdentityCacheCpus) {
+    const IdentityCache& c = identity_cache[cpu];
+    if (c.task_id == self->id() && c.gen == gen) {
+      out = c.id;
+      return true;
+    }
+  }
+  if (!tree_lock.TryLock()) return false;
   bool found = false;
   for (Thread* t : threads) {
     if (ProcessAccess::task(*t) != self) continue;
@@ -322,6 +353,9 @@ bool TryCurrentThreadIdentity(ThreadIdentity& out) {
     break;
   }
   tree_lock.Unlock();
+  if (found && cpu < kIdentityCacheCpus) {
+    identity_cache[cpu] = IdentityCache{.task_id = self->id(), .gen = gen, .id = out};
+  }
   return found;
 }
 
@@ -473,6 +507,7 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
     OSTD_TRY(
         p.threads_.Push(std::move(owned)));  // on failure the Thread goes (nothing refers to it)
     (void)threads.Push(t);                   // cannot fail: reserved
+    IdentityChanged();
     p.live_threads_.fetch_add(1, std::memory_order_acq_rel);
   }
   // The task holds the only pointer it needs; the process owns the thread
@@ -486,6 +521,7 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
     {
       ostd::SpinLockGuard guard(tree_lock);
       RemoveFromLocked(threads, t);
+      IdentityChanged();
       dead = TakeThreadLocked(p.threads_, t);
       p.live_threads_.fetch_sub(1, std::memory_order_acq_rel);
     }
@@ -736,6 +772,7 @@ void FinishThread(Thread* t) {
     ostd::SpinLockGuard guard(tree_lock);
     p.exited_threads_times_ += t->cpu_times();
     RemoveFromLocked(threads, t);
+    IdentityChanged();
     self = TakeThreadLocked(p.threads_, t);
     t->set_task(nullptr);
     last = p.live_threads_.fetch_sub(1, std::memory_order_acq_rel) == 1;
