@@ -150,17 +150,35 @@ class HitContext final : public FetchContext {
   std::string_view comm_;
 };
 
-// The site of a hit as Linux prints it: "sym+0xoff/0xsize" for a kprobe,
-// "caller+0xoff/0xsize <- func" for a kretprobe.
-void PrintSite(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip,
-               ostd::FormatSink& out) {
+// A record's prefix as Linux prints it, "NAME: (site)": for a kprobe the site
+// is "sym+0xoff/0xsize" of `ip`, the probed address; for a kretprobe
+// "caller+0xoff/0xsize <- func", `ip` being the return address.
+void PrintPrefix(const EventDef& def, uint64_t ip, ostd::FormatSink& out) {
+  out.Write(def.name.view());
+  out.Write(": (");
+  PrintSym(ip, true, out);
   if (def.is_return()) {
-    PrintSym(ret_ip, true, out);
     out.Write(" <- ");
     PrintSym(def.function.address, false, out);
-  } else {
-    PrintSym(regs.rip, true, out);
   }
+  out.Write(")");
+}
+
+// Writes a kretprobe's prefix for return address `ret_ip` from the event's
+// cache (refilled when the address differs). False, writing nothing, when
+// another CPU holds the cache or the text does not fit it.
+bool WriteCachedReturnPrefix(const EventDef& def, uint64_t ret_ip, ostd::FormatSink& out) {
+  if (!def.ret_lock.TryLock()) return false;
+  if (def.ret_ip != ret_ip || def.ret_len == 0) {
+    ostd::BufferSink site(def.ret_text);
+    PrintPrefix(def, ret_ip, site);
+    def.ret_ip = ret_ip;
+    def.ret_len = site.truncated() ? 0 : static_cast<uint16_t>(site.view().size());
+  }
+  bool cached = def.ret_len != 0;
+  if (cached) out.Write(std::string_view(std::span<const char>(def.ret_text).first(def.ret_len)));
+  def.ret_lock.Unlock();
+  return cached;
 }
 
 // Fills the record for a hit: who, when, and "EVENT: (" + site + ")" + args.
@@ -180,34 +198,12 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
     rec.comm_len = kUnknown.size();
   }
   ostd::BufferSink out(rec.text);
-  if (!def.is_return() && !def.site_text.empty() && regs.rip == def.site_addr) {
+  if (def.is_return()) {
+    if (!WriteCachedReturnPrefix(def, ret_ip, out)) PrintPrefix(def, ret_ip, out);
+  } else if (!def.site_text.empty() && regs.rip == def.site_addr) {
     out.Write(std::string_view(def.site_text.span()));
-  } else if (def.is_return() && def.ret_lock.TryLock()) {
-    if (def.ret_ip != ret_ip || def.ret_len == 0) {
-      ostd::BufferSink site(def.ret_text);
-      site.Write(def.name.view());
-      site.Write(": (");
-      PrintSite(def, regs, ret_ip, site);
-      site.Write(")");
-      def.ret_ip = ret_ip;
-      def.ret_len = site.truncated() ? 0 : static_cast<uint16_t>(site.view().size());
-    }
-    if (def.ret_len != 0) {
-      out.Write(std::string_view(std::span<const char>(def.ret_text).first(def.ret_len)));
-    }
-    bool cached = def.ret_len != 0;
-    def.ret_lock.Unlock();
-    if (!cached) {
-      out.Write(def.name.view());
-      out.Write(": (");
-      PrintSite(def, regs, ret_ip, out);
-      out.Write(")");
-    }
   } else {
-    out.Write(def.name.view());
-    out.Write(": (");
-    PrintSite(def, regs, ret_ip, out);
-    out.Write(")");
+    PrintPrefix(def, regs.rip, out);
   }
   HitContext ctx(regs, rec.comm_view());
   for (const FetchArg& arg : def.cmd.args) PrintFetchArg(arg, ctx, out);
@@ -220,10 +216,7 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
 void MakeSiteText(EventDef& def, uint64_t addr) {
   std::array<char, kRecordText> buf;
   ostd::BufferSink out(buf);
-  out.Write(def.name.view());
-  out.Write(": (");
-  PrintSym(addr, true, out);
-  out.Write(")");
+  PrintPrefix(def, addr, out);
   if (out.truncated() || !def.site_text.Reserve(out.view().size())) return;
   for (char c : out.view()) (void)def.site_text.Push(c);  // reserved: cannot fail
   def.site_addr = addr;
