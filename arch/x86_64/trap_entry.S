@@ -47,6 +47,22 @@
     popq %rax
     .endm
 
+    // The probe trampolines' common part: with their TrapFrame at rsp (GPRs
+    // pushed, rip/rflags/rsp filled in), store cs and ss, call `fn` with the
+    // frame, and come back with rsp at the frame (rbx restored from it later).
+    .macro CALL_PROBE_DISPATCH fn
+    movl %cs, %eax
+    movq %rax, 144(%rsp)
+    movl %ss, %eax
+    movq %rax, 168(%rsp)
+    movq %rsp, %rdi
+    movq %rsp, %rbx
+    andq $-16, %rsp
+    cld
+    call \fn
+    movq %rbx, %rsp
+    .endm
+
     .altmacro
     .macro TRAP_STUB n
     .balign 16
@@ -108,20 +124,11 @@ arch_probe_fentry:
     movq 184(%rsp), %rax        // func+5: the call's return address
     subq $5, %rax
     movq %rax, 136(%rsp)        // rip: the probed first byte
-    movl %cs, %eax
-    movq %rax, 144(%rsp)
     movq 176(%rsp), %rax
     movq %rax, 152(%rsp)        // rflags
     leaq 192(%rsp), %rax
     movq %rax, 160(%rsp)        // rsp at the function's entry
-    movl %ss, %eax
-    movq %rax, 168(%rsp)
-    movq %rsp, %rdi
-    movq %rsp, %rbx             // rbx is restored from the frame below
-    andq $-16, %rsp
-    cld
-    call arch_probe_fentry_dispatch
-    movq %rbx, %rsp
+    CALL_PROBE_DISPATCH arch_probe_fentry_dispatch
     POP_GPRS
     addq $56, %rsp              // vector .. ss
     popfq                       // interrupts as they were
@@ -151,16 +158,7 @@ ostd_probe_return_trampoline:
     movq %rax, 160(%rsp)          // rsp: just above the popped return slot
     leaq ostd_probe_return_trampoline(%rip), %rax
     movq %rax, 136(%rsp)
-    movl %cs, %eax
-    movq %rax, 144(%rsp)
-    movl %ss, %eax
-    movq %rax, 168(%rsp)
-    movq %rsp, %rdi
-    movq %rsp, %rbx               // rbx is restored from the frame below
-    andq $-16, %rsp
-    cld
-    call ostd_probe_return_dispatch
-    movq %rbx, %rsp
+    CALL_PROBE_DISPATCH ostd_probe_return_dispatch
     // Resume at the frame's rip and rsp: rip and rflags go just below the
     // target rsp (the dead return slot and the word under it; they may be the
     // frame's own rsp and ss words, read first), and the vector word, popped

@@ -54,8 +54,11 @@ Result<Symbol> FunctionAt(Vaddr addr) {
   return Err(Errno::kEINVAL);
 }
 
-// Puts back, in `code` (the bytes of `fn`), what armed points displaced: one
-// byte under an int3, the whole nop under a fentry call.
+// The bytes an armed point replaced: one under an int3, the whole nop under
+// a fentry call.
+uint64_t PatchedLength(const ProbePoint& p) { return p.fentry ? p.insn.length : 1; }
+
+// Puts back, in `code` (the bytes of `fn`), what armed points displaced.
 void RestoreOriginal(const Symbol& fn, Vec<uint8_t>& code) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
   uint64_t n = PointsInUse().load(std::memory_order_acquire);
   for (uint64_t i = 0; i < n; ++i) {
@@ -63,8 +66,7 @@ void RestoreOriginal(const Symbol& fn, Vec<uint8_t>& code) ABSL_EXCLUSIVE_LOCKS_
     if (p == nullptr || !p->armed || p->addr < fn.address || p->addr >= fn.address + fn.size) {
       continue;
     }
-    uint64_t len = p->fentry ? p->insn.length : 1;
-    for (uint64_t k = 0; k < len && p->addr - fn.address + k < code.size(); ++k) {
+    for (uint64_t k = 0; k < PatchedLength(*p) && p->addr - fn.address + k < code.size(); ++k) {
       code[p->addr - fn.address + k] = p->original[k];
     }
   }
@@ -187,8 +189,8 @@ Status Arm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
 }
 
 Status Disarm(ProbePoint& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(registry) {
-  uint64_t len = p.fentry ? p.insn.length : 1;
-  OSTD_TRY(TextPatcher::Patch(p.addr, std::span<const uint8_t>(p.original).first(len)));
+  OSTD_TRY(
+      TextPatcher::Patch(p.addr, std::span<const uint8_t>(p.original).first(PatchedLength(p))));
   p.armed = false;
   return {};
 }
