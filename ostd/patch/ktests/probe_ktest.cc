@@ -14,6 +14,7 @@
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
 #include "ostd/patch/internal/text_patcher.h"
+#include "ostd/patch/ktests/probe_ktest_util.h"
 #include "ostd/patch/probe.h"
 #include "ostd/sync.h"
 #include "ostd/task/task.h"
@@ -243,34 +244,6 @@ std::array<uint8_t, 16> Bytes(Vaddr addr) {
   std::array<uint8_t, 16> out{};
   EXPECT_TRUE(TextPatcher::Read(addr, out).has_value());
   return out;
-}
-
-// Records what it saw.
-class Recorder : public ProbeHandler {
- public:
-  void OnHit(const ProbeRegs& regs) override {
-    hits.fetch_add(1, std::memory_order_relaxed);
-    last_rdi = regs.rdi;
-    last_rip = regs.rip;
-    last_rsp = regs.rsp;
-    if (nested != nullptr) nested_result = nested(41);
-  }
-  void AfterStep(const ProbeRegs& regs) override {
-    after.fetch_add(1, std::memory_order_relaxed);
-    after_rip = regs.rip;
-    after_rsp = regs.rsp;
-  }
-  std::atomic<uint64_t> hits{0};
-  std::atomic<uint64_t> after{0};
-  uint64_t last_rdi = 0, last_rip = 0, last_rsp = 0, after_rip = 0, after_rsp = 0;
-  uint64_t (*nested)(uint64_t) = nullptr;
-  uint64_t nested_result = 0;
-};
-
-RefPtr<Recorder> NewRecorder() {
-  Result<RefPtr<Recorder>> r = MakeRef<Recorder>();
-  OSTD_ASSERT(r.has_value());
-  return *r;
 }
 
 Breakpoint Place(Vaddr addr, const RefPtr<Recorder>& rec) {
@@ -514,24 +487,6 @@ void CallManyTimes() {
   for (uint64_t i = 0; i < 1000; ++i) {
     if (probe_ktest_call(i) != i + 3) smp_wrong.fetch_add(1);
     if (probe_ktest_rip_mov(i) != i + 1000) smp_wrong.fetch_add(1);
-  }
-}
-
-// One task per online CPU (pinned), each running `body`.
-template <typename Body>
-void OnEveryCpu(Body body) {
-  std::array<TaskRef, kMaxCpus> tasks;
-  CpuSet online = internal::OnlineCpus();
-  for (uint32_t c = 0; c < kMaxCpus; ++c) {
-    if (!online.Contains(c)) continue;
-    CpuSet one;
-    one.Add(c);
-    Result<TaskRef> t = Spawn(body, TaskOptions().name("probe-smp").affinity(one));
-    ASSERT_TRUE(t.has_value());
-    tasks[c] = std::move(*t);
-  }
-  for (TaskRef& t : tasks) {
-    if (t) t->Join();
   }
 }
 

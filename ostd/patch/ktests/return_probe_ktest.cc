@@ -10,9 +10,9 @@
 
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
-#include "ostd/cpu_set.h"
 #include "ostd/internal/catch_fault.h"
 #include "ostd/ksyms.h"
+#include "ostd/patch/ktests/probe_ktest_util.h"
 #include "ostd/patch/probe.h"
 #include "ostd/task/task.h"
 #include "ostd/util/ref_ptr.h"
@@ -205,25 +205,6 @@ extern "C" [[gnu::noinline, gnu::patchable_function_entry(5)]] uint64_t return_k
   return x * 3 + 1;
 }
 
-// Records what an entry breakpoint saw.
-class EntrySeen : public ProbeHandler {
- public:
-  void OnHit(const ProbeRegs& regs) override {
-    hits.fetch_add(1, std::memory_order_relaxed);
-    rip = regs.rip;
-    rdi = regs.rdi;
-    rsp = regs.rsp;
-    if_was_on = (regs.rflags & (uint64_t{1} << 9)) != 0;
-  }
-  void AfterStep(const ProbeRegs& regs) override {
-    after.fetch_add(1, std::memory_order_relaxed);
-    after_rip = regs.rip;
-  }
-  std::atomic<uint64_t> hits{0}, after{0};
-  uint64_t rip = 0, rdi = 0, rsp = 0, after_rip = 0;
-  bool if_was_on = false;
-};
-
 std::array<uint8_t, 8> EntryBytes(Vaddr addr) {
   std::array<uint8_t, 8> out{};
   EXPECT_TRUE(ReadKernelMemory(addr, out).has_value());
@@ -236,28 +217,28 @@ TEST(FentryProbe, EntryBreakpointIsACallAndRestoresTheNop) {
   std::array<uint8_t, 8> before = EntryBytes(fn->address);
   const std::array<uint8_t, 5> nop{0x0f, 0x1f, 0x44, 0x00, 0x08};
   for (size_t i = 0; i < nop.size(); ++i) EXPECT_EQ(before[i], nop[i]);
-  Result<RefPtr<EntrySeen>> seen = MakeRef<EntrySeen>();
-  ASSERT_TRUE(seen.has_value());
+  RefPtr<Recorder> seen = NewRecorder();
   {
-    Result<Breakpoint> bp = Breakpoint::AtSymbol("return_ktest_fentry", 0, *seen);
+    Result<Breakpoint> bp = Breakpoint::AtSymbol("return_ktest_fentry", 0, seen);
     ASSERT_TRUE(bp.has_value());
     EXPECT_EQ(EntryBytes(fn->address)[0], 0xe8);  // call rel32
     EXPECT_EQ(return_ktest_fentry(5), 16u);
-    EXPECT_EQ((*seen)->hits.load(), 1u);
-    EXPECT_EQ((*seen)->after.load(), 1u);
-    EXPECT_EQ((*seen)->rip, fn->address);
-    EXPECT_EQ((*seen)->after_rip, fn->address + nop.size());
-    EXPECT_EQ((*seen)->rdi, 5u);
-    EXPECT_TRUE((*seen)->if_was_on);  // the caller's rflags, not the trampoline's
+    EXPECT_EQ(seen->hits.load(), 1u);
+    EXPECT_EQ(seen->after.load(), 1u);
+    EXPECT_EQ(seen->last_rip, fn->address);
+    EXPECT_EQ(seen->after_rip, fn->address + nop.size());
+    EXPECT_EQ(seen->last_rdi, 5u);
+    // The caller's rflags (IF on), not the trampoline's.
+    EXPECT_NE(seen->last_rflags & (uint64_t{1} << 9), 0u);
     EXPECT_EQ(bp->hits(), 1u);
     // Disabled: the nop is back and nothing is counted.
     ASSERT_TRUE(bp->Disable().has_value());
     EXPECT_TRUE(EntryBytes(fn->address) == before);
     EXPECT_EQ(return_ktest_fentry(1), 4u);
-    EXPECT_EQ((*seen)->hits.load(), 1u);
+    EXPECT_EQ(seen->hits.load(), 1u);
     ASSERT_TRUE(bp->Enable().has_value());
     EXPECT_EQ(return_ktest_fentry(2), 7u);
-    EXPECT_EQ((*seen)->hits.load(), 2u);
+    EXPECT_EQ(seen->hits.load(), 2u);
   }
   EXPECT_TRUE(EntryBytes(fn->address) == before);
   EXPECT_EQ(return_ktest_fentry(5), 16u);
@@ -283,34 +264,20 @@ TEST(FentryProbe, ReturnProbeOnAPatchableEntry) {
 
 TEST(FentryProbe, FourCpusHitConcurrently) {
   if (cpu::Count() < 2) KTEST_SKIP("needs several CPUs");
-  Result<RefPtr<EntrySeen>> seen = MakeRef<EntrySeen>();
-  ASSERT_TRUE(seen.has_value());
+  RefPtr<Recorder> seen = NewRecorder();
   RefPtr<Counting> h = NewCounting();
-  Result<Breakpoint> bp = Breakpoint::AtSymbol("return_ktest_fentry", 0, *seen);
+  Result<Breakpoint> bp = Breakpoint::AtSymbol("return_ktest_fentry", 0, seen);
   ASSERT_TRUE(bp.has_value());
   Result<ReturnProbe> rp = ReturnProbe::AtSymbol("return_ktest_fentry", h);
   ASSERT_TRUE(rp.has_value());
   static std::atomic<uint64_t> wrong{0};
   wrong.store(0);
-  std::array<TaskRef, kMaxCpus> tasks;
-  uint64_t cpus = 0;
-  for (uint32_t c = 0; c < kMaxCpus && c < cpu::Count(); ++c) {
-    CpuSet one;
-    one.Add(c);
-    Result<TaskRef> t = Spawn(
-        [] {
-          for (uint64_t i = 0; i < 500; ++i) {
-            if (return_ktest_fentry(i) != i * 3 + 1) wrong.fetch_add(1);
-          }
-        },
-        TaskOptions().name("fentry-smp").affinity(one));
-    ASSERT_TRUE(t.has_value());
-    tasks[c] = std::move(*t);
-    ++cpus;
-  }
-  for (TaskRef& t : tasks) {
-    if (t) t->Join();
-  }
+  OnEveryCpu([] {
+    for (uint64_t i = 0; i < 500; ++i) {
+      if (return_ktest_fentry(i) != i * 3 + 1) wrong.fetch_add(1);
+    }
+  });
+  uint64_t cpus = cpu::Count();
   EXPECT_EQ(wrong.load(), 0u);
   EXPECT_EQ(bp->hits(), 500 * cpus);
   EXPECT_EQ(h->returns.load(), 500 * cpus);
