@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -311,6 +312,20 @@ int main(void) {
   if (line == NULL) printf("%s", buf);
   CHECK(line != NULL);
   CHECK(strstr(line, ") path=\"/proc/version\" upath=\"/proc/version\"\n") != NULL);
+  // A path in a PROT_NONE page: open fails with EFAULT and both fetches
+  // print "(fault)".
+  char* none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(none != MAP_FAILED);
+  CHECK_OK(put(T "trace", "", O_TRUNC));
+  CHECK_OK(put(T "events/kprobes/upath/enable", "1\n", O_TRUNC));
+  CHECK_ERR(open(none, O_RDONLY), EFAULT);
+  CHECK_OK(put(T "events/kprobes/upath/enable", "0\n", O_TRUNC));
+  CHECK_OK(munmap(none, 4096));
+  slurp(T "trace", buf, sizeof buf);
+  line = find_line(buf, "upath: (do_sys_openat2+0x");
+  if (line == NULL) printf("%s", buf);
+  CHECK(line != NULL);
+  CHECK(strstr(line, ") path=(fault) upath=(fault)\n") != NULL);
   CHECK_OK(put(T "kprobe_events", "-:upath\n", O_APPEND));
 
   // kernel_clone and do_exit, hit by a fork and the child's exit(3); the
