@@ -134,6 +134,9 @@ struct Credentials {
   // Whether `c` is in the effective set: the one question every privilege
   // check asks.
   bool Capable(Cap c) const { return (cap_effective & CapBit(c)) != 0; }
+  // Linux's perfmon_capable(): CAP_PERFMON, or CAP_SYS_ADMIN before it
+  // existed (tracefs writes, perf events on the kernel).
+  bool PerfmonCapable() const { return Capable(Cap::kPerfmon) || Capable(Cap::kSysAdmin); }
   bool Secure(uint32_t bit) const { return (securebits & bit) != 0; }
 };
 

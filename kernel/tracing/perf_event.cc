@@ -50,10 +50,6 @@ using perf::PerfEventAttr;
 constexpr size_t kKsymNameLen = 512;
 constexpr uint64_t kConfigRetprobe = 1;  // format/retprobe: config:0
 
-bool PerfmonCapable(const Credentials& c) {
-  return c.Capable(Cap::kPerfmon) || c.Capable(Cap::kSysAdmin);
-}
-
 // perf_copy_attr: the size field says how much to read; bytes past what
 // Keel knows must be zero; E2BIG writes Keel's size back.
 Result<PerfEventAttr> CopyAttr(UserInOutPtr<PerfEventAttr> uattr) {
@@ -268,7 +264,7 @@ Result<uint64_t> PerfEventFile::Ioctl(uint32_t cmd, uint64_t arg, fs::Caller&) {
       OSTD_TRY(self->process().files().Get(static_cast<int>(arg)));
       return Err(Errno::kEINVAL);
     case perf::kIocQueryBpf:
-      if (self == nullptr || !PerfmonCapable(self->process().creds())) return Err(Errno::kEPERM);
+      if (self == nullptr || !self->process().creds().PerfmonCapable()) return Err(Errno::kEPERM);
       return Err(Errno::kEINVAL);  // not a tracepoint event
     case perf::kIocModifyAttributes: {
       OSTD_TRY_ASSIGN(PerfEventAttr attr, CopyAttr(UserInOutPtr<PerfEventAttr>(arg)));
@@ -284,7 +280,7 @@ SyscallResult SysPerfEventOpen(Thread& self, UserInOutPtr<PerfEventAttr> uattr, 
                                int group_fd, uint64_t flags) {
   OSTD_TRY(perf::CheckOpenFlags(flags));
   OSTD_TRY_ASSIGN(PerfEventAttr attr, CopyAttr(uattr));
-  bool perfmon = PerfmonCapable(self.process().creds());
+  bool perfmon = self.process().creds().PerfmonCapable();
   // perf_allow_kernel at Linux's default perf_event_paranoid (2).
   if ((attr.flags & perf::kFlagExcludeKernel) == 0 && !perfmon) return Err(Errno::kEACCES);
   if ((attr.flags & perf::kFlagNamespaces) != 0 && !perfmon) return Err(Errno::kEACCES);

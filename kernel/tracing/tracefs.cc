@@ -65,7 +65,7 @@ Status CheckWriter() {
   Thread* t = CurrentThread();
   if (t == nullptr) return {};
   const Credentials& c = t->process().creds();
-  if (c.Capable(Cap::kSysAdmin) || c.Capable(Cap::kPerfmon)) return {};
+  if (c.PerfmonCapable()) return {};
   return Err(Errno::kEPERM);
 }
 
