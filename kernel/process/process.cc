@@ -13,6 +13,7 @@
 #include "kernel/process/futex.h"
 #include "kernel/process/thread_loop.h"
 #include "ostd/cpu.h"
+#include "ostd/cpu_set.h"
 #include "ostd/log.h"
 #include "ostd/power.h"
 #include "ostd/task/task.h"
@@ -86,8 +87,7 @@ struct IdentityCache {
   uint64_t gen = 0;
   ThreadIdentity id;
 };
-constexpr uint32_t kIdentityCacheCpus = 64;
-std::array<IdentityCache, kIdentityCacheCpus> identity_cache;  // entry i: CPU i, interrupts off
+std::array<IdentityCache, ostd::kMaxCpus> identity_cache;  // entry i: CPU i, interrupts off
 std::atomic<uint64_t> identity_gen{1};
 
 void IdentityChanged() { identity_gen.fetch_add(1, std::memory_order_release); }
@@ -336,7 +336,7 @@ bool TryCurrentThreadIdentity(ThreadIdentity& out) {
   ostd::IrqGuard irq;  // the CPU's cache entry is this context's alone
   uint32_t cpu = ostd::cpu::CurrentId();
   uint64_t gen = identity_gen.load(std::memory_order_acquire);
-  if (cpu < kIdentityCacheCpus) {
+  if (cpu < ostd::kMaxCpus) {
     const IdentityCache& c = identity_cache[cpu];
     if (c.task_id == self->id() && c.gen == gen) {
       out = c.id;
@@ -353,7 +353,7 @@ bool TryCurrentThreadIdentity(ThreadIdentity& out) {
     break;
   }
   tree_lock.Unlock();
-  if (found && cpu < kIdentityCacheCpus) {
+  if (found && cpu < ostd::kMaxCpus) {
     identity_cache[cpu] = IdentityCache{.task_id = self->id(), .gen = gen, .id = out};
   }
   return found;
