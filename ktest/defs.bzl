@@ -7,6 +7,7 @@ load("//build:keel.bzl", "keel_kernel_image")
 _MAIN = Label("//ktest:main")
 _HARNESS = Label("//ktest:harness.py")
 _RUN_KTEST = Label("//ktest:run_ktest.sh")
+_TDX_SIM = Label("//ostd/tdx:sim_at_boot")
 
 def keel_ktest(
         name,
@@ -23,6 +24,7 @@ def keel_ktest(
         tags = [],
         sanitize = "",
         ubsan = False,
+        tdx_sim = False,
         **kwargs):
     """Links `deps` (alwayslink ktest libraries) with //ktest:main and runs them.
 
@@ -56,6 +58,9 @@ def keel_ktest(
           (keel_kernel_image's `sanitize`).
       ubsan: also define `<name>_ubsan`, the same test on an image built with
           UBSan's checks (tagged "ubsan").
+      tdx_sim: also define `<name>_tdx_sim`, the same tests on a `tdx_sim`
+          image: the simulated TDX module starts at boot, before the tests
+          (docs/tdx.md, "The tdx_sim kernel"; tagged "tdx_sim").
       **kwargs: passed to the sh_test (e.g. visibility, flaky).
     """
     if srcs:
@@ -68,13 +73,15 @@ def keel_ktest(
             alwayslink = True,
         )
         deps = [":" + name + "s"]
-    variants = [(name, sanitize, tags)]
+    variants = [(name, deps, sanitize, tags)]
     if ubsan:
-        variants.append((name + "_ubsan", "undefined", tags + ["ubsan"]))
-    for test_name, test_sanitize, test_tags in variants:
+        variants.append((name + "_ubsan", deps, "undefined", tags + ["ubsan"]))
+    if tdx_sim:
+        variants.append((name + "_tdx_sim", deps + [_TDX_SIM], sanitize, tags + ["tdx_sim"]))
+    for test_name, test_deps, test_sanitize, test_tags in variants:
         _ktest_run(
             test_name,
-            deps,
+            test_deps,
             test_sanitize,
             smp,
             mem,

@@ -145,6 +145,7 @@ extern "C" [[noreturn]] void ostd_boot_entry(uint32_t protocol, uint32_t info, u
   internal::InitInterruptsAndTimer();
   arch::EnableInterrupts();
   internal::StartApplicationProcessors();
+  if (internal::StartTdxSimAtBoot()) OSTD_LOG_INFO("ostd: running on the simulated TDX module");
   LogBootInfo();
   internal::InitScheduler();  // this context becomes the boot CPU's first task
   KernelMain(boot_info);

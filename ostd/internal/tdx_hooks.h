@@ -28,6 +28,14 @@ void SetTdxTrapHook(TdxTrapHook hook);
 // ostd/tdx/guest.cc.
 bool InitTdxGuestAtBoot();
 
+// Later in boot, once frames and the heap exist: a `tdx_sim` kernel
+// (//kernel:keel_tdx_sim, which links //ostd/tdx:sim_at_boot) starts the
+// simulated TD here (ostd/tdx/internal/tdx_sim_kernel.h), so everything after
+// it, user programs included, runs on the TDX paths. Returns whether it did.
+// Ordinary kernels get the weak definition in ostd/tdx/guest.cc, which does
+// nothing and returns false.
+bool StartTdxSimAtBoot();
+
 }  // namespace ostd::internal
 
 #endif  // OSTD_INTERNAL_TDX_HOOKS_H_

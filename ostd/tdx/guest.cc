@@ -77,4 +77,8 @@ bool InitTdxGuestAtBoot() {
   return tdx::InitTdxGuest(tdx::g_hardware).has_value();
 }
 
+// Weak: the strong definition of a `tdx_sim` kernel (ostd/tdx/sim_at_boot.cc)
+// replaces it at link time.
+[[gnu::weak]] bool StartTdxSimAtBoot() { return false; }
+
 }  // namespace ostd::internal

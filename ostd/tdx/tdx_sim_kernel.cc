@@ -11,6 +11,7 @@
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/mm/frame.h"
+#include "ostd/sync.h"
 #include "ostd/tdx/internal/guest.h"
 #include "ostd/tdx/internal/ve_handler.h"
 
@@ -88,14 +89,35 @@ class NativeVmm final : public VmCalls {
   Status Halt(bool) override { return {}; }
 };
 
+// The module as the guest's TdcallPort, one call at a time: the simulated
+// module keeps the state of one vCPU and is not reentrant, and in a
+// `tdx_sim` kernel every CPU's console bytes and idle halts come here.
+// Interrupts stay off for the call, as they are across a real TDCALL.
+class SerializedPort final : public TdcallPort {
+ public:
+  explicit SerializedPort(TdcallPort& inner) : inner_(inner) {}
+  uint64_t Call(TdcallRegs& regs) override {
+    IrqGuard irq;
+    while (busy_.exchange(true, std::memory_order_acquire)) arch::Pause();
+    uint64_t status = inner_.Call(regs);
+    busy_.store(false, std::memory_order_release);
+    return status;
+  }
+
+ private:
+  TdcallPort& inner_;
+  std::atomic<bool> busy_{false};
+};
+
 // Trivially destructible globals (no atexit): constructed by StartTdxSim.
-// The page states of physical memory up to kSimMaxMemory (256 KiB, in the
-// ktest image's .bss only).
+// The page states of physical memory up to kSimMaxMemory (256 KiB of .bss,
+// in tdx_sim images only).
 std::array<SimPage, kSimMaxMemory / kPage> g_pages{};
 PhysMemory g_memory;
 NativeVmm g_vmm;
 std::optional<mm::USegment> g_segment;
 std::optional<TdxModuleSim> g_module;
+std::optional<SerializedPort> g_port;
 std::optional<TdxSim> g_sim;
 std::atomic<bool> g_started{false};
 std::atomic<uint64_t> g_window{0};
@@ -162,7 +184,8 @@ Result<TdxSim*> StartTdxSim() {
   g_module.emplace(config, std::span<SimPage>(g_pages).first(mem / kPage), g_memory, g_vmm);
   g_module->SetPages(test_base, kSimTestSize, SimPage::kPending);
   // The same bring-up a real TD runs at boot, over the simulated module.
-  OSTD_TRY(InitTdxGuest(*g_module));
+  g_port.emplace(*g_module);
+  OSTD_TRY(InitTdxGuest(*g_port));
   g_sim.emplace(TdxSim{*g_module, *CurrentGuest(), *CurrentTdxPlatform(), kShared, test_base, mrtd,
                        size, cycles});
   g_started.store(true, std::memory_order_release);
