@@ -6,6 +6,7 @@
 #include "kernel/fs/block_device.h"
 #include "kernel/fs/hwrng.h"
 #include "kernel/fs/random.h"
+#include "kernel/fs/tdx_guest.h"
 #include "kernel/fs/tty.h"
 
 namespace kernel::fs {
@@ -105,6 +106,7 @@ ostd::Result<RefPtr<File>> OpenDevice(const RefPtr<Inode>& inode, uint32_t flags
   if (major == 5 && minor <= 1) return OpenConsoleTty(inode, flags);
   if (major == kHwRngMajor && minor == kHwRngMinor) return OpenHwRng(inode, flags);
   if (major == kHvcMajor && minor == 0) return OpenHvcTty(inode, flags);
+  if (major == kTdxGuestMajor && minor == kTdxGuestMinor) return OpenTdxGuest(inode, flags);
   return Err(Errno::kENXIO);
 }
 
@@ -119,6 +121,10 @@ ostd::Status CreateDeviceNodes(Inode& dev) {
   OSTD_TRY(dev.Create("shm", InodeType::kDirectory, 01777, 0, 0, 0));
   if (HvcTtyRegistered()) {
     OSTD_TRY(dev.Create("hvc0", InodeType::kCharDevice, 0620, 0, 5, MakeDev(kHvcMajor, 0)));
+  }
+  if (TdxGuestPresent()) {
+    OSTD_TRY(dev.Create("tdx_guest", InodeType::kCharDevice, 0600, 0, 0,
+                        MakeDev(kTdxGuestMajor, kTdxGuestMinor)));
   }
   return CreateBlockDeviceNodes(dev);
 }
