@@ -21,6 +21,10 @@ KERNEL_COPTS = [
     "-fno-pic",
     "-fno-pie",
     "-fno-stack-protector",
+    # A frame larger than a page touches each page as it grows, so it meets
+    # the guard page below a kernel stack instead of jumping over it into
+    # the next allocation.
+    "-fstack-clash-protection",
     "-fno-omit-frame-pointer",
     "-mno-sse",
     "-mno-sse2",

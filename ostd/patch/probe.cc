@@ -634,9 +634,12 @@ Status ReadKernelMemory(Vaddr addr, std::span<uint8_t> out) {
     bool module = at >= internal::kModuleBase && at + n <= internal::kModuleEnd;
     bool stack = current != nullptr && current->stack_bottom() != 0 &&
                  at >= current->stack_bottom() && at + n <= current->stack_top();
-    if (!module && !stack && !internal::IsAlwaysMappedKernelRange(at, n)) {
-      return Err(Errno::kEFAULT);
-    }
+    // Before the kernel page table exists, the boot tables map the first
+    // 4 GiB write-back, device memory included: only the image is readable.
+    bool image = at >= internal::KernelImageStart() && at + n <= internal::KernelImageEnd();
+    bool mapped =
+        internal::LinearMapSize() != 0 ? internal::IsAlwaysMappedKernelRange(at, n) : image;
+    if (!module && !stack && !mapped) return Err(Errno::kEFAULT);
     at += n;
   }
   std::optional<FaultInfo> fault = CatchFault([&] {
