@@ -66,7 +66,7 @@ struct Actor {
   uint64_t caps = 0;
   RefPtr<GroupList> groups;  // null: none
 
-  static Actor Kernel() { return Actor{0, 0, kCapFullSet, {}}; }
+  static constexpr Actor Kernel() { return Actor{0, 0, kCapFullSet, {}}; }
   // The identity of credentials `c` (their fs ids and effective
   // capabilities) with supplementary groups `groups`.
   static Actor Of(const Credentials& c, RefPtr<GroupList> groups) {

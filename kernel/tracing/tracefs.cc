@@ -601,7 +601,7 @@ class DebugDir final : public PseudoDir {
 
 class TracefsType final : public fs::FsType {
  public:
-  explicit TracefsType(bool debugfs) : debugfs_(debugfs) {}
+  explicit constexpr TracefsType(bool debugfs) : debugfs_(debugfs) {}
   std::string_view name() const override {
     if (debugfs_) return "debugfs";
     return "tracefs";
@@ -619,8 +619,8 @@ class TracefsType final : public fs::FsType {
   bool debugfs_;
 };
 
-TracefsType tracefs_type(false);
-TracefsType debugfs_type(true);
+constinit TracefsType tracefs_type(false);
+constinit TracefsType debugfs_type(true);
 
 Status MountAt(const fs::FsContext& ctx, std::string_view path, TracefsType& type) {
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, fs::ResolvePath(ctx, ctx.root(), path, true));

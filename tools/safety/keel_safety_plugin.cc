@@ -20,6 +20,7 @@
 // The driver judges includes against kernel_headers.allow and the D/X records
 // across the whole tree (rule extern_decl). Paths are real paths.
 
+#include <cctype>
 #include <memory>
 #include <optional>
 #include <set>
@@ -203,6 +204,11 @@ const llvm::StringMap<const char*>& StdRawMemory() {
       {"allocator", "raw_new"},
       {"allocator_traits", "raw_new"},
       {"as_writable_bytes", "span_from_pointer"},
+      {"get_temporary_buffer", "raw_new"},
+      {"return_temporary_buffer", "raw_new"},
+      // Promises the optimizer that a path is never taken, so it may drop the
+      // checks on the others (a bounds check before an index, for one).
+      {"unreachable", "assume"},
   };
   return kMap;
 }
@@ -642,7 +648,7 @@ class Checker {
   }
 
   // Qualities of a type that untrusted code may not use anywhere.
-  enum : unsigned { kVolatile = 1, kUnion = 2, kPtrAtomic = 4 };
+  enum : unsigned { kVolatile = 1, kUnion = 2, kPtrAtomic = 4, kAddrSpace = 8 };
 
   unsigned TypeIssues(QualType t, int depth = 0) {
     if (t.isNull() || depth > 12) return 0;
@@ -653,6 +659,7 @@ class Checker {
     type_issues_[key] = 0;  // Breaks cycles.
     unsigned r = 0;
     if (c.isVolatileQualified()) r |= kVolatile;
+    if (c.hasAddressSpace()) r |= kAddrSpace;
     const Type* ty = c.getTypePtr();
     if (const auto* p = dyn_cast<PointerType>(ty)) {
       r |= TypeIssues(p->getPointeeType(), depth + 1);
@@ -714,6 +721,12 @@ class Checker {
     }
     if (issues & kPtrAtomic) {
       Report(loc, "pointer_atomic", "type '" + spelled + "' is an atomic over a raw pointer");
+    }
+    if (issues & kAddrSpace) {
+      Report(loc, "address_space",
+             "type '" + spelled +
+                 "' is in a non-default address space (x86 256/257 are %gs/%fs-relative: "
+                 "per-CPU data and the user's TLS base)");
     }
   }
 
@@ -873,6 +886,31 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     }
     return true;
   }
+  // Rule attribute on statements: [[fallthrough]], [[likely]] and
+  // [[unlikely]] only. [[assume(e)]] (like __builtin_assume) lets the
+  // optimizer drop the checks it contradicts, bounds checks included.
+  bool VisitAttributedStmt(AttributedStmt* s) {
+    if (!c_.Untrusted(s->getAttrLoc())) return true;
+    for (const Attr* a : s->getAttrs()) {
+      if (a->isImplicit() ||
+          c_.KindOf(c_.sm().getSpellingLoc(a->getLocation())) == FileKind::kAllowed) {
+        continue;
+      }
+      switch (a->getKind()) {
+        case attr::FallThrough:
+        case attr::Likely:
+        case attr::Unlikely:
+          continue;
+        default:
+          c_.Report(a->getLocation().isValid() ? a->getLocation() : s->getAttrLoc(),
+                    a->getKind() == attr::CXXAssume ? "assume" : "attribute",
+                    std::string("statement attribute '") + a->getSpelling() +
+                        "' is not allowed in untrusted code (only fallthrough, likely and "
+                        "unlikely are)");
+      }
+    }
+    return true;
+  }
   bool VisitGCCAsmStmt(GCCAsmStmt* s) { return Asm(s->getAsmLoc()); }
   bool VisitMSAsmStmt(MSAsmStmt* s) { return Asm(s->getAsmLoc()); }
   bool VisitFileScopeAsmDecl(FileScopeAsmDecl* d) { return Asm(d->getAsmLoc()); }
@@ -920,6 +958,30 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
+    }
+    // Rule thread_local: the kernel has no TLS of its own; a %fs-relative
+    // access would go through the user's FS base.
+    if (c_.Untrusted(d->getLocation()) && d->getTLSKind() != VarDecl::TLS_None) {
+      c_.Report(d->getLocation(), "thread_local",
+                "thread-local variable '" + d->getName() +
+                    "': the kernel has no TLS (%fs holds the user's base); use per-CPU or "
+                    "per-task state through ostd");
+    }
+    // Rule global_ctor: namespace-scope and static member variables are
+    // constant-initialized (constinit); a dynamic initializer would run as a
+    // global constructor, before ostd has set the machine up.
+    if (c_.Untrusted(d->getLocation()) && !d->isImplicit() && d->hasGlobalStorage() &&
+        !d->isStaticLocal() && !d->hasExternalStorage() &&
+        !d->getDeclContext()->isDependentContext() && !d->getType()->isDependentType() &&
+        d->hasInit() && !d->isConstexpr() && !d->hasConstantInitialization() &&
+        !d->getInit()->isConstantInitializer(ctx_, d->getType()->isReferenceType()) &&
+        !c_.SpelledInTestFramework(d->getLocation()) &&
+        !isa<VarTemplatePartialSpecializationDecl>(d) &&
+        d->getTemplateSpecializationKind() != TSK_ImplicitInstantiation) {
+      c_.Report(d->getLocation(), "global_ctor",
+                "global '" + d->getName() +
+                    "' needs a dynamic initializer (a global constructor runs before ostd is up); "
+                    "make it constinit, or build it at run time");
     }
     // Rule vla: a variable-length array (a Clang extension in C++) can be big
     // enough to jump the kernel stack's guard page.
@@ -1019,8 +1081,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (from->isPointerType() && from->getPointeeType()->isVoidType() && to->isPointerType() &&
         !to->getPointeeType()->isVoidType()) {
       c_.Report(e->getExprLoc(), "downcast", "static_cast from void* is an unchecked type pun");
-    } else if (e->getCastKind() == CK_BaseToDerived ||
-               e->getCastKind() == CK_BaseToDerivedMemberPointer) {
+    } else if (e->getCastKind() == CK_BaseToDerived) {
       c_.Report(e->getExprLoc(), "downcast",
                 "static_cast from base to derived is an unchecked downcast");
     }
@@ -1029,6 +1090,14 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   bool VisitCastExpr(CastExpr* e) {
     if (e->getCastKind() == CK_IntegralToPointer && c_.Untrusted(e->getExprLoc())) {
       c_.Report(e->getExprLoc(), "int_to_ptr", "integer-to-pointer conversion is not allowed");
+    }
+    // `int Derived::*` to `int Base::*` (only explicitly): applied to a Base
+    // that is not a Derived, it reaches past the object. (Base-to-derived
+    // member pointers, the implicit direction, are safe.)
+    if (e->getCastKind() == CK_DerivedToBaseMemberPointer && c_.Untrusted(e->getExprLoc())) {
+      c_.Report(e->getExprLoc(), "downcast",
+                "a member pointer of a derived class cast to one of its base is unchecked (it "
+                "reaches past a base object)");
     }
     return true;
   }
@@ -1138,44 +1207,55 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
         c_.KindOf(c_.sm().getSpellingLoc(a->getLocation())) == FileKind::kAllowed) {
       return;
     }
+    // An allowlist: attributes that only add checks or hints. Everything else
+    // (linkage, sections, instrumentation, code generation such as `target`,
+    // `cleanup`, calling conventions, aliasing) is refused.
     const char* rule = "attribute";
+    if (a->isImplicit()) return;
     switch (a->getKind()) {
       case attr::AsmLabel:
-        if (a->isImplicit()) return;
         rule = "asm";
         break;
-      case attr::PragmaClangBSSSection:
-      case attr::PragmaClangDataSection:
-      case attr::PragmaClangRodataSection:
-      case attr::PragmaClangRelroSection:
-      case attr::PragmaClangTextSection:
-        break;
-      case attr::Alias:
-      case attr::IFunc:
-      case attr::WeakRef:
-      case attr::Weak:
-      case attr::Section:
-      case attr::CodeSeg:
-      case attr::Naked:
-      case attr::Used:
-      case attr::Retain:
-      case attr::NoSanitize:
-      case attr::DisableSanitizerInstrumentation:
-      case attr::Constructor:
-      case attr::Destructor:
-      case attr::InitPriority:
-      case attr::NoStackProtector:
-      case attr::PatchableFunctionEntry:
-        if (a->isImplicit()) return;
-        break;
-      default:
+      // Thread-safety analysis (absl/base/thread_annotations.h).
+      case attr::GuardedBy:
+      case attr::PtGuardedBy:
+      case attr::AcquiredAfter:
+      case attr::AcquiredBefore:
+      case attr::RequiresCapability:
+      case attr::LocksExcluded:
+      case attr::LockReturned:
+      case attr::ReleaseCapability:
+      case attr::AcquireCapability:
+      case attr::TryAcquireCapability:
+      case attr::AssertCapability:
+      case attr::NoThreadSafetyAnalysis:
+      case attr::ScopedLockable:
+      case attr::Capability:
+      case attr::GuardedVar:
+      case attr::PtGuardedVar:
+      // Diagnostics and hints that do not change what the code does.
+      case attr::WarnUnusedResult:
+      case attr::Unused:
+      case attr::Deprecated:
+      case attr::NoInline:
+      case attr::NoDestroy:
+      case attr::CXX11NoReturn:
+      case attr::NoReturn:
+      case attr::Final:
+      case attr::Override:
+      case attr::Aligned:
+      case attr::ConstInit:
+      case attr::LifetimeBound:
+      case attr::NoUniqueAddress:
         return;
+      default:
+        break;
     }
     (void)d;
     c_.Report(a->getLocation().isValid() ? a->getLocation() : d->getLocation(), rule,
               std::string("attribute '") + a->getSpelling() +
-                  "' is not allowed in untrusted code (it changes linkage, layout, or "
-                  "instrumentation)");
+                  "' is not allowed in untrusted code (only checking and hint attributes "
+                  "are: it may change linkage, layout, code generation or instrumentation)");
   }
 
   void CheckForeignNamespace(const Decl* d) {
@@ -1229,6 +1309,21 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (n == 1 && ctor->getNumParams() >= 1 &&
         ctor->getParamDecl(0)->getType().getCanonicalType()->isPointerType()) {
       bad = !isa<StringLiteral>(e->getArg(0)->IgnoreParenImpCasts());
+    }
+    // The range constructor trusts the range's data() and size(): only std's
+    // and ostd's own containers and views may be the range (a class of the
+    // caller's could report any size).
+    if (n == 1 && !bad && !ctor->isCopyOrMoveConstructor()) {
+      const Expr* arg = e->getArg(0)->IgnoreParenImpCasts();
+      QualType at = arg->getType().getNonReferenceType().getCanonicalType();
+      if (const CXXRecordDecl* range = at->getAsCXXRecordDecl()) {
+        if (!InStd(range) && !InNamespace(range, "ostd")) {
+          c_.Report(e->getLocation(), "span_from_range",
+                    "std::" + name + " built from '" + at.getAsString() +
+                        "', whose data() and size() are not std's or ostd's, is unchecked; "
+                        "build it from an array, std::array, ostd::Vec or another span");
+        }
+      }
     }
     if (bad) {
       c_.Report(e->getLocation(), "span_from_pointer",
@@ -1427,6 +1522,34 @@ class PreprocessorHooks : public PPCallbacks {
     } else if (reason == RenameFile) {
       c_.Report(loc, "line_directive", "#line / line markers are not allowed");
     }
+  }
+
+  // Rule pragma: untrusted code may write `#pragma once` and nothing else.
+  // Diagnostic pragmas would switch off the -Werror checks the real build
+  // relies on (deprecated raw-memory APIs, dangling references), and others
+  // change code generation (optimize, clang attribute/section, pack).
+  void PragmaDirective(SourceLocation loc, PragmaIntroducerKind introducer) override {
+    if (!c_.Untrusted(loc)) return;
+    if (introducer == PIK_HashPragma) {
+      SourceManager& sm = c_.sm();
+      SourceLocation spelling = sm.getSpellingLoc(loc);
+      bool invalid = false;
+      const char* p = sm.getCharacterData(spelling, &invalid);
+      if (!invalid && p != nullptr) {
+        llvm::StringRef rest(p, 64);
+        rest = rest.take_until([](char ch) { return ch == '\n' || ch == '\0'; });
+        rest = rest.ltrim();
+        if (rest.consume_front("#")) rest = rest.ltrim();
+        if (rest.consume_front("pragma")) {
+          llvm::StringRef name = rest.ltrim().take_while(
+              [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; });
+          if (name == "once") return;
+        }
+      }
+    }
+    c_.Report(loc, "pragma",
+              "pragmas other than `#pragma once` are not allowed in untrusted code (they can "
+              "switch off the build's checks or change code generation)");
   }
 
   void MacroDefined(const Token& name_tok, const MacroDirective* /*md*/) override {
