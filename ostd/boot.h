@@ -27,6 +27,7 @@ enum class MemoryRegionKind : uint8_t {
   kKernel,           // the kernel image (text, data, bss)
   kModule,           // the initramfs
   kBootloader,       // boot-info structures still in use
+  kUnaccepted,       // RAM a TDX guest must accept before use (EFI unaccepted memory)
 };
 
 // A short lower-case name for log lines ("usable", "acpi-reclaimable", ...);

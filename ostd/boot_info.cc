@@ -21,6 +21,8 @@ std::string_view MemoryRegionKindName(MemoryRegionKind kind) {
       return "module";
     case MemoryRegionKind::kBootloader:
       return "bootloader";
+    case MemoryRegionKind::kUnaccepted:
+      return "unaccepted";
   }
   return "?";
 }

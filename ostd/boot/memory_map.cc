@@ -13,22 +13,24 @@ int Priority(MemoryRegionKind kind) {
   switch (kind) {
     case MemoryRegionKind::kUsable:
       return 0;
-    case MemoryRegionKind::kAcpiReclaimable:
+    case MemoryRegionKind::kUnaccepted:  // accepting accepted RAM is harmless
       return 1;
-    case MemoryRegionKind::kBootloader:
+    case MemoryRegionKind::kAcpiReclaimable:
       return 2;
-    case MemoryRegionKind::kModule:
+    case MemoryRegionKind::kBootloader:
       return 3;
-    case MemoryRegionKind::kKernel:
+    case MemoryRegionKind::kModule:
       return 4;
-    case MemoryRegionKind::kAcpiNvs:
+    case MemoryRegionKind::kKernel:
       return 5;
-    case MemoryRegionKind::kReserved:
+    case MemoryRegionKind::kAcpiNvs:
       return 6;
-    case MemoryRegionKind::kBadMemory:
+    case MemoryRegionKind::kReserved:
       return 7;
+    case MemoryRegionKind::kBadMemory:
+      return 8;
   }
-  return 6;
+  return 7;
 }
 
 }  // namespace
@@ -82,7 +84,7 @@ std::span<const MemoryRegion> MemoryMapBuilder::Build() {
   size_t out = 0;
   for (size_t i = 0; i < output_count_; ++i) {
     MemoryRegion r = output_[i];
-    if (r.kind == MemoryRegionKind::kUsable) {
+    if (r.kind == MemoryRegionKind::kUsable || r.kind == MemoryRegionKind::kUnaccepted) {
       uint64_t lo = (r.base + kPageSize - 1) & ~(kPageSize - 1);
       uint64_t hi = r.end() & ~(kPageSize - 1);
       if (lo < r.base || hi <= lo) continue;

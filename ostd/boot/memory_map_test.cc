@@ -118,8 +118,8 @@ TEST(MemoryMapBuilderTest, OrderOfAddDoesNotMatter) {
 
 TEST(MemoryMapBuilderTest, PriorityOrder) {
   // Each kind overlapping the previous one wins, in priority order.
-  const K kOrder[] = {K::kUsable, K::kAcpiReclaimable, K::kBootloader, K::kModule,
-                      K::kKernel, K::kAcpiNvs,         K::kReserved,   K::kBadMemory};
+  const K kOrder[] = {K::kUsable, K::kUnaccepted, K::kAcpiReclaimable, K::kBootloader, K::kModule,
+                      K::kKernel, K::kAcpiNvs,    K::kReserved,        K::kBadMemory};
   for (size_t lo = 0; lo < std::size(kOrder); ++lo) {
     for (size_t hi = lo + 1; hi < std::size(kOrder); ++hi) {
       auto b = NewBuilder();
@@ -154,6 +154,13 @@ TEST(MemoryMapBuilderTest, UsableIsPageAlignedInward) {
   b->Add(0x1234, 0x10000, K::kUsable);  // [0x1234, 0x11234) -> [0x2000, 0x11000)
   EXPECT_EQ(ToVector(b->Build()), (std::vector<R>{{0x2000, 0xf000, K::kUsable}}));
   EXPECT_EQ(b->usable_bytes(), 0xf000u);
+}
+
+TEST(MemoryMapBuilderTest, UnacceptedIsPageAlignedInwardToo) {
+  auto b = NewBuilder();
+  b->Add(0x1234, 0x10000, K::kUnaccepted);
+  EXPECT_EQ(ToVector(b->Build()), (std::vector<R>{{0x2000, 0xf000, K::kUnaccepted}}));
+  EXPECT_EQ(b->usable_bytes(), 0u);  // usable only once accepted
 }
 
 TEST(MemoryMapBuilderTest, NonUsableKeepsByteGranularity) {

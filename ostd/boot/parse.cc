@@ -108,6 +108,8 @@ MemoryRegionKind KindFromE820(uint32_t type) {
       return MemoryRegionKind::kAcpiNvs;
     case 5:
       return MemoryRegionKind::kBadMemory;
+    case arch::efi::kE820KeelUnaccepted:
+      return MemoryRegionKind::kUnaccepted;
     default:
       return MemoryRegionKind::kReserved;
   }

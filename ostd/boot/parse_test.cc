@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "arch/x86_64/efi/handoff.h"
+
 namespace ostd::boot {
 namespace {
 
@@ -792,6 +794,7 @@ TEST(KindFromE820Test, Mapping) {
   EXPECT_EQ(KindFromE820(3), K::kAcpiReclaimable);
   EXPECT_EQ(KindFromE820(4), K::kAcpiNvs);
   EXPECT_EQ(KindFromE820(5), K::kBadMemory);
+  EXPECT_EQ(KindFromE820(arch::efi::kE820KeelUnaccepted), K::kUnaccepted);
   // Anything unknown is treated as reserved, never as usable.
   for (uint32_t t : {0u, 6u, 7u, 12u, 20u, 0xf0000000u, 0xffffffffu}) {
     EXPECT_EQ(KindFromE820(t), K::kReserved) << t;

@@ -61,6 +61,24 @@ struct FrameAccess {
   static UFrame Adopt(Paddr p) { return UFrame(p); }
 };
 
+// Lazily accepted memory (a TDX guest's EFI unaccepted memory, docs/tdx.md):
+// frames in a unit not yet accepted are accepted (internal::AcceptMemory)
+// just before they are handed out.
+//
+// Marks the whole 2 MiB units of [base, base + len) unaccepted, for the
+// simulated TD of a `tdx_sim` kernel, which turns free memory into what
+// firmware would have reported: the caller owns every frame of the range
+// (frees them afterwards) and has made the pages pending. Returns the units
+// marked.
+uint64_t MarkUnacceptedForSim(Paddr base, uint64_t len);
+
+// Units of 2 MiB still unaccepted, and accepted so far (lazily, at boot).
+struct AcceptStats {
+  uint64_t pending_units = 0;
+  uint64_t accepted_units = 0;
+};
+AcceptStats GetAcceptStats();
+
 }  // namespace ostd::mm
 
 #endif  // OSTD_INTERNAL_FRAME_ALLOC_H_

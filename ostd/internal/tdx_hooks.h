@@ -6,6 +6,8 @@
 #include <cstdint>
 
 #include "arch/x86_64/trap_frame.h"
+#include "ostd/boot.h"
+#include "ostd/result.h"
 
 namespace ostd::internal {
 
@@ -35,6 +37,14 @@ bool InitTdxGuestAtBoot();
 // Ordinary kernels get the weak definition in ostd/tdx/guest.cc, which does
 // nothing and returns false.
 bool StartTdxSimAtBoot();
+
+// Whether this kernel can accept memory (it runs as a TD), and accepting
+// [base, base + len) (page aligned) with TDG.MEM.PAGE.ACCEPT: 2 MiB at a time
+// where aligned, else 4 KiB; pages already accepted are fine. EIO if the
+// module refuses, ENODEV outside a TD. Defined in ostd/tdx/guest.cc; called
+// by the frame allocator for the firmware's unaccepted memory.
+bool CanAcceptMemory();
+Status AcceptMemory(Paddr base, uint64_t len);
 
 }  // namespace ostd::internal
 

@@ -1,9 +1,13 @@
 #include "ostd/mm/frame.h"
 
+#include <atomic>
+
+#include "lib/unaccepted_units.h"
 #include "ostd/boot/internal/memory_map.h"
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/tdx_hooks.h"
 #include "ostd/log.h"
 #include "ostd/mm/bitmap_allocator.h"
 #include "ostd/mm/page_table_index.h"
@@ -18,6 +22,32 @@ BitmapAllocator frames ABSL_GUARDED_BY(frame_lock);
 uint64_t total_frames = 0;
 // Written once at boot, then only through its atomic words.
 FrameMetaTable meta;
+
+// Lazily accepted memory: the units a TD's firmware left unaccepted, and the
+// lock that accepts one at a time (a frame of a unit being accepted waits).
+constinit klib::UnacceptedUnits unaccepted;
+SpinLock accept_lock;
+std::atomic<uint64_t> accepted_units{0};
+
+void Accept(Paddr base, uint64_t len) {
+  if (len == 0) return;
+  Status s = internal::AcceptMemory(base, len);
+  if (!s) OSTD_PANIC("cannot accept memory [{:#x}, {:#x}): {}", base, base + len, s.error());
+}
+
+// Accepts the units of [p, p + count frames) that are still unaccepted,
+// before the frames are handed out. Nothing to do (one load) on a machine
+// without unaccepted memory.
+void EnsureAccepted(Paddr p, size_t count) {
+  uint64_t len = count * kPageSize;
+  if (unaccepted.pending() == 0 || !unaccepted.AnyPending(p, len)) return;
+  SpinLockGuard guard(accept_lock);
+  while (std::optional<uint64_t> unit = unaccepted.FirstPending(p, len)) {
+    Accept(*unit, klib::UnacceptedUnits::kUnitSize);
+    unaccepted.Clear(*unit);
+    accepted_units.fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
 // Claims `count` frames from `index` for `usage`. A frame that cannot be claimed
 // means the bitmap and the metadata disagree (an allocator bug): it stays out of
@@ -56,6 +86,7 @@ Result<Paddr> FrameAllocOptions::AllocOne() const {
   if (!index) return Err(Errno::kENOMEM);
   if (!ClaimRun(*index, 1, usage_)) return Err(Errno::kENOMEM);
   Paddr p = *index * kPageSize;
+  EnsureAccepted(p, 1);
   if (zeroed_) Zero(p, 1);
   return p;
 }
@@ -72,6 +103,7 @@ Result<Paddr> FrameAllocOptions::AllocContiguous(size_t count, size_t align_fram
   if (!index) return Err(Errno::kENOMEM);
   if (!ClaimRun(*index, count, usage_)) return Err(Errno::kENOMEM);
   Paddr p = *index * kPageSize;
+  EnsureAccepted(p, count);
   if (zeroed_) Zero(p, count);
   return p;
 }
@@ -152,6 +184,18 @@ FrameStats GetFrameStats() {
   return FrameStats{total_frames, frames.free_count()};
 }
 
+uint64_t MarkUnacceptedForSim(Paddr base, uint64_t len) {
+  SpinLockGuard guard(accept_lock);
+  uint64_t before = unaccepted.pending();
+  // The caller owns the frames and made them pending: edges stay accepted.
+  static_cast<void>(unaccepted.Mark(base, len));
+  return unaccepted.pending() - before;
+}
+
+AcceptStats GetAcceptStats() {
+  return AcceptStats{unaccepted.pending(), accepted_units.load(std::memory_order_relaxed)};
+}
+
 }  // namespace ostd::mm
 
 namespace ostd::internal {
@@ -160,15 +204,30 @@ uint64_t ManagedFrameCount() { return mm::meta.size(); }
 
 void InitFrameAllocator(std::span<const MemoryRegion> map) {
   using mm::kPageSize;
+  // Unaccepted RAM (EFI type 15) is usable only in a TD, which accepts it
+  // unit by unit as frames are handed out (EnsureAccepted).
+  bool accept = CanAcceptMemory();
+  auto usable = [accept](const MemoryRegion& r) {
+    return r.kind == MemoryRegionKind::kUsable ||
+           (accept && r.kind == MemoryRegionKind::kUnaccepted);
+  };
   Paddr top = 0;
+  uint64_t refused = 0;
   for (const MemoryRegion& r : map) {
-    if (r.kind == MemoryRegionKind::kUsable && r.end() > top) top = r.end();
+    if (usable(r) && r.end() > top) top = r.end();
+    if (!accept && r.kind == MemoryRegionKind::kUnaccepted) refused += r.length;
+  }
+  if (refused != 0) {
+    OSTD_LOG_WARN("mm: {} MiB of unaccepted memory left unused (not a TD)", refused >> 20);
   }
   size_t count = top / kPageSize;
   size_t words = mm::BitmapAllocator::WordsFor(count);
-  // One region holds the bitmap and, after it, one metadata word per frame.
+  size_t unaccepted_words = klib::UnacceptedUnits::WordsFor(top);
+  // One region holds the bitmap, then one metadata word per frame, then the
+  // unaccepted-unit bits (zero: all accepted).
   uint64_t bitmap_only = mm::AlignUp(words * 8, kPageSize);
-  uint64_t bitmap_bytes = bitmap_only + mm::AlignUp(count * 8, kPageSize);
+  uint64_t meta_end = bitmap_only + mm::AlignUp(count * 8, kPageSize);
+  uint64_t bitmap_bytes = meta_end + mm::AlignUp(unaccepted_words * 8, kPageSize);
 
   // Put the bitmap in the first usable region that holds it, below 4 GiB (the
   // boot page tables map only that much).
@@ -190,11 +249,20 @@ void InitFrameAllocator(std::span<const MemoryRegion> map) {
   // SAFETY: zeroed above; an all-zero atomic word is a valid free entry.
   mm::meta = mm::FrameMetaTable(std::span<mm::FrameMetaTable::Word>(
       reinterpret_cast<mm::FrameMetaTable::Word*>(raw.data() + bitmap_only), count));
+  // SAFETY: zeroed above with the metadata; an all-zero word marks nothing.
+  mm::unaccepted.Init(std::span<std::atomic<uint64_t>>(
+      reinterpret_cast<std::atomic<uint64_t>*>(raw.data() + meta_end), unaccepted_words));
+  for (const MemoryRegion& r : map) {
+    if (!accept || r.kind != MemoryRegionKind::kUnaccepted) continue;
+    // Whole units wait for their first frame; the edges are accepted now.
+    klib::UnacceptedUnits::Edges e = mm::unaccepted.Mark(r.base, r.length);
+    mm::Accept(e.head_base, e.head_len);
+    mm::Accept(e.tail_base, e.tail_len);
+  }
   SpinLockGuard guard(mm::frame_lock);
   mm::frames.Init(storage, count);
   for (const MemoryRegion& r : map) {
-    if (r.kind == MemoryRegionKind::kUsable)
-      mm::frames.MarkFree(r.base / kPageSize, r.length / kPageSize);
+    if (usable(r)) mm::frames.MarkFree(r.base / kPageSize, r.length / kPageSize);
   }
   // Never hand out the first MiB (real-mode structures, firmware) or the bitmap.
   mm::frames.MarkUsed(0, (1 << 20) / kPageSize);

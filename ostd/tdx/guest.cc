@@ -77,6 +77,38 @@ bool InitTdxGuestAtBoot() {
   return tdx::InitTdxGuest(tdx::g_hardware).has_value();
 }
 
+bool CanAcceptMemory() { return tdx::CurrentGuest() != nullptr; }
+
+Status AcceptMemory(Paddr base, uint64_t len) {
+  constexpr uint64_t k4K = uint64_t{4} << 10, k2M = uint64_t{2} << 20;
+  tdx::TdxGuest* guest = tdx::CurrentGuest();
+  if (guest == nullptr) return Err(Errno::kENODEV);
+  if (base % k4K != 0 || len % k4K != 0 || base + len < base) return Err(Errno::kEINVAL);
+  for (uint64_t at = base; at < base + len;) {
+    // A whole 2 MiB page in one call where it fits; the module refuses it
+    // (EINVAL: size mismatch) if the page is partly accepted, and then each
+    // 4 KiB page is accepted on its own.
+    if (at % k2M == 0 && base + len - at >= k2M) {
+      Status s = guest->AcceptPage(at, tdx::PageLevel::k2M);
+      if (s.has_value() || s.error() == Errno::kEEXIST) {
+        at += k2M;
+        continue;
+      }
+      if (s.error() != Errno::kEINVAL) return Err(Errno::kEIO);
+      for (uint64_t page = at; page < at + k2M; page += k4K) {
+        Status p = guest->AcceptPage(page, tdx::PageLevel::k4K);
+        if (!p.has_value() && p.error() != Errno::kEEXIST) return Err(Errno::kEIO);
+      }
+      at += k2M;
+      continue;
+    }
+    Status s = guest->AcceptPage(at, tdx::PageLevel::k4K);
+    if (!s.has_value() && s.error() != Errno::kEEXIST) return Err(Errno::kEIO);
+    at += k4K;
+  }
+  return {};
+}
+
 // Weak: the strong definition of a `tdx_sim` kernel (ostd/tdx/sim_at_boot.cc)
 // replaces it at link time.
 [[gnu::weak]] bool StartTdxSimAtBoot() { return false; }

@@ -20,6 +20,8 @@ bool StartTdxSimAtBoot() {
       "tdx_sim: MRTD is the SHA-384 of the {}-byte kernel image ({:02x}{:02x}{:02x}{:02x}...), {} "
       "cycles",
       s.mrtd_bytes, s.mrtd[0], s.mrtd[1], s.mrtd[2], s.mrtd[3], s.mrtd_cycles);
+  OSTD_LOG_INFO("tdx_sim: {} MiB at {:#x} left unaccepted, for the frame allocator to accept",
+                tdx::kSimLazySize >> 20, s.lazy_base);
   return true;
 }
 

@@ -186,8 +186,18 @@ Result<TdxSim*> StartTdxSim() {
   // The same bring-up a real TD runs at boot, over the simulated module.
   g_port.emplace(*g_module);
   OSTD_TRY(InitTdxGuest(*g_port));
-  g_sim.emplace(TdxSim{*g_module, *CurrentGuest(), *CurrentTdxPlatform(), kShared, test_base, mrtd,
-                       size, cycles});
+  // Free memory made unaccepted, as TDVF leaves most of a TD's memory: pending
+  // in the module and in the frame allocator, whose frames it then gets back.
+  uint64_t lazy_base = 0;
+  {
+    OSTD_TRY_ASSIGN(mm::USegment lazy, mm::USegment::Alloc(kSimLazySize / kPage, false, 512));
+    lazy_base = mm::FrameAccess::PaddrOf(lazy);
+    if (lazy_base + kSimLazySize > kSimMaxMemory) return Err(Errno::kENOMEM);
+    g_module->SetPages(lazy_base, kSimLazySize, SimPage::kPending);
+    mm::MarkUnacceptedForSim(lazy_base, kSimLazySize);
+  }
+  g_sim.emplace(TdxSim{*g_module, *CurrentGuest(), *CurrentTdxPlatform(), kShared, test_base,
+                       lazy_base, mrtd, size, cycles});
   g_started.store(true, std::memory_order_release);
   internal::SetTdxTrapHook(&SimTrapHook);
   return &*g_sim;

@@ -42,6 +42,9 @@ inline constexpr uint32_t kE820Reserved = 2;
 inline constexpr uint32_t kE820Acpi = 3;
 inline constexpr uint32_t kE820Nvs = 4;
 inline constexpr uint32_t kE820Unusable = 5;
+// EFI unaccepted memory (a TDX guest must accept it before use), a type of
+// Keel's handoff only: no legacy E820 type exists for it.
+inline constexpr uint32_t kE820KeelUnaccepted = 0x4b45454c;  // "KEEL"
 
 struct Handoff {
   uint32_t magic;            // kHandoffMagic

@@ -18,6 +18,8 @@ uint32_t E820TypeFromEfi(uint32_t efi_type) {
       return kE820Nvs;
     case kUnusableMemory:
       return kE820Unusable;
+    case kUnacceptedMemory:
+      return kE820KeelUnaccepted;
     default:
       return kE820Reserved;
   }

@@ -27,7 +27,12 @@ namespace ostd::tdx {
 // The simulated TD's memory: physical memory below this (the ktests boot
 // with 256 MiB), accepted, except a pending test region of kSimTestSize.
 inline constexpr uint64_t kSimMaxMemory = uint64_t{1} << 30;
-inline constexpr uint64_t kSimTestSize = 4 << 20;
+inline constexpr uint64_t kSimTestSize = 6 << 20;
+// Free memory the simulator turns into firmware-style unaccepted memory at
+// start (pending in the module, marked in the frame allocator, then freed):
+// the frame allocator must accept each 2 MiB unit before handing out a frame
+// of it.
+inline constexpr uint64_t kSimLazySize = 16 << 20;
 // The simulated host's MMIO device: 4 KiB of registers at this GPA (the
 // guest reaches it with the shared bit set).
 inline constexpr uint64_t kSimDeviceGpa = 0xfeb00000;
@@ -38,13 +43,15 @@ struct TdxSim {
   TdxPlatform& platform;
   uint64_t shared_bit;
   uint64_t test_base;       // GPA of the pending test region (2 MiB aligned)
+  uint64_t lazy_base;       // GPA of the lazily accepted region (kSimLazySize)
   klib::Sha384Digest mrtd;  // SHA-384 of the loaded kernel image
   uint64_t mrtd_bytes;      // the image's size
   uint64_t mrtd_cycles;     // TSC cycles the measurement took
 };
 
 // Starts the simulated TD once (later calls return the same one): the
-// module, InitTdxGuest over it, the page-fault window hook. ENOMEM if the
+// module, InitTdxGuest over it, the lazily accepted region, the page-fault
+// window hook. ENOMEM if the
 // test region cannot be allocated below kSimMaxMemory, EBUSY if the kernel
 // is a real TD already.
 Result<TdxSim*> StartTdxSim();

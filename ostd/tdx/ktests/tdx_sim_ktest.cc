@@ -7,14 +7,18 @@
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
+#include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/sched_hooks.h"
+#include "ostd/internal/tdx_hooks.h"
 #include "ostd/log.h"
+#include "ostd/mm/page_table_index.h"
 #include "ostd/panic.h"
 #include "ostd/platform/internal/current.h"
 #include "ostd/task/task.h"
 #include "ostd/tdx/attestation.h"
 #include "ostd/tdx/internal/tdx_sim_kernel.h"
 #include "ostd/tdx/internal/ve_handler.h"
+#include "ostd/util/vec.h"
 
 namespace ostd::tdx {
 namespace {
@@ -215,6 +219,65 @@ TEST(TdxSimAttestation, GetTdReport) {
   for (uint64_t i = 0; i < 48; ++i) mrtd_ok &= report[kTdInfoMrTdOffset + i] == sim.mrtd[i];
   EXPECT_TRUE(data_ok);
   EXPECT_TRUE(mrtd_ok);
+}
+
+// Lazy acceptance: the simulator turned kSimLazySize of free memory into
+// unaccepted memory (pending in the module, marked in the frame allocator).
+// Taking every free frame must accept each of its units first: no frame is
+// handed out while the module still holds its page pending.
+TEST(TdxSimAccept, EveryFrameHandedOutIsAccepted) {
+  TdxSim& sim = Sim();
+  constexpr uint64_t kUnit = uint64_t{2} << 20;
+  mm::AcceptStats before = mm::GetAcceptStats();
+  uint64_t pending_in_module = 0;
+  for (uint64_t a = sim.lazy_base; a < sim.lazy_base + kSimLazySize; a += kUnit) {
+    if (sim.module.page(a) == SimPage::kPending) ++pending_in_module;
+  }
+  EXPECT_EQ(pending_in_module, before.pending_units);  // allocator and module agree
+  EXPECT_GT(before.pending_units, 0u);
+
+  Vec<mm::UFrame> frames;
+  ASSERT_TRUE(frames.Reserve(mm::GetFrameStats().free_frames + 1024).has_value());
+  uint64_t in_lazy = 0, not_accepted = 0;
+  for (;;) {
+    Result<mm::UFrame> f = mm::UFrame::Alloc(false);
+    if (!f.has_value()) break;
+    Paddr p = mm::FrameAccess::PaddrOf(*f);
+    if (p >= sim.lazy_base && p < sim.lazy_base + kSimLazySize) ++in_lazy;
+    if (p < kSimMaxMemory && sim.module.page(p) != SimPage::kAccepted) ++not_accepted;
+    if (!frames.Push(std::move(*f)).has_value()) break;
+  }
+  uint64_t taken = frames.size();
+  frames.Clear();
+  EXPECT_GT(taken, 1000u);
+  EXPECT_EQ(not_accepted, 0u);
+  EXPECT_EQ(in_lazy, kSimLazySize / mm::kPageSize);
+  mm::AcceptStats after = mm::GetAcceptStats();
+  EXPECT_EQ(after.pending_units, 0u);
+  EXPECT_EQ(after.accepted_units - before.accepted_units, before.pending_units);
+}
+
+// AcceptMemory: 2 MiB at a time, 4 KiB pages where the 2 MiB page is mixed,
+// accepted pages are fine, misaligned ranges are refused.
+TEST(TdxSimAccept, AcceptMemoryFallsBackToSmallPages) {
+  TdxSim& sim = Sim();
+  constexpr uint64_t kUnit = uint64_t{2} << 20;
+  // The third 2 MiB of the pending test region (AcceptMapGpaReportOnRealFrames
+  // uses the first two).
+  const uint64_t b = sim.test_base + 2 * kUnit;
+  Status one = sim.guest.AcceptPage(b + 0x5000, PageLevel::k4K);
+  EXPECT_TRUE(one.has_value() || one.error() == Errno::kEEXIST);
+  uint64_t accepts = sim.module.tdcalls(kTdgMemPageAccept);
+  ASSERT_TRUE(internal::AcceptMemory(b, kUnit).has_value());
+  // One refused 2 MiB call, then one call per 4 KiB page.
+  EXPECT_EQ(sim.module.tdcalls(kTdgMemPageAccept) - accepts, 1u + kUnit / mm::kPageSize);
+  uint64_t pending = 0;
+  for (uint64_t a = b; a < b + kUnit; a += mm::kPageSize)
+    pending += sim.module.page(a) != SimPage::kAccepted;
+  EXPECT_EQ(pending, 0u);
+  EXPECT_TRUE(internal::AcceptMemory(b + 0x1000, 0x1000).has_value());  // accepted already
+  EXPECT_EQ(internal::AcceptMemory(b + 0x10, 0x1000).error(), Errno::kEINVAL);
+  EXPECT_EQ(internal::AcceptMemory(b, 0x800).error(), Errno::kEINVAL);
 }
 
 TEST(TdxSimPlatform, SeamOverTheSimulator) {
