@@ -1,6 +1,7 @@
 #include "ostd/sync.h"
 
 #include "arch/x86_64/cpu.h"
+#include "ostd/cpu.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/panic.h"
@@ -39,6 +40,7 @@ void SpinLock::Lock() {
   }
   irq_was_enabled_ = enabled;
   preempt_disabled_ = preempt;
+  if (preempt) owner_cpu_ = cpu::CurrentId();
 }
 
 bool SpinLock::TryLock() {
@@ -50,6 +52,7 @@ bool SpinLock::TryLock() {
   }
   irq_was_enabled_ = enabled;
   preempt_disabled_ = MaybeDisablePreemption();
+  if (preempt_disabled_) owner_cpu_ = cpu::CurrentId();
   return true;
 }
 
@@ -60,6 +63,10 @@ void SpinLock::Unlock() {
     OSTD_PANIC("SpinLock::Unlock of a lock nobody holds");
   bool enable = irq_was_enabled_;
   bool preempt = preempt_disabled_;
+  // The interrupt state and preemption count belong to the CPU that locked.
+  if (preempt && owner_cpu_ != cpu::CurrentId()) {
+    OSTD_PANIC("SpinLock taken on CPU {} released on CPU {}", owner_cpu_, cpu::CurrentId());
+  }
   locked_.store(false, std::memory_order_release);
   if (enable) arch::EnableInterrupts();
   if (preempt) internal::PreemptEnable();

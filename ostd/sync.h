@@ -11,11 +11,13 @@
 
 #include "absl/base/thread_annotations.h"
 
+#include "ostd/scoped_guard.h"
+
 namespace ostd {
 
 // Disables interrupts on this CPU for its lifetime and restores the previous
-// state (nesting works).
-class IrqGuard {
+// state (nesting works). A local variable only (OSTD_SCOPED_GUARD).
+class OSTD_SCOPED_GUARD IrqGuard {
  public:
   IrqGuard();
   ~IrqGuard();
@@ -44,7 +46,7 @@ class ABSL_LOCKABLE SpinLock {
   bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true);
   // Releases the lock, restores the interrupt state Lock() found and
   // re-enables preemption (a preemption point if a reschedule is pending).
-  // Panics if the lock is free (nobody holds it).
+  // Panics if the lock is free (nobody holds it) or was taken on another CPU.
   void Unlock() ABSL_UNLOCK_FUNCTION();
 
   // True if some CPU holds the lock at the moment of the read: a racy snapshot
@@ -55,11 +57,13 @@ class ABSL_LOCKABLE SpinLock {
   std::atomic<bool> locked_{false};
   bool irq_was_enabled_ = false;
   bool preempt_disabled_ = false;  // Lock() raised the preempt count
+  uint32_t owner_cpu_ = 0;         // the holder's CPU, when preempt_disabled_
 };
 
 // Holds a SpinLock for its scope: locks in the constructor, unlocks in the
-// destructor. Not copyable or movable. The lock must outlive the guard.
-class ABSL_SCOPED_LOCKABLE SpinLockGuard {
+// destructor. Not copyable or movable. The lock must outlive the guard. A
+// local variable only (OSTD_SCOPED_GUARD).
+class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE SpinLockGuard {
  public:
   // Calls lock.Lock() (disabling interrupts and preemption; see SpinLock).
   explicit SpinLockGuard(SpinLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {

@@ -16,6 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 
+#include "ostd/scoped_guard.h"
 #include "ostd/sync.h"
 #include "ostd/task/wait_queue.h"
 
@@ -66,7 +67,7 @@ class ABSL_LOCKABLE Mutex {
 };
 
 // Holds a Mutex for its lifetime. May block (in the constructor).
-class ABSL_SCOPED_LOCKABLE MutexGuard {
+class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE MutexGuard {
  public:
   // Calls m.Lock() (same requirements: task context, preemption enabled, no
   // SpinLock held). `m` must outlive the guard; the destructor unlocks it.

@@ -242,8 +242,16 @@ void SleepFor(uint64_t ns) {
   task_internal::BlockCurrent();
 }
 
-PreemptGuard::PreemptGuard() { internal::PreemptDisable(); }
-PreemptGuard::~PreemptGuard() { internal::PreemptEnable(); }
+PreemptGuard::PreemptGuard() {
+  internal::PreemptDisable();
+  cpu_ = internal::ThisCpu().cpu_id;  // after the disable: no migration in between
+}
+PreemptGuard::~PreemptGuard() {
+  if (internal::ThisCpu().cpu_id != cpu_) {
+    OSTD_PANIC("PreemptGuard taken on CPU {} released on CPU {}", cpu_, internal::ThisCpu().cpu_id);
+  }
+  internal::PreemptEnable();
+}
 
 bool Preemptible() { return arch::InterruptsEnabled() && internal::PreemptCount() == 0; }
 
@@ -290,6 +298,15 @@ void Enqueue(Task& task, EnqueueReason reason) {
 namespace internal {
 
 void PreemptEnable() {
+  // A count already at 0 means a guard or lock is being released on a CPU
+  // that did not take it (or twice): it would make this CPU preemptible
+  // inside someone else's non-preemptible section.
+  if (PreemptCount() == 0) {
+    OSTD_PANIC(
+        "PreemptEnable with preemption enabled on CPU {} (a guard released twice, or "
+        "on another CPU than the one that took it)",
+        ThisCpu().cpu_id);
+  }
   // SAFETY: as in PreemptDisable; the count is > 0 here, so no migration.
   asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
   if (PreemptCount() != 0 || !active.load(std::memory_order_relaxed)) return;

@@ -5,10 +5,12 @@
 #include <optional>
 #include <utility>
 
+#include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/catch_fault.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/sync.h"
@@ -551,6 +553,30 @@ TEST(SpinLockTest, UnlockOfAFreeLockPanics) {
   SpinLock lock;
   KTEST_EXPECT_PANIC("SpinLock::Unlock of a lock nobody holds");
   UnlockFree(lock);
+}
+
+// A guard handed to a task on another CPU (possible only in the TCB: the gate
+// keeps guards local in untrusted code) panics there instead of dropping that
+// CPU's preempt count below what its own holders raised.
+TEST(PreemptGuardTest, ReleasedOnAnotherCpuPanics) {
+  ASSERT_TRUE(SetCurrentTaskAffinity(OnlyCpu(0)).has_value());
+  Result<Box<PreemptGuard>> guard = MakeBox<PreemptGuard>();
+  ASSERT_TRUE(guard.has_value());
+  Box<PreemptGuard>* g = &*guard;
+  KTEST_EXPECT_PANIC("PreemptGuard taken on CPU 0 released on CPU 1");
+  Result<TaskRef> t = Spawn([g] { g->Reset(); }, TaskOptions().affinity(OnlyCpu(1)));
+  ASSERT_TRUE(t.has_value());
+  for (;;) arch::Pause();  // the guard keeps this task here; CPU 1 panics
+}
+
+// A release with no matching disable would make this CPU preemptible inside
+// someone else's critical section: a panic, not a wrapped count.
+void EnableWithoutDisable() { internal::PreemptEnable(); }
+
+TEST(PreemptGuardTest, CountBelowZeroPanics) {
+  ASSERT_TRUE(SetCurrentTaskAffinity(OnlyCpu(0)).has_value());
+  KTEST_EXPECT_PANIC("PreemptEnable with preemption enabled on CPU 0");
+  EnableWithoutDisable();
 }
 
 TEST(WaitQueueTest, DestroyedWithAWaiterPanics) {
