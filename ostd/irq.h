@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "ostd/result.h"
+#include "ostd/scoped_guard.h"
 
 namespace ostd {
 
@@ -75,7 +76,7 @@ class IrqLine final {
   // it, EINVAL for a moved-from line. Any context (it allocates from the heap).
   template <typename F>
     requires std::is_invocable_r_v<void, std::decay_t<F>&>
-  [[nodiscard]] Status Bind(F&& handler) {
+  OSTD_STORES_CALLABLE [[nodiscard]] Status Bind(F&& handler) {
     if (vector_ == 0) return Err(Errno::kEINVAL);
     auto* c = new (std::nothrow) Impl<std::decay_t<F>>(std::forward<F>(handler));
     if (c == nullptr) return Err(Errno::kENOMEM);

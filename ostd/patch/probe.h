@@ -69,6 +69,7 @@
 #include "ostd/boot.h"
 #include "ostd/ksyms.h"
 #include "ostd/result.h"
+#include "ostd/scoped_guard.h"
 #include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
 
@@ -108,7 +109,7 @@ struct ProbeRegs {
 
 // What runs at a hit (see the handler contract at the top of this file).
 // Derive from it and override what you need; share it with MakeRef.
-class ProbeHandler : public RefCounted<ProbeHandler> {
+class OSTD_STORED_OBJECT ProbeHandler : public RefCounted<ProbeHandler> {
  public:
   ProbeHandler() = default;
   // Destroyed when the last RefPtr goes; ostd drops its reference only
@@ -198,7 +199,7 @@ class Breakpoint {
 // What runs at a ReturnProbe's function entry and at the hooked return.
 // Same contract as ProbeHandler (exception context, interrupts and
 // preemption off, no blocking). Derive from it; share it with MakeRef.
-class ReturnProbeHandler : public RefCounted<ReturnProbeHandler> {
+class OSTD_STORED_OBJECT ReturnProbeHandler : public RefCounted<ReturnProbeHandler> {
  public:
   ReturnProbeHandler() = default;
   // Destroyed when the last RefPtr goes; ostd drops its reference only

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "ostd/result.h"
+#include "ostd/scoped_guard.h"
 #include "ostd/task/task.h"
 #include "ostd/task/wait_queue.h"
 
@@ -38,7 +39,8 @@ class DeferredWork final {
   // callable, the state or the task. Task context.
   template <typename F>
     requires std::is_invocable_r_v<void, std::decay_t<F>&>
-  [[nodiscard]] static Result<DeferredWork> Create(F&& fn, const char* name = "deferred") {
+  OSTD_STORES_CALLABLE [[nodiscard]] static Result<DeferredWork> Create(
+      F&& fn, const char* name = "deferred") {
     auto* state = new (std::nothrow) StateImpl<std::decay_t<F>>(std::forward<F>(fn));
     if (state == nullptr) return Err(Errno::kENOMEM);
     return Start(state, name);

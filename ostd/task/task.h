@@ -28,8 +28,10 @@
 #include "ostd/cpu_set.h"
 #include "ostd/panic.h"
 #include "ostd/result.h"
+#include "ostd/scoped_guard.h"
 #include "ostd/task/wait_queue.h"
 #include "ostd/util/ref_ptr.h"
+#include "ostd/util/vec.h"
 
 namespace ostd {
 namespace vm {
@@ -52,7 +54,7 @@ class TaskRef {
   // Another reference to `o`'s task (an atomic increment); empty if `o` is.
   TaskRef(const TaskRef& o) : TaskRef(o.task_ == nullptr ? TaskRef() : TaskRef(o.task_)) {}
   // Takes over `o`'s reference; `o` becomes empty.
-  TaskRef(TaskRef&& o) : task_(std::exchange(o.task_, nullptr)) {}
+  TaskRef(TaskRef&& o) noexcept : task_(std::exchange(o.task_, nullptr)) {}
   // Makes this refer to `o`'s task and drops the reference this held (which
   // may free that task; see the file comment). Self-assignment is safe.
   TaskRef& operator=(TaskRef o) {
@@ -155,7 +157,7 @@ class TaskBody {
   // Moves or copies `fn` (a callable taking no arguments) to the heap.
   // ENOMEM if there is no memory for it.
   template <typename F>
-  [[nodiscard]] static Result<TaskBody> Make(F&& fn) {
+  OSTD_STORES_CALLABLE [[nodiscard]] static Result<TaskBody> Make(F&& fn) {
     auto* c = new (std::nothrow) Impl<F>(std::forward<F>(fn));
     if (c == nullptr) return Err(Errno::kENOMEM);
     return TaskBody(c);
@@ -331,10 +333,49 @@ class Task {
 // the scheduler (always true in KernelMain; earlier is a panic); it may free
 // exited tasks (ReapTasks).
 template <typename F>
-[[nodiscard]] Result<TaskRef> Spawn(F&& fn, const TaskOptions& options = TaskOptions()) {
+OSTD_STORES_CALLABLE [[nodiscard]] Result<TaskRef> Spawn(
+    F&& fn, const TaskOptions& options = TaskOptions()) {
   OSTD_TRY_ASSIGN(TaskBody body, TaskBody::Make(std::forward<F>(fn)));
   return SpawnBody(std::move(body), options);
 }
+
+// Tasks that are joined before the scope that made them ends, so their
+// callables may use that scope's locals by reference (which the gate refuses
+// for Spawn, whose task may outlive them). A local variable only
+// (OSTD_SCOPED_GUARD: never a member, in a Box or optional, or returned),
+// declared after what the callables use, so it is destroyed (and joins)
+// first:
+//
+//   std::atomic<uint64_t> hits{0};
+//   ostd::TaskGroup group;
+//   for (int i = 0; i < 4; ++i) OSTD_TRY(group.Spawn([&hits] { ++hits; }));
+//   group.Join();  // or at the end of the scope
+//
+// Destroying it may block: task context, no spin lock held.
+class OSTD_SCOPED_GUARD TaskGroup {
+ public:
+  TaskGroup() = default;
+  ~TaskGroup() { Join(); }
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  // Spawns fn() as one more task of the group (see ostd::Spawn; the same
+  // errors) and returns a reference to it.
+  template <typename F>
+  [[nodiscard]] Result<TaskRef> Spawn(F&& fn, const TaskOptions& options = TaskOptions()) {
+    OSTD_TRY(tasks_.Reserve(tasks_.size() + 1));
+    OSTD_TRY_ASSIGN(TaskRef task, ::ostd::Spawn(std::forward<F>(fn), options));
+    static_cast<void>(tasks_.Push(task));  // cannot fail: reserved
+    return task;
+  }
+  // Waits until every task of the group has finished.
+  void Join() {
+    for (TaskRef& task : tasks_) task->Join();
+  }
+
+ private:
+  Vec<TaskRef> tasks_;
+};
 
 // The task running on this CPU (never null once the scheduler is initialised,
 // which happens before KernelMain). The pointer stays valid while the caller runs.

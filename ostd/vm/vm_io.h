@@ -240,6 +240,12 @@ class VmReader {
     uint64_t base = VmIoRaw::AddrOf(bytes.data());
     return VmReader(base, base + bytes.size(), vm_internal::VmSpaceRef());
   }
+  // Not over a temporary container (it would be gone before the reader is
+  // used; lifetimebound does not see through the span conversion).
+  template <size_t N>
+  static VmReader FromSpan(std::array<uint8_t, N>&&) = delete;
+  template <size_t N>
+  static VmReader FromSpan(const std::array<uint8_t, N>&&) = delete;
   // A reader over the 4 KiB contents of an untyped frame (page cache, a user
   // page being copied). The reader holds a reference to the frame, so the
   // frame stays allocated while the reader or any copy of it exists. A
@@ -360,6 +366,9 @@ class VmWriter {
     uint64_t base = VmIoRaw::AddrOf(bytes.data());
     return VmWriter(base, base + bytes.size(), vm_internal::VmSpaceRef());
   }
+  // Not over a temporary container (see VmReader::FromSpan).
+  template <size_t N>
+  static VmWriter FromSpan(std::array<uint8_t, N>&&) = delete;
   // A writer over the 4 KiB contents of an untyped frame, holding a reference
   // to it (empty for a moved-from handle); as VmReader::FromFrame.
   static VmWriter FromFrame(const mm::UFrame& frame)
