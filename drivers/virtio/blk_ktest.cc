@@ -158,9 +158,9 @@ TEST(VirtioBlkTest, ManyRequestsInFlightCompletedByMsixOnTheChosenCpu) {
   constexpr int kRounds = 12;
   constexpr size_t kLen = 8 * 512;
   std::atomic<int> failures{0};
-  std::array<ostd::TaskRef, kTasks> tasks;
+  ostd::TaskGroup group;  // joined before `failures` and the disk go
   for (int t = 0; t < kTasks; ++t) {
-    ostd::Result<ostd::TaskRef> task = ostd::Spawn([d, t, &failures] {
+    ostd::Result<ostd::TaskRef> task = group.Spawn([d, t, &failures] {
       ostd::Vec<uint8_t> out = Bytes(kLen);
       ostd::Vec<uint8_t> in = Bytes(kLen);
       if (out.size() != kLen || in.size() != kLen) {
@@ -178,9 +178,8 @@ TEST(VirtioBlkTest, ManyRequestsInFlightCompletedByMsixOnTheChosenCpu) {
       }
     });
     ASSERT_TRUE(task.has_value());
-    tasks[static_cast<size_t>(t)] = std::move(*task);
   }
-  for (ostd::TaskRef& t : tasks) t->Join();
+  group.Join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_GE(d->max_in_flight_seen(), 2u) << "requests never overlapped";
   EXPECT_GE(d->interrupts(), 1u);

@@ -81,12 +81,13 @@ TEST(VirtioConsoleTest, BlockingReadWakesOnInput) {
   VirtioConsole* h = hvc->get();
   std::array<uint8_t, 5> got{};
   ostd::Result<size_t> n = ostd::Err(Errno::kEIO);
-  ostd::Result<ostd::TaskRef> reader = ostd::Spawn([h, &got, &n] { n = h->Read(got); });
+  ostd::TaskGroup group;  // joined before `got`, `n` and the device go
+  ostd::Result<ostd::TaskRef> reader = group.Spawn([h, &got, &n] { n = h->Read(got); });
   ASSERT_TRUE(reader.has_value());
   ostd::SleepFor(20'000'000);  // the reader is waiting by now
   std::array<uint8_t, 5> msg = {'w', 'a', 'k', 'e', '!'};
   ASSERT_TRUE(h->Write(msg).has_value());
-  (*reader)->Join();
+  group.Join();
   ASSERT_TRUE(n.has_value()) << ostd::ErrnoName(n.error());
   ASSERT_GE(*n, 1u);
   for (size_t i = 0; i < *n; ++i) EXPECT_EQ(got[i], msg[i]);

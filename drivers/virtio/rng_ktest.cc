@@ -95,18 +95,17 @@ TEST(VirtioRngTest, ConcurrentReadersAreServedInTurn) {
   constexpr int kTasks = 4;
   constexpr int kRounds = 16;
   std::atomic<int> failures{0};
-  std::array<ostd::TaskRef, kTasks> tasks;
+  ostd::TaskGroup group;  // joined before `failures` goes
   for (int t = 0; t < kTasks; ++t) {
-    ostd::Result<ostd::TaskRef> task = ostd::Spawn([r, &failures] {
+    ostd::Result<ostd::TaskRef> task = group.Spawn([r, &failures] {
       for (int i = 0; i < kRounds; ++i) {
         std::array<uint8_t, 48> buf{};
         if (!FillFrom(*r, buf) || AllZero(buf)) failures.fetch_add(1);
       }
     });
     ASSERT_TRUE(task.has_value());
-    tasks[static_cast<size_t>(t)] = std::move(*task);
   }
-  for (ostd::TaskRef& t : tasks) t->Join();
+  group.Join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_GE(r->requests(), uint64_t{kTasks * kRounds});
 }

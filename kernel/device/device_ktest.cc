@@ -227,7 +227,8 @@ TEST(RemovalGateTest, CloseWaitsForTheUsersInside) {
   RemovalGate gate;
   ASSERT_TRUE(gate.Enter());
   std::atomic<bool> left{false};
-  ostd::Result<ostd::TaskRef> user = ostd::Spawn([&] {
+  ostd::TaskGroup group;  // joined before `left` and the gate go
+  ostd::Result<ostd::TaskRef> user = group.Spawn([&] {
     ostd::SleepFor(20 * kMs);
     left.store(true);
     gate.Exit();
@@ -247,7 +248,7 @@ TEST(RemovalGateTest, CloseWaitsForTheUsersInside) {
     EXPECT_TRUE(static_cast<bool>(use));
   }
   gate.Close();  // nobody inside: returns at once
-  (*user)->Join();
+  group.Join();
 }
 
 }  // namespace

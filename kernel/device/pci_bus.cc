@@ -114,11 +114,11 @@ Status OnProbeStack(F&& op) {
   // cause inside QEMU was not found).
   ostd::CpuSet here;
   here.Add(ostd::cpu::CurrentId());
-  OSTD_TRY_ASSIGN(
-      ostd::TaskRef task,
-      ostd::Spawn([&result, &op] { result.emplace(op()); },
+  ostd::TaskGroup group;
+  OSTD_TRY(
+      group.Spawn([&result, &op] { result.emplace(op()); },
                   ostd::TaskOptions().name("pci-probe").stack_size(kProbeStack).affinity(here)));
-  task->Join();
+  group.Join();
   return result ? *result : Err(Errno::kEIO);
 }
 

@@ -135,7 +135,8 @@ TEST(MemfdTest, SealRacesWithWriter) {
   std::atomic<int> late_writes{0};
   std::atomic<bool> stop{false};
   Inode* raw = m.get();
-  auto writer = ostd::Spawn([&] {
+  ostd::TaskGroup group;  // joined before what the writer uses goes
+  auto writer = group.Spawn([&] {
     std::array<uint8_t, 512> data;
     for (uint32_t round = 1; !stop.load(); ++round) {
       data.fill(static_cast<uint8_t>(round));
@@ -154,7 +155,7 @@ TEST(MemfdTest, SealRacesWithWriter) {
   ASSERT_EQ(Read(*m, 0, before), 8192u);
   for (int i = 0; i < 100; ++i) ostd::Yield();
   stop.store(true);
-  (*writer)->Join();
+  group.Join();
   ASSERT_EQ(Read(*m, 0, after), 8192u);
   EXPECT_EQ(late_writes.load(), 0);
   EXPECT_TRUE(before == after);

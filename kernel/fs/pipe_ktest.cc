@@ -101,7 +101,8 @@ TEST(PipeTest, BlockingReadInterruptedBySignal) {
   auto p = CreatePipe(0);
   RecordingCaller c;
   const ostd::Task* me = ostd::CurrentTask();
-  auto t = ostd::Spawn([&c, me] {
+  ostd::TaskGroup group;  // joined before `c` goes
+  auto t = group.Spawn([&c, me] {
     ostd::SleepFor(20'000'000);
     c.pending.store(true);
     InterruptWait(me);
@@ -109,7 +110,7 @@ TEST(PipeTest, BlockingReadInterruptedBySignal) {
   ASSERT_TRUE(t.has_value());
   std::array<uint8_t, 8> out{};
   EXPECT_EQ(Get(*p->read, out, c).error(), Errno::kEINTR);
-  (*t)->Join();
+  group.Join();
 }
 
 TEST(PipeTest, WriteEndCannotRead) {

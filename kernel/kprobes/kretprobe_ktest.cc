@@ -184,8 +184,9 @@ TEST(Kretprobes, UnregisterWithACallOutstanding) {
   blocking_entered.store(false);
   blocking_release.store(false);
   std::atomic<uint64_t> result{0};
+  ostd::TaskGroup group;  // joined before `result` goes
   ostd::Result<ostd::TaskRef> task =
-      ostd::Spawn([&result] { result.store(KretBlocking(21), std::memory_order_release); });
+      group.Spawn([&result] { result.store(KretBlocking(21), std::memory_order_release); });
   ASSERT_TRUE(task.has_value());
   while (!blocking_entered.load(std::memory_order_acquire)) ostd::Yield();
   EXPECT_EQ(rp->entries.load(), 1u);
@@ -197,7 +198,7 @@ TEST(Kretprobes, UnregisterWithACallOutstanding) {
   rp = ostd::RefPtr<Recording>();
   EXPECT_EQ(destroyed.load(), destroyed_before + 1);
   blocking_release.store(true, std::memory_order_release);
-  (*task)->Join();
+  group.Join();
   EXPECT_EQ(result.load(std::memory_order_acquire), 42u);
   // The same function can be probed again and reports normally.
   ostd::RefPtr<Recording> again = NewRecording();
@@ -235,11 +236,11 @@ TEST(Kretprobes, ConcurrentCallsOnFourCpus) {
   ASSERT_TRUE(kprobes::RegisterKretprobe(rp, ProbeSite{.symbol = kRecurse}).has_value());
   constexpr uint64_t kPerTask = 200;
   std::atomic<uint64_t> wrong{0};
-  std::array<ostd::TaskRef, 4> tasks;
+  ostd::TaskGroup group;  // joined before `wrong` goes
   for (uint32_t c = 0; c < 4; ++c) {
     ostd::TaskOptions options;
     options.affinity(ostd::CpuSet::FromBits(uint64_t{1} << c));
-    ostd::Result<ostd::TaskRef> t = ostd::Spawn(
+    ostd::Result<ostd::TaskRef> t = group.Spawn(
         [&wrong] {
           for (uint64_t i = 0; i < kPerTask; ++i) {
             if (KretRecurse(3) != 7) wrong.fetch_add(1, std::memory_order_relaxed);
@@ -247,9 +248,8 @@ TEST(Kretprobes, ConcurrentCallsOnFourCpus) {
         },
         options);
     ASSERT_TRUE(t.has_value());
-    tasks[c] = *t;
   }
-  for (ostd::TaskRef& t : tasks) t->Join();
+  group.Join();
   EXPECT_EQ(wrong.load(), 0u);
   // Four levels per call; all hits reported or missed, never lost.
   EXPECT_EQ(rp->entries.load() + rp->nmissed(), 4 * 4 * kPerTask);

@@ -515,7 +515,20 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
   // Like Linux, a new thread or process starts with its creator's CPU affinity.
   ostd::TaskOptions options = ostd::TaskOptions().name("user");
   if (ostd::Task* creator = ostd::CurrentTask()) options.affinity(creator->affinity());
-  Result<ostd::TaskRef> task = ostd::Spawn([t] { RunThread(t); }, options);
+  // The task finds its thread by tid rather than holding the pointer (the gate
+  // refuses borrowed pointers in a stored callable): the thread stays in the
+  // table until the task itself takes it out (FinishThread).
+  Result<ostd::TaskRef> task = ostd::Spawn(
+      [tid] {
+        Thread* self = nullptr;
+        {
+          ostd::SpinLockGuard guard(tree_lock);
+          self = FindThreadLocked(tid);
+        }
+        if (self == nullptr) OSTD_PANIC("thread {} left the table before it started", tid);
+        RunThread(self);
+      },
+      options);
   if (!task) {
     ostd::Box<Thread> dead;
     {
