@@ -329,6 +329,108 @@ bool IsObjectPointer(QualType t) {
   return !c->getPointeeType()->isFunctionType();
 }
 
+bool InNamespace(const Decl* d, llvm::StringRef name);
+
+// True if a value of type `t` can borrow memory it does not own: a raw object
+// pointer or a reference, a std::span/string_view/reference_wrapper, or a
+// class (a lambda's closure, a functor) with such a member, through std and
+// ostd templates (their type arguments) and the caller's own classes (their
+// members and bases). ostd's shared handles (RefPtr, TaskRef) own what they
+// point to and are not looked into. `why` names the type found.
+bool HoldsBorrow(QualType t, llvm::SmallPtrSetImpl<const Type*>& seen, std::string& why,
+                 int depth = 0) {
+  if (t.isNull() || depth > 16) return false;
+  QualType c = t.getCanonicalType();
+  const Type* ty = c.getTypePtr();
+  if (!seen.insert(ty).second) return false;
+  if (ty->isReferenceType() || ty->isBlockPointerType() ||
+      (ty->isPointerType() && !ty->getPointeeType()->isFunctionType())) {
+    why = t.getAsString();
+    return true;
+  }
+  if (const auto* arr = dyn_cast<ArrayType>(ty))
+    return HoldsBorrow(arr->getElementType(), seen, why, depth + 1);
+  if (const auto* atomic = dyn_cast<AtomicType>(ty))
+    return HoldsBorrow(atomic->getValueType(), seen, why, depth + 1);
+  const CXXRecordDecl* rd = ty->getAsCXXRecordDecl();
+  if (rd == nullptr) return false;
+  auto args = [&](const CXXRecordDecl* r) {
+    if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(r)) {
+      for (const TemplateArgument& a : spec->getTemplateArgs().asArray()) {
+        if (a.getKind() == TemplateArgument::Type &&
+            HoldsBorrow(a.getAsType(), seen, why, depth + 1)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  llvm::StringRef name = rd->getIdentifier() != nullptr ? rd->getName() : "";
+  if (InStd(rd)) {
+    if (name == "span" || name == "basic_string_view" || name == "reference_wrapper") {
+      why = t.getAsString();
+      return true;
+    }
+    return args(rd);
+  }
+  if (InNamespace(rd, "ostd")) {
+    if (name == "RefPtr" || name == "TaskRef" || name == "AtomicPtr") return false;
+    return args(rd);
+  }
+  const CXXRecordDecl* def = rd->getDefinition();
+  if (def == nullptr) return false;
+  for (const FieldDecl* f : def->fields()) {
+    if (HoldsBorrow(f->getType(), seen, why, depth + 1)) return true;
+  }
+  for (const CXXBaseSpecifier& base : def->bases()) {
+    if (HoldsBorrow(base.getType(), seen, why, depth + 1)) return true;
+  }
+  return false;
+}
+
+bool HoldsBorrow(QualType t, std::string& why) {
+  llvm::SmallPtrSet<const Type*, 32> seen;
+  return HoldsBorrow(t, seen, why);
+}
+
+// A class marked OSTD_SCOPED_GUARD (ostd/scoped_guard.h): an interrupt,
+// preemption or lock guard that must stay a local variable.
+bool IsScopedGuard(QualType t) {
+  const CXXRecordDecl* rd = t.getCanonicalType()->getAsCXXRecordDecl();
+  if (rd == nullptr) return false;
+  for (const Decl* d : rd->redecls()) {
+    for (const auto* a : d->specific_attrs<AnnotateAttr>()) {
+      if (a->getAnnotation() == "keel_scoped_guard") return true;
+    }
+  }
+  return false;
+}
+
+bool HasAnnotation(const Decl* d, llvm::StringRef what) {
+  if (d == nullptr) return false;
+  for (const Decl* r : d->redecls()) {
+    for (const auto* a : r->specific_attrs<AnnotateAttr>()) {
+      if (a->getAnnotation() == what) return true;
+    }
+  }
+  return false;
+}
+
+// A function that keeps a callable beyond the call (OSTD_STORES_CALLABLE:
+// Spawn, DeferredWork::Create, IrqLine::Bind), or a class whose objects ostd
+// keeps (OSTD_STORED_OBJECT: probe handlers).
+bool StoresCallable(const FunctionDecl* fd) {
+  if (fd == nullptr) return false;
+  if (HasAnnotation(fd, "keel_stores_callable")) return true;
+  if (const FunctionDecl* pattern = fd->getTemplateInstantiationPattern()) {
+    if (HasAnnotation(pattern, "keel_stores_callable")) return true;
+  }
+  if (const FunctionTemplateDecl* t = fd->getPrimaryTemplate()) {
+    if (HasAnnotation(t->getTemplatedDecl(), "keel_stores_callable")) return true;
+  }
+  return false;
+}
+
 bool InNamespace(const Decl* d, llvm::StringRef name) {
   const NamespaceDecl* ns = OutermostNamespace(d->getDeclContext());
   return ns != nullptr && ns->getName() == name;
@@ -648,7 +750,7 @@ class Checker {
   }
 
   // Qualities of a type that untrusted code may not use anywhere.
-  enum : unsigned { kVolatile = 1, kUnion = 2, kPtrAtomic = 4, kAddrSpace = 8 };
+  enum : unsigned { kVolatile = 1, kUnion = 2, kPtrAtomic = 4, kAddrSpace = 8, kGuardArg = 16 };
 
   unsigned TypeIssues(QualType t, int depth = 0) {
     if (t.isNull() || depth > 12) return 0;
@@ -689,7 +791,12 @@ class Checker {
             IsObjectPointer(args[0].getAsType())) {
           r |= kPtrAtomic;
         }
-        for (const TemplateArgument& arg : args.asArray()) r |= ArgIssues(arg, depth + 1);
+        for (const TemplateArgument& arg : args.asArray()) {
+          r |= ArgIssues(arg, depth + 1);
+          if (arg.getKind() == TemplateArgument::Type && IsScopedGuard(arg.getAsType())) {
+            r |= kGuardArg;
+          }
+        }
       }
     }
     type_issues_[key] = r;
@@ -721,6 +828,13 @@ class Checker {
     }
     if (issues & kPtrAtomic) {
       Report(loc, "pointer_atomic", "type '" + spelled + "' is an atomic over a raw pointer");
+    }
+    if (issues & kGuardArg) {
+      Report(loc, "scoped_guard",
+             "type '" + spelled +
+                 "' holds a scoped guard (IrqGuard, PreemptGuard, SpinLockGuard, MutexGuard) as a "
+                 "template argument: a guard is a local variable only, so it cannot outlive its "
+                 "scope or be released by another task or CPU");
     }
     if (issues & kAddrSpace) {
       Report(loc, "address_space",
@@ -816,7 +930,28 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     }
     CheckStdRawPointer(e, fd);
     CheckIterator(e, fd);
+    CheckStoredCallable(e, fd);
     return true;
+  }
+
+  // Rule stored_borrow: a callable that ostd keeps after the call returns (a
+  // task's body, deferred work, an interrupt handler) must own what it uses:
+  // no capture by reference, no `this`, no raw pointer, span or string_view
+  // captured by value (the frame or object they point into can end first:
+  // the task then writes a dead stack frame). Join-before-return code uses
+  // ostd::ScopedTask, whose callable may borrow.
+  void CheckStoredCallable(CallExpr* e, const FunctionDecl* fd) {
+    if (!StoresCallable(fd) || e->getNumArgs() == 0) return;
+    const Expr* arg = e->getArg(0);
+    std::string why;
+    if (HoldsBorrow(arg->getType().getNonReferenceType(), why)) {
+      c_.Report(arg->getExprLoc(), "stored_borrow",
+                "'" + fd->getQualifiedNameAsString() +
+                    "' keeps this callable after it returns, but the callable holds '" + why +
+                    "' (a reference, this, a raw pointer or a view): it could outlive what that "
+                    "points to; capture owning values (RefPtr, Box, copies), or use "
+                    "ostd::ScopedTask for a task joined in this scope");
+    }
   }
   bool VisitTypeLoc(TypeLoc tl) {
     SourceLocation loc = tl.getBeginLoc();
@@ -861,6 +996,29 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     c_.CheckType(e->getType(), e->getExprLoc());
     return true;
   }
+  // Rule stored_borrow for classes ostd keeps (OSTD_STORED_OBJECT bases:
+  // probe handlers): their members must own what they use.
+  bool VisitCXXRecordDecl(CXXRecordDecl* d) {
+    if (!c_.Untrusted(d->getLocation()) || !d->hasDefinition() || d->isDependentContext()) {
+      return true;
+    }
+    bool stored = false;
+    for (const CXXBaseSpecifier& base : d->bases()) {
+      const CXXRecordDecl* b = base.getType()->getAsCXXRecordDecl();
+      if (b != nullptr && HasAnnotation(b, "keel_stored_object")) stored = true;
+    }
+    if (!stored) return true;
+    for (const FieldDecl* f : d->fields()) {
+      std::string why;
+      if (HoldsBorrow(f->getType(), why)) {
+        c_.Report(f->getLocation(), "stored_borrow",
+                  "member '" + f->getName() + "' of a class ostd keeps (a probe handler) holds '" +
+                      why + "': it could outlive what that points to; hold owning values");
+      }
+    }
+    return true;
+  }
+
   bool VisitRecordDecl(RecordDecl* d) {
     if (d->isUnion() && c_.Untrusted(d->getLocation())) {
       c_.Report(d->getLocation(), "union",
@@ -941,6 +1099,13 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     }
     CheckExternC(d, d->isExternC());
     extern_candidates_.insert(d->getCanonicalDecl());
+    // Rule scoped_guard: returning a guard (by value, which guaranteed copy
+    // elision allows for a non-movable type) moves it out of its scope.
+    if (!isa<CXXConstructorDecl>(d) && IsScopedGuard(d->getReturnType())) {
+      c_.Report(d->getLocation(), "scoped_guard",
+                "function '" + d->getName() +
+                    "' returns a scoped guard: a guard stays in the scope that made it");
+    }
     return true;
   }
   // C-linkage names are the TCB's and the runtime's (assembly entry points,
@@ -958,6 +1123,13 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     if (c_.Untrusted(d->getLocation()) && (d->hasExternalStorage() || d->isFileVarDecl() ||
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
+    }
+    // Rule scoped_guard: a guard with static storage outlives every scope.
+    if (c_.Untrusted(d->getLocation()) && !isa<ParmVarDecl>(d) && !d->hasLocalStorage() &&
+        IsScopedGuard(ctx_.getBaseElementType(d->getType()))) {
+      c_.Report(d->getLocation(), "scoped_guard",
+                "variable '" + d->getName() +
+                    "' is a scoped guard with static storage: a guard is a local variable only");
     }
     // Rule thread_local: the kernel has no TLS of its own; a %fs-relative
     // access would go through the user's FS base.
@@ -1006,6 +1178,12 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // initializer unless every user-written constructor initializes it (an
   // aggregate or a defaulted default constructor leaves it garbage).
   bool VisitFieldDecl(FieldDecl* f) {
+    if (c_.Untrusted(f->getLocation()) && IsScopedGuard(ctx_.getBaseElementType(f->getType()))) {
+      c_.Report(f->getLocation(), "scoped_guard",
+                "member '" + f->getName() +
+                    "' is a scoped guard: a guard is a local variable only (a member could be "
+                    "released by another task or CPU, or outlive what it guards)");
+    }
     if (!c_.Untrusted(f->getLocation()) || f->hasInClassInitializer() ||
         !IsUninitializablePointer(f->getType())) {
       return true;
@@ -1088,6 +1266,20 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitCastExpr(CastExpr* e) {
+    // Rule char_decay: a char array decayed to a pointer loses its length,
+    // and whatever reads the pointer (FormatTo's "{}", a const char*
+    // parameter) reads up to a NUL that may be past the array. String
+    // literals end in one.
+    if (e->getCastKind() == CK_ArrayToPointerDecay && c_.Untrusted(e->getExprLoc()) &&
+        !isa<StringLiteral>(e->getSubExpr()->IgnoreParens()) &&
+        !isa<PredefinedExpr>(e->getSubExpr()->IgnoreParens())) {
+      QualType elem = ctx_.getBaseElementType(e->getSubExpr()->getType());
+      if (elem->isAnyCharacterType() && !c_.SpelledInTestFramework(e->getExprLoc())) {
+        c_.Report(e->getExprLoc(), "char_decay",
+                  "a char array used as a pointer loses its length (readers of the pointer stop "
+                  "only at a NUL); pass a std::string_view or std::span of it");
+      }
+    }
     if (e->getCastKind() == CK_IntegralToPointer && c_.Untrusted(e->getExprLoc())) {
       c_.Report(e->getExprLoc(), "int_to_ptr", "integer-to-pointer conversion is not allowed");
     }

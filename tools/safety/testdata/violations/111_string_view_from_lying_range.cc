@@ -6,10 +6,9 @@
 
 namespace fixture {
 struct LyingChars {
-  char storage[1] = {0};
-  const char* data() const { return storage; }
-  const char* begin() const { return storage; }
-  const char* end() const { return storage; }
+  const char* data() const { return "x"; }
+  const char* begin() const { return "x"; }
+  const char* end() const { return "x"; }
   size_t size() const { return size_t{1} << 40; }
 };
 LyingChars g_chars;
