@@ -375,6 +375,12 @@ Process* FindProcessLocked(int pid) {
   return nullptr;
 }
 
+namespace {
+std::atomic<uint64_t> thread_serials{0};
+}  // namespace
+
+uint64_t Thread::NextSerial() { return thread_serials.fetch_add(1, std::memory_order_relaxed) + 1; }
+
 Thread* FindThreadLocked(int tid) {
   for (Thread* t : threads) {
     if (t->tid() == tid) return t;
@@ -515,17 +521,21 @@ Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
   // Like Linux, a new thread or process starts with its creator's CPU affinity.
   ostd::TaskOptions options = ostd::TaskOptions().name("user");
   if (ostd::Task* creator = ostd::CurrentTask()) options.affinity(creator->affinity());
-  // The task finds its thread by tid rather than holding the pointer (the gate
-  // refuses borrowed pointers in a stored callable): the thread stays in the
-  // table until the task itself takes it out (FinishThread).
+  // The task finds its thread by serial number rather than holding the
+  // pointer (the gate refuses borrowed pointers in a stored callable): the
+  // thread stays in the table until the task itself takes it out
+  // (FinishThread).
+  uint64_t serial = t->serial();
   Result<ostd::TaskRef> task = ostd::Spawn(
-      [tid] {
+      [serial] {
         Thread* self = nullptr;
         {
           ostd::SpinLockGuard guard(tree_lock);
-          self = FindThreadLocked(tid);
+          for (Thread* candidate : threads) {
+            if (candidate->serial() == serial) self = candidate;
+          }
         }
-        if (self == nullptr) OSTD_PANIC("thread {} left the table before it started", tid);
+        if (self == nullptr) OSTD_PANIC("thread #{} left the table before it started", serial);
         RunThread(self);
       },
       options);

@@ -150,6 +150,9 @@ class Thread {
       : tid_(tid), process_(p), user_(std::move(ctx)) {}
 
   int tid() const { return tid_; }
+  // A number no other thread ever had (tids are reused, and execve gives the
+  // execing thread its leader's tid): what the thread's task finds it by.
+  uint64_t serial() const { return serial_; }
   Process& process() { return *process_; }
   const Process& process() const { return *process_; }
   ostd::user::UserContext& context() { return user_.context(); }
@@ -244,6 +247,8 @@ class Thread {
   friend std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
 
   int tid_;
+  const uint64_t serial_ = NextSerial();
+  static uint64_t NextSerial();
   Process* process_;
   ostd::user::UserMode user_;
   std::atomic<SigSet> mask_{0};
