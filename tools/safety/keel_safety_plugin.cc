@@ -1148,8 +1148,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
         d->hasInit() && !d->isConstexpr() && !d->hasConstantInitialization() &&
         !d->getInit()->isConstantInitializer(ctx_, d->getType()->isReferenceType()) &&
         !c_.SpelledInTestFramework(d->getLocation()) &&
-        !isa<VarTemplatePartialSpecializationDecl>(d) &&
-        d->getTemplateSpecializationKind() != TSK_ImplicitInstantiation) {
+        !isa<VarTemplatePartialSpecializationDecl>(d)) {
       c_.Report(d->getLocation(), "global_ctor",
                 "global '" + d->getName() +
                     "' needs a dynamic initializer (a global constructor runs before ostd is up); "
