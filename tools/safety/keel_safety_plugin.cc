@@ -395,12 +395,19 @@ bool HoldsBorrow(QualType t, std::string& why) {
 
 // A class marked OSTD_SCOPED_GUARD (ostd/scoped_guard.h): an interrupt,
 // preemption or lock guard that must stay a local variable.
-bool IsScopedGuard(QualType t) {
+// A class derived from one is a guard too (a member of the derived type
+// would outlive its scope just the same).
+bool IsScopedGuard(QualType t, int depth = 0) {
   const CXXRecordDecl* rd = t.getCanonicalType()->getAsCXXRecordDecl();
-  if (rd == nullptr) return false;
+  if (rd == nullptr || depth > 16) return false;
   for (const Decl* d : rd->redecls()) {
     for (const auto* a : d->specific_attrs<AnnotateAttr>()) {
       if (a->getAnnotation() == "keel_scoped_guard") return true;
+    }
+  }
+  if (const CXXRecordDecl* def = rd->getDefinition()) {
+    for (const CXXBaseSpecifier& base : def->bases()) {
+      if (IsScopedGuard(base.getType(), depth + 1)) return true;
     }
   }
   return false;
