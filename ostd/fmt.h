@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "ostd/result.h"
+#include "ostd/scoped_guard.h"
 
 namespace ostd {
 
@@ -36,7 +37,7 @@ class FormatSink {
 
 // A sink into a fixed buffer owned by the caller; text past its end is dropped.
 // No NUL terminator is written. Not thread-safe.
-class BufferSink final : public FormatSink {
+class OSTD_BORROWING_VIEW BufferSink final : public FormatSink {
  public:
   // Starts empty, writing from the start of `buffer`, which must outlive the
   // sink (and every view() taken from it). An empty buffer drops everything.

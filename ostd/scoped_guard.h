@@ -1,3 +1,6 @@
+// Annotations that the safety gate (tools/safety) reads on ostd's own
+// declarations.
+//
 // OSTD_SCOPED_GUARD marks an ostd class whose object holds something for the
 // scope that made it (an interrupt state, a preemption count, a lock): the
 // safety gate lets untrusted code have one only as a local variable, never
@@ -20,5 +23,10 @@
 // (probe handlers): the gate applies the same rule to the members of an
 // untrusted class derived from it.
 #define OSTD_STORED_OBJECT [[clang::annotate("keel_stored_object")]]
+
+// Marks an ostd class that borrows memory it does not own (a sink over the
+// caller's buffer): the gate treats it like a raw pointer in callables ostd
+// keeps.
+#define OSTD_BORROWING_VIEW [[clang::annotate("keel_borrowing_view")]]
 
 #endif  // OSTD_SCOPED_GUARD_H_

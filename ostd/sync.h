@@ -17,7 +17,7 @@ namespace ostd {
 
 // Disables interrupts on this CPU for its lifetime and restores the previous
 // state (nesting works). A local variable only (OSTD_SCOPED_GUARD).
-class OSTD_SCOPED_GUARD IrqGuard {
+class OSTD_SCOPED_GUARD IrqGuard final {
  public:
   IrqGuard();
   ~IrqGuard();
@@ -63,7 +63,7 @@ class ABSL_LOCKABLE SpinLock {
 // Holds a SpinLock for its scope: locks in the constructor, unlocks in the
 // destructor. Not copyable or movable. The lock must outlive the guard. A
 // local variable only (OSTD_SCOPED_GUARD).
-class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE SpinLockGuard {
+class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE SpinLockGuard final {
  public:
   // Calls lock.Lock() (disabling interrupts and preemption; see SpinLock).
   explicit SpinLockGuard(SpinLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {

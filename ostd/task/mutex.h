@@ -67,7 +67,7 @@ class ABSL_LOCKABLE Mutex {
 };
 
 // Holds a Mutex for its lifetime. May block (in the constructor).
-class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE MutexGuard {
+class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE MutexGuard final {
  public:
   // Calls m.Lock() (same requirements: task context, preemption enabled, no
   // SpinLock held). `m` must outlive the guard; the destructor unlocks it.

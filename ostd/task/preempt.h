@@ -18,7 +18,7 @@ namespace ostd {
 // A guard lives in the scope that made it (OSTD_SCOPED_GUARD: a local
 // variable only), and destroying it on another CPU than the one it was made
 // on panics.
-class OSTD_SCOPED_GUARD PreemptGuard {
+class OSTD_SCOPED_GUARD PreemptGuard final {
  public:
   PreemptGuard();
   ~PreemptGuard();

@@ -94,6 +94,13 @@ void TaskRef::Reset() {
 
 Task::~Task() = default;
 
+void TaskGroup::CheckOwner() const {
+  if (CurrentTask() != owner_) {
+    OSTD_PANIC("TaskGroup used by task {} but made by task {}", CurrentTask()->id(),
+               owner_ == nullptr ? 0 : owner_->id());
+  }
+}
+
 void Task::Join() {
   OSTD_ASSERT(this != CurrentTask());
   exit_waiters_.Wait([this] { return finished(); });

@@ -339,6 +339,9 @@ OSTD_STORES_CALLABLE [[nodiscard]] Result<TaskRef> Spawn(
   return SpawnBody(std::move(body), options);
 }
 
+// (Declared again below, with its contract.)
+Task* CurrentTask();
+
 // Tasks that are joined before the scope that made them ends, so their
 // callables may use that scope's locals by reference (which the gate refuses
 // for Spawn, whose task may outlive them). A local variable only
@@ -352,9 +355,9 @@ OSTD_STORES_CALLABLE [[nodiscard]] Result<TaskRef> Spawn(
 //   group.Join();  // or at the end of the scope
 //
 // Destroying it may block: task context, no spin lock held.
-class OSTD_SCOPED_GUARD TaskGroup {
+class OSTD_SCOPED_GUARD TaskGroup final {
  public:
-  TaskGroup() = default;
+  TaskGroup() : owner_(CurrentTask()) {}
   ~TaskGroup() { Join(); }
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
@@ -363,6 +366,7 @@ class OSTD_SCOPED_GUARD TaskGroup {
   // errors) and returns a reference to it.
   template <typename F>
   [[nodiscard]] Result<TaskRef> Spawn(F&& fn, const TaskOptions& options = TaskOptions()) {
+    CheckOwner();
     OSTD_TRY(tasks_.Reserve(tasks_.size() + 1));
     OSTD_TRY_ASSIGN(TaskRef task, ::ostd::Spawn(std::forward<F>(fn), options));
     static_cast<void>(tasks_.Push(task));  // cannot fail: reserved
@@ -370,10 +374,17 @@ class OSTD_SCOPED_GUARD TaskGroup {
   }
   // Waits until every task of the group has finished.
   void Join() {
-    for (TaskRef& task : tasks_) task->Join();
+    CheckOwner();
+    for (size_t i = 0; i < tasks_.size(); ++i) tasks_[i]->Join();
   }
 
  private:
+  // Only the task that made the group spawns into it and joins it (the
+  // list of tasks is that task's alone; another task could grow it under a
+  // Join). Panics otherwise.
+  void CheckOwner() const;
+
+  Task* owner_ = nullptr;
   Vec<TaskRef> tasks_;
 };
 
