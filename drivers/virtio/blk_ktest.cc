@@ -160,7 +160,8 @@ TEST(VirtioBlkTest, ManyRequestsInFlightCompletedByMsixOnTheChosenCpu) {
   std::atomic<int> failures{0};
   ostd::TaskGroup group;  // joined before `failures` and the disk go
   for (int t = 0; t < kTasks; ++t) {
-    ostd::Result<ostd::TaskRef> task = group.Spawn([d, t, &failures] {
+    ostd::Result<ostd::TaskRef> task = group.Spawn([&disk, t, &failures] {
+      VirtioBlk& dev = **disk;
       ostd::Vec<uint8_t> out = Bytes(kLen);
       ostd::Vec<uint8_t> in = Bytes(kLen);
       if (out.size() != kLen || in.size() != kLen) {
@@ -171,8 +172,8 @@ TEST(VirtioBlkTest, ManyRequestsInFlightCompletedByMsixOnTheChosenCpu) {
         uint64_t sector = 2048 + static_cast<uint64_t>(t) * 64 + static_cast<uint64_t>(r % 4) * 8;
         uint64_t seed = static_cast<uint64_t>(t) * 100 + static_cast<uint64_t>(r);
         Fill(out.span(), seed);
-        if (!d->Write(sector, out.span()).has_value() || !d->Read(sector, in.span()).has_value() ||
-            !Matches(in.span(), seed)) {
+        if (!dev.Write(sector, out.span()).has_value() ||
+            !dev.Read(sector, in.span()).has_value() || !Matches(in.span(), seed)) {
           failures.fetch_add(1);
         }
       }

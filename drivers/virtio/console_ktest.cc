@@ -82,7 +82,7 @@ TEST(VirtioConsoleTest, BlockingReadWakesOnInput) {
   std::array<uint8_t, 5> got{};
   ostd::Result<size_t> n = ostd::Err(Errno::kEIO);
   ostd::TaskGroup group;  // joined before `got`, `n` and the device go
-  ostd::Result<ostd::TaskRef> reader = group.Spawn([h, &got, &n] { n = h->Read(got); });
+  ostd::Result<ostd::TaskRef> reader = group.Spawn([&hvc, &got, &n] { n = (**hvc).Read(got); });
   ASSERT_TRUE(reader.has_value());
   ostd::SleepFor(20'000'000);  // the reader is waiting by now
   std::array<uint8_t, 5> msg = {'w', 'a', 'k', 'e', '!'};

@@ -97,10 +97,11 @@ TEST(VirtioRngTest, ConcurrentReadersAreServedInTurn) {
   std::atomic<int> failures{0};
   ostd::TaskGroup group;  // joined before `failures` goes
   for (int t = 0; t < kTasks; ++t) {
-    ostd::Result<ostd::TaskRef> task = group.Spawn([r, &failures] {
+    ostd::Result<ostd::TaskRef> task = group.Spawn([&rng, &failures] {
+      VirtioRng& dev = **rng;
       for (int i = 0; i < kRounds; ++i) {
         std::array<uint8_t, 48> buf{};
-        if (!FillFrom(*r, buf) || AllZero(buf)) failures.fetch_add(1);
+        if (!FillFrom(dev, buf) || AllZero(buf)) failures.fetch_add(1);
       }
     });
     ASSERT_TRUE(task.has_value());

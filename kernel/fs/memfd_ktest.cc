@@ -134,14 +134,13 @@ TEST(MemfdTest, SealRacesWithWriter) {
   std::atomic<bool> sealed{false};
   std::atomic<int> late_writes{0};
   std::atomic<bool> stop{false};
-  Inode* raw = m.get();
   ostd::TaskGroup group;  // joined before what the writer uses goes
   auto writer = group.Spawn([&] {
     std::array<uint8_t, 512> data;
     for (uint32_t round = 1; !stop.load(); ++round) {
       data.fill(static_cast<uint8_t>(round));
       bool was_sealed = sealed.load(std::memory_order_acquire);
-      ostd::Result<size_t> n = Write(*raw, (round % 16) * 512, data);
+      ostd::Result<size_t> n = Write(*m, (round % 16) * 512, data);
       if (was_sealed && n.has_value()) late_writes.fetch_add(1);
       if (!n.has_value() && n.error() != Errno::kEPERM) late_writes.fetch_add(1000);
     }

@@ -100,12 +100,12 @@ TEST(PipeTest, BlockingReadWakesOnWrite) {
 TEST(PipeTest, BlockingReadInterruptedBySignal) {
   auto p = CreatePipe(0);
   RecordingCaller c;
-  const ostd::Task* me = ostd::CurrentTask();
+  uint64_t me = ostd::CurrentTask()->id();
   ostd::TaskGroup group;  // joined before `c` goes
   auto t = group.Spawn([&c, me] {
     ostd::SleepFor(20'000'000);
     c.pending.store(true);
-    InterruptWait(me);
+    InterruptWaitOfTask(me);
   });
   ASSERT_TRUE(t.has_value());
   std::array<uint8_t, 8> out{};

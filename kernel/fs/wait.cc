@@ -83,4 +83,12 @@ void InterruptWait(const ostd::Task* task) {
   }
 }
 
+void InterruptWaitOfTask(uint64_t task_id) {
+  ostd::SpinLockGuard g(g_sleepers_lock);
+  // A registered sleeper's task is alive: it leaves the table before it returns.
+  for (const Sleeper& s : g_sleepers) {
+    if (s.task != nullptr && s.task->id() == task_id && s.queue != nullptr) s.queue->WakeAll();
+  }
+}
+
 }  // namespace kernel::fs

@@ -62,6 +62,9 @@ Waitable& PollHub();
 // Wakes `task` if it sleeps in WaitForChange so it can see a pending signal.
 // Any context except interrupt handlers.
 void InterruptWait(const ostd::Task* task);
+// The same, for the task with ostd::Task::id() `task_id` (for callers that
+// keep an id rather than a pointer).
+void InterruptWaitOfTask(uint64_t task_id);
 
 }  // namespace kernel::fs
 
