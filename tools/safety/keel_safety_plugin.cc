@@ -330,6 +330,7 @@ bool IsObjectPointer(QualType t) {
 }
 
 bool InNamespace(const Decl* d, llvm::StringRef name);
+bool HasAnnotation(const Decl* d, llvm::StringRef what);
 
 // True if a value of type `t` can borrow memory it does not own: a raw object
 // pointer or a reference, a std::span/string_view/reference_wrapper, or a
@@ -339,7 +340,11 @@ bool InNamespace(const Decl* d, llvm::StringRef name);
 // point to and are not looked into. `why` names the type found.
 bool HoldsBorrow(QualType t, llvm::SmallPtrSetImpl<const Type*>& seen, std::string& why,
                  int depth = 0) {
-  if (t.isNull() || depth > 16) return false;
+  if (t.isNull()) return false;
+  if (depth > 16) {  // too deep to judge: fail closed
+    why = "a type nested more than 16 levels deep";
+    return true;
+  }
   QualType c = t.getCanonicalType();
   const Type* ty = c.getTypePtr();
   if (!seen.insert(ty).second) return false;
@@ -366,17 +371,40 @@ bool HoldsBorrow(QualType t, llvm::SmallPtrSetImpl<const Type*>& seen, std::stri
     return false;
   };
   llvm::StringRef name = rd->getIdentifier() != nullptr ? rd->getName() : "";
-  if (InStd(rd)) {
-    if (name == "span" || name == "basic_string_view" || name == "reference_wrapper") {
+  bool in_std = InStd(rd), in_ostd = InNamespace(rd, "ostd");
+  if (in_std && (name == "span" || name == "basic_string_view" || name == "reference_wrapper")) {
+    why = t.getAsString();
+    return true;
+  }
+  if (in_ostd) {
+    // Shared owners: what they point to is theirs.
+    if (name == "RefPtr" || name == "TaskRef" || name == "AtomicPtr") return false;
+    // Views that borrow (OSTD_BORROWING_VIEW: BufferSink...).
+    if (HasAnnotation(rd, "keel_borrowing_view")) {
       why = t.getAsString();
       return true;
     }
-    return args(rd);
+    // Kernel-memory cursors hold their span as numbers.
+    if ((name == "VmReader" || name == "VmWriter") && args(rd)) return true;
+    if (name == "VmReader" || name == "VmWriter") {
+      if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd)) {
+        for (const TemplateArgument& a : spec->getTemplateArgs().asArray()) {
+          if (a.getKind() == TemplateArgument::Type && a.getAsType()->getAsCXXRecordDecl() &&
+              a.getAsType()->getAsCXXRecordDecl()->getName() == "Infallible") {
+            why = t.getAsString() + " (a kernel-memory cursor)";
+            return true;
+          }
+        }
+      }
+    }
   }
-  if (InNamespace(rd, "ostd")) {
-    if (name == "RefPtr" || name == "TaskRef" || name == "AtomicPtr") return false;
-    return args(rd);
-  }
+  // ostd's other classes own what they point to (Box, Vec, Breakpoint,
+  // IoMem...): judged by their type arguments.
+  if (in_ostd) return args(rd);
+  if (in_std && args(rd)) return true;
+  // Everything else, std's and ostd's other classes included (an
+  // initializer_list, an atomic_ref, an insert iterator, a BufferSink hold
+  // pointers): by its members and bases.
   const CXXRecordDecl* def = rd->getDefinition();
   if (def == nullptr) return false;
   for (const FieldDecl* f : def->fields()) {
@@ -899,13 +927,28 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // ---- References ----
   bool VisitDeclRefExpr(DeclRefExpr* e) {
     c_.CheckRef(e->getDecl(), e->getLocation());
-    if (const auto* fd = dyn_cast<FunctionDecl>(e->getDecl()))
+    if (const auto* fd = dyn_cast<FunctionDecl>(e->getDecl())) {
       c_.CheckOperatorNewDelete(fd, e->getLocation());
+      CheckStoringFunctionTaken(e, fd);
+    }
     return true;
+  }
+  // Rule stored_borrow: a storing function is only called directly (through
+  // a function pointer the callable would not be checked).
+  void CheckStoringFunctionTaken(const Expr* e, const FunctionDecl* fd) {
+    if (!c_.Untrusted(e->getExprLoc()) || !StoresCallable(fd) || direct_callees_.count(e) != 0) {
+      return;
+    }
+    c_.Report(e->getExprLoc(), "stored_borrow",
+              "'" + fd->getQualifiedNameAsString() +
+                  "' keeps its callable: call it directly (its address would skip the check of "
+                  "what the callable holds)");
   }
   bool VisitMemberExpr(MemberExpr* e) {
     SourceLocation loc = e->getMemberLoc().isValid() ? e->getMemberLoc() : e->getBeginLoc();
     c_.CheckRef(e->getMemberDecl(), loc);
+    if (const auto* fd = dyn_cast<FunctionDecl>(e->getMemberDecl()))
+      CheckStoringFunctionTaken(e, fd);
     // Rule destructor_call: `x.~T()` ends an object that its owner (a scope,
     // a Box, a Vec) destroys again later: a double free with no cast.
     if (isa<CXXDestructorDecl>(e->getMemberDecl()) && c_.Untrusted(loc)) {
@@ -926,6 +969,11 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitCallExpr(CallExpr* e) {
+    if (const Expr* callee = e->getCallee()) {
+      const Expr* c = callee->IgnoreParenImpCasts();
+      direct_callees_.insert(c);
+      if (const auto* m = dyn_cast<MemberExpr>(c)) direct_callees_.insert(m);
+    }
     const FunctionDecl* fd = e->getDirectCallee();
     if (fd == nullptr || !c_.Untrusted(e->getExprLoc())) return true;
     c_.CheckRef(fd, e->getExprLoc());
@@ -938,6 +986,95 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     CheckStdRawPointer(e, fd);
     CheckIterator(e, fd);
     CheckStoredCallable(e, fd);
+    CheckGroupSpawn(e, fd);
+    return true;
+  }
+
+  // Rule scoped_guard for TaskGroup::Spawn: the group joins at the end of
+  // its scope, so its callable may borrow only what outlives that: locals
+  // declared before the group (destroyed after it) and parameters, and
+  // only ones that cannot point elsewhere themselves (no pointer or view
+  // variable, which could be aimed at a later local). It must be a lambda
+  // written at the call.
+  void CheckGroupSpawn(CallExpr* e, const FunctionDecl* fd) {
+    const auto* md = dyn_cast<CXXMethodDecl>(fd);
+    if (md == nullptr || md->getIdentifier() == nullptr || md->getName() != "Spawn" ||
+        md->getParent()->getIdentifier() == nullptr || md->getParent()->getName() != "TaskGroup" ||
+        !InNamespace(md, "ostd") || e->getNumArgs() == 0) {
+      return;
+    }
+    const auto* call = dyn_cast<CXXMemberCallExpr>(e);
+    const VarDecl* group = nullptr;
+    if (call != nullptr) {
+      if (const auto* ref =
+              dyn_cast<DeclRefExpr>(call->getImplicitObjectArgument()->IgnoreParenImpCasts())) {
+        group = dyn_cast<VarDecl>(ref->getDecl());
+      }
+    }
+    const auto* lambda = dyn_cast<LambdaExpr>(e->getArg(0)->IgnoreImplicit()->IgnoreParens());
+    if (const auto* mt = dyn_cast<MaterializeTemporaryExpr>(e->getArg(0)->IgnoreParens())) {
+      lambda = dyn_cast<LambdaExpr>(mt->getSubExpr()->IgnoreImplicit());
+    }
+    if (group == nullptr || !group->hasLocalStorage() || lambda == nullptr) {
+      c_.Report(e->getExprLoc(), "scoped_guard",
+                "TaskGroup::Spawn takes a lambda written at the call, on a TaskGroup local to "
+                "this function");
+      return;
+    }
+    SourceManager& sm = c_.sm();
+    for (const LambdaCapture& cap : lambda->captures()) {
+      if (cap.capturesThis()) continue;  // the object outlives this call
+      const auto* var = dyn_cast_or_null<VarDecl>(cap.getCapturedVar());
+      if (var == nullptr) continue;
+      std::string why;
+      if (cap.getCaptureKind() != LCK_ByRef) {
+        if (HoldsBorrow(var->getType(), why)) {
+          c_.Report(cap.getLocation(), "stored_borrow",
+                    "'" + var->getName() + "' is copied into a TaskGroup task but holds '" + why +
+                        "', which could point at something gone before the group joins");
+        }
+        continue;
+      }
+      bool param = isa<ParmVarDecl>(var);
+      bool before =
+          var->isStaticLocal() ||
+          (!param && sm.isBeforeInTranslationUnit(var->getLocation(), group->getLocation()));
+      // The variable itself must not be a pointer, reference or view (it
+      // could be re-aimed at a local declared after the group).
+      QualType vt = var->getType().getCanonicalType();
+      const CXXRecordDecl* vrd = vt->getAsCXXRecordDecl();
+      bool view = vrd != nullptr && InStd(vrd) && vrd->getIdentifier() != nullptr &&
+                  (vrd->getName() == "span" || vrd->getName() == "basic_string_view");
+      bool plain = (param && vt->isReferenceType()) ||
+                   !(vt->isPointerType() || vt->isReferenceType() || view);
+      if (!plain) why = var->getType().getAsString();
+      if (!(param || before) || !plain) {
+        c_.Report(cap.getLocation(), "scoped_guard",
+                  "'" + var->getName() + "' is borrowed by a TaskGroup task but " +
+                      (!(param || before) ? std::string("is declared after the group (it goes "
+                                                        "before the group joins)")
+                                          : "holds '" + why +
+                                                "', which could be aimed at something that goes "
+                                                "first"));
+      }
+    }
+  }
+
+  // Rule scoped_guard: no pointer or reference to a guard, and no lambda
+  // capturing one by reference (a TaskGroup reached from elsewhere would
+  // outlive what its tasks borrow, or be used by its own tasks).
+  bool VisitLambdaExpr(LambdaExpr* e) {
+    if (!c_.Untrusted(e->getBeginLoc())) return true;
+    for (const LambdaCapture& cap : e->captures()) {
+      if (!cap.capturesVariable() || cap.getCaptureKind() != LCK_ByRef) continue;
+      const ValueDecl* var = cap.getCapturedVar();
+      if (var != nullptr && IsScopedGuard(var->getType().getNonReferenceType())) {
+        c_.Report(cap.getLocation().isValid() ? cap.getLocation() : e->getBeginLoc(),
+                  "scoped_guard",
+                  "a lambda captures the guard '" + var->getName() +
+                      "' by reference: a guard is used only by the scope that made it");
+      }
+    }
     return true;
   }
 
@@ -993,6 +1130,13 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // ---- Types of declarations and expressions ----
   bool VisitValueDecl(ValueDecl* d) {
     c_.CheckType(d->getType(), d->getLocation());
+    QualType t = d->getType();
+    if (c_.Untrusted(d->getLocation()) && (t->isReferenceType() || t->isPointerType()) &&
+        IsScopedGuard(t->getPointeeType())) {
+      c_.Report(d->getLocation(), "scoped_guard",
+                "'" + d->getName() +
+                    "' refers to a guard: a guard is used only by the scope that made it");
+    }
     return true;
   }
   bool VisitTypedefNameDecl(TypedefNameDecl* d) {
@@ -1010,10 +1154,10 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
       return true;
     }
     bool stored = false;
-    for (const CXXBaseSpecifier& base : d->bases()) {
-      const CXXRecordDecl* b = base.getType()->getAsCXXRecordDecl();
-      if (b != nullptr && HasAnnotation(b, "keel_stored_object")) stored = true;
-    }
+    d->forallBases([&stored](const CXXRecordDecl* b) {
+      if (HasAnnotation(b, "keel_stored_object")) stored = true;
+      return true;
+    });
     if (!stored) return true;
     for (const FieldDecl* f : d->fields()) {
       std::string why;
@@ -1325,6 +1469,11 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
     return true;
   }
   bool VisitUnaryOperator(UnaryOperator* e) {
+    if (e->getOpcode() == UO_AddrOf && c_.Untrusted(e->getExprLoc()) &&
+        IsScopedGuard(e->getSubExpr()->getType())) {
+      c_.Report(e->getExprLoc(), "scoped_guard",
+                "the address of a guard: a guard is used only by the scope that made it");
+    }
     if (e->isIncrementDecrementOp() && e->getSubExpr()->getType()->isAnyPointerType() &&
         c_.Untrusted(e->getExprLoc())) {
       c_.Report(e->getExprLoc(), "pointer_arithmetic",
@@ -1680,6 +1829,7 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   Checker& c_;
   ASTContext& ctx_;
   std::set<const Decl*> extern_candidates_;
+  std::set<const Expr*> direct_callees_;  // callee expressions of calls seen so far
 };
 
 class PreprocessorHooks : public PPCallbacks {
