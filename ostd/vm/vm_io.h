@@ -40,13 +40,15 @@
 #include "ostd/mm/page_table_index.h"
 #include "ostd/pod.h"
 #include "ostd/result.h"
+#include "ostd/scoped_guard.h"
 #include "ostd/vm/user_ptr.h"
 
 namespace ostd::vm {
 
-// Mode tags.
+// Mode tags. A cursor of the Infallible mode borrows kernel memory (its span
+// is held as numbers): the gate counts it as a borrow (OSTD_BORROWING_VIEW).
 struct Fallible {};
-struct Infallible {};
+struct OSTD_BORROWING_VIEW Infallible{};
 
 class VmSpace;
 

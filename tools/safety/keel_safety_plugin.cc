@@ -379,32 +379,20 @@ bool HoldsBorrow(QualType t, llvm::SmallPtrSetImpl<const Type*>& seen, std::stri
   if (in_ostd) {
     // Shared owners: what they point to is theirs.
     if (name == "RefPtr" || name == "TaskRef" || name == "AtomicPtr") return false;
-    // Views that borrow (OSTD_BORROWING_VIEW: BufferSink...).
+    // Views that borrow (OSTD_BORROWING_VIEW: BufferSink, and the mode tag
+    // of kernel-memory cursors, VmReader/VmWriter<Infallible>, found through
+    // the type arguments below).
     if (HasAnnotation(rd, "keel_borrowing_view")) {
       why = t.getAsString();
       return true;
     }
-    // Kernel-memory cursors hold their span as numbers.
-    if ((name == "VmReader" || name == "VmWriter") && args(rd)) return true;
-    if (name == "VmReader" || name == "VmWriter") {
-      if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd)) {
-        for (const TemplateArgument& a : spec->getTemplateArgs().asArray()) {
-          if (a.getKind() == TemplateArgument::Type && a.getAsType()->getAsCXXRecordDecl() &&
-              a.getAsType()->getAsCXXRecordDecl()->getName() == "Infallible") {
-            why = t.getAsString() + " (a kernel-memory cursor)";
-            return true;
-          }
-        }
-      }
-    }
+    // ostd's other classes own what they point to (Box, Vec, Breakpoint,
+    // IoMem...): judged by their type arguments.
+    return args(rd);
   }
-  // ostd's other classes own what they point to (Box, Vec, Breakpoint,
-  // IoMem...): judged by their type arguments.
-  if (in_ostd) return args(rd);
   if (in_std && args(rd)) return true;
-  // Everything else, std's and ostd's other classes included (an
-  // initializer_list, an atomic_ref, an insert iterator, a BufferSink hold
-  // pointers): by its members and bases.
+  // Everything else, std's other classes included (an initializer_list, an
+  // atomic_ref, an insert iterator hold pointers): by members and bases.
   const CXXRecordDecl* def = rd->getDefinition();
   if (def == nullptr) return false;
   for (const FieldDecl* f : def->fields()) {
