@@ -68,9 +68,8 @@ struct FrameAccess {
 // Marks the whole 2 MiB units of [base, base + len) unaccepted, for the
 // simulated TD of a `tdx_sim` kernel, which turns free memory into what
 // firmware would have reported: the caller owns every frame of the range
-// (frees them afterwards) and has made the pages pending. Returns the units
-// marked.
-uint64_t MarkUnacceptedForSim(Paddr base, uint64_t len);
+// (frees them afterwards) and has made the pages pending.
+void MarkUnacceptedForSim(Paddr base, uint64_t len);
 
 // Units of 2 MiB still unaccepted, and accepted so far (lazily, at boot).
 struct AcceptStats {

@@ -40,7 +40,7 @@ void Accept(Paddr base, uint64_t len) {
 // without unaccepted memory.
 void EnsureAccepted(Paddr p, size_t count) {
   uint64_t len = count * kPageSize;
-  if (unaccepted.pending() == 0 || !unaccepted.AnyPending(p, len)) return;
+  if (!unaccepted.AnyPending(p, len)) return;  // first tests pending() == 0
   SpinLockGuard guard(accept_lock);
   while (std::optional<uint64_t> unit = unaccepted.FirstPending(p, len)) {
     Accept(*unit, klib::UnacceptedUnits::kUnitSize);
@@ -184,12 +184,10 @@ FrameStats GetFrameStats() {
   return FrameStats{total_frames, frames.free_count()};
 }
 
-uint64_t MarkUnacceptedForSim(Paddr base, uint64_t len) {
+void MarkUnacceptedForSim(Paddr base, uint64_t len) {
   SpinLockGuard guard(accept_lock);
-  uint64_t before = unaccepted.pending();
   // The caller owns the frames and made them pending: edges stay accepted.
   static_cast<void>(unaccepted.Mark(base, len));
-  return unaccepted.pending() - before;
 }
 
 AcceptStats GetAcceptStats() {

@@ -84,27 +84,26 @@ Status AcceptMemory(Paddr base, uint64_t len) {
   tdx::TdxGuest* guest = tdx::CurrentGuest();
   if (guest == nullptr) return Err(Errno::kENODEV);
   if (base % k4K != 0 || len % k4K != 0 || base + len < base) return Err(Errno::kEINVAL);
+  // A page accepted already is fine.
+  auto accept = [guest](uint64_t gpa, tdx::PageLevel level) -> Status {
+    Status s = guest->AcceptPage(gpa, level);
+    if (s.has_value() || s.error() == Errno::kEEXIST) return {};
+    return s;
+  };
   for (uint64_t at = base; at < base + len;) {
     // A whole 2 MiB page in one call where it fits; the module refuses it
     // (EINVAL: size mismatch) if the page is partly accepted, and then each
     // 4 KiB page is accepted on its own.
-    if (at % k2M == 0 && base + len - at >= k2M) {
-      Status s = guest->AcceptPage(at, tdx::PageLevel::k2M);
-      if (s.has_value() || s.error() == Errno::kEEXIST) {
-        at += k2M;
-        continue;
+    bool large = at % k2M == 0 && base + len - at >= k2M;
+    Status s = accept(at, large ? tdx::PageLevel::k2M : tdx::PageLevel::k4K);
+    if (large && !s.has_value() && s.error() == Errno::kEINVAL) {
+      s = {};
+      for (uint64_t page = at; page < at + k2M && s.has_value(); page += k4K) {
+        s = accept(page, tdx::PageLevel::k4K);
       }
-      if (s.error() != Errno::kEINVAL) return Err(Errno::kEIO);
-      for (uint64_t page = at; page < at + k2M; page += k4K) {
-        Status p = guest->AcceptPage(page, tdx::PageLevel::k4K);
-        if (!p.has_value() && p.error() != Errno::kEEXIST) return Err(Errno::kEIO);
-      }
-      at += k2M;
-      continue;
     }
-    Status s = guest->AcceptPage(at, tdx::PageLevel::k4K);
-    if (!s.has_value() && s.error() != Errno::kEEXIST) return Err(Errno::kEIO);
-    at += k4K;
+    if (!s.has_value()) return Err(Errno::kEIO);
+    at += large ? k2M : k4K;
   }
   return {};
 }
