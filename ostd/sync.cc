@@ -40,7 +40,7 @@ void SpinLock::Lock() {
   }
   irq_was_enabled_ = enabled;
   preempt_disabled_ = preempt;
-  if (preempt) owner_cpu_ = cpu::CurrentId();
+  if (preempt) owner_cpu_ = internal::ThisCpu().cpu_id;
 }
 
 bool SpinLock::TryLock() {
@@ -52,7 +52,7 @@ bool SpinLock::TryLock() {
   }
   irq_was_enabled_ = enabled;
   preempt_disabled_ = MaybeDisablePreemption();
-  if (preempt_disabled_) owner_cpu_ = cpu::CurrentId();
+  if (preempt_disabled_) owner_cpu_ = internal::ThisCpu().cpu_id;
   return true;
 }
 
@@ -64,7 +64,7 @@ void SpinLock::Unlock() {
   bool enable = irq_was_enabled_;
   bool preempt = preempt_disabled_;
   // The interrupt state and preemption count belong to the CPU that locked.
-  if (preempt && owner_cpu_ != cpu::CurrentId()) {
+  if (preempt && owner_cpu_ != internal::ThisCpu().cpu_id) {
     OSTD_PANIC("SpinLock taken on CPU {} released on CPU {}", owner_cpu_, cpu::CurrentId());
   }
   locked_.store(false, std::memory_order_release);

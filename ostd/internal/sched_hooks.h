@@ -4,6 +4,7 @@
 #ifndef OSTD_INTERNAL_SCHED_HOOKS_H_
 #define OSTD_INTERNAL_SCHED_HOOKS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -32,17 +33,34 @@ inline uint32_t PreemptCount() {
   return v;
 }
 
+// PreemptEnable's path when the count is 0 or 1: panics on 0 (a release
+// nobody took on this CPU), else lowers it to 0 and runs the preemption
+// point.
+void PreemptEnableSlow();
+
 // Lowers the counter; at 0, with a reschedule pending and interrupts enabled,
-// switches tasks (a preemption point).
-void PreemptEnable();
+// switches tasks (a preemption point). Inline for the common nested release
+// (count above 1: one load and one decrement).
+inline void PreemptEnable() {
+  if (PreemptCount() > 1) {
+    // SAFETY: as in PreemptDisable; the count stays above 0, so no task
+    // switch can come between the load and the decrement.
+    asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
+    return;
+  }
+  PreemptEnableSlow();
+}
 
 // Sets up the scheduler on the boot CPU: the running context becomes the
 // boot CPU's first task. Called once by ostd_boot_entry before KernelMain,
 // after the application processors are online.
 void InitScheduler();
 
+// Set once by InitScheduler() (never cleared); read through SchedulerActive.
+extern std::atomic<bool> scheduler_active;
+
 // True once InitScheduler() has run.
-bool SchedulerActive();
+inline bool SchedulerActive() { return scheduler_active.load(std::memory_order_acquire); }
 
 // Timer tick on this CPU (called from the timer interrupt after EOI, with
 // interrupts off): accounts the tick, wakes expired sleepers, and preempts the

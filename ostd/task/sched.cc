@@ -37,7 +37,6 @@ namespace ostd {
 namespace {
 
 RoundRobinScheduler default_scheduler;
-std::atomic<bool> active{false};
 // CPUs in their idle loop with nothing to run (they may be halted).
 AtomicCpuSet idle_cpus;
 
@@ -181,7 +180,7 @@ Status SetCurrentTaskAffinity(CpuSet cpus) {
 }
 
 Task* CurrentTask() {
-  if (!active.load(std::memory_order_acquire)) return nullptr;
+  if (!internal::scheduler_active.load(std::memory_order_acquire)) return nullptr;
   return internal::ThisCpuCurrentTask();
 }
 
@@ -218,13 +217,13 @@ void SetCurrentVmSpace(RefPtr<vm::VmSpace> space) {
 }
 
 void Yield() {
-  if (!active.load(std::memory_order_acquire)) return;
+  if (!internal::scheduler_active.load(std::memory_order_acquire)) return;
   IrqGuard irq_off;
   TaskCore::Schedule();
 }
 
 void SleepFor(uint64_t ns) {
-  if (!active.load(std::memory_order_acquire)) {
+  if (!internal::scheduler_active.load(std::memory_order_acquire)) {
     timer::SpinDelayNanos(ns);
     return;
   }
@@ -297,7 +296,7 @@ void Enqueue(Task& task, EnqueueReason reason) {
 
 namespace internal {
 
-void PreemptEnable() {
+void PreemptEnableSlow() {
   // A count already at 0 means a guard or lock is being released on a CPU
   // that did not take it (or twice): it would make this CPU preemptible
   // inside someone else's non-preemptible section.
@@ -309,7 +308,7 @@ void PreemptEnable() {
   }
   // SAFETY: as in PreemptDisable; the count is > 0 here, so no migration.
   asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
-  if (PreemptCount() != 0 || !active.load(std::memory_order_relaxed)) return;
+  if (PreemptCount() != 0 || !scheduler_active.load(std::memory_order_relaxed)) return;
   // Exited tasks whose last reference went with interrupts off: free them
   // now that this context may block (ReapTasks checks the interrupt flag).
   if (TaskCore::ZombiesWaiting()) ReapTasks();
@@ -330,10 +329,10 @@ void PreemptEnable() {
   TaskCore::Schedule();
 }
 
-bool SchedulerActive() { return active.load(std::memory_order_acquire); }
+std::atomic<bool> scheduler_active{false};
 
 StackGuard CurrentStackGuard() {
-  if (!active.load(std::memory_order_acquire)) return {};
+  if (!internal::scheduler_active.load(std::memory_order_acquire)) return {};
   const Task* t = ThisCpu().current_task;
   if (t == nullptr || t->stack_bottom() == 0) return {};
   return {t->stack_bottom() - Task::kGuardSize, Task::kGuardSize};
@@ -351,11 +350,11 @@ void InitScheduler() {
       TaskCore::Create(std::move(*body), TaskOptions().name("idle").affinity(cpu0), true);
   if (!idle) OSTD_PANIC("no memory for the boot CPU's idle task: {}", idle.error());
   c.idle_task = *idle;
-  active.store(true, std::memory_order_release);
+  internal::scheduler_active.store(true, std::memory_order_release);
 }
 
 void SchedOnTimerTick(arch::TrapFrame& frame) {
-  if (!active.load(std::memory_order_acquire)) return;
+  if (!internal::scheduler_active.load(std::memory_order_acquire)) return;
   CpuLocal& c = ThisCpu();
   Task* cur = c.current_task;
   if (cur == nullptr) return;  // an application processor not in its idle loop yet
@@ -371,7 +370,7 @@ void SchedOnTimerTick(arch::TrapFrame& frame) {
 }
 
 bool SchedIdleRunOnce() {
-  if (!active.load(std::memory_order_acquire)) return false;
+  if (!internal::scheduler_active.load(std::memory_order_acquire)) return false;
   CpuLocal& c = ThisCpu();
   if (c.idle_task == nullptr) {
     c.idle_task = TaskCore::Adopt(/*idle=*/true);
