@@ -33,8 +33,10 @@ uint32_t Kretprobe::outstanding() const {
 }
 
 std::optional<uint64_t> Kretprobe::OnEntry(const Regs& regs) {
+  ostd::Task* task = ostd::CurrentTask();
+  const KretprobeInstance fresh{
+      .task_id = task == nullptr ? 0 : task->id(), .entry_sp = regs.rsp, .ret_addr = 0};
   uint32_t index = 0;
-  KretprobeInstance ri;
   {
     ostd::SpinLockGuard guard(lock_);
     if (free_.empty()) {
@@ -44,13 +46,14 @@ std::optional<uint64_t> Kretprobe::OnEntry(const Regs& regs) {
     index = free_.back();
     free_.PopBack();
     used_[index] = true;
-    ostd::Task* task = ostd::CurrentTask();
-    ri = KretprobeInstance{
-        .task_id = task == nullptr ? 0 : task->id(), .entry_sp = regs.rsp, .ret_addr = 0};
+    instances_[index] = fresh;
   }
   // The instance is this call's alone until it is freed: the handler works
-  // on a copy, stored back under the lock.
+  // on a copy, stored back under the lock only if it kept the call and
+  // changed the instance (the common handler does neither).
+  KretprobeInstance ri = fresh;
   bool hook = EntryHandler(ri, regs);
+  if (hook && ri == fresh) return uint64_t{index};
   ostd::SpinLockGuard guard(lock_);
   if (!hook) {
     used_[index] = false;
@@ -65,15 +68,16 @@ std::optional<uint64_t> Kretprobe::OnEntry(const Regs& regs) {
 void Kretprobe::OnReturn(const Regs& regs, uint64_t cookie) {
   KretprobeInstance ri;
   {
+    // The handler gets a copy, so the instance is free again at once (no
+    // second lock round after it).
     ostd::SpinLockGuard guard(lock_);
     if (cookie >= instances_.size() || !used_[cookie]) return;
     ri = instances_[cookie];
+    used_[cookie] = false;
+    (void)free_.Push(static_cast<uint32_t>(cookie));  // room reserved: cannot fail
   }
   ri.ret_addr = regs.rip;
   ReturnHandler(ri, regs);
-  ostd::SpinLockGuard guard(lock_);
-  used_[cookie] = false;
-  (void)free_.Push(static_cast<uint32_t>(cookie));
 }
 
 ostd::Status RegisterKretprobe(const ostd::RefPtr<Kretprobe>& rp, const ProbeSite& site,
