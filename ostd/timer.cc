@@ -16,6 +16,7 @@ namespace {
 uint64_t lapic_base = 0;
 uint64_t tsc_hz = 0;
 uint64_t tsc_at_boot = 0;
+uint64_t tsc_ns_mult = 0;  // TscClock::ns_mult
 uint32_t timer_count = 0;  // APIC timer ticks per kTickHz period
 std::atomic<uint64_t> boot_cpu_ticks{0};
 
@@ -25,20 +26,20 @@ namespace timer {
 
 uint64_t Ticks() { return boot_cpu_ticks.load(std::memory_order_relaxed); }
 
-uint64_t NowNanos() {
-  if (tsc_hz == 0) return 0;
-  uint64_t delta = arch::Rdtsc() - tsc_at_boot;
-  // Split to stay in 64 bits: (delta % hz) * 1e9 fits while hz < 18 GHz.
-  return delta / tsc_hz * 1000000000u + delta % tsc_hz * 1000000000u / tsc_hz;
-}
+uint64_t NowNanos() { return CyclesToNanos(arch::Rdtsc() - tsc_at_boot); }
 
 uint64_t NowCycles() { return arch::Rdtsc(); }
 
-TscClock TscClockParams() { return TscClock{.tsc_at_boot = tsc_at_boot, .tsc_hz = tsc_hz}; }
+TscClock TscClockParams() {
+  return TscClock{.tsc_at_boot = tsc_at_boot, .tsc_hz = tsc_hz, .ns_mult = tsc_ns_mult};
+}
 
 uint64_t CyclesToNanos(uint64_t cycles) {
-  if (tsc_hz == 0) return 0;
-  return cycles / tsc_hz * 1000000000u + cycles % tsc_hz * 1000000000u / tsc_hz;
+  // 0 before calibration (ns_mult 0). The shifted 128-bit product fits in
+  // 64 bits for any count below 2^64 * tsc_hz / 10^9 cycles (585 years at
+  // 3 GHz).
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(cycles) * tsc_ns_mult) >>
+                               timer::kTscShift);
 }
 
 void SpinDelayNanos(uint64_t ns) {
@@ -61,6 +62,10 @@ void InitInterruptsAndTimer() {
   uint64_t apic_hz = lapic.CalibrateTimer(&hz_tsc);
   tsc_at_boot = arch::Rdtsc();
   tsc_hz = hz_tsc;
+  if (hz_tsc == 0) OSTD_PANIC("TSC calibration failed (0 Hz)");
+  // Rounded to nearest: 10^9 * 2^32 / tsc_hz.
+  tsc_ns_mult = static_cast<uint64_t>(
+      ((static_cast<unsigned __int128>(1000000000u) << timer::kTscShift) + hz_tsc / 2) / hz_tsc);
   uint64_t count = apic_hz / timer::kTickHz;
   if (count == 0 || count > 0xffffffffu)
     OSTD_PANIC("APIC timer calibration failed ({} Hz)", apic_hz);

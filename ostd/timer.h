@@ -19,20 +19,27 @@ uint64_t NowNanos();
 // of two stamps spans. For accounting on hot paths.
 uint64_t NowCycles();
 // Converts a count of TSC cycles (a difference of two NowCycles() stamps) to
-// nanoseconds, rounding down. 0 before the TSC is calibrated at boot. Any
-// context. Exact for any count below about 500 years of cycles.
+// nanoseconds, rounding down, at the rate of TscClock (ns_mult). 0 before
+// the TSC is calibrated at boot. Any context. No overflow below about 500
+// years of cycles.
 uint64_t CyclesToNanos(uint64_t cycles);
 
 // How NowNanos() turns the TSC into time, for a clock read in user mode
-// (the kernel's vDSO), which must agree with it to the nanosecond:
-// with d = RDTSC - tsc_at_boot, NowNanos() = d / tsc_hz * 10^9 +
-// d % tsc_hz * 10^9 / tsc_hz. Fixed once the TSC is calibrated at boot
-// (tsc_hz 0 before). Read-only facts: user mode may execute RDTSC.
+// (the kernel's vDSO), which must agree with it to the nanosecond: with
+// d = RDTSC - tsc_at_boot, NowNanos() = (d * ns_mult) >> kTscShift, the
+// product taken in 128 bits (a multiply and a shift, no division: Linux's
+// clocksource mult/shift). ns_mult is 10^9 * 2^kTscShift / tsc_hz rounded
+// to nearest, so the clock is off by at most 1 part in 2^32 of the
+// calibrated rate. Fixed once the TSC is calibrated at boot (all 0 before).
+// Read-only facts: user mode may execute RDTSC.
+inline constexpr uint32_t kTscShift = 32;
 struct TscClock {
   // The TSC value NowNanos() counts from (its 0).
   uint64_t tsc_at_boot = 0;
   // TSC ticks per second, as calibrated at boot (0 before).
   uint64_t tsc_hz = 0;
+  // Nanoseconds per TSC tick, times 2^kTscShift (0 before calibration).
+  uint64_t ns_mult = 0;
 };
 // The TSC clock's parameters (see TscClock). Any context.
 TscClock TscClockParams();

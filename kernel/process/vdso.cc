@@ -32,6 +32,8 @@ constexpr uint64_t kCpuInTscAuxOffset = 4;      // uint32_t
 constexpr uint64_t kTscAtBootOffset = 8;        // uint64_t
 constexpr uint64_t kTscHzOffset = 16;           // uint64_t
 constexpr uint64_t kRealtimeOffsetOffset = 24;  // uint64_t
+constexpr uint64_t kNsMultOffset = 32;          // uint64_t
+static_assert(ostd::timer::kTscShift == 32, "user/vdso/vdso.c shifts by 32");
 
 // Pages shared by every process: the image's or the vvar's.
 class VdsoPages final : public PageSource {
@@ -126,6 +128,7 @@ void InitLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(vdso_lock) {
   ostd::timer::TscClock clock = ostd::timer::TscClockParams();
   WriteU64(*vvar, kTscAtBootOffset, clock.tsc_at_boot);
   WriteU64(*vvar, kTscHzOffset, clock.tsc_hz);
+  WriteU64(*vvar, kNsMultOffset, clock.ns_mult);
   WriteU32(*vvar, kCpuInTscAuxOffset, ostd::cpu::UserCpuIdInTscAux() ? 1 : 0);
   vdso.vvar_frame.emplace(*vvar);
   vdso.text_bytes = bytes;

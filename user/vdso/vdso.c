@@ -5,7 +5,8 @@
 // kernel/process/vdso.cc) and passes its address as AT_SYSINFO_EHDR.
 //
 // Times are computed exactly as the kernel computes them (ostd's
-// NowNanos(): the TSC since boot over the calibrated frequency, plus the
+// NowNanos(): the TSC since boot times the calibrated ns_mult, shifted
+// right by 32, plus the
 // realtime offset for CLOCK_REALTIME), so the vDSO and the system calls
 // agree to the nanosecond. Anything else falls back to the system call.
 #include <stdint.h>
@@ -17,6 +18,7 @@ struct VdsoData {
   uint64_t tsc_at_boot;
   uint64_t tsc_hz;           // 0: no clock in user mode, use the system calls
   uint64_t realtime_offset;  // CLOCK_REALTIME minus CLOCK_MONOTONIC, ns
+  uint64_t ns_mult;          // ns per TSC tick times 2^32 (ostd's TscClock)
 };
 
 struct kernel_timespec {
@@ -81,10 +83,10 @@ static int now(uint64_t* mono, uint64_t* offset) {
       __asm__ volatile("pause");
       continue;
     }
-    uint64_t hz = d->tsc_hz;
-    if (hz == 0) return 0;
+    uint64_t mult = d->ns_mult;
+    if (d->tsc_hz == 0 || mult == 0) return 0;
     uint64_t delta = rdtsc() - d->tsc_at_boot;
-    *mono = delta / hz * kNsPerSec + delta % hz * kNsPerSec / hz;
+    *mono = (uint64_t)(((unsigned __int128)delta * mult) >> 32);
     *offset = d->realtime_offset;
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__atomic_load_n(&d->seq, __ATOMIC_RELAXED) == seq) return 1;
