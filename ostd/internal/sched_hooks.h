@@ -33,22 +33,39 @@ inline uint32_t PreemptCount() {
   return v;
 }
 
-// PreemptEnable's path when the count is 0 or 1: panics on 0 (a release
-// nobody took on this CPU), else lowers it to 0 and runs the preemption
-// point.
+// Exited tasks wait on the deferred-free list (ostd/task/task.cc): the
+// next PreemptEnable that makes this CPU preemptible frees them.
+extern std::atomic<bool> zombies_waiting;
+
+// PreemptEnable's path when the count is 0 (a panic: a release nobody took
+// on this CPU), or reaches 0 with work to do: freeing waiting tasks, or a
+// reschedule pending.
 void PreemptEnableSlow();
 
 // Lowers the counter; at 0, with a reschedule pending and interrupts enabled,
-// switches tasks (a preemption point). Inline for the common nested release
-// (count above 1: one load and one decrement).
+// switches tasks (a preemption point). Inline for the common cases: a nested
+// release (count above 1) and a last one with nothing to do.
 inline void PreemptEnable() {
-  if (PreemptCount() > 1) {
-    // SAFETY: as in PreemptDisable; the count stays above 0, so no task
-    // switch can come between the load and the decrement.
-    asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
+  uint32_t count = PreemptCount();
+  if (count == 1) {
+    bool need_resched;
+    // SAFETY: a single %gs-relative byte load of this CPU's CpuLocal field.
+    asm volatile("movb %%gs:%c1, %0"
+                 : "=q"(need_resched)
+                 : "i"(offsetof(CpuLocal, need_resched))
+                 : "memory");
+    if (need_resched || zombies_waiting.load(std::memory_order_relaxed)) {
+      PreemptEnableSlow();
+      return;
+    }
+  } else if (count == 0) {
+    PreemptEnableSlow();  // panics
     return;
   }
-  PreemptEnableSlow();
+  // SAFETY: as in PreemptDisable. The count is above 0 until this decrement,
+  // so no task switch comes between the load and it; a reschedule requested
+  // after the test above is honoured at the next preemption point or tick.
+  asm volatile("decl %%gs:%c0" : : "i"(offsetof(CpuLocal, preempt_count)) : "memory", "cc");
 }
 
 // Sets up the scheduler on the boot CPU: the running context becomes the

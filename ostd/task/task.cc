@@ -21,6 +21,12 @@
 extern "C" void arch_task_trampoline();
 
 namespace ostd {
+
+namespace internal {
+// zombies != nullptr, readable without the lock (a hint: ReapTasks re-checks).
+std::atomic<bool> zombies_waiting{false};
+}  // namespace internal
+
 namespace {
 
 using mm::kPageSize;
@@ -32,8 +38,6 @@ std::atomic<uint64_t> next_id{1};
 // Tasks whose last reference was dropped where they could not be freed.
 SpinLock zombie_lock;
 Task* zombies ABSL_GUARDED_BY(zombie_lock) = nullptr;
-// zombies != nullptr, readable without the lock (a hint: ReapTasks re-checks).
-std::atomic<bool> zombies_waiting{false};
 
 // Unmaps and frees pages [va + kPageSize, va + (pages+1) * kPageSize) (those
 // that are mapped), flushing every CPU's TLB before the frames are reused,
@@ -171,10 +175,12 @@ void TaskCore::Release(Task* t) {
   SpinLockGuard guard(zombie_lock);
   ZombieNext(t) = zombies;
   zombies = t;
-  zombies_waiting.store(true, std::memory_order_release);
+  internal::zombies_waiting.store(true, std::memory_order_release);
 }
 
-bool TaskCore::ZombiesWaiting() { return zombies_waiting.load(std::memory_order_relaxed); }
+bool TaskCore::ZombiesWaiting() {
+  return internal::zombies_waiting.load(std::memory_order_relaxed);
+}
 
 void ReapTasks() {
   if (!Preemptible()) return;
@@ -183,7 +189,7 @@ void ReapTasks() {
     SpinLockGuard guard(zombie_lock);
     list = zombies;
     zombies = nullptr;
-    zombies_waiting.store(false, std::memory_order_relaxed);
+    internal::zombies_waiting.store(false, std::memory_order_relaxed);
   }
   while (list != nullptr) {
     Task* next = TaskCore::ZombieNext(list);
