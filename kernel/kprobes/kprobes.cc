@@ -31,7 +31,7 @@ ostd::Status RegisterKprobe(const ostd::RefPtr<Kprobe>& kp, const ProbeSite& sit
   if (by_symbol == (site.addr != 0)) return ostd::Err(ostd::Errno::kEINVAL);
   ostd::MutexGuard guard(registry);
   if (kp->registered()) return ostd::Err(ostd::Errno::kEEXIST);
-  ostd::patch::ProbeOptions options{.enabled = !disabled};
+  ostd::patch::ProbeOptions options{.enabled = !disabled, .after_step = kp->post_handler_};
   ostd::RefPtr<ostd::patch::ProbeHandler> handler = kp;
   ostd::Result<ostd::patch::Breakpoint> bp =
       by_symbol ? ostd::patch::Breakpoint::AtSymbol(site.symbol, site.offset, handler, options)

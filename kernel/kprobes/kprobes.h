@@ -51,9 +51,13 @@ struct ProbeSite {
 // A kprobe. Override the handlers; register with RegisterKprobe.
 class Kprobe : public ostd::patch::ProbeHandler {
  public:
+  // `post_handler` false: PostHandler is never called (Linux's kprobe with
+  // no post_handler), and a hit costs less.
+  explicit Kprobe(bool post_handler = true) : post_handler_(post_handler) {}
+
   // Runs before the probed instruction.
   virtual void PreHandler(const Regs& regs);
-  // Runs after it.
+  // Runs after it (if constructed with post_handler).
   virtual void PostHandler(const Regs& regs);
 
   // The probed address (0 unless registered).
@@ -77,6 +81,8 @@ class Kprobe : public ostd::patch::ProbeHandler {
 
   void OnHit(const Regs& regs) final;
   void AfterStep(const Regs& regs) final;
+
+  bool post_handler_;
 
   // Set while registered (under the registry mutex). The Breakpoint holds a
   // reference to this Kprobe until it is unregistered.

@@ -42,6 +42,7 @@ using kprobes::Regs;
 
 class Counting : public Kprobe {
  public:
+  explicit Counting(bool post_handler = true) : Kprobe(post_handler) {}
   void PreHandler(const Regs& regs) override {
     pre.fetch_add(1, std::memory_order_relaxed);
     arg = regs.rdi;
@@ -84,6 +85,26 @@ TEST(Kprobes, RegisterBySymbolRunsPreAndPostHandlers) {
   EXPECT_EQ(kp->pre.load(), 1u);
   EXPECT_EQ(ErrorOf(kprobes::UnregisterKprobe(kp)), ostd::Errno::kENOENT);
   EXPECT_EQ(ErrorOf(kprobes::EnableKprobe(kp)), ostd::Errno::kEINVAL);
+}
+
+TEST(Kprobes, WithoutPostHandlerOnlyThePreHandlerRuns) {
+  ostd::Result<ostd::RefPtr<Counting>> pre_only = ostd::MakeRef<Counting>(/*post_handler=*/false);
+  ASSERT_TRUE(pre_only.has_value());
+  ostd::RefPtr<Counting> both = NewCounting();
+  ASSERT_TRUE(kprobes::RegisterKprobe(*pre_only, ProbeSite{.symbol = kTarget}).has_value());
+  EXPECT_EQ(KprobeTarget(7), 22u);
+  EXPECT_EQ((*pre_only)->pre.load(), 1u);
+  EXPECT_EQ((*pre_only)->post.load(), 0u);
+  // A second probe on the address that wants its post handler gets it; the
+  // first still does not.
+  ASSERT_TRUE(kprobes::RegisterKprobe(both, ProbeSite{.symbol = kTarget}).has_value());
+  EXPECT_EQ(KprobeTarget(7), 22u);
+  EXPECT_EQ((*pre_only)->pre.load(), 2u);
+  EXPECT_EQ((*pre_only)->post.load(), 0u);
+  EXPECT_EQ(both->pre.load(), 1u);
+  EXPECT_EQ(both->post.load(), 1u);
+  ASSERT_TRUE(kprobes::UnregisterKprobe(both).has_value());
+  ASSERT_TRUE(kprobes::UnregisterKprobe(*pre_only).has_value());
 }
 
 TEST(Kprobes, RegisterByAddressAndRestoreBytes) {

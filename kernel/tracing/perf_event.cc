@@ -104,6 +104,7 @@ struct Counter {
 
 class PerfKprobe final : public kprobes::Kprobe {
  public:
+  PerfKprobe() : Kprobe(/*post_handler=*/false) {}
   void PreHandler(const kprobes::Regs&) override { counter.Hit(); }
   Counter counter;
 };

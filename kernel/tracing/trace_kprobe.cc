@@ -224,7 +224,8 @@ void MakeSiteText(EventDef& def, uint64_t addr) {
 
 class EventKprobe final : public kprobes::Kprobe {
  public:
-  explicit EventKprobe(RefPtr<EventDef> def) : def_(std::move(def)) {}
+  explicit EventKprobe(RefPtr<EventDef> def)
+      : Kprobe(/*post_handler=*/false), def_(std::move(def)) {}
   void PreHandler(const kprobes::Regs& regs) override { Record(*def_, regs, 0); }
 
  private:

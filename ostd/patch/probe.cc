@@ -318,6 +318,7 @@ Result<Breakpoint> Breakpoint::Place(Vaddr addr, RefPtr<ProbeHandler> handler, P
     }
     u->handler = std::move(handler);
     u->return_site = return_site;
+    u->after_step = options.after_step;
     u->point = p;
     u->next.store(p->users.load(std::memory_order_relaxed), std::memory_order_relaxed);
     p->users.store(u, std::memory_order_release);

@@ -124,6 +124,10 @@ class OSTD_STORED_OBJECT ProbeHandler : public RefCounted<ProbeHandler> {
 // Where and how to place a Breakpoint.
 struct ProbeOptions {
   bool enabled = true;  // armed at once (else: placed disabled; Enable() arms)
+  // false: the handler's AfterStep is never called (Linux's kprobe without a
+  // post_handler). A hit on a patchable entry whose users all say so runs
+  // one pass over the users instead of two.
+  bool after_step = true;
 };
 
 // One breakpoint user at one kernel address (see the top of this file).

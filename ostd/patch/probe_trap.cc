@@ -204,8 +204,10 @@ void Emulate(const ProbePoint& p, arch::TrapFrame& f) {
 }
 
 // Runs the OnHit (entry_frame set: the trapped frame, before the step) or
-// AfterStep (nullptr) handlers of p's enabled users.
-void RunHandlers(ProbePoint& p, const ProbeRegs& regs, arch::TrapFrame* entry_frame) {
+// AfterStep (nullptr) handlers of p's enabled users. For the OnHit pass,
+// returns whether an enabled user wants its AfterStep.
+bool RunHandlers(ProbePoint& p, const ProbeRegs& regs, arch::TrapFrame* entry_frame) {
+  bool after_step = false;
   // On the #BP stack: no task switch (blocking panics) and no interrupts.
   internal::PreemptDisable();
   for (ProbeUser* u = p.users.load(std::memory_order_acquire); u != nullptr;
@@ -214,16 +216,18 @@ void RunHandlers(ProbePoint& p, const ProbeRegs& regs, arch::TrapFrame* entry_fr
     if (u->return_site != kNoReturnSite) {
       if (entry_frame != nullptr) HookReturn(*u, *entry_frame, regs);
     } else if (entry_frame == nullptr) {
-      u->handler->AfterStep(regs);
+      if (u->after_step) u->handler->AfterStep(regs);
     } else {
       u->hits.fetch_add(1, std::memory_order_relaxed);
       u->handler->OnHit(regs);
+      after_step = after_step || u->after_step;
     }
   }
   if (arch::InterruptsEnabled()) {
     OSTD_PANIC("a probe handler at {:#x} enabled interrupts", p.addr);
   }
   internal::PreemptEnable();
+  return after_step;
 }
 
 void CountMissed(ProbePoint& p) {
@@ -437,10 +441,11 @@ extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
   // One preemption-off region for both passes (each pass's own release is
   // then a plain decrement).
   ostd::internal::PreemptDisable();
-  ostd::patch::probe_internal::RunHandlers(*p, regs, &f);
-  // The displaced nop has "run": the after-step handlers see rip past it.
-  regs.rip = addr + p->insn.length;
-  ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry_frame=*/nullptr);
+  if (ostd::patch::probe_internal::RunHandlers(*p, regs, &f)) {
+    // The displaced nop has "run": the after-step handlers see rip past it.
+    regs.rip = addr + p->insn.length;
+    ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry_frame=*/nullptr);
+  }
   ostd::internal::PreemptEnable();
   s.phase = Phase::kIdle;
   s.point = nullptr;

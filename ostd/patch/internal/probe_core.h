@@ -38,6 +38,8 @@ struct ProbeUser {
   // hooks the return instead of calling `handler`); else kNoReturnSite.
   // Set before the user is published.
   uint32_t return_site = kNoReturnSite;
+  // ProbeOptions::after_step. Set before the user is published.
+  bool after_step = true;
   ProbePoint* point = nullptr;
   std::atomic<ProbeUser*> next{nullptr};
   std::atomic<bool> enabled{false};

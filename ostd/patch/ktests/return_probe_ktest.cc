@@ -244,6 +244,30 @@ TEST(FentryProbe, EntryBreakpointIsACallAndRestoresTheNop) {
   EXPECT_EQ(return_ktest_fentry(5), 16u);
 }
 
+TEST(FentryProbe, AfterStepOnlyForUsersThatWantIt) {
+  RefPtr<Recorder> no_after = NewRecorder();
+  RefPtr<Recorder> with_after = NewRecorder();
+  Result<Breakpoint> a =
+      Breakpoint::AtSymbol("return_ktest_fentry", 0, no_after, ProbeOptions{.after_step = false});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(return_ktest_fentry(3), 10u);
+  EXPECT_EQ(no_after->hits.load(), 1u);
+  EXPECT_EQ(no_after->after.load(), 0u);
+  {
+    Result<Breakpoint> b = Breakpoint::AtSymbol("return_ktest_fentry", 0, with_after);
+    ASSERT_TRUE(b.has_value());
+    EXPECT_EQ(return_ktest_fentry(3), 10u);
+    EXPECT_EQ(no_after->hits.load(), 2u);
+    EXPECT_EQ(no_after->after.load(), 0u);
+    EXPECT_EQ(with_after->hits.load(), 1u);
+    EXPECT_EQ(with_after->after.load(), 1u);
+  }
+  EXPECT_EQ(return_ktest_fentry(3), 10u);
+  EXPECT_EQ(no_after->hits.load(), 3u);
+  EXPECT_EQ(no_after->after.load(), 0u);
+  EXPECT_EQ(with_after->after.load(), 1u);
+}
+
 TEST(FentryProbe, ReturnProbeOnAPatchableEntry) {
   std::optional<Symbol> fn = KernelSymbols().FindSymbol("return_ktest_fentry");
   ASSERT_TRUE(fn.has_value());
