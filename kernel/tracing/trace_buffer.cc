@@ -10,13 +10,8 @@
 #include "ostd/util/span_copy.h"
 
 namespace kernel::tracing {
-namespace {
 
-using ostd::Err;
-using ostd::Errno;
-using ostd::Status;
-
-constexpr uint32_t kMaxCpus = 64;
+namespace trace_buffer_internal {
 
 struct Ring {
   ostd::SpinLock lock;
@@ -24,6 +19,17 @@ struct Ring {
   size_t head ABSL_GUARDED_BY(lock) = 0;  // the oldest record
   size_t count ABSL_GUARDED_BY(lock) = 0;
 };
+
+}  // namespace trace_buffer_internal
+
+namespace {
+
+using ostd::Err;
+using ostd::Errno;
+using ostd::Status;
+using trace_buffer_internal::Ring;
+
+constexpr uint32_t kMaxCpus = 64;
 
 std::array<Ring, kMaxCpus> rings;
 ostd::Mutex resize_lock;  // serializes ResizeBuffer/EnsureBuffer
@@ -110,27 +116,38 @@ Status EnsureBuffer() {
 bool TracingOn() { return tracing_on.load(std::memory_order_relaxed); }
 void SetTracingOn(bool on) { tracing_on.store(on, std::memory_order_relaxed); }
 
-bool AppendRecord(const TraceRecord& rec) {
-  if (!TracingOn()) return false;
-  uint32_t cpu = ostd::cpu::CurrentId();
-  if (cpu >= kMaxCpus) return false;
+RecordWriter::RecordWriter(uint32_t cpu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!TracingOn() || cpu >= kMaxCpus) return;
   Ring& r = rings[cpu];
-  if (!r.lock.TryLock()) return false;
-  bool stored = false;
-  if (!r.slots.empty()) {
-    size_t n = r.slots.size();
-    if (r.count == n) {  // overwrite the oldest
-      r.head = r.head + 1 == n ? 0 : r.head + 1;
-      --r.count;
-    }
-    size_t at = r.head + r.count;  // < 2n: wrap without a division
-    CopyRecord(r.slots[at >= n ? at - n : at], rec);
-    ++r.count;
-    stored = true;
+  if (!r.lock.TryLock()) return;
+  size_t n = r.slots.size();
+  if (n == 0) {
+    r.lock.Unlock();
+    return;
   }
-  r.lock.Unlock();
-  if (stored) written.fetch_add(1, std::memory_order_relaxed);
-  return stored;
+  if (r.count == n) {  // overwrite the oldest
+    r.head = r.head + 1 == n ? 0 : r.head + 1;
+    --r.count;
+  }
+  size_t at = r.head + r.count;  // < 2n: wrap without a division
+  ring_ = &r;
+  slot_ = &r.slots[at >= n ? at - n : at];
+}
+
+// The ring stays locked from the constructor to here (the analysis cannot
+// follow a lock held by an object).
+RecordWriter::~RecordWriter() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (ring_ == nullptr) return;
+  ++ring_->count;
+  ring_->lock.Unlock();
+  written.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool AppendRecord(const TraceRecord& rec) {
+  RecordWriter w(ostd::cpu::CurrentId());
+  if (!w.ok()) return false;
+  CopyRecord(w.record(), rec);
+  return true;
 }
 
 void ClearBuffer() {

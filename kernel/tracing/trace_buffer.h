@@ -56,6 +56,33 @@ void SetTracingOn(bool on);
 // Appends `r` to the current CPU's ring (any context). False if dropped.
 bool AppendRecord(const TraceRecord& r);
 
+namespace trace_buffer_internal {
+struct Ring;
+}  // namespace trace_buffer_internal
+
+// A record written in place into the next slot of one CPU's ring, so a
+// probe hit formats it once, with no copy: the ring is held from
+// construction to destruction, which publishes the record (overwriting the
+// oldest if the ring is full). Any context; never blocks: the record is
+// dropped (ok() false) when tracing is off, the CPU has no ring, or a reader
+// holds it. The slot's old contents are stale: set every header field and
+// text_len. A local variable only, on the CPU it names.
+class RecordWriter {
+ public:
+  explicit RecordWriter(uint32_t cpu);
+  ~RecordWriter();
+  RecordWriter(const RecordWriter&) = delete;
+  RecordWriter& operator=(const RecordWriter&) = delete;
+
+  bool ok() const { return slot_ != nullptr; }
+  // The slot (only while ok()).
+  TraceRecord& record() { return *slot_; }
+
+ private:
+  trace_buffer_internal::Ring* ring_ = nullptr;
+  TraceRecord* slot_ = nullptr;
+};
+
 // Empties every ring (writing `trace` with O_TRUNC).
 void ClearBuffer();
 

@@ -183,10 +183,14 @@ bool WriteCachedReturnPrefix(const EventDef& def, uint64_t ret_ip, ostd::FormatS
 
 // Fills the record for a hit: who, when, and "EVENT: (" + site + ")" + args.
 void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
-  if (!TracingOn()) return;
-  TraceRecord rec;
+  uint32_t cpu = ostd::cpu::CurrentId();
+  // Formatted in place in the ring's next slot (every field is set below).
+  RecordWriter w(cpu);
+  if (!w.ok()) return;
+  TraceRecord& rec = w.record();
   rec.ts_ns = MonotonicNs();
-  rec.cpu = ostd::cpu::CurrentId();
+  rec.cpu = cpu;
+  rec.pid = 0;
   ThreadIdentity who;
   if (TryCurrentThreadIdentity(who)) {
     rec.pid = who.tid;
@@ -208,7 +212,6 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
   HitContext ctx(regs, rec.comm_view());
   for (const FetchArg& arg : def.cmd.args) PrintFetchArg(arg, ctx, out);
   rec.text_len = static_cast<uint16_t>(out.view().size());
-  AppendRecord(rec);
 }
 
 // Makes def.site_text for a kprobe placed at `addr` (see EventDef). Without
