@@ -1,5 +1,6 @@
 #include "kernel/kprobes/kretprobe.h"
 
+#include <bit>
 #include <utility>
 
 #include "ostd/cpu.h"
@@ -28,56 +29,64 @@ uint64_t Kretprobe::nmissed() const {
 }
 
 uint32_t Kretprobe::outstanding() const {
-  ostd::SpinLockGuard guard(lock_);
-  return static_cast<uint32_t>(instances_.size() - free_.size());
+  uint32_t n = 0;
+  for (const std::atomic<uint64_t>& w : used_) {
+    n += static_cast<uint32_t>(std::popcount(w.load(std::memory_order_relaxed)));
+  }
+  return n;
+}
+
+std::optional<uint32_t> Kretprobe::Take() {
+  uint32_t n = static_cast<uint32_t>(instances_.size());
+  for (uint32_t w = 0; w * 64 < n; ++w) {
+    uint32_t bits = n - w * 64 < 64 ? n - w * 64 : 64;
+    uint64_t valid = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+    uint64_t v = used_[w].load(std::memory_order_relaxed);
+    while ((~v & valid) != 0) {
+      uint32_t bit = static_cast<uint32_t>(std::countr_zero(~v & valid));
+      if (used_[w].compare_exchange_weak(v, v | (uint64_t{1} << bit), std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {
+        return w * 64 + bit;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void Kretprobe::Free(uint32_t index) {
+  used_[index / 64].fetch_and(~(uint64_t{1} << (index % 64)), std::memory_order_release);
+}
+
+bool Kretprobe::InUse(uint64_t index) const {
+  return index < instances_.size() &&
+         (used_[index / 64].load(std::memory_order_acquire) & (uint64_t{1} << (index % 64))) != 0;
 }
 
 std::optional<uint64_t> Kretprobe::OnEntry(const Regs& regs) {
-  ostd::Task* task = ostd::CurrentTask();
-  const KretprobeInstance fresh{
-      .task_id = task == nullptr ? 0 : task->id(), .entry_sp = regs.rsp, .ret_addr = 0};
-  uint32_t index = 0;
-  {
-    ostd::SpinLockGuard guard(lock_);
-    if (free_.empty()) {
-      pool_missed_.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
-    index = free_.back();
-    free_.PopBack();
-    used_[index] = true;
-    instances_[index] = fresh;
-  }
-  // The instance is this call's alone until it is freed: the handler works
-  // on a copy, stored back under the lock only if it kept the call and
-  // changed the instance (the common handler does neither).
-  KretprobeInstance ri = fresh;
-  bool hook = EntryHandler(ri, regs);
-  if (hook && ri == fresh) return uint64_t{index};
-  ostd::SpinLockGuard guard(lock_);
-  if (!hook) {
-    used_[index] = false;
-    // Cannot fail: free_ has room for every instance (reserved at registration).
-    (void)free_.Push(index);
+  std::optional<uint32_t> index = Take();
+  if (!index) {
+    pool_missed_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  instances_[index] = ri;
-  return uint64_t{index};
+  // This call's own until its return (or a refusal below) frees it.
+  KretprobeInstance& ri = instances_[*index];
+  ostd::Task* task = ostd::CurrentTask();
+  ri = KretprobeInstance{
+      .task_id = task == nullptr ? 0 : task->id(), .entry_sp = regs.rsp, .ret_addr = 0};
+  if (!EntryHandler(ri, regs)) {
+    Free(*index);
+    return std::nullopt;
+  }
+  return uint64_t{*index};
 }
 
 void Kretprobe::OnReturn(const Regs& regs, uint64_t cookie) {
-  KretprobeInstance ri;
-  {
-    // The handler gets a copy, so the instance is free again at once (no
-    // second lock round after it).
-    ostd::SpinLockGuard guard(lock_);
-    if (cookie >= instances_.size() || !used_[cookie]) return;
-    ri = instances_[cookie];
-    used_[cookie] = false;
-    (void)free_.Push(static_cast<uint32_t>(cookie));  // room reserved: cannot fail
-  }
+  if (!InUse(cookie)) return;
+  uint32_t index = static_cast<uint32_t>(cookie);
+  KretprobeInstance& ri = instances_[index];
   ri.ret_addr = regs.rip;
   ReturnHandler(ri, regs);
+  Free(index);
 }
 
 ostd::Status RegisterKretprobe(const ostd::RefPtr<Kretprobe>& rp, const ProbeSite& site,
@@ -96,25 +105,12 @@ ostd::Status RegisterKretprobe(const ostd::RefPtr<Kretprobe>& rp, const ProbeSit
     if (site.offset != 0) return ostd::Err(ostd::Errno::kEINVAL);
   }
   uint32_t n = rp->maxactive_ == 0 ? DefaultMaxActive() : rp->maxactive_;
-  // The pool, made before the lock (allocation) and swapped in while the
-  // probe is not armed: no handler of this kretprobe can run yet.
+  // The pool, replaced while the probe is not armed: no handler of this
+  // kretprobe can run (unregistration waited for the last one).
   ostd::Vec<KretprobeInstance> instances;
-  ostd::Vec<uint32_t> free;
-  ostd::Vec<bool> used;
-  OSTD_TRY(instances.Reserve(n));
-  OSTD_TRY(free.Reserve(n));
-  OSTD_TRY(used.Reserve(n));
-  for (uint32_t i = 0; i < n; ++i) {
-    OSTD_TRY(instances.Push(KretprobeInstance{}));
-    OSTD_TRY(free.Push(n - 1 - i));
-    OSTD_TRY(used.Push(false));
-  }
-  {
-    ostd::SpinLockGuard pool(rp->lock_);
-    std::swap(rp->instances_, instances);
-    std::swap(rp->free_, free);
-    std::swap(rp->used_, used);
-  }
+  OSTD_TRY(instances.Resize(n));
+  std::swap(rp->instances_, instances);
+  for (std::atomic<uint64_t>& w : rp->used_) w.store(0, std::memory_order_relaxed);
   rp->maxactive_ = n;
   ostd::patch::ProbeOptions options{.enabled = !disabled};
   ostd::RefPtr<ostd::patch::ReturnProbeHandler> handler = rp;
@@ -138,13 +134,7 @@ ostd::Status UnregisterKretprobe(const ostd::RefPtr<Kretprobe>& rp) {
   // `gone` removes the probe here: afterwards no handler of rp runs, and
   // calls still inside the function return to their callers unreported.
   gone = ostd::patch::ReturnProbe();
-  ostd::SpinLockGuard pool(rp->lock_);
-  for (uint32_t i = 0; i < rp->used_.size(); ++i) {
-    if (rp->used_[i]) {
-      rp->used_[i] = false;
-      (void)rp->free_.Push(i);
-    }
-  }
+  for (std::atomic<uint64_t>& w : rp->used_) w.store(0, std::memory_order_relaxed);
   return {};
 }
 

@@ -36,7 +36,6 @@
 #include "ostd/ksyms.h"
 #include "ostd/patch/probe.h"
 #include "ostd/result.h"
-#include "ostd/sync.h"
 #include "ostd/util/ref_ptr.h"
 #include "ostd/util/vec.h"
 
@@ -96,14 +95,21 @@ class Kretprobe : public ostd::patch::ReturnProbeHandler {
   std::optional<uint64_t> OnEntry(const Regs& regs) final;
   void OnReturn(const Regs& regs, uint64_t cookie) final;
 
+  // The pool's bitmap: a free instance's index, now taken, or nullopt.
+  std::optional<uint32_t> Take();
+  void Free(uint32_t index);
+  bool InUse(uint64_t index) const;
+
+  static constexpr uint32_t kUsedWords = kMaxActive / 64;
+
   uint32_t maxactive_;
   ostd::patch::ReturnProbe rp_;  // registry mutex
-  // The pool: instances_[i] is in use while used_[i]; free_ holds the free
-  // indices (a stack). Sized at registration, before the probe is armed.
-  mutable ostd::SpinLock lock_;
-  ostd::Vec<KretprobeInstance> instances_ ABSL_GUARDED_BY(lock_);
-  ostd::Vec<uint32_t> free_ ABSL_GUARDED_BY(lock_);
-  ostd::Vec<bool> used_ ABSL_GUARDED_BY(lock_);
+  // The pool, lock-free: instance i is in use while bit i of used_ is set.
+  // The call that set the bit owns instances_[i] until its return clears
+  // it, so the instance is read and written without a lock. Sized at
+  // registration, before the probe is armed, and never while it is armed.
+  ostd::Vec<KretprobeInstance> instances_;
+  std::array<std::atomic<uint64_t>, kUsedWords> used_{};
   std::atomic<uint64_t> pool_missed_{0};
   std::atomic<uint64_t> earlier_missed_{0};  // ostd's misses of past registrations
 };

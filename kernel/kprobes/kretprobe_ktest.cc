@@ -209,6 +209,33 @@ TEST(Kretprobes, UnregisterWithACallOutstanding) {
   ASSERT_TRUE(kprobes::UnregisterKretprobe(again).has_value());
 }
 
+TEST(Kretprobes, PoolOfMoreThanSixtyFourInstances) {
+  // 70 calls outstanding at once, one per task: the pool's bitmap spans two
+  // words, every instance is handed out once, and the 71st call is missed.
+  constexpr uint32_t kPool = 70;
+  ostd::RefPtr<Recording> rp = NewRecording(kPool);
+  ASSERT_TRUE(kprobes::RegisterKretprobe(rp, ProbeSite{.symbol = kBlocking}).has_value());
+  blocking_entered.store(false);
+  blocking_release.store(false);
+  std::atomic<uint64_t> sum{0};
+  ostd::TaskGroup group;  // joined before `sum` goes
+  for (uint32_t i = 0; i <= kPool; ++i) {
+    ostd::Result<ostd::TaskRef> t =
+        group.Spawn([&sum, i] { sum.fetch_add(KretBlocking(i), std::memory_order_relaxed); });
+    ASSERT_TRUE(t.has_value());
+  }
+  while (rp->nhit() < kPool + 1) ostd::Yield();
+  EXPECT_EQ(rp->outstanding(), kPool);
+  EXPECT_EQ(rp->entries.load(), kPool);
+  EXPECT_EQ(rp->nmissed(), 1u);
+  blocking_release.store(true, std::memory_order_release);
+  group.Join();
+  EXPECT_EQ(sum.load(), uint64_t{kPool} * (kPool + 1));  // 2 * (0 + 1 + ... + 70)
+  EXPECT_EQ(rp->returns.load(), kPool);
+  EXPECT_EQ(rp->outstanding(), 0u);
+  ASSERT_TRUE(kprobes::UnregisterKretprobe(rp).has_value());
+}
+
 class CountingKprobe : public kprobes::Kprobe {
  public:
   void PreHandler(const Regs&) override { pre.fetch_add(1, std::memory_order_relaxed); }
