@@ -7,7 +7,9 @@
 #include <optional>
 
 #include "arch/x86_64/trap_frame.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/internal/noprobe.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/patch/internal/probe_core.h"
 #include "ostd/task/task.h"
 
@@ -32,21 +34,22 @@ struct TaskReturns {
 
 static_assert(TaskReturns::kMax == ReturnProbe::kMaxNestedReturns);
 
+std::array<ReturnSite, kMaxReturnSites> return_sites;
+
 namespace {
 
-std::array<ReturnSite, kMaxReturnSites> sites;
+// CurrentTask() without the call: the trap path's hot read.
+Task* ThisTask() { return internal::SchedulerActive() ? internal::ThisCpuCurrentTask() : nullptr; }
 
 }  // namespace
-
-ReturnSite& ReturnSiteAt(uint32_t i) { return sites[i]; }
 
 // SAFETY: the address of the asm label above, only compared and stored as
 // a return address (never dereferenced by C++).
 Vaddr ReturnTrampoline() { return reinterpret_cast<Vaddr>(ostd_probe_return_trampoline); }
 
 void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
-  Task* task = CurrentTask();
-  ReturnSite& site = sites[u.return_site];
+  Task* task = ThisTask();
+  ReturnSite& site = return_sites[u.return_site];
   if (task == nullptr || !site.live.load(std::memory_order_acquire)) return;
   uint32_t& depth = TaskReturns::Depth(*task);
   // SAFETY: ReturnProbe places its breakpoint only on a function's first
@@ -93,7 +96,7 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
 }
 
 bool PopReturn(arch::TrapFrame& f, PoppedReturn& out) {
-  Task* task = CurrentTask();
+  Task* task = ThisTask();
   if (task == nullptr) return false;
   uint32_t& depth = TaskReturns::Depth(*task);
   std::array<TaskReturns::Entry, TaskReturns::kMax>& entries = TaskReturns::Entries(*task);

@@ -97,7 +97,9 @@ struct ReturnSite {
   std::atomic<uint64_t> returned{0};
 };
 inline constexpr uint32_t kMaxReturnSites = 64;
-ReturnSite& ReturnSiteAt(uint32_t i);
+// The sites, indexed by ProbeUser::return_site (probe_return.cc).
+extern std::array<ReturnSite, kMaxReturnSites> return_sites;
+inline ReturnSite& ReturnSiteAt(uint32_t i) { return return_sites[i]; }
 
 // The address of ostd's return trampoline (an int3 in the no-probe set).
 Vaddr ReturnTrampoline();
