@@ -192,7 +192,9 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
   // run with SMAP enforced; iretq restores the interrupted code's flags.
   arch::ClacIfSmap();
   uint8_t vector = static_cast<uint8_t>(frame->vector);
-  if (frame->from_user()) {
+  // Read before LeaveUserModeOnTrap points the frame at the kernel.
+  bool from_user = frame->from_user();
+  if (from_user) {
     // Save the user state and make the trap return to UserMode::Execute's
     // caller: exceptions go to it as they are, interrupts after handling below.
     ostd::internal::LeaveUserModeOnTrap(frame);
@@ -206,7 +208,7 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
     ostd::internal::OnTimerInterrupt();
     ostd::internal::WatchdogTick(*frame);
     ostd::internal::EndOfInterrupt();
-    ostd::internal::SchedOnTimerTick(*frame);  // may switch tasks (preemption)
+    ostd::internal::SchedOnTimerTick(*frame, from_user);  // may switch tasks (preemption)
     return;
   }
   if (vector == arch::kRescheduleVector) {

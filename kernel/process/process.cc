@@ -196,9 +196,10 @@ void DefaultRlimits(Process& p) {
 CpuTimes Thread::cpu_times() const {
   const ostd::Task* task = task_.load(std::memory_order_acquire);
   uint64_t total = task != nullptr ? task->cpu_nanos() : 0;
-  // The two clocks are read apart: user time may run a little ahead.
-  uint64_t user = std::min(user_.context().user_nanos(), total);
-  return CpuTimes{user, total - user};
+  ostd::Task::CpuTicks ticks = task != nullptr ? task->cpu_ticks() : ostd::Task::CpuTicks{};
+  ostd::SpinLockGuard guard(cpu_split_lock_);
+  cpu_split_ = AdjustCpuSplit(total, ticks.user, ticks.system, cpu_split_);
+  return CpuTimes{cpu_split_.user_ns, cpu_split_.sys_ns};
 }
 
 uint64_t Thread::task_id() const {

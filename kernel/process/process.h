@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "kernel/process/address_space.h"
+#include "kernel/process/cputime.h"
 #include "kernel/process/credentials.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/posix_timer.h"
@@ -162,8 +163,9 @@ class Thread {
   // The id of that task (ostd::Task::id(), never reused; 0 before the thread
   // first runs). For the thread itself, or under TreeLock().
   uint64_t task_id() const;
-  // CPU time the thread has used: in user mode, and the rest of its task's.
-  // For the thread itself, or under TreeLock() (so the task is still there).
+  // CPU time the thread has used: its task's, split into user and system
+  // time by where the timer ticks found it (AdjustCpuSplit, cputime.h). For
+  // the thread itself, or under TreeLock() (so the task is still there).
   CpuTimes cpu_times() const;
 
   // Signals (see signal.h). A signal is pending for the thread if it is in
@@ -256,6 +258,9 @@ class Thread {
   ostd::AtomicPtr<ostd::WaitQueue> sleeping_on_;
   // The task running the thread (set by RunThread; for waking it).
   ostd::AtomicPtr<const ostd::Task> task_;
+  // What cpu_times() last reported (its two parts never shrink).
+  mutable ostd::SpinLock cpu_split_lock_;
+  mutable CpuSplit cpu_split_ ABSL_GUARDED_BY(cpu_split_lock_);
 };
 
 class Process {

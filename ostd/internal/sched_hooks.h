@@ -80,10 +80,12 @@ extern std::atomic<bool> scheduler_active;
 inline bool SchedulerActive() { return scheduler_active.load(std::memory_order_acquire); }
 
 // Timer tick on this CPU (called from the timer interrupt after EOI, with
-// interrupts off): accounts the tick, wakes expired sleepers, and preempts the
-// interrupted kernel task if it must yield and `frame` shows it was
-// preemptible (kernel mode, interrupts enabled, preempt count 0).
-void SchedOnTimerTick(arch::TrapFrame& frame);
+// interrupts off): accounts the tick (to the running task's user or system
+// ticks, as `from_user` says: the interrupt came from user mode), wakes
+// expired sleepers, and preempts the interrupted kernel task if it must
+// yield and `frame` shows it was preemptible (kernel mode, interrupts
+// enabled, preempt count 0).
+void SchedOnTimerTick(arch::TrapFrame& frame, bool from_user);
 
 // From an application processor's idle loop, with interrupts off: runs the
 // tasks queued for this CPU (returning when none is left) and returns true,

@@ -184,6 +184,16 @@ Task* CurrentTask() {
   return internal::ThisCpuCurrentTask();
 }
 
+void TaskCore::CountTick(Task* t, bool user) {
+  std::atomic<uint64_t>& ticks = user ? t->user_ticks_ : t->system_ticks_;
+  ticks.store(ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+Task::CpuTicks Task::cpu_ticks() const {
+  return CpuTicks{.user = user_ticks_.load(std::memory_order_relaxed),
+                  .system = system_ticks_.load(std::memory_order_relaxed)};
+}
+
 void Task::set_nice(int nice) const {
   nice_.store(nice < -20 ? -20 : (nice > 19 ? 19 : nice), std::memory_order_relaxed);
 }
@@ -353,13 +363,14 @@ void InitScheduler() {
   internal::scheduler_active.store(true, std::memory_order_release);
 }
 
-void SchedOnTimerTick(arch::TrapFrame& frame) {
+void SchedOnTimerTick(arch::TrapFrame& frame, bool from_user) {
   if (!internal::scheduler_active.load(std::memory_order_acquire)) return;
   CpuLocal& c = ThisCpu();
   Task* cur = c.current_task;
   if (cur == nullptr) return;  // an application processor not in its idle loop yet
   WakeExpiredSleepers(c.cpu_id);
   bool idle = TaskCore::IsIdle(cur);
+  if (!idle) TaskCore::CountTick(cur, from_user);
   if (Sched().OnTick(c.cpu_id, idle ? nullptr : cur)) {
     c.need_resched.store(true, std::memory_order_relaxed);
   }

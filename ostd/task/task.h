@@ -247,6 +247,15 @@ class Task {
   // CPU time the task has used, in ns, the running slice included (read
   // from any CPU; a slice that ends during the read may be missed once).
   uint64_t cpu_nanos() const;
+  // Timer ticks that found the task running: in user mode, and in the
+  // kernel. How its cpu_nanos() divides into user and system time, sampled
+  // kTickHz times a second as Linux's tick-based accounting does (exact
+  // per-transition timing would read the TSC twice per system call).
+  struct CpuTicks {
+    uint64_t user = 0;
+    uint64_t system = 0;
+  };
+  CpuTicks cpu_ticks() const;
   // [stack_bottom, stack_top): the usable stack; the page below is the guard.
   // Both 0 for a task adopted from a boot stack (the boot CPU's first task, idle).
   Vaddr stack_bottom() const { return stack_base_ == 0 ? 0 : stack_base_ + kGuardSize; }
@@ -305,6 +314,9 @@ class Task {
   // the task is not running). Written by the CPU switching to or from it.
   std::atomic<uint64_t> cpu_ns_{0};
   std::atomic<uint64_t> slice_start_ns_{0};
+  // cpu_ticks(): written by the timer tick of the CPU running the task.
+  std::atomic<uint64_t> user_ticks_{0};
+  std::atomic<uint64_t> system_ticks_{0};
   WaitQueue exit_waiters_;
   // Return addresses that return probes replaced with ostd's trampoline
   // (ostd/patch/probe_return.cc), innermost last; touched only by the task

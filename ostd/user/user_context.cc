@@ -6,7 +6,6 @@
 
 #include "ostd/internal/cpu_local.h"
 #include "ostd/sync.h"
-#include "ostd/timer.h"
 #include "ostd/user/internal/fpu.h"
 
 namespace ostd::user {
@@ -61,16 +60,11 @@ UserContext::UserContext(UserContext&& other)
       gs_base_(other.gs_base_),
       fault_(other.fault_),
       last_trap_(other.last_trap_),
-      user_cycles_(other.user_cycles_.load(std::memory_order_relaxed)),
       fpu_(other.fpu_) {
   // The area moves here: bring it up to date and let the next entry load it.
   other.SyncFpu();
   other.DropLiveFpu();
   other.fpu_ = nullptr;
-}
-
-uint64_t UserContext::user_nanos() const {
-  return timer::CyclesToNanos(user_cycles_.load(std::memory_order_relaxed));
 }
 
 UserContext& UserContext::operator=(UserContext&& other) {

@@ -4,7 +4,6 @@
 #define OSTD_USER_USER_CONTEXT_H_
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 
 #include "ostd/result.h"
@@ -75,8 +74,7 @@ class UserContext {
   // ("moved-from UserContext") instead of entering user mode.
   UserContext(UserContext&& other);
   // Frees this context's FPU area and takes over `other`'s state as the move
-  // constructor does, except user_nanos(), which keeps counting this context's
-  // time. `other` is left moved-from. Self-move does nothing.
+  // constructor does. `other` is left moved-from. Self-move does nothing.
   UserContext& operator=(UserContext&& other);
   UserContext(const UserContext&) = delete;
   UserContext& operator=(const UserContext&) = delete;
@@ -92,8 +90,6 @@ class UserContext {
   // rsi, rdx, r10, r8, r9; the result goes to rax.
   uint64_t syscall_num() const { return regs_.rax; }
   uint64_t syscall_arg(int i) const;  // i in 0..5; 0 for other i
-  // Time this context has spent in user mode, in ns (UserMode::Execute).
-  uint64_t user_nanos() const;
   // All six arguments in order (rdi, rsi, rdx, r10, r8, r9).
   std::array<uint64_t, 6> syscall_args() const {
     return {regs_.rdi, regs_.rsi, regs_.rdx, regs_.r10, regs_.r8, regs_.r9};
@@ -172,9 +168,6 @@ class UserContext {
   uint64_t gs_base_ = 0;
   FaultInfo fault_;
   TrapKind last_trap_ = TrapKind::kNone;
-  // TSC cycles in user mode (kept across a move-assign). Written only by the
-  // thread running the context; atomic so that others may read it.
-  std::atomic<uint64_t> user_cycles_{0};
   uint8_t* fpu_;  // 64-byte aligned, FpuStateSize() bytes; nullptr once moved from
 };
 

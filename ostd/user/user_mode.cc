@@ -10,7 +10,6 @@
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/panic.h"
 #include "ostd/panic.h"
-#include "ostd/timer.h"
 #include "ostd/user/internal/fpu.h"
 
 extern "C" {
@@ -106,11 +105,7 @@ bool UserMode::RunOnce() {
   // SAFETY: interrupts are disabled; arch_user_enter saves the kernel's
   // callee-saved registers, points TSS.rsp0 and the per-CPU return slot at
   // this stack, and returns here on the next syscall or trap from user mode.
-  uint64_t entered = timer::NowCycles();
   uint64_t reason = arch_user_enter(&r, arch::KernelStackSlot(&cpu.descriptors), sysret ? 1 : 0);
-  c.user_cycles_.store(
-      c.user_cycles_.load(std::memory_order_relaxed) + timer::NowCycles() - entered,
-      std::memory_order_relaxed);
   if (reason == kReasonSyscall) {
     // Interrupts are still disabled (SFMASK): this CPU ran the user code,
     // and its FPU registers stay the context's until the next task switch.

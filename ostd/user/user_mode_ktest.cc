@@ -13,6 +13,8 @@
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
+#include "ostd/task/task.h"
+#include "ostd/timer.h"
 #include "ostd/trap.h"
 #include "ostd/user/user_context.h"
 #include "ostd/user/user_mode.h"
@@ -381,6 +383,27 @@ TEST_F(UserModeTest, TimerInterruptBecomesKernelEventOnlyWhenAsked) {
   uint64_t before = um.context().regs().rbx;
   EXPECT_EQ(um.Execute([] { return true; }), ReturnReason::kKernelEvent);
   EXPECT_GT(um.context().regs().rbx, before) << "resumed where it was interrupted";
+}
+
+TEST_F(UserModeTest, TicksInUserModeCountAsUserTicks) {
+  // Three timer interrupts taken in user mode are three user ticks of the
+  // running task; the kernel spinning afterwards adds system ticks only.
+  Task* self = CurrentTask();
+  ASSERT_TRUE(self != nullptr);
+  Task::CpuTicks before = self->cpu_ticks();
+  UserMode um(Load(ktest_user_spin, ktest_user_spin_end));
+  int interrupts = 0;
+  EXPECT_EQ(um.Execute([&] { return ++interrupts >= 3; }), ReturnReason::kKernelEvent);
+  Task::CpuTicks after_user = self->cpu_ticks();
+  // Other interrupts (IPIs) also leave user mode: at least one of the three
+  // was the timer, and no tick in between was taken in the kernel but the
+  // handful of instructions around the transitions.
+  EXPECT_GE(after_user.user - before.user, 1u);
+  uint64_t until = timer::NowNanos() + 3 * 1000000000ull / timer::kTickHz;
+  while (timer::NowNanos() < until) arch::Pause();
+  Task::CpuTicks after_kernel = self->cpu_ticks();
+  EXPECT_EQ(after_kernel.user, after_user.user);
+  EXPECT_GE(after_kernel.system - after_user.system, 2u);
 }
 
 TEST_F(UserModeTest, UserCannotRaiseIopl) {

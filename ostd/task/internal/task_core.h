@@ -45,6 +45,9 @@ class TaskCore {
   // them (ReapTasks) once preemption and interrupts are back on, so memory
   // of exited tasks returns without waiting for the next Spawn or Join.
   static bool ZombiesWaiting();
+  // A timer tick found `t` running, in user mode if `user` (Task::cpu_ticks).
+  // Only the tick of the CPU running `t` calls it.
+  static void CountTick(Task* t, bool user);
 
   // sched.cc: scheduling.
   // Switches to the next task if there is one (or to idle if the current
