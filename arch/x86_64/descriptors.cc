@@ -80,12 +80,6 @@ void LoadGdt(CpuDescriptors* d, const IstStacks& stacks) {
 
 void SetKernelStackTop(CpuDescriptors* d, uint64_t top) { *KernelStackSlot(d) = top; }
 
-uint64_t* KernelStackSlot(CpuDescriptors* d) {
-  // SAFETY: rsp[0] is a field of the packed Tss at offset 4; x86 allows the
-  // unaligned 8-byte accesses made through this pointer.
-  return reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(&d->tss) + offsetof(Tss, rsp));
-}
-
 void InitIdt() {
   for (int v = 0; v < 256; ++v) {
     // SAFETY: each stub is 16 bytes apart from arch_trap_stubs (see trap_entry.S).

@@ -2,6 +2,7 @@
 #ifndef ARCH_X86_64_DESCRIPTORS_H_
 #define ARCH_X86_64_DESCRIPTORS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace arch {
@@ -53,7 +54,12 @@ void LoadGdt(CpuDescriptors* d, const IstStacks& stacks);
 // (TSS.rsp0) for the CPU that owns `d`.
 void SetKernelStackTop(CpuDescriptors* d, uint64_t top);
 // The address of TSS.rsp0 in `d` (for assembly that stores it directly).
-uint64_t* KernelStackSlot(CpuDescriptors* d);
+// Inline: every entry to user mode passes it.
+inline uint64_t* KernelStackSlot(CpuDescriptors* d) {
+  // SAFETY: rsp[0] is a field of the packed Tss at offset 4; x86 allows the
+  // unaligned 8-byte accesses made through this pointer.
+  return reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(&d->tss) + offsetof(Tss, rsp));
+}
 
 // Builds the shared IDT once (all 256 vectors to arch_trap_stubs) and loads it.
 void InitIdt();
