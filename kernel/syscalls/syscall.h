@@ -191,7 +191,7 @@ class SyscallTable {
   void Bind() {
     Register(Nr, kSyscallSpecs[Nr].name, &syscall_adapt::Adapter<Nr, Fn>::Call);
   }
-  // The entry for `nr`, or an empty one.
+  // The entry for `nr`, or an empty one. Inline: every system call does it.
   const Entry& Lookup(uint64_t nr) const;
   // Panics unless every call syscall_list.h marks implemented has a handler
   // and no other does.
@@ -202,6 +202,14 @@ class SyscallTable {
 
   std::array<Entry, kSyscallCount> entries_{};
 };
+
+namespace syscall_internal {
+inline constexpr SyscallTable::Entry kNoEntry{};
+}  // namespace syscall_internal
+
+inline const SyscallTable::Entry& SyscallTable::Lookup(uint64_t nr) const {
+  return nr < kSyscallCount ? entries_[nr] : syscall_internal::kNoEntry;
+}
 
 // Whether a call that failed with EINTR is restarted, given whether a signal
 // handler ran and whether it had SA_RESTART (see syscall_list.h).
@@ -245,8 +253,13 @@ void RegisterPerfEventSyscalls(SyscallTable& t);
 
 // Registers every family. Called once at boot, before the first user thread.
 void InitSyscalls();
-// The table InitSyscalls filled.
-const SyscallTable& Syscalls();
+namespace syscall_internal {
+// The table itself: filled by InitSyscalls, read through Syscalls().
+extern SyscallTable table;
+}  // namespace syscall_internal
+
+// The table InitSyscalls filled. Inline: every system call reads it.
+inline const SyscallTable& Syscalls() { return syscall_internal::table; }
 
 }  // namespace kernel
 

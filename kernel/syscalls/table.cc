@@ -25,16 +25,13 @@ void SyscallTable::CheckComplete() const {
   }
 }
 
-const SyscallTable::Entry& SyscallTable::Lookup(uint64_t nr) const {
-  static const Entry kNone{};
-  return nr < kSyscallCount ? entries_[nr] : kNone;
-}
-
-namespace {
+namespace syscall_internal {
 
 SyscallTable table;
 
-}  // namespace
+}  // namespace syscall_internal
+
+using syscall_internal::table;
 
 void InitSyscalls() {
   RegisterProcessSyscalls(table);
@@ -54,7 +51,5 @@ void InitSyscalls() {
   RegisterPerfEventSyscalls(table);
   table.CheckComplete();
 }
-
-const SyscallTable& Syscalls() { return table; }
 
 }  // namespace kernel
