@@ -131,8 +131,11 @@ void RunThread(Thread* t) {
     if (ostd::ShouldYield()) ostd::Yield();
     // Interrupted in user mode, or about to run a signal handler: a
     // restartable sequence it was in starts over.
-    if (why != ostd::user::ReturnReason::kSyscall || t->HasPendingSignal()) RseqInterrupted(*t);
-    DeliverSignals(*t);
+    bool pending = t->HasPendingSignal();
+    if (why != ostd::user::ReturnReason::kSyscall || pending) RseqInterrupted(*t);
+    // With no signal pending, no mask for it to restore and no call to
+    // restart, DeliverSignals would do nothing: skip the call.
+    if (pending || t->restore_mask_after_signal || t->restart_nr >= 0) DeliverSignals(*t);
     if (t->process().stopped.load(std::memory_order_acquire)) {
       WaitWhileStopped(*t);
       DeliverSignals(*t);  // SIGKILL or a SIGCONT handler
