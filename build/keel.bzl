@@ -135,18 +135,20 @@ def _kernel_image_impl(ctx):
     runtime = ctx.attr._ubsan_runtime if ctx.attr.sanitize == "undefined" else []
     archives = _archives(ctx.attr.deps + runtime)
     script = ctx.file.linker_script
+    order = ctx.file._symbol_order
     stage1 = ctx.actions.declare_file(ctx.label.name + ".stage1.elf")
     syms = ctx.actions.declare_file(ctx.label.name + ".ksyms.bin")
     out = ctx.actions.declare_file(ctx.label.name + ".elf")
     link_args = ["-nostdlib", "-static", "--no-pie", "--gc-sections", "-z", "max-page-size=4096",
-                 "-z", "noexecstack", "--no-undefined", "-T", script.path, "--whole-archive"]
+                 "-z", "noexecstack", "--no-undefined", "-T", script.path,
+                 "--symbol-ordering-file=" + order.path, "--no-warn-symbol-ordering", "--whole-archive"]
     link_args += [a.path for a in archives]
     link_args += ["--no-whole-archive"]
 
     # Stage 1 links without a symbol table. The table section sits after every
     # other section, so adding it in stage 2 moves no code or data.
     ctx.actions.run_shell(
-        inputs = archives + [script],
+        inputs = archives + [script, order],
         outputs = [stage1],
         command = "ld.lld-19 \"$@\"",
         arguments = link_args + ["-o", stage1.path],
@@ -165,7 +167,7 @@ def _kernel_image_impl(ctx):
         progress_message = "Building kernel symbol table for %s" % ctx.label,
     )
     ctx.actions.run_shell(
-        inputs = archives + [script, syms_obj, stage1],
+        inputs = archives + [script, order, syms_obj, stage1],
         outputs = [out],
         # The final image must place code exactly where stage 1 did, or the
         # symbol table would lie: compare the text symbols of both links.
@@ -191,6 +193,11 @@ keel_kernel_image = rule(
             doc = "\"undefined\": build `deps` with UBSan's checks (UBSAN_COPTS).",
         ),
         "_ksyms_tool": attr.label(allow_single_file = True, default = Label("//build:ksyms.py")),
+        # Hot functions laid out together (arch/x86_64/hot_symbols.txt).
+        "_symbol_order": attr.label(
+            allow_single_file = True,
+            default = Label("//arch/x86_64:hot_symbols.txt"),
+        ),
         # Linked only when `sanitize` is "undefined", so other images stay as they were.
         "_ubsan_runtime": attr.label_list(
             providers = [CcInfo],
