@@ -8,6 +8,7 @@
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
+#include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/smp.h"
 #include "ostd/mm/frame.h"
 #include "ostd/panic.h"
@@ -187,13 +188,19 @@ void VmSpace::ReleaseUnmappedDevices() {
 }
 
 RefPtr<VmSpace> VmSpace::Current() {
-  IrqGuard irq;  // no switch between reading the active space and counting it
+  // No task switch between reading the active space and counting it. Only
+  // code on this CPU changes its active space, and interrupt handlers never
+  // do, so keeping preemption off is enough (cheaper than turning
+  // interrupts off and on: every user copy of the kernel starts here).
+  bool scheduling = internal::SchedulerActive();
+  if (scheduling) internal::PreemptDisable();
   VmSpace* space = internal::ActiveVmSpace();
   // An active space has a reference (the running task's binding or whoever
   // activated it); one being destroyed is no longer active here, or
   // RefFromThis stops the kernel rather than count a dying object.
-  if (space == nullptr) return nullptr;
-  return space->RefFromThis();
+  RefPtr<VmSpace> ref = space == nullptr ? nullptr : space->RefFromThis();
+  if (scheduling) internal::PreemptEnable();
+  return ref;
 }
 
 void VmSpace::Activate() {
