@@ -12,7 +12,7 @@
 namespace klib {
 namespace {
 
-// An allocator together with the storage it owns (up to 64 * 31 indices).
+// An allocator together with the storage it owns (up to 64 * 30 indices).
 class Bitmap {
  public:
   explicit Bitmap(size_t count) : words_(BitmapAllocator::WordsFor(count)) {
@@ -89,11 +89,14 @@ class Rng {
 };
 
 TEST(BitmapAllocatorTest, WordsFor) {
+  // The bitmap's words and the summary's (one bit per bitmap word).
   EXPECT_EQ(BitmapAllocator::WordsFor(0), 0u);
-  EXPECT_EQ(BitmapAllocator::WordsFor(1), 1u);
-  EXPECT_EQ(BitmapAllocator::WordsFor(64), 1u);
-  EXPECT_EQ(BitmapAllocator::WordsFor(65), 2u);
-  EXPECT_EQ(BitmapAllocator::WordsFor(128), 2u);
+  EXPECT_EQ(BitmapAllocator::WordsFor(1), 2u);
+  EXPECT_EQ(BitmapAllocator::WordsFor(64), 2u);
+  EXPECT_EQ(BitmapAllocator::WordsFor(65), 3u);
+  EXPECT_EQ(BitmapAllocator::WordsFor(128), 3u);
+  EXPECT_EQ(BitmapAllocator::WordsFor(64 * 64), 65u);
+  EXPECT_EQ(BitmapAllocator::WordsFor(64 * 64 + 1), 67u);
 }
 
 TEST(BitmapAllocatorTest, InitMarksEverythingUsed) {
@@ -232,6 +235,42 @@ TEST(BitmapAllocatorTest, ReuseAcrossWordsWithHint) {
   EXPECT_EQ(b->Allocate(), 200u);
   b->MarkFree(1, 1);
   EXPECT_EQ(b->Allocate(), 1u);
+}
+
+TEST(BitmapAllocatorTest, FreedIndexBelowTheHintIsReusedFirst) {
+  // Memory freed behind the allocation point comes back next (the caches
+  // and the host still hold it), not after a lap over untouched indices.
+  Bitmap b(64 * 8);
+  b->MarkFree(0, 64 * 8);
+  for (int i = 0; i < 64 * 3 + 10; ++i) ASSERT_TRUE(b->Allocate().has_value());
+  b->MarkFree(70, 1);
+  b->MarkFree(5, 1);
+  EXPECT_EQ(b->Allocate(), 5u);
+  EXPECT_EQ(b->Allocate(), 70u);
+  // Then on from there: the words between are full (the summary skips
+  // them), so the next is past everything handed out.
+  EXPECT_EQ(b->Allocate(), 64u * 3 + 10);
+  // A free above the hint does not move it.
+  b->MarkFree(64 * 7, 1);
+  EXPECT_EQ(b->Allocate(), 64u * 3 + 11);
+}
+
+TEST(BitmapAllocatorTest, SummarySkipsFullWordsAcrossSummaryWords) {
+  // 64 * 64 * 3 indices: three summary words. Two indices free, far apart.
+  static std::array<uint64_t, BitmapAllocator::WordsFor(64 * 64 * 3)> storage;
+  BitmapAllocator a;
+  a.Init(storage, 64 * 64 * 3);
+  a.MarkFree(64 * 64 * 3 - 1, 1);
+  a.MarkFree(64 * 64 + 7, 1);
+  EXPECT_EQ(a.Allocate(), 64u * 64 + 7);
+  EXPECT_EQ(a.Allocate(), 64u * 64 * 3 - 1);
+  EXPECT_EQ(a.Allocate(), std::nullopt);
+  // Freed again in the other order, each comes back from wherever the hint is.
+  a.MarkFree(64 * 64 + 7, 1);
+  a.MarkFree(3, 1);
+  EXPECT_EQ(a.Allocate(), 3u);
+  EXPECT_EQ(a.Allocate(), 64u * 64 + 7);
+  EXPECT_EQ(a.free_count(), 0u);
 }
 
 TEST(BitmapAllocatorTest, CountNotMultipleOf64) {
@@ -396,7 +435,7 @@ TEST(BitmapAllocatorTest, ContiguousSingleFallsBackToAllocate) {
 }
 
 TEST(BitmapAllocatorTest, ReinitResetsState) {
-  std::array<uint64_t, 4> storage{};
+  std::array<uint64_t, BitmapAllocator::WordsFor(200)> storage{};
   BitmapAllocator a;
   a.Init(std::span<uint64_t>(storage), 200);
   a.MarkFree(0, 200);
