@@ -24,6 +24,9 @@ uint64_t NowCycles();
 // years of cycles.
 uint64_t CyclesToNanos(uint64_t cycles);
 
+// The fixed-point shift of TscClock::ns_mult.
+inline constexpr uint32_t kTscShift = 32;
+
 // How NowNanos() turns the TSC into time, for a clock read in user mode
 // (the kernel's vDSO), which must agree with it to the nanosecond: with
 // d = RDTSC - tsc_at_boot, NowNanos() = (d * ns_mult) >> kTscShift, the
@@ -32,7 +35,6 @@ uint64_t CyclesToNanos(uint64_t cycles);
 // to nearest, so the clock is off by at most 1 part in 2^32 of the
 // calibrated rate. Fixed once the TSC is calibrated at boot (all 0 before).
 // Read-only facts: user mode may execute RDTSC.
-inline constexpr uint32_t kTscShift = 32;
 struct TscClock {
   // The TSC value NowNanos() counts from (its 0).
   uint64_t tsc_at_boot = 0;

@@ -247,14 +247,17 @@ class Task {
   // CPU time the task has used, in ns, the running slice included (read
   // from any CPU; a slice that ends during the read may be missed once).
   uint64_t cpu_nanos() const;
-  // Timer ticks that found the task running: in user mode, and in the
-  // kernel. How its cpu_nanos() divides into user and system time, sampled
-  // kTickHz times a second as Linux's tick-based accounting does (exact
-  // per-transition timing would read the TSC twice per system call).
+  // Timer ticks that found a task running, by where it was.
   struct CpuTicks {
+    // In user mode.
     uint64_t user = 0;
+    // In the kernel.
     uint64_t system = 0;
   };
+  // The ticks that found this task running: how its cpu_nanos() divides
+  // into user and system time, sampled kTickHz times a second as Linux's
+  // tick-based accounting does (exact per-transition timing would read the
+  // TSC twice per system call).
   CpuTicks cpu_ticks() const;
   // [stack_bottom, stack_top): the usable stack; the page below is the guard.
   // Both 0 for a task adopted from a boot stack (the boot CPU's first task, idle).
