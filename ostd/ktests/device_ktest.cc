@@ -34,9 +34,12 @@ TEST(TimerTest, TickRateMatchesTheClock) {
   uint64_t ticks = timer::Ticks() - k0;
   uint64_t ms = (timer::NowNanos() - t0) / 1'000'000;
   uint64_t expected = ms * timer::kTickHz / 1000;
-  // Emulation skews clocks; a factor of two either way still catches a timer
-  // programmed wrongly (e.g. an unscaled divider).
-  EXPECT_GE(ticks * 2, expected);
+  // Emulation skews clocks, and a host too busy to run the vCPU for several
+  // periods merges their interrupts into one (seen: 20 of 50 with four
+  // emulators on two host cores); a factor of four below and two above
+  // still catches a timer programmed wrongly (an unscaled divider is off by
+  // 16 or more).
+  EXPECT_GE(ticks * 4, expected);
   EXPECT_LE(ticks, expected * 2);
 }
 
