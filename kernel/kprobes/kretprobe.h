@@ -47,8 +47,6 @@ struct KretprobeInstance {
   uint64_t entry_sp = 0;           // rsp at entry (where the return address was)
   uint64_t ret_addr = 0;           // at return: where the call returned to
   std::array<uint64_t, 4> data{};  // the handlers' own per-call data (Linux's data_size)
-
-  bool operator==(const KretprobeInstance&) const = default;
 };
 
 // A kretprobe. Override the handlers; register with RegisterKretprobe.

@@ -5,9 +5,7 @@ namespace kernel {
 CpuSplit AdjustCpuSplit(uint64_t total_ns, uint64_t user_ticks, uint64_t sys_ticks, CpuSplit prev) {
   if (prev.user_ns + prev.sys_ns >= total_ns) return prev;
   uint64_t sys = 0;
-  if (user_ticks == 0 && sys_ticks != 0) {
-    sys = total_ns;
-  } else if (sys_ticks != 0) {
+  if (sys_ticks != 0) {
     // total * sys / (user + sys) in 64 bits: with the tick counts below 2^32
     // (halved together past that: 198 days of ticks at 250 Hz, a ratio
     // unchanged but for rounding), q * sys + r * sys / d is exact.
@@ -15,8 +13,9 @@ CpuSplit AdjustCpuSplit(uint64_t total_ns, uint64_t user_ticks, uint64_t sys_tic
       user_ticks >>= 1;
       sys_ticks >>= 1;
     }
+    // d >= 1: d >= sys_ticks unhalved, and halving leaves 2^31 - 1 or more.
     uint64_t d = user_ticks + sys_ticks;
-    sys = d == 0 ? 0 : total_ns / d * sys_ticks + total_ns % d * sys_ticks / d;
+    sys = total_ns / d * sys_ticks + total_ns % d * sys_ticks / d;
   }
   if (sys < prev.sys_ns) sys = prev.sys_ns;
   uint64_t user = total_ns - sys;

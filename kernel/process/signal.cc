@@ -430,6 +430,8 @@ void DeliverSignals(Thread& t) {
   // When no handler runs: the mask rt_sigsuspend/ppoll/pselect6 installed
   // comes back, and a call interrupted for the signal restarts if its
   // restart rule allows (syscall_list.h).
+  // (RunThread skips this call when no signal is pending and neither of
+  // these waits: keep its condition in step with this guard.)
   struct RestartIfUnused {
     Thread& t;
     ~RestartIfUnused() {

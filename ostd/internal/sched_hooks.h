@@ -79,6 +79,10 @@ extern std::atomic<bool> scheduler_active;
 // True once InitScheduler() has run.
 inline bool SchedulerActive() { return scheduler_active.load(std::memory_order_acquire); }
 
+// The task running on this CPU (CurrentTask() without the call), nullptr
+// before the scheduler runs.
+inline Task* RunningTask() { return SchedulerActive() ? ThisCpuCurrentTask() : nullptr; }
+
 // Timer tick on this CPU (called from the timer interrupt after EOI, with
 // interrupts off): accounts the tick (to the running task's user or system
 // ticks, as `from_user` says: the interrupt came from user mode), wakes

@@ -36,19 +36,12 @@ static_assert(TaskReturns::kMax == ReturnProbe::kMaxNestedReturns);
 
 std::array<ReturnSite, kMaxReturnSites> return_sites;
 
-namespace {
-
-// CurrentTask() without the call: the trap path's hot read.
-Task* ThisTask() { return internal::SchedulerActive() ? internal::ThisCpuCurrentTask() : nullptr; }
-
-}  // namespace
-
 // SAFETY: the address of the asm label above, only compared and stored as
 // a return address (never dereferenced by C++).
 Vaddr ReturnTrampoline() { return reinterpret_cast<Vaddr>(ostd_probe_return_trampoline); }
 
 void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
-  Task* task = ThisTask();
+  Task* task = internal::RunningTask();
   ReturnSite& site = return_sites[u.return_site];
   if (task == nullptr || !site.live.load(std::memory_order_acquire)) return;
   uint32_t& depth = TaskReturns::Depth(*task);
@@ -96,7 +89,7 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
 }
 
 bool PopReturn(arch::TrapFrame& f, PoppedReturn& out) {
-  Task* task = ThisTask();
+  Task* task = internal::RunningTask();
   if (task == nullptr) return false;
   uint32_t& depth = TaskReturns::Depth(*task);
   std::array<TaskReturns::Entry, TaskReturns::kMax>& entries = TaskReturns::Entries(*task);

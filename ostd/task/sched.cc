@@ -179,10 +179,7 @@ Status SetCurrentTaskAffinity(CpuSet cpus) {
   return {};
 }
 
-Task* CurrentTask() {
-  if (!internal::scheduler_active.load(std::memory_order_acquire)) return nullptr;
-  return internal::ThisCpuCurrentTask();
-}
+Task* CurrentTask() { return internal::RunningTask(); }
 
 void TaskCore::CountTick(Task* t, bool user) {
   std::atomic<uint64_t>& ticks = user ? t->user_ticks_ : t->system_ticks_;
@@ -227,13 +224,13 @@ void SetCurrentVmSpace(RefPtr<vm::VmSpace> space) {
 }
 
 void Yield() {
-  if (!internal::scheduler_active.load(std::memory_order_acquire)) return;
+  if (!internal::SchedulerActive()) return;
   IrqGuard irq_off;
   TaskCore::Schedule();
 }
 
 void SleepFor(uint64_t ns) {
-  if (!internal::scheduler_active.load(std::memory_order_acquire)) {
+  if (!internal::SchedulerActive()) {
     timer::SpinDelayNanos(ns);
     return;
   }
@@ -321,7 +318,7 @@ void PreemptEnableSlow() {
   if (PreemptCount() != 0 || !scheduler_active.load(std::memory_order_relaxed)) return;
   // Exited tasks whose last reference went with interrupts off: free them
   // now that this context may block (ReapTasks checks the interrupt flag).
-  if (TaskCore::ZombiesWaiting()) ReapTasks();
+  if (zombies_waiting.load(std::memory_order_relaxed)) ReapTasks();
   // Most releases find nothing to do: test this CPU's flag with one load
   // before paying for an interrupt guard. (A flag set just after the test
   // is honoured at the next preemption point or tick.)
@@ -342,7 +339,7 @@ void PreemptEnableSlow() {
 std::atomic<bool> scheduler_active{false};
 
 StackGuard CurrentStackGuard() {
-  if (!internal::scheduler_active.load(std::memory_order_acquire)) return {};
+  if (!internal::SchedulerActive()) return {};
   const Task* t = ThisCpu().current_task;
   if (t == nullptr || t->stack_bottom() == 0) return {};
   return {t->stack_bottom() - Task::kGuardSize, Task::kGuardSize};
@@ -364,7 +361,7 @@ void InitScheduler() {
 }
 
 void SchedOnTimerTick(arch::TrapFrame& frame, bool from_user) {
-  if (!internal::scheduler_active.load(std::memory_order_acquire)) return;
+  if (!internal::SchedulerActive()) return;
   CpuLocal& c = ThisCpu();
   Task* cur = c.current_task;
   if (cur == nullptr) return;  // an application processor not in its idle loop yet
@@ -381,7 +378,7 @@ void SchedOnTimerTick(arch::TrapFrame& frame, bool from_user) {
 }
 
 bool SchedIdleRunOnce() {
-  if (!internal::scheduler_active.load(std::memory_order_acquire)) return false;
+  if (!internal::SchedulerActive()) return false;
   CpuLocal& c = ThisCpu();
   if (c.idle_task == nullptr) {
     c.idle_task = TaskCore::Adopt(/*idle=*/true);

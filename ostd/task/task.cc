@@ -178,10 +178,6 @@ void TaskCore::Release(Task* t) {
   internal::zombies_waiting.store(true, std::memory_order_release);
 }
 
-bool TaskCore::ZombiesWaiting() {
-  return internal::zombies_waiting.load(std::memory_order_relaxed);
-}
-
 void ReapTasks() {
   if (!Preemptible()) return;
   Task* list;

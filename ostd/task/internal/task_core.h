@@ -41,10 +41,6 @@ class TaskCore {
   static void Destroy(Task* t);
   // Drops one reference; the last one frees the task or defers that.
   static void Release(Task* t);
-  // True while tasks wait on the deferred-free list: PreemptEnable frees
-  // them (ReapTasks) once preemption and interrupts are back on, so memory
-  // of exited tasks returns without waiting for the next Spawn or Join.
-  static bool ZombiesWaiting();
   // A timer tick found `t` running, in user mode if `user` (Task::cpu_ticks).
   // Only the tick of the CPU running `t` calls it.
   static void CountTick(Task* t, bool user);
