@@ -45,10 +45,12 @@
 // 64-byte blocks, eight 8-byte loads and stores per loop iteration (Linux's
 // copy_user_generic_unrolled has the same shape; under QEMU's TCG a `rep`
 // string instruction costs one dispatch per iteration, the loop one per 64
-// bytes), then single words, then the last len % 8 bytes singly. rsi, rdi and
-// rdx (bytes left) advance only after a block or word is complete, so after a
-// fault anywhere in it the rest is retried byte by byte from there and the
-// count stops exactly at the first inaccessible byte.
+// bytes), then single words, then the last len % 8 bytes as one word that
+// overlaps the bytes before (a copy under 8 bytes: two 4-byte moves, or
+// bytes singly below 4). rsi, rdi and rdx (bytes left) advance only after a
+// block or word is complete, so after a fault anywhere in it the rest is
+// retried byte by byte from there and the count stops exactly at the first
+// inaccessible byte.
 
     .globl ostd_vm_copy_user
     .type ostd_vm_copy_user, @function
@@ -81,13 +83,34 @@ ostd_vm_copy_user:
     jae .Lcopy_block
 .Lcopy_words:
     cmpq $8, %rdx
-    jb .Lcopy_tail
+    jb .Lcopy_short
+.Lcopy_word:
     USER_INSN .Lcopy_tail, movq (%rsi), %r8
     USER_INSN .Lcopy_tail, movq %r8, (%rdi)
     addq $8, %rsi
     addq $8, %rdi
     subq $8, %rdx
-    jmp .Lcopy_words
+    cmpq $8, %rdx
+    jae .Lcopy_word
+    testq %rdx, %rdx
+    jz .Lcopy_done
+    // 1-7 bytes left after at least 8 copied: one word that ends at the end
+    // and overlaps bytes already copied (the buffers are distinct), instead
+    // of a byte loop.
+    USER_INSN .Lcopy_tail, movq -8(%rsi,%rdx), %r8
+    USER_INSN .Lcopy_tail, movq %r8, -8(%rdi,%rdx)
+    jmp .Lcopy_done
+.Lcopy_short:
+    // Under 8 bytes: 4-7 as two 4-byte moves that may overlap; 0-3 singly.
+    cmpq $4, %rdx
+    jb .Lcopy_tail
+    USER_INSN .Lcopy_tail, movl (%rsi), %r8d
+    USER_INSN .Lcopy_tail, movl -4(%rsi,%rdx), %r9d
+    USER_INSN .Lcopy_tail, movl %r8d, (%rdi)
+    USER_INSN .Lcopy_tail, movl %r9d, -4(%rdi,%rdx)
+.Lcopy_done:
+    xorl %ecx, %ecx
+    jmp .Lcopy_out
 .Lcopy_tail:
     // rdx bytes are left, from rsi to rdi.
     movq %rdx, %rcx
