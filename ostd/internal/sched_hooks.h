@@ -83,6 +83,12 @@ inline bool SchedulerActive() { return scheduler_active.load(std::memory_order_a
 // before the scheduler runs.
 inline Task* RunningTask() { return SchedulerActive() ? ThisCpuCurrentTask() : nullptr; }
 
+// The user space the running task is bound to (SetCurrentVmSpace), nullptr
+// if none or before the scheduler runs. Only the task itself changes its
+// binding, and the binding holds a reference: the space stays alive until the
+// caller itself rebinds, whichever CPU it moves to meanwhile.
+const vm::VmSpace* RunningTaskSpace();
+
 // Timer tick on this CPU (called from the timer interrupt after EOI, with
 // interrupts off): accounts the tick (to the running task's user or system
 // ticks, as `from_user` says: the interrupt came from user mode), wakes

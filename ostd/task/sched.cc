@@ -207,6 +207,11 @@ uint64_t Task::cpu_nanos() const {
 
 bool ShouldYield() { return internal::ThisCpu().need_resched.load(std::memory_order_relaxed); }
 
+const vm::VmSpace* internal::RunningTaskSpace() {
+  Task* self = RunningTask();
+  return self == nullptr ? nullptr : internal::TaskCore::BoundSpace(self);
+}
+
 void SetCurrentVmSpace(RefPtr<vm::VmSpace> space) {
   RefPtr<vm::VmSpace> old;  // dropped last, once no longer active here
   {

@@ -1,8 +1,10 @@
 // ktests: VmReader/VmWriter over kernel memory and over user memory, the
 // user-copy fault paths, string copies and the page-fault hook.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <span>
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
@@ -334,6 +336,93 @@ TEST_F(UserIoTest, BlockCopiesCountExactlyAtEveryFaultOffset) {
     EXPECT_EQ(Bytes(f)[kPage - 1], 0u);
     EXPECT_EQ(Bytes(f)[kPage - before - 1], static_cast<uint8_t>((kPage - before - 1) * 7 + 1));
   }
+  EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
+}
+
+// Copies under 64 bytes end with overlapping moves (a word that ends at the
+// end, or two 4-byte moves): for every length up to 40 and every place of
+// the end of the mapping within it, both directions stop at exactly the
+// first inaccessible byte; copies that fit are whole and touch nothing else.
+TEST_F(UserIoTest, SmallCopiesCountExactlyAtEveryFaultOffset) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  std::array<uint8_t, 48> buf;
+  for (uint64_t len = 1; len <= 40; ++len) {
+    for (uint64_t before = 1; before <= len + 1; ++before) {
+      for (uint64_t i = 0; i < kPage; ++i) Bytes(f)[i] = static_cast<uint8_t>(i * 5 + 3);
+      uint64_t start = kUserBase + kPage - before;
+      uint64_t want = std::min(len, before);
+      buf.fill(0);
+      VmReader<Fallible> r = *space_->Reader(start, len);
+      VmWriter<Infallible> kw = VmWriter<Infallible>::FromSpan(buf);
+      CopyResult c = r.ReadTo(kw);
+      ASSERT_EQ(c.copied, want) << "read len " << len << " before " << before;
+      EXPECT_EQ(c.ok(), want == len);
+      for (uint64_t i = 0; i < want; ++i) {
+        ASSERT_EQ(buf[i], static_cast<uint8_t>((kPage - before + i) * 5 + 3)) << len << "/" << i;
+      }
+      EXPECT_EQ(buf[want], 0u);
+      std::array<uint8_t, 48> src;
+      for (uint64_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(0x80 + i);
+      VmWriter<Fallible> w = *space_->Writer(start, len);
+      VmReader<Infallible> kr = VmReader<Infallible>::FromSpan(src);
+      CopyResult c2 = w.WriteFrom(kr);
+      ASSERT_EQ(c2.copied, want) << "write len " << len << " before " << before;
+      for (uint64_t i = 0; i < want; ++i) {
+        ASSERT_EQ(Bytes(f)[kPage - before + i], static_cast<uint8_t>(0x80 + i)) << len << "/" << i;
+      }
+      EXPECT_EQ(Bytes(f)[kPage - before - 1], static_cast<uint8_t>((kPage - before - 1) * 5 + 3));
+      if (before > len) {
+        EXPECT_EQ(Bytes(f)[kPage - before + len],
+                  static_cast<uint8_t>((kPage - before + len) * 5 + 3));
+      }
+    }
+  }
+  EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
+}
+
+// CopyFromUser and CopyToUser copy directly when the active space is the
+// running task's binding, and through a counted cursor when it is only
+// activated; both refuse ranges outside user space and stop at faults.
+TEST_F(UserIoTest, OneShotCopiesInTheTasksOwnSpaceAndOtherwise) {
+  Paddr f = MapPage(0);
+  ASSERT_NE(f, 0u);
+  struct Pair {
+    uint32_t a;
+    uint32_t b;
+    OSTD_POD(Pair, a, b);
+  };
+  std::array<Pair, 3> three{{{1, 2}, {3, 4}, {5, 6}}};
+  for (bool bound : {true, false}) {
+    if (bound) SetCurrentVmSpace(space_);
+    for (uint8_t& b : Bytes(f)) b = 0;
+    UserOutPtr<Pair> out(kUserBase + 8);
+    ASSERT_TRUE(CopyToUser(out, three[1]).has_value());
+    EXPECT_EQ(Bytes(f)[8], 3u);
+    ASSERT_TRUE(CopyToUser(out, std::span<const Pair>(three)).has_value());
+    EXPECT_EQ(Bytes(f)[8 + 2 * sizeof(Pair) + 4], 6u);
+    Result<Pair> back = CopyFromUser(UserInPtr<Pair>(kUserBase + 16));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->a, 3u);
+    EXPECT_EQ(back->b, 4u);
+    // Across the end of the mapping: EFAULT, after the bytes that fit.
+    UserOutPtr<Pair> edge(kUserBase + kPage - 12);
+    EXPECT_EQ(CopyToUser(edge, std::span<const Pair>(three)).error(), Errno::kEFAULT);
+    EXPECT_EQ(Bytes(f)[kPage - 12], 1u);
+    EXPECT_EQ(CopyFromUser(UserInPtr<Pair>(kUserBase + kPage - 4)).error(), Errno::kEFAULT);
+    // Outside user space, never touched.
+    EXPECT_EQ(CopyToUser(UserOutPtr<Pair>(kUserSpaceEnd - 4), three[0]).error(), Errno::kEFAULT);
+    EXPECT_EQ(CopyFromUser(UserInPtr<Pair>(kUserSpaceEnd - 4)).error(), Errno::kEFAULT);
+    if (bound) {
+      SetCurrentVmSpace(nullptr);
+      space_->Activate();
+    }
+  }
+  // With no user space active at all.
+  VmSpace::ActivateKernel();
+  EXPECT_EQ(CopyToUser(UserOutPtr<Pair>(kUserBase), three[0]).error(), Errno::kEFAULT);
+  EXPECT_EQ(CopyFromUser(UserInPtr<Pair>(kUserBase)).error(), Errno::kEFAULT);
+  space_->Activate();
   EXPECT_EQ(arch::ReadFlags() & arch::kFlagsAc, 0u);
 }
 

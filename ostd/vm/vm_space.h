@@ -13,9 +13,12 @@
 #ifndef OSTD_VM_VM_SPACE_H_
 #define OSTD_VM_VM_SPACE_H_
 
+#include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "absl/base/thread_annotations.h"
 
@@ -193,6 +196,29 @@ class VmSpace : public RefCounted<VmSpace> {
   friend class ::ostd::io::UserMapper;
   friend struct VmSpaceAccess;  // the TCB (ostd/vm/internal/vm_space_access.h)
   friend class vm_internal::VmSpaceRef;
+  template <typename P>
+    requires UserCopyIn<P>
+  friend auto CopyFromUser(P src) -> Result<typename P::Elem>;
+  template <typename P>
+    requires UserCopyOut<P>
+  friend Status CopyToUser(P dst, const typename P::Elem& value);
+  template <typename P>
+    requires UserCopyOut<P>
+  friend Status CopyToUser(P dst, std::span<const typename P::Elem> values);
+
+  // What a copy through the running task's own space did.
+  enum class OwnCopy : uint8_t {
+    kDone,    // every byte copied
+    kFault,   // EFAULT: outside user space, or the copy faulted
+    kNotOwn,  // the active space is not the task's binding: use a cursor
+  };
+  // One copy of `len` bytes between kernel memory and user memory at `user`,
+  // when the space active here is the one the running task is bound to. That
+  // binding holds a reference and only the task itself changes it, so no
+  // count of its own is taken (the common case of every system call). The
+  // kernel side is [kernel, kernel + len) of one live object of the caller.
+  static OwnCopy CopyInOwn(void* kernel, Vaddr user, uint64_t len);
+  static OwnCopy CopyOutOwn(Vaddr user, const void* kernel, uint64_t len);
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
@@ -244,6 +270,11 @@ inline Result<uint32_t> CompareExchangeUser(UserInOutPtr<uint32_t> ptr, uint32_t
 template <typename P>
   requires UserCopyIn<P>
 auto CopyFromUser(P src) -> Result<typename P::Elem> {
+  using T = typename P::Elem;
+  std::array<uint8_t, sizeof(T)> raw;
+  VmSpace::OwnCopy done = VmSpace::CopyInOwn(raw.data(), src.addr(), sizeof(T));
+  if (done == VmSpace::OwnCopy::kDone) return std::bit_cast<T>(raw);
+  if (done == VmSpace::OwnCopy::kFault) return Err(Errno::kEFAULT);
   RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   OSTD_TRY_ASSIGN(VmReader<Fallible> r, space->Reader(src.ptr(), 1));
@@ -255,10 +286,33 @@ auto CopyFromUser(P src) -> Result<typename P::Elem> {
 template <typename P>
   requires UserCopyOut<P>
 Status CopyToUser(P dst, const typename P::Elem& value) {
+  using T = typename P::Elem;
+  std::array<uint8_t, sizeof(T)> raw = std::bit_cast<std::array<uint8_t, sizeof(T)>>(value);
+  VmSpace::OwnCopy done = VmSpace::CopyOutOwn(dst.addr(), raw.data(), sizeof(T));
+  if (done == VmSpace::OwnCopy::kDone) return {};
+  if (done == VmSpace::OwnCopy::kFault) return Err(Errno::kEFAULT);
   RefPtr<VmSpace> space = VmSpace::Current();
   if (space == nullptr) return Err(Errno::kEFAULT);
   OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst.ptr(), 1));
   return w.WriteVal(value);
+}
+// Writes `values` to consecutive elements at `dst` in user memory of the
+// space active on this CPU, as one copy. Errors as CopyToUser(dst, value),
+// and EOVERFLOW if their size overflows; a faulting copy may have written a
+// prefix.
+template <typename P>
+  requires UserCopyOut<P>
+Status CopyToUser(P dst, std::span<const typename P::Elem> values) {
+  using T = typename P::Elem;
+  OSTD_TRY_ASSIGN(uint64_t bytes, UserPtr<T>::ByteSize(values.size()));
+  VmSpace::OwnCopy done = VmSpace::CopyOutOwn(dst.addr(), values.data(), bytes);
+  if (done == VmSpace::OwnCopy::kDone) return {};
+  if (done == VmSpace::OwnCopy::kFault) return Err(Errno::kEFAULT);
+  RefPtr<VmSpace> space = VmSpace::Current();
+  if (space == nullptr) return Err(Errno::kEFAULT);
+  OSTD_TRY_ASSIGN(VmWriter<Fallible> w, space->Writer(dst.ptr(), values.size()));
+  for (const T& v : values) OSTD_TRY(w.WriteVal(v));
+  return {};
 }
 template <typename P>
   requires UserReadable<P>

@@ -74,6 +74,7 @@ class TaskCore {
   static std::atomic<uint32_t>& Cpu(Task* t) { return t->cpu_; }
   static std::atomic<uint64_t>& Affinity(Task* t) { return t->affinity_; }
   static bool IsIdle(const Task* t) { return t->is_idle_; }
+  static const vm::VmSpace* BoundSpace(const Task* t) { return t->vm_space_.get(); }
   static WaitQueue& ExitWaiters(Task* t) { return t->exit_waiters_; }
 };
 
