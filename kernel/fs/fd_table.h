@@ -50,6 +50,14 @@ class FdTable : public RefCounted<FdTable> {
   // callers that look up many descriptors at once (epoll_wait).
   // out.size() >= fds.size().
   void GetMany(std::span<const int> fds, std::span<RefPtr<File>> out, bool sole_user = false) const;
+  // The file at `fd` without taking a reference, for a sole user (see Get)
+  // only; nullptr if the descriptor is closed or out of range. It stays
+  // valid until the caller itself next changes the table (close, dup2 over
+  // it, execve), so use it at once and never keep it: epoll_wait's lookups
+  // of the instance and of every interest, which change nothing.
+  File* PeekSole(int fd) const {
+    return fd >= 0 && fd < kMaxFds ? SlotFileUnlocked(fd).get() : nullptr;
+  }
   // FD_CLOEXEC of `fd`; EBADF.
   ostd::Result<bool> GetCloexec(int fd) const;
   ostd::Status SetCloexec(int fd, bool cloexec);

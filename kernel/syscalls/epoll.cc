@@ -153,44 +153,55 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
 
   // Fills `out` with up to out.size() ready events; returns how many.
   // Interests whose descriptor no longer holds their file are dropped on
-  // the way. The descriptors are looked up in batches, one table lock each.
+  // the way. A sole user of the table reads it without references (nothing
+  // changes it meanwhile); others look the descriptors up in batches, one
+  // table lock and a reference each.
   size_t Collect(fs::FdTable& files, bool sole_user, std::span<EpollEvent> out) {
     ostd::MutexGuard g(lock_);
     size_t n = interests_.size();
     size_t count = 0;
     size_t last = 0;
     bool stale = false;
-    std::array<int, kBatch> fds;  // only the first m of each batch are read
-    std::span<RefPtr<File>> got(got_);
     size_t start = n == 0 ? 0 : cursor_ % n;
     // The interest `j` places after the start, wrapping (j < n).
     auto at = [&](size_t j) { return start + j < n ? start + j : start + j - n; };
-    for (size_t base = 0; base < n && count < out.size(); base += kBatch) {
-      size_t m = std::min(kBatch, n - base);
-      for (size_t k = 0; k < m; ++k) fds[k] = interests_[at(base + k)].fd;
-      files.GetMany(std::span<const int>(fds).first(m), got, sole_user);
-      for (size_t k = 0; k < m; ++k) {
-        RefPtr<File> f = std::move(got[k]);  // leaves got[k] empty for the next call
-        if (count == out.size()) continue;   // full: only empty the batch
-        size_t i = at(base + k);
-        Interest& in = interests_[i];
-        if (!f || f.get() != in.file) {
-          in.stale = true;
-          stale = true;
-          continue;
+    // Reports interest `i` if ready; `f` is what its descriptor holds now.
+    auto visit = [&](size_t i, File* f) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      Interest& in = interests_[i];
+      if (f == nullptr || f != in.file) {
+        in.stale = true;
+        stale = true;
+        return;
+      }
+      if (in.disabled) return;
+      uint32_t ready = uint32_t{f->Poll()} & in.events & (kEventBits | kEpollErr | kEpollHup);
+      if (ready == 0) return;
+      if ((in.events & kEpollEt) != 0) {
+        uint64_t gen = f->PollGeneration();
+        if (in.reported && gen == in.gen) return;
+        in.reported = true;
+        in.gen = gen;
+      }
+      if ((in.events & kEpollOneshot) != 0) in.disabled = true;
+      out[count++] = EpollEvent{ready, in.data_lo, in.data_hi};
+      last = i;
+    };
+    if (sole_user) {
+      for (size_t j = 0; j < n && count < out.size(); ++j) {
+        size_t i = at(j);
+        visit(i, files.PeekSole(interests_[i].fd));
+      }
+    } else {
+      std::array<int, kBatch> fds;  // only the first m of each batch are read
+      std::span<RefPtr<File>> got(got_);
+      for (size_t base = 0; base < n && count < out.size(); base += kBatch) {
+        size_t m = std::min(kBatch, n - base);
+        for (size_t k = 0; k < m; ++k) fds[k] = interests_[at(base + k)].fd;
+        files.GetMany(std::span<const int>(fds).first(m), got, false);
+        for (size_t k = 0; k < m; ++k) {
+          RefPtr<File> f = std::move(got[k]);  // leaves got[k] empty for the next call
+          if (count < out.size()) visit(at(base + k), f.get());  // full: only empty the batch
         }
-        if (in.disabled) continue;
-        uint32_t ready = uint32_t{f->Poll()} & in.events & (kEventBits | kEpollErr | kEpollHup);
-        if (ready == 0) continue;
-        if ((in.events & kEpollEt) != 0) {
-          uint64_t gen = f->PollGeneration();
-          if (in.reported && gen == in.gen) continue;
-          in.reported = true;
-          in.gen = gen;
-        }
-        if ((in.events & kEpollOneshot) != 0) in.disabled = true;
-        out[count++] = EpollEvent{ready, in.data_lo, in.data_hi};
-        last = i;
       }
     }
     if (count > 0) cursor_ = last + 1;
@@ -354,7 +365,21 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
                      std::optional<uint64_t> deadline, bool zero) {
   if (maxevents <= 0 || maxevents > kMaxEvents) return Err(Errno::kEINVAL);
   OSTD_TRY(events.CheckRange(static_cast<uint64_t>(maxevents)));
-  OSTD_TRY_ASSIGN(RefPtr<EpollFile> ep, GetEpoll(self, epfd));
+  fs::FdTable& files = self.process().files();
+  // A sole user of the table keeps the instance without a reference: only
+  // this thread could close it, and it is here until the wait ends.
+  bool sole_user = self.process().SoleFilesUser();
+  RefPtr<EpollFile> held;
+  EpollFile* ep = nullptr;
+  if (sole_user) {
+    File* f = files.PeekSole(epfd);
+    if (f == nullptr || f->is_path()) return Err(Errno::kEBADF);
+    ep = ostd::DowncastTo<EpollFile>(f);
+    if (ep == nullptr) return Err(Errno::kEINVAL);
+  } else {
+    OSTD_TRY_ASSIGN(held, GetEpoll(self, epfd));
+    ep = held.get();
+  }
   // Each interest has its own descriptor: no more than kMaxFds are ever
   // ready. Small waits collect on the stack, large ones on the heap.
   size_t cap = std::min<size_t>(static_cast<size_t>(maxevents), fs::kMaxFds);
@@ -367,12 +392,11 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
     ready = large.span();
   }
   file_sys::ThreadCaller caller(self);
-  fs::FdTable& files = self.process().files();
   bool timed_out = zero;
   size_t n = 0;
   for (;;) {
     uint64_t seen = fs::PollHub().version();
-    n = ep->Collect(files, self.process().SoleFilesUser(), ready);
+    n = ep->Collect(files, sole_user, ready);
     if (n > 0 || timed_out) break;
     if (self.HasPendingSignal()) return Err(Errno::kEINTR);
     std::optional<uint64_t> wake = deadline;
@@ -384,10 +408,7 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
       if (deadline && ostd::timer::NowNanos() >= *deadline) timed_out = true;
     }
   }
-  if (n > 0) {
-    OSTD_TRY_ASSIGN(ostd::vm::VmWriter<ostd::vm::Fallible> w, ostd::vm::UserWriter(events, n));
-    for (size_t i = 0; i < n; ++i) OSTD_TRY(w.WriteVal(ready[i]));
-  }
+  if (n > 0) OSTD_TRY(ostd::vm::CopyToUser(events, std::span<const EpollEvent>(ready.first(n))));
   return n;
 }
 
