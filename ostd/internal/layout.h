@@ -60,6 +60,13 @@ class LinearPhysMemory final : public boot::PhysMemory {
 // flushes this CPU's TLB alone. ENOMEM (no frame for a split page table).
 Status RemoveFromLinearMap(Paddr base, Paddr end);
 
+// PageTable::SetLeafMark on the linear-map entries of physical [base, end)
+// (page aligned), under the kernel page-table lock: how a TD marks the pages
+// it shares with the host. The caller flushes every CPU's TLB for the range
+// afterwards (global entries). EINVAL outside the linear map, else as
+// SetLeafMark.
+Status MarkLinearMap(Paddr base, Paddr end, uint64_t mark, bool set);
+
 // Kernel image bounds (from the linker script).
 Vaddr KernelImageStart();
 Vaddr KernelImageEnd();

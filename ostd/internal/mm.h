@@ -59,6 +59,15 @@ class PageTable {
   std::optional<Found> FindNextMapped(Vaddr from, Vaddr end) const;
   // The raw leaf entry for `va`, or 0 (for tests that check hardware bits).
   uint64_t LeafEntry(Vaddr va) const;
+  // Sets (`set`) or clears the bits `mark` in the 4 KiB leaf entries of
+  // [va, end) (both 4 KiB aligned), splitting large pages that hold any of
+  // it. A mark is an address bit no memory uses (a TD's shared bit) or a
+  // bit the MMU ignores, never a permission or PS; leaf addresses are read
+  // without any mark ever set, and splits and Protect keep marks. EINVAL
+  // (misaligned, non-canonical, a permission bit), ENOENT (a page is not
+  // mapped; earlier pages stay changed), ENOMEM (no frame for a split). Does
+  // not flush the TLB.
+  Status SetLeafMark(Vaddr va, Vaddr end, uint64_t mark, bool set);
 
  private:
   // The entry slot for va at `level`, creating tables above it if `create`.

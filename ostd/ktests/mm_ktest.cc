@@ -310,6 +310,63 @@ TEST_F(PageTableTest, UnmapRangeSplitsALargePage) {
   internal::FreeKernelVirtual(*area, 2 * kLarge);
 }
 
+// SetLeafMark (how a TD marks shared pages): it splits the large page that
+// holds the range, marks exactly the range, and the mark (here an address
+// bit, as a TD's shared bit is) never shows in the addresses read back;
+// Protect keeps it and clearing removes it. Nothing is accessed through the
+// marked entry, which would fault on this CPU.
+TEST_F(PageTableTest, SetLeafMarkSplitsMarksAndHidesTheMark) {
+  constexpr uint64_t kLarge = mm::kLargePageSize;
+  constexpr uint64_t kMark = uint64_t{1} << 47;
+  // The split leaves a 4 KiB table in its 2 MiB slot, where no large page
+  // can be mapped again: use the second aligned slot of the area, not the
+  // first, which UnmapRangeSplitsALargePage maps after this test.
+  Result<Vaddr> area = internal::AllocKernelVirtual(3 * kLarge);
+  ASSERT_TRUE(area.has_value());
+  Vaddr va = mm::AlignUp(*area, kLarge) + kLarge;
+  constexpr Paddr kPa = 0x200000;
+  auto entry = [](Vaddr v) { return KernelPageTable().LeafEntry(v); };
+  {
+    SpinLockGuard guard(KernelPageTableLock());
+    ASSERT_TRUE(KernelPageTable().Map(va, kPa, kLarge, mm::PageFlags{}).has_value());
+    ASSERT_TRUE(
+        KernelPageTable().SetLeafMark(va + kPageSize, va + 3 * kPageSize, kMark, true).has_value());
+  }
+  for (uint64_t i = 0; i < 4; ++i) {
+    std::optional<internal::Mapping> m = KernelPageTable().Query(va + i * kPageSize + 5);
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->page_size, kPageSize) << "split";
+    EXPECT_EQ(m->paddr, kPa + i * kPageSize + 5) << "page " << i;
+    EXPECT_EQ((entry(va + i * kPageSize) & kMark) != 0, i == 1 || i == 2) << "page " << i;
+  }
+  std::optional<internal::PageTable::Found> f =
+      KernelPageTable().FindNextMapped(va + kPageSize, va + 2 * kPageSize);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->mapping.paddr, kPa + kPageSize);
+  {
+    SpinLockGuard guard(KernelPageTableLock());
+    ASSERT_TRUE(KernelPageTable().Protect(va + kPageSize, kRw).has_value());
+    EXPECT_NE(entry(va + kPageSize) & kMark, 0u) << "Protect keeps the mark";
+    EXPECT_TRUE(KernelPageTable().Query(va + kPageSize)->flags.writable);
+    // Permission bits and PS are not marks; misaligned ranges are refused.
+    EXPECT_EQ(KernelPageTable().SetLeafMark(va, va + kPageSize, mm::pte::kWritable, true).error(),
+              Errno::kEINVAL);
+    EXPECT_EQ(KernelPageTable().SetLeafMark(va + 1, va + kPageSize, kMark, true).error(),
+              Errno::kEINVAL);
+    ASSERT_TRUE(KernelPageTable()
+                    .SetLeafMark(va + kPageSize, va + 3 * kPageSize, kMark, false)
+                    .has_value());
+    EXPECT_EQ(entry(va + kPageSize) & kMark, 0u);
+    EXPECT_EQ(entry(va + 2 * kPageSize) & kMark, 0u);
+    EXPECT_TRUE(KernelPageTable().UnmapRange(va, va + kLarge).has_value());
+    // Nothing mapped there any more.
+    EXPECT_EQ(KernelPageTable().SetLeafMark(va, va + kPageSize, kMark, true).error(),
+              Errno::kENOENT);
+  }
+  for (uint64_t off = 0; off < kLarge; off += kPageSize) internal::FlushTlbPage(va + off);
+  internal::FreeKernelVirtual(*area, 3 * kLarge);
+}
+
 TEST(KernelMappingTest, LinearMapHasNoDeviceAlias) {
   // The local APIC and every device range the ACPI tables list (IOAPICs,
   // HPET, ECAM, DMAR units) are mapped uncached by ostd, never write-back.

@@ -1,3 +1,5 @@
+#include <atomic>
+
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
@@ -20,6 +22,18 @@ namespace pte = mm::pte;
 uint64_t linear_map_size = 0;
 PageTable kernel_pt(0);
 SpinLock kernel_pt_lock;
+// Every bit MarkLinearMap ever set in a leaf (a TD's shared bit, or the
+// simulator's stand-in for it). Such a bit may lie in the address field, so
+// leaf addresses are read without them; written before the first leaf that
+// carries it, under kernel_pt_lock.
+std::atomic<uint64_t> leaf_marks{0};
+
+// The physical base of the leaf entry `e` covering `span` bytes.
+Paddr LeafBase(uint64_t e, uint64_t span) {
+  return e & pte::kAddrMask & ~leaf_marks.load(std::memory_order_relaxed) & ~(span - 1);
+}
+// The marks `e` carries, to keep in an entry rebuilt from it.
+uint64_t MarksOf(uint64_t e) { return e & leaf_marks.load(std::memory_order_relaxed); }
 
 // Kernel virtual areas: one bit per page over 1 GiB from kKvaBase.
 constexpr uint64_t kKvaPages = (1ull << 30) / kPageSize;
@@ -100,7 +114,7 @@ std::optional<Mapping> PageTable::Query(Vaddr va) const {
     if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) return std::nullopt;
     if (l == 1 || (e & pte::kHuge)) {
       uint64_t span = mm::EntrySpan(l);
-      Paddr base = e & pte::kAddrMask & ~(span - 1);
+      Paddr base = LeafBase(e, span);
       return Mapping{base + (va & (span - 1)), span, mm::DecodeFlags(e)};
     }
     table = TableAt(e & pte::kAddrMask);
@@ -130,7 +144,7 @@ std::optional<PageTable::Found> PageTable::FindNextMapped(Vaddr from, Vaddr end)
       }
       if (l == 1 || (e & pte::kHuge)) {
         Vaddr base = mm::AlignDown(va, span);
-        Paddr pa = e & pte::kAddrMask & ~(span - 1);
+        Paddr pa = LeafBase(e, span);
         return Found{base, Mapping{pa, span, mm::DecodeFlags(e)}};
       }
       table = TableAt(e & pte::kAddrMask);
@@ -162,7 +176,7 @@ Result<Mapping> PageTable::Unmap(Vaddr va) {
     if (l == 1 || (e & pte::kHuge)) {
       uint64_t span = mm::EntrySpan(l);
       if (!mm::IsAligned(va, span)) return Err(Errno::kEINVAL);
-      Mapping m{e & pte::kAddrMask & ~(span - 1), span, mm::DecodeFlags(e)};
+      Mapping m{LeafBase(e, span), span, mm::DecodeFlags(e)};
       e = 0;
       return m;
     }
@@ -181,11 +195,12 @@ Status PageTable::Split(Vaddr va) {
                       mm::FrameAllocOptions().usage(mm::FrameUsage::kPageTable).AllocOne());
       uint64_t span = mm::EntrySpan(l);
       uint64_t child = mm::EntrySpan(l - 1);
-      Paddr base = e & pte::kAddrMask & ~(span - 1);
+      Paddr base = LeafBase(e, span);
       mm::PageFlags flags = mm::DecodeFlags(e);
+      uint64_t marks = MarksOf(e);
       uint64_t* children = TableAt(frame);
       for (unsigned i = 0; i < mm::kEntriesPerTable; ++i) {
-        children[i] = mm::EncodeLeaf(base + i * child, flags, l - 1 > 1);
+        children[i] = mm::EncodeLeaf(base + i * child, flags, l - 1 > 1) | marks;
       }
       // Kernel and user tables alike: the leaves carry the permissions.
       e = frame | pte::kPresent | pte::kWritable | (va < kUserEnd ? pte::kUser : 0);
@@ -229,12 +244,46 @@ Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
         flags.uncached = (e & pte::kCacheDisable) != 0;
       }
       flags.anonymous = (e & pte::kSoftAnon) != 0;  // the kernel's mark stays too
-      e = mm::EncodeLeaf(e & pte::kAddrMask, flags, l > 1);
+      e = mm::EncodeLeaf(LeafBase(e, mm::EntrySpan(l)), flags, l > 1) | MarksOf(e);
       return {};
     }
     table = TableAt(e & pte::kAddrMask);
   }
   return Err(Errno::kENOENT);
+}
+
+Status PageTable::SetLeafMark(Vaddr va, Vaddr end, uint64_t mark, bool set) {
+  if (!mm::IsAligned(va, kPageSize) || !mm::IsAligned(end, kPageSize) || end < va ||
+      (mark & (pte::kPresent | pte::kWritable | pte::kUser | pte::kHuge | pte::kNoExecute)) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  if (va == end) return {};
+  if (!mm::IsCanonical(va) || !mm::IsCanonical(end - 1)) return Err(Errno::kEINVAL);
+  leaf_marks.fetch_or(mark, std::memory_order_relaxed);
+  for (Vaddr page = va; page < end; page += kPageSize) {
+    for (;;) {
+      Status walk;
+      uint64_t* slot = Walk(page, 1, false, &walk);
+      if (slot == nullptr) {
+        // A large page holds it: cut it into 4 KiB pages and look again.
+        if (!walk.has_value() && walk.error() == Errno::kEEXIST) {
+          OSTD_TRY(Split(page));
+          continue;
+        }
+        return Err(Errno::kENOENT);
+      }
+      if (!mm::LeafHoldsPage(*slot)) return Err(Errno::kENOENT);
+      *slot = set ? (*slot | mark) : (*slot & ~mark);
+      break;
+    }
+  }
+  return {};
+}
+
+Status MarkLinearMap(Paddr base, Paddr end, uint64_t mark, bool set) {
+  if (end > linear_map_size || base > end) return Err(Errno::kEINVAL);
+  SpinLockGuard guard(kernel_pt_lock);
+  return kernel_pt.SetLeafMark(PhysToVirt(base), PhysToVirt(end), mark, set);
 }
 
 PageTable& KernelPageTable() { return kernel_pt; }
