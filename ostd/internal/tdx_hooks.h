@@ -46,6 +46,20 @@ bool StartTdxSimAtBoot();
 bool CanAcceptMemory();
 Status AcceptMemory(Paddr base, uint64_t len);
 
+// Sharing memory with the host, for the DMA backend (ostd/io/dma_native.cc).
+// Defined in ostd/tdx/guest.cc.
+//
+// The bits that mark a shared page in a page-table entry (the TD's shared
+// bit; the simulator's stand-in), or 0 outside a TD: nothing is ever shared.
+uint64_t SharedPteMark();
+// Tells the host with MapGPA that [base, base + len) (page aligned) is now
+// shared (`shared`) or private again; going private also accepts the pages
+// again, which zeroes them. The caller changes the page tables and flushes
+// first, as the conversion protocol requires. ENODEV outside a TD; EINVAL
+// for a bad range; EIO if the host or the module refuses (the pages may be
+// converted in part: never reuse them then).
+Status ConvertMemory(Paddr base, uint64_t len, bool shared);
+
 }  // namespace ostd::internal
 
 #endif  // OSTD_INTERNAL_TDX_HOOKS_H_

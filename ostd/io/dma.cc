@@ -154,9 +154,10 @@ Result<DmaCoherent> DmaCoherent::Alloc(size_t pages) {
   if (pages == 0 || pages > kMaxPages) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(Paddr pa, mm::FrameAllocOptions().zeroed(true).AllocContiguous(pages));
   uint64_t size = pages * kPageSize;
-  Result<uint64_t> daddr = internal::DmaMapCoherent(pa, size);
+  bool lost = false;
+  Result<uint64_t> daddr = internal::DmaMapCoherent(pa, size, &lost);
   if (!daddr) {
-    mm::FreeFrames(pa, pages);
+    if (!lost) mm::FreeFrames(pa, pages);
     return Err(daddr.error());
   }
   return DmaCoherent(DmaRegion(pa, size, *daddr));
@@ -165,8 +166,10 @@ Result<DmaCoherent> DmaCoherent::Alloc(size_t pages) {
 void DmaCoherent::Reset() {
   if (region_.size_ == 0) return;
   DmaRegion r = std::move(region_);
-  internal::DmaUnmapCoherent(r.paddr_, r.size_, r.daddr_);
-  mm::FreeFrames(r.paddr_, r.size_ / kPageSize);
+  // Frames the platform could not take back from devices are never reused.
+  if (internal::DmaUnmapCoherent(r.paddr_, r.size_, r.daddr_)) {
+    mm::FreeFrames(r.paddr_, r.size_ / kPageSize);
+  }
 }
 
 DmaCoherent& DmaCoherent::operator=(DmaCoherent&& other) noexcept {
@@ -234,8 +237,7 @@ Status DmaStream::Sync(DmaDirection which, uint64_t offset, uint64_t len) const 
   bool allowed = direction_ == DmaDirection::kBidirectional || which == direction_;
   if (!allowed) return Err(Errno::kEACCES);
   OSTD_TRY(region_.Check(offset, len));
-  internal::DmaSyncStream(region_.paddr_, region_.daddr_, offset, len, which);
-  return {};
+  return internal::DmaSyncStream(region_.paddr_, region_.daddr_, offset, len, which);
 }
 
 }  // namespace ostd::dma

@@ -166,8 +166,9 @@ class DmaCoherent final {
 
   // `pages` zeroed, physically contiguous 4 KiB frames, mapped for devices.
   // EINVAL: pages is 0 or more than kMaxPages; ENOMEM: no such run of frames
-  // (or, in a confidential guest, sharing them with the host failed).
-  // Task context (it may allocate and flush TLBs).
+  // (or, in a TD, no frame to split the linear map); EIO: in a TD, the host
+  // refused to share them. Task context (in a TD it converts the frames to
+  // shared memory and flushes every CPU's TLB; dropping it converts back).
   [[nodiscard]] static Result<DmaCoherent> Alloc(size_t pages);
 
   // Takes over `other`'s buffer; `other` becomes empty (size 0).
@@ -272,7 +273,10 @@ class DmaCoherent final {
 //   * Sync(kFromDevice, ...) hands device writes to the CPU: allowed on
 //     kFromDevice and kBidirectional mappings; call it after the device says
 //     it is done and before reading.
-//   * Sync(kBidirectional, ...) does both, on kBidirectional mappings only.
+//   * Sync(kBidirectional, ...) does both, on kBidirectional mappings only,
+//     natively; in a TD, where a stream bounces through shared memory and
+//     one call cannot say which way to copy, it is EINVAL: sync kToDevice
+//     before the device reads and kFromDevice after it wrote.
 //   * Write/FillZeros (the CPU filling the buffer) are allowed on kToDevice
 //     and kBidirectional mappings only: on a kFromDevice mapping they would be
 //     lost (a confidential guest's bounce buffer is copied over them).
@@ -281,8 +285,10 @@ class DmaCoherent final {
 class DmaStream final {
  public:
   // Maps all of `segment` for `direction` and takes ownership of it. EINVAL:
-  // empty segment; ENOMEM: the mapping failed (a confidential guest's bounce
-  // space). On failure the segment is dropped (freed). Task context.
+  // empty segment; ENOMEM: no frames for a TD's bounce buffer; EIO: the
+  // host refused to share it. On failure the segment is dropped (freed).
+  // Task context, for the mapping and for dropping it (a TD converts the
+  // bounce buffer and flushes every CPU's TLB).
   [[nodiscard]] static Result<DmaStream> Map(mm::USegment segment, DmaDirection direction);
   // Maps the 4 KiB of `frame` for `direction`, holding a reference to it.
   // EINVAL: a moved-from handle; otherwise as above.

@@ -21,6 +21,7 @@ std::optional<TdxGuest> g_guest;
 std::optional<TdInfo> g_info;
 std::optional<TdxPlatform> g_platform;
 std::atomic<bool> g_claimed{false};
+uint64_t g_pte_shared_mark = 0;  // set before g_ready
 std::atomic<bool> g_ready{false};
 HardwareTdcall g_hardware;
 
@@ -31,7 +32,7 @@ CpuidRegs CpuidInsn(uint32_t leaf, uint32_t subleaf) {
 
 }  // namespace
 
-Status InitTdxGuest(TdcallPort& port) {
+Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark) {
   if (g_claimed.exchange(true, std::memory_order_acq_rel)) return Err(Errno::kEBUSY);
   TdxGuest probe(port);
   Result<TdInfo> info = probe.VpInfo();
@@ -41,6 +42,7 @@ Status InitTdxGuest(TdcallPort& port) {
   }
   g_guest.emplace(port);
   g_info.emplace(*info);
+  g_pte_shared_mark = pte_shared_mark.value_or(info->shared_bit());
   TdxPlatform::Hooks hooks;
   hooks.cpuid = &CpuidInsn;
   hooks.enable_interrupts = &arch::EnableInterrupts;
@@ -105,6 +107,18 @@ Status AcceptMemory(Paddr base, uint64_t len) {
     if (!s.has_value()) return Err(Errno::kEIO);
     at += large ? k2M : k4K;
   }
+  return {};
+}
+
+uint64_t SharedPteMark() { return tdx::CurrentGuest() != nullptr ? tdx::g_pte_shared_mark : 0; }
+
+Status ConvertMemory(Paddr base, uint64_t len, bool shared) {
+  tdx::TdxGuest* guest = tdx::CurrentGuest();
+  if (guest == nullptr) return Err(Errno::kENODEV);
+  Status s = guest->MapGpa(base, len, shared, tdx::CurrentTdInfo()->shared_bit());
+  if (!s.has_value()) return Err(s.error() == Errno::kEINVAL ? Errno::kEINVAL : Errno::kEIO);
+  // Private again: pending until accepted (which zeroes them).
+  if (!shared) OSTD_TRY(AcceptMemory(base, len));
   return {};
 }
 

@@ -215,6 +215,20 @@ uint64_t TdxModuleSim::MapGpa(TdcallRegs& r) {
   }
   uint64_t n = size < config_.mapgpa_chunk ? size : config_.mapgpa_chunk;
   SetPages(start, n, shared ? SimPage::kShared : SimPage::kPending);
+  if (shared) {
+    // A shared page is the host's memory, not the private page behind the
+    // same GPA: what the guest wrote there before is gone. The simulation
+    // shows the host's bytes as a fill pattern, so a guest that converts
+    // data it still needs, or forgets to zero a new shared page, sees it.
+    static constexpr std::array<uint8_t, 512> kHostBytes = [] {
+      std::array<uint8_t, 512> b{};
+      b.fill(kSimHostFill);
+      return b;
+    }();
+    for (uint64_t a = start; a < start + n; a += kHostBytes.size()) {
+      if (!mem_.Write(a, kHostBytes).has_value()) break;
+    }
+  }
   if (n < size) {
     r.r10 = kVmcallRetry;
     r.r11 = (start + n) | shared;

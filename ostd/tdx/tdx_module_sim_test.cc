@@ -145,10 +145,18 @@ TEST(TdxModuleSim, MapGpaConversions) {
   Fixture f;
   ASSERT_TRUE(f.guest.AcceptPage(0x200000, PageLevel::k2M).has_value());
   // Private -> shared, 40 pages with a 16-page chunk: two "retry" answers
-  // the wrapper follows.
+  // the wrapper follows. What the guest wrote there is gone: the pages read
+  // as the host's bytes, the first and the last alike; the next page keeps
+  // its private contents.
+  f.mem.bytes[0x200000] = 0x11;
+  f.mem.bytes[0x200000 + 40 * kPage - 1] = 0x22;
+  f.mem.bytes[0x200000 + 40 * kPage] = 0x33;
   uint64_t before = f.sim.vmcalls();
   ASSERT_TRUE(f.guest.MapGpa(0x200000, 40 * kPage, true, kShared).has_value());
   EXPECT_EQ(f.sim.vmcalls() - before, 3u);
+  EXPECT_EQ(f.mem.bytes[0x200000], kSimHostFill);
+  EXPECT_EQ(f.mem.bytes[0x200000 + 40 * kPage - 1], kSimHostFill);
+  EXPECT_EQ(f.mem.bytes[0x200000 + 40 * kPage], 0x33);
   EXPECT_EQ(f.sim.page(0x200000), SimPage::kShared);
   EXPECT_EQ(f.sim.page(0x200000 + 39 * kPage), SimPage::kShared);
   EXPECT_EQ(f.sim.page(0x200000 + 40 * kPage), SimPage::kAccepted);

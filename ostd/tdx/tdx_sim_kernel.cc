@@ -185,7 +185,7 @@ Result<TdxSim*> StartTdxSim() {
   g_module->SetPages(test_base, kSimTestSize, SimPage::kPending);
   // The same bring-up a real TD runs at boot, over the simulated module.
   g_port.emplace(*g_module);
-  OSTD_TRY(InitTdxGuest(*g_port));
+  OSTD_TRY(InitTdxGuest(*g_port, kSimPteSharedMark));
   // Free memory made unaccepted, as TDVF leaves most of a TD's memory: pending
   // in the module and in the frame allocator, whose frames it then gets back.
   uint64_t lazy_base = 0;

@@ -1,18 +1,13 @@
 // The one seam between ostd's DMA API (ostd/io/dma.h) and how the platform
 // makes memory reachable by devices. Internal to the TCB.
 //
-// Native x86 (dma_native.cc, the only backend today): no IOMMU is programmed,
-// devices snoop the CPU caches, so a device address is the physical address,
-// mapping changes nothing and a sync is an ordering fence.
-//
-// A confidential guest (TDX, the `cvm_guest` build setting) links a backend
-// with the same functions instead: DmaMapCoherent converts the pages to
-// shared (MapGPA, then setting the shared bit in the kernel's linear-map
-// entries for them) and returns the address with the shared bit set;
-// DmaUnmapCoherent converts them back (and re-accepts them) before they are
-// freed; DmaMapStream allocates a shared bounce buffer and DmaSyncStream
-// copies between it and the private frames in the direction synced. Nothing
-// above this header changes.
+// One backend, ostd/io/dma_native.cc, for both platforms. Natively (no IOMMU
+// is programmed, devices snoop the CPU caches) a device address is the
+// physical address, mapping changes nothing and a sync is an ordering fence.
+// In a TD (internal::SharedPteMark() != 0) coherent buffers are converted to
+// shared memory while they live, and streams bounce through shared frames of
+// their own, copied at each sync; device addresses never carry the shared
+// bit. Nothing above this header changes.
 #ifndef OSTD_IO_INTERNAL_DMA_BACKEND_H_
 #define OSTD_IO_INTERNAL_DMA_BACKEND_H_
 
@@ -25,21 +20,30 @@
 namespace ostd::internal {
 
 // Makes the frames [paddr, paddr + size) (page aligned, owned by the caller)
-// reachable by devices as a coherent buffer; returns the device address of
-// the first byte. ENOMEM if the platform cannot share them.
-Result<uint64_t> DmaMapCoherent(Paddr paddr, uint64_t size);
-// Undoes DmaMapCoherent; the frames may be freed afterwards.
-void DmaUnmapCoherent(Paddr paddr, uint64_t size, uint64_t daddr);
+// reachable by devices as a coherent buffer, zeroed; returns the device
+// address of the first byte. ENOMEM (no frame to split a large page), EIO
+// (the host refused). On failure the caller frees the frames, unless `*lost`
+// is set: their conversion could not be undone and they must never be reused.
+Result<uint64_t> DmaMapCoherent(Paddr paddr, uint64_t size, bool* lost);
+// Undoes DmaMapCoherent. True if the frames may be freed afterwards; false
+// if the platform could not take them back from devices (never reuse them).
+bool DmaUnmapCoherent(Paddr paddr, uint64_t size, uint64_t daddr);
 
 // Maps the frames [paddr, paddr + size) for streaming DMA in `direction`;
-// returns the device address of the first byte. ENOMEM as above.
+// returns the device address of the first byte (in a TD, of a shared bounce
+// buffer that starts as a copy of the frames). ENOMEM (no frames for the
+// bounce buffer or a split), EIO (the host refused).
 Result<uint64_t> DmaMapStream(Paddr paddr, uint64_t size, dma::DmaDirection direction);
-// Undoes DmaMapStream.
+// Undoes DmaMapStream (and frees a bounce buffer); the frames are the
+// caller's again.
 void DmaUnmapStream(Paddr paddr, uint64_t size, uint64_t daddr, dma::DmaDirection direction);
 // Hands [offset, offset + len) of a stream mapping over in direction `which`
-// (already checked against the mapping's direction and bounds).
-void DmaSyncStream(Paddr paddr, uint64_t daddr, uint64_t offset, uint64_t len,
-                   dma::DmaDirection which);
+// (already checked against the mapping's direction and bounds): in a TD, a
+// copy into the bounce buffer (kToDevice) or out of it (kFromDevice).
+// EINVAL for kBidirectional in a TD, where one call cannot say which way to
+// copy; natively any direction is a fence.
+Status DmaSyncStream(Paddr paddr, uint64_t daddr, uint64_t offset, uint64_t len,
+                     dma::DmaDirection which);
 
 }  // namespace ostd::internal
 

@@ -4,6 +4,9 @@
 #ifndef OSTD_TDX_INTERNAL_GUEST_H_
 #define OSTD_TDX_INTERNAL_GUEST_H_
 
+#include <cstdint>
+#include <optional>
+
 #include "ostd/result.h"
 #include "ostd/tdx/internal/tdcall.h"
 #include "ostd/tdx/internal/tdx_platform.h"
@@ -16,7 +19,17 @@ namespace ostd::tdx {
 // Once: EBUSY afterwards; EIO if TDG.VP.INFO fails (nothing is changed).
 // No #VE may be raised before it returns: call it before the first port
 // I/O, MSR or hlt on the TDX path (the console comes later).
-Status InitTdxGuest(TdcallPort& port);
+//
+// `pte_shared_mark`: the bits that mark a shared page in a page-table entry
+// (internal::SharedPteMark). nullopt on hardware: the TD's shared bit. The
+// simulator under TCG cannot set an address bit above the emulated CPU's
+// physical-address width (the entry would be reserved and fault), so it
+// passes kSimPteSharedMark, a bit the MMU ignores.
+Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark = std::nullopt);
+
+// The simulator's page-table mark for shared pages: bit 52, available to
+// software and ignored by the MMU.
+inline constexpr uint64_t kSimPteSharedMark = uint64_t{1} << 52;
 
 // The guest, its information and its platform; null before InitTdxGuest.
 TdxGuest* CurrentGuest();

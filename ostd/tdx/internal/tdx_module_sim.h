@@ -57,6 +57,9 @@ class SimMemory {
 
 // Offsets in the 1024-byte TDREPORT (TDX module ABI: REPORTMACSTRUCT at 0,
 // TEE_TCB_INFO at 256, TDINFO at 512).
+// The byte a page converted to shared reads as (the host's memory there).
+inline constexpr uint8_t kSimHostFill = 0xc5;
+
 inline constexpr uint64_t kReportTypeOffset = 0;  // type 0x81 (TDX), subtype, version
 inline constexpr uint64_t kReportCpuSvnOffset = 16;
 inline constexpr uint64_t kReportTeeTcbInfoHashOffset = 32;

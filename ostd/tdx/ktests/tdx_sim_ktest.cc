@@ -3,19 +3,26 @@
 // dispatcher's hook, TDG.VP.VEINFO.GET, decoding, TDG.VP.VMCALL, register
 // write-back, resume), TDCALLs work on real frames, and a #VE that cannot be
 // emulated is fatal.
+#include <array>
 #include <cstdint>
+#include <optional>
 
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
 #include "ostd/internal/frame_alloc.h"
+#include "ostd/internal/layout.h"
+#include "ostd/internal/mm.h"
 #include "ostd/internal/sched_hooks.h"
 #include "ostd/internal/tdx_hooks.h"
+#include "ostd/io/dma.h"
+#include "ostd/io/internal/dma_backend.h"
 #include "ostd/log.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/panic.h"
 #include "ostd/platform/internal/current.h"
 #include "ostd/task/task.h"
 #include "ostd/tdx/attestation.h"
+#include "ostd/tdx/internal/guest.h"
 #include "ostd/tdx/internal/tdx_sim_kernel.h"
 #include "ostd/tdx/internal/ve_handler.h"
 #include "ostd/util/vec.h"
@@ -255,6 +262,101 @@ TEST(TdxSimAccept, EveryFrameHandedOutIsAccepted) {
   mm::AcceptStats after = mm::GetAcceptStats();
   EXPECT_EQ(after.pending_units, 0u);
   EXPECT_EQ(after.accepted_units - before.accepted_units, before.pending_units);
+}
+
+// The DMA backend in a TD: a coherent buffer's frames are shared with the
+// host while it lives (marked in the linear map, shared in the module,
+// zeroed after the host's bytes appeared) and private, accepted and free
+// again after it; the device sees the GPA without the shared bit.
+TEST(TdxSimDma, CoherentBuffersAreSharedWhileTheyLive) {
+  TdxSim& sim = Sim();
+  const uint64_t mark = internal::SharedPteMark();
+  ASSERT_EQ(mark, kSimPteSharedMark);
+  auto marked = [&](Paddr p) {
+    return (internal::KernelPageTable().LeafEntry(internal::PhysToVirt(p)) & mark) != 0;
+  };
+  constexpr uint64_t kPages = 3;
+  Paddr pa = 0;
+  {
+    Result<dma::DmaCoherent> buf = dma::DmaCoherent::Alloc(kPages);
+    ASSERT_TRUE(buf.has_value());
+    pa = dma::DmaAccess::PaddrOf(*buf);
+    ASSERT_LT(pa + kPages * mm::kPageSize, kSimMaxMemory);
+    for (uint64_t i = 0; i < kPages; ++i) {
+      EXPECT_EQ(sim.module.page(pa + i * mm::kPageSize), SimPage::kShared) << "page " << i;
+      EXPECT_TRUE(marked(pa + i * mm::kPageSize)) << "page " << i;
+    }
+    // Only these pages: their neighbours stay private and unmarked.
+    EXPECT_FALSE(marked(pa - mm::kPageSize));
+    EXPECT_FALSE(marked(pa + kPages * mm::kPageSize));
+    EXPECT_EQ(sim.module.page(pa + kPages * mm::kPageSize), SimPage::kAccepted);
+    // The linear map still names the same frames (the mark is not address).
+    std::optional<internal::Mapping> m =
+        internal::KernelPageTable().Query(internal::PhysToVirt(pa + 5));
+    ASSERT_TRUE(m.has_value());
+    EXPECT_EQ(m->paddr, pa + 5);
+    // Zero, though the host's fill appeared when the pages became shared.
+    std::array<uint8_t, 64> head;
+    head.fill(1);
+    ASSERT_TRUE(buf->Read(kPages * mm::kPageSize - 64, head).has_value());
+    for (uint8_t b : head) ASSERT_EQ(b, 0u);
+    Result<dma::DeviceAddr> d = buf->device_addr(8);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(dma::DmaAccess::Value(*d), pa + 8);
+    ASSERT_TRUE(buf->WriteOnce<uint32_t>(0, 0xfeedf00d).has_value());
+    EXPECT_EQ(*buf->ReadOnce<uint32_t>(0), 0xfeedf00du);
+  }
+  for (uint64_t i = 0; i < kPages; ++i) {
+    EXPECT_EQ(sim.module.page(pa + i * mm::kPageSize), SimPage::kAccepted) << "page " << i;
+    EXPECT_FALSE(marked(pa + i * mm::kPageSize)) << "page " << i;
+    EXPECT_EQ(mm::GetFrameUsage(pa + i * mm::kPageSize), mm::FrameUsage::kFree) << "page " << i;
+  }
+}
+
+// A stream keeps the driver's frames private and hands the device a shared
+// bounce buffer, which starts as a copy of them; each sync copies one way
+// (a bidirectional sync is refused); dropping the stream converts the
+// bounce buffer back and frees it.
+TEST(TdxSimDma, StreamsBounceThroughSharedFrames) {
+  TdxSim& sim = Sim();
+  uint64_t free_before = mm::GetFrameStats().free_frames;
+  Result<mm::USegment> seg = mm::USegment::Alloc(2);
+  ASSERT_TRUE(seg.has_value());
+  Paddr pa = mm::FrameAccess::PaddrOf(*seg);
+  SimBytes(pa, 1)[0] = 0x42;  // before the mapping: the bounce copies it
+  Paddr bounce = 0;
+  {
+    Result<dma::DmaStream> s =
+        dma::DmaStream::Map(std::move(*seg), dma::DmaDirection::kBidirectional);
+    ASSERT_TRUE(s.has_value());
+    bounce = dma::DmaAccess::Value(*s->device_addr(0));
+    EXPECT_NE(bounce, pa);
+    EXPECT_EQ(mm::GetFrameStats().free_frames, free_before - 4);
+    for (uint64_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(sim.module.page(pa + i * mm::kPageSize), SimPage::kAccepted);
+      EXPECT_EQ(sim.module.page(bounce + i * mm::kPageSize), SimPage::kShared);
+    }
+    EXPECT_EQ(SimBytes(bounce, 1)[0], 0x42);
+    std::array<uint8_t, 3> abc = {'a', 'b', 'c'};
+    ASSERT_TRUE(s->Write(4096, abc).has_value());
+    EXPECT_EQ(SimBytes(bounce + 4096, 1)[0], 0u);  // not before the sync
+    ASSERT_TRUE(s->Sync(dma::DmaDirection::kToDevice, 4096, 3).has_value());
+    EXPECT_EQ(SimBytes(bounce + 4098, 1)[0], 'c');
+    // The device writes the bounce buffer; the CPU sees it after a sync.
+    SimBytes(bounce + 10, 1)[0] = 0x99;
+    std::array<uint8_t, 1> got{};
+    ASSERT_TRUE(s->Read(10, got).has_value());
+    EXPECT_EQ(got[0], 0u);
+    ASSERT_TRUE(s->Sync(dma::DmaDirection::kFromDevice, 10, 1).has_value());
+    ASSERT_TRUE(s->Read(10, got).has_value());
+    EXPECT_EQ(got[0], 0x99u);
+    EXPECT_EQ(s->Sync(dma::DmaDirection::kBidirectional, 0, 1).error(), Errno::kEINVAL);
+  }
+  EXPECT_EQ(mm::GetFrameStats().free_frames, free_before);
+  for (uint64_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(sim.module.page(bounce + i * mm::kPageSize), SimPage::kAccepted);
+    EXPECT_EQ(mm::GetFrameUsage(bounce + i * mm::kPageSize), mm::FrameUsage::kFree);
+  }
 }
 
 // AcceptMemory: 2 MiB at a time, 4 KiB pages where the 2 MiB page is mixed,
