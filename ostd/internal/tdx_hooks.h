@@ -60,6 +60,23 @@ uint64_t SharedPteMark();
 // converted in part: never reuse them then).
 Status ConvertMemory(Paddr base, uint64_t len, bool shared);
 
+// The simulated host's side of device memory (a `tdx_sim` kernel). In a TD
+// every access to device memory is an EPT violation that becomes a #VE the
+// guest emulates with a TDVMCALL; under TCG, QEMU maps device memory for the
+// guest directly, so IoMem maps it not present instead (each access faults
+// into the #VE path) and the simulated host reaches the device through a
+// mapping of its own. The simulator installs the hooks when it starts.
+struct SimMmioHooks {
+  // Makes sure the host has a mapping of [base, base + len) (page aligned;
+  // kept for the kernel's life and shared by later guest mappings); ENOMEM.
+  Status (*map)(Paddr base, uint64_t len);
+};
+void SetSimMmioHooks(const SimMmioHooks* hooks);
+// For IoMem: true if the simulator is running, after it mapped the range for
+// its host (then the guest maps it not present); false outside the
+// simulator (nothing done). ENOMEM from the host's mapping.
+Result<bool> SimHostMapMmio(Paddr base, uint64_t len);
+
 }  // namespace ostd::internal
 
 #endif  // OSTD_INTERNAL_TDX_HOOKS_H_

@@ -12,6 +12,7 @@
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
+#include "ostd/internal/tdx_hooks.h"
 #include "ostd/io/internal/io_mem_access.h"
 #include "ostd/io/range_allocator.h"
 #include "ostd/log.h"
@@ -197,10 +198,23 @@ Result<Region> AcquireRegion(Paddr paddr, uint64_t size, bool sensitive, CachePo
     return Err(va.error());
   }
   span.va = *va;
+  // In a TD device memory is shared with the host, which emulates every
+  // access (docs/tdx.md); the simulator's host needs a mapping of its own,
+  // and the guest's pages are then not present so that each access faults
+  // into the #VE path as it does in a TD.
+  uint64_t shared_mark = internal::SharedPteMark();
+  Result<bool> sim_host = shared_mark != 0 ? internal::SimHostMapMmio(base, span.len) : false;
+  if (!sim_host) {
+    internal::FreeKernelVirtual(span.va, span.len);
+    ReleaseRange(paddr, size);
+    return Err(sim_host.error());
+  }
   mm::PageFlags flags{.writable = true,
                       .executable = false,
                       .uncached = policy == CachePolicy::kUncached,
-                      .global = true};
+                      .global = true,
+                      .device = true,
+                      .inaccessible = *sim_host};
   uint64_t mapped = 0;
   Status status;
   {
@@ -208,6 +222,10 @@ Result<Region> AcquireRegion(Paddr paddr, uint64_t size, bool sensitive, CachePo
     for (; mapped < span.len; mapped += kPageSize) {
       status = internal::KernelPageTable().Map(span.va + mapped, base + mapped, kPageSize, flags);
       if (!status) break;
+    }
+    if (status && shared_mark != 0) {
+      status =
+          internal::KernelPageTable().SetLeafMark(span.va, span.va + span.len, shared_mark, true);
     }
   }
   if (!status) {

@@ -5,6 +5,7 @@
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
+#include "ostd/internal/tdx_hooks.h"
 #include "ostd/log.h"
 #include "ostd/mm/bitmap_allocator.h"
 #include "ostd/mm/frame.h"
@@ -425,6 +426,12 @@ Result<Vaddr> MapMmio(Paddr pa, uint64_t size) {
       FreeKernelVirtual(va, len);
       return Err(s.error());
     }
+  }
+  // In a TD device memory is shared with the host (docs/tdx.md). The range
+  // was just mapped in 4 KiB pages, so no split is needed and this cannot fail.
+  if (uint64_t mark = SharedPteMark(); mark != 0) {
+    Status marked = kernel_pt.SetLeafMark(va, va + len, mark, true);
+    OSTD_ASSERT(marked.has_value());
   }
   return va + (pa - base);
 }

@@ -22,6 +22,7 @@ std::optional<TdInfo> g_info;
 std::optional<TdxPlatform> g_platform;
 std::atomic<bool> g_claimed{false};
 uint64_t g_pte_shared_mark = 0;  // set before g_ready
+std::atomic<const internal::SimMmioHooks*> g_sim_mmio{nullptr};
 std::atomic<bool> g_ready{false};
 HardwareTdcall g_hardware;
 
@@ -120,6 +121,17 @@ Status ConvertMemory(Paddr base, uint64_t len, bool shared) {
   // Private again: pending until accepted (which zeroes them).
   if (!shared) OSTD_TRY(AcceptMemory(base, len));
   return {};
+}
+
+void SetSimMmioHooks(const SimMmioHooks* hooks) {
+  tdx::g_sim_mmio.store(hooks, std::memory_order_release);
+}
+
+Result<bool> SimHostMapMmio(Paddr base, uint64_t len) {
+  const SimMmioHooks* hooks = tdx::g_sim_mmio.load(std::memory_order_acquire);
+  if (hooks == nullptr) return false;
+  OSTD_TRY(hooks->map(base, len));
+  return true;
 }
 
 // Weak: the strong definition of a `tdx_sim` kernel (ostd/tdx/sim_at_boot.cc)

@@ -8,6 +8,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/frame_alloc.h"
 #include "ostd/internal/layout.h"
+#include "ostd/internal/mm.h"
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/mm/frame.h"
@@ -45,6 +46,53 @@ class PhysMemory final : public SimMemory {
 
 std::array<uint8_t, kPage> g_device{};
 
+// The simulated host's own mappings of the device memory IoMem maps for the
+// guest (SimMmioHooks): the guest's pages are not present, so its accesses
+// fault into the #VE path and reach the device through these. A view stays
+// for the kernel's life (as the host's mapping of a device outlives any one
+// guest mapping of it) and serves every later guest mapping of the same
+// range, so no view is ever unmapped while a CPU may still cache it.
+struct HostView {
+  Paddr base = 0;
+  uint64_t len = 0;  // 0: a free slot
+  Vaddr va = 0;
+};
+constexpr size_t kHostViews = 64;
+SpinLock g_views_lock;
+std::array<HostView, kHostViews> g_views ABSL_GUARDED_BY(g_views_lock);
+
+Status MapHostView(Paddr base, uint64_t len) {
+  {
+    SpinLockGuard guard(g_views_lock);
+    for (const HostView& v : g_views) {
+      if (v.len != 0 && base >= v.base && base + len <= v.base + v.len) return {};
+    }
+  }
+  // Outside the lock: MapMmio allocates (and may accept memory, a TDCALL).
+  OSTD_TRY_ASSIGN(Vaddr va, internal::MapMmio(base, len));
+  SpinLockGuard guard(g_views_lock);
+  for (HostView& v : g_views) {
+    if (v.len == 0) {
+      v = HostView{base, len, va};
+      return {};
+    }
+  }
+  // Full: the mapping is kept unused rather than unmapped (see above).
+  return Err(Errno::kENOMEM);
+}
+
+constexpr internal::SimMmioHooks kSimMmioHooks{&MapHostView};
+
+// The host's address of device byte `gpa` (shared bit clear) for an access of
+// `size` bytes, or 0 if no view holds it.
+Vaddr HostViewOf(uint64_t gpa, uint8_t size) {
+  SpinLockGuard guard(g_views_lock);
+  for (const HostView& v : g_views) {
+    if (v.len != 0 && gpa >= v.base && gpa + size <= v.base + v.len) return v.va + (gpa - v.base);
+  }
+  return 0;
+}
+
 // The host VMM: real instructions for I/O, MSRs and cpuid; one RAM-backed
 // MMIO device; hlt returns at once (a spurious wake-up, which hlt allows).
 class NativeVmm final : public VmCalls {
@@ -64,7 +112,25 @@ class NativeVmm final : public VmCalls {
     if (size == 4) arch::Outl(port, value);
     return {};
   }
+  // SAFETY (the two device accesses below): `va` lies in a live host view
+  // (an uncached mapping of the device's pages made by MapMmio) for `size`
+  // bytes, and the guest's emulated access was naturally sized; one volatile
+  // access of that width is one bus access, as the guest's mov would be.
   Result<uint64_t> MmioRead(uint64_t gpa, uint8_t size) override {
+    if (Vaddr va = HostViewOf(gpa & ~kShared, size); va != 0) {
+      switch (size) {
+        case 1:
+          return *reinterpret_cast<const volatile uint8_t*>(va);
+        case 2:
+          return *reinterpret_cast<const volatile uint16_t*>(va);
+        case 4:
+          return *reinterpret_cast<const volatile uint32_t*>(va);
+        case 8:
+          return *reinterpret_cast<const volatile uint64_t*>(va);
+        default:
+          return Err(Errno::kEIO);
+      }
+    }
     uint64_t off = (gpa & ~kShared) - kSimDeviceGpa;
     if ((gpa & ~kShared) < kSimDeviceGpa || off + size > kPage) return Err(Errno::kEIO);
     uint64_t v = 0;
@@ -72,6 +138,24 @@ class NativeVmm final : public VmCalls {
     return v;
   }
   Status MmioWrite(uint64_t gpa, uint8_t size, uint64_t value) override {
+    if (Vaddr va = HostViewOf(gpa & ~kShared, size); va != 0) {
+      switch (size) {
+        case 1:
+          *reinterpret_cast<volatile uint8_t*>(va) = static_cast<uint8_t>(value);
+          return {};
+        case 2:
+          *reinterpret_cast<volatile uint16_t*>(va) = static_cast<uint16_t>(value);
+          return {};
+        case 4:
+          *reinterpret_cast<volatile uint32_t*>(va) = static_cast<uint32_t>(value);
+          return {};
+        case 8:
+          *reinterpret_cast<volatile uint64_t*>(va) = value;
+          return {};
+        default:
+          return Err(Errno::kEIO);
+      }
+    }
     uint64_t off = (gpa & ~kShared) - kSimDeviceGpa;
     if ((gpa & ~kShared) < kSimDeviceGpa || off + size > kPage) return Err(Errno::kEIO);
     for (uint64_t i = 0; i < size; ++i) g_device[off + i] = static_cast<uint8_t>(value >> (8 * i));
@@ -122,20 +206,43 @@ std::optional<TdxSim> g_sim;
 std::atomic<bool> g_started{false};
 std::atomic<uint64_t> g_window{0};
 
+SpinLock g_ve_lock;  // one simulated EPT-violation #VE at a time (SimTrapHook)
+
 // The tdx_sim trap hook: a #PF in the armed window becomes an EPT-violation
 // #VE (recorded in the module, as hardware would) and is handled as one.
 bool SimTrapHook(arch::TrapFrame& frame) {
   if (frame.vector == 14) {
-    uint64_t window = g_window.load(std::memory_order_acquire);
-    if (window == 0 || frame.from_user()) return false;
+    if (frame.from_user()) return false;
     uint64_t cr2 = arch::ReadCr2();
-    if (cr2 < window || cr2 >= window + kPage) return false;
+    uint64_t gpa = 0;
+    uint64_t window = g_window.load(std::memory_order_acquire);
+    if (window != 0 && cr2 >= window && cr2 < window + kPage) {
+      gpa = kSimDeviceGpa + (cr2 - window);
+    } else if (cr2 >= internal::kLinearMapBase) {
+      // IoMem's device pages are mapped not present, marked shared: an
+      // access is what an EPT violation on a shared page is in a TD.
+      // (Read without the page-table lock: the faulting code owns the
+      // mapping, and kernel page-table frames are never freed.)
+      std::optional<internal::Mapping> m = internal::KernelPageTable().Query(cr2);
+      if (!m || !m->flags.inaccessible || !m->flags.device ||
+          (internal::KernelPageTable().LeafEntry(cr2) & kSimPteSharedMark) == 0) {
+        return false;
+      }
+      gpa = m->paddr;
+    } else {
+      return false;
+    }
     VeInfo ve;
     ve.exit_reason = kExitEptViolation;
     ve.gla = cr2;
-    ve.gpa = kShared | (kSimDeviceGpa + (cr2 - window));
-    g_module->InjectVe(ve);
+    ve.gpa = kShared | gpa;
     frame.vector = internal::kVectorVirtualization;
+    // The simulated module keeps one #VE for one vCPU: another CPU's
+    // fault must not replace this one before TDG.VP.VEINFO.GET reads it
+    // (hardware keeps the information per vCPU).
+    SpinLockGuard guard(g_ve_lock);
+    g_module->InjectVe(ve);
+    return HandleVe(frame);
   }
   return HandleVe(frame);
 }
@@ -200,6 +307,7 @@ Result<TdxSim*> StartTdxSim() {
                        lazy_base, mrtd, size, cycles});
   g_started.store(true, std::memory_order_release);
   internal::SetTdxTrapHook(&SimTrapHook);
+  internal::SetSimMmioHooks(&kSimMmioHooks);
   return &*g_sim;
 }
 

@@ -13,6 +13,7 @@
 #include "ostd/io/pci.h"
 #include "ostd/mm/frame.h"
 #include "ostd/pod.h"
+#include "ostd/tdx/internal/ve_handler.h"
 #include "ostd/timer.h"
 #include "ostd/vm/vm_io.h"
 
@@ -258,6 +259,31 @@ Status EduDma(const IoMem<>& regs, bool to_ram, uint64_t src, uint64_t dst, uint
     if ((cmd & 1) == 0) return {};
   }
   return Err(Errno::kETIMEDOUT);
+}
+
+// In a TD (tdx_sim) device memory is shared and every IoMem access is a
+// #VE the guest emulates with a TDVMCALL: the edu device's identification
+// register reads the same through it, one #VE per access. Natively no #VE.
+TEST(DmaEduTest, RegisterAccessesInATdTakeTheVePath) {
+  Result<pci::Device> edu = pci::FindDevice(0x1234, 0x11e8);
+  ASSERT_TRUE(edu.has_value());
+  Result<pci::OwnedDevice> dev = pci::OwnedDevice::Claim(*edu);
+  ASSERT_TRUE(dev.has_value());
+  Result<IoMem<>> regs = dev->AcquireBar(0);
+  ASSERT_TRUE(regs.has_value());
+  uint64_t ves = tdx::VesHandled();
+  Result<uint32_t> id = regs->ReadOnce<uint32_t>(0);
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(*id & 0xffffu, 0x00edu) << "edu identification register";
+  // Register 4 inverts what is written to it: a write and a read back.
+  ASSERT_TRUE(regs->WriteOnce<uint32_t>(4, 0x0f0f1234).has_value());
+  EXPECT_EQ(*regs->ReadOnce<uint32_t>(4), ~uint32_t{0x0f0f1234});
+  uint64_t taken = tdx::VesHandled() - ves;
+  if (internal::SharedPteMark() != 0) {
+    EXPECT_EQ(taken, 3u);
+  } else {
+    EXPECT_EQ(taken, 0u);
+  }
 }
 
 TEST(DmaEduTest, DeviceCopiesThroughStreamsOnlyWithBusMastering) {
