@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/device_ranges.h"
 #include "ostd/internal/io_port.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/sync.h"
 
 namespace ostd {
@@ -137,10 +138,8 @@ T IoPort<T>::Read() const {
   if (!owned_) return static_cast<T>(~T{0});
   // SAFETY: this IoPort holds the claim on [port_, port_ + sizeof(T)), which
   // Acquire checked against the allow-list: reading it reaches only a device
-  // its owner may drive.
-  if constexpr (sizeof(T) == 1) return arch::Inb(port_);
-  if constexpr (sizeof(T) == 2) return arch::Inw(port_);
-  if constexpr (sizeof(T) == 4) return arch::Inl(port_);
+  // its owner may drive. Through the platform seam (a TDVMCALL in a TD).
+  return static_cast<T>(platform::Current().PortIn(port_, sizeof(T)));
 }
 
 template <typename T>
@@ -152,13 +151,10 @@ void IoPort<T>::Write(T value) const {
       value = internal::CmosIndexByte(value);
       last_cmos_index.store(value, std::memory_order_relaxed);
     }
-    // SAFETY: as Read; 0x70 writes carry ostd's NMI bit.
-    arch::Outb(port_, value);
   }
-  // SAFETY: as Read (0x70/0x71 are allowed only 8 bits wide).
-  if constexpr (sizeof(T) == 2) arch::Outw(port_, value);
-  // SAFETY: as above.
-  if constexpr (sizeof(T) == 4) arch::Outl(port_, value);
+  // SAFETY: as Read; 0x70 writes carry ostd's NMI bit (0x70/0x71 are
+  // allowed only 8 bits wide).
+  platform::Current().PortOut(port_, sizeof(T), value);
 }
 
 template class IoPort<uint8_t>;

@@ -9,6 +9,7 @@
 #include "ostd/internal/smp.h"
 #include "ostd/io/internal/io_mem_access.h"
 #include "ostd/log.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/smp/internal/smp_state.h"
 #include "ostd/sync.h"
 
@@ -47,18 +48,19 @@ uint32_t Read32Locked(Address a, uint16_t offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
   // SAFETY: 0xcf8/0xcfc are PCI configuration mechanism #1. They are sensitive
   // ports (io_port.cc) that no IoPort can claim, and config_lock serialises the
   // address/data pair, so nothing else moves the address between the two.
-  arch::Outl(kConfigAddressPort, AddressWord(a, offset));
+  // Through the platform seam: a TD asks the host (TDVMCALL), no #VE.
+  platform::Current().PortOut(kConfigAddressPort, 4, AddressWord(a, offset));
   // SAFETY: as above; reading configuration data has no side effects.
-  return arch::Inl(kConfigDataPort);
+  return platform::Current().PortIn(kConfigDataPort, 4);
 }
 
 void Write32Locked(Address a, uint16_t offset, uint32_t value)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
   // SAFETY: as Read32Locked; callers write only BARs (sizing, then restoring the
   // firmware's value) with decoding off.
-  arch::Outl(kConfigAddressPort, AddressWord(a, offset));
+  platform::Current().PortOut(kConfigAddressPort, 4, AddressWord(a, offset));
   // SAFETY: as above.
-  arch::Outl(kConfigDataPort, value);
+  platform::Current().PortOut(kConfigDataPort, 4, value);
 }
 
 // The command register alone: a 32-bit write would also hit the status
@@ -66,9 +68,9 @@ void Write32Locked(Address a, uint16_t offset, uint32_t value)
 void WriteCommandLocked(Address a, uint16_t value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(config_lock) {
   // SAFETY: as Read32Locked; the 16-bit data access at 0xcfc + (offset & 2)
   // selects the command word of the dword at offset 4.
-  arch::Outl(kConfigAddressPort, AddressWord(a, kRegCommand));
+  platform::Current().PortOut(kConfigAddressPort, 4, AddressWord(a, kRegCommand));
   // SAFETY: as above; only the memory/I/O decode and bus-master bits change.
-  arch::Outw(kConfigDataPort + (kRegCommand & 2), value);
+  platform::Current().PortOut(kConfigDataPort + (kRegCommand & 2), 2, value);
 }
 
 // Sizes the BARs of `d` (its address, header type set) with decoding off.
