@@ -9,6 +9,7 @@
 // same kernel, so these are the guest's costs plus the simulator's, not a
 // TD's. Not a test:
 //   bazel run //ostd/tdx:tdx_sim_bench_run
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -40,12 +41,7 @@ constexpr Paddr kIoApic = 0xfec00000;
 uint64_t samples[kRuns];
 
 uint64_t Median() {
-  for (size_t i = 1; i < kRuns; ++i) {  // insertion sort: kRuns is small
-    uint64_t x = samples[i];
-    size_t j = i;
-    for (; j > 0 && samples[j - 1] > x; --j) samples[j] = samples[j - 1];
-    samples[j] = x;
-  }
+  std::ranges::nth_element(samples, samples + kRuns / 2);
   return samples[kRuns / 2];
 }
 

@@ -3,6 +3,7 @@
 // copies between its own 4 KiB buffer and RAM only while bus mastering is on.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "ktest/ktest.h"
@@ -261,16 +262,27 @@ Status EduDma(const IoMem<>& regs, bool to_ram, uint64_t src, uint64_t dst, uint
   return Err(Errno::kETIMEDOUT);
 }
 
+// The edu device, owned, and its register BAR (dropped before the device).
+struct Edu {
+  pci::OwnedDevice dev;
+  IoMem<> regs;
+};
+
+Result<Edu> ClaimEdu() {
+  OSTD_TRY_ASSIGN(pci::Device found, pci::FindDevice(0x1234, 0x11e8));
+  OSTD_TRY_ASSIGN(pci::OwnedDevice dev, pci::OwnedDevice::Claim(found));
+  OSTD_TRY_ASSIGN(IoMem<> regs, dev.AcquireBar(0));
+  return Edu{std::move(dev), std::move(regs)};
+}
+
 // In a TD (tdx_sim) device memory is shared and every IoMem access is a
 // #VE the guest emulates with a TDVMCALL: the edu device's identification
 // register reads the same through it, one #VE per access. Natively no #VE.
 TEST(DmaEduTest, RegisterAccessesInATdTakeTheVePath) {
-  Result<pci::Device> edu = pci::FindDevice(0x1234, 0x11e8);
+  Result<Edu> edu = ClaimEdu();
   ASSERT_TRUE(edu.has_value());
-  Result<pci::OwnedDevice> dev = pci::OwnedDevice::Claim(*edu);
-  ASSERT_TRUE(dev.has_value());
-  Result<IoMem<>> regs = dev->AcquireBar(0);
-  ASSERT_TRUE(regs.has_value());
+  std::optional<pci::OwnedDevice> dev(std::move(edu->dev));
+  std::optional<IoMem<>> regs(std::move(edu->regs));
   uint64_t ves = tdx::VesHandled();
   Result<uint32_t> id = regs->ReadOnce<uint32_t>(0);
   ASSERT_TRUE(id.has_value());
@@ -287,12 +299,10 @@ TEST(DmaEduTest, RegisterAccessesInATdTakeTheVePath) {
 }
 
 TEST(DmaEduTest, DeviceCopiesThroughStreamsOnlyWithBusMastering) {
-  Result<pci::Device> edu = pci::FindDevice(0x1234, 0x11e8);
+  Result<Edu> edu = ClaimEdu();
   ASSERT_TRUE(edu.has_value());
-  Result<pci::OwnedDevice> dev = pci::OwnedDevice::Claim(*edu);
-  ASSERT_TRUE(dev.has_value());
-  Result<IoMem<>> regs = dev->AcquireBar(0);
-  ASSERT_TRUE(regs.has_value());
+  std::optional<pci::OwnedDevice> dev(std::move(edu->dev));
+  std::optional<IoMem<>> regs(std::move(edu->regs));
 
   Result<mm::USegment> out_seg = mm::USegment::Alloc(1);
   Result<mm::USegment> in_seg = mm::USegment::Alloc(1);
