@@ -344,8 +344,35 @@ def make_insn():
         write('insn_fuzzer', name, bytes.fromhex(hexbytes))
 
 
+# ------------------------------------------------ TDX #VE information
+
+def make_ve():
+    # Header: selector, qualification, GPA, flags (1 shared, 2 host refuses,
+    # 4 interrupts on), instruction length, host value, register seed; then code.
+    def ve(sel, qual, gpa, flags, length, code):
+        return (bytes([sel]) + struct.pack('<QQ', qual, gpa) + bytes([flags, length]) +
+                struct.pack('<QQ', 0x1122334455667788, 0x0123456789abcdef) + bytes.fromhex(code))
+    seeds = {
+        'cpuid': ve(0, 0, 0, 4, 2, '0f a2'),
+        'hlt': ve(1, 0, 0, 0, 1, 'f4'),
+        'out_dx': ve(2, 0x3f8 << 16, 0, 4, 1, 'ee'),
+        'in_imm': ve(2, (0x60 << 16) | 8 | 0x40, 0, 4, 2, 'e4 60'),
+        'rdmsr': ve(3, 0, 0, 4, 2, '0f 32'),
+        'wrmsr_refused': ve(4, 0, 0, 6, 2, '0f 30'),
+        'mmio_store': ve(5, 0, 0xfeb00010, 1, 0, '89 07'),
+        'mmio_load64': ve(5, 0, 0xfeb00018, 1, 0, '48 8b 07'),
+        'mmio_movzx': ve(5, 0, 0xfeb00003, 1, 0, '0f b6 4e 03'),
+        'mmio_imm16': ve(5, 0, 0xfeb00020, 1, 0, '66 c7 47 20 34 12'),
+        'mmio_private': ve(5, 0, 0x100000, 0, 0, '8b 07'),
+        'mmio_page_cross': ve(5, 0, 0xfeb00ffe, 1, 0, '8b 07'),
+    }
+    for name, data in seeds.items():
+        write('ve_fuzzer', name, data)
+
+
 def main():
     make_insn()
+    make_ve()
     make_cmdline()
     make_virtqueue()
     make_efi()
