@@ -57,6 +57,13 @@ CpuidRegs NativePlatform::Cpuid(uint32_t leaf, uint32_t subleaf) {
 
 void NativePlatform::SafeHalt() { arch::EnableInterruptsAndHalt(); }
 
+void NativePlatform::Stop() {
+  for (;;) {
+    arch::DisableInterrupts();
+    arch::Halt();
+  }
+}
+
 Result<uint64_t> NativePlatform::TscHz() {
   uint32_t max = arch::Cpuid(0).eax;
   if (max < 0x15) return Err(Errno::kENODEV);

@@ -16,6 +16,7 @@ class NativePlatform final : public Platform {
   Status WriteMsr(uint32_t msr, uint64_t value) override;
   CpuidRegs Cpuid(uint32_t leaf, uint32_t subleaf) override;
   void SafeHalt() override;
+  [[noreturn]] void Stop() override;
   Result<uint64_t> TscHz() override;
   bool HasXapicMmio() const override { return true; }
 };

@@ -32,6 +32,10 @@ class Platform {
   // Enables interrupts and waits for one, with no window in which an
   // interrupt that arrives is missed (sti; hlt natively).
   virtual void SafeHalt() = 0;
+  // Stops this CPU for good: halted with interrupts blocked (in a TD, the
+  // HLT TDVMCALL saying so), forever. Call with interrupts off (`cli`
+  // raises no #VE).
+  [[noreturn]] virtual void Stop() = 0;
   // The TSC frequency if the platform states it (cpuid 0x15/0x16); ENODEV
   // when it must be calibrated against a timer (natively: the PIT). A TD has
   // no PIT or HPET, so there this is the only source.

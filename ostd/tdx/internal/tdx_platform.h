@@ -41,6 +41,7 @@ class TdxPlatform final : public platform::Platform {
   // interrupt is lost before the call): the host resumes the vCPU once one
   // is pending; then interrupts are enabled and it is taken.
   void SafeHalt() override;
+  [[noreturn]] void Stop() override;
   Result<uint64_t> TscHz() override;
   bool HasXapicMmio() const override { return false; }
 
