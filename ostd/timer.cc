@@ -9,6 +9,7 @@
 #include "ostd/internal/mm.h"
 #include "ostd/log.h"
 #include "ostd/panic.h"
+#include "ostd/platform/internal/current.h"
 
 namespace ostd {
 namespace {
@@ -51,15 +52,21 @@ void SpinDelayNanos(uint64_t ns) {
 
 namespace internal {
 
+// The PIC and PIT ports through the platform seam.
+constexpr arch::LegacyPorts kLegacyPorts{
+    [](uint16_t port) { return static_cast<uint8_t>(platform::Current().PortIn(port, 1)); },
+    [](uint16_t port, uint8_t value) { platform::Current().PortOut(port, 1, value); },
+};
+
 void InitInterruptsAndTimer() {
-  arch::DisableLegacyPic();
+  arch::DisableLegacyPic(kLegacyPorts);
   Result<Vaddr> va = MapMmio(arch::LapicPaddr(), 4096);
   if (!va) OSTD_PANIC("cannot map the local APIC: {}", va.error());
   lapic_base = *va;
   arch::Lapic lapic(lapic_base);
   lapic.Enable();
   uint64_t hz_tsc = 0;
-  uint64_t apic_hz = lapic.CalibrateTimer(&hz_tsc);
+  uint64_t apic_hz = lapic.CalibrateTimer(kLegacyPorts, &hz_tsc);
   tsc_at_boot = arch::Rdtsc();
   tsc_hz = hz_tsc;
   if (hz_tsc == 0) OSTD_PANIC("TSC calibration failed (0 Hz)");

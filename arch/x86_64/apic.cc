@@ -25,18 +25,18 @@ constexpr uint32_t kPitHz = 1193182;
 
 }  // namespace
 
-void DisableLegacyPic() {
+void DisableLegacyPic(const LegacyPorts& io) {
   // ICW1..ICW4: init, vector bases, cascade wiring, 8086 mode; then mask all.
-  Outb(0x20, 0x11);
-  Outb(0xa0, 0x11);
-  Outb(0x21, kPicVectorBase);
-  Outb(0xa1, kPicVectorBase + 8);
-  Outb(0x21, 4);
-  Outb(0xa1, 2);
-  Outb(0x21, 1);
-  Outb(0xa1, 1);
-  Outb(0x21, 0xff);
-  Outb(0xa1, 0xff);
+  io.out8(0x20, 0x11);
+  io.out8(0xa0, 0x11);
+  io.out8(0x21, kPicVectorBase);
+  io.out8(0xa1, kPicVectorBase + 8);
+  io.out8(0x21, 4);
+  io.out8(0xa1, 2);
+  io.out8(0x21, 1);
+  io.out8(0xa1, 1);
+  io.out8(0x21, 0xff);
+  io.out8(0xa1, 0xff);
 }
 
 uint64_t LapicPaddr() { return ReadMsr(kMsrApicBase) & 0xfffff000ull; }
@@ -62,26 +62,26 @@ uint32_t Lapic::Id() const { return Read(kRegId) >> 24; }
 
 void Lapic::Eoi() { Write(kRegEoi, 0); }
 
-uint64_t Lapic::CalibrateTimer(uint64_t* tsc_hz) {
+uint64_t Lapic::CalibrateTimer(const LegacyPorts& io, uint64_t* tsc_hz) {
   constexpr uint32_t kPitCount = kPitHz / 100;  // 10 ms
   Write(kRegTimerDivide, 0x3);                  // divide by 16
   Write(kRegLvtTimer, kLvtMasked | kTimerVector);
 
   // PIT channel 2, gated through port 0x61, mode 0 (interrupt on terminal count).
-  uint8_t gate = Inb(0x61);
-  Outb(0x61, static_cast<uint8_t>((gate & ~0x02) & ~0x01));  // speaker off, gate low
-  Outb(0x43, 0xb0);
-  Outb(0x42, kPitCount & 0xff);
-  Outb(0x42, kPitCount >> 8);
+  uint8_t gate = io.in8(0x61);
+  io.out8(0x61, static_cast<uint8_t>((gate & ~0x02) & ~0x01));  // speaker off, gate low
+  io.out8(0x43, 0xb0);
+  io.out8(0x42, kPitCount & 0xff);
+  io.out8(0x42, kPitCount >> 8);
 
   Write(kRegTimerInit, 0xffffffff);
   uint64_t tsc0 = Rdtsc();
-  Outb(0x61, static_cast<uint8_t>((Inb(0x61) & ~0x02) | 0x01));  // gate high: count starts
-  while ((Inb(0x61) & 0x20) == 0) Pause();
+  io.out8(0x61, static_cast<uint8_t>((io.in8(0x61) & ~0x02) | 0x01));  // gate high: count starts
+  while ((io.in8(0x61) & 0x20) == 0) Pause();
   uint32_t remaining = Read(kRegTimerCurrent);
   uint64_t tsc1 = Rdtsc();
   Write(kRegTimerInit, 0);
-  Outb(0x61, gate);
+  io.out8(0x61, gate);
 
   *tsc_hz = (tsc1 - tsc0) * 100;
   return uint64_t{0xffffffffu - remaining} * 100;

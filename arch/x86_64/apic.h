@@ -18,8 +18,16 @@ inline constexpr uint8_t kRescheduleVector = 0xf2;
 // Legacy PIC vectors after remapping (all masked; only spurious ones can arrive).
 inline constexpr uint8_t kPicVectorBase = 0xe0;
 
+// Port I/O for the legacy devices below (the PIC, the PIT and its gate),
+// supplied by ostd so that every access goes through its platform seam (a
+// TDVMCALL in a TD, where `in`/`out` would raise #VE).
+struct LegacyPorts {
+  uint8_t (*in8)(uint16_t port);
+  void (*out8)(uint16_t port, uint8_t value);
+};
+
 // Remaps the 8259 PICs away from the exception vectors and masks every line.
-void DisableLegacyPic();
+void DisableLegacyPic(const LegacyPorts& io);
 
 // Physical base of the local APIC from IA32_APIC_BASE.
 uint64_t LapicPaddr();
@@ -34,7 +42,7 @@ class Lapic {
   void Eoi();
   // Measures the APIC timer's rate (divide by 16) and the TSC's against the PIT
   // over ~10 ms. Returns APIC timer ticks per second; *tsc_hz gets TSC ticks per second.
-  uint64_t CalibrateTimer(uint64_t* tsc_hz);
+  uint64_t CalibrateTimer(const LegacyPorts& io, uint64_t* tsc_hz);
   // Starts the timer in periodic mode: one kTimerVector interrupt every `count` ticks.
   void StartPeriodic(uint32_t count);
   void StopTimer();
