@@ -7,7 +7,8 @@
 // execute them after `int $0x14` on purpose). Prints every other site (but
 // NativePlatform, the seam's native side, which is never used in a TD): the
 // privileged operations that still bypass the platform seam and would each
-// take a #VE in a real TD (docs/tdx.md, "What remains").
+// take a #VE in a real TD (docs/tdx.md, "What remains"). Those must be in
+// kNotYetOnTheSeam, the known remainder: a new one fails the scan.
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -134,6 +135,24 @@ TEST(TdxPathScan, KnowsTheMsrsTheModuleVirtualizes) {
   EXPECT_FALSE(NativeInTd(0xc0000080));  // EFER: not on the list
 }
 
+// The functions still known to issue #VE-raising instructions outside the
+// seam (docs/tdx.md, "What remains"): the APIC-base MSR and EFER. Any other
+// function with one fails the scan, so a new site is found the day it is
+// written; converting one of these shortens the list.
+constexpr const char* kNotYetOnTheSeam[] = {
+    "_ZN4arch10LapicPaddrEv",                           // rdmsr APIC_BASE
+    "_ZN4arch5Lapic6EnableEv",                          // rdmsr/wrmsr APIC_BASE
+    "_ZN4ostd8internal15InitUserModeCpuEv",             // rdmsr/wrmsr EFER
+    "_ZN4ostd8internal26StartApplicationProcessorsEv",  // rdmsr APIC_BASE
+};
+
+bool KnownRemainingSite(const std::string& name) {
+  for (const char* known : kNotYetOnTheSeam) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
 // How many instructions after `mov $msr, %ecx` an rdmsr or wrmsr is taken
 // to use that number (compilers put the load right before the access; an
 // unknown number counts as raising #VE).
@@ -193,6 +212,10 @@ void Scan(const std::string& elf_path, int min_tdx_functions) {
     std::string list;
     for (const std::string& m : ms) list += " " + m;
     std::printf("not on the seam yet: %s:%s\n", name.c_str(), list.c_str());
+    if (!KnownRemainingSite(name)) {
+      ADD_FAILURE() << name << ":" << list
+                    << " bypasses the platform seam (use platform::Current(); docs/tdx.md)";
+    }
   }
   std::printf("%d instructions in %zu functions outside ostd::tdx would raise #VE in a TD\n", sites,
               elsewhere.size());
