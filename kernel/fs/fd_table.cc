@@ -54,14 +54,7 @@ ostd::Result<RefPtr<File>> FdTable::Get(int fd, bool sole_user) const {
   return s.file;
 }
 
-void FdTable::GetMany(std::span<const int> fds, std::span<RefPtr<File>> out, bool sole_user) const {
-  if (sole_user) {
-    for (size_t i = 0; i < fds.size(); ++i) {
-      int fd = fds[i];
-      out[i] = fd >= 0 && fd < kMaxFds ? SlotFileUnlocked(fd) : RefPtr<File>();
-    }
-    return;
-  }
+void FdTable::GetMany(std::span<const int> fds, std::span<RefPtr<File>> out) const {
   ostd::SpinLockGuard g(lock_);
   for (size_t i = 0; i < fds.size(); ++i) {
     int fd = fds[i];

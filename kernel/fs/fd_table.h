@@ -46,10 +46,10 @@ class FdTable : public RefCounted<FdTable> {
   // reference count in the same case.
   ostd::Result<RefPtr<File>> Get(int fd, bool sole_user = false) const;
   // The files at `fds` (null where a descriptor is closed or out of range),
-  // under one acquisition of the table lock (none for a sole user): for
-  // callers that look up many descriptors at once (epoll_wait).
+  // under one acquisition of the table lock: for callers that look up many
+  // descriptors at once (epoll_wait; a sole user uses PeekSole instead).
   // out.size() >= fds.size().
-  void GetMany(std::span<const int> fds, std::span<RefPtr<File>> out, bool sole_user = false) const;
+  void GetMany(std::span<const int> fds, std::span<RefPtr<File>> out) const;
   // The file at `fd` without taking a reference, for a sole user (see Get)
   // only; nullptr if the descriptor is closed or out of range. It stays
   // valid until the caller itself next changes the table (close, dup2 over

@@ -197,7 +197,7 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
       for (size_t base = 0; base < n && count < out.size(); base += kBatch) {
         size_t m = std::min(kBatch, n - base);
         for (size_t k = 0; k < m; ++k) fds[k] = interests_[at(base + k)].fd;
-        files.GetMany(std::span<const int>(fds).first(m), got, false);
+        files.GetMany(std::span<const int>(fds).first(m), got);
         for (size_t k = 0; k < m; ++k) {
           RefPtr<File> f = std::move(got[k]);  // leaves got[k] empty for the next call
           if (count < out.size()) visit(at(base + k), f.get());  // full: only empty the batch
@@ -305,11 +305,13 @@ SyscallResult SysEpollCreate(Thread& self, int size) {
   return CreateEpoll(self, false);
 }
 
-// The epoll instance at `fd`: EBADF if none, EINVAL if another kind of file.
-ostd::Result<RefPtr<EpollFile>> GetEpoll(Thread& self, int fd) {
-  OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFile(self, fd));
-  RefPtr<EpollFile> ep = ostd::DowncastRef<EpollFile>(f);
-  if (!ep) return Err(Errno::kEINVAL);
+// The epoll instance `f` is, `f` being what a descriptor holds (nullptr:
+// nothing): EBADF if nothing or an O_PATH descriptor (as file_sys::GetFile),
+// EINVAL if another kind of file.
+ostd::Result<EpollFile*> AsEpoll(File* f) {
+  if (f == nullptr || f->is_path()) return Err(Errno::kEBADF);
+  EpollFile* ep = ostd::DowncastTo<EpollFile>(f);
+  if (ep == nullptr) return Err(Errno::kEINVAL);
   return ep;
 }
 
@@ -369,17 +371,11 @@ SyscallResult DoWait(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollEvent> ev
   // A sole user of the table keeps the instance without a reference: only
   // this thread could close it, and it is here until the wait ends.
   bool sole_user = self.process().SoleFilesUser();
-  RefPtr<EpollFile> held;
-  EpollFile* ep = nullptr;
-  if (sole_user) {
-    File* f = files.PeekSole(epfd);
-    if (f == nullptr || f->is_path()) return Err(Errno::kEBADF);
-    ep = ostd::DowncastTo<EpollFile>(f);
-    if (ep == nullptr) return Err(Errno::kEINVAL);
-  } else {
-    OSTD_TRY_ASSIGN(held, GetEpoll(self, epfd));
-    ep = held.get();
+  RefPtr<File> held;  // others hold a reference for the wait
+  if (!sole_user) {
+    if (ostd::Result<RefPtr<File>> f = files.Get(epfd)) held = std::move(*f);
   }
+  OSTD_TRY_ASSIGN(EpollFile * ep, AsEpoll(sole_user ? files.PeekSole(epfd) : held.get()));
   // Each interest has its own descriptor: no more than kMaxFds are ever
   // ready. Small waits collect on the stack, large ones on the heap.
   size_t cap = std::min<size_t>(static_cast<size_t>(maxevents), fs::kMaxFds);
