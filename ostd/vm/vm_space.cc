@@ -424,28 +424,27 @@ void VmSpace::DropCursorRef(const VmSpace* space) {
   }
 }
 
-VmSpace::OwnCopy VmSpace::CopyInOwn(void* kernel, Vaddr user, uint64_t len) {
+VmSpace::OwnCopy VmSpace::CopyOwn(uint64_t dst, uint64_t src, Vaddr user, uint64_t len) {
   const VmSpace* own = internal::RunningTaskSpace();
   // Both loads see the calling task's state whichever CPU each runs on: the
   // space active where the task runs is its binding (or one it activated).
   if (own == nullptr || internal::ActiveVmSpace() != own) return OwnCopy::kNotOwn;
   if (!CheckUserRange(user, len)) return OwnCopy::kFault;
-  // SAFETY: the user range passed the range check and lies in the task's
-  // own space, which its binding keeps alive; a fault is caught by the
-  // exception table (and a fault that blocks resumes with the same space
-  // active, wherever the task runs then). The kernel range is one object
-  // of the caller (see the declaration).
-  uint64_t left = VmIoRaw::CopyUser(VmIoRaw::AddrOf(kernel), user, len);
+  // SAFETY: the user side (`user`, one of dst and src) passed the range
+  // check and lies in the task's own space, which its binding keeps alive; a
+  // fault is caught by the exception table (and a fault that blocks resumes
+  // with the same space active, wherever the task runs then). The kernel
+  // side is one object of the caller (see CopyInOwn).
+  uint64_t left = VmIoRaw::CopyUser(dst, src, len);
   return left == 0 ? OwnCopy::kDone : OwnCopy::kFault;
 }
 
+VmSpace::OwnCopy VmSpace::CopyInOwn(void* kernel, Vaddr user, uint64_t len) {
+  return CopyOwn(VmIoRaw::AddrOf(kernel), user, user, len);
+}
+
 VmSpace::OwnCopy VmSpace::CopyOutOwn(Vaddr user, const void* kernel, uint64_t len) {
-  const VmSpace* own = internal::RunningTaskSpace();
-  if (own == nullptr || internal::ActiveVmSpace() != own) return OwnCopy::kNotOwn;
-  if (!CheckUserRange(user, len)) return OwnCopy::kFault;
-  // SAFETY: as in CopyInOwn, in the other direction.
-  uint64_t left = VmIoRaw::CopyUser(user, VmIoRaw::AddrOf(kernel), len);
-  return left == 0 ? OwnCopy::kDone : OwnCopy::kFault;
+  return CopyOwn(user, VmIoRaw::AddrOf(kernel), user, len);
 }
 
 bool VmIoRaw::IsActiveHere(const VmSpace* space) {

@@ -219,6 +219,9 @@ class VmSpace : public RefCounted<VmSpace> {
   // kernel side is [kernel, kernel + len) of one live object of the caller.
   static OwnCopy CopyInOwn(void* kernel, Vaddr user, uint64_t len);
   static OwnCopy CopyOutOwn(Vaddr user, const void* kernel, uint64_t len);
+  // Both of them: `len` bytes from src to dst, `user` being the one of the
+  // two in user space.
+  static OwnCopy CopyOwn(uint64_t dst, uint64_t src, Vaddr user, uint64_t len);
   struct DeviceMapping {
     Vaddr va;
     uint64_t len;
