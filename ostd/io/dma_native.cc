@@ -40,9 +40,15 @@ Status MarkShared(Paddr base, uint64_t size, uint64_t mark, bool shared) {
   return s;
 }
 
+void Leak(Paddr base, uint64_t size) {
+  OSTD_LOG_WARN("dma: the host refused to convert {:#x}+{:#x}; the frames are not reused", base,
+                size);
+}
+
 // Private frames [base, base + size) become shared: page tables first, then
-// the host. On failure everything is turned back if it can be; false in
-// `*lost` means the frames are private and whole again.
+// the host. ENOMEM (no frame to split a large page) or EIO (the host
+// refused); everything is turned back if it can be. `*lost` is set (and
+// logged) when it cannot: the frames must never be reused then.
 Status Share(Paddr base, uint64_t size, uint64_t mark, bool* lost) {
   *lost = false;
   Status marked = MarkShared(base, size, mark, true);
@@ -53,19 +59,20 @@ Status Share(Paddr base, uint64_t size, uint64_t mark, bool* lost) {
   bool unmarked = MarkShared(base, size, mark, false).has_value();
   bool restored = !marked.has_value() || ConvertMemory(base, size, false).has_value();
   *lost = !unmarked || !restored;
-  return Err(marked.has_value() ? Errno::kEIO : marked.error());
+  if (*lost) Leak(base, size);
+  bool no_frame = !marked.has_value() && marked.error() == Errno::kENOMEM;
+  return Err(no_frame ? Errno::kENOMEM : Errno::kEIO);
 }
 
-// Shared frames back to private, accepted and zeroed. False if the host or
-// the module refused: the frames must never be reused.
+// Shared frames back to private, accepted and zeroed. False (logged) if the
+// host or the module refused: the frames must never be reused.
 bool Unshare(Paddr base, uint64_t size, uint64_t mark) {
-  if (!MarkShared(base, size, mark, false).has_value()) return false;
-  return ConvertMemory(base, size, false).has_value();
-}
-
-void Leak(Paddr base, uint64_t size) {
-  OSTD_LOG_WARN("dma: the host refused to convert {:#x}+{:#x}; the frames are not reused", base,
-                size);
+  if (MarkShared(base, size, mark, false).has_value() &&
+      ConvertMemory(base, size, false).has_value()) {
+    return true;
+  }
+  Leak(base, size);
+  return false;
 }
 
 }  // namespace
@@ -74,11 +81,7 @@ Result<uint64_t> DmaMapCoherent(Paddr paddr, uint64_t size, bool* lost) {
   *lost = false;
   uint64_t mark = SharedPteMark();
   if (mark == 0) return paddr;
-  Status s = Share(paddr, size, mark, lost);
-  if (!s.has_value()) {
-    if (*lost) Leak(paddr, size);
-    return Err(s.error() == Errno::kENOMEM ? Errno::kENOMEM : Errno::kEIO);
-  }
+  OSTD_TRY(Share(paddr, size, mark, lost));
   // What a shared page holds is the host's: start from zeros, as natively.
   std::ranges::fill(PhysBytes(paddr, size), uint8_t{0});
   return paddr;
@@ -88,10 +91,7 @@ bool DmaUnmapCoherent(Paddr paddr, uint64_t size, uint64_t /*daddr*/) {
   // Orders the owner's last accesses before the frames can be reused.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   uint64_t mark = SharedPteMark();
-  if (mark == 0) return true;
-  if (Unshare(paddr, size, mark)) return true;
-  Leak(paddr, size);
-  return false;
+  return mark == 0 || Unshare(paddr, size, mark);
 }
 
 Result<uint64_t> DmaMapStream(Paddr paddr, uint64_t size, dma::DmaDirection /*direction*/) {
@@ -100,14 +100,9 @@ Result<uint64_t> DmaMapStream(Paddr paddr, uint64_t size, dma::DmaDirection /*di
   uint64_t pages = size / kPageSize;
   OSTD_TRY_ASSIGN(Paddr bounce, mm::FrameAllocOptions().zeroed(false).AllocContiguous(pages));
   bool lost = false;
-  Status s = Share(bounce, size, mark, &lost);
-  if (!s.has_value()) {
-    if (lost) {
-      Leak(bounce, size);
-    } else {
-      mm::FreeFrames(bounce, pages);
-    }
-    return Err(s.error() == Errno::kENOMEM ? Errno::kENOMEM : Errno::kEIO);
+  if (Status s = Share(bounce, size, mark, &lost); !s.has_value()) {
+    if (!lost) mm::FreeFrames(bounce, pages);
+    return Err(s.error());
   }
   // The bounce starts as a copy of the frames, whatever the direction (as
   // Linux's swiotlb does): a device that writes less than the whole buffer
@@ -120,11 +115,7 @@ void DmaUnmapStream(Paddr paddr, uint64_t size, uint64_t daddr, dma::DmaDirectio
   std::atomic_thread_fence(std::memory_order_seq_cst);
   uint64_t mark = SharedPteMark();
   if (mark == 0 || daddr == paddr) return;
-  if (Unshare(daddr, size, mark)) {
-    mm::FreeFrames(daddr, size / kPageSize);
-  } else {
-    Leak(daddr, size);
-  }
+  if (Unshare(daddr, size, mark)) mm::FreeFrames(daddr, size / kPageSize);
 }
 
 Status DmaSyncStream(Paddr paddr, uint64_t daddr, uint64_t offset, uint64_t len,
