@@ -15,6 +15,7 @@
 #include "ostd/sync.h"
 #include "ostd/tdx/internal/guest.h"
 #include "ostd/tdx/internal/ve_handler.h"
+#include "ostd/vm/internal/vm_io_raw.h"
 
 // The #VE path runs inside trap dispatch: a breakpoint here could recurse.
 OSTD_NOPROBE_FILE
@@ -93,6 +94,8 @@ Vaddr HostViewOf(uint64_t gpa, uint8_t size) {
   return 0;
 }
 
+bool IsAccessSize(uint8_t size) { return size == 1 || size == 2 || size == 4 || size == 8; }
+
 // The host VMM: real instructions for I/O, MSRs and cpuid; one RAM-backed
 // MMIO device; hlt returns at once (a spurious wake-up, which hlt allows).
 class NativeVmm final : public VmCalls {
@@ -112,24 +115,14 @@ class NativeVmm final : public VmCalls {
     if (size == 4) arch::Outl(port, value);
     return {};
   }
-  // SAFETY (the two device accesses below): `va` lies in a live host view
-  // (an uncached mapping of the device's pages made by MapMmio) for `size`
-  // bytes, and the guest's emulated access was naturally sized; one volatile
-  // access of that width is one bus access, as the guest's mov would be.
+  // SAFETY (the two raw device accesses below): `va` lies in a live host
+  // view (an uncached mapping of the device's pages made by MapMmio) for all
+  // `size` bytes, and the size is one a mov has (1, 2, 4 or 8): one access
+  // of that width, as the guest's mov would have made.
   Result<uint64_t> MmioRead(uint64_t gpa, uint8_t size) override {
     if (Vaddr va = HostViewOf(gpa & ~kShared, size); va != 0) {
-      switch (size) {
-        case 1:
-          return *reinterpret_cast<const volatile uint8_t*>(va);
-        case 2:
-          return *reinterpret_cast<const volatile uint16_t*>(va);
-        case 4:
-          return *reinterpret_cast<const volatile uint32_t*>(va);
-        case 8:
-          return *reinterpret_cast<const volatile uint64_t*>(va);
-        default:
-          return Err(Errno::kEIO);
-      }
+      if (!IsAccessSize(size)) return Err(Errno::kEIO);
+      return vm::VmIoRawAccess::LoadKernel(va, size);
     }
     uint64_t off = (gpa & ~kShared) - kSimDeviceGpa;
     if ((gpa & ~kShared) < kSimDeviceGpa || off + size > kPage) return Err(Errno::kEIO);
@@ -139,22 +132,9 @@ class NativeVmm final : public VmCalls {
   }
   Status MmioWrite(uint64_t gpa, uint8_t size, uint64_t value) override {
     if (Vaddr va = HostViewOf(gpa & ~kShared, size); va != 0) {
-      switch (size) {
-        case 1:
-          *reinterpret_cast<volatile uint8_t*>(va) = static_cast<uint8_t>(value);
-          return {};
-        case 2:
-          *reinterpret_cast<volatile uint16_t*>(va) = static_cast<uint16_t>(value);
-          return {};
-        case 4:
-          *reinterpret_cast<volatile uint32_t*>(va) = static_cast<uint32_t>(value);
-          return {};
-        case 8:
-          *reinterpret_cast<volatile uint64_t*>(va) = value;
-          return {};
-        default:
-          return Err(Errno::kEIO);
-      }
+      if (!IsAccessSize(size)) return Err(Errno::kEIO);
+      vm::VmIoRawAccess::StoreKernel(va, size, value);
+      return {};
     }
     uint64_t off = (gpa & ~kShared) - kSimDeviceGpa;
     if ((gpa & ~kShared) < kSimDeviceGpa || off + size > kPage) return Err(Errno::kEIO);

@@ -20,6 +20,14 @@ struct VmIoRawAccess {
   static void CopyKernel(uint64_t dst, uint64_t src, uint64_t len) {
     VmIoRaw::CopyKernel(dst, src, len);
   }
+  // One access of `size` (1, 2, 4 or 8) bytes at `addr`, in memory (or a
+  // device mapping) the caller owns; untorn if `addr` is aligned to `size`.
+  static uint64_t LoadKernel(uint64_t addr, unsigned size) {
+    return VmIoRaw::LoadKernel(addr, size);
+  }
+  static void StoreKernel(uint64_t addr, unsigned size, uint64_t value) {
+    VmIoRaw::StoreKernel(addr, size, value);
+  }
 };
 
 }  // namespace ostd::vm
