@@ -213,6 +213,12 @@ uint64_t TdxModuleSim::MapGpa(TdcallRegs& r) {
     r.r10 = kVmcallInvalidOperand;
     return kTdxSuccess;
   }
+  if (refuse_mapgpa_ > 0) {
+    --refuse_mapgpa_;
+    last_refused_gpa_ = start;
+    r.r10 = kVmcallInvalidOperand;
+    return kTdxSuccess;
+  }
   uint64_t n = size < config_.mapgpa_chunk ? size : config_.mapgpa_chunk;
   SetPages(start, n, shared ? SimPage::kShared : SimPage::kPending);
   if (shared) {

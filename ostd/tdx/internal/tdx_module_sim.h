@@ -119,6 +119,11 @@ class TdxModuleSim final : public TdcallPort {
   // TDCALLs per leaf (0..7) and TDVMCALLs served, since construction.
   uint64_t tdcalls(uint64_t leaf) const { return leaf < 8 ? tdcalls_[leaf] : 0; }
   uint64_t vmcalls() const { return vmcalls_; }
+  // The host refuses the next `calls` MapGPA requests (an invalid-operand
+  // answer, changing nothing), as a host may; the GPA of the last refused
+  // one (shared bit clear) is kept for tests.
+  void RefuseMapGpa(uint32_t calls) { refuse_mapgpa_ = calls; }
+  uint64_t last_refused_gpa() const { return last_refused_gpa_; }
 
  private:
   uint64_t VpInfo(TdcallRegs& r);
@@ -148,6 +153,8 @@ class TdxModuleSim final : public TdcallPort {
   std::array<klib::Sha384Digest, 4> rtmr_{};
   std::array<uint64_t, 8> tdcalls_{};
   uint64_t vmcalls_ = 0;
+  uint32_t refuse_mapgpa_ = 0;
+  uint64_t last_refused_gpa_ = 0;
 };
 
 }  // namespace ostd::tdx

@@ -313,6 +313,41 @@ TEST(TdxSimDma, CoherentBuffersAreSharedWhileTheyLive) {
   }
 }
 
+// A host that refuses a conversion: the allocation fails with EIO and the
+// frames go back private and free when the refusal can be undone; when even
+// the undo is refused, or the conversion back at the end, the frames are
+// never handed out again (still used, so never free).
+TEST(TdxSimDma, RefusedConversionsAreEioAndNeverReuseLostFrames) {
+  TdxSim& sim = Sim();
+  const uint64_t mark = internal::SharedPteMark();
+  auto marked = [&](Paddr p) {
+    return (internal::KernelPageTable().LeafEntry(internal::PhysToVirt(p)) & mark) != 0;
+  };
+  // To shared refused, the undo answered: nothing lost.
+  sim.module.RefuseMapGpa(1);
+  EXPECT_EQ(dma::DmaCoherent::Alloc(1).error(), Errno::kEIO);
+  Paddr undone = sim.module.last_refused_gpa();
+  EXPECT_EQ(sim.module.page(undone), SimPage::kAccepted);
+  EXPECT_FALSE(marked(undone));
+  EXPECT_EQ(mm::GetFrameUsage(undone), mm::FrameUsage::kFree);
+  // The undo refused too: the frame is lost to the allocator.
+  sim.module.RefuseMapGpa(2);
+  EXPECT_EQ(dma::DmaCoherent::Alloc(1).error(), Errno::kEIO);
+  Paddr lost = sim.module.last_refused_gpa();
+  EXPECT_NE(mm::GetFrameUsage(lost), mm::FrameUsage::kFree);
+  // A buffer whose conversion back is refused when it is dropped.
+  Paddr kept = 0;
+  {
+    Result<dma::DmaCoherent> buf = dma::DmaCoherent::Alloc(1);
+    ASSERT_TRUE(buf.has_value());
+    kept = dma::DmaAccess::PaddrOf(*buf);
+    sim.module.RefuseMapGpa(1);
+  }
+  EXPECT_EQ(sim.module.last_refused_gpa(), kept);
+  EXPECT_NE(mm::GetFrameUsage(kept), mm::FrameUsage::kFree);
+  sim.module.RefuseMapGpa(0);
+}
+
 // A stream keeps the driver's frames private and hands the device a shared
 // bounce buffer, which starts as a copy of them; each sync copies one way
 // (a bidirectional sync is refused); dropping the stream converts the
