@@ -41,9 +41,19 @@ constexpr Paddr kPreferredTrampoline = 0x8000;
 constexpr Paddr kLowMemoryEnd = 0x100000;
 constexpr uint64_t kInitDelayNs = 10'000'000;
 constexpr uint64_t kSipiDelayNs = 200'000;
-constexpr uint64_t kOnlineTimeoutNs = 1'000'000'000;
+// Linux waits 10 s for an AP too: under emulation on a loaded host a vCPU
+// thread can be descheduled for a long time.
+constexpr uint64_t kOnlineTimeoutNs = 10'000'000'000;
 
 AtomicCpuSet online;
+
+// The CPU number being started, until its AP claims it on entry (kClaimed) or
+// the boot CPU gives up on it (kNoClaim). An AP that arrives after the boot
+// CPU gave up finds its number no longer offered and parks before it touches
+// anything shared (per-CPU state, the online set).
+constexpr uint32_t kNoClaim = ~0u;
+constexpr uint32_t kClaimed = ~0u - 1;
+std::atomic<uint32_t> ap_claim{kNoClaim};
 
 struct IdleWork {
   std::atomic<void (*)(void*)> fn{nullptr};
@@ -124,15 +134,21 @@ void UnmapTrampoline(Paddr page) {
   flusher.Dispatch();
 }
 
-// Starts the AP with APIC id `apic_id` as CPU `cpu`; true once it is online.
-bool StartAp(arch::ApTrampolineParams* params, uint32_t apic_id, uint32_t cpu) {
+enum class ApStart { kOnline, kNoStack, kAbandoned };
+
+// Starts the AP with APIC id `apic_id` as CPU `cpu`. kAbandoned means it did
+// not claim its number in time: it was sent INIT, but a slow vCPU may still
+// be reading the trampoline's parameters, so no further AP may be started
+// with them.
+ApStart StartAp(arch::ApTrampolineParams* params, uint32_t apic_id, uint32_t cpu) {
   Result<Vaddr> stack = AllocApStack();
   if (!stack) {
     OSTD_LOG_WARN("smp: no stack for CPU {}: {}", cpu, stack.error());
-    return false;
+    return ApStart::kNoStack;
   }
   params->cpu_id = cpu;
   params->stack_top = *stack;
+  ap_claim.store(cpu, std::memory_order_release);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   auto trampoline_page = static_cast<uint8_t>(params->gdt_base >> 12);
   arch::Lapic lapic = internal::LocalApic();
@@ -154,17 +170,20 @@ bool StartAp(arch::ApTrampolineParams* params, uint32_t apic_id, uint32_t cpu) {
   }
   uint64_t deadline = timer::NowNanos() + kOnlineTimeoutNs;
   while (!online.Load().Contains(cpu)) {
-    if (timer::NowNanos() > deadline) {
-      // Put it back to wait-for-SIPI so it cannot run the trampoline later
-      // with the next CPU's parameters.
+    uint32_t offered = cpu;
+    // Once claimed, the AP runs kernel code and comes online (or panics).
+    if (timer::NowNanos() > deadline &&
+        ap_claim.compare_exchange_strong(offered, kNoClaim, std::memory_order_acq_rel)) {
+      // Put it back to wait-for-SIPI; should it run on first, it parks at
+      // the claim. Its stack stays allocated.
       IrqGuard irq_off;
-      // SAFETY: as above; the CPU never came online, so it owns nothing.
+      // SAFETY: as above; the CPU never claimed its number, so it owns nothing.
       lapic.SendInit(apic_id);
-      return false;
+      return ApStart::kAbandoned;
     }
     arch::Pause();
   }
-  return true;
+  return ApStart::kOnline;
 }
 
 }  // namespace
@@ -269,10 +288,15 @@ void StartApplicationProcessors() {
   for (uint32_t i = 0; i < madt->count && next < kMaxCpus; ++i) {
     uint32_t apic_id = madt->apic_ids[i];
     if (apic_id == apic_ids[0]) continue;
-    if (StartAp(params, apic_id, next)) {
+    ApStart r = StartAp(params, apic_id, next);
+    if (r == ApStart::kOnline) {
       ++next;
-    } else {
-      OSTD_LOG_WARN("smp: CPU with APIC id {} did not come online", apic_id);
+      continue;
+    }
+    OSTD_LOG_WARN("smp: CPU with APIC id {} did not come online", apic_id);
+    if (r == ApStart::kAbandoned) {
+      OSTD_LOG_WARN("smp: not starting the remaining CPUs (the trampoline may still be in use)");
+      break;
     }
   }
   UnmapTrampoline(*page);
@@ -284,6 +308,12 @@ void StartApplicationProcessors() {
 
 extern "C" [[noreturn]] void ostd_ap_entry(uint32_t cpu_id) {
   using namespace ostd;
+  uint32_t offered = cpu_id;
+  if (!smp::ap_claim.compare_exchange_strong(offered, smp::kClaimed, std::memory_order_acq_rel)) {
+    // The boot CPU gave up on this CPU (and sent it INIT): park without
+    // touching shared state. Only pause, no hlt: nothing here may trap.
+    for (;;) arch::Pause();
+  }
   // SAFETY: the boot CPU's CR4 (SMEP, SMAP, PGE, ...) is valid on every CPU
   // of the machine; the trampoline set only PAE and PGE.
   arch::WriteCr4(smp::bsp_cr4);
