@@ -39,26 +39,25 @@ void DisableLegacyPic(const LegacyPorts& io) {
   io.out8(0xa1, 0xff);
 }
 
-uint64_t LapicPaddr() { return ReadMsr(kMsrApicBase) & 0xfffff000ull; }
-
 uint32_t Lapic::Read(uint32_t reg) const {
+  if (x2_ != nullptr) return static_cast<uint32_t>(x2_->read(kX2apicMsrBase + reg / 16));
   // SAFETY: base_ maps the 4 KiB APIC register page uncached; reg < 4096 and
   // 16-byte aligned, as the APIC requires 32-bit accesses.
   return *reinterpret_cast<const volatile uint32_t*>(base_ + reg);
 }
 
 void Lapic::Write(uint32_t reg, uint32_t value) {
+  if (x2_ != nullptr) {
+    x2_->write(kX2apicMsrBase + reg / 16, value);
+    return;
+  }
   // SAFETY: as in Read().
   *reinterpret_cast<volatile uint32_t*>(base_ + reg) = value;
 }
 
-void Lapic::Enable() {
-  // Make sure the APIC is globally enabled (bit 11 of IA32_APIC_BASE).
-  WriteMsr(kMsrApicBase, ReadMsr(kMsrApicBase) | (1u << 11));
-  Write(kRegSvr, 0x100 | kSpuriousVector);
-}
+void Lapic::Enable() { Write(kRegSvr, 0x100 | kSpuriousVector); }
 
-uint32_t Lapic::Id() const { return Read(kRegId) >> 24; }
+uint32_t Lapic::Id() const { return x2_ != nullptr ? Read(kRegId) : Read(kRegId) >> 24; }
 
 void Lapic::Eoi() { Write(kRegEoi, 0); }
 
@@ -87,6 +86,25 @@ uint64_t Lapic::CalibrateTimer(const LegacyPorts& io, uint64_t* tsc_hz) {
   return uint64_t{0xffffffffu - remaining} * 100;
 }
 
+uint64_t Lapic::CalibrateTimerAgainstTsc(uint64_t tsc_hz) {
+  if (tsc_hz == 0) return 0;
+  Write(kRegTimerDivide, 0x3);  // divide by 16
+  Write(kRegLvtTimer, kLvtMasked | kTimerVector);
+  Write(kRegTimerInit, 0xffffffff);
+  uint64_t tsc0 = Rdtsc();
+  while (Rdtsc() - tsc0 < tsc_hz / 100) Pause();
+  uint32_t remaining = Read(kRegTimerCurrent);
+  uint64_t tsc1 = Rdtsc();
+  Write(kRegTimerInit, 0);
+  // Scaled by the TSC time that actually passed (the loop overshoots by one
+  // register read, which in a TD is an exit to the host). In units of 1024
+  // TSC cycles, so the product fits 64 bits below a 4 THz TSC.
+  uint64_t ticks = 0xffffffffu - remaining;
+  uint64_t elapsed = (tsc1 - tsc0) >> 10;
+  if (elapsed == 0) return 0;
+  return ticks * (tsc_hz >> 10) / elapsed;
+}
+
 void Lapic::StartPeriodic(uint32_t count) {
   Write(kRegTimerDivide, 0x3);
   Write(kRegLvtTimer, kLvtPeriodic | kTimerVector);
@@ -105,6 +123,10 @@ void Lapic::SendInit(uint32_t dest) { SendIcr(dest, kIcrInit | kIcrLevelAssert);
 void Lapic::SendStartup(uint32_t dest, uint8_t page) { SendIcr(dest, kIcrStartup | page); }
 
 void Lapic::SendIcr(uint32_t dest, uint32_t low) {
+  if (x2_ != nullptr) {
+    x2_->write(kX2apicIcr, (uint64_t{dest} << 32) | low);
+    return;
+  }
   Write(kRegIcrHigh, dest << 24);
   Write(kRegIcrLow, low);  // physical destination
   while (Read(kRegIcrLow) & kIcrPending) Pause();

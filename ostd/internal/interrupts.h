@@ -9,9 +9,23 @@
 
 namespace ostd::internal {
 
-// Sets up the local APIC and its timer on the boot CPU: masks the legacy PIC,
-// maps the LAPIC, calibrates the APIC timer and the TSC, then StartLocalTimer().
+// Sets up the local APIC and its timer on the boot CPU, then
+// StartLocalTimer(). Where the platform has the xAPIC page: masks the legacy
+// PIC, maps the page and calibrates the APIC timer and the TSC against the
+// PIT. In a TD: the x2APIC through the platform seam, the TSC's rate from
+// cpuid and the APIC timer measured against the TSC.
 void InitInterruptsAndTimer();
+// The local APIC's physical base, read from IA32_APIC_BASE through the
+// platform seam by InitInterruptsAndTimer (the architectural default before
+// that, or if the platform refused the read).
+uint64_t LapicPaddr();
+// Makes LocalApic() and EndOfInterrupt() use the x2APIC through the platform
+// seam from now on: a tdx_sim kernel, once the simulated TD is up, so that
+// its interrupts and IPIs take a TD's paths. APIC ids stay (QEMU's xAPIC
+// and x2APIC ids agree).
+void SwitchToX2apic();
+// The APIC timer count of one tick period (for tests).
+uint64_t TimerTicksPerTick();
 // Enables this CPU's local APIC, records its APIC id in CpuLocal and starts its
 // periodic timer at the rate calibrated on the boot CPU. For application
 // processors (after InitCpuLocal); requires InitInterruptsAndTimer() done.

@@ -9,6 +9,7 @@
 #include "ostd/cpu.h"
 #include "ostd/cpu_set.h"
 #include "ostd/internal/device_ranges.h"
+#include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/smp.h"
@@ -87,7 +88,7 @@ Status BuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(alloc_lock) {
   Paddr image_end = internal::KernelVirtToPhys(internal::KernelImageEnd());
   OSTD_TRY(allocator.Exclude(mm::AlignDown(image, kPageSize), mm::AlignUp(image_end, kPageSize)));
   for (const io::PhysRange& d : kFrameworkDevices) OSTD_TRY(allocator.AddSensitive(d.base, d.end));
-  Paddr lapic = mm::AlignDown(arch::LapicPaddr(), kPageSize);
+  Paddr lapic = mm::AlignDown(internal::LapicPaddr(), kPageSize);
   OSTD_TRY(allocator.AddSensitive(lapic, lapic + kPageSize));
   // What the ACPI tables say controls the machine: every IOAPIC, HPET, the
   // ECAM window, DMAR units. Fail closed on a table too big for the result.
@@ -452,7 +453,7 @@ void InitDeviceMemory() {
   }
   // No allocator (fail closed): at least the devices ostd drives itself.
   for (const io::PhysRange& d : kFrameworkDevices) carve(d.base, d.end);
-  Paddr lapic = mm::AlignDown(arch::LapicPaddr(), kPageSize);
+  Paddr lapic = mm::AlignDown(internal::LapicPaddr(), kPageSize);
   carve(lapic, lapic + kPageSize);
 }
 

@@ -6,6 +6,7 @@
 #include "ktest/ktest.h"
 #include "ostd/internal/catch_fault.h"
 #include "ostd/internal/frame_alloc.h"
+#include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/mm/frame.h"
@@ -375,7 +376,7 @@ TEST(KernelMappingTest, LinearMapHasNoDeviceAlias) {
     Vaddr end = internal::PhysToVirt(mm::AlignUp(base + size, kPageSize));
     return KernelPageTable().FindNextMapped(start, end).has_value();
   };
-  EXPECT_FALSE(mapped(arch::LapicPaddr(), kPageSize));
+  EXPECT_FALSE(mapped(internal::LapicPaddr(), kPageSize));
   internal::LinearPhysMemory mem;
   std::optional<Paddr> rsdp = GetBootInfo().acpi_rsdp;
   if (!rsdp) rsdp = smp::ScanForRsdp(mem, 0xe0000, 0x20000);

@@ -50,6 +50,10 @@ Status NativePlatform::WriteMsr(uint32_t msr, uint64_t value) {
   return {};
 }
 
+uint64_t NativePlatform::ReadX2apic(uint32_t msr) { return arch::ReadMsr(msr); }
+
+void NativePlatform::WriteX2apic(uint32_t msr, uint64_t value) { arch::WriteMsr(msr, value); }
+
 CpuidRegs NativePlatform::Cpuid(uint32_t leaf, uint32_t subleaf) {
   arch::CpuidResult r = arch::Cpuid(leaf, subleaf);
   return CpuidRegs{r.eax, r.ebx, r.ecx, r.edx};

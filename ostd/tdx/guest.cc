@@ -3,6 +3,7 @@
 #include <atomic>
 #include <optional>
 
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/tdx_hooks.h"
@@ -31,9 +32,48 @@ CpuidRegs CpuidInsn(uint32_t leaf, uint32_t subleaf) {
   return CpuidRegs{r.eax, r.ebx, r.ecx, r.edx};
 }
 
+// The x2APIC registers the CPU virtualizes for a TD, as rdmsr and wrmsr with
+// the MSR number a constant, so tdx_path_scan_test sees each one. Others are
+// not reached (TdxPlatform sends ID, SVR and ICR to the host) and read as 0.
+// SAFETY: an x2APIC register access changes only this CPU's APIC, which ostd
+// owns; in a TD the TDX module virtualizes these (no #VE).
+uint64_t VirtualizedApicRead(uint32_t msr) {
+  switch (msr) {
+    case arch::kX2apicTimerCurrent:
+      return arch::ReadMsr(arch::kX2apicTimerCurrent);
+    case arch::kX2apicLvtTimer:
+      return arch::ReadMsr(arch::kX2apicLvtTimer);
+    default:
+      return 0;
+  }
+}
+
+void VirtualizedApicWrite(uint32_t msr, uint64_t value) {
+  switch (msr) {
+    case arch::kX2apicEoi:
+      arch::WriteMsr(arch::kX2apicEoi, value);
+      break;
+    case arch::kX2apicLvtTimer:
+      arch::WriteMsr(arch::kX2apicLvtTimer, value);
+      break;
+    case arch::kX2apicTimerInit:
+      arch::WriteMsr(arch::kX2apicTimerInit, value);
+      break;
+    case arch::kX2apicTimerDivide:
+      arch::WriteMsr(arch::kX2apicTimerDivide, value);
+      break;
+    case arch::kX2apicSelfIpi:
+      arch::WriteMsr(arch::kX2apicSelfIpi, value);
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
-Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark) {
+Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark,
+                    const VirtualApic* virtual_apic) {
   if (g_claimed.exchange(true, std::memory_order_acq_rel)) return Err(Errno::kEBUSY);
   TdxGuest probe(port);
   Result<TdInfo> info = probe.VpInfo();
@@ -47,6 +87,8 @@ Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark) {
   TdxPlatform::Hooks hooks;
   hooks.cpuid = &CpuidInsn;
   hooks.enable_interrupts = &arch::EnableInterrupts;
+  hooks.apic_read = virtual_apic != nullptr ? virtual_apic->read : &VirtualizedApicRead;
+  hooks.apic_write = virtual_apic != nullptr ? virtual_apic->write : &VirtualizedApicWrite;
   // No `refused` hook: it would log through the console, which is this platform.
   g_platform.emplace(*g_guest, hooks);
   g_ready.store(true, std::memory_order_release);

@@ -25,6 +25,29 @@ Result<uint64_t> TdxPlatform::ReadMsr(uint32_t msr) { return guest_.ReadMsr(msr)
 
 Status TdxPlatform::WriteMsr(uint32_t msr, uint64_t value) { return guest_.WriteMsr(msr, value); }
 
+bool TdxPlatform::HostX2apicRegister(uint32_t msr) {
+  // The x2APIC MSRs of ID, SVR and ICR (arch/x86_64/apic.h).
+  return msr == 0x802 || msr == 0x80f || msr == 0x830;
+}
+
+uint64_t TdxPlatform::ReadX2apic(uint32_t msr) {
+  if (!HostX2apicRegister(msr)) return hooks_.apic_read(msr);
+  Result<uint64_t> v = guest_.ReadMsr(msr);
+  if (!v.has_value()) {
+    Refused("x2APIC read");
+    return 0;
+  }
+  return *v;
+}
+
+void TdxPlatform::WriteX2apic(uint32_t msr, uint64_t value) {
+  if (!HostX2apicRegister(msr)) {
+    hooks_.apic_write(msr, value);
+  } else if (!guest_.WriteMsr(msr, value).has_value()) {
+    Refused("x2APIC write");
+  }
+}
+
 CpuidRegs TdxPlatform::Cpuid(uint32_t leaf, uint32_t subleaf) {
   return hooks_.cpuid(leaf, subleaf);
 }

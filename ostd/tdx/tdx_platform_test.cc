@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -36,11 +37,20 @@ CpuidRegs FakeCpuid(uint32_t leaf, uint32_t) {
 }
 CpuidRegs OldCpuid(uint32_t, uint32_t) { return {0xd, 0, 0, 0}; }
 
+// The CPU's virtualized APIC: records accesses, reads 0x77.
+std::vector<std::pair<uint32_t, uint64_t>> g_apic_writes;
+std::vector<uint32_t> g_apic_reads;
+
 TdxPlatform::Hooks Hooks(CpuidRegs (*cpuid)(uint32_t, uint32_t) = FakeCpuid) {
   TdxPlatform::Hooks h;
   h.cpuid = cpuid;
   h.enable_interrupts = [] { ++g_sti; };
   h.refused = [](const char* what) { g_refused.push_back(what); };
+  h.apic_read = [](uint32_t msr) -> uint64_t {
+    g_apic_reads.push_back(msr);
+    return 0x77;
+  };
+  h.apic_write = [](uint32_t msr, uint64_t v) { g_apic_writes.emplace_back(msr, v); };
   return h;
 }
 
@@ -76,6 +86,36 @@ TEST(TdxPlatform, PrivilegedOperationsAreVmcalls) {
   EXPECT_EQ(old.TscHz().error(), Errno::kENODEV);
 }
 
+TEST(TdxPlatform, X2apicRegistersSplitBetweenTheCpuAndTheHost) {
+  Port port;
+  TdxGuest guest(port);
+  TdxPlatform p(guest, Hooks());
+  g_apic_reads.clear();
+  g_apic_writes.clear();
+  // ID, SVR and ICR are TDVMCALLs with the MSR number and the whole value.
+  EXPECT_EQ(p.ReadX2apic(0x802), 0x5au);
+  EXPECT_EQ(port.calls.back().r11, kVmcallRdmsr);
+  EXPECT_EQ(port.calls.back().r12, 0x802u);
+  p.WriteX2apic(0x830, (uint64_t{7} << 32) | 0xf0);
+  EXPECT_EQ(port.calls.back().r11, kVmcallWrmsr);
+  EXPECT_EQ(port.calls.back().r12, 0x830u);
+  EXPECT_EQ(port.calls.back().r13, (uint64_t{7} << 32) | 0xf0);
+  p.WriteX2apic(0x80f, 0x1ff);
+  EXPECT_EQ(port.calls.back().r12, 0x80fu);
+  EXPECT_TRUE(g_apic_reads.empty());
+  EXPECT_TRUE(g_apic_writes.empty());
+  // EOI and the timer are the CPU's: no host call.
+  size_t n = port.calls.size();
+  p.WriteX2apic(0x80b, 0);
+  p.WriteX2apic(0x838, 1000);
+  EXPECT_EQ(p.ReadX2apic(0x839), 0x77u);
+  EXPECT_EQ(port.calls.size(), n);
+  EXPECT_EQ(g_apic_writes, (std::vector<std::pair<uint32_t, uint64_t>>{{0x80b, 0}, {0x838, 1000}}));
+  EXPECT_EQ(g_apic_reads, std::vector<uint32_t>{0x839});
+  EXPECT_TRUE(TdxPlatform::HostX2apicRegister(0x830));
+  EXPECT_FALSE(TdxPlatform::HostX2apicRegister(0x83f));  // SELF_IPI
+}
+
 TEST(TdxPlatform, RefusedOperations) {
   Port port;
   port.refuse = true;
@@ -89,7 +129,10 @@ TEST(TdxPlatform, RefusedOperations) {
   EXPECT_EQ(g_sti, 1);  // interrupts are enabled even when the host refused
   EXPECT_EQ(p.ReadMsr(0x10).error(), Errno::kEIO);
   EXPECT_EQ(p.WriteMsr(0x10, 1).error(), Errno::kEIO);
-  EXPECT_EQ(g_refused, (std::vector<std::string>{"port input", "port output", "hlt"}));
+  EXPECT_EQ(p.ReadX2apic(0x802), 0u);
+  p.WriteX2apic(0x830, 0xf0);
+  EXPECT_EQ(g_refused, (std::vector<std::string>{"port input", "port output", "hlt", "x2APIC read",
+                                                 "x2APIC write"}));
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <optional>
 #include <utility>
 
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "ostd/internal/frame_alloc.h"
+#include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/noprobe.h"
@@ -96,6 +98,52 @@ Vaddr HostViewOf(uint64_t gpa, uint8_t size) {
 
 bool IsAccessSize(uint8_t size) { return size == 1 || size == 2 || size == 4 || size == 8; }
 
+// The x2APIC of the simulated TD, on the xAPIC of a CPU that has no x2APIC
+// (QEMU's TCG): the host's own mapping of the xAPIC page, made before the TD
+// starts. Each CPU reaches its own APIC at the same address.
+Vaddr g_xapic = 0;
+
+bool IsX2apicMsr(uint32_t msr) { return msr >= arch::kX2apicMsrBase && msr < 0x900; }
+uint32_t XapicOffset(uint32_t msr) { return (msr - arch::kX2apicMsrBase) * 16; }
+
+// The registers the CPU virtualizes in a TD (TdxPlatform::Hooks::apic_*):
+// the same register of the xAPIC page; SELF_IPI as an ICR write to self.
+uint64_t VirtualApicRead(uint32_t msr) { return arch::Lapic(g_xapic).Read(XapicOffset(msr)); }
+
+void VirtualApicWrite(uint32_t msr, uint64_t value) {
+  arch::Lapic lapic(g_xapic);
+  if (msr == arch::kX2apicSelfIpi) {
+    lapic.SendIcr(0, (1u << 18) | static_cast<uint8_t>(value));  // shorthand: self
+  } else {
+    lapic.Write(XapicOffset(msr), static_cast<uint32_t>(value));
+  }
+}
+
+constexpr VirtualApic kVirtualApic{&VirtualApicRead, &VirtualApicWrite};
+
+// The host's side of the x2APIC registers a TD asks it for (ID, SVR, ICR);
+// others are the CPU's, and a host asked for them refuses.
+Result<uint64_t> HostX2apicRead(uint32_t msr) {
+  arch::Lapic lapic(g_xapic);
+  if (msr == arch::kX2apicId) return lapic.Id();
+  if (msr == arch::kX2apicSvr) return lapic.Read(XapicOffset(msr));
+  return Err(Errno::kEIO);
+}
+
+Status HostX2apicWrite(uint32_t msr, uint64_t value) {
+  arch::Lapic lapic(g_xapic);
+  if (msr == arch::kX2apicSvr) {
+    lapic.Write(XapicOffset(msr), static_cast<uint32_t>(value));
+    return {};
+  }
+  // x2APIC: destination in the high half, one write; xAPIC ids are 8 bits.
+  if (msr == arch::kX2apicIcr && (value >> 32) <= 0xff) {
+    lapic.SendIcr(static_cast<uint32_t>(value >> 32), static_cast<uint32_t>(value));
+    return {};
+  }
+  return Err(Errno::kEIO);
+}
+
 // The host VMM: real instructions for I/O, MSRs and cpuid; one RAM-backed
 // MMIO device; hlt returns at once (a spurious wake-up, which hlt allows).
 class NativeVmm final : public VmCalls {
@@ -141,8 +189,12 @@ class NativeVmm final : public VmCalls {
     for (uint64_t i = 0; i < size; ++i) g_device[off + i] = static_cast<uint8_t>(value >> (8 * i));
     return {};
   }
-  Result<uint64_t> ReadMsr(uint32_t msr) override { return arch::ReadMsr(msr); }
+  Result<uint64_t> ReadMsr(uint32_t msr) override {
+    if (IsX2apicMsr(msr)) return HostX2apicRead(msr);
+    return arch::ReadMsr(msr);
+  }
   Status WriteMsr(uint32_t msr, uint64_t value) override {
+    if (IsX2apicMsr(msr)) return HostX2apicWrite(msr, value);
     arch::WriteMsr(msr, value);
     return {};
   }
@@ -270,9 +322,11 @@ Result<TdxSim*> StartTdxSim() {
   g_pages.fill(SimPage::kAccepted);
   g_module.emplace(config, std::span<SimPage>(g_pages).first(mem / kPage), g_memory, g_vmm);
   g_module->SetPages(test_base, kSimTestSize, SimPage::kPending);
+  // The host's view of the (per-CPU) xAPIC page, under the TD's x2APIC.
+  OSTD_TRY_ASSIGN(g_xapic, internal::MapMmio(internal::LapicPaddr(), kPage));
   // The same bring-up a real TD runs at boot, over the simulated module.
   g_port.emplace(*g_module);
-  OSTD_TRY(InitTdxGuest(*g_port, kSimPteSharedMark));
+  OSTD_TRY(InitTdxGuest(*g_port, kSimPteSharedMark, &kVirtualApic));
   // Free memory made unaccepted, as TDVF leaves most of a TD's memory: pending
   // in the module and in the frame allocator, whose frames it then gets back.
   uint64_t lazy_base = 0;
@@ -288,6 +342,8 @@ Result<TdxSim*> StartTdxSim() {
   g_started.store(true, std::memory_order_release);
   internal::SetTdxTrapHook(&SimTrapHook);
   internal::SetSimMmioHooks(&kSimMmioHooks);
+  // Interrupts and IPIs from now on take a TD's x2APIC paths.
+  internal::SwitchToX2apic();
   return &*g_sim;
 }
 

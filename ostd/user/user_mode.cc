@@ -10,6 +10,7 @@
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/panic.h"
 #include "ostd/panic.h"
+#include "ostd/platform/internal/current.h"
 #include "ostd/user/internal/fpu.h"
 
 extern "C" {
@@ -130,7 +131,14 @@ void InitUserModeCpu() {
                  (uint64_t{arch::kKernelDs & ~3u} << 48) | (uint64_t{arch::kKernelCs} << 32));
   arch::WriteMsr(arch::kMsrLstar, reinterpret_cast<uint64_t>(&arch_syscall_entry));
   arch::WriteMsr(arch::kMsrSfmask, user::kSyscallMask);
-  arch::WriteMsr(arch::kMsrEfer, arch::ReadMsr(arch::kMsrEfer) | arch::kEferSce);
+  // EFER reads are the TD's own; a write would raise #VE (the TDX module
+  // sets SCE in a TD, and the host cannot change it), so write only if SCE
+  // is missing, and then through the platform seam.
+  uint64_t efer = arch::ReadMsr(arch::kMsrEfer);
+  if ((efer & arch::kEferSce) == 0 &&
+      !platform::Current().WriteMsr(arch::kMsrEfer, efer | arch::kEferSce).has_value()) {
+    OSTD_PANIC("cannot enable syscall (EFER.SCE)");
+  }
   // RDTSCP in user mode reads this CPU's id (cpu::UserCpuIdInTscAux).
   // SAFETY: IA32_TSC_AUX only feeds RDTSCP/RDPID; it exists when RDTSCP does.
   if (cpu::UserCpuIdInTscAux()) arch::WriteMsr(arch::kMsrTscAux, ThisCpu().cpu_id);

@@ -19,6 +19,8 @@ class NativePlatform final : public Platform {
   [[noreturn]] void Stop() override;
   Result<uint64_t> TscHz() override;
   bool HasXapicMmio() const override { return true; }
+  uint64_t ReadX2apic(uint32_t msr) override;
+  void WriteX2apic(uint32_t msr, uint64_t value) override;
 };
 
 }  // namespace ostd::platform

@@ -42,6 +42,11 @@ class Platform {
   virtual Result<uint64_t> TscHz() = 0;
   // False in a TD: only the x2APIC (MSR) interface exists, not the xAPIC page.
   virtual bool HasXapicMmio() const = 0;
+  // An x2APIC register, by its MSR (arch::kX2apic*, 0x800-0x8ff). In a TD
+  // the CPU virtualizes most of them and the host answers the rest (ID, SVR
+  // and ICR, as the GHCI has it); a read the host refuses is 0.
+  virtual uint64_t ReadX2apic(uint32_t msr) = 0;
+  virtual void WriteX2apic(uint32_t msr, uint64_t value) = 0;
 
  protected:
   ~Platform() = default;

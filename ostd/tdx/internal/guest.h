@@ -25,7 +25,17 @@ namespace ostd::tdx {
 // simulator under TCG cannot set an address bit above the emulated CPU's
 // physical-address width (the entry would be reserved and fault), so it
 // passes kSimPteSharedMark, a bit the MMU ignores.
-Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark = std::nullopt);
+//
+// `virtual_apic`: the x2APIC registers the CPU virtualizes for the TD
+// (TdxPlatform::Hooks::apic_read/apic_write). Null on hardware: rdmsr and
+// wrmsr. The simulator, on a CPU without x2APIC, passes its emulation of
+// them on the xAPIC page.
+struct VirtualApic {
+  uint64_t (*read)(uint32_t msr);
+  void (*write)(uint32_t msr, uint64_t value);
+};
+Status InitTdxGuest(TdcallPort& port, std::optional<uint64_t> pte_shared_mark = std::nullopt,
+                    const VirtualApic* virtual_apic = nullptr);
 
 // The simulator's page-table mark for shared pages: bit 52, available to
 // software and ignored by the MMU.

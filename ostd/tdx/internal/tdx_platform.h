@@ -26,9 +26,18 @@ class TdxPlatform final : public platform::Platform {
     // port access, hlt); the caller then sees all-ones reads, as from an
     // absent device. A kernel logs it. May be null.
     void (*refused)(const char* what) = nullptr;
+    // The x2APIC registers the CPU virtualizes for the TD (rdmsr and wrmsr
+    // that raise no #VE): every one but ID, SVR and ICR.
+    uint64_t (*apic_read)(uint32_t msr) = nullptr;
+    void (*apic_write)(uint32_t msr, uint64_t value) = nullptr;
   };
 
-  // `hooks.cpuid` and `hooks.enable_interrupts` must not be null.
+  // True for the x2APIC registers whose accesses go to the host (the GHCI's
+  // list: ID, SVR and ICR); the CPU virtualizes the others.
+  static bool HostX2apicRegister(uint32_t msr);
+
+  // `hooks.cpuid`, `hooks.enable_interrupts`, `hooks.apic_read` and
+  // `hooks.apic_write` must not be null.
   TdxPlatform(TdxGuest& guest, const Hooks& hooks) : guest_(guest), hooks_(hooks) {}
 
   const char* name() const override { return "tdx"; }
@@ -44,6 +53,10 @@ class TdxPlatform final : public platform::Platform {
   [[noreturn]] void Stop() override;
   Result<uint64_t> TscHz() override;
   bool HasXapicMmio() const override { return false; }
+  // HostX2apicRegister: a TDVMCALL; otherwise the CPU's virtualized APIC
+  // (hooks.apic_read/apic_write).
+  uint64_t ReadX2apic(uint32_t msr) override;
+  void WriteX2apic(uint32_t msr, uint64_t value) override;
 
  private:
   void Refused(const char* what) {

@@ -7,12 +7,16 @@
 #include <cstdint>
 #include <optional>
 
+#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "ktest/ktest.h"
+#include "ostd/internal/cpu_local.h"
 #include "ostd/internal/frame_alloc.h"
+#include "ostd/internal/interrupts.h"
 #include "ostd/internal/layout.h"
 #include "ostd/internal/mm.h"
 #include "ostd/internal/sched_hooks.h"
+#include "ostd/internal/smp.h"
 #include "ostd/internal/tdx_hooks.h"
 #include "ostd/io/dma.h"
 #include "ostd/io/internal/dma_backend.h"
@@ -21,6 +25,7 @@
 #include "ostd/panic.h"
 #include "ostd/platform/internal/current.h"
 #include "ostd/task/task.h"
+#include "ostd/timer.h"
 #include "ostd/tdx/attestation.h"
 #include "ostd/tdx/internal/guest.h"
 #include "ostd/tdx/internal/tdx_sim_kernel.h"
@@ -452,6 +457,76 @@ TEST(TdxSimPlatform, ConsoleAndIdleRunThroughTheSeam) {
   uint64_t halts = sim.module.vmcalls();
   SleepFor(20'000'000);  // 20 ms: the idle task halts with TDVMCALL HLT meanwhile
   EXPECT_GT(sim.module.vmcalls() - halts, 0u);
+}
+
+// Once the simulated TD is up, the local APIC is the x2APIC, as in a TD:
+// ID, SVR and ICR are TDVMCALLs (the host plays them on the xAPIC of a CPU
+// that has no x2APIC), EOI and the timer are the CPU's virtualized APIC.
+TEST(TdxSimX2apic, IdAndIpisAreTdvmcallsEoiAndTimerAreNot) {
+  TdxSim& sim = Sim();
+  arch::Lapic lapic = internal::LocalApic();
+  ASSERT_TRUE(lapic.x2apic());
+  uint32_t cpu = 0;
+  uint64_t ipis = 0;
+  {
+    IrqGuard irq;
+    cpu = internal::ThisCpu().cpu_id;
+    uint64_t v = sim.module.vmcalls();
+    EXPECT_EQ(lapic.Id(), internal::ThisCpu().apic_id);
+    EXPECT_EQ(sim.module.vmcalls() - v, 1u);
+    // A fixed IPI to this CPU through the x2APIC ICR (one 64-bit write).
+    ipis = internal::RescheduleIpisReceived(cpu);
+    v = sim.module.vmcalls();
+    lapic.SendIpi(internal::ThisCpu().apic_id, arch::kRescheduleVector);
+    EXPECT_EQ(sim.module.vmcalls() - v, 1u);
+    // The EOI of an interrupt is no host call.
+    v = sim.module.vmcalls();
+    lapic.Eoi();  // nothing in service: ignored by the APIC
+    EXPECT_EQ(sim.module.vmcalls() - v, 0u);
+  }
+  // Taken once interrupts are on again, and the EOI let the next ones in.
+  uint64_t deadline = timer::NowNanos() + 2'000'000'000;
+  while (internal::RescheduleIpisReceived(cpu) == ipis && timer::NowNanos() < deadline) {
+    arch::Pause();
+  }
+  EXPECT_EQ(internal::RescheduleIpisReceived(cpu), ipis + 1);
+  uint64_t ticks = timer::Ticks();
+  SleepFor(20'000'000);
+  EXPECT_GT(timer::Ticks(), ticks);
+}
+
+// The APIC timer measured against the TSC (a TD's calibration: no PIT)
+// through the x2APIC agrees with the boot's PIT calibration of the xAPIC.
+TEST(TdxSimX2apic, TimerCalibratesAgainstTheTsc) {
+  static_cast<void>(Sim());
+  uint64_t boot_hz = internal::TimerTicksPerTick() * timer::kTickHz;
+  uint64_t hz = 0;
+  {
+    IrqGuard irq;
+    hz = internal::LocalApic().CalibrateTimerAgainstTsc(timer::TscClockParams().tsc_hz);
+    internal::StartLocalTimer();  // the calibration stopped this CPU's timer
+  }
+  OSTD_LOG_INFO("tdx_sim: x2APIC timer {} Hz against the TSC, {} Hz against the PIT at boot", hz,
+                boot_hz);
+  EXPECT_GT(hz, boot_hz / 2);
+  EXPECT_LT(hz, boot_hz * 2);
+  EXPECT_EQ(internal::LocalApic().CalibrateTimerAgainstTsc(0), 0u);
+  uint64_t ticks = timer::Ticks();
+  SleepFor(20'000'000);
+  EXPECT_GT(timer::Ticks(), ticks);  // running again
+}
+
+// The host answers only the x2APIC registers GHCI gives it; asked for one
+// the CPU virtualizes, or for an ICR destination its xAPIC cannot address,
+// it refuses, as a VMM that does not emulate them would.
+TEST(TdxSimX2apic, HostRefusesRegistersItDoesNotOwn) {
+  TdxSim& sim = Sim();
+  IrqGuard irq;
+  EXPECT_EQ(sim.guest.ReadMsr(arch::kX2apicTimerCurrent).error(), Errno::kEIO);
+  EXPECT_EQ(sim.guest.WriteMsr(arch::kX2apicEoi, 0).error(), Errno::kEIO);
+  EXPECT_EQ(sim.guest.WriteMsr(arch::kX2apicIcr, (uint64_t{0x100} << 32) | 0xf2).error(),
+            Errno::kEIO);
+  EXPECT_EQ(sim.guest.ReadMsr(arch::kX2apicId).value(), internal::ThisCpu().apic_id);
 }
 
 // A #VE the handler cannot emulate is fatal: reported to the host, then a panic.
