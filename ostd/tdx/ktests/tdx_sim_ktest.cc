@@ -25,11 +25,11 @@
 #include "ostd/panic.h"
 #include "ostd/platform/internal/current.h"
 #include "ostd/task/task.h"
-#include "ostd/timer.h"
 #include "ostd/tdx/attestation.h"
 #include "ostd/tdx/internal/guest.h"
 #include "ostd/tdx/internal/tdx_sim_kernel.h"
 #include "ostd/tdx/internal/ve_handler.h"
+#include "ostd/timer.h"
 #include "ostd/util/vec.h"
 
 namespace ostd::tdx {
