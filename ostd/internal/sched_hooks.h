@@ -103,6 +103,10 @@ void SchedOnTimerTick(arch::TrapFrame& frame, bool from_user);
 // Interrupts are off again on return.
 bool SchedIdleRunOnce();
 
+// Whether `cpu` is in its idle loop, as Enqueue sees it when it decides to
+// send a reschedule interrupt (for tests).
+bool CpuIsIdle(uint32_t cpu);
+
 // The unmapped guard page below the current task's stack; size 0 before the
 // scheduler runs and for a task on a stack without one (the boot task). Any
 // context, a double fault's included: it only reads this CPU's current task.

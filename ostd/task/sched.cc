@@ -397,6 +397,8 @@ bool SchedIdleRunOnce() {
   return TaskCore::Schedule();
 }
 
+bool CpuIsIdle(uint32_t cpu) { return idle_cpus.Load().Contains(cpu); }
+
 }  // namespace internal
 }  // namespace ostd
 

@@ -75,7 +75,7 @@ bool TdxModuleSim::Private(uint64_t gpa, uint64_t size) const {
 
 uint64_t TdxModuleSim::Call(TdcallRegs& r) {
   uint64_t leaf = r.rax;
-  if (leaf < tdcalls_.size()) ++tdcalls_[leaf];
+  if (leaf < tdcalls_.size()) tdcalls_[leaf].fetch_add(1, std::memory_order_relaxed);
   uint64_t status;
   switch (leaf) {
     case kTdgVpVmcall:
@@ -244,8 +244,22 @@ uint64_t TdxModuleSim::MapGpa(TdcallRegs& r) {
   return kTdxSuccess;
 }
 
+bool TdxModuleSim::ConcurrentCall(const TdcallRegs& r) {
+  if (r.rax != kTdgVpVmcall || r.r10 != 0) return false;
+  switch (r.r11) {
+    case kVmcallCpuid:
+    case kVmcallHlt:
+    case kVmcallIo:
+    case kVmcallRdmsr:
+    case kVmcallWrmsr:
+      return true;
+    default:
+      return false;
+  }
+}
+
 uint64_t TdxModuleSim::Vmcall(TdcallRegs& r) {
-  ++vmcalls_;
+  vmcalls_.fetch_add(1, std::memory_order_relaxed);
   // The guest must expose R10..R15 (the standard calls' operands) and never
   // RSP (bit 4) or RCX itself (bit 1).
   if ((r.rcx & kVmcallExposeRegs) != kVmcallExposeRegs || (r.rcx & 0x12) != 0) {

@@ -390,6 +390,31 @@ TEST(TdxModuleSim, VmcallChecks) {
   EXPECT_EQ(f.sim.fatal_code(), 0xdeadu);
 }
 
+// Only the TDVMCALLs that pass straight through to the host may run on
+// several vCPUs at once; anything that touches page, #VE or report state
+// is serialized.
+TEST(TdxModuleSim, ConcurrentCallsAreOnlyHostPassThroughs) {
+  auto vmcall = [](uint64_t fn, uint64_t r10 = 0) {
+    TdcallRegs r;
+    r.rax = kTdgVpVmcall;
+    r.rcx = kVmcallExposeRegs;
+    r.r10 = r10;
+    r.r11 = fn;
+    return r;
+  };
+  for (uint64_t fn : {kVmcallCpuid, kVmcallHlt, kVmcallIo, kVmcallRdmsr, kVmcallWrmsr}) {
+    EXPECT_TRUE(TdxModuleSim::ConcurrentCall(vmcall(fn))) << fn;
+    EXPECT_FALSE(TdxModuleSim::ConcurrentCall(vmcall(fn, 1))) << fn;  // vendor set
+  }
+  EXPECT_FALSE(TdxModuleSim::ConcurrentCall(vmcall(kVmcallMmio)));
+  EXPECT_FALSE(TdxModuleSim::ConcurrentCall(vmcall(kVmcallMapGpa)));
+  EXPECT_FALSE(TdxModuleSim::ConcurrentCall(vmcall(kVmcallReportFatalError)));
+  TdcallRegs accept;
+  accept.rax = kTdgMemPageAccept;
+  accept.r11 = kVmcallIo;
+  EXPECT_FALSE(TdxModuleSim::ConcurrentCall(accept));
+}
+
 // The platform seam's TDX side over the simulator.
 TEST(TdxModuleSim, PlatformOverSimulator) {
   Fixture f;

@@ -206,14 +206,17 @@ class NativeVmm final : public VmCalls {
 };
 
 // The module as the guest's TdcallPort, one call at a time: the simulated
-// module keeps the state of one vCPU and is not reentrant, and in a
-// `tdx_sim` kernel every CPU's console bytes and idle halts come here.
+// module keeps the state of one vCPU and is not reentrant. The exception is
+// the TDVMCALLs that only pass through to the host (ConcurrentCall): every
+// CPU's console bytes, idle halts and IPIs are those, and serializing them
+// would let one vCPU that the host preempts inside a call stall all others.
 // Interrupts stay off for the call, as they are across a real TDCALL.
 class SerializedPort final : public TdcallPort {
  public:
   explicit SerializedPort(TdcallPort& inner) : inner_(inner) {}
   uint64_t Call(TdcallRegs& regs) override {
     IrqGuard irq;
+    if (TdxModuleSim::ConcurrentCall(regs)) return inner_.Call(regs);
     while (busy_.exchange(true, std::memory_order_acquire)) arch::Pause();
     uint64_t status = inner_.Call(regs);
     busy_.store(false, std::memory_order_release);

@@ -33,6 +33,7 @@
 #define OSTD_TDX_INTERNAL_TDX_MODULE_SIM_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <span>
 
@@ -117,8 +118,16 @@ class TdxModuleSim final : public TdcallPort {
   uint64_t fatal_code() const { return fatal_code_; }
   const klib::Sha384Digest& rtmr(uint64_t i) const { return rtmr_[i & 3]; }
   // TDCALLs per leaf (0..7) and TDVMCALLs served, since construction.
-  uint64_t tdcalls(uint64_t leaf) const { return leaf < 8 ? tdcalls_[leaf] : 0; }
-  uint64_t vmcalls() const { return vmcalls_; }
+  uint64_t tdcalls(uint64_t leaf) const {
+    return leaf < 8 ? tdcalls_[leaf].load(std::memory_order_relaxed) : 0;
+  }
+  uint64_t vmcalls() const { return vmcalls_.load(std::memory_order_relaxed); }
+  // Whether Call(regs) touches no module state but these counters: the
+  // TDVMCALLs for cpuid, hlt, port I/O and MSRs, which go straight to the
+  // host. Those may run on several vCPUs at once, as on hardware, where
+  // each vCPU exits to the host on its own; every other call must be
+  // serialized with all calls.
+  static bool ConcurrentCall(const TdcallRegs& regs);
   // The host refuses the next `calls` MapGPA requests (an invalid-operand
   // answer, changing nothing), as a host may; the GPA of the last refused
   // one (shared bit clear) is kept for tests.
@@ -151,8 +160,8 @@ class TdxModuleSim final : public TdcallPort {
   bool fatal_ = false;
   uint64_t fatal_code_ = 0;
   std::array<klib::Sha384Digest, 4> rtmr_{};
-  std::array<uint64_t, 8> tdcalls_{};
-  uint64_t vmcalls_ = 0;
+  std::array<std::atomic<uint64_t>, 8> tdcalls_{};
+  std::atomic<uint64_t> vmcalls_{0};
   uint32_t refuse_mapgpa_ = 0;
   uint64_t last_refused_gpa_ = 0;
 };
