@@ -195,6 +195,14 @@ extern "C" void arch_trap_dispatch(arch::TrapFrame* frame) {
   // Read before LeaveUserModeOnTrap points the frame at the kernel.
   bool from_user = frame->from_user();
   if (from_user) {
+    // In a TD, a #VE from user mode (cpuid) is emulated and the program goes
+    // on, as in Linux; the tdx_sim hook also sees #GP, its way of raising a
+    // #VE from user mode. Neither changes the frame unless it handles it.
+    if (vector == ostd::internal::kVectorVirtualization ||
+        vector == ostd::kVectorGeneralProtection) {
+      ostd::internal::TdxTrapHook hook = ostd::tdx_trap_hook.load(std::memory_order_acquire);
+      if (hook != nullptr && hook(*frame)) return;
+    }
     // Save the user state and make the trap return to UserMode::Execute's
     // caller: exceptions go to it as they are, interrupts after handling below.
     ostd::internal::LeaveUserModeOnTrap(frame);

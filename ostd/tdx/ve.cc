@@ -217,8 +217,15 @@ Status EmulateVe(const VeInfo& ve, std::span<const uint8_t> code, VeRegs& regs, 
           host.IoOut(static_cast<uint16_t>(d.address), d.size, static_cast<uint32_t>(d.value)));
       break;
     case VeOp::kCpuid: {
-      OSTD_TRY_ASSIGN(CpuidRegs r,
-                      host.Cpuid(static_cast<uint32_t>(d.address), static_cast<uint32_t>(d.value)));
+      // Only the hypervisor range is the host's to answer, as in Linux: a
+      // #VE on any other leaf means the TDX module does not know it, and a
+      // CPU answers an unknown leaf with zeros. The untrusted host must not
+      // choose the feature bits the module owns.
+      CpuidRegs r{};
+      if (d.address >= kCpuidHypervisorFirst && d.address <= kCpuidHypervisorLast) {
+        OSTD_TRY_ASSIGN(
+            r, host.Cpuid(static_cast<uint32_t>(d.address), static_cast<uint32_t>(d.value)));
+      }
       CompleteCpuid(d, r, regs);
       return {};
     }

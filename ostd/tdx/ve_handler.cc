@@ -91,13 +91,13 @@ bool HandleVe(arch::TrapFrame& frame) {
   Result<VeInfo> ve = guest->VeInfoGet();
   if (!ve.has_value()) Fatal(*guest, frame, VeInfo{}, "no #VE information", ve.error());
 
+  // From user mode only cpuid is emulated, as in Linux: anything else (a
+  // user program's MMIO) goes to the process as an exception (the TD goes on).
+  if (frame.from_user() && ve->exit_reason != kExitCpuid) return false;
   std::array<uint8_t, 15> bytes{};
   uint64_t n = 0;
   if (ve->exit_reason == kExitEptViolation) {
-    // MMIO: decode the instruction, which must be kernel code. A user
-    // program's MMIO is not emulated: the dispatcher reports the #VE to the
-    // process like any other exception (the TD goes on).
-    if (frame.from_user()) return false;
+    // MMIO: decode the instruction, which must be kernel code.
     uint64_t start = internal::KernelImageStart();
     uint64_t end = internal::KernelImageEnd();
     if (frame.rip < start || frame.rip >= end) {

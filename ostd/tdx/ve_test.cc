@@ -291,18 +291,34 @@ TEST(Ve, CpuidMsrHlt) {
   VeInfo ve;
   ve.instr_length = 2;
   VeRegs r = Regs();
-  r.gpr[kRax] = 0xffffffff00000007;  // leaf 7 (upper half ignored)
+  r.gpr[kRax] = 0xffffffff40000001;  // a hypervisor leaf (upper half ignored)
   r.gpr[kRcx] = 1;
   ve.exit_reason = kExitCpuid;
   ASSERT_TRUE(EmulateVe(ve, {}, r, h, kShared).has_value());
   EXPECT_STREQ(h.op, "cpuid");
-  EXPECT_EQ(h.address, 7u);
+  EXPECT_EQ(h.address, 0x40000001u);
   EXPECT_EQ(h.value, 1u);
   EXPECT_EQ(r.gpr[kRax], 0x11u);
   EXPECT_EQ(r.gpr[kRbx], 0x22u);
   EXPECT_EQ(r.gpr[kRcx], 0x33u);
   EXPECT_EQ(r.gpr[kRdx], 0x44u);
   EXPECT_EQ(r.rip, 0x1002u);
+
+  // Any other leaf: zeros, and the host is not asked (it must not choose
+  // feature bits the TDX module owns).
+  for (uint64_t leaf : {0x7ull, 0x3fffffffull, 0x50000000ull, 0x80000001ull}) {
+    FakeHost quiet;
+    r = Regs();
+    r.gpr[kRax] = 0xffffffff00000000 | leaf;
+    r.gpr[kRbx] = 0xb;
+    ASSERT_TRUE(EmulateVe(ve, {}, r, quiet, kShared).has_value());
+    EXPECT_STREQ(quiet.op, "") << leaf;
+    EXPECT_EQ(r.gpr[kRax], 0u);
+    EXPECT_EQ(r.gpr[kRbx], 0u);
+    EXPECT_EQ(r.gpr[kRcx], 0u);
+    EXPECT_EQ(r.gpr[kRdx], 0u);
+    EXPECT_EQ(r.rip, 0x1002u);
+  }
 
   r = Regs();
   r.gpr[kRcx] = 0x1b;

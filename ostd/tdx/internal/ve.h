@@ -116,8 +116,14 @@ void CompleteVe(const VeDecision& d, uint64_t value, VeRegs& regs);
 // Writes the cpuid result into eax..edx (zero-extended) and advances rip.
 void CompleteCpuid(const VeDecision& d, const CpuidRegs& r, VeRegs& regs);
 
-// DecodeVe, the host call through `host`, then the completion. On an error
-// `regs` is unchanged and the handler must treat the #VE as fatal.
+// The cpuid leaves a #VE forwards to the host; any other leaf reads as zeros
+// (Linux's rule: the host may answer only the hypervisor range).
+inline constexpr uint32_t kCpuidHypervisorFirst = 0x40000000;
+inline constexpr uint32_t kCpuidHypervisorLast = 0x4fffffff;
+
+// DecodeVe, the host call through `host` (none for a cpuid leaf outside the
+// hypervisor range), then the completion. On an error `regs` is unchanged
+// and the handler must treat the #VE as fatal.
 Status EmulateVe(const VeInfo& ve, std::span<const uint8_t> code, VeRegs& regs, VmCalls& host,
                  uint64_t shared_bit);
 

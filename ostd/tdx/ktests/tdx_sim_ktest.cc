@@ -30,7 +30,11 @@
 #include "ostd/tdx/internal/tdx_sim_kernel.h"
 #include "ostd/tdx/internal/ve_handler.h"
 #include "ostd/timer.h"
+#include "ostd/trap.h"
+#include "ostd/user/user_context.h"
+#include "ostd/user/user_mode.h"
 #include "ostd/util/vec.h"
+#include "ostd/vm/vm_space.h"
 
 namespace ostd::tdx {
 namespace {
@@ -72,9 +76,11 @@ TEST(TdxSimVe, PortIoCpuidMsrHltTakeTheVePath) {
   EXPECT_EQ(arch::Inb(kScratchPort), 0x5a);  // the host really wrote the device
 
   uint32_t a, b, c, d;
-  Inject(kExitCpuid, 0, 2);
-  asm volatile("int $0x14\n\tcpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-  arch::CpuidResult native = arch::Cpuid(0);
+  Inject(kExitCpuid, 0, 2);  // a hypervisor leaf: the host's answer
+  asm volatile("int $0x14\n\tcpuid"
+               : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+               : "a"(kCpuidHypervisorFirst), "c"(0));
+  arch::CpuidResult native = arch::Cpuid(kCpuidHypervisorFirst);
   EXPECT_EQ(a, native.eax);
   EXPECT_EQ(b, native.ebx);
   EXPECT_EQ(c, native.ecx);
@@ -527,6 +533,82 @@ TEST(TdxSimX2apic, HostRefusesRegistersItDoesNotOwn) {
   EXPECT_EQ(sim.guest.WriteMsr(arch::kX2apicIcr, (uint64_t{0x100} << 32) | 0xf2).error(),
             Errno::kEIO);
   EXPECT_EQ(sim.guest.ReadMsr(arch::kX2apicId).value(), internal::ThisCpu().apic_id);
+}
+
+// cpuid in user mode, for leaves the TDX module leaves to the guest, is a
+// #VE from user mode: the kernel emulates it (the hypervisor range from the
+// host, zeros for the rest, as Linux) and the program goes on. A user
+// program cannot `int $0x14`; its #GP naming IDT entry 20 is the
+// simulator's stand-in, turned into the injected #VE of the next
+// instruction. Without an injected #VE it stays a #GP for the process.
+TEST(TdxSimVe, UserModeCpuidIsEmulated) {
+  static_cast<void>(Sim());
+  constexpr Vaddr kCode = 0x400000;
+  constexpr Vaddr kStack = 0x800000;
+  Result<RefPtr<vm::VmSpace>> space = vm::VmSpace::Create();
+  ASSERT_TRUE(space.has_value());
+  (*space)->Activate();
+  Result<mm::UFrame> code = mm::UFrame::Alloc();
+  Result<mm::UFrame> stack = mm::UFrame::Alloc();
+  ASSERT_TRUE(code.has_value() && stack.has_value());
+  // int $0x14; cpuid; ud2
+  constexpr uint8_t kProgram[] = {0xcd, 0x14, 0x0f, 0xa2, 0x0f, 0x0b};
+  std::span<uint8_t> page = internal::PhysBytes(mm::FrameAccess::PaddrOf(*code), mm::kPageSize);
+  for (size_t i = 0; i < sizeof kProgram; ++i) page[i] = kProgram[i];
+  ASSERT_TRUE(
+      (*space)->Map(kCode, std::move(*code), mm::PageFlags{.executable = true}).has_value());
+  ASSERT_TRUE(
+      (*space)->Map(kStack, std::move(*stack), mm::PageFlags{.writable = true}).has_value());
+
+  // Runs the program with eax = `leaf`, an injected cpuid #VE if `inject`.
+  auto run = [&](uint32_t leaf, bool inject) {
+    Result<user::UserContext> ctx = user::UserContext::Create();
+    OSTD_ASSERT(ctx.has_value());
+    ctx->set_rip(kCode);
+    ctx->set_rsp(kStack + mm::kPageSize);
+    ctx->regs().rax = leaf;
+    ctx->regs().rbx = 0xb0b;
+    ctx->regs().rcx = 0;
+    ctx->regs().rdx = 0xd0d;
+    ctx->regs().rsi = 0x51;
+    user::UserMode um(std::move(*ctx));
+    if (inject) Inject(kExitCpuid, 0, 2);
+    EXPECT_EQ(um.Execute([] { return false; }), user::ReturnReason::kException);
+    return std::move(um.context());
+  };
+  uint64_t ves = VesHandled();
+  uint64_t vmcalls = Sim().module.vmcalls();
+  user::UserContext hv = run(kCpuidHypervisorFirst, true);
+  EXPECT_EQ(hv.fault().vector, kVectorInvalidOpcode);  // reached the ud2
+  EXPECT_EQ(hv.fault().rip, kCode + 4);
+  EXPECT_EQ(hv.fault().error_code, 0u);
+  arch::CpuidResult native = arch::Cpuid(kCpuidHypervisorFirst);
+  EXPECT_EQ(hv.regs().rax, native.eax);
+  EXPECT_EQ(hv.regs().rbx, native.ebx);
+  EXPECT_EQ(hv.regs().rcx, native.ecx);
+  EXPECT_EQ(hv.regs().rdx, native.edx);
+  EXPECT_EQ(hv.regs().rsi, 0x51u);
+  EXPECT_EQ(Sim().module.vmcalls() - vmcalls, 1u);  // the host's answer
+
+  vmcalls = Sim().module.vmcalls();
+  user::UserContext basic = run(0, true);
+  EXPECT_EQ(basic.fault().vector, kVectorInvalidOpcode);
+  EXPECT_EQ(basic.regs().rax, 0u);  // not the host's to answer: zeros
+  EXPECT_EQ(basic.regs().rbx, 0u);
+  EXPECT_EQ(basic.regs().rcx, 0u);
+  EXPECT_EQ(basic.regs().rdx, 0u);
+  EXPECT_EQ(Sim().module.vmcalls() - vmcalls, 0u);
+  EXPECT_EQ(VesHandled() - ves, 2u);
+
+  user::UserContext gp = run(0, false);
+  EXPECT_EQ(gp.fault().vector, kVectorGeneralProtection);
+  EXPECT_EQ(gp.fault().rip, kCode);
+  // IDT entry 20 (QEMU's TCG reports its byte offset, 20 * 16, not 20 * 8).
+  EXPECT_TRUE(gp.fault().error_code == 20 * 8 + 2 || gp.fault().error_code == 20 * 16 + 2);
+  EXPECT_EQ(gp.regs().rbx, 0xb0bu);
+  EXPECT_EQ(VesHandled() - ves, 2u);
+  EXPECT_FALSE(Sim().module.ve_pending());
+  vm::VmSpace::ActivateKernel();
 }
 
 // A #VE the handler cannot emulate is fatal: reported to the host, then a panic.
