@@ -17,19 +17,31 @@ namespace klib {
 
 inline constexpr uint32_t kMaxMadtCpus = 64;
 
+// The ACPI multiprocessor wake-up structure (MADT entry 0x10, ACPI 6.4): a
+// TD's firmware parks the application processors on a 4 KiB mailbox,
+// because a TD cannot send INIT or STARTUP IPIs.
+struct MadtWakeup {
+  uint16_t mailbox_version = 0;
+  Paddr mailbox = 0;  // 4 KiB aligned
+};
+
 // The enabled processors listed in the MADT, in table order.
 struct MadtCpus {
   uint32_t count = 0;
   std::array<uint32_t, kMaxMadtCpus> apic_ids{};
   // More enabled processors were listed than fit in apic_ids.
   bool truncated = false;
+  // The wake-up mailbox, if the MADT has one (the last entry counts).
+  std::optional<MadtWakeup> wakeup;
 };
 
 // Follows the RSDP at `rsdp` to the XSDT (ACPI 2.0+, if its checksum holds) or
 // the RSDT, finds the "APIC" table and collects the APIC ids of its enabled
-// processor entries (types 0 and 9). Every table's signature, length and
-// checksum is validated, and nothing is read outside what `mem` returns.
-// EINVAL: a malformed RSDP or table; ENOENT: no MADT, or no enabled processor.
+// processor entries (types 0 and 9), and the wake-up mailbox (type 0x10).
+// Every table's signature, length and checksum is validated, and nothing is
+// read outside what `mem` returns. EINVAL: a malformed RSDP or table (a
+// wake-up entry shorter than 16 bytes or with an unaligned mailbox
+// included); ENOENT: no MADT, or no enabled processor.
 Result<MadtCpus> FindCpusInMadt(const PhysMemory& mem, Paddr rsdp);
 
 // A physical range [base, base + size) of a machine-control device.

@@ -149,6 +149,43 @@ TEST_F(MadtTest, FindsEnabledProcessorsThroughRsdt) {
   EXPECT_FALSE(cpus->truncated);
 }
 
+TEST_F(MadtTest, NoWakeupMailboxWithoutItsEntry) {
+  Build(0);
+  Result<MadtCpus> cpus = FindCpusInMadt(mem_, 0xe0010);
+  ASSERT_TRUE(cpus.has_value());
+  EXPECT_FALSE(cpus->wakeup.has_value());
+}
+
+// A MADT with one processor and a wake-up entry (type 0x10) of `len` bytes
+// naming `mailbox`.
+Buf MadtWithWakeup(uint8_t len, uint64_t mailbox) {
+  Buf body(8);
+  body.Append({0, 8, 0, 0, 1, 0, 0, 0});
+  Buf w(len);
+  w[0] = 0x10;
+  w[1] = len;
+  Le(w, 2, 1, 2);  // mailbox version 1
+  if (len >= 16) Le(w, 8, mailbox, 8);
+  body.Append(w);
+  return Table("APIC", body);
+}
+
+TEST_F(MadtTest, FindsTheWakeupMailbox) {
+  Build(0);
+  mem_.Put(0x2000, MadtWithWakeup(16, 0x7f000));
+  Result<MadtCpus> cpus = FindCpusInMadt(mem_, 0xe0010);
+  ASSERT_TRUE(cpus.has_value());
+  ASSERT_TRUE(cpus->wakeup.has_value());
+  EXPECT_EQ(cpus->wakeup->mailbox, 0x7f000u);
+  EXPECT_EQ(cpus->wakeup->mailbox_version, 1u);
+  EXPECT_EQ(cpus->count, 1u);
+  // Short, or a mailbox that is not 4 KiB aligned: a malformed table.
+  mem_.Put(0x2000, MadtWithWakeup(12, 0));
+  EXPECT_EQ(FindCpusInMadt(mem_, 0xe0010).error(), Errno::kEINVAL);
+  mem_.Put(0x2000, MadtWithWakeup(16, 0x7f010));
+  EXPECT_EQ(FindCpusInMadt(mem_, 0xe0010).error(), Errno::kEINVAL);
+}
+
 TEST_F(MadtTest, FindsProcessorsThroughXsdt) {
   Build(2);
   mem_.at(0x1000) = 'X';  // break the RSDT: only the XSDT may be used

@@ -5,9 +5,17 @@
 // parameter block (ApTrampolineParams in ap_boot.h) and sends INIT-SIPI-SIPI
 // with that page's number. The AP starts at CS:IP = page<<8:0 in real mode,
 // loads the temporary GDT below, turns on PAE, long mode (+NX) and paging with
-// the kernel's CR3 in one step, far-jumps to 64-bit code in the same page
-// (identity mapped in the kernel page table while APs start), switches to its
-// kernel stack and calls ostd_ap_entry(cpu_id) in the kernel image.
+// the kernel's CR3 in one step, and far-jumps to the 64-bit entry in the same
+// page (identity mapped in the kernel page table while APs start).
+//
+// The 64-bit entry (ap_wakeup64) is also where a TD's firmware sends an AP
+// woken through the ACPI multiprocessor wake-up mailbox: in long mode, on the
+// firmware's identity-mapped page tables, with interrupts off and any GDT.
+// It loads the GDT below, sets the EFER bits the kernel needs only if one is
+// missing (a TD may not write EFER, and its firmware has set them), loads
+// the kernel's CR3, reloads CS by a far return, switches to its kernel stack
+// and calls ostd_ap_entry(cpu_id) in the kernel image. Every INIT-SIPI start
+// runs it too, so the wake-up path's code is the one every boot tests.
 //
 // SAFETY: everything here runs on a CPU that owns nothing yet; it reads only
 // the parameter block that the boot CPU filled in before the SIPI and writes
@@ -38,6 +46,29 @@ ap_trampoline_start:
     ljmpl *OFF(ap_far_jump)
 
     .code64
+ap_wakeup64:
+    cli
+    cld
+    lgdt ap_gdtr64(%rip)                     // (64-bit lgdt reads an 8-byte base)
+    movl $0xc0000080, %ecx                   // EFER: the kernel's bits, written only if missing
+    rdmsr
+    movl ap_efer(%rip), %esi
+    movl %eax, %edi
+    andl %esi, %edi
+    cmpl %esi, %edi
+    je 1f
+    orl %esi, %eax
+    wrmsr
+1:  movl ap_cr0(%rip), %eax                  // the kernel's CR0 (WP ...), PE and PG kept
+    movq %rax, %cr0
+    movl ap_cr3(%rip), %eax
+    movq %rax, %cr3                          // identity-maps this page too
+    movq ap_stack_top(%rip), %rsp            // the far return needs a stack
+    leaq ap_long_mode(%rip), %rax
+    pushq $0x08
+    pushq %rax
+    lretq                                    // CS = the 64-bit code segment above
+
 ap_long_mode:
     movw $0x10, %ax
     movw %ax, %ds
@@ -74,5 +105,8 @@ ap_efer:     .long 0                         // offset 44
 ap_cr0:      .long 0                         // offset 48
 ap_cpu_id:   .long 0                         // offset 52
 ap_stack_top: .quad 0                        // offset 56
-ap_long_mode_offset: .quad OFF(ap_long_mode) // offset 64
+ap_long_mode_offset: .quad OFF(ap_wakeup64) // offset 64
+ap_gdtr64:                                   // offset 72
+    .short 23
+    .quad 0                                  // filled: linear address of ap_gdt
 ap_trampoline_end:

@@ -26,7 +26,7 @@ struct __attribute__((packed)) ApTrampolineParams {
   uint16_t gdt_limit;
   uint32_t gdt_base;  // in: physical address of gdt in the copy
   uint16_t pad0;
-  uint32_t far_jump_offset;  // in: physical address of the 64-bit code in the copy
+  uint32_t far_jump_offset;  // in: physical address of the 64-bit entry in the copy
   uint16_t far_jump_selector;
   uint16_t pad1;
   uint32_t cr3;               // in: kernel page table root (below 4 GiB)
@@ -34,13 +34,18 @@ struct __attribute__((packed)) ApTrampolineParams {
   uint32_t cr0;               // in: CR0 (with PE, PG)
   uint32_t cpu_id;            // in: the AP's ostd CPU index
   uint64_t stack_top;         // in: the AP's kernel stack top (virtual)
-  uint64_t long_mode_offset;  // out: offset of the 64-bit code from the start
+  // out: offset of the 64-bit entry from the start: the real-mode path's
+  // far jump target and the wake-up vector of the MADT mailbox
+  uint64_t long_mode_offset;
+  uint16_t gdt64_limit;
+  uint64_t gdt64_base;  // in: gdt_base again, for the 64-bit entry's lgdt
 };
 static_assert(offsetof(ApTrampolineParams, gdt_limit) == 24);
 static_assert(offsetof(ApTrampolineParams, far_jump_offset) == 32);
 static_assert(offsetof(ApTrampolineParams, cr3) == 40);
 static_assert(offsetof(ApTrampolineParams, stack_top) == 56);
-static_assert(sizeof(ApTrampolineParams) == 72);
+static_assert(offsetof(ApTrampolineParams, gdt64_limit) == 72);
+static_assert(sizeof(ApTrampolineParams) == 82);
 
 }  // namespace arch
 

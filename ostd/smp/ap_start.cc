@@ -1,6 +1,9 @@
 // Application processor bring-up (ostd/internal/smp.h): find the CPUs in the
 // ACPI MADT, start each with INIT-SIPI-SIPI through the real-mode trampoline
-// (arch/x86_64/ap_boot.S) copied below 1 MiB, and wait until it is online.
+// (arch/x86_64/ap_boot.S) copied below 1 MiB, or, where the MADT names a
+// multiprocessor wake-up mailbox (a TD's firmware), by asking the firmware
+// through it to send the AP to the trampoline's 64-bit entry; then wait until
+// it is online.
 #include <atomic>
 #include <cstring>
 
@@ -8,6 +11,7 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
+#include "lib/mp_wakeup.h"
 #include "ostd/boot/internal/parse.h"
 #include "ostd/cpu.h"
 #include "ostd/internal/cpu_local.h"
@@ -134,13 +138,30 @@ void UnmapTrampoline(Paddr page) {
   flusher.Dispatch();
 }
 
+// The wake-up mailbox the MADT names, if it lies in the linear map (firmware
+// memory the kernel may write: the OS's half of the page is its own).
+klib::MpWakeupMailbox* WakeupMailbox(const std::optional<klib::MadtWakeup>& w) {
+  if (!w) return nullptr;
+  if (w->mailbox >= internal::LinearMapSize() ||
+      internal::LinearMapSize() - w->mailbox < kPageSize ||
+      !internal::IsAlwaysMappedKernelRange(internal::PhysToVirt(w->mailbox), kPageSize)) {
+    return nullptr;
+  }
+  // SAFETY: a 4 KiB-aligned page of the linear map (checked above and by the
+  // MADT parser) that the firmware set aside for this protocol; the OS
+  // writes only the first 16 bytes, whose layout MpWakeupMailbox is.
+  return reinterpret_cast<klib::MpWakeupMailbox*>(internal::PhysToVirt(w->mailbox));
+}
+
 enum class ApStart { kOnline, kNoStack, kAbandoned };
 
-// Starts the AP with APIC id `apic_id` as CPU `cpu`. kAbandoned means it did
-// not claim its number in time: it was sent INIT, but a slow vCPU may still
-// be reading the trampoline's parameters, so no further AP may be started
-// with them.
-ApStart StartAp(arch::ApTrampolineParams* params, uint32_t apic_id, uint32_t cpu) {
+// Starts the AP with APIC id `apic_id` as CPU `cpu`, through `mailbox` if
+// not null, else by INIT-SIPI. kAbandoned means it did not claim its number
+// in time: it was sent INIT (or its mailbox request may still be taken), but
+// a slow vCPU may still be reading the trampoline's parameters, so no
+// further AP may be started with them.
+ApStart StartAp(arch::ApTrampolineParams* params, uint32_t apic_id, uint32_t cpu,
+                klib::MpWakeupMailbox* mailbox) {
   Result<Vaddr> stack = AllocApStack();
   if (!stack) {
     OSTD_LOG_WARN("smp: no stack for CPU {}: {}", cpu, stack.error());
@@ -152,33 +173,44 @@ ApStart StartAp(arch::ApTrampolineParams* params, uint32_t apic_id, uint32_t cpu
   std::atomic_thread_fence(std::memory_order_seq_cst);
   auto trampoline_page = static_cast<uint8_t>(params->gdt_base >> 12);
   arch::Lapic lapic = internal::LocalApic();
-  {
-    IrqGuard irq_off;
-    // SAFETY: apic_id is an AP listed in the MADT that is not online: INIT
-    // only resets that CPU into wait-for-SIPI.
-    lapic.SendInit(apic_id);
-  }
-  timer::SpinDelayNanos(kInitDelayNs);
-  for (int i = 0; i < 2 && !online.Load().Contains(cpu); ++i) {
+  uint64_t deadline = timer::NowNanos() + kOnlineTimeoutNs;
+  if (mailbox != nullptr) {
+    // The firmware sends the AP to the trampoline's 64-bit entry.
+    Status s = klib::WakeThroughMailbox(
+        *mailbox, apic_id, params->far_jump_offset,
+        [deadline] { return timer::NowNanos() > deadline; }, [] { arch::Pause(); });
+    if (!s) OSTD_LOG_WARN("smp: the wake-up mailbox did not take CPU {}: {}", cpu, s.error());
+  } else {
     {
       IrqGuard irq_off;
-      // SAFETY: the page holds the trampoline with this AP's parameters and is
-      // identity-mapped executable in the CR3 it loads.
-      lapic.SendStartup(apic_id, trampoline_page);
+      // SAFETY: apic_id is an AP listed in the MADT that is not online: INIT
+      // only resets that CPU into wait-for-SIPI.
+      lapic.SendInit(apic_id);
     }
-    timer::SpinDelayNanos(kSipiDelayNs);
+    timer::SpinDelayNanos(kInitDelayNs);
+    for (int i = 0; i < 2 && !online.Load().Contains(cpu); ++i) {
+      {
+        IrqGuard irq_off;
+        // SAFETY: the page holds the trampoline with this AP's parameters and is
+        // identity-mapped executable in the CR3 it loads.
+        lapic.SendStartup(apic_id, trampoline_page);
+      }
+      timer::SpinDelayNanos(kSipiDelayNs);
+    }
+    deadline = timer::NowNanos() + kOnlineTimeoutNs;
   }
-  uint64_t deadline = timer::NowNanos() + kOnlineTimeoutNs;
   while (!online.Load().Contains(cpu)) {
     uint32_t offered = cpu;
     // Once claimed, the AP runs kernel code and comes online (or panics).
     if (timer::NowNanos() > deadline &&
         ap_claim.compare_exchange_strong(offered, kNoClaim, std::memory_order_acq_rel)) {
-      // Put it back to wait-for-SIPI; should it run on first, it parks at
-      // the claim. Its stack stays allocated.
-      IrqGuard irq_off;
-      // SAFETY: as above; the CPU never claimed its number, so it owns nothing.
-      lapic.SendInit(apic_id);
+      // Should it run on later, it parks at the claim. Its stack stays
+      // allocated. With INIT-SIPI, put it back to wait-for-SIPI too.
+      if (mailbox == nullptr) {
+        IrqGuard irq_off;
+        // SAFETY: as above; the CPU never claimed its number, so it owns nothing.
+        lapic.SendInit(apic_id);
+      }
       return ApStart::kAbandoned;
     }
     arch::Pause();
@@ -277,6 +309,7 @@ void StartApplicationProcessors() {
   // struct is packed, so any alignment is fine.
   auto* params = reinterpret_cast<arch::ApTrampolineParams*>(dst.data() + params_off);
   params->gdt_base = static_cast<uint32_t>(*page + params_off);
+  params->gdt64_base = *page + params_off;
   params->far_jump_offset = static_cast<uint32_t>(*page + params->long_mode_offset);
   params->cr3 = static_cast<uint32_t>(root);
   params->efer =
@@ -284,11 +317,23 @@ void StartApplicationProcessors() {
   params->cr0 = static_cast<uint32_t>(arch::ReadCr0());
   bsp_cr4 = arch::ReadCr4();
 
+  klib::MpWakeupMailbox* mailbox = WakeupMailbox(madt->wakeup);
+  if (madt->wakeup && mailbox == nullptr) {
+    OSTD_LOG_WARN(
+        "smp: the wake-up mailbox at {:#x} is not in the linear map; running on the "
+        "boot CPU only",
+        madt->wakeup->mailbox);
+    UnmapTrampoline(*page);
+    return;
+  }
+  if (mailbox != nullptr) {
+    OSTD_LOG_INFO("smp: waking APs through the ACPI mailbox at {:#x}", madt->wakeup->mailbox);
+  }
   uint32_t next = 1;
   for (uint32_t i = 0; i < madt->count && next < kMaxCpus; ++i) {
     uint32_t apic_id = madt->apic_ids[i];
     if (apic_id == apic_ids[0]) continue;
-    ApStart r = StartAp(params, apic_id, next);
+    ApStart r = StartAp(params, apic_id, next, mailbox);
     if (r == ApStart::kOnline) {
       ++next;
       continue;
