@@ -28,6 +28,7 @@
 #include "ostd/smp/internal/idle_work.h"
 #include "ostd/smp/internal/smp_state.h"
 #include "ostd/smp/internal/tlb.h"
+#include "ostd/smp/internal/wakeup_firmware.h"
 #include "ostd/smp/madt.h"
 #include "ostd/timer.h"
 #include "ostd/trap.h"
@@ -259,6 +260,12 @@ bool IdleCpuDone(uint32_t cpu) {
 
 namespace internal {
 
+[[gnu::weak]] std::optional<klib::MadtWakeup> SimulatedWakeupFirmware(Paddr,
+                                                                      arch::ApTrampolineParams&,
+                                                                      std::span<const uint32_t>) {
+  return std::nullopt;
+}
+
 CpuSet OnlineCpus() {
   CpuSet s = smp::online.Load();
   if (s.empty()) s.Add(0);  // before StartApplicationProcessors: the boot CPU
@@ -317,6 +324,10 @@ void StartApplicationProcessors() {
   params->cr0 = static_cast<uint32_t>(arch::ReadCr0());
   bsp_cr4 = arch::ReadCr4();
 
+  if (!madt->wakeup) {
+    madt->wakeup = internal::SimulatedWakeupFirmware(
+        *page, *params, std::span<const uint32_t>(madt->apic_ids).first(madt->count));
+  }
   klib::MpWakeupMailbox* mailbox = WakeupMailbox(madt->wakeup);
   if (madt->wakeup && mailbox == nullptr) {
     OSTD_LOG_WARN(
