@@ -181,13 +181,17 @@ efi64_entry:
     BUILD_BOOT_PAGE_TABLES
     movl $PHYS(boot_stack_top), %esp
 
-    // No-execute enable when the CPU has it (firmware usually set it already).
+    // No-execute enable when the CPU has it (firmware usually set it
+    // already). Written only if missing: in a TD the TDX module has set it,
+    // and a wrmsr of EFER would raise a #VE before any handler exists.
     movl $0x80000001, %eax
     cpuid
     testl $(1 << 20), %edx
     jz 4f
     movl $0xc0000080, %ecx
     rdmsr
+    testl $(1 << 11), %eax
+    jnz 4f
     orl $(1 << 11), %eax
     wrmsr
 4:

@@ -117,8 +117,47 @@ Status Fail(const char* what, Status status) {
   return Failed(status);
 }
 
+// Whether this is a TDX guest (cpuid leaf 0x21 says "IntelTDX    " in EBX,
+// EDX, ECX). There, port I/O and hlt would raise a #VE that nothing handles
+// yet, so the stub asks the host with TDVMCALLs instead.
+bool InTd() {
+  uint32_t a, b, c, d;
+  // SAFETY: cpuid has no side effects (in a TD the TDX module answers both
+  // leaves itself).
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+  if (a < 0x21) return false;
+  asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x21), "c"(0));
+  return b == 0x65746e49 && d == 0x5844546c && c == 0x20202020;
+}
+
+// TDG.VP.VMCALL (GHCI) with sub-function `fn` and arguments R12..R15
+// (R10..R15 exposed to the host); returns R10, the host's status.
+uint64_t Tdvmcall(uint64_t fn, uint64_t r12v, uint64_t r13v, uint64_t r14v, uint64_t r15v) {
+  register uint64_t r10 asm("r10") = 0;
+  register uint64_t r11 asm("r11") = fn;
+  register uint64_t r12 asm("r12") = r12v;
+  register uint64_t r13 asm("r13") = r13v;
+  register uint64_t r14 asm("r14") = r14v;
+  register uint64_t r15 asm("r15") = r15v;
+  uint64_t rax = 0;       // TDG.VP.VMCALL
+  uint64_t rcx = 0xfc00;  // R10..R15 go to the host
+  // SAFETY: the tdcall instruction (66 0f 01 cc), used only in a TD (InTd);
+  // the host sees only the registers named in RCX.
+  asm volatile(".byte 0x66, 0x0f, 0x01, 0xcc"
+               : "+a"(rax), "+c"(rcx), "+r"(r10), "+r"(r11), "+r"(r12), "+r"(r13), "+r"(r14),
+                 "+r"(r15)
+               :
+               : "memory");
+  return r10;
+}
+
 void SerialPut(char c) {
   constexpr uint16_t kCom1 = 0x3f8;
+  if (InTd()) {
+    // Instruction.IO (30): one byte, a write, to COM1's transmit register.
+    static_cast<void>(Tdvmcall(30, 1, 1, kCom1, static_cast<uint8_t>(c)));
+    return;
+  }
   for (int spins = 0; spins < 100000; ++spins) {
     uint8_t lsr;
     // SAFETY: reads COM1's line status register; after ExitBootServices the
@@ -146,7 +185,15 @@ void SerialPrint(const char* text) {
   SerialPrint(" (");
   SerialPrint(Hex(value, buf));
   SerialPrint(")\nkeel: boot services are gone; halting\n");
+  bool td = InTd();
   for (;;) {
+    if (td) {
+      // Instruction.HLT (12) with interrupts blocked: the host stops the vCPU.
+      // SAFETY: interrupts off; nothing is left to run.
+      asm volatile("cli");
+      static_cast<void>(Tdvmcall(12, 1, 0, 0, 0));
+      continue;
+    }
     // SAFETY: stops the CPU with interrupts off; nothing is left to run.
     asm volatile("cli; hlt");
   }
