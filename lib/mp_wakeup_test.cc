@@ -1,92 +1,93 @@
 #include "lib/mp_wakeup.h"
 
-#include <atomic>
-#include <thread>
-#include <vector>
+#include <array>
+#include <cstdint>
 
 #include "gtest/gtest.h"
 
 namespace klib {
 namespace {
 
-// The firmware's side: the parked APs poll the mailbox; the one whose APIC
-// id is named reads the vector, clears the command and "jumps" (records it).
-class Firmware {
- public:
-  Firmware(MpWakeupMailbox& mb, std::vector<uint32_t> parked) : mb_(mb) {
-    for (uint32_t id : parked) {
-      aps_.emplace_back([this, id] {
-        while (!stop_.load()) {
-          if (mb_.command.load(std::memory_order_acquire) == kMpWakeupWakeup &&
-              mb_.apic_id.load(std::memory_order_relaxed) == id) {
-            last_id_.store(id);
-            last_vector_.store(mb_.wakeup_vector.load(std::memory_order_relaxed));
-            woken_.fetch_add(1);
-            mb_.command.store(kMpWakeupNoop, std::memory_order_release);
-            return;
-          }
-        }
-      });
+// The firmware's side, stepped between the OS's looks at the mailbox (the
+// `relax` callback): each step, an AP parked with the named APIC id reads
+// the vector and acknowledges by clearing the command, `delay` steps after
+// the request was posted. Deterministic, so no thread is needed.
+struct Firmware {
+  MpWakeupMailbox& mb;
+  std::array<uint32_t, 4> parked{};
+  size_t count = 0;
+  int delay = 0;
+  int steps = 0;
+  int woken = 0;
+  uint32_t last_id = 0;
+  uint64_t last_vector = 0;
+
+  void Step() {
+    ++steps;
+    if (mb.command.load(std::memory_order_acquire) != kMpWakeupWakeup || steps <= delay) return;
+    uint32_t id = mb.apic_id.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < count; ++i) {
+      if (parked[i] != id) continue;
+      last_id = id;
+      last_vector = mb.wakeup_vector.load(std::memory_order_relaxed);
+      ++woken;
+      parked[i] = ~0u;  // gone: it jumped to the vector
+      mb.command.store(kMpWakeupNoop, std::memory_order_release);
+      return;
     }
   }
-  ~Firmware() {
-    stop_.store(true);
-    for (std::thread& t : aps_) t.join();
-  }
-  int woken() const { return woken_.load(); }
-  uint32_t last_id() const { return last_id_.load(); }
-  uint64_t last_vector() const { return last_vector_.load(); }
-
- private:
-  MpWakeupMailbox& mb_;
-  std::vector<std::thread> aps_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> woken_{0};
-  std::atomic<uint32_t> last_id_{0};
-  std::atomic<uint64_t> last_vector_{0};
 };
 
-MpWakeupMailbox* NewMailbox() {
+MpWakeupMailbox& NewMailbox() {
   static MpWakeupMailbox mb;
   mb.command.store(kMpWakeupNoop);
   mb.apic_id.store(0);
   mb.wakeup_vector.store(0);
-  return &mb;
+  return mb;
 }
 
 TEST(MpWakeup, WakesEachParkedApInTurn) {
-  MpWakeupMailbox& mb = *NewMailbox();
-  Firmware fw(mb, {1, 2, 3});
+  MpWakeupMailbox& mb = NewMailbox();
+  Firmware fw{mb, {1, 2, 3}, 3};
   for (uint32_t id : {3u, 1u, 2u}) {
-    int looks = 0;
+    fw.steps = 0;
+    fw.delay = 5;  // the AP notices after a while
     ASSERT_TRUE(WakeThroughMailbox(
-                    mb, id, 0x8000 + id, [] { return false; }, [&] { ++looks; })
+                    mb, id, 0x8000 + id, [] { return false; }, [&] { fw.Step(); })
                     .has_value());
-    EXPECT_EQ(fw.last_id(), id);
-    EXPECT_EQ(fw.last_vector(), 0x8000u + id);
+    EXPECT_EQ(fw.last_id, id);
+    EXPECT_EQ(fw.last_vector, 0x8000u + id);
+    EXPECT_GT(fw.steps, 5);
     EXPECT_EQ(mb.command.load(), kMpWakeupNoop);
   }
-  EXPECT_EQ(fw.woken(), 3);
+  EXPECT_EQ(fw.woken, 3);
 }
 
 TEST(MpWakeup, AnUntakenRequestTimesOutAndBlocksTheNext) {
-  MpWakeupMailbox& mb = *NewMailbox();
-  int looks = 0;
-  // No AP with id 9 is parked: the request stays posted.
-  Status s = WakeThroughMailbox(mb, 9, 0x9000, [&] { return looks >= 100; }, [&] { ++looks; });
+  MpWakeupMailbox& mb = NewMailbox();
+  Firmware fw{mb, {4, 9}, 1};  // only 4 is parked: nobody takes 9 yet
+  Status s = WakeThroughMailbox(mb, 9, 0x9000, [&] { return fw.steps >= 100; }, [&] { fw.Step(); });
   EXPECT_EQ(s.error(), Errno::kETIMEDOUT);
-  EXPECT_EQ(looks, 100);
-  EXPECT_EQ(mb.command.load(), kMpWakeupWakeup);
+  EXPECT_EQ(fw.steps, 100);
+  EXPECT_EQ(mb.command.load(), kMpWakeupWakeup);  // still posted
   EXPECT_EQ(mb.apic_id.load(), 9u);
   // The next request may not overwrite it.
-  EXPECT_EQ(WakeThroughMailbox(mb, 4, 0x4000, [] { return false; }, [] {}).error(), Errno::kEBUSY);
+  EXPECT_EQ(WakeThroughMailbox(
+                mb, 4, 0x4000, [] { return false; }, [&] { fw.Step(); })
+                .error(),
+            Errno::kEBUSY);
   EXPECT_EQ(mb.apic_id.load(), 9u);
   EXPECT_EQ(mb.wakeup_vector.load(), 0x9000u);
-  // Once the firmware takes it (late), the mailbox is free again.
-  Firmware fw(mb, {9, 4});
-  while (fw.woken() == 0) std::this_thread::yield();
-  ASSERT_TRUE(WakeThroughMailbox(mb, 4, 0x4000, [] { return false; }, [] {}).has_value());
-  EXPECT_EQ(fw.last_id(), 4u);
+  EXPECT_EQ(fw.woken, 0);
+  // Once the firmware takes it (late, the AP parked after all), the mailbox
+  // is free again.
+  fw.count = 2;
+  fw.Step();
+  EXPECT_EQ(fw.last_id, 9u);
+  ASSERT_TRUE(
+      WakeThroughMailbox(mb, 4, 0x4000, [] { return false; }, [&] { fw.Step(); }).has_value());
+  EXPECT_EQ(fw.last_id, 4u);
+  EXPECT_EQ(fw.woken, 2);
 }
 
 }  // namespace

@@ -29,11 +29,11 @@ struct __attribute__((packed)) ApTrampolineParams {
   uint32_t far_jump_offset;  // in: physical address of the 64-bit entry in the copy
   uint16_t far_jump_selector;
   uint16_t pad1;
-  uint32_t cr3;               // in: kernel page table root (below 4 GiB)
-  uint32_t efer;              // in: EFER bits to set (LME, NXE, SCE)
-  uint32_t cr0;               // in: CR0 (with PE, PG)
-  uint32_t cpu_id;            // in: the AP's ostd CPU index
-  uint64_t stack_top;         // in: the AP's kernel stack top (virtual)
+  uint32_t cr3;        // in: kernel page table root (below 4 GiB)
+  uint32_t efer;       // in: EFER bits to set (LME, NXE, SCE)
+  uint32_t cr0;        // in: CR0 (with PE, PG)
+  uint32_t cpu_id;     // in: the AP's ostd CPU index
+  uint64_t stack_top;  // in: the AP's kernel stack top (virtual)
   // out: offset of the 64-bit entry from the start: the real-mode path's
   // far jump target and the wake-up vector of the MADT mailbox
   uint64_t long_mode_offset;
