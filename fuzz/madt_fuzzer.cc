@@ -50,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   klib::Result<klib::MadtCpus> cpus = klib::FindCpusInMadt(mem, kBase);
   if (cpus.has_value()) {
     FUZZ_CHECK(cpus->count >= 1 && cpus->count <= klib::kMaxMadtCpus);
+    if (cpus->wakeup) FUZZ_CHECK((cpus->wakeup->mailbox & 0xfff) == 0);  // a whole page
   }
   klib::Result<klib::AcpiDeviceRanges> ranges = klib::FindAcpiDeviceRanges(mem, kBase);
   if (ranges.has_value()) FUZZ_CHECK(ranges->count <= klib::kMaxAcpiDeviceRanges);

@@ -131,8 +131,9 @@ Result<MadtCpus> FindCpusInMadt(const PhysMemory& mem, Paddr rsdp) {
     if (type == 0 && len >= 8) {  // processor local APIC
       if (Le32(e, 4) & 1) AddCpu(out, e[3]);
     } else if (type == 9 && len >= 16) {  // processor local x2APIC
-      // Only ids an xAPIC can address (ostd drives the APIC in xAPIC mode).
-      if ((Le32(e, 8) & 1) && Le32(e, 4) < 0xff) AddCpu(out, Le32(e, 4));
+      // Every id: an xAPIC can address only those below 0xff, which the
+      // caller knows (ostd's x2APIC and the wake-up mailbox take any).
+      if (Le32(e, 8) & 1) AddCpu(out, Le32(e, 4));
     } else if (type == 0x10) {  // multiprocessor wake-up: version, reserved, mailbox
       if (len < 16 || (Le64(e, 8) & 0xfff) != 0) return Err(Errno::kEINVAL);
       out.wakeup = MadtWakeup{static_cast<uint16_t>(e[2] | e[3] << 8), Le64(e, 8)};

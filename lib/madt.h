@@ -37,7 +37,8 @@ struct MadtCpus {
 
 // Follows the RSDP at `rsdp` to the XSDT (ACPI 2.0+, if its checksum holds) or
 // the RSDT, finds the "APIC" table and collects the APIC ids of its enabled
-// processor entries (types 0 and 9), and the wake-up mailbox (type 0x10).
+// processor entries (types 0 and 9, every id: an xAPIC addresses only ids
+// below 0xff, which the caller filters), and the wake-up mailbox (type 0x10).
 // Every table's signature, length and checksum is validated, and nothing is
 // read outside what `mem` returns. EINVAL: a malformed RSDP or table (a
 // wake-up entry shorter than 16 bytes or with an unaligned mailbox

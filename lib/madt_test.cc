@@ -186,6 +186,23 @@ TEST_F(MadtTest, FindsTheWakeupMailbox) {
   EXPECT_EQ(FindCpusInMadt(mem_, 0xe0010).error(), Errno::kEINVAL);
 }
 
+TEST_F(MadtTest, KeepsX2apicIdsAnXapicCannotAddress) {
+  Build(0);
+  Buf body(8);
+  body.Append({0, 8, 0, 0, 1, 0, 0, 0});
+  Buf x2(16);
+  x2[0] = 9;
+  x2[1] = 16;
+  Le(x2, 4, 0x1234, 4);
+  Le(x2, 8, 1, 4);
+  body.Append(x2);
+  mem_.Put(0x2000, Table("APIC", body));
+  Result<MadtCpus> cpus = FindCpusInMadt(mem_, 0xe0010);
+  ASSERT_TRUE(cpus.has_value());
+  ASSERT_EQ(cpus->count, 2u);
+  EXPECT_EQ(cpus->apic_ids[1], 0x1234u);
+}
+
 TEST_F(MadtTest, FindsProcessorsThroughXsdt) {
   Build(2);
   mem_.at(0x1000) = 'X';  // break the RSDT: only the XSDT may be used

@@ -340,10 +340,17 @@ void StartApplicationProcessors() {
   if (mailbox != nullptr) {
     OSTD_LOG_INFO("smp: waking APs through the ACPI mailbox at {:#x}", madt->wakeup->mailbox);
   }
+  // An xAPIC's IPIs name 8-bit ids (0xff is the broadcast); the x2APIC and
+  // the mailbox take any.
+  bool any_id = mailbox != nullptr || internal::LocalApic().x2apic();
   uint32_t next = 1;
   for (uint32_t i = 0; i < madt->count && next < kMaxCpus; ++i) {
     uint32_t apic_id = madt->apic_ids[i];
     if (apic_id == apic_ids[0]) continue;
+    if (apic_id >= 0xff && !any_id) {
+      OSTD_LOG_WARN("smp: CPU with APIC id {} is beyond the xAPIC's reach; not started", apic_id);
+      continue;
+    }
     ApStart r = StartAp(params, apic_id, next, mailbox);
     if (r == ApStart::kOnline) {
       ++next;
