@@ -98,6 +98,16 @@ Buf Rsdp(uint8_t revision, uint32_t rsdt, uint64_t xsdt) {
   return r;
 }
 
+// An enabled processor local x2APIC entry (type 9) with `id`.
+Buf X2apicEntry(uint32_t id) {
+  Buf x2(16);
+  x2[0] = 9;
+  x2[1] = 16;
+  Le(x2, 4, id, 4);
+  Le(x2, 8, 1, 4);
+  return x2;
+}
+
 // MADT with local APIC entries (apic id, enabled) and one x2APIC entry.
 Buf Madt() {
   Buf body(8);
@@ -109,12 +119,7 @@ Buf Madt() {
   lapic(2, false);
   body.Append({1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});  // an I/O APIC
   lapic(3, true);
-  Buf x2(16);
-  x2[0] = 9;
-  x2[1] = 16;
-  Le(x2, 4, 7, 4);
-  Le(x2, 8, 1, 4);
-  body.Append(x2);
+  body.Append(X2apicEntry(7));
   return Table("APIC", body);
 }
 
@@ -190,12 +195,7 @@ TEST_F(MadtTest, KeepsX2apicIdsAnXapicCannotAddress) {
   Build(0);
   Buf body(8);
   body.Append({0, 8, 0, 0, 1, 0, 0, 0});
-  Buf x2(16);
-  x2[0] = 9;
-  x2[1] = 16;
-  Le(x2, 4, 0x1234, 4);
-  Le(x2, 8, 1, 4);
-  body.Append(x2);
+  body.Append(X2apicEntry(0x1234));
   mem_.Put(0x2000, Table("APIC", body));
   Result<MadtCpus> cpus = FindCpusInMadt(mem_, 0xe0010);
   ASSERT_TRUE(cpus.has_value());
