@@ -1,5 +1,6 @@
 """keel_ktest: boot a kernel image of in-kernel tests under QEMU as a Bazel test."""
 
+load("//build:efi.bzl", "keel_efi_image")
 load("//build:keel.bzl", "keel_kernel_image")
 
 # Keel's targets, named through Label() so these macros also work when Keel is
@@ -8,6 +9,8 @@ _MAIN = Label("//ktest:main")
 _HARNESS = Label("//ktest:harness.py")
 _RUN_KTEST = Label("//ktest:run_ktest.sh")
 _TDX_SIM = Label("//ostd/tdx:sim_at_boot")
+_QEMU_SCRIPTS = Label("//scripts:qemu_scripts")
+_MAKE_ESP = Label("//scripts:make_esp.sh")
 
 def keel_ktest(
         name,
@@ -25,6 +28,7 @@ def keel_ktest(
         sanitize = "",
         ubsan = False,
         tdx_sim = False,
+        uefi = False,
         **kwargs):
     """Links `deps` (alwayslink ktest libraries) with //ktest:main and runs them.
 
@@ -61,6 +65,9 @@ def keel_ktest(
       tdx_sim: also define `<name>_tdx_sim`, the same tests on a `tdx_sim`
           image: the simulated TDX module starts at boot, before the tests
           (docs/tdx.md, "The tdx_sim kernel"; tagged "tdx_sim").
+      uefi: also define `<name>_uefi`, the same tests booted by OVMF from
+          Keel's own EFI image of the same kernel (keel_efi_image), with no
+          boot loader, as `scripts/run --uefi` boots (tagged "uefi").
       **kwargs: passed to the sh_test (e.g. visibility, flaky).
     """
     if srcs:
@@ -73,15 +80,18 @@ def keel_ktest(
             alwayslink = True,
         )
         deps = [":" + name + "s"]
-    variants = [(name, deps, sanitize, tags)]
+    variants = [(name, deps, sanitize, tags, False)]
     if ubsan:
-        variants.append((name + "_ubsan", deps, "undefined", tags + ["ubsan"]))
+        variants.append((name + "_ubsan", deps, "undefined", tags + ["ubsan"], False))
     if tdx_sim:
-        variants.append((name + "_tdx_sim", deps + [_TDX_SIM], sanitize, tags + ["tdx_sim"]))
-    for test_name, test_deps, test_sanitize, test_tags in variants:
+        variants.append((name + "_tdx_sim", deps + [_TDX_SIM], sanitize, tags + ["tdx_sim"], False))
+    if uefi:
+        variants.append((name + "_uefi", deps, sanitize, tags + ["uefi"], True))
+    for test_name, test_deps, test_sanitize, test_tags, test_uefi in variants:
         _ktest_run(
             test_name,
             test_deps,
+            test_uefi,
             test_sanitize,
             smp,
             mem,
@@ -98,6 +108,7 @@ def keel_ktest(
 def _ktest_run(
         name,
         deps,
+        uefi,
         sanitize,
         smp,
         mem,
@@ -118,10 +129,29 @@ def _ktest_run(
         tags = ["manual"],
         testonly = kwargs.get("testonly", False),
     )
+    data = [":" + image, _HARNESS]
+    boot_image = ":" + image
+    uefi_args = []
+    if uefi:
+        boot_image = ":" + name + "_efi"
+        keel_efi_image(
+            name = name + "_efi",
+            kernel = ":" + image,
+            tags = ["manual"],
+            testonly = kwargs.get("testonly", False),
+        )
+        data += [boot_image, _MAKE_ESP, _QEMU_SCRIPTS]
+        uefi_args = [
+            "--uefi-esp-maker",
+            "$(rootpath %s)" % _MAKE_ESP,
+            "--append",
+            "ktest.boot=uefi",
+        ]
     args = [
         "$(rootpath %s)" % _HARNESS,
         "--kernel",
-        "$(rootpath :%s)" % image,
+        "$(rootpath %s)" % boot_image,
+    ] + uefi_args + [
         "--smp",
         str(smp),
         "--mem",
@@ -139,7 +169,7 @@ def _ktest_run(
         name = name,
         srcs = [_RUN_KTEST],
         args = args,
-        data = [":" + image, _HARNESS],
+        data = data,
         size = size,
         timeout = timeout,
         tags = tags + ["ktest", "qemu"],

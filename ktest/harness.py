@@ -59,6 +59,8 @@ SKIP_MARK_RE = re.compile(r"^\S+:\d+: Skipped$")
 # `, N skipped` is optional: kernels built before KTEST_SKIP print without it.
 SUMMARY_RE = re.compile(r"^ktest: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$")
 PANIC_MARK = b"KERNEL PANIC"
+# Debian's OVMF (package ovmf), as scripts/qemu.sh uses it.
+OVMF_DIR = "/usr/share/OVMF"
 EXPECT_PANIC_RE = re.compile(r'^ktest: expecting a panic containing "(.*)"\s*$')
 
 QEMU_EXIT_SUCCESS = 33  # isa-debug-exit: (0x10 << 1) | 1
@@ -194,10 +196,29 @@ class Harness:
             "-no-reboot",
             "-nic", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-            "-kernel", self.args.kernel,
-            "-append", self.cmdline(resume_after),
         ]
+        if self.args.uefi_esp_maker:
+            cmd += self.uefi_args(resume_after)
+        else:
+            cmd += ["-kernel", self.args.kernel, "-append", self.cmdline(resume_after)]
         return cmd + self.disk_args() + list(self.args.extra_qemu_arg)
+
+    def uefi_args(self, resume_after):
+        """OVMF booting --kernel (an EFI image) from a fresh EFI system
+        partition that holds this boot's command line (scripts/make_esp.sh)."""
+        esp = os.path.join(self.disk_dir(), "esp.img")
+        vars_fd = os.path.join(self.disk_dir(), "vars.fd")
+        if os.path.exists(esp):
+            os.remove(esp)
+        subprocess.run([self.args.uefi_esp_maker, self.args.kernel, esp,
+                        self.cmdline(resume_after)], check=True)
+        shutil.copyfile(os.path.join(OVMF_DIR, "OVMF_VARS_4M.fd"), vars_fd)
+        return [
+            "-drive", "if=pflash,format=raw,readonly=on,file=" +
+            os.path.join(OVMF_DIR, "OVMF_CODE_4M.fd"),
+            "-drive", "if=pflash,format=raw,file=" + vars_fd,
+            "-drive", "format=raw,file=" + esp,
+        ]
 
     def disk_args(self):
         """Fresh images for this boot and the QEMU arguments that attach them."""
@@ -502,7 +523,10 @@ def write_junit(path, results, errors):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--kernel", required=True, help="kernel ELF to boot with -kernel")
+    p.add_argument("--kernel", required=True,
+                   help="kernel ELF to boot with -kernel (an EFI image with --uefi-esp-maker)")
+    p.add_argument("--uefi-esp-maker", default="",
+                   help="scripts/make_esp.sh: boot --kernel under OVMF from an ESP it builds")
     p.add_argument("--qemu", default="qemu-system-x86_64")
     p.add_argument("--accel", default="tcg", help="QEMU accelerator (tcg; kvm is opt-in)")
     p.add_argument("--smp", type=int, default=4)

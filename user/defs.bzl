@@ -33,13 +33,15 @@ def keel_user_test(
         kcmd = "",
         timeout_s = 900,
         busybox = True,
+        uefi = False,
         **kwargs):
     """Boots `image` with an initramfs of `programs` (as /test/NAME, plus
     /test/runner and /test/list) and `files` ({archive path: label}), init
     `init` with `init_args`; passes if init exits with status 0 (the kernel
     prints `keel: init exited with status 0` and powers off with success) and a
     console line matches `expect` and each of `also_expect` (kernel log
-    lines, for instance).
+    lines, for instance). With `uefi`, OVMF boots `image` (then a
+    keel_efi_image) from an EFI system partition, as `scripts/run --uefi`.
 
     Also defines NAME_initramfs (the .cpio) and NAME_initramfs_test, a host
     test (never manual) that the archive lists the expected files.
@@ -95,7 +97,7 @@ def keel_user_test(
             mem,
             "--kcmd",
             "'%s'" % cmdline,
-        ],
+        ] + (["--uefi"] if uefi else []),
         data = [image, cpio, "//scripts:qemu_scripts"],
         tags = kwargs.pop("tags", []) + ["qemu"],
         **kwargs

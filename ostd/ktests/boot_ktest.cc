@@ -1,4 +1,5 @@
 // ktests: boot information as ostd hands it to the kernel.
+#include <optional>
 #include <string_view>
 
 #include "ktest/ktest.h"
@@ -44,8 +45,15 @@ TEST(BootInfoTest, KernelImageIsCarvedOutOfUsableMemory) {
 
 TEST(BootInfoTest, LoaderAndCommandLine) {
   const BootInfo& b = GetBootInfo();
-  EXPECT_EQ(b.protocol, BootProtocol::kPvh);
-  EXPECT_STREQ(b.loader_name, "QEMU PVH");
+  // A keel_ktest `_uefi` variant says so on its command line (ktest/defs.bzl).
+  if (b.CmdlineValue("ktest.boot") == std::optional<std::string_view>("uefi")) {
+    EXPECT_EQ(b.protocol, BootProtocol::kUefi);
+    EXPECT_TRUE(std::string_view(b.loader_name).starts_with("Keel EFI stub on ")) << b.loader_name;
+    EXPECT_TRUE(b.acpi_rsdp.has_value());  // from the EFI configuration table
+  } else {
+    EXPECT_EQ(b.protocol, BootProtocol::kPvh);
+    EXPECT_STREQ(b.loader_name, "QEMU PVH");
+  }
   // The harness passes a command line of its own; whatever it is, lookups work.
   EXPECT_FALSE(b.CmdlineValue("no.such.key").has_value());
   EXPECT_FALSE(b.CmdlineHas("no.such.flag"));
