@@ -146,8 +146,8 @@ TEST(TaskTest, StacksAreFreedAfterJoin) {
       if (t) t->Join();
     }
   };
-  spawn_and_join();  // warm up the heap's slabs
-  uint64_t deadline = timer::NowNanos() + 1000 * kMs;
+  spawn_and_join();                                      // warm up the heap's slabs
+  uint64_t deadline = timer::NowNanos() + 10'000 * kMs;  // ends only a failing run
   ReapTasks();
   uint64_t baseline = mm::GetFrameStats().free_frames;
   spawn_and_join();
@@ -223,7 +223,7 @@ bool WakeOnIdleCpuSendsAnIpi() {
   while (queue.empty()) Yield();
   // Until CPU 1 is in its idle loop (a loaded host can hold its vCPU back
   // for longer than any fixed wait).
-  uint64_t deadline = timer::NowNanos() + 2'000'000'000;
+  uint64_t deadline = timer::NowNanos() + 20'000'000'000;
   while (!internal::CpuIsIdle(1) && timer::NowNanos() < deadline) SleepFor(kMs);
   uint64_t before = internal::RescheduleIpisReceived(1);
   go = true;
@@ -341,7 +341,7 @@ TEST(TaskTest, SpinningTaskIsPreempted) {
   SleepFor(10 * kMs);  // let it start spinning on CPU 1
   Result<TaskRef> other = Spawn([&] { other_ran.store(true); }, pinned);
   ASSERT_TRUE(other.has_value());
-  uint64_t deadline = timer::NowNanos() + 2000 * kMs;
+  uint64_t deadline = timer::NowNanos() + 20'000 * kMs;  // ends only a failing run
   while (!other_ran.load() && timer::NowNanos() < deadline) SleepFor(1 * kMs);
   EXPECT_TRUE(other_ran.load()) << "the spinning task starved the other one";
   stop.store(true);
@@ -358,8 +358,9 @@ TEST(TaskTest, ShouldYieldOnceAnotherTaskWaits) {
   Result<TaskRef> spinner = Spawn(
       [&] {
         // Alone on the CPU nothing asks for it; spin until the other task is
-        // queued and the tick asks this one to yield.
-        uint64_t deadline = timer::NowNanos() + 2000 * kMs;
+        // queued and the tick asks this one to yield. The bound only ends a
+        // failing run: a loaded host held this vCPU past 2 s once.
+        uint64_t deadline = timer::NowNanos() + 20'000 * kMs;
         PreemptGuard no_preempt;
         while (timer::NowNanos() < deadline && !ShouldYield()) {
         }
@@ -413,9 +414,9 @@ TEST(TaskTest, TasksSpreadOverAllCpus) {
   for (auto& t : tasks) {
     Result<TaskRef> r = Spawn([&] {
       // At least 50 ms each, and on a loaded host (where a vCPU may not run
-      // for a while) until every CPU has been seen or 2 s have passed.
+      // for a while) until every CPU has been seen or 10 s have passed.
       uint64_t start = timer::NowNanos();
-      for (uint64_t now = start; now < start + 2000 * kMs; now = timer::NowNanos()) {
+      for (uint64_t now = start; now < start + 10'000 * kMs; now = timer::NowNanos()) {
         seen.fetch_or(uint64_t{1} << cpu::CurrentId());
         if (now >= start + 50 * kMs && seen.load() == CpuSet::FirstN(kCpus).bits()) break;
       }
