@@ -52,7 +52,9 @@ def keel_ktest(
       size: Bazel test size.
       inactivity_timeout: seconds without serial output before the running
           test is declared hung.
-      extra_qemu_args: appended to the QEMU command line.
+      extra_qemu_args: appended to the QEMU command line; "@FREE_UDP_PORT@"
+          becomes a UDP port on 127.0.0.1 that was free when the test started
+          (the same in every boot of the test).
       disks: disk images made fresh for every boot, as "SIZE" or "SIZE:ro"
           (e.g. "8M"): raw images holding the harness's sector pattern
           (ktest/harness.py), attached as modern virtio-blk PCI devices in

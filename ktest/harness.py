@@ -45,6 +45,7 @@ import selectors
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -201,7 +202,20 @@ class Harness:
             cmd += self.uefi_args(resume_after)
         else:
             cmd += ["-kernel", self.args.kernel, "-append", self.cmdline(resume_after)]
-        return cmd + self.disk_args() + list(self.args.extra_qemu_arg)
+        port = str(self.free_udp_port())
+        extra = [a.replace("@FREE_UDP_PORT@", port) for a in self.args.extra_qemu_arg]
+        return cmd + self.disk_args() + extra
+
+    def free_udp_port(self):
+        """A UDP port on 127.0.0.1 that was free when first asked, the same
+        for every boot of this run: "@FREE_UDP_PORT@" in --extra-qemu-arg
+        becomes it, so parallel tests (a ktest and its twins) do not share a
+        fixed port."""
+        if getattr(self, "_udp_port", None) is None:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                self._udp_port = s.getsockname()[1]
+        return self._udp_port
 
     def uefi_args(self, resume_after):
         """OVMF booting --kernel (an EFI image) from a fresh EFI system
