@@ -103,11 +103,11 @@ void InitInterruptsAndTimer() {
     // A TD: the x2APIC only (on from the start), and no PIC, PIT or HPET;
     // the TSC's rate is stated in cpuid and the APIC timer is measured
     // against it.
-    use_x2apic.store(true, std::memory_order_relaxed);
+    SwitchToX2apic();
     Result<uint64_t> hz = p.TscHz();
     if (!hz) OSTD_PANIC("no TSC frequency from cpuid 0x15/0x16 and no PIT: {}", hz.error());
     hz_tsc = *hz;
-    arch::Lapic lapic(&kX2apic);
+    arch::Lapic lapic = LocalApic();
     lapic.Enable();
     apic_hz = lapic.CalibrateTimerAgainstTsc(hz_tsc);
   }

@@ -20,9 +20,9 @@ void InitInterruptsAndTimer();
 // that, or if the platform refused the read).
 uint64_t LapicPaddr();
 // Makes LocalApic() and EndOfInterrupt() use the x2APIC through the platform
-// seam from now on: a tdx_sim kernel, once the simulated TD is up, so that
-// its interrupts and IPIs take a TD's paths. APIC ids stay (QEMU's xAPIC
-// and x2APIC ids agree).
+// seam from now on: InitInterruptsAndTimer in a TD, and a tdx_sim kernel once
+// the simulated TD is up, so that its interrupts and IPIs take a TD's paths. APIC ids stay (QEMU's
+// xAPIC and x2APIC ids agree).
 void SwitchToX2apic();
 // The APIC timer count of one tick period (for tests).
 uint64_t TimerTicksPerTick();

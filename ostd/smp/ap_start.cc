@@ -139,15 +139,11 @@ void UnmapTrampoline(Paddr page) {
   flusher.Dispatch();
 }
 
-// The wake-up mailbox the MADT names, if it lies in the linear map (firmware
-// memory the kernel may write: the OS's half of the page is its own).
-klib::MpWakeupMailbox* WakeupMailbox(const std::optional<klib::MadtWakeup>& w) {
-  if (!w) return nullptr;
-  if (w->mailbox >= internal::LinearMapSize() ||
-      internal::LinearMapSize() - w->mailbox < kPageSize ||
-      !internal::IsAlwaysMappedKernelRange(internal::PhysToVirt(w->mailbox), kPageSize)) {
-    return nullptr;
-  }
+// The wake-up mailbox the MADT names, if `mem` (the linear map) holds its
+// page (firmware memory the kernel may write: the OS's half is its own).
+klib::MpWakeupMailbox* WakeupMailbox(const boot::PhysMemory& mem,
+                                     const std::optional<klib::MadtWakeup>& w) {
+  if (!w || mem.Bytes(w->mailbox, kPageSize).empty()) return nullptr;
   // SAFETY: a 4 KiB-aligned page of the linear map (checked above and by the
   // MADT parser) that the firmware set aside for this protocol; the OS
   // writes only the first 16 bytes, whose layout MpWakeupMailbox is.
@@ -328,7 +324,7 @@ void StartApplicationProcessors() {
     madt->wakeup = internal::SimulatedWakeupFirmware(
         *page, *params, std::span<const uint32_t>(madt->apic_ids).first(madt->count));
   }
-  klib::MpWakeupMailbox* mailbox = WakeupMailbox(madt->wakeup);
+  klib::MpWakeupMailbox* mailbox = WakeupMailbox(mem, madt->wakeup);
   if (madt->wakeup && mailbox == nullptr) {
     OSTD_LOG_WARN(
         "smp: the wake-up mailbox at {:#x} is not in the linear map; running on the "
