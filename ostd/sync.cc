@@ -8,6 +8,8 @@
 
 namespace ostd {
 
+bool InterruptsEnabled() { return arch::InterruptsEnabled(); }
+
 IrqGuard::IrqGuard() : was_enabled_(arch::InterruptsEnabled()) { arch::DisableInterrupts(); }
 
 IrqGuard::~IrqGuard() {

@@ -15,6 +15,9 @@
 
 namespace ostd {
 
+// True if interrupts are enabled on this CPU (a query: it changes nothing).
+bool InterruptsEnabled();
+
 // Disables interrupts on this CPU for its lifetime and restores the previous
 // state (nesting works). A local variable only (OSTD_SCOPED_GUARD).
 class OSTD_SCOPED_GUARD IrqGuard final {

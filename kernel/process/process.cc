@@ -331,11 +331,13 @@ size_t Process::CopyCmdline(std::span<char> out) const {
   return ostd::CopyChars(std::span<const char>(cmdline_).first(cmdline_len_), out);
 }
 
-bool TryCurrentThreadIdentity(ThreadIdentity& out) {
+namespace {
+
+// TryCurrentThreadIdentity's work, on CPU `cpu` with interrupts off (the
+// CPU's cache entry is then this context's alone).
+bool CurrentThreadIdentityLocked(uint32_t cpu, ThreadIdentity& out) {
   const ostd::Task* self = ostd::CurrentTask();
   if (self == nullptr) return false;
-  ostd::IrqGuard irq;  // the CPU's cache entry is this context's alone
-  uint32_t cpu = ostd::cpu::CurrentId();
   uint64_t gen = identity_gen.load(std::memory_order_acquire);
   if (cpu < ostd::kMaxCpus) {
     const IdentityCache& c = identity_cache[cpu];
@@ -358,6 +360,19 @@ bool TryCurrentThreadIdentity(ThreadIdentity& out) {
     identity_cache[cpu] = IdentityCache{.task_id = self->id(), .gen = gen, .id = out};
   }
   return found;
+}
+
+}  // namespace
+
+bool TryCurrentThreadIdentity(ThreadIdentity& out) {
+  ostd::IrqGuard irq;
+  return CurrentThreadIdentityLocked(ostd::cpu::CurrentId(), out);
+}
+
+bool TryCurrentThreadIdentityIrqsOff(uint32_t cpu, ThreadIdentity& out) {
+  if (ostd::InterruptsEnabled()) [[unlikely]]
+    return TryCurrentThreadIdentity(out);
+  return CurrentThreadIdentityLocked(cpu, out);
 }
 
 Thread* CurrentThread() {

@@ -603,6 +603,10 @@ struct ThreadIdentity {
   size_t comm_len = 0;
 };
 bool TryCurrentThreadIdentity(ThreadIdentity& out);
+// The same for a caller that already runs with interrupts off on CPU `cpu`
+// (a probe handler: ostd runs them so), which saves the interrupt guard and
+// a second CPU lookup. With interrupts on, it is TryCurrentThreadIdentity.
+bool TryCurrentThreadIdentityIrqsOff(uint32_t cpu, ThreadIdentity& out);
 
 // The wait status words.
 constexpr int ExitedStatus(int code) { return (code & 0xff) << 8; }

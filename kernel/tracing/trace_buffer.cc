@@ -13,12 +13,8 @@ namespace kernel::tracing {
 
 namespace trace_buffer_internal {
 
-struct Ring {
-  ostd::SpinLock lock;
-  ostd::Vec<TraceRecord> slots ABSL_GUARDED_BY(lock);
-  size_t head ABSL_GUARDED_BY(lock) = 0;  // the oldest record
-  size_t count ABSL_GUARDED_BY(lock) = 0;
-};
+std::array<Ring, kMaxCpus> rings;
+std::atomic<bool> tracing_on{true};
 
 }  // namespace trace_buffer_internal
 
@@ -27,16 +23,14 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 using ostd::Status;
+using trace_buffer_internal::kMaxCpus;
 using trace_buffer_internal::Ring;
+using trace_buffer_internal::rings;
+using trace_buffer_internal::tracing_on;
 
-constexpr uint32_t kMaxCpus = 64;
-
-std::array<Ring, kMaxCpus> rings;
 ostd::Mutex resize_lock;  // serializes ResizeBuffer/EnsureBuffer
 std::atomic<uint32_t> size_kb{kDefaultBufferKb};
 std::atomic<bool> allocated{false};
-std::atomic<bool> tracing_on{true};
-std::atomic<uint64_t> written{0};
 
 uint32_t Cpus() {
   uint32_t n = ostd::cpu::Count();
@@ -116,33 +110,6 @@ Status EnsureBuffer() {
 bool TracingOn() { return tracing_on.load(std::memory_order_relaxed); }
 void SetTracingOn(bool on) { tracing_on.store(on, std::memory_order_relaxed); }
 
-RecordWriter::RecordWriter(uint32_t cpu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  if (!TracingOn() || cpu >= kMaxCpus) return;
-  Ring& r = rings[cpu];
-  if (!r.lock.TryLock()) return;
-  size_t n = r.slots.size();
-  if (n == 0) {
-    r.lock.Unlock();
-    return;
-  }
-  if (r.count == n) {  // overwrite the oldest
-    r.head = r.head + 1 == n ? 0 : r.head + 1;
-    --r.count;
-  }
-  size_t at = r.head + r.count;  // < 2n: wrap without a division
-  ring_ = &r;
-  slot_ = &r.slots[at >= n ? at - n : at];
-}
-
-// The ring stays locked from the constructor to here (the analysis cannot
-// follow a lock held by an object).
-RecordWriter::~RecordWriter() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  if (ring_ == nullptr) return;
-  ++ring_->count;
-  ring_->lock.Unlock();
-  written.fetch_add(1, std::memory_order_relaxed);
-}
-
 bool AppendRecord(const TraceRecord& rec) {
   RecordWriter w(ostd::cpu::CurrentId());
   if (!w.ok()) return false;
@@ -155,8 +122,8 @@ void ClearBuffer() {
     ostd::SpinLockGuard g(rings[cpu].lock);
     rings[cpu].head = 0;
     rings[cpu].count = 0;
+    rings[cpu].written = 0;
   }
-  written.store(0, std::memory_order_relaxed);
 }
 
 Status SnapshotRecords(ostd::Vec<TraceRecord>& out) {
@@ -232,6 +199,13 @@ uint64_t BufferEntries() {
   return total;
 }
 
-uint64_t BufferWritten() { return written.load(std::memory_order_relaxed); }
+uint64_t BufferWritten() {
+  uint64_t total = 0;
+  for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
+    ostd::SpinLockGuard g(rings[cpu].lock);
+    total += rings[cpu].written;
+  }
+  return total;
+}
 
 }  // namespace kernel::tracing

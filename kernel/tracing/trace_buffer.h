@@ -12,10 +12,14 @@
 #define KERNEL_TRACING_TRACE_BUFFER_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 
+#include "absl/base/thread_annotations.h"
+
 #include "ostd/result.h"
+#include "ostd/sync.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::tracing {
@@ -57,7 +61,23 @@ void SetTracingOn(bool on);
 bool AppendRecord(const TraceRecord& r);
 
 namespace trace_buffer_internal {
-struct Ring;
+
+inline constexpr uint32_t kMaxCpus = 64;
+
+// One CPU's ring: `count` records from slot `head` on, wrapping.
+struct Ring {
+  ostd::SpinLock lock;
+  ostd::Vec<TraceRecord> slots ABSL_GUARDED_BY(lock);
+  size_t head ABSL_GUARDED_BY(lock) = 0;  // the oldest record
+  size_t count ABSL_GUARDED_BY(lock) = 0;
+  uint64_t written ABSL_GUARDED_BY(lock) = 0;  // since the last ClearBuffer
+};
+
+// The rings and tracing_on (trace_buffer.cc), here so that RecordWriter,
+// on every probe hit, is inline.
+extern std::array<Ring, kMaxCpus> rings;
+extern std::atomic<bool> tracing_on;
+
 }  // namespace trace_buffer_internal
 
 // A record written in place into the next slot of one CPU's ring, so a
@@ -69,8 +89,34 @@ struct Ring;
 // text_len. A local variable only, on the CPU it names.
 class RecordWriter {
  public:
-  explicit RecordWriter(uint32_t cpu);
-  ~RecordWriter();
+  explicit RecordWriter(uint32_t cpu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    using trace_buffer_internal::Ring;
+    if (!trace_buffer_internal::tracing_on.load(std::memory_order_relaxed) ||
+        cpu >= trace_buffer_internal::kMaxCpus)
+      return;
+    Ring& r = trace_buffer_internal::rings[cpu];
+    if (!r.lock.TryLock()) return;
+    size_t n = r.slots.size();
+    if (n == 0) {
+      r.lock.Unlock();
+      return;
+    }
+    if (r.count == n) {  // overwrite the oldest
+      r.head = r.head + 1 == n ? 0 : r.head + 1;
+      --r.count;
+    }
+    size_t at = r.head + r.count;  // < 2n: wrap without a division
+    ring_ = &r;
+    slot_ = &r.slots[at >= n ? at - n : at];
+  }
+  // Publishes the record. The ring stays locked from the constructor to
+  // here (the analysis cannot follow a lock held by an object).
+  ~RecordWriter() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (ring_ == nullptr) return;
+    ++ring_->count;
+    ++ring_->written;
+    ring_->lock.Unlock();
+  }
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "kernel/kprobes/kprobes.h"
@@ -18,6 +19,7 @@
 #include "ostd/sync.h"
 #include "ostd/task/mutex.h"
 #include "ostd/util/ref_ptr.h"
+#include "ostd/util/span_copy.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::tracing {
@@ -182,24 +184,25 @@ void PrintPrefix(const EventDef& def, uint64_t ip, ostd::FormatSink& out) {
   out.Write(")");
 }
 
-// Writes a kretprobe's prefix for return address `ret_ip` from the event's
-// cache (refilled when the address differs). False, writing nothing, when
-// another CPU holds the cache or the text does not fit it.
-bool WriteCachedReturnPrefix(const EventDef& def, uint64_t ret_ip, ostd::FormatSink& out) {
-  if (!def.ret_lock.TryLock()) return false;
+// Copies a kretprobe's prefix for return address `ret_ip` from the event's
+// cache (refilled when the address differs) to the front of `out`; returns
+// its length. 0, copying nothing, when another CPU holds the cache or the
+// text does not fit it.
+size_t CopyCachedReturnPrefix(const EventDef& def, uint64_t ret_ip, std::span<char> out) {
+  if (!def.ret_lock.TryLock()) return 0;
   if (def.ret_ip != ret_ip || def.ret_len == 0) {
     ostd::BufferSink site(def.ret_text);
     PrintPrefix(def, ret_ip, site);
     def.ret_ip = ret_ip;
     def.ret_len = site.truncated() ? 0 : static_cast<uint16_t>(site.view().size());
   }
-  bool cached = def.ret_len != 0;
-  if (cached) out.Write(std::string_view(std::span<const char>(def.ret_text).first(def.ret_len)));
+  size_t n = ostd::CopyChars(std::span<const char>(def.ret_text).first(def.ret_len), out);
   def.ret_lock.Unlock();
-  return cached;
+  return n;
 }
 
 // Fills the record for a hit: who, when, and "EVENT: (" + site + ")" + args.
+// Probe handlers run with interrupts off, which the identity lookup relies on.
 void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
   uint32_t cpu = ostd::cpu::CurrentId();
   // Formatted in place in the ring's next slot (every field is set below).
@@ -210,7 +213,7 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
   rec.cpu = cpu;
   rec.pid = 0;
   ThreadIdentity who;
-  if (TryCurrentThreadIdentity(who)) {
+  if (TryCurrentThreadIdentityIrqsOff(cpu, who)) {
     rec.pid = who.tid;
     rec.comm = who.comm;
     rec.comm_len = static_cast<uint16_t>(who.comm_len);
@@ -219,17 +222,25 @@ void Record(const EventDef& def, const kprobes::Regs& regs, uint64_t ret_ip) {
     for (size_t i = 0; i < kUnknown.size(); ++i) rec.comm[i] = kUnknown[i];
     rec.comm_len = kUnknown.size();
   }
-  ostd::BufferSink out(rec.text);
+  // The common case: the prefix is copied from the text made when the probe
+  // was placed (a kprobe at its address) or cached from an earlier return (a
+  // kretprobe to the same caller); only the arguments, if any, are
+  // formatted.
+  size_t prefix = 0;
   if (def.is_return()) {
-    if (!WriteCachedReturnPrefix(def, ret_ip, out)) PrintPrefix(def, ret_ip, out);
+    prefix = CopyCachedReturnPrefix(def, ret_ip, rec.text);
   } else if (!def.site_text.empty() && regs.rip == def.site_addr) {
-    out.Write(std::string_view(def.site_text.span()));
-  } else {
-    PrintPrefix(def, regs.rip, out);
+    prefix = ostd::CopyChars(def.site_text.span(), rec.text);
   }
+  if (prefix != 0 && def.cmd.args.empty()) {
+    rec.text_len = static_cast<uint16_t>(prefix);
+    return;
+  }
+  ostd::BufferSink out(std::span<char>(rec.text).subspan(prefix));
+  if (prefix == 0) PrintPrefix(def, def.is_return() ? ret_ip : regs.rip, out);
   HitContext ctx(regs, rec.comm_view());
   for (const FetchArg& arg : def.cmd.args) PrintFetchArg(arg, ctx, out);
-  rec.text_len = static_cast<uint16_t>(out.view().size());
+  rec.text_len = static_cast<uint16_t>(prefix + out.view().size());
 }
 
 // Makes def.site_text for a kprobe placed at `addr` (see EventDef). Without
