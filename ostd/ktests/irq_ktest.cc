@@ -57,6 +57,20 @@ struct Device : RefCounted<Device> {
   }
 };
 
+TEST(IrqGuardTest, InterruptsEnabledFollowsNestedGuards) {
+  ASSERT_TRUE(InterruptsEnabled());  // task context
+  {
+    IrqGuard outer;
+    EXPECT_FALSE(InterruptsEnabled());
+    {
+      IrqGuard inner;
+      EXPECT_FALSE(InterruptsEnabled());
+    }
+    EXPECT_FALSE(InterruptsEnabled());  // the inner guard found them off
+  }
+  EXPECT_TRUE(InterruptsEnabled());
+}
+
 TEST(IrqLineTest, AllocatesDistinctDeviceVectors) {
   Result<IrqLine> a = IrqLine::Alloc();
   Result<IrqLine> b = IrqLine::Alloc();
