@@ -57,7 +57,7 @@ Status Allocate(uint32_t kb) ABSL_EXCLUSIVE_LOCKS_REQUIRED(resize_lock) {
     OSTD_TRY(fresh.Resize(SlotsFor(kb)));
     Ring& r = rings[cpu];
     {
-      ostd::SpinLockGuard g(r.lock);
+      HitLockWaitGuard g(r.lock);
       std::swap(r.slots, fresh);
       r.head = 0;
       r.count = 0;
@@ -111,6 +111,7 @@ bool TracingOn() { return tracing_on.load(std::memory_order_relaxed); }
 void SetTracingOn(bool on) { tracing_on.store(on, std::memory_order_relaxed); }
 
 bool AppendRecord(const TraceRecord& rec) {
+  ostd::IrqGuard irq;  // a RecordWriter runs with interrupts off, as probe hits do
   RecordWriter w(ostd::cpu::CurrentId());
   if (!w.ok()) return false;
   CopyRecord(w.record(), rec);
@@ -119,7 +120,7 @@ bool AppendRecord(const TraceRecord& rec) {
 
 void ClearBuffer() {
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
-    ostd::SpinLockGuard g(rings[cpu].lock);
+    HitLockWaitGuard g(rings[cpu].lock);
     rings[cpu].head = 0;
     rings[cpu].count = 0;
     rings[cpu].written = 0;
@@ -134,13 +135,13 @@ Status SnapshotRecords(ostd::Vec<TraceRecord>& out) {
     Ring& r = rings[cpu];
     size_t want = 0;
     {
-      ostd::SpinLockGuard g(r.lock);
+      HitLockWaitGuard g(r.lock);
       want = r.count;
     }
     // Room first (no allocation under the lock); records that arrive
     // meanwhile beyond it are left for the next read.
     OSTD_TRY(per[cpu].Reserve(want));
-    ostd::SpinLockGuard g(r.lock);
+    HitLockWaitGuard g(r.lock);
     size_t n = r.slots.size();
     size_t take = r.count < want ? r.count : want;
     size_t skip = r.count - take;  // keep the newest `take`
@@ -171,7 +172,7 @@ bool ConsumeOldest(TraceRecord& out) {
     uint64_t best_ts = 0;
     for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
       Ring& r = rings[cpu];
-      ostd::SpinLockGuard g(r.lock);
+      HitLockWaitGuard g(r.lock);
       if (r.count == 0) continue;
       uint64_t ts = r.slots[r.head].ts_ns;
       if (best == kMaxCpus || ts < best_ts) {
@@ -181,7 +182,7 @@ bool ConsumeOldest(TraceRecord& out) {
     }
     if (best == kMaxCpus) return false;
     Ring& r = rings[best];
-    ostd::SpinLockGuard g(r.lock);
+    HitLockWaitGuard g(r.lock);
     if (r.count == 0 || r.slots[r.head].ts_ns != best_ts) continue;
     out = r.slots[r.head];
     r.head = (r.head + 1) % r.slots.size();
@@ -193,7 +194,7 @@ bool ConsumeOldest(TraceRecord& out) {
 uint64_t BufferEntries() {
   uint64_t total = 0;
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
-    ostd::SpinLockGuard g(rings[cpu].lock);
+    HitLockWaitGuard g(rings[cpu].lock);
     total += rings[cpu].count;
   }
   return total;
@@ -202,7 +203,7 @@ uint64_t BufferEntries() {
 uint64_t BufferWritten() {
   uint64_t total = 0;
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
-    ostd::SpinLockGuard g(rings[cpu].lock);
+    HitLockWaitGuard g(rings[cpu].lock);
     total += rings[cpu].written;
   }
   return total;

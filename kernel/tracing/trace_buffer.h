@@ -18,8 +18,8 @@
 
 #include "absl/base/thread_annotations.h"
 
+#include "kernel/tracing/hit_lock.h"
 #include "ostd/result.h"
-#include "ostd/sync.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::tracing {
@@ -66,7 +66,7 @@ inline constexpr uint32_t kMaxCpus = 64;
 
 // One CPU's ring: `count` records from slot `head` on, wrapping.
 struct Ring {
-  ostd::SpinLock lock;
+  HitLock lock;  // probe hits try it; readers wait with HitLockWaitGuard
   ostd::Vec<TraceRecord> slots ABSL_GUARDED_BY(lock);
   size_t head ABSL_GUARDED_BY(lock) = 0;  // the oldest record
   size_t count ABSL_GUARDED_BY(lock) = 0;
@@ -83,10 +83,11 @@ extern std::atomic<bool> tracing_on;
 // A record written in place into the next slot of one CPU's ring, so a
 // probe hit formats it once, with no copy: the ring is held from
 // construction to destruction, which publishes the record (overwriting the
-// oldest if the ring is full). Any context; never blocks: the record is
+// oldest if the ring is full). Never blocks: the record is
 // dropped (ok() false) when tracing is off, the CPU has no ring, or a reader
 // holds it. The slot's old contents are stale: set every header field and
-// text_len. A local variable only, on the CPU it names.
+// text_len. A local variable only, on the CPU it names, made with interrupts
+// off (a probe handler's context; see hit_lock.h).
 class RecordWriter {
  public:
   explicit RecordWriter(uint32_t cpu) ABSL_NO_THREAD_SAFETY_ANALYSIS {

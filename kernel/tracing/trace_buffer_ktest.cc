@@ -1,10 +1,13 @@
 // The trace ring buffer: order, overwrite of the oldest, consuming reads,
-// tracing_on, clearing.
+// tracing_on, clearing, and a record dropped (not counted as written) while
+// a reader holds the CPU's ring.
 #include <cstdint>
 #include <string_view>
 
 #include "kernel/tracing/trace_buffer.h"
 #include "ktest/ktest.h"
+#include "ostd/cpu.h"
+#include "ostd/sync.h"
 #include "ostd/util/vec.h"
 
 namespace kernel::tracing {
@@ -73,6 +76,24 @@ TEST(TraceBufferTest, TracingOffTakesNothing) {
   EXPECT_TRUE(AppendRecord(Make(2, "y")));
   EXPECT_EQ(BufferEntries(), 1u);
   ClearBuffer();
+}
+
+TEST(TraceBufferTest, ARecordWhileAReaderHoldsTheRingIsDropped) {
+  ASSERT_TRUE(EnsureBuffer().has_value());
+  ClearBuffer();
+  {
+    ostd::IrqGuard irq;  // stay on this CPU, as a probe hit does
+    HitLockWaitGuard reader(trace_buffer_internal::rings[ostd::cpu::CurrentId()].lock);
+    EXPECT_FALSE(AppendRecord(Make(1, "dropped")));
+  }
+  EXPECT_TRUE(AppendRecord(Make(2, "kept")));
+  EXPECT_EQ(BufferEntries(), 1u);
+  EXPECT_EQ(BufferWritten(), 1u);
+  TraceRecord r;
+  ASSERT_TRUE(ConsumeOldest(r));
+  EXPECT_EQ(r.text_view(), "kept");
+  ClearBuffer();
+  EXPECT_EQ(BufferWritten(), 0u);
 }
 
 }  // namespace

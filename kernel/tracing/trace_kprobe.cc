@@ -9,6 +9,7 @@
 #include "kernel/kprobes/kretprobe.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/process.h"
+#include "kernel/tracing/hit_lock.h"
 #include "kernel/tracing/linux_symbols.h"
 #include "kernel/tracing/probe_command.h"
 #include "kernel/tracing/probe_fetch.h"
@@ -51,24 +52,6 @@ void PrintSym(uint64_t addr, bool with_offset, ostd::FormatSink& out) {
 
 // ----- Definitions -----
 
-// A lock that is only ever tried, never waited for: a probe hit that finds
-// it taken does without what it guards. Since nobody spins on it, it needs
-// neither interrupts nor preemption off (a hit in an interrupt on the CPU
-// that holds it just fails), which makes it cheaper than a SpinLock on the
-// hit path.
-class ABSL_LOCKABLE TryOnlyLock {
- public:
-  // (try_acquire_capability is the checking attribute that
-  // ABSL_EXCLUSIVE_TRYLOCK_FUNCTION spells the older way.)
-  bool TryLock() __attribute__((try_acquire_capability(true))) {
-    return !held_.exchange(true, std::memory_order_acquire);
-  }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { held_.store(false, std::memory_order_release); }
-
- private:
-  std::atomic<bool> held_{false};
-};
-
 // One event's definition; immutable once made. `cmd` points into `line`.
 class EventDef : public ostd::RefCounted<EventDef> {
  public:
@@ -86,7 +69,7 @@ class EventDef : public ostd::RefCounted<EventDef> {
   // A kretprobe's last return site, "NAME: (caller+0xoff/0xsize <- func)"
   // for return address `ret_ip` (a function returns to few callers): hits
   // that find the lock free and the address equal copy it.
-  mutable TryOnlyLock ret_lock;
+  mutable HitLock ret_lock;
   mutable uint64_t ret_ip ABSL_GUARDED_BY(ret_lock) = 0;
   mutable uint16_t ret_len ABSL_GUARDED_BY(ret_lock) = 0;
   mutable std::array<char, 256> ret_text ABSL_GUARDED_BY(ret_lock);
