@@ -7,9 +7,8 @@
 //
 // Probe handlers run with interrupts off, so a hit never holds it across a
 // task switch. Code that must have it (tracefs readers of a ring) waits with
-// interrupts off, through HitLockWaitGuard: a holder is then never
-// interrupted by a hit on its own CPU that would have to give up, nor
-// preempted while another CPU spins. Holders do bounded work.
+// interrupts off, through HitLockWaitGuard: a holder is then never preempted
+// while another CPU spins. Holders do bounded work.
 #ifndef KERNEL_TRACING_HIT_LOCK_H_
 #define KERNEL_TRACING_HIT_LOCK_H_
 
@@ -17,7 +16,7 @@
 
 #include "absl/base/thread_annotations.h"
 
-#include "ostd/scoped_guard.h"
+#include "ostd/panic.h"
 #include "ostd/sync.h"
 
 namespace kernel::tracing {
@@ -39,11 +38,18 @@ class ABSL_LOCKABLE HitLock {
   std::atomic<bool> held_{false};
 };
 
-// Holds `lock` for its scope, waiting for it with interrupts off (and keeping
-// them off until after the release). A local variable only.
-class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE HitLockWaitGuard {
+// Holds `lock` for its scope, waiting for it; interrupts must already be
+// off (an ostd::IrqGuard declared just before it, kept until after it):
+//
+//   ostd::IrqGuard irq;
+//   HitLockWaitGuard g(ring.lock);
+//
+// Waiting with interrupts on is a kernel bug (a preempted holder could leave
+// a waiter on its own CPU spinning forever) and panics.
+class ABSL_SCOPED_LOCKABLE HitLockWaitGuard {
  public:
   explicit HitLockWaitGuard(HitLock& lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {
+    if (ostd::InterruptsEnabled()) OSTD_PANIC("HitLockWaitGuard with interrupts on");
     while (lock_.held() || !lock_.TryLock()) {
     }
   }
@@ -52,7 +58,6 @@ class OSTD_SCOPED_GUARD ABSL_SCOPED_LOCKABLE HitLockWaitGuard {
   HitLockWaitGuard& operator=(const HitLockWaitGuard&) = delete;
 
  private:
-  ostd::IrqGuard irq_;  // first: interrupts go off before the wait, on after the release
   HitLock& lock_;
 };
 

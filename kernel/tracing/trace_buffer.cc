@@ -57,6 +57,7 @@ Status Allocate(uint32_t kb) ABSL_EXCLUSIVE_LOCKS_REQUIRED(resize_lock) {
     OSTD_TRY(fresh.Resize(SlotsFor(kb)));
     Ring& r = rings[cpu];
     {
+      ostd::IrqGuard irq;
       HitLockWaitGuard g(r.lock);
       std::swap(r.slots, fresh);
       r.head = 0;
@@ -120,6 +121,7 @@ bool AppendRecord(const TraceRecord& rec) {
 
 void ClearBuffer() {
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
+    ostd::IrqGuard irq;
     HitLockWaitGuard g(rings[cpu].lock);
     rings[cpu].head = 0;
     rings[cpu].count = 0;
@@ -135,12 +137,14 @@ Status SnapshotRecords(ostd::Vec<TraceRecord>& out) {
     Ring& r = rings[cpu];
     size_t want = 0;
     {
+      ostd::IrqGuard irq;
       HitLockWaitGuard g(r.lock);
       want = r.count;
     }
     // Room first (no allocation under the lock); records that arrive
     // meanwhile beyond it are left for the next read.
     OSTD_TRY(per[cpu].Reserve(want));
+    ostd::IrqGuard irq;
     HitLockWaitGuard g(r.lock);
     size_t n = r.slots.size();
     size_t take = r.count < want ? r.count : want;
@@ -172,6 +176,7 @@ bool ConsumeOldest(TraceRecord& out) {
     uint64_t best_ts = 0;
     for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
       Ring& r = rings[cpu];
+      ostd::IrqGuard irq;
       HitLockWaitGuard g(r.lock);
       if (r.count == 0) continue;
       uint64_t ts = r.slots[r.head].ts_ns;
@@ -182,6 +187,7 @@ bool ConsumeOldest(TraceRecord& out) {
     }
     if (best == kMaxCpus) return false;
     Ring& r = rings[best];
+    ostd::IrqGuard irq;
     HitLockWaitGuard g(r.lock);
     if (r.count == 0 || r.slots[r.head].ts_ns != best_ts) continue;
     out = r.slots[r.head];
@@ -194,6 +200,7 @@ bool ConsumeOldest(TraceRecord& out) {
 uint64_t BufferEntries() {
   uint64_t total = 0;
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
+    ostd::IrqGuard irq;
     HitLockWaitGuard g(rings[cpu].lock);
     total += rings[cpu].count;
   }
@@ -203,6 +210,7 @@ uint64_t BufferEntries() {
 uint64_t BufferWritten() {
   uint64_t total = 0;
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
+    ostd::IrqGuard irq;
     HitLockWaitGuard g(rings[cpu].lock);
     total += rings[cpu].written;
   }
