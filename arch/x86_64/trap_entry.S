@@ -47,14 +47,53 @@
     popq %rax
     .endm
 
-    // The probe trampolines' common part: with their TrapFrame at rsp (GPRs
-    // pushed, rip/rflags/rsp filled in), store cs and ss, call `fn` with the
-    // frame, and come back with rsp at the frame (rbx restored from it later).
+    // The general-purpose registers in Linux's pt_regs order (r15 lowest),
+    // the layout of ostd::patch::ProbeRegs, for the probe trampolines.
+    .macro PUSH_PT_REGS
+    pushq %rdi
+    pushq %rsi
+    pushq %rdx
+    pushq %rcx
+    pushq %rax
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    .endm
+    .macro POP_PT_REGS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rax
+    popq %rcx
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    .endm
+
+    // The probe trampolines' common part: with their ProbeRegs frame at rsp
+    // (GPRs pushed, orig_rax, rip, rflags and rsp filled in), store cs and
+    // ss, call `fn` with the frame, and come back with rsp at the frame (rbx
+    // restored from it later). Offsets: rip 128, cs 136, rflags 144, rsp 152,
+    // ss 160 (static_asserts in ostd/patch/probe_trap.cc).
     .macro CALL_PROBE_DISPATCH fn
     movl %cs, %eax
-    movq %rax, 144(%rsp)
+    movq %rax, 136(%rsp)
     movl %ss, %eax
-    movq %rax, 168(%rsp)
+    movq %rax, 160(%rsp)
     movq %rsp, %rdi
     movq %rsp, %rbx
     andq $-16, %rsp
@@ -102,9 +141,9 @@ trap_common:
 
 // A probe on a function's patchable entry (ostd/patch/probe.cc): the
 // function's first five bytes, the nop of patchable_function_entry(5),
-// are replaced by `call arch_probe_fentry`. Builds the TrapFrame a #BP at the
-// function's first byte would have made (rip = that byte, rsp = the stack
-// pointer at the function's entry, vector 3), calls
+// are replaced by `call arch_probe_fentry`. Builds the frame a #BP at the
+// function's first byte would have shown its handlers (rip = that byte, rsp
+// = the stack pointer at the function's entry), in pt_regs layout, calls
 // arch_probe_fentry_dispatch with interrupts off, and returns into the
 // function past the call with every register and rflags as they were. No
 // trap, no iretq: about the cost of Linux's ftrace-based kprobes.
@@ -118,30 +157,28 @@ arch_probe_fentry:
     pushq $0                    // rflags
     pushq $0                    // cs
     pushq $0                    // rip
-    pushq $0                    // error code
-    pushq $3                    // vector: #BP
-    PUSH_GPRS
-    movq 184(%rsp), %rax        // func+5: the call's return address
+    pushq $-1                   // orig_rax: not a system call
+    PUSH_PT_REGS
+    movq 176(%rsp), %rax        // func+5: the call's return address
     subq $5, %rax
-    movq %rax, 136(%rsp)        // rip: the probed first byte
-    movq 176(%rsp), %rax
-    movq %rax, 152(%rsp)        // rflags
-    leaq 192(%rsp), %rax
-    movq %rax, 160(%rsp)        // rsp at the function's entry
+    movq %rax, 128(%rsp)        // rip: the probed first byte
+    movq 168(%rsp), %rax
+    movq %rax, 144(%rsp)        // rflags
+    leaq 184(%rsp), %rax
+    movq %rax, 152(%rsp)        // rsp at the function's entry
     CALL_PROBE_DISPATCH arch_probe_fentry_dispatch
-    POP_GPRS
-    addq $56, %rsp              // vector .. ss
+    POP_PT_REGS
+    addq $48, %rsp              // orig_rax .. ss
     popfq                       // interrupts as they were
     ret                         // into the function, past the call
     .size arch_probe_fentry, . - arch_probe_fentry
 
 // The return trampoline of return probes (ostd/patch/probe_return.cc):
-// hooked functions return here. It builds the frame a #BP here would have
-// made (rsp just above the popped slot), calls ostd_probe_return_dispatch
-// (probe_trap.cc) with interrupts off, which runs the return handler and
-// sets the frame's rip to the caller's real return address, and resumes
-// there with every register and rflags restored: no trap (Linux's rethook
-// trampoline).
+// hooked functions return here. It builds a pt_regs frame (rsp just above
+// the popped slot), calls ostd_probe_return_dispatch (probe_trap.cc) with
+// interrupts off, which runs the return handler and sets the frame's rip to
+// the caller's real return address, and resumes there with every register
+// and rflags restored: no trap (Linux's rethook trampoline).
     .globl ostd_probe_return_trampoline
     .type ostd_probe_return_trampoline, @function
 ostd_probe_return_trampoline:
@@ -151,27 +188,26 @@ ostd_probe_return_trampoline:
     cli
     pushq $0                      // cs
     pushq $0                      // rip
-    pushq $0                      // error code
-    pushq $3                      // vector: #BP
-    PUSH_GPRS
-    leaq 176(%rsp), %rax
-    movq %rax, 160(%rsp)          // rsp: just above the popped return slot
+    pushq $-1                     // orig_rax: not a system call
+    PUSH_PT_REGS
+    leaq 168(%rsp), %rax
+    movq %rax, 152(%rsp)          // rsp: just above the popped return slot
     leaq ostd_probe_return_trampoline(%rip), %rax
-    movq %rax, 136(%rsp)
+    movq %rax, 128(%rsp)
     CALL_PROBE_DISPATCH ostd_probe_return_dispatch
     // Resume at the frame's rip and rsp: rip and rflags go just below the
     // target rsp (the dead return slot and the word under it; they may be the
-    // frame's own rsp and ss words, read first), and the vector word, popped
-    // last, holds where they are.
-    movq 160(%rsp), %rax
-    movq 136(%rsp), %rcx
-    movq 152(%rsp), %rdx
+    // frame's own rsp and ss words, read first), and the orig_rax word,
+    // popped last, holds where they are.
+    movq 152(%rsp), %rax
+    movq 128(%rsp), %rcx
+    movq 144(%rsp), %rdx
     movq %rcx, -8(%rax)
     movq %rdx, -16(%rax)
     subq $16, %rax
     movq %rax, 120(%rsp)
-    POP_GPRS
-    movq (%rsp), %rsp             // the vector word: the frame's rsp - 16
+    POP_PT_REGS
+    movq (%rsp), %rsp             // the orig_rax word: the frame's rsp - 16
     popfq                         // interrupts as they were
     ret
     .size ostd_probe_return_trampoline, . - ostd_probe_return_trampoline

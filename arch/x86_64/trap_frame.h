@@ -35,10 +35,10 @@ void arch_trap_dispatch(arch::TrapFrame* frame);
 uint64_t arch_try_call(void (*fn)(void*), void* arg, arch::RecoveryContext* ctx);
 // Resume point a trap handler installs as the frame's rip (rdi = the context).
 void arch_try_recover();
-// The call target of probes on patchable function entries (trap_entry.S),
-// and the dispatcher it calls with the frame it built (defined by ostd).
+// The call target of probes on patchable function entries (trap_entry.S). It
+// calls arch_probe_fentry_dispatch (defined by ostd, probe_trap.cc) with the
+// frame it built, in Linux's pt_regs layout (ostd::patch::ProbeRegs).
 void arch_probe_fentry();
-void arch_probe_fentry_dispatch(arch::TrapFrame* frame);
 // Base of 256 trap entry stubs, 16 bytes apart (stub for vector n at base + 16n).
 extern const char arch_trap_stubs[];
 }

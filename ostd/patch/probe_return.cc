@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <optional>
 
-#include "arch/x86_64/trap_frame.h"
 #include "ostd/internal/cpu_local.h"
 #include "ostd/internal/noprobe.h"
 #include "ostd/internal/sched_hooks.h"
@@ -40,7 +39,7 @@ std::array<ReturnSite, kMaxReturnSites> return_sites;
 // a return address (never dereferenced by C++).
 Vaddr ReturnTrampoline() { return reinterpret_cast<Vaddr>(ostd_probe_return_trampoline); }
 
-void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
+void HookReturn(ProbeUser& u, const ProbeRegs& regs) {
   Task* task = internal::RunningTask();
   ReturnSite& site = return_sites[u.return_site];
   if (task == nullptr || !site.live.load(std::memory_order_acquire)) return;
@@ -50,7 +49,7 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
   // call's (or tail call's) entry and [rsp] is the return address the call
   // pushed, in the probed task's own stack (the trap frame is on the
   // separate #BP IST stack). It is read and replaced by ostd only.
-  uint64_t* slot = reinterpret_cast<uint64_t*>(f.rsp);
+  uint64_t* slot = reinterpret_cast<uint64_t*>(regs.rsp);
   // Entries of frames at or below this one on the task's stack are dead
   // (left by a non-local exit such as a caught fault): drop them. Only when
   // both are on the task's own stack (code on an exception stack compares
@@ -60,10 +59,10 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
   Vaddr lo = task->stack_bottom();
   Vaddr hi = task->stack_top();
   bool tail_call = *slot == ReturnTrampoline();
-  if (lo != 0 && f.rsp >= lo && f.rsp < hi) {
+  if (lo != 0 && regs.rsp >= lo && regs.rsp < hi) {
     while (depth > 0) {
       uint64_t s = entries[depth - 1].slot;
-      bool dead = s >= lo && (s < f.rsp || (s == f.rsp && !tail_call));
+      bool dead = s >= lo && (s < regs.rsp || (s == regs.rsp && !tail_call));
       if (!dead) break;
       depth--;
     }
@@ -78,7 +77,7 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
   if (!cookie) return;
   entries[depth] = TaskReturns::Entry{
       .ret_addr = *slot,
-      .slot = f.rsp,
+      .slot = regs.rsp,
       .site = u.return_site,
       .generation = generation,
       .cookie = *cookie,
@@ -88,7 +87,7 @@ void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs) {
   site.hooked.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool PopReturn(arch::TrapFrame& f, PoppedReturn& out) {
+bool PopReturn(ProbeRegs& regs, PoppedReturn& out) {
   Task* task = internal::RunningTask();
   if (task == nullptr) return false;
   uint32_t& depth = TaskReturns::Depth(*task);
@@ -97,7 +96,7 @@ bool PopReturn(arch::TrapFrame& f, PoppedReturn& out) {
   // belong to frames left without returning (dropped).
   for (uint32_t i = depth; i > 0; --i) {
     const TaskReturns::Entry& e = entries[i - 1];
-    if (e.slot + 8 != f.rsp) continue;
+    if (e.slot + 8 != regs.rsp) continue;
     out = PoppedReturn{.site = e.site,
                        .generation = e.generation,
                        .cookie = e.cookie,
@@ -110,7 +109,7 @@ bool PopReturn(arch::TrapFrame& f, PoppedReturn& out) {
       if (entries[j - 1].slot == e.slot) out.report_addr = entries[j - 1].ret_addr;
     }
     depth = i - 1;
-    f.rip = e.ret_addr;
+    regs.rip = e.ret_addr;
     return true;
   }
   return false;

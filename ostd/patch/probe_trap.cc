@@ -1,6 +1,7 @@
 // The trap side of the probe API: kernel-mode #BP and #DB, the per-CPU probe
 // state machine, emulation of the displaced instructions, out-of-line steps.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "arch/x86_64/cpu.h"
@@ -203,10 +204,10 @@ void Emulate(const ProbePoint& p, arch::TrapFrame& f) {
   __builtin_trap();
 }
 
-// Runs the OnHit (entry_frame set: the trapped frame, before the step) or
-// AfterStep (nullptr) handlers of p's enabled users. For the OnHit pass,
-// returns whether an enabled user wants its AfterStep.
-bool RunHandlers(ProbePoint& p, const ProbeRegs& regs, arch::TrapFrame* entry_frame) {
+// Runs the OnHit (`entry`: at the probed instruction, before the step) or
+// AfterStep handlers of p's enabled users. For the OnHit pass, returns
+// whether an enabled user wants its AfterStep.
+bool RunHandlers(ProbePoint& p, const ProbeRegs& regs, bool entry) {
   bool after_step = false;
   // On the #BP stack: no task switch (blocking panics) and no interrupts.
   internal::PreemptDisable();
@@ -214,8 +215,8 @@ bool RunHandlers(ProbePoint& p, const ProbeRegs& regs, arch::TrapFrame* entry_fr
        u = u->next.load(std::memory_order_acquire)) {
     if (!u->enabled.load(std::memory_order_relaxed)) continue;
     if (u->return_site != kNoReturnSite) {
-      if (entry_frame != nullptr) HookReturn(*u, *entry_frame, regs);
-    } else if (entry_frame == nullptr) {
+      if (entry) HookReturn(*u, regs);
+    } else if (!entry) {
       if (u->after_step) u->handler->AfterStep(regs);
     } else {
       u->hits.fetch_add(1, std::memory_order_relaxed);
@@ -250,7 +251,7 @@ void Finish(CpuState& s, ProbePoint& p, arch::TrapFrame& f) {
   }
   s.phase = Phase::kHandling;
   ShiftIst(+1);
-  RunHandlers(p, Snapshot(f, f.rip), /*entry_frame=*/nullptr);
+  RunHandlers(p, Snapshot(f, f.rip), /*entry=*/false);
   ShiftIst(-1);
   s.phase = Phase::kIdle;
   s.point = nullptr;
@@ -270,18 +271,19 @@ void StartStep(CpuState& s, ProbePoint& p, arch::TrapFrame& f) {
   Finish(s, p, f);
 }
 
-// A hooked return reached the trampoline: resume the caller at the saved
-// address and report the return to its site's handler, if it still has one.
-bool HandleReturn(CpuState& s, arch::TrapFrame& f) {
+// A hooked return reached the trampoline, whose frame is `regs`: resume the
+// caller at the saved address (regs.rip) and report the return to its
+// site's handler, if it still has one.
+bool HandleReturn(CpuState& s, ProbeRegs& regs) {
   PoppedReturn r;
   if (s.phase != Phase::kIdle) {
     // Inside a handler (no hooks are made there, so not expected): resume,
     // unreported.
-    return PopReturn(f, r);
+    return PopReturn(regs, r);
   }
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // odd: inside
   s.phase = Phase::kHandling;
-  if (!PopReturn(f, r)) {  // no hooked return here: a broken invariant
+  if (!PopReturn(regs, r)) {  // no hooked return here: a broken invariant
     s.phase = Phase::kIdle;
     s.seq.fetch_add(1, std::memory_order_seq_cst);
     return false;
@@ -292,7 +294,11 @@ bool HandleReturn(CpuState& s, arch::TrapFrame& f) {
     ShiftIst(+1);
     internal::PreemptDisable();
     site.returned.fetch_add(1, std::memory_order_relaxed);
-    site.handler->OnReturn(Snapshot(f, r.report_addr), r.cookie);
+    // The handler sees the real return address as rip (it differs from
+    // where the frame resumes after a tail call); the frame is its snapshot.
+    regs.rip = r.report_addr;
+    site.handler->OnReturn(regs, r.cookie);
+    regs.rip = r.ret_addr;
     if (arch::InterruptsEnabled()) {
       OSTD_PANIC("a return probe handler at {:#x} enabled interrupts", r.ret_addr);
     }
@@ -340,9 +346,6 @@ using patch::probe_internal::ProbePoint;
 bool HandleKernelBreakpoint(arch::TrapFrame& f) {
   Vaddr addr = f.rip - 1;
   CpuState& s = patch::probe_internal::ThisState();
-  if (addr == patch::probe_internal::ReturnTrampoline()) {
-    return patch::probe_internal::HandleReturn(s, f);
-  }
   // The int3 after a slot's instruction: the step is done.
   if (s.phase == Phase::kStepping && s.point != nullptr &&
       addr == s.point->slot + s.point->insn.length) {
@@ -380,7 +383,7 @@ bool HandleKernelBreakpoint(arch::TrapFrame& f) {
   s.phase = Phase::kHandling;
   s.point = p;
   patch::probe_internal::ShiftIst(+1);
-  patch::probe_internal::RunHandlers(*p, patch::probe_internal::Snapshot(f, addr), &f);
+  patch::probe_internal::RunHandlers(*p, patch::probe_internal::Snapshot(f, addr), /*entry=*/true);
   patch::probe_internal::ShiftIst(-1);
   patch::probe_internal::StartStep(s, *p, f);
   return true;
@@ -416,17 +419,31 @@ void ProbeFaultFixup(arch::TrapFrame& f) {
 
 }  // namespace ostd::internal
 
+// The frame both probe trampolines (arch/x86_64/trap_entry.S) build is a
+// ProbeRegs, so handlers read it in place instead of a copy; the offsets the
+// assembly uses:
+static_assert(sizeof(ostd::patch::ProbeRegs) == 21 * 8);
+static_assert(offsetof(ostd::patch::ProbeRegs, rdi) == 112);
+static_assert(offsetof(ostd::patch::ProbeRegs, orig_rax) == 120);
+static_assert(offsetof(ostd::patch::ProbeRegs, rip) == 128);
+static_assert(offsetof(ostd::patch::ProbeRegs, cs) == 136);
+static_assert(offsetof(ostd::patch::ProbeRegs, rflags) == 144);
+static_assert(offsetof(ostd::patch::ProbeRegs, rsp) == 152);
+static_assert(offsetof(ostd::patch::ProbeRegs, ss) == 160);
+
 // A probe reached through a patchable entry's call (arch_probe_fentry, with
-// interrupts off and `frame` on the probed task's stack): the same handlers
-// as a #BP at that byte, then the "step" of the displaced nop, which is
-// nothing. A hit inside the probe machinery is missed; a call whose point is
-// gone (disarmed while this CPU was on its way in) is a nop.
-extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
+// interrupts off and `frame` on the probed task's stack, rip the probed
+// byte): the same handlers as a #BP at that byte, then the "step" of the
+// displaced nop, which is nothing. A hit inside the probe machinery is
+// missed; a call whose point is gone (disarmed while this CPU was on its way
+// in) is a nop. The trampoline restores registers and rflags from the frame
+// and returns past the call (rip is not read back).
+extern "C" void arch_probe_fentry_dispatch(ostd::patch::ProbeRegs* frame) {
   using ostd::patch::probe_internal::CpuState;
   using ostd::patch::probe_internal::Phase;
   using ostd::patch::probe_internal::ProbePoint;
-  arch::TrapFrame& f = *frame;
-  ostd::Vaddr addr = f.rip;
+  ostd::patch::ProbeRegs& regs = *frame;
+  ostd::Vaddr addr = regs.rip;
   ProbePoint* p = ostd::patch::probe_internal::FindPoint(addr);
   if (p == nullptr || !p->fentry) return;
   CpuState& s = ostd::patch::probe_internal::ThisState();
@@ -437,14 +454,13 @@ extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
   s.seq.fetch_add(1, std::memory_order_seq_cst);  // odd: inside
   s.phase = Phase::kHandling;
   s.point = p;
-  ostd::patch::ProbeRegs regs = ostd::patch::probe_internal::Snapshot(f, addr);
   // One preemption-off region for both passes (each pass's own release is
   // then a plain decrement).
   ostd::internal::PreemptDisable();
-  if (ostd::patch::probe_internal::RunHandlers(*p, regs, &f)) {
+  if (ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry=*/true)) {
     // The displaced nop has "run": the after-step handlers see rip past it.
     regs.rip = addr + p->insn.length;
-    ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry_frame=*/nullptr);
+    ostd::patch::probe_internal::RunHandlers(*p, regs, /*entry=*/false);
   }
   ostd::internal::PreemptEnable();
   s.phase = Phase::kIdle;
@@ -454,9 +470,10 @@ extern "C" void arch_probe_fentry_dispatch(arch::TrapFrame* frame) {
 
 // A hooked function returned into ostd_probe_return_trampoline (probe_return.cc)
 // with `frame` built on its stack, interrupts off: report the return and
-// point the frame at the caller's real return address. No record of the
-// return is a broken invariant (there is nowhere to resume).
-extern "C" void ostd_probe_return_dispatch(arch::TrapFrame* frame) {
+// point the frame's rip at the caller's real return address, where the
+// trampoline resumes. No record of the return is a broken invariant (there
+// is nowhere to resume).
+extern "C" void ostd_probe_return_dispatch(ostd::patch::ProbeRegs* frame) {
   if (!ostd::patch::probe_internal::HandleReturn(ostd::patch::probe_internal::ThisState(),
                                                  *frame)) {
     OSTD_PANIC("a return into the probe trampoline with no hooked return recorded (rsp {:#x})",

@@ -104,17 +104,18 @@ inline ReturnSite& ReturnSiteAt(uint32_t i) { return return_sites[i]; }
 // The address of ostd's return trampoline (an int3 in the no-probe set).
 Vaddr ReturnTrampoline();
 
-// At a ReturnProbe's entry hit on `f` (the probed code at the function's
-// first instruction, so [f.rsp] is its return address): asks the site's
-// handler and, if it wants the return, saves the return address in the
-// current task's return stack and replaces it with the trampoline. Counts
-// `u.missed` when the task's return stack is full. Exception context.
-void HookReturn(ProbeUser& u, arch::TrapFrame& f, const ProbeRegs& regs);
+// At a ReturnProbe's entry hit with `regs` (the probed code at the
+// function's first instruction, so [regs.rsp] is its return address): asks
+// the site's handler and, if it wants the return, saves the return address
+// in the current task's return stack and replaces it with the trampoline.
+// Counts `u.missed` when the task's return stack is full. Exception context.
+void HookReturn(ProbeUser& u, const ProbeRegs& regs);
 
-// At the trampoline's int3: pops the current task's innermost hooked return
-// whose slot `f` has just returned from (dropping stale ones above it) and
-// sets f.rip to the saved return address; returns the site, generation and
-// cookie to report. False (f untouched) when no hooked return matches.
+// In the return trampoline, with `regs` its frame: pops the current task's
+// innermost hooked return whose slot regs.rsp has just returned from
+// (dropping stale ones above it) and sets regs.rip to the saved return
+// address; returns the site, generation and cookie to report. False (regs
+// untouched) when no hooked return matches.
 struct PoppedReturn {
   uint32_t site = 0;
   uint32_t generation = 0;
@@ -122,7 +123,7 @@ struct PoppedReturn {
   uint64_t ret_addr = 0;     // where f resumes
   uint64_t report_addr = 0;  // the real return address (differs after a tail call)
 };
-bool PopReturn(arch::TrapFrame& f, PoppedReturn& out);
+bool PopReturn(ProbeRegs& regs, PoppedReturn& out);
 
 }  // namespace ostd::patch::probe_internal
 

@@ -24,6 +24,9 @@ class Recorder : public ProbeHandler {
     last_rip = regs.rip;
     last_rsp = regs.rsp;
     last_rflags = regs.rflags;
+    last_orig_rax = regs.orig_rax;
+    last_cs = regs.cs;
+    last_ss = regs.ss;
     if (nested != nullptr) nested_result = nested(41);
   }
   void AfterStep(const ProbeRegs& regs) override {
@@ -34,6 +37,7 @@ class Recorder : public ProbeHandler {
   std::atomic<uint64_t> hits{0};
   std::atomic<uint64_t> after{0};
   uint64_t last_rdi = 0, last_rip = 0, last_rsp = 0, last_rflags = 0, after_rip = 0, after_rsp = 0;
+  uint64_t last_orig_rax = 0, last_cs = 0, last_ss = 0;
   uint64_t (*nested)(uint64_t) = nullptr;
   uint64_t nested_result = 0;
 };

@@ -230,6 +230,22 @@ TEST(FentryProbe, EntryBreakpointIsACallAndRestoresTheNop) {
     EXPECT_EQ(seen->last_rdi, 5u);
     // The caller's rflags (IF on), not the trampoline's.
     EXPECT_NE(seen->last_rflags & (uint64_t{1} << 9), 0u);
+    // The rest of the pt_regs frame the trampoline built: not a system
+    // call, kernel selectors, and rsp at the function's entry, where the
+    // caller's return address (into this test) is.
+    EXPECT_EQ(seen->last_orig_rax, ~uint64_t{0});
+    EXPECT_NE(seen->last_cs, 0u);
+    EXPECT_EQ(seen->last_cs & 3, 0u);
+    EXPECT_EQ(seen->last_ss & 3, 0u);
+    EXPECT_EQ(seen->after_rsp, seen->last_rsp);
+    std::array<uint8_t, 8> ret_bytes{};
+    ASSERT_TRUE(ReadKernelMemory(seen->last_rsp, ret_bytes).has_value());
+    uint64_t ret = 0;
+    for (size_t i = 0; i < 8; ++i) ret |= uint64_t{ret_bytes[i]} << (8 * i);
+    std::optional<Symbol> caller = KernelSymbols().Lookup(ret);
+    ASSERT_TRUE(caller.has_value());
+    EXPECT_NE(caller->name.find("EntryBreakpointIsACallAndRestoresTheNop"), std::string_view::npos)
+        << caller->name;
     EXPECT_EQ(bp->hits(), 1u);
     // Disabled: the nop is back and nothing is counted.
     ASSERT_TRUE(bp->Disable().has_value());
