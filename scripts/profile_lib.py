@@ -19,6 +19,11 @@ samples with the kernel's symbol table (llvm-nm-19) and writes:
 and prints the flat profile. Samples in user mode are counted as `[user]`,
 samples of an idle CPU (halted in the idle loop) as what the idle loop calls.
 
+  profile_lib.py icount --counts FILE --kernel KERNEL.elf [--per SYMBOL] [--top N]
+                            scripts/icount's report: guest instructions per
+                            function from scripts/qemu_plugins/tbcount.c's
+                            block counts, optionally per entry to SYMBOL
+
   profile_lib.py selftest   checks the packet codec and symbolization
 """
 
@@ -216,6 +221,14 @@ class Symbols:
                 entries.append((int(parts[0], 16), parts[2]))
         return cls(entries)
 
+    def address_of(self, wanted):
+        """The address of the function named `wanted` (in full, or as
+        short_name prints it); None if there is none."""
+        for addr, name in zip(self.addrs, self.names):
+            if name == wanted or short_name(name) == wanted:
+                return addr
+        return None
+
     def name(self, addr):
         if addr < KERNEL_HALF:
             return '[user]'
@@ -323,6 +336,48 @@ def report(raw_path, kernel, out_dir):
     return 0
 
 
+def load_block_counts(path):
+    """scripts/qemu_plugins/tbcount.c's report: {vaddr: (insns, runs)},
+    translations of the same block added up."""
+    blocks = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            vaddr, insns, runs = int(parts[0], 16), int(parts[1]), int(parts[2])
+            old = blocks.get(vaddr, (insns, 0))
+            blocks[vaddr] = (max(old[0], insns), old[1] + runs)
+    return blocks
+
+
+def icount_report(blocks, symbols, per=None, top=40):
+    """Instructions per function (user mode as [user]); with `per`, also
+    divided by how often the block at that symbol's address ran (its
+    entries), e.g. instructions per probe hit."""
+    insns = collections.Counter()
+    for vaddr, (n, runs) in blocks.items():
+        insns[symbols.name(vaddr)] += n * runs
+    total = sum(insns.values())
+    lines = [f'{total} instructions']
+    divisor = None
+    if per is not None:
+        addr = symbols.address_of(per)
+        if addr is None:
+            raise SystemExit(f'icount: no symbol {per}')
+        divisor = blocks.get(addr, (0, 0))[1]
+        lines[0] += f'; {divisor} entries to {per}'
+        if divisor == 0:
+            raise SystemExit(f'icount: {per} never ran')
+        lines.append(f'{"per entry":>12}  {"share":>6}  function')
+    else:
+        lines.append(f'{"insns":>12}  {"share":>6}  function')
+    for name, n in insns.most_common(top):
+        shown = f'{n / divisor:12.1f}' if divisor else f'{n:12d}'
+        lines.append(f'{shown}  {100.0 * n / max(total, 1):5.1f}%  {name}')
+    return '\n'.join(lines) + '\n'
+
+
 def selftest():
     assert frame('g') == b'$g#67'
     assert unescape('a}\x03b') == 'a#b'
@@ -337,6 +392,27 @@ def selftest():
     assert '4 samples' in prof and '75.00%' in prof, prof
     assert folded(stacks) == 'a;b 3\na;c 1\n'
     assert flame_svg(stacks).count('<rect') == 3
+    counts = os.path.join(os.environ.get('TEST_TMPDIR', '/tmp'), f'icount-{os.getpid()}.txt')
+    with open(counts, 'w') as f:
+        f.write(f'{KERNEL_HALF + 0x100:x} 10 4\n'  # Foo's first block: 4 entries
+                f'{KERNEL_HALF + 0x120:x} 5 8\n'
+                f'{KERNEL_HALF + 0x100:x} 10 1\n'  # Foo retranslated: 1 more entry
+                f'{KERNEL_HALF + 0x200:x} 3 5\n'
+                '401000 2 100\n'
+                'garbage\n')
+    blocks = load_block_counts(counts)
+    os.remove(counts)
+    assert blocks[KERNEL_HALF + 0x100] == (10, 5), blocks
+    assert syms.address_of('ostd::Foo') == KERNEL_HALF + 0x100
+    assert syms.address_of('ostd::Foo(int)') == KERNEL_HALF + 0x100
+    assert syms.address_of('nope') is None
+    rep = icount_report(blocks, syms, per='ostd::Foo')
+    # Foo: 10*5 + 5*8 = 90 instructions over 5 entries; Baz 15; user 200.
+    assert rep.startswith('305 instructions; 5 entries to ostd::Foo'), rep
+    assert '        40.0   65.6%  [user]' in rep, rep
+    assert '        18.0   29.5%  ostd::Foo' in rep, rep
+    assert '         3.0    4.9%  kernel::Bar::Baz' in rep, rep
+    assert '          90   29.5%  ostd::Foo' in icount_report(blocks, syms), icount_report(blocks, syms)
     print('profile_lib selftest: ok')
     return 0
 
@@ -349,10 +425,19 @@ def main(argv):
     s.add_argument('--kernel', required=True)
     s.add_argument('--out', required=True)
     s.add_argument('--hz', type=float, default=200.0)
+    c = sub.add_parser('icount')
+    c.add_argument('--counts', required=True)
+    c.add_argument('--kernel', required=True)
+    c.add_argument('--per')
+    c.add_argument('--top', type=int, default=40)
     sub.add_parser('selftest')
     args = parser.parse_args(argv)
     if args.cmd == 'selftest':
         return selftest()
+    if args.cmd == 'icount':
+        sys.stdout.write(icount_report(load_block_counts(args.counts),
+                                       Symbols.from_elf(args.kernel), args.per, args.top))
+        return 0
     os.makedirs(args.out, exist_ok=True)
     raw = os.path.join(args.out, 'samples.raw')
     n = sample(args.port, args.hz, raw)
