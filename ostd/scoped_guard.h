@@ -29,4 +29,11 @@
 // keeps.
 #define OSTD_BORROWING_VIEW [[clang::annotate("keel_borrowing_view")]]
 
+// Marks an ostd class that untrusted code keeps only through its owning
+// handle (Task, kept as a TaskRef): a raw pointer or reference to one is a
+// borrow for the current call, which the gate refuses in a member, a
+// variable with static storage, a type argument of either, or a lambda's
+// capture (rule `handle_owned`), so it cannot outlive the object.
+#define OSTD_HANDLE_OWNED [[clang::annotate("keel_handle_owned")]]
+
 #endif  // OSTD_SCOPED_GUARD_H_

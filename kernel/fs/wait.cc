@@ -13,7 +13,7 @@ class KernelCaller final : public Caller {};
 
 // Which queue each sleeping task waits on, so InterruptWait can wake it.
 struct Sleeper {
-  const ostd::Task* task = nullptr;
+  uint64_t task_id = 0;  // ostd::Task::id() (ids start at 1); 0: a free slot
   ostd::WaitQueue* queue = nullptr;
 };
 constexpr size_t kMaxSleepers = 256;
@@ -52,12 +52,12 @@ ostd::Status WaitForChange(Waitable& w, uint64_t seen, Caller& caller,
       ostd::SleepFor(left < kPollSliceNs ? left : kPollSliceNs);
     }
   }
-  const ostd::Task* self = ostd::CurrentTask();
+  uint64_t self = ostd::CurrentTask()->id();
   size_t slot = kMaxSleepers;
   {
     ostd::SpinLockGuard g(g_sleepers_lock);
     for (size_t i = 0; i < kMaxSleepers; ++i) {
-      if (g_sleepers[i].task == nullptr) {
+      if (g_sleepers[i].task_id == 0) {
         g_sleepers[i] = Sleeper{self, &w.queue()};
         slot = i;
         break;
@@ -76,18 +76,12 @@ ostd::Status WaitForChange(Waitable& w, uint64_t seen, Caller& caller,
   return {};
 }
 
-void InterruptWait(const ostd::Task* task) {
-  ostd::SpinLockGuard g(g_sleepers_lock);
-  for (const Sleeper& s : g_sleepers) {
-    if (s.task == task && s.queue != nullptr) s.queue->WakeAll();
-  }
-}
-
 void InterruptWaitOfTask(uint64_t task_id) {
   ostd::SpinLockGuard g(g_sleepers_lock);
-  // A registered sleeper's task is alive: it leaves the table before it returns.
+  // A registered sleeper's queue is alive: its task leaves the table before
+  // it returns from the wait.
   for (const Sleeper& s : g_sleepers) {
-    if (s.task != nullptr && s.task->id() == task_id && s.queue != nullptr) s.queue->WakeAll();
+    if (task_id != 0 && s.task_id == task_id && s.queue != nullptr) s.queue->WakeAll();
   }
 }
 

@@ -3,7 +3,7 @@
 //
 // A blocking operation (pipe read, tty read, poll) waits until a pollable
 // object's version counter changes. It wakes early with EINTR when a signal
-// is pending for the caller: the process layer calls InterruptWait(task) after
+// is pending for the caller: the process layer calls InterruptWaitOfTask(id) after
 // posting a signal, which wakes the queue that task sleeps on.
 #ifndef KERNEL_FS_WAIT_H_
 #define KERNEL_FS_WAIT_H_
@@ -59,11 +59,9 @@ ostd::Status WaitForChange(Waitable& w, uint64_t seen, Caller& caller,
 // The hub every Waitable notifies: poll/select wait on it for any change.
 Waitable& PollHub();
 
-// Wakes `task` if it sleeps in WaitForChange so it can see a pending signal.
-// Any context except interrupt handlers.
-void InterruptWait(const ostd::Task* task);
-// The same, for the task with ostd::Task::id() `task_id` (for callers that
-// keep an id rather than a pointer).
+// Wakes the task with ostd::Task::id() `task_id` if it sleeps in
+// WaitForChange, so it can see a pending signal. Any context except
+// interrupt handlers.
 void InterruptWaitOfTask(uint64_t task_id);
 
 }  // namespace kernel::fs

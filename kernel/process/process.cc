@@ -35,7 +35,7 @@ struct ProcessAccess {
   static Result<ostd::Box<Thread>> NewThread(Process* p, ostd::user::UserContext ctx, int tid) {
     return ostd::MakeBox<Thread>(Thread::Key(), p, std::move(ctx), tid);
   }
-  static const ostd::Task* task(const Thread& t) { return t.task_.load(); }
+  static uint64_t task_id(const Thread& t) { return t.task_id_.load(std::memory_order_relaxed); }
   // Frees what a zombie no longer needs: done when its last thread exits.
   // The pointers are taken under the tree lock, which procfs holds while it
   // takes its own references to them.
@@ -193,8 +193,13 @@ void DefaultRlimits(Process& p) {
 
 }  // namespace
 
+void Thread::set_task(ostd::TaskRef task) {
+  task_id_.store(task ? task->id() : 0, std::memory_order_release);
+  task_ = std::move(task);
+}
+
 CpuTimes Thread::cpu_times() const {
-  const ostd::Task* task = task_.load(std::memory_order_acquire);
+  const ostd::Task* task = task_.get();
   uint64_t total = task != nullptr ? task->cpu_nanos() : 0;
   ostd::Task::CpuTicks ticks = task != nullptr ? task->cpu_ticks() : ostd::Task::CpuTicks{};
   ostd::SpinLockGuard guard(cpu_split_lock_);
@@ -202,10 +207,7 @@ CpuTimes Thread::cpu_times() const {
   return CpuTimes{cpu_split_.user_ns, cpu_split_.sys_ns};
 }
 
-uint64_t Thread::task_id() const {
-  const ostd::Task* task = task_.load(std::memory_order_acquire);
-  return task != nullptr ? task->id() : 0;
-}
+uint64_t Thread::task_id() const { return task_id_.load(std::memory_order_relaxed); }
 
 CpuTimes Process::SelfTimesLocked() const {
   CpuTimes times = exited_threads_times_;
@@ -265,7 +267,7 @@ void Process::SetCreds(const Credentials& c) {
 }
 
 void Thread::ApplySched() {
-  const ostd::Task* task = task_.load(std::memory_order_acquire);
+  const ostd::Task* task = task_.get();
   if (task == nullptr) return;
   int nice = sched.nice;
   if (sched.realtime()) nice = -20;
@@ -349,7 +351,7 @@ bool CurrentThreadIdentityLocked(uint32_t cpu, ThreadIdentity& out) {
   if (!tree_lock.TryLock()) return false;
   bool found = false;
   for (Thread* t : threads) {
-    if (ProcessAccess::task(*t) != self) continue;
+    if (ProcessAccess::task_id(*t) != self->id()) continue;
     out.tid = t->tid();
     out.comm_len = ostd::CopyChars(t->process().name(), out.comm);
     found = true;
@@ -377,9 +379,10 @@ bool TryCurrentThreadIdentityIrqsOff(uint32_t cpu, ThreadIdentity& out) {
 
 Thread* CurrentThread() {
   const ostd::Task* self = ostd::CurrentTask();
+  if (self == nullptr) return nullptr;
   ostd::SpinLockGuard guard(tree_lock);
   for (Thread* t : threads) {
-    if (ProcessAccess::task(*t) == self) return t;
+    if (ProcessAccess::task_id(*t) == self->id()) return t;
   }
   return nullptr;
 }
@@ -813,7 +816,7 @@ void FinishThread(Thread* t) {
     RemoveFromLocked(threads, t);
     IdentityChanged();
     self = TakeThreadLocked(p.threads_, t);
-    t->set_task(nullptr);
+    t->set_task(ostd::TaskRef());
     last = p.live_threads_.fetch_sub(1, std::memory_order_acq_rel) == 1;
   }
   p.thread_exit_wait_.WakeAll();

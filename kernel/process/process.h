@@ -158,8 +158,9 @@ class Thread {
   const Process& process() const { return *process_; }
   ostd::user::UserContext& context() { return user_.context(); }
   ostd::user::UserMode& user_mode() { return user_; }
-  // RunThread records the task that runs the thread.
-  void set_task(const ostd::Task* task) { task_.store(task, std::memory_order_release); }
+  // RunThread records the task that runs the thread (the thread itself,
+  // under TreeLock(); an empty reference at its exit).
+  void set_task(ostd::TaskRef task);
   // The id of that task (ostd::Task::id(), never reused; 0 before the thread
   // first runs). For the thread itself, or under TreeLock().
   uint64_t task_id() const;
@@ -256,8 +257,11 @@ class Thread {
   std::atomic<SigSet> mask_{0};
   SigQueue pending_;  // freed with the thread
   ostd::AtomicPtr<ostd::WaitQueue> sleeping_on_;
-  // The task running the thread (set by RunThread; for waking it).
-  ostd::AtomicPtr<const ostd::Task> task_;
+  // The task running the thread, kept alive by this reference: written only
+  // by the thread itself (set_task), under TreeLock(), so read by the thread
+  // itself or under that lock. Its id, for lock-free comparisons.
+  ostd::TaskRef task_;
+  std::atomic<uint64_t> task_id_{0};
   // What cpu_times() last reported (its two parts never shrink).
   mutable ostd::SpinLock cpu_split_lock_;
   mutable CpuSplit cpu_split_ ABSL_GUARDED_BY(cpu_split_lock_);

@@ -92,9 +92,9 @@ void HandleException(Thread& t) {
 }  // namespace
 
 void RunThread(Thread* t) {
-  t->set_task(ostd::CurrentTask());
   {
     ostd::SpinLockGuard guard(TreeLock());
+    t->set_task(ostd::CurrentTaskRef());
     t->ApplySched();  // what the creator passed on (ThreadInit::sched)
   }
   ostd::SetCurrentVmSpace(t->process().mm().vm_space_ref());

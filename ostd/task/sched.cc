@@ -181,6 +181,11 @@ Status SetCurrentTaskAffinity(CpuSet cpus) {
 
 Task* CurrentTask() { return internal::RunningTask(); }
 
+TaskRef CurrentTaskRef() {
+  Task* t = internal::RunningTask();
+  return t == nullptr ? TaskRef() : TaskRef(t);
+}
+
 void TaskCore::CountTick(Task* t, bool user) {
   std::atomic<uint64_t>& ticks = user ? t->user_ticks_ : t->system_ticks_;
   ticks.store(ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -78,6 +78,7 @@ class TaskRef {
  private:
   friend class internal::TaskCore;
   friend struct patch::probe_internal::TaskReturns;
+  friend TaskRef CurrentTaskRef();
   // Takes a new reference to `t` (not null).
   explicit TaskRef(Task* t);
   Task* Checked() const {
@@ -216,8 +217,10 @@ enum class TaskState : uint8_t {
 // (and by ostd for the boot and idle tasks), reached through TaskRef or
 // CurrentTask(); not copyable. The accessors may be called from any CPU while
 // a reference is held; what they return is a snapshot that may change at once
-// unless noted.
-class Task {
+// unless noted. A Task* or Task& is a borrow for the current call: keep a
+// task with a TaskRef (the gate refuses a raw pointer or reference in a
+// member, a global or a lambda capture in untrusted code).
+class OSTD_HANDLE_OWNED Task {
  public:
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
@@ -404,8 +407,13 @@ class OSTD_SCOPED_GUARD TaskGroup final {
 };
 
 // The task running on this CPU (never null once the scheduler is initialised,
-// which happens before KernelMain). The pointer stays valid while the caller runs.
+// which happens before KernelMain). The pointer stays valid while the caller
+// runs; to keep the task longer, take a CurrentTaskRef().
 Task* CurrentTask();
+
+// A new reference to the task running on this CPU (an atomic increment; empty
+// before the scheduler is initialised), for keeping it past the current call.
+TaskRef CurrentTaskRef();
 
 // Lets other ready tasks on this CPU run; returns at once if there is none.
 // May block (switches); must not be called with preemption disabled.

@@ -500,6 +500,23 @@ TEST(TaskTest, AffinityIsHonoured) {
 
 // --- Misuse that must be a clear panic, never a stray access ---------------
 
+TEST(TaskRefTest, CurrentTaskRefKeepsAnExitedTaskReadable) {
+  EXPECT_EQ(CurrentTaskRef().get(), CurrentTask());
+  TaskRef kept;
+  Result<TaskRef> t = Spawn([&kept] { kept = CurrentTaskRef(); });
+  ASSERT_TRUE(t.has_value());
+  uint64_t id = (*t)->id();
+  (*t)->Join();
+  t->Reset();  // Spawn's reference goes; the body's own keeps the task
+  ReapTasks();
+  ASSERT_TRUE(static_cast<bool>(kept));
+  EXPECT_EQ(kept->id(), id);
+  EXPECT_TRUE(kept->finished());
+  EXPECT_EQ(kept->state(), TaskState::kExited);
+  kept->set_nice(5);  // writes the still-owned task, not freed memory
+  EXPECT_EQ(kept->nice(), 5);
+}
+
 TEST(TaskRefTest, NamesAreCopiedAndCut) {
   char name[40];
   for (char& c : name) c = 'n';

@@ -439,6 +439,57 @@ bool HasAnnotation(const Decl* d, llvm::StringRef what) {
   return false;
 }
 
+// A class marked OSTD_HANDLE_OWNED (ostd::Task): untrusted code keeps one only
+// through its owning handle (TaskRef).
+bool IsHandleOwned(QualType t) {
+  const CXXRecordDecl* rd = t.getCanonicalType()->getAsCXXRecordDecl();
+  return rd != nullptr && HasAnnotation(rd, "keel_handle_owned");
+}
+
+// True if a value of type `t` holds a raw pointer or reference to a
+// handle-owned class: directly or through pointers, arrays, atomics, the
+// type arguments of std and ostd templates (ostd::AtomicPtr<T> and
+// std::reference_wrapper<T> hold a T*), or a lambda closure's captures.
+// `why` names the type found.
+bool HoldsHandleOwnedPointer(QualType t, std::string& why, int depth = 0) {
+  if (t.isNull() || depth > 16) return false;
+  const Type* ty = t.getCanonicalType().getTypePtr();
+  if (ty->isPointerType() || ty->isReferenceType()) {
+    if (IsHandleOwned(ty->getPointeeType())) {
+      why = t.getAsString();
+      return true;
+    }
+    return HoldsHandleOwnedPointer(ty->getPointeeType(), why, depth + 1);
+  }
+  if (const auto* arr = dyn_cast<ArrayType>(ty))
+    return HoldsHandleOwnedPointer(arr->getElementType(), why, depth + 1);
+  if (const auto* atomic = dyn_cast<AtomicType>(ty))
+    return HoldsHandleOwnedPointer(atomic->getValueType(), why, depth + 1);
+  const CXXRecordDecl* rd = ty->getAsCXXRecordDecl();
+  if (rd == nullptr) return false;
+  if (const auto* spec = dyn_cast<ClassTemplateSpecializationDecl>(rd)) {
+    llvm::StringRef name = rd->getIdentifier() != nullptr ? rd->getName() : "";
+    bool holds_pointer_to_arg = (InNamespace(rd, "ostd") && name == "AtomicPtr") ||
+                                (InStd(rd) && name == "reference_wrapper");
+    for (const TemplateArgument& a : spec->getTemplateArgs().asArray()) {
+      if (a.getKind() != TemplateArgument::Type) continue;
+      if (holds_pointer_to_arg && IsHandleOwned(a.getAsType())) {
+        why = t.getAsString();
+        return true;
+      }
+      if (HoldsHandleOwnedPointer(a.getAsType(), why, depth + 1)) return true;
+    }
+  }
+  if (rd->isLambda()) {
+    if (const CXXRecordDecl* def = rd->getDefinition()) {
+      for (const FieldDecl* f : def->fields()) {
+        if (HoldsHandleOwnedPointer(f->getType(), why, depth + 1)) return true;
+      }
+    }
+  }
+  return false;
+}
+
 // A function that keeps a callable beyond the call (OSTD_STORES_CALLABLE:
 // Spawn, DeferredWork::Create, IrqLine::Bind), or a class whose objects ostd
 // keeps (OSTD_STORED_OBJECT: probe handlers).
@@ -1053,6 +1104,19 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // outlive what its tasks borrow, or be used by its own tasks).
   bool VisitLambdaExpr(LambdaExpr* e) {
     if (!c_.Untrusted(e->getBeginLoc())) return true;
+    // Rule handle_owned: a closure copying a task pointer can outlive the
+    // task (a closure may be stored or outlive the call).
+    for (const LambdaCapture& cap : e->captures()) {
+      if (!cap.capturesVariable() || cap.getCaptureKind() != LCK_ByCopy) continue;
+      const ValueDecl* var = cap.getCapturedVar();
+      if (std::string why; var != nullptr && HoldsHandleOwnedPointer(var->getType(), why)) {
+        c_.Report(cap.getLocation().isValid() ? cap.getLocation() : e->getBeginLoc(),
+                  "handle_owned",
+                  "a lambda copies '" + var->getName() + "' (" + why +
+                      "): a task is kept only through an ostd::TaskRef; capture a TaskRef or the "
+                      "task's id");
+      }
+    }
     for (const LambdaCapture& cap : e->captures()) {
       if (!cap.capturesVariable() || cap.getCaptureKind() != LCK_ByRef) continue;
       const ValueDecl* var = cap.getCapturedVar();
@@ -1263,6 +1327,15 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
                                            d->isStaticDataMember() || d->isLocalExternDecl())) {
       extern_candidates_.insert(d->getCanonicalDecl());
     }
+    // Rule handle_owned: a variable with static storage outlives the call
+    // that borrowed the task.
+    if (std::string why; c_.Untrusted(d->getLocation()) && !isa<ParmVarDecl>(d) &&
+                         !d->hasLocalStorage() && HoldsHandleOwnedPointer(d->getType(), why)) {
+      c_.Report(d->getLocation(), "handle_owned",
+                "variable '" + d->getName() + "' with static storage holds '" + why +
+                    "': a task is kept only through an ostd::TaskRef (a raw pointer or "
+                    "reference outlives the task); keep a TaskRef or the task's id");
+    }
     // Rule scoped_guard: a guard with static storage outlives every scope.
     if (c_.Untrusted(d->getLocation()) && !isa<ParmVarDecl>(d) && !d->hasLocalStorage() &&
         IsScopedGuard(ctx_.getBaseElementType(d->getType()))) {
@@ -1316,6 +1389,14 @@ class Visitor : public RecursiveASTVisitor<Visitor> {
   // initializer unless every user-written constructor initializes it (an
   // aggregate or a defaulted default constructor leaves it garbage).
   bool VisitFieldDecl(FieldDecl* f) {
+    // Rule handle_owned: a member outlives the call that borrowed the task.
+    if (std::string why; c_.Untrusted(f->getLocation()) && !f->getParent()->isLambda() &&
+                         HoldsHandleOwnedPointer(f->getType(), why)) {
+      c_.Report(f->getLocation(), "handle_owned",
+                "member '" + f->getName() + "' holds '" + why +
+                    "': a task is kept only through an ostd::TaskRef (a raw pointer or "
+                    "reference outlives the task); keep a TaskRef or the task's id");
+    }
     if (c_.Untrusted(f->getLocation()) && IsScopedGuard(ctx_.getBaseElementType(f->getType()))) {
       c_.Report(f->getLocation(), "scoped_guard",
                 "member '" + f->getName() +
