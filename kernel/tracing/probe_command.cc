@@ -265,7 +265,8 @@ class Parser {
         if (depth + 1 > kMaxDerefs) return Fail(ProbeError::kTooManyOps, word, offs);
         OSTD_TRY(Fetch(inner.substr(0, close), a, is_return, entry, word, inner_offs, depth + 1));
         if (a.base == FetchBase::kComm || a.base == FetchBase::kImmStr) {
-          return Fail(ProbeError::kCommCantDeref, word, offs);
+          // The caret goes under what cannot be dereferenced, as Linux's.
+          return Fail(ProbeError::kCommCantDeref, word, inner_offs);
         }
         if (a.deref_count >= kMaxDerefs) return Fail(ProbeError::kTooManyOps, word, offs);
         a.deref[a.deref_count] = off;

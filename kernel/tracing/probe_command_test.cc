@@ -204,7 +204,7 @@ TEST(ProbeCommand, ArgumentErrors) {
   ExpectError("p:e f +8%di", ProbeError::kDerefNeedBrace, 2, 0);
   ExpectError("p:e f +zz(%di)", ProbeError::kBadDerefOffs, 2, 0);
   ExpectError("p:e f +8(%di", ProbeError::kDerefOpenBrace, 2, 6);
-  ExpectError("p:e f +8($comm)", ProbeError::kCommCantDeref, 2, 0);
+  ExpectError("p:e f +8($comm)", ProbeError::kCommCantDeref, 2, 3);  // under $comm
   // 15 nested dereferences fit in the 63 bytes an argument may have.
   EXPECT_EQ(Parse("p:e f +0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(%di)))))))))))))))")
                 .args[0]
