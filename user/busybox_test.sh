@@ -178,6 +178,13 @@ if [ -e $t/kprobe_events ] && [ "$(id -u)" = 0 ]; then
   line='^ +cat-[0-9]+ +\[[0-9]{3}\] [^ ]{5} +[0-9]+\.[0-9]{6}: myopen: \(do_sys_openat2\+0x0/0x[0-9a-f]+\) dfd=0xffffff9c flags=0x8000$'
   expect kprobe_trace "1" "$(grep -cE "$line" $t/trace)"
   expect kprobe_busy_clear "" "$(echo >$t/kprobe_events 2>&1; cat $t/kprobe_events)"
+  expect tracer_nop "nop" "$(echo nop >$t/current_tracer && cat $t/current_tracer)"
+  if grep -q '^Keel tracefs' $t/README; then
+    # Keel's tracefs has only the nop tracer (Linux has more): another is EINVAL.
+    expect tracer_other "bad" "$(echo function >$t/current_tracer 2>/dev/null && echo set || echo bad)"
+    expect tracers_available "nop" "$(cat $t/available_tracers)"
+    expect tracefs_readme "1" "$(grep -c '^     type: u8/16/32/64' $t/README)"
+  fi
 fi
 
 cd /

@@ -189,6 +189,9 @@ class TracePipeFile final : public fs::File {
 // ----- tracefs files -----
 
 enum class Kind : uint8_t {
+  kReadme,
+  kAvailableTracers,
+  kCurrentTracer,
   kKprobeEvents,
   kKprobeProfile,
   kTrace,
@@ -209,8 +212,11 @@ struct FileSpec {
   uint32_t perm;
 };
 
-constexpr std::array<FileSpec, 7> kRootFiles{{
+constexpr std::array<FileSpec, 10> kRootFiles{{
+    {"README", Kind::kReadme, 0440},
+    {"available_tracers", Kind::kAvailableTracers, 0440},
     {"buffer_size_kb", Kind::kBufferSizeKb, 0640},
+    {"current_tracer", Kind::kCurrentTracer, 0640},
     {"error_log", Kind::kErrorLog, 0640},
     {"kprobe_events", Kind::kKprobeEvents, 0640},
     {"kprobe_profile", Kind::kKprobeProfile, 0440},
@@ -225,6 +231,43 @@ constexpr std::array<FileSpec, 4> kEventFiles{{
     {"format", Kind::kEventFormat, 0440},
     {"id", Kind::kEventId, 0440},
 }};
+
+// What `README` says: this directory's files and the kprobe_events grammar
+// Keel accepts (Linux's test suite greps it for the features it needs).
+constexpr std::string_view kReadme =
+    "Keel tracefs: what the files of this directory do.\n"
+    "\n"
+    " README            this text\n"
+    " available_tracers the tracers current_tracer accepts: nop only (Keel has\n"
+    "                   kprobe events, no function or latency tracers)\n"
+    " current_tracer    the tracer in use: nop\n"
+    " tracing_on        1: events are recorded; 0: recording stops (the records stay)\n"
+    " trace             the records of every CPU in time order; writing it with\n"
+    "                   O_TRUNC empties the rings\n"
+    " trace_pipe        the same records, each consumed as it is read; a read\n"
+    "                   blocks while there are none\n"
+    " buffer_size_kb    the size of each CPU's ring in KiB\n"
+    " kprobe_events     defines and removes kprobe events (below); O_TRUNC removes\n"
+    "                   them all\n"
+    " kprobe_profile    each kprobe event's hits and misses\n"
+    " error_log         why recent kprobe_events commands were refused, with a\n"
+    "                   caret under the offending word\n"
+    " events/           events/enable, and per group and event: enable, filter,\n"
+    "                   format, id\n"
+    "\n"
+    " kprobe_events commands (one per line):\n"
+    "   p[:[<group>/][<event>]] [<module>:]<symbol>[+<offset>]|<address> [<fetcharg>...]\n"
+    "       a probe on an instruction\n"
+    "   r[<maxactive>][:[<group>/][<event>]] [<module>:]<symbol> [<fetcharg>...]\n"
+    "       a probe on a function's return (r[maxactive]: how many calls may be\n"
+    "       in flight at once)\n"
+    "   -:[<group>/]<event>    removes an event\n"
+    "   each argument: [<name>=]<fetcharg>[:<type>], where a\n"
+    "     fetcharg: %<register>, @<address>, @<symbol>[+|-<offset>], $stack<N>,\n"
+    "       $stack, $comm, $retval (return probes only), $arg<N> (from 1),\n"
+    "       \\<immediate>, \\\"<string>\\\", +|-[u]<offset>(<fetcharg>) (a dereference;\n"
+    "       u: of user memory)\n"
+    "     type: u8/16/32/64, s8/16/32/64, x8/16/32/64, char, string, ustring, symbol\n";
 
 constexpr uint64_t kEventsDirIno = 16;
 constexpr uint64_t kEventsEnableIno = 17;
@@ -244,6 +287,13 @@ class TraceFile final : public PseudoFile {
 
   Status Show(TextSink& out) override {
     switch (kind_) {
+      case Kind::kReadme:
+        out.Write(kReadme);
+        return {};
+      case Kind::kAvailableTracers:
+      case Kind::kCurrentTracer:
+        out.Write("nop\n");
+        return {};
       case Kind::kKprobeEvents:
         ShowProbeEvents(out);
         return {};
@@ -293,6 +343,15 @@ class TraceFile final : public PseudoFile {
     OSTD_TRY(CheckWriter());
     std::string_view text(bytes);
     switch (kind_) {
+      case Kind::kCurrentTracer: {
+        // Only nop exists (Linux: an unknown tracer is EINVAL).
+        std::string_view t = text;
+        while (!t.empty() && (t.back() == '\n' || t.back() == ' ' || t.back() == '\t')) {
+          t.remove_suffix(1);
+        }
+        if (t != "nop") return Err(Errno::kEINVAL);
+        break;
+      }
       case Kind::kKprobeEvents:
         OSTD_TRY(WriteProbeEvents(bytes));
         break;

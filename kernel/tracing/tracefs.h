@@ -2,6 +2,10 @@
 // tracing/ directory and kprobes/), on the pseudo-file-system layer
 // (kernel/pseudofs/pseudo_fs.h):
 //
+//   README          0440  these files and the kprobe_events grammar, in
+//                         Keel's words (Linux's selftests grep it for features)
+//   available_tracers 0440 "nop"
+//   current_tracer  0640  "nop"; writing another tracer is EINVAL
 //   kprobe_events   0640  probe definitions (trace_kprobe.h)
 //   kprobe_profile  0440  "  EVENT  HITS  MISSES"
 //   trace           0640  the buffer in Linux's format; O_TRUNC empties it
@@ -23,8 +27,9 @@
 // Debian's systemd does.
 //
 // Divergences: the per-event "filter" accepts only "0" or blank (no
-// filter); there is no "trigger", "available_events", "instances" or
-// function tracer; "trace" reads a snapshot taken at open.
+// filter); there is no "trigger", "available_events", "instances",
+// "dynamic_events" or function tracer (nop is the only tracer); "trace"
+// reads a snapshot taken at open.
 #ifndef KERNEL_TRACING_TRACEFS_H_
 #define KERNEL_TRACING_TRACEFS_H_
 
