@@ -4,12 +4,14 @@ KEEL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages Keel needs to build, boot and test. linux-image-amd64 is the
 # pinned Linux of //user:linux_oracle_test (and Keel's rival in scripts/bench);
-# dbench is the file-system stress workload of //tools/ext2:dbench_test.
+# dbench is the file-system stress workload of //tools/ext2:dbench_test;
+# linux-source-6.1 holds Linux's own ftrace selftests, which
+# //user:ftracetest_test runs inside Keel.
 KEEL_PACKAGES=(
   bazel-bootstrap clang-19 lld-19 llvm-19 llvm-19-dev libclang-19-dev clang-format-19
   libabsl-dev googletest python3 doxygen
   qemu-system-x86 ovmf grub-efi-amd64-bin grub-common mtools busybox-static cpio
-  linux-image-amd64 dbench
+  linux-image-amd64 dbench linux-source-6.1
 )
 
 # Installs whatever of KEEL_PACKAGES is missing (needs root or sudo).
