@@ -197,24 +197,28 @@ bool ConsumeOldest(TraceRecord& out) {
   }
 }
 
-uint64_t BufferEntries() {
-  uint64_t total = 0;
+namespace {
+
+struct RingTotals {
+  uint64_t entries = 0;
+  uint64_t written = 0;
+};
+
+RingTotals Totals() {
+  RingTotals t;
   for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
     ostd::IrqGuard irq;
     HitLockWaitGuard g(rings[cpu].lock);
-    total += rings[cpu].count;
+    t.entries += rings[cpu].count;
+    t.written += rings[cpu].written;
   }
-  return total;
+  return t;
 }
 
-uint64_t BufferWritten() {
-  uint64_t total = 0;
-  for (uint32_t cpu = 0; cpu < Cpus(); ++cpu) {
-    ostd::IrqGuard irq;
-    HitLockWaitGuard g(rings[cpu].lock);
-    total += rings[cpu].written;
-  }
-  return total;
-}
+}  // namespace
+
+uint64_t BufferEntries() { return Totals().entries; }
+
+uint64_t BufferWritten() { return Totals().written; }
 
 }  // namespace kernel::tracing
