@@ -11,7 +11,7 @@ using ostd::Err;
 using ostd::Errno;
 using ostd::Result;
 
-constexpr std::array<std::string_view, 40> kMessages{
+constexpr std::array<std::string_view, 41> kMessages{
     "",
     "Maxactive is not for kprobe",
     "Invalid maxactive number",
@@ -41,6 +41,7 @@ constexpr std::array<std::string_view, 40> kMessages{
     "Invalid fetch argument",
     "Unknown type is specified",
     "String accepts only memory argument",
+    "Invalid bitfield",
     "Argument name is too long",
     "Argument name is not specified",
     "Argument name must follow the same rules as C identifiers",
@@ -331,6 +332,10 @@ class Parser {
           found = true;
         }
       }
+      if (!found && !type.empty() && type[0] == 'b') {
+        if (!ParseBitfield(type, a)) return Fail(ProbeError::kBadBitfield, word, type_at);
+        found = true;
+      }
       if (!found) return Fail(ProbeError::kBadType, word, type_at);
       a.type_given = true;
     }
@@ -346,6 +351,38 @@ class Parser {
   }
 
  private:
+  // "b<WIDTH>@<OFFSET>/<CONTAINER>" (decimal; CONTAINER 8, 16, 32 or 64, the
+  // field inside it: WIDTH >= 1, OFFSET + WIDTH <= CONTAINER), as Linux's
+  // parse_bitfield_probe_arg.
+  static bool ParseBitfield(std::string_view type, FetchArg& a) {
+    size_t at = type.find('@');
+    size_t slash = type.find('/');
+    if (at == std::string_view::npos || slash == std::string_view::npos || slash < at) {
+      return false;
+    }
+    std::optional<uint64_t> width = ParseUnsigned(type.substr(1, at - 1));
+    std::optional<uint64_t> offset = ParseUnsigned(type.substr(at + 1, slash - at - 1));
+    std::string_view container = type.substr(slash + 1);
+    FetchType t;
+    uint64_t bits = 0;
+    if (container == "8") {
+      t = FetchType::kB8, bits = 8;
+    } else if (container == "16") {
+      t = FetchType::kB16, bits = 16;
+    } else if (container == "32") {
+      t = FetchType::kB32, bits = 32;
+    } else if (container == "64") {
+      t = FetchType::kB64, bits = 64;
+    } else {
+      return false;
+    }
+    if (!width || !offset || *width == 0 || *width > bits || *offset > bits - *width) return false;
+    a.type = t;
+    a.bf_width = static_cast<uint8_t>(*width);
+    a.bf_offset = static_cast<uint8_t>(*offset);
+    return true;
+  }
+
   ProbeFailure& failure_;
 };
 
@@ -368,7 +405,20 @@ std::string_view ProbeErrorMessage(ProbeError e) {
   return i < kMessages.size() ? kMessages[i] : std::string_view();
 }
 
-std::string_view FetchTypeName(FetchType t) { return kTypeNames[static_cast<uint32_t>(t)]; }
+std::string_view FetchTypeName(FetchType t) {
+  switch (t) {  // a bitfield is named by its container (its text is in the command)
+    case FetchType::kB8:
+      return "u8";
+    case FetchType::kB16:
+      return "u16";
+    case FetchType::kB32:
+      return "u32";
+    case FetchType::kB64:
+      return "u64";
+    default:
+      return kTypeNames[static_cast<uint32_t>(t)];
+  }
+}
 
 uint32_t FetchTypeSize(FetchType t) {
   switch (t) {
@@ -376,14 +426,17 @@ uint32_t FetchTypeSize(FetchType t) {
     case FetchType::kS8:
     case FetchType::kX8:
     case FetchType::kChar:
+    case FetchType::kB8:
       return 1;
     case FetchType::kU16:
     case FetchType::kS16:
     case FetchType::kX16:
+    case FetchType::kB16:
       return 2;
     case FetchType::kU32:
     case FetchType::kS32:
     case FetchType::kX32:
+    case FetchType::kB32:
     case FetchType::kString:
     case FetchType::kUstring:
       return 4;

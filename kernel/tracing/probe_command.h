@@ -8,6 +8,7 @@
 //   FETCH    := %REG | @ADDR | @SYM[+|-OFFS] | $stackN | $stack | $argN
 //             | $retval | $comm | +|-[u]OFFS(FETCH) | \IMM | \"STR"
 //   TYPE     := u8..u64 | s8..s64 | x8..x64 | string | ustring | symbol | char
+//             | b<WIDTH>@<OFFSET>/<CONTAINER>  (a bitfield)
 //
 // A failure carries Linux's errno, its error_log message (ProbeErrorMessage)
 // and where Linux's caret points: a word of the command (split at blanks, as
@@ -16,8 +17,8 @@
 // function's entry is for the caller (ENOENT, EEXIST, EINVAL then).
 //
 // Differences from Linux 6.1, all refused with BAD_TYPE/BAD_REG_NAME: no
-// bitfield (b<w>@<o>/<s>) or array ([N]) types, no %ds/%es/%fs/%gs
-// (Keel's pt_regs snapshot does not hold them).
+// array ([N]) types, no %ds/%es/%fs/%gs (Keel's pt_regs snapshot does not
+// hold them).
 //
 // The parsed command refers into the input text (string_views): keep the
 // text alive while using it.
@@ -64,6 +65,7 @@ enum class ProbeError : uint8_t {
   kBadFetchArg,
   kBadType,
   kBadString,
+  kBadBitfield,
   kArgNameTooLong,
   kNoArgName,
   kBadArgName,
@@ -123,6 +125,13 @@ enum class FetchType : uint8_t {
   kUstring,
   kSymbol,
   kChar,
+  // b<width>@<offset>/<container>: `width` bits from bit `offset` of an
+  // unsigned 8-, 16-, 32- or 64-bit container (FetchArg::bf_*), printed as
+  // an unsigned number.
+  kB8,
+  kB16,
+  kB32,
+  kB64,
 };
 
 // Linux's name for a type ("u32", "string", ...).
@@ -155,6 +164,9 @@ struct FetchArg {
   uint32_t deref_count = 0;
   FetchType type = FetchType::kX64;
   bool type_given = false;
+  // A bitfield type's field: `bf_width` bits from bit `bf_offset`.
+  uint8_t bf_width = 0;
+  uint8_t bf_offset = 0;
 };
 
 struct ProbeCommand {

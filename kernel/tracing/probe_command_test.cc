@@ -155,6 +155,30 @@ TEST(ProbeCommand, AllTypesAndRegisters) {
   EXPECT_EQ(FetchTypeSize(FetchType::kString), 4u);
 }
 
+TEST(ProbeCommand, Bitfields) {
+  ProbeCommand c = Parse("p f a=$stack0:b4@4/64 b=%ax:b1@7/8 c=@0x10:b32@0/32 d=%dx:b64@0/64");
+  ASSERT_EQ(c.args.size(), 4u);
+  EXPECT_EQ(c.args[0].type, FetchType::kB64);
+  EXPECT_EQ(c.args[0].bf_width, 4u);
+  EXPECT_EQ(c.args[0].bf_offset, 4u);
+  EXPECT_EQ(c.args[1].type, FetchType::kB8);
+  EXPECT_EQ(c.args[1].bf_offset, 7u);
+  EXPECT_EQ(c.args[2].type, FetchType::kB32);
+  EXPECT_EQ(FetchTypeSize(c.args[2].type), 4u);
+  EXPECT_EQ(FetchTypeName(c.args[3].type), "u64");  // named by its container
+  EXPECT_EQ(c.args[3].bf_width, 64u);
+  // Linux's BAD_BITFIELD, the caret at the type: a width of 0, a field
+  // past its container, a container that is not a type size, no number.
+  ExpectError("p:e f %di:b0@0/8", ProbeError::kBadBitfield, 2, 4);
+  ExpectError("p:e f %di:b4@6/8", ProbeError::kBadBitfield, 2, 4);
+  ExpectError("p:e f %di:b9@0/8", ProbeError::kBadBitfield, 2, 4);
+  ExpectError("p:e f %di:b4@4/12", ProbeError::kBadBitfield, 2, 4);
+  ExpectError("p:e f @11:b10@a/16", ProbeError::kBadBitfield, 2, 4);
+  ExpectError("p:e f %di:b4/8@4", ProbeError::kBadBitfield, 2, 4);
+  ExpectError("p:e f %di:b4@4", ProbeError::kBadBitfield, 2, 4);
+  EXPECT_EQ(ProbeErrorMessage(ProbeError::kBadBitfield), "Invalid bitfield");
+}
+
 TEST(ProbeCommand, Delete) {
   ProbeCommand c = Parse("-:mygrp/myev");
   EXPECT_EQ(c.kind, ProbeKind::kDelete);

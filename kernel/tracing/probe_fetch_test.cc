@@ -87,6 +87,21 @@ TEST(ProbeFetch, RegistersAndTypes) {
   EXPECT_EQ(Print("p:e f a=%si:s64 b=%si:s8 c=%si:u8 d=%si:x16 e=%di:s32", ctx, buf),
             " a=-2 b=-2 c=254 d=0xfffe e=-100");
   EXPECT_EQ(Print("p:e f %di:u32 %dx", ctx, buf), " arg1=4294967196 arg2=0x8000");
+  // Bitfields print unsigned: 0xffffff9c's bits 4..7 are 9; bit 15 of 0x8000
+  // is 1; the whole 16-bit container of dx.
+  EXPECT_EQ(Print("p:e f a=%di:b4@4/64 b=%dx:b1@15/16 c=%dx:b16@0/16 d=%si:b64@0/64", ctx, buf),
+            " a=9 b=1 c=32768 d=18446744073709551614");
+}
+
+TEST(ProbeFetch, BitfieldsFromMemory) {
+  FakeContext ctx;
+  ctx.regs[kSp] = kKernelBase + 0x80;
+  ctx.Put64(ctx.kernel, 0x80, 0x12345678abcdef01);  // $stack0
+  std::array<char, 512> buf{};
+  // As Linux's selftest: $stack0 in each container size, and its bits 4..7.
+  EXPECT_EQ(Print("p:e f $stack0:x64 $stack0:b4@4/64 $stack0:b4@4/8 $stack0:b8@56/64", ctx, buf),
+            " arg1=0x12345678abcdef01 arg2=0 arg3=0 arg4=18");
+  EXPECT_EQ(Print("p:e f $stack0:b4@8/16 $stack0:b3@29/32", ctx, buf), " arg1=15 arg2=5");
 }
 
 TEST(ProbeFetch, MemoryStackArgsAndDereference) {

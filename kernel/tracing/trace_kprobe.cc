@@ -483,12 +483,15 @@ std::string_view FieldType(FetchType t) {
     case FetchType::kU8:
     case FetchType::kX8:
     case FetchType::kChar:
+    case FetchType::kB8:
       return "u8";
     case FetchType::kU16:
     case FetchType::kX16:
+    case FetchType::kB16:
       return "u16";
     case FetchType::kU32:
     case FetchType::kX32:
+    case FetchType::kB32:
       return "u32";
     case FetchType::kS8:
       return "s8";
@@ -511,8 +514,12 @@ std::string_view PrintFormat(FetchType t) {
     case FetchType::kU8:
     case FetchType::kU16:
     case FetchType::kU32:
+    case FetchType::kB8:
+    case FetchType::kB16:
+    case FetchType::kB32:
       return "%u";
     case FetchType::kU64:
+    case FetchType::kB64:
       return "%Lu";
     case FetchType::kS8:
     case FetchType::kS16:

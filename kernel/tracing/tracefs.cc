@@ -267,7 +267,8 @@ constexpr std::string_view kReadme =
     "       $stack, $comm, $retval (return probes only), $arg<N> (from 1),\n"
     "       \\<immediate>, \\\"<string>\\\", +|-[u]<offset>(<fetcharg>) (a dereference;\n"
     "       u: of user memory)\n"
-    "     type: u8/16/32/64, s8/16/32/64, x8/16/32/64, char, string, ustring, symbol\n";
+    "     type: u8/16/32/64, s8/16/32/64, x8/16/32/64, char, string, ustring, symbol,\n"
+    "       b<width>@<offset>/<container-size> (a bitfield)\n";
 
 constexpr uint64_t kEventsDirIno = 16;
 constexpr uint64_t kEventsEnableIno = 17;
