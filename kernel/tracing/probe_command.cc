@@ -11,12 +11,13 @@ using ostd::Err;
 using ostd::Errno;
 using ostd::Result;
 
-constexpr std::array<std::string_view, 41> kMessages{
+constexpr std::array<std::string_view, 42> kMessages{
     "",
     "Maxactive is not for kprobe",
     "Invalid maxactive number",
     "Maxactive is too big",
     "Invalid probed address or symbol",
+    "Invalid probed address suffix",
     "Retprobe address must be an function entry",
     "Group name is not specified",
     "Group name is too long",
@@ -554,6 +555,17 @@ Result<ProbeCommand> ParseProbeCommand(std::string_view line, ProbeFailure& fail
   if (std::optional<uint64_t> addr = ParseUnsigned(site)) {
     cmd.addr = *addr;
   } else {
+    // SITE%return: a return probe written as a p command (Linux 5.13+); any
+    // other suffix is refused with the caret at its '%'.
+    size_t pct = site.find('%');
+    if (pct != std::string_view::npos) {
+      if (site.substr(pct) != "%return") {
+        OSTD_TRY(parser.Fail(ProbeError::kBadAddrSuffix, 1, static_cast<uint32_t>(pct)));
+      }
+      site = site.substr(0, pct);
+      is_return = true;
+      cmd.kind = ProbeKind::kKretprobe;
+    }
     std::string_view sym = site;
     size_t mod = site.find(':');
     if (mod != std::string_view::npos) {

@@ -3,6 +3,7 @@
 //
 //   p[:[GRP/|GRP.][EVENT]] [MOD:]SYM[+OFFS] | MEMADDR  [FETCHARGS...]
 //   r[MAXACTIVE][:[GRP/|GRP.][EVENT]] [MOD:]SYM[+0] | MEMADDR [FETCHARGS...]
+//   p[:[GRP/|GRP.][EVENT]] [MOD:]SYM[+0]%return [FETCHARGS...]  (the same)
 //   -:[GRP/|GRP.]EVENT
 //   FETCHARG := [NAME=]FETCH[:TYPE]
 //   FETCH    := %REG | @ADDR | @SYM[+|-OFFS] | $stackN | $stack | $argN
@@ -41,6 +42,7 @@ enum class ProbeError : uint8_t {
   kBadMaxact,
   kMaxactTooBig,
   kBadProbeAddr,
+  kBadAddrSuffix,
   kBadRetprobe,
   kNoGroupName,
   kGroupTooLong,

@@ -155,6 +155,25 @@ TEST(ProbeCommand, AllTypesAndRegisters) {
   EXPECT_EQ(FetchTypeSize(FetchType::kString), 4u);
 }
 
+TEST(ProbeCommand, ReturnSuffix) {
+  ProbeCommand c = Parse("p:e vfs_read%return r=$retval");
+  EXPECT_EQ(c.kind, ProbeKind::kKretprobe);
+  EXPECT_EQ(c.symbol, "vfs_read");
+  ASSERT_EQ(c.args.size(), 1u);
+  EXPECT_EQ(c.args[0].base, FetchBase::kRetval);
+  ProbeCommand m = Parse("p mod:f%return");
+  EXPECT_EQ(m.kind, ProbeKind::kKretprobe);
+  EXPECT_EQ(m.module, "mod");
+  EXPECT_EQ(m.symbol, "f");
+  std::array<char, kMaxEventNameLen> name{};
+  uint32_t n = DefaultEventName(m, name);
+  EXPECT_EQ(std::string_view(std::span<const char>(name).first(n)), "r_mod_f_0");
+  // Linux's errors: another suffix (the caret at its '%'); an offset.
+  ExpectError("p vfs_read%hoge", ProbeError::kBadAddrSuffix, 1, 8);
+  ExpectError("p vfs_read+10%return", ProbeError::kBadRetprobe, 1, 0);
+  EXPECT_EQ(ProbeErrorMessage(ProbeError::kBadAddrSuffix), "Invalid probed address suffix");
+}
+
 TEST(ProbeCommand, Bitfields) {
   ProbeCommand c = Parse("p f a=$stack0:b4@4/64 b=%ax:b1@7/8 c=@0x10:b32@0/32 d=%dx:b64@0/64");
   ASSERT_EQ(c.args.size(), 4u);

@@ -261,6 +261,8 @@ constexpr std::string_view kReadme =
     "   r[<maxactive>][:[<group>/][<event>]] [<module>:]<symbol> [<fetcharg>...]\n"
     "       a probe on a function's return (r[maxactive]: how many calls may be\n"
     "       in flight at once)\n"
+    "   p[:[<group>/][<event>]] [<module>:]<symbol>[+<offset>]%return [<fetcharg>...]\n"
+    "       the same return probe written as a p command (the offset must be 0)\n"
     "   -:[<group>/]<event>    removes an event\n"
     "   each argument: [<name>=]<fetcharg>[:<type>], where a\n"
     "     fetcharg: %<register>, @<address>, @<symbol>[+|-<offset>], $stack<N>,\n"
