@@ -352,9 +352,9 @@ class Parser {
   }
 
  private:
-  // "b<WIDTH>@<OFFSET>/<CONTAINER>" (decimal; CONTAINER 8, 16, 32 or 64, the
-  // field inside it: WIDTH >= 1, OFFSET + WIDTH <= CONTAINER), as Linux's
-  // parse_bitfield_probe_arg.
+  // "b<WIDTH>@<OFFSET>/<CONTAINER>" (numbers as kstrtoull reads them;
+  // CONTAINER 8, 16, 32 or 64, the field inside it: WIDTH >= 1, OFFSET +
+  // WIDTH <= CONTAINER), as Linux's parse_bitfield_probe_arg.
   static bool ParseBitfield(std::string_view type, FetchArg& a) {
     size_t at = type.find('@');
     size_t slash = type.find('/');
@@ -367,13 +367,13 @@ class Parser {
     FetchType t;
     uint64_t bits = 0;
     if (container == "8") {
-      t = FetchType::kB8, bits = 8;
+      t = FetchType::kU8, bits = 8;
     } else if (container == "16") {
-      t = FetchType::kB16, bits = 16;
+      t = FetchType::kU16, bits = 16;
     } else if (container == "32") {
-      t = FetchType::kB32, bits = 32;
+      t = FetchType::kU32, bits = 32;
     } else if (container == "64") {
-      t = FetchType::kB64, bits = 64;
+      t = FetchType::kU64, bits = 64;
     } else {
       return false;
     }
@@ -406,20 +406,7 @@ std::string_view ProbeErrorMessage(ProbeError e) {
   return i < kMessages.size() ? kMessages[i] : std::string_view();
 }
 
-std::string_view FetchTypeName(FetchType t) {
-  switch (t) {  // a bitfield is named by its container (its text is in the command)
-    case FetchType::kB8:
-      return "u8";
-    case FetchType::kB16:
-      return "u16";
-    case FetchType::kB32:
-      return "u32";
-    case FetchType::kB64:
-      return "u64";
-    default:
-      return kTypeNames[static_cast<uint32_t>(t)];
-  }
-}
+std::string_view FetchTypeName(FetchType t) { return kTypeNames[static_cast<uint32_t>(t)]; }
 
 uint32_t FetchTypeSize(FetchType t) {
   switch (t) {
@@ -427,17 +414,14 @@ uint32_t FetchTypeSize(FetchType t) {
     case FetchType::kS8:
     case FetchType::kX8:
     case FetchType::kChar:
-    case FetchType::kB8:
       return 1;
     case FetchType::kU16:
     case FetchType::kS16:
     case FetchType::kX16:
-    case FetchType::kB16:
       return 2;
     case FetchType::kU32:
     case FetchType::kS32:
     case FetchType::kX32:
-    case FetchType::kB32:
     case FetchType::kString:
     case FetchType::kUstring:
       return 4;

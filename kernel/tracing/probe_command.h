@@ -127,13 +127,6 @@ enum class FetchType : uint8_t {
   kUstring,
   kSymbol,
   kChar,
-  // b<width>@<offset>/<container>: `width` bits from bit `offset` of an
-  // unsigned 8-, 16-, 32- or 64-bit container (FetchArg::bf_*), printed as
-  // an unsigned number.
-  kB8,
-  kB16,
-  kB32,
-  kB64,
 };
 
 // Linux's name for a type ("u32", "string", ...).
@@ -166,7 +159,9 @@ struct FetchArg {
   uint32_t deref_count = 0;
   FetchType type = FetchType::kX64;
   bool type_given = false;
-  // A bitfield type's field: `bf_width` bits from bit `bf_offset`.
+  // A bitfield, b<width>@<offset>/<container> (bf_width != 0): `type` is
+  // the unsigned container (kU8..kU64), fetched and printed as such, and the
+  // value is its `bf_width` bits from bit `bf_offset`.
   uint8_t bf_width = 0;
   uint8_t bf_offset = 0;
 };

@@ -177,12 +177,12 @@ TEST(ProbeCommand, ReturnSuffix) {
 TEST(ProbeCommand, Bitfields) {
   ProbeCommand c = Parse("p f a=$stack0:b4@4/64 b=%ax:b1@7/8 c=@0x10:b32@0/32 d=%dx:b64@0/64");
   ASSERT_EQ(c.args.size(), 4u);
-  EXPECT_EQ(c.args[0].type, FetchType::kB64);
+  EXPECT_EQ(c.args[0].type, FetchType::kU64);  // the container
   EXPECT_EQ(c.args[0].bf_width, 4u);
   EXPECT_EQ(c.args[0].bf_offset, 4u);
-  EXPECT_EQ(c.args[1].type, FetchType::kB8);
+  EXPECT_EQ(c.args[1].type, FetchType::kU8);
   EXPECT_EQ(c.args[1].bf_offset, 7u);
-  EXPECT_EQ(c.args[2].type, FetchType::kB32);
+  EXPECT_EQ(c.args[2].type, FetchType::kU32);
   EXPECT_EQ(FetchTypeSize(c.args[2].type), 4u);
   EXPECT_EQ(FetchTypeName(c.args[3].type), "u64");  // named by its container
   EXPECT_EQ(c.args[3].bf_width, 64u);

@@ -14,10 +14,6 @@ constexpr uint8_t kRsp = 19;
 constexpr uint8_t kRax = 10;
 
 bool IsString(FetchType t) { return t == FetchType::kString || t == FetchType::kUstring; }
-bool IsBitfield(FetchType t) {
-  return t == FetchType::kB8 || t == FetchType::kB16 || t == FetchType::kB32 ||
-         t == FetchType::kB64;
-}
 
 Result<uint64_t> ReadWord(const FetchContext& ctx, uint64_t addr, uint32_t size, bool user) {
   std::array<uint8_t, 8> b{};
@@ -100,10 +96,6 @@ void PrintValue(ostd::FormatSink& out, FetchType t, uint64_t v, const FetchConte
     case FetchType::kU16:
     case FetchType::kU32:
     case FetchType::kU64:
-    case FetchType::kB8:  // a bitfield prints as its unsigned container does
-    case FetchType::kB16:
-    case FetchType::kB32:
-    case FetchType::kB64:
       PrintUnsigned(out, v);
       return;
     case FetchType::kS8:
@@ -188,8 +180,8 @@ Result<uint64_t> EvaluateFetchArg(const FetchArg& a, const FetchContext& ctx) {
     if (a.type == FetchType::kSymbol) size = 8;
     OSTD_TRY_ASSIGN(got, ReadWord(ctx, v, size, user));
   }
-  if (IsBitfield(a.type)) {
-    // The field: bf_width bits from bit bf_offset of the container.
+  if (a.bf_width != 0) {
+    // A bitfield: bf_width bits from bit bf_offset of the container.
     got >>= a.bf_offset;
     if (a.bf_width < 64) got &= (uint64_t{1} << a.bf_width) - 1;
   }

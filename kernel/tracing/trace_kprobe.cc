@@ -361,7 +361,9 @@ Status FailExisting(const EventDef& def, const EventDef& old) ABSL_EXCLUSIVE_LOC
       std::array<char, kMaxArgNameLen + 1> na{}, nb{};
       std::string_view name_a(std::span<const char>(na).first(ArgName(a[i], na)));
       std::string_view name_b(std::span<const char>(nb).first(ArgName(b[i], nb)));
-      if (a[i].type != b[i].type || name_a != name_b) differ = i + 1;
+      bool same_type = a[i].type == b[i].type && a[i].bf_width == b[i].bf_width &&
+                       a[i].bf_offset == b[i].bf_offset;  // a bitfield is its own type
+      if (!same_type || name_a != name_b) differ = i + 1;
     }
   }
   if (differ != 0) {
@@ -483,15 +485,12 @@ std::string_view FieldType(FetchType t) {
     case FetchType::kU8:
     case FetchType::kX8:
     case FetchType::kChar:
-    case FetchType::kB8:
       return "u8";
     case FetchType::kU16:
     case FetchType::kX16:
-    case FetchType::kB16:
       return "u16";
     case FetchType::kU32:
     case FetchType::kX32:
-    case FetchType::kB32:
       return "u32";
     case FetchType::kS8:
       return "s8";
@@ -514,12 +513,8 @@ std::string_view PrintFormat(FetchType t) {
     case FetchType::kU8:
     case FetchType::kU16:
     case FetchType::kU32:
-    case FetchType::kB8:
-    case FetchType::kB16:
-    case FetchType::kB32:
       return "%u";
     case FetchType::kU64:
-    case FetchType::kB64:
       return "%Lu";
     case FetchType::kS8:
     case FetchType::kS16:
