@@ -77,11 +77,12 @@ ostd::Status WaitForChange(Waitable& w, uint64_t seen, Caller& caller,
 }
 
 void InterruptWaitOfTask(uint64_t task_id) {
+  if (task_id == 0) return;  // no task (0 marks a free slot)
   ostd::SpinLockGuard g(g_sleepers_lock);
   // A registered sleeper's queue is alive: its task leaves the table before
   // it returns from the wait.
   for (const Sleeper& s : g_sleepers) {
-    if (task_id != 0 && s.task_id == task_id && s.queue != nullptr) s.queue->WakeAll();
+    if (s.task_id == task_id && s.queue != nullptr) s.queue->WakeAll();
   }
 }
 

@@ -219,7 +219,7 @@ void Thread::Kick() {
   ostd::WaitQueue* wq = sleeping_on_.load(std::memory_order_seq_cst);
   if (wq != nullptr) wq->WakeAll();
   // Blocking file operations wait through fs::WaitForChange.
-  fs::InterruptWaitOfTask(task_id_.load(std::memory_order_acquire));
+  fs::InterruptWaitOfTask(task_id());
 }
 
 namespace {
