@@ -68,7 +68,9 @@ class FdTable : public RefCounted<FdTable> {
   // dup2/dup3 (dup3 rejects old == new with EINVAL; the caller checks that).
   // Replaces `newfd` atomically. EBADF for a bad oldfd or newfd out of range.
   ostd::Result<int> Dup3(int oldfd, int newfd, bool cloexec);
-  // close_range(first, last, flags): kCloseRangeCloexec marks instead of closing.
+  // close_range(first, last, flags): kCloseRangeCloexec marks instead of
+  // closing. kCloseRangeUnshare is accepted and means nothing here: the
+  // syscall unshares the table (Process::UnshareFiles) before calling this.
   ostd::Status CloseRange(uint32_t first, uint32_t last, uint32_t flags);
   // execve: closes every FD_CLOEXEC descriptor.
   void CloseOnExec();

@@ -217,6 +217,9 @@ ostd::Result<RefPtr<Inode>> Inode::Create(std::string_view, InodeType, uint32_t,
 ostd::Result<RefPtr<Inode>> Inode::Symlink(std::string_view, std::string_view, uint32_t, uint32_t) {
   return Err(is_dir() ? Errno::kEPERM : Errno::kENOTDIR);
 }
+ostd::Result<RefPtr<Inode>> Inode::CreateTmpfile(uint32_t, uint32_t, uint32_t, bool) {
+  return Err(is_dir() ? Errno::kEOPNOTSUPP : Errno::kENOTDIR);
+}
 ostd::Status Inode::Link(std::string_view, const RefPtr<Inode>&) {
   return Err(is_dir() ? Errno::kEPERM : Errno::kENOTDIR);
 }

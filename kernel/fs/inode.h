@@ -259,6 +259,14 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
                                              uint32_t uid, uint32_t gid, uint64_t rdev);
   virtual ostd::Result<RefPtr<Inode>> Symlink(std::string_view name, std::string_view target,
                                               uint32_t uid, uint32_t gid);
+  // open(O_TMPFILE): a regular file in this directory's file system with
+  // no directory entry (st_nlink 0). `linkable` (no O_EXCL): linkat may give
+  // it a name later; otherwise, as any file without links, it never gets
+  // one (ENOENT). EOPNOTSUPP where the file system has no such files.
+  virtual ostd::Result<RefPtr<Inode>> CreateTmpfile(uint32_t perm, uint32_t uid, uint32_t gid,
+                                                    bool linkable);
+  // An O_TMPFILE file that linkat may still name (Linux's I_LINKABLE).
+  virtual bool linkable_tmpfile() const { return false; }
   // Adds a hard link to `target` (same file system, not a directory).
   virtual ostd::Status Link(std::string_view name, const RefPtr<Inode>& target);
   // Removes a non-directory entry (EISDIR for a directory).
@@ -290,6 +298,11 @@ class Inode : public RefCounted<Inode>, public ostd::DowncastRoot<Inode> {
   // A "magic" link (/proc/<pid>/fd/N) leads straight to an inode instead of
   // a path: path walks continue there. Null for ordinary symlinks.
   virtual RefPtr<Inode> LinkTarget() { return {}; }
+  // True for the links Linux calls magic (/proc/<pid>/fd/N, exe, cwd,
+  // root), whether they lead to an inode (LinkTarget) or, in Keel, to the
+  // path the object was opened by: openat2's RESOLVE_NO_MAGICLINKS refuses
+  // them.
+  virtual bool is_magic_link() const { return false; }
 
   // True if the mode bits bind root too (Linux's sysctl_perm: a 0444
   // /proc/sys file cannot be opened for writing by anyone); by default

@@ -118,6 +118,7 @@ ostd::Result<RefPtr<MountNamespace>> MountNamespace::Copy() const {
     e.root->AddMountRef();
     // Cannot fail: the room is reserved.
     OSTD_TRY(copy->mounts_.Push(e));
+    if (e.flags != 0) copy->flagged_.fetch_add(1, std::memory_order_relaxed);
   }
   return copy;
 }
@@ -130,6 +131,7 @@ ostd::Status MountNamespace::AddEntry(RefPtr<Inode> mountpoint, RefPtr<Inode> ro
   e.root = std::move(root);
   e.type = &type;
   e.read_only = spec.read_only;
+  e.flags = spec.flags;
   e.source.Set(spec.source.empty() ? std::string_view("none") : spec.source);
   // Kept beyond the push, which takes the entry (and drops it on failure).
   RefPtr<Inode> mp = e.mountpoint;
@@ -140,8 +142,10 @@ ostd::Status MountNamespace::AddEntry(RefPtr<Inode> mountpoint, RefPtr<Inode> ro
     if (mounts_.size() >= kMaxMounts) {
       pushed = Err(Errno::kENOSPC);
     } else {
+      uint32_t flags = e.flags;
       pushed = mounts_.Push(std::move(e));
       if (pushed) {
+        if (flags != 0) flagged_.fetch_add(1, std::memory_order_relaxed);
         if (mp) mp->AddMountRef();
         rt->AddMountRef();
       }
@@ -178,6 +182,7 @@ ostd::Status MountNamespace::Remove(const RefPtr<Inode>& root) {
     }
     gone = std::move(mounts_[n - 1]);
     mounts_.Erase(n - 1);
+    if (gone.flags != 0) flagged_.fetch_sub(1, std::memory_order_relaxed);
   }
   gone.mountpoint->DropMountRef();
   gone.root->DropMountRef();
@@ -202,6 +207,15 @@ RefPtr<Inode> MountNamespace::CoveredBy(const Inode& root) const {
   return nullptr;
 }
 
+uint32_t MountNamespace::FlagsOf(const FileSystem* fs) const {
+  if (fs == nullptr || flagged_.load(std::memory_order_relaxed) == 0) return 0;
+  ostd::MutexGuard g(lock_);
+  for (size_t n = mounts_.size(); n > 0; --n) {
+    if (mounts_[n - 1].root->fs() == fs) return mounts_[n - 1].flags;
+  }
+  return 0;
+}
+
 bool MountNamespace::IsMountRoot(const Inode& dir) const {
   if (!dir.is_mount_boundary()) return false;
   ostd::MutexGuard g(lock_);
@@ -216,7 +230,7 @@ ostd::Result<ostd::Vec<MountView>> MountNamespace::List() const {
   ostd::MutexGuard g(lock_);
   OSTD_TRY(out.Reserve(mounts_.size()));
   for (const Entry& e : mounts_) {
-    OSTD_TRY(out.Push(MountView{e.mountpoint, e.root, e.type, e.read_only, e.source}));
+    OSTD_TRY(out.Push(MountView{e.mountpoint, e.root, e.type, e.read_only, e.source, e.flags}));
   }
   return out;
 }

@@ -38,6 +38,7 @@
 #ifndef KERNEL_FS_MOUNT_NAMESPACE_H_
 #define KERNEL_FS_MOUNT_NAMESPACE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <string_view>
 
@@ -52,10 +53,18 @@ namespace kernel::fs {
 
 class FsType;
 
+// Per-mount flags (Linux's MNT_NOSUID, MNT_NODEV, MNT_NOEXEC): exec ignores
+// the set-user-ID and set-group-ID bits of files under a nosuid mount,
+// device nodes under a nodev mount cannot be opened (EACCES), and files
+// under a noexec mount can be neither executed (EACCES) nor mapped with
+// PROT_EXEC (EPERM; mprotect to PROT_EXEC later is EACCES).
+inline constexpr uint32_t kMountNosuid = 1, kMountNodev = 2, kMountNoexec = 4;
+
 // What /proc/<pid>/mounts says about a mount besides where it is.
 struct MountSpec {
   std::string_view source;  // mount(2)'s source ("none" if it had none)
   bool read_only = false;
+  uint32_t flags = 0;  // kMount*
 };
 
 // One mount as a namespace lists it (a copy, for /proc/<pid>/mounts).
@@ -65,6 +74,7 @@ struct MountView {
   FsType* type = nullptr;
   bool read_only = false;
   Name source;
+  uint32_t flags = 0;  // kMount*
 };
 
 class MountNamespace final : public RefCounted<MountNamespace> {
@@ -110,6 +120,12 @@ class MountNamespace final : public RefCounted<MountNamespace> {
   RefPtr<Inode> CoveredBy(const Inode& root) const;
   // True if `dir` is the root of a mount here (the root file system too).
   bool IsMountRoot(const Inode& dir) const;
+  // The kMount* flags of the newest mount here of the instance `fs` holds
+  // (0 if none). Keel has no bind mounts, so an instance is mounted once
+  // per namespace except for the pseudo file systems that share one
+  // instance (proc, sysfs): those take the newest mount's flags. Cheap when
+  // no mount here has flags.
+  uint32_t FlagsOf(const FileSystem* fs) const;
   // The mounts, oldest first. ENOMEM.
   ostd::Result<ostd::Vec<MountView>> List() const;
 
@@ -120,6 +136,7 @@ class MountNamespace final : public RefCounted<MountNamespace> {
     FsType* type = nullptr;
     bool read_only = false;
     Name source;
+    uint32_t flags = 0;
   };
 
   ostd::Status AddEntry(RefPtr<Inode> mountpoint, RefPtr<Inode> root, FsType& type,
@@ -128,6 +145,7 @@ class MountNamespace final : public RefCounted<MountNamespace> {
   const uint32_t inum_;
   mutable ostd::Mutex lock_;
   ostd::Vec<Entry> mounts_ ABSL_GUARDED_BY(lock_);  // oldest first
+  std::atomic<uint32_t> flagged_{0};                // entries with flags != 0
 };
 
 // The namespace of init and of the kernel's own lookups (FsContext::Create);

@@ -395,6 +395,20 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     return RefPtr<Inode>(child);
   }
 
+  ostd::Result<RefPtr<Inode>> CreateTmpfile(uint32_t perm, uint32_t uid, uint32_t gid,
+                                            bool linkable) override {
+    if (!is_dir()) return Err(Errno::kENOTDIR);
+    ostd::MutexGuard g(fs()->ns_lock());
+    if (nlink() == 0) return Err(Errno::kENOENT);  // removed directory
+    OSTD_TRY_ASSIGN(RefPtr<TmpInode> child,
+                    MakeRef<TmpInode>(tmpfs(), InodeType::kRegular, perm, uid, gid, 0, nullptr));
+    child->AdjustLinks(-1);  // no directory entry: st_nlink 0
+    child->linkable_.store(linkable, std::memory_order_relaxed);
+    return RefPtr<Inode>(child);
+  }
+
+  bool linkable_tmpfile() const override { return linkable_.load(std::memory_order_relaxed); }
+
   ostd::Status Link(std::string_view name, const RefPtr<Inode>& target) override {
     if (!is_dir()) return Err(Errno::kENOTDIR);
     if (target->fs() != fs()) return Err(Errno::kEXDEV);
@@ -402,10 +416,14 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
     OSTD_TRY(ValidateName(name));
     ostd::MutexGuard g(fs()->ns_lock());
     if (nlink() == 0) return Err(Errno::kENOENT);
-    if (target->nlink() == 0) return Err(Errno::kENOENT);
+    // A file with no links stays without one, except an O_TMPFILE file
+    // opened without O_EXCL, once (Linux's I_LINKABLE).
+    TmpInode* t = ostd::DowncastTo<TmpInode>(target.get());
+    if (target->nlink() == 0 && !target->linkable_tmpfile()) return Err(Errno::kENOENT);
     if (FindLocked(name) != nullptr) return Err(Errno::kEEXIST);
     OSTD_TRY(AddLocked(name, target));
     target->AdjustLinks(1);
+    if (t != nullptr) t->linkable_.store(false, std::memory_order_relaxed);
     return {};
   }
 
@@ -693,6 +711,8 @@ class TmpInode final : public ostd::Derives<TmpInode, Inode> {
   std::atomic<int64_t> writable_maps_{0};
   // "memfd:<name>" for memfds (anon_name()).
   ostd::Vec<char> anon_name_;
+  // An O_TMPFILE file that linkat may still name (CreateTmpfile).
+  std::atomic<bool> linkable_{false};
 };
 
 // The internal tmpfs instance memfds live on (made on first use).

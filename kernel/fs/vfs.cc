@@ -7,6 +7,7 @@
 #include "kernel/fs/fs_type.h"
 #include "kernel/fs/mount_namespace.h"
 #include "kernel/fs/tmpfs.h"
+#include "ostd/fmt.h"
 #include "ostd/sync.h"
 #include "ostd/util/box.h"
 #include "ostd/util/span_copy.h"
@@ -32,9 +33,15 @@ struct WalkBuffers {
 
 struct WalkResult {
   RefPtr<Inode> inode;  // the final object (full walks)
-  RefPtr<Inode> dir;    // the parent (parent walks)
-  Name name;
+  RefPtr<Inode> dir;    // the parent (parent walks); in full walks, the
+                        // directory the final object was found in (null if
+                        // a magic link led there), or the object itself
+                        // when it is a directory reached by ".", ".." or "/"
+  Name name;            // the last component (empty: `dir` is the object)
   bool trailing_slash = false;
+  // No symlink, ".", ".." or scoped absolute path on the way: the path as
+  // given already names the object the way d_path would.
+  bool plain = true;
 };
 
 // How deep mounts may stack on one directory before the walk stops looking.
@@ -63,8 +70,11 @@ RefPtr<Inode> DotDot(const MountNamespace* ns, const RefPtr<Inode>& root, RefPtr
   return dir == root ? root : dir->Parent();
 }
 
+// `depth`: how many magic links led to this walk (each resolves its path on
+// a walk of its own).
 ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
-                              bool follow, bool want_parent, const Actor* actor) {
+                              bool follow, bool want_parent, const Actor* actor, uint64_t resolve,
+                              int depth = 0) {
   if (path.size() >= kPathMax) return Err(Errno::kENAMETOOLONG);
   if (path.empty()) return Err(Errno::kENOENT);
   // The buffers are needed only to splice a symlink's target into the path:
@@ -73,21 +83,32 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
   // `path` stays valid for the whole walk; after a symlink, `rest` points into
   // the buffers instead.
   std::string_view rest = path;
-  RefPtr<Inode> root = ctx.root();
+  // RESOLVE_BENEATH and RESOLVE_IN_ROOT scope the walk to `start` (Linux's
+  // LOOKUP_IS_SCOPED: nd->root is the starting directory).
+  bool scoped = (resolve & (kResolveBeneath | kResolveInRoot)) != 0 && start;
+  RefPtr<Inode> root = scoped ? start : ctx.root();
   const MountNamespace* ns = ctx.mnt_ns();
+  if (IsAbsolute(path) && (resolve & kResolveBeneath) != 0) return Err(Errno::kEXDEV);
   RefPtr<Inode> dir = IsAbsolute(path) || !start ? root : std::move(start);
+  bool no_xdev = (resolve & kResolveNoXdev) != 0;
+  bool via_magic = false;   // the walk is at an inode a magic link gave
+  RefPtr<Inode> magic_dir;  // and where that link's own walk found it
+  Name magic_name;
+  bool plain = !(scoped && IsAbsolute(path));
   int links = 0;
   for (;;) {
     std::optional<PathStep> step = NextComponent(rest);
     if (!step) {
       // Only slashes were left ("/", or a symlink to "/"): the directory itself.
       WalkResult r;
+      r.plain = plain;
       if (want_parent) {
         r.dir = dir;
         r.name.Set(".");
         r.trailing_slash = true;
       } else {
         r.inode = dir;
+        r.dir = dir;
       }
       return r;
     }
@@ -101,22 +122,57 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
       r.dir = dir;
       r.name.Set(step->name);
       r.trailing_slash = step->trailing_slash;
+      r.plain = plain;
       return r;
     }
     RefPtr<Inode> next;
     if (step->name == ".") {
       next = dir;
+      plain = false;
     } else if (step->name == "..") {
+      plain = false;
+      if (dir == root && (resolve & kResolveBeneath) != 0) return Err(Errno::kEXDEV);
       next = DotDot(ns, root, dir);
     } else {
       OSTD_TRY_ASSIGN(next, dir->Lookup(step->name));
       next = CrossMounts(ns, std::move(next));
     }
+    // RESOLVE_NO_XDEV: a step onto another file system crosses a mount
+    // (Keel has no bind mounts, so a mount is its instance).
+    if (no_xdev && next->fs() != dir->fs()) return Err(Errno::kEXDEV);
     if (next->is_symlink() && (!step->last || follow || step->trailing_slash)) {
+      if ((resolve & kResolveNoSymlinks) != 0) return Err(Errno::kELOOP);
       if (++links > kMaxSymlinks) return Err(Errno::kELOOP);
-      if (RefPtr<Inode> target = next->LinkTarget()) {
-        // A magic link (/proc/<pid>/fd/N): the walk goes on from its inode.
+      plain = false;
+      if (next->is_magic_link()) {
+        // A magic link (/proc/<pid>/fd/N, exe, cwd) jumps to its object, as
+        // Linux's nd_jump_link: refused by RESOLVE_NO_MAGICLINKS (ELOOP), in
+        // a scoped walk (EXDEV), and with RESOLVE_NO_XDEV onto another
+        // mount (EXDEV).
+        if ((resolve & kResolveNoMagiclinks) != 0) return Err(Errno::kELOOP);
+        if (scoped) return Err(Errno::kEXDEV);
+        RefPtr<Inode> target = next->LinkTarget();
+        if (!target) {
+          // The link gives the path its file was opened by (Keel keeps a
+          // path, not a dentry): that path is resolved on its own walk, to
+          // find the object, never spliced into this one. Nested magic
+          // links are bounded as symlinks are.
+          if (depth >= kMaxSymlinks) return Err(Errno::kELOOP);
+          if (!bufs_owner) {
+            OSTD_TRY_ASSIGN(bufs_owner, ostd::MakeBox<WalkBuffers>());
+          }
+          std::span<char> scratch(bufs_owner->scratch);
+          OSTD_TRY_ASSIGN(size_t tlen, next->ReadLink(scratch));
+          if (tlen == 0) return Err(Errno::kENOENT);
+          OSTD_TRY_ASSIGN(WalkResult t, Walk(ctx, dir, std::string_view(scratch.first(tlen)), true,
+                                             false, nullptr, 0, depth + 1));
+          target = std::move(t.inode);
+          magic_dir = std::move(t.dir);
+          magic_name = t.name;
+        }
+        if (no_xdev && target->fs() != dir->fs()) return Err(Errno::kEXDEV);
         next = std::move(target);
+        via_magic = true;
       } else {
         if (!bufs_owner) {
           OSTD_TRY_ASSIGN(bufs_owner, ostd::MakeBox<WalkBuffers>());
@@ -132,18 +188,34 @@ ostd::Result<WalkResult> Walk(const FsContext& ctx, RefPtr<Inode> start, std::st
         size_t len = tlen + step->rest.size();
         (void)ostd::CopyChars(scratch.first(len), bufs->path);
         rest = std::string_view(std::span<const char>(bufs->path).first(len));
-        if (absolute) dir = root;
+        if (absolute) {
+          // Linux's nd_jump_root.
+          if ((resolve & kResolveBeneath) != 0) return Err(Errno::kEXDEV);
+          if (no_xdev && root->fs() != dir->fs()) return Err(Errno::kEXDEV);
+          dir = root;
+        }
         continue;
       }
     }
     if (step->last) {
       if (step->trailing_slash && !next->is_dir()) return Err(Errno::kENOTDIR);
       WalkResult r;
+      r.plain = plain;
+      if (via_magic) {
+        r.dir = std::move(magic_dir);
+        r.name = magic_name;
+      } else {
+        bool dots = step->name == "." || step->name == "..";
+        r.dir = dots ? next : dir;
+        if (!dots) r.name.Set(step->name);
+      }
       r.inode = std::move(next);
       return r;
     }
     dir = std::move(next);
     rest = step->rest;
+    via_magic = false;
+    magic_dir = nullptr;
   }
 }
 
@@ -203,18 +275,29 @@ ostd::Status InitOnRoot(RefPtr<Inode> root, FsType& type, bool read_only) {
 }
 
 ostd::Result<RefPtr<Inode>> ResolvePath(const FsContext& ctx, RefPtr<Inode> start,
-                                        std::string_view path, bool follow, const Actor* actor) {
-  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, follow, false, actor));
+                                        std::string_view path, bool follow, const Actor* actor,
+                                        uint64_t resolve) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, follow, false, actor, resolve));
   return r.inode;
 }
 
+ostd::Result<Resolved> ResolveNamed(const FsContext& ctx, RefPtr<Inode> start,
+                                    std::string_view path, bool follow, const Actor* actor,
+                                    uint64_t resolve) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, follow, false, actor, resolve));
+  return Resolved{
+      .inode = std::move(r.inode), .dir = std::move(r.dir), .name = r.name, .plain = r.plain};
+}
+
 ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> start,
-                                          std::string_view path, const Actor* actor) {
-  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, true, true, actor));
+                                          std::string_view path, const Actor* actor,
+                                          uint64_t resolve) {
+  OSTD_TRY_ASSIGN(WalkResult r, Walk(ctx, std::move(start), path, true, true, actor, resolve));
   ParentAndName p;
   p.dir = std::move(r.dir);
   p.name = r.name;
   p.trailing_slash = r.trailing_slash;
+  p.plain = r.plain;
   return p;
 }
 
@@ -350,7 +433,8 @@ ostd::Status OpenedPath(const File& file, const FsContext* ctx, ostd::Vec<char>&
     size_t len = out.size() - start;
     for (size_t i = 0; i < len; ++i) out[i] = out[start + i];
     out.Truncate(len);
-    if (len != 1) OSTD_TRY(out.Push('/'));  // "/" needs no separator
+    // "/" needs no separator, nor does a base that is the object itself.
+    if (len != 1 && !file.path().empty()) OSTD_TRY(out.Push('/'));
   }
   for (char c : file.path()) OSTD_TRY(out.Push(c));
   return {};
@@ -358,43 +442,125 @@ ostd::Status OpenedPath(const File& file, const FsContext* ctx, ostd::Vec<char>&
 
 ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
                                     std::string_view path, uint32_t flags, uint32_t mode,
-                                    const Actor& actor, Caller& caller) {
+                                    const Actor& actor, Caller& caller, uint64_t resolve) {
   if ((flags & kO_PATH) != 0) flags &= kO_PATH | kO_DIRECTORY | kO_NOFOLLOW | kO_CLOEXEC;
   uint32_t acc = flags & kO_ACCMODE;
   if (acc == kO_ACCMODE && (flags & kO_PATH) == 0) return Err(Errno::kEINVAL);
-  if ((flags & kO_TMPFILE) == kO_TMPFILE) return Err(Errno::kEOPNOTSUPP);
+  constexpr uint32_t kTmpfileBit = kO_TMPFILE & ~kO_DIRECTORY;
+  if ((flags & kTmpfileBit) != 0) {
+    // O_TMPFILE (build_open_flags): with O_DIRECTORY, without O_CREAT, and
+    // with write access, else EINVAL; then vfs_tmpfile: the directory needs
+    // write and search permission, and its file system such files
+    // (EOPNOTSUPP otherwise).
+    if ((flags & (kO_TMPFILE | kO_CREAT)) != kO_TMPFILE || acc == kO_RDONLY) {
+      return Err(Errno::kEINVAL);
+    }
+    OSTD_TRY_ASSIGN(Resolved where, ResolveNamed(ctx, start, path, true, &actor, resolve));
+    if (!where.inode->is_dir()) return Err(Errno::kENOTDIR);
+    OSTD_TRY(CheckAccess(*where.inode, 3, actor));
+    NewOwner o = OwnerForNew(*where.inode, actor, mode & ~ctx.umask() & 07777, false);
+    OSTD_TRY_ASSIGN(RefPtr<Inode> tmp,
+                    where.inode->CreateTmpfile(o.perm, actor.uid, o.gid, (flags & kO_EXCL) == 0));
+    OSTD_TRY_ASSIGN(RefPtr<File> file,
+                    tmp->Open(flags & ~(kO_EXCL | kO_NOCTTY | kO_CLOEXEC), caller));
+    // F_GETFL shows O_TMPFILE, as on Linux; /proc/<pid>/fd shows
+    // "DIR/#INO (deleted)", as Linux's d_path.
+    std::array<char, 40> name{};
+    ostd::BufferSink sink(name);
+    ostd::FormatTo(sink, "#{} (deleted)", tmp->ino());
+    OSTD_TRY(file->SetPath(std::move(where.inode), sink.view()));
+    return file;
+  }
   bool follow = (flags & kO_NOFOLLOW) == 0;
   RefPtr<Inode> inode;
+  // Where the object was found, for the path /proc/<pid>/fd shows.
+  RefPtr<Inode> found_in;
+  Name found_name;
   bool created = false;
+  bool plain = true;
   if ((flags & kO_CREAT) != 0) {
-    OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, start, path, &actor));
-    std::string_view name = pn.name.view();
-    if (IsDotOrDotDot(name) || pn.trailing_slash) return Err(Errno::kEISDIR);
-    ostd::Result<RefPtr<Inode>> existing = pn.dir->Lookup(name);
-    if (existing) {
+    // The last component is looked up in its parent; a symlink there is
+    // followed (not with O_NOFOLLOW; O_EXCL is EEXIST first) to the name it
+    // gives, which is created if missing, as Linux's open_last_lookups: the
+    // path is rebuilt as the link's directory plus its target and walked
+    // again from `start`, so scoping (RESOLVE_BENEATH, RESOLVE_IN_ROOT)
+    // holds for it too.
+    ostd::Vec<char> rebuilt;
+    std::string_view cur = path;
+    for (int hops = 0;; ++hops) {
+      OSTD_TRY_ASSIGN(ParentAndName pn, ResolveParent(ctx, start, cur, &actor, resolve));
+      plain = plain && pn.plain;
+      std::string_view name = pn.name.view();
+      if (IsDotOrDotDot(name) || pn.trailing_slash) return Err(Errno::kEISDIR);
+      ostd::Result<RefPtr<Inode>> existing = pn.dir->Lookup(name);
+      if (!existing) {
+        if (existing.error() != Errno::kENOENT) return Err(existing.error());
+        OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
+        NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 07777, false);
+        OSTD_TRY_ASSIGN(inode,
+                        pn.dir->Create(name, InodeType::kRegular, o.perm, actor.uid, o.gid, 0));
+        created = true;
+        found_in = pn.dir;
+        found_name = pn.name;
+        break;
+      }
       if ((flags & kO_EXCL) != 0) return Err(Errno::kEEXIST);
       inode = CrossMounts(ctx.mnt_ns(), *existing);
-      if (inode->is_symlink()) {
-        if (!follow) return Err(Errno::kELOOP);
-        OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, true, &actor));
+      if ((resolve & kResolveNoXdev) != 0 && inode->fs() != pn.dir->fs()) return Err(Errno::kEXDEV);
+      found_in = pn.dir;
+      found_name = pn.name;
+      if (!inode->is_symlink()) break;
+      if (!follow) return Err(Errno::kELOOP);
+      if ((resolve & kResolveNoSymlinks) != 0) return Err(Errno::kELOOP);
+      plain = false;
+      if (inode->is_magic_link()) {
+        // A magic link is a jump to an object that exists: walk it whole.
+        OSTD_TRY_ASSIGN(Resolved r, ResolveNamed(ctx, start, cur, true, &actor, resolve));
+        inode = std::move(r.inode);
+        found_in = std::move(r.dir);
+        found_name = r.name;
+        break;
       }
-    } else if (existing.error() == Errno::kENOENT) {
-      OSTD_TRY(CheckAccess(*pn.dir, 3, actor));
-      NewOwner o = OwnerForNew(*pn.dir, actor, mode & ~ctx.umask() & 07777, false);
-      OSTD_TRY_ASSIGN(inode,
-                      pn.dir->Create(name, InodeType::kRegular, o.perm, actor.uid, o.gid, 0));
-      created = true;
-    } else {
-      return Err(existing.error());
+      if (hops >= kMaxSymlinks) return Err(Errno::kELOOP);
+      ostd::Vec<char> target;
+      OSTD_TRY(target.Resize(kPathMax));
+      OSTD_TRY_ASSIGN(size_t tlen, inode->ReadLink(target.span()));
+      if (tlen == 0) return Err(Errno::kENOENT);
+      std::string_view text(std::span<const char>(target.span()).first(tlen));
+      // The directory part of `cur` (up to its last slash), then the target.
+      size_t cut = 0;
+      if (text.front() != '/') {
+        size_t end = cur.size();
+        while (end > 0 && cur[end - 1] == '/') --end;
+        while (end > 0 && cur[end - 1] != '/') --end;
+        cut = end;
+      }
+      if (cut + tlen >= kPathMax) return Err(Errno::kENAMETOOLONG);
+      ostd::Vec<char> next;
+      OSTD_TRY(next.Reserve(cut + tlen));
+      for (char c : cur.substr(0, cut)) OSTD_TRY(next.Push(c));
+      for (char c : text) OSTD_TRY(next.Push(c));
+      rebuilt = std::move(next);
+      cur = std::string_view(rebuilt.span());
     }
   } else {
-    OSTD_TRY_ASSIGN(inode, ResolvePath(ctx, start, path, follow, &actor));
+    OSTD_TRY_ASSIGN(Resolved r, ResolveNamed(ctx, start, path, follow, &actor, resolve));
+    inode = std::move(r.inode);
+    found_in = std::move(r.dir);
+    found_name = r.name;
+    plain = r.plain;
     if (inode->is_symlink() && (flags & kO_PATH) == 0) return Err(Errno::kELOOP);
   }
   if ((flags & kO_DIRECTORY) != 0 && !inode->is_dir()) return Err(Errno::kENOTDIR);
   if ((flags & kO_PATH) == 0) {
     if (inode->is_dir() && (acc != kO_RDONLY || (flags & kO_TRUNC) != 0)) {
       return Err(Errno::kEISDIR);
+    }
+    // Linux's may_open: a device node under a nodev mount is EACCES
+    // before any permission check.
+    if ((inode->type() == InodeType::kCharDevice || inode->type() == InodeType::kBlockDevice) &&
+        (MountFlagsOf(ctx, *inode) & kMountNodev) != 0) {
+      return Err(Errno::kEACCES);
     }
     if (!created) {
       uint32_t need = (acc == kO_RDONLY ? 4 : acc == kO_WRONLY ? 2 : 6);
@@ -414,7 +580,18 @@ ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
   if (file->writable() && inode->is_regular() && inode->write_denied()) {
     return Err(Errno::kETXTBSY);
   }
-  OSTD_TRY(file->SetPath(std::move(start), path));
+  // The path /proc/<pid>/fd shows. For openat2 with RESOLVE_* flags, after
+  // a detour (a symlink, ".", "..", a scoped absolute path), where the walk
+  // found the object, as Linux's d_path (resolve_test reads it back). Else
+  // the path as given: the same where it was plain; a known divergence
+  // otherwise (PathOf cannot name every directory, /proc/<pid> among them,
+  // so the path as given is the more useful one); and where a magic link led
+  // to an object known only as an inode.
+  if (found_in && !plain && resolve != 0) {
+    OSTD_TRY(file->SetPath(std::move(found_in), found_name.view()));
+  } else {
+    OSTD_TRY(file->SetPath(std::move(start), path));
+  }
   return file;
 }
 
@@ -535,10 +712,16 @@ ostd::Result<size_t> ReadLinkAt(const FsContext& ctx, RefPtr<Inode> start, std::
   return inode->ReadLink(buf);
 }
 
+uint32_t MountFlagsOf(const FsContext& ctx, const Inode& inode) {
+  return ctx.mnt_ns() == nullptr ? 0 : ctx.mnt_ns()->FlagsOf(inode.fs());
+}
+
 ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view path,
                                        const Actor& actor) {
   OSTD_TRY_ASSIGN(RefPtr<Inode> inode, ResolvePath(ctx, ctx.cwd(), path, true, &actor));
   if (!inode->is_regular()) return Err(Errno::kEACCES);
+  // Linux's do_open_execat: path_noexec before the permission check.
+  if ((MountFlagsOf(ctx, *inode) & kMountNoexec) != 0) return Err(Errno::kEACCES);
   OSTD_TRY(CheckAccess(*inode, 1, actor));
   OSTD_TRY_ASSIGN(RefPtr<File> file, inode->Open(kO_RDONLY, Caller::Kernel()));
   OSTD_TRY(file->SetPath(ctx.cwd(), path));

@@ -88,24 +88,60 @@ struct NewOwner {
 };
 NewOwner OwnerForNew(const Inode& dir, const Actor& actor, uint32_t perm, bool is_dir);
 
+// openat2(2)'s RESOLVE_* flags: how a walk may move.
+//   kResolveNoXdev       no crossing of a mount, either way (EXDEV)
+//   kResolveNoMagiclinks no /proc magic links (/proc/<pid>/fd/N) (ELOOP)
+//   kResolveNoSymlinks   no symbolic link at all, magic ones included (ELOOP)
+//   kResolveBeneath      never above `start`: an absolute path or symlink,
+//                        ".." at `start`, or a magic link is EXDEV
+//   kResolveInRoot       `start` is the root: "/" and ".." stop there (a
+//                        magic link is EXDEV)
+//   kResolveCached       Linux's "only from the dentry cache": every Keel
+//                        lookup is one, so it asks for nothing here
+// With kResolveBeneath or kResolveInRoot, `start` is the scope even for an
+// absolute path.
+inline constexpr uint64_t kResolveNoXdev = 0x01, kResolveNoMagiclinks = 0x02,
+                          kResolveNoSymlinks = 0x04, kResolveBeneath = 0x08, kResolveInRoot = 0x10,
+                          kResolveCached = 0x20;
+
 // Resolves `path` from `start` (ignored for absolute paths) within `ctx`'s root.
 // With an `actor`, each directory looked into must grant it search
 // permission (EACCES), as Linux's path walk; without one (the kernel's own
-// lookups) nothing is checked.
+// lookups) nothing is checked. `resolve`: kResolve* flags.
 ostd::Result<RefPtr<Inode>> ResolvePath(const FsContext& ctx, RefPtr<Inode> start,
                                         std::string_view path, bool follow,
-                                        const Actor* actor = nullptr);
+                                        const Actor* actor = nullptr, uint64_t resolve = 0);
+
+// What a path names, and where: the directory the object was found in and
+// its name there (after every symlink), which make the path /proc/<pid>/fd
+// shows (as Linux's d_path); for a directory reached by ".", ".." or "/",
+// `dir` is the object and `name` is empty; `dir` is null when a magic link
+// (/proc/<pid>/fd/N) led to the object.
+struct Resolved {
+  RefPtr<Inode> inode;
+  RefPtr<Inode> dir;
+  Name name;
+  // No symlink, ".", ".." or scoped absolute path was on the way: the path
+  // as given is already the object's.
+  bool plain = true;
+};
+// ResolvePath, with the place it found the object.
+ostd::Result<Resolved> ResolveNamed(const FsContext& ctx, RefPtr<Inode> start,
+                                    std::string_view path, bool follow,
+                                    const Actor* actor = nullptr, uint64_t resolve = 0);
 
 // The parent directory of a path's last component and the component.
 struct ParentAndName {
   RefPtr<Inode> dir;
   Name name;  // may be "." or ".." (callers decide the error)
   bool trailing_slash = false;
+  bool plain = true;  // as Resolved::plain
 };
 // EINVAL-free: a path with no components ("/") yields name "." in the root.
 // `actor` as for ResolvePath, the parent itself included.
 ostd::Result<ParentAndName> ResolveParent(const FsContext& ctx, RefPtr<Inode> start,
-                                          std::string_view path, const Actor* actor = nullptr);
+                                          std::string_view path, const Actor* actor = nullptr,
+                                          uint64_t resolve = 0);
 
 // The directory a *at() call starts from: ctx.cwd() for kAtFdCwd, else the
 // directory open at `dirfd` (EBADF, ENOTDIR). For an absolute path the fd is
@@ -126,11 +162,12 @@ ostd::Result<size_t> PathOf(const FsContext& ctx, RefPtr<Inode> dir, std::span<c
 // gone.
 ostd::Status OpenedPath(const File& file, const FsContext* ctx, ostd::Vec<char>& out);
 
-// open/openat/creat: resolves, creates (O_CREAT, mode & ~umask), checks
-// O_EXCL/O_DIRECTORY/O_NOFOLLOW/O_TRUNC and access bits, and opens.
+// open/openat/creat/openat2: resolves (with openat2's kResolve* flags),
+// creates (O_CREAT, mode & ~umask), checks O_EXCL/O_DIRECTORY/O_NOFOLLOW/
+// O_TRUNC and access bits, and opens.
 ostd::Result<RefPtr<File>> OpenPath(const FsContext& ctx, RefPtr<Inode> start,
                                     std::string_view path, uint32_t flags, uint32_t mode,
-                                    const Actor& actor, Caller& caller);
+                                    const Actor& actor, Caller& caller, uint64_t resolve = 0);
 
 ostd::Status MkdirAt(const FsContext& ctx, RefPtr<Inode> start, std::string_view path,
                      uint32_t mode, const Actor& actor);
@@ -159,9 +196,14 @@ ostd::Result<size_t> ReadLinkAt(const FsContext& ctx, RefPtr<Inode> start, std::
 // (root passes except exec needs some x bit on non-directories).
 ostd::Status CheckAccess(const Inode& inode, uint32_t mask, const Actor& actor);
 
+// The kMount* flags (mount_namespace.h) of the mount `inode` is under, as
+// `ctx`'s mount namespace sees it.
+uint32_t MountFlagsOf(const FsContext& ctx, const Inode& inode);
+
 // --- For the process layer ---
 // Opens `path` (relative to ctx's cwd) for execve: a regular file, with
-// exec permission for `actor`. EACCES for directories and non-executables.
+// exec permission for `actor`, not under a noexec mount. EACCES for
+// directories, non-executables and noexec mounts.
 ostd::Result<RefPtr<File>> OpenForExec(const FsContext& ctx, std::string_view path,
                                        const Actor& actor);
 // Reads up to out.size() bytes at `offset` into kernel memory (ELF headers,

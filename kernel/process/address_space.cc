@@ -268,14 +268,16 @@ Status AddressSpace::Unmap(uint64_t addr, uint64_t len) {
 Status AddressSpace::Protect(uint64_t addr, uint64_t len, uint32_t prot) {
   ostd::SpinLockGuard guard(lock_);
   uint64_t end = addr + len;
-  // The whole range must be mapped (ENOMEM otherwise, changing nothing), and
-  // a shared mapping that may never be written cannot gain PROT_WRITE.
+  // The whole range must be mapped (ENOMEM otherwise, changing nothing), a
+  // shared mapping that may never be written cannot gain PROT_WRITE, and a
+  // mapping that may never execute (noexec mount) cannot gain PROT_EXEC.
   uint64_t at = addr;
   bool denied = false;
   for (size_t i = FindIndex(addr); i < vmas_.size() && at < end; ++i) {
     if (vmas_[i].start > at) break;
     const Vma& v = vmas_[i];
     if ((prot & kProtWrite) != 0 && v.shared && v.source && !v.source->MayWrite()) denied = true;
+    if ((prot & kProtExec) != 0 && v.source && !v.source->MayExec()) denied = true;
     at = v.end;
   }
   if (at < end) return Err(Errno::kENOMEM);

@@ -83,6 +83,9 @@ class PageSource : public ostd::RefCounted<PageSource> {
   // VM_MAYWRITE): false through a read-only descriptor or under a write
   // seal, and mprotect(PROT_WRITE) then fails with EACCES.
   virtual bool MayWrite() const { return true; }
+  // Whether a mapping may ever be executable (false for a file under a
+  // noexec mount: mprotect(PROT_EXEC) is EACCES).
+  virtual bool MayExec() const { return true; }
   // The object whose pages these are, as shared futexes key it: every
   // mapping of one file (or one shared anonymous object) names the same
   // object, whichever PageSource maps it. Compared, never dereferenced.

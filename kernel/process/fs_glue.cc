@@ -33,13 +33,15 @@ class InodePages final : public PageSource {
   // mapping counts (Inode::BeginSharedMapping), released with the last VMA.
   // `program`: the pages of a running program (execve), which deny writes
   // to the file for as long as they are mapped.
+  // `may_exec`: false under a noexec mount (mprotect may not add PROT_EXEC).
   InodePages(fs::RefPtr<fs::Inode> inode, ostd::Vec<char> name, bool may_write,
-             bool writable_mapping, bool program)
+             bool writable_mapping, bool program, bool may_exec)
       : inode_(std::move(inode)),
         name_(std::move(name)),
         may_write_(may_write),
         writable_mapping_(writable_mapping),
-        program_(program) {
+        program_(program),
+        may_exec_(may_exec) {
     if (program_) inode_->DenyWrite();
   }
   ~InodePages() override {
@@ -47,6 +49,7 @@ class InodePages final : public PageSource {
     if (program_) inode_->AllowWrite();
   }
   bool MayWrite() const override { return may_write_; }
+  bool MayExec() const override { return may_exec_; }
   Result<ostd::mm::UFrame> GetPage(uint64_t index, bool for_write) override {
     return inode_->GetPage(index, for_write);
   }
@@ -74,6 +77,7 @@ class InodePages final : public PageSource {
   const bool may_write_;
   const bool writable_mapping_;
   const bool program_;
+  const bool may_exec_;
 };
 
 // `ctx`: the mapping process's view, for the name /proc/<pid>/maps shows.
@@ -81,8 +85,9 @@ Result<PageSourceRef> PagesOf(const fs::File& file, const fs::FsContext& ctx, bo
                               bool writable_mapping = false, bool program = false) {
   ostd::Vec<char> name;
   (void)fs::OpenedPath(file, &ctx, name);  // unnamed if the path is gone
+  bool may_exec = (fs::MountFlagsOf(ctx, *file.inode()) & fs::kMountNoexec) == 0;
   Result<ostd::RefPtr<InodePages>> pages = ostd::MakeRef<InodePages>(
-      file.inode_ref(), std::move(name), may_write, writable_mapping, program);
+      file.inode_ref(), std::move(name), may_write, writable_mapping, program, may_exec);
   if (!pages) {
     if (writable_mapping) file.inode()->EndWritableMapping();
     return Err(pages.error());
@@ -117,6 +122,11 @@ Result<PageSourceRef> MmapSource(Thread& self, int fd, uint32_t prot, bool share
   // Linux: the file must be open for reading; a shared writable mapping
   // needs it open for writing too.
   if (!file->readable()) return Err(Errno::kEACCES);
+  // Linux's do_mmap: PROT_EXEC of a file under a noexec mount is EPERM.
+  if ((prot & kProtExec) != 0 &&
+      (fs::MountFlagsOf(self.process().fs(), *inode) & fs::kMountNoexec) != 0) {
+    return Err(Errno::kEPERM);
+  }
   if (shared && (prot & kProtWrite) != 0 && !file->writable()) return Err(Errno::kEACCES);
   if (!shared) return PagesOf(*file, self.process().fs());
   // Write seals: EPERM for PROT_WRITE; otherwise the mapping may never
@@ -131,7 +141,13 @@ Result<PageSourceRef> OpenExec(Thread& self, std::string_view path, ostd::Vec<ch
   OSTD_TRY_ASSIGN(fs::RefPtr<fs::File> file,
                   fs::OpenForExec(self.process().fs(), path,
                                   fs::Actor::Of(self.process().creds(), self.process().groups())));
-  image = creds::ExecImage{file->inode()->uid(), file->inode()->gid(), file->inode()->mode()};
+  // Under a nosuid mount the set-user-ID and set-group-ID bits do not count
+  // (Linux's bprm_fill_uid: mnt_may_suid).
+  uint32_t mode = file->inode()->mode();
+  if ((fs::MountFlagsOf(self.process().fs(), *file->inode()) & fs::kMountNosuid) != 0) {
+    mode &= ~uint32_t{06000};
+  }
+  image = creds::ExecImage{file->inode()->uid(), file->inode()->gid(), mode};
   // A relative path is made absolute through the file's base directory (as
   // Linux's d_path); static glibc asserts that /proc/self/exe starts with '/'.
   if (!fs::OpenedPath(*file, &self.process().fs(), abs_path)) {

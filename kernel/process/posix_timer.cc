@@ -18,7 +18,7 @@ using ostd::Errno;
 
 constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
               kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5, kClockMonotonicCoarse = 6,
-              kClockBoottime = 7;
+              kClockBoottime = 7, kClockRealtimeAlarm = 8, kClockBoottimeAlarm = 9, kClockTai = 11;
 // How often a CPU-time timer is checked while armed (as ITIMER_PROF).
 constexpr uint64_t kCpuPollNs = 4'000'000;
 
@@ -110,12 +110,20 @@ TimerSetting SettingOf(const PosixTimer& t, uint64_t now) {
 ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
                                        const std::optional<TimerEvent>& event) {
   // Linux's clocks without timers (MONOTONIC_RAW, the coarse ones) are
-  // EOPNOTSUPP. Keel has no timers on CLOCK_THREAD_CPUTIME_ID, the alarm
-  // clocks, CLOCK_TAI or other processes' CPU clocks: EINVAL.
+  // EOPNOTSUPP. The alarm clocks need CAP_WAKE_ALARM (EPERM); Keel never
+  // suspends, so they run as CLOCK_REALTIME and CLOCK_BOOTTIME, and
+  // CLOCK_TAI (whose offset from UTC Keel keeps at 0, Linux's default) as
+  // CLOCK_REALTIME. Keel has no timers on CLOCK_THREAD_CPUTIME_ID or other
+  // processes' CPU clocks: EINVAL.
   if (clock == kClockMonotonicRaw || clock == kClockRealtimeCoarse ||
       clock == kClockMonotonicCoarse) {
     return Err(Errno::kEOPNOTSUPP);
   }
+  if (clock == kClockRealtimeAlarm || clock == kClockBoottimeAlarm) {
+    if (!self.process().creds().Capable(Cap::kWakeAlarm)) return Err(Errno::kEPERM);
+    clock = clock == kClockRealtimeAlarm ? kClockRealtime : kClockBoottime;
+  }
+  if (clock == kClockTai) clock = kClockRealtime;
   if (clock != kClockRealtime && clock != kClockMonotonic && clock != kClockBoottime &&
       clock != kClockProcessCputime) {
     return Err(Errno::kEINVAL);

@@ -67,6 +67,7 @@ constexpr uint64_t kCloneParent = 0x00008000;
 constexpr uint64_t kCloneThread = 0x00010000;
 constexpr uint64_t kCloneSettls = 0x00080000;
 constexpr uint64_t kCloneNewns = 0x00020000;
+constexpr uint64_t kCloneClearSighand = 0x100000000;  // clone3 only
 constexpr uint64_t kCloneNewpid = 0x20000000;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
 constexpr uint64_t kCloneChildCleartid = 0x00200000;
@@ -172,6 +173,7 @@ void DefaultRlimits(Process& p) {
   p.rlimits[Process::kRlimitNproc] = {4096, 4096};
   p.rlimits[Process::kRlimitNofile] = {1024, 4096};
   p.rlimits[8] = {8ull << 20, 8ull << 20};  // RLIMIT_MEMLOCK
+  p.rlimits[12] = {819200, 819200};         // RLIMIT_MSGQUEUE (Linux MQ_BYTES_MAX)
   p.rlimits[13] = {0, 0};                   // RLIMIT_NICE
   p.rlimits[14] = {0, 0};                   // RLIMIT_RTPRIO
   uint64_t sigpending = DefaultSigPendingLimit();
@@ -243,6 +245,19 @@ ostd::Status Process::UnshareFs(bool new_mount_ns) {
   {
     ostd::SpinLockGuard guard(tree_lock);
     std::swap(fs_, fsc);
+  }
+  return {};
+}
+
+ostd::Status Process::UnshareFiles() {
+  if (thread_count() > 1) return Err(Errno::kEINVAL);
+  if (files_->ref_count() == 1) return {};
+  OSTD_TRY_ASSIGN(ostd::RefPtr<fs::FdTable> copy, glue::CloneFiles(*files_, /*share=*/false));
+  // procfs and pidfd_getfd take their references to files_ under the tree
+  // lock; the shared table's reference goes after it.
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    std::swap(files_, copy);
   }
   return {};
 }
@@ -645,6 +660,9 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     Result<ostd::RefPtr<SignalHandlers>> handlers =
         (f & kCloneSighand) != 0 ? parent.handlers().RefFromThis() : parent.handlers().Clone();
     if (!mm || !files || !fsc || !handlers) return Err(!mm ? mm.error() : Errno::kENOMEM);
+    // CLONE_CLEAR_SIGHAND: handled signals go back to the default in the
+    // child's own copy; ignored ones stay ignored (flush_signal_handlers).
+    if ((f & kCloneClearSighand) != 0) (*handlers)->ResetForExec();
     p->mm_ = std::move(*mm);
     p->files_ = std::move(*files);
     p->fs_ = std::move(*fsc);

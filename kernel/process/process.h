@@ -303,6 +303,12 @@ class Process {
   // The context is per process in Keel, so with more than one thread this
   // is EINVAL (Linux gives the calling thread alone a new one). ENOMEM.
   ostd::Status UnshareFs(bool new_mount_ns);
+  // unshare(CLONE_FILES) and close_range(CLOSE_RANGE_UNSHARE): a private
+  // copy of the descriptor table when another process shares it
+  // (CLONE_FILES). The table is per process in Keel, so with more than one
+  // thread this is EINVAL (Linux gives the calling thread alone a copy).
+  // ENOMEM.
+  ostd::Status UnshareFiles();
 
   AddressSpace& mm() { return mm_->space(); }
   MmHandle& mm_handle() { return *mm_; }

@@ -241,6 +241,9 @@ class GenFile final : public Inode {
   Generator gen_;
 };
 
+Status LinkSelf(int, int, TextSink& out);
+Status LinkThreadSelf(int, int, TextSink& out);
+
 // A symlink whose target is generated when read.
 class GenLink final : public Inode {
  public:
@@ -259,6 +262,9 @@ class GenLink final : public Inode {
   // deleted file) leads straight to its inode, so it can be reopened; files
   // opened by a path that still exists are followed by that path.
   RefPtr<Inode> LinkTarget() override;
+  // fd/N, exe and cwd are magic links; /proc/self and /proc/thread-self
+  // are ordinary ones (Linux's proc_self_get_link gives a path).
+  bool is_magic_link() const override { return gen_ != LinkSelf && gen_ != LinkThreadSelf; }
 
  private:
   int pid_;
@@ -395,7 +401,10 @@ Status GenMounts(int pid, TextSink& out) {
     WriteMangled(m.source.view(), out);
     out.Write(" ");
     WriteMangled(std::string_view(std::span<const char>(buf.span().subspan(*start))), out);
-    ostd::FormatTo(out, " {} {},relatime 0 0\n", m.type->name(), m.read_only ? "ro" : "rw");
+    ostd::FormatTo(out, " {} {}{}{}{},relatime 0 0\n", m.type->name(), m.read_only ? "ro" : "rw",
+                   (m.flags & fs::kMountNosuid) != 0 ? ",nosuid" : "",
+                   (m.flags & fs::kMountNodev) != 0 ? ",nodev" : "",
+                   (m.flags & fs::kMountNoexec) != 0 ? ",noexec" : "");
   }
   return {};
 }
@@ -660,6 +669,14 @@ Status LinkCwd(int pid, int, TextSink& out) {
   return {};
 }
 
+Status LinkRoot(int pid, int, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.fs == nullptr) return Err(Errno::kENOENT);
+  DirPath(*p.fs, p.fs->root(), out);
+  return {};
+}
+
 Status LinkFd(int pid, int fd, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
@@ -705,7 +722,7 @@ constexpr std::array<Entry, 3> kNsEntries = {{
 }};
 
 // /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.
-constexpr std::array<Entry, 13> kPidEntries = {{
+constexpr std::array<Entry, 14> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},
     {"statm", fs::kDtReg, GenPidStatm, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr},
@@ -715,6 +732,7 @@ constexpr std::array<Entry, 13> kPidEntries = {{
     {"maps", fs::kDtReg, GenPidMaps, nullptr},
     {"exe", fs::kDtLnk, nullptr, LinkExe},
     {"cwd", fs::kDtLnk, nullptr, LinkCwd},
+    {"root", fs::kDtLnk, nullptr, LinkRoot},
     {"fd", fs::kDtDir, nullptr, nullptr},
     {"mounts", fs::kDtReg, GenMounts, nullptr},
     {"ns", fs::kDtDir, nullptr, nullptr},
@@ -810,10 +828,19 @@ class RootDir final : public Inode {
 RefPtr<Inode> root_dir;
 
 // /proc/<pid>, or /proc/<pid>/task/<tid> (`task_of` = pid; 0 otherwise).
-class PidDir final : public Inode {
+class PidDir final : public ostd::Derives<PidDir, Inode> {
  public:
-  PidDir(int pid, int task_of)
-      : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid), task_of_(task_of) {}
+  PidDir(int pid, int task_of, uint64_t start_ns)
+      : Derives(this, proc_fs, InodeType::kDirectory, 0555, 0, 0),
+        pid_(pid),
+        task_of_(task_of),
+        start_ns_(start_ns) {}
+
+  // A process's own directory: its pid and start time (see ProcDirTargetOf).
+  std::optional<ProcDirTarget> target() const {
+    if (task_of_ != 0) return std::nullopt;
+    return ProcDirTarget{.pid = pid_, .start_ns = start_ns_};
+  }
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     for (const Entry& e : entries()) {
@@ -847,6 +874,7 @@ class PidDir final : public Inode {
 
   int pid_;
   int task_of_;
+  uint64_t start_ns_;  // the process's when the directory was looked up
 };
 
 // /proc/<pid>/task: a directory per thread, named by its id.
@@ -975,11 +1003,14 @@ Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
 
 // /proc/<id>: a process, or (unlisted, as on Linux) one of its threads.
 Result<RefPtr<Inode>> MakePidDir(int pid, int task_of) {
+  uint64_t start_ns = 0;
   {
     ostd::SpinLockGuard guard(TreeLock());
-    if (FindByIdLocked(pid) == nullptr) return Err(Errno::kENOENT);
+    Process* p = FindByIdLocked(pid);
+    if (p == nullptr) return Err(Errno::kENOENT);
+    start_ns = p->start_ns;
   }
-  return New<PidDir>(pid, task_of);
+  return New<PidDir>(pid, task_of, start_ns);
 }
 
 Result<RefPtr<Inode>> MakeTaskDir(int pid) { return New<TaskDir>(pid); }
@@ -1005,6 +1036,20 @@ class ProcType final : public fs::FsType {
 ProcType proc_type;
 
 }  // namespace
+
+std::optional<ProcDirTarget> ProcDirTargetOf(fs::Inode& inode) {
+  PidDir* dir = ostd::DowncastTo<PidDir>(&inode);
+  if (dir == nullptr) return std::nullopt;
+  // /proc/<tid> of a thread that does not lead its process is not a
+  // process's directory either.
+  std::optional<ProcDirTarget> t = dir->target();
+  if (!t) return std::nullopt;
+  ostd::SpinLockGuard guard(TreeLock());
+  if (FindProcessLocked(t->pid) == nullptr && FindThreadLocked(t->pid) != nullptr) {
+    return std::nullopt;
+  }
+  return t;
+}
 
 Status MountProc() {
   OSTD_TRY_ASSIGN(RefPtr<ProcFs> fs, ostd::MakeRef<ProcFs>(fs::FileSystem::AllocAnonDev()));

@@ -2,7 +2,7 @@
 // when read.
 //
 //   /proc/self -> <pid>            /proc/<pid>/{stat,status,cmdline,comm,maps,
-//   /proc/meminfo, cpuinfo,                      environ, exe, cwd, fd/N}
+//   /proc/meminfo, cpuinfo,                      environ, exe, cwd, root, fd/N}
 //   mounts, uptime, loadavg,
 //   version, filesystems, stat,
 //   kallsyms (kallsyms.h)
@@ -13,9 +13,23 @@
 #ifndef KERNEL_PROCFS_PROCFS_H_
 #define KERNEL_PROCFS_PROCFS_H_
 
+#include <cstdint>
+#include <optional>
+
+#include "kernel/fs/inode.h"
 #include "ostd/result.h"
 
 namespace kernel::procfs {
+
+// The process a /proc/<pid> directory stands for, as pidfd_send_signal takes
+// such a descriptor in place of a pidfd (Linux's tgid_pidfd_to_pid): its pid
+// and start time (a pid reused by a later process is not it). Nullopt for
+// any other inode, /proc/<pid>/task/<tid> included.
+struct ProcDirTarget {
+  int pid;
+  uint64_t start_ns;
+};
+std::optional<ProcDirTarget> ProcDirTargetOf(fs::Inode& inode);
 
 // Registers the "proc" type (mount -t proc) and mounts procfs at /proc
 // (fs::Init() must have created the directory).

@@ -8,6 +8,7 @@
 
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/memfd.h"
+#include "kernel/fs/mqueue_limits.h"
 #include "kernel/module/loader.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
@@ -129,11 +130,12 @@ class ModulesDisabledFile final : public Inode {
   Status Truncate(uint64_t) override { return {}; }
 };
 
-// /proc/sys/kernel/ostype, osrelease and pid_max: fixed values, read-only
-// here (Linux lets root write pid_max; Keel's pid range is fixed).
+// /proc/sys/kernel/ostype, osrelease, pid_max and /proc/sys/vm/mmap_min_addr:
+// fixed values, read-only here (Linux lets root write pid_max and
+// mmap_min_addr; Keel's pid range and lowest mapping address are fixed).
 class FixedTextFile final : public Inode {
  public:
-  enum class What : uint8_t { kOstype, kOsrelease, kPidMax };
+  enum class What : uint8_t { kOstype, kOsrelease, kPidMax, kMmapMinAddr };
   explicit FixedTextFile(What what)
       : Inode(sysctl_fs, InodeType::kRegular, 0444, 0, 0), what_(what) {}
 
@@ -147,6 +149,8 @@ class FixedTextFile final : public Inode {
         return ReadLine(offset, dst, uts::kRelease);
       case What::kPidMax:
         return ReadLine(offset, dst, kPidMax);
+      case What::kMmapMinAddr:
+        return ReadLine(offset, dst, kMmapMin);
     }
     return 0;
   }
@@ -194,10 +198,42 @@ class UtsNameFile final : public Inode {
   bool host_;
 };
 
-// /proc/sys, /proc/sys/kernel and /proc/sys/vm: the sysctls Keel implements.
+// /proc/sys/fs/mqueue/*: the POSIX message queue limits (fs/mqueue_limits.h).
+// Writes take one integer at offset 0 within the limit's range; writers need
+// write permission (root).
+class MqueueLimitFile final : public Inode {
+ public:
+  explicit MqueueLimitFile(fs::mqueue::Limit limit)
+      : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), limit_(limit) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    return ReadLine(offset, dst, fs::mqueue::GetLimit(limit_));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    std::array<char, 64> chars{};
+    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));
+    fs::mqueue::LimitRange range = fs::mqueue::RangeOf(limit_);
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, fs::ParseSysctlInt(std::span<const char>(chars).first(n),
+                                                             range.min, range.max));
+    fs::mqueue::SetLimit(limit_, w.value);
+    return w.consumed;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  fs::mqueue::Limit limit_;
+};
+
+// /proc/sys, /proc/sys/kernel, /proc/sys/vm, /proc/sys/fs and
+// /proc/sys/fs/mqueue: the sysctls Keel implements.
 class SysDir final : public pseudofs::PseudoDir {
  public:
-  enum class Level : uint8_t { kSys, kVm, kKernel };
+  enum class Level : uint8_t { kSys, kVm, kKernel, kFs, kFsMqueue };
   explicit SysDir(Level level) : PseudoDir(sysctl_fs, 0, 0555), level_(level) {}
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
@@ -205,9 +241,19 @@ class SysDir final : public pseudofs::PseudoDir {
       case Level::kSys:
         if (name == "vm") return New<SysDir>(Level::kVm);
         if (name == "kernel") return New<SysDir>(Level::kKernel);
+        if (name == "fs") return New<SysDir>(Level::kFs);
+        return Err(Errno::kENOENT);
+      case Level::kFs:
+        if (name == "mqueue") return New<SysDir>(Level::kFsMqueue);
+        return Err(Errno::kENOENT);
+      case Level::kFsMqueue:
+        for (fs::mqueue::Limit l : fs::mqueue::kAllLimits) {
+          if (name == fs::mqueue::LimitName(l)) return New<MqueueLimitFile>(l);
+        }
         return Err(Errno::kENOENT);
       case Level::kVm:
         if (name == "memfd_noexec") return New<MemfdNoexecFile>();
+        if (name == "mmap_min_addr") return New<FixedTextFile>(FixedTextFile::What::kMmapMinAddr);
         return Err(Errno::kENOENT);
       case Level::kKernel:
         if (name == "modules_disabled") return New<ModulesDisabledFile>();
@@ -222,23 +268,30 @@ class SysDir final : public pseudofs::PseudoDir {
   }
 
   bool EntryAt(size_t i, pseudofs::DirEntry& out) override {
-    std::array<std::string_view, 2> sys_children = {"kernel", "vm"};
-    std::array<std::string_view, 1> vm_children = {"memfd_noexec"};
+    std::array<std::string_view, 3> sys_children = {"fs", "kernel", "vm"};
+    std::array<std::string_view, 1> fs_children = {"mqueue"};
+    std::array<std::string_view, fs::mqueue::kAllLimits.size()> mqueue_children{};
+    for (size_t j = 0; j < mqueue_children.size(); ++j) {
+      mqueue_children[j] = fs::mqueue::LimitName(fs::mqueue::kAllLimits[j]);
+    }
+    std::array<std::string_view, 2> vm_children = {"memfd_noexec", "mmap_min_addr"};
     std::array<std::string_view, 6> kernel_children = {"domainname", "hostname", "modules_disabled",
                                                        "osrelease",  "ostype",   "pid_max"};
     std::span<const std::string_view> children = kernel_children;
     if (level_ == Level::kSys) children = sys_children;
     if (level_ == Level::kVm) children = vm_children;
+    if (level_ == Level::kFs) children = fs_children;
+    if (level_ == Level::kFsMqueue) children = mqueue_children;
     if (i >= children.size()) return false;
     out.Set(children[i]);
-    out.dtype = level_ == Level::kSys ? fs::kDtDir : fs::kDtReg;
+    out.dtype = level_ == Level::kSys || level_ == Level::kFs ? fs::kDtDir : fs::kDtReg;
     out.ino = 0x30000 + 16 * static_cast<uint64_t>(level_) + i;
     return true;
   }
 
   RefPtr<Inode> Parent() override {
     if (level_ == Level::kSys) return proc_root;
-    Result<RefPtr<Inode>> sys = New<SysDir>(Level::kSys);
+    Result<RefPtr<Inode>> sys = New<SysDir>(level_ == Level::kFsMqueue ? Level::kFs : Level::kSys);
     return sys ? *std::move(sys) : proc_root;
   }
 

@@ -3,7 +3,12 @@
 //   /proc/sys/vm/memfd_noexec        the caller's pid namespace's
 //                                    vm.memfd_noexec (pid_namespace.h);
 //                                    writes need CAP_SYS_ADMIN
+//   /proc/sys/vm/mmap_min_addr       the lowest address mmap gives (fixed)
 //   /proc/sys/kernel/modules_disabled 0, or 1 once module loading is off
+//   /proc/sys/kernel/{hostname,domainname} the UTS names (uts.h)
+//   /proc/sys/kernel/{ostype,osrelease,pid_max} fixed values
+//   /proc/sys/fs/mqueue/*            the POSIX message queue limits
+//                                    (fs/mqueue_limits.h)
 //
 // Reads give "N\n" at offset 0 (nothing at other offsets); writes take one
 // integer at offset 0 by proc_dointvec_minmax's rules (fs/memfd.h) and are

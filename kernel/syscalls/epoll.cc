@@ -315,13 +315,10 @@ ostd::Result<EpollFile*> AsEpoll(File* f) {
   return ep;
 }
 
-// Whether Linux could poll the file (f_op->poll): not regular files or
-// directories, and not files whose readiness never changes.
-bool CanPoll(File& f) {
-  fs::Inode* inode = f.inode();
-  if (inode != nullptr && (inode->is_regular() || inode->is_dir())) return false;
-  return f.waitable() != nullptr || f.PollDeadline().has_value();
-}
+// Whether Linux could poll the file (f_op->poll): files whose readiness
+// changes (a waitable or a deadline: pipes, ttys, sockets, the anonymous
+// files, message queues), not plain regular files or directories.
+bool CanPoll(File& f) { return f.waitable() != nullptr || f.PollDeadline().has_value(); }
 
 SyscallResult SysEpollCtl(Thread& self, int epfd, int op, int fd,
                           ostd::vm::UserInPtr<EpollEvent> event) {

@@ -74,8 +74,10 @@ class UserPath {
 // for (kernel/tracing/linux_symbols.h): their arguments in Linux's order and
 // Linux's return convention (the result or -errno in %rax), so that kprobes
 // and kretprobes see the same registers. Not inlined.
+// (DoSysOpenat2's `resolve` is openat2's RESOLVE_* flags, 0 for the older
+// calls.)
 int64_t DoSysOpenat2(int dirfd, ostd::vm::UserInPtr<const char> path, uint32_t flags, uint32_t mode,
-                     Thread& self);
+                     uint64_t resolve, Thread& self);
 int64_t VfsRead(fs::File& f, ostd::vm::UserOutPtr<void> buf, uint64_t count,
                 std::optional<int64_t> pos, Thread& self);
 int64_t VfsWrite(fs::File& f, ostd::vm::UserInPtr<void> buf, uint64_t count,

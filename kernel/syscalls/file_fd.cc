@@ -240,8 +240,16 @@ SyscallResult SysPipe(Thread& self, UserOutPtr<std::array<int32_t, 2>> pipefd) {
   return SysPipe2(self, pipefd, 0);
 }
 
+// close_range(2). CLOSE_RANGE_UNSHARE first gives the process a private
+// copy of a table it shares with another (Process::UnshareFiles), then
+// closes (or marks) in that copy.
 SyscallResult SysCloseRange(Thread& self, uint32_t first, uint32_t last, uint32_t flags) {
-  OSTD_TRY(self.process().files().CloseRange(first, last, flags));
+  using fs::FdTable;
+  if ((flags & ~(FdTable::kCloseRangeUnshare | FdTable::kCloseRangeCloexec)) != 0 || first > last) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((flags & FdTable::kCloseRangeUnshare) != 0) OSTD_TRY(self.process().UnshareFiles());
+  OSTD_TRY(self.process().files().CloseRange(first, last, flags & ~FdTable::kCloseRangeUnshare));
   return 0;
 }
 

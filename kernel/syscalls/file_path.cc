@@ -14,6 +14,7 @@
 #include "kernel/fs/path.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/process.h"
+#include "kernel/syscalls/copy_struct.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/fmt.h"
@@ -41,15 +42,19 @@ constexpr int kAtFdCwd = fs::kAtFdCwd;
 
 // --- open ---
 
-SyscallResult OpenAt(int dirfd, UserString upath, uint32_t flags, uint32_t mode, Thread& self) {
+SyscallResult OpenAt(int dirfd, UserString upath, uint32_t flags, uint32_t mode, uint64_t resolve,
+                     Thread& self) {
   UserPath path;
   OSTD_TRY(path.Copy(upath));
   OSTD_TRY(file_sys::CheckFreeFd(self));
-  OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, path.view()));
+  // A scoped walk (RESOLVE_BENEATH, RESOLVE_IN_ROOT) starts at `dirfd` even
+  // for an absolute path.
+  bool scoped = (resolve & (fs::kResolveBeneath | fs::kResolveInRoot)) != 0;
+  OSTD_TRY_ASSIGN(RefPtr<Inode> start, AtStart(self, dirfd, scoped ? "." : path.view()));
   file_sys::ThreadCaller caller(self);
   OSTD_TRY_ASSIGN(RefPtr<File> file,
                   fs::OpenPath(self.process().fs(), std::move(start), path.view(), flags,
-                               mode & fs::kPermMask, ActorOf(self), caller));
+                               mode & fs::kPermMask, ActorOf(self), caller, resolve));
   OSTD_TRY_ASSIGN(int fd,
                   self.process().files().Install(std::move(file), (flags & fs::kO_CLOEXEC) != 0));
   return fd;
@@ -60,17 +65,72 @@ SyscallResult OpenAt(int dirfd, UserString upath, uint32_t flags, uint32_t mode,
 // Linux's do_sys_openat2 (what its kprobe alias names, kernel/tracing/
 // linux_symbols.h): dfd in %di, the user's path in %si and, as in Linux
 // before 5.6's struct open_how, the flags (O_LARGEFILE already added) in %dx
-// and the mode in %cx.
+// and the mode in %cx; openat2's RESOLVE_* flags in %r8.
 [[gnu::noinline]] int64_t file_sys::DoSysOpenat2(int dirfd, UserString upath, uint32_t flags,
-                                                 uint32_t mode, Thread& self) {
-  return ToLinuxReturn(OpenAt(dirfd, upath, flags, mode, self));
+                                                 uint32_t mode, uint64_t resolve, Thread& self) {
+  return ToLinuxReturn(OpenAt(dirfd, upath, flags, mode, resolve, self));
 }
 
 namespace {
 
 SyscallResult DoOpen(Thread& self, int dirfd, UserString upath, uint32_t flags, uint32_t mode) {
   flags |= fs::kO_LARGEFILE;  // always on 64-bit Linux
-  return file_sys::FromLinuxReturn(file_sys::DoSysOpenat2(dirfd, upath, flags, mode, self));
+  return file_sys::FromLinuxReturn(file_sys::DoSysOpenat2(dirfd, upath, flags, mode, 0, self));
+}
+
+// struct open_how (OPEN_HOW_SIZE_VER0).
+struct OpenHow {
+  uint64_t flags, mode, resolve;
+  OSTD_POD(OpenHow, flags, mode, resolve);
+};
+
+// openat2(2): build_open_how and build_open_flags's checks, in their
+// order: EINVAL for a size below OPEN_HOW_SIZE_VER0, E2BIG above a page or
+// for nonzero bytes past the structure Keel knows; EINVAL for unknown open
+// or resolve flags, RESOLVE_BENEATH with RESOLVE_IN_ROOT, a mode without
+// O_CREAT or O_TMPFILE (or with bits beyond 07777), O_TMPFILE without
+// write access, and O_PATH with flags it does not take; EAGAIN for
+// RESOLVE_CACHED with O_CREAT, O_TRUNC or O_TMPFILE. Unlike open(2), the
+// flags are not trimmed.
+SyscallResult SysOpenat2(Thread& self, int dirfd, UserString upath, UserInPtr<OpenHow> uhow,
+                         size_t size) {
+  constexpr size_t kOpenHowSizeVer0 = 24;
+  constexpr uint64_t kValidOpenFlags =
+      fs::kO_ACCMODE | fs::kO_CREAT | fs::kO_EXCL | fs::kO_NOCTTY | fs::kO_TRUNC | fs::kO_APPEND |
+      fs::kO_NONBLOCK | fs::kO_SYNC | fs::kO_DSYNC | fs::kO_ASYNC | fs::kO_DIRECT |
+      fs::kO_LARGEFILE | fs::kO_DIRECTORY | fs::kO_NOFOLLOW | fs::kO_NOATIME | fs::kO_CLOEXEC |
+      fs::kO_PATH | fs::kO_TMPFILE;
+  constexpr uint64_t kValidResolve = fs::kResolveNoXdev | fs::kResolveNoMagiclinks |
+                                     fs::kResolveNoSymlinks | fs::kResolveBeneath |
+                                     fs::kResolveInRoot | fs::kResolveCached;
+  constexpr uint64_t kPathFlags = fs::kO_DIRECTORY | fs::kO_NOFOLLOW | fs::kO_PATH | fs::kO_CLOEXEC;
+  if (size < kOpenHowSizeVer0) return Err(Errno::kEINVAL);
+  if (size > 4096) return Err(Errno::kE2BIG);
+  OSTD_TRY_ASSIGN(OpenHow how, CopyStructFromUser<OpenHow>(uhow, size));
+  uint64_t flags = how.flags & ~uint64_t{fs::kO_CLOEXEC};
+  if ((flags & ~kValidOpenFlags) != 0 || (how.resolve & ~kValidResolve) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((how.resolve & fs::kResolveBeneath) != 0 && (how.resolve & fs::kResolveInRoot) != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  constexpr uint64_t kTmpfileBit = fs::kO_TMPFILE & ~uint64_t{fs::kO_DIRECTORY};
+  bool will_create = (flags & (fs::kO_CREAT | kTmpfileBit)) != 0;
+  if (will_create ? (how.mode & ~uint64_t{07777}) != 0 : how.mode != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  if ((flags & kTmpfileBit) != 0) {
+    if ((flags & fs::kO_DIRECTORY) == 0) return Err(Errno::kEINVAL);
+    if ((flags & fs::kO_ACCMODE) == fs::kO_RDONLY) return Err(Errno::kEINVAL);
+  }
+  if ((flags & fs::kO_PATH) != 0 && (flags & ~kPathFlags) != 0) return Err(Errno::kEINVAL);
+  if ((how.resolve & fs::kResolveCached) != 0 &&
+      (flags & (fs::kO_TRUNC | fs::kO_CREAT | kTmpfileBit)) != 0) {
+    return Err(Errno::kEAGAIN);
+  }
+  uint32_t open_flags = static_cast<uint32_t>(how.flags) | fs::kO_LARGEFILE;
+  return file_sys::FromLinuxReturn(file_sys::DoSysOpenat2(
+      dirfd, upath, open_flags, static_cast<uint32_t>(how.mode), how.resolve, self));
 }
 
 SyscallResult SysOpen(Thread& self, UserString path, uint32_t flags, uint32_t mode) {
@@ -190,7 +250,9 @@ SyscallResult SysRenameat2(Thread& self, int olddfd, UserString old_path, int ne
 ostd::Status LinkInode(Thread& self, const RefPtr<Inode>& target, RefPtr<Inode> new_start,
                        std::string_view new_path) {
   if (target->is_dir()) return Err(Errno::kEPERM);
-  if (target->nlink() == 0) return Err(Errno::kENOENT);
+  // A file without links stays so, but for an O_TMPFILE file opened
+  // without O_EXCL.
+  if (target->nlink() == 0 && !target->linkable_tmpfile()) return Err(Errno::kENOENT);
   OSTD_TRY_ASSIGN(fs::ParentAndName pn,
                   fs::ResolveParent(self.process().fs(), std::move(new_start), new_path));
   std::string_view name = pn.name.view();
@@ -388,6 +450,7 @@ void RegisterFilePathSyscalls(SyscallTable& t) {
   t.Bind<sysno::umask, SysUmask>();
   t.Bind<sysno::mknod, SysMknod>();
   t.Bind<sysno::openat, SysOpenat>();
+  t.Bind<sysno::openat2, SysOpenat2>();
   t.Bind<sysno::mkdirat, SysMkdirat>();
   t.Bind<sysno::mknodat, SysMknodat>();
   t.Bind<sysno::unlinkat, SysUnlinkat>();

@@ -10,10 +10,11 @@
 // directory. umount2: EINVAL for unknown flags, the path (ENOENT), EPERM,
 // then EINVAL for a target that is not the root of a mount.
 //
-// Flags: MS_RDONLY, MS_SILENT and MS_RELATIME (Keel's atime rule) are
+// Flags: MS_RDONLY, MS_SILENT, MS_RELATIME (Keel's atime rule), MS_NOSUID,
+// MS_NODEV and MS_NOEXEC (per-mount flags, kernel/fs/mount_namespace.h) are
 // honoured, the "MS_MGC_VAL" magic in the top 16 bits is ignored as Linux
-// does; any other flag (remount, bind, move, nosuid, nodev, noexec, ...) is
-// EINVAL: Keel does not implement it and does not pretend to.
+// does; any other flag (remount, bind, move, noatime, ...) is EINVAL: Keel
+// does not implement it and does not pretend to.
 //
 // Propagation (one of MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE, MS_SHARED, with
 // MS_REC, MS_SILENT or per-mount flags but not MS_RDONLY, as Linux's
@@ -48,7 +49,8 @@ using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
 
-constexpr uint64_t kMsRdonly = 1, kMsSilent = 1 << 15, kMsRelatime = 1 << 21;
+constexpr uint64_t kMsRdonly = 1, kMsNosuid = 2, kMsNodev = 4, kMsNoexec = 8, kMsSilent = 1 << 15,
+                   kMsRelatime = 1 << 21;
 constexpr uint64_t kMsRec = 1 << 14, kMsUnbindable = 1 << 17, kMsPrivate = 1 << 18,
                    kMsSlave = 1 << 19, kMsShared = 1 << 20;
 constexpr uint64_t kMsPropagation = kMsUnbindable | kMsPrivate | kMsSlave | kMsShared;
@@ -89,7 +91,9 @@ SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
   OSTD_TRY_ASSIGN(RefPtr<Inode> dir, file_sys::ResolveAt(self, fs::kAtFdCwd, target.view(), true));
   if (!file_sys::Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
   if ((flags & kMsPropagation) != 0) return ChangePropagation(self, dir, flags);
-  if ((flags & ~(kMsRdonly | kMsSilent | kMsRelatime)) != 0) return Err(Errno::kEINVAL);
+  if ((flags & ~(kMsRdonly | kMsNosuid | kMsNodev | kMsNoexec | kMsSilent | kMsRelatime)) != 0) {
+    return Err(Errno::kEINVAL);
+  }
   if (utype.addr() == 0) return Err(Errno::kEINVAL);  // a new mount needs a type
   OSTD_TRY_ASSIGN(fs::FsType * type, fs::FindFsType(type_name.view()));
   fs::MountRequest req;
@@ -109,7 +113,10 @@ SyscallResult SysMount(Thread& self, ostd::vm::UserInPtr<const char> usource,
   if (!dir->is_dir()) return Err(Errno::kENOTDIR);
   OSTD_TRY_ASSIGN(RefPtr<Inode> root, type->Mount(req));
   fs::MountSpec spec{.source = usource.addr() != 0 ? source.view() : std::string_view("none"),
-                     .read_only = req.read_only};
+                     .read_only = req.read_only,
+                     .flags = ((flags & kMsNosuid) != 0 ? fs::kMountNosuid : 0) |
+                              ((flags & kMsNodev) != 0 ? fs::kMountNodev : 0) |
+                              ((flags & kMsNoexec) != 0 ? fs::kMountNoexec : 0)};
   ostd::Status added = NamespaceOf(self).Add(dir, root, *type, spec);
   if (!added) {
     type->Unmount(*root->fs()).IgnoreError();  // not attached: nothing else sees it

@@ -3,7 +3,8 @@
 // names one process (its pid and start time, so a reused pid is never
 // mistaken for it); it is readable (POLLIN) once every thread of the
 // process has exited (and after it is reaped).
-// Always close-on-exec, as on Linux.
+// Always close-on-exec, as on Linux. pidfd_send_signal also takes an open
+// /proc/<pid> directory in place of a pidfd, as Linux does.
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "kernel/fs/wait.h"
 #include "kernel/process/process.h"
 #include "kernel/process/signal.h"
+#include "kernel/procfs/procfs.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/util/downcast.h"
@@ -37,6 +39,7 @@ class PidFdFile final : public ostd::Derives<PidFdFile, File> {
       : Derives(this, nullptr, fs::kO_RDWR | flags), pid_(pid), start_ns_(start_ns) {}
 
   int pid() const { return pid_; }
+  uint64_t start_ns() const { return start_ns_; }
 
   // The process, if it has not been reaped (TreeLock held).
   Process* FindLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
@@ -102,22 +105,47 @@ SyscallResult SysPidfdOpen(Thread& self, int pid, uint32_t flags) {
 
 bool ValidSignal(uint64_t sig) { return sig >= 1 && sig <= kNumSignals; }
 
+// What pidfd_send_signal's descriptor names: a pidfd, or (as on Linux) an
+// open /proc/<pid> directory of a process. EBADF for anything else.
+struct SignalTarget {
+  int pid;
+  uint64_t start_ns;
+  // The process, if it has not been reaped (TreeLock held).
+  Process* FindLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    Process* p = FindProcessLocked(pid);
+    return p != nullptr && p->start_ns == start_ns ? p : nullptr;
+  }
+};
+
+ostd::Result<SignalTarget> GetSignalTarget(Thread& self, int fd) {
+  OSTD_TRY_ASSIGN(RefPtr<File> f, file_sys::GetFile(self, fd));
+  if (RefPtr<PidFdFile> p = ostd::DowncastRef<PidFdFile>(f)) {
+    return SignalTarget{.pid = p->pid(), .start_ns = p->start_ns()};
+  }
+  if (f->inode() != nullptr) {
+    if (std::optional<procfs::ProcDirTarget> t = procfs::ProcDirTargetOf(*f->inode())) {
+      return SignalTarget{.pid = t->pid, .start_ns = t->start_ns};
+    }
+  }
+  return Err(Errno::kEBADF);
+}
+
 SyscallResult SysPidfdSendSignal(Thread& self, int pidfd, int signum,
                                  ostd::vm::UserInPtr<void> uinfo, uint32_t flags) {
   if (flags != 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(RefPtr<PidFdFile> f, GetPidfd(self, pidfd));
+  OSTD_TRY_ASSIGN(SignalTarget f, GetSignalTarget(self, pidfd));
   SigInfo info{.code = kSiUser, .pid = self.process().pid(), .uid = self.process().creds().uid};
   if (!uinfo.is_null()) {
     OSTD_TRY_ASSIGN(info, CopySigInfoFromUser(uinfo, signum));
     OSTD_TRY_ASSIGN(int32_t signo, ostd::vm::CopyFromUser(uinfo.Cast<int32_t>()));
     if (signo != signum) return Err(Errno::kEINVAL);
-    if (self.process().pid() != f->pid() && (info.code >= 0 || info.code == kSiTkill)) {
+    if (self.process().pid() != f.pid && (info.code >= 0 || info.code == kSiTkill)) {
       return Err(Errno::kEPERM);
     }
   }
   uint64_t sig = static_cast<uint32_t>(signum);
   ostd::SpinLockGuard guard(TreeLock());
-  Process* p = f->FindLocked();
+  Process* p = f.FindLocked();
   if (p == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self.process(), *p, sig)) return Err(Errno::kEPERM);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernel/process/exec.h"
+#include "kernel/syscalls/copy_struct.h"
 #include "kernel/syscalls/rusage.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/pod.h"
@@ -92,18 +93,37 @@ SyscallResult SysClone(Thread& self, uint64_t flags, uint64_t stack, UserOutPtr<
                  parent_tid);
 }
 
-// struct clone_args up to its `tls` field (CLONE_ARGS_SIZE_VER0).
+// struct clone_args as of Linux 5.7 (CLONE_ARGS_SIZE_VER2).
 struct CloneArgs3 {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-  OSTD_POD(CloneArgs3, flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls);
+  uint64_t set_tid, set_tid_size, cgroup;
+  OSTD_POD(CloneArgs3, flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+           set_tid, set_tid_size, cgroup);
 };
+constexpr uint64_t kCloneArgsSizeVer0 = 64;
+constexpr uint64_t kCloneClearSighand = 0x100000000, kCloneIntoCgroup = 0x200000000;
+constexpr uint64_t kMaxPidNsLevel = 32;
 
-// clone3(struct clone_args*, size).
+// clone3(struct clone_args*, size): copy_clone_args_from_user's checks, in
+// its order. CLONE_SET_TID (a set_tid array) and CLONE_INTO_CGROUP are not
+// supported: EINVAL for a set_tid array Linux would accept (Keel has no
+// checkpoint/restore pid choice) and for CLONE_INTO_CGROUP (no cgroups).
 SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size) {
   if (size > 4096) return Err(Errno::kE2BIG);  // larger than a page, as on Linux
-  if (size < sizeof(CloneArgs3)) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(CloneArgs3 c, ostd::vm::CopyFromUser(uargs));
-  if ((c.flags & ~kCloneSupported) != 0 || c.exit_signal > 64) return Err(Errno::kEINVAL);
+  if (size < kCloneArgsSizeVer0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(CloneArgs3 c, CopyStructFromUser<CloneArgs3>(uargs, size));
+  if (c.set_tid_size > kMaxPidNsLevel) return Err(Errno::kEINVAL);
+  if (c.set_tid == 0 && c.set_tid_size > 0) return Err(Errno::kEINVAL);
+  if (c.set_tid != 0 && c.set_tid_size == 0) return Err(Errno::kEINVAL);
+  if (c.exit_signal > 64) return Err(Errno::kEINVAL);
+  if ((c.flags & kCloneIntoCgroup) != 0 && c.cgroup > 0x7fffffff) return Err(Errno::kEINVAL);
+  if ((c.flags & ~(kCloneSupported | kCloneClearSighand)) != 0 || c.set_tid_size != 0) {
+    return Err(Errno::kEINVAL);
+  }
+  // clone3_args_valid: CLONE_CLEAR_SIGHAND with CLONE_SIGHAND is EINVAL.
+  if ((c.flags & kCloneClearSighand) != 0 && (c.flags & 0x800 /*CLONE_SIGHAND*/) != 0) {
+    return Err(Errno::kEINVAL);
+  }
   if ((c.stack == 0) != (c.stack_size == 0)) return Err(Errno::kEINVAL);
   return DoClone(self,
                  CloneArgs{.flags = c.flags,
@@ -117,21 +137,21 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
 
 // unshare(2): CLONE_NEWPID (children go to a new pid namespace),
 // CLONE_NEWNS (a copy of the mount namespace; implies CLONE_FS, as on
-// Linux) and CLONE_FS (a private fs context; Keel's is per process, so
-// EINVAL with more than one thread). CLONE_VM, CLONE_SIGHAND, CLONE_THREAD
-// and CLONE_SYSVSEM ask for nothing in a single-threaded process, as on
-// Linux; the other namespaces and the unsharing of descriptor tables are not
-// supported (EINVAL). Namespaces need CAP_SYS_ADMIN (EPERM before anything
-// changes).
+// Linux), CLONE_FS (a private fs context) and CLONE_FILES (a private
+// descriptor table); Keel keeps both per process, so they are EINVAL with
+// more than one thread. CLONE_VM, CLONE_SIGHAND, CLONE_THREAD and
+// CLONE_SYSVSEM ask for nothing in a single-threaded process, as on Linux;
+// the other namespaces are not supported (EINVAL). Namespaces need CAP_SYS_ADMIN (EPERM before
+// anything changes).
 SyscallResult SysUnshare(Thread& self, uint64_t flags) {
-  constexpr uint64_t kCloneVm = 0x100, kCloneFs = 0x200, kCloneSighand = 0x800,
+  constexpr uint64_t kCloneVm = 0x100, kCloneFs = 0x200, kCloneFiles = 0x400, kCloneSighand = 0x800,
                      kCloneThread = 0x10000, kCloneSysvsem = 0x40000;
-  if ((flags & ~(kCloneNewpid | kCloneNewns | kCloneFs | kCloneVm | kCloneSighand | kCloneThread |
-                 kCloneSysvsem)) != 0) {
+  if ((flags & ~(kCloneNewpid | kCloneNewns | kCloneFs | kCloneFiles | kCloneVm | kCloneSighand |
+                 kCloneThread | kCloneSysvsem)) != 0) {
     return Err(Errno::kEINVAL);
   }
   if ((flags & kCloneNewns) != 0) flags |= kCloneFs;
-  if ((flags & (kCloneVm | kCloneSighand | kCloneThread | kCloneFs)) != 0 &&
+  if ((flags & (kCloneVm | kCloneSighand | kCloneThread | kCloneFs | kCloneFiles)) != 0 &&
       self.process().thread_count() > 1) {
     return Err(Errno::kEINVAL);
   }
@@ -141,6 +161,7 @@ SyscallResult SysUnshare(Thread& self, uint64_t flags) {
   }
   if ((flags & kCloneNewpid) != 0) OSTD_TRY(self.process().UnsharePidNamespace());
   if ((flags & kCloneFs) != 0) OSTD_TRY(self.process().UnshareFs((flags & kCloneNewns) != 0));
+  if ((flags & kCloneFiles) != 0) OSTD_TRY(self.process().UnshareFiles());
   return 0;
 }
 

@@ -22,6 +22,7 @@
 #include <span>
 
 #include "kernel/process/process.h"
+#include "kernel/syscalls/copy_struct.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/pod.h"
 #include "ostd/sync.h"
@@ -256,28 +257,14 @@ SyscallResult SysSchedRrGetInterval(Thread& self, int pid, UserOutPtr<Timespec> 
 ostd::Result<SchedAttr> ReadSchedAttr(UserInOutPtr<SchedAttr> uattr) {
   OSTD_TRY_ASSIGN(uint32_t size, CopyFromUser(uattr.Cast<uint32_t>()));
   if (size == 0) size = kSchedAttrSizeVer0;
-  bool too_big = size < kSchedAttrSizeVer0 || size > kPageSize;
-  if (!too_big && size > sizeof(SchedAttr)) {
-    OSTD_TRY_ASSIGN(UserInOutPtr<SchedAttr> tail, uattr.Offset(sizeof(SchedAttr)));
-    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                    ostd::vm::UserReader(tail.Cast<uint8_t>(), size - sizeof(SchedAttr)));
-    while (r.has_remain() && !too_big) {
-      OSTD_TRY_ASSIGN(uint8_t b, r.ReadVal<uint8_t>());
-      too_big = b != 0;
-    }
+  ostd::Result<SchedAttr> attr = Err(Errno::kE2BIG);
+  if (size >= kSchedAttrSizeVer0 && size <= kPageSize) {
+    attr = CopyStructFromUser<SchedAttr>(uattr, size);
   }
-  if (too_big) {
+  if (!attr && attr.error() == Errno::kE2BIG) {
     (void)CopyToUser(uattr.Cast<uint32_t>(), kSchedAttrSizeVer1);
-    return Err(Errno::kE2BIG);
   }
-  std::array<uint8_t, sizeof(SchedAttr)> bytes{};
-  std::span<uint8_t> want =
-      std::span<uint8_t>(bytes).first(std::min<size_t>(size, sizeof(SchedAttr)));
-  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                  ostd::vm::UserReader(uattr.Cast<uint8_t>(), want.size()));
-  auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromSpan(want);
-  if (!r.ReadTo(w).ok()) return Err(Errno::kEFAULT);
-  SchedAttr a = std::bit_cast<SchedAttr>(bytes);
+  OSTD_TRY_ASSIGN(SchedAttr a, std::move(attr));
   if ((a.flags & kFlagUtilClamp) != 0 && size < kSchedAttrSizeVer1) return Err(Errno::kEINVAL);
   a.nice = std::clamp(a.nice, kMinNice, kMaxNice);
   return a;

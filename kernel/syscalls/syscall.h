@@ -241,6 +241,9 @@ void RegisterSysvSemSyscalls(SyscallTable& t);     // sysv_sem.cc: semget, semop
 void RegisterSysvShmSyscalls(SyscallTable& t);     // sysv_shm.cc: shmget, shmat, shmdt, shmctl
 void RegisterSysvMsgSyscalls(SyscallTable& t);     // sysv_msg.cc: msgget, msgsnd, msgrcv, msgctl
 void RegisterMembarrierSyscalls(SyscallTable& t);  // membarrier.cc
+// mqueue.cc: mq_open, mq_unlink, mq_timedsend, mq_timedreceive, mq_notify,
+// mq_getsetattr (and the mqueue file-system type)
+void RegisterMqueueSyscalls(SyscallTable& t);
 
 // execve's body after the path was copied in (process.cc): copies argv and
 // envp and runs Exec. Shared with execveat (file_path.cc).

@@ -275,12 +275,12 @@
   N(237, mbind)                                                 \
   N(238, set_mempolicy)                                         \
   N(239, get_mempolicy)                                         \
-  N(240, mq_open)                                               \
-  N(241, mq_unlink)                                             \
-  N(242, mq_timedsend)                                          \
-  N(243, mq_timedreceive)                                       \
-  N(244, mq_notify)                                             \
-  N(245, mq_getsetattr)                                         \
+  S(240, mq_open, Never, String, Flags, Mode, In)               \
+  S(241, mq_unlink, Never, String)                              \
+  S(242, mq_timedsend, Sys, Fd, In, Len, Uint, In)              \
+  S(243, mq_timedreceive, Sys, Fd, Out, Len, Out, In)           \
+  S(244, mq_notify, Never, Fd, In)                              \
+  S(245, mq_getsetattr, Never, Fd, In, Out)                     \
   N(246, kexec_load)                                            \
   S(247, waitid, Sys, Int, Pid, Out, Flags, Out)                \
   N(248, add_key)                                               \
@@ -383,7 +383,7 @@
   S(434, pidfd_open, Never, Pid, Flags)                        \
   S(435, clone3, Never, In, Len)                                \
   S(436, close_range, Never, Uint, Uint, Flags)                 \
-  N(437, openat2)                                               \
+  S(437, openat2, Sys, DirFd, Path, In, Len)                    \
   S(438, pidfd_getfd, Never, Fd, Fd, Flags)                    \
   S(439, faccessat2, Never, DirFd, Path, Mode, Flags)           \
   N(440, process_madvise)                                       \

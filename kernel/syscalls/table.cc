@@ -47,6 +47,7 @@ void InitSyscalls() {
   RegisterSysvShmSyscalls(table);
   RegisterSysvMsgSyscalls(table);
   RegisterMembarrierSyscalls(table);
+  RegisterMqueueSyscalls(table);
   RegisterModuleSyscalls(table);
   RegisterPerfEventSyscalls(table);
   table.CheckComplete();

@@ -37,24 +37,37 @@ struct Timeval {
 
 constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
               kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
-              kClockMonotonicCoarse = 6, kClockBoottime = 7;
+              kClockMonotonicCoarse = 6, kClockBoottime = 7, kClockRealtimeAlarm = 8,
+              kClockBoottimeAlarm = 9, kClockTai = 11;
 
-ostd::Result<uint64_t> ClockNow(int clock) {
+// A clock's reading. Keel never suspends, so CLOCK_BOOTTIME is
+// CLOCK_MONOTONIC, and the alarm clocks read as the clocks they follow;
+// CLOCK_TAI is CLOCK_REALTIME plus the TAI offset, which Keel keeps at
+// Linux's default of 0 (adjtimex cannot set it). The CPU-time clocks read
+// the accounted CPU time of the calling process or thread (the same as
+// getrusage and times).
+ostd::Result<uint64_t> ClockNow(Thread& self, int clock) {
   switch (clock) {
     case kClockRealtime:
     case kClockRealtimeCoarse:
+    case kClockRealtimeAlarm:
+    case kClockTai:
       return RealtimeNs();
     case kClockMonotonic:
     case kClockMonotonicRaw:
     case kClockMonotonicCoarse:
     case kClockBoottime:
+    case kClockBoottimeAlarm:
       return MonotonicNs();
-    case kClockProcessCputime:
-    case kClockThreadCputime:
-      // These still read the time since boot (an upper bound that
-      // increases): the accounted CPU times (getrusage, times) are not wired
-      // into the clocks yet.
-      return MonotonicNs();
+    case kClockProcessCputime: {
+      ostd::SpinLockGuard guard(TreeLock());
+      CpuTimes c = self.process().SelfTimesLocked();
+      return c.user_ns + c.sys_ns;
+    }
+    case kClockThreadCputime: {
+      CpuTimes c = self.cpu_times();
+      return c.user_ns + c.sys_ns;
+    }
     default:
       return Err(Errno::kEINVAL);
   }
@@ -73,14 +86,14 @@ ostd::Result<uint64_t> FromTimespec(const Timespec& ts) {
   return sec * kNsPerSec + static_cast<uint64_t>(ts.nsec);
 }
 
-SyscallResult SysClockGettime(Thread&, int clock, UserOutPtr<Timespec> tp) {
-  OSTD_TRY_ASSIGN(uint64_t now, ClockNow(clock));
+SyscallResult SysClockGettime(Thread& self, int clock, UserOutPtr<Timespec> tp) {
+  OSTD_TRY_ASSIGN(uint64_t now, ClockNow(self, clock));
   OSTD_TRY(CopyToUser(tp, ToTimespec(now)));
   return 0;
 }
 
-SyscallResult SysClockGetres(Thread&, int clock, UserOutPtr<Timespec> res) {
-  OSTD_TRY(ClockNow(clock));
+SyscallResult SysClockGetres(Thread& self, int clock, UserOutPtr<Timespec> res) {
+  OSTD_TRY(ClockNow(self, clock));
   if (!res.is_null()) OSTD_TRY(CopyToUser(res, Timespec{0, 1}));
   return 0;
 }
@@ -183,15 +196,21 @@ SyscallResult SysClockNanosleep(Thread& self, int clock, uint64_t flags, UserInP
                                 UserOutPtr<Timespec> rem) {
   constexpr uint64_t kTimerAbstime = 1;
   if (clock == kClockThreadCputime) return Err(Errno::kEINVAL);
-  OSTD_TRY(ClockNow(clock));
+  OSTD_TRY(ClockNow(self, clock));
   if ((flags & ~kTimerAbstime) != 0) return Err(Errno::kEINVAL);
+  if ((clock == kClockRealtimeAlarm || clock == kClockBoottimeAlarm) &&
+      !self.process().creds().Capable(Cap::kWakeAlarm)) {
+    return Err(Errno::kEPERM);
+  }
   OSTD_TRY_ASSIGN(Timespec ts, CopyFromUser(req));
   OSTD_TRY_ASSIGN(uint64_t ns, FromTimespec(ts));
   uint64_t mono_now = MonotonicNs();
   uint64_t deadline;
   if ((flags & kTimerAbstime) != 0) {
     // Convert an absolute time on `clock` to the monotonic clock.
-    OSTD_TRY_ASSIGN(uint64_t clock_now, ClockNow(clock));
+    // (CLOCK_PROCESS_CPUTIME_ID is slept as if its time passed with the
+    // wall clock's, where Linux waits for the process to use the CPU time.)
+    OSTD_TRY_ASSIGN(uint64_t clock_now, ClockNow(self, clock));
     deadline = ns <= clock_now ? mono_now : mono_now + (ns - clock_now);
     return SleepUntil(self, deadline, UserOutPtr<Timespec>());
   }

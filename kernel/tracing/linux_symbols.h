@@ -4,7 +4,7 @@
 // leading arguments are in Linux's order (the Keel function is written that
 // way on purpose), so %di/%si/%dx and $argN read what they read on Linux:
 //
-//   do_sys_openat2  kernel::file_sys::DoSysOpenat2(dfd, filename, flags, mode, self)
+//   do_sys_openat2  kernel::file_sys::DoSysOpenat2(dfd, filename, flags, mode, resolve, self)
 //                   Linux 6.1 passes a struct open_how * as the third
 //                   argument; Keel passes the flags (with O_LARGEFILE), as
 //                   Linux's do_sys_open did before 5.6.

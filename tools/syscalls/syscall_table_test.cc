@@ -90,6 +90,7 @@ const std::map<std::string, Restart>& LinuxRestart() {
       {"sendfile", Restart::kSys},
       {"open", Restart::kSys},
       {"openat", Restart::kSys},
+      {"openat2", Restart::kSys},  // the same fifo_open wait (-ERESTARTSYS)
       {"creat", Restart::kSys},
       {"wait4", Restart::kSys},
       {"waitid", Restart::kSys},
@@ -112,6 +113,9 @@ const std::map<std::string, Restart>& LinuxRestart() {
       {"splice", Restart::kSys},
       {"tee", Restart::kSys},
       {"vmsplice", Restart::kSys},
+      // ipc/mqueue.c wq_sleep: -ERESTARTSYS (the timeout is absolute).
+      {"mq_timedsend", Restart::kSys},
+      {"mq_timedreceive", Restart::kSys},
       // ERESTARTNOHAND: restarted only when no handler runs.
       {"poll", Restart::kNoHand},
       {"ppoll", Restart::kNoHand},

@@ -22,8 +22,8 @@
 // runs), or pids that do not exist. The worker is a child subreaper: whatever
 // a program leaves running is re-parented to it and killed, and when the last
 // process of a program is gone its mount namespace and tmpfs go with it, so
-// nothing outlives a program but System V IPC objects, which the supervisor
-// removes.
+// nothing outlives a program but System V IPC objects and POSIX message
+// queues, which the supervisor removes.
 //
 // The supervisor runs W workers (processes), each running programs one after
 // another, until N calls have been made. It fails (exit 1) when:
@@ -989,8 +989,11 @@ static _Noreturn void Worker(const struct Options* o, int w) {
   _exit(0);
 }
 
-// System V IPC objects outlive the programs that made them: remove them all.
+// System V IPC objects and POSIX message queues outlive the programs that
+// made them: remove them all (a queue's name is one of the strings).
 static void RemoveIpc(void) {
+  for (int i = 0; i < kPathCount; i++) syscall(SYS_mq_unlink, kPaths[i]);
+  for (int i = 0; i < kNameCount; i++) syscall(SYS_mq_unlink, kNames[i]);
   struct shmid_ds sds;
   struct msqid_ds mds;
   struct semid_ds seds;

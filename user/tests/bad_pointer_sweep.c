@@ -33,6 +33,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -665,6 +666,37 @@ static void tune(struct Ctx* c) {
       timer_t t;
       CHECK_OK(timer_create(CLOCK_MONOTONIC, &sev, &t));
       c->a[0] = (long)(intptr_t)t;  // glibc's timer_t of a kernel timer is its id
+    }
+  }
+  if (!strcmp(n, "mq_timedsend") || !strcmp(n, "mq_timedreceive") || !strcmp(n, "mq_notify") ||
+      !strcmp(n, "mq_getsetattr")) {
+    // A nonblocking queue of the case's own with a message in it, unlinked
+    // at once (it goes with the case's descriptor). mq_open and mq_unlink
+    // keep the sane defaults: "keelname", which does not exist (ENOENT).
+    char name[64];
+    snprintf(name, sizeof name, "/keelsweep-%d", getpid());
+    struct mq_attr attr = {.mq_maxmsg = 4, .mq_msgsize = 64};
+    mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0600, &attr);
+    CHECK(q != (mqd_t)-1);
+    CHECK_OK(mq_unlink(name));
+    CHECK_OK(mq_send(q, "zz", 2, 0));
+    c->a[0] = q;
+    if (!strcmp(n, "mq_timedsend")) {
+      put(c, 1, "zz", 2);
+      c->a[2] = 2;
+    }
+    if (!strcmp(n, "mq_timedsend") || !strcmp(n, "mq_timedreceive")) {
+      put(c, 4, &zero_ts, sizeof zero_ts);  // long past: no waiting
+    }
+    if (!strcmp(n, "mq_timedreceive")) c->clen[3] = sizeof(unsigned);
+    if (!strcmp(n, "mq_notify")) {
+      struct sigevent ev = {.sigev_notify = SIGEV_NONE};
+      put(c, 1, &ev, sizeof ev);
+    }
+    if (!strcmp(n, "mq_getsetattr")) {
+      struct mq_attr none = {.mq_flags = 0};
+      put(c, 1, &none, sizeof none);
+      c->clen[2] = sizeof(struct mq_attr);
     }
   }
   if (!strcmp(n, "pidfd_send_signal")) c->a[0] = CHECK_OK(syscall(SYS_pidfd_open, getpid(), 0));

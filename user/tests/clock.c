@@ -1,5 +1,6 @@
 // Clocks: CLOCK_MONOTONIC never goes back and advances, CLOCK_REALTIME is
-// after 2020 and agrees with gettimeofday and time(); resolutions; EINVAL.
+// after 2020 and agrees with gettimeofday and time(); the CPU-time clocks
+// count CPU time; CLOCK_TAI; resolutions; EINVAL.
 #include <time.h>
 
 #include <sys/syscall.h>
@@ -37,7 +38,28 @@ int main(void) {
   CHECK_OK(clock_getres(CLOCK_MONOTONIC, &res));
   CHECK(res.tv_sec == 0 && res.tv_nsec > 0 && res.tv_nsec <= 10000000);
   CHECK_OK(clock_gettime(CLOCK_BOOTTIME, &b));
-  CHECK_OK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b));
+  // The CPU-time clocks count CPU time, not time: sleeping adds (almost)
+  // nothing, spinning adds about what it spins.
+  struct timespec cpu0, cpu1, thr0, thr1, wall0, wall1;
+  CHECK_OK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0));
+  CHECK_OK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &thr0));
+  struct timespec long_nap = {0, 100 * 1000 * 1000};
+  CHECK_OK(nanosleep(&long_nap, NULL));
+  CHECK_OK(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1));
+  CHECK(ns(cpu1) >= ns(cpu0) && ns(cpu1) - ns(cpu0) < 50000000LL);
+  CHECK_OK(clock_gettime(CLOCK_MONOTONIC, &wall0));
+  do {
+    CHECK_OK(clock_gettime(CLOCK_MONOTONIC, &wall1));
+  } while (ns(wall1) - ns(wall0) < 200000000LL);
+  CHECK_OK(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &thr1));
+  CHECK(ns(thr1) - ns(thr0) >= 50000000LL);
+  CHECK(ns(thr1) - ns(thr0) <= ns(wall1) - ns(wall0) + 50000000LL);
+  // CLOCK_TAI is CLOCK_REALTIME plus the TAI offset (0 until set; 37 s
+  // where NTP set it).
+  struct timespec tai;
+  CHECK_OK(clock_gettime(CLOCK_REALTIME, &rt));
+  CHECK_OK(clock_gettime(CLOCK_TAI, &tai));
+  CHECK(tai.tv_sec - rt.tv_sec >= 0 && tai.tv_sec - rt.tv_sec <= 38);
   // Raw syscalls: bad clock id, bad pointer (glibc's vDSO path would crash).
   CHECK_ERR(syscall(SYS_clock_gettime, 12345, &b), EINVAL);
   CHECK_ERR(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (void*)0x1000), EFAULT);

@@ -1,10 +1,15 @@
 // dup/dup2/dup3/fcntl(F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD/SETFD, F_GETFL/SETFL)
-// and close_range; duplicates share the file offset.
+// and close_range (with CLOSE_RANGE_UNSHARE, and unshare(CLONE_FILES));
+// duplicates share the file offset.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <linux/close_range.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "user/lib/check.h"
 
@@ -44,6 +49,40 @@ int main(void) {
   CHECK_OK(syscall(SYS_close_range, 50, 51, CLOSE_RANGE_CLOEXEC));
   CHECK_EQ(fcntl(50, F_GETFD), FD_CLOEXEC);
   CHECK_ERR(syscall(SYS_close_range, 10, 5, 0), EINVAL);
+  CHECK_ERR(syscall(SYS_close_range, 0, ~0u, 0x80), EINVAL);
+  // CLOSE_RANGE_UNSHARE in a child sharing the table (CLONE_FILES): the
+  // child closes in its own copy; the parent's descriptors stay open.
+  CHECK_OK(fcntl(50, F_SETFD, 0));
+  pid_t child = CHECK_OK(syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0));
+  if (child == 0) {
+    if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_UNSHARE) != 0) _exit(1);
+    if (fcntl(50, F_GETFD) != -1 || errno != EBADF) _exit(2);
+    _exit(0);
+  }
+  int status = 0;
+  CHECK_EQ(waitpid(child, &status, 0), child);
+  CHECK_EQ(status, 0);
+  CHECK_EQ(fcntl(50, F_GETFD), 0);
+  // UNSHARE with CLOEXEC: the marks land in the copy only.
+  child = CHECK_OK(syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0));
+  if (child == 0) {
+    if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0) _exit(1);
+    if (fcntl(50, F_GETFD) != FD_CLOEXEC) _exit(2);
+    _exit(0);
+  }
+  CHECK_EQ(waitpid(child, &status, 0), child);
+  CHECK_EQ(status, 0);
+  CHECK_EQ(fcntl(50, F_GETFD), 0);
+  // unshare(CLONE_FILES): a child's later close no longer reaches the parent.
+  child = CHECK_OK(syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0));
+  if (child == 0) {
+    if (unshare(CLONE_FILES) != 0) _exit(1);
+    if (close(50) != 0) _exit(2);
+    _exit(0);
+  }
+  CHECK_EQ(waitpid(child, &status, 0), child);
+  CHECK_EQ(status, 0);
+  CHECK_EQ(fcntl(50, F_GETFD), 0);
   CHECK_ERR(dup(-1), EBADF);
   CHECK_ERR(dup2(-1, 5), EBADF);
   CHECK_ERR(dup2(fd, -1), EBADF);

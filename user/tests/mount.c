@@ -1,17 +1,86 @@
-// mount(2)/umount2(2) errnos, and a tmpfs mounted and unmounted for real.
+// mount(2)/umount2(2) errnos, a tmpfs mounted and unmounted for real, and
+// the per-mount flags MS_NOSUID, MS_NODEV and MS_NOEXEC.
 // Needs CAP_SYS_ADMIN (skipped with a note where the runner lacks it); the
 // ext2 checks are skipped where the kernel has no ext2 (mount says ENODEV).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
 
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "user/lib/check.h"
 #include "user/lib/linux_version.h"
 
-int main(void) {
+// Copies this program to `path` with `mode`, owned by `uid`.
+static void copy_self(const char* path, mode_t mode, uid_t uid) {
+  int in = CHECK_OK(open("/proc/self/exe", O_RDONLY));
+  int out = CHECK_OK(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0700));
+  char buf[65536];
+  ssize_t n;
+  while ((n = CHECK_OK(read(in, buf, sizeof buf))) > 0) CHECK_EQ(write(out, buf, (size_t)n), n);
+  CHECK_OK(close(in));
+  CHECK_OK(close(out));
+  CHECK_OK(chown(path, uid, uid));
+  CHECK_OK(chmod(path, mode));  // after chown, which clears the set-id bits
+}
+
+// Runs `path --euid` and returns the exit status: 0 if it ran as root.
+static int run_euid(const char* path) {
+  pid_t pid = CHECK_OK(fork());
+  if (pid == 0) {
+    execl(path, path, "--euid", (char*)NULL);
+    _exit(100 + errno);
+  }
+  int status = 0;
+  CHECK_OK(waitpid(pid, &status, 0));
+  CHECK(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+// MS_NOSUID, MS_NODEV and MS_NOEXEC: shown in /proc/self/mounts and honoured.
+static void per_mount_flags(void) {
+  CHECK_OK(mkdir("x", 0755));
+  CHECK_OK(mount("none", "x", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL));
+  char mounts[16384];
+  int fd = CHECK_OK(open("/proc/self/mounts", O_RDONLY));
+  ssize_t n = CHECK_OK(read(fd, mounts, sizeof mounts - 1));
+  mounts[n] = 0;
+  CHECK_OK(close(fd));
+  // (Linux adds tmpfs options after these, such as ",inode64".)
+  CHECK(strstr(mounts, " tmpfs rw,nosuid,nodev,noexec,relatime") != NULL);
+  // noexec: execve is EACCES, mmap(PROT_EXEC) EPERM, mprotect(PROT_EXEC) EACCES.
+  copy_self("x/prog", 0755, 0);
+  CHECK_EQ(run_euid("x/prog"), 100 + EACCES);
+  fd = CHECK_OK(open("x/prog", O_RDONLY));
+  CHECK(mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) == MAP_FAILED);
+  CHECK_EQ(errno, EPERM);
+  void* p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+  CHECK(p != MAP_FAILED);
+  CHECK_ERR(mprotect(p, 4096, PROT_READ | PROT_EXEC), EACCES);
+  CHECK_OK(munmap(p, 4096));
+  CHECK_OK(close(fd));
+  // nodev: a device node cannot be opened (it can be made).
+  CHECK_OK(mknod("x/null", S_IFCHR | 0666, makedev(1, 3)));
+  CHECK_ERR(open("x/null", O_RDONLY), EACCES);
+  CHECK_OK(umount2("x", 0));
+  // nosuid: a set-user-ID program runs with the caller's ids; the same
+  // program on a plain mount runs as its owner.
+  CHECK_OK(mount("none", "x", "tmpfs", MS_NOSUID, NULL));
+  copy_self("x/prog", 04755, 65534);
+  CHECK_EQ(run_euid("x/prog"), 0);
+  CHECK_OK(umount2("x", 0));
+  CHECK_OK(mount("none", "x", "tmpfs", 0, NULL));
+  copy_self("x/prog", 04755, 65534);
+  CHECK_EQ(run_euid("x/prog"), 1);
+  CHECK_OK(umount2("x", 0));
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && strcmp(argv[1], "--euid") == 0) return geteuid() == 0 ? 0 : 1;
   // On the build host, mount only in a private mount namespace of our own,
   // so that nothing the test does (or leaves behind if it fails) reaches
   // the host's mount table.
@@ -45,6 +114,8 @@ int main(void) {
   CHECK_EQ(st.st_size, 5);
   CHECK_OK(umount2("m", 0));
   CHECK_ERR(stat("m/inside", &st), ENOENT);
+
+  per_mount_flags();
 
   // umount2: not a mount point, missing, unknown flags.
   CHECK_ERR(umount2("m", 0), EINVAL);

@@ -1,7 +1,8 @@
 // Process descriptors: pidfd_open (close-on-exec, PIDFD_NONBLOCK, EINVAL,
 // ESRCH), poll and epoll readiness when the process exits, pidfd_send_signal (with and without a
 // siginfo; EINVAL, EBADF, EPERM, ESRCH), waitid(P_PIDFD) (EAGAIN for a nonblocking pidfd, ECHILD,
-// EBADF), CLONE_PIDFD through clone and clone3, and pidfd_getfd.
+// EBADF), CLONE_PIDFD through clone and clone3, pidfd_getfd, and a /proc/<pid>
+// directory in place of a pidfd.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -268,8 +269,40 @@ static void getfd(void) {
   CHECK_OK(close(ready[1]));
 }
 
+static volatile sig_atomic_t usr1_seen;
+static void on_usr1(int sig) { usr1_seen = sig; }
+
+// pidfd_send_signal takes an open /proc/<pid> directory as a pidfd (Linux's
+// tgid_pidfd_to_pid); a thread's /proc/<pid>/task/<tid> or any other file is
+// EBADF, and the directory of a process since reaped is ESRCH.
+static void proc_dir_as_pidfd(void) {
+  CHECK(signal(SIGUSR1, on_usr1) != SIG_ERR);
+  int dir = CHECK_OK(open("/proc/self", O_DIRECTORY | O_CLOEXEC));
+  CHECK_OK(pidfd_send_signal(dir, SIGUSR1, NULL, 0));
+  CHECK_EQ(usr1_seen, SIGUSR1);
+  CHECK_OK(pidfd_send_signal(dir, 0, NULL, 0));
+  CHECK_OK(close(dir));
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d", (int)gettid());
+  int task = CHECK_OK(open(path, O_DIRECTORY | O_CLOEXEC));
+  CHECK_ERR(pidfd_send_signal(task, 0, NULL, 0), EBADF);
+  CHECK_OK(close(task));
+  int file = CHECK_OK(open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  CHECK_ERR(pidfd_send_signal(file, 0, NULL, 0), EBADF);
+  CHECK_OK(close(file));
+  pid_t child = CHECK_OK(fork());
+  if (child == 0) _exit(0);
+  snprintf(path, sizeof path, "/proc/%d", (int)child);
+  int cdir = CHECK_OK(open(path, O_DIRECTORY | O_CLOEXEC));
+  CHECK_EQ(waitpid(child, NULL, 0), child);
+  CHECK_ERR(pidfd_send_signal(cdir, 0, NULL, 0), ESRCH);
+  CHECK_OK(close(cdir));
+  CHECK(signal(SIGUSR1, SIG_DFL) != SIG_ERR);
+}
+
 int main(void) {
   open_and_errors();
+  proc_dir_as_pidfd();
   not_a_leader();
   signal_and_wait();
   queued_value();
