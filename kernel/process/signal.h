@@ -58,6 +58,19 @@ struct KernelSigaction {
 };
 static_assert(sizeof(KernelSigaction) == 32);
 
+// struct sigevent (64 bytes) as timer_create and mq_notify read it:
+// sigev_value, sigev_signo, sigev_notify, then the union whose first int is
+// sigev_notify_thread_id.
+struct Sigevent {
+  uint64_t value;
+  int32_t signo;
+  int32_t notify;
+  int32_t tid;
+  std::array<int32_t, 11> pad;
+  OSTD_POD(Sigevent, value, signo, notify, tid, pad);
+};
+static_assert(sizeof(Sigevent) == 64);
+
 // What siginfo_t reports about a pending signal (queued as sig_queue.h says).
 struct SigInfo {
   int32_t code = 0;  // si_code: SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, CLD_*, SEGV_*

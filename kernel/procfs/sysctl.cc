@@ -51,6 +51,14 @@ Result<size_t> ReadSmallWrite(fs::IoReader& src, std::array<char, 64>& out) {
   return count;
 }
 
+// One integer in [min, max] from a write at offset 0 (proc_dointvec_minmax's
+// rules, fs/memfd.h): the value and what write(2) returns. EINVAL.
+Result<fs::SysctlIntWrite> ReadIntWrite(fs::IoReader& src, int min, int max) {
+  std::array<char, 64> chars{};  // no integer is longer
+  OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));
+  return fs::ParseSysctlInt(std::span<const char>(chars).first(n), min, max);
+}
+
 // A sysctl's value and a newline, read at offset 0.
 template <typename T>
 Result<size_t> ReadLine(uint64_t offset, fs::IoWriter& dst, const T& value) {
@@ -83,12 +91,9 @@ class MemfdNoexecFile final : public Inode {
       return Err(Errno::kEPERM);
     }
     if (offset != 0) return count;
-    std::array<char, 64> chars{};
-    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));  // no integer is longer
     PidNamespace& ns = t->process().pid_ns();
     OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
-                    fs::ParseSysctlInt(std::span<const char>(chars).first(n), ns.MemfdNoexecFloor(),
-                                       fs::kMemfdNoexecScopeEnforced));
+                    ReadIntWrite(src, ns.MemfdNoexecFloor(), fs::kMemfdNoexecScopeEnforced));
     OSTD_TRY(ns.SetMemfdNoexec(w.value));
     return w.consumed;
   }
@@ -119,10 +124,7 @@ class ModulesDisabledFile final : public Inode {
     size_t count = src.remain();
     if (count == 0) return 0;
     if (offset != 0) return count;
-    std::array<char, 64> chars{};
-    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w,
-                    fs::ParseSysctlInt(std::span<const char>(chars).first(n), 1, 1));
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, 1, 1));
     module::DisableModules();
     return w.consumed;
   }
@@ -214,11 +216,8 @@ class MqueueLimitFile final : public Inode {
     size_t count = src.remain();
     if (count == 0) return 0;
     if (offset != 0) return count;
-    std::array<char, 64> chars{};
-    OSTD_TRY_ASSIGN(size_t n, ReadSmallWrite(src, chars));
     fs::mqueue::LimitRange range = fs::mqueue::RangeOf(limit_);
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, fs::ParseSysctlInt(std::span<const char>(chars).first(n),
-                                                             range.min, range.max));
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, range.min, range.max));
     fs::mqueue::SetLimit(limit_, w.value);
     return w.consumed;
   }

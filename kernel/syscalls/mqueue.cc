@@ -53,17 +53,6 @@ using ostd::vm::CopyToUser;
 using ostd::vm::UserInPtr;
 using ostd::vm::UserOutPtr;
 
-// struct sigevent (64 bytes): sigev_value, sigev_signo, sigev_notify, then
-// the union.
-struct Sigevent {
-  uint64_t value;
-  int32_t signo;
-  int32_t notify;
-  std::array<int32_t, 12> pad;
-  OSTD_POD(Sigevent, value, signo, notify, pad);
-};
-static_assert(sizeof(Sigevent) == 64);
-
 // struct __kernel_timespec.
 struct KernelTimespec {
   int64_t sec;

@@ -22,18 +22,6 @@ using ostd::vm::CopyToUser;
 using ostd::vm::UserInPtr;
 using ostd::vm::UserOutPtr;
 
-// struct sigevent (64 bytes): sigev_value, sigev_signo, sigev_notify, then
-// the union whose first int is sigev_notify_thread_id.
-struct Sigevent {
-  uint64_t value;
-  int32_t signo;
-  int32_t notify;
-  int32_t tid;
-  std::array<int32_t, 11> pad;
-  OSTD_POD(Sigevent, value, signo, notify, tid, pad);
-};
-static_assert(sizeof(Sigevent) == 64);
-
 // struct __kernel_itimerspec.
 struct Itimerspec {
   KernelTimespec interval;
