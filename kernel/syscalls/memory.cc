@@ -77,8 +77,12 @@ SyscallResult SysMmap(Thread& self, uint64_t addr, uint64_t len, uint64_t prot_a
   OSTD_TRY_ASSIGN(uint64_t at, self.process().mm().Map(addr, len, prot, flags, std::move(source),
                                                        pgoff, VmaKind::kNormal, VmLimit(self)));
   if ((flags & kMapPopulate) != 0) {
+    // As Linux's populate_vma_page_range: a private writable mapping is
+    // populated for writing (its copy-on-write copies made now, so later
+    // writes to the file do not show through); a shared one for reading.
+    bool for_write = (prot & kProtWrite) != 0 && !shared;
     for (uint64_t va = at; va < at + len; va += kPageSize) {
-      (void)self.process().mm().HandleFault(va, (prot & kProtWrite) != 0 && shared, false);
+      (void)self.process().mm().HandleFault(va, for_write, false);
     }
   }
   return at;
