@@ -35,6 +35,7 @@
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/mqueue_fs.h"
 #include "kernel/syscalls/syscall.h"
+#include "kernel/syscalls/timeout.h"
 #include "ostd/log.h"
 #include "ostd/pod.h"
 #include "ostd/vm/vm_io.h"
@@ -52,13 +53,6 @@ using ostd::vm::CopyFromUser;
 using ostd::vm::CopyToUser;
 using ostd::vm::UserInPtr;
 using ostd::vm::UserOutPtr;
-
-// struct __kernel_timespec.
-struct KernelTimespec {
-  int64_t sec;
-  int64_t nsec;
-  OSTD_POD(KernelTimespec, sec, nsec);
-};
 
 constexpr uint64_t kNotifyCookieLen = 32;  // NOTIFY_COOKIE_LEN
 

@@ -16,6 +16,7 @@
 #include "kernel/process/process.h"
 #include "kernel/pseudofs/pseudo_fs.h"
 #include "kernel/pseudofs/sysfs.h"
+#include "kernel/syscalls/copy_struct.h"
 #include "kernel/syscalls/syscall.h"
 #include "kernel/tracing/linux_symbols.h"
 #include "kernel/tracing/perf_attr.h"
@@ -56,27 +57,13 @@ Result<PerfEventAttr> CopyAttr(UserInOutPtr<PerfEventAttr> uattr) {
   OSTD_TRY_ASSIGN(UserInOutPtr<PerfEventAttr> usize, uattr.Offset(sizeof(uint32_t)));
   OSTD_TRY_ASSIGN(uint32_t given, ostd::vm::CopyFromUser(usize.Cast<uint32_t>()));
   Result<uint32_t> size = perf::AttrCopySize(given);
-  bool too_big = !size;
-  if (size && *size > perf::kAttrSize) {
-    OSTD_TRY_ASSIGN(UserInOutPtr<PerfEventAttr> tail, uattr.Offset(perf::kAttrSize));
-    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                    ostd::vm::UserReader(tail.Cast<uint8_t>(), *size - perf::kAttrSize));
-    while (r.has_remain() && !too_big) {
-      OSTD_TRY_ASSIGN(uint8_t b, r.ReadVal<uint8_t>());
-      too_big = b != 0;
-    }
-  }
-  if (too_big) {
+  Result<PerfEventAttr> read = size ? CopyStructFromUser<PerfEventAttr>(uattr, *size)
+                                    : Result<PerfEventAttr>(Err(size.error()));
+  if (!read && read.error() == Errno::kE2BIG) {
     (void)ostd::vm::CopyToUser(usize.Cast<uint32_t>(), perf::kAttrSize);
     return Err(Errno::kE2BIG);
   }
-  std::array<uint8_t, sizeof(PerfEventAttr)> bytes{};
-  std::span<uint8_t> want = std::span<uint8_t>(bytes).first(std::min<size_t>(*size, bytes.size()));
-  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
-                  ostd::vm::UserReader(uattr.Cast<uint8_t>(), want.size()));
-  auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromSpan(want);
-  if (!r.ReadTo(w).ok()) return Err(Errno::kEFAULT);
-  PerfEventAttr attr = std::bit_cast<PerfEventAttr>(bytes);
+  OSTD_TRY_ASSIGN(PerfEventAttr attr, std::move(read));
   attr.size = *size;
   OSTD_TRY(perf::CheckAttr(attr));
   return attr;
