@@ -48,6 +48,14 @@ struct FutexWaiter {
   // futex_waitv entries: their group and index in it (null otherwise).
   WaitvGroup* group = nullptr;
   int index = 0;
+  // FUTEX_WAIT_REQUEUE_PI waiters, while still on their first (non-PI)
+  // word: the PI futex a FUTEX_CMP_REQUEUE_PI must move them to. The
+  // requeue either takes that lock for the waiter (`requeue_locked`, and
+  // wakes it) or makes it a PI waiter there (`pi`, `owner`; requeue_pi
+  // cleared).
+  bool requeue_pi = false;
+  FutexKey requeue_key;
+  bool requeue_locked = false;
 };
 
 struct Bucket {
@@ -84,13 +92,25 @@ void Remove(Bucket& b, const FutexWaiter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.loc
   }
 }
 
+// True for a waiter that only the PI operations may wake or move: a
+// FUTEX_LOCK_PI waiter, or a FUTEX_WAIT_REQUEUE_PI one (Linux's futex_q with
+// pi_state or rt_waiter). The plain wakes and requeues meeting one fail
+// with EINVAL.
+bool PiOnly(const FutexWaiter& w) { return w.pi || w.requeue_pi; }
+
 // Takes up to `count` waiters on `key` matching `bitset` out of `b` and marks
-// them woken (the caller wakes b.wq after dropping the lock).
-int WakeLocked(Bucket& b, const FutexKey& key, int count, uint32_t bitset)
+// them woken (the caller wakes b.wq after dropping the lock). Stops at a
+// PiOnly waiter on `key`, setting `refused` (those woken before it stay
+// woken, as Linux's futex_wake).
+int WakeLocked(Bucket& b, const FutexKey& key, int count, uint32_t bitset, bool& refused)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
   int woken = 0;
   for (size_t i = 0; i < b.waiters.size() && woken < count;) {
     FutexWaiter* w = b.waiters[i];
+    if (w->key == key && PiOnly(*w)) {
+      refused = true;
+      break;
+    }
     if (w->key == key && (w->bitset & bitset) != 0) {
       EraseWaiter(b, i);
       w->woken.store(true, std::memory_order_release);
@@ -214,11 +234,13 @@ ostd::Result<int> FutexWake(AddressSpace& mm, uint64_t uaddr, bool shared, int c
   OSTD_TRY_ASSIGN(FutexKeyRef key, mm.FutexKeyOf(uaddr, shared));
   Bucket& b = buckets[BucketOf(key.key)];
   int woken = 0;
+  bool refused = false;
   {
     ostd::SpinLockGuard guard(b.lock);
-    woken = WakeLocked(b, key.key, AtLeastOne(count), bitset);
+    woken = WakeLocked(b, key.key, AtLeastOne(count), bitset, refused);
   }
   if (woken > 0) b.wq.WakeAll();
+  if (refused) return Err(Errno::kEINVAL);
   return woken;
 }
 
@@ -235,18 +257,23 @@ ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2
   Bucket& to = buckets[i2];
   int woken = 0;
   int moved = 0;
+  bool refused = false;
   {
     DoubleLock lock(i1, i2);
     if (cmp) {
       OSTD_TRY_ASSIGN(uint32_t cur, ReadWord(uaddr));
       if (cur != *cmp) return Err(Errno::kEAGAIN);
     }
-    woken = WakeLocked(from, key1.key, wake, ~0u);
-    for (size_t i = 0; i < from.waiters.size() && moved < requeue;) {
+    woken = WakeLocked(from, key1.key, wake, ~0u, refused);
+    for (size_t i = 0; i < from.waiters.size() && moved < requeue && !refused;) {
       FutexWaiter* w = from.waiters[i];
       if (!(w->key == key1.key)) {
         ++i;
         continue;
+      }
+      if (PiOnly(*w)) {
+        refused = true;
+        break;
       }
       if (i1 == i2) {
         w->key = key2.key;
@@ -264,6 +291,7 @@ ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2
     }
   }
   if (woken > 0 || (moved > 0 && i1 != i2)) from.wq.WakeAll();
+  if (refused) return Err(Errno::kEINVAL);
   return woken + moved;
 }
 
@@ -293,6 +321,7 @@ ostd::Result<int> FutexWakeOp(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2,
   int woken = 0;
   bool woke1 = false;
   bool woke2 = false;
+  bool refused = false;
   {
     DoubleLock lock(i1, i2);
     uint32_t old = 0;
@@ -345,17 +374,18 @@ ostd::Result<int> FutexWakeOp(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2,
       default:
         return Err(Errno::kENOSYS);  // after the operation, as Linux
     }
-    int n = WakeLocked(buckets[i1], key1.key, AtLeastOne(wake), ~0u);
+    int n = WakeLocked(buckets[i1], key1.key, AtLeastOne(wake), ~0u, refused);
     woke1 = n > 0;
     woken += n;
-    if (pass) {
-      n = WakeLocked(buckets[i2], key2.key, AtLeastOne(wake2), ~0u);
+    if (pass && !refused) {
+      n = WakeLocked(buckets[i2], key2.key, AtLeastOne(wake2), ~0u, refused);
       woke2 = n > 0;
       woken += n;
     }
   }
   if (woke1) buckets[i1].wq.WakeAll();
   if (woke2 && i2 != i1) buckets[i2].wq.WakeAll();
+  if (refused) return Err(Errno::kEINVAL);
   return woken;
 }
 
@@ -465,18 +495,17 @@ bool HasWaitersLocked(Bucket& b, const FutexKey& key) ABSL_EXCLUSIVE_LOCKS_REQUI
   return false;
 }
 
-}  // namespace
-
-ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
-                         std::optional<uint64_t> deadline_ns, bool trylock) {
-  if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(FutexKeyRef key, self.process().mm().FutexKeyOf(uaddr, shared));
+// The FUTEX_LOCK_PI loop of `self` on the word at `uaddr` (key `key`):
+// `waited` if `self` already slept for this lock (an owner word naming
+// `self` is then a hand-over, not EDEADLK), `dead_owner` an owner known to
+// have exited while `self` waited for it (0: none).
+ostd::Status LockPiLoop(Thread& self, uint64_t uaddr, const FutexKey& key,
+                        std::optional<uint64_t> deadline_ns, bool trylock, bool waited,
+                        uint32_t dead_owner) {
   uint32_t tid = static_cast<uint32_t>(self.tid());
-  uint32_t idx = BucketOf(key.key);
+  uint32_t idx = BucketOf(key);
   Bucket& b = buckets[idx];
   UserInOutPtr<uint32_t> word(uaddr);
-  bool waited = false;
-  uint32_t dead_owner = 0;  // an owner that exited while we waited for it
   for (;;) {
     // Whether the owner exists is asked before the bucket lock (the tree
     // lock is never taken under it); a stale answer only costs a retry.
@@ -497,7 +526,7 @@ ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
         // Free (perhaps with FUTEX_OWNER_DIED, which stays), or its owner
         // exited without the robust-list cleanup: take it over.
         uint32_t next =
-            tid | (uval & kFutexOwnerDied) | (HasWaitersLocked(b, key.key) ? kFutexWaiters : 0);
+            tid | (uval & kFutexOwnerDied) | (HasWaitersLocked(b, key) ? kFutexWaiters : 0);
         if (owner != 0) next |= kFutexOwnerDied;
         OSTD_TRY_ASSIGN(uint32_t seen, ostd::vm::CompareExchangeUser(word, uval, next));
         if (seen != uval) continue;
@@ -511,7 +540,7 @@ ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
                         ostd::vm::CompareExchangeUser(word, uval, uval | kFutexWaiters));
         if (seen != uval) continue;
       }
-      w.key = key.key;
+      w.key = key;
       w.bitset = ~0u;
       w.pi = true;
       w.tid = tid;
@@ -523,6 +552,16 @@ ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
     waited = true;
     if (w.owner_died.load(std::memory_order_acquire)) dead_owner = w.owner;
   }
+}
+
+}  // namespace
+
+ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
+                         std::optional<uint64_t> deadline_ns, bool trylock) {
+  if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key, self.process().mm().FutexKeyOf(uaddr, shared));
+  return LockPiLoop(self, uaddr, key.key, deadline_ns, trylock, /*waited=*/false,
+                    /*dead_owner=*/0);
 }
 
 ostd::Status FutexUnlockPi(Thread& self, uint64_t uaddr, bool shared) {
@@ -558,6 +597,158 @@ ostd::Status FutexUnlockPi(Thread& self, uint64_t uaddr, bool shared) {
     }
     if (handed) b.wq.WakeAll();
     return {};
+  }
+}
+
+ostd::Status FutexWaitRequeuePi(Thread& self, uint64_t uaddr, uint32_t expected, uint64_t uaddr2,
+                                bool shared, std::optional<uint64_t> deadline_ns) {
+  if (uaddr == uaddr2) return Err(Errno::kEINVAL);
+  if ((uaddr & 3) != 0 || (uaddr2 & 3) != 0) return Err(Errno::kEINVAL);
+  AddressSpace& mm = self.process().mm();
+  // Both keys are held for the whole wait: key2's keeps the PI futex's
+  // object alive while this waiter is queued on it.
+  OSTD_TRY_ASSIGN(FutexKeyRef key2, mm.FutexKeyOf(uaddr2, shared));
+  OSTD_TRY_ASSIGN(FutexKeyRef key1, mm.FutexKeyOf(uaddr, shared));
+  FutexWaiter w;
+  w.key = key1.key;
+  w.bitset = ~0u;
+  w.requeue_pi = true;
+  w.requeue_key = key2.key;
+  w.tid = static_cast<uint32_t>(self.tid());
+  uint32_t idx = BucketOf(key1.key);
+  w.bucket.store(idx, std::memory_order_relaxed);
+  {
+    Bucket& b = buckets[idx];
+    ostd::SpinLockGuard guard(b.lock);
+    OSTD_TRY_ASSIGN(uint32_t v, ReadWord(uaddr));
+    if (v != expected) return Err(Errno::kEAGAIN);
+    // Two addresses may name one shared word: the keys decide (after the
+    // value check, as Linux).
+    if (key1.key == key2.key) return Err(Errno::kEINVAL);
+    OSTD_TRY(b.waiters.Push(&w));
+  }
+  ostd::Status s = SleepUntilWoken(self, w, deadline_ns);
+  // `w` is in no list now: SleepUntilWoken or a waker took it out.
+  if (!w.pi) {
+    // Never requeued: woken with the lock taken for us, or the wait ended
+    // on the first word. A signal there restarts the call whatever the
+    // handler's SA_RESTART (Linux's ERESTARTNOINTR).
+    if (s) return w.requeue_locked ? ostd::Status{} : Err(Errno::kEAGAIN);
+    if (s.error() == Errno::kEINTR) self.restart_no_intr = true;
+    return s;
+  }
+  // Requeued onto the PI futex. A wait that ends there without the lock
+  // cannot be restarted (the first word has moved on): a signal gives
+  // EWOULDBLOCK, as Linux.
+  if (s && !w.owner_died.load(std::memory_order_acquire)) return {};  // handed over
+  if (s)
+    s = LockPiLoop(self, uaddr2, key2.key, deadline_ns, /*trylock=*/false, /*waited=*/true,
+                   w.owner);
+  if (!s && s.error() == Errno::kEINTR) return Err(Errno::kEAGAIN);
+  return s;
+}
+
+ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
+                                    int wake, int requeue,
+                                    uint32_t cmp) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (wake < 0 || requeue < 0) return Err(Errno::kEINVAL);
+  if (uaddr == uaddr2 || wake != 1) return Err(Errno::kEINVAL);
+  if ((uaddr & 3) != 0 || (uaddr2 & 3) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY_ASSIGN(FutexKeyRef key1, mm.FutexKeyOf(uaddr, shared));
+  OSTD_TRY_ASSIGN(FutexKeyRef key2, mm.FutexKeyOf(uaddr2, shared));
+  if (key1.key == key2.key) return Err(Errno::kEINVAL);
+  uint32_t i1 = BucketOf(key1.key);
+  uint32_t i2 = BucketOf(key2.key);
+  Bucket& from = buckets[i1];
+  Bucket& to = buckets[i2];
+  UserInOutPtr<uint32_t> word2(uaddr2);
+  for (;;) {
+    // As in LockPiLoop: whether the PI futex's owner lives is asked before
+    // the bucket locks; a changed owner under them retries.
+    // A fault is reported under the locks, after the compare (as Linux).
+    ostd::Result<uint32_t> peek = ReadWord(uaddr2);
+    uint32_t peek_owner = peek ? *peek & kFutexTidMask : 0;
+    bool owner_lives = peek_owner == 0 || ThreadLives(peek_owner);
+    int count = 0;  // woken with the lock, plus requeued
+    bool refused = false;
+    bool retry = false;
+    ostd::Status moved = {};
+    {
+      DoubleLock lock(i1, i2);
+      OSTD_TRY_ASSIGN(uint32_t cur, ReadWord(uaddr));
+      if (cur != cmp) return Err(Errno::kEAGAIN);
+      OSTD_TRY_ASSIGN(uint32_t uval, ReadWord(uaddr2));
+      FutexWaiter* top = nullptr;
+      for (FutexWaiter* w : from.waiters) {
+        if (w->key == key1.key) {
+          top = w;
+          break;
+        }
+      }
+      if (top == nullptr) return 0;
+      // The first waiter must be a FUTEX_WAIT_REQUEUE_PI one bound for
+      // `uaddr2` (Linux's futex_proxy_trylock_atomic).
+      if (!top->requeue_pi || !(top->requeue_key == key2.key)) return Err(Errno::kEINVAL);
+      uint32_t owner = uval & kFutexTidMask;
+      if (owner == top->tid) return Err(Errno::kEDEADLK);
+      if (owner == 0) {
+        // Free: take it for the first waiter, which returns owning it.
+        // FUTEX_WAITERS is set when more may be requeued behind it.
+        uint32_t next = top->tid | (uval & kFutexOwnerDied) | (requeue > 0 ? kFutexWaiters : 0);
+        OSTD_TRY_ASSIGN(uint32_t seen, ostd::vm::CompareExchangeUser(word2, uval, next));
+        if (seen != uval) {
+          retry = true;
+        } else {
+          Remove(from, top);
+          top->requeue_locked = true;
+          top->woken.store(true, std::memory_order_release);
+          owner = top->tid;
+          count = 1;
+        }
+      } else if (owner != peek_owner) {
+        retry = true;
+      } else if (!owner_lives) {
+        return Err(Errno::kESRCH);
+      } else if ((uval & kFutexWaiters) == 0) {
+        OSTD_TRY_ASSIGN(uint32_t seen,
+                        ostd::vm::CompareExchangeUser(word2, uval, uval | kFutexWaiters));
+        retry = seen != uval;
+      }
+      // The rest (the first one too if the lock is held) become PI waiters
+      // of `owner` on `uaddr2`: Linux counts them against `requeue` after
+      // the one it could wake (`wake` is 1).
+      for (size_t i = 0; !retry && i < from.waiters.size() && count - wake < requeue;) {
+        FutexWaiter* w = from.waiters[i];
+        if (!(w->key == key1.key)) {
+          ++i;
+          continue;
+        }
+        if (!w->requeue_pi || !(w->requeue_key == key2.key)) {
+          refused = true;
+          break;
+        }
+        if (i1 != i2) {
+          moved = to.waiters.Push(w);
+          if (!moved) break;  // ENOMEM: those moved so far stay moved
+          EraseWaiter(from, i);
+        } else {
+          ++i;
+        }
+        w->requeue_pi = false;
+        w->pi = true;
+        w->owner = owner;
+        w->key = key2.key;
+        ++count;
+        // The waiter sleeps on `from`'s queue: it sees the new bucket and
+        // sleeps again on `to`'s.
+        if (i1 != i2) w->bucket.store(i2, std::memory_order_release);
+      }
+    }
+    if (retry) continue;
+    if (count > 0) from.wq.WakeAll();
+    if (!moved) return Err(moved.error());
+    if (refused) return Err(Errno::kEINVAL);
+    return count;
   }
 }
 

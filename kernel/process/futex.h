@@ -33,21 +33,24 @@ ostd::Status FutexWait(Thread& self, uint64_t uaddr, bool shared, uint32_t expec
                        uint32_t bitset, std::optional<uint64_t> deadline_ns);
 // Wakes waiters on `uaddr` whose bitset intersects `bitset`: up to `count`,
 // and at least one, as Linux's futex_wake. Returns how many woke. EINVAL
-// (misaligned, bitset 0), EFAULT (shared, and nothing mapped there).
+// (misaligned, bitset 0, or a PI or FUTEX_WAIT_REQUEUE_PI waiter on the
+// word, which only the PI operations may wake), EFAULT (shared, and nothing
+// mapped there).
 ostd::Result<int> FutexWake(AddressSpace& mm, uint64_t uaddr, bool shared, int count,
                             uint32_t bitset = ~0u);
 // FUTEX_REQUEUE / FUTEX_CMP_REQUEUE: wakes up to `wake` waiters on `uaddr`
 // and moves up to `requeue` others to `uaddr2`; with `cmp`, first checks
 // (atomically with respect to waiters) that the word at `uaddr` equals *cmp
 // (EAGAIN otherwise). Returns the number woken plus moved. EINVAL for a
-// negative count or a misaligned address, EFAULT.
+// negative count, a misaligned address or a PI-only waiter met (see
+// FutexWake), EFAULT.
 ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
                                int wake, int requeue, std::optional<uint32_t> cmp);
 // FUTEX_WAKE_OP: atomically applies `encoded_op`'s operation to the word at
 // `uaddr2`, wakes up to `wake` waiters on `uaddr` and, if the old value of
 // the `uaddr2` word passes `encoded_op`'s comparison, up to `wake2` waiters on
 // `uaddr2`. Returns the total woken. ENOSYS for an unknown operation or
-// comparison, EFAULT, EINVAL.
+// comparison, EFAULT, EINVAL (also for a PI-only waiter, see FutexWake).
 ostd::Result<int> FutexWakeOp(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
                               int wake, int wake2, uint32_t encoded_op);
 
@@ -85,6 +88,25 @@ ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
 // tid | FUTEX_WAITERS) and is woken; with none the word becomes 0. EPERM if
 // the word does not name `self`, EFAULT, EINVAL.
 ostd::Status FutexUnlockPi(Thread& self, uint64_t uaddr, bool shared);
+// FUTEX_WAIT_REQUEUE_PI: sleeps on the non-PI word at `uaddr` (it must hold
+// `expected`, else EAGAIN) until a FutexCmpRequeuePi moves `self` to the PI
+// futex at `uaddr2`, then until `self` owns that lock; returns once it does.
+// Ends with ETIMEDOUT at `deadline_ns`. A signal before the requeue is
+// EINTR restarted whatever SA_RESTART says; one after it is EAGAIN (the
+// caller must take the lock itself). EINVAL (same word twice, misaligned),
+// EFAULT.
+ostd::Status FutexWaitRequeuePi(Thread& self, uint64_t uaddr, uint32_t expected, uint64_t uaddr2,
+                                bool shared, std::optional<uint64_t> deadline_ns);
+// FUTEX_CMP_REQUEUE_PI: if the word at `uaddr` still equals `cmp` (else
+// EAGAIN), takes the PI lock at `uaddr2` for the first waiter if it is free
+// and wakes it, then makes up to `requeue` further waiters (the first one
+// too if the lock is held) PI waiters on `uaddr2`, setting FUTEX_WAITERS.
+// Returns how many were woken or moved. EINVAL if `wake` is not 1, a count
+// is negative, both words are one, or a waiter on `uaddr` is not a
+// FUTEX_WAIT_REQUEUE_PI waiter bound for `uaddr2`; EDEADLK if the first
+// waiter owns `uaddr2`; ESRCH if its owner does not exist; EFAULT.
+ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
+                                    int wake, int requeue, uint32_t cmp);
 // Tells PI waiters whose owner `tid` exited: they take the lock over with
 // FUTEX_OWNER_DIED (Linux's exit_pi_state_list). Called by exiting threads.
 void FutexOwnerExited(uint32_t tid);

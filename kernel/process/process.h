@@ -26,6 +26,7 @@
 #include "kernel/process/posix_timer.h"
 #include "kernel/process/sig_queue.h"
 #include "kernel/process/signal.h"
+#include "kernel/syscalls/syscall_spec.h"
 #include "ostd/fmt.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -239,6 +240,13 @@ class Thread {
   // restarted (SA_RESTART, or no handler ran); -1 if none. DeliverSignals
   // decides and clears it.
   int64_t restart_nr = -1;
+  // How that call restarts: its kind in syscall_list.h, or kNoIntr if it set
+  // restart_no_intr.
+  Restart restart_how = Restart::kNever;
+  // Set by a handler about to fail with EINTR that must be restarted even
+  // after a handler without SA_RESTART (Linux's ERESTARTNOINTR); HandleSyscall
+  // reads and clears it after every call.
+  bool restart_no_intr = false;
   // rt_sigsuspend / ppoll / pselect6: the mask to restore after the handler.
   bool restore_mask_after_signal = false;
   SigSet saved_mask = 0;

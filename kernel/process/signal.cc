@@ -441,7 +441,7 @@ void DeliverSignals(Thread& t) {
         t.restore_mask_after_signal = false;
       }
       if (t.restart_nr < 0) return;
-      if (RestartAfterSignal(SpecOf(static_cast<uint64_t>(t.restart_nr)).restart,
+      if (RestartAfterSignal(t.restart_how,
                              /*handler_ran=*/false, /*sa_restart=*/false)) {
         RewindSyscall(t);
       } else {
@@ -485,7 +485,7 @@ void DeliverSignals(Thread& t) {
   }
 
   if (t.restart_nr >= 0) {
-    if (RestartAfterSignal(SpecOf(static_cast<uint64_t>(t.restart_nr)).restart,
+    if (RestartAfterSignal(t.restart_how,
                            /*handler_ran=*/true, (action.flags & kSaRestart) != 0)) {
       RewindSyscall(t);  // the handler returns into the call again
     } else {

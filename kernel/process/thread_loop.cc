@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <utility>
 
 #include "kernel/process/exec.h"
 #include "kernel/process/process.h"
@@ -52,6 +53,7 @@ void HandleSyscall(Thread& t) {
     return;
   }
   SyscallResult r = e.fn(args, t);
+  bool no_intr = std::exchange(t.restart_no_intr, false);
   // Handlers that replace the whole context (execve, rt_sigreturn) return
   // the rax the new context must see.
   if (r) {
@@ -60,8 +62,12 @@ void HandleSyscall(Thread& t) {
   }
   ctx.set_syscall_ret(static_cast<uint64_t>(-static_cast<int64_t>(r.error())));
   // Whether and when it restarts is decided by DeliverSignals (syscall_list.h).
-  if (r.error() == ostd::Errno::kEINTR && SpecOf(nr).restart != Restart::kNever) {
-    t.restart_nr = static_cast<int64_t>(nr);
+  if (r.error() == ostd::Errno::kEINTR) {
+    Restart how = no_intr ? Restart::kNoIntr : SpecOf(nr).restart;
+    if (how != Restart::kNever) {
+      t.restart_nr = static_cast<int64_t>(nr);
+      t.restart_how = how;
+    }
   }
 }
 

@@ -1,7 +1,6 @@
-// futex(2): wait and wake (plain and bitset), requeue, wake-op and the PI
-// lock operations, on private and shared futexes (kernel/process/futex.h).
-// FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI are not implemented
-// (ENOSYS).
+// futex(2): wait and wake (plain and bitset), requeue, wake-op, the PI
+// lock operations and requeue-PI, on private and shared futexes
+// (kernel/process/futex.h).
 #include "kernel/process/futex.h"
 
 #include <cstdint>
@@ -23,7 +22,7 @@ using ostd::Errno;
 
 constexpr uint32_t kWait = 0, kWake = 1, kRequeue = 3, kCmpRequeue = 4, kWakeOp = 5, kLockPi = 6,
                    kUnlockPi = 7, kTrylockPi = 8, kWaitBitset = 9, kWakeBitset = 10,
-                   kWaitRequeuePi = 11, kLockPi2 = 13;
+                   kWaitRequeuePi = 11, kCmpRequeuePi = 12, kLockPi2 = 13;
 constexpr uint32_t kPrivate = 128, kClockRealtime = 256;
 
 struct Timespec {
@@ -35,7 +34,8 @@ struct Timespec {
 // The deadline (NowNanos clock) of a wait's timeout argument: relative for
 // FUTEX_WAIT; absolute on CLOCK_REALTIME for FUTEX_LOCK_PI; absolute on
 // CLOCK_MONOTONIC, or CLOCK_REALTIME with FUTEX_CLOCK_REALTIME, for
-// FUTEX_WAIT_BITSET and FUTEX_LOCK_PI2. EINVAL, EFAULT.
+// FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI and FUTEX_LOCK_PI2. EINVAL,
+// EFAULT.
 ostd::Result<std::optional<uint64_t>> WaitDeadline(uint64_t timeout, uint32_t cmd, bool realtime) {
   if (timeout == 0) return std::optional<uint64_t>();
   OSTD_TRY_ASSIGN(Timespec ts, ostd::vm::CopyFromUser(ostd::vm::UserInPtr<Timespec>(timeout)));
@@ -107,8 +107,19 @@ SyscallResult SysFutex(Thread& self, uint64_t uaddr, int op_arg, uint32_t val, u
     case kUnlockPi:
       OSTD_TRY(FutexUnlockPi(self, uaddr, shared));
       return 0;
+    case kWaitRequeuePi: {
+      OSTD_TRY_ASSIGN(std::optional<uint64_t> deadline, WaitDeadline(timeout, cmd, realtime));
+      OSTD_TRY(FutexWaitRequeuePi(self, uaddr, val, uaddr2, shared, deadline));
+      return 0;
+    }
+    case kCmpRequeuePi: {
+      // As for FUTEX_CMP_REQUEUE, the fourth argument is the requeue count.
+      OSTD_TRY_ASSIGN(
+          int n, FutexCmpRequeuePi(mm, uaddr, uaddr2, shared, AsInt(val), AsInt(timeout), val3));
+      return static_cast<uint64_t>(n);
+    }
     default:
-      // FUTEX_FD (removed), the requeue-PI operations and unknown commands.
+      // FUTEX_FD (removed) and unknown commands.
       return Err(Errno::kENOSYS);
   }
 }

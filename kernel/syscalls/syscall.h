@@ -220,6 +220,8 @@ constexpr bool RestartAfterSignal(Restart r, bool handler_ran, bool sa_restart) 
     case Restart::kNoHand:
     case Restart::kBlock:
       return !handler_ran;
+    case Restart::kNoIntr:
+      return true;
     case Restart::kNever:
       return false;
   }

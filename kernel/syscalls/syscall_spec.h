@@ -46,6 +46,9 @@ enum class Restart : uint8_t {
   kSys,     // ERESTARTSYS
   kNoHand,  // ERESTARTNOHAND
   kBlock,   // ERESTART_RESTARTBLOCK
+  // ERESTARTNOINTR: restarted whether or not a handler ran. No call has it
+  // as its kind; a handler asks for it for one wait (Thread::restart_no_intr).
+  kNoIntr,
 };
 
 inline constexpr size_t kMaxSyscallArgs = 6;
