@@ -24,12 +24,15 @@ using ostd::mm::UFrame;
 // Page-table flags for a page of `vma`. Private pages start read-only when
 // they may be shared (copy-on-write decides on the first write).
 // `anonymous`: the page is anonymous memory (see the header); VmSpace keeps
-// the mark through Protect, so only a mapping sets it.
-PageFlags FlagsFor(const Vma& vma, bool writable_now, bool anonymous = false) {
+// the mark through Protect, so only a mapping sets it. `dirty`: mark the page
+// written now (a write fault's page, as Linux's pte_mkdirty; the write itself
+// comes after the fault, or never for MADV_POPULATE_WRITE).
+PageFlags FlagsFor(const Vma& vma, bool writable_now, bool anonymous = false, bool dirty = false) {
   return PageFlags{.writable = writable_now && (vma.prot & kProtWrite) != 0,
                    .executable = (vma.prot & kProtExec) != 0,
                    .inaccessible = vma.prot == 0,
-                   .anonymous = anonymous};
+                   .anonymous = anonymous,
+                   .dirty = dirty};
 }
 
 // A fresh frame holding a copy of `src`.
@@ -205,12 +208,16 @@ Status AddressSpace::InsertLocked(Vma vma) {
 }
 
 void AddressSpace::MergeAround(size_t i) {
+  // Soft-dirty areas merge with clean ones, as Linux's vma_merge ignores
+  // VM_SOFTDIRTY; the merged area is soft-dirty if either was.
   if (i + 1 < vmas_.size() && Continues(vmas_[i], vmas_[i + 1])) {
     vmas_[i].end = vmas_[i + 1].end;
+    vmas_[i].soft_dirty = vmas_[i].soft_dirty || vmas_[i + 1].soft_dirty;
     vmas_.Erase(i + 1);
   }
   if (i > 0 && i < vmas_.size() && Continues(vmas_[i - 1], vmas_[i])) {
     vmas_[i - 1].end = vmas_[i].end;
+    vmas_[i - 1].soft_dirty = vmas_[i - 1].soft_dirty || vmas_[i].soft_dirty;
     vmas_.Erase(i);
   }
 }
@@ -372,8 +379,9 @@ Result<uint64_t> AddressSpace::Remap(uint64_t old_addr, uint64_t old_len, uint64
     if (!next) break;
     uint64_t page = next->first;
     if (auto f = vm_->QueryFrame(page)) {
-      Status s = MapPageLocked(moved, dst + (page - old_addr), std::move(f->first),
-                               FlagsFor(vmas_[i], f->second.writable, f->second.anonymous));
+      Status s = MapPageLocked(
+          moved, dst + (page - old_addr), std::move(f->first),
+          FlagsFor(vmas_[i], f->second.writable, f->second.anonymous, f->second.dirty));
       if (!s) {
         // No area covers the pages moved so far: take them back out.
         RssCounts counts{};
@@ -494,22 +502,30 @@ AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, 
   if (auto present = vm_->QueryFrame(page)) {
     auto& [frame, flags] = *present;
     // Another thread mapped it meanwhile, or a stale TLB entry: retry.
-    if (!write || flags.writable) return FaultOutcome::kResolved;
-    if (v.shared) return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true)));
+    if (!write || (flags.writable && flags.dirty)) return FaultOutcome::kResolved;
+    if (flags.writable) {
+      // Writable but never written (a read fault mapped it): also what
+      // MADV_POPULATE_WRITE finds, which must leave the page marked
+      // written as Linux's write fault does.
+      return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true, false, true)));
+    }
+    if (v.shared) return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true, false, true)));
     // Copy-on-write. Two references (the mapping's and ours): nobody else
     // has the frame, so it can simply become writable.
-    if (frame.refcount() == 2) return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true)));
+    if (frame.refcount() == 2) {
+      return OutcomeOf(vm_->Protect(page, kPageSize, FlagsFor(v, true, false, true)));
+    }
     Result<UFrame> copy = CopyFrame(frame);
     if (!copy) return OutcomeOf(Err(copy.error()));
     RssCounts old{};
     ++old[KindOf(v, flags)];
     if (Status s = UnmapPagesLocked(page, page + kPageSize, old); !s) return OutcomeOf(s);
-    return OutcomeOf(MapPageLocked(v, page, std::move(*copy), FlagsFor(v, true, true)));
+    return OutcomeOf(MapPageLocked(v, page, std::move(*copy), FlagsFor(v, true, true, true)));
   }
   if (!v.source) {
     Result<UFrame> fresh = UFrame::Alloc(/*zeroed=*/true);
     if (!fresh) return OutcomeOf(Err(fresh.error()));
-    return OutcomeOf(MapPageLocked(v, page, std::move(*fresh), FlagsFor(v, true, true)));
+    return OutcomeOf(MapPageLocked(v, page, std::move(*fresh), FlagsFor(v, true, true, write)));
   }
   uint64_t index = v.pgoff + (page - v.start) / kPageSize;
   if (index >= AlignUp(v.source->Size(), kPageSize) / kPageSize) {
@@ -529,11 +545,13 @@ AddressSpace::FaultOutcome AddressSpace::FaultLocked(uint64_t addr, bool write, 
     if (cached.error() == Errno::kENOMEM) return FaultOutcome::kNoMemory;
     return FaultOutcome::kBusError;
   }
-  if (v.shared) return OutcomeOf(MapPageLocked(v, page, std::move(*cached), FlagsFor(v, true)));
+  if (v.shared) {
+    return OutcomeOf(MapPageLocked(v, page, std::move(*cached), FlagsFor(v, true, false, write)));
+  }
   if (!write) return OutcomeOf(MapPageLocked(v, page, std::move(*cached), FlagsFor(v, false)));
   Result<UFrame> copy = CopyFrame(*cached);
   if (!copy) return OutcomeOf(Err(copy.error()));
-  return OutcomeOf(MapPageLocked(v, page, std::move(*copy), FlagsFor(v, true, true)));
+  return OutcomeOf(MapPageLocked(v, page, std::move(*copy), FlagsFor(v, true, true, true)));
 }
 
 Result<ostd::RefPtr<MmHandle>> AddressSpace::Fork() {
@@ -561,7 +579,7 @@ ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
       if (!f) continue;
       // Shared pages keep their rights; private ones become copy-on-write.
       OSTD_TRY(child->MapPageLocked(v, page, std::move(f->first),
-                                    FlagsFor(v, v.shared, f->second.anonymous)));
+                                    FlagsFor(v, v.shared, f->second.anonymous, f->second.dirty)));
     }
     // The parent's private pages become copy-on-write too.
     if (!v.shared && (v.prot & kProtWrite) != 0) {
@@ -623,6 +641,119 @@ Status AddressSpace::Mincore(uint64_t addr, std::span<uint8_t> out) const {
 bool AddressSpace::IsRangeMapped(uint64_t addr, uint64_t len) const {
   ostd::SpinLockGuard guard(lock_);
   return ForEachVmaInLocked(addr, addr + len, [](const Vma&) {});
+}
+
+Status AddressSpace::Populate(uint64_t addr, uint64_t len, bool write) {
+  uint64_t end = addr + len;
+  bool hole = false;
+  uint64_t va = addr;
+  while (va < end) {
+    uint64_t stop = 0;  // the end of the area at `va`, within the range
+    {
+      ostd::SpinLockGuard guard(lock_);
+      size_t i = FindIndex(va);
+      if (i == vmas_.size() || vmas_[i].start >= end) {
+        hole = true;
+        break;
+      }
+      const Vma& v = vmas_[i];
+      if (v.start > va) {
+        hole = true;
+        va = v.start;
+      }
+      // Linux's check_vma_flags, whose -EFAULT madvise reports as EINVAL.
+      if ((v.prot & (write ? kProtWrite : kProtRead)) == 0) return Err(Errno::kEINVAL);
+      stop = std::min(v.end, end);
+    }
+    // Without the lock: a fault may read a file page from its disk.
+    for (; va < stop; va += kPageSize) {
+      switch (ResolveFault(va, write, /*exec=*/false)) {
+        case FaultOutcome::kResolved:
+          break;
+        case FaultOutcome::kNoMemory:
+          return Err(Errno::kENOMEM);
+        case FaultOutcome::kBusError:   // Linux's VM_FAULT_SIGBUS
+        case FaultOutcome::kBadAccess:  // the area changed meanwhile
+          return Err(Errno::kEFAULT);
+      }
+    }
+  }
+  if (hole) return Err(Errno::kENOMEM);
+  return {};
+}
+
+Status AddressSpace::ClearSoftDirty() {
+  ostd::SpinLockGuard guard(lock_);
+  for (Vma& v : vmas_) {
+    v.soft_dirty = false;
+    OSTD_TRY(vm_->ClearDirty(v.start, v.len()));
+  }
+  return {};
+}
+
+namespace {
+
+// How many mappings share a page, from its frame's references (one of which
+// is the caller's handle from QueryFrame): all the others for anonymous
+// memory; for a file or shared page one more is taken to be its cache's.
+uint64_t MappingsOf(const PageFlags& flags, uint64_t refcount) {
+  uint64_t others = refcount - 1;
+  if (!flags.anonymous && others > 1) --others;
+  return others == 0 ? 1 : others;
+}
+
+}  // namespace
+
+void AddressSpace::Pagemap(uint64_t addr, std::span<uint64_t> out) const {
+  for (uint64_t& e : out) e = 0;
+  uint64_t end = addr + out.size() * kPageSize;
+  ostd::SpinLockGuard guard(lock_);
+  for (size_t i = FindIndex(addr); i < vmas_.size() && vmas_[i].start < end; ++i) {
+    const Vma& v = vmas_[i];
+    uint64_t from = std::max(addr, v.start);
+    uint64_t to = std::min(end, v.end);
+    if (v.soft_dirty) {
+      for (uint64_t p = from; p < to; p += kPageSize)
+        out[(p - addr) / kPageSize] = kPagemapSoftDirty;
+    }
+    for (uint64_t p = from; p < to;) {
+      std::optional<std::pair<uint64_t, ostd::vm::VmMapping>> next = vm_->FindNextMapped(p, to);
+      if (!next) break;
+      const PageFlags& f = next->second.flags;
+      uint64_t e = kPagemapPresent;
+      if (f.dirty) e |= kPagemapSoftDirty;
+      if (!f.anonymous) e |= kPagemapFile;
+      if (auto frame = vm_->QueryFrame(next->first);
+          frame && MappingsOf(f, frame->first.refcount()) == 1) {
+        e |= kPagemapExclusive;
+      }
+      out[(next->first - addr) / kPageSize] |= e;
+      p = next->first + kPageSize;
+    }
+  }
+}
+
+AddressSpace::AreaUse AddressSpace::UseOfLocked(const Vma& v) const {
+  AreaUse use;
+  for (uint64_t p = v.start; p < v.end;) {
+    auto frame_next = vm_->FindNextMapped(p, v.end);
+    if (!frame_next) break;
+    p = frame_next->first + kPageSize;
+    auto frame = vm_->QueryFrame(frame_next->first);
+    if (!frame) continue;  // device memory: not counted, as Linux's VM_PFNMAP
+    const PageFlags& f = frame->second;
+    uint64_t mappings = MappingsOf(f, frame->first.refcount());
+    use.resident += kPageSize;
+    use.proportional += kPageSize / mappings;
+    if (f.dirty) use.proportional_dirty += kPageSize / mappings;
+    if (f.anonymous) use.anonymous += kPageSize;
+    if (mappings > 1) {
+      (f.dirty ? use.shared_dirty : use.shared_clean) += kPageSize;
+    } else {
+      (f.dirty ? use.private_dirty : use.private_clean) += kPageSize;
+    }
+  }
+  return use;
 }
 
 Result<FutexKeyRef> AddressSpace::FutexKeyOf(uint64_t uaddr, bool shared) const {

@@ -132,6 +132,9 @@ struct Vma {
   VmaKind kind = VmaKind::kNormal;
   PageSourceRef source;  // null: anonymous private memory
   uint64_t pgoff = 0;    // source page mapped at `start`
+  // Linux's VM_SOFTDIRTY: set on a new area, cleared by ClearSoftDirty;
+  // while set, all of the area reads as written in Pagemap.
+  bool soft_dirty = true;
 
   uint64_t len() const { return end - start; }
 };
@@ -242,6 +245,52 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // True if areas cover all of [addr, addr + len).
   bool IsRangeMapped(uint64_t addr, uint64_t len) const;
 
+  // madvise(MADV_POPULATE_READ / MADV_POPULATE_WRITE): faults in every page
+  // of [addr, addr + len) (page aligned) as a read or a write would, leaving
+  // their contents alone. The areas there are populated even if holes
+  // separate them, and the holes give ENOMEM at the end. EINVAL (before
+  // the area is touched) for an area that does not allow the access;
+  // EFAULT for a file page wholly past its file's end or unreadable;
+  // ENOMEM for no frame.
+  ostd::Status Populate(uint64_t addr, uint64_t len, bool write);
+
+  // /proc/<pid>/clear_refs "4": forgets which pages were written, clearing
+  // every area's soft_dirty and every page's dirty flag (the next write to a
+  // page marks it again). ENOMEM only if a TLB flush cannot be made.
+  ostd::Status ClearSoftDirty();
+
+  // /proc/<pid>/pagemap's entries for the pages from page-aligned `addr`,
+  // one per page into `out` (zero for a page no area covers). Physical frame
+  // numbers are never given (Linux shows them only to CAP_SYS_ADMIN; Keel
+  // keeps physical addresses inside the TCB).
+  static constexpr uint64_t kPagemapPresent = 1ull << 63;    // mapped now
+  static constexpr uint64_t kPagemapFile = 1ull << 61;       // not anonymous memory
+  static constexpr uint64_t kPagemapExclusive = 1ull << 56;  // mapped only here
+  static constexpr uint64_t kPagemapSoftDirty = 1ull << 55;  // written since ClearSoftDirty
+  void Pagemap(uint64_t addr, std::span<uint64_t> out) const;
+
+  // What /proc/<pid>/smaps says of one area's pages, in bytes. A page's
+  // mappings are counted from its frame's references: exact for anonymous
+  // memory; for a file or shared page, one reference is taken to be its
+  // cache's.
+  struct AreaUse {
+    uint64_t resident = 0;      // Rss
+    uint64_t proportional = 0;  // Pss: each page divided among its mappings
+    uint64_t proportional_dirty = 0;
+    uint64_t shared_clean = 0;  // pages mapped more than once
+    uint64_t shared_dirty = 0;
+    uint64_t private_clean = 0;  // pages mapped only here
+    uint64_t private_dirty = 0;
+    uint64_t anonymous = 0;  // anonymous memory
+  };
+  // Calls fn(const Vma&, const AreaUse&) for each area in address order
+  // (under the lock: fn must not block or touch this space).
+  template <typename F>
+  void ForEachVmaUse(F&& fn) const {
+    ostd::SpinLockGuard guard(lock_);
+    for (const Vma& v : vmas_) fn(v, UseOfLocked(v));
+  }
+
   // The futex key of the word at `uaddr` (see FutexKey). `shared` (no
   // FUTEX_PRIVATE_FLAG): a word in a MAP_SHARED mapping with a backing
   // object is keyed by that object; EFAULT if no area covers `uaddr`.
@@ -276,6 +325,8 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
  private:
   // Index of the first VMA with end > addr (vmas_.size() if none).
   size_t FindIndex(uint64_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // ForEachVmaUse's count for one area.
+  AreaUse UseOfLocked(const Vma& v) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Calls fn(const Vma&) for each area that meets [addr, end), in address
   // order; true if they cover all of the range (no hole).
   template <typename F>

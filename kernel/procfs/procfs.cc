@@ -244,6 +244,125 @@ class GenFile final : public Inode {
 Status LinkSelf(int, int, TextSink& out);
 Status LinkThreadSelf(int, int, TextSink& out);
 
+// The address space of process `pid` (null for one without: a zombie).
+// ENOENT if there is no such process.
+Result<RefPtr<AddressSpace>> MmOf(int pid) {
+  ostd::SpinLockGuard guard(TreeLock());
+  Process* p = FindByIdLocked(pid);
+  if (p == nullptr) return Err(Errno::kENOENT);
+  AddressSpace* mm = p->mm_locked();
+  if (mm == nullptr) return RefPtr<AddressSpace>();
+  return ostd::RefFrom(*mm);
+}
+
+// The effective ids of process `pid`, which own its files that Linux keeps
+// to their owner (pagemap, clear_refs). ENOENT.
+Result<std::pair<uint32_t, uint32_t>> OwnerOf(int pid) {
+  ostd::SpinLockGuard guard(TreeLock());
+  Process* p = FindByIdLocked(pid);
+  if (p == nullptr) return Err(Errno::kENOENT);
+  return std::pair<uint32_t, uint32_t>{p->creds().euid, p->creds().egid};
+}
+
+// /proc/<pid>/pagemap: eight bytes per virtual page of the process, read at
+// any offset that is a multiple of eight (AddressSpace::Pagemap gives the
+// bits). Ends at the top of user space.
+class PagemapFile final : public Inode {
+ public:
+  PagemapFile(int pid, uint32_t uid, uint32_t gid)
+      : Inode(proc_fs, InodeType::kRegular, 0400, uid, gid), pid_(pid) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    constexpr uint64_t kEntry = 8, kChunk = 64;
+    // Linux's pagemap_read: whole entries only.
+    if (offset % kEntry != 0 || dst.avail() % kEntry != 0) return Err(Errno::kEINVAL);
+    OSTD_TRY_ASSIGN(RefPtr<AddressSpace> mm, MmOf(pid_));
+    if (mm == nullptr) return 0;
+    constexpr uint64_t kLastPage = kUserTop / kPageSize;
+    uint64_t page = offset / kEntry;
+    size_t done = 0;
+    while (dst.avail() >= kEntry && page < kLastPage) {
+      uint64_t n = std::min({kChunk, dst.avail() / kEntry, kLastPage - page});
+      std::array<uint64_t, kChunk> entries{};
+      mm->Pagemap(page * kPageSize, std::span<uint64_t>(entries).first(n));
+      std::array<uint8_t, kChunk * kEntry> bytes{};
+      for (uint64_t i = 0; i < n; ++i) {
+        for (uint64_t b = 0; b < kEntry; ++b) {
+          bytes[i * kEntry + b] = static_cast<uint8_t>(entries[i] >> (8 * b));  // little-endian
+        }
+      }
+      fs::CopyResult r = dst.Write(std::span<const uint8_t>(bytes).first(n * kEntry));
+      if (!r.ok()) return fs::Progress(done, r);
+      done += n * kEntry;
+      page += n;
+    }
+    return done;
+  }
+  Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEACCES); }
+  Status Truncate(uint64_t) override { return Err(Errno::kEACCES); }
+
+ private:
+  int pid_;
+};
+
+// /proc/<pid>/clear_refs: writing a number resets what the kernel knows of
+// the process's page use, as Linux's clear_refs_write: 1-3 the accessed
+// bits (Keel keeps none: nothing to reset), 4 the soft-dirty marks
+// (AddressSpace::ClearSoftDirty), 5 the peak resident size (Keel keeps none).
+// Anything else is EINVAL.
+class ClearRefsFile final : public Inode {
+ public:
+  ClearRefsFile(int pid, uint32_t uid, uint32_t gid)
+      : Inode(proc_fs, InodeType::kRegular, 0200, uid, gid), pid_(pid) {}
+
+  Result<size_t> ReadAt(uint64_t, fs::IoWriter&) override { return Err(Errno::kEINVAL); }
+  Result<size_t> WriteAt(uint64_t, fs::IoReader& src) override {
+    constexpr int kSoftDirty = 4, kLast = 5;
+    // Linux takes at most PROC_NUMBUF - 1 bytes of the write (and says it
+    // took them), and parses them as a decimal int after stripping white
+    // space.
+    std::array<uint8_t, 12> buf{};
+    uint64_t take = std::min<uint64_t>(src.remain(), buf.size());
+    fs::CopyResult r = src.Read(std::span<uint8_t>(buf).first(take));
+    if (!r.ok()) return Err(*r.error);
+    std::array<char, 12> chars{};
+    for (uint64_t i = 0; i < take; ++i) chars[i] = static_cast<char>(buf[i]);
+    std::span<const char> text = std::span<const char>(chars).first(take);
+    while (!text.empty() && IsSpace(text.front())) text = text.subspan(1);
+    while (!text.empty() && IsSpace(text.back())) text = text.first(text.size() - 1);
+    std::optional<int> type = ParseInt(text);
+    if (!type) return Err(Errno::kEINVAL);
+    if (*type < 1 || *type > kLast) return Err(Errno::kEINVAL);
+    if (*type == kSoftDirty) {
+      OSTD_TRY_ASSIGN(RefPtr<AddressSpace> mm, MmOf(pid_));
+      if (mm != nullptr) OSTD_TRY(mm->ClearSoftDirty());
+    }
+    return take;
+  }
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  static bool IsSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+  // kstrtoint: an optional sign, then decimal digits, nothing else.
+  static std::optional<int> ParseInt(std::span<const char> s) {
+    bool neg = false;
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+      neg = s.front() == '-';
+      s = s.subspan(1);
+    }
+    if (s.empty() || s.size() > 10) return std::nullopt;
+    int64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + (c - '0');
+    }
+    if (v > 0x7fffffff) return std::nullopt;
+    return static_cast<int>(neg ? -v : v);
+  }
+
+  int pid_;
+};
+
 // A symlink whose target is generated when read.
 class GenLink final : public Inode {
  public:
@@ -578,39 +697,115 @@ Status GenPidEnviron(int pid, TextSink&) {
   return Snapshot(pid, p);  // the environment is not kept (empty)
 }
 
+// An area's line in /proc/<pid>/maps (and its first in smaps).
+void MapLine(const Vma& a, TextSink& out) {
+  ostd::FormatTo(out, "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0", a.start, a.end,
+                 (a.prot & kProtRead) ? 'r' : '-', (a.prot & kProtWrite) ? 'w' : '-',
+                 (a.prot & kProtExec) ? 'x' : '-', a.shared ? 's' : 'p', a.pgoff * 4096);
+  if (a.source) {
+    out.Write("                          ");
+    a.source->Name(out);
+  } else if (a.kind == VmaKind::kHeap) {
+    out.Write("                          [heap]");
+  } else if (a.kind == VmaKind::kStack) {
+    out.Write("                          [stack]");
+  }
+  out.Write("\n");
+}
+
 Status GenPidMaps(int pid, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
   if (p.mm == nullptr) return {};
   // Copy the areas first: naming a file may block, which the area lock forbids.
   struct Area {
-    uint64_t start, end, pgoff;
-    uint32_t prot;
-    bool shared;
-    VmaKind kind;
-    PageSourceRef source;
+    Vma vma;
   };
   ostd::Vec<Area> areas;
   bool ok = true;
   p.mm->ForEachVma([&](const Vma& v) {
-    if (ok)
-      ok =
-          areas.Push(Area{v.start, v.end, v.pgoff, v.prot, v.shared, v.kind, v.source}).has_value();
+    if (ok) ok = areas.Push(Area{v}).has_value();
   });
   if (!ok) return Err(Errno::kENOMEM);
+  for (const Area& a : areas) MapLine(a.vma, out);
+  return {};
+}
+
+// /proc/<pid>/smaps: each area's maps line, then what its pages use
+// (AddressSpace::AreaUse) in Linux 6.1's layout, and its VmFlags. Keel has
+// no huge pages, swap, lazy freeing or mlock, so those lines read 0.
+Status GenPidSmaps(int pid, TextSink& out) {
+  ProcInfo p;
+  OSTD_TRY(Snapshot(pid, p));
+  if (p.mm == nullptr) return {};
+  struct Area {
+    Vma vma;
+    AddressSpace::AreaUse use;
+  };
+  ostd::Vec<Area> areas;
+  bool ok = true;
+  p.mm->ForEachVmaUse([&](const Vma& v, const AddressSpace::AreaUse& use) {
+    if (ok) ok = areas.Push(Area{v, use}).has_value();
+  });
+  if (!ok) return Err(Errno::kENOMEM);
+  auto kb = [&](std::string_view name, uint64_t bytes) {
+    ostd::FormatTo(out, "{}{:>8} kB\n", name, bytes >> 10);
+  };
   for (const Area& a : areas) {
-    ostd::FormatTo(out, "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0", a.start, a.end,
-                   (a.prot & kProtRead) ? 'r' : '-', (a.prot & kProtWrite) ? 'w' : '-',
-                   (a.prot & kProtExec) ? 'x' : '-', a.shared ? 's' : 'p', a.pgoff * 4096);
-    if (a.source) {
-      out.Write("                          ");
-      a.source->Name(out);
-    } else if (a.kind == VmaKind::kHeap) {
-      out.Write("                          [heap]");
-    } else if (a.kind == VmaKind::kStack) {
-      out.Write("                          [stack]");
+    const Vma& v = a.vma;
+    const AddressSpace::AreaUse& u = a.use;
+    MapLine(v, out);
+    kb("Size:           ", v.len());
+    kb("KernelPageSize: ", kPageSize);
+    kb("MMUPageSize:    ", kPageSize);
+    kb("Rss:            ", u.resident);
+    kb("Pss:            ", u.proportional);
+    kb("Pss_Dirty:      ", u.proportional_dirty);
+    kb("Shared_Clean:   ", u.shared_clean);
+    kb("Shared_Dirty:   ", u.shared_dirty);
+    kb("Private_Clean:  ", u.private_clean);
+    kb("Private_Dirty:  ", u.private_dirty);
+    kb("Referenced:     ", u.resident);  // Keel does not track accessed bits
+    kb("Anonymous:      ", u.anonymous);
+    kb("LazyFree:       ", 0);
+    kb("AnonHugePages:  ", 0);
+    kb("ShmemPmdMapped: ", 0);
+    kb("FilePmdMapped:  ", 0);
+    kb("Shared_Hugetlb: ", 0);
+    out.Write("Private_Hugetlb:       0 kB\n");
+    kb("Swap:           ", 0);
+    kb("SwapPss:        ", 0);
+    kb("Locked:         ", 0);
+    out.Write("THPeligible:    0\nVmFlags:");
+    // Linux's mnemonics, in its order, for the VM_* flags Keel's areas have:
+    // read, write, exec; shared (not for a read-only file, as Linux's
+    // do_mmap clears VM_SHARED there); may-read/write/exec (a private area
+    // may gain any right; a shared one write only if its object allows it,
+    // and exec only where its mount allows it); may-share; the stack grows
+    // down; accounted (private writable); soft-dirty.
+    bool may_exec = !v.source || v.source->MayExec();
+    bool may_write = !v.shared || !v.source || v.source->MayWrite();
+    struct Flag {
+      bool on;
+      std::string_view name;
+    };
+    const std::array<Flag, 10> flags = {{
+        {(v.prot & kProtRead) != 0, "rd"},
+        {(v.prot & kProtWrite) != 0, "wr"},
+        {(v.prot & kProtExec) != 0, "ex"},
+        {v.shared && may_write, "sh"},
+        {true, "mr"},
+        {may_write, "mw"},
+        {may_exec, "me"},
+        {v.shared, "ms"},
+        {v.kind == VmaKind::kStack, "gd"},
+        {!v.shared && (v.prot & kProtWrite) != 0, "ac"},
+    }};
+    for (const Flag& f : flags) {
+      if (f.on) ostd::FormatTo(out, " {}", f.name);
     }
-    out.Write("\n");
+    if (v.soft_dirty) out.Write(" sd");
+    out.Write(" \n");
   }
   return {};
 }
@@ -722,7 +917,7 @@ constexpr std::array<Entry, 3> kNsEntries = {{
 }};
 
 // /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.
-constexpr std::array<Entry, 14> kPidEntries = {{
+constexpr std::array<Entry, 17> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},
     {"statm", fs::kDtReg, GenPidStatm, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr},
@@ -730,6 +925,9 @@ constexpr std::array<Entry, 14> kPidEntries = {{
     {"comm", fs::kDtReg, GenPidComm, nullptr},
     {"environ", fs::kDtReg, GenPidEnviron, nullptr},
     {"maps", fs::kDtReg, GenPidMaps, nullptr},
+    {"smaps", fs::kDtReg, GenPidSmaps, nullptr},
+    {"pagemap", fs::kDtReg, nullptr, nullptr},
+    {"clear_refs", fs::kDtReg, nullptr, nullptr},
     {"exe", fs::kDtLnk, nullptr, LinkExe},
     {"cwd", fs::kDtLnk, nullptr, LinkCwd},
     {"root", fs::kDtLnk, nullptr, LinkRoot},
@@ -998,6 +1196,11 @@ Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
   if (e.name == "kallsyms") return MakeKallsyms(proc_fs);
+  if (e.name == "pagemap" || e.name == "clear_refs") {
+    OSTD_TRY_ASSIGN(auto owner, OwnerOf(pid));
+    if (e.name == "pagemap") return New<PagemapFile>(pid, owner.first, owner.second);
+    return New<ClearRefsFile>(pid, owner.first, owner.second);
+  }
   return MakeSysctlDir(proc_fs, root_dir);
 }
 

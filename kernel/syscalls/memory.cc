@@ -143,13 +143,14 @@ SyscallResult SysMremap(Thread& self, uint64_t old_addr, uint64_t old_len_arg, u
 // so private anonymous memory reads as zeros again; MADV_FREE does the same
 // on private anonymous memory only (Linux frees such pages lazily: a program
 // may see either its data or zeros, and zeros at once is one of the two).
-// Every other known advice is a hint Keel takes as read; the range must
+// MADV_POPULATE_READ and MADV_POPULATE_WRITE fault the range in
+// (AddressSpace::Populate). Every other known advice is a hint Keel takes as read; the range must
 // still be mapped (ENOMEM). EINVAL for an unaligned start, an unknown advice
 // or a length that wraps. (MADV_REMOVE does not free a shared file's
 // backing pages: Keel keeps them, as if the advice were a hint.)
 SyscallResult SysMadvise(Thread& self, uint64_t addr, uint64_t len_in, int advice) {
-  constexpr int kDontneed = 4, kFree = 8, kHwpoison = 100, kSoftOffline = 101, kDontneedLocked = 24,
-                kMaxAdvice = 25;
+  constexpr int kDontneed = 4, kFree = 8, kHwpoison = 100, kSoftOffline = 101, kPopulateRead = 22,
+                kPopulateWrite = 23, kDontneedLocked = 24, kMaxAdvice = 25;
   if (!IsAligned(addr, kPageSize)) return Err(Errno::kEINVAL);
   bool known = (advice >= 0 && advice <= 4) || (advice >= kFree && advice <= kMaxAdvice);
   if (advice == kHwpoison || advice == kSoftOffline) {
@@ -168,6 +169,10 @@ SyscallResult SysMadvise(Thread& self, uint64_t addr, uint64_t len_in, int advic
   }
   if (advice == kFree) {
     OSTD_TRY(mm.DiscardPages(addr, len, /*private_anon_only=*/true));
+    return 0;
+  }
+  if (advice == kPopulateRead || advice == kPopulateWrite) {
+    OSTD_TRY(mm.Populate(addr, len, advice == kPopulateWrite));
     return 0;
   }
   if (!mm.IsRangeMapped(addr, len)) return Err(Errno::kENOMEM);

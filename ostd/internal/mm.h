@@ -43,6 +43,10 @@ class PageTable {
   Result<Mapping> Unmap(Vaddr va);
   // Changes the flags of the leaf mapping va. ENOENT if unmapped. No TLB flush.
   Status Protect(Vaddr va, mm::PageFlags flags);
+  // Clears the dirty bit (D) of the leaf mapping va. True if it was set (a
+  // TLB may still hold the entry as dirty: flush it); false if it was clear
+  // or nothing is mapped. No TLB flush.
+  bool ClearDirty(Vaddr va);
   std::optional<Mapping> Query(Vaddr va) const;
   // Removes every mapping in [va, end) (both 4 KiB aligned), splitting a large
   // page that straddles either end into smaller pages with the same flags.

@@ -244,13 +244,33 @@ Status PageTable::Protect(Vaddr va, mm::PageFlags flags) {
         flags.device = true;
         flags.uncached = (e & pte::kCacheDisable) != 0;
       }
-      flags.anonymous = (e & pte::kSoftAnon) != 0;  // the kernel's mark stays too
+      flags.anonymous = (e & pte::kSoftAnon) != 0;          // the kernel's mark stays too
+      flags.dirty = flags.dirty || (e & pte::kDirty) != 0;  // a write seen stays seen
       e = mm::EncodeLeaf(LeafBase(e, mm::EntrySpan(l)), flags, l > 1) | MarksOf(e);
       return {};
     }
     table = TableAt(e & pte::kAddrMask);
   }
   return Err(Errno::kENOENT);
+}
+
+bool PageTable::ClearDirty(Vaddr va) {
+  if (!mm::IsCanonical(va)) return false;
+  uint64_t* table = TableAt(root_);
+  for (int l = mm::kLevels; l >= 1; --l) {
+    uint64_t& e = table[mm::TableIndex(va, l)];
+    if (!(e & pte::kPresent) && !(l == 1 && mm::LeafHoldsPage(e))) return false;
+    if (l == 1 || (e & pte::kHuge)) {
+      if ((e & pte::kDirty) == 0) return false;
+      // Only the MMU writes the entry meanwhile (A or D, from another CPU's
+      // walk); this plain store may lose such a mark of an access made
+      // before the caller's flush, which ClearDirty's callers accept.
+      e &= ~pte::kDirty;
+      return true;
+    }
+    table = TableAt(e & pte::kAddrMask);
+  }
+  return false;
 }
 
 Status PageTable::SetLeafMark(Vaddr va, Vaddr end, uint64_t mark, bool set) {

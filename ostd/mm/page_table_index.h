@@ -83,6 +83,13 @@ struct PageFlags {
   // MMU (pte::kSoftAnon): the page holds anonymous memory (Linux's
   // PageAnon, for its resident-set counters). Set by Map, kept by Protect.
   bool anonymous = false;
+  // VmSpace only: the page has been written, as the MMU records it (the D
+  // bit, set on the first write through the entry). Map and Protect with it
+  // set mark the page written themselves (a page mapped for a write fault,
+  // which the write has not reached yet); Protect without it keeps what the
+  // entry had; VmSpace::ClearDirty clears it. Bookkeeping only (Linux's
+  // soft-dirty bit in /proc/<pid>/pagemap).
+  bool dirty = false;
 
   friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
 };
@@ -97,12 +104,14 @@ constexpr uint64_t EncodeLeaf(uint64_t paddr, PageFlags f, bool large) {
   if (f.global) e |= pte::kGlobal;
   if (f.device) e |= pte::kSoftDevice;
   if (f.anonymous) e |= pte::kSoftAnon;
+  if (f.dirty) e |= pte::kDirty;
   if (large) e |= pte::kHuge;
   return e;
 }
 
 // The flags of entry `e`, the inverse of EncodeLeaf for the flag bits (the
-// address, PS, A and D are ignored; `uncached` reads PCD alone). A kSoftNone
+// address, PS and A are ignored; `uncached` reads PCD alone; `dirty` reads D,
+// which the MMU also sets). A kSoftNone
 // entry decodes as inaccessible with user == false. Meaningful only for an
 // entry that holds a page (LeafHoldsPage); any value is accepted.
 constexpr PageFlags DecodeFlags(uint64_t e) {
@@ -114,7 +123,8 @@ constexpr PageFlags DecodeFlags(uint64_t e) {
                    (e & pte::kGlobal) != 0,
                    (e & pte::kSoftDevice) != 0,
                    none,
-                   (e & pte::kSoftAnon) != 0};
+                   (e & pte::kSoftAnon) != 0,
+                   (e & pte::kDirty) != 0};
 }
 
 // True if a level-1 entry maps a page (present, or kept with kSoftNone).

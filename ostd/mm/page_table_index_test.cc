@@ -199,7 +199,7 @@ TEST(PageTableIndexTest, AddressIsMasked) {
 }
 
 TEST(PageTableIndexTest, DecodeIgnoresUnrelatedBits) {
-  uint64_t e = pte::kPresent | pte::kAccessed | pte::kDirty | pte::kHuge | 0xabcde000ull;
+  uint64_t e = pte::kPresent | pte::kAccessed | pte::kHuge | 0xabcde000ull;
   EXPECT_EQ(DecodeFlags(e), (PageFlags{.executable = true}));
   EXPECT_EQ(DecodeFlags(pte::kNoExecute), PageFlags{});
   EXPECT_EQ(DecodeFlags(pte::kCacheDisable | pte::kNoExecute), (PageFlags{.uncached = true}));
@@ -218,6 +218,17 @@ TEST(PageTableIndexTest, DeviceBitIsASoftwareBitThatRoundTrips) {
   EXPECT_EQ(e & pte::kAddrMask, 0x1234000u);  // bit 9 is outside the address
   EXPECT_EQ(DecodeFlags(e), f);
   EXPECT_EQ(EncodeLeaf(0x1234000, PageFlags{}, false) & pte::kSoftDevice, 0u);
+}
+
+TEST(PageTableIndexTest, DirtyIsTheHardwareDirtyBit) {
+  PageFlags f{.writable = true, .user = true, .dirty = true};
+  uint64_t e = EncodeLeaf(0x9000, f, false);
+  EXPECT_NE(e & pte::kDirty, 0u);
+  EXPECT_EQ(e & pte::kAddrMask, 0x9000u);
+  EXPECT_EQ(DecodeFlags(e), f);
+  EXPECT_EQ(EncodeLeaf(0x9000, PageFlags{.user = true}, false) & pte::kDirty, 0u);
+  // What the MMU sets reads back as dirty too.
+  EXPECT_TRUE(DecodeFlags(EncodeLeaf(0x9000, PageFlags{}, false) | pte::kDirty).dirty);
 }
 
 TEST(PageTableIndexTest, AnonymousMarkIsASoftwareBitThatRoundTrips) {

@@ -301,6 +301,31 @@ Status VmSpace::Protect(Vaddr va, uint64_t len, mm::PageFlags flags) {
   return {};
 }
 
+Status VmSpace::ClearDirty(Vaddr va, uint64_t len) {
+  OSTD_TRY(CheckPageRange(va, len));
+  Vaddr pages[kBatch];
+  Vaddr end = va + len;
+  while (va < end) {
+    uint64_t n = 0;
+    {
+      SpinLockGuard guard(lock_);
+      internal::PageTable pt(root_);
+      // Only mapped pages are visited: a range may be mostly holes.
+      while (va < end && n < kBatch) {
+        std::optional<internal::PageTable::Found> f = pt.FindNextMapped(va, end);
+        if (!f) {
+          va = end;
+          break;
+        }
+        if (pt.ClearDirty(f->vaddr)) pages[n++] = f->vaddr;
+        va = f->vaddr + f->mapping.page_size;
+      }
+    }
+    FlushAndRelease(pages, nullptr, n);
+  }
+  return {};
+}
+
 void VmSpace::FlushAndRelease(const Vaddr* pages, const Paddr* frames, uint64_t count) {
   if (count == 0) return;
   FlushRequest req{pages, count};

@@ -147,6 +147,12 @@ class VmSpace : public RefCounted<VmSpace> {
   // skipped. Errors and requirements as for Unmap.
   Status Protect(Vaddr va, uint64_t len, mm::PageFlags flags) ABSL_LOCKS_EXCLUDED(lock_);
 
+  // Forgets that the mapped pages in [va, va + len) were written: clears
+  // their `dirty` flag (see mm::PageFlags) and flushes the TLBs as Unmap
+  // does, so the next write through any CPU marks a page again. Nothing
+  // else changes. Errors and requirements as for Unmap.
+  Status ClearDirty(Vaddr va, uint64_t len) ABSL_LOCKS_EXCLUDED(lock_);
+
   // What the page containing `va` maps, or nullopt if nothing (or va is not a
   // user address).
   std::optional<VmMapping> Query(Vaddr va) const ABSL_LOCKS_EXCLUDED(lock_);

@@ -124,6 +124,37 @@ TEST_F(VmSpaceMapTest, ProtectKeepsTheAnonymousMark) {
   ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
 }
 
+TEST_F(VmSpaceMapTest, DirtyFollowsWritesUntilCleared) {
+  mm::UFrame f = mm::UFrame::Alloc().value();
+  ASSERT_TRUE(space_->Map(kUserBase, f, mm::PageFlags{.writable = true}).has_value());
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.dirty);
+  EXPECT_EQ(CopyFromUser(UserPtr<uint32_t>(kUserBase)).value(), 0u);
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.dirty) << "a read does not mark it";
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 3u).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.dirty) << "the MMU marks a write";
+  // Protect keeps the mark; ClearDirty drops it and flushes the TLB, so the
+  // next write marks the page again.
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.writable = true}).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.dirty);
+  ASSERT_TRUE(space_->ClearDirty(kUserBase, 4 * kPage).has_value());  // holes are fine
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.dirty);
+  EXPECT_FALSE(space_->FindNextMapped(kUserBase, kUserBase + kPage)->second.flags.dirty);
+  ASSERT_TRUE(CopyToUser(UserPtr<uint32_t>(kUserBase), 4u).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.dirty);
+  // Map and Protect may mark a page themselves (a write fault's page).
+  ASSERT_TRUE(space_->ClearDirty(kUserBase, kPage).has_value());
+  ASSERT_TRUE(space_->Protect(kUserBase, kPage, mm::PageFlags{.writable = true, .dirty = true})
+                  .has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.dirty);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  ASSERT_TRUE(space_->Map(kUserBase, f, mm::PageFlags{.dirty = true}).has_value());
+  EXPECT_TRUE(space_->Query(kUserBase)->flags.dirty);
+  EXPECT_FALSE(space_->Query(kUserBase)->flags.writable);
+  ASSERT_TRUE(space_->Unmap(kUserBase, kPage).has_value());
+  EXPECT_EQ(space_->ClearDirty(kUserBase + 1, kPage).error(), Errno::kEINVAL);
+  EXPECT_EQ(space_->ClearDirty(kUserSpaceEnd - kPage, 2 * kPage).error(), Errno::kEINVAL);
+}
+
 TEST_F(VmSpaceMapTest, UnmapFlushesAndReleasesFrames) {
   uint64_t before = mm::GetFrameStats().free_frames;
   for (uint64_t i = 0; i < 40; ++i) ASSERT_NE(MapPage(i), 0u);  // more than one batch
