@@ -77,8 +77,6 @@ static_assert(sizeof(SigFrame) == 440);
 constexpr uint64_t kUcFpXstate = 0x1;
 constexpr uint64_t kUserCs = 0x33;  // what Linux reports for 64-bit user code
 constexpr uint64_t kUserSs = 0x2b;
-constexpr int32_t kSsOnStack = 1;
-constexpr int32_t kSsDisable = 2;
 
 bool IsFaultSignal(int sig) {
   return sig == kSigSegv || sig == kSigBus || sig == kSigFpe || sig == kSigIll || sig == kSigTrap;
@@ -497,8 +495,7 @@ void DeliverSignals(Thread& t) {
   ostd::user::UserContext& ctx = t.context();
   const ostd::user::GeneralRegs& r = ctx.regs();
   uint64_t sp = r.rsp;
-  bool on_alt = t.altstack_flags != kSsDisable && sp - t.altstack_sp < t.altstack_size;
-  if ((action.flags & kSaOnStack) != 0 && t.altstack_flags != kSsDisable && !on_alt) {
+  if ((action.flags & kSaOnStack) != 0 && AltStackMode(t, sp) == 0) {
     sp = t.altstack_sp + t.altstack_size;
   }
   sp -= 128;  // the red zone
@@ -509,8 +506,9 @@ void DeliverSignals(Thread& t) {
   SigFrame frame{};
   frame.pretcode = action.restorer;
   frame.uc.flags = kUcFpXstate;
-  frame.uc.stack =
-      StackT{t.altstack_sp, on_alt ? kSsOnStack : t.altstack_flags, 0, t.altstack_size};
+  // The stack as set, raw (Linux's unsafe_save_altstack): rt_sigreturn
+  // puts it back.
+  frame.uc.stack = StackT{t.altstack_sp, t.altstack_flags, 0, t.altstack_size};
   SigContext& m = frame.uc.mcontext;
   m.r8 = r.r8, m.r9 = r.r9, m.r10 = r.r10, m.r11 = r.r11, m.r12 = r.r12, m.r13 = r.r13;
   m.r14 = r.r14, m.r15 = r.r15, m.rdi = r.rdi, m.rsi = r.rsi, m.rbp = r.rbp, m.rbx = r.rbx;
@@ -552,6 +550,38 @@ void DeliverSignals(Thread& t) {
   if ((action.flags & kSaNoDefer) == 0) new_mask |= SigBit(sig);
   t.set_mask(new_mask);
   if ((action.flags & kSaResetHand) != 0) p.handlers().Set(sig, KernelSigaction{});
+  // SS_AUTODISARM: the handler runs with no alternate stack (so it may
+  // switch contexts away from it); rt_sigreturn restores it.
+  if ((t.altstack_flags & kSsAutoDisarm) != 0) {
+    t.altstack_sp = 0;
+    t.altstack_size = 0;
+    t.altstack_flags = kSsDisable;
+  }
+}
+
+int32_t AltStackMode(const Thread& t, uint64_t sp) {
+  if (t.altstack_size == 0) return kSsDisable;
+  if ((t.altstack_flags & kSsAutoDisarm) != 0) return 0;
+  // Linux's __on_sig_stack: above the base, at most at the top.
+  bool on = sp > t.altstack_sp && sp - t.altstack_sp <= t.altstack_size;
+  return on ? kSsOnStack : 0;
+}
+
+Status SetAltStack(Thread& t, uint64_t sp, uint64_t base, int32_t flags, uint64_t size,
+                   uint64_t min_size) {
+  if (AltStackMode(t, sp) == kSsOnStack) return Err(Errno::kEPERM);
+  int32_t mode = flags & ~kSsAutoDisarm;
+  if (mode != kSsDisable && mode != kSsOnStack && mode != 0) return Err(Errno::kEINVAL);
+  if (mode == kSsDisable) {
+    base = 0;
+    size = 0;
+  } else if (size < min_size) {
+    return Err(Errno::kENOMEM);
+  }
+  t.altstack_sp = base;
+  t.altstack_size = size;
+  t.altstack_flags = flags;
+  return {};
 }
 
 Result<uint64_t> SigReturn(Thread& t) {
@@ -584,6 +614,8 @@ Result<uint64_t> SigReturn(Thread& t) {
   r.rdx = m.rdx, r.rcx = m.rcx, r.rsp = m.rsp, r.rip = m.rip;
   ctx.set_rflags(m.eflags);  // sanitized on the way to user mode
   t.set_mask(uc->sigmask);
+  constexpr uint64_t kMinSigStkSz = 2048;  // MINSIGSTKSZ
+  (void)SetAltStack(t, r.rsp, uc->stack.sp, uc->stack.flags, uc->stack.size, kMinSigStkSz);
   return m.rax;
 }
 

@@ -176,9 +176,28 @@ bool MaySignal(const Process& sender, const Process& target, uint64_t sig);
 // if blocked or ignored (then with the default action, as Linux does).
 void ForceSignal(Thread& t, int sig, uint64_t addr, int32_t code);
 
-// rt_sigreturn: restores the context saved by the frame at the user stack.
-// Returns the restored rax (the value the interrupted code sees).
+// rt_sigreturn: restores the context saved by the frame at the user stack,
+// and the alternate signal stack the frame recorded (as Linux's
+// restore_altstack, whose errors do not fail the call). Returns the restored
+// rax (the value the interrupted code sees).
 ostd::Result<uint64_t> SigReturn(Thread& t);
+
+// The alternate signal stack (sigaltstack(2)), as Linux keeps it: the flags
+// as last set (SS_ONSTACK or 0, or SS_DISABLE, with SS_AUTODISARM), a size
+// of 0 meaning none.
+inline constexpr int32_t kSsOnStack = 1;
+inline constexpr int32_t kSsDisable = 2;
+inline constexpr int32_t kSsAutoDisarm = INT32_MIN;  // 1 << 31
+// Linux's sas_ss_flags(sp): SS_DISABLE without a stack, SS_ONSTACK if `sp`
+// lies on it (never with SS_AUTODISARM, which disarms the stack on entry to
+// a handler), else 0.
+int32_t AltStackMode(const Thread& t, uint64_t sp);
+// Linux's do_sigaltstack with a new stack (`flags`, `base`, `size`) for a
+// thread whose stack pointer is `sp`. EPERM while on the stack, EINVAL for
+// flags other than SS_ONSTACK, SS_DISABLE or 0 (each may carry
+// SS_AUTODISARM), ENOMEM for a size below `min_size`.
+ostd::Status SetAltStack(Thread& t, uint64_t sp, uint64_t base, int32_t flags, uint64_t size,
+                         uint64_t min_size);
 
 // The fatal signal a user-mode CPU exception raises (page faults already
 // tried demand paging): SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP.

@@ -266,30 +266,19 @@ struct StackT {
   OSTD_POD(StackT, sp, flags, pad, size);
 };
 
+// sigaltstack(ss, old): as Linux's sys_sigaltstack, the new stack is read
+// first, the old one taken before the change and written only if the
+// change succeeded (see SetAltStack for the rules).
 SyscallResult SysSigaltstack(Thread& self, UserInPtr<StackT> ss_ptr, UserOutPtr<StackT> old_ptr) {
-  constexpr int32_t kOnStack = 1, kDisable = 2;
-  constexpr uint64_t kMinSigStkSz = 2048;
+  constexpr uint64_t kMinSigStkSz = 2048;  // MINSIGSTKSZ
   uint64_t rsp = self.context().rsp();
-  bool on_stack = self.altstack_flags != kDisable && rsp - self.altstack_sp < self.altstack_size;
-  if (!old_ptr.is_null()) {
-    StackT old{self.altstack_sp, on_stack ? kOnStack : self.altstack_flags, 0, self.altstack_size};
-    OSTD_TRY(CopyToUser(old_ptr, old));
-  }
+  StackT old{self.altstack_sp, AltStackMode(self, rsp) | (self.altstack_flags & kSsAutoDisarm), 0,
+             self.altstack_size};
   if (!ss_ptr.is_null()) {
     OSTD_TRY_ASSIGN(StackT ss, CopyFromUser(ss_ptr));
-    if (on_stack) return Err(Errno::kEPERM);
-    if ((ss.flags & ~(kDisable | 0x80000000)) != 0) return Err(Errno::kEINVAL);  // SS_AUTODISARM ok
-    if ((ss.flags & kDisable) != 0) {
-      self.altstack_flags = kDisable;
-      self.altstack_sp = 0;
-      self.altstack_size = 0;
-    } else {
-      if (ss.size < kMinSigStkSz) return Err(Errno::kENOMEM);
-      self.altstack_flags = 0;
-      self.altstack_sp = ss.sp;
-      self.altstack_size = ss.size;
-    }
+    OSTD_TRY(SetAltStack(self, rsp, ss.sp, ss.flags, ss.size, kMinSigStkSz));
   }
+  if (!old_ptr.is_null()) OSTD_TRY(CopyToUser(old_ptr, old));
   return 0;
 }
 
