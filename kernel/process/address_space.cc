@@ -74,7 +74,7 @@ class SharedAnonymous final : public PageSource {
 
 bool Continues(const Vma& a, const Vma& b) {
   if (a.end != b.start || a.prot != b.prot || a.shared != b.shared || a.kind != b.kind ||
-      a.source.get() != b.source.get()) {
+      a.lock != b.lock || a.source.get() != b.source.get()) {
     return false;
   }
   return !a.source || b.pgoff == a.pgoff + a.len() / kPageSize;
@@ -263,6 +263,8 @@ Result<uint64_t> AddressSpace::Map(uint64_t addr, uint64_t len, uint32_t prot, u
           .kind = kind,
           .source = std::move(source),
           .pgoff = pgoff};
+  vma.lock = (flags & kMapLocked) != 0 && default_lock_ == VmaLock::kNone ? VmaLock::kLocked
+                                                                          : default_lock_;
   OSTD_TRY(InsertLocked(std::move(vma)));
   return addr;
 }
@@ -425,6 +427,7 @@ uint64_t AddressSpace::Brk(uint64_t new_end, uint64_t vm_limit) {
              .kind = VmaKind::kHeap,
              .source = {},
              .pgoff = 0};
+    heap.lock = default_lock_;
     if (!InsertLocked(std::move(heap))) return brk_end_;
   } else if (new_top < old_top) {
     if (!UnmapLocked(new_top, old_top)) return brk_end_;
@@ -568,6 +571,7 @@ ostd::Status AddressSpace::CopyInto(AddressSpace& child_space) {
   child->brk_end_ = brk_end_;
   for (const Vma& v : vmas_) {
     Vma copy = v;
+    copy.lock = VmaLock::kNone;  // locks are not inherited (Linux's dup_mmap)
     OSTD_TRY(child->vmas_.Push(std::move(copy)));
     child->mapped_bytes_.fetch_add(v.len(), std::memory_order_relaxed);
     for (uint64_t va = v.start; va < v.end;) {
@@ -679,6 +683,118 @@ Status AddressSpace::Populate(uint64_t addr, uint64_t len, bool write) {
     }
   }
   if (hole) return Err(Errno::kENOMEM);
+  return {};
+}
+
+Status AddressSpace::SetLock(uint64_t start, uint64_t end, VmaLock mode,
+                             std::optional<uint64_t> limit) {
+  ostd::SpinLockGuard guard(lock_);
+  if (limit) {
+    // Linux's do_mlock: what the range adds to what is locked already.
+    uint64_t locked = 0, in_range = 0;
+    for (const Vma& v : vmas_) {
+      if (v.lock == VmaLock::kNone) continue;
+      locked += v.len();
+      if (v.start < end && v.end > start)
+        in_range += std::min(v.end, end) - std::max(v.start, start);
+    }
+    uint64_t after = locked - in_range + (end - start);
+    if (after > *limit) return Err(Errno::kENOMEM);
+  }
+  // The areas from `start` with no hole between them.
+  uint64_t covered = start;
+  for (size_t i = FindIndex(start); i < vmas_.size() && vmas_[i].start <= covered && covered < end;
+       ++i) {
+    covered = vmas_[i].end;
+  }
+  uint64_t stop = std::min(covered, end);
+  if (stop > start) {
+    OSTD_TRY(SplitAt(start));
+    OSTD_TRY(SplitAt(stop));
+    for (size_t i = FindIndex(start); i < vmas_.size() && vmas_[i].start < stop; ++i) {
+      vmas_[i].lock = mode;
+    }
+    size_t i = FindIndex(start);
+    if (i > 0) --i;
+    while (i < vmas_.size() && vmas_[i].start <= stop) {
+      size_t before = vmas_.size();
+      MergeAround(i);
+      if (vmas_.size() == before) ++i;
+    }
+  }
+  if (stop < end) return Err(Errno::kENOMEM);
+  return {};
+}
+
+void AddressSpace::LockEveryArea(VmaLock mode) {
+  ostd::SpinLockGuard guard(lock_);
+  for (Vma& v : vmas_) v.lock = mode;
+  for (size_t i = 0; i < vmas_.size();) {
+    size_t before = vmas_.size();
+    MergeAround(i);
+    if (vmas_.size() == before) ++i;
+  }
+}
+
+void AddressSpace::SetDefaultLock(VmaLock mode) {
+  ostd::SpinLockGuard guard(lock_);
+  default_lock_ = mode;
+}
+
+VmaLock AddressSpace::DefaultLock() const {
+  ostd::SpinLockGuard guard(lock_);
+  return default_lock_;
+}
+
+uint64_t AddressSpace::LockedBytes(uint64_t start, uint64_t end) const {
+  ostd::SpinLockGuard guard(lock_);
+  uint64_t total = 0;
+  for (const Vma& v : vmas_) {
+    if (v.lock == VmaLock::kNone || v.end <= start || v.start >= end) continue;
+    total += std::min(v.end, end) - std::max(v.start, start);
+  }
+  return total;
+}
+
+VmaLock AddressSpace::LockAt(uint64_t addr) const {
+  ostd::SpinLockGuard guard(lock_);
+  size_t i = FindIndex(addr);
+  if (i == vmas_.size() || vmas_[i].start > addr) return VmaLock::kNone;
+  return vmas_[i].lock;
+}
+
+Status AddressSpace::PopulateLocked(uint64_t addr, uint64_t len) {
+  uint64_t end = addr + len;
+  uint64_t va = addr;
+  while (va < end) {
+    uint64_t stop = 0;
+    bool touch = false, write = false;
+    {
+      ostd::SpinLockGuard guard(lock_);
+      size_t i = FindIndex(va);
+      if (i == vmas_.size() || vmas_[i].start >= end) break;
+      const Vma& v = vmas_[i];
+      va = std::max(va, v.start);
+      stop = std::min(v.end, end);
+      touch = v.lock == VmaLock::kLocked;
+      // Linux's populate_vma_page_range: a write breaks copy-on-write in a
+      // private writable area; a shared one is only read.
+      write = (v.prot & kProtWrite) != 0 && !v.shared;
+      if (touch && v.prot == 0) return Err(Errno::kENOMEM);
+    }
+    for (; touch && va < stop; va += kPageSize) {
+      switch (ResolveFault(va, write, /*exec=*/false)) {
+        case FaultOutcome::kResolved:
+          break;
+        case FaultOutcome::kNoMemory:
+          return Err(Errno::kEAGAIN);
+        case FaultOutcome::kBusError:
+        case FaultOutcome::kBadAccess:
+          return Err(Errno::kENOMEM);
+      }
+    }
+    va = stop;
+  }
   return {};
 }
 

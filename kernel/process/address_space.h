@@ -105,6 +105,13 @@ ostd::Result<PageSourceRef> NewSharedAnonymous(uint64_t size);
 
 enum class VmaKind : uint8_t { kNormal, kHeap, kStack };
 
+// Whether an area is locked in memory (mlock(2)): Linux's VM_LOCKED, and
+// VM_LOCKONFAULT (pages are kept once faulted in, not faulted in by the
+// lock). Keel never pages memory out, so a lock decides only what is
+// faulted in at once, what is counted against RLIMIT_MEMLOCK and what
+// /proc shows.
+enum class VmaLock : uint8_t { kNone, kLocked, kOnFault };
+
 // What a futex word is keyed by, as Linux keys it: a private futex (or any
 // word outside a shared mapping) by (address space, address); a shared futex
 // in a MAP_SHARED mapping of a file, memfd or shared anonymous object by
@@ -135,6 +142,7 @@ struct Vma {
   // Linux's VM_SOFTDIRTY: set on a new area, cleared by ClearSoftDirty;
   // while set, all of the area reads as written in Pagemap.
   bool soft_dirty = true;
+  VmaLock lock = VmaLock::kNone;
 
   uint64_t len() const { return end - start; }
 };
@@ -253,6 +261,31 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // EFAULT for a file page wholly past its file's end or unreadable;
   // ENOMEM for no frame.
   ostd::Status Populate(uint64_t addr, uint64_t len, bool write);
+
+  // mlock(2), mlock2(2) and munlock(2) on [start, end) (page aligned):
+  // gives the areas there lock `mode`, splitting and merging them as
+  // needed. With a `limit` (bytes of RLIMIT_MEMLOCK; none with
+  // CAP_IPC_LOCK or for munlock), ENOMEM, changing nothing, if the locked
+  // areas would then exceed it. ENOMEM too at the first hole (the areas
+  // before it keep their change), as Linux's apply_vma_lock_flags.
+  ostd::Status SetLock(uint64_t start, uint64_t end, VmaLock mode, std::optional<uint64_t> limit);
+  // mlockall(2) and munlockall(2): gives every area lock `mode`.
+  void LockEveryArea(VmaLock mode);
+  // mlockall(MCL_FUTURE): the lock of areas made from now on (Linux's
+  // def_flags); kNone after munlockall and in a new space.
+  void SetDefaultLock(VmaLock mode);
+  VmaLock DefaultLock() const;
+  // Bytes of locked areas (VmLck), and those inside [start, end).
+  uint64_t LockedBytes(uint64_t start = 0, uint64_t end = ~uint64_t{0}) const;
+  // The lock of the area at `addr` (kNone if none covers it).
+  VmaLock LockAt(uint64_t addr) const;
+  // Linux's __mm_populate after a lock: faults in the pages of the areas in
+  // [addr, addr + len) that are locked (not on fault), for writing where
+  // the area is private and writable (breaking copy-on-write), else for
+  // reading; holes are skipped. Errors as Linux's mlock reports them:
+  // ENOMEM for an area no access may touch (PROT_NONE) or a file page past
+  // its end, EAGAIN for no frame.
+  ostd::Status PopulateLocked(uint64_t addr, uint64_t len);
 
   // /proc/<pid>/clear_refs "4": forgets which pages were written, clearing
   // every area's soft_dirty and every page's dirty flag (the next write to a
@@ -402,6 +435,7 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Vec<Vma> vmas_ ABSL_GUARDED_BY(lock_);
   uint64_t brk_start_ ABSL_GUARDED_BY(lock_) = 0;
   uint64_t brk_end_ ABSL_GUARDED_BY(lock_) = 0;
+  VmaLock default_lock_ ABSL_GUARDED_BY(lock_) = VmaLock::kNone;
   // Written under lock_, read without it (MappedBytes, ResidentByKind).
   std::atomic<uint64_t> mapped_bytes_{0};
   std::array<std::atomic<uint64_t>, kRssKinds> rss_pages_{};

@@ -445,6 +445,7 @@ class Process {
   static constexpr int kRlimitFsize = 1;        // write/truncate: EFBIG and SIGXFSZ
   static constexpr int kRlimitNproc = 6;        // fork/clone: EAGAIN (not for root)
   static constexpr int kRlimitNofile = 7;       // the descriptor table's size
+  static constexpr int kRlimitMemlock = 8;      // mlock/mlockall/MAP_LOCKED: ENOMEM, EAGAIN
   static constexpr int kRlimitAs = 9;           // mmap/mremap/brk: ENOMEM
   static constexpr int kRlimitSigpending = 11;  // queued signals per real uid (sig_queue.h)
   std::array<Rlimit, kRlimitCount> rlimits{};

@@ -603,6 +603,7 @@ Status GenPidStatus(int pid, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
   uint64_t vsize_kb = p.mm != nullptr ? p.mm->MappedBytes() / 1024 : 0;
+  uint64_t locked_kb = p.mm != nullptr ? p.mm->LockedBytes() / 1024 : 0;
   AddressSpace::Rss rss = p.mm != nullptr ? p.mm->ResidentByKind() : AddressSpace::Rss{};
   const Credentials& c = p.creds;
   // fmt has no octal: the umask's four octal digits one by one.
@@ -622,7 +623,8 @@ Status GenPidStatus(int pid, TextSink& out) {
       first = false;
     }
   }
-  ostd::FormatTo(out, " \nVmSize:\t{} kB\nVmRSS:\t{} kB\n", vsize_kb, rss.total() / 1024);
+  ostd::FormatTo(out, " \nVmSize:\t{} kB\nVmLck:\t{} kB\nVmRSS:\t{} kB\n", vsize_kb, locked_kb,
+                 rss.total() / 1024);
   ostd::FormatTo(out, "RssAnon:\t{} kB\nRssFile:\t{} kB\nRssShmem:\t{} kB\nThreads:\t{}\n",
                  rss.anon / 1024, rss.file / 1024, rss.shmem / 1024, p.threads);
   // SigQ: signals queued for the real uid / RLIMIT_SIGPENDING; then the
@@ -733,7 +735,7 @@ Status GenPidMaps(int pid, TextSink& out) {
 
 // /proc/<pid>/smaps: each area's maps line, then what its pages use
 // (AddressSpace::AreaUse) in Linux 6.1's layout, and its VmFlags. Keel has
-// no huge pages, swap, lazy freeing or mlock, so those lines read 0.
+// no huge pages, swap or lazy freeing, so those lines read 0.
 Status GenPidSmaps(int pid, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
@@ -775,21 +777,21 @@ Status GenPidSmaps(int pid, TextSink& out) {
     out.Write("Private_Hugetlb:       0 kB\n");
     kb("Swap:           ", 0);
     kb("SwapPss:        ", 0);
-    kb("Locked:         ", 0);
+    kb("Locked:         ", v.lock != VmaLock::kNone ? u.proportional : 0);
     out.Write("THPeligible:    0\nVmFlags:");
     // Linux's mnemonics, in its order, for the VM_* flags Keel's areas have:
     // read, write, exec; shared (not for a read-only file, as Linux's
     // do_mmap clears VM_SHARED there); may-read/write/exec (a private area
     // may gain any right; a shared one write only if its object allows it,
     // and exec only where its mount allows it); may-share; the stack grows
-    // down; accounted (private writable); soft-dirty.
+    // down; locked (mlock); accounted (private writable); soft-dirty.
     bool may_exec = !v.source || v.source->MayExec();
     bool may_write = !v.shared || !v.source || v.source->MayWrite();
     struct Flag {
       bool on;
       std::string_view name;
     };
-    const std::array<Flag, 10> flags = {{
+    const std::array<Flag, 11> flags = {{
         {(v.prot & kProtRead) != 0, "rd"},
         {(v.prot & kProtWrite) != 0, "wr"},
         {(v.prot & kProtExec) != 0, "ex"},
@@ -799,6 +801,7 @@ Status GenPidSmaps(int pid, TextSink& out) {
         {may_exec, "me"},
         {v.shared, "ms"},
         {v.kind == VmaKind::kStack, "gd"},
+        {v.lock != VmaLock::kNone, "lo"},
         {!v.shared && (v.prot & kProtWrite) != 0, "ac"},
     }};
     for (const Flag& f : flags) {

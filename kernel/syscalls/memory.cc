@@ -30,8 +30,46 @@ constexpr uint32_t kMapKnown = kMapTypeMask | kMapFixed | kMapAnonymous | kMapGr
 // The caller's RLIMIT_AS, which mmap, mremap and brk enforce.
 uint64_t VmLimit(Thread& self) { return self.process().rlimits[Process::kRlimitAs].cur; }
 
+// ----- Memory locks (Linux's mm/mlock.c) -----
+//
+// Keel never pages memory out, so a lock means what it can be seen to mean:
+// the pages are faulted in at once (unless MLOCK_ONFAULT / MCL_ONFAULT),
+// the locked bytes count against RLIMIT_MEMLOCK (unless CAP_IPC_LOCK), and
+// /proc shows them (VmLck in status; Locked and "lo" in smaps).
+
+// RLIMIT_MEMLOCK in bytes, or none with CAP_IPC_LOCK.
+std::optional<uint64_t> LockLimit(Thread& self) {
+  if (self.process().creds().Capable(Cap::kIpcLock)) return std::nullopt;
+  return self.process().rlimits[Process::kRlimitMemlock].cur;
+}
+
+// Linux's can_do_mlock: EPERM with a zero limit and no CAP_IPC_LOCK.
+ostd::Status CanLock(Thread& self) {
+  std::optional<uint64_t> limit = LockLimit(self);
+  if (limit && *limit == 0) return Err(Errno::kEPERM);
+  return {};
+}
+
+// The page range of mlock's (start, len), as Linux rounds it (wrapping as
+// its unsigned arithmetic does); EINVAL if it wraps past the top.
+ostd::Result<std::pair<uint64_t, uint64_t>> LockRange(uint64_t start, uint64_t len) {
+  uint64_t offset = start & (kPageSize - 1);
+  len = (len + offset + kPageSize - 1) & ~(kPageSize - 1);
+  start -= offset;
+  if (start + len < start) return Err(Errno::kEINVAL);
+  return std::pair<uint64_t, uint64_t>{start, start + len};
+}
+
 SyscallResult SysBrk(Thread& self, uint64_t brk) {
-  return self.process().mm().Brk(brk, VmLimit(self));
+  AddressSpace& mm = self.process().mm();
+  uint64_t old_end = mm.Brk(0);  // below the start: only reads the break
+  uint64_t new_end = mm.Brk(brk, VmLimit(self));
+  // After mlockall(MCL_FUTURE) the heap's new pages are faulted in (errors
+  // ignored, as Linux's brk).
+  uint64_t from = AlignUp(old_end, kPageSize);
+  uint64_t to = AlignUp(new_end, kPageSize);
+  if (to > from && mm.LockAt(from) == VmaLock::kLocked) (void)mm.PopulateLocked(from, to - from);
+  return new_end;
 }
 
 // mmap(addr, len, prot, flags, fd, offset): Linux declares prot and flags
@@ -74,8 +112,16 @@ SyscallResult SysMmap(Thread& self, uint64_t addr, uint64_t len, uint64_t prot_a
     source = std::move(*file);
     pgoff = offset / kPageSize;
   }
-  OSTD_TRY_ASSIGN(uint64_t at, self.process().mm().Map(addr, len, prot, flags, std::move(source),
-                                                       pgoff, VmaKind::kNormal, VmLimit(self)));
+  AddressSpace& mm = self.process().mm();
+  // A locked mapping (MAP_LOCKED, or after mlockall(MCL_FUTURE)) must fit
+  // RLIMIT_MEMLOCK (EAGAIN, Linux's mlock_future_check).
+  bool locks = (flags & kMapLocked) != 0 || mm.DefaultLock() != VmaLock::kNone;
+  if (std::optional<uint64_t> limit = LockLimit(self); locks && limit) {
+    if (mm.LockedBytes() + len > *limit) return Err(Errno::kEAGAIN);
+  }
+  OSTD_TRY_ASSIGN(uint64_t at, mm.Map(addr, len, prot, flags, std::move(source), pgoff,
+                                      VmaKind::kNormal, VmLimit(self)));
+  if (locks) (void)mm.PopulateLocked(at, len);  // errors ignored, as Linux's mm_populate
   if ((flags & kMapPopulate) != 0) {
     // As Linux's populate_vma_page_range: a private writable mapping is
     // populated for writing (its copy-on-write copies made now, so later
@@ -135,8 +181,14 @@ SyscallResult SysMremap(Thread& self, uint64_t old_addr, uint64_t old_len_arg, u
     fixed = new_addr;
   }
   if (new_len == 0 || old_len == 0) return Err(Errno::kEINVAL);
-  return self.process().mm().Remap(old_addr, old_len, new_len, may_move, fixed,
-                                   (flags & kDontUnmap) != 0, VmLimit(self));
+  AddressSpace& mm = self.process().mm();
+  OSTD_TRY_ASSIGN(uint64_t at, mm.Remap(old_addr, old_len, new_len, may_move, fixed,
+                                        (flags & kDontUnmap) != 0, VmLimit(self)));
+  // A locked area that grew has its new pages faulted in (Linux's mremap).
+  if (new_len > old_len && mm.LockAt(at) == VmaLock::kLocked) {
+    (void)mm.PopulateLocked(at + old_len, new_len - old_len);
+  }
+  return at;
 }
 
 // madvise: MADV_DONTNEED (and MADV_DONTNEED_LOCKED) drops the range's pages,
@@ -228,10 +280,60 @@ SyscallResult SysMincore(Thread& self, uint64_t addr, uint64_t len,
   return 0;
 }
 
-// Nothing is ever swapped: the lock calls have nothing to do.
-SyscallResult SysMlock(Thread&, uint64_t, uint64_t) { return 0; }
-SyscallResult SysMlockall(Thread&, uint32_t) { return 0; }
-SyscallResult SysMunlockall(Thread&) { return 0; }
+ostd::Status DoMlock(Thread& self, uint64_t start_arg, uint64_t len, VmaLock mode) {
+  OSTD_TRY(CanLock(self));
+  OSTD_TRY_ASSIGN(auto range, LockRange(start_arg, len));
+  auto [start, end] = range;
+  if (start == end) return {};
+  AddressSpace& mm = self.process().mm();
+  OSTD_TRY(mm.SetLock(start, end, mode, LockLimit(self)));
+  return mm.PopulateLocked(start, end - start);
+}
+
+SyscallResult SysMlock(Thread& self, uint64_t start, uint64_t len) {
+  OSTD_TRY(DoMlock(self, start, len, VmaLock::kLocked));
+  return 0;
+}
+
+SyscallResult SysMlock2(Thread& self, uint64_t start, uint64_t len, uint32_t flags) {
+  constexpr uint32_t kMlockOnFault = 1;
+  if ((flags & ~kMlockOnFault) != 0) return Err(Errno::kEINVAL);
+  OSTD_TRY(DoMlock(self, start, len, flags != 0 ? VmaLock::kOnFault : VmaLock::kLocked));
+  return 0;
+}
+
+SyscallResult SysMunlock(Thread& self, uint64_t start_arg, uint64_t len) {
+  OSTD_TRY_ASSIGN(auto range, LockRange(start_arg, len));
+  auto [start, end] = range;
+  if (start == end) return 0;
+  OSTD_TRY(self.process().mm().SetLock(start, end, VmaLock::kNone, std::nullopt));
+  return 0;
+}
+
+SyscallResult SysMlockall(Thread& self, uint32_t flags) {
+  constexpr uint32_t kCurrent = 1, kFuture = 2, kOnFault = 4;
+  if (flags == 0 || (flags & ~(kCurrent | kFuture | kOnFault)) != 0 || flags == kOnFault) {
+    return Err(Errno::kEINVAL);
+  }
+  OSTD_TRY(CanLock(self));
+  AddressSpace& mm = self.process().mm();
+  std::optional<uint64_t> limit = LockLimit(self);
+  if ((flags & kCurrent) != 0 && limit && mm.MappedBytes() > *limit) return Err(Errno::kENOMEM);
+  VmaLock mode = (flags & kOnFault) != 0 ? VmaLock::kOnFault : VmaLock::kLocked;
+  mm.SetDefaultLock((flags & kFuture) != 0 ? mode : VmaLock::kNone);
+  if ((flags & kCurrent) != 0) {
+    mm.LockEveryArea(mode);
+    (void)mm.PopulateLocked(0, kUserTop);  // errors ignored, as Linux's mm_populate
+  }
+  return 0;
+}
+
+SyscallResult SysMunlockall(Thread& self) {
+  AddressSpace& mm = self.process().mm();
+  mm.SetDefaultLock(VmaLock::kNone);
+  mm.LockEveryArea(VmaLock::kNone);
+  return 0;
+}
 
 }  // namespace
 
@@ -245,7 +347,8 @@ void RegisterMemorySyscalls(SyscallTable& t) {
   t.Bind<sysno::msync, SysMsync>();
   t.Bind<sysno::mincore, SysMincore>();
   t.Bind<sysno::mlock, SysMlock>();
-  t.Bind<sysno::munlock, SysMlock>();
+  t.Bind<sysno::mlock2, SysMlock2>();
+  t.Bind<sysno::munlock, SysMunlock>();
   t.Bind<sysno::mlockall, SysMlockall>();
   t.Bind<sysno::munlockall, SysMunlockall>();
 }

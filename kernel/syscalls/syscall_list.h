@@ -360,7 +360,7 @@
   S(322, execveat, Never, DirFd, Path, In, In, Flags)           \
   N(323, userfaultfd)                                           \
   S(324, membarrier, Never, Int, Flags, Int)                    \
-  N(325, mlock2)                                                \
+  S(325, mlock2, Never, Addr, Len, Flags)                       \
   S(326, copy_file_range, Never, Fd, InOut, Fd, InOut, Len, Flags) \
   S(327, preadv2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)      \
   S(328, pwritev2, Sys, Fd, In, Ulong, Ulong, Ulong, Flags)     \
