@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "kernel/exec/elf.h"
 #include "kernel/exec/stack.h"
@@ -13,6 +14,7 @@
 #include "ostd/log.h"
 #include "ostd/mm/page_table_index.h"
 #include "ostd/task/task.h"
+#include "ostd/util/box.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_io.h"
 #include "ostd/vm/vm_space.h"
@@ -27,7 +29,9 @@ using ostd::Status;
 using ostd::mm::AlignDown;
 using ostd::mm::AlignUp;
 
-constexpr int kMaxScriptDepth = 4;  // Linux allows 4 levels of interpreters
+// Linux 6.1 (exec_binprm) runs at most six binary handlers per execve: five
+// "#!" levels and the program.
+constexpr int kMaxScriptDepth = 5;
 
 // Reads [0, len) of the file into `out` through its pages.
 Status ReadHead(PageSource& file, uint64_t len, ostd::Vec<uint8_t>& out) {
@@ -200,24 +204,41 @@ void KillOtherThreads(Thread& self) {
 }
 
 Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string_view> argv,
-                std::span<const std::string_view> envp, int depth) {
+                std::span<const std::string_view> envp) {
   Process& p = self.process();
+  // "#!" scripts are followed in a loop, not by recursion (the kernel stack
+  // is small); each level's interpreter line and argument list stay alive
+  // on the heap, since the next level's strings point into them.
+  struct ScriptLevel {
+    std::array<char, 256> line{};
+    ostd::Vec<std::string_view> args;
+  };
+  std::optional<ostd::Box<std::array<ScriptLevel, kMaxScriptDepth>>> levels;
   ostd::Vec<char> exe_path;
   creds::ExecImage exe_image;
-  OSTD_TRY_ASSIGN(PageSourceRef file, glue::OpenExec(self, path, exe_path, exe_image));
+  PageSourceRef file;
   ostd::Vec<uint8_t> head;
-  OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
-  if (head.size() >= 2 && head[0] == '#' && head[1] == '!') {
+  for (int depth = 0;; ++depth) {
+    exe_path = ostd::Vec<char>();
+    exe_image = creds::ExecImage{};
+    OSTD_TRY_ASSIGN(file, glue::OpenExec(self, path, exe_path, exe_image));
+    head = ostd::Vec<uint8_t>();
+    OSTD_TRY(ReadHead(*file.get(), kPageSize, head));
+    if (head.size() < 2 || head[0] != '#' || head[1] != '!') break;
     if (depth >= kMaxScriptDepth) return Err(Errno::kELOOP);
-    std::array<char, 256> line{};
-    OSTD_TRY_ASSIGN(Shebang sb, ParseShebang(head.span(), line));
+    if (!levels) {
+      OSTD_TRY_ASSIGN(auto made, (ostd::MakeBox<std::array<ScriptLevel, kMaxScriptDepth>>()));
+      levels = std::move(made);
+    }
+    ScriptLevel& level = (**levels)[static_cast<size_t>(depth)];
+    OSTD_TRY_ASSIGN(Shebang sb, ParseShebang(head.span(), level.line));
     // argv becomes: interp [arg] path argv[1...]
-    ostd::Vec<std::string_view> args;
-    OSTD_TRY(args.Push(sb.interp));
-    if (!sb.arg.empty()) OSTD_TRY(args.Push(sb.arg));
-    OSTD_TRY(args.Push(path));
-    for (size_t i = 1; i < argv.size(); ++i) OSTD_TRY(args.Push(argv[i]));
-    return ExecOnce(self, sb.interp, args.span(), envp, depth + 1);
+    OSTD_TRY(level.args.Push(sb.interp));
+    if (!sb.arg.empty()) OSTD_TRY(level.args.Push(sb.arg));
+    OSTD_TRY(level.args.Push(path));
+    for (size_t i = 1; i < argv.size(); ++i) OSTD_TRY(level.args.Push(argv[i]));
+    path = sb.interp;
+    argv = level.args.span();
   }
   std::string_view reason;
   Result<uint64_t> extent = exec::ElfHeadersExtent(head.span());
@@ -345,7 +366,7 @@ Status ExecOnce(Thread& self, std::string_view path, std::span<const std::string
 
 Status Exec(Thread& self, std::string_view path, std::span<const std::string_view> argv,
             std::span<const std::string_view> envp) {
-  return ExecOnce(self, path, argv, envp, 0);
+  return ExecOnce(self, path, argv, envp);
 }
 
 }  // namespace kernel

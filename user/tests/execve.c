@@ -1,5 +1,10 @@
-// execve: argv and envp arrive intact; errors ENOENT, EACCES, ENOEXEC, EFAULT.
+// execve: argv and envp arrive intact; "#!" scripts (five levels, each
+// interpreter's argument and path put before the arguments; a sixth level
+// or a script that runs itself is ELOOP); errors ENOENT, EACCES, ENOEXEC,
+// EFAULT.
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 
 #include <sys/wait.h>
 
@@ -33,6 +38,18 @@ int main(int argc, char** argv) {
     CHECK_EQ(n, 2);
     return 42;
   }
+  if (argc > 1 && strcmp(argv[1], "script-child") == 0) {
+    // Run through five scripts: s1 (with its "a1") to s5, then this.
+    CHECK_EQ(argc, 9);
+    CHECK(strstr(argv[2], "/s5") != NULL);
+    CHECK(strstr(argv[3], "/s4") != NULL);
+    CHECK(strstr(argv[4], "/s3") != NULL);
+    CHECK(strstr(argv[5], "/s2") != NULL);
+    CHECK(strcmp(argv[6], "a1") == 0);
+    CHECK(strcmp(argv[7], "./s1") == 0);
+    CHECK(strcmp(argv[8], "x") == 0);
+    return 43;
+  }
   char* args[] = {argv[0], "child", "", "with space", NULL};
   char* env[] = {"KEEL_A=1", "KEEL_B=two=2", NULL};
   CHECK_EQ(run(args, env), 42);
@@ -57,5 +74,35 @@ int main(int argc, char** argv) {
   char* short_elf[] = {"./short", NULL};
   CHECK_EQ(run(short_elf, env), 100 + ENOEXEC);
   CHECK_ERR(execve((char*)0x1000, args, env), EFAULT);
+
+  // Scripts: s1 -> s2 -> ... -> s5 -> this program.
+  char self[PATH_MAX], cwd[PATH_MAX], line[3 * PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  CHECK(n > 0);
+  self[n] = '\0';
+  CHECK(getcwd(cwd, sizeof cwd) != NULL);
+  for (int i = 1; i <= 6; ++i) {
+    char name[16];
+    snprintf(name, sizeof name, "s%d", i);
+    if (i == 5) {
+      snprintf(line, sizeof line, "#!%s script-child\n", self);
+    } else {
+      snprintf(line, sizeof line, "#!%s/s%d%s\n", cwd, i + 1, i == 1 ? " a1" : "");
+    }
+    if (i == 6) snprintf(line, sizeof line, "#!%s/s1\n", cwd);
+    write_file(name, line);
+    CHECK_OK(chmod(name, 0755));
+  }
+  char* chain[] = {"./s1", "x", NULL};
+  CHECK_EQ(run(chain, env), 43);
+  // One more level is too many.
+  char* six[] = {"./s6", "x", NULL};
+  CHECK_EQ(run(six, env), 100 + ELOOP);
+  // A script that names itself.
+  snprintf(line, sizeof line, "#!%s/loop\n", cwd);
+  write_file("loop", line);
+  CHECK_OK(chmod("loop", 0755));
+  char* loop[] = {"./loop", NULL};
+  CHECK_EQ(run(loop, env), 100 + ELOOP);
   return 0;
 }
