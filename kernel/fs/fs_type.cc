@@ -12,8 +12,6 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 
-constexpr size_t kMaxTypes = 8;
-
 class TmpfsType final : public FsType {
  public:
   std::string_view name() const override { return "tmpfs"; }
@@ -28,9 +26,24 @@ class TmpfsType final : public FsType {
   ostd::Status Unmount(FileSystem&) override { return {}; }
 };
 
+// ramfs: the same files with no size limit (Linux's ramfs, which has no
+// read-only mode either).
+class RamfsType final : public FsType {
+ public:
+  std::string_view name() const override { return "ramfs"; }
+  bool needs_device() const override { return false; }
+  ostd::Result<RefPtr<Inode>> Mount(const MountRequest& req) override {
+    if (req.read_only) return Err(Errno::kEINVAL);
+    return CreateRamfs(0755);
+  }
+  ostd::Status Sync(FileSystem&) override { return {}; }
+  ostd::Status Unmount(FileSystem&) override { return {}; }
+};
+
 ostd::Mutex lock;
 TmpfsType tmpfs_type;
-constinit std::array<FsType*, kMaxTypes> types ABSL_GUARDED_BY(lock) = {&tmpfs_type};
+RamfsType ramfs_type;
+constinit std::array<FsType*, kMaxFsTypes> types ABSL_GUARDED_BY(lock) = {&tmpfs_type, &ramfs_type};
 
 }  // namespace
 
@@ -46,6 +59,13 @@ ostd::Status RegisterFsType(FsType& type) {
     }
   }
   return Err(Errno::kENOSPC);
+}
+
+std::array<const FsType*, kMaxFsTypes> RegisteredFsTypes() {
+  ostd::MutexGuard g(lock);
+  std::array<const FsType*, kMaxFsTypes> all{};
+  for (size_t i = 0; i < types.size(); ++i) all[i] = types[i];
+  return all;
 }
 
 ostd::Result<FsType*> FindFsType(std::string_view name) {

@@ -9,6 +9,7 @@
 #ifndef KERNEL_FS_FS_TYPE_H_
 #define KERNEL_FS_FS_TYPE_H_
 
+#include <array>
 #include <string_view>
 
 #include "kernel/fs/block_io.h"
@@ -45,6 +46,10 @@ class FsType {
 ostd::Status RegisterFsType(FsType& type);
 // The type named `name`; ENODEV if none.
 ostd::Result<FsType*> FindFsType(std::string_view name);
+// The registered types in registration order, null after the last
+// (/proc/filesystems). Types are never unregistered.
+inline constexpr size_t kMaxFsTypes = 16;
+std::array<const FsType*, kMaxFsTypes> RegisteredFsTypes();
 
 }  // namespace kernel::fs
 

@@ -108,7 +108,9 @@ class PageMap {
 class TmpFs final : public ostd::Derives<TmpFs, FileSystem> {
  public:
   static constexpr uint64_t kUnlimited = ~uint64_t{0};
-  explicit TmpFs(uint64_t max_pages) : Derives(this, AllocAnonDev()), max_pages_(max_pages) {}
+  static constexpr uint64_t kTmpfsMagic = 0x01021994, kRamfsMagic = 0x858458f6;
+  explicit TmpFs(uint64_t max_pages, uint64_t magic = kTmpfsMagic)
+      : Derives(this, AllocAnonDev()), max_pages_(max_pages), magic_(magic) {}
 
   // Takes one page of the instance's budget. ENOSPC when it is spent.
   ostd::Status ChargePage() {
@@ -127,7 +129,7 @@ class TmpFs final : public ostd::Derives<TmpFs, FileSystem> {
   // the internal instance (no limit) reports no blocks. Files are counted
   // against the same budget (Linux's default nr_inodes is of that order).
   FsStats Stats() override {
-    FsStats st{.magic = 0x01021994};
+    FsStats st{.magic = magic_};
     if (max_pages_ == kUnlimited) return st;
     uint64_t used = std::min(used_pages(), max_pages_);
     st.blocks = max_pages_;
@@ -140,6 +142,7 @@ class TmpFs final : public ostd::Derives<TmpFs, FileSystem> {
 
  private:
   const uint64_t max_pages_;
+  const uint64_t magic_;
   std::atomic<uint64_t> used_pages_{0};
 };
 
@@ -745,6 +748,13 @@ ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t per
 ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm) {
   // The file system lives as long as its inodes (there is no unmount).
   OSTD_TRY_ASSIGN(RefPtr<TmpFs> fs, MakeRef<TmpFs>(DefaultTmpfsPages()));
+  OSTD_TRY_ASSIGN(RefPtr<TmpInode> root,
+                  MakeRef<TmpInode>(fs.get(), InodeType::kDirectory, root_perm, 0, 0, 0, nullptr));
+  return RefPtr<Inode>(std::move(root));
+}
+
+ostd::Result<RefPtr<Inode>> CreateRamfs(uint32_t root_perm) {
+  OSTD_TRY_ASSIGN(RefPtr<TmpFs> fs, MakeRef<TmpFs>(TmpFs::kUnlimited, TmpFs::kRamfsMagic));
   OSTD_TRY_ASSIGN(RefPtr<TmpInode> root,
                   MakeRef<TmpInode>(fs.get(), InodeType::kDirectory, root_perm, 0, 0, 0, nullptr));
   return RefPtr<Inode>(std::move(root));

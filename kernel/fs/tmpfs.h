@@ -23,6 +23,9 @@ ostd::Result<RefPtr<Inode>> CreateMemfdInode(std::string_view name, uint32_t per
 
 // A new tmpfs instance; returns its root directory (mode 0755 | perm given).
 ostd::Result<RefPtr<Inode>> CreateTmpfs(uint32_t root_perm = 0755);
+// A new ramfs instance: tmpfs's files without its size limit, reporting
+// RAMFS_MAGIC and no block counts (Linux's simple_statfs).
+ostd::Result<RefPtr<Inode>> CreateRamfs(uint32_t root_perm = 0755);
 
 }  // namespace kernel::fs
 

@@ -544,10 +544,12 @@ Status GenVersion(int, TextSink& out) {
   return {};
 }
 
+// /proc/filesystems: the types mount(2) knows, "nodev" marking those
+// without a device.
 Status GenFilesystems(int, TextSink& out) {
-  out.Write(
-      "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdebugfs\n"
-      "nodev\ttracefs\nnodev\tpipefs\n");
+  for (const fs::FsType* t : fs::RegisteredFsTypes()) {
+    if (t != nullptr) ostd::FormatTo(out, "{}\t{}\n", t->needs_device() ? "" : "nodev", t->name());
+  }
   return {};
 }
 

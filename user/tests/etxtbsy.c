@@ -13,6 +13,8 @@
 
 int main(int argc, char** argv) {
   if (argc > 1 && strcmp(argv[1], "child") == 0) {
+    // Running the copy now: say so on fd 3, then wait to be killed.
+    CHECK_EQ(write(3, "r", 1), 1);
     for (;;) pause();
   }
   enter_tmpdir();
@@ -24,22 +26,21 @@ int main(int argc, char** argv) {
   CHECK_EQ(sendfile(copy, self, NULL, st.st_size), st.st_size);
   CHECK_OK(close(copy));
   CHECK_OK(close(self));
+  int ready[2];
+  CHECK_OK(pipe(ready));
   pid_t pid = CHECK_OK(fork());
   if (pid == 0) {
+    if (dup2(ready[1], 3) != 3) _exit(126);
     execl("./prog", "prog", "child", (char*)NULL);
     _exit(127);
   }
-  // Wait until the child runs the copy: then writers are refused.
+  CHECK_OK(close(ready[1]));
+  // Once the child runs the copy (it says so), writers are refused.
+  char c;
+  CHECK_EQ(read(ready[0], &c, 1), 1);
+  CHECK_OK(close(ready[0]));
+  CHECK_ERR(open("prog", O_WRONLY), ETXTBSY);
   int fd = -1;
-  for (int i = 0; i < 2000; ++i) {
-    fd = open("prog", O_WRONLY);
-    if (fd < 0) break;
-    CHECK_OK(close(fd));
-    struct timespec d = {0, 5 * 1000 * 1000};
-    nanosleep(&d, NULL);
-  }
-  CHECK_EQ(fd, -1);
-  CHECK_EQ(errno, ETXTBSY);
   CHECK_ERR(open("prog", O_RDWR), ETXTBSY);
   CHECK_ERR(open("prog", O_RDONLY | O_TRUNC), ETXTBSY);
   CHECK_ERR(truncate("prog", 0), ETXTBSY);

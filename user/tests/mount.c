@@ -1,14 +1,17 @@
-// mount(2)/umount2(2) errnos, a tmpfs mounted and unmounted for real, and
-// the per-mount flags MS_NOSUID, MS_NODEV and MS_NOEXEC.
+// mount(2)/umount2(2) errnos, a tmpfs mounted and unmounted for real, a
+// ramfs (no size limit, its own magic), /proc/filesystems, and the
+// per-mount flags MS_NOSUID, MS_NODEV and MS_NOEXEC.
 // Needs CAP_SYS_ADMIN (skipped with a note where the runner lacks it); the
 // ext2 checks are skipped where the kernel has no ext2 (mount says ENODEV).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
@@ -114,6 +117,34 @@ int main(int argc, char** argv) {
   CHECK_EQ(st.st_size, 5);
   CHECK_OK(umount2("m", 0));
   CHECK_ERR(stat("m/inside", &st), ENOENT);
+
+  // ramfs: a file system of its own kind, listed in /proc/filesystems.
+  CHECK_OK(mount("none", "m", "ramfs", 0, NULL));
+  write_file("m/r", "ram");
+  struct statfs sf;
+  CHECK_OK(statfs("m", &sf));
+  CHECK_EQ((unsigned long)sf.f_type, 0x858458f6ul);  // RAMFS_MAGIC
+  CHECK_EQ(sf.f_blocks, 0);
+  CHECK_OK(stat("m", &st));
+  CHECK_EQ(st.st_mode & 07777, 0755);
+  CHECK_OK(umount2("m", 0));
+  if (EXPECTED_DIVERGENCE("read-only tmpfs and ramfs mounts are not implemented (EINVAL)")) {
+    CHECK_ERR(mount("none", "m", "ramfs", MS_RDONLY, NULL), EINVAL);
+  } else {
+    CHECK_OK(mount("none", "m", "ramfs", MS_RDONLY, NULL));
+    CHECK_OK(umount2("m", 0));
+  }
+  FILE* fsl = fopen("/proc/filesystems", "r");
+  CHECK(fsl != NULL);
+  char line[128];
+  int tmpfs = 0, ramfs = 0, proc = 0;
+  while (fgets(line, sizeof line, fsl)) {
+    tmpfs |= strcmp(line, "nodev\ttmpfs\n") == 0;
+    ramfs |= strcmp(line, "nodev\tramfs\n") == 0;
+    proc |= strcmp(line, "nodev\tproc\n") == 0;
+  }
+  fclose(fsl);
+  CHECK(tmpfs && ramfs && proc);
 
   per_mount_flags();
 
