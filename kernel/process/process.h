@@ -240,6 +240,18 @@ class Thread {
   // restarted (SA_RESTART, or no handler ran); -1 if none. DeliverSignals
   // decides and clears it.
   int64_t restart_nr = -1;
+  // The system call the thread is in, for /proc/<pid>/syscall and wchan:
+  // its number (-1 in user mode), stored last on entry (release) and
+  // cleared on exit, with its arguments and the user stack and instruction
+  // pointers. Other threads read it without a lock: whoever reads the same
+  // number before and after the rest has values of that call.
+  struct SyscallTrace {
+    std::atomic<int64_t> nr{-1};
+    std::array<std::atomic<uint64_t>, 6> args{};
+    std::atomic<uint64_t> sp{0};
+    std::atomic<uint64_t> pc{0};
+  };
+  SyscallTrace syscall_trace;
   // How that call restarts: its kind in syscall_list.h, or kNoIntr if it set
   // restart_no_intr.
   Restart restart_how = Restart::kNever;

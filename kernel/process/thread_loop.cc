@@ -52,7 +52,15 @@ void HandleSyscall(Thread& t) {
     ctx.set_syscall_ret(static_cast<uint64_t>(-static_cast<int64_t>(ostd::Errno::kENOSYS)));
     return;
   }
+  Thread::SyscallTrace& trace = t.syscall_trace;
+  for (size_t i = 0; i < trace.args.size(); ++i) {
+    trace.args[i].store(args[i], std::memory_order_relaxed);
+  }
+  trace.sp.store(ctx.rsp(), std::memory_order_relaxed);
+  trace.pc.store(ctx.rip(), std::memory_order_relaxed);
+  trace.nr.store(static_cast<int64_t>(nr), std::memory_order_release);
   SyscallResult r = e.fn(args, t);
+  trace.nr.store(-1, std::memory_order_release);
   bool no_intr = std::exchange(t.restart_no_intr, false);
   // Handlers that replace the whole context (execve, rt_sigreturn) return
   // the rax the new context must see.

@@ -24,6 +24,7 @@
 #include "kernel/procfs/kallsyms.h"
 #include "kernel/procfs/sysctl.h"
 #include "kernel/pseudofs/pseudo_fs.h"
+#include "kernel/syscalls/names.h"
 #include "ostd/cpu.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
@@ -224,8 +225,8 @@ using Generator = Status (*)(int pid, TextSink& out);
 // A read-only file whose text is generated on each read.
 class GenFile final : public Inode {
  public:
-  GenFile(int pid, Generator gen, uint32_t perm = 0444)
-      : Inode(proc_fs, InodeType::kRegular, perm, 0, 0), pid_(pid), gen_(gen) {}
+  GenFile(int pid, Generator gen, uint32_t perm = 0444, uint32_t uid = 0, uint32_t gid = 0)
+      : Inode(proc_fs, InodeType::kRegular, perm, uid, gid), pid_(pid), gen_(gen) {}
 
   Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
     TextSink text;
@@ -701,6 +702,63 @@ Status GenPidEnviron(int pid, TextSink&) {
   return Snapshot(pid, p);  // the environment is not kept (empty)
 }
 
+// What thread `tid` is doing, for /proc/<pid>/syscall and wchan: the
+// system call it is in (number, arguments, user sp and pc), or nullopt if
+// it runs in user mode (or is between calls). The calling thread reads its
+// own call. ENOENT if there is no such thread.
+struct SyscallNow {
+  int64_t nr = -1;
+  std::array<uint64_t, 6> args{};
+  uint64_t sp = 0, pc = 0;
+};
+Result<std::optional<SyscallNow>> SyscallOf(int tid) {
+  ostd::SpinLockGuard guard(TreeLock());
+  Thread* t = FindThreadLocked(tid);
+  if (t == nullptr) return Err(Errno::kENOENT);
+  const Thread::SyscallTrace& trace = t->syscall_trace;
+  SyscallNow now;
+  now.nr = trace.nr.load(std::memory_order_acquire);
+  if (now.nr < 0) return std::optional<SyscallNow>();
+  for (size_t i = 0; i < now.args.size(); ++i) {
+    now.args[i] = trace.args[i].load(std::memory_order_relaxed);
+  }
+  now.sp = trace.sp.load(std::memory_order_relaxed);
+  now.pc = trace.pc.load(std::memory_order_relaxed);
+  // Another call may have started meanwhile: then the values are mixed.
+  if (trace.nr.load(std::memory_order_acquire) != now.nr) return std::optional<SyscallNow>();
+  return std::optional<SyscallNow>(now);
+}
+
+// /proc/<pid>/syscall, as Linux's proc_pid_syscall: the number, the six
+// arguments, sp and pc of the call the thread is in, or "running" when it
+// is not in one (Linux also says so for a thread that runs, in or out of a
+// call, unless it is the reader).
+Status GenPidSyscall(int pid, TextSink& out) {
+  OSTD_TRY_ASSIGN(std::optional<SyscallNow> now, SyscallOf(pid));
+  if (!now) {
+    out.Write("running\n");
+    return {};
+  }
+  ostd::FormatTo(out, "{} 0x{:x} 0x{:x} 0x{:x} 0x{:x} 0x{:x} 0x{:x} 0x{:x} 0x{:x}\n", now->nr,
+                 now->args[0], now->args[1], now->args[2], now->args[3], now->args[4], now->args[5],
+                 now->sp, now->pc);
+  return {};
+}
+
+// /proc/<pid>/wchan: where a sleeping thread waits, "0" for one that runs.
+// Keel names the system call a thread sleeps in (Linux names the kernel
+// function); the reader itself runs.
+Status GenPidWchan(int pid, TextSink& out) {
+  OSTD_TRY_ASSIGN(std::optional<SyscallNow> now, SyscallOf(pid));
+  Thread* self = CurrentThread();
+  if (!now || (self != nullptr && self->tid() == pid)) {
+    out.Write("0");
+    return {};
+  }
+  out.Write(SyscallName(static_cast<uint64_t>(now->nr)));
+  return {};
+}
+
 // An area's line in /proc/<pid>/maps (and its first in smaps).
 void MapLine(const Vma& a, TextSink& out) {
   ostd::FormatTo(out, "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0", a.start, a.end,
@@ -922,23 +980,16 @@ constexpr std::array<Entry, 3> kNsEntries = {{
 }};
 
 // /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.
-constexpr std::array<Entry, 17> kPidEntries = {{
-    {"stat", fs::kDtReg, GenPidStat, nullptr},
-    {"statm", fs::kDtReg, GenPidStatm, nullptr},
-    {"status", fs::kDtReg, GenPidStatus, nullptr},
-    {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
-    {"comm", fs::kDtReg, GenPidComm, nullptr},
-    {"environ", fs::kDtReg, GenPidEnviron, nullptr},
-    {"maps", fs::kDtReg, GenPidMaps, nullptr},
-    {"smaps", fs::kDtReg, GenPidSmaps, nullptr},
-    {"pagemap", fs::kDtReg, nullptr, nullptr},
-    {"clear_refs", fs::kDtReg, nullptr, nullptr},
-    {"exe", fs::kDtLnk, nullptr, LinkExe},
-    {"cwd", fs::kDtLnk, nullptr, LinkCwd},
-    {"root", fs::kDtLnk, nullptr, LinkRoot},
-    {"fd", fs::kDtDir, nullptr, nullptr},
-    {"mounts", fs::kDtReg, GenMounts, nullptr},
-    {"ns", fs::kDtDir, nullptr, nullptr},
+constexpr std::array<Entry, 19> kPidEntries = {{
+    {"stat", fs::kDtReg, GenPidStat, nullptr},     {"statm", fs::kDtReg, GenPidStatm, nullptr},
+    {"status", fs::kDtReg, GenPidStatus, nullptr}, {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
+    {"comm", fs::kDtReg, GenPidComm, nullptr},     {"environ", fs::kDtReg, GenPidEnviron, nullptr},
+    {"maps", fs::kDtReg, GenPidMaps, nullptr},     {"smaps", fs::kDtReg, GenPidSmaps, nullptr},
+    {"pagemap", fs::kDtReg, nullptr, nullptr},     {"clear_refs", fs::kDtReg, nullptr, nullptr},
+    {"syscall", fs::kDtReg, nullptr, nullptr},     {"wchan", fs::kDtReg, GenPidWchan, nullptr},
+    {"exe", fs::kDtLnk, nullptr, LinkExe},         {"cwd", fs::kDtLnk, nullptr, LinkCwd},
+    {"root", fs::kDtLnk, nullptr, LinkRoot},       {"fd", fs::kDtDir, nullptr, nullptr},
+    {"mounts", fs::kDtReg, GenMounts, nullptr},    {"ns", fs::kDtDir, nullptr, nullptr},
     {"task", fs::kDtDir, nullptr, nullptr},
 }};
 
@@ -1201,9 +1252,13 @@ Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
   if (e.file != nullptr) return New<GenFile>(pid, e.file);
   if (e.link != nullptr) return New<GenLink>(pid, -1, e.link);
   if (e.name == "kallsyms") return MakeKallsyms(proc_fs);
-  if (e.name == "pagemap" || e.name == "clear_refs") {
+  if (e.name == "pagemap" || e.name == "clear_refs" || e.name == "syscall") {
+    // Files Linux keeps to their owner (and ptrace rights).
     OSTD_TRY_ASSIGN(auto owner, OwnerOf(pid));
     if (e.name == "pagemap") return New<PagemapFile>(pid, owner.first, owner.second);
+    if (e.name == "syscall") {
+      return New<GenFile>(pid, GenPidSyscall, uint32_t{0400}, owner.first, owner.second);
+    }
     return New<ClearRefsFile>(pid, owner.first, owner.second);
   }
   return MakeSysctlDir(proc_fs, root_dir);
