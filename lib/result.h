@@ -60,6 +60,7 @@ enum class Errno : int {
   kELIBBAD = 80,
   kEOVERFLOW = 75,
   kEILSEQ = 84,
+  kEUSERS = 87,
   kENOTSOCK = 88,
   kEDESTADDRREQ = 89,
   kEMSGSIZE = 90,

@@ -216,6 +216,24 @@ uint32_t MountNamespace::FlagsOf(const FileSystem* fs) const {
   return 0;
 }
 
+RefPtr<Inode> MountNamespace::RootDir() const {
+  ostd::MutexGuard g(lock_);
+  RefPtr<Inode> dir;
+  for (size_t n = mounts_.size(); n > 0 && !dir; --n) {
+    if (!mounts_[n - 1].mountpoint) dir = mounts_[n - 1].root;
+  }
+  // Down through the mounts stacked on it, the newest on each directory (as
+  // the path walk crosses them). A shared instance (proc) mounted on a mount
+  // stacked on itself could make a cycle: at most one step per mount.
+  for (size_t steps = 0; dir && steps < mounts_.size(); ++steps) {
+    size_t n = mounts_.size();
+    while (n > 0 && mounts_[n - 1].mountpoint.get() != dir.get()) --n;
+    if (n == 0) break;
+    dir = mounts_[n - 1].root;
+  }
+  return dir;
+}
+
 bool MountNamespace::IsMountRoot(const Inode& dir) const {
   if (!dir.is_mount_boundary()) return false;
   ostd::MutexGuard g(lock_);

@@ -33,8 +33,8 @@
 // the threads of a process share its namespace (unshare(CLONE_NEWNS) with
 // several threads and clone(CLONE_THREAD|CLONE_NEWNS) are EINVAL); umount
 // of a mount with open files or working directories inside is not EBUSY;
-// no setns(2) or pivot_root(2); /proc/<pid>/ns/mnt is not an nsfs inode
-// (its inode number is not the namespace's).
+// no pivot_root(2). setns(2) (kernel/syscalls/setns.cc) joins a namespace
+// by giving the process a new fs context in it.
 #ifndef KERNEL_FS_MOUNT_NAMESPACE_H_
 #define KERNEL_FS_MOUNT_NAMESPACE_H_
 
@@ -118,6 +118,11 @@ class MountNamespace final : public RefCounted<MountNamespace> {
   // The directory the mount whose root is `root` covers, or null (not a
   // mount root here, or the root file system).
   RefPtr<Inode> CoveredBy(const Inode& root) const;
+  // The namespace's root directory, as setns(2) puts the joining process's
+  // root and cwd there (Linux's mntns_install looks up "/" from the root
+  // mount with LOOKUP_DOWN): the root file system's root, or the root of
+  // what is mounted on it. Null if no root file system is recorded.
+  RefPtr<Inode> RootDir() const;
   // True if `dir` is the root of a mount here (the root file system too).
   bool IsMountRoot(const Inode& dir) const;
   // The kMount* flags of the newest mount here of the instance `fs` holds

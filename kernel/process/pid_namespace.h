@@ -2,7 +2,7 @@
 //
 // clone(CLONE_NEWPID) and unshare(CLONE_NEWPID) make a child namespace, and
 // processes record the namespace they run in and the one their children
-// get, as Linux does. Keel does not renumber processes per namespace:
+// get (which setns(2) also changes), as Linux does. Keel does not renumber processes per namespace:
 // getpid() and every pid a namespace member sees are the global ones. What
 // a namespace scopes is the vm.memfd_noexec sysctl, with Linux's rules: a
 // new namespace starts with its parent's value, the effective value is the
@@ -39,13 +39,24 @@ class PidNamespace : public ostd::RefCounted<PidNamespace> {
     Key() = default;
   };
   PidNamespace(Key, ostd::RefPtr<PidNamespace> parent, int level, int scope, uint32_t inum)
-      : parent_(std::move(parent)), level_(level), inum_(inum), memfd_noexec_(scope) {}
+      : parent_(std::move(parent)),
+        level_(level),
+        inum_(inum),
+        memfd_noexec_(scope),
+        has_init_(parent_ == nullptr) {}
 
   PidNamespace* parent() const { return parent_.get(); }
   int level() const { return level_; }
   // The namespace's inode number, as /proc/<pid>/ns/pid shows it
   // ("pid:[4026531836]" for the root, as on Linux).
   uint32_t inum() const { return inum_; }
+
+  // Whether a process has been made in the namespace (Linux has set its
+  // child_reaper): until then /proc/<pid>/ns/pid_for_children does not
+  // name it (ENOENT). The root has init from the start.
+  bool has_init() const { return has_init_.load(std::memory_order_acquire); }
+  // Records the first process made in the namespace (clone).
+  void MarkHasInit() { has_init_.store(true, std::memory_order_release); }
 
   // The vm.memfd_noexec value in force here (memfd_create and reads).
   int MemfdNoexecScope() const;
@@ -60,6 +71,7 @@ class PidNamespace : public ostd::RefCounted<PidNamespace> {
   const int level_;
   const uint32_t inum_;
   std::atomic<int> memfd_noexec_;
+  std::atomic<bool> has_init_;
 };
 
 }  // namespace kernel

@@ -236,6 +236,51 @@ ostd::Status Process::UnsharePidNamespace() {
   return {};
 }
 
+ostd::RefPtr<PidNamespace> Process::pid_ns_for_children() const {
+  ostd::SpinLockGuard guard(tree_lock);
+  return pid_ns_for_children_;
+}
+
+void Process::SetPidNsForChildren(ostd::RefPtr<PidNamespace> ns) {
+  // Clone reads the pointer under the tree lock; the old reference goes
+  // after it.
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    std::swap(pid_ns_for_children_, ns);
+  }
+}
+
+bool Process::SoleFsUser() const {
+  if (thread_count() > 1) return false;
+  ostd::SpinLockGuard guard(tree_lock);
+  for (const ostd::Box<Process>& p : processes) {
+    if (p.get() != this && p->fs_.get() == fs_.get()) return false;
+  }
+  return true;
+}
+
+bool Process::SoleMmUser() const {
+  if (thread_count() > 1) return false;
+  ostd::SpinLockGuard guard(tree_lock);
+  for (const ostd::Box<Process>& p : processes) {
+    if (p.get() != this && p->mm_.get() == mm_.get()) return false;
+  }
+  return true;
+}
+
+ostd::Status Process::ReplaceFs(ostd::RefPtr<fs::FsContext> fsc) {
+  // Only this process's one thread can make another user of the context
+  // (clone), so the answer holds until the swap.
+  if (!SoleFsUser()) return Err(Errno::kEINVAL);
+  // procfs takes its references to fs_ under the tree lock; the old
+  // context goes after the lock (its namespace may unmount on the way out).
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    std::swap(fs_, fsc);
+  }
+  return {};
+}
+
 ostd::Status Process::UnshareFs(bool new_mount_ns) {
   if (thread_count() > 1) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(ostd::RefPtr<fs::FsContext> fsc,
@@ -667,6 +712,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->files_ = std::move(*files);
     p->fs_ = std::move(*fsc);
     p->handlers_ = std::move(*handlers);
+    child_ns->MarkHasInit();
     p->pid_ns_ = child_ns;
     p->pid_ns_for_children_ = std::move(child_ns);
     p->creds_ = parent.creds_;

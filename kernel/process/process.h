@@ -318,6 +318,22 @@ class Process {
   // unshare(CLONE_NEWPID): children go to a new namespace below pid_ns().
   // EINVAL if that was done already, ENOSPC, ENOMEM.
   ostd::Status UnsharePidNamespace();
+  // The namespace children go to (a new reference).
+  ostd::RefPtr<PidNamespace> pid_ns_for_children() const;
+  // setns(2) into a pid namespace: children go to `ns` (setns.cc checks
+  // that they may). Per process in Keel, so for every thread's children
+  // (Linux: the calling thread's).
+  void SetPidNsForChildren(ostd::RefPtr<PidNamespace> ns);
+  // Whether the process alone uses its fs context: one thread, and no other
+  // process shares it through CLONE_FS (Linux's fs->users == 1).
+  bool SoleFsUser() const;
+  // Whether the process has one thread and no other process shares its
+  // address space through CLONE_VM (Linux's current_is_single_threaded).
+  bool SoleMmUser() const;
+  // setns(2) into a mount namespace: `fsc` (in that namespace, root and cwd
+  // at its root) becomes the process's fs context. EINVAL unless
+  // SoleFsUser().
+  ostd::Status ReplaceFs(ostd::RefPtr<fs::FsContext> fsc);
   // unshare(CLONE_FS), and CLONE_NEWNS with `new_mount_ns`: a private copy
   // of the fs context, in a copy of the mount namespace with CLONE_NEWNS.
   // The context is per process in Keel, so with more than one thread this

@@ -22,6 +22,7 @@
 #include "kernel/process/sig_queue.h"
 #include "kernel/process/signal.h"
 #include "kernel/procfs/kallsyms.h"
+#include "kernel/procfs/ns_file.h"
 #include "kernel/procfs/sysctl.h"
 #include "kernel/pseudofs/pseudo_fs.h"
 #include "kernel/syscalls/names.h"
@@ -71,7 +72,7 @@ struct ProcInfo {
   bool no_new_privs = false;
   uint32_t umask = 0;
   uint64_t start_ns = 0;
-  uint32_t pid_ns = 0, pid_ns_for_children = 0, mnt_ns = 0;  // namespace inode numbers
+  uint32_t pid_ns = 0, mnt_ns = 0;  // namespace inode numbers
   CpuTimes times, children_times;
   std::array<char, 16> name{};
   size_t name_len = 0;
@@ -127,7 +128,6 @@ Status Snapshot(int pid, ProcInfo& info) {
   info.pid_ns = p->pid_ns().inum();
   info.times = p->SelfTimesLocked();
   info.children_times = p->children_times_locked();
-  info.pid_ns_for_children = p->pid_ns_for_children_locked().inum();
   info.name_len = ostd::CopyChars(p->name(), info.name);
   info.exe_len = ostd::CopyChars(p->exe_path(), info.exe);
   if (AddressSpace* mm = p->mm_locked()) {
@@ -196,6 +196,10 @@ void FilePath(const fs::FsContext& ctx, const fs::File& file, TextSink& out) {
   }
   if (inode == nullptr) {
     ostd::FormatTo(out, "pipe:[{}]", 0);
+    return;
+  }
+  if (std::optional<NsRef> ns = NsOf(*inode)) {  // Linux's nsfs d_dname
+    ostd::FormatTo(out, "{}:[{}]", ns->mnt ? "mnt" : "pid", ns->inum());
     return;
   }
   if (!file.path().empty() || !inode->anon_name().empty()) {
@@ -392,24 +396,40 @@ class GenLink final : public Inode {
   Status (*gen_)(int pid, int fd, TextSink& out);
 };
 
-// What /proc/<pid>/ns/pid leads to: an empty read-only file standing for
-// the namespace (Linux's nsfs inode), so that stat and access succeed.
-class NsFile final : public Inode {
- public:
-  NsFile() : Inode(proc_fs, InodeType::kRegular, 0444, 0, 0) {}
-  Result<size_t> ReadAt(uint64_t, fs::IoWriter&) override { return Err(Errno::kEINVAL); }
-  Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEINVAL); }
-};
-
 Status LinkFd(int pid, int fd, TextSink& out);
 Status LinkNsPid(int pid, int, TextSink& out);
 Status LinkNsPidForChildren(int pid, int, TextSink& out);
 Status LinkNsMnt(int pid, int, TextSink& out);
 
+// What /proc/<pid>/ns/<name> (`gen` says which) leads to: an ns inode of
+// the process's namespace (ns_file.h). Null if the process is gone, or for
+// mnt if it is a zombie (it has no fs context left).
+RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
+  NsRef ns;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    Process* p = FindByIdLocked(pid);
+    if (p == nullptr) return {};
+    if (gen == LinkNsPid) {
+      ns.pid = p->pid_ns().RefFromThis();
+    } else if (gen == LinkNsPidForChildren) {
+      const PidNamespace& children = p->pid_ns_for_children_locked();
+      if (p->zombie_locked() || !children.has_init()) return {};
+      ns.pid = children.RefFromThis();
+    } else if (fs::FsContext* fsc = p->fs_locked(); fsc != nullptr && fsc->mnt_ns() != nullptr) {
+      ns.mnt = fsc->mnt_ns()->RefFromThis();
+    } else {
+      return {};
+    }
+  }
+  // The references go after the lock (a mount namespace's last one may block).
+  Result<RefPtr<Inode>> inode = MakeNsInode(std::move(ns));
+  return inode ? *std::move(inode) : RefPtr<Inode>();
+}
+
 RefPtr<Inode> GenLink::LinkTarget() {
   if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren || gen_ == LinkNsMnt) {
-    Result<RefPtr<NsFile>> ns = ostd::MakeRef<NsFile>();
-    return ns ? RefPtr<Inode>(*std::move(ns)) : RefPtr<Inode>();
+    return NsTarget(pid_, gen_);
   }
   if (gen_ != LinkFd) return {};
   ProcInfo p;
@@ -417,8 +437,9 @@ RefPtr<Inode> GenLink::LinkTarget() {
   Result<RefPtr<fs::File>> file = p.files->Get(fd_);
   if (!file || (*file)->inode() == nullptr) return {};
   Inode* inode = (*file)->inode();
+  // An ns file leads to its namespace, not to whatever its path names now.
   bool pathless = (*file)->path().empty() || !inode->anon_name().empty() ||
-                  (inode->nlink() == 0 && !inode->is_dir());
+                  (inode->nlink() == 0 && !inode->is_dir()) || NsOf(*inode).has_value();
   if (!pathless) return {};
   return (*file)->inode_ref();
 }
@@ -904,10 +925,19 @@ Status LinkNsPid(int pid, int, TextSink& out) {
   return {};
 }
 
+// ENOENT, as on Linux, for a zombie (it has no nsproxy) and for a namespace
+// no process has been made in yet (no child_reaper).
 Status LinkNsPidForChildren(int pid, int, TextSink& out) {
-  ProcInfo p;
-  OSTD_TRY(Snapshot(pid, p));
-  ostd::FormatTo(out, "pid:[{}]", p.pid_ns_for_children);
+  uint32_t inum = 0;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    Process* p = FindByIdLocked(pid);
+    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
+    const PidNamespace& children = p->pid_ns_for_children_locked();
+    if (!children.has_init()) return Err(Errno::kENOENT);
+    inum = children.inum();
+  }
+  ostd::FormatTo(out, "pid:[{}]", inum);
   return {};
 }
 
@@ -1315,6 +1345,7 @@ std::optional<ProcDirTarget> ProcDirTargetOf(fs::Inode& inode) {
 }
 
 Status MountProc() {
+  OSTD_TRY(InitNsFs());
   OSTD_TRY_ASSIGN(RefPtr<ProcFs> fs, ostd::MakeRef<ProcFs>(fs::FileSystem::AllocAnonDev()));
   proc_fs = fs.get();  // kept alive by root_dir's reference
   OSTD_TRY_ASSIGN(root_dir, New<RootDir>());

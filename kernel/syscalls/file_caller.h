@@ -117,6 +117,18 @@ ostd::Status CheckFreeFd(Thread& self);
 ostd::Status CheckParentWritable(Thread& self, fs::RefPtr<fs::Inode> start, std::string_view path,
                                  bool entry_too);
 
+// The process a pidfd names (pidfd.cc): its pid and start time (a reused
+// pid is not it). Nullopt if `f` is not a pidfd.
+struct PidfdTarget {
+  int pid;
+  uint64_t start_ns;
+};
+std::optional<PidfdTarget> PidfdTargetOf(fs::File& f);
+
+// ioctl(2) on a namespace file (setns.cc; the NS_GET_* requests, ENOTTY for
+// any other), for file_io.cc's ioctl once the generic requests are handled.
+SyscallResult NsIoctl(Thread& self, fs::File& f, uint32_t cmd, uint64_t arg);
+
 }  // namespace kernel::file_sys
 
 namespace kernel {
@@ -132,6 +144,7 @@ void RegisterEpollSyscalls(SyscallTable& t);     // epoll.cc
 void RegisterSignalfdSyscalls(SyscallTable& t);  // signalfd.cc
 void RegisterPidfdSyscalls(SyscallTable& t);     // pidfd.cc
 void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
+void RegisterSetnsSyscalls(SyscallTable& t);     // setns.cc
 void RegisterXattrSyscalls(SyscallTable& t);     // xattr.cc
 void RegisterSocketSyscalls(SyscallTable& t);    // socket.cc
 void RegisterSpliceSyscalls(SyscallTable& t);    // splice.cc

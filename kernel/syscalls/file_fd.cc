@@ -408,6 +408,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterSignalfdSyscalls(t);
   RegisterPidfdSyscalls(t);
   RegisterMountSyscalls(t);
+  RegisterSetnsSyscalls(t);
   RegisterXattrSyscalls(t);
   RegisterSocketSyscalls(t);
   RegisterSpliceSyscalls(t);

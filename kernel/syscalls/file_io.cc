@@ -11,6 +11,7 @@
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/tty.h"
 #include "kernel/process/process.h"
+#include "kernel/procfs/ns_file.h"
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
@@ -394,6 +395,7 @@ SyscallResult SysIoctl(Thread& self, int fd, uint32_t cmd, uint64_t arg) {
     default:
       break;
   }
+  if (inode != nullptr && procfs::NsOf(*inode)) return file_sys::NsIoctl(self, *f, cmd, arg);
   ThreadCaller caller(self);
   return f->Ioctl(cmd, arg, caller);
 }

@@ -182,6 +182,14 @@ ostd::Result<int> PidfdPid(Thread& self, int fd, bool& nonblocking) {
   return f->pid();
 }
 
+namespace file_sys {
+std::optional<PidfdTarget> PidfdTargetOf(fs::File& f) {
+  PidFdFile* p = ostd::DowncastTo<PidFdFile>(&f);
+  if (p == nullptr) return std::nullopt;
+  return PidfdTarget{.pid = p->pid(), .start_ns = p->start_ns()};
+}
+}  // namespace file_sys
+
 // For CLONE_PIDFD (process.cc): a pidfd for the process `pid`.
 // If the child is already reaped (its parent ignores SIGCHLD), the pidfd
 // reads as that of a reaped process, as on Linux.

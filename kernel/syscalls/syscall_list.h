@@ -343,7 +343,7 @@
   N(305, clock_adjtime)                                         \
   S(306, syncfs, Never, Fd)                                     \
   S(307, sendmmsg, Sys, Fd, InOut, Uint, Flags)                 \
-  N(308, setns)                                                 \
+  S(308, setns, Never, Fd, Flags)                               \
   S(309, getcpu, Never, Out, Out, Addr)                         \
   N(310, process_vm_readv)                                      \
   N(311, process_vm_writev)                                     \

@@ -124,8 +124,11 @@ static void check_read_format(void) {
   CHECK_ERR(read(fd, v, 24), ENOSPC);
   CHECK_EQ(read(fd, v, sizeof v), 32);
   CHECK_EQ(v[0], kCalls);
-  CHECK(v[1] > 0);
-  CHECK(v[2] > 0 && v[2] <= v[1]);
+  CHECK(v[2] <= v[1]);
+  // Keel times the event from its enable on; Linux 6.1 may still say 0
+  // when it has not updated the times since (seen once on the loaded
+  // oracle), so only Keel is held to a nonzero time.
+  if (on_keel()) CHECK(v[1] > 0 && v[2] > 0);
   uint64_t id = 0;
   CHECK_OK(ioctl(fd, PERF_EVENT_IOC_ID, &id));
   CHECK_EQ(id, v[3]);
