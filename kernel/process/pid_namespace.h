@@ -2,8 +2,12 @@
 //
 // clone(CLONE_NEWPID) and unshare(CLONE_NEWPID) make a child namespace, and
 // processes record the namespace they run in and the one their children
-// get (which setns(2) also changes), as Linux does. Keel does not renumber processes per namespace:
-// getpid() and every pid a namespace member sees are the global ones. What
+// get (which setns(2) also changes), as Linux does. The first process made
+// in a namespace is its init: orphans there are given to it, and when it
+// exits the others in the namespace (and below) are killed and no process
+// may be made there again (ENOMEM). Keel does not renumber processes per
+// namespace: getpid() and every pid a namespace member sees are the global
+// ones. What
 // a namespace scopes is the vm.memfd_noexec sysctl, with Linux's rules: a
 // new namespace starts with its parent's value, the effective value is the
 // highest along the chain to the root, and a namespace cannot set a value
@@ -55,8 +59,21 @@ class PidNamespace : public ostd::RefCounted<PidNamespace> {
   // child_reaper): until then /proc/<pid>/ns/pid_for_children does not
   // name it (ENOENT). The root has init from the start.
   bool has_init() const { return has_init_.load(std::memory_order_acquire); }
-  // Records the first process made in the namespace (clone).
-  void MarkHasInit() { has_init_.store(true, std::memory_order_release); }
+  // Records a process made in the namespace (clone); true for the first,
+  // which is the namespace's init.
+  bool MarkHasInit() { return !has_init_.exchange(true, std::memory_order_acq_rel); }
+  // Whether the namespace's init has exited: no process may be made in it
+  // any more (Linux clears PIDNS_ADDING; fork is ENOMEM) and the others in
+  // it were killed.
+  bool dead() const { return dead_.load(std::memory_order_acquire); }
+  void MarkDead() { dead_.store(true, std::memory_order_release); }
+  // True if `other` is this namespace or below it.
+  bool Contains(const PidNamespace& other) const {
+    for (const PidNamespace* n = &other; n != nullptr; n = n->parent()) {
+      if (n == this) return true;
+    }
+    return false;
+  }
 
   // The vm.memfd_noexec value in force here (memfd_create and reads).
   int MemfdNoexecScope() const;
@@ -72,6 +89,7 @@ class PidNamespace : public ostd::RefCounted<PidNamespace> {
   const uint32_t inum_;
   std::atomic<int> memfd_noexec_;
   std::atomic<bool> has_init_;
+  std::atomic<bool> dead_{false};
 };
 
 }  // namespace kernel

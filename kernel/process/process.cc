@@ -673,6 +673,8 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     if (!parent.creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
     OSTD_TRY_ASSIGN(child_ns, PidNamespace::CreateChild(*child_ns));
   }
+  // The namespace's init is gone: Linux's alloc_pid finds PIDNS_ADDING off.
+  if (child_ns->dead()) return Err(Errno::kENOMEM);
   if ((f & kCloneNewns) != 0) {
     // A Keel thread has its process's fs context, so it cannot have a mount
     // namespace of its own (Linux allows CLONE_THREAD|CLONE_NEWNS without
@@ -712,7 +714,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->files_ = std::move(*files);
     p->fs_ = std::move(*fsc);
     p->handlers_ = std::move(*handlers);
-    child_ns->MarkHasInit();
+    p->ns_init = child_ns->MarkHasInit() && child_ns->parent() != nullptr;
     p->pid_ns_ = child_ns;
     p->pid_ns_for_children_ = std::move(child_ns);
     p->creds_ = parent.creds_;
@@ -856,7 +858,27 @@ Process* FindReaperLocked(Process& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
     if (&a->pid_ns() != &p.pid_ns()) break;
     if (a->child_subreaper.load(std::memory_order_relaxed) && a->thread_count() > 0) return a;
   }
+  // In a pid namespace of its own: that namespace's init, while it lives.
+  // (The children of an exiting init are killed with its namespace; the
+  // initial init reaps them.)
+  if (p.pid_ns().parent() != nullptr && !p.ns_init) {
+    for (const ostd::Box<Process>& q : processes) {
+      if (q->ns_init && &q->pid_ns() == &p.pid_ns() && q->thread_count() > 0) return q.get();
+    }
+  }
   return FindProcessLocked(1);
+}
+
+// An exiting init of a pid namespace takes the namespace with it (Linux's
+// zap_pid_ns_processes, without waiting for the others): nothing more may
+// be made in it, and every process in it or below gets SIGKILL.
+void ZapPidNamespaceLocked(Process& init) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  PidNamespace& ns = init.pid_ns();
+  ns.MarkDead();
+  for (const ostd::Box<Process>& q : processes) {
+    if (q.get() == &init || q->thread_count() == 0 || !ns.Contains(q->pid_ns())) continue;
+    q->SendSignal(kSigKill, SigInfo{.code = kSiKernel});
+  }
 }
 
 }  // namespace
@@ -906,6 +928,7 @@ void FinishThread(Thread* t) {
   ostd::Box<Process> reaped;  // set if nobody will wait for `p`
   {
     ostd::SpinLockGuard guard(tree_lock);
+    if (p.ns_init) ZapPidNamespaceLocked(p);
     Process* reaper = FindReaperLocked(p);
     for (Process* c : p.children_) {
       c->parent_ = reaper;

@@ -383,6 +383,9 @@ class Process {
   // personality(2)'s persona (stored and reported; Keel acts on no flag).
   std::atomic<int> pdeath_signal{0};
   std::atomic<bool> child_subreaper{false};
+  // The first process made in its (non-initial) pid namespace: the
+  // namespace's init (see pid_namespace.h). Set by clone.
+  bool ns_init = false;
   std::atomic<bool> no_new_privs{false};
   std::atomic<int> dumpable{1};
   std::atomic<uint32_t> personality{0};

@@ -548,7 +548,9 @@ static void pid_namespaces(void) {
   CHECK(child_pidfd >= 0);
   CHECK_OK(setns(child_pidfd, CLONE_NEWPID));
   CHECK_EQ(ns_ino("self", "pid_for_children"), below);
-  pid_t second = start_idle(p[0]);
+  int s[2];
+  CHECK_OK(pipe(s));
+  pid_t second = start_idle(s[0]);
   char second_name[16];
   snprintf(second_name, sizeof second_name, "%d", second);
   CHECK_EQ(ns_ino(second_name, "pid"), below);
@@ -558,12 +560,15 @@ static void pid_namespaces(void) {
   CHECK_EQ(pthread_create(&t, NULL, blocker, &p[0]), EINVAL);
   CHECK_OK(setns(root_fd, 0));
   CHECK_EQ(pthread_create(&t, NULL, blocker, &p[0]), 0);
-  CHECK_EQ(write(p[1], "xyz", 3), 3);
-  CHECK_EQ(pthread_join(t, NULL), 0);
-  // The namespace's first process waits, as it exits, for the others to
-  // be reaped.
+  // `second` goes first: once `child`, the namespace's init, exits, the
+  // others in the namespace are killed.
+  CHECK_EQ(write(s[1], "x", 1), 1);
   CHECK_EQ(wait_exit(second), 0);
+  CHECK_EQ(write(p[1], "xy", 2), 2);
+  CHECK_EQ(pthread_join(t, NULL), 0);
   CHECK_EQ(wait_exit(child), 0);
+  CHECK_OK(close(s[0]));
+  CHECK_OK(close(s[1]));
 }
 
 int main(void) {
