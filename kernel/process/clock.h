@@ -4,8 +4,28 @@
 #define KERNEL_PROCESS_CLOCK_H_
 
 #include <cstdint>
+#include <optional>
 
 namespace kernel {
+
+// A CPU-time clock named by a negative clock id (Linux's
+// MAKE_PROCESS_CPUCLOCK / MAKE_THREAD_CPUCLOCK, which glibc's timer_create
+// and pthread_getcpuclockid use): a process's or a thread's CPU time, of
+// the kind `which` says. `pid` 0 is the caller.
+struct CpuClockId {
+  enum Which : int { kProf = 0, kVirt = 1, kSched = 2 };  // user+system, user, user+system
+  bool thread = false;
+  int pid = 0;
+  Which which = kSched;
+};
+// Decodes such an id; nullopt for a non-negative one or an invalid kind
+// (3, Linux's CPUCLOCK_MAX).
+constexpr std::optional<CpuClockId> DecodeCpuClock(int clock) {
+  if (clock >= 0 || (clock & 3) == 3) return std::nullopt;
+  return CpuClockId{.thread = (clock & 4) != 0,
+                    .pid = ~(clock >> 3),  // an arithmetic shift, as Linux's CPUCLOCK_PID
+                    .which = static_cast<CpuClockId::Which>(clock & 3)};
+}
 
 // Records the wall-clock time (Unix seconds) at the current monotonic time.
 void SetRealtime(uint64_t unix_ns);

@@ -17,18 +17,35 @@ using ostd::Err;
 using ostd::Errno;
 
 constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
-              kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5, kClockMonotonicCoarse = 6,
-              kClockBoottime = 7, kClockRealtimeAlarm = 8, kClockBoottimeAlarm = 9, kClockTai = 11;
+              kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
+              kClockMonotonicCoarse = 6, kClockBoottime = 7, kClockRealtimeAlarm = 8,
+              kClockBoottimeAlarm = 9, kClockTai = 11;
 // How often a CPU-time timer is checked while armed (as ITIMER_PROF).
 constexpr uint64_t kCpuPollNs = 4'000'000;
 
-bool OnCpuClock(const PosixTimer& t) { return t.clock == kClockProcessCputime; }
+bool OnCpuClock(const PosixTimer& t) {
+  return t.clock == kClockProcessCputime || t.clock == kClockThreadCputime;
+}
 
-// The timer's clock now (TreeLock held).
+// The thread whose CPU clock `t` runs on, if it still exists in `p`.
+Thread* ClockThreadLocked(Process& p, const PosixTimer& t)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+  Thread* th = FindThreadLocked(t.clock_tid);
+  return th != nullptr && &th->process() == &p ? th : nullptr;
+}
+
+// The timer's clock now (TreeLock held). A thread's clock stops with the
+// thread (FirePosixTimersLocked then disarms the timer, as Linux's
+// cleanup_timers).
 uint64_t ClockNowLocked(Process& p, const PosixTimer& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
   if (!OnCpuClock(t)) return MonotonicNs();
-  CpuTimes c = p.SelfTimesLocked();
-  return c.user_ns + c.sys_ns;
+  CpuTimes c{};
+  if (t.clock == kClockProcessCputime) {
+    c = p.SelfTimesLocked();
+  } else if (Thread* th = ClockThreadLocked(p, t)) {
+    c = th->cpu_times();
+  }
+  return t.user_time_only ? c.user_ns : c.user_ns + c.sys_ns;
 }
 
 PosixTimer* FindLocked(Process& p, int32_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
@@ -113,8 +130,10 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
   // EOPNOTSUPP. The alarm clocks need CAP_WAKE_ALARM (EPERM); Keel never
   // suspends, so they run as CLOCK_REALTIME and CLOCK_BOOTTIME, and
   // CLOCK_TAI (whose offset from UTC Keel keeps at 0, Linux's default) as
-  // CLOCK_REALTIME. Keel has no timers on CLOCK_THREAD_CPUTIME_ID or other
-  // processes' CPU clocks: EINVAL.
+  // CLOCK_REALTIME. CLOCK_THREAD_CPUTIME_ID counts the creating thread's
+  // CPU time. A negative id (DecodeCpuClock) names the CPU clock of this
+  // process or of one of its threads (another's is EINVAL, as Linux's
+  // lookup_task for a timer).
   if (clock == kClockMonotonicRaw || clock == kClockRealtimeCoarse ||
       clock == kClockMonotonicCoarse) {
     return Err(Errno::kEOPNOTSUPP);
@@ -124,8 +143,23 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
     clock = clock == kClockRealtimeAlarm ? kClockRealtime : kClockBoottime;
   }
   if (clock == kClockTai) clock = kClockRealtime;
+  int32_t clock_tid = clock == kClockThreadCputime ? self.tid() : 0;
+  bool user_time_only = false;
+  if (std::optional<CpuClockId> cpu = DecodeCpuClock(clock)) {
+    ostd::SpinLockGuard guard(TreeLock());
+    if (cpu->thread) {
+      clock_tid = cpu->pid == 0 ? self.tid() : cpu->pid;
+      Thread* th = FindThreadLocked(clock_tid);
+      if (th == nullptr || &th->process() != &self.process()) return Err(Errno::kEINVAL);
+      clock = kClockThreadCputime;
+    } else {
+      if (cpu->pid != 0 && cpu->pid != self.process().pid()) return Err(Errno::kEINVAL);
+      clock = kClockProcessCputime;
+    }
+    user_time_only = cpu->which == CpuClockId::kVirt;
+  }
   if (clock != kClockRealtime && clock != kClockMonotonic && clock != kClockBoottime &&
-      clock != kClockProcessCputime) {
+      clock != kClockProcessCputime && clock != kClockThreadCputime) {
     return Err(Errno::kEINVAL);
   }
   Process& p = self.process();
@@ -159,6 +193,8 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
     p.next_timer_id = p.next_timer_id == std::numeric_limits<int32_t>::max() ? 0 : id + 1;
   } while (FindLocked(p, id) != nullptr);
   PosixTimer t{.used = true, .id = id, .clock = clock, .charge_uid = charge.uid};
+  t.clock_tid = clock_tid;
+  t.user_time_only = user_time_only;
   if (event) {
     int32_t notify = event->notify;
     if (notify == (kSigevSignal | kSigevThreadId)) {
@@ -248,6 +284,10 @@ uint64_t FirePosixTimersLocked(Process& p, uint64_t now_ns) {
   auto want = [&](uint64_t at) { next = next == 0 ? at : std::min(next, at); };
   for (PosixTimer& t : p.posix_timers) {
     if (!t.used || t.at_ns == 0 || t.notify == kSigevNone) continue;
+    if (t.clock == kClockThreadCputime && ClockThreadLocked(p, t) == nullptr) {
+      t.at_ns = 0;  // its thread is gone
+      continue;
+    }
     if (t.signal_queued) {
       // Taken without passing through TakeSignal (discarded by SIG_IGN):
       // the timer runs on.

@@ -39,9 +39,12 @@ struct PosixTimer {
   int32_t id = 0;
   int32_t clock = 0;
   int32_t signo = 0;
-  int32_t tid = 0;     // SIGEV_THREAD_ID: the target thread
-  uint64_t value = 0;  // sigev_value
-  // The next expiry on the timer's clock (monotonic ns, or process CPU ns);
+  int32_t tid = 0;              // SIGEV_THREAD_ID: the target thread
+  int32_t clock_tid = 0;        // CLOCK_THREAD_CPUTIME_ID: the thread whose CPU time it counts
+  bool user_time_only = false;  // a CPUCLOCK_VIRT clock: user time only
+  uint64_t value = 0;           // sigev_value
+  // The next expiry on the timer's clock (monotonic ns, or process or
+  // thread CPU ns);
   // 0: disarmed.
   uint64_t at_ns = 0;
   uint64_t interval_ns = 0;

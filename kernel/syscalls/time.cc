@@ -69,8 +69,26 @@ ostd::Result<uint64_t> ClockNow(Thread& self, int clock) {
       return c.user_ns + c.sys_ns;
     }
     default:
-      return Err(Errno::kEINVAL);
+      break;
   }
+  // The CPU clock of any process or thread (pthread_getcpuclockid, and
+  // Linux's lookup_task for reading: EINVAL if there is none).
+  std::optional<CpuClockId> cpu = DecodeCpuClock(clock);
+  if (!cpu) return Err(Errno::kEINVAL);
+  CpuTimes c{};
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    if (cpu->thread) {
+      Thread* t = cpu->pid == 0 ? &self : FindThreadLocked(cpu->pid);
+      if (t == nullptr) return Err(Errno::kEINVAL);
+      c = t->cpu_times();
+    } else {
+      Process* p = cpu->pid == 0 ? &self.process() : FindProcessLocked(cpu->pid);
+      if (p == nullptr) return Err(Errno::kEINVAL);
+      c = p->SelfTimesLocked();
+    }
+  }
+  return cpu->which == CpuClockId::kVirt ? c.user_ns : c.user_ns + c.sys_ns;
 }
 
 Timespec ToTimespec(uint64_t ns) {
@@ -195,7 +213,10 @@ SyscallResult SysNanosleep(Thread& self, UserInPtr<Timespec> req, UserOutPtr<Tim
 SyscallResult SysClockNanosleep(Thread& self, int clock, uint64_t flags, UserInPtr<Timespec> req,
                                 UserOutPtr<Timespec> rem) {
   constexpr uint64_t kTimerAbstime = 1;
-  if (clock == kClockThreadCputime) return Err(Errno::kEINVAL);
+  // A thread's CPU clock cannot be slept on (Linux's
+  // thread_cpu_nsleep), by either name.
+  std::optional<CpuClockId> cpu = DecodeCpuClock(clock);
+  if (clock == kClockThreadCputime || (cpu && cpu->thread)) return Err(Errno::kEINVAL);
   OSTD_TRY(ClockNow(self, clock));
   if ((flags & ~kTimerAbstime) != 0) return Err(Errno::kEINVAL);
   if ((clock == kClockRealtimeAlarm || clock == kClockBoottimeAlarm) &&

@@ -1,11 +1,12 @@
 // POSIX timers through the raw system calls: timer_create (SIGEV_SIGNAL,
 // the NULL default of SIGALRM with the id as si_value, SIGEV_NONE,
 // SIGEV_THREAD_ID; CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME,
-// CLOCK_PROCESS_CPUTIME_ID), timer_settime (relative, absolute, periodic,
-// disarming, the old setting), timer_gettime, timer_getoverrun and
-// si_overrun of a periodic timer whose signal stayed pending, si_timerid,
-// timer_delete; timers are not inherited by fork and are deleted by execve;
-// and the errors EINVAL, EOPNOTSUPP and EFAULT.
+// CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID), timer_settime
+// (relative, absolute, periodic, disarming, the old setting),
+// timer_gettime, timer_getoverrun and si_overrun of a periodic timer whose
+// signal stayed pending, si_timerid, timer_delete; timers are not
+// inherited by fork and are deleted by execve; and the errors EINVAL,
+// EOPNOTSUPP and EFAULT.
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -262,6 +263,62 @@ static void cpu_clock(void) {
   CHECK_OK(ktimer_delete(id));
 }
 
+// Linux's MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED).
+static clockid_t thread_cpuclock(pid_t tid) { return (clockid_t)((~(unsigned)tid << 3) | 6u); }
+
+// A timer on the creating thread's CPU clock: it does not run while the
+// thread sleeps, and fires once the thread has spent the time.
+static void thread_cpu_clock(void) {
+  int id = make_timer(CLOCK_THREAD_CPUTIME_ID, SIGEV_SIGNAL, tsig, 4);
+  struct itimerspec s = spec(20 * 1000000LL, 0);
+  CHECK_OK(ktimer_settime(id, 0, &s, NULL));
+  struct timespec d = {0, 100 * 1000000L};
+  nanosleep(&d, NULL);
+  CHECK(!is_pending(tsig));
+  struct itimerspec cur;
+  CHECK_OK(ktimer_gettime(id, &cur));
+  CHECK(ns_of(cur.it_value) > 5 * 1000000LL);  // barely run while asleep
+  long long start = now_ns(CLOCK_MONOTONIC);
+  volatile unsigned long spin = 0;
+  while (!is_pending(tsig)) {
+    for (int i = 0; i < 100000; ++i) spin = spin + (unsigned long)i;
+    CHECK(now_ns(CLOCK_MONOTONIC) - start < 10LL * 1000000000LL);
+  }
+  siginfo_t info = wait_sig(tsig);
+  CHECK_EQ(info.si_timerid, id);
+  CHECK_EQ(info.si_value.sival_int, 4);
+  CHECK_OK(ktimer_delete(id));
+  // The same clocks by their encoded ids (what glibc's timer_create and
+  // pthread_getcpuclockid use): readable, and timers on them work.
+  clockid_t thread_clock, process_clock;
+  CHECK_EQ(pthread_getcpuclockid(pthread_self(), &thread_clock), 0);
+  CHECK_EQ(clock_getcpuclockid(getpid(), &process_clock), 0);
+  CHECK(thread_clock < 0 && process_clock < 0);
+  CHECK(now_ns(thread_clock) > 0);
+  CHECK(now_ns(process_clock) >= now_ns(thread_clock) - 1000000LL);
+  id = make_timer(thread_clock, SIGEV_SIGNAL, tsig, 5);
+  s = spec(10 * 1000000LL, 0);
+  CHECK_OK(ktimer_settime(id, 0, &s, NULL));
+  start = now_ns(CLOCK_MONOTONIC);
+  while (!is_pending(tsig)) {
+    for (int i = 0; i < 100000; ++i) spin = spin + (unsigned long)i;
+    CHECK(now_ns(CLOCK_MONOTONIC) - start < 10LL * 1000000000LL);
+  }
+  CHECK_EQ(wait_sig(tsig).si_value.sival_int, 5);
+  CHECK_OK(ktimer_delete(id));
+  id = make_timer(process_clock, SIGEV_SIGNAL, tsig, 6);
+  CHECK_OK(ktimer_delete(id));
+  // A thread's CPU clock cannot be slept on; a clock of no task is EINVAL;
+  // kind 3 is no kind.
+  struct timespec shortly = {0, 1000};
+  CHECK_EQ(clock_nanosleep(thread_clock, 0, &shortly, NULL), EINVAL);
+  struct timespec t;
+  CHECK_ERR(clock_gettime(thread_cpuclock(0x3ffffff0), &t), EINVAL);
+  CHECK_ERR(clock_gettime((clockid_t)(process_clock | 3), &t), EINVAL);
+  int bad = -1;
+  CHECK_ERR(ktimer_create(thread_cpuclock(1), NULL, &bad), EINVAL);
+}
+
 static void errors(void) {
   struct sigevent ev;
   memset(&ev, 0, sizeof ev);
@@ -353,6 +410,7 @@ int main(int argc, char** argv) {
   sigev_none();
   thread_id();
   cpu_clock();
+  thread_cpu_clock();
   errors();
   fork_exec(argv[0]);
   printf("posix_timer: ok\n");
