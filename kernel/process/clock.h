@@ -8,6 +8,12 @@
 
 namespace kernel {
 
+// Linux's clock ids (include/uapi/linux/time.h).
+inline constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
+                     kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
+                     kClockMonotonicCoarse = 6, kClockBoottime = 7, kClockRealtimeAlarm = 8,
+                     kClockBoottimeAlarm = 9, kClockTai = 11;
+
 // A CPU-time clock named by a negative clock id (Linux's
 // MAKE_PROCESS_CPUCLOCK / MAKE_THREAD_CPUCLOCK, which glibc's timer_create
 // and pthread_getcpuclockid use): a process's or a thread's CPU time, of

@@ -16,10 +16,6 @@ namespace {
 using ostd::Err;
 using ostd::Errno;
 
-constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
-              kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
-              kClockMonotonicCoarse = 6, kClockBoottime = 7, kClockRealtimeAlarm = 8,
-              kClockBoottimeAlarm = 9, kClockTai = 11;
 // How often a CPU-time timer is checked while armed (as ITIMER_PROF).
 constexpr uint64_t kCpuPollNs = 4'000'000;
 

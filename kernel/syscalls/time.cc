@@ -35,11 +35,6 @@ struct Timeval {
   OSTD_POD(Timeval, sec, usec);
 };
 
-constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
-              kClockThreadCputime = 3, kClockMonotonicRaw = 4, kClockRealtimeCoarse = 5,
-              kClockMonotonicCoarse = 6, kClockBoottime = 7, kClockRealtimeAlarm = 8,
-              kClockBoottimeAlarm = 9, kClockTai = 11;
-
 // A clock's reading. Keel never suspends, so CLOCK_BOOTTIME is
 // CLOCK_MONOTONIC, and the alarm clocks read as the clocks they follow;
 // CLOCK_TAI is CLOCK_REALTIME plus the TAI offset, which Keel keeps at

@@ -35,8 +35,6 @@ using fs::RefPtr;
 using ostd::Err;
 using ostd::Errno;
 
-constexpr int kClockRealtime = 0, kClockMonotonic = 1, kClockBoottime = 7, kClockRealtimeAlarm = 8,
-              kClockBoottimeAlarm = 9;
 constexpr uint32_t kTfdCloexec = fs::kO_CLOEXEC, kTfdNonblock = fs::kO_NONBLOCK;
 constexpr uint32_t kTfdTimerAbstime = 1, kTfdTimerCancelOnSet = 2;
 constexpr uint64_t kNsPerSec = 1'000'000'000;
