@@ -207,6 +207,27 @@ ostd::Status SleepUntilWoken(Thread& self, FutexWaiter& w, std::optional<uint64_
 
 }  // namespace
 
+namespace {
+
+// Queues `w` (its key set) on its key's bucket if the word at `uaddr` still
+// holds `expected` (EAGAIN otherwise). The value check and the enqueue are
+// atomic with respect to wakers, which take the same bucket lock.
+// `then_fail`: the error of a call that passes the value check but may not
+// wait (checked after it, as Linux orders them).
+ostd::Status EnqueueIfValue(FutexWaiter& w, uint64_t uaddr, uint32_t expected,
+                            std::optional<Errno> then_fail = std::nullopt) {
+  uint32_t idx = BucketOf(w.key);
+  w.bucket.store(idx, std::memory_order_relaxed);
+  Bucket& b = buckets[idx];
+  ostd::SpinLockGuard guard(b.lock);
+  OSTD_TRY_ASSIGN(uint32_t v, ReadWord(uaddr));
+  if (v != expected) return Err(Errno::kEAGAIN);
+  if (then_fail) return Err(*then_fail);
+  return b.waiters.Push(&w);
+}
+
+}  // namespace
+
 ostd::Status FutexWait(Thread& self, uint64_t uaddr, bool shared, uint32_t expected,
                        uint32_t bitset, std::optional<uint64_t> deadline_ns) {
   if ((uaddr & 3) != 0 || bitset == 0) return Err(Errno::kEINVAL);
@@ -214,17 +235,7 @@ ostd::Status FutexWait(Thread& self, uint64_t uaddr, bool shared, uint32_t expec
   FutexWaiter w;
   w.key = key.key;
   w.bitset = bitset;
-  uint32_t idx = BucketOf(key.key);
-  w.bucket.store(idx, std::memory_order_relaxed);
-  {
-    // The value check and the enqueue are atomic with respect to wakers,
-    // which take the same bucket lock.
-    Bucket& b = buckets[idx];
-    ostd::SpinLockGuard guard(b.lock);
-    OSTD_TRY_ASSIGN(uint32_t v, ReadWord(uaddr));
-    if (v != expected) return Err(Errno::kEAGAIN);
-    OSTD_TRY(b.waiters.Push(&w));
-  }
+  OSTD_TRY(EnqueueIfValue(w, uaddr, expected));
   return SleepUntilWoken(self, w, deadline_ns);
 }
 
@@ -615,18 +626,11 @@ ostd::Status FutexWaitRequeuePi(Thread& self, uint64_t uaddr, uint32_t expected,
   w.requeue_pi = true;
   w.requeue_key = key2.key;
   w.tid = static_cast<uint32_t>(self.tid());
-  uint32_t idx = BucketOf(key1.key);
-  w.bucket.store(idx, std::memory_order_relaxed);
-  {
-    Bucket& b = buckets[idx];
-    ostd::SpinLockGuard guard(b.lock);
-    OSTD_TRY_ASSIGN(uint32_t v, ReadWord(uaddr));
-    if (v != expected) return Err(Errno::kEAGAIN);
-    // Two addresses may name one shared word: the keys decide (after the
-    // value check, as Linux).
-    if (key1.key == key2.key) return Err(Errno::kEINVAL);
-    OSTD_TRY(b.waiters.Push(&w));
-  }
+  // Two addresses may name one shared word: the keys decide (after the
+  // value check, as Linux).
+  std::optional<Errno> same_word;
+  if (key1.key == key2.key) same_word = Errno::kEINVAL;
+  OSTD_TRY(EnqueueIfValue(w, uaddr, expected, same_word));
   ostd::Status s = SleepUntilWoken(self, w, deadline_ns);
   // `w` is in no list now: SleepUntilWoken or a waker took it out.
   if (!w.pi) {

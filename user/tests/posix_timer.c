@@ -247,16 +247,21 @@ static void thread_id(void) {
   CHECK_ERR(ktimer_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
 }
 
+// Uses the CPU (at most 10 s) until `sig` is pending.
+static void spin_until_pending(int sig) {
+  long long start = now_ns(CLOCK_MONOTONIC);
+  volatile unsigned long spin = 0;
+  while (!is_pending(sig)) {
+    for (int i = 0; i < 100000; ++i) spin = spin + (unsigned long)i;
+    CHECK(now_ns(CLOCK_MONOTONIC) - start < 10LL * 1000000000LL);
+  }
+}
+
 static void cpu_clock(void) {
   int id = make_timer(CLOCK_PROCESS_CPUTIME_ID, SIGEV_SIGNAL, tsig, 3);
   struct itimerspec s = spec(20 * 1000000LL, 0);
   CHECK_OK(ktimer_settime(id, 0, &s, NULL));
-  long long start = now_ns(CLOCK_MONOTONIC);
-  volatile unsigned long spin = 0;
-  while (!is_pending(tsig)) {
-    for (int i = 0; i < 100000; ++i) spin = spin + (unsigned long)i;
-    CHECK(now_ns(CLOCK_MONOTONIC) - start < 10LL * 1000000000LL);
-  }
+  spin_until_pending(tsig);
   siginfo_t info = wait_sig(tsig);
   CHECK_EQ(info.si_timerid, id);
   CHECK_EQ(info.si_value.sival_int, 3);
@@ -278,12 +283,7 @@ static void thread_cpu_clock(void) {
   struct itimerspec cur;
   CHECK_OK(ktimer_gettime(id, &cur));
   CHECK(ns_of(cur.it_value) > 5 * 1000000LL);  // barely run while asleep
-  long long start = now_ns(CLOCK_MONOTONIC);
-  volatile unsigned long spin = 0;
-  while (!is_pending(tsig)) {
-    for (int i = 0; i < 100000; ++i) spin = spin + (unsigned long)i;
-    CHECK(now_ns(CLOCK_MONOTONIC) - start < 10LL * 1000000000LL);
-  }
+  spin_until_pending(tsig);
   siginfo_t info = wait_sig(tsig);
   CHECK_EQ(info.si_timerid, id);
   CHECK_EQ(info.si_value.sival_int, 4);
@@ -299,11 +299,7 @@ static void thread_cpu_clock(void) {
   id = make_timer(thread_clock, SIGEV_SIGNAL, tsig, 5);
   s = spec(10 * 1000000LL, 0);
   CHECK_OK(ktimer_settime(id, 0, &s, NULL));
-  start = now_ns(CLOCK_MONOTONIC);
-  while (!is_pending(tsig)) {
-    for (int i = 0; i < 100000; ++i) spin = spin + (unsigned long)i;
-    CHECK(now_ns(CLOCK_MONOTONIC) - start < 10LL * 1000000000LL);
-  }
+  spin_until_pending(tsig);
   CHECK_EQ(wait_sig(tsig).si_value.sival_int, 5);
   CHECK_OK(ktimer_delete(id));
   id = make_timer(process_clock, SIGEV_SIGNAL, tsig, 6);
