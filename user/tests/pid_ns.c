@@ -58,11 +58,12 @@ static int orphans_go_to_init(void) {
     pid_t a = fork();
     if (a < 0) _exit(2);
     if (a == 0) {
+      pid_t a_pid = getpid();  // as b will see its parent
       pid_t b = fork();
       if (b < 0) _exit(2);
       if (b == 0) {
         // Wait to be orphaned, then say who the parent is now.
-        while (getppid() == a) usleep(1000);
+        while (getppid() == a_pid) usleep(1000);
         pid_t ppid = getppid();
         (void)!write(report[1], &ppid, sizeof ppid);
         _exit(0);
