@@ -127,6 +127,27 @@ int WakeLocked(Bucket& b, const FutexKey& key, int count, uint32_t bitset, bool&
   return woken;
 }
 
+// Moves waiter `i` of bucket `i1` to bucket `i2` under key `to_key` (the
+// caller holds both locks) and leaves `i` at the next waiter to look at.
+// The waiter sleeps on the old bucket's queue: it sees the new bucket and
+// sleeps again on that one's (the caller wakes the old queue). ENOMEM,
+// moving nothing, if the new bucket's list cannot grow.
+ostd::Status MoveWaiterLocked(uint32_t i1, uint32_t i2, size_t& i,
+                              const FutexKey& to_key) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Bucket& from = buckets[i1];
+  FutexWaiter* w = from.waiters[i];
+  if (i1 == i2) {
+    w->key = to_key;
+    ++i;
+    return {};
+  }
+  OSTD_TRY(buckets[i2].waiters.Push(w));
+  EraseWaiter(from, i);
+  w->key = to_key;
+  w->bucket.store(i2, std::memory_order_release);
+  return {};
+}
+
 // Linux's futex_wake wakes at least one waiter whatever the count.
 int AtLeastOne(int count) { return count <= 0 ? 1 : count; }
 
@@ -265,7 +286,6 @@ ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2
   uint32_t i1 = BucketOf(key1.key);
   uint32_t i2 = BucketOf(key2.key);
   Bucket& from = buckets[i1];
-  Bucket& to = buckets[i2];
   int woken = 0;
   int moved = 0;
   bool refused = false;
@@ -286,19 +306,8 @@ ostd::Result<int> FutexRequeue(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2
         refused = true;
         break;
       }
-      if (i1 == i2) {
-        w->key = key2.key;
-        ++moved;
-        ++i;
-        continue;
-      }
-      OSTD_TRY(to.waiters.Push(w));  // ENOMEM: those moved so far stay moved
-      w->key = key2.key;
+      OSTD_TRY(MoveWaiterLocked(i1, i2, i, key2.key));  // ENOMEM: those moved so far stay moved
       ++moved;
-      EraseWaiter(from, i);
-      // The waiter sleeps on `from`'s queue: it sees the new bucket and
-      // sleeps again on `to`'s.
-      w->bucket.store(i2, std::memory_order_release);
     }
   }
   if (woken > 0 || (moved > 0 && i1 != i2)) from.wq.WakeAll();
@@ -664,7 +673,6 @@ ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t u
   uint32_t i1 = BucketOf(key1.key);
   uint32_t i2 = BucketOf(key2.key);
   Bucket& from = buckets[i1];
-  Bucket& to = buckets[i2];
   UserInOutPtr<uint32_t> word2(uaddr2);
   for (;;) {
     // As in LockPiLoop: whether the PI futex's owner lives is asked before
@@ -731,21 +739,13 @@ ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t u
           refused = true;
           break;
         }
-        if (i1 != i2) {
-          moved = to.waiters.Push(w);
-          if (!moved) break;  // ENOMEM: those moved so far stay moved
-          EraseWaiter(from, i);
-        } else {
-          ++i;
-        }
+        moved = MoveWaiterLocked(i1, i2, i, key2.key);
+        if (!moved) break;  // ENOMEM: those moved so far stay moved
+        // Its fields are read by the waiter only under the bucket lock.
         w->requeue_pi = false;
         w->pi = true;
         w->owner = owner;
-        w->key = key2.key;
         ++count;
-        // The waiter sleeps on `from`'s queue: it sees the new bucket and
-        // sleeps again on `to`'s.
-        if (i1 != i2) w->bucket.store(i2, std::memory_order_release);
       }
     }
     if (retry) continue;
