@@ -263,8 +263,9 @@ Result<uint64_t> AddressSpace::Map(uint64_t addr, uint64_t len, uint32_t prot, u
           .kind = kind,
           .source = std::move(source),
           .pgoff = pgoff};
-  vma.lock = (flags & kMapLocked) != 0 && default_lock_ == VmaLock::kNone ? VmaLock::kLocked
-                                                                          : default_lock_;
+  VmaLock default_lock = default_lock_.load(std::memory_order_relaxed);
+  vma.lock =
+      (flags & kMapLocked) != 0 && default_lock == VmaLock::kNone ? VmaLock::kLocked : default_lock;
   OSTD_TRY(InsertLocked(std::move(vma)));
   return addr;
 }
@@ -427,7 +428,7 @@ uint64_t AddressSpace::Brk(uint64_t new_end, uint64_t vm_limit) {
              .kind = VmaKind::kHeap,
              .source = {},
              .pgoff = 0};
-    heap.lock = default_lock_;
+    heap.lock = default_lock_.load(std::memory_order_relaxed);
     if (!InsertLocked(std::move(heap))) return brk_end_;
   } else if (new_top < old_top) {
     if (!UnmapLocked(new_top, old_top)) return brk_end_;
@@ -647,6 +648,14 @@ bool AddressSpace::IsRangeMapped(uint64_t addr, uint64_t len) const {
   return ForEachVmaInLocked(addr, addr + len, [](const Vma&) {});
 }
 
+AddressSpace::FaultOutcome AddressSpace::FaultPages(uint64_t from, uint64_t to, bool write) {
+  for (uint64_t va = from; va < to; va += kPageSize) {
+    FaultOutcome outcome = ResolveFault(va, write, /*exec=*/false);
+    if (outcome != FaultOutcome::kResolved) return outcome;
+  }
+  return FaultOutcome::kResolved;
+}
+
 Status AddressSpace::Populate(uint64_t addr, uint64_t len, bool write) {
   uint64_t end = addr + len;
   bool hole = false;
@@ -670,17 +679,13 @@ Status AddressSpace::Populate(uint64_t addr, uint64_t len, bool write) {
       stop = std::min(v.end, end);
     }
     // Without the lock: a fault may read a file page from its disk.
-    for (; va < stop; va += kPageSize) {
-      switch (ResolveFault(va, write, /*exec=*/false)) {
-        case FaultOutcome::kResolved:
-          break;
-        case FaultOutcome::kNoMemory:
-          return Err(Errno::kENOMEM);
-        case FaultOutcome::kBusError:   // Linux's VM_FAULT_SIGBUS
-        case FaultOutcome::kBadAccess:  // the area changed meanwhile
-          return Err(Errno::kEFAULT);
-      }
+    // kBusError is Linux's VM_FAULT_SIGBUS; kBadAccess, the area changed
+    // meanwhile.
+    FaultOutcome done = FaultPages(va, stop, write);
+    if (done != FaultOutcome::kResolved) {
+      return Err(done == FaultOutcome::kNoMemory ? Errno::kENOMEM : Errno::kEFAULT);
     }
+    va = stop;
   }
   if (hole) return Err(Errno::kENOMEM);
   return {};
@@ -737,14 +742,10 @@ void AddressSpace::LockEveryArea(VmaLock mode) {
 }
 
 void AddressSpace::SetDefaultLock(VmaLock mode) {
-  ostd::SpinLockGuard guard(lock_);
-  default_lock_ = mode;
+  default_lock_.store(mode, std::memory_order_relaxed);
 }
 
-VmaLock AddressSpace::DefaultLock() const {
-  ostd::SpinLockGuard guard(lock_);
-  return default_lock_;
-}
+VmaLock AddressSpace::DefaultLock() const { return default_lock_.load(std::memory_order_relaxed); }
 
 uint64_t AddressSpace::LockedBytes(uint64_t start, uint64_t end) const {
   ostd::SpinLockGuard guard(lock_);
@@ -782,16 +783,9 @@ Status AddressSpace::PopulateLocked(uint64_t addr, uint64_t len) {
       write = (v.prot & kProtWrite) != 0 && !v.shared;
       if (touch && v.prot == 0) return Err(Errno::kENOMEM);
     }
-    for (; touch && va < stop; va += kPageSize) {
-      switch (ResolveFault(va, write, /*exec=*/false)) {
-        case FaultOutcome::kResolved:
-          break;
-        case FaultOutcome::kNoMemory:
-          return Err(Errno::kEAGAIN);
-        case FaultOutcome::kBusError:
-        case FaultOutcome::kBadAccess:
-          return Err(Errno::kENOMEM);
-      }
+    FaultOutcome done = touch ? FaultPages(va, stop, write) : FaultOutcome::kResolved;
+    if (done != FaultOutcome::kResolved) {
+      return Err(done == FaultOutcome::kNoMemory ? Errno::kEAGAIN : Errno::kENOMEM);
     }
     va = stop;
   }

@@ -358,6 +358,9 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
  private:
   // Index of the first VMA with end > addr (vmas_.size() if none).
   size_t FindIndex(uint64_t addr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
+  // Faults in the pages of [from, to) (page aligned) for reading or
+  // writing, without the lock; the first outcome other than kResolved.
+  FaultOutcome FaultPages(uint64_t from, uint64_t to, bool write) ABSL_LOCKS_EXCLUDED(lock_);
   // ForEachVmaUse's count for one area.
   AreaUse UseOfLocked(const Vma& v) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_);
   // Calls fn(const Vma&) for each area that meets [addr, end), in address
@@ -435,7 +438,8 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   ostd::Vec<Vma> vmas_ ABSL_GUARDED_BY(lock_);
   uint64_t brk_start_ ABSL_GUARDED_BY(lock_) = 0;
   uint64_t brk_end_ ABSL_GUARDED_BY(lock_) = 0;
-  VmaLock default_lock_ ABSL_GUARDED_BY(lock_) = VmaLock::kNone;
+  // Read without the lock (DefaultLock, on every mmap and brk).
+  std::atomic<VmaLock> default_lock_{VmaLock::kNone};
   // Written under lock_, read without it (MappedBytes, ResidentByKind).
   std::atomic<uint64_t> mapped_bytes_{0};
   std::array<std::atomic<uint64_t>, kRssKinds> rss_pages_{};

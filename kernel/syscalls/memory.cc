@@ -62,10 +62,12 @@ ostd::Result<std::pair<uint64_t, uint64_t>> LockRange(uint64_t start, uint64_t l
 
 SyscallResult SysBrk(Thread& self, uint64_t brk) {
   AddressSpace& mm = self.process().mm();
+  if (mm.DefaultLock() != VmaLock::kLocked) return mm.Brk(brk, VmLimit(self));
   uint64_t old_end = mm.Brk(0);  // below the start: only reads the break
   uint64_t new_end = mm.Brk(brk, VmLimit(self));
   // After mlockall(MCL_FUTURE) the heap's new pages are faulted in (errors
-  // ignored, as Linux's brk).
+  // ignored, as Linux's brk). Unlike Linux, the growth is not checked
+  // against RLIMIT_MEMLOCK.
   uint64_t from = AlignUp(old_end, kPageSize);
   uint64_t to = AlignUp(new_end, kPageSize);
   if (to > from && mm.LockAt(from) == VmaLock::kLocked) (void)mm.PopulateLocked(from, to - from);
