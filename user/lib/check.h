@@ -17,6 +17,7 @@
 
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 
 #define CHECK(cond)                                                                          \
   do {                                                                                       \
@@ -100,6 +101,28 @@ static inline void write_file(const char* path, const char* text) {
   CHECK(f != NULL);
   CHECK(fputs(text, f) >= 0);
   CHECK(fclose(f) == 0);
+}
+
+// Whether capability `cap` is in the effective set (CapEff in
+// /proc/self/status; a build host's root may lack some).
+static inline int has_cap(int cap) {
+  FILE* f = fopen("/proc/self/status", "r");
+  CHECK(f != NULL);
+  char line[256];
+  unsigned long long eff = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
+  }
+  fclose(f);
+  return (int)((eff >> cap) & 1);
+}
+
+// Reaps child `pid`, which must have exited normally; returns its status.
+static inline int wait_exit_status(pid_t pid) {
+  int status;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK(WIFEXITED(status));
+  return WEXITSTATUS(status);
 }
 
 #endif  // USER_LIB_CHECK_H_

@@ -56,13 +56,6 @@ static void await_sleeper(_Atomic uint32_t* ready) {
   sleep_ms(100);
 }
 
-static int child_status(pid_t pid) {
-  int status;
-  CHECK_EQ(waitpid(pid, &status, 0), pid);
-  CHECK(WIFEXITED(status));
-  return WEXITSTATUS(status);
-}
-
 // Shared anonymous memory across fork: the parent's wake finds the child.
 static void across_fork(void) {
   struct shared* s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -72,7 +65,7 @@ static void across_fork(void) {
   await_sleeper(&s->ready);
   atomic_store(&s->word, 1);
   CHECK_EQ(futex(&s->word, FUTEX_WAKE, 1, NULL), 1);
-  CHECK_EQ(child_status(pid), 0);
+  CHECK_EQ(wait_exit_status(pid), 0);
   CHECK_OK(munmap(s, 4096));
 }
 
@@ -90,7 +83,7 @@ static void private_stays_private(void) {
   }
   await_sleeper(&s->ready);
   CHECK_EQ(futex(&s->word, FUTEX_WAKE_PRIVATE, 1, NULL), 0);
-  CHECK_EQ(child_status(pid), 0);
+  CHECK_EQ(wait_exit_status(pid), 0);
   CHECK_OK(munmap(s, 4096));
 }
 
@@ -150,7 +143,7 @@ static void memfd_two_mappings(void) {
   await_sleeper(ready);
   atomic_store(wa, 1);
   CHECK_EQ(futex(wa, FUTEX_WAKE, 1, NULL), 1);
-  CHECK_EQ(child_status(pid), 0);
+  CHECK_EQ(wait_exit_status(pid), 0);
   CHECK_OK(munmap(a, 8192));
   CHECK_OK(munmap(b, 4096));
   CHECK_OK(close(fd));
@@ -174,7 +167,7 @@ static void file_mapping(void) {
   await_sleeper(&s->ready);
   atomic_store(&s->word, 1);
   CHECK_EQ(futex(&s->word, FUTEX_WAKE, 1, NULL), 1);
-  CHECK_EQ(child_status(pid), 0);
+  CHECK_EQ(wait_exit_status(pid), 0);
   CHECK_OK(munmap(s, 4096));
   CHECK_OK(close(fd));
 }

@@ -40,18 +40,6 @@ static long read_sysctl(const char* path, long absent) {
   return v;
 }
 
-static int has_cap(int cap) {
-  FILE* f = fopen("/proc/self/status", "r");
-  CHECK(f != NULL);
-  char line[256];
-  unsigned long long eff = 0;
-  while (fgets(line, sizeof line, f) != NULL) {
-    if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
-  }
-  fclose(f);
-  return (eff >> cap) & 1;
-}
-
 // Checks every line's shape; returns how many have a nonzero address.
 static long check_lines(const char* text, size_t len, long* lines) {
   long nonzero = 0;

@@ -114,20 +114,6 @@ static int write_int(const char* path, int v) {
   return r < 0 ? -1 : 0;
 }
 
-// Whether capability `cap` is in the effective set (a build host's root may
-// lack CAP_SYS_RESOURCE).
-static int has_cap(int cap) {
-  FILE* f = fopen("/proc/self/status", "r");
-  CHECK(f != NULL);
-  char line[256];
-  unsigned long long eff = 0;
-  while (fgets(line, sizeof line, f) != NULL) {
-    if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
-  }
-  fclose(f);
-  return (int)((eff >> cap) & 1);
-}
-
 static uint64_t queue_bytes(long maxmsg, long msgsize) {
   long nodes = maxmsg < 32768 ? maxmsg : 32768;
   return (uint64_t)(maxmsg * msgsize + maxmsg * kMsgHeader + nodes * kTreeNode);

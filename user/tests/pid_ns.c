@@ -14,13 +14,6 @@
 #include "user/lib/check.h"
 #include "user/lib/linux_version.h"
 
-static int wait_exit(pid_t pid) {
-  int status;
-  CHECK_EQ(waitpid(pid, &status, 0), pid);
-  CHECK(WIFEXITED(status));
-  return WEXITSTATUS(status);
-}
-
 // In a new namespace: its init (our first child) leaves a grandchild
 // behind and exits; the grandchild is killed, and forking is ENOMEM.
 static int init_exit_kills_namespace(void) {
@@ -38,7 +31,7 @@ static int init_exit_kills_namespace(void) {
     _exit(0);
   }
   CHECK_OK(close(alive[1]));
-  CHECK_EQ(wait_exit(init), 0);
+  CHECK_EQ(wait_exit_status(init), 0);
   // The grandchild dies with the namespace: the pipe sees its end.
   struct pollfd p = {.fd = alive[0], .events = POLLIN};
   CHECK_EQ(poll(&p, 1, 20000), 1);
@@ -85,7 +78,7 @@ static int orphans_go_to_init(void) {
   } else {
     CHECK_EQ(ppid, init);
   }
-  CHECK_EQ(wait_exit(init), 0);
+  CHECK_EQ(wait_exit_status(init), 0);
   return 0;
 }
 
@@ -97,10 +90,10 @@ int main(void) {
   // Each part in a child of its own, whose namespace for children changes.
   pid_t c = CHECK_OK(fork());
   if (c == 0) _exit(init_exit_kills_namespace());
-  CHECK_EQ(wait_exit(c), 0);
+  CHECK_EQ(wait_exit_status(c), 0);
   c = CHECK_OK(fork());
   if (c == 0) _exit(orphans_go_to_init());
-  CHECK_EQ(wait_exit(c), 0);
+  CHECK_EQ(wait_exit_status(c), 0);
   // Without CAP_SYS_ADMIN: EPERM.
   c = CHECK_OK(fork());
   if (c == 0) {
@@ -108,6 +101,6 @@ int main(void) {
     if (unshare(CLONE_NEWPID) != -1 || errno != EPERM) _exit(11);
     _exit(0);
   }
-  CHECK_EQ(wait_exit(c), 0);
+  CHECK_EQ(wait_exit_status(c), 0);
   return 0;
 }
