@@ -5,7 +5,7 @@
 // held lock and handed it in turn, a signal before the requeue restarting
 // the wait (even without SA_RESTART) and one after it ending it with
 // EAGAIN, timeouts, and the errors (EINVAL for mismatched operations and
-// targets, EAGAIN, EDEADLK, EFAULT), also those of FUTEX_WAKE and
+// targets, EAGAIN, EDEADLK, ESRCH, EFAULT), also those of FUTEX_WAKE and
 // FUTEX_REQUEUE meeting a requeue-PI waiter.
 #define _GNU_SOURCE
 #include <limits.h>
@@ -230,6 +230,23 @@ static void deadlock(void) {
   CHECK(pthread_join(t, NULL) == 0);
 }
 
+// A PI word naming no thread: ESRCH, and the waiter stays on f1 until a
+// requeue onto a free lock takes it for the waiter.
+static void owner_missing(void) {
+  atomic_store(&f1, 0);
+  atomic_store(&f2, 0);
+  struct waiter w;
+  start_waiter(&w);
+  atomic_store(&f2, 0x3ffffff0);
+  CHECK_ERR(cmp_requeue_pi(&f1, 1, 0, &f2, 0), ESRCH);
+  CHECK_EQ(atomic_load(&w.done), 0);
+  atomic_store(&f2, 0);
+  CHECK_EQ(cmp_requeue_pi(&f1, 1, 0, &f2, 0), 1);
+  CHECK(pthread_join(w.thread, NULL) == 0);
+  CHECK_EQ(w.ret, 0);
+  CHECK_EQ(atomic_load(&f2), 0);
+}
+
 // A plain FUTEX_WAIT waiter is not one to requeue onto a PI lock.
 static void* plain_waiter(void* arg) {
   (void)arg;
@@ -291,6 +308,7 @@ int main(void) {
   contended();
   wake_one_requeue_rest();
   deadlock();
+  owner_missing();
   mismatched();
   signals();
   return 0;
