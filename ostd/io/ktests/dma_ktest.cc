@@ -83,8 +83,12 @@ TEST(DmaCoherentTest, DropFreesTheFramesAndMoveEmpties) {
     EXPECT_EQ(moved.size(), 4u * 4096);
     EXPECT_EQ(mm::GetFrameRefcount(pa), 1u);
   }
+  // Freed frames go back to this CPU's cache, where the next allocation
+  // (the heap, on any path that runs meanwhile) may take them at once: a
+  // frame is either free or typed again. One the drop leaked would still
+  // be untyped (ktests map no user memory that could take it as such).
   for (uint64_t i = 0; i < 4; ++i) {
-    EXPECT_EQ(mm::GetFrameUsage(pa + i * 4096), mm::FrameUsage::kFree) << "frame " << i;
+    EXPECT_NE(mm::GetFrameUsage(pa + i * 4096), mm::FrameUsage::kUntyped) << "frame " << i;
   }
 }
 
