@@ -40,10 +40,13 @@ struct FutexWaiter {
   std::atomic<uint32_t> bucket{0};
   std::atomic<bool> woken{false};
   // PI waiters (FUTEX_LOCK_PI): the waiter's tid, the owner it waits for,
-  // and whether that owner exited meanwhile (FutexOwnerExited).
+  // and whether that owner exited meanwhile (FutexOwnerExited). The tids
+  // are numbers in `ns`, the waiter's pid namespace (user space puts
+  // gettid() in the word), which its process keeps alive meanwhile.
   bool pi = false;
   uint32_t tid = 0;
   uint32_t owner = 0;
+  const PidNamespace* ns = nullptr;
   std::atomic<bool> owner_died{false};
   // futex_waitv entries: their group and index in it (null otherwise).
   WaitvGroup* group = nullptr;
@@ -502,11 +505,15 @@ ostd::Result<int> FutexWaitv(Thread& self, std::span<const FutexWaitvEntry> entr
 
 namespace {
 
-// True if a thread `tid` exists (in any process).
-bool ThreadLives(uint32_t tid) {
+// True if a thread that `ns` numbers `tid` exists (in any process).
+bool ThreadLives(const PidNamespace& ns, uint32_t tid) {
   ostd::SpinLockGuard guard(TreeLock());
-  return FindThreadLocked(static_cast<int>(tid)) != nullptr;
+  return FindThreadInLocked(ns, static_cast<int>(tid)) != nullptr;
 }
+
+// A thread's id as its futex words hold it: the number its own pid
+// namespace gives it (gettid()).
+uint32_t WordTid(const Thread& t) { return static_cast<uint32_t>(t.TidIn(t.process().pid_ns())); }
 
 bool HasWaitersLocked(Bucket& b, const FutexKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b.lock) {
   for (const FutexWaiter* w : b.waiters) {
@@ -522,7 +529,7 @@ bool HasWaitersLocked(Bucket& b, const FutexKey& key) ABSL_EXCLUSIVE_LOCKS_REQUI
 ostd::Status LockPiLoop(Thread& self, uint64_t uaddr, const FutexKey& key,
                         std::optional<uint64_t> deadline_ns, bool trylock, bool waited,
                         uint32_t dead_owner) {
-  uint32_t tid = static_cast<uint32_t>(self.tid());
+  uint32_t tid = WordTid(self);
   uint32_t idx = BucketOf(key);
   Bucket& b = buckets[idx];
   UserInOutPtr<uint32_t> word(uaddr);
@@ -532,7 +539,8 @@ ostd::Status LockPiLoop(Thread& self, uint64_t uaddr, const FutexKey& key,
     ostd::Result<uint32_t> peek = ReadWord(uaddr);
     if (!peek) return Err(peek.error());
     uint32_t peek_owner = *peek & kFutexTidMask;
-    bool owner_lives = peek_owner == 0 || peek_owner == tid || ThreadLives(peek_owner);
+    bool owner_lives =
+        peek_owner == 0 || peek_owner == tid || ThreadLives(self.process().pid_ns(), peek_owner);
     FutexWaiter w;
     {
       ostd::SpinLockGuard guard(b.lock);
@@ -565,6 +573,7 @@ ostd::Status LockPiLoop(Thread& self, uint64_t uaddr, const FutexKey& key,
       w.pi = true;
       w.tid = tid;
       w.owner = owner;
+      w.ns = &self.process().pid_ns();
       w.bucket.store(idx, std::memory_order_relaxed);
       OSTD_TRY(b.waiters.Push(&w));
     }
@@ -587,7 +596,7 @@ ostd::Status FutexLockPi(Thread& self, uint64_t uaddr, bool shared,
 ostd::Status FutexUnlockPi(Thread& self, uint64_t uaddr, bool shared) {
   if ((uaddr & 3) != 0) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(FutexKeyRef key, self.process().mm().FutexKeyOf(uaddr, shared));
-  uint32_t tid = static_cast<uint32_t>(self.tid());
+  uint32_t tid = WordTid(self);
   Bucket& b = buckets[BucketOf(key.key)];
   UserInOutPtr<uint32_t> word(uaddr);
   for (;;) {
@@ -634,7 +643,8 @@ ostd::Status FutexWaitRequeuePi(Thread& self, uint64_t uaddr, uint32_t expected,
   w.bitset = ~0u;
   w.requeue_pi = true;
   w.requeue_key = key2.key;
-  w.tid = static_cast<uint32_t>(self.tid());
+  w.tid = WordTid(self);
+  w.ns = &self.process().pid_ns();
   // Two addresses may name one shared word: the keys decide (after the
   // value check, as Linux).
   std::optional<Errno> same_word;
@@ -661,8 +671,8 @@ ostd::Status FutexWaitRequeuePi(Thread& self, uint64_t uaddr, uint32_t expected,
   return s;
 }
 
-ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
-                                    int wake, int requeue,
+ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, const PidNamespace& ns, uint64_t uaddr,
+                                    uint64_t uaddr2, bool shared, int wake, int requeue,
                                     uint32_t cmp) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (wake < 0 || requeue < 0) return Err(Errno::kEINVAL);
   if (uaddr == uaddr2 || wake != 1) return Err(Errno::kEINVAL);
@@ -680,7 +690,7 @@ ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t u
     // A fault is reported under the locks, after the compare (as Linux).
     ostd::Result<uint32_t> peek = ReadWord(uaddr2);
     uint32_t peek_owner = peek ? *peek & kFutexTidMask : 0;
-    bool owner_lives = peek_owner == 0 || ThreadLives(peek_owner);
+    bool owner_lives = peek_owner == 0 || ThreadLives(ns, peek_owner);
     int count = 0;  // woken with the lock, plus requeued
     bool refused = false;
     bool retry = false;
@@ -756,14 +766,14 @@ ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t u
   }
 }
 
-void FutexOwnerExited(uint32_t tid) {
+void FutexOwnerExited(const Thread& t) {
   for (Bucket& b : buckets) {
     bool woke = false;
     {
       ostd::SpinLockGuard guard(b.lock);
       for (size_t i = 0; i < b.waiters.size();) {
         FutexWaiter* w = b.waiters[i];
-        if (w->pi && w->owner == tid) {
+        if (w->pi && w->ns != nullptr && w->owner == static_cast<uint32_t>(t.TidIn(*w->ns))) {
           EraseWaiter(b, i);
           w->owner_died.store(true, std::memory_order_release);
           w->woken.store(true, std::memory_order_release);
@@ -826,7 +836,7 @@ void ExitRobustList(Thread& self) {
   uint64_t head_addr = self.robust_list.exchange(0, std::memory_order_acq_rel);
   if (head_addr == 0) return;
   AddressSpace& mm = self.process().mm();
-  uint32_t tid = static_cast<uint32_t>(self.tid());
+  uint32_t tid = WordTid(self);
   ostd::Result<RobustListHead> head = ostd::vm::CopyFromUser(UserInPtr<RobustListHead>(head_addr));
   if (!head) return;
   uint64_t pending = head->list_op_pending;

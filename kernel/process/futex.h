@@ -19,6 +19,7 @@ namespace kernel {
 
 class AddressSpace;
 class Thread;
+class PidNamespace;
 
 // The futex word bits of robust and PI futexes.
 inline constexpr uint32_t kFutexWaiters = 0x80000000u;
@@ -105,11 +106,13 @@ ostd::Status FutexWaitRequeuePi(Thread& self, uint64_t uaddr, uint32_t expected,
 // is negative, both words are one, or a waiter on `uaddr` is not a
 // FUTEX_WAIT_REQUEUE_PI waiter bound for `uaddr2`; EDEADLK if the first
 // waiter owns `uaddr2`; ESRCH if its owner does not exist; EFAULT.
-ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, uint64_t uaddr, uint64_t uaddr2, bool shared,
-                                    int wake, int requeue, uint32_t cmp);
-// Tells PI waiters whose owner `tid` exited: they take the lock over with
+// Owner tids in the word are numbers in `ns`, the caller's pid namespace.
+ostd::Result<int> FutexCmpRequeuePi(AddressSpace& mm, const PidNamespace& ns, uint64_t uaddr,
+                                    uint64_t uaddr2, bool shared, int wake, int requeue,
+                                    uint32_t cmp);
+// Tells PI waiters whose owner `t` exited: they take the lock over with
 // FUTEX_OWNER_DIED (Linux's exit_pi_state_list). Called by exiting threads.
-void FutexOwnerExited(uint32_t tid);
+void FutexOwnerExited(const Thread& t);
 
 // The robust-futex cleanup of an exiting thread (Linux's exit_robust_list):
 // walks the list registered with set_robust_list in its own address space

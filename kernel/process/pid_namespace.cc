@@ -1,6 +1,7 @@
 #include "kernel/process/pid_namespace.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "kernel/fs/memfd.h"
 #include "kernel/fs/mount_namespace.h"
@@ -48,6 +49,29 @@ ostd::Status PidNamespace::SetMemfdNoexec(int value) {
   }
   memfd_noexec_.store(value, std::memory_order_relaxed);
   return {};
+}
+
+ostd::Result<ostd::RefPtr<PidNumbers>> PidNumbers::Make(ostd::RefPtr<PidNamespace> ns,
+                                                        std::span<const int> nrs) {
+  int level = ns->level();
+  if (nrs.size() != static_cast<size_t>(level) + 1) OSTD_PANIC("pid numbers for the wrong level");
+  OSTD_TRY_ASSIGN(ostd::RefPtr<PidNumbers> made, ostd::MakeRef<PidNumbers>(Key(), std::move(ns)));
+  for (size_t i = 0; i < nrs.size(); ++i) made->nrs_[i] = nrs[i];
+  return made;
+}
+
+int PidNumbers::In(const PidNamespace& viewer) const {
+  std::span<const int> nrs = From(viewer);
+  return nrs.empty() ? 0 : nrs.front();
+}
+
+std::span<const int> PidNumbers::From(const PidNamespace& viewer) const {
+  int level = ns_->level();
+  if (viewer.level() > level) return {};
+  const PidNamespace* n = ns_.get();
+  for (int i = level; i > viewer.level(); --i) n = n->parent();
+  if (n != &viewer) return {};
+  return std::span<const int>(nrs_).subspan(viewer.level(), level - viewer.level() + 1);
 }
 
 }  // namespace kernel

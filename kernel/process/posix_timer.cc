@@ -144,12 +144,14 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
   if (std::optional<CpuClockId> cpu = DecodeCpuClock(clock)) {
     ostd::SpinLockGuard guard(TreeLock());
     if (cpu->thread) {
-      clock_tid = cpu->pid == 0 ? self.tid() : cpu->pid;
-      Thread* th = FindThreadLocked(clock_tid);
+      Thread* th = cpu->pid == 0 ? &self : FindThreadInLocked(self.process().pid_ns(), cpu->pid);
       if (th == nullptr || &th->process() != &self.process()) return Err(Errno::kEINVAL);
+      clock_tid = th->tid();
       clock = kClockThreadCputime;
     } else {
-      if (cpu->pid != 0 && cpu->pid != self.process().pid()) return Err(Errno::kEINVAL);
+      if (cpu->pid != 0 && cpu->pid != self.process().PidIn(self.process().pid_ns())) {
+        return Err(Errno::kEINVAL);
+      }
       clock = kClockProcessCputime;
     }
     user_time_only = cpu->which == CpuClockId::kVirt;
@@ -194,9 +196,9 @@ ostd::Result<int32_t> CreatePosixTimer(Thread& self, int clock,
   if (event) {
     int32_t notify = event->notify;
     if (notify == (kSigevSignal | kSigevThreadId)) {
-      Thread* target = FindThreadLocked(event->tid);
+      Thread* target = FindThreadInLocked(p.pid_ns(), event->tid);
       if (target == nullptr || &target->process() != &p) return Err(Errno::kEINVAL);
-      t.tid = event->tid;
+      t.tid = target->tid();
     } else if (notify != kSigevSignal && notify != kSigevThread && notify != kSigevNone) {
       return Err(Errno::kEINVAL);
     }

@@ -32,8 +32,9 @@ using ostd::Status;
 // Process and Thread internals for this file.
 struct ProcessAccess {
   static Result<ostd::Box<Process>> New() { return ostd::MakeBox<Process>(Process::Key()); }
-  static Result<ostd::Box<Thread>> NewThread(Process* p, ostd::user::UserContext ctx, int tid) {
-    return ostd::MakeBox<Thread>(Thread::Key(), p, std::move(ctx), tid);
+  static Result<ostd::Box<Thread>> NewThread(Process* p, ostd::user::UserContext ctx,
+                                             ostd::RefPtr<PidNumbers> nrs) {
+    return ostd::MakeBox<Thread>(Thread::Key(), p, std::move(ctx), std::move(nrs));
   }
   static uint64_t task_id(const Thread& t) { return t.task_id_.load(std::memory_order_relaxed); }
   // Frees what a zombie no longer needs: done when its last thread exits.
@@ -74,6 +75,15 @@ constexpr uint64_t kCloneChildCleartid = 0x00200000;
 constexpr uint64_t kCloneChildSettid = 0x01000000;
 
 ostd::SpinLock tree_lock;
+
+}  // namespace
+
+// Declared again so that the lock analysis knows TreeLock() is tree_lock
+// in the code below (the definition is further down).
+ostd::SpinLock& TreeLock() ABSL_LOCK_RETURNED(tree_lock);
+
+namespace {
+
 ostd::Vec<ostd::Box<Process>> processes ABSL_GUARDED_BY(tree_lock);  // sorted by pid; owns them
 ostd::Vec<Thread*> threads ABSL_GUARDED_BY(tree_lock);               // every live thread
 
@@ -93,25 +103,79 @@ std::atomic<uint64_t> identity_gen{1};
 
 void IdentityChanged() { identity_gen.fetch_add(1, std::memory_order_release); }
 
-int next_pid ABSL_GUARDED_BY(tree_lock) = 1;
-
-bool PidInUseLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+// Whether namespace `ns` gives number `nr` to a live thread, process,
+// process group or session (a zombie keeps its pid until it is reaped, and
+// a group or session its id while a member lives, as Linux's struct pid).
+bool NrInUseLocked(const PidNamespace& ns, int nr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  if (ns.level() == 0) {
+    for (const ostd::Box<Process>& p : processes) {
+      if (p->pid() == nr || p->pgid() == nr || p->sid() == nr) return true;
+    }
+    for (Thread* t : threads) {
+      if (t->tid() == nr) return true;
+    }
+    return false;
+  }
   for (const ostd::Box<Process>& p : processes) {
-    if (p->pid() == pid || p->pgid() == pid || p->sid() == pid) return true;
+    if (p->PidIn(ns) == nr || p->pgid_nrs_locked()->In(ns) == nr ||
+        p->sid_nrs_locked()->In(ns) == nr) {
+      return true;
+    }
   }
   for (Thread* t : threads) {
-    if (t->tid() == pid) return true;
+    if (t->TidIn(ns) == nr) return true;
   }
   return false;
 }
 
-int AllocPidLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
-  for (int tries = 0; tries < kPidMax; ++tries) {
-    int pid = next_pid;
-    next_pid = next_pid >= kPidMax - 1 ? 2 : next_pid + 1;
-    if (!PidInUseLocked(pid)) return pid;
+// A free number in `ns` (one level of Linux's alloc_pid): `wanted` if it
+// is not 0 (clone3's set_tid; EEXIST if taken), else the first free one
+// after the last given out, wrapping to 2 past kPidMax (1 is the init's).
+// EAGAIN when every number is taken.
+Result<int> AllocNrLocked(PidNamespace& ns, int wanted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  if (wanted != 0) {
+    if (NrInUseLocked(ns, wanted)) return Err(Errno::kEEXIST);
+    return wanted;
   }
-  return -1;
+  int nr = ns.last_nr();
+  for (int tries = 0; tries < kPidMax; ++tries) {
+    nr = nr >= kPidMax - 1 ? 2 : nr + 1;
+    if (!NrInUseLocked(ns, nr)) {
+      ns.set_last_nr(nr);
+      return nr;
+    }
+  }
+  return Err(Errno::kEAGAIN);
+}
+
+// The numbers of a new thread or process in `ns` and every namespace above
+// it; `set_tid` (clone3) chooses them from `ns` upwards, with Linux's
+// checks: EINVAL for more entries than levels, a number out of range, or
+// one other than 1 in a namespace without its init yet; EPERM without
+// CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN; EEXIST, EAGAIN, ENOMEM. The
+// numbers count as taken once the thread or process is in the tables, which
+// the caller does before it drops the lock.
+Result<ostd::RefPtr<PidNumbers>> AllocPidNumbersLocked(const ostd::RefPtr<PidNamespace>& ns,
+                                                       std::span<const int> set_tid,
+                                                       const Credentials& creds)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
+  int level = ns->level();
+  if (set_tid.size() > static_cast<size_t>(level) + 1) return Err(Errno::kEINVAL);
+  std::array<int, PidNamespace::kMaxLevel + 1> nrs{};
+  PidNamespace* n = ns.get();
+  for (int i = level; i >= 0; --i, n = n->parent()) {
+    size_t k = static_cast<size_t>(level - i);
+    int wanted = k < set_tid.size() ? set_tid[k] : 0;
+    if (k < set_tid.size()) {
+      if (wanted < 1 || wanted >= kPidMax) return Err(Errno::kEINVAL);
+      if (wanted != 1 && !n->has_init()) return Err(Errno::kEINVAL);
+      if (!creds.Capable(Cap::kCheckpointRestore) && !creds.Capable(Cap::kSysAdmin)) {
+        return Err(Errno::kEPERM);
+      }
+    }
+    OSTD_TRY_ASSIGN(nrs[static_cast<size_t>(i)], AllocNrLocked(*n, wanted));
+  }
+  return PidNumbers::Make(ns, std::span<const int>(nrs).first(static_cast<size_t>(level) + 1));
 }
 
 // Moves `p` into the table. On failure (ENOMEM) `p` is left with the caller,
@@ -454,6 +518,75 @@ Process* FindProcessLocked(int pid) {
   return nullptr;
 }
 
+Process* FindProcessInLocked(const PidNamespace& ns, int nr) {
+  if (ns.level() == 0) return FindProcessLocked(nr);
+  if (nr <= 0) return nullptr;
+  for (const ostd::Box<Process>& p : processes) {
+    if (p->PidIn(ns) == nr) return p.get();
+  }
+  return nullptr;
+}
+
+Thread* FindThreadInLocked(const PidNamespace& ns, int nr) {
+  if (ns.level() == 0) return FindThreadLocked(nr);
+  if (nr <= 0) return nullptr;
+  for (Thread* t : threads) {
+    if (t->TidIn(ns) == nr) return t;
+  }
+  return nullptr;
+}
+
+int GlobalPidLocked(const PidNamespace& ns, int nr) {
+  if (ns.level() == 0) return nr;
+  if (nr <= 0) return kNoPid;
+  for (Thread* t : threads) {
+    if (t->TidIn(ns) == nr) return t->tid();
+  }
+  for (const ostd::Box<Process>& p : processes) {
+    if (p->PidIn(ns) == nr) return p->pid();
+    if (p->pgid_nrs_locked()->In(ns) == nr) return p->pgid();
+    if (p->sid_nrs_locked()->In(ns) == nr) return p->sid();
+  }
+  return kNoPid;
+}
+
+int GlobalPid(const Process& caller, int nr) {
+  const PidNamespace& ns = caller.pid_ns();
+  if (ns.level() == 0 || nr <= 0) return nr;
+  ostd::SpinLockGuard guard(tree_lock);
+  return GlobalPidLocked(ns, nr);
+}
+
+int PidFor(const Process& caller, int global) {
+  const PidNamespace& ns = caller.pid_ns();
+  if (ns.level() == 0) return global;
+  ostd::SpinLockGuard guard(tree_lock);
+  return PidInLocked(global, ns);
+}
+
+int PidInLocked(int global, const PidNamespace& ns) {
+  if (ns.level() == 0) return global;
+  for (Thread* t : threads) {
+    if (t->tid() == global) return t->TidIn(ns);
+  }
+  for (const ostd::Box<Process>& p : processes) {
+    if (p->pid() == global) return p->PidIn(ns);
+    if (p->pgid() == global) return p->pgid_nrs_locked()->In(ns);
+    if (p->sid() == global) return p->sid_nrs_locked()->In(ns);
+  }
+  return 0;
+}
+
+void Process::SetPgidLocked(ostd::RefPtr<PidNumbers> pgid) {
+  pgid_.store(pgid->global(), std::memory_order_relaxed);
+  pgid_nrs_ = std::move(pgid);
+}
+
+void Process::SetSidLocked(ostd::RefPtr<PidNumbers> sid) {
+  sid_.store(sid->global(), std::memory_order_relaxed);
+  sid_nrs_ = std::move(sid);
+}
+
 namespace {
 std::atomic<uint64_t> thread_serials{0};
 }  // namespace
@@ -546,10 +679,14 @@ Result<Process*> CreateInitProcess() {
   Process* init = p.get();
   {
     ostd::SpinLockGuard guard(tree_lock);
-    p->pid_ = AllocPidLocked();
-    p->set_pgid(p->pid_);
-    p->set_sid(p->pid_);
-    if (AddProcessLocked(p)) return init;
+    Result<ostd::RefPtr<PidNumbers>> nrs = AllocPidNumbersLocked(p->pid_ns_, {}, p->creds_);
+    if (nrs) {
+      p->pid_nrs_ = *nrs;
+      p->pid_ = (*nrs)->global();
+      p->SetPgidLocked(*nrs);
+      p->SetSidLocked(*std::move(nrs));
+      if (AddProcessLocked(p)) return init;
+    }
   }
   ProcessAccess::ReleaseResources(*p);
   return Err(Errno::kENOMEM);
@@ -572,15 +709,18 @@ SchedAttrs SchedAttrs::ForChild() const {
   return child;
 }
 
-Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
+Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, ostd::RefPtr<PidNumbers> nrs,
                             const ThreadInit& init) {
   Thread* t = nullptr;
   {
     ostd::SpinLockGuard guard(tree_lock);
-    if (tid == 0) tid = p.threads_.empty() ? p.pid() : AllocPidLocked();
-    if (tid < 0) return Err(Errno::kEAGAIN);
-    // Allocated under the lock (as before): the tid must not be reused meanwhile.
-    OSTD_TRY_ASSIGN(ostd::Box<Thread> owned, ProcessAccess::NewThread(&p, std::move(ctx), tid));
+    if (nrs == nullptr && p.threads_.empty()) nrs = p.pid_nrs_;
+    if (nrs == nullptr) {
+      OSTD_TRY_ASSIGN(nrs, AllocPidNumbersLocked(p.pid_ns_, {}, p.creds_));
+    }
+    // Made under the lock: the ids must not be taken meanwhile.
+    OSTD_TRY_ASSIGN(ostd::Box<Thread> owned,
+                    ProcessAccess::NewThread(&p, std::move(ctx), std::move(nrs)));
     t = owned.get();
     t->set_mask(init.mask);
     t->clear_child_tid = init.clear_child_tid;
@@ -714,7 +854,6 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->files_ = std::move(*files);
     p->fs_ = std::move(*fsc);
     p->handlers_ = std::move(*handlers);
-    p->ns_init = child_ns->MarkHasInit() && child_ns->parent() != nullptr;
     p->pid_ns_ = child_ns;
     p->pid_ns_for_children_ = std::move(child_ns);
     p->creds_ = parent.creds_;
@@ -737,32 +876,43 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     p->set_exe_path(parent.exe_path());
     // The child's memory holds the same argument strings (Linux reads
     // /proc/<pid>/cmdline from there), so it shows the parent's command line.
-    ostd::Vec<char> args;
-    if (args.Resize(Process::kCmdlineMax)) {
-      size_t n = parent.CopyCmdline(args.span());
-      p->set_cmdline_bytes(args.span().first(n));
+    ostd::Vec<char> cmdline;
+    if (cmdline.Resize(Process::kCmdlineMax)) {
+      size_t n = parent.CopyCmdline(cmdline.span());
+      p->set_cmdline_bytes(cmdline.span().first(n));
     }
-    p->set_pgid(parent.pgid());
-    p->set_sid(parent.sid());
-    bool ok = false;
+    Status ok = {};
     {
       ostd::SpinLockGuard guard(tree_lock);
-      p->pid_ = AllocPidLocked();
+      Result<ostd::RefPtr<PidNumbers>> nrs =
+          AllocPidNumbersLocked(p->pid_ns_, args.set_tid, parent.creds_);
+      if (nrs) {
+        p->pid_ = (*nrs)->global();
+        p->pid_nrs_ = *std::move(nrs);
+        p->SetPgidLocked(parent.pgid_nrs_);
+        p->SetSidLocked(parent.sid_nrs_);
+      }
       Process* new_parent =
           (f & kCloneParent) != 0 && parent.parent_ != nullptr ? parent.parent_ : &parent;
       p->parent_ = new_parent;
       p->ppid_.store(new_parent->pid(), std::memory_order_release);
-      ok = p->pid_ > 0 && new_parent->children_.Reserve(new_parent->children_.size() + 1) &&
-           AddProcessLocked(owned);
+      if (!nrs) {
+        ok = Err(nrs.error());
+      } else if (!new_parent->children_.Reserve(new_parent->children_.size() + 1) ||
+                 !AddProcessLocked(owned)) {
+        ok = Err(Errno::kEAGAIN);
+      }
       if (ok) {
         (void)new_parent->children_.Push(p);  // cannot fail: reserved
+        // The first process in a new namespace is its init (its pid 1).
+        p->ns_init = p->pid_ns_->MarkHasInit() && p->pid_ns_->parent() != nullptr;
       } else {
         p->parent_ = nullptr;
       }
     }
     if (!ok) {
       ProcessAccess::ReleaseResources(*p);
-      return Err(Errno::kEAGAIN);  // `owned` still holds p and frees it
+      return Err(ok.error());  // `owned` still holds p and frees it
     }
     target = p;
   }
@@ -774,19 +924,22 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   if ((f & kCloneVm) == 0) init.rseq = self.rseq;  // as Linux's rseq_fork
   if ((f & kCloneChildCleartid) != 0) init.clear_child_tid = args.child_tid;
   if ((f & kCloneChildSettid) != 0) init.set_child_tid = args.child_tid;
-  int tid = target->pid();
-  if (target == &parent) {
+  Result<ostd::RefPtr<PidNumbers>> nrs = Err(Errno::kEAGAIN);
+  {
     ostd::SpinLockGuard guard(tree_lock);
-    tid = AllocPidLocked();
+    nrs = target == &parent ? AllocPidNumbersLocked(parent.pid_ns_, args.set_tid, parent.creds_)
+                            : Result<ostd::RefPtr<PidNumbers>>(target->pid_nrs_);
   }
+  // The tid as the caller's namespace sees it (what clone returns).
+  int tid = nrs ? (*nrs)->In(parent.pid_ns()) : 0;
   // The parent's word is written before the child can run; a bad pointer is
   // ignored, as on Linux (the call still succeeds).
-  Result<Thread*> child = Err(Errno::kEAGAIN);
-  if (tid > 0) {
+  Result<Thread*> child = Err(nrs ? Errno::kEAGAIN : nrs.error());
+  if (nrs) {
     if ((f & kCloneParentSettid) != 0) {
       (void)ostd::vm::CopyToUser(args.parent_tid, int32_t{tid});
     }
-    child = StartThread(*target, std::move(ctx), tid, init);
+    child = StartThread(*target, std::move(ctx), *std::move(nrs), init);
   }
   if (!child) {
     if (target != &parent) {
@@ -800,7 +953,6 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     }
     return Err(child.error());
   }
-  tid = (*child)->tid();
   if ((f & kCloneVfork) != 0) {
     Process& cp = (*child)->process();
     // Not interruptible: the child borrows our memory until it execs or exits.
@@ -840,11 +992,11 @@ void ExitThread(Thread& self, int wait_status) {
 // Called by RunThread on the exiting thread's own task, after user mode.
 namespace {
 
-// The siginfo of the signal a parent gets when `c` exits with `status`.
-SigInfo ExitInfo(const Process& c, int status) {
+// The siginfo of the signal parent `to` gets when `c` exits with `status`.
+SigInfo ExitInfo(const Process& c, int status, const Process& to) {
   bool killed = (status & 0x7f) != 0;
   return SigInfo{.code = killed ? ((status & 0x80) != 0 ? kCldDumped : kCldKilled) : kCldExited,
-                 .pid = c.pid(),
+                 .pid = c.PidIn(to.pid_ns()),
                  .uid = c.creds().uid,
                  .status = killed ? (status & 0x7f) : ((status >> 8) & 0xff)};
 }
@@ -889,7 +1041,7 @@ void FinishThread(Thread* t) {
   if (p.group_exiting_.load(std::memory_order_acquire)) status = p.group_status_;
   // Robust futexes first, then clear_child_tid, as Linux's mm_release.
   ExitRobustList(*t);
-  FutexOwnerExited(static_cast<uint32_t>(t->tid()));
+  FutexOwnerExited(*t);
   if (!t->clear_child_tid.is_null()) {
     (void)ostd::vm::CopyToUser(t->clear_child_tid, int32_t{0});
     (void)FutexWake(p.mm(), t->clear_child_tid.addr(), /*shared=*/true, 1);
@@ -937,7 +1089,8 @@ void FinishThread(Thread* t) {
       (void)reaper->children_.Push(c);
       // PR_SET_PDEATHSIG: the child hears that its parent died.
       if (int sig = c->pdeath_signal.load(std::memory_order_relaxed); sig != 0 && !c->zombie_) {
-        c->SendSignal(sig, SigInfo{.code = kSiUser, .pid = p.pid(), .uid = p.creds_.uid});
+        c->SendSignal(sig,
+                      SigInfo{.code = kSiUser, .pid = p.PidIn(c->pid_ns()), .uid = p.creds_.uid});
       }
       // A zombie handed over is news for its new parent (Linux's
       // reparent_leader notifies it), or init's reaping loop would never
@@ -946,7 +1099,7 @@ void FinishThread(Thread* t) {
         reaper->child_events.fetch_add(1, std::memory_order_release);
         reaper->child_wait.WakeAll();
         if (c->exit_signal_ != 0)
-          reaper->SendSignal(c->exit_signal_, ExitInfo(*c, c->wait_status_));
+          reaper->SendSignal(c->exit_signal_, ExitInfo(*c, c->wait_status_, *reaper));
       }
     }
     p.children_.Clear();
@@ -967,7 +1120,9 @@ void FinishThread(Thread* t) {
       // Under the lock: once it is dropped, the parent may reap `p` (and
       // exit itself), so neither may be touched after it.
       parent->child_wait.WakeAll();
-      if (p.exit_signal_ != 0 && !autoreap) parent->SendSignal(p.exit_signal_, ExitInfo(p, status));
+      if (p.exit_signal_ != 0 && !autoreap) {
+        parent->SendSignal(p.exit_signal_, ExitInfo(p, status, *parent));
+      }
     }
   }
   NotifyProcessExit();  // pidfds become readable
@@ -986,8 +1141,10 @@ void NotifyParentLocked(Process& p, int32_t code, int status)
   bool quiet = parent->handlers_ptr() != nullptr &&
                (parent->handlers_ptr()->Get(kSigChld).flags & kSaNoCldStop) != 0;
   if (!quiet) {
-    parent->SendSignal(
-        kSigChld, SigInfo{.code = code, .pid = p.pid(), .uid = p.creds().uid, .status = status});
+    parent->SendSignal(kSigChld, SigInfo{.code = code,
+                                         .pid = p.PidIn(parent->pid_ns()),
+                                         .uid = p.creds().uid,
+                                         .status = status});
   }
   parent->child_wait.WakeAll();
 }
@@ -1025,6 +1182,7 @@ Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options
   bool nohang = options.nohang;
   bool nowait = options.nowait;
   Process& me = self.process();
+  const PidNamespace& ns = me.pid_ns();  // what the reported pids are in
   for (;;) {
     uint64_t seen = me.child_events.load(std::memory_order_acquire);
     bool have_child = false;
@@ -1045,12 +1203,12 @@ Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options
           break;
         }
         if (!c->zombie_ && options.stopped && c->stop_unreported_) {
-          r = WaitResult{c->pid(), (c->stop_sig_ << 8) | 0x7f, c->creds_.uid, {}};
+          r = WaitResult{c->PidIn(ns), (c->stop_sig_ << 8) | 0x7f, c->creds_.uid, {}};
           if (!nowait) c->stop_unreported_ = false;
           return r;
         }
         if (!c->zombie_ && options.continued && c->cont_unreported_) {
-          r = WaitResult{c->pid(), 0xffff, c->creds_.uid, {}};
+          r = WaitResult{c->PidIn(ns), 0xffff, c->creds_.uid, {}};
           if (!nowait) c->cont_unreported_ = false;
           return r;
         }
@@ -1058,7 +1216,7 @@ Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options
       if (found != nullptr) {
         CpuTimes times = found->exited_threads_times_;
         times += found->children_times_;
-        r = WaitResult{found->pid(), found->wait_status_, found->creds_.uid, times};
+        r = WaitResult{found->PidIn(ns), found->wait_status_, found->creds_.uid, times};
         if (!nowait) {
           me.children_times_ += times;
           RemoveFromLocked(me.children_, found);

@@ -111,6 +111,9 @@ struct CloneArgs {
   ostd::vm::UserOutPtr<int32_t> child_tid{};   // CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID
   uint64_t tls = 0;
   int exit_signal = kSigChld;
+  // clone3's set_tid: the child's pid in its own namespace, then in each
+  // one above it, for as many levels as given (0: any). Checked by Clone.
+  std::span<const int> set_tid{};
 };
 
 // What wait4/waitid report about a child.
@@ -148,10 +151,15 @@ class Thread {
     friend struct ProcessAccess;
     Key() = default;
   };
-  Thread(Key, Process* p, ostd::user::UserContext ctx, int tid)
-      : tid_(tid), process_(p), user_(std::move(ctx)) {}
+  Thread(Key, Process* p, ostd::user::UserContext ctx, ostd::RefPtr<PidNumbers> nrs)
+      : tid_(nrs->global()), nrs_(std::move(nrs)), process_(p), user_(std::move(ctx)) {}
 
+  // The global id (the root namespace's number), which Keel's tables use.
   int tid() const { return tid_; }
+  // The id as namespace `ns` numbers it: 0 if `ns` does not see the thread.
+  int TidIn(const PidNamespace& ns) const { return nrs_->In(ns); }
+  // Its numbers in every namespace that sees it (fixed for its life).
+  const PidNumbers& nrs() const { return *nrs_; }
   // A number no other thread ever had (tids are reused, and execve gives the
   // execing thread its leader's tid): what the thread's task finds it by.
   uint64_t serial() const { return serial_; }
@@ -269,7 +277,8 @@ class Thread {
   friend void DeliverSignals(Thread& t);
   friend std::optional<TakenSignal> TakeSignal(Thread& t, SigSet allowed);
 
-  int tid_;
+  const int tid_;
+  const ostd::RefPtr<PidNumbers> nrs_;
   const uint64_t serial_ = NextSerial();
   static uint64_t NextSerial();
   Process* process_;
@@ -298,20 +307,49 @@ class Process {
   explicit Process(Key);
   ~Process();
 
+  // The global ids (root-namespace numbers, which Keel's tables use) of the
+  // process, its group and its session.
   int pid() const { return pid_; }
   int pgid() const { return pgid_.load(std::memory_order_relaxed); }
   int sid() const { return sid_.load(std::memory_order_relaxed); }
-  void set_pgid(int pgid) { pgid_.store(pgid, std::memory_order_relaxed); }
-  void set_sid(int sid) { sid_.store(sid, std::memory_order_relaxed); }
-  // The parent's pid (1 once reparented to init; 0 for init). Lock-free:
-  // kept next to the parent pointer, which changes under TreeLock().
+  // The pid as namespace `ns` numbers it (0: `ns` does not see it).
+  int PidIn(const PidNamespace& ns) const { return pid_nrs_->In(ns); }
+  const PidNumbers& pid_nrs() const { return *pid_nrs_; }
+  // The group's and the session's numbers (shared with their leaders).
+  const ostd::RefPtr<PidNumbers>& pgid_nrs_locked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return pgid_nrs_;
+  }
+  const ostd::RefPtr<PidNumbers>& sid_nrs_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return sid_nrs_;
+  }
+  // Moves the process to the group (setpgid) or the session and group
+  // (setsid) these numbers name.
+  void SetPgidLocked(ostd::RefPtr<PidNumbers> pgid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+  void SetSidLocked(ostd::RefPtr<PidNumbers> sid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+  // The parent's global pid (1 once reparented to init; 0 for init).
+  // Lock-free: kept next to the parent pointer, which changes under
+  // TreeLock().
   int ppid() const { return ppid_.load(std::memory_order_acquire); }
+  // The ids as namespace `ns` sees them (0 where it does not), as getppid,
+  // getpgid and getsid of a caller in `ns` report them. Linux shows 0 for
+  // a parent outside the caller's namespace.
+  int PpidInLocked(const PidNamespace& ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return parent_ == nullptr ? 0 : parent_->PidIn(ns);
+  }
+  int PgidInLocked(const PidNamespace& ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return pgid_nrs_->In(ns);
+  }
+  int SidInLocked(const PidNamespace& ns) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return sid_nrs_->In(ns);
+  }
   // The parent, for callers that hold TreeLock().
   Process* parent_locked() const { return parent_; }
 
   // The pid namespace the process runs in, and the one its children get
   // (they differ after unshare(CLONE_NEWPID)); see pid_namespace.h.
   PidNamespace& pid_ns() { return *pid_ns_; }
+  const PidNamespace& pid_ns() const { return *pid_ns_; }
   const PidNamespace& pid_ns_for_children_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
     return *pid_ns_for_children_;
   }
@@ -527,8 +565,8 @@ class Process {
   friend class Thread;
   friend struct ProcessAccess;
   friend ostd::Result<Process*> CreateInitProcess();
-  friend ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
-                                           const ThreadInit& init);
+  friend ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx,
+                                           ostd::RefPtr<PidNumbers> nrs, const ThreadInit& init);
   friend ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
   friend void FinishThread(Thread* t);
   friend void ExitGroupLocked(Process& p, int wait_status);
@@ -537,8 +575,11 @@ class Process {
   friend void ContinueProcessLocked(Process& p);
 
   int pid_ = 0;
+  ostd::RefPtr<PidNumbers> pid_nrs_;  // set before the process is in the table
   std::atomic<int> pgid_{0};
   std::atomic<int> sid_{0};
+  ostd::RefPtr<PidNumbers> pgid_nrs_ ABSL_GUARDED_BY(TreeLock());
+  ostd::RefPtr<PidNumbers> sid_nrs_ ABSL_GUARDED_BY(TreeLock());
   Process* parent_ = nullptr;
   std::atomic<int> ppid_{0};
   ostd::Vec<Process*> children_;          // not owned: the process table owns them
@@ -587,14 +628,16 @@ class Process {
 ostd::Result<Process*> CreateInitProcess();
 
 // Creates a thread of `p` with the given user context and starts its task.
-// tid 0 allocates one (the first thread of a process takes its pid). `p`
-// owns the thread until it exits (FinishThread); the pointer is borrowed.
-ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx, int tid,
-                                  const ThreadInit& init);
+// Null `nrs` allocates its ids (the first thread of a process takes its
+// pid). `p` owns the thread until it exits (FinishThread); the pointer is
+// borrowed.
+ostd::Result<Thread*> StartThread(Process& p, ostd::user::UserContext ctx,
+                                  ostd::RefPtr<PidNumbers> nrs, const ThreadInit& init);
 // The end of a thread, on its own task after it left user mode for good.
 void FinishThread(Thread* t);
 
-// clone(2) after argument checks. Returns the child's tid.
+// clone(2) after argument checks. Returns the child's tid as the caller's
+// namespace numbers it.
 ostd::Result<int> Clone(Thread& self, const CloneArgs& args);
 
 // exit(2): ends the calling thread (status is the wait status word).
@@ -610,16 +653,40 @@ void DoExit(int64_t wait_status, Thread& self);
 void ExitGroup(Process& p, int wait_status);
 void ExitGroupLocked(Process& p, int wait_status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
 
-// Lookups (nullptr if none). The caller holds TreeLock().
+// Lookups by global id (nullptr if none). The caller holds TreeLock().
 Process* FindProcessLocked(int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
 Thread* FindThreadLocked(int tid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+// Lookups by the number namespace `ns` (a caller's) gives: only what `ns`
+// sees is found. The same as the above in the root namespace.
+Process* FindProcessInLocked(const PidNamespace& ns, int nr)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+Thread* FindThreadInLocked(const PidNamespace& ns, int nr)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+
+// A number that names nothing: what GlobalPidLocked gives for a number
+// nothing has (every lookup of it fails).
+inline constexpr int kNoPid = kPidMax;
+// The global id of the thread, process, process group or session that
+// namespace `ns` numbers `nr` (> 0); kNoPid if none. The root namespace's
+// numbers are the global ids.
+int GlobalPidLocked(const PidNamespace& ns, int nr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+// GlobalPidLocked for a number `caller` gave, taking the lock; numbers
+// <= 0 (which mean "me" or "a group") come back as they are.
+int GlobalPid(const Process& caller, int nr);
+// The other way: the number `ns` gives global id `global`; 0 if `ns` does
+// not see it or nothing live has it any more.
+int PidInLocked(int global, const PidNamespace& ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+// PidInLocked for `caller`'s namespace, taking the lock (not needed, and
+// not taken, in the root namespace).
+int PidFor(const Process& caller, int global);
 // Calls fn(Process&) for every process, by pid (under the tree lock).
 template <typename F>
 void ForEachProcess(F&& fn);
 
 // wait4/waitid core. `which`: the pid rules of wait4 (>0 pid, -1 any, 0 own
-// group, <-1 group). Returns the reaped child's pid and fills *status, or 0
-// with WNOHANG when nothing changed. ECHILD, EINTR.
+// group, <-1 group), in global ids. Returns the reaped child's pid as the
+// caller's namespace numbers it and fills *status, or 0 with WNOHANG when
+// nothing changed. ECHILD, EINTR.
 ostd::Result<WaitResult> WaitChild(Thread& self, int which, const WaitOptions& options);
 
 // Job control. A stop signal's default action stops every thread of the

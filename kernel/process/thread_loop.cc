@@ -122,7 +122,8 @@ void RunThread(Thread* t) {
     }
   }
   if (!t->set_child_tid.is_null()) {
-    (void)ostd::vm::CopyToUser(t->set_child_tid, int32_t{t->tid()});
+    // CLONE_CHILD_SETTID: the id as the child's own namespace numbers it.
+    (void)ostd::vm::CopyToUser(t->set_child_tid, int32_t{t->TidIn(t->process().pid_ns())});
   }
   while (!t->exiting.load(std::memory_order_acquire)) {
     RseqBeforeUser(*t);

@@ -65,7 +65,15 @@ using pseudofs::TextSink;
 // ----- What procfs knows about a process (copied under the tree lock) -----
 
 struct ProcInfo {
-  int pid = 0, ppid = 0, pgid = 0, sid = 0, threads = 0;
+  // The ids as the reader's pid namespace numbers them (ReaderNs): the
+  // process's, its parent's, group's and session's, and `id`, the thread
+  // (or process) the snapshot was asked for; `global_pid` is Keel's own.
+  int pid = 0, ppid = 0, pgid = 0, sid = 0, id = 0, threads = 0;
+  int global_pid = 0;
+  // /proc/<pid>/status's NStgid, NSpid, NSpgid and NSsid: the ids in the
+  // reader's namespace and each one below it down to the process's own.
+  std::array<int, PidNamespace::kMaxLevel + 1> ns_tgid{}, ns_pid{}, ns_pgid{}, ns_sid{};
+  size_t ns_levels = 0;
   bool zombie = false;
   Credentials creds;
   ostd::RefPtr<GroupList> groups;
@@ -100,6 +108,25 @@ struct ProcInfo {
   }
 };
 
+// The pid namespace whose numbers /proc shows: the reader's. (Linux shows
+// the namespace of whoever mounted that proc instance; Keel's mounts share
+// one set of directories, so each reader sees its own namespace's view,
+// the same thing for the usual unshare-and-mount-proc.)
+ostd::RefPtr<PidNamespace> ReaderNs() {
+  Thread* t = CurrentThread();
+  return t == nullptr ? PidNamespace::RootRef() : t->process().pid_ns().RefFromThis();
+}
+
+// The global id of what the reader's namespace numbers `nr`: a process, or
+// a thread (/proc/<tid>). 0 if none.
+int ReaderIdToGlobal(int nr) {
+  ostd::RefPtr<PidNamespace> reader = ReaderNs();
+  ostd::SpinLockGuard guard(TreeLock());
+  if (Process* p = FindProcessInLocked(*reader, nr)) return p->pid();
+  Thread* t = FindThreadInLocked(*reader, nr);
+  return t == nullptr ? 0 : t->tid();
+}
+
 // The process `id` names: a process id, or the id of one of its threads
 // (/proc/<pid>/task/<tid>, and /proc/<tid> as Linux allows). Null if none.
 Process* FindByIdLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
@@ -111,14 +138,29 @@ Process* FindByIdLocked(int id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
 // Fills `info` for `pid`, a process or thread id (FindByIdLocked): the
 // thread-specific fields are that thread's. ENOENT if there is none.
 Status Snapshot(int pid, ProcInfo& info) {
+  ostd::RefPtr<PidNamespace> reader = ReaderNs();
+  const PidNamespace& ns = *reader;
   ostd::SpinLockGuard guard(TreeLock());
   Process* p = FindByIdLocked(pid);
   if (p == nullptr) return Err(Errno::kENOENT);
-  info.pid = p->pid();
-  Process* parent = p->parent_locked();
-  info.ppid = parent == nullptr ? 0 : parent->pid();
-  info.pgid = p->pgid();
-  info.sid = p->sid();
+  info.global_pid = p->pid();
+  info.pid = p->PidIn(ns);
+  info.ppid = p->PpidInLocked(ns);
+  info.pgid = p->PgidInLocked(ns);
+  info.sid = p->SidInLocked(ns);
+  info.id = info.pid;
+  // The namespaces from the reader's down to the process's own: entry i of
+  // the NS* lines is the one ns.level() + i deep.
+  std::array<const PidNamespace*, PidNamespace::kMaxLevel + 1> chain{};
+  std::span<const int> tgids = p->pid_nrs().From(ns);
+  info.ns_levels = tgids.size();
+  const PidNamespace* n = &p->pid_ns();
+  for (size_t i = info.ns_levels; i > 0; --i, n = n->parent()) chain[i - 1] = n;
+  for (size_t i = 0; i < info.ns_levels; ++i) {
+    info.ns_tgid[i] = tgids[i];
+    info.ns_pgid[i] = p->pgid_nrs_locked()->In(*chain[i]);
+    info.ns_sid[i] = p->sid_nrs_locked()->In(*chain[i]);
+  }
   info.threads = p->thread_count();
   info.zombie = p->zombie_locked();
   info.creds = p->creds();
@@ -140,6 +182,9 @@ Status Snapshot(int pid, ProcInfo& info) {
   p->ForEachThreadLocked([&](Thread& t) {
     if (!first && t.tid() != pid) return;
     first = false;
+    if (t.tid() == pid) info.id = t.TidIn(ns);
+    std::span<const int> tids = t.nrs().From(ns);
+    for (size_t i = 0; i < info.ns_levels && i < tids.size(); ++i) info.ns_pid[i] = tids[i];
     info.thread_pending = t.pending_signals();
     info.blocked = t.mask();
     info.sched = t.sched;
@@ -153,13 +198,19 @@ Status Snapshot(int pid, ProcInfo& info) {
   return {};
 }
 
-// Every live pid, ascending, from `first` on.
+// Every live pid the reader's namespace sees, ascending, from `first` on,
+// as that namespace numbers them.
 Result<ostd::Vec<int>> Pids(int first) {
+  ostd::RefPtr<PidNamespace> reader = ReaderNs();
   ostd::Vec<int> pids;
   ostd::SpinLockGuard guard(TreeLock());
   for (const ostd::Box<Process>& p : process_internal::AllProcesses()) {
-    if (p->pid() >= first) OSTD_TRY(pids.Push(p->pid()));
+    int nr = p->PidIn(*reader);
+    if (nr > 0 && nr >= first) OSTD_TRY(pids.Push(nr));
   }
+  // Numbers in a namespace other than the root's need not follow the
+  // table's (global) order.
+  std::ranges::sort(pids.span());
   return pids;
 }
 
@@ -556,8 +607,10 @@ Status GenUptime(int, TextSink& out) {
   return {};
 }
 
+// The load averages (Keel keeps none), running/total tasks, and the last
+// pid given out in the reader's namespace.
 Status GenLoadavg(int, TextSink& out) {
-  ostd::FormatTo(out, "0.00 0.00 0.00 1/{} 1\n", ProcessCount());
+  ostd::FormatTo(out, "0.00 0.00 0.00 1/{} {}\n", ProcessCount(), ReaderNs()->last_nr());
   return {};
 }
 
@@ -603,13 +656,14 @@ Status GenPidStat(int pid, TextSink& out) {
   uint64_t rss = p.mm != nullptr ? p.mm->ResidentBytes() : 0;
   // Running: the reader itself (its process, or its own thread's entry).
   Thread* me = CurrentThread();
-  bool running = me != nullptr && (pid == p.pid ? me->process().pid() == pid : me->tid() == pid);
+  bool running =
+      me != nullptr && (pid == p.global_pid ? me->process().pid() == pid : me->tid() == pid);
   char state = p.zombie ? 'Z' : (running ? 'R' : 'S');
   // Fields 1-52 of proc(5); times in clock ticks (100 Hz). priority (18) is
   // Linux's prio - 100: -1 - rt_priority for SCHED_FIFO/RR, else 20 + nice.
   constexpr uint64_t kNsPerTick = 10'000'000;
   int priority = p.sched.realtime() ? -1 - p.sched.rt_priority : 20 + p.sched.nice;
-  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} {} {} {} {} {} {} 0 {} {} {} ", pid,
+  ostd::FormatTo(out, "{} ({}) {} {} {} {} {} {} {} 0 0 0 0 {} {} {} {} {} {} {} 0 {} {} {} ", p.id,
                  p.comm(), state, p.ppid, p.pgid, p.sid, 1281 /* tty 5:1 */, p.pgid,
                  0x400000 /* PF_FORKNOEXEC-free flags */, p.times.user_ns / kNsPerTick,
                  p.times.sys_ns / kNsPerTick, p.children_times.user_ns / kNsPerTick,
@@ -633,7 +687,7 @@ Status GenPidStatus(int pid, TextSink& out) {
   // fmt has no octal: the umask's four octal digits one by one.
   ostd::FormatTo(out, "Name:\t{}\nUmask:\t{}{}{}{}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\n",
                  p.comm(), (p.umask >> 9) & 7, (p.umask >> 6) & 7, (p.umask >> 3) & 7, p.umask & 7,
-                 p.zombie ? "Z (zombie)" : "S (sleeping)", p.pid, pid);
+                 p.zombie ? "Z (zombie)" : "S (sleeping)", p.pid, p.id);
   ostd::FormatTo(out, "PPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\n",
                  p.ppid, c.uid, c.euid, c.suid, c.fsuid, c.gid, c.egid, c.sgid, c.fsgid);
   // Groups: each gid, space-separated, then a space (Linux prints it even
@@ -647,7 +701,20 @@ Status GenPidStatus(int pid, TextSink& out) {
       first = false;
     }
   }
-  ostd::FormatTo(out, " \nVmSize:\t{} kB\nVmLck:\t{} kB\nVmRSS:\t{} kB\n", vsize_kb, locked_kb,
+  // The ids in the reader's pid namespace and in each below it, as Linux
+  // prints them (after the Groups line's trailing space).
+  const std::array<std::pair<std::string_view, const std::array<int, PidNamespace::kMaxLevel + 1>*>,
+                   4>
+      ns_lines{{{"NStgid", &p.ns_tgid},
+                {"NSpid", &p.ns_pid},
+                {"NSpgid", &p.ns_pgid},
+                {"NSsid", &p.ns_sid}}};
+  out.Write(" ");
+  for (const auto& [name, ids] : ns_lines) {
+    ostd::FormatTo(out, "\n{}:", name);
+    for (size_t i = 0; i < p.ns_levels; ++i) ostd::FormatTo(out, "\t{}", (*ids)[i]);
+  }
+  ostd::FormatTo(out, "\nVmSize:\t{} kB\nVmLck:\t{} kB\nVmRSS:\t{} kB\n", vsize_kb, locked_kb,
                  rss.total() / 1024);
   ostd::FormatTo(out, "RssAnon:\t{} kB\nRssFile:\t{} kB\nRssShmem:\t{} kB\nThreads:\t{}\n",
                  rss.anon / 1024, rss.file / 1024, rss.shmem / 1024, p.threads);
@@ -896,17 +963,19 @@ Status GenPidSmaps(int pid, TextSink& out) {
 
 // ----- Symlink targets -----
 
+// /proc/self and /proc/thread-self: the reader's ids in its own namespace.
 Status LinkSelf(int, int, TextSink& out) {
   Thread* t = CurrentThread();
   if (t == nullptr) return Err(Errno::kENOENT);
-  ostd::FormatTo(out, "{}", t->process().pid());
+  ostd::FormatTo(out, "{}", t->process().PidIn(t->process().pid_ns()));
   return {};
 }
 
 Status LinkThreadSelf(int, int, TextSink& out) {
   Thread* t = CurrentThread();
   if (t == nullptr) return Err(Errno::kENOENT);
-  ostd::FormatTo(out, "{}/task/{}", t->process().pid(), t->tid());
+  const PidNamespace& ns = t->process().pid_ns();
+  ostd::FormatTo(out, "{}/task/{}", t->process().PidIn(ns), t->TidIn(ns));
   return {};
 }
 
@@ -1094,7 +1163,9 @@ class RootDir final : public Inode {
     }
     std::optional<int> pid = ParseNumber(name);
     if (!pid) return Err(Errno::kENOENT);
-    return MakePidDir(*pid);
+    int global = ReaderIdToGlobal(*pid);
+    if (global == 0) return Err(Errno::kENOENT);
+    return MakePidDir(global);
   }
 
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
@@ -1169,12 +1240,15 @@ class TaskDir final : public Inode {
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     std::optional<int> tid = ParseNumber(name);
     if (!tid) return Err(Errno::kENOENT);
+    ostd::RefPtr<PidNamespace> reader = ReaderNs();
+    int global = 0;
     {
       ostd::SpinLockGuard guard(TreeLock());
-      Thread* t = FindThreadLocked(*tid);
+      Thread* t = FindThreadInLocked(*reader, *tid);
       if (t == nullptr || t->process().pid() != pid_) return Err(Errno::kENOENT);
+      global = t->tid();
     }
-    return MakePidDir(*tid, pid_);
+    return MakePidDir(global, pid_);
   }
 
   // Cookies past the dots are kPidCookieBase + the next tid to show.
@@ -1192,8 +1266,10 @@ class TaskDir final : public Inode {
   bool HasChildren() override { return true; }
 
  private:
-  // The process's thread ids >= first, ascending. ENOENT once it is gone.
+  // The process's thread ids >= first, as the reader's namespace numbers
+  // them, ascending. ENOENT once it is gone.
   Result<ostd::Vec<int>> Tids(int first) const {
+    ostd::RefPtr<PidNamespace> reader = ReaderNs();
     ostd::Vec<int> tids;
     {
       ostd::SpinLockGuard guard(TreeLock());
@@ -1201,7 +1277,8 @@ class TaskDir final : public Inode {
       if (p == nullptr) return Err(Errno::kENOENT);
       OSTD_TRY(tids.Reserve(static_cast<size_t>(p->thread_count())));
       p->ForEachThreadLocked([&](Thread& t) {
-        if (t.tid() >= first) (void)tids.Push(t.tid());  // reserved: cannot fail
+        int nr = t.TidIn(*reader);
+        if (nr > 0 && nr >= first) (void)tids.Push(nr);  // reserved: cannot fail
       });
     }
     std::ranges::sort(tids.span());

@@ -118,7 +118,12 @@ SyscallResult FcntlLock(Thread& self, File& f, int cmd, uint64_t arg) {
       lock.l_len = held->range.end == ~uint64_t{0}
                        ? 0
                        : static_cast<int64_t>(held->range.end - held->range.start + 1);
+      // The holder as the caller's pid namespace numbers it (0 outside).
       lock.l_pid = held->pid;
+      if (held->pid > 0 && self.process().pid_ns().level() != 0) {
+        ostd::SpinLockGuard guard(TreeLock());
+        lock.l_pid = PidInLocked(held->pid, self.process().pid_ns());
+      }
     }
     OSTD_TRY(ostd::vm::CopyToUser(user_lock, lock));
     return 0;

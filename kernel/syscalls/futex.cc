@@ -114,8 +114,8 @@ SyscallResult SysFutex(Thread& self, uint64_t uaddr, int op_arg, uint32_t val, u
     }
     case kCmpRequeuePi: {
       // As for FUTEX_CMP_REQUEUE, the fourth argument is the requeue count.
-      OSTD_TRY_ASSIGN(
-          int n, FutexCmpRequeuePi(mm, uaddr, uaddr2, shared, AsInt(val), AsInt(timeout), val3));
+      OSTD_TRY_ASSIGN(int n, FutexCmpRequeuePi(mm, self.process().pid_ns(), uaddr, uaddr2, shared,
+                                               AsInt(val), AsInt(timeout), val3));
       return static_cast<uint64_t>(n);
     }
     default:

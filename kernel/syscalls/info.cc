@@ -194,9 +194,10 @@ SyscallResult SysSchedYield(Thread&) {
 // sched_*affinity name a thread by tid (0: the caller). ESRCH if none; true
 // if it is the caller.
 ostd::Result<bool> CheckTid(Thread& self, int id) {
-  if (id == 0 || id == self.tid()) return true;
+  const PidNamespace& ns = self.process().pid_ns();
+  if (id == 0 || id == self.TidIn(ns)) return true;
   ostd::SpinLockGuard guard(TreeLock());
-  if (id < 0 || FindThreadLocked(id) == nullptr) return Err(Errno::kESRCH);
+  if (id < 0 || FindThreadInLocked(ns, id) == nullptr) return Err(Errno::kESRCH);
   return false;
 }
 
@@ -256,9 +257,9 @@ struct Rlimit64 {
 SyscallResult SysPrlimit64(Thread& self, int pid, uint32_t resource, UserInPtr<Rlimit64> new_limit,
                            UserOutPtr<Rlimit64> old_limit) {
   if (resource >= Process::kRlimitCount) return Err(Errno::kEINVAL);
-  if (pid != 0 && pid != self.tid()) {
+  if (pid != 0 && pid != self.TidIn(self.process().pid_ns())) {
     ostd::SpinLockGuard guard(TreeLock());
-    if (FindProcessLocked(pid) == nullptr) return Err(Errno::kESRCH);
+    if (FindProcessInLocked(self.process().pid_ns(), pid) == nullptr) return Err(Errno::kESRCH);
     return Err(Errno::kEPERM);  // other processes' limits are not supported
   }
   Process::Rlimit& lim = self.process().rlimits[resource];
@@ -461,9 +462,9 @@ SyscallResult SysCapget(Thread& self, UserInOutPtr<CapHeader> header, UserOutPtr
   OSTD_TRY_ASSIGN(int32_t pid, HeaderPid(header));
   if (pid < 0) return Err(Errno::kEINVAL);
   Credentials c = self.process().creds();
-  if (pid != 0 && pid != self.tid()) {
+  if (pid != 0 && pid != self.TidIn(self.process().pid_ns())) {
     ostd::SpinLockGuard guard(TreeLock());
-    Thread* t = FindThreadLocked(pid);
+    Thread* t = FindThreadInLocked(self.process().pid_ns(), pid);
     if (t == nullptr) return Err(Errno::kESRCH);
     c = t->process().creds();
   }
@@ -483,7 +484,7 @@ SyscallResult SysCapget(Thread& self, UserInOutPtr<CapHeader> header, UserOutPtr
 SyscallResult SysCapset(Thread& self, UserInOutPtr<CapHeader> header, UserInPtr<CapData> data) {
   OSTD_TRY_ASSIGN(size_t n, CapStructs(header));
   OSTD_TRY_ASSIGN(int32_t pid, HeaderPid(header));
-  if (pid != 0 && pid != self.tid()) return Err(Errno::kEPERM);
+  if (pid != 0 && pid != self.TidIn(self.process().pid_ns())) return Err(Errno::kEPERM);
   uint64_t effective = 0, permitted = 0, inheritable = 0;
   for (size_t i = 0; i < n; ++i) {
     OSTD_TRY_ASSIGN(UserInPtr<CapData> at, data.At(i));

@@ -271,13 +271,11 @@ bool Queue::OwnerAliveLocked() const {
 void Queue::Deliver(Thread& self, const PendingSignal& p) {
   if (p.n.notify != kSigevSignal || p.n.signo == 0) return;
   // Sent by the kernel for the sender, with no permission check.
-  SigInfo info{.code = kSiMesgq,
-               .pid = self.process().pid(),
-               .uid = self.process().creds().uid,
-               .value = p.n.value};
+  SigInfo info{.code = kSiMesgq, .uid = self.process().creds().uid, .value = p.n.value};
   ostd::SpinLockGuard g(TreeLock());
   Process* target = FindProcessLocked(p.owner.pid);
   if (target == nullptr || target->zombie_locked() || target->start_ns != p.owner.start_ns) return;
+  info.pid = self.process().PidIn(target->pid_ns());
   target->SendSignal(p.n.signo, info);
 }
 

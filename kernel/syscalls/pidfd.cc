@@ -90,12 +90,14 @@ SyscallResult SysPidfdOpen(Thread& self, int pid, uint32_t flags) {
   uint64_t start_ns = 0;
   {
     ostd::SpinLockGuard guard(TreeLock());
-    Process* p = FindProcessLocked(pid);
+    const PidNamespace& ns = self.process().pid_ns();
+    Process* p = FindProcessInLocked(ns, pid);
     if (p == nullptr) {
       // A thread that does not lead its process: EINVAL; nothing: ESRCH.
-      return Err(FindThreadLocked(pid) != nullptr ? Errno::kEINVAL : Errno::kESRCH);
+      return Err(FindThreadInLocked(ns, pid) != nullptr ? Errno::kEINVAL : Errno::kESRCH);
     }
     start_ns = p->start_ns;
+    pid = p->pid();  // the pidfd keeps the global id
   }
   OSTD_TRY(file_sys::CheckFreeFd(self));
   OSTD_TRY_ASSIGN(RefPtr<PidFdFile> file, fs::MakeRef<PidFdFile>(pid, start_ns, flags));
@@ -134,7 +136,7 @@ SyscallResult SysPidfdSendSignal(Thread& self, int pidfd, int signum,
                                  ostd::vm::UserInPtr<void> uinfo, uint32_t flags) {
   if (flags != 0) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(SignalTarget f, GetSignalTarget(self, pidfd));
-  SigInfo info{.code = kSiUser, .pid = self.process().pid(), .uid = self.process().creds().uid};
+  SigInfo info{.code = kSiUser, .uid = self.process().creds().uid};
   if (!uinfo.is_null()) {
     OSTD_TRY_ASSIGN(info, CopySigInfoFromUser(uinfo, signum));
     OSTD_TRY_ASSIGN(int32_t signo, ostd::vm::CopyFromUser(uinfo.Cast<int32_t>()));
@@ -149,6 +151,8 @@ SyscallResult SysPidfdSendSignal(Thread& self, int pidfd, int signum,
   if (p == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self.process(), *p, sig)) return Err(Errno::kEPERM);
+  // The sender's pid as the target's namespace numbers it.
+  if (uinfo.is_null()) info.pid = self.process().PidIn(p->pid_ns());
   if (sig != 0 && p->thread_count() > 0) OSTD_TRY(p->TrySendSignal(static_cast<int>(sig), info));
   return 0;
 }
@@ -190,14 +194,17 @@ std::optional<PidfdTarget> PidfdTargetOf(fs::File& f) {
 }
 }  // namespace file_sys
 
-// For CLONE_PIDFD (process.cc): a pidfd for the process `pid`.
-// If the child is already reaped (its parent ignores SIGCHLD), the pidfd
-// reads as that of a reaped process, as on Linux.
+// For CLONE_PIDFD (process.cc): a pidfd for the process `pid` (as the
+// caller's namespace numbers it). If the child is already reaped (its
+// parent ignores SIGCHLD), the pidfd reads as that of a reaped process, as
+// on Linux.
 ostd::Result<int> OpenPidfd(Thread& self, int pid) {
   uint64_t start_ns = ~uint64_t{0};
   {
     ostd::SpinLockGuard guard(TreeLock());
-    if (Process* p = FindProcessLocked(pid); p != nullptr) start_ns = p->start_ns;
+    Process* p = FindProcessInLocked(self.process().pid_ns(), pid);
+    if (p != nullptr) start_ns = p->start_ns;
+    pid = p != nullptr ? p->pid() : kNoPid;
   }
   OSTD_TRY_ASSIGN(RefPtr<PidFdFile> file, fs::MakeRef<PidFdFile>(pid, start_ns, 0));
   return self.process().files().Install(RefPtr<File>(std::move(file)), true);

@@ -46,9 +46,16 @@ constexpr uint64_t kCloneSupported =
     0x00040000 | 0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 | 0x00400000 /*UNTRACED*/ |
     0x00002000 /*PTRACE: ignored*/ | 0x00001000 /*PIDFD*/ | kCloneNewpid | kCloneNewns;
 
-SyscallResult SysGetpid(Thread& self) { return self.process().pid(); }
-SyscallResult SysGettid(Thread& self) { return self.tid(); }
-SyscallResult SysGetppid(Thread& self) { return self.process().ppid(); }
+// Ids as the caller's pid namespace numbers them (in the root namespace,
+// the global ids, read without the tree lock).
+SyscallResult SysGetpid(Thread& self) { return self.process().PidIn(self.process().pid_ns()); }
+SyscallResult SysGettid(Thread& self) { return self.TidIn(self.process().pid_ns()); }
+SyscallResult SysGetppid(Thread& self) {
+  Process& p = self.process();
+  if (p.pid_ns().level() == 0) return p.ppid();
+  ostd::SpinLockGuard guard(TreeLock());
+  return p.PpidInLocked(p.pid_ns());
+}
 
 constexpr uint64_t kClonePidfd = 0x1000;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
@@ -105,9 +112,9 @@ constexpr uint64_t kCloneClearSighand = 0x100000000, kCloneIntoCgroup = 0x200000
 constexpr uint64_t kMaxPidNsLevel = 32;
 
 // clone3(struct clone_args*, size): copy_clone_args_from_user's checks, in
-// its order. CLONE_SET_TID (a set_tid array) and CLONE_INTO_CGROUP are not
-// supported: EINVAL for a set_tid array Linux would accept (Keel has no
-// checkpoint/restore pid choice) and for CLONE_INTO_CGROUP (no cgroups).
+// its order. set_tid (set_tid_size int32s) chooses the child's pid in its
+// namespace and the ones above (Clone checks the numbers).
+// CLONE_INTO_CGROUP is not supported (EINVAL: Keel has no cgroups).
 SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size) {
   if (size > 4096) return Err(Errno::kE2BIG);  // larger than a page, as on Linux
   if (size < kCloneArgsSizeVer0) return Err(Errno::kEINVAL);
@@ -117,8 +124,14 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
   if (c.set_tid != 0 && c.set_tid_size == 0) return Err(Errno::kEINVAL);
   if (c.exit_signal > 64) return Err(Errno::kEINVAL);
   if ((c.flags & kCloneIntoCgroup) != 0 && c.cgroup > 0x7fffffff) return Err(Errno::kEINVAL);
-  if ((c.flags & ~(kCloneSupported | kCloneClearSighand)) != 0 || c.set_tid_size != 0) {
-    return Err(Errno::kEINVAL);
+  if ((c.flags & ~(kCloneSupported | kCloneClearSighand)) != 0) return Err(Errno::kEINVAL);
+  std::array<int, kMaxPidNsLevel> set_tid{};
+  if (c.set_tid_size != 0) {
+    OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r,
+                    ostd::vm::UserReader(UserInPtr<int32_t>(c.set_tid), c.set_tid_size));
+    for (size_t i = 0; i < c.set_tid_size; ++i) {
+      OSTD_TRY_ASSIGN(set_tid[i], r.ReadVal<int32_t>());
+    }
   }
   // clone3_args_valid: CLONE_CLEAR_SIGHAND with CLONE_SIGHAND is EINVAL.
   if ((c.flags & kCloneClearSighand) != 0 && (c.flags & 0x800 /*CLONE_SIGHAND*/) != 0) {
@@ -131,7 +144,8 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
                            .parent_tid = UserOutPtr<int32_t>(c.parent_tid),
                            .child_tid = UserOutPtr<int32_t>(c.child_tid),
                            .tls = c.tls,
-                           .exit_signal = static_cast<int>(c.exit_signal)},
+                           .exit_signal = static_cast<int>(c.exit_signal),
+                           .set_tid = std::span<const int>(set_tid).first(c.set_tid_size)},
                  UserOutPtr<int32_t>(c.pidfd));
 }
 
@@ -197,7 +211,8 @@ SyscallResult SysWait4(Thread& self, int pid, UserOutPtr<int32_t> wstatus, uint3
     return Err(Errno::kEINVAL);
   }
   if (pid == INT32_MIN) return Err(Errno::kESRCH);
-  OSTD_TRY_ASSIGN(WaitResult r, WaitChild(self, pid,
+  int which = pid < -1 ? -GlobalPid(self.process(), -pid) : GlobalPid(self.process(), pid);
+  OSTD_TRY_ASSIGN(WaitResult r, WaitChild(self, which,
                                           WaitOptions{.stopped = (options & kWuntraced) != 0,
                                                       .continued = (options & kWcontinued) != 0,
                                                       .nohang = (options & kWnohang) != 0}));
@@ -232,10 +247,10 @@ SyscallResult SysWaitid(Thread& self, int idtype, int id, UserOutPtr<SigInfoChld
     which = -1;
   } else if (idtype == kPPid) {
     if (id <= 0) return Err(Errno::kEINVAL);
-    which = id;
+    which = GlobalPid(self.process(), id);
   } else if (idtype == kPPgid) {
     if (id < 0) return Err(Errno::kEINVAL);
-    which = id == 0 ? 0 : -id;
+    which = id == 0 ? 0 : -GlobalPid(self.process(), id);
   } else if (idtype == kPPidfd) {
     // A nonblocking pidfd makes the wait WNOHANG, and "nothing yet" EAGAIN.
     if (id < 0) return Err(Errno::kEINVAL);
@@ -349,7 +364,7 @@ namespace {
 
 SyscallResult SysSetTidAddress(Thread& self, uint64_t tidptr) {
   self.clear_child_tid = UserOutPtr<int32_t>(tidptr);
-  return self.tid();
+  return self.TidIn(self.process().pid_ns());
 }
 
 // struct robust_list_head is 24 bytes; the list is walked when the thread
@@ -371,7 +386,7 @@ SyscallResult SysGetRobustList(Thread& self, int pid, UserOutPtr<uint64_t> head_
     head = self.robust_list.load(std::memory_order_acquire);
   } else {
     ostd::SpinLockGuard guard(TreeLock());
-    Thread* t = FindThreadLocked(pid);
+    Thread* t = FindThreadInLocked(self.process().pid_ns(), pid);
     if (t == nullptr) return Err(Errno::kESRCH);
     if (&t->process() != &self.process() &&
         !creds::MayPtrace(self.process().creds(), t->process().creds(),
@@ -511,6 +526,9 @@ SyscallResult SysSetgroups(Thread& self, int size, UserInPtr<uint32_t> list) {
 
 // --- Sessions and process groups ---
 
+// Process groups and sessions are named by their leaders' pids, as the
+// caller's namespace numbers them: a group whose leader is outside that
+// namespace reads as 0 there, as on Linux.
 SyscallResult SysSetsid(Thread& self) {
   Process& p = self.process();
   int pid = p.pid();
@@ -522,51 +540,54 @@ SyscallResult SysSetsid(Thread& self) {
       if (q->pgid() == pid) leader = true;
     }
     if (leader) return Err(Errno::kEPERM);
-    p.set_sid(pid);
-    p.set_pgid(pid);
+    ostd::RefPtr<PidNumbers> nrs = p.pid_nrs().RefFromThis();
+    p.SetSidLocked(nrs);
+    p.SetPgidLocked(std::move(nrs));
   }
-  return pid;
+  return p.PidIn(p.pid_ns());
 }
 
 SyscallResult SysGetsid(Thread& self, int pid) {
-  if (pid == 0) return self.process().sid();
+  Process& me = self.process();
   ostd::SpinLockGuard guard(TreeLock());
-  Process* p = FindProcessLocked(pid);
+  Process* p = pid == 0 ? &me : FindProcessInLocked(me.pid_ns(), pid);
   if (p == nullptr) return Err(Errno::kESRCH);
-  return p->sid();
+  return p->SidInLocked(me.pid_ns());
 }
 
 SyscallResult SysSetpgid(Thread& self, int pid, int pgid) {
   if (pgid < 0) return Err(Errno::kEINVAL);
   Process& me = self.process();
   ostd::SpinLockGuard guard(TreeLock());
-  Process* target = pid == 0 ? &me : FindProcessLocked(pid);
+  Process* target = pid == 0 ? &me : FindProcessInLocked(me.pid_ns(), pid);
   if (target == nullptr) return Err(Errno::kESRCH);
   if (target != &me && target->parent_locked() != &me) return Err(Errno::kESRCH);
   if (target->sid() != me.sid()) return Err(Errno::kEPERM);
   if (target->sid() == target->pid()) return Err(Errno::kEPERM);  // a session leader
-  if (pgid == 0) pgid = target->pid();
-  if (pgid != target->pid()) {
+  ostd::RefPtr<PidNumbers> group = target->pid_nrs().RefFromThis();
+  if (pgid != 0 && pgid != target->PidIn(me.pid_ns())) {
     // The group must exist in the same session.
-    bool found = false;
+    int global = GlobalPidLocked(me.pid_ns(), pgid);
+    group = nullptr;
     for (const ostd::Box<Process>& q : process_internal::AllProcesses()) {
-      if (q->pgid() == pgid && q->sid() == me.sid()) found = true;
+      if (q->pgid() == global && q->sid() == me.sid()) group = q->pgid_nrs_locked();
     }
-    if (!found) return Err(Errno::kEPERM);
+    if (group == nullptr) return Err(Errno::kEPERM);
   }
-  target->set_pgid(pgid);
+  target->SetPgidLocked(std::move(group));
   return 0;
 }
 
 SyscallResult SysGetpgid(Thread& self, int pid) {
-  if (pid == 0) return self.process().pgid();
+  Process& me = self.process();
+  if (pid == 0 && me.pid_ns().level() == 0) return me.pgid();
   ostd::SpinLockGuard guard(TreeLock());
-  Process* p = FindProcessLocked(pid);
+  Process* p = pid == 0 ? &me : FindProcessInLocked(me.pid_ns(), pid);
   if (p == nullptr) return Err(Errno::kESRCH);
-  return p->pgid();
+  return p->PgidInLocked(me.pid_ns());
 }
 
-SyscallResult SysGetpgrp(Thread& self) { return self.process().pgid(); }
+SyscallResult SysGetpgrp(Thread& self) { return SysGetpgid(self, 0); }
 
 }  // namespace
 

@@ -66,7 +66,7 @@ bool FairPolicy(int policy) { return policy == SchedAttrs::kOther || policy == S
 
 // The thread a scheduling call names: 0 is the caller, else a tid.
 Thread* TargetLocked(Thread& self, int pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
-  return pid == 0 ? &self : FindThreadLocked(pid);
+  return pid == 0 ? &self : FindThreadInLocked(self.process().pid_ns(), pid);
 }
 
 // Linux's can_nice: RLIMIT_NICE (as 20 - nice) or CAP_SYS_NICE.
@@ -339,7 +339,7 @@ bool ForEachTargetLocked(Thread& self, int which, int who, uint32_t zero_uid, Fn
     }
     return found;
   }
-  int pgid = who == 0 ? self.process().pgid() : who;
+  int pgid = who == 0 ? self.process().pgid() : GlobalPidLocked(self.process().pid_ns(), who);
   uint32_t uid = who == 0 ? zero_uid : static_cast<uint32_t>(who);
   for (const ostd::Box<Process>& q : process_internal::AllProcesses()) {
     if (which == kPrioPgrp ? q->pgid() != pgid : q->creds().uid != uid) continue;

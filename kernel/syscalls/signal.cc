@@ -134,19 +134,23 @@ SyscallResult SysRtSigtimedwait(Thread& self, UserInPtr<SigSet> set_ptr, UserOut
   return static_cast<uint64_t>(taken->sig);
 }
 
-SigInfo UserInfo(Thread& self, int32_t code) {
-  return SigInfo{.code = code, .pid = self.process().pid(), .uid = self.process().creds().uid};
+// The siginfo of kill(2) and tkill(2) from `self` to `target`: the sender's
+// pid as the target's namespace numbers it (0 if it cannot see the sender).
+SigInfo UserInfo(Thread& self, int32_t code, const Process& target) {
+  return SigInfo{.code = code,
+                 .pid = self.process().PidIn(target.pid_ns()),
+                 .uid = self.process().creds().uid};
 }
 
 SyscallResult SysKill(Thread& self, int pid, int signum) {
   uint64_t sig = static_cast<uint32_t>(signum);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
-  SigInfo info = UserInfo(self, kSiUser);
+  const PidNamespace& ns = self.process().pid_ns();
   if (pid > 0) {
     Process* target = nullptr;
     {
       ostd::SpinLockGuard guard(TreeLock());
-      target = FindProcessLocked(pid);
+      target = FindProcessInLocked(ns, pid);
       if (target == nullptr || target->thread_count() == 0) {
         // A zombie still exists for kill(2), but nothing happens to it.
         if (target == nullptr) return Err(Errno::kESRCH);
@@ -154,23 +158,24 @@ SyscallResult SysKill(Thread& self, int pid, int signum) {
       }
       if (!MaySignal(self.process(), *target, sig)) return Err(Errno::kEPERM);
       // Sending under the tree lock keeps the target alive.
-      if (sig != 0) target->SendSignal(static_cast<int>(sig), info);
+      if (sig != 0) target->SendSignal(static_cast<int>(sig), UserInfo(self, kSiUser, *target));
     }
     return 0;
   }
-  // A group (pid 0: ours; < -1: -pid) or everyone we may signal (-1).
-  int pgid = pid == 0 ? self.process().pgid() : -pid;
+  // A group (pid 0: ours; < -1: -pid) or everyone we may signal (-1): every
+  // process our namespace sees but its init (pid 1 there) and ourselves.
   bool found = false;
   bool permitted = false;
   {
     ostd::SpinLockGuard guard(TreeLock());
+    int pgid = pid == 0 ? self.process().pgid() : pid == -1 ? 0 : GlobalPidLocked(ns, -pid);
     for (const ostd::Box<Process>& p : process_internal::AllProcesses()) {
-      bool match = pid == -1 ? (p->pid() != 1 && p.get() != &self.process()) : p->pgid() == pgid;
+      bool match = pid == -1 ? (p->PidIn(ns) > 1 && p.get() != &self.process()) : p->pgid() == pgid;
       if (!match || p->thread_count() == 0) continue;
       found = true;
       if (!MaySignal(self.process(), *p, sig)) continue;
       permitted = true;
-      if (sig != 0) p->SendSignal(static_cast<int>(sig), info);
+      if (sig != 0) p->SendSignal(static_cast<int>(sig), UserInfo(self, kSiUser, *p));
     }
   }
   if (!found) return Err(Errno::kESRCH);
@@ -181,14 +186,16 @@ SyscallResult SysKill(Thread& self, int pid, int signum) {
 SyscallResult SignalThread(Thread& self, int tgid, int tid, uint64_t sig) {
   if (tid <= 0 || (sig != 0 && !ValidSignal(sig))) return Err(Errno::kEINVAL);
   ostd::SpinLockGuard guard(TreeLock());
-  Thread* t = FindThreadLocked(tid);
-  if (t == nullptr || (tgid > 0 && t->process().pid() != tgid)) return Err(Errno::kESRCH);
+  const PidNamespace& ns = self.process().pid_ns();
+  Thread* t = FindThreadInLocked(ns, tid);
+  if (t == nullptr || (tgid > 0 && t->process().PidIn(ns) != tgid)) return Err(Errno::kESRCH);
   if (!MaySignal(self.process(), t->process(), sig)) return Err(Errno::kEPERM);
   // A real-time signal past RLIMIT_SIGPENDING: EAGAIN (sig_queue.h).
+  SigInfo info = UserInfo(self, kSiTkill, t->process());
   if (sig == kSigKill) {
-    t->process().SendSignal(kSigKill, UserInfo(self, kSiTkill));
+    t->process().SendSignal(kSigKill, info);
   } else if (sig != 0) {
-    OSTD_TRY(t->TrySendSignal(static_cast<int>(sig), UserInfo(self, kSiTkill)));
+    OSTD_TRY(t->TrySendSignal(static_cast<int>(sig), info));
   }
   return 0;
 }
@@ -208,7 +215,7 @@ SyscallResult SysTkill(Thread& self, int tid, int sig) {
 // against the calling thread's id. EAGAIN: a real-time signal past the
 // target's RLIMIT_SIGPENDING (sig_queue.h).
 bool ForgesKernelInfo(Thread& self, const SigInfo& info, int target) {
-  return (info.code >= 0 || info.code == kSiTkill) && self.tid() != target;
+  return (info.code >= 0 || info.code == kSiTkill) && self.TidIn(self.process().pid_ns()) != target;
 }
 
 // rt_sigqueueinfo(pid, sig, info): sends `sig` with the caller's siginfo_t
@@ -221,9 +228,10 @@ SyscallResult SysRtSigqueueinfo(Thread& self, int pid, int signum, UserInPtr<voi
   if (pid <= 0) return Err(Errno::kESRCH);
   ostd::SpinLockGuard guard(TreeLock());
   // Any thread's id names its process (Linux's kill_pid_info).
-  Process* target = FindProcessLocked(pid);
+  const PidNamespace& ns = self.process().pid_ns();
+  Process* target = FindProcessInLocked(ns, pid);
   if (target == nullptr) {
-    Thread* t = FindThreadLocked(pid);
+    Thread* t = FindThreadInLocked(ns, pid);
     if (t != nullptr) target = &t->process();
   }
   if (target == nullptr) return Err(Errno::kESRCH);
@@ -246,8 +254,9 @@ SyscallResult SysRtTgsigqueueinfo(Thread& self, int tgid, int tid, int signum,
   if (ForgesKernelInfo(self, info, tid)) return Err(Errno::kEPERM);
   uint64_t sig = static_cast<uint32_t>(signum);
   ostd::SpinLockGuard guard(TreeLock());
-  Thread* t = FindThreadLocked(tid);
-  if (t == nullptr || t->process().pid() != tgid) return Err(Errno::kESRCH);
+  const PidNamespace& ns = self.process().pid_ns();
+  Thread* t = FindThreadInLocked(ns, tid);
+  if (t == nullptr || t->process().PidIn(ns) != tgid) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self.process(), t->process(), sig)) return Err(Errno::kEPERM);
   if (sig == kSigKill) {

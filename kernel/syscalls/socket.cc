@@ -118,9 +118,20 @@ ostd::Result<RefPtr<UnixSocketFile>> GetSocket(Thread& self, int fd) {
   return ostd::DowncastRef<UnixSocketFile>(f);
 }
 
+// Sockets keep credentials with the global pid; a reader sees the number
+// its own pid namespace gives that process (0 if none), as on Linux.
 UCred CredOf(Thread& self) {
   const Credentials& c = self.process().creds();
   return UCred{self.process().pid(), c.uid, c.gid};
+}
+
+UCred ViewOf(Thread& self, UCred c) {
+  const PidNamespace& ns = self.process().pid_ns();
+  if (c.pid > 0 && ns.level() != 0) {
+    ostd::SpinLockGuard guard(TreeLock());
+    c.pid = PidInLocked(c.pid, ns);
+  }
+  return c;
 }
 
 // A sockaddr as copied in by move_addr_to_kernel: EINVAL for a length
@@ -426,12 +437,15 @@ ostd::Status ParseControl(Thread& self, std::span<const uint8_t> ctl, net::SendR
         OSTD_TRY_ASSIGN(UCred c, cr.ReadVal<UCred>());
         if (c.uid == ~uint32_t{0} || c.gid == ~uint32_t{0}) return Err(Errno::kEINVAL);
         const Credentials& me = self.process().creds();
-        bool pid_ok = c.pid == self.process().pid() || me.Capable(Cap::kSysAdmin);
+        bool pid_ok =
+            c.pid == self.process().PidIn(self.process().pid_ns()) || me.Capable(Cap::kSysAdmin);
         bool uid_ok =
             c.uid == me.uid || c.uid == me.euid || c.uid == me.suid || me.Capable(Cap::kSetuid);
         bool gid_ok =
             c.gid == me.gid || c.gid == me.egid || c.gid == me.sgid || me.Capable(Cap::kSetgid);
         if (!pid_ok || !uid_ok || !gid_ok) return Err(Errno::kEPERM);
+        c.pid = GlobalPid(self.process(), c.pid);
+        if (c.pid == kNoPid) return Err(Errno::kESRCH);
         req.creds = c;
       } else {
         return Err(Errno::kEINVAL);
@@ -678,7 +692,7 @@ ostd::Result<size_t> RecvOne(Thread& self, UnixSocketFile& f, MsgHdr& m, uint32_
   if (r.creds) {
     std::array<uint8_t, sizeof(UCred)> cb{};
     VmWriter<Infallible> cw = VmWriter<Infallible>::FromSpan(std::span(cb));
-    OSTD_TRY(cw.WriteVal(*r.creds));
+    OSTD_TRY(cw.WriteVal(ViewOf(self, *r.creds)));
     OSTD_TRY(PutCmsg(c, kScmCredentials, cb));
   }
   OSTD_TRY(DetachFds(self, c, r.fds, (flags & kMsgCmsgCloexec) != 0));
@@ -825,7 +839,7 @@ SyscallResult SysGetsockopt(Thread& self, int fd, int level, int name, UserOutPt
   switch (name) {
     case kSoPeercred: {
       std::optional<UCred> c = s.peer_cred();
-      OSTD_TRY(w.WriteVal(c ? *c : net::kNoCred));
+      OSTD_TRY(w.WriteVal(c ? ViewOf(self, *c) : net::kNoCred));
       lv = sizeof(UCred);
       break;
     }

@@ -309,6 +309,8 @@ SyscallResult SysMsgctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
         if (cmd != kMsgStatAny && !q->owner.Allows(c, 4)) return Err(Errno::kEACCES);
         ds = StatLocked(*q);
       }
+      ds.lspid = PidFor(self.process(), ds.lspid);  // as the caller's namespace numbers them
+      ds.lrpid = PidFor(self.process(), ds.lrpid);
       OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<MsqidDs>(arg), ds));
       return result;
     }

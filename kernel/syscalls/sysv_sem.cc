@@ -508,15 +508,24 @@ SyscallResult SysSemctl(Thread& self, int id, int semnum, int cmd_arg, uint64_t 
     }
       set->Changed();
       return 0;
+    case kGetPid: {
+      OSTD_TRY_ASSIGN(size_t i, checked_num());
+      int last = 0;
+      {
+        ostd::SpinLockGuard guard(table_lock);
+        if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
+        last = set->last_pid[i];
+      }
+      // As the caller's pid namespace numbers it (taken after table_lock).
+      return static_cast<uint64_t>(PidFor(self.process(), last));
+    }
     case kGetVal:
-    case kGetPid:
     case kGetNcnt:
     case kGetZcnt: {
       OSTD_TRY_ASSIGN(size_t i, checked_num());
       ostd::SpinLockGuard guard(table_lock);
       if (!Allowed(*set, c, 4)) return Err(Errno::kEACCES);
       if (cmd == kGetVal) return set->vals[i];
-      if (cmd == kGetPid) return static_cast<uint64_t>(set->last_pid[i]);
       // Each waiting semop counts once, at the operation it waits on now.
       uint64_t n = 0;
       for (const Pending* q : set->pending) {

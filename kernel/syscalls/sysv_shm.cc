@@ -329,6 +329,8 @@ SyscallResult SysShmctl(Thread& self, int id, int cmd_arg, uint64_t arg) {
         if (cmd != kShmStatAny && !s->owner.Allows(c, 4)) return Err(Errno::kEACCES);
         ds = StatLocked(*s);
       }
+      ds.cpid = PidFor(self.process(), ds.cpid);  // as the caller's namespace numbers them
+      ds.lpid = PidFor(self.process(), ds.lpid);
       OSTD_TRY(ostd::vm::CopyToUser(UserOutPtr<ShmidDs>(arg), ds));
       return result;
     }

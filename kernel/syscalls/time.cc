@@ -74,11 +74,12 @@ ostd::Result<uint64_t> ClockNow(Thread& self, int clock) {
   {
     ostd::SpinLockGuard guard(TreeLock());
     if (cpu->thread) {
-      Thread* t = cpu->pid == 0 ? &self : FindThreadLocked(cpu->pid);
+      Thread* t = cpu->pid == 0 ? &self : FindThreadInLocked(self.process().pid_ns(), cpu->pid);
       if (t == nullptr) return Err(Errno::kEINVAL);
       c = t->cpu_times();
     } else {
-      Process* p = cpu->pid == 0 ? &self.process() : FindProcessLocked(cpu->pid);
+      Process* p =
+          cpu->pid == 0 ? &self.process() : FindProcessInLocked(self.process().pid_ns(), cpu->pid);
       if (p == nullptr) return Err(Errno::kEINVAL);
       c = p->SelfTimesLocked();
     }
