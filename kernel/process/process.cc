@@ -128,18 +128,24 @@ bool NrInUseLocked(const PidNamespace& ns, int nr) ABSL_EXCLUSIVE_LOCKS_REQUIRED
   return false;
 }
 
+std::atomic<int> pid_max{0};  // 0 until first asked for: the default
+
 // A free number in `ns` (one level of Linux's alloc_pid): `wanted` if it
 // is not 0 (clone3's set_tid; EEXIST if taken), else the first free one
-// after the last given out, wrapping to 2 past kPidMax (1 is the init's).
-// EAGAIN when every number is taken.
+// after the last given out, below PidMax(); past it, the search wraps to
+// kReservedPids (to 1 while the cursor has not passed kReservedPids, so a
+// new namespace's first process is its 1). EAGAIN when every number is
+// taken.
 Result<int> AllocNrLocked(PidNamespace& ns, int wanted) ABSL_EXCLUSIVE_LOCKS_REQUIRED(tree_lock) {
   if (wanted != 0) {
     if (NrInUseLocked(ns, wanted)) return Err(Errno::kEEXIST);
     return wanted;
   }
+  int max = PidMax();
   int nr = ns.last_nr();
-  for (int tries = 0; tries < kPidMax; ++tries) {
-    nr = nr >= kPidMax - 1 ? 2 : nr + 1;
+  int low = nr > kReservedPids ? kReservedPids : 1;
+  for (int tries = 0; tries < max; ++tries) {
+    nr = nr + 1 >= max ? low : nr + 1;
     if (!NrInUseLocked(ns, nr)) {
       ns.set_last_nr(nr);
       return nr;
@@ -167,7 +173,7 @@ Result<ostd::RefPtr<PidNumbers>> AllocPidNumbersLocked(const ostd::RefPtr<PidNam
     size_t k = static_cast<size_t>(level - i);
     int wanted = k < set_tid.size() ? set_tid[k] : 0;
     if (k < set_tid.size()) {
-      if (wanted < 1 || wanted >= kPidMax) return Err(Errno::kEINVAL);
+      if (wanted < 1 || wanted >= PidMax()) return Err(Errno::kEINVAL);
       if (wanted != 1 && !n->has_init()) return Err(Errno::kEINVAL);
       if (!creds.Capable(Cap::kCheckpointRestore) && !creds.Capable(Cap::kSysAdmin)) {
         return Err(Errno::kEPERM);
@@ -548,6 +554,19 @@ int GlobalPidLocked(const PidNamespace& ns, int nr) {
     if (p->sid_nrs_locked()->In(ns) == nr) return p->sid();
   }
   return kNoPid;
+}
+
+int PidMax() {
+  int max = pid_max.load(std::memory_order_relaxed);
+  if (max != 0) return max;
+  constexpr int kPidsPerCpu = 1024, kDefault = 32768;  // PIDS_PER_CPU_DEFAULT, PID_MAX_DEFAULT
+  return std::max(kDefault, kPidsPerCpu * static_cast<int>(ostd::cpu::Count()));
+}
+
+Status SetPidMax(int max) {
+  if (max <= kReservedPids || max > kPidMax) return Err(Errno::kEINVAL);
+  pid_max.store(max, std::memory_order_relaxed);
+  return {};
 }
 
 int GlobalPid(const Process& caller, int nr) {

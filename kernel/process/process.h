@@ -49,9 +49,15 @@ struct ProcessAccess;
 
 class Process;
 
-// Pids run from 1 to kPidMax - 1 (Linux's PID_MAX_LIMIT on 64-bit), then
-// wrap to 2: /proc/sys/kernel/pid_max.
+// Pids run from 1 to PidMax() - 1, then wrap to kReservedPids (Linux's
+// RESERVED_PIDS), in each pid namespace. PidMax() is /proc/sys/kernel/pid_max:
+// Linux's default (32768, or 1024 per CPU past 32 CPUs), which root may set
+// from kReservedPids + 1 up to kPidMax (Linux's PID_MAX_LIMIT on 64-bit).
 inline constexpr int kPidMax = 4194304;
+inline constexpr int kReservedPids = 300;
+int PidMax();
+// EINVAL outside [kReservedPids + 1, kPidMax].
+ostd::Status SetPidMax(int max);
 
 // The global process-tree lock (see the file comment). Lock order: the tree
 // lock before any wait-queue lock; wait conditions never take it.

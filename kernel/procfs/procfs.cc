@@ -158,6 +158,7 @@ Status Snapshot(int pid, ProcInfo& info) {
   for (size_t i = info.ns_levels; i > 0; --i, n = n->parent()) chain[i - 1] = n;
   for (size_t i = 0; i < info.ns_levels; ++i) {
     info.ns_tgid[i] = tgids[i];
+    info.ns_pid[i] = tgids[i];  // a zombie's (no thread left): its leader's
     info.ns_pgid[i] = p->pgid_nrs_locked()->In(*chain[i]);
     info.ns_sid[i] = p->sid_nrs_locked()->In(*chain[i]);
   }

@@ -132,12 +132,35 @@ class ModulesDisabledFile final : public Inode {
   Status Truncate(uint64_t) override { return {}; }
 };
 
-// /proc/sys/kernel/ostype, osrelease, pid_max and /proc/sys/vm/mmap_min_addr:
-// fixed values, read-only here (Linux lets root write pid_max and
-// mmap_min_addr; Keel's pid range and lowest mapping address are fixed).
+// /proc/sys/kernel/pid_max: where pid numbers wrap (process.h). Writers
+// need write permission (root); the value must lie in [301, 4194304]
+// (EINVAL otherwise), as Linux's pid_max_min and pid_max_max.
+class PidMaxFile final : public Inode {
+ public:
+  PidMaxFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    return ReadLine(offset, dst, PidMax());
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, kReservedPids + 1, kPidMax));
+    OSTD_TRY(SetPidMax(w.value));
+    return w.consumed;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+};
+
+// /proc/sys/kernel/ostype, osrelease and /proc/sys/vm/mmap_min_addr: fixed
+// values, read-only here (Linux lets root write mmap_min_addr; Keel's
+// lowest mapping address is fixed).
 class FixedTextFile final : public Inode {
  public:
-  enum class What : uint8_t { kOstype, kOsrelease, kPidMax, kMmapMinAddr };
+  enum class What : uint8_t { kOstype, kOsrelease, kMmapMinAddr };
   explicit FixedTextFile(What what)
       : Inode(sysctl_fs, InodeType::kRegular, 0444, 0, 0), what_(what) {}
 
@@ -149,8 +172,6 @@ class FixedTextFile final : public Inode {
         return ReadLine(offset, dst, uts::kSysname);
       case What::kOsrelease:
         return ReadLine(offset, dst, uts::kRelease);
-      case What::kPidMax:
-        return ReadLine(offset, dst, kPidMax);
       case What::kMmapMinAddr:
         return ReadLine(offset, dst, kMmapMin);
     }
@@ -260,7 +281,7 @@ class SysDir final : public pseudofs::PseudoDir {
         if (name == "domainname") return New<UtsNameFile>(false);
         if (name == "ostype") return New<FixedTextFile>(FixedTextFile::What::kOstype);
         if (name == "osrelease") return New<FixedTextFile>(FixedTextFile::What::kOsrelease);
-        if (name == "pid_max") return New<FixedTextFile>(FixedTextFile::What::kPidMax);
+        if (name == "pid_max") return New<PidMaxFile>();
         return Err(Errno::kENOENT);
     }
     return Err(Errno::kENOENT);

@@ -6,7 +6,9 @@
 //   /proc/sys/vm/mmap_min_addr       the lowest address mmap gives (fixed)
 //   /proc/sys/kernel/modules_disabled 0, or 1 once module loading is off
 //   /proc/sys/kernel/{hostname,domainname} the UTS names (uts.h)
-//   /proc/sys/kernel/{ostype,osrelease,pid_max} fixed values
+//   /proc/sys/kernel/pid_max         where pids wrap (process.h); root
+//                                    may write it
+//   /proc/sys/kernel/{ostype,osrelease} fixed values
 //   /proc/sys/fs/mqueue/*            the POSIX message queue limits
 //                                    (fs/mqueue_limits.h)
 //

@@ -1,9 +1,11 @@
 // /proc/sys/kernel: ostype and osrelease as uname reports them, pid_max
 // above every pid, hostname and domainname following sethostname and
-// setdomainname, and (in a VM only: it changes the machine's names) writes
-// through the files, with the text cut at the first newline.
+// setdomainname, and (in a VM only: it changes the machine's names and pid
+// range) writes through the files, with the text cut at the first newline;
+// pid_max takes [301, 4194304] and pids wrap to 300 past it.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +28,45 @@ static void write_text(const char* path, const char* text) {
   int fd = CHECK_OK(open(path, O_WRONLY | O_TRUNC));
   CHECK_EQ(write(fd, text, strlen(text)), (long)strlen(text));
   CHECK_OK(close(fd));
+}
+
+// A write that must fail with `err`.
+static void write_fails(const char* path, const char* text, int err) {
+  int fd = CHECK_OK(open(path, O_WRONLY | O_TRUNC));
+  CHECK_ERR(write(fd, text, strlen(text)), err);
+  CHECK_OK(close(fd));
+}
+
+// Lowers pid_max just above our pid (at least to 400): children soon get a
+// number below the last one's, from 300 on, and never one at or past the
+// maximum.
+static void pid_max_wraps(long old_max) {
+  const char* path = "/proc/sys/kernel/pid_max";
+  write_fails(path, "300", EINVAL);
+  write_fails(path, "4194305", EINVAL);
+  long max = getpid() + 20 > 400 ? getpid() + 20 : 400;
+  char text[32];
+  snprintf(text, sizeof text, "%ld", max);
+  write_text(path, text);
+  char buf[32];
+  read_line(path, buf, sizeof buf);
+  CHECK_EQ(strtol(buf, NULL, 10), max);
+  int wrapped = 0;
+  pid_t last = 0;
+  for (int i = 0; i < 1000 && !wrapped; ++i) {
+    pid_t c = CHECK_OK(fork());
+    if (c == 0) _exit(0);
+    CHECK(c < max);
+    CHECK_EQ(wait_exit_status(c), 0);
+    if (last != 0 && c < last) {
+      CHECK(c >= 300);
+      wrapped = 1;
+    }
+    last = c;
+  }
+  CHECK(wrapped);
+  snprintf(text, sizeof text, "%ld", old_max);
+  write_text(path, text);
 }
 
 int main(void) {
@@ -63,6 +104,7 @@ int main(void) {
     CHECK(strcmp(u.domainname, "example.org") == 0);
     CHECK_OK(sethostname(old_host, strlen(old_host)));
     CHECK_OK(setdomainname(old_domain, strlen(old_domain)));
+    pid_max_wraps(pid_max);
   }
   printf("proc_sys_kernel: ok\n");
   return 0;
