@@ -14,6 +14,7 @@
 #include "kernel/fs/io.h"
 #include "kernel/fs/ref.h"
 #include "kernel/fs/wait.h"
+#include "ostd/fmt.h"
 #include "ostd/result.h"
 #include "ostd/task/mutex.h"
 #include "ostd/util/vec.h"
@@ -73,6 +74,10 @@ class File : public RefCounted<File>, public ostd::DowncastRoot<File> {
   // name /proc/<pid>/fd shows as "anon_inode:<name>" ("[eventfd]"); fstat
   // reports mode 0600 without a type. Empty for every other file.
   virtual std::string_view anon_inode_name() const { return {}; }
+  // /proc/<pid>/fdinfo/<fd>: the lines this kind of file adds after the
+  // common ones (Linux's show_fdinfo), each ending in a newline. None by
+  // default.
+  virtual void ShowFdinfo(ostd::FormatSink& out) { (void)out; }
   // For sockets: the socket's inode number (fstat reports S_IFSOCK with it,
   // /proc/<pid>/fd shows "socket:[ino]"); 0 for every other file.
   virtual uint64_t socket_ino() const { return 0; }

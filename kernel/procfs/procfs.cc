@@ -1080,7 +1080,7 @@ constexpr std::array<Entry, 3> kNsEntries = {{
 }};
 
 // /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.
-constexpr std::array<Entry, 19> kPidEntries = {{
+constexpr std::array<Entry, 20> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},     {"statm", fs::kDtReg, GenPidStatm, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr}, {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
     {"comm", fs::kDtReg, GenPidComm, nullptr},     {"environ", fs::kDtReg, GenPidEnviron, nullptr},
@@ -1090,7 +1090,7 @@ constexpr std::array<Entry, 19> kPidEntries = {{
     {"exe", fs::kDtLnk, nullptr, LinkExe},         {"cwd", fs::kDtLnk, nullptr, LinkCwd},
     {"root", fs::kDtLnk, nullptr, LinkRoot},       {"fd", fs::kDtDir, nullptr, nullptr},
     {"mounts", fs::kDtReg, GenMounts, nullptr},    {"ns", fs::kDtDir, nullptr, nullptr},
-    {"task", fs::kDtDir, nullptr, nullptr},
+    {"fdinfo", fs::kDtDir, nullptr, nullptr},      {"task", fs::kDtDir, nullptr, nullptr},
 }};
 
 constexpr uint64_t kFirstEntryCookie = 2;  // 0 and 1 are "." and ".."
@@ -1099,7 +1099,7 @@ constexpr uint64_t kPidCookieBase = 1000;
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid);
 Result<RefPtr<Inode>> MakePidDir(int pid, int task_of = 0);
 Result<RefPtr<Inode>> MakeTaskDir(int pid);
-Result<RefPtr<Inode>> MakeFdDir(int pid);
+Result<RefPtr<Inode>> MakeFdDir(int pid, bool info = false);
 Result<RefPtr<Inode>> MakeNsDir(int pid);
 
 // Parses a decimal number (no sign, no leading zeros beyond "0").
@@ -1202,6 +1202,7 @@ class PidDir final : public ostd::Derives<PidDir, Inode> {
     for (const Entry& e : entries()) {
       if (e.name != name) continue;
       if (e.name == "fd") return MakeFdDir(pid_);
+      if (e.name == "fdinfo") return MakeFdDir(pid_, /*info=*/true);
       if (e.name == "ns") return MakeNsDir(pid_);
       if (e.name == "task") return MakeTaskDir(pid_);
       return MakeEntry(e, pid_);
@@ -1316,9 +1317,58 @@ class NsDir final : public Inode {
   int pid_;
 };
 
+// /proc/<pid>/fdinfo/<fd>: what Linux's seq_show prints of an open file,
+// then the file's own lines (File::ShowFdinfo). Keel has no mount ids, so
+// the mnt_id line Linux prints after flags is left out.
+class FdInfoFile final : public Inode {
+ public:
+  FdInfoFile(int pid, int fd)
+      : Inode(proc_fs, InodeType::kRegular, 0444, 0, 0), pid_(pid), fd_(fd) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    RefPtr<fs::File> file;
+    bool cloexec = false;
+    {
+      ProcInfo p;
+      OSTD_TRY(Snapshot(pid_, p));
+      if (p.files == nullptr) return Err(Errno::kENOENT);
+      Result<RefPtr<fs::File>> f = p.files->Get(fd_);
+      Result<bool> ce = p.files->GetCloexec(fd_);
+      if (!f || !ce) return Err(Errno::kENOENT);
+      file = *std::move(f);
+      cloexec = *ce;
+    }
+    TextSink text;
+    uint32_t flags = file->flags() | (cloexec ? fs::kO_CLOEXEC : 0);
+    ostd::FormatTo(text, "pos:\t{}\nflags:\t0", file->seekable() ? file->offset() : 0);
+    // fmt has no octal: the digits one by one, as Linux's "0%o".
+    std::array<char, 12> octal{};
+    size_t n = 0;
+    do {
+      octal[n++] = static_cast<char>('0' + (flags & 7));
+      flags >>= 3;
+    } while (flags != 0 && n < octal.size());
+    while (n > 0) ostd::FormatTo(text, "{}", octal[--n]);
+    uint64_t ino = file->inode() != nullptr ? file->inode()->ino() : file->socket_ino();
+    ostd::FormatTo(text, "\nino:\t{}\n", ino);
+    file->ShowFdinfo(text);
+    if (!text.ok()) return Err(Errno::kENOMEM);
+    return pseudofs::ReadText(text.bytes(), offset, dst);
+  }
+  Result<size_t> WriteAt(uint64_t, fs::IoReader&) override { return Err(Errno::kEACCES); }
+  Status Truncate(uint64_t) override { return Err(Errno::kEACCES); }
+
+ private:
+  int pid_;
+  int fd_;
+};
+
+// /proc/<pid>/fd (links to the open files) and /proc/<pid>/fdinfo (`info`:
+// a FdInfoFile per descriptor).
 class FdDir final : public Inode {
  public:
-  explicit FdDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0500, 0, 0), pid_(pid) {}
+  FdDir(int pid, bool info)
+      : Inode(proc_fs, InodeType::kDirectory, 0500, 0, 0), pid_(pid), info_(info) {}
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
     std::optional<int> fd = ParseNumber(name);
@@ -1326,6 +1376,7 @@ class FdDir final : public Inode {
     ProcInfo p;
     OSTD_TRY(Snapshot(pid_, p));
     if (p.files == nullptr || !p.files->Get(*fd)) return Err(Errno::kENOENT);
+    if (info_) return New<FdInfoFile>(pid_, *fd);
     return New<GenLink>(pid_, *fd, LinkFd);
   }
 
@@ -1340,9 +1391,8 @@ class FdDir final : public Inode {
       std::array<char, 12> name{};
       ostd::BufferSink nb(name);
       ostd::FormatTo(nb, "{}", fd);
-      if (!sink.Emit(nb.view(), 0x20000 + static_cast<uint64_t>(fd), fs::kDtLnk, cookie + 1)) {
-        return cookie;
-      }
+      uint64_t ino = (info_ ? 0x28000 : 0x20000) + static_cast<uint64_t>(fd);
+      if (!sink.Emit(nb.view(), ino, info_ ? fs::kDtReg : fs::kDtLnk, cookie + 1)) return cookie;
     }
     return kFirstEntryCookie + fs::kMaxFds;
   }
@@ -1354,6 +1404,7 @@ class FdDir final : public Inode {
 
  private:
   int pid_;
+  bool info_;
 };
 
 Result<RefPtr<Inode>> MakeEntry(const Entry& e, int pid) {
@@ -1386,7 +1437,7 @@ Result<RefPtr<Inode>> MakePidDir(int pid, int task_of) {
 
 Result<RefPtr<Inode>> MakeTaskDir(int pid) { return New<TaskDir>(pid); }
 
-Result<RefPtr<Inode>> MakeFdDir(int pid) { return New<FdDir>(pid); }
+Result<RefPtr<Inode>> MakeFdDir(int pid, bool info) { return New<FdDir>(pid, info); }
 
 Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
 

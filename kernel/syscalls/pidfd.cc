@@ -5,8 +5,10 @@
 // process has exited (and after it is reaped).
 // Always close-on-exec, as on Linux. pidfd_send_signal also takes an open
 // /proc/<pid> directory in place of a pidfd, as Linux does.
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "kernel/fs/fd_table.h"
@@ -64,6 +66,31 @@ class PidFdFile final : public ostd::Derives<PidFdFile, File> {
     return exited ? (fs::kPollIn | fs::kPollRdNorm) : 0;
   }
   fs::Waitable* waitable() override { return &ProcessExitWaitable(); }
+
+  // Linux's pidfd_show_fdinfo: the pid as the reader's pid namespace
+  // numbers it, and NSpid: that number, then the process's numbers in each
+  // namespace below, down to its own. 0 if the reader's namespace does not
+  // see it, -1 for both once it is reaped.
+  void ShowFdinfo(ostd::FormatSink& out) override {
+    Thread* reader = CurrentThread();
+    ostd::RefPtr<PidNamespace> ns =
+        reader == nullptr ? PidNamespace::RootRef() : reader->process().pid_ns().RefFromThis();
+    std::array<int, PidNamespace::kMaxLevel + 1> nrs{};
+    size_t levels = 0;
+    int nr = -1;
+    {
+      ostd::SpinLockGuard guard(TreeLock());
+      if (Process* p = FindLocked()) {
+        std::span<const int> seen = p->pid_nrs().From(*ns);
+        levels = seen.size();
+        for (size_t i = 0; i < levels; ++i) nrs[i] = seen[i];
+        nr = levels == 0 ? 0 : nrs[0];
+      }
+    }
+    ostd::FormatTo(out, "Pid:\t{}\nNSpid:\t{}", nr, nr);
+    for (size_t i = 1; i < levels; ++i) ostd::FormatTo(out, "\t{}", nrs[i]);
+    ostd::FormatTo(out, "\n");
+  }
 
  private:
   const int pid_;
