@@ -430,6 +430,17 @@ class Process {
   // The first process made in its (non-initial) pid namespace: the
   // namespace's init (see pid_namespace.h). Set by clone.
   bool ns_init = false;
+  // Whether `sig` sent with `info` reaches the process only through a
+  // handler (Linux's SIGNAL_UNKILLABLE): always for the global init (but
+  // for a forced fault), and for a pid namespace's init unless it is a
+  // SIGKILL or SIGSTOP from the kernel or from outside the namespace.
+  bool Unkillable(int sig, const SigInfo& info) const {
+    if (info.forced) return false;
+    if (pid_ == 1) return true;
+    if (!ns_init) return false;
+    bool outside = info.from_outside_ns || info.code == kSiKernel;
+    return !(outside && (sig == kSigKill || sig == kSigStop));
+  }
   std::atomic<bool> no_new_privs{false};
   std::atomic<int> dumpable{1};
   std::atomic<uint32_t> personality{0};

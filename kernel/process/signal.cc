@@ -244,7 +244,7 @@ bool DroppedOnSend(SignalHandlers* handlers, int sig, SigSet blocked, bool unkil
 
 ostd::Status Thread::TrySendSignal(int sig, const SigInfo& info) {
   if (sig < 1 || sig > kNumSignals) return {};
-  if (DroppedOnSend(process_->handlers_ptr(), sig, mask(), process_->pid() == 1 && !info.forced)) {
+  if (DroppedOnSend(process_->handlers_ptr(), sig, mask(), process_->Unkillable(sig, info))) {
     return {};
   }
   OSTD_TRY(pending_.Add(sig, info, process_->sig_charge()));
@@ -285,7 +285,7 @@ ostd::Status Process::TrySendSignal(int sig, const SigInfo& info) {
   // Dropped only if every thread would ignore it (blocked in none of them).
   SigSet blocked_somewhere = 0;
   ForEachThreadLocked([&](Thread& t) { blocked_somewhere |= t.mask(); });
-  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere, pid() == 1 && !info.forced)) return {};
+  if (DroppedOnSend(handlers_.get(), sig, blocked_somewhere, Unkillable(sig, info))) return {};
   OSTD_TRY(pending.Add(sig, info, sig_charge()));
   NotifySignalWatchers();
   // SIGKILL ends the process whatever it does (a stopped one too).
@@ -456,8 +456,11 @@ void DeliverSignals(Thread& t) {
   KernelSigaction action = p.handlers().Get(sig);
   if (sig == kSigKill || action.handler == kSigDfl) {
     // Init: a signal queued while blocked, with the default action by now
-    // (Linux's get_signal skips it for SIGNAL_UNKILLABLE).
-    if (p.pid() == 1 && !info.forced) return;
+    // (Linux's get_signal skips it for SIGNAL_UNKILLABLE; a namespace's
+    // init still takes the SIGKILL or SIGSTOP that got through).
+    if (!info.forced && (p.pid() == 1 || (p.ns_init && sig != kSigKill && sig != kSigStop))) {
+      return;
+    }
     switch (DefaultActionOf(sig)) {
       case DefaultAction::kIgnore:
       case DefaultAction::kContinue:

@@ -88,6 +88,11 @@ struct SigInfo {
   // Set only by ForceSignal (a fault the kernel forces on a thread): the one
   // kind of signal with the default action that reaches the global init.
   bool forced = false;
+  // Set by the kernel when the sender's pid namespace cannot see the
+  // target (an ancestor's): its SIGKILL and SIGSTOP reach the init of a
+  // pid namespace, which otherwise takes only what it has handlers for
+  // (Linux's force for SIGNAL_UNKILLABLE).
+  bool from_outside_ns = false;
 };
 inline constexpr int32_t kSiUser = 0;
 inline constexpr int32_t kSiKernel = 0x80;

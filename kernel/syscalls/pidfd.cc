@@ -178,8 +178,14 @@ SyscallResult SysPidfdSendSignal(Thread& self, int pidfd, int signum,
   if (p == nullptr) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self.process(), *p, sig)) return Err(Errno::kEPERM);
-  // The sender's pid as the target's namespace numbers it.
-  if (uinfo.is_null()) info.pid = self.process().PidIn(p->pid_ns());
+  // The sender's pid as the target's namespace numbers it; none from a
+  // namespace that cannot see the target's.
+  if (self.process().PidIn(p->pid_ns()) == 0) {
+    info.pid = 0;
+    info.from_outside_ns = true;
+  } else if (uinfo.is_null()) {
+    info.pid = self.process().PidIn(p->pid_ns());
+  }
   if (sig != 0 && p->thread_count() > 0) OSTD_TRY(p->TrySendSignal(static_cast<int>(sig), info));
   return 0;
 }

@@ -137,9 +137,9 @@ SyscallResult SysRtSigtimedwait(Thread& self, UserInPtr<SigSet> set_ptr, UserOut
 // The siginfo of kill(2) and tkill(2) from `self` to `target`: the sender's
 // pid as the target's namespace numbers it (0 if it cannot see the sender).
 SigInfo UserInfo(Thread& self, int32_t code, const Process& target) {
-  return SigInfo{.code = code,
-                 .pid = self.process().PidIn(target.pid_ns()),
-                 .uid = self.process().creds().uid};
+  int pid = self.process().PidIn(target.pid_ns());
+  return SigInfo{
+      .code = code, .pid = pid, .uid = self.process().creds().uid, .from_outside_ns = pid == 0};
 }
 
 SyscallResult SysKill(Thread& self, int pid, int signum) {
@@ -239,6 +239,11 @@ SyscallResult SysRtSigqueueinfo(Thread& self, int pid, int signum, UserInPtr<voi
   if (!MaySignal(self.process(), *target, sig)) return Err(Errno::kEPERM);
   // A zombie takes nothing; sending under the tree lock keeps the target
   // alive. EAGAIN: a real-time signal past RLIMIT_SIGPENDING (sig_queue.h).
+  // From a namespace that cannot see the target's (Linux clears si_pid).
+  if (self.process().PidIn(target->pid_ns()) == 0) {
+    info.pid = 0;
+    info.from_outside_ns = true;
+  }
   if (sig != 0 && target->thread_count() > 0) {
     OSTD_TRY(target->TrySendSignal(static_cast<int>(sig), info));
   }
@@ -259,6 +264,10 @@ SyscallResult SysRtTgsigqueueinfo(Thread& self, int tgid, int tid, int signum,
   if (t == nullptr || t->process().PidIn(ns) != tgid) return Err(Errno::kESRCH);
   if (sig != 0 && !ValidSignal(sig)) return Err(Errno::kEINVAL);
   if (!MaySignal(self.process(), t->process(), sig)) return Err(Errno::kEPERM);
+  if (self.process().PidIn(t->process().pid_ns()) == 0) {
+    info.pid = 0;
+    info.from_outside_ns = true;
+  }
   if (sig == kSigKill) {
     t->process().SendSignal(kSigKill, info);
   } else if (sig != 0) {

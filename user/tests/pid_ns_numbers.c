@@ -3,7 +3,8 @@
 // call takes or returns (getpid, getppid, gettid, fork, wait, kill, tgkill,
 // getpgid, getsid, pidfd_open, SIGCHLD's si_pid, /proc) is the caller's
 // namespace's number, and a process outside that namespace has none (0).
-// clone3's set_tid chooses the numbers, with Linux's errors.
+// clone3's set_tid chooses the numbers, with Linux's errors. The init takes
+// only signals it has handlers for, but SIGKILL from an outer namespace.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -79,6 +80,9 @@ static int inside_init(int to_parent) {
     // kill and tgkill name processes and threads by these numbers too.
     if (syscall(SYS_tgkill, 2, 2, 0) != 0 || kill(1, 0) != 0) _exit(4);
     if (syscall(SYS_tgkill, 1, 2, 0) != -1 || errno != ESRCH) _exit(5);
+    // The init takes from inside only what it has handlers for: these are
+    // dropped (and kill still succeeds).
+    if (kill(1, SIGTERM) != 0 || kill(1, SIGKILL) != 0) _exit(9);
     (void)!write(ready[1], "x", 1);
     pause();
     _exit(6);
@@ -197,6 +201,19 @@ int main(void) {
   if (c == 0) _exit(getpid() == 1 ? 0 : 9);
   CHECK_EQ(c, mine);
   CHECK_EQ(wait_exit_status(c), 0);
+  // From outside, SIGKILL reaches a namespace's init (SIGTERM with the
+  // default action still does not).
+  pid_t sleeper = CHECK_OK(syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0));
+  if (sleeper == 0) {
+    for (;;) pause();
+  }
+  CHECK_OK(kill(sleeper, SIGTERM));
+  usleep(50000);
+  CHECK_EQ(waitpid(sleeper, NULL, WNOHANG), 0);
+  CHECK_OK(kill(sleeper, SIGKILL));
+  int st = 0;
+  CHECK_EQ(waitpid(sleeper, &st, 0), sleeper);
+  CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
   puts("pid_ns_numbers: ok");
   return 0;
 }
