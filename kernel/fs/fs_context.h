@@ -9,6 +9,7 @@
 
 #include "kernel/fs/inode.h"
 #include "kernel/fs/mount_namespace.h"
+#include "kernel/fs/object_id.h"
 #include "kernel/fs/ref.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -23,6 +24,9 @@ class FsContext : public RefCounted<FsContext> {
   // Without a namespace no mount point is crossed (tests on a private root).
   FsContext(RefPtr<Inode> root, RefPtr<Inode> cwd, RefPtr<MountNamespace> ns = nullptr)
       : root_(std::move(root)), cwd_(std::move(cwd)), mnt_ns_(std::move(ns)) {}
+
+  // This context's object id (object_id.h; kcmp's KCMP_FS).
+  uint64_t id() const { return id_; }
 
   // A copy for fork (without CLONE_FS); with `new_mount_ns`, in a copy of
   // the mount namespace (CLONE_NEWNS). ENOMEM.
@@ -41,6 +45,7 @@ class FsContext : public RefCounted<FsContext> {
   uint32_t SetUmask(uint32_t mask);
 
  private:
+  const uint64_t id_ = NextObjectId();
   mutable ostd::SpinLock lock_;
   RefPtr<Inode> root_ ABSL_GUARDED_BY(lock_);
   RefPtr<Inode> cwd_ ABSL_GUARDED_BY(lock_);

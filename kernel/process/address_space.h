@@ -20,6 +20,7 @@
 #include <span>
 #include <utility>
 
+#include "kernel/fs/object_id.h"
 #include "ostd/fmt.h"
 #include "ostd/mm/frame.h"
 #include "ostd/result.h"
@@ -460,6 +461,9 @@ class MmHandle final : public ostd::RefCounted<MmHandle> {
   MmHandle& operator=(const MmHandle&) = delete;
 
   AddressSpace& space() const { return *space_; }
+  // This handle's object id (kernel/fs/object_id.h; kcmp's KCMP_VM): one
+  // per address space, shared by CLONE_VM.
+  uint64_t id() const { return id_; }
 
  private:
   friend class AddressSpace;
@@ -472,6 +476,7 @@ class MmHandle final : public ostd::RefCounted<MmHandle> {
 
  private:
   ostd::RefPtr<AddressSpace> space_;
+  const uint64_t id_ = NextObjectId();
 };
 
 }  // namespace kernel

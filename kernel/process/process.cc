@@ -1085,10 +1085,12 @@ void FinishThread(Thread* t) {
   // timers go, and its pending signals with their RLIMIT_SIGPENDING charges
   // (Linux's exit_itimers and __exit_signal).
   DeleteAllPosixTimers(p);
-  if (p.sem_undo) {
-    p.sem_undo->Run(p);
-    p.sem_undo.Reset();
+  ostd::RefPtr<Process::ExitWork> undo;
+  {
+    ostd::SpinLockGuard guard(tree_lock);
+    undo = std::move(p.sem_undo);
   }
+  if (undo) undo->Run(p);
   p.pending.Discard(~SigSet{0});
   p.vfork_done.store(true, std::memory_order_release);
   p.vfork_wait.WakeAll();

@@ -575,7 +575,8 @@ class Process {
   };
   // System V semaphore undo (semop's SEM_UNDO): set by sysv_sem.cc, under
   // its table lock, on first use. A fork starts without it; execve keeps
-  // it, as Linux's undo list.
+  // it, as Linux's undo list. Set and taken under TreeLock() as well, where
+  // kcmp(KCMP_SYSVSEM) reads it.
   ostd::RefPtr<ExitWork> sem_undo;
 
  private:

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "kernel/fs/object_id.h"
 #include "ostd/pod.h"
 #include "ostd/result.h"
 #include "ostd/sync.h"
@@ -127,8 +128,11 @@ class SignalHandlers final : public ostd::RefCounted<SignalHandlers> {
   void Set(int sig, const KernelSigaction& action);
   // execve: handled signals go back to the default; ignored ones stay ignored.
   void ResetForExec();
+  // The table's object id (kernel/fs/object_id.h; kcmp's KCMP_SIGHAND).
+  uint64_t id() const { return id_; }
 
  private:
+  const uint64_t id_ = NextObjectId();
   mutable ostd::SpinLock lock_;
   std::array<KernelSigaction, kNumSignals> actions_ ABSL_GUARDED_BY(lock_){};
 };

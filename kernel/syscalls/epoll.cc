@@ -37,6 +37,7 @@
 #include "ostd/pod.h"
 #include "ostd/task/mutex.h"
 #include "ostd/timer.h"
+#include "ostd/util/downcast.h"
 #include "ostd/util/vec.h"
 #include "ostd/vm/vm_space.h"
 
@@ -73,6 +74,7 @@ static_assert(sizeof(EpollEvent) == 12);
 struct Interest {
   int fd = -1;
   const File* file = nullptr;  // identity only: compared, never dereferenced
+  uint64_t file_id = 0;        // the file's lock_owner(), for kcmp
   uint32_t events = 0;         // as given, with EPOLLERR | EPOLLHUP
   uint32_t data_lo = 0;
   uint32_t data_hi = 0;
@@ -129,6 +131,7 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
           Interest in;
           in.fd = fd;
           in.file = target;
+          in.file_id = target->lock_owner();
           Set(in, events, data);
           OSTD_TRY(interests_.Push(in));
           break;
@@ -271,6 +274,20 @@ class EpollFile final : public ostd::Derives<EpollFile, File> {
     in.gen = 0;
   }
 
+  // kcmp(KCMP_EPOLL_TFD): the id of the file registered as descriptor
+  // `tfd`, the `toff`-th such interest (Linux's ep_find_tfd). ENOENT.
+ public:
+  ostd::Result<uint64_t> TargetId(int tfd, uint64_t toff) {
+    ostd::MutexGuard g(lock_);
+    for (const Interest& in : interests_) {
+      if (in.fd != tfd) continue;
+      if (toff == 0) return in.file_id;
+      --toff;
+    }
+    return Err(Errno::kENOENT);
+  }
+
+ private:
   size_t Find(int fd, const File* file) ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
     for (size_t i = 0; i < interests_.size(); ++i) {
       if (interests_[i].fd == fd && interests_[i].file == file) return i;
@@ -468,6 +485,14 @@ SyscallResult SysEpollPwait2(Thread& self, int epfd, ostd::vm::UserOutPtr<EpollE
 }
 
 }  // namespace
+
+namespace file_sys {
+ostd::Result<uint64_t> EpollTargetId(fs::File& f, int tfd, uint64_t toff) {
+  EpollFile* ep = ostd::DowncastTo<EpollFile>(&f);
+  if (ep == nullptr) return Err(Errno::kEINVAL);
+  return ep->TargetId(tfd, toff);
+}
+}  // namespace file_sys
 
 void RegisterEpollSyscalls(SyscallTable& t) {
   t.Bind<sysno::epoll_create, SysEpollCreate>();

@@ -125,6 +125,11 @@ struct PidfdTarget {
 };
 std::optional<PidfdTarget> PidfdTargetOf(fs::File& f);
 
+// kcmp(KCMP_EPOLL_TFD) (epoll.cc): the lock_owner() of the file epoll
+// instance `f` watches as descriptor `tfd`, the `toff`-th such. EINVAL if
+// `f` is not an epoll instance, ENOENT if it has no such interest.
+ostd::Result<uint64_t> EpollTargetId(fs::File& f, int tfd, uint64_t toff);
+
 // ioctl(2) on a namespace file (setns.cc; the NS_GET_* requests, ENOTTY for
 // any other), for file_io.cc's ioctl once the generic requests are handled.
 SyscallResult NsIoctl(Thread& self, fs::File& f, uint32_t cmd, uint64_t arg);
@@ -148,6 +153,7 @@ void RegisterSetnsSyscalls(SyscallTable& t);     // setns.cc
 void RegisterXattrSyscalls(SyscallTable& t);     // xattr.cc
 void RegisterSocketSyscalls(SyscallTable& t);    // socket.cc
 void RegisterSpliceSyscalls(SyscallTable& t);    // splice.cc
+void RegisterKcmpSyscalls(SyscallTable& t);      // kcmp.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

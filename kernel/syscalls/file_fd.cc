@@ -412,6 +412,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterEpollSyscalls(t);
   RegisterSignalfdSyscalls(t);
   RegisterPidfdSyscalls(t);
+  RegisterKcmpSyscalls(t);
   RegisterMountSyscalls(t);
   RegisterSetnsSyscalls(t);
   RegisterXattrSyscalls(t);

@@ -181,8 +181,12 @@ ostd::Status Commit(Thread& self, NsSet& set) {
   // exit_sem: one thread's list is the process's in Keel. Only this thread
   // can add to it (under sysv_sem.cc's lock), so it is read here as at exit.
   if ((set.flags & kCloneNewipc) != 0 && p.thread_count() == 1 && p.sem_undo) {
-    p.sem_undo->Run(p);
-    p.sem_undo.Reset();
+    ostd::RefPtr<Process::ExitWork> undo;
+    {
+      ostd::SpinLockGuard guard(TreeLock());
+      undo = std::move(p.sem_undo);
+    }
+    undo->Run(p);
   }
   return {};
 }

@@ -347,7 +347,7 @@
   S(309, getcpu, Never, Out, Out, Addr)                         \
   N(310, process_vm_readv)                                      \
   N(311, process_vm_writev)                                     \
-  N(312, kcmp)                                                  \
+  S(312, kcmp, Never, Pid, Pid, Int, Ulong, Raw)                \
   S(313, finit_module, Never, Fd, String, Flags)                \
   S(314, sched_setattr, Never, Pid, InOut, Flags)               \
   S(315, sched_getattr, Never, Pid, Out, Uint, Flags)           \

@@ -268,6 +268,7 @@ ostd::Status PrepareUndosLocked(Process& p, const SemSet& set, std::span<const S
   }
   if (!p.sem_undo) {
     OSTD_TRY_ASSIGN(ostd::RefPtr<SemUndoAtExit> work, ostd::MakeRef<SemUndoAtExit>());
+    ostd::SpinLockGuard tree(TreeLock());  // kcmp reads it under the tree lock
     p.sem_undo = std::move(work);
   }
   return {};
