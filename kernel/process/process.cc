@@ -70,6 +70,7 @@ constexpr uint64_t kCloneSettls = 0x00080000;
 constexpr uint64_t kCloneNewns = 0x00020000;
 constexpr uint64_t kCloneClearSighand = 0x100000000;  // clone3 only
 constexpr uint64_t kCloneNewpid = 0x20000000;
+constexpr uint64_t kCloneNewuts = 0x04000000;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
 constexpr uint64_t kCloneChildCleartid = 0x00200000;
 constexpr uint64_t kCloneChildSettid = 0x01000000;
@@ -288,7 +289,26 @@ CpuTimes Process::SelfTimesLocked() const {
 }
 
 Process::Process(Key)
-    : pid_ns_(PidNamespace::RootRef()), pid_ns_for_children_(PidNamespace::RootRef()) {}
+    : pid_ns_(PidNamespace::RootRef()),
+      pid_ns_for_children_(PidNamespace::RootRef()),
+      uts_ns_(UtsNamespace::Root().RefFromThis()) {}
+
+ostd::RefPtr<UtsNamespace> Process::uts_ns() const {
+  ostd::SpinLockGuard guard(tree_lock);
+  return uts_ns_;
+}
+
+ostd::Status Process::UnshareUts() {
+  OSTD_TRY_ASSIGN(ostd::RefPtr<UtsNamespace> ns, UtsNamespace::Copy(*uts_ns()));
+  return SetUtsNs(std::move(ns));
+}
+
+ostd::Status Process::SetUtsNs(ostd::RefPtr<UtsNamespace> ns) {
+  ostd::SpinLockGuard guard(tree_lock);
+  if (thread_count() > 1) return Err(Errno::kEINVAL);
+  std::swap(uts_ns_, ns);  // the old reference goes after the lock
+  return {};
+}
 
 Process::~Process() = default;
 
@@ -834,10 +854,10 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   }
   // The namespace's init is gone: Linux's alloc_pid finds PIDNS_ADDING off.
   if (child_ns->dead()) return Err(Errno::kENOMEM);
-  if ((f & kCloneNewns) != 0) {
-    // A Keel thread has its process's fs context, so it cannot have a mount
-    // namespace of its own (Linux allows CLONE_THREAD|CLONE_NEWNS without
-    // CLONE_FS).
+  if ((f & (kCloneNewns | kCloneNewuts)) != 0) {
+    // A Keel thread has its process's fs context and UTS namespace, so it
+    // cannot have a mount or UTS namespace of its own (Linux allows
+    // CLONE_THREAD|CLONE_NEWNS without CLONE_FS, and CLONE_NEWUTS).
     if ((f & kCloneThread) != 0) return Err(Errno::kEINVAL);
     if (!parent.creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
   }
@@ -855,6 +875,10 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
 
   Process* target = &parent;
   if ((f & kCloneThread) == 0) {
+    ostd::RefPtr<UtsNamespace> uts = parent.uts_ns();
+    if ((f & kCloneNewuts) != 0) {
+      OSTD_TRY_ASSIGN(uts, UtsNamespace::Copy(*uts));
+    }
     OSTD_TRY_ASSIGN(ostd::Box<Process> owned, ProcessAccess::New());
     Process* p = owned.get();
     Result<ostd::RefPtr<MmHandle>> mm =
@@ -905,6 +929,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
       ostd::SpinLockGuard guard(tree_lock);
       Result<ostd::RefPtr<PidNumbers>> nrs =
           AllocPidNumbersLocked(p->pid_ns_, args.set_tid, parent.creds_);
+      p->uts_ns_ = std::move(uts);
       if (nrs) {
         p->pid_ = (*nrs)->global();
         p->pid_nrs_ = *std::move(nrs);

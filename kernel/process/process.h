@@ -26,6 +26,7 @@
 #include "kernel/process/posix_timer.h"
 #include "kernel/process/sig_queue.h"
 #include "kernel/process/signal.h"
+#include "kernel/process/uts.h"
 #include "kernel/syscalls/syscall_spec.h"
 #include "ostd/fmt.h"
 #include "ostd/result.h"
@@ -364,6 +365,18 @@ class Process {
   ostd::Status UnsharePidNamespace();
   // The namespace children go to (a new reference).
   ostd::RefPtr<PidNamespace> pid_ns_for_children() const;
+  // The UTS namespace (uts.h): a new reference, since unshare and setns
+  // replace it.
+  ostd::RefPtr<UtsNamespace> uts_ns() const;
+  const ostd::RefPtr<UtsNamespace>& uts_ns_locked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return uts_ns_;
+  }
+  // unshare(CLONE_NEWUTS): a copy of the names, for this process alone;
+  // setns(2) into a UTS namespace: `ns`. EINVAL with more than one thread
+  // (the namespace is per process in Keel), ENOMEM.
+  ostd::Status UnshareUts();
+  ostd::Status SetUtsNs(ostd::RefPtr<UtsNamespace> ns);
   // setns(2) into a pid namespace: children go to `ns` (setns.cc checks
   // that they may). Per process in Keel, so for every thread's children
   // (Linux: the calling thread's).
@@ -605,6 +618,7 @@ class Process {
   std::atomic<int> live_threads_{0};
   ostd::RefPtr<PidNamespace> pid_ns_;
   ostd::RefPtr<PidNamespace> pid_ns_for_children_;
+  ostd::RefPtr<UtsNamespace> uts_ns_ ABSL_GUARDED_BY(TreeLock());
   ostd::RefPtr<MmHandle> mm_;
   ostd::RefPtr<fs::FdTable> files_;
   ostd::RefPtr<fs::FsContext> fs_;

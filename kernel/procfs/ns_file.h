@@ -9,18 +9,20 @@
 // namespace compare equal by st_dev and st_ino, which is how programs tell
 // whether two processes share a namespace. Reads and writes are EINVAL.
 //
-// Keel has mount and pid namespaces only; /proc/<pid>/ns has no files for
-// the other kinds (user, uts, ipc, net, cgroup, time), as Linux built
+// Keel has mount, pid and UTS namespaces only; /proc/<pid>/ns has no files
+// for the other kinds (user, ipc, net, cgroup, time), as Linux built
 // without them.
 #ifndef KERNEL_PROCFS_NS_FILE_H_
 #define KERNEL_PROCFS_NS_FILE_H_
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 #include "kernel/fs/inode.h"
 #include "kernel/fs/mount_namespace.h"
 #include "kernel/process/pid_namespace.h"
+#include "kernel/process/uts.h"
 #include "ostd/result.h"
 #include "ostd/util/ref_ptr.h"
 
@@ -30,16 +32,20 @@ namespace kernel::procfs {
 // returns and setns's nstype names them by.
 inline constexpr uint32_t kNsTypeMnt = 0x00020000;  // CLONE_NEWNS
 inline constexpr uint32_t kNsTypePid = 0x20000000;  // CLONE_NEWPID
+inline constexpr uint32_t kNsTypeUts = 0x04000000;  // CLONE_NEWUTS
 
-// One namespace: exactly one of the two is set.
+// One namespace: exactly one of the three is set.
 struct NsRef {
   ostd::RefPtr<fs::MountNamespace> mnt;
   ostd::RefPtr<PidNamespace> pid;
+  ostd::RefPtr<UtsNamespace> uts;
 
   // Its CLONE_NEW* constant.
-  uint32_t type() const { return mnt ? kNsTypeMnt : kNsTypePid; }
+  uint32_t type() const { return mnt ? kNsTypeMnt : uts ? kNsTypeUts : kNsTypePid; }
   // Its inode number.
-  uint32_t inum() const { return mnt ? mnt->inum() : pid->inum(); }
+  uint32_t inum() const { return mnt ? mnt->inum() : uts ? uts->inum() : pid->inum(); }
+  // Its kind's name, as in "uts:[N]".
+  std::string_view name() const { return mnt ? "mnt" : uts ? "uts" : "pid"; }
 };
 
 // A new ns inode standing for `ns` (which must name a namespace). ENOMEM;

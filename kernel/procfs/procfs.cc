@@ -251,7 +251,7 @@ void FilePath(const fs::FsContext& ctx, const fs::File& file, TextSink& out) {
     return;
   }
   if (std::optional<NsRef> ns = NsOf(*inode)) {  // Linux's nsfs d_dname
-    ostd::FormatTo(out, "{}:[{}]", ns->mnt ? "mnt" : "pid", ns->inum());
+    ostd::FormatTo(out, "{}:[{}]", ns->name(), ns->inum());
     return;
   }
   if (!file.path().empty() || !inode->anon_name().empty()) {
@@ -452,10 +452,12 @@ Status LinkFd(int pid, int fd, TextSink& out);
 Status LinkNsPid(int pid, int, TextSink& out);
 Status LinkNsPidForChildren(int pid, int, TextSink& out);
 Status LinkNsMnt(int pid, int, TextSink& out);
+Status LinkNsUts(int pid, int, TextSink& out);
 
 // What /proc/<pid>/ns/<name> (`gen` says which) leads to: an ns inode of
 // the process's namespace (ns_file.h). Null if the process is gone, or for
-// mnt if it is a zombie (it has no fs context left).
+// mnt and uts if it is a zombie (it has no fs context left, and Linux drops
+// its namespaces at exit).
 RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
   NsRef ns;
   {
@@ -468,6 +470,9 @@ RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
       const PidNamespace& children = p->pid_ns_for_children_locked();
       if (p->zombie_locked() || !children.has_init()) return {};
       ns.pid = children.RefFromThis();
+    } else if (gen == LinkNsUts) {
+      if (p->zombie_locked()) return {};
+      ns.uts = p->uts_ns_locked();
     } else if (fs::FsContext* fsc = p->fs_locked(); fsc != nullptr && fsc->mnt_ns() != nullptr) {
       ns.mnt = fsc->mnt_ns()->RefFromThis();
     } else {
@@ -480,7 +485,7 @@ RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
 }
 
 RefPtr<Inode> GenLink::LinkTarget() {
-  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren || gen_ == LinkNsMnt) {
+  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren || gen_ == LinkNsMnt || gen_ == LinkNsUts) {
     return NsTarget(pid_, gen_);
   }
   if (gen_ != LinkFd) return {};
@@ -1019,6 +1024,18 @@ Status LinkNsMnt(int pid, int, TextSink& out) {
   return {};
 }
 
+Status LinkNsUts(int pid, int, TextSink& out) {
+  uint32_t inum = 0;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    Process* p = FindByIdLocked(pid);
+    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
+    inum = p->uts_ns_locked()->inum();
+  }
+  ostd::FormatTo(out, "uts:[{}]", inum);
+  return {};
+}
+
 Status LinkCwd(int pid, int, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
@@ -1073,10 +1090,11 @@ constexpr std::array<Entry, 14> kRootEntries = {{
 
 // /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h and
 // kernel/fs/mount_namespace.h).
-constexpr std::array<Entry, 3> kNsEntries = {{
+constexpr std::array<Entry, 4> kNsEntries = {{
     {"mnt", fs::kDtLnk, nullptr, LinkNsMnt},
     {"pid", fs::kDtLnk, nullptr, LinkNsPid},
     {"pid_for_children", fs::kDtLnk, nullptr, LinkNsPidForChildren},
+    {"uts", fs::kDtLnk, nullptr, LinkNsUts},
 }};
 
 // /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.

@@ -182,7 +182,8 @@ class FixedTextFile final : public Inode {
   What what_;
 };
 
-// /proc/sys/kernel/hostname and domainname: the UTS names (uts.h). A write
+// /proc/sys/kernel/hostname and domainname: the caller's UTS namespace's
+// names (uts.h). A write
 // at offset 0 replaces the name with the text up to its first newline or
 // NUL, at most 64 bytes (Linux's proc_dostring); writing needs write
 // permission on the file (root).
@@ -192,7 +193,8 @@ class UtsNameFile final : public Inode {
       : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), host_(host) {}
 
   Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    uts::Field f = host_ ? uts::HostName() : uts::DomainName();
+    ostd::RefPtr<UtsNamespace> ns = Namespace();
+    uts::Field f = host_ ? ns->HostName() : ns->DomainName();
     return ReadLine(offset, dst, uts::View(f));
   }
 
@@ -207,10 +209,11 @@ class UtsNameFile final : public Inode {
     size_t len = 0;
     while (len < n && chars[len] != '\n' && chars[len] != '\0') ++len;
     std::span<const char> name = std::span<const char>(chars).first(len);
+    ostd::RefPtr<UtsNamespace> ns = Namespace();
     if (host_) {
-      uts::SetHostName(name);
+      ns->SetHostName(name);
     } else {
-      uts::SetDomainName(name);
+      ns->SetDomainName(name);
     }
     return count;
   }
@@ -218,6 +221,12 @@ class UtsNameFile final : public Inode {
   Status Truncate(uint64_t) override { return {}; }
 
  private:
+  // The caller's UTS namespace (the initial one for a kernel task).
+  static ostd::RefPtr<UtsNamespace> Namespace() {
+    Thread* t = CurrentThread();
+    return t != nullptr ? t->process().uts_ns() : UtsNamespace::Root().RefFromThis();
+  }
+
   bool host_;
 };
 

@@ -46,14 +46,15 @@ void Fill(std::array<char, 65>& field, std::string_view value) {
   (void)ostd::CopyChars(value, std::span<char>(field).first(64));
 }
 
-SyscallResult SysUname(Thread&, UserOutPtr<Utsname> name) {
+SyscallResult SysUname(Thread& self, UserOutPtr<Utsname> name) {
+  ostd::RefPtr<UtsNamespace> ns = self.process().uts_ns();
   Utsname u{};
   Fill(u.fields[0], uts::kSysname);  // what programs check to pick Linux behaviour
   Fill(u.fields[2], uts::kRelease);
   Fill(u.fields[3], uts::kVersion);
   Fill(u.fields[4], "x86_64");
-  u.fields[1] = uts::HostName();
-  u.fields[5] = uts::DomainName();
+  u.fields[1] = ns->HostName();
+  u.fields[5] = ns->DomainName();
   OSTD_TRY(CopyToUser(name, u));
   return 0;
 }
@@ -74,10 +75,11 @@ SyscallResult SetUtsName(Thread& self, UserInPtr<void> name, int len, bool host)
   std::array<char, uts::kNameMax> value{};
   for (size_t i = 0; i < want.size(); ++i) value[i] = static_cast<char>(want[i]);
   std::span<const char> name_bytes = std::span<const char>(value).first(want.size());
+  ostd::RefPtr<UtsNamespace> ns = self.process().uts_ns();
   if (host) {
-    uts::SetHostName(name_bytes);
+    ns->SetHostName(name_bytes);
   } else {
-    uts::SetDomainName(name_bytes);
+    ns->SetDomainName(name_bytes);
   }
   return 0;
 }

@@ -23,17 +23,22 @@
 // keeps the namespace in the shared context and cannot split it, so it
 // asks for a sole user there too (EINVAL where Linux succeeds).
 //
+// UTS namespace (utsns_install): CAP_SYS_ADMIN (EPERM); Keel keeps it per
+// process (kernel/process/uts.h), so joining another than the process's
+// own with more than one thread is EINVAL where Linux moves the calling
+// thread alone.
+//
 // Pid namespace (pidns_install): CAP_SYS_ADMIN (EPERM); the namespace must
 // be the caller's active one or below it (EINVAL); it becomes the one
 // children go to, the caller's own stays. Keel keeps that per process, so
 // it holds for the children of every thread (Linux: of the calling thread).
 //
-// The kinds Keel does not have (user, uts, ipc, net, cgroup, time) exist
+// The kinds Keel does not have (user, ipc, net, cgroup, time) exist
 // once each, so a pidfd's process always shares the caller's, and joining
 // one's own namespace does what Linux's install operations do for it:
 //   user    EINVAL (userns_install refuses to reenter the caller's own, so
 //           as not to gain capabilities)
-//   uts, ipc, net, cgroup
+//   ipc, net, cgroup
 //           EPERM without CAP_SYS_ADMIN, else nothing changes; ipc also
 //           applies and drops the caller's System V semaphore adjustments
 //           (commit_nsset's exit_sem), for a single thread only: Linux's
@@ -46,7 +51,7 @@
 // without them.
 //
 // NS_GET_NSTYPE returns the CLONE_NEW* constant; NS_GET_PARENT opens the
-// parent pid namespace (close-on-exec; EINVAL for a mount namespace, EPERM
+// parent pid namespace (close-on-exec; EINVAL for a mount or UTS namespace, EPERM
 // for the root or a parent above the caller's active namespace);
 // NS_GET_OWNER_UID is EINVAL (not a user namespace). NS_GET_USERNS is EPERM,
 // a divergence: Linux opens the owning user namespace, which Keel does not
@@ -83,13 +88,15 @@ constexpr uint32_t kCloneNewtime = 0x00000080, kCloneNewns = 0x00020000,
                    kCloneNewnet = 0x40000000;
 constexpr uint32_t kSetnsFlags = kCloneNewns | kCloneNewuts | kCloneNewipc | kCloneNewnet |
                                  kCloneNewtime | kCloneNewuser | kCloneNewpid | kCloneNewcgroup;
-static_assert(procfs::kNsTypeMnt == kCloneNewns && procfs::kNsTypePid == kCloneNewpid);
+static_assert(procfs::kNsTypeMnt == kCloneNewns && procfs::kNsTypePid == kCloneNewpid &&
+              procfs::kNsTypeUts == kCloneNewuts);
 
 // What a setns changes, gathered before anything does (Linux's nsset).
 struct NsSet {
   uint32_t flags = 0;
   RefPtr<fs::FsContext> fs;             // CLONE_NEWNS: the process's new context
   ostd::RefPtr<PidNamespace> children;  // CLONE_NEWPID: where children go
+  ostd::RefPtr<UtsNamespace> uts;       // CLONE_NEWUTS: the process's new one
 };
 
 // mntns_install: a context in `ns` with root and cwd at its root.
@@ -102,6 +109,17 @@ ostd::Status InstallMnt(Thread& self, fs::MountNamespace& ns, NsSet& set) {
   if (!root) return Err(Errno::kENOENT);  // no root file system: nothing to stand on
   OSTD_TRY_ASSIGN(set.fs, fs::MakeRef<fs::FsContext>(root, root, ns.RefFromThis()));
   (void)set.fs->SetUmask(self.process().fs().umask());
+  return {};
+}
+
+// utsns_install, for a process that is one thread (see the top of the file).
+// Joining the namespace the process is in changes nothing, so it needs no
+// single thread.
+ostd::Status InstallUts(Thread& self, UtsNamespace& ns, NsSet& set) {
+  if (!Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
+  if (&ns == self.process().uts_ns().get()) return {};
+  if (self.process().thread_count() > 1) return Err(Errno::kEINVAL);
+  set.uts = ns.RefFromThis();
   return {};
 }
 
@@ -141,6 +159,7 @@ ostd::Status ValidateTarget(Thread& self, const file_sys::PidfdTarget& target, N
   // namespace's last one may block).
   RefPtr<fs::MountNamespace> mnt;
   ostd::RefPtr<PidNamespace> pid;
+  ostd::RefPtr<UtsNamespace> uts;
   {
     ostd::SpinLockGuard guard(TreeLock());
     Process* p = FindProcessLocked(target.pid);
@@ -159,10 +178,11 @@ ostd::Status ValidateTarget(Thread& self, const file_sys::PidfdTarget& target, N
       mnt = fsc->mnt_ns()->RefFromThis();
     }
     if ((set.flags & kCloneNewpid) != 0) pid = p->pid_ns().RefFromThis();
+    if ((set.flags & kCloneNewuts) != 0) uts = p->uts_ns_locked();
   }
   if ((set.flags & kCloneNewuser) != 0) OSTD_TRY(InstallOwn(self, kCloneNewuser));
   if (mnt) OSTD_TRY(InstallMnt(self, *mnt, set));
-  if ((set.flags & kCloneNewuts) != 0) OSTD_TRY(InstallOwn(self, kCloneNewuts));
+  if (uts) OSTD_TRY(InstallUts(self, *uts, set));
   if ((set.flags & kCloneNewipc) != 0) OSTD_TRY(InstallOwn(self, kCloneNewipc));
   if (pid) OSTD_TRY(InstallPid(self, *pid, set));
   if ((set.flags & kCloneNewcgroup) != 0) OSTD_TRY(InstallOwn(self, kCloneNewcgroup));
@@ -174,9 +194,11 @@ ostd::Status ValidateTarget(Thread& self, const file_sys::PidfdTarget& target, N
 // commit_nsset: the point of no return.
 ostd::Status Commit(Thread& self, NsSet& set) {
   Process& p = self.process();
-  // The only step that can fail, and it cannot here: the sole-user test
-  // above still holds, as only this (only) thread could have changed it.
+  // The only steps that can fail, and they cannot here: the sole-user and
+  // one-thread tests above still hold, as only this (only) thread could
+  // have changed them.
   if (set.fs) OSTD_TRY(p.ReplaceFs(std::move(set.fs)));
+  if (set.uts) OSTD_TRY(p.SetUtsNs(std::move(set.uts)));
   if (set.children) p.SetPidNsForChildren(std::move(set.children));
   // exit_sem: one thread's list is the process's in Keel. Only this thread
   // can add to it (under sysv_sem.cc's lock), so it is read here as at exit.
@@ -201,6 +223,8 @@ SyscallResult SysSetns(Thread& self, int fd, int nstype) {
     set.flags = ns->type();
     if (ns->mnt) {
       OSTD_TRY(InstallMnt(self, *ns->mnt, set));
+    } else if (ns->uts) {
+      OSTD_TRY(InstallUts(self, *ns->uts, set));
     } else {
       OSTD_TRY(InstallPid(self, *ns->pid, set));
     }
@@ -229,8 +253,9 @@ SyscallResult OpenParent(Thread& self, PidNamespace& ns) {
   const PidNamespace* p = ns.parent();
   while (p != nullptr && p != &active) p = p->parent();
   if (p == nullptr) return Err(Errno::kEPERM);
-  OSTD_TRY_ASSIGN(RefPtr<Inode> inode,
-                  procfs::MakeNsInode({.mnt = nullptr, .pid = ns.parent()->RefFromThis()}));
+  OSTD_TRY_ASSIGN(
+      RefPtr<Inode> inode,
+      procfs::MakeNsInode({.mnt = nullptr, .pid = ns.parent()->RefFromThis(), .uts = nullptr}));
   file_sys::ThreadCaller caller(self);
   OSTD_TRY_ASSIGN(RefPtr<File> file, inode->Open(fs::kO_RDONLY, caller));
   OSTD_TRY_ASSIGN(int fd, self.process().files().Install(std::move(file), true));
@@ -251,7 +276,7 @@ SyscallResult NsIoctl(Thread& self, File& f, uint32_t cmd, uint64_t) {
       OSTD_TRY(CheckFreeFd(self));
       return Err(Errno::kEPERM);
     case kNsGetParent:
-      if (!ns->pid) return Err(Errno::kEINVAL);  // mount namespaces have no parent
+      if (!ns->pid) return Err(Errno::kEINVAL);  // mount and UTS namespaces have no parent
       return OpenParent(self, *ns->pid);
     case kNsGetNstype:
       return ns->type();
