@@ -2,10 +2,12 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <utility>
 
+#include "kernel/fs/ipc_next_id.h"
 #include "kernel/fs/linux_abi.h"
 #include "kernel/fs/memfd.h"
 #include "kernel/fs/mqueue_limits.h"
@@ -155,6 +157,33 @@ class PidMaxFile final : public Inode {
   Status Truncate(uint64_t) override { return {}; }
 };
 
+// /proc/sys/kernel/{msg,sem,shm}_next_id (fs/ipc_next_id.h): -1 or the id
+// the next object of that kind gets. Writers need write permission (root);
+// the value must lie in [0, INT_MAX] (EINVAL), as Linux's.
+class IpcNextIdFile final : public Inode {
+ public:
+  explicit IpcNextIdFile(fs::ipc::Kind kind)
+      : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), kind_(kind) {}
+
+  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
+    return ReadLine(offset, dst, fs::ipc::NextId(kind_));
+  }
+
+  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
+    size_t count = src.remain();
+    if (count == 0) return 0;
+    if (offset != 0) return count;
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, 0, std::numeric_limits<int>::max()));
+    fs::ipc::SetNextId(kind_, w.value);
+    return w.consumed;
+  }
+
+  Status Truncate(uint64_t) override { return {}; }
+
+ private:
+  fs::ipc::Kind kind_;
+};
+
 // /proc/sys/kernel/ostype, osrelease and /proc/sys/vm/mmap_min_addr: fixed
 // values, read-only here (Linux lets root write mmap_min_addr; Keel's
 // lowest mapping address is fixed).
@@ -291,6 +320,9 @@ class SysDir final : public pseudofs::PseudoDir {
         if (name == "ostype") return New<FixedTextFile>(FixedTextFile::What::kOstype);
         if (name == "osrelease") return New<FixedTextFile>(FixedTextFile::What::kOsrelease);
         if (name == "pid_max") return New<PidMaxFile>();
+        if (name == "msg_next_id") return New<IpcNextIdFile>(fs::ipc::Kind::kMsg);
+        if (name == "sem_next_id") return New<IpcNextIdFile>(fs::ipc::Kind::kSem);
+        if (name == "shm_next_id") return New<IpcNextIdFile>(fs::ipc::Kind::kShm);
         return Err(Errno::kENOENT);
     }
     return Err(Errno::kENOENT);
@@ -304,8 +336,9 @@ class SysDir final : public pseudofs::PseudoDir {
       mqueue_children[j] = fs::mqueue::LimitName(fs::mqueue::kAllLimits[j]);
     }
     std::array<std::string_view, 2> vm_children = {"memfd_noexec", "mmap_min_addr"};
-    std::array<std::string_view, 6> kernel_children = {"domainname", "hostname", "modules_disabled",
-                                                       "osrelease",  "ostype",   "pid_max"};
+    std::array<std::string_view, 9> kernel_children = {
+        "domainname", "hostname", "modules_disabled", "msg_next_id", "osrelease",
+        "ostype",     "pid_max",  "sem_next_id",      "shm_next_id"};
     std::span<const std::string_view> children = kernel_children;
     if (level_ == Level::kSys) children = sys_children;
     if (level_ == Level::kVm) children = vm_children;

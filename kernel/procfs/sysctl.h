@@ -8,6 +8,8 @@
 //   /proc/sys/kernel/{hostname,domainname} the UTS names (uts.h)
 //   /proc/sys/kernel/pid_max         where pids wrap (process.h); root
 //                                    may write it
+//   /proc/sys/kernel/{msg,sem,shm}_next_id the id the next System V object
+//                                    of that kind gets (fs/ipc_next_id.h)
 //   /proc/sys/kernel/{ostype,osrelease} fixed values
 //   /proc/sys/fs/mqueue/*            the POSIX message queue limits
 //                                    (fs/mqueue_limits.h)

@@ -101,20 +101,27 @@ class IpcIds {
   }
   // The id the next Insert gives (after `max_slots` are taken: ENOSPC), with
   // the slot made if it is new (ENOMEM), so that Insert cannot fail.
-  ostd::Result<int> Reserve(size_t max_slots) {
-    size_t slot = 0;
+  // `next_id` (the *_next_id sysctl, fs/ipc_next_id.h; -1: none) asks for
+  // its sequence number and its slot, or the first free slot after it.
+  ostd::Result<int> Reserve(size_t max_slots, int next_id = -1) {
+    size_t slot = next_id < 0 ? 0 : static_cast<size_t>(next_id % kSeqMultiplier);
     while (slot < slots_.size() && slots_[slot] != nullptr) ++slot;
     if (slot >= max_slots) return ostd::Err(ostd::Errno::kENOSPC);
-    if (slot == slots_.size() && !slots_.Push(nullptr)) return ostd::Err(ostd::Errno::kENOMEM);
-    return static_cast<int>(seq_) * kSeqMultiplier + static_cast<int>(slot);
+    while (slot >= slots_.size()) {
+      if (!slots_.Push(nullptr)) return ostd::Err(ostd::Errno::kENOMEM);
+    }
+    chosen_ = next_id >= 0;
+    int seq = next_id < 0 ? static_cast<int>(seq_) : next_id / kSeqMultiplier;
+    return seq * kSeqMultiplier + static_cast<int>(slot);
   }
   // Puts `obj`, whose id a Reserve just gave, in its slot; the sequence
-  // moves on.
+  // moves on (not for an id the sysctl chose).
   void Insert(ostd::RefPtr<T> obj) {
     size_t slot = static_cast<size_t>(obj->id % kSeqMultiplier);
     slots_[slot] = std::move(obj);
     ++in_use_;
-    seq_ = static_cast<uint16_t>((seq_ + 1) % (0x7fffffff / kSeqMultiplier));
+    if (!chosen_) seq_ = static_cast<uint16_t>((seq_ + 1) % (0x7fffffff / kSeqMultiplier));
+    chosen_ = false;
   }
   // Takes `obj` out (if it is in).
   void Remove(const T& obj) {
@@ -143,6 +150,7 @@ class IpcIds {
   ostd::Vec<ostd::RefPtr<T>> slots_;
   size_t in_use_ = 0;
   uint16_t seq_ = 0;
+  bool chosen_ = false;  // the reserved id came from the *_next_id sysctl
 };
 
 }  // namespace kernel::sysv

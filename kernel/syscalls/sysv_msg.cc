@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "kernel/fs/ipc_next_id.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/syscall.h"
@@ -104,7 +105,7 @@ SyscallResult SysMsgget(Thread& self, int key, uint32_t flags) {
     }
     if ((flags & sysv::kIpcCreat) == 0) return Err(Errno::kENOENT);
   }
-  OSTD_TRY_ASSIGN(int id, queues.Reserve(kMsgMni));
+  OSTD_TRY_ASSIGN(int id, queues.Reserve(kMsgMni, fs::ipc::TakeNextId(fs::ipc::Kind::kMsg)));
   OSTD_TRY_ASSIGN(ostd::RefPtr<Queue> q, ostd::MakeRef<Queue>());
   q->key = key;
   q->owner = sysv::IpcOwner{

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "kernel/fs/ipc_next_id.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/sem_abi.h"
@@ -132,7 +133,7 @@ SyscallResult SysSemget(Thread& self, int key, int nsems_arg, uint32_t flags) {
     if ((flags & kIpcCreat) == 0) return Err(Errno::kENOENT);
   }
   if (nsems == 0) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(int id, sets.Reserve(sem_abi::kSemMni));
+  OSTD_TRY_ASSIGN(int id, sets.Reserve(sem_abi::kSemMni, fs::ipc::TakeNextId(fs::ipc::Kind::kSem)));
   OSTD_TRY_ASSIGN(ostd::RefPtr<SemSet> s, ostd::MakeRef<SemSet>());
   size_t n = static_cast<size_t>(nsems);
   if (!s->vals.Resize(n) || !s->last_pid.Resize(n)) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "kernel/fs/ipc_next_id.h"
 #include "kernel/process/address_space.h"
 #include "kernel/process/clock.h"
 #include "kernel/process/process.h"
@@ -158,7 +159,7 @@ SyscallResult SysShmget(Thread& self, int key, uint64_t size, uint32_t flags) {
     if ((flags & sysv::kIpcCreat) == 0) return Err(Errno::kENOENT);
   }
   if (size < kShmMin || size > kShmMax) return Err(Errno::kEINVAL);
-  OSTD_TRY_ASSIGN(int id, segments.Reserve(kShmMni));
+  OSTD_TRY_ASSIGN(int id, segments.Reserve(kShmMni, fs::ipc::TakeNextId(fs::ipc::Kind::kShm)));
   OSTD_TRY_ASSIGN(PageSourceRef pages, NewSharedAnonymous(size));
   OSTD_TRY_ASSIGN(ostd::RefPtr<Segment> s, ostd::MakeRef<Segment>());
   s->key = key;
