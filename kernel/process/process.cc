@@ -71,6 +71,7 @@ constexpr uint64_t kCloneNewns = 0x00020000;
 constexpr uint64_t kCloneClearSighand = 0x100000000;  // clone3 only
 constexpr uint64_t kCloneNewpid = 0x20000000;
 constexpr uint64_t kCloneNewuts = 0x04000000;
+constexpr uint64_t kCloneNewnet = 0x40000000;
 constexpr uint64_t kCloneParentSettid = 0x00100000;
 constexpr uint64_t kCloneChildCleartid = 0x00200000;
 constexpr uint64_t kCloneChildSettid = 0x01000000;
@@ -291,7 +292,26 @@ CpuTimes Process::SelfTimesLocked() const {
 Process::Process(Key)
     : pid_ns_(PidNamespace::RootRef()),
       pid_ns_for_children_(PidNamespace::RootRef()),
-      uts_ns_(UtsNamespace::Root().RefFromThis()) {}
+      uts_ns_(UtsNamespace::Root().RefFromThis()),
+      net_ns_(NetNamespace::Root().RefFromThis()) {}
+
+ostd::RefPtr<NetNamespace> Process::net_ns() const {
+  ostd::SpinLockGuard guard(tree_lock);
+  return net_ns_;
+}
+
+ostd::Status Process::UnshareNet() {
+  OSTD_TRY_ASSIGN(ostd::RefPtr<NetNamespace> ns, NetNamespace::Create());
+  return SetNetNs(std::move(ns));
+}
+
+ostd::Status Process::SetNetNs(ostd::RefPtr<NetNamespace> ns) {
+  ostd::SpinLockGuard guard(tree_lock);
+  if (ns == net_ns_) return {};
+  if (thread_count() > 1) return Err(Errno::kEINVAL);
+  std::swap(net_ns_, ns);  // the old reference goes after the lock
+  return {};
+}
 
 ostd::RefPtr<UtsNamespace> Process::uts_ns() const {
   ostd::SpinLockGuard guard(tree_lock);
@@ -305,6 +325,7 @@ ostd::Status Process::UnshareUts() {
 
 ostd::Status Process::SetUtsNs(ostd::RefPtr<UtsNamespace> ns) {
   ostd::SpinLockGuard guard(tree_lock);
+  if (ns == uts_ns_) return {};
   if (thread_count() > 1) return Err(Errno::kEINVAL);
   std::swap(uts_ns_, ns);  // the old reference goes after the lock
   return {};
@@ -854,10 +875,11 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
   }
   // The namespace's init is gone: Linux's alloc_pid finds PIDNS_ADDING off.
   if (child_ns->dead()) return Err(Errno::kENOMEM);
-  if ((f & (kCloneNewns | kCloneNewuts)) != 0) {
-    // A Keel thread has its process's fs context and UTS namespace, so it
-    // cannot have a mount or UTS namespace of its own (Linux allows
-    // CLONE_THREAD|CLONE_NEWNS without CLONE_FS, and CLONE_NEWUTS).
+  if ((f & (kCloneNewns | kCloneNewuts | kCloneNewnet)) != 0) {
+    // A Keel thread has its process's fs context, UTS and network
+    // namespaces, so it cannot have a mount, UTS or network namespace of
+    // its own (Linux allows CLONE_THREAD|CLONE_NEWNS without CLONE_FS, and
+    // CLONE_NEWUTS and CLONE_NEWNET).
     if ((f & kCloneThread) != 0) return Err(Errno::kEINVAL);
     if (!parent.creds().Capable(Cap::kSysAdmin)) return Err(Errno::kEPERM);
   }
@@ -878,6 +900,10 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
     ostd::RefPtr<UtsNamespace> uts = parent.uts_ns();
     if ((f & kCloneNewuts) != 0) {
       OSTD_TRY_ASSIGN(uts, UtsNamespace::Copy(*uts));
+    }
+    ostd::RefPtr<NetNamespace> net = parent.net_ns();
+    if ((f & kCloneNewnet) != 0) {
+      OSTD_TRY_ASSIGN(net, NetNamespace::Create());
     }
     OSTD_TRY_ASSIGN(ostd::Box<Process> owned, ProcessAccess::New());
     Process* p = owned.get();
@@ -930,6 +956,7 @@ Result<int> Clone(Thread& self, const CloneArgs& args) {
       Result<ostd::RefPtr<PidNumbers>> nrs =
           AllocPidNumbersLocked(p->pid_ns_, args.set_tid, parent.creds_);
       p->uts_ns_ = std::move(uts);
+      p->net_ns_ = std::move(net);
       if (nrs) {
         p->pid_ = (*nrs)->global();
         p->pid_nrs_ = *std::move(nrs);

@@ -22,6 +22,7 @@
 #include "kernel/process/address_space.h"
 #include "kernel/process/cputime.h"
 #include "kernel/process/credentials.h"
+#include "kernel/process/net_namespace.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/posix_timer.h"
 #include "kernel/process/sig_queue.h"
@@ -377,6 +378,15 @@ class Process {
   // (the namespace is per process in Keel), ENOMEM.
   ostd::Status UnshareUts();
   ostd::Status SetUtsNs(ostd::RefPtr<UtsNamespace> ns);
+  // The same for the network namespace (net_namespace.h): unshare gives a
+  // new, empty one.
+  ostd::RefPtr<NetNamespace> net_ns() const;
+  const ostd::RefPtr<NetNamespace>& net_ns_locked() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock()) {
+    return net_ns_;
+  }
+  ostd::Status UnshareNet();
+  ostd::Status SetNetNs(ostd::RefPtr<NetNamespace> ns);
   // setns(2) into a pid namespace: children go to `ns` (setns.cc checks
   // that they may). Per process in Keel, so for every thread's children
   // (Linux: the calling thread's).
@@ -619,6 +629,7 @@ class Process {
   ostd::RefPtr<PidNamespace> pid_ns_;
   ostd::RefPtr<PidNamespace> pid_ns_for_children_;
   ostd::RefPtr<UtsNamespace> uts_ns_ ABSL_GUARDED_BY(TreeLock());
+  ostd::RefPtr<NetNamespace> net_ns_ ABSL_GUARDED_BY(TreeLock());
   ostd::RefPtr<MmHandle> mm_;
   ostd::RefPtr<fs::FdTable> files_;
   ostd::RefPtr<fs::FsContext> fs_;

@@ -9,8 +9,8 @@
 // namespace compare equal by st_dev and st_ino, which is how programs tell
 // whether two processes share a namespace. Reads and writes are EINVAL.
 //
-// Keel has mount, pid and UTS namespaces only; /proc/<pid>/ns has no files
-// for the other kinds (user, ipc, net, cgroup, time), as Linux built
+// Keel has mount, pid, UTS and network namespaces only; /proc/<pid>/ns has
+// no files for the other kinds (user, ipc, cgroup, time), as Linux built
 // without them.
 #ifndef KERNEL_PROCFS_NS_FILE_H_
 #define KERNEL_PROCFS_NS_FILE_H_
@@ -21,6 +21,7 @@
 
 #include "kernel/fs/inode.h"
 #include "kernel/fs/mount_namespace.h"
+#include "kernel/process/net_namespace.h"
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/uts.h"
 #include "ostd/result.h"
@@ -33,19 +34,25 @@ namespace kernel::procfs {
 inline constexpr uint32_t kNsTypeMnt = 0x00020000;  // CLONE_NEWNS
 inline constexpr uint32_t kNsTypePid = 0x20000000;  // CLONE_NEWPID
 inline constexpr uint32_t kNsTypeUts = 0x04000000;  // CLONE_NEWUTS
+inline constexpr uint32_t kNsTypeNet = 0x40000000;  // CLONE_NEWNET
 
-// One namespace: exactly one of the three is set.
+// One namespace: exactly one of the four is set.
 struct NsRef {
   ostd::RefPtr<fs::MountNamespace> mnt;
   ostd::RefPtr<PidNamespace> pid;
   ostd::RefPtr<UtsNamespace> uts;
+  ostd::RefPtr<NetNamespace> net;
 
   // Its CLONE_NEW* constant.
-  uint32_t type() const { return mnt ? kNsTypeMnt : uts ? kNsTypeUts : kNsTypePid; }
+  uint32_t type() const {
+    return mnt ? kNsTypeMnt : uts ? kNsTypeUts : net ? kNsTypeNet : kNsTypePid;
+  }
   // Its inode number.
-  uint32_t inum() const { return mnt ? mnt->inum() : uts ? uts->inum() : pid->inum(); }
+  uint32_t inum() const {
+    return mnt ? mnt->inum() : uts ? uts->inum() : net ? net->inum() : pid->inum();
+  }
   // Its kind's name, as in "uts:[N]".
-  std::string_view name() const { return mnt ? "mnt" : uts ? "uts" : "pid"; }
+  std::string_view name() const { return mnt ? "mnt" : uts ? "uts" : net ? "net" : "pid"; }
 };
 
 // A new ns inode standing for `ns` (which must name a namespace). ENOMEM;

@@ -453,6 +453,7 @@ Status LinkNsPid(int pid, int, TextSink& out);
 Status LinkNsPidForChildren(int pid, int, TextSink& out);
 Status LinkNsMnt(int pid, int, TextSink& out);
 Status LinkNsUts(int pid, int, TextSink& out);
+Status LinkNsNet(int pid, int, TextSink& out);
 
 // What /proc/<pid>/ns/<name> (`gen` says which) leads to: an ns inode of
 // the process's namespace (ns_file.h). Null if the process is gone, or for
@@ -473,6 +474,9 @@ RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
     } else if (gen == LinkNsUts) {
       if (p->zombie_locked()) return {};
       ns.uts = p->uts_ns_locked();
+    } else if (gen == LinkNsNet) {
+      if (p->zombie_locked()) return {};
+      ns.net = p->net_ns_locked();
     } else if (fs::FsContext* fsc = p->fs_locked(); fsc != nullptr && fsc->mnt_ns() != nullptr) {
       ns.mnt = fsc->mnt_ns()->RefFromThis();
     } else {
@@ -485,7 +489,8 @@ RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
 }
 
 RefPtr<Inode> GenLink::LinkTarget() {
-  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren || gen_ == LinkNsMnt || gen_ == LinkNsUts) {
+  if (gen_ == LinkNsPid || gen_ == LinkNsPidForChildren || gen_ == LinkNsMnt || gen_ == LinkNsUts ||
+      gen_ == LinkNsNet) {
     return NsTarget(pid_, gen_);
   }
   if (gen_ != LinkFd) return {};
@@ -1036,6 +1041,18 @@ Status LinkNsUts(int pid, int, TextSink& out) {
   return {};
 }
 
+Status LinkNsNet(int pid, int, TextSink& out) {
+  uint32_t inum = 0;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    Process* p = FindByIdLocked(pid);
+    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
+    inum = p->net_ns_locked()->inum();
+  }
+  ostd::FormatTo(out, "net:[{}]", inum);
+  return {};
+}
+
 Status LinkCwd(int pid, int, TextSink& out) {
   ProcInfo p;
   OSTD_TRY(Snapshot(pid, p));
@@ -1090,8 +1107,9 @@ constexpr std::array<Entry, 14> kRootEntries = {{
 
 // /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h and
 // kernel/fs/mount_namespace.h).
-constexpr std::array<Entry, 4> kNsEntries = {{
+constexpr std::array<Entry, 5> kNsEntries = {{
     {"mnt", fs::kDtLnk, nullptr, LinkNsMnt},
+    {"net", fs::kDtLnk, nullptr, LinkNsNet},
     {"pid", fs::kDtLnk, nullptr, LinkNsPid},
     {"pid_for_children", fs::kDtLnk, nullptr, LinkNsPidForChildren},
     {"uts", fs::kDtLnk, nullptr, LinkNsUts},

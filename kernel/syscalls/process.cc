@@ -39,14 +39,16 @@ constexpr uint64_t kCloneVfork = 0x4000;
 constexpr uint64_t kCloneNewpid = 0x20000000;
 constexpr uint64_t kCloneNewns = 0x00020000;
 constexpr uint64_t kCloneNewuts = 0x04000000;
+constexpr uint64_t kCloneNewnet = 0x40000000;
 // Flags Keel accepts (of the namespaces CLONE_NEWPID, see pid_namespace.h,
-// CLONE_NEWNS, see kernel/fs/mount_namespace.h, and CLONE_NEWUTS, see
-// kernel/process/uts.h; ptrace and io contexts are not supported).
+// CLONE_NEWNS, see kernel/fs/mount_namespace.h, CLONE_NEWUTS, see
+// kernel/process/uts.h, and CLONE_NEWNET, see net_namespace.h; ptrace and
+// io contexts are not supported).
 constexpr uint64_t kCloneSupported =
     0x00000100 | 0x00000200 | 0x00000400 | 0x00000800 | 0x00004000 | 0x00008000 | 0x00010000 |
     0x00040000 | 0x00080000 | 0x00100000 | 0x00200000 | 0x01000000 | 0x00400000 /*UNTRACED*/ |
     0x00002000 /*PTRACE: ignored*/ | 0x00001000 /*PIDFD*/ | kCloneNewpid | kCloneNewns |
-    kCloneNewuts;
+    kCloneNewuts | kCloneNewnet;
 
 // Ids as the caller's pid namespace numbers them (in the root namespace,
 // the global ids, read without the tree lock).
@@ -153,7 +155,8 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
 
 // unshare(2): CLONE_NEWPID (children go to a new pid namespace),
 // CLONE_NEWNS (a copy of the mount namespace; implies CLONE_FS, as on
-// Linux), CLONE_NEWUTS (a copy of the host and domain names), CLONE_FS (a
+// Linux), CLONE_NEWUTS (a copy of the host and domain names), CLONE_NEWNET
+// (a new network namespace: abstract UNIX socket names), CLONE_FS (a
 // private fs context) and CLONE_FILES (a private descriptor table); Keel
 // keeps all but the first per process, so they are EINVAL with more than
 // one thread. CLONE_VM, CLONE_SIGHAND, CLONE_THREAD and
@@ -163,22 +166,23 @@ SyscallResult SysClone3(Thread& self, UserInPtr<CloneArgs3> uargs, uint64_t size
 SyscallResult SysUnshare(Thread& self, uint64_t flags) {
   constexpr uint64_t kCloneVm = 0x100, kCloneFs = 0x200, kCloneFiles = 0x400, kCloneSighand = 0x800,
                      kCloneThread = 0x10000, kCloneSysvsem = 0x40000;
-  if ((flags & ~(kCloneNewpid | kCloneNewns | kCloneNewuts | kCloneFs | kCloneFiles | kCloneVm |
-                 kCloneSighand | kCloneThread | kCloneSysvsem)) != 0) {
+  if ((flags & ~(kCloneNewpid | kCloneNewns | kCloneNewuts | kCloneNewnet | kCloneFs | kCloneFiles |
+                 kCloneVm | kCloneSighand | kCloneThread | kCloneSysvsem)) != 0) {
     return Err(Errno::kEINVAL);
   }
   if ((flags & kCloneNewns) != 0) flags |= kCloneFs;
-  if ((flags & (kCloneVm | kCloneSighand | kCloneThread | kCloneFs | kCloneFiles | kCloneNewuts)) !=
-          0 &&
+  if ((flags & (kCloneVm | kCloneSighand | kCloneThread | kCloneFs | kCloneFiles | kCloneNewuts |
+                kCloneNewnet)) != 0 &&
       self.process().thread_count() > 1) {
     return Err(Errno::kEINVAL);
   }
-  if ((flags & (kCloneNewpid | kCloneNewns | kCloneNewuts)) != 0 &&
+  if ((flags & (kCloneNewpid | kCloneNewns | kCloneNewuts | kCloneNewnet)) != 0 &&
       !self.process().creds().Capable(Cap::kSysAdmin)) {
     return Err(Errno::kEPERM);
   }
   if ((flags & kCloneNewpid) != 0) OSTD_TRY(self.process().UnsharePidNamespace());
   if ((flags & kCloneNewuts) != 0) OSTD_TRY(self.process().UnshareUts());
+  if ((flags & kCloneNewnet) != 0) OSTD_TRY(self.process().UnshareNet());
   if ((flags & kCloneFs) != 0) OSTD_TRY(self.process().UnshareFs((flags & kCloneNewns) != 0));
   if ((flags & kCloneFiles) != 0) OSTD_TRY(self.process().UnshareFiles());
   return 0;

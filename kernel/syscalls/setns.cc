@@ -23,22 +23,22 @@
 // keeps the namespace in the shared context and cannot split it, so it
 // asks for a sole user there too (EINVAL where Linux succeeds).
 //
-// UTS namespace (utsns_install): CAP_SYS_ADMIN (EPERM); Keel keeps it per
-// process (kernel/process/uts.h), so joining another than the process's
-// own with more than one thread is EINVAL where Linux moves the calling
-// thread alone.
+// UTS and network namespaces (utsns_install, netns_install): CAP_SYS_ADMIN
+// (EPERM); Keel keeps them per process (kernel/process/uts.h,
+// net_namespace.h), so joining another than the process's own with more
+// than one thread is EINVAL where Linux moves the calling thread alone.
 //
 // Pid namespace (pidns_install): CAP_SYS_ADMIN (EPERM); the namespace must
 // be the caller's active one or below it (EINVAL); it becomes the one
 // children go to, the caller's own stays. Keel keeps that per process, so
 // it holds for the children of every thread (Linux: of the calling thread).
 //
-// The kinds Keel does not have (user, ipc, net, cgroup, time) exist
+// The kinds Keel does not have (user, ipc, cgroup, time) exist
 // once each, so a pidfd's process always shares the caller's, and joining
 // one's own namespace does what Linux's install operations do for it:
 //   user    EINVAL (userns_install refuses to reenter the caller's own, so
 //           as not to gain capabilities)
-//   ipc, net, cgroup
+//   ipc, cgroup
 //           EPERM without CAP_SYS_ADMIN, else nothing changes; ipc also
 //           applies and drops the caller's System V semaphore adjustments
 //           (commit_nsset's exit_sem), for a single thread only: Linux's
@@ -89,7 +89,7 @@ constexpr uint32_t kCloneNewtime = 0x00000080, kCloneNewns = 0x00020000,
 constexpr uint32_t kSetnsFlags = kCloneNewns | kCloneNewuts | kCloneNewipc | kCloneNewnet |
                                  kCloneNewtime | kCloneNewuser | kCloneNewpid | kCloneNewcgroup;
 static_assert(procfs::kNsTypeMnt == kCloneNewns && procfs::kNsTypePid == kCloneNewpid &&
-              procfs::kNsTypeUts == kCloneNewuts);
+              procfs::kNsTypeUts == kCloneNewuts && procfs::kNsTypeNet == kCloneNewnet);
 
 // What a setns changes, gathered before anything does (Linux's nsset).
 struct NsSet {
@@ -97,6 +97,7 @@ struct NsSet {
   RefPtr<fs::FsContext> fs;             // CLONE_NEWNS: the process's new context
   ostd::RefPtr<PidNamespace> children;  // CLONE_NEWPID: where children go
   ostd::RefPtr<UtsNamespace> uts;       // CLONE_NEWUTS: the process's new one
+  ostd::RefPtr<NetNamespace> net;       // CLONE_NEWNET: the process's new one
 };
 
 // mntns_install: a context in `ns` with root and cwd at its root.
@@ -120,6 +121,15 @@ ostd::Status InstallUts(Thread& self, UtsNamespace& ns, NsSet& set) {
   if (&ns == self.process().uts_ns().get()) return {};
   if (self.process().thread_count() > 1) return Err(Errno::kEINVAL);
   set.uts = ns.RefFromThis();
+  return {};
+}
+
+// netns_install, with the same rule (see the top of the file).
+ostd::Status InstallNet(Thread& self, NetNamespace& ns, NsSet& set) {
+  if (!Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
+  if (&ns == self.process().net_ns().get()) return {};
+  if (self.process().thread_count() > 1) return Err(Errno::kEINVAL);
+  set.net = ns.RefFromThis();
   return {};
 }
 
@@ -160,6 +170,7 @@ ostd::Status ValidateTarget(Thread& self, const file_sys::PidfdTarget& target, N
   RefPtr<fs::MountNamespace> mnt;
   ostd::RefPtr<PidNamespace> pid;
   ostd::RefPtr<UtsNamespace> uts;
+  ostd::RefPtr<NetNamespace> net;
   {
     ostd::SpinLockGuard guard(TreeLock());
     Process* p = FindProcessLocked(target.pid);
@@ -179,6 +190,7 @@ ostd::Status ValidateTarget(Thread& self, const file_sys::PidfdTarget& target, N
     }
     if ((set.flags & kCloneNewpid) != 0) pid = p->pid_ns().RefFromThis();
     if ((set.flags & kCloneNewuts) != 0) uts = p->uts_ns_locked();
+    if ((set.flags & kCloneNewnet) != 0) net = p->net_ns_locked();
   }
   if ((set.flags & kCloneNewuser) != 0) OSTD_TRY(InstallOwn(self, kCloneNewuser));
   if (mnt) OSTD_TRY(InstallMnt(self, *mnt, set));
@@ -186,7 +198,7 @@ ostd::Status ValidateTarget(Thread& self, const file_sys::PidfdTarget& target, N
   if ((set.flags & kCloneNewipc) != 0) OSTD_TRY(InstallOwn(self, kCloneNewipc));
   if (pid) OSTD_TRY(InstallPid(self, *pid, set));
   if ((set.flags & kCloneNewcgroup) != 0) OSTD_TRY(InstallOwn(self, kCloneNewcgroup));
-  if ((set.flags & kCloneNewnet) != 0) OSTD_TRY(InstallOwn(self, kCloneNewnet));
+  if (net) OSTD_TRY(InstallNet(self, *net, set));
   if ((set.flags & kCloneNewtime) != 0) OSTD_TRY(InstallOwn(self, kCloneNewtime));
   return {};
 }
@@ -199,6 +211,7 @@ ostd::Status Commit(Thread& self, NsSet& set) {
   // have changed them.
   if (set.fs) OSTD_TRY(p.ReplaceFs(std::move(set.fs)));
   if (set.uts) OSTD_TRY(p.SetUtsNs(std::move(set.uts)));
+  if (set.net) OSTD_TRY(p.SetNetNs(std::move(set.net)));
   if (set.children) p.SetPidNsForChildren(std::move(set.children));
   // exit_sem: one thread's list is the process's in Keel. Only this thread
   // can add to it (under sysv_sem.cc's lock), so it is read here as at exit.
@@ -225,6 +238,8 @@ SyscallResult SysSetns(Thread& self, int fd, int nstype) {
       OSTD_TRY(InstallMnt(self, *ns->mnt, set));
     } else if (ns->uts) {
       OSTD_TRY(InstallUts(self, *ns->uts, set));
+    } else if (ns->net) {
+      OSTD_TRY(InstallNet(self, *ns->net, set));
     } else {
       OSTD_TRY(InstallPid(self, *ns->pid, set));
     }
@@ -255,7 +270,8 @@ SyscallResult OpenParent(Thread& self, PidNamespace& ns) {
   if (p == nullptr) return Err(Errno::kEPERM);
   OSTD_TRY_ASSIGN(
       RefPtr<Inode> inode,
-      procfs::MakeNsInode({.mnt = nullptr, .pid = ns.parent()->RefFromThis(), .uts = nullptr}));
+      procfs::MakeNsInode(
+          {.mnt = nullptr, .pid = ns.parent()->RefFromThis(), .uts = nullptr, .net = nullptr}));
   file_sys::ThreadCaller caller(self);
   OSTD_TRY_ASSIGN(RefPtr<File> file, inode->Open(fs::kO_RDONLY, caller));
   OSTD_TRY_ASSIGN(int fd, self.process().files().Install(std::move(file), true));
@@ -276,7 +292,7 @@ SyscallResult NsIoctl(Thread& self, File& f, uint32_t cmd, uint64_t) {
       OSTD_TRY(CheckFreeFd(self));
       return Err(Errno::kEPERM);
     case kNsGetParent:
-      if (!ns->pid) return Err(Errno::kEINVAL);  // mount and UTS namespaces have no parent
+      if (!ns->pid) return Err(Errno::kEINVAL);  // only pid namespaces have parents
       return OpenParent(self, *ns->pid);
     case kNsGetNstype:
       return ns->type();

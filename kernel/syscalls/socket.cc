@@ -275,7 +275,8 @@ SyscallResult SysSocket(Thread& self, int family, int type_arg, int protocol) {
   if (type >= kSockMax) return Err(Errno::kEINVAL);
   if (family != net::kAfUnix) return Err(Errno::kEAFNOSUPPORT);
   if (protocol != 0 && protocol != net::kAfUnix) return Err(Errno::kEPROTONOSUPPORT);
-  OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> s, net::CreateUnixSocket(type, flags & kSockNonblock));
+  OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> s,
+                  net::CreateUnixSocket(type, flags & kSockNonblock, self.process().net_ns()));
   OSTD_TRY(file_sys::CheckFreeFd(self));
   return self.process().files().Install(RefPtr<File>(std::move(s)), (flags & kSockCloexec) != 0);
 }
@@ -288,8 +289,8 @@ SyscallResult SysSocketpair(Thread& self, int family, int type_arg, int protocol
   if (type >= kSockMax) return Err(Errno::kEINVAL);
   if (family != net::kAfUnix) return Err(Errno::kEAFNOSUPPORT);
   if (protocol != 0 && protocol != net::kAfUnix) return Err(Errno::kEPROTONOSUPPORT);
-  OSTD_TRY_ASSIGN(net::UnixPair pair,
-                  net::CreateUnixPair(type, flags & kSockNonblock, CredOf(self)));
+  OSTD_TRY_ASSIGN(net::UnixPair pair, net::CreateUnixPair(type, flags & kSockNonblock, CredOf(self),
+                                                          self.process().net_ns()));
   fs::FdTable& files = self.process().files();
   bool cloexec = (flags & kSockCloexec) != 0;
   OSTD_TRY_ASSIGN(int fd0, files.Install(RefPtr<File>(std::move(pair.a)), cloexec));

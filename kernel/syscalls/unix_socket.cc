@@ -48,8 +48,10 @@ constexpr int kSoDebug = 1, kSoReuseaddr = 2, kSoType = 3, kSoError = 4, kSoDont
 
 std::atomic<uint64_t> g_next_ino{1};
 
-// Abstract names (one namespace: Keel has no network namespaces).
+// Abstract names, each in its socket's network namespace (`ns`: identity
+// only; the socket holds a reference to it).
 struct AbstractEntry {
+  const NetNamespace* ns;
   UnixAddr name;
   RefPtr<UnixSocket> sock;
 };
@@ -57,10 +59,10 @@ ostd::Mutex g_names_lock;
 ostd::Vec<AbstractEntry> g_abstract ABSL_GUARDED_BY(g_names_lock);
 uint32_t g_autobind_next ABSL_GUARDED_BY(g_names_lock) = 0;
 
-RefPtr<UnixSocket> FindAbstractLocked(std::string_view name)
+RefPtr<UnixSocket> FindAbstractLocked(const NetNamespace* ns, std::string_view name)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_names_lock) {
   for (AbstractEntry& e : g_abstract) {
-    if (e.name.view() == name) return e.sock;
+    if (e.ns == ns && e.name.view() == name) return e.sock;
   }
   return {};
 }
@@ -209,8 +211,11 @@ ostd::Box<UnixMessage> MessageQueue::PopFront() {
 
 // --- Creation and release ---
 
-UnixSocket::UnixSocket(int type)
-    : Derives(this), type_(type), ino_(g_next_ino.fetch_add(1, std::memory_order_relaxed)) {}
+UnixSocket::UnixSocket(int type, ostd::RefPtr<NetNamespace> ns)
+    : Derives(this),
+      type_(type),
+      net_ns_(std::move(ns)),
+      ino_(g_next_ino.fetch_add(1, std::memory_order_relaxed)) {}
 
 UnixSocket::~UnixSocket() = default;
 
@@ -223,18 +228,20 @@ UnixSocketFile::~UnixSocketFile() { sock_->Close(); }
 
 uint64_t UnixSocketFile::socket_ino() const { return sock_->ino(); }
 
-ostd::Result<RefPtr<UnixSocketFile>> CreateUnixSocket(int type, uint32_t file_flags) {
+ostd::Result<RefPtr<UnixSocketFile>> CreateUnixSocket(int type, uint32_t file_flags,
+                                                      ostd::RefPtr<NetNamespace> ns) {
   if (type == kSockRaw) type = kSockDgram;
   if (type != kSockStream && type != kSockDgram && type != kSockSeqpacket) {
     return Err(Errno::kESOCKTNOSUPPORT);
   }
-  OSTD_TRY_ASSIGN(RefPtr<UnixSocket> s, fs::MakeRef<UnixSocket>(type));
+  OSTD_TRY_ASSIGN(RefPtr<UnixSocket> s, fs::MakeRef<UnixSocket>(type, std::move(ns)));
   return fs::MakeRef<UnixSocketFile>(std::move(s), file_flags);
 }
 
-ostd::Result<UnixPair> CreateUnixPair(int type, uint32_t file_flags, const UCred& creator) {
-  OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> a, CreateUnixSocket(type, file_flags));
-  OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> b, CreateUnixSocket(type, file_flags));
+ostd::Result<UnixPair> CreateUnixPair(int type, uint32_t file_flags, const UCred& creator,
+                                      const ostd::RefPtr<NetNamespace>& ns) {
+  OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> a, CreateUnixSocket(type, file_flags, ns));
+  OSTD_TRY_ASSIGN(RefPtr<UnixSocketFile> b, CreateUnixSocket(type, file_flags, ns));
   UnixSocket& sa = a->socket();
   UnixSocket& sb = b->socket();
   {
@@ -395,8 +402,8 @@ ostd::Status UnixSocket::Autobind() {
     constexpr std::string_view kHex = "0123456789abcdef";
     for (size_t i = 0; i < 5; ++i) a.bytes[5 - i] = kHex[(n >> (4 * i)) & 0xf];
     a.len = 6;
-    if (FindAbstractLocked(a.view())) continue;
-    OSTD_TRY(g_abstract.Push(AbstractEntry{a, Self()}));
+    if (FindAbstractLocked(net_ns_.get(), a.view())) continue;
+    OSTD_TRY(g_abstract.Push(AbstractEntry{net_ns_.get(), a, Self()}));
     addr_ = a;
     return {};
   }
@@ -415,8 +422,8 @@ ostd::Status UnixSocket::Bind(const UnixAddr& addr, RefPtr<fs::Inode> inode) {
     bound_inode_ = std::move(inode);
   } else {
     ostd::MutexGuard n(g_names_lock);
-    if (FindAbstractLocked(addr.view())) return Err(Errno::kEADDRINUSE);
-    OSTD_TRY(g_abstract.Push(AbstractEntry{addr, Self()}));
+    if (FindAbstractLocked(net_ns_.get(), addr.view())) return Err(Errno::kEADDRINUSE);
+    OSTD_TRY(g_abstract.Push(AbstractEntry{net_ns_.get(), addr, Self()}));
   }
   addr_ = addr;
   return {};
@@ -445,7 +452,7 @@ ostd::Result<RefPtr<UnixSocket>> UnixSocket::FindTarget(const UnixAddr& addr,
     target = ostd::DowncastRef<UnixSocket>(inode->node_object());
   } else {
     ostd::MutexGuard g(g_names_lock);
-    target = FindAbstractLocked(addr.view());
+    target = FindAbstractLocked(net_ns_.get(), addr.view());
   }
   if (!target) return Err(Errno::kECONNREFUSED);
   if (target->type_ != type_) return Err(Errno::kEPROTOTYPE);
@@ -475,7 +482,7 @@ ostd::Status UnixSocket::Connect(const UnixAddr& addr, const RefPtr<fs::Inode>& 
   if (type_ == kSockDgram) return ConnectDgram(addr, inode, disconnect);
   if (disconnect) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(RefPtr<UnixSocket> target, FindTarget(addr, inode));
-  OSTD_TRY_ASSIGN(RefPtr<UnixSocket> embryo, fs::MakeRef<UnixSocket>(type_));
+  OSTD_TRY_ASSIGN(RefPtr<UnixSocket> embryo, fs::MakeRef<UnixSocket>(type_, net_ns_));
   std::optional<uint64_t> deadline;
   if (snd_timeout() != 0) deadline = Deadline(snd_timeout());
   for (;;) {

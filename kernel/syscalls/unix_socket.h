@@ -1,6 +1,7 @@
 // UNIX-domain sockets (AF_UNIX), as Linux 6.1's net/unix/af_unix.c behaves:
 // stream, datagram and seqpacket sockets, names in the file system or in the
-// abstract namespace, listen/accept/connect, shutdown, SCM_RIGHTS and
+// abstract namespace (one per network namespace, kernel/process/
+// net_namespace.h), listen/accept/connect, shutdown, SCM_RIGHTS and
 // SCM_CREDENTIALS, and the socket options programs use. The syscall layer
 // (socket.cc) decodes user structures (sockaddr_un, msghdr, cmsg) and calls
 // the operations here; nothing here sees a user pointer except through the
@@ -28,6 +29,7 @@
 #include "kernel/fs/inode.h"
 #include "kernel/fs/io.h"
 #include "kernel/fs/wait.h"
+#include "kernel/process/net_namespace.h"
 #include "ostd/pod.h"
 #include "ostd/result.h"
 #include "ostd/task/mutex.h"
@@ -166,15 +168,18 @@ class UnixSocketFile final : public ostd::Derives<UnixSocketFile, fs::File> {
 };
 
 // socket(AF_UNIX, type, 0): `type` without flags (SOCK_RAW is a datagram
-// socket, as on Linux; others ESOCKTNOSUPPORT).
-ostd::Result<RefPtr<UnixSocketFile>> CreateUnixSocket(int type, uint32_t file_flags);
+// socket, as on Linux; others ESOCKTNOSUPPORT), in network namespace `ns`
+// (the caller's: the scope of its abstract names).
+ostd::Result<RefPtr<UnixSocketFile>> CreateUnixSocket(int type, uint32_t file_flags,
+                                                      ostd::RefPtr<NetNamespace> ns);
 struct UnixPair {
   RefPtr<UnixSocketFile> a;
   RefPtr<UnixSocketFile> b;
 };
-// socketpair(AF_UNIX, type, 0): two connected sockets; each one's
+// socketpair(AF_UNIX, type, 0): two connected sockets in `ns`; each one's
 // SO_PEERCRED is `creator`.
-ostd::Result<UnixPair> CreateUnixPair(int type, uint32_t file_flags, const UCred& creator);
+ostd::Result<UnixPair> CreateUnixPair(int type, uint32_t file_flags, const UCred& creator,
+                                      const ostd::RefPtr<NetNamespace>& ns);
 
 // A message queued on its receiver (unix_socket.cc).
 struct UnixMessage;
@@ -203,7 +208,7 @@ class MessageQueue {
 class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
  public:
   // Sockets are made through CreateUnixSocket/CreateUnixPair.
-  explicit UnixSocket(int type);
+  UnixSocket(int type, ostd::RefPtr<NetNamespace> ns);
   ~UnixSocket() override;
 
   int type() const { return type_; }
@@ -266,7 +271,8 @@ class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
   enum class State : uint8_t { kUnconnected, kListening, kConnected };
   static constexpr uint8_t kRcvShutdown = 1, kSendShutdown = 2;
 
-  friend ostd::Result<UnixPair> CreateUnixPair(int, uint32_t, const UCred&);
+  friend ostd::Result<UnixPair> CreateUnixPair(int, uint32_t, const UCred&,
+                                               const ostd::RefPtr<NetNamespace>&);
   // A new reference to this socket.
   RefPtr<UnixSocket> Self() const;
   ostd::Result<size_t> SendStream(SendRequest& req, fs::Caller& caller);
@@ -287,7 +293,8 @@ class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
   static void Purge(MessageQueue& dropped);
 
   const int type_;
-  const uint64_t ino_;  // also the lock order between two sockets: lower first
+  const ostd::RefPtr<NetNamespace> net_ns_;  // where its abstract names live
+  const uint64_t ino_;                       // also the lock order between two sockets: lower first
   mutable ostd::Mutex lock_;
   State state_ ABSL_GUARDED_BY(lock_) = State::kUnconnected;
   bool dead_ ABSL_GUARDED_BY(lock_) = false;
