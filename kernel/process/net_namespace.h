@@ -10,8 +10,13 @@
 
 #include <cstdint>
 
+#include "absl/base/thread_annotations.h"
+
+#include "ostd/fmt.h"
 #include "ostd/result.h"
+#include "ostd/task/mutex.h"
 #include "ostd/util/ref_ptr.h"
+#include "ostd/util/vec.h"
 
 namespace kernel {
 
@@ -34,8 +39,26 @@ class NetNamespace : public ostd::RefCounted<NetNamespace> {
   // numbers the initial one dynamically too.
   uint32_t inum() const { return inum_; }
 
+  // A UNIX socket, as /proc/net/unix lists it. Sockets add themselves when
+  // made and remove themselves first thing when destroyed, so a listed one
+  // is whole while the namespace's lock is held.
+  class Socket {
+   public:
+    // Its line, without the newline (may take the socket's own lock).
+    virtual void ShowProcLine(ostd::FormatSink& out) = 0;
+
+   protected:
+    ~Socket() = default;
+  };
+  ostd::Status AddSocket(Socket* s);  // ENOMEM
+  void RemoveSocket(const Socket* s);
+  // /proc/net/unix: the header, then a line per socket, oldest first.
+  void ShowSockets(ostd::FormatSink& out);
+
  private:
   const uint32_t inum_;
+  ostd::Mutex lock_;
+  ostd::Vec<Socket*> sockets_ ABSL_GUARDED_BY(lock_);
 };
 
 }  // namespace kernel

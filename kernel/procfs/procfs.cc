@@ -974,6 +974,27 @@ Status GenPidSmaps(int pid, TextSink& out) {
 
 // ----- Symlink targets -----
 
+// /proc/net: the reader's own (Linux's link to self/net).
+Status LinkNet(int, int, TextSink& out) {
+  out.Write("self/net");
+  return {};
+}
+
+// /proc/<pid>/net/unix: the UNIX sockets of the process's network
+// namespace (net_namespace.h). ENOENT for a zombie, which has left its
+// namespaces.
+Status GenNetUnix(int pid, TextSink& out) {
+  ostd::RefPtr<NetNamespace> ns;
+  {
+    ostd::SpinLockGuard guard(TreeLock());
+    Process* p = FindByIdLocked(pid);
+    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
+    ns = p->net_ns_locked();
+  }
+  ns->ShowSockets(out);
+  return {};
+}
+
 // /proc/self and /proc/thread-self: the reader's ids in its own namespace.
 Status LinkSelf(int, int, TextSink& out) {
   Thread* t = CurrentThread();
@@ -1088,7 +1109,10 @@ struct Entry {
   Status (*link)(int pid, int fd, TextSink& out) = nullptr;
 };
 
-constexpr std::array<Entry, 14> kRootEntries = {{
+Status LinkNet(int, int, TextSink& out);
+Status GenNetUnix(int pid, TextSink& out);
+
+constexpr std::array<Entry, 15> kRootEntries = {{
     {"self", fs::kDtLnk, nullptr, LinkSelf},
     {"thread-self", fs::kDtLnk, nullptr, LinkThreadSelf},
     {"meminfo", fs::kDtReg, GenMeminfo, nullptr},
@@ -1103,6 +1127,12 @@ constexpr std::array<Entry, 14> kRootEntries = {{
     {"sys", fs::kDtDir, nullptr, nullptr},
     {"modules", fs::kDtReg, GenModules, nullptr},
     {"kallsyms", fs::kDtReg, nullptr, nullptr},
+    {"net", fs::kDtLnk, nullptr, LinkNet},
+}};
+
+// /proc/<pid>/net: the process's network namespace as Keel has one.
+constexpr std::array<Entry, 1> kNetEntries = {{
+    {"unix", fs::kDtReg, GenNetUnix, nullptr},
 }};
 
 // /proc/<pid>/ns: the namespaces Keel has (see pid_namespace.h and
@@ -1116,7 +1146,7 @@ constexpr std::array<Entry, 5> kNsEntries = {{
 }};
 
 // /proc/<pid>: the last entry, "task", is not in /proc/<pid>/task/<tid>.
-constexpr std::array<Entry, 20> kPidEntries = {{
+constexpr std::array<Entry, 21> kPidEntries = {{
     {"stat", fs::kDtReg, GenPidStat, nullptr},     {"statm", fs::kDtReg, GenPidStatm, nullptr},
     {"status", fs::kDtReg, GenPidStatus, nullptr}, {"cmdline", fs::kDtReg, GenPidCmdline, nullptr},
     {"comm", fs::kDtReg, GenPidComm, nullptr},     {"environ", fs::kDtReg, GenPidEnviron, nullptr},
@@ -1126,7 +1156,8 @@ constexpr std::array<Entry, 20> kPidEntries = {{
     {"exe", fs::kDtLnk, nullptr, LinkExe},         {"cwd", fs::kDtLnk, nullptr, LinkCwd},
     {"root", fs::kDtLnk, nullptr, LinkRoot},       {"fd", fs::kDtDir, nullptr, nullptr},
     {"mounts", fs::kDtReg, GenMounts, nullptr},    {"ns", fs::kDtDir, nullptr, nullptr},
-    {"fdinfo", fs::kDtDir, nullptr, nullptr},      {"task", fs::kDtDir, nullptr, nullptr},
+    {"fdinfo", fs::kDtDir, nullptr, nullptr},      {"net", fs::kDtDir, nullptr, nullptr},
+    {"task", fs::kDtDir, nullptr, nullptr},
 }};
 
 constexpr uint64_t kFirstEntryCookie = 2;  // 0 and 1 are "." and ".."
@@ -1137,6 +1168,7 @@ Result<RefPtr<Inode>> MakePidDir(int pid, int task_of = 0);
 Result<RefPtr<Inode>> MakeTaskDir(int pid);
 Result<RefPtr<Inode>> MakeFdDir(int pid, bool info = false);
 Result<RefPtr<Inode>> MakeNsDir(int pid);
+Result<RefPtr<Inode>> MakeNetDir(int pid);
 
 // Parses a decimal number (no sign, no leading zeros beyond "0").
 std::optional<int> ParseNumber(std::string_view s) {
@@ -1239,6 +1271,7 @@ class PidDir final : public ostd::Derives<PidDir, Inode> {
       if (e.name != name) continue;
       if (e.name == "fd") return MakeFdDir(pid_);
       if (e.name == "fdinfo") return MakeFdDir(pid_, /*info=*/true);
+      if (e.name == "net") return MakeNetDir(pid_);
       if (e.name == "ns") return MakeNsDir(pid_);
       if (e.name == "task") return MakeTaskDir(pid_);
       return MakeEntry(e, pid_);
@@ -1340,6 +1373,33 @@ class NsDir final : public Inode {
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
     if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
     EmitEntries(kNsEntries, cookie, 300, sink);
+    return cookie;
+  }
+
+  RefPtr<Inode> Parent() override {
+    Result<RefPtr<Inode>> dir = MakePidDir(pid_);
+    return dir ? *dir : root_dir;
+  }
+  bool HasChildren() override { return true; }
+
+ private:
+  int pid_;
+};
+
+class NetDir final : public Inode {
+ public:
+  explicit NetDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid) {}
+
+  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
+    for (const Entry& e : kNetEntries) {
+      if (e.name == name) return MakeEntry(e, pid_);
+    }
+    return Err(Errno::kENOENT);
+  }
+
+  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
+    if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
+    EmitEntries(kNetEntries, cookie, 400, sink);
     return cookie;
   }
 
@@ -1476,6 +1536,8 @@ Result<RefPtr<Inode>> MakeTaskDir(int pid) { return New<TaskDir>(pid); }
 Result<RefPtr<Inode>> MakeFdDir(int pid, bool info) { return New<FdDir>(pid, info); }
 
 Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
+
+Result<RefPtr<Inode>> MakeNetDir(int pid) { return New<NetDir>(pid); }
 
 // mount -t proc: every mount shows the same processes through a root
 // directory of its own (so /proc may be mounted again, even on itself).

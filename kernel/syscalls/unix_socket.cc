@@ -217,7 +217,35 @@ UnixSocket::UnixSocket(int type, ostd::RefPtr<NetNamespace> ns)
       net_ns_(std::move(ns)),
       ino_(g_next_ino.fetch_add(1, std::memory_order_relaxed)) {}
 
-UnixSocket::~UnixSocket() = default;
+UnixSocket::~UnixSocket() { net_ns_->RemoveSocket(this); }
+
+// Linux's unix_seq_show: Num (a kernel address, which Keel never shows:
+// zeros, as Linux's %pK to a reader without the right to see it),
+// RefCount (Keel does not expose its counts: 2, a socket and its file, as
+// Linux shows for an open one), Protocol, Flags (__SO_ACCEPTCON for a
+// listener), Type, St (SS_UNCONNECTED, SS_CONNECTING for a connection not
+// yet accepted, SS_CONNECTED), Inode, and the name: a path, or '@' and an
+// abstract name with each NUL as '@'.
+void UnixSocket::ShowProcLine(ostd::FormatSink& out) {
+  constexpr uint32_t kSoAcceptcon = 1u << 16;
+  constexpr int kSsUnconnected = 1, kSsConnecting = 2, kSsConnected = 3;
+  ostd::MutexGuard g(lock_);
+  bool connected = state_ == State::kConnected;
+  int st = !accepted_ ? kSsConnecting : connected ? kSsConnected : kSsUnconnected;
+  ostd::FormatTo(out, "0000000000000000: 00000002 00000000 {:08x} {:04x} {:02x} ",
+                 state_ == State::kListening ? kSoAcceptcon : 0u, type_, st);
+  // %5lu: right-aligned in 5 columns.
+  uint64_t digits = 1;
+  for (uint64_t v = ino_; v >= 10; v /= 10) ++digits;
+  for (; digits < 5; ++digits) ostd::FormatTo(out, " ");
+  ostd::FormatTo(out, "{}", ino_);
+  if (addr_.empty()) return;
+  ostd::FormatTo(out, " ");
+  std::string_view name = addr_.view();
+  for (size_t i = 0; i < name.size(); ++i) {
+    ostd::FormatTo(out, "{}", name[i] == '\0' ? '@' : name[i]);
+  }
+}
 
 RefPtr<UnixSocket> UnixSocket::Self() const { return ostd::DowncastRef<UnixSocket>(RefFromThis()); }
 
@@ -234,7 +262,9 @@ ostd::Result<RefPtr<UnixSocketFile>> CreateUnixSocket(int type, uint32_t file_fl
   if (type != kSockStream && type != kSockDgram && type != kSockSeqpacket) {
     return Err(Errno::kESOCKTNOSUPPORT);
   }
+  NetNamespace& where = *ns;  // `s` holds it from here on
   OSTD_TRY_ASSIGN(RefPtr<UnixSocket> s, fs::MakeRef<UnixSocket>(type, std::move(ns)));
+  OSTD_TRY(where.AddSocket(s.get()));
   return fs::MakeRef<UnixSocketFile>(std::move(s), file_flags);
 }
 
@@ -483,6 +513,7 @@ ostd::Status UnixSocket::Connect(const UnixAddr& addr, const RefPtr<fs::Inode>& 
   if (disconnect) return Err(Errno::kEINVAL);
   OSTD_TRY_ASSIGN(RefPtr<UnixSocket> target, FindTarget(addr, inode));
   OSTD_TRY_ASSIGN(RefPtr<UnixSocket> embryo, fs::MakeRef<UnixSocket>(type_, net_ns_));
+  OSTD_TRY(net_ns_->AddSocket(embryo.get()));
   std::optional<uint64_t> deadline;
   if (snd_timeout() != 0) deadline = Deadline(snd_timeout());
   for (;;) {

@@ -205,7 +205,8 @@ class MessageQueue {
 
 // The socket itself, shared by its file, its peer and the name it is bound
 // to. Each operation returns Linux's errno for its failures.
-class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
+class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject>,
+                         public NetNamespace::Socket {
  public:
   // Sockets are made through CreateUnixSocket/CreateUnixPair.
   UnixSocket(int type, ostd::RefPtr<NetNamespace> ns);
@@ -213,6 +214,8 @@ class UnixSocket final : public ostd::Derives<UnixSocket, fs::NodeObject> {
 
   int type() const { return type_; }
   uint64_t ino() const { return ino_; }
+  // Its /proc/net/unix line (net_namespace.h).
+  void ShowProcLine(ostd::FormatSink& out) override;
 
   // bind: an abstract name, or a path the caller already made as a socket
   // inode (`inode`). EINVAL if already bound, EADDRINUSE for an abstract

@@ -2,7 +2,8 @@
 // namespace (a name bound in one is not found from another, ECONNREFUSED,
 // and may be bound again there), pathname sockets are reached from any; a
 // socket stays in the namespace it was made in; /proc/<pid>/ns/net names
-// the namespace and setns(2) joins it; CAP_SYS_ADMIN is needed (EPERM).
+// the namespace and setns(2) joins it; /proc/net/unix lists the sockets of
+// the reader's namespace; CAP_SYS_ADMIN is needed (EPERM).
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -45,6 +46,22 @@ static int try_connect(const struct sockaddr_un* a, socklen_t len) {
   return r;
 }
 
+#define HEADER "Num       RefCount Protocol Flags    Type St Inode Path\n"
+
+// /proc/net/unix into `buf`.
+static void read_unix(char* buf, size_t n) {
+  int fd = CHECK_OK(open("/proc/net/unix", O_RDONLY));
+  size_t got = 0;
+  for (;;) {
+    ssize_t r = CHECK_OK(read(fd, buf + got, n - 1 - got));
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  buf[got] = 0;
+  CHECK_OK(close(fd));
+  CHECK_EQ(strncmp(buf, HEADER, strlen(HEADER)), 0);
+}
+
 static void ns_link(pid_t pid, char* out, size_t n) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
@@ -69,12 +86,21 @@ int main(void) {
   CHECK_EQ(strncmp(outer_link, "net:[", 5), 0);
   int outer_ns = CHECK_OK(open("/proc/self/ns/net", O_RDONLY));
   CHECK_EQ(ioctl(outer_ns, NS_GET_NSTYPE), CLONE_NEWNET);
+  static char listing[1 << 16];
+  read_unix(listing, sizeof listing);
+  CHECK(strstr(listing, " @keel-net-ns-test\n") != NULL);
+  CHECK(strstr(listing, path.sun_path) != NULL);
+  // A listener's line: __SO_ACCEPTCON, SOCK_STREAM, SS_UNCONNECTED.
+  CHECK(strstr(listing, "00010000 0001 01 ") != NULL);
 
   pid_t c = CHECK_OK(fork());
   if (c == 0) {
     // Made before the unshare: stays in the outer namespace.
     int early = CHECK_OK(socket(AF_UNIX, SOCK_STREAM, 0));
     CHECK_OK(unshare(CLONE_NEWNET));
+    static char mine[4096];
+    read_unix(mine, sizeof mine);
+    CHECK_EQ(strcmp(mine, HEADER), 0);  // a new namespace has no sockets
     char link[64];
     ns_link(getpid(), link, sizeof link);
     CHECK(strcmp(link, outer_link) != 0);
@@ -82,6 +108,8 @@ int main(void) {
     CHECK_OK(try_connect(&path, sizeof path));
     // The name is free here; the early socket connects in the outer one.
     int inner = listener(&abs, abs_len);
+    read_unix(mine, sizeof mine);
+    CHECK(strstr(mine, " @keel-net-ns-test\n") != NULL);
     CHECK_OK(connect(early, (struct sockaddr*)&abs, abs_len));
     CHECK_OK(close(inner));
     // Back to the outer namespace.
