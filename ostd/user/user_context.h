@@ -45,9 +45,13 @@ struct GeneralRegs {
   uint64_t rflags = 0;  // as stored; entry applies SanitizeUserFlags
 };
 
-// RFLAGS bits user code may hold: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID.
-// IF is always set on entry; IOPL, NT, RF, VM, VIF and VIP are always clear.
-inline constexpr uint64_t kUserFlagsMask = 0x0000000000240dd5ull;
+// RFLAGS bits user code may hold: CF, PF, AF, ZF, SF, TF, DF, OF, NT, AC,
+// ID. IF is always set on entry; IOPL, RF, VM, VIF and VIP are always
+// clear. NT is the user's (popf sets it, and Linux keeps it across system
+// calls): in 64-bit mode it only makes an IRET fault, and the kernel never
+// runs with it, since syscall's flag mask and every interrupt and trap
+// gate clear it on entry.
+inline constexpr uint64_t kUserFlagsMask = 0x0000000000244dd5ull;
 inline constexpr uint64_t kFlagsInterrupt = 1ull << 9;  // IF: interrupts enabled
 inline constexpr uint64_t kFlagsReserved1 = 1ull << 1;  // bit 1, which always reads as 1
 // What rflags becomes in user mode when the kernel asks for `flags`.

@@ -417,11 +417,15 @@ TEST_F(UserModeTest, UserCannotRaiseIopl) {
   UserMode um(Load(ktest_user_flags, ktest_user_flags_end));
   constexpr uint64_t kIopl3 = 3ull << 12;
   constexpr uint64_t kNt = 1ull << 14;
-  um.context().set_rflags(kIopl3 | kNt | 1);  // and CF, which user code may hold
-  EXPECT_EQ(um.context().rflags() & (kIopl3 | kNt), 0u);
+  constexpr uint64_t kVm = 1ull << 17;
+  // IOPL and VM never reach user mode; NT and CF are the user's to hold.
+  um.context().set_rflags(kIopl3 | kVm | kNt | 1);
+  EXPECT_EQ(um.context().rflags() & (kIopl3 | kVm), 0u);
+  EXPECT_NE(um.context().rflags() & kNt, 0u);
   ASSERT_EQ(um.Execute(NoEvent), ReturnReason::kSyscall);
   uint64_t seen = um.context().regs().rdi;
-  EXPECT_EQ(seen & (kIopl3 | kNt), 0u);
+  EXPECT_EQ(seen & (kIopl3 | kVm), 0u);
+  EXPECT_NE(seen & kNt, 0u);  // kept through the entry (an iretq with NT in the frame)
   EXPECT_NE(seen & kFlagsInterrupt, 0u);
   EXPECT_NE(seen & 1, 0u);
   ASSERT_EQ(um.Execute(NoEvent), ReturnReason::kException);
