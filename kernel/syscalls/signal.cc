@@ -162,6 +162,8 @@ SyscallResult SysKill(Thread& self, int pid, int signum) {
     }
     return 0;
   }
+  // -INT_MIN names nothing (Linux checks it before negating).
+  if (pid == INT32_MIN) return Err(Errno::kESRCH);
   // A group (pid 0: ours; < -1: -pid) or everyone we may signal (-1): every
   // process our namespace sees but its init (pid 1 there) and ourselves.
   bool found = false;

@@ -7,6 +7,7 @@
 // only signals it has handlers for, but SIGKILL from an outer namespace.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -153,6 +154,7 @@ int main(void) {
     TEST_SKIP("pid namespaces need CAP_SYS_ADMIN");
     return 0;
   }
+  CHECK_ERR(kill(INT_MIN, 0), ESRCH);  // -INT_MIN is no group
   // Outside any new namespace set_tid still checks: one entry is the only
   // level there is; a taken pid is EEXIST.
   pid_t tids[2] = {getpid(), 0};
