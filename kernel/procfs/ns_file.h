@@ -52,7 +52,10 @@ struct NsRef {
     return mnt ? mnt->inum() : uts ? uts->inum() : net ? net->inum() : pid->inum();
   }
   // Its kind's name, as in "uts:[N]".
-  std::string_view name() const { return mnt ? "mnt" : uts ? "uts" : net ? "net" : "pid"; }
+  std::string_view name() const {
+    constexpr std::string_view kMnt = "mnt", kUts = "uts", kNet = "net", kPid = "pid";
+    return mnt ? kMnt : uts ? kUts : net ? kNet : kPid;
+  }
 };
 
 // A new ns inode standing for `ns` (which must name a namespace). ENOMEM;

@@ -53,7 +53,8 @@ class ProcFs final : public fs::FileSystem {
 // Made by MountProc; every procfs inode holds a reference too.
 ProcFs* proc_fs = nullptr;
 
-// A new procfs inode.
+// A new procfs inode. The arguments are copies: pass a span of a static
+// table, not the table (a span of the copy would outlive it).
 template <typename T, typename... Args>
 Result<RefPtr<Inode>> New(Args... args) {
   OSTD_TRY_ASSIGN(RefPtr<T> inode, ostd::MakeRef<T>(args...));
@@ -1359,12 +1360,18 @@ class TaskDir final : public Inode {
   int pid_;
 };
 
-class NsDir final : public Inode {
+// A directory of fixed entries about one process: /proc/<pid>/ns (its
+// namespaces) and /proc/<pid>/net (its network namespace).
+class PidEntryDir final : public Inode {
  public:
-  explicit NsDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0511, 0, 0), pid_(pid) {}
+  PidEntryDir(int pid, std::span<const Entry> entries, uint32_t mode, uint64_t ino_base)
+      : Inode(proc_fs, InodeType::kDirectory, mode, 0, 0),
+        pid_(pid),
+        entries_(entries),
+        ino_base_(ino_base) {}
 
   Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    for (const Entry& e : kNsEntries) {
+    for (const Entry& e : entries_) {
       if (e.name == name) return MakeEntry(e, pid_);
     }
     return Err(Errno::kENOENT);
@@ -1372,7 +1379,7 @@ class NsDir final : public Inode {
 
   Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
     if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
-    EmitEntries(kNsEntries, cookie, 300, sink);
+    EmitEntries(entries_, cookie, ino_base_, sink);
     return cookie;
   }
 
@@ -1384,33 +1391,8 @@ class NsDir final : public Inode {
 
  private:
   int pid_;
-};
-
-class NetDir final : public Inode {
- public:
-  explicit NetDir(int pid) : Inode(proc_fs, InodeType::kDirectory, 0555, 0, 0), pid_(pid) {}
-
-  Result<RefPtr<Inode>> Lookup(std::string_view name) override {
-    for (const Entry& e : kNetEntries) {
-      if (e.name == name) return MakeEntry(e, pid_);
-    }
-    return Err(Errno::kENOENT);
-  }
-
-  Result<uint64_t> ReadDir(uint64_t cookie, fs::DirSink& sink) override {
-    if (!EmitDots(cookie, ino(), ino(), sink)) return cookie;
-    EmitEntries(kNetEntries, cookie, 400, sink);
-    return cookie;
-  }
-
-  RefPtr<Inode> Parent() override {
-    Result<RefPtr<Inode>> dir = MakePidDir(pid_);
-    return dir ? *dir : root_dir;
-  }
-  bool HasChildren() override { return true; }
-
- private:
-  int pid_;
+  std::span<const Entry> entries_;  // static tables
+  uint64_t ino_base_;
 };
 
 // /proc/<pid>/fdinfo/<fd>: what Linux's seq_show prints of an open file,
@@ -1535,9 +1517,13 @@ Result<RefPtr<Inode>> MakeTaskDir(int pid) { return New<TaskDir>(pid); }
 
 Result<RefPtr<Inode>> MakeFdDir(int pid, bool info) { return New<FdDir>(pid, info); }
 
-Result<RefPtr<Inode>> MakeNsDir(int pid) { return New<NsDir>(pid); }
+Result<RefPtr<Inode>> MakeNsDir(int pid) {
+  return New<PidEntryDir>(pid, std::span<const Entry>(kNsEntries), 0511, 300);
+}
 
-Result<RefPtr<Inode>> MakeNetDir(int pid) { return New<NetDir>(pid); }
+Result<RefPtr<Inode>> MakeNetDir(int pid) {
+  return New<PidEntryDir>(pid, std::span<const Entry>(kNetEntries), 0555, 400);
+}
 
 // mount -t proc: every mount shows the same processes through a root
 // directory of its own (so /proc may be mounted again, even on itself).

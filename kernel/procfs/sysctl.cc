@@ -134,55 +134,72 @@ class ModulesDisabledFile final : public Inode {
   Status Truncate(uint64_t) override { return {}; }
 };
 
-// /proc/sys/kernel/pid_max: where pid numbers wrap (process.h). Writers
-// need write permission (root); the value must lie in [301, 4194304]
-// (EINVAL otherwise), as Linux's pid_max_min and pid_max_max.
-class PidMaxFile final : public Inode {
+// An integer sysctl read and set through functions of `arg` (which names
+// the value among several of a kind): /proc/sys/kernel/pid_max (where pid
+// numbers wrap, process.h; [301, 4194304]), /proc/sys/kernel/{msg,sem,
+// shm}_next_id (fs/ipc_next_id.h: -1 or the id the next System V object of
+// that kind gets; [0, INT_MAX]) and /proc/sys/fs/mqueue/* (the POSIX
+// message queue limits, fs/mqueue_limits.h). Writes take one integer at
+// offset 0 within [min, max] (EINVAL otherwise); writers need write
+// permission (root).
+class IntSysctlFile final : public Inode {
  public:
-  PidMaxFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
+  struct Ops {
+    int (*get)(int arg) = nullptr;
+    Status (*set)(int arg, int value) = nullptr;
+    int min = 0, max = 0;
+  };
+  IntSysctlFile(const Ops& ops, int arg)
+      : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), ops_(ops), arg_(arg) {}
 
   Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    return ReadLine(offset, dst, PidMax());
+    return ReadLine(offset, dst, ops_.get(arg_));
   }
 
   Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
     size_t count = src.remain();
     if (count == 0) return 0;
     if (offset != 0) return count;
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, kReservedPids + 1, kPidMax));
-    OSTD_TRY(SetPidMax(w.value));
-    return w.consumed;
-  }
-
-  Status Truncate(uint64_t) override { return {}; }
-};
-
-// /proc/sys/kernel/{msg,sem,shm}_next_id (fs/ipc_next_id.h): -1 or the id
-// the next object of that kind gets. Writers need write permission (root);
-// the value must lie in [0, INT_MAX] (EINVAL), as Linux's.
-class IpcNextIdFile final : public Inode {
- public:
-  explicit IpcNextIdFile(fs::ipc::Kind kind)
-      : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), kind_(kind) {}
-
-  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    return ReadLine(offset, dst, fs::ipc::NextId(kind_));
-  }
-
-  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    size_t count = src.remain();
-    if (count == 0) return 0;
-    if (offset != 0) return count;
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, 0, std::numeric_limits<int>::max()));
-    fs::ipc::SetNextId(kind_, w.value);
+    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, ops_.min, ops_.max));
+    OSTD_TRY(ops_.set(arg_, w.value));
     return w.consumed;
   }
 
   Status Truncate(uint64_t) override { return {}; }
 
  private:
-  fs::ipc::Kind kind_;
+  Ops ops_;
+  int arg_;
 };
+
+constexpr IntSysctlFile::Ops kPidMaxOps{.get = [](int) { return PidMax(); },
+                                        .set = [](int, int value) { return SetPidMax(value); },
+                                        .min = kReservedPids + 1,
+                                        .max = kPidMax};
+
+constexpr IntSysctlFile::Ops kIpcNextIdOps{
+    .get = [](int kind) { return fs::ipc::NextId(static_cast<fs::ipc::Kind>(kind)); },
+    .set =
+        [](int kind, int value) {
+          fs::ipc::SetNextId(static_cast<fs::ipc::Kind>(kind), value);
+          return Status{};
+        },
+    .min = 0,
+    .max = std::numeric_limits<int>::max()};
+
+Result<RefPtr<Inode>> NewMqueueLimitFile(fs::mqueue::Limit limit) {
+  fs::mqueue::LimitRange range = fs::mqueue::RangeOf(limit);
+  IntSysctlFile::Ops ops{
+      .get = [](int l) { return fs::mqueue::GetLimit(static_cast<fs::mqueue::Limit>(l)); },
+      .set =
+          [](int l, int value) {
+            fs::mqueue::SetLimit(static_cast<fs::mqueue::Limit>(l), value);
+            return Status{};
+          },
+      .min = range.min,
+      .max = range.max};
+  return New<IntSysctlFile>(ops, static_cast<int>(limit));
+}
 
 // /proc/sys/kernel/ostype, osrelease and /proc/sys/vm/mmap_min_addr: fixed
 // values, read-only here (Linux lets root write mmap_min_addr; Keel's
@@ -259,34 +276,6 @@ class UtsNameFile final : public Inode {
   bool host_;
 };
 
-// /proc/sys/fs/mqueue/*: the POSIX message queue limits (fs/mqueue_limits.h).
-// Writes take one integer at offset 0 within the limit's range; writers need
-// write permission (root).
-class MqueueLimitFile final : public Inode {
- public:
-  explicit MqueueLimitFile(fs::mqueue::Limit limit)
-      : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0), limit_(limit) {}
-
-  Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    return ReadLine(offset, dst, fs::mqueue::GetLimit(limit_));
-  }
-
-  Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
-    size_t count = src.remain();
-    if (count == 0) return 0;
-    if (offset != 0) return count;
-    fs::mqueue::LimitRange range = fs::mqueue::RangeOf(limit_);
-    OSTD_TRY_ASSIGN(fs::SysctlIntWrite w, ReadIntWrite(src, range.min, range.max));
-    fs::mqueue::SetLimit(limit_, w.value);
-    return w.consumed;
-  }
-
-  Status Truncate(uint64_t) override { return {}; }
-
- private:
-  fs::mqueue::Limit limit_;
-};
-
 // /proc/sys, /proc/sys/kernel, /proc/sys/vm, /proc/sys/fs and
 // /proc/sys/fs/mqueue: the sysctls Keel implements.
 class SysDir final : public pseudofs::PseudoDir {
@@ -306,7 +295,7 @@ class SysDir final : public pseudofs::PseudoDir {
         return Err(Errno::kENOENT);
       case Level::kFsMqueue:
         for (fs::mqueue::Limit l : fs::mqueue::kAllLimits) {
-          if (name == fs::mqueue::LimitName(l)) return New<MqueueLimitFile>(l);
+          if (name == fs::mqueue::LimitName(l)) return NewMqueueLimitFile(l);
         }
         return Err(Errno::kENOENT);
       case Level::kVm:
@@ -319,10 +308,13 @@ class SysDir final : public pseudofs::PseudoDir {
         if (name == "domainname") return New<UtsNameFile>(false);
         if (name == "ostype") return New<FixedTextFile>(FixedTextFile::What::kOstype);
         if (name == "osrelease") return New<FixedTextFile>(FixedTextFile::What::kOsrelease);
-        if (name == "pid_max") return New<PidMaxFile>();
-        if (name == "msg_next_id") return New<IpcNextIdFile>(fs::ipc::Kind::kMsg);
-        if (name == "sem_next_id") return New<IpcNextIdFile>(fs::ipc::Kind::kSem);
-        if (name == "shm_next_id") return New<IpcNextIdFile>(fs::ipc::Kind::kShm);
+        if (name == "pid_max") return New<IntSysctlFile>(kPidMaxOps, 0);
+        if (name == "msg_next_id")
+          return New<IntSysctlFile>(kIpcNextIdOps, static_cast<int>(fs::ipc::Kind::kMsg));
+        if (name == "sem_next_id")
+          return New<IntSysctlFile>(kIpcNextIdOps, static_cast<int>(fs::ipc::Kind::kSem));
+        if (name == "shm_next_id")
+          return New<IntSysctlFile>(kIpcNextIdOps, static_cast<int>(fs::ipc::Kind::kShm));
         return Err(Errno::kENOENT);
     }
     return Err(Errno::kENOENT);

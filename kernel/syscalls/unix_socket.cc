@@ -51,7 +51,7 @@ std::atomic<uint64_t> g_next_ino{1};
 // Abstract names, each in its socket's network namespace (`ns`: identity
 // only; the socket holds a reference to it).
 struct AbstractEntry {
-  const NetNamespace* ns;
+  const NetNamespace* ns = nullptr;
   UnixAddr name;
   RefPtr<UnixSocket> sock;
 };
