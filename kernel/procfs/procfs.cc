@@ -460,7 +460,7 @@ Status LinkNsNet(int pid, int, TextSink& out);
 // the process's namespace (ns_file.h). Null if the process is gone, or for
 // mnt and uts if it is a zombie (it has no fs context left, and Linux drops
 // its namespaces at exit).
-RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
+std::optional<NsRef> NsRefOf(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
   NsRef ns;
   {
     ostd::SpinLockGuard guard(TreeLock());
@@ -485,8 +485,22 @@ RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
     }
   }
   // The references go after the lock (a mount namespace's last one may block).
-  Result<RefPtr<Inode>> inode = MakeNsInode(std::move(ns));
+  return ns;
+}
+
+RefPtr<Inode> NsTarget(int pid, Status (*gen)(int pid, int fd, TextSink& out)) {
+  std::optional<NsRef> ns = NsRefOf(pid, gen);
+  if (!ns) return {};
+  Result<RefPtr<Inode>> inode = MakeNsInode(*std::move(ns));
   return inode ? *std::move(inode) : RefPtr<Inode>();
+}
+
+// The link text of /proc/<pid>/ns/<name> ("uts:[N]"); ENOENT as NsTarget.
+Status NsLinkText(int pid, Status (*gen)(int pid, int fd, TextSink& out), TextSink& out) {
+  std::optional<NsRef> ns = NsRefOf(pid, gen);
+  if (!ns) return Err(Errno::kENOENT);
+  ostd::FormatTo(out, "{}:[{}]", ns->name(), ns->inum());
+  return {};
 }
 
 RefPtr<Inode> GenLink::LinkTarget() {
@@ -1051,29 +1065,9 @@ Status LinkNsMnt(int pid, int, TextSink& out) {
   return {};
 }
 
-Status LinkNsUts(int pid, int, TextSink& out) {
-  uint32_t inum = 0;
-  {
-    ostd::SpinLockGuard guard(TreeLock());
-    Process* p = FindByIdLocked(pid);
-    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
-    inum = p->uts_ns_locked()->inum();
-  }
-  ostd::FormatTo(out, "uts:[{}]", inum);
-  return {};
-}
+Status LinkNsUts(int pid, int, TextSink& out) { return NsLinkText(pid, LinkNsUts, out); }
 
-Status LinkNsNet(int pid, int, TextSink& out) {
-  uint32_t inum = 0;
-  {
-    ostd::SpinLockGuard guard(TreeLock());
-    Process* p = FindByIdLocked(pid);
-    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
-    inum = p->net_ns_locked()->inum();
-  }
-  ostd::FormatTo(out, "net:[{}]", inum);
-  return {};
-}
+Status LinkNsNet(int pid, int, TextSink& out) { return NsLinkText(pid, LinkNsNet, out); }
 
 Status LinkCwd(int pid, int, TextSink& out) {
   ProcInfo p;
