@@ -656,6 +656,62 @@ AddressSpace::FaultOutcome AddressSpace::FaultPages(uint64_t from, uint64_t to, 
   return FaultOutcome::kResolved;
 }
 
+namespace {
+
+// The copy loop of ReadRemote/WriteRemote: `step(frame, offset, n)` moves
+// up to `n` bytes at `offset` of the page's frame and returns the bytes
+// moved and why it stopped short.
+template <typename Step>
+Result<size_t> AccessRemote(AddressSpace& as, ostd::vm::VmSpace& vm, uint64_t addr, uint64_t len,
+                            bool write, Step step) {
+  size_t done = 0;
+  std::optional<Errno> error;
+  while (done < len) {
+    uint64_t va = addr + done;
+    if (va < addr) break;  // wrapped past the top
+    uint64_t page = va & ~(kPageSize - 1);
+    uint64_t offset = va - page;
+    uint64_t n = std::min<uint64_t>(kPageSize - offset, len - done);
+    if (as.ResolveFault(page, write, /*exec=*/false) != AddressSpace::FaultOutcome::kResolved) {
+      break;
+    }
+    // The owner may change the page meanwhile: what is mapped now, if the
+    // access is still allowed there, is what the copy uses.
+    auto f = vm.QueryFrame(page);
+    if (!f || !f->second.user || (write && !f->second.writable)) break;
+    ostd::vm::CopyResult r = step(f->first, offset, n);
+    done += r.copied;
+    if (r.error) {
+      error = r.error;
+      break;
+    }
+  }
+  if (done == 0 && len != 0) return Err(error.value_or(Errno::kEFAULT));
+  return done;
+}
+
+}  // namespace
+
+Result<size_t> AddressSpace::ReadRemote(uint64_t addr, uint64_t len,
+                                        ostd::vm::VmWriter<ostd::vm::Fallible>& dst) {
+  return AccessRemote(*this, *vm_, addr, len, /*write=*/false,
+                      [&](const ostd::mm::UFrame& frame, uint64_t offset, uint64_t n) {
+                        auto r = ostd::vm::VmReader<ostd::vm::Infallible>::FromFrame(frame);
+                        r.Skip(offset).Limit(n);
+                        return r.ReadTo(dst);
+                      });
+}
+
+Result<size_t> AddressSpace::WriteRemote(uint64_t addr, uint64_t len,
+                                         ostd::vm::VmReader<ostd::vm::Fallible>& src) {
+  return AccessRemote(*this, *vm_, addr, len, /*write=*/true,
+                      [&](const ostd::mm::UFrame& frame, uint64_t offset, uint64_t n) {
+                        auto w = ostd::vm::VmWriter<ostd::vm::Infallible>::FromFrame(frame);
+                        w.Skip(offset).Limit(n);
+                        return src.ReadTo(w);
+                      });
+}
+
 Status AddressSpace::Populate(uint64_t addr, uint64_t len, bool write) {
   uint64_t end = addr + len;
   bool hole = false;

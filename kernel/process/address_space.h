@@ -263,6 +263,19 @@ class AddressSpace final : public ostd::vm::VmSpaceOwner {
   // ENOMEM for no frame.
   ostd::Status Populate(uint64_t addr, uint64_t len, bool write);
 
+  // process_vm_readv/process_vm_writev (Linux's access_remote_vm): copies
+  // between [addr, addr + len) of this address space, which need not be
+  // the running one, and the caller's `dst` (read) or `src` (write), a page
+  // at a time, each faulted in as its owner's access would be (a write
+  // breaks copy-on-write; a page the access is not allowed on stops the
+  // copy). Returns the bytes copied before the first page that cannot be
+  // reached or the first failing local access; with none copied, EFAULT
+  // (or the local cursor's error).
+  ostd::Result<size_t> ReadRemote(uint64_t addr, uint64_t len,
+                                  ostd::vm::VmWriter<ostd::vm::Fallible>& dst);
+  ostd::Result<size_t> WriteRemote(uint64_t addr, uint64_t len,
+                                   ostd::vm::VmReader<ostd::vm::Fallible>& src);
+
   // mlock(2), mlock2(2) and munlock(2) on [start, end) (page aligned):
   // gives the areas there lock `mode`, splitting and merging them as
   // needed. With a `limit` (bytes of RLIMIT_MEMLOCK; none with

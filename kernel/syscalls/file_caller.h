@@ -15,6 +15,7 @@
 #include "kernel/fs/inode.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/process/process.h"
+#include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/syscall.h"
 #include "ostd/result.h"
 #include "ostd/util/vec.h"
@@ -125,6 +126,12 @@ struct PidfdTarget {
 };
 std::optional<PidfdTarget> PidfdTargetOf(fs::File& f);
 
+// Copies and checks a user iovec array (import_iovec): EINVAL for more than
+// UIO_MAXIOV entries or a negative length, EFAULT. Returns the clamped
+// total (file_caller.cc).
+ostd::Result<uint64_t> ImportIovecs(ostd::vm::UserInPtr<file_abi::IoVec> vec, uint64_t count,
+                                    ostd::Vec<file_abi::IoVec>& out);
+
 // kcmp(KCMP_EPOLL_TFD) (epoll.cc): the lock_owner() of the file epoll
 // instance `f` watches as descriptor `tfd`, the `toff`-th such. EINVAL if
 // `f` is not an epoll instance, ENOENT if it has no such interest.
@@ -138,22 +145,23 @@ SyscallResult NsIoctl(Thread& self, fs::File& f, uint32_t cmd, uint64_t arg);
 
 namespace kernel {
 // The parts of RegisterFileSyscalls (file_fd.cc), one per file.
-void RegisterFileIoSyscalls(SyscallTable& t);    // file_io.cc
-void RegisterFileFdSyscalls(SyscallTable& t);    // file_fd.cc
-void RegisterMemfdSyscalls(SyscallTable& t);     // memfd.cc
-void RegisterFilePathSyscalls(SyscallTable& t);  // file_path.cc
-void RegisterFileStatSyscalls(SyscallTable& t);  // file_stat.cc
-void RegisterEventfdSyscalls(SyscallTable& t);   // eventfd.cc
-void RegisterTimerfdSyscalls(SyscallTable& t);   // timerfd.cc
-void RegisterEpollSyscalls(SyscallTable& t);     // epoll.cc
-void RegisterSignalfdSyscalls(SyscallTable& t);  // signalfd.cc
-void RegisterPidfdSyscalls(SyscallTable& t);     // pidfd.cc
-void RegisterMountSyscalls(SyscallTable& t);     // mount.cc
-void RegisterSetnsSyscalls(SyscallTable& t);     // setns.cc
-void RegisterXattrSyscalls(SyscallTable& t);     // xattr.cc
-void RegisterSocketSyscalls(SyscallTable& t);    // socket.cc
-void RegisterSpliceSyscalls(SyscallTable& t);    // splice.cc
-void RegisterKcmpSyscalls(SyscallTable& t);      // kcmp.cc
+void RegisterFileIoSyscalls(SyscallTable& t);     // file_io.cc
+void RegisterFileFdSyscalls(SyscallTable& t);     // file_fd.cc
+void RegisterMemfdSyscalls(SyscallTable& t);      // memfd.cc
+void RegisterFilePathSyscalls(SyscallTable& t);   // file_path.cc
+void RegisterFileStatSyscalls(SyscallTable& t);   // file_stat.cc
+void RegisterEventfdSyscalls(SyscallTable& t);    // eventfd.cc
+void RegisterTimerfdSyscalls(SyscallTable& t);    // timerfd.cc
+void RegisterEpollSyscalls(SyscallTable& t);      // epoll.cc
+void RegisterSignalfdSyscalls(SyscallTable& t);   // signalfd.cc
+void RegisterPidfdSyscalls(SyscallTable& t);      // pidfd.cc
+void RegisterMountSyscalls(SyscallTable& t);      // mount.cc
+void RegisterSetnsSyscalls(SyscallTable& t);      // setns.cc
+void RegisterXattrSyscalls(SyscallTable& t);      // xattr.cc
+void RegisterSocketSyscalls(SyscallTable& t);     // socket.cc
+void RegisterSpliceSyscalls(SyscallTable& t);     // splice.cc
+void RegisterKcmpSyscalls(SyscallTable& t);       // kcmp.cc
+void RegisterProcessVmSyscalls(SyscallTable& t);  // process_vm.cc
 }  // namespace kernel
 
 #endif  // KERNEL_SYSCALLS_FILE_CALLER_H_

@@ -413,6 +413,7 @@ void RegisterFileSyscalls(SyscallTable& t) {
   RegisterSignalfdSyscalls(t);
   RegisterPidfdSyscalls(t);
   RegisterKcmpSyscalls(t);
+  RegisterProcessVmSyscalls(t);
   RegisterMountSyscalls(t);
   RegisterSetnsSyscalls(t);
   RegisterXattrSyscalls(t);

@@ -152,19 +152,6 @@ SyscallResult SysPwrite64(Thread& self, int fd, UserInPtr<void> buf, uint64_t co
 
 // --- Vectored I/O ---
 
-// Copies and checks a user iovec array (import_iovec): EINVAL for more than
-// UIO_MAXIOV entries or a negative length, EFAULT. Returns the clamped total.
-ostd::Result<uint64_t> ImportIovecs(UserInPtr<IoVec> vec, uint64_t count, ostd::Vec<IoVec>& out) {
-  if (count > file_abi::kIovMax) return Err(Errno::kEINVAL);
-  if (count == 0) return uint64_t{0};
-  OSTD_TRY(out.Resize(count));
-  OSTD_TRY_ASSIGN(VmReader<Fallible> r, ostd::vm::UserReader(vec, count));
-  for (IoVec& v : out) {
-    OSTD_TRY_ASSIGN(v, r.ReadVal<IoVec>());
-  }
-  return file_abi::CheckIovecs(out.span());
-}
-
 ostd::Result<size_t> ReadVector(File& f, std::span<const IoVec> iov, uint64_t total,
                                 std::optional<uint64_t> pos, fs::Caller& caller) {
   if (f.seekable()) {
@@ -288,7 +275,7 @@ ostd::Result<VectorOp> PrepareVector(Thread& self, const VectorArgs& a, std::opt
   if ((flags & ~(kRwfHipri | kRwfDsync | kRwfSync)) != 0) return Err(Errno::kEOPNOTSUPP);
   // Linux passes vlen on to import_iovec as an unsigned int: only its low 32
   // bits count (1 << 32 entries is none).
-  OSTD_TRY_ASSIGN(op.total, ImportIovecs(a.vec, static_cast<uint32_t>(a.vlen), op.iov));
+  OSTD_TRY_ASSIGN(op.total, file_sys::ImportIovecs(a.vec, static_cast<uint32_t>(a.vlen), op.iov));
   if (op.total != 0 && pos) {
     OSTD_TRY(file_abi::CheckPosition(*pos, op.total));
     op.at = static_cast<uint64_t>(*pos);

@@ -345,8 +345,8 @@
   S(307, sendmmsg, Sys, Fd, InOut, Uint, Flags)                 \
   S(308, setns, Never, Fd, Flags)                               \
   S(309, getcpu, Never, Out, Out, Addr)                         \
-  N(310, process_vm_readv)                                      \
-  N(311, process_vm_writev)                                     \
+  S(310, process_vm_readv, Never, Pid, In, Ulong, In, Ulong, Flags) \
+  S(311, process_vm_writev, Never, Pid, In, Ulong, In, Ulong, Flags) \
   S(312, kcmp, Never, Pid, Pid, Int, Ulong, Raw)                \
   S(313, finit_module, Never, Fd, String, Flags)                \
   S(314, sched_setattr, Never, Pid, InOut, Flags)               \
