@@ -68,6 +68,12 @@ SyscallResult SysRtSigprocmask(Thread& self, int how_arg, UserInPtr<SigSet> set_
 
 SyscallResult SysRtSigreturn(Thread& self) { return SigReturn(self); }
 
+// restart_syscall(2): Keel restarts an interrupted call by running it again
+// with its arguments (kernel/syscalls/syscall_list.h), so there is never a
+// restart block to resume; called directly, it is EINTR, as Linux's
+// do_no_restart_syscall.
+SyscallResult SysRestartSyscall(Thread&) { return Err(Errno::kEINTR); }
+
 SyscallResult SysRtSigpending(Thread& self, UserOutPtr<SigSet> set, uint64_t sigsetsize) {
   if (sigsetsize > sizeof(SigSet)) return Err(Errno::kEINVAL);
   SigSet pending = (self.pending_signals() | self.process().pending.set()) & self.mask();
@@ -310,6 +316,7 @@ void RegisterSignalSyscalls(SyscallTable& t) {
   t.Bind<sysno::rt_sigaction, SysRtSigaction>();
   t.Bind<sysno::rt_sigprocmask, SysRtSigprocmask>();
   t.Bind<sysno::rt_sigreturn, SysRtSigreturn>();
+  t.Bind<sysno::restart_syscall, SysRestartSyscall>();
   t.Bind<sysno::rt_sigpending, SysRtSigpending>();
   t.Bind<sysno::rt_sigsuspend, SysRtSigsuspend>();
   t.Bind<sysno::pause, SysPause>();

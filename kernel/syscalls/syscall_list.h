@@ -254,7 +254,7 @@
   N(216, remap_file_pages)                                      \
   S(217, getdents64, Never, Fd, Out, Uint)                      \
   S(218, set_tid_address, Never, Addr)                          \
-  N(219, restart_syscall)                                       \
+  S(219, restart_syscall, Never)                                \
   S(220, semtimedop, Never, Int, In, Uint, In)                  \
   S(221, fadvise64, Never, Fd, Off, Len, Int)                   \
   S(222, timer_create, Never, Clock, In, Out)                  \

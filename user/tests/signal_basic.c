@@ -2,6 +2,8 @@
 // old action readback, invalid signals.
 #include <signal.h>
 
+#include <sys/syscall.h>
+
 #include "user/lib/check.h"
 
 static volatile sig_atomic_t hits, last_sig, last_pid, last_code;
@@ -20,6 +22,8 @@ static void info_handler(int sig, siginfo_t* si, void* ctx) {
 }
 
 int main(void) {
+  // With no interrupted call to resume, restart_syscall is EINTR.
+  CHECK_ERR(syscall(SYS_restart_syscall), EINTR);
   struct sigaction sa = {0}, old;
   sa.sa_handler = handler;
   CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
