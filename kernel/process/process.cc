@@ -305,12 +305,25 @@ ostd::Status Process::UnshareNet() {
   return SetNetNs(std::move(ns));
 }
 
+namespace {
+
+// SetUtsNs and SetNetNs under the tree lock: `ns` takes `slot`'s place,
+// unless it is there already; EINVAL for a process of more than one thread
+// (the namespace is per process in Keel). The old reference ends up in
+// `ns`, which the caller drops after the lock.
+template <typename T>
+ostd::Status SwapPerProcessNs(int threads, ostd::RefPtr<T>& slot, ostd::RefPtr<T>& ns) {
+  if (ns == slot) return {};
+  if (threads > 1) return Err(Errno::kEINVAL);
+  std::swap(slot, ns);
+  return {};
+}
+
+}  // namespace
+
 ostd::Status Process::SetNetNs(ostd::RefPtr<NetNamespace> ns) {
   ostd::SpinLockGuard guard(tree_lock);
-  if (ns == net_ns_) return {};
-  if (thread_count() > 1) return Err(Errno::kEINVAL);
-  std::swap(net_ns_, ns);  // the old reference goes after the lock
-  return {};
+  return SwapPerProcessNs(thread_count(), net_ns_, ns);
 }
 
 ostd::RefPtr<UtsNamespace> Process::uts_ns() const {
@@ -325,10 +338,7 @@ ostd::Status Process::UnshareUts() {
 
 ostd::Status Process::SetUtsNs(ostd::RefPtr<UtsNamespace> ns) {
   ostd::SpinLockGuard guard(tree_lock);
-  if (ns == uts_ns_) return {};
-  if (thread_count() > 1) return Err(Errno::kEINVAL);
-  std::swap(uts_ns_, ns);  // the old reference goes after the lock
-  return {};
+  return SwapPerProcessNs(thread_count(), uts_ns_, ns);
 }
 
 Process::~Process() = default;
@@ -615,6 +625,12 @@ int GlobalPid(const Process& caller, int nr) {
   if (ns.level() == 0 || nr <= 0) return nr;
   ostd::SpinLockGuard guard(tree_lock);
   return GlobalPidLocked(ns, nr);
+}
+
+bool MayAccessLocked(const Process& caller, const Process& target) {
+  if (&caller == &target) return true;
+  return creds::MayPtrace(caller.creds(), target.creds(),
+                          target.dumpable.load(std::memory_order_relaxed) == 1);
 }
 
 int PidFor(const Process& caller, int global) {

@@ -706,6 +706,13 @@ Process* FindProcessInLocked(const PidNamespace& ns, int nr)
 Thread* FindThreadInLocked(const PidNamespace& ns, int nr)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
 
+// Linux's ptrace_may_access(..., PTRACE_MODE_*_REALCREDS) as Keel checks
+// it (kcmp, process_vm_*, pidfd_getfd, get_robust_list): a process may
+// always reach itself, another only as creds::MayPtrace allows, with its
+// dumpable flag. Credentials are read under TreeLock().
+bool MayAccessLocked(const Process& caller, const Process& target)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(TreeLock());
+
 // A number that names nothing: what GlobalPidLocked gives for a number
 // nothing has (every lookup of it fails).
 inline constexpr int kNoPid = kPidMax;

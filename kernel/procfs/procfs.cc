@@ -109,14 +109,14 @@ struct ProcInfo {
   }
 };
 
-// The pid namespace whose numbers /proc shows: the reader's. (Linux shows
-// the namespace of whoever mounted that proc instance; Keel's mounts share
-// one set of directories, so each reader sees its own namespace's view,
-// the same thing for the usual unshare-and-mount-proc.)
+}  // namespace
+
 ostd::RefPtr<PidNamespace> ReaderNs() {
   Thread* t = CurrentThread();
   return t == nullptr ? PidNamespace::RootRef() : t->process().pid_ns().RefFromThis();
 }
+
+namespace {
 
 // The global id of what the reader's namespace numbers `nr`: a process, or
 // a thread (/proc/<tid>). 0 if none.
@@ -1042,19 +1042,9 @@ Status LinkNsPid(int pid, int, TextSink& out) {
 }
 
 // ENOENT, as on Linux, for a zombie (it has no nsproxy) and for a namespace
-// no process has been made in yet (no child_reaper).
+// no process has been made in yet (no child_reaper): NsRefOf's rules.
 Status LinkNsPidForChildren(int pid, int, TextSink& out) {
-  uint32_t inum = 0;
-  {
-    ostd::SpinLockGuard guard(TreeLock());
-    Process* p = FindByIdLocked(pid);
-    if (p == nullptr || p->zombie_locked()) return Err(Errno::kENOENT);
-    const PidNamespace& children = p->pid_ns_for_children_locked();
-    if (!children.has_init()) return Err(Errno::kENOENT);
-    inum = children.inum();
-  }
-  ostd::FormatTo(out, "pid:[{}]", inum);
-  return {};
+  return NsLinkText(pid, LinkNsPidForChildren, out);
 }
 
 Status LinkNsMnt(int pid, int, TextSink& out) {

@@ -17,7 +17,9 @@
 #include <optional>
 
 #include "kernel/fs/inode.h"
+#include "kernel/process/pid_namespace.h"
 #include "ostd/result.h"
+#include "ostd/util/ref_ptr.h"
 
 namespace kernel::procfs {
 
@@ -30,6 +32,13 @@ struct ProcDirTarget {
   uint64_t start_ns;
 };
 std::optional<ProcDirTarget> ProcDirTargetOf(fs::Inode& inode);
+
+// The pid namespace whose numbers /proc shows (and a pidfd's fdinfo): the
+// reader's, or the initial one for a kernel task. (Linux shows the
+// namespace of whoever mounted that proc instance; Keel's mounts share one
+// set of directories, so each reader sees its own namespace's view, the
+// same thing for the usual unshare-and-mount-proc.)
+ostd::RefPtr<PidNamespace> ReaderNs();
 
 // Registers the "proc" type (mount -t proc) and mounts procfs at /proc
 // (fs::Init() must have created the directory).

@@ -15,6 +15,7 @@
 #include "kernel/process/pid_namespace.h"
 #include "kernel/process/process.h"
 #include "kernel/process/uts.h"
+#include "kernel/procfs/procfs.h"
 #include "kernel/pseudofs/pseudo_fs.h"
 #include "ostd/fmt.h"
 
@@ -82,7 +83,7 @@ class MemfdNoexecFile final : public Inode {
   MemfdNoexecFile() : Inode(sysctl_fs, InodeType::kRegular, 0644, 0, 0) {}
 
   Result<size_t> ReadAt(uint64_t offset, fs::IoWriter& dst) override {
-    return ReadLine(offset, dst, Namespace().MemfdNoexecScope());
+    return ReadLine(offset, dst, ReaderNs()->MemfdNoexecScope());
   }
 
   Result<size_t> WriteAt(uint64_t offset, fs::IoReader& src) override {
@@ -102,12 +103,6 @@ class MemfdNoexecFile final : public Inode {
 
   // open(O_TRUNC), as `echo 1 > /proc/sys/...` does, changes nothing.
   Status Truncate(uint64_t) override { return {}; }
-
- private:
-  static PidNamespace& Namespace() {
-    Thread* t = CurrentThread();
-    return t != nullptr ? t->process().pid_ns() : PidNamespace::Root();
-  }
 };
 
 // /proc/sys/kernel/modules_disabled: 0 or 1; writing 1 disables module

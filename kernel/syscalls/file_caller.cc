@@ -7,15 +7,21 @@
 
 namespace kernel::file_sys {
 
-ostd::Result<uint64_t> ImportIovecs(ostd::vm::UserInPtr<file_abi::IoVec> vec, uint64_t count,
-                                    ostd::Vec<file_abi::IoVec>& out) {
+ostd::Status CopyIovecs(ostd::vm::UserInPtr<file_abi::IoVec> vec, uint64_t count,
+                        ostd::Vec<file_abi::IoVec>& out) {
   if (count > file_abi::kIovMax) return ostd::Err(ostd::Errno::kEINVAL);
-  if (count == 0) return uint64_t{0};
+  if (count == 0) return {};
   OSTD_TRY(out.Resize(count));
   OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r, ostd::vm::UserReader(vec, count));
   for (file_abi::IoVec& v : out) {
     OSTD_TRY_ASSIGN(v, r.ReadVal<file_abi::IoVec>());
   }
+  return {};
+}
+
+ostd::Result<uint64_t> ImportIovecs(ostd::vm::UserInPtr<file_abi::IoVec> vec, uint64_t count,
+                                    ostd::Vec<file_abi::IoVec>& out) {
+  OSTD_TRY(CopyIovecs(vec, count, out));
   return file_abi::CheckIovecs(out.span());
 }
 

@@ -126,9 +126,12 @@ struct PidfdTarget {
 };
 std::optional<PidfdTarget> PidfdTargetOf(fs::File& f);
 
-// Copies and checks a user iovec array (import_iovec): EINVAL for more than
-// UIO_MAXIOV entries or a negative length, EFAULT. Returns the clamped
-// total (file_caller.cc).
+// Copies a user iovec array as it is: EINVAL for more than UIO_MAXIOV
+// entries, EFAULT (file_caller.cc).
+ostd::Status CopyIovecs(ostd::vm::UserInPtr<file_abi::IoVec> vec, uint64_t count,
+                        ostd::Vec<file_abi::IoVec>& out);
+// CopyIovecs, then import_iovec's checks: EINVAL for a negative length,
+// EFAULT for a segment outside user space. Returns the clamped total.
 ostd::Result<uint64_t> ImportIovecs(ostd::vm::UserInPtr<file_abi::IoVec> vec, uint64_t count,
                                     ostd::Vec<file_abi::IoVec>& out);
 

@@ -21,7 +21,6 @@
 #include "kernel/fs/file.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/random.h"
-#include "kernel/process/credentials.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/file_caller.h"
 #include "kernel/syscalls/syscall.h"
@@ -87,10 +86,7 @@ ostd::Result<TaskObjects> ObjectsOf(Thread& self, int pid) {
   Thread* t = FindThreadInLocked(me.pid_ns(), pid);
   if (t == nullptr) return Err(Errno::kESRCH);
   Process& p = t->process();
-  if (&p != &me &&
-      !creds::MayPtrace(me.creds(), p.creds(), p.dumpable.load(std::memory_order_relaxed) == 1)) {
-    return Err(Errno::kEPERM);
-  }
+  if (!MayAccessLocked(me, p)) return Err(Errno::kEPERM);
   TaskObjects o;
   if (fs::FdTable* files = p.files_locked()) {
     o.files = files->RefFromThis();

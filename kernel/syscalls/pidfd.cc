@@ -72,9 +72,7 @@ class PidFdFile final : public ostd::Derives<PidFdFile, File> {
   // namespace below, down to its own. 0 if the reader's namespace does not
   // see it, -1 for both once it is reaped.
   void ShowFdinfo(ostd::FormatSink& out) override {
-    Thread* reader = CurrentThread();
-    ostd::RefPtr<PidNamespace> ns =
-        reader == nullptr ? PidNamespace::RootRef() : reader->process().pid_ns().RefFromThis();
+    ostd::RefPtr<PidNamespace> ns = procfs::ReaderNs();
     std::array<int, PidNamespace::kMaxLevel + 1> nrs{};
     size_t levels = 0;
     int nr = -1;
@@ -102,14 +100,6 @@ ostd::Result<RefPtr<PidFdFile>> GetPidfd(Thread& self, int fd) {
   RefPtr<PidFdFile> p = ostd::DowncastRef<PidFdFile>(f);
   if (!p) return Err(Errno::kEBADF);
   return p;
-}
-
-// May `self` take `target`'s descriptors (Linux's ptrace_may_access with
-// PTRACE_MODE_ATTACH_REALCREDS)?
-bool MayTakeFiles(Thread& self, Process& target) {
-  if (&self.process() == &target) return true;
-  return creds::MayPtrace(self.process().creds(), target.creds(),
-                          target.dumpable.load(std::memory_order_relaxed) == 1);
 }
 
 SyscallResult SysPidfdOpen(Thread& self, int pid, uint32_t flags) {
@@ -198,7 +188,7 @@ SyscallResult SysPidfdGetfd(Thread& self, int pidfd, int targetfd, uint32_t flag
     ostd::SpinLockGuard guard(TreeLock());
     Process* p = f->FindLocked();
     if (p == nullptr) return Err(Errno::kESRCH);
-    if (!MayTakeFiles(self, *p)) return Err(Errno::kEPERM);
+    if (!MayAccessLocked(self.process(), *p)) return Err(Errno::kEPERM);
     // An exited process has no descriptors.
     if (p->thread_count() == 0) return Err(Errno::kEBADF);
     if (fs::FdTable* t = p->files_locked()) files = t->RefFromThis();

@@ -397,11 +397,7 @@ SyscallResult SysGetRobustList(Thread& self, int pid, UserOutPtr<uint64_t> head_
     ostd::SpinLockGuard guard(TreeLock());
     Thread* t = FindThreadInLocked(self.process().pid_ns(), pid);
     if (t == nullptr) return Err(Errno::kESRCH);
-    if (&t->process() != &self.process() &&
-        !creds::MayPtrace(self.process().creds(), t->process().creds(),
-                          t->process().dumpable.load(std::memory_order_relaxed) == 1)) {
-      return Err(Errno::kEPERM);
-    }
+    if (!MayAccessLocked(self.process(), t->process())) return Err(Errno::kEPERM);
     head = t->robust_list.load(std::memory_order_acquire);
   }
   OSTD_TRY(CopyToUser(len_ptr, kRobustListHeadSize));

@@ -15,7 +15,6 @@
 #include <span>
 
 #include "kernel/process/address_space.h"
-#include "kernel/process/credentials.h"
 #include "kernel/process/process.h"
 #include "kernel/syscalls/file_abi.h"
 #include "kernel/syscalls/file_caller.h"
@@ -33,12 +32,8 @@ using ostd::vm::UserInPtr;
 
 // The remote array: only its count and lengths are checked (iovec_from_user).
 ostd::Status ImportRemote(UserInPtr<IoVec> vec, uint64_t count, ostd::Vec<IoVec>& out) {
-  if (count > file_abi::kIovMax) return Err(Errno::kEINVAL);
-  if (count == 0) return {};
-  OSTD_TRY(out.Resize(count));
-  OSTD_TRY_ASSIGN(ostd::vm::VmReader<ostd::vm::Fallible> r, ostd::vm::UserReader(vec, count));
-  for (IoVec& v : out) {
-    OSTD_TRY_ASSIGN(v, r.ReadVal<IoVec>());
+  OSTD_TRY(file_sys::CopyIovecs(vec, count, out));
+  for (const IoVec& v : out) {
     if (static_cast<int64_t>(v.len) < 0) return Err(Errno::kEINVAL);
   }
   return {};
@@ -63,10 +58,7 @@ SyscallResult ProcessVmRw(Thread& self, int pid, UserInPtr<IoVec> local, uint64_
     Process& p = t->process();
     AddressSpace* space = p.mm_locked();
     if (space == nullptr) return Err(Errno::kESRCH);
-    if (&p != &me &&
-        !creds::MayPtrace(me.creds(), p.creds(), p.dumpable.load(std::memory_order_relaxed) == 1)) {
-      return Err(Errno::kEPERM);
-    }
+    if (!MayAccessLocked(me, p)) return Err(Errno::kEPERM);
     mm = ostd::RefFrom(*space);
   }
 

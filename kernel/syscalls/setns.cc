@@ -113,24 +113,25 @@ ostd::Status InstallMnt(Thread& self, fs::MountNamespace& ns, NsSet& set) {
   return {};
 }
 
-// utsns_install, for a process that is one thread (see the top of the file).
-// Joining the namespace the process is in changes nothing, so it needs no
-// single thread.
-ostd::Status InstallUts(Thread& self, UtsNamespace& ns, NsSet& set) {
+// utsns_install and netns_install, for a process that is one thread (see
+// the top of the file): `ns` goes to `out` unless the process is in it
+// (`current`) already, which changes nothing and so needs no single thread.
+template <typename T>
+ostd::Status InstallPerProcess(Thread& self, T& ns, const ostd::RefPtr<T>& current,
+                               ostd::RefPtr<T>& out) {
   if (!Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
-  if (&ns == self.process().uts_ns().get()) return {};
+  if (&ns == current.get()) return {};
   if (self.process().thread_count() > 1) return Err(Errno::kEINVAL);
-  set.uts = ns.RefFromThis();
+  out = ns.RefFromThis();
   return {};
 }
 
-// netns_install, with the same rule (see the top of the file).
+ostd::Status InstallUts(Thread& self, UtsNamespace& ns, NsSet& set) {
+  return InstallPerProcess(self, ns, self.process().uts_ns(), set.uts);
+}
+
 ostd::Status InstallNet(Thread& self, NetNamespace& ns, NsSet& set) {
-  if (!Capable(self, Cap::kSysAdmin)) return Err(Errno::kEPERM);
-  if (&ns == self.process().net_ns().get()) return {};
-  if (self.process().thread_count() > 1) return Err(Errno::kEINVAL);
-  set.net = ns.RefFromThis();
-  return {};
+  return InstallPerProcess(self, ns, self.process().net_ns(), set.net);
 }
 
 // pidns_install: only the active namespace or one below it, so that the
